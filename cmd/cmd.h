@@ -1,0 +1,110 @@
+/*
+ * cmd.h: what every subcommand shares: its entry point, the option table
+ * from which both parsing and `--help` are generated, and the mapping from
+ * core/db return codes to perfgate's documented exit codes (DESIGN 7).
+ */
+#ifndef PERFGATE_CMD_H
+#define PERFGATE_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../core/err.h"
+
+/* Exit codes (DESIGN section 7). */
+enum {
+	EXIT_PASS = 0,     /* passed */
+	EXIT_GATE = 1,     /* gate failed: confirmed regression or SLO violated */
+	EXIT_USAGE = 2,    /* usage or invalid input */
+	EXIT_INVALID = 3,  /* run invalid: a benchmark failed, target unreachable, generator behind */
+	EXIT_INFRA = 4     /* database or forge unreachable; results spooled */
+};
+
+/* Map a core/db return code (0 or ERR_*) to an exit code. */
+int cmd_exit_code(int rc);
+
+/* "perfgate: message" on stderr, one line. */
+void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cmd_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print err->msg as "perfgate: <msg>" and return cmd_exit_code(rc). */
+int cmd_fail(int rc, const struct err *err);
+
+enum opt_type {
+	OPT_FLAG,   /* bool *dest set to true */
+	OPT_STRING, /* const char **dest */
+	OPT_INT,    /* long *dest, decimal, checked */
+	OPT_DOUBLE, /* double *dest, checked */
+	OPT_LIST    /* struct strlist *dest, repeatable */
+};
+
+struct strlist {
+	const char **items;
+	size_t n;
+	size_t alloc;
+};
+#define STRLIST_INIT { NULL, 0, 0 }
+void strlist_push(struct strlist *l, const char *s);
+void strlist_release(struct strlist *l);
+
+struct opt {
+	const char *name;  /* long name, without "--" */
+	char short_name;   /* 0 when none */
+	enum opt_type type;
+	void *dest;
+	const char *arg;   /* placeholder shown in help, e.g. "FILE" */
+	const char *help;
+};
+
+struct cmd_usage {
+	const char *verb;     /* "run", "db migrate" */
+	const char *synopsis; /* "[options] SUITE" */
+	const char *summary;  /* one line: what the command does */
+	const char *details;  /* optional paragraph after the options, may be NULL */
+};
+
+enum { OPT_OK = 0, OPT_HELP = 1, OPT_ERROR = 2 };
+
+/*
+ * Parse argv[1..] (argv[0] is the verb) against the table.  Accepts
+ * "--name value", "--name=value", "-x value", "--" and `--help`/`-h`.
+ * Arguments that are not options go to `positional` (which may be NULL when
+ * the verb takes none).  Returns OPT_OK, OPT_HELP (help was printed to
+ * stdout), or OPT_ERROR (a one-line error with a suggestion was printed).
+ */
+int opt_parse(const struct cmd_usage *usage, const struct opt *opts, size_t n_opts,
+	      int argc, char **argv, struct strlist *positional);
+void opt_print_help(const struct cmd_usage *usage, const struct opt *opts, size_t n_opts);
+
+/* Return from a cmd_<verb> when parsing ended the command. */
+#define OPT_PARSE_OR_RETURN(usage, opts, argc, argv, pos)                                   \
+	do {                                                                                \
+		int opt_rc_ = opt_parse(&(usage), (opts), sizeof(opts) / sizeof((opts)[0]), \
+					(argc), (argv), (pos));                             \
+		if (opt_rc_ == OPT_HELP)                                                    \
+			return EXIT_PASS;                                                   \
+		if (opt_rc_ != OPT_OK)                                                      \
+			return EXIT_USAGE;                                                  \
+	} while (0)
+
+/* Subcommands: one file each, cmd/<verb>.c. */
+int cmd_run(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_gate(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_fingerprint(int argc, char **argv);
+int cmd_db(int argc, char **argv);
+
+/* Subcommand tables (used by `db` and `plot`): dispatch argv[1] or print a
+ * one-line error with the closest name. */
+struct subcmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+int subcmd_dispatch(const char *verb, const struct subcmd *table, size_t n, int argc, char **argv);
+
+#endif

@@ -1,0 +1,250 @@
+/*
+ * opt.c: the option parser and help generator every subcommand uses, and the
+ * small shared helpers of cmd/ (messages, exit codes, nested verb tables).
+ */
+#include "cmd.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/util.h"
+
+void strlist_push(struct strlist *l, const char *s)
+{
+	XGROW(l->items, l->alloc, l->n + 1);
+	l->items[l->n++] = s;
+}
+
+void strlist_release(struct strlist *l)
+{
+	free(l->items);
+	l->items = NULL;
+	l->n = l->alloc = 0;
+}
+
+static void vmessage(const char *prefix, const char *fmt, va_list ap)
+{
+	fputs(prefix, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cmd_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage("perfgate: ", fmt, ap);
+	va_end(ap);
+}
+
+void cmd_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage("perfgate: warning: ", fmt, ap);
+	va_end(ap);
+}
+
+int cmd_exit_code(int rc)
+{
+	switch (rc) {
+	case 0:
+		return EXIT_PASS;
+	case ERR_INPUT:
+	case ERR_NOTFOUND:
+		return EXIT_USAGE;
+	case ERR_RUN:
+		return EXIT_INVALID;
+	default:
+		return EXIT_INFRA;
+	}
+}
+
+int cmd_fail(int rc, const struct err *err)
+{
+	cmd_error("%s", err->msg[0] ? err->msg : "unknown error");
+	return cmd_exit_code(rc);
+}
+
+static const struct opt *find_long(const struct opt *opts, size_t n, const char *name, size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+static const struct opt *find_short(const struct opt *opts, size_t n, char c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (opts[i].short_name && opts[i].short_name == c)
+			return &opts[i];
+	return NULL;
+}
+
+static void unknown_option(const struct cmd_usage *u, const struct opt *opts, size_t n,
+			   const char *arg, size_t len)
+{
+	const char **names = xmalloc((n + 1) * sizeof(*names));
+	char *word = xstrndup(arg, len);
+	const char *best;
+
+	for (size_t i = 0; i < n; i++)
+		names[i] = opts[i].name;
+	names[n] = "help";
+	best = closest_match(word, names, n + 1);
+	if (best)
+		cmd_error("unknown option '--%s' for '%s'; did you mean '--%s'?", word, u->verb, best);
+	else
+		cmd_error("unknown option '--%s' for '%s'; see 'perfgate %s --help'", word, u->verb,
+			  u->verb);
+	free(word);
+	free(names);
+}
+
+static int set_value(const struct cmd_usage *u, const struct opt *o, const char *val)
+{
+	struct err err = ERR_INIT;
+
+	switch (o->type) {
+	case OPT_FLAG:
+		*(bool *)o->dest = true;
+		return OPT_OK;
+	case OPT_STRING:
+		*(const char **)o->dest = val;
+		return OPT_OK;
+	case OPT_LIST:
+		strlist_push(o->dest, val);
+		return OPT_OK;
+	case OPT_INT: {
+		int64_t v;
+		if (parse_int64(val, &v, &err) != 0) {
+			cmd_error("%s --%s: %s", u->verb, o->name, err.msg);
+			return OPT_ERROR;
+		}
+		*(long *)o->dest = (long)v;
+		return OPT_OK;
+	}
+	case OPT_DOUBLE:
+		if (parse_double(val, o->dest, &err) != 0) {
+			cmd_error("%s --%s: %s", u->verb, o->name, err.msg);
+			return OPT_ERROR;
+		}
+		return OPT_OK;
+	}
+	return OPT_ERROR;
+}
+
+int opt_parse(const struct cmd_usage *u, const struct opt *opts, size_t n,
+	      int argc, char **argv, struct strlist *positional)
+{
+	bool only_positional = false;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct opt *o = NULL;
+		const char *val = NULL;
+
+		if (only_positional || a[0] != '-' || a[1] == '\0') {
+			if (!positional) {
+				cmd_error("'%s' takes no arguments, got '%s'", u->verb, a);
+				return OPT_ERROR;
+			}
+			strlist_push(positional, a);
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			only_positional = true;
+			continue;
+		}
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			opt_print_help(u, opts, n);
+			return OPT_HELP;
+		}
+		if (a[1] == '-') {
+			const char *name = a + 2, *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+			o = find_long(opts, n, name, len);
+			if (!o) {
+				unknown_option(u, opts, n, name, len);
+				return OPT_ERROR;
+			}
+			if (eq) {
+				if (o->type == OPT_FLAG) {
+					cmd_error("option '--%s' takes no value", o->name);
+					return OPT_ERROR;
+				}
+				val = eq + 1;
+			}
+		} else {
+			o = find_short(opts, n, a[1]);
+			if (!o || a[2] != '\0') {
+				cmd_error("unknown option '%s' for '%s'; see 'perfgate %s --help'", a,
+					  u->verb, u->verb);
+				return OPT_ERROR;
+			}
+		}
+		if (o->type != OPT_FLAG && !val) {
+			if (i + 1 >= argc) {
+				cmd_error("option '--%s' needs a value (%s)", o->name,
+					  o->arg ? o->arg : "VALUE");
+				return OPT_ERROR;
+			}
+			val = argv[++i];
+		}
+		if (set_value(u, o, val) != OPT_OK)
+			return OPT_ERROR;
+	}
+	return OPT_OK;
+}
+
+void opt_print_help(const struct cmd_usage *u, const struct opt *opts, size_t n)
+{
+	printf("usage: perfgate %s %s\n\n%s\n", u->verb, u->synopsis ? u->synopsis : "[options]",
+	       u->summary);
+	printf("\noptions:\n");
+	for (size_t i = 0; i < n; i++) {
+		char left[64];
+		if (opts[i].short_name)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", opts[i].short_name, opts[i].name,
+				 opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", opts[i].name, opts[i].arg ? " " : "",
+				 opts[i].arg ? opts[i].arg : "");
+		printf("  %-28s %s%s\n", left, opts[i].help,
+		       opts[i].type == OPT_LIST ? " (repeatable)" : "");
+	}
+	printf("  %-28s %s\n", "-h, --help", "show this help");
+	if (u->details)
+		printf("\n%s\n", u->details);
+}
+
+int subcmd_dispatch(const char *verb, const struct subcmd *table, size_t n, int argc, char **argv)
+{
+	const char **names;
+	const char *best;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		FILE *out = argc < 2 ? stderr : stdout;
+		fprintf(out, "usage: perfgate %s <command> [options]\n\ncommands:\n", verb);
+		for (size_t i = 0; i < n; i++)
+			fprintf(out, "  %-10s %s\n", table[i].name, table[i].summary);
+		return argc < 2 ? EXIT_USAGE : EXIT_PASS;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(argv[1], table[i].name) == 0)
+			return table[i].fn(argc - 1, argv + 1);
+	names = xmalloc(n * sizeof(*names));
+	for (size_t i = 0; i < n; i++)
+		names[i] = table[i].name;
+	best = closest_match(argv[1], names, n);
+	if (best)
+		cmd_error("unknown command '%s %s'; did you mean '%s %s'?", verb, argv[1], verb, best);
+	else
+		cmd_error("unknown command '%s %s'; see 'perfgate %s --help'", verb, argv[1], verb);
+	free(names);
+	return EXIT_USAGE;
+}

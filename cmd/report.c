@@ -1,0 +1,14 @@
+/*
+ * report.c: `perfgate report`.  Not built yet: see the open issues.
+ */
+#include "cmd.h"
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct cmd_usage usage = { "report", "[options]", "not implemented yet", NULL };
+	static const struct opt opts[] = { { "placeholder", 0, OPT_FLAG, 0, 0, "unused" } };
+
+	OPT_PARSE_OR_RETURN(usage, opts, argc, argv, NULL);
+	cmd_error("'report' is not implemented yet");
+	return EXIT_USAGE;
+}

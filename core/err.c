@@ -1,0 +1,67 @@
+#include "err.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int err_set(struct err *err, int code, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+int err_sys(struct err *err, int code, const char *fmt, ...)
+{
+	int saved = errno;
+	if (err) {
+		va_list ap;
+		size_t len;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+		const char *why = strerror(saved);
+		len = strlen(err->msg);
+		if (len + 2 + strlen(why) < sizeof(err->msg)) {
+			memcpy(err->msg + len, ": ", 2);
+			memcpy(err->msg + len + 2, why, strlen(why) + 1);
+		}
+	}
+	errno = saved;
+	return code;
+}
+
+void err_prefix(struct err *err, const char *fmt, ...)
+{
+	char head[ERR_MAX], old[ERR_MAX];
+	va_list ap;
+
+	if (!err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(head, sizeof(head), fmt, ap);
+	va_end(ap);
+	memcpy(old, err->msg, sizeof(old));
+	{
+		size_t hl = strlen(head), ol = strlen(old);
+		if (hl + 2 > sizeof(err->msg) - 1)
+			hl = sizeof(err->msg) - 3;
+		if (hl + 2 + ol > sizeof(err->msg) - 1)
+			ol = sizeof(err->msg) - 1 - hl - 2;
+		memcpy(err->msg, head, hl);
+		memcpy(err->msg + hl, ": ", 2);
+		memcpy(err->msg + hl + 2, old, ol);
+		err->msg[hl + 2 + ol] = '\0';
+	}
+}
+
+void err_clear(struct err *err)
+{
+	if (err)
+		err->msg[0] = '\0';
+}

@@ -1,0 +1,46 @@
+/*
+ * err.h: the error buffer that core/ and db/ fill and cmd/ prints.
+ *
+ * core/ and db/ never print and never exit: a failing function returns a
+ * negative code and writes one complete line (no "perfgate: " prefix, no
+ * trailing newline) into a struct err that the caller owns.  Context is added
+ * once, at the boundary, with err_prefix().
+ */
+#ifndef PERFGATE_ERR_H
+#define PERFGATE_ERR_H
+
+#include <stddef.h>
+
+#define ERR_MAX 2048
+
+/* Return codes shared by core/ and db/ (functions return 0 or one of these). */
+enum {
+	ERR_FAIL = -1,    /* generic failure; the message says what */
+	ERR_INPUT = -2,   /* the user's input is invalid (exit 2) */
+	ERR_RUN = -3,     /* a benchmark or target failed (exit 3) */
+	ERR_INFRA = -4,   /* database or forge unreachable (exit 4) */
+	ERR_NOTFOUND = -5 /* a looked-up thing does not exist */
+};
+
+struct err {
+	char msg[ERR_MAX];
+};
+
+#define ERR_INIT { { 0 } }
+
+/* Set the message (printf-style) and return `code`, so that callers can write
+ * `return err_set(err, ERR_INPUT, "...")`.  err may be NULL. */
+int err_set(struct err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Same, with ": strerror(errno)" appended. */
+int err_sys(struct err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Put "context: " in front of the existing message. */
+void err_prefix(struct err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+void err_clear(struct err *err);
+
+#endif

@@ -1,0 +1,669 @@
+#include "rundoc.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "summary.h"
+#include "util.h"
+
+struct rundoc *rundoc_new(void)
+{
+	return xcalloc(1, sizeof(struct rundoc));
+}
+
+static void metric_release(struct rd_metric *m)
+{
+	free(m->name);
+	free(m->unit);
+	free(m->samples);
+	cJSON_Delete(m->extra);
+}
+
+static void bench_release(struct rd_bench *b)
+{
+	free(b->name);
+	free(b->kind);
+	cJSON_Delete(b->params);
+	free(b->config_hash);
+	free(b->status);
+	free(b->error);
+	for (size_t i = 0; i < b->n_metrics; i++)
+		metric_release(&b->metrics[i]);
+	free(b->metrics);
+	cJSON_Delete(b->extra);
+}
+
+void rundoc_free(struct rundoc *rd)
+{
+	if (!rd)
+		return;
+	free(rd->run_id);
+	free(rd->project);
+	free(rd->suite);
+	free(rd->git.commit);
+	free(rd->git.branch);
+	free(rd->git.commit_time);
+	free(rd->git.subject);
+	for (size_t i = 0; i < rd->git.n_parents; i++)
+		free(rd->git.parents[i]);
+	free(rd->git.parents);
+	free(rd->git.remote);
+	free(rd->ci.provider);
+	free(rd->ci.job_url);
+	free(rd->ci.event);
+	free(rd->ci.base_branch);
+	free(rd->fingerprint);
+	cJSON_Delete(rd->machine);
+	free(rd->started_at);
+	free(rd->finished_at);
+	cJSON_Delete(rd->tags);
+	for (size_t i = 0; i < rd->n_benches; i++)
+		bench_release(&rd->benches[i]);
+	free(rd->benches);
+	cJSON_Delete(rd->extra);
+	free(rd);
+}
+
+struct rd_bench *rundoc_add_bench(struct rundoc *rd, const char *name, const char *kind)
+{
+	struct rd_bench *b;
+
+	XGROW(rd->benches, rd->alloc_benches, rd->n_benches + 1);
+	b = &rd->benches[rd->n_benches++];
+	memset(b, 0, sizeof(*b));
+	b->name = xstrdup(name);
+	b->kind = xstrdup(kind);
+	b->status = xstrdup("ok");
+	return b;
+}
+
+struct rd_metric *rd_bench_add_metric(struct rd_bench *b, const char *name, const char *unit,
+				      enum rd_direction dir)
+{
+	struct rd_metric *m;
+
+	XGROW(b->metrics, b->alloc_metrics, b->n_metrics + 1);
+	m = &b->metrics[b->n_metrics++];
+	memset(m, 0, sizeof(*m));
+	m->name = xstrdup(name);
+	m->unit = xstrdup(unit);
+	m->direction = dir;
+	summary_compute(NULL, 0, &m->summary);
+	return m;
+}
+
+struct rd_metric *rd_bench_find_metric(const struct rd_bench *b, const char *name)
+{
+	for (size_t i = 0; i < b->n_metrics; i++)
+		if (strcmp(b->metrics[i].name, name) == 0)
+			return &b->metrics[i];
+	return NULL;
+}
+
+struct rd_bench *rundoc_find_bench(const struct rundoc *rd, const char *name)
+{
+	for (size_t i = 0; i < rd->n_benches; i++)
+		if (strcmp(rd->benches[i].name, name) == 0)
+			return &rd->benches[i];
+	return NULL;
+}
+
+void rd_metric_add_sample(struct rd_metric *m, double v)
+{
+	XGROW(m->samples, m->alloc_samples, m->n_samples + 1);
+	m->samples[m->n_samples++] = v;
+}
+
+void rd_metric_summarise(struct rd_metric *m)
+{
+	summary_compute(m->samples, m->n_samples, &m->summary);
+}
+
+void rundoc_uuid(char out[37])
+{
+	unsigned char b[16];
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	ssize_t got = fd >= 0 ? read(fd, b, sizeof(b)) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (got != (ssize_t)sizeof(b)) {
+		/* No /dev/urandom: mix the clock and pid; still unique enough per host. */
+		uint64_t t = now_ns() ^ ((uint64_t)getpid() << 32);
+		for (size_t i = 0; i < sizeof(b); i++) {
+			t = t * 6364136223846793005u + 1442695040888963407u;
+			b[i] = (unsigned char)(t >> 56);
+		}
+	}
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+}
+
+const char *rd_direction_name(enum rd_direction d)
+{
+	return d == RD_HIGHER ? "higher" : "lower";
+}
+
+/* ---- serialisation ---- */
+
+static void add_str(cJSON *obj, const char *key, const char *val)
+{
+	if (val)
+		cJSON_AddStringToObject(obj, key, val);
+	else
+		cJSON_AddNullToObject(obj, key);
+}
+
+static void add_num(cJSON *obj, const char *key, double v)
+{
+	if (isfinite(v))
+		cJSON_AddNumberToObject(obj, key, v);
+	else
+		cJSON_AddNullToObject(obj, key);
+}
+
+static void merge_extra(cJSON *obj, const cJSON *extra)
+{
+	const cJSON *it;
+
+	if (!extra)
+		return;
+	cJSON_ArrayForEach(it, extra) {
+		if (!cJSON_HasObjectItem(obj, it->string))
+			cJSON_AddItemToObject(obj, it->string, cJSON_Duplicate(it, 1));
+	}
+}
+
+static cJSON *metric_to_json(const struct rd_metric *m)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *samples = cJSON_AddArrayToObject(o, "samples");
+	cJSON *s = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", m->name);
+	cJSON_AddStringToObject(o, "unit", m->unit);
+	cJSON_AddStringToObject(o, "direction", rd_direction_name(m->direction));
+	for (size_t i = 0; i < m->n_samples; i++)
+		cJSON_AddItemToArray(samples, cJSON_CreateNumber(m->samples[i]));
+	cJSON_AddNumberToObject(s, "n", (double)m->summary.n);
+	add_num(s, "min", m->summary.min);
+	add_num(s, "median", m->summary.median);
+	add_num(s, "mean", m->summary.mean);
+	add_num(s, "max", m->summary.max);
+	add_num(s, "stddev", m->summary.stddev);
+	add_num(s, "ci_low", m->summary.ci_low);
+	add_num(s, "ci_high", m->summary.ci_high);
+	cJSON_AddItemToObject(o, "summary", s);
+	merge_extra(o, m->extra);
+	return o;
+}
+
+cJSON *rundoc_to_json(const struct rundoc *rd)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *git = cJSON_CreateObject(), *ci = cJSON_CreateObject();
+	cJSON *parents, *benches;
+
+	cJSON_AddNumberToObject(root, "schema_version", RUNDOC_SCHEMA_VERSION);
+	add_str(root, "run_id", rd->run_id);
+	add_str(root, "project", rd->project);
+	add_str(root, "suite", rd->suite);
+
+	add_str(git, "commit", rd->git.commit);
+	add_str(git, "branch", rd->git.branch);
+	cJSON_AddBoolToObject(git, "dirty", rd->git.dirty);
+	cJSON_AddBoolToObject(git, "shallow", rd->git.shallow);
+	add_str(git, "commit_time", rd->git.commit_time);
+	add_str(git, "subject", rd->git.subject);
+	parents = cJSON_AddArrayToObject(git, "parents");
+	for (size_t i = 0; i < rd->git.n_parents; i++)
+		cJSON_AddItemToArray(parents, cJSON_CreateString(rd->git.parents[i]));
+	add_str(git, "remote", rd->git.remote);
+	cJSON_AddItemToObject(root, "git", git);
+
+	add_str(ci, "provider", rd->ci.provider ? rd->ci.provider : "local");
+	add_str(ci, "job_url", rd->ci.job_url);
+	add_str(ci, "event", rd->ci.event);
+	if (rd->ci.pr > 0)
+		cJSON_AddNumberToObject(ci, "pr", (double)rd->ci.pr);
+	else
+		cJSON_AddNullToObject(ci, "pr");
+	add_str(ci, "base_branch", rd->ci.base_branch);
+	cJSON_AddBoolToObject(ci, "fork", rd->ci.fork);
+	cJSON_AddItemToObject(root, "ci", ci);
+
+	{
+		cJSON *machine = rd->machine ? cJSON_Duplicate(rd->machine, 1) : cJSON_CreateObject();
+		cJSON_DeleteItemFromObject(machine, "fingerprint");
+		add_str(machine, "fingerprint", rd->fingerprint);
+		cJSON_AddItemToObject(root, "machine", machine);
+	}
+	add_str(root, "started_at", rd->started_at);
+	add_str(root, "finished_at", rd->finished_at);
+	cJSON_AddBoolToObject(root, "partial", rd->partial);
+	cJSON_AddItemToObject(root, "tags", rd->tags ? cJSON_Duplicate(rd->tags, 1) : cJSON_CreateObject());
+
+	benches = cJSON_AddArrayToObject(root, "benchmarks");
+	for (size_t i = 0; i < rd->n_benches; i++) {
+		const struct rd_bench *b = &rd->benches[i];
+		cJSON *bo = cJSON_CreateObject();
+		cJSON *metrics;
+
+		cJSON_AddStringToObject(bo, "name", b->name);
+		cJSON_AddStringToObject(bo, "kind", b->kind);
+		cJSON_AddItemToObject(bo, "params", b->params ? cJSON_Duplicate(b->params, 1) : cJSON_CreateObject());
+		add_str(bo, "config_hash", b->config_hash);
+		add_str(bo, "status", b->status ? b->status : "ok");
+		if (b->error)
+			cJSON_AddStringToObject(bo, "error", b->error);
+		metrics = cJSON_AddArrayToObject(bo, "metrics");
+		for (size_t j = 0; j < b->n_metrics; j++)
+			cJSON_AddItemToArray(metrics, metric_to_json(&b->metrics[j]));
+		merge_extra(bo, b->extra);
+		cJSON_AddItemToArray(benches, bo);
+	}
+	merge_extra(root, rd->extra);
+	return root;
+}
+
+char *rundoc_to_string(const struct rundoc *rd)
+{
+	cJSON *json = rundoc_to_json(rd);
+	char *text = cJSON_Print(json);
+
+	cJSON_Delete(json);
+	if (!text)
+		abort();
+	return text;
+}
+
+int rundoc_save(const struct rundoc *rd, const char *path, struct err *err)
+{
+	char *text = rundoc_to_string(rd);
+	size_t len = strlen(text);
+	int rc;
+
+	text = xrealloc(text, len + 2);
+	text[len] = '\n';
+	text[len + 1] = '\0';
+	rc = file_write_atomic(path, text, len + 1, err);
+	free(text);
+	return rc;
+}
+
+/* ---- parsing and validation ---- */
+
+static const char *json_type_name(const cJSON *j)
+{
+	if (!j)
+		return "nothing";
+	if (cJSON_IsString(j))
+		return "a string";
+	if (cJSON_IsNumber(j))
+		return "a number";
+	if (cJSON_IsBool(j))
+		return "a boolean";
+	if (cJSON_IsNull(j))
+		return "null";
+	if (cJSON_IsArray(j))
+		return "an array";
+	if (cJSON_IsObject(j))
+		return "an object";
+	return "something unknown";
+}
+
+/* Reads an optional (or required) string member into *out (copied). */
+static int get_str(const cJSON *obj, const char *key, const char *path, bool required,
+		   char **out, struct err *err)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!j || cJSON_IsNull(j)) {
+		if (required)
+			return err_set(err, ERR_INPUT, "%s%s%s: required member is missing", path,
+				       *path ? "." : "", key);
+		return 0;
+	}
+	if (!cJSON_IsString(j))
+		return err_set(err, ERR_INPUT, "%s%s%s: expected a string, got %s", path,
+			       *path ? "." : "", key, json_type_name(j));
+	*out = xstrdup(j->valuestring);
+	return 0;
+}
+
+static int get_bool(const cJSON *obj, const char *key, const char *path, bool *out, struct err *err)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!j || cJSON_IsNull(j))
+		return 0;
+	if (!cJSON_IsBool(j))
+		return err_set(err, ERR_INPUT, "%s.%s: expected true or false, got %s", path, key,
+			       json_type_name(j));
+	*out = cJSON_IsTrue(j);
+	return 0;
+}
+
+static cJSON *dup_object(const cJSON *obj, const char *key, const char *path, int *rc, struct err *err)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!j || cJSON_IsNull(j))
+		return NULL;
+	if (!cJSON_IsObject(j)) {
+		*rc = err_set(err, ERR_INPUT, "%s%s%s: expected an object, got %s", path,
+			      *path ? "." : "", key, json_type_name(j));
+		return NULL;
+	}
+	return cJSON_Duplicate(j, 1);
+}
+
+static bool is_known(const char *key, const char *const *known)
+{
+	for (; *known; known++)
+		if (strcmp(key, *known) == 0)
+			return true;
+	return false;
+}
+
+/* Members not in `known` are kept in a new object (NULL when there are none). */
+static cJSON *collect_extra(const cJSON *obj, const char *const *known)
+{
+	cJSON *extra = NULL;
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, obj) {
+		if (is_known(it->string, known))
+			continue;
+		if (!extra)
+			extra = cJSON_CreateObject();
+		cJSON_AddItemToObject(extra, it->string, cJSON_Duplicate(it, 1));
+	}
+	return extra;
+}
+
+static int parse_metric(struct rd_bench *b, const cJSON *jm, const char *path, struct err *err)
+{
+	static const char *const known[] = { "name", "unit", "direction", "samples", "summary", NULL };
+	const cJSON *j, *samples;
+	char *name = NULL, *unit = NULL, *dir = NULL;
+	struct rd_metric *m;
+	size_t i = 0;
+	int rc;
+
+	if (!cJSON_IsObject(jm))
+		return err_set(err, ERR_INPUT, "%s: expected an object, got %s", path, json_type_name(jm));
+	if ((rc = get_str(jm, "name", path, true, &name, err)) ||
+	    (rc = get_str(jm, "unit", path, true, &unit, err)) ||
+	    (rc = get_str(jm, "direction", path, true, &dir, err)))
+		goto done;
+	if (!*name) {
+		rc = err_set(err, ERR_INPUT, "%s.name: must not be empty", path);
+		goto done;
+	}
+	if (strcmp(dir, "lower") != 0 && strcmp(dir, "higher") != 0) {
+		rc = err_set(err, ERR_INPUT, "%s.direction: expected \"lower\" or \"higher\", got \"%s\"",
+			     path, dir);
+		goto done;
+	}
+	if (rd_bench_find_metric(b, name)) {
+		rc = err_set(err, ERR_INPUT, "%s.name: metric \"%s\" appears twice", path, name);
+		goto done;
+	}
+	samples = cJSON_GetObjectItemCaseSensitive(jm, "samples");
+	if (!cJSON_IsArray(samples)) {
+		rc = err_set(err, ERR_INPUT, "%s.samples: expected an array of numbers, got %s", path,
+			     json_type_name(samples));
+		goto done;
+	}
+	m = rd_bench_add_metric(b, name, unit, strcmp(dir, "higher") == 0 ? RD_HIGHER : RD_LOWER);
+	cJSON_ArrayForEach(j, samples) {
+		if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble)) {
+			rc = err_set(err, ERR_INPUT, "%s.samples[%zu]: expected a finite number, got %s",
+				     path, i, json_type_name(j));
+			goto done;
+		}
+		rd_metric_add_sample(m, j->valuedouble);
+		i++;
+	}
+	rd_metric_summarise(m);
+	m->extra = collect_extra(jm, known);
+done:
+	free(name);
+	free(unit);
+	free(dir);
+	return rc;
+}
+
+static int parse_bench(struct rundoc *rd, const cJSON *jb, const char *path, struct err *err)
+{
+	static const char *const known[] = { "name", "kind", "params", "config_hash", "status",
+					     "error", "metrics", NULL };
+	char *name = NULL, *kind = NULL;
+	const cJSON *metrics, *jm;
+	struct rd_bench *b;
+	char sub[256];
+	size_t i = 0;
+	int rc = 0;
+
+	if (!cJSON_IsObject(jb))
+		return err_set(err, ERR_INPUT, "%s: expected an object, got %s", path, json_type_name(jb));
+	if ((rc = get_str(jb, "name", path, true, &name, err)) ||
+	    (rc = get_str(jb, "kind", path, true, &kind, err)))
+		goto done;
+	if (!*name) {
+		rc = err_set(err, ERR_INPUT, "%s.name: must not be empty", path);
+		goto done;
+	}
+	if (rundoc_find_bench(rd, name)) {
+		rc = err_set(err, ERR_INPUT, "%s.name: benchmark \"%s\" appears twice", path, name);
+		goto done;
+	}
+	b = rundoc_add_bench(rd, name, kind);
+	free(b->status);
+	b->status = NULL;
+	b->params = dup_object(jb, "params", path, &rc, err);
+	if (rc ||
+	    (rc = get_str(jb, "config_hash", path, false, &b->config_hash, err)) ||
+	    (rc = get_str(jb, "status", path, false, &b->status, err)) ||
+	    (rc = get_str(jb, "error", path, false, &b->error, err)))
+		goto done;
+	if (!b->status)
+		b->status = xstrdup("ok");
+	metrics = cJSON_GetObjectItemCaseSensitive(jb, "metrics");
+	if (!cJSON_IsArray(metrics)) {
+		rc = err_set(err, ERR_INPUT, "%s.metrics: expected an array, got %s", path,
+			     json_type_name(metrics));
+		goto done;
+	}
+	cJSON_ArrayForEach(jm, metrics) {
+		snprintf(sub, sizeof(sub), "%s.metrics[%zu]", path, i++);
+		if ((rc = parse_metric(b, jm, sub, err)))
+			goto done;
+	}
+	b->extra = collect_extra(jb, known);
+done:
+	free(name);
+	free(kind);
+	return rc;
+}
+
+static int parse_git(struct rundoc *rd, const cJSON *root, struct err *err)
+{
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(root, "git"), *p;
+	int rc;
+	size_t i = 0;
+
+	if (!g || cJSON_IsNull(g))
+		return 0;
+	if (!cJSON_IsObject(g))
+		return err_set(err, ERR_INPUT, "git: expected an object, got %s", json_type_name(g));
+	if ((rc = get_str(g, "commit", "git", false, &rd->git.commit, err)) ||
+	    (rc = get_str(g, "branch", "git", false, &rd->git.branch, err)) ||
+	    (rc = get_bool(g, "dirty", "git", &rd->git.dirty, err)) ||
+	    (rc = get_bool(g, "shallow", "git", &rd->git.shallow, err)) ||
+	    (rc = get_str(g, "commit_time", "git", false, &rd->git.commit_time, err)) ||
+	    (rc = get_str(g, "subject", "git", false, &rd->git.subject, err)) ||
+	    (rc = get_str(g, "remote", "git", false, &rd->git.remote, err)))
+		return rc;
+	if (rd->git.commit) {
+		size_t len = strlen(rd->git.commit);
+		if (len < 7 || len > 64 || strspn(rd->git.commit, "0123456789abcdef") != len)
+			return err_set(err, ERR_INPUT, "git.commit: expected a hex commit id, got \"%s\"",
+				       rd->git.commit);
+	}
+	p = cJSON_GetObjectItemCaseSensitive(g, "parents");
+	if (p && !cJSON_IsNull(p)) {
+		const cJSON *it;
+		if (!cJSON_IsArray(p))
+			return err_set(err, ERR_INPUT, "git.parents: expected an array, got %s",
+				       json_type_name(p));
+		cJSON_ArrayForEach(it, p) {
+			if (!cJSON_IsString(it))
+				return err_set(err, ERR_INPUT, "git.parents[%zu]: expected a string, got %s",
+					       i, json_type_name(it));
+			rd->git.parents = xrealloc(rd->git.parents, (rd->git.n_parents + 1) * sizeof(char *));
+			rd->git.parents[rd->git.n_parents++] = xstrdup(it->valuestring);
+			i++;
+		}
+	}
+	return 0;
+}
+
+static int parse_ci(struct rundoc *rd, const cJSON *root, struct err *err)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(root, "ci"), *pr;
+	int rc;
+
+	if (!c || cJSON_IsNull(c))
+		return 0;
+	if (!cJSON_IsObject(c))
+		return err_set(err, ERR_INPUT, "ci: expected an object, got %s", json_type_name(c));
+	if ((rc = get_str(c, "provider", "ci", false, &rd->ci.provider, err)) ||
+	    (rc = get_str(c, "job_url", "ci", false, &rd->ci.job_url, err)) ||
+	    (rc = get_str(c, "event", "ci", false, &rd->ci.event, err)) ||
+	    (rc = get_str(c, "base_branch", "ci", false, &rd->ci.base_branch, err)) ||
+	    (rc = get_bool(c, "fork", "ci", &rd->ci.fork, err)))
+		return rc;
+	pr = cJSON_GetObjectItemCaseSensitive(c, "pr");
+	if (pr && !cJSON_IsNull(pr)) {
+		if (!cJSON_IsNumber(pr) || pr->valuedouble < 0 || pr->valuedouble != floor(pr->valuedouble))
+			return err_set(err, ERR_INPUT, "ci.pr: expected a whole number, got %s",
+				       json_type_name(pr));
+		rd->ci.pr = (long)pr->valuedouble;
+	}
+	return 0;
+}
+
+int rundoc_from_json(struct rundoc **out, const cJSON *root, struct err *err)
+{
+	static const char *const known[] = { "schema_version", "run_id", "project", "suite", "git", "ci",
+					     "machine", "started_at", "finished_at", "partial", "tags",
+					     "benchmarks", NULL };
+	struct rundoc *rd = rundoc_new();
+	const cJSON *benches, *jb, *ver;
+	char path[64];
+	size_t i = 0;
+	int rc = 0;
+
+	*out = NULL;
+	if (!cJSON_IsObject(root)) {
+		rc = err_set(err, ERR_INPUT, "(top level): expected an object, got %s", json_type_name(root));
+		goto done;
+	}
+	ver = cJSON_GetObjectItemCaseSensitive(root, "schema_version");
+	if (ver && (!cJSON_IsNumber(ver) || ver->valuedouble > RUNDOC_SCHEMA_VERSION)) {
+		rc = err_set(err, ERR_INPUT, "schema_version: this perfgate reads version %d, got %s",
+			     RUNDOC_SCHEMA_VERSION, cJSON_IsNumber(ver) ? "a newer one" : json_type_name(ver));
+		goto done;
+	}
+	if ((rc = get_str(root, "run_id", "", true, &rd->run_id, err)) ||
+	    (rc = get_str(root, "project", "", false, &rd->project, err)) ||
+	    (rc = get_str(root, "suite", "", true, &rd->suite, err)) ||
+	    (rc = get_str(root, "started_at", "", true, &rd->started_at, err)) ||
+	    (rc = get_str(root, "finished_at", "", false, &rd->finished_at, err)) ||
+	    (rc = get_bool(root, "partial", "(top level)", &rd->partial, err)) ||
+	    (rc = parse_git(rd, root, err)) || (rc = parse_ci(rd, root, err)))
+		goto done;
+	if (strlen(rd->run_id) < 8 || strlen(rd->run_id) > 64 ||
+	    strspn(rd->run_id, "0123456789abcdefABCDEF-") != strlen(rd->run_id)) {
+		rc = err_set(err, ERR_INPUT, "run_id: expected a UUID, got \"%s\"", rd->run_id);
+		goto done;
+	}
+	if (!rd->project)
+		rd->project = xstrdup("default");
+	rd->machine = dup_object(root, "machine", "", &rc, err);
+	if (rc)
+		goto done;
+	if (rd->machine) {
+		const cJSON *fp = cJSON_GetObjectItemCaseSensitive(rd->machine, "fingerprint");
+		if (fp && !cJSON_IsNull(fp) && !cJSON_IsString(fp)) {
+			rc = err_set(err, ERR_INPUT, "machine.fingerprint: expected a string, got %s",
+				     json_type_name(fp));
+			goto done;
+		}
+		if (cJSON_IsString(fp))
+			rd->fingerprint = xstrdup(fp->valuestring);
+	}
+	rd->tags = dup_object(root, "tags", "", &rc, err);
+	if (rc)
+		goto done;
+	benches = cJSON_GetObjectItemCaseSensitive(root, "benchmarks");
+	if (!cJSON_IsArray(benches)) {
+		rc = err_set(err, ERR_INPUT, "benchmarks: expected an array, got %s", json_type_name(benches));
+		goto done;
+	}
+	cJSON_ArrayForEach(jb, benches) {
+		snprintf(path, sizeof(path), "benchmarks[%zu]", i++);
+		if ((rc = parse_bench(rd, jb, path, err)))
+			goto done;
+	}
+	rd->extra = collect_extra(root, known);
+done:
+	if (rc) {
+		rundoc_free(rd);
+		return rc;
+	}
+	*out = rd;
+	return 0;
+}
+
+int rundoc_parse(struct rundoc **out, const char *text, struct err *err)
+{
+	cJSON *json = cJSON_Parse(text);
+	int rc;
+
+	*out = NULL;
+	if (!json) {
+		const char *where = cJSON_GetErrorPtr();
+		size_t line = 1;
+		for (const char *p = text; where && p < where; p++)
+			line += *p == '\n';
+		return err_set(err, ERR_INPUT, "not valid JSON (line %zu)", line);
+	}
+	rc = rundoc_from_json(out, json, err);
+	cJSON_Delete(json);
+	return rc;
+}
+
+int rundoc_load(struct rundoc **out, const char *path, struct err *err)
+{
+	char *text = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = file_read(path, &text, NULL, err)))
+		return rc;
+	rc = rundoc_parse(out, text, err);
+	if (rc)
+		err_prefix(err, "%s", path);
+	free(text);
+	return rc;
+}

@@ -1,0 +1,446 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void die_oom(size_t n)
+{
+	fprintf(stderr, "perfgate: out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		die_oom(n);
+	return p;
+}
+
+void *xcalloc(size_t count, size_t size)
+{
+	void *p = calloc(count ? count : 1, size ? size : 1);
+	if (!p)
+		die_oom(count * size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		die_oom(n);
+	return q;
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	struct sb sb = SB_INIT;
+	va_list ap;
+	int need;
+
+	va_start(ap, fmt);
+	need = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (need < 0)
+		die_oom(0);
+	XGROW(sb.buf, sb.alloc, (size_t)need + 1);
+	va_start(ap, fmt);
+	vsnprintf(sb.buf, (size_t)need + 1, fmt, ap);
+	va_end(ap);
+	return sb.buf;
+}
+
+void xgrow(void **p, size_t *alloc, size_t need, size_t size)
+{
+	size_t n;
+
+	if (need <= *alloc)
+		return;
+	n = *alloc ? *alloc : 8;
+	while (n < need)
+		n = n / 2 * 3 + 8;
+	*p = xrealloc(*p, n * size);
+	*alloc = n;
+}
+
+void sb_add(struct sb *sb, const void *data, size_t len)
+{
+	XGROW(sb->buf, sb->alloc, sb->len + len + 1);
+	memcpy(sb->buf + sb->len, data, len);
+	sb->len += len;
+	sb->buf[sb->len] = '\0';
+}
+
+void sb_puts(struct sb *sb, const char *s)
+{
+	sb_add(sb, s, strlen(s));
+}
+
+void sb_putc(struct sb *sb, char c)
+{
+	sb_add(sb, &c, 1);
+}
+
+void sb_printf(struct sb *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int need;
+
+	va_start(ap, fmt);
+	need = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (need < 0)
+		return;
+	XGROW(sb->buf, sb->alloc, sb->len + (size_t)need + 1);
+	va_start(ap, fmt);
+	vsnprintf(sb->buf + sb->len, (size_t)need + 1, fmt, ap);
+	va_end(ap);
+	sb->len += (size_t)need;
+}
+
+void sb_reset(struct sb *sb)
+{
+	sb->len = 0;
+	if (sb->buf)
+		sb->buf[0] = '\0';
+}
+
+char *sb_detach(struct sb *sb)
+{
+	char *s = sb->buf ? sb->buf : xstrdup("");
+	sb->buf = NULL;
+	sb->len = sb->alloc = 0;
+	return s;
+}
+
+void sb_release(struct sb *sb)
+{
+	free(sb->buf);
+	sb->buf = NULL;
+	sb->len = sb->alloc = 0;
+}
+
+const char *sb_str(const struct sb *sb)
+{
+	return sb->buf ? sb->buf : "";
+}
+
+int file_read(const char *path, char **out, size_t *len, struct err *err)
+{
+	struct sb sb = SB_INIT;
+	char chunk[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_sys(err, ERR_INPUT, "cannot open '%s'", path);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err_sys(err, ERR_INPUT, "cannot read '%s'", path);
+			close(fd);
+			sb_release(&sb);
+			return ERR_INPUT;
+		}
+		if (n == 0)
+			break;
+		sb_add(&sb, chunk, (size_t)n);
+	}
+	close(fd);
+	if (len)
+		*len = sb.len;
+	*out = sb_detach(&sb);
+	return 0;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len, struct err *err)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	const char *p = data;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int rc = 0;
+
+	if (fd < 0) {
+		rc = err_sys(err, ERR_FAIL, "cannot create '%s'", tmp);
+		goto done;
+	}
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = err_sys(err, ERR_FAIL, "cannot write '%s'", tmp);
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = err_sys(err, ERR_FAIL, "cannot sync '%s'", tmp);
+	if (close(fd) != 0 && rc == 0)
+		rc = err_sys(err, ERR_FAIL, "cannot close '%s'", tmp);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = err_sys(err, ERR_FAIL, "cannot rename '%s' to '%s'", tmp, path);
+	if (rc != 0)
+		unlink(tmp);
+done:
+	free(tmp);
+	return rc;
+}
+
+int mkdir_p(const char *path, struct err *err)
+{
+	char *copy = xstrdup(path);
+	int rc = 0;
+
+	for (char *p = copy + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+			*p = '\0';
+			if (mkdir(copy, 0700) != 0 && errno != EEXIST) {
+				rc = err_sys(err, ERR_FAIL, "cannot create folder '%s'", copy);
+				break;
+			}
+			*p = saved;
+			if (saved == '\0')
+				break;
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void time_rfc3339(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	char head[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(head, sizeof(head), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03ldZ", head, ts.tv_nsec / 1000000);
+}
+
+int parse_double(const char *s, double *out, struct err *err)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno == ERANGE || !isfinite(v))
+		return err_set(err, ERR_INPUT, "'%s' is not a number", s);
+	*out = v;
+	return 0;
+}
+
+int parse_int64(const char *s, int64_t *out, struct err *err)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || *end != '\0' || errno == ERANGE)
+		return err_set(err, ERR_INPUT, "'%s' is not an integer", s);
+	*out = v;
+	return 0;
+}
+
+struct unit {
+	const char *name;
+	double scale;
+};
+
+static int parse_with_units(const char *s, const struct unit *units, size_t n,
+			    const char *bare_unit, const char *what, double *out, struct err *err)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno == ERANGE || !isfinite(v))
+		return err_set(err, ERR_INPUT, "'%s' is not a %s", s, what);
+	while (*end == ' ')
+		end++;
+	if (v < 0)
+		return err_set(err, ERR_INPUT, "'%s': a %s cannot be negative", s, what);
+	if (*end == '\0') {
+		if (!bare_unit)
+			return err_set(err, ERR_INPUT, "'%s': a %s needs a unit", s, what);
+		*out = v;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(end, units[i].name) == 0) {
+			*out = v * units[i].scale;
+			return 0;
+		}
+	}
+	return err_set(err, ERR_INPUT, "'%s': unknown %s unit '%s'", s, what, end);
+}
+
+int parse_duration(const char *s, double *seconds, struct err *err)
+{
+	static const struct unit units[] = {
+		{ "ns", 1e-9 }, { "us", 1e-6 }, { "µs", 1e-6 }, { "ms", 1e-3 },
+		{ "s", 1 }, { "m", 60 }, { "min", 60 }, { "h", 3600 },
+	};
+	return parse_with_units(s, units, ARRAY_SIZE(units), "s", "duration", seconds, err);
+}
+
+int parse_size(const char *s, double *bytes, struct err *err)
+{
+	static const struct unit units[] = {
+		{ "B", 1 }, { "KB", 1e3 }, { "kB", 1e3 }, { "MB", 1e6 }, { "GB", 1e9 }, { "TB", 1e12 },
+		{ "KiB", 1024.0 }, { "MiB", 1048576.0 }, { "GiB", 1073741824.0 },
+		{ "TiB", 1099511627776.0 },
+	};
+	return parse_with_units(s, units, ARRAY_SIZE(units), "B", "size", bytes, err);
+}
+
+/* Optimal string alignment distance: Levenshtein plus adjacent transpositions,
+ * so "hlep" is one edit from "help". */
+size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), w = lb + 1;
+	size_t *d = xmalloc((la + 1) * w * sizeof(*d));
+	size_t result;
+
+	for (size_t i = 0; i <= la; i++)
+		d[i * w] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t best = d[(i - 1) * w + j - 1] + cost;
+			if (d[(i - 1) * w + j] + 1 < best)
+				best = d[(i - 1) * w + j] + 1;
+			if (d[i * w + j - 1] + 1 < best)
+				best = d[i * w + j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[(i - 2) * w + j - 2] + 1 < best)
+				best = d[(i - 2) * w + j - 2] + 1;
+			d[i * w + j] = best;
+		}
+	}
+	result = d[la * w + lb];
+	free(d);
+	return result;
+}
+
+const char *closest_match(const char *word, const char *const *candidates, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1;
+	size_t len = strlen(word);
+	/* A third of the word's length, at least 1 and at most 3 edits. */
+	size_t limit = len / 3 < 1 ? 1 : (len / 3 > 3 ? 3 : len / 3);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = edit_distance(word, candidates[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = candidates[i];
+		}
+	}
+	if (best && best_d <= limit)
+		return best;
+	/* A prefix of a longer name ("comp" for "compare") is also a good hint. */
+	for (size_t i = 0; i < n && len >= 3; i++)
+		if (strncmp(word, candidates[i], len) == 0)
+			return candidates[i];
+	return NULL;
+}
+
+/* SHA-256 (FIPS 180-4), small and portable; used for configuration hashes. */
+static const uint32_t sha_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha_block(uint32_t h[8], const unsigned char *p)
+{
+	uint32_t w[64], a, b, c, d, e, f, g, hh;
+
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		       (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
+	for (int i = 16; i < 64; i++) {
+		uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+		uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	}
+	a = h[0]; b = h[1]; c = h[2]; d = h[3]; e = h[4]; f = h[5]; g = h[6]; hh = h[7];
+	for (int i = 0; i < 64; i++) {
+		uint32_t t1 = hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + sha_k[i] + w[i];
+		uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+		hh = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+	}
+	h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+}
+
+void sha256_hex(const void *data, size_t len, char out[65])
+{
+	uint32_t h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+			  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+	const unsigned char *p = data;
+	unsigned char tail[128];
+	size_t full = len / 64 * 64, rest = len - full, tlen;
+	uint64_t bits = (uint64_t)len * 8;
+
+	for (size_t i = 0; i < full; i += 64)
+		sha_block(h, p + i);
+	memset(tail, 0, sizeof(tail));
+	if (rest)
+		memcpy(tail, p + full, rest);
+	tail[rest] = 0x80;
+	tlen = rest + 1 + 8 <= 64 ? 64 : 128;
+	for (int i = 0; i < 8; i++)
+		tail[tlen - 1 - (size_t)i] = (unsigned char)(bits >> (8 * i));
+	for (size_t i = 0; i < tlen; i += 64)
+		sha_block(h, tail + i);
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 8 * i, 9, "%08x", h[i]);
+}

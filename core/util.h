@@ -1,0 +1,76 @@
+/*
+ * util.h: small pieces every module uses: allocation that aborts on failure,
+ * a growable string buffer, whole-file I/O, the monotonic clock, parsing of
+ * durations, sizes and numbers with full error checking, and "did you mean"
+ * suggestions.
+ */
+#ifndef PERFGATE_UTIL_H
+#define PERFGATE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation: abort with a message on failure (STYLE rule 9). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Grow *p (holding *alloc elements of `size` bytes) so that `need` fit. */
+void xgrow(void **p, size_t *alloc, size_t need, size_t size);
+#define XGROW(p, alloc, need) xgrow((void **)&(p), &(alloc), (need), sizeof(*(p)))
+
+/* A growable NUL-terminated string.  SB_INIT is a valid empty buffer. */
+struct sb {
+	char *buf;   /* always NUL-terminated once anything was added */
+	size_t len;  /* bytes, excluding the NUL */
+	size_t alloc;
+};
+#define SB_INIT { NULL, 0, 0 }
+void sb_add(struct sb *sb, const void *data, size_t len);
+void sb_puts(struct sb *sb, const char *s);
+void sb_putc(struct sb *sb, char c);
+void sb_printf(struct sb *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_reset(struct sb *sb);           /* length 0, memory kept */
+char *sb_detach(struct sb *sb);         /* caller owns the string; sb is emptied */
+void sb_release(struct sb *sb);
+const char *sb_str(const struct sb *sb); /* "" when empty */
+
+/* Read a whole file; *out is NUL-terminated and owned by the caller. */
+int file_read(const char *path, char **out, size_t *len, struct err *err);
+/* Write a file atomically (temporary file in the same folder, fsync, rename). */
+int file_write_atomic(const char *path, const void *data, size_t len, struct err *err);
+/* mkdir -p with mode 0700 for new folders. */
+int mkdir_p(const char *path, struct err *err);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t now_ns(void);
+/* Wall-clock time as an RFC 3339 UTC string, e.g. 2026-11-28T18:34:56.123Z. */
+void time_rfc3339(char *buf, size_t len);
+
+/*
+ * Parsers.  Each returns 0, or ERR_INPUT with a message that quotes the text.
+ * Durations accept "250ms", "1.5s", "2m", "1h", "500us", "100ns"; a bare
+ * number is seconds.  Results are in seconds.  Sizes accept B KB MB GB
+ * (powers of 1000) and KiB MiB GiB (powers of 1024); results in bytes.
+ */
+int parse_duration(const char *s, double *seconds, struct err *err);
+int parse_size(const char *s, double *bytes, struct err *err);
+int parse_double(const char *s, double *out, struct err *err);
+int parse_int64(const char *s, int64_t *out, struct err *err);
+
+/* Levenshtein distance, and the closest of `n` candidates to `word` when it
+ * is close enough to be a plausible typo (NULL otherwise). */
+size_t edit_distance(const char *a, const char *b);
+const char *closest_match(const char *word, const char *const *candidates, size_t n);
+
+/* Hex SHA-256 of data (64 chars + NUL into out). */
+void sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif

@@ -1,0 +1,72 @@
+#!/bin/sh
+# Run perfgate's tests: every unit test binary given as an argument, then
+# every tests/integration/test_*.sh against one throwaway PostgreSQL server
+# that this script starts (and stops) itself.  Each test prints TAP lines
+# ("ok ..." / "not ok ..."); this script counts them and ends with
+#   tests: N passed, N failed
+# exiting nonzero when anything failed.  TESTS=pattern runs matching files only.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+: "${PERFGATE:?PERFGATE must name the perfgate binary}"
+export PERFGATE
+TESTS=${TESTS:-}
+log=$(mktemp -d /tmp/perfgate-tests.XXXXXX)
+chmod 755 "$log"
+passed=0
+failed=0
+failures=""
+
+count() { # file label
+	p=$(grep -c '^ok ' "$1" || true)
+	f=$(grep -c '^not ok ' "$1" || true)
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" -gt 0 ]; then
+		failures="$failures\n$(grep '^not ok ' "$1" | sed "s|^|  $2: |")"
+	fi
+	echo "$p passed, $f failed  $2"
+}
+
+for t in "$@"; do
+	name=$(basename "$t")
+	case "$name" in *"$TESTS"*) ;; *) continue ;; esac
+	out="$log/$name.out"
+	CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$out" 2>&1
+	rc=$?
+	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$out"; then
+		echo "not ok - $name exited with status $rc" >>"$out"
+	fi
+	count "$out" "unit/$name"
+done
+
+# One PostgreSQL server for all integration tests; each test makes its own database.
+. "$here/integration/lib.sh"
+if ls "$here"/integration/test_*.sh >/dev/null 2>&1; then
+	if pg_start "$log/pg"; then
+		for t in "$here"/integration/test_*.sh; do
+			name=$(basename "$t" .sh)
+			case "$name" in *"$TESTS"*) ;; *) continue ;; esac
+			out="$log/$name.out"
+			( cd "$here/.." && sh "$t" ) >"$out" 2>&1
+			rc=$?
+			if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$out"; then
+				echo "not ok - $name exited with status $rc" >>"$out"
+			fi
+			count "$out" "integration/$name"
+		done
+		pg_stop
+	else
+		echo "not ok - could not start the test PostgreSQL server" >"$log/pg.out"
+		cat "$log/pg-start.log" 2>/dev/null
+		count "$log/pg.out" "integration"
+	fi
+fi
+
+if [ "$failed" -gt 0 ]; then
+	printf 'failures:%b\n' "$failures"
+	echo "logs: $log"
+else
+	rm -rf "$log"
+fi
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

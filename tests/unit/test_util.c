@@ -1,0 +1,126 @@
+/* Unit tests for core/util.c: parsers, string buffer, suggestions, SHA-256. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/util.h"
+
+static void test_parse_duration(void **state)
+{
+	static const struct { const char *in; double want; } good[] = {
+		{ "250ms", 0.25 }, { "1.5s", 1.5 }, { "2m", 120 }, { "1h", 3600 },
+		{ "500us", 500e-6 }, { "100ns", 100e-9 }, { "3", 3 }, { "0", 0 },
+	};
+	static const char *bad[] = { "", "ms", "5 parsecs", "-1s", "1e999s", "abc" };
+	struct err err = ERR_INIT;
+	double v;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		assert_int_equal(parse_duration(good[i].in, &v, &err), 0);
+		assert_true(fabs(v - good[i].want) <= 1e-12 * (good[i].want + 1));
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(parse_duration(bad[i], &v, &err), ERR_INPUT);
+	parse_duration("5 parsecs", &v, &err);
+	assert_string_equal(err.msg, "'5 parsecs': unknown duration unit 'parsecs'");
+}
+
+static void test_parse_size(void **state)
+{
+	struct err err = ERR_INIT;
+	double v;
+
+	(void)state;
+	assert_int_equal(parse_size("512MiB", &v, &err), 0);
+	assert_true(v == 512.0 * 1024 * 1024);
+	assert_int_equal(parse_size("2KB", &v, &err), 0);
+	assert_true(v == 2000);
+	assert_int_equal(parse_size("2 KiB", &v, &err), 0);
+	assert_true(v == 2048);
+	assert_int_equal(parse_size("2XB", &v, &err), ERR_INPUT);
+}
+
+static void test_parse_numbers(void **state)
+{
+	struct err err = ERR_INIT;
+	int64_t i;
+	double d;
+
+	(void)state;
+	assert_int_equal(parse_int64("42", &i, &err), 0);
+	assert_int_equal(i, 42);
+	assert_int_equal(parse_int64("4x", &i, &err), ERR_INPUT);
+	assert_int_equal(parse_int64("99999999999999999999", &i, &err), ERR_INPUT);
+	assert_int_equal(parse_double("nan", &d, &err), ERR_INPUT);
+	assert_int_equal(parse_double("inf", &d, &err), ERR_INPUT);
+	assert_int_equal(parse_double("1e-3", &d, &err), 0);
+	assert_true(d == 1e-3);
+}
+
+static void test_sb(void **state)
+{
+	struct sb sb = SB_INIT;
+	char *s;
+
+	(void)state;
+	assert_string_equal(sb_str(&sb), "");
+	for (int i = 0; i < 1000; i++)
+		sb_printf(&sb, "%d,", i % 10);
+	assert_int_equal(sb.len, 2000);
+	assert_int_equal(strncmp(sb.buf, "0,1,2,", 6), 0);
+	sb_reset(&sb);
+	sb_puts(&sb, "ab");
+	sb_putc(&sb, 'c');
+	s = sb_detach(&sb);
+	assert_string_equal(s, "abc");
+	assert_null(sb.buf);
+	free(s);
+}
+
+static void test_closest_match(void **state)
+{
+	static const char *const verbs[] = { "run", "gate", "compare", "push", "history" };
+
+	(void)state;
+	assert_int_equal(edit_distance("kitten", "sitting"), 3);
+	assert_int_equal(edit_distance("", "abc"), 3);
+	assert_int_equal(edit_distance("hlep", "help"), 1);
+	assert_string_equal(closest_match("comprae", verbs, 5), "compare");
+	assert_string_equal(closest_match("gat", verbs, 5), "gate");
+	assert_string_equal(closest_match("hist", verbs, 5), "history");
+	assert_null(closest_match("zzzzzz", verbs, 5));
+}
+
+static void test_sha256(void **state)
+{
+	char hex[65];
+
+	(void)state;
+	/* FIPS 180-2 test vectors. */
+	sha256_hex("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	sha256_hex("", 0, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_numbers),
+		cmocka_unit_test(test_sb),
+		cmocka_unit_test(test_closest_match),
+		cmocka_unit_test(test_sha256),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
