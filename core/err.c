@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 int err_set(struct err *err, int code, const char *fmt, ...)
 {
@@ -64,4 +67,34 @@ void err_clear(struct err *err)
 {
 	if (err)
 		err->msg[0] = '\0';
+}
+
+void errlist_add(struct errlist *l, const char *fmt, ...)
+{
+	char buf[ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	XGROW(l->msgs, l->alloc, l->n + 1);
+	l->msgs[l->n++] = xstrdup(buf);
+}
+
+void errlist_release(struct errlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->msgs[i]);
+	free(l->msgs);
+	l->msgs = NULL;
+	l->n = l->alloc = 0;
+}
+
+int errlist_to_err(const struct errlist *l, struct err *err, int code)
+{
+	if (l->n == 0)
+		return 0;
+	if (l->n == 1)
+		return err_set(err, code, "%s", l->msgs[0]);
+	return err_set(err, code, "%s (and %zu more problems)", l->msgs[0], l->n - 1);
 }

@@ -43,4 +43,19 @@ void err_prefix(struct err *err, const char *fmt, ...)
 
 void err_clear(struct err *err);
 
+/*
+ * A list of problems, for validators that report everything they find
+ * (a suite with three mistakes gets three lines, not one).
+ */
+struct errlist {
+	char **msgs;
+	size_t n;
+	size_t alloc;
+};
+#define ERRLIST_INIT { NULL, 0, 0 }
+void errlist_add(struct errlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void errlist_release(struct errlist *l);
+/* Copy the first message into err (with " (and N more problems)") and return code. */
+int errlist_to_err(const struct errlist *l, struct err *err, int code);
+
 #endif

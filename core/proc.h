@@ -1,0 +1,88 @@
+/*
+ * proc.h: the one place perfgate starts child processes (DESIGN section 2).
+ *
+ * A child runs in its own process group with stdin from /dev/null (unless
+ * told otherwise), optional captured stdout/stderr, an optional environment
+ * overlay and working folder, and an optional timeout after which the whole
+ * group is killed (SIGTERM, then SIGKILL), so a command that forks a child
+ * which sleeps forever cannot hang perfgate.  The wall clock is
+ * CLOCK_MONOTONIC from just before fork to the reap; user/sys/max_rss come
+ * from wait4()'s rusage.
+ */
+#ifndef PERFGATE_PROC_H
+#define PERFGATE_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+enum proc_output {
+	PROC_OUT_INHERIT = 0, /* the child writes to perfgate's own stream */
+	PROC_OUT_NULL,        /* /dev/null */
+	PROC_OUT_CAPTURE,     /* collected into proc_result (capped at max_capture bytes, tail kept) */
+	PROC_OUT_FILE         /* appended to the file named in stdout_path/stderr_path */
+};
+
+struct proc_options {
+	const char *const *argv;   /* argv[0] is looked up in PATH */
+	const char *const *env;    /* "NAME=value" entries added to (or replacing in) the environment; NULL-terminated, may be NULL */
+	const char *cwd;           /* NULL: perfgate's own */
+	enum proc_output out;      /* stdout handling */
+	enum proc_output errout;   /* stderr handling */
+	const char *stdout_path;   /* for PROC_OUT_FILE */
+	const char *stderr_path;
+	const char *stdin_path;    /* NULL: /dev/null */
+	const void *stdin_data;    /* when set: written to the child's stdin through a pipe */
+	size_t stdin_len;
+	double timeout;            /* seconds; <= 0: none */
+	size_t max_capture;        /* bytes kept per captured stream; 0: 1 MiB */
+	bool new_session;          /* setsid() instead of setpgid() */
+};
+#define PROC_OPTIONS_INIT { NULL, NULL, NULL, PROC_OUT_INHERIT, PROC_OUT_INHERIT, NULL, NULL, NULL, NULL, 0, 0, 0, false }
+
+struct proc_result {
+	int exit_code;        /* when exited normally, else -1 */
+	int signal;           /* terminating signal, 0 when exited */
+	bool timed_out;       /* killed by the timeout */
+	bool exec_failed;     /* the program could not be started (errno in exec_errno) */
+	int exec_errno;
+	uint64_t wall_ns;     /* CLOCK_MONOTONIC, fork to reap */
+	double user;          /* seconds of user CPU, child and its reaped descendants */
+	double sys;           /* seconds of system CPU */
+	double max_rss;       /* bytes */
+	char *out;            /* captured stdout (NUL-terminated) or NULL */
+	size_t out_len;
+	char *errout;         /* captured stderr or NULL */
+	size_t errout_len;
+};
+
+/* Run to completion.  Returns 0 when the child was started and reaped (look
+ * at *res for how it ended), or a negative code when it could not be run at
+ * all (res->exec_failed then says why). */
+int proc_run(const struct proc_options *opts, struct proc_result *res, struct err *err);
+void proc_result_release(struct proc_result *res);
+
+/* Start in the background; the caller reaps with proc_wait or kills with
+ * proc_kill_group.  pid is also the process-group id. */
+int proc_spawn(const struct proc_options *opts, pid_t *pid, struct err *err);
+/* Send sig to the whole group, wait up to grace seconds, then SIGKILL. */
+void proc_kill_group(pid_t pid, int sig, double grace);
+/* Reap a spawned child (blocking); fills exit_code/signal/rusage fields. */
+int proc_wait(pid_t pid, struct proc_result *res, struct err *err);
+
+/* Last `lines` lines of text (for "the failing command's last lines of
+ * stderr"), as a new string. */
+char *proc_tail_lines(const char *text, size_t len, int lines);
+
+/* Find an executable in PATH; returns a new string or NULL. */
+char *proc_which(const char *name);
+
+/* A set of interrupt flags for Ctrl-C: proc_run returns promptly (killing
+ * the child's group) once proc_interrupted() is true. */
+void proc_install_interrupt_handler(void);
+bool proc_interrupted(void);
+
+#endif
