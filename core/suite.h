@@ -1,0 +1,62 @@
+/*
+ * suite.h: a declared benchmark suite (DESIGN section 3,
+ * schemas/suite.schema.json), parsed, validated and expanded.
+ *
+ * suite_load() reads the file, validates every benchmark (listing every
+ * problem found, each naming its JSON path), expands `params` matrices
+ * into one struct suite_bench per combination with `{name}` substituted in
+ * every string, and applies suite-level defaults.  Sections owned by other
+ * modules (http/load/monitor, slo, compare, ingest, variants) are validated
+ * by those modules' *_validate functions, called from here.
+ */
+#ifndef PERFGATE_SUITE_H
+#define PERFGATE_SUITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+
+enum suite_kind { SUITE_COMMAND, SUITE_HTTP, SUITE_INGEST };
+
+struct suite_bench {
+	char *name;          /* expanded, unique within the suite */
+	enum suite_kind kind;
+	cJSON *raw;          /* the expanded benchmark object, suite defaults applied */
+	cJSON *params;       /* this combination's parameter values (object), or NULL */
+	char config_hash[65];/* SHA-256 of the canonical configuration (raw minus
+				non-configuration keys such as slo and compare) */
+};
+
+struct suite {
+	char *path;          /* the file it came from */
+	char *dir;           /* its folder: relative paths in the suite resolve here */
+	char *name;          /* "suite" */
+	char *project;       /* "project", or NULL (then derived from the git remote) */
+	cJSON *raw;          /* the whole document as parsed */
+	cJSON *baseline;     /* "baseline" object or NULL */
+	cJSON *compare;      /* suite-level "compare" object or NULL */
+	struct suite_bench *benches;
+	size_t n_benches;
+};
+
+/* Load, validate and expand.  On invalid input returns ERR_INPUT and fills
+ * problems with one line per problem ("benchmarks[2].repetitions: expected an
+ * integer >= 1, got \"ten\""); err gets the first one. */
+int suite_load(struct suite **out, const char *path, struct errlist *problems, struct err *err);
+void suite_free(struct suite *s);
+
+/*
+ * Validators of the sections other modules own.  Each appends one line per
+ * problem to `problems`, each starting with `path` (the JSON path of the
+ * value, e.g. "benchmarks[1].load"), and never stops at the first.
+ */
+void http_validate(const cJSON *bench, const char *path, struct errlist *problems);   /* http, load, stream, request_slo */
+void monitor_validate(const cJSON *monitor, const char *path, struct errlist *problems);
+void slo_validate(const cJSON *slo, const char *path, struct errlist *problems);
+void compare_settings_validate(const cJSON *compare, const char *path, struct errlist *problems);
+void ingest_validate(const cJSON *format, const char *path, struct errlist *problems);
+
+#endif
