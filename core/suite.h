@@ -28,6 +28,9 @@ struct suite_bench {
 	cJSON *params;       /* this combination's parameter values (object), or NULL */
 	char config_hash[65];/* SHA-256 of the canonical configuration (raw minus
 				non-configuration keys such as slo and compare) */
+	char *variant_of;    /* A/B: the declared benchmark's name, NULL when not a variant */
+	char *variant;       /* A/B: this variant's name ("NAME@VARIANT" is `name`) */
+	bool reference;      /* A/B: the reference variant others are compared with */
 };
 
 struct suite {
