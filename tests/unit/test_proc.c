@@ -1,0 +1,212 @@
+/* Unit tests for core/proc.c: exit codes, capture, timeouts that kill the
+ * whole process group, environment overlay, working folder, stdin data. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../core/proc.h"
+#include "../../core/util.h"
+
+static int run_sh(const char *script, double timeout, struct proc_result *res)
+{
+	const char *argv[] = { "/bin/sh", "-c", script, NULL };
+	struct proc_options o = PROC_OPTIONS_INIT;
+	struct err err = ERR_INIT;
+
+	o.argv = argv;
+	o.out = PROC_OUT_CAPTURE;
+	o.errout = PROC_OUT_CAPTURE;
+	o.timeout = timeout;
+	return proc_run(&o, res, &err);
+}
+
+static void test_exit_and_capture(void **state)
+{
+	struct proc_result r;
+
+	(void)state;
+	assert_int_equal(run_sh("echo out; echo err >&2; exit 7", 0, &r), 0);
+	assert_int_equal(r.exit_code, 7);
+	assert_int_equal(r.signal, 0);
+	assert_false(r.timed_out);
+	assert_string_equal(r.out, "out\n");
+	assert_string_equal(r.errout, "err\n");
+	assert_true(r.wall_ns > 0);
+	proc_result_release(&r);
+}
+
+static void test_signal_death(void **state)
+{
+	struct proc_result r;
+
+	(void)state;
+	assert_int_equal(run_sh("kill -9 $$", 0, &r), 0);
+	assert_int_equal(r.exit_code, -1);
+	assert_int_equal(r.signal, SIGKILL);
+	proc_result_release(&r);
+}
+
+/* A child that forks a grandchild which sleeps forever, holding the pipes
+ * open: the timeout must kill the whole group and return promptly. */
+static void test_timeout_kills_group(void **state)
+{
+	struct proc_result r;
+	uint64_t t0 = now_ns();
+
+	(void)state;
+	assert_int_equal(run_sh("sleep 1000 & echo started; wait", 0.3, &r), 0);
+	assert_true(r.timed_out);
+	assert_string_equal(r.out, "started\n");
+	/* Far below the 1000 s the grandchild would sleep: it was killed. */
+	assert_true(now_ns() - t0 < 20ull * 1000000000ull);
+	proc_result_release(&r);
+}
+
+/* A grandchild that outlives a successful parent must not block the reap. */
+static void test_lingering_grandchild(void **state)
+{
+	struct proc_result r;
+
+	(void)state;
+	assert_int_equal(run_sh("(sleep 5 &) ; echo done", 30, &r), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_false(r.timed_out);
+	assert_string_equal(r.out, "done\n");
+	proc_result_release(&r);
+}
+
+static void test_env_cwd_stdin(void **state)
+{
+	const char *argv[] = { "/bin/sh", "-c", "echo \"$PG_TEST_VAR\"; pwd; cat", NULL };
+	const char *env[] = { "PG_TEST_VAR=hello world", NULL };
+	struct proc_options o = PROC_OPTIONS_INIT;
+	struct proc_result r;
+	struct err err = ERR_INIT;
+
+	(void)state;
+	setenv("PG_TEST_VAR", "old", 1);
+	o.argv = argv;
+	o.env = env;
+	o.cwd = "/tmp";
+	o.out = PROC_OUT_CAPTURE;
+	o.stdin_data = "from stdin";
+	o.stdin_len = strlen("from stdin");
+	assert_int_equal(proc_run(&o, &r, &err), 0);
+	assert_string_equal(r.out, "hello world\n/tmp\nfrom stdin");
+	proc_result_release(&r);
+}
+
+static void test_stdin_is_dev_null(void **state)
+{
+	const char *argv[] = { "/bin/sh", "-c", "cat; echo end", NULL };
+	struct proc_options o = PROC_OPTIONS_INIT;
+	struct proc_result r;
+	struct err err = ERR_INIT;
+
+	(void)state;
+	o.argv = argv;
+	o.out = PROC_OUT_CAPTURE;
+	assert_int_equal(proc_run(&o, &r, &err), 0);
+	assert_string_equal(r.out, "end\n");
+	proc_result_release(&r);
+}
+
+static void test_missing_program(void **state)
+{
+	const char *argv[] = { "perfgate-no-such-program", NULL };
+	struct proc_options o = PROC_OPTIONS_INIT;
+	struct proc_result r;
+	struct err err = ERR_INIT;
+
+	(void)state;
+	o.argv = argv;
+	assert_int_equal(proc_run(&o, &r, &err), ERR_RUN);
+	assert_true(r.exec_failed);
+	assert_string_equal(err.msg, "cannot run 'perfgate-no-such-program': No such file or directory");
+}
+
+static void test_fast_path_rusage(void **state)
+{
+	/* The fast path (no capture, no timeout) still reports exit code and rusage. */
+	const char *argv[] = { "/bin/sh", "-c", "exit 3", NULL };
+	struct proc_options o = PROC_OPTIONS_INIT;
+	struct proc_result r;
+	struct err err = ERR_INIT;
+
+	(void)state;
+	o.argv = argv;
+	assert_int_equal(proc_run(&o, &r, &err), 0);
+	assert_int_equal(r.exit_code, 3);
+	assert_true(r.max_rss > 0);
+	assert_true(r.user >= 0 && r.sys >= 0);
+}
+
+static void test_capture_keeps_tail(void **state)
+{
+	const char *argv[] = { "/bin/sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo line$i; i=$((i+1)); done", NULL };
+	struct proc_options o = PROC_OPTIONS_INIT;
+	struct proc_result r;
+	struct err err = ERR_INIT;
+	char *tail;
+
+	(void)state;
+	o.argv = argv;
+	o.out = PROC_OUT_CAPTURE;
+	o.max_capture = 1000;
+	assert_int_equal(proc_run(&o, &r, &err), 0);
+	assert_int_equal(r.out_len, 1000);
+	tail = proc_tail_lines(r.out, r.out_len, 2);
+	assert_string_equal(tail, "line2998\nline2999");
+	free(tail);
+	proc_result_release(&r);
+}
+
+static void test_tail_lines(void **state)
+{
+	char *t;
+
+	(void)state;
+	t = proc_tail_lines("a\nb\nc\n\n", 7, 2);
+	assert_string_equal(t, "b\nc");
+	free(t);
+	t = proc_tail_lines("only", 4, 5);
+	assert_string_equal(t, "only");
+	free(t);
+}
+
+static void test_which(void **state)
+{
+	char *p;
+
+	(void)state;
+	p = proc_which("sh");
+	assert_non_null(p);
+	assert_true(strstr(p, "/sh") != NULL);
+	free(p);
+	assert_null(proc_which("perfgate-no-such-program"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exit_and_capture),
+		cmocka_unit_test(test_signal_death),
+		cmocka_unit_test(test_timeout_kills_group),
+		cmocka_unit_test(test_lingering_grandchild),
+		cmocka_unit_test(test_env_cwd_stdin),
+		cmocka_unit_test(test_stdin_is_dev_null),
+		cmocka_unit_test(test_missing_program),
+		cmocka_unit_test(test_fast_path_rusage),
+		cmocka_unit_test(test_capture_keeps_tail),
+		cmocka_unit_test(test_tail_lines),
+		cmocka_unit_test(test_which),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
