@@ -1,0 +1,547 @@
+/*
+ * gitinfo.c: git facts for the run document and history queries for
+ * baseline selection, through libgit2.  See gitinfo.h.
+ */
+#include "gitinfo.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <git2.h>
+
+#include "util.h"
+
+static pthread_once_t git_once = PTHREAD_ONCE_INIT;
+
+/* libgit2 keeps global state (TLS, caches); one init per process is enough and
+ * is never undone, since other threads may still use it at exit. */
+static void git_init_once(void)
+{
+	git_libgit2_init();
+	/* perfgate only reads commit metadata and runs nothing from the
+	 * repository's config, and CI jobs often run as root over a checkout
+	 * owned by another user (containers): git's safe.directory ownership
+	 * check would only turn those runs into runs without a commit. */
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+}
+
+static void git_init(void)
+{
+	pthread_once(&git_once, git_init_once);
+}
+
+static const char *git_msg(void)
+{
+	const git_error *e = git_error_last();
+
+	return e && e->message ? e->message : "unknown libgit2 error";
+}
+
+/* Map a libgit2 failure to our codes with a message naming what we tried. */
+static int git_fail(struct err *err, int grc, const char *what, const char *subject)
+{
+	int code = (grc == GIT_ENOTFOUND || grc == GIT_EAMBIGUOUS || grc == GIT_EINVALIDSPEC)
+			   ? ERR_NOTFOUND
+			   : ERR_FAIL;
+
+	if (subject)
+		return err_set(err, code, "%s '%s': %s", what, subject, git_msg());
+	return err_set(err, code, "%s: %s", what, git_msg());
+}
+
+static int repo_open(git_repository **repo, const char *dir, struct err *err)
+{
+	const char *d = dir ? dir : ".";
+	int grc;
+
+	git_init();
+	/* FROM_ENV: honour GIT_DIR, GIT_WORK_TREE, GIT_CEILING_DIRECTORIES like git. */
+	grc = git_repository_open_ext(repo, d, GIT_REPOSITORY_OPEN_FROM_ENV, NULL);
+	if (grc == GIT_ENOTFOUND)
+		return err_set(err, ERR_NOTFOUND, "'%s' is not inside a git repository", d);
+	if (grc < 0)
+		return git_fail(err, grc, "cannot open the git repository at", d);
+	return 0;
+}
+
+static char *oid_str(const git_oid *oid)
+{
+	char buf[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(buf, sizeof(buf), oid);
+	return xstrdup(buf);
+}
+
+void gitinfo_strv_free(char **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void gitinfo_release(struct rd_git *g)
+{
+	free(g->commit);
+	free(g->branch);
+	free(g->commit_time);
+	free(g->subject);
+	gitinfo_strv_free(g->parents, g->n_parents);
+	free(g->remote);
+	memset(g, 0, sizeof(*g));
+}
+
+char *gitinfo_strip_credentials(const char *url)
+{
+	const char *scheme_end, *auth, *host_end, *at;
+	struct sb sb = SB_INIT;
+
+	if (!url)
+		return NULL;
+	scheme_end = strstr(url, "://");
+	if (!scheme_end)
+		return xstrdup(url); /* scp-like "user@host:path" or a local path */
+	auth = scheme_end + 3;
+	host_end = auth + strcspn(auth, "/?#");
+	/* The last '@' of the authority ends the user info (a token may contain none, a password may). */
+	at = NULL;
+	for (const char *p = auth; p < host_end; p++)
+		if (*p == '@')
+			at = p;
+	if (!at)
+		return xstrdup(url);
+	sb_add(&sb, url, (size_t)(auth - url));
+	sb_puts(&sb, at + 1);
+	return sb_detach(&sb);
+}
+
+/* The branch name CI tells us about when the checkout is detached. */
+static const char *ci_branch(void)
+{
+	const char *v, *t;
+
+	if ((v = getenv("GITHUB_HEAD_REF")) && *v)
+		return v;
+	t = getenv("GITHUB_REF_TYPE");
+	if ((v = getenv("GITHUB_REF_NAME")) && *v && !(t && strcmp(t, "tag") == 0))
+		return v;
+	if ((v = getenv("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME")) && *v)
+		return v;
+	t = getenv("CI_COMMIT_TAG");
+	if ((v = getenv("CI_COMMIT_REF_NAME")) && *v && !(t && *t))
+		return v;
+	return NULL;
+}
+
+static char *format_time(git_time_t t)
+{
+	char buf[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm))
+		return NULL;
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
+
+static int repo_dirty(git_repository *repo, bool *dirty, struct err *err)
+{
+	git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+	git_status_list *list = NULL;
+	size_t n;
+	int grc;
+
+	*dirty = false;
+	if (git_repository_is_bare(repo))
+		return 0;
+	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	opts.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+	grc = git_status_list_new(&list, repo, &opts);
+	if (grc < 0)
+		return git_fail(err, grc, "cannot read the status of the working tree", NULL);
+	n = git_status_list_entrycount(list);
+	for (size_t i = 0; i < n; i++) {
+		const git_status_entry *e = git_status_byindex(list, i);
+		if (e && e->status != GIT_STATUS_CURRENT && !(e->status & GIT_STATUS_IGNORED) &&
+		    e->status != GIT_STATUS_WT_NEW) {
+			*dirty = true;
+			break;
+		}
+	}
+	git_status_list_free(list);
+	return 0;
+}
+
+/* First "remote.NAME.url" in config order, for repositories without "origin". */
+static int first_remote_cb(const git_config_entry *e, void *payload)
+{
+	char **url = payload;
+	size_t len = strlen(e->name);
+
+	if (strncmp(e->name, "remote.", 7) == 0 && len > 11 && strcmp(e->name + len - 4, ".url") == 0 &&
+	    e->value) {
+		*url = xstrdup(e->value);
+		return 1; /* stop */
+	}
+	return 0;
+}
+
+/*
+ * The remote URL straight from the config: git_remote_lookup and
+ * git_remote_list go through libgit2's regex config lookups, which leak with
+ * PCRE2 in libgit2 1.5 (Debian 12), one allocation per call.
+ */
+static char *remote_url(git_repository *repo)
+{
+	git_config *cfg = NULL;
+	git_buf buf = GIT_BUF_INIT;
+	char *raw = NULL, *url = NULL;
+
+	if (git_repository_config_snapshot(&cfg, repo) < 0)
+		goto done;
+	if (git_config_get_string_buf(&buf, cfg, "remote.origin.url") == 0)
+		raw = xstrdup(buf.ptr);
+	else
+		git_config_foreach(cfg, first_remote_cb, &raw);
+	url = gitinfo_strip_credentials(raw);
+done:
+	free(raw);
+	git_buf_dispose(&buf);
+	git_config_free(cfg);
+	git_error_clear();
+	return url;
+}
+
+/*
+ * The parents the commit object records, read from its raw header: a shallow
+ * clone's boundary commit still names its real parents (which the clone does
+ * not have), and libgit2 versions differ in whether they hide them.
+ */
+static void commit_parents(const git_commit *commit, char ***out, size_t *n)
+{
+	const char *h = git_commit_raw_header(commit);
+	size_t alloc = 0;
+
+	*out = NULL;
+	*n = 0;
+	while (h && *h) {
+		size_t len = strcspn(h, "\n");
+		if (len >= 7 + GIT_OID_HEXSZ && strncmp(h, "parent ", 7) == 0) {
+			XGROW(*out, alloc, *n + 1);
+			(*out)[(*n)++] = xstrndup(h + 7, GIT_OID_HEXSZ);
+		}
+		h += len;
+		if (*h == '\n')
+			h++;
+	}
+}
+
+int gitinfo_collect(const char *dir, struct rd_git *out, bool *found, struct err *err)
+{
+	git_repository *repo = NULL;
+	git_reference *head = NULL;
+	git_commit *commit = NULL;
+	struct rd_git g;
+	int rc = 0, grc;
+
+	memset(&g, 0, sizeof(g));
+	*found = false;
+	rc = repo_open(&repo, dir, err);
+	if (rc == ERR_NOTFOUND) {
+		err_clear(err);
+		return 0;
+	}
+	if (rc)
+		return rc;
+
+	g.shallow = git_repository_is_shallow(repo) == 1;
+	g.remote = remote_url(repo);
+
+	grc = git_repository_head(&head, repo);
+	if (grc == GIT_EUNBORNBRANCH || grc == GIT_ENOTFOUND) {
+		/* A fresh repository with no commit: found, but nothing to tag with. */
+		head = NULL;
+	} else if (grc < 0) {
+		rc = git_fail(err, grc, "cannot read HEAD", NULL);
+		goto done;
+	}
+
+	if (head) {
+		if (git_reference_is_branch(head)) {
+			g.branch = xstrdup(git_reference_shorthand(head));
+		} else {
+			const char *b = ci_branch();
+			if (b)
+				g.branch = xstrdup(b);
+		}
+		grc = git_reference_peel((git_object **)&commit, head, GIT_OBJECT_COMMIT);
+		if (grc < 0) {
+			rc = git_fail(err, grc, "cannot read the commit HEAD points to", NULL);
+			goto done;
+		}
+		g.commit = oid_str(git_commit_id(commit));
+		g.commit_time = format_time(git_commit_time(commit));
+		if (git_commit_summary(commit))
+			g.subject = xstrdup(git_commit_summary(commit));
+		commit_parents(commit, &g.parents, &g.n_parents);
+	} else {
+		const char *b = ci_branch();
+		if (b)
+			g.branch = xstrdup(b);
+	}
+
+	if ((rc = repo_dirty(repo, &g.dirty, err)))
+		goto done;
+
+	*out = g;
+	memset(&g, 0, sizeof(g));
+	*found = true;
+done:
+	gitinfo_release(&g);
+	git_commit_free(commit);
+	git_reference_free(head);
+	git_repository_free(repo);
+	return rc;
+}
+
+static int resolve_commit(git_repository *repo, const char *rev, git_oid *oid, struct err *err)
+{
+	git_object *obj = NULL;
+	git_object *peeled = NULL;
+	int grc;
+
+	grc = git_revparse_single(&obj, repo, rev);
+	if (grc < 0)
+		return err_set(err, ERR_NOTFOUND, "unknown git revision '%s'", rev);
+	grc = git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT);
+	git_object_free(obj);
+	if (grc < 0)
+		return err_set(err, ERR_NOTFOUND, "git revision '%s' is not a commit", rev);
+	git_oid_cpy(oid, git_object_id(peeled));
+	git_object_free(peeled);
+	return 0;
+}
+
+int gitinfo_resolve(const char *dir, const char *rev, char **out, struct err *err)
+{
+	git_repository *repo = NULL;
+	git_oid oid;
+	int rc;
+
+	*out = NULL;
+	if ((rc = repo_open(&repo, dir, err)))
+		return rc;
+	if ((rc = resolve_commit(repo, rev, &oid, err)) == 0)
+		*out = oid_str(&oid);
+	git_repository_free(repo);
+	return rc;
+}
+
+/*
+ * The history walk for a shallow clone, whose boundary commits name parents
+ * the clone lacks (libgit2's revwalk fails on those): newest commit time
+ * first among the commits reached so far, stopping at missing parents.  A
+ * shallow history is short, so the quadratic bookkeeping does not matter.
+ */
+static int shallow_walk(git_repository *repo, const git_oid *start, size_t limit, char ***v,
+			size_t *count, size_t *alloc, const char *what, struct err *err)
+{
+	git_commit **frontier = NULL;
+	git_oid *seen = NULL;
+	size_t n_front = 0, a_front = 0, n_seen = 0, a_seen = 0;
+	git_commit *c = NULL;
+	int rc = 0, grc;
+
+	if ((grc = git_commit_lookup(&c, repo, start)) < 0) {
+		rc = git_fail(err, grc, "cannot walk the history of", what);
+		goto done;
+	}
+	XGROW(frontier, a_front, 1);
+	frontier[n_front++] = c;
+	XGROW(seen, a_seen, 1);
+	git_oid_cpy(&seen[n_seen++], start);
+	while (n_front > 0 && (limit == 0 || *count < limit)) {
+		size_t best = 0;
+		unsigned int np;
+
+		for (size_t i = 1; i < n_front; i++)
+			if (git_commit_time(frontier[i]) > git_commit_time(frontier[best]))
+				best = i;
+		c = frontier[best];
+		frontier[best] = frontier[--n_front];
+		XGROW(*v, *alloc, *count + 1);
+		(*v)[(*count)++] = oid_str(git_commit_id(c));
+		np = git_commit_parentcount(c);
+		for (unsigned int i = 0; i < np; i++) {
+			const git_oid *pid = git_commit_parent_id(c, i);
+			git_commit *p = NULL;
+			bool dup = false;
+
+			for (size_t j = 0; j < n_seen && !dup; j++)
+				dup = git_oid_equal(&seen[j], pid);
+			if (dup)
+				continue;
+			XGROW(seen, a_seen, n_seen + 1);
+			git_oid_cpy(&seen[n_seen++], pid);
+			if (git_commit_lookup(&p, repo, pid) < 0)
+				continue; /* beyond the shallow boundary */
+			XGROW(frontier, a_front, n_front + 1);
+			frontier[n_front++] = p;
+		}
+		git_commit_free(c);
+	}
+done:
+	for (size_t i = 0; i < n_front; i++)
+		git_commit_free(frontier[i]);
+	free(frontier);
+	free(seen);
+	git_error_clear();
+	return rc;
+}
+
+int gitinfo_ancestors(const char *dir, const char *commit, size_t limit, char ***out, size_t *n,
+		      struct err *err)
+{
+	git_repository *repo = NULL;
+	git_revwalk *walk = NULL;
+	char **v = NULL;
+	size_t count = 0, alloc = 0;
+	git_oid oid;
+	int rc, grc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = repo_open(&repo, dir, err)))
+		return rc;
+	if ((rc = resolve_commit(repo, commit, &oid, err)))
+		goto done;
+	if (git_repository_is_shallow(repo) == 1) {
+		rc = shallow_walk(repo, &oid, limit, &v, &count, &alloc, commit, err);
+		if (rc)
+			goto done;
+		goto out;
+	}
+	if ((grc = git_revwalk_new(&walk, repo)) < 0 ||
+	    (grc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME)) < 0 ||
+	    (grc = git_revwalk_push(walk, &oid)) < 0) {
+		rc = git_fail(err, grc, "cannot walk the history of", commit);
+		goto done;
+	}
+	while (limit == 0 || count < limit) {
+		grc = git_revwalk_next(&oid, walk);
+		if (grc == GIT_ITEROVER)
+			break;
+		if (grc < 0) {
+			rc = git_fail(err, grc, "cannot walk the history of", commit);
+			goto done;
+		}
+		XGROW(v, alloc, count + 1);
+		v[count++] = oid_str(&oid);
+	}
+out:
+	*out = v;
+	*n = count;
+	v = NULL;
+	count = 0;
+done:
+	gitinfo_strv_free(v, count);
+	git_revwalk_free(walk);
+	git_repository_free(repo);
+	return rc;
+}
+
+/* "main" may exist only as origin/main in a CI checkout: a name that is not a
+ * local branch but is a branch of origin means that one. */
+static const char *pick_branch(git_repository *repo, const char *name, char *buf, size_t len)
+{
+	git_reference *ref = NULL;
+	int n;
+
+	if (git_branch_lookup(&ref, repo, name, GIT_BRANCH_LOCAL) == 0) {
+		git_reference_free(ref);
+		return name;
+	}
+	n = snprintf(buf, len, "refs/remotes/origin/%s", name);
+	if (n > 0 && (size_t)n < len && git_reference_lookup(&ref, repo, buf) == 0) {
+		git_reference_free(ref);
+		return buf;
+	}
+	return name;
+}
+
+int gitinfo_merge_base(const char *dir, const char *a, const char *b_ref, char **out,
+		       struct err *err)
+{
+	git_repository *repo = NULL;
+	git_oid oa, ob, base;
+	char buf[512];
+	int rc, grc;
+
+	*out = NULL;
+	if ((rc = repo_open(&repo, dir, err)))
+		return rc;
+	if ((rc = resolve_commit(repo, a, &oa, err)))
+		goto done;
+	if ((rc = resolve_commit(repo, pick_branch(repo, b_ref, buf, sizeof(buf)), &ob, err)))
+		goto done;
+	grc = git_merge_base(&base, repo, &oa, &ob);
+	if (grc == GIT_ENOTFOUND) {
+		rc = err_set(err, ERR_NOTFOUND, "'%s' and '%s' have no common ancestor%s", a, b_ref,
+			     git_repository_is_shallow(repo) == 1 ? " in this shallow clone" : "");
+		goto done;
+	}
+	if (grc < 0) {
+		rc = git_fail(err, grc, "cannot find the merge-base with", b_ref);
+		goto done;
+	}
+	*out = oid_str(&base);
+done:
+	git_repository_free(repo);
+	return rc;
+}
+
+int gitinfo_default_branch(const char *dir, char **out, struct err *err)
+{
+	static const char prefix[] = "refs/remotes/origin/";
+	git_repository *repo = NULL;
+	git_reference *ref = NULL;
+	const char *target;
+	int rc, grc;
+
+	*out = NULL;
+	if ((rc = repo_open(&repo, dir, err)))
+		return rc;
+	grc = git_reference_lookup(&ref, repo, "refs/remotes/origin/HEAD");
+	if (grc < 0 || git_reference_type(ref) != GIT_REFERENCE_SYMBOLIC) {
+		rc = err_set(err, ERR_NOTFOUND,
+			     "the remote's default branch is unknown (no refs/remotes/origin/HEAD; "
+			     "'git remote set-head origin --auto' sets it)");
+		goto done;
+	}
+	target = git_reference_symbolic_target(ref);
+	if (strncmp(target, prefix, sizeof(prefix) - 1) == 0)
+		*out = xstrdup(target + sizeof(prefix) - 1);
+	else
+		*out = xstrdup(target);
+done:
+	git_reference_free(ref);
+	git_repository_free(repo);
+	return rc;
+}
+
+bool gitinfo_is_shallow(const char *dir)
+{
+	git_repository *repo = NULL;
+	bool shallow;
+
+	if (repo_open(&repo, dir, NULL))
+		return false;
+	shallow = git_repository_is_shallow(repo) == 1;
+	git_repository_free(repo);
+	return shallow;
+}

@@ -1,0 +1,561 @@
+/*
+ * Unit tests for core/gitinfo.c on real temporary repositories built with the
+ * `git` command: normal, detached with CI variables, dirty, shallow, worktree,
+ * no repository; ancestors, merge-base, default branch; credential stripping.
+ *
+ * Expected values come from how the repositories are built (fixed commit
+ * dates, subjects chosen here, ids read back with `git rev-parse`), never from
+ * gitinfo itself.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../core/gitinfo.h"
+#include "../../core/util.h"
+
+static char tmp[256];
+
+static const char *const ci_vars[] = {
+	"GITHUB_HEAD_REF", "GITHUB_REF_NAME", "GITHUB_REF_TYPE", "GITHUB_ACTIONS",
+	"CI_COMMIT_REF_NAME", "CI_COMMIT_TAG", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "GITLAB_CI",
+	"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_CEILING_DIRECTORIES",
+};
+
+/* Run a shell command in the test's temporary folder; fail the test if it fails. */
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	struct sb cmd = SB_INIT;
+	char *body;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	body = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(body, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	sb_printf(&cmd, "cd '%s' && { %s\n} >/dev/null 2>&1", tmp, body);
+	if (system(cmd.buf) != 0) {
+		fprintf(stderr, "command failed: %s\n", body);
+		fail();
+	}
+	free(body);
+	sb_release(&cmd);
+}
+
+/* Read the first line a shell command prints (run in the temporary folder). */
+static char *sh_out(const char *cmd)
+{
+	char *full = xasprintf("cd '%s' && %s", tmp, cmd);
+	FILE *f = popen(full, "r");
+	char line[512] = "";
+
+	assert_non_null(f);
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	pclose(f);
+	free(full);
+	line[strcspn(line, "\n")] = '\0';
+	return xstrdup(line);
+}
+
+static char *path_in(const char *sub)
+{
+	return xasprintf("%s/%s", tmp, sub);
+}
+
+/*
+ * repo/: main with three commits c1, c2 (dated 2024-01-02T03:04:05+02:00),
+ * c3; branch "feature" off c2 with one commit f1; origin remote with
+ * credentials in its URL.
+ */
+static int setup(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ci_vars); i++)
+		unsetenv(ci_vars[i]);
+	setenv("GIT_AUTHOR_NAME", "Test", 1);
+	setenv("GIT_AUTHOR_EMAIL", "test@example.com", 1);
+	setenv("GIT_COMMITTER_NAME", "Test", 1);
+	setenv("GIT_COMMITTER_EMAIL", "test@example.com", 1);
+	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+	snprintf(tmp, sizeof(tmp), "/tmp/perfgate-gitinfo.XXXXXX");
+	if (!mkdtemp(tmp))
+		return -1;
+	setenv("HOME", tmp, 1); /* no user gitconfig leaks in */
+	sh("git init -q -b main repo && cd repo &&"
+	   " echo a > a.txt && git add a.txt &&"
+	   " GIT_COMMITTER_DATE='2024-01-01T00:00:00Z' GIT_AUTHOR_DATE='2024-01-01T00:00:00Z' git commit -q -m c1 &&"
+	   " echo b >> a.txt &&"
+	   " GIT_COMMITTER_DATE='2024-01-02T03:04:05+02:00' GIT_AUTHOR_DATE='2024-01-02T03:04:05+02:00'"
+	   "   git commit -q -am 'c2: second commit' -m 'body line' &&"
+	   " git branch feature &&"
+	   " echo c >> a.txt &&"
+	   " GIT_COMMITTER_DATE='2024-01-03T00:00:00Z' GIT_AUTHOR_DATE='2024-01-03T00:00:00Z' git commit -q -am c3 &&"
+	   " git checkout -q feature && echo f > f.txt && git add f.txt &&"
+	   " GIT_COMMITTER_DATE='2024-01-04T00:00:00Z' GIT_AUTHOR_DATE='2024-01-04T00:00:00Z' git commit -q -m f1 &&"
+	   " git checkout -q main &&"
+	   " git remote add origin 'https://ci-user:s3cret-token@git.example.com/team/app.git'");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sh("rm -rf repo clone wt norepo shallow");
+	rmdir(tmp);
+	return 0;
+}
+
+static void test_normal(void **state)
+{
+	struct rd_git g = { 0 };
+	struct err err = ERR_INIT;
+	char *dir = path_in("repo");
+	char *head = sh_out("git -C repo rev-parse HEAD");
+	char *parent = sh_out("git -C repo rev-parse HEAD~1");
+	bool found = false;
+
+	(void)state;
+	assert_int_equal(gitinfo_collect(dir, &g, &found, &err), 0);
+	assert_true(found);
+	assert_string_equal(g.commit, head);
+	assert_string_equal(g.branch, "main");
+	assert_false(g.dirty);
+	assert_false(g.shallow);
+	assert_string_equal(g.subject, "c3");
+	assert_string_equal(g.commit_time, "2024-01-03T00:00:00Z");
+	assert_int_equal(g.n_parents, 1);
+	assert_string_equal(g.parents[0], parent);
+	assert_string_equal(g.remote, "https://git.example.com/team/app.git");
+	gitinfo_release(&g);
+	assert_null(g.commit);
+
+	/* From a subfolder, the repository is found by walking up. */
+	sh("mkdir -p repo/sub/deeper");
+	free(dir);
+	dir = path_in("repo/sub/deeper");
+	assert_int_equal(gitinfo_collect(dir, &g, &found, &err), 0);
+	assert_true(found);
+	assert_string_equal(g.commit, head);
+	gitinfo_release(&g);
+	free(dir);
+	free(head);
+	free(parent);
+}
+
+static void test_commit_time_and_subject(void **state)
+{
+	struct rd_git g = { 0 };
+	struct err err = ERR_INIT;
+	char *dir = path_in("repo");
+	bool found = false;
+
+	(void)state;
+	sh("cd repo && git checkout -q HEAD~1");
+	assert_int_equal(gitinfo_collect(dir, &g, &found, &err), 0);
+	/* 03:04:05 at +02:00 is 01:04:05 UTC; the subject is the first line only. */
+	assert_string_equal(g.commit_time, "2024-01-02T01:04:05Z");
+	assert_string_equal(g.subject, "c2: second commit");
+	gitinfo_release(&g);
+	sh("cd repo && git checkout -q main");
+	free(dir);
+}
+
+static void test_detached_ci(void **state)
+{
+	static const struct {
+		const char *vars;  /* "NAME=value NAME=value" */
+		const char *want;  /* NULL: no branch */
+	} cases[] = {
+		{ "", NULL },
+		{ "GITHUB_HEAD_REF=feature/pr GITHUB_REF_NAME=42/merge", "feature/pr" },
+		{ "GITHUB_REF_NAME=release-1", "release-1" },
+		{ "GITHUB_REF_NAME=v1.0 GITHUB_REF_TYPE=tag", NULL },
+		{ "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME=mr-branch CI_COMMIT_REF_NAME=mr-branch", "mr-branch" },
+		{ "CI_COMMIT_REF_NAME=gl-main", "gl-main" },
+		{ "CI_COMMIT_REF_NAME=v2.0 CI_COMMIT_TAG=v2.0", NULL },
+	};
+	char *dir = path_in("repo");
+	char *head1 = sh_out("git -C repo rev-parse HEAD~1");
+
+	(void)state;
+	sh("cd repo && git checkout -q --detach HEAD~1");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct rd_git g = { 0 };
+		struct err err = ERR_INIT;
+		bool found = false;
+		char *vars = xstrdup(cases[i].vars), *save = NULL;
+
+		for (char *kv = strtok_r(vars, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
+			char *eq = strchr(kv, '=');
+			*eq = '\0';
+			setenv(kv, eq + 1, 1);
+		}
+		assert_int_equal(gitinfo_collect(dir, &g, &found, &err), 0);
+		assert_true(found);
+		assert_string_equal(g.commit, head1);
+		if (cases[i].want)
+			assert_string_equal(g.branch, cases[i].want);
+		else
+			assert_null(g.branch);
+		gitinfo_release(&g);
+		for (size_t j = 0; j < ARRAY_SIZE(ci_vars); j++)
+			unsetenv(ci_vars[j]);
+		free(vars);
+	}
+	/* On a branch, CI variables do not override the checked-out branch. */
+	sh("cd repo && git checkout -q main");
+	setenv("GITHUB_REF_NAME", "other", 1);
+	{
+		struct rd_git g = { 0 };
+		struct err err = ERR_INIT;
+		bool found = false;
+		assert_int_equal(gitinfo_collect(dir, &g, &found, &err), 0);
+		assert_string_equal(g.branch, "main");
+		gitinfo_release(&g);
+	}
+	unsetenv("GITHUB_REF_NAME");
+	free(dir);
+	free(head1);
+}
+
+static void test_dirty(void **state)
+{
+	static const struct {
+		const char *change;  /* shell command run in repo/ */
+		const char *undo;
+		bool dirty;
+	} cases[] = {
+		{ "echo untracked > new.txt", "rm -f new.txt", false },
+		{ "mkdir -p build && echo o > build/x.o", "rm -rf build", false },
+		{ "echo more >> a.txt", "git checkout -q -- a.txt", true },
+		{ "echo staged >> a.txt && git add a.txt", "git reset -q && git checkout -q -- a.txt", true },
+		{ "rm a.txt", "git checkout -q -- a.txt", true },
+		{ "echo n > n.txt && git add n.txt", "git rm -q --cached n.txt && rm n.txt", true },
+	};
+	char *dir = path_in("repo");
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct rd_git g = { 0 };
+		struct err err = ERR_INIT;
+		bool found = false;
+
+		sh("cd repo && %s", cases[i].change);
+		assert_int_equal(gitinfo_collect(dir, &g, &found, &err), 0);
+		if (g.dirty != cases[i].dirty)
+			fprintf(stderr, "case %zu (%s): dirty=%d\n", i, cases[i].change, g.dirty);
+		assert_int_equal(g.dirty, cases[i].dirty);
+		gitinfo_release(&g);
+		sh("cd repo && %s", cases[i].undo);
+		assert_int_equal(gitinfo_collect(dir, &g, &found, &err), 0);
+		assert_false(g.dirty);
+		gitinfo_release(&g);
+	}
+	free(dir);
+}
+
+static void test_shallow(void **state)
+{
+	struct rd_git g = { 0 };
+	struct err err = ERR_INIT;
+	char *dir, *head = sh_out("git -C repo rev-parse main");
+	char *parent = sh_out("git -C repo rev-parse main~1");
+	char *base = NULL, **anc = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	(void)state;
+	sh("git clone -q --depth 1 --branch main \"file://$PWD/repo\" shallow");
+	dir = path_in("shallow");
+	assert_true(gitinfo_is_shallow(dir));
+	assert_int_equal(gitinfo_collect(dir, &g, &found, &err), 0);
+	assert_true(found);
+	assert_true(g.shallow);
+	assert_string_equal(g.commit, head);
+	assert_string_equal(g.branch, "main");
+	assert_string_equal(g.subject, "c3");
+	/* The boundary commit still names its real parent (absent from the clone). */
+	assert_int_equal(g.n_parents, 1);
+	assert_string_equal(g.parents[0], parent);
+	assert_non_null(strstr(g.remote, "/repo"));
+	gitinfo_release(&g);
+
+	/* The walk stops at the shallow boundary. */
+	assert_int_equal(gitinfo_ancestors(dir, "HEAD", 10, &anc, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(anc[0], head);
+	gitinfo_strv_free(anc, n);
+
+	/* A clone made by `git clone` knows its remote's default branch. */
+	assert_int_equal(gitinfo_default_branch(dir, &base, &err), 0);
+	assert_string_equal(base, "main");
+	free(base);
+	free(dir);
+	free(head);
+	free(parent);
+}
+
+static void test_worktree(void **state)
+{
+	struct rd_git g = { 0 };
+	struct err err = ERR_INIT;
+	char *dir, *fhead = sh_out("git -C repo rev-parse feature");
+	bool found = false;
+
+	(void)state;
+	sh("cd repo && git worktree add -q ../wt feature");
+	dir = path_in("wt");
+	assert_int_equal(gitinfo_collect(dir, &g, &found, &err), 0);
+	assert_true(found);
+	assert_string_equal(g.commit, fhead);
+	assert_string_equal(g.branch, "feature");
+	assert_string_equal(g.subject, "f1");
+	assert_false(g.dirty);
+	assert_string_equal(g.remote, "https://git.example.com/team/app.git");
+	gitinfo_release(&g);
+	sh("echo x >> wt/f.txt");
+	assert_int_equal(gitinfo_collect(dir, &g, &found, &err), 0);
+	assert_true(g.dirty);
+	gitinfo_release(&g);
+	sh("cd wt && git checkout -q -- f.txt");
+	sh("cd repo && git worktree remove --force ../wt");
+	free(dir);
+	free(fhead);
+}
+
+static void test_no_repository(void **state)
+{
+	struct rd_git g = { 0 };
+	struct err err = ERR_INIT;
+	char *dir, **anc = NULL, *out = NULL;
+	size_t n = 0;
+	bool found = true;
+
+	(void)state;
+	sh("mkdir -p norepo");
+	dir = path_in("norepo");
+	/* Stop libgit2 from walking up past the temporary folder. */
+	setenv("GIT_CEILING_DIRECTORIES", tmp, 1);
+	assert_int_equal(gitinfo_collect(dir, &g, &found, &err), 0);
+	assert_false(found);
+	assert_null(g.commit);
+	assert_false(gitinfo_is_shallow(dir));
+	assert_int_equal(gitinfo_ancestors(dir, "HEAD", 5, &anc, &n, &err), ERR_NOTFOUND);
+	assert_non_null(strstr(err.msg, "is not inside a git repository"));
+	assert_int_equal(gitinfo_default_branch(dir, &out, &err), ERR_NOTFOUND);
+	assert_int_equal(gitinfo_merge_base(dir, "HEAD", "main", &out, &err), ERR_NOTFOUND);
+	unsetenv("GIT_CEILING_DIRECTORIES");
+	free(dir);
+}
+
+static void test_unborn(void **state)
+{
+	struct rd_git g = { 0 };
+	struct err err = ERR_INIT;
+	char *dir;
+	bool found = false;
+
+	(void)state;
+	sh("git init -q -b trunk norepo/fresh");
+	dir = path_in("norepo/fresh");
+	assert_int_equal(gitinfo_collect(dir, &g, &found, &err), 0);
+	assert_true(found);
+	assert_null(g.commit);
+	assert_null(g.subject);
+	assert_int_equal(g.n_parents, 0);
+	gitinfo_release(&g);
+	sh("rm -rf norepo/fresh");
+	free(dir);
+}
+
+static void test_ancestors(void **state)
+{
+	struct err err = ERR_INIT;
+	char *dir = path_in("repo");
+	char *want[4];
+	char **anc = NULL;
+	size_t n = 0;
+
+	(void)state;
+	want[0] = sh_out("git -C repo rev-parse feature");
+	want[1] = sh_out("git -C repo rev-parse feature~1");
+	want[2] = sh_out("git -C repo rev-parse feature~2");
+	assert_int_equal(gitinfo_ancestors(dir, "feature", 0, &anc, &n, &err), 0);
+	assert_int_equal(n, 3); /* f1, c2, c1: c3 is on main only */
+	for (size_t i = 0; i < 3; i++)
+		assert_string_equal(anc[i], want[i]);
+	gitinfo_strv_free(anc, n);
+
+	/* A limit, and an abbreviated id as the start. */
+	want[3] = sh_out("git -C repo rev-parse --short=8 feature~1");
+	assert_int_equal(gitinfo_ancestors(dir, want[3], 1, &anc, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(anc[0], want[1]);
+	gitinfo_strv_free(anc, n);
+
+	assert_int_equal(gitinfo_ancestors(dir, "no-such-branch", 5, &anc, &n, &err), ERR_NOTFOUND);
+	assert_string_equal(err.msg, "unknown git revision 'no-such-branch'");
+	assert_null(anc);
+	for (size_t i = 0; i < 4; i++)
+		free(want[i]);
+	free(dir);
+}
+
+static void test_ancestors_merge(void **state)
+{
+	struct err err = ERR_INIT;
+	char *dir = path_in("clone");
+	char **anc = NULL, *merge, *c3, *f1;
+	size_t n = 0;
+
+	(void)state;
+	/* A merge commit: nearest first, and every parent before its own parents. */
+	sh("git clone -q repo clone && cd clone && git checkout -q -b m origin/main &&"
+	   " GIT_COMMITTER_DATE='2024-01-05T00:00:00Z' GIT_AUTHOR_DATE='2024-01-05T00:00:00Z'"
+	   " git merge -q --no-ff -m merge origin/feature");
+	merge = sh_out("git -C clone rev-parse HEAD");
+	c3 = sh_out("git -C clone rev-parse HEAD^1");
+	f1 = sh_out("git -C clone rev-parse HEAD^2");
+	assert_int_equal(gitinfo_ancestors(dir, "HEAD", 0, &anc, &n, &err), 0);
+	assert_int_equal(n, 5);
+	assert_string_equal(anc[0], merge);
+	/* Both merge parents come before c2 and c1 (the last two). */
+	assert_true((strcmp(anc[1], c3) == 0 && strcmp(anc[2], f1) == 0) ||
+		    (strcmp(anc[1], f1) == 0 && strcmp(anc[2], c3) == 0));
+	gitinfo_strv_free(anc, n);
+	free(merge);
+	free(c3);
+	free(f1);
+	free(dir);
+}
+
+static void test_merge_base(void **state)
+{
+	struct err err = ERR_INIT;
+	char *dir = path_in("repo"), *cdir = path_in("clone");
+	char *c2 = sh_out("git -C repo rev-parse main~1");
+	char *out = NULL;
+
+	(void)state;
+	assert_int_equal(gitinfo_merge_base(dir, "feature", "main", &out, &err), 0);
+	assert_string_equal(out, c2);
+	free(out);
+	/* In the clone there is no local "feature" or... only origin/feature: a bare name finds it. */
+	assert_int_equal(gitinfo_merge_base(cdir, "HEAD~1", "feature", &out, &err), 0);
+	free(out);
+	assert_int_equal(gitinfo_merge_base(cdir, "origin/feature", "origin/main", &out, &err), 0);
+	assert_string_equal(out, c2);
+	free(out);
+	assert_int_equal(gitinfo_merge_base(cdir, "origin/feature", "main", &out, &err), 0);
+	assert_string_equal(out, c2);
+	free(out);
+	assert_int_equal(gitinfo_merge_base(dir, "feature", "nope", &out, &err), ERR_NOTFOUND);
+	assert_null(out);
+	assert_string_equal(err.msg, "unknown git revision 'nope'");
+
+	/* Unrelated histories have no merge-base. */
+	sh("cd repo && git checkout -q --orphan lonely && git rm -rq --cached . &&"
+	   " echo z > z.txt && git add z.txt && git commit -q -m lonely && git checkout -q -f main");
+	assert_int_equal(gitinfo_merge_base(dir, "lonely", "main", &out, &err), ERR_NOTFOUND);
+	assert_non_null(strstr(err.msg, "have no common ancestor"));
+	free(c2);
+	free(dir);
+	free(cdir);
+}
+
+static void test_default_branch(void **state)
+{
+	struct err err = ERR_INIT;
+	char *dir = path_in("repo"), *cdir = path_in("clone");
+	char *out = NULL;
+
+	(void)state;
+	/* repo/ was not cloned: its origin has no HEAD ref. */
+	assert_int_equal(gitinfo_default_branch(dir, &out, &err), ERR_NOTFOUND);
+	assert_null(out);
+	assert_int_equal(gitinfo_default_branch(cdir, &out, &err), 0);
+	assert_string_equal(out, "main");
+	free(out);
+	sh("cd clone && git symbolic-ref refs/remotes/origin/HEAD refs/remotes/origin/feature");
+	assert_int_equal(gitinfo_default_branch(cdir, &out, &err), 0);
+	assert_string_equal(out, "feature");
+	free(out);
+	assert_false(gitinfo_is_shallow(cdir));
+	free(dir);
+	free(cdir);
+}
+
+static void test_resolve(void **state)
+{
+	struct err err = ERR_INIT;
+	char *dir = path_in("repo");
+	char *want = sh_out("git -C repo rev-parse main~2");
+	char *out = NULL;
+
+	(void)state;
+	assert_int_equal(gitinfo_resolve(dir, "main~2", &out, &err), 0);
+	assert_string_equal(out, want);
+	free(out);
+	assert_int_equal(gitinfo_resolve(dir, "deadbeefdeadbeef", &out, &err), ERR_NOTFOUND);
+	free(want);
+	free(dir);
+}
+
+static void test_strip_credentials(void **state)
+{
+	static const struct { const char *in, *want; } cases[] = {
+		{ "https://user:tok@host/x", "https://host/x" },
+		{ "https://x-access-token:ghs_abc@github.com/o/r.git", "https://github.com/o/r.git" },
+		{ "https://gitlab-ci-token:glcbt-1@gitlab.com/g/p.git", "https://gitlab.com/g/p.git" },
+		{ "https://ghp_tokenonly@github.com/o/r", "https://github.com/o/r" },
+		{ "https://u:p%40ss@word@host:8443/r", "https://host:8443/r" },
+		{ "ssh://git@github.com/o/r.git", "ssh://github.com/o/r.git" },
+		{ "https://github.com/o/r.git", "https://github.com/o/r.git" },
+		{ "https://host/path@with-at", "https://host/path@with-at" },
+		{ "git@github.com:o/r.git", "git@github.com:o/r.git" },
+		{ "/srv/git/repo.git", "/srv/git/repo.git" },
+		{ "https://u:p@host", "https://host" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *got = gitinfo_strip_credentials(cases[i].in);
+		assert_string_equal(got, cases[i].want);
+		free(got);
+	}
+	assert_null(gitinfo_strip_credentials(NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strip_credentials),
+		cmocka_unit_test(test_normal),
+		cmocka_unit_test(test_commit_time_and_subject),
+		cmocka_unit_test(test_detached_ci),
+		cmocka_unit_test(test_dirty),
+		cmocka_unit_test(test_shallow),
+		cmocka_unit_test(test_worktree),
+		cmocka_unit_test(test_no_repository),
+		cmocka_unit_test(test_unborn),
+		cmocka_unit_test(test_ancestors),
+		cmocka_unit_test(test_ancestors_merge),
+		cmocka_unit_test(test_merge_base),
+		cmocka_unit_test(test_default_branch),
+		cmocka_unit_test(test_resolve),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
