@@ -18,18 +18,6 @@ void monitor_validate(const cJSON *monitor, const char *path, struct errlist *pr
 	errlist_add(problems, "%s: resource monitors are not supported by this build yet", path);
 }
 
-void slo_validate(const cJSON *slo, const char *path, struct errlist *problems)
-{
-	(void)slo;
-	errlist_add(problems, "%s: SLOs are not supported by this build yet", path);
-}
-
-void compare_settings_validate(const cJSON *compare, const char *path, struct errlist *problems)
-{
-	(void)compare;
-	errlist_add(problems, "%s: compare settings are not supported by this build yet", path);
-}
-
 void ingest_validate(const cJSON *format, const char *path, struct errlist *problems)
 {
 	(void)format;

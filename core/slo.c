@@ -1,0 +1,346 @@
+/*
+ * slo.c: parse and evaluate SLO expressions (slo.h says how a key resolves
+ * to a metric and a statistic).
+ */
+#include "slo.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "suite.h"
+#include "summary.h"
+#include "util.h"
+
+struct unit {
+	const char *name;
+	const char *kind;  /* "time", "size", "ratio", "rate" */
+	double scale;      /* to SI */
+};
+
+static const struct unit units[] = {
+	{ "ns", "time", 1e-9 }, { "us", "time", 1e-6 }, { "µs", "time", 1e-6 },
+	{ "ms", "time", 1e-3 }, { "s", "time", 1 },
+	{ "%", "ratio", 0.01 },
+	{ "B", "size", 1 }, { "KB", "size", 1e3 }, { "MB", "size", 1e6 }, { "GB", "size", 1e9 },
+	{ "KiB", "size", 1024.0 }, { "MiB", "size", 1048576.0 }, { "GiB", "size", 1073741824.0 },
+	{ "/s", "rate", 1 },
+};
+
+#define KNOWN_UNITS "ns us ms s % B KB MB GB KiB MiB GiB /s"
+
+/* "p95" / "p99.9" -> 95 / 99.9; returns 1 when s is pN with N in (0, 100],
+ * -1 when it is pN with N out of range, 0 when it is not pN at all. */
+static int parse_percentile(const char *s, double *q)
+{
+	char *end;
+
+	if (s[0] != 'p' || !isdigit((unsigned char)s[1]))
+		return 0;
+	*q = strtod(s + 1, &end);
+	if (*end != '\0')
+		return 0;
+	return *q > 0 && *q <= 100 ? 1 : -1;
+}
+
+static int is_stat(const char *s)
+{
+	static const char *const names[] = { "mean", "median", "min", "max", "rate", "count" };
+	double q;
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(s, names[i]) == 0)
+			return 1;
+	return parse_percentile(s, &q) != 0;
+}
+
+/* Split "a.b.p95" at the first dot whose suffix is a statistic. */
+static void split_key(const char *key, char **metric, char **stat)
+{
+	for (const char *dot = strchr(key, '.'); dot; dot = strchr(dot + 1, '.')) {
+		if (is_stat(dot + 1)) {
+			*metric = xstrndup(key, (size_t)(dot - key));
+			*stat = xstrdup(dot + 1);
+			return;
+		}
+	}
+	*metric = xstrdup(key);
+	*stat = NULL;
+}
+
+void slo_release(struct slo *s)
+{
+	if (!s)
+		return;
+	free(s->metric);
+	free(s->stat);
+	free(s->unit_kind);
+	free(s->key);
+	free(s->text);
+	memset(s, 0, sizeof(*s));
+}
+
+int slo_parse(const char *key, const char *expr, struct slo *out, struct err *err)
+{
+	const char *p = expr, *num;
+	char *end, *unit_txt = NULL;
+	double v, q;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!key || !*key)
+		return err_set(err, ERR_INPUT, "slo '': empty metric name");
+	if (!expr)
+		expr = p = "";
+	split_key(key, &out->metric, &out->stat);
+	out->key = xstrdup(key);
+	out->text = xasprintf("%s %s", key, expr);
+	if (!*out->metric) {
+		rc = err_set(err, ERR_INPUT, "slo '%s': empty metric name", key);
+		goto done;
+	}
+	{
+		const char *last = strrchr(key, '.');
+		if (last && parse_percentile(last + 1, &q) < 0) {
+			rc = err_set(err, ERR_INPUT, "slo '%s': percentile '%s' is not in (0, 100]", key, last + 1);
+			goto done;
+		}
+	}
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!*p) {
+		rc = err_set(err, ERR_INPUT, "slo '%s': empty expression; expected OP VALUE[UNIT] such as '< 250ms'",
+			     key);
+		goto done;
+	}
+	if (p[0] == '<' && p[1] == '=') {
+		out->op = SLO_LE;
+		p += 2;
+	} else if (p[0] == '>' && p[1] == '=') {
+		out->op = SLO_GE;
+		p += 2;
+	} else if (p[0] == '=' && p[1] == '=') {
+		out->op = SLO_EQ;
+		p += 2;
+	} else if (p[0] == '<') {
+		out->op = SLO_LT;
+		p += 1;
+	} else if (p[0] == '>') {
+		out->op = SLO_GT;
+		p += 1;
+	} else {
+		rc = err_set(err, ERR_INPUT, "slo '%s': '%s' does not start with one of < <= > >= ==", key, expr);
+		goto done;
+	}
+	if (*p == '<' || *p == '>' || *p == '=') {
+		rc = err_set(err, ERR_INPUT, "slo '%s': '%s' does not start with one of < <= > >= ==", key, expr);
+		goto done;
+	}
+	while (isspace((unsigned char)*p))
+		p++;
+	num = p;
+	if (!*num) {
+		rc = err_set(err, ERR_INPUT, "slo '%s': '%s' has no value after the comparison", key, expr);
+		goto done;
+	}
+	v = strtod(num, &end);
+	if (end == num || !(isdigit((unsigned char)*num) || *num == '-' || *num == '+' || *num == '.')) {
+		rc = err_set(err, ERR_INPUT, "slo '%s': '%s' has no number after the comparison", key, expr);
+		goto done;
+	}
+	if (!isfinite(v)) {
+		rc = err_set(err, ERR_INPUT, "slo '%s': '%s': the value is not a finite number", key, expr);
+		goto done;
+	}
+	p = end;
+	while (isspace((unsigned char)*p))
+		p++;
+	unit_txt = xstrdup(p);
+	for (size_t n = strlen(unit_txt); n > 0 && isspace((unsigned char)unit_txt[n - 1]); n--)
+		unit_txt[n - 1] = '\0';
+	if (*unit_txt) {
+		const struct unit *u = NULL;
+		for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+			if (strcmp(unit_txt, units[i].name) == 0)
+				u = &units[i];
+		if (!u) {
+			rc = err_set(err, ERR_INPUT, "slo '%s': unknown unit '%s' in '%s' (known: %s)",
+				     key, unit_txt, expr, KNOWN_UNITS);
+			goto done;
+		}
+		if (v < 0) {
+			rc = err_set(err, ERR_INPUT, "slo '%s': '%s': a value in %s cannot be negative", key, expr,
+				     u->name);
+			goto done;
+		}
+		if (out->stat && strcmp(out->stat, "count") == 0) {
+			rc = err_set(err, ERR_INPUT, "slo '%s': '%s': a count takes no unit", key, expr);
+			goto done;
+		}
+		if (out->stat && strcmp(out->stat, "rate") == 0 && strcmp(u->kind, "rate") != 0) {
+			rc = err_set(err, ERR_INPUT, "slo '%s': '%s': a rate is compared in /s, not %s", key, expr,
+				     u->name);
+			goto done;
+		}
+		out->unit_kind = xstrdup(u->kind);
+		v *= u->scale;
+	}
+	out->value = v;
+done:
+	free(unit_txt);
+	if (rc)
+		slo_release(out);
+	return rc;
+}
+
+void slo_validate(const cJSON *slo, const char *path, struct errlist *problems)
+{
+	const cJSON *it;
+
+	if (!cJSON_IsObject(slo)) {
+		errlist_add(problems, "%s: expected an object of \"METRIC[.STAT]\": \"OP VALUE[UNIT]\"", path);
+		return;
+	}
+	cJSON_ArrayForEach(it, slo) {
+		struct slo s;
+		struct err err = ERR_INIT;
+
+		if (!cJSON_IsString(it)) {
+			errlist_add(problems, "%s.%s: expected a string such as \"< 250ms\"", path, it->string);
+			continue;
+		}
+		if (slo_parse(it->string, it->valuestring, &s, &err) != 0)
+			errlist_add(problems, "%s.%s: %s", path, it->string, err.msg);
+		else
+			slo_release(&s);
+	}
+}
+
+/* Which unit kind a metric's unit string is. */
+static const char *metric_unit_kind(const char *unit)
+{
+	if (!unit)
+		return "";
+	if (strcmp(unit, "s") == 0 || strcmp(unit, "ns") == 0)
+		return "time";
+	if (strcmp(unit, "B") == 0)
+		return "size";
+	if (strcmp(unit, "1/s") == 0 || strcmp(unit, "/s") == 0)
+		return "rate";
+	if (strcmp(unit, "%") == 0 || strcmp(unit, "ratio") == 0 || strcmp(unit, "1") == 0 ||
+	    strcmp(unit, "") == 0)
+		return "ratio";
+	return unit;
+}
+
+static int suggest(const struct slo *s, const struct rd_bench *b, struct err *err)
+{
+	const char **cands = xcalloc(2 * b->n_metrics + 1, sizeof(*cands));
+	char **owned = xcalloc(b->n_metrics + 1, sizeof(*owned));
+	const char *near;
+	int rc;
+
+	for (size_t i = 0; i < b->n_metrics; i++) {
+		char *stat;
+		split_key(b->metrics[i].name, &owned[i], &stat);
+		free(stat);
+		cands[2 * i] = owned[i];
+		cands[2 * i + 1] = b->metrics[i].name;
+	}
+	near = closest_match(s->metric, cands, 2 * b->n_metrics);
+	if (near)
+		rc = err_set(err, ERR_INPUT, "slo '%s': no metric '%s' in benchmark '%s' (did you mean '%s'?)",
+			     s->key, s->metric, b->name, near);
+	else
+		rc = err_set(err, ERR_INPUT, "slo '%s': no metric '%s' in benchmark '%s'", s->key, s->metric,
+			     b->name);
+	for (size_t i = 0; i < b->n_metrics; i++)
+		free(owned[i]);
+	free(owned);
+	free(cands);
+	return rc;
+}
+
+static const char *op_text(enum slo_op op)
+{
+	switch (op) {
+	case SLO_LT: return "<";
+	case SLO_LE: return "<=";
+	case SLO_GT: return ">";
+	case SLO_GE: return ">=";
+	case SLO_EQ: return "==";
+	}
+	return "?";
+}
+
+int slo_evaluate(const struct slo *s, const struct rd_bench *b, struct slo_result *out, struct err *err)
+{
+	const struct rd_metric *m;
+	const char *stat;
+	double *sorted = NULL, a = NAN;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->actual = NAN;
+	/* rule 1: the whole key is a metric ("latency.p95"), median across repetitions */
+	m = rd_bench_find_metric(b, s->key);
+	stat = "median";
+	if (!m && s->stat) {
+		/* rule 2: METRIC.STAT */
+		m = rd_bench_find_metric(b, s->metric);
+		stat = s->stat;
+	}
+	if (!m)
+		return suggest(s, b, err);
+	if (s->unit_kind && strcmp(stat, "count") != 0 &&
+	    strcmp(s->unit_kind, metric_unit_kind(m->unit)) != 0)
+		return err_set(err, ERR_INPUT, "slo '%s': '%s' is a %s, but metric '%s' is in '%s'", s->key,
+			       s->text + strlen(s->key) + 1, s->unit_kind, m->name, m->unit ? m->unit : "");
+	if (strcmp(stat, "rate") == 0 && strcmp(metric_unit_kind(m->unit), "rate") != 0)
+		return err_set(err, ERR_INPUT, "slo '%s': metric '%s' is in '%s', not a rate (/s)", s->key,
+			       m->name, m->unit ? m->unit : "");
+	if (m->n_samples == 0)
+		return err_set(err, ERR_RUN, "slo '%s': metric '%s' has no samples", s->key, m->name);
+
+	sorted = xmalloc(m->n_samples * sizeof(*sorted));
+	memcpy(sorted, m->samples, m->n_samples * sizeof(*sorted));
+	qsort(sorted, m->n_samples, sizeof(*sorted), summary_cmp_double);
+	if (strcmp(stat, "median") == 0 || strcmp(stat, "rate") == 0) {
+		a = summary_median_sorted(sorted, m->n_samples);
+	} else if (strcmp(stat, "mean") == 0) {
+		double sum = 0;
+		for (size_t i = 0; i < m->n_samples; i++)
+			sum += sorted[i];
+		a = sum / (double)m->n_samples;
+	} else if (strcmp(stat, "min") == 0) {
+		a = sorted[0];
+	} else if (strcmp(stat, "max") == 0) {
+		a = sorted[m->n_samples - 1];
+	} else if (strcmp(stat, "count") == 0) {
+		a = (double)m->n_samples;
+	} else {
+		double q;
+		size_t rank;
+		parse_percentile(stat, &q);
+		/* nearest rank: the smallest value with at least q% at or below it */
+		rank = (size_t)ceil(q / 100 * (double)m->n_samples);
+		if (rank < 1)
+			rank = 1;
+		a = sorted[rank - 1];
+	}
+	out->actual = a;
+	switch (s->op) {
+	case SLO_LT: out->ok = a < s->value; break;
+	case SLO_LE: out->ok = a <= s->value; break;
+	case SLO_GT: out->ok = a > s->value; break;
+	case SLO_GE: out->ok = a >= s->value; break;
+	case SLO_EQ: out->ok = a == s->value; break;
+	}
+	snprintf(out->why, sizeof(out->why), "%s %s of %zu repetitions is %.6g %s, %s %s %.6g %s",
+		 m->name, stat, m->n_samples, a, m->unit ? m->unit : "", out->ok ? "meets" : "breaks",
+		 op_text(s->op), s->value, m->unit ? m->unit : "");
+	free(sorted);
+	return rc;
+}

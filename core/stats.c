@@ -1,0 +1,337 @@
+/*
+ * stats.c: Mann-Whitney U, Hodges-Lehmann, Benjamini-Hochberg and the
+ * robust spread of run medians (STATISTICS.md).
+ */
+#include "stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+
+#include "summary.h"
+#include "util.h"
+
+/* Below this, C(N, m) and every coefficient of the q-binomial are exact
+ * integers in a double, so the exact null distribution carries no rounding. */
+#define EXACT_LIMIT 9007199254740992.0 /* 2^53 */
+
+/* C(N, m) as a double: exact while it stays below 2^53 (each partial product
+ * C(N-m+i, i) is an integer, rounded back after the division), inf for huge N. */
+static double binom(size_t big_n, size_t m)
+{
+	double c = 1;
+
+	if (m > big_n - m)
+		m = big_n - m;
+	for (size_t i = 1; i <= m; i++) {
+		c = c * (double)(big_n - m + i) / (double)i;
+		if (c < EXACT_LIMIT)
+			c = nearbyint(c);
+	}
+	return c;
+}
+
+double stats_mwu_p_min(size_t m, size_t n)
+{
+	if (m == 0 || n == 0)
+		return 1;
+	return 1 / binom(m + n, m);
+}
+
+/*
+ * Counts of arrangements with U = u, u = 0..mn: the coefficients of the
+ * Gaussian binomial [m+n choose m]_q, built as the product over i = 1..m of
+ * (1 - q^(n+i)) / (1 - q^i).  After step i the array holds [n+i choose i]_q,
+ * a polynomial with non-negative integer coefficients, so with C(N, m) < 2^53
+ * every intermediate value is an exact integer.  Caller frees.
+ */
+static double *mwu_counts(size_t m, size_t n)
+{
+	size_t mn = m * n;
+	double *c = xcalloc(mn + 1, sizeof(*c));
+
+	c[0] = 1;
+	for (size_t i = 1; i <= m; i++) {
+		size_t step = n + i;
+		/* deg of [n+i choose i]_q is i*n; multiply then divide stays within it */
+		for (size_t u = i * n; u >= step; u--)
+			c[u] -= c[u - step];
+		for (size_t u = i; u <= i * n; u++)
+			c[u] += c[u - i];
+	}
+	return c;
+}
+
+struct ranked {
+	double v;
+	int from_y;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+	double x = ((const struct ranked *)a)->v, y = ((const struct ranked *)b)->v;
+	return (x > y) - (x < y);
+}
+
+/*
+ * Rank the pooled sample (ties averaged).  Returns R_y (sum of y's ranks) and
+ * T = sum over tie groups of t^3 - t.
+ */
+static void rank_pooled(const double *x, size_t m, const double *y, size_t n, double *r_y,
+			double *ties)
+{
+	size_t big_n = m + n;
+	struct ranked *all = xmalloc(big_n * sizeof(*all));
+	double ry = 0, t = 0;
+
+	for (size_t i = 0; i < m; i++)
+		all[i] = (struct ranked){ x[i], 0 };
+	for (size_t j = 0; j < n; j++)
+		all[m + j] = (struct ranked){ y[j], 1 };
+	qsort(all, big_n, sizeof(*all), cmp_ranked);
+	for (size_t i = 0; i < big_n;) {
+		size_t k = i;
+		size_t from_y = 0;
+		double avg;
+
+		while (k < big_n && all[k].v == all[i].v)
+			k++;
+		/* ranks i+1 .. k share their average */
+		avg = ((double)(i + 1) + (double)k) / 2;
+		for (size_t j = i; j < k; j++)
+			from_y += (size_t)all[j].from_y;
+		ry += avg * (double)from_y;
+		if (k - i > 1) {
+			double g = (double)(k - i);
+			t += g * g * g - g;
+		}
+		i = k;
+	}
+	free(all);
+	*r_y = ry;
+	*ties = t;
+}
+
+static int all_finite(const double *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			return 0;
+	return 1;
+}
+
+int stats_mann_whitney(const double *x, size_t m, const double *y, size_t n, struct mwu *out)
+{
+	double r_y, ties, mn, big_n, mu, var, sigma;
+
+	memset(out, 0, sizeof(*out));
+	out->p = 1;
+	out->p_min = 1;
+	if (m == 0 || n == 0 || !all_finite(x, m) || !all_finite(y, n))
+		return ERR_INPUT;
+	rank_pooled(x, m, y, n, &r_y, &ties);
+	mn = (double)m * (double)n;
+	big_n = (double)(m + n);
+	out->u = r_y - (double)n * ((double)n + 1) / 2;
+	out->p_min = stats_mwu_p_min(m, n);
+
+	if (ties == 0 && binom(m + n, m) < EXACT_LIMIT) {
+		/* U is an integer here; P(U >= u) from the exact counts.  The
+		 * distribution is symmetric in m and n, so build it with the
+		 * smaller one outermost (fewer passes). */
+		size_t a = m < n ? m : n, b = m < n ? n : m;
+		double *c = mwu_counts(a, b);
+		size_t u = (size_t)out->u, top = a * b;
+		double tail = 0, total = binom(m + n, m);
+
+		for (size_t v = u; v <= top; v++)
+			tail += c[v];
+		free(c);
+		out->p = tail / total;
+		out->exact = true;
+		return 0;
+	}
+	mu = mn / 2;
+	var = mn / 12 * ((big_n + 1) - ties / (big_n * (big_n - 1)));
+	if (var <= 0) {
+		/* every value equal: no evidence either way */
+		out->p = 1;
+		return 0;
+	}
+	sigma = sqrt(var);
+	out->p = gsl_cdf_ugaussian_Q((out->u - mu - 0.5) / sigma);
+	if (out->p > 1)
+		out->p = 1;
+	return 0;
+}
+
+/*
+ * k (1-based) for the two-sided 1 - alpha interval of the HL shift: the
+ * largest k with P(U <= k - 1) <= alpha/2 (exact), or the normal formula.
+ * Returns 0 when no k >= 1 qualifies (samples too small for the level).
+ */
+static size_t hl_k(size_t m, size_t n, double alpha)
+{
+	double mn = (double)m * (double)n;
+
+	if (binom(m + n, m) < EXACT_LIMIT) {
+		size_t a = m < n ? m : n, b = m < n ? n : m;
+		double *c = mwu_counts(a, b);
+		double total = binom(m + n, m), cum = 0;
+		size_t k = 0;
+
+		for (size_t u = 0; u <= a * b; u++) {
+			cum += c[u];
+			if (cum / total <= alpha / 2)
+				k = u + 1;
+			else
+				break;
+		}
+		free(c);
+		return k;
+	} else {
+		double z = gsl_cdf_ugaussian_Pinv(1 - alpha / 2);
+		double kk = floor(mn / 2 - z * sqrt(mn * ((double)(m + n) + 1) / 12));
+		return kk < 1 ? 1 : (size_t)kk;
+	}
+}
+
+/* Pairwise differences y_j - x_i, sorted; HL and CI from them. */
+static int hl_core(const double *x, size_t m, const double *y, size_t n, double alpha, double *est,
+		   double *lo, double *hi)
+{
+	size_t mn = m * n, k;
+	double *d = xmalloc(mn * sizeof(*d));
+
+	for (size_t i = 0; i < m; i++)
+		for (size_t j = 0; j < n; j++)
+			d[i * n + j] = y[j] - x[i];
+	qsort(d, mn, sizeof(*d), summary_cmp_double);
+	*est = summary_median_sorted(d, mn);
+	k = hl_k(m, n, alpha);
+	if (k == 0 || k > (mn + 1) / 2) {
+		*lo = d[0];
+		*hi = d[mn - 1];
+	} else {
+		*lo = d[k - 1];
+		*hi = d[mn - k];
+	}
+	free(d);
+	return 0;
+}
+
+int stats_hodges_lehmann_shift(const double *x, size_t m, const double *y, size_t n, double alpha,
+			       double *shift, double *lo, double *hi, struct err *err)
+{
+	*shift = *lo = *hi = NAN;
+	if (m == 0 || n == 0)
+		return err_set(err, ERR_INPUT, "Hodges-Lehmann needs at least one value on each side");
+	if (!all_finite(x, m) || !all_finite(y, n))
+		return err_set(err, ERR_INPUT, "Hodges-Lehmann needs finite values");
+	if (!(alpha > 0 && alpha < 1))
+		return err_set(err, ERR_INPUT, "confidence level alpha %g is not in (0, 1)", alpha);
+	return hl_core(x, m, y, n, alpha, shift, lo, hi);
+}
+
+int stats_hodges_lehmann_ratio(const double *x, size_t m, const double *y, size_t n, double alpha,
+			       double *ratio, double *lo, double *hi, struct err *err)
+{
+	double *lx = NULL, *ly = NULL, e, l, h;
+	int rc = 0;
+
+	*ratio = *lo = *hi = NAN;
+	if (m == 0 || n == 0)
+		return err_set(err, ERR_INPUT, "Hodges-Lehmann needs at least one value on each side");
+	if (!(alpha > 0 && alpha < 1))
+		return err_set(err, ERR_INPUT, "confidence level alpha %g is not in (0, 1)", alpha);
+	lx = xmalloc(m * sizeof(*lx));
+	ly = xmalloc(n * sizeof(*ly));
+	for (size_t i = 0; i < m; i++) {
+		if (!(x[i] > 0) || !isfinite(x[i])) {
+			rc = err_set(err, ERR_INPUT, "a ratio needs values > 0, got %g", x[i]);
+			goto done;
+		}
+		lx[i] = log(x[i]);
+	}
+	for (size_t j = 0; j < n; j++) {
+		if (!(y[j] > 0) || !isfinite(y[j])) {
+			rc = err_set(err, ERR_INPUT, "a ratio needs values > 0, got %g", y[j]);
+			goto done;
+		}
+		ly[j] = log(y[j]);
+	}
+	hl_core(lx, m, ly, n, alpha, &e, &l, &h);
+	*ratio = exp(e);
+	*lo = exp(l);
+	*hi = exp(h);
+done:
+	free(lx);
+	free(ly);
+	return rc;
+}
+
+struct idx_p {
+	double p;
+	size_t i;
+};
+
+static int cmp_idx_p(const void *a, const void *b)
+{
+	const struct idx_p *x = a, *y = b;
+	if (x->p != y->p)
+		return (x->p > y->p) - (x->p < y->p);
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+void stats_bh_adjust(const double *p, size_t n, bool by, double *adjusted)
+{
+	struct idx_p *s;
+	double c = 1, run = 1;
+
+	if (n == 0)
+		return;
+	s = xmalloc(n * sizeof(*s));
+	for (size_t i = 0; i < n; i++)
+		s[i] = (struct idx_p){ isnan(p[i]) ? 1 : p[i], i };
+	qsort(s, n, sizeof(*s), cmp_idx_p);
+	if (by)
+		for (size_t i = 2; i <= n; i++)
+			c += 1.0 / (double)i;
+	/* adjusted p_(i) = min over j >= i of min(1, c M p_(j) / j) */
+	for (size_t r = n; r-- > 0;) {
+		double a = c * (double)n * s[r].p / (double)(r + 1);
+		if (a < run)
+			run = a;
+		adjusted[s[r].i] = run;
+	}
+	free(s);
+}
+
+double stats_log_spread(const double *run_medians, size_t n)
+{
+	double *l, med, *dev, mad;
+
+	if (n < 2)
+		return 0;
+	l = xmalloc(n * sizeof(*l));
+	dev = xmalloc(n * sizeof(*dev));
+	for (size_t i = 0; i < n; i++) {
+		if (!(run_medians[i] > 0) || !isfinite(run_medians[i])) {
+			free(l);
+			free(dev);
+			return 0;
+		}
+		l[i] = log(run_medians[i]);
+	}
+	qsort(l, n, sizeof(*l), summary_cmp_double);
+	med = summary_median_sorted(l, n);
+	for (size_t i = 0; i < n; i++)
+		dev[i] = fabs(l[i] - med);
+	qsort(dev, n, sizeof(*dev), summary_cmp_double);
+	mad = summary_median_sorted(dev, n);
+	free(l);
+	free(dev);
+	return 1.4826 * mad;
+}
