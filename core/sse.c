@@ -1,0 +1,193 @@
+/*
+ * sse.c: server-sent events parser and OpenAI chunk reader (see sse.h).
+ */
+#include "sse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "util.h"
+
+struct sse_parser {
+	sse_event_fn fn;
+	void *arg;
+	struct sb line;   /* the current line, without its end */
+	struct sb data;   /* the event's data lines, each followed by LF */
+	struct sb type;   /* the event's "event" field */
+	bool after_cr;    /* the last byte was CR: a following LF belongs to it */
+	bool bom_checked; /* the stream's first bytes were checked for a BOM */
+	size_t bom_seen;  /* BOM bytes matched so far */
+	size_t events;
+};
+
+struct sse_parser *sse_new(sse_event_fn fn, void *arg)
+{
+	struct sse_parser *p = xcalloc(1, sizeof(*p));
+
+	p->fn = fn;
+	p->arg = arg;
+	return p;
+}
+
+void sse_free(struct sse_parser *p)
+{
+	if (!p)
+		return;
+	sb_release(&p->line);
+	sb_release(&p->data);
+	sb_release(&p->type);
+	free(p);
+}
+
+void sse_reset(struct sse_parser *p)
+{
+	sb_reset(&p->line);
+	sb_reset(&p->data);
+	sb_reset(&p->type);
+	p->after_cr = false;
+	p->bom_checked = false;
+	p->bom_seen = 0;
+	p->events = 0;
+}
+
+bool sse_pending(const struct sse_parser *p)
+{
+	return p->line.len > 0 || p->data.len > 0 || p->type.len > 0;
+}
+
+size_t sse_events(const struct sse_parser *p)
+{
+	return p->events;
+}
+
+static void dispatch(struct sse_parser *p)
+{
+	if (p->data.len > 0) {
+		/* Drop the LF that follows the last data line. */
+		p->data.len--;
+		p->data.buf[p->data.len] = '\0';
+		p->events++;
+		p->fn(p->arg, p->type.len ? p->type.buf : "message", p->data.buf, p->data.len);
+	}
+	sb_reset(&p->data);
+	sb_reset(&p->type);
+}
+
+static void process_line(struct sse_parser *p)
+{
+	const char *l = p->line.buf ? p->line.buf : "";
+	size_t len = p->line.len, flen;
+	const char *colon, *val;
+	size_t vlen;
+
+	if (len == 0) {
+		dispatch(p);
+		return;
+	}
+	if (l[0] == ':')
+		goto done;
+	colon = memchr(l, ':', len);
+	flen = colon ? (size_t)(colon - l) : len;
+	val = colon ? colon + 1 : l + len;
+	vlen = colon ? len - flen - 1 : 0;
+	if (vlen > 0 && val[0] == ' ') {
+		val++;
+		vlen--;
+	}
+	if (flen == 4 && memcmp(l, "data", 4) == 0) {
+		sb_add(&p->data, val, vlen);
+		sb_putc(&p->data, '\n');
+	} else if (flen == 5 && memcmp(l, "event", 5) == 0) {
+		sb_reset(&p->type);
+		sb_add(&p->type, val, vlen);
+	}
+	/* id and retry do not matter to a load generator; others are ignored. */
+done:
+	sb_reset(&p->line);
+}
+
+void sse_feed(struct sse_parser *p, const char *buf, size_t len)
+{
+	static const char bom[] = "\xEF\xBB\xBF";
+	size_t i = 0;
+
+	while (!p->bom_checked && i < len) {
+		if (buf[i] == bom[p->bom_seen]) {
+			p->bom_seen++;
+			i++;
+			if (p->bom_seen == 3)
+				p->bom_checked = true;
+			continue;
+		}
+		/* Not a BOM after all: give back the bytes taken for one. */
+		sb_add(&p->line, bom, p->bom_seen);
+		p->bom_checked = true;
+	}
+	while (i < len) {
+		/* Copy up to the next line end in one go. */
+		const char *start = buf + i;
+		size_t n = 0;
+
+		while (i + n < len && start[n] != '\n' && start[n] != '\r')
+			n++;
+		if (n > 0) {
+			p->after_cr = false;
+			sb_add(&p->line, start, n);
+			i += n;
+			continue;
+		}
+		if (buf[i] == '\n' && p->after_cr) {
+			p->after_cr = false; /* the LF of a CR LF whose CR ended the line */
+			i++;
+			continue;
+		}
+		p->after_cr = buf[i] == '\r';
+		i++;
+		process_line(p);
+	}
+}
+
+void sse_openai_parse(const char *data, size_t len, struct sse_openai_chunk *out)
+{
+	cJSON *j, *choices, *c0, *text = NULL, *usage, *tok;
+
+	memset(out, 0, sizeof(*out));
+	out->completion_tokens = -1;
+	while (len > 0 && (data[0] == ' ' || data[0] == '\t')) {
+		data++;
+		len--;
+	}
+	if (len >= 6 && memcmp(data, "[DONE]", 6) == 0) {
+		out->done = true;
+		return;
+	}
+	j = cJSON_ParseWithLength(data, len);
+	if (!cJSON_IsObject(j)) {
+		out->error = true;
+		cJSON_Delete(j);
+		return;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(j, "error"))
+		out->error = true;
+	choices = cJSON_GetObjectItemCaseSensitive(j, "choices");
+	c0 = cJSON_IsArray(choices) ? cJSON_GetArrayItem(choices, 0) : NULL;
+	if (c0) {
+		cJSON *delta = cJSON_GetObjectItemCaseSensitive(c0, "delta");
+
+		text = cJSON_GetObjectItemCaseSensitive(c0, "text");
+		if (!cJSON_IsString(text) && cJSON_IsObject(delta)) {
+			text = cJSON_GetObjectItemCaseSensitive(delta, "content");
+			if (!cJSON_IsString(text) || !text->valuestring[0])
+				text = cJSON_GetObjectItemCaseSensitive(delta, "reasoning_content");
+		}
+	}
+	if (cJSON_IsString(text))
+		out->text_len = strlen(text->valuestring);
+	usage = cJSON_GetObjectItemCaseSensitive(j, "usage");
+	tok = cJSON_IsObject(usage) ? cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens") : NULL;
+	if (cJSON_IsNumber(tok) && tok->valuedouble >= 0 && tok->valuedouble < 1e12)
+		out->completion_tokens = (long)tok->valuedouble;
+	cJSON_Delete(j);
+}

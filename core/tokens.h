@@ -1,0 +1,46 @@
+/*
+ * tokens.h: per-request streaming token metrics (DESIGN section 4).
+ *
+ * For one streamed response: t_first_token is the time of the first event
+ * with non-empty text, t_last_token the time of the last one; ttft =
+ * t_first_token - t_sched; N (output tokens) is usage.completion_tokens when
+ * the server sent it, else the number of content events (and the request
+ * records which); tpot = (t_last_token - t_first_token) / (N - 1) for N >= 2;
+ * the gaps between consecutive content events are inter-token latencies
+ * when each event carried exactly one token (N from usage equals the event
+ * count), else inter-chunk latencies.
+ */
+#ifndef PERFGATE_TOKENS_H
+#define PERFGATE_TOKENS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct hist;
+
+struct tok_req {
+	uint64_t t_first;    /* ns, CLOCK_MONOTONIC; 0 before the first content event */
+	uint64_t t_last;     /* ns */
+	uint64_t events;     /* content events (non-empty text) */
+	long usage_tokens;   /* usage.completion_tokens, -1 when not sent */
+	bool done;           /* the end mark ([DONE]) arrived */
+};
+
+struct tok_result {
+	bool has_first;        /* at least one content event */
+	uint64_t ttft;         /* ns, t_first - t_sched */
+	bool has_tpot;         /* N >= 2 */
+	uint64_t tpot;         /* ns per token after the first */
+	uint64_t tokens;       /* N */
+	bool from_usage;       /* N came from usage.completion_tokens */
+	bool one_token_events; /* N from usage equals the event count */
+};
+
+void tok_req_reset(struct tok_req *r);
+/* A content event at time t (ns); the gap from the previous one goes into
+ * `gaps` (may be NULL). */
+void tok_req_event(struct tok_req *r, uint64_t t, struct hist *gaps);
+void tok_req_usage(struct tok_req *r, long completion_tokens);
+void tok_req_result(const struct tok_req *r, uint64_t t_sched, struct tok_result *out);
+
+#endif
