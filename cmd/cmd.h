@@ -69,7 +69,8 @@ enum { OPT_OK = 0, OPT_HELP = 1, OPT_ERROR = 2 };
  * "--name value", "--name=value", "-x value", "--" and `--help`/`-h`.
  * Arguments that are not options go to `positional` (which may be NULL when
  * the verb takes none).  Returns OPT_OK, OPT_HELP (help was printed to
- * stdout), or OPT_ERROR (a one-line error with a suggestion was printed).
+ * stdout, or PERFGATE_PARSE_ONLY=1 asked only to check the command line), or
+ * OPT_ERROR (a one-line error with a suggestion was printed).
  */
 int opt_parse(const struct cmd_usage *usage, const struct opt *opts, size_t n_opts,
 	      int argc, char **argv, struct strlist *positional);

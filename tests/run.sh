@@ -6,6 +6,10 @@
 #   tests: N passed, N failed
 # exiting nonzero when anything failed.  TESTS=pattern runs matching files only.
 set -u
+# Debian's python3 (with python3-yaml, python3-scipy, ...) before any other
+# python3 on PATH, such as a pyenv shim without those packages.
+PATH=/usr/bin:$PATH
+export PATH
 here=$(cd "$(dirname "$0")" && pwd)
 : "${PERFGATE:?PERFGATE must name the perfgate binary}"
 export PERFGATE
@@ -47,12 +51,17 @@ if ls "$here"/integration/test_*.sh >/dev/null 2>&1; then
 			name=$(basename "$t" .sh)
 			case "$name" in *"$TESTS"*) ;; *) continue ;; esac
 			out="$log/$name.out"
+			TEST_TMPROOT="$log/tmp.$name"
+			mkdir -p "$TEST_TMPROOT"
+			chmod 755 "$log" "$TEST_TMPROOT"
+			export TEST_TMPROOT
 			( cd "$here/.." && sh "$t" ) >"$out" 2>&1
 			rc=$?
 			if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$out"; then
 				echo "not ok - $name exited with status $rc" >>"$out"
 			fi
 			count "$out" "integration/$name"
+			grep -q '^not ok ' "$out" || rm -rf "$TEST_TMPROOT"
 		done
 		pg_stop
 	else

@@ -21,7 +21,7 @@ check() {
 # The command's stdout and stderr are left in $OUT and $ERR files.
 expect_exit() {
 	_want=$1; _name=$2; shift 2
-	OUT=${TMPDIR_TEST:-/tmp}/out.$$; ERR=${TMPDIR_TEST:-/tmp}/err.$$
+	OUT=${TEST_TMPROOT:-/tmp}/out.$$; ERR=${TEST_TMPROOT:-/tmp}/err.$$
 	"$@" >"$OUT" 2>"$ERR"
 	_got=$?
 	if [ "$_got" -eq "$_want" ]; then
@@ -40,12 +40,15 @@ lacks() {
 	if grep -qF -- "$3" "$2"; then not_ok "$1: '$3' found"; else ok "$1"; fi
 }
 
-# A private temporary folder for the calling test, removed at exit.
+# A private temporary folder for the calling test: `T=$(test_tmpdir)`.
+# tests/run.sh points TEST_TMPROOT at a per-test folder that it removes after
+# the test (a trap here would run in the $(...) subshell and delete it at once).
 test_tmpdir() {
-	TMPDIR_TEST=$(mktemp -d /tmp/perfgate-it.XXXXXX)
-	chmod 755 "$TMPDIR_TEST"
-	trap 'rm -rf "$TMPDIR_TEST"' EXIT
-	echo "$TMPDIR_TEST"
+	_root=${TEST_TMPROOT:-/tmp}
+	mkdir -p "$_root"
+	_d=$(mktemp -d "$_root/perfgate-it.XXXXXX")
+	chmod 755 "$_d"
+	echo "$_d"
 }
 
 # PostgreSQL server binaries, as db/ finds them.
