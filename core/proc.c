@@ -251,6 +251,22 @@ int proc_spawn(const struct proc_options *opts, pid_t *pid, struct err *err)
 	return spawn(&o, pid, &p, err);
 }
 
+int proc_spawn_reader(const struct proc_options *opts, pid_t *pid, int *out_fd, struct err *err)
+{
+	struct proc_options o = *opts;
+	struct spawn_pipes p;
+	int rc;
+
+	o.out = PROC_OUT_CAPTURE;
+	if (o.errout == PROC_OUT_CAPTURE)
+		o.errout = PROC_OUT_NULL;
+	o.stdin_data = NULL;
+	rc = spawn(&o, pid, &p, err);
+	if (rc == 0)
+		*out_fd = p.out[0];
+	return rc;
+}
+
 static void fill_usage(struct proc_result *res, int status, const struct rusage *ru)
 {
 	if (WIFEXITED(status)) {

@@ -68,6 +68,10 @@ void proc_result_release(struct proc_result *res);
 /* Start in the background; the caller reaps with proc_wait or kills with
  * proc_kill_group.  pid is also the process-group id. */
 int proc_spawn(const struct proc_options *opts, pid_t *pid, struct err *err);
+/* Start in the background with stdout going to a pipe whose read end is
+ * returned in *out_fd (close-on-exec, blocking); for children such as
+ * `nvidia-smi -lms` whose output is read while they run. */
+int proc_spawn_reader(const struct proc_options *opts, pid_t *pid, int *out_fd, struct err *err);
 /* Send sig to the whole group, wait up to grace seconds, then SIGKILL. */
 void proc_kill_group(pid_t pid, int sig, double grace);
 /* Reap a spawned child (blocking); fills exit_code/signal/rusage fields. */
