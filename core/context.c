@@ -1,0 +1,75 @@
+/*
+ * context.c: the run document's git, CI and machine context.  See context.h.
+ */
+#include "context.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cictx.h"
+#include "fingerprint.h"
+#include "gitinfo.h"
+#include "util.h"
+
+static void notice(struct errlist *l, const char *msg)
+{
+	if (l)
+		errlist_add(l, "%s", msg);
+}
+
+int context_stamp(struct rundoc *rd, const char *repo_dir, struct errlist *notices, struct err *err)
+{
+	struct fingerprint_sources src = FINGERPRINT_SOURCES_INIT;
+	struct err gerr = ERR_INIT;
+	char hash[65];
+	cJSON *facts = NULL;
+	const cJSON *gpu_error;
+	bool found = false;
+	int rc;
+
+	if (!rd->run_id) {
+		char id[37];
+		rundoc_uuid(id);
+		rd->run_id = xstrdup(id);
+	}
+	if (!rd->started_at) {
+		char now[40];
+		time_rfc3339(now, sizeof(now));
+		rd->started_at = xstrdup(now);
+	}
+
+	gitinfo_release(&rd->git);
+	rc = gitinfo_collect(repo_dir, &rd->git, &found, &gerr);
+	if (rc) {
+		/* A repository we cannot read must not cost the measurement. */
+		char *m = xasprintf("cannot read git information: %s; the run is stored without a commit",
+				    gerr.msg);
+		notice(notices, m);
+		free(m);
+	} else if (!found) {
+		char *m = xasprintf("'%s' is not inside a git repository; the run is stored without a commit",
+				    repo_dir ? repo_dir : ".");
+		notice(notices, m);
+		free(m);
+	}
+
+	cictx_release(&rd->ci);
+	cictx_detect(&rd->ci);
+
+	src.nvidia_smi = getenv("PERFGATE_NVIDIA_SMI");
+	if ((rc = fingerprint_collect(&src, &facts, hash, err))) {
+		err_prefix(err, "cannot read the machine's facts");
+		return rc;
+	}
+	gpu_error = cJSON_GetObjectItemCaseSensitive(facts, "gpu_error");
+	if (cJSON_IsString(gpu_error)) {
+		char *m = xasprintf("no GPU facts: %s", gpu_error->valuestring);
+		notice(notices, m);
+		free(m);
+	}
+	cJSON_Delete(rd->machine);
+	rd->machine = facts;
+	free(rd->fingerprint);
+	rd->fingerprint = xstrdup(hash);
+	return 0;
+}

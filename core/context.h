@@ -1,0 +1,28 @@
+/*
+ * context.h: stamp a run document with where and on what it was measured:
+ * run id, git facts (core/gitinfo.h), CI context (core/cictx.h), machine facts
+ * and hardware fingerprint (core/fingerprint.h), and the start time.  `run`
+ * and `gate` call this once before measuring.
+ */
+#ifndef PERFGATE_CONTEXT_H
+#define PERFGATE_CONTEXT_H
+
+#include "err.h"
+#include "rundoc.h"
+
+/*
+ * Fill rd->run_id (a new UUID unless already set), rd->git (from repo_dir,
+ * NULL meaning "."), rd->ci, rd->machine and rd->fingerprint, and
+ * rd->started_at (now, unless already set).  git and ci are replaced.
+ *
+ * Things the user should hear about but that do not stop a run go to
+ * `notices` (may be NULL), one line each, no "perfgate: " prefix: not inside
+ * a git repository (the run is stored without a commit), a git repository
+ * that cannot be read, a failing nvidia-smi.
+ *
+ * nvidia-smi is PERFGATE_NVIDIA_SMI when set ("" for none), else from PATH.
+ * Returns 0, or the fingerprint's error when /proc cannot be read.
+ */
+int context_stamp(struct rundoc *rd, const char *repo_dir, struct errlist *notices, struct err *err);
+
+#endif
