@@ -1,6 +1,13 @@
 /*
  * run.h: running a suite into a run document.  `perfgate run` and
  * `perfgate gate` both call run_suite(); each benchmark kind has a runner.
+ *
+ * run_suite() selects the benchmarks (--bench glob, an explicit list of
+ * names for a confirmation re-run), runs them in the suite's order
+ * ("sequential", or "interleaved": command benchmarks' repetitions
+ * round-robin), and returns a run document with run_id, project, suite,
+ * started_at/finished_at and tags filled.  It does not store anything and
+ * never prints: progress goes through the callbacks in struct run_options.
  */
 #ifndef PERFGATE_RUN_H
 #define PERFGATE_RUN_H
@@ -34,5 +41,47 @@ int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx,
 		    struct rd_bench *out, struct err *err);
 int runner_ingest_run(const struct suite_bench *b, const struct run_ctx *ctx,
 		      struct rd_bench *out, struct rundoc *rd, struct err *err);
+
+/* Events for run_options.on_bench. */
+enum run_event {
+	RUN_BENCH_START,  /* about to run (warmup included); bench is NULL */
+	RUN_BENCH_DONE    /* finished (ok or failed); bench is its result */
+};
+
+struct run_options {
+	const char *bench_glob;    /* --bench: fnmatch(3) pattern on expanded names; NULL: all */
+	const char *const *only;   /* run only these expanded names (e.g. a confirmation
+				      re-run of regressed benchmarks); NULL: no restriction */
+	size_t n_only;
+	long repetitions;          /* override every benchmark's count (fixed, not adaptive); 0: as declared */
+	long warmup;               /* override warmup runs; -1: as declared */
+	const cJSON *tags;         /* object of string values copied into the run; may be NULL */
+	bool no_context;           /* do not stamp git/CI/machine context (tests) */
+	const char *repo_dir;      /* where to look for the git repository; NULL: the suite's folder */
+	struct errlist *notices;   /* context stamping's warnings (shallow clone...); may be NULL */
+	/* Progress (NULL: silent); called between repetitions. */
+	void (*progress)(void *arg, const char *bench, size_t rep, size_t of, double elapsed_s);
+	/* Start and end of each benchmark (NULL: none).  name is the expanded name. */
+	void (*on_bench)(void *arg, enum run_event ev, const char *name, const struct rd_bench *bench);
+	void *progress_arg;
+};
+#define RUN_OPTIONS_INIT { NULL, NULL, 0, 0, -1, NULL, false, NULL, NULL, NULL, NULL, NULL }
+
+/*
+ * Run the suite.  Returns:
+ *   0        every selected benchmark ran and passed; *out is the run
+ *   ERR_RUN  the run finished but a benchmark failed (its rd_bench says why,
+ *            err names the first), or it was interrupted (Ctrl-C, see
+ *            proc_interrupted(): then (*out)->partial is set and only the
+ *            benchmarks that finished are in it); *out is the run
+ *   ERR_INPUT nothing matched --bench/only (*out is NULL)
+ *   other    could not run at all (*out is NULL)
+ * The caller owns *out (rundoc_free).
+ */
+int run_suite(const struct suite *s, const struct run_options *opts, struct rundoc **out,
+	      struct err *err);
+
+/* Does the expanded name pass opts' --bench glob and `only` list? */
+bool run_selected(const struct run_options *opts, const char *name);
 
 #endif

@@ -1,0 +1,1145 @@
+/*
+ * suite.c: loading a declared suite (DESIGN section 3, docs/suite.md).
+ *
+ * The order of work: parse the JSON; check the top level; for each declared
+ * benchmark expand its `params` matrix (substituting `{name}` in every
+ * string), validate each expansion (duplicate messages from several
+ * expansions are reported once), expand A/B `variants`, apply the suite's
+ * `defaults`, and finally check that expanded names are unique.  Every
+ * problem found is listed; nothing runs unless the list is empty.
+ */
+#include "suite.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* More expansions than this is almost certainly a mistake in `params`. */
+#define SUITE_MAX_BENCHES 10000
+
+static const char *const top_keys[] = {
+	"$schema", "suite", "project", "description", "baseline", "compare", "defaults", "order",
+	"changepoints", "benchmarks",
+};
+
+static const char *const baseline_keys[] = { "branch", "runs" };
+
+/* Keys that fix how many repetitions run; a benchmark that sets any of them
+ * takes none of these from `defaults`. */
+static const char *const count_keys[] = {
+	"repetitions", "min_repetitions", "max_repetitions", "min_time", "target",
+};
+
+static const char *const default_keys[] = {
+	"warmup", "repetitions", "min_repetitions", "max_repetitions", "min_time", "target",
+	"timeout", "env", "cwd", "expect_exit", "measure", "prepare", "conclude",
+};
+
+static const char *const bench_keys[] = {
+	/* command benchmarks (this file) */
+	"name", "description", "params", "command", "shell", "env", "cwd", "warmup",
+	"repetitions", "min_repetitions", "max_repetitions", "min_time", "target", "timeout",
+	"expect_exit", "setup", "cleanup", "prepare", "conclude", "measure", "emits", "tags",
+	"variants", "reference",
+	/* sections other modules validate */
+	"slo",                                     /* slo_validate */
+	"compare",                                 /* compare_settings_validate */
+	"monitor",                                 /* monitor_validate */
+	"http", "load", "stream", "request_slo",   /* http_validate */
+	"ingest",                                  /* ingest_validate */
+};
+
+/* Not configuration: changing these does not change what is measured. */
+static const char *const non_config_keys[] = {
+	"name", "description", "tags", "slo", "compare", "monitor", "repetitions",
+	"min_repetitions", "max_repetitions", "min_time", "target", "warmup", "timeout",
+	"variants", "reference",
+};
+
+static const char *const measure_names[] = { "instructions", "cycles" };
+
+static bool in_list(const char *key, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(key, list[i]) == 0)
+			return true;
+	return false;
+}
+
+/* errlist_add, but each distinct message once (expansions repeat them). */
+static void problem(struct errlist *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct errlist *p, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->msgs[i], buf) == 0)
+			return;
+	errlist_add(p, "%s", buf);
+}
+
+void suite_got(const cJSON *v, char *buf, size_t len)
+{
+	if (!v) {
+		snprintf(buf, len, "nothing");
+	} else if (cJSON_IsString(v)) {
+		const char *s = v->valuestring;
+		if (strlen(s) > 40)
+			snprintf(buf, len, "\"%.37s...\"", s);
+		else
+			snprintf(buf, len, "\"%s\"", s);
+	} else if (cJSON_IsNumber(v)) {
+		char *t = cJSON_PrintUnformatted(v);
+		snprintf(buf, len, "%s", t ? t : "a number");
+		free(t);
+	} else if (cJSON_IsBool(v)) {
+		snprintf(buf, len, "%s", cJSON_IsTrue(v) ? "true" : "false");
+	} else if (cJSON_IsNull(v)) {
+		snprintf(buf, len, "null");
+	} else if (cJSON_IsArray(v)) {
+		snprintf(buf, len, "an array");
+	} else {
+		snprintf(buf, len, "an object");
+	}
+}
+
+static void expected(struct errlist *p, const char *path, const char *what, const cJSON *v)
+{
+	char got[64];
+	suite_got(v, got, sizeof(got));
+	problem(p, "%s: expected %s, got %s", path, what, got);
+}
+
+void suite_check_keys(const cJSON *obj, const char *path, const char *const *known, size_t n_known,
+		      struct errlist *problems)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, obj) {
+		const char *key = it->string ? it->string : "";
+		if (!in_list(key, known, n_known)) {
+			const char *best = closest_match(key, known, n_known);
+			if (best)
+				problem(problems, "%s.%s: unknown key; did you mean \"%s\"?", path, key, best);
+			else
+				problem(problems, "%s.%s: unknown key", path, key);
+		}
+		for (const cJSON *prev = obj->child; prev != it; prev = prev->next)
+			if (prev->string && strcmp(prev->string, key) == 0) {
+				problem(problems, "%s.%s: duplicate key", path, key);
+				break;
+			}
+	}
+}
+
+/* ---- value checks; each reports at `path` ---- */
+
+static bool is_int(const cJSON *v)
+{
+	return cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble == floor(v->valuedouble) &&
+	       fabs(v->valuedouble) < 9e15;
+}
+
+static void check_int_min(const cJSON *v, const char *path, long min, struct errlist *p)
+{
+	char what[64];
+	if (is_int(v) && v->valuedouble >= (double)min)
+		return;
+	snprintf(what, sizeof(what), "an integer >= %ld", min);
+	expected(p, path, what, v);
+}
+
+static void check_string(const cJSON *v, const char *path, struct errlist *p)
+{
+	if (!cJSON_IsString(v) || !v->valuestring[0])
+		expected(p, path, "a non-empty string", v);
+}
+
+/* A duration: a number of seconds or a string like "250ms". */
+int suite_duration_value(const cJSON *v, double *out)
+{
+	struct err e = ERR_INIT;
+	if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
+		*out = v->valuedouble;
+		return 0;
+	}
+	if (cJSON_IsString(v) && parse_duration(v->valuestring, out, &e) == 0)
+		return 0;
+	return -1;
+}
+
+static void check_duration(const cJSON *v, const char *path, bool allow_zero, struct errlist *p)
+{
+	double d;
+	if (suite_duration_value(v, &d) == 0 && (d > 0 || (allow_zero && d == 0)))
+		return;
+	expected(p, path,
+		 allow_zero ? "a duration >= 0 (\"30s\", \"250ms\" or a number of seconds)"
+			    : "a duration > 0 (\"30s\", \"250ms\" or a number of seconds)",
+		 v);
+}
+
+static void check_env(const cJSON *v, const char *path, struct errlist *p)
+{
+	const cJSON *it;
+	if (!cJSON_IsObject(v)) {
+		expected(p, path, "an object of strings", v);
+		return;
+	}
+	cJSON_ArrayForEach(it, v) {
+		char *sub = xasprintf("%s.%s", path, it->string);
+		if (!it->string[0] || strchr(it->string, '='))
+			problem(p, "%s: invalid variable name \"%s\"", path, it->string);
+		else if (!cJSON_IsString(it))
+			expected(p, sub, "a string", it);
+		free(sub);
+	}
+}
+
+static void check_argv(const cJSON *v, const char *path, struct errlist *p)
+{
+	const cJSON *it;
+	size_t i = 0;
+	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) {
+		expected(p, path, "a non-empty array of strings (the program and its arguments)", v);
+		return;
+	}
+	cJSON_ArrayForEach(it, v) {
+		if (!cJSON_IsString(it) || (i == 0 && !it->valuestring[0])) {
+			char *sub = xasprintf("%s[%zu]", path, i);
+			expected(p, sub, i == 0 ? "a non-empty string" : "a string", it);
+			free(sub);
+		}
+		i++;
+	}
+}
+
+/* Hooks: a shell string or an argv array. */
+static void check_hook(const cJSON *v, const char *path, struct errlist *p)
+{
+	if (cJSON_IsString(v)) {
+		if (!v->valuestring[0])
+			expected(p, path, "a shell command or an array of strings", v);
+		return;
+	}
+	if (cJSON_IsArray(v)) {
+		check_argv(v, path, p);
+		return;
+	}
+	expected(p, path, "a shell command or an array of strings", v);
+}
+
+static void check_expect_exit(const cJSON *v, const char *path, struct errlist *p)
+{
+	const cJSON *it;
+	size_t i = 0;
+	if (is_int(v) && v->valuedouble >= 0 && v->valuedouble <= 255)
+		return;
+	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) {
+		expected(p, path, "an exit code 0..255 or a non-empty list of them", v);
+		return;
+	}
+	cJSON_ArrayForEach(it, v) {
+		if (!(is_int(it) && it->valuedouble >= 0 && it->valuedouble <= 255)) {
+			char *sub = xasprintf("%s[%zu]", path, i);
+			expected(p, sub, "an exit code 0..255", it);
+			free(sub);
+		}
+		i++;
+	}
+}
+
+static void check_measure(const cJSON *v, const char *path, struct errlist *p)
+{
+	const cJSON *it;
+	size_t i = 0;
+	if (!cJSON_IsArray(v)) {
+		expected(p, path, "a list of \"instructions\", \"cycles\"", v);
+		return;
+	}
+	cJSON_ArrayForEach(it, v) {
+		char *sub = xasprintf("%s[%zu]", path, i);
+		if (!cJSON_IsString(it)) {
+			expected(p, sub, "\"instructions\" or \"cycles\"", it);
+		} else if (!in_list(it->valuestring, measure_names, ARRAY_SIZE(measure_names))) {
+			const char *best = closest_match(it->valuestring, measure_names,
+							 ARRAY_SIZE(measure_names));
+			if (best)
+				problem(p, "%s: unknown measure \"%s\"; did you mean \"%s\"?", sub,
+					it->valuestring, best);
+			else
+				problem(p, "%s: unknown measure \"%s\" (known: instructions, cycles)", sub,
+					it->valuestring);
+		}
+		free(sub);
+		i++;
+	}
+}
+
+/* "target": relative CI half-width, 0.05 or "5%". */
+int suite_target_value(const cJSON *v, double *out)
+{
+	if (cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 1) {
+		*out = v->valuedouble;
+		return 0;
+	}
+	if (cJSON_IsString(v)) {
+		size_t len = strlen(v->valuestring);
+		double d;
+		char *num;
+		struct err e = ERR_INIT;
+		int rc;
+		if (len < 2 || v->valuestring[len - 1] != '%')
+			return -1;
+		num = xstrndup(v->valuestring, len - 1);
+		rc = parse_double(num, &d, &e);
+		free(num);
+		if (rc == 0 && d > 0 && d < 100) {
+			*out = d / 100;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void check_target(const cJSON *v, const char *path, struct errlist *p)
+{
+	double d;
+	if (suite_target_value(v, &d) != 0)
+		expected(p, path, "a relative width like \"5%\" or 0.05 (between 0 and 1)", v);
+}
+
+static void check_tags(const cJSON *v, const char *path, struct errlist *p)
+{
+	const cJSON *it;
+	if (cJSON_IsArray(v)) {
+		size_t i = 0;
+		cJSON_ArrayForEach(it, v) {
+			if (!cJSON_IsString(it)) {
+				char *sub = xasprintf("%s[%zu]", path, i);
+				expected(p, sub, "a string", it);
+				free(sub);
+			}
+			i++;
+		}
+		return;
+	}
+	if (cJSON_IsObject(v)) {
+		check_env(v, path, p);
+		return;
+	}
+	expected(p, path, "a list of strings or an object of strings", v);
+}
+
+/* The keys shared by benchmarks and `defaults`: counts, timing, process setup. */
+static void check_common(const cJSON *b, const char *path, struct errlist *p)
+{
+	const cJSON *v;
+	char *sub;
+	bool fixed = cJSON_HasObjectItem(b, "repetitions");
+
+#define SUB(key) (free(sub), sub = xasprintf("%s.%s", path, key))
+	sub = NULL;
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "warmup")))
+		check_int_min(v, SUB("warmup"), 0, p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "repetitions")))
+		check_int_min(v, SUB("repetitions"), 1, p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "min_repetitions"))) {
+		check_int_min(v, SUB("min_repetitions"), 1, p);
+		if (fixed)
+			problem(p, "%s: cannot be combined with \"repetitions\"", sub);
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "max_repetitions"))) {
+		const cJSON *min = cJSON_GetObjectItemCaseSensitive(b, "min_repetitions");
+		check_int_min(v, SUB("max_repetitions"), 1, p);
+		if (fixed)
+			problem(p, "%s: cannot be combined with \"repetitions\"", sub);
+		if (is_int(v) && is_int(min) && min->valuedouble >= 1 &&
+		    v->valuedouble < min->valuedouble)
+			problem(p, "%s: must be >= min_repetitions (%.0f), got %.0f", sub,
+				min->valuedouble, v->valuedouble);
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "min_time"))) {
+		check_duration(v, SUB("min_time"), true, p);
+		if (fixed)
+			problem(p, "%s: cannot be combined with \"repetitions\"", sub);
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "target"))) {
+		check_target(v, SUB("target"), p);
+		if (fixed)
+			problem(p, "%s: cannot be combined with \"repetitions\"", sub);
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "timeout")))
+		check_duration(v, SUB("timeout"), false, p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "env")))
+		check_env(v, SUB("env"), p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "cwd")))
+		check_string(v, SUB("cwd"), p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "expect_exit")))
+		check_expect_exit(v, SUB("expect_exit"), p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "measure")))
+		check_measure(v, SUB("measure"), p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "prepare")))
+		check_hook(v, SUB("prepare"), p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "conclude")))
+		check_hook(v, SUB("conclude"), p);
+#undef SUB
+	free(sub);
+}
+
+/*
+ * One benchmark object (after params substitution).  `variant` is set for
+ * the override objects in `variants`, which need not name a kind.
+ */
+static void check_bench(const cJSON *b, const char *path, bool variant, struct errlist *p)
+{
+	const cJSON *v;
+	bool has_cmd = cJSON_HasObjectItem(b, "command");
+	bool has_shell = cJSON_HasObjectItem(b, "shell");
+	bool has_http = cJSON_HasObjectItem(b, "http");
+	bool has_ingest = cJSON_HasObjectItem(b, "ingest");
+	char *sub = NULL;
+
+	if (!cJSON_IsObject(b)) {
+		expected(p, path, "an object", b);
+		return;
+	}
+	if (variant) {
+		static const char *const not_in_variant[] = { "params", "variants", "reference" };
+		const char *keys[ARRAY_SIZE(bench_keys)];
+		size_t n = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(bench_keys); i++)
+			if (!in_list(bench_keys[i], not_in_variant, ARRAY_SIZE(not_in_variant)))
+				keys[n++] = bench_keys[i];
+		suite_check_keys(b, path, keys, n, p);
+	} else {
+		suite_check_keys(b, path, bench_keys, ARRAY_SIZE(bench_keys), p);
+	}
+
+#define SUB(key) (free(sub), sub = xasprintf("%s.%s", path, key))
+	v = cJSON_GetObjectItemCaseSensitive(b, "name");
+	if (!v) {
+		problem(p, "%s.name: missing, expected a non-empty string", path);
+	} else {
+		check_string(v, SUB("name"), p);
+		if (cJSON_IsString(v) && !variant && strchr(v->valuestring, '@'))
+			problem(p, "%s: \"%s\": '@' is reserved for variants (NAME@VARIANT)", sub,
+				v->valuestring);
+	}
+	if (!variant && !has_cmd && !has_shell && !has_http)
+		problem(p, "%s: expected one of \"command\", \"shell\" or \"http\"", path);
+	if (has_cmd && has_shell)
+		problem(p, "%s: \"command\" and \"shell\" exclude each other", path);
+	if (has_http && (has_cmd || has_shell))
+		problem(p, "%s: \"http\" cannot be combined with \"%s\"", path,
+			has_cmd ? "command" : "shell");
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "command")))
+		check_argv(v, SUB("command"), p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "shell")))
+		check_string(v, SUB("shell"), p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "description")) && !cJSON_IsString(v))
+		expected(p, SUB("description"), "a string", v);
+	check_common(b, path, p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "setup")))
+		check_hook(v, SUB("setup"), p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "cleanup")))
+		check_hook(v, SUB("cleanup"), p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "emits"))) {
+		if (!cJSON_IsString(v) || strcmp(v->valuestring, "json") != 0)
+			expected(p, SUB("emits"), "\"json\"", v);
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "tags")))
+		check_tags(v, SUB("tags"), p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "slo")))
+		slo_validate(v, SUB("slo"), p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "compare")))
+		compare_settings_validate(v, SUB("compare"), p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "monitor")))
+		monitor_validate(v, SUB("monitor"), p);
+	if (has_http) {
+		http_validate(b, path, p);
+	} else {
+		static const char *const http_only[] = { "load", "stream", "request_slo" };
+		for (size_t i = 0; i < ARRAY_SIZE(http_only); i++)
+			if (cJSON_HasObjectItem(b, http_only[i]))
+				problem(p, "%s.%s: only for \"http\" benchmarks", path, http_only[i]);
+	}
+	if (has_ingest) {
+		v = cJSON_GetObjectItemCaseSensitive(b, "ingest");
+		ingest_validate(v, SUB("ingest"), p);
+		if (!variant && !has_cmd && !has_shell)
+			problem(p, "%s: needs \"command\" or \"shell\" (the program whose output is ingested)",
+				sub);
+	}
+#undef SUB
+	free(sub);
+}
+
+/* ---- params: matrices ---- */
+
+static bool check_params(const cJSON *params, const char *path, struct errlist *p)
+{
+	const cJSON *it;
+	bool good = true;
+
+	if (!cJSON_IsObject(params) || !params->child) {
+		expected(p, path, "an object mapping names to lists of values", params);
+		return false;
+	}
+	cJSON_ArrayForEach(it, params) {
+		char *sub = xasprintf("%s.%s", path, it->string);
+		const cJSON *val;
+		size_t i = 0;
+		if (!it->string[0] || strpbrk(it->string, "{}")) {
+			problem(p, "%s: invalid parameter name \"%s\"", path, it->string);
+			good = false;
+		}
+		if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0) {
+			expected(p, sub, "a non-empty list of strings, numbers or booleans", it);
+			good = false;
+		} else {
+			cJSON_ArrayForEach(val, it) {
+				if (!cJSON_IsString(val) && !cJSON_IsNumber(val) && !cJSON_IsBool(val)) {
+					char *el = xasprintf("%s[%zu]", sub, i);
+					expected(p, el, "a string, number or boolean", val);
+					free(el);
+					good = false;
+				}
+				i++;
+			}
+		}
+		free(sub);
+	}
+	return good;
+}
+
+/* The text a parameter value substitutes as. */
+static char *param_text(const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return xstrdup(v->valuestring);
+	if (cJSON_IsBool(v))
+		return xstrdup(cJSON_IsTrue(v) ? "true" : "false");
+	if (is_int(v))
+		return xasprintf("%.0f", v->valuedouble);
+	{
+		char *t = cJSON_PrintUnformatted(v);
+		char *r = xstrdup(t ? t : "");
+		free(t);
+		return r;
+	}
+}
+
+/* Replace `{name}` for each name in combo; unknown `{...}` stay as they are
+ * (HTTP bodies use them for dataset fields). */
+static char *subst(const char *s, const cJSON *combo)
+{
+	struct sb out = SB_INIT;
+	const char *c = s;
+
+	while (*c) {
+		const char *close;
+		const cJSON *val = NULL;
+		if (*c == '{' && (close = strchr(c + 1, '}'))) {
+			const cJSON *it;
+			size_t len = (size_t)(close - c - 1);
+			cJSON_ArrayForEach(it, combo)
+				if (strlen(it->string) == len && strncmp(it->string, c + 1, len) == 0) {
+					val = it;
+					break;
+				}
+			if (val) {
+				char *t = param_text(val);
+				sb_puts(&out, t);
+				free(t);
+				c = close + 1;
+				continue;
+			}
+		}
+		sb_putc(&out, *c++);
+	}
+	if (!out.buf)
+		return xstrdup("");
+	return sb_detach(&out);
+}
+
+/* Substitute in every string of the tree, in place.  A string that is
+ * exactly "{name}" of a number or boolean parameter becomes that value, so
+ * that "repetitions": "{reps}" works. */
+static void subst_tree(cJSON *node, const cJSON *combo)
+{
+	cJSON *it = node->child;
+	while (it) {
+		cJSON *next = it->next;
+		if (cJSON_IsString(it) && strchr(it->valuestring, '{')) {
+			const cJSON *exact = NULL, *pv;
+			size_t len = strlen(it->valuestring);
+			if (len > 2 && it->valuestring[0] == '{' && it->valuestring[len - 1] == '}')
+				cJSON_ArrayForEach(pv, combo)
+					if (strlen(pv->string) == len - 2 &&
+					    strncmp(pv->string, it->valuestring + 1, len - 2) == 0)
+						exact = pv;
+			if (exact && !cJSON_IsString(exact)) {
+				cJSON_ReplaceItemViaPointer(node, it, cJSON_Duplicate(exact, false));
+			} else {
+				char *t = subst(it->valuestring, combo);
+				cJSON_SetValuestring(it, t);
+				free(t);
+			}
+		} else if (cJSON_IsArray(it) || cJSON_IsObject(it)) {
+			subst_tree(it, combo);
+		}
+		it = next;
+	}
+}
+
+/* ---- canonical JSON and the configuration hash ---- */
+
+static int cmp_key(const void *a, const void *b)
+{
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+	return strcmp(x->string, y->string);
+}
+
+static cJSON *canon(const cJSON *v)
+{
+	if (cJSON_IsObject(v)) {
+		cJSON *o = cJSON_CreateObject();
+		size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
+		const cJSON **items = xcalloc(n ? n : 1, sizeof(*items));
+		const cJSON *it;
+		cJSON_ArrayForEach(it, v)
+			items[i++] = it;
+		qsort(items, n, sizeof(*items), cmp_key);
+		for (i = 0; i < n; i++)
+			cJSON_AddItemToObject(o, items[i]->string, canon(items[i]));
+		free(items);
+		return o;
+	}
+	if (cJSON_IsArray(v)) {
+		cJSON *a = cJSON_CreateArray();
+		const cJSON *it;
+		cJSON_ArrayForEach(it, v)
+			cJSON_AddItemToArray(a, canon(it));
+		return a;
+	}
+	return cJSON_Duplicate(v, true);
+}
+
+char *suite_canonical_json(const cJSON *v)
+{
+	cJSON *c = canon(v);
+	char *s = cJSON_PrintUnformatted(c);
+	char *r = xstrdup(s ? s : "null");
+	free(s);
+	cJSON_Delete(c);
+	return r;
+}
+
+void suite_config_hash(const cJSON *bench, const cJSON *extra, char out[65])
+{
+	cJSON *c = cJSON_Duplicate(bench, true);
+	char *text;
+
+	for (size_t i = 0; i < ARRAY_SIZE(non_config_keys); i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(c, non_config_keys[i]);
+	if (extra)
+		cJSON_AddItemToObject(c, "runtime", cJSON_Duplicate(extra, true));
+	text = suite_canonical_json(c);
+	sha256_hex(text, strlen(text), out);
+	free(text);
+	cJSON_Delete(c);
+}
+
+/* ---- loading ---- */
+
+static void bench_release(struct suite_bench *b)
+{
+	free(b->name);
+	cJSON_Delete(b->raw);
+	cJSON_Delete(b->params);
+	free(b->variant_of);
+	free(b->variant);
+}
+
+void suite_free(struct suite *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_benches; i++)
+		bench_release(&s->benches[i]);
+	free(s->benches);
+	free(s->path);
+	free(s->dir);
+	free(s->name);
+	free(s->project);
+	cJSON_Delete(s->raw);
+	free(s);
+}
+
+const struct suite_bench *suite_find_bench(const struct suite *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_benches; i++)
+		if (strcmp(s->benches[i].name, name) == 0)
+			return &s->benches[i];
+	return NULL;
+}
+
+/* Expanded benchmarks while loading, with the declared index for messages. */
+struct pending {
+	struct suite_bench *v;
+	size_t *decl;   /* declared index of each */
+	size_t n, alloc, alloc_decl;
+};
+
+static void pending_add(struct pending *pd, cJSON *raw, cJSON *params, size_t decl)
+{
+	struct suite_bench *b;
+	XGROW(pd->v, pd->alloc, pd->n + 1);
+	XGROW(pd->decl, pd->alloc_decl, pd->n + 1);
+	b = &pd->v[pd->n];
+	memset(b, 0, sizeof(*b));
+	b->raw = raw;
+	b->params = params;
+	pd->decl[pd->n++] = decl;
+}
+
+static void apply_defaults(cJSON *b, const cJSON *defaults)
+{
+	const cJSON *it;
+	bool has_count = false;
+
+	if (!cJSON_IsObject(defaults))
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(count_keys); i++)
+		has_count = has_count || cJSON_HasObjectItem(b, count_keys[i]);
+	cJSON_ArrayForEach(it, defaults) {
+		cJSON *mine = cJSON_GetObjectItemCaseSensitive(b, it->string);
+		if (strcmp(it->string, "env") == 0 && cJSON_IsObject(mine) && cJSON_IsObject(it)) {
+			const cJSON *e;
+			cJSON_ArrayForEach(e, it)
+				if (!cJSON_HasObjectItem(mine, e->string))
+					cJSON_AddItemToObject(mine, e->string, cJSON_Duplicate(e, true));
+			continue;
+		}
+		if (mine)
+			continue;
+		if (has_count && in_list(it->string, count_keys, ARRAY_SIZE(count_keys)))
+			continue;
+		cJSON_AddItemToObject(b, it->string, cJSON_Duplicate(it, true));
+	}
+}
+
+/* Merge a variant's overrides into a copy of the benchmark. */
+static cJSON *merge_variant(const cJSON *bench, const cJSON *var)
+{
+	cJSON *m = cJSON_Duplicate(bench, true);
+	const cJSON *it;
+
+	cJSON_DeleteItemFromObjectCaseSensitive(m, "variants");
+	cJSON_DeleteItemFromObjectCaseSensitive(m, "reference");
+	/* A variant that names its own program replaces the benchmark's. */
+	if (cJSON_HasObjectItem(var, "command") || cJSON_HasObjectItem(var, "shell")) {
+		cJSON_DeleteItemFromObjectCaseSensitive(m, "command");
+		cJSON_DeleteItemFromObjectCaseSensitive(m, "shell");
+	}
+	cJSON_ArrayForEach(it, var) {
+		cJSON *mine;
+		if (strcmp(it->string, "name") == 0)
+			continue;
+		mine = cJSON_GetObjectItemCaseSensitive(m, it->string);
+		/* env and http merge key by key; everything else replaces. */
+		if (mine && cJSON_IsObject(mine) && cJSON_IsObject(it) &&
+		    (strcmp(it->string, "env") == 0 || strcmp(it->string, "http") == 0)) {
+			const cJSON *e;
+			cJSON_ArrayForEach(e, it) {
+				cJSON_DeleteItemFromObjectCaseSensitive(mine, e->string);
+				cJSON_AddItemToObject(mine, e->string, cJSON_Duplicate(e, true));
+			}
+			continue;
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(m, it->string);
+		cJSON_AddItemToObject(m, it->string, cJSON_Duplicate(it, true));
+	}
+	return m;
+}
+
+/* Expand variants of one (params-expanded) benchmark; returns false when it
+ * has none (the caller keeps the benchmark itself). */
+static bool expand_variants(struct pending *pd, const cJSON *b, const cJSON *params, size_t decl,
+			    const char *path, struct errlist *p)
+{
+	const cJSON *vars = cJSON_GetObjectItemCaseSensitive(b, "variants");
+	const cJSON *ref = cJSON_GetObjectItemCaseSensitive(b, "reference");
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(b, "name");
+	const cJSON *v;
+	const char *ref_name = NULL;
+	size_t i = 0, first = pd->n;
+	bool good = true;
+	char *vpath = xasprintf("%s.variants", path);
+
+	if (!vars) {
+		if (ref)
+			problem(p, "%s.reference: only with \"variants\"", path);
+		free(vpath);
+		return false;
+	}
+	if (!cJSON_IsArray(vars) || cJSON_GetArraySize(vars) == 0) {
+		expected(p, vpath, "a non-empty list of objects, each with a \"name\"", vars);
+		free(vpath);
+		return true;
+	}
+	cJSON_ArrayForEach(v, vars) {
+		char *sub = xasprintf("%s[%zu]", vpath, i);
+		const cJSON *vn = cJSON_GetObjectItemCaseSensitive(v, "name");
+		check_bench(v, sub, true, p);
+		if (!cJSON_IsObject(v) || !cJSON_IsString(vn) || !vn->valuestring[0]) {
+			good = false;
+		} else {
+			for (const cJSON *w = vars->child; w != v; w = w->next) {
+				const cJSON *wn = cJSON_GetObjectItemCaseSensitive(w, "name");
+				if (cJSON_IsString(wn) && strcmp(wn->valuestring, vn->valuestring) == 0) {
+					problem(p, "%s.name: variant \"%s\" is declared twice", sub,
+						vn->valuestring);
+					good = false;
+				}
+			}
+			if (strchr(vn->valuestring, '@')) {
+				problem(p, "%s.name: \"%s\": '@' is reserved", sub, vn->valuestring);
+				good = false;
+			}
+		}
+		free(sub);
+		i++;
+	}
+	if (ref) {
+		if (!cJSON_IsString(ref)) {
+			char *sub = xasprintf("%s.reference", path);
+			expected(p, sub, "the name of one of the variants", ref);
+			free(sub);
+			good = false;
+		} else {
+			const char **names = xcalloc((size_t)cJSON_GetArraySize(vars), sizeof(*names));
+			size_t n = 0;
+			bool found = false;
+			cJSON_ArrayForEach(v, vars) {
+				const cJSON *vn = cJSON_GetObjectItemCaseSensitive(v, "name");
+				if (cJSON_IsString(vn)) {
+					names[n++] = vn->valuestring;
+					found = found || strcmp(vn->valuestring, ref->valuestring) == 0;
+				}
+			}
+			if (!found) {
+				const char *best = closest_match(ref->valuestring, names, n);
+				if (best)
+					problem(p, "%s.reference: no variant named \"%s\"; did you mean \"%s\"?",
+						path, ref->valuestring, best);
+				else
+					problem(p, "%s.reference: no variant named \"%s\"", path,
+						ref->valuestring);
+				good = false;
+			}
+			free(names);
+			ref_name = ref->valuestring;
+		}
+	}
+	if (good && cJSON_IsString(name)) {
+		cJSON_ArrayForEach(v, vars) {
+			const char *vn = cJSON_GetObjectItemCaseSensitive(v, "name")->valuestring;
+			cJSON *m = merge_variant(b, v);
+			struct suite_bench *sb;
+			char *full = xasprintf("%s@%s", name->valuestring, vn);
+			cJSON_ReplaceItemInObjectCaseSensitive(m, "name", cJSON_CreateString(full));
+			/* The merge can bring together keys that exclude each other. */
+			if (cJSON_HasObjectItem(m, "http") &&
+			    (cJSON_HasObjectItem(m, "command") || cJSON_HasObjectItem(m, "shell")))
+				problem(p, "%s: variant \"%s\" combines \"http\" with a command", vpath, vn);
+			if (cJSON_HasObjectItem(v, "http") || cJSON_HasObjectItem(v, "load") ||
+			    cJSON_HasObjectItem(v, "stream") || cJSON_HasObjectItem(v, "request_slo")) {
+				if (cJSON_HasObjectItem(m, "http")) {
+					char *sub = xasprintf("%s[%s]", vpath, vn);
+					http_validate(m, sub, p);
+					free(sub);
+				}
+			}
+			pending_add(pd, m, params ? cJSON_Duplicate(params, true) : NULL, decl);
+			sb = &pd->v[pd->n - 1];
+			sb->variant_of = xstrdup(name->valuestring);
+			sb->variant = xstrdup(vn);
+			sb->reference = ref_name ? strcmp(ref_name, vn) == 0 : pd->n - 1 == first;
+			free(full);
+		}
+	}
+	free(vpath);
+	return true;
+}
+
+static void check_top(cJSON *root, struct suite *s, struct errlist *p)
+{
+	cJSON *v;
+
+	suite_check_keys(root, "(top level)", top_keys, ARRAY_SIZE(top_keys), p);
+	/* suite_check_keys names top-level keys "(top level).key"; say just "key". */
+	for (size_t i = 0; i < p->n; i++) {
+		const char *pre = "(top level).";
+		if (strncmp(p->msgs[i], pre, strlen(pre)) == 0) {
+			char *m = xstrdup(p->msgs[i] + strlen(pre));
+			free(p->msgs[i]);
+			p->msgs[i] = m;
+		}
+	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "suite");
+	if (!v)
+		problem(p, "suite: missing, expected a non-empty string naming the suite");
+	else if (!cJSON_IsString(v) || !v->valuestring[0])
+		expected(p, "suite", "a non-empty string", v);
+	else
+		s->name = xstrdup(v->valuestring);
+	if ((v = cJSON_GetObjectItemCaseSensitive(root, "project"))) {
+		if (!cJSON_IsString(v) || !v->valuestring[0])
+			expected(p, "project", "a non-empty string", v);
+		else
+			s->project = xstrdup(v->valuestring);
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(root, "description")) && !cJSON_IsString(v))
+		expected(p, "description", "a string", v);
+	if ((v = cJSON_GetObjectItemCaseSensitive(root, "baseline"))) {
+		if (!cJSON_IsObject(v)) {
+			expected(p, "baseline", "an object", v);
+		} else {
+			const cJSON *w;
+			suite_check_keys(v, "baseline", baseline_keys, ARRAY_SIZE(baseline_keys), p);
+			if ((w = cJSON_GetObjectItemCaseSensitive(v, "branch")))
+				check_string(w, "baseline.branch", p);
+			if ((w = cJSON_GetObjectItemCaseSensitive(v, "runs")))
+				check_int_min(w, "baseline.runs", 1, p);
+			s->baseline = v;
+		}
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(root, "compare"))) {
+		compare_settings_validate(v, "compare", p);
+		s->compare = v;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(root, "changepoints"))) {
+		if (!cJSON_IsObject(v))
+			expected(p, "changepoints", "an object", v);
+		else
+			s->changepoints = v;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(root, "order"))) {
+		if (cJSON_IsString(v) && strcmp(v->valuestring, "interleaved") == 0)
+			s->interleaved = true;
+		else if (!cJSON_IsString(v) || strcmp(v->valuestring, "sequential") != 0)
+			expected(p, "order", "\"sequential\" or \"interleaved\"", v);
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(root, "defaults"))) {
+		if (!cJSON_IsObject(v)) {
+			expected(p, "defaults", "an object", v);
+		} else {
+			suite_check_keys(v, "defaults", default_keys, ARRAY_SIZE(default_keys), p);
+			check_common(v, "defaults", p);
+		}
+	}
+}
+
+/* Expand one declared benchmark's params; calls back for each combination. */
+static void expand_params(struct pending *pd, const cJSON *decl_b, size_t idx, const char *path,
+			  struct errlist *p)
+{
+	const cJSON *params = cJSON_GetObjectItemCaseSensitive(decl_b, "params");
+	size_t n_params = 0, total = 1;
+	const cJSON **lists = NULL;
+	size_t *pos = NULL;
+	char *ppath = xasprintf("%s.params", path);
+
+	if (params) {
+		const cJSON *it;
+		if (!check_params(params, ppath, p))
+			goto done;
+		n_params = (size_t)cJSON_GetArraySize(params);
+		lists = xcalloc(n_params, sizeof(*lists));
+		pos = xcalloc(n_params, sizeof(*pos));
+		n_params = 0;
+		cJSON_ArrayForEach(it, params) {
+			lists[n_params++] = it;
+			total *= (size_t)cJSON_GetArraySize(it);
+			if (total > SUITE_MAX_BENCHES) {
+				problem(p, "%s: expands to more than %d benchmarks", ppath, SUITE_MAX_BENCHES);
+				goto done;
+			}
+		}
+	}
+	for (size_t k = 0; k < total; k++) {
+		cJSON *b = cJSON_Duplicate(decl_b, true);
+		cJSON *combo = NULL;
+		if (n_params) {
+			combo = cJSON_CreateObject();
+			for (size_t j = 0; j < n_params; j++)
+				cJSON_AddItemToObject(combo, lists[j]->string,
+						      cJSON_Duplicate(cJSON_GetArrayItem(lists[j], (int)pos[j]), true));
+			cJSON_DeleteItemFromObjectCaseSensitive(b, "params");
+			subst_tree(b, combo);
+			/* Odometer: the last parameter varies fastest. */
+			for (size_t j = n_params; j-- > 0;) {
+				if (++pos[j] < (size_t)cJSON_GetArraySize(lists[j]))
+					break;
+				pos[j] = 0;
+			}
+		}
+		check_bench(b, path, false, p);
+		if (expand_variants(pd, b, combo, idx, path, p)) {
+			cJSON_Delete(b);
+			cJSON_Delete(combo);
+		} else {
+			pending_add(pd, b, combo, idx);
+		}
+	}
+done:
+	free(lists);
+	free(pos);
+	free(ppath);
+}
+
+static int read_suite(const char *path, cJSON **out, struct err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	const char *end = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return err_sys(err, ERR_INPUT, "cannot open suite '%s'", path);
+	close(fd);
+	rc = file_read(path, &text, &len, err);
+	if (rc != 0)
+		return rc;
+	*out = cJSON_ParseWithOpts(text, &end, false);
+	if (!*out) {
+		size_t line = 1, col = 1;
+		const char *at = end ? end : cJSON_GetErrorPtr();
+		for (const char *c = text; at && c < at && *c; c++) {
+			if (*c == '\n') {
+				line++;
+				col = 1;
+			} else {
+				col++;
+			}
+		}
+		if (len == 0 || strspn(text, " \t\r\n") == len)
+			rc = err_set(err, ERR_INPUT, "cannot parse suite '%s': the file is empty", path);
+		else
+			rc = err_set(err, ERR_INPUT, "cannot parse suite '%s': invalid JSON at line %zu, column %zu",
+				     path, line, col);
+	}
+	free(text);
+	return rc;
+}
+
+int suite_load(struct suite **out, const char *path, struct errlist *problems, struct err *err)
+{
+	struct suite *s = xcalloc(1, sizeof(*s));
+	struct pending pd = { NULL, NULL, 0, 0, 0 };
+	const cJSON *benches, *defaults;
+	size_t first_problem = problems->n;
+	int rc = 0;
+	char *slash;
+
+	*out = NULL;
+	s->path = xstrdup(path);
+	slash = strrchr(s->path, '/');
+	s->dir = slash ? xstrndup(s->path, slash == s->path ? 1 : (size_t)(slash - s->path)) : xstrdup(".");
+	rc = read_suite(path, &s->raw, err);
+	if (rc != 0) {
+		errlist_add(problems, "%s", err->msg);
+		goto done;
+	}
+	if (!cJSON_IsObject(s->raw)) {
+		expected(problems, "the top level", "an object", s->raw);
+		goto check;
+	}
+	check_top(s->raw, s, problems);
+	defaults = cJSON_GetObjectItemCaseSensitive(s->raw, "defaults");
+	benches = cJSON_GetObjectItemCaseSensitive(s->raw, "benchmarks");
+	if (!benches) {
+		problem(problems, "benchmarks: missing, expected a non-empty array of benchmarks");
+	} else if (!cJSON_IsArray(benches) || cJSON_GetArraySize(benches) == 0) {
+		expected(problems, "benchmarks", "a non-empty array of benchmarks", benches);
+	} else {
+		const cJSON *b;
+		size_t i = 0;
+		cJSON_ArrayForEach(b, benches) {
+			char *path_i = xasprintf("benchmarks[%zu]", i);
+			if (!cJSON_IsObject(b))
+				expected(problems, path_i, "an object", b);
+			else if (pd.n > SUITE_MAX_BENCHES)
+				problem(problems, "benchmarks: expands to more than %d benchmarks",
+					SUITE_MAX_BENCHES);
+			else
+				expand_params(&pd, b, i, path_i, problems);
+			free(path_i);
+			i++;
+		}
+	}
+	/* Names, defaults, kinds, hashes. */
+	for (size_t i = 0; i < pd.n; i++) {
+		struct suite_bench *b = &pd.v[i];
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(b->raw, "name");
+		if (!cJSON_IsString(name) || !name->valuestring[0])
+			continue;
+		b->name = xstrdup(name->valuestring);
+		for (size_t j = 0; j < i; j++)
+			if (pd.v[j].name && strcmp(pd.v[j].name, b->name) == 0) {
+				if (pd.decl[j] == pd.decl[i])
+					problem(problems,
+						"benchmarks[%zu].name: \"%s\" is the same for several parameter combinations; put a {parameter} in it",
+						pd.decl[i], b->name);
+				else
+					problem(problems,
+						"benchmarks[%zu].name: \"%s\" is not unique (also benchmarks[%zu])",
+						pd.decl[i], b->name, pd.decl[j]);
+				break;
+			}
+		apply_defaults(b->raw, defaults);
+		if (cJSON_HasObjectItem(b->raw, "http"))
+			b->kind = SUITE_HTTP;
+		else if (cJSON_HasObjectItem(b->raw, "ingest"))
+			b->kind = SUITE_INGEST;
+		else
+			b->kind = SUITE_COMMAND;
+		suite_config_hash(b->raw, NULL, b->config_hash);
+	}
+check:
+	if (problems->n > first_problem) {
+		rc = err_set(err, ERR_INPUT, "%s", problems->msgs[first_problem]);
+		if (problems->n - first_problem > 1)
+			err_set(err, ERR_INPUT, "%s (and %zu more problems)", problems->msgs[first_problem],
+				problems->n - first_problem - 1);
+		rc = ERR_INPUT;
+		goto done;
+	}
+	s->benches = pd.v;
+	s->n_benches = pd.n;
+	pd.v = NULL;
+	pd.n = 0;
+	*out = s;
+	s = NULL;
+done:
+	for (size_t i = 0; i < pd.n; i++)
+		bench_release(&pd.v[i]);
+	free(pd.v);
+	free(pd.decl);
+	suite_free(s);
+	return rc;
+}
