@@ -27,6 +27,8 @@ struct run_ctx {
 	/* Progress reporting (NULL: silent).  Called between repetitions. */
 	void (*progress)(void *arg, const char *bench, size_t rep, size_t of, double elapsed_s);
 	void *progress_arg;
+	bool warmup_set;           /* --warmup given: use `warmup` instead of the declared count */
+	long warmup;
 };
 
 /*

@@ -1,0 +1,248 @@
+/*
+ * run.c: running a suite into a run document (see run.h).
+ *
+ * Each benchmark runs into a scratch document and is moved into the run
+ * only when it finished, so an interrupted run holds exactly the benchmarks
+ * that completed, never a half-measured one.
+ */
+#include "run.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proc.h"
+#include "runner_cmd.h"
+#include "util.h"
+
+bool run_selected(const struct run_options *opts, const char *name)
+{
+	if (!opts)
+		return true;
+	if (opts->bench_glob && fnmatch(opts->bench_glob, name, 0) != 0)
+		return false;
+	if (opts->only) {
+		for (size_t i = 0; i < opts->n_only; i++)
+			if (strcmp(opts->only[i], name) == 0)
+				return true;
+		return false;
+	}
+	return true;
+}
+
+static const char *kind_name(enum suite_kind k)
+{
+	switch (k) {
+	case SUITE_HTTP:
+		return "http";
+	case SUITE_INGEST:
+		return "ingest";
+	case SUITE_COMMAND:
+		break;
+	}
+	return "command";
+}
+
+/* Move every benchmark of src to the end of dst. */
+static void move_benches(struct rundoc *dst, struct rundoc *src)
+{
+	for (size_t i = 0; i < src->n_benches; i++) {
+		struct rd_bench *d = rundoc_add_bench(dst, "", "");
+		free(d->name);
+		free(d->kind);
+		free(d->status);
+		*d = src->benches[i];
+	}
+	src->n_benches = 0;
+}
+
+struct tally {
+	size_t done, failed;
+	char *first_failure; /* "benchmark 'x' failed: why" */
+};
+
+static void note_result(struct tally *t, const struct run_options *o, const struct rd_bench *b)
+{
+	t->done++;
+	if (b->status && strcmp(b->status, "ok") != 0) {
+		t->failed++;
+		if (!t->first_failure)
+			t->first_failure = xasprintf("benchmark '%s' failed: %s", b->name,
+						     b->error ? b->error : b->status);
+	}
+	if (o && o->on_bench)
+		o->on_bench(o->progress_arg, RUN_BENCH_DONE, b->name, b);
+}
+
+/* One benchmark of any kind, start to end. */
+static void run_one(const struct suite_bench *sb, const struct run_ctx *ctx,
+		    const struct run_options *o, struct rundoc *rd, struct tally *t)
+{
+	struct rundoc *scratch = rundoc_new();
+	struct rd_bench *b = rundoc_add_bench(scratch, sb->name, kind_name(sb->kind));
+	struct err e = ERR_INIT;
+	int rc;
+
+	if (o && o->on_bench)
+		o->on_bench(o->progress_arg, RUN_BENCH_START, sb->name, NULL);
+	switch (sb->kind) {
+	case SUITE_HTTP:
+		rc = runner_http_run(sb, ctx, b, &e);
+		break;
+	case SUITE_INGEST:
+		rc = runner_ingest_run(sb, ctx, b, scratch, &e);
+		break;
+	default:
+		rc = runner_command_run(sb, ctx, b, &e);
+		break;
+	}
+	b = &scratch->benches[0];
+	if (rc != 0) {
+		/* Could not run at all: the run goes on with the others. */
+		free(b->status);
+		b->status = xstrdup("failed");
+		free(b->error);
+		b->error = xstrdup(e.msg[0] ? e.msg : "could not run");
+	}
+	if (!b->config_hash)
+		b->config_hash = xstrdup(sb->config_hash);
+	if (!b->params && sb->params)
+		b->params = cJSON_Duplicate(sb->params, true);
+	/* Interrupted in the middle: it did not finish, so it is not kept. */
+	if (!proc_interrupted()) {
+		size_t first = rd->n_benches;
+		move_benches(rd, scratch);
+		for (size_t i = first; i < rd->n_benches; i++)
+			note_result(t, o, &rd->benches[i]);
+	}
+	rundoc_free(scratch);
+}
+
+/* "order": "interleaved": command benchmarks' repetitions round-robin. */
+static void run_interleaved(const struct suite_bench **sel, size_t n, const struct run_ctx *ctx,
+			    const struct run_options *o, struct rundoc *rd, struct tally *t,
+			    struct err *err, int *fatal)
+{
+	struct cmdbench **cbs = xcalloc(n ? n : 1, sizeof(*cbs));
+	uint64_t t0 = now_ns();
+	size_t opened = 0;
+	bool more = true;
+
+	for (size_t i = 0; i < n; i++) {
+		if (o && o->on_bench)
+			o->on_bench(o->progress_arg, RUN_BENCH_START, sel[i]->name, NULL);
+		if ((*fatal = cmdbench_open(&cbs[i], sel[i], ctx, err)) != 0)
+			goto done;
+		opened++;
+		cmdbench_warmup(cbs[i]);
+		if (proc_interrupted())
+			goto done;
+	}
+	while (more && !proc_interrupted()) {
+		more = false;
+		for (size_t i = 0; i < n && !proc_interrupted(); i++) {
+			if (cmdbench_done(cbs[i]))
+				continue;
+			cmdbench_step(cbs[i]);
+			more = true;
+			if (ctx->progress)
+				ctx->progress(ctx->progress_arg, sel[i]->name, cmdbench_reps(cbs[i]),
+					      cmdbench_planned(cbs[i]), (double)(now_ns() - t0) * 1e-9);
+		}
+	}
+	if (proc_interrupted())
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		struct rd_bench *b = rundoc_add_bench(rd, sel[i]->name, "command");
+		cmdbench_finish(cbs[i], b);
+		note_result(t, o, &rd->benches[rd->n_benches - 1]);
+	}
+done:
+	for (size_t i = 0; i < opened; i++)
+		cmdbench_free(cbs[i]);
+	free(cbs);
+}
+
+int run_suite(const struct suite *s, const struct run_options *opts, struct rundoc **out,
+	      struct err *err)
+{
+	struct run_options dflt = RUN_OPTIONS_INIT;
+	const struct run_options *o = opts ? opts : &dflt;
+	struct run_ctx ctx;
+	const struct suite_bench **sel = xcalloc(s->n_benches ? s->n_benches : 1, sizeof(*sel));
+	const struct suite_bench **cmds = xcalloc(s->n_benches ? s->n_benches : 1, sizeof(*cmds));
+	size_t n_sel = 0, n_cmds = 0;
+	struct tally t = { 0, 0, NULL };
+	struct rundoc *rd = NULL;
+	char id[37], now[40];
+	int rc = 0, fatal = 0;
+
+	*out = NULL;
+	for (size_t i = 0; i < s->n_benches; i++)
+		if (run_selected(o, s->benches[i].name))
+			sel[n_sel++] = &s->benches[i];
+	if (n_sel == 0) {
+		if (o->bench_glob)
+			rc = err_set(err, ERR_INPUT, "no benchmark of suite '%s' matches '%s'", s->name,
+				     o->bench_glob);
+		else
+			rc = err_set(err, ERR_INPUT, "no benchmark of suite '%s' was selected", s->name);
+		goto done;
+	}
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.suite = s;
+	ctx.repetitions = o->repetitions;
+	ctx.interleaved = s->interleaved;
+	ctx.progress = o->progress;
+	ctx.progress_arg = o->progress_arg;
+	ctx.warmup_set = o->warmup >= 0;
+	ctx.warmup = o->warmup;
+
+	rd = rundoc_new();
+	rundoc_uuid(id);
+	rd->run_id = xstrdup(id);
+	rd->suite = xstrdup(s->name);
+	if (s->project)
+		rd->project = xstrdup(s->project);
+	time_rfc3339(now, sizeof(now));
+	rd->started_at = xstrdup(now);
+	if (o->tags)
+		rd->tags = cJSON_Duplicate(o->tags, true);
+
+	if (s->interleaved) {
+		for (size_t i = 0; i < n_sel; i++)
+			if (sel[i]->kind == SUITE_COMMAND)
+				cmds[n_cmds++] = sel[i];
+		run_interleaved(cmds, n_cmds, &ctx, o, rd, &t, err, &fatal);
+		if (fatal) {
+			rc = fatal;
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < n_sel && !proc_interrupted(); i++) {
+		if (s->interleaved && sel[i]->kind == SUITE_COMMAND)
+			continue;
+		run_one(sel[i], &ctx, o, rd, &t);
+	}
+	time_rfc3339(now, sizeof(now));
+	rd->finished_at = xstrdup(now);
+
+	if (proc_interrupted()) {
+		rd->partial = true;
+		rc = err_set(err, ERR_RUN, "interrupted: %zu of %zu benchmarks finished", t.done, n_sel);
+	} else if (t.failed) {
+		if (t.failed > 1)
+			rc = err_set(err, ERR_RUN, "%s (and %zu more failed)", t.first_failure, t.failed - 1);
+		else
+			rc = err_set(err, ERR_RUN, "%s", t.first_failure);
+	}
+	*out = rd;
+	rd = NULL;
+done:
+	rundoc_free(rd);
+	free(t.first_failure);
+	free(sel);
+	free(cmds);
+	return rc;
+}

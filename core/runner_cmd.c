@@ -1,0 +1,725 @@
+/*
+ * runner_cmd.c: command benchmarks (see runner_cmd.h).
+ *
+ * The measured path is kept lean: argv, environment overlay and process
+ * options are built once per benchmark, and a repetition without a timeout
+ * takes proc_run's fast path (posix_spawn, then one wait4).
+ */
+#include "runner_cmd.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "noise.h"
+#include "perfcount.h"
+#include "proc.h"
+#include "summary.h"
+#include "util.h"
+
+/* Adaptive repetition defaults (docs/suite.md). */
+#define CMD_DEFAULT_REPETITIONS 10
+#define CMD_ADAPTIVE_MIN 5
+#define CMD_ADAPTIVE_MAX 100
+#define CMD_ADAPTIVE_TARGET 0.05
+#define CMD_STDERR_LINES 10
+
+/* Fixed metric slots in res.metrics, in this order. */
+enum { M_WALL, M_USER, M_SYS, M_RSS, M_FIXED };
+
+static const char *const builtin_metrics[] = { "wall", "user", "sys", "max_rss", "instructions", "cycles" };
+
+struct cmdbench {
+	const struct suite_bench *b;
+	const struct run_ctx *ctx;
+	struct rd_bench res;       /* the result being built; moved out by finish */
+	char **argv;               /* the measured command, NULL-terminated */
+	char **env;                /* "NAME=value" overlay, NULL-terminated */
+	char *cwd;                 /* absolute or relative to perfgate's folder */
+	char *tmpdir;              /* private: stderr file, metrics file, cachegrind output */
+	char *stderr_path;
+	char *metrics_path;
+	struct proc_options popts; /* for the measured command */
+	double timeout;            /* s per repetition; 0: none */
+	long warmup;
+	size_t min_reps, max_reps; /* equal for a fixed count */
+	double min_time;           /* s of measured wall time before adaptive may stop */
+	double target;             /* adaptive: CI half-width / median */
+	bool adaptive;
+	int *expect;               /* accepted exit codes */
+	size_t n_expect;
+	const cJSON *setup, *cleanup, *prepare, *conclude;
+	bool emits;
+	struct perfcount *pc;      /* NULL when no counts were asked for */
+	bool want_instr, want_cycles;
+	size_t i_instr, i_cycles;  /* metric slots, when wanted */
+	char **vg_argv;            /* valgrind-wrapped argv when counting that way */
+	size_t n_emitted;          /* metrics from the metrics file (after the fixed ones) */
+	size_t reps;               /* measured so far */
+	double measured_s;         /* sum of measured wall times */
+	bool failed, setup_ok, stopped;
+};
+
+static char **argv_from(const cJSON *cmd, const char *shell)
+{
+	char **v;
+	size_t n = 0;
+	const cJSON *it;
+
+	if (shell) {
+		v = xcalloc(4, sizeof(*v));
+		v[0] = xstrdup("/bin/sh");
+		v[1] = xstrdup("-c");
+		v[2] = xstrdup(shell);
+		return v;
+	}
+	v = xcalloc((size_t)cJSON_GetArraySize(cmd) + 1, sizeof(*v));
+	cJSON_ArrayForEach(it, cmd)
+		v[n++] = xstrdup(it->valuestring);
+	return v;
+}
+
+static void strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+static void fail(struct cmdbench *cb, const char *tail, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fail(struct cmdbench *cb, const char *tail, const char *fmt, ...)
+{
+	struct sb sb = SB_INIT;
+	va_list ap;
+	char buf[1024];
+
+	if (cb->failed)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	sb_puts(&sb, buf);
+	cb->failed = true;
+	free(cb->res.status);
+	cb->res.status = xstrdup("failed");
+	free(cb->res.error);
+	cb->res.error = sb_detach(&sb);
+	if (tail && *tail) {
+		if (!cb->res.extra)
+			cb->res.extra = cJSON_CreateObject();
+		cJSON_DeleteItemFromObjectCaseSensitive(cb->res.extra, "stderr_tail");
+		cJSON_AddStringToObject(cb->res.extra, "stderr_tail", tail);
+	}
+}
+
+/* How a child ended, when it was not a success; NULL when it was. */
+static char *describe_end(const struct cmdbench *cb, const struct proc_result *r, double timeout)
+{
+	if (r->timed_out)
+		return xasprintf("timed out after %gs (the whole process group was killed)", timeout);
+	if (r->signal)
+		return xasprintf("killed by signal %d (%s)", r->signal, strsignal(r->signal));
+	for (size_t i = 0; i < cb->n_expect; i++)
+		if (r->exit_code == cb->expect[i])
+			return NULL;
+	return xasprintf("exited with status %d", r->exit_code);
+}
+
+static char *file_tail(const char *path)
+{
+	char *text = NULL, *tail;
+	size_t len = 0;
+	struct err e = ERR_INIT;
+
+	if (!path || file_read(path, &text, &len, &e) != 0)
+		return NULL;
+	tail = proc_tail_lines(text, len, CMD_STDERR_LINES);
+	free(text);
+	return tail;
+}
+
+/* A hook: a shell string or an argv array; stderr captured; not timed. */
+static bool run_hook(struct cmdbench *cb, const cJSON *hook, const char *what)
+{
+	struct proc_options o = PROC_OPTIONS_INIT;
+	struct proc_result r;
+	struct err e = ERR_INIT;
+	char **argv = argv_from(hook, cJSON_IsString(hook) ? hook->valuestring : NULL);
+	char *why = NULL;
+	bool good = true;
+
+	o.argv = (const char *const *)argv;
+	o.env = (const char *const *)cb->env;
+	o.cwd = cb->cwd;
+	o.out = PROC_OUT_NULL;
+	o.errout = PROC_OUT_CAPTURE;
+	o.max_capture = 64 * 1024;
+	o.timeout = cb->timeout;
+	if (proc_run(&o, &r, &e) != 0) {
+		fail(cb, NULL, "%s: %s", what, e.msg);
+		good = false;
+	} else if (proc_interrupted()) {
+		cb->stopped = true;
+		good = false;
+	} else if (r.timed_out || r.signal || r.exit_code != 0) {
+		char *tail = proc_tail_lines(r.errout, r.errout_len, CMD_STDERR_LINES);
+		if (r.timed_out)
+			why = xasprintf("timed out after %gs", cb->timeout);
+		else if (r.signal)
+			why = xasprintf("killed by signal %d (%s)", r.signal, strsignal(r.signal));
+		else
+			why = xasprintf("exited with status %d", r.exit_code);
+		fail(cb, tail, "%s %s", what, why);
+		free(tail);
+		good = false;
+	}
+	free(why);
+	proc_result_release(&r);
+	strv_free(argv);
+	return good;
+}
+
+static const char *cfg_str(const cJSON *raw, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(raw, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static long cfg_long(const cJSON *raw, const char *key, long dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(raw, key);
+	return cJSON_IsNumber(v) ? (long)v->valuedouble : dflt;
+}
+
+static void plan_repetitions(struct cmdbench *cb, const cJSON *raw)
+{
+	const cJSON *v;
+	bool any_adaptive = cJSON_HasObjectItem(raw, "min_repetitions") ||
+			    cJSON_HasObjectItem(raw, "max_repetitions") ||
+			    cJSON_HasObjectItem(raw, "min_time") || cJSON_HasObjectItem(raw, "target");
+
+	if (cb->ctx && cb->ctx->repetitions > 0) {
+		cb->min_reps = cb->max_reps = (size_t)cb->ctx->repetitions;
+		return;
+	}
+	if (cJSON_HasObjectItem(raw, "repetitions") || !any_adaptive) {
+		cb->min_reps = cb->max_reps = (size_t)cfg_long(raw, "repetitions", CMD_DEFAULT_REPETITIONS);
+		return;
+	}
+	cb->adaptive = true;
+	cb->min_reps = (size_t)cfg_long(raw, "min_repetitions", CMD_ADAPTIVE_MIN);
+	cb->max_reps = (size_t)cfg_long(raw, "max_repetitions",
+					(long)(cb->min_reps > CMD_ADAPTIVE_MAX ? cb->min_reps : CMD_ADAPTIVE_MAX));
+	cb->target = CMD_ADAPTIVE_TARGET;
+	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "target")))
+		suite_target_value(v, &cb->target);
+	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "min_time")))
+		suite_duration_value(v, &cb->min_time);
+}
+
+static void build_env(struct cmdbench *cb, const cJSON *raw)
+{
+	const cJSON *env = cJSON_GetObjectItemCaseSensitive(raw, "env"), *it;
+	size_t n = 0;
+
+	cb->env = xcalloc((size_t)(env ? cJSON_GetArraySize(env) : 0) + 2, sizeof(*cb->env));
+	cJSON_ArrayForEach(it, env)
+		if (cJSON_IsString(it))
+			cb->env[n++] = xasprintf("%s=%s", it->string, it->valuestring);
+	if (cb->emits)
+		cb->env[n++] = xasprintf("PERFGATE_METRICS_FILE=%s", cb->metrics_path);
+}
+
+int cmdbench_open(struct cmdbench **out, const struct suite_bench *b, const struct run_ctx *ctx,
+		  struct err *err)
+{
+	struct cmdbench *cb = xcalloc(1, sizeof(*cb));
+	const cJSON *raw = b->raw, *v;
+	const char *base = ctx && ctx->suite ? ctx->suite->dir : ".";
+	const char *tmp = getenv("TMPDIR");
+	const char *cwd = cfg_str(raw, "cwd");
+	char tmpl[4096];
+
+	*out = NULL;
+	cb->b = b;
+	cb->ctx = ctx;
+	cb->res.status = xstrdup("ok");
+	cb->res.config_hash = xstrdup(b->config_hash);
+	if (b->params)
+		cb->res.params = cJSON_Duplicate(b->params, true);
+
+	snprintf(tmpl, sizeof(tmpl), "%s/perfgate-run-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(tmpl)) {
+		int rc = err_sys(err, ERR_FAIL, "cannot create a temporary folder in '%s'",
+				 tmp && *tmp ? tmp : "/tmp");
+		cmdbench_free(cb);
+		return rc;
+	}
+	cb->tmpdir = xstrdup(tmpl);
+	cb->stderr_path = xasprintf("%s/stderr", cb->tmpdir);
+	cb->metrics_path = xasprintf("%s/metrics.json", cb->tmpdir);
+
+	cb->argv = argv_from(cJSON_GetObjectItemCaseSensitive(raw, "command"), cfg_str(raw, "shell"));
+	cb->emits = cfg_str(raw, "emits") != NULL;
+	build_env(cb, raw);
+	if (cwd && cwd[0] == '/')
+		cb->cwd = xstrdup(cwd);
+	else if (cwd)
+		cb->cwd = xasprintf("%s/%s", base, cwd);
+	else
+		cb->cwd = xstrdup(base);
+	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "timeout")))
+		suite_duration_value(v, &cb->timeout);
+	cb->warmup = ctx && ctx->warmup_set ? ctx->warmup : cfg_long(raw, "warmup", 0);
+	plan_repetitions(cb, raw);
+
+	v = cJSON_GetObjectItemCaseSensitive(raw, "expect_exit");
+	if (cJSON_IsArray(v)) {
+		const cJSON *it;
+		cb->expect = xcalloc((size_t)cJSON_GetArraySize(v), sizeof(*cb->expect));
+		cJSON_ArrayForEach(it, v)
+			cb->expect[cb->n_expect++] = (int)it->valuedouble;
+	} else {
+		cb->expect = xcalloc(1, sizeof(*cb->expect));
+		cb->expect[cb->n_expect++] = cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
+	}
+	cb->setup = cJSON_GetObjectItemCaseSensitive(raw, "setup");
+	cb->cleanup = cJSON_GetObjectItemCaseSensitive(raw, "cleanup");
+	cb->prepare = cJSON_GetObjectItemCaseSensitive(raw, "prepare");
+	cb->conclude = cJSON_GetObjectItemCaseSensitive(raw, "conclude");
+
+	rd_bench_add_metric(&cb->res, "wall", "s", RD_LOWER);
+	rd_bench_add_metric(&cb->res, "user", "s", RD_LOWER);
+	rd_bench_add_metric(&cb->res, "sys", "s", RD_LOWER);
+	rd_bench_add_metric(&cb->res, "max_rss", "B", RD_LOWER);
+
+	v = cJSON_GetObjectItemCaseSensitive(raw, "measure");
+	if (cJSON_IsArray(v)) {
+		const cJSON *it;
+		cJSON_ArrayForEach(it, v) {
+			cb->want_instr = cb->want_instr || strcmp(it->valuestring, "instructions") == 0;
+			cb->want_cycles = cb->want_cycles || strcmp(it->valuestring, "cycles") == 0;
+		}
+	}
+	if (cb->want_instr || cb->want_cycles) {
+		struct err e = ERR_INIT;
+		if (perfcount_open(&cb->pc, cb->want_cycles, &e) != 0) {
+			fail(cb, NULL, "%s", e.msg);
+		} else {
+			cJSON *rt = cJSON_CreateObject();
+			char hash[65];
+			const char *src = perfcount_source_name(cb->pc);
+			cJSON_AddStringToObject(rt, "counter", src);
+			suite_config_hash(raw, rt, hash);
+			cJSON_Delete(rt);
+			free(cb->res.config_hash);
+			cb->res.config_hash = xstrdup(hash);
+			if (cb->want_instr) {
+				struct rd_metric *m;
+				cb->i_instr = cb->res.n_metrics;
+				m = rd_bench_add_metric(&cb->res, "instructions", "1", RD_LOWER);
+				m->extra = cJSON_CreateObject();
+				cJSON_AddStringToObject(m->extra, "source", src);
+			}
+			if (cb->want_cycles) {
+				struct rd_metric *m;
+				cb->i_cycles = cb->res.n_metrics;
+				m = rd_bench_add_metric(&cb->res, "cycles", "1", RD_LOWER);
+				m->extra = cJSON_CreateObject();
+				cJSON_AddStringToObject(m->extra, "source", src);
+			}
+			if (perfcount_source(cb->pc) == PERFCOUNT_VALGRIND)
+				cb->vg_argv = perfcount_valgrind_argv((const char *const *)cb->argv, cb->tmpdir);
+		}
+	}
+
+	cb->popts = (struct proc_options)PROC_OPTIONS_INIT;
+	cb->popts.argv = (const char *const *)cb->argv;
+	cb->popts.env = cb->env[0] ? (const char *const *)cb->env : NULL;
+	cb->popts.cwd = cb->cwd;
+	cb->popts.out = PROC_OUT_NULL;
+	cb->popts.errout = PROC_OUT_FILE;
+	cb->popts.stderr_path = cb->stderr_path;
+	cb->popts.timeout = cb->timeout;
+
+	if (!cb->failed && cb->setup)
+		cb->setup_ok = run_hook(cb, cb->setup, "setup");
+	else
+		cb->setup_ok = !cb->failed;
+	*out = cb;
+	return 0;
+}
+
+/* Read the metrics the command wrote; on any problem fail the benchmark and
+ * return false.  Values go to vals (indexed like the emitted metrics). */
+static bool read_emitted(struct cmdbench *cb, const char *what, double **vals)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct err e = ERR_INIT;
+	cJSON *doc = NULL;
+	const cJSON *it;
+	size_t n = 0;
+	bool good = false;
+
+	*vals = NULL;
+	if (access(cb->metrics_path, F_OK) != 0) {
+		fail(cb, NULL, "%s: the command did not write its metrics to $PERFGATE_METRICS_FILE", what);
+		return false;
+	}
+	if (file_read(cb->metrics_path, &text, &len, &e) != 0) {
+		fail(cb, NULL, "%s: %s", what, e.msg);
+		return false;
+	}
+	doc = cJSON_ParseWithLength(text, len);
+	if (!doc) {
+		fail(cb, NULL, "%s: the metrics file is not valid JSON", what);
+		goto done;
+	}
+	if (!cJSON_IsObject(doc)) {
+		char got[64];
+		suite_got(doc, got, sizeof(got));
+		fail(cb, NULL, "%s: the metrics file: expected a JSON object of metrics, got %s", what, got);
+		goto done;
+	}
+	*vals = xcalloc((size_t)cJSON_GetArraySize(doc) + 1, sizeof(**vals));
+	cJSON_ArrayForEach(it, doc) {
+		const cJSON *val = it, *unit = NULL, *dir = NULL;
+		struct rd_metric *m;
+		size_t slot;
+		char got[64];
+
+		for (size_t i = 0; i < ARRAY_SIZE(builtin_metrics); i++)
+			if (strcmp(it->string, builtin_metrics[i]) == 0) {
+				fail(cb, NULL, "%s: the metrics file: \"%s\" is a built-in metric", what, it->string);
+				goto done;
+			}
+		if (cJSON_IsObject(it)) {
+			const cJSON *k;
+			cJSON_ArrayForEach(k, it)
+				if (strcmp(k->string, "value") && strcmp(k->string, "unit") &&
+				    strcmp(k->string, "direction")) {
+					fail(cb, NULL, "%s: the metrics file: \"%s\".%s: unknown key (known: value, unit, direction)",
+					     what, it->string, k->string);
+					goto done;
+				}
+			val = cJSON_GetObjectItemCaseSensitive(it, "value");
+			unit = cJSON_GetObjectItemCaseSensitive(it, "unit");
+			dir = cJSON_GetObjectItemCaseSensitive(it, "direction");
+		}
+		if (!cJSON_IsNumber(val) || !isfinite(val->valuedouble)) {
+			suite_got(val, got, sizeof(got));
+			fail(cb, NULL, "%s: the metrics file: \"%s\": expected a number or {\"value\": NUMBER}, got %s",
+			     what, it->string, got);
+			goto done;
+		}
+		if (unit && !cJSON_IsString(unit)) {
+			suite_got(unit, got, sizeof(got));
+			fail(cb, NULL, "%s: the metrics file: \"%s\".unit: expected a string, got %s", what,
+			     it->string, got);
+			goto done;
+		}
+		if (dir && !(cJSON_IsString(dir) && (strcmp(dir->valuestring, "lower") == 0 ||
+						     strcmp(dir->valuestring, "higher") == 0))) {
+			suite_got(dir, got, sizeof(got));
+			fail(cb, NULL, "%s: the metrics file: \"%s\".direction: expected \"lower\" or \"higher\", got %s",
+			     what, it->string, got);
+			goto done;
+		}
+		m = rd_bench_find_metric(&cb->res, it->string);
+		if (!m && cb->reps > 0) {
+			fail(cb, NULL, "%s: the metrics file: \"%s\" was not in the first repetition's", what,
+			     it->string);
+			goto done;
+		}
+		if (!m) {
+			m = rd_bench_add_metric(&cb->res, it->string, unit ? unit->valuestring : "1",
+						dir && strcmp(dir->valuestring, "higher") == 0 ? RD_HIGHER : RD_LOWER);
+			m->extra = cJSON_CreateObject();
+			cJSON_AddStringToObject(m->extra, "source", "emitted");
+			cb->n_emitted++;
+		}
+		slot = (size_t)(m - cb->res.metrics) - (cb->res.n_metrics - cb->n_emitted);
+		(*vals)[slot] = val->valuedouble;
+		n++;
+	}
+	if (n != cb->n_emitted) {
+		/* A metric of the first repetition is missing from this one. */
+		for (size_t i = cb->res.n_metrics - cb->n_emitted; i < cb->res.n_metrics; i++)
+			if (!cJSON_HasObjectItem(doc, cb->res.metrics[i].name)) {
+				fail(cb, NULL, "%s: the metrics file: \"%s\" is missing (the first repetition had it)",
+				     what, cb->res.metrics[i].name);
+				goto done;
+			}
+	}
+	good = true;
+done:
+	if (!good) {
+		free(*vals);
+		*vals = NULL;
+	}
+	cJSON_Delete(doc);
+	free(text);
+	return good;
+}
+
+/* One run of the command; record == false for warmup.  `what` names it in messages. */
+static void one_run(struct cmdbench *cb, bool record, const char *what)
+{
+	struct proc_result r;
+	struct err e = ERR_INIT;
+	uint64_t instr = 0, cycles = 0;
+	double *emitted = NULL;
+	char *why;
+	int rc;
+
+	if (cb->prepare && !run_hook(cb, cb->prepare, "prepare"))
+		return;
+	if (cb->emits)
+		unlink(cb->metrics_path);
+	if (truncate(cb->stderr_path, 0) != 0 && errno != ENOENT) {
+		fail(cb, NULL, "cannot reset '%s': %s", cb->stderr_path, strerror(errno));
+		return;
+	}
+	if (record && cb->pc && perfcount_source(cb->pc) == PERFCOUNT_PERF &&
+	    perfcount_start(cb->pc, &e) != 0) {
+		fail(cb, NULL, "%s", e.msg);
+		return;
+	}
+	rc = proc_run(&cb->popts, &r, &e);
+	if (record && cb->pc && perfcount_source(cb->pc) == PERFCOUNT_PERF &&
+	    perfcount_stop(cb->pc, &instr, &cycles, &e) != 0 && rc == 0) {
+		fail(cb, NULL, "%s", e.msg);
+		return;
+	}
+	if (proc_interrupted()) {
+		cb->stopped = true;
+		return;
+	}
+	if (rc != 0) {
+		fail(cb, NULL, "%s: %s", what, e.msg);
+		return;
+	}
+	why = describe_end(cb, &r, cb->timeout);
+	if (why) {
+		char *tail = file_tail(cb->stderr_path);
+		fail(cb, tail, "%s: %s", what, why);
+		free(tail);
+		free(why);
+		return;
+	}
+	if (cb->emits && !read_emitted(cb, what, &emitted))
+		return;
+	if (record && cb->vg_argv) {
+		/* Counting under valgrind: a second, untimed run of the same command. */
+		struct proc_options vo = cb->popts;
+		struct proc_result vr;
+		vo.argv = (const char *const *)cb->vg_argv;
+		vo.timeout = cb->timeout > 0 ? cb->timeout * 100 : 0;
+		if (truncate(cb->stderr_path, 0) != 0 && errno != ENOENT) {
+			fail(cb, NULL, "cannot reset '%s': %s", cb->stderr_path, strerror(errno));
+			free(emitted);
+			return;
+		}
+		rc = proc_run(&vo, &vr, &e);
+		if (proc_interrupted()) {
+			cb->stopped = true;
+			free(emitted);
+			return;
+		}
+		if (rc != 0) {
+			fail(cb, NULL, "%s under valgrind: %s", what, e.msg);
+		} else if ((why = describe_end(cb, &vr, vo.timeout))) {
+			char *tail = file_tail(cb->stderr_path);
+			fail(cb, tail, "%s under valgrind: %s", what, why);
+			free(tail);
+			free(why);
+		} else if (perfcount_valgrind_collect(cb->tmpdir, &instr, &e) != 0) {
+			fail(cb, NULL, "%s: %s", what, e.msg);
+		}
+		if (cb->failed) {
+			free(emitted);
+			return;
+		}
+	}
+	if (record) {
+		size_t first_emitted = cb->res.n_metrics - cb->n_emitted;
+		rd_metric_add_sample(&cb->res.metrics[M_WALL], (double)r.wall_ns * 1e-9);
+		rd_metric_add_sample(&cb->res.metrics[M_USER], r.user);
+		rd_metric_add_sample(&cb->res.metrics[M_SYS], r.sys);
+		rd_metric_add_sample(&cb->res.metrics[M_RSS], r.max_rss);
+		if (cb->pc && cb->want_instr)
+			rd_metric_add_sample(&cb->res.metrics[cb->i_instr], (double)instr);
+		if (cb->pc && cb->want_cycles)
+			rd_metric_add_sample(&cb->res.metrics[cb->i_cycles], (double)cycles);
+		for (size_t i = 0; i < cb->n_emitted; i++)
+			rd_metric_add_sample(&cb->res.metrics[first_emitted + i], emitted[i]);
+		cb->reps++;
+		cb->measured_s += (double)r.wall_ns * 1e-9;
+	}
+	free(emitted);
+	if (cb->conclude)
+		run_hook(cb, cb->conclude, "conclude");
+}
+
+void cmdbench_warmup(struct cmdbench *cb)
+{
+	char what[64];
+
+	for (long i = 0; i < cb->warmup && !cb->failed && !cb->stopped; i++) {
+		snprintf(what, sizeof(what), "warmup run %ld", i + 1);
+		one_run(cb, false, what);
+	}
+}
+
+void cmdbench_step(struct cmdbench *cb)
+{
+	char what[64];
+
+	if (cmdbench_done(cb))
+		return;
+	snprintf(what, sizeof(what), "repetition %zu", cb->reps + 1);
+	one_run(cb, true, what);
+}
+
+bool cmdbench_done(const struct cmdbench *cb)
+{
+	const struct rd_metric *wall = &cb->res.metrics[M_WALL];
+	double *sorted, lo, hi, med;
+	bool done;
+
+	if (cb->failed || cb->stopped || !cb->setup_ok || cb->reps >= cb->max_reps)
+		return true;
+	if (!cb->adaptive || cb->reps < cb->min_reps || cb->measured_s < cb->min_time)
+		return false;
+	sorted = xmalloc(wall->n_samples * sizeof(*sorted));
+	memcpy(sorted, wall->samples, wall->n_samples * sizeof(*sorted));
+	qsort(sorted, wall->n_samples, sizeof(*sorted), summary_cmp_double);
+	med = summary_median_sorted(sorted, wall->n_samples);
+	done = summary_median_ci(sorted, wall->n_samples, 0.95, &lo, &hi) == 0 && med > 0 &&
+	       (hi - lo) / 2 <= cb->target * med;
+	free(sorted);
+	return done;
+}
+
+size_t cmdbench_reps(const struct cmdbench *cb)
+{
+	return cb->reps;
+}
+
+size_t cmdbench_planned(const struct cmdbench *cb)
+{
+	return cb->max_reps;
+}
+
+void cmdbench_finish(struct cmdbench *cb, struct rd_bench *out)
+{
+	cJSON *warnings = cJSON_CreateArray();
+
+	if (cb->setup_ok && cb->cleanup && !proc_interrupted())
+		run_hook(cb, cb->cleanup, "cleanup");
+	for (size_t i = 0; i < cb->res.n_metrics; i++) {
+		struct rd_metric *m = &cb->res.metrics[i];
+		rd_metric_summarise(m);
+		/* user and sys are tick-granular and max_rss barely moves: warning
+		 * about their noise would only bury the warnings that matter. */
+		if (i != M_USER && i != M_SYS && i != M_RSS)
+			noise_warn(m->name, m->samples, m->n_samples, cb->warmup > 0, warnings);
+	}
+	if (!cb->res.extra)
+		cb->res.extra = cJSON_CreateObject();
+	if (cJSON_GetArraySize(warnings) > 0)
+		cJSON_AddItemToObject(cb->res.extra, "warnings", warnings);
+	else
+		cJSON_Delete(warnings);
+	if (cb->adaptive)
+		cJSON_AddStringToObject(cb->res.extra, "repetitions", "adaptive");
+	if (cb->b->variant) {
+		cJSON *v = cJSON_CreateObject();
+		cJSON_AddStringToObject(v, "of", cb->b->variant_of);
+		cJSON_AddStringToObject(v, "name", cb->b->variant);
+		cJSON_AddBoolToObject(v, "reference", cb->b->reference);
+		cJSON_AddItemToObject(cb->res.extra, "variant", v);
+	}
+	if (!cb->res.extra->child) {
+		cJSON_Delete(cb->res.extra);
+		cb->res.extra = NULL;
+	}
+	if (cb->stopped && !cb->failed) {
+		free(cb->res.status);
+		cb->res.status = xstrdup("partial");
+	}
+	/* Move: out keeps its name and kind, takes everything else. */
+	free(out->status);
+	out->status = cb->res.status;
+	out->error = cb->res.error;
+	out->config_hash = cb->res.config_hash;
+	out->params = cb->res.params;
+	out->metrics = cb->res.metrics;
+	out->n_metrics = cb->res.n_metrics;
+	out->alloc_metrics = cb->res.alloc_metrics;
+	out->extra = cb->res.extra;
+	memset(&cb->res, 0, sizeof(cb->res));
+}
+
+void cmdbench_free(struct cmdbench *cb)
+{
+	if (!cb)
+		return;
+	free(cb->res.status);
+	free(cb->res.error);
+	free(cb->res.config_hash);
+	cJSON_Delete(cb->res.params);
+	for (size_t i = 0; i < cb->res.n_metrics; i++) {
+		free(cb->res.metrics[i].name);
+		free(cb->res.metrics[i].unit);
+		free(cb->res.metrics[i].samples);
+		cJSON_Delete(cb->res.metrics[i].extra);
+	}
+	free(cb->res.metrics);
+	cJSON_Delete(cb->res.extra);
+	strv_free(cb->argv);
+	strv_free(cb->env);
+	perfcount_argv_free(cb->vg_argv);
+	perfcount_free(cb->pc);
+	if (cb->tmpdir) {
+		unlink(cb->stderr_path);
+		unlink(cb->metrics_path);
+		rmdir(cb->tmpdir);
+	}
+	free(cb->tmpdir);
+	free(cb->stderr_path);
+	free(cb->metrics_path);
+	free(cb->cwd);
+	free(cb->expect);
+	free(cb);
+}
+
+int runner_command_run(const struct suite_bench *b, const struct run_ctx *ctx,
+		       struct rd_bench *out, struct err *err)
+{
+	struct cmdbench *cb = NULL;
+	uint64_t t0 = now_ns();
+	int rc = cmdbench_open(&cb, b, ctx, err);
+
+	if (rc != 0)
+		return rc;
+	cmdbench_warmup(cb);
+	while (!cmdbench_done(cb)) {
+		cmdbench_step(cb);
+		if (ctx && ctx->progress)
+			ctx->progress(ctx->progress_arg, b->name, cb->reps, cb->max_reps,
+				      (double)(now_ns() - t0) * 1e-9);
+	}
+	cmdbench_finish(cb, out);
+	cmdbench_free(cb);
+	return 0;
+}

@@ -1,0 +1,51 @@
+/*
+ * runner_cmd.h: command benchmarks, one repetition at a time.
+ *
+ * runner_command_run() (run.h) runs one benchmark start to end.  The
+ * step-wise interface below exists for "order": "interleaved", where
+ * run_suite() opens every command benchmark, runs their warmups, and then
+ * takes one repetition of each in turn until all are done, so that slow
+ * drift of the machine spreads over all of them evenly.
+ *
+ * Per repetition: `prepare` (not timed), the command (stdin /dev/null,
+ * stdout /dev/null, stderr kept in a file for the failure report), the
+ * metrics wall/user/sys/max_rss, optionally instructions/cycles and the
+ * metrics the command writes to $PERFGATE_METRICS_FILE, then `conclude`
+ * (not timed).  `setup`/`cleanup` run once around all of it.  The first
+ * failure (unexpected exit, signal, timeout, garbled metrics file, failing
+ * hook) ends the benchmark: status "failed", error says which repetition
+ * and why, extra "stderr_tail" holds the last lines of its stderr.
+ */
+#ifndef PERFGATE_RUNNER_CMD_H
+#define PERFGATE_RUNNER_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "run.h"
+
+struct cmdbench;
+
+/* Prepare a benchmark and run its setup hook.  A failing setup is not an
+ * error here: the benchmark is then done and failed.  Returns a negative
+ * code only when nothing could be prepared (no temporary folder...). */
+int cmdbench_open(struct cmdbench **out, const struct suite_bench *b, const struct run_ctx *ctx,
+		  struct err *err);
+/* The warmup runs (not recorded). */
+void cmdbench_warmup(struct cmdbench *cb);
+/* One measured repetition (with prepare/conclude). */
+void cmdbench_step(struct cmdbench *cb);
+/* True when failed, interrupted, or enough repetitions are measured (fixed
+ * count, or adaptive: min_repetitions and min_time reached and the median's
+ * 95% CI half-width within `target` of the median, or max_repetitions). */
+bool cmdbench_done(const struct cmdbench *cb);
+/* Repetitions measured so far and the planned count (max for adaptive). */
+size_t cmdbench_reps(const struct cmdbench *cb);
+size_t cmdbench_planned(const struct cmdbench *cb);
+/* Run cleanup, summarise, add noise warnings, and move the result into
+ * `out` (fresh from rundoc_add_bench; its name and kind are kept). */
+void cmdbench_finish(struct cmdbench *cb, struct rd_bench *out);
+void cmdbench_free(struct cmdbench *cb);
+
+#endif
