@@ -1,0 +1,472 @@
+/*
+ * baseline.c: choosing the stored runs a run is compared with (DESIGN 5,
+ * docs/gate.md "The baseline").  Stored runs come through a struct
+ * baseline_source, git history through core/gitinfo.h.
+ */
+#include "baseline.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gitinfo.h"
+#include "util.h"
+
+#define DEFAULT_ANCESTORS 1000
+
+const char *baseline_mode_name(enum baseline_mode m)
+{
+	switch (m) {
+	case BASELINE_ANCESTORS:
+		return "ancestors";
+	case BASELINE_MERGE_BASE:
+		return "merge-base";
+	case BASELINE_LATEST:
+		return "latest";
+	case BASELINE_EXPLICIT:
+		return "explicit";
+	case BASELINE_NONE:
+		break;
+	}
+	return "none";
+}
+
+char *baseline_branch(const struct rundoc *cur, const struct baseline_options *opts)
+{
+	char *def = NULL;
+	struct err err = ERR_INIT;
+
+	if (opts && opts->branch && *opts->branch)
+		return xstrdup(opts->branch);
+	if (cur->ci.base_branch && *cur->ci.base_branch)
+		return xstrdup(cur->ci.base_branch);
+	if (gitinfo_default_branch(opts ? opts->repo_dir : NULL, &def, &err) == 0 && def)
+		return def;
+	return xstrdup("main");
+}
+
+double baseline_parse_time(const char *s)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, n = 0;
+	double sec;
+	const char *p;
+	time_t t;
+	double off = 0;
+
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
+		return NAN;
+	p = s + n;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int oh, om, m2 = 0;
+
+		if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &m2) != 2)
+			return NAN;
+		off = (oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
+		p += 1 + m2;
+	} else {
+		return NAN;
+	}
+	if (*p)
+		return NAN;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = 0;
+	t = timegm(&tm);
+	return (double)t + sec - off;
+}
+
+void baseline_cands_free(struct baseline_cand *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(c[i].run_id);
+		free(c[i].commit);
+	}
+	free(c);
+}
+
+void baseline_cutoffs_free(struct baseline_cutoff *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(c[i].bench);
+		free(c[i].metric);
+		free(c[i].commit);
+	}
+	free(c);
+}
+
+void baseline_release(struct baseline *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n_runs; i++)
+		rundoc_free(b->runs[i].doc);
+	free(b->runs);
+	baseline_cutoffs_free(b->cutoffs, b->n_cutoffs);
+	free(b->branch);
+	free(b->anchor);
+	free(b->why);
+	errlist_release(&b->notes);
+	memset(b, 0, sizeof(*b));
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+const struct rd_bench *baseline_match(const struct rundoc *run, const struct rd_bench *b)
+{
+	const struct rd_bench *o = rundoc_find_bench(run, b->name);
+
+	if (!o || !same_str(o->config_hash, b->config_hash))
+		return NULL;
+	if (o->status && strcmp(o->status, "ok") != 0)
+		return NULL;
+	return o;
+}
+
+double baseline_cutoff_for(const struct baseline *b, const char *bench, const char *metric)
+{
+	for (size_t i = 0; b && i < b->n_cutoffs; i++)
+		if (strcmp(b->cutoffs[i].bench, bench) == 0 && strcmp(b->cutoffs[i].metric, metric) == 0)
+			return b->cutoffs[i].after;
+	return 0;
+}
+
+static void add_run(struct baseline *b, struct rundoc *doc, double started, size_t *alloc)
+{
+	XGROW(b->runs, *alloc, b->n_runs + 1);
+	b->runs[b->n_runs].doc = doc;
+	b->runs[b->n_runs].started = started;
+	b->n_runs++;
+}
+
+/*
+ * Load candidates in order, keeping each run that adds a result some
+ * benchmark of `cur` still needs, until every benchmark has k runs or
+ * max_load documents were read.
+ */
+static int load_runs(const struct baseline_source *src, const struct rundoc *cur,
+		     const struct baseline_cand *c, size_t n, size_t k, size_t max_load,
+		     struct baseline *out, struct err *err)
+{
+	size_t *have = xcalloc(cur->n_benches + 1, sizeof(*have));
+	size_t alloc = 0, loaded = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && loaded < max_load; i++) {
+		struct rundoc *doc = NULL;
+		bool useful = false, done = true;
+
+		rc = src->load(src->arg, c[i].run_id, &doc, err);
+		if (rc == ERR_NOTFOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc)
+			break;
+		loaded++;
+		for (size_t j = 0; j < cur->n_benches; j++) {
+			if (have[j] >= k || !baseline_match(doc, &cur->benches[j]))
+				continue;
+			have[j]++;
+			useful = true;
+		}
+		if (useful)
+			add_run(out, doc, c[i].started, &alloc);
+		else
+			rundoc_free(doc);
+		for (size_t j = 0; j < cur->n_benches; j++)
+			if (have[j] < k)
+				done = false;
+		if (done)
+			break;
+	}
+	free(have);
+	return rc;
+}
+
+static bool is_hex(const char *s, size_t min, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n < min || n > max)
+		return false;
+	for (; *s; s++)
+		if (!isxdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static bool is_uuid(const char *s)
+{
+	if (strlen(s) != 36)
+		return false;
+	for (size_t i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static int explicit_baseline(const struct baseline_source *src, const struct rundoc *cur,
+			     const struct baseline_options *opts, struct baseline_query *q, size_t max_load,
+			     struct baseline *out, struct err *err)
+{
+	const char *spec = opts->spec;
+	struct baseline_cand *c = NULL;
+	size_t n = 0, alloc = 0;
+	struct rundoc *doc = NULL;
+	int rc = 0;
+
+	if (strncmp(spec, "file:", 5) == 0) {
+		rc = rundoc_load(&doc, spec + 5, err);
+		if (rc) {
+			err_prefix(err, "--baseline '%s'", spec);
+			return rc == ERR_FAIL ? ERR_INPUT : rc;
+		}
+		out->mode = BASELINE_EXPLICIT;
+		out->why = xasprintf("explicit baseline file '%s' (--baseline)", spec + 5);
+		add_run(out, doc, baseline_parse_time(doc->started_at), &alloc);
+		if (!isfinite(out->runs[0].started))
+			out->runs[0].started = 0;
+		return 0;
+	}
+	if (strncmp(spec, "branch:", 7) == 0) {
+		if (!spec[7])
+			return err_set(err, ERR_INPUT, "--baseline '%s': expected branch:NAME", spec);
+		free(out->branch);
+		out->branch = xstrdup(spec + 7);
+		q->branch = out->branch;
+		rc = src->candidates(src->arg, q, &c, &n, err);
+		if (rc)
+			return rc;
+		out->mode = n ? BASELINE_LATEST : BASELINE_NONE;
+		out->why = xasprintf("the latest runs on '%s' by time (--baseline %s)", out->branch, spec);
+		rc = load_runs(src, cur, c, n, out->k, max_load, out, err);
+		baseline_cands_free(c, n);
+		return rc;
+	}
+	if (is_uuid(spec)) {
+		rc = src->load(src->arg, spec, &doc, err);
+		if (rc == ERR_NOTFOUND)
+			return err_set(err, ERR_INPUT, "--baseline '%s': no stored run with that id", spec);
+		if (rc)
+			return rc;
+		out->mode = BASELINE_EXPLICIT;
+		out->why = xasprintf("explicit baseline run %s (--baseline)", spec);
+		free(out->branch);
+		out->branch = doc->git.branch ? xstrdup(doc->git.branch) : NULL;
+		add_run(out, doc, 0, &alloc);
+		out->runs[0].started = isfinite(baseline_parse_time(doc->started_at))
+					       ? baseline_parse_time(doc->started_at) : 0;
+		return 0;
+	}
+	if (is_hex(spec, 4, 64)) {
+		q->branch = NULL;
+		q->baseline_only = false;
+		q->before = NULL;
+		q->commit_prefix = spec;
+		rc = src->candidates(src->arg, q, &c, &n, err);
+		if (rc)
+			return rc;
+		if (n == 0)
+			return err_set(err, ERR_INPUT,
+				       "--baseline '%s': no stored run of suite '%s' at that commit on this machine class",
+				       spec, cur->suite ? cur->suite : "");
+		out->mode = BASELINE_EXPLICIT;
+		out->why = xasprintf("runs at commit %s (--baseline)", spec);
+		free(out->branch);
+		out->branch = NULL;
+		rc = load_runs(src, cur, c, n, out->k, max_load, out, err);
+		baseline_cands_free(c, n);
+		return rc;
+	}
+	return err_set(err, ERR_INPUT,
+		       "--baseline '%s': expected a run id, a commit, branch:NAME or file:RUN.json", spec);
+}
+
+/* Order candidates by their commit's position among the ancestors (stable: newest first within). */
+struct ranked {
+	size_t pos;
+	size_t idx;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->pos != y->pos)
+		return x->pos < y->pos ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static void order_by_ancestry(struct baseline_cand *c, size_t n, char *const *anc, size_t n_anc)
+{
+	struct ranked *r = xcalloc(n + 1, sizeof(*r));
+	struct baseline_cand *tmp = xcalloc(n + 1, sizeof(*tmp));
+
+	for (size_t i = 0; i < n; i++) {
+		r[i].idx = i;
+		r[i].pos = n_anc;
+		for (size_t j = 0; j < n_anc && c[i].commit; j++)
+			if (strcmp(anc[j], c[i].commit) == 0) {
+				r[i].pos = j;
+				break;
+			}
+	}
+	qsort(r, n, sizeof(*r), cmp_ranked);
+	for (size_t i = 0; i < n; i++)
+		tmp[i] = c[r[i].idx];
+	memcpy(c, tmp, n * sizeof(*c));
+	free(tmp);
+	free(r);
+}
+
+int baseline_select(const struct baseline_source *src, const struct rundoc *cur,
+		    const struct baseline_options *opts, struct baseline *out, struct err *err)
+{
+	struct baseline_options dflt = BASELINE_OPTIONS_INIT;
+	struct baseline_query q;
+	struct baseline_cand *c = NULL;
+	size_t n = 0, max_load;
+	char **anc = NULL;
+	size_t n_anc = 0;
+	const char *repo;
+	const char *latest_reason = NULL;
+	struct err gerr = ERR_INIT;
+	char *reason_buf = NULL;
+	int rc = 0;
+
+	if (!opts)
+		opts = &dflt;
+	memset(out, 0, sizeof(*out));
+	repo = opts->repo_dir ? opts->repo_dir : ".";
+	out->k = opts->runs ? opts->runs : BASELINE_DEFAULT_RUNS;
+	max_load = opts->max_load ? opts->max_load : 20 * out->k;
+	out->branch = baseline_branch(cur, opts);
+
+	memset(&q, 0, sizeof(q));
+	q.project = cur->project;
+	q.suite = cur->suite;
+	q.fingerprint = cur->fingerprint;
+	q.branch = out->branch;
+	q.baseline_only = true;
+	q.exclude_run = cur->run_id;
+	q.limit = opts->max_ancestors ? opts->max_ancestors : DEFAULT_ANCESTORS;
+
+	if (opts->spec) {
+		q.before = cur->started_at;
+		return explicit_baseline(src, cur, opts, &q, max_load, out, err);
+	}
+
+	if (src->cutoffs) {
+		rc = src->cutoffs(src->arg, &q, &out->cutoffs, &out->n_cutoffs, err);
+		if (rc)
+			return rc;
+	}
+
+	if (!cur->git.commit) {
+		latest_reason = "the run has no git commit";
+	} else if (gitinfo_is_shallow(repo)) {
+		errlist_add(&out->notes,
+			    "shallow clone: the commit history is cut off, so the baseline is the latest runs on '%s' by time, "
+			    "not the nearest ancestors; fetch the full history for a precise baseline "
+			    "(GitHub: actions/checkout with fetch-depth: 0; GitLab: GIT_DEPTH: 0)",
+			    out->branch);
+		latest_reason = "shallow clone";
+	} else {
+		bool on_branch = cur->git.branch && strcmp(cur->git.branch, out->branch) == 0 && cur->ci.pr == 0;
+
+		if (on_branch) {
+			out->mode = BASELINE_ANCESTORS;
+			out->anchor = xstrdup(cur->git.commit);
+		} else if (gitinfo_merge_base(repo, cur->git.commit, out->branch, &out->anchor, &gerr) == 0) {
+			out->mode = BASELINE_MERGE_BASE;
+		} else {
+			errlist_add(&out->notes,
+				    "no merge-base of %.10s and '%s' in this checkout (%s): the baseline is the latest runs on '%s' by time",
+				    cur->git.commit, out->branch, gerr.msg, out->branch);
+			latest_reason = "no merge-base";
+		}
+		if (out->anchor) {
+			rc = gitinfo_ancestors(repo, out->anchor, q.limit, &anc, &n_anc, &gerr);
+			if (rc) {
+				errlist_add(&out->notes,
+					    "cannot walk the history of %.10s in this checkout (%s): the baseline is the latest runs on '%s' by time",
+					    out->anchor, gerr.msg, out->branch);
+				latest_reason = "no history";
+				free(out->anchor);
+				out->anchor = NULL;
+				rc = 0;
+			}
+		}
+	}
+
+	if (latest_reason) {
+		out->mode = BASELINE_LATEST;
+		q.before = cur->started_at;
+		q.limit = max_load;
+		rc = src->candidates(src->arg, &q, &c, &n, err);
+		if (rc)
+			goto done;
+		reason_buf = xasprintf("the latest runs on '%s' by time, the last %zu per benchmark (%s)",
+				       out->branch, out->k, latest_reason);
+	} else {
+		q.commits = (const char *const *)anc;
+		q.n_commits = n_anc;
+		q.limit = max_load * 4;
+		rc = src->candidates(src->arg, &q, &c, &n, err);
+		if (rc)
+			goto done;
+		order_by_ancestry(c, n, anc, n_anc);
+		if (out->mode == BASELINE_ANCESTORS)
+			reason_buf = xasprintf("the nearest ancestors of %.10s on '%s' with results, the last %zu per benchmark",
+					       out->anchor, out->branch, out->k);
+		else
+			reason_buf = xasprintf("the nearest ancestors with results of %.10s, the merge-base with '%s', the last %zu per benchmark",
+					       out->anchor, out->branch, out->k);
+	}
+	rc = load_runs(src, cur, c, n, out->k, max_load, out, err);
+	if (rc)
+		goto done;
+	if (out->n_runs == 0) {
+		out->mode = BASELINE_NONE;
+		free(reason_buf);
+		if (anc)
+			reason_buf = xasprintf("no run on '%s' on this machine class at the %zu nearest ancestors of %.10s: "
+					       "nothing to compare, the run passes",
+					       out->branch, n_anc, out->anchor);
+		else
+			reason_buf = xasprintf("no run on '%s' on this machine class yet: nothing to compare, the run passes",
+					       out->branch);
+	} else if (out->n_cutoffs) {
+		char *t = xasprintf("%s; runs from before the newest change point of a metric are not used", reason_buf);
+
+		free(reason_buf);
+		reason_buf = t;
+	}
+	out->why = reason_buf;
+	reason_buf = NULL;
+done:
+	free(reason_buf);
+	baseline_cands_free(c, n);
+	gitinfo_strv_free(anc, n_anc);
+	return rc;
+}

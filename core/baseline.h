@@ -1,0 +1,144 @@
+/*
+ * baseline.h: which stored runs a new run is compared against (DESIGN
+ * section 5, docs/gate.md "The baseline").
+ *
+ * The rule: runs of the same project, suite and hardware fingerprint, made
+ * ON the baseline branch and not from a pull request, a fork or a dirty
+ * tree; at the nearest ancestors of the commit under test that have results
+ * (for a pull request: of the merge-base with the baseline branch); the last
+ * K per benchmark (default 5) whose configuration hash matches; none from
+ * before the newest change point of that benchmark and metric.  A shallow
+ * clone (or a checkout without the baseline branch) falls back to the latest
+ * runs on the baseline branch by time, and says so.  `--baseline` overrides:
+ * RUN_ID, COMMIT, branch:NAME (latest runs on NAME by time) or file:RUN.json.
+ *
+ * The logic here is pure: the stored runs come through a struct
+ * baseline_source (db/baseline.h provides one over the database; tests give
+ * an in-memory one), and git history through core/gitinfo.h.
+ */
+#ifndef PERFGATE_BASELINE_H
+#define PERFGATE_BASELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "rundoc.h"
+
+#define BASELINE_DEFAULT_RUNS 5
+
+/* What the source is asked for.  NULL members do not filter. */
+struct baseline_query {
+	const char *project;
+	const char *suite;
+	const char *fingerprint;
+	const char *branch;            /* runs made on this branch */
+	bool baseline_only;            /* pr IS NULL, not a fork, not dirty */
+	const char *exclude_run;       /* the run under test */
+	const char *before;            /* RFC 3339: only runs started before it */
+	const char *const *commits;    /* only runs at one of these commits (full ids) */
+	size_t n_commits;
+	const char *commit_prefix;     /* only runs whose commit starts with this */
+	size_t limit;                  /* at most this many, newest first */
+};
+
+/* One candidate run as the source lists it. */
+struct baseline_cand {
+	char *run_id;
+	char *commit;                  /* NULL when the run had none */
+	double started;                /* s since the epoch */
+};
+
+/* The newest change point of one benchmark and metric on the baseline branch. */
+struct baseline_cutoff {
+	char *bench;
+	char *metric;
+	double after;                  /* s since the epoch: runs started before it are not used */
+	char *commit;                  /* the first commit after the change, for the explanation */
+};
+
+struct baseline_source {
+	/* Candidate runs matching q, newest first (by started_at). */
+	int (*candidates)(void *arg, const struct baseline_query *q, struct baseline_cand **out,
+			  size_t *n, struct err *err);
+	/* Load one stored run document (ERR_NOTFOUND when absent). */
+	int (*load)(void *arg, const char *run_id, struct rundoc **out, struct err *err);
+	/* Newest change point per benchmark and metric for q's project, suite,
+	 * fingerprint and branch (NULL: the store has none). */
+	int (*cutoffs)(void *arg, const struct baseline_query *q, struct baseline_cutoff **out,
+		       size_t *n, struct err *err);
+	void *arg;
+};
+
+struct baseline_options {
+	const char *repo_dir;          /* git checkout for ancestry; NULL: "." */
+	const char *branch;            /* suite "baseline.branch"; NULL: PR base, remote default, "main" */
+	size_t runs;                   /* K; 0: BASELINE_DEFAULT_RUNS */
+	const char *spec;              /* --baseline, NULL: automatic */
+	size_t max_ancestors;          /* commits walked; 0: 1000 */
+	size_t max_load;               /* run documents loaded at most; 0: 20 * K */
+};
+#define BASELINE_OPTIONS_INIT { NULL, NULL, 0, NULL, 0, 0 }
+
+struct baseline_run {
+	struct rundoc *doc;
+	double started;                /* s since the epoch; 0 when unknown */
+};
+
+enum baseline_mode {
+	BASELINE_NONE,       /* nothing stored yet: the first run passes */
+	BASELINE_ANCESTORS,  /* nearest ancestors of the commit under test */
+	BASELINE_MERGE_BASE, /* nearest ancestors of the merge-base (a PR or feature branch) */
+	BASELINE_LATEST,     /* latest runs on the branch by time (shallow clone, no git, branch:NAME) */
+	BASELINE_EXPLICIT    /* --baseline RUN_ID, COMMIT or file: */
+};
+
+struct baseline {
+	enum baseline_mode mode;
+	struct baseline_run *runs;     /* preferred first */
+	size_t n_runs;
+	size_t k;                      /* runs per benchmark and metric to use */
+	struct baseline_cutoff *cutoffs;
+	size_t n_cutoffs;
+	char *branch;                  /* the baseline branch */
+	char *anchor;                  /* the commit the ancestry walk started at, or NULL */
+	char *why;                     /* how the runs were chosen, one or two sentences */
+	struct errlist notes;          /* warnings to show loudly (shallow clone fallback...) */
+};
+
+/* "ancestors", "merge-base", "latest", "explicit", "none". */
+const char *baseline_mode_name(enum baseline_mode m);
+
+/*
+ * The baseline branch for a run: opts->branch, else the pull request's base
+ * branch (rd->ci.base_branch), else the remote's default branch, else "main".
+ * Returns a new string.
+ */
+char *baseline_branch(const struct rundoc *cur, const struct baseline_options *opts);
+
+/*
+ * Choose the baseline runs for `cur`.  *out is filled (release with
+ * baseline_release) even when nothing was found (mode BASELINE_NONE).
+ * Errors: ERR_INPUT for a bad --baseline spec or an explicit baseline that
+ * does not exist; the source's code when it fails.
+ */
+int baseline_select(const struct baseline_source *src, const struct rundoc *cur,
+		    const struct baseline_options *opts, struct baseline *out, struct err *err);
+void baseline_release(struct baseline *b);
+
+/*
+ * Does baseline run `run` hold a usable result for benchmark `b` (same name,
+ * same configuration hash, status ok)?  Returns it or NULL.
+ */
+const struct rd_bench *baseline_match(const struct rundoc *run, const struct rd_bench *b);
+
+/* The cutoff (s since the epoch) for one benchmark and metric, 0 when none. */
+double baseline_cutoff_for(const struct baseline *b, const char *bench, const char *metric);
+
+void baseline_cands_free(struct baseline_cand *c, size_t n);
+void baseline_cutoffs_free(struct baseline_cutoff *c, size_t n);
+
+/* RFC 3339 ("2026-11-28T18:34:56.123Z", "...+01:00") to s since the epoch; NAN when malformed. */
+double baseline_parse_time(const char *rfc3339);
+
+#endif

@@ -1,0 +1,642 @@
+/*
+ * compare.c: a run against its baseline, metric by metric (DESIGN 5).
+ *
+ * The steps: for every benchmark and metric of the current run, pool the
+ * samples of the last K baseline runs that hold the same benchmark with the
+ * same configuration hash (skipping runs older than the newest change
+ * point), measure (verdict_measure); A/B variants against their reference
+ * variant of the same run; then one Benjamini-Hochberg decision over all
+ * history rows (verdict_decide adjusts gating and non-gating metrics as
+ * separate families) and a separate one over the A/B rows; then the SLOs.
+ */
+#include "compare.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slo.h"
+#include "summary.h"
+#include "util.h"
+
+static const struct suite_bench *suite_find(const struct suite *s, const char *name)
+{
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < s->n_benches; i++)
+		if (strcmp(s->benches[i].name, name) == 0)
+			return &s->benches[i];
+	return NULL;
+}
+
+/* Parse a "compare" object minus its "metrics" member (per-metric settings). */
+static void parse_level(const cJSON *obj, const char *path, struct compare_settings *s,
+			struct errlist *problems)
+{
+	cJSON *copy;
+
+	if (!obj)
+		return;
+	if (!cJSON_IsObject(obj)) {
+		errlist_add(problems, "%s: expected an object", path);
+		return;
+	}
+	copy = cJSON_Duplicate(obj, 1);
+	cJSON_DeleteItemFromObjectCaseSensitive(copy, "metrics");
+	compare_settings_parse(copy, path, s, problems);
+	cJSON_Delete(copy);
+}
+
+int compare_settings_for(const struct suite *suite, const char *bench, const char *metric,
+			 struct compare_settings *out, struct err *err)
+{
+	struct compare_settings s = COMPARE_SETTINGS_INIT;
+	struct errlist problems = ERRLIST_INIT;
+	const struct suite_bench *sb = suite_find(suite, bench);
+	int rc = 0;
+
+	if (suite)
+		parse_level(suite->compare, "compare", &s, &problems);
+	if (sb && sb->raw) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(sb->raw, "compare");
+		char *path = xasprintf("benchmark '%s' compare", bench);
+
+		parse_level(c, path, &s, &problems);
+		free(path);
+		if (cJSON_IsObject(c)) {
+			const cJSON *m = cJSON_GetObjectItemCaseSensitive(c, "metrics");
+			const cJSON *mm = cJSON_IsObject(m) ? cJSON_GetObjectItemCaseSensitive(m, metric) : NULL;
+
+			if (mm) {
+				path = xasprintf("benchmark '%s' compare.metrics.%s", bench, metric);
+				parse_level(mm, path, &s, &problems);
+				free(path);
+			}
+		}
+	}
+	if (problems.n)
+		rc = errlist_to_err(&problems, err, ERR_INPUT);
+	errlist_release(&problems);
+	*out = s;
+	return rc;
+}
+
+static char **strv_dup(char *const *v, size_t n)
+{
+	char **o;
+
+	if (n == 0)
+		return NULL;
+	o = xcalloc(n, sizeof(*o));
+	for (size_t i = 0; i < n; i++)
+		o[i] = v[i] ? xstrdup(v[i]) : NULL;
+	return o;
+}
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static bool strv_has(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] && s && strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+static struct compare_row *add_row(struct compare_result *r, size_t *alloc)
+{
+	struct compare_row *row;
+
+	XGROW(r->rows, *alloc, r->n_rows + 1);
+	row = &r->rows[r->n_rows++];
+	memset(row, 0, sizeof(*row));
+	return row;
+}
+
+static double median_of(const double *v, size_t n)
+{
+	double *s, m;
+
+	if (n == 0)
+		return NAN;
+	s = xmalloc(n * sizeof(*s));
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), summary_cmp_double);
+	m = summary_median_sorted(s, n);
+	free(s);
+	return m;
+}
+
+/* Pooled baseline samples of one benchmark and metric. */
+struct pool {
+	double *samples;
+	size_t n, alloc;
+	double *medians;
+	size_t n_runs, alloc_runs;
+	char **runs, **commits;
+	size_t alloc_ids;
+};
+
+static void pool_release(struct pool *p)
+{
+	free(p->samples);
+	free(p->medians);
+	strv_free(p->runs, p->n_runs);
+	strv_free(p->commits, p->n_runs);
+	memset(p, 0, sizeof(*p));
+}
+
+static void pool_add(struct pool *p, const struct rd_metric *m, const char *run_id, const char *commit)
+{
+	XGROW(p->samples, p->alloc, p->n + m->n_samples);
+	memcpy(p->samples + p->n, m->samples, m->n_samples * sizeof(double));
+	p->n += m->n_samples;
+	XGROW(p->medians, p->alloc_runs, p->n_runs + 1);
+	p->medians[p->n_runs] = median_of(m->samples, m->n_samples);
+	if (p->alloc_ids < p->n_runs + 1) {
+		size_t a = p->alloc_ids;
+		XGROW(p->runs, a, p->n_runs + 1);
+		XGROW(p->commits, p->alloc_ids, p->n_runs + 1);
+	}
+	p->runs[p->n_runs] = xstrdup(run_id ? run_id : "");
+	p->commits[p->n_runs] = commit ? xstrdup(commit) : NULL;
+	p->n_runs++;
+}
+
+static void pool_history(struct pool *p, const struct baseline *base, const struct rd_bench *b,
+			 const char *metric)
+{
+	size_t k;
+	double cutoff;
+
+	if (!base)
+		return;
+	k = base->k ? base->k : BASELINE_DEFAULT_RUNS;
+	cutoff = baseline_cutoff_for(base, b->name, metric);
+	for (size_t i = 0; i < base->n_runs && p->n_runs < k; i++) {
+		const struct baseline_run *run = &base->runs[i];
+		const struct rd_bench *bb;
+		const struct rd_metric *bm;
+
+		if (cutoff > 0 && run->started > 0 && run->started < cutoff)
+			continue;
+		bb = baseline_match(run->doc, b);
+		if (!bb)
+			continue;
+		bm = rd_bench_find_metric(bb, metric);
+		if (!bm || bm->n_samples == 0)
+			continue;
+		pool_add(p, bm, run->doc->run_id, run->doc->git.commit);
+	}
+}
+
+static bool bench_ok(const struct rd_bench *b)
+{
+	return !b->status || strcmp(b->status, "ok") == 0;
+}
+
+/*
+ * The reference benchmark `b` is compared with, or NULL when b is not a
+ * non-reference A/B variant.  The suite says it best; without one, a name
+ * "NAME@VARIANT" with extra.variant.reference marks, else the first variant.
+ */
+static const struct rd_bench *ab_reference(const struct rundoc *cur, const struct suite *suite,
+					   const struct rd_bench *b)
+{
+	const struct suite_bench *sb = suite_find(suite, b->name);
+	const char *at;
+	size_t plen;
+	const struct rd_bench *first = NULL, *marked = NULL;
+
+	if (sb) {
+		if (!sb->variant_of || sb->reference)
+			return NULL;
+		for (size_t i = 0; i < suite->n_benches; i++) {
+			const struct suite_bench *o = &suite->benches[i];
+
+			if (o->variant_of && o->reference && strcmp(o->variant_of, sb->variant_of) == 0)
+				return rundoc_find_bench(cur, o->name);
+		}
+		return NULL;
+	}
+	at = strrchr(b->name, '@');
+	if (!at)
+		return NULL;
+	plen = (size_t)(at - b->name) + 1;
+	for (size_t i = 0; i < cur->n_benches; i++) {
+		const struct rd_bench *o = &cur->benches[i];
+		const cJSON *v, *ref;
+
+		if (strncmp(o->name, b->name, plen) != 0 || strchr(o->name + plen, '@'))
+			continue;
+		if (!first)
+			first = o;
+		v = o->extra ? cJSON_GetObjectItemCaseSensitive(o->extra, "variant") : NULL;
+		ref = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, "reference") : NULL;
+		if (cJSON_IsTrue(ref))
+			marked = o;
+	}
+	if (marked)
+		return marked == b ? NULL : marked;
+	return first == b ? NULL : first;
+}
+
+static void add_note(struct compare_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_note(struct compare_result *r, const char *fmt, ...)
+{
+	struct sb sb = SB_INIT;
+	va_list ap;
+	char buf[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	sb_puts(&sb, buf);
+	r->notes = xrealloc(r->notes, (r->n_notes + 1) * sizeof(*r->notes));
+	r->notes[r->n_notes++] = sb_detach(&sb);
+}
+
+static int eval_slos(struct compare_result *r, const struct suite *suite, const struct rd_bench *b,
+		     size_t *alloc, struct err *err)
+{
+	const struct suite_bench *sb = suite_find(suite, b->name);
+	const cJSON *slos = sb && sb->raw ? cJSON_GetObjectItemCaseSensitive(sb->raw, "slo") : NULL;
+	const cJSON *it;
+
+	if (!cJSON_IsObject(slos))
+		return 0;
+	cJSON_ArrayForEach(it, slos) {
+		struct slo s;
+		struct slo_result res;
+		struct compare_slo *o;
+		const struct rd_metric *m;
+		int rc;
+
+		if (!cJSON_IsString(it))
+			return err_set(err, ERR_INPUT, "benchmark '%s': slo '%s': expected a string such as \"< 250ms\"",
+				       b->name, it->string);
+		memset(&s, 0, sizeof(s));
+		rc = slo_parse(it->string, it->valuestring, &s, err);
+		if (rc) {
+			err_prefix(err, "benchmark '%s'", b->name);
+			return rc;
+		}
+		memset(&res, 0, sizeof(res));
+		rc = slo_evaluate(&s, b, &res, err);
+		if (rc) {
+			slo_release(&s);
+			err_prefix(err, "benchmark '%s'", b->name);
+			return rc;
+		}
+		XGROW(r->slos, *alloc, r->n_slos + 1);
+		o = &r->slos[r->n_slos++];
+		memset(o, 0, sizeof(*o));
+		o->bench = xstrdup(b->name);
+		o->key = xstrdup(it->string);
+		o->expr = xstrdup(it->valuestring);
+		m = rd_bench_find_metric(b, it->string);
+		if (!m)
+			m = rd_bench_find_metric(b, s.metric);
+		o->unit = xstrdup(m && m->unit ? m->unit : "1");
+		if (s.stat && strcmp(s.stat, "count") == 0) {
+			free(o->unit);
+			o->unit = xstrdup("1");
+		}
+		o->ok = res.ok;
+		o->actual = res.actual;
+		o->why = xstrdup(res.why);
+		slo_release(&s);
+	}
+	return 0;
+}
+
+static void fill_row(struct compare_row *row, const struct rd_bench *b, const struct rd_metric *m,
+		     const struct compare_settings *cs, const struct pool *p)
+{
+	struct verdict_input in;
+
+	row->bench = xstrdup(b->name);
+	row->metric = xstrdup(m->name);
+	row->unit = xstrdup(m->unit ? m->unit : "1");
+	row->settings = *cs;
+	memset(&in, 0, sizeof(in));
+	in.base = p->samples;
+	in.n_base = p->n;
+	in.base_run_medians = p->medians;
+	in.n_runs = p->n_runs;
+	in.cur = m->samples;
+	in.n_cur = m->n_samples;
+	in.direction = m->direction;
+	in.settings = *cs;
+	verdict_measure(&in, &row->v);
+	row->base_runs = strv_dup(p->runs, p->n_runs);
+	row->base_commits = strv_dup(p->commits, p->n_runs);
+	row->n_base_runs = p->n_runs;
+}
+
+/* verdict_decide over rows [from, to) of r. */
+static void decide(struct compare_result *r, size_t from, size_t to)
+{
+	size_t n = to - from;
+	struct verdict *v;
+	struct compare_settings *cs;
+
+	if (n == 0)
+		return;
+	v = xcalloc(n, sizeof(*v));
+	cs = xcalloc(n, sizeof(*cs));
+	for (size_t i = 0; i < n; i++) {
+		v[i] = r->rows[from + i].v;
+		cs[i] = r->rows[from + i].settings;
+	}
+	verdict_decide(v, n, cs);
+	for (size_t i = 0; i < n; i++)
+		r->rows[from + i].v = v[i];
+	free(v);
+	free(cs);
+}
+
+static void fill_baseline_info(struct compare_result *r, const struct baseline *base)
+{
+	size_t alloc_c = 0;
+	char **runs = NULL;
+	size_t n_runs = 0, alloc_r = 0;
+
+	r->base_mode = xstrdup(baseline_mode_name(base ? base->mode : BASELINE_NONE));
+	if (base) {
+		r->base_branch = base->branch ? xstrdup(base->branch) : NULL;
+		r->base_anchor = base->anchor ? xstrdup(base->anchor) : NULL;
+		r->base_why = base->why ? xstrdup(base->why) : NULL;
+		for (size_t i = 0; i < base->notes.n; i++)
+			add_note(r, "%s", base->notes.msgs[i]);
+	}
+	/* Distinct runs and commits actually used, in the baseline's order of preference. */
+	for (size_t i = 0; base && i < base->n_runs; i++) {
+		const struct rundoc *d = base->runs[i].doc;
+		bool used = false;
+
+		for (size_t j = 0; j < r->n_rows && !used; j++)
+			if (!r->rows[j].against && strv_has(r->rows[j].base_runs, r->rows[j].n_base_runs, d->run_id))
+				used = true;
+		if (!used)
+			continue;
+		if (!strv_has(runs, n_runs, d->run_id)) {
+			XGROW(runs, alloc_r, n_runs + 1);
+			runs[n_runs++] = d->run_id;
+		}
+		if (d->git.commit && !strv_has(r->base_commits, r->n_base_commits, d->git.commit)) {
+			XGROW(r->base_commits, alloc_c, r->n_base_commits + 1);
+			r->base_commits[r->n_base_commits++] = xstrdup(d->git.commit);
+		}
+	}
+	r->base_runs = n_runs;
+	free(runs);
+	for (size_t j = 0; j < r->n_rows; j++)
+		if (!r->rows[j].against)
+			r->base_samples += r->rows[j].v.n_base;
+}
+
+int compare_run(const struct rundoc *cur, const struct baseline *base, const struct suite *suite,
+		const struct compare_options *opts, struct compare_result **out, struct err *err)
+{
+	struct compare_options dflt = COMPARE_OPTIONS_INIT;
+	struct compare_result *r = xcalloc(1, sizeof(*r));
+	size_t alloc_rows = 0, alloc_slos = 0, n_hist;
+	int rc = 0;
+
+	if (!opts)
+		opts = &dflt;
+	*out = NULL;
+	r->run_id = xstrdup(cur->run_id ? cur->run_id : "");
+	r->project = cur->project ? xstrdup(cur->project) : NULL;
+	r->suite = xstrdup(cur->suite ? cur->suite : "");
+	r->commit = cur->git.commit ? xstrdup(cur->git.commit) : NULL;
+	r->branch = cur->git.branch ? xstrdup(cur->git.branch) : NULL;
+	r->strict = opts->strict;
+	r->geomean = NAN;
+
+	/* History rows. */
+	for (size_t i = 0; i < cur->n_benches && !opts->variants_only; i++) {
+		const struct rd_bench *b = &cur->benches[i];
+
+		if (!bench_ok(b)) {
+			add_note(r, "benchmark '%s' %s%s%s: not compared", b->name, b->status,
+				 b->error ? ": " : "", b->error ? b->error : "");
+			continue;
+		}
+		for (size_t j = 0; j < b->n_metrics; j++) {
+			const struct rd_metric *m = &b->metrics[j];
+			struct compare_settings cs;
+			struct pool p;
+
+			if (m->n_samples == 0)
+				continue;
+			rc = compare_settings_for(suite, b->name, m->name, &cs, err);
+			if (rc)
+				goto done;
+			memset(&p, 0, sizeof(p));
+			pool_history(&p, base, b, m->name);
+			fill_row(add_row(r, &alloc_rows), b, m, &cs, &p);
+			pool_release(&p);
+		}
+	}
+	n_hist = r->n_rows;
+	decide(r, 0, n_hist);
+
+	/* A/B rows: each non-reference variant against its reference, same run. */
+	for (size_t i = 0; i < cur->n_benches; i++) {
+		const struct rd_bench *b = &cur->benches[i];
+		const struct rd_bench *ref;
+
+		if (!bench_ok(b))
+			continue;
+		ref = ab_reference(cur, suite, b);
+		if (!ref || !bench_ok(ref))
+			continue;
+		for (size_t j = 0; j < b->n_metrics; j++) {
+			const struct rd_metric *m = &b->metrics[j];
+			const struct rd_metric *rm = rd_bench_find_metric(ref, m->name);
+			struct compare_settings cs;
+			struct compare_row *row;
+			struct pool p;
+
+			if (!rm || m->n_samples == 0 || rm->n_samples == 0)
+				continue;
+			rc = compare_settings_for(suite, b->name, m->name, &cs, err);
+			if (rc)
+				goto done;
+			/* An experiment is reported, never gated: see docs/gate.md "A/B variants". */
+			cs.gate = false;
+			memset(&p, 0, sizeof(p));
+			pool_add(&p, rm, cur->run_id, cur->git.commit);
+			row = add_row(r, &alloc_rows);
+			fill_row(row, b, m, &cs, &p);
+			row->against = xstrdup(ref->name);
+			pool_release(&p);
+		}
+	}
+	decide(r, n_hist, r->n_rows);
+
+	/* SLOs: absolute checks of this run. */
+	for (size_t i = 0; i < cur->n_benches && suite; i++) {
+		const struct rd_bench *b = &cur->benches[i];
+
+		if (!bench_ok(b))
+			continue;
+		rc = eval_slos(r, suite, b, &alloc_slos, err);
+		if (rc)
+			goto done;
+	}
+
+	fill_baseline_info(r, base);
+	compare_finish(r);
+done:
+	if (rc) {
+		compare_result_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+bool compare_row_fails(const struct compare_result *r, const struct compare_row *row)
+{
+	if (row->against || !row->settings.gate)
+		return false;
+	if (row->v.kind == VERDICT_REGRESSION)
+		return true;
+	return r->strict && (row->v.kind == VERDICT_INCONCLUSIVE || row->v.kind == VERDICT_INSUFFICIENT);
+}
+
+void compare_finish(struct compare_result *r)
+{
+	double sum = 0;
+	bool fail = false;
+
+	memset(r->counts, 0, sizeof(r->counts));
+	r->slo_failed = 0;
+	r->geomean_n = 0;
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct compare_row *row = &r->rows[i];
+		double ratio = row->v.ratio;
+
+		if (row->against)
+			continue;
+		if (row->settings.gate && row->v.kind <= VERDICT_NO_BASELINE)
+			r->counts[row->v.kind]++;
+		if (compare_row_fails(r, row))
+			fail = true;
+		if (row->v.kind != VERDICT_NO_BASELINE && !row->v.ratio_is_shift && isfinite(ratio) &&
+		    ratio > 0) {
+			sum += row->v.direction == RD_HIGHER ? -log(ratio) : log(ratio);
+			r->geomean_n++;
+		}
+	}
+	for (size_t i = 0; i < r->n_slos; i++)
+		if (!r->slos[i].ok)
+			r->slo_failed++;
+	r->geomean = r->geomean_n ? exp(sum / (double)r->geomean_n) : NAN;
+	r->passed = !fail && r->slo_failed == 0;
+}
+
+size_t compare_regressed_benches(const struct compare_result *r, const char ***out)
+{
+	const char **v = NULL;
+	size_t n = 0, alloc = 0;
+
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct compare_row *row = &r->rows[i];
+		bool seen = false;
+
+		if (row->against || !row->settings.gate || row->v.kind != VERDICT_REGRESSION)
+			continue;
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = strcmp(v[j], row->bench) == 0;
+		if (seen)
+			continue;
+		XGROW(v, alloc, n + 1);
+		v[n++] = row->bench;
+	}
+	*out = v;
+	return n;
+}
+
+size_t compare_pool_runs(struct rundoc *cur, const struct rundoc *extra)
+{
+	size_t added = 0;
+
+	for (size_t i = 0; i < extra->n_benches; i++) {
+		const struct rd_bench *e = &extra->benches[i];
+		struct rd_bench *b = rundoc_find_bench(cur, e->name);
+		size_t most = 0;
+
+		if (!b || !bench_ok(e))
+			continue;
+		for (size_t j = 0; j < e->n_metrics; j++) {
+			const struct rd_metric *em = &e->metrics[j];
+			struct rd_metric *m = rd_bench_find_metric(b, em->name);
+
+			if (!m)
+				continue;
+			for (size_t k = 0; k < em->n_samples; k++)
+				rd_metric_add_sample(m, em->samples[k]);
+			rd_metric_summarise(m);
+			if (em->n_samples > most)
+				most = em->n_samples;
+		}
+		added += most;
+	}
+	return added;
+}
+
+void compare_result_free(struct compare_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_rows; i++) {
+		struct compare_row *row = &r->rows[i];
+
+		free(row->bench);
+		free(row->metric);
+		free(row->unit);
+		free(row->against);
+		strv_free(row->base_runs, row->n_base_runs);
+		strv_free(row->base_commits, row->n_base_runs);
+	}
+	free(r->rows);
+	for (size_t i = 0; i < r->n_slos; i++) {
+		free(r->slos[i].bench);
+		free(r->slos[i].key);
+		free(r->slos[i].expr);
+		free(r->slos[i].unit);
+		free(r->slos[i].why);
+	}
+	free(r->slos);
+	free(r->run_id);
+	free(r->project);
+	free(r->suite);
+	free(r->commit);
+	free(r->branch);
+	free(r->base_mode);
+	free(r->base_branch);
+	free(r->base_anchor);
+	free(r->base_why);
+	strv_free(r->base_commits, r->n_base_commits);
+	strv_free(r->notes, r->n_notes);
+	free(r);
+}
+
+int compare_verdict_from_name(const char *name)
+{
+	for (int k = VERDICT_REGRESSION; k <= VERDICT_NO_BASELINE; k++)
+		if (name && strcmp(verdict_name((enum verdict_kind)k), name) == 0)
+			return k;
+	return -1;
+}

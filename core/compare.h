@@ -1,0 +1,128 @@
+/*
+ * compare.h: one comparison of a run against its baseline, the thing
+ * `compare`, `gate` and `report` show (DESIGN section 5, docs/gate.md).
+ *
+ * compare_run() takes the current run document, the chosen baseline
+ * (core/baseline.h) and the suite (for settings, SLOs and A/B variants; may
+ * be NULL) and produces a struct compare_result: one row per benchmark and
+ * metric against history, one row per A/B variant and metric against its
+ * reference variant, one line per SLO, a geometric mean, and the pass/fail
+ * decision.  Renderers and the JSON (stored) form live in core/report.h.
+ * Nothing here touches the database.
+ */
+#ifndef PERFGATE_COMPARE_H
+#define PERFGATE_COMPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "baseline.h"
+#include "err.h"
+#include "rundoc.h"
+#include "suite.h"
+#include "verdict.h"
+
+#define COMPARE_SCHEMA_VERSION 1
+
+struct compare_row {
+	char *bench;                  /* benchmark name in the current run */
+	char *metric;
+	char *unit;                   /* the metric's unit ("s", "B", "1/s", "1", ...) */
+	char *against;                /* A/B row: the reference benchmark; NULL: history baseline */
+	struct compare_settings settings; /* as resolved: suite < benchmark < metric */
+	struct verdict v;
+	char **base_runs;             /* run ids the baseline samples came from, nearest first */
+	size_t n_base_runs;
+	char **base_commits;          /* their commits (NULL entries when unknown) */
+};
+
+struct compare_slo {
+	char *bench;
+	char *key;                    /* "latency.p95" */
+	char *expr;                   /* "< 250ms" */
+	char *unit;                   /* the metric's unit, for formatting actual */
+	bool ok;
+	double actual;                /* SI units */
+	char *why;
+};
+
+struct compare_result {
+	char *run_id;
+	char *project;
+	char *suite;
+	char *commit;                 /* NULL outside git */
+	char *branch;
+	bool strict;                  /* inconclusive / insufficient-data fail too */
+	struct compare_row *rows;     /* history rows then A/B rows, in run order */
+	size_t n_rows;
+	struct compare_slo *slos;
+	size_t n_slos;
+	/* The baseline, for the report's explanation. */
+	char *base_mode;              /* baseline_mode_name() */
+	char *base_branch;
+	char *base_anchor;
+	char *base_why;
+	char **base_commits;          /* distinct commits of the runs used, nearest first */
+	size_t n_base_commits;
+	size_t base_runs;             /* distinct baseline runs used */
+	size_t base_samples;          /* baseline samples used, all rows together */
+	char **notes;                 /* warnings shown loudly: shallow clone, failed benchmarks... */
+	size_t n_notes;
+	/* Geometric mean of current/baseline over history rows with a ratio,
+	 * higher-is-better metrics inverted so that > 1 always reads "worse". */
+	double geomean;               /* NAN when no row has one */
+	size_t geomean_n;
+	/* Outcome. */
+	size_t counts[VERDICT_NO_BASELINE + 1]; /* gated history rows per verdict */
+	size_t slo_failed;
+	size_t confirm_reps;          /* repetitions added by confirmation, 0 when none ran */
+	bool passed;
+};
+
+struct compare_options {
+	bool strict;
+	bool variants_only;           /* `compare --variants`: A/B rows only, no history */
+};
+#define COMPARE_OPTIONS_INIT { false, false }
+
+/*
+ * Compare `cur` against `base` (may be NULL: no baseline at all) and the
+ * suite's settings and SLOs (suite may be NULL: defaults, no SLOs, A/B
+ * variants recognised by "NAME@VARIANT" names with a reference marked in the
+ * benchmark's extra "variant" member).  Returns 0, or ERR_INPUT when settings
+ * are invalid or an SLO names a metric that does not exist (err says which).
+ */
+int compare_run(const struct rundoc *cur, const struct baseline *base, const struct suite *suite,
+		const struct compare_options *opts, struct compare_result **out, struct err *err);
+
+/* Recompute counts, passed and geomean from the rows and SLOs (after edits). */
+void compare_finish(struct compare_result *r);
+
+void compare_result_free(struct compare_result *r);
+
+/* Does this row fail the gate (given r->strict)? */
+bool compare_row_fails(const struct compare_result *r, const struct compare_row *row);
+
+/* Names of benchmarks with a gated history regression (confirmation
+ * re-measures them).  *out is a new array of borrowed strings; free(*out). */
+size_t compare_regressed_benches(const struct compare_result *r, const char ***out);
+
+/*
+ * Pool `extra`'s samples into `cur`: every metric of every benchmark of
+ * `extra` that `cur` also has gets its samples appended and summary
+ * recomputed.  Returns the number of repetitions added (max over metrics,
+ * summed over benchmarks).
+ */
+size_t compare_pool_runs(struct rundoc *cur, const struct rundoc *extra);
+
+/* The resolved settings for one benchmark and metric: suite "compare", then
+ * the benchmark's "compare", then its "compare.metrics.<metric>". */
+int compare_settings_for(const struct suite *suite, const char *bench, const char *metric,
+			 struct compare_settings *out, struct err *err);
+
+/* The verdict kind from its name, -1 when unknown. */
+int compare_verdict_from_name(const char *name);
+
+#endif

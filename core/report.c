@@ -1,0 +1,1112 @@
+/*
+ * report.c: renderers of a struct compare_result (text, Markdown, JSON,
+ * JUnit XML) and the JSON form's parser for `perfgate report`.
+ *
+ * Marks: ▲ the value went up significantly, ▼ it went down, ~ no change the
+ * gate acts on; the verdict word beside it says whether that is good or bad
+ * for the metric.  Rows that fail the gate come first.
+ */
+#include "report.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define C_RED "\033[31m"
+#define C_GREEN "\033[32m"
+#define C_YELLOW "\033[33m"
+#define C_BOLD "\033[1m"
+#define C_RESET "\033[0m"
+
+int report_format_parse(const char *name, enum report_format *out, struct err *err)
+{
+	static const char *const names[] = { "text", "markdown", "json", "junit" };
+	const char *guess;
+
+	if (strcmp(name, "text") == 0)
+		*out = REPORT_TEXT;
+	else if (strcmp(name, "markdown") == 0 || strcmp(name, "md") == 0)
+		*out = REPORT_MARKDOWN;
+	else if (strcmp(name, "json") == 0)
+		*out = REPORT_JSON;
+	else if (strcmp(name, "junit") == 0)
+		*out = REPORT_JUNIT;
+	else {
+		guess = closest_match(name, names, ARRAY_SIZE(names));
+		if (guess)
+			return err_set(err, ERR_INPUT, "unknown format '%s' (did you mean '%s'?)", name, guess);
+		return err_set(err, ERR_INPUT, "unknown format '%s'; expected text, markdown, json or junit",
+			       name);
+	}
+	return 0;
+}
+
+/* 3 significant digits without an exponent for the usual magnitudes. */
+static void sig3(double v, char *buf, size_t len)
+{
+	char tmp[64];
+	double a;
+
+	/* Round first so that 0.999999 reads "1.00", not "1". */
+	snprintf(tmp, sizeof(tmp), "%.3g", v);
+	v = strtod(tmp, NULL);
+	a = fabs(v);
+
+	if (a >= 100 || a == 0)
+		snprintf(buf, len, "%.0f", v);
+	else if (a >= 10)
+		snprintf(buf, len, "%.1f", v);
+	else if (a >= 1)
+		snprintf(buf, len, "%.2f", v);
+	else
+		snprintf(buf, len, "%#.3g", v);
+}
+
+void report_format_value(double v, const char *unit, char *buf, size_t len)
+{
+	static const struct { double scale; const char *name; } times[] = {
+		{ 1, "s" }, { 1e-3, "ms" }, { 1e-6, "µs" }, { 1e-9, "ns" },
+	};
+	static const struct { double scale; const char *name; } sizes[] = {
+		{ 1024.0 * 1024 * 1024, "GiB" }, { 1024.0 * 1024, "MiB" }, { 1024, "KiB" }, { 1, "B" },
+	};
+	static const struct { double scale; const char *name; } counts[] = {
+		{ 1e12, "T" }, { 1e9, "G" }, { 1e6, "M" }, { 1e3, "k" },
+	};
+	char num[64];
+	double a = fabs(v);
+
+	if (!isfinite(v)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (!unit)
+		unit = "1";
+	if (strcmp(unit, "s") == 0) {
+		for (size_t i = 0; i < ARRAY_SIZE(times); i++)
+			if (a >= times[i].scale * 0.9995 || i + 1 == ARRAY_SIZE(times) || a == 0) {
+				sig3(v / times[i].scale, num, sizeof(num));
+				snprintf(buf, len, "%s %s", num, times[i].name);
+				return;
+			}
+	}
+	if (strcmp(unit, "B") == 0) {
+		for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
+			if (a >= sizes[i].scale || i + 1 == ARRAY_SIZE(sizes)) {
+				sig3(v / sizes[i].scale, num, sizeof(num));
+				snprintf(buf, len, "%s %s", num, sizes[i].name);
+				return;
+			}
+	}
+	if (strcmp(unit, "%") == 0) {
+		sig3(v, num, sizeof(num));
+		snprintf(buf, len, "%s%%", num);
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(counts); i++)
+		if (a >= counts[i].scale) {
+			sig3(v / counts[i].scale, num, sizeof(num));
+			snprintf(buf, len, "%s%s%s%s", num, counts[i].name,
+				 strcmp(unit, "1") == 0 ? "" : " ", strcmp(unit, "1") == 0 ? "" : unit);
+			return;
+		}
+	sig3(v, num, sizeof(num));
+	if (strcmp(unit, "1/s") == 0)
+		snprintf(buf, len, "%s/s", num);
+	else if (strcmp(unit, "1") == 0)
+		snprintf(buf, len, "%s", num);
+	else
+		snprintf(buf, len, "%s %s", num, unit);
+}
+
+/* "+14.6%" from a ratio. */
+static void pct(double ratio, char *buf, size_t len)
+{
+	double p = (ratio - 1) * 100;
+
+	if (!isfinite(ratio))
+		snprintf(buf, len, "-");
+	else if (fabs(p) >= 100)
+		snprintf(buf, len, "%+.0f%%", p);
+	else
+		snprintf(buf, len, "%+.1f%%", p);
+}
+
+static void signed_value(double v, const char *unit, char *buf, size_t len)
+{
+	char tmp[40];
+
+	report_format_value(fabs(v), unit, tmp, sizeof(tmp));
+	snprintf(buf, len, "%s%s", v < 0 ? "-" : "+", tmp);
+}
+
+/* "+14.6% [+12.0%, +17.1%]" or, for a difference, "+1.20 ms [+0.80 ms, +1.60 ms]". */
+static void change_text(const struct compare_row *row, char *buf, size_t len)
+{
+	char a[48], lo[48], hi[48];
+
+	if (row->v.kind == VERDICT_NO_BASELINE || !isfinite(row->v.ratio)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (row->v.ratio_is_shift) {
+		signed_value(row->v.ratio, row->unit, a, sizeof(a));
+		signed_value(row->v.ratio_lo, row->unit, lo, sizeof(lo));
+		signed_value(row->v.ratio_hi, row->unit, hi, sizeof(hi));
+	} else {
+		pct(row->v.ratio, a, sizeof(a));
+		pct(row->v.ratio_lo, lo, sizeof(lo));
+		pct(row->v.ratio_hi, hi, sizeof(hi));
+	}
+	if (isfinite(row->v.ratio_lo) && isfinite(row->v.ratio_hi))
+		snprintf(buf, len, "%s [%s, %s]", a, lo, hi);
+	else
+		snprintf(buf, len, "%s", a);
+}
+
+/* The p-value of the direction the verdict is about (adjusted). */
+static double row_p(const struct compare_row *row)
+{
+	if (row->v.kind == VERDICT_IMPROVEMENT)
+		return row->v.p_better_adj;
+	if (row->v.kind == VERDICT_BELOW_FLOOR && row->v.p_better_adj < row->v.p_adj)
+		return row->v.p_better_adj;
+	return row->v.p_adj;
+}
+
+static void p_text(const struct compare_row *row, char *buf, size_t len)
+{
+	double p = row_p(row);
+
+	if (row->v.kind == VERDICT_NO_BASELINE || !isfinite(p))
+		snprintf(buf, len, "-");
+	else if (p < 0.0001)
+		snprintf(buf, len, "<0.0001");
+	else
+		snprintf(buf, len, "%.2g", p);
+}
+
+static const char *mark(const struct compare_row *row)
+{
+	if (row->v.kind != VERDICT_REGRESSION && row->v.kind != VERDICT_IMPROVEMENT)
+		return "~";
+	if (row->v.ratio_is_shift)
+		return row->v.ratio > 0 ? "▲" : "▼";
+	return row->v.ratio > 1 ? "▲" : "▼";
+}
+
+static int rank(const struct compare_result *r, const struct compare_row *row)
+{
+	if (compare_row_fails(r, row))
+		return 0;
+	if (row->v.kind == VERDICT_INCONCLUSIVE || row->v.kind == VERDICT_INSUFFICIENT)
+		return 1;
+	return 2;
+}
+
+/* Indices of the rows to show (history or A/B), failing first, then loud, then run order. */
+static size_t ordered(const struct compare_result *r, bool ab, size_t *idx)
+{
+	size_t n = 0;
+
+	for (int k = 0; k <= 2; k++)
+		for (size_t i = 0; i < r->n_rows; i++)
+			if ((r->rows[i].against != NULL) == ab && rank(r, &r->rows[i]) == k)
+				idx[n++] = i;
+	return n;
+}
+
+static size_t width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			w++;
+	return w;
+}
+
+static void pad(struct sb *out, const char *s, size_t w)
+{
+	sb_puts(out, s);
+	for (size_t i = width(s); i < w; i++)
+		sb_putc(out, ' ');
+}
+
+static void short_id(const char *id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.*s", 8, id ? id : "-");
+}
+
+void report_summary_line(const struct compare_result *r, struct sb *out)
+{
+	static const char *const words[] = {
+		[VERDICT_REGRESSION] = "regression", [VERDICT_IMPROVEMENT] = "improvement",
+		[VERDICT_UNCHANGED] = "unchanged", [VERDICT_BELOW_FLOOR] = "below the noise floor",
+		[VERDICT_INCONCLUSIVE] = "inconclusive", [VERDICT_INSUFFICIENT] = "with insufficient data",
+		[VERDICT_NO_BASELINE] = "without a baseline",
+	};
+	size_t gated = 0;
+	bool any = false;
+
+	for (int k = 0; k <= VERDICT_NO_BASELINE; k++)
+		gated += r->counts[k];
+	sb_puts(out, r->passed ? "passed: " : "FAILED: ");
+	if (gated && r->counts[VERDICT_NO_BASELINE] == gated) {
+		sb_printf(out, "no baseline yet for %zu metric%s (first run), nothing to compare", gated,
+			  gated == 1 ? "" : "s");
+		any = true;
+	} else {
+		for (int k = 0; k <= VERDICT_NO_BASELINE; k++) {
+			size_t c = r->counts[k];
+
+			if (!c)
+				continue;
+			sb_printf(out, "%s%zu %s%s", any ? ", " : "", c, words[k],
+				  c > 1 && (k == VERDICT_REGRESSION || k == VERDICT_IMPROVEMENT) ? "s" : "");
+			any = true;
+		}
+	}
+	if (!any)
+		sb_puts(out, "no gated metrics");
+	if (r->n_slos) {
+		if (r->slo_failed)
+			sb_printf(out, "; %zu of %zu SLO%s violated", r->slo_failed, r->n_slos,
+				  r->n_slos == 1 ? "" : "s");
+		else
+			sb_printf(out, "; %zu SLO%s met", r->n_slos, r->n_slos == 1 ? "" : "s");
+	}
+	if (r->strict)
+		sb_puts(out, " (strict)");
+}
+
+/* One sentence about where the baseline came from. */
+static void baseline_text(const struct compare_result *r, bool markdown, struct sb *out)
+{
+	const char *tick = markdown ? "`" : "'";
+
+	if (r->base_runs == 0) {
+		sb_puts(out, "no baseline runs");
+		if (r->base_branch)
+			sb_printf(out, " on %s%s%s", tick, r->base_branch, tick);
+		sb_puts(out, " matched");
+	} else {
+		sb_printf(out, "%zu run%s", r->base_runs, r->base_runs == 1 ? "" : "s");
+		if (r->base_branch)
+			sb_printf(out, " on %s%s%s", tick, r->base_branch, tick);
+		if (r->n_base_commits) {
+			sb_printf(out, " at %zu commit%s (", r->n_base_commits, r->n_base_commits == 1 ? "" : "s");
+			for (size_t i = 0; i < r->n_base_commits && i < 5; i++)
+				sb_printf(out, "%s%.10s", i ? ", " : "", r->base_commits[i]);
+			if (r->n_base_commits > 5)
+				sb_puts(out, ", ...");
+			sb_puts(out, ")");
+		}
+		sb_printf(out, ", %zu samples", r->base_samples);
+	}
+	if (r->base_why)
+		sb_printf(out, "; %s", r->base_why);
+}
+
+static void cells(const struct compare_row *row, char c[7][160])
+{
+	change_text(row, c[4], 160);
+	p_text(row, c[5], 160);
+	if (row->v.n_base)
+		report_format_value(row->v.base_median, row->unit, c[2], 160);
+	else
+		snprintf(c[2], 160, "-");
+	report_format_value(row->v.cur_median, row->unit, c[3], 160);
+	snprintf(c[0], 160, "%s", row->bench);
+	snprintf(c[1], 160, "%s", row->metric);
+	snprintf(c[6], 160, "%s", verdict_name(row->v.kind));
+}
+
+static const char *verdict_color(const struct compare_result *r, const struct compare_row *row)
+{
+	if (compare_row_fails(r, row))
+		return C_RED;
+	switch (row->v.kind) {
+	case VERDICT_REGRESSION:
+		return C_RED;
+	case VERDICT_IMPROVEMENT:
+		return C_GREEN;
+	case VERDICT_INCONCLUSIVE:
+	case VERDICT_INSUFFICIENT:
+		return C_YELLOW;
+	default:
+		return NULL;
+	}
+}
+
+static void text_table(const struct compare_result *r, bool ab, bool color, struct sb *out)
+{
+	static const char *const head[7] = { "benchmark", "metric", "baseline", "current", "change", "p", "verdict" };
+	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx));
+	size_t n = ordered(r, ab, idx), w[7];
+	char c[7][160];
+
+	for (int j = 0; j < 7; j++)
+		w[j] = width(head[j]);
+	if (ab)
+		w[2] = width("reference");
+	for (size_t i = 0; i < n; i++) {
+		const struct compare_row *row = &r->rows[idx[i]];
+
+		cells(row, c);
+		if (ab)
+			snprintf(c[0], 160, "%s vs %s", row->bench, row->against);
+		for (int j = 0; j < 7; j++)
+			if (width(c[j]) > w[j])
+				w[j] = width(c[j]);
+	}
+	sb_puts(out, "  ");
+	for (int j = 0; j < 7; j++) {
+		pad(out, j == 2 && ab ? "reference" : head[j], j == 6 ? 0 : w[j]);
+		if (j < 6)
+			sb_puts(out, "  ");
+	}
+	sb_putc(out, '\n');
+	for (size_t i = 0; i < n; i++) {
+		const struct compare_row *row = &r->rows[idx[i]];
+		const char *col = color ? verdict_color(r, row) : NULL;
+
+		cells(row, c);
+		if (ab)
+			snprintf(c[0], 160, "%s vs %s", row->bench, row->against);
+		sb_puts(out, mark(row));
+		sb_putc(out, ' ');
+		for (int j = 0; j < 6; j++) {
+			pad(out, c[j], w[j]);
+			sb_puts(out, "  ");
+		}
+		if (col)
+			sb_printf(out, "%s%s%s", col, c[6], C_RESET);
+		else
+			sb_puts(out, c[6]);
+		if (!row->settings.gate && !ab)
+			sb_puts(out, " (not gated)");
+		sb_putc(out, '\n');
+	}
+	free(idx);
+}
+
+void report_text(const struct compare_result *r, bool color, struct sb *out)
+{
+	char id[16];
+	size_t n_hist = 0, n_ab = 0;
+
+	for (size_t i = 0; i < r->n_rows; i++) {
+		if (r->rows[i].against)
+			n_ab++;
+		else
+			n_hist++;
+	}
+	short_id(r->run_id, id, sizeof(id));
+	sb_printf(out, "perfgate: suite '%s', run %s", r->suite ? r->suite : "", id);
+	if (r->commit)
+		sb_printf(out, ", commit %.10s", r->commit);
+	if (r->branch)
+		sb_printf(out, " on '%s'", r->branch);
+	sb_puts(out, "\nbaseline: ");
+	baseline_text(r, false, out);
+	sb_putc(out, '\n');
+	for (size_t i = 0; i < r->n_notes; i++)
+		sb_printf(out, "%swarning:%s %s\n", color ? C_YELLOW : "", color ? C_RESET : "", r->notes[i]);
+	if (n_hist) {
+		sb_putc(out, '\n');
+		text_table(r, false, color, out);
+	}
+	/* The numbers behind every verdict that fails or needs attention. */
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct compare_row *row = &r->rows[i];
+
+		if (row->against || rank(r, row) == 2 || !row->v.why[0])
+			continue;
+		sb_printf(out, "  %s %s: %s\n", row->bench, row->metric, row->v.why);
+	}
+	if (n_ab) {
+		sb_puts(out, "\nA/B variants (same run, reported, not gated):\n");
+		text_table(r, true, color, out);
+	}
+	if (r->n_slos) {
+		sb_puts(out, "\nSLOs:\n");
+		for (size_t i = 0; i < r->n_slos; i++) {
+			const struct compare_slo *s = &r->slos[i];
+			char v[64];
+
+			report_format_value(s->actual, s->unit, v, sizeof(v));
+			sb_printf(out, "  %s%s%s %s %s %s: %s\n", color ? (s->ok ? C_GREEN : C_RED) : "",
+				  s->ok ? "met     " : "VIOLATED", color ? C_RESET : "", s->bench, s->key, s->expr, v);
+		}
+	}
+	if (r->geomean_n) {
+		char g[32];
+
+		pct(r->geomean, g, sizeof(g));
+		sb_printf(out, "\ngeomean: %s over %zu metric%s (current/baseline; higher-is-better metrics inverted, so + is worse)\n",
+			  g, r->geomean_n, r->geomean_n == 1 ? "" : "s");
+	}
+	if (r->confirm_reps)
+		sb_printf(out, "confirmation: regressed benchmarks re-measured with %zu more repetitions; verdicts on the pooled samples\n",
+			  r->confirm_reps);
+	sb_putc(out, '\n');
+	if (color)
+		sb_puts(out, r->passed ? C_GREEN C_BOLD : C_RED C_BOLD);
+	report_summary_line(r, out);
+	if (color)
+		sb_puts(out, C_RESET);
+	sb_putc(out, '\n');
+}
+
+/* Markdown table cell text: pipes and newlines would break the table. */
+static void md_cell(struct sb *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			sb_puts(out, "\\|");
+		else if (*s == '\n' || *s == '\r')
+			sb_putc(out, ' ');
+		else if (*s == '<')
+			sb_puts(out, "&lt;");
+		else
+			sb_putc(out, *s);
+	}
+}
+
+/* Inside a `code span` entities are not decoded: only pipes (tables) and backticks matter. */
+static void md_code(struct sb *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			sb_puts(out, "\\|");
+		else if (*s == '`' || *s == '\n' || *s == '\r')
+			sb_putc(out, '\'');
+		else
+			sb_putc(out, *s);
+	}
+}
+
+static void md_table(const struct compare_result *r, const size_t *idx, size_t n, struct sb *out)
+{
+	char c[7][160];
+	bool ab = n && r->rows[idx[0]].against;
+
+	sb_printf(out, "| | benchmark | metric | %s | current | change | p | verdict |\n"
+		       "|---|---|---|---:|---:|---|---:|---|\n", ab ? "reference" : "baseline");
+	for (size_t i = 0; i < n; i++) {
+		const struct compare_row *row = &r->rows[idx[i]];
+
+		cells(row, c);
+		sb_printf(out, "| %s | ", mark(row));
+		md_cell(out, c[0]);
+		if (row->against) {
+			sb_puts(out, " vs ");
+			md_cell(out, row->against);
+		}
+		sb_puts(out, " | ");
+		for (int j = 1; j < 6; j++) {
+			md_cell(out, c[j]);
+			sb_puts(out, " | ");
+		}
+		if (compare_row_fails(r, row))
+			sb_printf(out, "**%s**", c[6]);
+		else
+			md_cell(out, c[6]);
+		if (!row->settings.gate && !row->against)
+			sb_puts(out, " (not gated)");
+		sb_puts(out, " |\n");
+	}
+}
+
+void report_markdown(const struct compare_result *r, struct sb *out)
+{
+	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx));
+	size_t n, n_fail = 0, n_loud = 0;
+	char id[16];
+
+	short_id(r->run_id, id, sizeof(id));
+	sb_printf(out, "### %s perfgate: ", r->passed ? "✅" : "❌");
+	report_summary_line(r, out);
+	sb_puts(out, "\n\nSuite `");
+	md_code(out, r->suite ? r->suite : "");
+	sb_printf(out, "`, run `%s`", id);
+	if (r->commit)
+		sb_printf(out, ", commit `%.10s`", r->commit);
+	sb_puts(out, ".");
+	if (r->geomean_n) {
+		char g[32];
+
+		pct(r->geomean, g, sizeof(g));
+		sb_printf(out, " Geometric mean of all %zu compared metrics: **%s** (+ is worse).", r->geomean_n, g);
+	}
+	sb_puts(out, "\n\n");
+	for (size_t i = 0; i < r->n_notes; i++) {
+		sb_puts(out, "> **Warning:** ");
+		md_cell(out, r->notes[i]);
+		sb_puts(out, "\n\n");
+	}
+
+	n = ordered(r, false, idx);
+	for (size_t i = 0; i < n; i++) {
+		if (rank(r, &r->rows[idx[i]]) == 0)
+			n_fail++;
+		else if (rank(r, &r->rows[idx[i]]) == 1)
+			n_loud++;
+	}
+	if (n_fail) {
+		sb_puts(out, "**Failing the gate**\n\n");
+		md_table(r, idx, n_fail, out);
+		sb_putc(out, '\n');
+	}
+	if (n_loud) {
+		sb_puts(out, "**Needs attention** (fails only with `--strict`)\n\n");
+		md_table(r, idx + n_fail, n_loud, out);
+		sb_putc(out, '\n');
+	}
+	for (size_t i = 0; i < n_fail + n_loud; i++) {
+		const struct compare_row *row = &r->rows[idx[i]];
+
+		if (!row->v.why[0])
+			continue;
+		sb_puts(out, "- `");
+		md_code(out, row->bench);
+		sb_puts(out, "` ");
+		md_cell(out, row->metric);
+		sb_puts(out, ": ");
+		md_cell(out, row->v.why);
+		sb_putc(out, '\n');
+	}
+	if (n_fail + n_loud)
+		sb_putc(out, '\n');
+	if (r->slo_failed) {
+		sb_puts(out, "**SLOs violated**\n\n| benchmark | SLO | actual |\n|---|---|---:|\n");
+		for (size_t i = 0; i < r->n_slos; i++) {
+			const struct compare_slo *s = &r->slos[i];
+			char v[64];
+
+			if (s->ok)
+				continue;
+			report_format_value(s->actual, s->unit, v, sizeof(v));
+			sb_puts(out, "| ");
+			md_cell(out, s->bench);
+			sb_puts(out, " | `");
+			md_code(out, s->key);
+			sb_putc(out, ' ');
+			md_code(out, s->expr);
+			sb_printf(out, "` | %s |\n", v);
+		}
+		sb_putc(out, '\n');
+	}
+	if (n) {
+		sb_printf(out, "<details><summary>All %zu metrics</summary>\n\n", n);
+		md_table(r, idx, n, out);
+		sb_puts(out, "\n</details>\n\n");
+	}
+	n = ordered(r, true, idx);
+	if (n) {
+		sb_printf(out, "<details><summary>A/B variants (%zu, reported, not gated)</summary>\n\n", n);
+		md_table(r, idx, n, out);
+		sb_puts(out, "\n</details>\n\n");
+	}
+	if (r->n_slos) {
+		sb_printf(out, "<details><summary>SLOs (%zu)</summary>\n\n| | benchmark | SLO | actual |\n|---|---|---|---:|\n",
+			  r->n_slos);
+		for (size_t i = 0; i < r->n_slos; i++) {
+			const struct compare_slo *s = &r->slos[i];
+			char v[64];
+
+			report_format_value(s->actual, s->unit, v, sizeof(v));
+			sb_printf(out, "| %s | ", s->ok ? "met" : "**violated**");
+			md_cell(out, s->bench);
+			sb_puts(out, " | `");
+			md_code(out, s->key);
+			sb_putc(out, ' ');
+			md_code(out, s->expr);
+			sb_printf(out, "` | %s |\n", v);
+		}
+		sb_puts(out, "\n</details>\n\n");
+	}
+	sb_puts(out, "<details><summary>Baseline</summary>\n\n");
+	baseline_text(r, true, out);
+	sb_puts(out, ".\n");
+	if (r->confirm_reps)
+		sb_printf(out, "\nConfirmation: the regressed benchmarks were re-measured with %zu more repetitions in the same job; the verdicts above are on the pooled samples.\n",
+			  r->confirm_reps);
+	sb_puts(out, "\n</details>\n");
+	free(idx);
+}
+
+/* ---- JSON ---- */
+
+static void add_num(cJSON *o, const char *k, double v)
+{
+	if (isfinite(v))
+		cJSON_AddNumberToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static void add_str(cJSON *o, const char *k, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static cJSON *strv_json(char *const *v, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, v[i] ? cJSON_CreateString(v[i]) : cJSON_CreateNull());
+	return a;
+}
+
+cJSON *report_to_json(const struct compare_result *r)
+{
+	cJSON *root = cJSON_CreateObject(), *o, *rows, *slos, *counts;
+	struct sb line = SB_INIT;
+
+	cJSON_AddNumberToObject(root, "schema_version", COMPARE_SCHEMA_VERSION);
+	add_str(root, "run_id", r->run_id);
+	add_str(root, "project", r->project);
+	add_str(root, "suite", r->suite);
+	add_str(root, "commit", r->commit);
+	add_str(root, "branch", r->branch);
+	cJSON_AddBoolToObject(root, "passed", r->passed);
+	cJSON_AddBoolToObject(root, "strict", r->strict);
+	report_summary_line(r, &line);
+	cJSON_AddStringToObject(root, "summary", sb_str(&line));
+	sb_release(&line);
+	counts = cJSON_AddObjectToObject(root, "counts");
+	for (int k = 0; k <= VERDICT_NO_BASELINE; k++)
+		cJSON_AddNumberToObject(counts, verdict_name((enum verdict_kind)k), (double)r->counts[k]);
+	cJSON_AddNumberToObject(root, "slo_failed", (double)r->slo_failed);
+	cJSON_AddNumberToObject(root, "confirm_repetitions", (double)r->confirm_reps);
+	o = cJSON_AddObjectToObject(root, "geomean");
+	add_num(o, "ratio", r->geomean_n ? r->geomean : NAN);
+	cJSON_AddNumberToObject(o, "metrics", (double)r->geomean_n);
+	o = cJSON_AddObjectToObject(root, "baseline");
+	add_str(o, "mode", r->base_mode);
+	add_str(o, "branch", r->base_branch);
+	add_str(o, "anchor", r->base_anchor);
+	add_str(o, "why", r->base_why);
+	cJSON_AddItemToObject(o, "commits", strv_json(r->base_commits, r->n_base_commits));
+	cJSON_AddNumberToObject(o, "runs", (double)r->base_runs);
+	cJSON_AddNumberToObject(o, "samples", (double)r->base_samples);
+	cJSON_AddItemToObject(root, "notes", strv_json(r->notes, r->n_notes));
+	rows = cJSON_AddArrayToObject(root, "rows");
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct compare_row *row = &r->rows[i];
+		const struct verdict *v = &row->v;
+		cJSON *jr = cJSON_CreateObject(), *side;
+
+		add_str(jr, "benchmark", row->bench);
+		add_str(jr, "metric", row->metric);
+		add_str(jr, "unit", row->unit);
+		add_str(jr, "against", row->against);
+		cJSON_AddStringToObject(jr, "verdict", verdict_name(v->kind));
+		cJSON_AddBoolToObject(jr, "gate", row->settings.gate && !row->against);
+		cJSON_AddBoolToObject(jr, "fails", compare_row_fails(r, row));
+		cJSON_AddStringToObject(jr, "direction", rd_direction_name(v->direction));
+		add_num(jr, "alpha", row->settings.alpha);
+		add_num(jr, "min_effect", row->settings.min_effect);
+		add_num(jr, "p", v->p);
+		add_num(jr, "p_adjusted", v->p_adj);
+		add_num(jr, "p_better", v->p_better);
+		add_num(jr, "p_better_adjusted", v->p_better_adj);
+		add_num(jr, "p_min", v->p_min);
+		cJSON_AddBoolToObject(jr, "exact", v->exact);
+		add_num(jr, "ratio", v->ratio);
+		add_num(jr, "ratio_low", v->ratio_lo);
+		add_num(jr, "ratio_high", v->ratio_hi);
+		cJSON_AddBoolToObject(jr, "ratio_is_difference", v->ratio_is_shift);
+		add_num(jr, "floor", v->floor);
+		add_num(jr, "spread", v->spread);
+		side = cJSON_AddObjectToObject(jr, "baseline");
+		add_num(side, "median", v->base_median);
+		add_num(side, "ci_low", v->base_lo);
+		add_num(side, "ci_high", v->base_hi);
+		cJSON_AddNumberToObject(side, "n", (double)v->n_base);
+		cJSON_AddNumberToObject(side, "runs", (double)v->n_runs);
+		cJSON_AddItemToObject(side, "run_ids", strv_json(row->base_runs, row->n_base_runs));
+		cJSON_AddItemToObject(side, "commits", strv_json(row->base_commits, row->n_base_runs));
+		side = cJSON_AddObjectToObject(jr, "current");
+		add_num(side, "median", v->cur_median);
+		add_num(side, "ci_low", v->cur_lo);
+		add_num(side, "ci_high", v->cur_hi);
+		cJSON_AddNumberToObject(side, "n", (double)v->n_cur);
+		cJSON_AddStringToObject(jr, "why", v->why);
+		cJSON_AddItemToArray(rows, jr);
+	}
+	slos = cJSON_AddArrayToObject(root, "slos");
+	for (size_t i = 0; i < r->n_slos; i++) {
+		const struct compare_slo *s = &r->slos[i];
+		cJSON *js = cJSON_CreateObject();
+
+		add_str(js, "benchmark", s->bench);
+		add_str(js, "key", s->key);
+		add_str(js, "expr", s->expr);
+		add_str(js, "unit", s->unit);
+		cJSON_AddBoolToObject(js, "ok", s->ok);
+		add_num(js, "actual", s->actual);
+		add_str(js, "why", s->why);
+		cJSON_AddItemToArray(slos, js);
+	}
+	return root;
+}
+
+void report_json(const struct compare_result *r, struct sb *out)
+{
+	cJSON *j = report_to_json(r);
+	char *s = cJSON_Print(j);
+
+	sb_puts(out, s);
+	sb_putc(out, '\n');
+	free(s);
+	cJSON_Delete(j);
+}
+
+/* Readers for report_from_json: a missing or null member gives the default. */
+static const cJSON *jget(const cJSON *o, const char *k)
+{
+	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
+}
+
+static char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = jget(o, k);
+
+	return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+}
+
+static double jnum(const cJSON *o, const char *k)
+{
+	const cJSON *v = jget(o, k);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static size_t jsize(const cJSON *o, const char *k)
+{
+	double d = jnum(o, k);
+
+	return isfinite(d) && d >= 0 ? (size_t)d : 0;
+}
+
+static bool jbool(const cJSON *o, const char *k)
+{
+	return cJSON_IsTrue(jget(o, k));
+}
+
+static char **jstrv(const cJSON *o, const char *k, size_t *n)
+{
+	const cJSON *a = jget(o, k), *it;
+	char **v;
+	size_t i = 0;
+
+	*n = 0;
+	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) == 0)
+		return NULL;
+	v = xcalloc((size_t)cJSON_GetArraySize(a), sizeof(*v));
+	cJSON_ArrayForEach(it, a)
+		v[i++] = cJSON_IsString(it) ? xstrdup(it->valuestring) : NULL;
+	*n = i;
+	return v;
+}
+
+int report_from_json(const cJSON *json, struct compare_result **out, struct err *err)
+{
+	struct compare_result *r;
+	const cJSON *rows, *slos, *it, *o;
+	size_t i;
+
+	*out = NULL;
+	if (!cJSON_IsObject(json) || !cJSON_IsArray(jget(json, "rows")))
+		return err_set(err, ERR_INPUT, "not a perfgate comparison (no \"rows\" array)");
+	if (jnum(json, "schema_version") != COMPARE_SCHEMA_VERSION)
+		return err_set(err, ERR_INPUT, "comparison schema_version %g is not %d", jnum(json, "schema_version"),
+			       COMPARE_SCHEMA_VERSION);
+	r = xcalloc(1, sizeof(*r));
+	r->run_id = jstr(json, "run_id");
+	r->project = jstr(json, "project");
+	r->suite = jstr(json, "suite");
+	r->commit = jstr(json, "commit");
+	r->branch = jstr(json, "branch");
+	r->strict = jbool(json, "strict");
+	r->confirm_reps = jsize(json, "confirm_repetitions");
+	o = jget(json, "baseline");
+	r->base_mode = jstr(o, "mode");
+	r->base_branch = jstr(o, "branch");
+	r->base_anchor = jstr(o, "anchor");
+	r->base_why = jstr(o, "why");
+	r->base_commits = jstrv(o, "commits", &r->n_base_commits);
+	r->base_runs = jsize(o, "runs");
+	r->base_samples = jsize(o, "samples");
+	r->notes = jstrv(json, "notes", &r->n_notes);
+	rows = jget(json, "rows");
+	r->rows = xcalloc((size_t)cJSON_GetArraySize(rows) + 1, sizeof(*r->rows));
+	i = 0;
+	cJSON_ArrayForEach(it, rows) {
+		struct compare_row *row = &r->rows[i++];
+		struct verdict *v = &row->v;
+		const cJSON *side;
+		const char *dir;
+		size_t n_commits;
+		int k = -1;
+
+		r->n_rows = i;
+		row->bench = jstr(it, "benchmark");
+		row->metric = jstr(it, "metric");
+		row->unit = jstr(it, "unit");
+		row->against = jstr(it, "against");
+		if (cJSON_IsString(jget(it, "verdict")))
+			k = compare_verdict_from_name(jget(it, "verdict")->valuestring);
+		if (k < 0 || !row->bench || !row->metric || !row->unit) {
+			compare_result_free(r);
+			return err_set(err, ERR_INPUT, "comparison rows[%zu]: missing benchmark, metric, unit or verdict",
+				       i - 1);
+		}
+		v->kind = (enum verdict_kind)k;
+		row->settings.gate = jbool(it, "gate");
+		row->settings.alpha = jnum(it, "alpha");
+		row->settings.min_effect = jnum(it, "min_effect");
+		dir = cJSON_IsString(jget(it, "direction")) ? jget(it, "direction")->valuestring : "lower";
+		v->direction = strcmp(dir, "higher") == 0 ? RD_HIGHER : RD_LOWER;
+		row->settings.direction = (int)v->direction;
+		v->gate = row->settings.gate;
+		v->p = jnum(it, "p");
+		v->p_adj = jnum(it, "p_adjusted");
+		v->p_better = jnum(it, "p_better");
+		v->p_better_adj = jnum(it, "p_better_adjusted");
+		v->p_min = jnum(it, "p_min");
+		v->exact = jbool(it, "exact");
+		v->ratio = jnum(it, "ratio");
+		v->ratio_lo = jnum(it, "ratio_low");
+		v->ratio_hi = jnum(it, "ratio_high");
+		v->ratio_is_shift = jbool(it, "ratio_is_difference");
+		v->floor = jnum(it, "floor");
+		v->spread = jnum(it, "spread");
+		side = jget(it, "baseline");
+		v->base_median = jnum(side, "median");
+		v->base_lo = jnum(side, "ci_low");
+		v->base_hi = jnum(side, "ci_high");
+		v->n_base = jsize(side, "n");
+		v->n_runs = jsize(side, "runs");
+		row->base_runs = jstrv(side, "run_ids", &row->n_base_runs);
+		row->base_commits = jstrv(side, "commits", &n_commits);
+		if (n_commits != row->n_base_runs) {
+			/* Keep the two arrays the same length; the free path relies on it. */
+			for (size_t c = 0; c < n_commits; c++)
+				free(row->base_commits[c]);
+			free(row->base_commits);
+			row->base_commits = row->n_base_runs ? xcalloc(row->n_base_runs, sizeof(char *)) : NULL;
+		}
+		side = jget(it, "current");
+		v->cur_median = jnum(side, "median");
+		v->cur_lo = jnum(side, "ci_low");
+		v->cur_hi = jnum(side, "ci_high");
+		v->n_cur = jsize(side, "n");
+		if (cJSON_IsString(jget(it, "why")))
+			snprintf(v->why, sizeof(v->why), "%s", jget(it, "why")->valuestring);
+	}
+	slos = jget(json, "slos");
+	if (cJSON_IsArray(slos) && cJSON_GetArraySize(slos) > 0) {
+		r->slos = xcalloc((size_t)cJSON_GetArraySize(slos), sizeof(*r->slos));
+		cJSON_ArrayForEach(it, slos) {
+			struct compare_slo *s = &r->slos[r->n_slos++];
+
+			s->bench = jstr(it, "benchmark");
+			s->key = jstr(it, "key");
+			s->expr = jstr(it, "expr");
+			s->unit = jstr(it, "unit");
+			s->ok = jbool(it, "ok");
+			s->actual = jnum(it, "actual");
+			s->why = jstr(it, "why");
+			if (!s->bench || !s->key || !s->expr) {
+				compare_result_free(r);
+				return err_set(err, ERR_INPUT, "comparison slos[%zu]: missing benchmark, key or expr",
+					       r->n_slos - 1);
+			}
+		}
+	}
+	compare_finish(r);
+	*out = r;
+	return 0;
+}
+
+/* ---- JUnit XML ---- */
+
+/* XML 1.0 text or attribute: escape markup, drop characters XML forbids. */
+static void xml_text(struct sb *out, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		switch (c) {
+		case '&':
+			sb_puts(out, "&amp;");
+			break;
+		case '<':
+			sb_puts(out, "&lt;");
+			break;
+		case '>':
+			sb_puts(out, "&gt;");
+			break;
+		case '"':
+			sb_puts(out, "&quot;");
+			break;
+		case '\'':
+			sb_puts(out, "&apos;");
+			break;
+		case '\t':
+		case '\n':
+		case '\r':
+			sb_putc(out, (char)c);
+			break;
+		default:
+			if (c >= 0x20)
+				sb_putc(out, (char)c);
+		}
+	}
+}
+
+static void junit_row_message(const struct compare_result *r, const struct compare_row *row, struct sb *m)
+{
+	char c[7][160];
+
+	(void)r;
+	cells(row, c);
+	sb_printf(m, "%s: baseline %s, current %s, change %s, p %s", c[6], c[2], c[3], c[4], c[5]);
+}
+
+void report_junit(const struct compare_result *r, struct sb *out)
+{
+	size_t tests = 0, failures = 0, skipped = 0;
+	const char *suite = r->suite ? r->suite : "";
+
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct compare_row *row = &r->rows[i];
+
+		if (row->against || !row->settings.gate)
+			continue;
+		tests++;
+		failures += compare_row_fails(r, row);
+		skipped += row->v.kind == VERDICT_NO_BASELINE;
+	}
+	tests += r->n_slos;
+	failures += r->slo_failed;
+	sb_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	sb_printf(out, "<testsuites name=\"perfgate\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n",
+		  tests, failures, skipped);
+	sb_puts(out, "  <testsuite name=\"perfgate.");
+	xml_text(out, suite);
+	sb_printf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n", tests, failures, skipped);
+	sb_puts(out, "    <properties>\n      <property name=\"run_id\" value=\"");
+	xml_text(out, r->run_id);
+	sb_puts(out, "\"/>\n");
+	if (r->commit) {
+		sb_puts(out, "      <property name=\"commit\" value=\"");
+		xml_text(out, r->commit);
+		sb_puts(out, "\"/>\n");
+	}
+	sb_puts(out, "      <property name=\"summary\" value=\"");
+	{
+		struct sb line = SB_INIT;
+
+		report_summary_line(r, &line);
+		xml_text(out, sb_str(&line));
+		sb_release(&line);
+	}
+	sb_puts(out, "\"/>\n    </properties>\n");
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct compare_row *row = &r->rows[i];
+		struct sb msg = SB_INIT;
+
+		if (row->against || !row->settings.gate)
+			continue;
+		junit_row_message(r, row, &msg);
+		sb_puts(out, "    <testcase classname=\"");
+		xml_text(out, suite);
+		sb_putc(out, '.');
+		xml_text(out, row->bench);
+		sb_puts(out, "\" name=\"");
+		xml_text(out, row->metric);
+		sb_puts(out, "\">\n");
+		if (compare_row_fails(r, row)) {
+			sb_puts(out, "      <failure type=\"");
+			xml_text(out, verdict_name(row->v.kind));
+			sb_puts(out, "\" message=\"");
+			xml_text(out, sb_str(&msg));
+			sb_puts(out, "\">");
+			xml_text(out, row->v.why);
+			sb_puts(out, "</failure>\n");
+		} else if (row->v.kind == VERDICT_NO_BASELINE) {
+			sb_puts(out, "      <skipped message=\"no baseline yet: first run of this benchmark and metric\"/>\n");
+		} else {
+			sb_puts(out, "      <system-out>");
+			xml_text(out, sb_str(&msg));
+			if (row->v.why[0]) {
+				sb_puts(out, "\n");
+				xml_text(out, row->v.why);
+			}
+			sb_puts(out, "</system-out>\n");
+		}
+		sb_puts(out, "    </testcase>\n");
+		sb_release(&msg);
+	}
+	for (size_t i = 0; i < r->n_slos; i++) {
+		const struct compare_slo *s = &r->slos[i];
+		char v[64];
+
+		report_format_value(s->actual, s->unit, v, sizeof(v));
+		sb_puts(out, "    <testcase classname=\"");
+		xml_text(out, suite);
+		sb_putc(out, '.');
+		xml_text(out, s->bench);
+		sb_puts(out, "\" name=\"slo ");
+		xml_text(out, s->key);
+		sb_putc(out, ' ');
+		xml_text(out, s->expr);
+		sb_puts(out, "\">\n");
+		if (!s->ok) {
+			sb_puts(out, "      <failure type=\"slo\" message=\"SLO violated: ");
+			xml_text(out, s->key);
+			sb_putc(out, ' ');
+			xml_text(out, s->expr);
+			sb_puts(out, ", actual ");
+			xml_text(out, v);
+			sb_puts(out, "\">");
+			xml_text(out, s->why);
+			sb_puts(out, "</failure>\n");
+		} else {
+			sb_puts(out, "      <system-out>actual ");
+			xml_text(out, v);
+			sb_puts(out, "</system-out>\n");
+		}
+		sb_puts(out, "    </testcase>\n");
+	}
+	sb_puts(out, "  </testsuite>\n</testsuites>\n");
+}
+
+void report_render(const struct compare_result *r, enum report_format f, bool color, struct sb *out)
+{
+	switch (f) {
+	case REPORT_TEXT:
+		report_text(r, color, out);
+		break;
+	case REPORT_MARKDOWN:
+		report_markdown(r, out);
+		break;
+	case REPORT_JSON:
+		report_json(r, out);
+		break;
+	case REPORT_JUNIT:
+		report_junit(r, out);
+		break;
+	}
+}

@@ -1,0 +1,45 @@
+/*
+ * report.h: a comparison (core/compare.h) rendered for people and tools:
+ * an aligned text table for the terminal, Markdown for a pull-request
+ * comment, JSON (schemas/compare.schema.json) and JUnit XML for CI test
+ * views.  Each renderer appends to a caller's struct sb, so the CI/forge
+ * code can post the Markdown without going through a file.
+ */
+#ifndef PERFGATE_REPORT_H
+#define PERFGATE_REPORT_H
+
+#include <stdbool.h>
+
+#include "compare.h"
+#include "err.h"
+#include "util.h"
+
+enum report_format { REPORT_TEXT, REPORT_MARKDOWN, REPORT_JSON, REPORT_JUNIT };
+
+/* "text", "markdown" (or "md"), "json", "junit"; ERR_INPUT otherwise. */
+int report_format_parse(const char *name, enum report_format *out, struct err *err);
+
+/* Text: regressions first, then the rest; `color` adds ANSI colours (the
+ * caller decides: a terminal and no NO_COLOR). */
+void report_text(const struct compare_result *r, bool color, struct sb *out);
+/* Markdown for a PR/MR comment: a summary line, the failures, collapsed details, the baseline. */
+void report_markdown(const struct compare_result *r, struct sb *out);
+/* JSON per schemas/compare.schema.json, pretty-printed, newline-terminated. */
+void report_json(const struct compare_result *r, struct sb *out);
+/* JUnit XML: one test case per gated metric and per SLO. */
+void report_junit(const struct compare_result *r, struct sb *out);
+
+/* The JSON form as a tree (caller cJSON_Deletes), and back: `report RUN_ID`
+ * re-renders a stored comparison from it. */
+cJSON *report_to_json(const struct compare_result *r);
+int report_from_json(const cJSON *json, struct compare_result **out, struct err *err);
+
+void report_render(const struct compare_result *r, enum report_format f, bool color, struct sb *out);
+
+/* A value with its unit for people: "12.3 ms", "512 MiB", "45.2/s", "1.23e+09". */
+void report_format_value(double v, const char *unit, char *buf, size_t len);
+
+/* The one-line outcome: "passed: 12 metrics unchanged" / "FAILED: 1 regression, 1 SLO violated". */
+void report_summary_line(const struct compare_result *r, struct sb *out);
+
+#endif
