@@ -12,12 +12,6 @@ void http_validate(const cJSON *bench, const char *path, struct errlist *problem
 	errlist_add(problems, "%s: HTTP benchmarks are not supported by this build yet", path);
 }
 
-void monitor_validate(const cJSON *monitor, const char *path, struct errlist *problems)
-{
-	(void)monitor;
-	errlist_add(problems, "%s: resource monitors are not supported by this build yet", path);
-}
-
 void ingest_validate(const cJSON *format, const char *path, struct errlist *problems)
 {
 	(void)format;

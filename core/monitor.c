@@ -1,0 +1,654 @@
+/*
+ * monitor.c: sampling a server process, the machine and its GPUs while a
+ * benchmark's measured window is open.
+ *
+ * One background thread wakes every `interval`, reads /proc for the process
+ * and the machine, and drains whatever lines the nvidia-smi child printed
+ * since.  Readings are kept in memory (a few numbers per interval) and
+ * summarised when the window closes.
+ */
+#include "monitor.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "util.h"
+
+/* The columns asked of nvidia-smi, in this order (the same query as the
+ * captured real output in tests/fixtures/nvidia-smi/). */
+#define GPU_QUERY "index,name,uuid,driver_version,memory.total,memory.used,utilization.gpu," \
+		  "utilization.memory,power.draw,temperature.gpu,clocks.sm"
+enum { GPU_COL_INDEX = 0, GPU_COL_MEM_USED = 5, GPU_COL_UTIL = 6, GPU_COL_POWER = 8, GPU_NCOLS = 11 };
+
+static const char *const monitor_keys[] = { "pid", "pid_file", "process", "system", "gpu",
+					    "interval", "nvidia_smi" };
+
+void monitor_validate(const cJSON *m, const char *path, struct errlist *problems)
+{
+	const cJSON *it;
+	int targets = 0;
+
+	if (!cJSON_IsObject(m)) {
+		errlist_add(problems, "%s: expected an object", path);
+		return;
+	}
+	cJSON_ArrayForEach(it, m) {
+		const char *k = it->string;
+		bool known = false;
+		for (size_t i = 0; i < ARRAY_SIZE(monitor_keys); i++)
+			known |= strcmp(k, monitor_keys[i]) == 0;
+		if (!known) {
+			const char *best = closest_match(k, monitor_keys, ARRAY_SIZE(monitor_keys));
+			if (best)
+				errlist_add(problems, "%s.%s: unknown key; did you mean \"%s\"?", path, k, best);
+			else
+				errlist_add(problems, "%s.%s: unknown key", path, k);
+			continue;
+		}
+		if (strcmp(k, "pid") == 0) {
+			targets++;
+			if (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble != floor(it->valuedouble))
+				errlist_add(problems, "%s.pid: expected a process id (an integer >= 1)", path);
+		} else if (strcmp(k, "pid_file") == 0 || strcmp(k, "process") == 0 ||
+			   strcmp(k, "nvidia_smi") == 0) {
+			if (strcmp(k, "nvidia_smi") != 0)
+				targets++;
+			if (!cJSON_IsString(it) || !*it->valuestring)
+				errlist_add(problems, "%s.%s: expected a non-empty string", path, k);
+		} else if (strcmp(k, "system") == 0 || strcmp(k, "gpu") == 0) {
+			if (!cJSON_IsBool(it))
+				errlist_add(problems, "%s.%s: expected true or false", path, k);
+		} else if (strcmp(k, "interval") == 0) {
+			struct err err = ERR_INIT;
+			double s = -1;
+			if (cJSON_IsNumber(it))
+				s = it->valuedouble;
+			else if (!cJSON_IsString(it) || parse_duration(it->valuestring, &s, &err) != 0)
+				s = -1;
+			if (!(s >= 0.01 && s <= 60))
+				errlist_add(problems, "%s.interval: expected a duration from 10ms to 60s", path);
+		}
+	}
+	if (targets > 1)
+		errlist_add(problems, "%s: name the server process once (pid, pid_file or process)", path);
+}
+
+int monitor_options_parse(const cJSON *m, const char *dir, struct monitor_options *o,
+			  struct err *err)
+{
+	const cJSON *it;
+
+	memset(o, 0, sizeof(*o));
+	o->system = true;
+	o->gpu = true;
+	o->interval = 0.2;
+	if (!m)
+		return 0;
+	if ((it = cJSON_GetObjectItemCaseSensitive(m, "pid")) && cJSON_IsNumber(it))
+		o->pid = (pid_t)it->valuedouble;
+	if ((it = cJSON_GetObjectItemCaseSensitive(m, "pid_file")) && cJSON_IsString(it))
+		o->pid_file = it->valuestring[0] == '/' || !dir
+				      ? xstrdup(it->valuestring)
+				      : xasprintf("%s/%s", dir, it->valuestring);
+	if ((it = cJSON_GetObjectItemCaseSensitive(m, "process")) && cJSON_IsString(it))
+		o->process = xstrdup(it->valuestring);
+	if ((it = cJSON_GetObjectItemCaseSensitive(m, "system")) && cJSON_IsBool(it))
+		o->system = cJSON_IsTrue(it);
+	if ((it = cJSON_GetObjectItemCaseSensitive(m, "gpu")) && cJSON_IsBool(it))
+		o->gpu = cJSON_IsTrue(it);
+	if ((it = cJSON_GetObjectItemCaseSensitive(m, "nvidia_smi")) && cJSON_IsString(it))
+		o->nvidia_smi = xstrdup(it->valuestring);
+	if ((it = cJSON_GetObjectItemCaseSensitive(m, "interval"))) {
+		if (cJSON_IsNumber(it))
+			o->interval = it->valuedouble;
+		else if (cJSON_IsString(it) && parse_duration(it->valuestring, &o->interval, err) != 0)
+			return ERR_INPUT;
+	}
+	return 0;
+}
+
+void monitor_options_release(struct monitor_options *o)
+{
+	free(o->pid_file);
+	free(o->process);
+	free(o->nvidia_smi);
+	memset(o, 0, sizeof(*o));
+}
+
+/* ---- readings ---- */
+
+struct series {
+	double *v;
+	size_t n, alloc;
+};
+
+static void series_add(struct series *s, double v)
+{
+	XGROW(s->v, s->alloc, s->n + 1);
+	s->v[s->n++] = v;
+}
+
+enum { S_T, S_CPU, S_RSS, S_SYS_CPU, S_SYS_MEM, S_GPU_T, S_GPU_UTIL, S_GPU_MEM, S_GPU_POWER, S_COUNT };
+static const char *const series_names[S_COUNT] = {
+	"t", "server.cpu", "server.rss", "system.cpu", "system.mem",
+	"gpu.t", "gpu.util", "gpu.mem", "gpu.power"
+};
+
+struct monitor {
+	struct monitor_options opts;
+	pid_t pid;                 /* the server process, 0 when none */
+	bool pid_gone;
+	long ticks_per_s;
+	uint64_t t0;               /* ns, CLOCK_MONOTONIC */
+	uint64_t last_t;
+	double last_proc_ticks;    /* utime + stime */
+	double last_sys_total, last_sys_idle;
+	pid_t smi;                 /* the nvidia-smi child, 0 when none */
+	int smi_fd;
+	struct sb smi_buf;         /* a partial line */
+	bool smi_missing;
+	bool smi_bad;              /* a line that did not parse was seen */
+	/* GPU readings of one sampling instant, summed over GPUs until the index repeats */
+	double gpu_util_sum, gpu_mem_sum, gpu_power_sum;
+	int gpu_count;
+	bool gpu_power_seen;
+	struct series s[S_COUNT];
+	pthread_t thread;
+	pthread_mutex_t lock;
+	bool stop;
+	bool running;
+};
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* utime + stime (clock ticks) and RSS (bytes) of a process. */
+static int read_proc(pid_t pid, double *ticks, double *rss)
+{
+	char path[64], buf[4096], *p;
+	unsigned long utime, stime;
+	long pages;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (read_small(path, buf, sizeof(buf)) != 0)
+		return -1;
+	/* The command name may contain spaces and parentheses: fields restart after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+		return -1;
+	*ticks = (double)utime + (double)stime;
+	snprintf(path, sizeof(path), "/proc/%ld/statm", (long)pid);
+	if (read_small(path, buf, sizeof(buf)) != 0 || sscanf(buf, "%*s %ld", &pages) != 1)
+		return -1;
+	*rss = (double)pages * (double)sysconf(_SC_PAGESIZE);
+	return 0;
+}
+
+static int read_system(double *total, double *idle, double *mem_used)
+{
+	char buf[8192];
+	unsigned long long v[10] = { 0 };
+	double mem_total = -1, mem_avail = -1;
+	char *line;
+
+	if (read_small("/proc/stat", buf, sizeof(buf)) != 0 ||
+	    sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &v[6], &v[7]) < 4)
+		return -1;
+	*total = 0;
+	for (int i = 0; i < 8; i++)
+		*total += (double)v[i];
+	*idle = (double)v[3] + (double)v[4]; /* idle + iowait */
+	if (read_small("/proc/meminfo", buf, sizeof(buf)) != 0)
+		return -1;
+	for (line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		double kib;
+		if (sscanf(line, "MemTotal: %lf", &kib) == 1)
+			mem_total = kib * 1024;
+		else if (sscanf(line, "MemAvailable: %lf", &kib) == 1)
+			mem_avail = kib * 1024;
+	}
+	*mem_used = mem_total >= 0 && mem_avail >= 0 ? mem_total - mem_avail : NAN;
+	return 0;
+}
+
+/* The lowest pid whose comm is `name`. */
+static pid_t find_process(const char *name)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t best = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		char path[300], comm[256];
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		if (read_small(path, comm, sizeof(comm)) != 0)
+			continue;
+		comm[strcspn(comm, "\n")] = '\0';
+		if (strcmp(comm, name) == 0 && (best == 0 || pid < best))
+			best = (pid_t)pid;
+	}
+	closedir(d);
+	return best;
+}
+
+static double parse_gpu_number(const char *s, bool *ok)
+{
+	char *end;
+	double v;
+
+	while (*s == ' ')
+		s++;
+	v = strtod(s, &end);
+	while (*end == ' ')
+		end++;
+	*ok = end != s && (*end == '\0' || *end == ',') && isfinite(v);
+	return v;
+}
+
+/* Flush the readings of one sampling instant (all GPUs) into the series. */
+static void gpu_flush(struct monitor *m)
+{
+	if (m->gpu_count == 0)
+		return;
+	series_add(&m->s[S_GPU_T], (double)(now_ns() - m->t0) * 1e-9);
+	series_add(&m->s[S_GPU_UTIL], m->gpu_util_sum / m->gpu_count);
+	series_add(&m->s[S_GPU_MEM], m->gpu_mem_sum);
+	series_add(&m->s[S_GPU_POWER], m->gpu_power_seen ? m->gpu_power_sum : NAN);
+	m->gpu_util_sum = m->gpu_mem_sum = m->gpu_power_sum = 0;
+	m->gpu_count = 0;
+	m->gpu_power_seen = false;
+}
+
+/* One CSV line of the query: utilisation averaged, memory and power summed over GPUs. */
+static void gpu_line(struct monitor *m, const char *line)
+{
+	const char *cols[GPU_NCOLS];
+	const char *p = line;
+	double index, util, mem, power;
+	bool ok_i, ok_u, ok_m, ok_p;
+	int n = 0;
+
+	while (n < GPU_NCOLS) {
+		cols[n++] = p;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		p++;
+	}
+	if (n < GPU_NCOLS) {
+		m->smi_bad = true;
+		return;
+	}
+	index = parse_gpu_number(cols[GPU_COL_INDEX], &ok_i);
+	util = parse_gpu_number(cols[GPU_COL_UTIL], &ok_u);
+	mem = parse_gpu_number(cols[GPU_COL_MEM_USED], &ok_m);
+	power = parse_gpu_number(cols[GPU_COL_POWER], &ok_p); /* "[N/A]" on some boards */
+	if (!ok_i || !ok_u || !ok_m) {
+		m->smi_bad = true;
+		return;
+	}
+	/* GPU 0 again means a new sampling instant. */
+	if (index == 0)
+		gpu_flush(m);
+	m->gpu_util_sum += util;
+	m->gpu_mem_sum += mem * 1048576.0; /* MiB */
+	if (ok_p) {
+		m->gpu_power_sum += power;
+		m->gpu_power_seen = true;
+	}
+	m->gpu_count++;
+}
+
+static void gpu_drain(struct monitor *m)
+{
+	char buf[4096];
+
+	for (;;) {
+		struct pollfd pfd = { m->smi_fd, POLLIN, 0 };
+		ssize_t n;
+		char *nl;
+
+		if (m->smi_fd < 0 || poll(&pfd, 1, 0) <= 0)
+			return;
+		n = read(m->smi_fd, buf, sizeof(buf));
+		if (n <= 0) {
+			close(m->smi_fd);
+			m->smi_fd = -1;
+			return;
+		}
+		sb_add(&m->smi_buf, buf, (size_t)n);
+		while ((nl = memchr(m->smi_buf.buf, '\n', m->smi_buf.len)) != NULL) {
+			size_t len = (size_t)(nl - m->smi_buf.buf);
+			char *line = xstrndup(m->smi_buf.buf, len);
+			line[strcspn(line, "\r")] = '\0';
+			if (*line)
+				gpu_line(m, line);
+			free(line);
+			memmove(m->smi_buf.buf, nl + 1, m->smi_buf.len - len - 1);
+			m->smi_buf.len -= len + 1;
+			m->smi_buf.buf[m->smi_buf.len] = '\0';
+		}
+	}
+}
+
+static void sample(struct monitor *m)
+{
+	uint64_t t = now_ns();
+	double dt = (double)(t - m->last_t) * 1e-9;
+	double cpu = NAN, rss = NAN, sys_cpu = NAN, sys_mem = NAN;
+
+	if (m->pid && !m->pid_gone) {
+		double ticks, r;
+		if (read_proc(m->pid, &ticks, &r) == 0) {
+			if (dt > 0)
+				cpu = (ticks - m->last_proc_ticks) / (double)m->ticks_per_s / dt * 100.0;
+			m->last_proc_ticks = ticks;
+			rss = r;
+		} else {
+			m->pid_gone = true;
+		}
+	}
+	if (m->opts.system) {
+		double total, idle, mem;
+		if (read_system(&total, &idle, &mem) == 0) {
+			double dtot = total - m->last_sys_total;
+			if (dtot > 0)
+				sys_cpu = (1.0 - (idle - m->last_sys_idle) / dtot) * 100.0;
+			m->last_sys_total = total;
+			m->last_sys_idle = idle;
+			sys_mem = mem;
+		}
+	}
+	m->last_t = t;
+	series_add(&m->s[S_T], (double)(t - m->t0) * 1e-9);
+	series_add(&m->s[S_CPU], cpu);
+	series_add(&m->s[S_RSS], rss);
+	series_add(&m->s[S_SYS_CPU], sys_cpu);
+	series_add(&m->s[S_SYS_MEM], sys_mem);
+	if (m->smi)
+		gpu_drain(m);
+}
+
+static void *sampler(void *arg)
+{
+	struct monitor *m = arg;
+
+	for (;;) {
+		struct timespec ts;
+		bool stop;
+
+		ts.tv_sec = (time_t)m->opts.interval;
+		ts.tv_nsec = (long)((m->opts.interval - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&m->lock);
+		stop = m->stop;
+		if (!stop)
+			sample(m);
+		pthread_mutex_unlock(&m->lock);
+		if (stop)
+			return NULL;
+	}
+}
+
+static int resolve_pid(const struct monitor_options *o, pid_t *pid, struct err *err)
+{
+	*pid = o->pid;
+	if (o->pid_file) {
+		char *text = NULL;
+		char *end;
+		long v;
+		if (file_read(o->pid_file, &text, NULL, err) != 0) {
+			err_prefix(err, "monitor.pid_file");
+			return ERR_RUN;
+		}
+		v = strtol(text, &end, 10);
+		while (*end == '\n' || *end == ' ' || *end == '\r')
+			end++;
+		if (end == text || *end || v <= 0) {
+			free(text);
+			return err_set(err, ERR_RUN, "monitor.pid_file '%s' does not hold a process id",
+				       o->pid_file);
+		}
+		free(text);
+		*pid = (pid_t)v;
+	}
+	if (o->process) {
+		*pid = find_process(o->process);
+		if (!*pid)
+			return err_set(err, ERR_RUN, "monitor.process: no running process named '%s'",
+				       o->process);
+	}
+	if (*pid && kill(*pid, 0) != 0 && errno == ESRCH)
+		return err_set(err, ERR_RUN, "monitor: process %ld is not running", (long)*pid);
+	return 0;
+}
+
+static void start_gpu(struct monitor *m)
+{
+	char *exe = proc_which(m->opts.nvidia_smi ? m->opts.nvidia_smi : "nvidia-smi");
+	char lms[32];
+	const char *argv[] = { NULL, "--query-gpu=" GPU_QUERY, "--format=csv,noheader,nounits",
+			       "-lms", lms, NULL };
+	struct proc_options po = PROC_OPTIONS_INIT;
+	struct err err = ERR_INIT;
+
+	if (!exe) {
+		m->smi_missing = true;
+		return;
+	}
+	snprintf(lms, sizeof(lms), "%ld", (long)(m->opts.interval * 1000));
+	argv[0] = exe;
+	po.argv = argv;
+	po.errout = PROC_OUT_NULL;
+	if (proc_spawn_reader(&po, &m->smi, &m->smi_fd, &err) != 0) {
+		m->smi = 0;
+		m->smi_fd = -1;
+		m->smi_missing = true;
+	}
+	free(exe);
+}
+
+int monitor_start(struct monitor **out, const struct monitor_options *opts, struct err *err)
+{
+	struct monitor *m = xcalloc(1, sizeof(*m));
+	double r;
+	int rc;
+
+	*out = NULL;
+	m->opts = *opts;
+	m->opts.pid_file = opts->pid_file ? xstrdup(opts->pid_file) : NULL;
+	m->opts.process = opts->process ? xstrdup(opts->process) : NULL;
+	m->opts.nvidia_smi = opts->nvidia_smi ? xstrdup(opts->nvidia_smi) : NULL;
+	if (!(m->opts.interval > 0))
+		m->opts.interval = 0.2;
+	m->smi_fd = -1;
+	m->ticks_per_s = sysconf(_SC_CLK_TCK);
+	if ((rc = resolve_pid(&m->opts, &m->pid, err)) != 0) {
+		monitor_options_release(&m->opts);
+		free(m);
+		return rc;
+	}
+	m->t0 = m->last_t = now_ns();
+	if (m->pid && read_proc(m->pid, &m->last_proc_ticks, &r) != 0)
+		m->pid_gone = true;
+	if (m->opts.system) {
+		double mem;
+		read_system(&m->last_sys_total, &m->last_sys_idle, &mem);
+	}
+	if (m->opts.gpu)
+		start_gpu(m);
+	pthread_mutex_init(&m->lock, NULL);
+	if (pthread_create(&m->thread, NULL, sampler, m) != 0) {
+		pthread_mutex_destroy(&m->lock);
+		if (m->smi) {
+			proc_kill_group(m->smi, SIGKILL, 0);
+			waitpid(m->smi, NULL, 0);
+		}
+		if (m->smi_fd >= 0)
+			close(m->smi_fd);
+		monitor_options_release(&m->opts);
+		free(m);
+		return err_set(err, ERR_FAIL, "cannot start the resource monitor thread");
+	}
+	m->running = true;
+	*out = m;
+	return 0;
+}
+
+/* Mean and max of the finite values. */
+static bool stats_of(const struct series *s, double *mean, double *max)
+{
+	double sum = 0;
+	size_t n = 0;
+
+	*max = -INFINITY;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!isfinite(s->v[i]))
+			continue;
+		sum += s->v[i];
+		n++;
+		if (s->v[i] > *max)
+			*max = s->v[i];
+	}
+	if (n == 0)
+		return false;
+	*mean = sum / (double)n;
+	return true;
+}
+
+static void add_sample(struct rd_bench *b, const char *name, const char *unit, double v)
+{
+	struct rd_metric *m = rd_bench_find_metric(b, name);
+
+	if (!m)
+		m = rd_bench_add_metric(b, name, unit, RD_LOWER);
+	rd_metric_add_sample(m, v);
+	rd_metric_summarise(m);
+}
+
+static void add_pair(struct rd_bench *b, const struct series *s, const char *name, const char *unit)
+{
+	double mean, max;
+	char key[64];
+
+	if (!stats_of(s, &mean, &max))
+		return;
+	snprintf(key, sizeof(key), "%s.mean", name);
+	add_sample(b, key, unit, mean);
+	snprintf(key, sizeof(key), "%s.max", name);
+	add_sample(b, key, unit, max);
+}
+
+/* Append this window's readings to bench extra "resources" (one array per series;
+ * times continue from the previous window's end so repetitions read as one line). */
+static void append_series(struct monitor *m, struct rd_bench *b)
+{
+	cJSON *res;
+	double offset = 0;
+
+	if (!b->extra)
+		b->extra = cJSON_CreateObject();
+	res = cJSON_GetObjectItemCaseSensitive(b->extra, "resources");
+	if (!res) {
+		res = cJSON_AddObjectToObject(b->extra, "resources");
+		cJSON_AddStringToObject(res, "units", "t, gpu.t: s; *.cpu, gpu.util: %; *.rss, *.mem, gpu.mem: B; gpu.power: W");
+	} else {
+		cJSON *t = cJSON_GetObjectItemCaseSensitive(res, "t");
+		int n = cJSON_GetArraySize(t);
+		if (n > 0)
+			offset = cJSON_GetArrayItem(t, n - 1)->valuedouble;
+	}
+	for (int k = 0; k < S_COUNT; k++) {
+		cJSON *arr = cJSON_GetObjectItemCaseSensitive(res, series_names[k]);
+		bool any = false;
+
+		for (size_t i = 0; i < m->s[k].n; i++)
+			any |= isfinite(m->s[k].v[i]);
+		if (!any)
+			continue;
+		/* The time axes go with their series: keep "t" when any /proc series is kept. */
+		if (!arr)
+			arr = cJSON_AddArrayToObject(res, series_names[k]);
+		for (size_t i = 0; i < m->s[k].n; i++) {
+			double v = m->s[k].v[i];
+			if (k == S_T || k == S_GPU_T)
+				v += offset;
+			cJSON_AddItemToArray(arr, isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull());
+		}
+	}
+}
+
+int monitor_stop(struct monitor *m, struct rd_bench *b, struct errlist *notices, struct err *err)
+{
+	(void)err;
+	if (!m)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	m->stop = true;
+	sample(m); /* the window's last reading */
+	pthread_mutex_unlock(&m->lock);
+	pthread_join(m->thread, NULL);
+	if (m->smi) {
+		gpu_drain(m);
+		gpu_flush(m);
+		proc_kill_group(m->smi, SIGTERM, 0.5);
+		waitpid(m->smi, NULL, 0);
+	}
+	if (m->smi_fd >= 0)
+		close(m->smi_fd);
+	pthread_mutex_destroy(&m->lock);
+
+	add_pair(b, &m->s[S_CPU], "server.cpu", "%");
+	add_pair(b, &m->s[S_RSS], "server.rss", "B");
+	add_pair(b, &m->s[S_SYS_CPU], "system.cpu", "%");
+	add_pair(b, &m->s[S_SYS_MEM], "system.mem", "B");
+	add_pair(b, &m->s[S_GPU_UTIL], "gpu.util", "%");
+	add_pair(b, &m->s[S_GPU_MEM], "gpu.mem", "B");
+	add_pair(b, &m->s[S_GPU_POWER], "gpu.power", "W");
+	append_series(m, b);
+	if (notices) {
+		if (m->opts.gpu && m->smi_missing)
+			errlist_add(notices, "nvidia-smi not found; GPUs not sampled");
+		if (m->smi_bad)
+			errlist_add(notices, "nvidia-smi printed lines that did not parse; they were skipped");
+		if (m->pid_gone)
+			errlist_add(notices, "the monitored process %ld exited during the measurement",
+				    (long)m->pid);
+	}
+	for (int k = 0; k < S_COUNT; k++)
+		free(m->s[k].v);
+	sb_release(&m->smi_buf);
+	monitor_options_release(&m->opts);
+	free(m);
+	return 0;
+}
