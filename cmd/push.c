@@ -1,14 +1,168 @@
 /*
- * push.c: `perfgate push`.  Not built yet: see the open issues.
+ * push.c: `perfgate push FILE... | --spooled`: store run documents.
+ *
+ * Every file is validated first; one invalid document stops the push with
+ * its JSON path and exit 2 before anything is written.  Each run is then
+ * stored in its own transaction; a run stored before is reported as such
+ * and left alone (exit 0).  When the database cannot be reached, the
+ * documents are spooled to $PERFGATE_HOME/spool/ like a fresh run's, so
+ * that `push --spooled` can upload everything later, and push exits 4.
+ * `--spooled` uploads the spool and deletes each file only after its run
+ * was committed (or was found already stored).
  */
 #include "cmd.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/util.h"
+#include "../db/db.h"
+
+struct item {
+	const char *path;    /* where the document came from */
+	struct rundoc *rd;
+	bool spooled;        /* it is a spool file: delete it once stored */
+};
+
+/* Keep the worst exit code: infrastructure beats invalid input beats ok. */
+static int worse(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+/* The database is unreachable: spool what is not spooled already. */
+static int spool_rest(struct item *items, size_t from, size_t n, const struct err *why)
+{
+	cmd_error("database unreachable (%s)", why->msg);
+	for (size_t i = from; i < n; i++) {
+		struct err err = ERR_INIT;
+		char *path = NULL;
+
+		if (items[i].spooled) {
+			cmd_error("run %s stays spooled in %s", items[i].rd->run_id, items[i].path);
+			continue;
+		}
+		if (db_spool_write(items[i].rd, &path, &err) != 0) {
+			cmd_error("cannot spool run %s from %s: %s", items[i].rd->run_id,
+				  items[i].path, err.msg);
+			continue;
+		}
+		cmd_error("run %s spooled to %s; upload later with 'perfgate push --spooled'",
+			  items[i].rd->run_id, path);
+		free(path);
+	}
+	return EXIT_INFRA;
+}
+
 int cmd_push(int argc, char **argv)
 {
-	static const struct cmd_usage usage = { "push", "[options]", "not implemented yet", NULL };
-	static const struct opt opts[] = { { "placeholder", 0, OPT_FLAG, 0, 0, "unused" } };
+	static const struct cmd_usage usage = {
+		"push", "[options] FILE... | --spooled",
+		"validate run documents and store them, one transaction each",
+		"A run stored before (same run_id) is reported as already stored and left as\n"
+		"it is.  An invalid document is rejected with the JSON path of its first\n"
+		"problem (exit 2) before anything is written.  When the database cannot be\n"
+		"reached, the documents are spooled to $PERFGATE_HOME/spool/ and push exits 4;\n"
+		"'perfgate push --spooled' uploads the spool later and removes each file once\n"
+		"its run is stored."
+	};
+	struct db_options dbo = DB_OPTIONS_INIT;
+	const char *url = NULL;
+	bool spooled = false, quiet = false;
+	const struct opt opts[] = {
+		{ "db", 0, OPT_STRING, &url, "URL", "database URL (default: PERFGATE_DATABASE_URL, "
+						   "PG* variables, else the embedded cluster)" },
+		{ "quiet", 'q', OPT_FLAG, &quiet, NULL, "print only problems" },
+		{ "spooled", 0, OPT_FLAG, &spooled, NULL, "upload the runs spooled in $PERFGATE_HOME/spool" },
+	};
+	struct strlist files = STRLIST_INIT;
+	struct item *items = NULL;
+	size_t n = 0, alloc = 0;
+	char **spool = NULL;
+	size_t n_spool = 0;
+	struct db *db = NULL;
+	struct err err = ERR_INIT;
+	int rc, code = EXIT_PASS;
 
-	OPT_PARSE_OR_RETURN(usage, opts, argc, argv, NULL);
-	cmd_error("'push' is not implemented yet");
-	return EXIT_USAGE;
+	OPT_PARSE_OR_RETURN(usage, opts, argc, argv, &files);
+	dbo.url = url;
+	if (files.n == 0 && !spooled) {
+		cmd_error("push needs run documents to store (push FILE...) or --spooled");
+		code = EXIT_USAGE;
+		goto done;
+	}
+	/* Validate every named document before writing anything. */
+	for (size_t i = 0; i < files.n; i++) {
+		XGROW(items, alloc, n + 1);
+		items[n] = (struct item){ files.items[i], NULL, false };
+		if ((rc = rundoc_load(&items[n].rd, files.items[i], &err))) {
+			code = cmd_fail(rc, &err);
+			goto done;
+		}
+		n++;
+	}
+	if (spooled) {
+		if ((rc = db_spool_list(&spool, &n_spool, &err))) {
+			code = cmd_fail(rc, &err);
+			goto done;
+		}
+		for (size_t i = 0; i < n_spool; i++) {
+			struct rundoc *rd = NULL;
+			/* A damaged spool file is reported and kept; the others still go. */
+			if ((rc = rundoc_load(&rd, spool[i], &err))) {
+				cmd_error("%s (left in the spool)", err.msg);
+				code = worse(code, EXIT_USAGE);
+				continue;
+			}
+			XGROW(items, alloc, n + 1);
+			items[n++] = (struct item){ spool[i], rd, true };
+		}
+		if (n_spool == 0 && files.n == 0) {
+			if (!quiet)
+				printf("nothing spooled\n");
+			goto done;
+		}
+	}
+	if (n == 0)
+		goto done;
+	if ((rc = db_open(&db, &dbo, &err))) {
+		if (rc == ERR_INFRA)
+			code = spool_rest(items, 0, n, &err);
+		else
+			code = worse(code, cmd_fail(rc, &err));
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool already = false;
+
+		rc = db_run_insert(db, items[i].rd, &already, &err);
+		if (rc == ERR_INFRA) {
+			code = spool_rest(items, i, n, &err);
+			goto done;
+		}
+		if (rc) {
+			cmd_error("%s: %s", items[i].path, err.msg);
+			code = worse(code, cmd_exit_code(rc));
+			continue;
+		}
+		if (items[i].spooled && unlink(items[i].path) != 0)
+			cmd_warn("stored run %s but cannot remove '%s' from the spool",
+				 items[i].rd->run_id, items[i].path);
+		if (!quiet) {
+			if (already)
+				printf("run %s already stored (%s)\n", items[i].rd->run_id, items[i].path);
+			else
+				printf("stored run %s (%s)\n", items[i].rd->run_id, items[i].path);
+		}
+	}
+done:
+	db_free(db);
+	for (size_t i = 0; i < n; i++)
+		rundoc_free(items[i].rd);
+	free(items);
+	db_spool_list_free(spool, n_spool);
+	strlist_release(&files);
+	return code;
 }

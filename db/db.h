@@ -47,4 +47,68 @@ int db_store_run(const struct db_options *opts, const struct rundoc *rd, bool *a
 /* $PERFGATE_HOME, default ~/.local/share/perfgate (caller frees). */
 char *db_home(void);
 
+
+/* ---- Additions for `perfgate db`, `push --spooled` and the tests. ---- */
+
+/* Where the open database is, for people: a URL without its password, or
+ * "embedded cluster in DIR". */
+const char *db_where(const struct db *db);
+/* True when db is the embedded cluster. */
+bool db_is_embedded(const struct db *db);
+
+/*
+ * Where db_open() would connect with these options, without connecting:
+ * *where as db_where() says it (caller frees); *embedded when it is the
+ * embedded cluster.
+ */
+int db_describe(const struct db_options *opts, char **where, bool *embedded, struct err *err);
+
+struct db_status {
+	char *where;           /* as db_where() */
+	char *server_version;  /* "15.8 (Debian 15.8-0+deb12u1)" */
+	int schema_version;    /* highest applied migration, 0 when none */
+	int schema_latest;     /* highest migration compiled into this perfgate */
+	long long runs;        /* rows in runs */
+};
+#define DB_STATUS_INIT { NULL, NULL, 0, 0, 0 }
+int db_status_get(struct db *db, struct db_status *st, struct err *err);
+void db_status_release(struct db_status *st);
+
+/* Apply pending migrations (db_open does this unless no_migrate); *applied
+ * (may be NULL) counts the ones this call applied. */
+int db_migrate(struct db *db, int *applied, struct err *err);
+
+/*
+ * The embedded cluster.  db_embedded_start() initialises and starts it
+ * when needed (*started says whether this call did); db_embedded_stop()
+ * stops it (*was_running).  *where (caller frees) names its folder.
+ * Both fail with ERR_INPUT when an external database is configured in opts
+ * or the environment.
+ */
+int db_embedded_start(const struct db_options *opts, bool *started, char **where, struct err *err);
+int db_embedded_stop(const struct db_options *opts, bool *was_running, char **where,
+		     struct err *err);
+/* Whether the embedded cluster runs; *initialised says whether it exists. */
+bool db_embedded_running(bool *initialised);
+
+/*
+ * The spool: run documents that could not be stored, one file each,
+ * $PERFGATE_HOME/spool/<run_id>.json.  db_spool_write() writes one
+ * atomically (*path, caller frees, may be NULL); db_spool_list() lists
+ * them in name order (free with db_spool_list_free).
+ */
+char *db_spool_dir(void);
+int db_spool_write(const struct rundoc *rd, char **path, struct err *err);
+int db_spool_list(char ***paths, size_t *n, struct err *err);
+void db_spool_list_free(char **paths, size_t n);
+
+/*
+ * Messages never show a password.  db_url_redact() returns a copy of a
+ * connection URL or key=value string with any password replaced by "***";
+ * db_scrub() replaces every occurrence of secret (when not NULL or empty)
+ * in msg by "***", in place.
+ */
+char *db_url_redact(const char *url);
+void db_scrub(char *msg, size_t cap, const char *secret);
+
 #endif

@@ -1,0 +1,1060 @@
+/*
+ * db.c: perfgate's store (DESIGN section 6): where the database is, the
+ * connection, the one libpq choke point (db_query), migrations under an
+ * advisory lock, storing and loading run documents, and the spool for runs
+ * that could not be stored.  See db.h and db_internal.h.
+ */
+#include "db.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/util.h"
+#include "cluster.h"
+#include "db_internal.h"
+#include "migrations.h"
+
+/* pg_advisory_lock key that serialises migrations ("perfgate" in ASCII). */
+#define MIGRATE_LOCK_KEY "8098991490279875941"
+
+/* Seconds a connection attempt may take unless PGCONNECT_TIMEOUT or the
+ * URL says otherwise. */
+#define CONNECT_TIMEOUT "10"
+
+enum db_source { DB_SRC_OPTION, DB_SRC_ENV_URL, DB_SRC_PGENV, DB_SRC_EMBEDDED };
+
+struct db {
+	PGconn *conn;
+	char *where;       /* for people; never holds a password */
+	char *secrets[3];  /* passwords to scrub from every message; NULL when none */
+	bool embedded;
+};
+
+/* ---- passwords out of messages ---- */
+
+void db_scrub(char *msg, size_t cap, const char *secret)
+{
+	struct sb out = SB_INIT;
+	size_t sl;
+	const char *p, *hit;
+
+	if (!msg || !secret || !*secret || cap == 0)
+		return;
+	sl = strlen(secret);
+	if (!strstr(msg, secret))
+		return;
+	for (p = msg; (hit = strstr(p, secret)); p = hit + sl) {
+		sb_add(&out, p, (size_t)(hit - p));
+		sb_puts(&out, "***");
+	}
+	sb_puts(&out, p);
+	snprintf(msg, cap, "%s", sb_str(&out));
+	sb_release(&out);
+}
+
+/* In a URI (scheme://user:password@host...), the span of the password:
+ * from the first ':' after "://" to the last '@' before the query, within
+ * one whitespace- or quote-delimited word.  Conservative: when in doubt
+ * it covers more. */
+static bool uri_password_span(const char *uri, const char **start, const char **end)
+{
+	const char *stop = uri, *at = NULL, *colon = NULL;
+
+	while (*stop && !isspace((unsigned char)*stop) && *stop != '"' && *stop != '\'' && *stop != '?')
+		stop++;
+	for (const char *p = uri; p < stop; p++)
+		if (*p == '@')
+			at = p;
+	if (!at)
+		return false;
+	for (const char *p = uri; p < at; p++)
+		if (*p == ':') {
+			colon = p;
+			break;
+		}
+	if (!colon)
+		return false;
+	*start = colon + 1;
+	*end = at;
+	return true;
+}
+
+/* Copy text, replacing the value of every password=VALUE (key=value
+ * strings and URI query parameters) by ***. */
+static char *redact_password_params(const char *text)
+{
+	struct sb out = SB_INIT;
+	const char *p = text;
+
+	while (*p) {
+		if (strncasecmp(p, "password", 8) == 0) {
+			const char *q = p + 8;
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if (*q == '=') {
+				q++;
+				while (*q == ' ' || *q == '\t')
+					q++;
+				sb_add(&out, p, (size_t)(q - p));
+				sb_puts(&out, "***");
+				if (*q == '\'') {
+					for (q++; *q && *q != '\''; q++)
+						if (*q == '\\' && q[1])
+							q++;
+					if (*q)
+						q++;
+				} else {
+					while (*q && !isspace((unsigned char)*q) && *q != '&' && *q != '"')
+						q++;
+				}
+				p = q;
+				continue;
+			}
+		}
+		sb_putc(&out, *p++);
+	}
+	return sb_detach(&out);
+}
+
+char *db_url_redact(const char *url)
+{
+	struct sb out = SB_INIT;
+	const char *p = url, *scheme;
+	char *result;
+
+	if (!url)
+		return xstrdup("");
+	while ((scheme = strstr(p, "://"))) {
+		const char *s, *e;
+		sb_add(&out, p, (size_t)(scheme + 3 - p));
+		p = scheme + 3;
+		if (uri_password_span(p, &s, &e)) {
+			sb_add(&out, p, (size_t)(s - p));
+			sb_puts(&out, "***");
+			p = e;
+		}
+	}
+	sb_puts(&out, p);
+	result = redact_password_params(sb_str(&out));
+	sb_release(&out);
+	return result;
+}
+
+/* The raw (possibly percent-encoded) password written in a URI, or NULL. */
+static char *uri_raw_password(const char *url)
+{
+	const char *scheme = strstr(url, "://"), *s, *e;
+
+	if (scheme && uri_password_span(scheme + 3, &s, &e) && e > s)
+		return xstrndup(s, (size_t)(e - s));
+	return NULL;
+}
+
+static void scrub_msg(const struct db *db, char *msg, size_t cap)
+{
+	char *redacted;
+
+	for (size_t i = 0; i < ARRAY_SIZE(db->secrets); i++)
+		db_scrub(msg, cap, db->secrets[i]);
+	redacted = db_url_redact(msg);
+	snprintf(msg, cap, "%s", redacted);
+	free(redacted);
+}
+
+/* libpq messages span lines ("...failed: X\n\tIs the server running...");
+ * make one line of them. */
+static void one_line(char *msg)
+{
+	char *w = msg;
+	bool space = false;
+
+	for (char *r = msg; *r; r++) {
+		if (*r == '\n' || *r == '\r' || *r == '\t' || *r == ' ') {
+			space = w != msg;
+			continue;
+		}
+		if (space)
+			*w++ = ' ';
+		space = false;
+		*w++ = *r;
+	}
+	*w = '\0';
+}
+
+/* ---- where the database is ---- */
+
+char *db_home(void)
+{
+	const char *env = getenv("PERFGATE_HOME");
+	const char *home = getenv("HOME");
+
+	if (env && *env)
+		return xstrdup(env);
+	if (!home || !*home) {
+		struct passwd *pw = getpwuid(getuid());
+		home = pw && pw->pw_dir ? pw->pw_dir : "/tmp";
+	}
+	return xasprintf("%s/.local/share/perfgate", home);
+}
+
+static bool env_set(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v;
+}
+
+static enum db_source resolve(const struct db_options *opts, const char **url)
+{
+	*url = NULL;
+	if (opts && opts->url && *opts->url) {
+		*url = opts->url;
+		return DB_SRC_OPTION;
+	}
+	if (env_set("PERFGATE_DATABASE_URL")) {
+		*url = getenv("PERFGATE_DATABASE_URL");
+		return DB_SRC_ENV_URL;
+	}
+	if (env_set("PGHOST") || env_set("PGSERVICE"))
+		return DB_SRC_PGENV;
+	return DB_SRC_EMBEDDED;
+}
+
+static char *pgenv_where(void)
+{
+	if (env_set("PGSERVICE"))
+		return xasprintf("libpq service '%s' (PGSERVICE)", getenv("PGSERVICE"));
+	return xasprintf("libpq environment (PGHOST=%s)", getenv("PGHOST"));
+}
+
+static char *embedded_where(const struct cluster *c)
+{
+	return xasprintf("embedded cluster in %s", c->dir);
+}
+
+int db_describe(const struct db_options *opts, char **where, bool *embedded, struct err *err)
+{
+	const char *url;
+	enum db_source src = resolve(opts, &url);
+	struct cluster c = CLUSTER_INIT;
+	int rc = 0;
+
+	*where = NULL;
+	*embedded = src == DB_SRC_EMBEDDED;
+	switch (src) {
+	case DB_SRC_OPTION:
+	case DB_SRC_ENV_URL:
+		*where = db_url_redact(url);
+		break;
+	case DB_SRC_PGENV:
+		*where = pgenv_where();
+		break;
+	case DB_SRC_EMBEDDED:
+		if ((rc = cluster_locate(&c, err)) == 0)
+			*where = embedded_where(&c);
+		cluster_release(&c);
+		break;
+	}
+	return rc;
+}
+
+const char *db_where(const struct db *db)
+{
+	return db->where;
+}
+
+bool db_is_embedded(const struct db *db)
+{
+	return db->embedded;
+}
+
+/* ---- connecting ---- */
+
+static void quiet_notices(void *arg, const char *message)
+{
+	/* db/ never prints: NOTICEs such as "relation already exists, skipping". */
+	(void)arg;
+	(void)message;
+}
+
+static int connect_external(struct db *db, const char *url, struct err *err)
+{
+	const char *keys[5], *vals[5];
+	size_t n = 0;
+	char *errmsg = NULL;
+
+	if (url) {
+		PQconninfoOption *info = PQconninfoParse(url, &errmsg);
+		char *raw = uri_raw_password(url);
+		if (!info) {
+			char msg[ERR_MAX];
+			snprintf(msg, sizeof(msg), "%s", errmsg ? errmsg : "cannot parse");
+			PQfreemem(errmsg);
+			db->secrets[1] = raw;
+			one_line(msg);
+			scrub_msg(db, msg, sizeof(msg));
+			return err_set(err, ERR_INPUT, "invalid database URL '%s': %s", db->where, msg);
+		}
+		for (PQconninfoOption *o = info; o->keyword; o++)
+			if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
+				db->secrets[0] = xstrdup(o->val);
+		PQconninfoFree(info);
+		db->secrets[1] = raw;
+	}
+	if (env_set("PGPASSWORD"))
+		db->secrets[2] = xstrdup(getenv("PGPASSWORD"));
+	/* Earlier keywords are overridden by what the URL itself says. */
+	if (!env_set("PGCONNECT_TIMEOUT")) {
+		keys[n] = "connect_timeout";
+		vals[n++] = CONNECT_TIMEOUT;
+	}
+	keys[n] = "fallback_application_name";
+	vals[n++] = "perfgate";
+	if (url) {
+		keys[n] = "dbname";
+		vals[n++] = url;
+	}
+	keys[n] = NULL;
+	vals[n] = NULL;
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	return 0;
+}
+
+static int connect_embedded(struct db *db, const struct db_options *opts, struct err *err)
+{
+	struct cluster c = CLUSTER_INIT;
+	int rc;
+
+	if ((rc = cluster_locate(&c, err)))
+		goto done;
+	db->where = embedded_where(&c);
+	if (opts && opts->no_start) {
+		if (!cluster_running(&c)) {
+			rc = err_set(err, ERR_INFRA,
+				     "the embedded database in %s is not running; start it with "
+				     "'perfgate db start'", c.dir);
+			goto done;
+		}
+	} else if ((rc = cluster_start(&c, NULL, err))) {
+		goto done;
+	}
+	{
+		const char *const keys[] = { "host", "port", "user", "dbname", "connect_timeout",
+					     "sslmode", "gssencmode", "fallback_application_name",
+					     NULL };
+		const char *const vals[] = { c.dir, CLUSTER_PORT, CLUSTER_USER, CLUSTER_DBNAME,
+					     CONNECT_TIMEOUT, "disable", "disable", "perfgate", NULL };
+		db->conn = PQconnectdbParams(keys, vals, 0);
+	}
+	/* db_open() built db->where before the folder may have moved (root). */
+	free(db->where);
+	db->where = embedded_where(&c);
+done:
+	cluster_release(&c);
+	return rc;
+}
+
+int db_open(struct db **out, const struct db_options *opts, struct err *err)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+	const char *url;
+	enum db_source src = resolve(opts, &url);
+	int rc = 0;
+
+	*out = NULL;
+	db->embedded = src == DB_SRC_EMBEDDED;
+	if (src == DB_SRC_EMBEDDED) {
+		rc = connect_embedded(db, opts, err);
+	} else {
+		db->where = src == DB_SRC_PGENV ? pgenv_where() : db_url_redact(url);
+		rc = connect_external(db, url, err);
+	}
+	if (rc)
+		goto done;
+	if (!db->conn)
+		abort(); /* libpq could not allocate: treat like xmalloc */
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		char msg[ERR_MAX];
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(db->conn));
+		one_line(msg);
+		scrub_msg(db, msg, sizeof(msg));
+		rc = err_set(err, ERR_INFRA, "cannot connect to the database at %s: %s", db->where, msg);
+		goto done;
+	}
+	PQsetNoticeProcessor(db->conn, quiet_notices, NULL);
+	if (!(opts && opts->no_migrate))
+		rc = db_migrate(db, NULL, err);
+done:
+	if (rc) {
+		db_free(db);
+		return rc;
+	}
+	*out = db;
+	return 0;
+}
+
+void db_free(struct db *db)
+{
+	if (!db)
+		return;
+	if (db->conn)
+		PQfinish(db->conn);
+	free(db->where);
+	for (size_t i = 0; i < ARRAY_SIZE(db->secrets); i++)
+		free(db->secrets[i]);
+	free(db);
+}
+
+/* ---- the choke point ---- */
+
+/* The statement's first words, for error messages. */
+static void statement_head(const char *sql, char *buf, size_t len)
+{
+	size_t w = 0;
+	bool space = false;
+
+	for (const char *p = sql; *p && w + 4 < len && w < 48; p++) {
+		if (isspace((unsigned char)*p)) {
+			space = w > 0;
+			continue;
+		}
+		if (space)
+			buf[w++] = ' ';
+		space = false;
+		buf[w++] = *p;
+	}
+	buf[w] = '\0';
+	if (strlen(sql) > w && w + 4 < len)
+		memcpy(buf + w, "...", 4);
+}
+
+static int result_error(struct db *db, PGresult *res, const char *sql, struct err *err)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char msg[ERR_MAX], head[64];
+	int code = ERR_FAIL;
+
+	snprintf(msg, sizeof(msg), "%s",
+		 primary ? primary : res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+	one_line(msg);
+	scrub_msg(db, msg, sizeof(msg));
+	statement_head(sql, head, sizeof(head));
+	if (PQstatus(db->conn) == CONNECTION_BAD || (state && (strncmp(state, "08", 2) == 0 ||
+							       strncmp(state, "57P", 3) == 0 ||
+							       strncmp(state, "53", 2) == 0))) {
+		return err_set(err, ERR_INFRA, "lost the database at %s: %s", db->where,
+			       msg[0] ? msg : "connection closed");
+	}
+	if (state && (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0))
+		code = ERR_INPUT;
+	return err_set(err, code, "database error: %s (SQLSTATE %s, in '%s')", msg,
+		       state ? state : "unknown", head);
+}
+
+int db_query(struct db *db, const char *sql, int nparams, const char *const *params,
+	     PGresult **res, struct err *err)
+{
+	PGresult *r;
+	ExecStatusType st;
+
+	if (res)
+		*res = NULL;
+	r = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		int rc = result_error(db, r, sql, err);
+		PQclear(r);
+		return rc;
+	}
+	if (res)
+		*res = r;
+	else
+		PQclear(r);
+	return 0;
+}
+
+/* A script of several statements (migrations): PQexec, no parameters. */
+static int db_exec_script(struct db *db, const char *sql, struct err *err)
+{
+	PGresult *r = PQexec(db->conn, sql);
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	int rc = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		rc = result_error(db, r, sql, err);
+	PQclear(r);
+	return rc;
+}
+
+int db_begin(struct db *db, struct err *err)
+{
+	return db_query(db, "BEGIN", 0, NULL, NULL, err);
+}
+
+int db_commit(struct db *db, struct err *err)
+{
+	return db_query(db, "COMMIT", 0, NULL, NULL, err);
+}
+
+void db_rollback(struct db *db)
+{
+	PQclear(PQexec(db->conn, "ROLLBACK"));
+}
+
+/* ---- migrations ---- */
+
+static int applied_versions(struct db *db, bool *have, int max, bool *table, struct err *err)
+{
+	PGresult *r = NULL;
+	int rc;
+
+	*table = false;
+	if ((rc = db_query(db, "SELECT to_regclass('schema_migrations') IS NOT NULL", 0, NULL, &r,
+			   err)))
+		return rc;
+	*table = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (!*table)
+		return 0;
+	if ((rc = db_query(db, "SELECT version FROM schema_migrations", 0, NULL, &r, err)))
+		return rc;
+	for (int i = 0; i < PQntuples(r); i++) {
+		long v = strtol(PQgetvalue(r, i, 0), NULL, 10);
+		if (v >= 0 && v <= max)
+			have[v] = true;
+	}
+	PQclear(r);
+	return 0;
+}
+
+static int migrations_max(void)
+{
+	int max = 0;
+	for (unsigned i = 0; i < migrations_count; i++)
+		if (migrations[i].version > max)
+			max = migrations[i].version;
+	return max;
+}
+
+static bool all_applied(const bool *have)
+{
+	for (unsigned i = 0; i < migrations_count; i++)
+		if (!have[migrations[i].version])
+			return false;
+	return true;
+}
+
+int db_migrate(struct db *db, int *applied, struct err *err)
+{
+	int max = migrations_max();
+	bool *have = xcalloc((size_t)max + 1, sizeof(*have));
+	bool table = false, locked = false;
+	int rc, count = 0;
+
+	if (applied)
+		*applied = 0;
+	/* The common case, a migrated database, needs no lock. */
+	if ((rc = applied_versions(db, have, max, &table, err)) || (table && all_applied(have)))
+		goto done;
+	if ((rc = db_query(db, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", 0, NULL, NULL, err)))
+		goto done;
+	locked = true;
+	if ((rc = db_query(db,
+			   "CREATE TABLE IF NOT EXISTS schema_migrations ("
+			   " version integer PRIMARY KEY,"
+			   " name text NOT NULL,"
+			   " applied_at timestamptz NOT NULL DEFAULT now())",
+			   0, NULL, NULL, err)))
+		goto done;
+	/* Another process may have migrated while we waited for the lock. */
+	memset(have, 0, ((size_t)max + 1) * sizeof(*have));
+	if ((rc = applied_versions(db, have, max, &table, err)))
+		goto done;
+	for (unsigned i = 0; i < migrations_count; i++) {
+		const struct migration *m = &migrations[i];
+		char version[16];
+		const char *params[2] = { version, m->name };
+
+		if (have[m->version])
+			continue;
+		snprintf(version, sizeof(version), "%d", m->version);
+		if ((rc = db_begin(db, err)))
+			goto done;
+		if ((rc = db_exec_script(db, m->sql, err)) ||
+		    (rc = db_query(db, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+				   2, params, NULL, err)) ||
+		    (rc = db_commit(db, err))) {
+			db_rollback(db);
+			err_prefix(err, "migration %s", m->name);
+			goto done;
+		}
+		count++;
+	}
+done:
+	if (locked)
+		PQclear(PQexec(db->conn, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")"));
+	if (applied)
+		*applied = count;
+	free(have);
+	return rc;
+}
+
+/* ---- status ---- */
+
+int db_status_get(struct db *db, struct db_status *st, struct err *err)
+{
+	PGresult *r = NULL;
+	const char *ver = PQparameterStatus(db->conn, "server_version");
+	int rc;
+
+	*st = (struct db_status)DB_STATUS_INIT;
+	st->where = xstrdup(db->where);
+	st->server_version = xstrdup(ver ? ver : "unknown");
+	st->schema_latest = migrations_max();
+	if ((rc = db_query(db,
+			   "SELECT to_regclass('schema_migrations') IS NOT NULL,"
+			   " to_regclass('runs') IS NOT NULL",
+			   0, NULL, &r, err)))
+		return rc;
+	{
+		bool have_migrations = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+		bool have_runs = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+
+		PQclear(r);
+		r = NULL;
+		if (have_migrations) {
+			if ((rc = db_query(db, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+					   0, NULL, &r, err)))
+				return rc;
+			st->schema_version = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
+			PQclear(r);
+			r = NULL;
+		}
+		if (have_runs) {
+			if ((rc = db_query(db, "SELECT count(*) FROM runs", 0, NULL, &r, err)))
+				return rc;
+			st->runs = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		}
+	}
+	PQclear(r);
+	return 0;
+}
+
+void db_status_release(struct db_status *st)
+{
+	free(st->where);
+	free(st->server_version);
+	*st = (struct db_status)DB_STATUS_INIT;
+}
+
+/* ---- run documents ---- */
+
+static char *num_or_null(double v, char *buf, size_t len)
+{
+	if (!isfinite(v))
+		return NULL;
+	snprintf(buf, len, "%.17g", v);
+	return buf;
+}
+
+static char *json_text(const cJSON *j)
+{
+	char *s;
+
+	if (!j)
+		return NULL;
+	s = cJSON_PrintUnformatted(j);
+	if (!s)
+		abort();
+	return s;
+}
+
+/* A PostgreSQL array literal of strings: {"a","b"}. */
+static char *text_array(char *const *items, size_t n)
+{
+	struct sb sb = SB_INIT;
+
+	sb_putc(&sb, '{');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sb_putc(&sb, ',');
+		sb_putc(&sb, '"');
+		for (const char *p = items[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				sb_putc(&sb, '\\');
+			sb_putc(&sb, *p);
+		}
+		sb_putc(&sb, '"');
+	}
+	sb_putc(&sb, '}');
+	return sb_detach(&sb);
+}
+
+static char *double_array(const double *v, size_t n)
+{
+	struct sb sb = SB_INIT;
+
+	sb_putc(&sb, '{');
+	for (size_t i = 0; i < n; i++)
+		sb_printf(&sb, "%s%.17g", i ? "," : "", v[i]);
+	sb_putc(&sb, '}');
+	return sb_detach(&sb);
+}
+
+static int insert_machine(struct db *db, const struct rundoc *rd, struct err *err)
+{
+	char *facts = rd->machine ? json_text(rd->machine) : xstrdup("{}");
+	const char *params[2] = { rd->fingerprint, facts };
+	int rc;
+
+	rc = db_query(db,
+		      "INSERT INTO machines (fingerprint, facts) VALUES ($1, $2)"
+		      " ON CONFLICT (fingerprint) DO NOTHING",
+		      2, params, NULL, err);
+	free(facts);
+	return rc;
+}
+
+static int insert_run(struct db *db, const struct rundoc *rd, bool *inserted, struct err *err)
+{
+	char pr[32];
+	char *parents = text_array(rd->git.parents, rd->git.n_parents);
+	char *tags = rd->tags ? json_text(rd->tags) : xstrdup("{}");
+	char *document = rundoc_to_string(rd);
+	const char *params[23] = {
+		rd->run_id,
+		rd->project,
+		rd->suite,
+		rd->git.commit,
+		rd->git.branch,
+		rd->git.dirty ? "true" : "false",
+		rd->git.shallow ? "true" : "false",
+		rd->git.commit_time,
+		rd->git.subject,
+		parents,
+		rd->git.remote,
+		rd->ci.provider ? rd->ci.provider : "local",
+		rd->ci.event,
+		rd->ci.job_url,
+		NULL,
+		rd->ci.base_branch,
+		rd->ci.fork ? "true" : "false",
+		rd->fingerprint,
+		rd->started_at,
+		rd->finished_at,
+		rd->partial ? "true" : "false",
+		tags,
+		document,
+	};
+	PGresult *r = NULL;
+	int rc;
+
+	if (rd->ci.pr > 0) {
+		snprintf(pr, sizeof(pr), "%ld", rd->ci.pr);
+		params[14] = pr;
+	}
+	rc = db_query(db,
+		      "INSERT INTO runs (run_id, project, suite, commit_sha, branch, dirty, shallow,"
+		      " commit_time, subject, parents, remote, ci_provider, ci_event, ci_job_url, pr,"
+		      " base_branch, fork, fingerprint, started_at, finished_at, partial, tags,"
+		      " document)"
+		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+		      " $16, $17, $18, $19, $20, $21, $22, $23)"
+		      " ON CONFLICT (run_id) DO NOTHING RETURNING run_id",
+		      23, params, &r, err);
+	if (rc == 0)
+		*inserted = PQntuples(r) == 1;
+	PQclear(r);
+	free(parents);
+	free(tags);
+	free(document);
+	return rc;
+}
+
+static int insert_result(struct db *db, const char *run_id, const struct rd_bench *b,
+			 const struct rd_metric *m, struct err *err)
+{
+	char n[32], mn[32], med[32], mean[32], mx[32], sd[32], lo[32], hi[32];
+	char *params_json = b->params ? json_text(b->params) : xstrdup("{}");
+	char *samples = double_array(m->samples, m->n_samples);
+	char *extra = json_text(m->extra);
+	const struct rd_summary *s = &m->summary;
+	const char *params[19];
+	int rc;
+
+	snprintf(n, sizeof(n), "%zu", s->n);
+	params[0] = run_id;
+	params[1] = b->name;
+	params[2] = b->kind;
+	params[3] = b->config_hash;
+	params[4] = params_json;
+	params[5] = b->status ? b->status : "ok";
+	params[6] = m->name;
+	params[7] = m->unit;
+	params[8] = rd_direction_name(m->direction);
+	params[9] = n;
+	params[10] = s->n ? num_or_null(s->min, mn, sizeof(mn)) : NULL;
+	params[11] = s->n ? num_or_null(s->median, med, sizeof(med)) : NULL;
+	params[12] = s->n ? num_or_null(s->mean, mean, sizeof(mean)) : NULL;
+	params[13] = s->n ? num_or_null(s->max, mx, sizeof(mx)) : NULL;
+	params[14] = s->n ? num_or_null(s->stddev, sd, sizeof(sd)) : NULL;
+	params[15] = s->n ? num_or_null(s->ci_low, lo, sizeof(lo)) : NULL;
+	params[16] = s->n ? num_or_null(s->ci_high, hi, sizeof(hi)) : NULL;
+	params[17] = samples;
+	params[18] = extra;
+	rc = db_query(db,
+		      "INSERT INTO results (run_id, benchmark, kind, config_hash, params, status,"
+		      " metric, unit, direction, n, min, median, mean, max, stddev, ci_low, ci_high,"
+		      " samples, extra)"
+		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+		      " $16, $17, $18, $19)",
+		      19, params, NULL, err);
+	free(params_json);
+	free(samples);
+	free(extra);
+	return rc;
+}
+
+int db_run_insert(struct db *db, const struct rundoc *rd, bool *already, struct err *err)
+{
+	bool inserted = false;
+	int rc;
+
+	if (already)
+		*already = false;
+	if ((rc = db_begin(db, err)))
+		return rc;
+	if (rd->fingerprint && (rc = insert_machine(db, rd, err)))
+		goto fail;
+	if ((rc = insert_run(db, rd, &inserted, err)))
+		goto fail;
+	if (!inserted) {
+		/* Stored before: leave everything as it is. */
+		db_rollback(db);
+		if (already)
+			*already = true;
+		return 0;
+	}
+	for (size_t i = 0; i < rd->n_benches; i++)
+		for (size_t j = 0; j < rd->benches[i].n_metrics; j++)
+			if ((rc = insert_result(db, rd->run_id, &rd->benches[i],
+						&rd->benches[i].metrics[j], err)))
+				goto fail;
+	if ((rc = db_commit(db, err)))
+		goto fail;
+	return 0;
+fail:
+	db_rollback(db);
+	err_prefix(err, "cannot store run %s", rd->run_id);
+	return rc;
+}
+
+int db_run_load(struct db *db, const char *run_id, struct rundoc **out, struct err *err)
+{
+	const char *params[1] = { run_id };
+	PGresult *r = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = db_query(db, "SELECT document::text FROM runs WHERE run_id = $1", 1, params, &r, err);
+	if (rc == ERR_INPUT)
+		return err_set(err, ERR_NOTFOUND, "no run '%s' in the database (not a run id)", run_id);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return err_set(err, ERR_NOTFOUND, "no run '%s' in the database at %s", run_id,
+			       db->where);
+	}
+	rc = rundoc_parse(out, PQgetvalue(r, 0, 0), err);
+	if (rc)
+		err_prefix(err, "stored run %s", run_id);
+	PQclear(r);
+	return rc;
+}
+
+/* ---- the spool ---- */
+
+char *db_spool_dir(void)
+{
+	char *home = db_home();
+	char *dir = xasprintf("%s/spool", home);
+
+	free(home);
+	return dir;
+}
+
+int db_spool_write(const struct rundoc *rd, char **path, struct err *err)
+{
+	char *dir = db_spool_dir();
+	char *file = xasprintf("%s/%s.json", dir, rd->run_id);
+	char *text = NULL;
+	int rc;
+
+	if (path)
+		*path = NULL;
+	if ((rc = mkdir_p(dir, err)))
+		goto done;
+	text = rundoc_to_string(rd);
+	if ((rc = file_write_atomic(file, text, strlen(text), err)))
+		goto done;
+	if (path) {
+		*path = file;
+		file = NULL;
+	}
+done:
+	free(text);
+	free(file);
+	free(dir);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int db_spool_list(char ***paths, size_t *n, struct err *err)
+{
+	char *dir = db_spool_dir();
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **list = NULL;
+	size_t count = 0, alloc = 0;
+	int rc = 0;
+
+	*paths = NULL;
+	*n = 0;
+	if (!d) {
+		if (errno != ENOENT)
+			rc = err_sys(err, ERR_FAIL, "cannot read the spool folder '%s'", dir);
+		free(dir);
+		return rc;
+	}
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		/* Skip file_write_atomic's temporary files (NAME.json.tmp.PID). */
+		if (len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0 || e->d_name[0] == '.')
+			continue;
+		XGROW(list, alloc, count + 1);
+		list[count++] = xasprintf("%s/%s", dir, e->d_name);
+	}
+	closedir(d);
+	if (count)
+		qsort(list, count, sizeof(*list), cmp_str);
+	*paths = list;
+	*n = count;
+	free(dir);
+	return 0;
+}
+
+void db_spool_list_free(char **paths, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+/* ---- storing a fresh run (run, gate) ---- */
+
+int db_store_run(const struct db_options *opts, const struct rundoc *rd, bool *already,
+		 struct err *err)
+{
+	struct db *db = NULL;
+	struct err why = ERR_INIT, spool_err = ERR_INIT;
+	char *path = NULL;
+	int rc;
+
+	if (already)
+		*already = false;
+	rc = db_open(&db, opts, &why);
+	if (rc == 0)
+		rc = db_run_insert(db, rd, already, &why);
+	db_free(db);
+	if (rc == 0)
+		return 0;
+	/* Nothing measured is lost: whatever went wrong, keep the document. */
+	if (db_spool_write(rd, &path, &spool_err) != 0)
+		return err_set(err, rc, "%s; the run could not be spooled either: %s", why.msg,
+			       spool_err.msg);
+	if (rc == ERR_INFRA)
+		err_set(err, rc,
+			"database unreachable (%s); run spooled to %s; upload later with "
+			"'perfgate push --spooled'", why.msg, path);
+	else
+		err_set(err, rc, "%s; run spooled to %s", why.msg, path);
+	free(path);
+	return rc;
+}
+
+/* ---- the embedded cluster, for `perfgate db` ---- */
+
+static int embedded_only(const struct db_options *opts, const char *verb, struct err *err)
+{
+	const char *url;
+	char *where = NULL;
+	bool embedded = false;
+	int rc;
+
+	if (resolve(opts, &url) == DB_SRC_EMBEDDED)
+		return 0;
+	if ((rc = db_describe(opts, &where, &embedded, err)))
+		return rc;
+	rc = err_set(err, ERR_INPUT,
+		     "'db %s' manages the embedded cluster, but the configured database is %s",
+		     verb, where);
+	free(where);
+	return rc;
+}
+
+int db_embedded_start(const struct db_options *opts, bool *started, char **where, struct err *err)
+{
+	struct cluster c = CLUSTER_INIT;
+	int rc;
+
+	*where = NULL;
+	if ((rc = embedded_only(opts, "start", err)) || (rc = cluster_locate(&c, err)))
+		goto done;
+	rc = cluster_start(&c, started, err);
+	*where = embedded_where(&c);
+done:
+	cluster_release(&c);
+	return rc;
+}
+
+int db_embedded_stop(const struct db_options *opts, bool *was_running, char **where,
+		     struct err *err)
+{
+	struct cluster c = CLUSTER_INIT;
+	int rc;
+
+	*where = NULL;
+	if ((rc = embedded_only(opts, "stop", err)) || (rc = cluster_locate(&c, err)))
+		goto done;
+	rc = cluster_stop(&c, was_running, err);
+	*where = embedded_where(&c);
+done:
+	cluster_release(&c);
+	return rc;
+}
+
+bool db_embedded_running(bool *initialised)
+{
+	struct cluster c = CLUSTER_INIT;
+	bool running = false;
+
+	if (cluster_locate(&c, NULL) == 0) {
+		if (initialised)
+			*initialised = cluster_initialised(&c);
+		running = cluster_running(&c);
+	}
+	cluster_release(&c);
+	return running;
+}
