@@ -1,0 +1,106 @@
+#include "report_ci.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "forge.h"
+#include "report.h"
+
+/* OpenMetrics label values: backslash, double quote and newline escaped. */
+static void label(struct sb *out, const char *name, const char *value, bool first)
+{
+	sb_printf(out, "%s%s=\"", first ? "" : ",", name);
+	for (const char *p = value ? value : ""; *p; p++) {
+		if (*p == '\\')
+			sb_puts(out, "\\\\");
+		else if (*p == '"')
+			sb_puts(out, "\\\"");
+		else if (*p == '\n')
+			sb_puts(out, "\\n");
+		else
+			sb_putc(out, *p);
+	}
+	sb_putc(out, '"');
+}
+
+static void number(struct sb *out, double v)
+{
+	if (isnan(v))
+		sb_puts(out, "NaN");
+	else if (isinf(v))
+		sb_puts(out, v > 0 ? "+Inf" : "-Inf");
+	else
+		sb_printf(out, "%.17g", v);
+}
+
+static void row_sample(struct sb *out, const struct compare_result *r, const struct compare_row *row,
+		       const char *name, double v)
+{
+	sb_printf(out, "%s{", name);
+	label(out, "suite", r->suite, true);
+	label(out, "benchmark", row->bench, false);
+	label(out, "metric", row->metric, false);
+	label(out, "unit", row->unit, false);
+	if (row->against)
+		label(out, "against", row->against, false);
+	sb_puts(out, "} ");
+	number(out, v);
+	sb_putc(out, '\n');
+}
+
+void report_openmetrics(const struct compare_result *r, struct sb *out)
+{
+	sb_puts(out, "# TYPE perfgate_median gauge\n"
+		     "# HELP perfgate_median Median of the metric over this run's repetitions, in the unit label's SI unit.\n");
+	for (size_t i = 0; i < r->n_rows; i++)
+		row_sample(out, r, &r->rows[i], "perfgate_median", r->rows[i].v.cur_median);
+	sb_puts(out, "# TYPE perfgate_change_ratio gauge\n"
+		     "# HELP perfgate_change_ratio Hodges-Lehmann ratio of this run to its baseline (1 = unchanged).\n");
+	for (size_t i = 0; i < r->n_rows; i++)
+		if (isfinite(r->rows[i].v.ratio))
+			row_sample(out, r, &r->rows[i], "perfgate_change_ratio", r->rows[i].v.ratio);
+	sb_puts(out, "# TYPE perfgate_slo_ok gauge\n"
+		     "# HELP perfgate_slo_ok 1 when the SLO held in this run, 0 when it broke.\n");
+	for (size_t i = 0; i < r->n_slos; i++) {
+		const struct compare_slo *s = &r->slos[i];
+		char text[512];
+		snprintf(text, sizeof(text), "%s %s", s->key, s->expr);
+		sb_puts(out, "perfgate_slo_ok{");
+		label(out, "suite", r->suite, true);
+		label(out, "benchmark", s->bench, false);
+		label(out, "slo", text, false);
+		sb_printf(out, "} %d\n", s->ok ? 1 : 0);
+	}
+	sb_puts(out, "# EOF\n");
+}
+
+void report_annotations(const struct compare_result *r, struct sb *out)
+{
+	char title[512], msg[1024];
+
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct compare_row *row = &r->rows[i];
+		bool fails = compare_row_fails(r, row);
+		bool loud = row->v.kind == VERDICT_INCONCLUSIVE || row->v.kind == VERDICT_INSUFFICIENT;
+
+		if (!fails && !loud)
+			continue;
+		snprintf(title, sizeof(title), "perfgate: %s %s %s", row->bench, row->metric,
+			 verdict_name(row->v.kind));
+		snprintf(msg, sizeof(msg), "%s", row->v.why[0] ? row->v.why : verdict_name(row->v.kind));
+		forge_annotation(out, fails ? FORGE_ERROR : FORGE_WARNING, title, msg);
+	}
+	for (size_t i = 0; i < r->n_slos; i++) {
+		const struct compare_slo *s = &r->slos[i];
+		char actual[64];
+
+		if (s->ok)
+			continue;
+		report_format_value(s->actual, s->unit, actual, sizeof(actual));
+		snprintf(title, sizeof(title), "perfgate: %s SLO broken", s->bench);
+		snprintf(msg, sizeof(msg), "%s %s, measured %s%s%s", s->key, s->expr, actual,
+			 s->why ? ": " : "", s->why ? s->why : "");
+		forge_annotation(out, FORGE_ERROR, title, msg);
+	}
+}
