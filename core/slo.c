@@ -146,11 +146,11 @@ int slo_parse(const char *key, const char *expr, struct slo *out, struct err *er
 		goto done;
 	}
 	v = strtod(num, &end);
-	if (end == num || !(isdigit((unsigned char)*num) || *num == '-' || *num == '+' || *num == '.')) {
+	if (end == num) {
 		rc = err_set(err, ERR_INPUT, "slo '%s': '%s' has no number after the comparison", key, expr);
 		goto done;
 	}
-	if (!isfinite(v)) {
+	if (!isfinite(v) || isalpha((unsigned char)*num)) { /* "inf", "nan" */
 		rc = err_set(err, ERR_INPUT, "slo '%s': '%s': the value is not a finite number", key, expr);
 		goto done;
 	}

@@ -22,7 +22,8 @@ struct mwu {
 	double u;      /* Mann-Whitney U of y: pairs with y > x, plus half the ties */
 	double p;      /* one-sided p-value of "y is stochastically larger than x" */
 	bool exact;    /* p from the exact null distribution (no ties, small samples) */
-	double p_min;  /* smallest p reachable with these sample sizes */
+	double p_min;  /* smallest p reachable: 1/C(m+n, m), or under the normal
+			  approximation the larger of that and its p at U = mn */
 };
 
 /*
@@ -30,7 +31,8 @@ struct mwu {
  * arguments for higher-is-better metrics).  Exact distribution (q-binomial
  * recurrence) when there are no ties and C(m+n, m) < 2^53, so every count is
  * an exact integer in a double; else the normal approximation with tie and
- * continuity corrections.  All values equal: p = 1.  Returns 0, or ERR_INPUT
+ * continuity corrections, never below 1/C(m+n, m) (no permutation p can be
+ * smaller).  All values equal: p = 1.  Returns 0, or ERR_INPUT
  * when m or n is 0 or a value is not finite (*out then holds p = 1).
  */
 int stats_mann_whitney(const double *x, size_t m, const double *y, size_t n, struct mwu *out);

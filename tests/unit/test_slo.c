@@ -1,0 +1,247 @@
+/*
+ * Unit tests for core/slo.c: parsing (good expressions and bad ones with
+ * their exact messages), key resolution and evaluation on a benchmark.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/slo.h"
+#include "../../core/suite.h"
+#include "../../core/util.h"
+
+static void test_slo_parse_good(void **state)
+{
+	static const struct {
+		const char *key, *expr;
+		const char *metric, *stat; /* stat NULL: none */
+		enum slo_op op;
+		double value;              /* SI */
+	} cases[] = {
+		{ "latency.p95", "< 250ms", "latency", "p95", SLO_LT, 0.25 },
+		{ "wall.median", "<200ms", "wall", "median", SLO_LT, 0.2 },
+		{ "max_rss.max", "< 512MiB", "max_rss", "max", SLO_LT, 536870912.0 },
+		{ "error_rate", "< 1%", "error_rate", NULL, SLO_LT, 0.01 },
+		{ "throughput", ">= 45/s", "throughput", NULL, SLO_GE, 45 },
+		{ "ttft.p99.9", "<= 1.5s", "ttft", "p99.9", SLO_LE, 1.5 },
+		{ "tpot.p50", "< 40 ms", "tpot", "p50", SLO_LT, 0.04 },
+		{ "goodput", " >= 2/s ", "goodput", NULL, SLO_GE, 2 },
+		{ "wall.min", "> 100us", "wall", "min", SLO_GT, 100e-6 },
+		{ "wall.mean", "< 500000ns", "wall", "mean", SLO_LT, 500e-6 },
+		{ "wall.count", ">= 10", "wall", "count", SLO_GE, 10 },
+		{ "exit_code.max", "== 0", "exit_code", "max", SLO_EQ, 0 },
+		{ "net.bytes.max", "< 2KB", "net.bytes", "max", SLO_LT, 2000 },
+		{ "requests.rate", "> 1e3/s", "requests", "rate", SLO_GT, 1000 },
+		{ "score", "> -3", "score", NULL, SLO_GT, -3 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct slo s;
+		struct err err = ERR_INIT;
+
+		print_message("# %s: %s\n", cases[i].key, cases[i].expr);
+		assert_int_equal(slo_parse(cases[i].key, cases[i].expr, &s, &err), 0);
+		assert_string_equal(s.metric, cases[i].metric);
+		if (cases[i].stat)
+			assert_string_equal(s.stat, cases[i].stat);
+		else
+			assert_null(s.stat);
+		assert_int_equal(s.op, cases[i].op);
+		assert_true(fabs(s.value - cases[i].value) <= 1e-12 * fabs(cases[i].value));
+		assert_string_equal(s.key, cases[i].key);
+		slo_release(&s);
+	}
+}
+
+static void test_slo_parse_bad(void **state)
+{
+	static const struct {
+		const char *key, *expr, *msg;
+	} cases[] = {
+		{ "", "< 1s", "slo '': empty metric name" },
+		{ ".p95", "< 1s", "slo '.p95': empty metric name" },
+		{ "latency.p95", "", "slo 'latency.p95': empty expression; expected OP VALUE[UNIT] such as '< 250ms'" },
+		{ "latency.p95", "   ", "slo 'latency.p95': empty expression; expected OP VALUE[UNIT] such as '< 250ms'" },
+		{ "latency.p95", "250ms", "slo 'latency.p95': '250ms' does not start with one of < <= > >= ==" },
+		{ "latency.p95", "=< 250ms", "slo 'latency.p95': '=< 250ms' does not start with one of < <= > >= ==" },
+		{ "latency.p95", "<< 250ms", "slo 'latency.p95': '<< 250ms' does not start with one of < <= > >= ==" },
+		{ "latency.p95", "<", "slo 'latency.p95': '<' has no value after the comparison" },
+		{ "latency.p95", "< ms", "slo 'latency.p95': '< ms' has no number after the comparison" },
+		{ "latency.p95", "< 250 parsecs",
+		  "slo 'latency.p95': unknown unit 'parsecs' in '< 250 parsecs' (known: ns us ms s % B KB MB GB KiB MiB GiB /s)" },
+		{ "latency.p95", "< 250ms or so",
+		  "slo 'latency.p95': unknown unit 'ms or so' in '< 250ms or so' (known: ns us ms s % B KB MB GB KiB MiB GiB /s)" },
+		{ "latency.p95", "< -5ms", "slo 'latency.p95': '< -5ms': a value in ms cannot be negative" },
+		{ "latency.p95", "< inf", "slo 'latency.p95': '< inf': the value is not a finite number" },
+		{ "latency.p101", "< 1s", "slo 'latency.p101': percentile 'p101' is not in (0, 100]" },
+		{ "latency.p0", "< 1s", "slo 'latency.p0': percentile 'p0' is not in (0, 100]" },
+		{ "wall.count", "> 5ms", "slo 'wall.count': '> 5ms': a count takes no unit" },
+		{ "requests.rate", "> 5ms", "slo 'requests.rate': '> 5ms': a rate is compared in /s, not ms" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct slo s;
+		struct err err = ERR_INIT;
+
+		print_message("# '%s': '%s'\n", cases[i].key, cases[i].expr);
+		assert_int_equal(slo_parse(cases[i].key, cases[i].expr, &s, &err), ERR_INPUT);
+		assert_string_equal(err.msg, cases[i].msg);
+		assert_null(s.key); /* nothing left to release */
+	}
+}
+
+/* A command benchmark (wall, max_rss) and a load-test one (latency.p95 per
+ * repetition, throughput, error_rate), as the runners emit them. */
+static struct rundoc *make_run(void)
+{
+	static const double wall[] = { 0.180, 0.150, 0.210, 0.160, 0.170 };
+	static const double rss[] = { 100e6, 120e6, 110e6, 130e6, 90e6 };
+	static const double p95[] = { 0.240, 0.260, 0.230 };
+	static const double tput[] = { 48, 47, 46 };
+	static const double err_rate[] = { 0.002, 0.0, 0.03 };
+	struct rundoc *rd = rundoc_new();
+	struct rd_bench *b = rundoc_add_bench(rd, "gzip", "command");
+	struct rd_metric *m;
+
+	m = rd_bench_add_metric(b, "wall", "s", RD_LOWER);
+	for (size_t i = 0; i < ARRAY_SIZE(wall); i++)
+		rd_metric_add_sample(m, wall[i]);
+	m = rd_bench_add_metric(b, "max_rss", "B", RD_LOWER);
+	for (size_t i = 0; i < ARRAY_SIZE(rss); i++)
+		rd_metric_add_sample(m, rss[i]);
+	b = rundoc_add_bench(rd, "classify", "http");
+	m = rd_bench_add_metric(b, "latency.p95", "s", RD_LOWER);
+	for (size_t i = 0; i < ARRAY_SIZE(p95); i++)
+		rd_metric_add_sample(m, p95[i]);
+	m = rd_bench_add_metric(b, "throughput", "1/s", RD_HIGHER);
+	for (size_t i = 0; i < ARRAY_SIZE(tput); i++)
+		rd_metric_add_sample(m, tput[i]);
+	m = rd_bench_add_metric(b, "error_rate", "1", RD_LOWER);
+	for (size_t i = 0; i < ARRAY_SIZE(err_rate); i++)
+		rd_metric_add_sample(m, err_rate[i]);
+	return rd;
+}
+
+static void test_slo_evaluate(void **state)
+{
+	static const struct {
+		const char *bench, *key, *expr;
+		bool ok;
+		double actual; /* worked out by hand from make_run's samples */
+	} cases[] = {
+		/* wall sorted: .150 .160 .170 .180 .210 */
+		{ "gzip", "wall.median", "< 200ms", true, 0.170 },
+		{ "gzip", "wall.median", "< 170ms", false, 0.170 },
+		{ "gzip", "wall.median", "<= 170ms", true, 0.170 },
+		{ "gzip", "wall.max", "< 200ms", false, 0.210 },
+		{ "gzip", "wall.min", ">= 150ms", true, 0.150 },
+		{ "gzip", "wall.mean", "< 175ms", true, 0.174 },
+		/* nearest rank: ceil(0.95 * 5) = 5th, ceil(0.5 * 5) = 3rd, ceil(0.2 * 5) = 1st */
+		{ "gzip", "wall.p95", "< 200ms", false, 0.210 },
+		{ "gzip", "wall.p50", "< 200ms", true, 0.170 },
+		{ "gzip", "wall.p20", "< 200ms", true, 0.150 },
+		{ "gzip", "wall.count", ">= 5", true, 5 },
+		{ "gzip", "max_rss.max", "< 512MiB", true, 130e6 },
+		{ "gzip", "max_rss.max", "< 100MB", false, 130e6 },
+		/* rule 1: the runner's own latency.p95, median across repetitions */
+		{ "classify", "latency.p95", "< 250ms", true, 0.240 },
+		{ "classify", "latency.p95", "< 240ms", false, 0.240 },
+		{ "classify", "throughput", ">= 45/s", true, 47 },
+		{ "classify", "error_rate", "< 1%", true, 0.002 },
+		{ "classify", "error_rate.max", "< 1%", false, 0.03 },
+		{ "classify", "throughput.rate", "> 47/s", false, 47 },
+	};
+	struct rundoc *rd = make_run();
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct slo s;
+		struct slo_result r;
+		struct err err = ERR_INIT;
+
+		print_message("# %s %s %s\n", cases[i].bench, cases[i].key, cases[i].expr);
+		assert_int_equal(slo_parse(cases[i].key, cases[i].expr, &s, &err), 0);
+		assert_int_equal(slo_evaluate(&s, rundoc_find_bench(rd, cases[i].bench), &r, &err), 0);
+		assert_int_equal(r.ok, cases[i].ok);
+		assert_true(fabs(r.actual - cases[i].actual) <= 1e-9 * fabs(cases[i].actual));
+		assert_true(r.why[0] != '\0');
+		slo_release(&s);
+	}
+	rundoc_free(rd);
+}
+
+static void test_slo_evaluate_errors(void **state)
+{
+	static const struct {
+		const char *bench, *key, *expr, *msg;
+	} cases[] = {
+		{ "classify", "latncy.p95", "< 250ms",
+		  "slo 'latncy.p95': no metric 'latncy' in benchmark 'classify' (did you mean 'latency'?)" },
+		{ "classify", "eror_rate", "< 1%",
+		  "slo 'eror_rate': no metric 'eror_rate' in benchmark 'classify' (did you mean 'error_rate'?)" },
+		{ "gzip", "cycles.median", "< 1s", "slo 'cycles.median': no metric 'cycles' in benchmark 'gzip'" },
+		{ "gzip", "max_rss.max", "< 512ms",
+		  "slo 'max_rss.max': '< 512ms' is a time, but metric 'max_rss' is in 'B'" },
+		{ "gzip", "wall.median", "< 1%", "slo 'wall.median': '< 1%' is a ratio, but metric 'wall' is in 's'" },
+		{ "gzip", "wall.rate", "> 5/s", "slo 'wall.rate': '> 5/s' is a rate, but metric 'wall' is in 's'" },
+		{ "classify", "throughput", "> 5MiB", "slo 'throughput': '> 5MiB' is a size, but metric 'throughput' is in '1/s'" },
+	};
+	struct rundoc *rd = make_run();
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct slo s;
+		struct slo_result r;
+		struct err err = ERR_INIT;
+
+		assert_int_equal(slo_parse(cases[i].key, cases[i].expr, &s, &err), 0);
+		assert_int_equal(slo_evaluate(&s, rundoc_find_bench(rd, cases[i].bench), &r, &err), ERR_INPUT);
+		assert_string_equal(err.msg, cases[i].msg);
+		slo_release(&s);
+	}
+	rundoc_free(rd);
+}
+
+static void test_slo_validate(void **state)
+{
+	cJSON *j = cJSON_Parse("{\"wall.median\": \"< 200ms\", \"latency.p95\": \"< 250 parsecs\", "
+			       "\"error_rate\": 0.01}");
+	cJSON *good = cJSON_Parse("{\"wall.median\": \"< 200ms\", \"max_rss.max\": \"< 512MiB\"}");
+	struct errlist problems = ERRLIST_INIT;
+
+	(void)state;
+	slo_validate(good, "benchmarks[0].slo", &problems);
+	assert_int_equal(problems.n, 0);
+	slo_validate(j, "benchmarks[1].slo", &problems);
+	assert_int_equal(problems.n, 2);
+	assert_string_equal(problems.msgs[0],
+			    "benchmarks[1].slo.latency.p95: slo 'latency.p95': unknown unit 'parsecs' in '< 250 parsecs' "
+			    "(known: ns us ms s % B KB MB GB KiB MiB GiB /s)");
+	assert_string_equal(problems.msgs[1], "benchmarks[1].slo.error_rate: expected a string such as \"< 250ms\"");
+	errlist_release(&problems);
+	slo_validate(good->child, "benchmarks[2].slo", &problems);
+	assert_int_equal(problems.n, 1);
+	errlist_release(&problems);
+	cJSON_Delete(j);
+	cJSON_Delete(good);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_slo_parse_good),
+		cmocka_unit_test(test_slo_parse_bad),
+		cmocka_unit_test(test_slo_evaluate),
+		cmocka_unit_test(test_slo_evaluate_errors),
+		cmocka_unit_test(test_slo_validate),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

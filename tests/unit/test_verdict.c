@@ -1,0 +1,307 @@
+/*
+ * Unit tests for core/verdict.c: one table row per verdict, built from data
+ * whose outcome follows from the definitions in docs/statistics.md, plus
+ * the Benjamini-Hochberg interplay across metrics and compare settings.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/summary.h"
+#include "../../core/util.h"
+#include "../../core/verdict.h"
+
+/* n samples around `center` spread +-width in a fixed pattern (no
+ * randomness); the 1e-6 * i term keeps every value distinct (no ties). */
+static void pattern(double *v, size_t n, double center, double width)
+{
+	for (size_t i = 0; i < n; i++)
+		v[i] = center * (1 + width * ((double)((i * 7) % 11) - 5) / 5 + 1e-6 * (double)i);
+}
+
+static void run_medians(const double *v, size_t runs, size_t per, double *med)
+{
+	for (size_t r = 0; r < runs; r++) {
+		double s[64];
+		memcpy(s, v + r * per, per * sizeof(*s));
+		qsort(s, per, sizeof(*s), summary_cmp_double);
+		med[r] = summary_median_sorted(s, per);
+	}
+}
+
+struct vcase {
+	const char *name;
+	double base_center, cur_center, width; /* pattern() parameters */
+	size_t n_base, n_cur;
+	enum rd_direction dir;
+	enum verdict_kind want;
+};
+
+static void test_verdict_table(void **state)
+{
+	static const struct vcase cases[] = {
+		/* all 10 new above all 50 old: p = 1/C(60,10) */
+		{ "regression", 100, 130, 0.05, 50, 10, RD_LOWER, VERDICT_REGRESSION },
+		{ "improvement", 100, 70, 0.05, 50, 10, RD_LOWER, VERDICT_IMPROVEMENT },
+		{ "unchanged", 100, 100, 0.05, 50, 10, RD_LOWER, VERDICT_UNCHANGED },
+		/* every new value above every old one, but only +2% (< 5% floor) */
+		{ "below-floor", 100, 102, 0.005, 50, 10, RD_LOWER, VERDICT_BELOW_FLOOR },
+		/* throughput: lower is worse */
+		{ "higher-is-better regression", 1000, 700, 0.05, 50, 10, RD_HIGHER, VERDICT_REGRESSION },
+		{ "higher-is-better improvement", 1000, 1300, 0.05, 50, 10, RD_HIGHER, VERDICT_IMPROVEMENT },
+		/* 2 vs 2: the smallest p is 1/C(4,2) = 1/6 > 0.01 */
+		{ "insufficient", 100, 200, 0.05, 2, 2, RD_LOWER, VERDICT_INSUFFICIENT },
+		{ "no baseline", 100, 100, 0.05, 0, 10, RD_LOWER, VERDICT_NO_BASELINE },
+	};
+	double base[64], cur[64], med[8];
+	struct compare_settings cs = COMPARE_SETTINGS_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct vcase *c = &cases[i];
+		struct verdict_input in = { 0 };
+		struct verdict v;
+
+		pattern(base, c->n_base, c->base_center, c->width);
+		pattern(cur, c->n_cur, c->cur_center, c->width);
+		in.base = base;
+		in.n_base = c->n_base;
+		in.n_runs = c->n_base >= 10 ? c->n_base / 10 : 0;
+		run_medians(base, in.n_runs, 10, med);
+		in.base_run_medians = med;
+		in.cur = cur;
+		in.n_cur = c->n_cur;
+		in.direction = c->dir;
+		in.settings = cs;
+		verdict_measure(&in, &v);
+		verdict_decide(&v, 1, &cs);
+		print_message("# %s: %s (%s)\n", c->name, verdict_name(v.kind), v.why);
+		assert_string_equal(verdict_name(v.kind), verdict_name(c->want));
+		assert_true(v.why[0] != '\0');
+	}
+}
+
+static void test_verdict_numbers(void **state)
+{
+	double base[50], cur[10], med[5];
+	struct compare_settings cs = COMPARE_SETTINGS_INIT;
+	struct verdict_input in = { 0 };
+	struct verdict v;
+
+	(void)state;
+	pattern(base, 50, 100, 0.05);
+	pattern(cur, 10, 130, 0.05);
+	run_medians(base, 5, 10, med);
+	in = (struct verdict_input){ base, 50, med, 5, cur, 10, RD_LOWER, cs };
+	verdict_measure(&in, &v);
+	verdict_decide(&v, 1, &cs);
+	/* no ties and C(60,10) < 2^53: exact, and the most extreme U */
+	assert_true(v.exact);
+	assert_true(fabs(v.p - 1 / 75394027566.0) < 1e-22);
+	assert_true(fabs(v.p_adj - v.p) < 1e-22); /* one metric: BH changes nothing */
+	assert_true(fabs(v.ratio - 1.3) < 0.02);
+	assert_true(v.ratio_lo <= v.ratio && v.ratio <= v.ratio_hi);
+	/* medians by numpy.median of the same pattern */
+	assert_true(fabs(v.base_median - 100.00235) < 1e-9 && fabs(v.cur_median - 130.650715) < 1e-9);
+	assert_true(v.floor == 0.05); /* the run medians differ by < 0.01%: spread ~0 */
+	assert_int_equal(v.n_base, 50);
+	assert_int_equal(v.n_runs, 5);
+}
+
+/* The noise floor: run medians 100 120 85 110 95 have log-MAD 0.0953
+ * (ln 1.1), so the floor is 3 x 1.4826 x 0.0953 = 42.4% and a significant
+ * +30% is below it. */
+static void test_verdict_floor_from_spread(void **state)
+{
+	static const double centers[] = { 100, 120, 85, 110, 95 };
+	double base[50], cur[10], med[5];
+	struct compare_settings cs = COMPARE_SETTINGS_INIT;
+	struct verdict_input in;
+	struct verdict v;
+
+	(void)state;
+	for (size_t r = 0; r < 5; r++)
+		pattern(base + 10 * r, 10, centers[r], 0.01);
+	pattern(cur, 10, 135, 0.01);
+	run_medians(base, 5, 10, med);
+	in = (struct verdict_input){ base, 50, med, 5, cur, 10, RD_LOWER, cs };
+	verdict_measure(&in, &v);
+	verdict_decide(&v, 1, &cs);
+	assert_true(fabs(v.floor - 3 * 1.4826 * log(1.1)) < 1e-9);
+	assert_string_equal(verdict_name(v.kind), "below-floor");
+}
+
+/* Not significant (ties: normal approximation; SciPy's asymptotic p with the
+ * continuity correction is 0.09890828062687268) yet the HL ratio is
+ * 1.106 > 1.05: the data cannot tell, so: inconclusive. */
+static void test_verdict_inconclusive(void **state)
+{
+	const double base[] = { 90, 95, 100, 105, 110, 115 };
+	const double cur[] = { 95, 110, 120, 125, 130, 100 };
+	struct compare_settings cs = COMPARE_SETTINGS_INIT;
+	struct verdict_input in = { base, 6, NULL, 0, cur, 6, RD_LOWER, cs };
+	struct verdict v;
+
+	(void)state;
+	verdict_measure(&in, &v);
+	verdict_decide(&v, 1, &cs);
+	assert_true(fabs(v.ratio - 1.1055415967851334) < 1e-9);
+	assert_false(v.exact);
+	assert_true(fabs(v.p - 0.09890828062687268) < 1e-9);
+	assert_string_equal(verdict_name(v.kind), "inconclusive");
+}
+
+static void test_verdict_insufficient_message(void **state)
+{
+	const double base[] = { 1, 2 }, cur[] = { 3, 4 };
+	struct compare_settings cs = COMPARE_SETTINGS_INIT;
+	struct verdict_input in = { base, 2, NULL, 0, cur, 2, RD_LOWER, cs };
+	struct verdict v;
+
+	(void)state;
+	verdict_measure(&in, &v);
+	verdict_decide(&v, 1, &cs);
+	assert_string_equal(v.why,
+			    "2 new vs 2 baseline samples cannot reach p <= 0.01 (smallest possible p 0.167): add repetitions");
+}
+
+/*
+ * Benjamini-Hochberg across metrics: one metric +12% in +-15% noise (its own
+ * exact p is 0.0017833361254285009 by SciPy) gates alone, but not among 19 unchanged metrics (BH
+ * multiplies the smallest p by 20).  A metric with gate = false does not
+ * count against the gated ones.
+ */
+static void test_verdict_bh_family(void **state)
+{
+	enum { M = 20 };
+	static double base[M][50], cur[M][10], med[M][5];
+	struct verdict v[M];
+	struct compare_settings cs[M];
+	struct verdict_input in;
+	double p_alone;
+
+	(void)state;
+	for (size_t i = 0; i < M; i++) {
+		pattern(base[i], 50, 100, 0.15);
+		pattern(cur[i], 10, i == 0 ? 112 : 100, 0.15);
+		run_medians(base[i], 5, 10, med[i]);
+		cs[i] = (struct compare_settings)COMPARE_SETTINGS_INIT;
+		/* no run medians: the floor is min_effect, so only BH differs */
+		in = (struct verdict_input){ base[i], 50, med[i], 0, cur[i], 10, RD_LOWER, cs[i] };
+		verdict_measure(&in, &v[i]);
+	}
+	verdict_decide(v, 1, cs);
+	p_alone = v[0].p;
+	print_message("# p alone %g: %s\n", p_alone, v[0].why);
+	assert_true(fabs(p_alone - 0.0017833361254285009) < 1e-12);
+	assert_string_equal(verdict_name(v[0].kind), "regression");
+
+	in = (struct verdict_input){ base[0], 50, med[0], 0, cur[0], 10, RD_LOWER, cs[0] };
+	verdict_measure(&in, &v[0]);
+	verdict_decide(v, M, cs);
+	/* the 19 others have p > 0.3, so BH's smallest adjusted p is 20 p / 1 */
+	assert_true(fabs(v[0].p_adj - 20 * p_alone) < 1e-12);
+	assert_string_equal(verdict_name(v[0].kind), "inconclusive");
+
+	/* the 19 others only tracked: metric 0 is alone in the gating family */
+	for (size_t i = 1; i < M; i++) {
+		cs[i].gate = false;
+		in = (struct verdict_input){ base[i], 50, med[i], 0, cur[i], 10, RD_LOWER, cs[i] };
+		verdict_measure(&in, &v[i]);
+	}
+	in = (struct verdict_input){ base[0], 50, med[0], 0, cur[0], 10, RD_LOWER, cs[0] };
+	verdict_measure(&in, &v[0]);
+	verdict_decide(v, M, cs);
+	assert_true(fabs(v[0].p_adj - p_alone) < 1e-15);
+	assert_string_equal(verdict_name(v[0].kind), "regression");
+}
+
+static void test_settings_parse(void **state)
+{
+	static const struct {
+		const char *json;
+		const char *problem; /* NULL: valid */
+	} cases[] = {
+		{ "{\"alpha\": 0.05, \"min_effect\": \"10%\", \"direction\": \"higher\", \"gate\": false}", NULL },
+		{ "{\"min_effect\": 0.01}", NULL },
+		{ "{\"alpha\": 2}", "b.compare.alpha: expected a number in (0, 0.5], got 2" },
+		{ "{\"alpha\": \"0.01\"}", "b.compare.alpha: expected a number in (0, 0.5], got \"0.01\"" },
+		{ "{\"min_effect\": \"5 percent\"}",
+		  "b.compare.min_effect: expected a percentage such as \"5%\" or a fraction such as 0.05, got \"5 percent\"" },
+		{ "{\"direction\": \"up\"}", "b.compare.direction: expected \"lower\" or \"higher\", got \"up\"" },
+		{ "{\"gate\": \"no\"}", "b.compare.gate: expected true or false" },
+		{ "{\"alhpa\": 0.01}", "b.compare.alhpa: unknown setting (did you mean 'alpha'?)" },
+		{ "[1]", "b.compare: expected an object" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		cJSON *j = cJSON_Parse(cases[i].json);
+		struct errlist problems = ERRLIST_INIT;
+		struct compare_settings s = COMPARE_SETTINGS_INIT;
+
+		assert_non_null(j);
+		compare_settings_parse(j, "b.compare", &s, &problems);
+		if (!cases[i].problem) {
+			assert_int_equal(problems.n, 0);
+		} else {
+			assert_int_equal(problems.n, 1);
+			assert_string_equal(problems.msgs[0], cases[i].problem);
+		}
+		errlist_release(&problems);
+		cJSON_Delete(j);
+	}
+}
+
+/* Suite, benchmark and metric levels applied in turn: the most specific wins. */
+static void test_settings_layering(void **state)
+{
+	cJSON *suite = cJSON_Parse("{\"alpha\": 0.05, \"min_effect\": \"10%\"}");
+	cJSON *metric = cJSON_Parse("{\"min_effect\": \"1%\", \"gate\": false}");
+	struct errlist problems = ERRLIST_INIT;
+	struct compare_settings s = COMPARE_SETTINGS_INIT;
+
+	(void)state;
+	compare_settings_parse(suite, "compare", &s, &problems);
+	compare_settings_parse(metric, "metrics.instructions.compare", &s, &problems);
+	assert_int_equal(problems.n, 0);
+	assert_true(s.alpha == 0.05);
+	assert_true(fabs(s.min_effect - 0.01) < 1e-15);
+	assert_false(s.gate);
+	assert_int_equal(s.direction, -1);
+	cJSON_Delete(suite);
+	cJSON_Delete(metric);
+}
+
+static void test_verdict_names(void **state)
+{
+	static const char *const want[] = { "regression", "improvement", "unchanged", "below-floor",
+					    "inconclusive", "insufficient-data", "no-baseline" };
+
+	(void)state;
+	for (int k = VERDICT_REGRESSION; k <= VERDICT_NO_BASELINE; k++)
+		assert_string_equal(verdict_name((enum verdict_kind)k), want[k]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verdict_table),
+		cmocka_unit_test(test_verdict_numbers),
+		cmocka_unit_test(test_verdict_floor_from_spread),
+		cmocka_unit_test(test_verdict_inconclusive),
+		cmocka_unit_test(test_verdict_insufficient_message),
+		cmocka_unit_test(test_verdict_bh_family),
+		cmocka_unit_test(test_settings_parse),
+		cmocka_unit_test(test_settings_layering),
+		cmocka_unit_test(test_verdict_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
