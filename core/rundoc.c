@@ -319,6 +319,58 @@ static const char *json_type_name(const cJSON *j)
 	return "something unknown";
 }
 
+static bool digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+static int num2(const char *s)
+{
+	return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+/* RFC 3339 date-time: 2026-11-28T18:34:56(.123)?(Z|+01:00). */
+static bool is_rfc3339(const char *s)
+{
+	size_t i = 19;
+
+	if (strlen(s) < 20 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
+	    !digits(s + 8, 2) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s + 11, 2) ||
+	    s[13] != ':' || !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2))
+		return false;
+	if (num2(s + 5) < 1 || num2(s + 5) > 12 || num2(s + 8) < 1 || num2(s + 8) > 31 ||
+	    num2(s + 11) > 23 || num2(s + 14) > 59 || num2(s + 17) > 60)
+		return false;
+	if (s[i] == '.') {
+		size_t start = ++i;
+		while (s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == start)
+			return false;
+	}
+	if ((s[i] == 'Z' || s[i] == 'z') && s[i + 1] == '\0')
+		return true;
+	return (s[i] == '+' || s[i] == '-') && digits(s + i + 1, 2) && s[i + 3] == ':' &&
+	       digits(s + i + 4, 2) && s[i + 6] == '\0' && num2(s + i + 1) <= 23 && num2(s + i + 4) <= 59;
+}
+
+static bool is_commit_id(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len >= 7 && len <= 64 && strspn(s, "0123456789abcdef") == len;
+}
+
+static int check_time(const char *val, const char *path, struct err *err)
+{
+	if (val && !is_rfc3339(val))
+		return err_set(err, ERR_INPUT, "%s: expected an RFC 3339 date-time, got \"%s\"", path, val);
+	return 0;
+}
+
 /* Reads an optional (or required) string member into *out (copied). */
 static int get_str(const cJSON *obj, const char *key, const char *path, bool required,
 		   char **out, struct err *err)
@@ -345,8 +397,8 @@ static int get_bool(const cJSON *obj, const char *key, const char *path, bool *o
 	if (!j || cJSON_IsNull(j))
 		return 0;
 	if (!cJSON_IsBool(j))
-		return err_set(err, ERR_INPUT, "%s.%s: expected true or false, got %s", path, key,
-			       json_type_name(j));
+		return err_set(err, ERR_INPUT, "%s%s%s: expected true or false, got %s", path,
+			       *path ? "." : "", key, json_type_name(j));
 	*out = cJSON_IsTrue(j);
 	return 0;
 }
@@ -387,6 +439,49 @@ static cJSON *collect_extra(const cJSON *obj, const char *const *known)
 		cJSON_AddItemToObject(extra, it->string, cJSON_Duplicate(it, 1));
 	}
 	return extra;
+}
+
+/*
+ * "summary" is optional.  With samples it is recomputed from them (they are the
+ * truth); without samples (a harness that reports only aggregates) the given
+ * summary is kept.  Either way its members must be numbers (or null).
+ */
+static int parse_summary(struct rd_metric *m, const cJSON *jm, const char *path, struct err *err)
+{
+	static const char *const fields[] = { "n", "min", "median", "mean", "max", "stddev",
+					      "ci_low", "ci_high" };
+	const cJSON *js = cJSON_GetObjectItemCaseSensitive(jm, "summary");
+	double v[8];
+
+	rd_metric_summarise(m);
+	if (!js || cJSON_IsNull(js))
+		return 0;
+	if (!cJSON_IsObject(js))
+		return err_set(err, ERR_INPUT, "%s.summary: expected an object, got %s", path,
+			       json_type_name(js));
+	for (size_t i = 0; i < 8; i++) {
+		const cJSON *j = cJSON_GetObjectItemCaseSensitive(js, fields[i]);
+		v[i] = NAN;
+		if (!j || cJSON_IsNull(j))
+			continue;
+		if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble))
+			return err_set(err, ERR_INPUT, "%s.summary.%s: expected a finite number or null, got %s",
+				       path, fields[i], json_type_name(j));
+		v[i] = j->valuedouble;
+	}
+	if (!isnan(v[0]) && (v[0] < 0 || v[0] != floor(v[0])))
+		return err_set(err, ERR_INPUT, "%s.summary.n: expected a whole number >= 0, got %g", path, v[0]);
+	if (m->n_samples == 0 && !isnan(v[0]) && v[0] > 0) {
+		m->summary.n = (size_t)v[0];
+		m->summary.min = v[1];
+		m->summary.median = v[2];
+		m->summary.mean = v[3];
+		m->summary.max = v[4];
+		m->summary.stddev = isnan(v[5]) ? 0 : v[5];
+		m->summary.ci_low = v[6];
+		m->summary.ci_high = v[7];
+	}
+	return 0;
 }
 
 static int parse_metric(struct rd_bench *b, const cJSON *jm, const char *path, struct err *err)
@@ -433,7 +528,8 @@ static int parse_metric(struct rd_bench *b, const cJSON *jm, const char *path, s
 		rd_metric_add_sample(m, j->valuedouble);
 		i++;
 	}
-	rd_metric_summarise(m);
+	if ((rc = parse_summary(m, jm, path, err)))
+		goto done;
 	m->extra = collect_extra(jm, known);
 done:
 	free(name);
@@ -462,6 +558,10 @@ static int parse_bench(struct rundoc *rd, const cJSON *jb, const char *path, str
 		rc = err_set(err, ERR_INPUT, "%s.name: must not be empty", path);
 		goto done;
 	}
+	if (!*kind) {
+		rc = err_set(err, ERR_INPUT, "%s.kind: must not be empty", path);
+		goto done;
+	}
 	if (rundoc_find_bench(rd, name)) {
 		rc = err_set(err, ERR_INPUT, "%s.name: benchmark \"%s\" appears twice", path, name);
 		goto done;
@@ -477,6 +577,13 @@ static int parse_bench(struct rundoc *rd, const cJSON *jb, const char *path, str
 		goto done;
 	if (!b->status)
 		b->status = xstrdup("ok");
+	if (strcmp(b->status, "ok") != 0 && strcmp(b->status, "failed") != 0 &&
+	    strcmp(b->status, "partial") != 0 && strcmp(b->status, "skipped") != 0) {
+		rc = err_set(err, ERR_INPUT,
+			     "%s.status: expected \"ok\", \"failed\", \"partial\" or \"skipped\", got \"%s\"",
+			     path, b->status);
+		goto done;
+	}
 	metrics = cJSON_GetObjectItemCaseSensitive(jb, "metrics");
 	if (!cJSON_IsArray(metrics)) {
 		rc = err_set(err, ERR_INPUT, "%s.metrics: expected an array, got %s", path,
@@ -513,12 +620,11 @@ static int parse_git(struct rundoc *rd, const cJSON *root, struct err *err)
 	    (rc = get_str(g, "subject", "git", false, &rd->git.subject, err)) ||
 	    (rc = get_str(g, "remote", "git", false, &rd->git.remote, err)))
 		return rc;
-	if (rd->git.commit) {
-		size_t len = strlen(rd->git.commit);
-		if (len < 7 || len > 64 || strspn(rd->git.commit, "0123456789abcdef") != len)
-			return err_set(err, ERR_INPUT, "git.commit: expected a hex commit id, got \"%s\"",
-				       rd->git.commit);
-	}
+	if (rd->git.commit && !is_commit_id(rd->git.commit))
+		return err_set(err, ERR_INPUT, "git.commit: expected a hex commit id, got \"%s\"",
+			       rd->git.commit);
+	if ((rc = check_time(rd->git.commit_time, "git.commit_time", err)))
+		return rc;
 	p = cJSON_GetObjectItemCaseSensitive(g, "parents");
 	if (p && !cJSON_IsNull(p)) {
 		const cJSON *it;
@@ -529,6 +635,10 @@ static int parse_git(struct rundoc *rd, const cJSON *root, struct err *err)
 			if (!cJSON_IsString(it))
 				return err_set(err, ERR_INPUT, "git.parents[%zu]: expected a string, got %s",
 					       i, json_type_name(it));
+			if (!is_commit_id(it->valuestring))
+				return err_set(err, ERR_INPUT,
+					       "git.parents[%zu]: expected a hex commit id, got \"%s\"", i,
+					       it->valuestring);
 			rd->git.parents = xrealloc(rd->git.parents, (rd->git.n_parents + 1) * sizeof(char *));
 			rd->git.parents[rd->git.n_parents++] = xstrdup(it->valuestring);
 			i++;
@@ -554,9 +664,12 @@ static int parse_ci(struct rundoc *rd, const cJSON *root, struct err *err)
 		return rc;
 	pr = cJSON_GetObjectItemCaseSensitive(c, "pr");
 	if (pr && !cJSON_IsNull(pr)) {
-		if (!cJSON_IsNumber(pr) || pr->valuedouble < 0 || pr->valuedouble != floor(pr->valuedouble))
-			return err_set(err, ERR_INPUT, "ci.pr: expected a whole number, got %s",
+		if (!cJSON_IsNumber(pr))
+			return err_set(err, ERR_INPUT, "ci.pr: expected a whole number >= 0, got %s",
 				       json_type_name(pr));
+		if (pr->valuedouble < 0 || pr->valuedouble != floor(pr->valuedouble) || pr->valuedouble > 1e15)
+			return err_set(err, ERR_INPUT, "ci.pr: expected a whole number >= 0, got %g",
+				       pr->valuedouble);
 		rd->ci.pr = (long)pr->valuedouble;
 	}
 	return 0;
@@ -579,9 +692,20 @@ int rundoc_from_json(struct rundoc **out, const cJSON *root, struct err *err)
 		goto done;
 	}
 	ver = cJSON_GetObjectItemCaseSensitive(root, "schema_version");
-	if (ver && (!cJSON_IsNumber(ver) || ver->valuedouble > RUNDOC_SCHEMA_VERSION)) {
-		rc = err_set(err, ERR_INPUT, "schema_version: this perfgate reads version %d, got %s",
-			     RUNDOC_SCHEMA_VERSION, cJSON_IsNumber(ver) ? "a newer one" : json_type_name(ver));
+	if (ver && !cJSON_IsNumber(ver)) {
+		rc = err_set(err, ERR_INPUT, "schema_version: expected a whole number >= 1, got %s",
+			     json_type_name(ver));
+		goto done;
+	}
+	if (ver && (ver->valuedouble < 1 || ver->valuedouble != floor(ver->valuedouble))) {
+		rc = err_set(err, ERR_INPUT, "schema_version: expected a whole number >= 1, got %g",
+			     ver->valuedouble);
+		goto done;
+	}
+	if (ver && ver->valuedouble > RUNDOC_SCHEMA_VERSION) {
+		rc = err_set(err, ERR_INPUT,
+			     "schema_version: this perfgate reads version %d, got %g (written by a newer perfgate)",
+			     RUNDOC_SCHEMA_VERSION, ver->valuedouble);
 		goto done;
 	}
 	if ((rc = get_str(root, "run_id", "", true, &rd->run_id, err)) ||
@@ -589,8 +713,11 @@ int rundoc_from_json(struct rundoc **out, const cJSON *root, struct err *err)
 	    (rc = get_str(root, "suite", "", true, &rd->suite, err)) ||
 	    (rc = get_str(root, "started_at", "", true, &rd->started_at, err)) ||
 	    (rc = get_str(root, "finished_at", "", false, &rd->finished_at, err)) ||
-	    (rc = get_bool(root, "partial", "(top level)", &rd->partial, err)) ||
+	    (rc = get_bool(root, "partial", "", &rd->partial, err)) ||
 	    (rc = parse_git(rd, root, err)) || (rc = parse_ci(rd, root, err)))
+		goto done;
+	if ((rc = check_time(rd->started_at, "started_at", err)) ||
+	    (rc = check_time(rd->finished_at, "finished_at", err)))
 		goto done;
 	if (strlen(rd->run_id) < 8 || strlen(rd->run_id) > 64 ||
 	    strspn(rd->run_id, "0123456789abcdefABCDEF-") != strlen(rd->run_id)) {
@@ -615,6 +742,16 @@ int rundoc_from_json(struct rundoc **out, const cJSON *root, struct err *err)
 	rd->tags = dup_object(root, "tags", "", &rc, err);
 	if (rc)
 		goto done;
+	if (rd->tags) {
+		const cJSON *t;
+		cJSON_ArrayForEach(t, rd->tags) {
+			if (!cJSON_IsString(t)) {
+				rc = err_set(err, ERR_INPUT, "tags.%s: expected a string, got %s", t->string,
+					     json_type_name(t));
+				goto done;
+			}
+		}
+	}
 	benches = cJSON_GetObjectItemCaseSensitive(root, "benchmarks");
 	if (!cJSON_IsArray(benches)) {
 		rc = err_set(err, ERR_INPUT, "benchmarks: expected an array, got %s", json_type_name(benches));

@@ -1,0 +1,338 @@
+/*
+ * Unit tests for core/rundoc.c: every document in tests/fixtures/rundoc/valid
+ * parses (and survives a JSON round trip); every one in .../invalid is
+ * rejected with the exact message naming the JSON path of its one mistake
+ * (tests/fixtures/rundoc/make.py says how each was made); the example in
+ * docs/run-document.md parses.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/rundoc.h"
+#include "../../core/util.h"
+
+#define FIX "tests/fixtures/rundoc/"
+
+static const struct {
+	const char *file;
+	const char *msg;
+} invalid[] = {
+	{ "missing-run-id", "run_id: required member is missing" },
+	{ "bad-run-id", "run_id: expected a UUID, got \"not a uuid!\"" },
+	{ "null-run-id", "run_id: required member is missing" },
+	{ "missing-suite", "suite: required member is missing" },
+	{ "suite-number", "suite: expected a string, got a number" },
+	{ "missing-started-at", "started_at: required member is missing" },
+	{ "bad-started-at", "started_at: expected an RFC 3339 date-time, got \"yesterday\"" },
+	{ "bad-month", "started_at: expected an RFC 3339 date-time, got \"2026-13-01T00:00:00Z\"" },
+	{ "bad-finished-at", "finished_at: expected an RFC 3339 date-time, got \"2026-11-27 16:06\"" },
+	{ "no-benchmarks", "benchmarks: expected an array, got nothing" },
+	{ "benchmarks-object", "benchmarks: expected an array, got an object" },
+	{ "bench-missing-kind", "benchmarks[0].kind: required member is missing" },
+	{ "bench-empty-name", "benchmarks[0].name: must not be empty" },
+	{ "bench-empty-kind", "benchmarks[1].kind: must not be empty" },
+	{ "bench-no-metrics", "benchmarks[1].metrics: expected an array, got nothing" },
+	{ "bench-params-array", "benchmarks[0].params: expected an object, got an array" },
+	{ "bad-status",
+	  "benchmarks[0].status: expected \"ok\", \"failed\", \"partial\" or \"skipped\", got \"done\"" },
+	{ "metric-missing-unit", "benchmarks[0].metrics[1].unit: required member is missing" },
+	{ "metric-empty-name", "benchmarks[1].metrics[0].name: must not be empty" },
+	{ "bad-direction", "benchmarks[0].metrics[1].direction: expected \"lower\" or \"higher\", got \"down\"" },
+	{ "samples-missing", "benchmarks[1].metrics[1].samples: expected an array of numbers, got nothing" },
+	{ "sample-string", "benchmarks[1].metrics[0].samples[3]: expected a finite number, got a string" },
+	{ "sample-null", "benchmarks[0].metrics[0].samples[0]: expected a finite number, got null" },
+	{ "summary-string",
+	  "benchmarks[0].metrics[0].summary.median: expected a finite number or null, got a string" },
+	{ "summary-n-fraction", "benchmarks[0].metrics[0].summary.n: expected a whole number >= 0, got 2.5" },
+	{ "summary-array", "benchmarks[0].metrics[0].summary: expected an object, got an array" },
+	{ "git-string", "git: expected an object, got a string" },
+	{ "bad-commit", "git.commit: expected a hex commit id, got \"HEAD\"" },
+	{ "upper-commit",
+	  "git.commit: expected a hex commit id, got \"9F1C0E2B7D3A4C5E6F708192A3B4C5D6E7F80912\"" },
+	{ "bad-parent", "git.parents[0]: expected a hex commit id, got \"main\"" },
+	{ "bad-commit-time",
+	  "git.commit_time: expected an RFC 3339 date-time, got \"Fri Nov 27 16:02:11 2026\"" },
+	{ "dirty-string", "git.dirty: expected true or false, got a string" },
+	{ "bad-pr", "ci.pr: expected a whole number >= 0, got -1" },
+	{ "pr-string", "ci.pr: expected a whole number >= 0, got a string" },
+	{ "fork-number", "ci.fork: expected true or false, got a number" },
+	{ "fingerprint-number", "machine.fingerprint: expected a string, got a number" },
+	{ "machine-array", "machine: expected an object, got an array" },
+	{ "tags-number", "tags.owner: expected a string, got a number" },
+	{ "partial-string", "partial: expected true or false, got a string" },
+	{ "schema-version-2", "schema_version: this perfgate reads version 1, got 2 (written by a newer perfgate)" },
+	{ "schema-version-0", "schema_version: expected a whole number >= 1, got 0" },
+	{ "schema-version-string", "schema_version: expected a whole number >= 1, got a string" },
+	{ "top-level-array", "(top level): expected an object, got an array" },
+	{ "syntax-error", "not valid JSON (line 3)" },
+	{ "dup-benchmark", "benchmarks[1].name: benchmark \"gzip-6\" appears twice" },
+	{ "dup-metric", "benchmarks[0].metrics[1].name: metric \"wall\" appears twice" },
+};
+
+static const char *const valid[] = { "full", "minimal", "no-git", "pull-request", "summary-only",
+				     "extra-members" };
+
+static char *slurp(const char *path)
+{
+	struct err err = ERR_INIT;
+	char *text = NULL;
+
+	if (file_read(path, &text, NULL, &err) != 0) {
+		print_error("%s\n", err.msg);
+		fail();
+	}
+	return text;
+}
+
+static void test_invalid_fixtures(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(invalid); i++) {
+		char *path = xasprintf(FIX "invalid/%s.json", invalid[i].file);
+		char *text = slurp(path);
+		struct rundoc *rd = (struct rundoc *)1;
+		struct err err = ERR_INIT;
+		int rc = rundoc_parse(&rd, text, &err);
+
+		if (rc != ERR_INPUT || strcmp(err.msg, invalid[i].msg) != 0)
+			print_error("%s: rc %d, message '%s'\n", invalid[i].file, rc, err.msg);
+		assert_int_equal(rc, ERR_INPUT);
+		assert_null(rd);
+		assert_string_equal(err.msg, invalid[i].msg);
+		free(text);
+		free(path);
+	}
+}
+
+/* Every file in invalid/ has a row in the table above (no fixture goes untested). */
+static void test_every_invalid_fixture_listed(void **state)
+{
+	DIR *d = opendir(FIX "invalid");
+	struct dirent *e;
+	size_t files = 0;
+
+	(void)state;
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		bool listed = false;
+
+		if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+			continue;
+		files++;
+		for (size_t i = 0; i < ARRAY_SIZE(invalid) && !listed; i++)
+			listed = strncmp(e->d_name, invalid[i].file, len - 5) == 0 &&
+				 strlen(invalid[i].file) == len - 5;
+		if (!listed)
+			print_error("fixture %s has no expected message\n", e->d_name);
+		assert_true(listed);
+	}
+	closedir(d);
+	assert_int_equal(files, ARRAY_SIZE(invalid));
+}
+
+static void test_load_names_the_file(void **state)
+{
+	struct rundoc *rd = NULL;
+	struct err err = ERR_INIT;
+
+	(void)state;
+	assert_int_equal(rundoc_load(&rd, FIX "invalid/bad-direction.json", &err), ERR_INPUT);
+	assert_string_equal(err.msg, FIX "invalid/bad-direction.json: benchmarks[0].metrics[1].direction: "
+					 "expected \"lower\" or \"higher\", got \"down\"");
+	assert_int_equal(rundoc_load(&rd, FIX "invalid/nope.json", &err), ERR_INPUT);
+	assert_string_equal(err.msg, "cannot open '" FIX "invalid/nope.json': No such file or directory");
+}
+
+static void test_valid_fixtures_round_trip(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(valid); i++) {
+		char *path = xasprintf(FIX "valid/%s.json", valid[i]);
+		struct rundoc *rd = NULL, *back = NULL;
+		struct err err = ERR_INIT;
+		cJSON *a, *b;
+		char *text;
+
+		if (rundoc_load(&rd, path, &err) != 0)
+			print_error("%s\n", err.msg);
+		assert_non_null(rd);
+		/* What perfgate writes, it reads back unchanged. */
+		text = rundoc_to_string(rd);
+		assert_int_equal(rundoc_parse(&back, text, &err), 0);
+		a = rundoc_to_json(rd);
+		b = rundoc_to_json(back);
+		assert_true(cJSON_Compare(a, b, true));
+		cJSON_Delete(a);
+		cJSON_Delete(b);
+		free(text);
+		rundoc_free(back);
+		rundoc_free(rd);
+		free(path);
+	}
+}
+
+static void test_full_fields(void **state)
+{
+	struct rundoc *rd = NULL;
+	struct err err = ERR_INIT;
+	const struct rd_metric *m;
+
+	(void)state;
+	assert_int_equal(rundoc_load(&rd, FIX "valid/full.json", &err), 0);
+	assert_string_equal(rd->run_id, "0f8e2c1a-5b3d-4e6f-9a7b-1c2d3e4f5a6b");
+	assert_string_equal(rd->project, "inference");
+	assert_string_equal(rd->git.commit, "9f1c0e2b7d3a4c5e6f708192a3b4c5d6e7f80912");
+	assert_int_equal(rd->git.n_parents, 1);
+	assert_string_equal(rd->git.commit_time, "2026-11-27T16:02:11Z");
+	assert_string_equal(rd->ci.provider, "github");
+	assert_int_equal(rd->ci.pr, 0);
+	assert_string_equal(rd->fingerprint,
+			    "5b0e3f9d7f1f8a0c2e4d6b8a9c1e3f5a7b9d1c3e5f7a9b1d3c5e7f9a1b3d5c7e");
+	assert_int_equal(rd->n_benches, 2);
+	m = rd_bench_find_metric(&rd->benches[0], "wall");
+	assert_non_null(m);
+	assert_int_equal(m->n_samples, 5);
+	/* Recomputed from the samples: the median of the five is 0.1812. */
+	assert_int_equal(m->summary.n, 5);
+	assert_true(m->summary.median == 0.1812);
+	assert_true(m->summary.min == 0.1797 && m->summary.max == 0.1830);
+	m = rd_bench_find_metric(&rd->benches[1], "throughput");
+	assert_int_equal(m->direction, RD_HIGHER);
+	assert_string_equal(m->unit, "1/s");
+	/* The unknown "warnings" member is kept. */
+	assert_non_null(cJSON_GetObjectItem(rd->benches[1].extra, "warnings"));
+	rundoc_free(rd);
+
+	assert_int_equal(rundoc_load(&rd, FIX "valid/minimal.json", &err), 0);
+	assert_string_equal(rd->project, "default");
+	assert_null(rd->git.commit);
+	assert_int_equal(rd->n_benches, 0);
+	rundoc_free(rd);
+
+	assert_int_equal(rundoc_load(&rd, FIX "valid/pull-request.json", &err), 0);
+	assert_int_equal(rd->ci.pr, 17);
+	assert_true(rd->ci.fork);
+	assert_string_equal(rd->ci.base_branch, "main");
+	assert_string_equal(rd->started_at, "2026-11-27T17:05:00+01:00");
+	assert_null(rd->finished_at);
+	rundoc_free(rd);
+}
+
+static void test_summary_only_kept(void **state)
+{
+	struct rundoc *rd = NULL;
+	struct err err = ERR_INIT;
+	const struct rd_metric *m;
+
+	(void)state;
+	assert_int_equal(rundoc_load(&rd, FIX "valid/summary-only.json", &err), 0);
+	m = rd_bench_find_metric(&rd->benches[0], "wall");
+	assert_int_equal(m->n_samples, 0);
+	assert_int_equal(m->summary.n, 20);
+	assert_true(m->summary.median == 0.18 && m->summary.mean == 0.181);
+	assert_true(m->summary.min == 0.17 && m->summary.max == 0.2);
+	assert_true(isnan(m->summary.ci_low));
+	rundoc_free(rd);
+}
+
+static void test_extra_members_kept(void **state)
+{
+	struct rundoc *rd = NULL;
+	struct err err = ERR_INIT;
+	cJSON *out;
+	const cJSON *gen, *b0, *m0;
+
+	(void)state;
+	assert_int_equal(rundoc_load(&rd, FIX "valid/extra-members.json", &err), 0);
+	out = rundoc_to_json(rd);
+	gen = cJSON_GetObjectItem(out, "generator");
+	assert_non_null(gen);
+	assert_int_equal(cJSON_GetObjectItem(gen, "version")->valueint, 3);
+	b0 = cJSON_GetArrayItem(cJSON_GetObjectItem(out, "benchmarks"), 0);
+	assert_string_equal(cJSON_GetObjectItem(b0, "variant")->valuestring, "baseline");
+	m0 = cJSON_GetArrayItem(cJSON_GetObjectItem(b0, "metrics"), 0);
+	assert_non_null(cJSON_GetObjectItem(m0, "histogram"));
+	cJSON_Delete(out);
+	rundoc_free(rd);
+}
+
+static void test_time_forms(void **state)
+{
+	static const struct {
+		const char *t;
+		bool ok;
+	} cases[] = {
+		{ "2026-11-28T18:34:56Z", true },     { "2026-11-28T18:34:56.123Z", true },
+		{ "2026-11-28t18:34:56z", true },     { "2026-11-28T18:34:56+05:30", true },
+		{ "2026-11-28T18:34:56-08:00", true }, { "2016-12-31T23:59:60Z", true },
+		{ "2026-11-28T18:34:56", false },     { "2026-11-28", false },
+		{ "2026-11-28T24:00:00Z", false },    { "2026-00-28T18:34:56Z", false },
+		{ "2026-11-28T18:34:56.Z", false },   { "2026-11-28T18:34:56+0530", false },
+		{ "2026-11-28T18:34:56Zjunk", false }, { "", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *doc = xasprintf("{\"run_id\":\"0f8e2c1a-5b3d-4e6f-9a7b-1c2d3e4f5a6b\",\"suite\":\"s\","
+				      "\"started_at\":\"%s\",\"benchmarks\":[]}", cases[i].t);
+		struct rundoc *rd = NULL;
+		struct err err = ERR_INIT;
+		int rc = rundoc_parse(&rd, doc, &err);
+
+		if ((rc == 0) != cases[i].ok)
+			print_error("'%s': rc %d %s\n", cases[i].t, rc, err.msg);
+		assert_int_equal(rc == 0, cases[i].ok);
+		rundoc_free(rd);
+		free(doc);
+	}
+}
+
+/* The example in docs/run-document.md is a valid run document. */
+static void test_docs_example(void **state)
+{
+	char *md = slurp("docs/run-document.md");
+	const char *start = strstr(md, "```json\n"), *end;
+	struct rundoc *rd = NULL;
+	struct err err = ERR_INIT;
+	char *json;
+
+	(void)state;
+	assert_non_null(start);
+	start += 8;
+	end = strstr(start, "```");
+	assert_non_null(end);
+	json = xstrndup(start, (size_t)(end - start));
+	if (rundoc_parse(&rd, json, &err) != 0)
+		print_error("docs example: %s\n", err.msg);
+	assert_non_null(rd);
+	assert_int_equal(rd->n_benches, 2);
+	rundoc_free(rd);
+	free(json);
+	free(md);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_invalid_fixtures),
+		cmocka_unit_test(test_every_invalid_fixture_listed),
+		cmocka_unit_test(test_load_names_the_file),
+		cmocka_unit_test(test_valid_fixtures_round_trip),
+		cmocka_unit_test(test_full_fields),
+		cmocka_unit_test(test_summary_only_kept),
+		cmocka_unit_test(test_extra_members_kept),
+		cmocka_unit_test(test_time_forms),
+		cmocka_unit_test(test_docs_example),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
