@@ -308,6 +308,54 @@ static void test_shallow(void **state)
 	free(parent);
 }
 
+static void test_shallow_depth2(void **state)
+{
+	struct err err = ERR_INIT;
+	char *dir, **anc = NULL;
+	char *c3 = sh_out("git -C repo rev-parse main"), *c2 = sh_out("git -C repo rev-parse main~1");
+	size_t n = 0;
+
+	(void)state;
+	sh("git clone -q --depth 2 --branch main \"file://$PWD/repo\" shallow2");
+	dir = path_in("shallow2");
+	assert_true(gitinfo_is_shallow(dir));
+	assert_int_equal(gitinfo_ancestors(dir, "HEAD", 0, &anc, &n, &err), 0);
+	assert_int_equal(n, 2); /* c3, c2; c1 is beyond the boundary */
+	assert_string_equal(anc[0], c3);
+	assert_string_equal(anc[1], c2);
+	gitinfo_strv_free(anc, n);
+	assert_int_equal(gitinfo_ancestors(dir, "HEAD", 1, &anc, &n, &err), 0);
+	assert_int_equal(n, 1);
+	gitinfo_strv_free(anc, n);
+	sh("rm -rf shallow2");
+	free(dir);
+	free(c3);
+	free(c2);
+}
+
+static void test_remote_without_origin(void **state)
+{
+	struct rd_git g = { 0 };
+	struct err err = ERR_INIT;
+	char *dir;
+	bool found = false;
+
+	(void)state;
+	sh("git init -q -b main norepo/up && cd norepo/up &&"
+	   " git -c user.name=T -c user.email=t@e commit -q --allow-empty -m x &&"
+	   " git remote add upstream 'https://bot:glpat-secret@gitlab.example.com/g/p.git'");
+	dir = path_in("norepo/up");
+	assert_int_equal(gitinfo_collect(dir, &g, &found, &err), 0);
+	assert_string_equal(g.remote, "https://gitlab.example.com/g/p.git");
+	gitinfo_release(&g);
+	sh("cd norepo/up && git remote remove upstream");
+	assert_int_equal(gitinfo_collect(dir, &g, &found, &err), 0);
+	assert_null(g.remote);
+	gitinfo_release(&g);
+	sh("rm -rf norepo/up");
+	free(dir);
+}
+
 static void test_worktree(void **state)
 {
 	struct rd_git g = { 0 };
@@ -548,6 +596,8 @@ int main(void)
 		cmocka_unit_test(test_detached_ci),
 		cmocka_unit_test(test_dirty),
 		cmocka_unit_test(test_shallow),
+		cmocka_unit_test(test_shallow_depth2),
+		cmocka_unit_test(test_remote_without_origin),
 		cmocka_unit_test(test_worktree),
 		cmocka_unit_test(test_no_repository),
 		cmocka_unit_test(test_unborn),
