@@ -165,7 +165,7 @@ void sse_openai_parse(const char *data, size_t len, struct sse_openai_chunk *out
 	}
 	j = cJSON_ParseWithLength(data, len);
 	if (!cJSON_IsObject(j)) {
-		out->error = true;
+		out->not_json = true;
 		cJSON_Delete(j);
 		return;
 	}

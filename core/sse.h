@@ -39,7 +39,8 @@ size_t sse_events(const struct sse_parser *p);
 
 struct sse_openai_chunk {
 	bool done;              /* the data was "[DONE]" */
-	bool error;             /* the chunk carried an "error" object, or was not JSON */
+	bool error;             /* the chunk carried an "error" object */
+	bool not_json;          /* the data was neither JSON nor [DONE] (a plain SSE stream) */
 	size_t text_len;        /* bytes of text in this chunk's delta */
 	long completion_tokens; /* usage.completion_tokens, -1 when absent */
 };

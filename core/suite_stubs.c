@@ -6,25 +6,10 @@
 #include "run.h"
 #include "suite.h"
 
-void http_validate(const cJSON *bench, const char *path, struct errlist *problems)
-{
-	(void)bench;
-	errlist_add(problems, "%s: HTTP benchmarks are not supported by this build yet", path);
-}
-
 void ingest_validate(const cJSON *format, const char *path, struct errlist *problems)
 {
 	(void)format;
 	errlist_add(problems, "%s: ingesting is not supported by this build yet", path);
-}
-
-int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx,
-		    struct rd_bench *out, struct err *err)
-{
-	(void)b;
-	(void)ctx;
-	(void)out;
-	return err_set(err, ERR_INPUT, "HTTP benchmarks are not supported by this build yet");
 }
 
 int runner_ingest_run(const struct suite_bench *b, const struct run_ctx *ctx,

@@ -125,18 +125,19 @@ static void test_openai_chunks(void **state)
 		const char *data;
 		bool done, error;
 		size_t text_len;
+		bool not_json;
 		long tokens;
 	} cases[] = {
-		{ "[DONE]", true, false, 0, -1 },
-		{ "{\"choices\":[{\"text\":\"Hello\",\"index\":0}]}", false, false, 5, -1 },
-		{ "{\"choices\":[{\"delta\":{\"content\":\" wor\"}}]}", false, false, 4, -1 },
-		{ "{\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}", false, false, 0, -1 },
-		{ "{\"choices\":[{\"delta\":{\"content\":\"\"}}]}", false, false, 0, -1 },
-		{ "{\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":17}}", false, false, 0, 17 },
-		{ "{\"choices\":[{\"text\":\"!\"}],\"usage\":null}", false, false, 1, -1 },
-		{ "{\"error\":{\"message\":\"overloaded\"}}", false, true, 0, -1 },
-		{ "not json", false, true, 0, -1 },
-		{ "{\"choices\":[{\"delta\":{\"reasoning_content\":\"hm\"}}]}", false, false, 2, -1 },
+		{ "[DONE]", true, false, 0, false, -1 },
+		{ "{\"choices\":[{\"text\":\"Hello\",\"index\":0}]}", false, false, 5, false, -1 },
+		{ "{\"choices\":[{\"delta\":{\"content\":\" wor\"}}]}", false, false, 4, false, -1 },
+		{ "{\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}", false, false, 0, false, -1 },
+		{ "{\"choices\":[{\"delta\":{\"content\":\"\"}}]}", false, false, 0, false, -1 },
+		{ "{\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":17}}", false, false, 0, false, 17 },
+		{ "{\"choices\":[{\"text\":\"!\"}],\"usage\":null}", false, false, 1, false, -1 },
+		{ "{\"error\":{\"message\":\"overloaded\"}}", false, true, 0, false, -1 },
+		{ "not json", false, false, 0, true, -1 },
+		{ "{\"choices\":[{\"delta\":{\"reasoning_content\":\"hm\"}}]}", false, false, 2, false, -1 },
 	};
 	struct sse_openai_chunk c;
 
@@ -146,6 +147,7 @@ static void test_openai_chunks(void **state)
 		assert_int_equal(c.done, cases[i].done);
 		assert_int_equal(c.error, cases[i].error);
 		assert_int_equal(c.text_len, cases[i].text_len);
+		assert_int_equal(c.not_json, cases[i].not_json);
 		assert_int_equal(c.completion_tokens, cases[i].tokens);
 	}
 }

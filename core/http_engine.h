@@ -1,0 +1,122 @@
+/*
+ * http_engine.h: the load engine (issue 5, "Engine").  One measured step:
+ * open loop (arrivals from a schedule, coordinated-omission corrected) or
+ * closed loop (N requests in flight), on `threads` workers each with its
+ * own epoll loop, connections and histograms, merged at the end.
+ *
+ * Native engine: HTTP/1.1 over keep-alive TCP connections, every request
+ * serialised once (struct http_plan), responses parsed by http-parser,
+ * chunked bodies and server-sent events.  The curl engine (libcurl multi,
+ * driven from the same kind of epoll loop) serves https:// and anything
+ * else the native client does not do.
+ *
+ * Times are CLOCK_MONOTONIC ns.  For each request: t_sched (intended send:
+ * the schedule's time in open loop, the moment the slot became free in
+ * closed loop), t_send (first byte written), t_first_byte, t_first_token,
+ * t_last_token, t_end (response complete).  A request is measured when
+ * t_sched falls in the measured window [start + warmup, start + warmup +
+ * duration) (or is one of the first `requests` after the warmup); warmup
+ * requests are sent and timed but not recorded.
+ */
+#ifndef PERFGATE_HTTP_ENGINE_H
+#define PERFGATE_HTTP_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "http_req.h"
+#include "schedule.h"
+
+struct hist;
+
+/* Error classes of failed requests (DESIGN section 4). */
+enum eng_error {
+	EE_REFUSED,           /* connect failed (refused, unreachable) */
+	EE_TIMEOUT,           /* no complete response within the request timeout */
+	EE_RESET,             /* connection reset or closed before the response was complete */
+	EE_4XX,
+	EE_5XX,
+	EE_UNEXPECTED_STATUS, /* a status outside 4xx/5xx that expect_status does not accept */
+	EE_BAD_RESPONSE,      /* not parseable HTTP, or an error object in a stream */
+	EE_FAILED_CHECK,      /* a `checks` entry failed */
+	EE_INCOMPLETE_STREAM, /* a stream ended without its end mark */
+	EE_N
+};
+const char *eng_error_name(enum eng_error e);
+
+enum eng_kind { ENG_AUTO, ENG_NATIVE, ENG_CURL };
+int eng_kind_parse(const char *s, enum eng_kind *out);
+
+/* A closed-loop concurrency profile: linear from `start` to `end` over
+ * `duration` seconds. */
+struct eng_cstage {
+	double duration; /* s */
+	double start, end;
+};
+
+struct eng_options {
+	const struct http_plan *plan;
+	bool open_loop;
+	/* open loop */
+	const struct sched_segment *segments;
+	size_t n_segments;
+	enum sched_arrival arrival;
+	double burstiness;
+	uint64_t seed;
+	/* closed loop: a constant concurrency, or stages */
+	long concurrency;
+	const struct eng_cstage *cstages;
+	size_t n_cstages;
+	/* both */
+	uint64_t warmup;       /* ns */
+	uint64_t duration;     /* ns of measured window; 0 when `requests` is set */
+	uint64_t requests;     /* measured requests; 0 when `duration` is set */
+	long connections;      /* open loop: fixed pool per run (0: grow on demand up to max_inflight) */
+	long max_inflight;     /* open loop: outstanding requests at most (0: 1024) */
+	long threads;          /* >= 1 */
+	uint64_t timeout;      /* ns per request */
+	enum eng_kind engine;
+	uint64_t ts_interval;  /* ns per time-series point (0: 1 s) */
+};
+
+struct eng_ts_point {
+	uint64_t sent, ok, errors;  /* requests sent, succeeded, failed in this interval (by t_end / t_send) */
+	uint64_t p50, p95, p99;     /* ns, latency of the successes ending in it (0 when none) */
+	uint64_t inflight_max;      /* most requests outstanding at once */
+};
+
+struct eng_result {
+	struct hist *latency, *service_time, *lateness, *ttfb; /* measured successes (lateness: all measured sends) */
+	struct hist *ttft, *tpot, *itl;                        /* streaming successes */
+	uint64_t scheduled;       /* measured requests scheduled (t_sched in the window) */
+	uint64_t sent;            /* measured requests sent */
+	uint64_t ok, failed;      /* measured requests by outcome */
+	uint64_t errors[EE_N];
+	char first_error[EE_N][256]; /* the first message of each class */
+	uint64_t ok_in_window;    /* successes whose t_end fell in the window */
+	uint64_t sent_in_window;  /* sends whose t_send fell in the window */
+	uint64_t goodput_ok;      /* successes in the window meeting every request SLO */
+	uint64_t late_1ms;        /* measured sends more than 1 ms late */
+	uint64_t warmup_requests;
+	uint64_t bytes_in, bytes_out; /* measured requests, whole responses and requests */
+	uint64_t tokens;          /* output tokens of measured streaming successes */
+	uint64_t tok_usage, tok_events; /* how many of them counted tokens from usage / from events */
+	bool one_token_events;    /* every usage count equalled its event count */
+	double window;            /* s, the measured window */
+	double cpu_util_max;      /* the busiest worker's CPU time / wall time */
+	long connections_opened;
+	const char *engine;       /* "native" or "curl" */
+	struct eng_ts_point *ts;
+	size_t n_ts;
+	uint64_t ts_interval;     /* ns */
+};
+
+/* Run one step.  Returns 0 when it ran (whatever the requests' fate), or
+ * a negative code when it could not run (bad options, no resolver answer,
+ * too many threads). */
+int eng_run(const struct eng_options *o, struct eng_result *out, struct err *err);
+void eng_result_release(struct eng_result *r);
+
+#endif

@@ -1,0 +1,783 @@
+/*
+ * http_req.c: the `http` object parsed into serialised requests (see
+ * http_req.h).
+ */
+#include "http_req.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "slo.h"
+#include "util.h"
+
+#define MAX_BODY_KEPT (8u << 20) /* bytes of a response kept for checks */
+#define MAX_DATASET_ROWS 1000000
+
+void http_check_keys(const cJSON *obj, const char *path, const char *const *allowed, size_t n,
+		     struct errlist *problems)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, obj) {
+		size_t i;
+		const char *near;
+
+		for (i = 0; i < n; i++)
+			if (strcmp(it->string, allowed[i]) == 0)
+				break;
+		if (i < n)
+			continue;
+		near = closest_match(it->string, allowed, n);
+		if (near)
+			errlist_add(problems, "%s.%s: unknown key (did you mean '%s'?)", path, it->string, near);
+		else
+			errlist_add(problems, "%s.%s: unknown key", path, it->string);
+	}
+}
+
+bool http_get_duration(const cJSON *obj, const char *key, const char *path, double *out, bool *set,
+		       struct errlist *problems)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	struct err err = ERR_INIT;
+
+	if (set)
+		*set = v != NULL;
+	if (!v)
+		return true;
+	if (cJSON_IsNumber(v) && v->valuedouble >= 0 && isfinite(v->valuedouble)) {
+		*out = v->valuedouble;
+		return true;
+	}
+	if (cJSON_IsString(v) && parse_duration(v->valuestring, out, &err) == 0)
+		return true;
+	errlist_add(problems, "%s.%s: expected a duration such as \"30s\" or \"250ms\"%s%s", path, key,
+		    err.msg[0] ? ", " : "", err.msg);
+	return false;
+}
+
+bool http_get_number(const cJSON *obj, const char *key, const char *path, double min_excl,
+		     double *out, bool *set, struct errlist *problems)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (set)
+		*set = v != NULL;
+	if (!v)
+		return true;
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || !(v->valuedouble > min_excl)) {
+		errlist_add(problems, "%s.%s: must be a number > %g", path, key, min_excl);
+		return false;
+	}
+	*out = v->valuedouble;
+	return true;
+}
+
+bool http_get_int(const cJSON *obj, const char *key, const char *path, long min, long *out, bool *set,
+		  struct errlist *problems)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (set)
+		*set = v != NULL;
+	if (!v)
+		return true;
+	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < (double)min ||
+	    v->valuedouble > 1e9) {
+		errlist_add(problems, "%s.%s: expected an integer >= %ld", path, key, min);
+		return false;
+	}
+	*out = (long)v->valuedouble;
+	return true;
+}
+
+void http_plan_free(struct http_plan *p)
+{
+	if (!p)
+		return;
+	free(p->url);
+	free(p->host);
+	free(p->port);
+	free(p->authority);
+	free(p->target);
+	free(p->method);
+	for (size_t i = 0; i < p->n_headers; i++)
+		free(p->header_lines[i]);
+	free(p->header_lines);
+	for (size_t i = 0; i < p->n_reqs; i++)
+		free(p->reqs[i].data);
+	free(p->reqs);
+	free(p->expect);
+	for (size_t i = 0; i < p->n_checks; i++) {
+		free(p->checks[i].contains);
+		free(p->checks[i].json_path);
+		cJSON_Delete(p->checks[i].equals);
+	}
+	free(p->checks);
+	free(p->rslo);
+	free(p);
+}
+
+/* http://host[:port]/path?query, http://[::1]:8080/x */
+static int parse_url(struct http_plan *p, const char *url, const char *path, struct errlist *problems)
+{
+	const char *rest, *end, *slash;
+
+	if (strncmp(url, "http://", 7) == 0) {
+		rest = url + 7;
+	} else if (strncmp(url, "https://", 8) == 0) {
+		rest = url + 8;
+		p->tls = true;
+	} else {
+		errlist_add(problems, "%s.http.url: expected an http:// or https:// URL, got \"%s\"", path, url);
+		return ERR_INPUT;
+	}
+	slash = rest + strcspn(rest, "/?#");
+	if (slash == rest) {
+		errlist_add(problems, "%s.http.url: no host in \"%s\"", path, url);
+		return ERR_INPUT;
+	}
+	if (strchr(url, '@') && strchr(url, '@') < slash) {
+		errlist_add(problems, "%s.http.url: credentials in the URL are not supported; use auth_env", path);
+		return ERR_INPUT;
+	}
+	p->authority = xstrndup(rest, (size_t)(slash - rest));
+	if (rest[0] == '[') {
+		end = memchr(rest, ']', (size_t)(slash - rest));
+		if (!end) {
+			errlist_add(problems, "%s.http.url: unterminated IPv6 address in \"%s\"", path, url);
+			return ERR_INPUT;
+		}
+		p->host = xstrndup(rest + 1, (size_t)(end - rest - 1));
+		end++;
+	} else {
+		end = rest;
+		while (end < slash && *end != ':')
+			end++;
+		p->host = xstrndup(rest, (size_t)(end - rest));
+	}
+	if (end < slash && *end == ':') {
+		char *e;
+		long port;
+
+		errno = 0;
+		port = strtol(end + 1, &e, 10);
+		if (e != slash || e == end + 1 || port < 1 || port > 65535 || errno) {
+			errlist_add(problems, "%s.http.url: bad port in \"%s\"", path, url);
+			return ERR_INPUT;
+		}
+		p->port = xstrndup(end + 1, (size_t)(slash - end - 1));
+	} else {
+		p->port = xstrdup(p->tls ? "443" : "80");
+	}
+	if (*slash == '/')
+		p->target = xstrndup(slash, strcspn(slash, "#"));
+	else if (*slash == '?')
+		p->target = xasprintf("/%.*s", (int)strcspn(slash, "#"), slash);
+	else
+		p->target = xstrdup("/");
+	return 0;
+}
+
+/* {field} substitution of one string with a dataset row. */
+static void subst_text(struct sb *out, const char *s, const cJSON *row)
+{
+	while (*s) {
+		const char *close;
+
+		if (*s == '{' && row && (close = strchr(s + 1, '}')) && close > s + 1) {
+			char *key = xstrndup(s + 1, (size_t)(close - s - 1));
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, key);
+
+			free(key);
+			if (v) {
+				if (cJSON_IsString(v)) {
+					sb_puts(out, v->valuestring);
+				} else {
+					char *t = cJSON_PrintUnformatted(v);
+					sb_puts(out, t);
+					free(t);
+				}
+				s = close + 1;
+				continue;
+			}
+		}
+		sb_putc(out, *s++);
+	}
+}
+
+/* Substitute into every string of a JSON tree; a string that is exactly
+ * "{field}" takes the row value with its type. */
+static cJSON *subst_json(const cJSON *node, const cJSON *row)
+{
+	cJSON *copy;
+
+	if (cJSON_IsString(node)) {
+		size_t len = strlen(node->valuestring);
+		struct sb sb = SB_INIT;
+
+		if (row && len > 2 && node->valuestring[0] == '{' && node->valuestring[len - 1] == '}' &&
+		    !memchr(node->valuestring + 1, '}', len - 2)) {
+			char *key = xstrndup(node->valuestring + 1, len - 2);
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, key);
+
+			free(key);
+			if (v)
+				return cJSON_Duplicate(v, 1);
+		}
+		subst_text(&sb, node->valuestring, row);
+		copy = cJSON_CreateString(sb_str(&sb));
+		sb_release(&sb);
+		return copy;
+	}
+	if (cJSON_IsArray(node) || cJSON_IsObject(node)) {
+		const cJSON *it;
+
+		copy = cJSON_IsArray(node) ? cJSON_CreateArray() : cJSON_CreateObject();
+		cJSON_ArrayForEach(it, node) {
+			cJSON *c = subst_json(it, row);
+			if (cJSON_IsArray(node))
+				cJSON_AddItemToArray(copy, c);
+			else
+				cJSON_AddItemToObject(copy, it->string, c);
+		}
+		return copy;
+	}
+	return cJSON_Duplicate(node, 1);
+}
+
+static bool header_set(const cJSON *headers, const char *name)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, headers)
+		if (strcasecmp(it->string, name) == 0)
+			return true;
+	return false;
+}
+
+static bool token_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+			return false;
+	return true;
+}
+
+static bool value_ok(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '\r' || *s == '\n')
+			return false;
+	return true;
+}
+
+static void add_header_line(struct http_plan *p, size_t *alloc, char *line)
+{
+	XGROW(p->header_lines, *alloc, p->n_headers + 1);
+	p->header_lines[p->n_headers++] = line;
+}
+
+static int parse_checks(struct http_plan *p, const cJSON *checks, const char *path, struct errlist *problems)
+{
+	static const char *const keys[] = { "contains", "json", "equals" };
+	const cJSON *c;
+	size_t i = 0, before = problems->n;
+
+	if (!cJSON_IsArray(checks)) {
+		errlist_add(problems, "%s.http.checks: expected an array of checks", path);
+		return ERR_INPUT;
+	}
+	p->checks = xcalloc((size_t)cJSON_GetArraySize(checks) + 1, sizeof(*p->checks));
+	cJSON_ArrayForEach(c, checks) {
+		char *cpath = xasprintf("%s.http.checks[%zu]", path, i);
+		const cJSON *contains = cJSON_GetObjectItemCaseSensitive(c, "contains");
+		const cJSON *json = cJSON_GetObjectItemCaseSensitive(c, "json");
+		struct http_check *hc = &p->checks[p->n_checks];
+
+		if (!cJSON_IsObject(c)) {
+			errlist_add(problems, "%s: expected an object such as {\"contains\": \"ok\"}", cpath);
+		} else {
+			http_check_keys(c, cpath, keys, ARRAY_SIZE(keys), problems);
+			if (cJSON_IsString(contains) && !json) {
+				hc->kind = HTTP_CHECK_CONTAINS;
+				hc->contains = xstrdup(contains->valuestring);
+				p->n_checks++;
+			} else if (cJSON_IsString(json) && json->valuestring[0] == '$' && !contains) {
+				const cJSON *eq = cJSON_GetObjectItemCaseSensitive(c, "equals");
+				hc->kind = HTTP_CHECK_JSON;
+				hc->json_path = xstrdup(json->valuestring);
+				hc->equals = eq ? cJSON_Duplicate(eq, 1) : NULL;
+				p->n_checks++;
+			} else {
+				errlist_add(problems, "%s: expected {\"contains\": TEXT} or {\"json\": \"$.path\", \"equals\": VALUE}", cpath);
+			}
+		}
+		free(cpath);
+		i++;
+	}
+	return problems->n > before ? ERR_INPUT : 0;
+}
+
+static int parse_rslo(struct http_plan *p, const cJSON *rs, const char *rpath, struct errlist *problems)
+{
+	static const char *const names[] = { "latency", "service_time", "ttfb", "ttft", "tpot", "itl.max" };
+	const cJSON *it;
+	size_t before = problems->n;
+
+	if (!cJSON_IsObject(rs)) {
+		errlist_add(problems, "%s: expected an object such as {\"ttft\": \"< 300ms\"}", rpath);
+		return ERR_INPUT;
+	}
+	p->rslo = xcalloc((size_t)cJSON_GetArraySize(rs) + 1, sizeof(*p->rslo));
+	cJSON_ArrayForEach(it, rs) {
+		struct slo s = { 0 };
+		struct err err = ERR_INIT;
+		size_t k;
+
+		for (k = 0; k < ARRAY_SIZE(names); k++)
+			if (strcmp(it->string, names[k]) == 0)
+				break;
+		if (k == ARRAY_SIZE(names)) {
+			const char *near = closest_match(it->string, names, ARRAY_SIZE(names));
+			errlist_add(problems, "%s.%s: unknown per-request metric%s%s%s (known: latency, service_time, ttfb, ttft, tpot, itl.max)",
+				    rpath, it->string, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+			continue;
+		}
+		if (!cJSON_IsString(it)) {
+			errlist_add(problems, "%s.%s: expected an expression such as \"< 300ms\"", rpath, it->string);
+			continue;
+		}
+		if (slo_parse(it->string, it->valuestring, &s, &err) != 0) {
+			errlist_add(problems, "%s.%s: %s", rpath, it->string, err.msg);
+			continue;
+		}
+		if ((s.op != SLO_LT && s.op != SLO_LE) || !(s.value >= 0) ||
+		    (s.unit_kind && strcmp(s.unit_kind, "time") != 0)) {
+			errlist_add(problems, "%s.%s: expected a time limit such as \"< 300ms\", got \"%s\"", rpath,
+				    it->string, it->valuestring);
+		} else {
+			struct http_rslo *r = &p->rslo[p->n_rslo++];
+			r->metric = (enum http_rslo_metric)k;
+			r->less = true;
+			r->inclusive = s.op == SLO_LE;
+			r->limit = (uint64_t)llround(s.value * 1e9);
+		}
+		slo_release(&s);
+	}
+	return problems->n > before ? ERR_INPUT : 0;
+}
+
+static int load_dataset(const cJSON *ds, const char *path, const char *dir, cJSON **rows_out,
+			struct errlist *problems)
+{
+	static const char *const keys[] = { "path", "order", "seed" };
+	const char *file = NULL, *order = "sequential";
+	double seed = 1;
+	char *full = NULL, *text = NULL, *line;
+	size_t len;
+	cJSON *rows = NULL;
+	struct err err = ERR_INIT;
+	int rc = ERR_INPUT;
+	long lineno = 0;
+
+	*rows_out = NULL;
+	if (cJSON_IsString(ds)) {
+		file = ds->valuestring;
+	} else if (cJSON_IsObject(ds)) {
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(ds, "path");
+		const cJSON *o = cJSON_GetObjectItemCaseSensitive(ds, "order");
+		const cJSON *s = cJSON_GetObjectItemCaseSensitive(ds, "seed");
+		char *dpath = xasprintf("%s.http.dataset", path);
+
+		http_check_keys(ds, dpath, keys, ARRAY_SIZE(keys), problems);
+		free(dpath);
+		file = cJSON_IsString(f) ? f->valuestring : NULL;
+		if (o && (!cJSON_IsString(o) || (strcmp(o->valuestring, "sequential") && strcmp(o->valuestring, "shuffle")))) {
+			errlist_add(problems, "%s.http.dataset.order: expected \"sequential\" or \"shuffle\"", path);
+			return ERR_INPUT;
+		}
+		if (o)
+			order = o->valuestring;
+		if (s && (!cJSON_IsNumber(s) || s->valuedouble < 0)) {
+			errlist_add(problems, "%s.http.dataset.seed: expected an integer >= 0", path);
+			return ERR_INPUT;
+		}
+		if (s)
+			seed = s->valuedouble;
+	}
+	if (!file || !*file) {
+		errlist_add(problems, "%s.http.dataset: expected a JSONL file name or {\"path\": FILE, \"order\": \"shuffle\", \"seed\": N}", path);
+		return ERR_INPUT;
+	}
+	if (!dir)
+		return 0;
+	full = file[0] == '/' ? xstrdup(file) : xasprintf("%s/%s", dir, file);
+	if (file_read(full, &text, &len, &err) != 0) {
+		errlist_add(problems, "%s.http.dataset: %s", path, err.msg);
+		goto done;
+	}
+	rows = cJSON_CreateArray();
+	line = text;
+	while (line && *line) {
+		char *nl = strchr(line, '\n');
+		cJSON *row;
+
+		lineno++;
+		if (nl)
+			*nl = '\0';
+		if (strspn(line, " \t\r") != strlen(line)) {
+			row = cJSON_Parse(line);
+			if (!cJSON_IsObject(row)) {
+				errlist_add(problems, "%s.http.dataset: '%s' line %ld: expected a JSON object", path, full, lineno);
+				cJSON_Delete(row);
+				goto done;
+			}
+			if (cJSON_GetArraySize(rows) >= MAX_DATASET_ROWS) {
+				cJSON_Delete(row);
+				break;
+			}
+			cJSON_AddItemToArray(rows, row);
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	if (cJSON_GetArraySize(rows) == 0) {
+		errlist_add(problems, "%s.http.dataset: '%s' has no rows", path, full);
+		goto done;
+	}
+	if (strcmp(order, "shuffle") == 0) {
+		/* Fisher-Yates over detached items, seeded. */
+		int n = cJSON_GetArraySize(rows);
+		cJSON **items = xmalloc((size_t)n * sizeof(*items));
+		gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+
+		gsl_rng_set(r, (unsigned long)seed);
+		for (int i = n - 1; i >= 0; i--)
+			items[i] = cJSON_DetachItemFromArray(rows, i);
+		for (int i = n - 1; i > 0; i--) {
+			int j = (int)gsl_rng_uniform_int(r, (unsigned long)i + 1);
+			cJSON *t = items[i];
+			items[i] = items[j];
+			items[j] = t;
+		}
+		for (int i = 0; i < n; i++)
+			cJSON_AddItemToArray(rows, items[i]);
+		free(items);
+		gsl_rng_free(r);
+	}
+	*rows_out = rows;
+	rows = NULL;
+	rc = 0;
+done:
+	cJSON_Delete(rows);
+	free(text);
+	free(full);
+	return rc;
+}
+
+static void serialise(struct http_plan *p, struct http_wire *w, const char *body, size_t body_len)
+{
+	struct sb sb = SB_INIT;
+
+	sb_printf(&sb, "%s %s HTTP/1.1\r\nHost: %s\r\n", p->method, p->target, p->authority);
+	for (size_t i = 0; i < p->n_headers; i++)
+		sb_printf(&sb, "%s\r\n", p->header_lines[i]);
+	if (body || strcmp(p->method, "POST") == 0 || strcmp(p->method, "PUT") == 0 ||
+	    strcmp(p->method, "PATCH") == 0)
+		sb_printf(&sb, "Content-Length: %zu\r\n", body_len);
+	sb_puts(&sb, "\r\n");
+	w->body_off = sb.len;
+	if (body_len)
+		sb_add(&sb, body, body_len);
+	w->len = sb.len;
+	w->data = sb_detach(&sb);
+}
+
+int http_plan_parse(struct http_plan **out, const cJSON *bench, const char *path, const char *dir,
+		    struct errlist *problems)
+{
+	static const char *const keys[] = { "url", "method", "headers", "body", "body_file", "dataset",
+					    "expect_status", "checks", "auth_env", "stream", "request_slo" };
+	const cJSON *http = cJSON_GetObjectItemCaseSensitive(bench, "http");
+	const cJSON *url, *method, *headers, *body, *body_file, *dataset, *expect, *checks, *auth, *stream, *rs;
+	struct http_plan *p = xcalloc(1, sizeof(*p));
+	size_t before = problems->n, halloc = 0;
+	char *file_body = NULL, *text_body = NULL;
+	size_t file_len = 0;
+	cJSON *rows = NULL;
+	bool json_body = false;
+	char hpath[512];
+
+	*out = NULL;
+	snprintf(hpath, sizeof(hpath), "%s.http", path);
+	if (!cJSON_IsObject(http)) {
+		errlist_add(problems, "%s: expected an object with at least \"url\"", hpath);
+		goto done;
+	}
+	http_check_keys(http, hpath, keys, ARRAY_SIZE(keys), problems);
+	url = cJSON_GetObjectItemCaseSensitive(http, "url");
+	if (!cJSON_IsString(url))
+		errlist_add(problems, "%s.url: required, a string such as \"http://127.0.0.1:8000/predict\"", hpath);
+	else if (parse_url(p, url->valuestring, path, problems) == 0)
+		p->url = xstrdup(url->valuestring);
+
+	method = cJSON_GetObjectItemCaseSensitive(http, "method");
+	if (method && (!cJSON_IsString(method) || !token_ok(method->valuestring)))
+		errlist_add(problems, "%s.method: expected an HTTP method such as \"POST\"", hpath);
+	body = cJSON_GetObjectItemCaseSensitive(http, "body");
+	body_file = cJSON_GetObjectItemCaseSensitive(http, "body_file");
+	p->method = xstrdup(cJSON_IsString(method) ? method->valuestring : (body || body_file) ? "POST" : "GET");
+	p->head = strcmp(p->method, "HEAD") == 0;
+	if (body && body_file)
+		errlist_add(problems, "%s: give either body or body_file, not both", hpath);
+	if (body_file && !cJSON_IsString(body_file))
+		errlist_add(problems, "%s.body_file: expected a file name", hpath);
+	if (body && !cJSON_IsString(body) && !cJSON_IsObject(body) && !cJSON_IsArray(body))
+		errlist_add(problems, "%s.body: expected a JSON object or array, or a text", hpath);
+	json_body = body && (cJSON_IsObject(body) || cJSON_IsArray(body));
+
+	headers = cJSON_GetObjectItemCaseSensitive(http, "headers");
+	if (headers) {
+		const cJSON *h;
+
+		if (!cJSON_IsObject(headers))
+			errlist_add(problems, "%s.headers: expected an object of header names to values", hpath);
+		cJSON_ArrayForEach(h, headers) {
+			if (!token_ok(h->string) || !cJSON_IsString(h) || !value_ok(h->valuestring)) {
+				errlist_add(problems, "%s.headers.%s: expected a header name and a one-line text value", hpath, h->string);
+				continue;
+			}
+			if (strcasecmp(h->string, "host") == 0 || strcasecmp(h->string, "content-length") == 0 ||
+			    strcasecmp(h->string, "transfer-encoding") == 0) {
+				errlist_add(problems, "%s.headers.%s: set by perfgate; remove it", hpath, h->string);
+				continue;
+			}
+			add_header_line(p, &halloc, xasprintf("%s: %s", h->string, h->valuestring));
+		}
+	}
+	if (!header_set(headers, "user-agent"))
+		add_header_line(p, &halloc, xstrdup("User-Agent: perfgate/" PERFGATE_VERSION));
+	if (json_body && !header_set(headers, "content-type"))
+		add_header_line(p, &halloc, xstrdup("Content-Type: application/json"));
+
+	auth = cJSON_GetObjectItemCaseSensitive(http, "auth_env");
+	if (auth && (!cJSON_IsString(auth) || !auth->valuestring[0]))
+		errlist_add(problems, "%s.auth_env: expected the name of an environment variable", hpath);
+	else if (auth && header_set(headers, "authorization"))
+		errlist_add(problems, "%s.auth_env: conflicts with headers.Authorization", hpath);
+	else if (auth && dir) {
+		const char *tok = getenv(auth->valuestring);
+
+		if (!tok || !*tok)
+			errlist_add(problems, "%s.auth_env: environment variable %s is not set", hpath, auth->valuestring);
+		else if (!value_ok(tok))
+			errlist_add(problems, "%s.auth_env: environment variable %s holds a line break", hpath, auth->valuestring);
+		else
+			add_header_line(p, &halloc, strchr(tok, ' ') ? xasprintf("Authorization: %s", tok)
+								     : xasprintf("Authorization: Bearer %s", tok));
+	}
+
+	expect = cJSON_GetObjectItemCaseSensitive(http, "expect_status");
+	if (expect) {
+		const cJSON *e;
+		size_t k = 0;
+
+		if (cJSON_IsNumber(expect)) {
+			p->expect = xmalloc(sizeof(int));
+			p->expect[0] = (int)expect->valuedouble;
+			p->n_expect = 1;
+			if (expect->valuedouble < 100 || expect->valuedouble > 599)
+				errlist_add(problems, "%s.expect_status: expected a status 100..599", hpath);
+		} else if (cJSON_IsArray(expect) && cJSON_GetArraySize(expect) > 0) {
+			p->expect = xmalloc((size_t)cJSON_GetArraySize(expect) * sizeof(int));
+			cJSON_ArrayForEach(e, expect) {
+				if (!cJSON_IsNumber(e) || e->valuedouble < 100 || e->valuedouble > 599)
+					errlist_add(problems, "%s.expect_status[%zu]: expected a status 100..599", hpath, k);
+				else
+					p->expect[p->n_expect++] = (int)e->valuedouble;
+				k++;
+			}
+		} else {
+			errlist_add(problems, "%s.expect_status: expected a status or an array of statuses", hpath);
+		}
+	}
+	checks = cJSON_GetObjectItemCaseSensitive(http, "checks");
+	if (checks)
+		parse_checks(p, checks, path, problems);
+	p->max_body = MAX_BODY_KEPT;
+
+	stream = cJSON_GetObjectItemCaseSensitive(http, "stream");
+	if (!stream)
+		stream = cJSON_GetObjectItemCaseSensitive(bench, "stream");
+	if (stream) {
+		if (cJSON_IsString(stream) && strcmp(stream->valuestring, "sse") == 0)
+			p->sse = true;
+		else if (!cJSON_IsFalse(stream) && !(cJSON_IsString(stream) && strcmp(stream->valuestring, "none") == 0))
+			errlist_add(problems, "%s.stream: expected \"sse\" or \"none\"", hpath);
+	}
+	rs = cJSON_GetObjectItemCaseSensitive(http, "request_slo");
+	if (rs) {
+		char *rp = xasprintf("%s.request_slo", hpath);
+		parse_rslo(p, rs, rp, problems);
+		free(rp);
+	} else if ((rs = cJSON_GetObjectItemCaseSensitive(bench, "request_slo"))) {
+		char *rp = xasprintf("%s.request_slo", path);
+		parse_rslo(p, rs, rp, problems);
+		free(rp);
+	}
+	for (size_t i = 0; i < p->n_rslo; i++)
+		if (!p->sse && (p->rslo[i].metric == RSLO_TTFT || p->rslo[i].metric == RSLO_TPOT ||
+				p->rslo[i].metric == RSLO_ITL_MAX))
+			errlist_add(problems, "%s.request_slo: ttft, tpot and itl.max need \"stream\": \"sse\"", hpath);
+
+	dataset = cJSON_GetObjectItemCaseSensitive(http, "dataset");
+	if (dataset) {
+		if (body_file)
+			errlist_add(problems, "%s.dataset: rows are substituted into body; it cannot go with body_file", hpath);
+		else if (!body)
+			errlist_add(problems, "%s.dataset: needs a body with {field} templates", hpath);
+		else
+			load_dataset(dataset, path, dir, &rows, problems);
+	}
+	if (problems->n > before || !dir)
+		goto done;
+
+	/* Serialise every distinct request once. */
+	if (cJSON_IsString(body_file)) {
+		char *full = body_file->valuestring[0] == '/' ? xstrdup(body_file->valuestring)
+							      : xasprintf("%s/%s", dir, body_file->valuestring);
+		struct err err = ERR_INIT;
+
+		if (file_read(full, &file_body, &file_len, &err) != 0)
+			errlist_add(problems, "%s.body_file: %s", hpath, err.msg);
+		free(full);
+		if (problems->n > before)
+			goto done;
+	}
+	p->n_reqs = rows ? (size_t)cJSON_GetArraySize(rows) : 1;
+	p->reqs = xcalloc(p->n_reqs, sizeof(*p->reqs));
+	for (size_t i = 0; i < p->n_reqs; i++) {
+		const cJSON *row = rows ? cJSON_GetArrayItem(rows, (int)i) : NULL;
+
+		if (file_body) {
+			serialise(p, &p->reqs[i], file_body, file_len);
+		} else if (json_body) {
+			cJSON *b = subst_json(body, row);
+			char *t = cJSON_PrintUnformatted(b);
+			serialise(p, &p->reqs[i], t, strlen(t));
+			free(t);
+			cJSON_Delete(b);
+		} else if (cJSON_IsString(body)) {
+			struct sb sb = SB_INIT;
+			subst_text(&sb, body->valuestring, row);
+			serialise(p, &p->reqs[i], sb_str(&sb), sb.len);
+			sb_release(&sb);
+		} else {
+			serialise(p, &p->reqs[i], NULL, 0);
+		}
+	}
+done:
+	free(file_body);
+	free(text_body);
+	cJSON_Delete(rows);
+	if (problems->n > before || !dir) {
+		http_plan_free(p);
+		return problems->n > before ? ERR_INPUT : 0;
+	}
+	*out = p;
+	return 0;
+}
+
+bool http_plan_status_ok(const struct http_plan *p, int status)
+{
+	if (p->n_expect == 0)
+		return status >= 200 && status <= 299;
+	for (size_t i = 0; i < p->n_expect; i++)
+		if (p->expect[i] == status)
+			return true;
+	return false;
+}
+
+const cJSON *http_json_path(const cJSON *root, const char *path)
+{
+	const cJSON *cur = root;
+	const char *s = path;
+
+	if (*s != '$')
+		return NULL;
+	s++;
+	while (*s && cur) {
+		if (*s == '.') {
+			size_t n;
+			char *key;
+
+			s++;
+			n = strcspn(s, ".[");
+			if (n == 0)
+				return NULL;
+			key = xstrndup(s, n);
+			cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, key) : NULL;
+			free(key);
+			s += n;
+		} else if (*s == '[') {
+			char *end;
+			long idx = strtol(s + 1, &end, 10);
+
+			if (end == s + 1 || *end != ']' || idx < 0)
+				return NULL;
+			cur = cJSON_IsArray(cur) ? cJSON_GetArrayItem(cur, (int)idx) : NULL;
+			s = end + 1;
+		} else {
+			return NULL;
+		}
+	}
+	return cur;
+}
+
+bool http_plan_checks_pass(const struct http_plan *p, const char *body, size_t len, char *why, size_t why_len)
+{
+	cJSON *doc = NULL;
+	bool parsed = false, ok = true;
+
+	for (size_t i = 0; i < p->n_checks && ok; i++) {
+		const struct http_check *c = &p->checks[i];
+
+		if (c->kind == HTTP_CHECK_CONTAINS) {
+			if (!memmem(body, len, c->contains, strlen(c->contains))) {
+				snprintf(why, why_len, "response does not contain \"%s\"", c->contains);
+				ok = false;
+			}
+			continue;
+		}
+		if (!parsed) {
+			doc = cJSON_ParseWithLength(body, len);
+			parsed = true;
+		}
+		if (!doc) {
+			snprintf(why, why_len, "response is not JSON (check %s)", c->json_path);
+			ok = false;
+		} else {
+			const cJSON *v = http_json_path(doc, c->json_path);
+
+			if (!v) {
+				snprintf(why, why_len, "response has no %s", c->json_path);
+				ok = false;
+			} else if (c->equals && !cJSON_Compare(v, c->equals, 1)) {
+				char *got = cJSON_PrintUnformatted(v), *want = cJSON_PrintUnformatted(c->equals);
+				snprintf(why, why_len, "%s is %.100s, expected %.100s", c->json_path, got, want);
+				free(got);
+				free(want);
+				ok = false;
+			}
+		}
+	}
+	cJSON_Delete(doc);
+	return ok;
+}

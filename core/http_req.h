@@ -1,0 +1,105 @@
+/*
+ * http_req.h: the request side of an HTTP benchmark (the `http` object of
+ * a suite benchmark, issue 5 "Requests"), turned into what the engine
+ * sends: the target, every distinct request serialised once as HTTP/1.1
+ * bytes (one per dataset row, or one), the expected statuses, the response
+ * checks, streaming and the per-request SLOs used for goodput.
+ *
+ * The same parser validates a suite (http_validate, collecting every
+ * problem with its JSON path) and prepares a run (then it also reads
+ * body_file and dataset, relative to the suite's folder, and the
+ * authorization token from the environment).  The token lives only in the
+ * serialised requests; it is never copied anywhere else.
+ */
+#ifndef PERFGATE_HTTP_REQ_H
+#define PERFGATE_HTTP_REQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+
+enum http_check_kind { HTTP_CHECK_CONTAINS, HTTP_CHECK_JSON };
+
+struct http_check {
+	enum http_check_kind kind;
+	char *contains;  /* CONTAINS: the text the body must contain */
+	char *json_path; /* JSON: "$.label", "$.choices[0].text" */
+	cJSON *equals;   /* JSON: the value it must equal (NULL: must exist) */
+};
+
+/* One request as sent: head and body in one buffer. */
+struct http_wire {
+	char *data;
+	size_t len;      /* bytes */
+	size_t body_off; /* where the body starts in data */
+};
+
+/* A per-request SLO for goodput: the request's value of `metric` must
+ * satisfy `op value`. */
+enum http_rslo_metric { RSLO_LATENCY, RSLO_SERVICE_TIME, RSLO_TTFB, RSLO_TTFT, RSLO_TPOT, RSLO_ITL_MAX };
+struct http_rslo {
+	enum http_rslo_metric metric;
+	bool less;        /* "<" or "<=" (the only sensible direction for times) */
+	bool inclusive;
+	uint64_t limit;   /* ns */
+};
+
+struct http_plan {
+	char *url;
+	bool tls;              /* https:// */
+	char *host;            /* without brackets */
+	char *port;
+	char *authority;       /* Host header value */
+	char *target;          /* path and query */
+	char *method;
+	bool head;             /* HEAD: responses have no body */
+	char **header_lines;   /* "Name: value", every header but Host and Content-Length (for curl) */
+	size_t n_headers;
+	struct http_wire *reqs;
+	size_t n_reqs;
+	int *expect;           /* accepted statuses; none listed: 200-299 */
+	size_t n_expect;
+	struct http_check *checks;
+	size_t n_checks;
+	bool sse;              /* "stream": "sse" */
+	struct http_rslo *rslo;
+	size_t n_rslo;
+	size_t max_body;       /* bytes of a body kept for checks */
+};
+
+/*
+ * Parse the benchmark's `http` object (and `stream`, `request_slo` beside
+ * it).  With dir == NULL only validates (no files, no environment).
+ * Problems go to `problems`, each starting with `path` + ".http...".
+ * Returns 0 when no problem was found, ERR_INPUT otherwise (then *out is
+ * NULL).
+ */
+int http_plan_parse(struct http_plan **out, const cJSON *bench, const char *path, const char *dir,
+		    struct errlist *problems);
+void http_plan_free(struct http_plan *p);
+
+/* Is status accepted? */
+bool http_plan_status_ok(const struct http_plan *p, int status);
+/* Run the checks on a body; on failure writes which check failed into why. */
+bool http_plan_checks_pass(const struct http_plan *p, const char *body, size_t len, char *why, size_t why_len);
+
+/* Evaluate a "$.a.b[0].c" path; NULL when absent. */
+const cJSON *http_json_path(const cJSON *root, const char *path);
+
+/* Helpers shared with the load object's parser. */
+void http_check_keys(const cJSON *obj, const char *path, const char *const *allowed, size_t n,
+		     struct errlist *problems);
+/* A duration given as "250ms" or a number of seconds; false (and a problem)
+ * when present but invalid; *set tells whether it was present. */
+bool http_get_duration(const cJSON *obj, const char *key, const char *path, double *out, bool *set,
+		       struct errlist *problems);
+bool http_get_number(const cJSON *obj, const char *key, const char *path, double min_excl,
+		     double *out, bool *set, struct errlist *problems);
+bool http_get_int(const cJSON *obj, const char *key, const char *path, long min, long *out, bool *set,
+		  struct errlist *problems);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * loadmodel.h: the `load` object of an HTTP benchmark (docs/load.md):
+ * which load model runs and with what numbers.
+ *
+ *   rate         open loop at `rate` requests/s, arrivals constant, poisson
+ *                or gamma (`burstiness`), `max_inflight` bounding what is
+ *                outstanding;
+ *   concurrency  closed loop, `concurrency` requests in flight;
+ *   ramp         `stages` of rate (or of concurrency) changing linearly
+ *                within each stage from the previous stage's value;
+ *   spike        `rate`, then `spike.factor` times it from `spike.at` for
+ *                `spike.duration`, then `rate` again; reports the time to
+ *                recover;
+ *   sweep        each of `rates` is a measured step (warmup + duration);
+ *   capacity     the highest rate at which every SLO of the benchmark holds:
+ *                grow geometrically from `start_rate` until one breaks, then
+ *                bisect to `precision`, each step measured for
+ *                `step_duration` after its own `warmup`, `trials` times.
+ */
+#ifndef PERFGATE_LOADMODEL_H
+#define PERFGATE_LOADMODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+#include "http_engine.h"
+#include "schedule.h"
+
+enum load_mode { LOAD_RATE, LOAD_CONCURRENCY, LOAD_RAMP, LOAD_SPIKE, LOAD_SWEEP, LOAD_CAPACITY };
+
+struct load_stage {
+	double duration; /* s */
+	double target;   /* rate (1/s) or concurrency at the stage's end */
+};
+
+struct load_spec {
+	enum load_mode mode;
+	double rate;               /* 1/s (rate, spike base) */
+	enum sched_arrival arrival;
+	double burstiness;         /* gamma shape */
+	uint64_t seed;
+	long concurrency;
+	struct load_stage *stages; /* ramp */
+	size_t n_stages;
+	bool stages_concurrency;   /* ramp stages give concurrency, not rate */
+	double ramp_start;         /* value before the first stage */
+	double spike_factor, spike_at, spike_duration; /* spike: k, s, s */
+	double *rates;             /* sweep */
+	size_t n_rates;
+	double start_rate, max_rate, precision; /* capacity: 1/s, 1/s, relative */
+	long trials;
+	double duration;           /* s of measured window (0 when `requests`) */
+	uint64_t requests;
+	double warmup;             /* s */
+	long connections, max_inflight, threads;
+	double timeout;            /* s per request */
+	enum eng_kind engine;
+	long repetitions;          /* 0: not given here */
+};
+
+/* Parse and check `load` (path names the benchmark).  With out == NULL only
+ * validates.  Problems are appended; returns ERR_INPUT when any was found. */
+int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path, struct errlist *problems);
+void load_spec_release(struct load_spec *s);
+const char *load_mode_name(enum load_mode m);
+
+/* Fill engine options for one step of `s` (rate and ramp/spike profiles,
+ * concurrency stages); `rate` overrides the rate (sweep and capacity
+ * steps; 0: as declared).  The segment arrays are returned in segs and cst (the caller frees them). */
+void load_step_options(const struct load_spec *s, double rate, struct eng_options *o,
+		       struct sched_segment **segs, struct eng_cstage **cst);
+
+#endif

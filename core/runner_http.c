@@ -1,0 +1,548 @@
+/*
+ * runner_http.c: HTTP benchmarks (issue 5): validation of the `http`,
+ * `load`, `stream` and `request_slo` keys, and the runner that turns load
+ * steps into run-document metrics (docs/metrics.md defines each exactly).
+ *
+ * Every repetition is one sample of every summary metric.  The
+ * distributions of all repetitions, merged, go into the extra "histogram"
+ * of each family's ".p50" metric, so that percentiles over merged runs are
+ * exact; the per-interval time series into the benchmark's extra
+ * "timeseries"; the generator's health into "generator".
+ */
+#include "run.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hist.h"
+#include "http_engine.h"
+#include "http_req.h"
+#include "loadmodel.h"
+#include "slo.h"
+#include "suite.h"
+#include "util.h"
+
+#define LATE_NS 1000000ULL      /* a send later than this is late */
+#define LATE_FRACTION 0.01      /* more late sends than this: invalid */
+#define CPU_SATURATED 0.90      /* a worker busier than this: invalid (open loop) */
+
+void http_validate(const cJSON *bench, const char *path, struct errlist *problems)
+{
+	struct http_plan *p = NULL;
+
+	http_plan_parse(&p, bench, path, NULL, problems);
+	http_plan_free(p);
+	load_spec_parse(NULL, bench, path, problems);
+}
+
+static const char *const stat_names[] = { "p50", "p90", "p95", "p99", "p99.9", "max", "mean" };
+static const double stat_pcts[] = { 50, 90, 95, 99, 99.9, 100, -1 };
+
+static struct rd_metric *metric(struct rd_bench *b, const char *name, const char *unit, enum rd_direction dir)
+{
+	struct rd_metric *m = rd_bench_find_metric(b, name);
+
+	return m ? m : rd_bench_add_metric(b, name, unit, dir);
+}
+
+static void add_sample(struct rd_bench *b, const char *prefix, const char *name, const char *unit,
+		       enum rd_direction dir, double v)
+{
+	char full[256];
+
+	snprintf(full, sizeof(full), "%s%s", name, prefix ? prefix : "");
+	rd_metric_add_sample(metric(b, full, unit, dir), v);
+}
+
+static void add_family(struct rd_bench *b, const char *suffix, const char *fam, const struct hist *h)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(stat_names); i++) {
+		char name[128];
+		double v = stat_pcts[i] < 0 ? hist_mean(h) : (double)hist_percentile(h, stat_pcts[i]);
+
+		snprintf(name, sizeof(name), "%s.%s", fam, stat_names[i]);
+		add_sample(b, suffix, name, "s", RD_LOWER, v / 1e9);
+	}
+}
+
+/* The metrics of one step; suffix ("@100/s" for sweep steps) or NULL. */
+static void add_step_metrics(struct rd_bench *b, const char *suffix, const struct eng_result *r,
+			     bool open_loop, const struct http_plan *p, const char *itl_name)
+{
+	double done = (double)(r->ok + r->failed);
+	double w = r->window > 0 ? r->window : NAN;
+
+	if (r->ok > 0) {
+		add_family(b, suffix, "latency", r->latency);
+		add_family(b, suffix, "service_time", r->service_time);
+		add_family(b, suffix, "ttfb", r->ttfb);
+	}
+	if (open_loop && hist_count(r->lateness) > 0)
+		add_family(b, suffix, "lateness", r->lateness);
+	add_sample(b, suffix, "throughput", "1/s", RD_HIGHER, (double)r->ok_in_window / w);
+	add_sample(b, suffix, "offered_rate", "1/s", RD_HIGHER, (double)r->scheduled / w);
+	add_sample(b, suffix, "achieved_rate", "1/s", RD_HIGHER, (double)r->sent_in_window / w);
+	add_sample(b, suffix, "error_rate", "1", RD_LOWER, done > 0 ? (double)r->failed / done : 0);
+	for (int e = 0; e < EE_N; e++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "errors.%s", eng_error_name((enum eng_error)e));
+		add_sample(b, suffix, name, "1", RD_LOWER, (double)r->errors[e]);
+	}
+	add_sample(b, suffix, "bytes_in", "B", RD_LOWER, (double)r->bytes_in);
+	add_sample(b, suffix, "bytes_out", "B", RD_LOWER, (double)r->bytes_out);
+	if (p->sse && r->ok > 0) {
+		if (hist_count(r->ttft))
+			add_family(b, suffix, "ttft", r->ttft);
+		if (hist_count(r->tpot))
+			add_family(b, suffix, "tpot", r->tpot);
+		if (hist_count(r->itl))
+			add_family(b, suffix, itl_name, r->itl);
+		add_sample(b, suffix, "output_tokens", "1", RD_HIGHER, (double)r->tokens / (double)r->ok);
+		add_sample(b, suffix, "output_token_rate", "1/s", RD_HIGHER, (double)r->tokens / w);
+	}
+	if (p->sse || p->n_rslo)
+		add_sample(b, suffix, "goodput", "1/s", RD_HIGHER, (double)r->goodput_ok / w);
+}
+
+static char *error_summary(const struct eng_result *r)
+{
+	struct sb sb = SB_INIT;
+	int top = -1;
+
+	for (int e = 0; e < EE_N; e++) {
+		if (!r->errors[e])
+			continue;
+		sb_printf(&sb, "%s%s %llu", sb.len ? ", " : "", eng_error_name((enum eng_error)e),
+			  (unsigned long long)r->errors[e]);
+		if (top < 0 || r->errors[e] > r->errors[top])
+			top = e;
+	}
+	if (top >= 0 && r->first_error[top][0])
+		sb_printf(&sb, " (first %s: %s)", eng_error_name((enum eng_error)top), r->first_error[top]);
+	return sb_detach(&sb);
+}
+
+static cJSON *ts_json(const struct eng_result *r, long rep)
+{
+	cJSON *o = cJSON_CreateObject();
+	const char *names[] = { "sent", "throughput", "errors", "p50", "p99", "inflight" };
+	cJSON *arr[6];
+	double iv = (double)r->ts_interval / 1e9;
+
+	cJSON_AddNumberToObject(o, "repetition", (double)rep);
+	cJSON_AddNumberToObject(o, "interval", iv);
+	for (size_t k = 0; k < 6; k++)
+		arr[k] = cJSON_AddArrayToObject(o, names[k]);
+	for (size_t i = 0; i < r->n_ts; i++) {
+		const struct eng_ts_point *t = &r->ts[i];
+
+		cJSON_AddItemToArray(arr[0], cJSON_CreateNumber((double)t->sent));
+		cJSON_AddItemToArray(arr[1], cJSON_CreateNumber((double)t->ok / iv));
+		cJSON_AddItemToArray(arr[2], cJSON_CreateNumber((double)t->errors));
+		cJSON_AddItemToArray(arr[3], cJSON_CreateNumber((double)t->p50 / 1e9));
+		cJSON_AddItemToArray(arr[4], cJSON_CreateNumber((double)t->p99 / 1e9));
+		cJSON_AddItemToArray(arr[5], cJSON_CreateNumber((double)t->inflight_max));
+	}
+	return o;
+}
+
+static cJSON *extra_array(struct rd_bench *b, const char *key)
+{
+	cJSON *a;
+
+	if (!b->extra)
+		b->extra = cJSON_CreateObject();
+	a = cJSON_GetObjectItemCaseSensitive(b->extra, key);
+	if (!a)
+		a = cJSON_AddArrayToObject(b->extra, key);
+	return a;
+}
+
+/* Health of one step: NULL when healthy, else why it is invalid. */
+static char *health(const struct eng_result *r, bool open_loop, const struct load_spec *s, double rate,
+		    cJSON *gen)
+{
+	double late = r->sent ? (double)r->late_1ms / (double)r->sent : 0;
+
+	cJSON_AddStringToObject(gen, "engine", r->engine ? r->engine : "?");
+	cJSON_AddNumberToObject(gen, "threads", (double)s->threads);
+	cJSON_AddNumberToObject(gen, "cpu_util_max", r->cpu_util_max);
+	cJSON_AddNumberToObject(gen, "late_fraction", late);
+	cJSON_AddNumberToObject(gen, "lateness_p99", (double)hist_percentile(r->lateness, 99) / 1e9);
+	cJSON_AddNumberToObject(gen, "connections_opened", (double)r->connections_opened);
+	cJSON_AddNumberToObject(gen, "warmup_requests", (double)r->warmup_requests);
+	cJSON_AddNumberToObject(gen, "requests", (double)(r->ok + r->failed));
+	if (!open_loop)
+		return NULL;
+	if (late > LATE_FRACTION)
+		return xasprintf("the load generator fell behind: %.1f%% of requests were sent over 1 ms late "
+				 "(p99 lateness %.3f ms) at %g req/s; %s",
+				 late * 100, (double)hist_percentile(r->lateness, 99) / 1e6, rate,
+				 r->cpu_util_max > CPU_SATURATED ? "add load.threads or lower the rate"
+				 : "raise load.connections/max_inflight (the target is slower than the rate) or lower the rate");
+	if (r->cpu_util_max > CPU_SATURATED)
+		return xasprintf("the load generator saturated its CPU (busiest thread %.0f%% busy) at %g req/s; "
+				 "add load.threads or lower the rate", r->cpu_util_max * 100, rate);
+	return NULL;
+}
+
+struct fams {
+	struct hist *h[7]; /* latency service_time ttfb lateness ttft tpot itl */
+};
+static const char *const fam_names[7] = { "latency", "service_time", "ttfb", "lateness", "ttft", "tpot", "itl" };
+
+static void fams_merge(struct fams *f, const struct eng_result *r)
+{
+	const struct hist *src[7] = { r->latency, r->service_time, r->ttfb, r->lateness, r->ttft, r->tpot, r->itl };
+
+	for (int i = 0; i < 7; i++) {
+		if (!src[i])
+			continue;
+		if (!f->h[i])
+			f->h[i] = hist_new(3);
+		hist_merge(f->h[i], src[i], NULL);
+	}
+}
+
+static void fams_attach(struct fams *f, struct rd_bench *b, const char *itl_name)
+{
+	for (int i = 0; i < 7; i++) {
+		char name[64];
+		struct rd_metric *m;
+
+		if (!f->h[i])
+			continue;
+		snprintf(name, sizeof(name), "%s.p50", i == 6 ? itl_name : fam_names[i]);
+		m = rd_bench_find_metric(b, name);
+		if (m && hist_count(f->h[i])) {
+			if (!m->extra)
+				m->extra = cJSON_CreateObject();
+			cJSON_AddItemToObject(m->extra, "histogram", hist_to_json(f->h[i]));
+		}
+		hist_free(f->h[i]);
+		f->h[i] = NULL;
+	}
+}
+
+/* Spike: seconds from the end of the spike until the first interval whose
+ * latency p95 is back at or under the threshold; -1 when it never is. */
+static double recovery_time(const struct eng_result *r, const struct load_spec *s, double threshold_s)
+{
+	double iv = (double)r->ts_interval / 1e9;
+	double spike_end = s->warmup + s->spike_at + s->spike_duration;
+
+	for (size_t i = (size_t)floor(spike_end / iv); i < r->n_ts; i++) {
+		if (r->ts[i].ok && (double)r->ts[i].p95 / 1e9 <= threshold_s) {
+			double t = (double)i * iv - spike_end;
+			return t > 0 ? t : 0;
+		}
+	}
+	return -1;
+}
+
+static double spike_threshold(const struct suite_bench *b, const struct eng_result *r, const struct load_spec *s)
+{
+	const cJSON *slo = cJSON_GetObjectItemCaseSensitive(b->raw, "slo");
+	const cJSON *v = slo ? cJSON_GetObjectItemCaseSensitive(slo, "latency.p95") : NULL;
+	double iv = (double)r->ts_interval / 1e9, vals[4096];
+	size_t n = 0;
+
+	if (cJSON_IsString(v)) {
+		struct slo so;
+		struct err err = ERR_INIT;
+
+		if (slo_parse("latency.p95", v->valuestring, &so, &err) == 0) {
+			double lim = so.value;
+			slo_release(&so);
+			return lim;
+		}
+	}
+	/* No SLO: 1.5 x the median per-interval p95 before the spike. */
+	for (size_t i = (size_t)ceil(s->warmup / iv); i < r->n_ts && n < 4096; i++) {
+		if ((double)(i + 1) * iv > s->warmup + s->spike_at)
+			break;
+		if (r->ts[i].ok)
+			vals[n++] = (double)r->ts[i].p95 / 1e9;
+	}
+	if (n == 0)
+		return INFINITY;
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && vals[j - 1] > vals[j]; j--) {
+			double t = vals[j];
+			vals[j] = vals[j - 1];
+			vals[j - 1] = t;
+		}
+	return 1.5 * vals[n / 2];
+}
+
+static int run_step(const struct load_spec *s, const struct http_plan *p, double rate, long rep,
+		    struct eng_result *res, bool *open_loop, struct err *err)
+{
+	struct eng_options o;
+	struct sched_segment *segs = NULL;
+	struct eng_cstage *cst = NULL;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.plan = p;
+	load_step_options(s, rate, &o, &segs, &cst);
+	o.seed = s->seed + (uint64_t)rep * 1000003ULL;
+	*open_loop = o.open_loop;
+	rc = eng_run(&o, res, err);
+	free(segs);
+	free(cst);
+	return rc;
+}
+
+static void copy_text(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* Does every SLO of the benchmark hold for this step's result? */
+static bool step_meets_slos(const struct suite_bench *b, const struct eng_result *r, const struct http_plan *p,
+			    const char *itl_name, char *why, size_t why_len)
+{
+	const cJSON *slo = cJSON_GetObjectItemCaseSensitive(b->raw, "slo"), *it;
+	struct rundoc *tmp = rundoc_new();
+	struct rd_bench *tb = rundoc_add_bench(tmp, "step", "http");
+	bool ok = true;
+
+	add_step_metrics(tb, NULL, r, true, p, itl_name);
+	for (size_t i = 0; i < tb->n_metrics; i++)
+		rd_metric_summarise(&tb->metrics[i]);
+	cJSON_ArrayForEach(it, slo) {
+		struct slo so;
+		struct slo_result res;
+		struct err err = ERR_INIT;
+
+		if (!cJSON_IsString(it) || slo_parse(it->string, it->valuestring, &so, &err) != 0)
+			continue;
+		if (slo_evaluate(&so, tb, &res, &err) != 0) {
+			/* A metric this step has none of (no successes): broken. */
+			copy_text(why, why_len, err.msg);
+			ok = false;
+		} else if (!res.ok) {
+			copy_text(why, why_len, res.why);
+			ok = false;
+		}
+		slo_release(&so);
+		if (!ok)
+			break;
+	}
+	rundoc_free(tmp);
+	return ok;
+}
+
+int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx, struct rd_bench *out, struct err *err)
+{
+	struct errlist problems = ERRLIST_INIT;
+	struct http_plan *plan = NULL;
+	struct load_spec spec;
+	struct fams fams;
+	long reps = 1;
+	const cJSON *v;
+	const char *itl_name = "inter_chunk";
+	uint64_t tok_usage = 0, tok_events = 0, total_ok = 0, total_failed = 0;
+	bool one_token = true, open_loop = false;
+	char *invalid = NULL, *failure = NULL;
+	int rc = 0;
+
+	memset(&spec, 0, sizeof(spec));
+	memset(&fams, 0, sizeof(fams));
+	if (http_plan_parse(&plan, b->raw, b->name, ctx && ctx->suite ? ctx->suite->dir : ".", &problems) != 0 ||
+	    load_spec_parse(&spec, b->raw, b->name, &problems) != 0) {
+		rc = errlist_to_err(&problems, err, ERR_INPUT);
+		goto done;
+	}
+	if (spec.repetitions)
+		reps = spec.repetitions;
+	else if ((v = cJSON_GetObjectItemCaseSensitive(b->raw, "repetitions")) && cJSON_IsNumber(v) && v->valuedouble >= 1)
+		reps = (long)v->valuedouble;
+	if (ctx && ctx->repetitions > 0)
+		reps = ctx->repetitions;
+	free(out->kind);
+	out->kind = xstrdup("http");
+	if (!out->extra)
+		out->extra = cJSON_CreateObject();
+	{
+		cJSON *l = cJSON_AddObjectToObject(out->extra, "load");
+		cJSON_AddStringToObject(l, "mode", load_mode_name(spec.mode));
+		cJSON_AddNumberToObject(l, "repetitions", (double)reps);
+	}
+
+	for (long rep = 0; rep < reps; rep++) {
+		uint64_t t_start = now_ns();
+
+		if (spec.mode == LOAD_SWEEP || spec.mode == LOAD_CAPACITY) {
+			double lo = 0, hi = 0, r = spec.mode == LOAD_SWEEP ? 0 : spec.start_rate;
+			size_t k = 0;
+			cJSON *steps = extra_array(out, spec.mode == LOAD_SWEEP ? "sweep" : "capacity_steps");
+
+			for (;;) {
+				struct eng_result res;
+				bool ok = true, ol;
+				char why[512] = "", suffix[64], *bad;
+				cJSON *st, *gen = cJSON_CreateObject();
+
+				if (spec.mode == LOAD_SWEEP) {
+					if (k >= spec.n_rates)
+						break;
+					r = spec.rates[k++];
+				}
+				for (long t = 0; t < spec.trials && ok; t++) {
+					if ((rc = run_step(&spec, plan, r, rep * 1000 + t, &res, &ol, err)) != 0) {
+						cJSON_Delete(gen);
+						goto done;
+					}
+					total_ok += res.ok;
+					total_failed += res.failed;
+					bad = health(&res, true, &spec, r, gen);
+					if (spec.mode == LOAD_SWEEP) {
+						snprintf(suffix, sizeof(suffix), "@%g/s", r);
+						add_step_metrics(out, suffix, &res, true, plan, itl_name);
+						if (bad && !invalid)
+							invalid = xstrdup(bad);
+					} else {
+						ok = !bad && step_meets_slos(b, &res, plan, itl_name, why, sizeof(why));
+						if (bad)
+							copy_text(why, sizeof(why), bad);
+					}
+					st = cJSON_CreateObject();
+					cJSON_AddNumberToObject(st, "repetition", (double)rep);
+					cJSON_AddNumberToObject(st, "rate", r);
+					cJSON_AddNumberToObject(st, "throughput", res.window > 0 ? (double)res.ok_in_window / res.window : 0);
+					cJSON_AddNumberToObject(st, "latency_p50", (double)hist_percentile(res.latency, 50) / 1e9);
+					cJSON_AddNumberToObject(st, "latency_p99", (double)hist_percentile(res.latency, 99) / 1e9);
+					cJSON_AddNumberToObject(st, "error_rate", res.ok + res.failed ? (double)res.failed / (double)(res.ok + res.failed) : 0);
+					if (spec.mode == LOAD_CAPACITY) {
+						cJSON_AddBoolToObject(st, "slos_held", ok);
+						if (!ok)
+							cJSON_AddStringToObject(st, "why", why);
+					}
+					cJSON_AddItemToArray(steps, st);
+					free(bad);
+					eng_result_release(&res);
+				}
+				cJSON_Delete(gen);
+				if (spec.mode == LOAD_SWEEP)
+					continue;
+				/* capacity search */
+				if (ok)
+					lo = r;
+				else
+					hi = r;
+				if (hi == 0) {
+					if (r >= spec.max_rate)
+						break;
+					r = fmin(r * 2, spec.max_rate);
+				} else {
+					if (lo == 0 || (hi - lo) / lo <= spec.precision)
+						break;
+					r = (lo + hi) / 2;
+				}
+			}
+			if (spec.mode == LOAD_CAPACITY)
+				add_sample(out, NULL, "capacity", "1/s", RD_HIGHER, lo);
+			open_loop = true;
+		} else {
+			struct eng_result res;
+			char *bad;
+			cJSON *gen = cJSON_CreateObject();
+
+			if ((rc = run_step(&spec, plan, 0, rep, &res, &open_loop, err)) != 0) {
+				cJSON_Delete(gen);
+				goto done;
+			}
+			if (plan->sse) {
+				tok_usage += res.tok_usage;
+				tok_events += res.tok_events;
+				one_token = one_token && res.one_token_events;
+				/* itl only when every event provably carried one token */
+				itl_name = (tok_events == 0 && tok_usage > 0 && one_token) ? "itl" : "inter_chunk";
+			}
+			total_ok += res.ok;
+			total_failed += res.failed;
+			add_step_metrics(out, NULL, &res, open_loop, plan, itl_name);
+			if (spec.mode == LOAD_SPIKE) {
+				double rt = recovery_time(&res, &spec, spike_threshold(b, &res, &spec));
+				double rest = spec.duration - spec.spike_at - spec.spike_duration;
+
+				add_sample(out, NULL, "recovery_time", "s", RD_LOWER, rt < 0 ? rest : rt);
+				if (rt < 0)
+					cJSON_AddItemToArray(extra_array(out, "warnings"),
+							     cJSON_CreateString("latency p95 did not recover before the run ended"));
+			}
+			fams_merge(&fams, &res);
+			bad = health(&res, open_loop, &spec, spec.rate, gen);
+			cJSON_AddItemToArray(extra_array(out, "generator"), gen);
+			cJSON_AddItemToArray(extra_array(out, "timeseries"), ts_json(&res, rep));
+			if (bad && !invalid)
+				invalid = bad;
+			else
+				free(bad);
+			if (res.ok == 0 && !failure) {
+				char *sum = error_summary(&res);
+				failure = res.failed ? xasprintf("all %llu requests failed: %s", (unsigned long long)res.failed, sum)
+						     : xstrdup("no request completed in the measured window");
+				free(sum);
+			}
+			{
+				cJSON *errs = extra_array(out, "errors");
+				cJSON *e = cJSON_CreateObject();
+
+				for (int k = 0; k < EE_N; k++)
+					if (res.first_error[k][0])
+						cJSON_AddStringToObject(e, eng_error_name((enum eng_error)k), res.first_error[k]);
+				cJSON_AddItemToArray(errs, e);
+			}
+			eng_result_release(&res);
+		}
+		if (ctx && ctx->progress)
+			ctx->progress(ctx->progress_arg, b->name, (size_t)rep + 1, (size_t)reps,
+				      (double)(now_ns() - t_start) / 1e9);
+	}
+	if (plan->sse) {
+		cJSON *t = cJSON_AddObjectToObject(out->extra, "tokens");
+		cJSON_AddStringToObject(t, "source", tok_usage && tok_events ? "mixed" : tok_usage ? "usage" : "events");
+		cJSON_AddStringToObject(t, "gaps", itl_name);
+		cJSON_AddNumberToObject(t, "from_usage", (double)tok_usage);
+		cJSON_AddNumberToObject(t, "from_events", (double)tok_events);
+	}
+	fams_attach(&fams, out, itl_name);
+	for (size_t i = 0; i < out->n_metrics; i++)
+		rd_metric_summarise(&out->metrics[i]);
+	free(out->status);
+	free(out->error);
+	out->error = NULL;
+	if (failure) {
+		out->status = xstrdup("failed");
+		out->error = failure;
+		failure = NULL;
+	} else if (invalid) {
+		out->status = xstrdup("invalid");
+		out->error = invalid;
+		invalid = NULL;
+	} else if (total_ok == 0 && total_failed > 0) {
+		out->status = xstrdup("failed");
+		out->error = xstrdup("every request failed");
+	} else {
+		out->status = xstrdup("ok");
+	}
+done:
+	for (int i = 0; i < 7; i++)
+		hist_free(fams.h[i]);
+	free(invalid);
+	free(failure);
+	http_plan_free(plan);
+	load_spec_release(&spec);
+	errlist_release(&problems);
+	return rc;
+}
