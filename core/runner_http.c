@@ -527,9 +527,11 @@ int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 		out->error = failure;
 		failure = NULL;
 	} else if (invalid) {
-		out->status = xstrdup("invalid");
-		out->error = invalid;
-		invalid = NULL;
+		/* The run document knows ok/failed/partial/skipped; an invalid
+		 * run is "failed" (exit 3) with "invalid": true beside it. */
+		out->status = xstrdup("failed");
+		out->error = xasprintf("run invalid: %s", invalid);
+		cJSON_AddBoolToObject(out->extra, "invalid", true);
 	} else if (total_ok == 0 && total_failed > 0) {
 		out->status = xstrdup("failed");
 		out->error = xstrdup("every request failed");
