@@ -1,0 +1,577 @@
+/*
+ * ingest.c: the format table, detection, entry points and shared JSON
+ * helpers of `perfgate ingest` (see ingest.h).
+ */
+#include "ingest.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "util.h"
+
+typedef int (*ingest_parser)(const char *, size_t, const struct ingest_options *, struct rundoc *,
+			     struct err *);
+
+static const struct {
+	const char *name;
+	ingest_parser parse;
+	bool has_repetitions; /* one output holds several repetitions */
+} formats[INGEST_N_FORMATS] = {
+	[INGEST_AUTO] = { "auto", NULL, false },
+	[INGEST_HYPERFINE] = { "hyperfine", ingest_parse_hyperfine, true },
+	[INGEST_GBENCH] = { "google-benchmark", ingest_parse_gbench, true },
+	[INGEST_PYTEST] = { "pytest-benchmark", ingest_parse_pytest, true },
+	[INGEST_GO] = { "go", ingest_parse_go, true },
+	[INGEST_K6] = { "k6", ingest_parse_k6, false },
+	[INGEST_VLLM] = { "vllm", ingest_parse_vllm, false },
+	[INGEST_LOCUST] = { "locust", ingest_parse_locust, false },
+	[INGEST_JMH] = { "jmh", ingest_parse_jmh, true },
+	[INGEST_CATCH2] = { "catch2", ingest_parse_catch2, false },
+};
+
+static const struct {
+	const char *alias;
+	enum ingest_format f;
+} aliases[] = {
+	{ "gbench", INGEST_GBENCH }, { "googlebenchmark", INGEST_GBENCH },
+	{ "google_benchmark", INGEST_GBENCH }, { "pytest", INGEST_PYTEST },
+	{ "pytest_benchmark", INGEST_PYTEST }, { "go-bench", INGEST_GO }, { "gotest", INGEST_GO },
+	{ "vllm-serving", INGEST_VLLM }, { "catch", INGEST_CATCH2 },
+};
+
+static const char *const format_names[] = {
+	"auto", "hyperfine", "google-benchmark", "pytest-benchmark", "go", "k6", "vllm",
+	"locust", "jmh", "catch2", NULL
+};
+
+const char *const *ingest_format_names(void)
+{
+	return format_names;
+}
+
+const char *ingest_format_name(enum ingest_format f)
+{
+	if ((int)f < 0 || f >= INGEST_N_FORMATS)
+		return "unknown";
+	return formats[f].name;
+}
+
+bool ingest_format_has_repetitions(enum ingest_format f)
+{
+	if ((int)f < 0 || f >= INGEST_N_FORMATS)
+		return false;
+	return formats[f].has_repetitions;
+}
+
+int ingest_format_parse(const char *name, enum ingest_format *out, struct err *err)
+{
+	const char *near;
+
+	for (int i = 0; i < INGEST_N_FORMATS; i++) {
+		if (strcmp(name, formats[i].name) == 0) {
+			*out = (enum ingest_format)i;
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(aliases); i++) {
+		if (strcmp(name, aliases[i].alias) == 0) {
+			*out = aliases[i].f;
+			return 0;
+		}
+	}
+	near = closest_match(name, format_names, ARRAY_SIZE(format_names) - 1);
+	if (near)
+		return err_set(err, ERR_INPUT, "unknown ingest format '%s'; did you mean '%s'?", name,
+			       near);
+	return err_set(err, ERR_INPUT,
+		       "unknown ingest format '%s' (known: auto, hyperfine, google-benchmark, "
+		       "pytest-benchmark, go, k6, vllm, locust, jmh, catch2)",
+		       name);
+}
+
+/* ---- detection ---- */
+
+static const char *skip_space(const char *p, const char *end)
+{
+	if (end - p >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB &&
+	    (unsigned char)p[2] == 0xBF)
+		p += 3; /* UTF-8 byte order mark */
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+static bool has_key(const cJSON *obj, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, key) != NULL;
+}
+
+static enum ingest_format detect_json(const cJSON *root)
+{
+	const cJSON *first, *arr;
+
+	if (cJSON_IsArray(root)) {
+		first = cJSON_GetArrayItem(root, 0);
+		if (cJSON_IsObject(first) && (has_key(first, "primaryMetric") || has_key(first, "jmhVersion")))
+			return INGEST_JMH;
+		return INGEST_AUTO;
+	}
+	if (!cJSON_IsObject(root))
+		return INGEST_AUTO;
+	arr = cJSON_GetObjectItemCaseSensitive(root, "results");
+	if (cJSON_IsArray(arr)) {
+		first = cJSON_GetArrayItem(arr, 0);
+		if (!first || (cJSON_IsObject(first) && has_key(first, "command")))
+			return INGEST_HYPERFINE;
+	}
+	arr = cJSON_GetObjectItemCaseSensitive(root, "benchmarks");
+	if (cJSON_IsArray(arr)) {
+		first = cJSON_GetArrayItem(arr, 0);
+		if (has_key(root, "machine_info") || has_key(root, "commit_info") ||
+		    (cJSON_IsObject(first) && has_key(first, "stats")))
+			return INGEST_PYTEST;
+		if (has_key(root, "context") ||
+		    (cJSON_IsObject(first) && (has_key(first, "real_time") || has_key(first, "run_name"))))
+			return INGEST_GBENCH;
+	}
+	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "metrics")) &&
+	    (has_key(root, "root_group") || has_key(root, "state") || has_key(root, "options")))
+		return INGEST_K6;
+	if (has_key(root, "mean_ttft_ms") || has_key(root, "request_throughput") ||
+	    has_key(root, "output_throughput") || has_key(root, "median_ttft_ms"))
+		return INGEST_VLLM;
+	return INGEST_AUTO;
+}
+
+/* For JSON that does not parse (truncated, NaN...): guess from the member
+ * names, so that the format's parser can say what is wrong with it. */
+static enum ingest_format detect_json_text(const char *p, size_t len)
+{
+	static const struct {
+		const char *a, *b;
+		enum ingest_format f;
+	} marks[] = {
+		{ "\"primaryMetric\"", NULL, INGEST_JMH },
+		{ "\"jmhVersion\"", NULL, INGEST_JMH },
+		{ "\"results\"", "\"command\"", INGEST_HYPERFINE },
+		{ "\"machine_info\"", NULL, INGEST_PYTEST },
+		{ "\"benchmarks\"", "\"stats\"", INGEST_PYTEST },
+		{ "\"benchmarks\"", "\"run_name\"", INGEST_GBENCH },
+		{ "\"benchmarks\"", "\"real_time\"", INGEST_GBENCH },
+		{ "\"metrics\"", "\"root_group\"", INGEST_K6 },
+		{ "\"mean_ttft_ms\"", NULL, INGEST_VLLM },
+		{ "\"request_throughput\"", NULL, INGEST_VLLM },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(marks); i++) {
+		if (memmem(p, len, marks[i].a, strlen(marks[i].a)) &&
+		    (!marks[i].b || memmem(p, len, marks[i].b, strlen(marks[i].b))))
+			return marks[i].f;
+	}
+	return INGEST_AUTO;
+}
+
+static bool line_is_go_result(const char *p, const char *end)
+{
+	const char *q;
+
+	if (end - p < 10 || strncmp(p, "Benchmark", 9) != 0)
+		return false;
+	q = p + 9;
+	while (q < end && *q != ' ' && *q != '\t' && *q != '\n')
+		q++;
+	if (q >= end || *q == '\n')
+		return false;
+	while (q < end && (*q == ' ' || *q == '\t'))
+		q++;
+	return q < end && *q >= '0' && *q <= '9';
+}
+
+enum ingest_format ingest_detect(const char *text, size_t len)
+{
+	const char *end = text + len, *p = skip_space(text, end), *line;
+	enum ingest_format f = INGEST_AUTO;
+
+	if (p >= end)
+		return INGEST_AUTO;
+	if (*p == '<') {
+		/* Catch2 v3 writes <Catch2TestRun>, v2 <Catch>; both after an <?xml?> line. */
+		for (const char *q = p; q + 6 <= end; q++)
+			if (memcmp(q, "<Catch", 6) == 0)
+				return INGEST_CATCH2;
+		return INGEST_AUTO;
+	}
+	if (*p == '{' || *p == '[') {
+		cJSON *root = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), NULL, 0);
+
+		f = root ? detect_json(root) : detect_json_text(p, (size_t)(end - p));
+		cJSON_Delete(root);
+		return f;
+	}
+	if ((end - p >= 10 && (strncmp(p, "Type,Name,", 10) == 0 || strncmp(p, "Method,Name", 11) == 0)))
+		return INGEST_LOCUST;
+	for (line = text; line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+
+		if (line_is_go_result(line, nl ? nl : end))
+			return INGEST_GO;
+		line = nl ? nl + 1 : end;
+	}
+	return INGEST_AUTO;
+}
+
+/* ---- entry points ---- */
+
+int ingest_parse(enum ingest_format fmt, const char *text, size_t len,
+		 const struct ingest_options *opts, struct rundoc *rd, struct err *err)
+{
+	static const struct ingest_options defaults = INGEST_OPTIONS_INIT;
+	size_t first = rd->n_benches;
+	int rc;
+
+	if ((int)fmt <= INGEST_AUTO || fmt >= INGEST_N_FORMATS)
+		return err_set(err, ERR_INPUT, "no ingest format chosen");
+	rc = formats[fmt].parse(text, len, opts ? opts : &defaults, rd, err);
+	if (rc < 0)
+		return rc;
+	if (rd->n_benches == first)
+		return err_set(err, ERR_INPUT, "no benchmark results found in the %s output",
+			       formats[fmt].name);
+	for (size_t i = first; i < rd->n_benches; i++) {
+		struct rd_bench *b = &rd->benches[i];
+
+		if (b->n_metrics == 0 && strcmp(b->status, "ok") == 0)
+			return err_set(err, ERR_INPUT, "benchmark '%s': no measurements found", b->name);
+		for (size_t j = 0; j < b->n_metrics; j++)
+			rd_metric_summarise(&b->metrics[j]);
+	}
+	return 0;
+}
+
+static int read_stdin(char **out, size_t *len, struct err *err)
+{
+	struct sb sb = SB_INIT;
+	char buf[65536];
+	ssize_t got;
+
+	while ((got = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
+		if (got < 0) {
+			sb_release(&sb);
+			return err_sys(err, ERR_INPUT, "cannot read standard input");
+		}
+		sb_add(&sb, buf, (size_t)got);
+	}
+	*len = sb.len;
+	*out = sb.buf ? sb_detach(&sb) : xstrdup("");
+	return 0;
+}
+
+int ingest_file(const char *path, enum ingest_format fmt, const struct ingest_options *opts,
+		struct rundoc *rd, enum ingest_format *used, struct err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (strcmp(path, "-") == 0)
+		rc = read_stdin(&text, &len, err);
+	else
+		rc = file_read(path, &text, &len, err);
+	if (rc < 0)
+		goto done;
+	if (fmt == INGEST_AUTO) {
+		fmt = ingest_detect(text, len);
+		if (fmt == INGEST_AUTO) {
+			rc = err_set(err, ERR_INPUT,
+				     "cannot ingest '%s': cannot tell which harness wrote it; name it with --format",
+				     path);
+			goto done;
+		}
+	}
+	if (used)
+		*used = fmt;
+	rc = ingest_parse(fmt, text, len, opts, rd, err);
+	if (rc < 0)
+		err_prefix(err, "cannot ingest '%s'", path);
+done:
+	free(text);
+	return rc;
+}
+
+/* ---- JSON helpers ---- */
+
+static void line_col(const char *text, size_t pos, size_t *line, size_t *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < pos; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+/* Does a non-JSON number word (NaN, Infinity, -Infinity, inf) start at p? */
+static const char *nonfinite_word(const char *p, const char *end)
+{
+	static const char *const words[] = { "-Infinity", "Infinity", "-NaN", "NaN", "-inf", "inf",
+					     "-nan", "nan" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
+		size_t n = strlen(words[i]);
+
+		if ((size_t)(end - p) >= n && strncasecmp(p, words[i], n) == 0)
+			return words[i];
+	}
+	return NULL;
+}
+
+int ingest_json_parse(const char *text, size_t len, bool allow_trailing, cJSON **out,
+		      size_t *end, struct err *err)
+{
+	const char *stop = NULL, *tend = text + len, *p;
+	size_t pos, line, col;
+	cJSON *root;
+
+	*out = NULL;
+	p = skip_space(text, tend);
+	if (p >= tend)
+		return err_set(err, ERR_INPUT, "empty input: no JSON document");
+	root = cJSON_ParseWithLengthOpts(p, (size_t)(tend - p), &stop, 0);
+	if (root) {
+		const char *rest = skip_space(stop, tend);
+
+		if (rest < tend && !allow_trailing) {
+			cJSON_Delete(root);
+			line_col(text, (size_t)(rest - text), &line, &col);
+			return err_set(err, ERR_INPUT,
+				       "line %zu column %zu: unexpected text after the JSON document",
+				       line, col);
+		}
+		if (end)
+			*end = (size_t)(stop - text);
+		*out = root;
+		return 0;
+	}
+	pos = stop ? (size_t)(stop - text) : len;
+	if (pos > len)
+		pos = len;
+	/* cJSON reports the first byte it could not use, or the last byte
+	 * when it ran out of input: either way at the end of the text (and not
+	 * on a closing bracket it rejected) the document was cut short. */
+	{
+		size_t tlen = len;
+
+		while (tlen > 0 && (text[tlen - 1] == ' ' || text[tlen - 1] == '\n' ||
+				    text[tlen - 1] == '\r' || text[tlen - 1] == '\t'))
+			tlen--;
+		if (pos >= tlen || (pos + 1 == tlen && text[pos] != '}' && text[pos] != ']'))
+			return err_set(err, ERR_INPUT,
+				       "unexpected end of input: the JSON document is truncated");
+	}
+	/* A failed number parse can stop just before or on the offending word. */
+	for (size_t back = 0; back <= 1 && back <= pos; back++) {
+		const char *word = nonfinite_word(text + pos - back, tend);
+
+		if (word) {
+			line_col(text, pos - back, &line, &col);
+			return err_set(err, ERR_INPUT,
+				       "line %zu column %zu: '%s' is not a number JSON allows "
+				       "(non-finite values cannot be ingested)",
+				       line, col, word);
+		}
+	}
+	line_col(text, pos, &line, &col);
+	{
+		size_t n = 0;
+
+		while (pos + n < len && n < 16 && text[pos + n] != '\n')
+			n++;
+		return err_set(err, ERR_INPUT, "line %zu column %zu: invalid JSON near '%.*s'", line,
+			       col, (int)n, text + pos);
+	}
+}
+
+const char *ingest_json_type(const cJSON *j)
+{
+	if (!j)
+		return "nothing";
+	if (cJSON_IsString(j))
+		return "a string";
+	if (cJSON_IsNumber(j))
+		return "a number";
+	if (cJSON_IsBool(j))
+		return "a boolean";
+	if (cJSON_IsNull(j))
+		return "null";
+	if (cJSON_IsArray(j))
+		return "an array";
+	if (cJSON_IsObject(j))
+		return "an object";
+	return "something unknown";
+}
+
+static const char *type_want(int type)
+{
+	switch (type) {
+	case cJSON_Number:
+		return "a number";
+	case cJSON_String:
+		return "a string";
+	case cJSON_Array:
+		return "an array";
+	case cJSON_Object:
+		return "an object";
+	case cJSON_True | cJSON_False:
+		return "true or false";
+	default:
+		return "a value";
+	}
+}
+
+int ingest_json_member(const cJSON *obj, const char *path, const char *key, int type,
+		       bool required, const cJSON **out, struct err *err)
+{
+	const cJSON *j = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+	const char *dot = *path ? "." : "";
+
+	*out = NULL;
+	if (!j || cJSON_IsNull(j)) {
+		if (required)
+			return err_set(err, ERR_INPUT, "%s%s%s: required member is missing", path, dot,
+				       key);
+		return 0;
+	}
+	if (!(j->type & type))
+		return err_set(err, ERR_INPUT, "%s%s%s: expected %s, got %s", path, dot, key,
+			       type_want(type), ingest_json_type(j));
+	*out = j;
+	return 0;
+}
+
+int ingest_json_value(const cJSON *j, const char *path, bool nonneg, double *out, struct err *err)
+{
+	if (!cJSON_IsNumber(j))
+		return err_set(err, ERR_INPUT, "%s: expected a number, got %s", path, ingest_json_type(j));
+	if (!isfinite(j->valuedouble))
+		return err_set(err, ERR_INPUT, "%s: expected a finite number, got a value out of range",
+			       path);
+	if (nonneg && j->valuedouble < 0)
+		return err_set(err, ERR_INPUT, "%s: expected a value >= 0, got %g", path, j->valuedouble);
+	*out = j->valuedouble;
+	return 0;
+}
+
+int ingest_json_number(const cJSON *obj, const char *path, const char *key, bool required,
+		       bool nonneg, double *out, bool *present, struct err *err)
+{
+	const cJSON *j;
+	char sub[512];
+	int rc;
+
+	if (present)
+		*present = false;
+	rc = ingest_json_member(obj, path, key, cJSON_Number, required, &j, err);
+	if (rc < 0 || !j)
+		return rc;
+	snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
+	rc = ingest_json_value(j, sub, nonneg, out, err);
+	if (rc == 0 && present)
+		*present = true;
+	return rc;
+}
+
+bool ingest_nonfinite_text(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '+' || *s == '-')
+		s++;
+	return strncasecmp(s, "nan", 3) == 0 || strncasecmp(s, "inf", 3) == 0;
+}
+
+bool ingest_time_unit(const char *unit, double *seconds)
+{
+	static const struct {
+		const char *name;
+		double s;
+	} units[] = {
+		{ "ns", 1e-9 }, { "us", 1e-6 }, { "\xc2\xb5s", 1e-6 }, { "\xce\xbcs", 1e-6 },
+		{ "ms", 1e-3 }, { "s", 1 }, { "sec", 1 }, { "min", 60 }, { "hr", 3600 }, { "h", 3600 },
+		{ "day", 86400 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		if (strcmp(unit, units[i].name) == 0) {
+			*seconds = units[i].s;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- building the document ---- */
+
+struct rd_bench *ingest_bench(struct rundoc *rd, const char *name, enum ingest_format fmt)
+{
+	struct rd_bench *b = rundoc_find_bench(rd, name);
+
+	if (b)
+		return b;
+	b = rundoc_add_bench(rd, name, "ingest");
+	b->extra = cJSON_CreateObject();
+	cJSON_AddStringToObject(b->extra, "source", ingest_format_name(fmt));
+	return b;
+}
+
+char *ingest_unique_name(const struct rundoc *rd, const char *base)
+{
+	char *name = xstrdup(base);
+
+	for (unsigned i = 2; rundoc_find_bench(rd, name); i++) {
+		free(name);
+		name = xasprintf("%s #%u", base, i);
+	}
+	return name;
+}
+
+struct rd_metric *ingest_metric(struct rd_bench *b, const char *name, const char *unit,
+				enum rd_direction dir)
+{
+	struct rd_metric *m = rd_bench_find_metric(b, name);
+
+	return m ? m : rd_bench_add_metric(b, name, unit, dir);
+}
+
+void ingest_mark_aggregate(struct rd_metric *m, const char *which)
+{
+	if (!m->extra)
+		m->extra = cJSON_CreateObject();
+	if (!cJSON_HasObjectItem(m->extra, "aggregate"))
+		cJSON_AddStringToObject(m->extra, "aggregate", which);
+}
+
+void ingest_warn(struct rd_bench *b, const char *fmt, ...)
+{
+	cJSON *list;
+	va_list ap;
+	char buf[512];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (!b->extra)
+		b->extra = cJSON_CreateObject();
+	list = cJSON_GetObjectItemCaseSensitive(b->extra, "warnings");
+	if (!list)
+		list = cJSON_AddArrayToObject(b->extra, "warnings");
+	cJSON_AddItemToArray(list, cJSON_CreateString(buf));
+}

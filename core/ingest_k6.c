@@ -1,0 +1,234 @@
+/*
+ * ingest_k6.c: k6's end-of-test summary as JSON, in both forms k6 writes:
+ *
+ * - handleSummary's `data` (JSON.stringify(data)): metrics.NAME = {"type":
+ *   "trend"|"counter"|"rate"|"gauge", "contains": "time"|"data"|"default",
+ *   "values": {...}, "thresholds": {"p(95)<500": {"ok": true}}};
+ * - --summary-export: metrics.NAME = the values themselves, with a rate's
+ *   "rate" renamed "value" and thresholds as {"p(95)<500": <failed?>}.
+ *
+ * Values: trend {avg, min, med, max, p(90), p(95), ...}; counter {count,
+ * rate}; rate {rate|value, passes, fails}; gauge {value, min, max}.  Time
+ * values are milliseconds.  The export form has no "contains", so every
+ * trend there is taken as time in ms (k6's built-in trends all are; use the
+ * handleSummary form for a custom non-time Trend).
+ *
+ * One file is one run of one test: one benchmark, each statistic one metric
+ * with one sample ("http_req_duration.p95", "http_reqs.rate", ...).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest.h"
+#include "util.h"
+
+enum k6_type { K6_TREND, K6_COUNTER, K6_RATE, K6_GAUGE };
+
+/* "avg" -> "mean", "med" -> "median", "p(99.9)" -> "p99.9". */
+static char *stat_name(const char *k)
+{
+	size_t n = strlen(k);
+
+	if (strcmp(k, "avg") == 0)
+		return xstrdup("mean");
+	if (strcmp(k, "med") == 0)
+		return xstrdup("median");
+	if (n > 3 && k[0] == 'p' && k[1] == '(' && k[n - 1] == ')')
+		return xasprintf("p%.*s", (int)(n - 3), k + 2);
+	return xstrdup(k);
+}
+
+/* Failures and errors are better lower; everything else counted or rated
+ * (requests, iterations, checks passed, bytes) is better higher. */
+static bool is_bad_thing(const char *name)
+{
+	return strstr(name, "fail") || strstr(name, "error") || strstr(name, "dropped");
+}
+
+static int add(struct rd_bench *b, const char *metric, const char *stat, const char *unit,
+	       enum rd_direction dir, double v)
+{
+	char *name = xasprintf("%s.%s", metric, stat);
+	struct rd_metric *m = ingest_metric(b, name, unit, dir);
+
+	free(name);
+	rd_metric_add_sample(m, v);
+	return 0;
+}
+
+static int one_metric(struct rd_bench *b, const char *name, const cJSON *jm, const char *path,
+		      struct err *err)
+{
+	const cJSON *values = jm, *jtype, *contains, *th, *it;
+	enum k6_type type;
+	bool time = true, data = false, export_form;
+	char vpath[700];
+	int rc;
+
+	if (!cJSON_IsObject(jm))
+		return err_set(err, ERR_INPUT, "%s: expected an object, got %s", path,
+			       ingest_json_type(jm));
+	jtype = cJSON_GetObjectItemCaseSensitive(jm, "type");
+	export_form = !jtype;
+	snprintf(vpath, sizeof(vpath), "%s", path);
+	if (!export_form) {
+		if ((rc = ingest_json_member(jm, path, "type", cJSON_String, true, &jtype, err)) < 0 ||
+		    (rc = ingest_json_member(jm, path, "contains", cJSON_String, false, &contains, err)) < 0 ||
+		    (rc = ingest_json_member(jm, path, "values", cJSON_Object, true, &values, err)) < 0)
+			return rc;
+		if (strcmp(jtype->valuestring, "trend") == 0)
+			type = K6_TREND;
+		else if (strcmp(jtype->valuestring, "counter") == 0)
+			type = K6_COUNTER;
+		else if (strcmp(jtype->valuestring, "rate") == 0)
+			type = K6_RATE;
+		else if (strcmp(jtype->valuestring, "gauge") == 0)
+			type = K6_GAUGE;
+		else
+			return err_set(err, ERR_INPUT, "%s.type: unknown metric type '%s'", path,
+				       jtype->valuestring);
+		time = contains && strcmp(contains->valuestring, "time") == 0;
+		data = contains && strcmp(contains->valuestring, "data") == 0;
+		snprintf(vpath, sizeof(vpath), "%s.values", path);
+	} else if (cJSON_HasObjectItem(jm, "passes") || cJSON_HasObjectItem(jm, "fails")) {
+		type = K6_RATE;
+	} else if (cJSON_HasObjectItem(jm, "count")) {
+		type = K6_COUNTER;
+		data = strncmp(name, "data_", 5) == 0;
+	} else if (cJSON_HasObjectItem(jm, "avg") || cJSON_HasObjectItem(jm, "med")) {
+		type = K6_TREND;
+	} else if (cJSON_HasObjectItem(jm, "value")) {
+		type = K6_GAUGE;
+	} else {
+		return err_set(err, ERR_INPUT, "%s: cannot tell the metric's type from its members",
+			       path);
+	}
+
+	cJSON_ArrayForEach(it, values) {
+		char ipath[800];
+		double v;
+
+		if (strcmp(it->string, "thresholds") == 0)
+			continue;
+		snprintf(ipath, sizeof(ipath), "%s.%s", vpath, it->string);
+		switch (type) {
+		case K6_TREND: {
+			char *stat = stat_name(it->string);
+
+			rc = ingest_json_value(it, ipath, time, &v, err);
+			if (rc == 0) {
+				if (time)
+					add(b, name, stat, "s", RD_LOWER, v * 1e-3);
+				else
+					add(b, name, stat, data ? "B" : "1", RD_LOWER, v);
+			}
+			free(stat);
+			if (rc < 0)
+				return rc;
+			break;
+		}
+		case K6_COUNTER:
+			if ((rc = ingest_json_value(it, ipath, true, &v, err)) < 0)
+				return rc;
+			if (strcmp(it->string, "count") == 0)
+				add(b, name, "count", data ? "B" : "1",
+				    is_bad_thing(name) ? RD_LOWER : RD_HIGHER, v);
+			else if (strcmp(it->string, "rate") == 0)
+				add(b, name, "rate", data ? "B/s" : "1/s",
+				    is_bad_thing(name) ? RD_LOWER : RD_HIGHER, v);
+			break;
+		case K6_RATE:
+			if ((rc = ingest_json_value(it, ipath, true, &v, err)) < 0)
+				return rc;
+			if (strcmp(it->string, "rate") == 0 || strcmp(it->string, "value") == 0) {
+				if (v > 1)
+					return err_set(err, ERR_INPUT,
+						       "%s: a rate is a fraction from 0 to 1, got %g", ipath, v);
+				add(b, name, "rate", "1", is_bad_thing(name) ? RD_LOWER : RD_HIGHER, v);
+			}
+			break;
+		case K6_GAUGE:
+			if ((rc = ingest_json_value(it, ipath, false, &v, err)) < 0)
+				return rc;
+			if (strcmp(it->string, "value") == 0 || strcmp(it->string, "min") == 0 ||
+			    strcmp(it->string, "max") == 0)
+				add(b, name, it->string, time && !export_form ? "s" : "1", RD_LOWER,
+				    time && !export_form ? v * 1e-3 : v);
+			break;
+		}
+	}
+
+	/* Thresholds k6 evaluated: kept, and a failed one is a warning. */
+	th = cJSON_GetObjectItemCaseSensitive(jm, "thresholds");
+	if (cJSON_IsObject(th)) {
+		cJSON *all = cJSON_GetObjectItemCaseSensitive(b->extra, "thresholds");
+
+		if (!all)
+			all = cJSON_AddObjectToObject(b->extra, "thresholds");
+		cJSON_ArrayForEach(it, th) {
+			const cJSON *okj = cJSON_IsObject(it) ? cJSON_GetObjectItemCaseSensitive(it, "ok") : NULL;
+			bool failed;
+
+			if (okj && cJSON_IsBool(okj))
+				failed = !cJSON_IsTrue(okj);
+			else if (cJSON_IsBool(it))
+				failed = cJSON_IsTrue(it); /* export form: true = crossed */
+			else
+				return err_set(err, ERR_INPUT, "%s.thresholds.%s: expected true, false or {\"ok\": ...}, got %s",
+					       path, it->string, ingest_json_type(it));
+			{
+				char *key = xasprintf("%s: %s", name, it->string);
+
+				cJSON_DeleteItemFromObjectCaseSensitive(all, key);
+				cJSON_AddBoolToObject(all, key, !failed);
+				free(key);
+			}
+			if (failed)
+				ingest_warn(b, "k6 threshold '%s' on %s failed", it->string, name);
+		}
+	}
+	return 0;
+}
+
+int ingest_parse_k6(const char *text, size_t len, const struct ingest_options *opts,
+		    struct rundoc *rd, struct err *err)
+{
+	const cJSON *metrics, *jm, *state;
+	struct rd_bench *b;
+	cJSON *root = NULL;
+	char path[600];
+	int rc;
+
+	rc = ingest_json_parse(text, len, false, &root, NULL, err);
+	if (rc < 0)
+		goto done;
+	if (!cJSON_IsObject(root)) {
+		rc = err_set(err, ERR_INPUT, "expected a JSON object with \"metrics\", got %s",
+			     ingest_json_type(root));
+		goto done;
+	}
+	rc = ingest_json_member(root, "", "metrics", cJSON_Object, true, &metrics, err);
+	if (rc < 0)
+		goto done;
+	if (cJSON_GetArraySize(metrics) == 0) {
+		rc = err_set(err, ERR_INPUT, "metrics: empty, no results");
+		goto done;
+	}
+	b = ingest_bench(rd, opts->bench_name ? opts->bench_name : "k6", INGEST_K6);
+	cJSON_ArrayForEach(jm, metrics) {
+		snprintf(path, sizeof(path), "metrics.%s", jm->string);
+		if ((rc = one_metric(b, jm->string, jm, path, err)) < 0)
+			goto done;
+	}
+	state = cJSON_GetObjectItemCaseSensitive(root, "state");
+	if (cJSON_IsObject(state)) {
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(state, "testRunDurationMs");
+
+		if (cJSON_IsNumber(d))
+			cJSON_AddNumberToObject(b->extra, "test_run_duration_s", d->valuedouble * 1e-3);
+	}
+done:
+	cJSON_Delete(root);
+	return rc;
+}
