@@ -24,6 +24,8 @@ BUILD_DEBS := pkg-config libpq-dev libcurl4-openssl-dev libgit2-dev libcjson-dev
 	      libhttp-parser-dev
 TEST_DEBS  := libcmocka-dev postgresql python3 python3-yaml python3-jsonschema python3-scipy \
 	      gnuplot-nox git curl nginx-light hyperfine
+# perfgate ingest's tests build and run the real harnesses (golang-go is big: skipped when absent)
+TEST_DEBS  += g++ libbenchmark-dev python3-pytest-benchmark
 BENCH_DEBS := hyperfine wrk nginx-light
 DEMO_DEBS  := postgresql gnuplot-nox python3
 

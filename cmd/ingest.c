@@ -9,21 +9,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/context.h"
 #include "../core/ingest.h"
 #include "../core/rundoc.h"
 #include "../core/util.h"
 #include "../db/db.h"
 #include "cmd.h"
 
-/*
- * db_store_run() and context_stamp() are being written by other engineers;
- * until they land, weak references let this command build and run with
- * --no-store (a NULL function says the piece is missing).
- */
-#pragma weak db_store_run
-struct errlist;
-int context_stamp(struct rundoc *rd, const char *repo_dir, struct errlist *notices, struct err *err)
-	__attribute__((weak));
+/* Without --project: the git remote's repository name, else the name of
+ * the repository folder (the store needs a project for every run). */
+static char *default_project(const struct rundoc *rd, const char *repo)
+{
+	const char *src = rd->git.remote, *base, *end;
+	char *abs = NULL, *name;
+
+	if (!src || !*src) {
+		abs = realpath(repo, NULL);
+		src = abs ? abs : repo;
+	}
+	end = src + strlen(src);
+	while (end > src && end[-1] == '/')
+		end--;
+	if (end - src > 4 && strncmp(end - 4, ".git", 4) == 0)
+		end -= 4;
+	base = end;
+	while (base > src && base[-1] != '/' && base[-1] != ':')
+		base--;
+	name = end > base ? xstrndup(base, (size_t)(end - base)) : xstrdup("default");
+	free(abs);
+	return name;
+}
 
 static void print_summary(const struct rundoc *rd, const char *path, enum ingest_format fmt)
 {
@@ -56,11 +71,12 @@ int cmd_ingest(int argc, char **argv)
 		"becomes (metric names, units, samples)."
 	};
 	const char *format = "auto", *suite = NULL, *name = NULL, *out = NULL, *db_url = NULL;
-	const char *repo = ".";
+	const char *repo = ".", *project = NULL;
 	bool no_store = false, quiet = false;
 	struct opt opts[] = {
 		{ "format", 'f', OPT_STRING, &format, "FORMAT", "the harness that wrote FILE (default auto)" },
 		{ "suite", 's', OPT_STRING, &suite, "NAME", "suite name to store the run under (default: the format name)" },
+		{ "project", 'p', OPT_STRING, &project, "NAME", "project the run belongs to" },
 		{ "name", 0, OPT_STRING, &name, "NAME", "benchmark name for single-test formats (k6, vllm)" },
 		{ "out", 'o', OPT_STRING, &out, "FILE", "also write the run document to FILE ('-': stdout)" },
 		{ "no-store", 0, OPT_FLAG, &no_store, NULL, "do not store the run in the database" },
@@ -101,20 +117,26 @@ int cmd_ingest(int argc, char **argv)
 			pos.items[0], ingest_format_name(used));
 
 	rd->suite = xstrdup(suite ? suite : ingest_format_name(used));
-	if (context_stamp) {
-		rc = context_stamp(rd, repo, NULL, &err);
+	if (project)
+		rd->project = xstrdup(project);
+	{
+		struct errlist notices = ERRLIST_INIT;
+
+		rc = context_stamp(rd, repo, &notices, &err);
+		for (size_t i = 0; i < notices.n; i++)
+			cmd_warn("%s", notices.msgs[i]);
+		errlist_release(&notices);
 		if (rc < 0) {
 			ret = cmd_fail(rc, &err);
 			goto done;
 		}
 	}
-	if (!rd->run_id) {
-		char id[37], now[40];
+	if (!rd->project)
+		rd->project = default_project(rd, repo);
+	if (!rd->finished_at) {
+		char now[40];
 
-		rundoc_uuid(id);
-		rd->run_id = xstrdup(id);
 		time_rfc3339(now, sizeof(now));
-		rd->started_at = xstrdup(now);
 		rd->finished_at = xstrdup(now);
 	}
 	{
@@ -141,11 +163,6 @@ int cmd_ingest(int argc, char **argv)
 		struct db_options dbo = DB_OPTIONS_INIT;
 		bool already = false;
 
-		if (!db_store_run) {
-			cmd_error("storing runs is not supported by this build yet; use --no-store (and --out)");
-			ret = EXIT_INFRA;
-			goto done;
-		}
 		dbo.url = db_url;
 		rc = db_store_run(&dbo, rd, &already, &err);
 		if (rc < 0) {

@@ -1,0 +1,442 @@
+/*
+ * runner_ingest.c: the "ingest" runner: a command benchmark whose program
+ * is a harness (./bench --benchmark_format=json, go test -bench ., k6 run
+ * ..., vllm bench serve ...).  The command runs, and its output is parsed
+ * in the declared format instead of being timed.
+ *
+ *   "ingest": "FORMAT"
+ *   "ingest": {"format": "FORMAT", "output": "FILE"}
+ *
+ * Without "output" the harness's standard output is parsed; with it, the
+ * file the harness writes (relative to the benchmark's cwd; removed before
+ * each run so a stale result is never read).
+ *
+ * How often it runs: formats whose output carries its own repetitions
+ * (hyperfine, google-benchmark, pytest-benchmark, go, jmh) run once unless
+ * "repetitions" (or --repetitions) asks for more; formats whose output is
+ * one run (k6, vllm, locust, catch2) run "repetitions" times, default
+ * INGEST_DEFAULT_RUNS, each run adding one sample per metric.  "warmup"
+ * runs are made and thrown away.
+ *
+ * Output with several harness benchmarks becomes several benchmarks named
+ * "<benchmark>/<harness name>": the first fills `out`, the others are
+ * appended to rd (run_suite's scratch document), each with the suite
+ * benchmark's configuration hash and parameters.  Single-test formats (k6,
+ * vllm) fill `out` under the benchmark's own name.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ingest.h"
+#include "proc.h"
+#include "run.h"
+#include "suite.h"
+#include "util.h"
+
+#define INGEST_DEFAULT_RUNS 5
+
+/* ---- validation of the "ingest" member ---- */
+
+void ingest_validate(const cJSON *v, const char *path, struct errlist *problems)
+{
+	static const char *const keys[] = { "format", "output" };
+	const cJSON *format = v, *output;
+	enum ingest_format f;
+	struct err err = ERR_INIT;
+	char got[128];
+
+	if (cJSON_IsObject(v)) {
+		suite_check_keys(v, path, keys, ARRAY_SIZE(keys), problems);
+		format = cJSON_GetObjectItemCaseSensitive(v, "format");
+		output = cJSON_GetObjectItemCaseSensitive(v, "output");
+		if (output && (!cJSON_IsString(output) || !*output->valuestring)) {
+			suite_got(output, got, sizeof(got));
+			errlist_add(problems, "%s.output: expected a file name, got %s", path, got);
+		}
+		if (!format) {
+			errlist_add(problems, "%s.format: required (one of %s)", path,
+				    "hyperfine, google-benchmark, pytest-benchmark, go, k6, vllm, locust, jmh, catch2, auto");
+			return;
+		}
+		if (!cJSON_IsString(format)) {
+			suite_got(format, got, sizeof(got));
+			errlist_add(problems, "%s.format: expected a format name, got %s", path, got);
+			return;
+		}
+		if (ingest_format_parse(format->valuestring, &f, &err) < 0)
+			errlist_add(problems, "%s.format: %s", path, err.msg);
+		return;
+	}
+	if (!cJSON_IsString(v)) {
+		suite_got(v, got, sizeof(got));
+		errlist_add(problems, "%s: expected a format name or {\"format\": ..., \"output\": ...}, got %s",
+			    path, got);
+		return;
+	}
+	if (ingest_format_parse(v->valuestring, &f, &err) < 0)
+		errlist_add(problems, "%s: %s", path, err.msg);
+}
+
+/* ---- running ---- */
+
+struct plan {
+	enum ingest_format fmt;
+	const char *output;     /* as declared, may be NULL */
+	char *output_path;      /* resolved against cwd */
+	char **argv;
+	char **env;
+	char *cwd;
+	double timeout;         /* s per run; 0 none */
+	long runs, warmup;
+	bool runs_declared;     /* repetitions or --repetitions given */
+	int *expect;
+	size_t n_expect;
+};
+
+static void strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+static void plan_release(struct plan *p)
+{
+	free(p->output_path);
+	strv_free(p->argv);
+	strv_free(p->env);
+	free(p->cwd);
+	free(p->expect);
+}
+
+static long cfg_long(const cJSON *raw, const char *key, long dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(raw, key);
+
+	return cJSON_IsNumber(v) ? (long)v->valuedouble : dflt;
+}
+
+static int plan_build(struct plan *p, const struct suite_bench *b, const struct run_ctx *ctx,
+		      struct err *err)
+{
+	const cJSON *raw = b->raw, *ing = cJSON_GetObjectItemCaseSensitive(raw, "ingest");
+	const cJSON *fmtj = ing, *cmd, *shell, *env, *cwd, *v, *it;
+	const char *base = ctx && ctx->suite && ctx->suite->dir ? ctx->suite->dir : ".";
+	size_t n = 0;
+	int rc;
+
+	if (cJSON_IsObject(ing)) {
+		const cJSON *out = cJSON_GetObjectItemCaseSensitive(ing, "output");
+
+		fmtj = cJSON_GetObjectItemCaseSensitive(ing, "format");
+		p->output = cJSON_IsString(out) ? out->valuestring : NULL;
+	}
+	if (!cJSON_IsString(fmtj))
+		return err_set(err, ERR_INPUT, "benchmark '%s': \"ingest\" names no format", b->name);
+	if ((rc = ingest_format_parse(fmtj->valuestring, &p->fmt, err)) < 0)
+		return rc;
+
+	cmd = cJSON_GetObjectItemCaseSensitive(raw, "command");
+	shell = cJSON_GetObjectItemCaseSensitive(raw, "shell");
+	if (cJSON_IsString(shell)) {
+		p->argv = xcalloc(4, sizeof(*p->argv));
+		p->argv[0] = xstrdup("/bin/sh");
+		p->argv[1] = xstrdup("-c");
+		p->argv[2] = xstrdup(shell->valuestring);
+	} else if (cJSON_IsArray(cmd) && cJSON_GetArraySize(cmd) > 0) {
+		p->argv = xcalloc((size_t)cJSON_GetArraySize(cmd) + 1, sizeof(*p->argv));
+		cJSON_ArrayForEach(it, cmd) {
+			if (!cJSON_IsString(it))
+				return err_set(err, ERR_INPUT, "benchmark '%s': command: expected strings", b->name);
+			p->argv[n++] = xstrdup(it->valuestring);
+		}
+	} else {
+		return err_set(err, ERR_INPUT, "benchmark '%s': needs \"command\" or \"shell\" to ingest from",
+			       b->name);
+	}
+
+	env = cJSON_GetObjectItemCaseSensitive(raw, "env");
+	p->env = xcalloc((size_t)(cJSON_IsObject(env) ? cJSON_GetArraySize(env) : 0) + 1, sizeof(*p->env));
+	n = 0;
+	if (cJSON_IsObject(env))
+		cJSON_ArrayForEach(it, env)
+			if (cJSON_IsString(it))
+				p->env[n++] = xasprintf("%s=%s", it->string, it->valuestring);
+
+	cwd = cJSON_GetObjectItemCaseSensitive(raw, "cwd");
+	if (cJSON_IsString(cwd) && cwd->valuestring[0] == '/')
+		p->cwd = xstrdup(cwd->valuestring);
+	else if (cJSON_IsString(cwd))
+		p->cwd = xasprintf("%s/%s", base, cwd->valuestring);
+	else
+		p->cwd = xstrdup(base);
+	if (p->output)
+		p->output_path = p->output[0] == '/' ? xstrdup(p->output)
+						     : xasprintf("%s/%s", p->cwd, p->output);
+
+	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "timeout")))
+		suite_duration_value(v, &p->timeout);
+	p->warmup = ctx && ctx->warmup_set ? ctx->warmup : cfg_long(raw, "warmup", 0);
+	p->runs_declared = (ctx && ctx->repetitions > 0) || cJSON_HasObjectItem(raw, "repetitions");
+	if (ctx && ctx->repetitions > 0)
+		p->runs = ctx->repetitions;
+	else
+		p->runs = cfg_long(raw, "repetitions",
+				   ingest_format_has_repetitions(p->fmt) || p->fmt == INGEST_AUTO
+					   ? 1
+					   : INGEST_DEFAULT_RUNS);
+	if (p->runs < 1)
+		p->runs = 1;
+
+	v = cJSON_GetObjectItemCaseSensitive(raw, "expect_exit");
+	if (cJSON_IsArray(v)) {
+		p->expect = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(*p->expect));
+		cJSON_ArrayForEach(it, v)
+			p->expect[p->n_expect++] = (int)it->valuedouble;
+	} else {
+		p->expect = xcalloc(1, sizeof(*p->expect));
+		p->expect[p->n_expect++] = cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
+	}
+	return 0;
+}
+
+static bool exit_expected(const struct plan *p, int code)
+{
+	for (size_t i = 0; i < p->n_expect; i++)
+		if (p->expect[i] == code)
+			return true;
+	return false;
+}
+
+/*
+ * One run of the harness: its output (stdout or the output file) into
+ * *text.  Returns NULL, or why the run failed (caller frees).
+ */
+static char *run_once(const struct plan *p, char **text, size_t *len)
+{
+	struct proc_options o = PROC_OPTIONS_INIT;
+	struct proc_result r;
+	struct err e = ERR_INIT;
+	char *why = NULL;
+
+	*text = NULL;
+	*len = 0;
+	memset(&r, 0, sizeof(r));
+	if (p->output_path && unlink(p->output_path) != 0 && errno != ENOENT)
+		return xasprintf("cannot remove the old '%s': %s", p->output, strerror(errno));
+	o.argv = (const char *const *)p->argv;
+	o.env = (const char *const *)p->env;
+	o.cwd = p->cwd;
+	o.out = p->output_path ? PROC_OUT_NULL : PROC_OUT_CAPTURE;
+	o.errout = PROC_OUT_CAPTURE;
+	o.timeout = p->timeout;
+	o.max_capture = 64u << 20; /* whole result documents, not tails */
+	if (proc_run(&o, &r, &e) < 0) {
+		why = xstrdup(e.msg);
+		goto done;
+	}
+	if (r.timed_out) {
+		why = xasprintf("timed out after %gs (the whole process group was killed)", p->timeout);
+	} else if (r.signal) {
+		why = xasprintf("killed by signal %d", r.signal);
+	} else if (!exit_expected(p, r.exit_code)) {
+		char *tail = r.errout ? proc_tail_lines(r.errout, r.errout_len, 5) : NULL;
+
+		why = xasprintf("exited with status %d%s%s", r.exit_code, tail && *tail ? ": " : "",
+				tail ? tail : "");
+		free(tail);
+	}
+	if (why)
+		goto done;
+	if (p->output_path) {
+		if (file_read(p->output_path, text, len, &e) < 0)
+			why = xasprintf("the harness wrote no result file: %s", e.msg);
+	} else {
+		*text = r.out ? r.out : xstrdup("");
+		*len = r.out ? r.out_len : 0;
+		r.out = NULL;
+	}
+done:
+	proc_result_release(&r);
+	return why;
+}
+
+static void set_failed(struct rd_bench *b, char *why)
+{
+	free(b->status);
+	b->status = xstrdup("failed");
+	free(b->error);
+	b->error = why;
+}
+
+/* Add one run's benchmarks (from its own document) to the accumulated ones:
+ * samples appended metric by metric; a failure sticks. */
+static void merge_run(struct rundoc *acc, struct rundoc *run)
+{
+	for (size_t i = 0; i < run->n_benches; i++) {
+		struct rd_bench *src = &run->benches[i];
+		struct rd_bench *dst = rundoc_find_bench(acc, src->name);
+
+		if (!dst) {
+			dst = rundoc_add_bench(acc, src->name, src->kind);
+			dst->extra = src->extra;
+			src->extra = NULL;
+			dst->params = src->params;
+			src->params = NULL;
+		}
+		if (strcmp(src->status, "ok") != 0 && strcmp(dst->status, "ok") == 0) {
+			free(dst->status);
+			dst->status = xstrdup(src->status);
+			free(dst->error);
+			dst->error = src->error ? xstrdup(src->error) : NULL;
+		}
+		for (size_t j = 0; j < src->n_metrics; j++) {
+			const struct rd_metric *sm = &src->metrics[j];
+			struct rd_metric *dm = rd_bench_find_metric(dst, sm->name);
+
+			if (!dm) {
+				dm = rd_bench_add_metric(dst, sm->name, sm->unit, sm->direction);
+				if (sm->extra)
+					dm->extra = cJSON_Duplicate(sm->extra, 1);
+			}
+			for (size_t k = 0; k < sm->n_samples; k++)
+				rd_metric_add_sample(dm, sm->samples[k]);
+		}
+	}
+}
+
+/* Move the harness benchmarks of `parsed` into out / rd. */
+static void place(const struct suite_bench *sb, struct rd_bench *out, struct rundoc *rd,
+		  struct rundoc *parsed, enum ingest_format fmt)
+{
+	bool single = fmt == INGEST_K6 || fmt == INGEST_VLLM;
+	size_t out_index = (size_t)(out - rd->benches);
+
+	for (size_t i = 0; i < parsed->n_benches; i++) {
+		struct rd_bench *src = &parsed->benches[i], *dst;
+		char *name = single ? xstrdup(sb->name) : xasprintf("%s/%s", sb->name, src->name);
+
+		if (i == 0) {
+			dst = &rd->benches[out_index];
+			free(dst->name);
+			dst->name = name;
+		} else {
+			dst = rundoc_add_bench(rd, name, "ingest");
+			free(name);
+			dst->config_hash = xstrdup(sb->config_hash);
+			if (sb->params)
+				dst->params = cJSON_Duplicate(sb->params, 1);
+		}
+		free(dst->kind);
+		dst->kind = xstrdup("ingest");
+		free(dst->status);
+		dst->status = src->status;
+		src->status = NULL;
+		free(dst->error);
+		dst->error = src->error;
+		src->error = NULL;
+		cJSON_Delete(dst->extra);
+		dst->extra = src->extra;
+		src->extra = NULL;
+		if (src->params && !dst->params) {
+			dst->params = src->params;
+			src->params = NULL;
+		}
+		free(dst->metrics);
+		dst->metrics = src->metrics;
+		dst->n_metrics = src->n_metrics;
+		dst->alloc_metrics = src->alloc_metrics;
+		src->metrics = NULL;
+		src->n_metrics = src->alloc_metrics = 0;
+	}
+}
+
+int runner_ingest_run(const struct suite_bench *b, const struct run_ctx *ctx,
+		      struct rd_bench *out, struct rundoc *rd, struct err *err)
+{
+	struct plan p;
+	struct rundoc *parsed = rundoc_new();
+	struct ingest_options io = INGEST_OPTIONS_INIT;
+	enum ingest_format fmt = INGEST_AUTO;
+	uint64_t t0 = now_ns();
+	int rc = 0;
+
+	memset(&p, 0, sizeof(p));
+	if ((rc = plan_build(&p, b, ctx, err)) < 0)
+		goto done;
+	fmt = p.fmt;
+	for (long i = 0; i < p.warmup + p.runs; i++) {
+		bool measured = i >= p.warmup;
+		struct rundoc *run_doc;
+		struct err e = ERR_INIT;
+		char *text = NULL, *why;
+		size_t len;
+
+		if (proc_interrupted()) {
+			set_failed(out, xstrdup("interrupted"));
+			goto done;
+		}
+		why = run_once(&p, &text, &len);
+		if (why) {
+			set_failed(out, xasprintf("%s run %ld: %s", measured ? "measured" : "warmup",
+						  measured ? i - p.warmup + 1 : i + 1, why));
+			free(why);
+			free(text);
+			goto done;
+		}
+		if (measured) {
+			if (fmt == INGEST_AUTO) {
+				fmt = ingest_detect(text, len);
+				if (fmt == INGEST_AUTO) {
+					set_failed(out, xstrdup("cannot tell which harness wrote the output; name the format"));
+					free(text);
+					goto done;
+				}
+				/* Now that the format is known, so is the default count. */
+				if (!p.runs_declared && !ingest_format_has_repetitions(fmt))
+					p.runs = INGEST_DEFAULT_RUNS;
+			}
+			run_doc = rundoc_new();
+			rc = ingest_parse(fmt, text, len, &io, run_doc, &e);
+			if (rc == 0)
+				merge_run(parsed, run_doc);
+			rundoc_free(run_doc);
+			run_doc = NULL;
+			if (rc < 0) {
+				set_failed(out, xasprintf("run %ld: the %s output is not valid: %s",
+							  i - p.warmup + 1, ingest_format_name(fmt), e.msg));
+				rc = 0;
+				free(text);
+				goto done;
+			}
+		}
+		free(text);
+		if (ctx && ctx->progress && measured)
+			ctx->progress(ctx->progress_arg, b->name, (size_t)(i - p.warmup + 1), (size_t)p.runs,
+				      (double)(now_ns() - t0) * 1e-9);
+	}
+	/* Each run re-summarised the metrics it touched; do all once more. */
+	for (size_t i = 0; i < parsed->n_benches; i++)
+		for (size_t j = 0; j < parsed->benches[i].n_metrics; j++)
+			rd_metric_summarise(&parsed->benches[i].metrics[j]);
+	{
+		size_t out_index = (size_t)(out - rd->benches);
+		struct rd_bench *first;
+
+		place(b, out, rd, parsed, fmt);
+		out = NULL; /* rd->benches may have moved */
+		first = &rd->benches[out_index];
+		if (!first->extra)
+			first->extra = cJSON_CreateObject();
+		cJSON_AddNumberToObject(first->extra, "harness_runs", (double)p.runs);
+	}
+done:
+	plan_release(&p);
+	rundoc_free(parsed);
+	return rc;
+}
