@@ -1,14 +1,96 @@
 /*
- * report.c: `perfgate report`.  Not built yet: see the open issues.
+ * report.c: `perfgate report RUN_ID`: re-render the stored comparison of a
+ * run (what `gate` or `compare` decided) as text, Markdown, JSON or JUnit,
+ * e.g. to post the Markdown as a pull-request comment in a later CI step.
+ * `--file FILE` renders a comparison saved with `--json FILE` instead.
+ *
+ * Exit codes: 0 rendered (whatever the verdict; --exit-code returns 1 when
+ * the comparison failed), 2 no such run or comparison, 4 database unreachable.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/compare.h"
+#include "../core/report.h"
+#include "../core/util.h"
+#include "../db/baseline.h"
+#include "../db/db.h"
 #include "cmd.h"
+#include "compare_common.h"
 
 int cmd_report(int argc, char **argv)
 {
-	static const struct cmd_usage usage = { "report", "[options]", "not implemented yet", NULL };
-	static const struct opt opts[] = { { "placeholder", 0, OPT_FLAG, 0, 0, "unused" } };
+	static const struct cmd_usage usage = {
+		"report", "[options] RUN_ID | --file FILE",
+		"render a stored comparison as text, Markdown, JSON or JUnit",
+		NULL,
+	};
+	const char *db_url = NULL, *file = NULL;
+	struct cmpcmd_out o = { "text", NULL, NULL, NULL, NULL };
+	bool exit_code = false;
+	struct strlist pos = STRLIST_INIT;
+	const struct opt opts[] = {
+		{ "db", 0, OPT_STRING, &db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
+		{ "exit-code", 0, OPT_FLAG, &exit_code, NULL, "exit 1 when the comparison failed" },
+		{ "file", 0, OPT_STRING, &file, "FILE", "render a comparison saved with --json FILE" },
+		{ "format", 'f', OPT_STRING, &o.format, "FMT", "text (default), markdown, json or junit" },
+		{ "json", 0, OPT_STRING, &o.json, "FILE", "also write the JSON report to FILE" },
+		{ "junit", 0, OPT_STRING, &o.junit, "FILE", "also write a JUnit XML report to FILE" },
+		{ "markdown", 0, OPT_STRING, &o.markdown, "FILE", "also write the Markdown report to FILE" },
+		{ "out", 'o', OPT_STRING, &o.out, "FILE", "write the report to FILE instead of stdout" },
+	};
+	struct db_options dbo = DB_OPTIONS_INIT;
+	struct err err = ERR_INIT;
+	struct db *db = NULL;
+	struct compare_result *res = NULL;
+	cJSON *json = NULL;
+	char *text = NULL;
+	int rc, code = EXIT_PASS;
 
-	OPT_PARSE_OR_RETURN(usage, opts, argc, argv, NULL);
-	cmd_error("'report' is not implemented yet");
-	return EXIT_USAGE;
+	OPT_PARSE_OR_RETURN(usage, opts, argc, argv, &pos);
+	if ((pos.n == 1) == (file != NULL) || pos.n > 1) {
+		cmd_error("'report' needs either a RUN_ID or --file FILE");
+		code = EXIT_USAGE;
+		goto done;
+	}
+	if ((code = cmpcmd_check_format(&o)) != 0)
+		goto done;
+	if (file) {
+		rc = file_read(file, &text, NULL, &err);
+		if (rc) {
+			code = cmd_fail(ERR_INPUT, &err);
+			goto done;
+		}
+		json = cJSON_Parse(text);
+		if (!json) {
+			cmd_error("'%s' is not valid JSON", file);
+			code = EXIT_USAGE;
+			goto done;
+		}
+	} else {
+		dbo.url = db_url;
+		rc = db_open(&db, &dbo, &err);
+		if (!rc)
+			rc = db_comparison_load(db, pos.items[0], &json, &err);
+		if (rc) {
+			code = cmd_fail(rc, &err);
+			goto done;
+		}
+	}
+	rc = report_from_json(json, &res, &err);
+	if (rc) {
+		code = cmd_fail(rc, &err);
+		goto done;
+	}
+	code = cmpcmd_write(res, &o);
+	if (!code && exit_code)
+		code = cmpcmd_exit(res);
+done:
+	compare_result_free(res);
+	cJSON_Delete(json);
+	free(text);
+	db_free(db);
+	strlist_release(&pos);
+	return code;
 }

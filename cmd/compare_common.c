@@ -1,0 +1,101 @@
+/*
+ * compare_common.c: report writing and suite baseline settings shared by
+ * `compare`, `gate` and `report`.
+ */
+#include "compare_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/util.h"
+#include "cmd.h"
+
+int cmpcmd_check_format(const struct cmpcmd_out *o)
+{
+	enum report_format f;
+	struct err err = ERR_INIT;
+
+	if (report_format_parse(o->format ? o->format : "text", &f, &err) != 0) {
+		cmd_error("invalid --format: %s", err.msg);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int write_one(const struct compare_result *r, enum report_format f, const char *path)
+{
+	struct sb sb = SB_INIT;
+	struct err err = ERR_INIT;
+	int code = 0;
+
+	report_render(r, f, false, &sb);
+	if (file_write_atomic(path, sb.buf ? sb.buf : "", sb.len, &err) != 0) {
+		cmd_error("%s", err.msg);
+		code = EXIT_INFRA;
+	}
+	sb_release(&sb);
+	return code;
+}
+
+int cmpcmd_write(const struct compare_result *r, const struct cmpcmd_out *o)
+{
+	enum report_format f = REPORT_TEXT;
+	struct err err = ERR_INIT;
+	int code = 0;
+
+	report_format_parse(o->format ? o->format : "text", &f, &err);
+	if (o->out) {
+		code = write_one(r, f, o->out);
+	} else {
+		struct sb sb = SB_INIT;
+		/* Colour only for people: a terminal, and never with NO_COLOR. */
+		bool color = f == REPORT_TEXT && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+
+		report_render(r, f, color, &sb);
+		fwrite(sb_str(&sb), 1, sb.len, stdout);
+		fflush(stdout);
+		sb_release(&sb);
+	}
+	if (o->junit && write_one(r, REPORT_JUNIT, o->junit))
+		code = EXIT_INFRA;
+	if (o->markdown && write_one(r, REPORT_MARKDOWN, o->markdown))
+		code = EXIT_INFRA;
+	if (o->json && write_one(r, REPORT_JSON, o->json))
+		code = EXIT_INFRA;
+	return code;
+}
+
+void cmpcmd_baseline_from_suite(const struct suite *s, struct baseline_options *bo)
+{
+	const cJSON *b = s ? s->baseline : NULL, *v;
+
+	if (!cJSON_IsObject(b))
+		return;
+	v = cJSON_GetObjectItemCaseSensitive(b, "branch");
+	if (cJSON_IsString(v) && *v->valuestring)
+		bo->branch = v->valuestring;
+	v = cJSON_GetObjectItemCaseSensitive(b, "runs");
+	if (cJSON_IsNumber(v) && v->valuedouble >= 1)
+		bo->runs = (size_t)v->valuedouble;
+}
+
+int cmpcmd_exit(const struct compare_result *r)
+{
+	return r->passed ? EXIT_PASS : EXIT_GATE;
+}
+
+void cmpcmd_warn_loud(const struct compare_result *r)
+{
+	size_t inc = r->counts[VERDICT_INCONCLUSIVE], ins = r->counts[VERDICT_INSUFFICIENT];
+
+	if (inc)
+		cmd_warn("%zu metric%s inconclusive: worse by the noise floor or more but not significant; "
+			 "more repetitions would decide%s",
+			 inc, inc == 1 ? "" : "s", r->strict ? " (fails with --strict)" : " (fails only with --strict)");
+	if (ins)
+		cmd_warn("%zu metric%s with insufficient data: too few samples for the test ever to reach alpha; "
+			 "raise repetitions%s",
+			 ins, ins == 1 ? "" : "s", r->strict ? " (fails with --strict)" : " (fails only with --strict)");
+}

@@ -1,0 +1,40 @@
+/*
+ * compare_common.h: what `compare`, `gate` and `report` share in cmd/:
+ * reading baseline settings from a suite, and writing the reports
+ * (stdout in --format, plus --junit/--markdown/--json files).
+ */
+#ifndef PERFGATE_CMD_COMPARE_COMMON_H
+#define PERFGATE_CMD_COMPARE_COMMON_H
+
+#include <stdbool.h>
+
+#include "../core/baseline.h"
+#include "../core/compare.h"
+#include "../core/report.h"
+#include "../core/suite.h"
+
+/* Report destinations given on the command line. */
+struct cmpcmd_out {
+	const char *format;    /* --format for stdout (or --out): text, markdown, json, junit */
+	const char *out;       /* --out FILE instead of stdout, NULL: stdout */
+	const char *junit;     /* --junit FILE */
+	const char *markdown;  /* --markdown FILE */
+	const char *json;      /* --json FILE */
+};
+
+/* Check the format name early (exit 2 before any work). Prints; returns 0 or EXIT_USAGE. */
+int cmpcmd_check_format(const struct cmpcmd_out *o);
+
+/* Render and write every requested report; prints errors. Returns 0 or EXIT_INFRA. */
+int cmpcmd_write(const struct compare_result *r, const struct cmpcmd_out *o);
+
+/* Fill branch and runs from the suite's "baseline" object (may be NULL). */
+void cmpcmd_baseline_from_suite(const struct suite *s, struct baseline_options *bo);
+
+/* The exit code of a finished comparison: 0 passed, 1 failed. */
+int cmpcmd_exit(const struct compare_result *r);
+
+/* Warnings to stderr: inconclusive / insufficient-data loudly, notes. */
+void cmpcmd_warn_loud(const struct compare_result *r);
+
+#endif

@@ -1,0 +1,380 @@
+/*
+ * Unit tests for core/compare.c: the verdict table through compare_run()
+ * on synthetic runs (clear regressions, improvements, no change, too few
+ * samples, no baseline, higher-is-better metrics), baseline matching (config
+ * hash, failed benchmarks, K nearest runs, change-point cutoffs), settings
+ * at suite / benchmark / metric level, SLOs, A/B variants, strict mode,
+ * confirmation pooling.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/compare.h"
+#include "../../core/report.h"
+#include "../../core/util.h"
+
+/* n samples around `center`, spread +-2% deterministically (no two equal). */
+static void fill(struct rd_metric *m, double center, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		double u = (double)((i * 7 + seed * 3) % 17) / 16.0; /* 0..1 */
+		rd_metric_add_sample(m, center * (0.98 + 0.04 * u + 1e-6 * (double)i));
+	}
+	rd_metric_summarise(m);
+}
+
+static struct rundoc *mkrun(const char *id, const char *commit, const char *hash, double wall, size_t n,
+			    unsigned seed)
+{
+	struct rundoc *rd = rundoc_new();
+	struct rd_bench *b;
+
+	rd->run_id = xstrdup(id);
+	rd->suite = xstrdup("s");
+	rd->project = xstrdup("p");
+	if (commit)
+		rd->git.commit = xstrdup(commit);
+	b = rundoc_add_bench(rd, "loop", "command");
+	b->config_hash = xstrdup(hash);
+	b->status = xstrdup("ok");
+	fill(rd_bench_add_metric(b, "wall", "s", RD_LOWER), wall, n, seed);
+	fill(rd_bench_add_metric(b, "throughput", "1/s", RD_HIGHER), 1 / wall, n, seed + 1);
+	return rd;
+}
+
+/* A baseline of `runs` runs of the loop at 1.0 s, 10 samples each. */
+static void mkbase(struct baseline *b, size_t runs, const char *hash)
+{
+	memset(b, 0, sizeof(*b));
+	b->mode = BASELINE_ANCESTORS;
+	b->k = 5;
+	b->branch = xstrdup("main");
+	b->runs = xcalloc(runs + 1, sizeof(*b->runs));
+	for (size_t i = 0; i < runs; i++) {
+		char id[64], commit[64];
+
+		snprintf(id, sizeof(id), "00000000-0000-4000-8000-00000000000%zu", i);
+		snprintf(commit, sizeof(commit), "c%zu", i);
+		b->runs[i].doc = mkrun(id, commit, hash, 1.0, 10, (unsigned)i);
+		b->runs[i].started = 1000.0 - (double)i; /* nearest first = newest */
+	}
+	b->n_runs = runs;
+}
+
+static const struct compare_row *row(const struct compare_result *r, const char *bench, const char *metric,
+				     bool ab)
+{
+	for (size_t i = 0; i < r->n_rows; i++)
+		if (strcmp(r->rows[i].bench, bench) == 0 && strcmp(r->rows[i].metric, metric) == 0 &&
+		    (r->rows[i].against != NULL) == ab)
+			return &r->rows[i];
+	fail_msg("no row %s %s", bench, metric);
+	return NULL;
+}
+
+/* The verdict table: current run level vs a 1.0 s baseline. */
+static void test_verdicts(void **state)
+{
+	static const struct {
+		double wall;
+		size_t n;
+		enum verdict_kind wall_kind, tput_kind;
+		bool passed;
+	} cases[] = {
+		{ 1.30, 10, VERDICT_REGRESSION, VERDICT_REGRESSION, false },  /* 30% slower: both worse */
+		{ 0.70, 10, VERDICT_IMPROVEMENT, VERDICT_IMPROVEMENT, true }, /* 30% faster */
+		{ 1.00, 10, VERDICT_UNCHANGED, VERDICT_UNCHANGED, true },     /* same distribution */
+		{ 1.30, 1, VERDICT_INSUFFICIENT, VERDICT_INSUFFICIENT, true },/* one sample cannot reach alpha after BH */
+	};
+	struct baseline base;
+
+	(void)state;
+	mkbase(&base, 5, "h1");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct rundoc *cur = mkrun("11111111-0000-4000-8000-000000000000", "head", "h1", cases[i].wall,
+					   cases[i].n, 99);
+		struct compare_result *r = NULL;
+		struct err err = ERR_INIT;
+
+		assert_int_equal(compare_run(cur, &base, NULL, NULL, &r, &err), 0);
+		if (row(r, "loop", "wall", false)->v.kind != cases[i].wall_kind ||
+		    row(r, "loop", "throughput", false)->v.kind != cases[i].tput_kind)
+			fail_msg("case %zu: wall %s (%s), throughput %s", i,
+				 verdict_name(row(r, "loop", "wall", false)->v.kind), row(r, "loop", "wall", false)->v.why,
+				 verdict_name(row(r, "loop", "throughput", false)->v.kind));
+		assert_int_equal(r->passed, cases[i].passed);
+		assert_int_equal(row(r, "loop", "wall", false)->n_base_runs, 5);
+		assert_int_equal(row(r, "loop", "wall", false)->v.n_base, 50);
+		assert_int_equal(r->base_runs, 5);
+		assert_int_equal(r->n_base_commits, 5);
+		if (cases[i].wall_kind == VERDICT_INSUFFICIENT) {
+			r->strict = true;
+			compare_finish(r);
+			assert_false(r->passed);
+		}
+		compare_result_free(r);
+		rundoc_free(cur);
+	}
+	baseline_release(&base);
+}
+
+static void test_no_baseline(void **state)
+{
+	struct rundoc *cur = mkrun("11111111-0000-4000-8000-000000000000", "head", "h1", 1.3, 10, 1);
+	struct compare_result *r = NULL;
+	struct err err = ERR_INIT;
+	struct baseline base;
+	struct sb sb = SB_INIT;
+
+	(void)state;
+	assert_int_equal(compare_run(cur, NULL, NULL, NULL, &r, &err), 0);
+	assert_true(r->passed);
+	assert_int_equal(r->counts[VERDICT_NO_BASELINE], 2);
+	report_summary_line(r, &sb);
+	assert_string_equal(sb_str(&sb), "passed: no baseline yet for 2 metrics (first run), nothing to compare");
+	sb_release(&sb);
+	compare_result_free(r);
+
+	/* A baseline whose configuration differs is no baseline. */
+	mkbase(&base, 5, "other-config");
+	assert_int_equal(compare_run(cur, &base, NULL, NULL, &r, &err), 0);
+	assert_int_equal(row(r, "loop", "wall", false)->v.kind, VERDICT_NO_BASELINE);
+	assert_int_equal(r->base_runs, 0);
+	assert_true(r->passed);
+	compare_result_free(r);
+	baseline_release(&base);
+	rundoc_free(cur);
+}
+
+/* Failed baseline benchmarks are skipped, K nearest runs only, cutoffs exclude older runs. */
+static void test_baseline_matching(void **state)
+{
+	struct rundoc *cur = mkrun("11111111-0000-4000-8000-000000000000", "head", "h1", 1.0, 10, 1);
+	struct compare_result *r = NULL;
+	struct err err = ERR_INIT;
+	struct baseline base;
+
+	(void)state;
+	mkbase(&base, 8, "h1");
+	base.k = 3;
+	free(base.runs[0].doc->benches[0].status);
+	base.runs[0].doc->benches[0].status = xstrdup("failed");
+	assert_int_equal(compare_run(cur, &base, NULL, NULL, &r, &err), 0);
+	{
+		const struct compare_row *w = row(r, "loop", "wall", false);
+
+		assert_int_equal(w->n_base_runs, 3);
+		/* run 0 failed: runs 1, 2, 3 in order */
+		assert_string_equal(w->base_runs[0], "00000000-0000-4000-8000-000000000001");
+		assert_string_equal(w->base_runs[2], "00000000-0000-4000-8000-000000000003");
+		assert_string_equal(w->base_commits[1], "c2");
+	}
+	compare_result_free(r);
+
+	/* A change point at t=997.5 for wall only: runs started before it (4..7)
+	 * are not used for wall; 1..3 remain (0 failed). */
+	base.k = 5;
+	base.n_cutoffs = 1;
+	base.cutoffs = xcalloc(1, sizeof(*base.cutoffs));
+	base.cutoffs[0].bench = xstrdup("loop");
+	base.cutoffs[0].metric = xstrdup("wall");
+	base.cutoffs[0].after = 997.5;
+	assert_int_equal(compare_run(cur, &base, NULL, NULL, &r, &err), 0);
+	assert_int_equal(row(r, "loop", "wall", false)->n_base_runs, 2);
+	assert_int_equal(row(r, "loop", "throughput", false)->n_base_runs, 5);
+	compare_result_free(r);
+
+	/* A failed benchmark in the current run is not compared, and a note says so. */
+	free(cur->benches[0].status);
+	cur->benches[0].status = xstrdup("failed");
+	cur->benches[0].error = xstrdup("exit status 1");
+	assert_int_equal(compare_run(cur, &base, NULL, NULL, &r, &err), 0);
+	assert_int_equal(r->n_rows, 0);
+	assert_int_equal(r->n_notes, 1);
+	assert_string_equal(r->notes[0], "benchmark 'loop' failed: exit status 1: not compared");
+	compare_result_free(r);
+	baseline_release(&base);
+	rundoc_free(cur);
+}
+
+static struct suite *mksuite(const char *suite_compare, const char *bench_json)
+{
+	struct suite *s = xcalloc(1, sizeof(*s));
+
+	s->name = xstrdup("s");
+	s->compare = suite_compare ? cJSON_Parse(suite_compare) : NULL;
+	s->n_benches = 1;
+	s->benches = xcalloc(1, sizeof(*s->benches));
+	s->benches[0].name = xstrdup("loop");
+	s->benches[0].raw = cJSON_Parse(bench_json);
+	return s;
+}
+
+static void free_suite(struct suite *s)
+{
+	cJSON_Delete(s->compare);
+	cJSON_Delete(s->benches[0].raw);
+	free(s->benches[0].name);
+	free(s->benches);
+	free(s->name);
+	free(s);
+}
+
+/* The most specific setting wins: suite < benchmark < metric. */
+static void test_settings(void **state)
+{
+	static const struct {
+		const char *suite, *bench;
+		enum verdict_kind wall;
+		bool wall_gates, passed;
+	} cases[] = {
+		/* 30% slower against a 50% floor: significant but below the floor (both metrics) */
+		{ "{\"min_effect\": \"50%\"}", "{}", VERDICT_BELOW_FLOOR, true, true },
+		/* ...unless the benchmark lowers it again for wall */
+		{ "{\"min_effect\": \"50%\"}", "{\"compare\": {\"metrics\": {\"wall\": {\"min_effect\": \"1%\"}}}}",
+		  VERDICT_REGRESSION, true, false },
+		/* gate: false at benchmark level: tracked, never failing */
+		{ NULL, "{\"compare\": {\"gate\": false}}", VERDICT_REGRESSION, false, true },
+		/* only wall untracked: throughput still fails */
+		{ NULL, "{\"compare\": {\"metrics\": {\"wall\": {\"gate\": false}}}}", VERDICT_REGRESSION, false, false },
+	};
+	struct baseline base;
+
+	(void)state;
+	mkbase(&base, 5, "h1");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct rundoc *cur = mkrun("11111111-0000-4000-8000-000000000000", "head", "h1", 1.3, 10, 9);
+		struct suite *s = mksuite(cases[i].suite, cases[i].bench);
+		struct compare_result *r = NULL;
+		struct err err = ERR_INIT;
+		const struct compare_row *w;
+
+		assert_int_equal(compare_run(cur, &base, s, NULL, &r, &err), 0);
+		w = row(r, "loop", "wall", false);
+		if (w->v.kind != cases[i].wall || w->settings.gate != cases[i].wall_gates || r->passed != cases[i].passed)
+			fail_msg("case %zu: wall %s gate %d passed %d", i, verdict_name(w->v.kind), w->settings.gate,
+				 r->passed);
+		compare_result_free(r);
+		free_suite(s);
+		rundoc_free(cur);
+	}
+	baseline_release(&base);
+}
+
+static void test_slos(void **state)
+{
+	struct rundoc *cur = mkrun("11111111-0000-4000-8000-000000000000", "head", "h1", 1.0, 10, 1);
+	struct compare_result *r = NULL;
+	struct err err = ERR_INIT;
+	struct suite *s;
+
+	(void)state;
+	s = mksuite(NULL, "{\"slo\": {\"wall.median\": \"< 2s\", \"throughput\": \">= 5/s\"}}");
+	assert_int_equal(compare_run(cur, NULL, s, NULL, &r, &err), 0);
+	assert_int_equal(r->n_slos, 2);
+	assert_true(r->slos[0].ok);
+	assert_false(r->slos[1].ok); /* about 1/s */
+	assert_true(fabs(r->slos[1].actual - 1.0) < 0.05);
+	assert_false(r->passed);
+	assert_int_equal(r->slo_failed, 1);
+	compare_result_free(r);
+	free_suite(s);
+
+	/* A misspelled metric is an input error, never a pass. */
+	s = mksuite(NULL, "{\"slo\": {\"wal.median\": \"< 2s\"}}");
+	assert_int_equal(compare_run(cur, NULL, s, NULL, &r, &err), ERR_INPUT);
+	assert_null(r);
+	assert_non_null(strstr(err.msg, "benchmark 'loop'"));
+	assert_non_null(strstr(err.msg, "wal"));
+	free_suite(s);
+	rundoc_free(cur);
+}
+
+/* A/B: variants of one run against the reference; reported, not gated. */
+static void test_variants(void **state)
+{
+	struct rundoc *cur = rundoc_new();
+	struct compare_result *r = NULL;
+	struct compare_options co = COMPARE_OPTIONS_INIT;
+	struct err err = ERR_INIT;
+	struct rd_bench *b;
+	const struct compare_row *ab;
+
+	(void)state;
+	cur->run_id = xstrdup("11111111-0000-4000-8000-000000000000");
+	cur->suite = xstrdup("s");
+	b = rundoc_add_bench(cur, "echo@slow", "command");
+	fill(rd_bench_add_metric(b, "wall", "s", RD_LOWER), 2e-3, 10, 1);
+	b = rundoc_add_bench(cur, "echo@fast", "command");
+	fill(rd_bench_add_metric(b, "wall", "s", RD_LOWER), 1e-3, 10, 2);
+	co.variants_only = true;
+	assert_int_equal(compare_run(cur, NULL, NULL, &co, &r, &err), 0);
+	assert_int_equal(r->n_rows, 1);
+	ab = row(r, "echo@fast", "wall", true);
+	assert_string_equal(ab->against, "echo@slow");
+	assert_int_equal(ab->v.kind, VERDICT_IMPROVEMENT);
+	assert_true(fabs(ab->v.ratio - 0.5) < 0.02);
+	assert_false(ab->settings.gate);
+	assert_true(r->passed);
+	compare_result_free(r);
+
+	/* The other way round: a slower variant is a regression, yet the gate passes. */
+	cur->benches[1].metrics[0].n_samples = 0;
+	fill(&cur->benches[1].metrics[0], 4e-3, 10, 3);
+	assert_int_equal(compare_run(cur, NULL, NULL, &co, &r, &err), 0);
+	assert_int_equal(row(r, "echo@fast", "wall", true)->v.kind, VERDICT_REGRESSION);
+	assert_true(r->passed);
+	compare_result_free(r);
+	rundoc_free(cur);
+}
+
+/* Confirmation: pooling adds samples; the regressed list names each benchmark once. */
+static void test_confirmation_helpers(void **state)
+{
+	struct rundoc *cur = mkrun("11111111-0000-4000-8000-000000000000", "head", "h1", 1.3, 10, 1);
+	struct rundoc *again = mkrun("22222222-0000-4000-8000-000000000000", "head", "h1", 1.3, 20, 2);
+	struct compare_result *r = NULL;
+	struct err err = ERR_INIT;
+	struct baseline base;
+	const char **names = NULL;
+
+	(void)state;
+	mkbase(&base, 5, "h1");
+	assert_int_equal(compare_run(cur, &base, NULL, NULL, &r, &err), 0);
+	assert_int_equal(compare_regressed_benches(r, &names), 1);
+	assert_string_equal(names[0], "loop");
+	free(names);
+	compare_result_free(r);
+	assert_int_equal(compare_pool_runs(cur, again), 20);
+	assert_int_equal(cur->benches[0].metrics[0].n_samples, 30);
+	assert_int_equal(cur->benches[0].metrics[0].summary.n, 30);
+	assert_int_equal(compare_run(cur, &base, NULL, NULL, &r, &err), 0);
+	assert_int_equal(row(r, "loop", "wall", false)->v.n_cur, 30);
+	assert_int_equal(row(r, "loop", "wall", false)->v.kind, VERDICT_REGRESSION);
+	compare_result_free(r);
+	baseline_release(&base);
+	rundoc_free(again);
+	rundoc_free(cur);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verdicts),
+		cmocka_unit_test(test_no_baseline),
+		cmocka_unit_test(test_baseline_matching),
+		cmocka_unit_test(test_settings),
+		cmocka_unit_test(test_slos),
+		cmocka_unit_test(test_variants),
+		cmocka_unit_test(test_confirmation_helpers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
