@@ -140,7 +140,7 @@ int cmd_gate(int argc, char **argv)
 		{ "repetitions", 'n', OPT_INT, &repetitions, "N", "run every benchmark exactly N times" },
 		{ "run-out", 0, OPT_STRING, &run_out, "FILE", "write the run document to FILE" },
 		{ "strict", 0, OPT_FLAG, &strict, NULL, "inconclusive and insufficient-data verdicts fail too" },
-		{ "tag", 't', OPT_LIST, &tags, "KEY=VALUE", "store a tag with the run (repeatable)" },
+		{ "tag", 't', OPT_LIST, &tags, "KEY=VALUE", "store a tag with the run" },
 	};
 	struct run_options ro = RUN_OPTIONS_INIT;
 	struct compare_options co = COMPARE_OPTIONS_INIT;

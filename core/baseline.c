@@ -286,10 +286,12 @@ static int explicit_baseline(const struct baseline_source *src, const struct run
 		rc = src->candidates(src->arg, q, &c, &n, err);
 		if (rc)
 			return rc;
-		if (n == 0)
+		if (n == 0) {
+			baseline_cands_free(c, n);
 			return err_set(err, ERR_INPUT,
 				       "--baseline '%s': no stored run of suite '%s' at that commit on this machine class",
 				       spec, cur->suite ? cur->suite : "");
+		}
 		out->mode = BASELINE_EXPLICIT;
 		out->why = xasprintf("runs at commit %s (--baseline)", spec);
 		free(out->branch);

@@ -44,6 +44,7 @@ static struct rundoc *mkrun(const char *id, const char *commit, const char *hash
 		rd->git.commit = xstrdup(commit);
 	b = rundoc_add_bench(rd, "loop", "command");
 	b->config_hash = xstrdup(hash);
+	free(b->status);
 	b->status = xstrdup("ok");
 	fill(rd_bench_add_metric(b, "wall", "s", RD_LOWER), wall, n, seed);
 	fill(rd_bench_add_metric(b, "throughput", "1/s", RD_HIGHER), 1 / wall, n, seed + 1);
