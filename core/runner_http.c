@@ -19,6 +19,7 @@
 #include "http_engine.h"
 #include "http_req.h"
 #include "loadmodel.h"
+#include "monitor.h"
 #include "slo.h"
 #include "suite.h"
 #include "util.h"
@@ -353,14 +354,24 @@ int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 	uint64_t tok_usage = 0, tok_events = 0, total_ok = 0, total_failed = 0;
 	bool one_token = true, open_loop = false;
 	char *invalid = NULL, *failure = NULL;
+	struct monitor_options mopts;
+	struct monitor *mon = NULL;
+	struct errlist notices = ERRLIST_INIT;
+	bool have_mon = false;
 	int rc = 0;
 
 	memset(&spec, 0, sizeof(spec));
 	memset(&fams, 0, sizeof(fams));
+	memset(&mopts, 0, sizeof(mopts));
 	if (http_plan_parse(&plan, b->raw, b->name, ctx && ctx->suite ? ctx->suite->dir : ".", &problems) != 0 ||
 	    load_spec_parse(&spec, b->raw, b->name, &problems) != 0) {
 		rc = errlist_to_err(&problems, err, ERR_INPUT);
 		goto done;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(b->raw, "monitor"))) {
+		if ((rc = monitor_options_parse(v, ctx && ctx->suite ? ctx->suite->dir : ".", &mopts, err)) != 0)
+			goto done;
+		have_mon = true;
 	}
 	if (spec.repetitions)
 		reps = spec.repetitions;
@@ -457,7 +468,23 @@ int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 			char *bad;
 			cJSON *gen = cJSON_CreateObject();
 
-			if ((rc = run_step(&spec, plan, 0, rep, &res, &open_loop, err)) != 0) {
+			if (have_mon && (rc = monitor_start(&mon, &mopts, err)) != 0) {
+				cJSON_Delete(gen);
+				goto done;
+			}
+			rc = run_step(&spec, plan, 0, rep, &res, &open_loop, err);
+			if (mon) {
+				struct err merr = ERR_INIT;
+				int mrc = monitor_stop(mon, out, &notices, &merr);
+
+				mon = NULL;
+				if (!rc && mrc) {
+					eng_result_release(&res); /* the step ran; the monitor failed */
+					rc = mrc;
+					memcpy(err, &merr, sizeof(*err));
+				}
+			}
+			if (rc != 0) {
 				cJSON_Delete(gen);
 				goto done;
 			}
@@ -516,6 +543,8 @@ int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 		cJSON_AddNumberToObject(t, "from_usage", (double)tok_usage);
 		cJSON_AddNumberToObject(t, "from_events", (double)tok_events);
 	}
+	for (size_t i = 0; i < notices.n; i++)
+		cJSON_AddItemToArray(extra_array(out, "warnings"), cJSON_CreateString(notices.msgs[i]));
 	fams_attach(&fams, out, itl_name);
 	for (size_t i = 0; i < out->n_metrics; i++)
 		rd_metric_summarise(&out->metrics[i]);
@@ -545,6 +574,9 @@ done:
 	free(failure);
 	http_plan_free(plan);
 	load_spec_release(&spec);
+	if (have_mon)
+		monitor_options_release(&mopts);
+	errlist_release(&notices);
 	errlist_release(&problems);
 	return rc;
 }

@@ -147,3 +147,7 @@ run badrate 2 "\"http\": {\"url\": \"$U/ok\"}, \"load\": {\"mode\": \"rate\", \"
 contains "badrate: names the path" "$T/badrate.err" "benchmarks[0].load.rate: must be a number > 0"
 run badurl 2 "\"http\": {\"url\": \"ftp://x/\"}"
 contains "badurl: names the path" "$T/badurl.err" "benchmarks[0].http.url: expected an http:// or https:// URL"
+
+# --- the monitor hook: the server's CPU and RSS beside the load ---
+run monitored 0 "\"http\": {\"url\": \"$U/ok\"}, \"load\": {\"concurrency\": 1, \"requests\": 20}, \"monitor\": {\"pid\": $SRV_PID, \"gpu\": false}"
+is monitored "server resources sampled during the load" "'server.rss.max' in m and m['server.rss.max'] > 0"
