@@ -209,7 +209,7 @@ int cmd_run(int argc, char **argv)
 		{ "warmup", 'w', OPT_INT, &warmup, "N", "warmup runs before every benchmark" },
 	};
 	struct run_options ro = RUN_OPTIONS_INIT;
-	struct errlist problems = ERRLIST_INIT;
+	struct errlist problems = ERRLIST_INIT, notices = ERRLIST_INIT;
 	struct err err = ERR_INIT;
 	struct suite *suite = NULL;
 	struct rundoc *rd = NULL;
@@ -268,7 +268,10 @@ int cmd_run(int argc, char **argv)
 	ro.progress = on_progress;
 	ro.on_bench = on_bench;
 	ro.progress_arg = &prog;
+	ro.notices = &notices;
 	rc = run_suite(suite, &ro, &rd, &err);
+	for (size_t i = 0; i < notices.n; i++)
+		cmd_warn("%s", notices.msgs[i]);
 	if (!rd) {
 		code = cmd_fail(rc, &err);
 		goto done;
@@ -312,6 +315,7 @@ done:
 	rundoc_free(rd);
 	suite_free(suite);
 	errlist_release(&problems);
+	errlist_release(&notices);
 	cJSON_Delete(tag_obj);
 	strlist_release(&tags);
 	strlist_release(&pos);

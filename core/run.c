@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "context.h"
 #include "proc.h"
 #include "runner_cmd.h"
 #include "util.h"
@@ -54,6 +55,26 @@ static void move_benches(struct rundoc *dst, struct rundoc *src)
 		*d = src->benches[i];
 	}
 	src->n_benches = 0;
+}
+
+/* "project" when the suite does not name one: the repository's name from
+ * its remote URL (".../acme/shop.git" -> "shop"), else the suite's name. */
+static char *derive_project(const char *remote, const struct suite *s)
+{
+	if (remote && *remote) {
+		size_t len = strlen(remote);
+		const char *start;
+		while (len > 0 && remote[len - 1] == '/')
+			len--;
+		if (len > 4 && strncmp(remote + len - 4, ".git", 4) == 0)
+			len -= 4;
+		start = remote + len;
+		while (start > remote && start[-1] != '/' && start[-1] != ':')
+			start--;
+		if (remote + len > start)
+			return xstrndup(start, (size_t)(remote + len - start));
+	}
+	return xstrdup(s->name);
 }
 
 struct tally {
@@ -209,6 +230,13 @@ int run_suite(const struct suite *s, const struct run_options *opts, struct rund
 	rd->started_at = xstrdup(now);
 	if (o->tags)
 		rd->tags = cJSON_Duplicate(o->tags, true);
+	if (!o->no_context) {
+		rc = context_stamp(rd, o->repo_dir ? o->repo_dir : s->dir, o->notices, err);
+		if (rc != 0)
+			goto done;
+	}
+	if (!rd->project)
+		rd->project = derive_project(rd->git.remote, s);
 
 	if (s->interleaved) {
 		for (size_t i = 0; i < n_sel; i++)

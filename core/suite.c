@@ -420,9 +420,11 @@ static void check_bench(const cJSON *b, const char *path, bool variant, struct e
 		const char *keys[ARRAY_SIZE(bench_keys)];
 		size_t n = 0;
 		for (size_t i = 0; i < ARRAY_SIZE(bench_keys); i++)
-			if (!in_list(bench_keys[i], not_in_variant, ARRAY_SIZE(not_in_variant)))
-				keys[n++] = bench_keys[i];
+			keys[n++] = bench_keys[i];
 		suite_check_keys(b, path, keys, n, p);
+		for (size_t i = 0; i < ARRAY_SIZE(not_in_variant); i++)
+			if (cJSON_HasObjectItem(b, not_in_variant[i]))
+				problem(p, "%s.%s: not allowed in a variant", path, not_in_variant[i]);
 	} else {
 		suite_check_keys(b, path, bench_keys, ARRAY_SIZE(bench_keys), p);
 	}
@@ -574,31 +576,48 @@ static char *subst(const char *s, const cJSON *combo)
 	return sb_detach(&out);
 }
 
-/* Substitute in every string of the tree, in place.  A string that is
- * exactly "{name}" of a number or boolean parameter becomes that value, so
- * that "repetitions": "{reps}" works. */
-static void subst_tree(cJSON *node, const cJSON *combo)
+/* Members whose strings stay strings even when they are exactly "{name}"
+ * of a number parameter (argv, environment values, names, paths). */
+static const char *const string_keys[] = {
+	"name", "command", "shell", "env", "cwd", "setup", "cleanup", "prepare", "conclude", "tags",
+	"description",
+};
+
+/* Substitute in every string of the tree, in place.  Elsewhere, a string
+ * that is exactly "{name}" of a number or boolean parameter becomes that
+ * value, so that "repetitions": "{reps}" or an HTTP body's
+ * "max_tokens": "{n}" get numbers. */
+static void subst_tree(cJSON *node, const cJSON *combo, bool typed)
 {
 	cJSON *it = node->child;
 	while (it) {
 		cJSON *next = it->next;
+		bool t = typed && !(it->string && in_list(it->string, string_keys, ARRAY_SIZE(string_keys)));
 		if (cJSON_IsString(it) && strchr(it->valuestring, '{')) {
 			const cJSON *exact = NULL, *pv;
 			size_t len = strlen(it->valuestring);
-			if (len > 2 && it->valuestring[0] == '{' && it->valuestring[len - 1] == '}')
+			if (t && len > 2 && it->valuestring[0] == '{' && it->valuestring[len - 1] == '}')
 				cJSON_ArrayForEach(pv, combo)
 					if (strlen(pv->string) == len - 2 &&
 					    strncmp(pv->string, it->valuestring + 1, len - 2) == 0)
 						exact = pv;
 			if (exact && !cJSON_IsString(exact)) {
-				cJSON_ReplaceItemViaPointer(node, it, cJSON_Duplicate(exact, false));
+				cJSON *dup = cJSON_Duplicate(exact, false);
+				if (cJSON_IsObject(node)) {
+					cJSON_ReplaceItemInObjectCaseSensitive(node, it->string, dup);
+				} else {
+					/* The copy carries the parameter's name as its key. */
+					cJSON_free(dup->string);
+					dup->string = NULL;
+					cJSON_ReplaceItemViaPointer(node, it, dup);
+				}
 			} else {
-				char *t = subst(it->valuestring, combo);
-				cJSON_SetValuestring(it, t);
-				free(t);
+				char *text = subst(it->valuestring, combo);
+				cJSON_SetValuestring(it, text);
+				free(text);
 			}
 		} else if (cJSON_IsArray(it) || cJSON_IsObject(it)) {
-			subst_tree(it, combo);
+			subst_tree(it, combo, t);
 		}
 		it = next;
 	}
@@ -989,7 +1008,7 @@ static void expand_params(struct pending *pd, const cJSON *decl_b, size_t idx, c
 				cJSON_AddItemToObject(combo, lists[j]->string,
 						      cJSON_Duplicate(cJSON_GetArrayItem(lists[j], (int)pos[j]), true));
 			cJSON_DeleteItemFromObjectCaseSensitive(b, "params");
-			subst_tree(b, combo);
+			subst_tree(b, combo, true);
 			/* Odometer: the last parameter varies fastest. */
 			for (size_t j = n_params; j-- > 0;) {
 				if (++pos[j] < (size_t)cJSON_GetArraySize(lists[j]))
