@@ -152,15 +152,6 @@ static void print_table(const struct rundoc *rd)
 	}
 }
 
-/* Until db/db.c lands in main: say so instead of storing (TEMPORARY). */
-static int store_run(const struct db_options *o, const struct rundoc *rd, bool *already, struct err *e)
-{
-	(void)o;
-	(void)rd;
-	*already = false;
-	return err_set(e, ERR_INFRA, "the store is not in this build yet; use --no-store and --out");
-}
-
 static int parse_tags(const struct strlist *tags, cJSON **out)
 {
 	*out = NULL;
@@ -294,7 +285,7 @@ int cmd_run(int argc, char **argv)
 		struct err e = ERR_INIT;
 		bool already = false;
 		dbo.url = db_url;
-		rc = store_run(&dbo, rd, &already, &e);
+		rc = db_store_run(&dbo, rd, &already, &e);
 		if (rc != 0) {
 			cmd_error("%s", e.msg);
 			if (!code)

@@ -1,0 +1,116 @@
+#!/bin/sh
+# `perfgate run`: invalid suites, a run stored in PostgreSQL and read back
+# with psql, a failing benchmark among passing ones, --out, --format json,
+# Ctrl-C (partial --out, nothing stored), an unreachable database (spooled).
+. tests/integration/lib.sh
+T=$(test_tmpdir)
+export PERFGATE_HOME="$T/home"
+DB=$(new_db run)
+
+# --- invalid input: exit 2, every problem listed -------------------------
+cat >"$T/bad.json" <<'JSON'
+{"suite": "bad", "benchmarks": [
+  {"name": "a", "command": ["true"], "repetitions": "ten"},
+  {"name": "b", "comand": ["true"]}
+]}
+JSON
+expect_exit 2 "an invalid suite exits 2" "$PERFGATE" run --no-store "$T/bad.json"
+contains "the problem count is given" "$ERR" "invalid suite '$T/bad.json' (3 problems):"
+contains "a wrong type names its path" "$ERR" 'benchmarks[0].repetitions: expected an integer >= 1, got "ten"'
+contains "an unknown key suggests the closest" "$ERR" 'benchmarks[1].comand: unknown key; did you mean "command"?'
+contains "a missing kind is reported too" "$ERR" 'benchmarks[1]: expected one of "command", "shell" or "http"'
+expect_exit 2 "a missing suite file exits 2" "$PERFGATE" run --no-store "$T/none.json"
+contains "a missing suite names the file" "$ERR" "perfgate: cannot open suite '$T/none.json': No such file or directory"
+expect_exit 2 "run without a suite exits 2" "$PERFGATE" run
+expect_exit 2 "a malformed --tag exits 2" "$PERFGATE" run --no-store --tag novalue "$T/bad.json"
+expect_exit 2 "--repetitions 0 exits 2" "$PERFGATE" run --no-store --repetitions 0 "$T/bad.json"
+
+# --- a run stored and read back --------------------------------------------
+cat >"$T/emit.sh" <<'SH'
+printf '{"accuracy": {"value": 0.93, "direction": "higher"}, "tokens_per_s": 120}' > "$PERFGATE_METRICS_FILE"
+SH
+cat >"$T/good.json" <<'JSON'
+{"suite": "it", "project": "perfgate-it",
+ "defaults": {"repetitions": 3},
+ "benchmarks": [
+  {"name": "sleep-{ms}ms", "params": {"ms": [10, 20]}, "command": ["sleep", "0.0{ms}"], "warmup": 1},
+  {"name": "emit", "command": ["sh", "emit.sh"], "emits": "json", "repetitions": 6}
+]}
+JSON
+expect_exit 0 "a passing suite exits 0" "$PERFGATE" run --db "$DB" --tag pr=42 --out "$T/run.json" "$T/good.json"
+contains "the table names each benchmark" "$OUT" "sleep-20ms"
+contains "the table shows emitted metrics" "$OUT" "accuracy"
+contains "the table gives the run id" "$OUT" "run "
+RUN_ID=$(sed -n 's/^run \([0-9a-f-]*\)$/\1/p' "$OUT")
+contains "without a terminal: one plain line per benchmark" "$ERR" "sleep-10ms: ok (3 repetitions"
+lacks "without a terminal: no carriage returns" "$ERR" "$(printf '\r')"
+[ -n "$RUN_ID" ] && ok "the run id is printed" || not_ok "the run id is printed"
+got=$(psql_q "$DB" "select project || ' ' || suite || ' ' || (tags->>'pr') from runs where run_id = '$RUN_ID'")
+[ "$got" = "perfgate-it it 42" ] && ok "the run is stored with project, suite, tags" || not_ok "stored run: '$got'"
+got=$(psql_q "$DB" "select string_agg(benchmark || ':' || metric || ':' || n, ',' order by benchmark, metric) from results where run_id = '$RUN_ID' and metric in ('wall', 'accuracy')")
+[ "$got" = "emit:accuracy:6,emit:wall:6,sleep-10ms:wall:3,sleep-20ms:wall:3" ] && ok "results per benchmark and metric with n" || not_ok "results: '$got'"
+# The stored median is the median of the stored samples (computed by PostgreSQL).
+got=$(psql_q "$DB" "select bool_and(abs(median - (select percentile_cont(0.5) within group (order by s) from unnest(samples) s)) < 1e-12) from results where run_id = '$RUN_ID'")
+[ "$got" = "t" ] && ok "stored medians match the samples" || not_ok "medians: '$got'"
+# sleep 0.02 cannot take less than 20 ms of wall time.
+got=$(psql_q "$DB" "select min(s) >= 0.02 from results, unnest(samples) s where run_id = '$RUN_ID' and benchmark = 'sleep-20ms' and metric = 'wall'")
+[ "$got" = "t" ] && ok "wall time of sleep 0.02 is at least 20 ms" || not_ok "sleep wall: '$got'"
+got=$(psql_q "$DB" "select direction || ' ' || samples[1] from results where run_id = '$RUN_ID' and metric = 'accuracy'")
+[ "$got" = "higher 0.93" ] && ok "emitted metric keeps direction and value" || not_ok "accuracy: '$got'"
+got=$(psql_q "$DB" "select count(distinct config_hash) from results where run_id = '$RUN_ID'")
+[ "$got" = "3" ] && ok "each expanded benchmark has its own config hash" || not_ok "hashes: '$got'"
+got=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['run_id'], len(d['benchmarks']), d['partial'])" "$T/run.json")
+[ "$got" = "$RUN_ID 3 False" ] && ok "--out holds the same run" || not_ok "--out: '$got'"
+
+# --- a failing benchmark among passing ones --------------------------------
+cat >"$T/fail.json" <<'JSON'
+{"suite": "it-fail", "benchmarks": [
+  {"name": "first", "command": ["true"], "repetitions": 2},
+  {"name": "broken", "shell": "echo 'disk full' >&2; exit 5", "repetitions": 2},
+  {"name": "last", "command": ["true"], "repetitions": 2}
+]}
+JSON
+expect_exit 3 "a failing benchmark exits 3" "$PERFGATE" run --db "$DB" "$T/fail.json"
+contains "the failure is reported" "$ERR" "perfgate: benchmark 'broken' failed: repetition 1: exited with status 5"
+contains "the report shows the failing command's stderr" "$OUT" "| disk full"
+got=$(psql_q "$DB" "select string_agg(distinct benchmark || '=' || status, ',' order by benchmark || '=' || status) from results r join runs u using (run_id) where u.suite = 'it-fail'")
+[ "$got" = "broken=failed,first=ok,last=ok" ] && ok "the passing benchmarks are stored, the failed one marked" || not_ok "stored: '$got'"
+
+# --- --format json, --bench ------------------------------------------------
+expect_exit 0 "--format json" "$PERFGATE" run --no-store --format json --bench 'sleep-1*' "$T/good.json"
+got=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print([b['name'] for b in d['benchmarks']])" "$OUT")
+[ "$got" = "['sleep-10ms']" ] && ok "--bench selects by glob and json goes to stdout" || not_ok "json: '$got'"
+expect_exit 2 "--bench matching nothing exits 2" "$PERFGATE" run --no-store --bench 'zzz*' "$T/good.json"
+contains "--bench matching nothing says so" "$ERR" "no benchmark of suite 'it' matches 'zzz*'"
+
+# --- Ctrl-C: children killed, finished benchmarks to --out, nothing stored --
+cat >"$T/long.json" <<JSON
+{"suite": "it-int", "benchmarks": [
+  {"name": "quick", "command": ["true"], "repetitions": 2},
+  {"name": "slow", "shell": "echo \$\$ > $T/slow.pid; exec sleep 60", "repetitions": 2}
+]}
+JSON
+"$PERFGATE" run --db "$DB" --out "$T/partial.json" "$T/long.json" >"$T/int.out" 2>"$T/int.err" &
+pid=$!
+i=0
+while [ ! -s "$T/slow.pid" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 3 ] && ok "Ctrl-C exits 3" || not_ok "Ctrl-C exit $rc: $(cat "$T/int.err")"
+got=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['partial'], [b['name'] for b in d['benchmarks']])" "$T/partial.json" 2>&1)
+[ "$got" = "True ['quick']" ] && ok "--out has the finished benchmarks, marked partial" || not_ok "partial: '$got'"
+got=$(psql_q "$DB" "select count(*) from runs where suite = 'it-int'")
+[ "$got" = "0" ] && ok "an interrupted run is not stored" || not_ok "stored interrupted runs: '$got'"
+spid=$(cat "$T/slow.pid")
+if kill -0 "$spid" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$spid/status" 2>/dev/null; then
+	not_ok "the interrupted command was killed"
+	kill -9 "$spid"
+else
+	ok "the interrupted command was killed"
+fi
+
+# --- database unreachable: exit 4, run spooled -----------------------------
+expect_exit 4 "an unreachable database exits 4" "$PERFGATE" run --db "postgresql:///x?host=$T/nosocket&port=1" --bench first "$T/fail.json"
+contains "the run is spooled" "$ERR" "run spooled to"
+ls "$PERFGATE_HOME"/spool/*.json >/dev/null 2>&1 && ok "the spool holds the run" || not_ok "no spooled run in $PERFGATE_HOME/spool"
