@@ -121,6 +121,7 @@ demo:
 bench:
 	@sh tools/deps.sh $(BUILD_DEBS) $(BENCH_DEBS) $(TEST_DEBS)
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory perf-bins
 	@PERFGATE=$(abspath $(BIN)) sh tests/perf/run.sh
 
 fuzz:
@@ -139,3 +140,12 @@ help:
 	@echo "variables: BUILD=dir DEVELOPER=1 (-Werror) SANITIZE=1 (ASan+UBSan) PREFIX=dir"
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/cmd/main.d
+
+# Perf programs (tests/perf/*.c), built by `make bench` (tests/perf/run.sh runs them).
+PERF_SRC  := $(sort $(wildcard tests/perf/*.c))
+PERF_BINS := $(PERF_SRC:tests/perf/%.c=$(BUILD)/perf/%)
+.PHONY: perf-bins
+perf-bins: $(PERF_BINS)
+$(BUILD)/perf/%: tests/perf/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(PKG_LIBS)

@@ -279,7 +279,7 @@ int slo_evaluate(const struct slo *s, const struct rd_bench *b, struct slo_resul
 {
 	const struct rd_metric *m;
 	const char *stat;
-	double *sorted = NULL, a = NAN;
+	double *sorted = NULL, a = NAN, limit;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -331,16 +331,21 @@ int slo_evaluate(const struct slo *s, const struct rd_bench *b, struct slo_resul
 		a = sorted[rank - 1];
 	}
 	out->actual = a;
+	/* the threshold in the metric's own unit: "1%" is 0.01 of a metric in
+	 * "1" (a fraction) but 1 of a metric whose unit is "%" (percent points) */
+	limit = s->value;
+	if (s->unit_kind && strcmp(s->unit_kind, "ratio") == 0 && m->unit && strcmp(m->unit, "%") == 0)
+		limit *= 100;
 	switch (s->op) {
-	case SLO_LT: out->ok = a < s->value; break;
-	case SLO_LE: out->ok = a <= s->value; break;
-	case SLO_GT: out->ok = a > s->value; break;
-	case SLO_GE: out->ok = a >= s->value; break;
-	case SLO_EQ: out->ok = a == s->value; break;
+	case SLO_LT: out->ok = a < limit; break;
+	case SLO_LE: out->ok = a <= limit; break;
+	case SLO_GT: out->ok = a > limit; break;
+	case SLO_GE: out->ok = a >= limit; break;
+	case SLO_EQ: out->ok = a == limit; break;
 	}
 	snprintf(out->why, sizeof(out->why), "%s %s of %zu repetitions is %.6g %s, %s %s %.6g %s",
 		 m->name, stat, m->n_samples, a, m->unit ? m->unit : "", out->ok ? "meets" : "breaks",
-		 op_text(s->op), s->value, m->unit ? m->unit : "");
+		 op_text(s->op), limit, m->unit ? m->unit : "");
 	free(sorted);
 	return rc;
 }

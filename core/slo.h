@@ -14,6 +14,11 @@
  *      nearest-rank percentile of the samples; count is the number of
  *      samples; rate is the median, for metrics already per second);
  *   3. else an input error naming the closest metric.
+ * Units: the value is converted to SI (250ms -> 0.25, 512MiB -> 536870912,
+ * 1% -> 0.01) and must fit the metric's unit (time on "s", sizes on "B",
+ * /s on "1/s", % on "1", "%" or "ratio"); a bare number is in the metric's
+ * own unit.  A metric whose unit is "%" holds percent points, so "< 1%" is
+ * compared with 1 there and with 0.01 on a metric in "1".
  */
 #ifndef PERFGATE_SLO_H
 #define PERFGATE_SLO_H

@@ -1,5 +1,9 @@
 #!/bin/sh
 # `make bench`: perfgate's own benchmarks, side by side with hyperfine and wrk.
 set -eu
-echo "bench: not built yet" >&2
-exit 1
+build=${BUILD:-build}
+
+# --- statistics (issue 4): compare cost and gate accuracy on recorded series
+echo "== compare cost: 10 vs 1,000 metrics"
+"$build/perf/compare_cost"
+sh tests/perf/gate_accuracy.sh "$build"

@@ -127,6 +127,10 @@ static struct rundoc *make_run(void)
 	m = rd_bench_add_metric(b, "error_rate", "1", RD_LOWER);
 	for (size_t i = 0; i < ARRAY_SIZE(err_rate); i++)
 		rd_metric_add_sample(m, err_rate[i]);
+	/* the same rates in percent points */
+	m = rd_bench_add_metric(b, "error_pct", "%", RD_LOWER);
+	for (size_t i = 0; i < ARRAY_SIZE(err_rate); i++)
+		rd_metric_add_sample(m, err_rate[i] * 100);
 	return rd;
 }
 
@@ -158,6 +162,9 @@ static void test_slo_evaluate(void **state)
 		{ "classify", "error_rate", "< 1%", true, 0.002 },
 		{ "classify", "error_rate.max", "< 1%", false, 0.03 },
 		{ "classify", "throughput.rate", "> 47/s", false, 47 },
+		{ "classify", "error_pct", "< 1%", true, 0.2 },
+		{ "classify", "error_pct.max", "< 1%", false, 3 },
+		{ "classify", "error_pct.max", "< 5", true, 3 },
 	};
 	struct rundoc *rd = make_run();
 

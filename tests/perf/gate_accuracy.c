@@ -1,0 +1,318 @@
+/*
+ * gate_accuracy: how often the gate fails on recorded real timing series
+ * (issue 4, "Figures to reach"; docs/performance.md, "gate accuracy").
+ *
+ * The series (tests/fixtures/timing/) were recorded interleaved: line i of
+ * every level's file was measured at about the same moment, so a trial can
+ * take its baseline runs from the unchanged level and its new run from a
+ * slower level at a later moment, as CI would see them.  A trial draws 6
+ * distinct blocks of R consecutive repetitions at random positions over the
+ * whole series, in time order: the first 5 from the base level are the
+ * baseline runs, the last (from the level under test) is the new run.
+ * Every trial is then decided by
+ *   - perfgate: verdict_measure + verdict_decide (MWU, HL, noise floor),
+ *     failing on `regression` only;
+ *   - github-action-benchmark: new run's mean / last baseline run's mean
+ *     >= 110% (a common setting) and >= 200% (its default alert threshold);
+ *   - Conbench: z-score of the new run's best (smallest) repetition against
+ *     the baseline runs' best repetitions, z > 5 and at least 5% slower;
+ *   - Bencher: t-test boundary, new run's mean above mean + t(0.99, n-1) * sd
+ *     of the baseline runs' means;
+ *   - perfgate-ab: not a history gate but the A/B variant mode (issue 4,
+ *     "A/B variants"): the new run against the base level's repetitions
+ *     recorded interleaved with it (same block of lines), floor = min_effect.
+ *
+ * usage: gate_accuracy [-r REPS|-b SECONDS] [-t TRIALS] [-s SEED] [-e MIN_EFFECT]
+ *                      [-c COLUMN] BASE.txt[.gz] [LEVEL.txt ...]
+ *   -r  repetitions per run (default: as many as fit -b seconds of measuring)
+ *   -b  measuring budget per run in seconds (default 60), at the base level's
+ *       median wall time (column 1)
+ *   -c  which value of a line: 1 wall, 2 user, 3 sys, 23 user+sys (default 1)
+ *   -e  min_effect (default 0.05)
+ * Input files: one repetition per line, whitespace-separated numbers.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+
+#include "../../core/summary.h"
+#include "../../core/util.h"
+#include "../../core/verdict.h"
+
+#define NB 5 /* baseline runs */
+
+struct series {
+	const char *path;
+	double *v;     /* the chosen column */
+	double *wall;  /* column 1, for the time budget */
+	size_t n;
+};
+
+static int load(const char *path, int col, struct series *s)
+{
+	char cmd[4200], line[512];
+	size_t alloc = 0, alloc_w = 0;
+	FILE *f;
+	int gz = strlen(path) > 3 && strcmp(path + strlen(path) - 3, ".gz") == 0;
+
+	memset(s, 0, sizeof(*s));
+	s->path = path;
+	if (gz) {
+		snprintf(cmd, sizeof(cmd), "gzip -dc '%s'", path);
+		f = popen(cmd, "r");
+	} else {
+		f = fopen(path, "r");
+	}
+	if (!f) {
+		fprintf(stderr, "gate_accuracy: cannot open '%s'\n", path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		double c[3] = { NAN, NAN, NAN }, v;
+		char *p = line, *end;
+		for (int k = 0; k < 3; k++) {
+			c[k] = strtod(p, &end);
+			if (end == p) {
+				c[k] = NAN;
+				break;
+			}
+			p = end;
+		}
+		if (isnan(c[0]))
+			continue;
+		switch (col) {
+		case 2: v = c[1]; break;
+		case 3: v = c[2]; break;
+		case 23: v = c[1] + c[2]; break;
+		default: v = c[0]; break;
+		}
+		if (!(v > 0))
+			v = 1e-9; /* a zero CPU time reading: keep the position */
+		XGROW(s->v, alloc, s->n + 1);
+		XGROW(s->wall, alloc_w, s->n + 1);
+		s->v[s->n] = v;
+		s->wall[s->n] = c[0];
+		s->n++;
+	}
+	if (gz)
+		pclose(f);
+	else
+		fclose(f);
+	return s->n ? 0 : -1;
+}
+
+static uint64_t rng_state;
+
+static uint64_t rng_next(void)
+{
+	/* splitmix64 */
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return (x > y) - (x < y);
+}
+
+static double mean(const double *v, size_t n)
+{
+	double s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += v[i];
+	return s / (double)n;
+}
+
+static double sdev(const double *v, size_t n)
+{
+	double m = mean(v, n), s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += (v[i] - m) * (v[i] - m);
+	return n > 1 ? sqrt(s / (double)(n - 1)) : 0;
+}
+
+static double vmin(const double *v, size_t n)
+{
+	double m = v[0];
+	for (size_t i = 1; i < n; i++)
+		m = v[i] < m ? v[i] : m;
+	return m;
+}
+
+static double median_of(const double *v, size_t n)
+{
+	double *s = xmalloc(n * sizeof(*s)), r;
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), summary_cmp_double);
+	r = summary_median_sorted(s, n);
+	free(s);
+	return r;
+}
+
+enum { M_PERFGATE, M_GAB110, M_GAB200, M_CONBENCH, M_BENCHER, M_AB, M_COUNT };
+
+struct tally {
+	int fails[M_COUNT];
+	int kinds[VERDICT_NO_BASELINE + 1];
+};
+
+static void trial(const struct series *base, const struct series *lev, size_t reps, double min_effect,
+		  struct tally *t)
+{
+	size_t nblocks = base->n / reps, pick[NB + 1];
+	double *pooled = xmalloc(NB * reps * sizeof(*pooled));
+	double run_med[NB], run_mean[NB], run_best[NB];
+	const double *cur;
+	struct compare_settings cs = COMPARE_SETTINGS_INIT;
+	struct verdict_input in;
+	struct verdict v;
+	double cur_mean, cur_best, bm, bs, tq;
+
+	/* 6 distinct blocks, in time order */
+	for (size_t k = 0; k < NB + 1; k++) {
+		int again;
+		do {
+			pick[k] = (size_t)(rng_next() % nblocks);
+			again = 0;
+			for (size_t j = 0; j < k; j++)
+				again |= pick[j] == pick[k];
+		} while (again);
+	}
+	qsort(pick, NB + 1, sizeof(*pick), cmp_size);
+	for (size_t k = 0; k < NB; k++) {
+		const double *b = base->v + pick[k] * reps;
+		memcpy(pooled + k * reps, b, reps * sizeof(*b));
+		run_med[k] = median_of(b, reps);
+		run_mean[k] = mean(b, reps);
+		run_best[k] = vmin(b, reps);
+	}
+	cur = lev->v + pick[NB] * reps;
+	cur_mean = mean(cur, reps);
+	cur_best = vmin(cur, reps);
+
+	cs.min_effect = min_effect;
+	in = (struct verdict_input){ pooled, NB * reps, run_med, NB, cur, reps, RD_LOWER, cs };
+	verdict_measure(&in, &v);
+	verdict_decide(&v, 1, &cs);
+	t->kinds[v.kind]++;
+	t->fails[M_PERFGATE] += v.kind == VERDICT_REGRESSION;
+
+	t->fails[M_GAB110] += cur_mean / run_mean[NB - 1] >= 1.10;
+	t->fails[M_GAB200] += cur_mean / run_mean[NB - 1] >= 2.00;
+
+	bm = mean(run_best, NB);
+	bs = sdev(run_best, NB);
+	t->fails[M_CONBENCH] += bs > 0 ? ((cur_best - bm) / bs > 5 && cur_best / bm >= 1.05)
+				       : cur_best / bm >= 1.05;
+
+	bm = mean(run_mean, NB);
+	bs = sdev(run_mean, NB);
+	tq = gsl_cdf_tdist_Pinv(0.99, NB - 1);
+	t->fails[M_BENCHER] += cur_mean > bm + tq * bs;
+
+	in = (struct verdict_input){ base->v + pick[NB] * reps, reps, NULL, 0, cur, reps, RD_LOWER, cs };
+	verdict_measure(&in, &v);
+	verdict_decide(&v, 1, &cs);
+	t->fails[M_AB] += v.kind == VERDICT_REGRESSION;
+	free(pooled);
+}
+
+int main(int argc, char **argv)
+{
+	size_t reps = 0, trials = 200;
+	double budget = 60, min_effect = 0.05;
+	int col = 1, argi = 1, budget_mode;
+	uint64_t seed = 20261128;
+	struct series base;
+
+	for (; argi < argc && argv[argi][0] == '-' && argi + 1 < argc; argi += 2) {
+		const char *o = argv[argi], *val = argv[argi + 1];
+		if (strcmp(o, "-r") == 0)
+			reps = (size_t)strtoul(val, NULL, 10);
+		else if (strcmp(o, "-b") == 0)
+			budget = strtod(val, NULL);
+		else if (strcmp(o, "-t") == 0)
+			trials = (size_t)strtoul(val, NULL, 10);
+		else if (strcmp(o, "-s") == 0)
+			seed = strtoull(val, NULL, 10);
+		else if (strcmp(o, "-e") == 0)
+			min_effect = strtod(val, NULL);
+		else if (strcmp(o, "-c") == 0)
+			col = (int)strtol(val, NULL, 10);
+		else
+			break;
+	}
+	if (argi >= argc) {
+		fprintf(stderr, "usage: gate_accuracy [-r REPS|-b SECONDS] [-t TRIALS] [-s SEED] [-e MIN_EFFECT] "
+				"[-c 1|2|3|23] BASE [LEVEL ...]\n");
+		return 2;
+	}
+	if (load(argv[argi], col, &base) != 0)
+		return 1;
+	budget_mode = reps == 0;
+	if (reps == 0) {
+		/* as many repetitions as fit the budget at the base level's median wall time (us) */
+		double w = median_of(base.wall, base.n) * 1e-6;
+		reps = w > 0 ? (size_t)(budget / w) : 10;
+		if (reps < 2)
+			reps = 2;
+	}
+	if (budget_mode && base.n / reps < 2 * (NB + 1)) {
+		/* the series is too short for runs that long: keep at least 12
+		 * runs to draw 6 from, and say so */
+		printf("# %zu repetitions per run do not fit %zu recorded: capped at %zu\n", reps, base.n,
+		       base.n / (2 * (NB + 1)));
+		reps = base.n / (2 * (NB + 1));
+	}
+	if (reps == 0 || base.n / reps < NB + 1) {
+		fprintf(stderr, "gate_accuracy: %zu repetitions in '%s' make fewer than %d runs of %zu\n", base.n,
+			argv[argi], NB + 1, reps);
+		return 1;
+	}
+	printf("# series %s: %zu repetitions, column %d, %zu per run (%zu runs to draw from), %zu trials, "
+	       "min_effect %.3g, seed %llu\n",
+	       argv[argi], base.n, col, reps, base.n / reps, trials, min_effect, (unsigned long long)seed);
+	printf("%-22s %7s %9s %9s %9s %12s %10s %12s   perfgate verdicts\n", "new run from", "ratio", "perfgate",
+	       "gab-110%", "gab-200%", "conbench-z5", "bencher-t", "perfgate-ab");
+	for (int li = argi; li < argc; li++) {
+		struct series lev;
+		struct tally t = { { 0 }, { 0 } };
+		const char *name = strrchr(argv[li], '/') ? strrchr(argv[li], '/') + 1 : argv[li];
+		size_t n;
+
+		if (li == argi)
+			lev = base;
+		else if (load(argv[li], col, &lev) != 0)
+			return 1;
+		n = lev.n < base.n ? lev.n : base.n;
+		{
+			struct series b2 = base, l2 = lev;
+			b2.n = l2.n = n;
+			rng_state = seed;
+			for (size_t i = 0; i < trials; i++)
+				trial(&b2, &l2, reps, min_effect, &t);
+		}
+		printf("%-22s %7.4f", name, median_of(lev.v, n) / median_of(base.v, n));
+		for (int m = 0; m < M_COUNT; m++)
+			printf(" %*d/%zu", m == M_CONBENCH || m == M_AB ? 8 : m == M_BENCHER ? 6 : 5, t.fails[m],
+			       trials);
+		printf("  ");
+		for (int k = 0; k <= VERDICT_NO_BASELINE; k++)
+			if (t.kinds[k])
+				printf(" %s %d", verdict_name((enum verdict_kind)k), t.kinds[k]);
+		printf("\n");
+		if (li != argi) {
+			free(lev.v);
+			free(lev.wall);
+		}
+	}
+	free(base.v);
+	free(base.wall);
+	return 0;
+}
