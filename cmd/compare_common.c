@@ -64,6 +64,8 @@ int cmpcmd_write(const struct compare_result *r, const struct cmpcmd_out *o)
 		code = EXIT_INFRA;
 	if (o->json && write_one(r, REPORT_JSON, o->json))
 		code = EXIT_INFRA;
+	if (publish_reports(r, &o->pub) != 0)
+		code = EXIT_INFRA;
 	return code;
 }
 

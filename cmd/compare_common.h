@@ -12,6 +12,7 @@
 #include "../core/compare.h"
 #include "../core/report.h"
 #include "../core/suite.h"
+#include "publish.h"
 
 /* Report destinations given on the command line. */
 struct cmpcmd_out {
@@ -20,12 +21,14 @@ struct cmpcmd_out {
 	const char *junit;     /* --junit FILE */
 	const char *markdown;  /* --markdown FILE */
 	const char *json;      /* --json FILE */
+	struct publish_options pub; /* --comment, --metrics FILE, --strict-report */
 };
 
 /* Check the format name early (exit 2 before any work). Prints; returns 0 or EXIT_USAGE. */
 int cmpcmd_check_format(const struct cmpcmd_out *o);
 
-/* Render and write every requested report; prints errors. Returns 0 or EXIT_INFRA. */
+/* Render and write every requested report, then publish to the CI system
+ * (publish.h); prints errors. Returns 0 or EXIT_INFRA. */
 int cmpcmd_write(const struct compare_result *r, const struct cmpcmd_out *o);
 
 /* Fill branch and runs from the suite's "baseline" object (may be NULL). */

@@ -126,12 +126,14 @@ int cmd_gate(int argc, char **argv)
 		{ "baseline", 0, OPT_STRING, &spec, "SPEC", "RUN_ID, COMMIT, branch:NAME or file:RUN.json instead of the automatic baseline" },
 		{ "baseline-runs", 0, OPT_INT, &runs, "K", "baseline runs per benchmark (default: suite baseline.runs, else 5)" },
 		{ "bench", 'b', OPT_STRING, &bench, "GLOB", "run only benchmarks whose name matches GLOB" },
+		{ "comment", 0, OPT_FLAG, &o.pub.comment, NULL, "post or update the one pull/merge-request comment (GitHub, GitLab)" },
 		{ "confirm-repetitions", 0, OPT_INT, &confirm_reps, "N", "repetitions of a confirmation re-run (default: as many as the first run had)" },
 		{ "db", 0, OPT_STRING, &db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
 		{ "format", 'f', OPT_STRING, &o.format, "FMT", "report on stdout: text (default), markdown, json or junit" },
 		{ "json", 0, OPT_STRING, &o.json, "FILE", "also write the JSON report to FILE" },
 		{ "junit", 0, OPT_STRING, &o.junit, "FILE", "also write a JUnit XML report to FILE" },
 		{ "markdown", 0, OPT_STRING, &o.markdown, "FILE", "also write the Markdown report (for a PR comment) to FILE" },
+		{ "metrics", 0, OPT_STRING, &o.pub.metrics, "FILE", "also write the OpenMetrics report GitLab's metrics widget reads" },
 		{ "no-confirm", 0, OPT_FLAG, &no_confirm, NULL, "fail on a regression without re-measuring it first" },
 		{ "no-store", 0, OPT_FLAG, &no_store, NULL, "do not store the run or its verdicts (the baseline is still read)" },
 		{ "out", 'o', OPT_STRING, &o.out, "FILE", "write the report to FILE instead of stdout" },
@@ -140,6 +142,7 @@ int cmd_gate(int argc, char **argv)
 		{ "repetitions", 'n', OPT_INT, &repetitions, "N", "run every benchmark exactly N times" },
 		{ "run-out", 0, OPT_STRING, &run_out, "FILE", "write the run document to FILE" },
 		{ "strict", 0, OPT_FLAG, &strict, NULL, "inconclusive and insufficient-data verdicts fail too" },
+		{ "strict-report", 0, OPT_FLAG, &o.pub.strict_report, NULL, "exit 4 when a report or comment could not be published" },
 		{ "tag", 't', OPT_LIST, &tags, "KEY=VALUE", "store a tag with the run" },
 	};
 	struct run_options ro = RUN_OPTIONS_INIT;

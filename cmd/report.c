@@ -31,6 +31,7 @@ int cmd_report(int argc, char **argv)
 	bool exit_code = false;
 	struct strlist pos = STRLIST_INIT;
 	const struct opt opts[] = {
+		{ "comment", 0, OPT_FLAG, &o.pub.comment, NULL, "post or update the one pull/merge-request comment (GitHub, GitLab)" },
 		{ "db", 0, OPT_STRING, &db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
 		{ "exit-code", 0, OPT_FLAG, &exit_code, NULL, "exit 1 when the comparison failed" },
 		{ "file", 0, OPT_STRING, &file, "FILE", "render a comparison saved with --json FILE" },
@@ -38,7 +39,9 @@ int cmd_report(int argc, char **argv)
 		{ "json", 0, OPT_STRING, &o.json, "FILE", "also write the JSON report to FILE" },
 		{ "junit", 0, OPT_STRING, &o.junit, "FILE", "also write a JUnit XML report to FILE" },
 		{ "markdown", 0, OPT_STRING, &o.markdown, "FILE", "also write the Markdown report to FILE" },
+		{ "metrics", 0, OPT_STRING, &o.pub.metrics, "FILE", "also write the OpenMetrics report GitLab's metrics widget reads" },
 		{ "out", 'o', OPT_STRING, &o.out, "FILE", "write the report to FILE instead of stdout" },
+		{ "strict-report", 0, OPT_FLAG, &o.pub.strict_report, NULL, "exit 4 when a report or comment could not be published" },
 	};
 	struct db_options dbo = DB_OPTIONS_INIT;
 	struct err err = ERR_INIT;

@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "forge.h"
@@ -30,8 +31,14 @@ static void number(struct sb *out, double v)
 		sb_puts(out, "NaN");
 	else if (isinf(v))
 		sb_puts(out, v > 0 ? "+Inf" : "-Inf");
-	else
-		sb_printf(out, "%.17g", v);
+	else {
+		/* The shortest form that reads back as the same double. */
+		char buf[64];
+		snprintf(buf, sizeof(buf), "%.15g", v);
+		if (strtod(buf, NULL) != v)
+			snprintf(buf, sizeof(buf), "%.17g", v);
+		sb_puts(out, buf);
+	}
 }
 
 static void row_sample(struct sb *out, const struct compare_result *r, const struct compare_row *row,
@@ -99,8 +106,7 @@ void report_annotations(const struct compare_result *r, struct sb *out)
 			continue;
 		report_format_value(s->actual, s->unit, actual, sizeof(actual));
 		snprintf(title, sizeof(title), "perfgate: %s SLO broken", s->bench);
-		snprintf(msg, sizeof(msg), "%s %s, measured %s%s%s", s->key, s->expr, actual,
-			 s->why ? ": " : "", s->why ? s->why : "");
+		snprintf(msg, sizeof(msg), "%s %s, measured %s", s->key, s->expr, actual);
 		forge_annotation(out, FORGE_ERROR, title, msg);
 	}
 }
