@@ -146,7 +146,8 @@ int plot_trend_script(const struct plot_trend *t, const struct plot_output *o, s
 		any_cur |= p->current;
 	}
 	plot_scale(t->unit, max_abs, &factor, &shown);
-	/* About 30 labelled ticks at most, so that commit labels stay legible. */
+	/* About 30 labelled ticks at most, so that commit labels stay legible;
+	 * counted back from the newest run, which always has its label. */
 	every = t->n / 30 + 1;
 
 	header(s, o, 1);
@@ -183,7 +184,7 @@ int plot_trend_script(const struct plot_trend *t, const struct plot_output *o, s
 		const struct plot_trend_point *p = &t->points[i];
 		double m = p->median * factor;
 		sb_printf(s, "%zu ", i);
-		gp_word(s, (i % every == 0 || i == t->n - 1) ? p->label : "");
+		gp_word(s, (t->n - 1 - i) % every == 0 ? p->label : "");
 		gp_num(s, m);
 		gp_num(s, p->lo * factor);
 		gp_num(s, p->hi * factor);
@@ -306,7 +307,7 @@ int plot_load_script(const struct plot_load *l, const struct plot_output *o, str
 		     struct err *err)
 {
 	int panels = (l->n > 0) + (l->n_ts > 0 && (l->ts_throughput || l->ts_p99)) +
-		     (l->n_ts > 0 && (l->ts_errors || l->ts_gpu));
+		     ((l->n_ts > 0 && l->ts_errors) || (l->n_gpu > 0 && l->ts_gpu));
 	struct plot_load_point *pts = NULL;
 	double factor, max_lat = 0;
 	const char *shown;
@@ -363,24 +364,34 @@ int plot_load_script(const struct plot_load *l, const struct plot_output *o, str
 		sb_puts(s, "\nunset arrow\n");
 	}
 
-	if (l->n_ts > 0) {
+	if (l->n_ts > 0 || l->n_gpu > 0) {
 		double pf;
 		const char *pshown;
+		bool errs = l->n_ts > 0 && l->ts_errors, gpu = l->n_gpu > 0 && l->ts_gpu;
 
 		plot_scale("s", col_max(l->ts_p99, l->n_ts), &pf, &pshown);
-		sb_puts(s, "$ts << EOD\n# t throughput p99 errors gpu\n");
+		sb_puts(s, "$ts << EOD\n# t throughput p99 errors\n");
 		for (size_t i = 0; i < l->n_ts; i++) {
 			gp_num(s, l->t[i]);
 			gp_num(s, l->ts_throughput ? l->ts_throughput[i] : NAN);
 			gp_num(s, l->ts_p99 ? l->ts_p99[i] * pf : NAN);
 			gp_num(s, l->ts_errors ? l->ts_errors[i] : NAN);
-			gp_num(s, l->ts_gpu ? l->ts_gpu[i] : NAN);
 			sb_putc(s, '\n');
 		}
-		sb_puts(s, "EOD\nset xlabel 'time (s)'\nset yrange [0:*]\nset y2range [0:*]\n");
-		if (l->ts_throughput || l->ts_p99) {
+		sb_puts(s, "EOD\n");
+		if (gpu) {
+			sb_puts(s, "$gpu << EOD\n# t utilisation\n");
+			for (size_t i = 0; i < l->n_gpu; i++) {
+				gp_num(s, l->gpu_t[i]);
+				gp_num(s, l->ts_gpu[i]);
+				sb_putc(s, '\n');
+			}
+			sb_puts(s, "EOD\n");
+		}
+		sb_puts(s, "set xlabel 'time (s)'\nset yrange [0:*]\nset y2range [0:*]\n");
+		if (l->n_ts > 0 && (l->ts_throughput || l->ts_p99)) {
 			sb_puts(s, "set title ");
-			gp_quote(s, panels > 1 ? "per second" : l->title);
+			gp_quote(s, panels > 1 ? "per interval" : l->title);
 			sb_printf(s, " noenhanced\nset ylabel 'throughput (/s)'\nset y2label 'p99 (%s)'\n"
 				     "set ytics nomirror\nset y2tics\nplot ", pshown);
 			if (l->ts_throughput)
@@ -390,14 +401,14 @@ int plot_load_script(const struct plot_load *l, const struct plot_output *o, str
 					  l->ts_throughput ? ", \\\n     " : "");
 			sb_puts(s, "\n");
 		}
-		if (l->ts_errors || l->ts_gpu) {
+		if (errs || gpu) {
 			sb_puts(s, "set title 'errors and GPU'\nset ylabel 'errors (/s)'\nset y2label 'GPU utilisation (%)'\n"
 				   "set ytics nomirror\nset y2tics\nset y2range [0:100]\nplot ");
-			if (l->ts_errors)
+			if (errs)
 				sb_puts(s, "$ts using 1:4 axes x1y1 with impulses lw 3 lc rgb '#d62728' title 'errors'");
-			if (l->ts_gpu)
-				sb_printf(s, "%s$ts using 1:5 axes x1y2 with lines lw 2 lc rgb '#9467bd' title 'GPU %%'",
-					  l->ts_errors ? ", \\\n     " : "");
+			if (gpu)
+				sb_printf(s, "%s$gpu using 1:2 axes x1y2 with lines lw 2 lc rgb '#9467bd' title 'GPU %%'",
+					  errs ? ", \\\n     " : "");
 			sb_puts(s, "\n");
 		}
 	}
@@ -657,4 +668,125 @@ done:
 	free(pts);
 	free(labels);
 	return rc;
+}
+
+static double json_num_or_nan(const cJSON *o, const char *key)
+{
+	const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static double arr_num(const cJSON *arr, int i)
+{
+	const cJSON *v = cJSON_GetArrayItem(arr, i);
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+void plot_load_release(struct plot_load_data *d)
+{
+	free(d->points);
+	free(d->t);
+	free(d->thr);
+	free(d->p99);
+	free(d->errs);
+	free(d->gpu_t);
+	free(d->gpu);
+	memset(d, 0, sizeof(*d));
+}
+
+int plot_load_from_bench(const struct rd_bench *b, struct plot_load_data *d, struct err *err)
+{
+	const cJSON *steps = NULL, *ts = NULL, *res = NULL, *item;
+	size_t n_ts = 0, k = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->load.slo = NAN;
+	if (b->extra) {
+		steps = cJSON_GetObjectItemCaseSensitive(b->extra, "sweep");
+		if (!cJSON_IsArray(steps))
+			steps = cJSON_GetObjectItemCaseSensitive(b->extra, "capacity_steps");
+		ts = cJSON_GetObjectItemCaseSensitive(b->extra, "timeseries");
+		res = cJSON_GetObjectItemCaseSensitive(b->extra, "resources");
+	}
+	if (cJSON_IsArray(steps) && cJSON_GetArraySize(steps) > 0) {
+		d->points = xcalloc((size_t)cJSON_GetArraySize(steps), sizeof(*d->points));
+		cJSON_ArrayForEach(item, steps)
+		{
+			struct plot_load_point *p = &d->points[d->load.n];
+			double rate = json_num_or_nan(item, "rate");
+			char name[96];
+			const struct rd_metric *m;
+
+			p->throughput = json_num_or_nan(item, "throughput");
+			p->p50 = json_num_or_nan(item, "latency_p50");
+			p->p90 = NAN;
+			p->p99 = json_num_or_nan(item, "latency_p99");
+			snprintf(name, sizeof(name), "latency.p90@%g/s", rate);
+			if (isfinite(rate) && (m = rd_bench_find_metric(b, name)))
+				p->p90 = m->summary.median;
+			if (isfinite(p->throughput))
+				d->load.n++;
+		}
+	}
+	if (cJSON_IsArray(ts)) {
+		double offset = 0;
+
+		cJSON_ArrayForEach(item, ts)
+			n_ts += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(item, "throughput"));
+		if (n_ts) {
+			d->t = xcalloc(n_ts, sizeof(double));
+			d->thr = xcalloc(n_ts, sizeof(double));
+			d->p99 = xcalloc(n_ts, sizeof(double));
+			d->errs = xcalloc(n_ts, sizeof(double));
+		}
+		/* Repetitions end to end: each interval's point at its end. */
+		cJSON_ArrayForEach(item, ts)
+		{
+			const cJSON *thr = cJSON_GetObjectItemCaseSensitive(item, "throughput");
+			const cJSON *p99 = cJSON_GetObjectItemCaseSensitive(item, "p99");
+			const cJSON *errs = cJSON_GetObjectItemCaseSensitive(item, "errors");
+			double iv = json_num_or_nan(item, "interval");
+			int n = cJSON_GetArraySize(thr);
+
+			if (!(iv > 0))
+				iv = 1;
+			for (int i = 0; i < n && k < n_ts; i++, k++) {
+				d->t[k] = offset + (i + 1) * iv;
+				d->thr[k] = arr_num(thr, i);
+				d->p99[k] = arr_num(p99, i);
+				d->errs[k] = arr_num(errs, i) / iv;
+			}
+			offset += n * iv;
+		}
+		d->load.t = d->t;
+		d->load.ts_throughput = d->thr;
+		d->load.ts_p99 = d->p99;
+		d->load.ts_errors = d->errs;
+		d->load.n_ts = k;
+	}
+	if (res) {
+		const cJSON *gt = cJSON_GetObjectItemCaseSensitive(res, "gpu.t");
+		const cJSON *gu = cJSON_GetObjectItemCaseSensitive(res, "gpu.util");
+		int n = cJSON_GetArraySize(gt) < cJSON_GetArraySize(gu) ? cJSON_GetArraySize(gt)
+									  : cJSON_GetArraySize(gu);
+		if (n > 0) {
+			d->gpu_t = xcalloc((size_t)n, sizeof(double));
+			d->gpu = xcalloc((size_t)n, sizeof(double));
+			for (int i = 0; i < n; i++) {
+				d->gpu_t[i] = arr_num(gt, i);
+				d->gpu[i] = arr_num(gu, i);
+			}
+			d->load.gpu_t = d->gpu_t;
+			d->load.ts_gpu = d->gpu;
+			d->load.n_gpu = (size_t)n;
+		}
+	}
+	d->load.points = d->points;
+	if (d->load.n == 0 && d->load.n_ts == 0 && d->load.n_gpu == 0) {
+		plot_load_release(d);
+		return err_set(err, ERR_NOTFOUND,
+			       "benchmark '%s' has no load data (no sweep or capacity steps, no time series)",
+			       b->name);
+	}
+	return 0;
 }

@@ -90,11 +90,33 @@ struct plot_load {
 	size_t n;
 	double slo;           /* latency SLO in seconds; NAN for none */
 	const char *slo_label;/* "p99 < 250ms" or NULL */
-	/* Per-second time series; NULL columns are left out. */
+	/* Per-interval time series; NULL columns are left out. */
 	const double *t;      /* seconds from the start */
-	const double *ts_throughput, *ts_p99, *ts_errors, *ts_gpu; /* 1/s, s, count/s, % */
+	const double *ts_throughput, *ts_p99, *ts_errors; /* 1/s, s, errors/s */
 	size_t n_ts;
+	/* GPU utilisation on its own clock (the monitor samples apart). */
+	const double *gpu_t;  /* seconds from the start */
+	const double *ts_gpu; /* % */
+	size_t n_gpu;
 };
+
+/*
+ * A load plot's data from one benchmark of a run document, as the load
+ * engine writes it: sweep or capacity steps from extra "sweep" /
+ * "capacity_steps" (throughput, latency_p50, latency_p99; p90 from the
+ * metric "latency.p90@RATE/s" when present), the time series from extra
+ * "timeseries" (one object per repetition, laid end to end) and GPU
+ * utilisation from extra "resources" ("gpu.t", "gpu.util").  Owns what it
+ * allocates: release with plot_load_release().  ERR_NOTFOUND when the
+ * benchmark has none of these.
+ */
+struct plot_load_data {
+	struct plot_load load;         /* ready for plot_load_script(); title unset */
+	struct plot_load_point *points;
+	double *t, *thr, *p99, *errs, *gpu_t, *gpu;
+};
+int plot_load_from_bench(const struct rd_bench *b, struct plot_load_data *out, struct err *err);
+void plot_load_release(struct plot_load_data *d);
 
 /* Append the script for each kind to *script.  ERR_INPUT when there is
  * nothing to draw. */

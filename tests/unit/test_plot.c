@@ -145,7 +145,7 @@ static void test_load_script(void **state)
 	};
 	static const double t[] = { 0, 1, 2 }, thr[] = { 48, 50, 51 }, p99[] = { 0.02, 0.021, 0.019 };
 	static const double errs[] = { 0, 1, 0 };
-	struct plot_load l = { "demo: classify load", pts, 3, 0.25, "p99 < 250ms", t, thr, p99, errs, NULL, 3 };
+	struct plot_load l = { "demo: classify load", pts, 3, 0.25, "p99 < 250ms", t, thr, p99, errs, 3, NULL, NULL, 0 };
 	struct plot_output o = { "/tmp/x.svg", PLOT_SVG, 0, 0 };
 	struct sb s = SB_INIT;
 	struct err err = ERR_INIT;
@@ -157,7 +157,7 @@ static void test_load_script(void **state)
 	assert_non_null(strstr(sb_str(&s), "set multiplot layout 3,1"));
 	assert_non_null(strstr(sb_str(&s), "size 1200,1350"));
 	assert_non_null(strstr(sb_str(&s), "title 'p99 < 250ms'"));
-	assert_non_null(strstr(sb_str(&s), " 1 50 21 1 NaN\n"));
+	assert_non_null(strstr(sb_str(&s), " 1 50 21 1\n"));
 	sb_release(&s);
 	l.n = 0;
 	l.n_ts = 0;
@@ -360,7 +360,7 @@ static void test_render_all_kinds(void **state)
 	static const double t[] = { 0, 1, 2, 3 }, thr[] = { 48, 50, 51, 49 };
 	static const double p99[] = { 0.02, 0.021, 0.019, 0.05 }, errs[] = { 0, 1, 0, 0 };
 	static const double gpu[] = { 40, 80, 85, 60 };
-	struct plot_load load = { "demo: classify load", pts, 3, 0.25, "p99 < 250ms", t, thr, p99, errs, gpu, 4 };
+	struct plot_load load = { "demo: classify load", pts, 3, 0.25, "p99 < 250ms", t, thr, p99, errs, 4, t, gpu, 4 };
 	static const enum plot_format fmts[] = { PLOT_PNG, PLOT_SVG };
 	struct err err = ERR_INIT;
 
