@@ -120,7 +120,7 @@ static void header(struct sb *s, const struct plot_output *o, int panels)
 	sb_puts(s, "\nset encoding utf8\n"
 		   "set grid lc rgb '#d9d9d9' lw 0.8\n"
 		   "set border lc rgb '#444444'\n"
-		   "set key top left box opaque samplen 2\n"
+		   "set key top left Left reverse box opaque samplen 2\n"
 		   "set style fill transparent solid 0.25 noborder\n");
 }
 
