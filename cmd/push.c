@@ -19,6 +19,7 @@
 
 #include "../core/util.h"
 #include "../db/db.h"
+#include "../db/history.h"
 
 struct item {
 	const char *path;    /* where the document came from */
@@ -147,6 +148,8 @@ int cmd_push(int argc, char **argv)
 			code = worse(code, cmd_exit_code(rc));
 			continue;
 		}
+		if (!already && history_update_changepoints(db, items[i].rd, &err) != 0)
+			cmd_warn("stored run %s; change points not updated: %s", items[i].rd->run_id, err.msg);
 		if (items[i].spooled && unlink(items[i].path) != 0)
 			cmd_warn("stored run %s but cannot remove '%s' from the spool",
 				 items[i].rd->run_id, items[i].path);
