@@ -608,6 +608,15 @@ static void append_series(struct monitor *m, struct rd_bench *b)
 	}
 }
 
+/* A notice once per list: the runner passes the same list for every repetition. */
+static void notice_once(struct errlist *l, const char *msg)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->msgs[i], msg) == 0)
+			return;
+	errlist_add(l, "%s", msg);
+}
+
 int monitor_stop(struct monitor *m, struct rd_bench *b, struct errlist *notices, struct err *err)
 {
 	(void)err;
@@ -637,13 +646,16 @@ int monitor_stop(struct monitor *m, struct rd_bench *b, struct errlist *notices,
 	add_pair(b, &m->s[S_GPU_POWER], "gpu.power", "W");
 	append_series(m, b);
 	if (notices) {
+		char msg[128];
 		if (m->opts.gpu && m->smi_missing)
-			errlist_add(notices, "nvidia-smi not found; GPUs not sampled");
+			notice_once(notices, "nvidia-smi not found; GPUs not sampled");
 		if (m->smi_bad)
-			errlist_add(notices, "nvidia-smi printed lines that did not parse; they were skipped");
-		if (m->pid_gone)
-			errlist_add(notices, "the monitored process %ld exited during the measurement",
-				    (long)m->pid);
+			notice_once(notices, "nvidia-smi printed lines that did not parse; they were skipped");
+		if (m->pid_gone) {
+			snprintf(msg, sizeof(msg), "the monitored process %ld exited during the measurement",
+				 (long)m->pid);
+			notice_once(notices, msg);
+		}
 	}
 	for (int k = 0; k < S_COUNT; k++)
 		free(m->s[k].v);
