@@ -534,11 +534,23 @@ struct rd_bench *ingest_bench(struct rundoc *rd, const char *name, enum ingest_f
 
 char *ingest_unique_name(const struct rundoc *rd, const char *base)
 {
-	char *name = xstrdup(base);
+	size_t blen = strlen(base), taken = 0;
+	char *name;
+	unsigned i;
 
-	for (unsigned i = 2; rundoc_find_bench(rd, name); i++) {
+	if (!rundoc_find_bench(rd, base))
+		return xstrdup(base);
+	/* Start after the copies already made, so that many duplicates cost
+	 * O(n) each rather than a search from "#2" every time. */
+	for (size_t k = 0; k < rd->n_benches; k++)
+		if (strncmp(rd->benches[k].name, base, blen) == 0 &&
+		    (rd->benches[k].name[blen] == '\0' || strncmp(rd->benches[k].name + blen, " #", 2) == 0))
+			taken++;
+	i = (unsigned)taken + 1;
+	name = xasprintf("%s #%u", base, i);
+	while (rundoc_find_bench(rd, name)) {
 		free(name);
-		name = xasprintf("%s #%u", base, i);
+		name = xasprintf("%s #%u", base, ++i);
 	}
 	return name;
 }

@@ -44,16 +44,22 @@ struct xml {
 	size_t depth;
 	struct xattr attr[MAX_ATTRS];
 	size_t n_attr;
+	const char *counted;      /* lines are counted up to here ... */
+	size_t counted_line;      /* ... which is on this line */
 };
 
-static size_t xml_line(const struct xml *x, const char *at)
+/* Line of `at`; counting resumes where the last call stopped, so a pass
+ * over the document costs O(n), not O(n) per tag. */
+static size_t xml_line(struct xml *x, const char *at)
 {
-	size_t line = 1;
-
-	for (const char *q = x->start; q < at && q < x->end; q++)
-		if (*q == '\n')
-			line++;
-	return line;
+	if (!x->counted || at < x->counted) {
+		x->counted = x->start;
+		x->counted_line = 1;
+	}
+	for (; x->counted < at && x->counted < x->end; x->counted++)
+		if (*x->counted == '\n')
+			x->counted_line++;
+	return x->counted_line;
 }
 
 static void attrs_clear(struct xml *x)
@@ -99,7 +105,7 @@ static void put_utf8(struct sb *sb, unsigned long cp)
 }
 
 /* Decode an attribute value [p, e) with entities into a new string. */
-static int decode(const struct xml *x, const char *p, const char *e, char **out, struct err *err)
+static int decode(struct xml *x, const char *p, const char *e, char **out, struct err *err)
 {
 	static const struct {
 		const char *name;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "../../core/ingest.h"
+#include "../../core/suite.h"
 #include "../../core/util.h"
 
 #define FIX "tests/fixtures/ingest/"
@@ -376,6 +377,42 @@ static void test_file_errors(void **state)
 	rundoc_free(rd);
 }
 
+/* The "ingest" member of a suite benchmark (core/runner_ingest.c). */
+static void test_validate(void **state)
+{
+	static const struct {
+		const char *json;
+		const char *want; /* NULL: valid */
+	} cases[] = {
+		{ "\"go\"", NULL },
+		{ "\"auto\"", NULL },
+		{ "{\"format\": \"k6\", \"output\": \"summary.json\"}", NULL },
+		{ "\"hyperfin\"", "benchmarks[0].ingest: unknown ingest format 'hyperfin'; did you mean 'hyperfine'?" },
+		{ "42", "benchmarks[0].ingest: expected a format name or {\"format\": ..., \"output\": ...}, got 42" },
+		{ "{\"output\": \"x\"}",
+		  "benchmarks[0].ingest.format: required (one of hyperfine, google-benchmark, pytest-benchmark, go, k6, vllm, locust, jmh, catch2, auto)" },
+		{ "{\"format\": \"k6\", \"output\": 3}", "benchmarks[0].ingest.output: expected a file name, got 3" },
+		{ "{\"format\": [\"k6\"]}", "benchmarks[0].ingest.format: expected a format name, got an array" },
+		{ "{\"format\": \"k6\", \"outptu\": \"x\"}", "benchmarks[0].ingest.outptu: unknown key; did you mean \"output\"?" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct errlist problems = ERRLIST_INIT;
+		cJSON *v = cJSON_Parse(cases[i].json);
+
+		assert_non_null(v);
+		ingest_validate(v, "benchmarks[0].ingest", &problems);
+		if (!cases[i].want && problems.n != 0)
+			fail_msg("%s: unexpected problem: %s", cases[i].json, problems.msgs[0]);
+		if (cases[i].want && (problems.n != 1 || strcmp(problems.msgs[0], cases[i].want) != 0))
+			fail_msg("%s: got %zu problems, first \"%s\", expected \"%s\"", cases[i].json, problems.n,
+				 problems.n ? problems.msgs[0] : "", cases[i].want);
+		errlist_release(&problems);
+		cJSON_Delete(v);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -385,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_fixture_details),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_validate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
