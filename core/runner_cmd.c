@@ -8,12 +8,14 @@
 #include "runner_cmd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "noise.h"
@@ -43,6 +45,7 @@ struct cmdbench {
 	char *cwd;                 /* absolute or relative to perfgate's folder */
 	char *tmpdir;              /* private: stderr file, metrics file, cachegrind output */
 	char *stderr_path;
+	int stderr_fd;             /* kept open to see cheaply whether the last run wrote to it */
 	char *metrics_path;
 	struct proc_options popts; /* for the measured command */
 	double timeout;            /* s per repetition; 0: none */
@@ -64,6 +67,12 @@ struct cmdbench {
 	double measured_s;         /* sum of measured wall times */
 	bool failed, setup_ok, stopped;
 };
+
+static bool same_dir(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
 
 static char **argv_from(const cJSON *cmd, const char *shell)
 {
@@ -243,6 +252,8 @@ int cmdbench_open(struct cmdbench **out, const struct suite_bench *b, const stru
 {
 	struct cmdbench *cb = xcalloc(1, sizeof(*cb));
 	const cJSON *raw = b->raw, *v;
+
+	cb->stderr_fd = -1;
 	const char *base = ctx && ctx->suite ? ctx->suite->dir : ".";
 	const char *tmp = getenv("TMPDIR");
 	const char *cwd = cfg_str(raw, "cwd");
@@ -276,6 +287,26 @@ int cmdbench_open(struct cmdbench **out, const struct suite_bench *b, const stru
 		cb->cwd = xasprintf("%s/%s", base, cwd);
 	else
 		cb->cwd = xstrdup(base);
+	{
+		/* Resolve the program once, not by a PATH search inside every
+		 * measured repetition (unless the benchmark sets its own PATH). */
+		bool own_path = false;
+		for (char **e = cb->env; *e; e++)
+			own_path = own_path || strncmp(*e, "PATH=", 5) == 0;
+		if (!own_path && !strchr(cb->argv[0], '/')) {
+			char *full = proc_which(cb->argv[0]);
+			if (full) {
+				free(cb->argv[0]);
+				cb->argv[0] = full;
+			}
+		}
+	}
+	cb->stderr_fd = open(cb->stderr_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (cb->stderr_fd < 0) {
+		int rc = err_sys(err, ERR_FAIL, "cannot create '%s'", cb->stderr_path);
+		cmdbench_free(cb);
+		return rc;
+	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "timeout")))
 		suite_duration_value(v, &cb->timeout);
 	cb->warmup = ctx && ctx->warmup_set ? ctx->warmup : cfg_long(raw, "warmup", 0);
@@ -344,7 +375,7 @@ int cmdbench_open(struct cmdbench **out, const struct suite_bench *b, const stru
 	cb->popts = (struct proc_options)PROC_OPTIONS_INIT;
 	cb->popts.argv = (const char *const *)cb->argv;
 	cb->popts.env = cb->env[0] ? (const char *const *)cb->env : NULL;
-	cb->popts.cwd = cb->cwd;
+	cb->popts.cwd = same_dir(cb->cwd, ".") ? NULL : cb->cwd;
 	cb->popts.out = PROC_OUT_NULL;
 	cb->popts.errout = PROC_OUT_FILE;
 	cb->popts.stderr_path = cb->stderr_path;
@@ -471,6 +502,18 @@ done:
 	return good;
 }
 
+/* Empty the stderr file if the last run wrote to it. */
+static bool reset_stderr(struct cmdbench *cb)
+{
+	struct stat st;
+	if (fstat(cb->stderr_fd, &st) == 0 && st.st_size == 0)
+		return true;
+	if (ftruncate(cb->stderr_fd, 0) == 0)
+		return true;
+	fail(cb, NULL, "cannot reset '%s': %s", cb->stderr_path, strerror(errno));
+	return false;
+}
+
 /* One run of the command; record == false for warmup.  `what` names it in messages. */
 static void one_run(struct cmdbench *cb, bool record, const char *what)
 {
@@ -485,10 +528,8 @@ static void one_run(struct cmdbench *cb, bool record, const char *what)
 		return;
 	if (cb->emits)
 		unlink(cb->metrics_path);
-	if (truncate(cb->stderr_path, 0) != 0 && errno != ENOENT) {
-		fail(cb, NULL, "cannot reset '%s': %s", cb->stderr_path, strerror(errno));
+	if (!reset_stderr(cb))
 		return;
-	}
 	if (record && cb->pc && perfcount_source(cb->pc) == PERFCOUNT_PERF &&
 	    perfcount_start(cb->pc, &e) != 0) {
 		fail(cb, NULL, "%s", e.msg);
@@ -524,8 +565,7 @@ static void one_run(struct cmdbench *cb, bool record, const char *what)
 		struct proc_result vr;
 		vo.argv = (const char *const *)cb->vg_argv;
 		vo.timeout = cb->timeout > 0 ? cb->timeout * 100 : 0;
-		if (truncate(cb->stderr_path, 0) != 0 && errno != ENOENT) {
-			fail(cb, NULL, "cannot reset '%s': %s", cb->stderr_path, strerror(errno));
+		if (!reset_stderr(cb)) {
 			free(emitted);
 			return;
 		}
@@ -690,6 +730,8 @@ void cmdbench_free(struct cmdbench *cb)
 	strv_free(cb->env);
 	perfcount_argv_free(cb->vg_argv);
 	perfcount_free(cb->pc);
+	if (cb->stderr_fd >= 0)
+		close(cb->stderr_fd);
 	if (cb->tmpdir) {
 		unlink(cb->stderr_path);
 		unlink(cb->metrics_path);

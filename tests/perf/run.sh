@@ -7,3 +7,7 @@ build=${BUILD:-build}
 echo "== compare cost: 10 vs 1,000 metrics"
 "$build/perf/compare_cost"
 sh tests/perf/gate_accuracy.sh "$build"
+
+# --- command benchmarks (issue 3): overhead and accuracy against hyperfine
+echo "== command benchmarks: true x2000 and sleep 0.05 against hyperfine"
+sh tests/perf/bench_command.sh
