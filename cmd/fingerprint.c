@@ -92,6 +92,10 @@ static void print_text(const cJSON *f, const char *hash)
 	printf("container       %s\n", str_of(st, "container", NULL) ? str_of(st, "container", NULL) : "unknown");
 	if (num_of(st, "cpus_allowed", NULL) >= 0)
 		printf("cpus allowed    %.0f\n", num_of(st, "cpus_allowed", NULL));
+	if (num_of(st, "cpu_quota", NULL) >= 0)
+		printf("cpu quota       %g CPUs (cgroup)\n", num_of(st, "cpu_quota", NULL));
+	else
+		printf("cpu quota       none\n");
 	if (canon) {
 		printf("\nhashed (SHA-256 of these lines):\n");
 		for (const char *p = canon; *p;) {

@@ -563,6 +563,52 @@ static char *detect_virt(const char *cmd, const char *flag, double timeout)
 	return out;
 }
 
+/*
+ * The CPU quota of the cgroup perfgate runs in, in CPUs (2.5 = 250 ms of CPU
+ * per 100 ms), or NAN when unlimited or unknown.  cgroup v2 "cpu.max" is
+ * "MAX PERIOD" with MAX "max" when unlimited; v1 has cfs_quota_us (-1 when
+ * unlimited) and cfs_period_us.  A container sees its own cgroup at the root.
+ */
+static double cgroup_cpu_quota(const char *root)
+{
+	char *path = xasprintf("%s/cpu.max", root);
+	char *line = read_line(path);
+	double quota = NAN, max, period;
+	char *end;
+
+	free(path);
+	if (line) {
+		if (strncmp(line, "max", 3) != 0) {
+			errno = 0;
+			max = strtod(line, &end);
+			if (!errno && end != line) {
+				period = strtod(end, &end);
+				if (max > 0 && period > 0)
+					quota = max / period;
+			}
+		}
+		free(line);
+		return quota;
+	}
+	path = xasprintf("%s/cpu/cpu.cfs_quota_us", root);
+	line = read_line(path);
+	free(path);
+	if (line) {
+		char *pline;
+		errno = 0;
+		max = strtod(line, &end);
+		path = xasprintf("%s/cpu/cpu.cfs_period_us", root);
+		pline = read_line(path);
+		free(path);
+		period = pline ? strtod(pline, NULL) : 0;
+		if (!errno && end != line && max > 0 && period > 0)
+			quota = max / period;
+		free(pline);
+		free(line);
+	}
+	return quota;
+}
+
 static cJSON *collect_state(const struct fingerprint_sources *src, const struct fp_cpu *cpu,
 			    double timeout)
 {
@@ -617,6 +663,14 @@ static cJSON *collect_state(const struct fingerprint_sources *src, const struct 
 			cJSON_AddNumberToObject(st, "cpus_allowed", CPU_COUNT(&set));
 		else
 			cJSON_AddNullToObject(st, "cpus_allowed");
+	}
+
+	{
+		double q = cgroup_cpu_quota(src->cgroup ? src->cgroup : "/sys/fs/cgroup");
+		if (isnan(q))
+			cJSON_AddNullToObject(st, "cpu_quota");
+		else
+			cJSON_AddNumberToObject(st, "cpu_quota", q);
 	}
 
 	if (!dv)

@@ -52,8 +52,9 @@ struct fingerprint_sources {
 	const char *kernel;     /* default uname().release */
 	const char *hostname;   /* default uname().nodename */
 	double timeout;         /* seconds per command; <= 0: 10 */
+	const char *cgroup;     /* default /sys/fs/cgroup (cpu.max, or v1 cpu/cpu.cfs_quota_us) */
 };
-#define FINGERPRINT_SOURCES_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+#define FINGERPRINT_SOURCES_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL }
 
 /*
  * Collect the facts into a new object *facts (caller frees with cJSON_Delete)

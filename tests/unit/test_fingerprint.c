@@ -203,6 +203,7 @@ static struct fingerprint_sources machine(const char *dir_cpu, const char *dir_m
 	s.kernel = "6.1.0-18-amd64";
 	s.hostname = "bench-01";
 	s.timeout = 5;
+	s.cgroup = PROC "cgroup-v2";
 	return s;
 }
 
@@ -268,6 +269,7 @@ static void test_collect_and_hash(void **state)
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(st, "smt")));
 	assert_true(cJSON_GetArrayItem(cJSON_GetObjectItem(st, "load_avg"), 2)->valuedouble == 2.5);
 	assert_string_equal(cJSON_GetObjectItem(st, "virtualization")->valuestring, "kvm");
+	assert_true(cJSON_GetObjectItem(st, "cpu_quota")->valuedouble == 2.5); /* 250000/100000 */
 	free(canon);
 	cJSON_Delete(f);
 
@@ -280,6 +282,17 @@ static void test_collect_and_hash(void **state)
 	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(st, "smt")));
 	/* ...and the state is not hashed. */
 	assert_string_equal(want, hash);
+	cJSON_Delete(f);
+
+	/* cgroup v1 quota 150000/100000; v2 "max" is no quota. */
+	s.cgroup = PROC "cgroup-v1";
+	assert_int_equal(fingerprint_collect(&s, &f, want, &err), 0);
+	assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "state"), "cpu_quota")->valuedouble == 1.5);
+	assert_string_equal(want, hash);
+	cJSON_Delete(f);
+	s.cgroup = PROC "cgroup-v2-max";
+	assert_int_equal(fingerprint_collect(&s, &f, want, &err), 0);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "state"), "cpu_quota")));
 	cJSON_Delete(f);
 
 	/* No such sysfs files: unknown, not an error. */
