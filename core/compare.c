@@ -57,8 +57,19 @@ int compare_settings_for(const struct suite *suite, const char *bench, const cha
 	const struct suite_bench *sb = suite_find(suite, bench);
 	int rc = 0;
 
-	if (suite)
+	if (suite) {
+		const cJSON *m = cJSON_IsObject(suite->compare)
+					 ? cJSON_GetObjectItemCaseSensitive(suite->compare, "metrics") : NULL;
+		const cJSON *mm = cJSON_IsObject(m) ? cJSON_GetObjectItemCaseSensitive(m, metric) : NULL;
+
 		parse_level(suite->compare, "compare", &s, &problems);
+		if (mm) {
+			char *path = xasprintf("compare.metrics.%s", metric);
+
+			parse_level(mm, path, &s, &problems);
+			free(path);
+		}
+	}
 	if (sb && sb->raw) {
 		const cJSON *c = cJSON_GetObjectItemCaseSensitive(sb->raw, "compare");
 		char *path = xasprintf("benchmark '%s' compare", bench);

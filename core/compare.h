@@ -31,7 +31,7 @@ struct compare_row {
 	char *metric;
 	char *unit;                   /* the metric's unit ("s", "B", "1/s", "1", ...) */
 	char *against;                /* A/B row: the reference benchmark; NULL: history baseline */
-	struct compare_settings settings; /* as resolved: suite < benchmark < metric */
+	struct compare_settings settings; /* as resolved (compare_settings_for) */
 	struct verdict v;
 	char **base_runs;             /* run ids the baseline samples came from, nearest first */
 	size_t n_base_runs;
@@ -117,8 +117,10 @@ size_t compare_regressed_benches(const struct compare_result *r, const char ***o
  */
 size_t compare_pool_runs(struct rundoc *cur, const struct rundoc *extra);
 
-/* The resolved settings for one benchmark and metric: suite "compare", then
- * the benchmark's "compare", then its "compare.metrics.<metric>". */
+/* The resolved settings for one benchmark and metric, each level overriding
+ * the one before key by key: the suite's "compare", the suite's
+ * "compare.metrics.<metric>", the benchmark's "compare", the benchmark's
+ * "compare.metrics.<metric>". */
 int compare_settings_for(const struct suite *suite, const char *bench, const char *metric,
 			 struct compare_settings *out, struct err *err);
 

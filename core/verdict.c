@@ -111,8 +111,31 @@ void compare_settings_parse(const cJSON *obj, const char *path, struct compare_s
 void compare_settings_validate(const cJSON *compare, const char *path, struct errlist *problems)
 {
 	struct compare_settings s = COMPARE_SETTINGS_INIT;
+	const cJSON *metrics = cJSON_IsObject(compare) ? cJSON_GetObjectItemCaseSensitive(compare, "metrics") : NULL;
+	const cJSON *it;
+	cJSON *copy;
 
-	compare_settings_parse(compare, path, &s, problems);
+	if (!metrics) {
+		compare_settings_parse(compare, path, &s, problems);
+		return;
+	}
+	/* "metrics": {"<metric>": {settings}}: per-metric settings, resolved by
+	 * core/compare.c (compare_settings_for; docs/gate.md "Settings"). */
+	copy = cJSON_Duplicate(compare, 1);
+	cJSON_DeleteItemFromObjectCaseSensitive(copy, "metrics");
+	compare_settings_parse(copy, path, &s, problems);
+	cJSON_Delete(copy);
+	if (!cJSON_IsObject(metrics)) {
+		errlist_add(problems, "%s.metrics: expected an object of metric name -> settings", path);
+		return;
+	}
+	cJSON_ArrayForEach(it, metrics) {
+		struct compare_settings m = s;
+		char *sub = xasprintf("%s.metrics.%s", path, it->string);
+
+		compare_settings_parse(it, sub, &m, problems);
+		free(sub);
+	}
 }
 
 static void median_ci(const double *v, size_t n, double *med, double *lo, double *hi)

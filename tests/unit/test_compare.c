@@ -244,6 +244,10 @@ static void test_settings(void **state)
 		  VERDICT_REGRESSION, true, false },
 		/* gate: false at benchmark level: tracked, never failing */
 		{ NULL, "{\"compare\": {\"gate\": false}}", VERDICT_REGRESSION, false, true },
+		/* suite-level per-metric setting, overridden by the benchmark */
+		{ "{\"metrics\": {\"wall\": {\"min_effect\": \"50%\"}}}", "{}", VERDICT_BELOW_FLOOR, true, false },
+		{ "{\"metrics\": {\"wall\": {\"min_effect\": \"50%\"}}}", "{\"compare\": {\"min_effect\": \"2%\"}}",
+		  VERDICT_REGRESSION, true, false },
 		/* only wall untracked: throughput still fails */
 		{ NULL, "{\"compare\": {\"metrics\": {\"wall\": {\"gate\": false}}}}", VERDICT_REGRESSION, false, false },
 	};
@@ -268,6 +272,34 @@ static void test_settings(void **state)
 		rundoc_free(cur);
 	}
 	baseline_release(&base);
+}
+
+/* The "metrics" member of a compare object is validated with JSON paths. */
+static void test_settings_validate(void **state)
+{
+	static const struct { const char *json; const char *want; } cases[] = {
+		{ "{\"metrics\": {\"wall\": {\"min_efect\": 1}}}",
+		  "benchmarks[0].compare.metrics.wall.min_efect: unknown setting (did you mean 'min_effect'?)" },
+		{ "{\"metrics\": 3}", "benchmarks[0].compare.metrics: expected an object of metric name -> settings" },
+		{ "{\"alpha\": 2, \"metrics\": {}}", "benchmarks[0].compare.alpha: expected a number in (0, 0.5], got 2" },
+		{ "{\"metrics\": {\"wall\": {\"gate\": false}, \"instructions\": {\"min_effect\": \"1%\"}}}", NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct errlist p = ERRLIST_INIT;
+		cJSON *j = cJSON_Parse(cases[i].json);
+
+		compare_settings_validate(j, "benchmarks[0].compare", &p);
+		if (cases[i].want) {
+			assert_int_equal(p.n, 1);
+			assert_string_equal(p.msgs[0], cases[i].want);
+		} else {
+			assert_int_equal(p.n, 0);
+		}
+		errlist_release(&p);
+		cJSON_Delete(j);
+	}
 }
 
 static void test_slos(void **state)
@@ -373,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_no_baseline),
 		cmocka_unit_test(test_baseline_matching),
 		cmocka_unit_test(test_settings),
+		cmocka_unit_test(test_settings_validate),
 		cmocka_unit_test(test_slos),
 		cmocka_unit_test(test_variants),
 		cmocka_unit_test(test_confirmation_helpers),
