@@ -288,10 +288,14 @@ static void baseline_text(const struct compare_result *r, bool markdown, struct 
 	const char *tick = markdown ? "`" : "'";
 
 	if (r->base_runs == 0) {
-		sb_puts(out, "no baseline runs");
+		if (r->base_why) {
+			/* The selection's own sentence says what was looked for. */
+			sb_printf(out, "none: %s", r->base_why);
+			return;
+		}
+		sb_puts(out, "none");
 		if (r->base_branch)
 			sb_printf(out, " on %s%s%s", tick, r->base_branch, tick);
-		sb_puts(out, " matched");
 	} else {
 		sb_printf(out, "%zu run%s", r->base_runs, r->base_runs == 1 ? "" : "s");
 		if (r->base_branch)

@@ -1,0 +1,139 @@
+#!/bin/sh
+# `perfgate gate` end to end: real command benchmarks (a shell loop whose
+# work is read from a file) in a temporary git repository, stored in a real
+# PostgreSQL.  Gates that pass, one that fails on a real injected slowdown
+# (twenty times the work, confirmed by a re-run), SLO failures, a missing SLO
+# metric, a failing benchmark, an unreachable database, runs from a dirty
+# tree never becoming baselines, A/B variants, JUnit and Markdown files.
+#
+# This machine is shared and loaded (a load average of 16 on 2 cores is
+# normal while the team's tests run), so wall time alone cannot make A/A
+# gates pass reliably.  The suite therefore gates a deterministic metric the
+# loop emits itself (its iteration count: the work done) and tracks wall time
+# with gate: false; the real wall-time slowdown is checked with a copy of the
+# suite that gates wall (compare settings are not part of the configuration
+# hash, so the stored runs stay its baseline) and twenty times the work, a
+# change far above any noise here.  The statistics themselves are tested in
+# tests/unit/test_verdict.c and measured by tests/perf/gate_accuracy.
+. tests/integration/lib.sh
+T=$(test_tmpdir)
+DB=$(new_db gate)
+export GIT_CONFIG_NOSYSTEM=1 HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1
+R=$T/repo
+
+git init -q -b main "$R" || exit 1
+git -C "$R" config user.email t@example.com
+git -C "$R" config user.name t
+cat >"$R/loop.sh" <<'EOF'
+i=0; n=$(cat work); while [ $i -lt $n ]; do i=$((i+1)); done
+printf '{"iterations": %d}\n' "$i" >"$PERFGATE_METRICS_FILE"
+EOF
+cat >"$R/suite.json" <<'EOF'
+{
+  "suite": "gate-test",
+  "project": "gate-test",
+  "compare": {"gate": false, "metrics": {"iterations": {"gate": true, "min_effect": "1%"}}},
+  "benchmarks": [
+    {"name": "loop", "shell": "sh loop.sh", "emits": "json", "repetitions": 8, "warmup": 1,
+     "slo": {"wall.median": "< 20s"}}
+  ]
+}
+EOF
+# The same suite gating wall time at a 50% floor (and nothing else).
+sed 's/"compare": {.*}},$/"compare": {"min_effect": "50%", "gate": false, "metrics": {"wall": {"gate": true}}},/' \
+	"$R/suite.json" >"$R/wall.json"
+echo 500 >"$R/work"
+git -C "$R" add -A && git -C "$R" commit -qm "loop at 500"
+
+gate() { "$PERFGATE" gate --db "$DB" --quiet "$@"; }
+
+expect_exit 0 "first gate passes without a baseline" gate "$R/suite.json" --json "$T/g1.json"
+contains "first gate says there is no baseline yet" "$OUT" "no baseline yet"
+for i in 2 3; do
+	echo "# main $i" >>"$R/notes"
+	git -C "$R" add -A && git -C "$R" commit -qm "main $i"
+	expect_exit 0 "A/A gate $i on main passes" gate "$R/suite.json" --junit "$T/a$i.xml"
+done
+contains "an A/A gate: the work is unchanged" "$OUT" "unchanged"
+contains "an A/A gate tracks wall time without gating it" "$OUT" "(not gated)"
+check "A/A JUnit parses as XML" python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$T/a3.xml"
+contains "the A/A JUnit has the gated metric's test case" "$T/a3.xml" 'name="iterations"'
+contains "the A/A JUnit has the SLO test case" "$T/a3.xml" 'name="slo wall.median &lt; 20s"'
+check "the baseline explanation names the branch" grep -q "on 'main'" "$OUT"
+
+# A dirty tree's run (twenty times the work) is stored but never a baseline.
+echo 10000 >"$R/work"
+expect_exit 1 "a dirty tree doing twenty times the work fails" gate "$R/suite.json" --no-confirm --json "$T/dirty.json"
+DIRTY_ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$T/dirty.json")
+git -C "$R" checkout -q -- work
+expect_exit 0 "clean main after the dirty run passes" gate "$R/suite.json" --json "$T/clean.json"
+lacks "the dirty run is not a baseline" "$T/clean.json" "$DIRTY_ID"
+check "psql: the dirty run is stored as dirty" sh -c \
+	"[ \"\$(psql '$DB' -qAt -c \"select dirty from runs where run_id = '$DIRTY_ID'\")\" = t ]"
+
+# A feature branch doing twenty times the work: a real wall-time regression, confirmed.
+git -C "$R" checkout -qb slow
+echo 10000 >"$R/work"
+git -C "$R" commit -qam "twenty times the work"
+expect_exit 1 "the injected slowdown fails the gate on wall time" gate "$R/wall.json" --markdown "$T/slow.md" \
+	--junit "$T/slow.xml" --json "$T/slow.json"
+contains "the report says regression" "$OUT" "regression"
+contains "the report says the regression was confirmed" "$OUT" "confirmation: regressed benchmarks re-measured"
+contains "the baseline is the merge-base's history" "$OUT" "merge-base with 'main'"
+check_py() { _n=$1; shift; if _o=$("$@" 2>&1); then ok "$_n"; else not_ok "$_n: $(echo "$_o" | tail -n 1)"; fi; }
+check_py "the JSON records the confirmation repetitions" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["confirm_repetitions"] == 8, d["confirm_repetitions"]
+w = [r for r in d["rows"] if r["metric"] == "wall"][0]
+assert w["verdict"] == "regression" and w["current"]["n"] == 16 and w["ratio"] > 2, w' "$T/slow.json"
+contains "Markdown lists the failing metric" "$T/slow.md" "**Failing the gate**"
+check "failing JUnit parses as XML" python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$T/slow.xml"
+contains "failing JUnit carries a failure" "$T/slow.xml" '<failure type="regression"'
+SLOW_ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$T/slow.json")
+check "psql: the regression verdict is stored" sh -c \
+	"[ \"\$(psql '$DB' -qAt -c \"select verdict from verdicts where run_id = '$SLOW_ID' and metric = 'wall'\")\" = regression ]"
+check "psql: the pooled run is stored with 16 samples" sh -c \
+	"[ \"\$(psql '$DB' -qAt -c \"select n from results where run_id = '$SLOW_ID' and metric = 'wall'\")\" = 16 ]"
+expect_exit 0 "report RUN_ID shows the stored comparison" "$PERFGATE" report --db "$DB" "$SLOW_ID"
+contains "report shows the regression" "$OUT" "regression"
+expect_exit 1 "report --exit-code fails like the gate" "$PERFGATE" report --db "$DB" "$SLOW_ID" --exit-code
+expect_exit 1 "--no-confirm fails too" gate "$R/wall.json" --no-confirm --no-store
+lacks "--no-confirm does not re-measure" "$OUT" "confirmation:"
+expect_exit 0 "--baseline with the slow run itself passes" gate "$R/suite.json" --no-store --baseline "$SLOW_ID"
+git -C "$R" checkout -q main
+
+# SLOs: a violated one fails on its own; a missing metric is an input error.
+sed 's/"wall.median": "< 20s"/"wall.median": "< 1us"/' "$R/suite.json" >"$R/slo.json"
+expect_exit 1 "a violated SLO fails the gate" gate "$R/slo.json" --no-store
+contains "the report says the SLO was violated" "$OUT" "VIOLATED loop wall.median < 1us"
+sed 's/"wall.median": "< 20s"/"wal.median": "< 20s"/' "$R/suite.json" >"$R/slo2.json"
+expect_exit 2 "an SLO naming a missing metric is an input error" gate "$R/slo2.json" --no-store
+contains "the message names the metric" "$ERR" "wal"
+
+# A failing benchmark: the run is invalid (3).
+cat >"$T/fail.json" <<'EOF'
+{"suite": "gate-fail", "benchmarks": [
+  {"name": "ok", "command": ["true"], "repetitions": 3},
+  {"name": "broken", "command": ["false"], "repetitions": 3}]}
+EOF
+expect_exit 3 "a failing benchmark makes the gate exit 3" gate "$T/fail.json" --no-store
+contains "the report notes the failed benchmark" "$OUT" "benchmark 'broken' failed"
+
+# A/B variants are compared within the run.
+cat >"$T/ab.json" <<'EOF'
+{"suite": "gate-ab", "benchmarks": [
+  {"name": "loop", "shell": "i=0; while [ $i -lt $N ]; do i=$((i+1)); done", "repetitions": 8,
+   "variants": [{"name": "base", "env": {"N": "6000"}}, {"name": "fast", "env": {"N": "600"}}]}]}
+EOF
+expect_exit 0 "A/B variants: the gate passes" gate "$T/ab.json" --no-store
+contains "A/B section" "$OUT" "A/B variants"
+contains "the fast variant improves on the reference" "$OUT" "loop@fast vs loop@base"
+
+# The database unreachable: spooled, exit 4, SLOs still checked.
+expect_exit 4 "an unreachable database exits 4" "$PERFGATE" gate --quiet --db "postgresql:///nope?host=$T/nosocket" "$R/suite.json"
+contains "the report says there was no baseline comparison" "$OUT" "database unreachable"
+check "the run was spooled" sh -c "ls '$T/home/spool/'*.json"
+
+expect_exit 2 "gate without a suite" "$PERFGATE" gate
+expect_exit 2 "gate with a bad format" "$PERFGATE" gate "$R/suite.json" --format yaml
