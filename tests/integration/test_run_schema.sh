@@ -24,7 +24,10 @@ for path in sys.argv[2:]:
     if path.endswith(".md"):
         # every ```json block that is a run document
         for block in re.findall(r"```json\n(.*?)```", open(path).read(), re.S):
-            d = json.loads(block)
+            try:
+                d = json.loads(block)
+            except ValueError:
+                continue  # JSON lines, fragments: not a run document
             if isinstance(d, dict) and "run_id" in d and "benchmarks" in d:
                 docs.append(d)
         if not docs:
@@ -45,10 +48,14 @@ for path in sys.argv[2:]:
             print(("ok - schema rejects %s" % name) if errs else "not ok - schema accepts %s" % name)
 PY
 
-python3 "$T/check.py" valid tests/fixtures/rundoc/valid/*.json
+# check MODE FILE...: a crash of the checker is a failure too.
+check() {
+	python3 "$T/check.py" "$@" || not_ok "check.py $1 failed (exit $?) on $*"
+}
+check valid tests/fixtures/rundoc/valid/*.json
 # syntax-error is not JSON at all; dup-* break uniqueness, which JSON Schema cannot express.
-python3 "$T/check.py" invalid $(ls tests/fixtures/rundoc/invalid/*.json | grep -v -e /dup- -e /syntax-error)
-python3 "$T/check.py" valid docs/*.md $(grep -l '"run_id"' examples/*.json 2>/dev/null)
+check invalid $(ls tests/fixtures/rundoc/invalid/*.json | grep -v -e /dup- -e /syntax-error)
+check valid docs/*.md $(grep -l '"run_id"' examples/*.json 2>/dev/null)
 n=$(grep -c '```json' docs/run-document.md)
 [ "$n" -ge 1 ] && ok "docs/run-document.md has an example" || not_ok "docs/run-document.md has no json example"
 
@@ -61,14 +68,14 @@ d = json.load(open("tests/fixtures/rundoc/valid/full.json"))
 d["machine"] = m
 json.dump(d, open(sys.argv[2], "w"))
 PY
-python3 "$T/check.py" valid "$T/doc.json"
+check valid "$T/doc.json"
 
 # A document `perfgate run` writes (no database needed with --no-store).
 cat >"$T/suite.json" <<'JSON'
 {"suite": "schema-check", "benchmarks": [{"name": "true", "command": ["true"], "repetitions": 3}]}
 JSON
 if "$PERFGATE" run --no-store -q -o "$T/run.json" "$T/suite.json" >"$T/run.out" 2>&1; then
-	python3 "$T/check.py" valid "$T/run.json"
+	check valid "$T/run.json"
 else
 	not_ok "perfgate run --no-store -o run.json: $(head -c 300 "$T/run.out")"
 fi
