@@ -106,6 +106,14 @@ static const char *skip_space(const char *p, const char *end)
 	return p;
 }
 
+/* Does [p, end) start with s?  (The text is not NUL-terminated.) */
+static bool starts_with(const char *p, const char *end, const char *s)
+{
+	size_t n = strlen(s);
+
+	return (size_t)(end - p) >= n && memcmp(p, s, n) == 0;
+}
+
 static bool has_key(const cJSON *obj, const char *key)
 {
 	return cJSON_GetObjectItemCaseSensitive(obj, key) != NULL;
@@ -213,7 +221,7 @@ enum ingest_format ingest_detect(const char *text, size_t len)
 		cJSON_Delete(root);
 		return f;
 	}
-	if ((end - p >= 10 && (strncmp(p, "Type,Name,", 10) == 0 || strncmp(p, "Method,Name", 11) == 0)))
+	if (starts_with(p, end, "Type,Name,") || starts_with(p, end, "Method,Name,"))
 		return INGEST_LOCUST;
 	for (line = text; line < end;) {
 		const char *nl = memchr(line, '\n', (size_t)(end - line));

@@ -16,7 +16,8 @@
  * "repetitions" (or --repetitions) asks for more; formats whose output is
  * one run (k6, vllm, locust, catch2) run "repetitions" times, default
  * INGEST_DEFAULT_RUNS, each run adding one sample per metric.  "warmup"
- * runs are made and thrown away.
+ * runs are made and thrown away.  setup/cleanup run once around all runs,
+ * prepare/conclude around each, as for command benchmarks.
  *
  * Output with several harness benchmarks becomes several benchmarks named
  * "<benchmark>/<harness name>": the first fills `out`, the others are
@@ -266,6 +267,60 @@ done:
 	return why;
 }
 
+/* A hook (setup, cleanup, prepare, conclude): a shell string or an argv
+ * array, run in the benchmark's cwd and env, not parsed.  NULL when it
+ * succeeded (or is absent), else why it failed (caller frees). */
+static char *run_hook(const struct plan *p, const cJSON *raw, const char *what)
+{
+	const cJSON *hook = cJSON_GetObjectItemCaseSensitive(raw, what), *it;
+	struct proc_options o = PROC_OPTIONS_INIT;
+	struct proc_result r;
+	struct err e = ERR_INIT;
+	char **argv;
+	char *why = NULL;
+	size_t n = 0;
+
+	if (!hook || cJSON_IsNull(hook))
+		return NULL;
+	memset(&r, 0, sizeof(r));
+	if (cJSON_IsString(hook)) {
+		argv = xcalloc(4, sizeof(*argv));
+		argv[0] = xstrdup("/bin/sh");
+		argv[1] = xstrdup("-c");
+		argv[2] = xstrdup(hook->valuestring);
+	} else if (cJSON_IsArray(hook) && cJSON_GetArraySize(hook) > 0) {
+		argv = xcalloc((size_t)cJSON_GetArraySize(hook) + 1, sizeof(*argv));
+		cJSON_ArrayForEach(it, hook)
+			argv[n++] = xstrdup(cJSON_IsString(it) ? it->valuestring : "");
+	} else {
+		return xasprintf("%s: expected a shell string or an argv array", what);
+	}
+	o.argv = (const char *const *)argv;
+	o.env = (const char *const *)p->env;
+	o.cwd = p->cwd;
+	o.out = PROC_OUT_NULL;
+	o.errout = PROC_OUT_CAPTURE;
+	o.max_capture = 64 * 1024;
+	o.timeout = p->timeout;
+	if (proc_run(&o, &r, &e) != 0) {
+		why = xasprintf("%s: %s", what, e.msg);
+	} else if (r.timed_out || r.signal || r.exit_code != 0) {
+		char *tail = r.errout ? proc_tail_lines(r.errout, r.errout_len, 5) : NULL;
+
+		if (r.timed_out)
+			why = xasprintf("%s timed out after %gs", what, p->timeout);
+		else if (r.signal)
+			why = xasprintf("%s killed by signal %d", what, r.signal);
+		else
+			why = xasprintf("%s exited with status %d%s%s", what, r.exit_code,
+					tail && *tail ? ": " : "", tail ? tail : "");
+		free(tail);
+	}
+	proc_result_release(&r);
+	strv_free(argv);
+	return why;
+}
+
 static void set_failed(struct rd_bench *b, char *why)
 {
 	free(b->status);
@@ -364,12 +419,20 @@ int runner_ingest_run(const struct suite_bench *b, const struct run_ctx *ctx,
 	struct ingest_options io = INGEST_OPTIONS_INIT;
 	enum ingest_format fmt = INGEST_AUTO;
 	uint64_t t0 = now_ns();
+	bool setup_done = false;
+	size_t out_index = (size_t)(out - rd->benches); /* out moves when rd grows */
+	char *hook_why;
 	int rc = 0;
 
 	memset(&p, 0, sizeof(p));
 	if ((rc = plan_build(&p, b, ctx, err)) < 0)
 		goto done;
 	fmt = p.fmt;
+	if ((hook_why = run_hook(&p, b->raw, "setup"))) {
+		set_failed(out, hook_why);
+		goto done;
+	}
+	setup_done = true;
 	for (long i = 0; i < p.warmup + p.runs; i++) {
 		bool measured = i >= p.warmup;
 		struct rundoc *run_doc;
@@ -381,7 +444,16 @@ int runner_ingest_run(const struct suite_bench *b, const struct run_ctx *ctx,
 			set_failed(out, xstrdup("interrupted"));
 			goto done;
 		}
+		if ((hook_why = run_hook(&p, b->raw, "prepare"))) {
+			set_failed(out, hook_why);
+			goto done;
+		}
 		why = run_once(&p, &text, &len);
+		if (!why && (hook_why = run_hook(&p, b->raw, "conclude"))) {
+			set_failed(out, hook_why);
+			free(text);
+			goto done;
+		}
 		if (why) {
 			set_failed(out, xasprintf("%s run %ld: %s", measured ? "measured" : "warmup",
 						  measured ? i - p.warmup + 1 : i + 1, why));
@@ -425,7 +497,6 @@ int runner_ingest_run(const struct suite_bench *b, const struct run_ctx *ctx,
 		for (size_t j = 0; j < parsed->benches[i].n_metrics; j++)
 			rd_metric_summarise(&parsed->benches[i].metrics[j]);
 	{
-		size_t out_index = (size_t)(out - rd->benches);
 		struct rd_bench *first;
 
 		place(b, out, rd, parsed, fmt);
@@ -436,6 +507,15 @@ int runner_ingest_run(const struct suite_bench *b, const struct run_ctx *ctx,
 		cJSON_AddNumberToObject(first->extra, "harness_runs", (double)p.runs);
 	}
 done:
+	/* cleanup runs whenever setup did; its failure fails the benchmark. */
+	if (setup_done && (hook_why = run_hook(&p, b->raw, "cleanup"))) {
+		struct rd_bench *first = &rd->benches[out_index];
+
+		if (strcmp(first->status, "ok") == 0)
+			set_failed(first, hook_why);
+		else
+			free(hook_why);
+	}
 	plan_release(&p);
 	rundoc_free(parsed);
 	return rc;

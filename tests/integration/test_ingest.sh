@@ -205,3 +205,15 @@ expect_exit 3 "harness output that does not parse fails the benchmark (exit 3)" 
 same "the failures say why, the rest still ran" \
 	"$(pyq "$T/fail-run.json" "[(b['name'], b['status'], b.get('error')) for b in d['benchmarks'] if b['status'] != 'ok'] + [len([b for b in d['benchmarks'] if b['status'] == 'ok'])]")" \
 	"[('garbled', 'failed', 'run 1: the hyperfine output is not valid: results[0].command: expected a string, got a number'), ('dies', 'failed', 'measured run 1: exited with status 3'), 3]"
+
+cat >"$T/suite/hooks.json" <<EOF2
+{"suite": "hooks", "benchmarks": [
+  {"name": "h", "setup": "echo set > setup.txt", "prepare": "echo p >> prep.txt", "conclude": "echo c >> conc.txt",
+   "cleanup": "echo done > cleanup.txt", "shell": "cat '$FIX/k6_handle_summary.json'", "ingest": "k6", "repetitions": 2},
+  {"name": "badsetup", "setup": "exit 7", "command": ["cat", "$FIX/go_bench.txt"], "ingest": "go"}]}
+EOF2
+expect_exit 3 "setup that fails fails its benchmark only" "$PERFGATE" run --no-store -q --out "$T/hooks-run.json" "$T/suite/hooks.json"
+same "setup, prepare, conclude, cleanup run as for command benchmarks" \
+	"$(cat "$T/suite/setup.txt" "$T/suite/cleanup.txt"; wc -l <"$T/suite/prep.txt" | tr -d ' '; wc -l <"$T/suite/conc.txt" | tr -d ' ')" \
+	"$(printf 'set\ndone\n2\n2')"
+same "the failed setup is named" "$(pyq "$T/hooks-run.json" "[b['error'] for b in d['benchmarks'] if b['name'] == 'badsetup'][0]")" "setup exited with status 7"

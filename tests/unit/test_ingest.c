@@ -84,6 +84,17 @@ static void test_detect(void **state)
 	assert_int_equal(ingest_detect("hello\n", 6), INGEST_AUTO);
 	assert_int_equal(ingest_detect("", 0), INGEST_AUTO);
 	assert_int_equal(ingest_detect("{\"x\": 1}", 8), INGEST_AUTO);
+	/* Found by fuzzing: a prefix check read past the end of a short
+	 * input (caught under SANITIZE=1 with an exact-size buffer). */
+	{
+		char *p = xmalloc(10);
+
+		memcpy(p, "Method,Nam", 10);
+		assert_int_equal(ingest_detect(p, 10), INGEST_AUTO);
+		memcpy(p, "Type,Name,", 10);
+		assert_int_equal(ingest_detect(p, 10), INGEST_LOCUST);
+		free(p);
+	}
 }
 
 /* One metric value read off a fixture. */
