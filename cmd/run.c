@@ -9,6 +9,7 @@
  * could not be reached (the run was spooled; `perfgate push` uploads it).
  * A failed benchmark wins over an unreachable database: 3.
  */
+#include <fnmatch.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -95,6 +96,14 @@ static void fmt_value(char *buf, size_t len, double v, const char *unit)
 			snprintf(buf, len, "%.2f KiB", v / 1024.0);
 		else
 			snprintf(buf, len, "%.0f B", v);
+	} else if (strcmp(unit, "1/s") == 0) {
+		double a = fabs(v);
+		if (a >= 1e6)
+			snprintf(buf, len, "%.3f M/s", v / 1e6);
+		else if (a >= 1e3)
+			snprintf(buf, len, "%.3f k/s", v / 1e3);
+		else
+			snprintf(buf, len, "%.3f /s", v);
 	} else if (strcmp(unit, "1") == 0) {
 		if (fabs(v) >= 1e4 && v == floor(v))
 			snprintf(buf, len, "%.0f", v);
@@ -186,12 +195,13 @@ int cmd_run(int argc, char **argv)
 	};
 	const char *bench = NULL, *out_path = NULL, *db_url = NULL, *format = "text";
 	long repetitions = LONG_MIN, warmup = LONG_MIN; /* LONG_MIN: not given */
-	bool no_store = false, quiet = false;
+	bool no_store = false, quiet = false, list = false;
 	struct strlist tags = STRLIST_INIT, pos = STRLIST_INIT;
 	const struct opt opts[] = {
 		{ "bench", 'b', OPT_STRING, &bench, "GLOB", "run only benchmarks whose name matches GLOB" },
 		{ "db", 0, OPT_STRING, &db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
 		{ "format", 0, OPT_STRING, &format, "FMT", "summary on stdout: text (default) or json (the run document)" },
+		{ "list", 'l', OPT_FLAG, &list, NULL, "validate the suite and list its expanded benchmarks (kind, config hash); run nothing" },
 		{ "no-store", 0, OPT_FLAG, &no_store, NULL, "do not store the run in the database" },
 		{ "out", 'o', OPT_STRING, &out_path, "FILE", "write the run document to FILE" },
 		{ "quiet", 'q', OPT_FLAG, &quiet, NULL, "no progress on stderr" },
@@ -246,6 +256,17 @@ int cmd_run(int argc, char **argv)
 				fprintf(stderr, "  %s\n", problems.msgs[i]);
 		}
 		code = cmd_exit_code(rc);
+		goto done;
+	}
+
+	if (list) {
+		for (size_t i = 0; i < suite->n_benches; i++) {
+			const struct suite_bench *b = &suite->benches[i];
+			static const char *const kinds[] = { "command", "http", "ingest" };
+			if (bench && fnmatch(bench, b->name, 0) != 0)
+				continue;
+			printf("%s\t%s\t%s\n", b->name, kinds[b->kind], b->config_hash);
+		}
 		goto done;
 	}
 

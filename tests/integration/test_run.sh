@@ -114,3 +114,36 @@ fi
 expect_exit 4 "an unreachable database exits 4" "$PERFGATE" run --db "postgresql:///x?host=$T/nosocket&port=1" --bench first "$T/fail.json"
 contains "the run is spooled" "$ERR" "run spooled to"
 ls "$PERFGATE_HOME"/spool/*.json >/dev/null 2>&1 && ok "the spool holds the run" || not_ok "no spooled run in $PERFGATE_HOME/spool"
+
+# --- the suite schema and perfgate agree on the example suites ------------
+if python3 -c 'import jsonschema; jsonschema.Draft202012Validator' 2>/dev/null; then
+	for f in examples/*.json; do
+		python3 - "$f" <<'PY' || continue
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if isinstance(d, dict) and "suite" in d and "run_id" not in d else 1)
+PY
+		expect_exit 0 "perfgate accepts $f" "$PERFGATE" run --list "$f"
+		got=$(python3 - "$f" <<'PY'
+import json, sys, jsonschema
+schema = json.load(open("schemas/suite.schema.json"))
+jsonschema.Draft202012Validator.check_schema(schema)
+errs = list(jsonschema.Draft202012Validator(schema).iter_errors(json.load(open(sys.argv[1]))))
+print("; ".join("%s: %s" % ("/".join(map(str, e.absolute_path)), e.message[:120]) for e in errs) or "valid")
+PY
+)
+		[ "$got" = valid ] && ok "schemas/suite.schema.json accepts $f" || not_ok "schema rejects $f: $got"
+	done
+	# ... and both reject a malformed one.
+	got=$(python3 - "$T/bad.json" <<'PY'
+import json, sys, jsonschema
+schema = json.load(open("schemas/suite.schema.json"))
+print(len(list(jsonschema.Draft202012Validator(schema).iter_errors(json.load(open(sys.argv[1]))))) > 0)
+PY
+)
+	[ "$got" = True ] && ok "the schema rejects the malformed suite too" || not_ok "the schema accepts bad.json"
+else
+	not_ok "python3-jsonschema with draft 2020-12 is needed (Debian package python3-jsonschema)"
+fi
+got=$("$PERFGATE" run --list examples/quickstart.json | cut -f1 | tr '\n' ' ')
+[ "$got" = "gzip-1 gzip-9 sort-numeric awk-sum gzip-instructions " ] && ok "--list names the expanded benchmarks" || not_ok "--list: '$got'"
