@@ -1,6 +1,27 @@
 #!/bin/sh
 # `make demo`: perfgate's main job on the embedded database.
+#
+# The embedded database is a private PostgreSQL cluster that perfgate
+# initialises and starts on demand under $PERFGATE_HOME (here a demo folder,
+# so your own history is untouched); run as root, it runs the server as the
+# unprivileged `postgres` user.
 set -eu
 : "${PERFGATE:=build/perfgate}"
-echo "demo: not built yet" >&2
-exit 1
+here=$(cd "$(dirname "$0")" && pwd)
+PERFGATE_HOME=${DEMO_HOME:-${TMPDIR:-/tmp}/perfgate-demo}
+export PERFGATE_HOME
+unset PERFGATE_DATABASE_URL PGHOST PGSERVICE || true
+mkdir -p "$PERFGATE_HOME"
+chmod 755 "$PERFGATE_HOME"
+trap '"$PERFGATE" db stop >/dev/null 2>&1 || true' EXIT
+
+# --- run: the quickstart suite, stored in the embedded database (issue 3)
+echo "== perfgate run examples/quickstart.json   (database: embedded, under $PERFGATE_HOME)"
+"$PERFGATE" run --tag demo=quickstart --out "$PERFGATE_HOME/quickstart-run.json" "$here/quickstart.json"
+echo
+echo "== the run document: $PERFGATE_HOME/quickstart-run.json"
+echo "== stored so far:"
+"$PERFGATE" history --suite quickstart --list
+echo
+echo "== gzip-9's wall time over the stored runs (run 'make demo' again to add one)"
+"$PERFGATE" history --suite quickstart gzip-9/wall
