@@ -12,8 +12,8 @@ set -eu
 : "${PERFGATE:?}"
 ROUNDS_TRUE=${ROUNDS_TRUE:-5}
 RUNS_TRUE=${RUNS_TRUE:-2000}
-ROUNDS_SLEEP=${ROUNDS_SLEEP:-10}
-RUNS_SLEEP=${RUNS_SLEEP:-10}
+ROUNDS_SLEEP=${ROUNDS_SLEEP:-30}
+RUNS_SLEEP=${RUNS_SLEEP:-5}
 command -v hyperfine >/dev/null || { echo "hyperfine is not installed (Debian package hyperfine)" >&2; exit 1; }
 T=$(mktemp -d /tmp/perfgate-bench.XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -87,6 +87,7 @@ sp, sh = statistics.median(pg), statistics.median(hf)
 print("sleep 0.05: %d x %s runs each: median perfgate %.3f ms, hyperfine %.3f ms"
       % (int(rounds_sleep), runs_sleep, sp * 1e3, sh * 1e3))
 r_acc = sp / sh
+print("load average (1 min) at the end: %s" % open("/proc/loadavg").read().split()[0])
 print("figure: true x%s median wall perfgate/hyperfine = %.3f (target <= 1)" % (runs_true, r_med))
 print("figure: true x%s total elapsed perfgate/hyperfine = %.3f (target <= 1)" % (runs_true, r_tot))
 print("figure: sleep 0.05 median perfgate/hyperfine = %.4f (target 0.99..1.01)" % r_acc)
