@@ -826,8 +826,21 @@ static void *worker_main(void *arg)
 
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	/* Open the initial connections before the clock starts. */
-	initial = o->open_loop ? (o->connections ? w->cap_conns : (w->cap_conns < 8 ? w->cap_conns : 8))
-			       : (size_t)w->target;
+	if (o->open_loop && o->connections) {
+		initial = w->cap_conns;
+	} else if (o->open_loop) {
+		/* Enough for 10 ms of the peak rate, so that connecting does not
+		 * make the first seconds late; more are opened on demand. */
+		double peak = 0;
+
+		for (size_t i = 0; i < o->n_segments; i++)
+			peak = fmax(peak, fmax(o->segments[i].rate_start, o->segments[i].rate_end));
+		initial = (size_t)fmax(8, ceil(peak / (double)o->threads * 0.01));
+		if (initial > w->cap_conns)
+			initial = w->cap_conns;
+	} else {
+		initial = (size_t)w->target;
+	}
 	for (size_t i = 0; i < initial; i++) {
 		struct conn *c = new_slot(w);
 		if (!c)

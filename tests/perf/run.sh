@@ -11,3 +11,6 @@ sh tests/perf/gate_accuracy.sh "$build"
 # --- command benchmarks (issue 3): overhead and accuracy against hyperfine
 echo "== command benchmarks: true x2000 and sleep 0.05 against hyperfine"
 sh tests/perf/bench_command.sh
+
+# --- the HTTP load engine against wrk (issue 5)
+sh "$(dirname "$0")/http_bench.sh"
