@@ -26,6 +26,7 @@ TEST_DEBS  := libcmocka-dev postgresql python3 python3-yaml python3-jsonschema p
 	      gnuplot-nox git curl nginx-light hyperfine
 # perfgate ingest's tests build and run the real harnesses (golang-go is big: skipped when absent)
 TEST_DEBS  += g++ libbenchmark-dev python3-pytest-benchmark
+TEST_DEBS  += openssl
 BENCH_DEBS := hyperfine wrk nginx-light
 DEMO_DEBS  := postgresql gnuplot-nox python3
 

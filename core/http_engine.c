@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <http_parser.h>
 
 #include "hist.h"
@@ -40,7 +41,6 @@
 #define SCAN_NS 1000000        /* timeouts are checked at least this often */
 #define MAX_THREADS 256
 
-int eng_curl_worker_supported(void);
 
 static const char *const error_names[EE_N] = {
 	"refused", "timeout", "reset", "4xx", "5xx", "unexpected_status", "bad_response",
@@ -93,6 +93,9 @@ struct conn {
 	size_t n_gaps, alloc_gaps;
 	uint64_t resp_bytes;
 	long idle_pos;         /* index in the idle stack, -1 when not there */
+	CURL *easy;            /* curl engine: this slot's transfer */
+	uint64_t t_add;        /* ns, curl engine: when the transfer was handed to curl */
+	char errbuf[CURL_ERROR_SIZE];
 };
 
 struct shared {
@@ -138,6 +141,12 @@ struct worker {
 	char *rbuf;
 	struct err err;
 	int rc;
+	/* curl engine */
+	bool use_curl;
+	CURLM *multi;
+	int curl_ep;               /* epoll set of curl's sockets, itself watched by ep */
+	uint64_t curl_timer;       /* ns when curl wants its timeout action; 0: none */
+	struct curl_slist *hdrs;
 };
 
 /* ---- recording ---- */
@@ -306,7 +315,9 @@ static void finish(struct worker *w, struct conn *c, int err_class, bool close_c
 		record_fail(w, c, (enum eng_error)err_class, t_end);
 	c->has_req = false;
 	w->busy--;
-	if (close_conn || !c->keepalive || c->fd < 0) {
+	if (w->use_curl) {
+		c->state = CS_IDLE; /* curl keeps its own connection pool */
+	} else if (close_conn || !c->keepalive || c->fd < 0) {
 		conn_close(w, c);
 	} else {
 		c->state = CS_IDLE;
@@ -627,6 +638,8 @@ static void on_connect_done(struct worker *w, struct conn *c)
 		fail(w, c, EE_REFUSED, "cannot connect to %s: %s", w->plan->url, strerror(soerr));
 }
 
+static void curl_start(struct worker *w, struct conn *c);
+
 /* Assign a request to c (idle, or closed: then it connects first). */
 static void start_request(struct worker *w, struct conn *c, uint64_t t_sched, bool measured)
 {
@@ -643,7 +656,10 @@ static void start_request(struct worker *w, struct conn *c, uint64_t t_sched, bo
 	c->woff = 0;
 	c->deadline = now_ns() + w->o->timeout;
 	w->busy++;
-	if (c->state == CS_IDLE) {
+	if (w->use_curl) {
+		idle_remove(w, c);
+		curl_start(w, c);
+	} else if (c->state == CS_IDLE) {
 		idle_remove(w, c);
 		do_write(w, c);
 	} else if (c->state == CS_FREE) {
@@ -666,6 +682,8 @@ static struct conn *new_slot(struct worker *w)
 	c->idle_pos = -1;
 	if (w->plan->sse)
 		c->sse = sse_new(on_sse_event, c);
+	if (w->use_curl)
+		c->state = CS_IDLE;
 	return c;
 }
 
@@ -769,6 +787,8 @@ static void fill_closed(struct worker *w)
 
 static void scan_timeouts(struct worker *w, uint64_t now)
 {
+	if (w->use_curl)
+		return; /* CURLOPT_TIMEOUT_MS */
 	for (size_t i = 0; i < w->n_conns; i++) {
 		struct conn *c = &w->conns[i];
 
@@ -784,6 +804,250 @@ static void scan_timeouts(struct worker *w, uint64_t now)
 				fail(w, c, EE_TIMEOUT, "no response from %s within %gs", w->plan->url, secs);
 		}
 	}
+}
+
+/* ---- curl engine: libcurl multi driven from the same epoll loop ---- */
+
+static size_t curl_write_cb(char *data, size_t size, size_t n, void *arg)
+{
+	struct conn *c = arg;
+	struct worker *w = c->w;
+	size_t len = size * n;
+	long status = 0;
+
+	w->now = now_ns();
+	if (!c->got_bytes) {
+		c->got_bytes = true;
+		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+		c->status = (int)status;
+	}
+	c->resp_bytes += len;
+	/* the same body handling as the native client's */
+	on_body(&c->parser, data, len);
+	return len;
+}
+
+static int curl_sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct worker *w = userp;
+	struct epoll_event ev;
+
+	(void)e;
+	memset(&ev, 0, sizeof(ev));
+	ev.data.fd = s;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(w->curl_ep, EPOLL_CTL_DEL, s, NULL);
+		curl_multi_assign(w->multi, s, NULL);
+		return 0;
+	}
+	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
+	if (!socketp) {
+		epoll_ctl(w->curl_ep, EPOLL_CTL_ADD, s, &ev);
+		curl_multi_assign(w->multi, s, w);
+	} else {
+		epoll_ctl(w->curl_ep, EPOLL_CTL_MOD, s, &ev);
+	}
+	return 0;
+}
+
+static int curl_timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+	struct worker *w = userp;
+
+	(void)m;
+	w->curl_timer = timeout_ms < 0 ? 0 : now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	return 0;
+}
+
+static void curl_start(struct worker *w, struct conn *c)
+{
+	const struct http_plan *p = w->plan;
+	size_t blen = c->wire->len - c->wire->body_off;
+
+	if (!c->easy) {
+		c->easy = curl_easy_init();
+		curl_easy_setopt(c->easy, CURLOPT_URL, p->url);
+		curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, w->hdrs);
+		curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, curl_write_cb);
+		curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
+		curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
+		curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->errbuf);
+		curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, (long)(w->o->timeout / 1000000ULL));
+		curl_easy_setopt(c->easy, CURLOPT_PIPEWAIT, 1L);
+		curl_easy_setopt(c->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+		if (p->ca_file)
+			curl_easy_setopt(c->easy, CURLOPT_CAINFO, p->ca_file);
+		if (p->head)
+			curl_easy_setopt(c->easy, CURLOPT_NOBODY, 1L);
+		else if (strcmp(p->method, "GET") != 0)
+			curl_easy_setopt(c->easy, CURLOPT_CUSTOMREQUEST, p->method);
+	}
+	if (blen || strcmp(p->method, "POST") == 0 || strcmp(p->method, "PUT") == 0 ||
+	    strcmp(p->method, "PATCH") == 0) {
+		curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+		curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->wire->data + c->wire->body_off);
+	}
+	start_response(w, c);
+	c->errbuf[0] = '\0';
+	c->t_add = now_ns();
+	c->state = CS_READING;
+	curl_multi_add_handle(w->multi, c->easy);
+}
+
+static void curl_done(struct worker *w, struct conn *c, CURLcode res)
+{
+	const struct http_plan *p = w->plan;
+	curl_off_t pre = 0, start = 0;
+	long hdr = 0, conns = 0;
+	const char *msg = c->errbuf[0] ? c->errbuf : curl_easy_strerror(res);
+
+	curl_multi_remove_handle(w->multi, c->easy);
+	curl_easy_getinfo(c->easy, CURLINFO_PRETRANSFER_TIME_T, &pre);
+	curl_easy_getinfo(c->easy, CURLINFO_STARTTRANSFER_TIME_T, &start);
+	curl_easy_getinfo(c->easy, CURLINFO_HEADER_SIZE, &hdr);
+	curl_easy_getinfo(c->easy, CURLINFO_NUM_CONNECTS, &conns);
+	w->r.connections_opened += conns;
+	c->resp_bytes += (uint64_t)hdr;
+	/* curl's phase times are microseconds since the transfer began */
+	c->t_send = c->t_add + (uint64_t)pre * 1000ULL;
+	if (start > 0) {
+		c->t_first_byte = c->t_add + (uint64_t)start * 1000ULL;
+		c->got_bytes = true;
+	}
+	if (c->measured) {
+		uint64_t late = c->t_send > c->t_sched ? c->t_send - c->t_sched : 0;
+
+		w->r.sent++;
+		if (w->o->open_loop) {
+			hist_record(w->r.lateness, late);
+			if (late > 1000000)
+				w->r.late_1ms++;
+		}
+		if (in_window(w, c->t_send) || w->sh->window_end == UINT64_MAX)
+			w->r.sent_in_window++;
+		w->r.bytes_out += c->wire->len;
+	}
+	ts_at(w, c->t_send)->sent++;
+	switch (res) {
+	case CURLE_OK: {
+		long status = 0;
+
+		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+		c->status = (int)status;
+		c->msg_done = true;
+		response_complete(w, c);
+		return;
+	}
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+		fail(w, c, EE_REFUSED, "cannot connect to %s: %s", p->url, msg);
+		return;
+	case CURLE_OPERATION_TIMEDOUT:
+		fail(w, c, EE_TIMEOUT, "%s: %s", p->url, msg);
+		return;
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_PARTIAL_FILE:
+		if (p->sse && (sse_events(c->sse) > 0 || sse_pending(c->sse)))
+			fail(w, c, EE_INCOMPLETE_STREAM, "%s: stream cut off after %llu events: %s", p->url,
+			     (unsigned long long)c->tok.events, msg);
+		else
+			fail(w, c, EE_RESET, "%s: %s", p->url, msg);
+		return;
+	default:
+		fail(w, c, EE_BAD_RESPONSE, "bad response from %s: %s", p->url, msg);
+		return;
+	}
+}
+
+static void curl_drain(struct worker *w)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(w->multi, &left))) {
+		struct conn *c = NULL;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&c);
+		if (c)
+			curl_done(w, c, m->data.result);
+	}
+}
+
+static void curl_events(struct worker *w)
+{
+	struct epoll_event evs[64];
+	int running, n = epoll_wait(w->curl_ep, evs, 64, 0);
+
+	for (int i = 0; i < n; i++) {
+		int flags = ((evs[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
+			    ((evs[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+			    ((evs[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+
+		curl_multi_socket_action(w->multi, evs[i].data.fd, flags, &running);
+	}
+	curl_drain(w);
+}
+
+static void curl_timeout(struct worker *w, uint64_t now)
+{
+	int running;
+
+	if (!w->curl_timer || now < w->curl_timer)
+		return;
+	w->curl_timer = 0;
+	curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	curl_drain(w);
+}
+
+static int curl_setup(struct worker *w, struct err *err)
+{
+	struct epoll_event ev;
+
+	w->multi = curl_multi_init();
+	w->curl_ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!w->multi || w->curl_ep < 0)
+		return err_set(err, ERR_FAIL, "cannot set up the curl engine");
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, curl_sock_cb);
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
+	curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)w->cap_conns);
+	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)w->cap_conns);
+	for (size_t i = 0; i < w->plan->n_headers; i++)
+		w->hdrs = curl_slist_append(w->hdrs, w->plan->header_lines[i]);
+	/* no 100-continue round trip before large bodies */
+	w->hdrs = curl_slist_append(w->hdrs, "Expect:");
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = w; /* a worker pointer, never a connection: curl's sockets are ready */
+	epoll_ctl(w->ep, EPOLL_CTL_ADD, w->curl_ep, &ev);
+	return 0;
+}
+
+static void curl_teardown(struct worker *w)
+{
+	for (size_t i = 0; i < w->n_conns; i++) {
+		if (w->conns[i].easy) {
+			curl_multi_remove_handle(w->multi, w->conns[i].easy);
+			curl_easy_cleanup(w->conns[i].easy);
+			w->conns[i].easy = NULL;
+		}
+	}
+	if (w->multi)
+		curl_multi_cleanup(w->multi);
+	w->multi = NULL;
+	curl_slist_free_all(w->hdrs);
+	w->hdrs = NULL;
+	if (w->curl_ep > 0)
+		close(w->curl_ep);
+	w->curl_ep = -1;
 }
 
 static void handle_event(struct worker *w, struct conn *c, uint32_t ev)
@@ -841,13 +1105,13 @@ static void *worker_main(void *arg)
 	} else {
 		initial = (size_t)w->target;
 	}
-	for (size_t i = 0; i < initial; i++) {
+	for (size_t i = 0; i < initial && !w->use_curl; i++) {
 		struct conn *c = new_slot(w);
 		if (!c)
 			break;
 		conn_open(w, c);
 	}
-	{
+	if (!w->use_curl) {
 		uint64_t until = now_ns() + 2000000000ULL;
 		bool pending = true;
 
@@ -894,6 +1158,8 @@ static void *worker_main(void *arg)
 		if (!o->open_loop && !w->issuing_done && !o->requests && now >= w->sh->window_end &&
 		    (!o->n_cstages || closed_target(w, now) == 0))
 			w->issuing_done = true;
+		if (w->use_curl)
+			curl_timeout(w, now);
 		if (now >= next_scan) {
 			scan_timeouts(w, now);
 			next_scan = now + SCAN_NS;
@@ -917,6 +1183,8 @@ static void *worker_main(void *arg)
 			wake = w->next_t;
 		if (!o->open_loop && o->n_cstages && now + 10000000ULL < wake)
 			wake = now + 10000000ULL;
+		if (w->use_curl && w->curl_timer && w->curl_timer < wake)
+			wake = w->curl_timer > now ? w->curl_timer : now;
 		if (wake <= now + SPIN_NS) {
 			tmo.tv_sec = 0;
 			tmo.tv_nsec = 0;
@@ -929,8 +1197,12 @@ static void *worker_main(void *arg)
 			w->rc = err_sys(&w->err, ERR_FAIL, "epoll_pwait2");
 			break;
 		}
-		for (int i = 0; i < n; i++)
-			handle_event(w, evs[i].data.ptr, evs[i].events);
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.ptr == (void *)w)
+				curl_events(w);
+			else
+				handle_event(w, evs[i].data.ptr, evs[i].events);
+		}
 	}
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
 	{
@@ -938,8 +1210,11 @@ static void *worker_main(void *arg)
 		double wall = (double)(now_ns() - wall0) / 1e9;
 		w->r.cpu_util_max = wall > 0 ? cpu / wall : 0;
 	}
-	for (size_t i = 0; i < w->n_conns; i++)
-		conn_close(w, &w->conns[i]);
+	if (w->use_curl)
+		curl_teardown(w);
+	else
+		for (size_t i = 0; i < w->n_conns; i++)
+			conn_close(w, &w->conns[i]);
 	return NULL;
 }
 
@@ -1008,8 +1283,6 @@ static void merge_into(struct eng_result *d, const struct eng_result *s)
 	d->connections_opened += s->connections_opened;
 }
 
-int eng_run_curl(const struct eng_options *o, struct eng_result *out, struct err *err);
-
 int eng_run(const struct eng_options *o, struct eng_result *out, struct err *err)
 {
 	struct addrinfo hints, *ai = NULL;
@@ -1020,12 +1293,14 @@ int eng_run(const struct eng_options *o, struct eng_result *out, struct err *err
 	bool barrier = false;
 	size_t started = 0;
 
+	bool use_curl = o->engine == ENG_CURL || (o->engine == ENG_AUTO && o->plan->tls);
+
 	memset(out, 0, sizeof(*out));
-	if (o->engine == ENG_CURL || (o->engine == ENG_AUTO && o->plan->tls))
-		return eng_run_curl(o, out, err);
-	if (o->plan->tls)
+	if (o->plan->tls && o->engine == ENG_NATIVE)
 		return err_set(err, ERR_INPUT, "the native engine speaks plain http:// only; use \"engine\": \"curl\" or \"auto\" for %s",
 			       o->plan->url);
+	if (use_curl)
+		curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (threads > MAX_THREADS)
 		return err_set(err, ERR_INPUT, "threads: at most %d", MAX_THREADS);
 	if (!o->open_loop && o->concurrency < 1 && !o->n_cstages)
@@ -1044,7 +1319,7 @@ int eng_run(const struct eng_options *o, struct eng_result *out, struct err *err
 	pthread_barrier_init(&sh.ready, NULL, (unsigned)threads + 1);
 	barrier = true;
 	result_init(out, o->plan->sse);
-	out->engine = "native";
+	out->engine = use_curl ? "curl" : "native";
 	out->ts_interval = o->ts_interval ? o->ts_interval : 1000000000ULL;
 
 	ws = xcalloc((size_t)threads, sizeof(*ws));
@@ -1090,6 +1365,10 @@ int eng_run(const struct eng_options *o, struct eng_result *out, struct err *err
 		}
 		w->conns = xcalloc(w->cap_conns ? w->cap_conns : 1, sizeof(*w->conns));
 		w->idle = xcalloc(w->cap_conns ? w->cap_conns : 1, sizeof(*w->idle));
+		w->curl_ep = -1;
+		w->use_curl = use_curl;
+		if (use_curl && (rc = curl_setup(w, err)) != 0)
+			goto done;
 	}
 	for (long i = 0; i < threads; i++) {
 		if (pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]) != 0) {
@@ -1160,6 +1439,7 @@ done:
 		for (long i = 0; i < threads; i++) {
 			struct worker *w = &ws[i];
 
+			curl_teardown(w); /* before the slots that hold its handles go */
 			for (size_t k = 0; k < w->n_conns; k++) {
 				sse_free(w->conns[k].sse);
 				sb_release(&w->conns[k].body);

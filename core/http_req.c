@@ -120,6 +120,7 @@ void http_plan_free(struct http_plan *p)
 	}
 	free(p->checks);
 	free(p->rslo);
+	free(p->ca_file);
 	free(p);
 }
 
@@ -504,7 +505,7 @@ int http_plan_parse(struct http_plan **out, const cJSON *bench, const char *path
 		    struct errlist *problems)
 {
 	static const char *const keys[] = { "url", "method", "headers", "body", "body_file", "dataset",
-					    "expect_status", "checks", "auth_env", "stream", "request_slo" };
+					    "expect_status", "checks", "auth_env", "stream", "request_slo", "ca_file" };
 	const cJSON *http = cJSON_GetObjectItemCaseSensitive(bench, "http");
 	const cJSON *url, *method, *headers, *body, *body_file, *dataset, *expect, *checks, *auth, *stream, *rs;
 	struct http_plan *p = xcalloc(1, sizeof(*p));
@@ -612,6 +613,15 @@ int http_plan_parse(struct http_plan **out, const cJSON *bench, const char *path
 	if (checks)
 		parse_checks(p, checks, path, problems);
 	p->max_body = MAX_BODY_KEPT;
+	{
+		const cJSON *ca = cJSON_GetObjectItemCaseSensitive(http, "ca_file");
+
+		if (ca && (!cJSON_IsString(ca) || !ca->valuestring[0]))
+			errlist_add(problems, "%s.ca_file: expected a file name", hpath);
+		else if (ca && dir)
+			p->ca_file = ca->valuestring[0] == '/' ? xstrdup(ca->valuestring)
+							      : xasprintf("%s/%s", dir, ca->valuestring);
+	}
 
 	stream = cJSON_GetObjectItemCaseSensitive(http, "stream");
 	if (!stream)

@@ -69,6 +69,7 @@ struct http_plan {
 	struct http_rslo *rslo;
 	size_t n_rslo;
 	size_t max_body;       /* bytes of a body kept for checks */
+	char *ca_file;         /* https: CA bundle to verify the server with (curl engine), or NULL */
 };
 
 /*

@@ -151,3 +151,45 @@ contains "badurl: names the path" "$T/badurl.err" "benchmarks[0].http.url: expec
 # --- the monitor hook: the server's CPU and RSS beside the load ---
 run monitored 0 "\"http\": {\"url\": \"$U/ok\"}, \"load\": {\"concurrency\": 1, \"requests\": 20}, \"monitor\": {\"pid\": $SRV_PID, \"gpu\": false}"
 is monitored "server resources sampled during the load" "'server.rss.max' in m and m['server.rss.max'] > 0"
+
+# --- the curl engine: the same cases give the same classes ---
+C='"engine": "curl"'
+run c_ok 0 "\"http\": {\"url\": \"$U/ok\"}, \"load\": {$C, \"concurrency\": 2, \"requests\": 40}"
+is c_ok "curl: 40 requests recorded, no errors" "x['latency.p50']['histogram']['n'] == 40 and $(errs) == 0 and b['generator'][0]['engine'] == 'curl'"
+is c_ok "curl: service time <= latency, ttfb <= latency" "m['service_time.max'] <= m['latency.max'] + 1e-9 and m['ttfb.p50'] <= m['latency.p50'] + 1e-9"
+run c_503 3 "\"http\": {\"url\": \"$U/status?code=503\"}, \"load\": {$C, \"concurrency\": 2, \"requests\": 6}"
+is c_503 "curl: 5xx" "m['errors.5xx'] == 6"
+run c_absent 3 "\"http\": {\"url\": \"http://127.0.0.1:$DEAD/\"}, \"load\": {$C, \"concurrency\": 1, \"requests\": 3, \"timeout\": \"2s\"}"
+is c_absent "curl: refused" "m['errors.refused'] == 3"
+run c_stall 3 "\"http\": {\"url\": \"$U/stall\"}, \"load\": {$C, \"concurrency\": 2, \"requests\": 4, \"timeout\": \"300ms\"}"
+is c_stall "curl: timeout" "m['errors.timeout'] == 4"
+run c_reset 3 "\"http\": {\"url\": \"$U/reset\"}, \"load\": {$C, \"concurrency\": 1, \"requests\": 3}"
+is c_reset "curl: reset" "m['errors.reset'] == 3"
+run c_garbage 3 "\"http\": {\"url\": \"$U/garbage\"}, \"load\": {$C, \"concurrency\": 1, \"requests\": 3}"
+is c_garbage "curl: bad response" "m['errors.bad_response'] == 3"
+run c_sse 0 "\"http\": {\"url\": \"$U/sse?n=6&usage=1\", \"stream\": \"sse\"}, \"load\": {$C, \"concurrency\": 2, \"requests\": 6}"
+is c_sse "curl: stream metrics as native" "m['output_tokens'] == 6 and x['itl.p50']['histogram']['n'] == 6 * 5 and b['tokens']['source'] == 'usage'"
+run c_cut 3 "\"http\": {\"url\": \"$U/sse_cut\", \"stream\": \"sse\"}, \"load\": {$C, \"concurrency\": 1, \"requests\": 2}"
+is c_cut "curl: cut stream incomplete" "m['errors.incomplete_stream'] == 2"
+run c_check 3 "\"http\": {\"url\": \"$U/json\", \"checks\": [{\"json\": \"\$.label\", \"equals\": \"dog\"}]}, \"load\": {$C, \"concurrency\": 1, \"requests\": 2}"
+is c_check "curl: failed check" "m['errors.failed_check'] == 2"
+
+# --- https (curl engine, chosen by auto) against a private CA ---
+if command -v openssl >/dev/null 2>&1; then
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 1 \
+		-subj /CN=127.0.0.1 -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1
+	python3 "$SRV" "$T/tport" --tls "$T/cert.pem" "$T/key.pem" &
+	TLS_PID=$!
+	trap 'kill $SRV_PID $TLS_PID 2>/dev/null; rm -rf "$T"' EXIT
+	i=0
+	while [ ! -s "$T/tport" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	S="https://127.0.0.1:$(cat "$T/tport")"
+	run tls 0 "\"http\": {\"url\": \"$S/json\", \"ca_file\": \"$T/cert.pem\", \"checks\": [{\"json\": \"\$.label\", \"equals\": \"cat\"}]}, \"load\": {\"concurrency\": 1, \"requests\": 5}"
+	is tls "https through curl, verified against the CA" "$(errs) == 0 and b['generator'][0]['engine'] == 'curl'"
+	run tls_unknown 3 "\"http\": {\"url\": \"$S/json\"}, \"load\": {\"concurrency\": 1, \"requests\": 2}"
+	is tls_unknown "an unverifiable certificate cannot connect" "m['errors.refused'] == 2"
+	run tls_native 3 "\"http\": {\"url\": \"$S/json\"}, \"load\": {\"engine\": \"native\", \"concurrency\": 1, \"requests\": 2}"
+	contains "tls_native: says to use curl" "$T/tls_native.err" "the native engine speaks plain http:// only"
+else
+	not_ok "openssl is needed for the https test (TEST_DEBS)"
+fi

@@ -2,7 +2,7 @@
 """A loopback HTTP/1.1 server that misbehaves on purpose, for perfgate's
 load-engine tests (tests/integration/test_http*.sh, tests/perf).
 
-usage: misbehave.py PORTFILE [--stall-period S --stall-length S]
+usage: misbehave.py PORTFILE [--stall-period S --stall-length S] [--tls CERT KEY]
 
 Listens on 127.0.0.1 on a free port, writes the port to PORTFILE, and
 serves until killed (or after 300 s, so that a forgotten server cannot
@@ -189,13 +189,21 @@ def main():
     global STALL_PERIOD, STALL_LENGTH
     args = sys.argv[1:]
     portfile = args.pop(0)
+    tls = None
     while args:
         k = args.pop(0)
         if k == "--stall-period":
             STALL_PERIOD = float(args.pop(0))
         elif k == "--stall-length":
             STALL_LENGTH = float(args.pop(0))
+        elif k == "--tls":
+            tls = (args.pop(0), args.pop(0))
     srv = Server(("127.0.0.1", 0), Handler)
+    if tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(tls[0], tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     tmp = portfile + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % srv.server_address[1])
