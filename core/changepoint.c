@@ -109,17 +109,73 @@ double changepoint_welch_p(const double *a, size_t na, const double *b, size_t n
 	return p > 1 ? 1 : p;
 }
 
-/* Fill cp for the split at idx between the neighbouring boundaries lo and hi. */
-static void test_point(const double *x, size_t lo, size_t idx, size_t hi, struct changepoint *cp)
+static int cmp_double(const void *a, const void *b)
 {
-	double v;
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
 
+static double median_of_sorted(const double *v, size_t n)
+{
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * A copy of a[0..n) for the t-test.  Robust: values further than 4 robust
+ * standard deviations (1.4826 x MAD) from the segment's median are pulled
+ * in to that fence (winsorised), so that one outlying run cannot inflate a
+ * segment's variance and hide a real step, nor fake a change of the mean.
+ * A segment whose MAD is 0 is left as it is.
+ */
+static double *segment(const double *a, size_t n, bool robust)
+{
+	double *v = xmalloc((n ? n : 1) * sizeof(*v));
+	double *dev, med, mad, lo, hi;
+
+	memcpy(v, a, n * sizeof(*v));
+	if (!robust || n < 3)
+		return v;
+	dev = xmalloc(n * sizeof(*dev));
+	memcpy(dev, a, n * sizeof(*dev));
+	qsort(dev, n, sizeof(*dev), cmp_double);
+	med = median_of_sorted(dev, n);
+	for (size_t i = 0; i < n; i++)
+		dev[i] = fabs(a[i] - med);
+	qsort(dev, n, sizeof(*dev), cmp_double);
+	mad = 1.4826 * median_of_sorted(dev, n);
+	free(dev);
+	if (!(mad > 0))
+		return v;
+	lo = med - 4 * mad;
+	hi = med + 4 * mad;
+	for (size_t i = 0; i < n; i++)
+		v[i] = v[i] < lo ? lo : v[i] > hi ? hi : v[i];
+	return v;
+}
+
+/* The Welch test between x[lo..idx) and x[idx..hi), with segment means. */
+static double split_p(const double *x, size_t lo, size_t idx, size_t hi, bool robust,
+		      double *mean_before, double *mean_after)
+{
+	double *a = segment(x + lo, idx - lo, robust), *b = segment(x + idx, hi - idx, robust);
+	double v, p;
+
+	mean_var(a, idx - lo, mean_before, &v);
+	mean_var(b, hi - idx, mean_after, &v);
+	p = changepoint_welch_p(a, idx - lo, b, hi - idx);
+	free(a);
+	free(b);
+	return p;
+}
+
+/* Fill cp for the split at idx between the neighbouring boundaries lo and hi. */
+static void test_point(const double *x, size_t lo, size_t idx, size_t hi, bool robust,
+		       struct changepoint *cp)
+{
 	cp->index = idx;
 	cp->n_before = idx - lo;
 	cp->n_after = hi - idx;
-	mean_var(x + lo, idx - lo, &cp->mean_before, &v);
-	mean_var(x + idx, hi - idx, &cp->mean_after, &v);
-	cp->p = changepoint_welch_p(x + lo, idx - lo, x + idx, hi - idx);
+	cp->p = split_p(x, lo, idx, hi, robust, &cp->mean_before, &cp->mean_after);
 	if (cp->mean_before != 0)
 		cp->magnitude = cp->mean_after / cp->mean_before - 1;
 	else
@@ -153,7 +209,7 @@ static void sorted_insert(size_t **a, size_t *n, size_t *alloc, size_t v)
  * Found indexes (absolute) are added to the sorted set *found.
  */
 static void split_window(const double *x, size_t ws, size_t we, size_t m, double p_weak,
-			 size_t **found, size_t *n_found, size_t *alloc_found, size_t *last_new)
+			 bool robust, size_t **found, size_t *n_found, size_t *alloc_found, size_t *last_new)
 {
 	size_t *bounds = NULL, n_bounds = 0, alloc_bounds = 0;
 
@@ -174,9 +230,12 @@ static void split_window(const double *x, size_t ws, size_t we, size_t m, double
 		}
 		if (!best_tau)
 			break;
-		if (changepoint_welch_p(x + bounds[best_seg], best_tau - bounds[best_seg],
-					x + best_tau, bounds[best_seg + 1] - best_tau) > p_weak)
-			break;
+		{
+			double m1, m2;
+			if (split_p(x, bounds[best_seg], best_tau, bounds[best_seg + 1], robust, &m1,
+				    &m2) > p_weak)
+				break;
+		}
 		sorted_insert(&bounds, &n_bounds, &alloc_bounds, best_tau);
 		sorted_insert(found, n_found, alloc_found, best_tau);
 		if (best_tau > *last_new)
@@ -234,7 +293,7 @@ int changepoint_detect(const double *x, size_t n, const struct changepoint_param
 		size_t last_new = 0;
 
 		if (end - start >= 2 * params->min_size)
-			split_window(x, start, end, params->min_size, p_weak, &found, &n_found,
+			split_window(x, start, end, params->min_size, p_weak, params->robust, &found, &n_found,
 				     &alloc_found, &last_new);
 		if (end == n)
 			break;
@@ -248,7 +307,7 @@ int changepoint_detect(const double *x, size_t n, const struct changepoint_param
 		cps = xcalloc(n_found, sizeof(*cps));
 	for (size_t k = 0; k < n_found; k++)
 		test_point(x, k ? found[k - 1] : 0, found[k], k + 1 < n_found ? found[k + 1] : n,
-			   &cps[k]);
+			   params->robust, &cps[k]);
 	n_cps = n_found;
 
 	/* Pass 2: drop the weakest until the rest pass both thresholds. */
@@ -271,7 +330,7 @@ int changepoint_detect(const double *x, size_t n, const struct changepoint_param
 		/* Removing a boundary changes the segments of both neighbours. */
 		for (size_t k = w ? w - 1 : 0; k <= w && k < n_cps; k++)
 			test_point(x, k ? cps[k - 1].index : 0, cps[k].index,
-				   k + 1 < n_cps ? cps[k + 1].index : n, &cps[k]);
+				   k + 1 < n_cps ? cps[k + 1].index : n, params->robust, &cps[k]);
 	}
 	free(found);
 	if (n_cps == 0) {
@@ -313,7 +372,8 @@ static int parse_count(const cJSON *v, size_t *out)
 void changepoint_params_parse(const cJSON *obj, const char *path, struct changepoint_params *p,
 			      struct errlist *problems)
 {
-	static const char *const keys[] = { "p_max", "min_magnitude", "window", "step", "min_size" };
+	static const char *const keys[] = { "p_max", "min_magnitude", "window", "step", "min_size",
+					    "robust" };
 	const cJSON *item;
 	struct err err = ERR_INIT;
 
@@ -339,6 +399,11 @@ void changepoint_params_parse(const cJSON *obj, const char *path, struct changep
 					    path);
 			else
 				p->min_magnitude = d;
+		} else if (strcmp(k, "robust") == 0) {
+			if (!cJSON_IsBool(item))
+				errlist_add(problems, "%s.robust: expected true or false", path);
+			else
+				p->robust = cJSON_IsTrue(item);
 		} else if (strcmp(k, "window") == 0 || strcmp(k, "step") == 0 ||
 			   strcmp(k, "min_size") == 0) {
 			size_t v;

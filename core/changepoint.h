@@ -11,11 +11,17 @@
  *     every point has p < p_max and |mean_after/mean_before - 1| >=
  *     min_magnitude.
  *
+ * perfgate's one addition (robust, on by default): each segment is
+ * winsorised at its median +- 4 robust standard deviations before the
+ * t-test and the means, so that a single outlying run neither hides a step
+ * nor makes one.
+ *
  * Pure computation: no I/O, deterministic (same series, same points).
  */
 #ifndef PERFGATE_CHANGEPOINT_H
 #define PERFGATE_CHANGEPOINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -28,8 +34,10 @@ struct changepoint_params {
 	size_t window;        /* points per E-divisive window (>= 2 * min_size) */
 	size_t step;          /* window advance; 0: window / 2 */
 	size_t min_size;      /* fewest points on either side of a split (>= 2) */
+	bool robust;          /* winsorise each segment at median +- 4 MAD-sigmas before
+				 the t-test (perfgate's addition to Otava; see docs) */
 };
-#define CHANGEPOINT_PARAMS_INIT { 0.001, 0.05, 50, 25, 3 }
+#define CHANGEPOINT_PARAMS_INIT { 0.001, 0.05, 50, 25, 3, true }
 
 struct changepoint {
 	size_t index;        /* first point after the change (0-based) */
@@ -59,7 +67,8 @@ double changepoint_welch_p(const double *a, size_t na, const double *b, size_t n
 
 /*
  * Read a suite's "changepoints" object over *p: {"p_max": 0.001,
- * "min_magnitude": "5%" or 0.05, "window": 50, "step": 25, "min_size": 3}.
+ * "min_magnitude": "5%" or 0.05, "window": 50, "step": 25, "min_size": 3,
+ * "robust": true}.
  * Unknown keys and bad values are appended to problems as "PATH.key: ..."
  * lines.  NULL obj leaves *p alone.
  */

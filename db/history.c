@@ -218,16 +218,20 @@ void history_series_free(struct history_series *s, size_t n)
 int history_list(struct db *db, const char *project, const char *suite,
 		 struct history_series **out, size_t *n, struct err *err)
 {
-	/* Window functions run before DISTINCT ON: each kept (newest) row
-	 * carries its series' run count. */
+	/* Counts by hashing every point once; the newest point of each series
+	 * by one probe of history_points_order_idx. */
 	static const char sql[] =
-		"SELECT DISTINCT ON (project, suite, benchmark, metric)"
-		" project, suite, benchmark, metric, unit,"
-		" count(*) OVER (PARTITION BY project, suite, benchmark, metric),"
-		" median, extract(epoch FROM t)::float8"
-		" FROM history_points"
-		" WHERE ($1::text IS NULL OR project = $1) AND ($2::text IS NULL OR suite = $2)"
-		" ORDER BY project, suite, benchmark, metric, t DESC, started_at DESC, run_id DESC";
+		"SELECT g.project, g.suite, g.benchmark, g.metric, l.unit, g.runs, l.median,"
+		" extract(epoch FROM l.t)::float8"
+		" FROM (SELECT project, suite, benchmark, metric, count(*) AS runs FROM history_points"
+		"       WHERE ($1::text IS NULL OR project = $1) AND ($2::text IS NULL OR suite = $2)"
+		"       GROUP BY 1, 2, 3, 4) g"
+		" CROSS JOIN LATERAL (SELECT h.unit, h.median, h.t FROM history_points h"
+		"       WHERE h.benchmark = g.benchmark AND h.metric = g.metric"
+		"         AND h.project = g.project AND h.suite = g.suite"
+		"       ORDER BY h.benchmark DESC, h.metric DESC, h.t DESC, h.started_at DESC, h.run_id DESC"
+		"       LIMIT 1) l"
+		" ORDER BY 1, 2, 3, 4";
 	const char *params[2] = { project, suite };
 	PGresult *res = NULL;
 	int rc, rows;
