@@ -1137,6 +1137,13 @@ static void *worker_main(void *arg)
 	}
 	pthread_barrier_wait(&w->sh->ready);
 	pthread_barrier_wait(&w->sh->ready); /* t0 is set between the two */
+	{
+		/* Start together, at t0 (a millisecond after the barrier). */
+		struct timespec at = { (time_t)(w->sh->t0 / 1000000000ULL), (long)(w->sh->t0 % 1000000000ULL) };
+
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
+			;
+	}
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
 	wall0 = now_ns();
 	w->running = true;
