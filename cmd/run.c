@@ -39,7 +39,7 @@ static void on_progress(void *arg, const char *bench, size_t rep, size_t of, dou
 	if (!p->tty || p->quiet)
 		return;
 	eta = rep > 0 && of > rep ? elapsed_s / (double)rep * (double)(of - rep) : 0;
-	fprintf(stderr, "\r\033[K%s  %zu/%zu  %.1fs elapsed", bench, rep, of, elapsed_s);
+	fprintf(stderr, "\r\033[K%s  repetition %zu/%zu  %.1fs elapsed", bench, rep, of, elapsed_s);
 	if (of > rep)
 		fprintf(stderr, "  ~%.1fs left", eta);
 	fflush(stderr);

@@ -147,3 +147,17 @@ else
 fi
 got=$("$PERFGATE" run --list examples/quickstart.json | cut -f1 | tr '\n' ' ')
 [ "$got" = "gzip-1 gzip-9 sort-numeric awk-sum gzip-instructions " ] && ok "--list names the expanded benchmarks" || not_ok "--list: '$got'"
+
+# --- progress on a terminal: redrawn in place with \r --------------------
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$PERFGATE' run --no-store --bench first '$T/fail.json'" /dev/null >"$T/tty.out" 2>&1
+	contains "on a terminal, progress shows repetition i of n" "$T/tty.out" "first  repetition 2/2"
+	if grep -qF "$(printf '\r\033[Kfirst  repetition 1/2')" "$T/tty.out"; then ok "on a terminal, progress is redrawn with a carriage return"; else not_ok "no carriage return animation"; fi
+	expect_exit 0 "--quiet on a terminal" script -qec "'$PERFGATE' run --no-store -q --bench first '$T/fail.json'" /dev/null
+	lacks "--quiet draws no progress" "$OUT" "repetition 1/2"
+fi
+
+# --- --warmup and --repetitions override the suite -------------------------
+expect_exit 0 "--warmup and --repetitions" "$PERFGATE" run --no-store --format json -w 2 -n 4 --bench 'sleep-10ms' "$T/good.json"
+got=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['benchmarks'][0]['metrics'][0]['summary']['n'])" "$OUT")
+[ "$got" = "4" ] && ok "--repetitions 4 gives 4 samples" || not_ok "--repetitions: n = '$got'"
