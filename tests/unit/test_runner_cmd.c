@@ -483,6 +483,34 @@ static void test_instructions_valgrind(void **state)
 	assert_non_null(strstr(f->rd->benches[1].error, "\"cycles\" needs hardware counters"));
 }
 
+/* Hardware counters, where the kernel offers them (skipped elsewhere). */
+static void test_instructions_hardware(void **state)
+{
+	struct fixture *f = *state;
+	struct err err = ERR_INIT;
+	const struct rd_metric *small, *big;
+
+	if (!perfcount_hardware_available()) {
+		skip();
+		return;
+	}
+	unsetenv("PERFGATE_COUNTER");
+	load(f, "{'suite': 's', 'benchmarks': ["
+		"{'name': 'small', 'shell': 'i=0; while [ $i -lt 100 ]; do i=$((i+1)); done', 'measure': ['instructions', 'cycles'], 'repetitions': 3},"
+		"{'name': 'big', 'shell': 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done', 'measure': ['instructions'], 'repetitions': 3}]}");
+	assert_int_equal(run(f, NULL, &err), 0);
+	small = rd_bench_find_metric(&f->rd->benches[0], "instructions");
+	big = rd_bench_find_metric(&f->rd->benches[1], "instructions");
+	assert_non_null(small);
+	assert_non_null(big);
+	assert_string_equal(cJSON_GetObjectItem(small->extra, "source")->valuestring, "perf_event");
+	assert_non_null(rd_bench_find_metric(&f->rd->benches[0], "cycles"));
+	/* Children are counted (inherit): 1000 times the loop is far more work
+	 * than the shell's start-up plus 100 iterations. */
+	assert_true(big->summary.median > 30 * small->summary.median);
+	assert_true(small->summary.median > 1e4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +525,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_selection_and_overrides, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_adaptive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_instructions_valgrind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_instructions_hardware, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
