@@ -401,13 +401,14 @@ int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 				struct eng_result res;
 				bool ok = true, ol;
 				char why[512] = "", suffix[64], *bad;
-				cJSON *st, *gen = cJSON_CreateObject();
+				cJSON *st, *gen;
 
 				if (spec.mode == LOAD_SWEEP) {
 					if (k >= spec.n_rates)
 						break;
 					r = spec.rates[k++];
 				}
+				gen = cJSON_CreateObject();
 				for (long t = 0; t < spec.trials && ok; t++) {
 					if ((rc = run_step(&spec, plan, r, rep * 1000 + t, &res, &ol, err)) != 0) {
 						cJSON_Delete(gen);
