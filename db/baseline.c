@@ -156,8 +156,6 @@ static char *jnum(const cJSON *o, const char *k)
 
 int db_comparison_store(struct db *db, const char *run_id, const cJSON *comparison, struct err *err)
 {
-	static const char del_v[] = "DELETE FROM verdicts WHERE run_id = $1::uuid";
-	static const char del_c[] = "DELETE FROM comparisons WHERE run_id = $1::uuid";
 	static const char ins_c[] =
 		"INSERT INTO comparisons (run_id, passed, result) VALUES ($1::uuid, $2::bool, $3::jsonb)";
 	static const char ins_v[] =
@@ -167,7 +165,6 @@ int db_comparison_store(struct db *db, const char *run_id, const cJSON *comparis
 		" $10::float8, $11::jsonb)";
 	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(comparison, "rows"), *row;
 	char *text = cJSON_PrintUnformatted(comparison);
-	const char *p1[1] = { run_id };
 	const char *p3[3] = { run_id, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(comparison, "passed")) ? "true" : "false",
 			      text };
 	int rc;
@@ -175,11 +172,9 @@ int db_comparison_store(struct db *db, const char *run_id, const cJSON *comparis
 	rc = db_begin(db, err);
 	if (rc)
 		goto done;
-	rc = db_query(db, del_v, 1, p1, NULL, err);
-	if (!rc)
-		rc = db_query(db, del_c, 1, p1, NULL, err);
-	if (!rc)
-		rc = db_query(db, ins_c, 3, p3, NULL, err);
+	/* Append-only: comparing a run again adds a newer comparison, and
+	 * readers take the newest (CI's writer role may not DELETE). */
+	rc = db_query(db, ins_c, 3, p3, NULL, err);
 	cJSON_ArrayForEach(row, rows) {
 		const cJSON *base = cJSON_GetObjectItemCaseSensitive(row, "baseline");
 		const cJSON *ids = cJSON_GetObjectItemCaseSensitive(base, "run_ids"), *id;

@@ -487,10 +487,10 @@ static int analyse(struct db *db, const struct series_key *k, const struct chang
 		"   AND h.baseline AND h.median IS NOT NULL"
 		" ORDER BY h.benchmark DESC, h.metric DESC, h.t DESC, h.started_at DESC, h.run_id DESC"
 		" LIMIT $7::bigint";
+	/* Through a SECURITY DEFINER function (migration 0004): CI's writer role
+	 * has no DELETE privilege, yet a push must be able to redo this stretch. */
 	static const char delete_sql[] =
-		"DELETE FROM change_points WHERE project = $1 AND suite = $2 AND benchmark = $3"
-		" AND metric = $4 AND fingerprint IS NOT DISTINCT FROM $5 AND branch = $6"
-		" AND run_id = ANY ($7::uuid[])";
+		"SELECT perfgate_changepoints_clear($1, $2, $3, $4, $5, $6, $7::uuid[])";
 	static const char insert_sql[] =
 		"INSERT INTO change_points (project, suite, benchmark, metric, fingerprint, branch,"
 		" run_id, commit_sha, mean_before, mean_after, p_value)"
