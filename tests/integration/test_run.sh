@@ -134,6 +134,20 @@ PY
 )
 		[ "$got" = valid ] && ok "schemas/suite.schema.json accepts $f" || not_ok "schema rejects $f: $got"
 	done
+	# The suites in docs/suite.md are valid too.
+	python3 - "$T" <<'PY'
+import json, re, sys
+for i, block in enumerate(re.findall(r"```json\n(.*?)```", open("docs/suite.md").read(), re.S)):
+    d = json.loads(block)
+    if isinstance(d, dict) and "suite" in d and "benchmarks" in d:
+        json.dump(d, open("%s/doc-suite-%d.json" % (sys.argv[1], i), "w"))
+PY
+	for f in "$T"/doc-suite-*.json; do
+		[ -e "$f" ] || { not_ok "docs/suite.md has no suite example"; break; }
+		expect_exit 0 "perfgate accepts the suite in docs/suite.md ($(basename "$f"))" "$PERFGATE" run --list "$f"
+		got=$(python3 -c "import json,sys,jsonschema; print(len(list(jsonschema.Draft202012Validator(json.load(open('schemas/suite.schema.json'))).iter_errors(json.load(open(sys.argv[1]))))))" "$f")
+		[ "$got" = 0 ] && ok "the schema accepts the suite in docs/suite.md" || not_ok "schema: $got errors in $f"
+	done
 	# ... and both reject a malformed one.
 	got=$(python3 - "$T/bad.json" <<'PY'
 import json, sys, jsonschema

@@ -457,13 +457,6 @@ static void test_instructions_valgrind(void **state)
 	struct fixture *f = *state;
 	struct err err = ERR_INIT;
 	const struct rd_metric *m;
-	char *vg = proc_which("valgrind");
-
-	if (!vg) {
-		skip();
-		return;
-	}
-	free(vg);
 	setenv("PERFGATE_COUNTER", "valgrind", 1);
 	load(f, "{'suite': 's', 'benchmarks': [{'name': 'count', 'shell': 'true', 'measure': ['instructions'],"
 		" 'repetitions': 2}, {'name': 'cyc', 'command': ['true'], 'measure': ['cycles'], 'repetitions': 1}]}");
@@ -490,10 +483,6 @@ static void test_instructions_hardware(void **state)
 	struct err err = ERR_INIT;
 	const struct rd_metric *small, *big;
 
-	if (!perfcount_hardware_available()) {
-		skip();
-		return;
-	}
 	unsetenv("PERFGATE_COUNTER");
 	load(f, "{'suite': 's', 'benchmarks': ["
 		"{'name': 'small', 'shell': 'i=0; while [ $i -lt 100 ]; do i=$((i+1)); done', 'measure': ['instructions', 'cycles'], 'repetitions': 3},"
@@ -511,9 +500,11 @@ static void test_instructions_hardware(void **state)
 	assert_true(small->summary.median > 1e4);
 }
 
+/* Tests that need what this machine may lack are registered only when it
+ * has it (cmocka's skip() reads as a failure in TAP). */
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
+	const struct CMUnitTest always[] = {
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_among_passing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_kills_forking_child, setup, teardown),
@@ -524,8 +515,21 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_interleaved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selection_and_overrides, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_adaptive, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_instructions_valgrind, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_instructions_hardware, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	struct CMUnitTest tests[ARRAY_SIZE(always) + 2];
+	size_t n = 0;
+	char *vg = proc_which("valgrind");
+
+	for (size_t i = 0; i < ARRAY_SIZE(always); i++)
+		tests[n++] = always[i];
+	if (vg)
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(test_instructions_valgrind, setup, teardown);
+	else
+		fprintf(stderr, "# valgrind is not installed: instruction counts through valgrind not tested\n");
+	free(vg);
+	if (perfcount_hardware_available())
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(test_instructions_hardware, setup, teardown);
+	else
+		fprintf(stderr, "# no hardware counters here: instruction counts through perf_event_open not tested\n");
+	return _cmocka_run_group_tests("test_runner_cmd", tests, n, NULL, NULL);
 }
