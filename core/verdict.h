@@ -46,7 +46,10 @@ struct compare_settings {
  * specific object applied after a general one wins key by key.  Unknown keys
  * and bad values append one line each to problems, starting with path
  * ("benchmarks[1].compare.alpha: expected a number in (0, 0.5], got 2");
- * *s keeps its value for those keys.
+ * *s keeps its value for those keys.  A "metrics" member (per-metric
+ * overrides, {"instructions": {"min_effect": "0.5%"}}) must be removed by
+ * the caller, which applies it as a more specific level (compare.c);
+ * compare_settings_validate (suite.h) checks it.
  */
 void compare_settings_parse(const cJSON *obj, const char *path, struct compare_settings *s,
 			    struct errlist *problems);

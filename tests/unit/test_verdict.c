@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../core/suite.h"
 #include "../../core/summary.h"
 #include "../../core/util.h"
 #include "../../core/verdict.h"
@@ -280,6 +281,36 @@ static void test_settings_layering(void **state)
 	cJSON_Delete(metric);
 }
 
+static void test_settings_validate_metrics(void **state)
+{
+	static const struct {
+		const char *json;
+		const char *problem; /* NULL: valid */
+	} cases[] = {
+		{ "{\"min_effect\": \"10%\", \"metrics\": {\"instructions\": {\"min_effect\": \"0.5%\"}}}", NULL },
+		{ "{\"metrics\": {\"instructions\": {\"min_efect\": 0.01}}}",
+		  "compare.metrics.instructions.min_efect: unknown setting (did you mean 'min_effect'?)" },
+		{ "{\"metrics\": [1]}", "compare.metrics: expected an object of metric name -> settings" },
+		{ "{\"metrics\": {\"wall\": 5}}", "compare.metrics.wall: expected an object" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		cJSON *j = cJSON_Parse(cases[i].json);
+		struct errlist problems = ERRLIST_INIT;
+
+		compare_settings_validate(j, "compare", &problems);
+		if (!cases[i].problem) {
+			assert_int_equal(problems.n, 0);
+		} else {
+			assert_int_equal(problems.n, 1);
+			assert_string_equal(problems.msgs[0], cases[i].problem);
+		}
+		errlist_release(&problems);
+		cJSON_Delete(j);
+	}
+}
+
 static void test_verdict_names(void **state)
 {
 	static const char *const want[] = { "regression", "improvement", "unchanged", "below-floor",
@@ -301,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_verdict_bh_family),
 		cmocka_unit_test(test_settings_parse),
 		cmocka_unit_test(test_settings_layering),
+		cmocka_unit_test(test_settings_validate_metrics),
 		cmocka_unit_test(test_verdict_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
