@@ -315,6 +315,8 @@ static int resolve_commit(git_repository *repo, const char *rev, git_oid *oid, s
 	git_object *peeled = NULL;
 	int grc;
 
+	if (!rev || !*rev)
+		return err_set(err, ERR_NOTFOUND, "no git revision given");
 	grc = git_revparse_single(&obj, repo, rev);
 	if (grc < 0)
 		return err_set(err, ERR_NOTFOUND, "unknown git revision '%s'", rev);
@@ -487,6 +489,10 @@ int gitinfo_merge_base(const char *dir, const char *a, const char *b_ref, char *
 		return rc;
 	if ((rc = resolve_commit(repo, a, &oa, err)))
 		goto done;
+	if (!b_ref || !*b_ref) {
+		rc = err_set(err, ERR_NOTFOUND, "no branch given for the merge-base");
+		goto done;
+	}
 	if ((rc = resolve_commit(repo, pick_branch(repo, b_ref, buf, sizeof(buf)), &ob, err)))
 		goto done;
 	grc = git_merge_base(&base, repo, &oa, &ob);

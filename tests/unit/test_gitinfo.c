@@ -361,6 +361,7 @@ static void test_worktree(void **state)
 	struct rd_git g = { 0 };
 	struct err err = ERR_INIT;
 	char *dir, *fhead = sh_out("git -C repo rev-parse feature");
+	char *anc_c2 = sh_out("git -C repo rev-parse main~1");
 	bool found = false;
 
 	(void)state;
@@ -374,6 +375,18 @@ static void test_worktree(void **state)
 	assert_false(g.dirty);
 	assert_string_equal(g.remote, "https://git.example.com/team/app.git");
 	gitinfo_release(&g);
+	/* History queries work from a worktree too. */
+	{
+		char **anc = NULL, *base = NULL;
+		size_t n = 0;
+		assert_int_equal(gitinfo_ancestors(dir, "HEAD", 0, &anc, &n, &err), 0);
+		assert_int_equal(n, 3);
+		assert_string_equal(anc[0], fhead);
+		gitinfo_strv_free(anc, n);
+		assert_int_equal(gitinfo_merge_base(dir, "HEAD", "main", &base, &err), 0);
+		assert_string_equal(base, anc_c2);
+		free(base);
+	}
 	sh("echo x >> wt/f.txt");
 	assert_int_equal(gitinfo_collect(dir, &g, &found, &err), 0);
 	assert_true(g.dirty);
@@ -382,6 +395,7 @@ static void test_worktree(void **state)
 	sh("cd repo && git worktree remove --force ../wt");
 	free(dir);
 	free(fhead);
+	free(anc_c2);
 }
 
 static void test_no_repository(void **state)
@@ -454,6 +468,8 @@ static void test_ancestors(void **state)
 	assert_string_equal(anc[0], want[1]);
 	gitinfo_strv_free(anc, n);
 
+	assert_int_equal(gitinfo_ancestors(dir, NULL, 5, &anc, &n, &err), ERR_NOTFOUND);
+	assert_string_equal(err.msg, "no git revision given");
 	assert_int_equal(gitinfo_ancestors(dir, "no-such-branch", 5, &anc, &n, &err), ERR_NOTFOUND);
 	assert_string_equal(err.msg, "unknown git revision 'no-such-branch'");
 	assert_null(anc);
@@ -510,6 +526,8 @@ static void test_merge_base(void **state)
 	assert_int_equal(gitinfo_merge_base(cdir, "origin/feature", "main", &out, &err), 0);
 	assert_string_equal(out, c2);
 	free(out);
+	assert_int_equal(gitinfo_merge_base(dir, "feature", NULL, &out, &err), ERR_NOTFOUND);
+	assert_int_equal(gitinfo_merge_base(dir, NULL, "main", &out, &err), ERR_NOTFOUND);
 	assert_int_equal(gitinfo_merge_base(dir, "feature", "nope", &out, &err), ERR_NOTFOUND);
 	assert_null(out);
 	assert_string_equal(err.msg, "unknown git revision 'nope'");
