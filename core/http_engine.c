@@ -300,7 +300,7 @@ static void conn_close(struct worker *w, struct conn *c)
 	c->reused = false;
 }
 
-static void issue_closed(struct worker *w, struct conn *c);
+static void issue_closed(struct worker *w, struct conn *c, uint64_t now);
 static void conn_open(struct worker *w, struct conn *c);
 static void do_write(struct worker *w, struct conn *c);
 
@@ -324,7 +324,7 @@ static void finish(struct worker *w, struct conn *c, int err_class, bool close_c
 		c->reused = true;
 	}
 	if (!w->o->open_loop) {
-		issue_closed(w, c);
+		issue_closed(w, c, t_end);
 	} else if (c->state == CS_IDLE) {
 		idle_push(w, c);
 	}
@@ -587,7 +587,7 @@ static void conn_connected(struct worker *w, struct conn *c)
 		if (w->o->open_loop || !w->running)
 			idle_push(w, c);
 		else
-			issue_closed(w, c);
+			issue_closed(w, c, now_ns());
 	}
 }
 
@@ -654,8 +654,11 @@ static void start_request(struct worker *w, struct conn *c, uint64_t t_sched, bo
 	c->t_sched = t_sched;
 	c->t_send = 0;
 	c->woff = 0;
-	c->deadline = now_ns() + w->o->timeout;
+	/* closed loop: t_sched is now */
+	c->deadline = (w->o->open_loop ? now_ns() : t_sched) + w->o->timeout;
 	w->busy++;
+	if (measured)
+		w->r.scheduled++;
 	if (w->use_curl) {
 		idle_remove(w, c);
 		curl_start(w, c);
@@ -750,9 +753,8 @@ static long closed_target(struct worker *w, uint64_t now)
 }
 
 /* Closed loop: give c (idle or free) a request if the loop wants one. */
-static void issue_closed(struct worker *w, struct conn *c)
+static void issue_closed(struct worker *w, struct conn *c, uint64_t now)
 {
-	uint64_t now = now_ns();
 	int m;
 
 	if (w->issuing_done || w->busy >= closed_target(w, now)) {
@@ -779,7 +781,7 @@ static void fill_closed(struct worker *w)
 
 		if (!c)
 			return;
-		issue_closed(w, c);
+		issue_closed(w, c, now);
 		if (c->idle_pos >= 0 && !c->has_req)
 			return; /* it declined */
 	}
@@ -1267,6 +1269,7 @@ static void merge_into(struct eng_result *d, const struct eng_result *s)
 		hist_merge(d->itl, s->itl, NULL);
 	}
 	d->sent += s->sent;
+	d->scheduled += s->scheduled;
 	d->ok += s->ok;
 	d->failed += s->failed;
 	for (int e = 0; e < EE_N; e++) {
@@ -1419,7 +1422,6 @@ int eng_run(const struct eng_options *o, struct eng_result *out, struct err *err
 			out->window = last > sh.window_start ? (double)(last - sh.window_start) / 1e9 : 0;
 		else
 			out->window = (double)o->duration / 1e9;
-		out->scheduled = out->sent;
 		out->ts = xcalloc(n_ts ? n_ts : 1, sizeof(*out->ts));
 		out->n_ts = n_ts;
 		for (size_t k = 0; k < n_ts; k++) {
