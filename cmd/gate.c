@@ -340,8 +340,7 @@ int cmd_gate(int argc, char **argv)
 		code = cmpcmd_exit(res);
 done:
 	compare_result_free(res);
-	if (have_base)
-		baseline_release(&base);
+	baseline_release(&base); /* also what a failed baseline_select filled */
 	rundoc_free(rd);
 	db_free(db);
 	suite_free(suite);

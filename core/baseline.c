@@ -321,8 +321,13 @@ static int cmp_ranked(const void *a, const void *b)
 
 static void order_by_ancestry(struct baseline_cand *c, size_t n, char *const *anc, size_t n_anc)
 {
-	struct ranked *r = xcalloc(n + 1, sizeof(*r));
-	struct baseline_cand *tmp = xcalloc(n + 1, sizeof(*tmp));
+	struct ranked *r;
+	struct baseline_cand *tmp;
+
+	if (n == 0)
+		return;
+	r = xcalloc(n, sizeof(*r));
+	tmp = xcalloc(n, sizeof(*tmp));
 
 	for (size_t i = 0; i < n; i++) {
 		r[i].idx = i;

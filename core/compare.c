@@ -410,8 +410,8 @@ static void fill_baseline_info(struct compare_result *r, const struct baseline *
 	r->base_runs = n_runs;
 	free(runs);
 	for (size_t j = 0; j < r->n_rows; j++)
-		if (!r->rows[j].against)
-			r->base_samples += r->rows[j].v.n_base;
+		if (!r->rows[j].against && r->rows[j].v.n_base > r->base_samples)
+			r->base_samples = r->rows[j].v.n_base;
 }
 
 int compare_run(const struct rundoc *cur, const struct baseline *base, const struct suite *suite,

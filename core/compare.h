@@ -67,7 +67,7 @@ struct compare_result {
 	char **base_commits;          /* distinct commits of the runs used, nearest first */
 	size_t n_base_commits;
 	size_t base_runs;             /* distinct baseline runs used */
-	size_t base_samples;          /* baseline samples used, all rows together */
+	size_t base_samples;          /* baseline samples of the metric with the most */
 	char **notes;                 /* warnings shown loudly: shallow clone, failed benchmarks... */
 	size_t n_notes;
 	/* Geometric mean of current/baseline over history rows with a ratio,

@@ -308,7 +308,7 @@ static void baseline_text(const struct compare_result *r, bool markdown, struct 
 				sb_puts(out, ", ...");
 			sb_puts(out, ")");
 		}
-		sb_printf(out, ", %zu samples", r->base_samples);
+		sb_printf(out, ", up to %zu samples per metric", r->base_samples);
 	}
 	if (r->base_why)
 		sb_printf(out, "; %s", r->base_why);

@@ -25,3 +25,8 @@ echo "== stored so far:"
 echo
 echo "== gzip-9's wall time over the stored runs (run 'make demo' again to add one)"
 "$PERFGATE" history --suite quickstart gzip-9/wall
+
+# --- gate: passing on main, then failing on a deliberate regression (issue 4;
+# examples/demo-gate.sh, examples/gate/suite.json), in the same embedded database
+echo
+PERFGATE="$PERFGATE" sh "$here/demo-gate.sh"

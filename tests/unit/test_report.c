@@ -75,7 +75,7 @@ static struct compare_result *fixture(void)
 	r->base_commits = strv("0123456789abcdef0123456789abcdef01234567", "fedcba9876543210fedcba9876543210fedcba98");
 	r->n_base_commits = 2;
 	r->base_runs = 5;
-	r->base_samples = 200;
+	r->base_samples = 50;
 	r->notes = strv("benchmark 'broken' failed: exit status 1: not compared", NULL);
 	r->n_notes = 1;
 	r->n_rows = ARRAY_SIZE(rows);
