@@ -1,0 +1,212 @@
+/* Unit tests for core/http_req.c and core/loadmodel.c: URL forms, request
+ * serialisation with templates and datasets, JSON paths, checks, and the
+ * validators' messages (JSON path, suggestion). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../core/http_req.h"
+#include "../../core/loadmodel.h"
+#include "../../core/suite.h"
+#include "../../core/util.h"
+
+static struct http_plan *plan_of(const char *json, struct errlist *problems)
+{
+	cJSON *b = cJSON_Parse(json);
+	struct http_plan *p = NULL;
+
+	assert_non_null(b);
+	http_plan_parse(&p, b, "benchmarks[0]", "/tmp", problems);
+	cJSON_Delete(b);
+	return p;
+}
+
+static void test_urls(void **state)
+{
+	static const struct { const char *url, *host, *port, *authority, *target; bool tls; } good[] = {
+		{ "http://127.0.0.1:8000/predict", "127.0.0.1", "8000", "127.0.0.1:8000", "/predict", false },
+		{ "http://example/", "example", "80", "example", "/", false },
+		{ "http://h", "h", "80", "h", "/", false },
+		{ "http://h?x=1", "h", "80", "h", "/?x=1", false },
+		{ "https://[::1]:8443/v1/completions?a=b#frag", "::1", "8443", "[::1]:8443", "/v1/completions?a=b", true },
+	};
+	static const char *const bad[] = { "ftp://x/", "http://", "http://h:0/", "http://h:99999/", "http://u:p@h/", "http://[::1/" };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		struct errlist pr = ERRLIST_INIT;
+		char *j = xasprintf("{\"http\": {\"url\": \"%s\"}}", good[i].url);
+		struct http_plan *p = plan_of(j, &pr);
+
+		assert_int_equal(pr.n, 0);
+		assert_string_equal(p->host, good[i].host);
+		assert_string_equal(p->port, good[i].port);
+		assert_string_equal(p->authority, good[i].authority);
+		assert_string_equal(p->target, good[i].target);
+		assert_int_equal(p->tls, good[i].tls);
+		http_plan_free(p);
+		free(j);
+		errlist_release(&pr);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct errlist pr = ERRLIST_INIT;
+		char *j = xasprintf("{\"http\": {\"url\": \"%s\"}}", bad[i]);
+		struct http_plan *p = plan_of(j, &pr);
+
+		assert_null(p);
+		assert_true(pr.n >= 1);
+		assert_non_null(strstr(pr.msgs[0], "benchmarks[0].http.url"));
+		free(j);
+		errlist_release(&pr);
+	}
+}
+
+static void test_serialise_templates(void **state)
+{
+	struct errlist pr = ERRLIST_INIT;
+	struct http_plan *p;
+	const char *rows = "{\"q\": \"hi \\\"there\\\"\", \"n\": 3}\n\n{\"q\": \"x\", \"n\": 7}\n";
+	char path[] = "/tmp/perfgate-rows-XXXXXX";
+	int fd = mkstemp(path);
+	char *json;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, rows, strlen(rows)), (ssize_t)strlen(rows));
+	close(fd);
+	json = xasprintf("{\"http\": {\"url\": \"http://h:1/a\", \"headers\": {\"X-K\": \"v\"}, "
+			 "\"body\": {\"prompt\": \"say {q}\", \"max_tokens\": \"{n}\", \"keep\": \"{absent}\"}, "
+			 "\"dataset\": \"%s\"}}", path);
+	p = plan_of(json, &pr);
+	assert_int_equal(pr.n, 0);
+	assert_int_equal(p->n_reqs, 2);
+	/* JSON-escaped substitution; "{n}" alone takes the number's type; unknown fields stay */
+	{
+		const char *want_body = "{\"prompt\":\"say hi \\\"there\\\"\",\"max_tokens\":3,\"keep\":\"{absent}\"}";
+		char *want = xasprintf("POST /a HTTP/1.1\r\nHost: h:1\r\nX-K: v\r\nUser-Agent: perfgate/" PERFGATE_VERSION
+				       "\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+				       strlen(want_body), want_body);
+
+		assert_int_equal(p->reqs[0].len, strlen(want));
+		assert_memory_equal(p->reqs[0].data, want, strlen(want));
+		assert_string_equal(p->reqs[0].data + p->reqs[0].body_off, want_body);
+		free(want);
+	}
+	assert_non_null(strstr(p->reqs[1].data, "\"max_tokens\":7"));
+	http_plan_free(p);
+	free(json);
+	unlink(path);
+	errlist_release(&pr);
+}
+
+static void test_json_path_and_checks(void **state)
+{
+	cJSON *doc = cJSON_Parse("{\"a\": {\"b\": [10, {\"c\": \"cat\"}]}, \"label\": \"dog\"}");
+	struct errlist pr = ERRLIST_INIT;
+	struct http_plan *p;
+	char why[300];
+	const char *body = "{\"label\": \"cat\", \"score\": 1}";
+
+	(void)state;
+	assert_int_equal(http_json_path(doc, "$.a.b[0]")->valueint, 10);
+	assert_string_equal(http_json_path(doc, "$.a.b[1].c")->valuestring, "cat");
+	assert_null(http_json_path(doc, "$.a.b[2]"));
+	assert_null(http_json_path(doc, "$.nope"));
+	assert_null(http_json_path(doc, "a.b"));
+	assert_true(http_json_path(doc, "$") == doc);
+	cJSON_Delete(doc);
+
+	p = plan_of("{\"http\": {\"url\": \"http://h/\", \"checks\": [{\"contains\": \"score\"}, "
+		    "{\"json\": \"$.label\", \"equals\": \"cat\"}]}}", &pr);
+	assert_int_equal(pr.n, 0);
+	assert_true(http_plan_checks_pass(p, body, strlen(body), why, sizeof(why)));
+	assert_false(http_plan_checks_pass(p, "{\"label\": \"dog\", \"score\": 1}", 29, why, sizeof(why)));
+	assert_string_equal(why, "$.label is \"dog\", expected \"cat\"");
+	assert_false(http_plan_checks_pass(p, "nothing", 7, why, sizeof(why)));
+	assert_string_equal(why, "response does not contain \"score\"");
+	assert_true(http_plan_status_ok(p, 204));
+	assert_false(http_plan_status_ok(p, 302));
+	http_plan_free(p);
+	errlist_release(&pr);
+}
+
+static void test_validation_messages(void **state)
+{
+	static const struct { const char *bench, *want; } cases[] = {
+		{ "{\"http\": {\"url\": \"http://h/\", \"metod\": \"GET\"}}", "benchmarks[0].http.metod: unknown key (did you mean 'method'?)" },
+		{ "{\"http\": {\"url\": \"http://h/\", \"body\": 1, \"body_file\": \"x\"}}", "benchmarks[0].http: give either body or body_file, not both" },
+		{ "{\"http\": {\"url\": \"http://h/\", \"headers\": {\"Host\": \"x\"}}}", "benchmarks[0].http.headers.Host: set by perfgate; remove it" },
+		{ "{\"http\": {\"url\": \"http://h/\", \"request_slo\": {\"ttft\": \"< 1s\"}}}", "benchmarks[0].http.request_slo: ttft, tpot and itl.max need \"stream\": \"sse\"" },
+		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"mode\": \"rat\", \"rate\": 1}}", "benchmarks[0].load.mode: expected one of rate, concurrency, ramp, spike, sweep, capacity (did you mean 'rate'?)" },
+		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 5}}", "benchmarks[0].load: give duration (such as \"30s\") or requests" },
+		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 5, \"duration\": \"forever\"}}", "benchmarks[0].load.duration: expected a duration such as \"30s\" or \"250ms\"" },
+		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"concurrency\": 0, \"requests\": 5}}", "benchmarks[0].load.concurrency: expected an integer >= 1" },
+		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 5, \"duration\": 1, \"burstiness\": 2}}", "benchmarks[0].load.burstiness: only for \"arrival\": \"gamma\"" },
+		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"stages\": [{\"duration\": \"1s\", \"rate\": 5}, {\"duration\": \"1s\", \"concurrency\": 2}]}}", "benchmarks[0].load.stages[1]: every stage must give the same kind of target" },
+		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 5, \"duration\": \"10s\", \"spike\": {\"factor\": 2, \"at\": \"8s\", \"duration\": \"5s\"}}}", "benchmarks[0].load.spike: the spike must end before the run does (duration 10s)" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		cJSON *b = cJSON_Parse(cases[i].bench);
+		struct errlist pr = ERRLIST_INIT;
+		bool found = false;
+
+		assert_non_null(b);
+		http_validate(b, "benchmarks[0]", &pr);
+		for (size_t k = 0; k < pr.n; k++)
+			if (strncmp(pr.msgs[k], cases[i].want, strlen(cases[i].want)) == 0)
+				found = true;
+		if (!found)
+			print_error("case %zu: got %zu problems, first: %s\n", i, pr.n, pr.n ? pr.msgs[0] : "(none)");
+		assert_true(found);
+		errlist_release(&pr);
+		cJSON_Delete(b);
+	}
+}
+
+static void test_load_defaults(void **state)
+{
+	cJSON *b = cJSON_Parse("{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 50, \"arrival\": \"poisson\", \"duration\": \"30s\", \"warmup\": \"5s\"}}");
+	struct errlist pr = ERRLIST_INIT;
+	struct load_spec s;
+	struct eng_options o;
+	struct sched_segment *segs;
+	struct eng_cstage *cst;
+
+	(void)state;
+	assert_int_equal(load_spec_parse(&s, b, "b", &pr), 0);
+	assert_int_equal(s.mode, LOAD_RATE);
+	assert_int_equal(s.arrival, SCHED_POISSON);
+	assert_true(s.duration == 30 && s.warmup == 5 && s.timeout == 30 && s.threads == 1);
+	memset(&o, 0, sizeof(o));
+	load_step_options(&s, 0, &o, &segs, &cst);
+	assert_true(o.open_loop);
+	assert_int_equal(o.n_segments, 1);
+	assert_true(segs[0].duration == 35 && segs[0].rate_start == 50);
+	assert_int_equal(o.duration, 30000000000ULL);
+	assert_int_equal(o.warmup, 5000000000ULL);
+	free(segs);
+	free(cst);
+	load_spec_release(&s);
+	cJSON_Delete(b);
+	errlist_release(&pr);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_urls),
+		cmocka_unit_test(test_serialise_templates),
+		cmocka_unit_test(test_json_path_and_checks),
+		cmocka_unit_test(test_validation_messages),
+		cmocka_unit_test(test_load_defaults),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
