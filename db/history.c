@@ -333,6 +333,26 @@ int history_resolve(struct db *db, const char *spec, char **bench, char **metric
 	int rc;
 
 	*bench = *metric = NULL;
+	/* Fast path, one probe: "BENCHMARK/METRIC" exactly as stored. */
+	if (strchr(spec, '/')) {
+		const char *slash = strrchr(spec, '/');
+		char *fb = xstrndup(spec, (size_t)(slash - spec));
+		const char *params[2] = { fb, slash + 1 };
+		PGresult *res = NULL;
+
+		rc = db_query(db, "SELECT 1 FROM history_points WHERE benchmark = $1 AND metric = $2 LIMIT 1",
+			      2, params, &res, err);
+		if (rc == 0 && PQntuples(res) > 0) {
+			*bench = fb;
+			*metric = xstrdup(slash + 1);
+			PQclear(res);
+			return 0;
+		}
+		PQclear(res);
+		free(fb);
+		if (rc < 0)
+			return rc;
+	}
 	if ((rc = history_benchmarks(db, &benches, &nb, err)) < 0)
 		return rc;
 	if (in_list(benches, nb, spec)) {

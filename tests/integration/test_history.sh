@@ -96,6 +96,27 @@ check "perfgate_history: the newest verdict and the change point flag" test "$(p
 check "perfgate_change_points: magnitude about +20%" test "$(psql_q "$URL" "select round(magnitude::numeric, 2) from perfgate_change_points")" = "0.20"
 check "perfgate_latest: one row per series (2 metrics x 2 branches)" test "$(psql_q "$URL" "select count(*) from perfgate_latest")" -eq 4
 
+# The Grafana dashboard: every query runs against the views (Grafana's
+# macros and variables filled in) and reads nothing but the views.
+check "docs/grafana-dashboard.json: every query runs and reads only perfgate_ views" $PY - "$URL" <<'PYEOF'
+import json, re, subprocess, sys
+d = json.load(open("docs/grafana-dashboard.json"))
+sqls = [v["query"] for v in d["templating"]["list"]]
+sqls += [a["target"]["rawSql"] for a in d["annotations"]["list"]]
+sqls += [t["rawSql"] for p in d["panels"] for t in p["targets"]]
+assert len(sqls) >= 10, len(sqls)
+subst = {"$project": "hist", "$suite": "demo", "$benchmark": "gzip-6", "$metric": "wall", "$branch": "main"}
+for q in sqls:
+    for rel in re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)", q):
+        assert rel.startswith("perfgate_"), (rel, q)
+    q = re.sub(r"\$__timeFilter\(([^)]*)\)", r"\1 > '2000-01-01'", q)
+    for k, v in subst.items():
+        q = q.replace(k, v)
+    out = subprocess.run(["psql", sys.argv[1], "-qAt", "-v", "ON_ERROR_STOP=1", "-c", q],
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip(), (q, out.stderr)
+PYEOF
+
 # Errors: exit 2 with a suggestion.
 expect_exit 2 "unknown benchmark" "$PERFGATE" history --db "$URL" gzip-7
 contains "unknown benchmark suggests the closest" "$ERR" "no benchmark 'gzip-7' in the database (did you mean 'gzip-6'?)"

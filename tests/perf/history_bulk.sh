@@ -9,10 +9,21 @@
 # (newest 100 runs, table) and the whole series (--limit 0, CSV, RUNS rows).
 # Also prints the plan (EXPLAIN ANALYZE) of the whole-series query.
 #
-# Usage: tests/perf/history_bulk.sh URL   (an empty database; migrations are
-#        applied by perfgate).  PERFGATE names the binary.
+# Usage: tests/perf/history_bulk.sh [URL]   (an empty database; migrations
+#        are applied by perfgate).  Without URL, a throwaway PostgreSQL server
+#        is started (tests/integration/lib.sh) and stopped at the end.
+#        PERFGATE names the binary.
 set -eu
-URL=$1
+if [ $# -ge 1 ]; then
+	URL=$1
+else
+	. tests/integration/lib.sh
+	PGTMP=$(mktemp -d /tmp/perfgate-bench-pg.XXXXXX)
+	chmod 755 "$PGTMP"
+	pg_start "$PGTMP/pg" || { echo "history_bulk: cannot start PostgreSQL" >&2; exit 1; }
+	trap 'pg_stop; rm -rf "$PGTMP"' EXIT
+	URL=$(new_db bench)
+fi
 RUNS=${RUNS:-100000}
 PERFGATE=${PERFGATE:-build/perfgate}
 
@@ -36,7 +47,7 @@ SELECT md5('run' || g)::uuid, b, 'command', m, CASE m WHEN 'wall' THEN 's' ELSE 
        (VALUES ('wall'), ('max_rss')) AS mm(m),
        LATERAL (SELECT (CASE m WHEN 'wall' THEN 0.012 ELSE 2e6 END)
                        * (1 + 0.2 * (g > $RUNS / 2)::int + 0.01 * sin(g)) AS v) AS vv;
-ANALYZE;
+VACUUM ANALYZE;
 SQL
 t1=$(date +%s%N)
 echo "bulk load of $RUNS runs ($((RUNS * 4)) result rows): $(( (t1 - t0) / 1000000 )) ms"
@@ -61,5 +72,6 @@ echo "perfgate history gzip-6/wall (newest 100, table):   $(median_ms "$PERFGATE
 echo "perfgate history gzip-6/wall --limit 0 --format csv: $(median_ms "$PERFGATE" history --db "$URL" gzip-6/wall --limit 0 --format csv) ms (median of 11)"
 echo "perfgate history gzip-6/wall --limit 0 --format json: $(median_ms "$PERFGATE" history --db "$URL" gzip-6/wall --limit 0 --format json) ms (median of 11)"
 echo "perfgate history --list:                            $(median_ms "$PERFGATE" history --db "$URL" --list) ms (median of 11)"
+echo "1-minute load average at the end: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores"
 echo "plan of the whole-series query:"
 "$PERFGATE" history --db "$URL" gzip-6/wall --limit 0 --explain-analyze | sed 's/^/  /'

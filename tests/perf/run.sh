@@ -14,3 +14,9 @@ sh tests/perf/bench_command.sh
 
 # --- the HTTP load engine against wrk (issue 5)
 sh "$(dirname "$0")/http_bench.sh"
+
+# --- history (issue 6): change points over 10,000 runs, history over 100,000
+echo "== change points: 10,000-point series; precision and recall on synthetic series"
+"$build/perf/changepoint_bench"
+echo "== history of one metric over 100,000 stored runs"
+PERFGATE=${PERFGATE:-$build/perfgate} sh tests/perf/history_bulk.sh
