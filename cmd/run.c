@@ -195,7 +195,7 @@ int cmd_run(int argc, char **argv)
 	};
 	const char *bench = NULL, *out_path = NULL, *db_url = NULL, *format = "text";
 	long repetitions = LONG_MIN, warmup = LONG_MIN; /* LONG_MIN: not given */
-	bool no_store = false, quiet = false, list = false;
+	bool no_store = false, quiet = false, list = false, stored = false, already = false;
 	struct strlist tags = STRLIST_INIT, pos = STRLIST_INIT;
 	const struct opt opts[] = {
 		{ "bench", 'b', OPT_STRING, &bench, "GLOB", "run only benchmarks whose name matches GLOB" },
@@ -304,9 +304,9 @@ int cmd_run(int argc, char **argv)
 	if (!no_store && !rd->partial) {
 		struct db_options dbo = DB_OPTIONS_INIT;
 		struct err e = ERR_INIT;
-		bool already = false;
 		dbo.url = db_url;
 		rc = db_store_run(&dbo, rd, &already, &e);
+		stored = rc == 0;
 		if (rc != 0) {
 			cmd_error("%s", e.msg);
 			if (!code)
@@ -320,8 +320,8 @@ int cmd_run(int argc, char **argv)
 		free(text);
 	} else {
 		print_table(rd);
-		if (!no_store && !rd->partial)
-			printf("run %s\n", rd->run_id);
+		if (stored)
+			printf("run %s%s\n", rd->run_id, already ? " (stored before)" : "");
 	}
 done:
 	rundoc_free(rd);

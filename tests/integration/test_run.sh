@@ -113,6 +113,7 @@ fi
 # --- database unreachable: exit 4, run spooled -----------------------------
 expect_exit 4 "an unreachable database exits 4" "$PERFGATE" run --db "postgresql:///x?host=$T/nosocket&port=1" --bench first "$T/fail.json"
 contains "the run is spooled" "$ERR" "run spooled to"
+if grep -q '^run ' "$OUT"; then not_ok "a spooled run prints no stored run id"; else ok "a spooled run prints no stored run id"; fi
 ls "$PERFGATE_HOME"/spool/*.json >/dev/null 2>&1 && ok "the spool holds the run" || not_ok "no spooled run in $PERFGATE_HOME/spool"
 
 # --- the suite schema and perfgate agree on the example suites ------------
