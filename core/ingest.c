@@ -235,6 +235,29 @@ enum ingest_format ingest_detect(const char *text, size_t len)
 
 /* ---- entry points ---- */
 
+/* Messages quote names taken from the input (JSON keys, CSV cells); keep
+ * them one line by spelling control characters out. */
+static void one_line(struct err *err)
+{
+	char buf[ERR_MAX];
+	size_t o = 0;
+
+	if (!err)
+		return;
+	for (const char *p = err->msg; *p && o + 5 < sizeof(buf); p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c >= 0x20 && c != 0x7f) {
+			buf[o++] = (char)c;
+		} else {
+			snprintf(buf + o, sizeof(buf) - o, "\\x%02x", c);
+			o += 4;
+		}
+	}
+	buf[o] = '\0';
+	memcpy(err->msg, buf, o + 1);
+}
+
 int ingest_parse(enum ingest_format fmt, const char *text, size_t len,
 		 const struct ingest_options *opts, struct rundoc *rd, struct err *err)
 {
@@ -246,19 +269,26 @@ int ingest_parse(enum ingest_format fmt, const char *text, size_t len,
 		return err_set(err, ERR_INPUT, "no ingest format chosen");
 	rc = formats[fmt].parse(text, len, opts ? opts : &defaults, rd, err);
 	if (rc < 0)
-		return rc;
-	if (rd->n_benches == first)
-		return err_set(err, ERR_INPUT, "no benchmark results found in the %s output",
-			       formats[fmt].name);
+		goto done;
+	if (rd->n_benches == first) {
+		rc = err_set(err, ERR_INPUT, "no benchmark results found in the %s output",
+			     formats[fmt].name);
+		goto done;
+	}
 	for (size_t i = first; i < rd->n_benches; i++) {
 		struct rd_bench *b = &rd->benches[i];
 
-		if (b->n_metrics == 0 && strcmp(b->status, "ok") == 0)
-			return err_set(err, ERR_INPUT, "benchmark '%s': no measurements found", b->name);
+		if (b->n_metrics == 0 && strcmp(b->status, "ok") == 0) {
+			rc = err_set(err, ERR_INPUT, "benchmark '%s': no measurements found", b->name);
+			goto done;
+		}
 		for (size_t j = 0; j < b->n_metrics; j++)
 			rd_metric_summarise(&b->metrics[j]);
 	}
-	return 0;
+done:
+	if (rc < 0)
+		one_line(err);
+	return rc;
 }
 
 static int read_stdin(char **out, size_t *len, struct err *err)

@@ -351,6 +351,9 @@ static const struct {
 	{ INGEST_CATCH2, "<testsuites/>", "line 1: root element <testsuites> is not Catch2's <Catch2TestRun> or <Catch>" },
 	{ INGEST_CATCH2, "<Catch2TestRun><TestCase name=\"a &bogus; b\"/></Catch2TestRun>", "line 1: unknown entity '&bogus;'" },
 	{ INGEST_CATCH2, "<Catch2TestRun></Catch2TestRun>", "no benchmark results found in the catch2 output" },
+	/* Found by fuzzing: names from the input must not break the line. */
+	{ INGEST_K6, "{\"metrics\": {\"a\\nb\": {\"avg\": -1}}}",
+	  "metrics.a\\x0ab.avg: expected a value >= 0, got -1" },
 };
 
 static void test_bad_input(void **state)
