@@ -159,7 +159,9 @@ static int one_metric(struct rd_bench *b, const char *name, const cJSON *pm, con
 		return err_set(err, ERR_INPUT, "%s: expected an object, got %s", path, ingest_json_type(pm));
 	if ((rc = ingest_json_member(pm, path, "scoreUnit", cJSON_String, true, &unit, err)) < 0)
 		return rc;
-	if (!parse_unit(unit->valuestring, &u)) {
+	/* A primary score is a throughput or a time per operation; the other
+	 * units perfgate knows are for profilers' secondary metrics. */
+	if (!parse_unit(unit->valuestring, &u) || (primary && !u.metric)) {
 		if (primary)
 			return err_set(err, ERR_INPUT, "%s.scoreUnit: unknown unit '%s' (expected ops/TU or TU/op, TU one of ns us ms s min hr)",
 				       path, unit->valuestring);

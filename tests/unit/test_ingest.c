@@ -340,6 +340,9 @@ static const struct {
 	{ INGEST_JMH, "[{\"benchmark\": \"a.b\", \"primaryMetric\": {\"scoreUnit\": \"ns/op\", \"rawData\": [[1, -2]]}}]",
 	  "[0].primaryMetric.rawData[0][1]: expected a value >= 0, got -2" },
 	{ INGEST_JMH, "[]", "empty array: no benchmark results" },
+	/* Found by fuzzing: a secondary-only unit on the primary metric. */
+	{ INGEST_JMH, "[{\"benchmark\": \"a.b\", \"primaryMetric\": {\"score\": 1, \"scoreUnit\": \"B/op\"}}]",
+	  "[0].primaryMetric.scoreUnit: unknown unit 'B/op' (expected ops/TU or TU/op, TU one of ns us ms s min hr)" },
 	{ INGEST_CATCH2, "<?xml version=\"1.0\"?>\n<Catch2TestRun>\n<TestCase name=\"a\">\n<BenchmarkResults name=\"b\">\n<mean value=\"NaN\"/>",
 	  "line 5: <mean value=\"NaN\">: not a finite number" },
 	{ INGEST_CATCH2, "<Catch2TestRun>\n<TestCase name=\"a\">\n<BenchmarkResults name=\"b\">\n<mean value=\"-4\"/>",
