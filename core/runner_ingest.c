@@ -22,7 +22,9 @@
  * Output with several harness benchmarks becomes several benchmarks named
  * "<benchmark>/<harness name>": the first fills `out`, the others are
  * appended to rd (run_suite's scratch document), each with the suite
- * benchmark's configuration hash and parameters.  Single-test formats (k6,
+ * benchmark's configuration hash and parameters, and extra.suite_benchmark
+ * naming the suite benchmark that produces it (to run it again).  `out` must
+ * be one of rd's benchmarks.  Single-test formats (k6,
  * vllm) fill `out` under the benchmark's own name.
  */
 #include <errno.h>
@@ -396,8 +398,11 @@ static void place(const struct suite_bench *sb, struct rd_bench *out, struct run
 		dst->error = src->error;
 		src->error = NULL;
 		cJSON_Delete(dst->extra);
-		dst->extra = src->extra;
+		dst->extra = src->extra ? src->extra : cJSON_CreateObject();
 		src->extra = NULL;
+		/* Which suite benchmark to run again to re-measure this one (the
+		 * gate's confirmation runs select suite benchmarks by name). */
+		cJSON_AddStringToObject(dst->extra, "suite_benchmark", sb->name);
 		if (src->params && !dst->params) {
 			dst->params = src->params;
 			src->params = NULL;
@@ -420,11 +425,16 @@ int runner_ingest_run(const struct suite_bench *b, const struct run_ctx *ctx,
 	enum ingest_format fmt = INGEST_AUTO;
 	uint64_t t0 = now_ns();
 	bool setup_done = false;
-	size_t out_index = (size_t)(out - rd->benches); /* out moves when rd grows */
+	size_t out_index = 0; /* out moves when rd grows; its index does not */
 	char *hook_why;
 	int rc = 0;
 
 	memset(&p, 0, sizeof(p));
+	if (out < rd->benches || out >= rd->benches + rd->n_benches) {
+		rc = err_set(err, ERR_FAIL, "runner_ingest_run: out must be a benchmark of rd");
+		goto done;
+	}
+	out_index = (size_t)(out - rd->benches);
 	if ((rc = plan_build(&p, b, ctx, err)) < 0)
 		goto done;
 	fmt = p.fmt;

@@ -217,3 +217,5 @@ same "setup, prepare, conclude, cleanup run as for command benchmarks" \
 	"$(cat "$T/suite/setup.txt" "$T/suite/cleanup.txt"; wc -l <"$T/suite/prep.txt" | tr -d ' '; wc -l <"$T/suite/conc.txt" | tr -d ' ')" \
 	"$(printf 'set\ndone\n2\n2')"
 same "the failed setup is named" "$(pyq "$T/hooks-run.json" "[b['error'] for b in d['benchmarks'] if b['name'] == 'badsetup'][0]")" "setup exited with status 7"
+same "each harness benchmark names the suite benchmark that produces it" \
+	"$(pyq "$T/suite-run.json" "sorted(set(b['suite_benchmark'] for b in d['benchmarks']))")" "['gb', 'go', 'load']"
