@@ -20,3 +20,5 @@ echo "== change points: 10,000-point series; precision and recall on synthetic s
 "$build/perf/changepoint_bench"
 echo "== history of one metric over 100,000 stored runs"
 PERFGATE=${PERFGATE:-$build/perfgate} sh tests/perf/history_bulk.sh
+echo "== noise-proof metrics: wall against instruction counts"
+sh tests/perf/bench_counts.sh
