@@ -30,3 +30,8 @@ echo "== gzip-9's wall time over the stored runs (run 'make demo' again to add o
 # examples/demo-gate.sh, examples/gate/suite.json), in the same embedded database
 echo
 PERFGATE="$PERFGATE" sh "$here/demo-gate.sh"
+
+# --- a load test of a streaming LLM endpoint (issue 5; examples/demo-load.sh,
+# examples/chat.json, examples/servers/completions_server.py)
+echo
+PERFGATE="$PERFGATE" sh "$here/demo-load.sh"
