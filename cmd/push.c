@@ -12,6 +12,7 @@
  */
 #include "cmd.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,7 +151,8 @@ int cmd_push(int argc, char **argv)
 		}
 		if (!already && history_update_changepoints(db, items[i].rd, &err) != 0)
 			cmd_warn("stored run %s; change points not updated: %s", items[i].rd->run_id, err.msg);
-		if (items[i].spooled && unlink(items[i].path) != 0)
+		/* ENOENT: a concurrent `push --spooled` uploaded and removed it first. */
+		if (items[i].spooled && unlink(items[i].path) != 0 && errno != ENOENT)
 			cmd_warn("stored run %s but cannot remove '%s' from the spool",
 				 items[i].rd->run_id, items[i].path);
 		if (!quiet) {

@@ -15,6 +15,15 @@ mkdir -p "$PERFGATE_HOME"
 chmod 755 "$PERFGATE_HOME"
 trap '"$PERFGATE" db stop >/dev/null 2>&1 || true' EXIT
 
+# --- the store (issue 2): the embedded database, a stored run document, where it is
+echo "== perfgate db start   (initdb on first use, Unix socket only, under $PERFGATE_HOME/pg)"
+"$PERFGATE" db start
+echo "== perfgate push examples/run-example.json   (pushing it again says 'already stored')"
+"$PERFGATE" push "$here/run-example.json"
+echo "== perfgate db status"
+"$PERFGATE" db status
+echo
+
 # --- run: the quickstart suite, stored in the embedded database (issue 3)
 echo "== perfgate run examples/quickstart.json   (database: embedded, under $PERFGATE_HOME)"
 "$PERFGATE" run --tag demo=quickstart --out "$PERFGATE_HOME/quickstart-run.json" "$here/quickstart.json"
