@@ -557,6 +557,12 @@ static void one_run(struct cmdbench *cb, bool record, const char *what)
 		free(why);
 		return;
 	}
+	if (record && cb->pc && perfcount_source(cb->pc) == PERFCOUNT_PERF && cb->want_instr && instr == 0) {
+		/* Some virtual machines offer the counter but never count. */
+		fail(cb, NULL, "%s: the hardware instruction counter read 0; this machine's counters do not work "
+			       "(set PERFGATE_COUNTER=valgrind to count with valgrind)", what);
+		return;
+	}
 	if (cb->emits && !read_emitted(cb, what, &emitted))
 		return;
 	if (record && cb->vg_argv) {
