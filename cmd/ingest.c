@@ -40,7 +40,8 @@ static char *default_project(const struct rundoc *rd, const char *repo)
 	return name;
 }
 
-static void print_summary(const struct rundoc *rd, const char *path, enum ingest_format fmt)
+static void print_summary(const struct rundoc *rd, const char *path, size_t n_files,
+			  enum ingest_format fmt)
 {
 	for (size_t i = 0; i < rd->n_benches; i++) {
 		const struct rd_bench *b = &rd->benches[i];
@@ -56,19 +57,24 @@ static void print_summary(const struct rundoc *rd, const char *path, enum ingest
 			       m->summary.median, m->unit, m->summary.n, rd_direction_name(m->direction));
 		}
 	}
-	fprintf(stderr, "perfgate: ingested %zu benchmark%s from '%s' (%s)\n", rd->n_benches,
-		rd->n_benches == 1 ? "" : "s", path, ingest_format_name(fmt));
+	if (n_files > 1)
+		fprintf(stderr, "perfgate: ingested %zu benchmark%s from %zu files (%s)\n", rd->n_benches,
+			rd->n_benches == 1 ? "" : "s", n_files, ingest_format_name(fmt));
+	else
+		fprintf(stderr, "perfgate: ingested %zu benchmark%s from '%s' (%s)\n", rd->n_benches,
+			rd->n_benches == 1 ? "" : "s", path, ingest_format_name(fmt));
 }
 
 int cmd_ingest(int argc, char **argv)
 {
 	static const struct cmd_usage usage = {
-		"ingest", "[options] FILE",
+		"ingest", "[options] FILE...",
 		"turn a benchmark harness's output into a run and store it",
 		"FORMAT is one of auto (the default: detect, and say which), hyperfine,\n"
 		"google-benchmark, pytest-benchmark, go, k6, vllm, locust, jmh, catch2.\n"
-		"FILE '-' reads standard input.  See docs/ingest.md for what each format\n"
-		"becomes (metric names, units, samples)."
+		"FILE '-' reads standard input.  Several FILEs are several runs of the same\n"
+		"harness (with auto, the first one's format is used for all): each adds its\n"
+		"samples.  See docs/ingest.md for what each format becomes."
 	};
 	const char *format = "auto", *suite = NULL, *name = NULL, *out = NULL, *db_url = NULL;
 	const char *repo = ".", *project = NULL;
@@ -92,11 +98,8 @@ int cmd_ingest(int argc, char **argv)
 	int rc, ret = EXIT_PASS;
 
 	OPT_PARSE_OR_RETURN(usage, opts, argc, argv, &pos);
-	if (pos.n != 1) {
-		if (pos.n)
-			cmd_error("ingest takes one FILE, got %zu", pos.n);
-		else
-			cmd_error("ingest needs a FILE (try 'perfgate ingest --help')");
+	if (pos.n == 0) {
+		cmd_error("ingest needs a FILE (try 'perfgate ingest --help')");
 		ret = EXIT_USAGE;
 		goto done;
 	}
@@ -107,14 +110,29 @@ int cmd_ingest(int argc, char **argv)
 	}
 	iopts.bench_name = name;
 	rd = rundoc_new();
-	rc = ingest_file(pos.items[0], fmt, &iopts, rd, &used, &err);
-	if (rc < 0) {
-		ret = cmd_fail(rc, &err);
-		goto done;
+	/* Several files are several runs of the same harness: each adds its
+	 * samples (one per metric for k6, vllm, locust, catch2). */
+	for (size_t i = 0; i < pos.n; i++) {
+		struct rundoc *one = rundoc_new();
+		enum ingest_format got = INGEST_AUTO;
+
+		rc = ingest_file(pos.items[i], i > 0 && fmt == INGEST_AUTO ? used : fmt, &iopts, one,
+				 &got, &err);
+		if (rc == 0 && i == 0 && fmt == INGEST_AUTO)
+			fprintf(stderr, "perfgate: '%s' looks like %s output (use --format to choose)\n",
+				pos.items[0], ingest_format_name(got));
+		if (rc == 0)
+			ingest_merge(rd, one);
+		rundoc_free(one);
+		if (rc < 0) {
+			ret = cmd_fail(rc, &err);
+			goto done;
+		}
+		used = got;
 	}
-	if (fmt == INGEST_AUTO)
-		fprintf(stderr, "perfgate: '%s' looks like %s output (use --format to choose)\n",
-			pos.items[0], ingest_format_name(used));
+	for (size_t i = 0; i < rd->n_benches; i++)
+		for (size_t j = 0; j < rd->benches[i].n_metrics; j++)
+			rd_metric_summarise(&rd->benches[i].metrics[j]);
 
 	rd->suite = xstrdup(suite ? suite : ingest_format_name(used));
 	if (project)
@@ -175,7 +193,7 @@ int cmd_ingest(int argc, char **argv)
 			fprintf(stderr, "perfgate: stored run %s\n", rd->run_id);
 	}
 	if (!quiet)
-		print_summary(rd, pos.items[0], used);
+		print_summary(rd, pos.items[0], pos.n, used);
 done:
 	rundoc_free(rd);
 	strlist_release(&pos);

@@ -341,6 +341,42 @@ done:
 	return rc;
 }
 
+/* Add one run's benchmarks (from its own document) to the accumulated ones:
+ * samples appended metric by metric; a failure sticks. */
+void ingest_merge(struct rundoc *acc, struct rundoc *run)
+{
+	for (size_t i = 0; i < run->n_benches; i++) {
+		struct rd_bench *src = &run->benches[i];
+		struct rd_bench *dst = rundoc_find_bench(acc, src->name);
+
+		if (!dst) {
+			dst = rundoc_add_bench(acc, src->name, src->kind);
+			dst->extra = src->extra;
+			src->extra = NULL;
+			dst->params = src->params;
+			src->params = NULL;
+		}
+		if (strcmp(src->status, "ok") != 0 && strcmp(dst->status, "ok") == 0) {
+			free(dst->status);
+			dst->status = xstrdup(src->status);
+			free(dst->error);
+			dst->error = src->error ? xstrdup(src->error) : NULL;
+		}
+		for (size_t j = 0; j < src->n_metrics; j++) {
+			const struct rd_metric *sm = &src->metrics[j];
+			struct rd_metric *dm = rd_bench_find_metric(dst, sm->name);
+
+			if (!dm) {
+				dm = rd_bench_add_metric(dst, sm->name, sm->unit, sm->direction);
+				if (sm->extra)
+					dm->extra = cJSON_Duplicate(sm->extra, 1);
+			}
+			for (size_t k = 0; k < sm->n_samples; k++)
+				rd_metric_add_sample(dm, sm->samples[k]);
+		}
+	}
+}
+
 /* ---- JSON helpers ---- */
 
 static void line_col(const char *text, size_t pos, size_t *line, size_t *col)

@@ -331,42 +331,6 @@ static void set_failed(struct rd_bench *b, char *why)
 	b->error = why;
 }
 
-/* Add one run's benchmarks (from its own document) to the accumulated ones:
- * samples appended metric by metric; a failure sticks. */
-static void merge_run(struct rundoc *acc, struct rundoc *run)
-{
-	for (size_t i = 0; i < run->n_benches; i++) {
-		struct rd_bench *src = &run->benches[i];
-		struct rd_bench *dst = rundoc_find_bench(acc, src->name);
-
-		if (!dst) {
-			dst = rundoc_add_bench(acc, src->name, src->kind);
-			dst->extra = src->extra;
-			src->extra = NULL;
-			dst->params = src->params;
-			src->params = NULL;
-		}
-		if (strcmp(src->status, "ok") != 0 && strcmp(dst->status, "ok") == 0) {
-			free(dst->status);
-			dst->status = xstrdup(src->status);
-			free(dst->error);
-			dst->error = src->error ? xstrdup(src->error) : NULL;
-		}
-		for (size_t j = 0; j < src->n_metrics; j++) {
-			const struct rd_metric *sm = &src->metrics[j];
-			struct rd_metric *dm = rd_bench_find_metric(dst, sm->name);
-
-			if (!dm) {
-				dm = rd_bench_add_metric(dst, sm->name, sm->unit, sm->direction);
-				if (sm->extra)
-					dm->extra = cJSON_Duplicate(sm->extra, 1);
-			}
-			for (size_t k = 0; k < sm->n_samples; k++)
-				rd_metric_add_sample(dm, sm->samples[k]);
-		}
-	}
-}
-
 /* Move the harness benchmarks of `parsed` into out / rd. */
 static void place(const struct suite_bench *sb, struct rd_bench *out, struct rundoc *rd,
 		  struct rundoc *parsed, enum ingest_format fmt)
@@ -486,7 +450,7 @@ int runner_ingest_run(const struct suite_bench *b, const struct run_ctx *ctx,
 			run_doc = rundoc_new();
 			rc = ingest_parse(fmt, text, len, &io, run_doc, &e);
 			if (rc == 0)
-				merge_run(parsed, run_doc);
+				ingest_merge(parsed, run_doc);
 			rundoc_free(run_doc);
 			run_doc = NULL;
 			if (rc < 0) {

@@ -219,3 +219,11 @@ same "setup, prepare, conclude, cleanup run as for command benchmarks" \
 same "the failed setup is named" "$(pyq "$T/hooks-run.json" "[b['error'] for b in d['benchmarks'] if b['name'] == 'badsetup'][0]")" "setup exited with status 7"
 same "each harness benchmark names the suite benchmark that produces it" \
 	"$(pyq "$T/suite-run.json" "sorted(set(b['suite_benchmark'] for b in d['benchmarks']))")" "['gb', 'go', 'load']"
+
+# ---- several files: several runs ----
+expect_exit 0 "several files are several runs" "$PERFGATE" ingest --no-store -q --out "$T/multi.json" \
+	"$FIX/locust_stats.csv" "$FIX/locust_stats.csv" "$FIX/locust_stats.csv"
+same "three Locust files give three samples per metric" \
+	"$(pyq "$T/multi.json" "[len(m['samples']) for b in d['benchmarks'] if b['name'] == 'GET /' for m in b['metrics'] if m['name'] == 'throughput'][0]")" "3"
+expect_exit 2 "a bad file among several exits 2 and names it" "$PERFGATE" ingest --no-store "$FIX/k6_summary_export.json" "$T/neg.json"
+contains "the bad file is named" "$ERR" "cannot ingest '$T/neg.json': "
