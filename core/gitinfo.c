@@ -429,7 +429,10 @@ int gitinfo_ancestors(const char *dir, const char *commit, size_t limit, char **
 		goto out;
 	}
 	if ((grc = git_revwalk_new(&walk, repo)) < 0 ||
-	    (grc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME)) < 0 ||
+	    /* git's default order, newest commit time first, is produced as the
+	     * walk goes; libgit2's TOPOLOGICAL and TIME sorts first read the whole
+	     * history (1.6 s for 50,000 commits even for a limit of 50). */
+	    (grc = git_revwalk_sorting(walk, GIT_SORT_NONE)) < 0 ||
 	    (grc = git_revwalk_push(walk, &oid)) < 0) {
 		rc = git_fail(err, grc, "cannot walk the history of", commit);
 		goto done;

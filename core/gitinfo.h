@@ -48,9 +48,11 @@ int gitinfo_collect(const char *dir, struct rd_git *out, bool *found, struct err
 void gitinfo_release(struct rd_git *g);
 
 /*
- * Commits reachable from `commit` (inclusive), nearest first: topological
- * order (a commit before its parents), ties broken by commit time, at most
- * `limit` (0: no limit).  `commit` may be any revision libgit2 parses ("HEAD",
+ * Commits reachable from `commit` (inclusive), nearest first, at most
+ * `limit` (0: no limit), in git's default order: newest commit time first
+ * among the commits reached so far, so a commit comes before its parents
+ * (unless committer clocks were skewed) and the cost grows with `limit`, not
+ * with the length of the history.  `commit` may be any revision libgit2 parses ("HEAD",
  * a full or abbreviated id, "main", "origin/main").  *out is a new array of
  * *n new strings (full hex ids); free with gitinfo_strv_free(*out, *n).
  * In a shallow clone the walk ends at the shallow boundary.

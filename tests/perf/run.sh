@@ -7,6 +7,8 @@ build=${BUILD:-build}
 echo "== compare cost: 10 vs 1,000 metrics"
 "$build/perf/compare_cost"
 sh tests/perf/gate_accuracy.sh "$build"
+echo "== gitinfo_ancestors on 50,000 commits (baseline selection)"
+sh tests/perf/bench_gitinfo.sh "$build"
 
 # --- command benchmarks (issue 3): overhead and accuracy against hyperfine
 echo "== command benchmarks: true x2000 and sleep 0.05 against hyperfine"
