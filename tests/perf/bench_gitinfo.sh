@@ -4,6 +4,7 @@
 set -eu
 build=${1:-build}
 gw=$(mktemp -d /tmp/perfgate-gitwalk.XXXXXX)
+trap 'rm -rf "$gw"' EXIT
 git -C "$gw" init -q -b main
 python3 -c '
 import sys
@@ -15,4 +16,3 @@ for i in range(1, 50001):
     w("M 644 inline f\ndata %d\n%d\n\n" % (len(str(i)) + 1, i))
 ' | git -C "$gw" fast-import --quiet
 "$build/perf/gitinfo_walk" "$gw/.git"
-rm -rf "$gw"
