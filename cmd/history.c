@@ -150,7 +150,9 @@ static void print_rows(const struct history *h, const char *bench, const char *m
 		       enum fmt fmt, bool marks)
 {
 	if (fmt == FMT_JSON) {
-		cJSON *arr = cJSON_CreateArray();
+		/* One object per line, each printed and freed as it is made:
+		 * 100,000 rows never sit in memory as one tree. */
+		fputs("[", stdout);
 		for (size_t i = 0; i < h->n; i++) {
 			const struct history_row *r = &h->rows[i];
 			cJSON *o = cJSON_CreateObject();
@@ -174,9 +176,14 @@ static void print_rows(const struct history *h, const char *bench, const char *m
 				cJSON_AddItemToObject(c, "magnitude", json_num(r->cp_magnitude));
 				cJSON_AddItemToObject(c, "p", json_num(r->cp_p));
 			}
-			cJSON_AddItemToArray(arr, o);
+			{
+				char *text = cJSON_PrintUnformatted(o);
+				printf("%s\n%s", i ? "," : "", text);
+				free(text);
+			}
+			cJSON_Delete(o);
 		}
-		print_json(arr);
+		puts(h->n ? "\n]" : "]");
 		return;
 	}
 	if (fmt == FMT_CSV) {
