@@ -26,6 +26,7 @@
 #include "../core/util.h"
 #include "../db/baseline.h"
 #include "../db/db.h"
+#include "../db/history.h"
 #include "cmd.h"
 #include "compare_common.h"
 
@@ -310,6 +311,8 @@ int cmd_gate(int argc, char **argv)
 			cJSON *j = report_to_json(res);
 
 			rc = db_run_insert(db, rd, &already, &err);
+			if (!rc && !already && history_update_changepoints(db, rd, &err) != 0)
+				cmd_warn("change points not updated: %s", err.msg);
 			if (!rc)
 				rc = db_comparison_store(db, rd->run_id, j, &err);
 			cJSON_Delete(j);

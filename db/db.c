@@ -19,6 +19,7 @@
 #include "../core/util.h"
 #include "cluster.h"
 #include "db_internal.h"
+#include "history.h"
 #include "migrations.h"
 
 /* pg_advisory_lock key that serialises migrations ("perfgate" in ASCII). */
@@ -977,6 +978,12 @@ int db_store_run(const struct db_options *opts, const struct rundoc *rd, bool *a
 	rc = db_open(&db, opts, &why);
 	if (rc == 0)
 		rc = db_run_insert(db, rd, already, &why);
+	if (rc == 0 && !(already && *already)) {
+		/* Change points are derived data (db/history.h): a failure here loses
+		 * nothing, and the next push or `history --recompute` catches up. */
+		struct err cp_err = ERR_INIT;
+		(void)history_update_changepoints(db, rd, &cp_err);
+	}
 	db_free(db);
 	if (rc == 0)
 		return 0;

@@ -71,6 +71,16 @@ echo "history gzip-6/wall --limit 0 returns $((rows - 1)) rows"
 echo "perfgate history gzip-6/wall (newest 100, table):   $(median_ms "$PERFGATE" history --db "$URL" gzip-6/wall) ms (median of 11)"
 echo "perfgate history gzip-6/wall --limit 0 --format csv: $(median_ms "$PERFGATE" history --db "$URL" gzip-6/wall --limit 0 --format csv) ms (median of 11)"
 echo "perfgate history gzip-6/wall --limit 0 --format json: $(median_ms "$PERFGATE" history --db "$URL" gzip-6/wall --limit 0 --format json) ms (median of 11)"
+echo "perfgate history gzip-6/wall --explain-analyze (newest 100, server side):"
+"$PERFGATE" history --db "$URL" gzip-6/wall --explain-analyze | grep -E "Index|Execution Time" | sed 's/^/  /'
+# The same rows fetched by psql, for the ratio: what any client pays.
+Q="SELECT run_id, commit_sha, subject, extract(epoch FROM t)::float8, branch, fingerprint, project,
+ suite, median, ci_low, ci_high, n, unit, direction, verdict FROM history_points
+ WHERE benchmark = 'gzip-6' AND metric = 'wall'
+ ORDER BY benchmark DESC, metric DESC, t DESC, started_at DESC, run_id DESC"
+echo "psql, the same 100 newest rows:                     $(median_ms psql "$URL" -qAt -c "$Q LIMIT 100") ms (median of 11)"
+echo "psql, the same $RUNS rows:                        $(median_ms psql "$URL" -qAt -c "$Q") ms (median of 11)"
+echo "psql -c 'SELECT 1' (connection alone):              $(median_ms psql "$URL" -qAt -c "SELECT 1") ms (median of 11)"
 echo "perfgate history --list:                            $(median_ms "$PERFGATE" history --db "$URL" --list) ms (median of 11)"
 echo "1-minute load average at the end: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores"
 echo "plan of the whole-series query:"
