@@ -176,3 +176,15 @@ fi
 expect_exit 0 "--warmup and --repetitions" "$PERFGATE" run --no-store --format json -w 2 -n 4 --bench 'sleep-10ms' "$T/good.json"
 got=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['benchmarks'][0]['metrics'][0]['summary']['n'])" "$OUT")
 [ "$got" = "4" ] && ok "--repetitions 4 gives 4 samples" || not_ok "--repetitions: n = '$got'"
+
+# --- context: the git commit is stamped, the project comes from the remote --
+mkdir -p "$T/repo/bench"
+(
+	cd "$T/repo" && git init -q -b main . && git config user.email t@example.com && git config user.name t &&
+	git remote add origin https://example.com/acme/shop.git &&
+	printf '{"suite": "ctx", "benchmarks": [{"name": "t", "command": ["true"], "repetitions": 1}]}' >bench/suite.json &&
+	git add . && git commit -qm "first"
+) >/dev/null 2>&1
+expect_exit 0 "a suite inside a git repository" "$PERFGATE" run --no-store --format json "$T/repo/bench/suite.json"
+got=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['project'], d['git']['branch'], len(d['git']['commit']))" "$OUT")
+[ "$got" = "shop main 40" ] && ok "project from the remote, branch and commit from the suite's repository" || not_ok "context: '$got'"
