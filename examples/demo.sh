@@ -44,3 +44,7 @@ PERFGATE="$PERFGATE" sh "$here/demo-gate.sh"
 # examples/chat.json, examples/servers/completions_server.py)
 echo
 PERFGATE="$PERFGATE" sh "$here/demo-load.sh"
+
+# --- history, change points and plots (issue 6; examples/demo-history.sh)
+echo
+PERFGATE="$PERFGATE" sh "$here/demo-history.sh"
