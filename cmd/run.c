@@ -206,7 +206,7 @@ int cmd_run(int argc, char **argv)
 		{ "out", 'o', OPT_STRING, &out_path, "FILE", "write the run document to FILE" },
 		{ "quiet", 'q', OPT_FLAG, &quiet, NULL, "no progress on stderr" },
 		{ "repetitions", 'n', OPT_INT, &repetitions, "N", "run every benchmark exactly N times" },
-		{ "tag", 't', OPT_LIST, &tags, "KEY=VALUE", "store a tag with the run (repeatable)" },
+		{ "tag", 't', OPT_LIST, &tags, "KEY=VALUE", "store a tag with the run" },
 		{ "warmup", 'w', OPT_INT, &warmup, "N", "warmup runs before every benchmark" },
 	};
 	struct run_options ro = RUN_OPTIONS_INIT;
