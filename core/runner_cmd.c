@@ -252,14 +252,13 @@ int cmdbench_open(struct cmdbench **out, const struct suite_bench *b, const stru
 {
 	struct cmdbench *cb = xcalloc(1, sizeof(*cb));
 	const cJSON *raw = b->raw, *v;
-
-	cb->stderr_fd = -1;
 	const char *base = ctx && ctx->suite ? ctx->suite->dir : ".";
 	const char *tmp = getenv("TMPDIR");
 	const char *cwd = cfg_str(raw, "cwd");
 	char tmpl[4096];
 
 	*out = NULL;
+	cb->stderr_fd = -1;
 	cb->b = b;
 	cb->ctx = ctx;
 	cb->res.status = xstrdup("ok");
@@ -295,10 +294,14 @@ int cmdbench_open(struct cmdbench **out, const struct suite_bench *b, const stru
 			own_path = own_path || strncmp(*e, "PATH=", 5) == 0;
 		if (!own_path && !strchr(cb->argv[0], '/')) {
 			char *full = proc_which(cb->argv[0]);
-			if (full) {
+			/* Only an absolute result: a relative PATH entry would
+			 * resolve against the benchmark's folder, not ours. */
+			if (full && full[0] == '/') {
 				free(cb->argv[0]);
 				cb->argv[0] = full;
+				full = NULL;
 			}
+			free(full);
 		}
 	}
 	cb->stderr_fd = open(cb->stderr_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
