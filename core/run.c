@@ -95,6 +95,19 @@ static void note_result(struct tally *t, const struct run_options *o, const stru
 		o->on_bench(o->progress_arg, RUN_BENCH_DONE, b->name, b);
 }
 
+/* The benchmark's declared "tags" travel with its result (member "tags"). */
+static void keep_tags(const struct suite_bench *sb, struct rd_bench *b)
+{
+	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(sb->raw, "tags");
+
+	if (!tags)
+		return;
+	if (!b->extra)
+		b->extra = cJSON_CreateObject();
+	if (!cJSON_HasObjectItem(b->extra, "tags"))
+		cJSON_AddItemToObject(b->extra, "tags", cJSON_Duplicate(tags, true));
+}
+
 /* One benchmark of any kind, start to end. */
 static void run_one(const struct suite_bench *sb, const struct run_ctx *ctx,
 		    const struct run_options *o, struct rundoc *rd, struct tally *t)
@@ -129,6 +142,7 @@ static void run_one(const struct suite_bench *sb, const struct run_ctx *ctx,
 		b->config_hash = xstrdup(sb->config_hash);
 	if (!b->params && sb->params)
 		b->params = cJSON_Duplicate(sb->params, true);
+	keep_tags(sb, b);
 	/* Interrupted in the middle: it did not finish, so it is not kept. */
 	if (!proc_interrupted()) {
 		size_t first = rd->n_benches;
@@ -176,6 +190,7 @@ static void run_interleaved(const struct suite_bench **sel, size_t n, const stru
 	for (size_t i = 0; i < n; i++) {
 		struct rd_bench *b = rundoc_add_bench(rd, sel[i]->name, "command");
 		cmdbench_finish(cbs[i], b);
+		keep_tags(sel[i], b);
 		note_result(t, o, &rd->benches[rd->n_benches - 1]);
 	}
 done:

@@ -120,7 +120,7 @@ static void test_metrics(void **state)
 	static const char *const names[] = { "wall", "user", "sys", "max_rss" };
 
 	load(f, "{'suite': 's', 'benchmarks': [{'name': 'spin', 'shell': 'i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done',"
-		" 'repetitions': 4, 'warmup': 1}]}");
+		" 'repetitions': 4, 'warmup': 1, 'tags': ['cpu']}]}");
 	assert_int_equal(run(f, NULL, &err), 0);
 	assert_int_equal(f->rd->n_benches, 1);
 	b = &f->rd->benches[0];
@@ -145,6 +145,8 @@ static void test_metrics(void **state)
 		 * (allow rusage's tick granularity). */
 		assert_true(b->metrics[0].samples[k] + 0.005 >= b->metrics[1].samples[k]);
 	}
+	/* Declared tags travel with the result. */
+	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(b->extra, "tags"), 0)->valuestring, "cpu");
 	assert_string_equal(f->rd->suite, "s");
 	assert_non_null(f->rd->run_id);
 	assert_non_null(f->rd->started_at);
