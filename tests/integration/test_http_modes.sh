@@ -66,3 +66,13 @@ is gamma "about 100 arrivals" "60 <= gen['requests'] <= 140"
 printf '{"suite": "modes-it", "benchmarks": [{"name": "c", "http": {"url": "%s/ok"}, "load": {"mode": "capacity"}}]}\n' "$U" >"$T/noslo.json"
 expect_exit 2 "capacity without an slo is invalid input" timeout 30 "$PERFGATE" run -q --no-store "$T/noslo.json"
 contains "capacity without an slo: says why" "$ERR" "needs the benchmark's \"slo\""
+
+# Several workers: the measured requests are exactly those asked for, merged.
+run threads "\"http\": {\"url\": \"$U/ok\"}, \"load\": {\"concurrency\": 6, \"threads\": 3, \"requests\": 90}"
+is threads "90 requests over 3 workers, one merged histogram" "b['metrics'][0]['name'] and [x for x in b['metrics'] if x['name'] == 'latency.p50'][0]['histogram']['n'] == 90 and gen['threads'] == 3"
+run othreads "\"http\": {\"url\": \"$U/ok\"}, \"load\": {\"rate\": 60, \"threads\": 2, \"duration\": \"1s\"}"
+is othreads "two workers share the rate: 60 arrivals" "59 <= gen['requests'] <= 61 and 59 <= m['offered_rate'] <= 61"
+
+# Warmup requests are sent but not recorded.
+run warm "\"http\": {\"url\": \"$U/slow?ms=20\"}, \"load\": {\"concurrency\": 2, \"warmup\": \"300ms\", \"requests\": 10}"
+is warm "10 recorded after a warmup that sent more" "[x for x in b['metrics'] if x['name'] == 'latency.p50'][0]['histogram']['n'] == 10 and gen['warmup_requests'] >= 10"
