@@ -110,6 +110,21 @@ else
 	ok "the interrupted command was killed"
 fi
 
+# Interleaved: no benchmark has finished when the run is interrupted.
+rm -f "$T/slow.pid"
+sed 's/"suite": "it-int",/"suite": "it-int", "order": "interleaved",/' "$T/long.json" >"$T/long-il.json"
+"$PERFGATE" run --db "$DB" --out "$T/partial-il.json" "$T/long-il.json" >"$T/int.out" 2>"$T/int.err" &
+pid=$!
+i=0
+while [ ! -s "$T/slow.pid" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 3 ] && ok "Ctrl-C of an interleaved run exits 3" || not_ok "interleaved Ctrl-C exit $rc: $(cat "$T/int.err")"
+got=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['partial'], len(d['benchmarks']))" "$T/partial-il.json" 2>&1)
+[ "$got" = "True 0" ] && ok "an interrupted interleaved run keeps no half-measured benchmark" || not_ok "interleaved partial: '$got'"
+contains "the interruption is reported" "$T/int.err" "perfgate: interrupted: 0 of 2 benchmarks finished"
+
 # --- database unreachable: exit 4, run spooled -----------------------------
 expect_exit 4 "an unreachable database exits 4" "$PERFGATE" run --db "postgresql:///x?host=$T/nosocket&port=1" --bench first "$T/fail.json"
 contains "the run is spooled" "$ERR" "run spooled to"
