@@ -311,8 +311,13 @@ int cmd_gate(int argc, char **argv)
 			cJSON *j = report_to_json(res);
 
 			rc = db_run_insert(db, rd, &already, &err);
-			if (!rc && !already && history_update_changepoints(db, rd, &err) != 0)
-				cmd_warn("change points not updated: %s", err.msg);
+			if (!rc && !already) {
+				struct err e = ERR_INIT;
+
+				/* The history's change points, which later baselines respect. */
+				if (history_update_changepoints(db, rd, &e) != 0)
+					cmd_warn("change points not updated: %s", e.msg);
+			}
 			if (!rc)
 				rc = db_comparison_store(db, rd->run_id, j, &err);
 			cJSON_Delete(j);

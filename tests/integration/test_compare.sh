@@ -143,3 +143,12 @@ expect_exit 2 "report of a run never compared" "$PERFGATE" report --db "$DB" "$(
 contains "report says how to get a comparison" "$ERR" "perfgate compare"
 expect_exit 2 "report with a bad format" "$PERFGATE" report --db "$DB" "$(id 22)" --format yaml
 expect_exit 2 "compare needs a run" "$PERFGATE" compare --db "$DB"
+
+# A change point at R2 (c2) on main: runs started before it (R1) are no longer
+# a baseline for that metric.
+psql_q "$DB" "insert into change_points (project, suite, benchmark, metric, fingerprint, branch, run_id, commit_sha)
+	values ('demo', 'loop', 'loop', 'wall', 'fp-test', 'main', '$(id 2)', '$C2')" >/dev/null
+expect_exit 0 "PR after a change point compares" "$PERFGATE" compare --db "$DB" --repo "$T/repo" \
+	--run-file "$T/pr-same.json" --format json --out "$T/c6.json"
+check_eq "runs before the newest change point are not used" "$(run_ids "$T/c6.json")" "2"
+contains "the explanation mentions the change point" "$T/c6.json" "change point"
