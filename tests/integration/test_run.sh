@@ -203,3 +203,8 @@ mkdir -p "$T/repo/bench"
 expect_exit 0 "a suite inside a git repository" "$PERFGATE" run --no-store --format json "$T/repo/bench/suite.json"
 got=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['project'], d['git']['branch'], len(d['git']['commit']))" "$OUT")
 [ "$got" = "shop main 40" ] && ok "project from the remote, branch and commit from the suite's repository" || not_ok "context: '$got'"
+
+# --- DESIGN section 3's sketch is a valid suite (every module's validator) --
+expect_exit 0 "DESIGN's example suite validates" "$PERFGATE" run --list tests/fixtures/suites/design.json
+got=$(cut -f1,2 "$OUT" | tr '\t\n' ': ')
+[ "$got" = "gzip-1:command gzip-6:command gzip-9:command classify:http chat:http micro:ingest " ] && ok "DESIGN's suite expands as documented" || not_ok "design: '$got'"
