@@ -61,6 +61,17 @@ contains "the A/A JUnit has the gated metric's test case" "$T/a3.xml" 'name="ite
 contains "the A/A JUnit has the SLO test case" "$T/a3.xml" 'name="slo wall.median &lt; 20s"'
 check "the baseline explanation names the branch" grep -q "on 'main'" "$OUT"
 
+# One repetition against a baseline of 24 samples can never reach alpha:
+# insufficient-data passes loudly, and fails with --strict.
+expect_exit 0 "insufficient data passes without --strict" gate "$R/suite.json" --no-store --repetitions 1
+contains "insufficient data is said loudly" "$ERR" "insufficient data"
+contains "the report names the verdict" "$OUT" "insufficient-data"
+expect_exit 1 "insufficient data fails with --strict" gate "$R/suite.json" --no-store --repetitions 1 --strict
+
+# --plots draws the trend of every metric over the baseline (gnuplot).
+expect_exit 0 "--plots writes plots" gate "$R/suite.json" --no-store --plots "$T/plots"
+check "a wall-time trend plot exists" test -s "$T/plots/loop--wall.png"
+
 # A dirty tree's run (twenty times the work) is stored but never a baseline.
 echo 10000 >"$R/work"
 expect_exit 1 "a dirty tree doing twenty times the work fails" gate "$R/suite.json" --no-confirm --json "$T/dirty.json"
