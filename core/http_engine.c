@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -1315,6 +1316,21 @@ int eng_run(const struct eng_options *o, struct eng_result *out, struct err *err
 		return err_set(err, ERR_INPUT, "threads: at most %d", MAX_THREADS);
 	if (!o->open_loop && o->concurrency < 1 && !o->n_cstages)
 		return err_set(err, ERR_INPUT, "concurrency must be >= 1");
+	{
+		/* Every connection is a descriptor: raise the soft limit (often
+		 * 1024) towards the hard one when the run may need more. */
+		struct rlimit rl;
+		long want = (o->open_loop ? (o->connections > 0 ? o->connections
+					  : (o->max_inflight > 0 ? o->max_inflight : 1024))
+				 : o->concurrency) + 64 + 2 * threads;
+
+		for (size_t k = 0; k < o->n_cstages; k++)
+			want = (long)fmax((double)want, fmax(o->cstages[k].start, o->cstages[k].end) + 64);
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (rlim_t)want > rl.rlim_cur) {
+			rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || (rlim_t)want < rl.rlim_max) ? (rlim_t)want : rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
