@@ -657,14 +657,6 @@ void db_status_release(struct db_status *st)
 
 /* ---- run documents ---- */
 
-static char *num_or_null(double v, char *buf, size_t len)
-{
-	if (!isfinite(v))
-		return NULL;
-	snprintf(buf, len, "%.17g", v);
-	return buf;
-}
-
 static char *json_text(const cJSON *j)
 {
 	char *s;
@@ -694,17 +686,6 @@ static char *text_array(char *const *items, size_t n)
 		}
 		sb_putc(&sb, '"');
 	}
-	sb_putc(&sb, '}');
-	return sb_detach(&sb);
-}
-
-static char *double_array(const double *v, size_t n)
-{
-	struct sb sb = SB_INIT;
-
-	sb_putc(&sb, '{');
-	for (size_t i = 0; i < n; i++)
-		sb_printf(&sb, "%s%.17g", i ? "," : "", v[i]);
 	sb_putc(&sb, '}');
 	return sb_detach(&sb);
 }
@@ -779,47 +760,85 @@ static int insert_run(struct db *db, const struct rundoc *rd, bool *inserted, st
 	return rc;
 }
 
-static int insert_result(struct db *db, const char *run_id, const struct rd_bench *b,
-			 const struct rd_metric *m, struct err *err)
+static void add_num_or_null(cJSON *o, const char *key, double v, bool have)
 {
-	char n[32], mn[32], med[32], mean[32], mx[32], sd[32], lo[32], hi[32];
-	char *params_json = b->params ? json_text(b->params) : xstrdup("{}");
-	char *samples = double_array(m->samples, m->n_samples);
-	char *extra = json_text(m->extra);
-	const struct rd_summary *s = &m->summary;
-	const char *params[19];
-	int rc;
+	if (have && isfinite(v))
+		cJSON_AddNumberToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
 
-	snprintf(n, sizeof(n), "%zu", s->n);
-	params[0] = run_id;
-	params[1] = b->name;
-	params[2] = b->kind;
-	params[3] = b->config_hash;
-	params[4] = params_json;
-	params[5] = b->status ? b->status : "ok";
-	params[6] = m->name;
-	params[7] = m->unit;
-	params[8] = rd_direction_name(m->direction);
-	params[9] = n;
-	params[10] = s->n ? num_or_null(s->min, mn, sizeof(mn)) : NULL;
-	params[11] = s->n ? num_or_null(s->median, med, sizeof(med)) : NULL;
-	params[12] = s->n ? num_or_null(s->mean, mean, sizeof(mean)) : NULL;
-	params[13] = s->n ? num_or_null(s->max, mx, sizeof(mx)) : NULL;
-	params[14] = s->n ? num_or_null(s->stddev, sd, sizeof(sd)) : NULL;
-	params[15] = s->n ? num_or_null(s->ci_low, lo, sizeof(lo)) : NULL;
-	params[16] = s->n ? num_or_null(s->ci_high, hi, sizeof(hi)) : NULL;
-	params[17] = samples;
-	params[18] = extra;
+/*
+ * All results rows of a run in one statement: one round trip and one firing
+ * of the statement-level triggers on results, however many benchmarks and
+ * metrics the run has.  The rows travel as one jsonb parameter.
+ */
+static int insert_results(struct db *db, const struct rundoc *rd, struct err *err)
+{
+	cJSON *rows = cJSON_CreateArray();
+	char *text = NULL;
+	const char *params[2];
+	size_t count = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < rd->n_benches; i++) {
+		const struct rd_bench *b = &rd->benches[i];
+		for (size_t j = 0; j < b->n_metrics; j++) {
+			const struct rd_metric *m = &b->metrics[j];
+			const struct rd_summary *s = &m->summary;
+			cJSON *o = cJSON_CreateObject();
+			cJSON *samples = cJSON_CreateArray();
+
+			cJSON_AddStringToObject(o, "benchmark", b->name);
+			cJSON_AddStringToObject(o, "kind", b->kind ? b->kind : "command");
+			if (b->config_hash)
+				cJSON_AddStringToObject(o, "config_hash", b->config_hash);
+			cJSON_AddItemToObject(o, "params", b->params ? cJSON_Duplicate(b->params, 1)
+								  : cJSON_CreateObject());
+			cJSON_AddStringToObject(o, "status", b->status ? b->status : "ok");
+			cJSON_AddStringToObject(o, "metric", m->name);
+			cJSON_AddStringToObject(o, "unit", m->unit);
+			cJSON_AddStringToObject(o, "direction", rd_direction_name(m->direction));
+			cJSON_AddNumberToObject(o, "n", (double)s->n);
+			add_num_or_null(o, "min", s->min, s->n > 0);
+			add_num_or_null(o, "median", s->median, s->n > 0);
+			add_num_or_null(o, "mean", s->mean, s->n > 0);
+			add_num_or_null(o, "max", s->max, s->n > 0);
+			add_num_or_null(o, "stddev", s->stddev, s->n > 0);
+			add_num_or_null(o, "ci_low", s->ci_low, s->n > 0);
+			add_num_or_null(o, "ci_high", s->ci_high, s->n > 0);
+			for (size_t k = 0; k < m->n_samples; k++)
+				cJSON_AddItemToArray(samples, cJSON_CreateNumber(m->samples[k]));
+			cJSON_AddItemToObject(o, "samples", samples);
+			if (m->extra)
+				cJSON_AddItemToObject(o, "extra", cJSON_Duplicate(m->extra, 1));
+			cJSON_AddItemToArray(rows, o);
+			count++;
+		}
+	}
+	if (count == 0)
+		goto done;
+	text = json_text(rows);
+	params[0] = rd->run_id;
+	params[1] = text;
 	rc = db_query(db,
 		      "INSERT INTO results (run_id, benchmark, kind, config_hash, params, status,"
 		      " metric, unit, direction, n, min, median, mean, max, stddev, ci_low, ci_high,"
 		      " samples, extra)"
-		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-		      " $16, $17, $18, $19)",
-		      19, params, NULL, err);
-	free(params_json);
-	free(samples);
-	free(extra);
+		      " SELECT $1::uuid, r.benchmark, r.kind, r.config_hash,"
+		      " coalesce(r.params, '{}'), r.status, r.metric, r.unit, r.direction, r.n,"
+		      " r.min, r.median, r.mean, r.max, r.stddev, r.ci_low, r.ci_high, r.samples,"
+		      " r.extra"
+		      " FROM jsonb_to_recordset($2::jsonb) AS r(benchmark text, kind text,"
+		      " config_hash text, params jsonb, status text, metric text, unit text,"
+		      " direction text, n integer, min double precision, median double precision,"
+		      " mean double precision, max double precision, stddev double precision,"
+		      " ci_low double precision, ci_high double precision,"
+		      " samples double precision[], extra jsonb)",
+		      2, params, NULL, err);
+done:
+	free(text);
+	cJSON_Delete(rows);
 	return rc;
 }
 
@@ -843,11 +862,8 @@ int db_run_insert(struct db *db, const struct rundoc *rd, bool *already, struct 
 			*already = true;
 		return 0;
 	}
-	for (size_t i = 0; i < rd->n_benches; i++)
-		for (size_t j = 0; j < rd->benches[i].n_metrics; j++)
-			if ((rc = insert_result(db, rd->run_id, &rd->benches[i],
-						&rd->benches[i].metrics[j], err)))
-				goto fail;
+	if ((rc = insert_results(db, rd, err)))
+		goto fail;
 	if ((rc = db_commit(db, err)))
 		goto fail;
 	return 0;
