@@ -312,10 +312,16 @@ int cmd_gate(int argc, char **argv)
 
 			rc = db_run_insert(db, rd, &already, &err);
 			if (!rc && !already) {
+				/* The history's change points, which later baselines respect,
+				 * with the suite's settings (validated by suite_load). */
+				struct changepoint_params cpp;
+				struct errlist cpp_problems = ERRLIST_INIT;
 				struct err e = ERR_INIT;
 
-				/* The history's change points, which later baselines respect. */
-				if (history_update_changepoints(db, rd, &e) != 0)
+				changepoint_params_from_suite(suite->compare, suite->changepoints, &cpp,
+							      &cpp_problems);
+				errlist_release(&cpp_problems);
+				if (history_update_changepoints_with(db, rd, &cpp, &e) != 0)
 					cmd_warn("change points not updated: %s", e.msg);
 			}
 			if (!rc)

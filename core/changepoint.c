@@ -426,3 +426,19 @@ void changepoint_params_parse(const cJSON *obj, const char *path, struct changep
 	if (changepoint_params_check(p, &err) < 0)
 		errlist_add(problems, "%s: %s", path, err.msg);
 }
+
+void changepoint_params_from_suite(const cJSON *compare, const cJSON *changepoints,
+				   struct changepoint_params *p, struct errlist *problems)
+{
+	const cJSON *eff = cJSON_IsObject(compare) ? cJSON_GetObjectItemCaseSensitive(compare, "min_effect")
+						   : NULL;
+
+	*p = (struct changepoint_params)CHANGEPOINT_PARAMS_INIT;
+	if (eff) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddItemToObject(o, "min_magnitude", cJSON_Duplicate(eff, 1));
+		changepoint_params_parse(o, "compare", p, problems);
+		cJSON_Delete(o);
+	}
+	changepoint_params_parse(changepoints, "changepoints", p, problems);
+}

@@ -74,6 +74,13 @@ double changepoint_welch_p(const double *a, size_t na, const double *b, size_t n
  */
 void changepoint_params_parse(const cJSON *obj, const char *path, struct changepoint_params *p,
 			      struct errlist *problems);
+/*
+ * The parameters a suite declares: the defaults, then "compare"."min_effect"
+ * as min_magnitude, then the "changepoints" object (either may be NULL).
+ * Problems are appended as in changepoint_params_parse().
+ */
+void changepoint_params_from_suite(const cJSON *compare, const cJSON *changepoints,
+				   struct changepoint_params *p, struct errlist *problems);
 /* Check the parameters' ranges; ERR_INPUT with a message naming the first bad one. */
 int changepoint_params_check(const struct changepoint_params *p, struct err *err);
 

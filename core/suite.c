@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "changepoint.h"
 #include "util.h"
 
 /* More expansions than this is almost certainly a mistake in `params`. */
@@ -951,10 +952,14 @@ static void check_top(cJSON *root, struct suite *s, struct errlist *p)
 		s->compare = v;
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "changepoints"))) {
-		if (!cJSON_IsObject(v))
+		if (!cJSON_IsObject(v)) {
 			expected(p, "changepoints", "an object", v);
-		else
+		} else {
+			/* Validated here; db/history.c reads the values after a push. */
+			struct changepoint_params cp;
+			changepoint_params_from_suite(NULL, v, &cp, p);
 			s->changepoints = v;
+		}
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "order"))) {
 		if (cJSON_IsString(v) && strcmp(v->valuestring, "interleaved") == 0)

@@ -616,17 +616,10 @@ static int params_from_rundoc(const struct rundoc *rd, struct changepoint_params
 {
 	const cJSON *cmp = rd->extra ? cJSON_GetObjectItemCaseSensitive(rd->extra, "compare") : NULL;
 	const cJSON *cpo = rd->extra ? cJSON_GetObjectItemCaseSensitive(rd->extra, "changepoints") : NULL;
-	const cJSON *eff = cmp ? cJSON_GetObjectItemCaseSensitive(cmp, "min_effect") : NULL;
 	struct errlist problems = ERRLIST_INIT;
 	int rc = 0;
 
-	if (eff) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddItemToObject(o, "min_magnitude", cJSON_Duplicate(eff, 1));
-		changepoint_params_parse(o, "compare", p, &problems);
-		cJSON_Delete(o);
-	}
-	changepoint_params_parse(cpo, "changepoints", p, &problems);
+	changepoint_params_from_suite(cmp, cpo, p, &problems);
 	if (problems.n)
 		rc = errlist_to_err(&problems, err, ERR_INPUT);
 	errlist_release(&problems);

@@ -143,3 +143,10 @@ lacks "the history query does not sort" "$OUT" "Sort"
 lacks "no sequential scan" "$OUT" "Seq Scan"
 expect_exit 0 "history --limit 0 --explain" "$PERFGATE" history --db "$URL" gzip-6/wall --limit 0 --explain
 contains "the whole series uses the index too" "$OUT" "history_points_order_idx"
+
+# The suite's "changepoints" object is validated with the suite.
+printf '%s\n' '{"suite": "x", "changepoints": {"p_max": 2, "windw": 3, "min_magnitude": "3%"},' \
+	'"benchmarks": [{"name": "t", "command": ["true"]}]}' >"$T/cp-suite.json"
+expect_exit 2 "a suite with bad changepoints settings is invalid" "$PERFGATE" run --no-store "$T/cp-suite.json"
+contains "p_max out of range is named" "$ERR" "changepoints.p_max: expected a number in (0, 1)"
+contains "a misspelt key gets a suggestion" "$ERR" "changepoints.windw: unknown key (did you mean 'window'?)"
