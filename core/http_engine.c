@@ -325,7 +325,13 @@ static void finish(struct worker *w, struct conn *c, int err_class, bool close_c
 		c->reused = true;
 	}
 	if (!w->o->open_loop) {
-		issue_closed(w, c, t_end);
+		/* A success reuses its connection at once; after a failure the
+		 * loop's fill_closed() sends the next request, so that a server
+		 * refusing every connect cannot recurse through here. */
+		if (err_class < 0)
+			issue_closed(w, c, t_end);
+		else if (c->state == CS_IDLE)
+			idle_push(w, c);
 	} else if (c->state == CS_IDLE) {
 		idle_push(w, c);
 	}
@@ -713,11 +719,15 @@ static void issue_open(struct worker *w, uint64_t now)
 		int m;
 		uint64_t s;
 
-		if (w->busy >= w->max_inflight)
+		if (w->busy >= w->max_inflight) {
+			w->r.blocked++;
 			return;
+		}
 		c = w->n_idle ? w->idle[w->n_idle - 1] : new_slot(w);
-		if (!c)
+		if (!c) {
+			w->r.blocked++;
 			return;
+		}
 		m = classify_send(w, w->next_t);
 		if (m < 0) {
 			w->issuing_done = true;
@@ -1282,6 +1292,7 @@ static void merge_into(struct eng_result *d, const struct eng_result *s)
 	d->sent_in_window += s->sent_in_window;
 	d->goodput_ok += s->goodput_ok;
 	d->late_1ms += s->late_1ms;
+	d->blocked += s->blocked;
 	d->warmup_requests += s->warmup_requests;
 	d->bytes_in += s->bytes_in;
 	d->bytes_out += s->bytes_out;

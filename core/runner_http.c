@@ -177,12 +177,16 @@ static char *health(const struct eng_result *r, bool open_loop, const struct loa
 	cJSON_AddNumberToObject(gen, "requests", (double)(r->ok + r->failed));
 	if (!open_loop)
 		return NULL;
+	cJSON_AddNumberToObject(gen, "blocked", (double)r->blocked);
 	if (late > LATE_FRACTION)
 		return xasprintf("the load generator fell behind: %.1f%% of requests were sent over 1 ms late "
 				 "(p99 lateness %.3f ms) at %g req/s; %s",
 				 late * 100, (double)hist_percentile(r->lateness, 99) / 1e6, rate,
 				 r->cpu_util_max > CPU_SATURATED ? "add load.threads or lower the rate"
-				 : "raise load.connections/max_inflight (the target is slower than the rate) or lower the rate");
+				 : r->blocked ? "every connection was busy at times (the target is slower than the rate): "
+						"raise load.connections/max_inflight or lower the rate"
+				 : "its threads were not scheduled on time although they had CPU to spare and free "
+				   "connections: the machine is busy; run on a quieter one or lower the rate");
 	if (r->cpu_util_max > CPU_SATURATED)
 		return xasprintf("the load generator saturated its CPU (busiest thread %.0f%% busy) at %g req/s; "
 				 "add load.threads or lower the rate", r->cpu_util_max * 100, rate);

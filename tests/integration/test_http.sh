@@ -95,6 +95,9 @@ DEAD=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 run absent 3 "\"http\": {\"url\": \"http://127.0.0.1:$DEAD/\"}, \"load\": {\"concurrency\": 2, \"requests\": 5, \"timeout\": \"2s\"}"
 is absent "refused" "m['errors.refused'] == 5 and $(errs) == 5"
 contains "absent: says refused" "$T/absent.err" "Connection refused"
+# for a duration: connects fail as fast as they are tried, with no recursion
+run absent_dur 3 "\"http\": {\"url\": \"http://127.0.0.1:$DEAD/\"}, \"load\": {\"concurrency\": 2, \"duration\": \"3s\"}"
+is absent_dur "refused, every one" "m['errors.refused'] > 100 and m['errors.refused'] == $(errs)"
 
 # --- streams ---
 run sse_usage 0 "\"http\": {\"url\": \"$U/sse?n=6&usage=1\", \"stream\": \"sse\"}, \"load\": {\"concurrency\": 2, \"requests\": 8}"
