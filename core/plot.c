@@ -461,14 +461,27 @@ static int cmp_pct(const void *a, const void *b)
 	return (x[0] > y[0]) - (x[0] < y[0]);
 }
 
+/* The merged histogram of a metric family: on the metric itself, or, as the
+ * HTTP runner stores it, on FAMILY.p50 (docs/metrics.md). */
+static const cJSON *histogram_of(const struct rd_bench *b, const char *metric)
+{
+	const struct rd_metric *m = rd_bench_find_metric(b, metric);
+	char p50[160];
+
+	if (m && m->extra && cJSON_GetObjectItemCaseSensitive(m->extra, "histogram"))
+		return cJSON_GetObjectItemCaseSensitive(m->extra, "histogram");
+	snprintf(p50, sizeof(p50), "%s.p50", metric);
+	m = rd_bench_find_metric(b, p50);
+	return m && m->extra ? cJSON_GetObjectItemCaseSensitive(m->extra, "histogram") : NULL;
+}
+
 int plot_spectrum_from_bench(const struct rd_bench *b, const char *metric, double **pct_out,
 			     double **value_out, size_t *n_out, struct err *err)
 {
 	static const double levels[] = { 0, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 92.5, 95,
 					 96, 97, 98, 99, 99.5, 99.9, 99.95, 99.99, 99.995,
 					 99.999, 99.9995, 99.9999 };
-	const struct rd_metric *m = rd_bench_find_metric(b, metric);
-	const cJSON *hj = m && m->extra ? cJSON_GetObjectItemCaseSensitive(m->extra, "histogram") : NULL;
+	const cJSON *hj = histogram_of(b, metric);
 	double *pairs = NULL; /* pct, value interleaved, to sort together */
 	size_t n = 0, alloc = 0, plen = strlen(metric);
 	int rc = 0;
