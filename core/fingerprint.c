@@ -244,7 +244,8 @@ int fp_parse_cpuinfo(const char *text, struct fp_cpu *out, struct err *err)
 			 * outside the per-CPU blocks. */
 			b.legacy_processor = val;
 			a.legacy_model = val;
-		} else if (strcmp(key, "cpu") == 0) {
+		} else if (strcmp(key, "cpu") == 0 || strcmp(key, "uarch") == 0) {
+			/* POWER: "cpu : POWER9 (raw)"; RISC-V: "uarch : sifive,u74-mc". */
 			b.power_cpu = val;
 		} else if (strcmp(key, "CPU implementer") == 0) {
 			b.implementer = val;
@@ -268,10 +269,11 @@ int fp_parse_cpuinfo(const char *text, struct fp_cpu *out, struct err *err)
 	}
 	if (a.models.n == 0 && a.legacy_model)
 		set_add(&a.models, a.legacy_model);
-	if (a.models.n == 0) {
-		rc = err_set(err, ERR_INPUT, "no CPU model found ('model name', 'CPU part' or 'cpu')");
-		goto done;
-	}
+	/* No model line at all (an unusual architecture or a trimmed /proc): the
+	 * class is still told apart by arch and core counts; a run must not fail
+	 * over it. */
+	if (a.models.n == 0)
+		set_add(&a.models, "unknown");
 	/* big.LITTLE and other mixed systems: every distinct core type, in order. */
 	for (size_t i = 0; i < a.models.n; i++) {
 		if (i)

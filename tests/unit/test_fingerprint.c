@@ -79,8 +79,11 @@ static void test_cpuinfo_odd(void **state)
 	} cases[] = {
 		{ "", NULL, 0, "no 'processor' entries found" },
 		{ "MemTotal: 5 kB\n", NULL, 0, "no 'processor' entries found" },
-		{ "processor\t: 0\nflags\t: fpu\n", NULL, 0,
-		  "no CPU model found ('model name', 'CPU part' or 'cpu')" },
+		/* No model anywhere: "unknown", not an error (arch and cores still count). */
+		{ "processor\t: 0\nflags\t: fpu\n", "unknown", 1, NULL },
+		/* RISC-V names the core in "uarch". */
+		{ "processor\t: 0\nhart\t\t: 0\nisa\t\t: rv64imafdc\nmmu\t\t: sv39\nuarch\t\t: sifive,u74-mc\n",
+		  "sifive,u74-mc", 1, NULL },
 		/* POWER: the model is in "cpu". */
 		{ "processor\t: 0\ncpu\t\t: POWER9 (raw), altivec supported\n\nprocessor\t: 1\n"
 		  "cpu\t\t: POWER9 (raw), altivec supported\n\ntimebase\t: 512000000\n",
