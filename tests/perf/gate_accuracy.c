@@ -29,6 +29,7 @@
  *       median wall time (column 1)
  *   -c  which value of a line: 1 wall, 2 user, 3 sys, 23 user+sys (default 1)
  *   -e  min_effect (default 0.05)
+ *   -k  baseline runs per trial (default 5, at most 16)
  * Input files: one repetition per line, whitespace-separated numbers.
  */
 #include <math.h>
@@ -42,7 +43,8 @@
 #include "../../core/util.h"
 #include "../../core/verdict.h"
 
-#define NB 5 /* baseline runs */
+#define NB_MAX 16
+static size_t NB = 5; /* baseline runs (-k) */
 
 struct series {
 	const char *path;
@@ -165,9 +167,9 @@ struct tally {
 static void trial(const struct series *base, const struct series *lev, size_t reps, double min_effect,
 		  struct tally *t)
 {
-	size_t nblocks = base->n / reps, pick[NB + 1];
+	size_t nblocks = base->n / reps, pick[NB_MAX + 1];
 	double *pooled = xmalloc(NB * reps * sizeof(*pooled));
-	double run_med[NB], run_mean[NB], run_best[NB];
+	double run_med[NB_MAX], run_mean[NB_MAX], run_best[NB_MAX];
 	const double *cur;
 	struct compare_settings cs = COMPARE_SETTINGS_INIT;
 	struct verdict_input in;
@@ -243,14 +245,18 @@ int main(int argc, char **argv)
 			seed = strtoull(val, NULL, 10);
 		else if (strcmp(o, "-e") == 0)
 			min_effect = strtod(val, NULL);
+		else if (strcmp(o, "-k") == 0)
+			NB = (size_t)strtoul(val, NULL, 10);
 		else if (strcmp(o, "-c") == 0)
 			col = (int)strtol(val, NULL, 10);
 		else
 			break;
 	}
+	if (NB < 1 || NB > NB_MAX)
+		NB = 5;
 	if (argi >= argc) {
 		fprintf(stderr, "usage: gate_accuracy [-r REPS|-b SECONDS] [-t TRIALS] [-s SEED] [-e MIN_EFFECT] "
-				"[-c 1|2|3|23] BASE [LEVEL ...]\n");
+				"[-k RUNS] [-c 1|2|3|23] BASE [LEVEL ...]\n");
 		return 2;
 	}
 	if (load(argv[argi], col, &base) != 0)
@@ -271,13 +277,13 @@ int main(int argc, char **argv)
 		reps = base.n / (2 * (NB + 1));
 	}
 	if (reps == 0 || base.n / reps < NB + 1) {
-		fprintf(stderr, "gate_accuracy: %zu repetitions in '%s' make fewer than %d runs of %zu\n", base.n,
+		fprintf(stderr, "gate_accuracy: %zu repetitions in '%s' make fewer than %zu runs of %zu\n", base.n,
 			argv[argi], NB + 1, reps);
 		return 1;
 	}
-	printf("# series %s: %zu repetitions, column %d, %zu per run (%zu runs to draw from), %zu trials, "
+	printf("# series %s: %zu repetitions, column %d, %zu baseline runs of %zu (%zu runs to draw from), %zu trials, "
 	       "min_effect %.3g, seed %llu\n",
-	       argv[argi], base.n, col, reps, base.n / reps, trials, min_effect, (unsigned long long)seed);
+	       argv[argi], base.n, col, NB, reps, base.n / reps, trials, min_effect, (unsigned long long)seed);
 	printf("%-22s %7s %9s %9s %9s %12s %10s %12s   perfgate verdicts\n", "new run from", "ratio", "perfgate",
 	       "gab-110%", "gab-200%", "conbench-z5", "bencher-t", "perfgate-ab");
 	for (int li = argi; li < argc; li++) {
