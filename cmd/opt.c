@@ -137,8 +137,36 @@ static int set_value(const struct cmd_usage *u, const struct opt *o, const char 
 	return OPT_ERROR;
 }
 
+static int opt_scan(const struct cmd_usage *u, const struct opt *opts, size_t n,
+		    int argc, char **argv, struct strlist *positional);
+
+/* When parsing ends the command (help, error, parse-only), the caller returns
+ * at once: release what the lists gathered so far (strlist_release leaves an
+ * empty list, so a caller that releases again is fine). */
+static int end_parse(int rc, const struct opt *opts, size_t n, struct strlist *positional)
+{
+	for (size_t i = 0; i < n; i++)
+		if (opts[i].type == OPT_LIST && opts[i].dest)
+			strlist_release(opts[i].dest);
+	if (positional)
+		strlist_release(positional);
+	return rc;
+}
+
 int opt_parse(const struct cmd_usage *u, const struct opt *opts, size_t n,
 	      int argc, char **argv, struct strlist *positional)
+{
+	int rc = opt_scan(u, opts, n, argc, argv, positional);
+
+	/* PERFGATE_PARSE_ONLY=1: check a command line (the CI templates' test
+	 * does) without doing anything; the verb exits 0 as after --help. */
+	if (rc == OPT_OK && getenv("PERFGATE_PARSE_ONLY") && strcmp(getenv("PERFGATE_PARSE_ONLY"), "1") == 0)
+		rc = OPT_HELP;
+	return rc == OPT_OK ? rc : end_parse(rc, opts, n, positional);
+}
+
+static int opt_scan(const struct cmd_usage *u, const struct opt *opts, size_t n,
+		    int argc, char **argv, struct strlist *positional)
 {
 	bool only_positional = false;
 
@@ -197,10 +225,6 @@ int opt_parse(const struct cmd_usage *u, const struct opt *opts, size_t n,
 		if (set_value(u, o, val) != OPT_OK)
 			return OPT_ERROR;
 	}
-	/* PERFGATE_PARSE_ONLY=1: check a command line (the CI templates' test
-	 * does) without doing anything; the verb exits 0 as after --help. */
-	if (getenv("PERFGATE_PARSE_ONLY") && strcmp(getenv("PERFGATE_PARSE_ONLY"), "1") == 0)
-		return OPT_HELP;
 	return OPT_OK;
 }
 
