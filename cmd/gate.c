@@ -196,7 +196,13 @@ int cmd_gate(int argc, char **argv)
 		goto done;
 	}
 
-	/* 1. Run. */
+	/* 1. Run.  A/B variants are an experiment within one job: interleave
+	 * repetitions so that a drift of the machine hits every variant alike,
+	 * unless the suite chose an "order" itself (docs/gate.md). */
+	if (!cJSON_GetObjectItemCaseSensitive(suite->raw, "order"))
+		for (size_t i = 0; i < suite->n_benches; i++)
+			if (suite->benches[i].variant_of)
+				suite->interleaved = true;
 	proc_install_interrupt_handler();
 	prog.tty = isatty(STDERR_FILENO);
 	prog.quiet = quiet;
