@@ -16,6 +16,11 @@ export PERFGATE
 TESTS=${TESTS:-}
 log=$(mktemp -d /tmp/perfgate-tests.XXXXXX)
 chmod 755 "$log"
+# No test touches the user's own data: one private $PERFGATE_HOME for the run
+# (tests that need their own set it); an embedded cluster started there by a
+# test that did not name a database is stopped at the end.
+PERFGATE_HOME="$log/home"
+export PERFGATE_HOME
 passed=0
 failed=0
 failures=""
@@ -70,6 +75,8 @@ if ls "$here"/integration/test_*.sh >/dev/null 2>&1; then
 		count "$log/pg.out" "integration"
 	fi
 fi
+
+[ -e "$PERFGATE_HOME/pg" ] && "$PERFGATE" db stop >/dev/null 2>&1
 
 if [ "$failed" -gt 0 ]; then
 	printf 'failures:%b\n' "$failures"
