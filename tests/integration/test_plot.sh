@@ -36,6 +36,14 @@ contains "the y axis is in ms" "$T/trend.gp" "set ylabel 'median (ms)'"
 contains "the title names suite, benchmark and metric" "$T/trend.gp" "set title 'demo: gzip-6 / wall on main'"
 expect_exit 0 "plot trend again" "$PERFGATE" plot trend --db "$URL" gzip-6/wall --branch main --out "$T/trend2.png"
 check "same data, same picture" cmp -s "$T/trend.png" "$T/trend2.png"
+LAST=$($PY -c "import json; print(json.load(open('$E'))['runs'][59]['run_id'])")
+psql_q "$URL" "insert into verdicts (run_id, benchmark, metric, verdict) values ('$LAST', 'gzip-6', 'wall', 'regression')" >/dev/null
+expect_exit 0 "plot trend with a regression verdict" "$PERFGATE" plot trend --db "$URL" gzip-6/wall --branch main --out "$T/reg.svg" --script "$T/reg.gp"
+contains "the regression is marked" "$T/reg.gp" "title 'regression'"
+check "the regression mark sits on the newest run only" $PY -c "
+rows = [l.split() for l in open('$T/reg.gp').read().split('\$trend << EOD\n')[1].split('EOD\n')[0].splitlines() if not l.startswith('#')]
+marked = [int(r[0]) for r in rows if r[5] != 'NaN']
+assert marked == [59], marked"
 expect_exit 0 "plot trend to SVG, labelled by date" "$PERFGATE" plot trend --db "$URL" gzip-6 --branch main --labels date --out "$T/trend.svg"
 check "trend.svg is an SVG" svg_ok "$T/trend.svg"
 contains "the SVG carries the title" "$T/trend.svg" "demo: gzip-6 / wall on main"

@@ -324,6 +324,33 @@ static void test_params_parse(void **state)
 	cJSON_Delete(bad);
 }
 
+static void test_params_from_suite(void **state)
+{
+	struct changepoint_params p;
+	struct errlist problems = ERRLIST_INIT;
+	cJSON *cmp = cJSON_Parse("{\"alpha\": 0.01, \"min_effect\": \"3%\"}");
+	cJSON *cpo = cJSON_Parse("{\"p_max\": 0.0001}");
+	cJSON *both = cJSON_Parse("{\"min_magnitude\": 0.2}");
+
+	(void)state;
+	/* min_magnitude follows compare.min_effect ... */
+	changepoint_params_from_suite(cmp, cpo, &p, &problems);
+	assert_int_equal(problems.n, 0);
+	assert_true(fabs(p.min_magnitude - 0.03) < 1e-15);
+	assert_true(p.p_max == 0.0001);
+	assert_int_equal(p.window, 50);
+	/* ... unless the changepoints object says otherwise. */
+	changepoint_params_from_suite(cmp, both, &p, &problems);
+	assert_true(p.min_magnitude == 0.2);
+	/* Neither: the defaults. */
+	changepoint_params_from_suite(NULL, NULL, &p, &problems);
+	assert_true(p.p_max == 0.001 && p.min_magnitude == 0.05 && p.robust);
+	assert_int_equal(problems.n, 0);
+	cJSON_Delete(cmp);
+	cJSON_Delete(cpo);
+	cJSON_Delete(both);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_synthetic_precision_recall),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_params_parse),
+		cmocka_unit_test(test_params_from_suite),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
