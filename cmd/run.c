@@ -9,7 +9,6 @@
  * could not be reached (the run was spooled; `perfgate push` uploads it).
  * A failed benchmark wins over an unreachable database: 3.
  */
-#include <fnmatch.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -193,12 +192,12 @@ int cmd_run(int argc, char **argv)
 		"failed or the run was interrupted (finished benchmarks go to --out, marked\n"
 		"partial), 4 the database was unreachable (the run was spooled).",
 	};
-	const char *bench = NULL, *out_path = NULL, *db_url = NULL, *format = "text";
+	const char *out_path = NULL, *db_url = NULL, *format = "text";
 	long repetitions = LONG_MIN, warmup = LONG_MIN; /* LONG_MIN: not given */
 	bool no_store = false, quiet = false, list = false, stored = false, already = false;
-	struct strlist tags = STRLIST_INIT, pos = STRLIST_INIT;
+	struct strlist tags = STRLIST_INIT, pos = STRLIST_INIT, benches = STRLIST_INIT;
 	const struct opt opts[] = {
-		{ "bench", 'b', OPT_STRING, &bench, "GLOB", "run only benchmarks whose name matches GLOB" },
+		{ "bench", 'b', OPT_LIST, &benches, "GLOB", "run only benchmarks whose name matches GLOB (repeatable: any of them)" },
 		{ "db", 0, OPT_STRING, &db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
 		{ "format", 0, OPT_STRING, &format, "FMT", "summary on stdout: text (default) or json (the run document)" },
 		{ "list", 'l', OPT_FLAG, &list, NULL, "validate the suite and list its expanded benchmarks (kind, config hash); run nothing" },
@@ -260,10 +259,12 @@ int cmd_run(int argc, char **argv)
 	}
 
 	if (list) {
+		ro.bench_globs = benches.items;
+		ro.n_bench_globs = benches.n;
 		for (size_t i = 0; i < suite->n_benches; i++) {
 			const struct suite_bench *b = &suite->benches[i];
 			static const char *const kinds[] = { "command", "http", "ingest" };
-			if (bench && fnmatch(bench, b->name, 0) != 0)
+			if (!run_selected(&ro, b->name))
 				continue;
 			printf("%s\t%s\t%s\n", b->name, kinds[b->kind], b->config_hash);
 		}
@@ -273,7 +274,8 @@ int cmd_run(int argc, char **argv)
 	proc_install_interrupt_handler();
 	prog.tty = isatty(STDERR_FILENO) && !getenv("NO_PROGRESS");
 	prog.quiet = quiet;
-	ro.bench_glob = bench;
+	ro.bench_globs = benches.items;
+	ro.n_bench_globs = benches.n;
 	ro.repetitions = repetitions == LONG_MIN ? 0 : repetitions;
 	ro.warmup = warmup == LONG_MIN ? -1 : warmup;
 	ro.tags = tag_obj;
@@ -330,6 +332,7 @@ done:
 	errlist_release(&notices);
 	cJSON_Delete(tag_obj);
 	strlist_release(&tags);
+	strlist_release(&benches);
 	strlist_release(&pos);
 	return code;
 }

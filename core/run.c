@@ -20,8 +20,13 @@ bool run_selected(const struct run_options *opts, const char *name)
 {
 	if (!opts)
 		return true;
-	if (opts->bench_glob && fnmatch(opts->bench_glob, name, 0) != 0)
-		return false;
+	if (opts->bench_glob || opts->n_bench_globs) {
+		bool any = opts->bench_glob && fnmatch(opts->bench_glob, name, 0) == 0;
+		for (size_t i = 0; i < opts->n_bench_globs && !any; i++)
+			any = fnmatch(opts->bench_globs[i], name, 0) == 0;
+		if (!any)
+			return false;
+	}
 	if (opts->only) {
 		for (size_t i = 0; i < opts->n_only; i++)
 			if (strcmp(opts->only[i], name) == 0)
@@ -218,9 +223,13 @@ int run_suite(const struct suite *s, const struct run_options *opts, struct rund
 		if (run_selected(o, s->benches[i].name))
 			sel[n_sel++] = &s->benches[i];
 	if (n_sel == 0) {
-		if (o->bench_glob)
-			rc = err_set(err, ERR_INPUT, "no benchmark of suite '%s' matches '%s'", s->name,
-				     o->bench_glob);
+		const char *one = o->bench_glob && !o->n_bench_globs ? o->bench_glob
+				  : !o->bench_glob && o->n_bench_globs == 1 ? o->bench_globs[0] : NULL;
+		if (one)
+			rc = err_set(err, ERR_INPUT, "no benchmark of suite '%s' matches '%s'", s->name, one);
+		else if (o->bench_glob || o->n_bench_globs)
+			rc = err_set(err, ERR_INPUT, "no benchmark of suite '%s' matches the --bench patterns",
+				     s->name);
 		else
 			rc = err_set(err, ERR_INPUT, "no benchmark of suite '%s' was selected", s->name);
 		goto done;

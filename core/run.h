@@ -66,8 +66,11 @@ struct run_options {
 	/* Start and end of each benchmark (NULL: none).  name is the expanded name. */
 	void (*on_bench)(void *arg, enum run_event ev, const char *name, const struct rd_bench *bench);
 	void *progress_arg;
+	const char *const *bench_globs; /* more --bench patterns: a name matching any of them
+					   (or bench_glob) is selected; NULL: none */
+	size_t n_bench_globs;
 };
-#define RUN_OPTIONS_INIT { NULL, NULL, 0, 0, -1, NULL, false, NULL, NULL, NULL, NULL, NULL }
+#define RUN_OPTIONS_INIT { NULL, NULL, 0, 0, -1, NULL, false, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
 
 /*
  * Run the suite.  Returns:

@@ -80,6 +80,9 @@ got=$(psql_q "$DB" "select string_agg(distinct benchmark || '=' || status, ',' o
 expect_exit 0 "--format json" "$PERFGATE" run --no-store --format json --bench 'sleep-1*' "$T/good.json"
 got=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print([b['name'] for b in d['benchmarks']])" "$OUT")
 [ "$got" = "['sleep-10ms']" ] && ok "--bench selects by glob and json goes to stdout" || not_ok "json: '$got'"
+expect_exit 0 "--bench twice selects either" "$PERFGATE" run --no-store --format json --bench 'sleep-2*' -b emit -n 1 "$T/good.json"
+got=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print([b['name'] for b in d['benchmarks']])" "$OUT")
+[ "$got" = "['sleep-20ms', 'emit']" ] && ok "--bench is repeatable" || not_ok "two --bench: '$got'"
 expect_exit 2 "--bench matching nothing exits 2" "$PERFGATE" run --no-store --bench 'zzz*' "$T/good.json"
 contains "--bench matching nothing says so" "$ERR" "no benchmark of suite 'it' matches 'zzz*'"
 
