@@ -56,7 +56,7 @@ int cmd_compare(int argc, char **argv)
 		{ "strict", 0, OPT_FLAG, &strict, NULL, "inconclusive and insufficient-data verdicts fail too" },
 		{ "strict-report", 0, OPT_FLAG, &o.pub.strict_report, NULL, "exit 4 when a report or comment could not be published" },
 		{ "suite", 's', OPT_STRING, &suite_path, "FILE", "the suite: its compare settings, SLOs and A/B variants" },
-		{ "variants", 0, OPT_FLAG, &variants, NULL, "compare A/B variants within the run only (no history)" },
+		{ "variants", 0, OPT_FLAG, &variants, NULL, "compare A/B variants within the run only (no history; nothing stored)" },
 	};
 	struct compare_options co = COMPARE_OPTIONS_INIT;
 	struct baseline_options bo = BASELINE_OPTIONS_INIT;
@@ -139,7 +139,8 @@ int cmd_compare(int argc, char **argv)
 		code = cmd_fail(rc, &err);
 		goto done;
 	}
-	if (db && !run_file && !no_store) {
+	/* An A/B-only look (--variants) never replaces the run's stored comparison. */
+	if (db && !run_file && !no_store && !variants) {
 		cJSON *j = report_to_json(res);
 
 		rc = db_comparison_store(db, rd->run_id, j, &err);

@@ -137,9 +137,16 @@ cat >"$T/ab.json" <<'EOF'
   {"name": "loop", "shell": "i=0; while [ $i -lt $N ]; do i=$((i+1)); done", "repetitions": 8,
    "variants": [{"name": "base", "env": {"N": "6000"}}, {"name": "fast", "env": {"N": "600"}}]}]}
 EOF
-expect_exit 0 "A/B variants: the gate passes" gate "$T/ab.json" --no-store
+expect_exit 0 "A/B variants: the gate passes" gate "$T/ab.json" --no-store --run-out "$T/ab-run.json"
 contains "A/B section" "$OUT" "A/B variants"
 contains "the fast variant improves on the reference" "$OUT" "loop@fast vs loop@base"
+expect_exit 0 "compare --variants on the saved run, without a database" "$PERFGATE" compare --variants \
+	--run-file "$T/ab-run.json" --format json --out "$T/ab-cmp.json"
+check "compare --variants: one A/B row per metric, against the reference" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["rows"] and all(r["against"] == "loop@base" and r["benchmark"] == "loop@fast" for r in d["rows"]), d["rows"]
+assert {r["metric"] for r in d["rows"]} >= {"wall", "user", "max_rss"}' "$T/ab-cmp.json"
 
 # The database unreachable: spooled, exit 4, SLOs still checked.
 expect_exit 4 "an unreachable database exits 4" "$PERFGATE" gate --quiet --db "postgresql:///nope?host=$T/nosocket" "$R/suite.json"
