@@ -151,7 +151,7 @@ int cmd_gate(int argc, char **argv)
 	struct baseline_options bo = BASELINE_OPTIONS_INIT;
 	struct baseline_source src;
 	struct baseline base;
-	struct errlist problems = ERRLIST_INIT;
+	struct errlist problems = ERRLIST_INIT, notices = ERRLIST_INIT;
 	struct err err = ERR_INIT, run_err = ERR_INIT;
 	struct db_options dbo = DB_OPTIONS_INIT;
 	struct gate_progress prog = { false, false };
@@ -211,7 +211,10 @@ int cmd_gate(int argc, char **argv)
 	ro.tags = tag_obj;
 	ro.on_bench = on_bench;
 	ro.progress_arg = &prog;
+	ro.notices = &notices;
 	rc = run_suite(suite, &ro, &rd, &run_err);
+	for (size_t i = 0; i < notices.n; i++)
+		cmd_warn("%s", notices.msgs[i]);
 	if (!rd) {
 		code = cmd_fail(rc, &run_err);
 		goto done;
@@ -365,6 +368,7 @@ done:
 	db_free(db);
 	suite_free(suite);
 	errlist_release(&problems);
+	errlist_release(&notices);
 	cJSON_Delete(tag_obj);
 	strlist_release(&tags);
 	strlist_release(&pos);
