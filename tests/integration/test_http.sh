@@ -196,3 +196,28 @@ if command -v openssl >/dev/null 2>&1; then
 else
 	not_ok "openssl is needed for the https test (TEST_DEBS)"
 fi
+
+# --- schemas/suite.schema.json agrees with perfgate's validator on every suite above
+python3 - "$T" <<'PY' >"$T/schema.out" 2>&1
+import glob, json, os, sys
+import jsonschema
+schema = json.load(open("schemas/suite.schema.json"))
+v = jsonschema.Draft202012Validator(schema)
+rejected_by_perfgate = {"typo", "badrate", "badurl"}
+for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
+    name = os.path.basename(f)[:-5]
+    if name.endswith(".out") or name in ("noauth",):
+        continue
+    try:
+        doc = json.load(open(f))
+    except ValueError:
+        continue
+    if "benchmarks" not in doc:
+        continue
+    errs = list(v.iter_errors(doc))
+    if name in rejected_by_perfgate:
+        print(("ok" if errs else "not ok") + " - schema rejects %s too" % name)
+    else:
+        print(("not ok" if errs else "ok") + " - schema accepts %s%s" % (name, (": " + errs[0].message) if errs else ""))
+PY
+cat "$T/schema.out"
