@@ -254,10 +254,15 @@ int plot_latency_script(const struct plot_latency *l, const struct plot_output *
 		free(yl);
 	}
 	sb_puts(s, " noenhanced\nset xlabel 'percentile'\nset logscale x\nset key top left\n");
-	sb_printf(s, "set xrange [1:%g]\nset yrange [0:*]\nset xtics (", pow(10, ceil(log10(max_x) + 1e-9)));
+	sb_printf(s, "set xrange [1:%g]\nset xtics (", pow(10, ceil(log10(max_x) + 1e-9)));
 	for (size_t i = 0; i < ARRAY_SIZE(tics) && tics[i].x <= max_x * 10; i++)
 		sb_printf(s, "%s'%s' %g", i ? ", " : "", tics[i].label, tics[i].x);
 	sb_puts(s, ")\n");
+	/* The SLO line is an arrow, which autoscaling ignores: make room. */
+	if (isfinite(l->slo))
+		sb_printf(s, "set yrange [0:%.9g]\n", max_abs * factor * 1.08);
+	else
+		sb_puts(s, "set yrange [0:*]\n");
 	if (isfinite(l->slo)) {
 		sb_puts(s, "set arrow 1 from graph 0, first");
 		gp_num(s, l->slo * factor);
@@ -338,7 +343,11 @@ int plot_load_script(const struct plot_load *l, const struct plot_output *o, str
 		sb_puts(s, "set title ");
 		gp_quote(s, panels > 1 ? "latency against throughput" : l->title);
 		sb_printf(s, " noenhanced\nset xlabel 'throughput (/s)'\nset ylabel 'latency (%s)'\n"
-			     "set yrange [0:*]\nset key top left\n", shown);
+			     "set key top left\n", shown);
+		if (isfinite(l->slo))
+			sb_printf(s, "set yrange [0:%.9g]\n", max_lat * factor * 1.08);
+		else
+			sb_puts(s, "set yrange [0:*]\n");
 		if (isfinite(l->slo)) {
 			sb_puts(s, "set arrow 1 from graph 0, first");
 			gp_num(s, l->slo * factor);
@@ -711,6 +720,7 @@ int plot_load_from_bench(const struct rd_bench *b, struct plot_load_data *d, str
 {
 	const cJSON *steps = NULL, *ts = NULL, *res = NULL, *item;
 	size_t n_ts = 0, k = 0;
+	bool any_errors = false;
 
 	memset(d, 0, sizeof(*d));
 	d->load.slo = NAN;
@@ -767,14 +777,20 @@ int plot_load_from_bench(const struct rd_bench *b, struct plot_load_data *d, str
 				d->t[k] = offset + (i + 1) * iv;
 				d->thr[k] = arr_num(thr, i);
 				d->p99[k] = arr_num(p99, i);
+				/* An interval without completions has no p99 (the
+				 * runner writes 0): leave a gap, not a dive to 0. */
+				if (d->thr[k] == 0 && d->p99[k] == 0)
+					d->p99[k] = NAN;
 				d->errs[k] = arr_num(errs, i) / iv;
+				any_errors |= d->errs[k] > 0;
 			}
 			offset += n * iv;
 		}
 		d->load.t = d->t;
 		d->load.ts_throughput = d->thr;
 		d->load.ts_p99 = d->p99;
-		d->load.ts_errors = d->errs;
+		/* No errors at all: no errors panel (unless the GPU needs it). */
+		d->load.ts_errors = any_errors ? d->errs : NULL;
 		d->load.n_ts = k;
 	}
 	if (res) {

@@ -136,9 +136,10 @@ int plot_load_script(const struct plot_load *l, const struct plot_output *o, str
 int plot_render(const char *script, struct err *err);
 
 /*
- * The latency spectrum of one metric of a benchmark: from its extra
- * "histogram" (core/hist.h) when present, else from sibling metrics named
- * METRIC.pNN (the median of each over repetitions).  Fills pct/value
+ * The latency spectrum of one metric of a benchmark: from the extra
+ * "histogram" (core/hist.h) of METRIC or of METRIC.p50 (where the HTTP
+ * runner keeps a family's merged histogram) when present, else from sibling
+ * metrics named METRIC.pNN (the median of each over repetitions).  Fills pct/value
  * (caller frees both) with *n points; ERR_NOTFOUND when neither exists.
  */
 int plot_spectrum_from_bench(const struct rd_bench *b, const char *metric, double **pct,

@@ -288,6 +288,21 @@ static void test_spectrum(void **state)
 	assert_true(pct[n - 2] == 99.95); /* 99.995 would need 20,000 values */
 	free(pct);
 	free(val);
+
+	/* As the HTTP runner stores it: the histogram on "itl.p50". */
+	m = rd_bench_add_metric(b, "itl.p50", "s", RD_LOWER);
+	rd_metric_add_sample(m, 0.005);
+	rd_metric_summarise(m);
+	m->extra = cJSON_CreateObject();
+	cJSON_AddItemToObject(m->extra, "histogram", hist_to_json(h));
+	m = rd_bench_add_metric(b, "itl.p99", "s", RD_LOWER);
+	rd_metric_add_sample(m, 0.0099);
+	rd_metric_summarise(m);
+	assert_int_equal(plot_spectrum_from_bench(b, "itl", &pct, &val, &n, &err), 0);
+	assert_true(n > 20); /* the histogram's levels, not the two pNN metrics */
+	assert_true(pct[n - 1] == 99.99);
+	free(pct);
+	free(val);
 	hist_free(h);
 	rundoc_free(rd);
 }
