@@ -5,6 +5,7 @@
 #include "stats.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,27 +203,101 @@ static size_t hl_k(size_t m, size_t n, double alpha)
 	}
 }
 
-/* Pairwise differences y_j - x_i, sorted; HL and CI from them. */
+/* Above this many pairs the differences are not materialised (memory
+ * 8 mn bytes): order statistics come from selection instead (below). */
+#define HL_SORT_LIMIT 1000000
+
+/* Doubles mapped to unsigned integers in the same order, so a bisection
+ * over the integers ends on adjacent doubles in at most 64 steps. */
+static uint64_t dkey(double v)
+{
+	uint64_t b;
+	memcpy(&b, &v, sizeof(b));
+	return (b >> 63) ? ~b : b | (1ULL << 63);
+}
+
+static double dval(uint64_t k)
+{
+	uint64_t b = (k >> 63) ? k & ~(1ULL << 63) : ~k;
+	double v;
+	memcpy(&v, &b, sizeof(v));
+	return v;
+}
+
+/* Number of pairs with ys[j] - xs[i] <= t (both sorted ascending), O(m + n):
+ * the computed difference is monotone in i and j, so the boundary j moves
+ * one way only. */
+static size_t count_le(const double *xs, size_t m, const double *ys, size_t n, double t)
+{
+	size_t c = 0, j = 0;
+
+	for (size_t i = 0; i < m; i++) {
+		/* xs[i] ascending: ys[j] - xs[i] shrinks, so the boundary j only grows */
+		while (j < n && ys[j] - xs[i] <= t)
+			j++;
+		c += j;
+	}
+	return c;
+}
+
+/* The k-th smallest (1-based) of the mn differences ys[j] - xs[i], exactly
+ * the value a sort would give, without storing them. */
+static double kth_diff(const double *xs, size_t m, const double *ys, size_t n, size_t k)
+{
+	uint64_t lo = dkey(ys[0] - xs[m - 1]) - 1, hi = dkey(ys[n - 1] - xs[0]);
+
+	/* invariant: count(lo) < k <= count(hi) */
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (count_le(xs, m, ys, n, dval(mid)) >= k)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return dval(hi);
+}
+
+/* HL estimate (median of the pairwise differences y_j - x_i) and the CI. */
 static int hl_core(const double *x, size_t m, const double *y, size_t n, double alpha, double *est,
 		   double *lo, double *hi)
 {
-	size_t mn = m * n, k;
-	double *d = xmalloc(mn * sizeof(*d));
+	size_t mn = m * n, k = hl_k(m, n, alpha);
+	size_t klo, khi;
 
-	for (size_t i = 0; i < m; i++)
-		for (size_t j = 0; j < n; j++)
-			d[i * n + j] = y[j] - x[i];
-	qsort(d, mn, sizeof(*d), summary_cmp_double);
-	*est = summary_median_sorted(d, mn);
-	k = hl_k(m, n, alpha);
 	if (k == 0 || k > (mn + 1) / 2) {
-		*lo = d[0];
-		*hi = d[mn - 1];
+		klo = 1;
+		khi = mn;
 	} else {
-		*lo = d[k - 1];
-		*hi = d[mn - k];
+		klo = k;
+		khi = mn - k + 1;
 	}
-	free(d);
+	if (mn <= HL_SORT_LIMIT) {
+		double *d = xmalloc(mn * sizeof(*d));
+
+		for (size_t i = 0; i < m; i++)
+			for (size_t j = 0; j < n; j++)
+				d[i * n + j] = y[j] - x[i];
+		qsort(d, mn, sizeof(*d), summary_cmp_double);
+		*est = summary_median_sorted(d, mn);
+		*lo = d[klo - 1];
+		*hi = d[khi - 1];
+		free(d);
+	} else {
+		double *xs = xmalloc(m * sizeof(*xs)), *ys = xmalloc(n * sizeof(*ys));
+
+		memcpy(xs, x, m * sizeof(*xs));
+		memcpy(ys, y, n * sizeof(*ys));
+		qsort(xs, m, sizeof(*xs), summary_cmp_double);
+		qsort(ys, n, sizeof(*ys), summary_cmp_double);
+		if (mn % 2)
+			*est = kth_diff(xs, m, ys, n, (mn + 1) / 2);
+		else
+			*est = (kth_diff(xs, m, ys, n, mn / 2) + kth_diff(xs, m, ys, n, mn / 2 + 1)) / 2;
+		*lo = kth_diff(xs, m, ys, n, klo);
+		*hi = kth_diff(xs, m, ys, n, khi);
+		free(xs);
+		free(ys);
+	}
 	return 0;
 }
 
