@@ -31,6 +31,8 @@
 #define INITDB_TIMEOUT 180.0
 #define PG_CTL_WAIT "60"
 #define PG_CTL_TIMEOUT 90.0
+/* pg_ctl start tries, about 2 s apart. */
+#define START_ATTEMPTS 4
 
 static void set_dir(struct cluster *c, const char *dir)
 {
@@ -504,17 +506,25 @@ int cluster_start(struct cluster *c, bool *started, struct err *err)
 		goto done;
 	if (!cluster_initialised(c) && (rc = initdb(c, bindir, err)))
 		goto done;
-	if ((rc = pg_ctl(c, bindir, true, err))) {
-		/* A server that was still shutting down may have come up anyway. */
-		for (int i = 0; i < 20 && rc; i++) {
+	/*
+	 * A server that was still shutting down may come up anyway; after a crash
+	 * (the postmaster killed) its orphaned children hold the data folder for
+	 * a few seconds and the first start is refused.  So wait and try again.
+	 */
+	for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+		if ((rc = pg_ctl(c, bindir, true, err)) == 0)
+			break;
+		for (int i = 0; i < 8 && rc; i++) {
 			struct timespec ts = { 0, 250 * 1000 * 1000 };
 			nanosleep(&ts, NULL);
 			if (cluster_running(c))
 				rc = 0;
 		}
-		if (rc)
-			goto done;
+		if (rc == 0)
+			break;
 	}
+	if (rc)
+		goto done;
 	if (started)
 		*started = true;
 done:

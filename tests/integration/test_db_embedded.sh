@@ -73,6 +73,12 @@ expect_exit 0 "status after the restart" "$PERFGATE" db status
 contains "still one run" "$OUT" "runs:     1"
 expect_exit 2 "db start refuses an external --db" "$PERFGATE" db start --db "postgresql://u@127.0.0.1:1/x"
 contains "the refusal names the external database" "$ERR" "postgresql://u@127.0.0.1:1/x"
+# After a crash (the server killed) the next command starts it again, once
+# the dead server's children have let go of the data folder.
+pid=$(head -n 1 "$T/home/pg/data/postmaster.pid")
+kill -9 "$pid"
+expect_exit 0 "push after the server was killed restarts it" "$PERFGATE" push "$EX"
+contains "the run survived the crash" "$OUT" "already stored"
 check "final stop" "$PERFGATE" db stop
 
 # Missing server binaries: the message names the Debian package; nothing is lost.
