@@ -152,3 +152,19 @@ expect_exit 0 "PR after a change point compares" "$PERFGATE" compare --db "$DB" 
 	--run-file "$T/pr-same.json" --format json --out "$T/c6.json"
 check_eq "runs before the newest change point are not used" "$(run_ids "$T/c6.json")" "2"
 contains "the explanation mentions the change point" "$T/c6.json" "change point"
+
+# The golden JSON report and a gate's JSON validate against the schema too.
+for f in tests/fixtures/reports/compare.json "$T/c6.json" "$T/c4.json"; do
+	check "$(basename "$f") validates against schemas/compare.schema.json" python3 -c '
+import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[1])), json.load(open("schemas/compare.schema.json")),
+                    cls=jsonschema.Draft202012Validator)' "$f"
+done
+check "the schema rejects an unknown verdict" python3 -c '
+import json, sys, jsonschema
+d = json.load(open(sys.argv[1])); d["rows"][0]["verdict"] = "regresion"
+try:
+    jsonschema.validate(d, json.load(open("schemas/compare.schema.json")), cls=jsonschema.Draft202012Validator)
+except jsonschema.ValidationError:
+    sys.exit(0)
+sys.exit(1)' tests/fixtures/reports/compare.json
