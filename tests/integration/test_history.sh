@@ -150,3 +150,16 @@ printf '%s\n' '{"suite": "x", "changepoints": {"p_max": 2, "windw": 3, "min_magn
 expect_exit 2 "a suite with bad changepoints settings is invalid" "$PERFGATE" run --no-store "$T/cp-suite.json"
 contains "p_max out of range is named" "$ERR" "changepoints.p_max: expected a number in (0, 1)"
 contains "a misspelt key gets a suggestion" "$ERR" "changepoints.windw: unknown key (did you mean 'window'?)"
+
+# Concurrent pushes into one series: 20 processes push runs 40..59 at once
+# (the step is among them); the advisory lock per series serialises the
+# analyses, so the end state is the analysis of all 60 runs: the one step.
+URL2=$(new_db history_conc)
+"$PERFGATE" push -q --db "$URL2" "$T"/runs/run-0[0-3]*.json || not_ok "push runs 0..39"
+for f in "$T"/runs/run-04*.json "$T"/runs/run-05*.json; do
+	"$PERFGATE" push -q --db "$URL2" "$f" >"$f.out" 2>&1 &
+done
+wait
+check "20 concurrent pushes: no warnings" sh -c "! cat '$T'/runs/run-0[45]*.json.out | grep -q ."
+check "20 concurrent pushes: 60 runs on main" test "$(psql_q "$URL2" "select count(*) from runs where branch = 'main'")" -eq 60
+check "20 concurrent pushes: exactly the step is stored" test "$(psql_q "$URL2" "select string_agg(commit_sha, ',') from change_points")" = "$STEP"
