@@ -272,7 +272,7 @@ int cmd_run(int argc, char **argv)
 	}
 
 	proc_install_interrupt_handler();
-	prog.tty = isatty(STDERR_FILENO) && !getenv("NO_PROGRESS");
+	prog.tty = isatty(STDERR_FILENO);
 	prog.quiet = quiet;
 	ro.bench_globs = benches.items;
 	ro.n_bench_globs = benches.n;
