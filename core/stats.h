@@ -29,8 +29,9 @@ struct mwu {
 /*
  * One-sided test that y is stochastically LARGER than x (the caller swaps the
  * arguments for higher-is-better metrics).  Exact distribution (q-binomial
- * recurrence) when there are no ties and C(m+n, m) < 2^53, so every count is
- * an exact integer in a double; else the normal approximation with tie and
+ * recurrence) when there are no ties, C(m+n, m) < 2^53 (every count is an
+ * exact integer in a double) and mn <= 10^7 (the count array stays < 80 MB);
+ * else the normal approximation with tie and
  * continuity corrections, never below 1/C(m+n, m) (no permutation p can be
  * smaller).  All values equal: p = 1.  Returns 0, or ERR_INPUT
  * when m or n is 0 or a value is not finite (*out then holds p = 1).
@@ -40,7 +41,7 @@ int stats_mann_whitney(const double *x, size_t m, const double *y, size_t n, str
 /*
  * Hodges-Lehmann shift of the logs as a ratio exp(HL) (y relative to x) with
  * its confidence interval at level 1 - alpha (two-sided), k exact from the
- * U distribution when C(m+n, m) < 2^53, else from the normal approximation.
+ * U distribution under the same rule as the test (ties aside), else from the normal approximation.
  * All values must be > 0 (ERR_INPUT otherwise: the caller then falls back to
  * a difference).  When the sample sizes are too small for the level, the
  * interval is the full range of the pairwise ratios.

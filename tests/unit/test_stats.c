@@ -158,6 +158,21 @@ static void test_hl_huge(void **state)
 	free(y);
 }
 
+/* Lopsided: 2 vs 600,000, every y above both x.  Exact: 1/C(600002, 2). */
+static void test_mwu_lopsided(void **state)
+{
+	size_t n = 600000;
+	const double x[] = { 0.5, 0.75 };
+	double *y = gen(41, n, 0, 0);
+	struct mwu r;
+
+	(void)state;
+	assert_int_equal(stats_mann_whitney(x, 2, y, n, &r), 0);
+	assert_true(r.exact);
+	CLOSE(r.p, 2.0 / (600002.0 * 600001.0), 1e-9);
+	free(y);
+}
+
 static void test_mwu_bad_input(void **state)
 {
 	const double x[] = { 1, NAN }, y[] = { 2 };
@@ -219,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_mwu_scipy),
 		cmocka_unit_test(test_mwu_consistency),
 		cmocka_unit_test(test_hl_huge),
+		cmocka_unit_test(test_mwu_lopsided),
 		cmocka_unit_test(test_mwu_bad_input),
 		cmocka_unit_test(test_hl_nonpositive),
 		cmocka_unit_test(test_bh_scipy),
