@@ -1305,6 +1305,14 @@ static void merge_into(struct eng_result *d, const struct eng_result *s)
 	d->connections_opened += s->connections_opened;
 }
 
+static void sleep_until(uint64_t t)
+{
+	struct timespec at = { (time_t)(t / 1000000000ULL), (long)(t % 1000000000ULL) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
+		;
+}
+
 int eng_run(const struct eng_options *o, struct eng_result *out, struct err *err)
 {
 	struct addrinfo hints, *ai = NULL;
@@ -1427,8 +1435,16 @@ int eng_run(const struct eng_options *o, struct eng_result *out, struct err *err
 	sh.window_start = sh.t0 + o->warmup;
 	sh.window_end = o->requests ? UINT64_MAX : sh.window_start + o->duration;
 	pthread_barrier_wait(&sh.ready);
+	if (o->on_window) {
+		sleep_until(sh.window_start);
+		o->on_window(o->window_arg, true);
+		if (!o->requests)
+			sleep_until(sh.window_end);
+	}
 	for (size_t i = 0; i < started; i++)
 		pthread_join(ws[i].thread, NULL);
+	if (o->on_window)
+		o->on_window(o->window_arg, false);
 
 	{
 		uint64_t last = 0;

@@ -79,6 +79,11 @@ struct eng_options {
 	uint64_t timeout;      /* ns per request */
 	enum eng_kind engine;
 	uint64_t ts_interval;  /* ns per time-series point (0: 1 s) */
+	/* Called from eng_run's own thread when the measured window opens
+	 * (open = true) and when it closes (after the last measured request in
+	 * requests mode); may be NULL.  For resource monitors. */
+	void (*on_window)(void *arg, bool open);
+	void *window_arg;
 };
 
 struct eng_ts_point {

@@ -282,8 +282,34 @@ static double spike_threshold(const struct suite_bench *b, const struct eng_resu
 	return 1.5 * vals[n / 2];
 }
 
+/* The resource monitor, started and stopped with the measured window. */
+struct mon_window {
+	const struct monitor_options *opts;
+	struct monitor *mon;
+	struct rd_bench *out;
+	struct errlist *notices;
+	int rc;
+	struct err err;
+};
+
+static void on_window(void *arg, bool open)
+{
+	struct mon_window *mw = arg;
+
+	if (open) {
+		if (mw->rc == 0)
+			mw->rc = monitor_start(&mw->mon, mw->opts, &mw->err);
+	} else if (mw->mon) {
+		int rc = monitor_stop(mw->mon, mw->out, mw->notices, &mw->err);
+
+		mw->mon = NULL;
+		if (mw->rc == 0)
+			mw->rc = rc;
+	}
+}
+
 static int run_step(const struct load_spec *s, const struct http_plan *p, double rate, long rep,
-		    struct eng_result *res, bool *open_loop, struct err *err)
+		    struct mon_window *mw, struct eng_result *res, bool *open_loop, struct err *err)
 {
 	struct eng_options o;
 	struct sched_segment *segs = NULL;
@@ -292,6 +318,10 @@ static int run_step(const struct load_spec *s, const struct http_plan *p, double
 
 	memset(&o, 0, sizeof(o));
 	o.plan = p;
+	if (mw) {
+		o.on_window = on_window;
+		o.window_arg = mw;
+	}
 	load_step_options(s, rate, &o, &segs, &cst);
 	o.seed = s->seed + (uint64_t)rep * 1000003ULL;
 	*open_loop = o.open_loop;
@@ -359,7 +389,6 @@ int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 	bool one_token = true, open_loop = false;
 	char *invalid = NULL, *failure = NULL;
 	struct monitor_options mopts;
-	struct monitor *mon = NULL;
 	struct errlist notices = ERRLIST_INIT;
 	bool have_mon = false;
 	int rc = 0;
@@ -414,7 +443,7 @@ int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 				}
 				gen = cJSON_CreateObject();
 				for (long t = 0; t < spec.trials && ok; t++) {
-					if ((rc = run_step(&spec, plan, r, rep * 1000 + t, &res, &ol, err)) != 0) {
+					if ((rc = run_step(&spec, plan, r, rep * 1000 + t, NULL, &res, &ol, err)) != 0) {
 						cJSON_Delete(gen);
 						goto done;
 					}
@@ -479,21 +508,13 @@ int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 			char *bad;
 			cJSON *gen = cJSON_CreateObject();
 
-			if (have_mon && (rc = monitor_start(&mon, &mopts, err)) != 0) {
-				cJSON_Delete(gen);
-				goto done;
-			}
-			rc = run_step(&spec, plan, 0, rep, &res, &open_loop, err);
-			if (mon) {
-				struct err merr = ERR_INIT;
-				int mrc = monitor_stop(mon, out, &notices, &merr);
+			struct mon_window mw = { &mopts, NULL, out, &notices, 0, ERR_INIT };
 
-				mon = NULL;
-				if (!rc && mrc) {
-					eng_result_release(&res); /* the step ran; the monitor failed */
-					rc = mrc;
-					memcpy(err, &merr, sizeof(*err));
-				}
+			rc = run_step(&spec, plan, 0, rep, have_mon ? &mw : NULL, &res, &open_loop, err);
+			if (!rc && mw.rc) {
+				eng_result_release(&res); /* the step ran; the monitor failed */
+				rc = mw.rc;
+				memcpy(err, &mw.err, sizeof(*err));
 			}
 			if (rc != 0) {
 				cJSON_Delete(gen);
