@@ -74,7 +74,12 @@ int cmd_compare(int argc, char **argv)
 
 	memset(&base, 0, sizeof(base));
 	memset(&src, 0, sizeof(src));
-	OPT_PARSE_OR_RETURN(usage, opts, argc, argv, &pos);
+	/* Not OPT_PARSE_OR_RETURN: the positional list must be released on every path. */
+	code = opt_parse(&usage, opts, ARRAY_SIZE(opts), argc, argv, &pos);
+	if (code != OPT_OK) {
+		code = code == OPT_HELP ? EXIT_PASS : EXIT_USAGE;
+		goto done;
+	}
 	if ((pos.n == 1) == (run_file != NULL) || pos.n > 1) {
 		cmd_error("'compare' needs either a stored RUN_ID or --run-file FILE");
 		code = EXIT_USAGE;

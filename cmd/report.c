@@ -51,7 +51,12 @@ int cmd_report(int argc, char **argv)
 	char *text = NULL;
 	int rc, code = EXIT_PASS;
 
-	OPT_PARSE_OR_RETURN(usage, opts, argc, argv, &pos);
+	/* Not OPT_PARSE_OR_RETURN: the positional list must be released on every path. */
+	code = opt_parse(&usage, opts, ARRAY_SIZE(opts), argc, argv, &pos);
+	if (code != OPT_OK) {
+		code = code == OPT_HELP ? EXIT_PASS : EXIT_USAGE;
+		goto done;
+	}
 	if ((pos.n == 1) == (file != NULL) || pos.n > 1) {
 		cmd_error("'report' needs either a RUN_ID or --file FILE");
 		code = EXIT_USAGE;
