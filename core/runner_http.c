@@ -128,13 +128,13 @@ static char *error_summary(const struct eng_result *r)
 static cJSON *ts_json(const struct eng_result *r, long rep)
 {
 	cJSON *o = cJSON_CreateObject();
-	const char *names[] = { "sent", "throughput", "errors", "p50", "p99", "inflight" };
-	cJSON *arr[6];
+	const char *names[] = { "sent", "throughput", "errors", "p50", "p99", "inflight", "p95" };
+	cJSON *arr[7];
 	double iv = (double)r->ts_interval / 1e9;
 
 	cJSON_AddNumberToObject(o, "repetition", (double)rep);
 	cJSON_AddNumberToObject(o, "interval", iv);
-	for (size_t k = 0; k < 6; k++)
+	for (size_t k = 0; k < ARRAY_SIZE(arr); k++)
 		arr[k] = cJSON_AddArrayToObject(o, names[k]);
 	for (size_t i = 0; i < r->n_ts; i++) {
 		const struct eng_ts_point *t = &r->ts[i];
@@ -145,6 +145,7 @@ static cJSON *ts_json(const struct eng_result *r, long rep)
 		cJSON_AddItemToArray(arr[3], cJSON_CreateNumber((double)t->p50 / 1e9));
 		cJSON_AddItemToArray(arr[4], cJSON_CreateNumber((double)t->p99 / 1e9));
 		cJSON_AddItemToArray(arr[5], cJSON_CreateNumber((double)t->inflight_max));
+		cJSON_AddItemToArray(arr[6], cJSON_CreateNumber((double)t->p95 / 1e9));
 	}
 	return o;
 }
