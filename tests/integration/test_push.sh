@@ -41,7 +41,7 @@ eq "summary median stored" "$(q "select median from results where benchmark='gzi
 eq "direction and unit stored" "$(q "select direction || ' ' || unit from results where metric='max_rss'")" "lower B"
 eq "git columns stored" "$(q "select commit_sha || ' ' || branch || ' ' || parents[1] from runs")" \
 	"8c3e1f0a9b2d4c6e8f0a1b3c5d7e9f1a2b4c6d8e main 1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"
-eq "the machine row exists" "$(q "select count(*) from machines where fingerprint='5b0e6c1d2f3a4b5c'")" 1
+eq "the machine row exists" "$(q "select count(*) from machines where fingerprint='3f1d2c9a8b7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d5c'")" 1
 eq "the document is kept" "$(q "select document->'tags'->>'purpose' from runs")" example
 eq "started_at stored as a timestamp" "$(q "select started_at = '2026-11-28T10:00:00Z'::timestamptz from runs")" t
 
