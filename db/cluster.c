@@ -504,8 +504,21 @@ int cluster_start(struct cluster *c, bool *started, struct err *err)
 	version = data_version(c);
 	if ((rc = cluster_bindir(version, &bindir, err)))
 		goto done;
-	if (!cluster_initialised(c) && (rc = initdb(c, bindir, err)))
-		goto done;
+	if (!cluster_initialised(c)) {
+		/* A data folder without PG_VERSION is an initdb that was killed:
+		 * initdb refuses a non-empty folder, so put it aside (never delete). */
+		if (access(c->data, F_OK) == 0) {
+			char *aside = xasprintf("%s.incomplete.%ld", c->data, (long)time(NULL));
+			if (rename(c->data, aside) != 0)
+				rc = err_sys(err, ERR_INFRA, "cannot move the incomplete '%s' aside",
+					     c->data);
+			free(aside);
+			if (rc)
+				goto done;
+		}
+		if ((rc = initdb(c, bindir, err)))
+			goto done;
+	}
 	/*
 	 * A server that was still shutting down may come up anyway; after a crash
 	 * (the postmaster killed) its orphaned children hold the data folder for

@@ -10,7 +10,7 @@ T=$(mktemp -d /tmp/perfgate-it.XXXXXX)
 chmod 755 "$T"
 TMPDIR_TEST=$T
 cleanup() {
-	for h in "$T/home" "$T/private/home"; do
+	for h in "$T/home" "$T/private/home" "$T/half"; do
 		[ -e "$h/pg" ] && PERFGATE_HOME="$h" "$PERFGATE" db stop >/dev/null 2>&1
 	done
 	[ -e "$T/user/home/pg" ] && runuser -u postgres -- env PERFGATE_HOME="$T/user/home" \
@@ -80,6 +80,14 @@ kill -9 "$pid"
 expect_exit 0 "push after the server was killed restarts it" "$PERFGATE" push "$EX"
 contains "the run survived the crash" "$OUT" "already stored"
 check "final stop" "$PERFGATE" db stop
+
+# An initdb that was killed half-way leaves a data folder without PG_VERSION:
+# it is put aside, not deleted, and a fresh cluster is made.
+mkdir -p "$T/half/pg/data" && echo leftover >"$T/half/pg/data/junk"
+expect_exit 0 "a half-made data folder does not block the start" env PERFGATE_HOME="$T/half" "$PERFGATE" db start
+[ -f "$T/half/pg/data/PG_VERSION" ] && ok "a fresh cluster was made" || not_ok "no PG_VERSION in $T/half/pg/data"
+ls "$T"/half/pg/data.incomplete.*/junk >/dev/null 2>&1 && ok "the old folder was kept aside" || not_ok "leftover not kept"
+check "stop the fresh cluster" env PERFGATE_HOME="$T/half" "$PERFGATE" db stop
 
 # Missing server binaries: the message names the Debian package; nothing is lost.
 export PERFGATE_HOME="$T/nobin"
