@@ -212,6 +212,26 @@ static void print_rows(const struct history *h, const char *bench, const char *m
 	}
 	printf("%s/%s (%s is better)\n", bench, metric, h->direction && strcmp(h->direction, "higher") == 0
 								 ? "higher" : "lower");
+	/* Rows from several branches or machines are not one series: say so. */
+	{
+		size_t branches = 0, machines = 0;
+		for (size_t i = 0; i < h->n; i++) {
+			bool nb = true, nm = true;
+			for (size_t j = 0; j < i; j++) {
+				if (nb && !strcmp(h->rows[j].branch ? h->rows[j].branch : "",
+						  h->rows[i].branch ? h->rows[i].branch : ""))
+					nb = false;
+				if (nm && !strcmp(h->rows[j].fingerprint ? h->rows[j].fingerprint : "",
+						  h->rows[i].fingerprint ? h->rows[i].fingerprint : ""))
+					nm = false;
+			}
+			branches += nb;
+			machines += nm;
+		}
+		if (branches > 1 || machines > 1)
+			fprintf(stderr, "perfgate: these rows mix %zu branch%s and %zu machine%s; --branch and --machine select one series\n",
+				branches, branches == 1 ? "" : "es", machines, machines == 1 ? "" : "s");
+	}
 	printf("%-10s  %-20s  %10s  %-23s  %4s  %-12s  %s%s\n", "commit", "date", "median",
 	       "95% CI", "n", "verdict", marks ? "change      " : "", "subject");
 	for (size_t i = 0; i < h->n; i++) {
@@ -274,9 +294,10 @@ int cmd_history(int argc, char **argv)
 	struct db_options dbo = DB_OPTIONS_INIT;
 	const char *url = NULL, *format = "table", *min_mag = NULL;
 	struct history_query q = HISTORY_QUERY_INIT;
-	long limit = 100, window = 0;
+	long limit = 100, window = 0, min_size = 0;
 	double p_max = 0;
 	bool list = false, marks = false, recompute = false, explain = false, analyze = false;
+	bool plain = false;
 	const struct opt opts[] = {
 		{ "branch", 'b', OPT_STRING, &q.branch, "NAME", "only runs on this branch" },
 		{ "changepoints", 0, OPT_FLAG, &marks, NULL, "mark the stored change points" },
@@ -289,7 +310,9 @@ int cmd_history(int argc, char **argv)
 		{ "list", 'l', OPT_FLAG, &list, NULL, "list suites, benchmarks and metrics with run counts" },
 		{ "machine", 'm', OPT_STRING, &q.fingerprint, "FINGERPRINT", "only runs on this machine (a prefix is enough)" },
 		{ "min-magnitude", 0, OPT_STRING, &min_mag, "FRACTION", "with --recompute: smallest change, e.g. 5% (default: 5%)" },
+		{ "min-size", 0, OPT_INT, &min_size, "N", "with --recompute: fewest runs either side of a change (default 3)" },
 		{ "p-max", 0, OPT_DOUBLE, &p_max, "P", "with --recompute: significance (default 0.001)" },
+		{ "plain", 0, OPT_FLAG, &plain, NULL, "with --recompute: Otava's plain t-test (no winsorising)" },
 		{ "project", 0, OPT_STRING, &q.project, "NAME", "only this project" },
 		{ "recompute", 0, OPT_FLAG, &recompute, NULL, "re-analyse the whole series' change points and store them" },
 		{ "since", 0, OPT_STRING, &q.since, "DATE", "only runs from this date on (e.g. 2026-11-01)" },
@@ -360,6 +383,10 @@ int cmd_history(int argc, char **argv)
 			p.window = (size_t)(window > 0 ? window : 0);
 			p.step = p.window / 2;
 		}
+		if (min_size > 0)
+			p.min_size = (size_t)min_size;
+		if (plain)
+			p.robust = false;
 		if (min_mag && parse_fraction_arg(min_mag, &p.min_magnitude) < 0) {
 			cmd_error("--min-magnitude expects a fraction such as 0.05 or 5%%, got '%s'", min_mag);
 			ret = EXIT_USAGE;

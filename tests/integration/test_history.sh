@@ -34,6 +34,11 @@ c = got[e["step_at"]]["change"]
 assert 0.15 < c["magnitude"] < 0.25 and c["p"] < 0.001, c
 EOF
 
+expect_exit 0 "history of two branches, table" "$PERFGATE" history --db "$URL" gzip-6/wall --limit 0
+contains "mixing branches is pointed out" "$ERR" "these rows mix 2 branches and 1 machine; --branch and --machine select one series"
+expect_exit 0 "history of one branch, table" "$PERFGATE" history --db "$URL" gzip-6/wall --branch main
+lacks "one series: no mixing note" "$ERR" "mix"
+
 # The pull-request run is history (unfiltered) but never a change point.
 expect_exit 0 "history without --branch includes the PR run" "$PERFGATE" history --db "$URL" gzip-6/wall --limit 0 --format json
 check "json: the PR run is there, newest by commit time" $PY -c "
@@ -87,6 +92,8 @@ contains "--list table names the series" "$OUT" "gzip-6/max_rss"
 # Recompute with other parameters: a 25% minimum hides the 20% step.
 expect_exit 0 "--recompute with --min-magnitude 25%" "$PERFGATE" history --db "$URL" gzip-6/wall --changepoints --recompute --min-magnitude 25%
 check "no change point of 25% or more" test "$(psql_q "$URL" "select count(*) from change_points")" -eq 0
+expect_exit 0 "--recompute, plain t-test, min-size 25" "$PERFGATE" history --db "$URL" gzip-6/wall --changepoints --recompute --plain --min-size 25
+check "min-size 25: the step's run is not stored as a change point" test "$(psql_q "$URL" "select count(*) from change_points where commit_sha = '$STEP'")" -eq 0
 expect_exit 0 "--recompute with defaults" "$PERFGATE" history --db "$URL" gzip-6/wall --changepoints --recompute
 check "the step is found again" test "$(psql_q "$URL" "select count(*) from change_points")" -eq 1
 
