@@ -76,7 +76,8 @@ curl -s -X POST "$API/_faults" -d '{"queue": [{"status": 429, "retry_after": 1}]
 gh 0 after-429 --comment
 state
 python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))["log"]; sys.exit(0 if any(e["status"]==429 for e in l) else 1)' "$T/state.json" && ok "a 429 was answered" || not_ok "no 429 in the log"
-lacks "the 429 was retried, no warning" "$T/err.after-429" "warning"
+lacks "the 429 was retried: no warning about the comment" "$T/err.after-429" "could not post"
+contains "the 429 was retried: the comment was updated" "$T/err.after-429" "updated the forge-demo comment on pull request 7"
 
 # A refused token: a warning, the verdict (pass) stands; --strict-report makes it exit 4.
 GH_TOKEN=not-the-token gh 0 bad-token --comment
