@@ -277,8 +277,9 @@ int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path,
 	if (s.mode == LOAD_SPIKE && s.requests)
 		errlist_add(problems, "%s.requests: mode \"spike\" runs for a duration", lp);
 	if ((s.mode == LOAD_CONCURRENCY || (s.mode == LOAD_RAMP && s.stages_concurrency)) &&
-	    (has(load, "arrival") || has(load, "max_inflight")))
-		errlist_add(problems, "%s: arrival and max_inflight are for open-loop modes (rate, ramp of rates, spike, sweep, capacity)", lp);
+	    (has(load, "arrival") || has(load, "max_inflight") || has(load, "connections")))
+		errlist_add(problems, "%s: arrival, max_inflight and connections are for open-loop modes (rate, ramp of rates, "
+			    "spike, sweep, capacity); a closed loop keeps one connection per request in flight", lp);
 done:
 	if (problems->n > before) {
 		load_spec_release(&s);

@@ -148,6 +148,7 @@ static void test_validation_messages(void **state)
 		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 5, \"duration\": \"forever\"}}", "benchmarks[0].load.duration: expected a duration such as \"30s\" or \"250ms\"" },
 		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"concurrency\": 0, \"requests\": 5}}", "benchmarks[0].load.concurrency: expected an integer >= 1" },
 		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 5, \"duration\": 1, \"burstiness\": 2}}", "benchmarks[0].load.burstiness: only for \"arrival\": \"gamma\"" },
+		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"concurrency\": 4, \"connections\": 8, \"duration\": 1}}", "benchmarks[0].load: arrival, max_inflight and connections are for open-loop modes" },
 		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"stages\": [{\"duration\": \"1s\", \"rate\": 5}, {\"duration\": \"1s\", \"concurrency\": 2}]}}", "benchmarks[0].load.stages[1]: every stage must give the same kind of target" },
 		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 5, \"duration\": \"10s\", \"spike\": {\"factor\": 2, \"at\": \"8s\", \"duration\": \"5s\"}}}", "benchmarks[0].load.spike: the spike must end before the run does (duration 10s)" },
 	};
