@@ -74,6 +74,22 @@ static int db_stop(int argc, char **argv)
 	return EXIT_PASS;
 }
 
+/* Runs waiting in the spool are part of where the data is. */
+static void print_spooled(void)
+{
+	struct err err = ERR_INIT;
+	char **paths = NULL;
+	size_t n = 0;
+
+	if (db_spool_list(&paths, &n, &err) == 0 && n > 0) {
+		char *dir = db_spool_dir();
+		printf("spooled:  %zu run%s in %s (upload with 'perfgate push --spooled')\n", n,
+		       n == 1 ? "" : "s", dir);
+		free(dir);
+	}
+	db_spool_list_free(paths, n);
+}
+
 static int db_status(int argc, char **argv)
 {
 	static const struct cmd_usage usage = {
@@ -106,6 +122,7 @@ static int db_status(int argc, char **argv)
 		printf("server:   %s\n", initialised ? "not running (started on demand, or with "
 							   "'perfgate db start')"
 							 : "not initialised yet (created on first use)");
+		print_spooled();
 		free(where);
 		return EXIT_PASS;
 	}
@@ -118,6 +135,7 @@ static int db_status(int argc, char **argv)
 	printf("server:   PostgreSQL %s\n", st.server_version);
 	printf("schema:   version %d (this perfgate: %d)\n", st.schema_version, st.schema_latest);
 	printf("runs:     %lld\n", st.runs);
+	print_spooled();
 	db_status_release(&st);
 	db_free(db);
 	return EXIT_PASS;

@@ -85,10 +85,14 @@ eq "three runs spooled" "$n" 3
 expect_exit 4 "push --spooled while still down exits 4" "$PERFGATE" push --spooled --db "$URL"
 eq "the spool is kept while down" "$(ls "$T/home/spool" | grep -c '\.json$')" 3
 check "restart the server" "$PERFGATE" db start
+expect_exit 0 "status while runs are spooled" "$PERFGATE" db status --db "$URL"
+contains "status counts the spooled runs" "$OUT" "spooled:  3 runs in $T/home/spool"
 expect_exit 0 "push --spooled uploads" "$PERFGATE" push --spooled --db "$URL"
 contains "run 6 stored from the spool" "$OUT" "stored run 3f1c2a9e-7b4d-4c1e-9a55-0d2e8f6b1c06"
 contains "run 5 was already there" "$OUT" "run 3f1c2a9e-7b4d-4c1e-9a55-0d2e8f6b1c05 already stored"
 eq "the spool is empty" "$(ls "$T/home/spool" | grep -c '\.json$')" 0
+expect_exit 0 "status after the upload" "$PERFGATE" db status --db "$URL"
+lacks "status shows no spooled runs any more" "$OUT" "spooled:"
 eq "every run exactly once" \
 	"$(psql_q "$URL" "select count(*), count(distinct run_id) from runs where run_id::text like '3f1c2a9e-7b4d-4c1e-9a55-0d2e8f6b1c0_'")" \
 	"3|3"
