@@ -474,25 +474,6 @@ int ingest_json_parse(const char *text, size_t len, bool allow_trailing, cJSON *
 	}
 }
 
-const char *ingest_json_type(const cJSON *j)
-{
-	if (!j)
-		return "nothing";
-	if (cJSON_IsString(j))
-		return "a string";
-	if (cJSON_IsNumber(j))
-		return "a number";
-	if (cJSON_IsBool(j))
-		return "a boolean";
-	if (cJSON_IsNull(j))
-		return "null";
-	if (cJSON_IsArray(j))
-		return "an array";
-	if (cJSON_IsObject(j))
-		return "an object";
-	return "something unknown";
-}
-
 static const char *type_want(int type)
 {
 	switch (type) {
@@ -526,7 +507,7 @@ int ingest_json_member(const cJSON *obj, const char *path, const char *key, int 
 	}
 	if (!(j->type & type))
 		return err_set(err, ERR_INPUT, "%s%s%s: expected %s, got %s", path, dot, key,
-			       type_want(type), ingest_json_type(j));
+			       type_want(type), json_type_name(j));
 	*out = j;
 	return 0;
 }
@@ -534,7 +515,7 @@ int ingest_json_member(const cJSON *obj, const char *path, const char *key, int 
 int ingest_json_value(const cJSON *j, const char *path, bool nonneg, double *out, struct err *err)
 {
 	if (!cJSON_IsNumber(j))
-		return err_set(err, ERR_INPUT, "%s: expected a number, got %s", path, ingest_json_type(j));
+		return err_set(err, ERR_INPUT, "%s: expected a number, got %s", path, json_type_name(j));
 	if (!isfinite(j->valuedouble))
 		return err_set(err, ERR_INPUT, "%s: expected a finite number, got a value out of range",
 			       path);

@@ -21,6 +21,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "json.h"
+
 #include "err.h"
 #include "rundoc.h"
 
@@ -113,9 +115,6 @@ int ingest_parse_catch2(const char *text, size_t len, const struct ingest_option
  */
 int ingest_json_parse(const char *text, size_t len, bool allow_trailing, cJSON **out,
 		      size_t *end, struct err *err);
-
-/* "a string", "a number", ... for messages. */
-const char *ingest_json_type(const cJSON *j);
 
 /* Member `key` of obj (path names obj, "" for the root) must be of the given
  * cJSON type (cJSON_Number, cJSON_String, cJSON_Array, cJSON_Object; a

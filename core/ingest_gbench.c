@@ -192,7 +192,7 @@ int ingest_parse_gbench(const char *text, size_t len, const struct ingest_option
 		goto done;
 	if (!cJSON_IsObject(root)) {
 		rc = err_set(err, ERR_INPUT, "expected a JSON object with \"benchmarks\", got %s",
-			     ingest_json_type(root));
+			     json_type_name(root));
 		goto done;
 	}
 	rc = ingest_json_member(root, "", "benchmarks", cJSON_Array, true, &rows, err);
@@ -213,7 +213,7 @@ int ingest_parse_gbench(const char *text, size_t len, const struct ingest_option
 		snprintf(path, sizeof(path), "benchmarks[%zu]", i++);
 		if (!cJSON_IsObject(row)) {
 			rc = err_set(err, ERR_INPUT, "%s: expected an object, got %s", path,
-				     ingest_json_type(row));
+				     json_type_name(row));
 			goto done;
 		}
 		if ((rc = ingest_json_member(row, path, "name", cJSON_String, true, &name, err)) < 0)

@@ -46,7 +46,7 @@ static int one_result(const cJSON *r, const char *path, struct rundoc *rd, struc
 
 	if (!cJSON_IsObject(r))
 		return err_set(err, ERR_INPUT, "%s: expected an object, got %s", path,
-			       ingest_json_type(r));
+			       json_type_name(r));
 	if ((rc = ingest_json_member(r, path, "command", cJSON_String, true, &command, err)) < 0 ||
 	    (rc = ingest_json_member(r, path, "times", cJSON_Array, false, &times, err)) < 0 ||
 	    (rc = ingest_json_member(r, path, "exit_codes", cJSON_Array, false, &codes, err)) < 0 ||
@@ -104,7 +104,7 @@ static int one_result(const cJSON *r, const char *path, struct rundoc *rd, struc
 		cJSON_ArrayForEach(c, codes) {
 			if (!cJSON_IsNumber(c) && !cJSON_IsNull(c))
 				return err_set(err, ERR_INPUT, "%s.exit_codes[%zu]: expected a number, got %s",
-					       path, i, ingest_json_type(c));
+					       path, i, json_type_name(c));
 			if (cJSON_IsNumber(c) && c->valuedouble != 0)
 				bad++;
 			i++;
@@ -130,7 +130,7 @@ int ingest_parse_hyperfine(const char *text, size_t len, const struct ingest_opt
 		goto done;
 	if (!cJSON_IsObject(root)) {
 		rc = err_set(err, ERR_INPUT, "expected a JSON object with \"results\", got %s",
-			     ingest_json_type(root));
+			     json_type_name(root));
 		goto done;
 	}
 	rc = ingest_json_member(root, "", "results", cJSON_Array, true, &results, err);

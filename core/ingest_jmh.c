@@ -89,7 +89,7 @@ static int add_samples(struct rd_bench *b, const char *metric, const struct jmh_
 
 			if (!cJSON_IsArray(fork))
 				return err_set(err, ERR_INPUT, "%s.rawData[%zu]: expected an array, got %s",
-					       path, f, ingest_json_type(fork));
+					       path, f, json_type_name(fork));
 			cJSON_ArrayForEach(it, fork) {
 				snprintf(sub, sizeof(sub), "%s.rawData[%zu][%zu]", path, f, i++);
 				if ((rc = ingest_json_value(it, sub, true, &v, err)) < 0)
@@ -107,7 +107,7 @@ static int add_samples(struct rd_bench *b, const char *metric, const struct jmh_
 
 			if (!cJSON_IsArray(fork))
 				return err_set(err, ERR_INPUT, "%s.rawDataHistogram[%zu]: expected an array, got %s",
-					       path, f, ingest_json_type(fork));
+					       path, f, json_type_name(fork));
 			cJSON_ArrayForEach(it, fork) { /* one iteration: [[value, count], ...] */
 				const cJSON *pair;
 				double sum = 0, count = 0;
@@ -116,14 +116,14 @@ static int add_samples(struct rd_bench *b, const char *metric, const struct jmh_
 				if (!cJSON_IsArray(it))
 					return err_set(err, ERR_INPUT,
 						       "%s.rawDataHistogram[%zu][%zu]: expected an array, got %s",
-						       path, f, i, ingest_json_type(it));
+						       path, f, i, json_type_name(it));
 				cJSON_ArrayForEach(pair, it) {
 					double val, c;
 
 					snprintf(sub, sizeof(sub), "%s.rawDataHistogram[%zu][%zu][%zu]", path, f, i, k++);
 					if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2)
 						return err_set(err, ERR_INPUT, "%s: expected [value, count], got %s",
-							       sub, ingest_json_type(pair));
+							       sub, json_type_name(pair));
 					if ((rc = ingest_json_value(cJSON_GetArrayItem(pair, 0), sub, true, &val, err)) < 0 ||
 					    (rc = ingest_json_value(cJSON_GetArrayItem(pair, 1), sub, true, &c, err)) < 0)
 						return rc;
@@ -156,7 +156,7 @@ static int one_metric(struct rd_bench *b, const char *name, const cJSON *pm, con
 	int rc;
 
 	if (!cJSON_IsObject(pm))
-		return err_set(err, ERR_INPUT, "%s: expected an object, got %s", path, ingest_json_type(pm));
+		return err_set(err, ERR_INPUT, "%s: expected an object, got %s", path, json_type_name(pm));
 	if ((rc = ingest_json_member(pm, path, "scoreUnit", cJSON_String, true, &unit, err)) < 0)
 		return rc;
 	/* A primary score is a throughput or a time per operation; the other
@@ -180,7 +180,7 @@ static int one_result(const cJSON *r, const char *path, struct rundoc *rd, struc
 	int rc;
 
 	if (!cJSON_IsObject(r))
-		return err_set(err, ERR_INPUT, "%s: expected an object, got %s", path, ingest_json_type(r));
+		return err_set(err, ERR_INPUT, "%s: expected an object, got %s", path, json_type_name(r));
 	if ((rc = ingest_json_member(r, path, "benchmark", cJSON_String, true, &bench, err)) < 0 ||
 	    (rc = ingest_json_member(r, path, "mode", cJSON_String, false, &mode, err)) < 0 ||
 	    (rc = ingest_json_member(r, path, "params", cJSON_Object, false, &params, err)) < 0 ||
@@ -244,7 +244,7 @@ int ingest_parse_jmh(const char *text, size_t len, const struct ingest_options *
 		goto done;
 	if (!cJSON_IsArray(root)) {
 		rc = err_set(err, ERR_INPUT, "expected a JSON array of JMH results, got %s",
-			     ingest_json_type(root));
+			     json_type_name(root));
 		goto done;
 	}
 	if (cJSON_GetArraySize(root) == 0) {

@@ -68,7 +68,7 @@ static int one_metric(struct rd_bench *b, const char *name, const cJSON *jm, con
 
 	if (!cJSON_IsObject(jm))
 		return err_set(err, ERR_INPUT, "%s: expected an object, got %s", path,
-			       ingest_json_type(jm));
+			       json_type_name(jm));
 	jtype = cJSON_GetObjectItemCaseSensitive(jm, "type");
 	export_form = !jtype;
 	snprintf(vpath, sizeof(vpath), "%s", path);
@@ -176,7 +176,7 @@ static int one_metric(struct rd_bench *b, const char *name, const cJSON *jm, con
 				failed = cJSON_IsTrue(it); /* export form: true = crossed */
 			else
 				return err_set(err, ERR_INPUT, "%s.thresholds.%s: expected true, false or {\"ok\": ...}, got %s",
-					       path, it->string, ingest_json_type(it));
+					       path, it->string, json_type_name(it));
 			{
 				char *key = xasprintf("%s: %s", name, it->string);
 
@@ -205,7 +205,7 @@ int ingest_parse_k6(const char *text, size_t len, const struct ingest_options *o
 		goto done;
 	if (!cJSON_IsObject(root)) {
 		rc = err_set(err, ERR_INPUT, "expected a JSON object with \"metrics\", got %s",
-			     ingest_json_type(root));
+			     json_type_name(root));
 		goto done;
 	}
 	rc = ingest_json_member(root, "", "metrics", cJSON_Object, true, &metrics, err);

@@ -44,7 +44,7 @@ static int one_bench(const cJSON *list, const cJSON *jb, const char *path, struc
 
 	if (!cJSON_IsObject(jb))
 		return err_set(err, ERR_INPUT, "%s: expected an object, got %s", path,
-			       ingest_json_type(jb));
+			       json_type_name(jb));
 	if ((rc = ingest_json_member(jb, path, "name", cJSON_String, true, &name, err)) < 0 ||
 	    (rc = ingest_json_member(jb, path, "fullname", cJSON_String, false, &fullname, err)) < 0 ||
 	    (rc = ingest_json_member(jb, path, "stats", cJSON_Object, true, &stats, err)) < 0 ||
@@ -110,7 +110,7 @@ int ingest_parse_pytest(const char *text, size_t len, const struct ingest_option
 		goto done;
 	if (!cJSON_IsObject(root)) {
 		rc = err_set(err, ERR_INPUT, "expected a JSON object with \"benchmarks\", got %s",
-			     ingest_json_type(root));
+			     json_type_name(root));
 		goto done;
 	}
 	rc = ingest_json_member(root, "", "benchmarks", cJSON_Array, true, &list, err);

@@ -83,7 +83,7 @@ static int one_run(const cJSON *root, const char *path, struct rd_bench *b, stru
 
 	if (!cJSON_IsObject(root))
 		return err_set(err, ERR_INPUT, "%sexpected a JSON object, got %s", path,
-			       ingest_json_type(root));
+			       json_type_name(root));
 	cJSON_ArrayForEach(it, root) {
 		char ipath[600], *lat;
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "summary.h"
 #include "util.h"
 
@@ -299,25 +300,6 @@ int rundoc_save(const struct rundoc *rd, const char *path, struct err *err)
 }
 
 /* ---- parsing and validation ---- */
-
-static const char *json_type_name(const cJSON *j)
-{
-	if (!j)
-		return "nothing";
-	if (cJSON_IsString(j))
-		return "a string";
-	if (cJSON_IsNumber(j))
-		return "a number";
-	if (cJSON_IsBool(j))
-		return "a boolean";
-	if (cJSON_IsNull(j))
-		return "null";
-	if (cJSON_IsArray(j))
-		return "an array";
-	if (cJSON_IsObject(j))
-		return "an object";
-	return "something unknown";
-}
 
 static bool digits(const char *s, size_t n)
 {
