@@ -47,6 +47,30 @@ static void on_bench(void *arg, enum run_event ev, const char *name, const struc
 		m ? m->n_samples : (size_t)0);
 }
 
+/*
+ * The suite benchmarks to run again for these run-document benchmarks, in
+ * place and without repeats.  An ingested harness reports several benchmarks
+ * ("micro/BM_X") for one suite benchmark ("micro"), named in their extra
+ * "suite_benchmark"; others are suite benchmarks themselves.
+ */
+static size_t suite_bench_names(const struct rundoc *rd, const char **names, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct rd_bench *b = rundoc_find_bench(rd, names[i]);
+		const cJSON *sb = b ? cJSON_GetObjectItemCaseSensitive(b->extra, "suite_benchmark") : NULL;
+		const char *name = cJSON_IsString(sb) ? sb->valuestring : names[i];
+		bool seen = false;
+
+		for (size_t j = 0; j < k; j++)
+			seen |= strcmp(names[j], name) == 0;
+		if (!seen)
+			names[k++] = name;
+	}
+	return k;
+}
+
 static int parse_tags(const struct strlist *tags, cJSON **out)
 {
 	*out = NULL;
@@ -281,9 +305,10 @@ int cmd_gate(int argc, char **argv)
 			size_t added;
 
 			cro.bench_glob = NULL;
+			cro.repetitions = confirm_reps ? confirm_reps : reps_of(rd, names, n);
+			n = suite_bench_names(rd, names, n);
 			cro.only = names;
 			cro.n_only = n;
-			cro.repetitions = confirm_reps ? confirm_reps : reps_of(rd, names, n);
 			cro.no_context = true;
 			if (!quiet)
 				fprintf(stderr, "perfgate: %zu benchmark%s regressed; confirming with %ld more repetitions\n",
