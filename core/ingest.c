@@ -642,3 +642,21 @@ void ingest_warn(struct rd_bench *b, const char *fmt, ...)
 		list = cJSON_AddArrayToObject(b->extra, "warnings");
 	cJSON_AddItemToArray(list, cJSON_CreateString(buf));
 }
+
+int ingest_json_root_array(const char *text, size_t len, const char *key, cJSON **root,
+			   const cJSON **arr, struct err *err)
+{
+	int rc = ingest_json_parse(text, len, false, root, NULL, err);
+
+	if (rc < 0)
+		return rc;
+	if (!cJSON_IsObject(*root))
+		return err_set(err, ERR_INPUT, "expected a JSON object with \"%s\", got %s", key,
+			       json_type_name(*root));
+	rc = ingest_json_member(*root, "", key, cJSON_Array, true, arr, err);
+	if (rc < 0)
+		return rc;
+	if (cJSON_GetArraySize(*arr) == 0)
+		return err_set(err, ERR_INPUT, "%s: empty, no benchmark results", key);
+	return 0;
+}

@@ -116,6 +116,14 @@ int ingest_parse_catch2(const char *text, size_t len, const struct ingest_option
 int ingest_json_parse(const char *text, size_t len, bool allow_trailing, cJSON **out,
 		      size_t *end, struct err *err);
 
+/*
+ * The common top of a JSON harness file: parse it strictly, require an
+ * object whose member `key` is a non-empty array.  *root is the parsed
+ * document (the caller deletes it, also on error), *arr the array in it.
+ */
+int ingest_json_root_array(const char *text, size_t len, const char *key, cJSON **root,
+			   const cJSON **arr, struct err *err);
+
 /* Member `key` of obj (path names obj, "" for the root) must be of the given
  * cJSON type (cJSON_Number, cJSON_String, cJSON_Array, cJSON_Object; a
  * missing or null member is *out = NULL and an error only when required). */

@@ -187,21 +187,9 @@ int ingest_parse_gbench(const char *text, size_t len, const struct ingest_option
 	int rc;
 
 	(void)opts;
-	rc = ingest_json_parse(text, len, false, &root, NULL, err);
+	rc = ingest_json_root_array(text, len, "benchmarks", &root, &rows, err);
 	if (rc < 0)
 		goto done;
-	if (!cJSON_IsObject(root)) {
-		rc = err_set(err, ERR_INPUT, "expected a JSON object with \"benchmarks\", got %s",
-			     json_type_name(root));
-		goto done;
-	}
-	rc = ingest_json_member(root, "", "benchmarks", cJSON_Array, true, &rows, err);
-	if (rc < 0)
-		goto done;
-	if (cJSON_GetArraySize(rows) == 0) {
-		rc = err_set(err, ERR_INPUT, "benchmarks: empty, no benchmark results");
-		goto done;
-	}
 
 	/* First pass: which runs have iteration rows, which a median. */
 	i = 0;

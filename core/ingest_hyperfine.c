@@ -125,21 +125,9 @@ int ingest_parse_hyperfine(const char *text, size_t len, const struct ingest_opt
 	int rc;
 
 	(void)opts;
-	rc = ingest_json_parse(text, len, false, &root, NULL, err);
+	rc = ingest_json_root_array(text, len, "results", &root, &results, err);
 	if (rc < 0)
 		goto done;
-	if (!cJSON_IsObject(root)) {
-		rc = err_set(err, ERR_INPUT, "expected a JSON object with \"results\", got %s",
-			     json_type_name(root));
-		goto done;
-	}
-	rc = ingest_json_member(root, "", "results", cJSON_Array, true, &results, err);
-	if (rc < 0)
-		goto done;
-	if (cJSON_GetArraySize(results) == 0) {
-		rc = err_set(err, ERR_INPUT, "results: empty, no benchmark results");
-		goto done;
-	}
 	cJSON_ArrayForEach(r, results) {
 		snprintf(path, sizeof(path), "results[%zu]", i++);
 		rc = one_result(r, path, rd, err);
