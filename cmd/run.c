@@ -115,7 +115,18 @@ static void fmt_value(char *buf, size_t len, double v, const char *unit)
 
 static void print_table(const struct rundoc *rd)
 {
-	printf("%-28s %-14s %14s  %-29s %12s %12s %5s\n", "benchmark", "metric", "median",
+	/* Columns as wide as the longest name, so that load tests' metric
+	 * names ("errors.unexpected_status") keep the table aligned. */
+	int wb = (int)strlen("benchmark"), wm = (int)strlen("metric");
+
+	for (size_t i = 0; i < rd->n_benches; i++) {
+		if ((int)strlen(rd->benches[i].name) > wb)
+			wb = (int)strlen(rd->benches[i].name);
+		for (size_t k = 0; k < rd->benches[i].n_metrics; k++)
+			if ((int)strlen(rd->benches[i].metrics[k].name) > wm)
+				wm = (int)strlen(rd->benches[i].metrics[k].name);
+	}
+	printf("%-*s %-*s %14s  %-29s %12s %12s %5s\n", wb, "benchmark", wm, "metric", "median",
 	       "95% CI", "min", "max", "n");
 	for (size_t i = 0; i < rd->n_benches; i++) {
 		const struct rd_bench *b = &rd->benches[i];
@@ -138,11 +149,11 @@ static void print_table(const struct rundoc *rd)
 				snprintf(ci, sizeof(ci), "(n < 6: no interval)");
 			else
 				snprintf(ci, sizeof(ci), "[%s, %s]", lo, hi);
-			printf("%-28s %-14s %14s  %-29s %12s %12s %5zu\n", k == 0 ? b->name : "", m->name,
-			       med, ci, mn, mx, m->n_samples);
+			printf("%-*s %-*s %14s  %-29s %12s %12s %5zu\n", wb, k == 0 ? b->name : "", wm,
+			       m->name, med, ci, mn, mx, m->n_samples);
 		}
 		if (b->n_metrics == 0 || b->metrics[0].n_samples == 0)
-			printf("%-28s (no samples)\n", b->name);
+			printf("%-*s (no samples)\n", wb, b->name);
 		if (b->status && strcmp(b->status, "ok") != 0)
 			printf("  %s: %s\n", strcmp(b->status, "failed") == 0 ? "FAILED" : b->status,
 			       b->error ? b->error : "");
