@@ -59,7 +59,6 @@ int cmd_compare(int argc, char **argv)
 		{ "variants", 0, OPT_FLAG, &variants, NULL, "compare A/B variants within the run only (no history; nothing stored)" },
 	};
 	struct compare_options co = COMPARE_OPTIONS_INIT;
-	struct baseline_options bo = BASELINE_OPTIONS_INIT;
 	struct baseline_source src;
 	struct baseline base;
 	struct errlist problems = ERRLIST_INIT;
@@ -125,14 +124,9 @@ int cmd_compare(int argc, char **argv)
 	if (!variants) {
 		if (db)
 			db_baseline_source(db, &src);
-		bo.repo_dir = repo;
-		cmpcmd_baseline_from_suite(suite, &bo);
-		if (runs > 0)
-			bo.runs = (size_t)runs;
-		bo.spec = spec;
-		rc = baseline_select(&src, rd, &bo, &base, &err);
+		rc = cmpcmd_select_baseline(&src, rd, suite, repo, runs, spec, &base);
 		if (rc) {
-			code = cmd_fail(rc, &err);
+			code = rc;
 			goto done;
 		}
 		have_base = true;

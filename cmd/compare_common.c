@@ -83,6 +83,23 @@ void cmpcmd_baseline_from_suite(const struct suite *s, struct baseline_options *
 		bo->runs = (size_t)v->valuedouble;
 }
 
+int cmpcmd_select_baseline(const struct baseline_source *src, const struct rundoc *rd,
+			   const struct suite *suite, const char *repo_dir, long runs,
+			   const char *spec, struct baseline *base)
+{
+	struct baseline_options bo = BASELINE_OPTIONS_INIT;
+	struct err err = ERR_INIT;
+	int rc;
+
+	bo.repo_dir = repo_dir;
+	cmpcmd_baseline_from_suite(suite, &bo);
+	if (runs > 0)
+		bo.runs = (size_t)runs;
+	bo.spec = spec;
+	rc = baseline_select(src, rd, &bo, base, &err);
+	return rc ? cmd_fail(rc, &err) : 0;
+}
+
 int cmpcmd_exit(const struct compare_result *r)
 {
 	return r->passed ? EXIT_PASS : EXIT_GATE;

@@ -34,6 +34,16 @@ int cmpcmd_write(const struct compare_result *r, const struct cmpcmd_out *o);
 /* Fill branch and runs from the suite's "baseline" object (may be NULL). */
 void cmpcmd_baseline_from_suite(const struct suite *s, struct baseline_options *bo);
 
+/*
+ * Choose the baseline for `rd` the way compare and gate both do: the
+ * suite's "baseline" settings, then --baseline-runs (runs > 0) and
+ * --baseline (spec, may be NULL), history from repo_dir.  Prints the error
+ * and returns its exit code, or 0 with *base filled.
+ */
+int cmpcmd_select_baseline(const struct baseline_source *src, const struct rundoc *rd,
+			   const struct suite *suite, const char *repo_dir, long runs,
+			   const char *spec, struct baseline *base);
+
 /* The exit code of a finished comparison: 0 passed, 1 failed. */
 int cmpcmd_exit(const struct compare_result *r);
 

@@ -172,7 +172,6 @@ int cmd_gate(int argc, char **argv)
 	};
 	struct run_options ro = RUN_OPTIONS_INIT;
 	struct compare_options co = COMPARE_OPTIONS_INIT;
-	struct baseline_options bo = BASELINE_OPTIONS_INIT;
 	struct baseline_source src;
 	struct baseline base;
 	struct errlist problems = ERRLIST_INIT, notices = ERRLIST_INIT;
@@ -272,14 +271,9 @@ int cmd_gate(int argc, char **argv)
 		}
 	}
 	if (!db_down) {
-		bo.repo_dir = suite->dir;
-		cmpcmd_baseline_from_suite(suite, &bo);
-		if (runs > 0)
-			bo.runs = (size_t)runs;
-		bo.spec = spec;
-		rc = baseline_select(&src, rd, &bo, &base, &err);
+		rc = cmpcmd_select_baseline(&src, rd, suite, suite->dir, runs, spec, &base);
 		if (rc) {
-			code = cmd_fail(rc, &err);
+			code = rc;
 			goto done;
 		}
 		have_base = true;
