@@ -65,7 +65,11 @@ static void on_bench(void *arg, enum run_event ev, const char *name, const struc
 		fputs("\r\033[K", stderr);
 		p->drawn = false;
 	}
+	/* A command's repetitions are its wall samples; a load test gives one
+	 * sample of every summary metric per repetition. */
 	wall = b ? rd_bench_find_metric(b, "wall") : NULL;
+	if (!wall && b && b->n_metrics)
+		wall = &b->metrics[0];
 	fprintf(stderr, "%s: %s (%zu repetitions, %.2fs)\n", name, b && b->status ? b->status : "?",
 		wall ? wall->n_samples : (size_t)0, (double)(now_ns() - p->t_bench) * 1e-9);
 }

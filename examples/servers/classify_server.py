@@ -122,6 +122,9 @@ def classify(png):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Send each write at once, as real inference servers do: with Nagle's
+    # algorithm a streamed event waits for the client's delayed ACK (40 ms).
+    disable_nagle_algorithm = True
     server_version = "classify-example/1"
 
     def log_message(self, fmt, *args):

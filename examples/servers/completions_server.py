@@ -20,6 +20,7 @@ last event carries usage.completion_tokens.
                         [--pid-file FILE] [--port-file FILE] [--lifetime SECONDS]
 """
 import argparse
+import itertools
 import json
 import random
 import sys
@@ -59,8 +60,25 @@ def generate(prompt, n):
     return out
 
 
+def bigram_decode(prompt, n):
+    """Yield n tokens for the prompt, paced like a real server: the prefill
+    before the first token, then --token-ms per token."""
+    time.sleep(OPTS.prefill_ms_per_token * len(prompt.split()) / 1000.0)
+    for tok in generate(prompt, n):
+        time.sleep(OPTS.token_ms / 1000.0)
+        yield tok
+
+
+# The token source: torch_completions_server.py puts a model on the GPU here.
+DECODE = bigram_decode
+MODEL_NAME = "bigram-example"
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Send each write at once, as real inference servers do: with Nagle's
+    # algorithm a streamed event waits for the client's delayed ACK (40 ms).
+    disable_nagle_algorithm = True
     server_version = "completions-example/1"
 
     def log_message(self, fmt, *args):
@@ -103,21 +121,23 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError):
             return self.reply(400, {"error": {"message": "bad request", "type": "invalid_request_error"}})
         prompt_tokens = len(prompt.split())
-        tokens = generate(prompt, max_tokens)
-        time.sleep(OPTS.prefill_ms_per_token * prompt_tokens / 1000.0)
+        tokens = DECODE(prompt, max_tokens)
+        first = next(tokens)  # the prefill and the first token, before the headers
         rid = "cmpl-%08x" % zlib.crc32(prompt.encode())
         created = 1764288000
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(tokens),
-                 "total_tokens": prompt_tokens + len(tokens)}
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": max_tokens,
+                 "total_tokens": prompt_tokens + max_tokens}
         if not req.get("stream"):
-            time.sleep(OPTS.token_ms * len(tokens) / 1000.0)
+            tokens = [first] + list(tokens)
+            usage["completion_tokens"] = len(tokens)
+            usage["total_tokens"] = prompt_tokens + len(tokens)
             text = " " + " ".join(tokens)
             if chat:
                 choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "length"}
             else:
                 choice = {"index": 0, "text": text, "finish_reason": "length"}
             return self.reply(200, {"id": rid, "object": "chat.completion" if chat else "text_completion",
-                                    "created": created, "model": "bigram-example", "choices": [choice],
+                                    "created": created, "model": MODEL_NAME, "choices": [choice],
                                     "usage": usage})
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -126,18 +146,17 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         obj = "chat.completion.chunk" if chat else "text_completion"
         if chat:
-            self.event({"id": rid, "object": obj, "created": created, "model": "bigram-example",
+            self.event({"id": rid, "object": obj, "created": created, "model": MODEL_NAME,
                         "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
-        for i, tok in enumerate(tokens):
-            time.sleep(OPTS.token_ms / 1000.0)
-            last = i == len(tokens) - 1
+        for i, tok in enumerate(itertools.chain([first], tokens)):
+            last = i == max_tokens - 1
             if chat:
                 choice = {"index": 0, "delta": {"content": " " + tok}, "finish_reason": "length" if last else None}
             else:
                 choice = {"index": 0, "text": " " + tok, "finish_reason": "length" if last else None}
-            self.event({"id": rid, "object": obj, "created": created, "model": "bigram-example", "choices": [choice]})
+            self.event({"id": rid, "object": obj, "created": created, "model": MODEL_NAME, "choices": [choice]})
         if (req.get("stream_options") or {}).get("include_usage"):
-            self.event({"id": rid, "object": obj, "created": created, "model": "bigram-example",
+            self.event({"id": rid, "object": obj, "created": created, "model": MODEL_NAME,
                         "choices": [], "usage": usage})
         self.event(b"[DONE]")
         self.chunk(b"")
