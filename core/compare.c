@@ -49,13 +49,18 @@ static void parse_level(const cJSON *obj, const char *path, struct compare_setti
 	cJSON_Delete(copy);
 }
 
-int compare_settings_for(const struct suite *suite, const char *bench, const char *metric,
+int compare_settings_for(const struct suite *suite, const char *bench, const struct rd_metric *rm,
 			 struct compare_settings *out, struct err *err)
 {
 	struct compare_settings s = COMPARE_SETTINGS_INIT;
 	struct errlist problems = ERRLIST_INIT;
 	const struct suite_bench *sb = suite_find(suite, bench);
+	const char *metric = rm ? rm->name : "";
+	const cJSON *g = rm && rm->extra ? cJSON_GetObjectItemCaseSensitive(rm->extra, "gate") : NULL;
 	int rc = 0;
+
+	if (cJSON_IsFalse(g))
+		s.gate = false;
 
 	if (suite) {
 		const cJSON *m = cJSON_IsObject(suite->compare)
@@ -449,7 +454,7 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 
 			if (m->n_samples == 0)
 				continue;
-			rc = compare_settings_for(suite, b->name, m->name, &cs, err);
+			rc = compare_settings_for(suite, b->name, m, &cs, err);
 			if (rc)
 				goto done;
 			memset(&p, 0, sizeof(p));
@@ -480,7 +485,7 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 
 			if (!rm || m->n_samples == 0 || rm->n_samples == 0)
 				continue;
-			rc = compare_settings_for(suite, b->name, m->name, &cs, err);
+			rc = compare_settings_for(suite, b->name, m, &cs, err);
 			if (rc)
 				goto done;
 			/* An experiment is reported, never gated: see docs/gate.md "A/B variants". */

@@ -118,10 +118,12 @@ size_t compare_regressed_benches(const struct compare_result *r, const char ***o
 size_t compare_pool_runs(struct rundoc *cur, const struct rundoc *extra);
 
 /* The resolved settings for one benchmark and metric, each level overriding
- * the one before key by key: the suite's "compare", the suite's
- * "compare.metrics.<metric>", the benchmark's "compare", the benchmark's
- * "compare.metrics.<metric>". */
-int compare_settings_for(const struct suite *suite, const char *bench, const char *metric,
+ * the one before key by key: the defaults (with gate false when the run
+ * document marks the metric tracked, "extra": {"gate": false}, as a command
+ * benchmark with a calibration does for its raw times), the suite's
+ * "compare", the suite's "compare.metrics.<metric>", the benchmark's
+ * "compare", the benchmark's "compare.metrics.<metric>".  m may be NULL. */
+int compare_settings_for(const struct suite *suite, const char *bench, const struct rd_metric *m,
 			 struct compare_settings *out, struct err *err);
 
 /* The verdict kind from its name, -1 when unknown. */

@@ -63,6 +63,8 @@ struct cmdbench {
 	size_t i_instr, i_cycles;  /* metric slots, when wanted */
 	char **vg_argv;            /* valgrind-wrapped argv when counting that way */
 	size_t n_emitted;          /* metrics from the metrics file (after the fixed ones) */
+	char **cal_argv;           /* "calibration": run beside every repetition, NULL when none */
+	size_t i_wall_rel;         /* metric slots of wall_rel, cpu_rel, calibration_wall */
 	size_t reps;               /* measured so far */
 	double measured_s;         /* sum of measured wall times */
 	bool failed, setup_ok, stopped;
@@ -247,6 +249,46 @@ static void build_env(struct cmdbench *cb, const cJSON *raw)
 		cb->env[n++] = xasprintf("PERFGATE_METRICS_FILE=%s", cb->metrics_path);
 }
 
+/* A tracked metric: compared and reported, but not gated unless the suite
+ * says so (compare.c reads the mark; docs/suite.md "Calibration"). */
+static void mark_tracked(struct rd_metric *m, const char *why)
+{
+	if (!m->extra)
+		m->extra = cJSON_CreateObject();
+	cJSON_AddFalseToObject(m->extra, "gate");
+	cJSON_AddStringToObject(m->extra, "why", why);
+}
+
+/*
+ * "calibration": a fixed command run beside every measured repetition, so
+ * that the machine's speed at that moment divides out.  wall_rel and cpu_rel
+ * are the repetition's wall and CPU time over the calibration run's next to
+ * it; they gate, and the raw times are tracked (a shared machine's speed
+ * drifts between runs by more than the changes worth catching).
+ */
+static void open_calibration(struct cmdbench *cb, const cJSON *v)
+{
+	static const char why[] = "a calibration is set: wall_rel and cpu_rel gate instead";
+
+	cb->cal_argv = argv_from(v, cJSON_IsString(v) ? v->valuestring : NULL);
+	if (!strchr(cb->cal_argv[0], '/')) {
+		char *full = proc_which(cb->cal_argv[0]);
+		if (full && full[0] == '/') {
+			free(cb->cal_argv[0]);
+			cb->cal_argv[0] = full;
+			full = NULL;
+		}
+		free(full);
+	}
+	for (size_t i = M_WALL; i <= M_SYS; i++)
+		mark_tracked(&cb->res.metrics[i], why);
+	cb->i_wall_rel = cb->res.n_metrics;
+	rd_bench_add_metric(&cb->res, "wall_rel", "1", RD_LOWER);
+	rd_bench_add_metric(&cb->res, "cpu_rel", "1", RD_LOWER);
+	mark_tracked(rd_bench_add_metric(&cb->res, "calibration_wall", "s", RD_LOWER),
+		     "the calibration command's own time: how fast the machine was");
+}
+
 int cmdbench_open(struct cmdbench **out, const struct suite_bench *b, const struct run_ctx *ctx,
 		  struct err *err)
 {
@@ -334,6 +376,8 @@ int cmdbench_open(struct cmdbench **out, const struct suite_bench *b, const stru
 	rd_bench_add_metric(&cb->res, "user", "s", RD_LOWER);
 	rd_bench_add_metric(&cb->res, "sys", "s", RD_LOWER);
 	rd_bench_add_metric(&cb->res, "max_rss", "B", RD_LOWER);
+	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "calibration")))
+		open_calibration(cb, v);
 
 	v = cJSON_GetObjectItemCaseSensitive(raw, "measure");
 	if (cJSON_IsArray(v)) {
@@ -517,6 +561,39 @@ static bool reset_stderr(struct cmdbench *cb)
 	return false;
 }
 
+/* One run of the calibration command beside repetition `what`; false (and
+ * the benchmark failed or stopped) when it did not run cleanly. */
+static bool run_calibration(struct cmdbench *cb, const char *what, struct proc_result *r)
+{
+	struct proc_options o = cb->popts;
+	struct err e = ERR_INIT;
+	char *why;
+
+	o.argv = (const char *const *)cb->cal_argv;
+	if (!reset_stderr(cb))
+		return false;
+	if (proc_run(&o, r, &e) != 0) {
+		fail(cb, NULL, "calibration beside %s: %s", what, e.msg);
+		return false;
+	}
+	if (proc_interrupted()) {
+		cb->stopped = true;
+		return false;
+	}
+	/* The calibration's own exit status must be 0, whatever expect_exit says. */
+	if (r->timed_out || r->signal || r->exit_code != 0) {
+		char *tail = file_tail(cb->stderr_path);
+		why = r->timed_out ? xasprintf("timed out after %gs", cb->timeout)
+		      : r->signal ? xasprintf("killed by signal %d (%s)", r->signal, strsignal(r->signal))
+				  : xasprintf("exited with status %d", r->exit_code);
+		fail(cb, tail, "calibration beside %s: %s", what, why);
+		free(tail);
+		free(why);
+		return false;
+	}
+	return true;
+}
+
 /* One run of the command; record == false for warmup.  `what` names it in messages. */
 static void one_run(struct cmdbench *cb, bool record, const char *what)
 {
@@ -526,8 +603,15 @@ static void one_run(struct cmdbench *cb, bool record, const char *what)
 	double *emitted = NULL;
 	char *why;
 	int rc;
+	/* The calibration runs next to the repetition, before it every other
+	 * time, so that neither order's effect (a warm cache, a slow first
+	 * exec) lands on one side only. */
+	struct proc_result cal = { 0 };
+	bool cal_first = cb->cal_argv && cb->reps % 2 == 1;
 
 	if (cb->prepare && !run_hook(cb, cb->prepare, "prepare"))
+		return;
+	if (cal_first && !run_calibration(cb, what, &cal))
 		return;
 	if (cb->emits)
 		unlink(cb->metrics_path);
@@ -599,12 +683,25 @@ static void one_run(struct cmdbench *cb, bool record, const char *what)
 			return;
 		}
 	}
+	if (cb->cal_argv && !cal_first && !run_calibration(cb, what, &cal)) {
+		free(emitted);
+		return;
+	}
 	if (record) {
 		size_t first_emitted = cb->res.n_metrics - cb->n_emitted;
 		rd_metric_add_sample(&cb->res.metrics[M_WALL], (double)r.wall_ns * 1e-9);
 		rd_metric_add_sample(&cb->res.metrics[M_USER], r.user);
 		rd_metric_add_sample(&cb->res.metrics[M_SYS], r.sys);
 		rd_metric_add_sample(&cb->res.metrics[M_RSS], r.max_rss);
+		if (cb->cal_argv) {
+			double cw = (double)cal.wall_ns * 1e-9, cc = cal.user + cal.sys;
+			/* A calibration too short to take measurable CPU time gives no cpu_rel. */
+			if (cw > 0)
+				rd_metric_add_sample(&cb->res.metrics[cb->i_wall_rel], (double)r.wall_ns * 1e-9 / cw);
+			if (cc > 0)
+				rd_metric_add_sample(&cb->res.metrics[cb->i_wall_rel + 1], (r.user + r.sys) / cc);
+			rd_metric_add_sample(&cb->res.metrics[cb->i_wall_rel + 2], cw);
+		}
 		if (cb->pc && cb->want_instr)
 			rd_metric_add_sample(&cb->res.metrics[cb->i_instr], (double)instr);
 		if (cb->pc && cb->want_cycles)
@@ -736,6 +833,7 @@ void cmdbench_free(struct cmdbench *cb)
 	free(cb->res.metrics);
 	cJSON_Delete(cb->res.extra);
 	strv_free(cb->argv);
+	strv_free(cb->cal_argv);
 	strv_free(cb->env);
 	perfcount_argv_free(cb->vg_argv);
 	perfcount_free(cb->pc);

@@ -48,7 +48,7 @@ static const char *const bench_keys[] = {
 	"name", "description", "params", "command", "shell", "env", "cwd", "warmup",
 	"repetitions", "min_repetitions", "max_repetitions", "min_time", "target", "timeout",
 	"expect_exit", "setup", "cleanup", "prepare", "conclude", "measure", "emits", "tags",
-	"variants", "reference",
+	"variants", "reference", "calibration",
 	/* sections other modules validate */
 	"slo",                                     /* slo_validate */
 	"compare",                                 /* compare_settings_validate */
@@ -458,6 +458,11 @@ static void check_bench(const cJSON *b, const char *path, bool variant, struct e
 		check_hook(v, SUB("setup"), p);
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "cleanup")))
 		check_hook(v, SUB("cleanup"), p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "calibration"))) {
+		check_hook(v, SUB("calibration"), p);
+		if (has_http || (!has_cmd && !has_shell && !variant))
+			problem(p, "%s: only for command benchmarks (\"command\" or \"shell\")", sub);
+	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "emits"))) {
 		if (!cJSON_IsString(v) || strcmp(v->valuestring, "json") != 0)
 			expected(p, SUB("emits"), "\"json\"", v);

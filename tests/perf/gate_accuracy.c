@@ -106,6 +106,21 @@ static int load(const char *path, int col, struct series *s)
 	return s->n ? 0 : -1;
 }
 
+/* -n REF: each repetition divided by the reference program's repetition
+ * recorded next to it (same line), and the reference's wall time counted in
+ * the measuring budget: the normalised ("relative to reference") metric. */
+static struct series ref;
+
+static void normalise(struct series *s, const struct series *r)
+{
+	if (s->n > r->n)
+		s->n = r->n;
+	for (size_t i = 0; i < s->n; i++) {
+		s->v[i] /= r->v[i];
+		s->wall[i] += r->wall[i];
+	}
+}
+
 static uint64_t rng_state;
 
 static uint64_t rng_next(void)
@@ -232,6 +247,7 @@ int main(int argc, char **argv)
 	int col = 1, argi = 1, budget_mode;
 	uint64_t seed = 20261128;
 	struct series base;
+	const char *ref_path = NULL;
 
 	for (; argi < argc && argv[argi][0] == '-' && argi + 1 < argc; argi += 2) {
 		const char *o = argv[argi], *val = argv[argi + 1];
@@ -249,6 +265,8 @@ int main(int argc, char **argv)
 			NB = (size_t)strtoul(val, NULL, 10);
 		else if (strcmp(o, "-c") == 0)
 			col = (int)strtol(val, NULL, 10);
+		else if (strcmp(o, "-n") == 0)
+			ref_path = val;
 		else
 			break;
 	}
@@ -259,8 +277,12 @@ int main(int argc, char **argv)
 				"[-k RUNS] [-c 1|2|3|23] BASE [LEVEL ...]\n");
 		return 2;
 	}
+	if (ref_path && load(ref_path, col, &ref) != 0)
+		return 1;
 	if (load(argv[argi], col, &base) != 0)
 		return 1;
+	if (ref_path)
+		normalise(&base, &ref);
 	budget_mode = reps == 0;
 	if (reps == 0) {
 		/* as many repetitions as fit the budget at the base level's median wall time (us) */
@@ -296,6 +318,8 @@ int main(int argc, char **argv)
 			lev = base;
 		else if (load(argv[li], col, &lev) != 0)
 			return 1;
+		else if (ref_path)
+			normalise(&lev, &ref);
 		n = lev.n < base.n ? lev.n : base.n;
 		{
 			struct series b2 = base, l2 = lev;

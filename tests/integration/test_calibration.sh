@@ -1,0 +1,103 @@
+#!/bin/sh
+# "calibration" on command benchmarks: a fixed command run beside every
+# repetition, whose time divides out the machine's speed of the moment
+# (docs/suite.md "Calibration").  The run document, the tracked raw times,
+# a gate that fails on a real slowdown through the relative metrics, and a
+# calibration that fails.
+. tests/integration/lib.sh
+T=$(test_tmpdir)
+DB=$(new_db calibration)
+export GIT_CONFIG_NOSYSTEM=1 HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1
+R=$T/repo
+
+git init -q -b main "$R" || exit 1
+git -C "$R" config user.email t@example.com
+git -C "$R" config user.name t
+# The benchmark: a loop whose work is read from a file.  The calibration: the
+# same loop at a fixed 2000 iterations.
+cat >"$R/loop.sh" <<'EOF2'
+i=0; n=${1:-$(cat work)}; while [ $i -lt $n ]; do i=$((i+1)); done
+EOF2
+cat >"$R/suite.json" <<'EOF2'
+{
+  "suite": "calibration-test",
+  "project": "calibration-test",
+  "compare": {"min_effect": "40%"},
+  "benchmarks": [
+    {"name": "loop", "shell": "sh loop.sh", "calibration": ["sh", "loop.sh", "2000"], "repetitions": 8}
+  ]
+}
+EOF2
+echo 4000 >"$R/work"
+git -C "$R" add -A && git -C "$R" commit -qm "loop at 4000"
+
+expect_exit 0 "a run with a calibration" "$PERFGATE" run -q --no-store --out "$T/run.json" "$R/suite.json"
+q() { python3 - "$T/run.json" "$1" <<'PY'
+import json, statistics, sys
+b = json.load(open(sys.argv[1]))["benchmarks"][0]
+x = {m["name"]: m for m in b["metrics"]}
+s = {k: v["samples"] for k, v in x.items()}
+print(eval(sys.argv[2]))
+PY
+}
+is() { _r=$(q "$2" 2>&1); if [ "$_r" = "True" ]; then ok "$1"; else not_ok "$1 (got: $_r)"; fi; }
+is "wall_rel, cpu_rel and calibration_wall beside the raw times" \
+	"all(len(s[k]) == 8 for k in ('wall', 'wall_rel', 'calibration_wall')) and len(s['cpu_rel']) >= 6"
+is "wall_rel is each repetition's wall over its calibration's" \
+	"all(abs(r - w / c) < 1e-9 * r for r, w, c in zip(s['wall_rel'], s['wall'], s['calibration_wall']))"
+is "twice the work takes more CPU than the calibration (cpu_rel median between 1.2 and 3)" \
+	"1.2 < statistics.median(s['cpu_rel']) < 3"
+is "the raw times are marked tracked, the relative ones are not" \
+	"all(x[k].get('gate') is False for k in ('wall', 'user', 'sys', 'calibration_wall')) and all('gate' not in x[k] for k in ('wall_rel', 'cpu_rel', 'max_rss'))"
+
+gate() { "$PERFGATE" gate --db "$DB" --quiet "$@"; }
+for i in 1 2 3; do
+	echo "# main $i" >>"$R/notes"
+	git -C "$R" add -A && git -C "$R" commit -qm "main $i"
+	expect_exit 0 "gate $i on main passes" gate "$R/suite.json" --json "$T/g$i.json"
+done
+is_g() { _r=$(python3 - "$T/$1" "$3" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = {r["metric"]: r for r in d["rows"] if not r.get("against")}
+print(eval(sys.argv[2]))
+PY
+2>&1); if [ "$_r" = "True" ]; then ok "$2"; else not_ok "$2 (got: $_r)"; fi; }
+is_g g3.json "wall, user and sys are compared but not gated; wall_rel and cpu_rel gate" \
+	"all(rows[k]['gate'] is False for k in ('wall', 'user', 'sys', 'calibration_wall')) and rows['wall_rel']['gate'] and rows['cpu_rel']['gate']"
+
+# Three times the work: the relative metrics regress, and fail the gate.
+echo 12000 >"$R/work"
+git -C "$R" add -A && git -C "$R" commit -qm "three times the work"
+git -C "$R" checkout -q -b slower
+expect_exit 1 "three times the work fails the gate through the relative metrics" \
+	gate "$R/suite.json" --no-store --no-confirm --json "$T/slow.json"
+is_g slow.json "cpu_rel is a regression" "rows['cpu_rel']['verdict'] == 'regression'"
+
+# The suite's own settings win over the mark: gate user time (a CPU-bound
+# loop's is steady enough), not the relative ones.
+python3 - "$R/suite.json" "$R/wall.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["compare"] = {"min_effect": "40%", "gate": False, "metrics": {"user": {"gate": True}}}
+json.dump(s, open(sys.argv[2], "w"))
+PY
+expect_exit 1 "gating user time by name overrides the calibration's default" \
+	gate "$R/wall.json" --no-store --no-confirm --json "$T/wall.json"
+is_g wall.json "user time gates and regresses; the relative metrics are tracked" \
+	"rows['user']['gate'] and rows['user']['verdict'] == 'regression' and rows['cpu_rel']['gate'] is False and rows['wall']['gate'] is False"
+
+# A calibration that fails fails the benchmark with what happened.
+sed 's/"2000"\]/"2000"], "env": {"BROKEN": "1"}/; s/"calibration": \["sh", "loop.sh", "2000"\]/"calibration": "echo calibration broke >\&2; exit 3"/' \
+	"$R/suite.json" >"$R/broken.json"
+expect_exit 3 "a failing calibration fails the run" "$PERFGATE" run -q --no-store "$R/broken.json"
+contains "the error names the calibration and its status" "$ERR" "calibration beside repetition 1: exited with status 3"
+contains "its stderr is shown" "$OUT" "calibration broke"
+
+# Only command benchmarks take a calibration.
+printf '{"suite": "x", "benchmarks": [{"name": "h", "http": {"url": "http://127.0.0.1:9/"}, "calibration": "true"}]}\n' >"$T/http.json"
+expect_exit 2 "a calibration on an HTTP benchmark is refused" "$PERFGATE" run -q --no-store "$T/http.json"
+contains "with its place in the suite" "$ERR" "benchmarks[0].calibration: only for command benchmarks"
+printf '{"suite": "x", "benchmarks": [{"name": "c", "shell": "true", "calibration": 5}]}\n' >"$T/num.json"
+expect_exit 2 "a calibration that is not a command is refused" "$PERFGATE" run -q --no-store "$T/num.json"
+contains "saying what was expected" "$ERR" "benchmarks[0].calibration: expected a shell command or an array of strings"
