@@ -4,7 +4,11 @@
 # temporary git repository against a throwaway PostgreSQL: 5 baseline runs
 # stored on main, then A/A gates (same work) and gates at +20% work on a
 # branch, none of them stored.  The suite gates wall time and tracks CPU time
-# (user) with gate: false; the JSON report gives both verdicts.
+# (user) with gate: false; the JSON report gives both verdicts.  With
+# CALIBRATION=1 the suite has a calibration (the loop at a fixed 10000
+# iterations beside every repetition), so wall_rel and cpu_rel gate and the
+# raw times are tracked (docs/suite.md, "Calibration").  LEVELS lists the
+# work levels gated on branches (default "20000 24000": A/A and +20%).
 # usage: gate_e2e.sh [TRIALS] [REPETITIONS]   (PERFGATE names the binary)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,13 +29,23 @@ git -C "$R" config user.name t
 cat >"$R/loop.sh" <<'EOS'
 i=0; n=$(cat work); while [ $i -lt $n ]; do i=$((i+1)); done
 EOS
-cat >"$R/suite.json" <<EOS
+if [ "${CALIBRATION:-0}" = 1 ]; then
+	cat >"$R/suite.json" <<EOS
+{
+  "suite": "e2e", "project": "e2e",
+  "benchmarks": [{"name": "loop", "shell": "sh loop.sh", "repetitions": $reps, "warmup": 1,
+                  "calibration": "i=0; while [ \$i -lt 10000 ]; do i=\$((i+1)); done"}]
+}
+EOS
+else
+	cat >"$R/suite.json" <<EOS
 {
   "suite": "e2e", "project": "e2e",
   "compare": {"gate": false, "metrics": {"wall": {"gate": true}}},
   "benchmarks": [{"name": "loop", "shell": "sh loop.sh", "repetitions": $reps, "warmup": 1}]
 }
 EOS
+fi
 echo 20000 >"$R/work"
 git -C "$R" add -A && git -C "$R" commit -qm base
 for i in 1 2 3 4 5; do
@@ -46,9 +60,9 @@ verdicts() { # JSON report -> "wall=<verdict> user=<verdict>"
 r = json.load(open(sys.argv[1]))
 rows = r.get("rows") or r.get("results") or []
 v = {x.get("metric"): x.get("verdict") for x in rows}
-print("wall=%s user=%s" % (v.get("wall"), v.get("user")))' "$1" 2>/dev/null || echo "unreadable report"
+print(" ".join("%s=%s" % (k, v[k]) for k in ("wall", "user", "wall_rel", "cpu_rel") if k in v))' "$1" 2>/dev/null || echo "unreadable report"
 }
-for level in 20000 24000; do
+for level in ${LEVELS:-20000 24000}; do
 	fails=0
 	for t in $(seq 1 "$trials"); do
 		git -C "$R" checkout -q main
