@@ -84,7 +84,8 @@ struct conn {
 	size_t woff;           /* bytes of wire written */
 	uint64_t t_sched, t_send, t_first_byte, deadline; /* ns */
 	bool got_bytes, msg_done, keepalive;
-	int status;
+	int status;            /* of the response being parsed: an interim 1xx, then the final one */
+	unsigned interim;      /* interim (1xx) responses before the final one */
 	struct sb body;        /* kept for checks */
 	bool body_over;        /* the body exceeded plan->max_body */
 	struct sse_parser *sse;
@@ -213,6 +214,7 @@ static void record_ok(struct worker *w, struct conn *c, uint64_t t_end)
 		return;
 	}
 	w->r.ok++;
+	w->r.interim += c->interim;
 	if (t_end > w->last_t_end)
 		w->last_t_end = t_end;
 	hist_record(w->r.latency, lat);
@@ -265,6 +267,7 @@ static void record_fail(struct worker *w, struct conn *c, enum eng_error e, uint
 		return;
 	}
 	w->r.failed++;
+	w->r.interim += c->interim;
 	w->r.errors[e]++;
 	w->r.bytes_in += c->resp_bytes;
 	ts_at(w, t_end)->errors++;
@@ -364,11 +367,21 @@ static bool retry_stale(struct worker *w, struct conn *c)
 	return true;
 }
 
+/* An interim response (100 Continue, 103 Early Hints, ...; RFC 9110
+ * 15.2) precedes the final one on the same request.  101 Switching
+ * Protocols is final: it ends HTTP on the connection. */
+static bool status_interim(int status)
+{
+	return status >= 100 && status < 200 && status != 101;
+}
+
 static int on_headers_complete(http_parser *hp)
 {
 	struct conn *c = hp->data;
 
 	c->status = (int)hp->status_code;
+	if (status_interim(c->status))
+		return 0; /* http-parser knows that a 1xx has no body */
 	return c->w->plan->head ? 1 : 0;
 }
 
@@ -420,6 +433,14 @@ static int on_message_complete(http_parser *hp)
 {
 	struct conn *c = hp->data;
 
+	if (status_interim(c->status)) {
+		/* Not the answer yet: http-parser goes on with the next message
+		 * in the same buffer, which is the final response (or another
+		 * interim one). */
+		c->interim++;
+		c->status = 0;
+		return 0;
+	}
 	c->msg_done = true;
 	c->keepalive = http_should_keep_alive(hp) != 0;
 	http_parser_pause(hp, 1); /* anything after it is not ours */
@@ -530,6 +551,7 @@ static void start_response(struct worker *w, struct conn *c)
 	c->got_bytes = c->msg_done = false;
 	c->keepalive = true;
 	c->status = 0;
+	c->interim = 0;
 	c->resp_bytes = 0;
 	sb_reset(&c->body);
 	c->body_over = false;
@@ -840,6 +862,26 @@ static size_t curl_write_cb(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* Every header line of every response, interim 1xx ones included: the
+ * first one dates ttfb (the first response byte, as in the native
+ * client), status lines count the interim responses. */
+static size_t curl_header_cb(char *data, size_t size, size_t n, void *arg)
+{
+	struct conn *c = arg;
+	size_t len = size * n;
+
+	if (!c->t_first_byte)
+		c->t_first_byte = now_ns();
+	if (len > 9 && memcmp(data, "HTTP/", 5) == 0) {
+		const char *sp = memchr(data, ' ', len);
+
+		if (sp && (size_t)(sp - data) + 4 <= len && sp[1] == '1' && sp[2] >= '0' && sp[2] <= '9' &&
+		    sp[3] >= '0' && sp[3] <= '9' && !(sp[2] == '0' && sp[3] == '1'))
+			c->interim++;
+	}
+	return len;
+}
+
 static int curl_sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
 {
 	struct worker *w = userp;
@@ -883,6 +925,8 @@ static void curl_start(struct worker *w, struct conn *c)
 		curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, w->hdrs);
 		curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, curl_write_cb);
 		curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
+		curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, curl_header_cb);
+		curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, c);
 		curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
 		curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->errbuf);
 		curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
@@ -902,6 +946,7 @@ static void curl_start(struct worker *w, struct conn *c)
 		curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->wire->data + c->wire->body_off);
 	}
 	start_response(w, c);
+	c->t_first_byte = 0;
 	c->errbuf[0] = '\0';
 	c->t_add = now_ns();
 	c->state = CS_READING;
@@ -924,7 +969,9 @@ static void curl_done(struct worker *w, struct conn *c, CURLcode res)
 	c->resp_bytes += (uint64_t)hdr;
 	/* curl's phase times are microseconds since the transfer began */
 	c->t_send = c->t_add + (uint64_t)pre * 1000ULL;
-	if (start > 0) {
+	if (c->t_first_byte) {
+		c->got_bytes = true;
+	} else if (start > 0) {
 		c->t_first_byte = c->t_add + (uint64_t)start * 1000ULL;
 		c->got_bytes = true;
 	}
@@ -1293,6 +1340,7 @@ static void merge_into(struct eng_result *d, const struct eng_result *s)
 	d->goodput_ok += s->goodput_ok;
 	d->late_1ms += s->late_1ms;
 	d->blocked += s->blocked;
+	d->interim += s->interim;
 	d->warmup_requests += s->warmup_requests;
 	d->bytes_in += s->bytes_in;
 	d->bytes_out += s->bytes_out;

@@ -105,6 +105,7 @@ struct eng_result {
 	uint64_t goodput_ok;      /* successes in the window meeting every request SLO */
 	uint64_t late_1ms;        /* measured sends more than 1 ms late */
 	uint64_t blocked;         /* times a due send found no free connection or hit max_inflight */
+	uint64_t interim;         /* interim 1xx responses (100, 103...) before measured requests' final ones */
 	uint64_t warmup_requests;
 	uint64_t bytes_in, bytes_out; /* measured requests, whole responses and requests */
 	uint64_t tokens;          /* output tokens of measured streaming successes */

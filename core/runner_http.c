@@ -176,6 +176,7 @@ static char *health(const struct eng_result *r, bool open_loop, const struct loa
 	cJSON_AddNumberToObject(gen, "connections_opened", (double)r->connections_opened);
 	cJSON_AddNumberToObject(gen, "warmup_requests", (double)r->warmup_requests);
 	cJSON_AddNumberToObject(gen, "requests", (double)(r->ok + r->failed));
+	cJSON_AddNumberToObject(gen, "interim_responses", (double)r->interim);
 	if (!open_loop)
 		return NULL;
 	cJSON_AddNumberToObject(gen, "blocked", (double)r->blocked);

@@ -74,6 +74,26 @@ is s404ok "expected status is a success" "$(errs) == 0"
 run s302 3 "\"http\": {\"url\": \"$U/status?code=302\"}, \"load\": {\"concurrency\": 1, \"requests\": 3}"
 is s302 "unexpected status" "m['errors.unexpected_status'] == 3"
 
+# --- interim 1xx responses before the final one ---
+# /early sends "103 Early Hints" at once and the 200 after 300 ms; /continue
+# the same with an unasked "100 Continue"; /interim2 both interim responses
+# and the 200 in one write.  The final status is what counts, the latency
+# includes the wait after the interim response, and ttfb is the first byte
+# of the response (the interim one's).  Keep-alive survives: 2 connections.
+for e in native curl; do
+	run "early_$e" 0 "\"http\": {\"url\": \"$U/early?ms=300\", \"checks\": [{\"contains\": \"final\"}]}, \"load\": {\"engine\": \"$e\", \"concurrency\": 2, \"requests\": 6}"
+	is "early_$e" "103 then 200: 6 successes, no errors" "x['latency.p50']['histogram']['n'] == 6 and $(errs) == 0"
+	is "early_$e" "latency includes the wait after the 103" "x['latency.p50']['histogram']['min'] >= 0.3e9"
+	is "early_$e" "ttfb is the 103's first byte, well before the 200" "m['ttfb.p50'] < m['latency.p50'] - 0.2"
+	is "early_$e" "interim responses counted, connections kept alive" "b['generator'][0]['interim_responses'] == 6 and b['generator'][0]['connections_opened'] == 2"
+	run "continue_$e" 0 "\"http\": {\"url\": \"$U/continue?ms=300\"}, \"load\": {\"engine\": \"$e\", \"concurrency\": 1, \"requests\": 3}"
+	is "continue_$e" "an unasked 100 Continue is skipped" "x['latency.p50']['histogram']['n'] == 3 and $(errs) == 0 and x['latency.p50']['histogram']['min'] >= 0.3e9 and b['generator'][0]['interim_responses'] == 3"
+	run "interim2_$e" 0 "\"http\": {\"url\": \"$U/interim2\", \"checks\": [{\"contains\": \"final\"}]}, \"load\": {\"engine\": \"$e\", \"concurrency\": 2, \"requests\": 10}"
+	is "interim2_$e" "100, 103 and 200 in one read: 10 successes" "x['latency.p50']['histogram']['n'] == 10 and $(errs) == 0 and b['generator'][0]['interim_responses'] == 20"
+done
+run switching 3 "\"http\": {\"url\": \"$U/status?code=101\"}, \"load\": {\"concurrency\": 1, \"requests\": 2}"
+is switching "101 is final, not interim: an unexpected status" "m['errors.unexpected_status'] == 2"
+
 # --- misbehaving ---
 run slow 3 "\"http\": {\"url\": \"$U/slow?ms=3000\"}, \"load\": {\"concurrency\": 2, \"requests\": 4, \"timeout\": \"300ms\"}"
 is slow "timeouts" "m['errors.timeout'] == 4 and $(errs) == 4"

@@ -25,6 +25,12 @@ outlive its test).  The path chooses the behaviour:
   /sse_nodone      three events and a clean end of body, but no [DONE]
   /auth            200 when Authorization is "Bearer sekrit-123", else 401
   /echo            200 with the request body as the response body
+  /early?ms=N      "103 Early Hints" (with a Link header) at once, then
+                   the 200 after N ms (default 200)
+  /continue?ms=N   "100 Continue" although the request did not ask for
+                   it, then the 200 after N ms (default 200)
+  /interim2        100 Continue and 103 Early Hints in one write, then
+                   the 200 in the same write (one read may hold all three)
   /costall         200, except that the server stalls for stall-length
                    seconds at the start of every stall-period (defaults
                    0.5 and 1.0): a request arriving in a stall is answered
@@ -169,6 +175,18 @@ class Handler(socketserver.StreamRequestHandler):
             return self.stream(5, cut=True)
         elif p == "/sse_nodone":
             return self.stream(3, done=False)
+        elif p in ("/early", "/continue"):
+            if p == "/early":
+                self.send(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n")
+            else:
+                self.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+            time.sleep(int(q.get("ms", "200")) / 1000.0)
+            self.respond(200, b"final\n")
+        elif p == "/interim2":
+            body = b"final\n"
+            self.send(b"HTTP/1.1 100 Continue\r\n\r\n"
+                      b"HTTP/1.1 103 Early Hints\r\nLink: </a.js>; rel=preload; as=script\r\n\r\n"
+                      b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
         elif p == "/costall":
             phase = (time.monotonic() - EPOCH) % STALL_PERIOD
             if phase < STALL_LENGTH:
