@@ -27,7 +27,13 @@
  *   -r  repetitions per run (default: as many as fit -b seconds of measuring)
  *   -b  measuring budget per run in seconds (default 60), at the base level's
  *       median wall time (column 1)
- *   -c  which value of a line: 1 wall, 2 user, 3 sys, 23 user+sys (default 1)
+ *   -c  which value of a line: 1 wall, 2 user, 3 sys, 23 user+sys (default 1);
+ *       two, comma-separated ("1,23"), are two metrics of one gate: decided
+ *       jointly (Benjamini-Hochberg), the gate failing when either regresses
+ *   -n  REFERENCE.txt: a calibration program recorded interleaved with the
+ *       levels: every repetition is divided by the reference's on the same
+ *       line (wall_rel, cpu_rel of a suite's "calibration"), and the
+ *       reference's wall time counts in the measuring budget
  *   -e  min_effect (default 0.05)
  *   -k  baseline runs per trial (default 5, at most 16)
  * Input files: one repetition per line, whitespace-separated numbers.
@@ -46,17 +52,31 @@
 #define NB_MAX 16
 static size_t NB = 5; /* baseline runs (-k) */
 
+#define NCOL_MAX 2
+
 struct series {
 	const char *path;
-	double *v;     /* the chosen column */
-	double *wall;  /* column 1, for the time budget */
+	double *v[NCOL_MAX]; /* the chosen columns (-c), one metric each */
+	double *wall;        /* column 1, for the time budget */
 	size_t n;
 };
 
-static int load(const char *path, int col, struct series *s)
+static int cols[NCOL_MAX] = { 1 }, ncols = 1;
+
+static double column(const double *c, int col)
+{
+	switch (col) {
+	case 2: return c[1];
+	case 3: return c[2];
+	case 23: return c[1] + c[2];
+	default: return c[0];
+	}
+}
+
+static int load(const char *path, struct series *s)
 {
 	char cmd[4200], line[512];
-	size_t alloc = 0, alloc_w = 0;
+	size_t alloc[NCOL_MAX] = { 0 }, alloc_w = 0;
 	FILE *f;
 	int gz = strlen(path) > 3 && strcmp(path + strlen(path) - 3, ".gz") == 0;
 
@@ -73,7 +93,7 @@ static int load(const char *path, int col, struct series *s)
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		double c[3] = { NAN, NAN, NAN }, v;
+		double c[3] = { NAN, NAN, NAN };
 		char *p = line, *end;
 		for (int k = 0; k < 3; k++) {
 			c[k] = strtod(p, &end);
@@ -85,17 +105,14 @@ static int load(const char *path, int col, struct series *s)
 		}
 		if (isnan(c[0]))
 			continue;
-		switch (col) {
-		case 2: v = c[1]; break;
-		case 3: v = c[2]; break;
-		case 23: v = c[1] + c[2]; break;
-		default: v = c[0]; break;
+		for (int k = 0; k < ncols; k++) {
+			double v = column(c, cols[k]);
+			if (!(v > 0))
+				v = 1e-9; /* a zero CPU time reading: keep the position */
+			XGROW(s->v[k], alloc[k], s->n + 1);
+			s->v[k][s->n] = v;
 		}
-		if (!(v > 0))
-			v = 1e-9; /* a zero CPU time reading: keep the position */
-		XGROW(s->v, alloc, s->n + 1);
 		XGROW(s->wall, alloc_w, s->n + 1);
-		s->v[s->n] = v;
 		s->wall[s->n] = c[0];
 		s->n++;
 	}
@@ -116,9 +133,17 @@ static void normalise(struct series *s, const struct series *r)
 	if (s->n > r->n)
 		s->n = r->n;
 	for (size_t i = 0; i < s->n; i++) {
-		s->v[i] /= r->v[i];
+		for (int k = 0; k < ncols; k++)
+			s->v[k][i] /= r->v[k][i];
 		s->wall[i] += r->wall[i];
 	}
+}
+
+static void series_free(struct series *s)
+{
+	for (int k = 0; k < NCOL_MAX; k++)
+		free(s->v[k]);
+	free(s->wall);
 }
 
 static uint64_t rng_state;
@@ -179,19 +204,57 @@ struct tally {
 	int kinds[VERDICT_NO_BASELINE + 1];
 };
 
+/* Every rule on one metric (column k) of one trial's draw; perfgate's
+ * verdicts are left in v[0] (history) and v_ab (A/B) for a joint decision. */
+static void rules(const struct series *base, const struct series *lev, int k, const size_t *pick,
+		  size_t reps, const struct compare_settings *cs, struct verdict *v, struct verdict *v_ab,
+		  int *fail)
+{
+	double *pooled = xmalloc(NB * reps * sizeof(*pooled));
+	double run_med[NB_MAX], run_mean[NB_MAX], run_best[NB_MAX];
+	const double *cur = lev->v[k] + pick[NB] * reps;
+	double cur_mean = mean(cur, reps), cur_best = vmin(cur, reps), bm, bs, tq;
+	struct verdict_input in;
+
+	for (size_t r = 0; r < NB; r++) {
+		const double *b = base->v[k] + pick[r] * reps;
+		memcpy(pooled + r * reps, b, reps * sizeof(*b));
+		run_med[r] = median_of(b, reps);
+		run_mean[r] = mean(b, reps);
+		run_best[r] = vmin(b, reps);
+	}
+	in = (struct verdict_input){ pooled, NB * reps, run_med, NB, cur, reps, RD_LOWER, *cs };
+	verdict_measure(&in, v);
+
+	fail[M_GAB110] |= cur_mean / run_mean[NB - 1] >= 1.10;
+	fail[M_GAB200] |= cur_mean / run_mean[NB - 1] >= 2.00;
+	bm = mean(run_best, NB);
+	bs = sdev(run_best, NB);
+	fail[M_CONBENCH] |= bs > 0 ? ((cur_best - bm) / bs > 5 && cur_best / bm >= 1.05) : cur_best / bm >= 1.05;
+	bm = mean(run_mean, NB);
+	bs = sdev(run_mean, NB);
+	tq = gsl_cdf_tdist_Pinv(0.99, NB - 1);
+	fail[M_BENCHER] |= cur_mean > bm + tq * bs;
+
+	in = (struct verdict_input){ base->v[k] + pick[NB] * reps, reps, NULL, 0, cur, reps, RD_LOWER, *cs };
+	verdict_measure(&in, v_ab);
+	free(pooled);
+}
+
+/*
+ * One trial: 6 distinct blocks in time order, every rule on every metric
+ * (-c), and perfgate's verdicts decided jointly (Benjamini-Hochberg across
+ * the metrics, as one gate invocation does); a gate fails when any metric
+ * regresses.
+ */
 static void trial(const struct series *base, const struct series *lev, size_t reps, double min_effect,
 		  struct tally *t)
 {
 	size_t nblocks = base->n / reps, pick[NB_MAX + 1];
-	double *pooled = xmalloc(NB * reps * sizeof(*pooled));
-	double run_med[NB_MAX], run_mean[NB_MAX], run_best[NB_MAX];
-	const double *cur;
-	struct compare_settings cs = COMPARE_SETTINGS_INIT;
-	struct verdict_input in;
-	struct verdict v;
-	double cur_mean, cur_best, bm, bs, tq;
+	struct compare_settings cs = COMPARE_SETTINGS_INIT, csa[NCOL_MAX];
+	struct verdict v[NCOL_MAX], v_ab[NCOL_MAX];
+	int fail[M_COUNT] = { 0 };
 
-	/* 6 distinct blocks, in time order */
 	for (size_t k = 0; k < NB + 1; k++) {
 		int again;
 		do {
@@ -202,49 +265,28 @@ static void trial(const struct series *base, const struct series *lev, size_t re
 		} while (again);
 	}
 	qsort(pick, NB + 1, sizeof(*pick), cmp_size);
-	for (size_t k = 0; k < NB; k++) {
-		const double *b = base->v + pick[k] * reps;
-		memcpy(pooled + k * reps, b, reps * sizeof(*b));
-		run_med[k] = median_of(b, reps);
-		run_mean[k] = mean(b, reps);
-		run_best[k] = vmin(b, reps);
-	}
-	cur = lev->v + pick[NB] * reps;
-	cur_mean = mean(cur, reps);
-	cur_best = vmin(cur, reps);
-
 	cs.min_effect = min_effect;
-	in = (struct verdict_input){ pooled, NB * reps, run_med, NB, cur, reps, RD_LOWER, cs };
-	verdict_measure(&in, &v);
-	verdict_decide(&v, 1, &cs);
-	t->kinds[v.kind]++;
-	t->fails[M_PERFGATE] += v.kind == VERDICT_REGRESSION;
-
-	t->fails[M_GAB110] += cur_mean / run_mean[NB - 1] >= 1.10;
-	t->fails[M_GAB200] += cur_mean / run_mean[NB - 1] >= 2.00;
-
-	bm = mean(run_best, NB);
-	bs = sdev(run_best, NB);
-	t->fails[M_CONBENCH] += bs > 0 ? ((cur_best - bm) / bs > 5 && cur_best / bm >= 1.05)
-				       : cur_best / bm >= 1.05;
-
-	bm = mean(run_mean, NB);
-	bs = sdev(run_mean, NB);
-	tq = gsl_cdf_tdist_Pinv(0.99, NB - 1);
-	t->fails[M_BENCHER] += cur_mean > bm + tq * bs;
-
-	in = (struct verdict_input){ base->v + pick[NB] * reps, reps, NULL, 0, cur, reps, RD_LOWER, cs };
-	verdict_measure(&in, &v);
-	verdict_decide(&v, 1, &cs);
-	t->fails[M_AB] += v.kind == VERDICT_REGRESSION;
-	free(pooled);
+	for (int k = 0; k < ncols; k++)
+		rules(base, lev, k, pick, reps, &cs, &v[k], &v_ab[k], fail);
+	for (int k = 0; k < ncols; k++)
+		csa[k] = cs;
+	verdict_decide(v, (size_t)ncols, csa);
+	verdict_decide(v_ab, (size_t)ncols, csa);
+	for (int k = 0; k < ncols; k++) {
+		t->kinds[v[k].kind]++;
+		fail[M_PERFGATE] |= v[k].kind == VERDICT_REGRESSION;
+		fail[M_AB] |= v_ab[k].kind == VERDICT_REGRESSION;
+	}
+	for (int m = 0; m < M_COUNT; m++)
+		t->fails[m] += fail[m];
 }
 
 int main(int argc, char **argv)
 {
 	size_t reps = 0, trials = 200;
 	double budget = 60, min_effect = 0.05;
-	int col = 1, argi = 1, budget_mode;
+	int argi = 1, budget_mode;
+	char colnames[32] = "";
 	uint64_t seed = 20261128;
 	struct series base;
 	const char *ref_path = NULL;
@@ -263,8 +305,18 @@ int main(int argc, char **argv)
 			min_effect = strtod(val, NULL);
 		else if (strcmp(o, "-k") == 0)
 			NB = (size_t)strtoul(val, NULL, 10);
-		else if (strcmp(o, "-c") == 0)
-			col = (int)strtol(val, NULL, 10);
+		else if (strcmp(o, "-c") == 0) {
+			/* one column, or two decided jointly: "1,23" */
+			char *end;
+			ncols = 0;
+			for (const char *p = val; *p && ncols < NCOL_MAX; p = *end ? end + 1 : end) {
+				cols[ncols++] = (int)strtol(p, &end, 10);
+				if (end == p)
+					break;
+			}
+			if (ncols == 0)
+				ncols = 1;
+		}
 		else if (strcmp(o, "-n") == 0)
 			ref_path = val;
 		else
@@ -274,12 +326,15 @@ int main(int argc, char **argv)
 		NB = 5;
 	if (argi >= argc) {
 		fprintf(stderr, "usage: gate_accuracy [-r REPS|-b SECONDS] [-t TRIALS] [-s SEED] [-e MIN_EFFECT] "
-				"[-k RUNS] [-c 1|2|3|23] BASE [LEVEL ...]\n");
+				"[-k RUNS] [-c COLUMN[,COLUMN]] [-n REFERENCE] BASE [LEVEL ...]\n");
 		return 2;
 	}
-	if (ref_path && load(ref_path, col, &ref) != 0)
+	for (int k = 0; k < ncols; k++)
+		snprintf(colnames + strlen(colnames), sizeof(colnames) - strlen(colnames), "%s%d", k ? "+" : "",
+			 cols[k]);
+	if (ref_path && load(ref_path, &ref) != 0)
 		return 1;
-	if (load(argv[argi], col, &base) != 0)
+	if (load(argv[argi], &base) != 0)
 		return 1;
 	if (ref_path)
 		normalise(&base, &ref);
@@ -303,9 +358,9 @@ int main(int argc, char **argv)
 			argv[argi], NB + 1, reps);
 		return 1;
 	}
-	printf("# series %s: %zu repetitions, column %d, %zu baseline runs of %zu (%zu runs to draw from), %zu trials, "
-	       "min_effect %.3g, seed %llu\n",
-	       argv[argi], base.n, col, NB, reps, base.n / reps, trials, min_effect, (unsigned long long)seed);
+	printf("# series %s%s%s: %zu repetitions, column %s, %zu baseline runs of %zu (%zu runs to draw from), "
+	       "%zu trials, min_effect %.3g, seed %llu\n",
+	       argv[argi], ref_path ? " over " : "", ref_path ? ref_path : "", base.n, colnames, NB, reps, base.n / reps, trials, min_effect, (unsigned long long)seed);
 	printf("%-22s %7s %9s %9s %9s %12s %10s %12s   perfgate verdicts\n", "new run from", "ratio", "perfgate",
 	       "gab-110%", "gab-200%", "conbench-z5", "bencher-t", "perfgate-ab");
 	for (int li = argi; li < argc; li++) {
@@ -316,7 +371,7 @@ int main(int argc, char **argv)
 
 		if (li == argi)
 			lev = base;
-		else if (load(argv[li], col, &lev) != 0)
+		else if (load(argv[li], &lev) != 0)
 			return 1;
 		else if (ref_path)
 			normalise(&lev, &ref);
@@ -328,7 +383,7 @@ int main(int argc, char **argv)
 			for (size_t i = 0; i < trials; i++)
 				trial(&b2, &l2, reps, min_effect, &t);
 		}
-		printf("%-22s %7.4f", name, median_of(lev.v, n) / median_of(base.v, n));
+		printf("%-22s %7.4f", name, median_of(lev.v[0], n) / median_of(base.v[0], n));
 		for (int m = 0; m < M_COUNT; m++)
 			printf(" %*d/%zu", m == M_CONBENCH || m == M_AB ? 8 : m == M_BENCHER ? 6 : 5, t.fails[m],
 			       trials);
@@ -337,12 +392,11 @@ int main(int argc, char **argv)
 			if (t.kinds[k])
 				printf(" %s %d", verdict_name((enum verdict_kind)k), t.kinds[k]);
 		printf("\n");
-		if (li != argi) {
-			free(lev.v);
-			free(lev.wall);
-		}
+		if (li != argi)
+			series_free(&lev);
 	}
-	free(base.v);
-	free(base.wall);
+	series_free(&base);
+	if (ref_path)
+		series_free(&ref);
 	return 0;
 }
