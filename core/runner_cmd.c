@@ -249,6 +249,27 @@ static void build_env(struct cmdbench *cb, const cJSON *raw)
 		cb->env[n++] = xasprintf("PERFGATE_METRICS_FILE=%s", cb->metrics_path);
 }
 
+/* Resolve argv[0] once, not by a PATH search inside every measured
+ * repetition (unless the benchmark sets its own PATH). */
+static void resolve_program(const struct cmdbench *cb, char **argv)
+{
+	char *full;
+
+	for (char **e = cb->env; *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			return;
+	if (strchr(argv[0], '/') || !(full = proc_which(argv[0])))
+		return;
+	/* Only an absolute result: a relative PATH entry would resolve
+	 * against the benchmark's folder, not ours. */
+	if (full[0] == '/') {
+		free(argv[0]);
+		argv[0] = full;
+	} else {
+		free(full);
+	}
+}
+
 /* A tracked metric: compared and reported, but not gated unless the suite
  * says so (compare.c reads the mark; docs/suite.md "Calibration"). */
 static void mark_tracked(struct rd_metric *m, const char *why)
@@ -271,15 +292,7 @@ static void open_calibration(struct cmdbench *cb, const cJSON *v)
 	static const char why[] = "a calibration is set: wall_rel and cpu_rel gate instead";
 
 	cb->cal_argv = argv_from(v, cJSON_IsString(v) ? v->valuestring : NULL);
-	if (!strchr(cb->cal_argv[0], '/')) {
-		char *full = proc_which(cb->cal_argv[0]);
-		if (full && full[0] == '/') {
-			free(cb->cal_argv[0]);
-			cb->cal_argv[0] = full;
-			full = NULL;
-		}
-		free(full);
-	}
+	resolve_program(cb, cb->cal_argv);
 	for (size_t i = M_WALL; i <= M_SYS; i++)
 		mark_tracked(&cb->res.metrics[i], why);
 	cb->i_wall_rel = cb->res.n_metrics;
@@ -328,24 +341,7 @@ int cmdbench_open(struct cmdbench **out, const struct suite_bench *b, const stru
 		cb->cwd = xasprintf("%s/%s", base, cwd);
 	else
 		cb->cwd = xstrdup(base);
-	{
-		/* Resolve the program once, not by a PATH search inside every
-		 * measured repetition (unless the benchmark sets its own PATH). */
-		bool own_path = false;
-		for (char **e = cb->env; *e; e++)
-			own_path = own_path || strncmp(*e, "PATH=", 5) == 0;
-		if (!own_path && !strchr(cb->argv[0], '/')) {
-			char *full = proc_which(cb->argv[0]);
-			/* Only an absolute result: a relative PATH entry would
-			 * resolve against the benchmark's folder, not ours. */
-			if (full && full[0] == '/') {
-				free(cb->argv[0]);
-				cb->argv[0] = full;
-				full = NULL;
-			}
-			free(full);
-		}
-	}
+	resolve_program(cb, cb->argv);
 	cb->stderr_fd = open(cb->stderr_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (cb->stderr_fd < 0) {
 		int rc = err_sys(err, ERR_FAIL, "cannot create '%s'", cb->stderr_path);
