@@ -734,7 +734,8 @@ void cmdbench_step(struct cmdbench *cb)
 
 bool cmdbench_done(const struct cmdbench *cb)
 {
-	const struct rd_metric *wall = &cb->res.metrics[M_WALL];
+	/* With a calibration the gated time is wall_rel: stop on its precision. */
+	const struct rd_metric *wall = &cb->res.metrics[cb->cal_argv ? cb->i_wall_rel : M_WALL];
 	double *sorted, lo, hi, med;
 	bool done;
 
