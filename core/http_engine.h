@@ -78,6 +78,10 @@ struct eng_options {
 	long threads;          /* >= 1 */
 	uint64_t timeout;      /* ns per request */
 	enum eng_kind engine;
+	/* open loop: each worker asks for SCHED_FIFO (priority 1) so that
+	 * other runnable threads on its CPU cannot delay a send; refused
+	 * (no CAP_SYS_NICE, an RT-less cgroup), it runs SCHED_OTHER. */
+	bool realtime;
 	uint64_t ts_interval;  /* ns per time-series point (0: 1 s) */
 	/* Called from eng_run's own thread when the measured window opens
 	 * (open = true) and when it closes (after the last measured request in
@@ -115,6 +119,8 @@ struct eng_result {
 	double cpu_util_max;      /* the busiest worker's CPU time / wall time */
 	long connections_opened;
 	const char *engine;       /* "native" or "curl" */
+	const char *sched_policy; /* the workers' scheduling policy: "fifo" (all got it) or "other" */
+	char sched_refused[128];  /* why SCHED_FIFO was refused, when asked for and refused ("" otherwise) */
 	struct eng_ts_point *ts;
 	size_t n_ts;
 	uint64_t ts_interval;     /* ns */

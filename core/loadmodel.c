@@ -37,7 +37,7 @@ int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path,
 		"mode", "rate", "arrival", "burstiness", "seed", "concurrency", "stages", "start", "spike",
 		"rates", "start_rate", "max_rate", "precision", "trials", "step_duration", "duration",
 		"requests", "warmup", "connections", "max_inflight", "threads", "timeout", "engine",
-		"repetitions",
+		"repetitions", "realtime",
 	};
 	const cJSON *load = cJSON_GetObjectItemCaseSensitive(bench, "load"), *v;
 	struct load_spec s;
@@ -57,6 +57,7 @@ int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path,
 	s.precision = 0.05;
 	s.trials = 1;
 	s.engine = ENG_AUTO;
+	s.realtime = true;
 	snprintf(lp, sizeof(lp), "%s.load", path);
 	if (!load) {
 		/* No load object: one request at a time, 10 s. */
@@ -128,6 +129,11 @@ int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path,
 	v = cJSON_GetObjectItemCaseSensitive(load, "engine");
 	if (v && (!cJSON_IsString(v) || eng_kind_parse(v->valuestring, &s.engine) != 0))
 		errlist_add(problems, "%s.engine: expected \"auto\", \"native\" or \"curl\"", lp);
+	v = cJSON_GetObjectItemCaseSensitive(load, "realtime");
+	if (v && !cJSON_IsBool(v))
+		errlist_add(problems, "%s.realtime: expected true or false", lp);
+	else if (v)
+		s.realtime = cJSON_IsTrue(v);
 
 	switch (s.mode) {
 	case LOAD_RATE:
@@ -280,6 +286,9 @@ int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path,
 	    (has(load, "arrival") || has(load, "max_inflight") || has(load, "connections")))
 		errlist_add(problems, "%s: arrival, max_inflight and connections are for open-loop modes (rate, ramp of rates, "
 			    "spike, sweep, capacity); a closed loop keeps one connection per request in flight", lp);
+	if ((s.mode == LOAD_CONCURRENCY || (s.mode == LOAD_RAMP && s.stages_concurrency)) && has(load, "realtime"))
+		errlist_add(problems, "%s.realtime: only for open-loop modes (rate, ramp of rates, spike, sweep, capacity): "
+			    "a closed loop has no send times to keep", lp);
 done:
 	if (problems->n > before) {
 		load_spec_release(&s);
@@ -311,6 +320,7 @@ void load_step_options(const struct load_spec *s, double rate, struct eng_option
 	o->threads = s->threads;
 	o->timeout = (uint64_t)llround(s->timeout * 1e9);
 	o->engine = s->engine;
+	o->realtime = s->realtime;
 	total = s->warmup + s->duration;
 	switch (s->mode) {
 	case LOAD_CONCURRENCY:

@@ -76,3 +76,25 @@ is othreads "two workers share the rate: 60 arrivals" "59 <= gen['requests'] <= 
 # Warmup requests are sent but not recorded.
 run warm "\"http\": {\"url\": \"$U/slow?ms=20\"}, \"load\": {\"concurrency\": 2, \"warmup\": \"300ms\", \"requests\": 10}"
 is warm "10 recorded after a warmup that sent more" "[x for x in b['metrics'] if x['name'] == 'latency.p50'][0]['histogram']['n'] == 10 and gen['warmup_requests'] >= 10"
+
+# Open-loop workers ask for SCHED_FIFO ("realtime", default true) and record
+# what they got; refused, they run as before and say why.  CAP_SYS_NICE is
+# taken away with setpriv when we are root (CI); an unprivileged user has
+# RLIMIT_RTPRIO 0 by default, so it is refused there anyway.
+run rt "\"http\": {\"url\": \"$U/ok\"}, \"load\": {\"rate\": 40, \"duration\": \"1s\", \"threads\": 2}"
+is rt "the policy that ran is recorded (fifo, or other with the reason)" "gen['sched_policy'] == 'fifo' and 'sched_refused' not in gen or gen['sched_policy'] == 'other' and len(gen['sched_refused']) > 0"
+run rt_off "\"http\": {\"url\": \"$U/ok\"}, \"load\": {\"rate\": 40, \"duration\": \"1s\", \"realtime\": false}"
+is rt_off "realtime false: SCHED_OTHER, nothing refused" "gen['sched_policy'] == 'other' and 'sched_refused' not in gen"
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+	printf '{"suite": "modes-it", "benchmarks": [{"name": "rt_denied", "http": {"url": "%s/ok"}, "load": {"rate": 40, "duration": "1s"}}]}\n' "$U" >"$T/rt_denied.json"
+	timeout 60 setpriv --bounding-set -sys_nice "$PERFGATE" run -q --no-store --out "$T/rt_denied.out.json" "$T/rt_denied.json" >/dev/null 2>"$T/rt_denied.err"
+	_rc=$?
+	if [ $_rc -eq 0 ] || { [ $_rc -eq 3 ] && grep -q "run invalid" "$T/rt_denied.err"; }; then ok "rt_denied: ran (exit $_rc)"; else not_ok "rt_denied: exit $_rc: $(head -c 300 "$T/rt_denied.err")"; fi
+	is rt_denied "refused without CAP_SYS_NICE: runs SCHED_OTHER, says why, silently" "gen['sched_policy'] == 'other' and gen['sched_refused'] == 'Operation not permitted' and 40 <= gen['requests'] <= 41"
+	lacks "rt_denied: nothing about it on stderr" "$T/rt_denied.err" "SCHED"
+else
+	echo "ok - rt_denied # SKIP needs root and setpriv to take CAP_SYS_NICE away"
+fi
+printf '{"suite": "modes-it", "benchmarks": [{"name": "c", "http": {"url": "%s/ok"}, "load": {"concurrency": 2, "duration": "1s", "realtime": true}}]}\n' "$U" >"$T/rt_closed.json"
+expect_exit 2 "realtime in a closed loop is invalid input" timeout 30 "$PERFGATE" run -q --no-store "$T/rt_closed.json"
+contains "realtime in a closed loop: says why" "$ERR" "load.realtime: only for open-loop modes"
