@@ -236,6 +236,7 @@ static void test_settings(void **state)
 		const char *suite, *bench;
 		enum verdict_kind wall;
 		bool wall_gates, passed;
+		bool wall_marked; /* the run document marks wall tracked, as a calibration does */
 	} cases[] = {
 		/* 30% slower against a 50% floor: significant but below the floor (both metrics) */
 		{ "{\"min_effect\": \"50%\"}", "{}", VERDICT_BELOW_FLOOR, true, true },
@@ -250,6 +251,11 @@ static void test_settings(void **state)
 		  VERDICT_REGRESSION, true, false },
 		/* only wall untracked: throughput still fails */
 		{ NULL, "{\"compare\": {\"metrics\": {\"wall\": {\"gate\": false}}}}", VERDICT_REGRESSION, false, false },
+		/* the run document's mark: wall tracked, throughput still fails */
+		{ NULL, "{}", VERDICT_REGRESSION, false, false, true },
+		/* ...and the suite's own setting wins over the mark */
+		{ "{\"metrics\": {\"wall\": {\"gate\": true}}}", "{}", VERDICT_REGRESSION, true, false, true },
+		{ NULL, "{\"compare\": {\"gate\": true}}", VERDICT_REGRESSION, true, false, true },
 	};
 	struct baseline base;
 
@@ -262,6 +268,10 @@ static void test_settings(void **state)
 		struct err err = ERR_INIT;
 		const struct compare_row *w;
 
+		if (cases[i].wall_marked) {
+			struct rd_metric *m = (struct rd_metric *)rd_bench_find_metric(&cur->benches[0], "wall");
+			m->extra = cJSON_Parse("{\"gate\": false, \"why\": \"a calibration is set\"}");
+		}
 		assert_int_equal(compare_run(cur, &base, s, NULL, &r, &err), 0);
 		w = row(r, "loop", "wall", false);
 		if (w->v.kind != cases[i].wall || w->settings.gate != cases[i].wall_gates || r->passed != cases[i].passed)
