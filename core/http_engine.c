@@ -66,6 +66,17 @@ int eng_kind_parse(const char *s, enum eng_kind *out)
 	return 0;
 }
 
+int eng_httpver_parse(const char *s, enum eng_httpver *out)
+{
+	if (strcmp(s, "1.1") == 0)
+		*out = EHV_1_1;
+	else if (strcmp(s, "2") == 0)
+		*out = EHV_2;
+	else
+		return ERR_INPUT;
+	return 0;
+}
+
 enum conn_state { CS_FREE, CS_CONNECTING, CS_IDLE, CS_WRITING, CS_READING };
 
 struct worker;
@@ -84,6 +95,7 @@ struct conn {
 	size_t woff;           /* bytes of wire written */
 	uint64_t t_sched, t_send, t_first_byte, deadline; /* ns */
 	bool got_bytes, msg_done, keepalive;
+	bool h2;               /* curl engine: the response came over HTTP/2 */
 	int status;            /* of the response being parsed: an interim 1xx, then the final one */
 	unsigned interim;      /* interim (1xx) responses before the final one */
 	struct sb body;        /* kept for checks */
@@ -217,6 +229,10 @@ static void record_ok(struct worker *w, struct conn *c, uint64_t t_end)
 	}
 	w->r.ok++;
 	w->r.interim += c->interim;
+	if (c->h2)
+		w->r.proto_h2++;
+	else
+		w->r.proto_h1++;
 	if (t_end > w->last_t_end)
 		w->last_t_end = t_end;
 	hist_record(w->r.latency, lat);
@@ -934,7 +950,10 @@ static void curl_start(struct worker *w, struct conn *c)
 		curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, (long)(w->o->timeout / 1000000ULL));
 		curl_easy_setopt(c->easy, CURLOPT_PIPEWAIT, 1L);
-		curl_easy_setopt(c->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+		curl_easy_setopt(c->easy, CURLOPT_HTTP_VERSION,
+				 w->o->http_version == EHV_1_1 ? (long)CURL_HTTP_VERSION_1_1
+				 : w->o->http_version == EHV_2 && !p->tls ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+				 : (long)CURL_HTTP_VERSION_2TLS);
 		if (p->ca_file)
 			curl_easy_setopt(c->easy, CURLOPT_CAINFO, p->ca_file);
 		if (p->head)
@@ -967,6 +986,12 @@ static void curl_done(struct worker *w, struct conn *c, CURLcode res)
 	curl_easy_getinfo(c->easy, CURLINFO_STARTTRANSFER_TIME_T, &start);
 	curl_easy_getinfo(c->easy, CURLINFO_HEADER_SIZE, &hdr);
 	curl_easy_getinfo(c->easy, CURLINFO_NUM_CONNECTS, &conns);
+	{
+		long ver = 0;
+
+		curl_easy_getinfo(c->easy, CURLINFO_HTTP_VERSION, &ver);
+		c->h2 = ver == CURL_HTTP_VERSION_2_0;
+	}
 	w->r.connections_opened += conns;
 	c->resp_bytes += (uint64_t)hdr;
 	/* curl's phase times are microseconds since the transfer began */
@@ -1355,6 +1380,8 @@ static void merge_into(struct eng_result *d, const struct eng_result *s)
 	d->late_1ms += s->late_1ms;
 	d->blocked += s->blocked;
 	d->interim += s->interim;
+	d->proto_h1 += s->proto_h1;
+	d->proto_h2 += s->proto_h2;
 	d->warmup_requests += s->warmup_requests;
 	d->bytes_in += s->bytes_in;
 	d->bytes_out += s->bytes_out;
@@ -1385,14 +1412,30 @@ int eng_run(const struct eng_options *o, struct eng_result *out, struct err *err
 	bool barrier = false;
 	size_t started = 0;
 
-	bool use_curl = o->engine == ENG_CURL || (o->engine == ENG_AUTO && o->plan->tls);
+	bool use_curl = o->engine == ENG_CURL || (o->engine == ENG_AUTO && (o->plan->tls || o->http_version == EHV_2));
 
 	memset(out, 0, sizeof(*out));
 	if (o->plan->tls && o->engine == ENG_NATIVE)
 		return err_set(err, ERR_INPUT, "the native engine speaks plain http:// only; use \"engine\": \"curl\" or \"auto\" for %s",
 			       o->plan->url);
+	if (o->http_version == EHV_2 && o->engine == ENG_NATIVE)
+		return err_set(err, ERR_INPUT, "the native engine speaks HTTP/1.1 only; use \"engine\": \"curl\" or \"auto\" for HTTP/2");
 	if (use_curl)
 		curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (use_curl && o->http_version == EHV_2) {
+		const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+
+		if (!(vi->features & CURL_VERSION_HTTP2))
+			return err_set(err, ERR_INPUT, "HTTP/2: this libcurl (%s) was built without HTTP/2", vi->version);
+		/* libcurl 7.88 (Debian 12's) sets up HTTP/2 a second time on a
+		 * reused prior-knowledge connection and fails every request after
+		 * the first ("Error in the HTTP2 framing layer", curl issue 10634,
+		 * fixed in 8.0.0); TLS-negotiated h2 is not affected. */
+		if (!o->plan->tls && vi->version_num < 0x080000)
+			return err_set(err, ERR_INPUT, "HTTP/2 over http:// (h2c with prior knowledge) needs libcurl 8.0.0 or later: "
+				       "libcurl %s fails every request on a reused h2c connection (curl issue 10634); "
+				       "use an https:// URL, where TLS negotiates HTTP/2", vi->version);
+	}
 	if (threads > MAX_THREADS)
 		return err_set(err, ERR_INPUT, "threads: at most %d", MAX_THREADS);
 	if (!o->open_loop && o->concurrency < 1 && !o->n_cstages)

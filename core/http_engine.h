@@ -49,6 +49,12 @@ const char *eng_error_name(enum eng_error e);
 enum eng_kind { ENG_AUTO, ENG_NATIVE, ENG_CURL };
 int eng_kind_parse(const char *s, enum eng_kind *out);
 
+/* The HTTP version asked for: EHV_DEFAULT is HTTP/1.1 over http:// and
+ * whatever TLS negotiates (h2 or 1.1) over https://; EHV_2 is HTTP/2 on
+ * the curl engine, with prior knowledge (h2c, no Upgrade) over http://. */
+enum eng_httpver { EHV_DEFAULT, EHV_1_1, EHV_2 };
+int eng_httpver_parse(const char *s, enum eng_httpver *out);
+
 /* A closed-loop concurrency profile: linear from `start` to `end` over
  * `duration` seconds. */
 struct eng_cstage {
@@ -78,6 +84,7 @@ struct eng_options {
 	long threads;          /* >= 1 */
 	uint64_t timeout;      /* ns per request */
 	enum eng_kind engine;
+	enum eng_httpver http_version;
 	/* open loop: each worker asks for SCHED_FIFO (priority 1) so that
 	 * other runnable threads on its CPU cannot delay a send; refused
 	 * (no CAP_SYS_NICE, an RT-less cgroup), it runs SCHED_OTHER. */
@@ -119,6 +126,7 @@ struct eng_result {
 	double cpu_util_max;      /* the busiest worker's CPU time / wall time */
 	long connections_opened;
 	const char *engine;       /* "native" or "curl" */
+	uint64_t proto_h1, proto_h2; /* measured successes answered over HTTP/1.x, over HTTP/2 */
 	const char *sched_policy; /* the workers' scheduling policy: "fifo" (all got it) or "other" */
 	char sched_refused[128];  /* why SCHED_FIFO was refused, when asked for and refused ("" otherwise) */
 	struct eng_ts_point *ts;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "http_req.h"
 #include "util.h"
 
@@ -31,13 +33,23 @@ static bool has(const cJSON *o, const char *k)
 	return cJSON_GetObjectItemCaseSensitive(o, k) != NULL;
 }
 
+/* The benchmark's http.url is plain http:// (the http object is
+ * validated elsewhere; anything else answers false). */
+static bool http_url_plain(const cJSON *bench)
+{
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(bench, "http");
+	const cJSON *u = h ? cJSON_GetObjectItemCaseSensitive(h, "url") : NULL;
+
+	return cJSON_IsString(u) && strncmp(u->valuestring, "http://", 7) == 0;
+}
+
 int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path, struct errlist *problems)
 {
 	static const char *const keys[] = {
 		"mode", "rate", "arrival", "burstiness", "seed", "concurrency", "stages", "start", "spike",
 		"rates", "start_rate", "max_rate", "precision", "trials", "step_duration", "duration",
 		"requests", "warmup", "connections", "max_inflight", "threads", "timeout", "engine",
-		"repetitions", "realtime",
+		"repetitions", "realtime", "http_version",
 	};
 	const cJSON *load = cJSON_GetObjectItemCaseSensitive(bench, "load"), *v;
 	struct load_spec s;
@@ -129,6 +141,16 @@ int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path,
 	v = cJSON_GetObjectItemCaseSensitive(load, "engine");
 	if (v && (!cJSON_IsString(v) || eng_kind_parse(v->valuestring, &s.engine) != 0))
 		errlist_add(problems, "%s.engine: expected \"auto\", \"native\" or \"curl\"", lp);
+	v = cJSON_GetObjectItemCaseSensitive(load, "http_version");
+	if (v && (!cJSON_IsString(v) || eng_httpver_parse(v->valuestring, &s.http_version) != 0))
+		errlist_add(problems, "%s.http_version: expected \"1.1\" or \"2\"", lp);
+	else if (s.http_version == EHV_2 && s.engine == ENG_NATIVE)
+		errlist_add(problems, "%s.http_version: \"2\" needs \"engine\": \"curl\" or \"auto\" (the native engine speaks HTTP/1.1)", lp);
+	else if (s.http_version == EHV_2 && http_url_plain(bench) && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
+		/* see eng_run: libcurl 7.88 breaks reused h2c connections */
+		errlist_add(problems, "%s.http_version: HTTP/2 over http:// (h2c with prior knowledge) needs libcurl 8.0.0 or later "
+			    "(libcurl %s fails every request on a reused h2c connection, curl issue 10634); use an https:// URL, "
+			    "where TLS negotiates HTTP/2", lp, curl_version_info(CURLVERSION_NOW)->version);
 	v = cJSON_GetObjectItemCaseSensitive(load, "realtime");
 	if (v && !cJSON_IsBool(v))
 		errlist_add(problems, "%s.realtime: expected true or false", lp);
@@ -321,6 +343,7 @@ void load_step_options(const struct load_spec *s, double rate, struct eng_option
 	o->timeout = (uint64_t)llround(s->timeout * 1e9);
 	o->engine = s->engine;
 	o->realtime = s->realtime;
+	o->http_version = s->http_version;
 	total = s->warmup + s->duration;
 	switch (s->mode) {
 	case LOAD_CONCURRENCY:

@@ -59,6 +59,7 @@ struct load_spec {
 	long connections, max_inflight, threads;
 	double timeout;            /* s per request */
 	enum eng_kind engine;
+	enum eng_httpver http_version;
 	bool realtime;             /* open loop: ask for SCHED_FIFO for the workers (default true) */
 	long repetitions;          /* 0: not given here */
 };

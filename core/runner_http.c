@@ -177,6 +177,14 @@ static char *health(const struct eng_result *r, bool open_loop, const struct loa
 	cJSON_AddNumberToObject(gen, "warmup_requests", (double)r->warmup_requests);
 	cJSON_AddNumberToObject(gen, "requests", (double)(r->ok + r->failed));
 	cJSON_AddNumberToObject(gen, "interim_responses", (double)r->interim);
+	{
+		cJSON *pr = cJSON_AddObjectToObject(gen, "protocols");
+
+		if (r->proto_h1)
+			cJSON_AddNumberToObject(pr, "HTTP/1.x", (double)r->proto_h1);
+		if (r->proto_h2)
+			cJSON_AddNumberToObject(pr, "HTTP/2", (double)r->proto_h2);
+	}
 	cJSON_AddStringToObject(gen, "sched_policy", r->sched_policy ? r->sched_policy : "other");
 	if (r->sched_refused[0])
 		cJSON_AddStringToObject(gen, "sched_refused", r->sched_refused);
