@@ -198,6 +198,15 @@ static char *health(const struct eng_result *r, bool open_loop, const struct loa
 				 r->cpu_util_max > CPU_SATURATED ? "add load.threads or lower the rate"
 				 : r->blocked ? "every connection was busy at times (the target is slower than the rate): "
 						"raise load.connections/max_inflight or lower the rate"
+				 : r->sched_refused[0]
+				 ? "its threads were not scheduled on time although they had CPU to spare and free "
+				   "connections, and the real-time policy that would let them preempt other work was "
+				   "refused: run perfgate as root or with CAP_SYS_NICE (or an RLIMIT_RTPRIO), run on a "
+				   "quieter machine, or lower the rate"
+				 : strcmp(r->sched_policy ? r->sched_policy : "other", "fifo") != 0
+				 ? "its threads were not scheduled on time although they had CPU to spare and free "
+				   "connections: the machine is busy; set load.realtime to true, run on a quieter one or "
+				   "lower the rate"
 				 : "its threads were not scheduled on time although they had CPU to spare and free "
 				   "connections: the machine is busy; run on a quieter one or lower the rate");
 	if (r->cpu_util_max > CPU_SATURATED)

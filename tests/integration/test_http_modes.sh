@@ -83,6 +83,8 @@ is warm "10 recorded after a warmup that sent more" "[x for x in b['metrics'] if
 # RLIMIT_RTPRIO 0 by default, so it is refused there anyway.
 run rt "\"http\": {\"url\": \"$U/ok\"}, \"load\": {\"rate\": 40, \"duration\": \"1s\", \"threads\": 2}"
 is rt "the policy that ran is recorded (fifo, or other with the reason)" "gen['sched_policy'] == 'fifo' and 'sched_refused' not in gen or gen['sched_policy'] == 'other' and len(gen['sched_refused']) > 0"
+# Between sends the workers sleep (a spinning one would be near 100%).
+is rt "a real-time worker does not spin: under half a CPU at 40/s" "gen['cpu_util_max'] < 0.5"
 run rt_off "\"http\": {\"url\": \"$U/ok\"}, \"load\": {\"rate\": 40, \"duration\": \"1s\", \"realtime\": false}"
 is rt_off "realtime false: SCHED_OTHER, nothing refused" "gen['sched_policy'] == 'other' and 'sched_refused' not in gen"
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
@@ -92,6 +94,9 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
 	if [ $_rc -eq 0 ] || { [ $_rc -eq 3 ] && grep -q "run invalid" "$T/rt_denied.err"; }; then ok "rt_denied: ran (exit $_rc)"; else not_ok "rt_denied: exit $_rc: $(head -c 300 "$T/rt_denied.err")"; fi
 	is rt_denied "refused without CAP_SYS_NICE: runs SCHED_OTHER, says why, silently" "gen['sched_policy'] == 'other' and gen['sched_refused'] == 'Operation not permitted' and 40 <= gen['requests'] <= 41"
 	lacks "rt_denied: nothing about it on stderr" "$T/rt_denied.err" "SCHED"
+	if [ $_rc -eq 3 ]; then
+		contains "rt_denied: a late generator's message says the real-time policy was refused" "$T/rt_denied.err" "the real-time policy that would let them preempt other work was refused"
+	fi
 else
 	echo "ok - rt_denied # SKIP needs root and setpriv to take CAP_SYS_NICE away"
 fi

@@ -12,10 +12,12 @@
 #             STALL_S - 0.01 s (docs/performance.md derives it; goal within
 #             10%), and wrk's closed-loop p99 on the same server beside it
 #   poisson   Poisson arrivals at 10,000/s against nginx: lateness p99
-#             (goal < 200 us)
+#             (goal < 200 us), with the workers' SCHED_FIFO ("realtime",
+#             the default) and without, alternated, medians of the rounds
 #   memory    1,000,000 requests (closed loop, 50 connections): peak RSS of
 #             perfgate (goal < 64 MiB)
-# BENCH_QUICK=1 shortens every run (a smoke test of the script itself).
+# BENCH_QUICK=1 shortens every run (a smoke test of the script itself);
+# HTTP_BENCH_ONLY=peak|co|poisson|memory runs one section.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -29,13 +31,14 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	DUR=1; ROUNDS=1; CO_DUR=3; POISSON_DUR=2; MEM_REQ=50000
+	DUR=1; ROUNDS=1; CO_DUR=3; POISSON_DUR=2; POISSON_ROUNDS=1; MEM_REQ=50000
 else
-	DUR=3; ROUNDS=7; CO_DUR=10; POISSON_DUR=10; MEM_REQ=1000000
+	DUR=3; ROUNDS=7; CO_DUR=10; POISSON_DUR=10; POISSON_ROUNDS=5; MEM_REQ=1000000
 fi
 CO_RATE=100
 STALL_S=0.5
 
+only() { [ -z "${HTTP_BENCH_ONLY:-}" ] || [ "$HTTP_BENCH_ONLY" = "$1" ]; }
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
@@ -77,6 +80,7 @@ pids="$pids $!"
 wait_port "$NGX_PORT"
 NGX="http://127.0.0.1:$NGX_PORT/"
 
+if only peak; then
 echo "== peak: closed loop, 1 thread, 50 connections, ${DUR}s x $ROUNDS rounds alternated, nginx fixed 200 =="
 # cpu_of OUTFILE CMD...: run CMD (stdout to OUTFILE), print its user+sys CPU seconds.
 cpu_of() {
@@ -105,7 +109,9 @@ wm=$(echo "$wrk_all" | median); pm=$(echo "$pg_all" | median)
 wem=$(echo "$wrk_eff" | median); pem=$(echo "$pg_eff" | median)
 echo "  median throughput: wrk $wm req/s, perfgate $pm req/s, perfgate/wrk $(awk "BEGIN {printf \"%.3f\", $pm / $wm}") (goal >= 1.0)"
 echo "  median requests per CPU-second: wrk $wem, perfgate $pem, perfgate/wrk $(awk "BEGIN {printf \"%.3f\", $pem / $wem}") (perfgate records every latency in its histograms)"
+fi
 
+if only co; then
 echo "== co: stall ${STALL_S}s once a second, constant ${CO_RATE}/s for ${CO_DUR}s =="
 CO_PORT_FILE="$T/co.port"
 python3 "$root/tests/servers/misbehave.py" "$CO_PORT_FILE" --stall-period 1 --stall-length "$STALL_S" &
@@ -121,16 +127,38 @@ p90=$(metric "$T/co.out.json" latency.p90)
 echo "  perfgate latency p90 $p90 s; analytic $(awk "BEGIN {printf \"%.4f\", $STALL_S - 0.1 + $svc}") s (stall - 0.1 s + service)"
 wrk -t1 -c10 -d"${CO_DUR}s" --latency "$CO" >"$T/wrk-co.out"
 echo "  wrk -t1 -c10 (closed loop, same server): p50 $(awk '$1 == "50%" {print $2}' "$T/wrk-co.out"), p90 $(awk '$1 == "90%" {print $2}' "$T/wrk-co.out"), p99 $(awk '$1 == "99%" {print $2}' "$T/wrk-co.out")"
+fi
 
-echo "== poisson: 10,000/s for ${POISSON_DUR}s against nginx =="
+if only poisson; then
+echo "== poisson: 10,000/s for ${POISSON_DUR}s against nginx, realtime (SCHED_FIFO) on and off alternated, $POISSON_ROUNDS rounds =="
 # A pre-opened pool of 2000 connections, so that a moment when nginx is
 # descheduled does not exhaust the connections: lateness is then the
-# generator's own.
-pg_run poisson "\"http\": {\"url\": \"$NGX\"}, \"load\": {\"mode\": \"rate\", \"rate\": 10000, \"arrival\": \"poisson\", \"duration\": \"${POISSON_DUR}s\", \"warmup\": \"1s\", \"connections\": 2000, \"max_inflight\": 2000}"
-echo "  lateness p50 $(metric "$T/poisson.out.json" lateness.p50) s, p99 $(metric "$T/poisson.out.json" lateness.p99) s (goal p99 < 200e-6 s); achieved $(metric "$T/poisson.out.json" achieved_rate)/s"
-echo "  generator: $(python3 -c 'import json,sys; g=json.load(open(sys.argv[1]))["benchmarks"][0]["generator"][0]; print("busiest thread %.0f%% of a CPU, %.1f%% of sends over 1 ms late, %d connections" % (g["cpu_util_max"]*100, g["late_fraction"]*100, g["connections_opened"]))' "$T/poisson.out.json")"
-grep -o 'run invalid[^"]*' "$T/poisson.err" | head -1 | sed 's/^/  /' || true
+# generator's own.  "realtime": true is the default (the workers ask for
+# SCHED_FIFO); false runs them under the normal policy: same build, same
+# minute, order alternated, medians of the rounds compared.
+poisson_run() { # NAME REALTIME
+	pg_run "$1" "\"http\": {\"url\": \"$NGX\"}, \"load\": {\"mode\": \"rate\", \"rate\": 10000, \"arrival\": \"poisson\", \"duration\": \"${POISSON_DUR}s\", \"warmup\": \"1s\", \"connections\": 2000, \"max_inflight\": 2000, \"realtime\": $2}"
+	python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["benchmarks"][0]; g=b["generator"][0]
+m={x["name"]: x["samples"][0] for x in b["metrics"] if x["samples"]}
+print("%.1f %.1f %.2f %.0f %s %.0f" % (m["lateness.p50"]*1e6, m["lateness.p99"]*1e6, g["late_fraction"]*100, g["cpu_util_max"]*100, g["sched_policy"], m["achieved_rate"]))' "$T/$1.out.json"
+}
+on_p50=""; on_p99=""; on_late=""; off_p50=""; off_p99=""; off_late=""
+r=0
+while [ $r -lt "$POISSON_ROUNDS" ]; do
+	if [ $((r % 2)) -eq 0 ]; then order="true false"; else order="false true"; fi
+	for rt in $order; do
+		set -- $(poisson_run "poisson_$rt" "$rt")
+		echo "  round $r realtime=$rt: lateness p50 $1 us, p99 $2 us, $3% of sends over 1 ms late, busiest thread $4% of a CPU, policy $5, achieved $6/s"
+		if [ "$rt" = true ]; then on_p50="$on_p50 $1"; on_p99="$on_p99 $2"; on_late="$on_late $3"
+		else off_p50="$off_p50 $1"; off_p99="$off_p99 $2"; off_late="$off_late $3"; fi
+	done
+	r=$((r + 1))
+done
+echo "  median realtime=true:  lateness p50 $(echo "$on_p50" | median) us, p99 $(echo "$on_p99" | median) us (goal p99 < 200 us), $(echo "$on_late" | median)% over 1 ms"
+echo "  median realtime=false: lateness p50 $(echo "$off_p50" | median) us, p99 $(echo "$off_p99" | median) us, $(echo "$off_late" | median)% over 1 ms"
+fi
 
+if only memory; then
 echo "== memory: $MEM_REQ requests, closed loop, 50 connections =="
 printf '{"suite": "http-bench", "benchmarks": [{"name": "mem", "http": {"url": "%s"}, "load": {"mode": "concurrency", "concurrency": 50, "requests": %s, "timeout": "10s"}}]}\n' "$NGX" "$MEM_REQ" >"$T/mem.json"
 python3 - "$PERFGATE" "$T/mem.json" "$T/mem.out.json" <<'PY'
@@ -141,3 +169,4 @@ rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 print("  peak RSS %.1f MiB (goal < 64 MiB)" % rss)
 PY
 echo "  requests recorded in the latency histogram: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); b=d["benchmarks"][0]; print([x for x in b["metrics"] if x["name"]=="latency.p50"][0]["histogram"]["n"])' "$T/mem.out.json")"
+fi
