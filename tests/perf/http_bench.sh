@@ -17,7 +17,8 @@
 #   memory    1,000,000 requests (closed loop, 50 connections): peak RSS of
 #             perfgate (goal < 64 MiB)
 # BENCH_QUICK=1 shortens every run (a smoke test of the script itself);
-# HTTP_BENCH_ONLY=peak|co|poisson|memory runs one section.
+# HTTP_BENCH_ONLY=peak|co|poisson|memory runs one section; HTTP_BENCH_BUSY=N
+# runs N CPU-bound loops beside the poisson section (a busy machine).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -142,6 +143,16 @@ poisson_run() { # NAME REALTIME
 m={x["name"]: x["samples"][0] for x in b["metrics"] if x["samples"]}
 print("%.1f %.1f %.2f %.0f %s %.0f" % (m["lateness.p50"]*1e6, m["lateness.p99"]*1e6, g["late_fraction"]*100, g["cpu_util_max"]*100, g["sched_policy"], m["achieved_rate"]))' "$T/$1.out.json"
 }
+# HTTP_BENCH_BUSY=N: N CPU-bound shell loops run beside (other work on the
+# machine, as on a shared CI runner), stopped after this section.
+busy=""
+b=0
+while [ $b -lt "${HTTP_BENCH_BUSY:-0}" ]; do
+	sh -c 'while :; do :; done' &
+	busy="$busy $!"; pids="$pids $!"
+	b=$((b + 1))
+done
+[ -z "$busy" ] || echo "  with ${HTTP_BENCH_BUSY} CPU-bound loop(s) running beside"
 on_p50=""; on_p99=""; on_late=""; off_p50=""; off_p99=""; off_late=""
 r=0
 while [ $r -lt "$POISSON_ROUNDS" ]; do
@@ -156,6 +167,7 @@ while [ $r -lt "$POISSON_ROUNDS" ]; do
 done
 echo "  median realtime=true:  lateness p50 $(echo "$on_p50" | median) us, p99 $(echo "$on_p99" | median) us (goal p99 < 200 us), $(echo "$on_late" | median)% over 1 ms"
 echo "  median realtime=false: lateness p50 $(echo "$off_p50" | median) us, p99 $(echo "$off_p99" | median) us, $(echo "$off_late" | median)% over 1 ms"
+for p in $busy; do kill "$p" 2>/dev/null || true; done
 fi
 
 if only memory; then
