@@ -94,6 +94,11 @@ expect_exit 3 "a failing calibration fails the run" "$PERFGATE" run -q --no-stor
 contains "the error names the calibration and its status" "$ERR" "calibration beside repetition 1: exited with status 3"
 contains "its stderr is shown" "$OUT" "calibration broke"
 
+# A calibration that hangs is stopped by the benchmark's timeout.
+printf '{"suite": "x", "benchmarks": [{"name": "c", "shell": "true", "timeout": "0.5s", "calibration": "sleep 30"}]}\n' >"$T/hang.json"
+expect_exit 3 "a hanging calibration fails the run" timeout 20 "$PERFGATE" run -q --no-store "$T/hang.json"
+contains "the error says it timed out" "$ERR" "calibration beside repetition 1: timed out after 0.5s"
+
 # Only command benchmarks take a calibration.
 printf '{"suite": "x", "benchmarks": [{"name": "h", "http": {"url": "http://127.0.0.1:9/"}, "calibration": "true"}]}\n' >"$T/http.json"
 expect_exit 2 "a calibration on an HTTP benchmark is refused" "$PERFGATE" run -q --no-store "$T/http.json"
