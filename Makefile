@@ -34,8 +34,7 @@ DEMO_DEBS  := postgresql gnuplot-nox python3
 DEMO_DEBS  += valgrind # examples/quickstart.json counts instructions (valgrind without hardware counters)
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
-	-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wundef -Wvla \
-	-Wno-missing-field-initializers
+	-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wundef -Wvla
 OPT  ?= -O2
 CFLAGS ?= $(OPT) -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPERFGATE_VERSION='"$(VERSION)"' $(WARN) \
@@ -63,7 +62,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKG_MODULES))
 PKG_LIBS   := $(shell pkg-config --libs $(PKG_MODULES)) -lhttp_parser -lm -lpthread
 endif
 
-CORE_SRC := $(sort $(wildcard core/*.c))
+# core/ and its family subfolders (core/http/, core/ingest/, ...).
+CORE_SRC := $(sort $(wildcard core/*.c core/*/*.c))
 DB_SRC   := $(sort $(wildcard db/*.c))
 CMD_SRC  := $(filter-out cmd/main.c,$(sort $(wildcard cmd/*.c)))
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))

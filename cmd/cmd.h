@@ -42,7 +42,7 @@ struct strlist {
 	size_t n;
 	size_t alloc;
 };
-#define STRLIST_INIT { NULL, 0, 0 }
+#define STRLIST_INIT { .items = NULL }
 void strlist_push(struct strlist *l, const char *s);
 void strlist_release(struct strlist *l);
 

@@ -35,7 +35,7 @@ int cmd_compare(int argc, char **argv)
 		"4 database unreachable.",
 	};
 	const char *run_file = NULL, *suite_path = NULL, *spec = NULL, *db_url = NULL, *repo = NULL;
-	struct cmpcmd_out o = { "text", NULL, NULL, NULL, NULL };
+	struct cmpcmd_out o = { .format = "text" };
 	bool strict = false, variants = false, no_store = false;
 	long runs = 0;
 	struct strlist pos = STRLIST_INIT;

@@ -143,7 +143,7 @@ int cmd_gate(int argc, char **argv)
 		"3 a benchmark failed or the run was interrupted, 4 database unreachable (spooled).",
 	};
 	const char *bench = NULL, *db_url = NULL, *spec = NULL, *plots = NULL, *run_out = NULL;
-	struct cmpcmd_out o = { "text", NULL, NULL, NULL, NULL };
+	struct cmpcmd_out o = { .format = "text" };
 	long repetitions = LONG_MIN, confirm_reps = 0, runs = 0;
 	bool strict = false, no_confirm = false, no_store = false, quiet = false;
 	struct strlist tags = STRLIST_INIT, pos = STRLIST_INIT;

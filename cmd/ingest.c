@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../core/context.h"
-#include "../core/ingest.h"
+#include "../core/ingest/ingest.h"
 #include "../core/rundoc.h"
 #include "../core/util.h"
 #include "../db/db.h"

@@ -15,7 +15,7 @@ struct publish_options {
 	bool strict_report;      /* --strict-report: a failed report exits 4 */
 	const char *metrics;     /* --metrics FILE: OpenMetrics text for GitLab */
 };
-#define PUBLISH_OPTIONS_INIT { false, false, NULL }
+#define PUBLISH_OPTIONS_INIT { .comment = false }
 
 /*
  * Publish.  Problems with the forge are warnings and never change the gate's

@@ -27,7 +27,7 @@ int cmd_report(int argc, char **argv)
 		NULL,
 	};
 	const char *db_url = NULL, *file = NULL;
-	struct cmpcmd_out o = { "text", NULL, NULL, NULL, NULL };
+	struct cmpcmd_out o = { .format = "text" };
 	bool exit_code = false;
 	struct strlist pos = STRLIST_INIT;
 	const struct opt opts[] = {

@@ -78,7 +78,7 @@ struct baseline_options {
 	size_t max_ancestors;          /* commits walked; 0: 1000 */
 	size_t max_load;               /* run documents loaded at most; 0: 20 * K */
 };
-#define BASELINE_OPTIONS_INIT { NULL, NULL, 0, NULL, 0, 0 }
+#define BASELINE_OPTIONS_INIT { .repo_dir = NULL }
 
 struct baseline_run {
 	struct rundoc *doc;

@@ -37,7 +37,7 @@ struct changepoint_params {
 	bool robust;          /* winsorise each segment at median +- 4 MAD-sigmas before
 				 the t-test (perfgate's addition to Otava; see docs) */
 };
-#define CHANGEPOINT_PARAMS_INIT { 0.001, 0.05, 50, 25, 3, true }
+#define CHANGEPOINT_PARAMS_INIT { .p_max = 0.001, .min_magnitude = 0.05, .window = 50, .step = 25, .min_size = 3, .robust = true }
 
 struct changepoint {
 	size_t index;        /* first point after the change (0-based) */

@@ -32,7 +32,7 @@ static const struct suite_bench *suite_find(const struct suite *s, const char *n
 }
 
 /* Parse a "compare" object minus its "metrics" member (per-metric settings). */
-static void parse_level(const cJSON *obj, const char *path, struct compare_settings *s,
+static void parse_level(const cJSON *obj, const char *path, struct verdict_settings *s,
 			struct errlist *problems)
 {
 	cJSON *copy;
@@ -45,14 +45,14 @@ static void parse_level(const cJSON *obj, const char *path, struct compare_setti
 	}
 	copy = cJSON_Duplicate(obj, 1);
 	cJSON_DeleteItemFromObjectCaseSensitive(copy, "metrics");
-	compare_settings_parse(copy, path, s, problems);
+	verdict_settings_parse(copy, path, s, problems);
 	cJSON_Delete(copy);
 }
 
 int compare_settings_for(const struct suite *suite, const char *bench, const struct rd_metric *rm,
-			 struct compare_settings *out, struct err *err)
+			 struct verdict_settings *out, struct err *err)
 {
-	struct compare_settings s = COMPARE_SETTINGS_INIT;
+	struct verdict_settings s = VERDICT_SETTINGS_INIT;
 	struct errlist problems = ERRLIST_INIT;
 	const struct suite_bench *sb = suite_find(suite, bench);
 	const char *metric = rm ? rm->name : "";
@@ -334,7 +334,7 @@ static int eval_slos(struct compare_result *r, const struct suite *suite, const 
 }
 
 static void fill_row(struct compare_row *row, const struct rd_bench *b, const struct rd_metric *m,
-		     const struct compare_settings *cs, const struct pool *p)
+		     const struct verdict_settings *cs, const struct pool *p)
 {
 	struct verdict_input in;
 
@@ -362,7 +362,7 @@ static void decide(struct compare_result *r, size_t from, size_t to)
 {
 	size_t n = to - from;
 	struct verdict *v;
-	struct compare_settings *cs;
+	struct verdict_settings *cs;
 
 	if (n == 0)
 		return;
@@ -449,7 +449,7 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 		}
 		for (size_t j = 0; j < b->n_metrics; j++) {
 			const struct rd_metric *m = &b->metrics[j];
-			struct compare_settings cs;
+			struct verdict_settings cs;
 			struct pool p;
 
 			if (m->n_samples == 0)
@@ -479,7 +479,7 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 		for (size_t j = 0; j < b->n_metrics; j++) {
 			const struct rd_metric *m = &b->metrics[j];
 			const struct rd_metric *rm = rd_bench_find_metric(ref, m->name);
-			struct compare_settings cs;
+			struct verdict_settings cs;
 			struct compare_row *row;
 			struct pool p;
 

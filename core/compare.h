@@ -31,7 +31,7 @@ struct compare_row {
 	char *metric;
 	char *unit;                   /* the metric's unit ("s", "B", "1/s", "1", ...) */
 	char *against;                /* A/B row: the reference benchmark; NULL: history baseline */
-	struct compare_settings settings; /* as resolved (compare_settings_for) */
+	struct verdict_settings settings; /* as resolved (compare_settings_for) */
 	struct verdict v;
 	char **base_runs;             /* run ids the baseline samples came from, nearest first */
 	size_t n_base_runs;
@@ -85,7 +85,7 @@ struct compare_options {
 	bool strict;
 	bool variants_only;           /* `compare --variants`: A/B rows only, no history */
 };
-#define COMPARE_OPTIONS_INIT { false, false }
+#define COMPARE_OPTIONS_INIT { .strict = false }
 
 /*
  * Compare `cur` against `base` (may be NULL: no baseline at all) and the
@@ -124,7 +124,7 @@ size_t compare_pool_runs(struct rundoc *cur, const struct rundoc *extra);
  * "compare", the suite's "compare.metrics.<metric>", the benchmark's
  * "compare", the benchmark's "compare.metrics.<metric>".  m may be NULL. */
 int compare_settings_for(const struct suite *suite, const char *bench, const struct rd_metric *m,
-			 struct compare_settings *out, struct err *err);
+			 struct verdict_settings *out, struct err *err);
 
 /* The verdict kind from its name, -1 when unknown. */
 int compare_verdict_from_name(const char *name);

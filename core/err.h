@@ -26,7 +26,7 @@ struct err {
 	char msg[ERR_MAX];
 };
 
-#define ERR_INIT { { 0 } }
+#define ERR_INIT { .msg = "" }
 
 /* Set the message (printf-style) and return `code`, so that callers can write
  * `return err_set(err, ERR_INPUT, "...")`.  err may be NULL. */
@@ -52,7 +52,7 @@ struct errlist {
 	size_t n;
 	size_t alloc;
 };
-#define ERRLIST_INIT { NULL, 0, 0 }
+#define ERRLIST_INIT { .msgs = NULL }
 void errlist_add(struct errlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void errlist_release(struct errlist *l);
 /* Copy the first message into err (with " (and N more problems)") and return code. */

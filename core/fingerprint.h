@@ -54,7 +54,7 @@ struct fingerprint_sources {
 	double timeout;         /* seconds per command; <= 0: 10 */
 	const char *cgroup;     /* default /sys/fs/cgroup (cpu.max, or v1 cpu/cpu.cfs_quota_us) */
 };
-#define FINGERPRINT_SOURCES_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL }
+#define FINGERPRINT_SOURCES_INIT { .cpuinfo = NULL }
 
 /*
  * Collect the facts into a new object *facts (caller frees with cJSON_Delete)

@@ -47,7 +47,7 @@ struct forge_options {
 	double max_wait;      /* cap on one Retry-After or backoff wait, seconds; default 30 */
 	double backoff;       /* first backoff wait, doubled each retry; default 1 */
 };
-#define FORGE_OPTIONS_INIT { 4, 15.0, 30.0, 1.0 }
+#define FORGE_OPTIONS_INIT { .max_attempts = 4, .timeout = 15.0, .max_wait = 30.0, .backoff = 1.0 }
 
 enum forge_outcome {
 	FORGE_CREATED,        /* a new comment was posted */

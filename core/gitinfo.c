@@ -151,7 +151,7 @@ static char *format_time(git_time_t t)
 
 static int repo_dirty(git_repository *repo, bool *dirty, struct err *err)
 {
-	git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+	git_status_options opts;
 	git_status_list *list = NULL;
 	size_t n;
 	int grc;
@@ -159,6 +159,10 @@ static int repo_dirty(git_repository *repo, bool *dirty, struct err *err)
 	*dirty = false;
 	if (git_repository_is_bare(repo))
 		return 0;
+	/* libgit2's GIT_STATUS_OPTIONS_INIT is positional; its init function is not. */
+	grc = git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
+	if (grc < 0)
+		return git_fail(err, grc, "cannot read the status of the working tree", NULL);
 	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
 	opts.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
 	grc = git_status_list_new(&list, repo, &opts);

@@ -1,4 +1,15 @@
+/*
+ * json.c: reading and validating cJSON trees (see json.h).
+ */
 #include "json.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
 
 const char *json_type_name(const cJSON *j)
 {
@@ -17,4 +28,256 @@ const char *json_type_name(const cJSON *j)
 	if (cJSON_IsObject(j))
 		return "an object";
 	return "something unknown";
+}
+
+void json_got(const cJSON *v, char *buf, size_t len)
+{
+	if (!v) {
+		snprintf(buf, len, "nothing");
+	} else if (cJSON_IsString(v)) {
+		const char *s = v->valuestring;
+		if (strlen(s) > 40)
+			snprintf(buf, len, "\"%.37s...\"", s);
+		else
+			snprintf(buf, len, "\"%s\"", s);
+	} else if (cJSON_IsNumber(v)) {
+		char *t = cJSON_PrintUnformatted(v);
+		snprintf(buf, len, "%s", t ? t : "a number");
+		free(t);
+	} else if (cJSON_IsBool(v)) {
+		snprintf(buf, len, "%s", cJSON_IsTrue(v) ? "true" : "false");
+	} else if (cJSON_IsNull(v)) {
+		snprintf(buf, len, "null");
+	} else if (cJSON_IsArray(v)) {
+		snprintf(buf, len, "an array");
+	} else {
+		snprintf(buf, len, "an object");
+	}
+}
+
+void json_problem(struct errlist *p, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->msgs[i], buf) == 0)
+			return;
+	errlist_add(p, "%s", buf);
+}
+
+void json_expected(struct errlist *p, const char *path, const char *what, const cJSON *v)
+{
+	char got[64];
+
+	json_got(v, got, sizeof(got));
+	json_problem(p, "%s: expected %s, got %s", path, what, got);
+}
+
+void json_check_keys(const cJSON *obj, const char *path, const char *const *known, size_t n_known,
+		     struct errlist *problems)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, obj) {
+		const char *key = it->string ? it->string : "";
+
+		if (str_index(key, known, n_known) < 0) {
+			const char *best = closest_match(key, known, n_known);
+			if (best)
+				json_problem(problems, "%s.%s: unknown key; did you mean \"%s\"?", path, key, best);
+			else
+				json_problem(problems, "%s.%s: unknown key", path, key);
+		}
+		for (const cJSON *prev = obj->child; prev != it; prev = prev->next)
+			if (prev->string && strcmp(prev->string, key) == 0) {
+				json_problem(problems, "%s.%s: duplicate key", path, key);
+				break;
+			}
+	}
+}
+
+bool json_is_int(const cJSON *v)
+{
+	return cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble == floor(v->valuedouble) &&
+	       fabs(v->valuedouble) < 9e15;
+}
+
+bool json_get_number(const cJSON *obj, const char *key, const char *path, double min_excl, double *out,
+		     bool *set, struct errlist *problems)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (set)
+		*set = v != NULL;
+	if (!v)
+		return true;
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || !(v->valuedouble > min_excl)) {
+		errlist_add(problems, "%s.%s: must be a number > %g", path, key, min_excl);
+		return false;
+	}
+	*out = v->valuedouble;
+	return true;
+}
+
+bool json_get_int(const cJSON *obj, const char *key, const char *path, long min, long *out, bool *set,
+		  struct errlist *problems)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (set)
+		*set = v != NULL;
+	if (!v)
+		return true;
+	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < (double)min ||
+	    v->valuedouble > 1e9) {
+		errlist_add(problems, "%s.%s: expected an integer >= %ld", path, key, min);
+		return false;
+	}
+	*out = (long)v->valuedouble;
+	return true;
+}
+
+bool json_get_duration(const cJSON *obj, const char *key, const char *path, double *out, bool *set,
+		       struct errlist *problems)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	struct err err = ERR_INIT;
+
+	if (set)
+		*set = v != NULL;
+	if (!v)
+		return true;
+	if (cJSON_IsNumber(v) && v->valuedouble >= 0 && isfinite(v->valuedouble)) {
+		*out = v->valuedouble;
+		return true;
+	}
+	if (cJSON_IsString(v) && parse_duration(v->valuestring, out, &err) == 0)
+		return true;
+	errlist_add(problems, "%s.%s: expected a duration such as \"30s\" or \"250ms\"%s%s", path, key,
+		    err.msg[0] ? ", " : "", err.msg);
+	return false;
+}
+
+int json_duration_value(const cJSON *v, double *out)
+{
+	struct err e = ERR_INIT;
+
+	if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
+		*out = v->valuedouble;
+		return 0;
+	}
+	if (cJSON_IsString(v) && parse_duration(v->valuestring, out, &e) == 0)
+		return 0;
+	return -1;
+}
+
+int json_target_value(const cJSON *v, double *out)
+{
+	if (cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 1) {
+		*out = v->valuedouble;
+		return 0;
+	}
+	if (cJSON_IsString(v)) {
+		size_t len = strlen(v->valuestring);
+		struct err e = ERR_INIT;
+		double d;
+		char *num;
+		int rc;
+
+		if (len < 2 || v->valuestring[len - 1] != '%')
+			return -1;
+		num = xstrndup(v->valuestring, len - 1);
+		rc = parse_double(num, &d, &e);
+		free(num);
+		if (rc == 0 && d > 0 && d < 100) {
+			*out = d / 100;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const cJSON *json_at(const cJSON *root, const char *path)
+{
+	const cJSON *cur = root;
+	const char *s = path;
+
+	if (*s != '$')
+		return NULL;
+	s++;
+	while (*s && cur) {
+		if (*s == '.') {
+			size_t n;
+			char *key;
+
+			s++;
+			n = strcspn(s, ".[");
+			if (n == 0)
+				return NULL;
+			key = xstrndup(s, n);
+			cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, key) : NULL;
+			free(key);
+			s += n;
+		} else if (*s == '[') {
+			char *end;
+			long idx = strtol(s + 1, &end, 10);
+
+			if (end == s + 1 || *end != ']' || idx < 0 || idx > INT32_MAX)
+				return NULL;
+			cur = cJSON_IsArray(cur) ? cJSON_GetArrayItem(cur, (int)idx) : NULL;
+			s = end + 1;
+		} else {
+			return NULL;
+		}
+	}
+	return cur;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+
+	return strcmp(x->string, y->string);
+}
+
+static cJSON *canon(const cJSON *v)
+{
+	if (cJSON_IsObject(v)) {
+		cJSON *o = cJSON_CreateObject();
+		size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
+		const cJSON **items = xcalloc(n ? n : 1, sizeof(*items));
+		const cJSON *it;
+
+		cJSON_ArrayForEach(it, v)
+			items[i++] = it;
+		qsort(items, n, sizeof(*items), cmp_key);
+		for (i = 0; i < n; i++)
+			cJSON_AddItemToObject(o, items[i]->string, canon(items[i]));
+		free(items);
+		return o;
+	}
+	if (cJSON_IsArray(v)) {
+		cJSON *a = cJSON_CreateArray();
+		const cJSON *it;
+
+		cJSON_ArrayForEach(it, v)
+			cJSON_AddItemToArray(a, canon(it));
+		return a;
+	}
+	return cJSON_Duplicate(v, true);
+}
+
+char *json_canonical(const cJSON *v)
+{
+	cJSON *c = canon(v);
+	char *s = cJSON_PrintUnformatted(c);
+	char *r = xstrdup(s ? s : "null");
+
+	free(s);
+	cJSON_Delete(c);
+	return r;
 }

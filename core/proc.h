@@ -41,7 +41,7 @@ struct proc_options {
 	size_t max_capture;        /* bytes kept per captured stream; 0: 1 MiB */
 	bool new_session;          /* setsid() instead of setpgid() */
 };
-#define PROC_OPTIONS_INIT { NULL, NULL, NULL, PROC_OUT_INHERIT, PROC_OUT_INHERIT, NULL, NULL, NULL, NULL, 0, 0, 0, false }
+#define PROC_OPTIONS_INIT { .out = PROC_OUT_INHERIT, .errout = PROC_OUT_INHERIT }
 
 struct proc_result {
 	int exit_code;        /* when exited normally, else -1 */

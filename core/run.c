@@ -126,13 +126,13 @@ static void run_one(const struct suite_bench *sb, const struct run_ctx *ctx,
 		o->on_bench(o->progress_arg, RUN_BENCH_START, sb->name, NULL);
 	switch (sb->kind) {
 	case SUITE_HTTP:
-		rc = runner_http_run(sb, ctx, b, &e);
+		rc = http_runner_run(sb, ctx, b, &e);
 		break;
 	case SUITE_INGEST:
-		rc = runner_ingest_run(sb, ctx, b, scratch, &e);
+		rc = ingest_runner_run(sb, ctx, b, scratch, &e);
 		break;
 	default:
-		rc = runner_command_run(sb, ctx, b, &e);
+		rc = runner_cmd_run(sb, ctx, b, &e);
 		break;
 	}
 	b = &scratch->benches[0];
@@ -163,7 +163,7 @@ static void run_interleaved(const struct suite_bench **sel, size_t n, const stru
 			    const struct run_options *o, struct rundoc *rd, struct tally *t,
 			    struct err *err, int *fatal)
 {
-	struct cmdbench **cbs = xcalloc(n ? n : 1, sizeof(*cbs));
+	struct runner_cmd_bench **cbs = xcalloc(n ? n : 1, sizeof(*cbs));
 	uint64_t t0 = now_ns();
 	size_t opened = 0;
 	bool more = true;
@@ -171,36 +171,36 @@ static void run_interleaved(const struct suite_bench **sel, size_t n, const stru
 	for (size_t i = 0; i < n; i++) {
 		if (o && o->on_bench)
 			o->on_bench(o->progress_arg, RUN_BENCH_START, sel[i]->name, NULL);
-		if ((*fatal = cmdbench_open(&cbs[i], sel[i], ctx, err)) != 0)
+		if ((*fatal = runner_cmd_open(&cbs[i], sel[i], ctx, err)) != 0)
 			goto done;
 		opened++;
-		cmdbench_warmup(cbs[i]);
+		runner_cmd_warmup(cbs[i]);
 		if (proc_interrupted())
 			goto done;
 	}
 	while (more && !proc_interrupted()) {
 		more = false;
 		for (size_t i = 0; i < n && !proc_interrupted(); i++) {
-			if (cmdbench_done(cbs[i]))
+			if (runner_cmd_done(cbs[i]))
 				continue;
-			cmdbench_step(cbs[i]);
+			runner_cmd_step(cbs[i]);
 			more = true;
 			if (ctx->progress)
-				ctx->progress(ctx->progress_arg, sel[i]->name, cmdbench_reps(cbs[i]),
-					      cmdbench_planned(cbs[i]), (double)(now_ns() - t0) * 1e-9);
+				ctx->progress(ctx->progress_arg, sel[i]->name, runner_cmd_reps(cbs[i]),
+					      runner_cmd_planned(cbs[i]), (double)(now_ns() - t0) * 1e-9);
 		}
 	}
 	if (proc_interrupted())
 		goto done;
 	for (size_t i = 0; i < n; i++) {
 		struct rd_bench *b = rundoc_add_bench(rd, sel[i]->name, "command");
-		cmdbench_finish(cbs[i], b);
+		runner_cmd_finish(cbs[i], b);
 		keep_tags(sel[i], b);
 		note_result(t, o, &rd->benches[rd->n_benches - 1]);
 	}
 done:
 	for (size_t i = 0; i < opened; i++)
-		cmdbench_free(cbs[i]);
+		runner_cmd_free(cbs[i]);
 	free(cbs);
 }
 

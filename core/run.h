@@ -37,11 +37,11 @@ struct run_ctx {
  * (even if it failed: then out->status is "failed" and out->error says
  * why), or a negative code when it could not run at all.
  */
-int runner_command_run(const struct suite_bench *b, const struct run_ctx *ctx,
+int runner_cmd_run(const struct suite_bench *b, const struct run_ctx *ctx,
 		       struct rd_bench *out, struct err *err);
-int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx,
+int http_runner_run(const struct suite_bench *b, const struct run_ctx *ctx,
 		    struct rd_bench *out, struct err *err);
-int runner_ingest_run(const struct suite_bench *b, const struct run_ctx *ctx,
+int ingest_runner_run(const struct suite_bench *b, const struct run_ctx *ctx,
 		      struct rd_bench *out, struct rundoc *rd, struct err *err);
 
 /* Events for run_options.on_bench. */
@@ -70,7 +70,7 @@ struct run_options {
 					   (or bench_glob) is selected; NULL: none */
 	size_t n_bench_globs;
 };
-#define RUN_OPTIONS_INIT { NULL, NULL, 0, 0, -1, NULL, false, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+#define RUN_OPTIONS_INIT { .warmup = -1 }
 
 /*
  * Run the suite.  Returns:

@@ -22,6 +22,7 @@
 #include "perfcount.h"
 #include "proc.h"
 #include "summary.h"
+#include "json.h"
 #include "util.h"
 
 /* Adaptive repetition defaults (docs/suite.md). */
@@ -36,7 +37,7 @@ enum { M_WALL, M_USER, M_SYS, M_RSS, M_FIXED };
 
 static const char *const builtin_metrics[] = { "wall", "user", "sys", "max_rss", "instructions", "cycles" };
 
-struct cmdbench {
+struct runner_cmd_bench {
 	const struct suite_bench *b;
 	const struct run_ctx *ctx;
 	struct rd_bench res;       /* the result being built; moved out by finish */
@@ -104,9 +105,9 @@ static void strv_free(char **v)
 	free(v);
 }
 
-static void fail(struct cmdbench *cb, const char *tail, const char *fmt, ...)
+static void fail(struct runner_cmd_bench *cb, const char *tail, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void fail(struct cmdbench *cb, const char *tail, const char *fmt, ...)
+static void fail(struct runner_cmd_bench *cb, const char *tail, const char *fmt, ...)
 {
 	struct sb sb = SB_INIT;
 	va_list ap;
@@ -132,7 +133,7 @@ static void fail(struct cmdbench *cb, const char *tail, const char *fmt, ...)
 }
 
 /* How a child ended, when it was not a success; NULL when it was. */
-static char *describe_end(const struct cmdbench *cb, const struct proc_result *r, double timeout)
+static char *describe_end(const struct runner_cmd_bench *cb, const struct proc_result *r, double timeout)
 {
 	if (r->timed_out)
 		return xasprintf("timed out after %gs (the whole process group was killed)", timeout);
@@ -158,7 +159,7 @@ static char *file_tail(const char *path)
 }
 
 /* A hook: a shell string or an argv array; stderr captured; not timed. */
-static bool run_hook(struct cmdbench *cb, const cJSON *hook, const char *what)
+static bool run_hook(struct runner_cmd_bench *cb, const cJSON *hook, const char *what)
 {
 	struct proc_options o = PROC_OPTIONS_INIT;
 	struct proc_result r;
@@ -210,7 +211,7 @@ static long cfg_long(const cJSON *raw, const char *key, long dflt)
 	return cJSON_IsNumber(v) ? (long)v->valuedouble : dflt;
 }
 
-static void plan_repetitions(struct cmdbench *cb, const cJSON *raw)
+static void plan_repetitions(struct runner_cmd_bench *cb, const cJSON *raw)
 {
 	const cJSON *v;
 	bool any_adaptive = cJSON_HasObjectItem(raw, "min_repetitions") ||
@@ -231,12 +232,12 @@ static void plan_repetitions(struct cmdbench *cb, const cJSON *raw)
 					(long)(cb->min_reps > CMD_ADAPTIVE_MAX ? cb->min_reps : CMD_ADAPTIVE_MAX));
 	cb->target = CMD_ADAPTIVE_TARGET;
 	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "target")))
-		suite_target_value(v, &cb->target);
+		json_target_value(v, &cb->target);
 	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "min_time")))
-		suite_duration_value(v, &cb->min_time);
+		json_duration_value(v, &cb->min_time);
 }
 
-static void build_env(struct cmdbench *cb, const cJSON *raw)
+static void build_env(struct runner_cmd_bench *cb, const cJSON *raw)
 {
 	const cJSON *env = cJSON_GetObjectItemCaseSensitive(raw, "env"), *it;
 	size_t n = 0;
@@ -251,7 +252,7 @@ static void build_env(struct cmdbench *cb, const cJSON *raw)
 
 /* Resolve argv[0] once, not by a PATH search inside every measured
  * repetition (unless the benchmark sets its own PATH). */
-static void resolve_program(const struct cmdbench *cb, char **argv)
+static void resolve_program(const struct runner_cmd_bench *cb, char **argv)
 {
 	char *full;
 
@@ -287,7 +288,7 @@ static void mark_tracked(struct rd_metric *m, const char *why)
  * it; they gate, and the raw times are tracked (a shared machine's speed
  * drifts between runs by more than the changes worth catching).
  */
-static void open_calibration(struct cmdbench *cb, const cJSON *v)
+static void open_calibration(struct runner_cmd_bench *cb, const cJSON *v)
 {
 	static const char why[] = "a calibration is set: wall_rel and cpu_rel gate instead";
 
@@ -302,10 +303,10 @@ static void open_calibration(struct cmdbench *cb, const cJSON *v)
 		     "the calibration command's own time: how fast the machine was");
 }
 
-int cmdbench_open(struct cmdbench **out, const struct suite_bench *b, const struct run_ctx *ctx,
+int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, const struct run_ctx *ctx,
 		  struct err *err)
 {
-	struct cmdbench *cb = xcalloc(1, sizeof(*cb));
+	struct runner_cmd_bench *cb = xcalloc(1, sizeof(*cb));
 	const cJSON *raw = b->raw, *v;
 	const char *base = ctx && ctx->suite ? ctx->suite->dir : ".";
 	const char *tmp = getenv("TMPDIR");
@@ -325,7 +326,7 @@ int cmdbench_open(struct cmdbench **out, const struct suite_bench *b, const stru
 	if (!mkdtemp(tmpl)) {
 		int rc = err_sys(err, ERR_FAIL, "cannot create a temporary folder in '%s'",
 				 tmp && *tmp ? tmp : "/tmp");
-		cmdbench_free(cb);
+		runner_cmd_free(cb);
 		return rc;
 	}
 	cb->tmpdir = xstrdup(tmpl);
@@ -345,11 +346,11 @@ int cmdbench_open(struct cmdbench **out, const struct suite_bench *b, const stru
 	cb->stderr_fd = open(cb->stderr_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (cb->stderr_fd < 0) {
 		int rc = err_sys(err, ERR_FAIL, "cannot create '%s'", cb->stderr_path);
-		cmdbench_free(cb);
+		runner_cmd_free(cb);
 		return rc;
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "timeout")))
-		suite_duration_value(v, &cb->timeout);
+		json_duration_value(v, &cb->timeout);
 	cb->warmup = ctx && ctx->warmup_set ? ctx->warmup : cfg_long(raw, "warmup", 0);
 	plan_repetitions(cb, raw);
 
@@ -434,7 +435,7 @@ int cmdbench_open(struct cmdbench **out, const struct suite_bench *b, const stru
 
 /* Read the metrics the command wrote; on any problem fail the benchmark and
  * return false.  Values go to vals (indexed like the emitted metrics). */
-static bool read_emitted(struct cmdbench *cb, const char *what, double **vals)
+static bool read_emitted(struct runner_cmd_bench *cb, const char *what, double **vals)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -460,7 +461,7 @@ static bool read_emitted(struct cmdbench *cb, const char *what, double **vals)
 	}
 	if (!cJSON_IsObject(doc)) {
 		char got[64];
-		suite_got(doc, got, sizeof(got));
+		json_got(doc, got, sizeof(got));
 		fail(cb, NULL, "%s: the metrics file: expected a JSON object of metrics, got %s", what, got);
 		goto done;
 	}
@@ -490,20 +491,20 @@ static bool read_emitted(struct cmdbench *cb, const char *what, double **vals)
 			dir = cJSON_GetObjectItemCaseSensitive(it, "direction");
 		}
 		if (!cJSON_IsNumber(val) || !isfinite(val->valuedouble)) {
-			suite_got(val, got, sizeof(got));
+			json_got(val, got, sizeof(got));
 			fail(cb, NULL, "%s: the metrics file: \"%s\": expected a number or {\"value\": NUMBER}, got %s",
 			     what, it->string, got);
 			goto done;
 		}
 		if (unit && !cJSON_IsString(unit)) {
-			suite_got(unit, got, sizeof(got));
+			json_got(unit, got, sizeof(got));
 			fail(cb, NULL, "%s: the metrics file: \"%s\".unit: expected a string, got %s", what,
 			     it->string, got);
 			goto done;
 		}
 		if (dir && !(cJSON_IsString(dir) && (strcmp(dir->valuestring, "lower") == 0 ||
 						     strcmp(dir->valuestring, "higher") == 0))) {
-			suite_got(dir, got, sizeof(got));
+			json_got(dir, got, sizeof(got));
 			fail(cb, NULL, "%s: the metrics file: \"%s\".direction: expected \"lower\" or \"higher\", got %s",
 			     what, it->string, got);
 			goto done;
@@ -546,7 +547,7 @@ done:
 }
 
 /* Empty the stderr file if the last run wrote to it. */
-static bool reset_stderr(struct cmdbench *cb)
+static bool reset_stderr(struct runner_cmd_bench *cb)
 {
 	struct stat st;
 	if (fstat(cb->stderr_fd, &st) == 0 && st.st_size == 0)
@@ -559,7 +560,7 @@ static bool reset_stderr(struct cmdbench *cb)
 
 /* One run of the calibration command beside repetition `what`; false (and
  * the benchmark failed or stopped) when it did not run cleanly. */
-static bool run_calibration(struct cmdbench *cb, const char *what, struct proc_result *r)
+static bool run_calibration(struct runner_cmd_bench *cb, const char *what, struct proc_result *r)
 {
 	struct proc_options o = cb->popts;
 	struct err e = ERR_INIT;
@@ -591,7 +592,7 @@ static bool run_calibration(struct cmdbench *cb, const char *what, struct proc_r
 }
 
 /* One run of the command; record == false for warmup.  `what` names it in messages. */
-static void one_run(struct cmdbench *cb, bool record, const char *what)
+static void one_run(struct runner_cmd_bench *cb, bool record, const char *what)
 {
 	struct proc_result r;
 	struct err e = ERR_INIT;
@@ -712,7 +713,7 @@ static void one_run(struct cmdbench *cb, bool record, const char *what)
 		run_hook(cb, cb->conclude, "conclude");
 }
 
-void cmdbench_warmup(struct cmdbench *cb)
+void runner_cmd_warmup(struct runner_cmd_bench *cb)
 {
 	char what[64];
 
@@ -722,17 +723,17 @@ void cmdbench_warmup(struct cmdbench *cb)
 	}
 }
 
-void cmdbench_step(struct cmdbench *cb)
+void runner_cmd_step(struct runner_cmd_bench *cb)
 {
 	char what[64];
 
-	if (cmdbench_done(cb))
+	if (runner_cmd_done(cb))
 		return;
 	snprintf(what, sizeof(what), "repetition %zu", cb->reps + 1);
 	one_run(cb, true, what);
 }
 
-bool cmdbench_done(const struct cmdbench *cb)
+bool runner_cmd_done(const struct runner_cmd_bench *cb)
 {
 	/* With a calibration the gated time is wall_rel: stop on its precision. */
 	const struct rd_metric *wall = &cb->res.metrics[cb->cal_argv ? cb->i_wall_rel : M_WALL];
@@ -753,17 +754,17 @@ bool cmdbench_done(const struct cmdbench *cb)
 	return done;
 }
 
-size_t cmdbench_reps(const struct cmdbench *cb)
+size_t runner_cmd_reps(const struct runner_cmd_bench *cb)
 {
 	return cb->reps;
 }
 
-size_t cmdbench_planned(const struct cmdbench *cb)
+size_t runner_cmd_planned(const struct runner_cmd_bench *cb)
 {
 	return cb->max_reps;
 }
 
-void cmdbench_finish(struct cmdbench *cb, struct rd_bench *out)
+void runner_cmd_finish(struct runner_cmd_bench *cb, struct rd_bench *out)
 {
 	cJSON *warnings = cJSON_CreateArray();
 
@@ -813,7 +814,7 @@ void cmdbench_finish(struct cmdbench *cb, struct rd_bench *out)
 	memset(&cb->res, 0, sizeof(cb->res));
 }
 
-void cmdbench_free(struct cmdbench *cb)
+void runner_cmd_free(struct runner_cmd_bench *cb)
 {
 	if (!cb)
 		return;
@@ -849,23 +850,23 @@ void cmdbench_free(struct cmdbench *cb)
 	free(cb);
 }
 
-int runner_command_run(const struct suite_bench *b, const struct run_ctx *ctx,
+int runner_cmd_run(const struct suite_bench *b, const struct run_ctx *ctx,
 		       struct rd_bench *out, struct err *err)
 {
-	struct cmdbench *cb = NULL;
+	struct runner_cmd_bench *cb = NULL;
 	uint64_t t0 = now_ns();
-	int rc = cmdbench_open(&cb, b, ctx, err);
+	int rc = runner_cmd_open(&cb, b, ctx, err);
 
 	if (rc != 0)
 		return rc;
-	cmdbench_warmup(cb);
-	while (!cmdbench_done(cb)) {
-		cmdbench_step(cb);
+	runner_cmd_warmup(cb);
+	while (!runner_cmd_done(cb)) {
+		runner_cmd_step(cb);
 		if (ctx && ctx->progress)
 			ctx->progress(ctx->progress_arg, b->name, cb->reps, cb->max_reps,
 				      (double)(now_ns() - t0) * 1e-9);
 	}
-	cmdbench_finish(cb, out);
-	cmdbench_free(cb);
+	runner_cmd_finish(cb, out);
+	runner_cmd_free(cb);
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * runner_cmd.h: command benchmarks, one repetition at a time.
  *
- * runner_command_run() (run.h) runs one benchmark start to end.  The
+ * runner_cmd_run() (run.h) runs one benchmark start to end.  The
  * step-wise interface below exists for "order": "interleaved", where
  * run_suite() opens every command benchmark, runs their warmups, and then
  * takes one repetition of each in turn until all are done, so that slow
@@ -25,27 +25,27 @@
 #include "err.h"
 #include "run.h"
 
-struct cmdbench;
+struct runner_cmd_bench;
 
 /* Prepare a benchmark and run its setup hook.  A failing setup is not an
  * error here: the benchmark is then done and failed.  Returns a negative
  * code only when nothing could be prepared (no temporary folder...). */
-int cmdbench_open(struct cmdbench **out, const struct suite_bench *b, const struct run_ctx *ctx,
+int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, const struct run_ctx *ctx,
 		  struct err *err);
 /* The warmup runs (not recorded). */
-void cmdbench_warmup(struct cmdbench *cb);
+void runner_cmd_warmup(struct runner_cmd_bench *cb);
 /* One measured repetition (with prepare/conclude). */
-void cmdbench_step(struct cmdbench *cb);
+void runner_cmd_step(struct runner_cmd_bench *cb);
 /* True when failed, interrupted, or enough repetitions are measured (fixed
  * count, or adaptive: min_repetitions and min_time reached and the median's
  * 95% CI half-width within `target` of the median, or max_repetitions). */
-bool cmdbench_done(const struct cmdbench *cb);
+bool runner_cmd_done(const struct runner_cmd_bench *cb);
 /* Repetitions measured so far and the planned count (max for adaptive). */
-size_t cmdbench_reps(const struct cmdbench *cb);
-size_t cmdbench_planned(const struct cmdbench *cb);
+size_t runner_cmd_reps(const struct runner_cmd_bench *cb);
+size_t runner_cmd_planned(const struct runner_cmd_bench *cb);
 /* Run cleanup, summarise, add noise warnings, and move the result into
  * `out` (fresh from rundoc_add_bench; its name and kind are kept). */
-void cmdbench_finish(struct cmdbench *cb, struct rd_bench *out);
-void cmdbench_free(struct cmdbench *cb);
+void runner_cmd_finish(struct runner_cmd_bench *cb, struct rd_bench *out);
+void runner_cmd_free(struct runner_cmd_bench *cb);
 
 #endif

@@ -46,7 +46,8 @@ struct slo {
  * a message quoting the expression.  *out is released with slo_release. */
 int slo_parse(const char *key, const char *expr, struct slo *out, struct err *err);
 void slo_release(struct slo *s);
-/* slo_validate() is declared in suite.h. */
+/* Check a suite's "slo" object: one problem per bad entry, at PATH.KEY. */
+void slo_validate(const cJSON *slo, const char *path, struct errlist *problems);
 
 struct slo_result {
 	bool ok;

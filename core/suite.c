@@ -20,6 +20,11 @@
 #include <unistd.h>
 
 #include "changepoint.h"
+#include "http/runner.h"
+#include "ingest/ingest.h"
+#include "monitor.h"
+#include "slo.h"
+#include "verdict.h"
 #include "util.h"
 
 /* More expansions than this is almost certainly a mistake in `params`. */
@@ -51,10 +56,10 @@ static const char *const bench_keys[] = {
 	"variants", "reference", "calibration",
 	/* sections other modules validate */
 	"slo",                                     /* slo_validate */
-	"compare",                                 /* compare_settings_validate */
+	"compare",                                 /* verdict_settings_validate */
 	"monitor",                                 /* monitor_validate */
-	"http", "load", "stream", "request_slo",   /* http_validate */
-	"ingest",                                  /* ingest_validate */
+	"http", "load", "stream", "request_slo",   /* http_runner_validate */
+	"ingest",                                  /* ingest_runner_validate */
 };
 
 /* Not configuration: changing these does not change what is measured. */
@@ -66,126 +71,30 @@ static const char *const non_config_keys[] = {
 
 static const char *const measure_names[] = { "instructions", "cycles" };
 
-static bool in_list(const char *key, const char *const *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(key, list[i]) == 0)
-			return true;
-	return false;
-}
-
 /* errlist_add, but each distinct message once (expansions repeat them). */
-static void problem(struct errlist *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void problem(struct errlist *p, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	for (size_t i = 0; i < p->n; i++)
-		if (strcmp(p->msgs[i], buf) == 0)
-			return;
-	errlist_add(p, "%s", buf);
-}
-
-void suite_got(const cJSON *v, char *buf, size_t len)
-{
-	if (!v) {
-		snprintf(buf, len, "nothing");
-	} else if (cJSON_IsString(v)) {
-		const char *s = v->valuestring;
-		if (strlen(s) > 40)
-			snprintf(buf, len, "\"%.37s...\"", s);
-		else
-			snprintf(buf, len, "\"%s\"", s);
-	} else if (cJSON_IsNumber(v)) {
-		char *t = cJSON_PrintUnformatted(v);
-		snprintf(buf, len, "%s", t ? t : "a number");
-		free(t);
-	} else if (cJSON_IsBool(v)) {
-		snprintf(buf, len, "%s", cJSON_IsTrue(v) ? "true" : "false");
-	} else if (cJSON_IsNull(v)) {
-		snprintf(buf, len, "null");
-	} else if (cJSON_IsArray(v)) {
-		snprintf(buf, len, "an array");
-	} else {
-		snprintf(buf, len, "an object");
-	}
-}
-
-static void expected(struct errlist *p, const char *path, const char *what, const cJSON *v)
-{
-	char got[64];
-	suite_got(v, got, sizeof(got));
-	problem(p, "%s: expected %s, got %s", path, what, got);
-}
-
-void suite_check_keys(const cJSON *obj, const char *path, const char *const *known, size_t n_known,
-		      struct errlist *problems)
-{
-	const cJSON *it;
-
-	cJSON_ArrayForEach(it, obj) {
-		const char *key = it->string ? it->string : "";
-		if (!in_list(key, known, n_known)) {
-			const char *best = closest_match(key, known, n_known);
-			if (best)
-				problem(problems, "%s.%s: unknown key; did you mean \"%s\"?", path, key, best);
-			else
-				problem(problems, "%s.%s: unknown key", path, key);
-		}
-		for (const cJSON *prev = obj->child; prev != it; prev = prev->next)
-			if (prev->string && strcmp(prev->string, key) == 0) {
-				problem(problems, "%s.%s: duplicate key", path, key);
-				break;
-			}
-	}
-}
-
 /* ---- value checks; each reports at `path` ---- */
-
-static bool is_int(const cJSON *v)
-{
-	return cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble == floor(v->valuedouble) &&
-	       fabs(v->valuedouble) < 9e15;
-}
 
 static void check_int_min(const cJSON *v, const char *path, long min, struct errlist *p)
 {
 	char what[64];
-	if (is_int(v) && v->valuedouble >= (double)min)
+	if (json_is_int(v) && v->valuedouble >= (double)min)
 		return;
 	snprintf(what, sizeof(what), "an integer >= %ld", min);
-	expected(p, path, what, v);
+	json_expected(p, path, what, v);
 }
 
 static void check_string(const cJSON *v, const char *path, struct errlist *p)
 {
 	if (!cJSON_IsString(v) || !v->valuestring[0])
-		expected(p, path, "a non-empty string", v);
-}
-
-/* A duration: a number of seconds or a string like "250ms". */
-int suite_duration_value(const cJSON *v, double *out)
-{
-	struct err e = ERR_INIT;
-	if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
-		*out = v->valuedouble;
-		return 0;
-	}
-	if (cJSON_IsString(v) && parse_duration(v->valuestring, out, &e) == 0)
-		return 0;
-	return -1;
+		json_expected(p, path, "a non-empty string", v);
 }
 
 static void check_duration(const cJSON *v, const char *path, bool allow_zero, struct errlist *p)
 {
 	double d;
-	if (suite_duration_value(v, &d) == 0 && (d > 0 || (allow_zero && d == 0)))
+	if (json_duration_value(v, &d) == 0 && (d > 0 || (allow_zero && d == 0)))
 		return;
-	expected(p, path,
+	json_expected(p, path,
 		 allow_zero ? "a duration >= 0 (\"30s\", \"250ms\" or a number of seconds)"
 			    : "a duration > 0 (\"30s\", \"250ms\" or a number of seconds)",
 		 v);
@@ -195,15 +104,15 @@ static void check_env(const cJSON *v, const char *path, struct errlist *p)
 {
 	const cJSON *it;
 	if (!cJSON_IsObject(v)) {
-		expected(p, path, "an object of strings", v);
+		json_expected(p, path, "an object of strings", v);
 		return;
 	}
 	cJSON_ArrayForEach(it, v) {
 		char *sub = xasprintf("%s.%s", path, it->string);
 		if (!it->string[0] || strchr(it->string, '='))
-			problem(p, "%s: invalid variable name \"%s\"", path, it->string);
+			json_problem(p, "%s: invalid variable name \"%s\"", path, it->string);
 		else if (!cJSON_IsString(it))
-			expected(p, sub, "a string", it);
+			json_expected(p, sub, "a string", it);
 		free(sub);
 	}
 }
@@ -213,13 +122,13 @@ static void check_argv(const cJSON *v, const char *path, struct errlist *p)
 	const cJSON *it;
 	size_t i = 0;
 	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) {
-		expected(p, path, "a non-empty array of strings (the program and its arguments)", v);
+		json_expected(p, path, "a non-empty array of strings (the program and its arguments)", v);
 		return;
 	}
 	cJSON_ArrayForEach(it, v) {
 		if (!cJSON_IsString(it) || (i == 0 && !it->valuestring[0])) {
 			char *sub = xasprintf("%s[%zu]", path, i);
-			expected(p, sub, i == 0 ? "a non-empty string" : "a string", it);
+			json_expected(p, sub, i == 0 ? "a non-empty string" : "a string", it);
 			free(sub);
 		}
 		i++;
@@ -231,30 +140,30 @@ static void check_hook(const cJSON *v, const char *path, struct errlist *p)
 {
 	if (cJSON_IsString(v)) {
 		if (!v->valuestring[0])
-			expected(p, path, "a shell command or an array of strings", v);
+			json_expected(p, path, "a shell command or an array of strings", v);
 		return;
 	}
 	if (cJSON_IsArray(v)) {
 		check_argv(v, path, p);
 		return;
 	}
-	expected(p, path, "a shell command or an array of strings", v);
+	json_expected(p, path, "a shell command or an array of strings", v);
 }
 
 static void check_expect_exit(const cJSON *v, const char *path, struct errlist *p)
 {
 	const cJSON *it;
 	size_t i = 0;
-	if (is_int(v) && v->valuedouble >= 0 && v->valuedouble <= 255)
+	if (json_is_int(v) && v->valuedouble >= 0 && v->valuedouble <= 255)
 		return;
 	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) {
-		expected(p, path, "an exit code 0..255 or a non-empty list of them", v);
+		json_expected(p, path, "an exit code 0..255 or a non-empty list of them", v);
 		return;
 	}
 	cJSON_ArrayForEach(it, v) {
-		if (!(is_int(it) && it->valuedouble >= 0 && it->valuedouble <= 255)) {
+		if (!(json_is_int(it) && it->valuedouble >= 0 && it->valuedouble <= 255)) {
 			char *sub = xasprintf("%s[%zu]", path, i);
-			expected(p, sub, "an exit code 0..255", it);
+			json_expected(p, sub, "an exit code 0..255", it);
 			free(sub);
 		}
 		i++;
@@ -266,21 +175,21 @@ static void check_measure(const cJSON *v, const char *path, struct errlist *p)
 	const cJSON *it;
 	size_t i = 0;
 	if (!cJSON_IsArray(v)) {
-		expected(p, path, "a list of \"instructions\", \"cycles\"", v);
+		json_expected(p, path, "a list of \"instructions\", \"cycles\"", v);
 		return;
 	}
 	cJSON_ArrayForEach(it, v) {
 		char *sub = xasprintf("%s[%zu]", path, i);
 		if (!cJSON_IsString(it)) {
-			expected(p, sub, "\"instructions\" or \"cycles\"", it);
-		} else if (!in_list(it->valuestring, measure_names, ARRAY_SIZE(measure_names))) {
+			json_expected(p, sub, "\"instructions\" or \"cycles\"", it);
+		} else if (str_index(it->valuestring, measure_names, ARRAY_SIZE(measure_names)) < 0) {
 			const char *best = closest_match(it->valuestring, measure_names,
 							 ARRAY_SIZE(measure_names));
 			if (best)
-				problem(p, "%s: unknown measure \"%s\"; did you mean \"%s\"?", sub,
+				json_problem(p, "%s: unknown measure \"%s\"; did you mean \"%s\"?", sub,
 					it->valuestring, best);
 			else
-				problem(p, "%s: unknown measure \"%s\" (known: instructions, cycles)", sub,
+				json_problem(p, "%s: unknown measure \"%s\" (known: instructions, cycles)", sub,
 					it->valuestring);
 		}
 		free(sub);
@@ -288,37 +197,11 @@ static void check_measure(const cJSON *v, const char *path, struct errlist *p)
 	}
 }
 
-/* "target": relative CI half-width, 0.05 or "5%". */
-int suite_target_value(const cJSON *v, double *out)
-{
-	if (cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 1) {
-		*out = v->valuedouble;
-		return 0;
-	}
-	if (cJSON_IsString(v)) {
-		size_t len = strlen(v->valuestring);
-		double d;
-		char *num;
-		struct err e = ERR_INIT;
-		int rc;
-		if (len < 2 || v->valuestring[len - 1] != '%')
-			return -1;
-		num = xstrndup(v->valuestring, len - 1);
-		rc = parse_double(num, &d, &e);
-		free(num);
-		if (rc == 0 && d > 0 && d < 100) {
-			*out = d / 100;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static void check_target(const cJSON *v, const char *path, struct errlist *p)
 {
 	double d;
-	if (suite_target_value(v, &d) != 0)
-		expected(p, path, "a relative width like \"5%\" or 0.05 (between 0 and 1)", v);
+	if (json_target_value(v, &d) != 0)
+		json_expected(p, path, "a relative width like \"5%\" or 0.05 (between 0 and 1)", v);
 }
 
 static void check_tags(const cJSON *v, const char *path, struct errlist *p)
@@ -329,7 +212,7 @@ static void check_tags(const cJSON *v, const char *path, struct errlist *p)
 		cJSON_ArrayForEach(it, v) {
 			if (!cJSON_IsString(it)) {
 				char *sub = xasprintf("%s[%zu]", path, i);
-				expected(p, sub, "a string", it);
+				json_expected(p, sub, "a string", it);
 				free(sub);
 			}
 			i++;
@@ -340,7 +223,7 @@ static void check_tags(const cJSON *v, const char *path, struct errlist *p)
 		check_env(v, path, p);
 		return;
 	}
-	expected(p, path, "a list of strings or an object of strings", v);
+	json_expected(p, path, "a list of strings or an object of strings", v);
 }
 
 /* The keys shared by benchmarks and `defaults`: counts, timing, process setup. */
@@ -359,27 +242,27 @@ static void check_common(const cJSON *b, const char *path, struct errlist *p)
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "min_repetitions"))) {
 		check_int_min(v, SUB("min_repetitions"), 1, p);
 		if (fixed)
-			problem(p, "%s: cannot be combined with \"repetitions\"", sub);
+			json_problem(p, "%s: cannot be combined with \"repetitions\"", sub);
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "max_repetitions"))) {
 		const cJSON *min = cJSON_GetObjectItemCaseSensitive(b, "min_repetitions");
 		check_int_min(v, SUB("max_repetitions"), 1, p);
 		if (fixed)
-			problem(p, "%s: cannot be combined with \"repetitions\"", sub);
-		if (is_int(v) && is_int(min) && min->valuedouble >= 1 &&
+			json_problem(p, "%s: cannot be combined with \"repetitions\"", sub);
+		if (json_is_int(v) && json_is_int(min) && min->valuedouble >= 1 &&
 		    v->valuedouble < min->valuedouble)
-			problem(p, "%s: must be >= min_repetitions (%.0f), got %.0f", sub,
+			json_problem(p, "%s: must be >= min_repetitions (%.0f), got %.0f", sub,
 				min->valuedouble, v->valuedouble);
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "min_time"))) {
 		check_duration(v, SUB("min_time"), true, p);
 		if (fixed)
-			problem(p, "%s: cannot be combined with \"repetitions\"", sub);
+			json_problem(p, "%s: cannot be combined with \"repetitions\"", sub);
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "target"))) {
 		check_target(v, SUB("target"), p);
 		if (fixed)
-			problem(p, "%s: cannot be combined with \"repetitions\"", sub);
+			json_problem(p, "%s: cannot be combined with \"repetitions\"", sub);
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "timeout")))
 		check_duration(v, SUB("timeout"), false, p);
@@ -413,7 +296,7 @@ static void check_bench(const cJSON *b, const char *path, bool variant, struct e
 	char *sub = NULL;
 
 	if (!cJSON_IsObject(b)) {
-		expected(p, path, "an object", b);
+		json_expected(p, path, "an object", b);
 		return;
 	}
 	if (variant) {
@@ -422,37 +305,37 @@ static void check_bench(const cJSON *b, const char *path, bool variant, struct e
 		size_t n = 0;
 		for (size_t i = 0; i < ARRAY_SIZE(bench_keys); i++)
 			keys[n++] = bench_keys[i];
-		suite_check_keys(b, path, keys, n, p);
+		json_check_keys(b, path, keys, n, p);
 		for (size_t i = 0; i < ARRAY_SIZE(not_in_variant); i++)
 			if (cJSON_HasObjectItem(b, not_in_variant[i]))
-				problem(p, "%s.%s: not allowed in a variant", path, not_in_variant[i]);
+				json_problem(p, "%s.%s: not allowed in a variant", path, not_in_variant[i]);
 	} else {
-		suite_check_keys(b, path, bench_keys, ARRAY_SIZE(bench_keys), p);
+		json_check_keys(b, path, bench_keys, ARRAY_SIZE(bench_keys), p);
 	}
 
 #define SUB(key) (free(sub), sub = xasprintf("%s.%s", path, key))
 	v = cJSON_GetObjectItemCaseSensitive(b, "name");
 	if (!v) {
-		problem(p, "%s.name: missing, expected a non-empty string", path);
+		json_problem(p, "%s.name: missing, expected a non-empty string", path);
 	} else {
 		check_string(v, SUB("name"), p);
 		if (cJSON_IsString(v) && !variant && strchr(v->valuestring, '@'))
-			problem(p, "%s: \"%s\": '@' is reserved for variants (NAME@VARIANT)", sub,
+			json_problem(p, "%s: \"%s\": '@' is reserved for variants (NAME@VARIANT)", sub,
 				v->valuestring);
 	}
 	if (!variant && !has_cmd && !has_shell && !has_http)
-		problem(p, "%s: expected one of \"command\", \"shell\" or \"http\"", path);
+		json_problem(p, "%s: expected one of \"command\", \"shell\" or \"http\"", path);
 	if (has_cmd && has_shell)
-		problem(p, "%s: \"command\" and \"shell\" exclude each other", path);
+		json_problem(p, "%s: \"command\" and \"shell\" exclude each other", path);
 	if (has_http && (has_cmd || has_shell))
-		problem(p, "%s: \"http\" cannot be combined with \"%s\"", path,
+		json_problem(p, "%s: \"http\" cannot be combined with \"%s\"", path,
 			has_cmd ? "command" : "shell");
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "command")))
 		check_argv(v, SUB("command"), p);
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "shell")))
 		check_string(v, SUB("shell"), p);
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "description")) && !cJSON_IsString(v))
-		expected(p, SUB("description"), "a string", v);
+		json_expected(p, SUB("description"), "a string", v);
 	check_common(b, path, p);
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "setup")))
 		check_hook(v, SUB("setup"), p);
@@ -461,33 +344,33 @@ static void check_bench(const cJSON *b, const char *path, bool variant, struct e
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "calibration"))) {
 		check_hook(v, SUB("calibration"), p);
 		if (has_http || (!has_cmd && !has_shell && !variant))
-			problem(p, "%s: only for command benchmarks (\"command\" or \"shell\")", sub);
+			json_problem(p, "%s: only for command benchmarks (\"command\" or \"shell\")", sub);
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "emits"))) {
 		if (!cJSON_IsString(v) || strcmp(v->valuestring, "json") != 0)
-			expected(p, SUB("emits"), "\"json\"", v);
+			json_expected(p, SUB("emits"), "\"json\"", v);
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "tags")))
 		check_tags(v, SUB("tags"), p);
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "slo")))
 		slo_validate(v, SUB("slo"), p);
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "compare")))
-		compare_settings_validate(v, SUB("compare"), p);
+		verdict_settings_validate(v, SUB("compare"), p);
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "monitor")))
 		monitor_validate(v, SUB("monitor"), p);
 	if (has_http) {
-		http_validate(b, path, p);
+		http_runner_validate(b, path, p);
 	} else {
 		static const char *const http_only[] = { "load", "stream", "request_slo" };
 		for (size_t i = 0; i < ARRAY_SIZE(http_only); i++)
 			if (cJSON_HasObjectItem(b, http_only[i]))
-				problem(p, "%s.%s: only for \"http\" benchmarks", path, http_only[i]);
+				json_problem(p, "%s.%s: only for \"http\" benchmarks", path, http_only[i]);
 	}
 	if (has_ingest) {
 		v = cJSON_GetObjectItemCaseSensitive(b, "ingest");
-		ingest_validate(v, SUB("ingest"), p);
+		ingest_runner_validate(v, SUB("ingest"), p);
 		if (!variant && !has_cmd && !has_shell)
-			problem(p, "%s: needs \"command\" or \"shell\" (the program whose output is ingested)",
+			json_problem(p, "%s: needs \"command\" or \"shell\" (the program whose output is ingested)",
 				sub);
 	}
 #undef SUB
@@ -502,7 +385,7 @@ static bool check_params(const cJSON *params, const char *path, struct errlist *
 	bool good = true;
 
 	if (!cJSON_IsObject(params) || !params->child) {
-		expected(p, path, "an object mapping names to lists of values", params);
+		json_expected(p, path, "an object mapping names to lists of values", params);
 		return false;
 	}
 	cJSON_ArrayForEach(it, params) {
@@ -510,17 +393,17 @@ static bool check_params(const cJSON *params, const char *path, struct errlist *
 		const cJSON *val;
 		size_t i = 0;
 		if (!it->string[0] || strpbrk(it->string, "{}")) {
-			problem(p, "%s: invalid parameter name \"%s\"", path, it->string);
+			json_problem(p, "%s: invalid parameter name \"%s\"", path, it->string);
 			good = false;
 		}
 		if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0) {
-			expected(p, sub, "a non-empty list of strings, numbers or booleans", it);
+			json_expected(p, sub, "a non-empty list of strings, numbers or booleans", it);
 			good = false;
 		} else {
 			cJSON_ArrayForEach(val, it) {
 				if (!cJSON_IsString(val) && !cJSON_IsNumber(val) && !cJSON_IsBool(val)) {
 					char *el = xasprintf("%s[%zu]", sub, i);
-					expected(p, el, "a string, number or boolean", val);
+					json_expected(p, el, "a string, number or boolean", val);
 					free(el);
 					good = false;
 				}
@@ -539,7 +422,7 @@ static char *param_text(const cJSON *v)
 		return xstrdup(v->valuestring);
 	if (cJSON_IsBool(v))
 		return xstrdup(cJSON_IsTrue(v) ? "true" : "false");
-	if (is_int(v))
+	if (json_is_int(v))
 		return xasprintf("%.0f", v->valuedouble);
 	{
 		char *t = cJSON_PrintUnformatted(v);
@@ -598,7 +481,7 @@ static void subst_tree(cJSON *node, const cJSON *combo, bool typed)
 	cJSON *it = node->child;
 	while (it) {
 		cJSON *next = it->next;
-		bool t = typed && !(it->string && in_list(it->string, string_keys, ARRAY_SIZE(string_keys)));
+		bool t = typed && !(it->string && str_index(it->string, string_keys, ARRAY_SIZE(string_keys)) >= 0);
 		if (cJSON_IsString(it) && strchr(it->valuestring, '{')) {
 			const cJSON *exact = NULL, *pv;
 			size_t len = strlen(it->valuestring);
@@ -631,47 +514,6 @@ static void subst_tree(cJSON *node, const cJSON *combo, bool typed)
 
 /* ---- canonical JSON and the configuration hash ---- */
 
-static int cmp_key(const void *a, const void *b)
-{
-	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-	return strcmp(x->string, y->string);
-}
-
-static cJSON *canon(const cJSON *v)
-{
-	if (cJSON_IsObject(v)) {
-		cJSON *o = cJSON_CreateObject();
-		size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
-		const cJSON **items = xcalloc(n ? n : 1, sizeof(*items));
-		const cJSON *it;
-		cJSON_ArrayForEach(it, v)
-			items[i++] = it;
-		qsort(items, n, sizeof(*items), cmp_key);
-		for (i = 0; i < n; i++)
-			cJSON_AddItemToObject(o, items[i]->string, canon(items[i]));
-		free(items);
-		return o;
-	}
-	if (cJSON_IsArray(v)) {
-		cJSON *a = cJSON_CreateArray();
-		const cJSON *it;
-		cJSON_ArrayForEach(it, v)
-			cJSON_AddItemToArray(a, canon(it));
-		return a;
-	}
-	return cJSON_Duplicate(v, true);
-}
-
-char *suite_canonical_json(const cJSON *v)
-{
-	cJSON *c = canon(v);
-	char *s = cJSON_PrintUnformatted(c);
-	char *r = xstrdup(s ? s : "null");
-	free(s);
-	cJSON_Delete(c);
-	return r;
-}
-
 void suite_config_hash(const cJSON *bench, const cJSON *extra, char out[65])
 {
 	cJSON *c = cJSON_Duplicate(bench, true);
@@ -681,7 +523,7 @@ void suite_config_hash(const cJSON *bench, const cJSON *extra, char out[65])
 		cJSON_DeleteItemFromObjectCaseSensitive(c, non_config_keys[i]);
 	if (extra)
 		cJSON_AddItemToObject(c, "runtime", cJSON_Duplicate(extra, true));
-	text = suite_canonical_json(c);
+	text = json_canonical(c);
 	sha256_hex(text, strlen(text), out);
 	free(text);
 	cJSON_Delete(c);
@@ -760,7 +602,7 @@ static void apply_defaults(cJSON *b, const cJSON *defaults)
 		}
 		if (mine)
 			continue;
-		if (has_count && in_list(it->string, count_keys, ARRAY_SIZE(count_keys)))
+		if (has_count && str_index(it->string, count_keys, ARRAY_SIZE(count_keys)) >= 0)
 			continue;
 		cJSON_AddItemToObject(b, it->string, cJSON_Duplicate(it, true));
 	}
@@ -816,12 +658,12 @@ static bool expand_variants(struct pending *pd, const cJSON *b, const cJSON *par
 
 	if (!vars) {
 		if (ref)
-			problem(p, "%s.reference: only with \"variants\"", path);
+			json_problem(p, "%s.reference: only with \"variants\"", path);
 		free(vpath);
 		return false;
 	}
 	if (!cJSON_IsArray(vars) || cJSON_GetArraySize(vars) == 0) {
-		expected(p, vpath, "a non-empty list of objects, each with a \"name\"", vars);
+		json_expected(p, vpath, "a non-empty list of objects, each with a \"name\"", vars);
 		free(vpath);
 		return true;
 	}
@@ -835,13 +677,13 @@ static bool expand_variants(struct pending *pd, const cJSON *b, const cJSON *par
 			for (const cJSON *w = vars->child; w != v; w = w->next) {
 				const cJSON *wn = cJSON_GetObjectItemCaseSensitive(w, "name");
 				if (cJSON_IsString(wn) && strcmp(wn->valuestring, vn->valuestring) == 0) {
-					problem(p, "%s.name: variant \"%s\" is declared twice", sub,
+					json_problem(p, "%s.name: variant \"%s\" is declared twice", sub,
 						vn->valuestring);
 					good = false;
 				}
 			}
 			if (strchr(vn->valuestring, '@')) {
-				problem(p, "%s.name: \"%s\": '@' is reserved", sub, vn->valuestring);
+				json_problem(p, "%s.name: \"%s\": '@' is reserved", sub, vn->valuestring);
 				good = false;
 			}
 		}
@@ -851,7 +693,7 @@ static bool expand_variants(struct pending *pd, const cJSON *b, const cJSON *par
 	if (ref) {
 		if (!cJSON_IsString(ref)) {
 			char *sub = xasprintf("%s.reference", path);
-			expected(p, sub, "the name of one of the variants", ref);
+			json_expected(p, sub, "the name of one of the variants", ref);
 			free(sub);
 			good = false;
 		} else {
@@ -868,10 +710,10 @@ static bool expand_variants(struct pending *pd, const cJSON *b, const cJSON *par
 			if (!found) {
 				const char *best = closest_match(ref->valuestring, names, n);
 				if (best)
-					problem(p, "%s.reference: no variant named \"%s\"; did you mean \"%s\"?",
+					json_problem(p, "%s.reference: no variant named \"%s\"; did you mean \"%s\"?",
 						path, ref->valuestring, best);
 				else
-					problem(p, "%s.reference: no variant named \"%s\"", path,
+					json_problem(p, "%s.reference: no variant named \"%s\"", path,
 						ref->valuestring);
 				good = false;
 			}
@@ -889,12 +731,12 @@ static bool expand_variants(struct pending *pd, const cJSON *b, const cJSON *par
 			/* The merge can bring together keys that exclude each other. */
 			if (cJSON_HasObjectItem(m, "http") &&
 			    (cJSON_HasObjectItem(m, "command") || cJSON_HasObjectItem(m, "shell")))
-				problem(p, "%s: variant \"%s\" combines \"http\" with a command", vpath, vn);
+				json_problem(p, "%s: variant \"%s\" combines \"http\" with a command", vpath, vn);
 			if (cJSON_HasObjectItem(v, "http") || cJSON_HasObjectItem(v, "load") ||
 			    cJSON_HasObjectItem(v, "stream") || cJSON_HasObjectItem(v, "request_slo")) {
 				if (cJSON_HasObjectItem(m, "http")) {
 					char *sub = xasprintf("%s[%s]", vpath, vn);
-					http_validate(m, sub, p);
+					http_runner_validate(m, sub, p);
 					free(sub);
 				}
 			}
@@ -914,8 +756,8 @@ static void check_top(cJSON *root, struct suite *s, struct errlist *p)
 {
 	cJSON *v;
 
-	suite_check_keys(root, "(top level)", top_keys, ARRAY_SIZE(top_keys), p);
-	/* suite_check_keys names top-level keys "(top level).key"; say just "key". */
+	json_check_keys(root, "(top level)", top_keys, ARRAY_SIZE(top_keys), p);
+	/* json_check_keys names top-level keys "(top level).key"; say just "key". */
 	for (size_t i = 0; i < p->n; i++) {
 		const char *pre = "(top level).";
 		if (strncmp(p->msgs[i], pre, strlen(pre)) == 0) {
@@ -926,25 +768,25 @@ static void check_top(cJSON *root, struct suite *s, struct errlist *p)
 	}
 	v = cJSON_GetObjectItemCaseSensitive(root, "suite");
 	if (!v)
-		problem(p, "suite: missing, expected a non-empty string naming the suite");
+		json_problem(p, "suite: missing, expected a non-empty string naming the suite");
 	else if (!cJSON_IsString(v) || !v->valuestring[0])
-		expected(p, "suite", "a non-empty string", v);
+		json_expected(p, "suite", "a non-empty string", v);
 	else
 		s->name = xstrdup(v->valuestring);
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "project"))) {
 		if (!cJSON_IsString(v) || !v->valuestring[0])
-			expected(p, "project", "a non-empty string", v);
+			json_expected(p, "project", "a non-empty string", v);
 		else
 			s->project = xstrdup(v->valuestring);
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "description")) && !cJSON_IsString(v))
-		expected(p, "description", "a string", v);
+		json_expected(p, "description", "a string", v);
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "baseline"))) {
 		if (!cJSON_IsObject(v)) {
-			expected(p, "baseline", "an object", v);
+			json_expected(p, "baseline", "an object", v);
 		} else {
 			const cJSON *w;
-			suite_check_keys(v, "baseline", baseline_keys, ARRAY_SIZE(baseline_keys), p);
+			json_check_keys(v, "baseline", baseline_keys, ARRAY_SIZE(baseline_keys), p);
 			if ((w = cJSON_GetObjectItemCaseSensitive(v, "branch")))
 				check_string(w, "baseline.branch", p);
 			if ((w = cJSON_GetObjectItemCaseSensitive(v, "runs")))
@@ -953,12 +795,12 @@ static void check_top(cJSON *root, struct suite *s, struct errlist *p)
 		}
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "compare"))) {
-		compare_settings_validate(v, "compare", p);
+		verdict_settings_validate(v, "compare", p);
 		s->compare = v;
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "changepoints"))) {
 		if (!cJSON_IsObject(v)) {
-			expected(p, "changepoints", "an object", v);
+			json_expected(p, "changepoints", "an object", v);
 		} else {
 			/* Validated here; db/history.c reads the values after a push. */
 			struct changepoint_params cp;
@@ -970,13 +812,13 @@ static void check_top(cJSON *root, struct suite *s, struct errlist *p)
 		if (cJSON_IsString(v) && strcmp(v->valuestring, "interleaved") == 0)
 			s->interleaved = true;
 		else if (!cJSON_IsString(v) || strcmp(v->valuestring, "sequential") != 0)
-			expected(p, "order", "\"sequential\" or \"interleaved\"", v);
+			json_expected(p, "order", "\"sequential\" or \"interleaved\"", v);
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "defaults"))) {
 		if (!cJSON_IsObject(v)) {
-			expected(p, "defaults", "an object", v);
+			json_expected(p, "defaults", "an object", v);
 		} else {
-			suite_check_keys(v, "defaults", default_keys, ARRAY_SIZE(default_keys), p);
+			json_check_keys(v, "defaults", default_keys, ARRAY_SIZE(default_keys), p);
 			check_common(v, "defaults", p);
 		}
 	}
@@ -1004,7 +846,7 @@ static void expand_params(struct pending *pd, const cJSON *decl_b, size_t idx, c
 			lists[n_params++] = it;
 			total *= (size_t)cJSON_GetArraySize(it);
 			if (total > SUITE_MAX_BENCHES) {
-				problem(p, "%s: expands to more than %d benchmarks", ppath, SUITE_MAX_BENCHES);
+				json_problem(p, "%s: expands to more than %d benchmarks", ppath, SUITE_MAX_BENCHES);
 				goto done;
 			}
 		}
@@ -1095,25 +937,25 @@ int suite_load(struct suite **out, const char *path, struct errlist *problems, s
 		goto done;
 	}
 	if (!cJSON_IsObject(s->raw)) {
-		expected(problems, "the top level", "an object", s->raw);
+		json_expected(problems, "the top level", "an object", s->raw);
 		goto check;
 	}
 	check_top(s->raw, s, problems);
 	defaults = cJSON_GetObjectItemCaseSensitive(s->raw, "defaults");
 	benches = cJSON_GetObjectItemCaseSensitive(s->raw, "benchmarks");
 	if (!benches) {
-		problem(problems, "benchmarks: missing, expected a non-empty array of benchmarks");
+		json_problem(problems, "benchmarks: missing, expected a non-empty array of benchmarks");
 	} else if (!cJSON_IsArray(benches) || cJSON_GetArraySize(benches) == 0) {
-		expected(problems, "benchmarks", "a non-empty array of benchmarks", benches);
+		json_expected(problems, "benchmarks", "a non-empty array of benchmarks", benches);
 	} else {
 		const cJSON *b;
 		size_t i = 0;
 		cJSON_ArrayForEach(b, benches) {
 			char *path_i = xasprintf("benchmarks[%zu]", i);
 			if (!cJSON_IsObject(b))
-				expected(problems, path_i, "an object", b);
+				json_expected(problems, path_i, "an object", b);
 			else if (pd.n > SUITE_MAX_BENCHES)
-				problem(problems, "benchmarks: expands to more than %d benchmarks",
+				json_problem(problems, "benchmarks: expands to more than %d benchmarks",
 					SUITE_MAX_BENCHES);
 			else
 				expand_params(&pd, b, i, path_i, problems);
@@ -1131,11 +973,11 @@ int suite_load(struct suite **out, const char *path, struct errlist *problems, s
 		for (size_t j = 0; j < i; j++)
 			if (pd.v[j].name && strcmp(pd.v[j].name, b->name) == 0) {
 				if (pd.decl[j] == pd.decl[i])
-					problem(problems,
+					json_problem(problems,
 						"benchmarks[%zu].name: \"%s\" is the same for several parameter combinations; put a {parameter} in it",
 						pd.decl[i], b->name);
 				else
-					problem(problems,
+					json_problem(problems,
 						"benchmarks[%zu].name: \"%s\" is not unique (also benchmarks[%zu])",
 						pd.decl[i], b->name, pd.decl[j]);
 				break;

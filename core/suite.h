@@ -6,8 +6,8 @@
  * problem found, each naming its JSON path), expands `params` matrices
  * into one struct suite_bench per combination with `{name}` substituted in
  * every string, and applies suite-level defaults.  Sections owned by other
- * modules (http/load/monitor, slo, compare, ingest, variants) are validated
- * by those modules' *_validate functions, called from here.
+ * modules are validated by those modules' own *_validate functions (each
+ * declared in its module's header), called from here.
  */
 #ifndef PERFGATE_SUITE_H
 #define PERFGATE_SUITE_H
@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "err.h"
+#include "json.h"
 
 enum suite_kind { SUITE_COMMAND, SUITE_HTTP, SUITE_INGEST };
 
@@ -57,19 +58,6 @@ void suite_free(struct suite *s);
 const struct suite_bench *suite_find_bench(const struct suite *s, const char *name);
 
 /*
- * Helpers for every validator, so that all messages read alike:
- *   "benchmarks[0].repetitons: unknown key; did you mean \"repetitions\"?"
- *   "benchmarks[2].repetitions: expected an integer >= 1, got \"ten\""
- * suite_got() describes a value for the "got ..." part: a string quoted
- * (shortened past 40 characters), a number as written, "an object", "an
- * array", true, false, null.  suite_check_keys() reports each member of obj
- * not in `known` (and duplicate keys), suggesting the closest known key.
- */
-void suite_got(const cJSON *v, char *buf, size_t len);
-void suite_check_keys(const cJSON *obj, const char *path, const char *const *known, size_t n_known,
-		      struct errlist *problems);
-
-/*
  * Configuration hash: SHA-256 of the canonical JSON (object keys sorted,
  * no whitespace) of the expanded benchmark without the keys that do not
  * change what is measured (name, description, tags, slo, compare, monitor,
@@ -79,23 +67,4 @@ void suite_check_keys(const cJSON *obj, const char *path, const char *const *kno
  * from, so counts measured one way never compare with counts measured another.
  */
 void suite_config_hash(const cJSON *bench, const cJSON *extra, char out[65]);
-/* Values of the suite's own kinds, for runners: a duration (number of
- * seconds or "250ms") in seconds; a target ("5%" or 0.05) as a fraction.
- * Return 0, or -1 when v is not one. */
-int suite_duration_value(const cJSON *v, double *seconds);
-int suite_target_value(const cJSON *v, double *fraction);
-/* Canonical JSON text (sorted keys, compact); caller frees. */
-char *suite_canonical_json(const cJSON *v);
-
-/*
- * Validators of the sections other modules own.  Each appends one line per
- * problem to `problems`, each starting with `path` (the JSON path of the
- * value, e.g. "benchmarks[1].load"), and never stops at the first.
- */
-void http_validate(const cJSON *bench, const char *path, struct errlist *problems);   /* http, load, stream, request_slo */
-void monitor_validate(const cJSON *monitor, const char *path, struct errlist *problems);
-void slo_validate(const cJSON *slo, const char *path, struct errlist *problems);
-void compare_settings_validate(const cJSON *compare, const char *path, struct errlist *problems);
-void ingest_validate(const cJSON *format, const char *path, struct errlist *problems);
-
 #endif

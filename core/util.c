@@ -444,3 +444,11 @@ void sha256_hex(const void *data, size_t len, char out[65])
 	for (int i = 0; i < 8; i++)
 		snprintf(out + 8 * i, 9, "%08x", h[i]);
 }
+
+long str_index(const char *word, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(word, list[i]) == 0)
+			return (long)i;
+	return -1;
+}

@@ -32,7 +32,7 @@ struct sb {
 	size_t len;  /* bytes, excluding the NUL */
 	size_t alloc;
 };
-#define SB_INIT { NULL, 0, 0 }
+#define SB_INIT { .buf = NULL }
 void sb_add(struct sb *sb, const void *data, size_t len);
 void sb_puts(struct sb *sb, const char *s);
 void sb_putc(struct sb *sb, char c);
@@ -69,6 +69,8 @@ int parse_int64(const char *s, int64_t *out, struct err *err);
  * is close enough to be a plausible typo (NULL otherwise). */
 size_t edit_distance(const char *a, const char *b);
 const char *closest_match(const char *word, const char *const *candidates, size_t n);
+/* Index of `word` in `list`, or -1. */
+long str_index(const char *word, const char *const *list, size_t n);
 
 /* Hex SHA-256 of data (64 chars + NUL into out). */
 void sha256_hex(const void *data, size_t len, char out[65]);

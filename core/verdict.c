@@ -48,7 +48,7 @@ static int parse_fraction(const cJSON *v, double *out)
 	return -1;
 }
 
-void compare_settings_parse(const cJSON *obj, const char *path, struct compare_settings *s,
+void verdict_settings_parse(const cJSON *obj, const char *path, struct verdict_settings *s,
 			    struct errlist *problems)
 {
 	static const char *const keys[] = { "alpha", "min_effect", "direction", "gate" };
@@ -108,32 +108,32 @@ void compare_settings_parse(const cJSON *obj, const char *path, struct compare_s
 	}
 }
 
-void compare_settings_validate(const cJSON *compare, const char *path, struct errlist *problems)
+void verdict_settings_validate(const cJSON *compare, const char *path, struct errlist *problems)
 {
-	struct compare_settings s = COMPARE_SETTINGS_INIT;
+	struct verdict_settings s = VERDICT_SETTINGS_INIT;
 	const cJSON *metrics = cJSON_IsObject(compare) ? cJSON_GetObjectItemCaseSensitive(compare, "metrics") : NULL;
 	const cJSON *it;
 	cJSON *copy;
 
 	if (!metrics) {
-		compare_settings_parse(compare, path, &s, problems);
+		verdict_settings_parse(compare, path, &s, problems);
 		return;
 	}
 	/* "metrics": {"<metric>": {settings}}: per-metric settings, resolved by
 	 * core/compare.c (compare_settings_for; docs/gate.md "Settings"). */
 	copy = cJSON_Duplicate(compare, 1);
 	cJSON_DeleteItemFromObjectCaseSensitive(copy, "metrics");
-	compare_settings_parse(copy, path, &s, problems);
+	verdict_settings_parse(copy, path, &s, problems);
 	cJSON_Delete(copy);
 	if (!cJSON_IsObject(metrics)) {
 		errlist_add(problems, "%s.metrics: expected an object of metric name -> settings", path);
 		return;
 	}
 	cJSON_ArrayForEach(it, metrics) {
-		struct compare_settings m = s;
+		struct verdict_settings m = s;
 		char *sub = xasprintf("%s.metrics.%s", path, it->string);
 
-		compare_settings_parse(it, sub, &m, problems);
+		verdict_settings_parse(it, sub, &m, problems);
 		free(sub);
 	}
 }
@@ -155,7 +155,7 @@ static void median_ci(const double *v, size_t n, double *med, double *lo, double
 
 void verdict_measure(const struct verdict_input *in, struct verdict *out)
 {
-	const struct compare_settings *cs = &in->settings;
+	const struct verdict_settings *cs = &in->settings;
 	struct mwu worse, better;
 	struct err err = ERR_INIT;
 
@@ -221,7 +221,7 @@ static double worse_log_effect(const struct verdict *v)
 	return v->direction == RD_LOWER ? l : -l;
 }
 
-static void adjust_family(struct verdict *v, size_t n, const struct compare_settings *per, bool gating)
+static void adjust_family(struct verdict *v, size_t n, const struct verdict_settings *per, bool gating)
 {
 	size_t *idx = xmalloc((n ? n : 1) * sizeof(*idx));
 	double *p = xmalloc((n ? n : 1) * sizeof(*p));
@@ -313,7 +313,7 @@ static void write_why(struct verdict *v, double alpha)
 	}
 }
 
-void verdict_decide(struct verdict *v, size_t n, const struct compare_settings *per_metric)
+void verdict_decide(struct verdict *v, size_t n, const struct verdict_settings *per_metric)
 {
 	adjust_family(v, n, per_metric, true);
 	adjust_family(v, n, per_metric, false);

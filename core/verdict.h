@@ -32,13 +32,13 @@ enum verdict_kind {
  * "insufficient-data", "no-baseline". */
 const char *verdict_name(enum verdict_kind k);
 
-struct compare_settings {
+struct verdict_settings {
 	double alpha;       /* false-discovery level across the invocation; default 0.01 */
 	double min_effect;  /* smallest relative change that matters; 0.05 = 5% */
 	int direction;      /* -1: take the metric's own, else RD_LOWER / RD_HIGHER */
 	bool gate;          /* false: compare and report, never fail the gate */
 };
-#define COMPARE_SETTINGS_INIT { 0.01, 0.05, -1, true }
+#define VERDICT_SETTINGS_INIT { .alpha = 0.01, .min_effect = 0.05, .direction = -1, .gate = true }
 
 /*
  * Parse a "compare" object ({"alpha": 0.01, "min_effect": "5%" or 0.05,
@@ -49,11 +49,12 @@ struct compare_settings {
  * *s keeps its value for those keys.  A "metrics" member (per-metric
  * overrides, {"instructions": {"min_effect": "0.5%"}}) must be removed by
  * the caller, which applies it as a more specific level (compare.c);
- * compare_settings_validate (suite.h) checks it.
+ * verdict_settings_validate checks it.
  */
-void compare_settings_parse(const cJSON *obj, const char *path, struct compare_settings *s,
+void verdict_settings_parse(const cJSON *obj, const char *path, struct verdict_settings *s,
 			    struct errlist *problems);
-/* compare_settings_validate() is declared in suite.h. */
+/* Check a suite's "compare" object (with its "metrics" overrides). */
+void verdict_settings_validate(const cJSON *compare, const char *path, struct errlist *problems);
 
 struct verdict_input {
 	const double *base;             /* baseline samples, pooled over runs */
@@ -63,7 +64,7 @@ struct verdict_input {
 	const double *cur;              /* this run's samples */
 	size_t n_cur;
 	enum rd_direction direction;    /* used when settings.direction is -1 */
-	struct compare_settings settings;
+	struct verdict_settings settings;
 };
 
 struct verdict {
@@ -96,6 +97,6 @@ void verdict_measure(const struct verdict_input *in, struct verdict *out);
  * gate = false are adjusted among themselves, so tracking a metric never
  * weakens the gate on the others.
  */
-void verdict_decide(struct verdict *v, size_t n, const struct compare_settings *per_metric);
+void verdict_decide(struct verdict *v, size_t n, const struct verdict_settings *per_metric);
 
 #endif

@@ -39,7 +39,7 @@ struct cluster {
 	char *lock;      /* $PERFGATE_HOME/pg.lock */
 	bool as_postgres; /* we are root: run initdb and the server as `postgres` */
 };
-#define CLUSTER_INIT { NULL, NULL, NULL, NULL, NULL, NULL, false }
+#define CLUSTER_INIT { .home = NULL }
 
 /* Work out where the cluster is (or will be) without creating anything. */
 int cluster_locate(struct cluster *c, struct err *err);

@@ -24,7 +24,7 @@ struct db_options {
 	bool no_migrate;      /* do not apply migrations on open */
 	bool no_start;        /* do not start the embedded cluster */
 };
-#define DB_OPTIONS_INIT { NULL, false, false }
+#define DB_OPTIONS_INIT { .url = NULL }
 
 int db_open(struct db **out, const struct db_options *opts, struct err *err);
 void db_free(struct db *db);
@@ -70,7 +70,7 @@ struct db_status {
 	int schema_latest;     /* highest migration compiled into this perfgate */
 	long long runs;        /* rows in runs */
 };
-#define DB_STATUS_INIT { NULL, NULL, 0, 0, 0 }
+#define DB_STATUS_INIT { .where = NULL }
 int db_status_get(struct db *db, struct db_status *st, struct err *err);
 void db_status_release(struct db_status *st);
 

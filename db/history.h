@@ -32,7 +32,7 @@ struct history_query {
 	const char *since;       /* a date or timestamp PostgreSQL understands; NULL: all */
 	long limit;              /* the newest N runs; <= 0: all */
 };
-#define HISTORY_QUERY_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, 100 }
+#define HISTORY_QUERY_INIT { .limit = 100 }
 
 struct history_row {
 	char *run_id;

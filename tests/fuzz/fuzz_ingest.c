@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/ingest.h"
+#include "../../core/ingest/ingest.h"
 
 #ifndef FUZZ_FORMAT
 #error "define FUZZ_FORMAT, e.g. -DFUZZ_FORMAT=INGEST_GO"

@@ -165,7 +165,7 @@ is rate "lateness measured" "'lateness.p99' in m"
 
 # --- invalid suites: exit 2 with the JSON path ---
 run typo 2 "\"http\": {\"url\": \"$U/ok\"}, \"load\": {\"mod\": \"rate\", \"rate\": 5, \"duration\": \"1s\"}"
-contains "typo: suggests the key" "$T/typo.err" "load.mod: unknown key (did you mean 'mode'?)"
+contains "typo: suggests the key" "$T/typo.err" 'load.mod: unknown key; did you mean "mode"?'
 run badrate 2 "\"http\": {\"url\": \"$U/ok\"}, \"load\": {\"mode\": \"rate\", \"rate\": -5, \"duration\": \"1s\"}"
 contains "badrate: names the path" "$T/badrate.err" "benchmarks[0].load.rate: must be a number > 0"
 run badurl 2 "\"http\": {\"url\": \"ftp://x/\"}"

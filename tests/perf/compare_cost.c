@@ -59,7 +59,7 @@ static double cpu_now(void)
 }
 
 /* CPU seconds for one comparison of n metrics. */
-static double compare_once(const struct metric *m, size_t n, struct verdict *v, struct compare_settings *cs)
+static double compare_once(const struct metric *m, size_t n, struct verdict *v, struct verdict_settings *cs)
 {
 	double t0 = cpu_now();
 
@@ -83,7 +83,7 @@ int main(int argc, char **argv)
 	size_t big = 1000, small = 10, reg = 0;
 	struct metric *m = xcalloc(big, sizeof(*m));
 	struct verdict *v = xcalloc(big, sizeof(*v));
-	struct compare_settings *cs = xcalloc(big, sizeof(*cs));
+	struct verdict_settings *cs = xcalloc(big, sizeof(*cs));
 	double *t_small = xcalloc(rounds, sizeof(double)), *t_big = xcalloc(rounds, sizeof(double));
 	double ts, tb;
 
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 		rounds = 1;
 	for (size_t i = 0; i < big; i++) {
 		fill(&m[i], i % 50 == 0 ? 1.3 : 1.0); /* every 50th metric regressed 30% */
-		cs[i] = (struct compare_settings)COMPARE_SETTINGS_INIT;
+		cs[i] = (struct verdict_settings)VERDICT_SETTINGS_INIT;
 	}
 	for (size_t r = 0; r < rounds; r++) {
 		double s = 0;

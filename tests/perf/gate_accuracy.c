@@ -207,7 +207,7 @@ struct tally {
 /* Every rule on one metric (column k) of one trial's draw; perfgate's
  * verdicts are left in v[0] (history) and v_ab (A/B) for a joint decision. */
 static void rules(const struct series *base, const struct series *lev, int k, const size_t *pick,
-		  size_t reps, const struct compare_settings *cs, struct verdict *v, struct verdict *v_ab,
+		  size_t reps, const struct verdict_settings *cs, struct verdict *v, struct verdict *v_ab,
 		  int *fail)
 {
 	double *pooled = xmalloc(NB * reps * sizeof(*pooled));
@@ -251,7 +251,7 @@ static void trial(const struct series *base, const struct series *lev, size_t re
 		  struct tally *t)
 {
 	size_t nblocks = base->n / reps, pick[NB_MAX + 1];
-	struct compare_settings cs = COMPARE_SETTINGS_INIT, csa[NCOL_MAX];
+	struct verdict_settings cs = VERDICT_SETTINGS_INIT, csa[NCOL_MAX];
 	struct verdict v[NCOL_MAX], v_ab[NCOL_MAX];
 	int fail[M_COUNT] = { 0 };
 

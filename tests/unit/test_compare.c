@@ -239,18 +239,18 @@ static void test_settings(void **state)
 		bool wall_marked; /* the run document marks wall tracked, as a calibration does */
 	} cases[] = {
 		/* 30% slower against a 50% floor: significant but below the floor (both metrics) */
-		{ "{\"min_effect\": \"50%\"}", "{}", VERDICT_BELOW_FLOOR, true, true },
+		{ "{\"min_effect\": \"50%\"}", "{}", VERDICT_BELOW_FLOOR, true, true, false },
 		/* ...unless the benchmark lowers it again for wall */
 		{ "{\"min_effect\": \"50%\"}", "{\"compare\": {\"metrics\": {\"wall\": {\"min_effect\": \"1%\"}}}}",
-		  VERDICT_REGRESSION, true, false },
+		  VERDICT_REGRESSION, true, false, false },
 		/* gate: false at benchmark level: tracked, never failing */
-		{ NULL, "{\"compare\": {\"gate\": false}}", VERDICT_REGRESSION, false, true },
+		{ NULL, "{\"compare\": {\"gate\": false}}", VERDICT_REGRESSION, false, true, false },
 		/* suite-level per-metric setting, overridden by the benchmark */
-		{ "{\"metrics\": {\"wall\": {\"min_effect\": \"50%\"}}}", "{}", VERDICT_BELOW_FLOOR, true, false },
+		{ "{\"metrics\": {\"wall\": {\"min_effect\": \"50%\"}}}", "{}", VERDICT_BELOW_FLOOR, true, false, false },
 		{ "{\"metrics\": {\"wall\": {\"min_effect\": \"50%\"}}}", "{\"compare\": {\"min_effect\": \"2%\"}}",
-		  VERDICT_REGRESSION, true, false },
+		  VERDICT_REGRESSION, true, false, false },
 		/* only wall untracked: throughput still fails */
-		{ NULL, "{\"compare\": {\"metrics\": {\"wall\": {\"gate\": false}}}}", VERDICT_REGRESSION, false, false },
+		{ NULL, "{\"compare\": {\"metrics\": {\"wall\": {\"gate\": false}}}}", VERDICT_REGRESSION, false, false, false },
 		/* the run document's mark: wall tracked, throughput still fails */
 		{ NULL, "{}", VERDICT_REGRESSION, false, false, true },
 		/* ...and the suite's own setting wins over the mark */
@@ -300,7 +300,7 @@ static void test_settings_validate(void **state)
 		struct errlist p = ERRLIST_INIT;
 		cJSON *j = cJSON_Parse(cases[i].json);
 
-		compare_settings_validate(j, "benchmarks[0].compare", &p);
+		verdict_settings_validate(j, "benchmarks[0].compare", &p);
 		if (cases[i].want) {
 			assert_int_equal(p.n, 1);
 			assert_string_equal(p.msgs[0], cases[i].want);

@@ -11,8 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../core/http_req.h"
-#include "../../core/loadmodel.h"
+#include "../../core/http/plan.h"
+#include "../../core/http/load.h"
+#include "../../core/http/runner.h"
 #include "../../core/suite.h"
 #include "../../core/util.h"
 
@@ -114,12 +115,12 @@ static void test_json_path_and_checks(void **state)
 	const char *body = "{\"label\": \"cat\", \"score\": 1}";
 
 	(void)state;
-	assert_int_equal(http_json_path(doc, "$.a.b[0]")->valueint, 10);
-	assert_string_equal(http_json_path(doc, "$.a.b[1].c")->valuestring, "cat");
-	assert_null(http_json_path(doc, "$.a.b[2]"));
-	assert_null(http_json_path(doc, "$.nope"));
-	assert_null(http_json_path(doc, "a.b"));
-	assert_true(http_json_path(doc, "$") == doc);
+	assert_int_equal(json_at(doc, "$.a.b[0]")->valueint, 10);
+	assert_string_equal(json_at(doc, "$.a.b[1].c")->valuestring, "cat");
+	assert_null(json_at(doc, "$.a.b[2]"));
+	assert_null(json_at(doc, "$.nope"));
+	assert_null(json_at(doc, "a.b"));
+	assert_true(json_at(doc, "$") == doc);
 	cJSON_Delete(doc);
 
 	p = plan_of("{\"http\": {\"url\": \"http://h/\", \"checks\": [{\"contains\": \"score\"}, "
@@ -139,7 +140,7 @@ static void test_json_path_and_checks(void **state)
 static void test_validation_messages(void **state)
 {
 	static const struct { const char *bench, *want; } cases[] = {
-		{ "{\"http\": {\"url\": \"http://h/\", \"metod\": \"GET\"}}", "benchmarks[0].http.metod: unknown key (did you mean 'method'?)" },
+		{ "{\"http\": {\"url\": \"http://h/\", \"metod\": \"GET\"}}", "benchmarks[0].http.metod: unknown key; did you mean \"method\"?" },
 		{ "{\"http\": {\"url\": \"http://h/\", \"body\": 1, \"body_file\": \"x\"}}", "benchmarks[0].http: give either body or body_file, not both" },
 		{ "{\"http\": {\"url\": \"http://h/\", \"headers\": {\"Host\": \"x\"}}}", "benchmarks[0].http.headers.Host: set by perfgate; remove it" },
 		{ "{\"http\": {\"url\": \"http://h/\", \"request_slo\": {\"ttft\": \"< 1s\"}}}", "benchmarks[0].http.request_slo: ttft, tpot and itl.max need \"stream\": \"sse\"" },
@@ -160,7 +161,7 @@ static void test_validation_messages(void **state)
 		bool found = false;
 
 		assert_non_null(b);
-		http_validate(b, "benchmarks[0]", &pr);
+		http_runner_validate(b, "benchmarks[0]", &pr);
 		for (size_t k = 0; k < pr.n; k++)
 			if (strncmp(pr.msgs[k], cases[i].want, strlen(cases[i].want)) == 0)
 				found = true;
@@ -176,18 +177,18 @@ static void test_load_defaults(void **state)
 {
 	cJSON *b = cJSON_Parse("{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 50, \"arrival\": \"poisson\", \"duration\": \"30s\", \"warmup\": \"5s\"}}");
 	struct errlist pr = ERRLIST_INIT;
-	struct load_spec s;
-	struct eng_options o;
-	struct sched_segment *segs;
-	struct eng_cstage *cst;
+	struct http_load_spec s;
+	struct http_engine_options o;
+	struct http_schedule_segment *segs;
+	struct http_engine_cstage *cst;
 
 	(void)state;
-	assert_int_equal(load_spec_parse(&s, b, "b", &pr), 0);
+	assert_int_equal(http_load_spec_parse(&s, b, "b", &pr), 0);
 	assert_int_equal(s.mode, LOAD_RATE);
 	assert_int_equal(s.arrival, SCHED_POISSON);
 	assert_true(s.duration == 30 && s.warmup == 5 && s.timeout == 30 && s.threads == 1);
 	memset(&o, 0, sizeof(o));
-	load_step_options(&s, 0, &o, &segs, &cst);
+	http_load_step_options(&s, 0, &o, &segs, &cst);
 	assert_true(o.open_loop);
 	assert_int_equal(o.n_segments, 1);
 	assert_true(segs[0].duration == 35 && segs[0].rate_start == 50);
@@ -195,7 +196,7 @@ static void test_load_defaults(void **state)
 	assert_int_equal(o.warmup, 5000000000ULL);
 	free(segs);
 	free(cst);
-	load_spec_release(&s);
+	http_load_spec_release(&s);
 	cJSON_Delete(b);
 	errlist_release(&pr);
 }

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/ingest.h"
+#include "../../core/ingest/ingest.h"
 #include "../../core/suite.h"
 #include "../../core/util.h"
 
@@ -419,7 +419,7 @@ static void test_validate(void **state)
 		cJSON *v = cJSON_Parse(cases[i].json);
 
 		assert_non_null(v);
-		ingest_validate(v, "benchmarks[0].ingest", &problems);
+		ingest_runner_validate(v, "benchmarks[0].ingest", &problems);
 		if (!cases[i].want && problems.n != 0)
 			fail_msg("%s: unexpected problem: %s", cases[i].json, problems.msgs[0]);
 		if (cases[i].want && (problems.n != 1 || strcmp(problems.msgs[0], cases[i].want) != 0))

@@ -88,7 +88,7 @@ static struct compare_result *fixture(void)
 		row->metric = xstrdup(d->metric);
 		row->unit = xstrdup(d->unit);
 		row->against = d->against ? xstrdup(d->against) : NULL;
-		row->settings = (struct compare_settings)COMPARE_SETTINGS_INIT;
+		row->settings = (struct verdict_settings)VERDICT_SETTINGS_INIT;
 		row->settings.gate = d->gate;
 		row->v.kind = d->kind;
 		row->v.direction = d->dir;

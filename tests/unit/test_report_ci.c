@@ -16,7 +16,7 @@
 static struct compare_result *sample_result(void)
 {
 	struct compare_result *r = xcalloc(1, sizeof(*r));
-	struct compare_settings s = COMPARE_SETTINGS_INIT;
+	struct verdict_settings s = VERDICT_SETTINGS_INIT;
 
 	r->suite = xstrdup("infer \"v2\"");
 	r->n_rows = 2;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/sse.h"
+#include "../../core/http/sse.h"
 #include "../../core/util.h"
 
 struct seen {
@@ -45,41 +45,41 @@ static const char want_with_empty[] =
 	"message|ok\n"
 	"message|[DONE]\n";
 
-static void feed_pieces(struct sse_parser *p, const char *s, size_t len, size_t cut1, size_t cut2)
+static void feed_pieces(struct http_sse_parser *p, const char *s, size_t len, size_t cut1, size_t cut2)
 {
-	sse_feed(p, s, cut1);
-	sse_feed(p, s + cut1, cut2 - cut1);
-	sse_feed(p, s + cut2, len - cut2);
+	http_sse_feed(p, s, cut1);
+	http_sse_feed(p, s + cut1, cut2 - cut1);
+	http_sse_feed(p, s + cut2, len - cut2);
 }
 
 static void test_split_everywhere(void **state)
 {
 	size_t len = sizeof(stream) - 1;
 	struct seen s = { SB_INIT };
-	struct sse_parser *p = sse_new(on_event, &s);
+	struct http_sse_parser *p = http_sse_new(on_event, &s);
 
 	(void)state;
 	/* Whole. */
-	sse_feed(p, stream, len);
+	http_sse_feed(p, stream, len);
 	assert_string_equal(sb_str(&s.log), want_with_empty);
-	assert_false(sse_pending(p));
-	assert_int_equal(sse_events(p), 6);
+	assert_false(http_sse_pending(p));
+	assert_int_equal(http_sse_events(p), 6);
 	/* Every pair of cut points (covers every single boundary too). */
 	for (size_t a = 0; a <= len; a++) {
 		for (size_t b = a; b <= len; b += 3) {
-			sse_reset(p);
+			http_sse_reset(p);
 			sb_reset(&s.log);
 			feed_pieces(p, stream, len, a, b);
 			assert_string_equal(sb_str(&s.log), want_with_empty);
 		}
 	}
 	/* One byte at a time. */
-	sse_reset(p);
+	http_sse_reset(p);
 	sb_reset(&s.log);
 	for (size_t i = 0; i < len; i++)
-		sse_feed(p, stream + i, 1);
+		http_sse_feed(p, stream + i, 1);
 	assert_string_equal(sb_str(&s.log), want_with_empty);
-	sse_free(p);
+	http_sse_free(p);
 	sb_release(&s.log);
 }
 
@@ -87,35 +87,35 @@ static void test_cut_mid_event(void **state)
 {
 	static const char cut[] = "data: {\"choices\":[{\"text\":\"a\"}]}\n\ndata: {\"choi";
 	struct seen s = { SB_INIT };
-	struct sse_parser *p = sse_new(on_event, &s);
+	struct http_sse_parser *p = http_sse_new(on_event, &s);
 
 	(void)state;
-	sse_feed(p, cut, sizeof(cut) - 1);
-	assert_int_equal(sse_events(p), 1);
-	assert_true(sse_pending(p));
+	http_sse_feed(p, cut, sizeof(cut) - 1);
+	assert_int_equal(http_sse_events(p), 1);
+	assert_true(http_sse_pending(p));
 	/* A complete line but no blank line yet is still pending. */
-	sse_reset(p);
-	sse_feed(p, "data: x\n", 8);
-	assert_int_equal(sse_events(p), 0);
-	assert_true(sse_pending(p));
-	sse_feed(p, "\n", 1);
-	assert_int_equal(sse_events(p), 1);
-	assert_false(sse_pending(p));
+	http_sse_reset(p);
+	http_sse_feed(p, "data: x\n", 8);
+	assert_int_equal(http_sse_events(p), 0);
+	assert_true(http_sse_pending(p));
+	http_sse_feed(p, "\n", 1);
+	assert_int_equal(http_sse_events(p), 1);
+	assert_false(http_sse_pending(p));
 	/* A CR at the end of one read and LF at the start of the next is one line end. */
-	sse_reset(p);
+	http_sse_reset(p);
 	sb_reset(&s.log);
-	sse_feed(p, "data: y\r", 8);
-	sse_feed(p, "\n", 1);
-	assert_int_equal(sse_events(p), 0);
-	sse_feed(p, "\r\n", 2);
+	http_sse_feed(p, "data: y\r", 8);
+	http_sse_feed(p, "\n", 1);
+	assert_int_equal(http_sse_events(p), 0);
+	http_sse_feed(p, "\r\n", 2);
 	assert_string_equal(sb_str(&s.log), "message|y\n");
 	/* Not a BOM: the bytes are kept. */
-	sse_reset(p);
+	http_sse_reset(p);
 	sb_reset(&s.log);
-	sse_feed(p, "\xEF", 1);
-	sse_feed(p, "data: z\n\n", 9);
-	assert_int_equal(sse_events(p), 0); /* field "\xEF" "data" is unknown */
-	sse_free(p);
+	http_sse_feed(p, "\xEF", 1);
+	http_sse_feed(p, "data: z\n\n", 9);
+	assert_int_equal(http_sse_events(p), 0); /* field "\xEF" "data" is unknown */
+	http_sse_free(p);
 	sb_release(&s.log);
 }
 
@@ -139,11 +139,11 @@ static void test_openai_chunks(void **state)
 		{ "not json", false, false, 0, true, -1 },
 		{ "{\"choices\":[{\"delta\":{\"reasoning_content\":\"hm\"}}]}", false, false, 2, false, -1 },
 	};
-	struct sse_openai_chunk c;
+	struct http_sse_openai_chunk c;
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		sse_openai_parse(cases[i].data, strlen(cases[i].data), &c);
+		http_sse_openai_parse(cases[i].data, strlen(cases[i].data), &c);
 		assert_int_equal(c.done, cases[i].done);
 		assert_int_equal(c.error, cases[i].error);
 		assert_int_equal(c.text_len, cases[i].text_len);

@@ -355,7 +355,7 @@ static void test_config_hash(void **state)
 	/* The hash is SHA-256 of the documented canonical text. */
 	sha256_hex(expect_text, strlen(expect_text), want);
 	assert_string_equal(ha, want);
-	canon = suite_canonical_json(b);
+	canon = json_canonical(b);
 	assert_string_equal(canon, "{\"command\":[\"true\"],\"env\":{\"A\":\"1\",\"B\":\"2\"},\"name\":\"y\",\"repetitions\":50,\"warmup\":3}");
 	free(canon);
 	cJSON_Delete(a);

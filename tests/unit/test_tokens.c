@@ -7,7 +7,7 @@
 #include <cmocka.h>
 
 #include "../../core/hist.h"
-#include "../../core/tokens.h"
+#include "../../core/http/tokens.h"
 #include "../../core/util.h"
 
 #define MS 1000000ULL
@@ -36,16 +36,16 @@ static void test_token_metrics(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct tok_req r;
-		struct tok_result res;
+		struct http_tokens r;
+		struct http_tokens_result res;
 		struct hist *gaps = hist_new(3);
 		size_t n = 0;
 
-		tok_req_reset(&r);
+		http_tokens_reset(&r);
 		for (; n < 6 && cases[i].events[n]; n++)
-			tok_req_event(&r, cases[i].events[n], gaps);
-		tok_req_usage(&r, cases[i].usage);
-		tok_req_result(&r, cases[i].sched, &res);
+			http_tokens_event(&r, cases[i].events[n], gaps);
+		http_tokens_usage(&r, cases[i].usage);
+		http_tokens_result_of(&r, cases[i].sched, &res);
 		assert_true(res.has_first);
 		assert_int_equal(res.ttft, cases[i].ttft);
 		assert_int_equal(res.has_tpot, cases[i].has_tpot);
@@ -66,13 +66,13 @@ static void test_token_metrics(void **state)
 
 static void test_no_content(void **state)
 {
-	struct tok_req r;
-	struct tok_result res;
+	struct http_tokens r;
+	struct http_tokens_result res;
 
 	(void)state;
-	tok_req_reset(&r);
-	tok_req_usage(&r, 0);
-	tok_req_result(&r, 0, &res);
+	http_tokens_reset(&r);
+	http_tokens_usage(&r, 0);
+	http_tokens_result_of(&r, 0, &res);
 	assert_false(res.has_first);
 	assert_false(res.has_tpot);
 	assert_int_equal(res.tokens, 0);

@@ -62,7 +62,7 @@ static void test_verdict_table(void **state)
 		{ "no baseline", 100, 100, 0.05, 0, 10, RD_LOWER, VERDICT_NO_BASELINE },
 	};
 	double base[64], cur[64], med[8];
-	struct compare_settings cs = COMPARE_SETTINGS_INIT;
+	struct verdict_settings cs = VERDICT_SETTINGS_INIT;
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -92,7 +92,7 @@ static void test_verdict_table(void **state)
 static void test_verdict_numbers(void **state)
 {
 	double base[50], cur[10], med[5];
-	struct compare_settings cs = COMPARE_SETTINGS_INIT;
+	struct verdict_settings cs = VERDICT_SETTINGS_INIT;
 	struct verdict_input in = { 0 };
 	struct verdict v;
 
@@ -123,7 +123,7 @@ static void test_verdict_floor_from_spread(void **state)
 {
 	static const double centers[] = { 100, 120, 85, 110, 95 };
 	double base[50], cur[10], med[5];
-	struct compare_settings cs = COMPARE_SETTINGS_INIT;
+	struct verdict_settings cs = VERDICT_SETTINGS_INIT;
 	struct verdict_input in;
 	struct verdict v;
 
@@ -146,7 +146,7 @@ static void test_verdict_inconclusive(void **state)
 {
 	const double base[] = { 90, 95, 100, 105, 110, 115 };
 	const double cur[] = { 95, 110, 120, 125, 130, 100 };
-	struct compare_settings cs = COMPARE_SETTINGS_INIT;
+	struct verdict_settings cs = VERDICT_SETTINGS_INIT;
 	struct verdict_input in = { base, 6, NULL, 0, cur, 6, RD_LOWER, cs };
 	struct verdict v;
 
@@ -162,7 +162,7 @@ static void test_verdict_inconclusive(void **state)
 static void test_verdict_insufficient_message(void **state)
 {
 	const double base[] = { 1, 2 }, cur[] = { 3, 4 };
-	struct compare_settings cs = COMPARE_SETTINGS_INIT;
+	struct verdict_settings cs = VERDICT_SETTINGS_INIT;
 	struct verdict_input in = { base, 2, NULL, 0, cur, 2, RD_LOWER, cs };
 	struct verdict v;
 
@@ -184,7 +184,7 @@ static void test_verdict_bh_family(void **state)
 	enum { M = 20 };
 	static double base[M][50], cur[M][10], med[M][5];
 	struct verdict v[M];
-	struct compare_settings cs[M];
+	struct verdict_settings cs[M];
 	struct verdict_input in;
 	double p_alone;
 
@@ -193,7 +193,7 @@ static void test_verdict_bh_family(void **state)
 		pattern(base[i], 50, 100, 0.15);
 		pattern(cur[i], 10, i == 0 ? 112 : 100, 0.15);
 		run_medians(base[i], 5, 10, med[i]);
-		cs[i] = (struct compare_settings)COMPARE_SETTINGS_INIT;
+		cs[i] = (struct verdict_settings)VERDICT_SETTINGS_INIT;
 		/* no run medians: the floor is min_effect, so only BH differs */
 		in = (struct verdict_input){ base[i], 50, med[i], 0, cur[i], 10, RD_LOWER, cs[i] };
 		verdict_measure(&in, &v[i]);
@@ -246,10 +246,10 @@ static void test_settings_parse(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		cJSON *j = cJSON_Parse(cases[i].json);
 		struct errlist problems = ERRLIST_INIT;
-		struct compare_settings s = COMPARE_SETTINGS_INIT;
+		struct verdict_settings s = VERDICT_SETTINGS_INIT;
 
 		assert_non_null(j);
-		compare_settings_parse(j, "b.compare", &s, &problems);
+		verdict_settings_parse(j, "b.compare", &s, &problems);
 		if (!cases[i].problem) {
 			assert_int_equal(problems.n, 0);
 		} else {
@@ -267,11 +267,11 @@ static void test_settings_layering(void **state)
 	cJSON *suite = cJSON_Parse("{\"alpha\": 0.05, \"min_effect\": \"10%\"}");
 	cJSON *metric = cJSON_Parse("{\"min_effect\": \"1%\", \"gate\": false}");
 	struct errlist problems = ERRLIST_INIT;
-	struct compare_settings s = COMPARE_SETTINGS_INIT;
+	struct verdict_settings s = VERDICT_SETTINGS_INIT;
 
 	(void)state;
-	compare_settings_parse(suite, "compare", &s, &problems);
-	compare_settings_parse(metric, "metrics.instructions.compare", &s, &problems);
+	verdict_settings_parse(suite, "compare", &s, &problems);
+	verdict_settings_parse(metric, "metrics.instructions.compare", &s, &problems);
 	assert_int_equal(problems.n, 0);
 	assert_true(s.alpha == 0.05);
 	assert_true(fabs(s.min_effect - 0.01) < 1e-15);
@@ -299,7 +299,7 @@ static void test_settings_validate_metrics(void **state)
 		cJSON *j = cJSON_Parse(cases[i].json);
 		struct errlist problems = ERRLIST_INIT;
 
-		compare_settings_validate(j, "compare", &problems);
+		verdict_settings_validate(j, "compare", &problems);
 		if (!cases[i].problem) {
 			assert_int_equal(problems.n, 0);
 		} else {

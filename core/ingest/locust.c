@@ -22,7 +22,7 @@
 #include <strings.h>
 
 #include "ingest.h"
-#include "util.h"
+#include "../util.h"
 
 #define MAX_FIELDS 64
 
@@ -159,7 +159,7 @@ static int cell_number(const struct csv *c, size_t i, const char *colname, doubl
 	return 0;
 }
 
-int ingest_parse_locust(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_locust_parse(const char *text, size_t len, const struct ingest_options *opts,
 			struct rundoc *rd, struct err *err)
 {
 	struct csv c = { text, text + len, 1, 1, { NULL }, 0 };

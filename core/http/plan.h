@@ -5,7 +5,7 @@
  * bytes (one per dataset row, or one), the expected statuses, the response
  * checks, streaming and the per-request SLOs used for goodput.
  *
- * The same parser validates a suite (http_validate, collecting every
+ * The same parser validates a suite (http_runner_validate, collecting every
  * problem with its JSON path) and prepares a run (then it also reads
  * body_file and dataset, relative to the suite's folder, and the
  * authorization token from the environment).  The token lives only in the
@@ -20,7 +20,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "err.h"
+#include "../err.h"
 
 enum http_check_kind { HTTP_CHECK_CONTAINS, HTTP_CHECK_JSON };
 
@@ -87,20 +87,5 @@ void http_plan_free(struct http_plan *p);
 bool http_plan_status_ok(const struct http_plan *p, int status);
 /* Run the checks on a body; on failure writes which check failed into why. */
 bool http_plan_checks_pass(const struct http_plan *p, const char *body, size_t len, char *why, size_t why_len);
-
-/* Evaluate a "$.a.b[0].c" path; NULL when absent. */
-const cJSON *http_json_path(const cJSON *root, const char *path);
-
-/* Helpers shared with the load object's parser. */
-void http_check_keys(const cJSON *obj, const char *path, const char *const *allowed, size_t n,
-		     struct errlist *problems);
-/* A duration given as "250ms" or a number of seconds; false (and a problem)
- * when present but invalid; *set tells whether it was present. */
-bool http_get_duration(const cJSON *obj, const char *key, const char *path, double *out, bool *set,
-		       struct errlist *problems);
-bool http_get_number(const cJSON *obj, const char *key, const char *path, double min_excl,
-		     double *out, bool *set, struct errlist *problems);
-bool http_get_int(const cJSON *obj, const char *key, const char *path, long min, long *out, bool *set,
-		  struct errlist *problems);
 
 #endif

@@ -9,7 +9,7 @@
  * long as a connection is free; a request that finds none waits, keeping
  * its t_sched, and so counts as late: nothing is dropped.
  */
-#include "http_engine.h"
+#include "engine.h"
 
 #include <errno.h>
 #include <math.h>
@@ -31,10 +31,10 @@
 #include <curl/curl.h>
 #include <http_parser.h>
 
-#include "hist.h"
+#include "../hist.h"
 #include "sse.h"
 #include "tokens.h"
-#include "util.h"
+#include "../util.h"
 
 #define RBUF_SIZE 65536
 #define MAX_TS_POINTS 3600
@@ -48,12 +48,12 @@ static const char *const error_names[EE_N] = {
 	"failed_check", "incomplete_stream",
 };
 
-const char *eng_error_name(enum eng_error e)
+const char *http_engine_error_name(enum http_engine_error e)
 {
 	return (unsigned)e < EE_N ? error_names[e] : "?";
 }
 
-int eng_kind_parse(const char *s, enum eng_kind *out)
+int http_engine_kind_parse(const char *s, enum http_engine_kind *out)
 {
 	if (strcmp(s, "auto") == 0)
 		*out = ENG_AUTO;
@@ -66,7 +66,7 @@ int eng_kind_parse(const char *s, enum eng_kind *out)
 	return 0;
 }
 
-int eng_httpver_parse(const char *s, enum eng_httpver *out)
+int http_engine_httpver_parse(const char *s, enum http_engine_httpver *out)
 {
 	if (strcmp(s, "1.1") == 0)
 		*out = EHV_1_1;
@@ -100,8 +100,8 @@ struct conn {
 	unsigned interim;      /* interim (1xx) responses before the final one */
 	struct sb body;        /* kept for checks */
 	bool body_over;        /* the body exceeded plan->max_body */
-	struct sse_parser *sse;
-	struct tok_req tok;
+	struct http_sse_parser *sse;
+	struct http_tokens tok;
 	bool sse_done, sse_error;
 	uint64_t *gaps;        /* ns between content events of this response */
 	size_t n_gaps, alloc_gaps;
@@ -129,7 +129,7 @@ struct wts {
 
 struct worker {
 	size_t idx;
-	const struct eng_options *o;
+	const struct http_engine_options *o;
 	const struct http_plan *plan;
 	struct shared *sh;
 	pthread_t thread;
@@ -142,14 +142,14 @@ struct worker {
 	long busy;                 /* requests outstanding */
 	long max_inflight;
 	long target;               /* closed loop: requests this worker keeps in flight */
-	struct schedule *sched;
+	struct http_schedule *sched;
 	uint64_t next_t;           /* ns, next intended send */
 	bool issuing_done;
 	bool running;              /* past the start barrier: requests may be issued */
 	uint64_t req_counter;
 	uint64_t now;              /* ns, of the last read */
 	uint64_t last_t_end;       /* ns, latest measured completion */
-	struct eng_result r;       /* this worker's share */
+	struct http_engine_result r;       /* this worker's share */
 	struct wts *ts;
 	size_t n_ts;
 	char *rbuf;
@@ -183,9 +183,9 @@ static struct wts *ts_at(struct worker *w, uint64_t t)
 	return &w->ts[i];
 }
 
-static void note_error(struct worker *w, enum eng_error e, const char *fmt, ...)
+static void note_error(struct worker *w, enum http_engine_error e, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void note_error(struct worker *w, enum eng_error e, const char *fmt, ...)
+static void note_error(struct worker *w, enum http_engine_error e, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -219,7 +219,7 @@ static void record_ok(struct worker *w, struct conn *c, uint64_t t_end)
 	const struct http_plan *p = w->plan;
 	uint64_t lat = t_end - c->t_sched, svc = t_end - c->t_send;
 	uint64_t ttfb = c->t_first_byte - c->t_sched;
-	struct tok_result tr = { 0 };
+	struct http_tokens_result tr = { 0 };
 	struct wts *ts;
 	bool good;
 
@@ -249,7 +249,7 @@ static void record_ok(struct worker *w, struct conn *c, uint64_t t_end)
 	if (p->sse) {
 		uint64_t maxgap = 0;
 
-		tok_req_result(&c->tok, c->t_sched, &tr);
+		http_tokens_result_of(&c->tok, c->t_sched, &tr);
 		if (tr.has_first)
 			hist_record(w->r.ttft, tr.ttft);
 		if (tr.has_tpot)
@@ -278,7 +278,7 @@ static void record_ok(struct worker *w, struct conn *c, uint64_t t_end)
 	}
 }
 
-static void record_fail(struct worker *w, struct conn *c, enum eng_error e, uint64_t t_end)
+static void record_fail(struct worker *w, struct conn *c, enum http_engine_error e, uint64_t t_end)
 {
 	if (!c->measured) {
 		w->r.warmup_requests++;
@@ -334,7 +334,7 @@ static void finish(struct worker *w, struct conn *c, int err_class, bool close_c
 	if (err_class < 0)
 		record_ok(w, c, t_end);
 	else
-		record_fail(w, c, (enum eng_error)err_class, t_end);
+		record_fail(w, c, (enum http_engine_error)err_class, t_end);
 	c->has_req = false;
 	w->busy--;
 	if (w->use_curl) {
@@ -358,9 +358,9 @@ static void finish(struct worker *w, struct conn *c, int err_class, bool close_c
 	}
 }
 
-static void fail(struct worker *w, struct conn *c, enum eng_error e, const char *fmt, ...)
+static void fail(struct worker *w, struct conn *c, enum http_engine_error e, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static void fail(struct worker *w, struct conn *c, enum eng_error e, const char *fmt, ...)
+static void fail(struct worker *w, struct conn *c, enum http_engine_error e, const char *fmt, ...)
 {
 	va_list ap;
 	char msg[256];
@@ -406,10 +406,10 @@ static int on_headers_complete(http_parser *hp)
 static void on_sse_event(void *arg, const char *type, const char *data, size_t len)
 {
 	struct conn *c = arg;
-	struct sse_openai_chunk ch;
+	struct http_sse_openai_chunk ch;
 
 	(void)type;
-	sse_openai_parse(data, len, &ch);
+	http_sse_openai_parse(data, len, &ch);
 	if (ch.done) {
 		c->sse_done = true;
 		return;
@@ -421,13 +421,13 @@ static void on_sse_event(void *arg, const char *type, const char *data, size_t l
 	if (ch.not_json)
 		ch.text_len = len; /* a plain SSE stream: every event with data is content */
 	if (ch.completion_tokens >= 0)
-		tok_req_usage(&c->tok, ch.completion_tokens);
+		http_tokens_usage(&c->tok, ch.completion_tokens);
 	if (ch.text_len > 0) {
 		if (c->tok.events > 0 && c->measured) {
 			XGROW(c->gaps, c->alloc_gaps, c->n_gaps + 1);
 			c->gaps[c->n_gaps++] = c->w->now - c->tok.t_last;
 		}
-		tok_req_event(&c->tok, c->w->now, NULL);
+		http_tokens_event(&c->tok, c->w->now, NULL);
 	}
 }
 
@@ -437,7 +437,7 @@ static int on_body(http_parser *hp, const char *at, size_t len)
 	const struct http_plan *p = c->w->plan;
 
 	if (p->sse && c->status >= 200 && c->status < 300)
-		sse_feed(c->sse, at, len);
+		http_sse_feed(c->sse, at, len);
 	if (p->n_checks) {
 		if (c->body.len + len > p->max_body)
 			c->body_over = true;
@@ -477,7 +477,7 @@ static void response_complete(struct worker *w, struct conn *c)
 	char why[300];
 
 	if (!http_plan_status_ok(p, c->status)) {
-		enum eng_error e = c->status >= 500 ? EE_5XX : c->status >= 400 ? EE_4XX : EE_UNEXPECTED_STATUS;
+		enum http_engine_error e = c->status >= 500 ? EE_5XX : c->status >= 400 ? EE_4XX : EE_UNEXPECTED_STATUS;
 		fail(w, c, e, "status %d from %s", c->status, p->url);
 		return;
 	}
@@ -536,7 +536,7 @@ static void do_read(struct worker *w, struct conn *c)
 				/* resent */
 			} else if (!c->got_bytes) {
 				fail(w, c, EE_RESET, "%s closed the connection without a response", w->plan->url);
-			} else if (w->plan->sse && (sse_events(c->sse) > 0 || sse_pending(c->sse))) {
+			} else if (w->plan->sse && (http_sse_events(c->sse) > 0 || http_sse_pending(c->sse))) {
 				fail(w, c, EE_INCOMPLETE_STREAM, "%s closed the connection mid-stream after %llu events",
 				     w->plan->url, (unsigned long long)c->tok.events);
 			} else {
@@ -574,8 +574,8 @@ static void start_response(struct worker *w, struct conn *c)
 	sb_reset(&c->body);
 	c->body_over = false;
 	if (w->plan->sse) {
-		sse_reset(c->sse);
-		tok_req_reset(&c->tok);
+		http_sse_reset(c->sse);
+		http_tokens_reset(&c->tok);
 		c->sse_done = c->sse_error = false;
 		c->n_gaps = 0;
 	}
@@ -731,7 +731,7 @@ static struct conn *new_slot(struct worker *w)
 	c->fd = -1;
 	c->idle_pos = -1;
 	if (w->plan->sse)
-		c->sse = sse_new(on_sse_event, c);
+		c->sse = http_sse_new(on_sse_event, c);
 	if (w->use_curl)
 		c->state = CS_IDLE;
 	return c;
@@ -740,7 +740,7 @@ static struct conn *new_slot(struct worker *w)
 /* Measured?  Decides also when issuing stops.  Returns -1 to stop. */
 static int classify_send(struct worker *w, uint64_t t_sched)
 {
-	const struct eng_options *o = w->o;
+	const struct http_engine_options *o = w->o;
 
 	if (t_sched < w->sh->window_start)
 		return 0;
@@ -774,7 +774,7 @@ static void issue_open(struct worker *w, uint64_t now)
 			return;
 		}
 		start_request(w, c, w->next_t, m == 1);
-		s = schedule_next(w->sched);
+		s = http_schedule_next(w->sched);
 		if (s == SCHED_END)
 			w->issuing_done = true;
 		else
@@ -784,13 +784,13 @@ static void issue_open(struct worker *w, uint64_t now)
 
 static long closed_target(struct worker *w, uint64_t now)
 {
-	const struct eng_options *o = w->o;
+	const struct http_engine_options *o = w->o;
 	double t = (double)(now - w->sh->t0) / 1e9, total = 0;
 
 	if (!o->n_cstages)
 		return w->target;
 	for (size_t i = 0; i < o->n_cstages; i++) {
-		const struct eng_cstage *g = &o->cstages[i];
+		const struct http_engine_cstage *g = &o->cstages[i];
 
 		if (t < total + g->duration) {
 			double c = g->start + (g->end - g->start) * (t - total) / g->duration;
@@ -1039,7 +1039,7 @@ static void curl_done(struct worker *w, struct conn *c, CURLcode res)
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
 	case CURLE_PARTIAL_FILE:
-		if (p->sse && (sse_events(c->sse) > 0 || sse_pending(c->sse)))
+		if (p->sse && (http_sse_events(c->sse) > 0 || http_sse_pending(c->sse)))
 			fail(w, c, EE_INCOMPLETE_STREAM, "%s: stream cut off after %llu events: %s", p->url,
 			     (unsigned long long)c->tok.events, msg);
 		else
@@ -1169,7 +1169,7 @@ static void handle_event(struct worker *w, struct conn *c, uint32_t ev)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	const struct eng_options *o = w->o;
+	const struct http_engine_options *o = w->o;
 	struct epoll_event evs[256];
 	struct timespec cpu0, cpu1;
 	uint64_t wall0, next_scan, interval_end = 0, cur_inflight_ts = 0;
@@ -1248,7 +1248,7 @@ static void *worker_main(void *arg)
 	w->running = true;
 	next_scan = wall0 + SCAN_NS;
 	if (o->open_loop) {
-		uint64_t s = schedule_next(w->sched);
+		uint64_t s = http_schedule_next(w->sched);
 		w->issuing_done = s == SCHED_END;
 		w->next_t = w->sh->t0 + s;
 	}
@@ -1326,7 +1326,7 @@ static void *worker_main(void *arg)
 
 /* ---- the step ---- */
 
-static void result_init(struct eng_result *r, bool sse)
+static void result_init(struct http_engine_result *r, bool sse)
 {
 	memset(r, 0, sizeof(*r));
 	r->latency = hist_new(3);
@@ -1341,7 +1341,7 @@ static void result_init(struct eng_result *r, bool sse)
 	r->one_token_events = true;
 }
 
-void eng_result_release(struct eng_result *r)
+void http_engine_result_release(struct http_engine_result *r)
 {
 	hist_free(r->latency);
 	hist_free(r->service_time);
@@ -1354,7 +1354,7 @@ void eng_result_release(struct eng_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void merge_into(struct eng_result *d, const struct eng_result *s)
+static void merge_into(struct http_engine_result *d, const struct http_engine_result *s)
 {
 	hist_merge(d->latency, s->latency, NULL);
 	hist_merge(d->service_time, s->service_time, NULL);
@@ -1402,7 +1402,7 @@ static void sleep_until(uint64_t t)
 		;
 }
 
-int eng_run(const struct eng_options *o, struct eng_result *out, struct err *err)
+int http_engine_run(const struct http_engine_options *o, struct http_engine_result *out, struct err *err)
 {
 	struct addrinfo hints, *ai = NULL;
 	struct shared sh;
@@ -1486,7 +1486,7 @@ int eng_run(const struct eng_options *o, struct eng_result *out, struct err *err
 		w->rbuf = xmalloc(RBUF_SIZE);
 		result_init(&w->r, o->plan->sse);
 		if (o->open_loop) {
-			struct sched_options so = SCHED_OPTIONS_INIT;
+			struct http_schedule_options so = HTTP_SCHEDULE_OPTIONS_INIT;
 			long conns = o->connections > 0 ? o->connections : max_total;
 
 			/* this worker's share of connections and of the in-flight bound */
@@ -1503,7 +1503,7 @@ int eng_run(const struct eng_options *o, struct eng_result *out, struct err *err
 			so.n_segments = o->n_segments;
 			so.share = 1.0 / (double)threads;
 			so.index = (size_t)i;
-			if ((rc = schedule_open(&w->sched, &so, err)) != 0)
+			if ((rc = http_schedule_open(&w->sched, &so, err)) != 0)
 				goto done;
 		} else {
 			long maxc = o->concurrency;
@@ -1604,7 +1604,7 @@ done:
 
 			curl_teardown(w); /* before the slots that hold its handles go */
 			for (size_t k = 0; k < w->n_conns; k++) {
-				sse_free(w->conns[k].sse);
+				http_sse_free(w->conns[k].sse);
 				sb_release(&w->conns[k].body);
 				free(w->conns[k].gaps);
 			}
@@ -1614,8 +1614,8 @@ done:
 			free(w->conns);
 			free(w->idle);
 			free(w->rbuf);
-			schedule_free(w->sched);
-			eng_result_release(&w->r);
+			http_schedule_free(w->sched);
+			http_engine_result_release(&w->r);
 			if (w->ep > 0)
 				close(w->ep);
 		}
@@ -1625,6 +1625,6 @@ done:
 		pthread_barrier_destroy(&sh.ready);
 	freeaddrinfo(ai);
 	if (rc)
-		eng_result_release(out);
+		http_engine_result_release(out);
 	return rc;
 }

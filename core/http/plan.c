@@ -2,7 +2,7 @@
  * http_req.c: the `http` object parsed into serialised requests (see
  * http_req.h).
  */
-#include "http_req.h"
+#include "plan.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,89 +12,12 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "slo.h"
-#include "util.h"
+#include "../slo.h"
+#include "../json.h"
+#include "../util.h"
 
 #define MAX_BODY_KEPT (8u << 20) /* bytes of a response kept for checks */
 #define MAX_DATASET_ROWS 1000000
-
-void http_check_keys(const cJSON *obj, const char *path, const char *const *allowed, size_t n,
-		     struct errlist *problems)
-{
-	const cJSON *it;
-
-	cJSON_ArrayForEach(it, obj) {
-		size_t i;
-		const char *near;
-
-		for (i = 0; i < n; i++)
-			if (strcmp(it->string, allowed[i]) == 0)
-				break;
-		if (i < n)
-			continue;
-		near = closest_match(it->string, allowed, n);
-		if (near)
-			errlist_add(problems, "%s.%s: unknown key (did you mean '%s'?)", path, it->string, near);
-		else
-			errlist_add(problems, "%s.%s: unknown key", path, it->string);
-	}
-}
-
-bool http_get_duration(const cJSON *obj, const char *key, const char *path, double *out, bool *set,
-		       struct errlist *problems)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	struct err err = ERR_INIT;
-
-	if (set)
-		*set = v != NULL;
-	if (!v)
-		return true;
-	if (cJSON_IsNumber(v) && v->valuedouble >= 0 && isfinite(v->valuedouble)) {
-		*out = v->valuedouble;
-		return true;
-	}
-	if (cJSON_IsString(v) && parse_duration(v->valuestring, out, &err) == 0)
-		return true;
-	errlist_add(problems, "%s.%s: expected a duration such as \"30s\" or \"250ms\"%s%s", path, key,
-		    err.msg[0] ? ", " : "", err.msg);
-	return false;
-}
-
-bool http_get_number(const cJSON *obj, const char *key, const char *path, double min_excl,
-		     double *out, bool *set, struct errlist *problems)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (set)
-		*set = v != NULL;
-	if (!v)
-		return true;
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || !(v->valuedouble > min_excl)) {
-		errlist_add(problems, "%s.%s: must be a number > %g", path, key, min_excl);
-		return false;
-	}
-	*out = v->valuedouble;
-	return true;
-}
-
-bool http_get_int(const cJSON *obj, const char *key, const char *path, long min, long *out, bool *set,
-		  struct errlist *problems)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (set)
-		*set = v != NULL;
-	if (!v)
-		return true;
-	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < (double)min ||
-	    v->valuedouble > 1e9) {
-		errlist_add(problems, "%s.%s: expected an integer >= %ld", path, key, min);
-		return false;
-	}
-	*out = (long)v->valuedouble;
-	return true;
-}
 
 void http_plan_free(struct http_plan *p)
 {
@@ -306,7 +229,7 @@ static int parse_checks(struct http_plan *p, const cJSON *checks, const char *pa
 		if (!cJSON_IsObject(c)) {
 			errlist_add(problems, "%s: expected an object such as {\"contains\": \"ok\"}", cpath);
 		} else {
-			http_check_keys(c, cpath, keys, ARRAY_SIZE(keys), problems);
+			json_check_keys(c, cpath, keys, ARRAY_SIZE(keys), problems);
 			if (cJSON_IsString(contains) && !json) {
 				hc->kind = HTTP_CHECK_CONTAINS;
 				hc->contains = xstrdup(contains->valuestring);
@@ -398,7 +321,7 @@ static int load_dataset(const cJSON *ds, const char *path, const char *dir, cJSO
 		const cJSON *s = cJSON_GetObjectItemCaseSensitive(ds, "seed");
 		char *dpath = xasprintf("%s.http.dataset", path);
 
-		http_check_keys(ds, dpath, keys, ARRAY_SIZE(keys), problems);
+		json_check_keys(ds, dpath, keys, ARRAY_SIZE(keys), problems);
 		free(dpath);
 		file = cJSON_IsString(f) ? f->valuestring : NULL;
 		if (o && (!cJSON_IsString(o) || (strcmp(o->valuestring, "sequential") && strcmp(o->valuestring, "shuffle")))) {
@@ -522,7 +445,7 @@ int http_plan_parse(struct http_plan **out, const cJSON *bench, const char *path
 		errlist_add(problems, "%s: expected an object with at least \"url\"", hpath);
 		goto done;
 	}
-	http_check_keys(http, hpath, keys, ARRAY_SIZE(keys), problems);
+	json_check_keys(http, hpath, keys, ARRAY_SIZE(keys), problems);
 	url = cJSON_GetObjectItemCaseSensitive(http, "url");
 	if (!cJSON_IsString(url))
 		errlist_add(problems, "%s.url: required, a string such as \"http://127.0.0.1:8000/predict\"", hpath);
@@ -715,42 +638,6 @@ bool http_plan_status_ok(const struct http_plan *p, int status)
 	return false;
 }
 
-const cJSON *http_json_path(const cJSON *root, const char *path)
-{
-	const cJSON *cur = root;
-	const char *s = path;
-
-	if (*s != '$')
-		return NULL;
-	s++;
-	while (*s && cur) {
-		if (*s == '.') {
-			size_t n;
-			char *key;
-
-			s++;
-			n = strcspn(s, ".[");
-			if (n == 0)
-				return NULL;
-			key = xstrndup(s, n);
-			cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, key) : NULL;
-			free(key);
-			s += n;
-		} else if (*s == '[') {
-			char *end;
-			long idx = strtol(s + 1, &end, 10);
-
-			if (end == s + 1 || *end != ']' || idx < 0)
-				return NULL;
-			cur = cJSON_IsArray(cur) ? cJSON_GetArrayItem(cur, (int)idx) : NULL;
-			s = end + 1;
-		} else {
-			return NULL;
-		}
-	}
-	return cur;
-}
-
 bool http_plan_checks_pass(const struct http_plan *p, const char *body, size_t len, char *why, size_t why_len)
 {
 	cJSON *doc = NULL;
@@ -774,7 +661,7 @@ bool http_plan_checks_pass(const struct http_plan *p, const char *body, size_t l
 			snprintf(why, why_len, "response is not JSON (check %s)", c->json_path);
 			ok = false;
 		} else {
-			const cJSON *v = http_json_path(doc, c->json_path);
+			const cJSON *v = json_at(doc, c->json_path);
 
 			if (!v) {
 				snprintf(why, why_len, "response has no %s", c->json_path);

@@ -18,7 +18,7 @@
 
 struct hist;
 
-struct tok_req {
+struct http_tokens {
 	uint64_t t_first;    /* ns, CLOCK_MONOTONIC; 0 before the first content event */
 	uint64_t t_last;     /* ns */
 	uint64_t events;     /* content events (non-empty text) */
@@ -26,7 +26,7 @@ struct tok_req {
 	bool done;           /* the end mark ([DONE]) arrived */
 };
 
-struct tok_result {
+struct http_tokens_result {
 	bool has_first;        /* at least one content event */
 	uint64_t ttft;         /* ns, t_first - t_sched */
 	bool has_tpot;         /* N >= 2 */
@@ -36,11 +36,11 @@ struct tok_result {
 	bool one_token_events; /* N from usage equals the event count */
 };
 
-void tok_req_reset(struct tok_req *r);
+void http_tokens_reset(struct http_tokens *r);
 /* A content event at time t (ns); the gap from the previous one goes into
  * `gaps` (may be NULL). */
-void tok_req_event(struct tok_req *r, uint64_t t, struct hist *gaps);
-void tok_req_usage(struct tok_req *r, long completion_tokens);
-void tok_req_result(const struct tok_req *r, uint64_t t_sched, struct tok_result *out);
+void http_tokens_event(struct http_tokens *r, uint64_t t, struct hist *gaps);
+void http_tokens_usage(struct http_tokens *r, long completion_tokens);
+void http_tokens_result_of(const struct http_tokens *r, uint64_t t_sched, struct http_tokens_result *out);
 
 #endif

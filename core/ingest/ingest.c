@@ -12,7 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "../util.h"
 
 typedef int (*ingest_parser)(const char *, size_t, const struct ingest_options *, struct rundoc *,
 			     struct err *);
@@ -23,15 +23,15 @@ static const struct {
 	bool has_repetitions; /* one output holds several repetitions */
 } formats[INGEST_N_FORMATS] = {
 	[INGEST_AUTO] = { "auto", NULL, false },
-	[INGEST_HYPERFINE] = { "hyperfine", ingest_parse_hyperfine, true },
-	[INGEST_GBENCH] = { "google-benchmark", ingest_parse_gbench, true },
-	[INGEST_PYTEST] = { "pytest-benchmark", ingest_parse_pytest, true },
-	[INGEST_GO] = { "go", ingest_parse_go, true },
-	[INGEST_K6] = { "k6", ingest_parse_k6, false },
-	[INGEST_VLLM] = { "vllm", ingest_parse_vllm, false },
-	[INGEST_LOCUST] = { "locust", ingest_parse_locust, false },
-	[INGEST_JMH] = { "jmh", ingest_parse_jmh, true },
-	[INGEST_CATCH2] = { "catch2", ingest_parse_catch2, false },
+	[INGEST_HYPERFINE] = { "hyperfine", ingest_hyperfine_parse, true },
+	[INGEST_GBENCH] = { "google-benchmark", ingest_gbench_parse, true },
+	[INGEST_PYTEST] = { "pytest-benchmark", ingest_pytest_parse, true },
+	[INGEST_GO] = { "go", ingest_go_parse, true },
+	[INGEST_K6] = { "k6", ingest_k6_parse, false },
+	[INGEST_VLLM] = { "vllm", ingest_vllm_parse, false },
+	[INGEST_LOCUST] = { "locust", ingest_locust_parse, false },
+	[INGEST_JMH] = { "jmh", ingest_jmh_parse, true },
+	[INGEST_CATCH2] = { "catch2", ingest_catch2_parse, false },
 };
 
 static const struct {

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "ingest.h"
-#include "util.h"
+#include "../util.h"
 
 static size_t count_name(const cJSON *list, const char *name)
 {
@@ -95,7 +95,7 @@ static int one_bench(const cJSON *list, const cJSON *jb, const char *path, struc
 	return 0;
 }
 
-int ingest_parse_pytest(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_pytest_parse(const char *text, size_t len, const struct ingest_options *opts,
 			struct rundoc *rd, struct err *err)
 {
 	const cJSON *list, *jb;

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "ingest.h"
-#include "util.h"
+#include "../util.h"
 
 static const char *const latency_names[] = { "ttft", "tpot", "itl", "e2el" };
 
@@ -156,7 +156,7 @@ static int one_run(const cJSON *root, const char *path, struct rd_bench *b, stru
 	return 0;
 }
 
-int ingest_parse_vllm(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_vllm_parse(const char *text, size_t len, const struct ingest_options *opts,
 		      struct rundoc *rd, struct err *err)
 {
 	struct rd_bench *b = NULL;

@@ -26,25 +26,25 @@
 
 #include <cjson/cJSON.h>
 
-#include "err.h"
-#include "http_engine.h"
+#include "../err.h"
+#include "engine.h"
 #include "schedule.h"
 
-enum load_mode { LOAD_RATE, LOAD_CONCURRENCY, LOAD_RAMP, LOAD_SPIKE, LOAD_SWEEP, LOAD_CAPACITY };
+enum http_load_mode { LOAD_RATE, LOAD_CONCURRENCY, LOAD_RAMP, LOAD_SPIKE, LOAD_SWEEP, LOAD_CAPACITY };
 
-struct load_stage {
+struct http_load_stage {
 	double duration; /* s */
 	double target;   /* rate (1/s) or concurrency at the stage's end */
 };
 
-struct load_spec {
-	enum load_mode mode;
+struct http_load_spec {
+	enum http_load_mode mode;
 	double rate;               /* 1/s (rate, spike base) */
-	enum sched_arrival arrival;
+	enum http_schedule_arrival arrival;
 	double burstiness;         /* gamma shape */
 	uint64_t seed;
 	long concurrency;
-	struct load_stage *stages; /* ramp */
+	struct http_load_stage *stages; /* ramp */
 	size_t n_stages;
 	bool stages_concurrency;   /* ramp stages give concurrency, not rate */
 	double ramp_start;         /* value before the first stage */
@@ -58,22 +58,22 @@ struct load_spec {
 	double warmup;             /* s */
 	long connections, max_inflight, threads;
 	double timeout;            /* s per request */
-	enum eng_kind engine;
-	enum eng_httpver http_version;
+	enum http_engine_kind engine;
+	enum http_engine_httpver http_version;
 	bool realtime;             /* open loop: ask for SCHED_FIFO for the workers (default true) */
 	long repetitions;          /* 0: not given here */
 };
 
 /* Parse and check `load` (path names the benchmark).  With out == NULL only
  * validates.  Problems are appended; returns ERR_INPUT when any was found. */
-int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path, struct errlist *problems);
-void load_spec_release(struct load_spec *s);
-const char *load_mode_name(enum load_mode m);
+int http_load_spec_parse(struct http_load_spec *out, const cJSON *bench, const char *path, struct errlist *problems);
+void http_load_spec_release(struct http_load_spec *s);
+const char *http_load_mode_name(enum http_load_mode m);
 
 /* Fill engine options for one step of `s` (rate and ramp/spike profiles,
  * concurrency stages); `rate` overrides the rate (sweep and capacity
  * steps; 0: as declared).  The segment arrays are returned in segs and cst (the caller frees them). */
-void load_step_options(const struct load_spec *s, double rate, struct eng_options *o,
-		       struct sched_segment **segs, struct eng_cstage **cst);
+void http_load_step_options(const struct http_load_spec *s, double rate, struct http_engine_options *o,
+		       struct http_schedule_segment **segs, struct http_engine_cstage **cst);
 
 #endif

@@ -17,13 +17,13 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
-#include "util.h"
+#include "../util.h"
 
-struct schedule {
-	enum sched_arrival arrival;
+struct http_schedule {
+	enum http_schedule_arrival arrival;
 	double shape;                  /* gamma shape */
 	gsl_rng *rng;
-	struct sched_segment *seg;     /* rates already multiplied by the share */
+	struct http_schedule_segment *seg;     /* rates already multiplied by the share */
 	size_t n_seg;
 	size_t cur;                    /* current segment */
 	double seg_t0;                 /* s, start time of the current segment */
@@ -32,14 +32,14 @@ struct schedule {
 	int started;
 };
 
-static double seg_mass(const struct sched_segment *g)
+static double seg_mass(const struct http_schedule_segment *g)
 {
 	if (isinf(g->duration))
 		return (g->rate_start > 0 || g->rate_end > 0) ? INFINITY : 0;
 	return (g->rate_start + g->rate_end) / 2.0 * g->duration;
 }
 
-static double draw(struct schedule *s)
+static double draw(struct http_schedule *s)
 {
 	switch (s->arrival) {
 	case SCHED_POISSON: return gsl_ran_exponential(s->rng, 1.0);
@@ -49,9 +49,9 @@ static double draw(struct schedule *s)
 	return 1.0;
 }
 
-int schedule_open(struct schedule **out, const struct sched_options *o, struct err *err)
+int http_schedule_open(struct http_schedule **out, const struct http_schedule_options *o, struct err *err)
 {
-	struct schedule *s;
+	struct http_schedule *s;
 	double share = o->share > 0 ? o->share : 1.0;
 
 	*out = NULL;
@@ -62,7 +62,7 @@ int schedule_open(struct schedule **out, const struct sched_options *o, struct e
 	if (o->arrival == SCHED_GAMMA && !(o->burstiness > 0))
 		return err_set(err, ERR_INPUT, "schedule: burstiness must be > 0");
 	for (size_t i = 0; i < o->n_segments; i++) {
-		const struct sched_segment *g = &o->segments[i];
+		const struct http_schedule_segment *g = &o->segments[i];
 
 		if (!(g->duration > 0) || !(g->rate_start >= 0) || !(g->rate_end >= 0) ||
 		    isinf(g->rate_start) || isinf(g->rate_end))
@@ -95,7 +95,7 @@ int schedule_open(struct schedule **out, const struct sched_options *o, struct e
 	return 0;
 }
 
-void schedule_free(struct schedule *s)
+void http_schedule_free(struct http_schedule *s)
 {
 	if (!s)
 		return;
@@ -104,7 +104,7 @@ void schedule_free(struct schedule *s)
 	free(s);
 }
 
-uint64_t schedule_next(struct schedule *s)
+uint64_t http_schedule_next(struct http_schedule *s)
 {
 	double t;
 
@@ -112,7 +112,7 @@ uint64_t schedule_next(struct schedule *s)
 		s->s += draw(s);
 	s->started = 1;
 	for (;;) {
-		struct sched_segment *g;
+		struct http_schedule_segment *g;
 		double mass, a, c, x;
 
 		if (s->cur >= s->n_seg)
@@ -143,7 +143,7 @@ uint64_t schedule_next(struct schedule *s)
 	return (uint64_t)llround(t * 1e9);
 }
 
-const char *sched_arrival_name(enum sched_arrival a)
+const char *http_schedule_arrival_name(enum http_schedule_arrival a)
 {
 	switch (a) {
 	case SCHED_CONSTANT: return "constant";
@@ -153,13 +153,13 @@ const char *sched_arrival_name(enum sched_arrival a)
 	return "?";
 }
 
-int sched_arrival_parse(const char *name, enum sched_arrival *out)
+int http_schedule_arrival_parse(const char *name, enum http_schedule_arrival *out)
 {
 	static const char *const names[] = { "constant", "poisson", "gamma" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		if (strcmp(name, names[i]) == 0) {
-			*out = (enum sched_arrival)i;
+			*out = (enum http_schedule_arrival)i;
 			return 0;
 		}
 	}

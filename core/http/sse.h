@@ -7,9 +7,9 @@
  * once per complete event.  Lines end in LF, CR or CR LF; "data" lines are
  * joined with LF; comments (":...") and unknown fields are ignored; an event
  * is dispatched at a blank line and only when it has data; a partial event
- * at the end of the stream is discarded (sse_pending says one was there).
+ * at the end of the stream is discarded (http_sse_pending says one was there).
  *
- * sse_openai_parse() reads one event's data as an OpenAI completions or chat
+ * http_sse_openai_parse() reads one event's data as an OpenAI completions or chat
  * completions chunk: the text delta (choices[0].text or
  * choices[0].delta.content), usage.completion_tokens when present, an
  * "error" object, and the "[DONE]" end mark.
@@ -20,24 +20,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct sse_parser;
+struct http_sse_parser;
 
 /* Called for each complete event; `type` is "message" unless an "event"
  * field said otherwise; data is NUL-terminated (len excludes the NUL). */
-typedef void (*sse_event_fn)(void *arg, const char *type, const char *data, size_t len);
+typedef void (*http_sse_event_fn)(void *arg, const char *type, const char *data, size_t len);
 
-struct sse_parser *sse_new(sse_event_fn fn, void *arg);
-void sse_free(struct sse_parser *p);
+struct http_sse_parser *http_sse_new(http_sse_event_fn fn, void *arg);
+void http_sse_free(struct http_sse_parser *p);
 /* Forget any partial line or event (for the next response). */
-void sse_reset(struct sse_parser *p);
-void sse_feed(struct sse_parser *p, const char *buf, size_t len);
+void http_sse_reset(struct http_sse_parser *p);
+void http_sse_feed(struct http_sse_parser *p, const char *buf, size_t len);
 /* True when bytes of an event not yet dispatched are buffered (a stream cut
  * off mid-event). */
-bool sse_pending(const struct sse_parser *p);
+bool http_sse_pending(const struct http_sse_parser *p);
 /* Number of events dispatched since the last reset. */
-size_t sse_events(const struct sse_parser *p);
+size_t http_sse_events(const struct http_sse_parser *p);
 
-struct sse_openai_chunk {
+struct http_sse_openai_chunk {
 	bool done;              /* the data was "[DONE]" */
 	bool error;             /* the chunk carried an "error" object */
 	bool not_json;          /* the data was neither JSON nor [DONE] (a plain SSE stream) */
@@ -45,6 +45,6 @@ struct sse_openai_chunk {
 	long completion_tokens; /* usage.completion_tokens, -1 when absent */
 };
 
-void sse_openai_parse(const char *data, size_t len, struct sse_openai_chunk *out);
+void http_sse_openai_parse(const char *data, size_t len, struct http_sse_openai_chunk *out);
 
 #endif

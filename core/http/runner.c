@@ -9,32 +9,33 @@
  * exact; the per-interval time series into the benchmark's extra
  * "timeseries"; the generator's health into "generator".
  */
-#include "run.h"
+#include "../run.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hist.h"
-#include "http_engine.h"
-#include "http_req.h"
-#include "loadmodel.h"
-#include "monitor.h"
-#include "slo.h"
-#include "suite.h"
-#include "util.h"
+#include "../hist.h"
+#include "engine.h"
+#include "plan.h"
+#include "runner.h"
+#include "load.h"
+#include "../monitor.h"
+#include "../slo.h"
+#include "../suite.h"
+#include "../util.h"
 
 #define LATE_NS 1000000ULL      /* a send later than this is late */
 #define LATE_FRACTION 0.01      /* more late sends than this: invalid */
 #define CPU_SATURATED 0.90      /* a worker busier than this: invalid (open loop) */
 
-void http_validate(const cJSON *bench, const char *path, struct errlist *problems)
+void http_runner_validate(const cJSON *bench, const char *path, struct errlist *problems)
 {
 	struct http_plan *p = NULL;
 
 	http_plan_parse(&p, bench, path, NULL, problems);
 	http_plan_free(p);
-	load_spec_parse(NULL, bench, path, problems);
+	http_load_spec_parse(NULL, bench, path, problems);
 }
 
 static const char *const stat_names[] = { "p50", "p90", "p95", "p99", "p99.9", "max", "mean" };
@@ -68,7 +69,7 @@ static void add_family(struct rd_bench *b, const char *suffix, const char *fam, 
 }
 
 /* The metrics of one step; suffix ("@100/s" for sweep steps) or NULL. */
-static void add_step_metrics(struct rd_bench *b, const char *suffix, const struct eng_result *r,
+static void add_step_metrics(struct rd_bench *b, const char *suffix, const struct http_engine_result *r,
 			     bool open_loop, const struct http_plan *p, const char *itl_name)
 {
 	double done = (double)(r->ok + r->failed);
@@ -88,7 +89,7 @@ static void add_step_metrics(struct rd_bench *b, const char *suffix, const struc
 	for (int e = 0; e < EE_N; e++) {
 		char name[64];
 
-		snprintf(name, sizeof(name), "errors.%s", eng_error_name((enum eng_error)e));
+		snprintf(name, sizeof(name), "errors.%s", http_engine_error_name((enum http_engine_error)e));
 		add_sample(b, suffix, name, "1", RD_LOWER, (double)r->errors[e]);
 	}
 	add_sample(b, suffix, "bytes_in", "B", RD_LOWER, (double)r->bytes_in);
@@ -107,7 +108,7 @@ static void add_step_metrics(struct rd_bench *b, const char *suffix, const struc
 		add_sample(b, suffix, "goodput", "1/s", RD_HIGHER, (double)r->goodput_ok / w);
 }
 
-static char *error_summary(const struct eng_result *r)
+static char *error_summary(const struct http_engine_result *r)
 {
 	struct sb sb = SB_INIT;
 	int top = -1;
@@ -115,17 +116,17 @@ static char *error_summary(const struct eng_result *r)
 	for (int e = 0; e < EE_N; e++) {
 		if (!r->errors[e])
 			continue;
-		sb_printf(&sb, "%s%s %llu", sb.len ? ", " : "", eng_error_name((enum eng_error)e),
+		sb_printf(&sb, "%s%s %llu", sb.len ? ", " : "", http_engine_error_name((enum http_engine_error)e),
 			  (unsigned long long)r->errors[e]);
 		if (top < 0 || r->errors[e] > r->errors[top])
 			top = e;
 	}
 	if (top >= 0 && r->first_error[top][0])
-		sb_printf(&sb, " (first %s: %s)", eng_error_name((enum eng_error)top), r->first_error[top]);
+		sb_printf(&sb, " (first %s: %s)", http_engine_error_name((enum http_engine_error)top), r->first_error[top]);
 	return sb_detach(&sb);
 }
 
-static cJSON *ts_json(const struct eng_result *r, long rep)
+static cJSON *ts_json(const struct http_engine_result *r, long rep)
 {
 	cJSON *o = cJSON_CreateObject();
 	const char *names[] = { "sent", "throughput", "errors", "p50", "p99", "inflight", "p95" };
@@ -137,7 +138,7 @@ static cJSON *ts_json(const struct eng_result *r, long rep)
 	for (size_t k = 0; k < ARRAY_SIZE(arr); k++)
 		arr[k] = cJSON_AddArrayToObject(o, names[k]);
 	for (size_t i = 0; i < r->n_ts; i++) {
-		const struct eng_ts_point *t = &r->ts[i];
+		const struct http_engine_ts_point *t = &r->ts[i];
 
 		cJSON_AddItemToArray(arr[0], cJSON_CreateNumber((double)t->sent));
 		cJSON_AddItemToArray(arr[1], cJSON_CreateNumber((double)t->ok / iv));
@@ -163,7 +164,7 @@ static cJSON *extra_array(struct rd_bench *b, const char *key)
 }
 
 /* Health of one step: NULL when healthy, else why it is invalid. */
-static char *health(const struct eng_result *r, bool open_loop, const struct load_spec *s, double rate,
+static char *health(const struct http_engine_result *r, bool open_loop, const struct http_load_spec *s, double rate,
 		    cJSON *gen)
 {
 	double late = r->sent ? (double)r->late_1ms / (double)r->sent : 0;
@@ -220,7 +221,7 @@ struct fams {
 };
 static const char *const fam_names[7] = { "latency", "service_time", "ttfb", "lateness", "ttft", "tpot", "itl" };
 
-static void fams_merge(struct fams *f, const struct eng_result *r)
+static void fams_merge(struct fams *f, const struct http_engine_result *r)
 {
 	const struct hist *src[7] = { r->latency, r->service_time, r->ttfb, r->lateness, r->ttft, r->tpot, r->itl };
 
@@ -255,7 +256,7 @@ static void fams_attach(struct fams *f, struct rd_bench *b, const char *itl_name
 
 /* Spike: seconds from the end of the spike until the first interval whose
  * latency p95 is back at or under the threshold; -1 when it never is. */
-static double recovery_time(const struct eng_result *r, const struct load_spec *s, double threshold_s)
+static double recovery_time(const struct http_engine_result *r, const struct http_load_spec *s, double threshold_s)
 {
 	double iv = (double)r->ts_interval / 1e9;
 	double spike_end = s->warmup + s->spike_at + s->spike_duration;
@@ -269,7 +270,7 @@ static double recovery_time(const struct eng_result *r, const struct load_spec *
 	return -1;
 }
 
-static double spike_threshold(const struct suite_bench *b, const struct eng_result *r, const struct load_spec *s)
+static double spike_threshold(const struct suite_bench *b, const struct http_engine_result *r, const struct http_load_spec *s)
 {
 	const cJSON *slo = cJSON_GetObjectItemCaseSensitive(b->raw, "slo");
 	const cJSON *v = slo ? cJSON_GetObjectItemCaseSensitive(slo, "latency.p95") : NULL;
@@ -330,12 +331,12 @@ static void on_window(void *arg, bool open)
 	}
 }
 
-static int run_step(const struct load_spec *s, const struct http_plan *p, double rate, long rep,
-		    struct mon_window *mw, struct eng_result *res, bool *open_loop, struct err *err)
+static int run_step(const struct http_load_spec *s, const struct http_plan *p, double rate, long rep,
+		    struct mon_window *mw, struct http_engine_result *res, bool *open_loop, struct err *err)
 {
-	struct eng_options o;
-	struct sched_segment *segs = NULL;
-	struct eng_cstage *cst = NULL;
+	struct http_engine_options o;
+	struct http_schedule_segment *segs = NULL;
+	struct http_engine_cstage *cst = NULL;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
@@ -344,10 +345,10 @@ static int run_step(const struct load_spec *s, const struct http_plan *p, double
 		o.on_window = on_window;
 		o.window_arg = mw;
 	}
-	load_step_options(s, rate, &o, &segs, &cst);
+	http_load_step_options(s, rate, &o, &segs, &cst);
 	o.seed = s->seed + (uint64_t)rep * 1000003ULL;
 	*open_loop = o.open_loop;
-	rc = eng_run(&o, res, err);
+	rc = http_engine_run(&o, res, err);
 	free(segs);
 	free(cst);
 	return rc;
@@ -364,7 +365,7 @@ static void copy_text(char *dst, size_t len, const char *src)
 }
 
 /* Does every SLO of the benchmark hold for this step's result? */
-static bool step_meets_slos(const struct suite_bench *b, const struct eng_result *r, const struct http_plan *p,
+static bool step_meets_slos(const struct suite_bench *b, const struct http_engine_result *r, const struct http_plan *p,
 			    const char *itl_name, char *why, size_t why_len)
 {
 	const cJSON *slo = cJSON_GetObjectItemCaseSensitive(b->raw, "slo"), *it;
@@ -398,11 +399,11 @@ static bool step_meets_slos(const struct suite_bench *b, const struct eng_result
 	return ok;
 }
 
-int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx, struct rd_bench *out, struct err *err)
+int http_runner_run(const struct suite_bench *b, const struct run_ctx *ctx, struct rd_bench *out, struct err *err)
 {
 	struct errlist problems = ERRLIST_INIT;
 	struct http_plan *plan = NULL;
-	struct load_spec spec;
+	struct http_load_spec spec;
 	struct fams fams;
 	long reps = 1;
 	const cJSON *v;
@@ -419,7 +420,7 @@ int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 	memset(&fams, 0, sizeof(fams));
 	memset(&mopts, 0, sizeof(mopts));
 	if (http_plan_parse(&plan, b->raw, b->name, ctx && ctx->suite ? ctx->suite->dir : ".", &problems) != 0 ||
-	    load_spec_parse(&spec, b->raw, b->name, &problems) != 0) {
+	    http_load_spec_parse(&spec, b->raw, b->name, &problems) != 0) {
 		rc = errlist_to_err(&problems, err, ERR_INPUT);
 		goto done;
 	}
@@ -440,7 +441,7 @@ int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 		out->extra = cJSON_CreateObject();
 	{
 		cJSON *l = cJSON_AddObjectToObject(out->extra, "load");
-		cJSON_AddStringToObject(l, "mode", load_mode_name(spec.mode));
+		cJSON_AddStringToObject(l, "mode", http_load_mode_name(spec.mode));
 		cJSON_AddNumberToObject(l, "repetitions", (double)reps);
 	}
 
@@ -453,7 +454,7 @@ int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 			cJSON *steps = extra_array(out, spec.mode == LOAD_SWEEP ? "sweep" : "capacity_steps");
 
 			for (;;) {
-				struct eng_result res;
+				struct http_engine_result res;
 				bool ok = true, ol;
 				char why[512] = "", suffix[64], *bad;
 				cJSON *st, *gen;
@@ -502,7 +503,7 @@ int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 					}
 					cJSON_AddItemToArray(steps, st);
 					free(bad);
-					eng_result_release(&res);
+					http_engine_result_release(&res);
 				}
 				cJSON_Delete(gen);
 				if (spec.mode == LOAD_SWEEP)
@@ -526,7 +527,7 @@ int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 				add_sample(out, NULL, "capacity", "1/s", RD_HIGHER, lo);
 			open_loop = true;
 		} else {
-			struct eng_result res;
+			struct http_engine_result res;
 			char *bad;
 			cJSON *gen = cJSON_CreateObject();
 
@@ -534,7 +535,7 @@ int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 
 			rc = run_step(&spec, plan, 0, rep, have_mon ? &mw : NULL, &res, &open_loop, err);
 			if (!rc && mw.rc) {
-				eng_result_release(&res); /* the step ran; the monitor failed */
+				http_engine_result_release(&res); /* the step ran; the monitor failed */
 				rc = mw.rc;
 				memcpy(err, &mw.err, sizeof(*err));
 			}
@@ -581,10 +582,10 @@ int runner_http_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 
 				for (int k = 0; k < EE_N; k++)
 					if (res.first_error[k][0])
-						cJSON_AddStringToObject(e, eng_error_name((enum eng_error)k), res.first_error[k]);
+						cJSON_AddStringToObject(e, http_engine_error_name((enum http_engine_error)k), res.first_error[k]);
 				cJSON_AddItemToArray(errs, e);
 			}
-			eng_result_release(&res);
+			http_engine_result_release(&res);
 		}
 		if (ctx && ctx->progress)
 			ctx->progress(ctx->progress_arg, b->name, (size_t)rep + 1, (size_t)reps,
@@ -627,7 +628,7 @@ done:
 	free(invalid);
 	free(failure);
 	http_plan_free(plan);
-	load_spec_release(&spec);
+	http_load_spec_release(&spec);
 	if (have_mon)
 		monitor_options_release(&mopts);
 	errlist_release(&notices);

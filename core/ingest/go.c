@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "ingest.h"
-#include "util.h"
+#include "../util.h"
 
 struct unit_map {
 	const char *unit;
@@ -213,7 +213,7 @@ static size_t count_packages(const char *text, size_t len)
 	return n;
 }
 
-int ingest_parse_go(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_go_parse(const char *text, size_t len, const struct ingest_options *opts,
 		    struct rundoc *rd, struct err *err)
 {
 	bool prefix_pkg = count_packages(text, len) > 1;

@@ -5,15 +5,15 @@
 
 #include <string.h>
 
-#include "hist.h"
+#include "../hist.h"
 
-void tok_req_reset(struct tok_req *r)
+void http_tokens_reset(struct http_tokens *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->usage_tokens = -1;
 }
 
-void tok_req_event(struct tok_req *r, uint64_t t, struct hist *gaps)
+void http_tokens_event(struct http_tokens *r, uint64_t t, struct hist *gaps)
 {
 	if (r->events == 0)
 		r->t_first = t;
@@ -23,13 +23,13 @@ void tok_req_event(struct tok_req *r, uint64_t t, struct hist *gaps)
 	r->events++;
 }
 
-void tok_req_usage(struct tok_req *r, long completion_tokens)
+void http_tokens_usage(struct http_tokens *r, long completion_tokens)
 {
 	if (completion_tokens >= 0)
 		r->usage_tokens = completion_tokens;
 }
 
-void tok_req_result(const struct tok_req *r, uint64_t t_sched, struct tok_result *out)
+void http_tokens_result_of(const struct http_tokens *r, uint64_t t_sched, struct http_tokens_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->from_usage = r->usage_tokens >= 0;

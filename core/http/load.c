@@ -1,7 +1,7 @@
 /*
  * loadmodel.c: the `load` object (see loadmodel.h).
  */
-#include "loadmodel.h"
+#include "load.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -9,17 +9,18 @@
 
 #include <curl/curl.h>
 
-#include "http_req.h"
-#include "util.h"
+#include "plan.h"
+#include "../json.h"
+#include "../util.h"
 
 static const char *const mode_names[] = { "rate", "concurrency", "ramp", "spike", "sweep", "capacity" };
 
-const char *load_mode_name(enum load_mode m)
+const char *http_load_mode_name(enum http_load_mode m)
 {
 	return (unsigned)m < ARRAY_SIZE(mode_names) ? mode_names[m] : "?";
 }
 
-void load_spec_release(struct load_spec *s)
+void http_load_spec_release(struct http_load_spec *s)
 {
 	if (!s)
 		return;
@@ -43,7 +44,7 @@ static bool http_url_plain(const cJSON *bench)
 	return cJSON_IsString(u) && strncmp(u->valuestring, "http://", 7) == 0;
 }
 
-int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path, struct errlist *problems)
+int http_load_spec_parse(struct http_load_spec *out, const cJSON *bench, const char *path, struct errlist *problems)
 {
 	static const char *const keys[] = {
 		"mode", "rate", "arrival", "burstiness", "seed", "concurrency", "stages", "start", "spike",
@@ -52,7 +53,7 @@ int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path,
 		"repetitions", "realtime", "http_version",
 	};
 	const cJSON *load = cJSON_GetObjectItemCaseSensitive(bench, "load"), *v;
-	struct load_spec s;
+	struct http_load_spec s;
 	size_t before = problems->n;
 	char lp[512];
 	bool set;
@@ -82,7 +83,7 @@ int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path,
 		errlist_add(problems, "%s: expected an object such as {\"mode\": \"rate\", \"rate\": 50, \"duration\": \"30s\"}", lp);
 		goto done;
 	}
-	http_check_keys(load, lp, keys, ARRAY_SIZE(keys), problems);
+	json_check_keys(load, lp, keys, ARRAY_SIZE(keys), problems);
 
 	v = cJSON_GetObjectItemCaseSensitive(load, "mode");
 	if (v) {
@@ -97,7 +98,7 @@ int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path,
 				    lp, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
 			goto done;
 		}
-		s.mode = (enum load_mode)i;
+		s.mode = (enum http_load_mode)i;
 	} else if (has(load, "stages")) {
 		s.mode = LOAD_RAMP;
 	} else if (has(load, "rates")) {
@@ -110,44 +111,44 @@ int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path,
 		s.mode = LOAD_CONCURRENCY;
 	}
 
-	http_get_number(load, "rate", lp, 0, &s.rate, NULL, problems);
+	json_get_number(load, "rate", lp, 0, &s.rate, NULL, problems);
 	v = cJSON_GetObjectItemCaseSensitive(load, "arrival");
-	if (v && (!cJSON_IsString(v) || sched_arrival_parse(v->valuestring, &s.arrival) != 0))
+	if (v && (!cJSON_IsString(v) || http_schedule_arrival_parse(v->valuestring, &s.arrival) != 0))
 		errlist_add(problems, "%s.arrival: expected \"constant\", \"poisson\" or \"gamma\"", lp);
-	if (http_get_number(load, "burstiness", lp, 0, &s.burstiness, &set, problems) && set &&
+	if (json_get_number(load, "burstiness", lp, 0, &s.burstiness, &set, problems) && set &&
 	    s.arrival != SCHED_GAMMA)
 		errlist_add(problems, "%s.burstiness: only for \"arrival\": \"gamma\"", lp);
-	if (http_get_int(load, "seed", lp, 0, &l, &set, problems) && set)
+	if (json_get_int(load, "seed", lp, 0, &l, &set, problems) && set)
 		s.seed = (uint64_t)l;
-	http_get_int(load, "concurrency", lp, 1, &s.concurrency, NULL, problems);
-	http_get_int(load, "connections", lp, 1, &s.connections, NULL, problems);
-	http_get_int(load, "max_inflight", lp, 1, &s.max_inflight, NULL, problems);
-	http_get_int(load, "threads", lp, 1, &s.threads, NULL, problems);
+	json_get_int(load, "concurrency", lp, 1, &s.concurrency, NULL, problems);
+	json_get_int(load, "connections", lp, 1, &s.connections, NULL, problems);
+	json_get_int(load, "max_inflight", lp, 1, &s.max_inflight, NULL, problems);
+	json_get_int(load, "threads", lp, 1, &s.threads, NULL, problems);
 	if (s.threads > 256)
 		errlist_add(problems, "%s.threads: at most 256", lp);
-	http_get_int(load, "repetitions", lp, 1, &s.repetitions, NULL, problems);
-	http_get_int(load, "trials", lp, 1, &s.trials, NULL, problems);
-	http_get_duration(load, "timeout", lp, &s.timeout, NULL, problems);
+	json_get_int(load, "repetitions", lp, 1, &s.repetitions, NULL, problems);
+	json_get_int(load, "trials", lp, 1, &s.trials, NULL, problems);
+	json_get_duration(load, "timeout", lp, &s.timeout, NULL, problems);
 	if (!(s.timeout > 0))
 		errlist_add(problems, "%s.timeout: must be > 0", lp);
-	http_get_duration(load, "warmup", lp, &s.warmup, NULL, problems);
-	http_get_duration(load, "duration", lp, &s.duration, NULL, problems);
+	json_get_duration(load, "warmup", lp, &s.warmup, NULL, problems);
+	json_get_duration(load, "duration", lp, &s.duration, NULL, problems);
 	if (has(load, "step_duration"))
-		http_get_duration(load, "step_duration", lp, &s.duration, NULL, problems);
-	if (http_get_int(load, "requests", lp, 1, &l, &set, problems) && set)
+		json_get_duration(load, "step_duration", lp, &s.duration, NULL, problems);
+	if (json_get_int(load, "requests", lp, 1, &l, &set, problems) && set)
 		s.requests = (uint64_t)l;
 	if (has(load, "duration") && has(load, "requests"))
 		errlist_add(problems, "%s: give either duration or requests, not both", lp);
 	v = cJSON_GetObjectItemCaseSensitive(load, "engine");
-	if (v && (!cJSON_IsString(v) || eng_kind_parse(v->valuestring, &s.engine) != 0))
+	if (v && (!cJSON_IsString(v) || http_engine_kind_parse(v->valuestring, &s.engine) != 0))
 		errlist_add(problems, "%s.engine: expected \"auto\", \"native\" or \"curl\"", lp);
 	v = cJSON_GetObjectItemCaseSensitive(load, "http_version");
-	if (v && (!cJSON_IsString(v) || eng_httpver_parse(v->valuestring, &s.http_version) != 0))
+	if (v && (!cJSON_IsString(v) || http_engine_httpver_parse(v->valuestring, &s.http_version) != 0))
 		errlist_add(problems, "%s.http_version: expected \"1.1\" or \"2\"", lp);
 	else if (s.http_version == EHV_2 && s.engine == ENG_NATIVE)
 		errlist_add(problems, "%s.http_version: \"2\" needs \"engine\": \"curl\" or \"auto\" (the native engine speaks HTTP/1.1)", lp);
 	else if (s.http_version == EHV_2 && http_url_plain(bench) && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
-		/* see eng_run: libcurl 7.88 breaks reused h2c connections */
+		/* see http_engine_run: libcurl 7.88 breaks reused h2c connections */
 		errlist_add(problems, "%s.http_version: HTTP/2 over http:// (h2c with prior knowledge) needs libcurl 8.0.0 or later "
 			    "(libcurl %s fails every request on a reused h2c connection, curl issue 10634); use an https:// URL, "
 			    "where TLS negotiates HTTP/2", lp, curl_version_info(CURLVERSION_NOW)->version);
@@ -188,7 +189,7 @@ int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path,
 				errlist_add(problems, "%s: expected {\"duration\": \"10s\", \"rate\": 100}", sp);
 				continue;
 			}
-			http_check_keys(it, sp, skeys, ARRAY_SIZE(skeys), problems);
+			json_check_keys(it, sp, skeys, ARRAY_SIZE(skeys), problems);
 			r = has(it, "rate");
 			c = has(it, "concurrency");
 			if (r == c) {
@@ -201,7 +202,7 @@ int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path,
 			}
 			kind = c ? 1 : 0;
 			d = 0;
-			if (!http_get_duration(it, "duration", sp, &d, &set, problems) || !set || !(d > 0)) {
+			if (!json_get_duration(it, "duration", sp, &d, &set, problems) || !set || !(d > 0)) {
 				if (!set)
 					errlist_add(problems, "%s.duration: required", sp);
 				continue;
@@ -236,13 +237,13 @@ int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path,
 			errlist_add(problems, "%s: required: {\"factor\": 4, \"at\": \"10s\", \"duration\": \"5s\"}", spp);
 			break;
 		}
-		http_check_keys(sp, spp, spk, ARRAY_SIZE(spk), problems);
+		json_check_keys(sp, spp, spk, ARRAY_SIZE(spk), problems);
 		s.spike_factor = 0;
-		if (!http_get_number(sp, "factor", spp, 0, &s.spike_factor, &set, problems) || !set)
+		if (!json_get_number(sp, "factor", spp, 0, &s.spike_factor, &set, problems) || !set)
 			errlist_add(problems, "%s.factor: required, > 0", spp);
-		if (!http_get_duration(sp, "at", spp, &s.spike_at, &set, problems) || !set)
+		if (!json_get_duration(sp, "at", spp, &s.spike_at, &set, problems) || !set)
 			errlist_add(problems, "%s.at: required", spp);
-		if (!http_get_duration(sp, "duration", spp, &s.spike_duration, &set, problems) || !set ||
+		if (!json_get_duration(sp, "duration", spp, &s.spike_duration, &set, problems) || !set ||
 		    !(s.spike_duration > 0))
 			errlist_add(problems, "%s.duration: required, > 0", spp);
 		if (s.duration > 0 && s.spike_at + s.spike_duration >= s.duration)
@@ -272,8 +273,8 @@ int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path,
 
 		s.start_rate = 10;
 		s.max_rate = 100000;
-		http_get_number(load, "start_rate", lp, 0, &s.start_rate, NULL, problems);
-		http_get_number(load, "max_rate", lp, 0, &s.max_rate, NULL, problems);
+		json_get_number(load, "start_rate", lp, 0, &s.start_rate, NULL, problems);
+		json_get_number(load, "max_rate", lp, 0, &s.max_rate, NULL, problems);
 		v = cJSON_GetObjectItemCaseSensitive(load, "precision");
 		if (v) {
 			if (cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 1) {
@@ -313,18 +314,18 @@ int load_spec_parse(struct load_spec *out, const cJSON *bench, const char *path,
 			    "a closed loop has no send times to keep", lp);
 done:
 	if (problems->n > before) {
-		load_spec_release(&s);
+		http_load_spec_release(&s);
 		return ERR_INPUT;
 	}
 	if (out)
 		*out = s;
 	else
-		load_spec_release(&s);
+		http_load_spec_release(&s);
 	return 0;
 }
 
-void load_step_options(const struct load_spec *s, double rate, struct eng_options *o,
-		       struct sched_segment **segs, struct eng_cstage **cst)
+void http_load_step_options(const struct http_load_spec *s, double rate, struct http_engine_options *o,
+		       struct http_schedule_segment **segs, struct http_engine_cstage **cst)
 {
 	double r = rate > 0 ? rate : s->rate;
 	double total;
@@ -390,9 +391,9 @@ void load_step_options(const struct load_spec *s, double rate, struct eng_option
 
 		o->open_loop = true;
 		*segs = xcalloc(3, sizeof(**segs));
-		(*segs)[0] = (struct sched_segment){ at, r, r };
-		(*segs)[1] = (struct sched_segment){ d, r * s->spike_factor, r * s->spike_factor };
-		(*segs)[2] = (struct sched_segment){ total - at - d, r, r };
+		(*segs)[0] = (struct http_schedule_segment){ at, r, r };
+		(*segs)[1] = (struct http_schedule_segment){ d, r * s->spike_factor, r * s->spike_factor };
+		(*segs)[2] = (struct http_schedule_segment){ total - at - d, r, r };
 		o->segments = *segs;
 		o->n_segments = 3;
 		break;
@@ -403,7 +404,7 @@ void load_step_options(const struct load_spec *s, double rate, struct eng_option
 		o->open_loop = true;
 		*segs = xcalloc(1, sizeof(**segs));
 		/* requests mode: open-ended; else the schedule ends with the window */
-		(*segs)[0] = (struct sched_segment){ s->requests ? INFINITY : total, r, r };
+		(*segs)[0] = (struct http_schedule_segment){ s->requests ? INFINITY : total, r, r };
 		o->segments = *segs;
 		o->n_segments = 1;
 		break;

@@ -34,16 +34,17 @@
 #include <unistd.h>
 
 #include "ingest.h"
-#include "proc.h"
-#include "run.h"
-#include "suite.h"
-#include "util.h"
+#include "../proc.h"
+#include "../run.h"
+#include "../suite.h"
+#include "../json.h"
+#include "../util.h"
 
 #define INGEST_DEFAULT_RUNS 5
 
 /* ---- validation of the "ingest" member ---- */
 
-void ingest_validate(const cJSON *v, const char *path, struct errlist *problems)
+void ingest_runner_validate(const cJSON *v, const char *path, struct errlist *problems)
 {
 	static const char *const keys[] = { "format", "output" };
 	const cJSON *format = v, *output;
@@ -52,11 +53,11 @@ void ingest_validate(const cJSON *v, const char *path, struct errlist *problems)
 	char got[128];
 
 	if (cJSON_IsObject(v)) {
-		suite_check_keys(v, path, keys, ARRAY_SIZE(keys), problems);
+		json_check_keys(v, path, keys, ARRAY_SIZE(keys), problems);
 		format = cJSON_GetObjectItemCaseSensitive(v, "format");
 		output = cJSON_GetObjectItemCaseSensitive(v, "output");
 		if (output && (!cJSON_IsString(output) || !*output->valuestring)) {
-			suite_got(output, got, sizeof(got));
+			json_got(output, got, sizeof(got));
 			errlist_add(problems, "%s.output: expected a file name, got %s", path, got);
 		}
 		if (!format) {
@@ -65,7 +66,7 @@ void ingest_validate(const cJSON *v, const char *path, struct errlist *problems)
 			return;
 		}
 		if (!cJSON_IsString(format)) {
-			suite_got(format, got, sizeof(got));
+			json_got(format, got, sizeof(got));
 			errlist_add(problems, "%s.format: expected a format name, got %s", path, got);
 			return;
 		}
@@ -74,7 +75,7 @@ void ingest_validate(const cJSON *v, const char *path, struct errlist *problems)
 		return;
 	}
 	if (!cJSON_IsString(v)) {
-		suite_got(v, got, sizeof(got));
+		json_got(v, got, sizeof(got));
 		errlist_add(problems, "%s: expected a format name or {\"format\": ..., \"output\": ...}, got %s",
 			    path, got);
 		return;
@@ -183,7 +184,7 @@ static int plan_build(struct plan *p, const struct suite_bench *b, const struct 
 						     : xasprintf("%s/%s", p->cwd, p->output);
 
 	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "timeout")))
-		suite_duration_value(v, &p->timeout);
+		json_duration_value(v, &p->timeout);
 	p->warmup = ctx && ctx->warmup_set ? ctx->warmup : cfg_long(raw, "warmup", 0);
 	p->runs_declared = (ctx && ctx->repetitions > 0) || cJSON_HasObjectItem(raw, "repetitions");
 	if (ctx && ctx->repetitions > 0)
@@ -380,7 +381,7 @@ static void place(const struct suite_bench *sb, struct rd_bench *out, struct run
 	}
 }
 
-int runner_ingest_run(const struct suite_bench *b, const struct run_ctx *ctx,
+int ingest_runner_run(const struct suite_bench *b, const struct run_ctx *ctx,
 		      struct rd_bench *out, struct rundoc *rd, struct err *err)
 {
 	struct plan p;
@@ -395,7 +396,7 @@ int runner_ingest_run(const struct suite_bench *b, const struct run_ctx *ctx,
 
 	memset(&p, 0, sizeof(p));
 	if (out < rd->benches || out >= rd->benches + rd->n_benches) {
-		rc = err_set(err, ERR_FAIL, "runner_ingest_run: out must be a benchmark of rd");
+		rc = err_set(err, ERR_FAIL, "ingest_runner_run: out must be a benchmark of rd");
 		goto done;
 	}
 	out_index = (size_t)(out - rd->benches);

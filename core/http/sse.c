@@ -8,10 +8,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "util.h"
+#include "../util.h"
 
-struct sse_parser {
-	sse_event_fn fn;
+struct http_sse_parser {
+	http_sse_event_fn fn;
 	void *arg;
 	struct sb line;   /* the current line, without its end */
 	struct sb data;   /* the event's data lines, each followed by LF */
@@ -22,16 +22,16 @@ struct sse_parser {
 	size_t events;
 };
 
-struct sse_parser *sse_new(sse_event_fn fn, void *arg)
+struct http_sse_parser *http_sse_new(http_sse_event_fn fn, void *arg)
 {
-	struct sse_parser *p = xcalloc(1, sizeof(*p));
+	struct http_sse_parser *p = xcalloc(1, sizeof(*p));
 
 	p->fn = fn;
 	p->arg = arg;
 	return p;
 }
 
-void sse_free(struct sse_parser *p)
+void http_sse_free(struct http_sse_parser *p)
 {
 	if (!p)
 		return;
@@ -41,7 +41,7 @@ void sse_free(struct sse_parser *p)
 	free(p);
 }
 
-void sse_reset(struct sse_parser *p)
+void http_sse_reset(struct http_sse_parser *p)
 {
 	sb_reset(&p->line);
 	sb_reset(&p->data);
@@ -52,17 +52,17 @@ void sse_reset(struct sse_parser *p)
 	p->events = 0;
 }
 
-bool sse_pending(const struct sse_parser *p)
+bool http_sse_pending(const struct http_sse_parser *p)
 {
 	return p->line.len > 0 || p->data.len > 0 || p->type.len > 0;
 }
 
-size_t sse_events(const struct sse_parser *p)
+size_t http_sse_events(const struct http_sse_parser *p)
 {
 	return p->events;
 }
 
-static void dispatch(struct sse_parser *p)
+static void dispatch(struct http_sse_parser *p)
 {
 	if (p->data.len > 0) {
 		/* Drop the LF that follows the last data line. */
@@ -75,7 +75,7 @@ static void dispatch(struct sse_parser *p)
 	sb_reset(&p->type);
 }
 
-static void process_line(struct sse_parser *p)
+static void process_line(struct http_sse_parser *p)
 {
 	const char *l = p->line.buf ? p->line.buf : "";
 	size_t len = p->line.len, flen;
@@ -108,7 +108,7 @@ done:
 	sb_reset(&p->line);
 }
 
-void sse_feed(struct sse_parser *p, const char *buf, size_t len)
+void http_sse_feed(struct http_sse_parser *p, const char *buf, size_t len)
 {
 	static const char bom[] = "\xEF\xBB\xBF";
 	size_t i = 0;
@@ -149,7 +149,7 @@ void sse_feed(struct sse_parser *p, const char *buf, size_t len)
 	}
 }
 
-void sse_openai_parse(const char *data, size_t len, struct sse_openai_chunk *out)
+void http_sse_openai_parse(const char *data, size_t len, struct http_sse_openai_chunk *out)
 {
 	cJSON *j, *choices, *c0, *text = NULL, *usage, *tok;
 

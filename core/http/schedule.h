@@ -22,39 +22,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "../err.h"
 
 #define SCHED_END UINT64_MAX
 
-enum sched_arrival { SCHED_CONSTANT, SCHED_POISSON, SCHED_GAMMA };
+enum http_schedule_arrival { SCHED_CONSTANT, SCHED_POISSON, SCHED_GAMMA };
 
-struct sched_segment {
+struct http_schedule_segment {
 	double duration;   /* s; the last segment may be INFINITY (open-ended) */
 	double rate_start; /* requests/s at the segment's start */
 	double rate_end;   /* requests/s at its end (linear in between) */
 };
 
-struct sched_options {
-	enum sched_arrival arrival;
+struct http_schedule_options {
+	enum http_schedule_arrival arrival;
 	double burstiness;                 /* gamma shape, > 0 */
 	uint64_t seed;
-	const struct sched_segment *segments;
+	const struct http_schedule_segment *segments;
 	size_t n_segments;
 	double share;                      /* this worker's fraction of the rate, (0, 1]; 0 means 1 */
 	size_t index;                      /* this worker's index, for constant arrivals' phase */
 };
-#define SCHED_OPTIONS_INIT { SCHED_CONSTANT, 1.0, 1, NULL, 0, 1.0, 0 }
+#define HTTP_SCHEDULE_OPTIONS_INIT { .arrival = SCHED_CONSTANT, .burstiness = 1.0, .seed = 1, .share = 1.0 }
 
-struct schedule;
+struct http_schedule;
 
-int schedule_open(struct schedule **out, const struct sched_options *opts, struct err *err);
-void schedule_free(struct schedule *s);
+int http_schedule_open(struct http_schedule **out, const struct http_schedule_options *opts, struct err *err);
+void http_schedule_free(struct http_schedule *s);
 /* The next arrival, ns after the schedule's start, or SCHED_END when the
  * profile has ended. */
-uint64_t schedule_next(struct schedule *s);
+uint64_t http_schedule_next(struct http_schedule *s);
 
-const char *sched_arrival_name(enum sched_arrival a);
+const char *http_schedule_arrival_name(enum http_schedule_arrival a);
 /* "constant" "poisson" "gamma" -> 0, else ERR_INPUT. */
-int sched_arrival_parse(const char *name, enum sched_arrival *out);
+int http_schedule_arrival_parse(const char *name, enum http_schedule_arrival *out);
 
 #endif

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "ingest.h"
-#include "util.h"
+#include "../util.h"
 
 struct jmh_unit {
 	const char *metric;  /* "throughput", "time", or NULL: keep the secondary's name */
@@ -229,7 +229,7 @@ static int one_result(const cJSON *r, const char *path, struct rundoc *rd, struc
 	return 0;
 }
 
-int ingest_parse_jmh(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_jmh_parse(const char *text, size_t len, const struct ingest_options *opts,
 		     struct rundoc *rd, struct err *err)
 {
 	const cJSON *r;

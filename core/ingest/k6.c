@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "ingest.h"
-#include "util.h"
+#include "../util.h"
 
 enum k6_type { K6_TREND, K6_COUNTER, K6_RATE, K6_GAUGE };
 
@@ -191,7 +191,7 @@ static int one_metric(struct rd_bench *b, const char *name, const cJSON *jm, con
 	return 0;
 }
 
-int ingest_parse_k6(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_k6_parse(const char *text, size_t len, const struct ingest_options *opts,
 		    struct rundoc *rd, struct err *err)
 {
 	const cJSON *metrics, *jm, *state;

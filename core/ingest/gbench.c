@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "ingest.h"
-#include "util.h"
+#include "../util.h"
 
 /* Members that are not user counters. */
 static const char *const known_keys[] = {
@@ -176,7 +176,7 @@ static void keep_aggregate(struct rundoc *rd, const char *group, const char *agg
 	cJSON_AddItemToObject(aggs, *aggname ? aggname : "unnamed", copy);
 }
 
-int ingest_parse_gbench(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_gbench_parse(const char *text, size_t len, const struct ingest_options *opts,
 			struct rundoc *rd, struct err *err)
 {
 	const cJSON *rows, *row;

@@ -25,14 +25,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "http_req.h"
+#include "../err.h"
+#include "plan.h"
 #include "schedule.h"
 
 struct hist;
 
 /* Error classes of failed requests (DESIGN section 4). */
-enum eng_error {
+enum http_engine_error {
 	EE_REFUSED,           /* connect failed (refused, unreachable) */
 	EE_TIMEOUT,           /* no complete response within the request timeout */
 	EE_RESET,             /* connection reset or closed before the response was complete */
@@ -44,36 +44,36 @@ enum eng_error {
 	EE_INCOMPLETE_STREAM, /* a stream ended without its end mark */
 	EE_N
 };
-const char *eng_error_name(enum eng_error e);
+const char *http_engine_error_name(enum http_engine_error e);
 
-enum eng_kind { ENG_AUTO, ENG_NATIVE, ENG_CURL };
-int eng_kind_parse(const char *s, enum eng_kind *out);
+enum http_engine_kind { ENG_AUTO, ENG_NATIVE, ENG_CURL };
+int http_engine_kind_parse(const char *s, enum http_engine_kind *out);
 
 /* The HTTP version asked for: EHV_DEFAULT is HTTP/1.1 over http:// and
  * whatever TLS negotiates (h2 or 1.1) over https://; EHV_2 is HTTP/2 on
  * the curl engine, with prior knowledge (h2c, no Upgrade) over http://. */
-enum eng_httpver { EHV_DEFAULT, EHV_1_1, EHV_2 };
-int eng_httpver_parse(const char *s, enum eng_httpver *out);
+enum http_engine_httpver { EHV_DEFAULT, EHV_1_1, EHV_2 };
+int http_engine_httpver_parse(const char *s, enum http_engine_httpver *out);
 
 /* A closed-loop concurrency profile: linear from `start` to `end` over
  * `duration` seconds. */
-struct eng_cstage {
+struct http_engine_cstage {
 	double duration; /* s */
 	double start, end;
 };
 
-struct eng_options {
+struct http_engine_options {
 	const struct http_plan *plan;
 	bool open_loop;
 	/* open loop */
-	const struct sched_segment *segments;
+	const struct http_schedule_segment *segments;
 	size_t n_segments;
-	enum sched_arrival arrival;
+	enum http_schedule_arrival arrival;
 	double burstiness;
 	uint64_t seed;
 	/* closed loop: a constant concurrency, or stages */
 	long concurrency;
-	const struct eng_cstage *cstages;
+	const struct http_engine_cstage *cstages;
 	size_t n_cstages;
 	/* both */
 	uint64_t warmup;       /* ns */
@@ -83,27 +83,27 @@ struct eng_options {
 	long max_inflight;     /* open loop: outstanding requests at most (0: 1024) */
 	long threads;          /* >= 1 */
 	uint64_t timeout;      /* ns per request */
-	enum eng_kind engine;
-	enum eng_httpver http_version;
+	enum http_engine_kind engine;
+	enum http_engine_httpver http_version;
 	/* open loop: each worker asks for SCHED_FIFO (priority 1) so that
 	 * other runnable threads on its CPU cannot delay a send; refused
 	 * (no CAP_SYS_NICE, an RT-less cgroup), it runs SCHED_OTHER. */
 	bool realtime;
 	uint64_t ts_interval;  /* ns per time-series point (0: 1 s) */
-	/* Called from eng_run's own thread when the measured window opens
+	/* Called from http_engine_run's own thread when the measured window opens
 	 * (open = true) and when it closes (after the last measured request in
 	 * requests mode); may be NULL.  For resource monitors. */
 	void (*on_window)(void *arg, bool open);
 	void *window_arg;
 };
 
-struct eng_ts_point {
+struct http_engine_ts_point {
 	uint64_t sent, ok, errors;  /* requests sent, succeeded, failed in this interval (by t_end / t_send) */
 	uint64_t p50, p95, p99;     /* ns, latency of the successes ending in it (0 when none) */
 	uint64_t inflight_max;      /* most requests outstanding at once */
 };
 
-struct eng_result {
+struct http_engine_result {
 	struct hist *latency, *service_time, *lateness, *ttfb; /* measured successes (lateness: all measured sends) */
 	struct hist *ttft, *tpot, *itl;                        /* streaming successes */
 	uint64_t scheduled;       /* measured requests scheduled (t_sched in the window) */
@@ -129,7 +129,7 @@ struct eng_result {
 	uint64_t proto_h1, proto_h2; /* measured successes answered over HTTP/1.x, over HTTP/2 */
 	const char *sched_policy; /* the workers' scheduling policy: "fifo" (all got it) or "other" */
 	char sched_refused[128];  /* why SCHED_FIFO was refused, when asked for and refused ("" otherwise) */
-	struct eng_ts_point *ts;
+	struct http_engine_ts_point *ts;
 	size_t n_ts;
 	uint64_t ts_interval;     /* ns */
 };
@@ -137,7 +137,7 @@ struct eng_result {
 /* Run one step.  Returns 0 when it ran (whatever the requests' fate), or
  * a negative code when it could not run (bad options, no resolver answer,
  * too many threads). */
-int eng_run(const struct eng_options *o, struct eng_result *out, struct err *err);
-void eng_result_release(struct eng_result *r);
+int http_engine_run(const struct http_engine_options *o, struct http_engine_result *out, struct err *err);
+void http_engine_result_release(struct http_engine_result *r);
 
 #endif

@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "ingest.h"
-#include "util.h"
+#include "../util.h"
 
 #define MAX_DEPTH 64
 #define MAX_ATTRS 32
@@ -379,7 +379,7 @@ static void pending_release(struct pending *pb)
 	memset(pb, 0, sizeof(*pb));
 }
 
-int ingest_parse_catch2(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_catch2_parse(const char *text, size_t len, const struct ingest_options *opts,
 			struct rundoc *rd, struct err *err)
 {
 	struct xml x;

@@ -21,10 +21,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "json.h"
+#include "../json.h"
 
-#include "err.h"
-#include "rundoc.h"
+#include "../err.h"
+#include "../rundoc.h"
 
 enum ingest_format {
 	INGEST_AUTO = 0,
@@ -51,6 +51,10 @@ bool ingest_format_has_repetitions(enum ingest_format f);
 /* The known names, NULL-terminated (for messages and validation). */
 const char *const *ingest_format_names(void);
 
+/* Check a benchmark's "ingest" value (a format name or an object with
+ * format, output, ...) at suite load; one problem per mistake (runner.c). */
+void ingest_runner_validate(const cJSON *format, const char *path, struct errlist *problems);
+
 /* Guess the format of a harness output; INGEST_AUTO when nothing fits. */
 enum ingest_format ingest_detect(const char *text, size_t len);
 
@@ -59,7 +63,7 @@ struct ingest_options {
 	 * vllm) produce; NULL: the format's name. */
 	const char *bench_name;
 };
-#define INGEST_OPTIONS_INIT { NULL }
+#define INGEST_OPTIONS_INIT { .bench_name = NULL }
 
 /*
  * Parse `text` (len bytes; need not be NUL-terminated) in format `fmt`
@@ -87,23 +91,23 @@ void ingest_merge(struct rundoc *acc, struct rundoc *run);
 
 /* ---- for the format parsers (core/ingest_*.c) ---- */
 
-int ingest_parse_hyperfine(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_hyperfine_parse(const char *text, size_t len, const struct ingest_options *opts,
 			   struct rundoc *rd, struct err *err);
-int ingest_parse_gbench(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_gbench_parse(const char *text, size_t len, const struct ingest_options *opts,
 			struct rundoc *rd, struct err *err);
-int ingest_parse_pytest(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_pytest_parse(const char *text, size_t len, const struct ingest_options *opts,
 			struct rundoc *rd, struct err *err);
-int ingest_parse_go(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_go_parse(const char *text, size_t len, const struct ingest_options *opts,
 		    struct rundoc *rd, struct err *err);
-int ingest_parse_k6(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_k6_parse(const char *text, size_t len, const struct ingest_options *opts,
 		    struct rundoc *rd, struct err *err);
-int ingest_parse_vllm(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_vllm_parse(const char *text, size_t len, const struct ingest_options *opts,
 		      struct rundoc *rd, struct err *err);
-int ingest_parse_locust(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_locust_parse(const char *text, size_t len, const struct ingest_options *opts,
 			struct rundoc *rd, struct err *err);
-int ingest_parse_jmh(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_jmh_parse(const char *text, size_t len, const struct ingest_options *opts,
 		     struct rundoc *rd, struct err *err);
-int ingest_parse_catch2(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_catch2_parse(const char *text, size_t len, const struct ingest_options *opts,
 			struct rundoc *rd, struct err *err);
 
 /*

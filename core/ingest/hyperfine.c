@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "ingest.h"
-#include "util.h"
+#include "../util.h"
 
 static int add_array(struct rd_bench *b, const cJSON *arr, const char *path, const char *metric,
 		     const char *unit, struct err *err)
@@ -115,7 +115,7 @@ static int one_result(const cJSON *r, const char *path, struct rundoc *rd, struc
 	return 0;
 }
 
-int ingest_parse_hyperfine(const char *text, size_t len, const struct ingest_options *opts,
+int ingest_hyperfine_parse(const char *text, size_t len, const struct ingest_options *opts,
 			   struct rundoc *rd, struct err *err)
 {
 	const cJSON *results, *r;
