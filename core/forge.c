@@ -406,6 +406,40 @@ static char *create_url(const struct forge_target *t)
 	return u;
 }
 
+/* One part of a URL (scheme, host, port with the scheme's default filled
+ * in), lower-cased; NULL when the URL does not parse. */
+static char *url_part(const char *url, CURLUPart what)
+{
+	CURLU *u = curl_url();
+	char *part = NULL, *out = NULL;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, what, &part, CURLU_DEFAULT_PORT) == CURLUE_OK && part) {
+		out = xstrdup(part);
+		for (char *p = out; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+	}
+	curl_free(part);
+	curl_url_cleanup(u);
+	return out;
+}
+
+/* Same scheme, host and port: the only pages the token may be sent to. */
+static bool same_origin(const char *a, const char *b)
+{
+	static const CURLUPart parts[] = { CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT };
+	bool same = true;
+
+	for (size_t i = 0; i < ARRAY_SIZE(parts) && same; i++) {
+		char *x = url_part(a, parts[i]), *y = url_part(b, parts[i]);
+
+		same = x && y && strcmp(x, y) == 0;
+		free(x);
+		free(y);
+	}
+	return same;
+}
+
 /* The next page's URL: Link rel="next", else GitLab's X-Next-Page. */
 static char *next_page_url(const char *current, const struct response *r)
 {
@@ -470,6 +504,17 @@ static int find_comment(const struct forge_target *t, const char *marker,
 			char *next = next_page_url(url, &r);
 			free(url);
 			url = next;
+		}
+		/* The Authorization header goes only to the API's own origin: a
+		 * next-page link elsewhere (a proxy's rewrite, a hostile answer)
+		 * is not followed. */
+		if (url && !same_origin(url, t->api_url)) {
+			char *host = url_part(url, CURLUPART_HOST);
+			rc = err_set(err, ERR_INFRA,
+				     "the comments' next-page link points outside %s (to host '%s'); not followed, so that the token stays with the API",
+				     t->api_url, host ? host : "?");
+			free(host);
+			break;
 		}
 	}
 	free(url);

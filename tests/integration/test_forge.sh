@@ -71,6 +71,26 @@ state
 pages=$(python3 -c 'import json,sys; print(sum(1 for e in json.load(open(sys.argv[1]))["log"] if e["method"]=="GET" and "/issues/9/comments" in e["path"] and "page=2" in e["path"]))' "$T/state.json")
 [ "$pages" -ge 2 ] && ok "the second page was asked for (Link rel=next)" || not_ok "second page fetched $pages times"
 
+# A next-page link to another origin is not followed: the token stays with the API.
+# A second server (another port: another origin) logs whatever reaches it.
+python3 tests/servers/forge_mock.py --token other --port-file "$T/port2" --lifetime 150 >"$T/mock2.log" 2>&1 &
+MOCK2=$!
+i=0
+while [ ! -s "$T/port2" ] && [ $i -lt 250 ]; do sleep 0.02; i=$((i + 1)); done
+OTHER="http://127.0.0.1:$(cat "$T/port2")"
+curl -s -X POST "$API/_seed" -d '{"github": {"acme/infer#11": 150}}' >/dev/null
+curl -s -X POST "$API/_link" -d "{\"base\": \"$OTHER\"}" >/dev/null
+printf '{"pull_request": {"number": 11}}' >"$T/event11.json"
+EVENT="$T/event11.json" gh 0 foreign-link --comment
+curl -s -X POST "$API/_link" -d '{"base": null}' >/dev/null
+curl -s "$OTHER/_state" >"$T/state2.json"
+python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["log"] == [] else 1)' "$T/state2.json" \
+	&& ok "a next-page link to another origin is not followed (the other server saw no request)" \
+	|| not_ok "the other origin was asked: $(head -c 300 "$T/state2.json")"
+contains "the foreign link is a warning naming the host" "$T/err.foreign-link" "next-page link points outside $API (to host '127.0.0.1'); not followed"
+kill "$MOCK2" 2>/dev/null
+wait "$MOCK2" 2>/dev/null
+
 # A 429 with Retry-After, then success.
 curl -s -X POST "$API/_faults" -d '{"queue": [{"status": 429, "retry_after": 1}]}' >/dev/null
 gh 0 after-429 --comment

@@ -20,6 +20,8 @@ Test control (no auth):
   POST /_faults         {"queue": [{"status": 429, "retry_after": 1}, {"status": 502}, ...]}
                         answered, one each, to the next API requests instead of serving them;
                         {"delay": S} instead sleeps S seconds before serving normally
+  POST /_link           {"base": "http://other:port"}: paging links (Link rel="next") point
+                        there instead of at this server, as a hostile or misconfigured API could
 
 Usage: forge_mock.py --token T [--readonly-token R] --port-file FILE [--log FILE]
 Listens on 127.0.0.1 on a free port, writes the port to FILE, exits after
@@ -33,7 +35,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-STATE = {"github": {}, "gitlab": {}, "log": [], "faults": [], "next_id": 1000}
+STATE = {"github": {}, "gitlab": {}, "log": [], "faults": [], "next_id": 1000, "link_base": None}
 LOCK = threading.Lock()
 ARGS = None
 
@@ -74,6 +76,9 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             return None
 
+    def link_origin(self):
+        return STATE["link_base"] or "http://%s" % self.headers.get("Host")
+
     def record(self, status, auth_ok):
         STATE["log"].append({"method": self.command, "path": self.path,
                              "status": status, "auth_ok": auth_ok,
@@ -107,6 +112,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json(200, {k: STATE[k] for k in ("github", "gitlab", "log")})
             if path == "/_seed" and self.command == "POST":
                 return self.seed(self.read_json() or {})
+            if path == "/_link" and self.command == "POST":
+                STATE["link_base"] = (self.read_json() or {}).get("base")
+                return self.send_json(200, {"link_base": STATE["link_base"]})
             if path == "/_faults" and self.command == "POST":
                 STATE["faults"].extend((self.read_json() or {}).get("queue", []))
                 return self.send_json(200, {"queued": len(STATE["faults"])})
@@ -157,7 +165,7 @@ class Handler(BaseHTTPRequestHandler):
             per_page, page = page_params(query)
             last = max(1, (len(comments) + per_page - 1) // per_page)
             chunk = comments[(page - 1) * per_page: page * per_page]
-            base = "http://%s%s" % (self.headers.get("Host"), urllib.parse.urlsplit(self.path).path)
+            base = "%s%s" % (self.link_origin(), urllib.parse.urlsplit(self.path).path)
             links = []
             if page < last:
                 links.append('<%s?per_page=%d&page=%d>; rel="next"' % (base, per_page, page + 1))
@@ -224,7 +232,7 @@ class Handler(BaseHTTPRequestHandler):
                        "X-Total": str(len(notes)), "X-Total-Pages": str(last),
                        "X-Next-Page": str(page + 1) if page < last else ""}
             if page < last:
-                base = "http://%s%s" % (self.headers.get("Host"), urllib.parse.urlsplit(self.path).path)
+                base = "%s%s" % (self.link_origin(), urllib.parse.urlsplit(self.path).path)
                 headers["Link"] = '<%s?page=%d&per_page=%d>; rel="next"' % (base, page + 1, per_page)
             self.record(200, True)
             return self.send_json(200, chunk, headers)
