@@ -132,6 +132,47 @@ static void gitlab(struct rd_ci *ci)
 	ci->fork = src && dst && strcmp(src, dst) != 0;
 }
 
+bool cictx_may_be_baseline(const struct rd_ci *ci, const char **why)
+{
+	static const char *const github_branch[] = { "push", "schedule", "workflow_dispatch" };
+	static const char *const gitlab_branch[] = {
+		"push", "schedule", "web", "api", "trigger", "pipeline", "parent_pipeline",
+	};
+	const char *const *events = NULL;
+	size_t n_events = 0;
+	const char *dummy;
+
+	if (!why)
+		why = &dummy;
+	*why = NULL;
+	if (ci->pr > 0) {
+		*why = "a pull or merge request run";
+		return false;
+	}
+	if (ci->fork) {
+		*why = "a run from a fork";
+		return false;
+	}
+	if (!ci->provider || strcmp(ci->provider, "local") == 0)
+		return true;
+	if (strcmp(ci->provider, "github") == 0) {
+		events = github_branch;
+		n_events = ARRAY_SIZE(github_branch);
+	} else if (strcmp(ci->provider, "gitlab") == 0) {
+		events = gitlab_branch;
+		n_events = ARRAY_SIZE(gitlab_branch);
+	}
+	if (!ci->event) {
+		*why = "a CI run without a recorded event";
+		return false;
+	}
+	if (str_index(ci->event, events, n_events) < 0) {
+		*why = "not a branch build (its CI event is not a push, schedule or manual run)";
+		return false;
+	}
+	return true;
+}
+
 void cictx_detect(struct rd_ci *out)
 {
 	const char *gh = env("GITHUB_ACTIONS"), *gl = env("GITLAB_CI");

@@ -12,6 +12,8 @@
 #ifndef PERFGATE_CICTX_H
 #define PERFGATE_CICTX_H
 
+#include <stdbool.h>
+
 #include "rundoc.h"
 
 /*
@@ -29,6 +31,18 @@
  * fork = CI_MERGE_REQUEST_SOURCE_PROJECT_ID != CI_MERGE_REQUEST_PROJECT_ID.
  */
 void cictx_detect(struct rd_ci *out);
+
+/*
+ * May a run measured in this CI context become a baseline?  Only a run of a
+ * branch itself: no pull/merge request number, not from a fork, and an event
+ * that is a branch build (GitHub: push, schedule, workflow_dispatch;
+ * GitLab: push, schedule, web, api, trigger, pipeline, parent_pipeline;
+ * local runs always).  A pull-request event without a number
+ * (GITHUB_EVENT_NAME=pull_request, GitLab merge_request_event) and an
+ * unknown or missing event are not.  On false, *why (when given) says why
+ * in a few words ("a pull_request event").
+ */
+bool cictx_may_be_baseline(const struct rd_ci *ci, const char **why);
 
 /* Free the strings in *ci and zero it. */
 void cictx_release(struct rd_ci *ci);

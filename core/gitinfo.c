@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <git2.h>
 
@@ -149,6 +150,61 @@ static char *format_time(git_time_t t)
 	return xstrdup(buf);
 }
 
+/*
+ * Files git was told not to look at (`update-index --assume-unchanged` or
+ * `--skip-worktree`) are invisible to a status walk, so a change hidden that
+ * way would be recorded as a clean tree.  Hash each such file as it is in
+ * the working tree (with the repository's filters, as `git add` would) and
+ * compare with the index.  A skip-worktree file that is absent is a sparse
+ * checkout, not a change.
+ */
+static int hidden_changes(git_repository *repo, bool *dirty, struct err *err)
+{
+	git_index *index = NULL;
+	const char *workdir = git_repository_workdir(repo);
+	int grc;
+
+	if ((grc = git_repository_index(&index, repo)) < 0)
+		return git_fail(err, grc, "cannot read the index", NULL);
+	for (size_t i = 0, n = git_index_entrycount(index); i < n && !*dirty; i++) {
+		const git_index_entry *e = git_index_get_byindex(index, i);
+		bool valid = e && (e->flags & GIT_INDEX_ENTRY_VALID);
+		bool skip = e && (e->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE);
+		git_oid now;
+		char *path;
+
+		if (!valid && !skip)
+			continue;
+		path = xasprintf("%s%s", workdir, e->path);
+		if (access(path, F_OK) != 0)
+			*dirty = !skip; /* assume-unchanged but deleted: a change */
+		else if (git_repository_hashfile(&now, repo, path, GIT_OBJECT_BLOB, NULL) < 0 ||
+			 !git_oid_equal(&now, &e->id))
+			*dirty = true;
+		free(path);
+	}
+	git_index_free(index);
+	return 0;
+}
+
+/* A file "deleted" from the working tree that the index marks skip-worktree
+ * is a sparse checkout's absent file (libgit2's status does not know the
+ * flag; git's does). */
+static bool sparse_absent(git_repository *repo, const git_status_entry *e)
+{
+	const char *path = e->index_to_workdir ? e->index_to_workdir->old_file.path : NULL;
+	const git_index_entry *ie;
+	git_index *index = NULL;
+	bool skip = false;
+
+	if (!path || git_repository_index(&index, repo) < 0)
+		return false;
+	ie = git_index_get_bypath(index, path, 0);
+	skip = ie && (ie->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE);
+	git_index_free(index);
+	return skip;
+}
+
 static int repo_dirty(git_repository *repo, bool *dirty, struct err *err)
 {
 	git_status_options opts;
@@ -171,6 +227,8 @@ static int repo_dirty(git_repository *repo, bool *dirty, struct err *err)
 	n = git_status_list_entrycount(list);
 	for (size_t i = 0; i < n; i++) {
 		const git_status_entry *e = git_status_byindex(list, i);
+		if (e && e->status == GIT_STATUS_WT_DELETED && sparse_absent(repo, e))
+			continue;
 		if (e && e->status != GIT_STATUS_CURRENT && !(e->status & GIT_STATUS_IGNORED) &&
 		    e->status != GIT_STATUS_WT_NEW) {
 			*dirty = true;
@@ -178,7 +236,7 @@ static int repo_dirty(git_repository *repo, bool *dirty, struct err *err)
 		}
 	}
 	git_status_list_free(list);
-	return 0;
+	return *dirty ? 0 : hidden_changes(repo, dirty, err);
 }
 
 /* First "remote.NAME.url" in config order, for repositories without "origin". */

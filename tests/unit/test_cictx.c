@@ -137,10 +137,64 @@ static void test_cases(void **state)
 	}
 }
 
+/* Which recorded contexts may become baselines (issue 19: a pull-request
+ * event without a number, GitLab's merge_request_event without an iid, an
+ * unknown or missing event were treated as branch runs). */
+static void test_may_be_baseline(void **state)
+{
+	static const struct {
+		const char *provider, *event;
+		long pr;
+		bool fork, want;
+	} rows[] = {
+		{ "local", NULL, 0, false, true },
+		{ NULL, NULL, 0, false, true },
+		{ "local", NULL, 3, false, false },
+		{ "github", "push", 0, false, true },
+		{ "github", "schedule", 0, false, true },
+		{ "github", "workflow_dispatch", 0, false, true },
+		{ "github", "pull_request", 0, false, false },
+		{ "github", "pull_request_target", 0, false, false },
+		{ "github", "pull_request", 12, false, false },
+		{ "github", "push", 12, false, false },
+		{ "github", "push", 0, true, false },
+		{ "github", "merge_group", 0, false, false },
+		{ "github", NULL, 0, false, false },
+		{ "gitlab", "push", 0, false, true },
+		{ "gitlab", "schedule", 0, false, true },
+		{ "gitlab", "web", 0, false, true },
+		{ "gitlab", "merge_request_event", 0, false, false },
+		{ "gitlab", "external_pull_request_event", 0, false, false },
+		{ "gitlab", "push", 0, true, false },
+		{ "gitlab", NULL, 0, false, false },
+	};
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct rd_ci ci = { .pr = rows[i].pr, .fork = rows[i].fork };
+		const char *why = NULL;
+		bool got;
+
+		ci.provider = rows[i].provider ? xstrdup(rows[i].provider) : NULL;
+		ci.event = rows[i].event ? xstrdup(rows[i].event) : NULL;
+		got = cictx_may_be_baseline(&ci, &why);
+		cictx_release(&ci);
+
+		if (got != rows[i].want)
+			print_error("case %zu (%s %s pr %ld fork %d): got %d\n", i, rows[i].provider ? rows[i].provider : "-",
+				    rows[i].event ? rows[i].event : "-", rows[i].pr, rows[i].fork, got);
+		assert_int_equal(got, rows[i].want);
+		if (got)
+			assert_null(why);
+		else
+			assert_non_null(why);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_may_be_baseline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -244,6 +244,17 @@ static void test_dirty(void **state)
 		{ "echo staged >> a.txt && git add a.txt", "git reset -q && git checkout -q -- a.txt", true },
 		{ "rm a.txt", "git checkout -q -- a.txt", true },
 		{ "echo n > n.txt && git add n.txt", "git rm -q --cached n.txt && rm n.txt", true },
+		/* changes hidden from `git status` are still changes (issue 19) */
+		{ "git update-index --assume-unchanged a.txt && echo hidden >> a.txt",
+		  "git update-index --no-assume-unchanged a.txt && git checkout -q -- a.txt", true },
+		{ "git update-index --skip-worktree a.txt && echo hidden >> a.txt",
+		  "git update-index --no-skip-worktree a.txt && git checkout -q -- a.txt", true },
+		{ "git update-index --assume-unchanged a.txt && rm a.txt",
+		  "git update-index --no-assume-unchanged a.txt && git checkout -q -- a.txt", true },
+		/* flagged but unchanged, and a sparse checkout's absent file: clean */
+		{ "git update-index --assume-unchanged a.txt", "git update-index --no-assume-unchanged a.txt", false },
+		{ "git update-index --skip-worktree a.txt && rm a.txt",
+		  "git update-index --no-skip-worktree a.txt && git checkout -q -- a.txt", false },
 	};
 	char *dir = path_in("repo");
 
