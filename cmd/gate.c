@@ -43,7 +43,7 @@ static void on_bench(void *arg, enum run_event ev, const char *name, const struc
 	if (p->quiet || ev != RUN_BENCH_DONE)
 		return;
 	m = b && b->n_metrics ? &b->metrics[0] : NULL;
-	fprintf(stderr, "%s: %s (%zu repetitions)\n", name, b && b->status ? b->status : "?",
+	fprintf(stderr, "%s: %s (%zu repetitions)\n", name, b ? rundoc_status_name(b->status) : "?",
 		m ? m->n_samples : (size_t)0);
 }
 
@@ -309,7 +309,7 @@ int cmd_gate(int argc, char **argv)
 					n, n == 1 ? "" : "s", cro.repetitions);
 			rc = run_suite(suite, &cro, &again, &e);
 			if (again && !again->partial && rc == 0) {
-				added = compare_pool_runs(rd, again);
+				added = rundoc_merge(rd, again, RUNDOC_MERGE_POOL);
 				compare_result_free(res);
 				res = NULL;
 				rc = compare_run(rd, &base, suite, &co, &res, &err);

@@ -47,14 +47,14 @@ static void print_summary(const struct rundoc *rd, const char *path, size_t n_fi
 		const struct rd_bench *b = &rd->benches[i];
 
 		printf("%s", b->name);
-		if (strcmp(b->status, "ok") != 0)
-			printf("  [%s: %s]", b->status, b->error ? b->error : "");
+		if (b->status != RUNDOC_STATUS_OK)
+			printf("  [%s: %s]", rundoc_status_name(b->status), b->error ? b->error : "");
 		printf("\n");
 		for (size_t j = 0; j < b->n_metrics; j++) {
 			const struct rd_metric *m = &b->metrics[j];
 
 			printf("  %-28s median %-12g %-4s n=%zu (%s is better)\n", m->name,
-			       m->summary.median, m->unit, m->summary.n, rd_direction_name(m->direction));
+			       m->summary.median, m->unit, m->summary.n, rundoc_direction_name(m->direction));
 		}
 	}
 	if (n_files > 1)
@@ -122,7 +122,7 @@ int cmd_ingest(int argc, char **argv)
 			fprintf(stderr, "perfgate: '%s' looks like %s output (use --format to choose)\n",
 				pos.items[0], ingest_format_name(got));
 		if (rc == 0)
-			ingest_merge(rd, one);
+			rundoc_merge(rd, one, RUNDOC_MERGE_ACCUMULATE);
 		rundoc_free(one);
 		if (rc < 0) {
 			ret = cmd_fail(rc, &err);
@@ -132,7 +132,7 @@ int cmd_ingest(int argc, char **argv)
 	}
 	for (size_t i = 0; i < rd->n_benches; i++)
 		for (size_t j = 0; j < rd->benches[i].n_metrics; j++)
-			rd_metric_summarise(&rd->benches[i].metrics[j]);
+			rundoc_metric_summarise(&rd->benches[i].metrics[j]);
 
 	rd->suite = xstrdup(suite ? suite : ingest_format_name(used));
 	if (project)

@@ -67,10 +67,10 @@ static void on_bench(void *arg, enum run_event ev, const char *name, const struc
 	}
 	/* A command's repetitions are its wall samples; a load test gives one
 	 * sample of every summary metric per repetition. */
-	wall = b ? rd_bench_find_metric(b, "wall") : NULL;
+	wall = b ? rundoc_bench_find_metric(b, "wall") : NULL;
 	if (!wall && b && b->n_metrics)
 		wall = &b->metrics[0];
-	fprintf(stderr, "%s: %s (%zu repetitions, %.2fs)\n", name, b && b->status ? b->status : "?",
+	fprintf(stderr, "%s: %s (%zu repetitions, %.2fs)\n", name, b ? rundoc_status_name(b->status) : "?",
 		wall ? wall->n_samples : (size_t)0, (double)(now_ns() - p->t_bench) * 1e-9);
 }
 
@@ -158,8 +158,8 @@ static void print_table(const struct rundoc *rd)
 		}
 		if (b->n_metrics == 0 || b->metrics[0].n_samples == 0)
 			printf("%-*s (no samples)\n", wb, b->name);
-		if (b->status && strcmp(b->status, "ok") != 0)
-			printf("  %s: %s\n", strcmp(b->status, "failed") == 0 ? "FAILED" : b->status,
+		if (b->status != RUNDOC_STATUS_OK)
+			printf("  %s: %s\n", b->status == RUNDOC_STATUS_FAILED ? "FAILED" : rundoc_status_name(b->status),
 			       b->error ? b->error : "");
 		if (cJSON_IsString(tail)) {
 			char *copy = xstrdup(tail->valuestring);
@@ -278,10 +278,9 @@ int cmd_run(int argc, char **argv)
 		ro.n_bench_globs = benches.n;
 		for (size_t i = 0; i < suite->n_benches; i++) {
 			const struct suite_bench *b = &suite->benches[i];
-			static const char *const kinds[] = { "command", "http", "ingest" };
 			if (!run_selected(&ro, b->name))
 				continue;
-			printf("%s\t%s\t%s\n", b->name, kinds[b->kind], b->config_hash);
+			printf("%s\t%s\t%s\n", b->name, rundoc_kind_name(b->kind), b->config_hash);
 		}
 		goto done;
 	}

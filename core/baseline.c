@@ -132,7 +132,7 @@ const struct rd_bench *baseline_match(const struct rundoc *run, const struct rd_
 
 	if (!o || !same_str(o->config_hash, b->config_hash))
 		return NULL;
-	if (o->status && strcmp(o->status, "ok") != 0)
+	if (o->status != RUNDOC_STATUS_OK)
 		return NULL;
 	return o;
 }

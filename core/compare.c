@@ -206,7 +206,7 @@ static void pool_history(struct pool *p, const struct baseline *base, const stru
 		bb = baseline_match(run->doc, b);
 		if (!bb)
 			continue;
-		bm = rd_bench_find_metric(bb, metric);
+		bm = rundoc_bench_find_metric(bb, metric);
 		if (!bm || bm->n_samples == 0)
 			continue;
 		pool_add(p, bm, run->doc->run_id, run->doc->git.commit);
@@ -215,7 +215,7 @@ static void pool_history(struct pool *p, const struct baseline *base, const stru
 
 static bool bench_ok(const struct rd_bench *b)
 {
-	return !b->status || strcmp(b->status, "ok") == 0;
+	return b->status == RUNDOC_STATUS_OK;
 }
 
 /*
@@ -317,9 +317,9 @@ static int eval_slos(struct compare_result *r, const struct suite *suite, const 
 		o->bench = xstrdup(b->name);
 		o->key = xstrdup(it->string);
 		o->expr = xstrdup(it->valuestring);
-		m = rd_bench_find_metric(b, it->string);
+		m = rundoc_bench_find_metric(b, it->string);
 		if (!m)
-			m = rd_bench_find_metric(b, s.metric);
+			m = rundoc_bench_find_metric(b, s.metric);
 		o->unit = xstrdup(m && m->unit ? m->unit : "1");
 		if (s.stat && strcmp(s.stat, "count") == 0) {
 			free(o->unit);
@@ -443,7 +443,7 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 		const struct rd_bench *b = &cur->benches[i];
 
 		if (!bench_ok(b)) {
-			add_note(r, "benchmark '%s' %s%s%s: not compared", b->name, b->status,
+			add_note(r, "benchmark '%s' %s%s%s: not compared", b->name, rundoc_status_name(b->status),
 				 b->error ? ": " : "", b->error ? b->error : "");
 			continue;
 		}
@@ -478,7 +478,7 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 			continue;
 		for (size_t j = 0; j < b->n_metrics; j++) {
 			const struct rd_metric *m = &b->metrics[j];
-			const struct rd_metric *rm = rd_bench_find_metric(ref, m->name);
+			const struct rd_metric *rm = rundoc_bench_find_metric(ref, m->name);
 			struct verdict_settings cs;
 			struct compare_row *row;
 			struct pool p;
@@ -582,34 +582,6 @@ size_t compare_regressed_benches(const struct compare_result *r, const char ***o
 	}
 	*out = v;
 	return n;
-}
-
-size_t compare_pool_runs(struct rundoc *cur, const struct rundoc *extra)
-{
-	size_t added = 0;
-
-	for (size_t i = 0; i < extra->n_benches; i++) {
-		const struct rd_bench *e = &extra->benches[i];
-		struct rd_bench *b = rundoc_find_bench(cur, e->name);
-		size_t most = 0;
-
-		if (!b || !bench_ok(e))
-			continue;
-		for (size_t j = 0; j < e->n_metrics; j++) {
-			const struct rd_metric *em = &e->metrics[j];
-			struct rd_metric *m = rd_bench_find_metric(b, em->name);
-
-			if (!m)
-				continue;
-			for (size_t k = 0; k < em->n_samples; k++)
-				rd_metric_add_sample(m, em->samples[k]);
-			rd_metric_summarise(m);
-			if (em->n_samples > most)
-				most = em->n_samples;
-		}
-		added += most;
-	}
-	return added;
 }
 
 void compare_result_free(struct compare_result *r)

@@ -109,14 +109,6 @@ bool compare_row_fails(const struct compare_result *r, const struct compare_row 
  * re-measures them).  *out is a new array of borrowed strings; free(*out). */
 size_t compare_regressed_benches(const struct compare_result *r, const char ***out);
 
-/*
- * Pool `extra`'s samples into `cur`: every metric of every benchmark of
- * `extra` that `cur` also has gets its samples appended and summary
- * recomputed.  Returns the number of repetitions added (max over metrics,
- * summed over benchmarks).
- */
-size_t compare_pool_runs(struct rundoc *cur, const struct rundoc *extra);
-
 /* The resolved settings for one benchmark and metric, each level overriding
  * the one before key by key: the defaults (with gate false when the run
  * document marks the metric tracked, "extra": {"gate": false}, as a command

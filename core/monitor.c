@@ -548,12 +548,12 @@ static bool stats_of(const struct series *s, double *mean, double *max)
 
 static void add_sample(struct rd_bench *b, const char *name, const char *unit, double v)
 {
-	struct rd_metric *m = rd_bench_find_metric(b, name);
+	struct rd_metric *m = rundoc_bench_find_metric(b, name);
 
 	if (!m)
-		m = rd_bench_add_metric(b, name, unit, RD_LOWER);
-	rd_metric_add_sample(m, v);
-	rd_metric_summarise(m);
+		m = rundoc_bench_add_metric(b, name, unit, RD_LOWER);
+	rundoc_metric_add_sample(m, v);
+	rundoc_metric_summarise(m);
 }
 
 static void add_pair(struct rd_bench *b, const struct series *s, const char *name, const char *unit)

@@ -474,13 +474,13 @@ static int cmp_pct(const void *a, const void *b)
  * HTTP runner stores it, on FAMILY.p50 (docs/metrics.md). */
 static const cJSON *histogram_of(const struct rd_bench *b, const char *metric)
 {
-	const struct rd_metric *m = rd_bench_find_metric(b, metric);
+	const struct rd_metric *m = rundoc_bench_find_metric(b, metric);
 	char p50[160];
 
 	if (m && m->extra && cJSON_GetObjectItemCaseSensitive(m->extra, "histogram"))
 		return cJSON_GetObjectItemCaseSensitive(m->extra, "histogram");
 	snprintf(p50, sizeof(p50), "%s.p50", metric);
-	m = rd_bench_find_metric(b, p50);
+	m = rundoc_bench_find_metric(b, p50);
 	return m && m->extra ? cJSON_GetObjectItemCaseSensitive(m->extra, "histogram") : NULL;
 }
 
@@ -615,7 +615,7 @@ int plot_gate_dir(const char *dir, enum plot_format format, const struct rundoc 
 
 			for (size_t k = 0; k < n_base; k++) {
 				const struct rd_bench *bb = rundoc_find_bench(base[k], b->name);
-				const struct rd_metric *bm = bb ? rd_bench_find_metric(bb, m->name) : NULL;
+				const struct rd_metric *bm = bb ? rundoc_bench_find_metric(bb, m->name) : NULL;
 				if (!bm || !isfinite(bm->summary.median))
 					continue;
 				pts[t.n] = (struct plot_trend_point){ run_label(base[k], labels[t.n]),
@@ -745,7 +745,7 @@ int plot_load_from_bench(const struct rd_bench *b, struct plot_load_data *d, str
 			p->p90 = NAN;
 			p->p99 = json_num_or_nan(item, "latency_p99");
 			snprintf(name, sizeof(name), "latency.p90@%g/s", rate);
-			if (isfinite(rate) && (m = rd_bench_find_metric(b, name)))
+			if (isfinite(rate) && (m = rundoc_bench_find_metric(b, name)))
 				p->p90 = m->summary.median;
 			if (isfinite(p->throughput))
 				d->load.n++;

@@ -716,7 +716,7 @@ cJSON *report_to_json(const struct compare_result *r)
 		cJSON_AddStringToObject(jr, "verdict", verdict_name(v->kind));
 		cJSON_AddBoolToObject(jr, "gate", row->settings.gate && !row->against);
 		cJSON_AddBoolToObject(jr, "fails", compare_row_fails(r, row));
-		cJSON_AddStringToObject(jr, "direction", rd_direction_name(v->direction));
+		cJSON_AddStringToObject(jr, "direction", rundoc_direction_name(v->direction));
 		add_num(jr, "alpha", row->settings.alpha);
 		add_num(jr, "min_effect", row->settings.min_effect);
 		add_num(jr, "p", v->p);

@@ -36,32 +36,6 @@ bool run_selected(const struct run_options *opts, const char *name)
 	return true;
 }
 
-static const char *kind_name(enum suite_kind k)
-{
-	switch (k) {
-	case SUITE_HTTP:
-		return "http";
-	case SUITE_INGEST:
-		return "ingest";
-	case SUITE_COMMAND:
-		break;
-	}
-	return "command";
-}
-
-/* Move every benchmark of src to the end of dst. */
-static void move_benches(struct rundoc *dst, struct rundoc *src)
-{
-	for (size_t i = 0; i < src->n_benches; i++) {
-		struct rd_bench *d = rundoc_add_bench(dst, "", "");
-		free(d->name);
-		free(d->kind);
-		free(d->status);
-		*d = src->benches[i];
-	}
-	src->n_benches = 0;
-}
-
 /* "project" when the suite does not name one: the repository's name from
  * its remote URL (".../acme/shop.git" -> "shop"), else the suite's name. */
 static char *derive_project(const char *remote, const struct suite *s)
@@ -90,11 +64,11 @@ struct tally {
 static void note_result(struct tally *t, const struct run_options *o, const struct rd_bench *b)
 {
 	t->done++;
-	if (b->status && strcmp(b->status, "ok") != 0) {
+	if (b->status != RUNDOC_STATUS_OK) {
 		t->failed++;
 		if (!t->first_failure)
 			t->first_failure = xasprintf("benchmark '%s' failed: %s", b->name,
-						     b->error ? b->error : b->status);
+						     b->error ? b->error : rundoc_status_name(b->status));
 	}
 	if (o && o->on_bench)
 		o->on_bench(o->progress_arg, RUN_BENCH_DONE, b->name, b);
@@ -118,17 +92,17 @@ static void run_one(const struct suite_bench *sb, const struct run_ctx *ctx,
 		    const struct run_options *o, struct rundoc *rd, struct tally *t)
 {
 	struct rundoc *scratch = rundoc_new();
-	struct rd_bench *b = rundoc_add_bench(scratch, sb->name, kind_name(sb->kind));
+	struct rd_bench *b = rundoc_add_bench(scratch, sb->name, sb->kind);
 	struct err e = ERR_INIT;
 	int rc;
 
 	if (o && o->on_bench)
 		o->on_bench(o->progress_arg, RUN_BENCH_START, sb->name, NULL);
 	switch (sb->kind) {
-	case SUITE_HTTP:
+	case RUNDOC_KIND_HTTP:
 		rc = http_runner_run(sb, ctx, b, &e);
 		break;
-	case SUITE_INGEST:
+	case RUNDOC_KIND_INGEST:
 		rc = ingest_runner_run(sb, ctx, b, scratch, &e);
 		break;
 	default:
@@ -136,13 +110,9 @@ static void run_one(const struct suite_bench *sb, const struct run_ctx *ctx,
 		break;
 	}
 	b = &scratch->benches[0];
-	if (rc != 0) {
-		/* Could not run at all: the run goes on with the others. */
-		free(b->status);
-		b->status = xstrdup("failed");
-		free(b->error);
-		b->error = xstrdup(e.msg[0] ? e.msg : "could not run");
-	}
+	/* Could not run at all: the run goes on with the others. */
+	if (rc != 0)
+		rundoc_bench_fail(b, e.msg[0] ? e.msg : "could not run");
 	if (!b->config_hash)
 		b->config_hash = xstrdup(sb->config_hash);
 	if (!b->params && sb->params)
@@ -151,7 +121,7 @@ static void run_one(const struct suite_bench *sb, const struct run_ctx *ctx,
 	/* Interrupted in the middle: it did not finish, so it is not kept. */
 	if (!proc_interrupted()) {
 		size_t first = rd->n_benches;
-		move_benches(rd, scratch);
+		rundoc_merge(rd, scratch, RUNDOC_MERGE_ACCUMULATE);
 		for (size_t i = first; i < rd->n_benches; i++)
 			note_result(t, o, &rd->benches[i]);
 	}
@@ -193,7 +163,7 @@ static void run_interleaved(const struct suite_bench **sel, size_t n, const stru
 	if (proc_interrupted())
 		goto done;
 	for (size_t i = 0; i < n; i++) {
-		struct rd_bench *b = rundoc_add_bench(rd, sel[i]->name, "command");
+		struct rd_bench *b = rundoc_add_bench(rd, sel[i]->name, RUNDOC_KIND_COMMAND);
 		runner_cmd_finish(cbs[i], b);
 		keep_tags(sel[i], b);
 		note_result(t, o, &rd->benches[rd->n_benches - 1]);
@@ -264,7 +234,7 @@ int run_suite(const struct suite *s, const struct run_options *opts, struct rund
 
 	if (s->interleaved) {
 		for (size_t i = 0; i < n_sel; i++)
-			if (sel[i]->kind == SUITE_COMMAND)
+			if (sel[i]->kind == RUNDOC_KIND_COMMAND)
 				cmds[n_cmds++] = sel[i];
 		run_interleaved(cmds, n_cmds, &ctx, o, rd, &t, err, &fatal);
 		if (fatal) {
@@ -273,7 +243,7 @@ int run_suite(const struct suite *s, const struct run_options *opts, struct rund
 		}
 	}
 	for (size_t i = 0; i < n_sel && !proc_interrupted(); i++) {
-		if (s->interleaved && sel[i]->kind == SUITE_COMMAND)
+		if (s->interleaved && sel[i]->kind == RUNDOC_KIND_COMMAND)
 			continue;
 		run_one(sel[i], &ctx, o, rd, &t);
 	}

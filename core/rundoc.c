@@ -27,10 +27,9 @@ static void metric_release(struct rd_metric *m)
 static void bench_release(struct rd_bench *b)
 {
 	free(b->name);
-	free(b->kind);
+	free(b->kind_other);
 	cJSON_Delete(b->params);
 	free(b->config_hash);
-	free(b->status);
 	free(b->error);
 	for (size_t i = 0; i < b->n_metrics; i++)
 		metric_release(&b->metrics[i]);
@@ -69,7 +68,7 @@ void rundoc_free(struct rundoc *rd)
 	free(rd);
 }
 
-struct rd_bench *rundoc_add_bench(struct rundoc *rd, const char *name, const char *kind)
+struct rd_bench *rundoc_add_bench(struct rundoc *rd, const char *name, enum rundoc_kind kind)
 {
 	struct rd_bench *b;
 
@@ -77,12 +76,12 @@ struct rd_bench *rundoc_add_bench(struct rundoc *rd, const char *name, const cha
 	b = &rd->benches[rd->n_benches++];
 	memset(b, 0, sizeof(*b));
 	b->name = xstrdup(name);
-	b->kind = xstrdup(kind);
-	b->status = xstrdup("ok");
+	b->kind = kind;
+	b->status = RUNDOC_STATUS_OK;
 	return b;
 }
 
-struct rd_metric *rd_bench_add_metric(struct rd_bench *b, const char *name, const char *unit,
+struct rd_metric *rundoc_bench_add_metric(struct rd_bench *b, const char *name, const char *unit,
 				      enum rd_direction dir)
 {
 	struct rd_metric *m;
@@ -97,7 +96,7 @@ struct rd_metric *rd_bench_add_metric(struct rd_bench *b, const char *name, cons
 	return m;
 }
 
-struct rd_metric *rd_bench_find_metric(const struct rd_bench *b, const char *name)
+struct rd_metric *rundoc_bench_find_metric(const struct rd_bench *b, const char *name)
 {
 	for (size_t i = 0; i < b->n_metrics; i++)
 		if (strcmp(b->metrics[i].name, name) == 0)
@@ -113,15 +112,185 @@ struct rd_bench *rundoc_find_bench(const struct rundoc *rd, const char *name)
 	return NULL;
 }
 
-void rd_metric_add_sample(struct rd_metric *m, double v)
+void rundoc_metric_add_sample(struct rd_metric *m, double v)
 {
 	XGROW(m->samples, m->alloc_samples, m->n_samples + 1);
 	m->samples[m->n_samples++] = v;
 }
 
-void rd_metric_summarise(struct rd_metric *m)
+void rundoc_metric_summarise(struct rd_metric *m)
 {
 	summary_compute(m->samples, m->n_samples, &m->summary);
+}
+
+void rundoc_bench_fail(struct rd_bench *b, const char *why)
+{
+	char *copy = xstrdup(why);
+
+	/* why may be b->error itself: copy before freeing. */
+	free(b->error);
+	b->error = copy;
+	b->status = RUNDOC_STATUS_FAILED;
+}
+
+static const char *const status_names[] = {
+	[RUNDOC_STATUS_OK] = "ok",
+	[RUNDOC_STATUS_FAILED] = "failed",
+	[RUNDOC_STATUS_PARTIAL] = "partial",
+	[RUNDOC_STATUS_SKIPPED] = "skipped",
+};
+
+static const char *const kind_names[] = {
+	[RUNDOC_KIND_COMMAND] = "command",
+	[RUNDOC_KIND_HTTP] = "http",
+	[RUNDOC_KIND_INGEST] = "ingest",
+	[RUNDOC_KIND_OTHER] = "other",
+};
+
+const char *rundoc_status_name(enum rundoc_status s)
+{
+	return (size_t)s < ARRAY_SIZE(status_names) ? status_names[s] : "?";
+}
+
+static int status_from_name(const char *name, enum rundoc_status *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(status_names); i++) {
+		if (strcmp(status_names[i], name) == 0) {
+			*out = (enum rundoc_status)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static enum rundoc_kind kind_from_name(const char *name)
+{
+	for (size_t i = 0; i < RUNDOC_KIND_OTHER; i++)
+		if (strcmp(kind_names[i], name) == 0)
+			return (enum rundoc_kind)i;
+	return RUNDOC_KIND_OTHER;
+}
+
+const char *rundoc_kind_name(enum rundoc_kind k)
+{
+	return (size_t)k < ARRAY_SIZE(kind_names) ? kind_names[k] : "?";
+}
+
+const char *rundoc_bench_kind(const struct rd_bench *b)
+{
+	if (b->kind == RUNDOC_KIND_OTHER && b->kind_other)
+		return b->kind_other;
+	return rundoc_kind_name(b->kind);
+}
+
+/* Move every member of *src into a new benchmark at the end of dst; *src is
+ * left empty (its owner frees nothing twice). */
+static struct rd_bench *move_bench(struct rundoc *dst, struct rd_bench *src)
+{
+	struct rd_bench *b;
+
+	XGROW(dst->benches, dst->alloc_benches, dst->n_benches + 1);
+	b = &dst->benches[dst->n_benches++];
+	*b = *src;
+	memset(src, 0, sizeof(*src));
+	return b;
+}
+
+static struct rd_metric *move_metric(struct rd_bench *dst, struct rd_metric *src)
+{
+	struct rd_metric *m;
+
+	XGROW(dst->metrics, dst->alloc_metrics, dst->n_metrics + 1);
+	m = &dst->metrics[dst->n_metrics++];
+	*m = *src;
+	memset(src, 0, sizeof(*src));
+	return m;
+}
+
+/* Append src's samples to dst and re-summarise it; returns how many. */
+static size_t append_samples(struct rd_metric *dst, const struct rd_metric *src)
+{
+	for (size_t k = 0; k < src->n_samples; k++)
+		rundoc_metric_add_sample(dst, src->samples[k]);
+	if (src->n_samples)
+		rundoc_metric_summarise(dst);
+	return src->n_samples;
+}
+
+/* RUNDOC_MERGE_ACCUMULATE for one benchmark that dst already has. */
+static size_t accumulate_bench(struct rd_bench *dst, struct rd_bench *src)
+{
+	size_t most = 0;
+
+	if (src->status != RUNDOC_STATUS_OK && dst->status == RUNDOC_STATUS_OK) {
+		dst->status = src->status;
+		free(dst->error);
+		dst->error = src->error ? xstrdup(src->error) : NULL;
+	}
+	for (size_t j = 0; j < src->n_metrics; j++) {
+		struct rd_metric *sm = &src->metrics[j];
+		struct rd_metric *dm = rundoc_bench_find_metric(dst, sm->name);
+		size_t added = sm->n_samples;
+
+		if (dm)
+			added = append_samples(dm, sm);
+		else
+			move_metric(dst, sm);
+		if (added > most)
+			most = added;
+	}
+	return most;
+}
+
+/* RUNDOC_MERGE_POOL for one benchmark. */
+static size_t pool_bench(struct rd_bench *dst, const struct rd_bench *src)
+{
+	size_t most = 0;
+
+	for (size_t j = 0; j < src->n_metrics; j++) {
+		const struct rd_metric *sm = &src->metrics[j];
+		struct rd_metric *dm = rundoc_bench_find_metric(dst, sm->name);
+		size_t added;
+
+		if (!dm)
+			continue;
+		added = append_samples(dm, sm);
+		if (added > most)
+			most = added;
+	}
+	return most;
+}
+
+size_t rundoc_merge(struct rundoc *dst, struct rundoc *src, enum rundoc_merge_mode mode)
+{
+	size_t added = 0;
+
+	for (size_t i = 0; i < src->n_benches; i++) {
+		struct rd_bench *sb = &src->benches[i];
+		struct rd_bench *db = rundoc_find_bench(dst, sb->name);
+
+		if (mode == RUNDOC_MERGE_POOL) {
+			if (db && sb->status == RUNDOC_STATUS_OK)
+				added += pool_bench(db, sb);
+		} else if (db) {
+			added += accumulate_bench(db, sb);
+		} else {
+			size_t most = 0;
+
+			for (size_t j = 0; j < sb->n_metrics; j++)
+				if (sb->metrics[j].n_samples > most)
+					most = sb->metrics[j].n_samples;
+			move_bench(dst, sb);
+			added += most;
+		}
+	}
+	if (mode == RUNDOC_MERGE_ACCUMULATE) {
+		/* Every benchmark moved out or merged: src keeps only empty shells. */
+		for (size_t i = 0; i < src->n_benches; i++)
+			bench_release(&src->benches[i]);
+		src->n_benches = 0;
+	}
+	return added;
 }
 
 void rundoc_uuid(char out[37])
@@ -147,7 +316,7 @@ void rundoc_uuid(char out[37])
 		 b[13], b[14], b[15]);
 }
 
-const char *rd_direction_name(enum rd_direction d)
+const char *rundoc_direction_name(enum rd_direction d)
 {
 	return d == RD_HIGHER ? "higher" : "lower";
 }
@@ -190,7 +359,7 @@ static cJSON *metric_to_json(const struct rd_metric *m)
 
 	cJSON_AddStringToObject(o, "name", m->name);
 	cJSON_AddStringToObject(o, "unit", m->unit);
-	cJSON_AddStringToObject(o, "direction", rd_direction_name(m->direction));
+	cJSON_AddStringToObject(o, "direction", rundoc_direction_name(m->direction));
 	for (size_t i = 0; i < m->n_samples; i++)
 		cJSON_AddItemToArray(samples, cJSON_CreateNumber(m->samples[i]));
 	cJSON_AddNumberToObject(s, "n", (double)m->summary.n);
@@ -258,10 +427,10 @@ cJSON *rundoc_to_json(const struct rundoc *rd)
 		cJSON *metrics;
 
 		cJSON_AddStringToObject(bo, "name", b->name);
-		cJSON_AddStringToObject(bo, "kind", b->kind);
+		cJSON_AddStringToObject(bo, "kind", rundoc_bench_kind(b));
 		cJSON_AddItemToObject(bo, "params", b->params ? cJSON_Duplicate(b->params, 1) : cJSON_CreateObject());
 		add_str(bo, "config_hash", b->config_hash);
-		add_str(bo, "status", b->status ? b->status : "ok");
+		cJSON_AddStringToObject(bo, "status", rundoc_status_name(b->status));
 		if (b->error)
 			cJSON_AddStringToObject(bo, "error", b->error);
 		metrics = cJSON_AddArrayToObject(bo, "metrics");
@@ -277,11 +446,9 @@ cJSON *rundoc_to_json(const struct rundoc *rd)
 char *rundoc_to_string(const struct rundoc *rd)
 {
 	cJSON *json = rundoc_to_json(rd);
-	char *text = cJSON_Print(json);
+	char *text = xcheck(cJSON_Print(json));
 
 	cJSON_Delete(json);
-	if (!text)
-		abort();
 	return text;
 }
 
@@ -435,7 +602,7 @@ static int parse_summary(struct rd_metric *m, const cJSON *jm, const char *path,
 	const cJSON *js = cJSON_GetObjectItemCaseSensitive(jm, "summary");
 	double v[8];
 
-	rd_metric_summarise(m);
+	rundoc_metric_summarise(m);
 	if (!js || cJSON_IsNull(js))
 		return 0;
 	if (!cJSON_IsObject(js))
@@ -490,7 +657,7 @@ static int parse_metric(struct rd_bench *b, const cJSON *jm, const char *path, s
 			     path, dir);
 		goto done;
 	}
-	if (rd_bench_find_metric(b, name)) {
+	if (rundoc_bench_find_metric(b, name)) {
 		rc = err_set(err, ERR_INPUT, "%s.name: metric \"%s\" appears twice", path, name);
 		goto done;
 	}
@@ -500,14 +667,14 @@ static int parse_metric(struct rd_bench *b, const cJSON *jm, const char *path, s
 			     json_type_name(samples));
 		goto done;
 	}
-	m = rd_bench_add_metric(b, name, unit, strcmp(dir, "higher") == 0 ? RD_HIGHER : RD_LOWER);
+	m = rundoc_bench_add_metric(b, name, unit, strcmp(dir, "higher") == 0 ? RD_HIGHER : RD_LOWER);
 	cJSON_ArrayForEach(j, samples) {
 		if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble)) {
 			rc = err_set(err, ERR_INPUT, "%s.samples[%zu]: expected a finite number, got %s",
 				     path, i, json_type_name(j));
 			goto done;
 		}
-		rd_metric_add_sample(m, j->valuedouble);
+		rundoc_metric_add_sample(m, j->valuedouble);
 		i++;
 	}
 	if ((rc = parse_summary(m, jm, path, err)))
@@ -524,7 +691,7 @@ static int parse_bench(struct rundoc *rd, const cJSON *jb, const char *path, str
 {
 	static const char *const known[] = { "name", "kind", "params", "config_hash", "status",
 					     "error", "metrics", NULL };
-	char *name = NULL, *kind = NULL;
+	char *name = NULL, *kind = NULL, *status = NULL;
 	const cJSON *metrics, *jm;
 	struct rd_bench *b;
 	char sub[256];
@@ -548,22 +715,21 @@ static int parse_bench(struct rundoc *rd, const cJSON *jb, const char *path, str
 		rc = err_set(err, ERR_INPUT, "%s.name: benchmark \"%s\" appears twice", path, name);
 		goto done;
 	}
-	b = rundoc_add_bench(rd, name, kind);
-	free(b->status);
-	b->status = NULL;
+	b = rundoc_add_bench(rd, name, kind_from_name(kind));
+	if (b->kind == RUNDOC_KIND_OTHER) {
+		b->kind_other = kind;
+		kind = NULL;
+	}
 	b->params = dup_object(jb, "params", path, &rc, err);
 	if (rc ||
 	    (rc = get_str(jb, "config_hash", path, false, &b->config_hash, err)) ||
-	    (rc = get_str(jb, "status", path, false, &b->status, err)) ||
+	    (rc = get_str(jb, "status", path, false, &status, err)) ||
 	    (rc = get_str(jb, "error", path, false, &b->error, err)))
 		goto done;
-	if (!b->status)
-		b->status = xstrdup("ok");
-	if (strcmp(b->status, "ok") != 0 && strcmp(b->status, "failed") != 0 &&
-	    strcmp(b->status, "partial") != 0 && strcmp(b->status, "skipped") != 0) {
+	if (status && status_from_name(status, &b->status) < 0) {
 		rc = err_set(err, ERR_INPUT,
 			     "%s.status: expected \"ok\", \"failed\", \"partial\" or \"skipped\", got \"%s\"",
-			     path, b->status);
+			     path, status);
 		goto done;
 	}
 	metrics = cJSON_GetObjectItemCaseSensitive(jb, "metrics");
@@ -581,6 +747,7 @@ static int parse_bench(struct rundoc *rd, const cJSON *jb, const char *path, str
 done:
 	free(name);
 	free(kind);
+	free(status);
 	return rc;
 }
 

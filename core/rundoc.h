@@ -23,6 +23,25 @@
 
 enum rd_direction { RD_LOWER = 0, RD_HIGHER = 1 };
 
+/* A benchmark's "status"; absent or null in a document means ok. */
+enum rundoc_status {
+	RUNDOC_STATUS_OK = 0,
+	RUNDOC_STATUS_FAILED,  /* could not run or did not pass; "error" says why */
+	RUNDOC_STATUS_PARTIAL, /* stopped early (time budget); the samples so far are kept */
+	RUNDOC_STATUS_SKIPPED,
+};
+
+/* A benchmark's "kind": the runner that runs it (a suite benchmark) or
+ * produced it (a result).  Documents from other tools may name their own
+ * kinds; those are RUNDOC_KIND_OTHER and keep their name (struct rd_bench's
+ * kind_other). */
+enum rundoc_kind {
+	RUNDOC_KIND_COMMAND = 0,
+	RUNDOC_KIND_HTTP,
+	RUNDOC_KIND_INGEST,
+	RUNDOC_KIND_OTHER,
+};
+
 struct rd_summary {
 	size_t n;
 	double min, median, mean, max;
@@ -38,16 +57,17 @@ struct rd_metric {
 	double *samples;   /* one value per repetition, SI units */
 	size_t n_samples;
 	size_t alloc_samples;
-	struct rd_summary summary; /* computed by rd_metric_summarise() */
+	struct rd_summary summary; /* computed by rundoc_metric_summarise() */
 	cJSON *extra;      /* optional: "histogram", "percentiles", "source"... kept verbatim */
 };
 
 struct rd_bench {
 	char *name;
-	char *kind;        /* "command", "http", "ingest" */
+	enum rundoc_kind kind;
+	char *kind_other;  /* the document's own kind name when kind is RUNDOC_KIND_OTHER, else NULL */
 	cJSON *params;     /* object of parameter values, may be NULL */
 	char *config_hash; /* hex SHA-256 of the benchmark's canonical configuration */
-	char *status;      /* "ok", "failed", "partial", "skipped" */
+	enum rundoc_status status;
 	char *error;       /* why it failed, NULL when ok */
 	struct rd_metric *metrics;
 	size_t n_metrics;
@@ -97,16 +117,51 @@ struct rundoc {
 struct rundoc *rundoc_new(void);
 void rundoc_free(struct rundoc *rd);
 
-/* Append a benchmark or metric; the returned pointer is valid until the next
- * append to the same array. Strings are copied. */
-struct rd_bench *rundoc_add_bench(struct rundoc *rd, const char *name, const char *kind);
-struct rd_metric *rd_bench_add_metric(struct rd_bench *b, const char *name, const char *unit,
-				      enum rd_direction dir);
-struct rd_metric *rd_bench_find_metric(const struct rd_bench *b, const char *name);
+/* Append a benchmark (status ok) or metric; the returned pointer is valid
+ * until the next append to the same array. Strings are copied. */
+struct rd_bench *rundoc_add_bench(struct rundoc *rd, const char *name, enum rundoc_kind kind);
+struct rd_metric *rundoc_bench_add_metric(struct rd_bench *b, const char *name, const char *unit,
+					  enum rd_direction dir);
+struct rd_metric *rundoc_bench_find_metric(const struct rd_bench *b, const char *name);
 struct rd_bench *rundoc_find_bench(const struct rundoc *rd, const char *name);
-void rd_metric_add_sample(struct rd_metric *m, double v);
+void rundoc_metric_add_sample(struct rd_metric *m, double v);
 /* Recompute m->summary from m->samples. */
-void rd_metric_summarise(struct rd_metric *m);
+void rundoc_metric_summarise(struct rd_metric *m);
+
+/* Mark b failed because of `why` (copied; replaces any earlier error). */
+void rundoc_bench_fail(struct rd_bench *b, const char *why);
+
+/* "ok", "failed", "partial", "skipped". */
+const char *rundoc_status_name(enum rundoc_status s);
+/* "command", "http", "ingest" ("other" for RUNDOC_KIND_OTHER). */
+const char *rundoc_kind_name(enum rundoc_kind k);
+/* b's "kind" as the document writes it: rundoc_kind_name, or kind_other. */
+const char *rundoc_bench_kind(const struct rd_bench *b);
+
+/* How rundoc_merge treats what src has and dst lacks. */
+enum rundoc_merge_mode {
+	/*
+	 * Accumulate runs into one document (a suite's benchmarks as they
+	 * finish, one harness run after another): a benchmark or metric that
+	 * dst lacks is moved from src whole; samples of a metric both have are
+	 * appended; a failure sticks (an ok benchmark takes src's status and
+	 * error when src's is not ok).
+	 */
+	RUNDOC_MERGE_ACCUMULATE,
+	/*
+	 * Pool re-measured samples into the run under test (a confirmation
+	 * run): only src's ok benchmarks, only the benchmarks and metrics dst
+	 * already has; src is left as it is.
+	 */
+	RUNDOC_MERGE_POOL,
+};
+
+/*
+ * The one merge of run documents.  Metrics that receive samples are
+ * re-summarised.  Returns the repetitions added: per benchmark that received
+ * samples, its largest number of samples added to one metric, summed.
+ */
+size_t rundoc_merge(struct rundoc *dst, struct rundoc *src, enum rundoc_merge_mode mode);
 
 /* A fresh random UUID (version 4) into out. */
 void rundoc_uuid(char out[37]);
@@ -126,6 +181,6 @@ int rundoc_parse(struct rundoc **out, const char *text, struct err *err);
 int rundoc_load(struct rundoc **out, const char *path, struct err *err);
 int rundoc_save(const struct rundoc *rd, const char *path, struct err *err);
 
-const char *rd_direction_name(enum rd_direction d);
+const char *rundoc_direction_name(enum rd_direction d);
 
 #endif

@@ -120,8 +120,7 @@ static void fail(struct runner_cmd_bench *cb, const char *tail, const char *fmt,
 	va_end(ap);
 	sb_puts(&sb, buf);
 	cb->failed = true;
-	free(cb->res.status);
-	cb->res.status = xstrdup("failed");
+	cb->res.status = RUNDOC_STATUS_FAILED;
 	free(cb->res.error);
 	cb->res.error = sb_detach(&sb);
 	if (tail && *tail) {
@@ -297,9 +296,9 @@ static void open_calibration(struct runner_cmd_bench *cb, const cJSON *v)
 	for (size_t i = M_WALL; i <= M_SYS; i++)
 		mark_tracked(&cb->res.metrics[i], why);
 	cb->i_wall_rel = cb->res.n_metrics;
-	rd_bench_add_metric(&cb->res, "wall_rel", "1", RD_LOWER);
-	rd_bench_add_metric(&cb->res, "cpu_rel", "1", RD_LOWER);
-	mark_tracked(rd_bench_add_metric(&cb->res, "calibration_wall", "s", RD_LOWER),
+	rundoc_bench_add_metric(&cb->res, "wall_rel", "1", RD_LOWER);
+	rundoc_bench_add_metric(&cb->res, "cpu_rel", "1", RD_LOWER);
+	mark_tracked(rundoc_bench_add_metric(&cb->res, "calibration_wall", "s", RD_LOWER),
 		     "the calibration command's own time: how fast the machine was");
 }
 
@@ -317,7 +316,7 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 	cb->stderr_fd = -1;
 	cb->b = b;
 	cb->ctx = ctx;
-	cb->res.status = xstrdup("ok");
+	cb->res.status = RUNDOC_STATUS_OK;
 	cb->res.config_hash = xstrdup(b->config_hash);
 	if (b->params)
 		cb->res.params = cJSON_Duplicate(b->params, true);
@@ -369,10 +368,10 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 	cb->prepare = cJSON_GetObjectItemCaseSensitive(raw, "prepare");
 	cb->conclude = cJSON_GetObjectItemCaseSensitive(raw, "conclude");
 
-	rd_bench_add_metric(&cb->res, "wall", "s", RD_LOWER);
-	rd_bench_add_metric(&cb->res, "user", "s", RD_LOWER);
-	rd_bench_add_metric(&cb->res, "sys", "s", RD_LOWER);
-	rd_bench_add_metric(&cb->res, "max_rss", "B", RD_LOWER);
+	rundoc_bench_add_metric(&cb->res, "wall", "s", RD_LOWER);
+	rundoc_bench_add_metric(&cb->res, "user", "s", RD_LOWER);
+	rundoc_bench_add_metric(&cb->res, "sys", "s", RD_LOWER);
+	rundoc_bench_add_metric(&cb->res, "max_rss", "B", RD_LOWER);
 	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "calibration")))
 		open_calibration(cb, v);
 
@@ -400,14 +399,14 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 			if (cb->want_instr) {
 				struct rd_metric *m;
 				cb->i_instr = cb->res.n_metrics;
-				m = rd_bench_add_metric(&cb->res, "instructions", "1", RD_LOWER);
+				m = rundoc_bench_add_metric(&cb->res, "instructions", "1", RD_LOWER);
 				m->extra = cJSON_CreateObject();
 				cJSON_AddStringToObject(m->extra, "source", src);
 			}
 			if (cb->want_cycles) {
 				struct rd_metric *m;
 				cb->i_cycles = cb->res.n_metrics;
-				m = rd_bench_add_metric(&cb->res, "cycles", "1", RD_LOWER);
+				m = rundoc_bench_add_metric(&cb->res, "cycles", "1", RD_LOWER);
 				m->extra = cJSON_CreateObject();
 				cJSON_AddStringToObject(m->extra, "source", src);
 			}
@@ -509,14 +508,14 @@ static bool read_emitted(struct runner_cmd_bench *cb, const char *what, double *
 			     what, it->string, got);
 			goto done;
 		}
-		m = rd_bench_find_metric(&cb->res, it->string);
+		m = rundoc_bench_find_metric(&cb->res, it->string);
 		if (!m && cb->reps > 0) {
 			fail(cb, NULL, "%s: the metrics file: \"%s\" was not in the first repetition's", what,
 			     it->string);
 			goto done;
 		}
 		if (!m) {
-			m = rd_bench_add_metric(&cb->res, it->string, unit ? unit->valuestring : "1",
+			m = rundoc_bench_add_metric(&cb->res, it->string, unit ? unit->valuestring : "1",
 						dir && strcmp(dir->valuestring, "higher") == 0 ? RD_HIGHER : RD_LOWER);
 			m->extra = cJSON_CreateObject();
 			cJSON_AddStringToObject(m->extra, "source", "emitted");
@@ -686,25 +685,25 @@ static void one_run(struct runner_cmd_bench *cb, bool record, const char *what)
 	}
 	if (record) {
 		size_t first_emitted = cb->res.n_metrics - cb->n_emitted;
-		rd_metric_add_sample(&cb->res.metrics[M_WALL], (double)r.wall_ns * 1e-9);
-		rd_metric_add_sample(&cb->res.metrics[M_USER], r.user);
-		rd_metric_add_sample(&cb->res.metrics[M_SYS], r.sys);
-		rd_metric_add_sample(&cb->res.metrics[M_RSS], r.max_rss);
+		rundoc_metric_add_sample(&cb->res.metrics[M_WALL], (double)r.wall_ns * 1e-9);
+		rundoc_metric_add_sample(&cb->res.metrics[M_USER], r.user);
+		rundoc_metric_add_sample(&cb->res.metrics[M_SYS], r.sys);
+		rundoc_metric_add_sample(&cb->res.metrics[M_RSS], r.max_rss);
 		if (cb->cal_argv) {
 			double cw = (double)cal.wall_ns * 1e-9, cc = cal.user + cal.sys;
 			/* A calibration too short to take measurable CPU time gives no cpu_rel. */
 			if (cw > 0)
-				rd_metric_add_sample(&cb->res.metrics[cb->i_wall_rel], (double)r.wall_ns * 1e-9 / cw);
+				rundoc_metric_add_sample(&cb->res.metrics[cb->i_wall_rel], (double)r.wall_ns * 1e-9 / cw);
 			if (cc > 0)
-				rd_metric_add_sample(&cb->res.metrics[cb->i_wall_rel + 1], (r.user + r.sys) / cc);
-			rd_metric_add_sample(&cb->res.metrics[cb->i_wall_rel + 2], cw);
+				rundoc_metric_add_sample(&cb->res.metrics[cb->i_wall_rel + 1], (r.user + r.sys) / cc);
+			rundoc_metric_add_sample(&cb->res.metrics[cb->i_wall_rel + 2], cw);
 		}
 		if (cb->pc && cb->want_instr)
-			rd_metric_add_sample(&cb->res.metrics[cb->i_instr], (double)instr);
+			rundoc_metric_add_sample(&cb->res.metrics[cb->i_instr], (double)instr);
 		if (cb->pc && cb->want_cycles)
-			rd_metric_add_sample(&cb->res.metrics[cb->i_cycles], (double)cycles);
+			rundoc_metric_add_sample(&cb->res.metrics[cb->i_cycles], (double)cycles);
 		for (size_t i = 0; i < cb->n_emitted; i++)
-			rd_metric_add_sample(&cb->res.metrics[first_emitted + i], emitted[i]);
+			rundoc_metric_add_sample(&cb->res.metrics[first_emitted + i], emitted[i]);
 		cb->reps++;
 		cb->measured_s += (double)r.wall_ns * 1e-9;
 	}
@@ -772,7 +771,7 @@ void runner_cmd_finish(struct runner_cmd_bench *cb, struct rd_bench *out)
 		run_hook(cb, cb->cleanup, "cleanup");
 	for (size_t i = 0; i < cb->res.n_metrics; i++) {
 		struct rd_metric *m = &cb->res.metrics[i];
-		rd_metric_summarise(m);
+		rundoc_metric_summarise(m);
 		/* user and sys are tick-granular and max_rss barely moves: warning
 		 * about their noise would only bury the warnings that matter. */
 		if (i != M_USER && i != M_SYS && i != M_RSS)
@@ -797,12 +796,9 @@ void runner_cmd_finish(struct runner_cmd_bench *cb, struct rd_bench *out)
 		cJSON_Delete(cb->res.extra);
 		cb->res.extra = NULL;
 	}
-	if (cb->stopped && !cb->failed) {
-		free(cb->res.status);
-		cb->res.status = xstrdup("partial");
-	}
+	if (cb->stopped && !cb->failed)
+		cb->res.status = RUNDOC_STATUS_PARTIAL;
 	/* Move: out keeps its name and kind, takes everything else. */
-	free(out->status);
 	out->status = cb->res.status;
 	out->error = cb->res.error;
 	out->config_hash = cb->res.config_hash;
@@ -818,7 +814,6 @@ void runner_cmd_free(struct runner_cmd_bench *cb)
 {
 	if (!cb)
 		return;
-	free(cb->res.status);
 	free(cb->res.error);
 	free(cb->res.config_hash);
 	cJSON_Delete(cb->res.params);

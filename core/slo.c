@@ -285,11 +285,11 @@ int slo_evaluate(const struct slo *s, const struct rd_bench *b, struct slo_resul
 	memset(out, 0, sizeof(*out));
 	out->actual = NAN;
 	/* rule 1: the whole key is a metric ("latency.p95"), median across repetitions */
-	m = rd_bench_find_metric(b, s->key);
+	m = rundoc_bench_find_metric(b, s->key);
 	stat = "median";
 	if (!m && s->stat) {
 		/* rule 2: METRIC.STAT */
-		m = rd_bench_find_metric(b, s->metric);
+		m = rundoc_bench_find_metric(b, s->metric);
 		stat = s->stat;
 	}
 	if (!m)

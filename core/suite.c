@@ -984,11 +984,11 @@ int suite_load(struct suite **out, const char *path, struct errlist *problems, s
 			}
 		apply_defaults(b->raw, defaults);
 		if (cJSON_HasObjectItem(b->raw, "http"))
-			b->kind = SUITE_HTTP;
+			b->kind = RUNDOC_KIND_HTTP;
 		else if (cJSON_HasObjectItem(b->raw, "ingest"))
-			b->kind = SUITE_INGEST;
+			b->kind = RUNDOC_KIND_INGEST;
 		else
-			b->kind = SUITE_COMMAND;
+			b->kind = RUNDOC_KIND_COMMAND;
 		suite_config_hash(b->raw, NULL, b->config_hash);
 	}
 check:

@@ -19,12 +19,11 @@
 
 #include "err.h"
 #include "json.h"
-
-enum suite_kind { SUITE_COMMAND, SUITE_HTTP, SUITE_INGEST };
+#include "rundoc.h"
 
 struct suite_bench {
 	char *name;          /* expanded, unique within the suite */
-	enum suite_kind kind;
+	enum rundoc_kind kind; /* command, http or ingest (never RUNDOC_KIND_OTHER) */
 	cJSON *raw;          /* the expanded benchmark object, suite defaults applied */
 	cJSON *params;       /* this combination's parameter values (object), or NULL */
 	char config_hash[65];/* SHA-256 of the canonical configuration (raw minus

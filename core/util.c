@@ -11,10 +11,21 @@
 #include <time.h>
 #include <unistd.h>
 
+/* n == 0: the size is not known (a library's own allocation). */
 static void die_oom(size_t n)
 {
-	fprintf(stderr, "perfgate: out of memory allocating %zu bytes\n", n);
+	if (n)
+		fprintf(stderr, "perfgate: out of memory allocating %zu bytes\n", n);
+	else
+		fprintf(stderr, "perfgate: out of memory\n");
 	abort();
+}
+
+void *xcheck(void *p)
+{
+	if (!p)
+		die_oom(0);
+	return p;
 }
 
 void *xmalloc(size_t n)

@@ -22,6 +22,9 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* p, which a library allocated (cJSON_Print, libpq); abort as the x*
+ * wrappers do when it is NULL, the library's way of saying out of memory. */
+void *xcheck(void *p);
 /* Grow *p (holding *alloc elements of `size` bytes) so that `need` fit. */
 void xgrow(void **p, size_t *alloc, size_t need, size_t size);
 #define XGROW(p, alloc, need) xgrow((void **)&(p), &(alloc), (need), sizeof(*(p)))

@@ -790,15 +790,15 @@ static int insert_results(struct db *db, const struct rundoc *rd, struct err *er
 			cJSON *samples = cJSON_CreateArray();
 
 			cJSON_AddStringToObject(o, "benchmark", b->name);
-			cJSON_AddStringToObject(o, "kind", b->kind ? b->kind : "command");
+			cJSON_AddStringToObject(o, "kind", rundoc_bench_kind(b));
 			if (b->config_hash)
 				cJSON_AddStringToObject(o, "config_hash", b->config_hash);
 			cJSON_AddItemToObject(o, "params", b->params ? cJSON_Duplicate(b->params, 1)
 								  : cJSON_CreateObject());
-			cJSON_AddStringToObject(o, "status", b->status ? b->status : "ok");
+			cJSON_AddStringToObject(o, "status", rundoc_status_name(b->status));
 			cJSON_AddStringToObject(o, "metric", m->name);
 			cJSON_AddStringToObject(o, "unit", m->unit);
-			cJSON_AddStringToObject(o, "direction", rd_direction_name(m->direction));
+			cJSON_AddStringToObject(o, "direction", rundoc_direction_name(m->direction));
 			cJSON_AddNumberToObject(o, "n", (double)s->n);
 			add_num_or_null(o, "min", s->min, s->n > 0);
 			add_num_or_null(o, "median", s->median, s->n > 0);

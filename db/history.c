@@ -643,7 +643,7 @@ int history_update_changepoints_with(struct db *db, const struct rundoc *rd,
 	for (size_t b = 0; b < rd->n_benches; b++) {
 		const struct rd_bench *bench = &rd->benches[b];
 
-		if (bench->status && strcmp(bench->status, "ok") != 0)
+		if (bench->status != RUNDOC_STATUS_OK)
 			continue;
 		for (size_t m = 0; m < bench->n_metrics; m++) {
 			struct series_key k = { rd->project, rd->suite, bench->name, bench->metrics[m].name,

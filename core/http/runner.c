@@ -43,9 +43,9 @@ static const double stat_pcts[] = { 50, 90, 95, 99, 99.9, 100, -1 };
 
 static struct rd_metric *metric(struct rd_bench *b, const char *name, const char *unit, enum rd_direction dir)
 {
-	struct rd_metric *m = rd_bench_find_metric(b, name);
+	struct rd_metric *m = rundoc_bench_find_metric(b, name);
 
-	return m ? m : rd_bench_add_metric(b, name, unit, dir);
+	return m ? m : rundoc_bench_add_metric(b, name, unit, dir);
 }
 
 static void add_sample(struct rd_bench *b, const char *prefix, const char *name, const char *unit,
@@ -54,7 +54,7 @@ static void add_sample(struct rd_bench *b, const char *prefix, const char *name,
 	char full[256];
 
 	snprintf(full, sizeof(full), "%s%s", name, prefix ? prefix : "");
-	rd_metric_add_sample(metric(b, full, unit, dir), v);
+	rundoc_metric_add_sample(metric(b, full, unit, dir), v);
 }
 
 static void add_family(struct rd_bench *b, const char *suffix, const char *fam, const struct hist *h)
@@ -243,7 +243,7 @@ static void fams_attach(struct fams *f, struct rd_bench *b, const char *itl_name
 		if (!f->h[i])
 			continue;
 		snprintf(name, sizeof(name), "%s.p50", i == 6 ? itl_name : fam_names[i]);
-		m = rd_bench_find_metric(b, name);
+		m = rundoc_bench_find_metric(b, name);
 		if (m && hist_count(f->h[i])) {
 			if (!m->extra)
 				m->extra = cJSON_CreateObject();
@@ -370,12 +370,12 @@ static bool step_meets_slos(const struct suite_bench *b, const struct http_engin
 {
 	const cJSON *slo = cJSON_GetObjectItemCaseSensitive(b->raw, "slo"), *it;
 	struct rundoc *tmp = rundoc_new();
-	struct rd_bench *tb = rundoc_add_bench(tmp, "step", "http");
+	struct rd_bench *tb = rundoc_add_bench(tmp, "step", RUNDOC_KIND_HTTP);
 	bool ok = true;
 
 	add_step_metrics(tb, NULL, r, true, p, itl_name);
 	for (size_t i = 0; i < tb->n_metrics; i++)
-		rd_metric_summarise(&tb->metrics[i]);
+		rundoc_metric_summarise(&tb->metrics[i]);
 	cJSON_ArrayForEach(it, slo) {
 		struct slo so;
 		struct slo_result res;
@@ -435,8 +435,7 @@ int http_runner_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 		reps = (long)v->valuedouble;
 	if (ctx && ctx->repetitions > 0)
 		reps = ctx->repetitions;
-	free(out->kind);
-	out->kind = xstrdup("http");
+	out->kind = RUNDOC_KIND_HTTP;
 	if (!out->extra)
 		out->extra = cJSON_CreateObject();
 	{
@@ -602,25 +601,24 @@ int http_runner_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 		cJSON_AddItemToArray(extra_array(out, "warnings"), cJSON_CreateString(notices.msgs[i]));
 	fams_attach(&fams, out, itl_name);
 	for (size_t i = 0; i < out->n_metrics; i++)
-		rd_metric_summarise(&out->metrics[i]);
-	free(out->status);
+		rundoc_metric_summarise(&out->metrics[i]);
 	free(out->error);
 	out->error = NULL;
 	if (failure) {
-		out->status = xstrdup("failed");
+		out->status = RUNDOC_STATUS_FAILED;
 		out->error = failure;
 		failure = NULL;
 	} else if (invalid) {
 		/* The run document knows ok/failed/partial/skipped; an invalid
 		 * run is "failed" (exit 3) with "invalid": true beside it. */
-		out->status = xstrdup("failed");
+		out->status = RUNDOC_STATUS_FAILED;
 		out->error = xasprintf("run invalid: %s", invalid);
 		cJSON_AddBoolToObject(out->extra, "invalid", true);
 	} else if (total_ok == 0 && total_failed > 0) {
-		out->status = xstrdup("failed");
+		out->status = RUNDOC_STATUS_FAILED;
 		out->error = xstrdup("every request failed");
 	} else {
-		out->status = xstrdup("ok");
+		out->status = RUNDOC_STATUS_OK;
 	}
 done:
 	for (int i = 0; i < 7; i++)

@@ -357,14 +357,11 @@ static void emit(struct rundoc *rd, struct pending *pb)
 
 	free(name);
 	if (pb->failed || !pb->have_mean) {
-		free(b->status);
-		b->status = xstrdup("failed");
-		free(b->error);
-		b->error = xstrdup(pb->failed ? pb->failed : "Catch2 wrote no mean for this benchmark");
+		rundoc_bench_fail(b, pb->failed ? pb->failed : "Catch2 wrote no mean for this benchmark");
 	} else {
 		struct rd_metric *m = ingest_metric(b, "time", "s", RD_LOWER);
 
-		rd_metric_add_sample(m, pb->mean_ns * 1e-9);
+		rundoc_metric_add_sample(m, pb->mean_ns * 1e-9);
 		m->extra = pb->extra;
 		pb->extra = NULL;
 		ingest_mark_aggregate(m, "mean");

@@ -97,7 +97,7 @@ static int add_value(struct rd_bench *b, const char *metric, const char *unit, e
 {
 	struct rd_metric *m = ingest_metric(b, metric, unit, dir);
 
-	rd_metric_add_sample(m, v);
+	rundoc_metric_add_sample(m, v);
 	if (aggregate)
 		ingest_mark_aggregate(m, aggregate);
 	return 0;
@@ -122,10 +122,7 @@ static int one_row(const cJSON *row, const char *path, const char *group, const 
 			       path, tu->valuestring);
 	b = ingest_bench(rd, group, INGEST_GBENCH);
 	if (eo && cJSON_IsTrue(eo)) {
-		free(b->status);
-		b->status = xstrdup("failed");
-		free(b->error);
-		b->error = xstrdup(msg ? msg->valuestring : "the benchmark reported an error");
+		rundoc_bench_fail(b, msg ? msg->valuestring : "the benchmark reported an error");
 		return 0;
 	}
 	if ((rc = ingest_json_number(row, path, "real_time", true, true, &v, NULL, err)) < 0)

@@ -168,7 +168,7 @@ static int result_line(struct field *f, size_t nf, size_t line, const char *pkg,
 				um = &known_units[k];
 		if (um) {
 			m = ingest_metric(b, um->metric, um->si, um->dir);
-			rd_metric_add_sample(m, v * um->scale);
+			rundoc_metric_add_sample(m, v * um->scale);
 		} else {
 			char *mname = custom_metric_name(unit);
 			size_t ul = strlen(unit);
@@ -180,7 +180,7 @@ static int result_line(struct field *f, size_t nf, size_t line, const char *pkg,
 				m->extra = cJSON_CreateObject();
 				cJSON_AddStringToObject(m->extra, "source_unit", unit);
 			}
-			rd_metric_add_sample(m, v);
+			rundoc_metric_add_sample(m, v);
 		}
 	}
 	return 0;
@@ -248,8 +248,7 @@ int ingest_go_parse(const char *text, size_t len, const struct ingest_options *o
 			b = ingest_bench(rd, name, INGEST_GO);
 			free(name);
 			free(base);
-			free(b->status);
-			b->status = xstrdup("failed");
+			b->status = RUNDOC_STATUS_FAILED;
 			free(b->error);
 			b->error = xasprintf("go test reported a failure (line %zu)", line);
 		} else if (nf >= 2 && f[0].len > 9 && strncmp(f[0].p, "Benchmark", 9) == 0 &&

@@ -29,7 +29,7 @@ static int add_array(struct rd_bench *b, const cJSON *arr, const char *path, con
 		rc = ingest_json_value(it, sub, true, &v, err);
 		if (rc < 0)
 			return rc;
-		rd_metric_add_sample(m, v);
+		rundoc_metric_add_sample(m, v);
 	}
 	return 0;
 }
@@ -75,21 +75,21 @@ static int one_result(const cJSON *r, const char *path, struct rundoc *rd, struc
 		if ((rc = ingest_json_number(r, path, "mean", true, true, &v, NULL, err)) < 0)
 			return rc;
 		struct rd_metric *m = ingest_metric(b, "wall", "s", RD_LOWER);
-		rd_metric_add_sample(m, v);
+		rundoc_metric_add_sample(m, v);
 		ingest_mark_aggregate(m, "mean");
 	}
 	if ((rc = ingest_json_number(r, path, "user", false, true, &v, &have, err)) < 0)
 		return rc;
 	if (have) {
 		struct rd_metric *m = ingest_metric(b, "user", "s", RD_LOWER);
-		rd_metric_add_sample(m, v);
+		rundoc_metric_add_sample(m, v);
 		ingest_mark_aggregate(m, "mean");
 	}
 	if ((rc = ingest_json_number(r, path, "system", false, true, &v, &have, err)) < 0)
 		return rc;
 	if (have) {
 		struct rd_metric *m = ingest_metric(b, "sys", "s", RD_LOWER);
-		rd_metric_add_sample(m, v);
+		rundoc_metric_add_sample(m, v);
 		ingest_mark_aggregate(m, "mean");
 	}
 	if (mem && cJSON_GetArraySize(mem) > 0) {

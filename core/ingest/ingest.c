@@ -278,12 +278,12 @@ int ingest_parse(enum ingest_format fmt, const char *text, size_t len,
 	for (size_t i = first; i < rd->n_benches; i++) {
 		struct rd_bench *b = &rd->benches[i];
 
-		if (b->n_metrics == 0 && strcmp(b->status, "ok") == 0) {
+		if (b->n_metrics == 0 && b->status == RUNDOC_STATUS_OK) {
 			rc = err_set(err, ERR_INPUT, "benchmark '%s': no measurements found", b->name);
 			goto done;
 		}
 		for (size_t j = 0; j < b->n_metrics; j++)
-			rd_metric_summarise(&b->metrics[j]);
+			rundoc_metric_summarise(&b->metrics[j]);
 	}
 done:
 	if (rc < 0)
@@ -339,42 +339,6 @@ int ingest_file(const char *path, enum ingest_format fmt, const struct ingest_op
 done:
 	free(text);
 	return rc;
-}
-
-/* Add one run's benchmarks (from its own document) to the accumulated ones:
- * samples appended metric by metric; a failure sticks. */
-void ingest_merge(struct rundoc *acc, struct rundoc *run)
-{
-	for (size_t i = 0; i < run->n_benches; i++) {
-		struct rd_bench *src = &run->benches[i];
-		struct rd_bench *dst = rundoc_find_bench(acc, src->name);
-
-		if (!dst) {
-			dst = rundoc_add_bench(acc, src->name, src->kind);
-			dst->extra = src->extra;
-			src->extra = NULL;
-			dst->params = src->params;
-			src->params = NULL;
-		}
-		if (strcmp(src->status, "ok") != 0 && strcmp(dst->status, "ok") == 0) {
-			free(dst->status);
-			dst->status = xstrdup(src->status);
-			free(dst->error);
-			dst->error = src->error ? xstrdup(src->error) : NULL;
-		}
-		for (size_t j = 0; j < src->n_metrics; j++) {
-			const struct rd_metric *sm = &src->metrics[j];
-			struct rd_metric *dm = rd_bench_find_metric(dst, sm->name);
-
-			if (!dm) {
-				dm = rd_bench_add_metric(dst, sm->name, sm->unit, sm->direction);
-				if (sm->extra)
-					dm->extra = cJSON_Duplicate(sm->extra, 1);
-			}
-			for (size_t k = 0; k < sm->n_samples; k++)
-				rd_metric_add_sample(dm, sm->samples[k]);
-		}
-	}
 }
 
 /* ---- JSON helpers ---- */
@@ -581,7 +545,7 @@ struct rd_bench *ingest_bench(struct rundoc *rd, const char *name, enum ingest_f
 
 	if (b)
 		return b;
-	b = rundoc_add_bench(rd, name, "ingest");
+	b = rundoc_add_bench(rd, name, RUNDOC_KIND_INGEST);
 	b->extra = cJSON_CreateObject();
 	cJSON_AddStringToObject(b->extra, "source", ingest_format_name(fmt));
 	return b;
@@ -613,9 +577,9 @@ char *ingest_unique_name(const struct rundoc *rd, const char *base)
 struct rd_metric *ingest_metric(struct rd_bench *b, const char *name, const char *unit,
 				enum rd_direction dir)
 {
-	struct rd_metric *m = rd_bench_find_metric(b, name);
+	struct rd_metric *m = rundoc_bench_find_metric(b, name);
 
-	return m ? m : rd_bench_add_metric(b, name, unit, dir);
+	return m ? m : rundoc_bench_add_metric(b, name, unit, dir);
 }
 
 void ingest_mark_aggregate(struct rd_metric *m, const char *which)

@@ -81,14 +81,6 @@ int ingest_parse(enum ingest_format fmt, const char *text, size_t len,
 int ingest_file(const char *path, enum ingest_format fmt, const struct ingest_options *opts,
 		struct rundoc *rd, enum ingest_format *used, struct err *err);
 
-/*
- * Add the benchmarks of `run` (one harness output, parsed on its own) to
- * `acc`: a benchmark already in acc gets the new samples appended metric by
- * metric, a new one is moved over; a failure sticks.  Summaries are not
- * recomputed.  `run` is left partly emptied (free it).
- */
-void ingest_merge(struct rundoc *acc, struct rundoc *run);
-
 /* ---- for the format parsers (core/ingest_*.c) ---- */
 
 int ingest_hyperfine_parse(const char *text, size_t len, const struct ingest_options *opts,

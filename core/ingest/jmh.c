@@ -94,7 +94,7 @@ static int add_samples(struct rd_bench *b, const char *metric, const struct jmh_
 				snprintf(sub, sizeof(sub), "%s.rawData[%zu][%zu]", path, f, i++);
 				if ((rc = ingest_json_value(it, sub, true, &v, err)) < 0)
 					return rc;
-				rd_metric_add_sample(m, v * u->scale);
+				rundoc_metric_add_sample(m, v * u->scale);
 			}
 			f++;
 		}
@@ -131,7 +131,7 @@ static int add_samples(struct rd_bench *b, const char *metric, const struct jmh_
 					count += c;
 				}
 				if (count > 0)
-					rd_metric_add_sample(m, sum / count * u->scale);
+					rundoc_metric_add_sample(m, sum / count * u->scale);
 				i++;
 			}
 			f++;
@@ -143,7 +143,7 @@ static int add_samples(struct rd_bench *b, const char *metric, const struct jmh_
 	}
 	if ((rc = ingest_json_number(pm, path, "score", true, true, &v, NULL, err)) < 0)
 		return rc;
-	rd_metric_add_sample(m, v * u->scale);
+	rundoc_metric_add_sample(m, v * u->scale);
 	ingest_mark_aggregate(m, "score");
 	return 0;
 }

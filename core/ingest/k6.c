@@ -53,7 +53,7 @@ static int add(struct rd_bench *b, const char *metric, const char *stat, const c
 	struct rd_metric *m = ingest_metric(b, name, unit, dir);
 
 	free(name);
-	rd_metric_add_sample(m, v);
+	rundoc_metric_add_sample(m, v);
 	return 0;
 }
 

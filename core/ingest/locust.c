@@ -257,7 +257,7 @@ int ingest_locust_parse(const char *text, size_t len, const struct ingest_option
 				if (!have || requests == 0)
 					continue;
 				snprintf(metric, sizeof(metric), "response_time.%s", times[k].stat);
-				rd_metric_add_sample(ingest_metric(b, metric, "s", RD_LOWER), v * 1e-3);
+				rundoc_metric_add_sample(ingest_metric(b, metric, "s", RD_LOWER), v * 1e-3);
 			}
 		}
 		for (size_t i = 0; i < n_header; i++) {
@@ -270,22 +270,19 @@ int ingest_locust_parse(const char *text, size_t len, const struct ingest_option
 			if (!have || requests == 0)
 				continue;
 			snprintf(metric, sizeof(metric), "response_time.p%g", pct[i]);
-			rd_metric_add_sample(ingest_metric(b, metric, "s", RD_LOWER), v * 1e-3);
+			rundoc_metric_add_sample(ingest_metric(b, metric, "s", RD_LOWER), v * 1e-3);
 		}
 		if ((rc = cell_number(&c, (size_t)col[COL_RPS], header[col[COL_RPS]], &v, &have, err)) < 0)
 			goto done;
 		if (have)
-			rd_metric_add_sample(ingest_metric(b, "throughput", "1/s", RD_HIGHER), v);
+			rundoc_metric_add_sample(ingest_metric(b, "throughput", "1/s", RD_HIGHER), v);
 		if (requests > 0)
-			rd_metric_add_sample(ingest_metric(b, "failure_rate", "1", RD_LOWER),
+			rundoc_metric_add_sample(ingest_metric(b, "failure_rate", "1", RD_LOWER),
 					     failures / requests);
 		else
 			ingest_warn(b, "no requests were made");
 		if (b->n_metrics == 0) {
-			free(b->status);
-			b->status = xstrdup("failed");
-			free(b->error);
-			b->error = xstrdup("Locust recorded no requests");
+			rundoc_bench_fail(b, "Locust recorded no requests");
 		}
 		rows++;
 	}

@@ -84,12 +84,12 @@ static int one_bench(const cJSON *list, const cJSON *jb, const char *path, struc
 			snprintf(ipath, sizeof(ipath), "%s.data[%zu]", sub, i++);
 			if ((rc = ingest_json_value(it, ipath, true, &v, err)) < 0)
 				return rc;
-			rd_metric_add_sample(m, v);
+			rundoc_metric_add_sample(m, v);
 		}
 	} else {
 		if ((rc = ingest_json_number(stats, sub, "median", true, true, &v, NULL, err)) < 0)
 			return rc;
-		rd_metric_add_sample(m, v);
+		rundoc_metric_add_sample(m, v);
 		ingest_mark_aggregate(m, "median");
 	}
 	return 0;

@@ -324,12 +324,11 @@ static char *run_hook(const struct plan *p, const cJSON *raw, const char *what)
 	return why;
 }
 
+/* rundoc_bench_fail, taking ownership of why. */
 static void set_failed(struct rd_bench *b, char *why)
 {
-	free(b->status);
-	b->status = xstrdup("failed");
-	free(b->error);
-	b->error = why;
+	rundoc_bench_fail(b, why);
+	free(why);
 }
 
 /* Move the harness benchmarks of `parsed` into out / rd. */
@@ -348,17 +347,14 @@ static void place(const struct suite_bench *sb, struct rd_bench *out, struct run
 			free(dst->name);
 			dst->name = name;
 		} else {
-			dst = rundoc_add_bench(rd, name, "ingest");
+			dst = rundoc_add_bench(rd, name, RUNDOC_KIND_INGEST);
 			free(name);
 			dst->config_hash = xstrdup(sb->config_hash);
 			if (sb->params)
 				dst->params = cJSON_Duplicate(sb->params, 1);
 		}
-		free(dst->kind);
-		dst->kind = xstrdup("ingest");
-		free(dst->status);
+		dst->kind = RUNDOC_KIND_INGEST;
 		dst->status = src->status;
-		src->status = NULL;
 		free(dst->error);
 		dst->error = src->error;
 		src->error = NULL;
@@ -451,7 +447,7 @@ int ingest_runner_run(const struct suite_bench *b, const struct run_ctx *ctx,
 			run_doc = rundoc_new();
 			rc = ingest_parse(fmt, text, len, &io, run_doc, &e);
 			if (rc == 0)
-				ingest_merge(parsed, run_doc);
+				rundoc_merge(parsed, run_doc, RUNDOC_MERGE_ACCUMULATE);
 			rundoc_free(run_doc);
 			run_doc = NULL;
 			if (rc < 0) {
@@ -470,7 +466,7 @@ int ingest_runner_run(const struct suite_bench *b, const struct run_ctx *ctx,
 	/* Each run re-summarised the metrics it touched; do all once more. */
 	for (size_t i = 0; i < parsed->n_benches; i++)
 		for (size_t j = 0; j < parsed->benches[i].n_metrics; j++)
-			rd_metric_summarise(&parsed->benches[i].metrics[j]);
+			rundoc_metric_summarise(&parsed->benches[i].metrics[j]);
 	{
 		struct rd_bench *first;
 
@@ -486,7 +482,7 @@ done:
 	if (setup_done && (hook_why = run_hook(&p, b->raw, "cleanup"))) {
 		struct rd_bench *first = &rd->benches[out_index];
 
-		if (strcmp(first->status, "ok") == 0)
+		if (first->status == RUNDOC_STATUS_OK)
 			set_failed(first, hook_why);
 		else
 			free(hook_why);

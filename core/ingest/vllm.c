@@ -101,7 +101,7 @@ static int one_run(const cJSON *root, const char *path, struct rd_bench *b, stru
 			}
 			m = ingest_metric(b, lat, "s", RD_LOWER);
 			free(lat);
-			rd_metric_add_sample(m, v * 1e-3);
+			rundoc_metric_add_sample(m, v * 1e-3);
 			used++;
 			continue;
 		}
@@ -110,7 +110,7 @@ static int one_run(const cJSON *root, const char *path, struct rd_bench *b, stru
 				continue;
 			if ((rc = ingest_json_value(it, ipath, true, &v, err)) < 0)
 				return rc;
-			rd_metric_add_sample(ingest_metric(b, rate_keys[i].metric, rate_keys[i].unit,
+			rundoc_metric_add_sample(ingest_metric(b, rate_keys[i].metric, rate_keys[i].unit,
 							   rate_keys[i].dir),
 					     v);
 			used++;
@@ -137,7 +137,7 @@ static int one_run(const cJSON *root, const char *path, struct rd_bench *b, stru
 		if (completed > prompts)
 			return err_set(err, ERR_INPUT, "%scompleted: %g requests completed of %g sent", path,
 				       completed, prompts);
-		rd_metric_add_sample(ingest_metric(b, "error_rate", "1", RD_LOWER),
+		rundoc_metric_add_sample(ingest_metric(b, "error_rate", "1", RD_LOWER),
 				     (prompts - completed) / prompts);
 	}
 	/* The configuration of the (last) run, for the reader. */

@@ -107,11 +107,10 @@ static struct rundoc *mkdoc(const char *id, const char *commit, const char *bran
 	rd->git.commit = commit ? xstrdup(commit) : NULL;
 	rd->git.branch = branch ? xstrdup(branch) : NULL;
 	rd->started_at = xstrdup("2026-11-28T12:00:00Z");
-	b = rundoc_add_bench(rd, "loop", "command");
+	b = rundoc_add_bench(rd, "loop", RUNDOC_KIND_COMMAND);
 	b->config_hash = xstrdup(hash);
-	free(b->status);
-	b->status = xstrdup("ok");
-	rd_metric_add_sample(rd_bench_add_metric(b, "wall", "s", RD_LOWER), 1.0);
+	b->status = RUNDOC_STATUS_OK;
+	rundoc_metric_add_sample(rundoc_bench_add_metric(b, "wall", "s", RD_LOWER), 1.0);
 	return rd;
 }
 

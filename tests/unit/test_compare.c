@@ -26,9 +26,9 @@ static void fill(struct rd_metric *m, double center, size_t n, unsigned seed)
 {
 	for (size_t i = 0; i < n; i++) {
 		double u = (double)((i * 7 + seed * 3) % 17) / 16.0; /* 0..1 */
-		rd_metric_add_sample(m, center * (0.98 + 0.04 * u + 1e-6 * (double)i));
+		rundoc_metric_add_sample(m, center * (0.98 + 0.04 * u + 1e-6 * (double)i));
 	}
-	rd_metric_summarise(m);
+	rundoc_metric_summarise(m);
 }
 
 static struct rundoc *mkrun(const char *id, const char *commit, const char *hash, double wall, size_t n,
@@ -42,12 +42,11 @@ static struct rundoc *mkrun(const char *id, const char *commit, const char *hash
 	rd->project = xstrdup("p");
 	if (commit)
 		rd->git.commit = xstrdup(commit);
-	b = rundoc_add_bench(rd, "loop", "command");
+	b = rundoc_add_bench(rd, "loop", RUNDOC_KIND_COMMAND);
 	b->config_hash = xstrdup(hash);
-	free(b->status);
-	b->status = xstrdup("ok");
-	fill(rd_bench_add_metric(b, "wall", "s", RD_LOWER), wall, n, seed);
-	fill(rd_bench_add_metric(b, "throughput", "1/s", RD_HIGHER), 1 / wall, n, seed + 1);
+	b->status = RUNDOC_STATUS_OK;
+	fill(rundoc_bench_add_metric(b, "wall", "s", RD_LOWER), wall, n, seed);
+	fill(rundoc_bench_add_metric(b, "throughput", "1/s", RD_HIGHER), 1 / wall, n, seed + 1);
 	return rd;
 }
 
@@ -166,8 +165,7 @@ static void test_baseline_matching(void **state)
 	(void)state;
 	mkbase(&base, 8, "h1");
 	base.k = 3;
-	free(base.runs[0].doc->benches[0].status);
-	base.runs[0].doc->benches[0].status = xstrdup("failed");
+	base.runs[0].doc->benches[0].status = RUNDOC_STATUS_FAILED;
 	assert_int_equal(compare_run(cur, &base, NULL, NULL, &r, &err), 0);
 	{
 		const struct compare_row *w = row(r, "loop", "wall", false);
@@ -194,8 +192,7 @@ static void test_baseline_matching(void **state)
 	compare_result_free(r);
 
 	/* A failed benchmark in the current run is not compared, and a note says so. */
-	free(cur->benches[0].status);
-	cur->benches[0].status = xstrdup("failed");
+	cur->benches[0].status = RUNDOC_STATUS_FAILED;
 	cur->benches[0].error = xstrdup("exit status 1");
 	assert_int_equal(compare_run(cur, &base, NULL, NULL, &r, &err), 0);
 	assert_int_equal(r->n_rows, 0);
@@ -269,7 +266,7 @@ static void test_settings(void **state)
 		const struct compare_row *w;
 
 		if (cases[i].wall_marked) {
-			struct rd_metric *m = (struct rd_metric *)rd_bench_find_metric(&cur->benches[0], "wall");
+			struct rd_metric *m = (struct rd_metric *)rundoc_bench_find_metric(&cur->benches[0], "wall");
 			m->extra = cJSON_Parse("{\"gate\": false, \"why\": \"a calibration is set\"}");
 		}
 		assert_int_equal(compare_run(cur, &base, s, NULL, &r, &err), 0);
@@ -354,10 +351,10 @@ static void test_variants(void **state)
 	(void)state;
 	cur->run_id = xstrdup("11111111-0000-4000-8000-000000000000");
 	cur->suite = xstrdup("s");
-	b = rundoc_add_bench(cur, "echo@slow", "command");
-	fill(rd_bench_add_metric(b, "wall", "s", RD_LOWER), 2e-3, 10, 1);
-	b = rundoc_add_bench(cur, "echo@fast", "command");
-	fill(rd_bench_add_metric(b, "wall", "s", RD_LOWER), 1e-3, 10, 2);
+	b = rundoc_add_bench(cur, "echo@slow", RUNDOC_KIND_COMMAND);
+	fill(rundoc_bench_add_metric(b, "wall", "s", RD_LOWER), 2e-3, 10, 1);
+	b = rundoc_add_bench(cur, "echo@fast", RUNDOC_KIND_COMMAND);
+	fill(rundoc_bench_add_metric(b, "wall", "s", RD_LOWER), 1e-3, 10, 2);
 	co.variants_only = true;
 	assert_int_equal(compare_run(cur, NULL, NULL, &co, &r, &err), 0);
 	assert_int_equal(r->n_rows, 1);
@@ -396,7 +393,7 @@ static void test_confirmation_helpers(void **state)
 	assert_string_equal(names[0], "loop");
 	free(names);
 	compare_result_free(r);
-	assert_int_equal(compare_pool_runs(cur, again), 20);
+	assert_int_equal(rundoc_merge(cur, again, RUNDOC_MERGE_POOL), 20);
 	assert_int_equal(cur->benches[0].metrics[0].n_samples, 30);
 	assert_int_equal(cur->benches[0].metrics[0].summary.n, 30);
 	assert_int_equal(compare_run(cur, &base, NULL, NULL, &r, &err), 0);

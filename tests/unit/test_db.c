@@ -152,7 +152,7 @@ static void test_spool(void **state)
 	b->suite = xstrdup("s");
 	a->started_at = xstrdup("2026-01-01T00:00:00Z");
 	b->started_at = xstrdup("2026-01-01T00:00:00Z");
-	rd_metric_add_sample(rd_bench_add_metric(rundoc_add_bench(a, "x", "command"), "wall", "s",
+	rundoc_metric_add_sample(rundoc_bench_add_metric(rundoc_add_bench(a, "x", RUNDOC_KIND_COMMAND), "wall", "s",
 						 RD_LOWER), 1.5);
 	assert_int_equal(db_spool_write(a, &path, &err), 0);
 	cmd = xasprintf("%s/spool/%s.json", dir, a->run_id);

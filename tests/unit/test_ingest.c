@@ -193,9 +193,9 @@ static void test_fixture_values(void **state)
 		b = rundoc_find_bench(rd, e->bench);
 		if (!b)
 			fail_msg("%s: no benchmark '%s'", e->file, e->bench);
-		assert_string_equal(b->kind, "ingest");
+		assert_int_equal(b->kind, RUNDOC_KIND_INGEST);
 		assert_string_equal(cJSON_GetObjectItem(b->extra, "source")->valuestring, ingest_format_name(e->fmt));
-		m = rd_bench_find_metric(b, e->metric);
+		m = rundoc_bench_find_metric(b, e->metric);
 		if (!m)
 			fail_msg("%s: %s: no metric '%s'", e->file, e->bench, e->metric);
 		assert_string_equal(m->unit, e->unit);
@@ -228,7 +228,7 @@ static void test_fixture_details(void **state)
 	assert_int_equal(ingest_file(FIX "gbench_aggregates_only.json", INGEST_GBENCH, NULL, rd, NULL, &err), 0);
 	b = rundoc_find_bench(rd, "BM_Empty");
 	assert_non_null(b);
-	assert_string_equal(cJSON_GetObjectItem(rd_bench_find_metric(b, "real_time")->extra, "aggregate")->valuestring,
+	assert_string_equal(cJSON_GetObjectItem(rundoc_bench_find_metric(b, "real_time")->extra, "aggregate")->valuestring,
 			    "median");
 	assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(b->extra, "aggregates"), "stddev"));
 	rundoc_free(rd);
@@ -238,7 +238,7 @@ static void test_fixture_details(void **state)
 	assert_int_equal(ingest_file(FIX "catch2.xml", INGEST_CATCH2, NULL, rd, NULL, &err), 0);
 	b = rundoc_find_bench(rd, "Fibonacci/throws");
 	assert_non_null(b);
-	assert_string_equal(b->status, "failed");
+	assert_int_equal(b->status, RUNDOC_STATUS_FAILED);
 	assert_string_equal(b->error, "std::runtime_error: boom");
 	rundoc_free(rd);
 
@@ -246,7 +246,7 @@ static void test_fixture_details(void **state)
 	rd = rundoc_new();
 	assert_int_equal(ingest_file(FIX "jmh.json", INGEST_JMH, NULL, rd, NULL, &err), 0);
 	b = rundoc_find_bench(rd, "org.sample.ListBench.arrayList[size=100]");
-	assert_null(rd_bench_find_metric(b, "weird"));
+	assert_null(rundoc_bench_find_metric(b, "weird"));
 	assert_non_null(cJSON_GetObjectItem(b->extra, "warnings"));
 	rundoc_free(rd);
 

@@ -60,7 +60,7 @@ static void window(const struct monitor_options *o, struct rd_bench *b, struct e
 static struct rd_bench *new_bench(struct rundoc **rd)
 {
 	*rd = rundoc_new();
-	return rundoc_add_bench(*rd, "b", "http");
+	return rundoc_add_bench(*rd, "b", RUNDOC_KIND_HTTP);
 }
 
 /* A spinning shell's CPU as the monitor saw it through /proc must agree with
@@ -93,9 +93,9 @@ static void test_busy_process_by_pid(void **state)
 	assert_int_equal(proc_wait(pid, &pr, &err), 0);
 	expected = (pr.user + pr.sys) / window_s * 100.0;
 
-	cpu = rd_bench_find_metric(b, "server.cpu.mean");
-	rss = rd_bench_find_metric(b, "server.rss.max");
-	sys = rd_bench_find_metric(b, "system.cpu.mean");
+	cpu = rundoc_bench_find_metric(b, "server.cpu.mean");
+	rss = rundoc_bench_find_metric(b, "server.rss.max");
+	sys = rundoc_bench_find_metric(b, "system.cpu.mean");
 	assert_non_null(cpu);
 	assert_non_null(rss);
 	assert_non_null(sys);
@@ -111,7 +111,7 @@ static void test_busy_process_by_pid(void **state)
 	/* A second window adds a second sample to the same metrics. */
 	o.pid = getpid();
 	window(&o, b, &notices, 0.1);
-	assert_int_equal(rd_bench_find_metric(b, "server.cpu.mean")->n_samples, 2);
+	assert_int_equal(rundoc_bench_find_metric(b, "server.cpu.mean")->n_samples, 2);
 	errlist_release(&notices);
 	rundoc_free(rd);
 }
@@ -140,12 +140,12 @@ static void test_pid_file_and_process_name(void **state)
 	o.pid_file = pidf;
 	o.interval = 0.05;
 	window(&o, b, &notices, 0.3);
-	assert_true(rd_bench_find_metric(b, "server.cpu.mean")->samples[0] > 1.0);
+	assert_true(rundoc_bench_find_metric(b, "server.cpu.mean")->samples[0] > 1.0);
 
 	o.pid_file = NULL;
 	o.process = (char *)"pgmontest";
 	window(&o, b, &notices, 0.3);
-	assert_int_equal(rd_bench_find_metric(b, "server.cpu.mean")->n_samples, 2);
+	assert_int_equal(rundoc_bench_find_metric(b, "server.cpu.mean")->n_samples, 2);
 
 	o.process = (char *)"no-such-process-name";
 	assert_int_equal(monitor_start(&m, &o, &err), ERR_RUN);
@@ -197,9 +197,9 @@ static void test_gpu_through_nvidia_smi(void **state)
 	o.nvidia_smi = (char *)"tests/bin/nvidia-smi";
 	window(&o, b, &notices, 1.0);
 	unsetenv("FAKE_NVIDIA_SMI_LINES");
-	power = rd_bench_find_metric(b, "gpu.power.mean");
-	mem = rd_bench_find_metric(b, "gpu.mem.max");
-	util = rd_bench_find_metric(b, "gpu.util.max");
+	power = rundoc_bench_find_metric(b, "gpu.power.mean");
+	mem = rundoc_bench_find_metric(b, "gpu.mem.max");
+	util = rundoc_bench_find_metric(b, "gpu.util.max");
 	assert_non_null(power);
 	assert_non_null(mem);
 	assert_non_null(util);
@@ -224,7 +224,7 @@ static void test_gpu_missing_is_a_notice(void **state)
 	o.interval = 0.02;
 	o.nvidia_smi = (char *)"perfgate-no-nvidia-smi-here";
 	window(&o, b, &notices, 0.05);
-	assert_null(rd_bench_find_metric(b, "gpu.util.mean"));
+	assert_null(rundoc_bench_find_metric(b, "gpu.util.mean"));
 	assert_int_equal(notices.n, 1);
 	assert_string_equal(notices.msgs[0], "nvidia-smi not found; GPUs not sampled");
 	errlist_release(&notices);

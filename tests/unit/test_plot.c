@@ -237,7 +237,7 @@ static void test_render(void **state)
 static void test_spectrum(void **state)
 {
 	struct rundoc *rd = rundoc_new();
-	struct rd_bench *b = rundoc_add_bench(rd, "classify", "http");
+	struct rd_bench *b = rundoc_add_bench(rd, "classify", RUNDOC_KIND_HTTP);
 	struct rd_metric *m;
 	struct hist *h = hist_new(3);
 	double *pct, *val;
@@ -247,20 +247,20 @@ static void test_spectrum(void **state)
 	(void)state;
 	/* Percentile metrics, added out of order: sorted by percentile, the
 	 * value is the median over repetitions. */
-	m = rd_bench_add_metric(b, "latency.p99", "s", RD_LOWER);
-	rd_metric_add_sample(m, 0.09);
-	rd_metric_add_sample(m, 0.10);
-	rd_metric_add_sample(m, 0.20);
-	rd_metric_summarise(m);
-	m = rd_bench_add_metric(b, "latency.p50", "s", RD_LOWER);
-	rd_metric_add_sample(m, 0.01);
-	rd_metric_summarise(m);
-	m = rd_bench_add_metric(b, "latency.p99.9", "s", RD_LOWER);
-	rd_metric_add_sample(m, 0.3);
-	rd_metric_summarise(m);
-	m = rd_bench_add_metric(b, "latency.mean", "s", RD_LOWER); /* not a percentile */
-	rd_metric_add_sample(m, 0.02);
-	rd_metric_summarise(m);
+	m = rundoc_bench_add_metric(b, "latency.p99", "s", RD_LOWER);
+	rundoc_metric_add_sample(m, 0.09);
+	rundoc_metric_add_sample(m, 0.10);
+	rundoc_metric_add_sample(m, 0.20);
+	rundoc_metric_summarise(m);
+	m = rundoc_bench_add_metric(b, "latency.p50", "s", RD_LOWER);
+	rundoc_metric_add_sample(m, 0.01);
+	rundoc_metric_summarise(m);
+	m = rundoc_bench_add_metric(b, "latency.p99.9", "s", RD_LOWER);
+	rundoc_metric_add_sample(m, 0.3);
+	rundoc_metric_summarise(m);
+	m = rundoc_bench_add_metric(b, "latency.mean", "s", RD_LOWER); /* not a percentile */
+	rundoc_metric_add_sample(m, 0.02);
+	rundoc_metric_summarise(m);
 	assert_int_equal(plot_spectrum_from_bench(b, "latency", &pct, &val, &n, &err), 0);
 	assert_int_equal(n, 3);
 	assert_true(pct[0] == 50 && pct[1] == 99 && pct[2] == 99.9);
@@ -271,9 +271,9 @@ static void test_spectrum(void **state)
 
 	/* A histogram of 1..10000 us: the p-th percentile is p% of 10 ms (to
 	 * the bucket), and the curve stops at 1 - 1/n with the maximum. */
-	m = rd_bench_add_metric(b, "ttft", "s", RD_LOWER);
-	rd_metric_add_sample(m, 0.005);
-	rd_metric_summarise(m);
+	m = rundoc_bench_add_metric(b, "ttft", "s", RD_LOWER);
+	rundoc_metric_add_sample(m, 0.005);
+	rundoc_metric_summarise(m);
 	for (uint64_t us = 1; us <= 10000; us++)
 		hist_record(h, us * 1000);
 	m->extra = cJSON_CreateObject();
@@ -290,14 +290,14 @@ static void test_spectrum(void **state)
 	free(val);
 
 	/* As the HTTP runner stores it: the histogram on "itl.p50". */
-	m = rd_bench_add_metric(b, "itl.p50", "s", RD_LOWER);
-	rd_metric_add_sample(m, 0.005);
-	rd_metric_summarise(m);
+	m = rundoc_bench_add_metric(b, "itl.p50", "s", RD_LOWER);
+	rundoc_metric_add_sample(m, 0.005);
+	rundoc_metric_summarise(m);
 	m->extra = cJSON_CreateObject();
 	cJSON_AddItemToObject(m->extra, "histogram", hist_to_json(h));
-	m = rd_bench_add_metric(b, "itl.p99", "s", RD_LOWER);
-	rd_metric_add_sample(m, 0.0099);
-	rd_metric_summarise(m);
+	m = rundoc_bench_add_metric(b, "itl.p99", "s", RD_LOWER);
+	rundoc_metric_add_sample(m, 0.0099);
+	rundoc_metric_summarise(m);
 	assert_int_equal(plot_spectrum_from_bench(b, "itl", &pct, &val, &n, &err), 0);
 	assert_true(n > 20); /* the histogram's levels, not the two pNN metrics */
 	assert_true(pct[n - 1] == 99.99);
@@ -310,24 +310,24 @@ static void test_spectrum(void **state)
 static struct rundoc *fake_run(const char *commit, double wall, bool latency)
 {
 	struct rundoc *rd = rundoc_new();
-	struct rd_bench *b = rundoc_add_bench(rd, "gzip/6", "command");
-	struct rd_metric *m = rd_bench_add_metric(b, "wall", "s", RD_LOWER);
+	struct rd_bench *b = rundoc_add_bench(rd, "gzip/6", RUNDOC_KIND_COMMAND);
+	struct rd_metric *m = rundoc_bench_add_metric(b, "wall", "s", RD_LOWER);
 
 	rd->suite = xstrdup("demo");
 	rd->git.commit = xstrdup(commit);
 	for (int i = 0; i < 7; i++)
-		rd_metric_add_sample(m, wall * (1 + 0.01 * (i - 3)));
-	rd_metric_summarise(m);
-	m = rd_bench_add_metric(b, "max_rss", "B", RD_LOWER);
-	rd_metric_add_sample(m, 5e6);
-	rd_metric_summarise(m);
+		rundoc_metric_add_sample(m, wall * (1 + 0.01 * (i - 3)));
+	rundoc_metric_summarise(m);
+	m = rundoc_bench_add_metric(b, "max_rss", "B", RD_LOWER);
+	rundoc_metric_add_sample(m, 5e6);
+	rundoc_metric_summarise(m);
 	if (latency) {
-		m = rd_bench_add_metric(b, "latency.p50", "s", RD_LOWER);
-		rd_metric_add_sample(m, wall);
-		rd_metric_summarise(m);
-		m = rd_bench_add_metric(b, "latency.p99", "s", RD_LOWER);
-		rd_metric_add_sample(m, wall * 3);
-		rd_metric_summarise(m);
+		m = rundoc_bench_add_metric(b, "latency.p50", "s", RD_LOWER);
+		rundoc_metric_add_sample(m, wall);
+		rundoc_metric_summarise(m);
+		m = rundoc_bench_add_metric(b, "latency.p99", "s", RD_LOWER);
+		rundoc_metric_add_sample(m, wall * 3);
+		rundoc_metric_summarise(m);
 	}
 	return rd;
 }

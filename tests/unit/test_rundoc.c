@@ -199,14 +199,14 @@ static void test_full_fields(void **state)
 	assert_string_equal(rd->fingerprint,
 			    "5b0e3f9d7f1f8a0c2e4d6b8a9c1e3f5a7b9d1c3e5f7a9b1d3c5e7f9a1b3d5c7e");
 	assert_int_equal(rd->n_benches, 2);
-	m = rd_bench_find_metric(&rd->benches[0], "wall");
+	m = rundoc_bench_find_metric(&rd->benches[0], "wall");
 	assert_non_null(m);
 	assert_int_equal(m->n_samples, 5);
 	/* Recomputed from the samples: the median of the five is 0.1812. */
 	assert_int_equal(m->summary.n, 5);
 	assert_true(m->summary.median == 0.1812);
 	assert_true(m->summary.min == 0.1797 && m->summary.max == 0.1830);
-	m = rd_bench_find_metric(&rd->benches[1], "throughput");
+	m = rundoc_bench_find_metric(&rd->benches[1], "throughput");
 	assert_int_equal(m->direction, RD_HIGHER);
 	assert_string_equal(m->unit, "1/s");
 	/* The unknown "warnings" member is kept. */
@@ -236,7 +236,7 @@ static void test_summary_only_kept(void **state)
 
 	(void)state;
 	assert_int_equal(rundoc_load(&rd, FIX "valid/summary-only.json", &err), 0);
-	m = rd_bench_find_metric(&rd->benches[0], "wall");
+	m = rundoc_bench_find_metric(&rd->benches[0], "wall");
 	assert_int_equal(m->n_samples, 0);
 	assert_int_equal(m->summary.n, 20);
 	assert_true(m->summary.median == 0.18 && m->summary.mean == 0.181);
@@ -297,6 +297,151 @@ static void test_time_forms(void **state)
 	}
 }
 
+/* Status and kind: each name parses to its enum value and is written back as
+ * it was; a kind perfgate does not know is kept verbatim. */
+static void test_status_and_kind_names(void **state)
+{
+	static const struct {
+		const char *status, *kind;
+		enum rundoc_status st;
+		enum rundoc_kind k;
+	} cases[] = {
+		{ "ok", "command", RUNDOC_STATUS_OK, RUNDOC_KIND_COMMAND },
+		{ "failed", "http", RUNDOC_STATUS_FAILED, RUNDOC_KIND_HTTP },
+		{ "partial", "ingest", RUNDOC_STATUS_PARTIAL, RUNDOC_KIND_INGEST },
+		{ "skipped", "criterion", RUNDOC_STATUS_SKIPPED, RUNDOC_KIND_OTHER },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *doc = xasprintf("{\"run_id\":\"0f8e2c1a-5b3d-4e6f-9a7b-1c2d3e4f5a6b\",\"suite\":\"s\","
+				      "\"started_at\":\"2026-11-28T18:34:56Z\",\"benchmarks\":[{\"name\":\"b\","
+				      "\"kind\":\"%s\",\"status\":\"%s\",\"metrics\":[]}]}",
+				      cases[i].kind, cases[i].status);
+		struct rundoc *rd = NULL;
+		struct err err = ERR_INIT;
+		cJSON *out;
+		const cJSON *b0;
+
+		if (rundoc_parse(&rd, doc, &err) != 0)
+			print_error("%s\n", err.msg);
+		assert_non_null(rd);
+		assert_int_equal(rd->benches[0].status, cases[i].st);
+		assert_int_equal(rd->benches[0].kind, cases[i].k);
+		assert_string_equal(rundoc_status_name(cases[i].st), cases[i].status);
+		out = rundoc_to_json(rd);
+		b0 = cJSON_GetArrayItem(cJSON_GetObjectItem(out, "benchmarks"), 0);
+		assert_string_equal(cJSON_GetObjectItem(b0, "kind")->valuestring, cases[i].kind);
+		assert_string_equal(cJSON_GetObjectItem(b0, "status")->valuestring, cases[i].status);
+		cJSON_Delete(out);
+		rundoc_free(rd);
+		free(doc);
+	}
+	/* Absent status means ok. */
+	{
+		struct rundoc *rd = NULL;
+		struct err err = ERR_INIT;
+
+		assert_int_equal(rundoc_parse(&rd, "{\"run_id\":\"0f8e2c1a-5b3d\",\"suite\":\"s\","
+						   "\"started_at\":\"2026-11-28T18:34:56Z\",\"benchmarks\":"
+						   "[{\"name\":\"b\",\"kind\":\"http\",\"metrics\":[]}]}",
+					     &err),
+				 0);
+		assert_int_equal(rd->benches[0].status, RUNDOC_STATUS_OK);
+		rundoc_free(rd);
+	}
+}
+
+static struct rd_metric *metric_with(struct rd_bench *b, const char *name, size_t n, double first)
+{
+	struct rd_metric *m = rundoc_bench_add_metric(b, name, "s", RD_LOWER);
+
+	for (size_t i = 0; i < n; i++)
+		rundoc_metric_add_sample(m, first + (double)i);
+	rundoc_metric_summarise(m);
+	return m;
+}
+
+/* Accumulating: new benchmarks and metrics move over whole, shared metrics
+ * get the samples appended (and a new summary), a failure sticks. */
+static void test_merge_accumulate(void **state)
+{
+	struct rundoc *dst = rundoc_new(), *src = rundoc_new();
+	struct rd_bench *a = rundoc_add_bench(dst, "a", RUNDOC_KIND_INGEST), *b;
+	const struct rd_metric *m;
+
+	(void)state;
+	metric_with(a, "time", 3, 1);                  /* 1 2 3 */
+	b = rundoc_add_bench(src, "a", RUNDOC_KIND_INGEST);
+	metric_with(b, "time", 2, 10);                 /* 10 11 */
+	metric_with(b, "bytes", 1, 7);
+	rundoc_bench_fail(b, "exited with status 1");
+	b = rundoc_add_bench(src, "new", RUNDOC_KIND_INGEST);
+	b->config_hash = xstrdup("c0ffee");
+	b->extra = cJSON_Parse("{\"source\": \"go\"}");
+	metric_with(b, "time", 4, 0);
+
+	/* 2 samples into a's "time" (1 into "bytes"), and 4 with "new". */
+	assert_int_equal(rundoc_merge(dst, src, RUNDOC_MERGE_ACCUMULATE), 6);
+	assert_int_equal(dst->n_benches, 2);
+	a = rundoc_find_bench(dst, "a");
+	m = rundoc_bench_find_metric(a, "time");
+	assert_int_equal(m->n_samples, 5);
+	assert_true(m->samples[3] == 10 && m->samples[4] == 11);
+	assert_int_equal(m->summary.n, 5);
+	assert_true(m->summary.median == 3);
+	assert_int_equal(rundoc_bench_find_metric(a, "bytes")->n_samples, 1);
+	assert_int_equal(a->status, RUNDOC_STATUS_FAILED);
+	assert_string_equal(a->error, "exited with status 1");
+	b = rundoc_find_bench(dst, "new");
+	assert_string_equal(b->config_hash, "c0ffee");
+	assert_string_equal(cJSON_GetObjectItem(b->extra, "source")->valuestring, "go");
+	assert_int_equal(b->metrics[0].n_samples, 4);
+	/* Everything was taken: src holds nothing more. */
+	assert_int_equal(src->n_benches, 0);
+
+	/* A later ok run does not clear the failure. */
+	b = rundoc_add_bench(src, "a", RUNDOC_KIND_INGEST);
+	metric_with(b, "time", 1, 20);
+	rundoc_merge(dst, src, RUNDOC_MERGE_ACCUMULATE);
+	a = rundoc_find_bench(dst, "a");
+	assert_int_equal(a->status, RUNDOC_STATUS_FAILED);
+	assert_int_equal(rundoc_bench_find_metric(a, "time")->n_samples, 6);
+	rundoc_free(src);
+	rundoc_free(dst);
+}
+
+/* Pooling: only what dst has, only src's ok benchmarks; src is untouched. */
+static void test_merge_pool(void **state)
+{
+	struct rundoc *dst = rundoc_new(), *src = rundoc_new();
+	struct rd_bench *a = rundoc_add_bench(dst, "a", RUNDOC_KIND_COMMAND), *b;
+
+	(void)state;
+	metric_with(a, "wall", 10, 1);
+	metric_with(rundoc_add_bench(dst, "f", RUNDOC_KIND_COMMAND), "wall", 10, 1);
+	b = rundoc_add_bench(src, "a", RUNDOC_KIND_COMMAND);
+	metric_with(b, "wall", 10, 100);
+	metric_with(b, "user", 10, 100);               /* dst has no "user": ignored */
+	b = rundoc_add_bench(src, "f", RUNDOC_KIND_COMMAND);
+	metric_with(b, "wall", 10, 100);
+	rundoc_bench_fail(b, "timed out");           /* failed: not pooled */
+	metric_with(rundoc_add_bench(src, "other", RUNDOC_KIND_COMMAND), "wall", 3, 1);
+
+	assert_int_equal(rundoc_merge(dst, src, RUNDOC_MERGE_POOL), 10);
+	assert_int_equal(dst->n_benches, 2);
+	a = rundoc_find_bench(dst, "a");
+	assert_int_equal(a->n_metrics, 1);
+	assert_int_equal(a->metrics[0].n_samples, 20);
+	assert_int_equal(a->metrics[0].summary.n, 20);
+	assert_int_equal(rundoc_find_bench(dst, "f")->metrics[0].n_samples, 10);
+	assert_int_equal(rundoc_find_bench(dst, "f")->status, RUNDOC_STATUS_OK);
+	assert_int_equal(src->n_benches, 3);
+	assert_int_equal(src->benches[0].metrics[0].n_samples, 10);
+	rundoc_free(src);
+	rundoc_free(dst);
+}
+
 /* The example in docs/run-document.md is a valid run document. */
 static void test_docs_example(void **state)
 {
@@ -333,6 +478,9 @@ int main(void)
 		cmocka_unit_test(test_extra_members_kept),
 		cmocka_unit_test(test_time_forms),
 		cmocka_unit_test(test_docs_example),
+		cmocka_unit_test(test_status_and_kind_names),
+		cmocka_unit_test(test_merge_accumulate),
+		cmocka_unit_test(test_merge_pool),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

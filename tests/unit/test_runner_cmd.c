@@ -125,8 +125,8 @@ static void test_metrics(void **state)
 	assert_int_equal(f->rd->n_benches, 1);
 	b = &f->rd->benches[0];
 	assert_string_equal(b->name, "spin");
-	assert_string_equal(b->kind, "command");
-	assert_string_equal(b->status, "ok");
+	assert_int_equal(b->kind, RUNDOC_KIND_COMMAND);
+	assert_int_equal(b->status, RUNDOC_STATUS_OK);
 	assert_string_equal(b->config_hash, f->suite->benches[0].config_hash);
 	assert_int_equal(b->n_metrics, 4);
 	for (size_t i = 0; i < 4; i++) {
@@ -169,17 +169,17 @@ static void test_failure_among_passing(void **state)
 	assert_int_equal(run(f, NULL, &err), ERR_RUN);
 	assert_string_equal(err.msg, "benchmark 'bad' failed: repetition 1: exited with status 7 (and 1 more failed)");
 	assert_int_equal(f->rd->n_benches, 5);
-	assert_string_equal(f->rd->benches[0].status, "ok");
+	assert_int_equal(f->rd->benches[0].status, RUNDOC_STATUS_OK);
 	b = &f->rd->benches[1];
-	assert_string_equal(b->status, "failed");
+	assert_int_equal(b->status, RUNDOC_STATUS_FAILED);
 	assert_string_equal(b->error, "repetition 1: exited with status 7");
 	assert_string_equal(extra_str(b, "stderr_tail"), "line one\nline two");
 	assert_int_equal(b->metrics[0].n_samples, 0);
-	assert_string_equal(f->rd->benches[2].status, "ok");
+	assert_int_equal(f->rd->benches[2].status, RUNDOC_STATUS_OK);
 	assert_int_equal(f->rd->benches[2].metrics[0].n_samples, 2);
-	assert_string_equal(f->rd->benches[3].status, "ok");
+	assert_int_equal(f->rd->benches[3].status, RUNDOC_STATUS_OK);
 	b = &f->rd->benches[4];
-	assert_string_equal(b->status, "failed");
+	assert_int_equal(b->status, RUNDOC_STATUS_FAILED);
 	assert_string_equal(b->error, "repetition 1: cannot run '/nonexistent/program': No such file or directory");
 }
 
@@ -198,7 +198,7 @@ static void test_timeout_kills_forking_child(void **state)
 		" 'timeout': '300ms', 'repetitions': 2}]}");
 	assert_int_equal(run(f, NULL, &err), ERR_RUN);
 	b = &f->rd->benches[0];
-	assert_string_equal(b->status, "failed");
+	assert_int_equal(b->status, RUNDOC_STATUS_FAILED);
 	assert_string_equal(b->error, "repetition 1: timed out after 0.3s (the whole process group was killed)");
 	pidtext = read_in(f, "child.pid");
 	assert_non_null(pidtext);
@@ -241,14 +241,14 @@ static void test_emitted_metrics(void **state)
 	load(f, "{'suite': 's', 'benchmarks': [{'name': 'emit', 'emits': 'json', 'repetitions': 3, 'command': ['sh', 'emit.sh']}]}");
 	assert_int_equal(run(f, NULL, &err), 0);
 	b = &f->rd->benches[0];
-	assert_string_equal(b->status, "ok");
-	m = rd_bench_find_metric(b, "accuracy");
+	assert_int_equal(b->status, RUNDOC_STATUS_OK);
+	m = rundoc_bench_find_metric(b, "accuracy");
 	assert_non_null(m);
 	assert_int_equal(m->direction, RD_HIGHER);
 	assert_string_equal(m->unit, "1");
 	assert_int_equal(m->n_samples, 3);
 	assert_true(m->samples[0] == 0.91 && m->samples[1] == 0.92 && m->samples[2] == 0.93);
-	m = rd_bench_find_metric(b, "tokens_per_s");
+	m = rundoc_bench_find_metric(b, "tokens_per_s");
 	assert_non_null(m);
 	assert_int_equal(m->direction, RD_LOWER);
 	assert_true(m->samples[0] == 100 && m->samples[2] == 300);
@@ -292,7 +292,7 @@ static void test_emitted_garbled(void **state)
 		assert_int_equal(run(f, NULL, &err), ERR_RUN);
 		if (strcmp(f->rd->benches[0].error, cases[i].error) != 0)
 			print_error("case %zu: got %s\n", i, f->rd->benches[0].error);
-		assert_string_equal(f->rd->benches[0].status, "failed");
+		assert_int_equal(f->rd->benches[0].status, RUNDOC_STATUS_FAILED);
 		assert_string_equal(f->rd->benches[0].error, cases[i].error);
 	}
 }
@@ -464,8 +464,8 @@ static void test_instructions_valgrind(void **state)
 		" 'repetitions': 2}, {'name': 'cyc', 'command': ['true'], 'measure': ['cycles'], 'repetitions': 1}]}");
 	assert_int_equal(run(f, NULL, &err), ERR_RUN);
 	unsetenv("PERFGATE_COUNTER");
-	assert_string_equal(f->rd->benches[0].status, "ok");
-	m = rd_bench_find_metric(&f->rd->benches[0], "instructions");
+	assert_int_equal(f->rd->benches[0].status, RUNDOC_STATUS_OK);
+	m = rundoc_bench_find_metric(&f->rd->benches[0], "instructions");
 	assert_non_null(m);
 	assert_int_equal(m->n_samples, 2);
 	/* Starting a dynamically linked shell takes far more than 10^4 instructions. */
@@ -474,7 +474,7 @@ static void test_instructions_valgrind(void **state)
 	/* The counter's source is part of the configuration. */
 	assert_string_not_equal(f->rd->benches[0].config_hash, f->suite->benches[0].config_hash);
 	/* Cycles need hardware counters. */
-	assert_string_equal(f->rd->benches[1].status, "failed");
+	assert_int_equal(f->rd->benches[1].status, RUNDOC_STATUS_FAILED);
 	assert_non_null(strstr(f->rd->benches[1].error, "\"cycles\" needs hardware counters"));
 }
 
@@ -490,12 +490,12 @@ static void test_instructions_hardware(void **state)
 		"{'name': 'small', 'shell': 'i=0; while [ $i -lt 100 ]; do i=$((i+1)); done', 'measure': ['instructions', 'cycles'], 'repetitions': 3},"
 		"{'name': 'big', 'shell': 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done', 'measure': ['instructions'], 'repetitions': 3}]}");
 	assert_int_equal(run(f, NULL, &err), 0);
-	small = rd_bench_find_metric(&f->rd->benches[0], "instructions");
-	big = rd_bench_find_metric(&f->rd->benches[1], "instructions");
+	small = rundoc_bench_find_metric(&f->rd->benches[0], "instructions");
+	big = rundoc_bench_find_metric(&f->rd->benches[1], "instructions");
 	assert_non_null(small);
 	assert_non_null(big);
 	assert_string_equal(cJSON_GetObjectItem(small->extra, "source")->valuestring, "perf_event");
-	assert_non_null(rd_bench_find_metric(&f->rd->benches[0], "cycles"));
+	assert_non_null(rundoc_bench_find_metric(&f->rd->benches[0], "cycles"));
 	/* Children are counted (inherit): 1000 times the loop is far more work
 	 * than the shell's start-up plus 100 iterations. */
 	assert_true(big->summary.median > 30 * small->summary.median);

@@ -108,29 +108,29 @@ static struct rundoc *make_run(void)
 	static const double tput[] = { 48, 47, 46 };
 	static const double err_rate[] = { 0.002, 0.0, 0.03 };
 	struct rundoc *rd = rundoc_new();
-	struct rd_bench *b = rundoc_add_bench(rd, "gzip", "command");
+	struct rd_bench *b = rundoc_add_bench(rd, "gzip", RUNDOC_KIND_COMMAND);
 	struct rd_metric *m;
 
-	m = rd_bench_add_metric(b, "wall", "s", RD_LOWER);
+	m = rundoc_bench_add_metric(b, "wall", "s", RD_LOWER);
 	for (size_t i = 0; i < ARRAY_SIZE(wall); i++)
-		rd_metric_add_sample(m, wall[i]);
-	m = rd_bench_add_metric(b, "max_rss", "B", RD_LOWER);
+		rundoc_metric_add_sample(m, wall[i]);
+	m = rundoc_bench_add_metric(b, "max_rss", "B", RD_LOWER);
 	for (size_t i = 0; i < ARRAY_SIZE(rss); i++)
-		rd_metric_add_sample(m, rss[i]);
-	b = rundoc_add_bench(rd, "classify", "http");
-	m = rd_bench_add_metric(b, "latency.p95", "s", RD_LOWER);
+		rundoc_metric_add_sample(m, rss[i]);
+	b = rundoc_add_bench(rd, "classify", RUNDOC_KIND_HTTP);
+	m = rundoc_bench_add_metric(b, "latency.p95", "s", RD_LOWER);
 	for (size_t i = 0; i < ARRAY_SIZE(p95); i++)
-		rd_metric_add_sample(m, p95[i]);
-	m = rd_bench_add_metric(b, "throughput", "1/s", RD_HIGHER);
+		rundoc_metric_add_sample(m, p95[i]);
+	m = rundoc_bench_add_metric(b, "throughput", "1/s", RD_HIGHER);
 	for (size_t i = 0; i < ARRAY_SIZE(tput); i++)
-		rd_metric_add_sample(m, tput[i]);
-	m = rd_bench_add_metric(b, "error_rate", "1", RD_LOWER);
+		rundoc_metric_add_sample(m, tput[i]);
+	m = rundoc_bench_add_metric(b, "error_rate", "1", RD_LOWER);
 	for (size_t i = 0; i < ARRAY_SIZE(err_rate); i++)
-		rd_metric_add_sample(m, err_rate[i]);
+		rundoc_metric_add_sample(m, err_rate[i]);
 	/* the same rates in percent points */
-	m = rd_bench_add_metric(b, "error_pct", "%", RD_LOWER);
+	m = rundoc_bench_add_metric(b, "error_pct", "%", RD_LOWER);
 	for (size_t i = 0; i < ARRAY_SIZE(err_rate); i++)
-		rd_metric_add_sample(m, err_rate[i] * 100);
+		rundoc_metric_add_sample(m, err_rate[i] * 100);
 	return rd;
 }
 

@@ -246,7 +246,7 @@ static void test_matrix(void **state)
 		const cJSON *cmd = cJSON_GetObjectItem(b->raw, "command");
 		char want[32];
 		assert_string_equal(b->name, names[i]);
-		assert_int_equal(b->kind, SUITE_COMMAND);
+		assert_int_equal(b->kind, RUNDOC_KIND_COMMAND);
 		assert_string_equal(cJSON_GetArrayItem(cmd, 1)->valuestring, i < 2 ? "1" : "2");
 		snprintf(want, sizeof(want), "--%c=%c%c", names[i][4], names[i][2], names[i][4]);
 		assert_string_equal(cJSON_GetArrayItem(cmd, 2)->valuestring, want);
