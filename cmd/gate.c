@@ -59,8 +59,8 @@ static size_t suite_bench_names(const struct rundoc *rd, const char **names, siz
 
 	for (size_t i = 0; i < n; i++) {
 		const struct rd_bench *b = rundoc_find_bench(rd, names[i]);
-		const cJSON *sb = b ? cJSON_GetObjectItemCaseSensitive(b->extra, "suite_benchmark") : NULL;
-		const char *name = cJSON_IsString(sb) ? sb->valuestring : names[i];
+		const char *sb = b ? rundoc_bench_suite_benchmark(b) : NULL;
+		const char *name = sb ? sb : names[i];
 		bool seen = false;
 
 		for (size_t j = 0; j < k; j++)

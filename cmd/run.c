@@ -134,8 +134,8 @@ static void print_table(const struct rundoc *rd)
 	       "95% CI", "min", "max", "n");
 	for (size_t i = 0; i < rd->n_benches; i++) {
 		const struct rd_bench *b = &rd->benches[i];
-		const cJSON *warnings = b->extra ? cJSON_GetObjectItemCaseSensitive(b->extra, "warnings") : NULL;
-		const cJSON *tail = b->extra ? cJSON_GetObjectItemCaseSensitive(b->extra, "stderr_tail") : NULL;
+		const cJSON *warnings = rundoc_bench_warnings(b);
+		const char *tail = rundoc_bench_stderr_tail(b);
 		const cJSON *w;
 
 		for (size_t k = 0; k < b->n_metrics; k++) {
@@ -161,8 +161,8 @@ static void print_table(const struct rundoc *rd)
 		if (b->status != RUNDOC_STATUS_OK)
 			printf("  %s: %s\n", b->status == RUNDOC_STATUS_FAILED ? "FAILED" : rundoc_status_name(b->status),
 			       b->error ? b->error : "");
-		if (cJSON_IsString(tail)) {
-			char *copy = xstrdup(tail->valuestring);
+		if (tail) {
+			char *copy = xstrdup(tail);
 			char *save = NULL;
 			printf("  last lines of stderr:\n");
 			for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))

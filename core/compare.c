@@ -56,10 +56,9 @@ int compare_settings_for(const struct suite *suite, const char *bench, const str
 	struct errlist problems = ERRLIST_INIT;
 	const struct suite_bench *sb = suite_find(suite, bench);
 	const char *metric = rm ? rm->name : "";
-	const cJSON *g = rm && rm->extra ? cJSON_GetObjectItemCaseSensitive(rm->extra, "gate") : NULL;
 	int rc = 0;
 
-	if (cJSON_IsFalse(g))
+	if (rm && rundoc_metric_tracked(rm))
 		s.gate = false;
 
 	if (suite) {
@@ -248,15 +247,13 @@ static const struct rd_bench *ab_reference(const struct rundoc *cur, const struc
 	plen = (size_t)(at - b->name) + 1;
 	for (size_t i = 0; i < cur->n_benches; i++) {
 		const struct rd_bench *o = &cur->benches[i];
-		const cJSON *v, *ref;
+		struct rundoc_variant v;
 
 		if (strncmp(o->name, b->name, plen) != 0 || strchr(o->name + plen, '@'))
 			continue;
 		if (!first)
 			first = o;
-		v = o->extra ? cJSON_GetObjectItemCaseSensitive(o->extra, "variant") : NULL;
-		ref = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, "reference") : NULL;
-		if (cJSON_IsTrue(ref))
+		if (rundoc_bench_variant(o, &v) && v.reference)
 			marked = o;
 	}
 	if (marked)

@@ -477,11 +477,11 @@ static const cJSON *histogram_of(const struct rd_bench *b, const char *metric)
 	const struct rd_metric *m = rundoc_bench_find_metric(b, metric);
 	char p50[160];
 
-	if (m && m->extra && cJSON_GetObjectItemCaseSensitive(m->extra, "histogram"))
-		return cJSON_GetObjectItemCaseSensitive(m->extra, "histogram");
+	if (m && rundoc_metric_histogram(m))
+		return rundoc_metric_histogram(m);
 	snprintf(p50, sizeof(p50), "%s.p50", metric);
 	m = rundoc_bench_find_metric(b, p50);
-	return m && m->extra ? cJSON_GetObjectItemCaseSensitive(m->extra, "histogram") : NULL;
+	return m ? rundoc_metric_histogram(m) : NULL;
 }
 
 int plot_spectrum_from_bench(const struct rd_bench *b, const char *metric, double **pct_out,

@@ -183,6 +183,129 @@ const char *rundoc_bench_kind(const struct rd_bench *b)
 	return rundoc_kind_name(b->kind);
 }
 
+/* ---- members kept in extra ---- */
+
+/* *extra, created when absent, with any earlier `key` removed. */
+static cJSON *extra_for(cJSON **extra, const char *key)
+{
+	if (!*extra)
+		*extra = cJSON_CreateObject();
+	cJSON_DeleteItemFromObjectCaseSensitive(*extra, key);
+	return *extra;
+}
+
+static const cJSON *extra_get(const cJSON *extra, const char *key)
+{
+	return extra ? cJSON_GetObjectItemCaseSensitive(extra, key) : NULL;
+}
+
+static const char *extra_str(const cJSON *extra, const char *key)
+{
+	const cJSON *v = extra_get(extra, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+void rundoc_metric_set_tracked(struct rd_metric *m, const char *why)
+{
+	cJSON_AddFalseToObject(extra_for(&m->extra, "gate"), "gate");
+	cJSON_AddStringToObject(extra_for(&m->extra, "why"), "why", why);
+}
+
+bool rundoc_metric_tracked(const struct rd_metric *m)
+{
+	return cJSON_IsFalse(extra_get(m->extra, "gate"));
+}
+
+void rundoc_metric_set_source(struct rd_metric *m, const char *source)
+{
+	cJSON_AddStringToObject(extra_for(&m->extra, "source"), "source", source);
+}
+
+void rundoc_bench_set_source(struct rd_bench *b, const char *source)
+{
+	cJSON_AddStringToObject(extra_for(&b->extra, "source"), "source", source);
+}
+
+void rundoc_metric_set_histogram(struct rd_metric *m, cJSON *h)
+{
+	cJSON_AddItemToObject(extra_for(&m->extra, "histogram"), "histogram", h);
+}
+
+const cJSON *rundoc_metric_histogram(const struct rd_metric *m)
+{
+	return extra_get(m->extra, "histogram");
+}
+
+void rundoc_bench_warn(struct rd_bench *b, const char *msg)
+{
+	cJSON *list = b->extra ? cJSON_GetObjectItemCaseSensitive(b->extra, "warnings") : NULL;
+
+	if (!cJSON_IsArray(list))
+		list = cJSON_AddArrayToObject(extra_for(&b->extra, "warnings"), "warnings");
+	cJSON_AddItemToArray(list, cJSON_CreateString(msg));
+}
+
+const cJSON *rundoc_bench_warnings(const struct rd_bench *b)
+{
+	const cJSON *list = extra_get(b->extra, "warnings");
+
+	return cJSON_IsArray(list) ? list : NULL;
+}
+
+void rundoc_bench_set_stderr_tail(struct rd_bench *b, const char *tail)
+{
+	cJSON_AddStringToObject(extra_for(&b->extra, "stderr_tail"), "stderr_tail", tail);
+}
+
+const char *rundoc_bench_stderr_tail(const struct rd_bench *b)
+{
+	return extra_str(b->extra, "stderr_tail");
+}
+
+void rundoc_bench_set_invalid(struct rd_bench *b)
+{
+	cJSON_AddTrueToObject(extra_for(&b->extra, "invalid"), "invalid");
+}
+
+bool rundoc_bench_invalid(const struct rd_bench *b)
+{
+	return cJSON_IsTrue(extra_get(b->extra, "invalid"));
+}
+
+void rundoc_bench_set_suite_benchmark(struct rd_bench *b, const char *name)
+{
+	cJSON_AddStringToObject(extra_for(&b->extra, "suite_benchmark"), "suite_benchmark", name);
+}
+
+const char *rundoc_bench_suite_benchmark(const struct rd_bench *b)
+{
+	return extra_str(b->extra, "suite_benchmark");
+}
+
+void rundoc_bench_set_variant(struct rd_bench *b, const struct rundoc_variant *v)
+{
+	cJSON *o = cJSON_AddObjectToObject(extra_for(&b->extra, "variant"), "variant");
+
+	cJSON_AddStringToObject(o, "of", v->of);
+	cJSON_AddStringToObject(o, "name", v->name);
+	cJSON_AddBoolToObject(o, "reference", v->reference);
+}
+
+bool rundoc_bench_variant(const struct rd_bench *b, struct rundoc_variant *out)
+{
+	const cJSON *v = extra_get(b->extra, "variant");
+
+	if (!cJSON_IsObject(v))
+		return false;
+	out->of = extra_str(v, "of");
+	out->name = extra_str(v, "name");
+	out->reference = cJSON_IsTrue(extra_get(v, "reference"));
+	return true;
+}
+
+/* ---- merging ---- */
+
 /* Move every member of *src into a new benchmark at the end of dst; *src is
  * left empty (its owner frees nothing twice). */
 static struct rd_bench *move_bench(struct rundoc *dst, struct rd_bench *src)

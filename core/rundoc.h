@@ -138,6 +138,63 @@ const char *rundoc_kind_name(enum rundoc_kind k);
 /* b's "kind" as the document writes it: rundoc_kind_name, or kind_other. */
 const char *rundoc_bench_kind(const struct rd_bench *b);
 
+/*
+ * Members that runners add beside the schema's own, kept in `extra` (so the
+ * document's JSON form is what it always was) and read by other modules.
+ * Those modules go through these accessors, never through the key names.
+ * The getters return NULL / false when the member is absent or not of its
+ * type; returned pointers borrow from the document.
+ */
+
+/* Metric "gate": false with "why": tracked, not gated, unless the suite's
+ * compare settings say otherwise (a calibrated command benchmark's raw
+ * times; docs/run-document.md). */
+void rundoc_metric_set_tracked(struct rd_metric *m, const char *why);
+bool rundoc_metric_tracked(const struct rd_metric *m);
+
+/* "source": where the values came from: on a metric, "emitted" by the
+ * command or the counters' source ("perf_event", "valgrind"); on an ingested
+ * benchmark, the harness format ("go", "k6", ...). */
+void rundoc_metric_set_source(struct rd_metric *m, const char *source);
+void rundoc_bench_set_source(struct rd_bench *b, const char *source);
+
+/* Metric "histogram": the merged latency histogram in hist_to_json's form
+ * (the getter returns it as the document has it: hist_from_json checks it);
+ * set takes ownership of h. */
+void rundoc_metric_set_histogram(struct rd_metric *m, cJSON *h);
+const cJSON *rundoc_metric_histogram(const struct rd_metric *m);
+
+/* Benchmark "warnings": notes for the reader (noise, discarded warm-up);
+ * an array of strings. */
+void rundoc_bench_warn(struct rd_bench *b, const char *msg);
+const cJSON *rundoc_bench_warnings(const struct rd_bench *b);
+
+/* Benchmark "stderr_tail": the last lines a failed command wrote. */
+void rundoc_bench_set_stderr_tail(struct rd_bench *b, const char *tail);
+const char *rundoc_bench_stderr_tail(const struct rd_bench *b);
+
+/* Benchmark "invalid": true beside status "failed" when the run itself is
+ * not trustworthy (the load generator fell behind); exit code 3. */
+void rundoc_bench_set_invalid(struct rd_bench *b);
+bool rundoc_bench_invalid(const struct rd_bench *b);
+
+/* Benchmark "suite_benchmark": the suite benchmark that produced this one
+ * (an ingested harness reports several, "micro/BM_X" from "micro"); the
+ * name to run again.  NULL: the benchmark is a suite benchmark itself. */
+void rundoc_bench_set_suite_benchmark(struct rd_bench *b, const char *name);
+const char *rundoc_bench_suite_benchmark(const struct rd_bench *b);
+
+/* Benchmark "variant": {"of": NAME, "name": VARIANT, "reference": bool}
+ * for an A/B variant ("NAME@VARIANT"). */
+struct rundoc_variant {
+	const char *of;    /* the declared benchmark's name */
+	const char *name;  /* this variant's name */
+	bool reference;    /* the variant the others are compared with */
+};
+void rundoc_bench_set_variant(struct rd_bench *b, const struct rundoc_variant *v);
+/* false when b is not marked a variant; else *out filled (strings may be NULL). */
+bool rundoc_bench_variant(const struct rd_bench *b, struct rundoc_variant *out);
+
 /* How rundoc_merge treats what src has and dst lacks. */
 enum rundoc_merge_mode {
 	/*

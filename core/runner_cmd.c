@@ -124,10 +124,7 @@ static void fail(struct runner_cmd_bench *cb, const char *tail, const char *fmt,
 	free(cb->res.error);
 	cb->res.error = sb_detach(&sb);
 	if (tail && *tail) {
-		if (!cb->res.extra)
-			cb->res.extra = cJSON_CreateObject();
-		cJSON_DeleteItemFromObjectCaseSensitive(cb->res.extra, "stderr_tail");
-		cJSON_AddStringToObject(cb->res.extra, "stderr_tail", tail);
+		rundoc_bench_set_stderr_tail(&cb->res, tail);
 	}
 }
 
@@ -270,16 +267,6 @@ static void resolve_program(const struct runner_cmd_bench *cb, char **argv)
 	}
 }
 
-/* A tracked metric: compared and reported, but not gated unless the suite
- * says so (compare.c reads the mark; docs/suite.md "Calibration"). */
-static void mark_tracked(struct rd_metric *m, const char *why)
-{
-	if (!m->extra)
-		m->extra = cJSON_CreateObject();
-	cJSON_AddFalseToObject(m->extra, "gate");
-	cJSON_AddStringToObject(m->extra, "why", why);
-}
-
 /*
  * "calibration": a fixed command run beside every measured repetition, so
  * that the machine's speed at that moment divides out.  wall_rel and cpu_rel
@@ -294,12 +281,12 @@ static void open_calibration(struct runner_cmd_bench *cb, const cJSON *v)
 	cb->cal_argv = argv_from(v, cJSON_IsString(v) ? v->valuestring : NULL);
 	resolve_program(cb, cb->cal_argv);
 	for (size_t i = M_WALL; i <= M_SYS; i++)
-		mark_tracked(&cb->res.metrics[i], why);
+		rundoc_metric_set_tracked(&cb->res.metrics[i], why);
 	cb->i_wall_rel = cb->res.n_metrics;
 	rundoc_bench_add_metric(&cb->res, "wall_rel", "1", RD_LOWER);
 	rundoc_bench_add_metric(&cb->res, "cpu_rel", "1", RD_LOWER);
-	mark_tracked(rundoc_bench_add_metric(&cb->res, "calibration_wall", "s", RD_LOWER),
-		     "the calibration command's own time: how fast the machine was");
+	rundoc_metric_set_tracked(rundoc_bench_add_metric(&cb->res, "calibration_wall", "s", RD_LOWER),
+				  "the calibration command's own time: how fast the machine was");
 }
 
 int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, const struct run_ctx *ctx,
@@ -400,15 +387,13 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 				struct rd_metric *m;
 				cb->i_instr = cb->res.n_metrics;
 				m = rundoc_bench_add_metric(&cb->res, "instructions", "1", RD_LOWER);
-				m->extra = cJSON_CreateObject();
-				cJSON_AddStringToObject(m->extra, "source", src);
+				rundoc_metric_set_source(m, src);
 			}
 			if (cb->want_cycles) {
 				struct rd_metric *m;
 				cb->i_cycles = cb->res.n_metrics;
 				m = rundoc_bench_add_metric(&cb->res, "cycles", "1", RD_LOWER);
-				m->extra = cJSON_CreateObject();
-				cJSON_AddStringToObject(m->extra, "source", src);
+				rundoc_metric_set_source(m, src);
 			}
 			if (perfcount_source(cb->pc) == PERFCOUNT_VALGRIND)
 				cb->vg_argv = perfcount_valgrind_argv((const char *const *)cb->argv, cb->tmpdir);
@@ -517,8 +502,7 @@ static bool read_emitted(struct runner_cmd_bench *cb, const char *what, double *
 		if (!m) {
 			m = rundoc_bench_add_metric(&cb->res, it->string, unit ? unit->valuestring : "1",
 						dir && strcmp(dir->valuestring, "higher") == 0 ? RD_HIGHER : RD_LOWER);
-			m->extra = cJSON_CreateObject();
-			cJSON_AddStringToObject(m->extra, "source", "emitted");
+			rundoc_metric_set_source(m, "emitted");
 			cb->n_emitted++;
 		}
 		slot = (size_t)(m - cb->res.metrics) - (cb->res.n_metrics - cb->n_emitted);
@@ -766,6 +750,7 @@ size_t runner_cmd_planned(const struct runner_cmd_bench *cb)
 void runner_cmd_finish(struct runner_cmd_bench *cb, struct rd_bench *out)
 {
 	cJSON *warnings = cJSON_CreateArray();
+	const cJSON *w;
 
 	if (cb->setup_ok && cb->cleanup && !proc_interrupted())
 		run_hook(cb, cb->cleanup, "cleanup");
@@ -777,24 +762,18 @@ void runner_cmd_finish(struct runner_cmd_bench *cb, struct rd_bench *out)
 		if (i != M_USER && i != M_SYS && i != M_RSS)
 			noise_warn(m->name, m->samples, m->n_samples, cb->warmup > 0, warnings);
 	}
-	if (!cb->res.extra)
-		cb->res.extra = cJSON_CreateObject();
-	if (cJSON_GetArraySize(warnings) > 0)
-		cJSON_AddItemToObject(cb->res.extra, "warnings", warnings);
-	else
-		cJSON_Delete(warnings);
-	if (cb->adaptive)
+	cJSON_ArrayForEach(w, warnings)
+		rundoc_bench_warn(&cb->res, w->valuestring);
+	cJSON_Delete(warnings);
+	if (cb->adaptive) {
+		if (!cb->res.extra)
+			cb->res.extra = cJSON_CreateObject();
 		cJSON_AddStringToObject(cb->res.extra, "repetitions", "adaptive");
-	if (cb->b->variant) {
-		cJSON *v = cJSON_CreateObject();
-		cJSON_AddStringToObject(v, "of", cb->b->variant_of);
-		cJSON_AddStringToObject(v, "name", cb->b->variant);
-		cJSON_AddBoolToObject(v, "reference", cb->b->reference);
-		cJSON_AddItemToObject(cb->res.extra, "variant", v);
 	}
-	if (!cb->res.extra->child) {
-		cJSON_Delete(cb->res.extra);
-		cb->res.extra = NULL;
+	if (cb->b->variant) {
+		struct rundoc_variant v = { .of = cb->b->variant_of, .name = cb->b->variant,
+					    .reference = cb->b->reference };
+		rundoc_bench_set_variant(&cb->res, &v);
 	}
 	if (cb->stopped && !cb->failed)
 		cb->res.status = RUNDOC_STATUS_PARTIAL;

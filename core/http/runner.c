@@ -244,11 +244,8 @@ static void fams_attach(struct fams *f, struct rd_bench *b, const char *itl_name
 			continue;
 		snprintf(name, sizeof(name), "%s.p50", i == 6 ? itl_name : fam_names[i]);
 		m = rundoc_bench_find_metric(b, name);
-		if (m && hist_count(f->h[i])) {
-			if (!m->extra)
-				m->extra = cJSON_CreateObject();
-			cJSON_AddItemToObject(m->extra, "histogram", hist_to_json(f->h[i]));
-		}
+		if (m && hist_count(f->h[i]))
+			rundoc_metric_set_histogram(m, hist_to_json(f->h[i]));
 		hist_free(f->h[i]);
 		f->h[i] = NULL;
 	}
@@ -558,8 +555,7 @@ int http_runner_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 
 				add_sample(out, NULL, "recovery_time", "s", RD_LOWER, rt < 0 ? rest : rt);
 				if (rt < 0)
-					cJSON_AddItemToArray(extra_array(out, "warnings"),
-							     cJSON_CreateString("latency p95 did not recover before the run ended"));
+					rundoc_bench_warn(out, "latency p95 did not recover before the run ended");
 			}
 			fams_merge(&fams, &res);
 			bad = health(&res, open_loop, &spec, spec.rate, gen);
@@ -598,7 +594,7 @@ int http_runner_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 		cJSON_AddNumberToObject(t, "from_events", (double)tok_events);
 	}
 	for (size_t i = 0; i < notices.n; i++)
-		cJSON_AddItemToArray(extra_array(out, "warnings"), cJSON_CreateString(notices.msgs[i]));
+		rundoc_bench_warn(out, notices.msgs[i]);
 	fams_attach(&fams, out, itl_name);
 	for (size_t i = 0; i < out->n_metrics; i++)
 		rundoc_metric_summarise(&out->metrics[i]);
@@ -613,7 +609,7 @@ int http_runner_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 		 * run is "failed" (exit 3) with "invalid": true beside it. */
 		out->status = RUNDOC_STATUS_FAILED;
 		out->error = xasprintf("run invalid: %s", invalid);
-		cJSON_AddBoolToObject(out->extra, "invalid", true);
+		rundoc_bench_set_invalid(out);
 	} else if (total_ok == 0 && total_failed > 0) {
 		out->status = RUNDOC_STATUS_FAILED;
 		out->error = xstrdup("every request failed");

@@ -547,7 +547,7 @@ struct rd_bench *ingest_bench(struct rundoc *rd, const char *name, enum ingest_f
 		return b;
 	b = rundoc_add_bench(rd, name, RUNDOC_KIND_INGEST);
 	b->extra = cJSON_CreateObject();
-	cJSON_AddStringToObject(b->extra, "source", ingest_format_name(fmt));
+	rundoc_bench_set_source(b, ingest_format_name(fmt));
 	return b;
 }
 
@@ -592,19 +592,13 @@ void ingest_mark_aggregate(struct rd_metric *m, const char *which)
 
 void ingest_warn(struct rd_bench *b, const char *fmt, ...)
 {
-	cJSON *list;
 	va_list ap;
 	char buf[512];
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (!b->extra)
-		b->extra = cJSON_CreateObject();
-	list = cJSON_GetObjectItemCaseSensitive(b->extra, "warnings");
-	if (!list)
-		list = cJSON_AddArrayToObject(b->extra, "warnings");
-	cJSON_AddItemToArray(list, cJSON_CreateString(buf));
+	rundoc_bench_warn(b, buf);
 }
 
 int ingest_json_root_array(const char *text, size_t len, const char *key, cJSON **root,

@@ -363,7 +363,7 @@ static void place(const struct suite_bench *sb, struct rd_bench *out, struct run
 		src->extra = NULL;
 		/* Which suite benchmark to run again to re-measure this one (the
 		 * gate's confirmation runs select suite benchmarks by name). */
-		cJSON_AddStringToObject(dst->extra, "suite_benchmark", sb->name);
+		rundoc_bench_set_suite_benchmark(dst, sb->name);
 		if (src->params && !dst->params) {
 			dst->params = src->params;
 			src->params = NULL;

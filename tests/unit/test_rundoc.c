@@ -442,6 +442,71 @@ static void test_merge_pool(void **state)
 	rundoc_free(dst);
 }
 
+/* The members runners add beside the schema's: what a setter writes, the
+ * getter reads back, under the key names docs/run-document.md gives. */
+static void test_extra_accessors(void **state)
+{
+	struct rundoc *rd = rundoc_new();
+	struct rd_bench *b = rundoc_add_bench(rd, "echo@fast", RUNDOC_KIND_COMMAND);
+	struct rd_metric *m = rundoc_bench_add_metric(b, "wall", "s", RD_LOWER);
+	struct rundoc_variant v = { .of = "echo", .name = "fast", .reference = true }, got;
+	const cJSON *w, *mj;
+	cJSON *json;
+
+	(void)state;
+	rd->run_id = xstrdup("0f8e2c1a-5b3d");
+	rd->suite = xstrdup("s");
+	rd->started_at = xstrdup("2026-11-28T18:34:56Z");
+	assert_false(rundoc_metric_tracked(m));
+	assert_null(rundoc_metric_histogram(m));
+	assert_null(rundoc_bench_warnings(b));
+	assert_null(rundoc_bench_stderr_tail(b));
+	assert_null(rundoc_bench_suite_benchmark(b));
+	assert_false(rundoc_bench_invalid(b));
+	assert_false(rundoc_bench_variant(b, &got));
+
+	rundoc_metric_set_tracked(m, "a calibration is set");
+	rundoc_metric_set_source(m, "emitted");
+	rundoc_metric_set_histogram(m, cJSON_Parse("{\"sigfigs\": 3}"));
+	rundoc_bench_warn(b, "first");
+	rundoc_bench_warn(b, "second");
+	rundoc_bench_set_stderr_tail(b, "old");
+	rundoc_bench_set_stderr_tail(b, "boom");     /* replaces, never two members */
+	rundoc_bench_set_invalid(b);
+	rundoc_bench_set_suite_benchmark(b, "echo");
+	rundoc_bench_set_variant(b, &v);
+
+	assert_true(rundoc_metric_tracked(m));
+	assert_int_equal(cJSON_GetObjectItem(rundoc_metric_histogram(m), "sigfigs")->valueint, 3);
+	w = rundoc_bench_warnings(b);
+	assert_int_equal(cJSON_GetArraySize(w), 2);
+	assert_string_equal(cJSON_GetArrayItem(w, 1)->valuestring, "second");
+	assert_string_equal(rundoc_bench_stderr_tail(b), "boom");
+	assert_true(rundoc_bench_invalid(b));
+	assert_string_equal(rundoc_bench_suite_benchmark(b), "echo");
+	assert_true(rundoc_bench_variant(b, &got));
+	assert_string_equal(got.of, "echo");
+	assert_string_equal(got.name, "fast");
+	assert_true(got.reference);
+
+	/* The JSON form: plain members of the benchmark and the metric. */
+	json = rundoc_to_json(rd);
+	{
+		const cJSON *bj = cJSON_GetArrayItem(cJSON_GetObjectItem(json, "benchmarks"), 0);
+
+		assert_string_equal(cJSON_GetObjectItem(bj, "stderr_tail")->valuestring, "boom");
+		assert_true(cJSON_IsTrue(cJSON_GetObjectItem(bj, "invalid")));
+		assert_string_equal(cJSON_GetObjectItem(bj, "suite_benchmark")->valuestring, "echo");
+		assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(bj, "variant"), "reference")));
+		mj = cJSON_GetArrayItem(cJSON_GetObjectItem(bj, "metrics"), 0);
+		assert_true(cJSON_IsFalse(cJSON_GetObjectItem(mj, "gate")));
+		assert_string_equal(cJSON_GetObjectItem(mj, "why")->valuestring, "a calibration is set");
+		assert_string_equal(cJSON_GetObjectItem(mj, "source")->valuestring, "emitted");
+	}
+	cJSON_Delete(json);
+	rundoc_free(rd);
+}
+
 /* The example in docs/run-document.md is a valid run document. */
 static void test_docs_example(void **state)
 {
@@ -481,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_status_and_kind_names),
 		cmocka_unit_test(test_merge_accumulate),
 		cmocka_unit_test(test_merge_pool),
+		cmocka_unit_test(test_extra_accessors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
