@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -116,11 +117,36 @@ static int cmd_help(int argc, char **argv)
 	return v->fn(2, help_argv);
 }
 
+/* Descriptors a load test may need: more connections than one client
+ * address has ephemeral ports (28,232 by default) cannot be opened to one
+ * target anyway.  Not more: child processes inherit the limit, and some
+ * programs walk every possible descriptor (closing them, or sizing tables
+ * by it), which a limit in the millions makes slow. */
+#define NOFILE_WANTED 65536
+
+/* Process-wide set-up, once, before any thread starts: libcurl's global
+ * state (the load engine and the forge clients use libcurl from several
+ * threads), and the soft descriptor limit (often 1024) raised towards the
+ * hard one, since every connection of a load test is a descriptor. */
+static void process_init(void)
+{
+	struct rlimit rl;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < NOFILE_WANTED) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < NOFILE_WANTED ? rl.rlim_max : NOFILE_WANTED;
+		/* Refused, a load test's connections past the soft limit fail
+		 * one by one, each saying so ("socket: Too many open files"). */
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct verb *v;
 	const char *name;
 
+	process_init();
 	if (argc < 2) {
 		print_usage(stderr);
 		return EXIT_USAGE;

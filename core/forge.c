@@ -533,7 +533,6 @@ int forge_upsert_comment(const struct forge_target *t, const char *marker, const
 	cJSON *payload;
 	int rc;
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if ((rc = find_comment(t, marker, o, &id, err)))
 		goto done;
 	payload = cJSON_CreateObject();

@@ -1,14 +1,15 @@
 /*
- * http_engine.h: the load engine (issue 5, "Engine").  One measured step:
+ * engine.h: the load engine (issue 5, "Engine").  One measured step:
  * open loop (arrivals from a schedule, coordinated-omission corrected) or
  * closed loop (N requests in flight), on `threads` workers each with its
  * own epoll loop, connections and histograms, merged at the end.
  *
- * Native engine: HTTP/1.1 over keep-alive TCP connections, every request
- * serialised once (struct http_plan), responses parsed by http-parser,
- * chunked bodies and server-sent events.  The curl engine (libcurl multi,
- * driven from the same kind of epoll loop) serves https:// and anything
- * else the native client does not do.
+ * The requests travel over a transport chosen by name from a table
+ * (transport.h): "native" (HTTP/1.1 over keep-alive TCP connections, every
+ * request serialised once by struct http_plan, responses parsed by
+ * http-parser) or "curl" (libcurl multi, driven from the same kind of
+ * epoll loop: https:// and HTTP/2).  "auto" takes the first in the table
+ * that speaks the URL's scheme and the HTTP version asked for.
  *
  * Times are CLOCK_MONOTONIC ns.  For each request: t_sched (intended send:
  * the schedule's time in open loop, the moment the slot became free in
@@ -17,6 +18,10 @@
  * t_sched falls in the measured window [start + warmup, start + warmup +
  * duration) (or is one of the first `requests` after the warmup); warmup
  * requests are sent and timed but not recorded.
+ *
+ * Process-wide set-up is the caller's (cmd/main.c does it once):
+ * curl_global_init before the first step, and a descriptor limit
+ * (RLIMIT_NOFILE) large enough for the connections.
  */
 #ifndef PERFGATE_HTTP_ENGINE_H
 #define PERFGATE_HTTP_ENGINE_H
@@ -46,14 +51,23 @@ enum http_engine_error {
 };
 const char *http_engine_error_name(enum http_engine_error e);
 
-enum http_engine_kind { ENG_AUTO, ENG_NATIVE, ENG_CURL };
-int http_engine_kind_parse(const char *s, enum http_engine_kind *out);
 
 /* The HTTP version asked for: EHV_DEFAULT is HTTP/1.1 over http:// and
  * whatever TLS negotiates (h2 or 1.1) over https://; EHV_2 is HTTP/2 on
  * the curl engine, with prior knowledge (h2c, no Upgrade) over http://. */
 enum http_engine_httpver { EHV_DEFAULT, EHV_1_1, EHV_2 };
 int http_engine_httpver_parse(const char *s, enum http_engine_httpver *out);
+
+/* load.engine: "auto" gives NULL, a transport's name ("native", "curl")
+ * that name (static storage); anything else ERR_INPUT. */
+int http_engine_transport_parse(const char *s, const char **out);
+/* The accepted names for a message: "\"auto\", \"native\" or \"curl\"". */
+void http_engine_transport_names(char *buf, size_t len);
+/* At suite load: one problem at PATH.http_version when the transport
+ * (engine; NULL: auto) cannot speak version v to a URL whose scheme is
+ * https (tls) or http, or this machine's library cannot. */
+void http_engine_validate(const char *engine, bool tls, enum http_engine_httpver v, const char *path,
+			  struct errlist *problems);
 
 /* A closed-loop concurrency profile: linear from `start` to `end` over
  * `duration` seconds. */
@@ -83,7 +97,7 @@ struct http_engine_options {
 	long max_inflight;     /* open loop: outstanding requests at most (0: 1024) */
 	long threads;          /* >= 1 */
 	uint64_t timeout;      /* ns per request */
-	enum http_engine_kind engine;
+	const char *engine;    /* a transport's name; NULL: auto */
 	enum http_engine_httpver http_version;
 	/* open loop: each worker asks for SCHED_FIFO (priority 1) so that
 	 * other runnable threads on its CPU cannot delay a send; refused
@@ -125,7 +139,7 @@ struct http_engine_result {
 	double window;            /* s, the measured window */
 	double cpu_util_max;      /* the busiest worker's CPU time / wall time */
 	long connections_opened;
-	const char *engine;       /* "native" or "curl" */
+	const char *engine;       /* the transport's name: "native", "curl" */
 	uint64_t proto_h1, proto_h2; /* measured successes answered over HTTP/1.x, over HTTP/2 */
 	const char *sched_policy; /* the workers' scheduling policy: "fifo" (all got it) or "other" */
 	char sched_refused[128];  /* why SCHED_FIFO was refused, when asked for and refused ("" otherwise) */
@@ -136,7 +150,7 @@ struct http_engine_result {
 
 /* Run one step.  Returns 0 when it ran (whatever the requests' fate), or
  * a negative code when it could not run (bad options, no resolver answer,
- * too many threads). */
+ * too many threads, a system call of the event loop failed). */
 int http_engine_run(const struct http_engine_options *o, struct http_engine_result *out, struct err *err);
 void http_engine_result_release(struct http_engine_result *r);
 

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "plan.h"
 #include "../json.h"
 #include "../util.h"
@@ -69,7 +67,7 @@ int http_load_spec_parse(struct http_load_spec *out, const cJSON *bench, const c
 	s.warmup = 0;
 	s.precision = 0.05;
 	s.trials = 1;
-	s.engine = ENG_AUTO;
+	s.engine = NULL;
 	s.realtime = true;
 	snprintf(lp, sizeof(lp), "%s.load", path);
 	if (!load) {
@@ -140,18 +138,17 @@ int http_load_spec_parse(struct http_load_spec *out, const cJSON *bench, const c
 	if (has(load, "duration") && has(load, "requests"))
 		errlist_add(problems, "%s: give either duration or requests, not both", lp);
 	v = cJSON_GetObjectItemCaseSensitive(load, "engine");
-	if (v && (!cJSON_IsString(v) || http_engine_kind_parse(v->valuestring, &s.engine) != 0))
-		errlist_add(problems, "%s.engine: expected \"auto\", \"native\" or \"curl\"", lp);
+	if (v && (!cJSON_IsString(v) || http_engine_transport_parse(v->valuestring, &s.engine) != 0)) {
+		char names[256];
+
+		http_engine_transport_names(names, sizeof(names));
+		errlist_add(problems, "%s.engine: expected %s", lp, names);
+	}
 	v = cJSON_GetObjectItemCaseSensitive(load, "http_version");
 	if (v && (!cJSON_IsString(v) || http_engine_httpver_parse(v->valuestring, &s.http_version) != 0))
 		errlist_add(problems, "%s.http_version: expected \"1.1\" or \"2\"", lp);
-	else if (s.http_version == EHV_2 && s.engine == ENG_NATIVE)
-		errlist_add(problems, "%s.http_version: \"2\" needs \"engine\": \"curl\" or \"auto\" (the native engine speaks HTTP/1.1)", lp);
-	else if (s.http_version == EHV_2 && http_url_plain(bench) && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
-		/* see http_engine_run: libcurl 7.88 breaks reused h2c connections */
-		errlist_add(problems, "%s.http_version: HTTP/2 over http:// (h2c with prior knowledge) needs libcurl 8.0.0 or later "
-			    "(libcurl %s fails every request on a reused h2c connection, curl issue 10634); use an https:// URL, "
-			    "where TLS negotiates HTTP/2", lp, curl_version_info(CURLVERSION_NOW)->version);
+	else
+		http_engine_validate(s.engine, !http_url_plain(bench), s.http_version, lp, problems);
 	v = cJSON_GetObjectItemCaseSensitive(load, "realtime");
 	if (v && !cJSON_IsBool(v))
 		errlist_add(problems, "%s.realtime: expected true or false", lp);

@@ -58,7 +58,7 @@ struct http_load_spec {
 	double warmup;             /* s */
 	long connections, max_inflight, threads;
 	double timeout;            /* s per request */
-	enum http_engine_kind engine;
+	const char *engine;        /* a transport's name (static storage); NULL: auto */
 	enum http_engine_httpver http_version;
 	bool realtime;             /* open loop: ask for SCHED_FIFO for the workers (default true) */
 	long repetitions;          /* 0: not given here */

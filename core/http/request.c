@@ -1,0 +1,286 @@
+/*
+ * request.c: one request's response and its record, the same whichever
+ * transport carried it (see transport.h).
+ *
+ * The transport hands over what it read (status, body bytes, the time of
+ * each read); this file feeds the stream parser and the token counts,
+ * judges the response (expected status, the stream's end mark, checks) and
+ * records the outcome into the worker's share of the result: the send
+ * (sent, lateness, late sends), a success (latency, service time, ttfb,
+ * stream metrics, goodput) or a failure (its class and first message).
+ * Those counts decide whether a run is valid, so they live here only.
+ */
+#include "transport.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../hist.h"
+#include "plan.h"
+#include "sse.h"
+#include "tokens.h"
+
+#define LATE_NS 1000000ULL /* a send later than this after its t_sched is late (DESIGN section 4) */
+
+bool http_request_interim(int status)
+{
+	return status >= 100 && status < 200 && status != 101;
+}
+
+static void on_sse_event(void *arg, const char *type, const char *data, size_t len)
+{
+	struct http_slot *s = arg;
+	struct http_sse_openai_chunk ch;
+
+	(void)type;
+	http_sse_openai_parse(data, len, &ch);
+	if (ch.done) {
+		s->sse_done = true;
+		return;
+	}
+	if (ch.error) {
+		s->sse_error = true;
+		return;
+	}
+	if (ch.not_json)
+		ch.text_len = len; /* a plain SSE stream: every event with data is content */
+	if (ch.completion_tokens >= 0)
+		http_tokens_usage(&s->tok, ch.completion_tokens);
+	if (ch.text_len > 0) {
+		if (s->tok.events > 0 && s->measured) {
+			XGROW(s->gaps, s->alloc_gaps, s->n_gaps + 1);
+			s->gaps[s->n_gaps++] = s->w->now - s->tok.t_last;
+		}
+		http_tokens_event(&s->tok, s->w->now, NULL);
+	}
+}
+
+void http_request_slot_init(struct http_slot *s)
+{
+	if (s->w->plan->sse)
+		s->sse = http_sse_new(on_sse_event, s);
+}
+
+void http_request_slot_release(struct http_slot *s)
+{
+	http_sse_free(s->sse);
+	s->sse = NULL;
+	sb_release(&s->body);
+	free(s->gaps);
+	s->gaps = NULL;
+	s->n_gaps = s->alloc_gaps = 0;
+}
+
+void http_request_begin(struct http_worker *w, struct http_slot *s)
+{
+	s->got_bytes = false;
+	s->status = 0;
+	s->interim = 0;
+	s->resp_bytes = 0;
+	sb_reset(&s->body);
+	s->body_over = false;
+	if (w->plan->sse) {
+		http_sse_reset(s->sse);
+		http_tokens_reset(&s->tok);
+		s->sse_done = s->sse_error = false;
+		s->n_gaps = 0;
+	}
+}
+
+void http_request_body(struct http_slot *s, const char *data, size_t len)
+{
+	const struct http_plan *p = s->w->plan;
+
+	if (p->sse && s->status >= 200 && s->status < 300)
+		http_sse_feed(s->sse, data, len);
+	if (p->n_checks) {
+		if (s->body.len + len > p->max_body)
+			s->body_over = true;
+		else
+			sb_add(&s->body, data, len);
+	}
+}
+
+static bool in_window(const struct http_worker *w, uint64_t t)
+{
+	return (t >= w->step->window_start && t < w->step->window_end) || w->step->window_end == UINT64_MAX;
+}
+
+void http_request_sent(struct http_worker *w, struct http_slot *s)
+{
+	if (s->sent_once)
+		return;
+	s->sent_once = true;
+	if (s->measured) {
+		uint64_t late = s->t_send > s->t_sched ? s->t_send - s->t_sched : 0;
+
+		w->r.sent++;
+		if (w->o->open_loop) {
+			/* Closed loops send when a slot comes free: no lateness. */
+			hist_record(w->r.lateness, late);
+			if (late > LATE_NS)
+				w->r.late_1ms++;
+		}
+		if (in_window(w, s->t_send))
+			w->r.sent_in_window++;
+		w->r.bytes_out += s->wire->len;
+	}
+	http_engine_ts_at(w, s->t_send)->sent++;
+}
+
+int http_request_verdict(const struct http_worker *w, const struct http_slot *s, char *why, size_t why_len)
+{
+	const struct http_plan *p = w->plan;
+
+	if (!http_plan_status_ok(p, s->status)) {
+		snprintf(why, why_len, "status %d from %s", s->status, p->url);
+		return s->status >= 500 ? EE_5XX : s->status >= 400 ? EE_4XX : EE_UNEXPECTED_STATUS;
+	}
+	if (p->sse && s->sse_error) {
+		snprintf(why, why_len, "the stream carried an error event (%s)", p->url);
+		return EE_BAD_RESPONSE;
+	}
+	if (p->sse && !s->sse_done) {
+		snprintf(why, why_len, "the stream ended without its end mark [DONE] after %llu events",
+			 (unsigned long long)s->tok.events);
+		return EE_INCOMPLETE_STREAM;
+	}
+	if (p->n_checks && s->body_over) {
+		snprintf(why, why_len, "response body over %zu bytes, too large to check", p->max_body);
+		return EE_FAILED_CHECK;
+	}
+	if (p->n_checks) {
+		char failed[300];
+
+		if (!http_plan_checks_pass(p, sb_str(&s->body), s->body.len, failed, sizeof(failed))) {
+			snprintf(why, why_len, "check failed: %s", failed);
+			return EE_FAILED_CHECK;
+		}
+	}
+	return -1;
+}
+
+/* Does the request's value v of metric m meet every per-request SLO on
+ * m (have: the request has such a value)? */
+static bool rslo_met(const struct http_plan *p, enum http_rslo_metric m, uint64_t v, bool have)
+{
+	for (size_t i = 0; i < p->n_rslo; i++) {
+		if (p->rslo[i].metric != m)
+			continue;
+		if (!have)
+			return false;
+		if (p->rslo[i].inclusive ? v > p->rslo[i].limit : v >= p->rslo[i].limit)
+			return false;
+	}
+	return true;
+}
+
+/* The stream metrics of a success; whether they meet the request SLOs. */
+static bool record_stream(struct http_worker *w, const struct http_slot *s)
+{
+	const struct http_plan *p = w->plan;
+	struct http_tokens_result tr = { 0 };
+	uint64_t maxgap = 0;
+
+	http_tokens_result_of(&s->tok, s->t_sched, &tr);
+	if (tr.has_first)
+		hist_record(w->r.ttft, tr.ttft);
+	if (tr.has_tpot)
+		hist_record(w->r.tpot, tr.tpot);
+	for (size_t i = 0; i < s->n_gaps; i++) {
+		hist_record(w->r.itl, s->gaps[i]);
+		if (s->gaps[i] > maxgap)
+			maxgap = s->gaps[i];
+	}
+	w->r.tokens += tr.tokens;
+	if (tr.from_usage) {
+		w->r.tok_usage++;
+		if (!tr.one_token_events)
+			w->r.one_token_events = false;
+	} else {
+		w->r.tok_events++;
+	}
+	return rslo_met(p, RSLO_TTFT, tr.ttft, tr.has_first) && rslo_met(p, RSLO_TPOT, tr.tpot, tr.has_tpot) &&
+	       rslo_met(p, RSLO_ITL_MAX, maxgap, true);
+}
+
+static void record_ok(struct http_worker *w, const struct http_slot *s, uint64_t t_end)
+{
+	const struct http_plan *p = w->plan;
+	uint64_t lat = t_end - s->t_sched, svc = t_end - s->t_send;
+	uint64_t ttfb = s->t_first_byte - s->t_sched;
+	struct http_worker_ts *ts;
+	bool good;
+
+	if (!s->measured) {
+		w->r.warmup_requests++;
+		return;
+	}
+	w->r.ok++;
+	w->r.interim += s->interim;
+	if (s->h2)
+		w->r.proto_h2++;
+	else
+		w->r.proto_h1++;
+	if (t_end > w->last_t_end)
+		w->last_t_end = t_end;
+	hist_record(w->r.latency, lat);
+	hist_record(w->r.service_time, svc);
+	hist_record(w->r.ttfb, ttfb);
+	w->r.bytes_in += s->resp_bytes;
+	ts = http_engine_ts_at(w, t_end);
+	ts->ok++;
+	if (!ts->lat)
+		ts->lat = hist_new(2);
+	hist_record(ts->lat, lat);
+	good = rslo_met(p, RSLO_LATENCY, lat, true) && rslo_met(p, RSLO_SERVICE_TIME, svc, true) &&
+	       rslo_met(p, RSLO_TTFB, ttfb, true);
+	if (p->sse && !record_stream(w, s))
+		good = false;
+	if (in_window(w, t_end)) {
+		w->r.ok_in_window++;
+		if (good)
+			w->r.goodput_ok++;
+	}
+}
+
+static void record_fail(struct http_worker *w, const struct http_slot *s, enum http_engine_error e, uint64_t t_end)
+{
+	if (!s->measured) {
+		w->r.warmup_requests++;
+		return;
+	}
+	w->r.failed++;
+	w->r.interim += s->interim;
+	w->r.errors[e]++;
+	w->r.bytes_in += s->resp_bytes;
+	http_engine_ts_at(w, t_end)->errors++;
+	if (t_end > w->last_t_end)
+		w->last_t_end = t_end;
+}
+
+void http_request_ok(struct http_worker *w, struct http_slot *s, bool keep)
+{
+	uint64_t t_end = now_ns();
+
+	record_ok(w, s, t_end);
+	http_engine_slot_done(w, s, true, keep, t_end);
+}
+
+void http_request_fail(struct http_worker *w, struct http_slot *s, enum http_engine_error e, const char *fmt, ...)
+{
+	uint64_t t_end = now_ns();
+
+	/* The first message of each class, of measured requests. */
+	if (s->measured && !w->r.first_error[e][0]) {
+		va_list ap;
+
+		va_start(ap, fmt);
+		vsnprintf(w->r.first_error[e], sizeof(w->r.first_error[e]), fmt, ap);
+		va_end(ap);
+	}
+	record_fail(w, s, e, t_end);
+	http_engine_slot_done(w, s, false, false, t_end);
+}
