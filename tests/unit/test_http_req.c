@@ -2,6 +2,7 @@
  * serialisation with templates and datasets, JSON paths, checks, and the
  * validators' messages (JSON path, suggestion). */
 #include <setjmp.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -152,6 +153,14 @@ static void test_validation_messages(void **state)
 		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"concurrency\": 4, \"connections\": 8, \"duration\": 1}}", "benchmarks[0].load: arrival, max_inflight and connections are for open-loop modes" },
 		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"stages\": [{\"duration\": \"1s\", \"rate\": 5}, {\"duration\": \"1s\", \"concurrency\": 2}]}}", "benchmarks[0].load.stages[1]: every stage must give the same kind of target" },
 		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 5, \"duration\": \"10s\", \"spike\": {\"factor\": 2, \"at\": \"8s\", \"duration\": \"5s\"}}}", "benchmarks[0].load.spike: the spike must end before the run does (duration 10s)" },
+		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 5, \"duration\": 1, \"threads\": 300}}", "benchmarks[0].load.threads: at most 256" },
+		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 5, \"duration\": 1, \"timeout\": 0}}", "benchmarks[0].load.timeout: must be > 0" },
+		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 5, \"duration\": 1, \"engine\": \"nativ\"}}", "benchmarks[0].load.engine: expected \"auto\", \"native\" or \"curl\"" },
+		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 5, \"duration\": 1, \"engine\": \"native\", \"http_version\": \"2\"}}", "benchmarks[0].load.http_version: \"2\" needs \"engine\": \"curl\" or \"auto\" (the native engine speaks HTTP/1.1)" },
+		{ "{\"http\": {\"url\": \"http://h/\"}, \"slo\": {\"latency.p99\": \"< 1s\"}, \"load\": {\"mode\": \"capacity\", \"precision\": \"150%\"}}", "benchmarks[0].load.precision: expected a fraction such as 0.05 or \"5%\"" },
+		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"concurrency\": 2, \"duration\": 1, \"realtime\": true}}", "benchmarks[0].load.realtime: only for open-loop modes" },
+		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 5, \"duration\": 1, \"requests\": 5}}", "benchmarks[0].load: give either duration or requests, not both" },
+		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rates\": [10, -1], \"duration\": 1}}", "benchmarks[0].load.rates[1]: expected a rate > 0" },
 	};
 
 	(void)state;
@@ -201,6 +210,82 @@ static void test_load_defaults(void **state)
 	errlist_release(&pr);
 }
 
+/* Every key of the load table lands in its own field. */
+static void test_load_fields(void **state)
+{
+	struct errlist pr = ERRLIST_INIT;
+	struct http_load_spec s;
+	cJSON *b;
+
+	(void)state;
+	b = cJSON_Parse("{\"http\": {\"url\": \"https://h/\"}, \"load\": {\"rate\": 50, \"arrival\": \"gamma\", "
+			"\"burstiness\": 0.5, \"seed\": 7, \"connections\": 20, \"max_inflight\": 30, \"threads\": 2, "
+			"\"repetitions\": 3, \"timeout\": \"2s\", \"warmup\": \"1500ms\", \"duration\": \"10s\", "
+			"\"engine\": \"curl\", \"http_version\": \"1.1\", \"realtime\": false}}");
+	assert_int_equal(http_load_spec_parse(&s, b, "b", &pr), 0);
+	assert_int_equal(s.mode, LOAD_RATE);
+	assert_true(s.rate == 50 && s.burstiness == 0.5 && s.timeout == 2 && s.warmup == 1.5 && s.duration == 10);
+	assert_int_equal(s.arrival, SCHED_GAMMA);
+	assert_int_equal(s.seed, 7);
+	assert_int_equal(s.connections, 20);
+	assert_int_equal(s.max_inflight, 30);
+	assert_int_equal(s.threads, 2);
+	assert_int_equal(s.repetitions, 3);
+	assert_string_equal(s.engine, "curl");
+	assert_int_equal(s.http_version, EHV_1_1);
+	assert_false(s.realtime);
+	http_load_spec_release(&s);
+	cJSON_Delete(b);
+
+	b = cJSON_Parse("{\"http\": {\"url\": \"http://h/\"}, \"slo\": {\"latency.p99\": \"< 1s\"}, \"load\": "
+			"{\"mode\": \"capacity\", \"start_rate\": 5, \"max_rate\": 50, \"precision\": \"10%\", "
+			"\"step_duration\": \"3s\", \"trials\": 2, \"engine\": \"auto\"}}");
+	assert_int_equal(http_load_spec_parse(&s, b, "b", &pr), 0);
+	assert_int_equal(s.mode, LOAD_CAPACITY);
+	assert_true(s.start_rate == 5 && s.max_rate == 50 && fabs(s.precision - 0.1) < 1e-12 && s.duration == 3);
+	assert_int_equal(s.trials, 2);
+	assert_null(s.engine);
+	http_load_spec_release(&s);
+	cJSON_Delete(b);
+
+	b = cJSON_Parse("{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"stages\": [{\"duration\": \"2s\", "
+			"\"concurrency\": 4}, {\"duration\": 1, \"concurrency\": 0}], \"start\": 1}}");
+	assert_int_equal(http_load_spec_parse(&s, b, "b", &pr), 0);
+	assert_int_equal(s.mode, LOAD_RAMP);
+	assert_true(s.stages_concurrency && s.ramp_start == 1);
+	assert_int_equal(s.n_stages, 2);
+	assert_true(s.stages[0].duration == 2 && s.stages[0].target == 4 && s.stages[1].target == 0);
+	http_load_spec_release(&s);
+	cJSON_Delete(b);
+
+	b = cJSON_Parse("{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 10, \"duration\": \"20s\", "
+			"\"spike\": {\"factor\": 3, \"at\": \"5s\", \"duration\": \"2s\"}}}");
+	assert_int_equal(http_load_spec_parse(&s, b, "b", &pr), 0);
+	assert_int_equal(s.mode, LOAD_SPIKE);
+	assert_true(s.spike_factor == 3 && s.spike_at == 5 && s.spike_duration == 2);
+	http_load_spec_release(&s);
+	cJSON_Delete(b);
+
+	b = cJSON_Parse("{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rates\": [10, 20.5], \"requests\": 40}}");
+	assert_int_equal(http_load_spec_parse(&s, b, "b", &pr), 0);
+	assert_int_equal(s.mode, LOAD_SWEEP);
+	assert_int_equal(s.n_rates, 2);
+	assert_true(s.rates[0] == 10 && s.rates[1] == 20.5);
+	assert_int_equal(s.requests, 40);
+	http_load_spec_release(&s);
+	cJSON_Delete(b);
+
+	b = cJSON_Parse("{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"requests\": 9}}");
+	assert_int_equal(http_load_spec_parse(&s, b, "b", &pr), 0);
+	assert_int_equal(s.mode, LOAD_CONCURRENCY);
+	assert_int_equal(s.concurrency, 1);
+	assert_true(s.realtime && s.timeout == 30 && s.threads == 1);
+	http_load_spec_release(&s);
+	cJSON_Delete(b);
+	assert_int_equal(pr.n, 0);
+	errlist_release(&pr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_json_path_and_checks),
 		cmocka_unit_test(test_validation_messages),
 		cmocka_unit_test(test_load_defaults),
+		cmocka_unit_test(test_load_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
