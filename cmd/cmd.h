@@ -9,7 +9,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "../core/err.h"
+
+struct suite;
+struct gate_note;
 
 /* Exit codes (DESIGN section 7). */
 enum {
@@ -86,6 +91,18 @@ void opt_print_help(const struct cmd_usage *usage, const struct opt *opts, size_
 		if (opt_rc_ != OPT_OK)                                                      \
 			return EXIT_USAGE;                                                  \
 	} while (0)
+
+/* --tag KEY=VALUE options as an object (*out NULL when there are none).
+ * Prints the error; returns 0 or EXIT_USAGE. */
+int cmd_parse_tags(const struct strlist *tags, cJSON **out);
+
+/* suite_load() with every problem printed, one per line, under a line
+ * naming the file.  Returns 0 or the exit code. */
+int cmd_load_suite(const char *path, struct suite **out);
+
+/* The gate pipeline's notes (core/gate.h) as they happen: errors and
+ * warnings always, progress unless *(bool *)quiet. */
+void cmd_print_note(void *quiet, const struct gate_note *note);
 
 /* Subcommands: one file each, cmd/<verb>.c. */
 int cmd_run(int argc, char **argv);

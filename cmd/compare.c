@@ -2,27 +2,34 @@
  * compare.c: `perfgate compare [RUN_ID | --run-file FILE]`: compare a stored
  * (or saved) run against its baseline and print the report.  With --suite
  * the suite's compare settings, SLOs and A/B variants apply.  A stored
- * run's comparison is stored too, for `perfgate report RUN_ID`.
+ * run's comparison is stored too, for `perfgate report RUN_ID`.  The
+ * baseline and the comparison are the gate's own (core/gate.h).
  *
  * Exit codes: 0 passed, 1 regression or SLO violated, 2 usage or invalid
  * input (unknown run, bad --baseline, an SLO naming a missing metric),
- * 4 database unreachable.
+ * 4 the database unreachable or failing.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/baseline.h"
-#include "../core/compare.h"
-#include "../core/report.h"
-#include "../core/suite.h"
+#include "../core/gate.h"
 #include "../core/util.h"
-#include "../db/baseline.h"
-#include "../db/db.h"
+#include "../db/store.h"
 #include "cmd.h"
 #include "compare_common.h"
 
-int cmd_compare(int argc, char **argv)
+/* The command line. */
+struct compare_args {
+	const char *run_file, *suite_path, *spec, *db_url, *repo;
+	struct cmpcmd_out o;
+	bool strict, variants, no_store;
+	long runs;
+	struct strlist pos;
+};
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_args(struct compare_args *a, int argc, char **argv)
 {
 	static const struct cmd_usage usage = {
 		"compare", "[options] [RUN_ID | --run-file FILE]",
@@ -34,122 +41,105 @@ int cmd_compare(int argc, char **argv)
 		"Exit codes: 0 passed, 1 regression or SLO violated, 2 usage or invalid input,\n"
 		"4 database unreachable.",
 	};
-	const char *run_file = NULL, *suite_path = NULL, *spec = NULL, *db_url = NULL, *repo = NULL;
-	struct cmpcmd_out o = { .format = "text" };
-	bool strict = false, variants = false, no_store = false;
-	long runs = 0;
-	struct strlist pos = STRLIST_INIT;
 	const struct opt opts[] = {
-		{ "baseline", 0, OPT_STRING, &spec, "SPEC", "RUN_ID, COMMIT, branch:NAME or file:RUN.json instead of the automatic baseline" },
-		{ "baseline-runs", 0, OPT_INT, &runs, "K", "baseline runs per benchmark (default: suite baseline.runs, else 5)" },
-		{ "comment", 0, OPT_FLAG, &o.pub.comment, NULL, "post or update the one pull/merge-request comment (GitHub, GitLab)" },
-		{ "db", 0, OPT_STRING, &db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
-		{ "format", 'f', OPT_STRING, &o.format, "FMT", "text (default), markdown, json or junit" },
-		{ "json", 0, OPT_STRING, &o.json, "FILE", "also write the JSON report to FILE" },
-		{ "junit", 0, OPT_STRING, &o.junit, "FILE", "also write a JUnit XML report to FILE" },
-		{ "markdown", 0, OPT_STRING, &o.markdown, "FILE", "also write the Markdown report to FILE" },
-		{ "metrics", 0, OPT_STRING, &o.pub.metrics, "FILE", "also write the OpenMetrics report GitLab's metrics widget reads" },
-		{ "no-store", 0, OPT_FLAG, &no_store, NULL, "do not store the comparison" },
-		{ "out", 'o', OPT_STRING, &o.out, "FILE", "write the report to FILE instead of stdout" },
-		{ "repo", 0, OPT_STRING, &repo, "DIR", "git checkout for the commit history (default: .)" },
-		{ "run-file", 0, OPT_STRING, &run_file, "FILE", "compare the run document in FILE (from run --out)" },
-		{ "strict", 0, OPT_FLAG, &strict, NULL, "inconclusive and insufficient-data verdicts fail too" },
-		{ "strict-report", 0, OPT_FLAG, &o.pub.strict_report, NULL, "exit 4 when a report or comment could not be published" },
-		{ "suite", 's', OPT_STRING, &suite_path, "FILE", "the suite: its compare settings, SLOs and A/B variants" },
-		{ "variants", 0, OPT_FLAG, &variants, NULL, "compare A/B variants within the run only (no history; nothing stored)" },
+		{ "baseline", 0, OPT_STRING, &a->spec, "SPEC", "RUN_ID, COMMIT, branch:NAME or file:RUN.json instead of the automatic baseline" },
+		{ "baseline-runs", 0, OPT_INT, &a->runs, "K", "baseline runs per benchmark (default: suite baseline.runs, else 5)" },
+		{ "comment", 0, OPT_FLAG, &a->o.pub.comment, NULL, "post or update the one pull/merge-request comment (GitHub, GitLab)" },
+		{ "db", 0, OPT_STRING, &a->db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
+		{ "format", 'f', OPT_STRING, &a->o.format, "FMT", "text (default), markdown, json or junit" },
+		{ "json", 0, OPT_STRING, &a->o.json, "FILE", "also write the JSON report to FILE" },
+		{ "junit", 0, OPT_STRING, &a->o.junit, "FILE", "also write a JUnit XML report to FILE" },
+		{ "markdown", 0, OPT_STRING, &a->o.markdown, "FILE", "also write the Markdown report to FILE" },
+		{ "metrics", 0, OPT_STRING, &a->o.pub.metrics, "FILE", "also write the OpenMetrics report GitLab's metrics widget reads" },
+		{ "no-store", 0, OPT_FLAG, &a->no_store, NULL, "do not store the comparison" },
+		{ "out", 'o', OPT_STRING, &a->o.out, "FILE", "write the report to FILE instead of stdout" },
+		{ "repo", 0, OPT_STRING, &a->repo, "DIR", "git checkout for the commit history (default: .)" },
+		{ "run-file", 0, OPT_STRING, &a->run_file, "FILE", "compare the run document in FILE (from run --out)" },
+		{ "strict", 0, OPT_FLAG, &a->strict, NULL, "inconclusive and insufficient-data verdicts fail too" },
+		{ "strict-report", 0, OPT_FLAG, &a->o.pub.strict_report, NULL, "exit 4 when a report or comment could not be published" },
+		{ "suite", 's', OPT_STRING, &a->suite_path, "FILE", "the suite: its compare settings, SLOs and A/B variants" },
+		{ "variants", 0, OPT_FLAG, &a->variants, NULL, "compare A/B variants within the run only (no history; nothing stored)" },
 	};
-	struct compare_options co = COMPARE_OPTIONS_INIT;
-	struct baseline_source src;
-	struct baseline base;
-	struct errlist problems = ERRLIST_INIT;
+	int rc = opt_parse(&usage, opts, ARRAY_SIZE(opts), argc, argv, &a->pos);
+
+	if (rc != OPT_OK)
+		return rc == OPT_HELP ? EXIT_PASS : EXIT_USAGE;
+	if ((a->pos.n == 1) == (a->run_file != NULL) || a->pos.n > 1) {
+		cmd_error("'compare' needs either a stored RUN_ID or --run-file FILE");
+		return EXIT_USAGE;
+	}
+	if (a->runs < 0) {
+		cmd_error("invalid --baseline-runs %ld: expected an integer >= 1", a->runs);
+		return EXIT_USAGE;
+	}
+	return cmpcmd_check_format(&a->o) ? EXIT_USAGE : -1;
+}
+
+/*
+ * The run to compare: from its file, else from the database.  A run that is
+ * not there is the user's mistake (exit 2); a database that fails is not
+ * (exit 4).
+ */
+static int load_run(const struct compare_args *a, struct db_store *dbs, struct rundoc **rd)
+{
+	struct db *db = NULL;
 	struct err err = ERR_INIT;
+	int rc;
+
+	if (a->run_file)
+		rc = rundoc_load(rd, a->run_file, &err);
+	else if ((rc = db_store_connect(dbs, &db, &err)) == 0)
+		rc = db_run_load(db, a->pos.items[0], rd, &err);
+	if (rc == ERR_FAIL && a->run_file)
+		rc = ERR_INPUT;
+	return rc ? cmd_fail(rc, &err) : 0;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	struct compare_args a = { .o = { .format = "text" }, .pos = STRLIST_INIT };
+	struct gate_options go = GATE_OPTIONS_INIT;
 	struct db_options dbo = DB_OPTIONS_INIT;
+	struct baseline_source src;
+	struct gate_store store;
+	struct baseline base = { .mode = BASELINE_NONE };
+	struct db_store *dbs = NULL;
 	struct suite *suite = NULL;
 	struct rundoc *rd = NULL;
 	struct compare_result *res = NULL;
-	struct db *db = NULL;
-	bool have_base = false, need_db;
-	int rc, code = EXIT_PASS;
+	struct err err = ERR_INIT;
+	bool need_db;
+	int rc, code;
 
-	memset(&base, 0, sizeof(base));
-	memset(&src, 0, sizeof(src));
-	/* Not OPT_PARSE_OR_RETURN: the positional list must be released on every path. */
-	code = opt_parse(&usage, opts, ARRAY_SIZE(opts), argc, argv, &pos);
-	if (code != OPT_OK) {
-		code = code == OPT_HELP ? EXIT_PASS : EXIT_USAGE;
+	if ((code = parse_args(&a, argc, argv)) >= 0 ||
+	    (a.suite_path && (code = cmd_load_suite(a.suite_path, &suite)) != 0))
 		goto done;
-	}
-	if ((pos.n == 1) == (run_file != NULL) || pos.n > 1) {
-		cmd_error("'compare' needs either a stored RUN_ID or --run-file FILE");
-		code = EXIT_USAGE;
-		goto done;
-	}
-	if ((code = cmpcmd_check_format(&o)) != 0)
-		goto done;
-	if (runs < 0) {
-		cmd_error("invalid --baseline-runs %ld: expected an integer >= 1", runs);
-		code = EXIT_USAGE;
-		goto done;
-	}
-	if (suite_path) {
-		rc = suite_load(&suite, suite_path, &problems, &err);
-		if (rc) {
-			cmd_error("%s", err.msg);
-			for (size_t i = 1; i < problems.n; i++)
-				fprintf(stderr, "  %s\n", problems.msgs[i]);
-			code = cmd_exit_code(rc);
-			goto done;
-		}
-	}
-	need_db = pos.n == 1 || (!variants && !(spec && strncmp(spec, "file:", 5) == 0));
-	if (need_db) {
-		dbo.url = db_url;
-		rc = db_open(&db, &dbo, &err);
-		if (rc) {
-			code = cmd_fail(rc, &err);
-			goto done;
-		}
-	}
-	if (run_file)
-		rc = rundoc_load(&rd, run_file, &err);
-	else
-		rc = db_run_load(db, pos.items[0], &rd, &err);
-	if (rc) {
-		if (rc == ERR_NOTFOUND || rc == ERR_FAIL)
-			rc = ERR_INPUT;
+	dbo.url = a.db_url;
+	db_store_open(&dbs, &dbo, &err);
+	db_store_baseline_source(dbs, &src);
+	db_store_gate_store(dbs, &store);
+	/* Only what needs the database connects to it; a failure is exit 4. */
+	need_db = !a.run_file || (!a.variants && !(a.spec && strncmp(a.spec, "file:", 5) == 0));
+	if (need_db && (rc = db_store_connect(dbs, NULL, &err)) != 0) {
 		code = cmd_fail(rc, &err);
 		goto done;
 	}
-
-	if (!variants) {
-		if (db)
-			db_baseline_source(db, &src);
-		rc = cmpcmd_select_baseline(&src, rd, suite, repo, runs, spec, &base);
-		if (rc) {
-			code = rc;
-			goto done;
-		}
-		have_base = true;
-	}
-	co.strict = strict;
-	co.variants_only = variants;
-	rc = compare_run(rd, have_base ? &base : NULL, suite, &co, &res, &err);
-	if (rc) {
-		code = cmd_fail(rc, &err);
+	if ((code = load_run(&a, dbs, &rd)) != 0)
 		goto done;
-	}
+	go.baseline = a.spec;
+	go.baseline_runs = (size_t)a.runs;
+	go.repo_dir = a.repo;
+	go.strict = a.strict;
+	go.variants_only = a.variants;
+	rc = gate_compare(rd, suite, &go, need_db ? &src : NULL, &base, &res, &err);
 	/* An A/B-only look (--variants) never replaces the run's stored comparison. */
-	if (db && !run_file && !no_store && !variants) {
-		cJSON *j = report_to_json(res);
-
-		rc = db_comparison_store(db, rd->run_id, j, &err);
-		cJSON_Delete(j);
-		if (rc) {
-			code = cmd_fail(rc, &err);
-			goto done;
-		}
+	if (rc == 0 && !a.run_file && !a.no_store && !a.variants)
+		rc = gate_store_comparison(&store, res, &err);
+	if (rc) {
+		code = cmd_fail(rc, &err);
+		goto done;
 	}
-	code = cmpcmd_write(res, &o);
+	code = cmpcmd_write(res, &a.o);
 	cmpcmd_warn_loud(res);
 	if (!code)
 		code = cmpcmd_exit(res);
@@ -157,9 +147,8 @@ done:
 	compare_result_free(res);
 	baseline_release(&base); /* also what a failed baseline_select filled */
 	rundoc_free(rd);
-	db_free(db);
+	db_store_free(dbs);
 	suite_free(suite);
-	errlist_release(&problems);
-	strlist_release(&pos);
+	strlist_release(&a.pos);
 	return code;
 }

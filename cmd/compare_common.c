@@ -1,6 +1,5 @@
 /*
- * compare_common.c: report writing and suite baseline settings shared by
- * `compare`, `gate` and `report`.
+ * compare_common.c: report writing shared by `compare`, `gate` and `report`.
  */
 #include "compare_common.h"
 
@@ -67,37 +66,6 @@ int cmpcmd_write(const struct compare_result *r, const struct cmpcmd_out *o)
 	if (publish_reports(r, &o->pub) != 0)
 		code = EXIT_INFRA;
 	return code;
-}
-
-void cmpcmd_baseline_from_suite(const struct suite *s, struct baseline_options *bo)
-{
-	const cJSON *b = s ? s->baseline : NULL, *v;
-
-	if (!cJSON_IsObject(b))
-		return;
-	v = cJSON_GetObjectItemCaseSensitive(b, "branch");
-	if (cJSON_IsString(v) && *v->valuestring)
-		bo->branch = v->valuestring;
-	v = cJSON_GetObjectItemCaseSensitive(b, "runs");
-	if (cJSON_IsNumber(v) && v->valuedouble >= 1)
-		bo->runs = (size_t)v->valuedouble;
-}
-
-int cmpcmd_select_baseline(const struct baseline_source *src, const struct rundoc *rd,
-			   const struct suite *suite, const char *repo_dir, long runs,
-			   const char *spec, struct baseline *base)
-{
-	struct baseline_options bo = BASELINE_OPTIONS_INIT;
-	struct err err = ERR_INIT;
-	int rc;
-
-	bo.repo_dir = repo_dir;
-	cmpcmd_baseline_from_suite(suite, &bo);
-	if (runs > 0)
-		bo.runs = (size_t)runs;
-	bo.spec = spec;
-	rc = baseline_select(src, rd, &bo, base, &err);
-	return rc ? cmd_fail(rc, &err) : 0;
 }
 
 int cmpcmd_exit(const struct compare_result *r)

@@ -1,17 +1,15 @@
 /*
  * compare_common.h: what `compare`, `gate` and `report` share in cmd/:
- * reading baseline settings from a suite, and writing the reports
- * (stdout in --format, plus --junit/--markdown/--json files).
+ * writing the reports (stdout in --format, plus --junit/--markdown/--json
+ * files, and the CI system's) and the loud warnings.
  */
 #ifndef PERFGATE_CMD_COMPARE_COMMON_H
 #define PERFGATE_CMD_COMPARE_COMMON_H
 
 #include <stdbool.h>
 
-#include "../core/baseline.h"
 #include "../core/compare.h"
 #include "../core/report.h"
-#include "../core/suite.h"
 #include "publish.h"
 
 /* Report destinations given on the command line. */
@@ -30,19 +28,6 @@ int cmpcmd_check_format(const struct cmpcmd_out *o);
 /* Render and write every requested report, then publish to the CI system
  * (publish.h); prints errors. Returns 0 or EXIT_INFRA. */
 int cmpcmd_write(const struct compare_result *r, const struct cmpcmd_out *o);
-
-/* Fill branch and runs from the suite's "baseline" object (may be NULL). */
-void cmpcmd_baseline_from_suite(const struct suite *s, struct baseline_options *bo);
-
-/*
- * Choose the baseline for `rd` the way compare and gate both do: the
- * suite's "baseline" settings, then --baseline-runs (runs > 0) and
- * --baseline (spec, may be NULL), history from repo_dir.  Prints the error
- * and returns its exit code, or 0 with *base filled.
- */
-int cmpcmd_select_baseline(const struct baseline_source *src, const struct rundoc *rd,
-			   const struct suite *suite, const char *repo_dir, long runs,
-			   const char *spec, struct baseline *base);
 
 /* The exit code of a finished comparison: 0 passed, 1 failed. */
 int cmpcmd_exit(const struct compare_result *r);

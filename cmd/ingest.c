@@ -13,7 +13,7 @@
 #include "../core/ingest/ingest.h"
 #include "../core/rundoc.h"
 #include "../core/util.h"
-#include "../db/db.h"
+#include "../db/store.h"
 #include "cmd.h"
 
 /* Without --project: the git remote's repository name, else the name of

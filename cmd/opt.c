@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/gate.h"
+#include "../core/suite.h"
 #include "../core/util.h"
 
 void strlist_push(struct strlist *l, const char *s)
@@ -275,4 +277,65 @@ int subcmd_dispatch(const char *verb, const struct subcmd *table, size_t n, int 
 		cmd_error("unknown command '%s %s'; see 'perfgate %s --help'", verb, argv[1], verb);
 	free(names);
 	return EXIT_USAGE;
+}
+
+int cmd_parse_tags(const struct strlist *tags, cJSON **out)
+{
+	*out = NULL;
+	for (size_t i = 0; i < tags->n; i++) {
+		const char *eq = strchr(tags->items[i], '=');
+		char *key;
+
+		if (!eq || eq == tags->items[i]) {
+			cmd_error("invalid --tag '%s': expected KEY=VALUE", tags->items[i]);
+			cJSON_Delete(*out);
+			*out = NULL;
+			return EXIT_USAGE;
+		}
+		if (!*out)
+			*out = cJSON_CreateObject();
+		/* The last value given for a key wins. */
+		key = xstrndup(tags->items[i], (size_t)(eq - tags->items[i]));
+		cJSON_DeleteItemFromObjectCaseSensitive(*out, key);
+		cJSON_AddStringToObject(*out, key, eq + 1);
+		free(key);
+	}
+	return 0;
+}
+
+int cmd_load_suite(const char *path, struct suite **out)
+{
+	struct errlist problems = ERRLIST_INIT;
+	struct err err = ERR_INIT;
+	int rc = suite_load(out, path, &problems, &err);
+
+	if (rc == 0)
+		goto done;
+	/* A file that cannot be read has no problem list worth a heading. */
+	if (problems.n == 0 || strncmp(err.msg, "cannot ", 7) == 0) {
+		cmd_error("%s", err.msg);
+	} else {
+		cmd_error("invalid suite '%s' (%zu problem%s):", path, problems.n, problems.n == 1 ? "" : "s");
+		for (size_t i = 0; i < problems.n; i++)
+			fprintf(stderr, "  %s\n", problems.msgs[i]);
+	}
+done:
+	errlist_release(&problems);
+	return cmd_exit_code(rc);
+}
+
+void cmd_print_note(void *quiet, const struct gate_note *note)
+{
+	switch (gate_note_level(note->kind)) {
+	case GATE_PROGRESS:
+		if (!*(const bool *)quiet)
+			fprintf(stderr, "perfgate: %s\n", note->msg);
+		break;
+	case GATE_WARNING:
+		cmd_warn("%s", note->msg);
+		break;
+	case GATE_ERROR:
+		cmd_error("%s", note->msg);
+		break;
+	}
 }

@@ -7,7 +7,8 @@
  * benchmark failed or the run was interrupted (Ctrl-C: the finished
  * benchmarks go to --out marked partial, nothing is stored); 4 the database
  * could not be reached (the run was spooled; `perfgate push` uploads it).
- * A failed benchmark wins over an unreachable database: 3.
+ * A failed benchmark wins over an unreachable database: 3.  The pipeline is
+ * core/gate.c's gate_run() without the comparison.
  */
 #include <limits.h>
 #include <math.h>
@@ -16,11 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/gate.h"
 #include "../core/proc.h"
-#include "../core/run.h"
-#include "../core/suite.h"
+#include "../core/report.h"
 #include "../core/util.h"
-#include "../db/db.h"
+#include "../db/store.h"
 #include "cmd.h"
 
 struct progress {
@@ -74,49 +75,6 @@ static void on_bench(void *arg, enum run_event ev, const char *name, const struc
 		wall ? wall->n_samples : (size_t)0, (double)(now_ns() - p->t_bench) * 1e-9);
 }
 
-/* A value in its unit, scaled for reading: 1.23 ms, 45.6 MiB, 1234567. */
-static void fmt_value(char *buf, size_t len, double v, const char *unit)
-{
-	if (isnan(v)) {
-		snprintf(buf, len, "-");
-	} else if (strcmp(unit, "s") == 0) {
-		double a = fabs(v);
-		if (a >= 1 || a == 0)
-			snprintf(buf, len, "%.3f s", v);
-		else if (a >= 1e-3)
-			snprintf(buf, len, "%.3f ms", v * 1e3);
-		else if (a >= 1e-6)
-			snprintf(buf, len, "%.3f us", v * 1e6);
-		else
-			snprintf(buf, len, "%.0f ns", v * 1e9);
-	} else if (strcmp(unit, "B") == 0) {
-		double a = fabs(v);
-		if (a >= 1024.0 * 1024 * 1024)
-			snprintf(buf, len, "%.2f GiB", v / (1024.0 * 1024 * 1024));
-		else if (a >= 1024.0 * 1024)
-			snprintf(buf, len, "%.2f MiB", v / (1024.0 * 1024));
-		else if (a >= 1024.0)
-			snprintf(buf, len, "%.2f KiB", v / 1024.0);
-		else
-			snprintf(buf, len, "%.0f B", v);
-	} else if (strcmp(unit, "1/s") == 0) {
-		double a = fabs(v);
-		if (a >= 1e6)
-			snprintf(buf, len, "%.3f M/s", v / 1e6);
-		else if (a >= 1e3)
-			snprintf(buf, len, "%.3f k/s", v / 1e3);
-		else
-			snprintf(buf, len, "%.3f /s", v);
-	} else if (strcmp(unit, "1") == 0) {
-		if (fabs(v) >= 1e4 && v == floor(v))
-			snprintf(buf, len, "%.0f", v);
-		else
-			snprintf(buf, len, "%.4g", v);
-	} else {
-		snprintf(buf, len, "%.4g %s", v, unit);
-	}
-}
-
 static void print_table(const struct rundoc *rd)
 {
 	/* Columns as wide as the longest name, so that load tests' metric
@@ -144,11 +102,11 @@ static void print_table(const struct rundoc *rd)
 			char med[32], lo[32], hi[32], mn[32], mx[32], ci[72];
 			if (m->n_samples == 0)
 				continue;
-			fmt_value(med, sizeof(med), s->median, m->unit);
-			fmt_value(lo, sizeof(lo), s->ci_low, m->unit);
-			fmt_value(hi, sizeof(hi), s->ci_high, m->unit);
-			fmt_value(mn, sizeof(mn), s->min, m->unit);
-			fmt_value(mx, sizeof(mx), s->max, m->unit);
+			report_format_value(s->median, m->unit, med, sizeof(med));
+			report_format_value(s->ci_low, m->unit, lo, sizeof(lo));
+			report_format_value(s->ci_high, m->unit, hi, sizeof(hi));
+			report_format_value(s->min, m->unit, mn, sizeof(mn));
+			report_format_value(s->max, m->unit, mx, sizeof(mx));
 			if (isnan(s->ci_low))
 				snprintf(ci, sizeof(ci), "(n < 6: no interval)");
 			else
@@ -175,30 +133,17 @@ static void print_table(const struct rundoc *rd)
 	}
 }
 
-static int parse_tags(const struct strlist *tags, cJSON **out)
-{
-	*out = NULL;
-	if (tags->n == 0)
-		return 0;
-	*out = cJSON_CreateObject();
-	for (size_t i = 0; i < tags->n; i++) {
-		const char *eq = strchr(tags->items[i], '=');
-		char *key;
-		if (!eq || eq == tags->items[i]) {
-			cmd_error("invalid --tag '%s': expected KEY=VALUE", tags->items[i]);
-			cJSON_Delete(*out);
-			*out = NULL;
-			return -1;
-		}
-		key = xstrndup(tags->items[i], (size_t)(eq - tags->items[i]));
-		cJSON_DeleteItemFromObjectCaseSensitive(*out, key);
-		cJSON_AddStringToObject(*out, key, eq + 1);
-		free(key);
-	}
-	return 0;
-}
 
-int cmd_run(int argc, char **argv)
+/* The command line. */
+struct run_args {
+	const char *out_path, *db_url, *format;
+	long repetitions, warmup; /* LONG_MIN: not given */
+	bool no_store, quiet, list;
+	struct strlist tags, pos, benches;
+};
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_args(struct run_args *a, int argc, char **argv)
 {
 	static const struct cmd_usage usage = {
 		"run", "[options] SUITE",
@@ -207,146 +152,132 @@ int cmd_run(int argc, char **argv)
 		"failed or the run was interrupted (finished benchmarks go to --out, marked\n"
 		"partial), 4 the database was unreachable (the run was spooled).",
 	};
-	const char *out_path = NULL, *db_url = NULL, *format = "text";
-	long repetitions = LONG_MIN, warmup = LONG_MIN; /* LONG_MIN: not given */
-	bool no_store = false, quiet = false, list = false, stored = false, already = false;
-	struct strlist tags = STRLIST_INIT, pos = STRLIST_INIT, benches = STRLIST_INIT;
 	const struct opt opts[] = {
-		{ "bench", 'b', OPT_LIST, &benches, "GLOB", "run only benchmarks whose name matches GLOB (repeatable: any of them)" },
-		{ "db", 0, OPT_STRING, &db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
-		{ "format", 0, OPT_STRING, &format, "FMT", "summary on stdout: text (default) or json (the run document)" },
-		{ "list", 'l', OPT_FLAG, &list, NULL, "validate the suite and list its expanded benchmarks (kind, config hash); run nothing" },
-		{ "no-store", 0, OPT_FLAG, &no_store, NULL, "do not store the run in the database" },
-		{ "out", 'o', OPT_STRING, &out_path, "FILE", "write the run document to FILE" },
-		{ "quiet", 'q', OPT_FLAG, &quiet, NULL, "no progress on stderr" },
-		{ "repetitions", 'n', OPT_INT, &repetitions, "N", "run every benchmark exactly N times" },
-		{ "tag", 't', OPT_LIST, &tags, "KEY=VALUE", "store a tag with the run" },
-		{ "warmup", 'w', OPT_INT, &warmup, "N", "warmup runs before every benchmark" },
+		{ "bench", 'b', OPT_LIST, &a->benches, "GLOB", "run only benchmarks whose name matches GLOB (repeatable: any of them)" },
+		{ "db", 0, OPT_STRING, &a->db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
+		{ "format", 0, OPT_STRING, &a->format, "FMT", "summary on stdout: text (default) or json (the run document)" },
+		{ "list", 'l', OPT_FLAG, &a->list, NULL, "validate the suite and list its expanded benchmarks (kind, config hash); run nothing" },
+		{ "no-store", 0, OPT_FLAG, &a->no_store, NULL, "do not store the run in the database" },
+		{ "out", 'o', OPT_STRING, &a->out_path, "FILE", "write the run document to FILE" },
+		{ "quiet", 'q', OPT_FLAG, &a->quiet, NULL, "no progress on stderr" },
+		{ "repetitions", 'n', OPT_INT, &a->repetitions, "N", "run every benchmark exactly N times" },
+		{ "tag", 't', OPT_LIST, &a->tags, "KEY=VALUE", "store a tag with the run" },
+		{ "warmup", 'w', OPT_INT, &a->warmup, "N", "warmup runs before every benchmark" },
 	};
-	struct run_options ro = RUN_OPTIONS_INIT;
-	struct errlist problems = ERRLIST_INIT, notices = ERRLIST_INIT;
-	struct err err = ERR_INIT;
-	struct suite *suite = NULL;
-	struct rundoc *rd = NULL;
-	struct progress prog = { false, false, false, 0 };
-	cJSON *tag_obj = NULL;
-	int rc, code = EXIT_PASS;
+	int rc = opt_parse(&usage, opts, ARRAY_SIZE(opts), argc, argv, &a->pos);
 
-	OPT_PARSE_OR_RETURN(usage, opts, argc, argv, &pos);
-	if (pos.n != 1) {
-		cmd_error(pos.n ? "'run' takes one suite file, got %zu arguments" : "'run' needs a suite file (perfgate run SUITE)",
-			  pos.n);
-		code = EXIT_USAGE;
-		goto done;
+	if (rc != OPT_OK)
+		return rc == OPT_HELP ? EXIT_PASS : EXIT_USAGE;
+	if (a->pos.n != 1) {
+		cmd_error(a->pos.n ? "'run' takes one suite file, got %zu arguments"
+				   : "'run' needs a suite file (perfgate run SUITE)", a->pos.n);
+		return EXIT_USAGE;
 	}
-	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
-		cmd_error("invalid --format '%s': expected text or json", format);
-		code = EXIT_USAGE;
-		goto done;
+	if (strcmp(a->format, "text") != 0 && strcmp(a->format, "json") != 0) {
+		cmd_error("invalid --format '%s': expected text or json", a->format);
+		return EXIT_USAGE;
 	}
-	if (repetitions != LONG_MIN && repetitions < 1) {
-		cmd_error("invalid --repetitions %ld: expected an integer >= 1", repetitions);
-		code = EXIT_USAGE;
-		goto done;
+	if (a->repetitions != LONG_MIN && a->repetitions < 1) {
+		cmd_error("invalid --repetitions %ld: expected an integer >= 1", a->repetitions);
+		return EXIT_USAGE;
 	}
-	if (warmup != LONG_MIN && warmup < 0) {
-		cmd_error("invalid --warmup %ld: expected an integer >= 0", warmup);
-		code = EXIT_USAGE;
-		goto done;
+	if (a->warmup != LONG_MIN && a->warmup < 0) {
+		cmd_error("invalid --warmup %ld: expected an integer >= 0", a->warmup);
+		return EXIT_USAGE;
 	}
-	if (parse_tags(&tags, &tag_obj) != 0) {
-		code = EXIT_USAGE;
-		goto done;
-	}
+	return -1;
+}
 
-	rc = suite_load(&suite, pos.items[0], &problems, &err);
-	if (rc != 0) {
-		if (problems.n == 0 || strncmp(err.msg, "cannot ", 7) == 0) {
-			cmd_error("%s", err.msg);
-		} else {
-			cmd_error("invalid suite '%s' (%zu problem%s):", pos.items[0], problems.n,
-				  problems.n == 1 ? "" : "s");
-			for (size_t i = 0; i < problems.n; i++)
-				fprintf(stderr, "  %s\n", problems.msgs[i]);
-		}
-		code = cmd_exit_code(rc);
-		goto done;
-	}
+/* --list: the expanded benchmarks that --bench selects, run nothing. */
+static void list_benches(const struct suite *suite, const struct run_options *ro)
+{
+	for (size_t i = 0; i < suite->n_benches; i++) {
+		const struct suite_bench *b = &suite->benches[i];
 
-	if (list) {
-		ro.bench_globs = benches.items;
-		ro.n_bench_globs = benches.n;
-		for (size_t i = 0; i < suite->n_benches; i++) {
-			const struct suite_bench *b = &suite->benches[i];
-			if (!run_selected(&ro, b->name))
-				continue;
+		if (run_selected(ro, b->name))
 			printf("%s\t%s\t%s\n", b->name, rundoc_kind_name(b->kind), b->config_hash);
-		}
-		goto done;
 	}
+}
 
-	proc_install_interrupt_handler();
-	prog.tty = isatty(STDERR_FILENO);
-	prog.quiet = quiet;
-	ro.bench_globs = benches.items;
-	ro.n_bench_globs = benches.n;
-	ro.repetitions = repetitions == LONG_MIN ? 0 : repetitions;
-	ro.warmup = warmup == LONG_MIN ? -1 : warmup;
-	ro.tags = tag_obj;
-	ro.progress = on_progress;
-	ro.on_bench = on_bench;
-	ro.progress_arg = &prog;
-	ro.notices = &notices;
-	rc = run_suite(suite, &ro, &rd, &err);
-	for (size_t i = 0; i < notices.n; i++)
-		cmd_warn("%s", notices.msgs[i]);
-	if (!rd) {
-		code = cmd_fail(rc, &err);
-		goto done;
-	}
-	if (rc != 0) {
-		cmd_error("%s", err.msg);
-		code = EXIT_INVALID;
-	}
-	if (out_path) {
-		struct err e = ERR_INIT;
-		if (rundoc_save(rd, out_path, &e) != 0) {
-			cmd_error("%s", e.msg);
+/* The exit code, --out, and the summary on stdout. */
+static int finish(const struct run_args *a, const struct gate_result *r)
+{
+	struct err err = ERR_INIT;
+	int code = r->invalid || r->interrupted ? EXIT_INVALID : EXIT_PASS;
+
+	if (a->out_path) {
+		if (rundoc_save(r->run, a->out_path, &err) != 0) {
+			cmd_error("%s", err.msg);
 			code = code ? code : EXIT_INFRA;
-		} else if (rd->partial) {
-			cmd_warn("partial run written to '%s'", out_path);
+		} else if (r->interrupted) {
+			cmd_warn("partial run written to '%s'", a->out_path);
 		}
 	}
-	if (!no_store && !rd->partial) {
-		struct db_options dbo = DB_OPTIONS_INIT;
-		struct err e = ERR_INIT;
-		dbo.url = db_url;
-		rc = db_store_run(&dbo, rd, &already, &e);
-		stored = rc == 0;
-		if (rc != 0) {
-			cmd_error("%s", e.msg);
-			if (!code)
-				code = cmd_exit_code(rc) == EXIT_PASS ? EXIT_INFRA : cmd_exit_code(rc);
-		}
-	}
-	if (strcmp(format, "json") == 0) {
-		char *text = rundoc_to_string(rd);
+	/* The store's own code (an unreachable database: 4), never a pass. */
+	if (r->store_rc && !code)
+		code = cmd_exit_code(r->store_rc) == EXIT_PASS ? EXIT_INFRA : cmd_exit_code(r->store_rc);
+	if (strcmp(a->format, "json") == 0) {
+		char *text = rundoc_to_string(r->run);
+
 		fputs(text, stdout);
 		fputc('\n', stdout);
 		free(text);
 	} else {
-		print_table(rd);
-		if (stored)
-			printf("run %s%s\n", rd->run_id, already ? " (stored before)" : "");
+		print_table(r->run);
+		if (r->stored)
+			printf("run %s%s\n", r->run->run_id, r->already ? " (stored before)" : "");
 	}
+	return code;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_args a = { .format = "text", .repetitions = LONG_MIN, .warmup = LONG_MIN,
+			      .tags = STRLIST_INIT, .pos = STRLIST_INIT, .benches = STRLIST_INIT };
+	struct gate_options go = GATE_OPTIONS_INIT;
+	struct db_options dbo = DB_OPTIONS_INIT;
+	struct progress prog = { .tty = false };
+	struct gate_store store;
+	struct db_store *dbs = NULL;
+	struct suite *suite = NULL;
+	struct gate_result *r = NULL;
+	cJSON *tags = NULL;
+	struct err err = ERR_INIT;
+	int rc, code;
+
+	if ((code = parse_args(&a, argc, argv)) >= 0 || (code = cmd_parse_tags(&a.tags, &tags)) != 0 ||
+	    (code = cmd_load_suite(a.pos.items[0], &suite)) != 0)
+		goto done;
+	go.compare = false;
+	go.run.bench_globs = a.benches.items;
+	go.run.n_bench_globs = a.benches.n;
+	if (a.list) {
+		list_benches(suite, &go.run);
+		goto done;
+	}
+	prog.tty = isatty(STDERR_FILENO);
+	prog.quiet = a.quiet;
+	go.run.repetitions = a.repetitions == LONG_MIN ? 0 : a.repetitions;
+	go.run.warmup = a.warmup == LONG_MIN ? -1 : a.warmup;
+	go.run.tags = tags;
+	go.run.progress = on_progress;
+	go.run.on_bench = on_bench;
+	go.run.progress_arg = &prog;
+	go.on_note = cmd_print_note;
+	go.note_arg = &a.quiet;
+	dbo.url = a.db_url;
+	db_store_open(&dbs, &dbo, &err);
+	db_store_gate_store(dbs, &store);
+	proc_install_interrupt_handler();
+	rc = gate_run(suite, &go, NULL, a.no_store ? NULL : &store, &r, &err);
+	code = rc ? cmd_fail(rc, &err) : finish(&a, r);
 done:
-	rundoc_free(rd);
+	gate_result_free(r);
+	db_store_free(dbs);
 	suite_free(suite);
-	errlist_release(&problems);
-	errlist_release(&notices);
-	cJSON_Delete(tag_obj);
-	strlist_release(&tags);
-	strlist_release(&benches);
-	strlist_release(&pos);
+	cJSON_Delete(tags);
+	strlist_release(&a.tags);
+	strlist_release(&a.benches);
+	strlist_release(&a.pos);
 	return code;
 }

@@ -477,3 +477,114 @@ done:
 	gitinfo_strv_free(anc, n_anc);
 	return rc;
 }
+
+/* ---- stored runs in memory ---- */
+
+void baseline_memory_add(struct baseline_memory *m, struct rundoc *rd)
+{
+	XGROW(m->runs, m->alloc, m->n + 1);
+	m->runs[m->n++] = rd;
+}
+
+void baseline_memory_release(struct baseline_memory *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		rundoc_free(m->runs[i]);
+	free(m->runs);
+	memset(m, 0, sizeof(*m));
+}
+
+static double started_of(const struct rundoc *rd)
+{
+	double t = baseline_parse_time(rd->started_at);
+
+	return isfinite(t) ? t : 0;
+}
+
+/* The filters of db/baseline.c's query, one run at a time. */
+static bool memory_matches(const struct baseline_query *q, const struct rundoc *rd)
+{
+	bool in = !q->commits;
+
+	if (!same_str(q->project, rd->project) || !same_str(q->suite ? q->suite : "", rd->suite ? rd->suite : "") ||
+	    !same_str(q->fingerprint, rd->fingerprint) || rd->partial)
+		return false;
+	if (q->branch && !same_str(q->branch, rd->git.branch))
+		return false;
+	if (q->baseline_only && (rd->ci.pr > 0 || rd->ci.fork || rd->git.dirty))
+		return false;
+	if (q->exclude_run && *q->exclude_run && same_str(q->exclude_run, rd->run_id))
+		return false;
+	if (q->before && isfinite(baseline_parse_time(q->before)) &&
+	    !(started_of(rd) < baseline_parse_time(q->before)))
+		return false;
+	for (size_t j = 0; q->commits && j < q->n_commits; j++)
+		in |= same_str(q->commits[j], rd->git.commit);
+	if (q->commit_prefix && (!rd->git.commit ||
+				 strncmp(rd->git.commit, q->commit_prefix, strlen(q->commit_prefix)) != 0))
+		return false;
+	return in;
+}
+
+static int cmp_cand_newest(const void *a, const void *b)
+{
+	const struct baseline_cand *x = a, *y = b;
+
+	return x->started < y->started ? 1 : x->started > y->started ? -1 : 0;
+}
+
+static int memory_candidates(void *arg, const struct baseline_query *q, struct baseline_cand **out,
+			     size_t *n, struct err *err)
+{
+	struct baseline_memory *m = arg;
+	size_t k = 0, limit = q->limit ? q->limit : 100;
+
+	(void)err;
+	*out = xcalloc(m->n + 1, sizeof(**out));
+	for (size_t i = 0; i < m->n; i++) {
+		const struct rundoc *rd = m->runs[i];
+
+		if (!memory_matches(q, rd))
+			continue;
+		(*out)[k].run_id = xstrdup(rd->run_id);
+		(*out)[k].commit = rd->git.commit ? xstrdup(rd->git.commit) : NULL;
+		(*out)[k].started = started_of(rd);
+		k++;
+	}
+	qsort(*out, k, sizeof(**out), cmp_cand_newest);
+	while (k > limit) {
+		k--;
+		free((*out)[k].run_id);
+		free((*out)[k].commit);
+	}
+	*n = k;
+	return 0;
+}
+
+static int memory_load(void *arg, const char *run_id, struct rundoc **out, struct err *err)
+{
+	struct baseline_memory *m = arg;
+
+	*out = NULL;
+	for (size_t i = 0; i < m->n; i++) {
+		if (strcmp(m->runs[i]->run_id, run_id) != 0)
+			continue;
+		/* A copy, as a database hands out: the caller frees what it loads. */
+		char *text = rundoc_to_string(m->runs[i]);
+		int rc = rundoc_parse(out, text, err);
+
+		free(text);
+		m->loads++;
+		return rc;
+	}
+	return err_set(err, ERR_NOTFOUND, "no run '%s' in memory", run_id);
+}
+
+void baseline_memory_source(struct baseline_memory *m, struct baseline_source *out)
+{
+	*out = (struct baseline_source){
+		.candidates = memory_candidates,
+		.load = memory_load,
+		.arg = m,
+	};
+}

@@ -68,7 +68,28 @@ struct baseline_source {
 	int (*cutoffs)(void *arg, const struct baseline_query *q, struct baseline_cutoff **out,
 		       size_t *n, struct err *err);
 	void *arg;
+	/* Make the store reachable before the first query (a database connects
+	 * here, once); NULL: always ready.  ERR_INFRA when it cannot be reached. */
+	int (*open)(void *arg, struct err *err);
 };
+
+/*
+ * Stored runs in memory, and a baseline source over them that applies the
+ * same filters as the database's query: for unit tests, and for anything
+ * that holds its runs itself.  The store owns the documents it is given.
+ */
+struct baseline_memory {
+	struct rundoc **runs;
+	size_t n;
+	size_t alloc;
+	size_t loads;                  /* documents handed out by the source's load() */
+};
+#define BASELINE_MEMORY_INIT { .runs = NULL }
+/* Keep rd (the store owns it from now on). */
+void baseline_memory_add(struct baseline_memory *m, struct rundoc *rd);
+/* A source over m (borrowed: m must outlive the source's use). */
+void baseline_memory_source(struct baseline_memory *m, struct baseline_source *out);
+void baseline_memory_release(struct baseline_memory *m);
 
 struct baseline_options {
 	const char *repo_dir;          /* git checkout for ancestry; NULL: "." */

@@ -261,8 +261,7 @@ static const struct rd_bench *ab_reference(const struct rundoc *cur, const struc
 	return first == b ? NULL : first;
 }
 
-static void add_note(struct compare_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_note(struct compare_result *r, const char *fmt, ...)
+void compare_add_note(struct compare_result *r, const char *fmt, ...)
 {
 	struct sb sb = SB_INIT;
 	va_list ap;
@@ -388,7 +387,7 @@ static void fill_baseline_info(struct compare_result *r, const struct baseline *
 		r->base_anchor = base->anchor ? xstrdup(base->anchor) : NULL;
 		r->base_why = base->why ? xstrdup(base->why) : NULL;
 		for (size_t i = 0; i < base->notes.n; i++)
-			add_note(r, "%s", base->notes.msgs[i]);
+			compare_add_note(r, "%s", base->notes.msgs[i]);
 	}
 	/* Distinct runs and commits actually used, in the baseline's order of preference. */
 	for (size_t i = 0; base && i < base->n_runs; i++) {
@@ -440,7 +439,7 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 		const struct rd_bench *b = &cur->benches[i];
 
 		if (!bench_ok(b)) {
-			add_note(r, "benchmark '%s' %s%s%s: not compared", b->name, rundoc_status_name(b->status),
+			compare_add_note(r, "benchmark '%s' %s%s%s: not compared", b->name, rundoc_status_name(b->status),
 				 b->error ? ": " : "", b->error ? b->error : "");
 			continue;
 		}

@@ -97,6 +97,9 @@ struct compare_options {
 int compare_run(const struct rundoc *cur, const struct baseline *base, const struct suite *suite,
 		const struct compare_options *opts, struct compare_result **out, struct err *err);
 
+/* Add a note (printf-style, one line) that the reports show loudly. */
+void compare_add_note(struct compare_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Recompute counts, passed and geomean from the rows and SLOs (after edits). */
 void compare_finish(struct compare_result *r);
 

@@ -787,10 +787,16 @@ static void check_top(cJSON *root, struct suite *s, struct errlist *p)
 		} else {
 			const cJSON *w;
 			json_check_keys(v, "baseline", baseline_keys, ARRAY_SIZE(baseline_keys), p);
-			if ((w = cJSON_GetObjectItemCaseSensitive(v, "branch")))
+			if ((w = cJSON_GetObjectItemCaseSensitive(v, "branch"))) {
 				check_string(w, "baseline.branch", p);
-			if ((w = cJSON_GetObjectItemCaseSensitive(v, "runs")))
+				if (cJSON_IsString(w) && *w->valuestring)
+					s->baseline_branch = w->valuestring;
+			}
+			if ((w = cJSON_GetObjectItemCaseSensitive(v, "runs"))) {
 				check_int_min(w, "baseline.runs", 1, p);
+				if (cJSON_IsNumber(w) && w->valuedouble >= 1)
+					s->baseline_runs = (size_t)w->valuedouble;
+			}
 			s->baseline = v;
 		}
 	}
@@ -809,6 +815,7 @@ static void check_top(cJSON *root, struct suite *s, struct errlist *p)
 		}
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "order"))) {
+		s->order_given = true;
 		if (cJSON_IsString(v) && strcmp(v->valuestring, "interleaved") == 0)
 			s->interleaved = true;
 		else if (!cJSON_IsString(v) || strcmp(v->valuestring, "sequential") != 0)

@@ -40,10 +40,13 @@ struct suite {
 	char *project;       /* "project", or NULL (then derived from the git remote) */
 	cJSON *raw;          /* the whole document as parsed */
 	cJSON *baseline;     /* "baseline" object or NULL */
+	const char *baseline_branch; /* "baseline.branch" (in raw), NULL: automatic */
+	size_t baseline_runs; /* "baseline.runs", 0: the default */
 	cJSON *compare;      /* suite-level "compare" object or NULL */
 	struct suite_bench *benches;
 	size_t n_benches;
 	bool interleaved;    /* "order": "interleaved" */
+	bool order_given;    /* "order" was declared (either way): the suite chose itself */
 	cJSON *changepoints; /* "changepoints" object or NULL (owned by history's settings) */
 };
 

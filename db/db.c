@@ -19,7 +19,6 @@
 #include "../core/util.h"
 #include "cluster.h"
 #include "db_internal.h"
-#include "history.h"
 #include "migrations.h"
 
 /* pg_advisory_lock key that serialises migrations ("perfgate" in ASCII). */
@@ -977,44 +976,6 @@ void db_spool_list_free(char **paths, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(paths[i]);
 	free(paths);
-}
-
-/* ---- storing a fresh run (run, gate) ---- */
-
-int db_store_run(const struct db_options *opts, const struct rundoc *rd, bool *already,
-		 struct err *err)
-{
-	struct db *db = NULL;
-	struct err why = ERR_INIT, spool_err = ERR_INIT;
-	char *path = NULL;
-	int rc;
-
-	if (already)
-		*already = false;
-	rc = db_open(&db, opts, &why);
-	if (rc == 0)
-		rc = db_run_insert(db, rd, already, &why);
-	if (rc == 0 && !(already && *already)) {
-		/* Change points are derived data (db/history.h): a failure here loses
-		 * nothing, and the next push or `history --recompute` catches up. */
-		struct err cp_err = ERR_INIT;
-		(void)history_update_changepoints(db, rd, &cp_err);
-	}
-	db_free(db);
-	if (rc == 0)
-		return 0;
-	/* Nothing measured is lost: whatever went wrong, keep the document. */
-	if (db_spool_write(rd, &path, &spool_err) != 0)
-		return err_set(err, rc, "%s; the run could not be spooled either: %s", why.msg,
-			       spool_err.msg);
-	if (rc == ERR_INFRA)
-		err_set(err, rc,
-			"database unreachable (%s); run spooled to %s; upload later with "
-			"'perfgate push --spooled'", why.msg, path);
-	else
-		err_set(err, rc, "%s; run spooled to %s", why.msg, path);
-	free(path);
-	return rc;
 }
 
 /* ---- the embedded cluster, for `perfgate db` ---- */

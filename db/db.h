@@ -35,15 +35,6 @@ int db_run_insert(struct db *db, const struct rundoc *rd, bool *already, struct 
 /* Load a stored run document by run_id. ERR_NOTFOUND when absent. */
 int db_run_load(struct db *db, const char *run_id, struct rundoc **out, struct err *err);
 
-/*
- * Store a run the way `run` and `gate` need: open the database per opts,
- * insert, and when the database cannot be reached, write the document to
- * $PERFGATE_HOME/spool/<run_id>.json instead and return ERR_INFRA with a
- * message that says where it went (nothing measured is lost).
- */
-int db_store_run(const struct db_options *opts, const struct rundoc *rd, bool *already,
-		 struct err *err);
-
 /* $PERFGATE_HOME, default ~/.local/share/perfgate (caller frees). */
 char *db_home(void);
 

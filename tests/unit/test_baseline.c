@@ -265,7 +265,7 @@ static void test_selection(void **state)
 		{ "branch:main", 0, 2, "branch:main", BASELINE_LATEST, "4,3" },
 	};
 	struct memstore store;
-	struct baseline_source src = { m_candidates, m_load, NULL, &store };
+	struct baseline_source src = { .candidates = m_candidates, .load = m_load, .arg = &store };
 
 	(void)state;
 	fill_store(&store);
@@ -316,7 +316,7 @@ static void test_none_and_errors(void **state)
 		{ "branch:", "--baseline 'branch:': expected branch:NAME" },
 	};
 	struct memstore store;
-	struct baseline_source src = { m_candidates, m_load, NULL, &store };
+	struct baseline_source src = { .candidates = m_candidates, .load = m_load, .arg = &store };
 	struct rundoc *cur = mkdoc("99999999-0000-4000-8000-000000000000", c3, "main", "h");
 	struct baseline_options bo = BASELINE_OPTIONS_INIT;
 	struct baseline b;
@@ -365,7 +365,7 @@ static void test_none_and_errors(void **state)
 static void test_loads_only_what_it_needs(void **state)
 {
 	struct memstore store;
-	struct baseline_source src = { m_candidates, m_load, NULL, &store };
+	struct baseline_source src = { .candidates = m_candidates, .load = m_load, .arg = &store };
 	struct rundoc *cur = mkdoc("99999999-0000-4000-8000-000000000000", c3, "main", "h");
 	struct baseline_options bo = BASELINE_OPTIONS_INIT;
 	struct baseline b;

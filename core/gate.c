@@ -1,0 +1,400 @@
+/*
+ * gate.c: the gate pipeline (see gate.h): run, baseline, compare, confirm,
+ * store.  The steps are one function each, in the order gate_run() calls
+ * them; each adds what it learns to the struct gate_result.
+ */
+#include "gate.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "util.h"
+
+enum gate_note_level gate_note_level(enum gate_note_kind kind)
+{
+	switch (kind) {
+	case GATE_NOTE_CONFIRMING:
+		return GATE_PROGRESS;
+	case GATE_NOTE_CONTEXT:
+	case GATE_NOTE_CHANGEPOINTS:
+		return GATE_WARNING;
+	case GATE_NOTE_RUN_FAILED:
+	case GATE_NOTE_INTERRUPTED:
+	case GATE_NOTE_CONFIRM_FAILED:
+	case GATE_NOTE_STORE_DOWN:
+	case GATE_NOTE_SPOOLED:
+		break;
+	}
+	return GATE_ERROR;
+}
+
+static void note(struct gate_result *r, const struct gate_options *o, enum gate_note_kind kind,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void note(struct gate_result *r, const struct gate_options *o, enum gate_note_kind kind,
+		 const char *fmt, ...)
+{
+	struct gate_note *n;
+	va_list ap;
+	char buf[ERR_MAX + 256]; /* a message quotes at most one struct err */
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	XGROW(r->notes, r->alloc_notes, r->n_notes + 1);
+	n = &r->notes[r->n_notes++];
+	n->kind = kind;
+	n->msg = xstrdup(buf);
+	if (o->on_note)
+		o->on_note(o->note_arg, n);
+}
+
+void gate_result_free(struct gate_result *r)
+{
+	if (!r)
+		return;
+	rundoc_free(r->run);
+	compare_result_free(r->comparison);
+	baseline_release(&r->baseline);
+	free(r->spooled);
+	for (size_t i = 0; i < r->n_notes; i++)
+		free(r->notes[i].msg);
+	free(r->notes);
+	free(r);
+}
+
+enum gate_outcome gate_outcome(const struct gate_result *r)
+{
+	if (r->invalid || r->interrupted)
+		return GATE_INVALID;
+	if (r->store_rc)
+		return GATE_STORE_FAILED;
+	if (r->comparison && !r->comparison->passed)
+		return GATE_FAILED;
+	return GATE_PASSED;
+}
+
+/* ---- the baseline and the comparison ---- */
+
+static bool file_baseline(const struct gate_options *o)
+{
+	return o->baseline && strncmp(o->baseline, "file:", 5) == 0;
+}
+
+int gate_compare(const struct rundoc *rd, const struct suite *suite, const struct gate_options *opts,
+		 const struct baseline_source *src, struct baseline *base,
+		 struct compare_result **out, struct err *err)
+{
+	struct baseline_options bo = BASELINE_OPTIONS_INIT;
+	struct compare_options co = COMPARE_OPTIONS_INIT;
+	struct baseline_memory none = BASELINE_MEMORY_INIT;
+	struct baseline_source empty;
+	int rc;
+
+	*out = NULL;
+	memset(base, 0, sizeof(*base));
+	co.strict = opts->strict;
+	co.variants_only = opts->variants_only;
+	if (opts->variants_only)
+		return compare_run(rd, NULL, suite, &co, out, err);
+	/* No source: nothing is stored, so the run is a first run. */
+	baseline_memory_source(&none, &empty);
+	bo.repo_dir = opts->repo_dir;
+	bo.branch = suite ? suite->baseline_branch : NULL;
+	bo.runs = opts->baseline_runs ? opts->baseline_runs : suite ? suite->baseline_runs : 0;
+	bo.spec = opts->baseline;
+	rc = baseline_select(src ? src : &empty, rd, &bo, base, err);
+	if (rc)
+		return rc;
+	return compare_run(rd, base, suite, &co, out, err);
+}
+
+int gate_store_comparison(const struct gate_store *store, const struct compare_result *res,
+			  struct err *err)
+{
+	cJSON *j;
+	int rc;
+
+	if (!store || !store->put_comparison)
+		return 0;
+	j = report_to_json(res);
+	rc = store->put_comparison(store->arg, res->run_id, j, err);
+	cJSON_Delete(j);
+	return rc;
+}
+
+/* ---- the steps of gate_run ---- */
+
+/* A/B variants are an experiment within one job: interleave their
+ * repetitions so that a drift of the machine hits every variant alike,
+ * unless the suite chose an "order" itself (docs/gate.md). */
+static void interleave_variants(struct suite *suite)
+{
+	if (suite->order_given)
+		return;
+	for (size_t i = 0; i < suite->n_benches; i++)
+		if (suite->benches[i].variant_of)
+			suite->interleaved = true;
+}
+
+/* 1. Run the suite.  No run document at all is an error; a failed
+ * benchmark or an interruption is a result (the report shows what ran). */
+static int step_run(const struct suite *suite, const struct gate_options *o, struct gate_result *r,
+		    struct err *err)
+{
+	struct run_options ro = o->run;
+	struct errlist notices = ERRLIST_INIT;
+	struct err run_err = ERR_INIT;
+	int rc;
+
+	ro.notices = &notices;
+	rc = run_suite(suite, &ro, &r->run, &run_err);
+	for (size_t i = 0; i < notices.n; i++)
+		note(r, o, GATE_NOTE_CONTEXT, "%s", notices.msgs[i]);
+	errlist_release(&notices);
+	if (!r->run) {
+		*err = run_err;
+		return rc ? rc : err_set(err, ERR_FAIL, "the suite produced no run");
+	}
+	if (rc) {
+		note(r, o, GATE_NOTE_RUN_FAILED, "%s", run_err.msg);
+		r->invalid = true;
+	}
+	if (r->run->partial) {
+		note(r, o, GATE_NOTE_INTERRUPTED, o->compare ? "interrupted: nothing stored, no verdict"
+							     : "interrupted: nothing stored");
+		r->interrupted = true;
+	}
+	return 0;
+}
+
+/* 2-3. Baseline and comparison.  An unreachable store is a result: the SLOs
+ * are still checked, and the gate exits 4 after spooling the run. */
+static int step_compare(const struct suite *suite, const struct gate_options *o,
+			const struct baseline_source *src, struct gate_result *r, struct err *err)
+{
+	struct gate_options without = *o;
+	struct compare_options co = COMPARE_OPTIONS_INIT;
+	struct err e = ERR_INIT;
+	int rc;
+
+	if (!o->variants_only && !file_baseline(o) && src && src->open &&
+	    (rc = src->open(src->arg, &e)) != 0) {
+		note(r, o, GATE_NOTE_STORE_DOWN, "%s", e.msg);
+		r->store_rc = rc;
+		co.strict = o->strict;
+		return compare_run(r->run, NULL, suite, &co, &r->comparison, err);
+	}
+	if (!without.repo_dir)
+		without.repo_dir = suite->dir;
+	rc = gate_compare(r->run, suite, &without, src, &r->baseline, &r->comparison, err);
+	r->have_baseline = rc == 0 && !o->variants_only;
+	return rc;
+}
+
+/* Most repetitions any metric of the named benchmarks has: confirmation adds as many again. */
+static long reps_of(const struct rundoc *rd, const char *const *names, size_t n)
+{
+	long most = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct rd_bench *b = rundoc_find_bench(rd, names[i]);
+
+		for (size_t j = 0; b && j < b->n_metrics; j++)
+			if ((long)b->metrics[j].n_samples > most)
+				most = (long)b->metrics[j].n_samples;
+	}
+	return most;
+}
+
+/*
+ * The suite benchmarks to run again for these run-document benchmarks, in
+ * place and without repeats.  An ingested harness reports several benchmarks
+ * ("micro/BM_X") for one suite benchmark ("micro"), named in their extra
+ * "suite_benchmark"; others are suite benchmarks themselves.
+ */
+static size_t suite_bench_names(const struct rundoc *rd, const char **names, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct rd_bench *b = rundoc_find_bench(rd, names[i]);
+		const char *sb = b ? rundoc_bench_suite_benchmark(b) : NULL;
+		const char *name = sb ? sb : names[i];
+		bool seen = false;
+
+		for (size_t j = 0; j < k; j++)
+			seen |= strcmp(names[j], name) == 0;
+		if (!seen)
+			names[k++] = name;
+	}
+	return k;
+}
+
+/* 4. Confirmation: re-measure the regressed benchmarks, pool the samples,
+ * decide again on the same baseline.  A failed re-run leaves the first
+ * verdict in place. */
+static int step_confirm(const struct suite *suite, const struct gate_options *o,
+			struct gate_result *r, struct err *err)
+{
+	struct run_options ro = o->run;
+	struct compare_options co = COMPARE_OPTIONS_INIT;
+	struct rundoc *again = NULL;
+	struct err e = ERR_INIT;
+	const char **names = NULL;
+	size_t n = compare_regressed_benches(r->comparison, &names), added;
+	int rc = 0;
+
+	if (n == 0)
+		goto done;
+	ro.bench_glob = NULL;
+	ro.bench_globs = NULL;
+	ro.n_bench_globs = 0;
+	ro.notices = NULL;
+	ro.no_context = true;
+	ro.repetitions = o->confirm_repetitions ? o->confirm_repetitions : reps_of(r->run, names, n);
+	n = suite_bench_names(r->run, names, n);
+	ro.only = names;
+	ro.n_only = n;
+	note(r, o, GATE_NOTE_CONFIRMING, "%zu benchmark%s regressed; confirming with %ld more repetitions",
+	     n, n == 1 ? "" : "s", ro.repetitions);
+	rc = run_suite(suite, &ro, &again, &e);
+	if (!again || again->partial || rc != 0) {
+		note(r, o, GATE_NOTE_CONFIRM_FAILED, "confirmation run failed (%s); deciding on the first run",
+		     e.msg);
+		if (again && again->partial)
+			r->invalid = true;
+		rc = 0;
+		goto done;
+	}
+	added = rundoc_merge(r->run, again, RUNDOC_MERGE_POOL);
+	compare_result_free(r->comparison);
+	r->comparison = NULL;
+	co.strict = o->strict;
+	rc = compare_run(r->run, &r->baseline, suite, &co, &r->comparison, err);
+	if (rc == 0)
+		r->comparison->confirm_reps = added;
+done:
+	rundoc_free(again);
+	free(names);
+	return rc;
+}
+
+/* The run could not be stored: keep it where `perfgate push --spooled` finds it. */
+static void spool(const struct gate_store *store, const struct gate_options *o, struct gate_result *r,
+		  int rc, const struct err *why)
+{
+	struct err e = ERR_INIT;
+
+	r->store_rc = rc;
+	if (!store->spool) {
+		note(r, o, GATE_NOTE_STORE_DOWN, "%s", why->msg);
+		return;
+	}
+	if (store->spool(store->arg, r->run, &r->spooled, &e) != 0)
+		note(r, o, GATE_NOTE_SPOOLED, "%s; the run could not be spooled either: %s", why->msg, e.msg);
+	else if (rc == ERR_INFRA)
+		note(r, o, GATE_NOTE_SPOOLED,
+		     "database unreachable (%s); run spooled to %s; upload later with 'perfgate push --spooled'",
+		     why->msg, r->spooled);
+	else
+		note(r, o, GATE_NOTE_SPOOLED, "%s; run spooled to %s", why->msg, r->spooled);
+}
+
+/* 5. Store the run (pooled), its change points with the suite's settings,
+ * then its comparison.  Nothing measured is lost: a run that cannot be
+ * stored is spooled. */
+static void step_store(const struct suite *suite, const struct gate_options *o,
+		       const struct gate_store *store, struct gate_result *r)
+{
+	struct changepoint_params cp;
+	struct errlist cp_problems = ERRLIST_INIT;
+	struct err e = ERR_INIT, cp_err = ERR_INIT;
+	int rc = 0;
+
+	/* Validated by suite_load, so there are no problems to report here. */
+	changepoint_params_from_suite(suite->compare, suite->changepoints, &cp, &cp_problems);
+	errlist_release(&cp_problems);
+	if (store->open)
+		rc = store->open(store->arg, &e);
+	if (rc == 0 && store->put_run)
+		rc = store->put_run(store->arg, r->run, &cp, &r->already, &cp_err, &e);
+	if (rc) {
+		spool(store, o, r, rc, &e);
+		return;
+	}
+	r->stored = true;
+	if (cp_err.msg[0])
+		note(r, o, GATE_NOTE_CHANGEPOINTS, "change points not updated: %s", cp_err.msg);
+	if (r->comparison && (rc = gate_store_comparison(store, r->comparison, &e)) != 0) {
+		r->store_rc = rc;
+		note(r, o, GATE_NOTE_STORE_DOWN, "%s", e.msg);
+	}
+}
+
+int gate_run(struct suite *suite, const struct gate_options *opts, const struct baseline_source *src,
+	     const struct gate_store *store, struct gate_result **out, struct err *err)
+{
+	struct gate_result *r = xcalloc(1, sizeof(*r));
+	int rc;
+
+	*out = NULL;
+	if (opts->compare && opts->ab_interleave)
+		interleave_variants(suite);
+	if ((rc = step_run(suite, opts, r, err)) != 0)
+		goto fail;
+	if (r->interrupted)
+		goto done;
+	if (opts->compare) {
+		if ((rc = step_compare(suite, opts, src, r, err)) != 0)
+			goto fail;
+		if (opts->confirm && !r->invalid && r->have_baseline &&
+		    (rc = step_confirm(suite, opts, r, err)) != 0)
+			goto fail;
+	}
+	if (store)
+		step_store(suite, opts, store, r);
+	if (r->store_rc && r->comparison)
+		compare_add_note(r->comparison, r->have_baseline
+			? "database unreachable: the run and its comparison were not stored"
+			: "database unreachable: no baseline comparison, only SLOs were checked");
+done:
+	*out = r;
+	return 0;
+fail:
+	gate_result_free(r);
+	return rc;
+}
+
+/* ---- a store in memory ---- */
+
+static int memory_put_run(void *arg, const struct rundoc *rd, const struct changepoint_params *cp,
+			  bool *already, struct err *cp_err, struct err *err)
+{
+	struct baseline_memory *m = arg;
+	struct rundoc *copy = NULL;
+	char *text;
+	int rc;
+
+	(void)cp;
+	(void)cp_err;
+	*already = false;
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->runs[i]->run_id, rd->run_id) == 0) {
+			*already = true;
+			return 0;
+		}
+	text = rundoc_to_string(rd);
+	rc = rundoc_parse(&copy, text, err);
+	free(text);
+	if (rc == 0)
+		baseline_memory_add(m, copy);
+	return rc;
+}
+
+void gate_store_memory(struct baseline_memory *m, struct gate_store *out)
+{
+	*out = (struct gate_store){ .put_run = memory_put_run, .arg = m };
+}

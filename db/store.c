@@ -1,0 +1,197 @@
+/*
+ * store.c (db): the gate's store over the database (see store.h).
+ */
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/util.h"
+#include "baseline.h"
+#include "history.h"
+
+struct db_store {
+	struct db_options opts;
+	char *url;          /* opts.url's copy */
+	struct db *db;      /* NULL until connected */
+	bool tried;         /* connect was called: never try twice */
+	int rc;             /* the first attempt's result */
+	struct err why;     /* its message when it failed */
+};
+
+int db_store_open(struct db_store **out, const struct db_options *opts, struct err *err)
+{
+	struct db_store *s = xcalloc(1, sizeof(*s));
+
+	(void)err;
+	if (opts)
+		s->opts = *opts;
+	s->url = opts && opts->url ? xstrdup(opts->url) : NULL;
+	s->opts.url = s->url;
+	*out = s;
+	return 0;
+}
+
+void db_store_free(struct db_store *s)
+{
+	if (!s)
+		return;
+	db_free(s->db);
+	free(s->url);
+	free(s);
+}
+
+int db_store_connect(struct db_store *s, struct db **db, struct err *err)
+{
+	if (!s->tried) {
+		s->tried = true;
+		s->rc = db_open(&s->db, &s->opts, &s->why);
+	}
+	if (db)
+		*db = s->db;
+	if (s->rc && err)
+		*err = s->why;
+	return s->rc;
+}
+
+/* ---- the baseline source: db/baseline.c's queries, after connecting ---- */
+
+static int src_open(void *arg, struct err *err)
+{
+	return db_store_connect(arg, NULL, err);
+}
+
+/* db/baseline.c's source over the connection, connecting first when needed. */
+static int db_source(struct db_store *s, struct baseline_source *src, struct err *err)
+{
+	struct db *db = NULL;
+	int rc = db_store_connect(s, &db, err);
+
+	if (rc == 0)
+		db_baseline_source(db, src);
+	return rc;
+}
+
+static int src_candidates(void *arg, const struct baseline_query *q, struct baseline_cand **out,
+			  size_t *n, struct err *err)
+{
+	struct baseline_source src;
+	int rc = db_source(arg, &src, err);
+
+	return rc ? rc : src.candidates(src.arg, q, out, n, err);
+}
+
+static int src_load(void *arg, const char *run_id, struct rundoc **out, struct err *err)
+{
+	struct baseline_source src;
+	int rc = db_source(arg, &src, err);
+
+	return rc ? rc : src.load(src.arg, run_id, out, err);
+}
+
+static int src_cutoffs(void *arg, const struct baseline_query *q, struct baseline_cutoff **out,
+		       size_t *n, struct err *err)
+{
+	struct baseline_source src;
+	int rc = db_source(arg, &src, err);
+
+	return rc ? rc : src.cutoffs(src.arg, q, out, n, err);
+}
+
+void db_store_baseline_source(struct db_store *s, struct baseline_source *out)
+{
+	*out = (struct baseline_source){
+		.candidates = src_candidates,
+		.load = src_load,
+		.cutoffs = src_cutoffs,
+		.arg = s,
+		.open = src_open,
+	};
+}
+
+/* ---- the gate store ---- */
+
+int db_store_insert(struct db *db, const struct rundoc *rd, const struct changepoint_params *cp,
+		    bool *already, struct err *cp_err, struct err *err)
+{
+	bool dup = false;
+	struct err e = ERR_INIT;
+	int rc;
+
+	if (cp_err)
+		err_clear(cp_err);
+	rc = db_run_insert(db, rd, &dup, err);
+	if (already)
+		*already = dup;
+	if (rc || dup)
+		return rc;
+	if (history_update_changepoints_with(db, rd, cp, &e) != 0 && cp_err)
+		*cp_err = e;
+	return 0;
+}
+
+static int put_run(void *arg, const struct rundoc *rd, const struct changepoint_params *cp,
+		   bool *already, struct err *cp_err, struct err *err)
+{
+	struct db *db = NULL;
+	int rc = db_store_connect(arg, &db, err);
+
+	return rc ? rc : db_store_insert(db, rd, cp, already, cp_err, err);
+}
+
+static int put_comparison(void *arg, const char *run_id, const cJSON *comparison, struct err *err)
+{
+	struct db *db = NULL;
+	int rc = db_store_connect(arg, &db, err);
+
+	return rc ? rc : db_comparison_store(db, run_id, comparison, err);
+}
+
+static int spool(void *arg, const struct rundoc *rd, char **where, struct err *err)
+{
+	(void)arg;
+	return db_spool_write(rd, where, err);
+}
+
+void db_store_gate_store(struct db_store *s, struct gate_store *out)
+{
+	*out = (struct gate_store){
+		.open = src_open,
+		.put_run = put_run,
+		.put_comparison = put_comparison,
+		.spool = spool,
+		.arg = s,
+	};
+}
+
+int db_store_run(const struct db_options *opts, const struct rundoc *rd, bool *already,
+		 struct err *err)
+{
+	struct db_store *s = NULL;
+	struct db *db = NULL;
+	struct err why = ERR_INIT, spool_err = ERR_INIT;
+	char *path = NULL;
+	int rc;
+
+	if (already)
+		*already = false;
+	db_store_open(&s, opts, err);
+	rc = db_store_connect(s, &db, &why);
+	if (rc == 0)
+		rc = db_store_insert(db, rd, NULL, already, NULL, &why);
+	db_store_free(s);
+	if (rc == 0)
+		return 0;
+	/* Nothing measured is lost: whatever went wrong, keep the document. */
+	if (db_spool_write(rd, &path, &spool_err) != 0)
+		return err_set(err, rc, "%s; the run could not be spooled either: %s", why.msg,
+			       spool_err.msg);
+	if (rc == ERR_INFRA)
+		err_set(err, rc,
+			"database unreachable (%s); run spooled to %s; upload later with "
+			"'perfgate push --spooled'", why.msg, path);
+	else
+		err_set(err, rc, "%s; run spooled to %s", why.msg, path);
+	free(path);
+	return rc;
+}
