@@ -7,13 +7,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../../core/util.h"
 #include "../../db/db.h"
+#include "../../db/store.h"
 
 static void test_url_redact(void **state)
 {
@@ -213,6 +219,79 @@ static void test_open_errors_hide_password(void **state)
 	}
 }
 
+/* A loopback "server" that accepts and at once closes every connection,
+ * counting them, until told to stop. */
+struct refuser {
+	int fd;
+	int port;
+	volatile int accepted;
+	volatile int stop;
+};
+
+static void *refuse(void *arg)
+{
+	struct refuser *r = arg;
+
+	while (!r->stop) {
+		struct pollfd p = { .fd = r->fd, .events = POLLIN };
+		int c;
+
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		c = accept(r->fd, NULL, NULL);
+		if (c >= 0) {
+			r->accepted++;
+			close(c);
+		}
+	}
+	return NULL;
+}
+
+/* A database that is down costs one connection attempt, however many steps
+ * of the gate (baseline, store, comparison) ask for it. */
+static void test_store_connects_once(void **state)
+{
+	struct refuser r = { .fd = socket(AF_INET, SOCK_STREAM, 0) };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	struct db_options opts = DB_OPTIONS_INIT;
+	struct db_store *s = NULL;
+	struct baseline_source src;
+	struct gate_store store;
+	struct err e1 = ERR_INIT, e2 = ERR_INIT, e3 = ERR_INIT;
+	struct db *db = NULL;
+	pthread_t th;
+	char *url;
+
+	(void)state;
+	assert_true(r.fd >= 0);
+	assert_int_equal(bind(r.fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(r.fd, 8), 0);
+	assert_int_equal(getsockname(r.fd, (struct sockaddr *)&a, &len), 0);
+	r.port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&th, NULL, refuse, &r), 0);
+	/* No SSL or GSS negotiation: one TCP connection per attempt. */
+	url = xasprintf("postgresql://u@127.0.0.1:%d/d?sslmode=disable&gssencmode=disable", r.port);
+	opts.url = url;
+	assert_int_equal(db_store_open(&s, &opts, &e1), 0);
+	db_store_baseline_source(s, &src);
+	db_store_gate_store(s, &store);
+	assert_int_equal(src.open(src.arg, &e1), ERR_INFRA);
+	assert_int_equal(store.open(store.arg, &e2), ERR_INFRA);
+	assert_int_equal(db_store_connect(s, &db, &e3), ERR_INFRA);
+	assert_null(db);
+	/* Every step hears the first attempt's reason. */
+	assert_string_equal(e1.msg, e2.msg);
+	assert_string_equal(e1.msg, e3.msg);
+	assert_non_null(strstr(e1.msg, "127.0.0.1"));
+	r.stop = 1;
+	pthread_join(th, NULL);
+	assert_int_equal(r.accepted, 1);
+	db_store_free(s);
+	free(url);
+	close(r.fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_home),
 		cmocka_unit_test(test_spool),
 		cmocka_unit_test(test_open_errors_hide_password),
+		cmocka_unit_test(test_store_connects_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
