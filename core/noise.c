@@ -1,5 +1,6 @@
 /*
- * noise.c: noise warnings for a metric's samples (see noise.h).
+ * noise.c: the noise floor of a comparison, the per-metric rules behind its
+ * defaults, and noise warnings for a metric's samples (see noise.h).
  */
 #include "noise.h"
 
@@ -10,6 +11,134 @@
 
 #include "summary.h"
 #include "util.h"
+
+/*
+ * Per-metric defaults (docs/gate.md, "Metrics and their defaults").  The
+ * priors: a time measured on a shared machine moves with the machine's
+ * speed between runs (36% robust spread of 60-second run medians over a
+ * quiet hour on the 2-core machine perfgate is developed on; docs/
+ * performance.md), so a short history assumes 15% (a 45% floor) until it
+ * has shown its own spread; a time relative to a calibration divided that
+ * out (0.08% to 1% measured), 2% assumed; counts that do not vary, none.
+ * The first match wins: exact names, then family prefixes, then by unit.
+ */
+static const struct noise_rule rules[] = {
+	{ "wall_rel", NULL, 0.05, 0, 0.02, true,
+	  "a time relative to the calibration beside it: the machine's speed divides out" },
+	{ "cpu_rel", NULL, 0.05, 0, 0.02, true,
+	  "CPU time relative to the calibration beside it" },
+	{ "instructions", NULL, 0.005, 0, 0, true,
+	  "a count that barely varies: decided on the change itself, floor 0.5%" },
+	{ "max_rss", NULL, 0.05, 1048576, 0.05, true,
+	  "peak memory moves in allocator steps (glibc grows its heap by 128 KiB, arenas by more): changes under 1 MiB are not gated" },
+	{ "user", NULL, 0.05, 0.004, 0.15, true,
+	  "the kernel splits CPU time into user and sys by sampling at each tick (4 ms at the usual 250 Hz): changes under 4 ms are not gated" },
+	{ "sys", NULL, 0.05, 0.004, 0.15, true,
+	  "split from user by tick sampling: changes under 4 ms are not gated" },
+	{ "error_rate", NULL, 0.05, 0.01, 0, true,
+	  "a fraction of requests: changes under 1 percentage point are not gated (an SLO states the limit)" },
+	{ "errors.", NULL, 0.05, 0, 0, false,
+	  "counts of failed requests, tracked: gate on error_rate or an SLO" },
+	{ "bytes_in", NULL, 0.05, 0, 0, true, "response bytes" },
+	{ "bytes_out", NULL, 0.05, 0, 0, true, "request bytes" },
+	{ "output_tokens", NULL, 0.05, 0, 0, true, "tokens per response" },
+	{ "calibration_wall", NULL, 0.05, 0, 0.15, false,
+	  "the calibration's own time: how fast the machine was, tracked" },
+	{ "", "s", 0.05, 0, 0.15, true, "a time: moves with the machine's speed between runs" },
+	{ "", "1/s", 0.05, 0, 0.15, true, "a rate: moves with the machine's speed between runs" },
+	{ "", NULL, 0.05, 0, 0.05, true, "any other metric" },
+};
+
+static bool rule_matches(const struct noise_rule *r, const char *metric, size_t len, const char *unit)
+{
+	size_t rl = strlen(r->name);
+
+	if (r->unit && (!unit || strcmp(r->unit, unit) != 0))
+		return false;
+	if (rl == 0)
+		return true;
+	if (r->name[rl - 1] == '.')
+		return len > rl && strncmp(metric, r->name, rl) == 0;
+	return len == rl && strncmp(metric, r->name, rl) == 0;
+}
+
+const struct noise_rule *noise_rule_for(const char *metric, const char *unit)
+{
+	const char *at = metric ? strchr(metric, '@') : NULL;
+	size_t len = metric ? (at ? (size_t)(at - metric) : strlen(metric)) : 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
+		if (rule_matches(&rules[i], metric ? metric : "", len, unit))
+			return &rules[i];
+	return &rules[ARRAY_SIZE(rules) - 1];
+}
+
+const struct noise_rule *noise_rules(size_t *n)
+{
+	*n = ARRAY_SIZE(rules);
+	return rules;
+}
+
+const char *noise_floor_source_name(enum noise_floor_source s)
+{
+	switch (s) {
+	case NOISE_FLOOR_MIN_EFFECT: return "min_effect";
+	case NOISE_FLOOR_SPREAD: return "spread";
+	case NOISE_FLOOR_PRIOR: return "short history";
+	case NOISE_FLOOR_RESOLUTION: return "resolution";
+	}
+	return "?";
+}
+
+void noise_floor_compute(const struct noise_floor_input *in, struct noise_floor *out)
+{
+	double spread = in->spread > 0 && isfinite(in->spread) ? in->spread : 0;
+	double used = spread, res = 0;
+	bool prior = false;
+
+	memset(out, 0, sizeof(*out));
+	if (in->n_runs < NOISE_PRIOR_RUNS && in->prior > 0 && isfinite(in->prior)) {
+		double k = in->n_runs ? (double)in->n_runs : 1, w = NOISE_PRIOR_WEIGHT;
+		double pooled = sqrt((w * in->prior * in->prior + (k - 1) * spread * spread) / (w + k - 1));
+
+		if (pooled > spread) {
+			used = pooled;
+			prior = true;
+		}
+	}
+	out->spread = used;
+	out->floor = fmax(0, in->min_effect);
+	out->source = NOISE_FLOOR_MIN_EFFECT;
+	if (3 * used > out->floor) {
+		out->floor = 3 * used;
+		out->source = prior ? NOISE_FLOOR_PRIOR : NOISE_FLOOR_SPREAD;
+	}
+	if (in->abs_floor > 0 && fabs(in->base_median) > 0 && isfinite(in->base_median))
+		res = in->abs_floor / fabs(in->base_median);
+	if (res > out->floor) {
+		out->floor = res;
+		out->source = NOISE_FLOOR_RESOLUTION;
+	}
+	out->short_history = prior && out->source == NOISE_FLOOR_PRIOR;
+}
+
+bool noise_zero_spread(const double *v, size_t n, double abs_res)
+{
+	double lo, hi;
+
+	if (n == 0)
+		return false;
+	lo = hi = v[0];
+	for (size_t i = 1; i < n; i++) {
+		lo = fmin(lo, v[i]);
+		hi = fmax(hi, v[i]);
+	}
+	if (!isfinite(lo) || !isfinite(hi))
+		return false;
+	if (hi - lo <= NOISE_ZERO_SPREAD * fmax(fabs(lo), fabs(hi)))
+		return true;
+	return abs_res > 0 && hi - lo < abs_res;
+}
 
 static double median_of(const double *v, size_t n)
 {

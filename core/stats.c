@@ -424,3 +424,312 @@ double stats_log_spread(const double *run_medians, size_t n)
 	free(dev);
 	return 1.4826 * mad;
 }
+
+/* ---- Wilcoxon signed-rank ---- */
+
+/* Up to here 2^n < 2^53: every subset count is an exact integer. */
+#define WSR_EXACT_MAX 52
+
+/*
+ * Counts of sign patterns with W+ = w, w = 0..n(n+1)/2: the coefficients of
+ * prod_{k=1..n} (1 + q^k).  Caller frees.
+ */
+static double *wsr_counts(size_t n)
+{
+	size_t top = n * (n + 1) / 2;
+	double *c = xcalloc(top + 1, sizeof(*c));
+
+	c[0] = 1;
+	for (size_t k = 1; k <= n; k++)
+		for (size_t w = k * (k + 1) / 2; w >= k; w--)
+			c[w] += c[w - k];
+	return c;
+}
+
+struct absrank {
+	double a;
+	int pos;
+};
+
+static int cmp_absrank(const void *a, const void *b)
+{
+	double x = ((const struct absrank *)a)->a, y = ((const struct absrank *)b)->a;
+	return (x > y) - (x < y);
+}
+
+int stats_wilcoxon_signed_rank(const double *d, size_t n, struct wsr *out)
+{
+	struct absrank *r;
+	size_t k = 0;
+	double w = 0, ties = 0, nn, mu, var, sigma;
+
+	memset(out, 0, sizeof(*out));
+	out->p = out->p_min = 1;
+	if (n == 0 || !all_finite(d, n))
+		return ERR_INPUT;
+	r = xmalloc(n * sizeof(*r));
+	for (size_t i = 0; i < n; i++)
+		if (d[i] != 0)
+			r[k++] = (struct absrank){ fabs(d[i]), d[i] > 0 };
+	out->n_used = k;
+	if (k == 0) {
+		free(r);
+		return 0;
+	}
+	qsort(r, k, sizeof(*r), cmp_absrank);
+	for (size_t i = 0; i < k;) {
+		size_t j = i, pos = 0;
+
+		while (j < k && r[j].a == r[i].a)
+			j++;
+		for (size_t t = i; t < j; t++)
+			pos += (size_t)r[t].pos;
+		/* ranks i+1 .. j share their average */
+		w += ((double)(i + 1) + (double)j) / 2 * (double)pos;
+		if (j - i > 1) {
+			double g = (double)(j - i);
+			ties += g * g * g - g;
+		}
+		i = j;
+	}
+	free(r);
+	out->w = w;
+	out->p_min = ldexp(1, -(int)(k < 1074 ? k : 1074));
+	if (ties == 0 && k == n && k <= WSR_EXACT_MAX) {
+		double *c = wsr_counts(k), tail = 0;
+		size_t top = k * (k + 1) / 2;
+
+		for (size_t v = (size_t)w; v <= top; v++)
+			tail += c[v];
+		free(c);
+		out->p = ldexp(tail, -(int)k);
+		out->exact = true;
+		return 0;
+	}
+	nn = (double)k;
+	mu = nn * (nn + 1) / 4;
+	var = nn * (nn + 1) * (2 * nn + 1) / 24 - ties / 48;
+	if (var <= 0) {
+		out->p = 1;
+		return 0;
+	}
+	sigma = sqrt(var);
+	/* Never below the rarest sign pattern, as for the rank-sum test. */
+	out->p = fmin(1, fmax(gsl_cdf_ugaussian_Q((w - mu - 0.5) / sigma), out->p_min));
+	out->p_min = fmax(out->p_min, gsl_cdf_ugaussian_Q((nn * (nn + 1) / 2 - mu - 0.5) / sigma));
+	return 0;
+}
+
+/* k (1-based) of the paired HL interval; 0 when no k >= 1 qualifies. */
+static size_t wsr_k(size_t n, double alpha)
+{
+	if (n <= WSR_EXACT_MAX) {
+		double *c = wsr_counts(n), cum = 0;
+		size_t k = 0, top = n * (n + 1) / 2;
+
+		for (size_t w = 0; w <= top; w++) {
+			cum += c[w];
+			if (ldexp(cum, -(int)n) <= alpha / 2)
+				k = w + 1;
+			else
+				break;
+		}
+		free(c);
+		return k;
+	} else {
+		double nn = (double)n, m = nn * (nn + 1) / 2;
+		double z = gsl_cdf_ugaussian_Pinv(1 - alpha / 2);
+		double kk = floor(m / 2 - z * sqrt(nn * (nn + 1) * (2 * nn + 1) / 24));
+		return kk < 1 ? 1 : (size_t)kk;
+	}
+}
+
+/* Walsh averages (s_i + s_j)/2 <= t, i <= j, of sorted s: O(n) two pointers. */
+static size_t count_walsh_le(const double *s, size_t n, double t)
+{
+	size_t c = 0, j = n;
+
+	for (size_t i = 0; i < n; i++) {
+		/* largest j >= i with (s_i + s_j)/2 <= t; shrinks as i grows */
+		while (j > i && (s[i] + s[j - 1]) / 2 > t)
+			j--;
+		if (j <= i)
+			break;
+		c += j - i;
+	}
+	return c;
+}
+
+/* k-th smallest (1-based) Walsh average of sorted s, by bisection over the doubles. */
+static double kth_walsh(const double *s, size_t n, size_t k)
+{
+	uint64_t lo = dkey(s[0]) - 1, hi = dkey(s[n - 1]);
+
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (count_walsh_le(s, n, dval(mid)) >= k)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return dval(hi);
+}
+
+int stats_hodges_lehmann_paired(const double *d, size_t n, double alpha, double *est, double *lo,
+				double *hi, struct err *err)
+{
+	double *s;
+	size_t m, k, klo, khi;
+
+	*est = *lo = *hi = NAN;
+	if (n == 0)
+		return err_set(err, ERR_INPUT, "Hodges-Lehmann needs at least one difference");
+	if (!all_finite(d, n))
+		return err_set(err, ERR_INPUT, "Hodges-Lehmann needs finite values");
+	if (!(alpha > 0 && alpha < 1))
+		return err_set(err, ERR_INPUT, "confidence level alpha %g is not in (0, 1)", alpha);
+	s = xmalloc(n * sizeof(*s));
+	memcpy(s, d, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), summary_cmp_double);
+	m = n * (n + 1) / 2;
+	k = wsr_k(n, alpha);
+	if (k == 0 || k > (m + 1) / 2) {
+		klo = 1;
+		khi = m;
+	} else {
+		klo = k;
+		khi = m - k + 1;
+	}
+	if (m % 2)
+		*est = kth_walsh(s, n, (m + 1) / 2);
+	else
+		*est = (kth_walsh(s, n, m / 2) + kth_walsh(s, n, m / 2 + 1)) / 2;
+	*lo = kth_walsh(s, n, klo);
+	*hi = kth_walsh(s, n, khi);
+	free(s);
+	return 0;
+}
+
+/* ---- Batch means ---- */
+
+double stats_lag1_autocorrelation(const double *v, size_t n)
+{
+	double mean = 0, num = 0, den = 0;
+
+	if (n < 3)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		mean += v[i];
+	mean /= (double)n;
+	for (size_t i = 0; i < n; i++)
+		den += (v[i] - mean) * (v[i] - mean);
+	for (size_t i = 0; i + 1 < n; i++)
+		num += (v[i] - mean) * (v[i + 1] - mean);
+	return den > 0 ? num / den : 0;
+}
+
+/* Merge neighbouring groups pairwise, in place; an odd last group joins the
+ * pair before it.  Returns the new number of groups. */
+static size_t merge_pairs(double *val, double *wt, size_t g)
+{
+	size_t h = 0;
+
+	for (size_t i = 0; i < g; i += 2) {
+		size_t end = i + 2 <= g ? i + 2 : g; /* exclusive */
+		double sw = 0, sv = 0;
+
+		if (g - end == 1)
+			end = g;
+		for (size_t j = i; j < end; j++) {
+			sw += wt[j];
+			sv += wt[j] * val[j];
+		}
+		val[h] = sw > 0 ? sv / sw : val[i];
+		wt[h] = sw;
+		h++;
+		if (end == g)
+			break;
+	}
+	return h;
+}
+
+size_t stats_batch_means(const double *v, const double *w, size_t n, double min_weight,
+			 double r_limit, size_t min_batches, double *out, double *r1)
+{
+	double *wt = xmalloc((n ? n : 1) * sizeof(*wt));
+	size_t g = 0, res = 0;
+	double r = 0;
+
+	if (r1)
+		*r1 = 0;
+	/* 1. group sub-windows until each holds min_weight requests */
+	for (size_t i = 0; i < n;) {
+		double sw = 0, sv = 0;
+		size_t j = i;
+
+		while (j < n && (sw < min_weight || j == i)) {
+			double wj = w ? w[j] : 1;
+			sw += wj;
+			sv += wj * v[j];
+			j++;
+		}
+		if (sw < min_weight && g > 0) {
+			/* a short tail joins the group before it */
+			double tw = wt[g - 1] + sw;
+			out[g - 1] = tw > 0 ? (wt[g - 1] * out[g - 1] + sv) / tw : out[g - 1];
+			wt[g - 1] = tw;
+		} else {
+			out[g] = sw > 0 ? sv / sw : v[i];
+			wt[g] = sw;
+			g++;
+		}
+		i = j;
+	}
+	if (g < min_batches || (g == 1 && wt[0] < min_weight))
+		goto done;
+	/* 2. merge neighbours while the batch values are autocorrelated */
+	r = stats_lag1_autocorrelation(out, g);
+	while (fabs(r) >= r_limit) {
+		size_t h;
+
+		if (g / 2 < min_batches)
+			goto done;
+		h = merge_pairs(out, wt, g);
+		g = h;
+		r = stats_lag1_autocorrelation(out, g);
+	}
+	res = g;
+done:
+	if (r1)
+		*r1 = r;
+	free(wt);
+	return res;
+}
+
+/* ---- Minimum detectable effect ---- */
+
+double stats_mde(const struct stats_mde_input *in)
+{
+	double a = in->alpha > 0 && in->alpha < 1 ? in->alpha : 0.01;
+	double pw = in->power > 0 && in->power < 1 ? in->power : 0.8;
+	double n = in->n_cur ? (double)in->n_cur : 1;
+	double nb = in->n_base ? (double)in->n_base : n;
+	double k = in->k_runs ? (double)in->k_runs : 1;
+	double sb = fmax(0, in->s_between), sw = fmax(0, in->s_within);
+	double var_t, se, lf = log1p(fmax(0, in->floor)), m, df, za, zb;
+
+	if (in->paired) {
+		var_t = sw * sw / n;
+		se = sqrt(var_t);
+	} else {
+		var_t = sw * sw * (1 / n + 1 / nb);
+		se = sqrt(sb * sb * (1 + 1 / k) + var_t);
+	}
+	/* Student's quantiles for the small samples a gate has (df: the
+	 * samples the test sees, less what their means cost). */
+	df = in->paired ? n - 1 : n + nb - 2;
+	za = df >= 1 ? gsl_cdf_tdist_Pinv(1 - a, df) : gsl_cdf_ugaussian_Pinv(1 - a);
+	zb = df >= 1 ? gsl_cdf_tdist_Pinv(pw, df) : gsl_cdf_ugaussian_Pinv(pw);
+	m = fmax(lf, za * sqrt(M_PI / 3 * var_t)) + zb * se;
+	return expm1(m);
+}

@@ -67,4 +67,90 @@ double stats_log_spread(const double *run_medians, size_t n);
 /* Smallest one-sided p any rank test reaches with m and n samples: 1/C(m+n, m). */
 double stats_mwu_p_min(size_t m, size_t n);
 
+/* ---- Paired samples (interleaved A/B, or any pairs measured side by side) ---- */
+
+struct wsr {
+	double w;      /* W+: sum of the ranks of |d| over the positive differences */
+	double p;      /* one-sided p-value of "the differences are centred above 0" */
+	bool exact;    /* p from the exact null distribution (no ties, no zeros, n <= 52) */
+	double p_min;  /* smallest p reachable: 2^-n', or under the normal approximation
+			  the larger of that and its p at W+ = n'(n'+1)/2 */
+	size_t n_used; /* nonzero differences (zeros are dropped: Wilcoxon's method) */
+};
+
+/*
+ * Wilcoxon signed-rank test, one-sided, that the differences d (usually
+ * per-pair log-ratios ln b_i - ln a_i) are centred above 0.  Zeros are
+ * dropped; |d| ranked with ties averaged.  Exact when no ties, no zeros and
+ * n <= 52 (every count of subsets with rank sum w is an exact integer in a
+ * double: 2^52 < 2^53); else the normal approximation with the tie
+ * correction sigma^2 = n(n+1)(2n+1)/24 - sum(t^3 - t)/48 and a continuity
+ * correction, never below 2^-n (no sign pattern is rarer).  All d zero:
+ * p = 1.  Returns 0, or ERR_INPUT when n is 0 or a value is not finite
+ * (*out then holds p = 1).
+ */
+int stats_wilcoxon_signed_rank(const double *d, size_t n, struct wsr *out);
+
+/*
+ * Hodges-Lehmann estimate of the centre of paired differences: the median
+ * of the n(n+1)/2 Walsh averages (d_i + d_j)/2, i <= j, with its two-sided
+ * 1 - alpha interval [w_(k), w_(M-k+1)], k the largest with P(W+ <= k - 1)
+ * <= alpha/2 under the exact signed-rank distribution (n <= 52, ties
+ * aside), else floor(M/2 - z sqrt(n(n+1)(2n+1)/24)), at least 1.  Samples
+ * too small for the level (n = 5 at 95%) get the whole range.
+ */
+int stats_hodges_lehmann_paired(const double *d, size_t n, double alpha, double *est, double *lo,
+				double *hi, struct err *err);
+
+/* ---- Batch means (a load run's many requests as samples) ---- */
+
+/* Lag-1 autocorrelation of v[0..n) in time order; 0 when n < 3 or constant. */
+double stats_lag1_autocorrelation(const double *v, size_t n);
+
+/*
+ * Batch values from sub-window statistics in time order (STATISTICS.md,
+ * "Batch means"): v[i] is the statistic of sub-window i (a percentile, a
+ * rate) and w[i] its request count (NULL: equal weights).  Neighbouring
+ * sub-windows are grouped until each group holds at least `min_weight`
+ * requests (a percentile q needs n (1 - q) >= 10 exceedances), then pairs of
+ * neighbouring groups are merged while the lag-1 autocorrelation of the
+ * group values is beyond +-`r_limit` (0.2) and more than `min_batches`
+ * groups remain.  A group's value is the weighted mean of its sub-windows'
+ * values.  Writes the batch values to out (room for n) and returns their
+ * number, or 0 when fewer than min_batches groups can be formed or the
+ * autocorrelation stays beyond the limit (the caller then keeps one sample
+ * per repetition).  *r1 gets the final autocorrelation (may be NULL).
+ */
+size_t stats_batch_means(const double *v, const double *w, size_t n, double min_weight,
+			 double r_limit, size_t min_batches, double *out, double *r1);
+
+/* ---- The smallest change a comparison can catch ---- */
+
+struct stats_mde_input {
+	double s_between;  /* spread of run medians between runs (log scale, robust sd) */
+	double s_within;   /* spread of one run's samples (log scale, robust sd) */
+	size_t k_runs;     /* baseline runs (>= 1) */
+	size_t n_base;     /* baseline samples, pooled */
+	size_t n_cur;      /* current samples */
+	double alpha;      /* one-sided level of the test after the family correction */
+	double power;      /* 0.8 */
+	double floor;      /* relative noise floor (0.05 = 5%) */
+	bool paired;       /* paired test on n_cur differences: s_within is their spread */
+};
+
+/*
+ * Minimum detectable effect as a relative change (0.06 = 6%): the change
+ * the decision catches with probability `power` (docs/statistics.md).  A
+ * change is a regression when the test is significant AND the estimate
+ * reaches the floor.  The estimate is about normal around the true log
+ * change with se^2 = s_b^2 (1 + 1/K) + s_w^2 (1/n + 1/N_b); the rank test
+ * reaches alpha once the estimate passes z_(1-alpha) sigma_t, sigma_t =
+ * s_w sqrt(pi/3 (1/n + 1/N_b)) (the rank test's efficiency against the
+ * t-test on normal data is 3/pi); so
+ *   MDE = max(ln(1 + floor), z_(1-alpha) sigma_t) + z_power se
+ * on the log scale, returned as exp(MDE) - 1.  Paired: sigma_t = s_w
+ * sqrt(pi/3 / n), se = s_w / sqrt(n).
+ */
+double stats_mde(const struct stats_mde_input *in);
+
 #endif

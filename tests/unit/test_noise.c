@@ -1,7 +1,10 @@
 /*
- * Unit tests for core/noise.c: outliers by modified z-score, a slow first
- * run, the coefficient of variation.  Expected values are worked by hand
- * from the definitions in noise.h.
+ * Unit tests for core/noise.c: the noise floor (min_effect, the spread
+ * between runs, the short-history prior and how runs tighten it, the
+ * resolution floor of quantised metrics), the per-metric rules, zero-spread
+ * samples; outliers by modified z-score, a slow first run, the coefficient
+ * of variation.  Expected values are worked by hand from the definitions in
+ * noise.h.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,9 +89,141 @@ static void test_warnings(void **state)
 	cJSON_Delete(w);
 }
 
+#define CLOSE(a, b) assert_true(fabs((a) - (b)) < 1e-9)
+
+/* The short-history floor: one run knows nothing of the spread between
+ * runs, so the prior stands in (15% -> a 45% floor); a second run's spread
+ * pools with it (prior weight 2); from the third run on the measured
+ * spread alone decides. */
+static void test_floor_short_history(void **state)
+{
+	struct noise_floor f;
+	struct noise_floor_input in = { .min_effect = 0.05, .spread = 0, .n_runs = 1, .prior = 0.15 };
+
+	(void)state;
+	noise_floor_compute(&in, &f);
+	CLOSE(f.spread, 0.15);
+	CLOSE(f.floor, 0.45);
+	assert_int_equal(f.source, NOISE_FLOOR_PRIOR);
+	assert_true(f.short_history);
+	/* two runs 3% apart: sqrt((2 * 0.15^2 + 1 * 0.03^2) / 3) = sqrt(0.0153) */
+	in.n_runs = 2;
+	in.spread = 0.03;
+	noise_floor_compute(&in, &f);
+	CLOSE(f.spread, sqrt(0.0153));
+	CLOSE(f.floor, 3 * sqrt(0.0153));
+	assert_true(f.short_history);
+	/* two runs far apart: the measured spread is the larger, and decides */
+	in.spread = 0.3;
+	noise_floor_compute(&in, &f);
+	CLOSE(f.spread, 0.3);
+	CLOSE(f.floor, 0.9);
+	assert_int_equal(f.source, NOISE_FLOOR_SPREAD);
+	assert_false(f.short_history);
+	/* three runs: the history speaks for itself */
+	in.n_runs = 3;
+	in.spread = 0.01;
+	noise_floor_compute(&in, &f);
+	CLOSE(f.spread, 0.01);
+	CLOSE(f.floor, 0.05);
+	assert_int_equal(f.source, NOISE_FLOOR_MIN_EFFECT);
+	assert_false(f.short_history);
+	in.spread = 0.04;
+	noise_floor_compute(&in, &f);
+	CLOSE(f.floor, 0.12);
+	assert_int_equal(f.source, NOISE_FLOOR_SPREAD);
+	/* no prior known: a short history falls back on what it has */
+	in.n_runs = 1;
+	in.spread = 0;
+	in.prior = NAN;
+	noise_floor_compute(&in, &f);
+	CLOSE(f.floor, 0.05);
+	assert_false(f.short_history);
+}
+
+/* The resolution floor: an absolute minimum change, relative to the
+ * baseline's median, wins when it is the larger. */
+static void test_floor_resolution(void **state)
+{
+	struct noise_floor f;
+	/* 1 MiB of a 13 MB peak: 1048576 / 13250560 = 7.91% */
+	struct noise_floor_input in = { .min_effect = 0.05, .spread = 0.001, .n_runs = 5,
+					.abs_floor = 1048576, .base_median = 13250560 };
+
+	(void)state;
+	noise_floor_compute(&in, &f);
+	CLOSE(f.floor, 1048576.0 / 13250560.0);
+	assert_int_equal(f.source, NOISE_FLOOR_RESOLUTION);
+	/* 1 MiB of 200 MB is 0.5%: min_effect wins */
+	in.base_median = 200e6;
+	noise_floor_compute(&in, &f);
+	CLOSE(f.floor, 0.05);
+	assert_int_equal(f.source, NOISE_FLOOR_MIN_EFFECT);
+	/* a zero baseline cannot make it relative: the absolute test is the
+	 * verdict's (verdict.c), the relative floor stays min_effect */
+	in.base_median = 0;
+	noise_floor_compute(&in, &f);
+	CLOSE(f.floor, 0.05);
+	assert_string_equal(noise_floor_source_name(NOISE_FLOOR_RESOLUTION), "resolution");
+	assert_string_equal(noise_floor_source_name(NOISE_FLOOR_PRIOR), "short history");
+}
+
+static void test_rules(void **state)
+{
+	const struct noise_rule *r;
+	size_t n;
+
+	(void)state;
+	r = noise_rule_for("max_rss", "B");
+	CLOSE(r->abs_floor, 1048576);
+	assert_true(r->gate);
+	r = noise_rule_for("instructions", "1");
+	CLOSE(r->min_effect, 0.005);
+	CLOSE(r->prior, 0);
+	r = noise_rule_for("latency.p95", "s");
+	CLOSE(r->prior, 0.15);
+	assert_string_equal(r->unit, "s");
+	/* a sweep step's metric takes its family's rule */
+	assert_ptr_equal(noise_rule_for("latency.p95@100/s", "s"), r);
+	r = noise_rule_for("errors.timeout", "1");
+	assert_false(r->gate);
+	/* a family prefix needs something after the dot */
+	assert_true(noise_rule_for("errors", "1")->gate);
+	r = noise_rule_for("throughput", "1/s");
+	assert_string_equal(r->unit, "1/s");
+	r = noise_rule_for("wall_rel", "1");
+	CLOSE(r->prior, 0.02);
+	r = noise_rule_for("score", "1");
+	CLOSE(r->prior, 0.05);
+	assert_null(r->unit);
+	assert_ptr_equal(noise_rule_for(NULL, NULL), r);
+	assert_ptr_equal(noise_rules(&n) + n - 1, r);
+}
+
+static void test_zero_spread(void **state)
+{
+	static const double counts[] = { 231928551, 231928551, 231928551 };
+	static const double hw[] = { 231928551, 231931002, 231929870 }; /* 1e-5 apart */
+	static const double wall[] = { 0.0301, 0.0305, 0.0299 };
+	static const double rate[] = { 0, 0.0005, 0.001 };
+
+	(void)state;
+	assert_true(noise_zero_spread(counts, 3, 0));
+	assert_true(noise_zero_spread(hw, 3, 0));
+	assert_false(noise_zero_spread(wall, 3, 0));
+	assert_false(noise_zero_spread(rate, 3, 0));
+	/* within the metric's step (an error rate's 1 point) */
+	assert_true(noise_zero_spread(rate, 3, 0.01));
+	assert_false(noise_zero_spread(counts, 0, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_floor_short_history),
+		cmocka_unit_test(test_floor_resolution),
+		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_zero_spread),
 		cmocka_unit_test(test_analyse),
 		cmocka_unit_test(test_warnings),
 	};

@@ -3,7 +3,8 @@
  * the selection path of the Hodges-Lehmann code, the rest through the sort.
  * Reference values come from SciPy
  * (tests/fixtures/stats/make_reference.py wrote stats_reference.h) and from
- * hand-countable cases.
+ * hand-countable cases; the minimum detectable effect is checked against a
+ * simulation of the decision it predicts.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
 
 #include "../../core/stats.h"
 #include "../../core/util.h"
@@ -225,6 +229,245 @@ static void test_spread(void **state)
 	assert_true(stats_log_spread(bad, 3) == 0);
 }
 
+/* Signed-rank p and the paired Hodges-Lehmann interval against SciPy and
+ * the subset-sum recursion. */
+static void test_wsr_scipy(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(wsr_refs); i++) {
+		const struct wsr_ref *r = &wsr_refs[i];
+		struct wsr out;
+		struct err err = ERR_INIT;
+		double est, lo, hi;
+
+		print_message("# case %s\n", r->name);
+		assert_int_equal(stats_wilcoxon_signed_rank(r->d, r->n, &out), 0);
+		CLOSE(out.w, r->w, 1e-12);
+		assert_int_equal(out.exact, r->exact);
+		CLOSE(out.p, r->p, 1e-9);
+		assert_true(out.p_min <= out.p + 1e-15);
+		assert_int_equal(stats_hodges_lehmann_paired(r->d, r->n, r->alpha, &est, &lo, &hi, &err), 0);
+		CLOSE(est, r->hl, 1e-12);
+		CLOSE(lo, r->hl_lo, 1e-12);
+		CLOSE(hi, r->hl_hi, 1e-12);
+	}
+}
+
+/* Hand-countable: 4 positive differences, all 2^4 = 16 sign patterns equally
+ * likely, only one with W+ = 10; the mirror image gives p = 1. */
+static void test_wsr_hand(void **state)
+{
+	const double d[] = { 0.4, 0.1, 0.3, 0.2 }, neg[] = { -0.4, -0.1, -0.3, -0.2 };
+	const double zeros[] = { 0, 0, 0 };
+	struct wsr r;
+
+	(void)state;
+	assert_int_equal(stats_wilcoxon_signed_rank(d, 4, &r), 0);
+	assert_true(r.exact);
+	assert_true(r.w == 10);
+	CLOSE(r.p, 1.0 / 16, 1e-12);
+	CLOSE(r.p_min, 1.0 / 16, 1e-12);
+	assert_int_equal(stats_wilcoxon_signed_rank(neg, 4, &r), 0);
+	CLOSE(r.p, 1.0, 1e-12);
+	assert_int_equal(stats_wilcoxon_signed_rank(zeros, 3, &r), 0);
+	assert_int_equal(r.n_used, 0);
+	CLOSE(r.p, 1.0, 1e-12);
+	assert_int_equal(stats_wilcoxon_signed_rank(d, 0, &r), ERR_INPUT);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* The selection path of the paired estimate (no Walsh averages stored)
+ * against a brute-force sort on 300 differences (45,150 averages). */
+static void test_hl_paired_brute(void **state)
+{
+	size_t n = 300, m = n * (n + 1) / 2, k = 0;
+	double *d = gen(31, n, 0, 0), *w = malloc(m * sizeof(*w)), est, lo, hi;
+	struct err err = ERR_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++)
+		d[i] = log(d[i]) - 0.3;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i; j < n; j++)
+			w[k++] = (d[i] + d[j]) / 2;
+	qsort(w, m, sizeof(*w), cmp_dbl);
+	assert_int_equal(stats_hodges_lehmann_paired(d, n, 0.05, &est, &lo, &hi, &err), 0);
+	CLOSE(est, m % 2 ? w[m / 2] : (w[m / 2 - 1] + w[m / 2]) / 2, 1e-12);
+	{
+		/* k by the normal formula (n > 52) */
+		double z = 1.959963984540054, nn = (double)n;
+		size_t kk = (size_t)floor((double)m / 2 - z * sqrt(nn * (nn + 1) * (2 * nn + 1) / 24));
+		CLOSE(lo, w[kk - 1], 1e-12);
+		CLOSE(hi, w[m - kk], 1e-12);
+	}
+	free(d);
+	free(w);
+}
+
+static void test_lag1(void **state)
+{
+	/* alternating: r1 = -(n-1)/n exactly for +-1 around mean 0 */
+	const double alt[] = { 1, -1, 1, -1, 1, -1, 1, -1 };
+	/* a trend is strongly positively autocorrelated */
+	const double trend[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	const double flat[] = { 3, 3, 3, 3 };
+
+	(void)state;
+	CLOSE(stats_lag1_autocorrelation(alt, 8), -7.0 / 8, 1e-12);
+	/* sum (i - 5.5)(i + 1 - 5.5) over i = 1..9 = 57.75; sum (i - 5.5)^2 = 82.5 */
+	CLOSE(stats_lag1_autocorrelation(trend, 10), 57.75 / 82.5, 1e-12);
+	assert_true(stats_lag1_autocorrelation(flat, 4) == 0);
+}
+
+static void test_batch_means(void **state)
+{
+	/* 15 sub-windows of 100 requests: a percentile needing 250 requests per
+	 * batch groups them by 3 (weighted means 1, 3, 4, 5, 2: lag-1
+	 * autocorrelation 0, so they stay 5 batches). */
+	const double v[] = { 0, 1, 2, 2, 3, 4, 3, 4, 5, 4, 5, 6, 1, 2, 3 };
+	const double w[] = { 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100 };
+	/* a slow drift: neighbours alike however they are merged */
+	const double drift[] = { 1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9, 2.0, 2.1, 2.2, 2.3, 2.4, 2.5 };
+	/* alternating pairs: 2 5 2 5 ... strongly negative at 8 batches, merged
+	 * pairwise to a constant 3.5 (r1 0) at 4 */
+	const double alt[] = { 2, 5, 2, 5, 2, 5, 2, 5 };
+	double out[16], r1;
+	size_t b;
+
+	(void)state;
+	b = stats_batch_means(v, w, 15, 250, 0.2, 3, out, &r1);
+	assert_int_equal(b, 5);
+	CLOSE(out[0], 1.0, 1e-12);
+	CLOSE(out[1], 3.0, 1e-12);
+	CLOSE(out[2], 4.0, 1e-12);
+	CLOSE(out[3], 5.0, 1e-12);
+	CLOSE(out[4], 2.0, 1e-12);
+	assert_true(fabs(r1) < 1e-12);
+	b = stats_batch_means(alt, NULL, 8, 1, 0.2, 3, out, &r1);
+	assert_int_equal(b, 4);
+	CLOSE(out[0], 3.5, 1e-12);
+	CLOSE(out[3], 3.5, 1e-12);
+	/* a trend stays autocorrelated however it is merged: no batches */
+	b = stats_batch_means(drift, NULL, 16, 1, 0.2, 3, out, &r1);
+	assert_int_equal(b, 0);
+	assert_true(r1 >= 0.2);
+	/* too few requests for min_batches groups: 600 per batch leaves 2 */
+	b = stats_batch_means(v, w, 15, 600, 0.2, 3, out, &r1);
+	assert_int_equal(b, 0);
+	/* a short tail joins the group before it: 5 windows of 100, 200 needed */
+	b = stats_batch_means(v, w, 5, 200, 1.1, 2, out, &r1);
+	assert_int_equal(b, 2);
+	CLOSE(out[0], 0.5, 1e-12);
+	CLOSE(out[1], 7.0 / 3, 1e-12);
+}
+
+/*
+ * The minimum detectable effect against a simulation of the decision it
+ * predicts: a regression is a one-sided rank test at alpha AND a
+ * Hodges-Lehmann estimate at or beyond the floor.  K baseline runs of n
+ * log-normal samples, each run shifted by N(0, s_b) (a machine's speed
+ * between runs), the current run likewise plus the effect.  At the MDE the
+ * decision must catch about 80% (the formula is an approximation: 70% to
+ * 90% passes), at half of it far fewer.
+ */
+static double detect_rate(gsl_rng *rng, double sb, double sw, size_t k, size_t n, double floor,
+			  double alpha, double effect, size_t trials)
+{
+	double *x = malloc(k * n * sizeof(*x)), *y = malloc(n * sizeof(*y));
+	size_t hits = 0;
+
+	for (size_t t = 0; t < trials; t++) {
+		struct mwu r;
+		struct err err = ERR_INIT;
+		double ratio, lo, hi, lvl;
+
+		for (size_t i = 0; i < k; i++) {
+			lvl = gsl_ran_gaussian(rng, sb);
+			for (size_t j = 0; j < n; j++)
+				x[i * n + j] = exp(lvl + gsl_ran_gaussian(rng, sw));
+		}
+		lvl = log1p(effect) + gsl_ran_gaussian(rng, sb);
+		for (size_t j = 0; j < n; j++)
+			y[j] = exp(lvl + gsl_ran_gaussian(rng, sw));
+		stats_mann_whitney(x, k * n, y, n, &r);
+		stats_hodges_lehmann_ratio(x, k * n, y, n, alpha, &ratio, &lo, &hi, &err);
+		if (r.p <= alpha && ratio - 1 >= floor)
+			hits++;
+	}
+	free(x);
+	free(y);
+	return (double)hits / (double)trials;
+}
+
+static void test_mde_simulation(void **state)
+{
+	static const struct {
+		double sb, sw, floor, alpha;
+		size_t k, n;
+	} cases[] = {
+		{ 0, 0.05, 0, 0.01, 5, 10 },       /* within-run noise only: the classic formula */
+		{ 0, 0.10, 0.05, 0.005, 3, 20 },   /* the floor binds */
+		{ 0.02, 0.03, 0.06, 0.01, 5, 10 }, /* between-run spread and its 3x floor */
+		{ 0.05, 0.02, 0.15, 0.01, 2, 30 }, /* a short history's prior floor */
+	};
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+
+	(void)state;
+	gsl_rng_set(rng, 15);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct stats_mde_input in = {
+			.s_between = cases[i].sb, .s_within = cases[i].sw, .k_runs = cases[i].k,
+			.n_base = cases[i].k * cases[i].n, .n_cur = cases[i].n, .alpha = cases[i].alpha,
+			.power = 0.8, .floor = cases[i].floor,
+		};
+		double mde = stats_mde(&in);
+		double at = detect_rate(rng, cases[i].sb, cases[i].sw, cases[i].k, cases[i].n, cases[i].floor,
+					cases[i].alpha, mde, 2000);
+		double half = detect_rate(rng, cases[i].sb, cases[i].sw, cases[i].k, cases[i].n,
+					  cases[i].floor, cases[i].alpha, mde / 2, 2000);
+
+		print_message("# mde case %zu: %.2f%%, caught %.1f%% at it, %.1f%% at half\n", i, mde * 100,
+			      at * 100, half * 100);
+		assert_true(at >= 0.70 && at <= 0.90);
+		assert_true(half < 0.45);
+		assert_true(mde >= cases[i].floor);
+	}
+	gsl_rng_free(rng);
+}
+
+/* The paired MDE: n differences with spread s_w, a signed-rank test. */
+static void test_mde_paired_simulation(void **state)
+{
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	struct stats_mde_input in = { .s_within = 0.04, .n_cur = 12, .alpha = 0.01, .power = 0.8,
+				      .floor = 0.01, .paired = true };
+	double mde = stats_mde(&in), d[12];
+	size_t hits = 0, trials = 4000;
+
+	(void)state;
+	gsl_rng_set(rng, 16);
+	for (size_t t = 0; t < trials; t++) {
+		struct wsr r;
+		struct err err = ERR_INIT;
+		double est, lo, hi;
+
+		for (size_t i = 0; i < 12; i++)
+			d[i] = log1p(mde) + gsl_ran_gaussian(rng, 0.04);
+		stats_wilcoxon_signed_rank(d, 12, &r);
+		stats_hodges_lehmann_paired(d, 12, 0.01, &est, &lo, &hi, &err);
+		if (r.p <= 0.01 && expm1(est) >= 0.01)
+			hits++;
+	}
+	print_message("# paired mde %.2f%%: caught %.1f%%\n", mde * 100, 100.0 * (double)hits / (double)trials);
+	assert_true((double)hits / (double)trials >= 0.70 && (double)hits / (double)trials <= 0.90);
+	gsl_rng_free(rng);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +482,13 @@ int main(void)
 		cmocka_unit_test(test_hl_nonpositive),
 		cmocka_unit_test(test_bh_scipy),
 		cmocka_unit_test(test_spread),
+		cmocka_unit_test(test_wsr_scipy),
+		cmocka_unit_test(test_wsr_hand),
+		cmocka_unit_test(test_hl_paired_brute),
+		cmocka_unit_test(test_lag1),
+		cmocka_unit_test(test_batch_means),
+		cmocka_unit_test(test_mde_simulation),
+		cmocka_unit_test(test_mde_paired_simulation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
