@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""Gate accuracy end to end (issue 15; docs/performance.md, "Gate accuracy
+end to end"): repeated real `perfgate gate` runs on real git commits while a
+noisy neighbour takes a CPU on and off at random, as shared CI runners do.
+
+usage: gate_trust.py SCENARIO RESULTS [--epochs E] [--cycles C] [--detect-epochs D]
+                     [--levels L,L] [--seed S] [--gate-arg ARG]...
+Run by gate_trust.sh, which starts a throwaway PostgreSQL (PERFGATE_TRUST_DB)
+and the neighbour; PERFGATE names the binary.
+
+Scenarios (what a suite sets: nothing but the command and what the
+scenario needs):
+  cmd          a CPU-bound shell loop, default settings
+  cmd-cal      the same with a calibration command (the loop at half the work)
+  cmd-auto     the same with "calibration": "auto"
+  http         a default HTTP benchmark (no load object: one request at a
+               time for 10 s) against trust_server.py, service time 2 ms
+  instr        two command benchmarks, one counting instructions, 3
+               repetitions: 9 metrics in the suite
+  ab           interleaved A/B variants of the loop (A/A and +10%)
+
+An epoch is a fresh history (a new project).  Cycle c of an epoch gates the
+main branch (stored: an A/A gate with a history of min(c, 5) runs), then,
+once the history holds 5 runs and the epoch is one of the first D, one gate
+per slowdown level on a branch (not stored).  Every gate appends one JSON
+line to RESULTS: scenario, epoch, cycle, kind, history, exit code, seconds,
+the verdicts of the metrics that matter and the report's extra-measuring
+figures.  `gate_trust.py --summary RESULTS...` prints the tables.
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PERFGATE = os.environ.get("PERFGATE", os.path.join(HERE, "..", "..", "build", "perfgate"))
+DB = os.environ.get("PERFGATE_TRUST_DB", "")
+
+LOOP = "i=0; n=${1:-$(cat work)}; while [ $i -lt $n ]; do i=$((i+1)); done\n"
+BASE_WORK = {"cmd": 20000, "cmd-cal": 20000, "cmd-auto": 20000, "instr": 2000, "ab": 20000}
+
+
+def git(repo, *args):
+    subprocess.run(["git", "-C", repo] + list(args), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def suite_json(scenario, project, port=0):
+    """The suite of one epoch: only what the scenario needs is set."""
+    s = {"suite": "trust", "project": project}
+    if scenario == "cmd":
+        s["benchmarks"] = [{"name": "loop", "shell": "sh loop.sh"}]
+    elif scenario == "cmd-cal":
+        s["benchmarks"] = [{"name": "loop", "shell": "sh loop.sh",
+                            "calibration": "i=0; while [ $i -lt 10000 ]; do i=$((i+1)); done"}]
+    elif scenario == "cmd-auto":
+        s["benchmarks"] = [{"name": "loop", "shell": "sh loop.sh", "calibration": "auto"}]
+    elif scenario == "instr":
+        s["benchmarks"] = [
+            {"name": "count", "shell": "sh loop.sh", "measure": ["instructions"], "repetitions": 3},
+            {"name": "other", "shell": "i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done", "repetitions": 3}]
+    elif scenario == "http":
+        s["benchmarks"] = [{"name": "api", "http": {"url": "http://127.0.0.1:%d/work" % port}}]
+    elif scenario == "ab":
+        # a: the base work, always; b: the work of the commit (`work`)
+        s["benchmarks"] = [{"name": "ab", "shell": "sh loop.sh 20000",
+                            "variants": [{"name": "a"}, {"name": "b", "shell": "sh loop.sh"}],
+                            "reference": "a"}]
+    return s
+
+
+class Server:
+    """trust_server.py for the commit checked out (its service.json)."""
+
+    def __init__(self, repo, tmp):
+        self.repo, self.tmp, self.proc = repo, tmp, None
+
+    def start(self):
+        portfile = os.path.join(self.tmp, "port")
+        if os.path.exists(portfile):
+            os.unlink(portfile)
+        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "trust_server.py"),
+                                      os.path.join(self.repo, "service.json"), portfile])
+        for _ in range(200):
+            if os.path.exists(portfile):
+                return int(open(portfile).read())
+            time.sleep(0.05)
+        raise RuntimeError("trust_server.py did not start")
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait()
+            self.proc = None
+
+
+def pick_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def read_report(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def summarise_report(r):
+    """Verdicts of the rows that gate (history) and of the A/B rows."""
+    out = {"rows": {}, "ab": {}, "extra": None}
+    if not r:
+        return out
+    for row in r.get("rows", []):
+        key = "%s/%s" % (row.get("benchmark"), row.get("metric"))
+        rec = {"v": row.get("verdict"), "r": row.get("ratio"), "gate": row.get("gate"),
+               "floor": row.get("floor"), "mde": row.get("detectable_effect"),
+               "test": row.get("test")}
+        if row.get("against"):
+            out["ab"][key] = rec
+        elif row.get("gate"):
+            out["rows"][key] = rec
+    out["extra"] = r.get("extra_measuring") or {"confirm_repetitions": r.get("confirm_repetitions")}
+    return out
+
+
+def run_gate(repo, tmp, store, gate_args):
+    rep = os.path.join(tmp, "r.json")
+    if os.path.exists(rep):
+        os.unlink(rep)
+    cmd = [PERFGATE, "gate", "--db", DB, "--quiet", os.path.join(repo, "suite.json"), "--json", rep]
+    if not store:
+        cmd.append("--no-store")
+    cmd += gate_args
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=repo)
+    dt = time.monotonic() - t0
+    return p.returncode, dt, read_report(rep), p.stderr[-400:]
+
+
+def set_work(scenario, repo, level):
+    if scenario == "http":
+        conf = {"ms": 2.0, "slow_every": 0, "slow_factor": 1}
+        if level == "lat20":
+            conf["ms"] = 2.4
+        elif level == "thr20":
+            conf["ms"] = 2.5     # closed loop, one at a time: throughput / 1.25 = -20%
+        elif level == "p95x10":
+            conf["slow_every"], conf["slow_factor"] = 10, 10
+        with open(os.path.join(repo, "service.json"), "w") as f:
+            json.dump(conf, f)
+    else:
+        w = BASE_WORK[scenario]
+        if level != "aa":
+            w = int(round(w * float(level)))
+        with open(os.path.join(repo, "work"), "w") as f:
+            f.write("%d\n" % w)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("scenario")
+    ap.add_argument("results")
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--cycles", type=int, default=10)
+    ap.add_argument("--detect-epochs", type=int, default=-1)
+    ap.add_argument("--levels", default=None)
+    ap.add_argument("--seed", type=int, default=15)
+    ap.add_argument("--gate-arg", action="append", default=[])
+    ap.add_argument("--tag", default="")
+    a = ap.parse_args()
+    if a.levels is None:
+        a.levels = {"http": "lat20,thr20,p95x10", "instr": "1.01", "ab": "1.10"}.get(a.scenario, "1.10,1.20")
+    levels = [x for x in a.levels.split(",") if x]
+    detect_epochs = a.epochs if a.detect_epochs < 0 else a.detect_epochs
+    rnd = random.Random(a.seed)
+    tmp = tempfile.mkdtemp(prefix="perfgate-trust.")
+    repo = os.path.join(tmp, "repo")
+    env_home = tmp
+    os.environ.update({"GIT_CONFIG_NOSYSTEM": "1", "HOME": env_home, "NO_COLOR": "1"})
+    port = pick_port() if a.scenario == "http" else 0
+    server = Server(repo, tmp)
+    out = open(a.results, "a")
+    try:
+        subprocess.run(["git", "init", "-q", "-b", "main", repo], check=True)
+        git(repo, "config", "user.email", "t@example.com")
+        git(repo, "config", "user.name", "t")
+        with open(os.path.join(repo, "loop.sh"), "w") as f:
+            f.write(LOOP)
+        set_work(a.scenario, repo, "aa")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", "base")
+        for epoch in range(a.epochs):
+            project = "trust-%s-%d-%d" % (a.scenario, a.seed, epoch)
+            with open(os.path.join(repo, "suite.json"), "w") as f:
+                json.dump(suite_json(a.scenario, project, port), f, indent=1)
+            for cycle in range(a.cycles):
+                kinds = ["aa"]
+                if cycle >= 5 and epoch < detect_epochs:
+                    kinds += levels
+                if a.scenario == "ab":
+                    kinds = ["aa"] + levels   # no history involved: every cycle tests both
+                rnd.shuffle(kinds)
+                for kind in kinds:
+                    on_main = kind == "aa" and a.scenario != "ab"
+                    git(repo, "checkout", "-q", "main")
+                    if not on_main:
+                        git(repo, "checkout", "-qb", "t-%d-%d-%s" % (epoch, cycle, kind))
+                    set_work(a.scenario, repo, kind)
+                    with open(os.path.join(repo, "notes"), "a") as f:
+                        f.write("%d %d %s\n" % (epoch, cycle, kind))
+                    git(repo, "add", "-A")
+                    git(repo, "commit", "-qm", "epoch %d cycle %d %s" % (epoch, cycle, kind))
+                    if a.scenario == "http":
+                        server.start()
+                    try:
+                        rc, dt, rep, err = run_gate(repo, tmp, on_main, a.gate_arg)
+                    finally:
+                        server.stop()
+                    s = summarise_report(rep)
+                    rec = {"scenario": a.scenario, "tag": a.tag, "epoch": epoch, "cycle": cycle,
+                           "kind": kind, "history": min(cycle, 5), "rc": rc, "seconds": round(dt, 3),
+                           "t": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                           "load": os.getloadavg()[0], **s}
+                    if rc not in (0, 1):
+                        rec["stderr"] = err
+                    out.write(json.dumps(rec) + "\n")
+                    out.flush()
+                    if not on_main:
+                        git(repo, "checkout", "-q", "main")
+    finally:
+        server.stop()
+        out.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def pct(v, q):
+    v = sorted(v)
+    if not v:
+        return float("nan")
+    k = max(0, min(len(v) - 1, int(-(-q * len(v) // 1)) - 1))
+    return v[k]
+
+
+def summary(paths):
+    recs = []
+    for p in paths:
+        with open(p) as f:
+            recs += [json.loads(line) for line in f if line.strip()]
+    groups = {}
+    for r in recs:
+        key = (r["scenario"] + (":" + r["tag"] if r.get("tag") else ""), r["kind"])
+        groups.setdefault(key, []).append(r)
+    print("| scenario | gate | gates | failed (exit 1) | errors | duration median / p90 (s) | by history (failed/gates) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for (scen, kind), rs in sorted(groups.items()):
+        if scen.startswith("ab"):
+            continue
+        counted = [r for r in rs if kind != "aa" or r["history"] >= 1]
+        fails = sum(1 for r in counted if r["rc"] == 1)
+        errs = sum(1 for r in counted if r["rc"] not in (0, 1))
+        d = [r["seconds"] for r in counted]
+        hist = {}
+        for r in counted:
+            h = hist.setdefault(r["history"], [0, 0])
+            h[0] += r["rc"] == 1
+            h[1] += 1
+        hs = " ".join("%d:%d/%d" % (k, v[0], v[1]) for k, v in sorted(hist.items()))
+        print("| %s | %s | %d | %d | %d | %.1f / %.1f | %s |" % (scen, kind, len(counted), fails, errs,
+              statistics.median(d) if d else float("nan"), pct(d, 0.9), hs))
+    ab = [(k, rs) for k, rs in sorted(groups.items()) if k[0].startswith("ab")]
+    if ab:
+        print()
+        print("| A/B scenario | B | trials | wall flagged (regression/improvement) | any metric flagged | duration median / p90 (s) |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for (scen, kind), rs in ab:
+            wall = sum(1 for r in rs for k, v in r["ab"].items()
+                       if k.endswith("/wall") and v["v"] in ("regression", "improvement"))
+            anyf = sum(1 for r in rs if any(v["v"] in ("regression", "improvement") for v in r["ab"].values()))
+            d = [r["seconds"] for r in rs]
+            print("| %s | %s | %d | %d | %d | %.1f / %.1f |" % (scen, kind, len(rs), wall, anyf,
+                  statistics.median(d), pct(d, 0.9)))
+    # Which metrics failed the A/A gates, and which caught the slowdowns.
+    print()
+    for (scen, kind), rs in sorted(groups.items()):
+        cnt = {}
+        for r in rs:
+            if kind == "aa" and r["history"] < 1:
+                continue
+            for k, v in r["rows"].items():
+                cnt.setdefault(k, {}).setdefault(v["v"], 0)
+                cnt[k][v["v"]] += 1
+        if cnt:
+            print("%s %s: %s" % (scen, kind, "; ".join("%s %s" % (k, dict(sorted(v.items())))
+                                                        for k, v in sorted(cnt.items()))))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--summary":
+        summary(sys.argv[2:])
+    else:
+        main()

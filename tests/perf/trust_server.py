@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""A loopback HTTP/1.1 server whose service time the gate-trust harness
+controls (tests/perf/gate_trust.py, docs/performance.md "Gate accuracy end
+to end").
+
+usage: trust_server.py CONFIG PORTFILE
+
+CONFIG is a JSON file of the commit under test:
+  {"ms": 2.0, "slow_every": 0, "slow_factor": 1}
+Every request is answered after `ms` milliseconds; with slow_every = k > 0,
+every k-th request (counted per server) takes slow_factor x ms instead, so
+that a share 1/k of requests is slow deterministically (k = 10 moves p95 and
+p99 to the slow time and leaves p50 alone).  Listens on 127.0.0.1 on a free
+port, writes it to PORTFILE, serves until killed or for 600 s at most.
+"""
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+CONF = json.load(open(sys.argv[1]))
+MS = float(CONF.get("ms", 2.0))
+EVERY = int(CONF.get("slow_every", 0))
+FACTOR = float(CONF.get("slow_factor", 1.0))
+COUNT = [0]
+LOCK = threading.Lock()
+BODY = b'{"label": "cat", "score": 0.9}\n'
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        with LOCK:
+            COUNT[0] += 1
+            n = COUNT[0]
+        ms = MS * FACTOR if EVERY > 0 and n % EVERY == 0 else MS
+        time.sleep(ms / 1000.0)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(BODY)))
+        self.end_headers()
+        self.wfile.write(BODY)
+
+    def log_message(self, *args):
+        pass
+
+
+def main():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    with open(sys.argv[2] + ".tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    import os
+    os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+    threading.Timer(600, srv.shutdown).start()
+    srv.serve_forever()
+
+
+main()
