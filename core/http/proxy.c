@@ -1346,7 +1346,7 @@ static int bind_listener(struct http_proxy *p, struct err *err)
 	}
 	setsockopt(p->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(p->lfd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(p->lfd, 4096) != 0) {
-		rc = err_sys(err, ERR_INPUT, "proxy: cannot listen on %s:%s", p->listen_host, p->listen_port);
+		rc = err_sys(err, ERR_RUN, "proxy: cannot listen on %s:%s", p->listen_host, p->listen_port);
 		goto done;
 	}
 	if (getsockname(p->lfd, (struct sockaddr *)&ss, &sl) != 0 ||

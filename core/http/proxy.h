@@ -139,8 +139,9 @@ struct http_proxy_stats {
 struct http_proxy;
 
 /* Bind, resolve the upstream and start the threads.  The options' strings
- * and faults are copied.  ERR_INPUT for a bad option or an address that
- * cannot be bound, ERR_FAIL for a system failure. */
+ * and faults are copied.  ERR_INPUT for a bad option or a name that does
+ * not resolve, ERR_RUN for an address that cannot be bound (in use),
+ * ERR_FAIL for a system failure. */
 int http_proxy_open(struct http_proxy **out, const struct http_proxy_options *opts, struct err *err);
 /* Stop the threads, close every connection, free; NULL is fine. */
 void http_proxy_free(struct http_proxy *p);
