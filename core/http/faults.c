@@ -583,6 +583,7 @@ static cJSON *proxy_json(const struct http_faults_proxy *p, const struct http_pr
 	cJSON_AddNumberToObject(o, "upstream_failures", (double)st->upstream_failures);
 	cJSON_AddNumberToObject(o, "resent", (double)st->resent);
 	cJSON_AddNumberToObject(o, "tunnelled", (double)st->tunnelled);
+	cJSON_AddStringToObject(o, "sched_policy", st->realtime ? "fifo" : "other");
 	fa = cJSON_AddArrayToObject(o, "faults");
 	for (size_t k = 0; k < p->n_faults && k < st->n_faults; k++) {
 		cJSON *f = cJSON_CreateObject();

@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,7 @@ struct pworker {
 	size_t idx;
 	pthread_t thread;
 	bool started;
+	atomic_bool fifo;          /* got SCHED_FIFO */
 	int ep, stopfd;
 	struct pconn **slots;
 	size_t n_slots, alloc_slots;
@@ -131,6 +133,7 @@ struct http_proxy {
 	struct http_proxy_fault *faults;
 	size_t n_faults;
 	uint64_t seed;
+	bool realtime;
 	int lfd;
 	char port[16];
 	char address[300];
@@ -1245,6 +1248,11 @@ static void *worker_main(void *arg)
 	bool stop = false;
 
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* delays are released to the microsecond */
+	if (w->p->realtime) {
+		struct sched_param sp = { .sched_priority = 1 };
+
+		atomic_store(&w->fifo, pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0);
+	}
 	while (!stop) {
 		struct timespec tmo = { 1, 0 };
 		int n;
@@ -1399,6 +1407,7 @@ int http_proxy_open(struct http_proxy **out, const struct http_proxy_options *o,
 	p->upstream_port = xstrdup(o->upstream_port);
 	p->mode = o->mode;
 	p->seed = o->seed;
+	p->realtime = o->realtime;
 	p->n_faults = o->n_faults;
 	p->faults = xcalloc(o->n_faults + 1, sizeof(*p->faults));
 	if (o->n_faults)
@@ -1457,6 +1466,9 @@ void http_proxy_stats(const struct http_proxy *p, struct http_proxy_stats *out)
 	out->upstream_failures = atomic_load(&p->c.upstream_failures);
 	out->resent = atomic_load(&p->c.resent);
 	out->tunnelled = atomic_load(&p->c.tunnelled);
+	out->realtime = p->n_ws > 0;
+	for (size_t i = 0; i < p->n_ws; i++)
+		out->realtime = out->realtime && atomic_load(&p->ws[i].fifo);
 	out->n_faults = p->n_faults;
 	out->faults = xcalloc(p->n_faults + 1, sizeof(*out->faults));
 	for (size_t i = 0; i < p->n_faults; i++) {

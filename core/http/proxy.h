@@ -111,9 +111,13 @@ struct http_proxy_options {
 	size_t n_faults;
 	uint64_t seed;
 	long threads;              /* event loops, >= 1 */
+	/* Each thread asks for SCHED_FIFO (priority 1), as the load engine's
+	 * open-loop workers do, so that other runnable threads cannot delay a
+	 * forward; refused, it runs under the normal policy. */
+	bool realtime;
 };
 #define HTTP_PROXY_OPTIONS_INIT { .listen_host = "127.0.0.1", .listen_port = "0", .mode = HTTP_PROXY_HTTP, \
-				  .seed = 1, .threads = 1 }
+				  .seed = 1, .threads = 1, .realtime = true }
 
 /* What the proxy did to the traffic of one fault. */
 struct http_proxy_fault_stats {
@@ -131,6 +135,7 @@ struct http_proxy_stats {
 	uint64_t upstream_failures;    /* connects refused or upstream resets that reset a client */
 	uint64_t resent;          /* requests resent once on a fresh upstream connection (keep-alive race) */
 	uint64_t tunnelled;       /* http mode: connections passed through as TCP (upgrade, unparsable) */
+	bool realtime;            /* every thread runs SCHED_FIFO */
 	struct http_proxy_fault_stats *faults; /* one per fault, in the order given */
 	size_t n_faults;
 	struct hist *overhead;    /* ns per forwarded request (see above); NULL in snapshots */
