@@ -123,6 +123,8 @@ struct pworker {
 	struct http_proxy_rng rng;
 	char *rbuf;
 	uint64_t now;
+	uint64_t arrived;          /* ns, CLOCK_MONOTONIC: when the kernel received the bytes of the last read */
+	int64_t real_minus_mono;   /* ns: CLOCK_REALTIME - CLOCK_MONOTONIC, for kernel timestamps */
 	uint64_t next_id;
 	struct hist *overhead;
 };
@@ -472,6 +474,43 @@ static uint64_t slow_close_delay(const struct pworker *w, const struct pconn *c)
 
 /* ---- connections ---- */
 
+/* recv, noting in w->arrived when the kernel received the data (its
+ * SO_TIMESTAMPNS time, CLOCK_REALTIME, brought to CLOCK_MONOTONIC), so that
+ * the time bytes wait to be woken for counts in the proxy's overhead and
+ * injected delays count from their arrival.  Without a timestamp, now. */
+static ssize_t recv_stamped(struct pworker *w, int fd)
+{
+	char ctl[CMSG_SPACE(sizeof(struct timespec))];
+	struct iovec iov = { .iov_base = w->rbuf, .iov_len = RBUF_SIZE };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	ssize_t n = recvmsg(fd, &m, 0);
+
+	w->arrived = w->now;
+	if (n <= 0)
+		return n;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+			int64_t real, mono;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			real = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+			mono = real - w->real_minus_mono;
+			if (mono > 0 && (uint64_t)mono <= w->now)
+				w->arrived = (uint64_t)mono;
+		}
+	}
+	return n;
+}
+
+static void stamp_socket(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 static uint64_t ep_data(const struct pconn *c, int tag)
 {
 	return ((uint64_t)c->gen << 32) | ((uint64_t)c->slot << 2) | (uint64_t)tag;
@@ -590,13 +629,13 @@ static void flush(struct pworker *w, struct pconn *c, int side);
 static void up_connect(struct pworker *w, struct pconn *c)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)&w->p->up_addr;
-	int one = 1, fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0) {
 		upstream_failed(w, c);
 		return;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	stamp_socket(fd);
 	c->fd[SIDE_UP] = fd;
 	c->up_reused = false;
 	if (add_fd(w, c, SIDE_UP) != 0) {
@@ -630,8 +669,8 @@ static void on_up_connected(struct pworker *w, struct pconn *c)
  * proxy plus the first response byte's, injected delays excluded. */
 static void note_written(struct pworker *w, struct pconn *c, int side, const struct chunk *ch)
 {
-	uint64_t from = ch->release > ch->arrived ? ch->release : ch->arrived;
-	uint64_t spent = w->now > from ? w->now - from : 0;
+	uint64_t from = ch->release > ch->arrived ? ch->release : ch->arrived, t = now_ns();
+	uint64_t spent = t > from ? t - from : 0;
 
 	if (side == SIDE_UP) {
 		c->ovh_up = spent;
@@ -781,15 +820,15 @@ static const http_parser_settings resp_settings = {
 
 static void push_up(struct pconn *c, const char *d, size_t len, bool first)
 {
-	struct chunk *ch = q_push(&c->q[SIDE_UP], d, len, c->w->now,
-				  c->req_release > c->w->now ? c->req_release : c->w->now);
+	struct chunk *ch = q_push(&c->q[SIDE_UP], d, len, c->w->arrived,
+				  c->req_release > c->w->arrived ? c->req_release : c->w->arrived);
 
 	ch->first = first;
 }
 
 static void push_down(struct pconn *c, const char *d, size_t len, bool first)
 {
-	struct chunk *ch = q_push(&c->q[SIDE_CLIENT], d, len, c->w->now, c->w->now + c->resp_delay);
+	struct chunk *ch = q_push(&c->q[SIDE_CLIENT], d, len, c->w->arrived, c->w->arrived + c->resp_delay);
 
 	ch->first = first;
 }
@@ -838,7 +877,7 @@ static void start_request(struct pworker *w, struct pconn *c)
 		}
 	}
 	if (c->act == ACT_FORWARD && !c->reset_now) {
-		c->req_release = w->now + draw_delay(w, c, SIDE_UP, since);
+		c->req_release = w->arrived + draw_delay(w, c, SIDE_UP, since);
 		c->resp_delay = draw_delay(w, c, SIDE_CLIENT, since);
 		bump(&w->p->c.forwarded, 1);
 	}
@@ -1019,7 +1058,7 @@ static void tcp_in(struct pworker *w, struct pconn *c, int to, const char *d, si
 			return;
 		delay = draw_delay(w, c, to, since_start(w));
 	}
-	q_push(&c->q[to], d, len, w->now, w->now + delay);
+	q_push(&c->q[to], d, len, w->arrived, w->arrived + delay);
 	flush(w, c, to);
 }
 
@@ -1040,7 +1079,7 @@ static void client_eof(struct pworker *w, struct pconn *c)
 
 static void on_client_in(struct pworker *w, struct pconn *c)
 {
-	ssize_t n = recv(c->fd[SIDE_CLIENT], w->rbuf, RBUF_SIZE, 0);
+	ssize_t n = recv_stamped(w, c->fd[SIDE_CLIENT]);
 
 	if (n < 0) {
 		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
@@ -1113,7 +1152,7 @@ static void up_closed(struct pworker *w, struct pconn *c, bool rst)
 
 static void on_up_in(struct pworker *w, struct pconn *c)
 {
-	ssize_t n = recv(c->fd[SIDE_UP], w->rbuf, RBUF_SIZE, 0);
+	ssize_t n = recv_stamped(w, c->fd[SIDE_UP]);
 
 	if (n < 0) {
 		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
@@ -1202,12 +1241,12 @@ static void run_timers(struct pworker *w)
 static void accept_all(struct pworker *w)
 {
 	for (;;) {
-		int one = 1, fd = accept4(w->p->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(w->p->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct pconn *c;
 
 		if (fd < 0)
 			return; /* EAGAIN: another worker took it, or none left */
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		stamp_socket(fd);
 		c = conn_new(w, fd);
 		bump(&w->p->c.connections, 1);
 		if (add_fd(w, c, SIDE_CLIENT) != 0) {
@@ -1268,7 +1307,13 @@ static void *worker_main(void *arg)
 		n = epoll_pwait2(w->ep, evs, (int)ARRAY_SIZE(evs), &tmo, NULL);
 		if (n < 0 && errno != EINTR)
 			break;
-		w->now = now_ns();
+		{
+			struct timespec rt;
+
+			clock_gettime(CLOCK_REALTIME, &rt);
+			w->now = now_ns();
+			w->real_minus_mono = (int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec - (int64_t)w->now;
+		}
 		for (int i = 0; i < n; i++) {
 			uint64_t d = evs[i].data.u64;
 			int tag = (int)(d & 3);

@@ -17,6 +17,10 @@ sh tests/perf/bench_command.sh
 # --- the HTTP load engine against wrk (issue 5)
 sh "$(dirname "$0")/http_bench.sh"
 
+# --- the fault proxy (issue 16): its overhead against direct, and a 50 ms fault's accuracy
+echo "== fault proxy: overhead at 2,000 requests/s and a fixed 50 ms fault"
+sh tests/perf/proxy_bench.sh "$build" || true
+
 # --- history (issue 6): change points over 10,000 runs, history over 100,000
 echo "== change points: 10,000-point series; precision and recall on synthetic series"
 "$build/perf/changepoint_bench"
