@@ -114,6 +114,7 @@ int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_fingerprint(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 
 /* Subcommand tables (used by `db` and `plot`): dispatch argv[1] or print a

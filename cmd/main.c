@@ -38,6 +38,7 @@ static const struct verb verbs[] = {
 	{ "plot", cmd_plot, "draw trend, latency and load plots with gnuplot" },
 	{ "ingest", cmd_ingest, "turn another harness's output into a run document" },
 	{ "fingerprint", cmd_fingerprint, "print this machine's hardware fingerprint" },
+	{ "probe", cmd_probe, "run the fixed workload of \"calibration\": \"auto\" once" },
 	{ "db", cmd_db, "manage the database: start, stop, status, migrate" },
 	{ "help", cmd_help, "show help for perfgate or one command" },
 };

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,10 +66,13 @@ struct runner_cmd_bench {
 	char **vg_argv;            /* valgrind-wrapped argv when counting that way */
 	size_t n_emitted;          /* metrics from the metrics file (after the fixed ones) */
 	char **cal_argv;           /* "calibration": run beside every repetition, NULL when none */
+	bool cal_auto;             /* ...perfgate's own probe ("auto") */
 	size_t i_wall_rel;         /* metric slots of wall_rel, cpu_rel, calibration_wall */
 	size_t reps;               /* measured so far */
 	double measured_s;         /* sum of measured wall times */
 	bool failed, setup_ok, stopped;
+	bool rss_own;              /* a max_rss sample was perfgate's own peak, not the command's */
+	double rss_own_max;        /* B: perfgate's peak memory when that was seen */
 };
 
 static bool same_dir(const char *a, const char *b)
@@ -272,21 +276,34 @@ static void resolve_program(const struct runner_cmd_bench *cb, char **argv)
  * that the machine's speed at that moment divides out.  wall_rel and cpu_rel
  * are the repetition's wall and CPU time over the calibration run's next to
  * it; they gate, and the raw times are tracked (a shared machine's speed
- * drifts between runs by more than the changes worth catching).
+ * drifts between runs by more than the changes worth catching).  "auto" is
+ * perfgate's own fixed workload, `perfgate probe` (core/probe.h), run as a
+ * child process of this very binary so that it is measured exactly as a
+ * user's calibration command is.
  */
 static void open_calibration(struct runner_cmd_bench *cb, const cJSON *v)
 {
 	static const char why[] = "a calibration is set: wall_rel and cpu_rel gate instead";
 
-	cb->cal_argv = argv_from(v, cJSON_IsString(v) ? v->valuestring : NULL);
-	resolve_program(cb, cb->cal_argv);
+	if (cJSON_IsString(v) && strcmp(v->valuestring, "auto") == 0) {
+		/* /proc/self/exe, resolved by the child just before its exec, is
+		 * this perfgate even when its file was replaced since it started. */
+		cb->cal_argv = xcalloc(3, sizeof(*cb->cal_argv));
+		cb->cal_argv[0] = xstrdup("/proc/self/exe");
+		cb->cal_argv[1] = xstrdup("probe");
+		cb->cal_auto = true;
+	} else {
+		cb->cal_argv = argv_from(v, cJSON_IsString(v) ? v->valuestring : NULL);
+		resolve_program(cb, cb->cal_argv);
+	}
 	for (size_t i = M_WALL; i <= M_SYS; i++)
 		rundoc_metric_set_tracked(&cb->res.metrics[i], why);
 	cb->i_wall_rel = cb->res.n_metrics;
 	rundoc_bench_add_metric(&cb->res, "wall_rel", "1", RD_LOWER);
 	rundoc_bench_add_metric(&cb->res, "cpu_rel", "1", RD_LOWER);
 	rundoc_metric_set_tracked(rundoc_bench_add_metric(&cb->res, "calibration_wall", "s", RD_LOWER),
-				  "the calibration command's own time: how fast the machine was");
+				  cb->cal_auto ? "perfgate's probe's own time: how fast the machine was"
+					       : "the calibration command's own time: how fast the machine was");
 }
 
 int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, const struct run_ctx *ctx,
@@ -574,6 +591,28 @@ static bool run_calibration(struct runner_cmd_bench *cb, const char *what, struc
 	return true;
 }
 
+/*
+ * Linux records, at a child's exec, the peak memory of the address space it
+ * leaves: for a child started by posix_spawn (vfork) or fork that is
+ * perfgate's own.  A command whose own peak stays below perfgate's
+ * therefore reports perfgate's (13 MB or so, and more once a gate has loaded
+ * its baseline), which moves with what perfgate did before, not with the
+ * command: such a max_rss is kept but not gated (runner_cmd_finish).
+ */
+static void note_own_rss(struct runner_cmd_bench *cb, double child_rss)
+{
+	struct rusage self;
+	double own;
+
+	if (getrusage(RUSAGE_SELF, &self) != 0)
+		return;
+	own = (double)self.ru_maxrss * 1024.0; /* Linux reports KiB */
+	if (child_rss <= own) {
+		cb->rss_own = true;
+		cb->rss_own_max = fmax(cb->rss_own_max, own);
+	}
+}
+
 /* One run of the command; record == false for warmup.  `what` names it in messages. */
 static void one_run(struct runner_cmd_bench *cb, bool record, const char *what)
 {
@@ -673,6 +712,7 @@ static void one_run(struct runner_cmd_bench *cb, bool record, const char *what)
 		rundoc_metric_add_sample(&cb->res.metrics[M_USER], r.user);
 		rundoc_metric_add_sample(&cb->res.metrics[M_SYS], r.sys);
 		rundoc_metric_add_sample(&cb->res.metrics[M_RSS], r.max_rss);
+		note_own_rss(cb, r.max_rss);
 		if (cb->cal_argv) {
 			double cw = (double)cal.wall_ns * 1e-9, cc = cal.user + cal.sys;
 			/* A calibration too short to take measurable CPU time gives no cpu_rel. */
@@ -761,6 +801,13 @@ void runner_cmd_finish(struct runner_cmd_bench *cb, struct rd_bench *out)
 		 * about their noise would only bury the warnings that matter. */
 		if (i != M_USER && i != M_SYS && i != M_RSS)
 			noise_warn(m->name, m->samples, m->n_samples, cb->warmup > 0, warnings);
+	}
+	if (cb->rss_own) {
+		char *why = xasprintf("at or below perfgate's own peak memory (%.1f MB), which a child "
+				      "started by perfgate reports when its own is smaller: not the command's",
+				      cb->rss_own_max / 1e6);
+		rundoc_metric_set_tracked(&cb->res.metrics[M_RSS], why);
+		free(why);
 	}
 	cJSON_ArrayForEach(w, warnings)
 		rundoc_bench_warn(&cb->res, w->valuestring);

@@ -48,7 +48,11 @@ is "wall_rel is each repetition's wall over its calibration's" \
 is "twice the work takes more CPU than the calibration (cpu_rel median between 1.2 and 3)" \
 	"1.2 < statistics.median(s['cpu_rel']) < 3"
 is "the raw times are marked tracked, the relative ones are not" \
-	"all(x[k].get('gate') is False for k in ('wall', 'user', 'sys', 'calibration_wall')) and all('gate' not in x[k] for k in ('wall_rel', 'cpu_rel', 'max_rss'))"
+	"all(x[k].get('gate') is False for k in ('wall', 'user', 'sys', 'calibration_wall')) and all('gate' not in x[k] for k in ('wall_rel', 'cpu_rel'))"
+# A shell loop's own peak memory is below perfgate's, which Linux reports for
+# a child whose own is smaller: kept, not gated, and said why.
+is "a small command's max_rss is perfgate's own peak: tracked, with the reason" \
+	"x['max_rss'].get('gate') is False and \"perfgate's own peak memory\" in x['max_rss']['why']"
 
 gate() { "$PERFGATE" gate --db "$DB" --quiet "$@"; }
 for i in 1 2 3; do
@@ -98,6 +102,17 @@ contains "its stderr is shown" "$OUT" "calibration broke"
 printf '{"suite": "x", "benchmarks": [{"name": "c", "shell": "true", "timeout": "0.5s", "calibration": "sleep 30"}]}\n' >"$T/hang.json"
 expect_exit 3 "a hanging calibration fails the run" timeout 20 "$PERFGATE" run -q --no-store "$T/hang.json"
 contains "the error says it timed out" "$ERR" "calibration beside repetition 1: timed out after 0.5s"
+
+# "auto": perfgate's own probe beside every repetition, no set-up.
+printf '{"suite": "x", "benchmarks": [{"name": "a", "shell": "sh %s/loop.sh 3000", "repetitions": 4, "calibration": "auto"}]}\n' "$R" >"$T/auto.json"
+expect_exit 0 "a run with calibration auto" "$PERFGATE" run -q --no-store --out "$T/run.json" "$T/auto.json"
+is "auto: wall_rel, cpu_rel and calibration_wall beside every repetition, the raw times tracked" \
+	"all(len(s[k]) == 4 for k in ('wall', 'wall_rel', 'cpu_rel', 'calibration_wall')) and x['wall'].get('gate') is False and 'probe' in x['calibration_wall']['why']"
+is "auto: the probe took CPU time (cpu_rel is the loop's CPU over the probe's, finite and > 0)" \
+	"all(0 < v < 100 for v in s['cpu_rel'])"
+expect_exit 0 "perfgate probe runs on its own and exits 0" "$PERFGATE" probe --verbose
+contains "it says which probe it is" "$OUT" "probe version 1"
+expect_exit 2 "perfgate probe refuses a bad count" "$PERFGATE" probe --iterations 0
 
 # Only command benchmarks take a calibration.
 printf '{"suite": "x", "benchmarks": [{"name": "h", "http": {"url": "http://127.0.0.1:9/"}, "calibration": "true"}]}\n' >"$T/http.json"
