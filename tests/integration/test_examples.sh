@@ -79,7 +79,9 @@ def post(path, body):
     return r.read().decode()
 c = json.loads(post("/v1/completions", {"prompt": "a b c", "max_tokens": 5}))
 assert c["object"] == "text_completion" and len(c["choices"][0]["text"].split()) == 5, c
-assert c["usage"] == {"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8}, c
+u = c["usage"]  # BOS and three words; nothing cached yet
+assert (u["prompt_tokens"], u["completion_tokens"], u["total_tokens"]) == (4, 5, 9), c
+assert u["prompt_tokens_details"] == {"cached_tokens": 0}, c
 s = post("/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 3,
                                   "stream": True})
 ev = [l[6:] for l in s.split("\n") if l.startswith("data: ")]
