@@ -38,6 +38,32 @@ static const char *const vocab[] = {
 	"young", "talk", "soon", "list", "song", "being", "leave", "family",
 };
 
+void http_prompts_join(struct sb *out, const char *prefix, const char *text)
+{
+	if (prefix) {
+		sb_puts(out, prefix);
+		sb_puts(out, "\n\n");
+	}
+	sb_puts(out, text);
+}
+
+cJSON *http_prompts_messages(const char *prefix, const char *text)
+{
+	cJSON *a = cJSON_CreateArray(), *m;
+
+	if (prefix) {
+		m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "role", "system");
+		cJSON_AddStringToObject(m, "content", prefix);
+		cJSON_AddItemToArray(a, m);
+	}
+	m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "role", "user");
+	cJSON_AddStringToObject(m, "content", text);
+	cJSON_AddItemToArray(a, m);
+	return a;
+}
+
 void http_prompts_words(struct sb *out, gsl_rng *r, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

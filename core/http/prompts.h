@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
 #include <gsl/gsl_rng.h>
 
 #include "../err.h"
@@ -40,6 +41,17 @@
  */
 typedef int (*http_prompts_count_fn)(void *arg, const char *prefix, const char *text, long *tokens,
 				     struct err *err);
+
+/*
+ * How an input of a prefix (or NULL) and a text goes to the server, the
+ * same for counting and for sending: a completions prompt is the prefix,
+ * a blank line ("\n\n", so that the prefix's tokens never merge with the
+ * text's and a prefix cache sees the same blocks every time) and the text;
+ * chat messages are a system message with the prefix and a user message
+ * with the text.
+ */
+void http_prompts_join(struct sb *out, const char *prefix, const char *text);
+cJSON *http_prompts_messages(const char *prefix, const char *text);
 
 /* Append n random words (space-separated, no leading space) to out. */
 void http_prompts_words(struct sb *out, gsl_rng *r, size_t n);
