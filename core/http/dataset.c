@@ -181,9 +181,14 @@ struct cur {
 
 static int fail_at(struct cur *c, const char *what)
 {
-	if (!c->failed)
+	if (!c->failed) {
+		/* Keys come from the file: keep the message on one line. */
+		for (size_t i = 0; i < c->path.len; i++)
+			if ((unsigned char)c->path.buf[i] < 0x20)
+				c->path.buf[i] = '?';
 		err_set(c->err, ERR_INPUT, "dataset '%s' line %ld: %s%s%s", c->label, c->line,
 			c->path.len ? sb_str(&c->path) : "", c->path.len ? ": " : "", what);
+	}
 	c->failed = true;
 	return ERR_INPUT;
 }
@@ -931,7 +936,7 @@ static int finish(struct http_dataset *d, const struct http_dataset_options *o, 
 	}
 	select_rows(d, o);
 	for (size_t i = 0; i < d->n_convs; i++)
-		d->convs[i].turns = d->turns + d->first_turn[i];
+		d->convs[i].turns = d->turns ? d->turns + d->first_turn[i] : NULL;
 	d->stats.kept = d->n_convs;
 	free(d->first_turn);
 	d->first_turn = NULL;
@@ -966,7 +971,16 @@ static int parse_buffer(struct http_dataset **out, const struct http_dataset_opt
 	d->stats.bytes = len;
 	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
 		c.p += 3; /* a byte-order mark */
-	rc = rows(&r, &c);
+	{
+		const char *nul = memchr(buf, '\0', len);
+
+		if (nul) {
+			count_lines(&c, nul);
+			rc = fail_at(&c, "a NUL byte: not a text file");
+		} else {
+			rc = rows(&r, &c);
+		}
+	}
 	if (rc == 0)
 		rc = finish(d, o, label, err);
 	sb_release(&c.path);

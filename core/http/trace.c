@@ -226,7 +226,7 @@ static int timestamp(struct rd *r, const char *name, const char *s, int64_t *out
 		const char *p = s + used;
 		int64_t frac = 0, scale = 100000000;
 
-		if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+		if (y < 1970 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
 		    sec < 0 || sec > 60)
 			return bad(r, name, "not a valid date and time");
 		if (*p == '.') {

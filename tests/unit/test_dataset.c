@@ -331,6 +331,19 @@ static const struct bad_case bad_cases[] = {
 	{ HTTP_DATASET_PROMPTS, "{\"prompt\": \"a\", 7: 1}", "dataset 'f' line 1: expected a key (a string)" },
 };
 
+static void test_nul_byte(void **state)
+{
+	static const char text[] = "{\"prompt\": \"a\"}\n{\"prompt\": \"b\0c\"}\n";
+	struct http_dataset_options o = HTTP_DATASET_OPTIONS_INIT;
+	struct http_dataset *d = NULL;
+	struct err err = ERR_INIT;
+
+	(void)state;
+	o.label = "bin";
+	assert_int_equal(http_dataset_parse(&d, &o, text, sizeof(text) - 1, &err), ERR_INPUT);
+	assert_string_equal(err.msg, "dataset 'bin' line 2: a NUL byte: not a text file");
+}
+
 static void test_malformed(void **state)
 {
 	(void)state;
@@ -386,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_sample_and_shuffle),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_files),
 	};
 
