@@ -1,5 +1,5 @@
 /*
- * loadmodel.h: the `load` object of an HTTP benchmark (docs/load.md):
+ * load.h: the `load` object of an HTTP benchmark (docs/load.md):
  * which load model runs and with what numbers.
  *
  *   rate         open loop at `rate` requests/s, arrivals constant, poisson
@@ -17,8 +17,8 @@
  *                bisect to `precision`, each step measured for
  *                `step_duration` after its own `warmup`, `trials` times.
  */
-#ifndef PERFGATE_LOADMODEL_H
-#define PERFGATE_LOADMODEL_H
+#ifndef PERFGATE_HTTP_LOAD_H
+#define PERFGATE_HTTP_LOAD_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,5 @@
 /*
- * http_req.c: the `http` object parsed into serialised requests (see
- * http_req.h).
+ * plan.c: the `http` object parsed into serialised requests (see plan.h).
  */
 #include "plan.h"
 
@@ -175,10 +174,13 @@ static cJSON *subst_json(const cJSON *node, const cJSON *row)
 	return cJSON_Duplicate(node, 1);
 }
 
+/* Does the headers object (anything else: no) set this header? */
 static bool header_set(const cJSON *headers, const char *name)
 {
 	const cJSON *it;
 
+	if (!cJSON_IsObject(headers))
+		return false;
 	cJSON_ArrayForEach(it, headers)
 		if (strcasecmp(it->string, name) == 0)
 			return true;
@@ -299,22 +301,15 @@ static int parse_rslo(struct http_plan *p, const cJSON *rs, const char *rpath, s
 	return problems->n > before ? ERR_INPUT : 0;
 }
 
-static int load_dataset(const cJSON *ds, const char *path, const char *dir, cJSON **rows_out,
-			struct errlist *problems)
+/* The dataset's options: a file name, or {"path", "order", "seed"}. */
+static int dataset_options(const cJSON *ds, const char *path, const char **file, bool *shuffle, double *seed,
+			   struct errlist *problems)
 {
 	static const char *const keys[] = { "path", "order", "seed" };
-	const char *file = NULL, *order = "sequential";
-	double seed = 1;
-	char *full = NULL, *text = NULL, *line;
-	size_t len;
-	cJSON *rows = NULL;
-	struct err err = ERR_INIT;
-	int rc = ERR_INPUT;
-	long lineno = 0;
 
-	*rows_out = NULL;
+	*file = NULL;
 	if (cJSON_IsString(ds)) {
-		file = ds->valuestring;
+		*file = ds->valuestring;
 	} else if (cJSON_IsObject(ds)) {
 		const cJSON *f = cJSON_GetObjectItemCaseSensitive(ds, "path");
 		const cJSON *o = cJSON_GetObjectItemCaseSensitive(ds, "order");
@@ -323,34 +318,42 @@ static int load_dataset(const cJSON *ds, const char *path, const char *dir, cJSO
 
 		json_check_keys(ds, dpath, keys, ARRAY_SIZE(keys), problems);
 		free(dpath);
-		file = cJSON_IsString(f) ? f->valuestring : NULL;
+		*file = cJSON_IsString(f) ? f->valuestring : NULL;
 		if (o && (!cJSON_IsString(o) || (strcmp(o->valuestring, "sequential") && strcmp(o->valuestring, "shuffle")))) {
 			errlist_add(problems, "%s.http.dataset.order: expected \"sequential\" or \"shuffle\"", path);
 			return ERR_INPUT;
 		}
-		if (o)
-			order = o->valuestring;
+		*shuffle = o && strcmp(o->valuestring, "shuffle") == 0;
 		if (s && (!cJSON_IsNumber(s) || s->valuedouble < 0)) {
 			errlist_add(problems, "%s.http.dataset.seed: expected an integer >= 0", path);
 			return ERR_INPUT;
 		}
 		if (s)
-			seed = s->valuedouble;
+			*seed = s->valuedouble;
 	}
-	if (!file || !*file) {
+	if (!*file || !**file) {
 		errlist_add(problems, "%s.http.dataset: expected a JSONL file name or {\"path\": FILE, \"order\": \"shuffle\", \"seed\": N}", path);
 		return ERR_INPUT;
 	}
-	if (!dir)
-		return 0;
-	full = file[0] == '/' ? xstrdup(file) : xasprintf("%s/%s", dir, file);
+	return 0;
+}
+
+/* The rows of a JSONL file (at most MAX_DATASET_ROWS), in order. */
+static int read_rows(const char *full, const char *path, cJSON **rows_out, struct errlist *problems)
+{
+	struct err err = ERR_INIT;
+	char *text = NULL, *line;
+	size_t len;
+	cJSON *rows = NULL;
+	long lineno = 0;
+	int rc = ERR_INPUT;
+
 	if (file_read(full, &text, &len, &err) != 0) {
 		errlist_add(problems, "%s.http.dataset: %s", path, err.msg);
 		goto done;
 	}
 	rows = cJSON_CreateArray();
-	line = text;
-	while (line && *line) {
+	for (line = text; line && *line;) {
 		char *nl = strchr(line, '\n');
 		cJSON *row;
 
@@ -376,33 +379,57 @@ static int load_dataset(const cJSON *ds, const char *path, const char *dir, cJSO
 		errlist_add(problems, "%s.http.dataset: '%s' has no rows", path, full);
 		goto done;
 	}
-	if (strcmp(order, "shuffle") == 0) {
-		/* Fisher-Yates over detached items, seeded. */
-		int n = cJSON_GetArraySize(rows);
-		cJSON **items = xmalloc((size_t)n * sizeof(*items));
-		gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-
-		gsl_rng_set(r, (unsigned long)seed);
-		for (int i = n - 1; i >= 0; i--)
-			items[i] = cJSON_DetachItemFromArray(rows, i);
-		for (int i = n - 1; i > 0; i--) {
-			int j = (int)gsl_rng_uniform_int(r, (unsigned long)i + 1);
-			cJSON *t = items[i];
-			items[i] = items[j];
-			items[j] = t;
-		}
-		for (int i = 0; i < n; i++)
-			cJSON_AddItemToArray(rows, items[i]);
-		free(items);
-		gsl_rng_free(r);
-	}
 	*rows_out = rows;
 	rows = NULL;
 	rc = 0;
 done:
 	cJSON_Delete(rows);
 	free(text);
+	return rc;
+}
+
+/* Fisher-Yates over the detached rows, seeded. */
+static void shuffle_rows(cJSON *rows, double seed)
+{
+	int n = cJSON_GetArraySize(rows);
+	cJSON **items = xmalloc((size_t)n * sizeof(*items));
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+
+	gsl_rng_set(r, (unsigned long)seed);
+	for (int i = n - 1; i >= 0; i--)
+		items[i] = cJSON_DetachItemFromArray(rows, i);
+	for (int i = n - 1; i > 0; i--) {
+		int j = (int)gsl_rng_uniform_int(r, (unsigned long)i + 1);
+		cJSON *t = items[i];
+		items[i] = items[j];
+		items[j] = t;
+	}
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(rows, items[i]);
+	free(items);
+	gsl_rng_free(r);
+}
+
+/* The `dataset` key: with dir == NULL only its options are checked. */
+static int load_dataset(const cJSON *ds, const char *path, const char *dir, cJSON **rows_out,
+			struct errlist *problems)
+{
+	const char *file;
+	bool shuffle = false;
+	double seed = 1;
+	char *full;
+	int rc;
+
+	*rows_out = NULL;
+	if (dataset_options(ds, path, &file, &shuffle, &seed, problems) != 0)
+		return ERR_INPUT;
+	if (!dir)
+		return 0;
+	full = file[0] == '/' ? xstrdup(file) : xasprintf("%s/%s", dir, file);
+	rc = read_rows(full, path, rows_out, problems);
 	free(full);
+	if (rc == 0 && shuffle)
+		shuffle_rows(*rows_out, seed);
 	return rc;
 }
 
@@ -424,39 +451,15 @@ static void serialise(struct http_plan *p, struct http_wire *w, const char *body
 	w->data = sb_detach(&sb);
 }
 
-int http_plan_parse(struct http_plan **out, const cJSON *bench, const char *path, const char *dir,
-		    struct errlist *problems)
+/* method, body, body_file: which request, and whether its body is JSON. */
+static bool parse_method_body(struct http_plan *p, const cJSON *http, const char *hpath, struct errlist *problems)
 {
-	static const char *const keys[] = { "url", "method", "headers", "body", "body_file", "dataset",
-					    "expect_status", "checks", "auth_env", "stream", "request_slo", "ca_file" };
-	const cJSON *http = cJSON_GetObjectItemCaseSensitive(bench, "http");
-	const cJSON *url, *method, *headers, *body, *body_file, *dataset, *expect, *checks, *auth, *stream, *rs;
-	struct http_plan *p = xcalloc(1, sizeof(*p));
-	size_t before = problems->n, halloc = 0;
-	char *file_body = NULL, *text_body = NULL;
-	size_t file_len = 0;
-	cJSON *rows = NULL;
-	bool json_body = false;
-	char hpath[512];
+	const cJSON *method = cJSON_GetObjectItemCaseSensitive(http, "method");
+	const cJSON *body = cJSON_GetObjectItemCaseSensitive(http, "body");
+	const cJSON *body_file = cJSON_GetObjectItemCaseSensitive(http, "body_file");
 
-	*out = NULL;
-	snprintf(hpath, sizeof(hpath), "%s.http", path);
-	if (!cJSON_IsObject(http)) {
-		errlist_add(problems, "%s: expected an object with at least \"url\"", hpath);
-		goto done;
-	}
-	json_check_keys(http, hpath, keys, ARRAY_SIZE(keys), problems);
-	url = cJSON_GetObjectItemCaseSensitive(http, "url");
-	if (!cJSON_IsString(url))
-		errlist_add(problems, "%s.url: required, a string such as \"http://127.0.0.1:8000/predict\"", hpath);
-	else if (parse_url(p, url->valuestring, path, problems) == 0)
-		p->url = xstrdup(url->valuestring);
-
-	method = cJSON_GetObjectItemCaseSensitive(http, "method");
 	if (method && (!cJSON_IsString(method) || !token_ok(method->valuestring)))
 		errlist_add(problems, "%s.method: expected an HTTP method such as \"POST\"", hpath);
-	body = cJSON_GetObjectItemCaseSensitive(http, "body");
-	body_file = cJSON_GetObjectItemCaseSensitive(http, "body_file");
 	p->method = xstrdup(cJSON_IsString(method) ? method->valuestring : (body || body_file) ? "POST" : "GET");
 	p->head = strcmp(p->method, "HEAD") == 0;
 	if (body && body_file)
@@ -465,134 +468,142 @@ int http_plan_parse(struct http_plan **out, const cJSON *bench, const char *path
 		errlist_add(problems, "%s.body_file: expected a file name", hpath);
 	if (body && !cJSON_IsString(body) && !cJSON_IsObject(body) && !cJSON_IsArray(body))
 		errlist_add(problems, "%s.body: expected a JSON object or array, or a text", hpath);
-	json_body = body && (cJSON_IsObject(body) || cJSON_IsArray(body));
+	return body && (cJSON_IsObject(body) || cJSON_IsArray(body));
+}
 
-	headers = cJSON_GetObjectItemCaseSensitive(http, "headers");
-	if (headers) {
-		const cJSON *h;
+/* headers, and the ones perfgate adds (User-Agent, Content-Type for a
+ * JSON body) unless given. */
+static void parse_headers(struct http_plan *p, const cJSON *http, const char *hpath, bool json_body, size_t *halloc,
+			  struct errlist *problems)
+{
+	const cJSON *headers = cJSON_GetObjectItemCaseSensitive(http, "headers"), *h;
 
-		if (!cJSON_IsObject(headers))
-			errlist_add(problems, "%s.headers: expected an object of header names to values", hpath);
-		cJSON_ArrayForEach(h, headers) {
-			if (!token_ok(h->string) || !cJSON_IsString(h) || !value_ok(h->valuestring)) {
-				errlist_add(problems, "%s.headers.%s: expected a header name and a one-line text value", hpath, h->string);
-				continue;
-			}
-			if (strcasecmp(h->string, "host") == 0 || strcasecmp(h->string, "content-length") == 0 ||
-			    strcasecmp(h->string, "transfer-encoding") == 0) {
-				errlist_add(problems, "%s.headers.%s: set by perfgate; remove it", hpath, h->string);
-				continue;
-			}
-			add_header_line(p, &halloc, xasprintf("%s: %s", h->string, h->valuestring));
+	if (headers && !cJSON_IsObject(headers)) {
+		errlist_add(problems, "%s.headers: expected an object of header names to values", hpath);
+		headers = NULL; /* an array's members have no names */
+	}
+	cJSON_ArrayForEach(h, headers) {
+		if (!token_ok(h->string) || !cJSON_IsString(h) || !value_ok(h->valuestring)) {
+			errlist_add(problems, "%s.headers.%s: expected a header name and a one-line text value", hpath, h->string);
+			continue;
 		}
+		if (strcasecmp(h->string, "host") == 0 || strcasecmp(h->string, "content-length") == 0 ||
+		    strcasecmp(h->string, "transfer-encoding") == 0) {
+			errlist_add(problems, "%s.headers.%s: set by perfgate; remove it", hpath, h->string);
+			continue;
+		}
+		add_header_line(p, halloc, xasprintf("%s: %s", h->string, h->valuestring));
 	}
 	if (!header_set(headers, "user-agent"))
-		add_header_line(p, &halloc, xstrdup("User-Agent: perfgate/" PERFGATE_VERSION));
+		add_header_line(p, halloc, xstrdup("User-Agent: perfgate/" PERFGATE_VERSION));
 	if (json_body && !header_set(headers, "content-type"))
-		add_header_line(p, &halloc, xstrdup("Content-Type: application/json"));
+		add_header_line(p, halloc, xstrdup("Content-Type: application/json"));
+}
 
-	auth = cJSON_GetObjectItemCaseSensitive(http, "auth_env");
-	if (auth && (!cJSON_IsString(auth) || !auth->valuestring[0]))
+/* auth_env: the Authorization header from an environment variable (read
+ * only when preparing a run: dir != NULL). */
+static void parse_auth(struct http_plan *p, const cJSON *http, const char *hpath, const char *dir, size_t *halloc,
+		       struct errlist *problems)
+{
+	const cJSON *auth = cJSON_GetObjectItemCaseSensitive(http, "auth_env");
+	const char *tok;
+
+	if (!auth)
+		return;
+	if (!cJSON_IsString(auth) || !auth->valuestring[0]) {
 		errlist_add(problems, "%s.auth_env: expected the name of an environment variable", hpath);
-	else if (auth && header_set(headers, "authorization"))
+	} else if (header_set(cJSON_GetObjectItemCaseSensitive(http, "headers"), "authorization")) {
 		errlist_add(problems, "%s.auth_env: conflicts with headers.Authorization", hpath);
-	else if (auth && dir) {
-		const char *tok = getenv(auth->valuestring);
-
+	} else if (dir) {
+		tok = getenv(auth->valuestring);
 		if (!tok || !*tok)
 			errlist_add(problems, "%s.auth_env: environment variable %s is not set", hpath, auth->valuestring);
 		else if (!value_ok(tok))
 			errlist_add(problems, "%s.auth_env: environment variable %s holds a line break", hpath, auth->valuestring);
 		else
-			add_header_line(p, &halloc, strchr(tok, ' ') ? xasprintf("Authorization: %s", tok)
-								     : xasprintf("Authorization: Bearer %s", tok));
+			add_header_line(p, halloc, strchr(tok, ' ') ? xasprintf("Authorization: %s", tok)
+								   : xasprintf("Authorization: Bearer %s", tok));
 	}
+}
 
-	expect = cJSON_GetObjectItemCaseSensitive(http, "expect_status");
-	if (expect) {
-		const cJSON *e;
-		size_t k = 0;
+static void parse_expect(struct http_plan *p, const cJSON *http, const char *hpath, struct errlist *problems)
+{
+	const cJSON *expect = cJSON_GetObjectItemCaseSensitive(http, "expect_status"), *e;
+	size_t k = 0;
 
-		if (cJSON_IsNumber(expect)) {
-			p->expect = xmalloc(sizeof(int));
-			p->expect[0] = (int)expect->valuedouble;
-			p->n_expect = 1;
-			if (expect->valuedouble < 100 || expect->valuedouble > 599)
-				errlist_add(problems, "%s.expect_status: expected a status 100..599", hpath);
-		} else if (cJSON_IsArray(expect) && cJSON_GetArraySize(expect) > 0) {
-			p->expect = xmalloc((size_t)cJSON_GetArraySize(expect) * sizeof(int));
-			cJSON_ArrayForEach(e, expect) {
-				if (!cJSON_IsNumber(e) || e->valuedouble < 100 || e->valuedouble > 599)
-					errlist_add(problems, "%s.expect_status[%zu]: expected a status 100..599", hpath, k);
-				else
-					p->expect[p->n_expect++] = (int)e->valuedouble;
-				k++;
-			}
-		} else {
-			errlist_add(problems, "%s.expect_status: expected a status or an array of statuses", hpath);
+	if (!expect)
+		return;
+	if (cJSON_IsNumber(expect)) {
+		p->expect = xmalloc(sizeof(int));
+		p->expect[0] = (int)expect->valuedouble;
+		p->n_expect = 1;
+		if (expect->valuedouble < 100 || expect->valuedouble > 599)
+			errlist_add(problems, "%s.expect_status: expected a status 100..599", hpath);
+	} else if (cJSON_IsArray(expect) && cJSON_GetArraySize(expect) > 0) {
+		p->expect = xmalloc((size_t)cJSON_GetArraySize(expect) * sizeof(int));
+		cJSON_ArrayForEach(e, expect) {
+			if (!cJSON_IsNumber(e) || e->valuedouble < 100 || e->valuedouble > 599)
+				errlist_add(problems, "%s.expect_status[%zu]: expected a status 100..599", hpath, k);
+			else
+				p->expect[p->n_expect++] = (int)e->valuedouble;
+			k++;
 		}
+	} else {
+		errlist_add(problems, "%s.expect_status: expected a status or an array of statuses", hpath);
 	}
-	checks = cJSON_GetObjectItemCaseSensitive(http, "checks");
-	if (checks)
-		parse_checks(p, checks, path, problems);
-	p->max_body = MAX_BODY_KEPT;
-	{
-		const cJSON *ca = cJSON_GetObjectItemCaseSensitive(http, "ca_file");
+}
 
-		if (ca && (!cJSON_IsString(ca) || !ca->valuestring[0]))
-			errlist_add(problems, "%s.ca_file: expected a file name", hpath);
-		else if (ca && dir)
-			p->ca_file = ca->valuestring[0] == '/' ? xstrdup(ca->valuestring)
-							      : xasprintf("%s/%s", dir, ca->valuestring);
-	}
+/* ca_file, stream (in http or beside it), request_slo (likewise). */
+static void parse_tls_stream_slo(struct http_plan *p, const cJSON *bench, const cJSON *http, const char *path,
+				 const char *hpath, const char *dir, struct errlist *problems)
+{
+	const cJSON *ca = cJSON_GetObjectItemCaseSensitive(http, "ca_file"), *stream, *rs;
+	char *rp = NULL;
 
+	if (ca && (!cJSON_IsString(ca) || !ca->valuestring[0]))
+		errlist_add(problems, "%s.ca_file: expected a file name", hpath);
+	else if (ca && dir)
+		p->ca_file = ca->valuestring[0] == '/' ? xstrdup(ca->valuestring) : xasprintf("%s/%s", dir, ca->valuestring);
 	stream = cJSON_GetObjectItemCaseSensitive(http, "stream");
 	if (!stream)
 		stream = cJSON_GetObjectItemCaseSensitive(bench, "stream");
-	if (stream) {
-		if (cJSON_IsString(stream) && strcmp(stream->valuestring, "sse") == 0)
-			p->sse = true;
-		else if (!cJSON_IsFalse(stream) && !(cJSON_IsString(stream) && strcmp(stream->valuestring, "none") == 0))
-			errlist_add(problems, "%s.stream: expected \"sse\" or \"none\"", hpath);
-	}
-	rs = cJSON_GetObjectItemCaseSensitive(http, "request_slo");
-	if (rs) {
-		char *rp = xasprintf("%s.request_slo", hpath);
+	if (cJSON_IsString(stream) && strcmp(stream->valuestring, "sse") == 0)
+		p->sse = true;
+	else if (stream && !cJSON_IsFalse(stream) && !(cJSON_IsString(stream) && strcmp(stream->valuestring, "none") == 0))
+		errlist_add(problems, "%s.stream: expected \"sse\" or \"none\"", hpath);
+	if ((rs = cJSON_GetObjectItemCaseSensitive(http, "request_slo")))
+		rp = xasprintf("%s.request_slo", hpath);
+	else if ((rs = cJSON_GetObjectItemCaseSensitive(bench, "request_slo")))
+		rp = xasprintf("%s.request_slo", path);
+	if (rs)
 		parse_rslo(p, rs, rp, problems);
-		free(rp);
-	} else if ((rs = cJSON_GetObjectItemCaseSensitive(bench, "request_slo"))) {
-		char *rp = xasprintf("%s.request_slo", path);
-		parse_rslo(p, rs, rp, problems);
-		free(rp);
-	}
+	free(rp);
 	for (size_t i = 0; i < p->n_rslo; i++)
 		if (!p->sse && (p->rslo[i].metric == RSLO_TTFT || p->rslo[i].metric == RSLO_TPOT ||
 				p->rslo[i].metric == RSLO_ITL_MAX))
 			errlist_add(problems, "%s.request_slo: ttft, tpot and itl.max need \"stream\": \"sse\"", hpath);
+}
 
-	dataset = cJSON_GetObjectItemCaseSensitive(http, "dataset");
-	if (dataset) {
-		if (body_file)
-			errlist_add(problems, "%s.dataset: rows are substituted into body; it cannot go with body_file", hpath);
-		else if (!body)
-			errlist_add(problems, "%s.dataset: needs a body with {field} templates", hpath);
-		else
-			load_dataset(dataset, path, dir, &rows, problems);
-	}
-	if (problems->n > before || !dir)
-		goto done;
+/* Every distinct request serialised once: one per dataset row, or one. */
+static int serialise_all(struct http_plan *p, const cJSON *http, const cJSON *rows, const char *dir,
+			 const char *hpath, struct errlist *problems)
+{
+	const cJSON *body = cJSON_GetObjectItemCaseSensitive(http, "body");
+	const cJSON *body_file = cJSON_GetObjectItemCaseSensitive(http, "body_file");
+	char *file_body = NULL;
+	size_t file_len = 0;
 
-	/* Serialise every distinct request once. */
 	if (cJSON_IsString(body_file)) {
 		char *full = body_file->valuestring[0] == '/' ? xstrdup(body_file->valuestring)
 							      : xasprintf("%s/%s", dir, body_file->valuestring);
 		struct err err = ERR_INIT;
+		int rc = file_read(full, &file_body, &file_len, &err);
 
-		if (file_read(full, &file_body, &file_len, &err) != 0)
-			errlist_add(problems, "%s.body_file: %s", hpath, err.msg);
 		free(full);
-		if (problems->n > before)
-			goto done;
+		if (rc != 0) {
+			errlist_add(problems, "%s.body_file: %s", hpath, err.msg);
+			return ERR_INPUT;
+		}
 	}
 	p->n_reqs = rows ? (size_t)cJSON_GetArraySize(rows) : 1;
 	p->reqs = xcalloc(p->n_reqs, sizeof(*p->reqs));
@@ -601,7 +612,7 @@ int http_plan_parse(struct http_plan **out, const cJSON *bench, const char *path
 
 		if (file_body) {
 			serialise(p, &p->reqs[i], file_body, file_len);
-		} else if (json_body) {
+		} else if (cJSON_IsObject(body) || cJSON_IsArray(body)) {
 			cJSON *b = subst_json(body, row);
 			char *t = cJSON_PrintUnformatted(b);
 			serialise(p, &p->reqs[i], t, strlen(t));
@@ -616,9 +627,53 @@ int http_plan_parse(struct http_plan **out, const cJSON *bench, const char *path
 			serialise(p, &p->reqs[i], NULL, 0);
 		}
 	}
-done:
 	free(file_body);
-	free(text_body);
+	return 0;
+}
+
+int http_plan_parse(struct http_plan **out, const cJSON *bench, const char *path, const char *dir,
+		    struct errlist *problems)
+{
+	static const char *const keys[] = { "url", "method", "headers", "body", "body_file", "dataset",
+					    "expect_status", "checks", "auth_env", "stream", "request_slo", "ca_file" };
+	const cJSON *http = cJSON_GetObjectItemCaseSensitive(bench, "http"), *url, *checks, *dataset;
+	struct http_plan *p = xcalloc(1, sizeof(*p));
+	size_t before = problems->n, halloc = 0;
+	cJSON *rows = NULL;
+	bool json_body;
+	char hpath[512];
+
+	*out = NULL;
+	snprintf(hpath, sizeof(hpath), "%s.http", path);
+	if (!cJSON_IsObject(http)) {
+		errlist_add(problems, "%s: expected an object with at least \"url\"", hpath);
+		goto done;
+	}
+	json_check_keys(http, hpath, keys, ARRAY_SIZE(keys), problems);
+	url = cJSON_GetObjectItemCaseSensitive(http, "url");
+	if (!cJSON_IsString(url))
+		errlist_add(problems, "%s.url: required, a string such as \"http://127.0.0.1:8000/predict\"", hpath);
+	else if (parse_url(p, url->valuestring, path, problems) == 0)
+		p->url = xstrdup(url->valuestring);
+	json_body = parse_method_body(p, http, hpath, problems);
+	parse_headers(p, http, hpath, json_body, &halloc, problems);
+	parse_auth(p, http, hpath, dir, &halloc, problems);
+	parse_expect(p, http, hpath, problems);
+	if ((checks = cJSON_GetObjectItemCaseSensitive(http, "checks")))
+		parse_checks(p, checks, path, problems);
+	p->max_body = MAX_BODY_KEPT;
+	parse_tls_stream_slo(p, bench, http, path, hpath, dir, problems);
+	if ((dataset = cJSON_GetObjectItemCaseSensitive(http, "dataset"))) {
+		if (cJSON_GetObjectItemCaseSensitive(http, "body_file"))
+			errlist_add(problems, "%s.dataset: rows are substituted into body; it cannot go with body_file", hpath);
+		else if (!cJSON_GetObjectItemCaseSensitive(http, "body"))
+			errlist_add(problems, "%s.dataset: needs a body with {field} templates", hpath);
+		else
+			load_dataset(dataset, path, dir, &rows, problems);
+	}
+	if (problems->n == before && dir)
+		serialise_all(p, http, rows, dir, hpath, problems);
+done:
 	cJSON_Delete(rows);
 	if (problems->n > before || !dir) {
 		http_plan_free(p);

@@ -1,5 +1,5 @@
 /*
- * http_req.h: the request side of an HTTP benchmark (the `http` object of
+ * plan.h: the request side of an HTTP benchmark (the `http` object of
  * a suite benchmark, issue 5 "Requests"), turned into what the engine
  * sends: the target, every distinct request serialised once as HTTP/1.1
  * bytes (one per dataset row, or one), the expected statuses, the response
@@ -11,8 +11,8 @@
  * authorization token from the environment).  The token lives only in the
  * serialised requests; it is never copied anywhere else.
  */
-#ifndef PERFGATE_HTTP_REQ_H
-#define PERFGATE_HTTP_REQ_H
+#ifndef PERFGATE_HTTP_PLAN_H
+#define PERFGATE_HTTP_PLAN_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * runner_http.c: HTTP benchmarks (issue 5): validation of the `http`,
+ * runner.c: HTTP benchmarks (issue 5): validation of the `http`,
  * `load`, `stream` and `request_slo` keys, and the runner that turns load
  * steps into run-document metrics (docs/metrics.md defines each exactly).
  *
@@ -25,7 +25,6 @@
 #include "../suite.h"
 #include "../util.h"
 
-#define LATE_NS 1000000ULL      /* a send later than this is late */
 #define LATE_FRACTION 0.01      /* more late sends than this: invalid */
 #define CPU_SATURATED 0.90      /* a worker busier than this: invalid (open loop) */
 
@@ -396,236 +395,310 @@ static bool step_meets_slos(const struct suite_bench *b, const struct http_engin
 	return ok;
 }
 
-int http_runner_run(const struct suite_bench *b, const struct run_ctx *ctx, struct rd_bench *out, struct err *err)
-{
-	struct errlist problems = ERRLIST_INIT;
-	struct http_plan *plan = NULL;
+/* One benchmark's run: what its repetitions add up to. */
+struct http_run {
+	const struct suite_bench *b;
+	const struct run_ctx *ctx;
+	struct rd_bench *out;
+	struct http_plan *plan;
 	struct http_load_spec spec;
-	struct fams fams;
-	long reps = 1;
-	const cJSON *v;
-	const char *itl_name = "inter_chunk";
-	uint64_t tok_usage = 0, tok_events = 0, total_ok = 0, total_failed = 0;
-	bool one_token = true, open_loop = false;
-	char *invalid = NULL, *failure = NULL;
 	struct monitor_options mopts;
-	struct errlist notices = ERRLIST_INIT;
-	bool have_mon = false;
+	bool have_mon;
+	struct errlist notices;      /* the monitor's warnings */
+	struct fams fams;            /* every repetition's distributions, merged */
+	const char *itl_name;        /* "itl" or "inter_chunk" (tokens.h says which) */
+	uint64_t tok_usage, tok_events, total_ok, total_failed;
+	bool one_token;
+	char *invalid;               /* why the run is invalid (the first repetition's reason) */
+	char *failure;               /* why the benchmark failed (a repetition without a success) */
+};
+
+/* The measurements of one rate of a sweep or capacity search, for the
+ * benchmark's "sweep" or "capacity_steps". */
+static cJSON *step_json(const struct http_engine_result *res, long rep, double rate, bool capacity, bool held,
+			const char *why)
+{
+	cJSON *st = cJSON_CreateObject();
+	uint64_t done = res->ok + res->failed;
+
+	cJSON_AddNumberToObject(st, "repetition", (double)rep);
+	cJSON_AddNumberToObject(st, "rate", rate);
+	cJSON_AddNumberToObject(st, "throughput", res->window > 0 ? (double)res->ok_in_window / res->window : 0);
+	cJSON_AddNumberToObject(st, "latency_p50", (double)hist_percentile(res->latency, 50) / 1e9);
+	cJSON_AddNumberToObject(st, "latency_p99", (double)hist_percentile(res->latency, 99) / 1e9);
+	cJSON_AddNumberToObject(st, "error_rate", done ? (double)res->failed / (double)done : 0);
+	if (capacity) {
+		cJSON_AddBoolToObject(st, "slos_held", held);
+		if (!held)
+			cJSON_AddStringToObject(st, "why", why);
+	}
+	return st;
+}
+
+/* One rate of a sweep or capacity search, `trials` times (capacity: until
+ * a trial breaks an SLO).  *held: every SLO held in every trial. */
+static int run_rate(struct http_run *hr, long rep, double rate, cJSON *steps, bool *held, struct err *err)
+{
+	bool capacity = hr->spec.mode == LOAD_CAPACITY;
+	cJSON *gen = cJSON_CreateObject(); /* health is judged, not kept, for these steps */
 	int rc = 0;
 
-	memset(&spec, 0, sizeof(spec));
-	memset(&fams, 0, sizeof(fams));
-	memset(&mopts, 0, sizeof(mopts));
-	if (http_plan_parse(&plan, b->raw, b->name, ctx && ctx->suite ? ctx->suite->dir : ".", &problems) != 0 ||
-	    http_load_spec_parse(&spec, b->raw, b->name, &problems) != 0) {
+	*held = true;
+	for (long t = 0; t < hr->spec.trials && *held; t++) {
+		struct http_engine_result res;
+		char why[512] = "", suffix[64], *bad;
+		bool ol;
+
+		if ((rc = run_step(&hr->spec, hr->plan, rate, rep * 1000 + t, NULL, &res, &ol, err)) != 0)
+			break;
+		hr->total_ok += res.ok;
+		hr->total_failed += res.failed;
+		bad = health(&res, true, &hr->spec, rate, gen);
+		if (!capacity) {
+			snprintf(suffix, sizeof(suffix), "@%g/s", rate);
+			add_step_metrics(hr->out, suffix, &res, true, hr->plan, hr->itl_name);
+			if (bad && !hr->invalid)
+				hr->invalid = xstrdup(bad);
+		} else {
+			/* Latency counts from the intended send time, so a late
+			 * generator only makes SLOs harder to meet: a step that holds
+			 * them holds; one that breaks them while the generator was
+			 * behind is noted. */
+			*held = step_meets_slos(hr->b, &res, hr->plan, hr->itl_name, why, sizeof(why));
+			if (bad && !*held) {
+				size_t l = strlen(why);
+				snprintf(why + l, sizeof(why) - l, " (generator: %.200s)", bad);
+			}
+		}
+		cJSON_AddItemToArray(steps, step_json(&res, rep, rate, capacity, *held, why));
+		free(bad);
+		http_engine_result_release(&res);
+	}
+	cJSON_Delete(gen);
+	return rc;
+}
+
+/* Sweep: each rate in turn.  Capacity: grow the rate geometrically from
+ * start_rate until an SLO breaks, then bisect to `precision`; the highest
+ * rate that held is the "capacity" sample. */
+static int run_rates(struct http_run *hr, long rep, struct err *err)
+{
+	const struct http_load_spec *s = &hr->spec;
+	cJSON *steps = extra_array(hr->out, s->mode == LOAD_SWEEP ? "sweep" : "capacity_steps");
+	double lo = 0, hi = 0, r = s->start_rate;
+	bool held;
+	int rc;
+
+	if (s->mode == LOAD_SWEEP) {
+		for (size_t k = 0; k < s->n_rates; k++)
+			if ((rc = run_rate(hr, rep, s->rates[k], steps, &held, err)) != 0)
+				return rc;
+		return 0;
+	}
+	for (;;) {
+		if ((rc = run_rate(hr, rep, r, steps, &held, err)) != 0)
+			return rc;
+		if (held)
+			lo = r;
+		else
+			hi = r;
+		if (hi == 0) {
+			if (r >= s->max_rate)
+				break;
+			r = fmin(r * 2, s->max_rate);
+		} else {
+			if (lo == 0 || (hi - lo) / lo <= s->precision)
+				break;
+			r = (lo + hi) / 2;
+		}
+	}
+	add_sample(hr->out, NULL, "capacity", "1/s", RD_HIGHER, lo);
+	return 0;
+}
+
+/* The first error message of each class, for the benchmark's "errors". */
+static cJSON *first_errors_json(const struct http_engine_result *res)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	for (int k = 0; k < EE_N; k++)
+		if (res->first_error[k][0])
+			cJSON_AddStringToObject(e, http_engine_error_name((enum http_engine_error)k), res->first_error[k]);
+	return e;
+}
+
+/* A repetition's step into the run: token counts, metrics, the spike's
+ * recovery, distributions, health, time series, errors. */
+static void note_step(struct http_run *hr, long rep, const struct http_engine_result *res, bool open_loop)
+{
+	const struct http_load_spec *s = &hr->spec;
+	cJSON *gen = cJSON_CreateObject();
+	char *bad;
+
+	if (hr->plan->sse) {
+		hr->tok_usage += res->tok_usage;
+		hr->tok_events += res->tok_events;
+		hr->one_token = hr->one_token && res->one_token_events;
+		/* itl only when every event provably carried one token */
+		hr->itl_name = (hr->tok_events == 0 && hr->tok_usage > 0 && hr->one_token) ? "itl" : "inter_chunk";
+	}
+	hr->total_ok += res->ok;
+	hr->total_failed += res->failed;
+	add_step_metrics(hr->out, NULL, res, open_loop, hr->plan, hr->itl_name);
+	if (s->mode == LOAD_SPIKE) {
+		double rt = recovery_time(res, s, spike_threshold(hr->b, res, s));
+		double rest = s->duration - s->spike_at - s->spike_duration;
+
+		add_sample(hr->out, NULL, "recovery_time", "s", RD_LOWER, rt < 0 ? rest : rt);
+		if (rt < 0)
+			rundoc_bench_warn(hr->out, "latency p95 did not recover before the run ended");
+	}
+	fams_merge(&hr->fams, res);
+	bad = health(res, open_loop, s, s->rate, gen);
+	cJSON_AddItemToArray(extra_array(hr->out, "generator"), gen);
+	cJSON_AddItemToArray(extra_array(hr->out, "timeseries"), ts_json(res, rep));
+	if (bad && !hr->invalid)
+		hr->invalid = bad;
+	else
+		free(bad);
+	if (res->ok == 0 && !hr->failure) {
+		char *sum = error_summary(res);
+		hr->failure = res->failed ? xasprintf("all %llu requests failed: %s", (unsigned long long)res->failed, sum)
+					  : xstrdup("no request completed in the measured window");
+		free(sum);
+	}
+	cJSON_AddItemToArray(extra_array(hr->out, "errors"), first_errors_json(res));
+}
+
+/* One repetition of a single-step mode (rate, concurrency, ramp, spike),
+ * with the resource monitor around its measured window. */
+static int run_single(struct http_run *hr, long rep, struct err *err)
+{
+	struct mon_window mw = { &hr->mopts, NULL, hr->out, &hr->notices, 0, ERR_INIT };
+	struct http_engine_result res;
+	bool open_loop = false;
+	int rc = run_step(&hr->spec, hr->plan, 0, rep, hr->have_mon ? &mw : NULL, &res, &open_loop, err);
+
+	if (rc == 0 && mw.rc) {
+		http_engine_result_release(&res); /* the step ran; the monitor failed */
+		memcpy(err, &mw.err, sizeof(*err));
+		return mw.rc;
+	}
+	if (rc != 0)
+		return rc;
+	note_step(hr, rep, &res, open_loop);
+	http_engine_result_release(&res);
+	return 0;
+}
+
+/* The plan, the load model, the monitor, and the repetitions to run. */
+static int run_open(struct http_run *hr, long *reps, struct err *err)
+{
+	struct errlist problems = ERRLIST_INIT;
+	const char *dir = hr->ctx && hr->ctx->suite ? hr->ctx->suite->dir : ".";
+	const cJSON *v;
+	int rc = 0;
+
+	if (http_plan_parse(&hr->plan, hr->b->raw, hr->b->name, dir, &problems) != 0 ||
+	    http_load_spec_parse(&hr->spec, hr->b->raw, hr->b->name, &problems) != 0) {
 		rc = errlist_to_err(&problems, err, ERR_INPUT);
 		goto done;
 	}
-	if ((v = cJSON_GetObjectItemCaseSensitive(b->raw, "monitor"))) {
-		if ((rc = monitor_options_parse(v, ctx && ctx->suite ? ctx->suite->dir : ".", &mopts, err)) != 0)
+	if ((v = cJSON_GetObjectItemCaseSensitive(hr->b->raw, "monitor"))) {
+		if ((rc = monitor_options_parse(v, dir, &hr->mopts, err)) != 0)
 			goto done;
-		have_mon = true;
+		hr->have_mon = true;
 	}
-	if (spec.repetitions)
-		reps = spec.repetitions;
-	else if ((v = cJSON_GetObjectItemCaseSensitive(b->raw, "repetitions")) && cJSON_IsNumber(v) && v->valuedouble >= 1)
-		reps = (long)v->valuedouble;
-	if (ctx && ctx->repetitions > 0)
-		reps = ctx->repetitions;
-	out->kind = RUNDOC_KIND_HTTP;
-	if (!out->extra)
-		out->extra = cJSON_CreateObject();
-	{
-		cJSON *l = cJSON_AddObjectToObject(out->extra, "load");
-		cJSON_AddStringToObject(l, "mode", http_load_mode_name(spec.mode));
-		cJSON_AddNumberToObject(l, "repetitions", (double)reps);
-	}
+	*reps = 1;
+	if (hr->spec.repetitions)
+		*reps = hr->spec.repetitions;
+	else if ((v = cJSON_GetObjectItemCaseSensitive(hr->b->raw, "repetitions")) && cJSON_IsNumber(v) && v->valuedouble >= 1)
+		*reps = (long)v->valuedouble;
+	if (hr->ctx && hr->ctx->repetitions > 0)
+		*reps = hr->ctx->repetitions;
+done:
+	errlist_release(&problems);
+	return rc;
+}
 
-	for (long rep = 0; rep < reps; rep++) {
-		uint64_t t_start = now_ns();
+/* After the last repetition: token sources, warnings, the merged
+ * distributions, summaries and the benchmark's status. */
+static void run_finish(struct http_run *hr)
+{
+	struct rd_bench *out = hr->out;
 
-		if (spec.mode == LOAD_SWEEP || spec.mode == LOAD_CAPACITY) {
-			double lo = 0, hi = 0, r = spec.mode == LOAD_SWEEP ? 0 : spec.start_rate;
-			size_t k = 0;
-			cJSON *steps = extra_array(out, spec.mode == LOAD_SWEEP ? "sweep" : "capacity_steps");
-
-			for (;;) {
-				struct http_engine_result res;
-				bool ok = true, ol;
-				char why[512] = "", suffix[64], *bad;
-				cJSON *st, *gen;
-
-				if (spec.mode == LOAD_SWEEP) {
-					if (k >= spec.n_rates)
-						break;
-					r = spec.rates[k++];
-				}
-				gen = cJSON_CreateObject();
-				for (long t = 0; t < spec.trials && ok; t++) {
-					if ((rc = run_step(&spec, plan, r, rep * 1000 + t, NULL, &res, &ol, err)) != 0) {
-						cJSON_Delete(gen);
-						goto done;
-					}
-					total_ok += res.ok;
-					total_failed += res.failed;
-					bad = health(&res, true, &spec, r, gen);
-					if (spec.mode == LOAD_SWEEP) {
-						snprintf(suffix, sizeof(suffix), "@%g/s", r);
-						add_step_metrics(out, suffix, &res, true, plan, itl_name);
-						if (bad && !invalid)
-							invalid = xstrdup(bad);
-					} else {
-						/* Latency counts from the intended send time, so a
-						 * late generator only makes SLOs harder to meet: a
-						 * step that holds them holds; one that breaks them
-						 * while the generator was behind is noted. */
-						ok = step_meets_slos(b, &res, plan, itl_name, why, sizeof(why));
-						if (bad && !ok) {
-							size_t l = strlen(why);
-							snprintf(why + l, sizeof(why) - l, " (generator: %.200s)", bad);
-						}
-					}
-					st = cJSON_CreateObject();
-					cJSON_AddNumberToObject(st, "repetition", (double)rep);
-					cJSON_AddNumberToObject(st, "rate", r);
-					cJSON_AddNumberToObject(st, "throughput", res.window > 0 ? (double)res.ok_in_window / res.window : 0);
-					cJSON_AddNumberToObject(st, "latency_p50", (double)hist_percentile(res.latency, 50) / 1e9);
-					cJSON_AddNumberToObject(st, "latency_p99", (double)hist_percentile(res.latency, 99) / 1e9);
-					cJSON_AddNumberToObject(st, "error_rate", res.ok + res.failed ? (double)res.failed / (double)(res.ok + res.failed) : 0);
-					if (spec.mode == LOAD_CAPACITY) {
-						cJSON_AddBoolToObject(st, "slos_held", ok);
-						if (!ok)
-							cJSON_AddStringToObject(st, "why", why);
-					}
-					cJSON_AddItemToArray(steps, st);
-					free(bad);
-					http_engine_result_release(&res);
-				}
-				cJSON_Delete(gen);
-				if (spec.mode == LOAD_SWEEP)
-					continue;
-				/* capacity search */
-				if (ok)
-					lo = r;
-				else
-					hi = r;
-				if (hi == 0) {
-					if (r >= spec.max_rate)
-						break;
-					r = fmin(r * 2, spec.max_rate);
-				} else {
-					if (lo == 0 || (hi - lo) / lo <= spec.precision)
-						break;
-					r = (lo + hi) / 2;
-				}
-			}
-			if (spec.mode == LOAD_CAPACITY)
-				add_sample(out, NULL, "capacity", "1/s", RD_HIGHER, lo);
-			open_loop = true;
-		} else {
-			struct http_engine_result res;
-			char *bad;
-			cJSON *gen = cJSON_CreateObject();
-
-			struct mon_window mw = { &mopts, NULL, out, &notices, 0, ERR_INIT };
-
-			rc = run_step(&spec, plan, 0, rep, have_mon ? &mw : NULL, &res, &open_loop, err);
-			if (!rc && mw.rc) {
-				http_engine_result_release(&res); /* the step ran; the monitor failed */
-				rc = mw.rc;
-				memcpy(err, &mw.err, sizeof(*err));
-			}
-			if (rc != 0) {
-				cJSON_Delete(gen);
-				goto done;
-			}
-			if (plan->sse) {
-				tok_usage += res.tok_usage;
-				tok_events += res.tok_events;
-				one_token = one_token && res.one_token_events;
-				/* itl only when every event provably carried one token */
-				itl_name = (tok_events == 0 && tok_usage > 0 && one_token) ? "itl" : "inter_chunk";
-			}
-			total_ok += res.ok;
-			total_failed += res.failed;
-			add_step_metrics(out, NULL, &res, open_loop, plan, itl_name);
-			if (spec.mode == LOAD_SPIKE) {
-				double rt = recovery_time(&res, &spec, spike_threshold(b, &res, &spec));
-				double rest = spec.duration - spec.spike_at - spec.spike_duration;
-
-				add_sample(out, NULL, "recovery_time", "s", RD_LOWER, rt < 0 ? rest : rt);
-				if (rt < 0)
-					rundoc_bench_warn(out, "latency p95 did not recover before the run ended");
-			}
-			fams_merge(&fams, &res);
-			bad = health(&res, open_loop, &spec, spec.rate, gen);
-			cJSON_AddItemToArray(extra_array(out, "generator"), gen);
-			cJSON_AddItemToArray(extra_array(out, "timeseries"), ts_json(&res, rep));
-			if (bad && !invalid)
-				invalid = bad;
-			else
-				free(bad);
-			if (res.ok == 0 && !failure) {
-				char *sum = error_summary(&res);
-				failure = res.failed ? xasprintf("all %llu requests failed: %s", (unsigned long long)res.failed, sum)
-						     : xstrdup("no request completed in the measured window");
-				free(sum);
-			}
-			{
-				cJSON *errs = extra_array(out, "errors");
-				cJSON *e = cJSON_CreateObject();
-
-				for (int k = 0; k < EE_N; k++)
-					if (res.first_error[k][0])
-						cJSON_AddStringToObject(e, http_engine_error_name((enum http_engine_error)k), res.first_error[k]);
-				cJSON_AddItemToArray(errs, e);
-			}
-			http_engine_result_release(&res);
-		}
-		if (ctx && ctx->progress)
-			ctx->progress(ctx->progress_arg, b->name, (size_t)rep + 1, (size_t)reps,
-				      (double)(now_ns() - t_start) / 1e9);
-	}
-	if (plan->sse) {
+	if (hr->plan->sse) {
 		cJSON *t = cJSON_AddObjectToObject(out->extra, "tokens");
-		cJSON_AddStringToObject(t, "source", tok_usage && tok_events ? "mixed" : tok_usage ? "usage" : "events");
-		cJSON_AddStringToObject(t, "gaps", itl_name);
-		cJSON_AddNumberToObject(t, "from_usage", (double)tok_usage);
-		cJSON_AddNumberToObject(t, "from_events", (double)tok_events);
+		cJSON_AddStringToObject(t, "source", hr->tok_usage && hr->tok_events ? "mixed" : hr->tok_usage ? "usage" : "events");
+		cJSON_AddStringToObject(t, "gaps", hr->itl_name);
+		cJSON_AddNumberToObject(t, "from_usage", (double)hr->tok_usage);
+		cJSON_AddNumberToObject(t, "from_events", (double)hr->tok_events);
 	}
-	for (size_t i = 0; i < notices.n; i++)
-		rundoc_bench_warn(out, notices.msgs[i]);
-	fams_attach(&fams, out, itl_name);
+	for (size_t i = 0; i < hr->notices.n; i++)
+		rundoc_bench_warn(out, hr->notices.msgs[i]);
+	fams_attach(&hr->fams, out, hr->itl_name);
 	for (size_t i = 0; i < out->n_metrics; i++)
 		rundoc_metric_summarise(&out->metrics[i]);
 	free(out->error);
 	out->error = NULL;
-	if (failure) {
+	if (hr->failure) {
 		out->status = RUNDOC_STATUS_FAILED;
-		out->error = failure;
-		failure = NULL;
-	} else if (invalid) {
+		out->error = hr->failure;
+		hr->failure = NULL;
+	} else if (hr->invalid) {
 		/* The run document knows ok/failed/partial/skipped; an invalid
 		 * run is "failed" (exit 3) with "invalid": true beside it. */
 		out->status = RUNDOC_STATUS_FAILED;
-		out->error = xasprintf("run invalid: %s", invalid);
+		out->error = xasprintf("run invalid: %s", hr->invalid);
 		rundoc_bench_set_invalid(out);
-	} else if (total_ok == 0 && total_failed > 0) {
+	} else if (hr->total_ok == 0 && hr->total_failed > 0) {
 		out->status = RUNDOC_STATUS_FAILED;
 		out->error = xstrdup("every request failed");
 	} else {
 		out->status = RUNDOC_STATUS_OK;
 	}
+}
+
+int http_runner_run(const struct suite_bench *b, const struct run_ctx *ctx, struct rd_bench *out, struct err *err)
+{
+	struct http_run hr = { .b = b, .ctx = ctx, .out = out, .notices = ERRLIST_INIT, .itl_name = "inter_chunk",
+			       .one_token = true };
+	long reps = 1;
+	int rc;
+
+	if ((rc = run_open(&hr, &reps, err)) != 0)
+		goto done;
+	out->kind = RUNDOC_KIND_HTTP;
+	if (!out->extra)
+		out->extra = cJSON_CreateObject();
+	{
+		cJSON *l = cJSON_AddObjectToObject(out->extra, "load");
+		cJSON_AddStringToObject(l, "mode", http_load_mode_name(hr.spec.mode));
+		cJSON_AddNumberToObject(l, "repetitions", (double)reps);
+	}
+	for (long rep = 0; rep < reps; rep++) {
+		uint64_t t_start = now_ns();
+
+		if (hr.spec.mode == LOAD_SWEEP || hr.spec.mode == LOAD_CAPACITY)
+			rc = run_rates(&hr, rep, err);
+		else
+			rc = run_single(&hr, rep, err);
+		if (rc != 0)
+			goto done;
+		if (ctx && ctx->progress)
+			ctx->progress(ctx->progress_arg, b->name, (size_t)rep + 1, (size_t)reps,
+				      (double)(now_ns() - t_start) / 1e9);
+	}
+	run_finish(&hr);
 done:
 	for (int i = 0; i < 7; i++)
-		hist_free(fams.h[i]);
-	free(invalid);
-	free(failure);
-	http_plan_free(plan);
-	http_load_spec_release(&spec);
-	if (have_mon)
-		monitor_options_release(&mopts);
-	errlist_release(&notices);
-	errlist_release(&problems);
+		hist_free(hr.fams.h[i]);
+	free(hr.invalid);
+	free(hr.failure);
+	http_plan_free(hr.plan);
+	http_load_spec_release(&hr.spec);
+	if (hr.have_mon)
+		monitor_options_release(&hr.mopts);
+	errlist_release(&hr.notices);
 	return rc;
 }
