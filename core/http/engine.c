@@ -540,7 +540,9 @@ static void worker_loop(struct http_worker *w)
 		w->issuing_done = first == SCHED_END;
 		w->next_t = w->step->t0 + first;
 	}
-	for (;;) {
+	/* A worker error (w->rc: a system call failed) ends the loop: the step
+	 * returns it instead of a result. */
+	while (!w->rc) {
 		uint64_t now = now_ns(), tick_at = 0;
 		int n;
 
@@ -561,10 +563,8 @@ static void worker_loop(struct http_worker *w)
 		if ((w->issuing_done && w->busy == 0) || w->rc)
 			break;
 		n = loop_wait(w, evs, now, loop_wake(w, now, next_scan, tick_at));
-		if (n < 0 && errno != EINTR) {
+		if (n < 0 && errno != EINTR)
 			http_engine_worker_fail(w, ERR_FAIL, "epoll_pwait2: %s", strerror(errno));
-			break;
-		}
 		for (int i = 0; i < n; i++)
 			w->t->event(w, evs[i].data.ptr, evs[i].events);
 	}

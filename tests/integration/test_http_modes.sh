@@ -103,3 +103,16 @@ fi
 printf '{"suite": "modes-it", "benchmarks": [{"name": "c", "http": {"url": "%s/ok"}, "load": {"concurrency": 2, "duration": "1s", "realtime": true}}]}\n' "$U" >"$T/rt_closed.json"
 expect_exit 2 "realtime in a closed loop is invalid input" timeout 30 "$PERFGATE" run -q --no-store "$T/rt_closed.json"
 contains "realtime in a closed loop: says why" "$ERR" "load.realtime: only for open-loop modes"
+
+# A worker thread that cannot start (RLIMIT_NPROC, which counts threads, at
+# 4 for an unprivileged user; root is exempt from it) ends the step with
+# its reason: exit 3, no abort, the started workers released.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 && command -v prlimit >/dev/null 2>&1; then
+	printf '{"suite": "modes-it", "benchmarks": [{"name": "nothreads", "http": {"url": "%s/ok"}, "load": {"concurrency": 8, "threads": 8, "requests": 16}}]}\n' "$U" >"$T/nothreads.json"
+	chmod 644 "$T/nothreads.json"
+	expect_exit 3 "a worker thread that cannot start: the run fails (exit 3), no abort" \
+		timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups prlimit --nproc=4 "$PERFGATE" run -q --no-store "$T/nothreads.json"
+	contains "nothreads: says which thread and why" "$ERR" "cannot start worker thread"
+else
+	echo "ok - nothreads # SKIP needs root, setpriv and prlimit"
+fi
