@@ -88,32 +88,34 @@ int http_engine_transport_parse(const char *s, const char **out)
 	return 0;
 }
 
-/* The names, quoted, of the transports that speak https (when tls) and
- * HTTP/2 (when h2), joined for a message: "\"a\", \"b\" or \"c\"" when
- * `last_or`, else with commas only. */
-static void names_of(bool tls, bool h2, bool last_or, const char *first, char *buf, size_t len)
+/* Does t speak https (when tls) and HTTP/2 (when h2)? */
+static bool transport_speaks(const struct http_transport *t, bool tls, bool h2)
 {
-	size_t n = 0, k = 0, total = first ? 1 : 0;
+	return (!tls || t->tls) && (!h2 || t->h2);
+}
 
+/* For messages: the quoted names of `first` (when not NULL) and of the
+ * transports that speak tls and h2, joined by commas, the last by " or "
+ * when last_or: "\"auto\", \"native\" or \"curl\"". */
+static void names_of(const char *first, bool tls, bool h2, bool last_or, char *buf, size_t len)
+{
+	const char *names[ARRAY_SIZE(transports) + 1];
+	size_t n = 0, used = 0;
+
+	if (first)
+		names[n++] = first;
 	for (size_t i = 0; i < ARRAY_SIZE(transports); i++)
-		total += (!tls || transports[i]->tls) && (!h2 || transports[i]->h2);
+		if (transport_speaks(transports[i], tls, h2))
+			names[n++] = transports[i]->name;
 	buf[0] = '\0';
-	for (size_t i = 0; i <= ARRAY_SIZE(transports); i++) {
-		const char *name = i == 0 ? first : transports[i - 1]->name;
-
-		if (i > 0 && ((tls && !transports[i - 1]->tls) || (h2 && !transports[i - 1]->h2)))
-			continue;
-		if (!name)
-			continue;
-		k++;
-		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s\"%s\"",
-				      k == 1 ? "" : (k == total && last_or) ? " or " : ", ", name);
-	}
+	for (size_t i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s\"%s\"",
+					 i == 0 ? "" : (i == n - 1 && last_or) ? " or " : ", ", names[i]);
 }
 
 void http_engine_transport_names(char *buf, size_t len)
 {
-	names_of(false, false, true, "auto", buf, len);
+	names_of("auto", false, false, true, buf, len);
 }
 
 /* What "auto" takes: the first transport that speaks the scheme and the
@@ -121,7 +123,7 @@ void http_engine_transport_names(char *buf, size_t len)
 static const struct http_transport *transport_auto(bool tls, enum http_engine_httpver v)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(transports); i++)
-		if ((!tls || transports[i]->tls) && (v != EHV_2 || transports[i]->h2))
+		if (transport_speaks(transports[i], tls, v == EHV_2))
 			return transports[i];
 	return NULL;
 }
@@ -135,7 +137,7 @@ void http_engine_validate(const char *engine, bool tls, enum http_engine_httpver
 	if (!t)
 		return;
 	if (v == EHV_2 && !t->h2) {
-		names_of(false, true, false, NULL, why, sizeof(why));
+		names_of(NULL, false, true, false, why, sizeof(why));
 		errlist_add(problems, "%s.http_version: \"2\" needs \"engine\": %s or \"auto\" (the %s engine speaks HTTP/1.1)",
 			    path, why, t->name);
 		return;
@@ -156,12 +158,12 @@ static int transport_pick(const struct http_engine_options *o, const struct http
 		if (!(t = transport_find(o->engine)))
 			return err_set(err, ERR_INPUT, "unknown engine '%s'", o->engine);
 		if (p->tls && !t->tls) {
-			names_of(true, false, false, NULL, why, sizeof(why));
+			names_of(NULL, true, false, false, why, sizeof(why));
 			return err_set(err, ERR_INPUT, "the %s engine speaks plain http:// only; use \"engine\": %s or \"auto\" for %s",
 				       t->name, why, p->url);
 		}
 		if (o->http_version == EHV_2 && !t->h2) {
-			names_of(false, true, false, NULL, why, sizeof(why));
+			names_of(NULL, false, true, false, why, sizeof(why));
 			return err_set(err, ERR_INPUT, "the %s engine speaks HTTP/1.1 only; use \"engine\": %s or \"auto\" for HTTP/2",
 				       t->name, why);
 		}
