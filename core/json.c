@@ -77,24 +77,31 @@ void json_expected(struct errlist *p, const char *path, const char *what, const 
 	json_problem(p, "%s: expected %s, got %s", path, what, got);
 }
 
+void json_path_key(char *buf, size_t len, const char *path, const char *key)
+{
+	snprintf(buf, len, "%s%s%s", path, *path ? "." : "", key);
+}
+
 void json_check_keys(const cJSON *obj, const char *path, const char *const *known, size_t n_known,
 		     struct errlist *problems)
 {
 	const cJSON *it;
+	char at[512];
 
 	cJSON_ArrayForEach(it, obj) {
 		const char *key = it->string ? it->string : "";
 
+		json_path_key(at, sizeof(at), path, key);
 		if (str_index(key, known, n_known) < 0) {
 			const char *best = closest_match(key, known, n_known);
 			if (best)
-				json_problem(problems, "%s.%s: unknown key; did you mean \"%s\"?", path, key, best);
+				json_problem(problems, "%s: unknown key; did you mean \"%s\"?", at, best);
 			else
-				json_problem(problems, "%s.%s: unknown key", path, key);
+				json_problem(problems, "%s: unknown key", at);
 		}
 		for (const cJSON *prev = obj->child; prev != it; prev = prev->next)
 			if (prev->string && strcmp(prev->string, key) == 0) {
-				json_problem(problems, "%s.%s: duplicate key", path, key);
+				json_problem(problems, "%s: duplicate key", at);
 				break;
 			}
 	}
@@ -110,13 +117,15 @@ bool json_get_number(const cJSON *obj, const char *key, const char *path, double
 		     bool *set, struct errlist *problems)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char at[512];
 
 	if (set)
 		*set = v != NULL;
 	if (!v)
 		return true;
 	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || !(v->valuedouble > min_excl)) {
-		errlist_add(problems, "%s.%s: must be a number > %g", path, key, min_excl);
+		json_path_key(at, sizeof(at), path, key);
+		errlist_add(problems, "%s: must be a number > %g", at, min_excl);
 		return false;
 	}
 	*out = v->valuedouble;
@@ -127,6 +136,7 @@ bool json_get_int(const cJSON *obj, const char *key, const char *path, long min,
 		  struct errlist *problems)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char at[512];
 
 	if (set)
 		*set = v != NULL;
@@ -134,7 +144,8 @@ bool json_get_int(const cJSON *obj, const char *key, const char *path, long min,
 		return true;
 	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < (double)min ||
 	    v->valuedouble > 1e9) {
-		errlist_add(problems, "%s.%s: expected an integer >= %ld", path, key, min);
+		json_path_key(at, sizeof(at), path, key);
+		errlist_add(problems, "%s: expected an integer >= %ld", at, min);
 		return false;
 	}
 	*out = (long)v->valuedouble;
@@ -146,6 +157,7 @@ bool json_get_duration(const cJSON *obj, const char *key, const char *path, doub
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 	struct err err = ERR_INIT;
+	char at[512];
 
 	if (set)
 		*set = v != NULL;
@@ -157,9 +169,175 @@ bool json_get_duration(const cJSON *obj, const char *key, const char *path, doub
 	}
 	if (cJSON_IsString(v) && parse_duration(v->valuestring, out, &err) == 0)
 		return true;
-	errlist_add(problems, "%s.%s: expected a duration such as \"30s\" or \"250ms\"%s%s", path, key,
+	json_path_key(at, sizeof(at), path, key);
+	errlist_add(problems, "%s: expected a duration such as \"30s\" or \"250ms\"%s%s", at,
 		    err.msg[0] ? ", " : "", err.msg);
 	return false;
+}
+
+bool json_get_bool(const cJSON *obj, const char *key, const char *path, bool *out, bool *set,
+		   struct errlist *problems)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char at[512];
+
+	if (set)
+		*set = v != NULL;
+	if (!v)
+		return true;
+	if (!cJSON_IsBool(v)) {
+		json_path_key(at, sizeof(at), path, key);
+		json_expected(problems, at, "true or false", v);
+		return false;
+	}
+	*out = cJSON_IsTrue(v);
+	return true;
+}
+
+bool json_get_string(const cJSON *obj, const char *key, const char *path, const char **out, bool *set,
+		     struct errlist *problems)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char at[512];
+
+	if (set)
+		*set = v != NULL;
+	if (!v)
+		return true;
+	if (!cJSON_IsString(v) || !*v->valuestring) {
+		json_path_key(at, sizeof(at), path, key);
+		json_expected(problems, at, "a non-empty string", v);
+		return false;
+	}
+	*out = v->valuestring;
+	return true;
+}
+
+/* ---- reading data documents ---- */
+
+/* What a cJSON type mask asks for, for "expected ..., got ...". */
+static const char *type_want(int type)
+{
+	switch (type) {
+	case cJSON_Number:
+		return "a number";
+	case cJSON_String:
+		return "a string";
+	case cJSON_Array:
+		return "an array";
+	case cJSON_Object:
+		return "an object";
+	case cJSON_True | cJSON_False:
+		return "true or false";
+	default:
+		return "a value";
+	}
+}
+
+int json_read(const cJSON *obj, const char *path, const char *key, int type, bool required,
+	      const cJSON **out, struct err *err)
+{
+	const cJSON *j = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+	char at[512];
+
+	*out = NULL;
+	json_path_key(at, sizeof(at), path, key);
+	if (!j || cJSON_IsNull(j)) {
+		if (required)
+			return err_set(err, ERR_INPUT, "%s: required member is missing", at);
+		return 0;
+	}
+	if (!(j->type & type))
+		return err_set(err, ERR_INPUT, "%s: expected %s, got %s", at, type_want(type),
+			       json_type_name(j));
+	*out = j;
+	return 0;
+}
+
+int json_read_string(const cJSON *obj, const char *path, const char *key, bool required, char **out,
+		     struct err *err)
+{
+	const cJSON *j;
+	int rc = json_read(obj, path, key, cJSON_String, required, &j, err);
+
+	if (rc == 0 && j)
+		*out = xstrdup(j->valuestring);
+	return rc;
+}
+
+int json_read_bool(const cJSON *obj, const char *path, const char *key, bool *out, struct err *err)
+{
+	const cJSON *j;
+	int rc = json_read(obj, path, key, cJSON_True | cJSON_False, false, &j, err);
+
+	if (rc == 0 && j)
+		*out = cJSON_IsTrue(j);
+	return rc;
+}
+
+int json_read_value(const cJSON *j, const char *path, bool nonneg, double *out, struct err *err)
+{
+	if (!cJSON_IsNumber(j))
+		return err_set(err, ERR_INPUT, "%s: expected a number, got %s", path, json_type_name(j));
+	if (!isfinite(j->valuedouble))
+		return err_set(err, ERR_INPUT, "%s: expected a finite number, got a value out of range",
+			       path);
+	if (nonneg && j->valuedouble < 0)
+		return err_set(err, ERR_INPUT, "%s: expected a value >= 0, got %g", path, j->valuedouble);
+	*out = j->valuedouble;
+	return 0;
+}
+
+int json_read_number(const cJSON *obj, const char *path, const char *key, bool required, bool nonneg,
+		     double *out, bool *present, struct err *err)
+{
+	const cJSON *j;
+	char at[512];
+	int rc;
+
+	if (present)
+		*present = false;
+	rc = json_read(obj, path, key, cJSON_Number, required, &j, err);
+	if (rc < 0 || !j)
+		return rc;
+	json_path_key(at, sizeof(at), path, key);
+	rc = json_read_value(j, at, nonneg, out, err);
+	if (rc == 0 && present)
+		*present = true;
+	return rc;
+}
+
+/* ---- peeking ---- */
+
+const cJSON *json_peek(const cJSON *obj, const char *key)
+{
+	return cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+}
+
+const char *json_peek_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = json_peek(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+double json_peek_num(const cJSON *obj, const char *key, double dflt)
+{
+	const cJSON *v = json_peek(obj, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+bool json_peek_true(const cJSON *obj, const char *key)
+{
+	return cJSON_IsTrue(json_peek(obj, key));
+}
+
+const char *json_str_at(const cJSON *root, const char *path)
+{
+	const cJSON *v = json_at(root, path);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 int json_duration_value(const cJSON *v, double *out)

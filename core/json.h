@@ -7,10 +7,26 @@
  *   benchmarks[2].repetitions: expected an integer >= 1, got "ten"
  *   benchmarks[1].load.rate: must be a number > 0
  *
- * The json_get_* readers share one contract: an absent key leaves *out
- * untouched, sets *set (when given) to false and returns true; a present,
- * valid value is stored, *set becomes true, and they return true; a present,
- * invalid value adds one problem at PATH.KEY and returns false.
+ * Three families, by what is read:
+ *
+ *  - json_get_*, json_check_keys: validating what a person wrote (the suite
+ *    file).  Every problem is collected into a struct errlist, so one run
+ *    shows them all.  An absent key leaves *out untouched, sets *set (when
+ *    given) to false and returns true; a present, valid value is stored,
+ *    *set becomes true, and they return true; a present, invalid value adds
+ *    one problem at PATH.KEY and returns false.
+ *
+ *  - json_read_*: reading a data document (a run document, a harness's
+ *    output).  The first problem stops the reading: it returns ERR_INPUT
+ *    with "PATH.KEY: expected a string, got a number" in err.  A member that
+ *    is absent or JSON null is missing (such documents write null for "not
+ *    known"): an error when required, else *out is NULL / untouched.
+ *
+ *  - json_peek_*, json_str_at: looking into a document perfgate wrote itself
+ *    or only takes hints from (a stored comparison, a CI event file): the
+ *    value when it is there with its type, else a default; never an error.
+ *
+ * A PATH of "" is the top level: the member is named "KEY", not ".KEY".
  */
 #ifndef PERFGATE_JSON_H
 #define PERFGATE_JSON_H
@@ -54,6 +70,51 @@ bool json_get_int(const cJSON *obj, const char *key, const char *path, long min,
 /* A duration >= 0 in seconds: a number, or a string such as "250ms". */
 bool json_get_duration(const cJSON *obj, const char *key, const char *path, double *out, bool *set,
 		       struct errlist *problems);
+/* true or false. */
+bool json_get_bool(const cJSON *obj, const char *key, const char *path, bool *out, bool *set,
+		   struct errlist *problems);
+/* A non-empty string (borrowed from obj). */
+bool json_get_string(const cJSON *obj, const char *key, const char *path, const char **out, bool *set,
+		     struct errlist *problems);
+
+/* "PATH.KEY", or "KEY" when path is "" (the top level), into buf. */
+void json_path_key(char *buf, size_t len, const char *path, const char *key);
+
+/* ---- reading data documents (first problem stops; see above) ---- */
+
+/*
+ * The member `key` of obj when its type is one of the cJSON type bits in
+ * `type` (cJSON_String, cJSON_Number, cJSON_Object, cJSON_Array, or
+ * cJSON_True | cJSON_False for a boolean).  Missing (absent or null): an
+ * error when `required`, else *out = NULL and 0.
+ */
+int json_read(const cJSON *obj, const char *path, const char *key, int type, bool required,
+	      const cJSON **out, struct err *err);
+/* A string member, copied into *out (left untouched when missing). */
+int json_read_string(const cJSON *obj, const char *path, const char *key, bool required, char **out,
+		     struct err *err);
+/* A boolean member (*out untouched when missing). */
+int json_read_bool(const cJSON *obj, const char *path, const char *key, bool *out, struct err *err);
+/* A number member that must be finite (and >= 0 when nonneg); *present
+ * (may be NULL) tells whether it was there. */
+int json_read_number(const cJSON *obj, const char *path, const char *key, bool required, bool nonneg,
+		     double *out, bool *present, struct err *err);
+/* A value (an array element, say) that must be a finite number (>= 0 when
+ * nonneg); path names the value itself. */
+int json_read_value(const cJSON *j, const char *path, bool nonneg, double *out, struct err *err);
+
+/* ---- peeking (never an error) ---- */
+
+/* obj's member `key`; NULL when obj is NULL or not an object, or the key is absent. */
+const cJSON *json_peek(const cJSON *obj, const char *key);
+/* The member when it is a string, else NULL (borrowed). */
+const char *json_peek_str(const cJSON *obj, const char *key);
+/* The member when it is a number, else dflt. */
+double json_peek_num(const cJSON *obj, const char *key, double dflt);
+/* Whether the member is JSON true. */
+bool json_peek_true(const cJSON *obj, const char *key);
+/* The string at a JSON path (json_at's form), else NULL (borrowed). */
+const char *json_str_at(const cJSON *root, const char *path);
 
 /* Values of the suite's own kinds: a duration (number of seconds or
  * "250ms") in seconds; a target ("5%" or 0.05) as a fraction in (0, 1).

@@ -82,7 +82,7 @@ struct rd_bench *rundoc_add_bench(struct rundoc *rd, const char *name, enum rund
 }
 
 struct rd_metric *rundoc_bench_add_metric(struct rd_bench *b, const char *name, const char *unit,
-				      enum rd_direction dir)
+					  enum rd_direction dir)
 {
 	struct rd_metric *m;
 

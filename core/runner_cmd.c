@@ -518,7 +518,7 @@ static bool read_emitted(struct runner_cmd_bench *cb, const char *what, double *
 		}
 		if (!m) {
 			m = rundoc_bench_add_metric(&cb->res, it->string, unit ? unit->valuestring : "1",
-						dir && strcmp(dir->valuestring, "higher") == 0 ? RD_HIGHER : RD_LOWER);
+						    dir && strcmp(dir->valuestring, "higher") == 0 ? RD_HIGHER : RD_LOWER);
 			rundoc_metric_set_source(m, "emitted");
 			cb->n_emitted++;
 		}

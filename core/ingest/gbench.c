@@ -112,10 +112,10 @@ static int one_row(const cJSON *row, const char *path, const char *group, const 
 	bool have;
 	int rc;
 
-	if ((rc = ingest_json_member(row, path, "time_unit", cJSON_String, false, &tu, err)) < 0 ||
-	    (rc = ingest_json_member(row, path, "error_occurred", cJSON_True | cJSON_False, false, &eo,
-				     err)) < 0 ||
-	    (rc = ingest_json_member(row, path, "error_message", cJSON_String, false, &msg, err)) < 0)
+	if ((rc = json_read(row, path, "time_unit", cJSON_String, false, &tu, err)) < 0 ||
+	    (rc = json_read(row, path, "error_occurred", cJSON_True | cJSON_False, false, &eo,
+			    err)) < 0 ||
+	    (rc = json_read(row, path, "error_message", cJSON_String, false, &msg, err)) < 0)
 		return rc;
 	if (tu && !ingest_time_unit(tu->valuestring, &scale))
 		return err_set(err, ERR_INPUT, "%s.time_unit: unknown time unit '%s' (expected ns, us, ms or s)",
@@ -125,18 +125,18 @@ static int one_row(const cJSON *row, const char *path, const char *group, const 
 		rundoc_bench_fail(b, msg ? msg->valuestring : "the benchmark reported an error");
 		return 0;
 	}
-	if ((rc = ingest_json_number(row, path, "real_time", true, true, &v, NULL, err)) < 0)
+	if ((rc = json_read_number(row, path, "real_time", true, true, &v, NULL, err)) < 0)
 		return rc;
 	add_value(b, "real_time", "s", RD_LOWER, v * scale, aggregate);
-	if ((rc = ingest_json_number(row, path, "cpu_time", true, true, &v, NULL, err)) < 0)
+	if ((rc = json_read_number(row, path, "cpu_time", true, true, &v, NULL, err)) < 0)
 		return rc;
 	b = rundoc_find_bench(rd, group);
 	add_value(b, "cpu_time", "s", RD_LOWER, v * scale, aggregate);
-	if ((rc = ingest_json_number(row, path, "bytes_per_second", false, true, &v, &have, err)) < 0)
+	if ((rc = json_read_number(row, path, "bytes_per_second", false, true, &v, &have, err)) < 0)
 		return rc;
 	if (have)
 		add_value(b, "bytes_per_second", "B/s", RD_HIGHER, v, aggregate);
-	if ((rc = ingest_json_number(row, path, "items_per_second", false, true, &v, &have, err)) < 0)
+	if ((rc = json_read_number(row, path, "items_per_second", false, true, &v, &have, err)) < 0)
 		return rc;
 	if (have)
 		add_value(b, "items_per_second", "1/s", RD_HIGHER, v, aggregate);
@@ -148,7 +148,7 @@ static int one_row(const cJSON *row, const char *path, const char *group, const 
 		if (!cJSON_IsNumber(it))
 			continue; /* labels and other strings are not counters */
 		snprintf(sub, sizeof(sub), "%s.%s", path, it->string);
-		if ((rc = ingest_json_value(it, sub, false, &v, err)) < 0)
+		if ((rc = json_read_value(it, sub, false, &v, err)) < 0)
 			return rc;
 		add_value(b, it->string, "1", counter_direction(it->string), v, aggregate);
 	}
@@ -201,9 +201,9 @@ int ingest_gbench_parse(const char *text, size_t len, const struct ingest_option
 				     json_type_name(row));
 			goto done;
 		}
-		if ((rc = ingest_json_member(row, path, "name", cJSON_String, true, &name, err)) < 0)
+		if ((rc = json_read(row, path, "name", cJSON_String, true, &name, err)) < 0)
 			goto done;
-		if ((rc = ingest_json_member(row, path, "run_name", cJSON_String, false, &name, err)) < 0)
+		if ((rc = json_read(row, path, "run_name", cJSON_String, false, &name, err)) < 0)
 			goto done;
 		g = row_group(row);
 		gr = find_group(groups, n_groups, g);

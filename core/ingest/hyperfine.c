@@ -26,7 +26,7 @@ static int add_array(struct rd_bench *b, const cJSON *arr, const char *path, con
 
 	cJSON_ArrayForEach(it, arr) {
 		snprintf(sub, sizeof(sub), "%s[%zu]", path, i++);
-		rc = ingest_json_value(it, sub, true, &v, err);
+		rc = json_read_value(it, sub, true, &v, err);
 		if (rc < 0)
 			return rc;
 		rundoc_metric_add_sample(m, v);
@@ -47,18 +47,18 @@ static int one_result(const cJSON *r, const char *path, struct rundoc *rd, struc
 	if (!cJSON_IsObject(r))
 		return err_set(err, ERR_INPUT, "%s: expected an object, got %s", path,
 			       json_type_name(r));
-	if ((rc = ingest_json_member(r, path, "command", cJSON_String, true, &command, err)) < 0 ||
-	    (rc = ingest_json_member(r, path, "times", cJSON_Array, false, &times, err)) < 0 ||
-	    (rc = ingest_json_member(r, path, "exit_codes", cJSON_Array, false, &codes, err)) < 0 ||
-	    (rc = ingest_json_member(r, path, "parameters", cJSON_Object, false, &params, err)) < 0 ||
-	    (rc = ingest_json_member(r, path, "memory_usage_byte", cJSON_Array, false, &mem, err)) < 0)
+	if ((rc = json_read(r, path, "command", cJSON_String, true, &command, err)) < 0 ||
+	    (rc = json_read(r, path, "times", cJSON_Array, false, &times, err)) < 0 ||
+	    (rc = json_read(r, path, "exit_codes", cJSON_Array, false, &codes, err)) < 0 ||
+	    (rc = json_read(r, path, "parameters", cJSON_Object, false, &params, err)) < 0 ||
+	    (rc = json_read(r, path, "memory_usage_byte", cJSON_Array, false, &mem, err)) < 0)
 		return rc;
 	/* Validate the summary members even when times are present: a file
 	 * whose mean is a string is broken, whatever else it holds. */
 	for (const char *const *k = (const char *const[]){ "mean", "stddev", "median", "min", "max",
 							   "user", "system", NULL };
 	     *k; k++) {
-		if ((rc = ingest_json_number(r, path, *k, false, true, &v, NULL, err)) < 0)
+		if ((rc = json_read_number(r, path, *k, false, true, &v, NULL, err)) < 0)
 			return rc;
 	}
 	name = ingest_unique_name(rd, command->valuestring);
@@ -72,20 +72,20 @@ static int one_result(const cJSON *r, const char *path, struct rundoc *rd, struc
 		if ((rc = add_array(b, times, sub, "wall", "s", err)) < 0)
 			return rc;
 	} else {
-		if ((rc = ingest_json_number(r, path, "mean", true, true, &v, NULL, err)) < 0)
+		if ((rc = json_read_number(r, path, "mean", true, true, &v, NULL, err)) < 0)
 			return rc;
 		struct rd_metric *m = ingest_metric(b, "wall", "s", RD_LOWER);
 		rundoc_metric_add_sample(m, v);
 		ingest_mark_aggregate(m, "mean");
 	}
-	if ((rc = ingest_json_number(r, path, "user", false, true, &v, &have, err)) < 0)
+	if ((rc = json_read_number(r, path, "user", false, true, &v, &have, err)) < 0)
 		return rc;
 	if (have) {
 		struct rd_metric *m = ingest_metric(b, "user", "s", RD_LOWER);
 		rundoc_metric_add_sample(m, v);
 		ingest_mark_aggregate(m, "mean");
 	}
-	if ((rc = ingest_json_number(r, path, "system", false, true, &v, &have, err)) < 0)
+	if ((rc = json_read_number(r, path, "system", false, true, &v, &have, err)) < 0)
 		return rc;
 	if (have) {
 		struct rd_metric *m = ingest_metric(b, "sys", "s", RD_LOWER);

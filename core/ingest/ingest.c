@@ -438,76 +438,6 @@ int ingest_json_parse(const char *text, size_t len, bool allow_trailing, cJSON *
 	}
 }
 
-static const char *type_want(int type)
-{
-	switch (type) {
-	case cJSON_Number:
-		return "a number";
-	case cJSON_String:
-		return "a string";
-	case cJSON_Array:
-		return "an array";
-	case cJSON_Object:
-		return "an object";
-	case cJSON_True | cJSON_False:
-		return "true or false";
-	default:
-		return "a value";
-	}
-}
-
-int ingest_json_member(const cJSON *obj, const char *path, const char *key, int type,
-		       bool required, const cJSON **out, struct err *err)
-{
-	const cJSON *j = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
-	const char *dot = *path ? "." : "";
-
-	*out = NULL;
-	if (!j || cJSON_IsNull(j)) {
-		if (required)
-			return err_set(err, ERR_INPUT, "%s%s%s: required member is missing", path, dot,
-				       key);
-		return 0;
-	}
-	if (!(j->type & type))
-		return err_set(err, ERR_INPUT, "%s%s%s: expected %s, got %s", path, dot, key,
-			       type_want(type), json_type_name(j));
-	*out = j;
-	return 0;
-}
-
-int ingest_json_value(const cJSON *j, const char *path, bool nonneg, double *out, struct err *err)
-{
-	if (!cJSON_IsNumber(j))
-		return err_set(err, ERR_INPUT, "%s: expected a number, got %s", path, json_type_name(j));
-	if (!isfinite(j->valuedouble))
-		return err_set(err, ERR_INPUT, "%s: expected a finite number, got a value out of range",
-			       path);
-	if (nonneg && j->valuedouble < 0)
-		return err_set(err, ERR_INPUT, "%s: expected a value >= 0, got %g", path, j->valuedouble);
-	*out = j->valuedouble;
-	return 0;
-}
-
-int ingest_json_number(const cJSON *obj, const char *path, const char *key, bool required,
-		       bool nonneg, double *out, bool *present, struct err *err)
-{
-	const cJSON *j;
-	char sub[512];
-	int rc;
-
-	if (present)
-		*present = false;
-	rc = ingest_json_member(obj, path, key, cJSON_Number, required, &j, err);
-	if (rc < 0 || !j)
-		return rc;
-	snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
-	rc = ingest_json_value(j, sub, nonneg, out, err);
-	if (rc == 0 && present)
-		*present = true;
-	return rc;
-}
-
 bool ingest_nonfinite_text(const char *s)
 {
 	while (*s == ' ' || *s == '\t')
@@ -611,7 +541,7 @@ int ingest_json_root_array(const char *text, size_t len, const char *key, cJSON 
 	if (!cJSON_IsObject(*root))
 		return err_set(err, ERR_INPUT, "expected a JSON object with \"%s\", got %s", key,
 			       json_type_name(*root));
-	rc = ingest_json_member(*root, "", key, cJSON_Array, true, arr, err);
+	rc = json_read(*root, "", key, cJSON_Array, true, arr, err);
 	if (rc < 0)
 		return rc;
 	if (cJSON_GetArraySize(*arr) == 0)

@@ -120,18 +120,6 @@ int ingest_json_parse(const char *text, size_t len, bool allow_trailing, cJSON *
 int ingest_json_root_array(const char *text, size_t len, const char *key, cJSON **root,
 			   const cJSON **arr, struct err *err);
 
-/* Member `key` of obj (path names obj, "" for the root) must be of the given
- * cJSON type (cJSON_Number, cJSON_String, cJSON_Array, cJSON_Object; a
- * missing or null member is *out = NULL and an error only when required). */
-int ingest_json_member(const cJSON *obj, const char *path, const char *key, int type,
-		       bool required, const cJSON **out, struct err *err);
-/* A number member that must be finite (and >= 0 when nonneg); *present
- * (may be NULL) tells whether it was there. */
-int ingest_json_number(const cJSON *obj, const char *path, const char *key, bool required,
-		       bool nonneg, double *out, bool *present, struct err *err);
-/* An array element (or any value) that must be a finite number (>= 0 when
- * nonneg); path names the value itself. */
-int ingest_json_value(const cJSON *j, const char *path, bool nonneg, double *out, struct err *err);
 
 /* True when s (after an optional sign) spells NaN or Infinity, which strtod
  * would accept but no measurement may be. */

@@ -80,8 +80,8 @@ static int add_samples(struct rd_bench *b, const char *metric, const struct jmh_
 	double v;
 	int rc;
 
-	if ((rc = ingest_json_member(pm, path, "rawData", cJSON_Array, false, &raw, err)) < 0 ||
-	    (rc = ingest_json_member(pm, path, "rawDataHistogram", cJSON_Array, false, &hist, err)) < 0)
+	if ((rc = json_read(pm, path, "rawData", cJSON_Array, false, &raw, err)) < 0 ||
+	    (rc = json_read(pm, path, "rawDataHistogram", cJSON_Array, false, &hist, err)) < 0)
 		return rc;
 	if (raw && cJSON_GetArraySize(raw) > 0) {
 		cJSON_ArrayForEach(fork, raw) {
@@ -92,7 +92,7 @@ static int add_samples(struct rd_bench *b, const char *metric, const struct jmh_
 					       path, f, json_type_name(fork));
 			cJSON_ArrayForEach(it, fork) {
 				snprintf(sub, sizeof(sub), "%s.rawData[%zu][%zu]", path, f, i++);
-				if ((rc = ingest_json_value(it, sub, true, &v, err)) < 0)
+				if ((rc = json_read_value(it, sub, true, &v, err)) < 0)
 					return rc;
 				rundoc_metric_add_sample(m, v * u->scale);
 			}
@@ -124,8 +124,8 @@ static int add_samples(struct rd_bench *b, const char *metric, const struct jmh_
 					if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2)
 						return err_set(err, ERR_INPUT, "%s: expected [value, count], got %s",
 							       sub, json_type_name(pair));
-					if ((rc = ingest_json_value(cJSON_GetArrayItem(pair, 0), sub, true, &val, err)) < 0 ||
-					    (rc = ingest_json_value(cJSON_GetArrayItem(pair, 1), sub, true, &c, err)) < 0)
+					if ((rc = json_read_value(cJSON_GetArrayItem(pair, 0), sub, true, &val, err)) < 0 ||
+					    (rc = json_read_value(cJSON_GetArrayItem(pair, 1), sub, true, &c, err)) < 0)
 						return rc;
 					sum += val * c;
 					count += c;
@@ -141,7 +141,7 @@ static int add_samples(struct rd_bench *b, const char *metric, const struct jmh_
 			return 0;
 		}
 	}
-	if ((rc = ingest_json_number(pm, path, "score", true, true, &v, NULL, err)) < 0)
+	if ((rc = json_read_number(pm, path, "score", true, true, &v, NULL, err)) < 0)
 		return rc;
 	rundoc_metric_add_sample(m, v * u->scale);
 	ingest_mark_aggregate(m, "score");
@@ -157,7 +157,7 @@ static int one_metric(struct rd_bench *b, const char *name, const cJSON *pm, con
 
 	if (!cJSON_IsObject(pm))
 		return err_set(err, ERR_INPUT, "%s: expected an object, got %s", path, json_type_name(pm));
-	if ((rc = ingest_json_member(pm, path, "scoreUnit", cJSON_String, true, &unit, err)) < 0)
+	if ((rc = json_read(pm, path, "scoreUnit", cJSON_String, true, &unit, err)) < 0)
 		return rc;
 	/* A primary score is a throughput or a time per operation; the other
 	 * units perfgate knows are for profilers' secondary metrics. */
@@ -181,11 +181,11 @@ static int one_result(const cJSON *r, const char *path, struct rundoc *rd, struc
 
 	if (!cJSON_IsObject(r))
 		return err_set(err, ERR_INPUT, "%s: expected an object, got %s", path, json_type_name(r));
-	if ((rc = ingest_json_member(r, path, "benchmark", cJSON_String, true, &bench, err)) < 0 ||
-	    (rc = ingest_json_member(r, path, "mode", cJSON_String, false, &mode, err)) < 0 ||
-	    (rc = ingest_json_member(r, path, "params", cJSON_Object, false, &params, err)) < 0 ||
-	    (rc = ingest_json_member(r, path, "primaryMetric", cJSON_Object, true, &pm, err)) < 0 ||
-	    (rc = ingest_json_member(r, path, "secondaryMetrics", cJSON_Object, false, &sec, err)) < 0)
+	if ((rc = json_read(r, path, "benchmark", cJSON_String, true, &bench, err)) < 0 ||
+	    (rc = json_read(r, path, "mode", cJSON_String, false, &mode, err)) < 0 ||
+	    (rc = json_read(r, path, "params", cJSON_Object, false, &params, err)) < 0 ||
+	    (rc = json_read(r, path, "primaryMetric", cJSON_Object, true, &pm, err)) < 0 ||
+	    (rc = json_read(r, path, "secondaryMetrics", cJSON_Object, false, &sec, err)) < 0)
 		return rc;
 	sb_puts(&name, bench->valuestring);
 	if (params && cJSON_GetArraySize(params) > 0) {

@@ -73,9 +73,9 @@ static int one_metric(struct rd_bench *b, const char *name, const cJSON *jm, con
 	export_form = !jtype;
 	snprintf(vpath, sizeof(vpath), "%s", path);
 	if (!export_form) {
-		if ((rc = ingest_json_member(jm, path, "type", cJSON_String, true, &jtype, err)) < 0 ||
-		    (rc = ingest_json_member(jm, path, "contains", cJSON_String, false, &contains, err)) < 0 ||
-		    (rc = ingest_json_member(jm, path, "values", cJSON_Object, true, &values, err)) < 0)
+		if ((rc = json_read(jm, path, "type", cJSON_String, true, &jtype, err)) < 0 ||
+		    (rc = json_read(jm, path, "contains", cJSON_String, false, &contains, err)) < 0 ||
+		    (rc = json_read(jm, path, "values", cJSON_Object, true, &values, err)) < 0)
 			return rc;
 		if (strcmp(jtype->valuestring, "trend") == 0)
 			type = K6_TREND;
@@ -116,7 +116,7 @@ static int one_metric(struct rd_bench *b, const char *name, const cJSON *jm, con
 		case K6_TREND: {
 			char *stat = stat_name(it->string);
 
-			rc = ingest_json_value(it, ipath, time, &v, err);
+			rc = json_read_value(it, ipath, time, &v, err);
 			if (rc == 0) {
 				if (time)
 					add(b, name, stat, "s", RD_LOWER, v * 1e-3);
@@ -129,7 +129,7 @@ static int one_metric(struct rd_bench *b, const char *name, const cJSON *jm, con
 			break;
 		}
 		case K6_COUNTER:
-			if ((rc = ingest_json_value(it, ipath, true, &v, err)) < 0)
+			if ((rc = json_read_value(it, ipath, true, &v, err)) < 0)
 				return rc;
 			if (strcmp(it->string, "count") == 0)
 				add(b, name, "count", data ? "B" : "1",
@@ -139,7 +139,7 @@ static int one_metric(struct rd_bench *b, const char *name, const cJSON *jm, con
 				    is_bad_thing(name) ? RD_LOWER : RD_HIGHER, v);
 			break;
 		case K6_RATE:
-			if ((rc = ingest_json_value(it, ipath, true, &v, err)) < 0)
+			if ((rc = json_read_value(it, ipath, true, &v, err)) < 0)
 				return rc;
 			if (strcmp(it->string, "rate") == 0 || strcmp(it->string, "value") == 0) {
 				if (v > 1)
@@ -149,7 +149,7 @@ static int one_metric(struct rd_bench *b, const char *name, const cJSON *jm, con
 			}
 			break;
 		case K6_GAUGE:
-			if ((rc = ingest_json_value(it, ipath, false, &v, err)) < 0)
+			if ((rc = json_read_value(it, ipath, false, &v, err)) < 0)
 				return rc;
 			if (strcmp(it->string, "value") == 0 || strcmp(it->string, "min") == 0 ||
 			    strcmp(it->string, "max") == 0)
@@ -208,7 +208,7 @@ int ingest_k6_parse(const char *text, size_t len, const struct ingest_options *o
 			     json_type_name(root));
 		goto done;
 	}
-	rc = ingest_json_member(root, "", "metrics", cJSON_Object, true, &metrics, err);
+	rc = json_read(root, "", "metrics", cJSON_Object, true, &metrics, err);
 	if (rc < 0)
 		goto done;
 	if (cJSON_GetArraySize(metrics) == 0) {

@@ -278,7 +278,7 @@ int ingest_locust_parse(const char *text, size_t len, const struct ingest_option
 			rundoc_metric_add_sample(ingest_metric(b, "throughput", "1/s", RD_HIGHER), v);
 		if (requests > 0)
 			rundoc_metric_add_sample(ingest_metric(b, "failure_rate", "1", RD_LOWER),
-					     failures / requests);
+						 failures / requests);
 		else
 			ingest_warn(b, "no requests were made");
 		if (b->n_metrics == 0) {

@@ -45,20 +45,20 @@ static int one_bench(const cJSON *list, const cJSON *jb, const char *path, struc
 	if (!cJSON_IsObject(jb))
 		return err_set(err, ERR_INPUT, "%s: expected an object, got %s", path,
 			       json_type_name(jb));
-	if ((rc = ingest_json_member(jb, path, "name", cJSON_String, true, &name, err)) < 0 ||
-	    (rc = ingest_json_member(jb, path, "fullname", cJSON_String, false, &fullname, err)) < 0 ||
-	    (rc = ingest_json_member(jb, path, "stats", cJSON_Object, true, &stats, err)) < 0 ||
-	    (rc = ingest_json_member(jb, path, "params", cJSON_Object, false, &params, err)) < 0 ||
-	    (rc = ingest_json_member(jb, path, "group", cJSON_String, false, &group, err)) < 0 ||
-	    (rc = ingest_json_member(jb, path, "extra_info", cJSON_Object, false, &extra_info, err)) < 0)
+	if ((rc = json_read(jb, path, "name", cJSON_String, true, &name, err)) < 0 ||
+	    (rc = json_read(jb, path, "fullname", cJSON_String, false, &fullname, err)) < 0 ||
+	    (rc = json_read(jb, path, "stats", cJSON_Object, true, &stats, err)) < 0 ||
+	    (rc = json_read(jb, path, "params", cJSON_Object, false, &params, err)) < 0 ||
+	    (rc = json_read(jb, path, "group", cJSON_String, false, &group, err)) < 0 ||
+	    (rc = json_read(jb, path, "extra_info", cJSON_Object, false, &extra_info, err)) < 0)
 		return rc;
 	snprintf(sub, sizeof(sub), "%s.stats", path);
-	if ((rc = ingest_json_member(stats, sub, "data", cJSON_Array, false, &data, err)) < 0)
+	if ((rc = json_read(stats, sub, "data", cJSON_Array, false, &data, err)) < 0)
 		return rc;
 	for (const char *const *k = (const char *const[]){ "min", "max", "mean", "stddev", "median",
 							   "ops", "total", NULL };
 	     *k; k++) {
-		if ((rc = ingest_json_number(stats, sub, *k, false, true, &v, NULL, err)) < 0)
+		if ((rc = json_read_number(stats, sub, *k, false, true, &v, NULL, err)) < 0)
 			return rc;
 	}
 
@@ -82,12 +82,12 @@ static int one_bench(const cJSON *list, const cJSON *jb, const char *path, struc
 			char ipath[600];
 
 			snprintf(ipath, sizeof(ipath), "%s.data[%zu]", sub, i++);
-			if ((rc = ingest_json_value(it, ipath, true, &v, err)) < 0)
+			if ((rc = json_read_value(it, ipath, true, &v, err)) < 0)
 				return rc;
 			rundoc_metric_add_sample(m, v);
 		}
 	} else {
-		if ((rc = ingest_json_number(stats, sub, "median", true, true, &v, NULL, err)) < 0)
+		if ((rc = json_read_number(stats, sub, "median", true, true, &v, NULL, err)) < 0)
 			return rc;
 		rundoc_metric_add_sample(m, v);
 		ingest_mark_aggregate(m, "median");

@@ -94,7 +94,7 @@ static int one_run(const cJSON *root, const char *path, struct rd_bench *b, stru
 		if (lat) {
 			struct rd_metric *m;
 
-			rc = ingest_json_value(it, ipath, true, &v, err);
+			rc = json_read_value(it, ipath, true, &v, err);
 			if (rc < 0) {
 				free(lat);
 				return rc;
@@ -108,24 +108,24 @@ static int one_run(const cJSON *root, const char *path, struct rd_bench *b, stru
 		for (size_t i = 0; i < ARRAY_SIZE(rate_keys); i++) {
 			if (strcmp(it->string, rate_keys[i].key) != 0)
 				continue;
-			if ((rc = ingest_json_value(it, ipath, true, &v, err)) < 0)
+			if ((rc = json_read_value(it, ipath, true, &v, err)) < 0)
 				return rc;
 			rundoc_metric_add_sample(ingest_metric(b, rate_keys[i].metric, rate_keys[i].unit,
-							   rate_keys[i].dir),
-					     v);
+							       rate_keys[i].dir),
+						 v);
 			used++;
 		}
 		if (strcmp(it->string, "completed") == 0 &&
-		    (rc = ingest_json_value(it, ipath, true, &completed, err)) < 0)
+		    (rc = json_read_value(it, ipath, true, &completed, err)) < 0)
 			return rc;
 		if (strcmp(it->string, "num_prompts") == 0 && cJSON_IsNumber(it) &&
-		    (rc = ingest_json_value(it, ipath, true, &prompts, err)) < 0)
+		    (rc = json_read_value(it, ipath, true, &prompts, err)) < 0)
 			return rc;
 		if (strcmp(it->string, "duration") == 0 &&
-		    (rc = ingest_json_value(it, ipath, true, &v, err)) < 0)
+		    (rc = json_read_value(it, ipath, true, &v, err)) < 0)
 			return rc;
 		if (strncmp(it->string, "std_", 4) == 0) {
-			if ((rc = ingest_json_value(it, ipath, true, &v, err)) < 0)
+			if ((rc = json_read_value(it, ipath, true, &v, err)) < 0)
 				return rc;
 		}
 	}
@@ -138,7 +138,7 @@ static int one_run(const cJSON *root, const char *path, struct rd_bench *b, stru
 			return err_set(err, ERR_INPUT, "%scompleted: %g requests completed of %g sent", path,
 				       completed, prompts);
 		rundoc_metric_add_sample(ingest_metric(b, "error_rate", "1", RD_LOWER),
-				     (prompts - completed) / prompts);
+					 (prompts - completed) / prompts);
 	}
 	/* The configuration of the (last) run, for the reader. */
 	{
