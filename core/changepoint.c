@@ -6,6 +6,7 @@
 
 #include <gsl/gsl_cdf.h>
 
+#include "json.h"
 #include "util.h"
 
 double changepoint_q(const double *x, size_t n, size_t tau)
@@ -342,24 +343,7 @@ int changepoint_detect(const double *x, size_t n, const struct changepoint_param
 	return 0;
 }
 
-static int parse_fraction(const cJSON *v, double *out)
-{
-	if (cJSON_IsNumber(v)) {
-		*out = v->valuedouble;
-		return 0;
-	}
-	if (cJSON_IsString(v)) {
-		const char *s = v->valuestring;
-		char *end;
-		double d = strtod(s, &end);
-		if (end != s && strcmp(end, "%") == 0 && isfinite(d)) {
-			*out = d / 100;
-			return 0;
-		}
-	}
-	return -1;
-}
-
+/* A whole number >= 0 (a count of points). */
 static int parse_count(const cJSON *v, size_t *out)
 {
 	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e9 ||
@@ -374,54 +358,43 @@ void changepoint_params_parse(const cJSON *obj, const char *path, struct changep
 {
 	static const char *const keys[] = { "p_max", "min_magnitude", "window", "step", "min_size",
 					    "robust" };
-	const cJSON *item;
+	const struct {
+		const char *key;
+		size_t *out;
+	} counts[] = { { "window", &p->window }, { "step", &p->step }, { "min_size", &p->min_size } };
+	const cJSON *v;
 	struct err err = ERR_INIT;
+	char at[512];
+	double d;
 
 	if (!obj)
 		return;
 	if (!cJSON_IsObject(obj)) {
-		errlist_add(problems, "%s: expected an object", path);
+		json_expected(problems, path, "an object", obj);
 		return;
 	}
-	cJSON_ArrayForEach(item, obj)
-	{
-		const char *k = item->string;
-		if (strcmp(k, "p_max") == 0) {
-			if (!cJSON_IsNumber(item) || !(item->valuedouble > 0 && item->valuedouble < 1))
-				errlist_add(problems, "%s.p_max: expected a number in (0, 1)", path);
-			else
-				p->p_max = item->valuedouble;
-		} else if (strcmp(k, "min_magnitude") == 0) {
-			double d;
-			if (parse_fraction(item, &d) < 0 || d < 0)
-				errlist_add(problems,
-					    "%s.min_magnitude: expected a fraction such as 0.05 or \"5%%\"",
-					    path);
-			else
-				p->min_magnitude = d;
-		} else if (strcmp(k, "robust") == 0) {
-			if (!cJSON_IsBool(item))
-				errlist_add(problems, "%s.robust: expected true or false", path);
-			else
-				p->robust = cJSON_IsTrue(item);
-		} else if (strcmp(k, "window") == 0 || strcmp(k, "step") == 0 ||
-			   strcmp(k, "min_size") == 0) {
-			size_t v;
-			if (parse_count(item, &v) < 0)
-				errlist_add(problems, "%s.%s: expected a whole number >= 0", path, k);
-			else if (k[0] == 'w')
-				p->window = v;
-			else if (k[0] == 's')
-				p->step = v;
-			else
-				p->min_size = v;
-		} else {
-			const char *near = closest_match(k, keys, ARRAY_SIZE(keys));
-			if (near)
-				errlist_add(problems, "%s.%s: unknown key (did you mean '%s'?)", path, k, near);
-			else
-				errlist_add(problems, "%s.%s: unknown key", path, k);
-		}
+	json_check_keys(obj, path, keys, ARRAY_SIZE(keys), problems);
+	if ((v = json_peek(obj, "p_max"))) {
+		json_path_key(at, sizeof(at), path, "p_max");
+		if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble < 1))
+			json_expected(problems, at, "a number in (0, 1)", v);
+		else
+			p->p_max = v->valuedouble;
+	}
+	if ((v = json_peek(obj, "min_magnitude"))) {
+		json_path_key(at, sizeof(at), path, "min_magnitude");
+		if (json_fraction_value(v, &d) < 0 || d < 0)
+			json_expected(problems, at, "a fraction such as 0.05 or \"5%\"", v);
+		else
+			p->min_magnitude = d;
+	}
+	json_get_bool(obj, "robust", path, &p->robust, NULL, problems);
+	for (size_t i = 0; i < ARRAY_SIZE(counts); i++) {
+		if (!(v = json_peek(obj, counts[i].key)))
+			continue;
+		json_path_key(at, sizeof(at), path, counts[i].key);
+		if (parse_count(v, counts[i].out) < 0)
+			json_expected(problems, at, "a whole number >= 0", v);
 	}
 	if (changepoint_params_check(p, &err) < 0)
 		errlist_add(problems, "%s: %s", path, err.msg);

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "json.h"
 #include "util.h"
 
 static const char *env(const char *name)
@@ -49,22 +50,12 @@ void cictx_release(struct rd_ci *ci)
 	memset(ci, 0, sizeof(*ci));
 }
 
-static const char *json_str(const cJSON *obj, const char *const *path)
-{
-	const cJSON *j = obj;
-
-	for (; *path && j; path++)
-		j = cJSON_GetObjectItemCaseSensitive(j, *path);
-	return cJSON_IsString(j) ? j->valuestring : NULL;
-}
-
 /* What the event JSON says about the pull request (absent for push events). */
 static void github_event(struct rd_ci *ci)
 {
-	static const char *const number[] = { "pull_request", "number", NULL };
-	static const char *const base_ref[] = { "pull_request", "base", "ref", NULL };
-	static const char *const head_repo[] = { "pull_request", "head", "repo", "full_name", NULL };
-	static const char *const base_repo[] = { "pull_request", "base", "repo", "full_name", NULL };
+	static const char base_ref[] = "$.pull_request.base.ref";
+	static const char head_repo[] = "$.pull_request.head.repo.full_name";
+	static const char base_repo[] = "$.pull_request.base.repo.full_name";
 	const char *path = env("GITHUB_EVENT_PATH");
 	const cJSON *pr, *num;
 	cJSON *ev = NULL;
@@ -76,13 +67,13 @@ static void github_event(struct rd_ci *ci)
 	pr = cJSON_GetObjectItemCaseSensitive(ev, "pull_request");
 	if (!cJSON_IsObject(pr))
 		goto done;
-	num = cJSON_GetObjectItemCaseSensitive(pr, number[1]);
+	num = cJSON_GetObjectItemCaseSensitive(pr, "number");
 	if (cJSON_IsNumber(num) && num->valuedouble >= 1 && num->valuedouble < 1e15)
 		ci->pr = (long)num->valuedouble;
-	if (!ci->base_branch && json_str(ev, base_ref))
-		ci->base_branch = xstrdup(json_str(ev, base_ref));
+	if (!ci->base_branch && json_str_at(ev, base_ref))
+		ci->base_branch = xstrdup(json_str_at(ev, base_ref));
 	{
-		const char *h = json_str(ev, head_repo), *b = json_str(ev, base_repo);
+		const char *h = json_str_at(ev, head_repo), *b = json_str_at(ev, base_repo);
 		/* A deleted fork leaves head.repo null: still a fork, never trusted. */
 		ci->fork = !h || !b || strcmp(h, b) != 0;
 	}

@@ -12,6 +12,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "proc.h"
 #include "util.h"
 
@@ -708,21 +709,14 @@ static int gpu_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static const cJSON *get_path(const cJSON *o, const char *a, const char *b)
-{
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, a);
-
-	return b ? cJSON_GetObjectItemCaseSensitive(j, b) : j;
-}
-
 char *fingerprint_canonical(const cJSON *facts)
 {
-	const cJSON *arch = get_path(facts, "arch", NULL), *model = get_path(facts, "cpu", "model");
-	const cJSON *logical = get_path(facts, "cpu", "logical_cores");
-	const cJSON *physical = get_path(facts, "cpu", "physical_cores");
-	const cJSON *gib = get_path(facts, "memory", "gib");
-	const cJSON *os_id = get_path(facts, "os", "id"), *os_ver = get_path(facts, "os", "version_id");
-	const cJSON *gpus = get_path(facts, "gpus", NULL), *g;
+	const cJSON *arch = json_at(facts, "$.arch"), *model = json_at(facts, "$.cpu.model");
+	const cJSON *logical = json_at(facts, "$.cpu.logical_cores");
+	const cJSON *physical = json_at(facts, "$.cpu.physical_cores");
+	const cJSON *gib = json_at(facts, "$.memory.gib");
+	const cJSON *os_id = json_at(facts, "$.os.id"), *os_ver = json_at(facts, "$.os.version_id");
+	const cJSON *gpus = json_at(facts, "$.gpus"), *g;
 	struct sb sb = SB_INIT;
 	char **lines = NULL;
 	size_t n = 0, alloc = 0;

@@ -353,9 +353,9 @@ int json_duration_value(const cJSON *v, double *out)
 	return -1;
 }
 
-int json_target_value(const cJSON *v, double *out)
+int json_fraction_value(const cJSON *v, double *out)
 {
-	if (cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 1) {
+	if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
 		*out = v->valuedouble;
 		return 0;
 	}
@@ -371,12 +371,22 @@ int json_target_value(const cJSON *v, double *out)
 		num = xstrndup(v->valuestring, len - 1);
 		rc = parse_double(num, &d, &e);
 		free(num);
-		if (rc == 0 && d > 0 && d < 100) {
+		if (rc == 0) {
 			*out = d / 100;
 			return 0;
 		}
 	}
 	return -1;
+}
+
+int json_target_value(const cJSON *v, double *out)
+{
+	double f;
+
+	if (json_fraction_value(v, &f) < 0 || !(f > 0 && f < 1))
+		return -1;
+	*out = f;
+	return 0;
 }
 
 const cJSON *json_at(const cJSON *root, const char *path)

@@ -117,9 +117,11 @@ bool json_peek_true(const cJSON *obj, const char *key);
 const char *json_str_at(const cJSON *root, const char *path);
 
 /* Values of the suite's own kinds: a duration (number of seconds or
- * "250ms") in seconds; a target ("5%" or 0.05) as a fraction in (0, 1).
+ * "250ms") in seconds; a fraction ("5%" or 0.05, any finite value, the
+ * caller checks the range); a target (a fraction in (0, 1)).
  * Return 0, or -1 when v is not one. */
 int json_duration_value(const cJSON *v, double *seconds);
+int json_fraction_value(const cJSON *v, double *fraction);
 int json_target_value(const cJSON *v, double *fraction);
 
 /* The member at a JSON path such as "$.choices[0].text" ("$" is the root);

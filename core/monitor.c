@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "proc.h"
 #include "util.h"
 
@@ -36,51 +37,40 @@ static const char *const monitor_keys[] = { "pid", "pid_file", "process", "syste
 
 void monitor_validate(const cJSON *m, const char *path, struct errlist *problems)
 {
+	static const char *const names[] = { "pid_file", "process", "nvidia_smi" };
 	const cJSON *it;
-	int targets = 0;
+	bool set[3];
+	const char *str;
+	bool flag;
+	char at[512];
 
 	if (!cJSON_IsObject(m)) {
-		errlist_add(problems, "%s: expected an object", path);
+		json_expected(problems, path, "an object", m);
 		return;
 	}
-	cJSON_ArrayForEach(it, m) {
-		const char *k = it->string;
-		bool known = false;
-		for (size_t i = 0; i < ARRAY_SIZE(monitor_keys); i++)
-			known |= strcmp(k, monitor_keys[i]) == 0;
-		if (!known) {
-			const char *best = closest_match(k, monitor_keys, ARRAY_SIZE(monitor_keys));
-			if (best)
-				errlist_add(problems, "%s.%s: unknown key; did you mean \"%s\"?", path, k, best);
-			else
-				errlist_add(problems, "%s.%s: unknown key", path, k);
-			continue;
-		}
-		if (strcmp(k, "pid") == 0) {
-			targets++;
-			if (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble != floor(it->valuedouble))
-				errlist_add(problems, "%s.pid: expected a process id (an integer >= 1)", path);
-		} else if (strcmp(k, "pid_file") == 0 || strcmp(k, "process") == 0 ||
-			   strcmp(k, "nvidia_smi") == 0) {
-			if (strcmp(k, "nvidia_smi") != 0)
-				targets++;
-			if (!cJSON_IsString(it) || !*it->valuestring)
-				errlist_add(problems, "%s.%s: expected a non-empty string", path, k);
-		} else if (strcmp(k, "system") == 0 || strcmp(k, "gpu") == 0) {
-			if (!cJSON_IsBool(it))
-				errlist_add(problems, "%s.%s: expected true or false", path, k);
-		} else if (strcmp(k, "interval") == 0) {
-			struct err err = ERR_INIT;
-			double s = -1;
-			if (cJSON_IsNumber(it))
-				s = it->valuedouble;
-			else if (!cJSON_IsString(it) || parse_duration(it->valuestring, &s, &err) != 0)
-				s = -1;
-			if (!(s >= 0.01 && s <= 60))
-				errlist_add(problems, "%s.interval: expected a duration from 10ms to 60s", path);
-		}
+	json_check_keys(m, path, monitor_keys, ARRAY_SIZE(monitor_keys), problems);
+	if ((it = json_peek(m, "pid")) && !(json_is_int(it) && it->valuedouble >= 1)) {
+		json_path_key(at, sizeof(at), path, "pid");
+		json_expected(problems, at, "a process id (an integer >= 1)", it);
 	}
-	if (targets > 1)
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		json_get_string(m, names[i], path, &str, &set[i], problems);
+	json_get_bool(m, "system", path, &flag, NULL, problems);
+	json_get_bool(m, "gpu", path, &flag, NULL, problems);
+	if ((it = json_peek(m, "interval"))) {
+		struct err err = ERR_INIT;
+		double s = -1;
+
+		if (cJSON_IsNumber(it))
+			s = it->valuedouble;
+		else if (!cJSON_IsString(it) || parse_duration(it->valuestring, &s, &err) != 0)
+			s = -1;
+		json_path_key(at, sizeof(at), path, "interval");
+		if (!(s >= 0.01 && s <= 60))
+			json_expected(problems, at, "a duration from 10ms to 60s", it);
+	}
+	/* pid, pid_file and process each name the server (nvidia_smi does not). */
+	if ((json_peek(m, "pid") != NULL) + set[0] + set[1] > 1)
 		errlist_add(problems, "%s: name the server process once (pid, pid_file or process)", path);
 }
 

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "hist.h"
+#include "json.h"
 #include "proc.h"
 
 /* Colours that stay apart for colour-blind readers (Tableau 10). */
@@ -692,12 +693,6 @@ done:
 	return rc;
 }
 
-static double json_num_or_nan(const cJSON *o, const char *key)
-{
-	const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 static double arr_num(const cJSON *arr, int i)
 {
 	const cJSON *v = cJSON_GetArrayItem(arr, i);
@@ -736,14 +731,14 @@ int plot_load_from_bench(const struct rd_bench *b, struct plot_load_data *d, str
 		cJSON_ArrayForEach(item, steps)
 		{
 			struct plot_load_point *p = &d->points[d->load.n];
-			double rate = json_num_or_nan(item, "rate");
+			double rate = json_peek_num(item, "rate", NAN);
 			char name[96];
 			const struct rd_metric *m;
 
-			p->throughput = json_num_or_nan(item, "throughput");
-			p->p50 = json_num_or_nan(item, "latency_p50");
+			p->throughput = json_peek_num(item, "throughput", NAN);
+			p->p50 = json_peek_num(item, "latency_p50", NAN);
 			p->p90 = NAN;
-			p->p99 = json_num_or_nan(item, "latency_p99");
+			p->p99 = json_peek_num(item, "latency_p99", NAN);
 			snprintf(name, sizeof(name), "latency.p90@%g/s", rate);
 			if (isfinite(rate) && (m = rundoc_bench_find_metric(b, name)))
 				p->p90 = m->summary.median;
@@ -768,7 +763,7 @@ int plot_load_from_bench(const struct rd_bench *b, struct plot_load_data *d, str
 			const cJSON *thr = cJSON_GetObjectItemCaseSensitive(item, "throughput");
 			const cJSON *p99 = cJSON_GetObjectItemCaseSensitive(item, "p99");
 			const cJSON *errs = cJSON_GetObjectItemCaseSensitive(item, "errors");
-			double iv = json_num_or_nan(item, "interval");
+			double iv = json_peek_num(item, "interval", NAN);
 			int n = cJSON_GetArraySize(thr);
 
 			if (!(iv > 0))

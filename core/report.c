@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
+
 #define C_RED "\033[31m"
 #define C_GREEN "\033[32m"
 #define C_YELLOW "\033[33m"
@@ -775,41 +777,25 @@ void report_json(const struct compare_result *r, struct sb *out)
 	cJSON_Delete(j);
 }
 
-/* Readers for report_from_json: a missing or null member gives the default. */
-static const cJSON *jget(const cJSON *o, const char *k)
+/* Readers for report_from_json, over json_peek: a missing or mistyped
+ * member gives the default (a copy of a string, NAN, 0, false, none). */
+static char *peek_dup(const cJSON *o, const char *k)
 {
-	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
+	const char *s = json_peek_str(o, k);
+
+	return s ? xstrdup(s) : NULL;
 }
 
-static char *jstr(const cJSON *o, const char *k)
+static size_t peek_size(const cJSON *o, const char *k)
 {
-	const cJSON *v = jget(o, k);
-
-	return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
-}
-
-static double jnum(const cJSON *o, const char *k)
-{
-	const cJSON *v = jget(o, k);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static size_t jsize(const cJSON *o, const char *k)
-{
-	double d = jnum(o, k);
+	double d = json_peek_num(o, k, NAN);
 
 	return isfinite(d) && d >= 0 ? (size_t)d : 0;
 }
 
-static bool jbool(const cJSON *o, const char *k)
+static char **peek_strv(const cJSON *o, const char *k, size_t *n)
 {
-	return cJSON_IsTrue(jget(o, k));
-}
-
-static char **jstrv(const cJSON *o, const char *k, size_t *n)
-{
-	const cJSON *a = jget(o, k), *it;
+	const cJSON *a = json_peek(o, k), *it;
 	char **v;
 	size_t i = 0;
 
@@ -823,124 +809,143 @@ static char **jstrv(const cJSON *o, const char *k, size_t *n)
 	return v;
 }
 
+/* One side ("baseline" or "current") of a row's verdict. */
+static void side_from_json(const cJSON *side, double *median, double *lo, double *hi, size_t *n)
+{
+	*median = json_peek_num(side, "median", NAN);
+	*lo = json_peek_num(side, "ci_low", NAN);
+	*hi = json_peek_num(side, "ci_high", NAN);
+	*n = peek_size(side, "n");
+}
+
+/* rows[i] into row; ERR_INPUT when it lacks what every row has. */
+static int row_from_json(const cJSON *it, size_t i, struct compare_row *row, struct err *err)
+{
+	struct verdict *v = &row->v;
+	const cJSON *side = json_peek(it, "baseline");
+	const char *verdict = json_peek_str(it, "verdict");
+	const char *dir = json_peek_str(it, "direction");
+	const char *why = json_peek_str(it, "why");
+	int k = verdict ? compare_verdict_from_name(verdict) : -1;
+	size_t n_commits;
+
+	row->bench = peek_dup(it, "benchmark");
+	row->metric = peek_dup(it, "metric");
+	row->unit = peek_dup(it, "unit");
+	row->against = peek_dup(it, "against");
+	if (k < 0 || !row->bench || !row->metric || !row->unit)
+		return err_set(err, ERR_INPUT, "comparison rows[%zu]: missing benchmark, metric, unit or verdict", i);
+	v->kind = (enum verdict_kind)k;
+	row->settings.gate = json_peek_true(it, "gate");
+	row->settings.alpha = json_peek_num(it, "alpha", NAN);
+	row->settings.min_effect = json_peek_num(it, "min_effect", NAN);
+	v->direction = dir && strcmp(dir, "higher") == 0 ? RD_HIGHER : RD_LOWER;
+	row->settings.direction = (int)v->direction;
+	v->gate = row->settings.gate;
+	v->p = json_peek_num(it, "p", NAN);
+	v->p_adj = json_peek_num(it, "p_adjusted", NAN);
+	v->p_better = json_peek_num(it, "p_better", NAN);
+	v->p_better_adj = json_peek_num(it, "p_better_adjusted", NAN);
+	v->p_min = json_peek_num(it, "p_min", NAN);
+	v->exact = json_peek_true(it, "exact");
+	v->ratio = json_peek_num(it, "ratio", NAN);
+	v->ratio_lo = json_peek_num(it, "ratio_low", NAN);
+	v->ratio_hi = json_peek_num(it, "ratio_high", NAN);
+	v->ratio_is_shift = json_peek_true(it, "ratio_is_difference");
+	v->floor = json_peek_num(it, "floor", NAN);
+	v->spread = json_peek_num(it, "spread", NAN);
+	side_from_json(side, &v->base_median, &v->base_lo, &v->base_hi, &v->n_base);
+	v->n_runs = peek_size(side, "runs");
+	row->base_runs = peek_strv(side, "run_ids", &row->n_base_runs);
+	row->base_commits = peek_strv(side, "commits", &n_commits);
+	if (n_commits != row->n_base_runs) {
+		/* Keep the two arrays the same length; the free path relies on it. */
+		for (size_t c = 0; c < n_commits; c++)
+			free(row->base_commits[c]);
+		free(row->base_commits);
+		row->base_commits = row->n_base_runs ? xcalloc(row->n_base_runs, sizeof(char *)) : NULL;
+	}
+	side_from_json(json_peek(it, "current"), &v->cur_median, &v->cur_lo, &v->cur_hi, &v->n_cur);
+	if (why)
+		snprintf(v->why, sizeof(v->why), "%s", why);
+	return 0;
+}
+
+/* slos[i] into s; ERR_INPUT when it lacks what every SLO has. */
+static int slo_from_json(const cJSON *it, size_t i, struct compare_slo *s, struct err *err)
+{
+	s->bench = peek_dup(it, "benchmark");
+	s->key = peek_dup(it, "key");
+	s->expr = peek_dup(it, "expr");
+	s->unit = peek_dup(it, "unit");
+	s->ok = json_peek_true(it, "ok");
+	s->actual = json_peek_num(it, "actual", NAN);
+	s->why = peek_dup(it, "why");
+	if (!s->bench || !s->key || !s->expr)
+		return err_set(err, ERR_INPUT, "comparison slos[%zu]: missing benchmark, key or expr", i);
+	return 0;
+}
+
+/* The run and baseline members of the top level. */
+static void head_from_json(const cJSON *json, struct compare_result *r)
+{
+	const cJSON *o = json_peek(json, "baseline");
+
+	r->run_id = peek_dup(json, "run_id");
+	r->project = peek_dup(json, "project");
+	r->suite = peek_dup(json, "suite");
+	r->commit = peek_dup(json, "commit");
+	r->branch = peek_dup(json, "branch");
+	r->strict = json_peek_true(json, "strict");
+	r->confirm_reps = peek_size(json, "confirm_repetitions");
+	r->base_mode = peek_dup(o, "mode");
+	r->base_branch = peek_dup(o, "branch");
+	r->base_anchor = peek_dup(o, "anchor");
+	r->base_why = peek_dup(o, "why");
+	r->base_commits = peek_strv(o, "commits", &r->n_base_commits);
+	r->base_runs = peek_size(o, "runs");
+	r->base_samples = peek_size(o, "samples");
+	r->notes = peek_strv(json, "notes", &r->n_notes);
+}
+
 int report_from_json(const cJSON *json, struct compare_result **out, struct err *err)
 {
-	struct compare_result *r;
-	const cJSON *rows, *slos, *it, *o;
-	size_t i;
+	const cJSON *rows = json_peek(json, "rows"), *slos = json_peek(json, "slos"), *it;
+	double version = json_peek_num(json, "schema_version", NAN);
+	struct compare_result *r = NULL;
+	int rc = 0;
 
 	*out = NULL;
-	if (!cJSON_IsObject(json) || !cJSON_IsArray(jget(json, "rows")))
+	if (!cJSON_IsArray(rows))
 		return err_set(err, ERR_INPUT, "not a perfgate comparison (no \"rows\" array)");
-	if (jnum(json, "schema_version") != COMPARE_SCHEMA_VERSION)
-		return err_set(err, ERR_INPUT, "comparison schema_version %g is not %d", jnum(json, "schema_version"),
+	if (version != COMPARE_SCHEMA_VERSION)
+		return err_set(err, ERR_INPUT, "comparison schema_version %g is not %d", version,
 			       COMPARE_SCHEMA_VERSION);
 	r = xcalloc(1, sizeof(*r));
-	r->run_id = jstr(json, "run_id");
-	r->project = jstr(json, "project");
-	r->suite = jstr(json, "suite");
-	r->commit = jstr(json, "commit");
-	r->branch = jstr(json, "branch");
-	r->strict = jbool(json, "strict");
-	r->confirm_reps = jsize(json, "confirm_repetitions");
-	o = jget(json, "baseline");
-	r->base_mode = jstr(o, "mode");
-	r->base_branch = jstr(o, "branch");
-	r->base_anchor = jstr(o, "anchor");
-	r->base_why = jstr(o, "why");
-	r->base_commits = jstrv(o, "commits", &r->n_base_commits);
-	r->base_runs = jsize(o, "runs");
-	r->base_samples = jsize(o, "samples");
-	r->notes = jstrv(json, "notes", &r->n_notes);
-	rows = jget(json, "rows");
+	head_from_json(json, r);
 	r->rows = xcalloc((size_t)cJSON_GetArraySize(rows) + 1, sizeof(*r->rows));
-	i = 0;
 	cJSON_ArrayForEach(it, rows) {
-		struct compare_row *row = &r->rows[i++];
-		struct verdict *v = &row->v;
-		const cJSON *side;
-		const char *dir;
-		size_t n_commits;
-		int k = -1;
+		/* Counted before it is filled: the free path releases a half-read row. */
+		struct compare_row *row = &r->rows[r->n_rows++];
 
-		r->n_rows = i;
-		row->bench = jstr(it, "benchmark");
-		row->metric = jstr(it, "metric");
-		row->unit = jstr(it, "unit");
-		row->against = jstr(it, "against");
-		if (cJSON_IsString(jget(it, "verdict")))
-			k = compare_verdict_from_name(jget(it, "verdict")->valuestring);
-		if (k < 0 || !row->bench || !row->metric || !row->unit) {
-			compare_result_free(r);
-			return err_set(err, ERR_INPUT, "comparison rows[%zu]: missing benchmark, metric, unit or verdict",
-				       i - 1);
-		}
-		v->kind = (enum verdict_kind)k;
-		row->settings.gate = jbool(it, "gate");
-		row->settings.alpha = jnum(it, "alpha");
-		row->settings.min_effect = jnum(it, "min_effect");
-		dir = cJSON_IsString(jget(it, "direction")) ? jget(it, "direction")->valuestring : "lower";
-		v->direction = strcmp(dir, "higher") == 0 ? RD_HIGHER : RD_LOWER;
-		row->settings.direction = (int)v->direction;
-		v->gate = row->settings.gate;
-		v->p = jnum(it, "p");
-		v->p_adj = jnum(it, "p_adjusted");
-		v->p_better = jnum(it, "p_better");
-		v->p_better_adj = jnum(it, "p_better_adjusted");
-		v->p_min = jnum(it, "p_min");
-		v->exact = jbool(it, "exact");
-		v->ratio = jnum(it, "ratio");
-		v->ratio_lo = jnum(it, "ratio_low");
-		v->ratio_hi = jnum(it, "ratio_high");
-		v->ratio_is_shift = jbool(it, "ratio_is_difference");
-		v->floor = jnum(it, "floor");
-		v->spread = jnum(it, "spread");
-		side = jget(it, "baseline");
-		v->base_median = jnum(side, "median");
-		v->base_lo = jnum(side, "ci_low");
-		v->base_hi = jnum(side, "ci_high");
-		v->n_base = jsize(side, "n");
-		v->n_runs = jsize(side, "runs");
-		row->base_runs = jstrv(side, "run_ids", &row->n_base_runs);
-		row->base_commits = jstrv(side, "commits", &n_commits);
-		if (n_commits != row->n_base_runs) {
-			/* Keep the two arrays the same length; the free path relies on it. */
-			for (size_t c = 0; c < n_commits; c++)
-				free(row->base_commits[c]);
-			free(row->base_commits);
-			row->base_commits = row->n_base_runs ? xcalloc(row->n_base_runs, sizeof(char *)) : NULL;
-		}
-		side = jget(it, "current");
-		v->cur_median = jnum(side, "median");
-		v->cur_lo = jnum(side, "ci_low");
-		v->cur_hi = jnum(side, "ci_high");
-		v->n_cur = jsize(side, "n");
-		if (cJSON_IsString(jget(it, "why")))
-			snprintf(v->why, sizeof(v->why), "%s", jget(it, "why")->valuestring);
+		if ((rc = row_from_json(it, r->n_rows - 1, row, err)) < 0)
+			goto done;
 	}
-	slos = jget(json, "slos");
 	if (cJSON_IsArray(slos) && cJSON_GetArraySize(slos) > 0) {
 		r->slos = xcalloc((size_t)cJSON_GetArraySize(slos), sizeof(*r->slos));
 		cJSON_ArrayForEach(it, slos) {
 			struct compare_slo *s = &r->slos[r->n_slos++];
 
-			s->bench = jstr(it, "benchmark");
-			s->key = jstr(it, "key");
-			s->expr = jstr(it, "expr");
-			s->unit = jstr(it, "unit");
-			s->ok = jbool(it, "ok");
-			s->actual = jnum(it, "actual");
-			s->why = jstr(it, "why");
-			if (!s->bench || !s->key || !s->expr) {
-				compare_result_free(r);
-				return err_set(err, ERR_INPUT, "comparison slos[%zu]: missing benchmark, key or expr",
-					       r->n_slos - 1);
-			}
+			if ((rc = slo_from_json(it, r->n_slos - 1, s, err)) < 0)
+				goto done;
 		}
 	}
 	compare_finish(r);
 	*out = r;
-	return 0;
+	r = NULL;
+done:
+	compare_result_free(r);
+	return rc;
 }
 
 /* ---- JUnit XML ---- */

@@ -643,68 +643,24 @@ static int check_time(const char *val, const char *path, struct err *err)
 	return 0;
 }
 
-/* Reads an optional (or required) string member into *out (copied). */
-static int get_str(const cJSON *obj, const char *key, const char *path, bool required,
-		   char **out, struct err *err)
+/* An optional object member, copied into *out (NULL when missing). */
+static int read_object(const cJSON *obj, const char *path, const char *key, cJSON **out, struct err *err)
 {
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const cJSON *j;
+	int rc = json_read(obj, path, key, cJSON_Object, false, &j, err);
 
-	if (!j || cJSON_IsNull(j)) {
-		if (required)
-			return err_set(err, ERR_INPUT, "%s%s%s: required member is missing", path,
-				       *path ? "." : "", key);
-		return 0;
-	}
-	if (!cJSON_IsString(j))
-		return err_set(err, ERR_INPUT, "%s%s%s: expected a string, got %s", path,
-			       *path ? "." : "", key, json_type_name(j));
-	*out = xstrdup(j->valuestring);
-	return 0;
-}
-
-static int get_bool(const cJSON *obj, const char *key, const char *path, bool *out, struct err *err)
-{
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (!j || cJSON_IsNull(j))
-		return 0;
-	if (!cJSON_IsBool(j))
-		return err_set(err, ERR_INPUT, "%s%s%s: expected true or false, got %s", path,
-			       *path ? "." : "", key, json_type_name(j));
-	*out = cJSON_IsTrue(j);
-	return 0;
-}
-
-static cJSON *dup_object(const cJSON *obj, const char *key, const char *path, int *rc, struct err *err)
-{
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (!j || cJSON_IsNull(j))
-		return NULL;
-	if (!cJSON_IsObject(j)) {
-		*rc = err_set(err, ERR_INPUT, "%s%s%s: expected an object, got %s", path,
-			      *path ? "." : "", key, json_type_name(j));
-		return NULL;
-	}
-	return cJSON_Duplicate(j, 1);
-}
-
-static bool is_known(const char *key, const char *const *known)
-{
-	for (; *known; known++)
-		if (strcmp(key, *known) == 0)
-			return true;
-	return false;
+	*out = j ? cJSON_Duplicate(j, 1) : NULL;
+	return rc;
 }
 
 /* Members not in `known` are kept in a new object (NULL when there are none). */
-static cJSON *collect_extra(const cJSON *obj, const char *const *known)
+static cJSON *collect_extra(const cJSON *obj, const char *const *known, size_t n_known)
 {
 	cJSON *extra = NULL;
 	const cJSON *it;
 
 	cJSON_ArrayForEach(it, obj) {
-		if (is_known(it->string, known))
+		if (str_index(it->string, known, n_known) >= 0)
 			continue;
 		if (!extra)
 			extra = cJSON_CreateObject();
@@ -758,7 +714,7 @@ static int parse_summary(struct rd_metric *m, const cJSON *jm, const char *path,
 
 static int parse_metric(struct rd_bench *b, const cJSON *jm, const char *path, struct err *err)
 {
-	static const char *const known[] = { "name", "unit", "direction", "samples", "summary", NULL };
+	static const char *const known[] = { "name", "unit", "direction", "samples", "summary" };
 	const cJSON *j, *samples;
 	char *name = NULL, *unit = NULL, *dir = NULL;
 	struct rd_metric *m;
@@ -767,9 +723,9 @@ static int parse_metric(struct rd_bench *b, const cJSON *jm, const char *path, s
 
 	if (!cJSON_IsObject(jm))
 		return err_set(err, ERR_INPUT, "%s: expected an object, got %s", path, json_type_name(jm));
-	if ((rc = get_str(jm, "name", path, true, &name, err)) ||
-	    (rc = get_str(jm, "unit", path, true, &unit, err)) ||
-	    (rc = get_str(jm, "direction", path, true, &dir, err)))
+	if ((rc = json_read_string(jm, path, "name", true, &name, err)) ||
+	    (rc = json_read_string(jm, path, "unit", true, &unit, err)) ||
+	    (rc = json_read_string(jm, path, "direction", true, &dir, err)))
 		goto done;
 	if (!*name) {
 		rc = err_set(err, ERR_INPUT, "%s.name: must not be empty", path);
@@ -802,7 +758,7 @@ static int parse_metric(struct rd_bench *b, const cJSON *jm, const char *path, s
 	}
 	if ((rc = parse_summary(m, jm, path, err)))
 		goto done;
-	m->extra = collect_extra(jm, known);
+	m->extra = collect_extra(jm, known, ARRAY_SIZE(known));
 done:
 	free(name);
 	free(unit);
@@ -813,7 +769,7 @@ done:
 static int parse_bench(struct rundoc *rd, const cJSON *jb, const char *path, struct err *err)
 {
 	static const char *const known[] = { "name", "kind", "params", "config_hash", "status",
-					     "error", "metrics", NULL };
+					     "error", "metrics" };
 	char *name = NULL, *kind = NULL, *status = NULL;
 	const cJSON *metrics, *jm;
 	struct rd_bench *b;
@@ -823,8 +779,8 @@ static int parse_bench(struct rundoc *rd, const cJSON *jb, const char *path, str
 
 	if (!cJSON_IsObject(jb))
 		return err_set(err, ERR_INPUT, "%s: expected an object, got %s", path, json_type_name(jb));
-	if ((rc = get_str(jb, "name", path, true, &name, err)) ||
-	    (rc = get_str(jb, "kind", path, true, &kind, err)))
+	if ((rc = json_read_string(jb, path, "name", true, &name, err)) ||
+	    (rc = json_read_string(jb, path, "kind", true, &kind, err)))
 		goto done;
 	if (!*name) {
 		rc = err_set(err, ERR_INPUT, "%s.name: must not be empty", path);
@@ -843,11 +799,10 @@ static int parse_bench(struct rundoc *rd, const cJSON *jb, const char *path, str
 		b->kind_other = kind;
 		kind = NULL;
 	}
-	b->params = dup_object(jb, "params", path, &rc, err);
-	if (rc ||
-	    (rc = get_str(jb, "config_hash", path, false, &b->config_hash, err)) ||
-	    (rc = get_str(jb, "status", path, false, &status, err)) ||
-	    (rc = get_str(jb, "error", path, false, &b->error, err)))
+	if ((rc = read_object(jb, path, "params", &b->params, err)) ||
+	    (rc = json_read_string(jb, path, "config_hash", false, &b->config_hash, err)) ||
+	    (rc = json_read_string(jb, path, "status", false, &status, err)) ||
+	    (rc = json_read_string(jb, path, "error", false, &b->error, err)))
 		goto done;
 	if (status && status_from_name(status, &b->status) < 0) {
 		rc = err_set(err, ERR_INPUT,
@@ -866,7 +821,7 @@ static int parse_bench(struct rundoc *rd, const cJSON *jb, const char *path, str
 		if ((rc = parse_metric(b, jm, sub, err)))
 			goto done;
 	}
-	b->extra = collect_extra(jb, known);
+	b->extra = collect_extra(jb, known, ARRAY_SIZE(known));
 done:
 	free(name);
 	free(kind);
@@ -884,13 +839,13 @@ static int parse_git(struct rundoc *rd, const cJSON *root, struct err *err)
 		return 0;
 	if (!cJSON_IsObject(g))
 		return err_set(err, ERR_INPUT, "git: expected an object, got %s", json_type_name(g));
-	if ((rc = get_str(g, "commit", "git", false, &rd->git.commit, err)) ||
-	    (rc = get_str(g, "branch", "git", false, &rd->git.branch, err)) ||
-	    (rc = get_bool(g, "dirty", "git", &rd->git.dirty, err)) ||
-	    (rc = get_bool(g, "shallow", "git", &rd->git.shallow, err)) ||
-	    (rc = get_str(g, "commit_time", "git", false, &rd->git.commit_time, err)) ||
-	    (rc = get_str(g, "subject", "git", false, &rd->git.subject, err)) ||
-	    (rc = get_str(g, "remote", "git", false, &rd->git.remote, err)))
+	if ((rc = json_read_string(g, "git", "commit", false, &rd->git.commit, err)) ||
+	    (rc = json_read_string(g, "git", "branch", false, &rd->git.branch, err)) ||
+	    (rc = json_read_bool(g, "git", "dirty", &rd->git.dirty, err)) ||
+	    (rc = json_read_bool(g, "git", "shallow", &rd->git.shallow, err)) ||
+	    (rc = json_read_string(g, "git", "commit_time", false, &rd->git.commit_time, err)) ||
+	    (rc = json_read_string(g, "git", "subject", false, &rd->git.subject, err)) ||
+	    (rc = json_read_string(g, "git", "remote", false, &rd->git.remote, err)))
 		return rc;
 	if (rd->git.commit && !is_commit_id(rd->git.commit))
 		return err_set(err, ERR_INPUT, "git.commit: expected a hex commit id, got \"%s\"",
@@ -928,11 +883,11 @@ static int parse_ci(struct rundoc *rd, const cJSON *root, struct err *err)
 		return 0;
 	if (!cJSON_IsObject(c))
 		return err_set(err, ERR_INPUT, "ci: expected an object, got %s", json_type_name(c));
-	if ((rc = get_str(c, "provider", "ci", false, &rd->ci.provider, err)) ||
-	    (rc = get_str(c, "job_url", "ci", false, &rd->ci.job_url, err)) ||
-	    (rc = get_str(c, "event", "ci", false, &rd->ci.event, err)) ||
-	    (rc = get_str(c, "base_branch", "ci", false, &rd->ci.base_branch, err)) ||
-	    (rc = get_bool(c, "fork", "ci", &rd->ci.fork, err)))
+	if ((rc = json_read_string(c, "ci", "provider", false, &rd->ci.provider, err)) ||
+	    (rc = json_read_string(c, "ci", "job_url", false, &rd->ci.job_url, err)) ||
+	    (rc = json_read_string(c, "ci", "event", false, &rd->ci.event, err)) ||
+	    (rc = json_read_string(c, "ci", "base_branch", false, &rd->ci.base_branch, err)) ||
+	    (rc = json_read_bool(c, "ci", "fork", &rd->ci.fork, err)))
 		return rc;
 	pr = cJSON_GetObjectItemCaseSensitive(c, "pr");
 	if (pr && !cJSON_IsNull(pr)) {
@@ -951,7 +906,7 @@ int rundoc_from_json(struct rundoc **out, const cJSON *root, struct err *err)
 {
 	static const char *const known[] = { "schema_version", "run_id", "project", "suite", "git", "ci",
 					     "machine", "started_at", "finished_at", "partial", "tags",
-					     "benchmarks", NULL };
+					     "benchmarks" };
 	struct rundoc *rd = rundoc_new();
 	const cJSON *benches, *jb, *ver;
 	char path[64];
@@ -980,12 +935,12 @@ int rundoc_from_json(struct rundoc **out, const cJSON *root, struct err *err)
 			     RUNDOC_SCHEMA_VERSION, ver->valuedouble);
 		goto done;
 	}
-	if ((rc = get_str(root, "run_id", "", true, &rd->run_id, err)) ||
-	    (rc = get_str(root, "project", "", false, &rd->project, err)) ||
-	    (rc = get_str(root, "suite", "", true, &rd->suite, err)) ||
-	    (rc = get_str(root, "started_at", "", true, &rd->started_at, err)) ||
-	    (rc = get_str(root, "finished_at", "", false, &rd->finished_at, err)) ||
-	    (rc = get_bool(root, "partial", "", &rd->partial, err)) ||
+	if ((rc = json_read_string(root, "", "run_id", true, &rd->run_id, err)) ||
+	    (rc = json_read_string(root, "", "project", false, &rd->project, err)) ||
+	    (rc = json_read_string(root, "", "suite", true, &rd->suite, err)) ||
+	    (rc = json_read_string(root, "", "started_at", true, &rd->started_at, err)) ||
+	    (rc = json_read_string(root, "", "finished_at", false, &rd->finished_at, err)) ||
+	    (rc = json_read_bool(root, "", "partial", &rd->partial, err)) ||
 	    (rc = parse_git(rd, root, err)) || (rc = parse_ci(rd, root, err)))
 		goto done;
 	if ((rc = check_time(rd->started_at, "started_at", err)) ||
@@ -998,8 +953,7 @@ int rundoc_from_json(struct rundoc **out, const cJSON *root, struct err *err)
 	}
 	if (!rd->project)
 		rd->project = xstrdup("default");
-	rd->machine = dup_object(root, "machine", "", &rc, err);
-	if (rc)
+	if ((rc = read_object(root, "", "machine", &rd->machine, err)))
 		goto done;
 	if (rd->machine) {
 		const cJSON *fp = cJSON_GetObjectItemCaseSensitive(rd->machine, "fingerprint");
@@ -1011,8 +965,7 @@ int rundoc_from_json(struct rundoc **out, const cJSON *root, struct err *err)
 		if (cJSON_IsString(fp))
 			rd->fingerprint = xstrdup(fp->valuestring);
 	}
-	rd->tags = dup_object(root, "tags", "", &rc, err);
-	if (rc)
+	if ((rc = read_object(root, "", "tags", &rd->tags, err)))
 		goto done;
 	if (rd->tags) {
 		const cJSON *t;
@@ -1034,7 +987,7 @@ int rundoc_from_json(struct rundoc **out, const cJSON *root, struct err *err)
 		if ((rc = parse_bench(rd, jb, path, err)))
 			goto done;
 	}
-	rd->extra = collect_extra(root, known);
+	rd->extra = collect_extra(root, known, ARRAY_SIZE(known));
 done:
 	if (rc) {
 		rundoc_free(rd);

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "noise.h"
 #include "perfcount.h"
 #include "proc.h"
@@ -199,18 +200,6 @@ static bool run_hook(struct runner_cmd_bench *cb, const cJSON *hook, const char 
 	return good;
 }
 
-static const char *cfg_str(const cJSON *raw, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(raw, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static long cfg_long(const cJSON *raw, const char *key, long dflt)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(raw, key);
-	return cJSON_IsNumber(v) ? (long)v->valuedouble : dflt;
-}
-
 static void plan_repetitions(struct runner_cmd_bench *cb, const cJSON *raw)
 {
 	const cJSON *v;
@@ -223,12 +212,12 @@ static void plan_repetitions(struct runner_cmd_bench *cb, const cJSON *raw)
 		return;
 	}
 	if (cJSON_HasObjectItem(raw, "repetitions") || !any_adaptive) {
-		cb->min_reps = cb->max_reps = (size_t)cfg_long(raw, "repetitions", CMD_DEFAULT_REPETITIONS);
+		cb->min_reps = cb->max_reps = (size_t)json_peek_num(raw, "repetitions", CMD_DEFAULT_REPETITIONS);
 		return;
 	}
 	cb->adaptive = true;
-	cb->min_reps = (size_t)cfg_long(raw, "min_repetitions", CMD_ADAPTIVE_MIN);
-	cb->max_reps = (size_t)cfg_long(raw, "max_repetitions",
+	cb->min_reps = (size_t)json_peek_num(raw, "min_repetitions", CMD_ADAPTIVE_MIN);
+	cb->max_reps = (size_t)json_peek_num(raw, "max_repetitions",
 					(long)(cb->min_reps > CMD_ADAPTIVE_MAX ? cb->min_reps : CMD_ADAPTIVE_MAX));
 	cb->target = CMD_ADAPTIVE_TARGET;
 	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "target")))
@@ -313,7 +302,7 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 	const cJSON *raw = b->raw, *v;
 	const char *base = ctx && ctx->suite ? ctx->suite->dir : ".";
 	const char *tmp = getenv("TMPDIR");
-	const char *cwd = cfg_str(raw, "cwd");
+	const char *cwd = json_peek_str(raw, "cwd");
 	char tmpl[4096];
 
 	*out = NULL;
@@ -336,8 +325,8 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 	cb->stderr_path = xasprintf("%s/stderr", cb->tmpdir);
 	cb->metrics_path = xasprintf("%s/metrics.json", cb->tmpdir);
 
-	cb->argv = argv_from(cJSON_GetObjectItemCaseSensitive(raw, "command"), cfg_str(raw, "shell"));
-	cb->emits = cfg_str(raw, "emits") != NULL;
+	cb->argv = argv_from(cJSON_GetObjectItemCaseSensitive(raw, "command"), json_peek_str(raw, "shell"));
+	cb->emits = json_peek_str(raw, "emits") != NULL;
 	build_env(cb, raw);
 	if (cwd && cwd[0] == '/')
 		cb->cwd = xstrdup(cwd);
@@ -354,7 +343,7 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "timeout")))
 		json_duration_value(v, &cb->timeout);
-	cb->warmup = ctx && ctx->warmup_set ? ctx->warmup : cfg_long(raw, "warmup", 0);
+	cb->warmup = ctx && ctx->warmup_set ? ctx->warmup : (long)json_peek_num(raw, "warmup", 0);
 	plan_repetitions(cb, raw);
 
 	v = cJSON_GetObjectItemCaseSensitive(raw, "expect_exit");

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "stats.h"
 #include "suite.h"
 #include "summary.h"
@@ -28,84 +29,46 @@ const char *verdict_name(enum verdict_kind k)
 	return "unknown";
 }
 
-/* "5%" or 0.05 -> 0.05; returns 0 or -1. */
-static int parse_fraction(const cJSON *v, double *out)
-{
-	if (cJSON_IsNumber(v)) {
-		*out = v->valuedouble;
-		return 0;
-	}
-	if (cJSON_IsString(v) && v->valuestring[0]) {
-		const char *s = v->valuestring;
-		char *end;
-		double d = strtod(s, &end);
-
-		if (end == s || strcmp(end, "%") != 0 || !isfinite(d))
-			return -1;
-		*out = d / 100;
-		return 0;
-	}
-	return -1;
-}
-
 void verdict_settings_parse(const cJSON *obj, const char *path, struct verdict_settings *s,
 			    struct errlist *problems)
 {
 	static const char *const keys[] = { "alpha", "min_effect", "direction", "gate" };
-	const cJSON *it;
+	const cJSON *v;
+	char at[512];
+	double d;
 
 	if (!cJSON_IsObject(obj)) {
-		errlist_add(problems, "%s: expected an object", path);
+		json_expected(problems, path, "an object", obj);
 		return;
 	}
-	cJSON_ArrayForEach(it, obj) {
-		const char *k = it->string;
-		double d;
-
-		if (strcmp(k, "alpha") == 0) {
-			if (!cJSON_IsNumber(it) || !(it->valuedouble > 0 && it->valuedouble <= 0.5)) {
-				char *txt = cJSON_PrintUnformatted(it);
-				errlist_add(problems, "%s.alpha: expected a number in (0, 0.5], got %s", path,
-					    txt ? txt : "?");
-				free(txt);
-			} else {
-				s->alpha = it->valuedouble;
-			}
-		} else if (strcmp(k, "min_effect") == 0) {
-			if (parse_fraction(it, &d) != 0 || !(d >= 0 && d < 10)) {
-				char *txt = cJSON_PrintUnformatted(it);
-				errlist_add(problems,
-					    "%s.min_effect: expected a percentage such as \"5%%\" or a fraction such as 0.05, got %s",
-					    path, txt ? txt : "?");
-				free(txt);
-			} else {
-				s->min_effect = d;
-			}
-		} else if (strcmp(k, "direction") == 0) {
-			if (cJSON_IsString(it) && strcmp(it->valuestring, "lower") == 0) {
-				s->direction = RD_LOWER;
-			} else if (cJSON_IsString(it) && strcmp(it->valuestring, "higher") == 0) {
-				s->direction = RD_HIGHER;
-			} else {
-				char *txt = cJSON_PrintUnformatted(it);
-				errlist_add(problems, "%s.direction: expected \"lower\" or \"higher\", got %s",
-					    path, txt ? txt : "?");
-				free(txt);
-			}
-		} else if (strcmp(k, "gate") == 0) {
-			if (!cJSON_IsBool(it))
-				errlist_add(problems, "%s.gate: expected true or false", path);
-			else
-				s->gate = cJSON_IsTrue(it);
-		} else {
-			const char *near = closest_match(k, keys, ARRAY_SIZE(keys));
-			if (near)
-				errlist_add(problems, "%s.%s: unknown setting (did you mean '%s'?)", path, k, near);
-			else
-				errlist_add(problems, "%s.%s: unknown setting (known: alpha, min_effect, direction, gate)",
-					    path, k);
-		}
+	json_check_keys(obj, path, keys, ARRAY_SIZE(keys), problems);
+	if ((v = json_peek(obj, "alpha"))) {
+		json_path_key(at, sizeof(at), path, "alpha");
+		if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble <= 0.5))
+			json_expected(problems, at, "a number in (0, 0.5]", v);
+		else
+			s->alpha = v->valuedouble;
 	}
+	if ((v = json_peek(obj, "min_effect"))) {
+		json_path_key(at, sizeof(at), path, "min_effect");
+		if (json_fraction_value(v, &d) != 0 || !(d >= 0 && d < 10))
+			json_expected(problems, at,
+				      "a percentage such as \"5%\" or a fraction such as 0.05", v);
+		else
+			s->min_effect = d;
+	}
+	if ((v = json_peek(obj, "direction"))) {
+		const char *dir = cJSON_IsString(v) ? v->valuestring : "";
+
+		json_path_key(at, sizeof(at), path, "direction");
+		if (strcmp(dir, "lower") == 0)
+			s->direction = RD_LOWER;
+		else if (strcmp(dir, "higher") == 0)
+			s->direction = RD_HIGHER;
+		else
+			json_expected(problems, at, "\"lower\" or \"higher\"", v);
+	}
+	json_get_bool(obj, "gate", path, &s->gate, NULL, problems);
 }
 
 void verdict_settings_validate(const cJSON *compare, const char *path, struct errlist *problems)
@@ -113,6 +76,7 @@ void verdict_settings_validate(const cJSON *compare, const char *path, struct er
 	struct verdict_settings s = VERDICT_SETTINGS_INIT;
 	const cJSON *metrics = cJSON_IsObject(compare) ? cJSON_GetObjectItemCaseSensitive(compare, "metrics") : NULL;
 	const cJSON *it;
+	char at[512];
 	cJSON *copy;
 
 	if (!metrics) {
@@ -126,7 +90,8 @@ void verdict_settings_validate(const cJSON *compare, const char *path, struct er
 	verdict_settings_parse(copy, path, &s, problems);
 	cJSON_Delete(copy);
 	if (!cJSON_IsObject(metrics)) {
-		errlist_add(problems, "%s.metrics: expected an object of metric name -> settings", path);
+		json_path_key(at, sizeof(at), path, "metrics");
+		json_expected(problems, at, "an object of metric name -> settings", metrics);
 		return;
 	}
 	cJSON_ArrayForEach(it, metrics) {

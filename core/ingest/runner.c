@@ -118,13 +118,6 @@ static void plan_release(struct plan *p)
 	free(p->expect);
 }
 
-static long cfg_long(const cJSON *raw, const char *key, long dflt)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(raw, key);
-
-	return cJSON_IsNumber(v) ? (long)v->valuedouble : dflt;
-}
-
 static int plan_build(struct plan *p, const struct suite_bench *b, const struct run_ctx *ctx,
 		      struct err *err)
 {
@@ -185,12 +178,12 @@ static int plan_build(struct plan *p, const struct suite_bench *b, const struct 
 
 	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "timeout")))
 		json_duration_value(v, &p->timeout);
-	p->warmup = ctx && ctx->warmup_set ? ctx->warmup : cfg_long(raw, "warmup", 0);
+	p->warmup = ctx && ctx->warmup_set ? ctx->warmup : (long)json_peek_num(raw, "warmup", 0);
 	p->runs_declared = (ctx && ctx->repetitions > 0) || cJSON_HasObjectItem(raw, "repetitions");
 	if (ctx && ctx->repetitions > 0)
 		p->runs = ctx->repetitions;
 	else
-		p->runs = cfg_long(raw, "repetitions",
+		p->runs = (long)json_peek_num(raw, "repetitions",
 				   ingest_format_has_repetitions(p->fmt) || p->fmt == INGEST_AUTO
 					   ? 1
 					   : INGEST_DEFAULT_RUNS);

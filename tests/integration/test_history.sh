@@ -156,7 +156,7 @@ printf '%s\n' '{"suite": "x", "changepoints": {"p_max": 2, "windw": 3, "min_magn
 	'"benchmarks": [{"name": "t", "command": ["true"]}]}' >"$T/cp-suite.json"
 expect_exit 2 "a suite with bad changepoints settings is invalid" "$PERFGATE" run --no-store "$T/cp-suite.json"
 contains "p_max out of range is named" "$ERR" "changepoints.p_max: expected a number in (0, 1)"
-contains "a misspelt key gets a suggestion" "$ERR" "changepoints.windw: unknown key (did you mean 'window'?)"
+contains "a misspelt key gets a suggestion" "$ERR" 'changepoints.windw: unknown key; did you mean "window"?'
 
 # Concurrent pushes into one series: 20 processes push runs 40..59 at once
 # (the step is among them); the advisory lock per series serialises the

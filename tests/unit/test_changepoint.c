@@ -314,11 +314,11 @@ static void test_params_parse(void **state)
 	assert_false(p.robust);
 	changepoint_params_parse(bad, "changepoints", &p, &problems);
 	assert_int_equal(problems.n, 4);
-	assert_string_equal(problems.msgs[0], "changepoints.pmax: unknown key (did you mean 'p_max'?)");
-	assert_string_equal(problems.msgs[1],
-			    "changepoints.min_magnitude: expected a fraction such as 0.05 or \"5%\"");
-	assert_string_equal(problems.msgs[2], "changepoints.window: expected a whole number >= 0");
-	assert_string_equal(problems.msgs[3], "changepoints.p_max: expected a number in (0, 1)");
+	assert_string_equal(problems.msgs[0], "changepoints.pmax: unknown key; did you mean \"p_max\"?");
+	assert_string_equal(problems.msgs[1], "changepoints.p_max: expected a number in (0, 1), got 2");
+	assert_string_equal(problems.msgs[2],
+			    "changepoints.min_magnitude: expected a fraction such as 0.05 or \"5%\", got \"lots\"");
+	assert_string_equal(problems.msgs[3], "changepoints.window: expected a whole number >= 0, got -3");
 	errlist_release(&problems);
 	cJSON_Delete(good);
 	cJSON_Delete(bad);

@@ -286,8 +286,8 @@ static void test_settings_validate(void **state)
 {
 	static const struct { const char *json; const char *want; } cases[] = {
 		{ "{\"metrics\": {\"wall\": {\"min_efect\": 1}}}",
-		  "benchmarks[0].compare.metrics.wall.min_efect: unknown setting (did you mean 'min_effect'?)" },
-		{ "{\"metrics\": 3}", "benchmarks[0].compare.metrics: expected an object of metric name -> settings" },
+		  "benchmarks[0].compare.metrics.wall.min_efect: unknown key; did you mean \"min_effect\"?" },
+		{ "{\"metrics\": 3}", "benchmarks[0].compare.metrics: expected an object of metric name -> settings, got 3" },
 		{ "{\"alpha\": 2, \"metrics\": {}}", "benchmarks[0].compare.alpha: expected a number in (0, 0.5], got 2" },
 		{ "{\"metrics\": {\"wall\": {\"gate\": false}, \"instructions\": {\"min_effect\": \"1%\"}}}", NULL },
 	};

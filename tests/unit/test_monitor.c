@@ -234,14 +234,14 @@ static void test_gpu_missing_is_a_notice(void **state)
 static void test_validate(void **state)
 {
 	static const struct { const char *json; const char *want; } cases[] = {
-		{ "[1]", "m: expected an object" },
+		{ "[1]", "m: expected an object, got an array" },
 		{ "{\"pidfile\": \"x\"}", "m.pidfile: unknown key; did you mean \"pid_file\"?" },
-		{ "{\"pid\": 0}", "m.pid: expected a process id (an integer >= 1)" },
-		{ "{\"pid\": 1.5}", "m.pid: expected a process id (an integer >= 1)" },
-		{ "{\"process\": \"\"}", "m.process: expected a non-empty string" },
-		{ "{\"gpu\": \"yes\"}", "m.gpu: expected true or false" },
-		{ "{\"interval\": \"1ms\"}", "m.interval: expected a duration from 10ms to 60s" },
-		{ "{\"interval\": \"soon\"}", "m.interval: expected a duration from 10ms to 60s" },
+		{ "{\"pid\": 0}", "m.pid: expected a process id (an integer >= 1), got 0" },
+		{ "{\"pid\": 1.5}", "m.pid: expected a process id (an integer >= 1), got 1.5" },
+		{ "{\"process\": \"\"}", "m.process: expected a non-empty string, got \"\"" },
+		{ "{\"gpu\": \"yes\"}", "m.gpu: expected true or false, got \"yes\"" },
+		{ "{\"interval\": \"1ms\"}", "m.interval: expected a duration from 10ms to 60s, got \"1ms\"" },
+		{ "{\"interval\": \"soon\"}", "m.interval: expected a duration from 10ms to 60s, got \"soon\"" },
 		{ "{\"pid\": 5, \"process\": \"x\"}", "m: name the server process once (pid, pid_file or process)" },
 	};
 	(void)state;

@@ -237,9 +237,9 @@ static void test_settings_parse(void **state)
 		{ "{\"min_effect\": \"5 percent\"}",
 		  "b.compare.min_effect: expected a percentage such as \"5%\" or a fraction such as 0.05, got \"5 percent\"" },
 		{ "{\"direction\": \"up\"}", "b.compare.direction: expected \"lower\" or \"higher\", got \"up\"" },
-		{ "{\"gate\": \"no\"}", "b.compare.gate: expected true or false" },
-		{ "{\"alhpa\": 0.01}", "b.compare.alhpa: unknown setting (did you mean 'alpha'?)" },
-		{ "[1]", "b.compare: expected an object" },
+		{ "{\"gate\": \"no\"}", "b.compare.gate: expected true or false, got \"no\"" },
+		{ "{\"alhpa\": 0.01}", "b.compare.alhpa: unknown key; did you mean \"alpha\"?" },
+		{ "[1]", "b.compare: expected an object, got an array" },
 	};
 
 	(void)state;
@@ -289,9 +289,9 @@ static void test_settings_validate_metrics(void **state)
 	} cases[] = {
 		{ "{\"min_effect\": \"10%\", \"metrics\": {\"instructions\": {\"min_effect\": \"0.5%\"}}}", NULL },
 		{ "{\"metrics\": {\"instructions\": {\"min_efect\": 0.01}}}",
-		  "compare.metrics.instructions.min_efect: unknown setting (did you mean 'min_effect'?)" },
-		{ "{\"metrics\": [1]}", "compare.metrics: expected an object of metric name -> settings" },
-		{ "{\"metrics\": {\"wall\": 5}}", "compare.metrics.wall: expected an object" },
+		  "compare.metrics.instructions.min_efect: unknown key; did you mean \"min_effect\"?" },
+		{ "{\"metrics\": [1]}", "compare.metrics: expected an object of metric name -> settings, got an array" },
+		{ "{\"metrics\": {\"wall\": 5}}", "compare.metrics.wall: expected an object, got 5" },
 	};
 
 	(void)state;
