@@ -120,7 +120,7 @@ struct pworker {
 	size_t n_free, alloc_free;
 	struct timer *heap;
 	size_t n_heap, alloc_heap;
-	struct http_proxy_rng rng;
+	struct http_rng rng;
 	char *rbuf;
 	uint64_t now;
 	uint64_t arrived;          /* ns, CLOCK_MONOTONIC: when the kernel received the bytes of the last read */
@@ -196,48 +196,26 @@ bool http_proxy_fault_active(const struct http_proxy_fault *f, uint64_t since)
 	return since >= f->at && (f->duration == 0 || since - f->at < f->duration);
 }
 
-uint64_t http_proxy_rng_next(struct http_proxy_rng *r)
-{
-	uint64_t z = (r->state += UINT64_C(0x9E3779B97F4A7C15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-	return z ^ (z >> 31);
-}
-
-double http_proxy_rng_uniform(struct http_proxy_rng *r)
-{
-	return (double)(http_proxy_rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-/* A standard normal draw (Box-Muller; the second value is not kept). */
-static double std_normal(struct http_proxy_rng *r)
-{
-	double u = 1.0 - http_proxy_rng_uniform(r), v = http_proxy_rng_uniform(r);
-
-	return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
-}
-
-uint64_t http_proxy_draw_latency(const struct http_proxy_fault *f, struct http_proxy_rng *r)
+uint64_t http_proxy_draw_latency(const struct http_proxy_fault *f, struct http_rng *r)
 {
 	double base = (double)f->latency, jit = (double)f->jitter, v = base;
 
 	switch (f->dist) {
 	case HTTP_PROXY_FIXED:
 		if (jit > 0)
-			v = base + jit * (2.0 * http_proxy_rng_uniform(r) - 1.0);
+			v = base + jit * (2.0 * http_rng_uniform(r) - 1.0);
 		break;
 	case HTTP_PROXY_NORMAL:
-		v = base + jit * std_normal(r);
+		v = base + jit * http_rng_normal(r);
 		break;
 	case HTTP_PROXY_EXPONENTIAL:
-		v = -base * log(1.0 - http_proxy_rng_uniform(r));
+		v = -base * log(1.0 - http_rng_uniform(r));
 		break;
 	case HTTP_PROXY_LOGNORMAL:
-		v = base * exp(f->sigma * std_normal(r));
+		v = base * exp(f->sigma * http_rng_normal(r));
 		break;
 	case HTTP_PROXY_PARETO:
-		v = base / pow(1.0 - http_proxy_rng_uniform(r), 1.0 / f->alpha);
+		v = base / pow(1.0 - http_rng_uniform(r), 1.0 / f->alpha);
 		break;
 	}
 	if (!(v > 0))
@@ -247,11 +225,11 @@ uint64_t http_proxy_draw_latency(const struct http_proxy_fault *f, struct http_p
 
 bool http_proxy_selects(uint64_t seed, size_t fault, uint64_t id, double share)
 {
-	struct http_proxy_rng r = { seed ^ ((uint64_t)fault * UINT64_C(0xD6E8FEB86659FD93)) ^ (id * UINT64_C(0x9E3779B97F4A7C15)) };
+	struct http_rng r = { seed ^ ((uint64_t)fault * UINT64_C(0xD6E8FEB86659FD93)) ^ (id * UINT64_C(0x9E3779B97F4A7C15)) };
 
 	if (share >= 1.0)
 		return true;
-	return http_proxy_rng_uniform(&r) < share;
+	return http_rng_uniform(&r) < share;
 }
 
 size_t http_proxy_bucket_take(struct http_proxy_bucket *b, double rate, double burst, uint64_t now, size_t want,
@@ -398,7 +376,7 @@ static bool fault_hits(struct pworker *w, size_t i, uint64_t since)
 {
 	const struct http_proxy_fault *f = &w->p->faults[i];
 
-	return fault_on(w, i, since) && (f->share >= 1.0 || http_proxy_rng_uniform(&w->rng) < f->share);
+	return fault_on(w, i, since) && (f->share >= 1.0 || http_rng_uniform(&w->rng) < f->share);
 }
 
 /* A per-connection choice: active, and the connection in its share. */

@@ -49,6 +49,7 @@
 #include <stdint.h>
 
 #include "../err.h"
+#include "rng.h"
 
 struct hist;
 
@@ -178,13 +179,8 @@ int http_proxy_dist_parse(const char *s, enum http_proxy_dist *out);
 /* Is f active `since` ns after the schedule's start? */
 bool http_proxy_fault_active(const struct http_proxy_fault *f, uint64_t since);
 
-/* A small seeded generator (splitmix64) and the latency draws. */
-struct http_proxy_rng {
-	uint64_t state;
-};
-uint64_t http_proxy_rng_next(struct http_proxy_rng *r);
-double http_proxy_rng_uniform(struct http_proxy_rng *r); /* [0, 1) */
-uint64_t http_proxy_draw_latency(const struct http_proxy_fault *f, struct http_proxy_rng *r); /* ns */
+/* A latency drawn for f (ns). */
+uint64_t http_proxy_draw_latency(const struct http_proxy_fault *f, struct http_rng *r);
 
 /* Does a share-s choice select item `id` of fault `fault`?  Deterministic
  * per (seed, fault, id), so a connection stays selected or not. */

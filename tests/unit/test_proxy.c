@@ -79,7 +79,7 @@ static void test_active(void **state)
 /* Sample moments of n draws, in ms. */
 static void draws(const struct http_proxy_fault *f, size_t n, double *mean, double *sd, double *min, double *max)
 {
-	struct http_proxy_rng r = { 42 };
+	struct http_rng r = { 42 };
 	double *v = xmalloc(n * sizeof(*v)), s = 0, ss = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -106,7 +106,7 @@ static int cmp_d(const void *a, const void *b)
 
 static double median_of(const struct http_proxy_fault *f, size_t n)
 {
-	struct http_proxy_rng r = { 7 };
+	struct http_rng r = { 7 };
 	double *v = xmalloc(n * sizeof(*v)), m;
 
 	for (size_t i = 0; i < n; i++)
