@@ -70,7 +70,7 @@ static struct step run(const struct http_plan *plan, double rate, double secs, u
 	o.duration = (uint64_t)(secs * 1e9);
 	o.threads = 1;
 	o.timeout = 10000 * MS;
-	o.engine = ENG_NATIVE;
+	o.engine = "native";
 	o.realtime = true;
 	if (http_engine_run(&o, &r, &err) != 0) {
 		fprintf(stderr, "proxy_bench: %s\n", err.msg);
