@@ -687,9 +687,11 @@ size_t stats_batch_means(const double *v, const double *w, size_t n, double min_
 	}
 	if (g < min_batches || (g == 1 && wt[0] < min_weight))
 		goto done;
-	/* 2. merge neighbours while the batch values are autocorrelated */
+	/* 2. merge neighbours while the batch values are autocorrelated: |r1|
+	 * beyond r_limit and beyond its own noise (independent batches give r1
+	 * about N(-1/B, 1/B), so 2/sqrt(B) is what ten batches show by chance) */
 	r = stats_lag1_autocorrelation(out, g);
-	while (fabs(r) >= r_limit) {
+	while (fabs(r) >= fmax(r_limit, 2 / sqrt((double)g))) {
 		size_t h;
 
 		if (g / 2 < min_batches)

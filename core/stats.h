@@ -113,9 +113,10 @@ double stats_lag1_autocorrelation(const double *v, size_t n);
  * rate) and w[i] its request count (NULL: equal weights).  Neighbouring
  * sub-windows are grouped until each group holds at least `min_weight`
  * requests (a percentile q needs n (1 - q) >= 10 exceedances), then pairs of
- * neighbouring groups are merged while the lag-1 autocorrelation of the
- * group values is beyond +-`r_limit` (0.2) and more than `min_batches`
- * groups remain.  A group's value is the weighted mean of its sub-windows'
+ * neighbouring groups are merged while the lag-1 autocorrelation of the B
+ * group values is beyond +-`r_limit` (0.2) and beyond 2/sqrt(B) (what
+ * independent values show by chance), and more than `min_batches` groups
+ * would remain.  A group's value is the weighted mean of its sub-windows'
  * values.  Writes the batch values to out (room for n) and returns their
  * number, or 0 when fewer than min_batches groups can be formed or the
  * autocorrelation stays beyond the limit (the caller then keeps one sample

@@ -125,7 +125,7 @@ static char *error_summary(const struct http_engine_result *r)
 	return sb_detach(&sb);
 }
 
-static cJSON *ts_json(const struct http_engine_result *r, long rep)
+static cJSON *ts_json(const struct http_engine_result *r, long rep, double warmup)
 {
 	cJSON *o = cJSON_CreateObject();
 	const char *names[] = { "sent", "throughput", "errors", "p50", "p99", "inflight", "p95" };
@@ -134,6 +134,10 @@ static cJSON *ts_json(const struct http_engine_result *r, long rep)
 
 	cJSON_AddNumberToObject(o, "repetition", (double)rep);
 	cJSON_AddNumberToObject(o, "interval", iv);
+	/* Where the measured window lies in the series (s from its start), so
+	 * that its whole intervals can serve as batches (core/batch.h). */
+	cJSON_AddNumberToObject(o, "warmup", warmup);
+	cJSON_AddNumberToObject(o, "window", r->window);
 	for (size_t k = 0; k < ARRAY_SIZE(arr); k++)
 		arr[k] = cJSON_AddArrayToObject(o, names[k]);
 	for (size_t i = 0; i < r->n_ts; i++) {
@@ -556,7 +560,7 @@ static void note_step(struct http_run *hr, long rep, const struct http_engine_re
 	fams_merge(&hr->fams, res);
 	bad = health(res, open_loop, s, s->rate, gen);
 	cJSON_AddItemToArray(extra_array(hr->out, "generator"), gen);
-	cJSON_AddItemToArray(extra_array(hr->out, "timeseries"), ts_json(res, rep));
+	cJSON_AddItemToArray(extra_array(hr->out, "timeseries"), ts_json(res, rep, s->warmup));
 	if (bad && !hr->invalid)
 		hr->invalid = bad;
 	else

@@ -352,10 +352,16 @@ static void test_batch_means(void **state)
 	assert_int_equal(b, 4);
 	CLOSE(out[0], 3.5, 1e-12);
 	CLOSE(out[3], 3.5, 1e-12);
-	/* a trend stays autocorrelated however it is merged: no batches */
+	/* a trend is autocorrelated (r1 0.81 at 16 values, beyond 2/sqrt(16));
+	 * merged once it is 8 values whose r1 0.63 is within 2/sqrt(8) = 0.71 */
 	b = stats_batch_means(drift, NULL, 16, 1, 0.2, 3, out, &r1);
+	assert_int_equal(b, 8);
+	CLOSE(out[0], 1.05, 1e-12);
+	CLOSE(out[7], 2.45, 1e-12);
+	/* ...and when 8 would be too few, there are no batches */
+	b = stats_batch_means(drift, NULL, 16, 1, 0.2, 10, out, &r1);
 	assert_int_equal(b, 0);
-	assert_true(r1 >= 0.2);
+	assert_true(r1 >= 0.5);
 	/* too few requests for min_batches groups: 600 per batch leaves 2 */
 	b = stats_batch_means(v, w, 15, 600, 0.2, 3, out, &r1);
 	assert_int_equal(b, 0);
