@@ -226,9 +226,13 @@ static int role_for(const struct prom_doc *d, const struct prom_sample *s, const
 			return PROM_ROLE_COUNT;
 		return -1;
 	default:
+		/* named exactly, a histogram's x_sum or x_count is a counter too */
+		if (strcmp(s->name, name) == 0 && (s->role == PROM_ROLE_VALUE || s->role == PROM_ROLE_SUM ||
+						   s->role == PROM_ROLE_COUNT))
+			return PROM_ROLE_VALUE;
 		if (s->role != PROM_ROLE_VALUE)
 			return -1;
-		if (strcmp(s->name, name) == 0 || strcmp(f->name, name) == 0 || is_name_plus(s->name, name, "_total"))
+		if (strcmp(f->name, name) == 0 || is_name_plus(s->name, name, "_total"))
 			return PROM_ROLE_VALUE;
 		return -1;
 	}
