@@ -169,6 +169,11 @@ int prom_series_track_found(const struct prom_series_track *t)
 	return t->cand;
 }
 
+enum prom_series_kind prom_series_track_kind(const struct prom_series_track *t)
+{
+	return t->cand < 0 ? PROM_KIND_AUTO : t->kind;
+}
+
 static double scale_of(const struct prom_series_candidate *c)
 {
 	return c->scale != 0 ? c->scale : 1.0;
@@ -461,8 +466,11 @@ void prom_series_track_scrape(struct prom_series_track *t, const struct prom_doc
 
 	if (t->cand < 0)
 		resolve(t, d);
-	if (t->cand < 0)
+	if (t->cand < 0) {
+		/* a point all the same: every track of a target has one per scrape */
+		push_point(t, ts, NAN);
 		return;
+	}
 	c = &t->m->candidates[t->cand];
 	main0 = t->main.inc;
 	den0 = t->den.inc;

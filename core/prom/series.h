@@ -111,8 +111,10 @@ void prom_series_track_free(struct prom_series_track *t);
  */
 void prom_series_track_scrape(struct prom_series_track *t, const struct prom_doc *d, double t_s, bool first);
 
-/* The candidate in use, or -1 while none was found. */
+/* The candidate in use, or -1 while none was found; and its kind (AUTO
+ * while none was found). */
 int prom_series_track_found(const struct prom_series_track *t);
+enum prom_series_kind prom_series_track_kind(const struct prom_series_track *t);
 
 /* The window's values into out[0..max); returns how many.  A statistic
  * without data (a histogram that saw no observation, a ratio whose
@@ -120,7 +122,8 @@ int prom_series_track_found(const struct prom_series_track *t);
  * out rather than given as 0. */
 size_t prom_series_track_values(const struct prom_series_track *t, struct prom_series_value *out, size_t max);
 
-/* One point per scrape for the per-second series: a gauge's value, a
+/* One point per scrape (NAN until a candidate is found) for the
+ * per-second series: a gauge's value, a
  * counter's rate since the previous scrape, a histogram's or summary's
  * mean since the previous scrape, a ratio's since the previous scrape
  * (NAN where there is none).  *times in seconds since the window opened. */
