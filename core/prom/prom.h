@@ -82,6 +82,7 @@ struct prom_sample {
 	bool has_timestamp;
 	double timestamp;        /* s since the epoch (the text format's ms / 1000) */
 	size_t family;           /* index into prom_doc.families */
+	size_t next;             /* the family's next sample, SIZE_MAX after its last */
 	enum prom_role role;
 };
 
@@ -90,6 +91,8 @@ struct prom_family {
 	enum prom_type type;
 	const char *help;        /* unescaped, NULL when none */
 	const char *unit;        /* OpenMetrics UNIT, NULL when none */
+	size_t first;            /* its first sample, SIZE_MAX when none (then ->next) */
+	size_t last;             /* private: its last sample */
 };
 
 struct prom_doc {
@@ -133,6 +136,8 @@ const char *prom_sample_label(const struct prom_sample *s, const char *name);
 
 /* The family called `name`, or NULL. */
 const struct prom_family *prom_doc_family(const struct prom_doc *d, const char *name);
+/* The same for name + suffix ("x" "_total"), without building the string. */
+const struct prom_family *prom_doc_family2(const struct prom_doc *d, const char *name, const char *suffix);
 
 /* "counter", "gauge", "histogram", "gaugehistogram", "summary", "info",
  * "stateset", "untyped". */

@@ -243,17 +243,74 @@ static int role_for(const struct prom_doc *d, const struct prom_sample *s, const
 	}
 }
 
+/* The families whose samples can be part of series `name` of kind `k`
+ * (a sample's own name may differ from its family's: "x_total" of
+ * OpenMetrics counter "x", "x_sum" of histogram "x"). */
+struct fams {
+	const struct prom_family *f[8];
+	size_t n;
+};
+
+static void fams_add(struct fams *fs, const struct prom_family *f)
+{
+	if (!f || fs->n == ARRAY_SIZE(fs->f))
+		return;
+	for (size_t i = 0; i < fs->n; i++)
+		if (fs->f[i] == f)
+			return;
+	fs->f[fs->n++] = f;
+}
+
+static void fams_of(const struct prom_doc *d, const char *name, enum prom_series_kind k, struct fams *fs)
+{
+	static const char *const dist[] = { "", "_bucket", "_sum", "_count" };
+	static const char *const strip[] = { "_total", "_sum", "_count" };
+
+	fs->n = 0;
+	if (k == PROM_KIND_HISTOGRAM || k == PROM_KIND_SUMMARY) {
+		for (size_t i = 0; i < ARRAY_SIZE(dist); i++)
+			fams_add(fs, prom_doc_family2(d, name, dist[i]));
+		return;
+	}
+	fams_add(fs, prom_doc_family(d, name));
+	fams_add(fs, prom_doc_family2(d, name, "_total"));
+	for (size_t i = 0; i < ARRAY_SIZE(strip); i++) {
+		size_t n = strlen(name), k2 = strlen(strip[i]);
+		if (n > k2 && strcmp(name + n - k2, strip[i]) == 0) {
+			char base[512];
+			if (n - k2 >= sizeof(base))
+				continue;
+			memcpy(base, name, n - k2);
+			base[n - k2] = '\0';
+			fams_add(fs, prom_doc_family(d, base));
+		}
+	}
+}
+
+typedef void each_fn(void *arg, const struct prom_sample *s, int role);
+
+/* fn for every sample of series `name` (kind k) whose labels match c. */
+static void each_sample(const struct prom_doc *d, const struct prom_series_candidate *c, const char *name,
+			enum prom_series_kind k, each_fn *fn, void *arg)
+{
+	struct fams fs;
+
+	fams_of(d, name, k, &fs);
+	for (size_t f = 0; f < fs.n; f++)
+		for (size_t i = fs.f[f]->first; i != SIZE_MAX; i = d->samples[i].next) {
+			const struct prom_sample *s = &d->samples[i];
+			int role = role_for(d, s, name, k);
+			if (role >= 0 && labels_match(c, s))
+				fn(arg, s, role);
+		}
+}
+
 /* The kind of series `name` in this scrape (for PROM_KIND_AUTO), or AUTO
  * when it is absent. */
 static enum prom_series_kind kind_in(const struct prom_doc *d, const char *name)
 {
 	const struct prom_family *f = prom_doc_family(d, name);
 
-	if (!f) {
-		char buf[256];
-		snprintf(buf, sizeof(buf), "%s_total", name);
-		f = prom_doc_family(d, buf);
-	}
 	if (f) {
 		switch (f->type) {
 		case PROM_COUNTER: return PROM_KIND_COUNTER;
@@ -261,29 +318,36 @@ static enum prom_series_kind kind_in(const struct prom_doc *d, const char *name)
 		case PROM_GAUGE_HISTOGRAM: return PROM_KIND_HISTOGRAM;
 		case PROM_SUMMARY: return PROM_KIND_SUMMARY;
 		case PROM_GAUGE: return PROM_KIND_GAUGE;
-		default: break;
+		default: return ends_with(name, "_total") ? PROM_KIND_COUNTER : PROM_KIND_GAUGE;
 		}
 	}
-	for (size_t i = 0; i < d->n_samples; i++) {
-		const char *sn = d->samples[i].name;
-		if (strcmp(sn, name) == 0)
-			return ends_with(name, "_total") ? PROM_KIND_COUNTER : PROM_KIND_GAUGE;
-		if (is_name_plus(sn, name, "_total"))
-			return PROM_KIND_COUNTER;
-		if (is_name_plus(sn, name, "_bucket"))
-			return PROM_KIND_HISTOGRAM;
+	if (prom_doc_family2(d, name, "_total"))
+		return PROM_KIND_COUNTER;
+	if (prom_doc_family2(d, name, "_bucket"))
+		return PROM_KIND_HISTOGRAM; /* an exposition without TYPE lines */
+	{
+		struct fams fs;
+		fams_of(d, name, PROM_KIND_COUNTER, &fs);
+		if (fs.n)
+			return PROM_KIND_COUNTER; /* "x_sum" of histogram x */
 	}
 	return PROM_KIND_AUTO;
+}
+
+static void set_true(void *arg, const struct prom_sample *s, int role)
+{
+	(void)s, (void)role;
+	*(bool *)arg = true;
 }
 
 /* Is series `name` (kind `kind`) in the scrape, with labels matching? */
 static bool present(const struct prom_doc *d, const struct prom_series_candidate *c, const char *name,
 		    enum prom_series_kind kind)
 {
-	for (size_t i = 0; i < d->n_samples; i++)
-		if (role_for(d, &d->samples[i], name, kind) >= 0 && labels_match(c, &d->samples[i]))
-			return true;
-	return false;
+	bool found = false;
+
+	each_sample(d, c, name, kind, set_true, &found);
+	return found;
 }
 
 /* Find the first candidate present in this scrape. */
@@ -311,7 +375,17 @@ static void resolve(struct prom_series_track *t, const struct prom_doc *d)
 	}
 }
 
-/* Name and labels (sorted, `le` and `quantile` left out): one series. */
+static void key_label(struct sb *key, char sep, const struct prom_label *l)
+{
+	sb_putc(key, sep);
+	sb_puts(key, l->name);
+	sb_putc(key, '=');
+	sb_puts(key, l->value);
+}
+
+/* Name and labels (sorted, `le` and `quantile` left out): one series.
+ * Built with plain copies: a large server's histograms make this the
+ * most frequent call of a scrape. */
 static void series_key(const struct prom_sample *s, struct sb *key)
 {
 	const struct prom_label *l[32];
@@ -326,7 +400,7 @@ static void series_key(const struct prom_sample *s, struct sb *key)
 		if (n == ARRAY_SIZE(l)) {
 			/* Beyond 32 labels order does not matter for a stable
 			 * exposition: the rest go in as written. */
-			sb_printf(key, "\x1f%s=%s", ln, s->labels[i].value);
+			key_label(key, '\x1f', &s->labels[i]);
 			continue;
 		}
 		l[n++] = &s->labels[i];
@@ -337,7 +411,7 @@ static void series_key(const struct prom_sample *s, struct sb *key)
 		}
 	}
 	for (size_t i = 0; i < n; i++)
-		sb_printf(key, "\x1e%s=%s", l[i]->name, l[i]->value);
+		key_label(key, '\x1e', l[i]);
 }
 
 static void push_point(struct prom_series_track *t, double ts, double v)
@@ -364,31 +438,54 @@ static void agg_add(enum prom_series_agg agg, double *acc, size_t *n, double v)
 	(*n)++;
 }
 
+struct agg_state {
+	enum prom_series_agg agg;
+	double acc;
+	size_t n;
+};
+
+static void gauge_one(void *arg, const struct prom_sample *s, int role)
+{
+	struct agg_state *a = arg;
+
+	(void)role;
+	agg_add(a->agg, &a->acc, &a->n, s->value);
+}
+
 static void gauge_scrape(struct prom_series_track *t, const struct prom_doc *d, const struct prom_series_candidate *c,
 			 double ts)
 {
-	double acc = NAN;
-	size_t n = 0;
+	struct agg_state a = { t->m->agg, NAN, 0 };
 
-	for (size_t i = 0; i < d->n_samples; i++)
-		if (role_for(d, &d->samples[i], c->series, PROM_KIND_GAUGE) >= 0 && labels_match(c, &d->samples[i]))
-			agg_add(t->m->agg, &acc, &n, d->samples[i].value);
-	if (n && t->m->agg == PROM_AGG_MEAN)
-		acc /= (double)n;
-	push_point(t, ts, n ? acc * scale_of(c) : NAN);
+	each_sample(d, c, c->series, PROM_KIND_GAUGE, gauge_one, &a);
+	if (a.n && t->m->agg == PROM_AGG_MEAN)
+		a.acc /= (double)a.n;
+	push_point(t, ts, a.n ? a.acc * scale_of(c) : NAN);
+}
+
+struct feed_state {
+	struct prom_series_track *t;
+	struct counter_set *cs;
+	bool first;
+	struct sb *key;
+};
+
+static void counter_one(void *arg, const struct prom_sample *s, int role)
+{
+	struct feed_state *f = arg;
+
+	(void)role;
+	series_key(s, f->key);
+	cs_add(f->cs, sb_str(f->key), s->value, f->first);
 }
 
 /* Add the increase of every series of counter `name` into cs. */
 static void counter_feed(struct counter_set *cs, const struct prom_doc *d, const struct prom_series_candidate *c,
 			 const char *name, bool first, struct sb *key)
 {
-	for (size_t i = 0; i < d->n_samples; i++) {
-		const struct prom_sample *s = &d->samples[i];
-		if (role_for(d, s, name, PROM_KIND_COUNTER) < 0 || !labels_match(c, s))
-			continue;
-		series_key(s, key);
-		cs_add(cs, sb_str(key), s->value, first);
-	}
+	struct feed_state f = { NULL, cs, first, key };
+
+	each_sample(d, c, name, PROM_KIND_COUNTER, counter_one, &f);
 }
 
 static void bucket_add(struct prom_series_track *t, double le, double inc)
@@ -423,39 +520,45 @@ static void quantile_set(struct prom_series_track *t, double q, double v)
 		t->qv[i].v = v;
 }
 
+static void dist_one(void *arg, const struct prom_sample *s, int role)
+{
+	struct feed_state *f = arg;
+	struct prom_series_track *t = f->t;
+	double bound = s->bound;
+
+	if (isnan(bound) && (role == PROM_ROLE_BUCKET || role == PROM_ROLE_QUANTILE)) {
+		/* untyped exposition: the bound was not parsed as one */
+		const char *b = prom_sample_label(s, role == PROM_ROLE_BUCKET ? "le" : "quantile");
+		char *end;
+		bound = strtod(b, &end);
+		if (end == b || *end)
+			return;
+	}
+	series_key(s, f->key);
+	if (role == PROM_ROLE_BUCKET) {
+		/* the bound as a number: le="1" and le="1.0" are one bucket */
+		char b[32];
+		snprintf(b, sizeof(b), "\x1d%.17g", bound);
+		sb_puts(f->key, b);
+		bucket_add(t, bound, cs_add(&t->buckets, sb_str(f->key), s->value, f->first));
+	} else if (role == PROM_ROLE_COUNT) {
+		cs_add(&t->main, sb_str(f->key), s->value, f->first);
+	} else if (role == PROM_ROLE_SUM) {
+		cs_add(&t->den, sb_str(f->key), s->value, f->first);
+	} else if (role == PROM_ROLE_QUANTILE && !isnan(s->value)) {
+		quantile_set(t, bound, s->value);
+	}
+}
+
 /* Histograms and summaries: buckets (or quantiles), _sum and _count. */
 static void dist_scrape(struct prom_series_track *t, const struct prom_doc *d, const struct prom_series_candidate *c,
 			bool first, struct sb *key)
 {
+	struct feed_state f = { t, NULL, first, key };
+
 	for (size_t i = 0; i < t->n_qv; i++)
 		t->qv[i].v = NAN; /* the server's quantiles are read afresh every scrape */
-	for (size_t i = 0; i < d->n_samples; i++) {
-		const struct prom_sample *s = &d->samples[i];
-		int role = role_for(d, s, c->series, t->kind);
-		double bound = s->bound;
-
-		if (role < 0 || !labels_match(c, s))
-			continue;
-		if (isnan(bound) && (role == PROM_ROLE_BUCKET || role == PROM_ROLE_QUANTILE)) {
-			/* untyped exposition: the bound was not parsed as one */
-			const char *b = prom_sample_label(s, role == PROM_ROLE_BUCKET ? "le" : "quantile");
-			char *end;
-			bound = strtod(b, &end);
-			if (end == b || *end)
-				continue;
-		}
-		series_key(s, key);
-		if (role == PROM_ROLE_BUCKET) {
-			sb_printf(key, "\x1dle=%.17g", bound);
-			bucket_add(t, bound, cs_add(&t->buckets, sb_str(key), s->value, first));
-		} else if (role == PROM_ROLE_COUNT) {
-			cs_add(&t->main, sb_str(key), s->value, first);
-		} else if (role == PROM_ROLE_SUM) {
-			cs_add(&t->den, sb_str(key), s->value, first);
-		} else if (role == PROM_ROLE_QUANTILE && !isnan(s->value)) {
-			quantile_set(t, bound, s->value);
-		}
-	}
+	each_sample(d, c, c->series, t->kind, dist_one, &f);
 }
 
 void prom_series_track_scrape(struct prom_series_track *t, const struct prom_doc *d, double ts, bool first)

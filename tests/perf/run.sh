@@ -28,3 +28,7 @@ echo "== history of one metric over 100,000 stored runs"
 PERFGATE=${PERFGATE:-$build/perfgate} sh tests/perf/history_bulk.sh
 echo "== noise-proof metrics: wall against instruction counts"
 sh tests/perf/bench_counts.sh
+
+# --- server metrics (issue 14): the Prometheus parser on a large server's exposition
+echo "== Prometheus exposition parser: 10,000 series"
+"$build/perf/prom_parse_bench"
