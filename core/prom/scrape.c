@@ -282,12 +282,12 @@ int prom_scrape_start(struct prom_scrape **out, const struct prom_config *cfg, s
 
 static void add_sample(struct rd_bench *b, const char *name, const char *unit, enum rd_direction dir, double v)
 {
-	struct rd_metric *m = rd_bench_find_metric(b, name);
+	struct rd_metric *m = rundoc_bench_find_metric(b, name);
 
 	if (!m)
-		m = rd_bench_add_metric(b, name, unit, dir);
-	rd_metric_add_sample(m, v);
-	rd_metric_summarise(m);
+		m = rundoc_bench_add_metric(b, name, unit, dir);
+	rundoc_metric_add_sample(m, v);
+	rundoc_metric_summarise(m);
 }
 
 static void notice_once(struct errlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

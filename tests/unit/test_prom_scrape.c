@@ -103,7 +103,7 @@ static void run_window(struct window *w, const char *target, double seconds)
 		fail_msg("bad JSON %s", json);
 	memset(w, 0, sizeof(*w));
 	w->rd = rundoc_new();
-	w->b = rundoc_add_bench(w->rd, "b", "http");
+	w->b = rundoc_add_bench(w->rd, "b", RUNDOC_KIND_HTTP);
 	if (prom_config_parse(&cfg, j, "prometheus", &err) != 0 || prom_scrape_start(&s, cfg, &err) != 0)
 		fail_msg("%s", err.msg);
 	nanosleep(&ts, NULL);
@@ -123,7 +123,7 @@ static void window_release(struct window *w)
 
 static double metric(const struct window *w, const char *name)
 {
-	const struct rd_metric *m = rd_bench_find_metric(w->b, name);
+	const struct rd_metric *m = rundoc_bench_find_metric(w->b, name);
 
 	return m && m->n_samples == 1 ? m->samples[0] : NAN;
 }
