@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -100,9 +101,27 @@ int cmd_parse_tags(const struct strlist *tags, cJSON **out);
  * naming the file.  Returns 0 or the exit code. */
 int cmd_load_suite(const char *path, struct suite **out);
 
+/* runview.c: how a run looks on the terminal (`run`, `gate`). */
+struct run_options;
+struct rundoc;
+struct cmd_progress {
+	bool tty;          /* stderr is a terminal: animate with \r */
+	bool quiet;
+	bool drawn;        /* a \r line is on screen */
+	uint64_t t_bench;  /* ns, start of the current benchmark */
+};
+/* Progress on stderr for the run ro describes (p must outlive the run). */
+void cmd_progress_attach(struct cmd_progress *p, bool quiet, struct run_options *ro);
 /* The gate pipeline's notes (core/gate.h) as they happen: errors and
  * warnings always, progress unless *(bool *)quiet. */
 void cmd_print_note(void *quiet, const struct gate_note *note);
+/* The summary table of a run on stdout: per benchmark and metric the
+ * median with its confidence interval, min, max, n; failures, the tail of
+ * stderr and warnings under each benchmark. */
+void cmd_run_table(const struct rundoc *rd);
+/* `gate --plots DIR`: trend and latency plots of the run against its baseline. */
+struct gate_result;
+void cmd_gate_plots(const char *dir, const struct gate_result *r);
 
 /* Subcommands: one file each, cmd/<verb>.c. */
 int cmd_run(int argc, char **argv);

@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "../core/gate.h"
-#include "../core/plot.h"
 #include "../core/proc.h"
 #include "../core/util.h"
 #include "../db/store.h"
@@ -33,17 +32,6 @@ struct gate_args {
 	bool strict, no_confirm, no_store, quiet;
 	struct strlist tags, pos;
 };
-
-static void on_bench(void *arg, enum run_event ev, const char *name, const struct rd_bench *b)
-{
-	const struct rd_metric *m;
-
-	if (*(const bool *)arg || ev != RUN_BENCH_DONE)
-		return;
-	m = b && b->n_metrics ? &b->metrics[0] : NULL;
-	fprintf(stderr, "%s: %s (%zu repetitions)\n", name, b ? rundoc_status_name(b->status) : "?",
-		m ? m->n_samples : (size_t)0);
-}
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_args(struct gate_args *a, int argc, char **argv)
@@ -95,29 +83,6 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 	return cmpcmd_check_format(&a->o) ? EXIT_USAGE : -1;
 }
 
-static void draw_plots(const char *dir, const struct gate_result *r)
-{
-	const struct baseline *base = &r->baseline;
-	struct rundoc **docs = NULL;
-	char **files = NULL;
-	size_t n_files = 0, n = r->have_baseline ? base->n_runs : 0;
-	struct err err = ERR_INIT;
-
-	/* plot_gate_dir wants the baseline oldest first; ours is nearest first. */
-	if (n)
-		docs = xcalloc(n, sizeof(*docs));
-	for (size_t i = 0; i < n; i++)
-		docs[i] = base->runs[n - 1 - i].doc;
-	if (plot_gate_dir(dir, PLOT_PNG, r->run, docs, n, &files, &n_files, &err) != 0)
-		cmd_warn("plots: %s", err.msg);
-	else
-		fprintf(stderr, "perfgate: %zu plot%s written to '%s'\n", n_files, n_files == 1 ? "" : "s", dir);
-	for (size_t i = 0; i < n_files; i++)
-		free(files[i]);
-	free(files);
-	free(docs);
-}
-
 /* Everything after the pipeline: the run document, plots, reports, exit code. */
 static int finish(const struct gate_args *a, const struct gate_result *r)
 {
@@ -129,7 +94,7 @@ static int finish(const struct gate_args *a, const struct gate_result *r)
 	if (r->interrupted)
 		return EXIT_INVALID;
 	if (a->plots)
-		draw_plots(a->plots, r);
+		cmd_gate_plots(a->plots, r);
 	written = cmpcmd_write(r->comparison, &a->o);
 	cmpcmd_warn_loud(r->comparison);
 	switch (gate_outcome(r)) {
@@ -151,6 +116,7 @@ int cmd_gate(int argc, char **argv)
 			       .tags = STRLIST_INIT, .pos = STRLIST_INIT };
 	struct gate_options go = GATE_OPTIONS_INIT;
 	struct db_options dbo = DB_OPTIONS_INIT;
+	struct cmd_progress prog;
 	struct baseline_source src;
 	struct gate_store store;
 	struct db_store *dbs = NULL;
@@ -166,8 +132,7 @@ int cmd_gate(int argc, char **argv)
 	go.run.bench_glob = a.bench;
 	go.run.repetitions = a.repetitions == LONG_MIN ? 0 : a.repetitions;
 	go.run.tags = tags;
-	go.run.on_bench = on_bench;
-	go.run.progress_arg = &a.quiet;
+	cmd_progress_attach(&prog, a.quiet, &go.run);
 	go.baseline = a.spec;
 	go.baseline_runs = (size_t)a.runs;
 	go.strict = a.strict;

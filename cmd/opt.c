@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/gate.h"
 #include "../core/suite.h"
 #include "../core/util.h"
 
@@ -322,20 +321,4 @@ int cmd_load_suite(const char *path, struct suite **out)
 done:
 	errlist_release(&problems);
 	return cmd_exit_code(rc);
-}
-
-void cmd_print_note(void *quiet, const struct gate_note *note)
-{
-	switch (gate_note_level(note->kind)) {
-	case GATE_PROGRESS:
-		if (!*(const bool *)quiet)
-			fprintf(stderr, "perfgate: %s\n", note->msg);
-		break;
-	case GATE_WARNING:
-		cmd_warn("%s", note->msg);
-		break;
-	case GATE_ERROR:
-		cmd_error("%s", note->msg);
-		break;
-	}
 }

@@ -11,128 +11,15 @@
  * core/gate.c's gate_run() without the comparison.
  */
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../core/gate.h"
 #include "../core/proc.h"
-#include "../core/report.h"
 #include "../core/util.h"
 #include "../db/store.h"
 #include "cmd.h"
-
-struct progress {
-	bool tty;          /* stderr is a terminal: animate with \r */
-	bool quiet;
-	bool drawn;        /* a \r line is on screen */
-	uint64_t t_bench;  /* ns, start of the current benchmark */
-};
-
-static void on_progress(void *arg, const char *bench, size_t rep, size_t of, double elapsed_s)
-{
-	struct progress *p = arg;
-	double eta;
-
-	if (!p->tty || p->quiet)
-		return;
-	eta = rep > 0 && of > rep ? elapsed_s / (double)rep * (double)(of - rep) : 0;
-	fprintf(stderr, "\r\033[K%s  repetition %zu/%zu  %.1fs elapsed", bench, rep, of, elapsed_s);
-	if (of > rep)
-		fprintf(stderr, "  ~%.1fs left", eta);
-	fflush(stderr);
-	p->drawn = true;
-}
-
-static void on_bench(void *arg, enum run_event ev, const char *name, const struct rd_bench *b)
-{
-	struct progress *p = arg;
-	const struct rd_metric *wall;
-
-	if (p->quiet)
-		return;
-	if (ev == RUN_BENCH_START) {
-		p->t_bench = now_ns();
-		if (p->tty) {
-			fprintf(stderr, "\r\033[K%s  starting", name);
-			fflush(stderr);
-			p->drawn = true;
-		}
-		return;
-	}
-	if (p->drawn) {
-		fputs("\r\033[K", stderr);
-		p->drawn = false;
-	}
-	/* A command's repetitions are its wall samples; a load test gives one
-	 * sample of every summary metric per repetition. */
-	wall = b ? rundoc_bench_find_metric(b, "wall") : NULL;
-	if (!wall && b && b->n_metrics)
-		wall = &b->metrics[0];
-	fprintf(stderr, "%s: %s (%zu repetitions, %.2fs)\n", name, b ? rundoc_status_name(b->status) : "?",
-		wall ? wall->n_samples : (size_t)0, (double)(now_ns() - p->t_bench) * 1e-9);
-}
-
-static void print_table(const struct rundoc *rd)
-{
-	/* Columns as wide as the longest name, so that load tests' metric
-	 * names ("errors.unexpected_status") keep the table aligned. */
-	int wb = (int)strlen("benchmark"), wm = (int)strlen("metric");
-
-	for (size_t i = 0; i < rd->n_benches; i++) {
-		if ((int)strlen(rd->benches[i].name) > wb)
-			wb = (int)strlen(rd->benches[i].name);
-		for (size_t k = 0; k < rd->benches[i].n_metrics; k++)
-			if ((int)strlen(rd->benches[i].metrics[k].name) > wm)
-				wm = (int)strlen(rd->benches[i].metrics[k].name);
-	}
-	printf("%-*s %-*s %14s  %-29s %12s %12s %5s\n", wb, "benchmark", wm, "metric", "median",
-	       "95% CI", "min", "max", "n");
-	for (size_t i = 0; i < rd->n_benches; i++) {
-		const struct rd_bench *b = &rd->benches[i];
-		const cJSON *warnings = rundoc_bench_warnings(b);
-		const char *tail = rundoc_bench_stderr_tail(b);
-		const cJSON *w;
-
-		for (size_t k = 0; k < b->n_metrics; k++) {
-			const struct rd_metric *m = &b->metrics[k];
-			const struct rd_summary *s = &m->summary;
-			char med[32], lo[32], hi[32], mn[32], mx[32], ci[72];
-			if (m->n_samples == 0)
-				continue;
-			report_format_value(s->median, m->unit, med, sizeof(med));
-			report_format_value(s->ci_low, m->unit, lo, sizeof(lo));
-			report_format_value(s->ci_high, m->unit, hi, sizeof(hi));
-			report_format_value(s->min, m->unit, mn, sizeof(mn));
-			report_format_value(s->max, m->unit, mx, sizeof(mx));
-			if (isnan(s->ci_low))
-				snprintf(ci, sizeof(ci), "(n < 6: no interval)");
-			else
-				snprintf(ci, sizeof(ci), "[%s, %s]", lo, hi);
-			printf("%-*s %-*s %14s  %-29s %12s %12s %5zu\n", wb, k == 0 ? b->name : "", wm,
-			       m->name, med, ci, mn, mx, m->n_samples);
-		}
-		if (b->n_metrics == 0 || b->metrics[0].n_samples == 0)
-			printf("%-*s (no samples)\n", wb, b->name);
-		if (b->status != RUNDOC_STATUS_OK)
-			printf("  %s: %s\n", b->status == RUNDOC_STATUS_FAILED ? "FAILED" : rundoc_status_name(b->status),
-			       b->error ? b->error : "");
-		if (tail) {
-			char *copy = xstrdup(tail);
-			char *save = NULL;
-			printf("  last lines of stderr:\n");
-			for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-				printf("  | %s\n", line);
-			free(copy);
-		}
-		cJSON_ArrayForEach(w, warnings)
-			if (cJSON_IsString(w))
-				printf("  warning: %s\n", w->valuestring);
-	}
-}
-
 
 /* The command line. */
 struct run_args {
@@ -223,7 +110,7 @@ static int finish(const struct run_args *a, const struct gate_result *r)
 		fputc('\n', stdout);
 		free(text);
 	} else {
-		print_table(r->run);
+		cmd_run_table(r->run);
 		if (r->stored)
 			printf("run %s%s\n", r->run->run_id, r->already ? " (stored before)" : "");
 	}
@@ -236,7 +123,7 @@ int cmd_run(int argc, char **argv)
 			      .tags = STRLIST_INIT, .pos = STRLIST_INIT, .benches = STRLIST_INIT };
 	struct gate_options go = GATE_OPTIONS_INIT;
 	struct db_options dbo = DB_OPTIONS_INIT;
-	struct progress prog = { .tty = false };
+	struct cmd_progress prog;
 	struct gate_store store;
 	struct db_store *dbs = NULL;
 	struct suite *suite = NULL;
@@ -255,14 +142,10 @@ int cmd_run(int argc, char **argv)
 		list_benches(suite, &go.run);
 		goto done;
 	}
-	prog.tty = isatty(STDERR_FILENO);
-	prog.quiet = a.quiet;
+	cmd_progress_attach(&prog, a.quiet, &go.run);
 	go.run.repetitions = a.repetitions == LONG_MIN ? 0 : a.repetitions;
 	go.run.warmup = a.warmup == LONG_MIN ? -1 : a.warmup;
 	go.run.tags = tags;
-	go.run.progress = on_progress;
-	go.run.on_bench = on_bench;
-	go.run.progress_arg = &prog;
 	go.on_note = cmd_print_note;
 	go.note_arg = &a.quiet;
 	dbo.url = a.db_url;

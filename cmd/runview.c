@@ -1,0 +1,166 @@
+/*
+ * runview.c: how a run looks on the terminal, for `run` and `gate`: the
+ * progress on stderr while it runs (animated on a terminal), the notes of
+ * the gate pipeline as they happen, the summary table of a finished run, and
+ * a gate's plots.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/gate.h"
+#include "../core/plot.h"
+#include "../core/report.h"
+#include "../core/util.h"
+#include "cmd.h"
+
+static void on_progress(void *arg, const char *bench, size_t rep, size_t of, double elapsed_s)
+{
+	struct cmd_progress *p = arg;
+	double eta;
+
+	if (!p->tty || p->quiet)
+		return;
+	eta = rep > 0 && of > rep ? elapsed_s / (double)rep * (double)(of - rep) : 0;
+	fprintf(stderr, "\r\033[K%s  repetition %zu/%zu  %.1fs elapsed", bench, rep, of, elapsed_s);
+	if (of > rep)
+		fprintf(stderr, "  ~%.1fs left", eta);
+	fflush(stderr);
+	p->drawn = true;
+}
+
+static void on_bench(void *arg, enum run_event ev, const char *name, const struct rd_bench *b)
+{
+	struct cmd_progress *p = arg;
+	const struct rd_metric *wall;
+
+	if (p->quiet)
+		return;
+	if (ev == RUN_BENCH_START) {
+		p->t_bench = now_ns();
+		if (p->tty) {
+			fprintf(stderr, "\r\033[K%s  starting", name);
+			fflush(stderr);
+			p->drawn = true;
+		}
+		return;
+	}
+	if (p->drawn) {
+		fputs("\r\033[K", stderr);
+		p->drawn = false;
+	}
+	/* A command's repetitions are its wall samples; a load test gives one
+	 * sample of every summary metric per repetition. */
+	wall = b ? rundoc_bench_find_metric(b, "wall") : NULL;
+	if (!wall && b && b->n_metrics)
+		wall = &b->metrics[0];
+	fprintf(stderr, "%s: %s (%zu repetitions, %.2fs)\n", name, b ? rundoc_status_name(b->status) : "?",
+		wall ? wall->n_samples : (size_t)0, (double)(now_ns() - p->t_bench) * 1e-9);
+}
+
+void cmd_run_table(const struct rundoc *rd)
+{
+	/* Columns as wide as the longest name, so that load tests' metric
+	 * names ("errors.unexpected_status") keep the table aligned. */
+	int wb = (int)strlen("benchmark"), wm = (int)strlen("metric");
+
+	for (size_t i = 0; i < rd->n_benches; i++) {
+		if ((int)strlen(rd->benches[i].name) > wb)
+			wb = (int)strlen(rd->benches[i].name);
+		for (size_t k = 0; k < rd->benches[i].n_metrics; k++)
+			if ((int)strlen(rd->benches[i].metrics[k].name) > wm)
+				wm = (int)strlen(rd->benches[i].metrics[k].name);
+	}
+	printf("%-*s %-*s %14s  %-29s %12s %12s %5s\n", wb, "benchmark", wm, "metric", "median",
+	       "95% CI", "min", "max", "n");
+	for (size_t i = 0; i < rd->n_benches; i++) {
+		const struct rd_bench *b = &rd->benches[i];
+		const cJSON *warnings = rundoc_bench_warnings(b);
+		const char *tail = rundoc_bench_stderr_tail(b);
+		const cJSON *w;
+
+		for (size_t k = 0; k < b->n_metrics; k++) {
+			const struct rd_metric *m = &b->metrics[k];
+			const struct rd_summary *s = &m->summary;
+			char med[32], lo[32], hi[32], mn[32], mx[32], ci[72];
+			if (m->n_samples == 0)
+				continue;
+			report_format_value(s->median, m->unit, med, sizeof(med));
+			report_format_value(s->ci_low, m->unit, lo, sizeof(lo));
+			report_format_value(s->ci_high, m->unit, hi, sizeof(hi));
+			report_format_value(s->min, m->unit, mn, sizeof(mn));
+			report_format_value(s->max, m->unit, mx, sizeof(mx));
+			if (isnan(s->ci_low))
+				snprintf(ci, sizeof(ci), "(n < 6: no interval)");
+			else
+				snprintf(ci, sizeof(ci), "[%s, %s]", lo, hi);
+			printf("%-*s %-*s %14s  %-29s %12s %12s %5zu\n", wb, k == 0 ? b->name : "", wm,
+			       m->name, med, ci, mn, mx, m->n_samples);
+		}
+		if (b->n_metrics == 0 || b->metrics[0].n_samples == 0)
+			printf("%-*s (no samples)\n", wb, b->name);
+		if (b->status != RUNDOC_STATUS_OK)
+			printf("  %s: %s\n", b->status == RUNDOC_STATUS_FAILED ? "FAILED" : rundoc_status_name(b->status),
+			       b->error ? b->error : "");
+		if (tail) {
+			char *copy = xstrdup(tail);
+			char *save = NULL;
+			printf("  last lines of stderr:\n");
+			for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+				printf("  | %s\n", line);
+			free(copy);
+		}
+		cJSON_ArrayForEach(w, warnings)
+			if (cJSON_IsString(w))
+				printf("  warning: %s\n", w->valuestring);
+	}
+}
+
+void cmd_progress_attach(struct cmd_progress *p, bool quiet, struct run_options *ro)
+{
+	*p = (struct cmd_progress){ .tty = isatty(STDERR_FILENO), .quiet = quiet };
+	ro->progress = on_progress;
+	ro->on_bench = on_bench;
+	ro->progress_arg = p;
+}
+
+void cmd_print_note(void *quiet, const struct gate_note *note)
+{
+	switch (gate_note_level(note->kind)) {
+	case GATE_PROGRESS:
+		if (!*(const bool *)quiet)
+			fprintf(stderr, "perfgate: %s\n", note->msg);
+		break;
+	case GATE_WARNING:
+		cmd_warn("%s", note->msg);
+		break;
+	case GATE_ERROR:
+		cmd_error("%s", note->msg);
+		break;
+	}
+}
+
+void cmd_gate_plots(const char *dir, const struct gate_result *r)
+{
+	const struct baseline *base = &r->baseline;
+	struct rundoc **docs = NULL;
+	char **files = NULL;
+	size_t n_files = 0, n = r->have_baseline ? base->n_runs : 0;
+	struct err err = ERR_INIT;
+
+	/* plot_gate_dir wants the baseline oldest first; ours is nearest first. */
+	if (n)
+		docs = xcalloc(n, sizeof(*docs));
+	for (size_t i = 0; i < n; i++)
+		docs[i] = base->runs[n - 1 - i].doc;
+	if (plot_gate_dir(dir, PLOT_PNG, r->run, docs, n, &files, &n_files, &err) != 0)
+		cmd_warn("plots: %s", err.msg);
+	else
+		fprintf(stderr, "perfgate: %zu plot%s written to '%s'\n", n_files, n_files == 1 ? "" : "s", dir);
+	for (size_t i = 0; i < n_files; i++)
+		free(files[i]);
+	free(files);
+	free(docs);
+}
