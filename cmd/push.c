@@ -20,7 +20,7 @@
 
 #include "../core/util.h"
 #include "../db/db.h"
-#include "../db/history.h"
+#include "../db/store.h"
 
 struct item {
 	const char *path;    /* where the document came from */
@@ -58,6 +58,78 @@ static int spool_rest(struct item *items, size_t from, size_t n, const struct er
 	return EXIT_INFRA;
 }
 
+/* The documents to push, each validated: the named files (one invalid file
+ * stops the push before anything is written), then the spool (a damaged
+ * spool file is reported and kept).  Returns the exit code so far; *stop
+ * when nothing may be pushed. */
+struct items {
+	struct item *v;
+	size_t n, alloc;
+	char **spool;
+	size_t n_spool;
+};
+
+static int load_items(struct items *it, const struct strlist *files, bool spooled, bool *stop)
+{
+	struct err err = ERR_INIT;
+	int rc, code = EXIT_PASS;
+
+	for (size_t i = 0; i < files->n; i++) {
+		XGROW(it->v, it->alloc, it->n + 1);
+		it->v[it->n] = (struct item){ files->items[i], NULL, false };
+		if ((rc = rundoc_load(&it->v[it->n].rd, files->items[i], &err))) {
+			*stop = true;
+			return cmd_fail(rc, &err);
+		}
+		it->n++;
+	}
+	if (spooled && (rc = db_spool_list(&it->spool, &it->n_spool, &err))) {
+		*stop = true;
+		return cmd_fail(rc, &err);
+	}
+	for (size_t i = 0; i < it->n_spool; i++) {
+		struct rundoc *rd = NULL;
+
+		if ((rc = rundoc_load(&rd, it->spool[i], &err))) {
+			cmd_error("%s (left in the spool)", err.msg);
+			code = worse(code, EXIT_USAGE);
+			continue;
+		}
+		XGROW(it->v, it->alloc, it->n + 1);
+		it->v[it->n++] = (struct item){ it->spool[i], rd, true };
+	}
+	return code;
+}
+
+/* Store each document in its own transaction; spool the rest when the
+ * database goes away.  Returns the exit code. */
+static int store_items(struct db *db, struct items *it, bool quiet, int code)
+{
+	for (size_t i = 0; i < it->n; i++) {
+		struct item *x = &it->v[i];
+		struct err err = ERR_INIT, cp_err = ERR_INIT;
+		bool already = false;
+		int rc = db_store_insert(db, x->rd, NULL, &already, &cp_err, &err);
+
+		if (rc == ERR_INFRA)
+			return spool_rest(it->v, i, it->n, &err);
+		if (rc) {
+			cmd_error("%s: %s", x->path, err.msg);
+			code = worse(code, cmd_exit_code(rc));
+			continue;
+		}
+		if (cp_err.msg[0])
+			cmd_warn("stored run %s; change points not updated: %s", x->rd->run_id, cp_err.msg);
+		/* ENOENT: a concurrent `push --spooled` uploaded and removed it first. */
+		if (x->spooled && unlink(x->path) != 0 && errno != ENOENT)
+			cmd_warn("stored run %s but cannot remove '%s' from the spool", x->rd->run_id, x->path);
+		if (!quiet)
+			printf(already ? "run %s already stored (%s)\n" : "stored run %s (%s)\n",
+			       x->rd->run_id, x->path);
+	}
+	return code;
+}
+
 int cmd_push(int argc, char **argv)
 {
 	static const struct cmd_usage usage = {
@@ -72,7 +144,7 @@ int cmd_push(int argc, char **argv)
 	};
 	struct db_options dbo = DB_OPTIONS_INIT;
 	const char *url = NULL;
-	bool spooled = false, quiet = false;
+	bool spooled = false, quiet = false, stop = false;
 	const struct opt opts[] = {
 		{ "db", 0, OPT_STRING, &url, "URL", "database URL (default: PERFGATE_DATABASE_URL, "
 						   "PG* variables, else the embedded cluster)" },
@@ -80,10 +152,7 @@ int cmd_push(int argc, char **argv)
 		{ "spooled", 0, OPT_FLAG, &spooled, NULL, "upload the runs spooled in $PERFGATE_HOME/spool" },
 	};
 	struct strlist files = STRLIST_INIT;
-	struct item *items = NULL;
-	size_t n = 0, alloc = 0;
-	char **spool = NULL;
-	size_t n_spool = 0;
+	struct items it = { .v = NULL };
 	struct db *db = NULL;
 	struct err err = ERR_INIT;
 	int rc, code = EXIT_PASS;
@@ -95,79 +164,26 @@ int cmd_push(int argc, char **argv)
 		code = EXIT_USAGE;
 		goto done;
 	}
-	/* Validate every named document before writing anything. */
-	for (size_t i = 0; i < files.n; i++) {
-		XGROW(items, alloc, n + 1);
-		items[n] = (struct item){ files.items[i], NULL, false };
-		if ((rc = rundoc_load(&items[n].rd, files.items[i], &err))) {
-			code = cmd_fail(rc, &err);
-			goto done;
-		}
-		n++;
-	}
-	if (spooled) {
-		if ((rc = db_spool_list(&spool, &n_spool, &err))) {
-			code = cmd_fail(rc, &err);
-			goto done;
-		}
-		for (size_t i = 0; i < n_spool; i++) {
-			struct rundoc *rd = NULL;
-			/* A damaged spool file is reported and kept; the others still go. */
-			if ((rc = rundoc_load(&rd, spool[i], &err))) {
-				cmd_error("%s (left in the spool)", err.msg);
-				code = worse(code, EXIT_USAGE);
-				continue;
-			}
-			XGROW(items, alloc, n + 1);
-			items[n++] = (struct item){ spool[i], rd, true };
-		}
-		if (n_spool == 0 && files.n == 0) {
-			if (!quiet)
-				printf("nothing spooled\n");
-			goto done;
-		}
-	}
-	if (n == 0)
+	code = load_items(&it, &files, spooled, &stop);
+	if (stop)
 		goto done;
-	if ((rc = db_open(&db, &dbo, &err))) {
-		if (rc == ERR_INFRA)
-			code = spool_rest(items, 0, n, &err);
-		else
-			code = worse(code, cmd_fail(rc, &err));
+	if (spooled && it.n_spool == 0 && files.n == 0) {
+		if (!quiet)
+			printf("nothing spooled\n");
 		goto done;
 	}
-	for (size_t i = 0; i < n; i++) {
-		bool already = false;
-
-		rc = db_run_insert(db, items[i].rd, &already, &err);
-		if (rc == ERR_INFRA) {
-			code = spool_rest(items, i, n, &err);
-			goto done;
-		}
-		if (rc) {
-			cmd_error("%s: %s", items[i].path, err.msg);
-			code = worse(code, cmd_exit_code(rc));
-			continue;
-		}
-		if (!already && history_update_changepoints(db, items[i].rd, &err) != 0)
-			cmd_warn("stored run %s; change points not updated: %s", items[i].rd->run_id, err.msg);
-		/* ENOENT: a concurrent `push --spooled` uploaded and removed it first. */
-		if (items[i].spooled && unlink(items[i].path) != 0 && errno != ENOENT)
-			cmd_warn("stored run %s but cannot remove '%s' from the spool",
-				 items[i].rd->run_id, items[i].path);
-		if (!quiet) {
-			if (already)
-				printf("run %s already stored (%s)\n", items[i].rd->run_id, items[i].path);
-			else
-				printf("stored run %s (%s)\n", items[i].rd->run_id, items[i].path);
-		}
-	}
+	if (it.n == 0)
+		goto done;
+	if ((rc = db_open(&db, &dbo, &err)))
+		code = rc == ERR_INFRA ? spool_rest(it.v, 0, it.n, &err) : worse(code, cmd_fail(rc, &err));
+	else
+		code = store_items(db, &it, quiet, code);
 done:
 	db_free(db);
-	for (size_t i = 0; i < n; i++)
-		rundoc_free(items[i].rd);
-	free(items);
-	db_spool_list_free(spool, n_spool);
+	for (size_t i = 0; i < it.n; i++)
+		rundoc_free(it.v[i].rd);
+	free(it.v);
+	db_spool_list_free(it.spool, it.n_spool);
 	strlist_release(&files);
 	return code;
 }
