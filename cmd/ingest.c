@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "../core/context.h"
+#include "../core/gate.h"
 #include "../core/ingest/ingest.h"
+#include "../core/report.h"
 #include "../core/rundoc.h"
 #include "../core/util.h"
 #include "../db/store.h"
@@ -53,8 +55,11 @@ static void print_summary(const struct rundoc *rd, const char *path, size_t n_fi
 		for (size_t j = 0; j < b->n_metrics; j++) {
 			const struct rd_metric *m = &b->metrics[j];
 
-			printf("  %-28s median %-12g %-4s n=%zu (%s is better)\n", m->name,
-			       m->summary.median, m->unit, m->summary.n, rundoc_direction_name(m->direction));
+			char med[64];
+
+			report_format_value(m->summary.median, m->unit, med, sizeof(med));
+			printf("  %-28s median %-16s n=%zu (%s is better)\n", m->name, med, m->summary.n,
+			       rundoc_direction_name(m->direction));
 		}
 	}
 	if (n_files > 1)
@@ -65,7 +70,16 @@ static void print_summary(const struct rundoc *rd, const char *path, size_t n_fi
 			rd->n_benches == 1 ? "" : "s", path, ingest_format_name(fmt));
 }
 
-int cmd_ingest(int argc, char **argv)
+/* The command line. */
+struct ingest_args {
+	const char *format, *suite, *name, *out, *db_url, *repo, *project;
+	bool no_store, quiet;
+	enum ingest_format fmt;
+	struct strlist pos;
+};
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_args(struct ingest_args *a, int argc, char **argv)
 {
 	static const struct cmd_usage usage = {
 		"ingest", "[options] FILE...",
@@ -76,126 +90,148 @@ int cmd_ingest(int argc, char **argv)
 		"harness (with auto, the first one's format is used for all): each adds its\n"
 		"samples.  See docs/ingest.md for what each format becomes."
 	};
-	const char *format = "auto", *suite = NULL, *name = NULL, *out = NULL, *db_url = NULL;
-	const char *repo = ".", *project = NULL;
-	bool no_store = false, quiet = false;
-	struct opt opts[] = {
-		{ "format", 'f', OPT_STRING, &format, "FORMAT", "the harness that wrote FILE (default auto)" },
-		{ "suite", 's', OPT_STRING, &suite, "NAME", "suite name to store the run under (default: the format name)" },
-		{ "project", 'p', OPT_STRING, &project, "NAME", "project the run belongs to" },
-		{ "name", 0, OPT_STRING, &name, "NAME", "benchmark name for single-test formats (k6, vllm)" },
-		{ "out", 'o', OPT_STRING, &out, "FILE", "also write the run document to FILE ('-': stdout)" },
-		{ "no-store", 0, OPT_FLAG, &no_store, NULL, "do not store the run in the database" },
-		{ "db", 0, OPT_STRING, &db_url, "URL", "database URL (default: environment, then embedded)" },
-		{ "repo", 0, OPT_STRING, &repo, "DIR", "git repository the results belong to (default .)" },
-		{ "quiet", 'q', OPT_FLAG, &quiet, NULL, "do not print the summary" },
+	const struct opt opts[] = {
+		{ "format", 'f', OPT_STRING, &a->format, "FORMAT", "the harness that wrote FILE (default auto)" },
+		{ "suite", 's', OPT_STRING, &a->suite, "NAME", "suite name to store the run under (default: the format name)" },
+		{ "project", 'p', OPT_STRING, &a->project, "NAME", "project the run belongs to" },
+		{ "name", 0, OPT_STRING, &a->name, "NAME", "benchmark name for single-test formats (k6, vllm)" },
+		{ "out", 'o', OPT_STRING, &a->out, "FILE", "also write the run document to FILE ('-': stdout)" },
+		{ "no-store", 0, OPT_FLAG, &a->no_store, NULL, "do not store the run in the database" },
+		{ "db", 0, OPT_STRING, &a->db_url, "URL", "database URL (default: environment, then embedded)" },
+		{ "repo", 0, OPT_STRING, &a->repo, "DIR", "git repository the results belong to (default .)" },
+		{ "quiet", 'q', OPT_FLAG, &a->quiet, NULL, "do not print the summary" },
 	};
-	struct strlist pos = STRLIST_INIT;
-	struct ingest_options iopts = INGEST_OPTIONS_INIT;
-	enum ingest_format fmt, used = INGEST_AUTO;
-	struct rundoc *rd = NULL;
 	struct err err = ERR_INIT;
-	int rc, ret = EXIT_PASS;
+	int rc = opt_parse(&usage, opts, ARRAY_SIZE(opts), argc, argv, &a->pos);
 
-	OPT_PARSE_OR_RETURN(usage, opts, argc, argv, &pos);
-	if (pos.n == 0) {
+	if (rc != OPT_OK)
+		return rc == OPT_HELP ? EXIT_PASS : EXIT_USAGE;
+	if (a->pos.n == 0) {
 		cmd_error("ingest needs a FILE (try 'perfgate ingest --help')");
-		ret = EXIT_USAGE;
-		goto done;
+		return EXIT_USAGE;
 	}
-	rc = ingest_format_parse(format, &fmt, &err);
-	if (rc < 0) {
-		ret = cmd_fail(rc, &err);
-		goto done;
-	}
-	iopts.bench_name = name;
-	rd = rundoc_new();
-	/* Several files are several runs of the same harness: each adds its
-	 * samples (one per metric for k6, vllm, locust, catch2). */
-	for (size_t i = 0; i < pos.n; i++) {
+	if ((rc = ingest_format_parse(a->format, &a->fmt, &err)) < 0)
+		return cmd_fail(rc, &err);
+	return -1;
+}
+
+/* Several files are several runs of the same harness: each adds its samples
+ * (one per metric for k6, vllm, locust, catch2).  *used: the format read. */
+static int read_files(const struct ingest_args *a, struct rundoc *rd, enum ingest_format *used)
+{
+	struct ingest_options iopts = INGEST_OPTIONS_INIT;
+	struct err err = ERR_INIT;
+	int rc;
+
+	iopts.bench_name = a->name;
+	*used = INGEST_AUTO;
+	for (size_t i = 0; i < a->pos.n; i++) {
 		struct rundoc *one = rundoc_new();
 		enum ingest_format got = INGEST_AUTO;
 
-		rc = ingest_file(pos.items[i], i > 0 && fmt == INGEST_AUTO ? used : fmt, &iopts, one,
-				 &got, &err);
-		if (rc == 0 && i == 0 && fmt == INGEST_AUTO)
+		rc = ingest_file(a->pos.items[i], i > 0 && a->fmt == INGEST_AUTO ? *used : a->fmt, &iopts,
+				 one, &got, &err);
+		if (rc == 0 && i == 0 && a->fmt == INGEST_AUTO)
 			fprintf(stderr, "perfgate: '%s' looks like %s output (use --format to choose)\n",
-				pos.items[0], ingest_format_name(got));
+				a->pos.items[0], ingest_format_name(got));
 		if (rc == 0)
 			rundoc_merge(rd, one, RUNDOC_MERGE_ACCUMULATE);
 		rundoc_free(one);
-		if (rc < 0) {
-			ret = cmd_fail(rc, &err);
-			goto done;
-		}
-		used = got;
+		if (rc < 0)
+			return cmd_fail(rc, &err);
+		*used = got;
 	}
 	for (size_t i = 0; i < rd->n_benches; i++)
 		for (size_t j = 0; j < rd->benches[i].n_metrics; j++)
 			rundoc_metric_summarise(&rd->benches[i].metrics[j]);
+	return EXIT_PASS;
+}
 
-	rd->suite = xstrdup(suite ? suite : ingest_format_name(used));
-	if (project)
-		rd->project = xstrdup(project);
-	{
-		struct errlist notices = ERRLIST_INIT;
+/* What a run needs besides its results: suite, project, git/CI/machine
+ * context, the finish time, and an "ingested_from" tag. */
+static int stamp(const struct ingest_args *a, struct rundoc *rd, enum ingest_format used)
+{
+	struct errlist notices = ERRLIST_INIT;
+	struct err err = ERR_INIT;
+	int rc;
 
-		rc = context_stamp(rd, repo, &notices, &err);
-		for (size_t i = 0; i < notices.n; i++)
-			cmd_warn("%s", notices.msgs[i]);
-		errlist_release(&notices);
-		if (rc < 0) {
-			ret = cmd_fail(rc, &err);
-			goto done;
-		}
-	}
+	rd->suite = xstrdup(a->suite ? a->suite : ingest_format_name(used));
+	if (a->project)
+		rd->project = xstrdup(a->project);
+	rc = context_stamp(rd, a->repo, &notices, &err);
+	for (size_t i = 0; i < notices.n; i++)
+		cmd_warn("%s", notices.msgs[i]);
+	errlist_release(&notices);
+	if (rc < 0)
+		return cmd_fail(rc, &err);
 	if (!rd->project)
-		rd->project = default_project(rd, repo);
+		rd->project = default_project(rd, a->repo);
 	if (!rd->finished_at) {
 		char now[40];
 
 		time_rfc3339(now, sizeof(now));
 		rd->finished_at = xstrdup(now);
 	}
-	{
-		cJSON *tags = rd->tags ? rd->tags : cJSON_CreateObject();
+	if (!rd->tags)
+		rd->tags = cJSON_CreateObject();
+	if (!cJSON_HasObjectItem(rd->tags, "ingested_from"))
+		cJSON_AddStringToObject(rd->tags, "ingested_from", ingest_format_name(used));
+	return EXIT_PASS;
+}
 
-		if (!cJSON_HasObjectItem(tags, "ingested_from"))
-			cJSON_AddStringToObject(tags, "ingested_from", ingest_format_name(used));
-		rd->tags = tags;
+/* Store the run like any run (spooled when the database cannot take it). */
+static int store(const struct ingest_args *a, const struct rundoc *rd)
+{
+	struct db_options dbo = DB_OPTIONS_INIT;
+	struct db_store *dbs = NULL;
+	struct gate_store gs;
+	struct err err = ERR_INIT, cp_err = ERR_INIT;
+	char *spooled = NULL;
+	bool already = false;
+	int rc;
+
+	dbo.url = a->db_url;
+	db_store_open(&dbs, &dbo, &err);
+	db_store_gate_store(dbs, &gs);
+	rc = gate_store_run(&gs, rd, NULL, &already, &spooled, &cp_err, &err);
+	db_store_free(dbs);
+	free(spooled);
+	if (rc < 0)
+		return cmd_fail(rc, &err);
+	if (already)
+		fprintf(stderr, "perfgate: run %s was stored before; nothing written\n", rd->run_id);
+	else
+		fprintf(stderr, "perfgate: stored run %s\n", rd->run_id);
+	return EXIT_PASS;
+}
+
+int cmd_ingest(int argc, char **argv)
+{
+	struct ingest_args a = { .format = "auto", .repo = ".", .pos = STRLIST_INIT };
+	enum ingest_format used = INGEST_AUTO;
+	struct rundoc *rd = rundoc_new();
+	struct err err = ERR_INIT;
+	int rc, ret;
+
+	if ((ret = parse_args(&a, argc, argv)) >= 0 || (ret = read_files(&a, rd, &used)) != 0 ||
+	    (ret = stamp(&a, rd, used)) != 0)
+		goto done;
+	if (a.out && strcmp(a.out, "-") == 0) {
+		char *text = rundoc_to_string(rd);
+
+		printf("%s\n", text);
+		free(text);
+		a.quiet = true;
+	} else if (a.out && (rc = rundoc_save(rd, a.out, &err)) < 0) {
+		ret = cmd_fail(rc, &err);
+		goto done;
 	}
-
-	if (out) {
-		if (strcmp(out, "-") == 0) {
-			char *text = rundoc_to_string(rd);
-
-			printf("%s\n", text);
-			free(text);
-			quiet = true;
-		} else if ((rc = rundoc_save(rd, out, &err)) < 0) {
-			ret = cmd_fail(rc, &err);
-			goto done;
-		}
-	}
-	if (!no_store) {
-		struct db_options dbo = DB_OPTIONS_INIT;
-		bool already = false;
-
-		dbo.url = db_url;
-		rc = db_store_run(&dbo, rd, &already, &err);
-		if (rc < 0) {
-			ret = cmd_fail(rc, &err);
-			goto done;
-		}
-		if (already)
-			fprintf(stderr, "perfgate: run %s was stored before; nothing written\n", rd->run_id);
-		else
-			fprintf(stderr, "perfgate: stored run %s\n", rd->run_id);
-	}
-	if (!quiet)
-		print_summary(rd, pos.items[0], pos.n, used);
+	if (!a.no_store && (ret = store(&a, rd)) != 0)
+		goto done;
+	if (!a.quiet)
+		print_summary(rd, a.pos.items[0], a.pos.n, used);
 done:
 	rundoc_free(rd);
-	strlist_release(&pos);
+	strlist_release(&a.pos);
 	return ret;
 }

@@ -282,47 +282,51 @@ done:
 	return rc;
 }
 
-/* The run could not be stored: keep it where `perfgate push --spooled` finds it. */
-static void spool(const struct gate_store *store, const struct gate_options *o, struct gate_result *r,
-		  int rc, const struct err *why)
+int gate_store_run(const struct gate_store *store, const struct rundoc *rd,
+		   const struct changepoint_params *cp, bool *already, char **spooled,
+		   struct err *cp_err, struct err *err)
 {
-	struct err e = ERR_INIT;
+	struct err why = ERR_INIT, e = ERR_INIT;
+	int rc = 0;
 
-	r->store_rc = rc;
-	if (!store->spool) {
-		note(r, o, GATE_NOTE_STORE_DOWN, "%s", why->msg);
-		return;
-	}
-	if (store->spool(store->arg, r->run, &r->spooled, &e) != 0)
-		note(r, o, GATE_NOTE_SPOOLED, "%s; the run could not be spooled either: %s", why->msg, e.msg);
-	else if (rc == ERR_INFRA)
-		note(r, o, GATE_NOTE_SPOOLED,
-		     "database unreachable (%s); run spooled to %s; upload later with 'perfgate push --spooled'",
-		     why->msg, r->spooled);
-	else
-		note(r, o, GATE_NOTE_SPOOLED, "%s; run spooled to %s", why->msg, r->spooled);
+	*already = false;
+	*spooled = NULL;
+	if (cp_err)
+		err_clear(cp_err);
+	if (store->open)
+		rc = store->open(store->arg, &why);
+	if (rc == 0 && store->put_run)
+		rc = store->put_run(store->arg, rd, cp, already, cp_err, &why);
+	if (rc == 0)
+		return 0;
+	/* Nothing measured is lost: keep it where `perfgate push --spooled` finds it. */
+	if (!store->spool)
+		return err_set(err, rc, "%s", why.msg);
+	if (store->spool(store->arg, rd, spooled, &e) != 0)
+		return err_set(err, rc, "%s; the run could not be spooled either: %s", why.msg, e.msg);
+	if (rc == ERR_INFRA)
+		return err_set(err, rc, "database unreachable (%s); run spooled to %s; upload later with "
+			       "'perfgate push --spooled'", why.msg, *spooled);
+	return err_set(err, rc, "%s; run spooled to %s", why.msg, *spooled);
 }
 
 /* 5. Store the run (pooled), its change points with the suite's settings,
- * then its comparison.  Nothing measured is lost: a run that cannot be
- * stored is spooled. */
+ * then its comparison. */
 static void step_store(const struct suite *suite, const struct gate_options *o,
 		       const struct gate_store *store, struct gate_result *r)
 {
 	struct changepoint_params cp;
 	struct errlist cp_problems = ERRLIST_INIT;
 	struct err e = ERR_INIT, cp_err = ERR_INIT;
-	int rc = 0;
+	int rc;
 
 	/* Validated by suite_load, so there are no problems to report here. */
 	changepoint_params_from_suite(suite->compare, suite->changepoints, &cp, &cp_problems);
 	errlist_release(&cp_problems);
-	if (store->open)
-		rc = store->open(store->arg, &e);
-	if (rc == 0 && store->put_run)
-		rc = store->put_run(store->arg, r->run, &cp, &r->already, &cp_err, &e);
+	rc = gate_store_run(store, r->run, &cp, &r->already, &r->spooled, &cp_err, &e);
 	if (rc) {
-		spool(store, o, r, rc, &e);
+		r->store_rc = rc;
+		note(r, o, r->spooled ? GATE_NOTE_SPOOLED : GATE_NOTE_STORE_DOWN, "%s", e.msg);
 		return;
 	}
 	r->stored = true;

@@ -150,6 +150,16 @@ int gate_compare(const struct rundoc *rd, const struct suite *suite, const struc
 		 const struct baseline_source *src, struct baseline *base,
 		 struct compare_result **out, struct err *err);
 
+/*
+ * Store one run as gate_run() does: open the store, put the run (change
+ * points with cp), and when that fails spool it.  Returns 0, or the store's
+ * code with a message that says where the run went (*spooled, caller frees;
+ * NULL when it could not be spooled).  *cp_err as in struct gate_store.
+ */
+int gate_store_run(const struct gate_store *store, const struct rundoc *rd,
+		   const struct changepoint_params *cp, bool *already, char **spooled,
+		   struct err *cp_err, struct err *err);
+
 /* Store the comparison of rd in the store (its JSON form, core/report.h). */
 int gate_store_comparison(const struct gate_store *store, const struct compare_result *res,
 			  struct err *err);

@@ -163,35 +163,3 @@ void db_store_gate_store(struct db_store *s, struct gate_store *out)
 		.arg = s,
 	};
 }
-
-int db_store_run(const struct db_options *opts, const struct rundoc *rd, bool *already,
-		 struct err *err)
-{
-	struct db_store *s = NULL;
-	struct db *db = NULL;
-	struct err why = ERR_INIT, spool_err = ERR_INIT;
-	char *path = NULL;
-	int rc;
-
-	if (already)
-		*already = false;
-	db_store_open(&s, opts, err);
-	rc = db_store_connect(s, &db, &why);
-	if (rc == 0)
-		rc = db_store_insert(db, rd, NULL, already, NULL, &why);
-	db_store_free(s);
-	if (rc == 0)
-		return 0;
-	/* Nothing measured is lost: whatever went wrong, keep the document. */
-	if (db_spool_write(rd, &path, &spool_err) != 0)
-		return err_set(err, rc, "%s; the run could not be spooled either: %s", why.msg,
-			       spool_err.msg);
-	if (rc == ERR_INFRA)
-		err_set(err, rc,
-			"database unreachable (%s); run spooled to %s; upload later with "
-			"'perfgate push --spooled'", why.msg, path);
-	else
-		err_set(err, rc, "%s; run spooled to %s", why.msg, path);
-	free(path);
-	return rc;
-}

@@ -43,12 +43,4 @@ void db_store_gate_store(struct db_store *s, struct gate_store *out);
 int db_store_insert(struct db *db, const struct rundoc *rd, const struct changepoint_params *cp,
 		    bool *already, struct err *cp_err, struct err *err);
 
-/*
- * Store a run the way `ingest` needs it: connect per opts, db_store_insert,
- * and when that fails, spool the document and return the error with a
- * message that says where it went.
- */
-int db_store_run(const struct db_options *opts, const struct rundoc *rd, bool *already,
-		 struct err *err);
-
 #endif
