@@ -346,6 +346,77 @@ static void order_by_ancestry(struct baseline_cand *c, size_t n, char *const *an
 	free(r);
 }
 
+/*
+ * Where the ancestry walk starts and the commits it finds (*anc, nearest
+ * first), or why there is none: then the baseline is the latest runs by
+ * time and the reason is returned (a note says so loudly where it matters).
+ */
+static const char *walk_ancestry(const struct rundoc *cur, const char *repo, size_t limit,
+				 struct baseline *out, char ***anc, size_t *n_anc)
+{
+	struct err gerr = ERR_INIT;
+	bool on_branch;
+
+	if (!cur->git.commit)
+		return "the run has no git commit";
+	if (gitinfo_is_shallow(repo)) {
+		errlist_add(&out->notes,
+			    "shallow clone: the commit history is cut off, so the baseline is the latest runs on '%s' by time, "
+			    "not the nearest ancestors; fetch the full history for a precise baseline "
+			    "(GitHub: actions/checkout with fetch-depth: 0; GitLab: GIT_DEPTH: 0)",
+			    out->branch);
+		return "shallow clone";
+	}
+	on_branch = cur->git.branch && strcmp(cur->git.branch, out->branch) == 0 && cur->ci.pr == 0;
+	if (on_branch) {
+		out->mode = BASELINE_ANCESTORS;
+		out->anchor = xstrdup(cur->git.commit);
+	} else if (gitinfo_merge_base(repo, cur->git.commit, out->branch, &out->anchor, &gerr) == 0) {
+		out->mode = BASELINE_MERGE_BASE;
+	} else {
+		errlist_add(&out->notes,
+			    "no merge-base of %.10s and '%s' in this checkout (%s): the baseline is the latest runs on '%s' by time",
+			    cur->git.commit, out->branch, gerr.msg, out->branch);
+		return "no merge-base";
+	}
+	if (gitinfo_ancestors(repo, out->anchor, limit, anc, n_anc, &gerr) != 0) {
+		errlist_add(&out->notes,
+			    "cannot walk the history of %.10s in this checkout (%s): the baseline is the latest runs on '%s' by time",
+			    out->anchor, gerr.msg, out->branch);
+		free(out->anchor);
+		out->anchor = NULL;
+		return "no history";
+	}
+	return NULL;
+}
+
+/* The explanation every report shows, once the runs are loaded. */
+static char *explain(const struct baseline *out, const char *latest_reason, bool walked, size_t n_anc)
+{
+	char *why, *t;
+
+	if (out->n_runs == 0 && walked)
+		return xasprintf("no run on '%s' on this machine class at the %zu nearest ancestors of %.10s: "
+				 "nothing to compare, the run passes", out->branch, n_anc, out->anchor);
+	if (out->n_runs == 0)
+		return xasprintf("no run on '%s' on this machine class yet: nothing to compare, the run passes",
+				 out->branch);
+	if (latest_reason)
+		why = xasprintf("the latest runs on '%s' by time, the last %zu per benchmark (%s)",
+				out->branch, out->k, latest_reason);
+	else if (out->mode == BASELINE_ANCESTORS)
+		why = xasprintf("the nearest ancestors of %.10s on '%s' with results, the last %zu per benchmark",
+				out->anchor, out->branch, out->k);
+	else
+		why = xasprintf("the nearest ancestors with results of %.10s, the merge-base with '%s', the last %zu per benchmark",
+				out->anchor, out->branch, out->k);
+	if (!out->n_cutoffs)
+		return why;
+	t = xasprintf("%s; runs from before the newest change point of a metric are not used", why);
+	free(why);
+	return t;
+}
+
 int baseline_select(const struct baseline_source *src, const struct rundoc *cur,
 		    const struct baseline_options *opts, struct baseline *out, struct err *err)
 {
@@ -355,16 +426,12 @@ int baseline_select(const struct baseline_source *src, const struct rundoc *cur,
 	size_t n = 0, max_load;
 	char **anc = NULL;
 	size_t n_anc = 0;
-	const char *repo;
-	const char *latest_reason = NULL;
-	struct err gerr = ERR_INIT;
-	char *reason_buf = NULL;
+	const char *latest_reason;
 	int rc = 0;
 
 	if (!opts)
 		opts = &dflt;
 	memset(out, 0, sizeof(*out));
-	repo = opts->repo_dir ? opts->repo_dir : ".";
 	out->k = opts->runs ? opts->runs : BASELINE_DEFAULT_RUNS;
 	max_load = opts->max_load ? opts->max_load : 20 * out->k;
 	out->branch = baseline_branch(cur, opts);
@@ -382,97 +449,28 @@ int baseline_select(const struct baseline_source *src, const struct rundoc *cur,
 		q.before = cur->started_at;
 		return explicit_baseline(src, cur, opts, &q, max_load, out, err);
 	}
-
-	if (src->cutoffs) {
-		rc = src->cutoffs(src->arg, &q, &out->cutoffs, &out->n_cutoffs, err);
-		if (rc)
-			return rc;
-	}
-
-	if (!cur->git.commit) {
-		latest_reason = "the run has no git commit";
-	} else if (gitinfo_is_shallow(repo)) {
-		errlist_add(&out->notes,
-			    "shallow clone: the commit history is cut off, so the baseline is the latest runs on '%s' by time, "
-			    "not the nearest ancestors; fetch the full history for a precise baseline "
-			    "(GitHub: actions/checkout with fetch-depth: 0; GitLab: GIT_DEPTH: 0)",
-			    out->branch);
-		latest_reason = "shallow clone";
-	} else {
-		bool on_branch = cur->git.branch && strcmp(cur->git.branch, out->branch) == 0 && cur->ci.pr == 0;
-
-		if (on_branch) {
-			out->mode = BASELINE_ANCESTORS;
-			out->anchor = xstrdup(cur->git.commit);
-		} else if (gitinfo_merge_base(repo, cur->git.commit, out->branch, &out->anchor, &gerr) == 0) {
-			out->mode = BASELINE_MERGE_BASE;
-		} else {
-			errlist_add(&out->notes,
-				    "no merge-base of %.10s and '%s' in this checkout (%s): the baseline is the latest runs on '%s' by time",
-				    cur->git.commit, out->branch, gerr.msg, out->branch);
-			latest_reason = "no merge-base";
-		}
-		if (out->anchor) {
-			rc = gitinfo_ancestors(repo, out->anchor, q.limit, &anc, &n_anc, &gerr);
-			if (rc) {
-				errlist_add(&out->notes,
-					    "cannot walk the history of %.10s in this checkout (%s): the baseline is the latest runs on '%s' by time",
-					    out->anchor, gerr.msg, out->branch);
-				latest_reason = "no history";
-				free(out->anchor);
-				out->anchor = NULL;
-				rc = 0;
-			}
-		}
-	}
-
+	if (src->cutoffs && (rc = src->cutoffs(src->arg, &q, &out->cutoffs, &out->n_cutoffs, err)) != 0)
+		return rc;
+	latest_reason = walk_ancestry(cur, opts->repo_dir ? opts->repo_dir : ".", q.limit, out, &anc, &n_anc);
 	if (latest_reason) {
 		out->mode = BASELINE_LATEST;
 		q.before = cur->started_at;
 		q.limit = max_load;
-		rc = src->candidates(src->arg, &q, &c, &n, err);
-		if (rc)
-			goto done;
-		reason_buf = xasprintf("the latest runs on '%s' by time, the last %zu per benchmark (%s)",
-				       out->branch, out->k, latest_reason);
 	} else {
 		q.commits = (const char *const *)anc;
 		q.n_commits = n_anc;
 		q.limit = max_load * 4;
-		rc = src->candidates(src->arg, &q, &c, &n, err);
-		if (rc)
-			goto done;
-		order_by_ancestry(c, n, anc, n_anc);
-		if (out->mode == BASELINE_ANCESTORS)
-			reason_buf = xasprintf("the nearest ancestors of %.10s on '%s' with results, the last %zu per benchmark",
-					       out->anchor, out->branch, out->k);
-		else
-			reason_buf = xasprintf("the nearest ancestors with results of %.10s, the merge-base with '%s', the last %zu per benchmark",
-					       out->anchor, out->branch, out->k);
 	}
-	rc = load_runs(src, cur, c, n, out->k, max_load, out, err);
-	if (rc)
+	if ((rc = src->candidates(src->arg, &q, &c, &n, err)) != 0)
 		goto done;
-	if (out->n_runs == 0) {
+	if (!latest_reason)
+		order_by_ancestry(c, n, anc, n_anc);
+	if ((rc = load_runs(src, cur, c, n, out->k, max_load, out, err)) != 0)
+		goto done;
+	if (out->n_runs == 0)
 		out->mode = BASELINE_NONE;
-		free(reason_buf);
-		if (anc)
-			reason_buf = xasprintf("no run on '%s' on this machine class at the %zu nearest ancestors of %.10s: "
-					       "nothing to compare, the run passes",
-					       out->branch, n_anc, out->anchor);
-		else
-			reason_buf = xasprintf("no run on '%s' on this machine class yet: nothing to compare, the run passes",
-					       out->branch);
-	} else if (out->n_cutoffs) {
-		char *t = xasprintf("%s; runs from before the newest change point of a metric are not used", reason_buf);
-
-		free(reason_buf);
-		reason_buf = t;
-	}
-	out->why = reason_buf;
-	reason_buf = NULL;
+	out->why = explain(out, latest_reason, anc != NULL, n_anc);
 done:
-	free(reason_buf);
 	baseline_cands_free(c, n);
 	gitinfo_strv_free(anc, n_anc);
 	return rc;
