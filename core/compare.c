@@ -415,6 +415,77 @@ static void fill_baseline_info(struct compare_result *r, const struct baseline *
 			r->base_samples = r->rows[j].v.n_base;
 }
 
+/* One row per benchmark and metric against the baseline's history. */
+static int history_rows(struct compare_result *r, const struct rundoc *cur, const struct baseline *base,
+			const struct suite *suite, size_t *alloc_rows, struct err *err)
+{
+	int rc;
+
+	for (size_t i = 0; i < cur->n_benches; i++) {
+		const struct rd_bench *b = &cur->benches[i];
+
+		if (!bench_ok(b)) {
+			compare_add_note(r, "benchmark '%s' %s%s%s: not compared", b->name,
+					 rundoc_status_name(b->status), b->error ? ": " : "", b->error ? b->error : "");
+			continue;
+		}
+		for (size_t j = 0; j < b->n_metrics; j++) {
+			const struct rd_metric *m = &b->metrics[j];
+			struct verdict_settings cs;
+			struct pool p;
+
+			if (m->n_samples == 0)
+				continue;
+			if ((rc = compare_settings_for(suite, b->name, m, &cs, err)) != 0)
+				return rc;
+			memset(&p, 0, sizeof(p));
+			pool_history(&p, base, b, m->name);
+			fill_row(add_row(r, alloc_rows), b, m, &cs, &p);
+			pool_release(&p);
+		}
+	}
+	return 0;
+}
+
+/* A/B rows: each non-reference variant against its reference, same run. */
+static int ab_rows(struct compare_result *r, const struct rundoc *cur, const struct suite *suite,
+		   size_t *alloc_rows, struct err *err)
+{
+	int rc;
+
+	for (size_t i = 0; i < cur->n_benches; i++) {
+		const struct rd_bench *b = &cur->benches[i];
+		const struct rd_bench *ref;
+
+		if (!bench_ok(b))
+			continue;
+		ref = ab_reference(cur, suite, b);
+		if (!ref || !bench_ok(ref))
+			continue;
+		for (size_t j = 0; j < b->n_metrics; j++) {
+			const struct rd_metric *m = &b->metrics[j];
+			const struct rd_metric *rm = rundoc_bench_find_metric(ref, m->name);
+			struct verdict_settings cs;
+			struct compare_row *row;
+			struct pool p;
+
+			if (!rm || m->n_samples == 0 || rm->n_samples == 0)
+				continue;
+			if ((rc = compare_settings_for(suite, b->name, m, &cs, err)) != 0)
+				return rc;
+			/* An experiment is reported, never gated: see docs/gate.md "A/B variants". */
+			cs.gate = false;
+			memset(&p, 0, sizeof(p));
+			pool_add(&p, rm, cur->run_id, cur->git.commit);
+			row = add_row(r, alloc_rows);
+			fill_row(row, b, m, &cs, &p);
+			row->against = xstrdup(ref->name);
+			pool_release(&p);
+		}
+	}
+	return 0;
+}
+
 int compare_run(const struct rundoc *cur, const struct baseline *base, const struct suite *suite,
 		const struct compare_options *opts, struct compare_result **out, struct err *err)
 {
@@ -434,79 +505,22 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 	r->strict = opts->strict;
 	r->geomean = NAN;
 
-	/* History rows. */
-	for (size_t i = 0; i < cur->n_benches && !opts->variants_only; i++) {
-		const struct rd_bench *b = &cur->benches[i];
-
-		if (!bench_ok(b)) {
-			compare_add_note(r, "benchmark '%s' %s%s%s: not compared", b->name, rundoc_status_name(b->status),
-				 b->error ? ": " : "", b->error ? b->error : "");
-			continue;
-		}
-		for (size_t j = 0; j < b->n_metrics; j++) {
-			const struct rd_metric *m = &b->metrics[j];
-			struct verdict_settings cs;
-			struct pool p;
-
-			if (m->n_samples == 0)
-				continue;
-			rc = compare_settings_for(suite, b->name, m, &cs, err);
-			if (rc)
-				goto done;
-			memset(&p, 0, sizeof(p));
-			pool_history(&p, base, b, m->name);
-			fill_row(add_row(r, &alloc_rows), b, m, &cs, &p);
-			pool_release(&p);
-		}
-	}
+	/* History and A/B rows are two Benjamini-Hochberg families. */
+	if (!opts->variants_only && (rc = history_rows(r, cur, base, suite, &alloc_rows, err)) != 0)
+		goto done;
 	n_hist = r->n_rows;
 	decide(r, 0, n_hist);
-
-	/* A/B rows: each non-reference variant against its reference, same run. */
-	for (size_t i = 0; i < cur->n_benches; i++) {
-		const struct rd_bench *b = &cur->benches[i];
-		const struct rd_bench *ref;
-
-		if (!bench_ok(b))
-			continue;
-		ref = ab_reference(cur, suite, b);
-		if (!ref || !bench_ok(ref))
-			continue;
-		for (size_t j = 0; j < b->n_metrics; j++) {
-			const struct rd_metric *m = &b->metrics[j];
-			const struct rd_metric *rm = rundoc_bench_find_metric(ref, m->name);
-			struct verdict_settings cs;
-			struct compare_row *row;
-			struct pool p;
-
-			if (!rm || m->n_samples == 0 || rm->n_samples == 0)
-				continue;
-			rc = compare_settings_for(suite, b->name, m, &cs, err);
-			if (rc)
-				goto done;
-			/* An experiment is reported, never gated: see docs/gate.md "A/B variants". */
-			cs.gate = false;
-			memset(&p, 0, sizeof(p));
-			pool_add(&p, rm, cur->run_id, cur->git.commit);
-			row = add_row(r, &alloc_rows);
-			fill_row(row, b, m, &cs, &p);
-			row->against = xstrdup(ref->name);
-			pool_release(&p);
-		}
-	}
+	if ((rc = ab_rows(r, cur, suite, &alloc_rows, err)) != 0)
+		goto done;
 	decide(r, n_hist, r->n_rows);
 
 	/* SLOs: absolute checks of this run. */
 	for (size_t i = 0; i < cur->n_benches && suite; i++) {
 		const struct rd_bench *b = &cur->benches[i];
 
-		if (!bench_ok(b))
-			continue;
-		rc = eval_slos(r, suite, b, &alloc_slos, err);
-		if (rc)
+		if (bench_ok(b) && (rc = eval_slos(r, suite, b, &alloc_slos, err)) != 0)
 			goto done;
 	}
-
 	fill_baseline_info(r, base);
 	compare_finish(r);
 done:
