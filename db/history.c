@@ -497,6 +497,57 @@ static void fmt_num(char buf[40], double v, const char **param)
  * inside the analysed stretch.  Runs in one transaction under an advisory
  * lock on the series, so that concurrent pushes do not interleave.
  */
+/*
+ * Replace the change points stored for the analysed runs (rows start.. of
+ * the series in res, which is newest first) by cps.  The first analysed
+ * run is never a change point of this analysis (nothing before it), and
+ * when it is the stored boundary it must stay.
+ */
+static int replace_changepoints(struct db *db, const struct series_key *k, PGresult *res, size_t start,
+				const struct changepoint *cps, size_t n_cps, struct err *err)
+{
+	/* Through a SECURITY DEFINER function (migration 0004): CI's writer role
+	 * has no DELETE privilege, yet a push must be able to redo this stretch. */
+	static const char delete_sql[] =
+		"SELECT perfgate_changepoints_clear($1, $2, $3, $4, $5, $6, $7::uuid[])";
+	static const char insert_sql[] =
+		"INSERT INTO change_points (project, suite, benchmark, metric, fingerprint, branch,"
+		" run_id, commit_sha, mean_before, mean_after, p_value)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+		" ON CONFLICT DO NOTHING";
+	size_t n = (size_t)PQntuples(res);
+	const char *params[11];
+	struct sb ids = SB_INIT;
+	int rc;
+
+	sb_putc(&ids, '{');
+	for (size_t i = start + 1; i < n; i++)
+		sb_printf(&ids, "%s%s", sb_str(&ids)[1] ? "," : "", PQgetvalue(res, (int)(n - 1 - i), 0));
+	sb_putc(&ids, '}');
+	params[0] = k->project;
+	params[1] = k->suite;
+	params[2] = k->benchmark;
+	params[3] = k->metric;
+	params[4] = k->fingerprint;
+	params[5] = k->branch;
+	params[6] = sb_str(&ids);
+	rc = db_query(db, delete_sql, 7, params, NULL, err);
+	for (size_t c = 0; c < n_cps && rc == 0; c++) {
+		size_t idx = start + cps[c].index;
+		int row = (int)(n - 1 - idx);
+		char b1[40], b2[40], b3[40];
+
+		params[6] = PQgetvalue(res, row, 0);
+		params[7] = PQgetisnull(res, row, 2) ? NULL : PQgetvalue(res, row, 2);
+		fmt_num(b1, cps[c].mean_before, &params[8]);
+		fmt_num(b2, cps[c].mean_after, &params[9]);
+		fmt_num(b3, cps[c].p, &params[10]);
+		rc = db_query(db, insert_sql, 11, params, NULL, err);
+	}
+	sb_release(&ids);
+	return rc;
+}
+
 static int analyse(struct db *db, const struct series_key *k, const struct changepoint_params *p,
 		   long tail, size_t *found, struct err *err)
 {
@@ -507,22 +558,12 @@ static int analyse(struct db *db, const struct series_key *k, const struct chang
 		"   AND h.baseline AND h.median IS NOT NULL"
 		" ORDER BY h.benchmark DESC, h.metric DESC, h.t DESC, h.started_at DESC, h.run_id DESC"
 		" LIMIT $7::bigint";
-	/* Through a SECURITY DEFINER function (migration 0004): CI's writer role
-	 * has no DELETE privilege, yet a push must be able to redo this stretch. */
-	static const char delete_sql[] =
-		"SELECT perfgate_changepoints_clear($1, $2, $3, $4, $5, $6, $7::uuid[])";
-	static const char insert_sql[] =
-		"INSERT INTO change_points (project, suite, benchmark, metric, fingerprint, branch,"
-		" run_id, commit_sha, mean_before, mean_after, p_value)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-		" ON CONFLICT DO NOTHING";
 	char limit[32], *lock_key = NULL, *last_cp = NULL;
 	const char *params[11];
 	PGresult *res = NULL;
 	struct changepoint *cps = NULL;
 	size_t n_cps = 0, start = 0, n = 0;
 	double *x = NULL;
-	struct sb ids = SB_INIT;
 	int rc, rows;
 
 	if (found)
@@ -565,35 +606,8 @@ static int analyse(struct db *db, const struct series_key *k, const struct chang
 	if ((rc = changepoint_detect(x + start, n - start, p, &cps, &n_cps, err)) < 0)
 		goto done;
 
-	/* Replace what was stored for the analysed runs.  The first one is
-	 * never a change point of this analysis (nothing before it), and when
-	 * it is the stored boundary it must stay. */
-	sb_putc(&ids, '{');
-	for (size_t i = start + 1; i < n; i++)
-		sb_printf(&ids, "%s%s", sb_str(&ids)[1] ? "," : "", PQgetvalue(res, (int)(n - 1 - i), 0));
-	sb_putc(&ids, '}');
-	params[0] = k->project;
-	params[1] = k->suite;
-	params[2] = k->benchmark;
-	params[3] = k->metric;
-	params[4] = k->fingerprint;
-	params[5] = k->branch;
-	params[6] = sb_str(&ids);
-	if ((rc = db_query(db, delete_sql, 7, params, NULL, err)) < 0)
+	if ((rc = replace_changepoints(db, k, res, start, cps, n_cps, err)) < 0)
 		goto done;
-	for (size_t c = 0; c < n_cps; c++) {
-		size_t idx = start + cps[c].index;
-		int row = (int)(n - 1 - idx);
-		char b1[40], b2[40], b3[40];
-
-		params[6] = PQgetvalue(res, row, 0);
-		params[7] = PQgetisnull(res, row, 2) ? NULL : PQgetvalue(res, row, 2);
-		fmt_num(b1, cps[c].mean_before, &params[8]);
-		fmt_num(b2, cps[c].mean_after, &params[9]);
-		fmt_num(b3, cps[c].p, &params[10]);
-		if ((rc = db_query(db, insert_sql, 11, params, NULL, err)) < 0)
-			goto done;
-	}
 	rc = db_commit(db, err);
 	if (rc == 0 && found)
 		*found = n_cps;
@@ -601,7 +615,6 @@ done:
 	if (rc < 0)
 		db_rollback(db);
 	PQclear(res);
-	sb_release(&ids);
 	free(cps);
 	free(x);
 	free(last_cp);
