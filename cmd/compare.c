@@ -7,7 +7,7 @@
  *
  * Exit codes: 0 passed, 1 regression or SLO violated, 2 usage or invalid
  * input (unknown run, bad --baseline, an SLO naming a missing metric),
- * 4 the database unreachable or failing.
+ * 4 the database unreachable or a statement of it failing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +39,7 @@ static int parse_args(struct compare_args *a, int argc, char **argv)
 		"ancestors of the run's commit, the last K per benchmark (docs/gate.md).\n"
 		"--baseline RUN_ID | COMMIT | branch:NAME | file:RUN.json overrides it.\n"
 		"Exit codes: 0 passed, 1 regression or SLO violated, 2 usage or invalid input,\n"
-		"4 database unreachable.",
+		"4 database unreachable or failing.",
 	};
 	const struct opt opts[] = {
 		{ "baseline", 0, OPT_STRING, &a->spec, "SPEC", "RUN_ID, COMMIT, branch:NAME or file:RUN.json instead of the automatic baseline" },

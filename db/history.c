@@ -639,7 +639,7 @@ static int params_from_rundoc(const struct rundoc *rd, struct changepoint_params
 	return rc;
 }
 
-int history_update_changepoints_with(struct db *db, const struct rundoc *rd,
+int history_update_changepoints(struct db *db, const struct rundoc *rd,
 				     const struct changepoint_params *params, struct err *err)
 {
 	struct changepoint_params p = CHANGEPOINT_PARAMS_INIT;
@@ -668,11 +668,6 @@ int history_update_changepoints_with(struct db *db, const struct rundoc *rd,
 		}
 	}
 	return 0;
-}
-
-int history_update_changepoints(struct db *db, const struct rundoc *rd, struct err *err)
-{
-	return history_update_changepoints_with(db, rd, NULL, err);
 }
 
 int history_recompute_changepoints(struct db *db, const struct history_query *q,

@@ -104,14 +104,14 @@ int history_resolve(struct db *db, const char *spec, char **bench, char **metric
  * branch, no pull/merge request, not from a fork, not dirty, not partial;
  * for any other run this does nothing and returns 0.
  *
- * Parameters: CHANGEPOINT_PARAMS_INIT, then the run document's top-level
- * "changepoints" object and "compare"."min_effect" when present (as the
- * suite declared them), then *params when given (the command line).
+ * Parameters: *params when given (the suite's, changepoint_params_from_suite);
+ * NULL: CHANGEPOINT_PARAMS_INIT, then the run document's top-level
+ * "changepoints" object and "compare"."min_effect" when present.  Stored
+ * runs reach this through db_store_insert() (db/store.h), the one route.
  */
 #define HISTORY_TAIL 1000
-int history_update_changepoints(struct db *db, const struct rundoc *rd, struct err *err);
-int history_update_changepoints_with(struct db *db, const struct rundoc *rd,
-				     const struct changepoint_params *params, struct err *err);
+int history_update_changepoints(struct db *db, const struct rundoc *rd,
+				const struct changepoint_params *params, struct err *err);
 
 /*
  * Re-analyse a whole series (all of its runs) and replace its stored change

@@ -125,7 +125,7 @@ int db_store_insert(struct db *db, const struct rundoc *rd, const struct changep
 		*already = dup;
 	if (rc || dup)
 		return rc;
-	if (history_update_changepoints_with(db, rd, cp, &e) != 0 && cp_err)
+	if (history_update_changepoints(db, rd, cp, &e) != 0 && cp_err)
 		*cp_err = e;
 	return 0;
 }
