@@ -175,7 +175,7 @@ static CURL *easy_new(struct http_worker *w, struct http_slot *s, struct curl_sl
 
 static void curl_start(struct http_worker *w, struct http_slot *s)
 {
-	const struct http_plan *p = w->plan;
+	const struct http_plan *p = s->plan;
 	struct curl_worker *cw = w->tp;
 	struct curl_slot *cs = s->tp;
 	size_t blen = s->wire->len - s->wire->body_off;
@@ -230,7 +230,7 @@ static void transfer_times(struct http_worker *w, struct http_slot *s, const str
 
 static void transfer_done(struct http_worker *w, struct http_slot *s, CURLcode res)
 {
-	const struct http_plan *p = w->plan;
+	const struct http_plan *p = s->plan;
 	struct curl_worker *cw = w->tp;
 	struct curl_slot *cs = s->tp;
 	const char *msg = cs->errbuf[0] ? cs->errbuf : curl_easy_strerror(res);

@@ -254,6 +254,11 @@ static void start_request(struct http_worker *w, struct http_slot *s, uint64_t t
 	uint64_t k = w->req_counter++ * (uint64_t)w->o->threads + w->idx;
 
 	s->wire = &p->reqs[k % p->n_reqs];
+	s->plan = p;
+	s->res = &w->r;
+	s->addr = w->step->addr;
+	s->addrlen = w->step->addrlen;
+	s->job = NULL;
 	s->has_req = true;
 	s->measured = measured;
 	s->sent_once = false;
@@ -266,6 +271,61 @@ static void start_request(struct http_worker *w, struct http_slot *s, uint64_t t
 		w->r.scheduled++;
 	idle_remove(w, s);
 	w->t->start(w, s);
+}
+
+/* An idle slot of pool `pool`, else a new one, else an idle one of
+ * another pool with its connection closed; NULL when none. */
+static struct http_slot *slot_for_pool(struct http_worker *w, size_t pool)
+{
+	struct http_slot *s;
+
+	for (size_t i = w->n_idle; i-- > 0;)
+		if (w->idle[i]->pool == pool)
+			return w->idle[i];
+	if ((s = http_engine_slot_new(w)))
+		return s;
+	if (!w->n_idle)
+		return NULL;
+	s = w->idle[w->n_idle - 1];
+	idle_remove(w, s);
+	w->t->close(w, s);
+	return s;
+}
+
+bool http_engine_send(struct http_worker *w, size_t pool, const struct sockaddr *addr, socklen_t addrlen,
+		      const struct http_plan *plan, const struct http_wire *wire, struct http_engine_result *res,
+		      void *job, uint64_t t_sched, bool measured)
+{
+	struct http_slot *s;
+
+	if (w->busy >= w->max_inflight || !(s = slot_for_pool(w, pool))) {
+		w->r.blocked++;
+		return false;
+	}
+	s->pool = pool;
+	s->addr = addr;
+	s->addrlen = addrlen;
+	s->plan = plan;
+	s->res = res;
+	s->job = job;
+	s->wire = wire;
+	s->has_req = true;
+	s->measured = measured;
+	s->sent_once = false;
+	s->t_sched = t_sched;
+	s->t_send = 0;
+	s->deadline = now_ns() + w->o->timeout;
+	w->busy++;
+	if (measured)
+		res->scheduled++;
+	idle_remove(w, s);
+	w->t->start(w, s);
+	return true;
+}
+
+bool http_engine_in_window(const struct http_worker *w, uint64_t t)
+{
+	return (t >= w->step->window_start && t < w->step->window_end) || w->step->window_end == UINT64_MAX;
 }
 
 /* Measured?  Decides also when issuing stops.  Returns -1 to stop. */
@@ -311,6 +371,45 @@ static void issue_open(struct http_worker *w, uint64_t now)
 		else
 			w->next_t = w->step->t0 + next;
 	}
+}
+
+static long closed_target(const struct http_worker *w, uint64_t now);
+
+/* Driver: start the units due by now (open loop: the schedule's arrivals;
+ * closed loop: while fewer are active than the concurrency), then let it
+ * send what is due.  Returns when it next wants to run (0: nothing). */
+static uint64_t drive(struct http_worker *w, uint64_t now)
+{
+	const struct http_engine_driver *d = w->o->driver;
+
+	if (w->o->open_loop) {
+		while (!w->issuing_done && w->next_t <= now) {
+			int m = classify_send(w, w->next_t);
+			uint64_t next;
+
+			if (m < 0) {
+				w->issuing_done = true;
+				break;
+			}
+			d->arrive(w, w->next_t, m == 1);
+			next = http_schedule_next(w->sched);
+			if (next == SCHED_END)
+				w->issuing_done = true;
+			else
+				w->next_t = w->step->t0 + next;
+		}
+	} else {
+		while (!w->issuing_done && (long)d->active(w) < closed_target(w, now)) {
+			int m = classify_send(w, now);
+
+			if (m < 0) {
+				w->issuing_done = true;
+				break;
+			}
+			d->arrive(w, now, m == 1);
+		}
+	}
+	return d->issue(w, now);
 }
 
 static long closed_target(const struct http_worker *w, uint64_t now)
@@ -365,22 +464,42 @@ static void fill_closed(struct http_worker *w)
 
 void http_engine_refill(struct http_worker *w)
 {
-	if (!w->o->open_loop)
+	if (!w->o->open_loop && !w->o->driver)
 		fill_closed(w);
 }
 
 void http_engine_slot_ready(struct http_worker *w, struct http_slot *s)
 {
-	if (w->o->open_loop || !w->running || !issue_closed(w, s, now_ns()))
+	if (w->o->open_loop || w->o->driver || !w->running || !issue_closed(w, s, now_ns()))
 		idle_push(w, s);
 }
 
-void http_engine_slot_done(struct http_worker *w, struct http_slot *s, bool ok, bool keep, uint64_t t_end)
+/* The worker's sample of a measured request, for resilience. */
+static void keep_sample(struct http_worker *w, const struct http_slot *s, bool ok, uint64_t t_end)
+{
+	struct http_worker_samples *v = &w->samples;
+
+	if (!w->o->keep_samples || !s->measured || s->job)
+		return;
+	XGROW(v->v, v->alloc, v->n + 1);
+	v->v[v->n].t = s->t_sched > w->step->window_start ? s->t_sched - w->step->window_start : 0;
+	v->v[v->n++].latency = ok ? t_end - s->t_sched : HTTP_RESILIENCE_FAILED;
+}
+
+void http_engine_slot_done(struct http_worker *w, struct http_slot *s, bool ok, bool keep, int e, uint64_t t_end)
 {
 	s->has_req = false;
 	w->busy--;
+	keep_sample(w, s, ok, t_end);
 	if (!keep && s->open)
 		w->t->close(w, s);
+	if (s->job) {
+		s->job = NULL;
+		if (s->open)
+			idle_push(w, s);
+		w->o->driver->done(w, s, ok ? -1 : e, t_end);
+		return;
+	}
 	if (!w->o->open_loop && ok) {
 		/* A success reuses its slot at once; after a failure the loop's
 		 * fill_closed() sends the next request, so that a server
@@ -506,8 +625,8 @@ static uint64_t loop_wake(const struct http_worker *w, uint64_t now, uint64_t ne
 	const struct http_engine_options *o = w->o;
 	uint64_t wake = next_scan;
 
-	if (o->open_loop && !w->issuing_done && w->busy < w->max_inflight &&
-	    (w->n_idle || w->n_slots < w->cap_slots) && w->next_t < wake)
+	if (o->open_loop && !w->issuing_done && w->next_t < wake &&
+	    (o->driver || (w->busy < w->max_inflight && (w->n_idle || w->n_slots < w->cap_slots))))
 		wake = w->next_t;
 	if (!o->open_loop && o->n_cstages && now + STAGE_NS < wake)
 		wake = now + STAGE_NS;
@@ -545,10 +664,12 @@ static void worker_loop(struct http_worker *w)
 	/* A worker error (w->rc: a system call failed) ends the loop: the step
 	 * returns it instead of a result. */
 	while (!w->rc) {
-		uint64_t now = now_ns(), tick_at = 0;
+		uint64_t now = now_ns(), tick_at = 0, drive_at = 0;
 		int n;
 
-		if (o->open_loop)
+		if (o->driver)
+			drive_at = drive(w, now);
+		else if (o->open_loop)
 			issue_open(w, now);
 		else
 			fill_closed(w);
@@ -557,12 +678,14 @@ static void worker_loop(struct http_worker *w)
 			w->issuing_done = true;
 		if (w->t->tick)
 			tick_at = w->t->tick(w, now);
+		if (drive_at && (!tick_at || drive_at < tick_at))
+			tick_at = drive_at;
 		if (now >= next_scan) {
 			scan_timeouts(w, now);
 			next_scan = now + SCAN_NS;
 		}
 		note_inflight(w, now, &interval_end, &inflight_noted);
-		if ((w->issuing_done && w->busy == 0) || w->rc)
+		if ((w->issuing_done && w->busy == 0 && (!o->driver || o->driver->active(w) == 0)) || w->rc)
 			break;
 		n = loop_wait(w, evs, now, loop_wake(w, now, next_scan, tick_at));
 		if (n < 0 && errno != EINTR)
@@ -606,7 +729,7 @@ static void *worker_main(void *arg)
 
 /* ---- the step ---- */
 
-static void result_init(struct http_engine_result *r, bool sse)
+void http_engine_result_init(struct http_engine_result *r, bool sse)
 {
 	memset(r, 0, sizeof(*r));
 	r->latency = hist_new(3);
@@ -631,16 +754,17 @@ void http_engine_result_release(struct http_engine_result *r)
 	hist_free(r->tpot);
 	hist_free(r->itl);
 	free(r->ts);
+	free(r->samples);
 	memset(r, 0, sizeof(*r));
 }
 
-static void merge_into(struct http_engine_result *d, const struct http_engine_result *s)
+void http_engine_result_merge(struct http_engine_result *d, const struct http_engine_result *s)
 {
 	hist_merge(d->latency, s->latency, NULL);
 	hist_merge(d->service_time, s->service_time, NULL);
 	hist_merge(d->lateness, s->lateness, NULL);
 	hist_merge(d->ttfb, s->ttfb, NULL);
-	if (d->ttft) {
+	if (d->ttft && s->ttft) {
 		hist_merge(d->ttft, s->ttft, NULL);
 		hist_merge(d->tpot, s->tpot, NULL);
 		hist_merge(d->itl, s->itl, NULL);
@@ -716,12 +840,17 @@ static int merge_workers(struct http_engine_result *out, const struct http_worke
 		all_fifo = all_fifo && ws[i].fifo;
 		if (ws[i].sched_errno && !out->sched_refused[0])
 			snprintf(out->sched_refused, sizeof(out->sched_refused), "%s", strerror(ws[i].sched_errno));
-		merge_into(out, &ws[i].r);
+		http_engine_result_merge(out, &ws[i].r);
 		if (ws[i].last_t_end > last)
 			last = ws[i].last_t_end;
 		if (ws[i].rc && !rc) {
 			rc = ws[i].rc;
 			memcpy(err, &ws[i].err, sizeof(*err));
+		}
+		if (ws[i].samples.n) {
+			out->samples = xrealloc(out->samples, (out->n_samples + ws[i].samples.n) * sizeof(*out->samples));
+			memcpy(out->samples + out->n_samples, ws[i].samples.v, ws[i].samples.n * sizeof(*out->samples));
+			out->n_samples += ws[i].samples.n;
 		}
 	}
 	out->sched_policy = all_fifo ? "fifo" : "other";
@@ -741,7 +870,7 @@ static int worker_init(struct http_worker *w, long i, long threads, const struct
 	int rc;
 
 	w->idx = (size_t)i;
-	result_init(&w->r, o->plan->sse);
+	http_engine_result_init(&w->r, o->plan->sse);
 	if (o->open_loop) {
 		struct http_schedule_options so = HTTP_SCHEDULE_OPTIONS_INIT;
 		long conns = o->connections > 0 ? o->connections : max_total;
@@ -775,6 +904,8 @@ static int worker_init(struct http_worker *w, long i, long threads, const struct
 	w->idle = xcalloc(w->cap_slots ? w->cap_slots : 1, sizeof(*w->idle));
 	if ((w->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		return err_sys(err, ERR_FAIL, "epoll_create1");
+	if (o->driver && (rc = o->driver->worker_open(w, err)) != 0)
+		return rc;
 	return w->t->worker_open(w, err);
 }
 
@@ -786,6 +917,7 @@ static void worker_release(struct http_worker *w)
 	for (size_t k = 0; k < w->n_ts; k++)
 		hist_free(w->ts[k].lat);
 	free(w->ts);
+	free(w->samples.v);
 	free(w->slots);
 	free(w->idle);
 	http_schedule_free(w->sched);
@@ -871,7 +1003,7 @@ int http_engine_run(const struct http_engine_options *o, struct http_engine_resu
 		return err_set(err, ERR_INPUT, "concurrency must be >= 1");
 	if ((rc = step_resolve(&st, o->plan, &ai, err)) != 0)
 		goto done;
-	result_init(out, o->plan->sse);
+	http_engine_result_init(out, o->plan->sse);
 	out->engine = t->name;
 	out->sched_policy = "other";
 	out->ts_interval = o->ts_interval ? o->ts_interval : 1000000000ULL;

@@ -32,6 +32,7 @@
 
 #include "../err.h"
 #include "plan.h"
+#include "resilience.h"
 #include "schedule.h"
 
 struct hist;
@@ -68,6 +69,33 @@ void http_engine_transport_names(char *buf, size_t len);
  * https (tls) or http, or this machine's library cannot. */
 void http_engine_validate(const char *engine, bool tls, enum http_engine_httpver v, const char *path,
 			  struct errlist *problems);
+
+struct http_worker;
+struct http_slot;
+
+/*
+ * A driver runs units of several requests each (journeys, sessions) on the
+ * engine instead of the plan's one request at a time: the engine keeps the
+ * clock, the load model and the slots; the driver decides what each unit
+ * sends next (transport.h: http_engine_send).  Its per-worker state hangs
+ * off o->driver_arg by w->idx.  Open loop: each arrival of the schedule
+ * starts a unit at its intended time; closed loop: the engine starts units
+ * while fewer than the concurrency are active.
+ */
+struct http_engine_driver {
+	int (*worker_open)(struct http_worker *w, struct err *err);
+	/* A unit starts: t_sched is its intended start; measured: it falls in
+	 * the measured window. */
+	void (*arrive)(struct http_worker *w, uint64_t t_sched, bool measured);
+	/* Send what is due by now; returns when the next thing is due (ns; 0:
+	 * nothing waits). */
+	uint64_t (*issue)(struct http_worker *w, uint64_t now);
+	/* A request the driver sent ended (its slot is free again): e is its
+	 * class when it failed, -1 when it succeeded. */
+	void (*done)(struct http_worker *w, struct http_slot *s, int e, uint64_t t_end);
+	/* Units started and not finished (in think times, waiting or in flight). */
+	size_t (*active)(const struct http_worker *w);
+};
 
 /* A closed-loop concurrency profile: linear from `start` to `end` over
  * `duration` seconds. */
@@ -109,6 +137,12 @@ struct http_engine_options {
 	 * requests mode); may be NULL.  For resource monitors. */
 	void (*on_window)(void *arg, bool open);
 	void *window_arg;
+	/* Keep one sample (t_sched, latency or failure) per measured request,
+	 * for the phases around a fault (resilience.h). */
+	bool keep_samples;
+	/* Multi-request units (journeys); NULL: the plan's requests. */
+	const struct http_engine_driver *driver;
+	void *driver_arg;
 };
 
 struct http_engine_ts_point {
@@ -146,6 +180,8 @@ struct http_engine_result {
 	struct http_engine_ts_point *ts;
 	size_t n_ts;
 	uint64_t ts_interval;     /* ns */
+	struct http_resilience_sample *samples; /* keep_samples: t from the window's start */
+	size_t n_samples;
 };
 
 /* Run one step.  Returns 0 when it ran (whatever the requests' fate), or

@@ -45,6 +45,7 @@ struct h1_conn {
 	bool retried;          /* the request was resent once on a fresh connection */
 	bool msg_done;         /* the final response is complete */
 	bool keepalive;        /* and the connection may carry the next request */
+	enum { HDR_NONE, HDR_FIELD, HDR_VALUE } hstate; /* what the last header callback read */
 };
 
 static struct h1_conn *conn_of(struct http_slot *s)
@@ -99,7 +100,38 @@ static int on_headers_complete(http_parser *hp)
 	c->s->status = (int)hp->status_code;
 	if (http_request_interim(c->s->status))
 		return 0; /* http-parser knows that a 1xx has no body */
-	return c->s->w->plan->head ? 1 : 0;
+	if (c->hstate == HDR_VALUE)
+		sb_puts(&c->s->headers, "\r\n");
+	return c->s->plan->head ? 1 : 0;
+}
+
+/* A journey step that captures a header keeps the final response's
+ * header lines ("Name: value\r\n"); http-parser may hand a name or a
+ * value over in pieces. */
+static int on_header_field(http_parser *hp, const char *at, size_t len)
+{
+	struct h1_conn *c = hp->data;
+
+	if (!c->s->plan->keep_headers)
+		return 0;
+	if (c->hstate == HDR_VALUE)
+		sb_puts(&c->s->headers, "\r\n");
+	sb_add(&c->s->headers, at, len);
+	c->hstate = HDR_FIELD;
+	return 0;
+}
+
+static int on_header_value(http_parser *hp, const char *at, size_t len)
+{
+	struct h1_conn *c = hp->data;
+
+	if (!c->s->plan->keep_headers)
+		return 0;
+	if (c->hstate == HDR_FIELD)
+		sb_puts(&c->s->headers, ": ");
+	sb_add(&c->s->headers, at, len);
+	c->hstate = HDR_VALUE;
+	return 0;
 }
 
 static int on_body(http_parser *hp, const char *at, size_t len)
@@ -120,6 +152,8 @@ static int on_message_complete(http_parser *hp)
 		 * interim one). */
 		c->s->interim++;
 		c->s->status = 0;
+		sb_reset(&c->s->headers); /* an interim response's headers are not the answer's */
+		c->hstate = HDR_NONE;
 		return 0;
 	}
 	c->msg_done = true;
@@ -129,6 +163,8 @@ static int on_message_complete(http_parser *hp)
 }
 
 static const http_parser_settings parser_settings = {
+	.on_header_field = on_header_field,
+	.on_header_value = on_header_value,
 	.on_headers_complete = on_headers_complete,
 	.on_body = on_body,
 	.on_message_complete = on_message_complete,
@@ -154,7 +190,7 @@ static void response_complete(struct http_worker *w, struct h1_conn *c)
 static void on_eof(struct http_worker *w, struct h1_conn *c)
 {
 	struct http_slot *s = c->s;
-	const struct http_plan *p = w->plan;
+	const struct http_plan *p = s->plan;
 
 	/* End of stream completes a body delimited by the close. */
 	if (s->got_bytes && !c->msg_done)
@@ -190,10 +226,10 @@ static void do_read(struct http_worker *w, struct h1_conn *c)
 				return;
 			if (retry_stale(w, c))
 				return;
-			if (w->plan->sse && s->got_bytes)
+			if (s->plan->sse && s->got_bytes)
 				http_request_fail(w, s, EE_INCOMPLETE_STREAM, "connection reset mid-stream: %s", strerror(errno));
 			else
-				http_request_fail(w, s, EE_RESET, "connection to %s: %s", w->plan->url, strerror(errno));
+				http_request_fail(w, s, EE_RESET, "connection to %s: %s", s->plan->url, strerror(errno));
 			return;
 		}
 		w->now = now_ns();
@@ -212,7 +248,7 @@ static void do_read(struct http_worker *w, struct h1_conn *c)
 			return;
 		}
 		if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK || parsed != (size_t)n) {
-			http_request_fail(w, s, EE_BAD_RESPONSE, "bad response from %s: %s", w->plan->url,
+			http_request_fail(w, s, EE_BAD_RESPONSE, "bad response from %s: %s", s->plan->url,
 					  http_errno_description(HTTP_PARSER_ERRNO(&c->parser)));
 			return;
 		}
@@ -229,6 +265,7 @@ static void do_write(struct http_worker *w, struct h1_conn *c)
 		c->parser.data = c;
 		c->msg_done = false;
 		c->keepalive = true;
+		c->hstate = HDR_NONE;
 		http_request_begin(w, s);
 		http_request_sent(w, s);
 	}
@@ -244,7 +281,7 @@ static void do_write(struct http_worker *w, struct h1_conn *c)
 			}
 			if (retry_stale(w, c))
 				return;
-			http_request_fail(w, s, EE_RESET, "sending to %s: %s", w->plan->url, strerror(errno));
+			http_request_fail(w, s, EE_RESET, "sending to %s: %s", s->plan->url, strerror(errno));
 			return;
 		}
 		c->woff += (size_t)n;
@@ -265,7 +302,9 @@ static void conn_connected(struct http_worker *w, struct h1_conn *c)
 
 static void conn_open(struct http_worker *w, struct h1_conn *c)
 {
-	const struct sockaddr *sa = w->step->addr;
+	/* A slot preconnected before any request goes to the step's target. */
+	const struct sockaddr *sa = c->s->addr ? c->s->addr : w->step->addr;
+	socklen_t salen = c->s->addr ? c->s->addrlen : w->step->addrlen;
 	struct epoll_event ev;
 	int one = 1;
 
@@ -287,13 +326,13 @@ static void conn_open(struct http_worker *w, struct h1_conn *c)
 
 		conn_close(w, c);
 		if (c->s->has_req)
-			http_request_fail(w, c->s, EE_REFUSED, "cannot watch the connection to %s: %s", w->plan->url,
+			http_request_fail(w, c->s, EE_REFUSED, "cannot watch the connection to %s: %s", c->s->plan->url,
 					  strerror(e));
 		return;
 	}
 	c->watched = true;
 	c->reused = false;
-	if (connect(c->fd, sa, w->step->addrlen) == 0) {
+	if (connect(c->fd, sa, salen) == 0) {
 		conn_connected(w, c);
 	} else if (errno == EINPROGRESS) {
 		c->state = CS_CONNECTING;
@@ -302,7 +341,7 @@ static void conn_open(struct http_worker *w, struct h1_conn *c)
 
 		conn_close(w, c);
 		if (c->s->has_req)
-			http_request_fail(w, c->s, EE_REFUSED, "cannot connect to %s: %s", w->plan->url, strerror(e));
+			http_request_fail(w, c->s, EE_REFUSED, "cannot connect to %s: %s", c->s->plan->url, strerror(e));
 	}
 }
 
@@ -319,7 +358,7 @@ static void on_connect_done(struct http_worker *w, struct h1_conn *c)
 	}
 	conn_close(w, c);
 	if (c->s->has_req)
-		http_request_fail(w, c->s, EE_REFUSED, "cannot connect to %s: %s", w->plan->url, strerror(soerr));
+		http_request_fail(w, c->s, EE_REFUSED, "cannot connect to %s: %s", c->s->plan->url, strerror(soerr));
 }
 
 static int h1_worker_open(struct http_worker *w, struct err *err)
@@ -432,12 +471,12 @@ static void h1_expire(struct http_worker *w, struct http_slot *s)
 	double secs = (double)w->o->timeout / 1e9;
 
 	if (c && c->state == CS_CONNECTING)
-		http_request_fail(w, s, EE_TIMEOUT, "connecting to %s timed out after %gs", w->plan->url, secs);
+		http_request_fail(w, s, EE_TIMEOUT, "connecting to %s timed out after %gs", s->plan->url, secs);
 	else if (s->got_bytes)
-		http_request_fail(w, s, EE_TIMEOUT, "response from %s incomplete after %gs (%llu bytes)", w->plan->url,
+		http_request_fail(w, s, EE_TIMEOUT, "response from %s incomplete after %gs (%llu bytes)", s->plan->url,
 				  secs, (unsigned long long)s->resp_bytes);
 	else
-		http_request_fail(w, s, EE_TIMEOUT, "no response from %s within %gs", w->plan->url, secs);
+		http_request_fail(w, s, EE_TIMEOUT, "no response from %s within %gs", s->plan->url, secs);
 }
 
 static void h1_close(struct http_worker *w, struct http_slot *s)

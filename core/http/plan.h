@@ -69,6 +69,8 @@ struct http_plan {
 	struct http_rslo *rslo;
 	size_t n_rslo;
 	size_t max_body;       /* bytes of a body kept for checks */
+	bool keep_body;        /* keep the body although there are no checks (a journey step's captures) */
+	bool keep_headers;     /* keep the final response's header lines (a journey step's header captures) */
 	char *ca_file;         /* https: CA bundle to verify the server with (curl engine), or NULL */
 };
 

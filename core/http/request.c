@@ -63,11 +63,20 @@ void http_request_slot_init(struct http_slot *s)
 		s->sse = http_sse_new(on_sse_event, s);
 }
 
+/* A slot that carries requests of several plans (a driver's) makes its
+ * stream parser when the first streaming one comes. */
+static void stream_parser(struct http_slot *s)
+{
+	if (!s->sse)
+		s->sse = http_sse_new(on_sse_event, s);
+}
+
 void http_request_slot_release(struct http_slot *s)
 {
 	http_sse_free(s->sse);
 	s->sse = NULL;
 	sb_release(&s->body);
+	sb_release(&s->headers);
 	free(s->gaps);
 	s->gaps = NULL;
 	s->n_gaps = s->alloc_gaps = 0;
@@ -80,8 +89,11 @@ void http_request_begin(struct http_worker *w, struct http_slot *s)
 	s->interim = 0;
 	s->resp_bytes = 0;
 	sb_reset(&s->body);
+	sb_reset(&s->headers);
 	s->body_over = false;
-	if (w->plan->sse) {
+	(void)w;
+	if (s->plan->sse) {
+		stream_parser(s);
 		http_sse_reset(s->sse);
 		http_tokens_reset(&s->tok);
 		s->sse_done = s->sse_error = false;
@@ -91,11 +103,11 @@ void http_request_begin(struct http_worker *w, struct http_slot *s)
 
 void http_request_body(struct http_slot *s, const char *data, size_t len)
 {
-	const struct http_plan *p = s->w->plan;
+	const struct http_plan *p = s->plan;
 
 	if (p->sse && s->status >= 200 && s->status < 300)
 		http_sse_feed(s->sse, data, len);
-	if (p->n_checks) {
+	if (p->n_checks || p->keep_body) {
 		if (s->body.len + len > p->max_body)
 			s->body_over = true;
 		else
@@ -116,24 +128,25 @@ void http_request_sent(struct http_worker *w, struct http_slot *s)
 	if (s->measured) {
 		uint64_t late = s->t_send > s->t_sched ? s->t_send - s->t_sched : 0;
 
-		w->r.sent++;
+		s->res->sent++;
 		if (w->o->open_loop) {
 			/* Closed loops send when a slot comes free: no lateness. */
-			hist_record(w->r.lateness, late);
+			hist_record(s->res->lateness, late);
 			if (late > LATE_NS)
-				w->r.late_1ms++;
+				s->res->late_1ms++;
 		}
 		if (in_window(w, s->t_send))
-			w->r.sent_in_window++;
-		w->r.bytes_out += s->wire->len;
+			s->res->sent_in_window++;
+		s->res->bytes_out += s->wire->len;
 	}
 	http_engine_ts_at(w, s->t_send)->sent++;
 }
 
 int http_request_verdict(const struct http_worker *w, const struct http_slot *s, char *why, size_t why_len)
 {
-	const struct http_plan *p = w->plan;
+	const struct http_plan *p = s->plan;
 
+	(void)w;
 	if (!http_plan_status_ok(p, s->status)) {
 		snprintf(why, why_len, "status %d from %s", s->status, p->url);
 		return s->status >= 500 ? EE_5XX : s->status >= 400 ? EE_4XX : EE_UNEXPECTED_STATUS;
@@ -178,29 +191,29 @@ static bool rslo_met(const struct http_plan *p, enum http_rslo_metric m, uint64_
 }
 
 /* The stream metrics of a success; whether they meet the request SLOs. */
-static bool record_stream(struct http_worker *w, const struct http_slot *s)
+static bool record_stream(const struct http_slot *s)
 {
-	const struct http_plan *p = w->plan;
+	const struct http_plan *p = s->plan;
 	struct http_tokens_result tr = { 0 };
 	uint64_t maxgap = 0;
 
 	http_tokens_result_of(&s->tok, s->t_sched, &tr);
 	if (tr.has_first)
-		hist_record(w->r.ttft, tr.ttft);
+		hist_record(s->res->ttft, tr.ttft);
 	if (tr.has_tpot)
-		hist_record(w->r.tpot, tr.tpot);
+		hist_record(s->res->tpot, tr.tpot);
 	for (size_t i = 0; i < s->n_gaps; i++) {
-		hist_record(w->r.itl, s->gaps[i]);
+		hist_record(s->res->itl, s->gaps[i]);
 		if (s->gaps[i] > maxgap)
 			maxgap = s->gaps[i];
 	}
-	w->r.tokens += tr.tokens;
+	s->res->tokens += tr.tokens;
 	if (tr.from_usage) {
-		w->r.tok_usage++;
+		s->res->tok_usage++;
 		if (!tr.one_token_events)
-			w->r.one_token_events = false;
+			s->res->one_token_events = false;
 	} else {
-		w->r.tok_events++;
+		s->res->tok_events++;
 	}
 	return rslo_met(p, RSLO_TTFT, tr.ttft, tr.has_first) && rslo_met(p, RSLO_TPOT, tr.tpot, tr.has_tpot) &&
 	       rslo_met(p, RSLO_ITL_MAX, maxgap, true);
@@ -208,28 +221,28 @@ static bool record_stream(struct http_worker *w, const struct http_slot *s)
 
 static void record_ok(struct http_worker *w, const struct http_slot *s, uint64_t t_end)
 {
-	const struct http_plan *p = w->plan;
+	const struct http_plan *p = s->plan;
 	uint64_t lat = t_end - s->t_sched, svc = t_end - s->t_send;
 	uint64_t ttfb = s->t_first_byte - s->t_sched;
 	struct http_worker_ts *ts;
 	bool good;
 
 	if (!s->measured) {
-		w->r.warmup_requests++;
+		s->res->warmup_requests++;
 		return;
 	}
-	w->r.ok++;
-	w->r.interim += s->interim;
+	s->res->ok++;
+	s->res->interim += s->interim;
 	if (s->h2)
-		w->r.proto_h2++;
+		s->res->proto_h2++;
 	else
-		w->r.proto_h1++;
+		s->res->proto_h1++;
 	if (t_end > w->last_t_end)
 		w->last_t_end = t_end;
-	hist_record(w->r.latency, lat);
-	hist_record(w->r.service_time, svc);
-	hist_record(w->r.ttfb, ttfb);
-	w->r.bytes_in += s->resp_bytes;
+	hist_record(s->res->latency, lat);
+	hist_record(s->res->service_time, svc);
+	hist_record(s->res->ttfb, ttfb);
+	s->res->bytes_in += s->resp_bytes;
 	ts = http_engine_ts_at(w, t_end);
 	ts->ok++;
 	if (!ts->lat)
@@ -237,25 +250,25 @@ static void record_ok(struct http_worker *w, const struct http_slot *s, uint64_t
 	hist_record(ts->lat, lat);
 	good = rslo_met(p, RSLO_LATENCY, lat, true) && rslo_met(p, RSLO_SERVICE_TIME, svc, true) &&
 	       rslo_met(p, RSLO_TTFB, ttfb, true);
-	if (p->sse && !record_stream(w, s))
+	if (p->sse && !record_stream(s))
 		good = false;
 	if (in_window(w, t_end)) {
-		w->r.ok_in_window++;
+		s->res->ok_in_window++;
 		if (good)
-			w->r.goodput_ok++;
+			s->res->goodput_ok++;
 	}
 }
 
 static void record_fail(struct http_worker *w, const struct http_slot *s, enum http_engine_error e, uint64_t t_end)
 {
 	if (!s->measured) {
-		w->r.warmup_requests++;
+		s->res->warmup_requests++;
 		return;
 	}
-	w->r.failed++;
-	w->r.interim += s->interim;
-	w->r.errors[e]++;
-	w->r.bytes_in += s->resp_bytes;
+	s->res->failed++;
+	s->res->interim += s->interim;
+	s->res->errors[e]++;
+	s->res->bytes_in += s->resp_bytes;
 	http_engine_ts_at(w, t_end)->errors++;
 	if (t_end > w->last_t_end)
 		w->last_t_end = t_end;
@@ -266,7 +279,7 @@ void http_request_ok(struct http_worker *w, struct http_slot *s, bool keep)
 	uint64_t t_end = now_ns();
 
 	record_ok(w, s, t_end);
-	http_engine_slot_done(w, s, true, keep, t_end);
+	http_engine_slot_done(w, s, true, keep, -1, t_end);
 }
 
 void http_request_fail(struct http_worker *w, struct http_slot *s, enum http_engine_error e, const char *fmt, ...)
@@ -274,13 +287,13 @@ void http_request_fail(struct http_worker *w, struct http_slot *s, enum http_eng
 	uint64_t t_end = now_ns();
 
 	/* The first message of each class, of measured requests. */
-	if (s->measured && !w->r.first_error[e][0]) {
+	if (s->measured && !s->res->first_error[e][0]) {
 		va_list ap;
 
 		va_start(ap, fmt);
-		vsnprintf(w->r.first_error[e], sizeof(w->r.first_error[e]), fmt, ap);
+		vsnprintf(s->res->first_error[e], sizeof(s->res->first_error[e]), fmt, ap);
 		va_end(ap);
 	}
 	record_fail(w, s, e, t_end);
-	http_engine_slot_done(w, s, false, false, t_end);
+	http_engine_slot_done(w, s, false, false, (int)e, t_end);
 }

@@ -36,6 +36,7 @@
 #include "../err.h"
 #include "../util.h"
 #include "engine.h"
+#include "resilience.h"
 #include "tokens.h"
 
 struct http_sse_parser;
@@ -52,6 +53,12 @@ struct http_slot {
 	bool open;             /* the transport holds a connection for it, or is opening one */
 	long idle_pos;         /* index in the worker's idle stack, -1 when not there */
 	/* the request (engine.c sets these before the transport's start) */
+	const struct http_plan *plan;   /* what the request is (w->plan, or a driver's step) */
+	struct http_engine_result *res; /* where its outcome is recorded (&w->r, or a driver's) */
+	const struct sockaddr *addr;    /* where its connection goes (the step's target, or a driver's) */
+	socklen_t addrlen;
+	size_t pool;           /* the connection pool (target) of the slot's connection: 0 unless a driver's */
+	void *job;             /* the driver's, for a request a driver sent (NULL otherwise) */
 	bool has_req;
 	bool measured;         /* t_sched fell in the measured window */
 	bool sent_once;        /* http_request_sent has counted it */
@@ -67,7 +74,8 @@ struct http_slot {
 	int status;            /* of the response being read: an interim 1xx, then the final one */
 	unsigned interim;      /* interim (1xx) responses before the final one */
 	uint64_t resp_bytes;   /* bytes, the whole response */
-	struct sb body;        /* kept for checks */
+	struct sb body;        /* kept for checks and captures (plan->keep_body) */
+	struct sb headers;     /* the final response's header lines, "Name: value\r\n" each (plan->keep_headers) */
 	bool body_over;        /* the body exceeded plan->max_body */
 	struct http_sse_parser *sse;
 	struct http_tokens tok;
@@ -92,6 +100,12 @@ struct http_step {
 	pthread_cond_t cond;
 	size_t arrived;
 	int go;
+};
+
+/* A worker's per-request samples for resilience (engine.h, keep_samples). */
+struct http_worker_samples {
+	struct http_resilience_sample *v;
+	size_t n, alloc;
 };
 
 /* One interval of a worker's time series. */
@@ -133,6 +147,7 @@ struct http_worker {
 	int rc;
 	bool fifo;             /* runs SCHED_FIFO */
 	int sched_errno;       /* why SCHED_FIFO was refused (0: not asked, or granted) */
+	struct http_worker_samples samples; /* o->keep_samples: one per measured request */
 };
 
 struct http_transport {
@@ -186,11 +201,26 @@ void http_engine_refill(struct http_worker *w);
  * and http_engine_run returns it.  Returns code. */
 int http_engine_worker_fail(struct http_worker *w, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* For drivers: send a request on a slot of connection pool `pool` (an
+ * idle one, a new one, or an idle one of another pool, reconnected),
+ * recorded into res.  False when none is free or max_inflight is reached
+ * (the driver keeps the request and tries again; its t_sched stays). */
+bool http_engine_send(struct http_worker *w, size_t pool, const struct sockaddr *addr, socklen_t addrlen,
+		      const struct http_plan *plan, const struct http_wire *wire, struct http_engine_result *res,
+		      void *job, uint64_t t_sched, bool measured);
+/* The step's measured window (ns), for drivers. */
+bool http_engine_in_window(const struct http_worker *w, uint64_t t);
+/* A result to record into (histograms made, stream ones when sse), and
+ * one merged into another. */
+void http_engine_result_init(struct http_engine_result *r, bool sse);
+void http_engine_result_merge(struct http_engine_result *dst, const struct http_engine_result *src);
+
 /* The time-series interval that holds time t (ns). */
 struct http_worker_ts *http_engine_ts_at(struct http_worker *w, uint64_t t);
 /* The request on s has ended (request.c calls it after recording it): the
- * slot is free for the next one; keep: its connection may carry it. */
-void http_engine_slot_done(struct http_worker *w, struct http_slot *s, bool ok, bool keep, uint64_t t_end);
+ * slot is free for the next one; keep: its connection may carry it.  e is
+ * the failure's class (-1: it succeeded), for a driver. */
+void http_engine_slot_done(struct http_worker *w, struct http_slot *s, bool ok, bool keep, int e, uint64_t t_end);
 
 /* request.c: one request's response and its record. */
 /* A new slot's response state (its stream parser); and its release. */
