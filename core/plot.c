@@ -116,9 +116,13 @@ static void header(struct sb *s, const struct plot_output *o, int panels)
 	else
 		sb_printf(s, "set terminal svg size %d,%d enhanced font 'DejaVu Sans,11' linewidth 1.5 background '#ffffff'\n",
 			  w, h);
-	sb_puts(s, "set output ");
-	gp_quote(s, o->path);
-	sb_puts(s, "\nset encoding utf8\n"
+	/* Without a path gnuplot writes to its stdout: plot_render_svgs(). */
+	if (o->path) {
+		sb_puts(s, "set output ");
+		gp_quote(s, o->path);
+		sb_putc(s, '\n');
+	}
+	sb_puts(s, "set encoding utf8\n"
 		   "set grid lc rgb '#d9d9d9' lw 0.8\n"
 		   "set border lc rgb '#444444'\n"
 		   "set key top left Left reverse box opaque samplen 2\n"
@@ -180,12 +184,24 @@ int plot_trend_script(const struct plot_trend *t, const struct plot_output *o, s
 				  ++cps + 1, (double)i - 0.5, (double)i - 0.5);
 		}
 
+	/* Only the labelled runs get a tic: a tic (and a grid line) per run
+	 * would make the picture of a long series many times larger. */
+	sb_puts(s, "set xtics (");
+	for (size_t i = 0, k = 0; i < t->n; i++) {
+		if ((t->n - 1 - i) % every != 0)
+			continue;
+		sb_puts(s, k++ ? ", " : "");
+		gp_quote(s, t->points[i].label);
+		sb_printf(s, " %zu", i);
+	}
+	sb_puts(s, ")\n");
+
 	sb_puts(s, "$trend << EOD\n# index label median ci_low ci_high regression current\n");
 	for (size_t i = 0; i < t->n; i++) {
 		const struct plot_trend_point *p = &t->points[i];
 		double m = p->median * factor;
 		sb_printf(s, "%zu ", i);
-		gp_word(s, (t->n - 1 - i) % every == 0 ? p->label : "");
+		gp_word(s, p->label);
 		gp_num(s, m);
 		gp_num(s, p->lo * factor);
 		gp_num(s, p->hi * factor);
@@ -198,7 +214,7 @@ int plot_trend_script(const struct plot_trend *t, const struct plot_output *o, s
 	sb_puts(s, "plot ");
 	if (any_ci)
 		sb_puts(s, "$trend using 1:4:5 with filledcurves lc rgb '#1f77b4' title '95% CI of the median', \\\n     ");
-	sb_printf(s, "$trend using 1:3:xtic(2) with %s lc rgb '#1f77b4' title 'median'",
+	sb_printf(s, "$trend using 1:3 with %s lc rgb '#1f77b4' title 'median'",
 		  t->n <= 200 ? "linespoints pt 7 ps 0.6 lw 1.5" : "lines lw 1.2");
 	if (isfinite(t->base_lo) && isfinite(t->base_hi))
 		sb_puts(s, ", \\\n     keyentry with boxes fc rgb '#2ca02c' fs transparent solid 0.15 title 'baseline'");
@@ -459,6 +475,68 @@ int plot_render(const char *script, struct err *err)
 			     tail && *tail ? tail : "no message");
 		free(tail);
 	}
+done:
+	proc_result_release(&res);
+	free(prog);
+	return rc;
+}
+
+/* Split gnuplot's stdout into its <svg> elements. */
+static void split_svgs(const char *text, char ***svgs, size_t *n)
+{
+	size_t alloc = 0;
+	const char *p = text;
+
+	*svgs = NULL;
+	*n = 0;
+	while ((p = strstr(p, "<svg")) != NULL) {
+		const char *end = strstr(p, "</svg>");
+
+		if (!end)
+			break;
+		end += strlen("</svg>");
+		XGROW(*svgs, alloc, *n + 1);
+		(*svgs)[(*n)++] = xstrndup(p, (size_t)(end - p));
+		p = end;
+	}
+}
+
+int plot_render_svgs(const char *script, char ***svgs, size_t *n, struct err *err)
+{
+	const char *env = getenv("PERFGATE_GNUPLOT");
+	char *prog = proc_which(env && *env ? env : "gnuplot");
+	const char *argv[] = { prog, NULL };
+	struct proc_options po = PROC_OPTIONS_INIT;
+	struct proc_result res;
+	int rc = 0;
+
+	memset(&res, 0, sizeof(res));
+	*svgs = NULL;
+	*n = 0;
+	if (!prog)
+		return err_set(err, ERR_NOTFOUND,
+			       "gnuplot is not installed; install the Debian package 'gnuplot-nox'");
+	po.argv = argv;
+	po.stdin_data = script;
+	po.stdin_len = strlen(script);
+	po.out = PROC_OUT_CAPTURE;
+	po.max_capture = (size_t)1 << 30;
+	po.errout = PROC_OUT_CAPTURE;
+	po.timeout = 120;
+	if ((rc = proc_run(&po, &res, err)) < 0)
+		goto done;
+	if (res.exit_code != 0) {
+		char *tail = res.errout ? proc_tail_lines(res.errout, res.errout_len, 2) : NULL;
+		for (char *p = tail; p && *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		rc = err_set(err, ERR_FAIL, "gnuplot failed (%s): %s",
+			     res.timed_out ? "timed out" : res.signal ? "killed" : "exit status",
+			     tail && *tail ? tail : "no message");
+		free(tail);
+		goto done;
+	}
+	split_svgs(res.out ? res.out : "", svgs, n);
 done:
 	proc_result_release(&res);
 	free(prog);

@@ -136,6 +136,16 @@ int plot_load_script(const struct plot_load *l, const struct plot_output *o, str
 int plot_render(const char *script, struct err *err);
 
 /*
+ * Run gnuplot once on a script of several SVG plots made with no output path
+ * (struct plot_output's path NULL: gnuplot writes to its stdout), each after
+ * a "reset", and return the pictures one by one: *svgs[i] (caller frees each
+ * and the array) is the i-th plot's <svg> element, without the XML prologue.
+ * One process for a page of plots instead of one per plot.  Errors as
+ * plot_render().
+ */
+int plot_render_svgs(const char *script, char ***svgs, size_t *n, struct err *err);
+
+/*
  * The latency spectrum of one metric of a benchmark: from the extra
  * "histogram" (core/hist.h) of METRIC or of METRIC.p50 (where the HTTP
  * runner keeps a family's merged histogram) when present, else from sibling

@@ -1119,3 +1119,35 @@ void report_render(const struct compare_result *r, enum report_format f, bool co
 		break;
 	}
 }
+
+void report_row_cells(const struct compare_row *row, struct report_cells *out)
+{
+	char c[7][160];
+
+	cells(row, c);
+	snprintf(out->baseline, sizeof(out->baseline), "%s", c[2]);
+	snprintf(out->current, sizeof(out->current), "%s", c[3]);
+	snprintf(out->change, sizeof(out->change), "%s", c[4]);
+	snprintf(out->p, sizeof(out->p), "%s", c[5]);
+	out->verdict = verdict_name(row->v.kind);
+}
+
+void report_ratio_text(double ratio, char *buf, size_t len)
+{
+	pct(ratio, buf, len);
+}
+
+int report_row_rank(const struct compare_result *r, const struct compare_row *row)
+{
+	return rank(r, row);
+}
+
+const char *report_row_mark(const struct compare_row *row)
+{
+	return mark(row);
+}
+
+void report_baseline_text(const struct compare_result *r, bool markdown, struct sb *out)
+{
+	baseline_text(r, markdown, out);
+}

@@ -42,4 +42,25 @@ void report_format_value(double v, const char *unit, char *buf, size_t len);
 /* The one-line outcome: "passed: 12 metrics unchanged" / "FAILED: 1 regression, 1 SLO violated". */
 void report_summary_line(const struct compare_result *r, struct sb *out);
 
+/*
+ * The pieces of a row as every report shows them, for renderers outside this
+ * file (core/report_html.c): the same numbers in the same words.
+ */
+struct report_cells {
+	char baseline[160]; /* "12.3 ms", "-" without a baseline */
+	char current[160];
+	char change[160];   /* "+14.6% [+12.0%, +17.1%]" or "-" */
+	char p[160];        /* "0.0031", "<0.0001" or "-" */
+	const char *verdict; /* verdict_name() */
+};
+void report_row_cells(const struct compare_row *row, struct report_cells *out);
+/* "+14.6%" for a ratio, "-" when not finite. */
+void report_ratio_text(double ratio, char *buf, size_t len);
+/* 0: fails the gate, 1: needs attention (inconclusive, insufficient data), 2: the rest. */
+int report_row_rank(const struct compare_result *r, const struct compare_row *row);
+/* "▲" went up significantly, "▼" down, "~" no change the gate acts on. */
+const char *report_row_mark(const struct compare_row *row);
+/* Where the baseline came from, one sentence ("3 runs on 'main' at ..."). */
+void report_baseline_text(const struct compare_result *r, bool markdown, struct sb *out);
+
 #endif

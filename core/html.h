@@ -1,0 +1,52 @@
+/*
+ * html.h: the pieces perfgate's pages share (core/report_html.c's report of
+ * one run, core/site.c's history site): text escaping, the page frame with
+ * its inline style sheet, sparklines drawn as inline SVG, and gnuplot's SVG
+ * pictures made fit to sit inline in a page.
+ *
+ * Every page is one self-contained file: no network, no external style sheet,
+ * font or script.  The style sheet reads on a phone (tables scroll sideways
+ * inside their own box, pictures shrink to the screen) and prints (colours
+ * kept, collapsed sections opened by a three-line script before printing).
+ */
+#ifndef PERFGATE_HTML_H
+#define PERFGATE_HTML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+/* Text or attribute value: & < > " ' escaped; control characters other than
+ * tab and newline dropped.  s may be NULL (nothing is written). */
+void html_escape(struct sb *out, const char *s);
+
+/* A path segment of a URL (percent-encoding everything outside
+ * [A-Za-z0-9._~-]), for links to files named after benchmarks. */
+void html_url_segment(struct sb *out, const char *s);
+
+/* The page up to and including <body>: doctype, charset, viewport, the
+ * escaped title and the style sheet. */
+void html_page_begin(struct sb *out, const char *title);
+/* The footer line and </body></html>. */
+void html_page_end(struct sb *out);
+
+/*
+ * A sparkline: values (oldest first, NAN for gaps) as a polyline in a
+ * width x height box, the newest value marked with a dot (red when `alarm`).
+ * `label` is the accessible name and tooltip ("latency.p99: last 20 runs").
+ * Fewer than two finite values draw a single dot; none draw nothing.
+ */
+void html_sparkline(struct sb *out, const double *values, size_t n, int width, int height,
+		    bool alarm, const char *label);
+
+/*
+ * Append one gnuplot SVG picture inline: the XML prologue dropped, every id
+ * and every reference to one prefixed with `prefix` (several pictures in a
+ * page each define gnuplot's point shapes under the same names), gnuplot's
+ * "<title>Gnuplot</title>" replaced by `title`, inside
+ * <figure class="plot">.
+ */
+void html_svg_inline(struct sb *out, const char *svg, const char *prefix, const char *title);
+
+#endif
