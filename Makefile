@@ -11,17 +11,18 @@ CC        ?= cc
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0-dev)
 
 # Debian packages: name of the pkg-config module -> package that provides it.
-PKG_MODULES := libpq libcurl libgit2 libcjson gsl
+PKG_MODULES := libpq libcurl libgit2 libcjson gsl zlib
 deb_libpq    := libpq-dev
 deb_libcurl  := libcurl4-openssl-dev
 deb_libgit2  := libgit2-dev
 deb_libcjson := libcjson-dev
 deb_gsl      := libgsl-dev
+deb_zlib     := zlib1g-dev
 deb_cmocka   := libcmocka-dev
 
 # Everything the build, the tests, the demo and the benchmarks use.
 BUILD_DEBS := pkg-config libpq-dev libcurl4-openssl-dev libgit2-dev libcjson-dev libgsl-dev \
-	      libhttp-parser-dev
+	      libhttp-parser-dev zlib1g-dev
 TEST_DEBS  := libcmocka-dev postgresql python3 python3-yaml python3-jsonschema python3-scipy \
 	      gnuplot-nox git curl nginx-light hyperfine
 # perfgate ingest's tests build and run the real harnesses (golang-go is big: skipped when absent)
@@ -29,6 +30,8 @@ TEST_DEBS  += g++ libbenchmark-dev python3-pytest-benchmark
 TEST_DEBS  += openssl
 # "measure": ["instructions"] falls back to valgrind where the kernel has no counters (most CI VMs)
 TEST_DEBS  += valgrind
+# the HTML report and the history site are opened in a real headless browser
+TEST_DEBS  += chromium
 BENCH_DEBS := hyperfine wrk nginx-light
 DEMO_DEBS  := postgresql gnuplot-nox python3
 DEMO_DEBS  += valgrind # examples/quickstart.json counts instructions (valgrind without hardware counters)

@@ -40,6 +40,7 @@ static const struct verb verbs[] = {
 	{ "fingerprint", cmd_fingerprint, "print this machine's hardware fingerprint" },
 	{ "probe", cmd_probe, "run the fixed workload of \"calibration\": \"auto\" once" },
 	{ "db", cmd_db, "manage the database: start, stop, status, migrate" },
+	{ "store", cmd_store, "keep results on a git data branch: import, export" },
 	{ "help", cmd_help, "show help for perfgate or one command" },
 };
 
