@@ -170,10 +170,35 @@ static bool starts(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/*
+ * An id attribute's value, made unique in the page: prefix-NAME for its
+ * first definition in this picture (what references point at), and
+ * prefix-NAME-N for a repeat (a multiplot repeats gnuplot's panel ids).
+ * Returns the number of characters of the name consumed.
+ */
+static size_t unique_id(struct sb *out, const char *name, char quote, const char *prefix, char ***seen,
+			size_t *n_seen, size_t *alloc)
+{
+	const char *end = strchr(name, quote);
+	size_t len = end ? (size_t)(end - name) : strlen(name), dup = 0;
+
+	for (size_t i = 0; i < *n_seen; i++)
+		if (strlen((*seen)[i]) == len && strncmp((*seen)[i], name, len) == 0)
+			dup++;
+	XGROW(*seen, *alloc, *n_seen + 1);
+	(*seen)[(*n_seen)++] = xstrndup(name, len);
+	sb_printf(out, "%s-%.*s", prefix, (int)len, name);
+	if (dup)
+		sb_printf(out, "-%zu", dup);
+	return len;
+}
+
 void html_svg_inline(struct sb *out, const char *svg, const char *prefix, const char *title)
 {
-	static const char *const refs[] = { "id='", "id=\"", "href='#", "href=\"#", "url(#" };
+	static const char *const refs[] = { "href='#", "href=\"#", "url(#" };
 	const char *p = strstr(svg, "<svg");
+	char **seen = NULL;
+	size_t n_seen = 0, alloc = 0;
 
 	sb_puts(out, "<figure class=\"plot\">");
 	for (p = p ? p : svg; *p;) {
@@ -190,6 +215,12 @@ void html_svg_inline(struct sb *out, const char *svg, const char *prefix, const 
 			p += strlen("<title>Gnuplot</title>");
 			continue;
 		}
+		if (starts(p, "id='") || starts(p, "id=\"")) {
+			sb_add(out, p, 4);
+			p += 4;
+			p += unique_id(out, p, p[-1], prefix, &seen, &n_seen, &alloc);
+			continue;
+		}
 		for (size_t i = 0; i < ARRAY_SIZE(refs) && !done; i++)
 			if (starts(p, refs[i])) {
 				sb_puts(out, refs[i]);
@@ -201,7 +232,8 @@ void html_svg_inline(struct sb *out, const char *svg, const char *prefix, const 
 		if (!done)
 			sb_putc(out, *p++);
 	}
-	sb_puts(out, "<figcaption>");
-	html_escape(out, title);
-	sb_puts(out, "</figcaption></figure>\n");
+	sb_puts(out, "</figure>\n");
+	for (size_t i = 0; i < n_seen; i++)
+		free(seen[i]);
+	free(seen);
 }

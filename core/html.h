@@ -44,8 +44,8 @@ void html_sparkline(struct sb *out, const double *values, size_t n, int width, i
  * Append one gnuplot SVG picture inline: the XML prologue dropped, every id
  * and every reference to one prefixed with `prefix` (several pictures in a
  * page each define gnuplot's point shapes under the same names), gnuplot's
- * "<title>Gnuplot</title>" replaced by `title`, inside
- * <figure class="plot">.
+ * "<title>Gnuplot</title>" replaced by `title` (the accessible name; the
+ * picture shows its own title), inside <figure class="plot">.
  */
 void html_svg_inline(struct sb *out, const char *svg, const char *prefix, const char *title);
 

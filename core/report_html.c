@@ -515,14 +515,14 @@ static void bench_section(struct page *pg, const char *bench, struct sb *out)
 	html_url_segment(out, bench);
 	sb_puts(out, "\">\n<h2>");
 	esc(out, bench);
-	if (b && b->kind) {
+	if (b) {
 		sb_puts(out, " <span class=\"badge\">");
-		esc(out, b->kind);
+		esc(out, rundoc_bench_kind(b));
 		sb_puts(out, "</span>");
 	}
-	if (b && b->status && strcmp(b->status, "ok") != 0) {
+	if (b && b->status != RUNDOC_STATUS_OK) {
 		sb_putc(out, ' ');
-		badge(out, b->status);
+		badge(out, rundoc_status_name(b->status));
 	}
 	sb_puts(out, "</h2>\n");
 	if (b && b->error) {
@@ -684,7 +684,7 @@ static void settings_table(const struct page *pg, struct sb *out)
 		sb_puts(out, "<tr><td>");
 		esc(out, b->name);
 		sb_puts(out, "</td><td>");
-		esc(out, b->kind);
+		esc(out, rundoc_bench_kind(b));
 		sb_printf(out, "</td><td class=\"num\">%zu</td>", reps);
 		if (row)
 			sb_printf(out, "<td class=\"num\">%g</td><td class=\"num\">%g%%</td>", row->settings.alpha,
