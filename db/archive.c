@@ -114,35 +114,57 @@ static void keep_newest(struct newest **v, size_t *n, struct rundoc *rd)
 	(*v)[(*n)++].doc = rd;
 }
 
-/* Store one run file; *out NULL when it was skipped (a warning says why). */
-static int import_one(struct db *db, struct datastore *ds, const struct datastore_entry *e,
-		      struct errlist *warnings, struct rundoc **out, struct err *err)
+#define IMPORT_BATCH 200 /* runs per transaction */
+
+/* A batch of runs read from the branch, waiting to be stored together. */
+struct batch {
+	struct rundoc *docs[IMPORT_BATCH];
+	cJSON *files[IMPORT_BATCH];      /* for the comparisons */
+	size_t n;
+};
+
+/* Read one run file into the batch; a damaged one gets a warning instead. */
+static bool read_one(struct datastore *ds, const struct datastore_entry *e, struct errlist *warnings,
+		     struct batch *b)
 {
 	cJSON *file = NULL;
-	const cJSON *cmp;
 	struct rundoc *rd = NULL;
 	struct err e2 = ERR_INIT;
-	bool already = false;
-	int rc;
 
-	*out = NULL;
 	if (datastore_read(ds, e, &file, &e2) < 0 ||
 	    rundoc_from_json(&rd, cJSON_GetObjectItemCaseSensitive(file, "run"), &e2) < 0) {
 		errlist_add(warnings, "skipped %s: %s", e->path, e2.msg);
 		cJSON_Delete(file);
-		return 0;
+		return false;
 	}
-	rc = db_run_insert(db, rd, &already, err);
-	cmp = cJSON_GetObjectItemCaseSensitive(file, "comparison");
-	if (rc == 0 && !already && cJSON_IsObject(cmp))
-		rc = db_comparison_store(db, rd->run_id, cmp, err);
-	cJSON_Delete(file);
-	if (rc) {
-		rundoc_free(rd);
-		return rc;
+	b->docs[b->n] = rd;
+	b->files[b->n++] = file;
+	return true;
+}
+
+/* Store the batch, the comparisons of the runs it stored, and keep each
+ * group's newest run for the change points. */
+static int flush(struct db *db, struct batch *b, struct newest **newest, size_t *n_newest, size_t *stored,
+		 struct err *err)
+{
+	bool already[IMPORT_BATCH];
+	int rc = b->n ? db_runs_insert(db, (const struct rundoc *const *)b->docs, b->n, already, err) : 0;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(b->files[i], "comparison");
+
+		if (rc == 0 && !already[i] && cJSON_IsObject(cmp))
+			rc = db_comparison_store(db, b->docs[i]->run_id, cmp, err);
+		if (rc == 0 && !already[i]) {
+			(*stored)++;
+			keep_newest(newest, n_newest, b->docs[i]);
+		} else {
+			rundoc_free(b->docs[i]);
+		}
+		cJSON_Delete(b->files[i]);
 	}
-	*out = rd;
-	return 0;
+	b->n = 0;
+	return rc;
 }
 
 int archive_import(struct db *db, struct datastore *ds, struct errlist *warnings,
@@ -150,6 +172,7 @@ int archive_import(struct db *db, struct datastore *ds, struct errlist *warnings
 {
 	struct datastore_entry *e = NULL, *odd = NULL;
 	struct newest *newest = NULL;
+	struct batch *b = xcalloc(1, sizeof(*b));
 	const char **ids = NULL;
 	bool *present = NULL;
 	size_t n = 0, n_odd = 0, n_newest = 0;
@@ -174,21 +197,18 @@ int archive_import(struct db *db, struct datastore *ds, struct errlist *warnings
 	if (n && (rc = db_query(db, "SET synchronous_commit TO off", 0, NULL, NULL, err)) < 0)
 		goto done;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct rundoc *rd = NULL;
-
 		/* A run on the branch twice (retention replayed by two jobs): the first. */
 		if (present[i] || (i > 0 && strcmp(e[i].run_id, e[i - 1].run_id) == 0)) {
 			st->present += present[i];
 			continue;
 		}
-		rc = import_one(db, ds, &e[i], warnings, &rd, err);
-		if (rc == 0 && rd) {
-			st->imported++;
-			keep_newest(&newest, &n_newest, rd);
-		} else if (rc == 0) {
+		if (!read_one(ds, &e[i], warnings, b))
 			st->skipped++;
-		}
+		if (b->n == IMPORT_BATCH)
+			rc = flush(db, b, &newest, &n_newest, &st->imported, err);
 	}
+	if (rc == 0)
+		rc = flush(db, b, &newest, &n_newest, &st->imported, err);
 	/* Change points once per series group, from its newest run: the same
 	 * incremental analysis a push does, over the newest HISTORY_TAIL runs. */
 	for (size_t i = 0; i < n_newest && rc == 0; i++) {
@@ -198,6 +218,11 @@ int archive_import(struct db *db, struct datastore *ds, struct errlist *warnings
 			errlist_add(warnings, "change points not updated: %s", e2.msg);
 	}
 done:
+	for (size_t i = 0; i < b->n; i++) {
+		rundoc_free(b->docs[i]);
+		cJSON_Delete(b->files[i]);
+	}
+	free(b);
 	for (size_t i = 0; i < n_newest; i++) {
 		free(newest[i].key);
 		rundoc_free(newest[i].doc);

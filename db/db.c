@@ -768,73 +768,77 @@ static void add_num_or_null(cJSON *o, const char *key, double v, bool have)
 }
 
 /*
- * All results rows of a run in one statement: one round trip and one firing
- * of the statement-level triggers on results, however many benchmarks and
- * metrics the run has.  The rows travel as one jsonb parameter.
+ * All results rows of the given runs in one statement: one round trip and
+ * one firing of the statement-level triggers on results, however many runs,
+ * benchmarks and metrics there are.  The rows travel as one jsonb parameter.
  */
-static int insert_results(struct db *db, const struct rundoc *rd, struct err *err)
+static int insert_results(struct db *db, const struct rundoc *const *docs, size_t n_docs, struct err *err)
 {
 	cJSON *rows = cJSON_CreateArray();
 	char *text = NULL;
-	const char *params[2];
+	const char *params[1];
 	size_t count = 0;
 	int rc = 0;
 
-	for (size_t i = 0; i < rd->n_benches; i++) {
-		const struct rd_bench *b = &rd->benches[i];
-		for (size_t j = 0; j < b->n_metrics; j++) {
-			const struct rd_metric *m = &b->metrics[j];
-			const struct rd_summary *s = &m->summary;
-			cJSON *o = cJSON_CreateObject();
-			cJSON *samples = cJSON_CreateArray();
+	for (size_t d = 0; d < n_docs; d++) {
+		const struct rundoc *rd = docs[d];
 
-			cJSON_AddStringToObject(o, "benchmark", b->name);
-			cJSON_AddStringToObject(o, "kind", rundoc_bench_kind(b));
-			if (b->config_hash)
-				cJSON_AddStringToObject(o, "config_hash", b->config_hash);
-			cJSON_AddItemToObject(o, "params", b->params ? cJSON_Duplicate(b->params, 1)
-								  : cJSON_CreateObject());
-			cJSON_AddStringToObject(o, "status", rundoc_status_name(b->status));
-			cJSON_AddStringToObject(o, "metric", m->name);
-			cJSON_AddStringToObject(o, "unit", m->unit);
-			cJSON_AddStringToObject(o, "direction", rundoc_direction_name(m->direction));
-			cJSON_AddNumberToObject(o, "n", (double)s->n);
-			add_num_or_null(o, "min", s->min, s->n > 0);
-			add_num_or_null(o, "median", s->median, s->n > 0);
-			add_num_or_null(o, "mean", s->mean, s->n > 0);
-			add_num_or_null(o, "max", s->max, s->n > 0);
-			add_num_or_null(o, "stddev", s->stddev, s->n > 0);
-			add_num_or_null(o, "ci_low", s->ci_low, s->n > 0);
-			add_num_or_null(o, "ci_high", s->ci_high, s->n > 0);
-			for (size_t k = 0; k < m->n_samples; k++)
-				cJSON_AddItemToArray(samples, cJSON_CreateNumber(m->samples[k]));
-			cJSON_AddItemToObject(o, "samples", samples);
-			if (m->extra)
-				cJSON_AddItemToObject(o, "extra", cJSON_Duplicate(m->extra, 1));
-			cJSON_AddItemToArray(rows, o);
-			count++;
+		for (size_t i = 0; i < rd->n_benches; i++) {
+			const struct rd_bench *b = &rd->benches[i];
+			for (size_t j = 0; j < b->n_metrics; j++) {
+				const struct rd_metric *m = &b->metrics[j];
+				const struct rd_summary *s = &m->summary;
+				cJSON *o = cJSON_CreateObject();
+				cJSON *samples = cJSON_CreateArray();
+
+				cJSON_AddStringToObject(o, "run_id", rd->run_id);
+				cJSON_AddStringToObject(o, "benchmark", b->name);
+				cJSON_AddStringToObject(o, "kind", rundoc_bench_kind(b));
+				if (b->config_hash)
+					cJSON_AddStringToObject(o, "config_hash", b->config_hash);
+				cJSON_AddItemToObject(o, "params", b->params ? cJSON_Duplicate(b->params, 1)
+									  : cJSON_CreateObject());
+				cJSON_AddStringToObject(o, "status", rundoc_status_name(b->status));
+				cJSON_AddStringToObject(o, "metric", m->name);
+				cJSON_AddStringToObject(o, "unit", m->unit);
+				cJSON_AddStringToObject(o, "direction", rundoc_direction_name(m->direction));
+				cJSON_AddNumberToObject(o, "n", (double)s->n);
+				add_num_or_null(o, "min", s->min, s->n > 0);
+				add_num_or_null(o, "median", s->median, s->n > 0);
+				add_num_or_null(o, "mean", s->mean, s->n > 0);
+				add_num_or_null(o, "max", s->max, s->n > 0);
+				add_num_or_null(o, "stddev", s->stddev, s->n > 0);
+				add_num_or_null(o, "ci_low", s->ci_low, s->n > 0);
+				add_num_or_null(o, "ci_high", s->ci_high, s->n > 0);
+				for (size_t k = 0; k < m->n_samples; k++)
+					cJSON_AddItemToArray(samples, cJSON_CreateNumber(m->samples[k]));
+				cJSON_AddItemToObject(o, "samples", samples);
+				if (m->extra)
+					cJSON_AddItemToObject(o, "extra", cJSON_Duplicate(m->extra, 1));
+				cJSON_AddItemToArray(rows, o);
+				count++;
+			}
 		}
 	}
 	if (count == 0)
 		goto done;
 	text = json_text(rows);
-	params[0] = rd->run_id;
-	params[1] = text;
+	params[0] = text;
 	rc = db_query(db,
 		      "INSERT INTO results (run_id, benchmark, kind, config_hash, params, status,"
 		      " metric, unit, direction, n, min, median, mean, max, stddev, ci_low, ci_high,"
 		      " samples, extra)"
-		      " SELECT $1::uuid, r.benchmark, r.kind, r.config_hash,"
+		      " SELECT r.run_id, r.benchmark, r.kind, r.config_hash,"
 		      " coalesce(r.params, '{}'), r.status, r.metric, r.unit, r.direction, r.n,"
 		      " r.min, r.median, r.mean, r.max, r.stddev, r.ci_low, r.ci_high, r.samples,"
 		      " r.extra"
-		      " FROM jsonb_to_recordset($2::jsonb) AS r(benchmark text, kind text,"
+		      " FROM jsonb_to_recordset($1::jsonb) AS r(run_id uuid, benchmark text, kind text,"
 		      " config_hash text, params jsonb, status text, metric text, unit text,"
 		      " direction text, n integer, min double precision, median double precision,"
 		      " mean double precision, max double precision, stddev double precision,"
 		      " ci_low double precision, ci_high double precision,"
 		      " samples double precision[], extra jsonb)",
-		      2, params, NULL, err);
+		      1, params, NULL, err);
 done:
 	free(text);
 	cJSON_Delete(rows);
@@ -843,32 +847,54 @@ done:
 
 int db_run_insert(struct db *db, const struct rundoc *rd, bool *already, struct err *err)
 {
-	bool inserted = false;
-	int rc;
+	bool dup = false;
+	int rc = db_runs_insert(db, &rd, 1, &dup, err);
 
 	if (already)
-		*already = false;
+		*already = dup;
+	return rc;
+}
+
+/* Has an earlier document of this batch the same machine (inserted already)? */
+static bool machine_seen(const struct rundoc *const *docs, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (docs[k]->fingerprint && strcmp(docs[k]->fingerprint, docs[i]->fingerprint) == 0)
+			return true;
+	return false;
+}
+
+int db_runs_insert(struct db *db, const struct rundoc *const *docs, size_t n, bool *already, struct err *err)
+{
+	const struct rundoc **fresh = xcalloc(n + 1, sizeof(*fresh));
+	size_t n_fresh = 0, i = 0;
+	int rc;
+
 	if ((rc = db_begin(db, err)))
-		return rc;
-	if (rd->fingerprint && (rc = insert_machine(db, rd, err)))
-		goto fail;
-	if ((rc = insert_run(db, rd, &inserted, err)))
-		goto fail;
-	if (!inserted) {
-		/* Stored before: leave everything as it is. */
-		db_rollback(db);
-		if (already)
-			*already = true;
-		return 0;
+		goto done;
+	for (i = 0; i < n; i++) {
+		bool inserted = false;
+
+		if (docs[i]->fingerprint && !machine_seen(docs, i) && (rc = insert_machine(db, docs[i], err)))
+			goto fail;
+		if ((rc = insert_run(db, docs[i], &inserted, err)))
+			goto fail;
+		/* Stored before: left as it is. */
+		already[i] = !inserted;
+		if (inserted)
+			fresh[n_fresh++] = docs[i];
 	}
-	if ((rc = insert_results(db, rd, err)))
+	if ((rc = insert_results(db, fresh, n_fresh, err)) || (rc = db_commit(db, err)))
 		goto fail;
-	if ((rc = db_commit(db, err)))
-		goto fail;
-	return 0;
+	goto done;
 fail:
 	db_rollback(db);
-	err_prefix(err, "cannot store run %s", rd->run_id);
+	if (i < n || n == 1)
+		err_prefix(err, "cannot store run %s", docs[i < n ? i : 0]->run_id);
+	else
+		err_prefix(err, "cannot store %zu runs", n);
+done:
+	free(fresh);
 	return rc;
 }
 

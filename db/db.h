@@ -32,6 +32,11 @@ void db_free(struct db *db);
 /* Store one run document in one transaction.  *already is set when a run
  * with the same run_id was stored before (then nothing is written). */
 int db_run_insert(struct db *db, const struct rundoc *rd, bool *already, struct err *err);
+/* Store several run documents in one transaction (a bulk import: one
+ * results statement for all of them); already[i] is set for a run stored
+ * before, which is left as it is.  Any failure stores none of them. */
+int db_runs_insert(struct db *db, const struct rundoc *const *docs, size_t n, bool *already,
+		   struct err *err);
 /* Load a stored run document by run_id. ERR_NOTFOUND when absent. */
 int db_run_load(struct db *db, const char *run_id, struct rundoc **out, struct err *err);
 

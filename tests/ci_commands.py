@@ -12,7 +12,7 @@ import sys
 
 import yaml
 
-VERBS = r"(run|gate|compare|push|report|history|plot|ingest|fingerprint|db|help)"
+VERBS = r"(run|gate|compare|push|report|history|plot|ingest|fingerprint|db|store|site|help)"
 INVOCATION = re.compile(r'(?:"\$PERFGATE"|\$PERFGATE|\./build/perfgate|(?<![\w/.-])perfgate)\s+' + VERBS + r"\b(.*)")
 
 

@@ -26,6 +26,8 @@ echo "== change points: 10,000-point series; precision and recall on synthetic s
 "$build/perf/changepoint_bench"
 echo "== history of one metric over 100,000 stored runs"
 PERFGATE=${PERFGATE:-$build/perfgate} sh tests/perf/history_bulk.sh
+echo "== the data branch: 10,000 runs into a fresh embedded database, then 10 more"
+PERFGATE=${PERFGATE:-$build/perfgate} sh tests/perf/store_bench.sh
 echo "== noise-proof metrics: wall against instruction counts"
 sh tests/perf/bench_counts.sh
 
