@@ -209,12 +209,14 @@ int archive_import(struct db *db, struct datastore *ds, struct errlist *warnings
 	}
 	if (rc == 0)
 		rc = flush(db, b, &newest, &n_newest, &st->imported, err);
-	/* Change points once per series group, from its newest run: the same
-	 * incremental analysis a push does, over the newest HISTORY_TAIL runs. */
+	/* Change points once per series group, from its newest run: the
+	 * analysis db_store_insert() runs after every single run, over the
+	 * newest HISTORY_TAIL runs, done once for a batch of thousands (with the
+	 * parameters each run document carries). */
 	for (size_t i = 0; i < n_newest && rc == 0; i++) {
 		struct err e2 = ERR_INIT;
 
-		if (history_update_changepoints(db, newest[i].doc, &e2) < 0)
+		if (history_update_changepoints(db, newest[i].doc, NULL, &e2) < 0)
 			errlist_add(warnings, "change points not updated: %s", e2.msg);
 	}
 done:
