@@ -59,6 +59,7 @@ static const char *const bench_keys[] = {
 	"compare",                                 /* verdict_settings_validate */
 	"monitor",                                 /* monitor_validate */
 	"http", "load", "stream", "request_slo",   /* http_runner_validate */
+	"journey", "faults",                       /* http_runner_validate: journeys, fault injection */
 	"ingest",                                  /* ingest_runner_validate */
 };
 
@@ -291,7 +292,8 @@ static void check_bench(const cJSON *b, const char *path, bool variant, struct e
 	const cJSON *v;
 	bool has_cmd = cJSON_HasObjectItem(b, "command");
 	bool has_shell = cJSON_HasObjectItem(b, "shell");
-	bool has_http = cJSON_HasObjectItem(b, "http");
+	bool has_journey = cJSON_HasObjectItem(b, "journey");
+	bool has_http = cJSON_HasObjectItem(b, "http") || has_journey; /* a journey is an HTTP benchmark */
 	bool has_ingest = cJSON_HasObjectItem(b, "ingest");
 	char *sub = NULL;
 
@@ -324,11 +326,14 @@ static void check_bench(const cJSON *b, const char *path, bool variant, struct e
 				v->valuestring);
 	}
 	if (!variant && !has_cmd && !has_shell && !has_http)
-		json_problem(p, "%s: expected one of \"command\", \"shell\" or \"http\"", path);
+		json_problem(p, "%s: expected one of \"command\", \"shell\", \"http\" or \"journey\"", path);
 	if (has_cmd && has_shell)
 		json_problem(p, "%s: \"command\" and \"shell\" exclude each other", path);
+	if (has_journey && cJSON_HasObjectItem(b, "http"))
+		json_problem(p, "%s: \"http\" and \"journey\" exclude each other (a journey's steps each have an \"http\")",
+			path);
 	if (has_http && (has_cmd || has_shell))
-		json_problem(p, "%s: \"http\" cannot be combined with \"%s\"", path,
+		json_problem(p, "%s: \"%s\" cannot be combined with \"%s\"", path, has_journey ? "journey" : "http",
 			has_cmd ? "command" : "shell");
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "command")))
 		check_argv(v, SUB("command"), p);
@@ -361,10 +366,10 @@ static void check_bench(const cJSON *b, const char *path, bool variant, struct e
 	if (has_http) {
 		http_runner_validate(b, path, p);
 	} else {
-		static const char *const http_only[] = { "load", "stream", "request_slo" };
+		static const char *const http_only[] = { "load", "stream", "request_slo", "faults" };
 		for (size_t i = 0; i < ARRAY_SIZE(http_only); i++)
 			if (cJSON_HasObjectItem(b, http_only[i]))
-				json_problem(p, "%s.%s: only for \"http\" benchmarks", path, http_only[i]);
+				json_problem(p, "%s.%s: only for \"http\" and \"journey\" benchmarks", path, http_only[i]);
 	}
 	if (has_ingest) {
 		v = cJSON_GetObjectItemCaseSensitive(b, "ingest");
@@ -990,7 +995,7 @@ int suite_load(struct suite **out, const char *path, struct errlist *problems, s
 				break;
 			}
 		apply_defaults(b->raw, defaults);
-		if (cJSON_HasObjectItem(b->raw, "http"))
+		if (cJSON_HasObjectItem(b->raw, "http") || cJSON_HasObjectItem(b->raw, "journey"))
 			b->kind = RUNDOC_KIND_HTTP;
 		else if (cJSON_HasObjectItem(b->raw, "ingest"))
 			b->kind = RUNDOC_KIND_INGEST;

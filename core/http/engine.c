@@ -494,10 +494,12 @@ void http_engine_slot_done(struct http_worker *w, struct http_slot *s, bool ok, 
 	if (!keep && s->open)
 		w->t->close(w, s);
 	if (s->job) {
+		void *job = s->job;
+
 		s->job = NULL;
 		if (s->open)
 			idle_push(w, s);
-		w->o->driver->done(w, s, ok ? -1 : e, t_end);
+		w->o->driver->done(w, s, job, ok ? -1 : e, t_end);
 		return;
 	}
 	if (!w->o->open_loop && ok) {

@@ -90,9 +90,10 @@ struct http_engine_driver {
 	/* Send what is due by now; returns when the next thing is due (ns; 0:
 	 * nothing waits). */
 	uint64_t (*issue)(struct http_worker *w, uint64_t now);
-	/* A request the driver sent ended (its slot is free again): e is its
-	 * class when it failed, -1 when it succeeded. */
-	void (*done)(struct http_worker *w, struct http_slot *s, int e, uint64_t t_end);
+	/* A request the driver sent with `job` ended: e is its class when it
+	 * failed, -1 when it succeeded.  The slot is free again, but still
+	 * holds the response (body, headers) until the driver sends on it. */
+	void (*done)(struct http_worker *w, struct http_slot *s, void *job, int e, uint64_t t_end);
 	/* Units started and not finished (in think times, waiting or in flight). */
 	size_t (*active)(const struct http_worker *w);
 };
@@ -189,5 +190,9 @@ struct http_engine_result {
  * too many threads, a system call of the event loop failed). */
 int http_engine_run(const struct http_engine_options *o, struct http_engine_result *out, struct err *err);
 void http_engine_result_release(struct http_engine_result *r);
+/* A result to record into (histograms made, stream ones when sse), and
+ * one added into another (counts summed, histograms merged). */
+void http_engine_result_init(struct http_engine_result *r, bool sse);
+void http_engine_result_merge(struct http_engine_result *dst, const struct http_engine_result *src);
 
 #endif

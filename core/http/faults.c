@@ -12,6 +12,7 @@
 #include "../hist.h"
 #include "../json.h"
 #include "../util.h"
+#include "runner.h"
 
 #define NS(s) ((uint64_t)llround((s) * 1e9))
 
@@ -624,4 +625,85 @@ void http_faults_run_free(struct http_faults_run *r)
 		http_proxy_free(r->px[i]);
 	free(r->px);
 	free(r);
+}
+
+/* ---- at suite load, and the metrics ---- */
+
+void http_faults_validate(const cJSON *bench, const char *path, const struct http_load_spec *spec,
+			  struct errlist *problems)
+{
+	double window = 0;
+
+	if (http_faults_parse(NULL, bench, path, problems) != 0 || !spec)
+		return;
+	switch (spec->mode) {
+	case LOAD_RATE:
+	case LOAD_CONCURRENCY:
+		window = spec->requests ? 0 : spec->duration;
+		break;
+	case LOAD_RAMP:
+		for (size_t i = 0; i < spec->n_stages; i++)
+			window += spec->stages[i].duration;
+		window -= spec->warmup;
+		break;
+	default:
+		errlist_add(problems, "%s.faults: needs one measured step: load mode rate, concurrency or ramp, not %s",
+			    path, http_load_mode_name(spec->mode));
+		return;
+	}
+	http_faults_check_window(bench, window, path, problems);
+}
+
+static void phase_metrics(struct rd_bench *b, const char *phase, const struct http_resilience_phase *ph)
+{
+	static const char *const stats[] = { "p50", "p95", "p99", "max" };
+	const uint64_t vals[] = { ph->p50, ph->p95, ph->p99, ph->max };
+	char name[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(stats) && ph->ok; i++) {
+		snprintf(name, sizeof(name), "%s.latency.%s", phase, stats[i]);
+		http_runner_sample(b, NULL, name, "s", RD_LOWER, (double)vals[i] / 1e9);
+	}
+	snprintf(name, sizeof(name), "%s.error_rate", phase);
+	http_runner_sample(b, NULL, name, "1", RD_LOWER, ph->error_rate);
+	snprintf(name, sizeof(name), "%s.requests", phase);
+	http_runner_sample(b, NULL, name, "1", RD_HIGHER, (double)(ph->ok + ph->failed));
+}
+
+void http_faults_metrics(const struct http_faults *f, const struct http_resilience_sample *s, size_t n, double window,
+			 const struct hist *overhead, struct rd_bench *b, char *note, size_t note_len)
+{
+	struct http_resilience_options o = f->recovery;
+	struct http_resilience r;
+	struct err err = ERR_INIT;
+
+	note[0] = '\0';
+	o.end = NS(window);
+	o.fault_start = f->start;
+	o.fault_end = f->end ? f->end : o.end;
+	if (o.fault_end > o.end)
+		o.fault_end = o.end;
+	if (http_resilience_compute(s, n, &o, &r, &err) != 0) {
+		snprintf(note, note_len, "%s", err.msg);
+		return;
+	}
+	phase_metrics(b, "before", &r.before);
+	phase_metrics(b, "during", &r.during);
+	phase_metrics(b, "after", &r.after);
+	if (r.judged)
+		http_runner_sample(b, NULL, "recovery_time", "s", RD_LOWER, (double)r.recovery_time / 1e9);
+	http_runner_sample(b, NULL, "requests_lost", "1", RD_LOWER, (double)r.requests_lost);
+	if (!r.judged)
+		snprintf(note, note_len, "no recovery_time: %s", r.why);
+	else if (!r.recovered)
+		snprintf(note, note_len, "not recovered when the measured window closed: recovery_time is the rest of the "
+			 "window (%.3f s)", (double)r.recovery_time / 1e9);
+	if (overhead && hist_count(overhead)) {
+		static const char *const why = "the fault proxy's own cost, not the system's";
+
+		http_runner_sample(b, NULL, "proxy.overhead.p50", "s", RD_LOWER, (double)hist_percentile(overhead, 50) / 1e9);
+		http_runner_sample(b, NULL, "proxy.overhead.p99", "s", RD_LOWER, (double)hist_percentile(overhead, 99) / 1e9);
+		rundoc_metric_set_tracked(rundoc_bench_find_metric(b, "proxy.overhead.p50"), why);
+		rundoc_metric_set_tracked(rundoc_bench_find_metric(b, "proxy.overhead.p99"), why);
+	}
 }

@@ -23,8 +23,12 @@
 #include <cjson/cJSON.h>
 
 #include "../err.h"
+#include "../rundoc.h"
+#include "load.h"
 #include "proxy.h"
 #include "resilience.h"
+
+struct hist;
 
 struct http_faults_proxy {
 	char *name;
@@ -53,9 +57,21 @@ int http_faults_parse(struct http_faults *out, const cJSON *bench, const char *p
 void http_faults_release(struct http_faults *f);
 
 /* The schedule must lie in a measured window of `window` seconds (0: the
- * window is counted in requests and its length unknown: only open-ended
- * faults are refused). */
+ * window is counted in requests and its length unknown: refused). */
 void http_faults_check_window(const cJSON *bench, double window, const char *path, struct errlist *problems);
+
+/* At suite load: the faults object, and how it fits the load model (one
+ * measured step of a known length: rate, concurrency or ramp with a
+ * duration); spec is NULL when the load object itself is broken. */
+void http_faults_validate(const cJSON *bench, const char *path, const struct http_load_spec *spec,
+			  struct errlist *problems);
+
+/* The metrics of one repetition around the faults (docs/faults.md): the
+ * phases, recovery_time, requests_lost from the samples (t from the
+ * window's start), and the proxies' overhead.  A note for the run
+ * document's warnings goes to note ("" when none). */
+void http_faults_metrics(const struct http_faults *f, const struct http_resilience_sample *s, size_t n, double window,
+			 const struct hist *overhead, struct rd_bench *b, char *note, size_t note_len);
 
 /* The running proxies of one measured step. */
 struct http_faults_run;

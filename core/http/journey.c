@@ -42,6 +42,7 @@ void http_journey_free(struct http_journey *j)
 	for (size_t i = 0; i < j->n_steps; i++)
 		step_release(&j->steps[i]);
 	free(j->steps);
+	cJSON_Delete(j->rows);
 	free(j);
 }
 
@@ -213,13 +214,22 @@ static void check_name(const char *name, size_t len, void *arg)
 {
 	struct name_check *nc = arg;
 
+	const cJSON *it, *row;
+
 	for (size_t i = 0; i < ARRAY_SIZE(builtins); i++)
 		if (strlen(builtins[i]) == len && memcmp(builtins[i], name, len) == 0)
 			return;
 	if (captured_before(nc, name, len))
 		return;
-	json_problem(nc->problems, "%s: {%.*s} is not a variable here: no earlier step captures it and it is not built in "
-		     "(journey, iteration)", nc->where, (int)len, name);
+	if (nc->j->dataset_unread)
+		return; /* validating only: the dataset's fields are not known yet */
+	row = nc->j->rows ? cJSON_GetArrayItem(nc->j->rows, 0) : NULL;
+	cJSON_ArrayForEach(it, row)
+		if (strlen(it->string) == len && memcmp(it->string, name, len) == 0)
+			return;
+	json_problem(nc->problems, "%s: {%.*s} is not a variable here: no earlier step captures it, it is not built in "
+		     "(journey, iteration)%s", nc->where, (int)len, name,
+		     nc->j->rows ? " and the dataset's first row has no such field" : "");
 }
 
 /* A condition's variable must be one the step can see. */
@@ -253,6 +263,8 @@ static void step_templates(struct http_journey *j, size_t idx, const cJSON *http
 		const char *rest = strstr(url->valuestring, "://");
 		size_t auth = rest ? strcspn(rest + 3, "/?#") : 0;
 
+		if (strncmp(url->valuestring, "https://", 8) == 0)
+			errlist_add(problems, "%s.http.url: journey steps speak plain http:// (the native engine) for now", sp);
 		if (rest && memchr(rest + 3, '{', auth))
 			errlist_add(problems, "%s.http.url: only the path and query may hold {templates}; the host and port are fixed",
 				    sp);
@@ -318,6 +330,11 @@ static void parse_step(struct http_journey *j, size_t idx, const cJSON *st, cons
 		http_capture_parse(&s->capture, v, cp, problems);
 		free(cp);
 	}
+	if (s->plan) {
+		/* what the captures read must be kept */
+		s->plan->keep_body = s->capture.needs_body;
+		s->plan->keep_headers = s->capture.needs_headers;
+	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(st, "when"))) {
 		char *wp = xasprintf("%s.when", sp);
 
@@ -344,8 +361,8 @@ static void parse_step(struct http_journey *j, size_t idx, const cJSON *st, cons
 int http_journey_parse(struct http_journey **out, const cJSON *bench, const char *path, const char *dir,
 		       struct errlist *problems)
 {
-	static const char *const keys[] = { "steps" };
-	const cJSON *jv = cJSON_GetObjectItemCaseSensitive(bench, "journey"), *steps, *st;
+	static const char *const keys[] = { "steps", "dataset" };
+	const cJSON *jv = cJSON_GetObjectItemCaseSensitive(bench, "journey"), *steps, *st, *v;
 	struct http_journey *j = xcalloc(1, sizeof(*j));
 	size_t before = problems->n, i = 0;
 	char *jp = xasprintf("%s.journey", path);
@@ -365,6 +382,16 @@ int http_journey_parse(struct http_journey **out, const cJSON *bench, const char
 		json_expected(problems, sp, what, steps);
 		free(sp);
 		goto done;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(jv, "dataset"))) {
+		char *dp = xasprintf("%s.dataset", jp);
+
+		if (http_plan_load_dataset(v, dp, dir, &j->rows, problems) != 0) {
+			free(dp);
+			goto done;
+		}
+		j->dataset_unread = !dir;
+		free(dp);
 	}
 	j->steps = xcalloc((size_t)cJSON_GetArraySize(steps), sizeof(*j->steps));
 	cJSON_ArrayForEach(st, steps) {

@@ -17,8 +17,9 @@
  * A step's URL path and query, header values and body may hold `{name}`
  * templates (template.h) of the journey's variables: built-in ones
  * (`journey`, the journey's number; `iteration`, the run of a repeated
- * step, from 0), fields of the journey's dataset row, and values captured
- * from earlier steps' responses (capture.h).  The scheme, host and port
+ * step, from 0), fields of the journey's `dataset` row (a JSONL file as
+ * http.dataset takes it; journey k takes row k, cycling), and values
+ * captured from earlier steps' responses (capture.h).  The scheme, host and port
  * are fixed: each step's target is resolved once.
  *
  * `when` runs a step only if a variable exists / is missing / equals /
@@ -74,6 +75,8 @@ struct http_journey {
 	struct http_journey_step *steps;
 	size_t n_steps;
 	bool any_sse;                /* some step streams */
+	cJSON *rows;                 /* the dataset's rows (journey k takes row k mod n), or NULL */
+	bool dataset_unread;         /* validating only: a dataset is named but not read */
 };
 
 /* Parse and check the benchmark's `journey` (path names the benchmark).

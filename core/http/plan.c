@@ -314,25 +314,22 @@ static int dataset_options(const cJSON *ds, const char *path, const char **file,
 		const cJSON *f = cJSON_GetObjectItemCaseSensitive(ds, "path");
 		const cJSON *o = cJSON_GetObjectItemCaseSensitive(ds, "order");
 		const cJSON *s = cJSON_GetObjectItemCaseSensitive(ds, "seed");
-		char *dpath = xasprintf("%s.http.dataset", path);
-
-		json_check_keys(ds, dpath, keys, ARRAY_SIZE(keys), problems);
-		free(dpath);
+		json_check_keys(ds, path, keys, ARRAY_SIZE(keys), problems);
 		*file = cJSON_IsString(f) ? f->valuestring : NULL;
 		if (o && (!cJSON_IsString(o) || (strcmp(o->valuestring, "sequential") && strcmp(o->valuestring, "shuffle")))) {
-			errlist_add(problems, "%s.http.dataset.order: expected \"sequential\" or \"shuffle\"", path);
+			errlist_add(problems, "%s.order: expected \"sequential\" or \"shuffle\"", path);
 			return ERR_INPUT;
 		}
 		*shuffle = o && strcmp(o->valuestring, "shuffle") == 0;
 		if (s && (!cJSON_IsNumber(s) || s->valuedouble < 0)) {
-			errlist_add(problems, "%s.http.dataset.seed: expected an integer >= 0", path);
+			errlist_add(problems, "%s.seed: expected an integer >= 0", path);
 			return ERR_INPUT;
 		}
 		if (s)
 			*seed = s->valuedouble;
 	}
 	if (!*file || !**file) {
-		errlist_add(problems, "%s.http.dataset: expected a JSONL file name or {\"path\": FILE, \"order\": \"shuffle\", \"seed\": N}", path);
+		errlist_add(problems, "%s: expected a JSONL file name or {\"path\": FILE, \"order\": \"shuffle\", \"seed\": N}", path);
 		return ERR_INPUT;
 	}
 	return 0;
@@ -349,7 +346,7 @@ static int read_rows(const char *full, const char *path, cJSON **rows_out, struc
 	int rc = ERR_INPUT;
 
 	if (file_read(full, &text, &len, &err) != 0) {
-		errlist_add(problems, "%s.http.dataset: %s", path, err.msg);
+		errlist_add(problems, "%s: %s", path, err.msg);
 		goto done;
 	}
 	rows = cJSON_CreateArray();
@@ -363,7 +360,7 @@ static int read_rows(const char *full, const char *path, cJSON **rows_out, struc
 		if (strspn(line, " \t\r") != strlen(line)) {
 			row = cJSON_Parse(line);
 			if (!cJSON_IsObject(row)) {
-				errlist_add(problems, "%s.http.dataset: '%s' line %ld: expected a JSON object", path, full, lineno);
+				errlist_add(problems, "%s: '%s' line %ld: expected a JSON object", path, full, lineno);
 				cJSON_Delete(row);
 				goto done;
 			}
@@ -376,7 +373,7 @@ static int read_rows(const char *full, const char *path, cJSON **rows_out, struc
 		line = nl ? nl + 1 : NULL;
 	}
 	if (cJSON_GetArraySize(rows) == 0) {
-		errlist_add(problems, "%s.http.dataset: '%s' has no rows", path, full);
+		errlist_add(problems, "%s: '%s' has no rows", path, full);
 		goto done;
 	}
 	*rows_out = rows;
@@ -410,9 +407,8 @@ static void shuffle_rows(cJSON *rows, double seed)
 	gsl_rng_free(r);
 }
 
-/* The `dataset` key: with dir == NULL only its options are checked. */
-static int load_dataset(const cJSON *ds, const char *path, const char *dir, cJSON **rows_out,
-			struct errlist *problems)
+int http_plan_load_dataset(const cJSON *ds, const char *path, const char *dir, cJSON **rows_out,
+			   struct errlist *problems)
 {
 	const char *file;
 	bool shuffle = false;
@@ -431,6 +427,14 @@ static int load_dataset(const cJSON *ds, const char *path, const char *dir, cJSO
 	if (rc == 0 && shuffle)
 		shuffle_rows(*rows_out, seed);
 	return rc;
+}
+
+static void load_rows(const cJSON *ds, const char *hpath, const char *dir, cJSON **rows, struct errlist *problems)
+{
+	char *dpath = xasprintf("%s.dataset", hpath);
+
+	http_plan_load_dataset(ds, dpath, dir, rows, problems);
+	free(dpath);
 }
 
 static void serialise(struct http_plan *p, struct http_wire *w, const char *body, size_t body_len)
@@ -669,7 +673,7 @@ int http_plan_parse(struct http_plan **out, const cJSON *bench, const char *path
 		else if (!cJSON_GetObjectItemCaseSensitive(http, "body"))
 			errlist_add(problems, "%s.dataset: needs a body with {field} templates", hpath);
 		else
-			load_dataset(dataset, path, dir, &rows, problems);
+			load_rows(dataset, hpath, dir, &rows, problems);
 	}
 	if (problems->n == before && dir)
 		serialise_all(p, http, rows, dir, hpath, problems);

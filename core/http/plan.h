@@ -85,6 +85,13 @@ int http_plan_parse(struct http_plan **out, const cJSON *bench, const char *path
 		    struct errlist *problems);
 void http_plan_free(struct http_plan *p);
 
+/* A dataset key (path is its JSON path): a JSONL file name, or {"path":
+ * FILE, "order": "sequential" | "shuffle", "seed": N}; *rows is a JSON
+ * array of the file's objects (relative to dir), shuffled once when asked.
+ * With dir == NULL only the key is checked (*rows NULL). */
+int http_plan_load_dataset(const cJSON *ds, const char *path, const char *dir, cJSON **rows,
+			   struct errlist *problems);
+
 /* Is status accepted? */
 bool http_plan_status_ok(const struct http_plan *p, int status);
 /* Run the checks on a body; on failure writes which check failed into why. */

@@ -17,6 +17,9 @@
 
 #include "../hist.h"
 #include "engine.h"
+#include "faults.h"
+#include "journey.h"
+#include "journey_run.h"
 #include "plan.h"
 #include "runner.h"
 #include "load.h"
@@ -31,10 +34,20 @@
 void http_runner_validate(const cJSON *bench, const char *path, struct errlist *problems)
 {
 	struct http_plan *p = NULL;
+	struct http_journey *j = NULL;
+	struct http_load_spec spec;
+	bool load_ok;
 
-	http_plan_parse(&p, bench, path, NULL, problems);
+	if (cJSON_HasObjectItem(bench, "journey"))
+		http_journey_parse(&j, bench, path, NULL, problems);
+	else
+		http_plan_parse(&p, bench, path, NULL, problems);
 	http_plan_free(p);
-	http_load_spec_parse(NULL, bench, path, problems);
+	memset(&spec, 0, sizeof(spec));
+	load_ok = http_load_spec_parse(&spec, bench, path, problems) == 0;
+	if (cJSON_HasObjectItem(bench, "faults"))
+		http_faults_validate(bench, path, load_ok ? &spec : NULL, problems);
+	http_load_spec_release(&spec);
 }
 
 static const char *const stat_names[] = { "p50", "p90", "p95", "p99", "p99.9", "max", "mean" };
@@ -105,6 +118,23 @@ static void add_step_metrics(struct rd_bench *b, const char *suffix, const struc
 	}
 	if (p->sse || p->n_rslo)
 		add_sample(b, suffix, "goodput", "1/s", RD_HIGHER, (double)r->goodput_ok / w);
+}
+
+void http_runner_sample(struct rd_bench *b, const char *suffix, const char *name, const char *unit,
+			enum rd_direction dir, double v)
+{
+	add_sample(b, suffix, name, unit, dir, v);
+}
+
+void http_runner_family(struct rd_bench *b, const char *suffix, const char *fam, const struct hist *h)
+{
+	add_family(b, suffix, fam, h);
+}
+
+void http_runner_metrics(struct rd_bench *b, const char *suffix, const struct http_engine_result *r, bool open_loop,
+			 const struct http_plan *p, const char *itl_name)
+{
+	add_step_metrics(b, suffix, r, open_loop, p, itl_name);
 }
 
 static char *error_summary(const struct http_engine_result *r)
@@ -305,6 +335,30 @@ static double spike_threshold(const struct suite_bench *b, const struct http_eng
 	return 1.5 * vals[n / 2];
 }
 
+/* One benchmark's run: what its repetitions add up to. */
+struct http_run {
+	const struct suite_bench *b;
+	const struct run_ctx *ctx;
+	struct rd_bench *out;
+	struct http_plan *plan;
+	struct http_load_spec spec;
+	struct monitor_options mopts;
+	bool have_mon;
+	struct errlist notices;      /* the monitor's warnings */
+	struct fams fams;            /* every repetition's distributions, merged */
+	const char *itl_name;        /* "itl" or "inter_chunk" (tokens.h says which) */
+	uint64_t tok_usage, tok_events, total_ok, total_failed;
+	bool one_token;
+	char *invalid;               /* why the run is invalid (the first repetition's reason) */
+	char *failure;               /* why the benchmark failed (a repetition without a success) */
+	struct http_journey *journey; /* a journey benchmark's steps (plan is then NULL) */
+	struct http_journey_result jres; /* the last step's journeys */
+	struct http_faults faults;   /* the proxies and the fault schedule */
+	bool have_faults;
+	cJSON *faults_report;        /* the last step's proxy counters */
+	struct hist *overhead;       /* the last step's proxy overhead (ns per request) */
+};
+
 /* The resource monitor, started and stopped with the measured window. */
 struct mon_window {
 	const struct monitor_options *opts;
@@ -331,27 +385,86 @@ static void on_window(void *arg, bool open)
 	}
 }
 
-static int run_step(const struct http_load_spec *s, const struct http_plan *p, double rate, long rep,
-		    struct mon_window *mw, struct http_engine_result *res, bool *open_loop, struct err *err)
+/* What a step's window opening and closing start and stop: the fault
+ * schedule, the resource monitor. */
+struct step_window {
+	struct mon_window *mw;
+	struct http_faults_run *faults;
+};
+
+static void on_step_window(void *arg, bool open)
+{
+	struct step_window *sw = arg;
+
+	if (open && sw->faults)
+		http_faults_begin(sw->faults, now_ns());
+	if (sw->mw)
+		on_window(sw->mw, open);
+}
+
+/* After a step of journeys: its journeys' result, and the steps' requests
+ * merged into the step's result for the generator's health. */
+static void journeys_done(struct http_run *hr, struct http_journey_run *jr, struct http_engine_result *res)
+{
+	http_journey_result_release(&hr->jres);
+	http_journey_run_result(jr, res->window, &hr->jres);
+	for (size_t i = 0; i < hr->jres.n_steps; i++)
+		http_engine_result_merge(res, &hr->jres.steps[i].r);
+}
+
+static void faults_done(struct http_run *hr, struct http_faults_run *fr)
+{
+	cJSON_Delete(hr->faults_report);
+	hist_free(hr->overhead);
+	hr->overhead = hist_new(3);
+	hr->faults_report = http_faults_stop(fr, hr->overhead);
+	http_faults_run_free(fr);
+}
+
+static int run_step(struct http_run *hr, double rate, long rep, struct mon_window *mw, struct http_engine_result *res,
+		    bool *open_loop, struct err *err)
 {
 	struct http_engine_options o;
 	struct http_schedule_segment *segs = NULL;
 	struct http_engine_cstage *cst = NULL;
+	struct http_journey_run *jr = NULL;
+	struct step_window sw = { mw, NULL };
 	int rc;
 
 	memset(&o, 0, sizeof(o));
-	o.plan = p;
-	if (mw) {
-		o.on_window = on_window;
-		o.window_arg = mw;
-	}
-	http_load_step_options(s, rate, &o, &segs, &cst);
-	o.seed = s->seed + (uint64_t)rep * 1000003ULL;
+	o.plan = hr->plan;
+	http_load_step_options(&hr->spec, rate, &o, &segs, &cst);
+	o.seed = hr->spec.seed + (uint64_t)rep * 1000003ULL;
+	o.keep_samples = hr->have_faults;
 	*open_loop = o.open_loop;
+	if (hr->journey && (rc = http_journey_run_open(&jr, hr->journey, o.threads, o.seed, &o, err)) != 0)
+		goto done;
+	if (hr->have_faults && (rc = http_faults_start(&sw.faults, &hr->faults, o.seed, err)) != 0)
+		goto done;
+	if (mw || sw.faults) {
+		o.on_window = on_step_window;
+		o.window_arg = &sw;
+	}
 	rc = http_engine_run(&o, res, err);
+	if (rc == 0 && jr)
+		journeys_done(hr, jr, res);
+	if (sw.faults)
+		faults_done(hr, sw.faults);
+done:
+	http_journey_run_free(jr);
 	free(segs);
 	free(cst);
 	return rc;
+}
+
+/* The metrics of a step: its requests', or its journeys'. */
+static void emit_step(struct http_run *hr, struct rd_bench *b, const char *suffix, const struct http_engine_result *res,
+		      bool open_loop)
+{
+	if (hr->journey)
+		http_journey_result_metrics(&hr->jres, hr->journey, b, suffix, open_loop);
+	else
+		add_step_metrics(b, suffix, res, open_loop, hr->plan, hr->itl_name);
 }
 
 static void copy_text(char *dst, size_t len, const char *src)
@@ -365,15 +478,14 @@ static void copy_text(char *dst, size_t len, const char *src)
 }
 
 /* Does every SLO of the benchmark hold for this step's result? */
-static bool step_meets_slos(const struct suite_bench *b, const struct http_engine_result *r, const struct http_plan *p,
-			    const char *itl_name, char *why, size_t why_len)
+static bool step_meets_slos(struct http_run *hr, const struct http_engine_result *r, char *why, size_t why_len)
 {
-	const cJSON *slo = cJSON_GetObjectItemCaseSensitive(b->raw, "slo"), *it;
+	const cJSON *slo = cJSON_GetObjectItemCaseSensitive(hr->b->raw, "slo"), *it;
 	struct rundoc *tmp = rundoc_new();
 	struct rd_bench *tb = rundoc_add_bench(tmp, "step", RUNDOC_KIND_HTTP);
 	bool ok = true;
 
-	add_step_metrics(tb, NULL, r, true, p, itl_name);
+	emit_step(hr, tb, NULL, r, true);
 	for (size_t i = 0; i < tb->n_metrics; i++)
 		rundoc_metric_summarise(&tb->metrics[i]);
 	cJSON_ArrayForEach(it, slo) {
@@ -398,24 +510,6 @@ static bool step_meets_slos(const struct suite_bench *b, const struct http_engin
 	rundoc_free(tmp);
 	return ok;
 }
-
-/* One benchmark's run: what its repetitions add up to. */
-struct http_run {
-	const struct suite_bench *b;
-	const struct run_ctx *ctx;
-	struct rd_bench *out;
-	struct http_plan *plan;
-	struct http_load_spec spec;
-	struct monitor_options mopts;
-	bool have_mon;
-	struct errlist notices;      /* the monitor's warnings */
-	struct fams fams;            /* every repetition's distributions, merged */
-	const char *itl_name;        /* "itl" or "inter_chunk" (tokens.h says which) */
-	uint64_t tok_usage, tok_events, total_ok, total_failed;
-	bool one_token;
-	char *invalid;               /* why the run is invalid (the first repetition's reason) */
-	char *failure;               /* why the benchmark failed (a repetition without a success) */
-};
 
 /* The measurements of one rate of a sweep or capacity search, for the
  * benchmark's "sweep" or "capacity_steps". */
@@ -453,14 +547,14 @@ static int run_rate(struct http_run *hr, long rep, double rate, cJSON *steps, bo
 		char why[512] = "", suffix[64], *bad;
 		bool ol;
 
-		if ((rc = run_step(&hr->spec, hr->plan, rate, rep * 1000 + t, NULL, &res, &ol, err)) != 0)
+		if ((rc = run_step(hr, rate, rep * 1000 + t, NULL, &res, &ol, err)) != 0)
 			break;
 		hr->total_ok += res.ok;
 		hr->total_failed += res.failed;
 		bad = health(&res, true, &hr->spec, rate, gen);
 		if (!capacity) {
 			snprintf(suffix, sizeof(suffix), "@%g/s", rate);
-			add_step_metrics(hr->out, suffix, &res, true, hr->plan, hr->itl_name);
+			emit_step(hr, hr->out, suffix, &res, true);
 			if (bad && !hr->invalid)
 				hr->invalid = xstrdup(bad);
 		} else {
@@ -468,7 +562,7 @@ static int run_rate(struct http_run *hr, long rep, double rate, cJSON *steps, bo
 			 * generator only makes SLOs harder to meet: a step that holds
 			 * them holds; one that breaks them while the generator was
 			 * behind is noted. */
-			*held = step_meets_slos(hr->b, &res, hr->plan, hr->itl_name, why, sizeof(why));
+			*held = step_meets_slos(hr, &res, why, sizeof(why));
 			if (bad && !*held) {
 				size_t l = strlen(why);
 				snprintf(why + l, sizeof(why) - l, " (generator: %.200s)", bad);
@@ -531,6 +625,24 @@ static cJSON *first_errors_json(const struct http_engine_result *res)
 	return e;
 }
 
+/* The phases around the faults, from the step's requests (or journeys),
+ * the proxies' overhead and counters. */
+static void note_faults(struct http_run *hr, long rep, const struct http_engine_result *res)
+{
+	const struct http_resilience_sample *smp = hr->journey ? hr->jres.samples : res->samples;
+	size_t n = hr->journey ? hr->jres.n_samples : res->n_samples;
+	cJSON *rec = cJSON_CreateObject();
+	char note[300];
+
+	http_faults_metrics(&hr->faults, smp, n, res->window, hr->overhead, hr->out, note, sizeof(note));
+	if (note[0])
+		rundoc_bench_warn(hr->out, note);
+	cJSON_AddNumberToObject(rec, "repetition", (double)rep);
+	cJSON_AddItemToObject(rec, "proxies", hr->faults_report ? hr->faults_report : cJSON_CreateArray());
+	hr->faults_report = NULL;
+	cJSON_AddItemToArray(extra_array(hr->out, "faults"), rec);
+}
+
 /* A repetition's step into the run: token counts, metrics, the spike's
  * recovery, distributions, health, time series, errors. */
 static void note_step(struct http_run *hr, long rep, const struct http_engine_result *res, bool open_loop)
@@ -539,7 +651,7 @@ static void note_step(struct http_run *hr, long rep, const struct http_engine_re
 	cJSON *gen = cJSON_CreateObject();
 	char *bad;
 
-	if (hr->plan->sse) {
+	if (hr->plan && hr->plan->sse) {
 		hr->tok_usage += res->tok_usage;
 		hr->tok_events += res->tok_events;
 		hr->one_token = hr->one_token && res->one_token_events;
@@ -548,7 +660,9 @@ static void note_step(struct http_run *hr, long rep, const struct http_engine_re
 	}
 	hr->total_ok += res->ok;
 	hr->total_failed += res->failed;
-	add_step_metrics(hr->out, NULL, res, open_loop, hr->plan, hr->itl_name);
+	emit_step(hr, hr->out, NULL, res, open_loop);
+	if (hr->have_faults)
+		note_faults(hr, rep, res);
 	if (s->mode == LOAD_SPIKE) {
 		double rt = recovery_time(res, s, spike_threshold(hr->b, res, s));
 		double rest = s->duration - s->spike_at - s->spike_duration;
@@ -581,7 +695,7 @@ static int run_single(struct http_run *hr, long rep, struct err *err)
 	struct mon_window mw = { &hr->mopts, NULL, hr->out, &hr->notices, 0, ERR_INIT };
 	struct http_engine_result res;
 	bool open_loop = false;
-	int rc = run_step(&hr->spec, hr->plan, 0, rep, hr->have_mon ? &mw : NULL, &res, &open_loop, err);
+	int rc = run_step(hr, 0, rep, hr->have_mon ? &mw : NULL, &res, &open_loop, err);
 
 	if (rc == 0 && mw.rc) {
 		http_engine_result_release(&res); /* the step ran; the monitor failed */
@@ -603,8 +717,18 @@ static int run_open(struct http_run *hr, long *reps, struct err *err)
 	const cJSON *v;
 	int rc = 0;
 
-	if (http_plan_parse(&hr->plan, hr->b->raw, hr->b->name, dir, &problems) != 0 ||
-	    http_load_spec_parse(&hr->spec, hr->b->raw, hr->b->name, &problems) != 0) {
+	if (cJSON_HasObjectItem(hr->b->raw, "journey"))
+		http_journey_parse(&hr->journey, hr->b->raw, hr->b->name, dir, &problems);
+	else
+		http_plan_parse(&hr->plan, hr->b->raw, hr->b->name, dir, &problems);
+	if (problems.n == 0)
+		http_load_spec_parse(&hr->spec, hr->b->raw, hr->b->name, &problems);
+	if (problems.n == 0 && cJSON_HasObjectItem(hr->b->raw, "faults")) {
+		http_faults_validate(hr->b->raw, hr->b->name, &hr->spec, &problems);
+		if (problems.n == 0)
+			hr->have_faults = http_faults_parse(&hr->faults, hr->b->raw, hr->b->name, &problems) == 0;
+	}
+	if (problems.n) {
 		rc = errlist_to_err(&problems, err, ERR_INPUT);
 		goto done;
 	}
@@ -631,7 +755,7 @@ static void run_finish(struct http_run *hr)
 {
 	struct rd_bench *out = hr->out;
 
-	if (hr->plan->sse) {
+	if (hr->plan && hr->plan->sse) {
 		cJSON *t = cJSON_AddObjectToObject(out->extra, "tokens");
 		cJSON_AddStringToObject(t, "source", hr->tok_usage && hr->tok_events ? "mixed" : hr->tok_usage ? "usage" : "events");
 		cJSON_AddStringToObject(t, "gaps", hr->itl_name);
@@ -700,6 +824,12 @@ done:
 	free(hr.invalid);
 	free(hr.failure);
 	http_plan_free(hr.plan);
+	http_journey_free(hr.journey);
+	http_journey_result_release(&hr.jres);
+	if (hr.have_faults)
+		http_faults_release(&hr.faults);
+	cJSON_Delete(hr.faults_report);
+	hist_free(hr.overhead);
 	http_load_spec_release(&hr.spec);
 	if (hr.have_mon)
 		monitor_options_release(&hr.mopts);

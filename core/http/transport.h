@@ -210,10 +210,6 @@ bool http_engine_send(struct http_worker *w, size_t pool, const struct sockaddr 
 		      void *job, uint64_t t_sched, bool measured);
 /* The step's measured window (ns), for drivers. */
 bool http_engine_in_window(const struct http_worker *w, uint64_t t);
-/* A result to record into (histograms made, stream ones when sse), and
- * one merged into another. */
-void http_engine_result_init(struct http_engine_result *r, bool sse);
-void http_engine_result_merge(struct http_engine_result *dst, const struct http_engine_result *src);
 
 /* The time-series interval that holds time t (ns). */
 struct http_worker_ts *http_engine_ts_at(struct http_worker *w, uint64_t t);
