@@ -465,7 +465,7 @@ int http_faults_parse(struct http_faults *out, const cJSON *bench, const char *p
 	sched = cJSON_GetObjectItemCaseSensitive(faults, "schedule");
 	if (!cJSON_IsArray(sched) || cJSON_GetArraySize(sched) == 0)
 		expected_at(problems, fp, "schedule", "a non-empty array of faults", sched);
-	else if (fs.n_proxies && problems->n == before)
+	else if (fs.n_proxies)
 		cJSON_ArrayForEach(it, sched)
 			parse_entry(&fs, it, i++, sp, problems);
 	fs.n_entries = i;
@@ -573,7 +573,13 @@ static cJSON *proxy_json(const struct http_faults_proxy *p, const struct http_pr
 
 	cJSON_AddStringToObject(o, "name", p->name);
 	cJSON_AddStringToObject(o, "listen", http_proxy_address(px));
-	cJSON_AddStringToObject(o, "upstream", p->upstream_host);
+	{
+		char *up = strchr(p->upstream_host, ':') ? xasprintf("[%s]:%s", p->upstream_host, p->upstream_port)
+							 : xasprintf("%s:%s", p->upstream_host, p->upstream_port);
+
+		cJSON_AddStringToObject(o, "upstream", up);
+		free(up);
+	}
 	cJSON_AddStringToObject(o, "mode", p->mode == HTTP_PROXY_TCP ? "tcp" : "http");
 	cJSON_AddNumberToObject(o, "connections", (double)st->connections);
 	cJSON_AddNumberToObject(o, "requests", (double)st->requests);

@@ -524,3 +524,44 @@ void http_journey_result_metrics(const struct http_journey_result *jr, const str
 	http_runner_sample(b, suffix, "journey.error_rate", "1", RD_LOWER, n > 0 ? (double)jr->failed / n : 0);
 	http_runner_sample(b, suffix, "journey.requests", "1", RD_HIGHER, n > 0 ? (double)jr->requests / n : 0);
 }
+
+/* The first message of the commonest failure of one step. */
+static void step_failures(struct sb *sb, const struct http_journey_step_result *sr, const char *name)
+{
+	const char *first = NULL, *cls = NULL;
+	uint64_t top = 0;
+
+	sb_printf(sb, "%sat %s:", sb->len ? "; " : "", name);
+	for (int e = 0; e < EE_N; e++) {
+		if (!sr->r.errors[e])
+			continue;
+		sb_printf(sb, " %s %llu", http_engine_error_name((enum http_engine_error)e), (unsigned long long)sr->r.errors[e]);
+		if (sr->r.errors[e] > top) {
+			top = sr->r.errors[e];
+			first = sr->r.first_error[e];
+			cls = http_engine_error_name((enum http_engine_error)e);
+		}
+	}
+	for (int c = 0; c < HTTP_JOURNEY_N_CLASSES; c++) {
+		if (!sr->failed[c])
+			continue;
+		sb_printf(sb, " %s %llu", class_names[c], (unsigned long long)sr->failed[c]);
+		if (sr->failed[c] > top) {
+			top = sr->failed[c];
+			first = sr->first[c];
+			cls = class_names[c];
+		}
+	}
+	if (first && first[0])
+		sb_printf(sb, " (first %s: %s)", cls, first);
+}
+
+char *http_journey_result_failures(const struct http_journey_result *jr, const struct http_journey *j)
+{
+	struct sb sb = SB_INIT;
+
+	for (size_t i = 0; i < jr->n_steps; i++)
+		if (jr->failed_at[i])
+			step_failures(&sb, &jr->steps[i], j->steps[i].name);
+	return sb_detach(&sb);
+}

@@ -78,6 +78,10 @@ void http_journey_run_result(struct http_journey_run *r, double window, struct h
 void http_journey_run_free(struct http_journey_run *r);
 void http_journey_result_release(struct http_journey_result *r);
 
+/* Why journeys failed, for a message: "at search: reset 12, capture 3
+ * (first reset: ...)"; caller frees. */
+char *http_journey_result_failures(const struct http_journey_result *jr, const struct http_journey *j);
+
 /* The run document's metrics of one step of journeys: per step
  * (latency.p95[search], errors.capture[search], ...) and per journey
  * (journey.latency.p95, journey.error_rate, journey.throughput, ...);

@@ -679,7 +679,13 @@ static void note_step(struct http_run *hr, long rep, const struct http_engine_re
 		hr->invalid = bad;
 	else
 		free(bad);
-	if (res->ok == 0 && !hr->failure) {
+	if (hr->journey && hr->jres.ok == 0 && !hr->failure) {
+		char *why = http_journey_result_failures(&hr->jres, hr->journey);
+
+		hr->failure = hr->jres.failed ? xasprintf("all %llu journeys failed: %s", (unsigned long long)hr->jres.failed, why)
+					      : xstrdup("no journey completed in the measured window");
+		free(why);
+	} else if (!hr->journey && res->ok == 0 && !hr->failure) {
 		char *sum = error_summary(res);
 		hr->failure = res->failed ? xasprintf("all %llu requests failed: %s", (unsigned long long)res->failed, sum)
 					  : xstrdup("no request completed in the measured window");

@@ -18,7 +18,9 @@ until killed (or after --lifetime seconds, 300 by default).
                          token that came with session S, else 409
   GET  /ok?ms=N          -> 200 "ok" after N ms (default 0)
   GET  /close            -> 200 "bye", body delimited by closing the connection
-  GET  /stats            -> {"logins": n, "searches": n, "docs_ok": n, "rejected": n}
+  GET  /bytes?n=N        -> 200 with N bytes of body
+  GET  /stats            -> {"logins": n, "searches": n, "docs_ok": n, "rejected": n,
+                             "queries": {Q: n searches with that q}}
 """
 import json
 import os
@@ -34,7 +36,7 @@ LOCK = threading.Lock()
 TOKENS = {}    # token -> session
 SESSIONS = {}  # session -> token
 DOCS = {}      # doc id -> token
-STATS = {"logins": 0, "searches": 0, "docs_ok": 0, "rejected": 0}
+STATS = {"logins": 0, "searches": 0, "docs_ok": 0, "rejected": 0, "queries": {}}
 
 
 def count(key):
@@ -90,6 +92,9 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 DOCS[doc] = token
             count("searches")
+            with LOCK:
+                q = str(req.get("q"))
+                STATS["queries"][q] = STATS["queries"].get(q, 0) + 1
             return self.reply(200, {"hits": [{"id": doc, "q": req.get("q")}]})
         return self.reply(404, {"error": "not found"})
 
@@ -109,6 +114,13 @@ class Handler(BaseHTTPRequestHandler):
         if u.path == "/ok":
             time.sleep(float((q.get("ms") or ["0"])[0]) / 1000.0)
             return self.reply(200, {"ok": True})
+        if u.path == "/bytes":
+            body = b"x" * int((q.get("n") or ["0"])[0])
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return None
         if u.path == "/close":
             self.close_connection = True
             self.send_response(200)
@@ -118,7 +130,8 @@ class Handler(BaseHTTPRequestHandler):
             return None
         if u.path == "/stats":
             with LOCK:
-                return self.reply(200, dict(STATS))
+                snap = json.loads(json.dumps(STATS))
+            return self.reply(200, snap)
         return self.reply(404, {"error": "not found"})
 
 
