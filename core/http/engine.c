@@ -949,6 +949,8 @@ static int workers_run(struct http_worker *ws, long threads, struct http_step *s
 		st->t0 = now_ns() + 1000000ULL; /* a millisecond after the gate */
 		st->window_start = st->t0 + o->warmup;
 		st->window_end = o->requests ? UINT64_MAX : st->window_start + o->duration;
+		if (o->window_start)
+			*o->window_start = st->window_start;
 	}
 	/* The started workers stop at once when the step is cancelled. */
 	gate_open(st, rc == 0 ? 1 : -1);

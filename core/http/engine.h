@@ -138,6 +138,10 @@ struct http_engine_options {
 	 * requests mode); may be NULL.  For resource monitors. */
 	void (*on_window)(void *arg, bool open);
 	void *window_arg;
+	/* When not NULL: set to the measured window's start (ns) before the
+	 * workers start, for a schedule that must count from exactly there
+	 * (the fault proxy's). */
+	uint64_t *window_start;
 	/* Keep one sample (t_sched, latency or failure) per measured request,
 	 * for the phases around a fault (resilience.h). */
 	bool keep_samples;

@@ -390,6 +390,7 @@ static void on_window(void *arg, bool open)
 struct step_window {
 	struct mon_window *mw;
 	struct http_faults_run *faults;
+	uint64_t start;              /* ns, the window's start (the engine sets it) */
 };
 
 static void on_step_window(void *arg, bool open)
@@ -397,7 +398,7 @@ static void on_step_window(void *arg, bool open)
 	struct step_window *sw = arg;
 
 	if (open && sw->faults)
-		http_faults_begin(sw->faults, now_ns());
+		http_faults_begin(sw->faults, sw->start); /* `at` counts from the window's exact start */
 	if (sw->mw)
 		on_window(sw->mw, open);
 }
@@ -428,7 +429,7 @@ static int run_step(struct http_run *hr, double rate, long rep, struct mon_windo
 	struct http_schedule_segment *segs = NULL;
 	struct http_engine_cstage *cst = NULL;
 	struct http_journey_run *jr = NULL;
-	struct step_window sw = { mw, NULL };
+	struct step_window sw = { mw, NULL, 0 };
 	int rc;
 
 	memset(&o, 0, sizeof(o));
@@ -444,6 +445,7 @@ static int run_step(struct http_run *hr, double rate, long rep, struct mon_windo
 	if (mw || sw.faults) {
 		o.on_window = on_step_window;
 		o.window_arg = &sw;
+		o.window_start = &sw.start;
 	}
 	rc = http_engine_run(&o, res, err);
 	if (rc == 0 && jr)

@@ -1,0 +1,145 @@
+#!/bin/sh
+# Fault injection (issue 16): perfgate's proxy in front of a loopback
+# service, one run per fault kind; each shows its effect during the fault,
+# its end after it (the phases before/during/after, recovery measured), and
+# the proxy's counters; then faults on a journey's dependency, a proxy port
+# already taken (exit 3) and bad faults objects (exit 2, JSON paths).  The
+# injected delays give lower bounds that cannot flake; the "after" bounds
+# are loose (a tenth of the injected effect).  Every run is bounded by
+# `timeout`.
+. tests/integration/lib.sh
+T=$(test_tmpdir)
+SRV=tests/servers/journey_server.py
+export GIT_CONFIG_NOSYSTEM=1 HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1
+
+python3 "$SRV" "$T/port" &
+SRV_PID=$!
+trap 'kill $SRV_PID ${HOLD_PID:-} 2>/dev/null; rm -rf "$T"' EXIT
+i=0
+while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+P=$(cat "$T/port")
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# fault NAME EXIT PATH FAULT_JSON [LOAD_EXTRA]: a 4 s window at 20 requests/s
+# through a fresh proxy, the fault from 1 s for 1.5 s.  Recovery: a window
+# back within 3x the pre-fault p95 (requests of about a millisecond on a
+# shared machine jitter by more than the default 10%; the injected effects
+# are hundreds of milliseconds).
+fault() {
+	_n=$1; _want=$2; _path=$3; _f=$4; _extra=${5:-}
+	_pp=$(free_port)
+	printf '{"suite": "faults-it", "benchmarks": [{"name": "%s", "http": {"url": "http://127.0.0.1:%s%s"}, "load": {"mode": "rate", "rate": 20, "duration": "4s", "warmup": "250ms"%s}, "faults": {"proxy": {"listen": "127.0.0.1:%s", "upstream": "127.0.0.1:%s"}, "schedule": [%s], "recovery": {"latency_tolerance": "200%%"}}}]}\n' \
+		"$_n" "$_pp" "$_path" "$_extra" "$_pp" "$P" "$_f" >"$T/$_n.json"
+	expect_exit "$_want" "$_n: exit $_want" timeout 90 "$PERFGATE" run -q --no-store --out "$T/$_n.out.json" "$T/$_n.json"
+	cp "$ERR" "$T/$_n.err"
+}
+
+# is NAME LABEL PYTHON_EXPR over benchmark b, metrics m, proxy counters px
+is() {
+	_r=$(python3 - "$T/$1.out.json" "$3" <<'PY' 2>&1
+import json, sys
+d = json.load(open(sys.argv[1]))
+b = d["benchmarks"][0]
+m = {x["name"]: x["samples"][0] for x in b["metrics"] if x["samples"]}
+px = b["faults"][0]["proxies"][0] if b.get("faults") else {}
+print(eval(sys.argv[2]))
+PY
+)
+	if [ "$_r" = "True" ]; then ok "$1: $2"; else not_ok "$1: $2 (got: $_r)"; fi
+}
+WIN='{"kind": "%s", "at": "1s", "duration": "1.5s"%s}'
+win() { printf "$WIN" "$1" "${2:-}"; }
+
+# --- latency ---
+fault latency 0 /ok "$(win latency ', "latency": "200ms"')"
+is latency "during: every request 200 ms slower" "m['during.latency.p50'] >= 0.2 and m['during.error_rate'] == 0"
+is latency "before and after: not" "m['before.latency.p50'] < 0.02 + 0.2 / 10 and m['after.latency.p50'] < 0.02 + 0.2 / 10"
+is latency "recovery measured, nothing lost" "'recovery_time' in m and m['recovery_time'] < 1.5 and m['requests_lost'] == 0"
+is latency "the phases hold the window's requests" "m['before.requests'] + m['during.requests'] + m['after.requests'] == 80"
+is latency "the proxy delayed what it says it did" "px['faults'][0]['acted_on'] >= 30 and abs(px['faults'][0]['delay_total'] - 0.2 * px['faults'][0]['acted_on']) < 1e-6"
+is latency "the proxy's overhead is reported, tracked, not gated" "0 < m['proxy.overhead.p50'] < 0.1 and [x for x in b['metrics'] if x['name'] == 'proxy.overhead.p50'][0].get('gate') is False"
+is latency "the overall latency p99 carries the fault" "m['latency.p99'] >= 0.2"
+
+# --- error responses, for a share of the requests ---
+fault error 0 /ok "$(win error ', "status": 503, "share": "50%"')"
+is error "during: about half answered 503 by the proxy" "0.15 < m['during.error_rate'] < 0.85 and m['errors.5xx'] > 0"
+is error "before and after: no error" "m['before.error_rate'] == 0 and m['after.error_rate'] == 0"
+is error "the lost requests are the 503s" "m['requests_lost'] == m['errors.5xx'] and m['recovery_time'] < 1.5"
+
+# --- resets ---
+fault reset 0 /ok "$(win reset)"
+is reset "during: connections reset" "m['during.error_rate'] > 0.9 and m['errors.reset'] > 0"
+is reset "after: none" "m['after.error_rate'] == 0 and m['before.error_rate'] == 0"
+
+# --- blackhole: no answer; closed after 300 ms ---
+fault blackhole 0 /ok "$(win blackhole ', "close_after": "300ms"')" ', "timeout": "2s"'
+is blackhole "during: requests get no answer" "m['during.error_rate'] > 0.5 and m['errors.reset'] + m['errors.timeout'] > 0"
+is blackhole "after: answered again" "m['after.error_rate'] == 0 and 'recovery_time' in m"
+
+# --- bandwidth: 10,000-byte responses at 20 KB/s ---
+fault bandwidth 0 '/bytes?n=10000' "$(win bandwidth ', "bandwidth": "20KB"')"
+is bandwidth "during: a response takes at least (10,000 - 2,000 burst) / 20,000 s" "m['during.latency.p50'] >= 0.4"
+is bandwidth "before and after: fast" "m['before.latency.p50'] < 0.06 and m['after.latency.p50'] < 0.06"
+is bandwidth "the proxy held bytes back" "px['faults'][0]['bytes_held'] > 0"
+
+# --- slow close: a response delimited by the close ends 300 ms later ---
+fault slow_close 0 /close "$(win slow_close ', "delay": "300ms"')"
+is slow_close "during: each response ends with the delayed close" "m['during.latency.p50'] >= 0.3"
+is slow_close "after: closes at once again" "m['after.latency.p50'] < 0.03 + 0.3 / 10"
+
+# --- faults in front of a journey's dependency ---
+PJ=$(free_port)
+cat >"$T/jfault.json" <<EOF
+{"suite": "faults-it", "benchmarks": [{"name": "jfault",
+ "journey": {"steps": [
+   {"name": "login", "http": {"url": "http://127.0.0.1:$P/login", "body": {"user": "u"}}, "capture": {"token": {"json": "\$.token"}}},
+   {"name": "search", "http": {"url": "http://127.0.0.1:$PJ/search", "headers": {"Authorization": "Bearer {token}"}, "body": {"q": "x"}}}]},
+ "load": {"mode": "rate", "rate": 20, "duration": "4s"},
+ "faults": {"proxy": {"listen": "127.0.0.1:$PJ", "upstream": "127.0.0.1:$P"},
+            "schedule": [{"kind": "error", "status": 500, "at": "1s", "duration": "1.5s"}],
+            "recovery": {"latency_tolerance": "200%"}}}]}
+EOF
+expect_exit 0 "jfault: exit 0" timeout 90 "$PERFGATE" run -q --no-store --out "$T/jfault.out.json" "$T/jfault.json"
+is jfault "the phases are journeys': during, every journey fails at search" "m['during.error_rate'] == 1 and m['journey.failed[search]'] == m['errors.5xx[search]'] > 0"
+is jfault "the step before the dependency never failed" "m['journey.failed[login]'] == 0 and m['error_rate[login]'] == 0"
+is jfault "before and after the fault, journeys succeed" "(m['before.error_rate'], m['after.error_rate']) == (0, 0)"
+is jfault "the recovery is measured on journeys; lost: the journeys started in the fault" "m['recovery_time'] < 1.5 and 0 < m['requests_lost'] <= m['journey.failed[search]'] and m['requests_lost'] == m['during.requests']"
+
+# --- the proxy's port is taken: the run cannot run (exit 3) ---
+python3 -c "
+import socket, time, sys
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
+open(sys.argv[1], 'w').write(str(s.getsockname()[1])); time.sleep(120)" "$T/held" &
+HOLD_PID=$!
+i=0
+while [ ! -s "$T/held" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+printf '{"suite": "faults-it", "benchmarks": [{"name": "busy", "http": {"url": "http://127.0.0.1:%s/ok"}, "load": {"rate": 5, "duration": "1s"}, "faults": {"proxy": {"listen": %s, "upstream": "127.0.0.1:%s"}, "schedule": [{"kind": "reset"}]}}]}\n' "$(cat "$T/held")" "$(cat "$T/held")" "$P" >"$T/busy.json"
+expect_exit 3 "busy: a proxy port in use fails the run" timeout 30 "$PERFGATE" run -q --no-store "$T/busy.json"
+contains "busy: says which and why" "$ERR" "cannot listen on 127.0.0.1:$(cat "$T/held")"
+kill "$HOLD_PID" 2>/dev/null
+
+# --- bad faults objects: every problem at its JSON path, exit 2 ---
+bad() { # NAME LOAD FAULTS EXPECTED...
+	_n=$1; _l=$2; _f=$3; shift 3
+	printf '{"suite": "faults-bad", "benchmarks": [{"name": "%s", "http": {"url": "http://127.0.0.1:%s/ok"}, "load": %s, "faults": %s}]}\n' "$_n" "$P" "$_l" "$_f" >"$T/$_n.json"
+	expect_exit 2 "$_n: exit 2" timeout 30 "$PERFGATE" run -q --no-store "$T/$_n.json"
+	for _w in "$@"; do contains "$_n: $_w" "$ERR" "$_w"; done
+}
+PX='"proxy": {"listen": 9, "upstream": "127.0.0.1:9"}'
+bad late '{"rate": 5, "duration": "10s"}' "{$PX, \"schedule\": [{\"kind\": \"reset\", \"at\": \"8s\", \"duration\": \"5s\"}, {\"kind\": \"reset\", \"at\": \"12s\"}]}" \
+	'benchmarks[0].faults.schedule[0].duration: the fault would end at 13s, after the measured window (10s)' \
+	'benchmarks[0].faults.schedule[1].at: 12s is not inside the measured window (10s)'
+bad sweep '{"rates": [5, 10], "duration": "1s"}' "{$PX, \"schedule\": [{\"kind\": \"reset\"}]}" \
+	'benchmarks[0].faults: needs one measured step: load mode rate, concurrency or ramp, not sweep'
+bad requests '{"concurrency": 1, "requests": 10}' "{$PX, \"schedule\": [{\"kind\": \"reset\"}]}" \
+	'benchmarks[0].faults: needs a measured window in time (load.duration), not load.requests'
+bad kinds '{"rate": 5, "duration": "10s"}' "{$PX, \"shedule\": [], \"schedule\": [{\"kind\": \"latency\", \"latency\": \"1s\", \"status\": 3}, {\"kind\": \"bandwidth\"}, {\"kind\": \"error\", \"status\": 503, \"share\": 2}]}" \
+	'benchmarks[0].faults.shedule: unknown key; did you mean "schedule"?' \
+	'benchmarks[0].faults.schedule[0].status: not a key of a latency fault' \
+	'benchmarks[0].faults.schedule[1].bandwidth: required for a bandwidth fault' \
+	'benchmarks[0].faults.schedule[2].share: expected a fraction in (0, 1] or a percentage'
+printf '{"suite": "faults-bad", "benchmarks": [{"name": "cmd", "shell": "true", "faults": {}}]}\n' >"$T/cmd.json"
+expect_exit 2 "cmd: faults on a command benchmark are refused" timeout 30 "$PERFGATE" run -q --no-store "$T/cmd.json"
+contains "cmd: says why" "$ERR" 'benchmarks[0].faults: only for "http" and "journey" benchmarks'
