@@ -143,3 +143,14 @@ bad kinds '{"rate": 5, "duration": "10s"}' "{$PX, \"shedule\": [], \"schedule\":
 printf '{"suite": "faults-bad", "benchmarks": [{"name": "cmd", "shell": "true", "faults": {}}]}\n' >"$T/cmd.json"
 expect_exit 2 "cmd: faults on a command benchmark are refused" timeout 30 "$PERFGATE" run -q --no-store "$T/cmd.json"
 contains "cmd: says why" "$ERR" 'benchmarks[0].faults: only for "http" and "journey" benchmarks'
+
+# --- schemas/suite.schema.json agrees on the suites above
+python3 - "$T" <<'PY'
+import json, os, sys, jsonschema
+v = jsonschema.Draft202012Validator(json.load(open("schemas/suite.schema.json")))
+for name, valid in [("latency", 1), ("error", 1), ("reset", 1), ("blackhole", 1), ("bandwidth", 1), ("slow_close", 1),
+                    ("jfault", 1), ("busy", 1), ("kinds", 0), ("cmd", 0)]:
+    errs = list(v.iter_errors(json.load(open(os.path.join(sys.argv[1], name + ".json")))))
+    print(("ok" if (not errs) == bool(valid) else "not ok") + " - schema %s %s%s" %
+          ("accepts" if valid else "rejects", name, (": " + errs[0].message[:100]) if errs and valid else ""))
+PY

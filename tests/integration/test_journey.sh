@@ -140,3 +140,14 @@ done
 printf '{"suite": "bad2", "benchmarks": [{"name": "b", "journey": {"steps": [{"name": "a", "http": {"url": "%s/ok"}}]}, "http": {"url": "%s/ok"}}]}\n' "$U" "$U" >"$T/bad2.json"
 expect_exit 2 "bad2: http and journey together are refused" timeout 30 "$PERFGATE" run -q --no-store "$T/bad2.json"
 contains "bad2: says why" "$ERR" '"http" and "journey" exclude each other'
+
+# --- schemas/suite.schema.json agrees: every suite above that ran is valid, the bad ones are not
+python3 - "$T" <<'PY'
+import json, os, sys, jsonschema
+v = jsonschema.Draft202012Validator(json.load(open("schemas/suite.schema.json")))
+for name in ["three", "nocap", "badtok", "when", "repeat", "until", "think", "users", "dies", "bad", "bad2"]:
+    errs = list(v.iter_errors(json.load(open(os.path.join(sys.argv[1], name + ".json")))))
+    want_errs = name in ("bad", "bad2")
+    print(("ok" if bool(errs) == want_errs else "not ok") + " - schema %s %s%s" %
+          ("rejects" if want_errs else "accepts", name, (": " + errs[0].message[:100]) if errs and not want_errs else ""))
+PY

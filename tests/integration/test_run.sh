@@ -18,7 +18,7 @@ expect_exit 2 "an invalid suite exits 2" "$PERFGATE" run --no-store "$T/bad.json
 contains "the problem count is given" "$ERR" "invalid suite '$T/bad.json' (3 problems):"
 contains "a wrong type names its path" "$ERR" 'benchmarks[0].repetitions: expected an integer >= 1, got "ten"'
 contains "an unknown key suggests the closest" "$ERR" 'benchmarks[1].comand: unknown key; did you mean "command"?'
-contains "a missing kind is reported too" "$ERR" 'benchmarks[1]: expected one of "command", "shell" or "http"'
+contains "a missing kind is reported too" "$ERR" 'benchmarks[1]: expected one of "command", "shell", "http" or "journey"'
 expect_exit 2 "a missing suite file exits 2" "$PERFGATE" run --no-store "$T/none.json"
 contains "a missing suite names the file" "$ERR" "perfgate: cannot open suite '$T/none.json': No such file or directory"
 expect_exit 2 "run without a suite exits 2" "$PERFGATE" run
