@@ -203,12 +203,91 @@ static void block_finish(struct cpu_acc *a, const struct cpu_block *b)
 	a->hypervisor = a->hypervisor || b->hypervisor;
 }
 
+/* One "key : value" line of a /proc/cpuinfo block into b (a "processor"
+ * line that repeats within a block starts the next one). */
+static void block_line(struct cpu_acc *a, struct cpu_block *b, const char *key, const char *val)
+{
+	if (strcmp(key, "processor") == 0) {
+		/* A second "processor" in one block means the blank line was lost. */
+		if (b->has_processor) {
+			block_finish(a, b);
+			memset(b, 0, sizeof(*b));
+		}
+		b->has_processor = true;
+	} else if (strcmp(key, "model name") == 0) {
+		b->model_name = val;
+	} else if (strcmp(key, "Processor") == 0) {
+		/* Old ARM kernels: "Processor : ARMv7 Processor rev 2 (v7l)" once,
+		 * outside the per-CPU blocks. */
+		b->legacy_processor = val;
+		a->legacy_model = val;
+	} else if (strcmp(key, "cpu") == 0 || strcmp(key, "uarch") == 0) {
+		/* POWER: "cpu : POWER9 (raw)"; RISC-V: "uarch : sifive,u74-mc". */
+		b->power_cpu = val;
+	} else if (strcmp(key, "CPU implementer") == 0) {
+		b->implementer = val;
+	} else if (strcmp(key, "CPU part") == 0) {
+		b->part = val;
+	} else if (strcmp(key, "vendor_id") == 0) {
+		b->vendor = val;
+	} else if (strcmp(key, "physical id") == 0) {
+		b->physical_id = val;
+	} else if (strcmp(key, "core id") == 0) {
+		b->core_id = val;
+	} else if (strcmp(key, "flags") == 0) {
+		b->hypervisor = has_word(val, "hypervisor");
+	}
+}
+
+/* ARM has no vendor_id: the vendor of the first block's implementer. */
+static char *arm_vendor_of(const char *text)
+{
+	const char *p = strstr(text, "CPU implementer");
+	char *vendor = NULL;
+	unsigned impl;
+
+	if (p && (p = strchr(p, ':'))) {
+		char *v = xstrndup(p + 1, strcspn(p + 1, "\n"));
+
+		if (parse_hex(trim(v), &impl) && arm_vendor(impl))
+			vendor = xstrdup(arm_vendor(impl));
+		free(v);
+	}
+	return vendor;
+}
+
+/* The accumulated blocks as the result. */
+static void cpu_result(struct cpu_acc *a, const char *text, struct fp_cpu *out)
+{
+	struct sb model = SB_INIT;
+
+	if (a->models.n == 0 && a->legacy_model)
+		set_add(&a->models, a->legacy_model);
+	/* No model line at all (an unusual architecture or a trimmed /proc): the
+	 * class is still told apart by arch and core counts; a run must not fail
+	 * over it. */
+	if (a->models.n == 0)
+		set_add(&a->models, "unknown");
+	/* big.LITTLE and other mixed systems: every distinct core type, in order. */
+	for (size_t i = 0; i < a->models.n; i++) {
+		if (i)
+			sb_puts(&model, " + ");
+		sb_puts(&model, a->models.v[i]);
+	}
+	out->model = sb_detach(&model);
+	out->logical = a->logical;
+	out->topology_known = a->topology_known && a->cores.n > 0;
+	out->physical = out->topology_known ? (int)a->cores.n : a->logical;
+	out->sockets = out->topology_known ? (int)a->sockets.n : 1;
+	out->hypervisor_flag = a->hypervisor;
+	out->vendor = a->vendor ? xstrdup(a->vendor) : arm_vendor_of(text);
+}
+
 int fp_parse_cpuinfo(const char *text, struct fp_cpu *out, struct err *err)
 {
 	char *copy = xstrdup(text), *line;
 	struct cpu_acc a;
 	struct cpu_block b;
-	struct sb model = SB_INIT;
 	int rc = 0;
 
 	memset(&a, 0, sizeof(a));
@@ -218,7 +297,7 @@ int fp_parse_cpuinfo(const char *text, struct fp_cpu *out, struct err *err)
 	/* Blocks are separated by blank lines; strsep keeps the empty lines that
 	 * a tokenizer would swallow. */
 	for (char *rest = copy; (line = strsep(&rest, "\n"));) {
-		char *colon, *key, *val;
+		char *colon;
 
 		if (*trim(line) == '\0') {
 			block_finish(&a, &b);
@@ -229,82 +308,16 @@ int fp_parse_cpuinfo(const char *text, struct fp_cpu *out, struct err *err)
 		if (!colon)
 			continue;
 		*colon = '\0';
-		key = trim(line);
-		val = trim(colon + 1);
-		if (strcmp(key, "processor") == 0) {
-			/* A second "processor" in one block means the blank line was lost. */
-			if (b.has_processor) {
-				block_finish(&a, &b);
-				memset(&b, 0, sizeof(b));
-			}
-			b.has_processor = true;
-		} else if (strcmp(key, "model name") == 0) {
-			b.model_name = val;
-		} else if (strcmp(key, "Processor") == 0) {
-			/* Old ARM kernels: "Processor : ARMv7 Processor rev 2 (v7l)" once,
-			 * outside the per-CPU blocks. */
-			b.legacy_processor = val;
-			a.legacy_model = val;
-		} else if (strcmp(key, "cpu") == 0 || strcmp(key, "uarch") == 0) {
-			/* POWER: "cpu : POWER9 (raw)"; RISC-V: "uarch : sifive,u74-mc". */
-			b.power_cpu = val;
-		} else if (strcmp(key, "CPU implementer") == 0) {
-			b.implementer = val;
-		} else if (strcmp(key, "CPU part") == 0) {
-			b.part = val;
-		} else if (strcmp(key, "vendor_id") == 0) {
-			b.vendor = val;
-		} else if (strcmp(key, "physical id") == 0) {
-			b.physical_id = val;
-		} else if (strcmp(key, "core id") == 0) {
-			b.core_id = val;
-		} else if (strcmp(key, "flags") == 0) {
-			b.hypervisor = has_word(val, "hypervisor");
-		}
+		block_line(&a, &b, trim(line), trim(colon + 1));
 	}
 	block_finish(&a, &b);
-
-	if (a.logical == 0) {
+	if (a.logical == 0)
 		rc = err_set(err, ERR_INPUT, "no 'processor' entries found");
-		goto done;
-	}
-	if (a.models.n == 0 && a.legacy_model)
-		set_add(&a.models, a.legacy_model);
-	/* No model line at all (an unusual architecture or a trimmed /proc): the
-	 * class is still told apart by arch and core counts; a run must not fail
-	 * over it. */
-	if (a.models.n == 0)
-		set_add(&a.models, "unknown");
-	/* big.LITTLE and other mixed systems: every distinct core type, in order. */
-	for (size_t i = 0; i < a.models.n; i++) {
-		if (i)
-			sb_puts(&model, " + ");
-		sb_puts(&model, a.models.v[i]);
-	}
-	out->model = sb_detach(&model);
-	out->logical = a.logical;
-	out->topology_known = a.topology_known && a.cores.n > 0;
-	out->physical = out->topology_known ? (int)a.cores.n : a.logical;
-	out->sockets = out->topology_known ? (int)a.sockets.n : 1;
-	out->hypervisor_flag = a.hypervisor;
-	if (a.vendor) {
-		out->vendor = xstrdup(a.vendor);
-	} else {
-		/* ARM: the implementer of the first block that names one. */
-		const char *p = strstr(text, "CPU implementer");
-		unsigned impl;
-		if (p && (p = strchr(p, ':'))) {
-			char *v = xstrndup(p + 1, strcspn(p + 1, "\n"));
-			if (parse_hex(trim(v), &impl) && arm_vendor(impl))
-				out->vendor = xstrdup(arm_vendor(impl));
-			free(v);
-		}
-	}
-done:
+	else
+		cpu_result(&a, text, out);
 	set_release(&a.models);
 	set_release(&a.cores);
 	set_release(&a.sockets);
-	sb_release(&model);
 	free(copy);
 	return rc;
 }

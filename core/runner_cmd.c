@@ -423,80 +423,111 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 	return 0;
 }
 
-/* Read the metrics the command wrote; on any problem fail the benchmark and
- * return false.  Values go to vals (indexed like the emitted metrics). */
-static bool read_emitted(struct runner_cmd_bench *cb, const char *what, double **vals)
+/*
+ * One member of the metrics file: NAME: NUMBER or NAME: {"value": NUMBER,
+ * "unit": "s", "direction": "lower"}.  Returns 0 with the value, unit (NULL:
+ * none given) and direction, or -1 with why in err (a message that names
+ * the member).
+ */
+static int emitted_entry(const cJSON *it, double *value, const char **unit, enum rd_direction *dir,
+			 struct err *err)
+{
+	static const char *const keys[] = { "value", "unit", "direction" };
+	const cJSON *val = it, *unit_j = NULL, *dir_j = NULL;
+	const char *d;
+	char got[64];
+
+	if (str_index(it->string, builtin_metrics, ARRAY_SIZE(builtin_metrics)) >= 0)
+		return err_set(err, ERR_INPUT, "\"%s\" is a built-in metric", it->string);
+	if (cJSON_IsObject(it)) {
+		struct errlist problems = ERRLIST_INIT;
+		char *path = xasprintf("\"%s\"", it->string);
+		int rc = 0;
+
+		json_check_keys(it, path, keys, ARRAY_SIZE(keys), &problems);
+		if (problems.n)
+			rc = err_set(err, ERR_INPUT, "%s", problems.msgs[0]);
+		errlist_release(&problems);
+		free(path);
+		if (rc)
+			return rc;
+		val = json_peek(it, "value");
+		unit_j = json_peek(it, "unit");
+		dir_j = json_peek(it, "direction");
+	}
+	if (!cJSON_IsNumber(val) || !isfinite(val->valuedouble)) {
+		json_got(val, got, sizeof(got));
+		return err_set(err, ERR_INPUT, "\"%s\": expected a number or {\"value\": NUMBER}, got %s",
+			       it->string, got);
+	}
+	if (unit_j && !cJSON_IsString(unit_j)) {
+		json_got(unit_j, got, sizeof(got));
+		return err_set(err, ERR_INPUT, "\"%s\".unit: expected a string, got %s", it->string, got);
+	}
+	d = dir_j ? (cJSON_IsString(dir_j) ? dir_j->valuestring : "") : NULL;
+	if (d && strcmp(d, "lower") != 0 && strcmp(d, "higher") != 0) {
+		json_got(dir_j, got, sizeof(got));
+		return err_set(err, ERR_INPUT, "\"%s\".direction: expected \"lower\" or \"higher\", got %s",
+			       it->string, got);
+	}
+	*value = val->valuedouble;
+	*unit = unit_j ? unit_j->valuestring : NULL;
+	*dir = d && strcmp(d, "higher") == 0 ? RD_HIGHER : RD_LOWER;
+	return 0;
+}
+
+/* The metrics file as a JSON object, or NULL after failing the benchmark. */
+static cJSON *load_emitted(struct runner_cmd_bench *cb, const char *what)
 {
 	char *text = NULL;
 	size_t len = 0;
 	struct err e = ERR_INIT;
 	cJSON *doc = NULL;
+	char got[64];
+
+	if (access(cb->metrics_path, F_OK) != 0) {
+		fail(cb, NULL, "%s: the command did not write its metrics to $PERFGATE_METRICS_FILE", what);
+		return NULL;
+	}
+	if (file_read(cb->metrics_path, &text, &len, &e) != 0) {
+		fail(cb, NULL, "%s: %s", what, e.msg);
+		return NULL;
+	}
+	doc = cJSON_ParseWithLength(text, len);
+	free(text);
+	if (!doc) {
+		fail(cb, NULL, "%s: the metrics file is not valid JSON", what);
+	} else if (!cJSON_IsObject(doc)) {
+		json_got(doc, got, sizeof(got));
+		fail(cb, NULL, "%s: the metrics file: expected a JSON object of metrics, got %s", what, got);
+		cJSON_Delete(doc);
+		doc = NULL;
+	}
+	return doc;
+}
+
+/* Read the metrics the command wrote; on any problem fail the benchmark and
+ * return false.  Values go to vals (indexed like the emitted metrics). */
+static bool read_emitted(struct runner_cmd_bench *cb, const char *what, double **vals)
+{
+	cJSON *doc = load_emitted(cb, what);
+	struct err e = ERR_INIT;
 	const cJSON *it;
 	size_t n = 0;
 	bool good = false;
 
 	*vals = NULL;
-	if (access(cb->metrics_path, F_OK) != 0) {
-		fail(cb, NULL, "%s: the command did not write its metrics to $PERFGATE_METRICS_FILE", what);
+	if (!doc)
 		return false;
-	}
-	if (file_read(cb->metrics_path, &text, &len, &e) != 0) {
-		fail(cb, NULL, "%s: %s", what, e.msg);
-		return false;
-	}
-	doc = cJSON_ParseWithLength(text, len);
-	if (!doc) {
-		fail(cb, NULL, "%s: the metrics file is not valid JSON", what);
-		goto done;
-	}
-	if (!cJSON_IsObject(doc)) {
-		char got[64];
-		json_got(doc, got, sizeof(got));
-		fail(cb, NULL, "%s: the metrics file: expected a JSON object of metrics, got %s", what, got);
-		goto done;
-	}
 	*vals = xcalloc((size_t)cJSON_GetArraySize(doc) + 1, sizeof(**vals));
 	cJSON_ArrayForEach(it, doc) {
-		const cJSON *val = it, *unit = NULL, *dir = NULL;
 		struct rd_metric *m;
-		size_t slot;
-		char got[64];
+		const char *unit = NULL;
+		enum rd_direction dir = RD_LOWER;
+		double v = 0;
 
-		for (size_t i = 0; i < ARRAY_SIZE(builtin_metrics); i++)
-			if (strcmp(it->string, builtin_metrics[i]) == 0) {
-				fail(cb, NULL, "%s: the metrics file: \"%s\" is a built-in metric", what, it->string);
-				goto done;
-			}
-		if (cJSON_IsObject(it)) {
-			const cJSON *k;
-			cJSON_ArrayForEach(k, it)
-				if (strcmp(k->string, "value") && strcmp(k->string, "unit") &&
-				    strcmp(k->string, "direction")) {
-					fail(cb, NULL, "%s: the metrics file: \"%s\".%s: unknown key (known: value, unit, direction)",
-					     what, it->string, k->string);
-					goto done;
-				}
-			val = cJSON_GetObjectItemCaseSensitive(it, "value");
-			unit = cJSON_GetObjectItemCaseSensitive(it, "unit");
-			dir = cJSON_GetObjectItemCaseSensitive(it, "direction");
-		}
-		if (!cJSON_IsNumber(val) || !isfinite(val->valuedouble)) {
-			json_got(val, got, sizeof(got));
-			fail(cb, NULL, "%s: the metrics file: \"%s\": expected a number or {\"value\": NUMBER}, got %s",
-			     what, it->string, got);
-			goto done;
-		}
-		if (unit && !cJSON_IsString(unit)) {
-			json_got(unit, got, sizeof(got));
-			fail(cb, NULL, "%s: the metrics file: \"%s\".unit: expected a string, got %s", what,
-			     it->string, got);
-			goto done;
-		}
-		if (dir && !(cJSON_IsString(dir) && (strcmp(dir->valuestring, "lower") == 0 ||
-						     strcmp(dir->valuestring, "higher") == 0))) {
-			json_got(dir, got, sizeof(got));
-			fail(cb, NULL, "%s: the metrics file: \"%s\".direction: expected \"lower\" or \"higher\", got %s",
-			     what, it->string, got);
+		if (emitted_entry(it, &v, &unit, &dir, &e) < 0) {
+			fail(cb, NULL, "%s: the metrics file: %s", what, e.msg);
 			goto done;
 		}
 		m = rundoc_bench_find_metric(&cb->res, it->string);
@@ -506,13 +537,11 @@ static bool read_emitted(struct runner_cmd_bench *cb, const char *what, double *
 			goto done;
 		}
 		if (!m) {
-			m = rundoc_bench_add_metric(&cb->res, it->string, unit ? unit->valuestring : "1",
-						    dir && strcmp(dir->valuestring, "higher") == 0 ? RD_HIGHER : RD_LOWER);
+			m = rundoc_bench_add_metric(&cb->res, it->string, unit ? unit : "1", dir);
 			rundoc_metric_set_source(m, "emitted");
 			cb->n_emitted++;
 		}
-		slot = (size_t)(m - cb->res.metrics) - (cb->res.n_metrics - cb->n_emitted);
-		(*vals)[slot] = val->valuedouble;
+		(*vals)[(size_t)(m - cb->res.metrics) - (cb->res.n_metrics - cb->n_emitted)] = v;
 		n++;
 	}
 	if (n != cb->n_emitted) {
@@ -531,7 +560,6 @@ done:
 		*vals = NULL;
 	}
 	cJSON_Delete(doc);
-	free(text);
 	return good;
 }
 

@@ -82,114 +82,113 @@ void slo_release(struct slo *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int slo_parse(const char *key, const char *expr, struct slo *out, struct err *err)
+/* The comparison at *p ("<", "<=", ">", ">=", "=="), advancing *p past it;
+ * -1 when there is none (or it is followed by another comparison sign). */
+static int parse_op(const char **p, enum slo_op *op)
 {
-	const char *p = expr, *num;
-	char *end, *unit_txt = NULL;
-	double v, q;
-	int rc = 0;
+	static const struct {
+		const char *text;
+		enum slo_op op;
+	} ops[] = { { "<=", SLO_LE }, { ">=", SLO_GE }, { "==", SLO_EQ }, { "<", SLO_LT }, { ">", SLO_GT } };
 
-	memset(out, 0, sizeof(*out));
-	if (!key || !*key)
-		return err_set(err, ERR_INPUT, "slo '': empty metric name");
-	if (!expr)
-		expr = p = "";
-	split_key(key, &out->metric, &out->stat);
-	out->key = xstrdup(key);
-	out->text = xasprintf("%s %s", key, expr);
-	if (!*out->metric) {
-		rc = err_set(err, ERR_INPUT, "slo '%s': empty metric name", key);
-		goto done;
-	}
-	{
-		const char *last = strrchr(key, '.');
-		if (last && parse_percentile(last + 1, &q) < 0) {
-			rc = err_set(err, ERR_INPUT, "slo '%s': percentile '%s' is not in (0, 100]", key, last + 1);
-			goto done;
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+		size_t n = strlen(ops[i].text);
+
+		if (strncmp(*p, ops[i].text, n) == 0) {
+			*p += n;
+			*op = ops[i].op;
+			return **p == '<' || **p == '>' || **p == '=' ? -1 : 0;
 		}
 	}
+	return -1;
+}
+
+/* Scale *v by the unit written after it (unit_txt, "" for none), checking
+ * that the unit fits the statistic; sets out->unit_kind. */
+static int apply_unit(struct slo *out, const char *unit_txt, double *v, const char *expr, struct err *err)
+{
+	const struct unit *u = NULL;
+
+	if (!*unit_txt)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+		if (strcmp(unit_txt, units[i].name) == 0)
+			u = &units[i];
+	if (!u)
+		return err_set(err, ERR_INPUT, "slo '%s': unknown unit '%s' in '%s' (known: %s)", out->key,
+			       unit_txt, expr, KNOWN_UNITS);
+	if (*v < 0)
+		return err_set(err, ERR_INPUT, "slo '%s': '%s': a value in %s cannot be negative", out->key,
+			       expr, u->name);
+	if (out->stat && strcmp(out->stat, "count") == 0)
+		return err_set(err, ERR_INPUT, "slo '%s': '%s': a count takes no unit", out->key, expr);
+	if (out->stat && strcmp(out->stat, "rate") == 0 && strcmp(u->kind, "rate") != 0)
+		return err_set(err, ERR_INPUT, "slo '%s': '%s': a rate is compared in /s, not %s", out->key,
+			       expr, u->name);
+	out->unit_kind = xstrdup(u->kind);
+	*v *= u->scale;
+	return 0;
+}
+
+/* "OP VALUE[UNIT]" into out->op and out->value (SI units). */
+static int parse_expr(struct slo *out, const char *expr, struct err *err)
+{
+	const char *key = out->key, *p = expr, *num;
+	char *end, *unit_txt;
+	double v;
+	int rc;
+
 	while (isspace((unsigned char)*p))
 		p++;
-	if (!*p) {
-		rc = err_set(err, ERR_INPUT, "slo '%s': empty expression; expected OP VALUE[UNIT] such as '< 250ms'",
-			     key);
-		goto done;
-	}
-	if (p[0] == '<' && p[1] == '=') {
-		out->op = SLO_LE;
-		p += 2;
-	} else if (p[0] == '>' && p[1] == '=') {
-		out->op = SLO_GE;
-		p += 2;
-	} else if (p[0] == '=' && p[1] == '=') {
-		out->op = SLO_EQ;
-		p += 2;
-	} else if (p[0] == '<') {
-		out->op = SLO_LT;
-		p += 1;
-	} else if (p[0] == '>') {
-		out->op = SLO_GT;
-		p += 1;
-	} else {
-		rc = err_set(err, ERR_INPUT, "slo '%s': '%s' does not start with one of < <= > >= ==", key, expr);
-		goto done;
-	}
-	if (*p == '<' || *p == '>' || *p == '=') {
-		rc = err_set(err, ERR_INPUT, "slo '%s': '%s' does not start with one of < <= > >= ==", key, expr);
-		goto done;
-	}
+	if (!*p)
+		return err_set(err, ERR_INPUT,
+			       "slo '%s': empty expression; expected OP VALUE[UNIT] such as '< 250ms'", key);
+	if (parse_op(&p, &out->op) < 0)
+		return err_set(err, ERR_INPUT, "slo '%s': '%s' does not start with one of < <= > >= ==", key,
+			       expr);
 	while (isspace((unsigned char)*p))
 		p++;
 	num = p;
-	if (!*num) {
-		rc = err_set(err, ERR_INPUT, "slo '%s': '%s' has no value after the comparison", key, expr);
-		goto done;
-	}
+	if (!*num)
+		return err_set(err, ERR_INPUT, "slo '%s': '%s' has no value after the comparison", key, expr);
 	v = strtod(num, &end);
-	if (end == num) {
-		rc = err_set(err, ERR_INPUT, "slo '%s': '%s' has no number after the comparison", key, expr);
-		goto done;
-	}
-	if (!isfinite(v) || isalpha((unsigned char)*num)) { /* "inf", "nan" */
-		rc = err_set(err, ERR_INPUT, "slo '%s': '%s': the value is not a finite number", key, expr);
-		goto done;
-	}
+	if (end == num)
+		return err_set(err, ERR_INPUT, "slo '%s': '%s' has no number after the comparison", key, expr);
+	if (!isfinite(v) || isalpha((unsigned char)*num)) /* "inf", "nan" */
+		return err_set(err, ERR_INPUT, "slo '%s': '%s': the value is not a finite number", key, expr);
 	p = end;
 	while (isspace((unsigned char)*p))
 		p++;
 	unit_txt = xstrdup(p);
 	for (size_t n = strlen(unit_txt); n > 0 && isspace((unsigned char)unit_txt[n - 1]); n--)
 		unit_txt[n - 1] = '\0';
-	if (*unit_txt) {
-		const struct unit *u = NULL;
-		for (size_t i = 0; i < ARRAY_SIZE(units); i++)
-			if (strcmp(unit_txt, units[i].name) == 0)
-				u = &units[i];
-		if (!u) {
-			rc = err_set(err, ERR_INPUT, "slo '%s': unknown unit '%s' in '%s' (known: %s)",
-				     key, unit_txt, expr, KNOWN_UNITS);
-			goto done;
-		}
-		if (v < 0) {
-			rc = err_set(err, ERR_INPUT, "slo '%s': '%s': a value in %s cannot be negative", key, expr,
-				     u->name);
-			goto done;
-		}
-		if (out->stat && strcmp(out->stat, "count") == 0) {
-			rc = err_set(err, ERR_INPUT, "slo '%s': '%s': a count takes no unit", key, expr);
-			goto done;
-		}
-		if (out->stat && strcmp(out->stat, "rate") == 0 && strcmp(u->kind, "rate") != 0) {
-			rc = err_set(err, ERR_INPUT, "slo '%s': '%s': a rate is compared in /s, not %s", key, expr,
-				     u->name);
-			goto done;
-		}
-		out->unit_kind = xstrdup(u->kind);
-		v *= u->scale;
-	}
-	out->value = v;
-done:
+	rc = apply_unit(out, unit_txt, &v, expr, err);
 	free(unit_txt);
+	out->value = v;
+	return rc;
+}
+
+int slo_parse(const char *key, const char *expr, struct slo *out, struct err *err)
+{
+	const char *last;
+	double q;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!key || !*key)
+		return err_set(err, ERR_INPUT, "slo '': empty metric name");
+	if (!expr)
+		expr = "";
+	split_key(key, &out->metric, &out->stat);
+	out->key = xstrdup(key);
+	out->text = xasprintf("%s %s", key, expr);
+	last = strrchr(key, '.');
+	if (!*out->metric)
+		rc = err_set(err, ERR_INPUT, "slo '%s': empty metric name", key);
+	else if (last && parse_percentile(last + 1, &q) < 0)
+		rc = err_set(err, ERR_INPUT, "slo '%s': percentile '%s' is not in (0, 100]", key, last + 1);
+	else
+		rc = parse_expr(out, expr, err);
 	if (rc)
 		slo_release(out);
 	return rc;
