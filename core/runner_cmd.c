@@ -295,15 +295,104 @@ static void open_calibration(struct runner_cmd_bench *cb, const cJSON *v)
 					       : "the calibration command's own time: how fast the machine was");
 }
 
+/* The private folder: the command's stderr and its metrics file. */
+static int open_tmpdir(struct runner_cmd_bench *cb, struct err *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	char tmpl[4096];
+
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	snprintf(tmpl, sizeof(tmpl), "%s/perfgate-run-XXXXXX", tmp);
+	if (!mkdtemp(tmpl))
+		return err_sys(err, ERR_FAIL, "cannot create a temporary folder in '%s'", tmp);
+	cb->tmpdir = xstrdup(tmpl);
+	cb->stderr_path = xasprintf("%s/stderr", cb->tmpdir);
+	cb->metrics_path = xasprintf("%s/metrics.json", cb->tmpdir);
+	cb->stderr_fd = open(cb->stderr_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (cb->stderr_fd < 0)
+		return err_sys(err, ERR_FAIL, "cannot create '%s'", cb->stderr_path);
+	return 0;
+}
+
+/* "expect_exit": one code or a list; 0 when absent. */
+static void read_expect_exit(struct runner_cmd_bench *cb, const cJSON *v)
+{
+	const cJSON *it;
+
+	if (cJSON_IsArray(v)) {
+		cb->expect = xcalloc((size_t)cJSON_GetArraySize(v), sizeof(*cb->expect));
+		cJSON_ArrayForEach(it, v)
+			cb->expect[cb->n_expect++] = (int)it->valuedouble;
+	} else {
+		cb->expect = xcalloc(1, sizeof(*cb->expect));
+		cb->expect[cb->n_expect++] = cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
+	}
+}
+
+/* "measure": ["instructions", "cycles"]: open the counters and add their
+ * metrics; which counter counts goes into the configuration hash (counts
+ * from perf_event and valgrind are not comparable). */
+static void open_counters(struct runner_cmd_bench *cb, const cJSON *raw)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(raw, "measure"), *it;
+	struct err e = ERR_INIT;
+	cJSON *rt;
+	const char *src;
+	char hash[65];
+
+	if (cJSON_IsArray(v)) {
+		cJSON_ArrayForEach(it, v) {
+			cb->want_instr = cb->want_instr || strcmp(it->valuestring, "instructions") == 0;
+			cb->want_cycles = cb->want_cycles || strcmp(it->valuestring, "cycles") == 0;
+		}
+	}
+	if (!cb->want_instr && !cb->want_cycles)
+		return;
+	if (perfcount_open(&cb->pc, cb->want_cycles, &e) != 0) {
+		fail(cb, NULL, "%s", e.msg);
+		return;
+	}
+	src = perfcount_source_name(cb->pc);
+	rt = cJSON_CreateObject();
+	cJSON_AddStringToObject(rt, "counter", src);
+	suite_config_hash(raw, rt, hash);
+	cJSON_Delete(rt);
+	free(cb->res.config_hash);
+	cb->res.config_hash = xstrdup(hash);
+	if (cb->want_instr) {
+		cb->i_instr = cb->res.n_metrics;
+		rundoc_metric_set_source(rundoc_bench_add_metric(&cb->res, "instructions", "1", RD_LOWER), src);
+	}
+	if (cb->want_cycles) {
+		cb->i_cycles = cb->res.n_metrics;
+		rundoc_metric_set_source(rundoc_bench_add_metric(&cb->res, "cycles", "1", RD_LOWER), src);
+	}
+	if (perfcount_source(cb->pc) == PERFCOUNT_VALGRIND)
+		cb->vg_argv = perfcount_valgrind_argv((const char *const *)cb->argv, cb->tmpdir);
+}
+
+/* How every repetition is started. */
+static void set_proc_options(struct runner_cmd_bench *cb)
+{
+	cb->popts = (struct proc_options)PROC_OPTIONS_INIT;
+	cb->popts.argv = (const char *const *)cb->argv;
+	cb->popts.env = cb->env[0] ? (const char *const *)cb->env : NULL;
+	cb->popts.cwd = same_dir(cb->cwd, ".") ? NULL : cb->cwd;
+	cb->popts.out = PROC_OUT_NULL;
+	cb->popts.errout = PROC_OUT_FILE;
+	cb->popts.stderr_path = cb->stderr_path;
+	cb->popts.timeout = cb->timeout;
+}
+
 int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, const struct run_ctx *ctx,
-		  struct err *err)
+		    struct err *err)
 {
 	struct runner_cmd_bench *cb = xcalloc(1, sizeof(*cb));
 	const cJSON *raw = b->raw, *v;
 	const char *base = ctx && ctx->suite ? ctx->suite->dir : ".";
-	const char *tmp = getenv("TMPDIR");
 	const char *cwd = json_peek_str(raw, "cwd");
-	char tmpl[4096];
+	int rc;
 
 	*out = NULL;
 	cb->stderr_fd = -1;
@@ -313,18 +402,10 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 	cb->res.config_hash = xstrdup(b->config_hash);
 	if (b->params)
 		cb->res.params = cJSON_Duplicate(b->params, true);
-
-	snprintf(tmpl, sizeof(tmpl), "%s/perfgate-run-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(tmpl)) {
-		int rc = err_sys(err, ERR_FAIL, "cannot create a temporary folder in '%s'",
-				 tmp && *tmp ? tmp : "/tmp");
+	if ((rc = open_tmpdir(cb, err)) < 0) {
 		runner_cmd_free(cb);
 		return rc;
 	}
-	cb->tmpdir = xstrdup(tmpl);
-	cb->stderr_path = xasprintf("%s/stderr", cb->tmpdir);
-	cb->metrics_path = xasprintf("%s/metrics.json", cb->tmpdir);
-
 	cb->argv = argv_from(cJSON_GetObjectItemCaseSensitive(raw, "command"), json_peek_str(raw, "shell"));
 	cb->emits = json_peek_str(raw, "emits") != NULL;
 	build_env(cb, raw);
@@ -335,27 +416,11 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 	else
 		cb->cwd = xstrdup(base);
 	resolve_program(cb, cb->argv);
-	cb->stderr_fd = open(cb->stderr_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (cb->stderr_fd < 0) {
-		int rc = err_sys(err, ERR_FAIL, "cannot create '%s'", cb->stderr_path);
-		runner_cmd_free(cb);
-		return rc;
-	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "timeout")))
 		json_duration_value(v, &cb->timeout);
 	cb->warmup = ctx && ctx->warmup_set ? ctx->warmup : (long)json_peek_num(raw, "warmup", 0);
 	plan_repetitions(cb, raw);
-
-	v = cJSON_GetObjectItemCaseSensitive(raw, "expect_exit");
-	if (cJSON_IsArray(v)) {
-		const cJSON *it;
-		cb->expect = xcalloc((size_t)cJSON_GetArraySize(v), sizeof(*cb->expect));
-		cJSON_ArrayForEach(it, v)
-			cb->expect[cb->n_expect++] = (int)it->valuedouble;
-	} else {
-		cb->expect = xcalloc(1, sizeof(*cb->expect));
-		cb->expect[cb->n_expect++] = cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
-	}
+	read_expect_exit(cb, cJSON_GetObjectItemCaseSensitive(raw, "expect_exit"));
 	cb->setup = cJSON_GetObjectItemCaseSensitive(raw, "setup");
 	cb->cleanup = cJSON_GetObjectItemCaseSensitive(raw, "cleanup");
 	cb->prepare = cJSON_GetObjectItemCaseSensitive(raw, "prepare");
@@ -367,53 +432,8 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 	rundoc_bench_add_metric(&cb->res, "max_rss", "B", RD_LOWER);
 	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "calibration")))
 		open_calibration(cb, v);
-
-	v = cJSON_GetObjectItemCaseSensitive(raw, "measure");
-	if (cJSON_IsArray(v)) {
-		const cJSON *it;
-		cJSON_ArrayForEach(it, v) {
-			cb->want_instr = cb->want_instr || strcmp(it->valuestring, "instructions") == 0;
-			cb->want_cycles = cb->want_cycles || strcmp(it->valuestring, "cycles") == 0;
-		}
-	}
-	if (cb->want_instr || cb->want_cycles) {
-		struct err e = ERR_INIT;
-		if (perfcount_open(&cb->pc, cb->want_cycles, &e) != 0) {
-			fail(cb, NULL, "%s", e.msg);
-		} else {
-			cJSON *rt = cJSON_CreateObject();
-			char hash[65];
-			const char *src = perfcount_source_name(cb->pc);
-			cJSON_AddStringToObject(rt, "counter", src);
-			suite_config_hash(raw, rt, hash);
-			cJSON_Delete(rt);
-			free(cb->res.config_hash);
-			cb->res.config_hash = xstrdup(hash);
-			if (cb->want_instr) {
-				struct rd_metric *m;
-				cb->i_instr = cb->res.n_metrics;
-				m = rundoc_bench_add_metric(&cb->res, "instructions", "1", RD_LOWER);
-				rundoc_metric_set_source(m, src);
-			}
-			if (cb->want_cycles) {
-				struct rd_metric *m;
-				cb->i_cycles = cb->res.n_metrics;
-				m = rundoc_bench_add_metric(&cb->res, "cycles", "1", RD_LOWER);
-				rundoc_metric_set_source(m, src);
-			}
-			if (perfcount_source(cb->pc) == PERFCOUNT_VALGRIND)
-				cb->vg_argv = perfcount_valgrind_argv((const char *const *)cb->argv, cb->tmpdir);
-		}
-	}
-
-	cb->popts = (struct proc_options)PROC_OPTIONS_INIT;
-	cb->popts.argv = (const char *const *)cb->argv;
-	cb->popts.env = cb->env[0] ? (const char *const *)cb->env : NULL;
-	cb->popts.cwd = same_dir(cb->cwd, ".") ? NULL : cb->cwd;
-	cb->popts.out = PROC_OUT_NULL;
-	cb->popts.errout = PROC_OUT_FILE;
-	cb->popts.stderr_path = cb->stderr_path;
-	cb->popts.timeout = cb->timeout;
+	open_counters(cb, raw);
+	set_proc_options(cb);
 
 	if (!cb->failed && cb->setup)
 		cb->setup_ok = run_hook(cb, cb->setup, "setup");
@@ -631,14 +651,126 @@ static void note_own_rss(struct runner_cmd_bench *cb, double child_rss)
 }
 
 /* One run of the command; record == false for warmup.  `what` names it in messages. */
+/* Is the hardware counter (perf_event) counting this run? */
+static bool counting_perf(const struct runner_cmd_bench *cb, bool record)
+{
+	return record && cb->pc && perfcount_source(cb->pc) == PERFCOUNT_PERF;
+}
+
+/* The timed run of the command itself, counted by perf_event when asked;
+ * false (the benchmark failed or was stopped) when it did not succeed. */
+static bool timed_run(struct runner_cmd_bench *cb, bool record, const char *what, struct proc_result *r,
+		      uint64_t *instr, uint64_t *cycles)
+{
+	struct err e = ERR_INIT;
+	char *why;
+	int rc;
+
+	if (counting_perf(cb, record) && perfcount_start(cb->pc, &e) != 0) {
+		fail(cb, NULL, "%s", e.msg);
+		return false;
+	}
+	rc = proc_run(&cb->popts, r, &e);
+	if (counting_perf(cb, record) && perfcount_stop(cb->pc, instr, cycles, &e) != 0 && rc == 0) {
+		fail(cb, NULL, "%s", e.msg);
+		return false;
+	}
+	if (proc_interrupted()) {
+		cb->stopped = true;
+		return false;
+	}
+	if (rc != 0) {
+		fail(cb, NULL, "%s: %s", what, e.msg);
+		return false;
+	}
+	if ((why = describe_end(cb, r, cb->timeout))) {
+		char *tail = file_tail(cb->stderr_path);
+
+		fail(cb, tail, "%s: %s", what, why);
+		free(tail);
+		free(why);
+		return false;
+	}
+	if (counting_perf(cb, record) && cb->want_instr && *instr == 0) {
+		/* Some virtual machines offer the counter but never count. */
+		fail(cb, NULL, "%s: the hardware instruction counter read 0; this machine's counters do not work "
+			       "(set PERFGATE_COUNTER=valgrind to count with valgrind)", what);
+		return false;
+	}
+	return true;
+}
+
+/* Counting under valgrind: a second, untimed run of the same command.
+ * false when it failed (the benchmark is failed) or was stopped. */
+static bool valgrind_run(struct runner_cmd_bench *cb, const char *what, uint64_t *instr)
+{
+	struct proc_options vo = cb->popts;
+	struct proc_result vr;
+	struct err e = ERR_INIT;
+	char *why;
+	int rc;
+
+	vo.argv = (const char *const *)cb->vg_argv;
+	vo.timeout = cb->timeout > 0 ? cb->timeout * 100 : 0;
+	if (!reset_stderr(cb))
+		return false;
+	rc = proc_run(&vo, &vr, &e);
+	if (proc_interrupted()) {
+		cb->stopped = true;
+		return false;
+	}
+	if (rc != 0) {
+		fail(cb, NULL, "%s under valgrind: %s", what, e.msg);
+	} else if ((why = describe_end(cb, &vr, vo.timeout))) {
+		char *tail = file_tail(cb->stderr_path);
+
+		fail(cb, tail, "%s under valgrind: %s", what, why);
+		free(tail);
+		free(why);
+	} else if (perfcount_valgrind_collect(cb->tmpdir, instr, &e) != 0) {
+		fail(cb, NULL, "%s: %s", what, e.msg);
+	}
+	return !cb->failed;
+}
+
+/* One repetition's samples: the run r, its calibration cal, the counters and
+ * the emitted metrics (indexed like the emitted metrics). */
+static void record_sample(struct runner_cmd_bench *cb, const struct proc_result *r,
+			  const struct proc_result *cal, uint64_t instr, uint64_t cycles, const double *emitted)
+{
+	size_t first_emitted = cb->res.n_metrics - cb->n_emitted;
+	double wall = (double)r->wall_ns * 1e-9;
+
+	rundoc_metric_add_sample(&cb->res.metrics[M_WALL], wall);
+	rundoc_metric_add_sample(&cb->res.metrics[M_USER], r->user);
+	rundoc_metric_add_sample(&cb->res.metrics[M_SYS], r->sys);
+	rundoc_metric_add_sample(&cb->res.metrics[M_RSS], r->max_rss);
+	note_own_rss(cb, r->max_rss);
+	if (cb->cal_argv) {
+		double cw = (double)cal->wall_ns * 1e-9, cc = cal->user + cal->sys;
+
+		/* A calibration too short to take measurable CPU time gives no cpu_rel. */
+		if (cw > 0)
+			rundoc_metric_add_sample(&cb->res.metrics[cb->i_wall_rel], wall / cw);
+		if (cc > 0)
+			rundoc_metric_add_sample(&cb->res.metrics[cb->i_wall_rel + 1], (r->user + r->sys) / cc);
+		rundoc_metric_add_sample(&cb->res.metrics[cb->i_wall_rel + 2], cw);
+	}
+	if (cb->pc && cb->want_instr)
+		rundoc_metric_add_sample(&cb->res.metrics[cb->i_instr], (double)instr);
+	if (cb->pc && cb->want_cycles)
+		rundoc_metric_add_sample(&cb->res.metrics[cb->i_cycles], (double)cycles);
+	for (size_t i = 0; i < cb->n_emitted; i++)
+		rundoc_metric_add_sample(&cb->res.metrics[first_emitted + i], emitted[i]);
+	cb->reps++;
+	cb->measured_s += wall;
+}
+
 static void one_run(struct runner_cmd_bench *cb, bool record, const char *what)
 {
 	struct proc_result r;
-	struct err e = ERR_INIT;
 	uint64_t instr = 0, cycles = 0;
 	double *emitted = NULL;
-	char *why;
-	int rc;
 	/* The calibration runs next to the repetition, before it every other
 	 * time, so that neither order's effect (a warm cache, a slow first
 	 * exec) lands on one side only. */
@@ -651,106 +783,20 @@ static void one_run(struct runner_cmd_bench *cb, bool record, const char *what)
 		return;
 	if (cb->emits)
 		unlink(cb->metrics_path);
-	if (!reset_stderr(cb))
+	if (!reset_stderr(cb) || !timed_run(cb, record, what, &r, &instr, &cycles))
 		return;
-	if (record && cb->pc && perfcount_source(cb->pc) == PERFCOUNT_PERF &&
-	    perfcount_start(cb->pc, &e) != 0) {
-		fail(cb, NULL, "%s", e.msg);
-		return;
-	}
-	rc = proc_run(&cb->popts, &r, &e);
-	if (record && cb->pc && perfcount_source(cb->pc) == PERFCOUNT_PERF &&
-	    perfcount_stop(cb->pc, &instr, &cycles, &e) != 0 && rc == 0) {
-		fail(cb, NULL, "%s", e.msg);
-		return;
-	}
-	if (proc_interrupted()) {
-		cb->stopped = true;
-		return;
-	}
-	if (rc != 0) {
-		fail(cb, NULL, "%s: %s", what, e.msg);
-		return;
-	}
-	why = describe_end(cb, &r, cb->timeout);
-	if (why) {
-		char *tail = file_tail(cb->stderr_path);
-		fail(cb, tail, "%s: %s", what, why);
-		free(tail);
-		free(why);
-		return;
-	}
-	if (record && cb->pc && perfcount_source(cb->pc) == PERFCOUNT_PERF && cb->want_instr && instr == 0) {
-		/* Some virtual machines offer the counter but never count. */
-		fail(cb, NULL, "%s: the hardware instruction counter read 0; this machine's counters do not work "
-			       "(set PERFGATE_COUNTER=valgrind to count with valgrind)", what);
-		return;
-	}
 	if (cb->emits && !read_emitted(cb, what, &emitted))
 		return;
-	if (record && cb->vg_argv) {
-		/* Counting under valgrind: a second, untimed run of the same command. */
-		struct proc_options vo = cb->popts;
-		struct proc_result vr;
-		vo.argv = (const char *const *)cb->vg_argv;
-		vo.timeout = cb->timeout > 0 ? cb->timeout * 100 : 0;
-		if (!reset_stderr(cb)) {
-			free(emitted);
-			return;
-		}
-		rc = proc_run(&vo, &vr, &e);
-		if (proc_interrupted()) {
-			cb->stopped = true;
-			free(emitted);
-			return;
-		}
-		if (rc != 0) {
-			fail(cb, NULL, "%s under valgrind: %s", what, e.msg);
-		} else if ((why = describe_end(cb, &vr, vo.timeout))) {
-			char *tail = file_tail(cb->stderr_path);
-			fail(cb, tail, "%s under valgrind: %s", what, why);
-			free(tail);
-			free(why);
-		} else if (perfcount_valgrind_collect(cb->tmpdir, &instr, &e) != 0) {
-			fail(cb, NULL, "%s: %s", what, e.msg);
-		}
-		if (cb->failed) {
-			free(emitted);
-			return;
-		}
-	}
-	if (cb->cal_argv && !cal_first && !run_calibration(cb, what, &cal)) {
-		free(emitted);
-		return;
-	}
-	if (record) {
-		size_t first_emitted = cb->res.n_metrics - cb->n_emitted;
-		rundoc_metric_add_sample(&cb->res.metrics[M_WALL], (double)r.wall_ns * 1e-9);
-		rundoc_metric_add_sample(&cb->res.metrics[M_USER], r.user);
-		rundoc_metric_add_sample(&cb->res.metrics[M_SYS], r.sys);
-		rundoc_metric_add_sample(&cb->res.metrics[M_RSS], r.max_rss);
-		note_own_rss(cb, r.max_rss);
-		if (cb->cal_argv) {
-			double cw = (double)cal.wall_ns * 1e-9, cc = cal.user + cal.sys;
-			/* A calibration too short to take measurable CPU time gives no cpu_rel. */
-			if (cw > 0)
-				rundoc_metric_add_sample(&cb->res.metrics[cb->i_wall_rel], (double)r.wall_ns * 1e-9 / cw);
-			if (cc > 0)
-				rundoc_metric_add_sample(&cb->res.metrics[cb->i_wall_rel + 1], (r.user + r.sys) / cc);
-			rundoc_metric_add_sample(&cb->res.metrics[cb->i_wall_rel + 2], cw);
-		}
-		if (cb->pc && cb->want_instr)
-			rundoc_metric_add_sample(&cb->res.metrics[cb->i_instr], (double)instr);
-		if (cb->pc && cb->want_cycles)
-			rundoc_metric_add_sample(&cb->res.metrics[cb->i_cycles], (double)cycles);
-		for (size_t i = 0; i < cb->n_emitted; i++)
-			rundoc_metric_add_sample(&cb->res.metrics[first_emitted + i], emitted[i]);
-		cb->reps++;
-		cb->measured_s += (double)r.wall_ns * 1e-9;
-	}
-	free(emitted);
+	if (record && cb->vg_argv && !valgrind_run(cb, what, &instr))
+		goto done;
+	if (cb->cal_argv && !cal_first && !run_calibration(cb, what, &cal))
+		goto done;
+	if (record)
+		record_sample(cb, &r, &cal, instr, cycles, emitted);
 	if (cb->conclude)
 		run_hook(cb, cb->conclude, "conclude");
+done:
+	free(emitted);
 }
 
 void runner_cmd_warmup(struct runner_cmd_bench *cb)
