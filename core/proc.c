@@ -382,152 +382,192 @@ static int pidfd_open_(pid_t pid)
 #endif
 }
 
+/* The measuring fast path: nothing to watch but the child itself. */
+static int wait_simple(const struct proc_options *opts, pid_t pid, uint64_t t0, struct proc_result *res,
+		       struct err *err)
+{
+	struct rusage ru;
+	int status = 0;
+
+	for (;;) {
+		pid_t r = wait4(pid, &status, 0, &ru);
+
+		if (r == pid)
+			break;
+		if (r < 0 && errno == EINTR) {
+			if (interrupted)
+				proc_kill_group(pid, SIGTERM, 1.0);
+			continue;
+		}
+		return err_sys(err, ERR_FAIL, "cannot wait for '%s'", opts->argv[0]);
+	}
+	res->wall_ns = now_ns() - t0;
+	fill_usage(res, status, &ru);
+	return 0;
+}
+
+/* A child being watched: its pipes, what it wrote, and when to stop it. */
+struct watch {
+	pid_t pid;
+	int pidfd;             /* -1: none (an old kernel), the exit is polled for */
+	struct spawn_pipes p;
+	struct sb out, errb;   /* what it wrote, the last `cap` bytes of each */
+	size_t cap;
+	const char *in_data;   /* stdin still to be written */
+	size_t in_left;
+	uint64_t t0, deadline; /* ns, CLOCK_MONOTONIC; deadline 0: no timeout */
+	bool killed;           /* interrupted: the group was sent SIGTERM */
+	bool reaped;
+	int status;
+	struct rusage ru;
+};
+
+enum { W_PID, W_OUT, W_ERR, W_IN, W_SLOTS };
+
+/* The poll set (each slot's index in idx, -1 when it has none) and how
+ * long to wait, in ms (-1: until something happens). */
+static nfds_t watch_fds(const struct watch *w, struct pollfd *fds, int idx[W_SLOTS], int *timeout_ms)
+{
+	const struct pollfd want[W_SLOTS] = {
+		[W_PID] = { w->pidfd, POLLIN, 0 },
+		[W_OUT] = { w->p.out[0], POLLIN, 0 },
+		[W_ERR] = { w->p.err[0], POLLIN, 0 },
+		[W_IN] = { w->p.in[1], POLLOUT, 0 },
+	};
+	nfds_t n = 0;
+
+	*timeout_ms = w->pidfd >= 0 ? -1 : 10;
+	for (int i = 0; i < W_SLOTS; i++) {
+		idx[i] = want[i].fd >= 0 ? (int)n : -1;
+		if (want[i].fd >= 0)
+			fds[n++] = want[i];
+	}
+	if (w->deadline) {
+		uint64_t now = now_ns();
+		int left = now >= w->deadline ? 0 : (int)((w->deadline - now) / 1000000 + 1);
+
+		if (*timeout_ms < 0 || left < *timeout_ms)
+			*timeout_ms = left;
+	}
+	return n;
+}
+
+/* Read what the child wrote and feed its stdin, where poll says so. */
+static void watch_io(struct watch *w, const struct pollfd *fds, const int idx[W_SLOTS])
+{
+	if (idx[W_OUT] >= 0 && fds[idx[W_OUT]].revents)
+		drain(&w->p.out[0], &w->out, w->cap);
+	if (idx[W_ERR] >= 0 && fds[idx[W_ERR]].revents)
+		drain(&w->p.err[0], &w->errb, w->cap);
+	if (idx[W_IN] >= 0 && fds[idx[W_IN]].revents) {
+		ssize_t n = fds[idx[W_IN]].revents & POLLOUT ? write(w->p.in[1], w->in_data, w->in_left) : -1;
+
+		if (n > 0) {
+			w->in_data += n;
+			w->in_left -= (size_t)n;
+		}
+		if (w->in_left == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			close_fd(&w->p.in[1]);
+	}
+}
+
+/* Watch the child until it is reaped (w->reaped), feeding and draining its
+ * pipes and stopping it at the deadline or on Ctrl-C; 0 or a negative code. */
+static int watch_child(struct watch *w, const struct proc_options *opts, struct proc_result *res,
+		       struct err *err)
+{
+	while (!w->reaped) {
+		struct pollfd fds[W_SLOTS];
+		int idx[W_SLOTS], timeout_ms, pr;
+		nfds_t n = watch_fds(w, fds, idx, &timeout_ms);
+
+		pr = poll(fds, n, timeout_ms);
+		if (pr < 0 && errno != EINTR) {
+			int rc = err_sys(err, ERR_FAIL, "cannot watch '%s'", opts->argv[0]);
+
+			proc_kill_group(w->pid, SIGKILL, 0);
+			return rc;
+		}
+		if (interrupted && !w->killed) {
+			w->killed = true;
+			proc_kill_group(w->pid, SIGTERM, 1.0);
+		} else if (w->deadline && now_ns() >= w->deadline && !res->timed_out) {
+			res->timed_out = true;
+			proc_kill_group(w->pid, SIGTERM, 1.0);
+		}
+		if (pr > 0)
+			watch_io(w, fds, idx);
+		if (w->pidfd < 0 || (idx[W_PID] >= 0 && pr > 0 && fds[idx[W_PID]].revents)) {
+			pid_t r = wait4(w->pid, &w->status, w->pidfd >= 0 ? 0 : WNOHANG, &w->ru);
+
+			if (r == w->pid) {
+				res->wall_ns = now_ns() - w->t0;
+				w->reaped = true;
+			} else if (r < 0 && errno != EINTR) {
+				return err_sys(err, ERR_FAIL, "cannot wait for '%s'", opts->argv[0]);
+			}
+		}
+	}
+	return 0;
+}
+
 int proc_run(const struct proc_options *opts, struct proc_result *res, struct err *err)
 {
-	struct spawn_pipes p;
-	struct sb out = SB_INIT, errb = SB_INIT;
-	size_t cap = opts->max_capture ? opts->max_capture : 1u << 20;
-	const char *in_data = opts->stdin_data;
-	size_t in_left = opts->stdin_data ? opts->stdin_len : 0;
-	uint64_t t0, deadline = 0;
-	bool simple, reaped = false, killed = false;
-	struct rusage ru;
-	int status = 0, pidfd = -1, rc;
-	pid_t pid;
+	struct watch w = { .pidfd = -1, .out = SB_INIT, .errb = SB_INIT };
+	bool simple;
+	int rc;
 
 	memset(res, 0, sizeof(*res));
 	res->exit_code = -1;
 	simple = opts->out != PROC_OUT_CAPTURE && opts->errout != PROC_OUT_CAPTURE &&
 		 !opts->stdin_data && opts->timeout <= 0;
-
-	t0 = now_ns();
-	rc = spawn(opts, &pid, &p, err);
+	w.t0 = now_ns();
+	rc = spawn(opts, &w.pid, &w.p, err);
 	if (rc) {
 		res->exec_failed = true;
 		res->exec_errno = errno;
 		return rc;
 	}
+	if (simple)
+		return wait_simple(opts, w.pid, w.t0, res, err);
 
-	if (simple) {
-		/* The measuring fast path: nothing to watch but the child itself. */
-		for (;;) {
-			pid_t r = wait4(pid, &status, 0, &ru);
-			if (r == pid)
-				break;
-			if (r < 0 && errno == EINTR) {
-				if (interrupted)
-					proc_kill_group(pid, SIGTERM, 1.0);
-				continue;
-			}
-			return err_sys(err, ERR_FAIL, "cannot wait for '%s'", opts->argv[0]);
-		}
-		res->wall_ns = now_ns() - t0;
-		fill_usage(res, status, &ru);
-		return 0;
-	}
-
+	w.cap = opts->max_capture ? opts->max_capture : 1u << 20;
+	w.in_data = opts->stdin_data;
+	w.in_left = opts->stdin_data ? opts->stdin_len : 0;
 	if (opts->timeout > 0)
-		deadline = t0 + (uint64_t)(opts->timeout * 1e9);
-	pidfd = pidfd_open_(pid);
-	if (p.out[0] >= 0)
-		fcntl(p.out[0], F_SETFL, O_NONBLOCK);
-	if (p.err[0] >= 0)
-		fcntl(p.err[0], F_SETFL, O_NONBLOCK);
-	if (p.in[1] >= 0) {
-		fcntl(p.in[1], F_SETFL, O_NONBLOCK);
+		w.deadline = w.t0 + (uint64_t)(opts->timeout * 1e9);
+	w.pidfd = pidfd_open_(w.pid);
+	if (w.p.out[0] >= 0)
+		fcntl(w.p.out[0], F_SETFL, O_NONBLOCK);
+	if (w.p.err[0] >= 0)
+		fcntl(w.p.err[0], F_SETFL, O_NONBLOCK);
+	if (w.p.in[1] >= 0) {
+		fcntl(w.p.in[1], F_SETFL, O_NONBLOCK);
 		signal(SIGPIPE, SIG_IGN);
 	}
-
-	while (!reaped) {
-		struct pollfd fds[4];
-		int nfds = 0, timeout_ms = -1, pr;
-		int i_pid = -1, i_out = -1, i_err = -1, i_in = -1;
-
-		if (pidfd >= 0) {
-			i_pid = nfds;
-			fds[nfds++] = (struct pollfd){ pidfd, POLLIN, 0 };
-		} else {
-			timeout_ms = 10; /* no pidfd (old kernel): poll for the exit */
-		}
-		if (p.out[0] >= 0) {
-			i_out = nfds;
-			fds[nfds++] = (struct pollfd){ p.out[0], POLLIN, 0 };
-		}
-		if (p.err[0] >= 0) {
-			i_err = nfds;
-			fds[nfds++] = (struct pollfd){ p.err[0], POLLIN, 0 };
-		}
-		if (p.in[1] >= 0) {
-			i_in = nfds;
-			fds[nfds++] = (struct pollfd){ p.in[1], POLLOUT, 0 };
-		}
-		if (deadline) {
-			uint64_t now = now_ns();
-			int left = now >= deadline ? 0 : (int)((deadline - now) / 1000000 + 1);
-			if (timeout_ms < 0 || left < timeout_ms)
-				timeout_ms = left;
-		}
-		pr = poll(fds, (nfds_t)nfds, timeout_ms);
-		if (pr < 0 && errno != EINTR) {
-			rc = err_sys(err, ERR_FAIL, "cannot watch '%s'", opts->argv[0]);
-			proc_kill_group(pid, SIGKILL, 0);
-			break;
-		}
-		if (interrupted && !killed) {
-			killed = true;
-			proc_kill_group(pid, SIGTERM, 1.0);
-		} else if (deadline && now_ns() >= deadline && !res->timed_out) {
-			res->timed_out = true;
-			proc_kill_group(pid, SIGTERM, 1.0);
-		}
-		if (pr > 0) {
-			if (i_out >= 0 && fds[i_out].revents)
-				drain(&p.out[0], &out, cap);
-			if (i_err >= 0 && fds[i_err].revents)
-				drain(&p.err[0], &errb, cap);
-			if (i_in >= 0 && fds[i_in].revents) {
-				ssize_t n = fds[i_in].revents & POLLOUT ? write(p.in[1], in_data, in_left) : -1;
-				if (n > 0) {
-					in_data += n;
-					in_left -= (size_t)n;
-				}
-				if (in_left == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-					close_fd(&p.in[1]);
-			}
-		}
-		if (pidfd < 0 || (i_pid >= 0 && pr > 0 && fds[i_pid].revents)) {
-			pid_t r = wait4(pid, &status, pidfd >= 0 ? 0 : WNOHANG, &ru);
-			if (r == pid) {
-				res->wall_ns = now_ns() - t0;
-				reaped = true;
-			} else if (r < 0 && errno != EINTR) {
-				rc = err_sys(err, ERR_FAIL, "cannot wait for '%s'", opts->argv[0]);
-				break;
-			}
-		}
-	}
-	if (reaped) {
-		fill_usage(res, status, &ru);
+	rc = watch_child(&w, opts, res, err);
+	if (w.reaped) {
+		fill_usage(res, w.status, &w.ru);
 		/* What the child wrote before exiting is still in the pipes; a
 		 * grandchild holding them open must not keep us waiting. */
-		if (p.out[0] >= 0)
-			drain(&p.out[0], &out, cap);
-		if (p.err[0] >= 0)
-			drain(&p.err[0], &errb, cap);
+		if (w.p.out[0] >= 0)
+			drain(&w.p.out[0], &w.out, w.cap);
+		if (w.p.err[0] >= 0)
+			drain(&w.p.err[0], &w.errb, w.cap);
 		if (res->timed_out || interrupted)
-			kill(-pid, SIGKILL);
+			kill(-w.pid, SIGKILL);
 	}
-	if (pidfd >= 0)
-		close(pidfd);
-	close_fd(&p.out[0]);
-	close_fd(&p.err[0]);
-	close_fd(&p.in[1]);
+	if (w.pidfd >= 0)
+		close(w.pidfd);
+	close_fd(&w.p.out[0]);
+	close_fd(&w.p.err[0]);
+	close_fd(&w.p.in[1]);
 	if (opts->out == PROC_OUT_CAPTURE)
-		capture_finish(&out, cap, &res->out, &res->out_len);
+		capture_finish(&w.out, w.cap, &res->out, &res->out_len);
 	if (opts->errout == PROC_OUT_CAPTURE)
-		capture_finish(&errb, cap, &res->errout, &res->errout_len);
-	sb_release(&out);
-	sb_release(&errb);
+		capture_finish(&w.errb, w.cap, &res->errout, &res->errout_len);
+	sb_release(&w.out);
+	sb_release(&w.errb);
 	return rc;
 }
 
