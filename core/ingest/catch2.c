@@ -177,58 +177,142 @@ static int skip_past(struct xml *x, const char *marker, const char *what, struct
 
 enum tok { TOK_END, TOK_OPEN, TOK_CLOSE, TOK_EMPTY };
 
+static void skip_space(struct xml *x)
+{
+	while (x->p < x->end && (*x->p == ' ' || *x->p == '\t' || *x->p == '\n' || *x->p == '\r'))
+		x->p++;
+}
+
+/* Move to the next '<' that starts an element, past comments, CDATA and
+ * declarations: 1 there, 0 at the end of input, or a negative code. */
+static int skip_to_tag(struct xml *x, struct err *err)
+{
+	static const struct {
+		const char *open, *close, *what;
+	} skips[] = {
+		{ "<!--", "-->", "comment" },
+		{ "<![CDATA[", "]]>", "CDATA section" },
+		{ "<?", ">", "declaration" },
+		{ "<!", ">", "declaration" },
+	};
+	int rc;
+
+	for (;;) {
+		const char *lt = memchr(x->p, '<', (size_t)(x->end - x->p));
+		size_t i;
+
+		if (!lt) {
+			x->p = x->end;
+			return 0;
+		}
+		x->p = lt;
+		for (i = 0; i < ARRAY_SIZE(skips); i++) {
+			size_t n = strlen(skips[i].open);
+
+			if ((size_t)(x->end - x->p) >= n && memcmp(x->p, skips[i].open, n) == 0)
+				break;
+		}
+		if (i == ARRAY_SIZE(skips))
+			return 1;
+		if ((rc = skip_past(x, skips[i].close, skips[i].what, err)) < 0)
+			return rc;
+	}
+}
+
+/* "</name>" with x->p past "</": TOK_CLOSE, *name set. */
+static int end_tag(struct xml *x, char **name, struct err *err)
+{
+	const char *ns = x->p;
+
+	while (x->p < x->end && name_char(*x->p))
+		x->p++;
+	if (x->p == ns)
+		return err_set(err, ERR_INPUT, "line %zu: '</' without an element name", xml_line(x, ns));
+	skip_space(x);
+	if (x->p >= x->end || *x->p != '>')
+		return err_set(err, ERR_INPUT, "line %zu: unterminated end tag (truncated file?)",
+			       xml_line(x, ns));
+	*name = xstrndup(ns, (size_t)(x->p - ns));
+	x->p++;
+	return TOK_CLOSE;
+}
+
+/* One attribute (NAME="value" or NAME='value') into x->attr, or the end of
+ * the start tag: ATTR_MORE after an attribute, TOK_OPEN or TOK_EMPTY at the
+ * end, ATTR_BAD (x->p at the fault), ATTR_TRUNCATED, or a negative code. */
+enum { ATTR_MORE = 10, ATTR_BAD, ATTR_TRUNCATED };
+static int next_attr(struct xml *x, struct err *err)
+{
+	const char *an, *ae, *vs;
+	char q;
+	int rc;
+
+	skip_space(x);
+	if (x->p >= x->end)
+		return ATTR_TRUNCATED;
+	if (*x->p == '>') {
+		x->p++;
+		return TOK_OPEN;
+	}
+	if (*x->p == '/') {
+		if (x->p + 1 >= x->end)
+			return ATTR_TRUNCATED;
+		if (x->p[1] != '>')
+			return ATTR_BAD;
+		x->p += 2;
+		return TOK_EMPTY;
+	}
+	an = x->p;
+	while (x->p < x->end && name_char(*x->p))
+		x->p++;
+	ae = x->p;
+	if (an == ae)
+		return ATTR_BAD;
+	skip_space(x);
+	if (x->p >= x->end)
+		return ATTR_TRUNCATED;
+	if (*x->p != '=')
+		return ATTR_BAD;
+	x->p++;
+	skip_space(x);
+	if (x->p >= x->end)
+		return ATTR_TRUNCATED;
+	if (*x->p != '"' && *x->p != '\'')
+		return ATTR_BAD;
+	q = *x->p++;
+	vs = x->p;
+	while (x->p < x->end && *x->p != q && *x->p != '<')
+		x->p++;
+	if (x->p >= x->end)
+		return ATTR_TRUNCATED;
+	if (*x->p == '<')
+		return ATTR_BAD;
+	if (x->n_attr == MAX_ATTRS)
+		return err_set(err, ERR_INPUT, "line %zu: more than %d attributes", xml_line(x, an), MAX_ATTRS);
+	x->attr[x->n_attr].name = xstrndup(an, (size_t)(ae - an));
+	x->attr[x->n_attr].value = NULL;
+	x->n_attr++;
+	x->p++;
+	if ((rc = decode(x, vs, x->p - 1, &x->attr[x->n_attr - 1].value, err)) < 0)
+		return rc;
+	return ATTR_MORE;
+}
+
 /* Next element event: TOK_OPEN / TOK_EMPTY (attributes in x->attr, name
  * in *name), TOK_CLOSE (*name), TOK_END at the end of input. */
 static int next_tag(struct xml *x, char **name, struct err *err)
 {
-	const char *lt, *ns;
+	const char *ns;
 	int rc;
 
 	*name = NULL;
 	attrs_clear(x);
-	for (;;) {
-		lt = memchr(x->p, '<', (size_t)(x->end - x->p));
-		if (!lt) {
-			x->p = x->end;
-			return TOK_END;
-		}
-		x->p = lt;
-		if (x->end - x->p >= 4 && memcmp(x->p, "<!--", 4) == 0) {
-			if ((rc = skip_past(x, "-->", "comment", err)) < 0)
-				return rc;
-			continue;
-		}
-		if (x->end - x->p >= 9 && memcmp(x->p, "<![CDATA[", 9) == 0) {
-			if ((rc = skip_past(x, "]]>", "CDATA section", err)) < 0)
-				return rc;
-			continue;
-		}
-		if (x->end - x->p >= 2 && (x->p[1] == '?' || x->p[1] == '!')) {
-			if ((rc = skip_past(x, ">", "declaration", err)) < 0)
-				return rc;
-			continue;
-		}
-		break;
-	}
+	if ((rc = skip_to_tag(x, err)) <= 0)
+		return rc < 0 ? rc : TOK_END;
 	x->p++;
 	if (x->p < x->end && *x->p == '/') {
 		x->p++;
-		ns = x->p;
-		while (x->p < x->end && name_char(*x->p))
-			x->p++;
-		if (x->p == ns)
-			return err_set(err, ERR_INPUT, "line %zu: '</' without an element name", xml_line(x, ns));
-		*name = xstrndup(ns, (size_t)(x->p - ns));
-		while (x->p < x->end && (*x->p == ' ' || *x->p == '\t' || *x->p == '\n' || *x->p == '\r'))
-			x->p++;
-		if (x->p >= x->end || *x->p != '>') {
-			free(*name);
-			*name = NULL;
-			return err_set(err, ERR_INPUT, "line %zu: unterminated end tag (truncated file?)",
-				       xml_line(x, ns));
-		}
-		x->p++;
-		return TOK_CLOSE;
+		return end_tag(x, name, err);
 	}
 	ns = x->p;
 	while (x->p < x->end && name_char(*x->p))
@@ -236,70 +320,15 @@ static int next_tag(struct xml *x, char **name, struct err *err)
 	if (x->p == ns)
 		return err_set(err, ERR_INPUT, "line %zu: '<' without an element name", xml_line(x, ns));
 	*name = xstrndup(ns, (size_t)(x->p - ns));
-	for (;;) {
-		const char *an, *ae, *vs;
-		char q;
-
-		while (x->p < x->end && (*x->p == ' ' || *x->p == '\t' || *x->p == '\n' || *x->p == '\r'))
-			x->p++;
-		if (x->p >= x->end)
-			goto truncated;
-		if (*x->p == '>') {
-			x->p++;
-			return TOK_OPEN;
-		}
-		if (*x->p == '/') {
-			if (x->p + 1 >= x->end)
-				goto truncated;
-			if (x->p[1] != '>')
-				goto bad;
-			x->p += 2;
-			return TOK_EMPTY;
-		}
-		an = x->p;
-		while (x->p < x->end && name_char(*x->p))
-			x->p++;
-		ae = x->p;
-		if (an == ae)
-			goto bad;
-		while (x->p < x->end && (*x->p == ' ' || *x->p == '\t' || *x->p == '\n' || *x->p == '\r'))
-			x->p++;
-		if (x->p >= x->end)
-			goto truncated;
-		if (*x->p != '=')
-			goto bad;
-		x->p++;
-		while (x->p < x->end && (*x->p == ' ' || *x->p == '\t' || *x->p == '\n' || *x->p == '\r'))
-			x->p++;
-		if (x->p >= x->end)
-			goto truncated;
-		if (*x->p != '"' && *x->p != '\'')
-			goto bad;
-		q = *x->p++;
-		vs = x->p;
-		while (x->p < x->end && *x->p != q && *x->p != '<')
-			x->p++;
-		if (x->p >= x->end)
-			goto truncated;
-		if (*x->p == '<')
-			goto bad;
-		if (x->n_attr == MAX_ATTRS) {
-			rc = err_set(err, ERR_INPUT, "line %zu: more than %d attributes", xml_line(x, an), MAX_ATTRS);
-			goto fail;
-		}
-		x->attr[x->n_attr].name = xstrndup(an, (size_t)(ae - an));
-		x->attr[x->n_attr].value = NULL;
-		x->n_attr++;
-		if ((rc = decode(x, vs, x->p, &x->attr[x->n_attr - 1].value, err)) < 0)
-			goto fail;
-		x->p++;
-	}
-truncated:
-	rc = err_set(err, ERR_INPUT, "line %zu: unterminated <%s> tag (truncated file?)", xml_line(x, ns), *name);
-	goto fail;
-bad:
-	rc = err_set(err, ERR_INPUT, "line %zu: malformed attribute in <%s>", xml_line(x, x->p), *name);
-fail:
+	while ((rc = next_attr(x, err)) == ATTR_MORE)
+		;
+	if (rc == TOK_OPEN || rc == TOK_EMPTY)
+		return rc;
+	if (rc == ATTR_TRUNCATED)
+		rc = err_set(err, ERR_INPUT, "line %zu: unterminated <%s> tag (truncated file?)", xml_line(x, ns),
+			     *name);
+	else if (rc == ATTR_BAD)
+		rc = err_set(err, ERR_INPUT, "line %zu: malformed attribute in <%s>", xml_line(x, x->p), *name);
 	free(*name);
 	*name = NULL;
 	return rc;
@@ -376,159 +405,189 @@ static void pending_release(struct pending *pb)
 	memset(pb, 0, sizeof(*pb));
 }
 
+/* The parse: the XML reader, the benchmark being read, the document. */
+struct c2 {
+	struct xml x;
+	struct pending pb;
+	bool in_bench;
+	bool seen_root;
+	struct rundoc *rd;
+};
+
+static void finish_bench(struct c2 *c)
+{
+	emit(c->rd, &c->pb);
+	pending_release(&c->pb);
+	c->in_bench = false;
+}
+
+/* </name>: it must close the innermost open element. */
+static int close_elem(struct c2 *c, const char *name, size_t line, struct err *err)
+{
+	struct xml *x = &c->x;
+
+	if (x->depth == 0 || strcmp(x->stack[x->depth - 1], name) != 0)
+		return err_set(err, ERR_INPUT, "line %zu: </%s> does not close %s%s%s", line, name,
+			       x->depth ? "<" : "any open element", x->depth ? x->stack[x->depth - 1] : "",
+			       x->depth ? ">" : "");
+	x->depth--;
+	free(x->stack[x->depth]);
+	free(x->label[x->depth]);
+	x->label[x->depth] = NULL;
+	if (strcmp(name, "BenchmarkResults") == 0 && c->in_bench)
+		finish_bench(c);
+	return 0;
+}
+
+/* <BenchmarkResults name="..." samples=... iterations=... resamples=...>. */
+static int open_bench(struct c2 *c, const char *elem, size_t line, struct err *err)
+{
+	static const char *const counts[] = { "samples", "iterations", "resamples" };
+	const char *bn = attr(&c->x, "name");
+	double v;
+	bool have;
+	int rc;
+
+	if (c->in_bench)
+		return err_set(err, ERR_INPUT, "line %zu: <BenchmarkResults> inside another", line);
+	if (!bn)
+		return err_set(err, ERR_INPUT, "line %zu: <BenchmarkResults> has no name attribute", line);
+	c->pb.name = bench_path(&c->x, bn);
+	c->pb.extra = cJSON_CreateObject();
+	c->pb.line = line;
+	for (size_t i = 0; i < ARRAY_SIZE(counts); i++) {
+		if ((rc = number_attr(&c->x, elem, counts[i], false, line, &v, &have, err)) < 0)
+			return rc;
+		if (have && v < 0)
+			return err_set(err, ERR_INPUT, "line %zu: <BenchmarkResults %s=\"%g\">: negative", line,
+				       counts[i], v);
+		if (have)
+			cJSON_AddNumberToObject(c->pb.extra, counts[i], v);
+	}
+	c->in_bench = true;
+	return 0;
+}
+
+/* <mean>, <standardDeviation> and <failed> inside a benchmark (times in ns). */
+static int bench_child(struct c2 *c, const char *elem, size_t line, struct err *err)
+{
+	struct pending *pb = &c->pb;
+	double v, lo, hi;
+	bool have, hlo, hhi;
+	int rc;
+
+	if (strcmp(elem, "mean") == 0) {
+		if ((rc = number_attr(&c->x, elem, "value", true, line, &v, &have, err)) < 0 ||
+		    (rc = number_attr(&c->x, elem, "lowerBound", false, line, &lo, &hlo, err)) < 0 ||
+		    (rc = number_attr(&c->x, elem, "upperBound", false, line, &hi, &hhi, err)) < 0)
+			return rc;
+		if (v < 0)
+			return err_set(err, ERR_INPUT, "line %zu: <mean value=\"%g\">: negative duration", line, v);
+		pb->mean_ns = v;
+		pb->have_mean = true;
+		if (hlo)
+			cJSON_AddNumberToObject(pb->extra, "mean_lower_bound", lo * 1e-9);
+		if (hhi)
+			cJSON_AddNumberToObject(pb->extra, "mean_upper_bound", hi * 1e-9);
+	} else if (strcmp(elem, "standardDeviation") == 0) {
+		if ((rc = number_attr(&c->x, elem, "value", true, line, &v, &have, err)) < 0)
+			return rc;
+		if (v < 0)
+			return err_set(err, ERR_INPUT, "line %zu: <standardDeviation value=\"%g\">: negative", line,
+				       v);
+		cJSON_AddNumberToObject(pb->extra, "stddev", v * 1e-9);
+	} else if (strcmp(elem, "failed") == 0) {
+		const char *msg = attr(&c->x, "message");
+
+		free(pb->failed);
+		pb->failed = xstrdup(msg ? msg : "benchmark failed");
+	}
+	return 0;
+}
+
+/* An opened element goes on the stack (TestCase and Section names label
+ * the benchmarks inside them); takes ownership of name. */
+static int push_elem(struct c2 *c, char *name, size_t line, struct err *err)
+{
+	struct xml *x = &c->x;
+
+	if (x->depth == MAX_DEPTH) {
+		free(name);
+		return err_set(err, ERR_INPUT, "line %zu: elements nested deeper than %d", line, MAX_DEPTH);
+	}
+	x->stack[x->depth] = name;
+	if (strcmp(name, "TestCase") == 0 || strcmp(name, "Section") == 0) {
+		const char *ln = attr(x, "name");
+
+		x->label[x->depth] = ln ? xstrdup(ln) : NULL;
+	}
+	x->depth++;
+	return 0;
+}
+
+/* A start tag (or an empty element): the root check, then what it means. */
+static int start_elem(struct c2 *c, int tok, char **name, size_t line, struct err *err)
+{
+	int rc = 0;
+
+	if (!c->seen_root) {
+		if (strcmp(*name, "Catch2TestRun") != 0 && strcmp(*name, "Catch") != 0)
+			return err_set(err, ERR_INPUT,
+				       "line %zu: root element <%s> is not Catch2's <Catch2TestRun> or <Catch>", line,
+				       *name);
+		c->seen_root = true;
+	}
+	if (strcmp(*name, "BenchmarkResults") == 0) {
+		if ((rc = open_bench(c, *name, line, err)) < 0)
+			return rc;
+		if (tok == TOK_EMPTY)
+			finish_bench(c);
+	} else if (c->in_bench && (rc = bench_child(c, *name, line, err)) < 0) {
+		return rc;
+	}
+	if (tok == TOK_OPEN) {
+		rc = push_elem(c, *name, line, err);
+		*name = NULL;
+	}
+	return rc;
+}
+
 int ingest_catch2_parse(const char *text, size_t len, const struct ingest_options *opts,
 			struct rundoc *rd, struct err *err)
 {
-	struct xml x;
-	struct pending pb;
-	bool in_bench = false, seen_root = false;
+	struct c2 c;
 	char *name = NULL;
-	int rc, tok;
+	int rc = 0, tok;
 
 	(void)opts;
-	memset(&x, 0, sizeof(x));
-	memset(&pb, 0, sizeof(pb));
-	x.p = x.start = text;
-	x.end = text + len;
+	memset(&c, 0, sizeof(c));
+	c.rd = rd;
+	c.x.p = c.x.start = text;
+	c.x.end = text + len;
 	if (memchr(text, '\0', len))
 		return err_set(err, ERR_INPUT, "binary data: not Catch2 XML");
-	while ((tok = next_tag(&x, &name, err)) != TOK_END) {
-		size_t line = xml_line(&x, x.p);
+	while (rc == 0 && (tok = next_tag(&c.x, &name, err)) != TOK_END) {
+		size_t line = xml_line(&c.x, c.x.p);
 
-		if (tok < 0) {
+		if (tok < 0)
 			rc = tok;
-			goto done;
-		}
-		if (tok == TOK_CLOSE) {
-			if (x.depth == 0 || strcmp(x.stack[x.depth - 1], name) != 0) {
-				rc = err_set(err, ERR_INPUT, "line %zu: </%s> does not close %s%s%s", line, name,
-					     x.depth ? "<" : "any open element", x.depth ? x.stack[x.depth - 1] : "",
-					     x.depth ? ">" : "");
-				goto done;
-			}
-			x.depth--;
-			free(x.stack[x.depth]);
-			free(x.label[x.depth]);
-			x.label[x.depth] = NULL;
-			if (strcmp(name, "BenchmarkResults") == 0 && in_bench) {
-				emit(rd, &pb);
-				pending_release(&pb);
-				in_bench = false;
-			}
-			free(name);
-			name = NULL;
-			continue;
-		}
-		if (!seen_root) {
-			if (strcmp(name, "Catch2TestRun") != 0 && strcmp(name, "Catch") != 0) {
-				rc = err_set(err, ERR_INPUT, "line %zu: root element <%s> is not Catch2's <Catch2TestRun> or <Catch>",
-					     line, name);
-				goto done;
-			}
-			seen_root = true;
-		}
-		if (strcmp(name, "BenchmarkResults") == 0) {
-			const char *bn = attr(&x, "name");
-			double v;
-			bool have;
-
-			if (in_bench) {
-				rc = err_set(err, ERR_INPUT, "line %zu: <BenchmarkResults> inside another", line);
-				goto done;
-			}
-			if (!bn) {
-				rc = err_set(err, ERR_INPUT, "line %zu: <BenchmarkResults> has no name attribute", line);
-				goto done;
-			}
-			pb.name = bench_path(&x, bn);
-			pb.extra = cJSON_CreateObject();
-			pb.line = line;
-			for (const char *const *k = (const char *const[]){ "samples", "iterations", "resamples", NULL };
-			     *k; k++) {
-				if ((rc = number_attr(&x, name, *k, false, line, &v, &have, err)) < 0)
-					goto done;
-				if (have && v < 0) {
-					rc = err_set(err, ERR_INPUT, "line %zu: <BenchmarkResults %s=\"%g\">: negative", line, *k, v);
-					goto done;
-				}
-				if (have)
-					cJSON_AddNumberToObject(pb.extra, *k, v);
-			}
-			in_bench = true;
-			if (tok == TOK_EMPTY) {
-				emit(rd, &pb);
-				pending_release(&pb);
-				in_bench = false;
-			}
-		} else if (in_bench && strcmp(name, "mean") == 0) {
-			double v, lo, hi;
-			bool have, hlo, hhi;
-
-			if ((rc = number_attr(&x, name, "value", true, line, &v, &have, err)) < 0 ||
-			    (rc = number_attr(&x, name, "lowerBound", false, line, &lo, &hlo, err)) < 0 ||
-			    (rc = number_attr(&x, name, "upperBound", false, line, &hi, &hhi, err)) < 0)
-				goto done;
-			if (v < 0) {
-				rc = err_set(err, ERR_INPUT, "line %zu: <mean value=\"%g\">: negative duration", line, v);
-				goto done;
-			}
-			pb.mean_ns = v;
-			pb.have_mean = true;
-			if (hlo)
-				cJSON_AddNumberToObject(pb.extra, "mean_lower_bound", lo * 1e-9);
-			if (hhi)
-				cJSON_AddNumberToObject(pb.extra, "mean_upper_bound", hi * 1e-9);
-		} else if (in_bench && strcmp(name, "standardDeviation") == 0) {
-			double v;
-			bool have;
-
-			if ((rc = number_attr(&x, name, "value", true, line, &v, &have, err)) < 0)
-				goto done;
-			if (v < 0) {
-				rc = err_set(err, ERR_INPUT, "line %zu: <standardDeviation value=\"%g\">: negative", line, v);
-				goto done;
-			}
-			cJSON_AddNumberToObject(pb.extra, "stddev", v * 1e-9);
-		} else if (in_bench && strcmp(name, "failed") == 0) {
-			const char *msg = attr(&x, "message");
-
-			free(pb.failed);
-			pb.failed = xstrdup(msg ? msg : "benchmark failed");
-		}
-		if (tok == TOK_OPEN) {
-			if (x.depth == MAX_DEPTH) {
-				rc = err_set(err, ERR_INPUT, "line %zu: elements nested deeper than %d", line, MAX_DEPTH);
-				goto done;
-			}
-			x.stack[x.depth] = name;
-			name = NULL;
-			if (strcmp(x.stack[x.depth], "TestCase") == 0 || strcmp(x.stack[x.depth], "Section") == 0) {
-				const char *ln = attr(&x, "name");
-
-				x.label[x.depth] = ln ? xstrdup(ln) : NULL;
-			}
-			x.depth++;
-		}
+		else if (tok == TOK_CLOSE)
+			rc = close_elem(&c, name, line, err);
+		else
+			rc = start_elem(&c, tok, &name, line, err);
 		free(name);
 		name = NULL;
 	}
-	if (!seen_root) {
+	if (rc == 0 && !c.seen_root)
 		rc = err_set(err, ERR_INPUT, "no XML elements: not Catch2 XML output");
-		goto done;
-	}
-	if (x.depth > 0) {
+	else if (rc == 0 && c.x.depth > 0)
 		rc = err_set(err, ERR_INPUT, "unexpected end of input: <%s> is not closed (truncated file?)",
-			     x.stack[x.depth - 1]);
-		goto done;
+			     c.x.stack[c.x.depth - 1]);
+	attrs_clear(&c.x);
+	for (size_t i = 0; i < c.x.depth; i++) {
+		free(c.x.stack[i]);
+		free(c.x.label[i]);
 	}
-	rc = 0;
-done:
-	free(name);
-	attrs_clear(&x);
-	for (size_t i = 0; i < x.depth; i++) {
-		free(x.stack[i]);
-		free(x.label[i]);
-	}
-	pending_release(&pb);
+	pending_release(&c.pb);
 	return rc;
 }
