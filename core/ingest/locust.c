@@ -159,144 +159,168 @@ static int cell_number(const struct csv *c, size_t i, const char *colname, doubl
 	return 0;
 }
 
+/* The header row: the column names, the percentile of each "NN%" column
+ * (-1 for the others), and where each known column is (-1: absent). */
+struct header {
+	char **names;
+	double *pct;
+	size_t n;
+	long col[COL_N];
+};
+
+static void header_release(struct header *h)
+{
+	for (size_t i = 0; h->names && i < h->n; i++)
+		free(h->names[i]);
+	free(h->names);
+	free(h->pct);
+}
+
+static int read_header(struct csv *c, struct header *h, struct err *err)
+{
+	int rc = csv_next(c, err);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return err_set(err, ERR_INPUT, "empty file: no CSV header");
+	h->n = c->n;
+	h->names = xcalloc(h->n, sizeof(*h->names));
+	h->pct = xcalloc(h->n, sizeof(*h->pct));
+	for (size_t i = 0; i < h->n; i++) {
+		size_t l = strlen(c->field[i]);
+		char *end;
+
+		h->names[i] = xstrdup(c->field[i]);
+		h->pct[i] = -1;
+		if (l > 1 && h->names[i][l - 1] == '%') {
+			double p = strtod(h->names[i], &end);
+
+			if (end == h->names[i] + l - 1 && p > 0 && p < 100)
+				h->pct[i] = p; /* 100% is the max, already a metric */
+		}
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(columns); k++) {
+		long *col = &h->col[columns[k].col];
+
+		*col = -1;
+		for (size_t i = 0; i < h->n && *col < 0; i++)
+			for (size_t a = 0; a < 3 && columns[k].names[a]; a++)
+				if (strcasecmp(h->names[i], columns[k].names[a]) == 0)
+					*col = (long)i;
+		if (*col < 0 && columns[k].required)
+			return err_set(err, ERR_INPUT,
+				       "line 1: no '%s' column in the header (is this a Locust _stats.csv?)",
+				       columns[k].names[0]);
+	}
+	return 0;
+}
+
+/* The cell of a known column as a number (absent column: *have false). */
+static int cell(const struct csv *c, const struct header *h, enum col k, double *v, bool *have, struct err *err)
+{
+	return cell_number(c, (size_t)h->col[k], h->names[h->col[k]], v, have, err);
+}
+
+/* The response times of a row, in ms in the file: median, mean, min, max
+ * and every percentile column. */
+static int row_times(const struct csv *c, const struct header *h, struct rd_bench *b, bool any, struct err *err)
+{
+	static const struct {
+		enum col col;
+		const char *stat;
+	} times[] = { { COL_MEDIAN, "median" }, { COL_MEAN, "mean" }, { COL_MIN, "min" }, { COL_MAX, "max" } };
+	char metric[64];
+	double v;
+	bool have;
+	int rc;
+
+	for (size_t k = 0; k < ARRAY_SIZE(times); k++) {
+		if ((rc = cell(c, h, times[k].col, &v, &have, err)) < 0)
+			return rc;
+		if (!have || !any)
+			continue;
+		snprintf(metric, sizeof(metric), "response_time.%s", times[k].stat);
+		rundoc_metric_add_sample(ingest_metric(b, metric, "s", RD_LOWER), v * 1e-3);
+	}
+	for (size_t i = 0; i < h->n; i++) {
+		if (h->pct[i] < 0)
+			continue;
+		if ((rc = cell_number(c, i, h->names[i], &v, &have, err)) < 0)
+			return rc;
+		if (!have || !any)
+			continue;
+		snprintf(metric, sizeof(metric), "response_time.p%g", h->pct[i]);
+		rundoc_metric_add_sample(ingest_metric(b, metric, "s", RD_LOWER), v * 1e-3);
+	}
+	return 0;
+}
+
+/* One row: one benchmark ("Type Name"), one sample per metric. */
+static int one_row(struct csv *c, const struct header *h, struct rundoc *rd, struct err *err)
+{
+	const char *type = h->col[COL_TYPE] >= 0 ? c->field[h->col[COL_TYPE]] : "";
+	struct rd_bench *b;
+	char *name;
+	double requests = 0, failures = 0, v;
+	bool have;
+	int rc;
+
+	if (c->n != h->n)
+		return err_set(err, ERR_INPUT, "line %zu: expected %zu fields like the header, got %zu", c->line,
+			       h->n, c->n);
+	if ((size_t)h->col[COL_TYPE] < c->n && h->col[COL_TYPE] >= 0 && *type)
+		name = xasprintf("%s %s", type, c->field[h->col[COL_NAME]]);
+	else
+		name = xstrdup(c->field[h->col[COL_NAME]]);
+	if (!*name) {
+		free(name);
+		return err_set(err, ERR_INPUT, "line %zu: empty Name", c->line);
+	}
+	b = ingest_bench(rd, name, INGEST_LOCUST);
+	free(name);
+	if ((rc = cell(c, h, COL_REQUESTS, &requests, &have, err)) < 0 ||
+	    (rc = cell(c, h, COL_FAILURES, &failures, &have, err)) < 0)
+		return rc;
+	if (failures > requests)
+		return err_set(err, ERR_INPUT, "line %zu: %g failures of %g requests", c->line, failures,
+			       requests);
+	if ((rc = row_times(c, h, b, requests > 0, err)) < 0 || (rc = cell(c, h, COL_RPS, &v, &have, err)) < 0)
+		return rc;
+	if (have)
+		rundoc_metric_add_sample(ingest_metric(b, "throughput", "1/s", RD_HIGHER), v);
+	if (requests > 0)
+		rundoc_metric_add_sample(ingest_metric(b, "failure_rate", "1", RD_LOWER), failures / requests);
+	else
+		ingest_warn(b, "no requests were made");
+	if (b->n_metrics == 0)
+		rundoc_bench_fail(b, "Locust recorded no requests");
+	return 0;
+}
+
 int ingest_locust_parse(const char *text, size_t len, const struct ingest_options *opts,
 			struct rundoc *rd, struct err *err)
 {
 	struct csv c = { text, text + len, 1, 1, { NULL }, 0 };
-	long col[COL_N];
-	char **header = NULL;
-	double *pct = NULL; /* percentile of each header column, or -1 */
-	size_t n_header = 0, rows = 0;
+	struct header h;
+	size_t rows = 0;
 	int rc;
 
 	(void)opts;
+	memset(&h, 0, sizeof(h));
 	if (memchr(text, '\0', len))
 		return err_set(err, ERR_INPUT, "binary data: not a Locust CSV file");
-	rc = csv_next(&c, err);
-	if (rc < 0)
+	if ((rc = read_header(&c, &h, err)) < 0)
 		goto done;
-	if (rc == 0) {
-		rc = err_set(err, ERR_INPUT, "empty file: no CSV header");
-		goto done;
-	}
-	n_header = c.n;
-	header = xcalloc(n_header, sizeof(*header));
-	pct = xcalloc(n_header, sizeof(*pct));
-	for (size_t i = 0; i < n_header; i++) {
-		size_t l = strlen(c.field[i]);
-		char *end;
-
-		header[i] = xstrdup(c.field[i]);
-		pct[i] = -1;
-		if (l > 1 && header[i][l - 1] == '%') {
-			double p = strtod(header[i], &end);
-
-			if (end == header[i] + l - 1 && p > 0 && p < 100)
-				pct[i] = p; /* 100% is the max, already a metric */
-		}
-	}
-	for (size_t k = 0; k < ARRAY_SIZE(columns); k++) {
-		col[columns[k].col] = -1;
-		for (size_t i = 0; i < n_header && col[columns[k].col] < 0; i++)
-			for (size_t a = 0; a < 3 && columns[k].names[a]; a++)
-				if (strcasecmp(header[i], columns[k].names[a]) == 0)
-					col[columns[k].col] = (long)i;
-		if (col[columns[k].col] < 0 && columns[k].required) {
-			rc = err_set(err, ERR_INPUT, "line 1: no '%s' column in the header (is this a Locust _stats.csv?)",
-				     columns[k].names[0]);
-			goto done;
-		}
-	}
-
 	while ((rc = csv_next(&c, err)) > 0) {
-		const char *type = col[COL_TYPE] >= 0 ? c.field[col[COL_TYPE]] : "";
-		struct rd_bench *b;
-		char *name;
-		double requests = 0, failures = 0, v;
-		bool have;
-
-		if (c.n != n_header) {
-			rc = err_set(err, ERR_INPUT, "line %zu: expected %zu fields like the header, got %zu",
-				     c.line, n_header, c.n);
+		if ((rc = one_row(&c, &h, rd, err)) < 0)
 			goto done;
-		}
-		if ((size_t)col[COL_TYPE] < c.n && col[COL_TYPE] >= 0 && *type)
-			name = xasprintf("%s %s", type, c.field[col[COL_NAME]]);
-		else
-			name = xstrdup(c.field[col[COL_NAME]]);
-		if (!*name) {
-			free(name);
-			rc = err_set(err, ERR_INPUT, "line %zu: empty Name", c.line);
-			goto done;
-		}
-		b = ingest_bench(rd, name, INGEST_LOCUST);
-		free(name);
-		if ((rc = cell_number(&c, (size_t)col[COL_REQUESTS], header[col[COL_REQUESTS]], &requests,
-				      &have, err)) < 0 ||
-		    (rc = cell_number(&c, (size_t)col[COL_FAILURES], header[col[COL_FAILURES]], &failures,
-				      &have, err)) < 0)
-			goto done;
-		if (failures > requests) {
-			rc = err_set(err, ERR_INPUT, "line %zu: %g failures of %g requests", c.line,
-				     failures, requests);
-			goto done;
-		}
-		{
-			static const struct {
-				enum col col;
-				const char *stat;
-			} times[] = { { COL_MEDIAN, "median" }, { COL_MEAN, "mean" },
-				      { COL_MIN, "min" }, { COL_MAX, "max" } };
-
-			for (size_t k = 0; k < ARRAY_SIZE(times); k++) {
-				char metric[64];
-
-				if ((rc = cell_number(&c, (size_t)col[times[k].col], header[col[times[k].col]],
-						      &v, &have, err)) < 0)
-					goto done;
-				if (!have || requests == 0)
-					continue;
-				snprintf(metric, sizeof(metric), "response_time.%s", times[k].stat);
-				rundoc_metric_add_sample(ingest_metric(b, metric, "s", RD_LOWER), v * 1e-3);
-			}
-		}
-		for (size_t i = 0; i < n_header; i++) {
-			char metric[64];
-
-			if (pct[i] < 0)
-				continue;
-			if ((rc = cell_number(&c, i, header[i], &v, &have, err)) < 0)
-				goto done;
-			if (!have || requests == 0)
-				continue;
-			snprintf(metric, sizeof(metric), "response_time.p%g", pct[i]);
-			rundoc_metric_add_sample(ingest_metric(b, metric, "s", RD_LOWER), v * 1e-3);
-		}
-		if ((rc = cell_number(&c, (size_t)col[COL_RPS], header[col[COL_RPS]], &v, &have, err)) < 0)
-			goto done;
-		if (have)
-			rundoc_metric_add_sample(ingest_metric(b, "throughput", "1/s", RD_HIGHER), v);
-		if (requests > 0)
-			rundoc_metric_add_sample(ingest_metric(b, "failure_rate", "1", RD_LOWER),
-						 failures / requests);
-		else
-			ingest_warn(b, "no requests were made");
-		if (b->n_metrics == 0) {
-			rundoc_bench_fail(b, "Locust recorded no requests");
-		}
 		rows++;
 	}
-	if (rc < 0)
-		goto done;
-	if (rows == 0)
+	if (rc == 0 && rows == 0)
 		rc = err_set(err, ERR_INPUT, "no rows after the header: no results");
-	else
-		rc = 0;
 done:
 	csv_clear(&c);
-	for (size_t i = 0; header && i < n_header; i++)
-		free(header[i]);
-	free(header);
-	free(pct);
+	header_release(&h);
 	return rc;
 }
