@@ -1,5 +1,5 @@
 /*
- * runner_ingest.c: the "ingest" runner: a command benchmark whose program
+ * ingest/runner.c: the "ingest" runner: a command benchmark whose program
  * is a harness (./bench --benchmark_format=json, go test -bench ., k6 run
  * ..., vllm bench serve ...).  The command runs, and its output is parsed
  * in the declared format instead of being timed.
@@ -370,17 +370,73 @@ static void place(const struct suite_bench *sb, struct rd_bench *out, struct run
 	}
 }
 
+/* A measured run's output, parsed and added to `parsed` (the format is
+ * detected from the first one when the suite says "auto").  NULL, or why
+ * the benchmark failed (caller frees). */
+static char *parse_run(struct plan *p, const char *text, size_t len, long run, enum ingest_format *fmt,
+		       struct rundoc *parsed)
+{
+	struct ingest_options io = INGEST_OPTIONS_INIT;
+	struct rundoc *run_doc;
+	struct err e = ERR_INIT;
+	char *why = NULL;
+
+	if (*fmt == INGEST_AUTO) {
+		*fmt = ingest_detect(text, len);
+		if (*fmt == INGEST_AUTO)
+			return xstrdup("cannot tell which harness wrote the output; name the format");
+		/* Now that the format is known, so is the default count. */
+		if (!p->runs_declared && !ingest_format_has_repetitions(*fmt))
+			p->runs = INGEST_DEFAULT_RUNS;
+	}
+	run_doc = rundoc_new();
+	if (ingest_parse(*fmt, text, len, &io, run_doc, &e) == 0)
+		rundoc_merge(parsed, run_doc, RUNDOC_MERGE_ACCUMULATE);
+	else
+		why = xasprintf("run %ld: the %s output is not valid: %s", run, ingest_format_name(*fmt), e.msg);
+	rundoc_free(run_doc);
+	return why;
+}
+
+/* Run i of the harness (the warm-up runs come first) between its prepare
+ * and conclude hooks; a measured run's output goes into `parsed`.  NULL,
+ * or why the benchmark failed (caller frees). */
+static char *harness_run(struct plan *p, const cJSON *raw, long i, enum ingest_format *fmt,
+			 struct rundoc *parsed)
+{
+	bool measured = i >= p->warmup;
+	char *text = NULL, *why, *hook_why;
+	size_t len;
+
+	if ((hook_why = run_hook(p, raw, "prepare")))
+		return hook_why;
+	why = run_once(p, &text, &len);
+	if (why) {
+		hook_why = xasprintf("%s run %ld: %s", measured ? "measured" : "warmup",
+				     measured ? i - p->warmup + 1 : i + 1, why);
+		free(why);
+		return hook_why;
+	}
+	if ((hook_why = run_hook(p, raw, "conclude"))) {
+		free(text);
+		return hook_why;
+	}
+	if (measured)
+		why = parse_run(p, text, len, i - p->warmup + 1, fmt, parsed);
+	free(text);
+	return why;
+}
+
 int ingest_runner_run(const struct suite_bench *b, const struct run_ctx *ctx,
 		      struct rd_bench *out, struct rundoc *rd, struct err *err)
 {
 	struct plan p;
 	struct rundoc *parsed = rundoc_new();
-	struct ingest_options io = INGEST_OPTIONS_INIT;
 	enum ingest_format fmt = INGEST_AUTO;
 	uint64_t t0 = now_ns();
 	bool setup_done = false;
 	size_t out_index = 0; /* out moves when rd grows; its index does not */
-	char *hook_why;
+	char *why;
 	int rc = 0;
 
 	memset(&p, 0, sizeof(p));
@@ -392,67 +448,21 @@ int ingest_runner_run(const struct suite_bench *b, const struct run_ctx *ctx,
 	if ((rc = plan_build(&p, b, ctx, err)) < 0)
 		goto done;
 	fmt = p.fmt;
-	if ((hook_why = run_hook(&p, b->raw, "setup"))) {
-		set_failed(out, hook_why);
+	if ((why = run_hook(&p, b->raw, "setup"))) {
+		set_failed(out, why);
 		goto done;
 	}
 	setup_done = true;
 	for (long i = 0; i < p.warmup + p.runs; i++) {
-		bool measured = i >= p.warmup;
-		struct rundoc *run_doc;
-		struct err e = ERR_INIT;
-		char *text = NULL, *why;
-		size_t len;
-
 		if (proc_interrupted()) {
 			set_failed(out, xstrdup("interrupted"));
 			goto done;
 		}
-		if ((hook_why = run_hook(&p, b->raw, "prepare"))) {
-			set_failed(out, hook_why);
+		if ((why = harness_run(&p, b->raw, i, &fmt, parsed))) {
+			set_failed(out, why);
 			goto done;
 		}
-		why = run_once(&p, &text, &len);
-		if (!why && (hook_why = run_hook(&p, b->raw, "conclude"))) {
-			set_failed(out, hook_why);
-			free(text);
-			goto done;
-		}
-		if (why) {
-			set_failed(out, xasprintf("%s run %ld: %s", measured ? "measured" : "warmup",
-						  measured ? i - p.warmup + 1 : i + 1, why));
-			free(why);
-			free(text);
-			goto done;
-		}
-		if (measured) {
-			if (fmt == INGEST_AUTO) {
-				fmt = ingest_detect(text, len);
-				if (fmt == INGEST_AUTO) {
-					set_failed(out, xstrdup("cannot tell which harness wrote the output; name the format"));
-					free(text);
-					goto done;
-				}
-				/* Now that the format is known, so is the default count. */
-				if (!p.runs_declared && !ingest_format_has_repetitions(fmt))
-					p.runs = INGEST_DEFAULT_RUNS;
-			}
-			run_doc = rundoc_new();
-			rc = ingest_parse(fmt, text, len, &io, run_doc, &e);
-			if (rc == 0)
-				rundoc_merge(parsed, run_doc, RUNDOC_MERGE_ACCUMULATE);
-			rundoc_free(run_doc);
-			run_doc = NULL;
-			if (rc < 0) {
-				set_failed(out, xasprintf("run %ld: the %s output is not valid: %s",
-							  i - p.warmup + 1, ingest_format_name(fmt), e.msg));
-				rc = 0;
-				free(text);
-				goto done;
-			}
-		}
-		free(text);
-		if (ctx && ctx->progress && measured)
+		if (ctx && ctx->progress && i >= p.warmup)
 			ctx->progress(ctx->progress_arg, b->name, (size_t)(i - p.warmup + 1), (size_t)p.runs,
 				      (double)(now_ns() - t0) * 1e-9);
 	}
@@ -460,25 +470,20 @@ int ingest_runner_run(const struct suite_bench *b, const struct run_ctx *ctx,
 	for (size_t i = 0; i < parsed->n_benches; i++)
 		for (size_t j = 0; j < parsed->benches[i].n_metrics; j++)
 			rundoc_metric_summarise(&parsed->benches[i].metrics[j]);
-	{
-		struct rd_bench *first;
-
-		place(b, out, rd, parsed, fmt);
-		out = NULL; /* rd->benches may have moved */
-		first = &rd->benches[out_index];
-		if (!first->extra)
-			first->extra = cJSON_CreateObject();
-		cJSON_AddNumberToObject(first->extra, "harness_runs", (double)p.runs);
-	}
+	place(b, out, rd, parsed, fmt);
+	out = NULL; /* rd->benches may have moved */
+	if (!rd->benches[out_index].extra)
+		rd->benches[out_index].extra = cJSON_CreateObject();
+	cJSON_AddNumberToObject(rd->benches[out_index].extra, "harness_runs", (double)p.runs);
 done:
 	/* cleanup runs whenever setup did; its failure fails the benchmark. */
-	if (setup_done && (hook_why = run_hook(&p, b->raw, "cleanup"))) {
+	if (setup_done && (why = run_hook(&p, b->raw, "cleanup"))) {
 		struct rd_bench *first = &rd->benches[out_index];
 
 		if (first->status == RUNDOC_STATUS_OK)
-			set_failed(first, hook_why);
+			set_failed(first, why);
 		else
-			free(hook_why);
+			free(why);
 	}
 	plan_release(&p);
 	rundoc_free(parsed);
