@@ -789,101 +789,113 @@ void plot_load_release(struct plot_load_data *d)
 	memset(d, 0, sizeof(*d));
 }
 
-int plot_load_from_bench(const struct rd_bench *b, struct plot_load_data *d, struct err *err)
+/* The steps of a sweep or capacity search: throughput and latency per
+ * offered rate (p90 from the step's own metric when there is one). */
+static void load_steps(const struct rd_bench *b, const cJSON *steps, struct plot_load_data *d)
 {
-	const cJSON *steps = NULL, *ts = NULL, *res = NULL, *item;
+	const cJSON *item;
+
+	if (!cJSON_IsArray(steps) || cJSON_GetArraySize(steps) == 0)
+		return;
+	d->points = xcalloc((size_t)cJSON_GetArraySize(steps), sizeof(*d->points));
+	cJSON_ArrayForEach(item, steps) {
+		struct plot_load_point *p = &d->points[d->load.n];
+		double rate = json_peek_num(item, "rate", NAN);
+		const struct rd_metric *m;
+		char name[96];
+
+		p->throughput = json_peek_num(item, "throughput", NAN);
+		p->p50 = json_peek_num(item, "latency_p50", NAN);
+		p->p90 = NAN;
+		p->p99 = json_peek_num(item, "latency_p99", NAN);
+		snprintf(name, sizeof(name), "latency.p90@%g/s", rate);
+		if (isfinite(rate) && (m = rundoc_bench_find_metric(b, name)))
+			p->p90 = m->summary.median;
+		if (isfinite(p->throughput))
+			d->load.n++;
+	}
+	d->load.points = d->points;
+}
+
+/* The per-interval time series of every repetition, end to end: each
+ * interval's point at its end. */
+static void load_timeseries(const cJSON *ts, struct plot_load_data *d)
+{
+	const cJSON *item;
 	size_t n_ts = 0, k = 0;
 	bool any_errors = false;
+	double offset = 0;
+
+	if (!cJSON_IsArray(ts))
+		return;
+	cJSON_ArrayForEach(item, ts)
+		n_ts += (size_t)cJSON_GetArraySize(json_peek(item, "throughput"));
+	if (n_ts) {
+		d->t = xcalloc(n_ts, sizeof(double));
+		d->thr = xcalloc(n_ts, sizeof(double));
+		d->p99 = xcalloc(n_ts, sizeof(double));
+		d->errs = xcalloc(n_ts, sizeof(double));
+	}
+	cJSON_ArrayForEach(item, ts) {
+		const cJSON *thr = json_peek(item, "throughput"), *p99 = json_peek(item, "p99");
+		const cJSON *errs = json_peek(item, "errors");
+		double iv = json_peek_num(item, "interval", NAN);
+		int n = cJSON_GetArraySize(thr);
+
+		if (!(iv > 0))
+			iv = 1;
+		for (int i = 0; i < n && k < n_ts; i++, k++) {
+			d->t[k] = offset + (i + 1) * iv;
+			d->thr[k] = arr_num(thr, i);
+			d->p99[k] = arr_num(p99, i);
+			/* An interval without completions has no p99 (the runner
+			 * writes 0): leave a gap, not a dive to 0. */
+			if (d->thr[k] == 0 && d->p99[k] == 0)
+				d->p99[k] = NAN;
+			d->errs[k] = arr_num(errs, i) / iv;
+			any_errors |= d->errs[k] > 0;
+		}
+		offset += n * iv;
+	}
+	d->load.t = d->t;
+	d->load.ts_throughput = d->thr;
+	d->load.ts_p99 = d->p99;
+	/* No errors at all: no errors panel (unless the GPU needs it). */
+	d->load.ts_errors = any_errors ? d->errs : NULL;
+	d->load.n_ts = k;
+}
+
+/* GPU utilisation sampled while the benchmark ran (monitor's "resources"). */
+static void load_gpu(const cJSON *res, struct plot_load_data *d)
+{
+	const cJSON *gt = json_peek(res, "gpu.t"), *gu = json_peek(res, "gpu.util");
+	int n = cJSON_GetArraySize(gt) < cJSON_GetArraySize(gu) ? cJSON_GetArraySize(gt)
+								  : cJSON_GetArraySize(gu);
+
+	if (n <= 0)
+		return;
+	d->gpu_t = xcalloc((size_t)n, sizeof(double));
+	d->gpu = xcalloc((size_t)n, sizeof(double));
+	for (int i = 0; i < n; i++) {
+		d->gpu_t[i] = arr_num(gt, i);
+		d->gpu[i] = arr_num(gu, i);
+	}
+	d->load.gpu_t = d->gpu_t;
+	d->load.ts_gpu = d->gpu;
+	d->load.n_gpu = (size_t)n;
+}
+
+int plot_load_from_bench(const struct rd_bench *b, struct plot_load_data *d, struct err *err)
+{
+	const cJSON *steps = json_peek(b->extra, "sweep");
 
 	memset(d, 0, sizeof(*d));
 	d->load.slo = NAN;
-	if (b->extra) {
-		steps = cJSON_GetObjectItemCaseSensitive(b->extra, "sweep");
-		if (!cJSON_IsArray(steps))
-			steps = cJSON_GetObjectItemCaseSensitive(b->extra, "capacity_steps");
-		ts = cJSON_GetObjectItemCaseSensitive(b->extra, "timeseries");
-		res = cJSON_GetObjectItemCaseSensitive(b->extra, "resources");
-	}
-	if (cJSON_IsArray(steps) && cJSON_GetArraySize(steps) > 0) {
-		d->points = xcalloc((size_t)cJSON_GetArraySize(steps), sizeof(*d->points));
-		cJSON_ArrayForEach(item, steps)
-		{
-			struct plot_load_point *p = &d->points[d->load.n];
-			double rate = json_peek_num(item, "rate", NAN);
-			char name[96];
-			const struct rd_metric *m;
-
-			p->throughput = json_peek_num(item, "throughput", NAN);
-			p->p50 = json_peek_num(item, "latency_p50", NAN);
-			p->p90 = NAN;
-			p->p99 = json_peek_num(item, "latency_p99", NAN);
-			snprintf(name, sizeof(name), "latency.p90@%g/s", rate);
-			if (isfinite(rate) && (m = rundoc_bench_find_metric(b, name)))
-				p->p90 = m->summary.median;
-			if (isfinite(p->throughput))
-				d->load.n++;
-		}
-	}
-	if (cJSON_IsArray(ts)) {
-		double offset = 0;
-
-		cJSON_ArrayForEach(item, ts)
-			n_ts += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(item, "throughput"));
-		if (n_ts) {
-			d->t = xcalloc(n_ts, sizeof(double));
-			d->thr = xcalloc(n_ts, sizeof(double));
-			d->p99 = xcalloc(n_ts, sizeof(double));
-			d->errs = xcalloc(n_ts, sizeof(double));
-		}
-		/* Repetitions end to end: each interval's point at its end. */
-		cJSON_ArrayForEach(item, ts)
-		{
-			const cJSON *thr = cJSON_GetObjectItemCaseSensitive(item, "throughput");
-			const cJSON *p99 = cJSON_GetObjectItemCaseSensitive(item, "p99");
-			const cJSON *errs = cJSON_GetObjectItemCaseSensitive(item, "errors");
-			double iv = json_peek_num(item, "interval", NAN);
-			int n = cJSON_GetArraySize(thr);
-
-			if (!(iv > 0))
-				iv = 1;
-			for (int i = 0; i < n && k < n_ts; i++, k++) {
-				d->t[k] = offset + (i + 1) * iv;
-				d->thr[k] = arr_num(thr, i);
-				d->p99[k] = arr_num(p99, i);
-				/* An interval without completions has no p99 (the
-				 * runner writes 0): leave a gap, not a dive to 0. */
-				if (d->thr[k] == 0 && d->p99[k] == 0)
-					d->p99[k] = NAN;
-				d->errs[k] = arr_num(errs, i) / iv;
-				any_errors |= d->errs[k] > 0;
-			}
-			offset += n * iv;
-		}
-		d->load.t = d->t;
-		d->load.ts_throughput = d->thr;
-		d->load.ts_p99 = d->p99;
-		/* No errors at all: no errors panel (unless the GPU needs it). */
-		d->load.ts_errors = any_errors ? d->errs : NULL;
-		d->load.n_ts = k;
-	}
-	if (res) {
-		const cJSON *gt = cJSON_GetObjectItemCaseSensitive(res, "gpu.t");
-		const cJSON *gu = cJSON_GetObjectItemCaseSensitive(res, "gpu.util");
-		int n = cJSON_GetArraySize(gt) < cJSON_GetArraySize(gu) ? cJSON_GetArraySize(gt)
-									  : cJSON_GetArraySize(gu);
-		if (n > 0) {
-			d->gpu_t = xcalloc((size_t)n, sizeof(double));
-			d->gpu = xcalloc((size_t)n, sizeof(double));
-			for (int i = 0; i < n; i++) {
-				d->gpu_t[i] = arr_num(gt, i);
-				d->gpu[i] = arr_num(gu, i);
-			}
-			d->load.gpu_t = d->gpu_t;
-			d->load.ts_gpu = d->gpu;
-			d->load.n_gpu = (size_t)n;
-		}
-	}
-	d->load.points = d->points;
+	if (!cJSON_IsArray(steps))
+		steps = json_peek(b->extra, "capacity_steps");
+	load_steps(b, steps, d);
+	load_timeseries(json_peek(b->extra, "timeseries"), d);
+	load_gpu(json_peek(b->extra, "resources"), d);
 	if (d->load.n == 0 && d->load.n_ts == 0 && d->load.n_gpu == 0) {
 		plot_load_release(d);
 		return err_set(err, ERR_NOTFOUND,
