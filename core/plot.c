@@ -325,14 +325,122 @@ static double col_max(const double *v, size_t n)
 	return m;
 }
 
+/* The knee panel: latency percentiles against throughput, one point per
+ * sweep step, with the latency SLO as a dashed line. */
+static void knee_panel(const struct plot_load *l, bool multi, struct sb *s)
+{
+	struct plot_load_point *pts = xmalloc(l->n * sizeof(*pts));
+	double factor, max_lat = 0;
+	const char *shown;
+
+	memcpy(pts, l->points, l->n * sizeof(*pts));
+	qsort(pts, l->n, sizeof(*pts), cmp_load);
+	for (size_t i = 0; i < l->n; i++) {
+		double m = fmax(fmax(isfinite(pts[i].p50) ? pts[i].p50 : 0, isfinite(pts[i].p90) ? pts[i].p90 : 0),
+				isfinite(pts[i].p99) ? pts[i].p99 : 0);
+		if (m > max_lat)
+			max_lat = m;
+	}
+	if (isfinite(l->slo) && l->slo > max_lat)
+		max_lat = l->slo;
+	plot_scale("s", max_lat, &factor, &shown);
+	sb_puts(s, "set title ");
+	gp_quote(s, multi ? "latency against throughput" : l->title);
+	sb_printf(s, " noenhanced\nset xlabel 'throughput (/s)'\nset ylabel 'latency (%s)'\n"
+		     "set key top left\n", shown);
+	if (isfinite(l->slo)) {
+		sb_printf(s, "set yrange [0:%.9g]\n", max_lat * factor * 1.08);
+		sb_puts(s, "set arrow 1 from graph 0, first");
+		gp_num(s, l->slo * factor);
+		sb_puts(s, " to graph 1, first");
+		gp_num(s, l->slo * factor);
+		sb_puts(s, " nohead dt 2 lw 2 lc rgb '#d62728' front\n");
+	} else {
+		sb_puts(s, "set yrange [0:*]\n");
+	}
+	sb_puts(s, "$knee << EOD\n# throughput p50 p90 p99\n");
+	for (size_t i = 0; i < l->n; i++) {
+		gp_num(s, pts[i].throughput);
+		gp_num(s, pts[i].p50 * factor);
+		gp_num(s, pts[i].p90 * factor);
+		gp_num(s, pts[i].p99 * factor);
+		sb_putc(s, '\n');
+	}
+	sb_puts(s, "EOD\nplot $knee using 1:2 with linespoints pt 7 lw 2 lc rgb '#2ca02c' title 'p50', \\\n"
+		   "     $knee using 1:3 with linespoints pt 5 lw 2 lc rgb '#1f77b4' title 'p90', \\\n"
+		   "     $knee using 1:4 with linespoints pt 9 lw 2 lc rgb '#ff7f0e' title 'p99'");
+	if (isfinite(l->slo)) {
+		sb_puts(s, ", \\\n     keyentry with lines dt 2 lw 2 lc rgb '#d62728' title ");
+		gp_quote(s, l->slo_label ? l->slo_label : "SLO");
+	}
+	sb_puts(s, "\nunset arrow\n");
+	free(pts);
+}
+
+/* The time-series data blocks: $ts (t, throughput, p99 in `pf` units,
+ * errors) and, with GPU samples, $gpu (t, utilisation). */
+static void timeseries_data(const struct plot_load *l, double pf, bool gpu, struct sb *s)
+{
+	sb_puts(s, "$ts << EOD\n# t throughput p99 errors\n");
+	for (size_t i = 0; i < l->n_ts; i++) {
+		gp_num(s, l->t[i]);
+		gp_num(s, l->ts_throughput ? l->ts_throughput[i] : NAN);
+		gp_num(s, l->ts_p99 ? l->ts_p99[i] * pf : NAN);
+		gp_num(s, l->ts_errors ? l->ts_errors[i] : NAN);
+		sb_putc(s, '\n');
+	}
+	sb_puts(s, "EOD\n");
+	if (!gpu)
+		return;
+	sb_puts(s, "$gpu << EOD\n# t utilisation\n");
+	for (size_t i = 0; i < l->n_gpu; i++) {
+		gp_num(s, l->gpu_t[i]);
+		gp_num(s, l->ts_gpu[i]);
+		sb_putc(s, '\n');
+	}
+	sb_puts(s, "EOD\n");
+}
+
+/* The time panels: throughput and p99 per interval; errors and GPU
+ * utilisation below them. */
+static void timeseries_panels(const struct plot_load *l, bool multi, struct sb *s)
+{
+	bool errs = l->n_ts > 0 && l->ts_errors, gpu = l->n_gpu > 0 && l->ts_gpu;
+	const char *pshown;
+	double pf;
+
+	plot_scale("s", col_max(l->ts_p99, l->n_ts), &pf, &pshown);
+	timeseries_data(l, pf, gpu, s);
+	sb_puts(s, "set xlabel 'time (s)'\nset yrange [0:*]\nset y2range [0:*]\n");
+	if (l->n_ts > 0 && (l->ts_throughput || l->ts_p99)) {
+		sb_puts(s, "set title ");
+		gp_quote(s, multi ? "per interval" : l->title);
+		sb_printf(s, " noenhanced\nset ylabel 'throughput (/s)'\nset y2label 'p99 (%s)'\n"
+			     "set ytics nomirror\nset y2tics\nplot ", pshown);
+		if (l->ts_throughput)
+			sb_puts(s, "$ts using 1:2 axes x1y1 with lines lw 2 lc rgb '#1f77b4' title 'throughput'");
+		if (l->ts_p99)
+			sb_printf(s, "%s$ts using 1:3 axes x1y2 with lines lw 2 lc rgb '#ff7f0e' title 'p99'",
+				  l->ts_throughput ? ", \\\n     " : "");
+		sb_puts(s, "\n");
+	}
+	if (errs || gpu) {
+		sb_puts(s, "set title 'errors and GPU'\nset ylabel 'errors (/s)'\nset y2label 'GPU utilisation (%)'\n"
+			   "set ytics nomirror\nset y2tics\nset y2range [0:100]\nplot ");
+		if (errs)
+			sb_puts(s, "$ts using 1:4 axes x1y1 with impulses lw 3 lc rgb '#d62728' title 'errors'");
+		if (gpu)
+			sb_printf(s, "%s$gpu using 1:2 axes x1y2 with lines lw 2 lc rgb '#9467bd' title 'GPU %%'",
+				  errs ? ", \\\n     " : "");
+		sb_puts(s, "\n");
+	}
+}
+
 int plot_load_script(const struct plot_load *l, const struct plot_output *o, struct sb *s,
 		     struct err *err)
 {
 	int panels = (l->n > 0) + (l->n_ts > 0 && (l->ts_throughput || l->ts_p99)) +
 		     ((l->n_ts > 0 && l->ts_errors) || (l->n_gpu > 0 && l->ts_gpu));
-	struct plot_load_point *pts = NULL;
-	double factor, max_lat = 0;
-	const char *shown;
 
 	if (panels == 0)
 		return err_set(err, ERR_INPUT, "nothing to plot: no sweep points and no time series");
@@ -342,105 +450,12 @@ int plot_load_script(const struct plot_load *l, const struct plot_output *o, str
 		gp_quote(s, l->title);
 		sb_puts(s, " noenhanced font ',13'\n");
 	}
-
-	if (l->n > 0) {
-		pts = xmalloc(l->n * sizeof(*pts));
-		memcpy(pts, l->points, l->n * sizeof(*pts));
-		qsort(pts, l->n, sizeof(*pts), cmp_load);
-		for (size_t i = 0; i < l->n; i++) {
-			double m = fmax(fmax(isfinite(pts[i].p50) ? pts[i].p50 : 0,
-					     isfinite(pts[i].p90) ? pts[i].p90 : 0),
-					isfinite(pts[i].p99) ? pts[i].p99 : 0);
-			if (m > max_lat)
-				max_lat = m;
-		}
-		if (isfinite(l->slo) && l->slo > max_lat)
-			max_lat = l->slo;
-		plot_scale("s", max_lat, &factor, &shown);
-		sb_puts(s, "set title ");
-		gp_quote(s, panels > 1 ? "latency against throughput" : l->title);
-		sb_printf(s, " noenhanced\nset xlabel 'throughput (/s)'\nset ylabel 'latency (%s)'\n"
-			     "set key top left\n", shown);
-		if (isfinite(l->slo))
-			sb_printf(s, "set yrange [0:%.9g]\n", max_lat * factor * 1.08);
-		else
-			sb_puts(s, "set yrange [0:*]\n");
-		if (isfinite(l->slo)) {
-			sb_puts(s, "set arrow 1 from graph 0, first");
-			gp_num(s, l->slo * factor);
-			sb_puts(s, " to graph 1, first");
-			gp_num(s, l->slo * factor);
-			sb_puts(s, " nohead dt 2 lw 2 lc rgb '#d62728' front\n");
-		}
-		sb_puts(s, "$knee << EOD\n# throughput p50 p90 p99\n");
-		for (size_t i = 0; i < l->n; i++) {
-			gp_num(s, pts[i].throughput);
-			gp_num(s, pts[i].p50 * factor);
-			gp_num(s, pts[i].p90 * factor);
-			gp_num(s, pts[i].p99 * factor);
-			sb_putc(s, '\n');
-		}
-		sb_puts(s, "EOD\nplot $knee using 1:2 with linespoints pt 7 lw 2 lc rgb '#2ca02c' title 'p50', \\\n"
-			   "     $knee using 1:3 with linespoints pt 5 lw 2 lc rgb '#1f77b4' title 'p90', \\\n"
-			   "     $knee using 1:4 with linespoints pt 9 lw 2 lc rgb '#ff7f0e' title 'p99'");
-		if (isfinite(l->slo)) {
-			sb_puts(s, ", \\\n     keyentry with lines dt 2 lw 2 lc rgb '#d62728' title ");
-			gp_quote(s, l->slo_label ? l->slo_label : "SLO");
-		}
-		sb_puts(s, "\nunset arrow\n");
-	}
-
-	if (l->n_ts > 0 || l->n_gpu > 0) {
-		double pf;
-		const char *pshown;
-		bool errs = l->n_ts > 0 && l->ts_errors, gpu = l->n_gpu > 0 && l->ts_gpu;
-
-		plot_scale("s", col_max(l->ts_p99, l->n_ts), &pf, &pshown);
-		sb_puts(s, "$ts << EOD\n# t throughput p99 errors\n");
-		for (size_t i = 0; i < l->n_ts; i++) {
-			gp_num(s, l->t[i]);
-			gp_num(s, l->ts_throughput ? l->ts_throughput[i] : NAN);
-			gp_num(s, l->ts_p99 ? l->ts_p99[i] * pf : NAN);
-			gp_num(s, l->ts_errors ? l->ts_errors[i] : NAN);
-			sb_putc(s, '\n');
-		}
-		sb_puts(s, "EOD\n");
-		if (gpu) {
-			sb_puts(s, "$gpu << EOD\n# t utilisation\n");
-			for (size_t i = 0; i < l->n_gpu; i++) {
-				gp_num(s, l->gpu_t[i]);
-				gp_num(s, l->ts_gpu[i]);
-				sb_putc(s, '\n');
-			}
-			sb_puts(s, "EOD\n");
-		}
-		sb_puts(s, "set xlabel 'time (s)'\nset yrange [0:*]\nset y2range [0:*]\n");
-		if (l->n_ts > 0 && (l->ts_throughput || l->ts_p99)) {
-			sb_puts(s, "set title ");
-			gp_quote(s, panels > 1 ? "per interval" : l->title);
-			sb_printf(s, " noenhanced\nset ylabel 'throughput (/s)'\nset y2label 'p99 (%s)'\n"
-				     "set ytics nomirror\nset y2tics\nplot ", pshown);
-			if (l->ts_throughput)
-				sb_puts(s, "$ts using 1:2 axes x1y1 with lines lw 2 lc rgb '#1f77b4' title 'throughput'");
-			if (l->ts_p99)
-				sb_printf(s, "%s$ts using 1:3 axes x1y2 with lines lw 2 lc rgb '#ff7f0e' title 'p99'",
-					  l->ts_throughput ? ", \\\n     " : "");
-			sb_puts(s, "\n");
-		}
-		if (errs || gpu) {
-			sb_puts(s, "set title 'errors and GPU'\nset ylabel 'errors (/s)'\nset y2label 'GPU utilisation (%)'\n"
-				   "set ytics nomirror\nset y2tics\nset y2range [0:100]\nplot ");
-			if (errs)
-				sb_puts(s, "$ts using 1:4 axes x1y1 with impulses lw 3 lc rgb '#d62728' title 'errors'");
-			if (gpu)
-				sb_printf(s, "%s$gpu using 1:2 axes x1y2 with lines lw 2 lc rgb '#9467bd' title 'GPU %%'",
-					  errs ? ", \\\n     " : "");
-			sb_puts(s, "\n");
-		}
-	}
+	if (l->n > 0)
+		knee_panel(l, panels > 1, s);
+	if (l->n_ts > 0 || l->n_gpu > 0)
+		timeseries_panels(l, panels > 1, s);
 	if (panels > 1)
 		sb_puts(s, "unset multiplot\n");
-	free(pts);
 	return 0;
 }
 
