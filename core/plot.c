@@ -680,109 +680,142 @@ static int write_plot(const char *path, struct sb *script, struct err *err)
 	return rc;
 }
 
+/* What plot_gate_dir draws into, shared by its plots. */
+struct gate_plots {
+	const char *dir, *ext;
+	enum plot_format format;
+	const struct rundoc *cur;
+	struct rundoc *const *base;
+	size_t n_base;
+	struct plot_trend_point *pts; /* n_base + 1 */
+	char (*labels)[16];
+	struct sb script;
+	char ***files;
+	size_t *n_files, alloc_files;
+};
+
+/* Render the script in g->script to path (taken over) and list it. */
+static int gate_write(struct gate_plots *g, char *path, struct err *err)
+{
+	int rc = write_plot(path, &g->script, err);
+
+	if (rc < 0) {
+		free(path);
+		return rc;
+	}
+	XGROW(*g->files, g->alloc_files, *g->n_files + 1);
+	(*g->files)[(*g->n_files)++] = path;
+	return 0;
+}
+
+/* One metric's trend: the baseline runs' medians, then this run's. */
+static int gate_trend(struct gate_plots *g, const struct rd_bench *b, const struct rd_metric *m,
+		      const char *bname, struct err *err)
+{
+	struct plot_trend t = { NULL, m->unit, g->pts, 0, NAN, NAN };
+	struct plot_output o = { NULL, g->format, 0, 0 };
+	char *mname = safe_name(m->name), *path, *title;
+	int rc;
+
+	for (size_t k = 0; k < g->n_base; k++) {
+		const struct rd_bench *bb = rundoc_find_bench(g->base[k], b->name);
+		const struct rd_metric *bm = bb ? rundoc_bench_find_metric(bb, m->name) : NULL;
+
+		if (!bm || !isfinite(bm->summary.median))
+			continue;
+		g->pts[t.n] = (struct plot_trend_point){ run_label(g->base[k], g->labels[t.n]), bm->summary.median,
+							 bm->summary.ci_low, bm->summary.ci_high, false, false,
+							 false };
+		if (isnan(t.base_lo) || bm->summary.median < t.base_lo)
+			t.base_lo = bm->summary.median;
+		if (isnan(t.base_hi) || bm->summary.median > t.base_hi)
+			t.base_hi = bm->summary.median;
+		t.n++;
+	}
+	g->pts[t.n] = (struct plot_trend_point){ run_label(g->cur, g->labels[t.n]), m->summary.median,
+						 m->summary.ci_low, m->summary.ci_high, false, false, true };
+	t.n++;
+	path = xasprintf("%s/%s--%s.%s", g->dir, bname, mname, g->ext);
+	title = xasprintf("%s: %s / %s", g->cur->suite ? g->cur->suite : "", b->name, m->name);
+	t.title = title;
+	o.path = path;
+	sb_reset(&g->script);
+	rc = plot_trend_script(&t, &o, &g->script, err);
+	if (rc == 0)
+		rc = gate_write(g, path, err);
+	else
+		free(path);
+	free(title);
+	free(mname);
+	return rc;
+}
+
+/* The latency spectrum of this run beside the newest baseline run's, when
+ * the benchmark has a latency distribution. */
+static int gate_spectrum(struct gate_plots *g, const struct rd_bench *b, const char *bname, struct err *err)
+{
+	struct plot_latency_series series[2];
+	struct plot_latency l = { NULL, "s", series, 0, NAN };
+	struct plot_output o = { NULL, g->format, 0, 0 };
+	const struct rd_bench *bb = g->n_base ? rundoc_find_bench(g->base[g->n_base - 1], b->name) : NULL;
+	double *pct = NULL, *val = NULL, *bpct = NULL, *bval = NULL;
+	size_t np = 0, nb = 0;
+	char *path, *title;
+	int rc;
+
+	if (plot_spectrum_from_bench(b, "latency", &pct, &val, &np, NULL) != 0)
+		return 0;
+	if (bb && plot_spectrum_from_bench(bb, "latency", &bpct, &bval, &nb, NULL) == 0)
+		series[l.n++] = (struct plot_latency_series){ "baseline (newest run)", bpct, bval, nb };
+	series[l.n++] = (struct plot_latency_series){ "this run", pct, val, np };
+	path = xasprintf("%s/%s--latency.%s", g->dir, bname, g->ext);
+	title = xasprintf("%s: %s latency spectrum", g->cur->suite ? g->cur->suite : "", b->name);
+	l.title = title;
+	o.path = path;
+	sb_reset(&g->script);
+	rc = plot_latency_script(&l, &o, &g->script, err);
+	if (rc == 0)
+		rc = gate_write(g, path, err);
+	else
+		free(path);
+	free(title);
+	free(bpct);
+	free(bval);
+	free(pct);
+	free(val);
+	return rc;
+}
+
 int plot_gate_dir(const char *dir, enum plot_format format, const struct rundoc *cur,
 		  struct rundoc *const *base, size_t n_base, char ***files, size_t *n_files,
 		  struct err *err)
 {
-	const char *ext = format == PLOT_PNG ? "png" : "svg";
-	struct plot_trend_point *pts = xcalloc(n_base + 1, sizeof(*pts));
-	char (*labels)[16] = xcalloc(n_base + 1, sizeof(*labels));
-	size_t alloc_files = 0;
-	struct sb script = SB_INIT;
+	struct gate_plots g = {
+		.dir = dir, .ext = format == PLOT_PNG ? "png" : "svg", .format = format, .cur = cur,
+		.base = base, .n_base = n_base, .pts = xcalloc(n_base + 1, sizeof(*g.pts)),
+		.labels = xcalloc(n_base + 1, sizeof(*g.labels)), .script = SB_INIT, .files = files,
+		.n_files = n_files,
+	};
 	int rc;
 
 	*files = NULL;
 	*n_files = 0;
 	if ((rc = mkdir_p(dir, err)) < 0)
 		goto done;
-	for (size_t bi = 0; bi < cur->n_benches; bi++) {
+	for (size_t bi = 0; bi < cur->n_benches && rc == 0; bi++) {
 		const struct rd_bench *b = &cur->benches[bi];
 		char *bname = safe_name(b->name);
-		double *pct = NULL, *val = NULL;
-		size_t np = 0;
 
-		for (size_t mi = 0; mi < b->n_metrics; mi++) {
-			const struct rd_metric *m = &b->metrics[mi];
-			struct plot_trend t = { NULL, m->unit, pts, 0, NAN, NAN };
-			struct plot_output o = { NULL, format, 0, 0 };
-			char *mname = safe_name(m->name), *path, *title;
-
-			for (size_t k = 0; k < n_base; k++) {
-				const struct rd_bench *bb = rundoc_find_bench(base[k], b->name);
-				const struct rd_metric *bm = bb ? rundoc_bench_find_metric(bb, m->name) : NULL;
-				if (!bm || !isfinite(bm->summary.median))
-					continue;
-				pts[t.n] = (struct plot_trend_point){ run_label(base[k], labels[t.n]),
-								      bm->summary.median, bm->summary.ci_low,
-								      bm->summary.ci_high, false, false, false };
-				if (isnan(t.base_lo) || bm->summary.median < t.base_lo)
-					t.base_lo = bm->summary.median;
-				if (isnan(t.base_hi) || bm->summary.median > t.base_hi)
-					t.base_hi = bm->summary.median;
-				t.n++;
-			}
-			pts[t.n] = (struct plot_trend_point){ run_label(cur, labels[t.n]), m->summary.median,
-							      m->summary.ci_low, m->summary.ci_high, false,
-							      false, true };
-			t.n++;
-			path = xasprintf("%s/%s--%s.%s", dir, bname, mname, ext);
-			title = xasprintf("%s: %s / %s", cur->suite ? cur->suite : "", b->name, m->name);
-			t.title = title;
-			o.path = path;
-			sb_reset(&script);
-			rc = plot_trend_script(&t, &o, &script, err);
-			if (rc == 0)
-				rc = write_plot(path, &script, err);
-			free(title);
-			free(mname);
-			if (rc < 0) {
-				free(path);
-				free(bname);
-				goto done;
-			}
-			XGROW(*files, alloc_files, *n_files + 1);
-			(*files)[(*n_files)++] = path;
-		}
-
-		if (plot_spectrum_from_bench(b, "latency", &pct, &val, &np, NULL) == 0) {
-			struct plot_latency_series series[2];
-			struct plot_latency l = { NULL, "s", series, 0, NAN };
-			struct plot_output o = { NULL, format, 0, 0 };
-			const struct rd_bench *bb = n_base ? rundoc_find_bench(base[n_base - 1], b->name) : NULL;
-			double *bpct = NULL, *bval = NULL;
-			size_t nb = 0;
-			char *path, *title;
-
-			if (bb && plot_spectrum_from_bench(bb, "latency", &bpct, &bval, &nb, NULL) == 0)
-				series[l.n++] = (struct plot_latency_series){ "baseline (newest run)", bpct, bval, nb };
-			series[l.n++] = (struct plot_latency_series){ "this run", pct, val, np };
-			path = xasprintf("%s/%s--latency.%s", dir, bname, ext);
-			title = xasprintf("%s: %s latency spectrum", cur->suite ? cur->suite : "", b->name);
-			l.title = title;
-			o.path = path;
-			sb_reset(&script);
-			rc = plot_latency_script(&l, &o, &script, err);
-			if (rc == 0)
-				rc = write_plot(path, &script, err);
-			free(title);
-			free(bpct);
-			free(bval);
-			free(pct);
-			free(val);
-			if (rc < 0) {
-				free(path);
-				free(bname);
-				goto done;
-			}
-			XGROW(*files, alloc_files, *n_files + 1);
-			(*files)[(*n_files)++] = path;
-		}
+		for (size_t mi = 0; mi < b->n_metrics && rc == 0; mi++)
+			rc = gate_trend(&g, b, &b->metrics[mi], bname, err);
+		if (rc == 0)
+			rc = gate_spectrum(&g, b, bname, err);
 		free(bname);
 	}
 done:
-	sb_release(&script);
-	free(pts);
-	free(labels);
+	sb_release(&g.script);
+	free(g.pts);
+	free(g.labels);
 	return rc;
 }
 
