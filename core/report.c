@@ -527,10 +527,9 @@ static void md_table(const struct compare_result *r, const size_t *idx, size_t n
 	}
 }
 
-void report_markdown(const struct compare_result *r, struct sb *out)
+/* The heading: the verdict, the run, the geometric mean, the notes. */
+static void md_head(const struct compare_result *r, struct sb *out)
 {
-	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx));
-	size_t n, n_fail = 0, n_loud = 0;
 	char id[16];
 
 	short_id(r->run_id, id, sizeof(id));
@@ -554,8 +553,14 @@ void report_markdown(const struct compare_result *r, struct sb *out)
 		md_cell(out, r->notes[i]);
 		sb_puts(out, "\n\n");
 	}
+}
 
-	n = ordered(r, false, idx);
+/* The rows that fail the gate and those that need attention (idx[0..n)
+ * in ordered()'s order), each table with the numbers behind it. */
+static void md_attention(const struct compare_result *r, const size_t *idx, size_t n, struct sb *out)
+{
+	size_t n_fail = 0, n_loud = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		if (rank(r, &r->rows[idx[i]]) == 0)
 			n_fail++;
@@ -587,52 +592,65 @@ void report_markdown(const struct compare_result *r, struct sb *out)
 	}
 	if (n_fail + n_loud)
 		sb_putc(out, '\n');
+}
+
+/* SLO rows: every SLO with its outcome first (all), or only the violated
+ * ones without it. */
+static void md_slos(const struct compare_result *r, bool all, struct sb *out)
+{
+	for (size_t i = 0; i < r->n_slos; i++) {
+		const struct compare_slo *s = &r->slos[i];
+		char v[64];
+
+		if (!all && s->ok)
+			continue;
+		report_format_value(s->actual, s->unit, v, sizeof(v));
+		sb_puts(out, "| ");
+		if (all)
+			sb_printf(out, "%s | ", s->ok ? "met" : "**violated**");
+		md_cell(out, s->bench);
+		sb_puts(out, " | `");
+		md_code(out, s->key);
+		sb_putc(out, ' ');
+		md_code(out, s->expr);
+		sb_printf(out, "` | %s |\n", v);
+	}
+}
+
+/* A collapsed section holding a table of rows. */
+static void md_details_table(const struct compare_result *r, const char *summary, const size_t *idx,
+			     size_t n, struct sb *out)
+{
+	sb_printf(out, "<details><summary>%s</summary>\n\n", summary);
+	md_table(r, idx, n, out);
+	sb_puts(out, "\n</details>\n\n");
+}
+
+void report_markdown(const struct compare_result *r, struct sb *out)
+{
+	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx));
+	size_t n = ordered(r, false, idx);
+	char summary[96];
+
+	md_head(r, out);
+	md_attention(r, idx, n, out);
 	if (r->slo_failed) {
 		sb_puts(out, "**SLOs violated**\n\n| benchmark | SLO | actual |\n|---|---|---:|\n");
-		for (size_t i = 0; i < r->n_slos; i++) {
-			const struct compare_slo *s = &r->slos[i];
-			char v[64];
-
-			if (s->ok)
-				continue;
-			report_format_value(s->actual, s->unit, v, sizeof(v));
-			sb_puts(out, "| ");
-			md_cell(out, s->bench);
-			sb_puts(out, " | `");
-			md_code(out, s->key);
-			sb_putc(out, ' ');
-			md_code(out, s->expr);
-			sb_printf(out, "` | %s |\n", v);
-		}
+		md_slos(r, false, out);
 		sb_putc(out, '\n');
 	}
 	if (n) {
-		sb_printf(out, "<details><summary>All %zu metrics</summary>\n\n", n);
-		md_table(r, idx, n, out);
-		sb_puts(out, "\n</details>\n\n");
+		snprintf(summary, sizeof(summary), "All %zu metrics", n);
+		md_details_table(r, summary, idx, n, out);
 	}
-	n = ordered(r, true, idx);
-	if (n) {
-		sb_printf(out, "<details><summary>A/B variants (%zu, reported, not gated)</summary>\n\n", n);
-		md_table(r, idx, n, out);
-		sb_puts(out, "\n</details>\n\n");
+	if ((n = ordered(r, true, idx))) {
+		snprintf(summary, sizeof(summary), "A/B variants (%zu, reported, not gated)", n);
+		md_details_table(r, summary, idx, n, out);
 	}
 	if (r->n_slos) {
 		sb_printf(out, "<details><summary>SLOs (%zu)</summary>\n\n| | benchmark | SLO | actual |\n|---|---|---|---:|\n",
 			  r->n_slos);
-		for (size_t i = 0; i < r->n_slos; i++) {
-			const struct compare_slo *s = &r->slos[i];
-			char v[64];
-
-			report_format_value(s->actual, s->unit, v, sizeof(v));
-			sb_printf(out, "| %s | ", s->ok ? "met" : "**violated**");
-			md_cell(out, s->bench);
-			sb_puts(out, " | `");
-			md_code(out, s->key);
-			sb_putc(out, ' ');
-			md_code(out, s->expr);
-			sb_printf(out, "` | %s |\n", v);
-		}
+		md_slos(r, true, out);
 		sb_puts(out, "\n</details>\n\n");
 	}
 	sb_puts(out, "<details><summary>Baseline</summary>\n\n");
@@ -984,19 +1002,102 @@ static void xml_text(struct sb *out, const char *s)
 	}
 }
 
-static void junit_row_message(const struct compare_result *r, const struct compare_row *row, struct sb *m)
+/* The one-line message of a row: verdict and the numbers behind it. */
+static void junit_row_message(const struct compare_row *row, struct sb *m)
 {
 	char c[7][160];
 
-	(void)r;
 	cells(row, c);
 	sb_printf(m, "%s: baseline %s, current %s, change %s, p %s", c[6], c[2], c[3], c[4], c[5]);
+}
+
+/* <testcase classname="perfgate-suite.bench" name="NAME"> */
+static void junit_case_open(struct sb *out, const char *suite, const char *bench, const char *name_prefix,
+			    const char *name, const char *name_suffix)
+{
+	sb_puts(out, "    <testcase classname=\"");
+	xml_text(out, suite);
+	sb_putc(out, '.');
+	xml_text(out, bench);
+	sb_puts(out, "\" name=\"");
+	sb_puts(out, name_prefix);
+	xml_text(out, name);
+	if (name_suffix) {
+		sb_putc(out, ' ');
+		xml_text(out, name_suffix);
+	}
+	sb_puts(out, "\">\n");
+}
+
+/* One gated metric: a failure, a skip (no baseline yet) or a pass. */
+static void junit_row(const struct compare_result *r, const struct compare_row *row, const char *suite,
+		      struct sb *out)
+{
+	struct sb msg = SB_INIT;
+
+	junit_row_message(row, &msg);
+	junit_case_open(out, suite, row->bench, "", row->metric, NULL);
+	if (compare_row_fails(r, row)) {
+		sb_puts(out, "      <failure type=\"");
+		xml_text(out, verdict_name(row->v.kind));
+		sb_puts(out, "\" message=\"");
+		xml_text(out, sb_str(&msg));
+		sb_puts(out, "\">");
+		xml_text(out, row->v.why);
+		sb_puts(out, "</failure>\n");
+	} else if (row->v.kind == VERDICT_NO_BASELINE) {
+		sb_puts(out, "      <skipped message=\"no baseline yet: first run of this benchmark and metric\"/>\n");
+	} else {
+		sb_puts(out, "      <system-out>");
+		xml_text(out, sb_str(&msg));
+		if (row->v.why[0]) {
+			sb_puts(out, "\n");
+			xml_text(out, row->v.why);
+		}
+		sb_puts(out, "</system-out>\n");
+	}
+	sb_puts(out, "    </testcase>\n");
+	sb_release(&msg);
+}
+
+/* One SLO: a failure when violated, else its actual value. */
+static void junit_slo(const struct compare_slo *s, const char *suite, struct sb *out)
+{
+	char v[64];
+
+	report_format_value(s->actual, s->unit, v, sizeof(v));
+	junit_case_open(out, suite, s->bench, "slo ", s->key, s->expr);
+	if (!s->ok) {
+		sb_puts(out, "      <failure type=\"slo\" message=\"SLO violated: ");
+		xml_text(out, s->key);
+		sb_putc(out, ' ');
+		xml_text(out, s->expr);
+		sb_puts(out, ", actual ");
+		xml_text(out, v);
+		sb_puts(out, "\">");
+		xml_text(out, s->why);
+		sb_puts(out, "</failure>\n");
+	} else {
+		sb_puts(out, "      <system-out>actual ");
+		xml_text(out, v);
+		sb_puts(out, "</system-out>\n");
+	}
+	sb_puts(out, "    </testcase>\n");
+}
+
+/* <property name="NAME" value="VALUE"/> */
+static void junit_property(struct sb *out, const char *name, const char *value)
+{
+	sb_printf(out, "      <property name=\"%s\" value=\"", name);
+	xml_text(out, value);
+	sb_puts(out, "\"/>\n");
 }
 
 void report_junit(const struct compare_result *r, struct sb *out)
 {
 	size_t tests = 0, failures = 0, skipped = 0;
 	const char *suite = r->suite ? r->suite : "";
+	struct sb line = SB_INIT;
 
 	for (size_t i = 0; i < r->n_rows; i++) {
 		const struct compare_row *row = &r->rows[i];
@@ -1015,90 +1116,19 @@ void report_junit(const struct compare_result *r, struct sb *out)
 	sb_puts(out, "  <testsuite name=\"perfgate.");
 	xml_text(out, suite);
 	sb_printf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n", tests, failures, skipped);
-	sb_puts(out, "    <properties>\n      <property name=\"run_id\" value=\"");
-	xml_text(out, r->run_id);
-	sb_puts(out, "\"/>\n");
-	if (r->commit) {
-		sb_puts(out, "      <property name=\"commit\" value=\"");
-		xml_text(out, r->commit);
-		sb_puts(out, "\"/>\n");
-	}
-	sb_puts(out, "      <property name=\"summary\" value=\"");
-	{
-		struct sb line = SB_INIT;
-
-		report_summary_line(r, &line);
-		xml_text(out, sb_str(&line));
-		sb_release(&line);
-	}
-	sb_puts(out, "\"/>\n    </properties>\n");
-	for (size_t i = 0; i < r->n_rows; i++) {
-		const struct compare_row *row = &r->rows[i];
-		struct sb msg = SB_INIT;
-
-		if (row->against || !row->settings.gate)
-			continue;
-		junit_row_message(r, row, &msg);
-		sb_puts(out, "    <testcase classname=\"");
-		xml_text(out, suite);
-		sb_putc(out, '.');
-		xml_text(out, row->bench);
-		sb_puts(out, "\" name=\"");
-		xml_text(out, row->metric);
-		sb_puts(out, "\">\n");
-		if (compare_row_fails(r, row)) {
-			sb_puts(out, "      <failure type=\"");
-			xml_text(out, verdict_name(row->v.kind));
-			sb_puts(out, "\" message=\"");
-			xml_text(out, sb_str(&msg));
-			sb_puts(out, "\">");
-			xml_text(out, row->v.why);
-			sb_puts(out, "</failure>\n");
-		} else if (row->v.kind == VERDICT_NO_BASELINE) {
-			sb_puts(out, "      <skipped message=\"no baseline yet: first run of this benchmark and metric\"/>\n");
-		} else {
-			sb_puts(out, "      <system-out>");
-			xml_text(out, sb_str(&msg));
-			if (row->v.why[0]) {
-				sb_puts(out, "\n");
-				xml_text(out, row->v.why);
-			}
-			sb_puts(out, "</system-out>\n");
-		}
-		sb_puts(out, "    </testcase>\n");
-		sb_release(&msg);
-	}
-	for (size_t i = 0; i < r->n_slos; i++) {
-		const struct compare_slo *s = &r->slos[i];
-		char v[64];
-
-		report_format_value(s->actual, s->unit, v, sizeof(v));
-		sb_puts(out, "    <testcase classname=\"");
-		xml_text(out, suite);
-		sb_putc(out, '.');
-		xml_text(out, s->bench);
-		sb_puts(out, "\" name=\"slo ");
-		xml_text(out, s->key);
-		sb_putc(out, ' ');
-		xml_text(out, s->expr);
-		sb_puts(out, "\">\n");
-		if (!s->ok) {
-			sb_puts(out, "      <failure type=\"slo\" message=\"SLO violated: ");
-			xml_text(out, s->key);
-			sb_putc(out, ' ');
-			xml_text(out, s->expr);
-			sb_puts(out, ", actual ");
-			xml_text(out, v);
-			sb_puts(out, "\">");
-			xml_text(out, s->why);
-			sb_puts(out, "</failure>\n");
-		} else {
-			sb_puts(out, "      <system-out>actual ");
-			xml_text(out, v);
-			sb_puts(out, "</system-out>\n");
-		}
-		sb_puts(out, "    </testcase>\n");
-	}
+	sb_puts(out, "    <properties>\n");
+	junit_property(out, "run_id", r->run_id);
+	if (r->commit)
+		junit_property(out, "commit", r->commit);
+	report_summary_line(r, &line);
+	junit_property(out, "summary", sb_str(&line));
+	sb_release(&line);
+	sb_puts(out, "    </properties>\n");
+	for (size_t i = 0; i < r->n_rows; i++)
+		if (!r->rows[i].against && r->rows[i].settings.gate)
+			junit_row(r, &r->rows[i], suite, out);
+	for (size_t i = 0; i < r->n_slos; i++)
+		junit_slo(&r->slos[i], suite, out);
 	sb_puts(out, "  </testsuite>\n</testsuites>\n");
 }
 
