@@ -649,110 +649,138 @@ static cJSON *merge_variant(const cJSON *bench, const cJSON *var)
 
 /* Expand variants of one (params-expanded) benchmark; returns false when it
  * has none (the caller keeps the benchmark itself). */
+/* Each variant is a benchmark object with a unique name free of '@';
+ * false when one is not. */
+static bool check_variants(const cJSON *vars, const char *vpath, struct errlist *p)
+{
+	const cJSON *v;
+	bool good = true;
+	size_t i = 0;
+
+	cJSON_ArrayForEach(v, vars) {
+		char *sub = xasprintf("%s[%zu]", vpath, i++);
+		const cJSON *vn = cJSON_GetObjectItemCaseSensitive(v, "name");
+
+		check_bench(v, sub, true, p);
+		if (!cJSON_IsObject(v) || !cJSON_IsString(vn) || !vn->valuestring[0]) {
+			good = false;
+			free(sub);
+			continue;
+		}
+		for (const cJSON *w = vars->child; w != v; w = w->next) {
+			const cJSON *wn = cJSON_GetObjectItemCaseSensitive(w, "name");
+
+			if (cJSON_IsString(wn) && strcmp(wn->valuestring, vn->valuestring) == 0) {
+				json_problem(p, "%s.name: variant \"%s\" is declared twice", sub, vn->valuestring);
+				good = false;
+			}
+		}
+		if (strchr(vn->valuestring, '@')) {
+			json_problem(p, "%s.name: \"%s\": '@' is reserved", sub, vn->valuestring);
+			good = false;
+		}
+		free(sub);
+	}
+	return good;
+}
+
+/* "reference" names one of the variants; false when it does not. */
+static bool check_reference(const cJSON *ref, const cJSON *vars, const char *path, struct errlist *p)
+{
+	const char **names;
+	const cJSON *v;
+	size_t n = 0;
+	bool found = false;
+
+	if (!cJSON_IsString(ref)) {
+		char *sub = xasprintf("%s.reference", path);
+
+		json_expected(p, sub, "the name of one of the variants", ref);
+		free(sub);
+		return false;
+	}
+	names = xcalloc((size_t)cJSON_GetArraySize(vars), sizeof(*names));
+	cJSON_ArrayForEach(v, vars) {
+		const cJSON *vn = cJSON_GetObjectItemCaseSensitive(v, "name");
+
+		if (cJSON_IsString(vn)) {
+			names[n++] = vn->valuestring;
+			found = found || strcmp(vn->valuestring, ref->valuestring) == 0;
+		}
+	}
+	if (!found) {
+		const char *best = closest_match(ref->valuestring, names, n);
+
+		if (best)
+			json_problem(p, "%s.reference: no variant named \"%s\"; did you mean \"%s\"?", path,
+				     ref->valuestring, best);
+		else
+			json_problem(p, "%s.reference: no variant named \"%s\"", path, ref->valuestring);
+	}
+	free(names);
+	return found;
+}
+
+/* One benchmark "NAME@VARIANT" per variant: the declared benchmark with the
+ * variant's members over it. */
+static void add_variants(struct pending *pd, const cJSON *b, const cJSON *vars, const cJSON *params,
+			 size_t decl, const char *ref_name, const char *vpath, struct errlist *p)
+{
+	const char *name = cJSON_GetObjectItemCaseSensitive(b, "name")->valuestring;
+	size_t first = pd->n;
+	const cJSON *v;
+
+	cJSON_ArrayForEach(v, vars) {
+		const char *vn = cJSON_GetObjectItemCaseSensitive(v, "name")->valuestring;
+		cJSON *m = merge_variant(b, v);
+		struct suite_bench *sb;
+		char *full = xasprintf("%s@%s", name, vn);
+
+		cJSON_ReplaceItemInObjectCaseSensitive(m, "name", cJSON_CreateString(full));
+		/* The merge can bring together keys that exclude each other. */
+		if (cJSON_HasObjectItem(m, "http") && (cJSON_HasObjectItem(m, "command") || cJSON_HasObjectItem(m, "shell")))
+			json_problem(p, "%s: variant \"%s\" combines \"http\" with a command", vpath, vn);
+		if ((cJSON_HasObjectItem(v, "http") || cJSON_HasObjectItem(v, "load") ||
+		     cJSON_HasObjectItem(v, "stream") || cJSON_HasObjectItem(v, "request_slo")) &&
+		    cJSON_HasObjectItem(m, "http")) {
+			char *sub = xasprintf("%s[%s]", vpath, vn);
+
+			http_runner_validate(m, sub, p);
+			free(sub);
+		}
+		pending_add(pd, m, params ? cJSON_Duplicate(params, true) : NULL, decl);
+		sb = &pd->v[pd->n - 1];
+		sb->variant_of = xstrdup(name);
+		sb->variant = xstrdup(vn);
+		sb->reference = ref_name ? strcmp(ref_name, vn) == 0 : pd->n - 1 == first;
+		free(full);
+	}
+}
+
 static bool expand_variants(struct pending *pd, const cJSON *b, const cJSON *params, size_t decl,
 			    const char *path, struct errlist *p)
 {
 	const cJSON *vars = cJSON_GetObjectItemCaseSensitive(b, "variants");
 	const cJSON *ref = cJSON_GetObjectItemCaseSensitive(b, "reference");
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(b, "name");
-	const cJSON *v;
-	const char *ref_name = NULL;
-	size_t i = 0, first = pd->n;
-	bool good = true;
-	char *vpath = xasprintf("%s.variants", path);
+	bool good;
+	char *vpath;
 
 	if (!vars) {
 		if (ref)
 			json_problem(p, "%s.reference: only with \"variants\"", path);
-		free(vpath);
 		return false;
 	}
+	vpath = xasprintf("%s.variants", path);
 	if (!cJSON_IsArray(vars) || cJSON_GetArraySize(vars) == 0) {
 		json_expected(p, vpath, "a non-empty list of objects, each with a \"name\"", vars);
 		free(vpath);
 		return true;
 	}
-	cJSON_ArrayForEach(v, vars) {
-		char *sub = xasprintf("%s[%zu]", vpath, i);
-		const cJSON *vn = cJSON_GetObjectItemCaseSensitive(v, "name");
-		check_bench(v, sub, true, p);
-		if (!cJSON_IsObject(v) || !cJSON_IsString(vn) || !vn->valuestring[0]) {
-			good = false;
-		} else {
-			for (const cJSON *w = vars->child; w != v; w = w->next) {
-				const cJSON *wn = cJSON_GetObjectItemCaseSensitive(w, "name");
-				if (cJSON_IsString(wn) && strcmp(wn->valuestring, vn->valuestring) == 0) {
-					json_problem(p, "%s.name: variant \"%s\" is declared twice", sub,
-						vn->valuestring);
-					good = false;
-				}
-			}
-			if (strchr(vn->valuestring, '@')) {
-				json_problem(p, "%s.name: \"%s\": '@' is reserved", sub, vn->valuestring);
-				good = false;
-			}
-		}
-		free(sub);
-		i++;
-	}
-	if (ref) {
-		if (!cJSON_IsString(ref)) {
-			char *sub = xasprintf("%s.reference", path);
-			json_expected(p, sub, "the name of one of the variants", ref);
-			free(sub);
-			good = false;
-		} else {
-			const char **names = xcalloc((size_t)cJSON_GetArraySize(vars), sizeof(*names));
-			size_t n = 0;
-			bool found = false;
-			cJSON_ArrayForEach(v, vars) {
-				const cJSON *vn = cJSON_GetObjectItemCaseSensitive(v, "name");
-				if (cJSON_IsString(vn)) {
-					names[n++] = vn->valuestring;
-					found = found || strcmp(vn->valuestring, ref->valuestring) == 0;
-				}
-			}
-			if (!found) {
-				const char *best = closest_match(ref->valuestring, names, n);
-				if (best)
-					json_problem(p, "%s.reference: no variant named \"%s\"; did you mean \"%s\"?",
-						path, ref->valuestring, best);
-				else
-					json_problem(p, "%s.reference: no variant named \"%s\"", path,
-						ref->valuestring);
-				good = false;
-			}
-			free(names);
-			ref_name = ref->valuestring;
-		}
-	}
-	if (good && cJSON_IsString(name)) {
-		cJSON_ArrayForEach(v, vars) {
-			const char *vn = cJSON_GetObjectItemCaseSensitive(v, "name")->valuestring;
-			cJSON *m = merge_variant(b, v);
-			struct suite_bench *sb;
-			char *full = xasprintf("%s@%s", name->valuestring, vn);
-			cJSON_ReplaceItemInObjectCaseSensitive(m, "name", cJSON_CreateString(full));
-			/* The merge can bring together keys that exclude each other. */
-			if (cJSON_HasObjectItem(m, "http") &&
-			    (cJSON_HasObjectItem(m, "command") || cJSON_HasObjectItem(m, "shell")))
-				json_problem(p, "%s: variant \"%s\" combines \"http\" with a command", vpath, vn);
-			if (cJSON_HasObjectItem(v, "http") || cJSON_HasObjectItem(v, "load") ||
-			    cJSON_HasObjectItem(v, "stream") || cJSON_HasObjectItem(v, "request_slo")) {
-				if (cJSON_HasObjectItem(m, "http")) {
-					char *sub = xasprintf("%s[%s]", vpath, vn);
-					http_runner_validate(m, sub, p);
-					free(sub);
-				}
-			}
-			pending_add(pd, m, params ? cJSON_Duplicate(params, true) : NULL, decl);
-			sb = &pd->v[pd->n - 1];
-			sb->variant_of = xstrdup(name->valuestring);
-			sb->variant = xstrdup(vn);
-			sb->reference = ref_name ? strcmp(ref_name, vn) == 0 : pd->n - 1 == first;
-			free(full);
-		}
-	}
+	good = check_variants(vars, vpath, p);
+	if (ref && !check_reference(ref, vars, path, p))
+		good = false;
+	if (good && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(b, "name")))
+		add_variants(pd, b, vars, params, decl, cJSON_IsString(ref) ? ref->valuestring : NULL, vpath, p);
 	free(vpath);
 	return true;
 }
