@@ -9,23 +9,40 @@
 #include "json.h"
 #include "util.h"
 
-double changepoint_q(const double *x, size_t n, size_t tau)
-{
-	double xx = 0, yy = 0, xy = 0;
-	double nx = (double)tau, ny = (double)(n - tau);
+/* Sums of |x[i] - x[j]| over the pairs of x[s..e) split at tau: both in
+ * X = [s, tau), both in Y = [tau, e), and across. */
+struct pair_sums {
+	double xx, yy, xy;
+};
 
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = i + 1; j < n; j++) {
+static void pair_sums(const double *x, size_t s, size_t e, size_t tau, struct pair_sums *ps)
+{
+	ps->xx = ps->yy = ps->xy = 0;
+	for (size_t i = s; i < e; i++)
+		for (size_t j = i + 1; j < e; j++) {
 			double d = fabs(x[i] - x[j]);
 			if (j < tau)
-				xx += d;
+				ps->xx += d;
 			else if (i >= tau)
-				yy += d;
+				ps->yy += d;
 			else
-				xy += d;
+				ps->xy += d;
 		}
+}
+
+/* The E-divisive statistic Q of a split with nx and ny points a side. */
+static double q_of(const struct pair_sums *ps, double nx, double ny)
+{
 	return nx * ny / (nx + ny) *
-	       (2 * xy / (nx * ny) - xx / (nx * (nx - 1) / 2) - yy / (ny * (ny - 1) / 2));
+	       (2 * ps->xy / (nx * ny) - ps->xx / (nx * (nx - 1) / 2) - ps->yy / (ny * (ny - 1) / 2));
+}
+
+double changepoint_q(const double *x, size_t n, size_t tau)
+{
+	struct pair_sums ps;
+
+	pair_sums(x, 0, n, tau, &ps);
+	return q_of(&ps, (double)tau, (double)(n - tau));
 }
 
 /*
@@ -37,24 +54,14 @@ double changepoint_q(const double *x, size_t n, size_t tau)
 static size_t best_split(const double *x, size_t s, size_t e, size_t m, double *q_out)
 {
 	size_t tau = s + m, best = 0;
-	double xx = 0, yy = 0, xy = 0, best_q = -INFINITY;
+	double best_q = -INFINITY;
+	struct pair_sums ps;
 
 	if (e - s < 2 * m)
 		return 0;
-	for (size_t i = s; i < e; i++)
-		for (size_t j = i + 1; j < e; j++) {
-			double d = fabs(x[i] - x[j]);
-			if (j < tau)
-				xx += d;
-			else if (i >= tau)
-				yy += d;
-			else
-				xy += d;
-		}
+	pair_sums(x, s, e, tau, &ps);
 	for (;;) {
-		double nx = (double)(tau - s), ny = (double)(e - tau);
-		double q = nx * ny / (nx + ny) *
-			   (2 * xy / (nx * ny) - xx / (nx * (nx - 1) / 2) - yy / (ny * (ny - 1) / 2));
+		double q = q_of(&ps, (double)(tau - s), (double)(e - tau));
 		double rx = 0, ry = 0;
 
 		if (q > best_q) {
@@ -68,9 +75,9 @@ static size_t best_split(const double *x, size_t s, size_t e, size_t m, double *
 			rx += fabs(x[tau] - x[i]);
 		for (size_t j = tau + 1; j < e; j++)
 			ry += fabs(x[tau] - x[j]);
-		xx += rx;
-		yy -= ry;
-		xy += ry - rx;
+		ps.xx += rx;
+		ps.yy -= ry;
+		ps.xy += ry - rx;
 		tau++;
 	}
 	*q_out = best_q;

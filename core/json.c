@@ -113,14 +113,22 @@ bool json_is_int(const cJSON *v)
 	       fabs(v->valuedouble) < 9e15;
 }
 
-bool json_get_number(const cJSON *obj, const char *key, const char *path, double min_excl, double *out,
-		     bool *set, struct errlist *problems)
+/* obj's member `key`, and *set (when given) whether there is one. */
+static const cJSON *member(const cJSON *obj, const char *key, bool *set)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	char at[512];
 
 	if (set)
 		*set = v != NULL;
+	return v;
+}
+
+bool json_get_number(const cJSON *obj, const char *key, const char *path, double min_excl, double *out,
+		     bool *set, struct errlist *problems)
+{
+	const cJSON *v = member(obj, key, set);
+	char at[512];
+
 	if (!v)
 		return true;
 	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || !(v->valuedouble > min_excl)) {
@@ -135,11 +143,9 @@ bool json_get_number(const cJSON *obj, const char *key, const char *path, double
 bool json_get_int(const cJSON *obj, const char *key, const char *path, long min, long *out, bool *set,
 		  struct errlist *problems)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const cJSON *v = member(obj, key, set);
 	char at[512];
 
-	if (set)
-		*set = v != NULL;
 	if (!v)
 		return true;
 	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < (double)min ||
@@ -155,12 +161,10 @@ bool json_get_int(const cJSON *obj, const char *key, const char *path, long min,
 bool json_get_duration(const cJSON *obj, const char *key, const char *path, double *out, bool *set,
 		       struct errlist *problems)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const cJSON *v = member(obj, key, set);
 	struct err err = ERR_INIT;
 	char at[512];
 
-	if (set)
-		*set = v != NULL;
 	if (!v)
 		return true;
 	if (cJSON_IsNumber(v) && v->valuedouble >= 0 && isfinite(v->valuedouble)) {
@@ -178,11 +182,9 @@ bool json_get_duration(const cJSON *obj, const char *key, const char *path, doub
 bool json_get_bool(const cJSON *obj, const char *key, const char *path, bool *out, bool *set,
 		   struct errlist *problems)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const cJSON *v = member(obj, key, set);
 	char at[512];
 
-	if (set)
-		*set = v != NULL;
 	if (!v)
 		return true;
 	if (!cJSON_IsBool(v)) {
@@ -197,11 +199,9 @@ bool json_get_bool(const cJSON *obj, const char *key, const char *path, bool *ou
 bool json_get_string(const cJSON *obj, const char *key, const char *path, const char **out, bool *set,
 		     struct errlist *problems)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const cJSON *v = member(obj, key, set);
 	char at[512];
 
-	if (set)
-		*set = v != NULL;
 	if (!v)
 		return true;
 	if (!cJSON_IsString(v) || !*v->valuestring) {

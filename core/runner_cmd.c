@@ -101,15 +101,6 @@ static char **argv_from(const cJSON *cmd, const char *shell)
 	return v;
 }
 
-static void strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
-
 static void fail(struct runner_cmd_bench *cb, const char *tail, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void fail(struct runner_cmd_bench *cb, const char *tail, const char *fmt, ...)
@@ -196,7 +187,7 @@ static bool run_hook(struct runner_cmd_bench *cb, const cJSON *hook, const char 
 	}
 	free(why);
 	proc_result_release(&r);
-	strv_free(argv);
+	argv_free(argv);
 	return good;
 }
 
@@ -914,9 +905,9 @@ void runner_cmd_free(struct runner_cmd_bench *cb)
 	}
 	free(cb->res.metrics);
 	cJSON_Delete(cb->res.extra);
-	strv_free(cb->argv);
-	strv_free(cb->cal_argv);
-	strv_free(cb->env);
+	argv_free(cb->argv);
+	argv_free(cb->cal_argv);
+	argv_free(cb->env);
 	perfcount_argv_free(cb->vg_argv);
 	perfcount_free(cb->pc);
 	if (cb->stderr_fd >= 0)

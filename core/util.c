@@ -21,6 +21,15 @@ static void die_oom(size_t n)
 	abort();
 }
 
+void argv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
 void *xcheck(void *p)
 {
 	if (!p)
@@ -69,17 +78,13 @@ char *xasprintf(const char *fmt, ...)
 {
 	struct sb sb = SB_INIT;
 	va_list ap;
-	int need;
+	int rc;
 
 	va_start(ap, fmt);
-	need = vsnprintf(NULL, 0, fmt, ap);
+	rc = sb_vprintf(&sb, fmt, ap);
 	va_end(ap);
-	if (need < 0)
+	if (rc < 0)
 		die_oom(0);
-	XGROW(sb.buf, sb.alloc, (size_t)need + 1);
-	va_start(ap, fmt);
-	vsnprintf(sb.buf, (size_t)need + 1, fmt, ap);
-	va_end(ap);
 	return sb.buf;
 }
 
@@ -114,21 +119,29 @@ void sb_putc(struct sb *sb, char c)
 	sb_add(sb, &c, 1);
 }
 
+int sb_vprintf(struct sb *sb, const char *fmt, va_list ap)
+{
+	va_list again;
+	int need;
+
+	va_copy(again, ap);
+	need = vsnprintf(NULL, 0, fmt, ap);
+	if (need >= 0) {
+		XGROW(sb->buf, sb->alloc, sb->len + (size_t)need + 1);
+		vsnprintf(sb->buf + sb->len, (size_t)need + 1, fmt, again);
+		sb->len += (size_t)need;
+	}
+	va_end(again);
+	return need < 0 ? -1 : 0;
+}
+
 void sb_printf(struct sb *sb, const char *fmt, ...)
 {
 	va_list ap;
-	int need;
 
 	va_start(ap, fmt);
-	need = vsnprintf(NULL, 0, fmt, ap);
+	sb_vprintf(sb, fmt, ap);
 	va_end(ap);
-	if (need < 0)
-		return;
-	XGROW(sb->buf, sb->alloc, sb->len + (size_t)need + 1);
-	va_start(ap, fmt);
-	vsnprintf(sb->buf + sb->len, (size_t)need + 1, fmt, ap);
-	va_end(ap);
-	sb->len += (size_t)need;
 }
 
 void sb_reset(struct sb *sb)

@@ -7,6 +7,7 @@
 #ifndef PERFGATE_UTIL_H
 #define PERFGATE_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +23,8 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Free a NULL-terminated vector of strings (an argv, an environment); NULL is fine. */
+void argv_free(char **v);
 /* p, which a library allocated (cJSON_Print, libpq); abort as the x*
  * wrappers do when it is NULL, the library's way of saying out of memory. */
 void *xcheck(void *p);
@@ -40,6 +43,8 @@ void sb_add(struct sb *sb, const void *data, size_t len);
 void sb_puts(struct sb *sb, const char *s);
 void sb_putc(struct sb *sb, char c);
 void sb_printf(struct sb *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* sb_printf with a va_list; -1 (and sb unchanged) when fmt cannot be formatted. */
+int sb_vprintf(struct sb *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void sb_reset(struct sb *sb);           /* length 0, memory kept */
 char *sb_detach(struct sb *sb);         /* caller owns the string; sb is emptied */
 void sb_release(struct sb *sb);

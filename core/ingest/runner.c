@@ -100,20 +100,11 @@ struct plan {
 	size_t n_expect;
 };
 
-static void strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
-
 static void plan_release(struct plan *p)
 {
 	free(p->output_path);
-	strv_free(p->argv);
-	strv_free(p->env);
+	argv_free(p->argv);
+	argv_free(p->env);
 	free(p->cwd);
 	free(p->expect);
 }
@@ -313,7 +304,7 @@ static char *run_hook(const struct plan *p, const cJSON *raw, const char *what)
 		free(tail);
 	}
 	proc_result_release(&r);
-	strv_free(argv);
+	argv_free(argv);
 	return why;
 }
 
