@@ -70,7 +70,7 @@ int publish_reports(const struct compare_result *r, const struct publish_options
 
 	report_markdown(r, &md);
 	if (o->metrics) {
-		report_openmetrics(r, &text);
+		report_ci_openmetrics(r, &text);
 		if (file_write_atomic(o->metrics, text.buf, text.len, &err) != 0) {
 			cmd_warn("%s", err.msg);
 			ok = false;
@@ -82,7 +82,7 @@ int publish_reports(const struct compare_result *r, const struct publish_options
 			ok = false;
 		}
 		sb_reset(&text);
-		report_annotations(r, &text);
+		report_ci_annotations(r, &text);
 		fputs(sb_str(&text), stdout);
 		fflush(stdout);
 	}

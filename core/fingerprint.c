@@ -158,7 +158,7 @@ static bool has_word(const char *list, const char *word)
 	return false;
 }
 
-void fp_cpu_release(struct fp_cpu *c)
+void fingerprint_cpu_release(struct fingerprint_cpu *c)
 {
 	free(c->model);
 	free(c->vendor);
@@ -257,7 +257,7 @@ static char *arm_vendor_of(const char *text)
 }
 
 /* The accumulated blocks as the result. */
-static void cpu_result(struct cpu_acc *a, const char *text, struct fp_cpu *out)
+static void cpu_result(struct cpu_acc *a, const char *text, struct fingerprint_cpu *out)
 {
 	struct sb model = SB_INIT;
 
@@ -283,7 +283,7 @@ static void cpu_result(struct cpu_acc *a, const char *text, struct fp_cpu *out)
 	out->vendor = a->vendor ? xstrdup(a->vendor) : arm_vendor_of(text);
 }
 
-int fp_parse_cpuinfo(const char *text, struct fp_cpu *out, struct err *err)
+int fingerprint_parse_cpuinfo(const char *text, struct fingerprint_cpu *out, struct err *err)
 {
 	char *copy = xstrdup(text), *line;
 	struct cpu_acc a;
@@ -324,7 +324,7 @@ int fp_parse_cpuinfo(const char *text, struct fp_cpu *out, struct err *err)
 
 /* ---- /proc/meminfo ---- */
 
-int fp_parse_meminfo(const char *text, double *total_bytes, struct err *err)
+int fingerprint_parse_meminfo(const char *text, double *total_bytes, struct err *err)
 {
 	const char *p = text;
 
@@ -355,7 +355,7 @@ int fp_parse_meminfo(const char *text, double *total_bytes, struct err *err)
 
 /* ---- nvidia-smi ---- */
 
-int fp_parse_nvidia_csv(const char *text, cJSON **gpus, struct err *err)
+int fingerprint_parse_nvidia_csv(const char *text, cJSON **gpus, struct err *err)
 {
 	char *copy = xstrdup(text ? text : ""), *line;
 	cJSON *arr = cJSON_CreateArray();
@@ -454,7 +454,7 @@ static void collect_gpus(const struct fingerprint_sources *src, double timeout, 
 			why = xasprintf("'%s' exited with status %d%s%s", cmd, res.exit_code,
 					*first ? ": " : "", trim(first));
 		free(first);
-	} else if (fp_parse_nvidia_csv(res.out, &gpus, &err) != 0) {
+	} else if (fingerprint_parse_nvidia_csv(res.out, &gpus, &err) != 0) {
 		why = xstrdup(err.msg);
 	}
 done:
@@ -625,7 +625,7 @@ static double cgroup_cpu_quota(const char *root)
 	return quota;
 }
 
-static cJSON *collect_state(const struct fingerprint_sources *src, const struct fp_cpu *cpu,
+static cJSON *collect_state(const struct fingerprint_sources *src, const struct fingerprint_cpu *cpu,
 			    double timeout)
 {
 	cJSON *st = cJSON_CreateObject();
@@ -776,7 +776,7 @@ int fingerprint_collect(const struct fingerprint_sources *src_in, cJSON **facts,
 	const char *meminfo = src->meminfo ? src->meminfo : "/proc/meminfo";
 	double timeout = src->timeout > 0 ? src->timeout : 10.0;
 	char *cpu_text = NULL, *mem_text = NULL, *canon = NULL;
-	struct fp_cpu cpu;
+	struct fingerprint_cpu cpu;
 	struct utsname un;
 	double mem = 0;
 	cJSON *f = NULL, *o;
@@ -787,13 +787,13 @@ int fingerprint_collect(const struct fingerprint_sources *src_in, cJSON **facts,
 	hash[0] = '\0';
 	if ((rc = file_read(cpuinfo, &cpu_text, NULL, err)))
 		goto fail;
-	if ((rc = fp_parse_cpuinfo(cpu_text, &cpu, err))) {
+	if ((rc = fingerprint_parse_cpuinfo(cpu_text, &cpu, err))) {
 		err_prefix(err, "%s", cpuinfo);
 		goto fail;
 	}
 	if ((rc = file_read(meminfo, &mem_text, NULL, err)))
 		goto fail;
-	if ((rc = fp_parse_meminfo(mem_text, &mem, err))) {
+	if ((rc = fingerprint_parse_meminfo(mem_text, &mem, err))) {
 		err_prefix(err, "%s", meminfo);
 		goto fail;
 	}
@@ -837,6 +837,6 @@ fail:
 	free(canon);
 	free(cpu_text);
 	free(mem_text);
-	fp_cpu_release(&cpu);
+	fingerprint_cpu_release(&cpu);
 	return rc;
 }

@@ -74,7 +74,7 @@ int fingerprint_collect(const struct fingerprint_sources *src, cJSON **facts, ch
 char *fingerprint_canonical(const cJSON *facts);
 
 /* Parsers, exposed for the unit tests.  Each returns 0 or ERR_INPUT. */
-struct fp_cpu {
+struct fingerprint_cpu {
 	char *model;           /* "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz" */
 	char *vendor;          /* "GenuineIntel", "ARM (0x41)", may be NULL */
 	int logical;           /* processors listed */
@@ -83,12 +83,12 @@ struct fp_cpu {
 	bool hypervisor_flag;  /* x86 "hypervisor" cpuid flag */
 	bool topology_known;   /* physical/sockets came from cpuinfo, not assumed */
 };
-int fp_parse_cpuinfo(const char *text, struct fp_cpu *out, struct err *err);
-void fp_cpu_release(struct fp_cpu *c);
+int fingerprint_parse_cpuinfo(const char *text, struct fingerprint_cpu *out, struct err *err);
+void fingerprint_cpu_release(struct fingerprint_cpu *c);
 /* MemTotal in bytes. */
-int fp_parse_meminfo(const char *text, double *total_bytes, struct err *err);
+int fingerprint_parse_meminfo(const char *text, double *total_bytes, struct err *err);
 /* Lines of `nvidia-smi --query-gpu=name,memory.total,driver_version
  * --format=csv,noheader,nounits` into a new array of {name, memory_bytes, driver}. */
-int fp_parse_nvidia_csv(const char *text, cJSON **gpus, struct err *err);
+int fingerprint_parse_nvidia_csv(const char *text, cJSON **gpus, struct err *err);
 
 #endif

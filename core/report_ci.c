@@ -56,7 +56,7 @@ static void row_sample(struct sb *out, const struct compare_result *r, const str
 	sb_putc(out, '\n');
 }
 
-void report_openmetrics(const struct compare_result *r, struct sb *out)
+void report_ci_openmetrics(const struct compare_result *r, struct sb *out)
 {
 	sb_puts(out, "# TYPE perfgate_median gauge\n"
 		     "# HELP perfgate_median Median of the metric over this run's repetitions, in the unit label's SI unit.\n");
@@ -82,7 +82,7 @@ void report_openmetrics(const struct compare_result *r, struct sb *out)
 	sb_puts(out, "# EOF\n");
 }
 
-void report_annotations(const struct compare_result *r, struct sb *out)
+void report_ci_annotations(const struct compare_result *r, struct sb *out)
 {
 	char title[512], msg[1024];
 

@@ -17,10 +17,10 @@
  *   perfgate_slo_ok{suite="s",benchmark="b",slo="latency.p95 < 250ms"} 1
  * then "# EOF".  Label values are escaped as the format requires.
  */
-void report_openmetrics(const struct compare_result *r, struct sb *out);
+void report_ci_openmetrics(const struct compare_result *r, struct sb *out);
 
 /* "::error title=...::..." lines for each row that fails the gate and each
  * broken SLO; "::warning" for inconclusive and insufficient-data rows. */
-void report_annotations(const struct compare_result *r, struct sb *out);
+void report_ci_annotations(const struct compare_result *r, struct sb *out);
 
 #endif

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "context.h"
+#include "http/runner.h"
+#include "ingest/runner.h"
 #include "proc.h"
 #include "runner_cmd.h"
 #include "util.h"

@@ -32,17 +32,14 @@ struct run_ctx {
 };
 
 /*
- * A runner fills `out` (metrics with one sample per repetition, status,
- * error, extra) for one benchmark.  It returns 0 when the benchmark ran
- * (even if it failed: then out->status is "failed" and out->error says
+ * The runners' contract.  Each kind of benchmark has a runner that declares
+ * its own *_run in its header (runner_cmd_run in runner_cmd.h,
+ * http_runner_run in http/runner.h, ingest_runner_run in ingest/runner.h).
+ * It fills `out` (metrics with one sample per repetition, status, error,
+ * extra) for one benchmark and returns 0 when the benchmark ran (even if it
+ * failed: then out->status is RUNDOC_STATUS_FAILED and out->error says
  * why), or a negative code when it could not run at all.
  */
-int runner_cmd_run(const struct suite_bench *b, const struct run_ctx *ctx,
-		       struct rd_bench *out, struct err *err);
-int http_runner_run(const struct suite_bench *b, const struct run_ctx *ctx,
-		    struct rd_bench *out, struct err *err);
-int ingest_runner_run(const struct suite_bench *b, const struct run_ctx *ctx,
-		      struct rd_bench *out, struct rundoc *rd, struct err *err);
 
 /* Events for run_options.on_bench. */
 enum run_event {

@@ -1,7 +1,7 @@
 /*
  * runner_cmd.h: command benchmarks, one repetition at a time.
  *
- * runner_cmd_run() (run.h) runs one benchmark start to end.  The
+ * runner_cmd_run() runs one benchmark start to end.  The
  * step-wise interface below exists for "order": "interleaved", where
  * run_suite() opens every command benchmark, runs their warmups, and then
  * takes one repetition of each in turn until all are done, so that slow
@@ -27,11 +27,15 @@
 
 struct runner_cmd_bench;
 
+/* Run one command benchmark start to end (the runner contract in run.h). */
+int runner_cmd_run(const struct suite_bench *b, const struct run_ctx *ctx, struct rd_bench *out,
+		   struct err *err);
+
 /* Prepare a benchmark and run its setup hook.  A failing setup is not an
  * error here: the benchmark is then done and failed.  Returns a negative
  * code only when nothing could be prepared (no temporary folder...). */
 int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, const struct run_ctx *ctx,
-		  struct err *err);
+		    struct err *err);
 /* The warmup runs (not recorded). */
 void runner_cmd_warmup(struct runner_cmd_bench *cb);
 /* One measured repetition (with prepare/conclude). */

@@ -22,6 +22,7 @@
 #include "changepoint.h"
 #include "http/runner.h"
 #include "ingest/ingest.h"
+#include "ingest/runner.h"
 #include "monitor.h"
 #include "slo.h"
 #include "verdict.h"

@@ -1,7 +1,7 @@
 /*
  * runner.h: the HTTP benchmark runner.  http_runner_validate() checks a
  * benchmark's http, load, stream and request_slo objects at suite load;
- * http_runner_run() (declared in run.h, beside the other runners) runs
+ * http_runner_run() (the runner contract in run.h) runs
  * the benchmark's load steps and turns the engine's results into the run
  * document's metrics.
  */
@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "../err.h"
+#include "../run.h"
 #include "../rundoc.h"
 
 struct hist;
@@ -23,6 +24,8 @@ struct http_plan;
  * stream, request_slo and faults objects, each at its JSON path under
  * `path`. */
 void http_runner_validate(const cJSON *bench, const char *path, struct errlist *problems);
+int http_runner_run(const struct suite_bench *b, const struct run_ctx *ctx, struct rd_bench *out,
+		    struct err *err);
 
 /* The run document's metrics, for the parts of the HTTP family that add
  * their own (journeys, faults).  Each name is followed by `suffix` ("@100/s",

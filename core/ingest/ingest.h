@@ -51,10 +51,6 @@ bool ingest_format_has_repetitions(enum ingest_format f);
 /* The known names, NULL-terminated (for messages and validation). */
 const char *const *ingest_format_names(void);
 
-/* Check a benchmark's "ingest" value (a format name or an object with
- * format, output, ...) at suite load; one problem per mistake (runner.c). */
-void ingest_runner_validate(const cJSON *format, const char *path, struct errlist *problems);
-
 /* Guess the format of a harness output; INGEST_AUTO when nothing fits. */
 enum ingest_format ingest_detect(const char *text, size_t len);
 

@@ -27,6 +27,8 @@
  * be one of rd's benchmarks.  Single-test formats (k6,
  * vllm) fill `out` under the benchmark's own name.
  */
+#include "runner.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +37,6 @@
 
 #include "ingest.h"
 #include "../proc.h"
-#include "../run.h"
 #include "../suite.h"
 #include "../json.h"
 #include "../util.h"

@@ -53,10 +53,10 @@ static void test_cpuinfo_fixtures(void **state)
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		char *text = slurp(cases[i].file);
-		struct fp_cpu cpu;
+		struct fingerprint_cpu cpu;
 		struct err err = ERR_INIT;
 
-		assert_int_equal(fp_parse_cpuinfo(text, &cpu, &err), 0);
+		assert_int_equal(fingerprint_parse_cpuinfo(text, &cpu, &err), 0);
 		assert_string_equal(cpu.model, cases[i].model);
 		assert_string_equal(cpu.vendor, cases[i].vendor);
 		assert_int_equal(cpu.logical, cases[i].logical);
@@ -64,7 +64,7 @@ static void test_cpuinfo_fixtures(void **state)
 		assert_int_equal(cpu.sockets, cases[i].sockets);
 		assert_int_equal(cpu.topology_known, cases[i].topology);
 		assert_int_equal(cpu.hypervisor_flag, cases[i].hypervisor);
-		fp_cpu_release(&cpu);
+		fingerprint_cpu_release(&cpu);
 		free(text);
 	}
 }
@@ -102,9 +102,9 @@ static void test_cpuinfo_odd(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct fp_cpu cpu;
+		struct fingerprint_cpu cpu;
 		struct err err = ERR_INIT;
-		int rc = fp_parse_cpuinfo(cases[i].text, &cpu, &err);
+		int rc = fingerprint_parse_cpuinfo(cases[i].text, &cpu, &err);
 
 		if (!cases[i].model) {
 			assert_int_equal(rc, ERR_INPUT);
@@ -114,7 +114,7 @@ static void test_cpuinfo_odd(void **state)
 		assert_int_equal(rc, 0);
 		assert_string_equal(cpu.model, cases[i].model);
 		assert_int_equal(cpu.logical, cases[i].logical);
-		fp_cpu_release(&cpu);
+		fingerprint_cpu_release(&cpu);
 	}
 }
 
@@ -136,16 +136,16 @@ static void test_meminfo(void **state)
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		char *text = slurp(files[i].file);
-		assert_int_equal(fp_parse_meminfo(text, &v, &err), 0);
+		assert_int_equal(fingerprint_parse_meminfo(text, &v, &err), 0);
 		assert_true(v == files[i].kib * 1024);
 		free(text);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		assert_int_equal(fp_parse_meminfo(bad[i], &v, &err), ERR_INPUT);
+		assert_int_equal(fingerprint_parse_meminfo(bad[i], &v, &err), ERR_INPUT);
 		assert_string_equal(err.msg, "no valid 'MemTotal' line");
 	}
 	/* MemTotal need not be the first line. */
-	assert_int_equal(fp_parse_meminfo("X: 1 kB\nMemTotal:   2 kB\n", &v, &err), 0);
+	assert_int_equal(fingerprint_parse_meminfo("X: 1 kB\nMemTotal:   2 kB\n", &v, &err), 0);
 	assert_true(v == 2048);
 }
 
@@ -157,7 +157,7 @@ static void test_nvidia_csv(void **state)
 
 	(void)state;
 	text = slurp(NV "query_fingerprint_h200.csv");
-	assert_int_equal(fp_parse_nvidia_csv(text, &gpus, &err), 0);
+	assert_int_equal(fingerprint_parse_nvidia_csv(text, &gpus, &err), 0);
 	assert_int_equal(cJSON_GetArraySize(gpus), 1);
 	g = cJSON_GetArrayItem(gpus, 0);
 	assert_string_equal(cJSON_GetObjectItem(g, "name")->valuestring, "NVIDIA H200");
@@ -168,25 +168,25 @@ static void test_nvidia_csv(void **state)
 	free(text);
 
 	text = slurp(NV "query_fingerprint_mixed.csv");
-	assert_int_equal(fp_parse_nvidia_csv(text, &gpus, &err), 0);
+	assert_int_equal(fingerprint_parse_nvidia_csv(text, &gpus, &err), 0);
 	assert_int_equal(cJSON_GetArraySize(gpus), 2);
 	assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(gpus, 0), "memory_gib")->valuedouble == 15);
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(gpus, 1), "memory_bytes")));
 	cJSON_Delete(gpus);
 	free(text);
 
-	assert_int_equal(fp_parse_nvidia_csv("", &gpus, &err), 0);
+	assert_int_equal(fingerprint_parse_nvidia_csv("", &gpus, &err), 0);
 	assert_int_equal(cJSON_GetArraySize(gpus), 0);
 	cJSON_Delete(gpus);
 
 	/* The query's with-header output, or the plain table, is not what we asked for. */
 	text = slurp(NV "query_header.csv");
-	assert_int_equal(fp_parse_nvidia_csv(text, &gpus, &err), ERR_INPUT);
+	assert_int_equal(fingerprint_parse_nvidia_csv(text, &gpus, &err), ERR_INPUT);
 	assert_null(gpus);
 	assert_non_null(strstr(err.msg, "nvidia-smi output line 1: expected 'name, memory, driver'"));
 	free(text);
-	assert_int_equal(fp_parse_nvidia_csv("NVIDIA H200, 143771\n", &gpus, &err), ERR_INPUT);
-	assert_int_equal(fp_parse_nvidia_csv("a, 1, 2, 3\n", &gpus, &err), ERR_INPUT);
+	assert_int_equal(fingerprint_parse_nvidia_csv("NVIDIA H200, 143771\n", &gpus, &err), ERR_INPUT);
+	assert_int_equal(fingerprint_parse_nvidia_csv("a, 1, 2, 3\n", &gpus, &err), ERR_INPUT);
 }
 
 /* The sources for one fixture machine, with everything host-specific pinned. */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "../../core/ingest/ingest.h"
+#include "../../core/ingest/runner.h"
 #include "../../core/suite.h"
 #include "../../core/util.h"
 

@@ -53,7 +53,7 @@ static void test_openmetrics(void **state)
 	struct sb sb = SB_INIT;
 
 	(void)state;
-	report_openmetrics(r, &sb);
+	report_ci_openmetrics(r, &sb);
 	/* Label values escape the quotes; the ratio line is absent where there is no ratio. */
 	assert_non_null(strstr(sb_str(&sb),
 		"perfgate_median{suite=\"infer \\\"v2\\\"\",benchmark=\"gzip-6\",metric=\"wall\",unit=\"s\"} 0.25\n"));
@@ -73,7 +73,7 @@ static void test_annotations(void **state)
 	struct sb sb = SB_INIT;
 
 	(void)state;
-	report_annotations(r, &sb);
+	report_ci_annotations(r, &sb);
 	assert_string_equal(sb_str(&sb),
 		"::error title=perfgate%3A gzip-6 wall regression::25%25 slower, p = 0.001\n"
 		"::error title=perfgate%3A classify SLO broken::latency.p95 < 250ms, measured 310 ms\n");
@@ -81,7 +81,7 @@ static void test_annotations(void **state)
 
 	/* A metric that does not gate is never an error. */
 	r->rows[0].settings.gate = false;
-	report_annotations(r, &sb);
+	report_ci_annotations(r, &sb);
 	assert_null(strstr(sb_str(&sb), "gzip-6 wall"));
 	sb_release(&sb);
 	compare_result_free(r);
