@@ -170,15 +170,6 @@ char **perfcount_valgrind_argv(const char *const *argv, const char *dir)
 	return v;
 }
 
-void perfcount_argv_free(char **argv)
-{
-	if (!argv)
-		return;
-	for (char **a = argv; *a; a++)
-		free(*a);
-	free(argv);
-}
-
 /* The "summary: N" line of one cachegrind output file (Ir is the first event). */
 static int summary_of(const char *path, uint64_t *ir, struct err *err)
 {

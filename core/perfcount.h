@@ -48,11 +48,10 @@ int perfcount_stop(struct perfcount *pc, uint64_t *instructions, uint64_t *cycle
 /*
  * valgrind: the argv that runs `argv` under cachegrind writing one file per
  * process into `dir` (NULL-terminated, caller frees the array and the
- * strings it allocated with perfcount_argv_free), and the sum of the
+ * strings it allocated with argv_free from util.h), and the sum of the
  * instruction counts of those files afterwards (the files are removed).
  */
 char **perfcount_valgrind_argv(const char *const *argv, const char *dir);
-void perfcount_argv_free(char **argv);
 int perfcount_valgrind_collect(const char *dir, uint64_t *instructions, struct err *err);
 
 /* Is a hardware instruction counter usable here?  (For tests and docs.) */

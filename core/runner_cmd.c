@@ -908,7 +908,7 @@ void runner_cmd_free(struct runner_cmd_bench *cb)
 	argv_free(cb->argv);
 	argv_free(cb->cal_argv);
 	argv_free(cb->env);
-	perfcount_argv_free(cb->vg_argv);
+	argv_free(cb->vg_argv);
 	perfcount_free(cb->pc);
 	if (cb->stderr_fd >= 0)
 		close(cb->stderr_fd);

@@ -16,6 +16,7 @@
 
 #include "../../core/perfcount.h"
 #include "../../core/util.h"
+#include "../../core/util.h"
 
 static void put(const char *dir, const char *name, const char *text)
 {
@@ -44,7 +45,7 @@ static void test_valgrind_argv(void **state)
 	assert_string_equal(v[8], "/bin/sh");
 	assert_string_equal(v[10], "echo hi");
 	assert_null(v[11]);
-	perfcount_argv_free(v);
+	argv_free(v);
 }
 
 static void test_collect(void **state)
