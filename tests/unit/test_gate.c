@@ -79,13 +79,47 @@ static void on_note(void *arg, const struct gate_note *n)
 		h->confirming++;
 }
 
-static void options(struct gate_options *o, struct heard *h)
+/* One gate over a suite and stored runs in memory. */
+struct fixture {
+	struct suite *s;
+	struct baseline_memory mem;   /* the stored runs */
+	struct baseline_source src;   /* over mem */
+	struct gate_options o;
+	struct heard h;
+	struct gate_result *r;
+};
+
+/* The suite, and n_base stored runs of its first benchmark around base_wall s. */
+static void fixture_open(struct fixture *f, const char *suite_json, int n_base, double base_wall)
 {
-	*o = (struct gate_options)GATE_OPTIONS_INIT;
-	o->run.no_context = true;
-	o->repo_dir = dir; /* not a git checkout: the baseline is the latest runs on 'main' */
-	o->on_note = on_note;
-	o->note_arg = h;
+	*f = (struct fixture){ .s = load_suite(suite_json), .mem = BASELINE_MEMORY_INIT,
+			       .o = GATE_OPTIONS_INIT };
+	for (int k = 0; k < n_base; k++)
+		baseline_memory_add(&f->mem, stored_run(f->s, k, base_wall, 5));
+	baseline_memory_source(&f->mem, &f->src);
+	f->o.run.no_context = true;
+	f->o.repo_dir = dir; /* not a git checkout: the baseline is the latest runs on 'main' */
+	f->o.on_note = on_note;
+	f->o.note_arg = &f->h;
+}
+
+/* Run the gate (a result from a previous run is freed first). */
+static void fixture_gate(struct fixture *f, const struct gate_store *store)
+{
+	struct err err = ERR_INIT;
+
+	gate_result_free(f->r);
+	f->r = NULL;
+	f->h = (struct heard){ 0, 0 };
+	if (gate_run(f->s, &f->o, &f->src, store, &f->r, &err) != 0)
+		fail_msg("gate_run: %s", err.msg);
+}
+
+static void fixture_close(struct fixture *f)
+{
+	gate_result_free(f->r);
+	baseline_memory_release(&f->mem);
+	suite_free(f->s);
 }
 
 static const struct compare_row *row(const struct compare_result *r, const char *metric)
@@ -99,114 +133,79 @@ static const struct compare_row *row(const struct compare_result *r, const char 
 /* Faster than every stored run: an improvement, the gate passes, the run is stored. */
 static void test_pass(void **state)
 {
-	struct suite *s = load_suite(
-		"{\"suite\": \"g\", \"project\": \"p\", \"benchmarks\": [{\"name\": \"quick\","
-		" \"command\": [\"true\"], \"repetitions\": 5}]}");
-	struct baseline_memory mem = BASELINE_MEMORY_INIT;
-	struct baseline_source src;
+	struct fixture f;
 	struct gate_store store;
-	struct gate_options o;
-	struct gate_result *r = NULL;
-	struct heard h = { 0, 0 };
-	struct err err = ERR_INIT;
 
 	(void)state;
-	for (int k = 0; k < 3; k++)
-		baseline_memory_add(&mem, stored_run(s, k, 10.0, 5));
-	baseline_memory_source(&mem, &src);
-	gate_store_memory(&mem, &store);
-	options(&o, &h);
-	assert_int_equal(gate_run(s, &o, &src, &store, &r, &err), 0);
-	assert_non_null(r->comparison);
-	assert_true(r->have_baseline);
-	assert_int_equal(r->baseline.n_runs, 3);
-	assert_int_equal(row(r->comparison, "wall")->v.kind, VERDICT_IMPROVEMENT);
-	assert_int_equal(row(r->comparison, "wall")->n_base_runs, 3);
-	assert_true(r->comparison->passed);
-	assert_int_equal(gate_outcome(r), GATE_PASSED);
-	assert_int_equal(h.confirming, 0);
-	assert_true(r->stored);
-	assert_int_equal(mem.n, 4);
-	assert_string_equal(mem.runs[3]->run_id, r->run->run_id);
-	gate_result_free(r);
-	baseline_memory_release(&mem);
-	suite_free(s);
+	fixture_open(&f, "{\"suite\": \"g\", \"project\": \"p\", \"benchmarks\": [{\"name\": \"quick\","
+			 " \"command\": [\"true\"], \"repetitions\": 5}]}", 3, 10.0);
+	gate_store_memory(&f.mem, &store);
+	fixture_gate(&f, &store);
+	assert_non_null(f.r->comparison);
+	assert_true(f.r->have_baseline);
+	assert_int_equal(f.r->baseline.n_runs, 3);
+	assert_int_equal(row(f.r->comparison, "wall")->v.kind, VERDICT_IMPROVEMENT);
+	assert_int_equal(row(f.r->comparison, "wall")->n_base_runs, 3);
+	assert_true(f.r->comparison->passed);
+	assert_int_equal(gate_outcome(f.r), GATE_PASSED);
+	assert_int_equal(f.h.confirming, 0);
+	assert_true(f.r->stored);
+	assert_int_equal(f.mem.n, 4);
+	assert_string_equal(f.mem.runs[3]->run_id, f.r->run->run_id);
+	fixture_close(&f);
 }
 
 /* Slower than every stored run: re-measured (the sleep really runs again),
  * decided on the pooled samples, and the gate fails. */
 static void test_regression_confirmed(void **state)
 {
-	struct suite *s = load_suite(
-		"{\"suite\": \"g\", \"project\": \"p\", \"benchmarks\": [{\"name\": \"slow\","
-		" \"command\": [\"sleep\", \"0.05\"], \"repetitions\": 5}]}");
-	struct baseline_memory mem = BASELINE_MEMORY_INIT;
-	struct baseline_source src;
-	struct gate_options o;
-	struct gate_result *r = NULL;
-	struct heard h = { 0, 0 };
-	struct err err = ERR_INIT;
+	struct fixture f;
 	const struct rd_metric *wall;
 
 	(void)state;
-	for (int k = 0; k < 3; k++)
-		baseline_memory_add(&mem, stored_run(s, k, 1e-6, 5));
-	baseline_memory_source(&mem, &src);
-	options(&o, &h);
-	assert_int_equal(gate_run(s, &o, &src, NULL, &r, &err), 0);
-	assert_int_equal(h.confirming, 1);
-	assert_int_equal(r->comparison->confirm_reps, 5);
-	wall = rundoc_bench_find_metric(rundoc_find_bench(r->run, "slow"), "wall");
+	fixture_open(&f, "{\"suite\": \"g\", \"project\": \"p\", \"benchmarks\": [{\"name\": \"slow\","
+			 " \"command\": [\"sleep\", \"0.05\"], \"repetitions\": 5}]}", 3, 1e-6);
+	fixture_gate(&f, NULL);
+	assert_int_equal(f.h.confirming, 1);
+	assert_int_equal(f.r->comparison->confirm_reps, 5);
+	wall = rundoc_bench_find_metric(rundoc_find_bench(f.r->run, "slow"), "wall");
 	assert_int_equal(wall->n_samples, 10);
 	/* Every pooled sample is a real sleep of 50 ms. */
 	for (size_t i = 0; i < wall->n_samples; i++)
 		assert_true(wall->samples[i] >= 0.05);
-	assert_int_equal(row(r->comparison, "wall")->v.kind, VERDICT_REGRESSION);
-	assert_false(r->comparison->passed);
-	assert_int_equal(gate_outcome(r), GATE_FAILED);
-	assert_false(r->stored); /* no store given */
-	gate_result_free(r);
+	assert_int_equal(row(f.r->comparison, "wall")->v.kind, VERDICT_REGRESSION);
+	assert_false(f.r->comparison->passed);
+	assert_int_equal(gate_outcome(f.r), GATE_FAILED);
+	assert_false(f.r->stored); /* no store given */
 
 	/* --no-confirm decides on the first run: 5 samples, nothing re-measured. */
-	o.confirm = false;
-	h.confirming = 0;
-	assert_int_equal(gate_run(s, &o, &src, NULL, &r, &err), 0);
-	assert_int_equal(h.confirming, 0);
-	assert_int_equal(r->comparison->confirm_reps, 0);
-	assert_int_equal(rundoc_bench_find_metric(rundoc_find_bench(r->run, "slow"), "wall")->n_samples, 5);
-	assert_int_equal(gate_outcome(r), GATE_FAILED);
-	gate_result_free(r);
-	baseline_memory_release(&mem);
-	suite_free(s);
+	f.o.confirm = false;
+	fixture_gate(&f, NULL);
+	assert_int_equal(f.h.confirming, 0);
+	assert_int_equal(f.r->comparison->confirm_reps, 0);
+	assert_int_equal(rundoc_bench_find_metric(rundoc_find_bench(f.r->run, "slow"), "wall")->n_samples, 5);
+	assert_int_equal(gate_outcome(f.r), GATE_FAILED);
+	fixture_close(&f);
 }
 
 /* A violated SLO fails the gate on its own: nothing stored to compare with. */
 static void test_slo_failure(void **state)
 {
-	struct suite *s = load_suite(
-		"{\"suite\": \"g\", \"project\": \"p\", \"benchmarks\": [{\"name\": \"quick\","
-		" \"command\": [\"true\"], \"repetitions\": 3, \"slo\": {\"wall.max\": \"< 1ns\"}}]}");
-	struct baseline_memory mem = BASELINE_MEMORY_INIT;
-	struct baseline_source src;
-	struct gate_options o;
-	struct gate_result *r = NULL;
-	struct heard h = { 0, 0 };
-	struct err err = ERR_INIT;
+	struct fixture f;
 
 	(void)state;
-	baseline_memory_source(&mem, &src);
-	options(&o, &h);
-	assert_int_equal(gate_run(s, &o, &src, NULL, &r, &err), 0);
-	assert_int_equal(r->baseline.mode, BASELINE_NONE);
-	assert_int_equal(row(r->comparison, "wall")->v.kind, VERDICT_NO_BASELINE);
-	assert_int_equal(r->comparison->n_slos, 1);
-	assert_false(r->comparison->slos[0].ok);
-	assert_int_equal(r->comparison->slo_failed, 1);
-	assert_int_equal(gate_outcome(r), GATE_FAILED);
-	assert_int_equal(h.confirming, 0);
-	gate_result_free(r);
-	baseline_memory_release(&mem);
-	suite_free(s);
+	fixture_open(&f, "{\"suite\": \"g\", \"project\": \"p\", \"benchmarks\": [{\"name\": \"quick\","
+			 " \"command\": [\"true\"], \"repetitions\": 3, \"slo\": {\"wall.max\": \"< 1ns\"}}]}",
+		     0, 0);
+	fixture_gate(&f, NULL);
+	assert_int_equal(f.r->baseline.mode, BASELINE_NONE);
+	assert_int_equal(row(f.r->comparison, "wall")->v.kind, VERDICT_NO_BASELINE);
+	assert_int_equal(f.r->comparison->n_slos, 1);
+	assert_false(f.r->comparison->slos[0].ok);
+	assert_int_equal(f.r->comparison->slo_failed, 1);
+	assert_int_equal(gate_outcome(f.r), GATE_FAILED);
+	assert_int_equal(f.h.confirming, 0);
+	fixture_close(&f);
 }
 
 /* A store that cannot be reached: asked once, the run spooled, SLOs still checked. */
@@ -231,39 +230,31 @@ static int down_spool(void *arg, const struct rundoc *rd, char **where, struct e
 
 static void test_store_down(void **state)
 {
-	struct suite *s = load_suite(
-		"{\"suite\": \"g\", \"project\": \"p\", \"benchmarks\": [{\"name\": \"quick\","
-		" \"command\": [\"true\"], \"repetitions\": 3, \"slo\": {\"wall.max\": \"< 100s\"}}]}");
+	struct fixture f;
 	struct down d = { 0, 0 };
-	struct baseline_memory mem = BASELINE_MEMORY_INIT;
-	struct baseline_source src;
 	struct gate_store store = { .open = down_open, .spool = down_spool, .arg = &d };
-	struct gate_options o;
-	struct gate_result *r = NULL;
-	struct heard h = { 0, 0 };
-	struct err err = ERR_INIT;
 	bool noted = false;
 
 	(void)state;
-	baseline_memory_source(&mem, &src);
-	src.open = down_open;
-	src.arg = &d;
-	options(&o, &h);
-	assert_int_equal(gate_run(s, &o, &src, &store, &r, &err), 0);
+	fixture_open(&f, "{\"suite\": \"g\", \"project\": \"p\", \"benchmarks\": [{\"name\": \"quick\","
+			 " \"command\": [\"true\"], \"repetitions\": 3, \"slo\": {\"wall.max\": \"< 100s\"}}]}",
+		     0, 0);
+	f.src.open = down_open;
+	f.src.arg = &d;
+	fixture_gate(&f, &store);
 	/* The source's failed open and the store's: the gate asks each once. */
 	assert_int_equal(d.opens, 2);
 	assert_int_equal(d.spools, 1);
-	assert_string_equal(r->spooled, "/spool/x.json");
-	assert_false(r->have_baseline);
-	assert_int_equal(r->store_rc, ERR_INFRA);
-	assert_int_equal(gate_outcome(r), GATE_STORE_FAILED);
-	assert_int_equal(r->comparison->n_slos, 1);
-	assert_true(r->comparison->slos[0].ok);
-	for (size_t i = 0; i < r->comparison->n_notes; i++)
-		noted |= strstr(r->comparison->notes[i], "only SLOs were checked") != NULL;
+	assert_string_equal(f.r->spooled, "/spool/x.json");
+	assert_false(f.r->have_baseline);
+	assert_int_equal(f.r->store_rc, ERR_INFRA);
+	assert_int_equal(gate_outcome(f.r), GATE_STORE_FAILED);
+	assert_int_equal(f.r->comparison->n_slos, 1);
+	assert_true(f.r->comparison->slos[0].ok);
+	for (size_t i = 0; i < f.r->comparison->n_notes; i++)
+		noted |= strstr(f.r->comparison->notes[i], "only SLOs were checked") != NULL;
 	assert_true(noted);
-	gate_result_free(r);
-	suite_free(s);
+	fixture_close(&f);
 }
 
 /* The in-memory source applies the database query's filters. */
