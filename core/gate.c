@@ -170,28 +170,37 @@ static int step_run(const struct suite *suite, const struct gate_options *o, str
 	return 0;
 }
 
-/* 2-3. Baseline and comparison.  An unreachable store is a result: the SLOs
- * are still checked, and the gate exits 4 after spooling the run. */
+/* 2-3. Baseline and comparison.  A store that cannot be reached, or that
+ * fails while the baseline is read, is a result, not an error: the SLOs are
+ * still checked, the run is still stored or spooled, and the gate exits 4.
+ * Only the user's mistakes (a bad --baseline, an SLO naming a metric that
+ * does not exist: ERR_INPUT) end the gate without a result. */
 static int step_compare(const struct suite *suite, const struct gate_options *o,
 			const struct baseline_source *src, struct gate_result *r, struct err *err)
 {
-	struct gate_options without = *o;
+	struct gate_options with_repo = *o;
 	struct compare_options co = COMPARE_OPTIONS_INIT;
 	struct err e = ERR_INIT;
-	int rc;
+	int rc = 0;
 
-	if (!o->variants_only && !file_baseline(o) && src && src->open &&
-	    (rc = src->open(src->arg, &e)) != 0) {
-		note(r, o, GATE_NOTE_STORE_DOWN, "%s", e.msg);
-		r->store_rc = rc;
-		co.strict = o->strict;
-		return compare_run(r->run, NULL, suite, &co, &r->comparison, err);
+	if (!o->variants_only && !file_baseline(o) && src && src->open)
+		rc = src->open(src->arg, &e);
+	if (rc == 0) {
+		if (!with_repo.repo_dir)
+			with_repo.repo_dir = suite->dir;
+		rc = gate_compare(r->run, suite, &with_repo, src, &r->baseline, &r->comparison, &e);
+		if (rc == 0 || rc == ERR_INPUT || rc == ERR_NOTFOUND) {
+			r->have_baseline = rc == 0 && !o->variants_only;
+			if (rc)
+				*err = e;
+			return rc;
+		}
+		baseline_release(&r->baseline);
 	}
-	if (!without.repo_dir)
-		without.repo_dir = suite->dir;
-	rc = gate_compare(r->run, suite, &without, src, &r->baseline, &r->comparison, err);
-	r->have_baseline = rc == 0 && !o->variants_only;
-	return rc;
+	note(r, o, GATE_NOTE_STORE_DOWN, "%s", e.msg);
+	r->store_rc = rc;
+	co.strict = o->strict;
+	return compare_run(r->run, NULL, suite, &co, &r->comparison, err);
 }
 
 /* Most repetitions any metric of the named benchmarks has: confirmation adds as many again. */
@@ -361,9 +370,10 @@ int gate_run(struct suite *suite, const struct gate_options *opts, const struct 
 	if (store)
 		step_store(suite, opts, store, r);
 	if (r->store_rc && r->comparison)
-		compare_add_note(r->comparison, r->have_baseline
-			? "database unreachable: the run and its comparison were not stored"
-			: "database unreachable: no baseline comparison, only SLOs were checked");
+		compare_add_note(r->comparison, "database %s: %s", r->store_rc == ERR_INFRA ? "unreachable" : "failed",
+				 !r->have_baseline ? "no baseline comparison, only SLOs were checked"
+				 : r->stored ? "the comparison was not stored"
+					     : "the run and its comparison were not stored");
 done:
 	*out = r;
 	return 0;

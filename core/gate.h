@@ -125,10 +125,11 @@ struct gate_result {
  * Run the gate.  src may be NULL when no baseline is needed (no comparison,
  * or a file: baseline); store NULL stores nothing (--no-store).  The suite
  * may be edited (A/B interleaving).  Returns 0 with *out filled, whatever
- * the verdict; a negative code when there is no result to report: the
- * suite could not run at all, a bad --baseline, an SLO naming a metric that
- * does not exist (ERR_INPUT), or the store failed while reading the
- * baseline other than by being unreachable.  *out is then NULL.
+ * the verdict, also when the store cannot be reached or fails (then
+ * store_rc says how, the SLOs are still checked and the run is spooled); a
+ * negative code when there is no result to report: the suite could not run
+ * at all, or the user's mistake (ERR_INPUT: a bad --baseline, an SLO naming
+ * a metric that does not exist).  *out is then NULL.
  */
 int gate_run(struct suite *suite, const struct gate_options *opts, const struct baseline_source *src,
 	     const struct gate_store *store, struct gate_result **out, struct err *err);

@@ -257,6 +257,45 @@ static void test_store_down(void **state)
 	fixture_close(&f);
 }
 
+/* A store that fails while the baseline is read (a missing privilege): the
+ * run is still measured, checked against its SLOs and stored, and the
+ * failure is the store's (exit 4), not the user's. */
+static int failing_candidates(void *arg, const struct baseline_query *q, struct baseline_cand **out,
+			      size_t *n, struct err *err)
+{
+	(void)arg;
+	(void)q;
+	*out = NULL;
+	*n = 0;
+	return err_set(err, ERR_FAIL, "database error: permission denied for table runs");
+}
+
+static void test_store_fails_reading(void **state)
+{
+	struct fixture f;
+	struct gate_store store;
+	bool noted = false;
+
+	(void)state;
+	fixture_open(&f, "{\"suite\": \"g\", \"project\": \"p\", \"benchmarks\": [{\"name\": \"quick\","
+			 " \"command\": [\"true\"], \"repetitions\": 3, \"slo\": {\"wall.max\": \"< 1ns\"}}]}",
+		     2, 1.0);
+	f.src.candidates = failing_candidates;
+	gate_store_memory(&f.mem, &store);
+	fixture_gate(&f, &store);
+	assert_false(f.r->have_baseline);
+	assert_int_equal(f.r->store_rc, ERR_FAIL);
+	assert_int_equal(gate_outcome(f.r), GATE_STORE_FAILED);
+	assert_true(f.r->stored);
+	assert_int_equal(f.mem.n, 3);
+	assert_int_equal(f.r->comparison->slo_failed, 1);
+	for (size_t i = 0; i < f.r->comparison->n_notes; i++)
+		noted |= strcmp(f.r->comparison->notes[i],
+				"database failed: no baseline comparison, only SLOs were checked") == 0;
+	assert_true(noted);
+	fixture_close(&f);
+}
+
 /* The in-memory source applies the database query's filters. */
 static void test_memory_source_filters(void **state)
 {
@@ -316,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_regression_confirmed),
 		cmocka_unit_test(test_slo_failure),
 		cmocka_unit_test(test_store_down),
+		cmocka_unit_test(test_store_fails_reading),
 		cmocka_unit_test(test_memory_source_filters),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
