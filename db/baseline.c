@@ -154,15 +154,57 @@ static char *jnum(const cJSON *o, const char *k)
 	return cJSON_IsNumber(v) ? xasprintf("%.17g", v->valuedouble) : NULL;
 }
 
-int db_comparison_store(struct db *db, const char *run_id, const cJSON *comparison, struct err *err)
+/* One verdicts row from one row of the comparison's JSON. */
+static int insert_verdict(struct db *db, const char *run_id, const cJSON *row, struct err *err)
 {
-	static const char ins_c[] =
-		"INSERT INTO comparisons (run_id, passed, result) VALUES ($1::uuid, $2::bool, $3::jsonb)";
-	static const char ins_v[] =
+	static const char sql[] =
 		"INSERT INTO verdicts (run_id, benchmark, metric, verdict, baseline_runs, ratio, ratio_low,"
 		" ratio_high, p_value, p_adjusted, details)"
 		" VALUES ($1::uuid, $2, $3, $4, $5::uuid[], $6::float8, $7::float8, $8::float8, $9::float8,"
 		" $10::float8, $11::jsonb)";
+	static const char *const nums[] = { "ratio", "ratio_low", "ratio_high", "p", "p_adjusted" };
+	const cJSON *base = cJSON_GetObjectItemCaseSensitive(row, "baseline");
+	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(base, "run_ids"), *id;
+	const char **v = NULL;
+	size_t nv = 0, alloc = 0;
+	char *arr, *details, *num[5], *ab = NULL;
+	const char *p[11];
+	int rc;
+
+	cJSON_ArrayForEach(id, ids) {
+		if (!cJSON_IsString(id))
+			continue;
+		XGROW(v, alloc, nv + 1);
+		v[nv++] = id->valuestring;
+	}
+	arr = text_array(v, nv);
+	details = cJSON_PrintUnformatted(row);
+	/* An A/B row is stored under "metric vs reference" so that history
+	 * queries of one metric never mistake it for a history verdict. */
+	if (jstr(row, "against"))
+		ab = xasprintf("%s vs %s", jstr(row, "metric"), jstr(row, "against"));
+	p[0] = run_id;
+	p[1] = jstr(row, "benchmark");
+	p[2] = ab ? ab : jstr(row, "metric");
+	p[3] = jstr(row, "verdict");
+	p[4] = arr;
+	for (int i = 0; i < 5; i++)
+		p[5 + i] = num[i] = jnum(row, nums[i]);
+	p[10] = details;
+	rc = db_query(db, sql, 11, p, NULL, err);
+	for (int i = 0; i < 5; i++)
+		free(num[i]);
+	free(ab);
+	free(details);
+	free(arr);
+	free(v);
+	return rc;
+}
+
+int db_comparison_store(struct db *db, const char *run_id, const cJSON *comparison, struct err *err)
+{
+	static const char ins_c[] =
+		"INSERT INTO comparisons (run_id, passed, result) VALUES ($1::uuid, $2::bool, $3::jsonb)";
 	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(comparison, "rows"), *row;
 	char *text = cJSON_PrintUnformatted(comparison);
 	const char *p3[3] = { run_id, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(comparison, "passed")) ? "true" : "false",
@@ -176,50 +218,9 @@ int db_comparison_store(struct db *db, const char *run_id, const cJSON *comparis
 	 * readers take the newest (CI's writer role may not DELETE). */
 	rc = db_query(db, ins_c, 3, p3, NULL, err);
 	cJSON_ArrayForEach(row, rows) {
-		const cJSON *base = cJSON_GetObjectItemCaseSensitive(row, "baseline");
-		const cJSON *ids = cJSON_GetObjectItemCaseSensitive(base, "run_ids"), *id;
-		const char **v = NULL;
-		size_t nv = 0, alloc = 0;
-		char *arr, *details, *num[5];
-		const char *p[11];
-
 		if (rc)
 			break;
-		cJSON_ArrayForEach(id, ids) {
-			if (!cJSON_IsString(id))
-				continue;
-			XGROW(v, alloc, nv + 1);
-			v[nv++] = id->valuestring;
-		}
-		arr = text_array(v, nv);
-		details = cJSON_PrintUnformatted(row);
-		num[0] = jnum(row, "ratio");
-		num[1] = jnum(row, "ratio_low");
-		num[2] = jnum(row, "ratio_high");
-		num[3] = jnum(row, "p");
-		num[4] = jnum(row, "p_adjusted");
-		p[0] = run_id;
-		p[1] = jstr(row, "benchmark");
-		p[2] = jstr(row, "against") ? NULL : jstr(row, "metric");
-		/* An A/B row is stored under "metric vs reference" so that history
-		 * queries of one metric never mistake it for a history verdict. */
-		{
-			char *ab = jstr(row, "against") ? xasprintf("%s vs %s", jstr(row, "metric"), jstr(row, "against")) : NULL;
-
-			p[2] = ab ? ab : jstr(row, "metric");
-			p[3] = jstr(row, "verdict");
-			p[4] = arr;
-			for (int i = 0; i < 5; i++)
-				p[5 + i] = num[i];
-			p[10] = details;
-			rc = db_query(db, ins_v, 11, p, NULL, err);
-			free(ab);
-		}
-		for (int i = 0; i < 5; i++)
-			free(num[i]);
-		free(details);
-		free(arr);
-		free(v);
+		rc = insert_verdict(db, run_id, row, err);
 	}
 	if (!rc)
 		rc = db_commit(db, err);

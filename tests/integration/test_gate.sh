@@ -149,6 +149,10 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["rows"] and all(r["against"] == "loop@base" and r["benchmark"] == "loop@fast" for r in d["rows"]), d["rows"]
 assert {r["metric"] for r in d["rows"]} >= {"wall", "user", "max_rss"}' "$T/ab-cmp.json"
+expect_exit 0 "A/B variants: a stored gate passes" gate "$T/ab.json" --json "$T/ab-stored.json"
+AB_ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$T/ab-stored.json")
+check "psql: an A/B verdict is stored as 'metric vs reference', apart from history verdicts" sh -c \
+	"[ \"\$(psql '$DB' -qAt -c \"select benchmark from verdicts where run_id = '$AB_ID' and metric = 'wall vs loop@base'\")\" = loop@fast ]"
 
 # The database unreachable: spooled, exit 4, SLOs still checked.
 expect_exit 4 "an unreachable database exits 4" "$PERFGATE" gate --quiet --db "postgresql:///nope?host=$T/nosocket" "$R/suite.json"
