@@ -106,8 +106,9 @@ int history_resolve(struct db *db, const char *spec, char **bench, char **metric
  *
  * Parameters: *params when given (the suite's, changepoint_params_from_suite);
  * NULL: CHANGEPOINT_PARAMS_INIT, then the run document's top-level
- * "changepoints" object and "compare"."min_effect" when present.  Stored
- * runs reach this through db_store_insert() (db/store.h), the one route.
+ * "changepoints" object and "compare"."min_effect" when present.  A stored
+ * run reaches this through db_store_insert() (db/store.h), the one route;
+ * a bulk import (db/archive.c) once per series, after its batch.
  */
 #define HISTORY_TAIL 1000
 int history_update_changepoints(struct db *db, const struct rundoc *rd,
