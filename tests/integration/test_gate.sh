@@ -158,6 +158,28 @@ check "psql: an A/B verdict is stored as 'metric vs reference', apart from histo
 expect_exit 4 "an unreachable database exits 4" "$PERFGATE" gate --quiet --db "postgresql:///nope?host=$T/nosocket" "$R/suite.json"
 contains "the report says there was no baseline comparison" "$OUT" "database unreachable"
 check "the run was spooled" sh -c "ls '$T/home/spool/'*.json"
+# A database that refuses every connection is asked once per gate, not once
+# per step (baseline, store, comparison): a loopback listener counts them.
+python3 - "$T/refuser" <<'PY' &
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8); s.settimeout(0.2)
+open(sys.argv[1] + ".port", "w").write(str(s.getsockname()[1]))
+n, end = 0, time.time() + 60
+while time.time() < end and not __import__("os").path.exists(sys.argv[1] + ".stop"):
+    try:
+        c, _ = s.accept(); c.close(); n += 1
+        open(sys.argv[1] + ".count", "w").write(str(n))
+    except socket.timeout:
+        pass
+PY
+echo $! >"$T/refuser.pid"
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$T/refuser.port" ] && break; sleep 0.2; done
+REFUSED="postgresql://u@127.0.0.1:$(cat "$T/refuser.port")/d?sslmode=disable&gssencmode=disable"
+expect_exit 4 "a database refusing connections exits 4" "$PERFGATE" gate --quiet --db "$REFUSED" "$R/suite.json"
+[ "$(cat "$T/refuser.count" 2>/dev/null)" = 1 ] && ok "the gate connected once" ||
+	not_ok "the gate connected $(cat "$T/refuser.count" 2>/dev/null) times"
+touch "$T/refuser.stop"
+wait "$(cat "$T/refuser.pid")" 2>/dev/null
 
 expect_exit 2 "gate without a suite" "$PERFGATE" gate
 expect_exit 2 "gate with a bad format" "$PERFGATE" gate "$R/suite.json" --format yaml
