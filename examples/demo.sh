@@ -45,6 +45,11 @@ PERFGATE="$PERFGATE" sh "$here/demo-gate.sh"
 echo
 PERFGATE="$PERFGATE" sh "$here/demo-load.sh"
 
+# --- a multi-step journey with a fault in a dependency (issue 16; examples/demo-rag.sh,
+# examples/rag/)
+echo
+PERFGATE="$PERFGATE" sh "$here/demo-rag.sh"
+
 # --- history, change points and plots (issue 6; examples/demo-history.sh)
 echo
 PERFGATE="$PERFGATE" sh "$here/demo-history.sh"
