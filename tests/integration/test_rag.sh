@@ -52,7 +52,7 @@ PY
 }
 is() { _r=$(q "$1" "$3"); if [ "$_r" = True ]; then ok "$2"; else not_ok "$2 (got: $_r)"; fi; }
 is "$T/rag.out.json" "rag: every journey answered, the embedding accepted by the search" \
-	"m['journey.error_rate'] == 0 and m['errors.4xx[search]'] == 0 and m['requests[search]'] == m['requests[generate]'] == 30"
+	"m['journey.error_rate'] == 0 and m['errors.4xx[search]'] == 0 and m['requests[embed]'] == m['requests[search]'] == m['requests[generate]'] > 10"
 is "$T/rag.out.json" "rag: the answer is streamed (ttft and tpot of the generate step)" \
 	"0 < m['ttft.p50[generate]'] < m['latency.p50[generate]'] and m['tpot.p50[generate]'] > 0 and m['output_tokens[generate]'] == 24"
 is "$T/rag.out.json" "rag: the journey lasts at least its steps" \
