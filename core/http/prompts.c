@@ -85,12 +85,14 @@ static void ensure(struct words *ws, gsl_rng *r, size_t k)
 		ws->w[ws->n++] = gsl_rng_uniform_int(r, ARRAY_SIZE(vocab));
 }
 
-static void join(struct sb *text, const struct words *ws, size_t k)
+static void join(struct sb *text, const char *lead, const struct words *ws, size_t k)
 {
 	sb_reset(text);
 	sb_add(text, "", 0);
+	if (lead)
+		sb_puts(text, lead);
 	for (size_t i = 0; i < k; i++) {
-		if (i)
+		if (i || (lead && *lead))
 			sb_putc(text, ' ');
 		sb_puts(text, vocab[ws->w[i]]);
 	}
@@ -148,7 +150,7 @@ int http_prompts_fit(struct sb *text, gsl_rng *r, const char *prefix, struct htt
 		long c;
 
 		ensure(&ws, r, (size_t)k);
-		join(text, &ws, (size_t)k);
+		join(text, f->lead, &ws, (size_t)k);
 		if ((rc = count(arg, prefix, sb_str(text), &c, err)) != 0)
 			goto done;
 		f->counts++;
@@ -211,11 +213,11 @@ int http_prompts_fit(struct sb *text, gsl_rng *r, const char *prefix, struct htt
 		goto done;
 	/* No exact fit: the longest text under the target, else one word. */
 	if (best_k > 0) {
-		join(text, &ws, (size_t)best_k);
+		join(text, f->lead, &ws, (size_t)best_k);
 		f->tokens = best_c;
 	} else {
 		ensure(&ws, r, 1);
-		join(text, &ws, 1);
+		join(text, f->lead, &ws, 1);
 		f->tokens = first_c;
 	}
 done:

@@ -58,6 +58,7 @@ void http_prompts_words(struct sb *out, gsl_rng *r, size_t n);
 
 struct http_prompts_fit {
 	long target;       /* tokens wanted for the whole input */
+	const char *lead;  /* fixed text the prompt starts with (words follow a space after it), or NULL */
 	long offset;       /* in: the guess of tokens beyond the words (0 at first); out: as measured */
 	double slope;      /* in: the guess of tokens per word (0: 1); out: as measured */
 	long last_k, last_c; /* the last prompt's words and count (0: none yet), for the slope */
