@@ -93,6 +93,8 @@ static int finish(const struct gate_args *a, const struct gate_result *r)
 		cmd_error("%s", err.msg);
 	if (r->interrupted)
 		return EXIT_INVALID;
+	if (r->bad_input)
+		return EXIT_USAGE;
 	if (a->plots)
 		cmd_gate_plots(a->plots, r);
 	written = cmpcmd_write(r->comparison, &a->o);

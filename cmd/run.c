@@ -90,7 +90,7 @@ static void list_benches(const struct suite *suite, const struct run_options *ro
 static int finish(const struct run_args *a, const struct gate_result *r)
 {
 	struct err err = ERR_INIT;
-	int code = r->invalid || r->interrupted ? EXIT_INVALID : EXIT_PASS;
+	int code = r->bad_input ? EXIT_USAGE : r->invalid || r->interrupted ? EXIT_INVALID : EXIT_PASS;
 
 	if (a->out_path) {
 		if (rundoc_save(r->run, a->out_path, &err) != 0) {

@@ -161,6 +161,7 @@ static int step_run(const struct suite *suite, const struct gate_options *o, str
 	if (rc) {
 		note(r, o, GATE_NOTE_RUN_FAILED, "%s", run_err.msg);
 		r->invalid = true;
+		r->bad_input = rc == ERR_INPUT;
 	}
 	if (r->run->partial) {
 		note(r, o, GATE_NOTE_INTERRUPTED, o->compare ? "interrupted: nothing stored, no verdict"

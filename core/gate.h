@@ -111,6 +111,7 @@ struct gate_result {
 	struct baseline baseline; /* what it was compared with (mode BASELINE_NONE: nothing) */
 	bool have_baseline;       /* a baseline was selected (false: store down or no comparison) */
 	bool invalid;             /* a benchmark failed, or the confirmation was interrupted */
+	bool bad_input;           /* a file a benchmark names (a dataset, a trace) is malformed: exit 2 */
 	bool interrupted;         /* the run was interrupted: nothing stored, no verdict */
 	bool stored;              /* the run is in the store (already: it was stored before) */
 	bool already;

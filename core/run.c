@@ -61,6 +61,7 @@ static char *derive_project(const char *remote, const struct suite *s)
 struct tally {
 	size_t done, failed;
 	char *first_failure; /* "benchmark 'x' failed: why" */
+	bool input;          /* a runner found the suite's input invalid (a file it names): exit 2 */
 };
 
 static void note_result(struct tally *t, const struct run_options *o, const struct rd_bench *b)
@@ -112,9 +113,14 @@ static void run_one(const struct suite_bench *sb, const struct run_ctx *ctx,
 		break;
 	}
 	b = &scratch->benches[0];
-	/* Could not run at all: the run goes on with the others. */
+	/* Could not run at all: the run goes on with the others.  A file the
+	 * benchmark names that is malformed (a dataset, a trace) is found only
+	 * now, but is bad input all the same: the run then ends as invalid
+	 * input, not as a failed run. */
 	if (rc != 0)
 		rundoc_bench_fail(b, e.msg[0] ? e.msg : "could not run");
+	if (rc == ERR_INPUT)
+		t->input = true;
 	if (!b->config_hash)
 		b->config_hash = xstrdup(sb->config_hash);
 	if (!b->params && sb->params)
@@ -185,7 +191,7 @@ int run_suite(const struct suite *s, const struct run_options *opts, struct rund
 	const struct suite_bench **sel = xcalloc(s->n_benches ? s->n_benches : 1, sizeof(*sel));
 	const struct suite_bench **cmds = xcalloc(s->n_benches ? s->n_benches : 1, sizeof(*cmds));
 	size_t n_sel = 0, n_cmds = 0;
-	struct tally t = { 0, 0, NULL };
+	struct tally t = { 0, 0, NULL, false };
 	struct rundoc *rd = NULL;
 	char id[37], now[40];
 	int rc = 0, fatal = 0;
@@ -256,7 +262,11 @@ int run_suite(const struct suite *s, const struct run_options *opts, struct rund
 		rd->partial = true;
 		rc = err_set(err, ERR_RUN, "interrupted: %zu of %zu benchmarks finished", t.done, n_sel);
 	} else if (t.failed) {
-		if (t.failed > 1)
+		if (t.input && t.failed == 1)
+			rc = err_set(err, ERR_INPUT, "%s", t.first_failure);
+		else if (t.input)
+			rc = err_set(err, ERR_INPUT, "%s (and %zu more failed)", t.first_failure, t.failed - 1);
+		else if (t.failed > 1)
 			rc = err_set(err, ERR_RUN, "%s (and %zu more failed)", t.first_failure, t.failed - 1);
 		else
 			rc = err_set(err, ERR_RUN, "%s", t.first_failure);

@@ -252,8 +252,10 @@ static void start_request(struct http_worker *w, struct http_slot *s, uint64_t t
 {
 	const struct http_plan *p = w->plan;
 	uint64_t k = w->req_counter++ * (uint64_t)w->o->threads + w->idx;
+	size_t i = p->order ? p->order[k % p->n_order] : k % p->n_reqs;
 
-	s->wire = &p->reqs[k % p->n_reqs];
+	s->wire = &p->reqs[i];
+	s->meta = p->meta ? &p->meta[i] : NULL;
 	s->plan = p;
 	s->res = &w->r;
 	s->addr = w->step->addr;
@@ -267,8 +269,10 @@ static void start_request(struct http_worker *w, struct http_slot *s, uint64_t t
 	/* closed loop: t_sched is now */
 	s->deadline = (w->o->open_loop ? now_ns() : t_sched) + w->o->timeout;
 	w->busy++;
-	if (measured)
+	if (measured) {
 		w->r.scheduled++;
+		http_llm_record_issued(w->r.llm, s);
+	}
 	idle_remove(w, s);
 	w->t->start(w, s);
 }
@@ -746,6 +750,15 @@ void http_engine_result_init(struct http_engine_result *r, bool sse)
 	r->one_token_events = true;
 }
 
+/* A step's result (or a worker's share) for the plan: an LLM workload's
+ * accounting too. */
+static void result_init(struct http_engine_result *r, const struct http_plan *p)
+{
+	http_engine_result_init(r, p->sse);
+	if (p->llm)
+		r->llm = http_llm_result_new(p, p->sse);
+}
+
 void http_engine_result_release(struct http_engine_result *r)
 {
 	hist_free(r->latency);
@@ -755,6 +768,7 @@ void http_engine_result_release(struct http_engine_result *r)
 	hist_free(r->ttft);
 	hist_free(r->tpot);
 	hist_free(r->itl);
+	http_llm_result_free(r->llm);
 	free(r->ts);
 	free(r->samples);
 	memset(r, 0, sizeof(*r));
@@ -795,6 +809,7 @@ void http_engine_result_merge(struct http_engine_result *d, const struct http_en
 	d->tok_usage += s->tok_usage;
 	d->tok_events += s->tok_events;
 	d->one_token_events = d->one_token_events && s->one_token_events;
+	http_llm_merge(d->llm, s->llm);
 	if (s->cpu_util_max > d->cpu_util_max)
 		d->cpu_util_max = s->cpu_util_max;
 	d->connections_opened += s->connections_opened;
@@ -872,7 +887,7 @@ static int worker_init(struct http_worker *w, long i, long threads, const struct
 	int rc;
 
 	w->idx = (size_t)i;
-	http_engine_result_init(&w->r, o->plan->sse);
+	result_init(&w->r, o->plan);
 	if (o->open_loop) {
 		struct http_schedule_options so = HTTP_SCHEDULE_OPTIONS_INIT;
 		long conns = o->connections > 0 ? o->connections : max_total;
@@ -1007,7 +1022,7 @@ int http_engine_run(const struct http_engine_options *o, struct http_engine_resu
 		return err_set(err, ERR_INPUT, "concurrency must be >= 1");
 	if ((rc = step_resolve(&st, o->plan, &ai, err)) != 0)
 		goto done;
-	http_engine_result_init(out, o->plan->sse);
+	result_init(out, o->plan);
 	out->engine = t->name;
 	out->sched_policy = "other";
 	out->ts_interval = o->ts_interval ? o->ts_interval : 1000000000ULL;

@@ -36,6 +36,7 @@
 #include "schedule.h"
 
 struct hist;
+struct http_llm_result;
 
 /* Error classes of failed requests (DESIGN section 4). */
 enum http_engine_error {
@@ -187,6 +188,7 @@ struct http_engine_result {
 	uint64_t ts_interval;     /* ns */
 	struct http_resilience_sample *samples; /* keep_samples: t from the window's start */
 	size_t n_samples;
+	struct http_llm_result *llm; /* LLM workloads (llm.h): usage, lengths, classes; NULL otherwise */
 };
 
 /* Run one step.  Returns 0 when it ran (whatever the requests' fate), or

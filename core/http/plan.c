@@ -43,6 +43,11 @@ void http_plan_free(struct http_plan *p)
 	free(p->checks);
 	free(p->rslo);
 	free(p->ca_file);
+	for (size_t i = 0; i < p->n_classes; i++)
+		free(p->class_names[i]);
+	free(p->class_names);
+	free(p->meta);
+	free(p->order);
 	free(p);
 }
 
@@ -437,11 +442,12 @@ static void load_rows(const cJSON *ds, const char *hpath, const char *dir, cJSON
 	free(dpath);
 }
 
-static void serialise(struct http_plan *p, struct http_wire *w, const char *body, size_t body_len)
+void http_plan_wire(const struct http_plan *p, const char *target, const char *body, size_t body_len,
+		    struct http_wire *w)
 {
 	struct sb sb = SB_INIT;
 
-	sb_printf(&sb, "%s %s HTTP/1.1\r\nHost: %s\r\n", p->method, p->target, p->authority);
+	sb_printf(&sb, "%s %s HTTP/1.1\r\nHost: %s\r\n", p->method, target ? target : p->target, p->authority);
 	for (size_t i = 0; i < p->n_headers; i++)
 		sb_printf(&sb, "%s\r\n", p->header_lines[i]);
 	if (body || strcmp(p->method, "POST") == 0 || strcmp(p->method, "PUT") == 0 ||
@@ -615,20 +621,20 @@ static int serialise_all(struct http_plan *p, const cJSON *http, const cJSON *ro
 		const cJSON *row = rows ? cJSON_GetArrayItem(rows, (int)i) : NULL;
 
 		if (file_body) {
-			serialise(p, &p->reqs[i], file_body, file_len);
+			http_plan_wire(p, NULL, file_body, file_len, &p->reqs[i]);
 		} else if (cJSON_IsObject(body) || cJSON_IsArray(body)) {
 			cJSON *b = subst_json(body, row);
 			char *t = cJSON_PrintUnformatted(b);
-			serialise(p, &p->reqs[i], t, strlen(t));
+			http_plan_wire(p, NULL, t, strlen(t), &p->reqs[i]);
 			free(t);
 			cJSON_Delete(b);
 		} else if (cJSON_IsString(body)) {
 			struct sb sb = SB_INIT;
 			subst_text(&sb, body->valuestring, row);
-			serialise(p, &p->reqs[i], sb_str(&sb), sb.len);
+			http_plan_wire(p, NULL, sb_str(&sb), sb.len, &p->reqs[i]);
 			sb_release(&sb);
 		} else {
-			serialise(p, &p->reqs[i], NULL, 0);
+			http_plan_wire(p, NULL, NULL, 0, &p->reqs[i]);
 		}
 	}
 	free(file_body);

@@ -72,7 +72,17 @@ struct http_plan {
 	bool keep_body;        /* keep the body although there are no checks (a journey step's captures) */
 	bool keep_headers;     /* keep the final response's header lines (a journey step's header captures) */
 	char *ca_file;         /* https: CA bundle to verify the server with (curl engine), or NULL */
+	/* LLM workloads (workload.h, llm.h): set by http_workload_plan */
+	bool llm;              /* account usage, lengths and classes of every response */
+	bool sessions;         /* multi-turn sessions: requests built as they are sent */
+	char **class_names;    /* per class (NULL names: the benchmark has no classes) */
+	size_t n_classes;
+	struct http_plan_meta *meta; /* per reqs[i]: what it asked for */
+	uint32_t *order;       /* request k takes reqs[order[k % n_order]]; NULL: reqs[k % n_reqs] */
+	size_t n_order;
 };
+
+struct http_plan_meta;
 
 /*
  * Parse the benchmark's `http` object (and `stream`, `request_slo` beside
@@ -91,6 +101,10 @@ void http_plan_free(struct http_plan *p);
  * With dir == NULL only the key is checked (*rows NULL). */
 int http_plan_load_dataset(const cJSON *ds, const char *path, const char *dir, cJSON **rows,
 			   struct errlist *problems);
+
+/* One request as sent, with `body` (len bytes) to `target` (NULL: the
+ * URL's), with the plan's method and headers. */
+void http_plan_wire(const struct http_plan *p, const char *target, const char *body, size_t len, struct http_wire *out);
 
 /* Is status accepted? */
 bool http_plan_status_ok(const struct http_plan *p, int status);

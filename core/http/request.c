@@ -19,6 +19,7 @@
 
 #include "../hist.h"
 #include "plan.h"
+#include "openai.h"
 #include "sse.h"
 #include "tokens.h"
 
@@ -29,26 +30,32 @@ bool http_request_interim(int status)
 	return status >= 100 && status < 200 && status != 101;
 }
 
+/* One event of a stream: a token event when it carries answer or
+ * reasoning text (openai.h says which chunks do not: the role-only chunk,
+ * tool calls, empty deltas, the usage chunk), the usage it says, the end
+ * mark, an error. */
 static void on_sse_event(void *arg, const char *type, const char *data, size_t len)
 {
 	struct http_slot *s = arg;
-	struct http_sse_openai_chunk ch;
+	struct http_openai_chunk ch;
+	bool token;
 
 	(void)type;
-	http_sse_openai_parse(data, len, &ch);
-	if (ch.done) {
+	http_openai_chunk_parse(data, len, &ch, NULL);
+	if (ch.kind == HTTP_OPENAI_DONE) {
 		s->sse_done = true;
 		return;
 	}
-	if (ch.error) {
+	if (ch.kind == HTTP_OPENAI_ERROR) {
 		s->sse_error = true;
 		return;
 	}
-	if (ch.not_json)
-		ch.text_len = len; /* a plain SSE stream: every event with data is content */
-	if (ch.completion_tokens >= 0)
-		http_tokens_usage(&s->tok, ch.completion_tokens);
-	if (ch.text_len > 0) {
+	/* a plain SSE stream: every event with data is content */
+	token = ch.kind == HTTP_OPENAI_TEXT || (ch.kind == HTTP_OPENAI_NOT_JSON && len > 0);
+	if (ch.usage.completion_tokens >= 0)
+		http_tokens_usage(&s->tok, ch.usage.completion_tokens);
+	http_llm_chunk(&s->llm, &ch);
+	if (token) {
 		if (s->tok.events > 0 && s->measured) {
 			XGROW(s->gaps, s->alloc_gaps, s->n_gaps + 1);
 			s->gaps[s->n_gaps++] = s->w->now - s->tok.t_last;
@@ -92,6 +99,7 @@ void http_request_begin(struct http_worker *w, struct http_slot *s)
 	sb_reset(&s->headers);
 	s->body_over = false;
 	(void)w;
+	http_llm_begin(&s->llm, -1, -1);
 	if (s->plan->sse) {
 		stream_parser(s);
 		http_sse_reset(s->sse);
@@ -107,7 +115,9 @@ void http_request_body(struct http_slot *s, const char *data, size_t len)
 
 	if (p->sse && s->status >= 200 && s->status < 300)
 		http_sse_feed(s->sse, data, len);
-	if (p->n_checks || p->keep_body) {
+	/* kept for checks and captures, and for the usage of an LLM response
+	 * that is not a stream */
+	if (p->n_checks || p->keep_body || (p->llm && !p->sse)) {
 		if (s->body.len + len > p->max_body)
 			s->body_over = true;
 		else
@@ -257,6 +267,14 @@ static void record_ok(struct http_worker *w, const struct http_slot *s, uint64_t
 		if (good)
 			s->res->goodput_ok++;
 	}
+	if (p->llm) {
+		struct http_tokens_result tr = { 0 };
+
+		if (p->sse)
+			http_tokens_result_of(&s->tok, s->t_sched, &tr);
+		http_llm_record_ok(s->res->llm, p, s, &tr, lat, s->body.buf, s->body.len,
+				   in_window(w, t_end), good);
+	}
 }
 
 static void record_fail(struct http_worker *w, const struct http_slot *s, enum http_engine_error e, uint64_t t_end)
@@ -268,6 +286,7 @@ static void record_fail(struct http_worker *w, const struct http_slot *s, enum h
 	s->res->failed++;
 	s->res->interim += s->interim;
 	s->res->errors[e]++;
+	http_llm_record_fail(s->res->llm, s);
 	s->res->bytes_in += s->resp_bytes;
 	http_engine_ts_at(w, t_end)->errors++;
 	if (t_end > w->last_t_end)

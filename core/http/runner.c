@@ -20,9 +20,11 @@
 #include "faults.h"
 #include "journey.h"
 #include "journey_run.h"
+#include "llm.h"
 #include "plan.h"
 #include "runner.h"
 #include "load.h"
+#include "workload.h"
 #include "../monitor.h"
 #include "../slo.h"
 #include "../suite.h"
@@ -48,6 +50,10 @@ void http_runner_validate(const cJSON *bench, const char *path, struct errlist *
 	if (cJSON_HasObjectItem(bench, "faults"))
 		http_faults_validate(bench, path, load_ok ? &spec : NULL, problems);
 	http_load_spec_release(&spec);
+	if (cJSON_HasObjectItem(bench, "journey") && (cJSON_HasObjectItem(bench, "prompts") || cJSON_HasObjectItem(bench, "classes")))
+		errlist_add(problems, "%s: prompts and classes describe one kind of request; a journey has steps of its own", path);
+	else
+		http_workload_parse(NULL, bench, path, problems);
 }
 
 static const char *const stat_names[] = { "p50", "p90", "p95", "p99", "p99.9", "max", "mean" };
@@ -118,6 +124,7 @@ static void add_step_metrics(struct rd_bench *b, const char *suffix, const struc
 	}
 	if (p->sse || p->n_rslo)
 		add_sample(b, suffix, "goodput", "1/s", RD_HIGHER, (double)r->goodput_ok / w);
+	http_llm_add_metrics(b, suffix, r->llm, p, r->window, itl_name);
 }
 
 void http_runner_sample(struct rd_bench *b, const char *suffix, const char *name, const char *unit,
@@ -357,6 +364,8 @@ struct http_run {
 	bool have_faults;
 	cJSON *faults_report;        /* the last step's proxy counters */
 	struct hist *overhead;       /* the last step's proxy overhead (ns per request) */
+	struct http_workload *wl;    /* an LLM workload (prompts, classes), or NULL */
+	struct http_llm_fams *llm_fams;
 };
 
 /* The resource monitor, started and stopped with the measured window. */
@@ -674,6 +683,8 @@ static void note_step(struct http_run *hr, long rep, const struct http_engine_re
 			rundoc_bench_warn(hr->out, "latency p95 did not recover before the run ended");
 	}
 	fams_merge(&hr->fams, res);
+	if (res->llm)
+		http_llm_fams_merge(hr->llm_fams, res->llm, hr->plan);
 	bad = health(res, open_loop, s, s->rate, gen);
 	cJSON_AddItemToArray(extra_array(hr->out, "generator"), gen);
 	cJSON_AddItemToArray(extra_array(hr->out, "timeseries"), ts_json(res, rep, s->warmup));
@@ -717,6 +728,17 @@ static int run_single(struct http_run *hr, long rep, struct err *err)
 	return 0;
 }
 
+/* About how many requests a step sends, warmup included (0: unknown), so
+ * that an LLM workload prepares as many distinct prompts. */
+static long expected_requests(const struct http_load_spec *s)
+{
+	if (s->requests)
+		return (long)s->requests + (s->mode == LOAD_RATE ? (long)ceil(s->rate * s->warmup) : 0);
+	if (s->mode == LOAD_RATE || s->mode == LOAD_SPIKE)
+		return (long)ceil(s->rate * (s->warmup + s->duration) * 1.1);
+	return 0;
+}
+
 /* The plan, the load model, the monitor, and the repetitions to run. */
 static int run_open(struct http_run *hr, long *reps, struct err *err)
 {
@@ -740,6 +762,9 @@ static int run_open(struct http_run *hr, long *reps, struct err *err)
 		rc = errlist_to_err(&problems, err, ERR_INPUT);
 		goto done;
 	}
+	if (hr->plan && (rc = http_workload_open(&hr->wl, hr->b->raw, hr->b->name, dir, hr->plan, NULL,
+						 expected_requests(&hr->spec), err)) != 0)
+		goto done;
 	if ((v = cJSON_GetObjectItemCaseSensitive(hr->b->raw, "monitor"))) {
 		if ((rc = monitor_options_parse(v, dir, &hr->mopts, err)) != 0)
 			goto done;
@@ -772,7 +797,13 @@ static void run_finish(struct http_run *hr)
 	}
 	for (size_t i = 0; i < hr->notices.n; i++)
 		rundoc_bench_warn(out, hr->notices.msgs[i]);
+	if (hr->wl) {
+		cJSON_AddItemToObject(out->extra, "prompts", http_workload_describe(hr->wl));
+		if (hr->wl->tokenize_note)
+			rundoc_bench_warn(out, hr->wl->tokenize_note);
+	}
 	fams_attach(&hr->fams, out, hr->itl_name);
+	http_llm_fams_attach(hr->llm_fams, out, hr->itl_name);
 	for (size_t i = 0; i < out->n_metrics; i++)
 		rundoc_metric_summarise(&out->metrics[i]);
 	free(out->error);
@@ -798,7 +829,7 @@ static void run_finish(struct http_run *hr)
 int http_runner_run(const struct suite_bench *b, const struct run_ctx *ctx, struct rd_bench *out, struct err *err)
 {
 	struct http_run hr = { .b = b, .ctx = ctx, .out = out, .notices = ERRLIST_INIT, .itl_name = "inter_chunk",
-			       .one_token = true };
+			       .one_token = true, .llm_fams = http_llm_fams_new() };
 	long reps = 1;
 	int rc;
 
@@ -838,6 +869,8 @@ done:
 		http_faults_release(&hr.faults);
 	cJSON_Delete(hr.faults_report);
 	hist_free(hr.overhead);
+	http_workload_free(hr.wl);
+	http_llm_fams_free(hr.llm_fams);
 	http_load_spec_release(&hr.spec);
 	if (hr.have_mon)
 		monitor_options_release(&hr.mopts);

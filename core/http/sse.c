@@ -1,12 +1,10 @@
 /*
- * sse.c: server-sent events parser and OpenAI chunk reader (see sse.h).
+ * sse.c: server-sent events parser (see sse.h).
  */
 #include "sse.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#include <cjson/cJSON.h>
 
 #include "../util.h"
 
@@ -147,47 +145,4 @@ void http_sse_feed(struct http_sse_parser *p, const char *buf, size_t len)
 		i++;
 		process_line(p);
 	}
-}
-
-void http_sse_openai_parse(const char *data, size_t len, struct http_sse_openai_chunk *out)
-{
-	cJSON *j, *choices, *c0, *text = NULL, *usage, *tok;
-
-	memset(out, 0, sizeof(*out));
-	out->completion_tokens = -1;
-	while (len > 0 && (data[0] == ' ' || data[0] == '\t')) {
-		data++;
-		len--;
-	}
-	if (len >= 6 && memcmp(data, "[DONE]", 6) == 0) {
-		out->done = true;
-		return;
-	}
-	j = cJSON_ParseWithLength(data, len);
-	if (!cJSON_IsObject(j)) {
-		out->not_json = true;
-		cJSON_Delete(j);
-		return;
-	}
-	if (cJSON_GetObjectItemCaseSensitive(j, "error"))
-		out->error = true;
-	choices = cJSON_GetObjectItemCaseSensitive(j, "choices");
-	c0 = cJSON_IsArray(choices) ? cJSON_GetArrayItem(choices, 0) : NULL;
-	if (c0) {
-		cJSON *delta = cJSON_GetObjectItemCaseSensitive(c0, "delta");
-
-		text = cJSON_GetObjectItemCaseSensitive(c0, "text");
-		if (!cJSON_IsString(text) && cJSON_IsObject(delta)) {
-			text = cJSON_GetObjectItemCaseSensitive(delta, "content");
-			if (!cJSON_IsString(text) || !text->valuestring[0])
-				text = cJSON_GetObjectItemCaseSensitive(delta, "reasoning_content");
-		}
-	}
-	if (cJSON_IsString(text))
-		out->text_len = strlen(text->valuestring);
-	usage = cJSON_GetObjectItemCaseSensitive(j, "usage");
-	tok = cJSON_IsObject(usage) ? cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens") : NULL;
-	if (cJSON_IsNumber(tok) && tok->valuedouble >= 0 && tok->valuedouble < 1e12)
-		out->completion_tokens = (long)tok->valuedouble;
-	cJSON_Delete(j);
 }

@@ -8,11 +8,7 @@
  * joined with LF; comments (":...") and unknown fields are ignored; an event
  * is dispatched at a blank line and only when it has data; a partial event
  * at the end of the stream is discarded (http_sse_pending says one was there).
- *
- * http_sse_openai_parse() reads one event's data as an OpenAI completions or chat
- * completions chunk: the text delta (choices[0].text or
- * choices[0].delta.content), usage.completion_tokens when present, an
- * "error" object, and the "[DONE]" end mark.
+ * What an event's data means to an OpenAI-compatible client is openai.h's.
  */
 #ifndef PERFGATE_SSE_H
 #define PERFGATE_SSE_H
@@ -36,15 +32,5 @@ void http_sse_feed(struct http_sse_parser *p, const char *buf, size_t len);
 bool http_sse_pending(const struct http_sse_parser *p);
 /* Number of events dispatched since the last reset. */
 size_t http_sse_events(const struct http_sse_parser *p);
-
-struct http_sse_openai_chunk {
-	bool done;              /* the data was "[DONE]" */
-	bool error;             /* the chunk carried an "error" object */
-	bool not_json;          /* the data was neither JSON nor [DONE] (a plain SSE stream) */
-	size_t text_len;        /* bytes of text in this chunk's delta */
-	long completion_tokens; /* usage.completion_tokens, -1 when absent */
-};
-
-void http_sse_openai_parse(const char *data, size_t len, struct http_sse_openai_chunk *out);
 
 #endif

@@ -37,6 +37,7 @@
 #include "../util.h"
 #include "engine.h"
 #include "resilience.h"
+#include "llm.h"
 #include "tokens.h"
 
 struct http_sse_parser;
@@ -82,6 +83,9 @@ struct http_slot {
 	bool sse_done, sse_error;
 	uint64_t *gaps;        /* ns between content events of this response */
 	size_t n_gaps, alloc_gaps;
+	/* LLM workloads (llm.h) */
+	const struct http_plan_meta *meta; /* what the request asked for, or NULL */
+	struct http_llm_req llm;           /* what its response's usage said */
 };
 
 /* What the workers of one step share.  Set before the start gate opens and

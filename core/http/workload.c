@@ -13,6 +13,8 @@
 
 #include "../json.h"
 #include "../util.h"
+#include "llm.h"
+#include "plan.h"
 #include "prompts.h"
 #include "tokenize.h"
 
@@ -140,6 +142,9 @@ static void parse_sessions(struct http_wl_class *c, const cJSON *v, const char *
 	}
 	json_check_keys(v, path, keys, ARRAY_SIZE(keys), problems);
 	c->sessions = true;
+	/* The engine's side of sessions (a turn sent when the one before
+	 * it has answered) is not in this build yet. */
+	errlist_add(problems, "%s: multi-turn sessions are not supported by this build yet", path);
 	if (cJSON_IsString(turns) && strcmp(turns->valuestring, "dataset") == 0) {
 		c->turns_from_data = true;
 	} else if (turns) {
@@ -438,6 +443,16 @@ static void class_copy(struct http_wl_class *dst, const struct http_wl_class *sr
 	dst->prefix = NULL;
 }
 
+/* Does the benchmark read its responses as streams ("stream": "sse")? */
+static bool bench_streams(const cJSON *bench)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(bench, "http"), "stream");
+
+	if (!st)
+		st = cJSON_GetObjectItemCaseSensitive(bench, "stream");
+	return cJSON_IsString(st) && strcmp(st->valuestring, "sse") == 0;
+}
+
 static bool name_ok(const char *s)
 {
 	if (!*s || strlen(s) > 40)
@@ -449,7 +464,7 @@ static bool name_ok(const char *s)
 }
 
 static void parse_one_class(struct http_workload *w, const struct http_wl_class *base, const cJSON *e,
-			    const char *path, bool trace, struct errlist *problems)
+			    const char *path, bool trace, bool sse, struct errlist *problems)
 {
 	struct http_wl_class *c = &w->classes[w->n_classes++];
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
@@ -471,6 +486,13 @@ static void parse_one_class(struct http_workload *w, const struct http_wl_class 
 	if (body && !cJSON_IsObject(body))
 		errlist_add(problems, "%s.body: expected an object (the request body template)", path);
 	else if (body) {
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(body, "stream");
+
+		/* The benchmark reads every response one way. */
+		if (cJSON_IsTrue(st) != sse)
+			errlist_add(problems, "%s.body.stream: %s, but the benchmark's responses are %s (http.stream); "
+				    "every class of a benchmark streams, or none", path, cJSON_IsTrue(st) ? "true" : "not true",
+				    sse ? "streams" : "not streams");
 		cJSON_Delete(c->body);
 		c->body = cJSON_Duplicate(body, 1);
 	}
@@ -493,7 +515,7 @@ static void parse_one_class(struct http_workload *w, const struct http_wl_class 
 }
 
 static void parse_classes(struct http_workload *w, const struct http_wl_class *base, const cJSON *classes,
-			  const char *path, bool trace, struct errlist *problems)
+			  const char *path, bool trace, bool sse, struct errlist *problems)
 {
 	const cJSON *e;
 	size_t i = 0, n = (size_t)cJSON_GetArraySize(classes);
@@ -512,7 +534,7 @@ static void parse_classes(struct http_workload *w, const struct http_wl_class *b
 		if (!cJSON_IsObject(e))
 			errlist_add(problems, "%s: expected an object such as {\"name\": \"chat\", \"weight\": 3}", cp);
 		else
-			parse_one_class(w, base, e, cp, trace, problems);
+			parse_one_class(w, base, e, cp, trace, sse, problems);
 		free(cp);
 	}
 }
@@ -553,7 +575,7 @@ int http_workload_parse(struct http_workload **out, const cJSON *bench, const ch
 	if (w->have_prompts && body && !cJSON_IsObject(body))
 		errlist_add(problems, "%s.http.body: an LLM benchmark's body must be a JSON object (perfgate sets its prompt or messages)", path);
 	if (classes) {
-		parse_classes(w, &base, classes, path, trace, problems);
+		parse_classes(w, &base, classes, path, trace, bench_streams(bench), problems);
 	} else if (w->have_prompts) {
 		w->classes = xcalloc(1, sizeof(*w->classes));
 		class_copy(&w->classes[0], &base);
@@ -1060,4 +1082,64 @@ cJSON *http_workload_describe(const struct http_workload *w)
 		cJSON_AddItemToArray(cls, e);
 	}
 	return o;
+}
+
+void http_workload_plan(const struct http_workload *w, struct http_plan *p)
+{
+	p->llm = true;
+	p->sessions = http_workload_sessions(w);
+	p->n_classes = w->n_classes;
+	p->class_names = xcalloc(w->n_classes, sizeof(*p->class_names));
+	for (size_t i = 0; i < w->n_classes; i++)
+		p->class_names[i] = w->classes[i].name ? xstrdup(w->classes[i].name) : NULL;
+	if (p->sessions)
+		return; /* sessions build their requests as they send them */
+	for (size_t i = 0; i < p->n_reqs; i++)
+		free(p->reqs[i].data);
+	free(p->reqs);
+	p->n_reqs = w->n_items;
+	p->reqs = xcalloc(w->n_items ? w->n_items : 1, sizeof(*p->reqs));
+	p->meta = xcalloc(w->n_items ? w->n_items : 1, sizeof(*p->meta));
+	for (size_t i = 0; i < w->n_items; i++) {
+		const struct http_wl_item *it = &w->items[i];
+
+		http_plan_wire(p, w->classes[it->cls].target, it->body, it->len, &p->reqs[i]);
+		p->meta[i].cls = it->cls;
+		p->meta[i].input_tokens = it->input_tokens;
+		p->meta[i].input_exact = it->input_exact;
+		p->meta[i].output_tokens = it->output_tokens;
+	}
+	p->n_order = w->n_order;
+	p->order = xmalloc((w->n_order ? w->n_order : 1) * sizeof(*p->order));
+	memcpy(p->order, w->order, w->n_order * sizeof(*p->order));
+}
+
+int http_workload_open(struct http_workload **out, const cJSON *bench, const char *name, const char *dir,
+		       struct http_plan *plan, const struct http_trace *trace, long expected, struct err *err)
+{
+	struct errlist problems = ERRLIST_INIT;
+	struct http_workload *w = NULL;
+	char *origin = xasprintf("%s://%s", plan->tls ? "https" : "http", plan->authority);
+	struct http_workload_env env = { .dir = dir, .url = plan->url, .origin = origin, .target = plan->target,
+					 .headers = plan->header_lines, .n_headers = plan->n_headers,
+					 .ca_file = plan->ca_file, .trace = trace, .expected_requests = expected };
+	int rc;
+
+	*out = NULL;
+	if ((rc = http_workload_parse(&w, bench, name, &problems)) != 0) {
+		rc = errlist_to_err(&problems, err, ERR_INPUT);
+		goto done;
+	}
+	if (!w->have_prompts)
+		goto done;
+	if ((rc = http_workload_prepare(w, &env, err)) != 0)
+		goto done;
+	http_workload_plan(w, plan);
+	*out = w;
+	w = NULL;
+done:
+	http_workload_free(w);
+	errlist_release(&problems);
+	free(origin);
+	return rc;
 }

@@ -32,6 +32,8 @@
 #include "lengths.h"
 #include "trace.h"
 
+struct http_plan;
+
 enum http_wl_source { HTTP_WL_SYNTHETIC, HTTP_WL_DATASET, HTTP_WL_TRACE };
 
 /* Think time between a session's turns. */
@@ -131,6 +133,20 @@ int http_workload_parse(struct http_workload **out, const cJSON *bench, const ch
 int http_workload_prepare(struct http_workload *w, const struct http_workload_env *env, struct err *err);
 
 void http_workload_free(struct http_workload *w);
+
+/*
+ * All of it for the runner: parse (ERR_INPUT with the first problem),
+ * prepare, and put the requests into the plan.  *out stays NULL when the
+ * benchmark has no "prompts" or "classes".  expected: about how many
+ * requests a step sends (0: unknown).
+ */
+int http_workload_open(struct http_workload **out, const cJSON *bench, const char *name, const char *dir,
+		       struct http_plan *plan, const struct http_trace *trace, long expected, struct err *err);
+
+/* The prepared requests into the plan: its requests (one per item, to
+ * its class's target), what each asked for, the order, the class names;
+ * the plan's own requests are replaced. */
+void http_workload_plan(const struct http_workload *w, struct http_plan *p);
 
 /* Does any class run multi-turn sessions? */
 bool http_workload_sessions(const struct http_workload *w);

@@ -1,5 +1,6 @@
-/* Unit tests for core/sse.c: the event-stream parser, fed whole, split at
- * every byte boundary and one byte at a time; and the OpenAI chunk reader. */
+/* Unit tests for core/http/sse.c: the event-stream parser, fed whole,
+ * split at every byte boundary and one byte at a time.  What an event
+ * means to an OpenAI client is tested in test_openai.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -119,45 +120,11 @@ static void test_cut_mid_event(void **state)
 	sb_release(&s.log);
 }
 
-static void test_openai_chunks(void **state)
-{
-	static const struct {
-		const char *data;
-		bool done, error;
-		size_t text_len;
-		bool not_json;
-		long tokens;
-	} cases[] = {
-		{ "[DONE]", true, false, 0, false, -1 },
-		{ "{\"choices\":[{\"text\":\"Hello\",\"index\":0}]}", false, false, 5, false, -1 },
-		{ "{\"choices\":[{\"delta\":{\"content\":\" wor\"}}]}", false, false, 4, false, -1 },
-		{ "{\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}", false, false, 0, false, -1 },
-		{ "{\"choices\":[{\"delta\":{\"content\":\"\"}}]}", false, false, 0, false, -1 },
-		{ "{\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":17}}", false, false, 0, false, 17 },
-		{ "{\"choices\":[{\"text\":\"!\"}],\"usage\":null}", false, false, 1, false, -1 },
-		{ "{\"error\":{\"message\":\"overloaded\"}}", false, true, 0, false, -1 },
-		{ "not json", false, false, 0, true, -1 },
-		{ "{\"choices\":[{\"delta\":{\"reasoning_content\":\"hm\"}}]}", false, false, 2, false, -1 },
-	};
-	struct http_sse_openai_chunk c;
-
-	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		http_sse_openai_parse(cases[i].data, strlen(cases[i].data), &c);
-		assert_int_equal(c.done, cases[i].done);
-		assert_int_equal(c.error, cases[i].error);
-		assert_int_equal(c.text_len, cases[i].text_len);
-		assert_int_equal(c.not_json, cases[i].not_json);
-		assert_int_equal(c.completion_tokens, cases[i].tokens);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_everywhere),
 		cmocka_unit_test(test_cut_mid_event),
-		cmocka_unit_test(test_openai_chunks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,449 @@
+/*
+ * llm.c: token accounting of LLM workloads (see llm.h).
+ */
+#include "llm.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../hist.h"
+#include "../rundoc.h"
+#include "../util.h"
+#include "plan.h"
+#include "tokens.h"
+#include "transport.h"
+
+static void group_init(struct http_llm_group *g, bool sse)
+{
+	memset(g, 0, sizeof(*g));
+	g->latency = hist_new(3);
+	if (sse) {
+		g->ttft = hist_new(3);
+		g->tpot = hist_new(3);
+		g->itl = hist_new(3);
+	}
+}
+
+static void group_release(struct http_llm_group *g)
+{
+	hist_free(g->latency);
+	hist_free(g->ttft);
+	hist_free(g->tpot);
+	hist_free(g->itl);
+}
+
+static void group_merge(struct http_llm_group *d, const struct http_llm_group *s)
+{
+	hist_merge(d->latency, s->latency, NULL);
+	if (d->ttft) {
+		hist_merge(d->ttft, s->ttft, NULL);
+		hist_merge(d->tpot, s->tpot, NULL);
+		hist_merge(d->itl, s->itl, NULL);
+	}
+	d->requests += s->requests;
+	d->ok += s->ok;
+	d->failed += s->failed;
+	d->ok_in_window += s->ok_in_window;
+	d->goodput_ok += s->goodput_ok;
+	d->output_tokens += s->output_tokens;
+	d->input_tokens += s->input_tokens;
+	d->input_known += s->input_known;
+	d->cached_tokens += s->cached_tokens;
+	d->cached_known += s->cached_known;
+}
+
+struct http_llm_result *http_llm_result_new(const struct http_plan *p, bool sse)
+{
+	struct http_llm_result *r = xcalloc(1, sizeof(*r));
+
+	r->per_token = hist_new(3);
+	if (p->n_classes > 1 || (p->n_classes == 1 && p->class_names[0])) {
+		r->n_classes = p->n_classes;
+		r->classes = xcalloc(p->n_classes, sizeof(*r->classes));
+		for (size_t i = 0; i < r->n_classes; i++)
+			group_init(&r->classes[i], sse);
+	}
+	if (p->sessions) {
+		r->n_turns = HTTP_LLM_MAX_TURNS;
+		r->turns = xcalloc(r->n_turns, sizeof(*r->turns));
+		for (size_t i = 0; i < r->n_turns; i++)
+			group_init(&r->turns[i], sse);
+	}
+	return r;
+}
+
+void http_llm_result_free(struct http_llm_result *r)
+{
+	if (!r)
+		return;
+	hist_free(r->per_token);
+	for (size_t i = 0; i < r->n_classes; i++)
+		group_release(&r->classes[i]);
+	for (size_t i = 0; i < r->n_turns; i++)
+		group_release(&r->turns[i]);
+	free(r->classes);
+	free(r->turns);
+	free(r);
+}
+
+void http_llm_merge(struct http_llm_result *d, const struct http_llm_result *s)
+{
+	if (!d || !s)
+		return;
+	d->ok += s->ok;
+	d->output_tokens += s->output_tokens;
+	d->input_tokens += s->input_tokens;
+	d->input_known += s->input_known;
+	d->cached_tokens += s->cached_tokens;
+	d->cached_known += s->cached_known;
+	d->reasoning_tokens += s->reasoning_tokens;
+	d->reasoning_known += s->reasoning_known;
+	d->reasoning_events += s->reasoning_events;
+	d->input_checked += s->input_checked;
+	d->input_mismatch += s->input_mismatch;
+	d->output_checked += s->output_checked;
+	d->output_mismatch += s->output_mismatch;
+	d->mismatch += s->mismatch;
+	hist_merge(d->per_token, s->per_token, NULL);
+	for (size_t i = 0; i < d->n_classes && i < s->n_classes; i++)
+		group_merge(&d->classes[i], &s->classes[i]);
+	for (size_t i = 0; i < d->n_turns && i < s->n_turns; i++)
+		group_merge(&d->turns[i], &s->turns[i]);
+}
+
+void http_llm_begin(struct http_llm_req *q, long session, long turn)
+{
+	http_openai_usage_reset(&q->usage);
+	q->reasoning_events = 0;
+	q->session = session;
+	q->turn = turn;
+}
+
+void http_llm_chunk(struct http_llm_req *q, const struct http_openai_chunk *ch)
+{
+	if (ch->has_usage)
+		http_openai_usage_merge(&q->usage, &ch->usage);
+	if (ch->kind == HTTP_OPENAI_TEXT && ch->reasoning_len > 0 && ch->content_len == 0)
+		q->reasoning_events++;
+}
+
+static struct http_llm_group *class_group(const struct http_llm_result *r, const struct http_slot *s)
+{
+	return r->n_classes && s->meta && s->meta->cls < r->n_classes ? &r->classes[s->meta->cls] : NULL;
+}
+
+static struct http_llm_group *turn_group(const struct http_llm_result *r, const struct http_slot *s)
+{
+	long t = s->llm.turn;
+
+	if (!r->n_turns || t < 1)
+		return NULL;
+	return &r->turns[(size_t)t > r->n_turns ? r->n_turns - 1 : (size_t)t - 1];
+}
+
+void http_llm_record_issued(struct http_llm_result *r, const struct http_slot *s)
+{
+	struct http_llm_group *g;
+
+	if (!r)
+		return;
+	if ((g = class_group(r, s)))
+		g->requests++;
+	if ((g = turn_group(r, s)))
+		g->requests++;
+}
+
+void http_llm_record_fail(struct http_llm_result *r, const struct http_slot *s)
+{
+	struct http_llm_group *g;
+
+	if (!r)
+		return;
+	if ((g = class_group(r, s)))
+		g->failed++;
+	if ((g = turn_group(r, s)))
+		g->failed++;
+}
+
+static void group_ok(struct http_llm_group *g, const struct http_slot *s, const struct http_openai_usage *u,
+		     const struct http_tokens_result *tr, uint64_t lat, bool in_window, bool good)
+{
+	if (!g)
+		return;
+	g->ok++;
+	hist_record(g->latency, lat);
+	if (g->ttft && tr->has_first)
+		hist_record(g->ttft, tr->ttft);
+	if (g->tpot && tr->has_tpot)
+		hist_record(g->tpot, tr->tpot);
+	for (size_t i = 0; g->itl && i < s->n_gaps; i++)
+		hist_record(g->itl, s->gaps[i]);
+	if (in_window) {
+		g->ok_in_window++;
+		g->goodput_ok += good;
+	}
+	g->output_tokens += tr->tokens;
+	if (u->prompt_tokens >= 0) {
+		g->input_tokens += (uint64_t)u->prompt_tokens;
+		g->input_known++;
+	}
+	if (u->cached_tokens >= 0 && u->prompt_tokens >= 0) {
+		g->cached_tokens += (uint64_t)u->cached_tokens;
+		g->cached_known += (uint64_t)u->prompt_tokens;
+	}
+}
+
+/* Requested against delivered. */
+static void lengths(struct http_llm_result *r, const struct http_slot *s, const struct http_openai_usage *u,
+		    uint64_t output)
+{
+	const struct http_plan_meta *m = s->meta;
+	bool bad = false;
+
+	if (!m)
+		return;
+	if (m->input_exact && u->prompt_tokens >= 0) {
+		r->input_checked++;
+		if (u->prompt_tokens != m->input_tokens) {
+			r->input_mismatch++;
+			bad = true;
+		}
+	}
+	if (m->output_tokens > 0) {
+		r->output_checked++;
+		if ((long)output != m->output_tokens) {
+			r->output_mismatch++;
+			bad = true;
+		}
+	}
+	r->mismatch += bad;
+}
+
+void http_llm_record_ok(struct http_llm_result *r, const struct http_plan *p, const struct http_slot *s,
+			const struct http_tokens_result *tr, uint64_t lat, const char *body, size_t body_len,
+			bool in_window, bool good)
+{
+	struct http_openai_usage usage = s->llm.usage, *u = &usage;
+	struct http_tokens_result whole = *tr;
+
+	if (!r)
+		return;
+	if (!p->sse && body) {
+		struct http_openai_chunk ch;
+
+		http_openai_response_parse(body, body_len, &ch, NULL);
+		if (ch.has_usage)
+			http_openai_usage_merge(u, &ch.usage);
+		whole.tokens = u->completion_tokens >= 0 ? (uint64_t)u->completion_tokens : 0;
+	}
+	r->ok++;
+	r->output_tokens += whole.tokens;
+	if (u->prompt_tokens >= 0) {
+		r->input_tokens += (uint64_t)u->prompt_tokens;
+		r->input_known++;
+	}
+	if (u->cached_tokens >= 0 && u->prompt_tokens >= 0) {
+		r->cached_tokens += (uint64_t)u->cached_tokens;
+		r->cached_known += (uint64_t)u->prompt_tokens;
+	}
+	if (u->reasoning_tokens >= 0) {
+		r->reasoning_tokens += (uint64_t)u->reasoning_tokens;
+		r->reasoning_known++;
+	}
+	r->reasoning_events += s->llm.reasoning_events;
+	if (p->sse || u->completion_tokens >= 0)
+		lengths(r, s, u, whole.tokens);
+	if (whole.tokens >= 1)
+		hist_record(r->per_token, lat / whole.tokens);
+	group_ok(class_group(r, s), s, u, &whole, lat, in_window, good);
+	group_ok(turn_group(r, s), s, u, &whole, lat, in_window, good);
+}
+
+/* ---- metrics ---- */
+
+static const char *const stat_names[] = { "p50", "p90", "p95", "p99", "p99.9", "max", "mean" };
+static const double stat_pcts[] = { 50, 90, 95, 99, 99.9, 100, -1 };
+
+static void sample(struct rd_bench *b, const char *name, const char *tag, const char *suffix, const char *unit,
+		   enum rd_direction dir, double v)
+{
+	char full[256];
+	struct rd_metric *m;
+
+	snprintf(full, sizeof(full), "%s%s%s%s%s", name, tag ? "[" : "", tag ? tag : "", tag ? "]" : "",
+		 suffix ? suffix : "");
+	if (!(m = rundoc_bench_find_metric(b, full)))
+		m = rundoc_bench_add_metric(b, full, unit, dir);
+	rundoc_metric_add_sample(m, v);
+}
+
+static void family(struct rd_bench *b, const char *fam, const char *tag, const char *suffix, const struct hist *h)
+{
+	if (!h || !hist_count(h))
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(stat_names); i++) {
+		char name[128];
+		double v = stat_pcts[i] < 0 ? hist_mean(h) : (double)hist_percentile(h, stat_pcts[i]);
+
+		snprintf(name, sizeof(name), "%s.%s", fam, stat_names[i]);
+		sample(b, name, tag, suffix, "s", RD_LOWER, v / 1e9);
+	}
+}
+
+/* A class's or a turn's metrics, tagged "[chat]" or "[turn2]". */
+static void group_metrics(struct rd_bench *b, const char *tag, const char *suffix, const struct http_llm_group *g,
+			  const struct http_plan *p, double w, const char *itl_name)
+{
+	uint64_t done = g->ok + g->failed;
+
+	sample(b, "requests", tag, suffix, "1", RD_HIGHER, (double)g->requests);
+	sample(b, "throughput", tag, suffix, "1/s", RD_HIGHER, (double)g->ok_in_window / w);
+	sample(b, "error_rate", tag, suffix, "1", RD_LOWER, done ? (double)g->failed / (double)done : 0);
+	if (!g->ok)
+		return;
+	family(b, "latency", tag, suffix, g->latency);
+	family(b, "ttft", tag, suffix, g->ttft);
+	family(b, "tpot", tag, suffix, g->tpot);
+	family(b, itl_name, tag, suffix, g->itl);
+	sample(b, "output_tokens", tag, suffix, "1", RD_HIGHER, (double)g->output_tokens / (double)g->ok);
+	if (g->input_known)
+		sample(b, "input_tokens", tag, suffix, "1", RD_HIGHER, (double)g->input_tokens / (double)g->input_known);
+	if (g->cached_known)
+		sample(b, "cached_token_share", tag, suffix, "1", RD_HIGHER,
+		       (double)g->cached_tokens / (double)g->cached_known);
+	if (p->sse || p->n_rslo)
+		sample(b, "goodput", tag, suffix, "1/s", RD_HIGHER, (double)g->goodput_ok / w);
+}
+
+void http_llm_add_metrics(struct rd_bench *b, const char *suffix, const struct http_llm_result *r,
+			  const struct http_plan *p, double window, const char *itl_name)
+{
+	double w = window > 0 ? window : NAN;
+
+	if (!r)
+		return;
+	if (!p->sse && r->ok) {
+		/* a stream's output tokens are the runner's; here those of whole responses */
+		sample(b, "output_tokens", NULL, suffix, "1", RD_HIGHER, (double)r->output_tokens / (double)r->ok);
+		sample(b, "output_token_rate", NULL, suffix, "1/s", RD_HIGHER, (double)r->output_tokens / w);
+	}
+	if (r->input_known) {
+		sample(b, "input_tokens", NULL, suffix, "1", RD_HIGHER, (double)r->input_tokens / (double)r->input_known);
+		sample(b, "input_token_rate", NULL, suffix, "1/s", RD_HIGHER, (double)r->input_tokens / w);
+	}
+	if (r->ok)
+		sample(b, "total_token_rate", NULL, suffix, "1/s", RD_HIGHER,
+		       (double)(r->input_tokens + r->output_tokens) / w);
+	if (r->cached_known)
+		sample(b, "cached_token_share", NULL, suffix, "1", RD_HIGHER,
+		       (double)r->cached_tokens / (double)r->cached_known);
+	if (r->reasoning_known)
+		sample(b, "reasoning_tokens", NULL, suffix, "1", RD_HIGHER,
+		       (double)r->reasoning_tokens / (double)r->reasoning_known);
+	sample(b, "length_mismatches", NULL, suffix, "1", RD_LOWER, (double)r->mismatch);
+	sample(b, "input_length_mismatches", NULL, suffix, "1", RD_LOWER, (double)r->input_mismatch);
+	sample(b, "output_length_mismatches", NULL, suffix, "1", RD_LOWER, (double)r->output_mismatch);
+	family(b, "latency_per_output_token", NULL, suffix, r->per_token);
+	for (size_t i = 0; i < r->n_classes; i++)
+		group_metrics(b, p->class_names[i], suffix, &r->classes[i], p, w, itl_name);
+	for (size_t i = 0; i < r->n_turns; i++) {
+		char tag[32];
+
+		if (!r->turns[i].requests)
+			continue;
+		snprintf(tag, sizeof(tag), "turn%zu%s", i + 1, i + 1 == r->n_turns ? "+" : "");
+		group_metrics(b, tag, suffix, &r->turns[i], p, w, itl_name);
+	}
+}
+
+/* ---- histograms over repetitions ---- */
+
+struct fam {
+	char *name;          /* "ttft[chat]": its metric is name.p50 with the tag moved after .p50 */
+	char *family, *tag;
+	struct hist *h;
+};
+
+struct http_llm_fams {
+	struct fam *f;
+	size_t n, alloc;
+};
+
+struct http_llm_fams *http_llm_fams_new(void)
+{
+	return xcalloc(1, sizeof(struct http_llm_fams));
+}
+
+static void fams_add(struct http_llm_fams *f, const char *family, const char *tag, const struct hist *h)
+{
+	struct fam *x = NULL;
+
+	if (!h || !hist_count(h))
+		return;
+	for (size_t i = 0; i < f->n && !x; i++)
+		if (!strcmp(f->f[i].family, family) && !strcmp(f->f[i].tag, tag ? tag : ""))
+			x = &f->f[i];
+	if (!x) {
+		XGROW(f->f, f->alloc, f->n + 1);
+		x = &f->f[f->n++];
+		x->family = xstrdup(family);
+		x->tag = xstrdup(tag ? tag : "");
+		x->name = NULL;
+		x->h = hist_new(3);
+	}
+	hist_merge(x->h, h, NULL);
+}
+
+static void fams_group(struct http_llm_fams *f, const char *tag, const struct http_llm_group *g)
+{
+	fams_add(f, "latency", tag, g->latency);
+	fams_add(f, "ttft", tag, g->ttft);
+	fams_add(f, "tpot", tag, g->tpot);
+	fams_add(f, "itl", tag, g->itl); /* named itl or inter_chunk when attached */
+}
+
+void http_llm_fams_merge(struct http_llm_fams *f, const struct http_llm_result *r, const struct http_plan *p)
+{
+	if (!r)
+		return;
+	fams_add(f, "latency_per_output_token", NULL, r->per_token);
+	for (size_t i = 0; i < r->n_classes; i++)
+		fams_group(f, p->class_names[i], &r->classes[i]);
+	for (size_t i = 0; i < r->n_turns; i++) {
+		char tag[32];
+
+		snprintf(tag, sizeof(tag), "turn%zu%s", i + 1, i + 1 == r->n_turns ? "+" : "");
+		fams_group(f, tag, &r->turns[i]);
+	}
+}
+
+void http_llm_fams_attach(struct http_llm_fams *f, struct rd_bench *b, const char *itl_name)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const struct fam *x = &f->f[i];
+		char name[256];
+		struct rd_metric *m;
+
+		snprintf(name, sizeof(name), "%s.p50%s%s%s", strcmp(x->family, "itl") ? x->family : itl_name,
+			 x->tag[0] ? "[" : "", x->tag, x->tag[0] ? "]" : "");
+		m = rundoc_bench_find_metric(b, name);
+		if (m && !rundoc_metric_histogram(m))
+			rundoc_metric_set_histogram(m, hist_to_json(x->h));
+	}
+}
+
+void http_llm_fams_free(struct http_llm_fams *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->f[i].name);
+		free(f->f[i].family);
+		free(f->f[i].tag);
+		hist_free(f->f[i].h);
+	}
+	free(f->f);
+	free(f);
+}
