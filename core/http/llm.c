@@ -113,12 +113,23 @@ void http_llm_merge(struct http_llm_result *d, const struct http_llm_result *s)
 		group_merge(&d->turns[i], &s->turns[i]);
 }
 
-void http_llm_begin(struct http_llm_req *q, long session, long turn)
+void http_llm_begin(struct http_slot *s)
 {
+	struct http_llm_req *q = &s->llm;
+	const struct http_llm_job *j = s->plan->sessions ? s->job : NULL;
+
 	http_openai_usage_reset(&q->usage);
 	q->reasoning_events = 0;
-	q->session = session;
-	q->turn = turn;
+	q->session = j ? j->session : -1;
+	q->turn = j ? j->turn : -1;
+	sb_reset(&q->reply);
+	if (j)
+		s->meta = &j->meta;
+}
+
+void http_llm_release(struct http_llm_req *q)
+{
+	sb_release(&q->reply);
 }
 
 void http_llm_chunk(struct http_llm_req *q, const struct http_openai_chunk *ch)
@@ -141,6 +152,16 @@ static struct http_llm_group *turn_group(const struct http_llm_result *r, const 
 	if (!r->n_turns || t < 1)
 		return NULL;
 	return &r->turns[(size_t)t > r->n_turns ? r->n_turns - 1 : (size_t)t - 1];
+}
+
+void http_llm_count_issued(struct http_llm_result *r, uint32_t cls, long turn)
+{
+	if (!r)
+		return;
+	if (r->n_classes && cls < r->n_classes)
+		r->classes[cls].requests++;
+	if (r->n_turns && turn >= 1)
+		r->turns[(size_t)turn > r->n_turns ? r->n_turns - 1 : (size_t)turn - 1].requests++;
 }
 
 void http_llm_record_issued(struct http_llm_result *r, const struct http_slot *s)

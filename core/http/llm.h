@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../util.h"
 #include "openai.h"
 
 struct hist;
@@ -42,6 +43,14 @@ struct http_llm_req {
 	struct http_openai_usage usage; /* what the server's usage said (stream or body) */
 	uint64_t reasoning_events;      /* token events that carried reasoning text */
 	long session, turn;             /* sessions: which (turn 1-based); -1 otherwise */
+	struct sb reply;                /* sessions: the answer text, sent back as the assistant's turn */
+};
+
+/* What a driver's request asked for: a session's turn.  The sessions
+ * driver's job starts with one (slot->job points at it). */
+struct http_llm_job {
+	struct http_plan_meta meta;
+	long session, turn;             /* turn 1-based */
 };
 
 /* One class's or one turn's figures. */
@@ -75,8 +84,12 @@ struct http_llm_result *http_llm_result_new(const struct http_plan *p, bool sse)
 void http_llm_result_free(struct http_llm_result *r);
 void http_llm_merge(struct http_llm_result *into, const struct http_llm_result *from);
 
-/* A new request on a slot (session and turn, -1 when none). */
-void http_llm_begin(struct http_llm_req *q, long session, long turn);
+/* A new request on a slot: its accounting reset; a session's turn (a
+ * driver's job under a sessions plan) says what it asked for. */
+void http_llm_begin(struct http_slot *s);
+void http_llm_release(struct http_llm_req *q);
+/* A measured request of class cls (and turn, 0: none) was issued. */
+void http_llm_count_issued(struct http_llm_result *r, uint32_t cls, long turn);
 /* A stream chunk's usage and reasoning (after request.c's token event). */
 void http_llm_chunk(struct http_llm_req *q, const struct http_openai_chunk *ch);
 

@@ -41,7 +41,7 @@ static void on_sse_event(void *arg, const char *type, const char *data, size_t l
 	bool token;
 
 	(void)type;
-	http_openai_chunk_parse(data, len, &ch, NULL);
+	http_openai_chunk_parse(data, len, &ch, s->plan->sessions ? &s->llm.reply : NULL);
 	if (ch.kind == HTTP_OPENAI_DONE) {
 		s->sse_done = true;
 		return;
@@ -84,6 +84,7 @@ void http_request_slot_release(struct http_slot *s)
 	s->sse = NULL;
 	sb_release(&s->body);
 	sb_release(&s->headers);
+	http_llm_release(&s->llm);
 	free(s->gaps);
 	s->gaps = NULL;
 	s->n_gaps = s->alloc_gaps = 0;
@@ -99,7 +100,7 @@ void http_request_begin(struct http_worker *w, struct http_slot *s)
 	sb_reset(&s->headers);
 	s->body_over = false;
 	(void)w;
-	http_llm_begin(&s->llm, -1, -1);
+	http_llm_begin(s);
 	if (s->plan->sse) {
 		stream_parser(s);
 		http_sse_reset(s->sse);

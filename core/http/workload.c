@@ -1092,8 +1092,12 @@ void http_workload_plan(const struct http_workload *w, struct http_plan *p)
 	p->class_names = xcalloc(w->n_classes, sizeof(*p->class_names));
 	for (size_t i = 0; i < w->n_classes; i++)
 		p->class_names[i] = w->classes[i].name ? xstrdup(w->classes[i].name) : NULL;
-	if (p->sessions)
-		return; /* sessions build their requests as they send them */
+	if (p->sessions) {
+		/* sessions build their requests as they send them; a reply that
+		 * is not a stream is read from the body kept */
+		p->keep_body = !p->sse;
+		return;
+	}
 	for (size_t i = 0; i < p->n_reqs; i++)
 		free(p->reqs[i].data);
 	free(p->reqs);

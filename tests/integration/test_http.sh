@@ -143,7 +143,7 @@ run auth 0 "\"http\": {\"url\": \"$U/auth\", \"auth_env\": \"API_TOKEN\"}, \"loa
 is auth "the server saw the token" "$(errs) == 0"
 lacks "auth: the token is nowhere in the run document" "$T/auth.out.json" "sekrit"
 unset API_TOKEN
-run noauth 3 "\"http\": {\"url\": \"$U/auth\", \"auth_env\": \"API_TOKEN\"}, \"load\": {\"concurrency\": 1, \"requests\": 3}"
+run noauth 2 "\"http\": {\"url\": \"$U/auth\", \"auth_env\": \"API_TOKEN\"}, \"load\": {\"concurrency\": 1, \"requests\": 3}"
 contains "noauth: names the variable" "$T/noauth.err" "API_TOKEN is not set"
 printf '{"animal": "cat"}\n{"animal": "dog"}\n' >"$T/rows.jsonl"
 run dataset 0 "\"http\": {\"url\": \"$U/echo\", \"body\": {\"prompt\": \"a {animal}\"}, \"dataset\": \"rows.jsonl\", \"checks\": [{\"contains\": \"a cat\"}]}, \"load\": {\"concurrency\": 1, \"requests\": 4}"
@@ -211,7 +211,7 @@ if command -v openssl >/dev/null 2>&1; then
 	is tls "https through curl, verified against the CA" "$(errs) == 0 and b['generator'][0]['engine'] == 'curl'"
 	run tls_unknown 3 "\"http\": {\"url\": \"$S/json\"}, \"load\": {\"concurrency\": 1, \"requests\": 2}"
 	is tls_unknown "an unverifiable certificate cannot connect" "m['errors.refused'] == 2"
-	run tls_native 3 "\"http\": {\"url\": \"$S/json\"}, \"load\": {\"engine\": \"native\", \"concurrency\": 1, \"requests\": 2}"
+	run tls_native 2 "\"http\": {\"url\": \"$S/json\"}, \"load\": {\"engine\": \"native\", \"concurrency\": 1, \"requests\": 2}"
 	contains "tls_native: says to use curl" "$T/tls_native.err" "the native engine speaks plain http:// only"
 else
 	not_ok "openssl is needed for the https test (TEST_DEBS)"
