@@ -24,6 +24,7 @@
 #include "plan.h"
 #include "runner.h"
 #include "load.h"
+#include "sessions.h"
 #include "workload.h"
 #include "../monitor.h"
 #include "../slo.h"
@@ -438,6 +439,7 @@ static int run_step(struct http_run *hr, double rate, long rep, struct mon_windo
 	struct http_schedule_segment *segs = NULL;
 	struct http_engine_cstage *cst = NULL;
 	struct http_journey_run *jr = NULL;
+	struct http_sessions *ss = NULL;
 	struct step_window sw = { mw, NULL, 0 };
 	int rc;
 
@@ -449,6 +451,12 @@ static int run_step(struct http_run *hr, double rate, long rep, struct mon_windo
 	*open_loop = o.open_loop;
 	if (hr->journey && (rc = http_journey_run_open(&jr, hr->journey, o.threads, o.seed, &o, err)) != 0)
 		goto done;
+	if (hr->plan && hr->plan->sessions) {
+		if ((rc = http_sessions_open(&ss, hr->wl, hr->plan, o.threads, o.seed, err)) != 0)
+			goto done;
+		o.driver = &http_sessions_driver;
+		o.driver_arg = ss;
+	}
 	if (hr->have_faults && (rc = http_faults_start(&sw.faults, &hr->faults, o.seed, err)) != 0)
 		goto done;
 	if (mw || sw.faults) {
@@ -459,10 +467,13 @@ static int run_step(struct http_run *hr, double rate, long rep, struct mon_windo
 	rc = http_engine_run(&o, res, err);
 	if (rc == 0 && jr)
 		journeys_done(hr, jr, res);
+	if (rc == 0 && ss)
+		cJSON_AddItemToArray(extra_array(hr->out, "sessions"), http_sessions_describe(ss));
 	if (sw.faults)
 		faults_done(hr, sw.faults);
 done:
 	http_journey_run_free(jr);
+	http_sessions_free(ss);
 	free(segs);
 	free(cst);
 	return rc;

@@ -142,9 +142,6 @@ static void parse_sessions(struct http_wl_class *c, const cJSON *v, const char *
 	}
 	json_check_keys(v, path, keys, ARRAY_SIZE(keys), problems);
 	c->sessions = true;
-	/* The engine's side of sessions (a turn sent when the one before
-	 * it has answered) is not in this build yet. */
-	errlist_add(problems, "%s: multi-turn sessions are not supported by this build yet", path);
 	if (cJSON_IsString(turns) && strcmp(turns->valuestring, "dataset") == 0) {
 		c->turns_from_data = true;
 	} else if (turns) {
@@ -403,13 +400,15 @@ static void check_class(struct http_wl_class *c, bool trace, const char *path, s
 		errlist_add(problems, "%s: input_tokens and dataset exclude each other", path);
 	if (c->output_from_data && c->source != HTTP_WL_DATASET)
 		errlist_add(problems, "%s.output_tokens: \"dataset\" needs a dataset", path);
+	if (c->sessions && c->source == HTTP_WL_DATASET && !c->turns_from_data && c->turns.min == 0)
+		c->turns_from_data = true; /* a dataset's sessions are its conversations */
 	if (c->sessions && !c->chat)
 		errlist_add(problems, "%s.sessions: multi-turn sessions need the chat API (\"api\": \"chat\" or a /chat/completions URL)", path);
 	if (c->sessions && c->turns_from_data && c->source != HTTP_WL_DATASET)
 		errlist_add(problems, "%s.sessions.turns: \"dataset\" needs a dataset", path);
 	if (c->sessions && !c->turns_from_data && c->turns.min == 0)
 		errlist_add(problems, "%s.sessions.turns: required for synthetic sessions, a number of turns or {\"dist\": ...}", path);
-	if (c->prefixes && c->source == HTTP_WL_SYNTHETIC && c->input.min <= c->prefix_tokens && c->input.min)
+	if (c->prefixes && !c->sessions && c->source == HTTP_WL_SYNTHETIC && c->input.min <= c->prefix_tokens && c->input.min)
 		errlist_add(problems, "%s: input_tokens (the whole input, min %ld) must be longer than shared_prefix.tokens (%ld)",
 			    path, c->input.min, c->prefix_tokens);
 }
@@ -584,6 +583,11 @@ int http_workload_parse(struct http_workload **out, const cJSON *bench, const ch
 	}
 	class_release(&base);
 	free(pp);
+	for (size_t i = 1; i < w->n_classes; i++)
+		if (w->classes[i].sessions != w->classes[0].sessions) {
+			errlist_add(problems, "%s.classes: every class runs sessions, or none does", path);
+			break;
+		}
 	if (problems->n > before || !out) {
 		http_workload_free(w);
 		return problems->n > before ? ERR_INPUT : 0;

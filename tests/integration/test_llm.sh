@@ -139,6 +139,49 @@ run bad_tokenize 3 "\"http\": {\"url\": \"$U/v1/chat/completions\", $STREAM},
   \"prompts\": {\"input_tokens\": 20, \"tokenize\": \"/no-tokenizer-here\"}, \"load\": {\"concurrency\": 1, \"requests\": 1}"
 contains "bad_tokenize: a named tokenize endpoint must answer" "$T/bad_tokenize.err" "tokenize endpoint $U/no-tokenizer-here: status 404"
 
+# --- multi-turn sessions: the server refuses a history that does not carry
+# its own replies (checked here first), so a session that gets through all
+# its turns carried them ---
+python3 - "$U" >"$T/history.out" 2>&1 <<'PY'
+import json, sys, urllib.error, urllib.request
+def post(body):
+    try:
+        r = urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/v1/chat/completions",
+            json.dumps(body).encode(), {"Content-Type": "application/json"}), timeout=10)
+        return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+first = [{"role": "user", "content": "a question that starts the conversation"}]
+code, r = post({"messages": first, "max_tokens": 4})
+reply = r["choices"][0]["message"]["content"]
+ok, _ = post({"messages": first + [{"role": "assistant", "content": reply}, {"role": "user", "content": "and?"}], "max_tokens": 2})
+bad, e = post({"messages": first + [{"role": "assistant", "content": "a reply it never gave"}, {"role": "user", "content": "and?"}], "max_tokens": 2})
+print("history check", code, ok, bad, e["error"]["message"][:60])
+PY
+contains "the server checks multi-turn history (its own reply 200, another 400)" "$T/history.out" "history check 200 200 400 history check: messages[1]"
+
+run sessions 0 "\"http\": {\"url\": \"$U/v1/chat/completions\", $STREAM},
+  \"prompts\": {\"input_tokens\": 48, \"output_tokens\": 8, \"ignore_eos\": true, \"shared_prefix\": {\"prefixes\": 1, \"tokens\": 128},
+              \"sessions\": {\"turns\": 4, \"think_time\": {\"dist\": \"uniform\", \"min\": \"5ms\", \"max\": \"20ms\"}}},
+  \"load\": {\"concurrency\": 3, \"requests\": 9}"
+is sessions "9 sessions of 4 turns, every turn accepted by the server's history check" \
+	"b['sessions'][0] == {'started': 9, 'completed': 9, 'ended_by_failure': 0, 'ended_by_window': 0, 'turns': 36} and m['errors.4xx'] == 0 and m['error_rate'] == 0"
+is sessions "metrics per turn" "all(m['requests[turn%d]' % t] == 9 for t in (1, 2, 3, 4)) and 'ttft.p95[turn4]' in m"
+is sessions "each turn carries the history: inputs grow" "m['input_tokens[turn1]'] < m['input_tokens[turn2]'] < m['input_tokens[turn3]'] < m['input_tokens[turn4]']"
+is sessions "later turns find the history cached" "m['cached_token_share[turn1]'] < m['cached_token_share[turn2]'] < m['cached_token_share[turn4]']"
+
+run sessions_dataset 0 "\"http\": {\"url\": \"$U/v1/chat/completions\", \"body\": {\"model\": \"bigram-example\"}},
+  \"prompts\": {\"dataset\": \"$(pwd)/examples/datasets/openai-chat-sample.jsonl\", \"sessions\": {\"think_time\": \"10ms\"}, \"output_tokens\": 5},
+  \"load\": {\"concurrency\": 2, \"requests\": 4}"
+is sessions_dataset "a dataset's conversations as sessions (one has 2 user turns), whole responses" \
+	"b['sessions'][0]['completed'] == 4 and b['sessions'][0]['turns'] == 5 and m['error_rate'] == 0 and m['requests[turn2]'] == 1"
+
+run sessions_open 0 "\"http\": {\"url\": \"$U/v1/chat/completions\", $STREAM},
+  \"prompts\": {\"input_tokens\": 20, \"output_tokens\": 4, \"sessions\": {\"turns\": 3, \"think_time\": \"2s\"}},
+  \"load\": {\"mode\": \"rate\", \"rate\": 4, \"duration\": \"1s\", \"realtime\": false}"
+is sessions_open "open loop: sessions started at the rate; turns due after the window not sent" \
+	"3 <= b['sessions'][0]['started'] <= 5 and b['sessions'][0]['ended_by_window'] == b['sessions'][0]['started'] and m['requests[turn1]'] == b['sessions'][0]['started']"
+
 # --- schemas/suite.schema.json agrees with perfgate's validator on every suite above
 python3 - "$T" <<'PY' >"$T/schema.out" 2>&1
 import glob, json, os, sys
