@@ -119,6 +119,14 @@ void cmd_print_note(void *quiet, const struct gate_note *note);
  * median with its confidence interval, min, max, n; failures, the tail of
  * stderr and warnings under each benchmark. */
 void cmd_run_table(const struct rundoc *rd);
+/* --requests FILE (run, gate): the per-request records writer for the
+ * whole run (core/http/records.h).  open prints why it cannot and returns
+ * the exit code (2), else 0; close returns code, or 3 when records were
+ * lost (it says how many and why). */
+struct http_records;
+int cmd_records_open(const char *path, struct http_records **out);
+int cmd_records_close(struct http_records *r, int code);
+
 /* `gate --plots DIR`: trend and latency plots of the run against its baseline. */
 struct gate_result;
 void cmd_gate_plots(const char *dir, const struct gate_result *r);

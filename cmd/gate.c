@@ -26,7 +26,7 @@
 
 /* The command line. */
 struct gate_args {
-	const char *bench, *db_url, *spec, *plots, *run_out;
+	const char *bench, *db_url, *spec, *plots, *run_out, *requests;
 	struct cmpcmd_out o;
 	long repetitions, confirm_reps, runs;
 	bool strict, no_confirm, no_store, quiet;
@@ -63,6 +63,7 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		{ "plots", 0, OPT_STRING, &a->plots, "DIR", "draw trend and latency plots (gnuplot) into DIR" },
 		{ "quiet", 'q', OPT_FLAG, &a->quiet, NULL, "no progress on stderr" },
 		{ "repetitions", 'n', OPT_INT, &a->repetitions, "N", "run every benchmark exactly N times" },
+		{ "requests", 0, OPT_STRING, &a->requests, "FILE", "write one JSON line per HTTP request sent (times, tokens, status) to FILE" },
 		{ "run-out", 0, OPT_STRING, &a->run_out, "FILE", "write the run document to FILE" },
 		{ "strict", 0, OPT_FLAG, &a->strict, NULL, "inconclusive and insufficient-data verdicts fail too" },
 		{ "strict-report", 0, OPT_FLAG, &a->o.pub.strict_report, NULL, "exit 4 when a report or comment could not be published" },
@@ -147,8 +148,11 @@ int cmd_gate(int argc, char **argv)
 	db_store_baseline_source(dbs, &src);
 	db_store_gate_store(dbs, &store);
 	proc_install_interrupt_handler();
+	if ((code = cmd_records_open(a.requests, &go.run.records)) != 0)
+		goto done;
 	rc = gate_run(suite, &go, &src, a.no_store ? NULL : &store, &r, &err);
 	code = rc ? cmd_fail(rc, &err) : finish(&a, r);
+	code = cmd_records_close(go.run.records, code);
 done:
 	gate_result_free(r);
 	db_store_free(dbs);

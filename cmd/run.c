@@ -23,7 +23,7 @@
 
 /* The command line. */
 struct run_args {
-	const char *out_path, *db_url, *format;
+	const char *out_path, *db_url, *format, *requests;
 	long repetitions, warmup; /* LONG_MIN: not given */
 	bool no_store, quiet, list;
 	struct strlist tags, pos, benches;
@@ -48,6 +48,7 @@ static int parse_args(struct run_args *a, int argc, char **argv)
 		{ "out", 'o', OPT_STRING, &a->out_path, "FILE", "write the run document to FILE" },
 		{ "quiet", 'q', OPT_FLAG, &a->quiet, NULL, "no progress on stderr" },
 		{ "repetitions", 'n', OPT_INT, &a->repetitions, "N", "run every benchmark exactly N times" },
+		{ "requests", 0, OPT_STRING, &a->requests, "FILE", "write one JSON line per HTTP request sent (times, tokens, status) to FILE" },
 		{ "tag", 't', OPT_LIST, &a->tags, "KEY=VALUE", "store a tag with the run" },
 		{ "warmup", 'w', OPT_INT, &a->warmup, "N", "warmup runs before every benchmark" },
 	};
@@ -152,8 +153,11 @@ int cmd_run(int argc, char **argv)
 	db_store_open(&dbs, &dbo, &err);
 	db_store_gate_store(dbs, &store);
 	proc_install_interrupt_handler();
+	if ((code = cmd_records_open(a.requests, &go.run.records)) != 0)
+		goto done;
 	rc = gate_run(suite, &go, NULL, a.no_store ? NULL : &store, &r, &err);
 	code = rc ? cmd_fail(rc, &err) : finish(&a, r);
+	code = cmd_records_close(go.run.records, code);
 done:
 	gate_result_free(r);
 	db_store_free(dbs);

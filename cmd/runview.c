@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../core/gate.h"
+#include "../core/http/records.h"
 #include "../core/plot.h"
 #include "../core/report.h"
 #include "../core/util.h"
@@ -163,4 +164,31 @@ void cmd_gate_plots(const char *dir, const struct gate_result *r)
 		free(files[i]);
 	free(files);
 	free(docs);
+}
+
+int cmd_records_open(const char *path, struct http_records **out)
+{
+	struct http_records_options o = HTTP_RECORDS_OPTIONS_INIT;
+	struct err err = ERR_INIT;
+
+	*out = NULL;
+	if (!path)
+		return 0;
+	o.path = path;
+	o.workers = HTTP_RECORDS_MAX_WORKERS;
+	if (http_records_open(out, &o, &err) != 0) {
+		cmd_error("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_records_close(struct http_records *r, int code)
+{
+	struct err err = ERR_INIT;
+
+	if (http_records_close(r, NULL, &err) == 0)
+		return code;
+	cmd_error("%s", err.msg);
+	return code ? code : EXIT_INVALID;
 }

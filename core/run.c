@@ -221,6 +221,7 @@ int run_suite(const struct suite *s, const struct run_options *opts, struct rund
 	ctx.progress_arg = o->progress_arg;
 	ctx.warmup_set = o->warmup >= 0;
 	ctx.warmup = o->warmup;
+	ctx.records = o->records;
 
 	rd = rundoc_new();
 	rundoc_uuid(id);

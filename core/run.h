@@ -20,6 +20,8 @@
 #include "suite.h"
 
 /* What a runner may need besides its benchmark. */
+struct http_records;
+
 struct run_ctx {
 	const struct suite *suite;
 	long repetitions;          /* --repetitions override, 0 = as declared */
@@ -29,6 +31,7 @@ struct run_ctx {
 	void *progress_arg;
 	bool warmup_set;           /* --warmup given: use `warmup` instead of the declared count */
 	long warmup;
+	struct http_records *records; /* every HTTP request's record goes here (NULL: a benchmark's own "requests" file, or none) */
 };
 
 /*
@@ -66,6 +69,7 @@ struct run_options {
 	const char *const *bench_globs; /* more --bench patterns: a name matching any of them
 					   (or bench_glob) is selected; NULL: none */
 	size_t n_bench_globs;
+	struct http_records *records; /* --requests: one record per HTTP request (core/http/records.h); NULL: none */
 };
 #define RUN_OPTIONS_INIT { .warmup = -1 }
 

@@ -61,7 +61,7 @@ static const char *const bench_keys[] = {
 	"monitor",                                 /* monitor_validate */
 	"http", "load", "stream", "request_slo",   /* http_runner_validate */
 	"journey", "faults",                       /* http_runner_validate: journeys, fault injection */
-	"prompts", "classes",                      /* http_runner_validate (LLM workloads) */
+	"prompts", "classes", "requests",          /* http_runner_validate (LLM workloads, records) */
 	"ingest",                                  /* ingest_runner_validate */
 };
 
@@ -368,7 +368,7 @@ static void check_bench(const cJSON *b, const char *path, bool variant, struct e
 	if (has_http) {
 		http_runner_validate(b, path, p);
 	} else {
-		static const char *const http_only[] = { "load", "stream", "request_slo", "faults", "prompts", "classes" };
+		static const char *const http_only[] = { "load", "stream", "request_slo", "faults", "prompts", "classes", "requests" };
 		for (size_t i = 0; i < ARRAY_SIZE(http_only); i++)
 			if (cJSON_HasObjectItem(b, http_only[i]))
 				json_problem(p, "%s.%s: only for \"http\" and \"journey\" benchmarks", path, http_only[i]);

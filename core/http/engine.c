@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "../hist.h"
+#include "records.h"
 #include "transport.h"
 
 #define MAX_TS_POINTS 3600
@@ -261,6 +262,7 @@ static void start_request(struct http_worker *w, struct http_slot *s, uint64_t t
 	s->addr = w->step->addr;
 	s->addrlen = w->step->addrlen;
 	s->job = NULL;
+	http_llm_begin(s);
 	s->has_req = true;
 	s->measured = measured;
 	s->sent_once = false;
@@ -313,6 +315,8 @@ bool http_engine_send(struct http_worker *w, size_t pool, const struct sockaddr 
 	s->res = res;
 	s->job = job;
 	s->wire = wire;
+	s->meta = NULL;
+	http_llm_begin(s);
 	s->has_req = true;
 	s->measured = measured;
 	s->sent_once = false;
@@ -727,6 +731,8 @@ static void *worker_main(void *arg)
 		wall = (double)(now_ns() - wall0) / 1e9;
 		w->r.cpu_util_max = wall > 0 ? cpu / wall : 0;
 	}
+	if (w->rec)
+		http_records_flush(w->rec);
 	for (size_t i = 0; i < w->n_slots; i++)
 		w->t->slot_release(w, &w->slots[i]);
 	w->t->worker_close(w);
@@ -887,6 +893,7 @@ static int worker_init(struct http_worker *w, long i, long threads, const struct
 	int rc;
 
 	w->idx = (size_t)i;
+	w->rec = o->records ? http_records_local(o->records, (size_t)i) : NULL;
 	result_init(&w->r, o->plan);
 	if (o->open_loop) {
 		struct http_schedule_options so = HTTP_SCHEDULE_OPTIONS_INIT;
@@ -906,6 +913,9 @@ static int worker_init(struct http_worker *w, long i, long threads, const struct
 		so.n_segments = o->n_segments;
 		so.share = 1.0 / (double)threads;
 		so.index = (size_t)i;
+		so.times = o->times;
+		so.n_times = o->n_times;
+		so.stride = (size_t)threads;
 		if ((rc = http_schedule_open(&w->sched, &so, err)) != 0)
 			return rc;
 	} else {
@@ -966,6 +976,8 @@ static int workers_run(struct http_worker *ws, long threads, struct http_step *s
 		st->window_end = o->requests ? UINT64_MAX : st->window_start + o->duration;
 		if (o->window_start)
 			*o->window_start = st->window_start;
+		if (o->records)
+			http_records_step(o->records, o->records_bench, o->records_step, st->t0, (size_t)threads);
 	}
 	/* The started workers stop at once when the step is cancelled. */
 	gate_open(st, rc == 0 ? 1 : -1);

@@ -37,6 +37,7 @@
 
 struct hist;
 struct http_llm_result;
+struct http_records;
 
 /* Error classes of failed requests (DESIGN section 4). */
 enum http_engine_error {
@@ -112,6 +113,8 @@ struct http_engine_options {
 	/* open loop */
 	const struct http_schedule_segment *segments;
 	size_t n_segments;
+	const uint64_t *times;  /* instead of segments: every arrival, ns after the start (a trace) */
+	size_t n_times;
 	enum http_schedule_arrival arrival;
 	double burstiness;
 	uint64_t seed;
@@ -149,6 +152,11 @@ struct http_engine_options {
 	/* Multi-request units (journeys); NULL: the plan's requests. */
 	const struct http_engine_driver *driver;
 	void *driver_arg;
+	/* Per-request records (records.h): every request of the step, warmup
+	 * too, is a line under records_bench and records_step; NULL: none. */
+	struct http_records *records;
+	const char *records_bench;
+	long records_step;
 };
 
 struct http_engine_ts_point {

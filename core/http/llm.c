@@ -242,23 +242,26 @@ static void lengths(struct http_llm_result *r, const struct http_slot *s, const 
 	r->mismatch += bad;
 }
 
-void http_llm_record_ok(struct http_llm_result *r, const struct http_plan *p, const struct http_slot *s,
-			const struct http_tokens_result *tr, uint64_t lat, const char *body, size_t body_len,
-			bool in_window, bool good)
+void http_llm_response(struct http_slot *s)
 {
-	struct http_openai_usage usage = s->llm.usage, *u = &usage;
+	struct http_openai_chunk ch;
+
+	http_openai_response_parse(s->body.buf ? s->body.buf : "", s->body.len, &ch,
+				   s->plan->sessions ? &s->llm.reply : NULL);
+	if (ch.has_usage)
+		http_openai_usage_merge(&s->llm.usage, &ch.usage);
+}
+
+void http_llm_record_ok(struct http_llm_result *r, const struct http_plan *p, const struct http_slot *s,
+			const struct http_tokens_result *tr, uint64_t lat, bool in_window, bool good)
+{
+	const struct http_openai_usage *u = &s->llm.usage;
 	struct http_tokens_result whole = *tr;
 
 	if (!r)
 		return;
-	if (!p->sse && body) {
-		struct http_openai_chunk ch;
-
-		http_openai_response_parse(body, body_len, &ch, NULL);
-		if (ch.has_usage)
-			http_openai_usage_merge(u, &ch.usage);
+	if (!p->sse)
 		whole.tokens = u->completion_tokens >= 0 ? (uint64_t)u->completion_tokens : 0;
-	}
 	r->ok++;
 	r->output_tokens += whole.tokens;
 	if (u->prompt_tokens >= 0) {

@@ -94,14 +94,16 @@ void http_llm_count_issued(struct http_llm_result *r, uint32_t cls, long turn);
 void http_llm_chunk(struct http_llm_req *q, const struct http_openai_chunk *ch);
 
 /*
- * A measured success: its usage (read from `body` when the response was
- * not a stream), the requested lengths against the delivered, latency per
- * output token, and its class's and turn's figures.  lat is t_end -
+ * A measured success: its usage (http_llm_response read it first when the
+ * response was not a stream), the requested lengths against the delivered,
+ * latency per output token, and its class's and turn's figures.  lat is t_end -
  * t_sched; in_window and good as request.c decided them.
  */
 void http_llm_record_ok(struct http_llm_result *r, const struct http_plan *p, const struct http_slot *s,
-			const struct http_tokens_result *tr, uint64_t lat, const char *body, size_t body_len,
-			bool in_window, bool good);
+			const struct http_tokens_result *tr, uint64_t lat, bool in_window, bool good);
+/* A whole (not streamed) response: its usage, and for a session its
+ * answer, from the body kept. */
+void http_llm_response(struct http_slot *s);
 void http_llm_record_fail(struct http_llm_result *r, const struct http_slot *s);
 /* Measured requests issued, per class. */
 void http_llm_record_issued(struct http_llm_result *r, const struct http_slot *s);

@@ -17,7 +17,7 @@
 #include "../json.h"
 #include "../util.h"
 
-static const char *const mode_names[] = { "rate", "concurrency", "ramp", "spike", "sweep", "capacity" };
+static const char *const mode_names[] = { "rate", "concurrency", "ramp", "spike", "sweep", "capacity", "trace" };
 
 const char *http_load_mode_name(enum http_load_mode m)
 {
@@ -30,6 +30,7 @@ void http_load_spec_release(struct http_load_spec *s)
 		return;
 	free(s->stages);
 	free(s->rates);
+	free(s->trace_path);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -92,6 +93,7 @@ static bool read_ramp_start(struct load_reader *r, const cJSON *v, struct http_l
 static bool read_spike(struct load_reader *r, const cJSON *v, struct http_load_spec *s);
 static bool read_rates(struct load_reader *r, const cJSON *v, struct http_load_spec *s);
 static bool read_precision(struct load_reader *r, const cJSON *v, struct http_load_spec *s);
+static bool read_trace(struct load_reader *r, const cJSON *v, struct http_load_spec *s);
 
 /* Read in this order: the mode first (the keys after it may depend on
  * it), the mode-specific objects last (they check against duration). */
@@ -123,6 +125,7 @@ static const struct load_key load_keys[] = {
 	{ .key = "start_rate", .kind = KEY_NUMBER, .min = 0, .off = FIELD(start_rate), .modes = MODE(LOAD_CAPACITY) },
 	{ .key = "max_rate", .kind = KEY_NUMBER, .min = 0, .off = FIELD(max_rate), .modes = MODE(LOAD_CAPACITY) },
 	{ .key = "precision", .kind = KEY_CUSTOM, .modes = MODE(LOAD_CAPACITY), .read = read_precision },
+	{ .key = "trace", .kind = KEY_CUSTOM, .modes = MODE(LOAD_TRACE), .read = read_trace },
 };
 
 _Static_assert(ARRAY_SIZE(load_keys) <= 64, "struct load_reader's set has a bit per key");
@@ -202,7 +205,7 @@ static bool read_mode(struct load_reader *r, const cJSON *v, struct http_load_sp
 	if (i < 0) {
 		const char *near = cJSON_IsString(v) ? closest_match(v->valuestring, mode_names, ARRAY_SIZE(mode_names)) : NULL;
 
-		errlist_add(r->problems, "%s.mode: expected one of rate, concurrency, ramp, spike, sweep, capacity%s%s%s",
+		errlist_add(r->problems, "%s.mode: expected one of rate, concurrency, ramp, spike, sweep, capacity, trace%s%s%s",
 			    r->lp, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
 		return false;
 	}
@@ -354,6 +357,35 @@ static bool read_precision(struct load_reader *r, const cJSON *v, struct http_lo
 	return true;
 }
 
+/* trace: a file name, or {"path", "time_scale", "time_unit", "limit"}. */
+static bool read_trace(struct load_reader *r, const cJSON *v, struct http_load_spec *s)
+{
+	static const char *const keys[] = { "path", "time_scale", "time_unit", "limit" };
+	static const char *const units[] = { "s", "ms", "us" };
+	static const double unit_s[] = { 1, 1e-3, 1e-6 };
+	const cJSON *path = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, "path") : v;
+	const cJSON *unit = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, "time_unit") : NULL;
+	char tp[600];
+	long u;
+
+	snprintf(tp, sizeof(tp), "%s.trace", r->lp);
+	if (!cJSON_IsString(path) || !path->valuestring[0]) {
+		errlist_add(r->problems, "%s: required for mode \"trace\": a file, or {\"path\": FILE, \"time_scale\": 1}", tp);
+		return true;
+	}
+	s->trace_path = xstrdup(path->valuestring);
+	if (!cJSON_IsObject(v))
+		return true;
+	json_check_keys(v, tp, keys, ARRAY_SIZE(keys), r->problems);
+	json_get_number(v, "time_scale", tp, 0, &s->trace_scale, NULL, r->problems);
+	json_get_int(v, "limit", tp, 1, &s->trace_limit, NULL, r->problems);
+	if (unit && (!cJSON_IsString(unit) || (u = str_index(unit->valuestring, units, ARRAY_SIZE(units))) < 0))
+		errlist_add(r->problems, "%s.time_unit: expected \"s\", \"ms\" or \"us\" (of a numeric timestamp)", tp);
+	else if (unit)
+		s->trace_unit = unit_s[u];
+	return true;
+}
+
 /* ---- what the keys mean together ---- */
 
 static bool closed_loop(const struct http_load_spec *s)
@@ -390,6 +422,10 @@ static void check_mode(struct load_reader *r, struct http_load_spec *s)
 		break;
 	case LOAD_SWEEP:
 		break;
+	case LOAD_TRACE:
+		if (has(r->load, "rate") || has(r->load, "arrival"))
+			errlist_add(r->problems, "%s: mode \"trace\" sends at the trace's times; remove rate and arrival", lp);
+		break;
 	case LOAD_CAPACITY:
 		if (s->max_rate < s->start_rate)
 			errlist_add(r->problems, "%s.max_rate: must be >= start_rate", lp);
@@ -412,7 +448,8 @@ static void check_combined(struct load_reader *r, const struct http_load_spec *s
 		errlist_add(r->problems, "%s.burstiness: only for \"arrival\": \"gamma\"", lp);
 	if (has(r->load, "duration") && has(r->load, "requests"))
 		errlist_add(r->problems, "%s: give either duration or requests, not both", lp);
-	if (s->mode != LOAD_RAMP && s->mode != LOAD_CAPACITY && s->duration <= 0 && s->requests == 0)
+	if (s->mode != LOAD_RAMP && s->mode != LOAD_CAPACITY && s->mode != LOAD_TRACE && s->duration <= 0 &&
+	    s->requests == 0)
 		errlist_add(r->problems, "%s: give duration (such as \"30s\") or requests", lp);
 	if (closed_loop(s) && (has(r->load, "arrival") || has(r->load, "max_inflight") || has(r->load, "connections")))
 		errlist_add(r->problems, "%s: arrival, max_inflight and connections are for open-loop modes (rate, ramp of rates, "
@@ -436,6 +473,8 @@ static void load_defaults(struct http_load_spec *s)
 	s->realtime = true;
 	s->start_rate = 10;
 	s->max_rate = 100000;
+	s->trace_scale = 1;
+	s->trace_unit = 1e-3;
 }
 
 /* Every key of the table, in order; then what they mean together. */
@@ -573,6 +612,9 @@ void http_load_step_options(const struct http_load_spec *s, double rate, struct 
 		o->n_segments = 3;
 		break;
 	}
+	case LOAD_TRACE:
+		o->open_loop = true; /* the runner gives the times (o->times) */
+		break;
 	case LOAD_RATE:
 	case LOAD_SWEEP:
 	case LOAD_CAPACITY:

@@ -12,6 +12,8 @@
  *                `spike.duration`, then `rate` again; reports the time to
  *                recover;
  *   sweep        each of `rates` is a measured step (warmup + duration);
+ *   trace        open loop at a trace's times (trace.h), scaled by
+ *                `trace.time_scale`, its lengths the requests' (workload.h);
  *   capacity     the highest rate at which every SLO of the benchmark holds:
  *                grow geometrically from `start_rate` until one breaks, then
  *                bisect to `precision`, each step measured for
@@ -30,7 +32,7 @@
 #include "engine.h"
 #include "schedule.h"
 
-enum http_load_mode { LOAD_RATE, LOAD_CONCURRENCY, LOAD_RAMP, LOAD_SPIKE, LOAD_SWEEP, LOAD_CAPACITY };
+enum http_load_mode { LOAD_RATE, LOAD_CONCURRENCY, LOAD_RAMP, LOAD_SPIKE, LOAD_SWEEP, LOAD_CAPACITY, LOAD_TRACE };
 
 struct http_load_stage {
 	double duration; /* s */
@@ -62,6 +64,10 @@ struct http_load_spec {
 	enum http_engine_httpver http_version;
 	bool realtime;             /* open loop: ask for SCHED_FIFO for the workers (default true) */
 	long repetitions;          /* 0: not given here */
+	char *trace_path;          /* trace: the file (as written, relative to the suite's folder) */
+	double trace_scale;        /* trace: multiplies its times (0.5 replays twice as fast) */
+	double trace_unit;         /* trace: seconds per numeric timestamp unit */
+	long trace_limit;          /* trace: entries read at most (0: all) */
 };
 
 /* Parse and check `load` (path names the benchmark).  With out == NULL only

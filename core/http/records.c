@@ -305,9 +305,9 @@ int http_records_open(struct http_records **out, const struct http_records_optio
 	}
 	r->path = xstrdup(o->path);
 	r->buffer_bytes = o->buffer_bytes ? o->buffer_bytes : DEFAULT_BUFFER;
-	r->pool = o->buffers ? o->buffers : 4 * workers;
-	if (r->pool < 2 * workers)
-		r->pool = 2 * workers;
+	/* Workers keep filling the buffers they hold and hand them over, so a
+	 * pool smaller than the workers only makes some wait. */
+	r->pool = o->buffers >= 2 ? o->buffers : 64;
 	r->n_locals = workers;
 	r->locals = xcalloc(workers, sizeof(*r->locals));
 	for (size_t i = 0; i < workers; i++) {

@@ -46,10 +46,13 @@ struct http_record {
 	size_t n_itl;
 };
 
+/* Engine workers a writer can serve at most (load.threads' bound). */
+#define HTTP_RECORDS_MAX_WORKERS 256
+
 struct http_records_options {
 	const char *path;
 	size_t buffer_bytes;        /* per buffer; 0: 256 KiB */
-	size_t buffers;             /* in the pool, at least 2 per worker; 0: 4 per worker */
+	size_t buffers;             /* in the pool (at least 2; 0: 64): memory is at most this many buffers */
 	size_t workers;             /* engine workers that add records */
 };
 #define HTTP_RECORDS_OPTIONS_INIT { .workers = 1 }

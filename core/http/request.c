@@ -20,6 +20,7 @@
 #include "../hist.h"
 #include "plan.h"
 #include "openai.h"
+#include "records.h"
 #include "sse.h"
 #include "tokens.h"
 
@@ -273,8 +274,7 @@ static void record_ok(struct http_worker *w, const struct http_slot *s, uint64_t
 
 		if (p->sse)
 			http_tokens_result_of(&s->tok, s->t_sched, &tr);
-		http_llm_record_ok(s->res->llm, p, s, &tr, lat, s->body.buf, s->body.len,
-				   in_window(w, t_end), good);
+		http_llm_record_ok(s->res->llm, p, s, &tr, lat, in_window(w, t_end), good);
 	}
 }
 
@@ -294,11 +294,44 @@ static void record_fail(struct http_worker *w, const struct http_slot *s, enum h
 		w->last_t_end = t_end;
 }
 
+/* The request's line of the per-request records (records.h). */
+static void keep_record(struct http_worker *w, const struct http_slot *s, int e, uint64_t t_end)
+{
+	const struct http_plan *p = s->plan;
+	const struct http_plan_meta *m = s->meta;
+	struct http_record x = {
+		.worker = (uint32_t)w->idx, .seq = w->records_seq++, .warmup = !s->measured,
+		.t_sched = s->t_sched, .t_send = s->t_send, .t_first_byte = s->got_bytes ? s->t_first_byte : 0,
+		.t_first_token = p->sse && s->tok.events ? s->tok.t_first : 0, .t_end = t_end,
+		.status = s->status, .error = e >= 0 ? http_engine_error_name((enum http_engine_error)e) : NULL,
+		.class_name = m && m->cls < p->n_classes ? p->class_names[m->cls] : NULL,
+		.session = s->llm.session, .turn = s->llm.turn,
+		.input_tokens_requested = m && m->input_exact ? m->input_tokens : -1,
+		.input_tokens = s->llm.usage.prompt_tokens, .cached_tokens = s->llm.usage.cached_tokens,
+		.output_tokens_requested = m ? m->output_tokens : -1, .output_tokens = -1,
+		.reasoning_tokens = s->llm.usage.reasoning_tokens, .itl = s->gaps, .n_itl = s->n_gaps,
+	};
+
+	if (!s->t_send) {
+		/* never sent (no connection): nothing of a response is its own */
+		x.n_itl = 0;
+	} else if (p->sse) {
+		x.output_tokens = s->tok.usage_tokens >= 0 ? s->tok.usage_tokens : (long)s->tok.events;
+	} else if (p->llm) {
+		x.output_tokens = s->llm.usage.completion_tokens;
+	}
+	http_records_add(w->rec, &x);
+}
+
 void http_request_ok(struct http_worker *w, struct http_slot *s, bool keep)
 {
 	uint64_t t_end = now_ns();
 
+	if (s->plan->llm && !s->plan->sse)
+		http_llm_response(s);
 	record_ok(w, s, t_end);
+	if (w->rec)
+		keep_record(w, s, -1, t_end);
 	http_engine_slot_done(w, s, true, keep, -1, t_end);
 }
 
@@ -315,5 +348,7 @@ void http_request_fail(struct http_worker *w, struct http_slot *s, enum http_eng
 		va_end(ap);
 	}
 	record_fail(w, s, e, t_end);
+	if (w->rec)
+		keep_record(w, s, (int)e, t_end);
 	http_engine_slot_done(w, s, false, false, (int)e, t_end);
 }

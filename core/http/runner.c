@@ -22,9 +22,11 @@
 #include "journey_run.h"
 #include "llm.h"
 #include "plan.h"
+#include "records.h"
 #include "runner.h"
 #include "load.h"
 #include "sessions.h"
+#include "trace.h"
 #include "workload.h"
 #include "../monitor.h"
 #include "../slo.h"
@@ -51,6 +53,12 @@ void http_runner_validate(const cJSON *bench, const char *path, struct errlist *
 	if (cJSON_HasObjectItem(bench, "faults"))
 		http_faults_validate(bench, path, load_ok ? &spec : NULL, problems);
 	http_load_spec_release(&spec);
+	{
+		const cJSON *rq = cJSON_GetObjectItemCaseSensitive(bench, "requests");
+
+		if (rq && (!cJSON_IsString(rq) || !rq->valuestring[0]))
+			errlist_add(problems, "%s.requests: expected a file name for the per-request records", path);
+	}
 	if (cJSON_HasObjectItem(bench, "journey") && (cJSON_HasObjectItem(bench, "prompts") || cJSON_HasObjectItem(bench, "classes")))
 		errlist_add(problems, "%s: prompts and classes describe one kind of request; a journey has steps of its own", path);
 	else
@@ -367,6 +375,11 @@ struct http_run {
 	struct hist *overhead;       /* the last step's proxy overhead (ns per request) */
 	struct http_workload *wl;    /* an LLM workload (prompts, classes), or NULL */
 	struct http_llm_fams *llm_fams;
+	struct http_records *records; /* where each request's record goes: the run's (--requests), this benchmark's own, or NULL */
+	struct http_records *own_records; /* the benchmark's "requests" file, opened here */
+	long steps;                  /* steps run, for the records */
+	struct http_trace *trace;    /* load mode trace: the trace replayed */
+	uint64_t *trace_times;       /* its arrival times, ns after the start */
 };
 
 /* The resource monitor, started and stopped with the measured window. */
@@ -448,6 +461,13 @@ static int run_step(struct http_run *hr, double rate, long rep, struct mon_windo
 	http_load_step_options(&hr->spec, rate, &o, &segs, &cst);
 	o.seed = hr->spec.seed + (uint64_t)rep * 1000003ULL;
 	o.keep_samples = hr->have_faults;
+	o.records = hr->records;
+	if (hr->trace) {
+		o.times = hr->trace_times;
+		o.n_times = http_trace_count(hr->trace);
+	}
+	o.records_bench = hr->b->name;
+	o.records_step = hr->steps++;
 	*open_loop = o.open_loop;
 	if (hr->journey && (rc = http_journey_run_open(&jr, hr->journey, o.threads, o.seed, &o, err)) != 0)
 		goto done;
@@ -750,6 +770,33 @@ static long expected_requests(const struct http_load_spec *s)
 	return 0;
 }
 
+/* Load mode trace: the trace read (a file that is not there or not a
+ * trace is bad input), its times, and the window it sets when no duration
+ * or requests do (to just after its last entry). */
+static int trace_open(struct http_run *hr, const char *dir, struct err *err)
+{
+	struct http_trace_options o = HTTP_TRACE_OPTIONS_INIT;
+	struct http_load_spec *s = &hr->spec;
+	char *full = s->trace_path[0] == '/' ? xstrdup(s->trace_path) : xasprintf("%s/%s", dir, s->trace_path);
+	int rc;
+
+	o.path = full;
+	o.label = s->trace_path;
+	o.time_scale = s->trace_scale;
+	o.time_unit = s->trace_unit;
+	o.limit = (size_t)s->trace_limit;
+	rc = http_trace_open(&hr->trace, &o, err);
+	free(full);
+	if (rc)
+		return ERR_INPUT;
+	hr->trace_times = xmalloc(http_trace_count(hr->trace) * sizeof(*hr->trace_times));
+	for (size_t i = 0; i < http_trace_count(hr->trace); i++)
+		hr->trace_times[i] = http_trace_get(hr->trace, i)->t;
+	if (!s->duration && !s->requests)
+		s->duration = fmax(http_trace_stats(hr->trace)->span - s->warmup, 0) + 0.001;
+	return 0;
+}
+
 /* The plan, the load model, the monitor, and the repetitions to run. */
 static int run_open(struct http_run *hr, long *reps, struct err *err)
 {
@@ -773,13 +820,25 @@ static int run_open(struct http_run *hr, long *reps, struct err *err)
 		rc = errlist_to_err(&problems, err, ERR_INPUT);
 		goto done;
 	}
-	if (hr->plan && (rc = http_workload_open(&hr->wl, hr->b->raw, hr->b->name, dir, hr->plan, NULL,
+	if (hr->spec.mode == LOAD_TRACE && (rc = trace_open(hr, dir, err)) != 0)
+		goto done;
+	if (hr->plan && (rc = http_workload_open(&hr->wl, hr->b->raw, hr->b->name, dir, hr->plan, hr->trace,
 						 expected_requests(&hr->spec), err)) != 0)
 		goto done;
 	if ((v = cJSON_GetObjectItemCaseSensitive(hr->b->raw, "monitor"))) {
 		if ((rc = monitor_options_parse(v, dir, &hr->mopts, err)) != 0)
 			goto done;
 		hr->have_mon = true;
+	}
+	hr->records = hr->ctx ? hr->ctx->records : NULL;
+	if (!hr->records && (v = cJSON_GetObjectItemCaseSensitive(hr->b->raw, "requests")) && cJSON_IsString(v)) {
+		struct http_records_options ro = HTTP_RECORDS_OPTIONS_INIT;
+
+		ro.path = v->valuestring;
+		ro.workers = HTTP_RECORDS_MAX_WORKERS;
+		if ((rc = http_records_open(&hr->own_records, &ro, err)) != 0)
+			goto done;
+		hr->records = hr->own_records;
 	}
 	*reps = 1;
 	if (hr->spec.repetitions)
@@ -869,6 +928,12 @@ int http_runner_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 	}
 	run_finish(&hr);
 done:
+	if (hr.own_records) {
+		struct err rerr = ERR_INIT;
+
+		if (http_records_close(hr.own_records, NULL, &rerr) != 0 && rc == 0)
+			rundoc_bench_fail(out, rerr.msg);
+	}
 	for (int i = 0; i < 7; i++)
 		hist_free(hr.fams.h[i]);
 	free(hr.invalid);
@@ -881,6 +946,8 @@ done:
 	cJSON_Delete(hr.faults_report);
 	hist_free(hr.overhead);
 	http_workload_free(hr.wl);
+	http_trace_free(hr.trace);
+	free(hr.trace_times);
 	http_llm_fams_free(hr.llm_fams);
 	http_load_spec_release(&hr.spec);
 	if (hr.have_mon)

@@ -30,6 +30,8 @@ struct http_schedule {
 	double seg_l0;                 /* Lambda at its start */
 	double s;                      /* operational time of the next arrival */
 	int started;
+	const uint64_t *times;         /* explicit arrivals (a trace), or NULL */
+	size_t n_times, next_time, stride;
 };
 
 static double seg_mass(const struct http_schedule_segment *g)
@@ -55,6 +57,15 @@ int http_schedule_open(struct http_schedule **out, const struct http_schedule_op
 	double share = o->share > 0 ? o->share : 1.0;
 
 	*out = NULL;
+	if (o->times) {
+		s = xcalloc(1, sizeof(*s));
+		s->times = o->times;
+		s->n_times = o->n_times;
+		s->stride = o->stride ? o->stride : 1;
+		s->next_time = o->index;
+		*out = s;
+		return 0;
+	}
 	if (o->n_segments == 0)
 		return err_set(err, ERR_INPUT, "schedule: no rate given");
 	if (share > 1)
@@ -108,6 +119,15 @@ uint64_t http_schedule_next(struct http_schedule *s)
 {
 	double t;
 
+	if (s->times) {
+		uint64_t at;
+
+		if (s->next_time >= s->n_times)
+			return SCHED_END;
+		at = s->times[s->next_time];
+		s->next_time += s->stride;
+		return at;
+	}
 	if (s->started)
 		s->s += draw(s);
 	s->started = 1;

@@ -15,6 +15,9 @@
  * Several workers share one load by each taking a schedule with share =
  * 1/T and index i: constant arrivals then interleave exactly with the
  * single-worker schedule; Poisson arrivals superpose to Poisson.
+ *
+ * A schedule may instead be a list of times (a trace replayed): then each
+ * worker takes every T-th of them.
  */
 #ifndef PERFGATE_SCHEDULE_H
 #define PERFGATE_SCHEDULE_H
@@ -42,6 +45,12 @@ struct http_schedule_options {
 	size_t n_segments;
 	double share;                      /* this worker's fraction of the rate, (0, 1]; 0 means 1 */
 	size_t index;                      /* this worker's index, for constant arrivals' phase */
+	/* Explicit arrival times instead of a rate (a trace's, ns after the
+	 * start, in order): worker `index` of `stride` takes times[index],
+	 * times[index + stride], ...; the segments are then not used. */
+	const uint64_t *times;
+	size_t n_times;
+	size_t stride;
 };
 #define HTTP_SCHEDULE_OPTIONS_INIT { .arrival = SCHED_CONSTANT, .burstiness = 1.0, .seed = 1, .share = 1.0 }
 

@@ -348,24 +348,11 @@ static uint64_t issue(struct http_worker *w, uint64_t now)
 	return sw->n_heap ? sw->heap[0]->due : 0;
 }
 
-/* The answer the turn got: the stream's text, or a whole response's. */
-static void reply_of(const struct http_slot *sl, const struct http_plan *p, struct sb *out)
-{
-	if (p->sse) {
-		sb_add(out, sl->llm.reply.buf ? sl->llm.reply.buf : "", sl->llm.reply.len);
-	} else {
-		struct http_openai_chunk ch;
-
-		http_openai_response_parse(sl->body.buf ? sl->body.buf : "", sl->body.len, &ch, out);
-	}
-}
-
 static void done(struct http_worker *w, struct http_slot *sl, void *job, int e, uint64_t t_end)
 {
 	struct http_sessions *s = w->o->driver_arg;
 	struct sess_worker *sw = &s->ws[w->idx];
 	struct sess *x = job;
-	struct sb reply = SB_INIT;
 
 	free(x->wire.data);
 	memset(&x->wire, 0, sizeof(x->wire));
@@ -375,11 +362,11 @@ static void done(struct http_worker *w, struct http_slot *sl, void *job, int e, 
 		end_session(sw, x);
 		return;
 	}
-	reply_of(sl, s->plan, &reply);
+	/* the answer as the server gave it (llm.c kept it: the stream's text,
+	 * or a whole response's) */
 	cJSON_AddItemToArray(x->messages, x->pending);
 	x->pending = NULL;
-	add_message(x->messages, "assistant", sb_str(&reply));
-	sb_release(&reply);
+	add_message(x->messages, "assistant", sb_str(&sl->llm.reply));
 	if (x->sent >= x->n_turns) {
 		sw->completed++;
 		end_session(sw, x);

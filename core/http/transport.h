@@ -42,6 +42,7 @@
 
 struct http_sse_parser;
 struct http_worker;
+struct http_records_local;
 
 /*
  * A request slot: at most one request in flight and, for a transport that
@@ -151,6 +152,8 @@ struct http_worker {
 	int rc;
 	bool fifo;             /* runs SCHED_FIFO */
 	int sched_errno;       /* why SCHED_FIFO was refused (0: not asked, or granted) */
+	struct http_records_local *rec; /* this worker's per-request records (o->records), or NULL */
+	uint64_t records_seq;  /* requests it recorded in this step */
 	struct http_worker_samples samples; /* o->keep_samples: one per measured request */
 };
 

@@ -910,7 +910,8 @@ static int open_dataset(struct http_wl_class *c, const char *dir, struct err *er
 	c->ds.path = NULL;
 	c->ds.label = NULL;
 	free(full);
-	return rc;
+	/* a dataset that cannot be read is bad input as much as a malformed one */
+	return rc ? ERR_INPUT : 0;
 }
 
 /* One request per conversation: its first user turn (with the system

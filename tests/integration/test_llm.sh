@@ -178,9 +178,68 @@ is sessions_dataset "a dataset's conversations as sessions (one has 2 user turns
 
 run sessions_open 0 "\"http\": {\"url\": \"$U/v1/chat/completions\", $STREAM},
   \"prompts\": {\"input_tokens\": 20, \"output_tokens\": 4, \"sessions\": {\"turns\": 3, \"think_time\": \"2s\"}},
-  \"load\": {\"mode\": \"rate\", \"rate\": 4, \"duration\": \"1s\", \"realtime\": false}"
+  \"load\": {\"mode\": \"rate\", \"rate\": 4, \"duration\": \"1s\"}"
 is sessions_open "open loop: sessions started at the rate; turns due after the window not sent" \
 	"3 <= b['sessions'][0]['started'] <= 5 and b['sessions'][0]['ended_by_window'] == b['sessions'][0]['started'] and m['requests[turn1]'] == b['sessions'][0]['started']"
+
+# --- per-request records: every request, one line each ---
+printf '{"suite": "llm-it", "benchmarks": [{"name": "rec", "http": {"url": "%s/v1/chat/completions", %s}, "prompts": {"input_tokens": 64, "output_tokens": 6, "ignore_eos": true, "count": 30}, "classes": [{"name": "a", "weight": 2}, {"name": "b"}], "load": {"concurrency": 3, "requests": 60, "warmup": "0.3s"}}]}\n' "$U" "$STREAM" >"$T/rec.json"
+expect_exit 0 "records: --requests FILE" timeout 120 "$PERFGATE" run -q --no-store --requests "$T/rec.jsonl" --out "$T/rec.out.json" "$T/rec.json"
+python3 - "$T/rec.jsonl" "$T/rec.out.json" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+d = json.load(open(sys.argv[2]))
+b = d["benchmarks"][0]
+m = {x["name"]: x["samples"][0] for x in b["metrics"] if x["samples"]}
+g = b["generator"][0]
+measured = [r for r in recs if not r["warmup"]]
+def say(ok, what):
+    print(("ok" if ok else "not ok") + " - records: " + what)
+say(len(measured) == 60 and len(recs) - 60 == g["warmup_requests"], "one line per request: %d measured, %d warmup (generator says %d)" % (len(measured), len(recs) - 60, g["warmup_requests"]))
+say(len({(r["worker"], r["seq"]) for r in recs}) == len(recs), "each request once")
+say(all(r["benchmark"] == "rec" and r["step"] == 0 and r["status"] == 200 and r["error"] is None for r in recs), "benchmark, step, status")
+say(all(r["t_sched"] <= r["t_send"] <= r["t_first_byte"] <= r["t_first_token"] <= r["t_end"] for r in recs), "times in order")
+say(all(r["input_tokens"] == r["input_tokens_requested"] == 64 and r["output_tokens"] == r["output_tokens_requested"] == 6 for r in recs), "requested and delivered lengths")
+say(all(len(r["itl"]) == 5 for r in measured), "the inter-token gaps of each measured stream")
+say(sum(r["class"] == "a" for r in measured) == m["requests[a]"] and sum(r["class"] == "b" for r in measured) == m["requests[b]"], "classes as the metrics count them")
+PY
+
+printf '{"suite": "llm-it", "benchmarks": [{"name": "own", "http": {"url": "%s/v1/chat/completions", %s}, "prompts": {"input_tokens": 20, "output_tokens": 3, "sessions": {"turns": 2}}, "load": {"concurrency": 1, "requests": 2}, "requests": "%s"}]}\n' "$U" "$STREAM" "$T/own.jsonl" >"$T/own.json"
+expect_exit 0 "records: a benchmark's own requests key" timeout 60 "$PERFGATE" run -q --no-store "$T/own.json"
+python3 - "$T/own.jsonl" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+ok = sorted((r["session"], r["turn"]) for r in recs) == [(0, 1), (0, 2), (1, 1), (1, 2)]
+print(("ok" if ok else "not ok") + " - records: sessions and turns (%s)" % [(r["session"], r["turn"]) for r in recs])
+PY
+expect_exit 2 "records: a file that cannot be created is exit 2" "$PERFGATE" run -q --no-store --requests /nonexistent/dir/r.jsonl "$T/rec.json"
+contains "records: says which file" "$ERR" "cannot create the request records '/nonexistent/dir/r.jsonl'"
+
+# --- trace replay: the trace's times (scaled) and lengths ---
+run trace_mooncake 0 "\"http\": {\"url\": \"$U/v1/completions\", $STREAM},
+  \"prompts\": {\"ignore_eos\": true, \"block_tokens\": 128},
+  \"load\": {\"mode\": \"trace\", \"trace\": {\"path\": \"$(pwd)/examples/traces/mooncake-sample.jsonl\", \"time_scale\": 2}}"
+printf '{"suite": "llm-it", "benchmarks": [{"name": "trace_rec", "http": {"url": "%s/v1/completions", %s}, "prompts": {"ignore_eos": true, "block_tokens": 128}, "load": {"mode": "trace", "trace": {"path": "%s", "time_scale": 2}, "threads": 2}}]}\n' "$U" "$STREAM" "$(pwd)/examples/traces/mooncake-sample.jsonl" >"$T/trace_rec.json"
+expect_exit 0 "trace: replayed with records" timeout 60 "$PERFGATE" run -q --no-store --requests "$T/trace.jsonl" --out "$T/trace_rec.out.json" "$T/trace_rec.json"
+python3 - "$T/trace.jsonl" "$(pwd)/examples/traces/mooncake-sample.jsonl" <<'PY'
+import json, sys
+recs = sorted((json.loads(l) for l in open(sys.argv[1])), key=lambda r: r["t_sched"])
+trace = [json.loads(l) for l in open(sys.argv[2])]
+want = [(t["timestamp"] * 2 * 1000000, t["input_length"], t["output_length"]) for t in trace]
+got = [(r["t_sched"], r["input_tokens"], r["output_tokens"]) for r in recs]
+print(("ok" if got == want else "not ok") + " - trace: every entry at its scaled time, with its lengths (%s)" % (got[:3],))
+print(("ok" if all(not r["warmup"] for r in recs) else "not ok") + " - trace: all measured")
+PY
+is trace_mooncake "lengths exact, blocks shared in the cache" "m['input_length_mismatches'] == 0 and m['output_length_mismatches'] == 0 and m['cached_token_share'] > 0.2"
+run trace_azure 0 "\"http\": {\"url\": \"$U/v1/chat/completions\", $STREAM},
+  \"prompts\": {\"ignore_eos\": true}, \"load\": {\"mode\": \"trace\", \"trace\": \"$(pwd)/examples/traces/azure-sample.csv\"}"
+is trace_azure "Azure CSV: 8 requests, lengths exact" "b['generator'][0]['requests'] == 8 and m['input_length_mismatches'] == 0 and m['output_length_mismatches'] == 0"
+printf 'TIMESTAMP,ContextTokens,GeneratedTokens\n2026-11-28 10:00:00,12,n/a\n' >"$T/bad.csv"
+run trace_bad 2 "\"http\": {\"url\": \"$U/v1/chat/completions\", $STREAM}, \"load\": {\"mode\": \"trace\", \"trace\": \"$T/bad.csv\"}"
+contains "trace: a malformed line names file, line and field" "$T/trace_bad.err" "line 2: GeneratedTokens: expected a whole number of tokens >= 0, got \"n/a\""
+run trace_lengths 2 "\"http\": {\"url\": \"$U/v1/chat/completions\", $STREAM}, \"prompts\": {\"input_tokens\": 5},
+  \"load\": {\"mode\": \"trace\", \"trace\": \"$T/bad.csv\"}"
+contains "trace: lengths come from the trace" "$T/trace_lengths.err" "a trace gives the lengths"
 
 # --- schemas/suite.schema.json agrees with perfgate's validator on every suite above
 python3 - "$T" <<'PY' >"$T/schema.out" 2>&1
