@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "../hist.h"
+#include "converge.h"
 #include "records.h"
 #include "transport.h"
 
@@ -880,7 +881,7 @@ static int merge_workers(struct http_engine_result *out, const struct http_worke
 	if (o->requests)
 		out->window = last > st->window_start ? (double)(last - st->window_start) / 1e9 : 0;
 	else
-		out->window = (double)o->duration / 1e9;
+		out->window = (double)(st->window_end - st->window_start) / 1e9; /* the duration, or less when it converged */
 	merge_ts(out, ws, threads);
 	return rc;
 }
@@ -953,6 +954,29 @@ static void worker_release(struct http_worker *w)
 		close(w->ep);
 }
 
+/* Look at the converging metric every sub-window until it has converged
+ * (then the window ends now: the workers stop issuing) or the window's
+ * end. */
+static void converge_wait(struct http_step *st, const struct http_engine_options *o)
+{
+	uint64_t step = (uint64_t)llround(o->converge->interval * 1e9);
+
+	for (;;) {
+		uint64_t now = now_ns(), next = now + step;
+
+		if (next > st->window_end)
+			next = st->window_end;
+		sleep_until(next);
+		now = now_ns();
+		if (now >= st->window_end)
+			return;
+		if (http_converge_check(st->conv, now)) {
+			st->window_end = now;
+			return;
+		}
+	}
+}
+
 /* Start the workers, open the gate at t0 together, tell the caller when
  * the measured window opens and closes, and wait for them. */
 static int workers_run(struct http_worker *ws, long threads, struct http_step *st, const struct http_engine_options *o,
@@ -978,15 +1002,19 @@ static int workers_run(struct http_worker *ws, long threads, struct http_step *s
 			*o->window_start = st->window_start;
 		if (o->records)
 			http_records_step(o->records, o->records_bench, o->records_step, st->t0, (size_t)threads);
+		if (o->converge)
+			st->conv = http_converge_new(o->converge, (size_t)threads, st->window_start);
 	}
 	/* The started workers stop at once when the step is cancelled. */
 	gate_open(st, rc == 0 ? 1 : -1);
 	if (rc == 0 && o->on_window) {
 		sleep_until(st->window_start);
 		o->on_window(o->window_arg, true);
-		if (!o->requests)
-			sleep_until(st->window_end);
 	}
+	if (rc == 0 && st->conv)
+		converge_wait(st, o);
+	else if (rc == 0 && o->on_window && !o->requests)
+		sleep_until(st->window_end);
 	for (long i = 0; i < started; i++)
 		pthread_join(ws[i].thread, NULL);
 	if (rc == 0 && o->on_window)
@@ -1054,7 +1082,12 @@ int http_engine_run(const struct http_engine_options *o, struct http_engine_resu
 	}
 	if ((rc = workers_run(ws, threads, &st, o, err)) == 0)
 		rc = merge_workers(out, ws, threads, &st, o, err);
+	if (rc == 0 && st.conv) {
+		out->converge_asked = true;
+		http_converge_outcome(st.conv, &out->converge);
+	}
 done:
+	http_converge_free(st.conv);
 	for (long i = 0; i < n_init; i++)
 		worker_release(&ws[i]);
 	free(ws);

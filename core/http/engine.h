@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "../err.h"
+#include "converge.h"
 #include "plan.h"
 #include "resilience.h"
 #include "schedule.h"
@@ -157,6 +158,9 @@ struct http_engine_options {
 	struct http_records *records;
 	const char *records_bench;
 	long records_step;
+	/* Stop the step before its duration when this metric has converged
+	 * (converge.h); NULL: run the whole duration. */
+	const struct http_converge_options *converge;
 };
 
 struct http_engine_ts_point {
@@ -197,6 +201,8 @@ struct http_engine_result {
 	struct http_resilience_sample *samples; /* keep_samples: t from the window's start */
 	size_t n_samples;
 	struct http_llm_result *llm; /* LLM workloads (llm.h): usage, lengths, classes; NULL otherwise */
+	bool converge_asked;      /* the step had o->converge */
+	struct http_converge_outcome converge; /* and what it found */
 };
 
 /* Run one step.  Returns 0 when it ran (whatever the requests' fate), or

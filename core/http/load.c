@@ -94,6 +94,7 @@ static bool read_spike(struct load_reader *r, const cJSON *v, struct http_load_s
 static bool read_rates(struct load_reader *r, const cJSON *v, struct http_load_spec *s);
 static bool read_precision(struct load_reader *r, const cJSON *v, struct http_load_spec *s);
 static bool read_trace(struct load_reader *r, const cJSON *v, struct http_load_spec *s);
+static bool read_converge(struct load_reader *r, const cJSON *v, struct http_load_spec *s);
 
 /* Read in this order: the mode first (the keys after it may depend on
  * it), the mode-specific objects last (they check against duration). */
@@ -126,6 +127,7 @@ static const struct load_key load_keys[] = {
 	{ .key = "max_rate", .kind = KEY_NUMBER, .min = 0, .off = FIELD(max_rate), .modes = MODE(LOAD_CAPACITY) },
 	{ .key = "precision", .kind = KEY_CUSTOM, .modes = MODE(LOAD_CAPACITY), .read = read_precision },
 	{ .key = "trace", .kind = KEY_CUSTOM, .modes = MODE(LOAD_TRACE), .read = read_trace },
+	{ .key = "converge", .kind = KEY_CUSTOM, .read = read_converge },
 };
 
 _Static_assert(ARRAY_SIZE(load_keys) <= 64, "struct load_reader's set has a bit per key");
@@ -386,6 +388,28 @@ static bool read_trace(struct load_reader *r, const cJSON *v, struct http_load_s
 	return true;
 }
 
+/* converge: single-step modes that run for a duration (its maximum). */
+static bool read_converge(struct load_reader *r, const cJSON *v, struct http_load_spec *s)
+{
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(r->bench, "http");
+	const cJSON *st = h ? cJSON_GetObjectItemCaseSensitive(h, "stream") : NULL;
+	bool sse;
+
+	if (!v)
+		return true;
+	if (!st)
+		st = cJSON_GetObjectItemCaseSensitive(r->bench, "stream");
+	sse = cJSON_IsString(st) && strcmp(st->valuestring, "sse") == 0;
+	if (http_converge_parse(&s->converge, v, r->lp, sse, r->problems) == 0)
+		s->have_converge = true;
+	if (s->mode == LOAD_RAMP || s->mode == LOAD_SPIKE || s->mode == LOAD_SWEEP || s->mode == LOAD_CAPACITY)
+		errlist_add(r->problems, "%s.converge: only for the modes rate, concurrency and trace (a single step "
+			    "whose load does not change)", r->lp);
+	else if (!has(r->load, "duration") && s->mode != LOAD_TRACE)
+		errlist_add(r->problems, "%s.converge: needs duration (the longest the step may run)", r->lp);
+	return true;
+}
+
 /* ---- what the keys mean together ---- */
 
 static bool closed_loop(const struct http_load_spec *s)
@@ -559,6 +583,7 @@ void http_load_step_options(const struct http_load_spec *s, double rate, struct 
 	o->engine = s->engine;
 	o->realtime = s->realtime;
 	o->http_version = s->http_version;
+	o->converge = s->have_converge ? &s->converge : NULL;
 	total = s->warmup + s->duration;
 	switch (s->mode) {
 	case LOAD_CONCURRENCY:

@@ -68,6 +68,8 @@ struct http_load_spec {
 	double trace_scale;        /* trace: multiplies its times (0.5 replays twice as fast) */
 	double trace_unit;         /* trace: seconds per numeric timestamp unit */
 	long trace_limit;          /* trace: entries read at most (0: all) */
+	bool have_converge;        /* stop each step early when `converge` says */
+	struct http_converge_options converge;
 };
 
 /* Parse and check `load` (path names the benchmark).  With out == NULL only

@@ -19,6 +19,7 @@
 
 #include "../hist.h"
 #include "plan.h"
+#include "converge.h"
 #include "openai.h"
 #include "records.h"
 #include "sse.h"
@@ -269,12 +270,19 @@ static void record_ok(struct http_worker *w, const struct http_slot *s, uint64_t
 		if (good)
 			s->res->goodput_ok++;
 	}
-	if (p->llm) {
+	if (p->llm || w->step->conv) {
 		struct http_tokens_result tr = { 0 };
 
 		if (p->sse)
 			http_tokens_result_of(&s->tok, s->t_sched, &tr);
-		http_llm_record_ok(s->res->llm, p, s, &tr, lat, in_window(w, t_end), good);
+		if (p->llm)
+			http_llm_record_ok(s->res->llm, p, s, &tr, lat, in_window(w, t_end), good);
+		if (w->step->conv) {
+			const uint64_t v[CONV_N] = { lat, svc, ttfb, tr.ttft, tr.tpot };
+			const bool have[CONV_N] = { true, true, true, tr.has_first, tr.has_tpot };
+
+			http_converge_record(w->step->conv, w->idx, t_end, v, have);
+		}
 	}
 }
 

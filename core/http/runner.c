@@ -213,6 +213,26 @@ static cJSON *extra_array(struct rd_bench *b, const char *key)
 }
 
 /* Health of one step: NULL when healthy, else why it is invalid. */
+/* What ended the step: its duration, its requests, or the converging
+ * metric (with what it found, for load.converge). */
+static void ended_by(const struct http_engine_result *r, const struct http_load_spec *s, cJSON *gen)
+{
+	cJSON *c;
+
+	cJSON_AddStringToObject(gen, "ended_by", r->converge.converged ? "converged" : s->requests ? "requests" : "duration");
+	if (!r->converge_asked)
+		return;
+	c = cJSON_AddObjectToObject(gen, "converge");
+	cJSON_AddStringToObject(c, "metric", s->converge.metric);
+	cJSON_AddNumberToObject(c, "batches", (double)r->converge.batches);
+	if (isfinite(r->converge.center)) {
+		cJSON_AddNumberToObject(c, "mean", r->converge.center);
+		cJSON_AddNumberToObject(c, "half_width", r->converge.half_width);
+	}
+	if (r->converge.converged)
+		cJSON_AddNumberToObject(c, "at", r->converge.at);
+}
+
 static char *health(const struct http_engine_result *r, bool open_loop, const struct http_load_spec *s, double rate,
 		    cJSON *gen)
 {
@@ -226,6 +246,7 @@ static char *health(const struct http_engine_result *r, bool open_loop, const st
 	cJSON_AddNumberToObject(gen, "connections_opened", (double)r->connections_opened);
 	cJSON_AddNumberToObject(gen, "warmup_requests", (double)r->warmup_requests);
 	cJSON_AddNumberToObject(gen, "requests", (double)(r->ok + r->failed));
+	ended_by(r, s, gen);
 	cJSON_AddNumberToObject(gen, "interim_responses", (double)r->interim);
 	{
 		cJSON *pr = cJSON_AddObjectToObject(gen, "protocols");

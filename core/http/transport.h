@@ -43,6 +43,7 @@
 struct http_sse_parser;
 struct http_worker;
 struct http_records_local;
+struct http_converge;
 
 /*
  * A request slot: at most one request in flight and, for a transport that
@@ -94,8 +95,11 @@ struct http_slot {
 struct http_step {
 	uint64_t t0;                   /* ns, start of the step */
 	uint64_t window_start;         /* ns */
-	uint64_t window_end;           /* ns; UINT64_MAX in requests mode */
+	/* ns; UINT64_MAX in requests mode.  Atomic: a step that converges
+	 * (converge.h) ends early, the engine's thread moving it. */
+	_Atomic uint64_t window_end;
 	atomic_ullong measured_issued; /* requests mode: measured requests handed out */
+	struct http_converge *conv;    /* load.converge: what decides an early end, or NULL */
 	const struct sockaddr *addr;   /* the target, resolved once */
 	socklen_t addrlen;
 	/* The start gate: workers open their first connections, arrive, and
