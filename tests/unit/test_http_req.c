@@ -146,7 +146,7 @@ static void test_validation_messages(void **state)
 		{ "{\"http\": {\"url\": \"http://h/\", \"headers\": {\"Host\": \"x\"}}}", "benchmarks[0].http.headers.Host: set by perfgate; remove it" },
 		{ "{\"http\": {\"url\": \"http://h/\", \"headers\": [\"X-A: 1\"], \"auth_env\": \"T\"}}", "benchmarks[0].http.headers: expected an object of header names to values" },
 		{ "{\"http\": {\"url\": \"http://h/\", \"request_slo\": {\"ttft\": \"< 1s\"}}}", "benchmarks[0].http.request_slo: ttft, tpot and itl.max need \"stream\": \"sse\"" },
-		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"mode\": \"rat\", \"rate\": 1}}", "benchmarks[0].load.mode: expected one of rate, concurrency, ramp, spike, sweep, capacity (did you mean 'rate'?)" },
+		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"mode\": \"rat\", \"rate\": 1}}", "benchmarks[0].load.mode: expected one of rate, concurrency, ramp, spike, sweep, capacity, trace (did you mean 'rate'?)" },
 		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 5}}", "benchmarks[0].load: give duration (such as \"30s\") or requests" },
 		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"rate\": 5, \"duration\": \"forever\"}}", "benchmarks[0].load.duration: expected a duration such as \"30s\" or \"250ms\"" },
 		{ "{\"http\": {\"url\": \"http://h/\"}, \"load\": {\"concurrency\": 0, \"requests\": 5}}", "benchmarks[0].load.concurrency: expected an integer >= 1" },
