@@ -78,6 +78,7 @@ int monitor_options_parse(const cJSON *m, const char *dir, struct monitor_option
 			  struct err *err)
 {
 	const cJSON *it;
+	const char *s;
 
 	memset(o, 0, sizeof(*o));
 	o->system = true;
@@ -85,21 +86,18 @@ int monitor_options_parse(const cJSON *m, const char *dir, struct monitor_option
 	o->interval = 0.2;
 	if (!m)
 		return 0;
-	if ((it = cJSON_GetObjectItemCaseSensitive(m, "pid")) && cJSON_IsNumber(it))
-		o->pid = (pid_t)it->valuedouble;
-	if ((it = cJSON_GetObjectItemCaseSensitive(m, "pid_file")) && cJSON_IsString(it))
-		o->pid_file = it->valuestring[0] == '/' || !dir
-				      ? xstrdup(it->valuestring)
-				      : xasprintf("%s/%s", dir, it->valuestring);
-	if ((it = cJSON_GetObjectItemCaseSensitive(m, "process")) && cJSON_IsString(it))
-		o->process = xstrdup(it->valuestring);
-	if ((it = cJSON_GetObjectItemCaseSensitive(m, "system")) && cJSON_IsBool(it))
-		o->system = cJSON_IsTrue(it);
-	if ((it = cJSON_GetObjectItemCaseSensitive(m, "gpu")) && cJSON_IsBool(it))
-		o->gpu = cJSON_IsTrue(it);
-	if ((it = cJSON_GetObjectItemCaseSensitive(m, "nvidia_smi")) && cJSON_IsString(it))
-		o->nvidia_smi = xstrdup(it->valuestring);
-	if ((it = cJSON_GetObjectItemCaseSensitive(m, "interval"))) {
+	o->pid = (pid_t)json_peek_num(m, "pid", 0);
+	if ((s = json_peek_str(m, "pid_file")))
+		o->pid_file = s[0] == '/' || !dir ? xstrdup(s) : xasprintf("%s/%s", dir, s);
+	if ((s = json_peek_str(m, "process")))
+		o->process = xstrdup(s);
+	if (cJSON_IsBool(json_peek(m, "system")))
+		o->system = json_peek_true(m, "system");
+	if (cJSON_IsBool(json_peek(m, "gpu")))
+		o->gpu = json_peek_true(m, "gpu");
+	if ((s = json_peek_str(m, "nvidia_smi")))
+		o->nvidia_smi = xstrdup(s);
+	if ((it = json_peek(m, "interval"))) {
 		if (cJSON_IsNumber(it))
 			o->interval = it->valuedouble;
 		else if (cJSON_IsString(it) && parse_duration(it->valuestring, &o->interval, err) != 0)

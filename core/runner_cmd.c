@@ -211,15 +211,15 @@ static void plan_repetitions(struct runner_cmd_bench *cb, const cJSON *raw)
 	cb->max_reps = (size_t)json_peek_num(raw, "max_repetitions",
 					(long)(cb->min_reps > CMD_ADAPTIVE_MAX ? cb->min_reps : CMD_ADAPTIVE_MAX));
 	cb->target = CMD_ADAPTIVE_TARGET;
-	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "target")))
+	if ((v = json_peek(raw, "target")))
 		json_target_value(v, &cb->target);
-	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "min_time")))
+	if ((v = json_peek(raw, "min_time")))
 		json_duration_value(v, &cb->min_time);
 }
 
 static void build_env(struct runner_cmd_bench *cb, const cJSON *raw)
 {
-	const cJSON *env = cJSON_GetObjectItemCaseSensitive(raw, "env"), *it;
+	const cJSON *env = json_peek(raw, "env"), *it;
 	size_t n = 0;
 
 	cb->env = xcalloc((size_t)(env ? cJSON_GetArraySize(env) : 0) + 2, sizeof(*cb->env));
@@ -326,7 +326,7 @@ static void read_expect_exit(struct runner_cmd_bench *cb, const cJSON *v)
  * from perf_event and valgrind are not comparable). */
 static void open_counters(struct runner_cmd_bench *cb, const cJSON *raw)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(raw, "measure"), *it;
+	const cJSON *v = json_peek(raw, "measure"), *it;
 	struct err e = ERR_INIT;
 	cJSON *rt;
 	const char *src;
@@ -397,7 +397,7 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 		runner_cmd_free(cb);
 		return rc;
 	}
-	cb->argv = argv_from(cJSON_GetObjectItemCaseSensitive(raw, "command"), json_peek_str(raw, "shell"));
+	cb->argv = argv_from(json_peek(raw, "command"), json_peek_str(raw, "shell"));
 	cb->emits = json_peek_str(raw, "emits") != NULL;
 	build_env(cb, raw);
 	if (cwd && cwd[0] == '/')
@@ -407,21 +407,21 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 	else
 		cb->cwd = xstrdup(base);
 	resolve_program(cb, cb->argv);
-	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "timeout")))
+	if ((v = json_peek(raw, "timeout")))
 		json_duration_value(v, &cb->timeout);
 	cb->warmup = ctx && ctx->warmup_set ? ctx->warmup : (long)json_peek_num(raw, "warmup", 0);
 	plan_repetitions(cb, raw);
-	read_expect_exit(cb, cJSON_GetObjectItemCaseSensitive(raw, "expect_exit"));
-	cb->setup = cJSON_GetObjectItemCaseSensitive(raw, "setup");
-	cb->cleanup = cJSON_GetObjectItemCaseSensitive(raw, "cleanup");
-	cb->prepare = cJSON_GetObjectItemCaseSensitive(raw, "prepare");
-	cb->conclude = cJSON_GetObjectItemCaseSensitive(raw, "conclude");
+	read_expect_exit(cb, json_peek(raw, "expect_exit"));
+	cb->setup = json_peek(raw, "setup");
+	cb->cleanup = json_peek(raw, "cleanup");
+	cb->prepare = json_peek(raw, "prepare");
+	cb->conclude = json_peek(raw, "conclude");
 
 	rundoc_bench_add_metric(&cb->res, "wall", "s", RD_LOWER);
 	rundoc_bench_add_metric(&cb->res, "user", "s", RD_LOWER);
 	rundoc_bench_add_metric(&cb->res, "sys", "s", RD_LOWER);
 	rundoc_bench_add_metric(&cb->res, "max_rss", "B", RD_LOWER);
-	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "calibration")))
+	if ((v = json_peek(raw, "calibration")))
 		open_calibration(cb, v);
 	open_counters(cb, raw);
 	set_proc_options(cb);

@@ -48,41 +48,33 @@
 void ingest_runner_validate(const cJSON *v, const char *path, struct errlist *problems)
 {
 	static const char *const keys[] = { "format", "output" };
+	const char *want = "a format name or {\"format\": ..., \"output\": ...}";
 	const cJSON *format = v, *output;
 	enum ingest_format f;
 	struct err err = ERR_INIT;
-	char got[128];
+	char at[512];
 
+	snprintf(at, sizeof(at), "%s", path);
 	if (cJSON_IsObject(v)) {
 		json_check_keys(v, path, keys, ARRAY_SIZE(keys), problems);
-		format = cJSON_GetObjectItemCaseSensitive(v, "format");
-		output = cJSON_GetObjectItemCaseSensitive(v, "output");
+		output = json_peek(v, "output");
 		if (output && (!cJSON_IsString(output) || !*output->valuestring)) {
-			json_got(output, got, sizeof(got));
-			errlist_add(problems, "%s.output: expected a file name, got %s", path, got);
+			json_path_key(at, sizeof(at), path, "output");
+			json_expected(problems, at, "a file name", output);
 		}
+		format = json_peek(v, "format");
+		json_path_key(at, sizeof(at), path, "format");
+		want = "a format name";
 		if (!format) {
-			errlist_add(problems, "%s.format: required (one of %s)", path,
-				    "hyperfine, google-benchmark, pytest-benchmark, go, k6, vllm, locust, jmh, catch2, auto");
+			json_problem(problems, "%s: required (one of %s)", at,
+				     "hyperfine, google-benchmark, pytest-benchmark, go, k6, vllm, locust, jmh, catch2, auto");
 			return;
 		}
-		if (!cJSON_IsString(format)) {
-			json_got(format, got, sizeof(got));
-			errlist_add(problems, "%s.format: expected a format name, got %s", path, got);
-			return;
-		}
-		if (ingest_format_parse(format->valuestring, &f, &err) < 0)
-			errlist_add(problems, "%s.format: %s", path, err.msg);
-		return;
 	}
-	if (!cJSON_IsString(v)) {
-		json_got(v, got, sizeof(got));
-		errlist_add(problems, "%s: expected a format name or {\"format\": ..., \"output\": ...}, got %s",
-			    path, got);
-		return;
-	}
-	if (ingest_format_parse(v->valuestring, &f, &err) < 0)
-		errlist_add(problems, "%s: %s", path, err.msg);
+	if (!cJSON_IsString(format))
+		json_expected(problems, at, want, format);
+	else if (ingest_format_parse(format->valuestring, &f, &err) < 0)
+		json_problem(problems, "%s: %s", at, err.msg);
 }
 
 /* ---- running ---- */
@@ -113,7 +105,7 @@ static void plan_release(struct plan *p)
 static int plan_build(struct plan *p, const struct suite_bench *b, const struct run_ctx *ctx,
 		      struct err *err)
 {
-	const cJSON *raw = b->raw, *ing = cJSON_GetObjectItemCaseSensitive(raw, "ingest");
+	const cJSON *raw = b->raw, *ing = json_peek(raw, "ingest");
 	const cJSON *fmtj = ing, *cmd, *shell, *env, *cwd, *v, *it;
 	const char *base = ctx && ctx->suite && ctx->suite->dir ? ctx->suite->dir : ".";
 	size_t n = 0;
@@ -130,8 +122,8 @@ static int plan_build(struct plan *p, const struct suite_bench *b, const struct 
 	if ((rc = ingest_format_parse(fmtj->valuestring, &p->fmt, err)) < 0)
 		return rc;
 
-	cmd = cJSON_GetObjectItemCaseSensitive(raw, "command");
-	shell = cJSON_GetObjectItemCaseSensitive(raw, "shell");
+	cmd = json_peek(raw, "command");
+	shell = json_peek(raw, "shell");
 	if (cJSON_IsString(shell)) {
 		p->argv = xcalloc(4, sizeof(*p->argv));
 		p->argv[0] = xstrdup("/bin/sh");
@@ -149,7 +141,7 @@ static int plan_build(struct plan *p, const struct suite_bench *b, const struct 
 			       b->name);
 	}
 
-	env = cJSON_GetObjectItemCaseSensitive(raw, "env");
+	env = json_peek(raw, "env");
 	p->env = xcalloc((size_t)(cJSON_IsObject(env) ? cJSON_GetArraySize(env) : 0) + 1, sizeof(*p->env));
 	n = 0;
 	if (cJSON_IsObject(env))
@@ -157,7 +149,7 @@ static int plan_build(struct plan *p, const struct suite_bench *b, const struct 
 			if (cJSON_IsString(it))
 				p->env[n++] = xasprintf("%s=%s", it->string, it->valuestring);
 
-	cwd = cJSON_GetObjectItemCaseSensitive(raw, "cwd");
+	cwd = json_peek(raw, "cwd");
 	if (cJSON_IsString(cwd) && cwd->valuestring[0] == '/')
 		p->cwd = xstrdup(cwd->valuestring);
 	else if (cJSON_IsString(cwd))
@@ -168,7 +160,7 @@ static int plan_build(struct plan *p, const struct suite_bench *b, const struct 
 		p->output_path = p->output[0] == '/' ? xstrdup(p->output)
 						     : xasprintf("%s/%s", p->cwd, p->output);
 
-	if ((v = cJSON_GetObjectItemCaseSensitive(raw, "timeout")))
+	if ((v = json_peek(raw, "timeout")))
 		json_duration_value(v, &p->timeout);
 	p->warmup = ctx && ctx->warmup_set ? ctx->warmup : (long)json_peek_num(raw, "warmup", 0);
 	p->runs_declared = (ctx && ctx->repetitions > 0) || cJSON_HasObjectItem(raw, "repetitions");
@@ -182,7 +174,7 @@ static int plan_build(struct plan *p, const struct suite_bench *b, const struct 
 	if (p->runs < 1)
 		p->runs = 1;
 
-	v = cJSON_GetObjectItemCaseSensitive(raw, "expect_exit");
+	v = json_peek(raw, "expect_exit");
 	if (cJSON_IsArray(v)) {
 		p->expect = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(*p->expect));
 		cJSON_ArrayForEach(it, v)
@@ -260,7 +252,7 @@ done:
  * succeeded (or is absent), else why it failed (caller frees). */
 static char *run_hook(const struct plan *p, const cJSON *raw, const char *what)
 {
-	const cJSON *hook = cJSON_GetObjectItemCaseSensitive(raw, what), *it;
+	const cJSON *hook = json_peek(raw, what), *it;
 	struct proc_options o = PROC_OPTIONS_INIT;
 	struct proc_result r;
 	struct err e = ERR_INIT;
