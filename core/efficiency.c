@@ -1,0 +1,183 @@
+/*
+ * efficiency.c: energy and cost per unit of work (see efficiency.h).
+ */
+#include "efficiency.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "util.h"
+
+/* First and last finite readings; false with fewer than two. */
+static bool span_of(const double *t, const double *v, size_t n, size_t *first, size_t *last)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(v[i]) || !isfinite(t[i]))
+			continue;
+		if (k++ == 0)
+			*first = i;
+		*last = i;
+	}
+	return k >= 2 && t[*last] > t[*first];
+}
+
+double efficiency_energy_counter(const double *t, const double *e, size_t n, double window)
+{
+	size_t first, last, prev;
+	double sum = 0;
+
+	if (!span_of(t, e, n, &first, &last) || !(window > 0))
+		return NAN;
+	prev = first;
+	for (size_t i = first + 1; i <= last; i++) {
+		if (!isfinite(e[i]) || !isfinite(t[i]))
+			continue;
+		sum += e[i] >= e[prev] ? e[i] - e[prev] : e[i];
+		prev = i;
+	}
+	return sum * window / (t[last] - t[first]);
+}
+
+double efficiency_energy_power(const double *t, const double *p, size_t n, double window)
+{
+	size_t first, last, prev;
+	double sum = 0;
+
+	if (!(window > 0))
+		return NAN;
+	if (!span_of(t, p, n, &first, &last)) {
+		/* one reading (or readings at one instant) stands for the window */
+		for (size_t i = 0; i < n; i++)
+			if (isfinite(p[i]))
+				return p[i] * window;
+		return NAN;
+	}
+	prev = first;
+	for (size_t i = first + 1; i <= last; i++) {
+		if (!isfinite(p[i]) || !isfinite(t[i]))
+			continue;
+		sum += (p[i] + p[prev]) / 2 * (t[i] - t[prev]);
+		prev = i;
+	}
+	return sum * window / (t[last] - t[first]);
+}
+
+void efficiency_energy_per_work(double joules, double requests, double output_tokens, struct efficiency_energy *out)
+{
+	bool e = isfinite(joules) && joules >= 0;
+
+	out->energy_per_request = e && requests > 0 ? joules / requests : NAN;
+	out->energy_per_output_token = e && output_tokens > 0 ? joules / output_tokens : NAN;
+	out->output_tokens_per_joule = e && joules > 0 && output_tokens > 0 ? output_tokens / joules : NAN;
+}
+
+static bool currency_ok(const char *s, size_t n)
+{
+	if (n < 3 || n > 7)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalpha((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+int efficiency_price_parse(const char *text, struct efficiency_price *out, struct err *err)
+{
+	const char *p = text, *num, *cur = NULL;
+	size_t cur_len = 0;
+	char *end;
+	double v;
+
+	memset(out, 0, sizeof(*out));
+	while (isspace((unsigned char)*p))
+		p++;
+	if (isalpha((unsigned char)*p)) {
+		cur = p;
+		while (isalpha((unsigned char)*p))
+			p++;
+		cur_len = (size_t)(p - cur);
+		while (isspace((unsigned char)*p))
+			p++;
+	}
+	num = p;
+	v = strtod(num, &end);
+	p = end;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!cur && isalpha((unsigned char)*p)) {
+		cur = p;
+		while (isalpha((unsigned char)*p))
+			p++;
+		cur_len = (size_t)(p - cur);
+		while (isspace((unsigned char)*p))
+			p++;
+	}
+	if (end == num || *p || !isfinite(v) || !(v > 0) || (cur && !currency_ok(cur, cur_len)))
+		return err_set(err, ERR_INPUT, "price '%s': expected a price per hour such as \"2.50 USD\"", text);
+	out->per_hour = v;
+	snprintf(out->currency, sizeof(out->currency), "%.*s", cur ? (int)cur_len : 3, cur ? cur : "USD");
+	for (char *c = out->currency; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	return 0;
+}
+
+static const char *const price_keys[] = { "per_hour", "currency" };
+
+void efficiency_price_validate(const cJSON *v, const char *path, struct errlist *problems)
+{
+	const cJSON *c;
+	double per_hour;
+	bool set;
+
+	if (!cJSON_IsObject(v)) {
+		json_expected(problems, path, "an object such as {\"per_hour\": 2.5, \"currency\": \"USD\"}", v);
+		return;
+	}
+	json_check_keys(v, path, price_keys, ARRAY_SIZE(price_keys), problems);
+	if (json_get_number(v, "per_hour", path, 0, &per_hour, &set, problems) && !set)
+		json_problem(problems, "%s.per_hour: required (the machine's price per hour)", path);
+	if ((c = cJSON_GetObjectItemCaseSensitive(v, "currency")) &&
+	    (!cJSON_IsString(c) || !currency_ok(c->valuestring, strlen(c->valuestring))))
+		json_problem(problems, "%s.currency: expected a currency code such as \"USD\"", path);
+}
+
+int efficiency_price_find(const cJSON *suite_price, struct efficiency_price *out, struct err *err)
+{
+	const char *env = getenv("PERFGATE_PRICE_PER_HOUR");
+	const cJSON *c;
+
+	memset(out, 0, sizeof(*out));
+	if (env && *env) {
+		if (efficiency_price_parse(env, out, err) != 0) {
+			err_prefix(err, "PERFGATE_PRICE_PER_HOUR");
+			return ERR_INPUT;
+		}
+		snprintf(out->source, sizeof(out->source), "PERFGATE_PRICE_PER_HOUR");
+		return 1;
+	}
+	if (!suite_price || !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(suite_price, "per_hour")))
+		return 0;
+	out->per_hour = cJSON_GetObjectItemCaseSensitive(suite_price, "per_hour")->valuedouble;
+	c = cJSON_GetObjectItemCaseSensitive(suite_price, "currency");
+	snprintf(out->currency, sizeof(out->currency), "%s", cJSON_IsString(c) ? c->valuestring : "USD");
+	for (char *p = out->currency; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	snprintf(out->source, sizeof(out->source), "suite");
+	return 1;
+}
+
+double efficiency_cost_per_1k_requests(double per_hour, double requests_per_s)
+{
+	return requests_per_s > 0 && per_hour > 0 ? per_hour / 3600.0 / requests_per_s * 1000.0 : NAN;
+}
+
+double efficiency_cost_per_1m_output_tokens(double per_hour, double output_tokens_per_s)
+{
+	return output_tokens_per_s > 0 && per_hour > 0 ? per_hour / 3600.0 / output_tokens_per_s * 1e6 : NAN;
+}
