@@ -23,7 +23,11 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "efficiency.h"
+#include "gpu_energy.h"
 #include "proc.h"
+#include "prom/config.h"
+#include "prom/scrape.h"
 #include "util.h"
 
 /* The columns asked of nvidia-smi, in this order (the same query as the
@@ -33,7 +37,7 @@
 enum { GPU_COL_INDEX = 0, GPU_COL_MEM_USED = 5, GPU_COL_UTIL = 6, GPU_COL_POWER = 8, GPU_NCOLS = 11 };
 
 static const char *const monitor_keys[] = { "pid", "pid_file", "process", "system", "gpu",
-					    "interval", "nvidia_smi" };
+					    "interval", "nvidia_smi", "prometheus" };
 
 void monitor_validate(const cJSON *m, const char *path, struct errlist *problems)
 {
@@ -69,6 +73,10 @@ void monitor_validate(const cJSON *m, const char *path, struct errlist *problems
 		if (!(s >= 0.01 && s <= 60))
 			json_expected(problems, at, "a duration from 10ms to 60s", it);
 	}
+	if ((it = json_peek(m, "prometheus"))) {
+		json_path_key(at, sizeof(at), path, "prometheus");
+		prom_config_validate(it, at, problems);
+	}
 	/* pid, pid_file and process each name the server (nvidia_smi does not). */
 	if ((json_peek(m, "pid") != NULL) + set[0] + set[1] > 1)
 		errlist_add(problems, "%s: name the server process once (pid, pid_file or process)", path);
@@ -103,6 +111,8 @@ int monitor_options_parse(const cJSON *m, const char *dir, struct monitor_option
 		else if (cJSON_IsString(it) && parse_duration(it->valuestring, &o->interval, err) != 0)
 			return ERR_INPUT;
 	}
+	if ((it = cJSON_GetObjectItemCaseSensitive(m, "prometheus")))
+		return prom_config_parse(&o->prometheus, it, "monitor.prometheus", err);
 	return 0;
 }
 
@@ -111,6 +121,7 @@ void monitor_options_release(struct monitor_options *o)
 	free(o->pid_file);
 	free(o->process);
 	free(o->nvidia_smi);
+	prom_config_free(o->prometheus);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -152,6 +163,9 @@ struct monitor {
 	int gpu_count;
 	bool gpu_power_seen;
 	struct series s[S_COUNT];
+	struct gpu_energy *energy; /* the GPUs' energy counters, NULL when none */
+	char *energy_exe;          /* nvidia-smi, until the energy reader is started */
+	struct prom_scrape *scrape; /* the server's /metrics, NULL when none */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	bool stop;
@@ -385,6 +399,16 @@ static void sample(struct monitor *m)
 	series_add(&m->s[S_SYS_MEM], sys_mem);
 	if (m->smi)
 		gpu_drain(m);
+	/* The energy reader starts once the sampler's nvidia-smi has answered:
+	 * two of them starting together slow each other on a busy machine,
+	 * and the sampler's readings matter more. */
+	if (m->energy_exe && m->s[S_GPU_T].n > 0) {
+		m->energy = gpu_energy_start(m->energy_exe, m->opts.interval);
+		free(m->energy_exe);
+		m->energy_exe = NULL;
+	}
+	if (m->energy)
+		gpu_energy_poll(m->energy);
 }
 
 static void *sampler(void *arg)
@@ -462,6 +486,8 @@ static void start_gpu(struct monitor *m)
 		m->smi = 0;
 		m->smi_fd = -1;
 		m->smi_missing = true;
+	} else {
+		m->energy_exe = xstrdup(exe);
 	}
 	free(exe);
 }
@@ -477,6 +503,7 @@ int monitor_start(struct monitor **out, const struct monitor_options *opts, stru
 	m->opts.pid_file = opts->pid_file ? xstrdup(opts->pid_file) : NULL;
 	m->opts.process = opts->process ? xstrdup(opts->process) : NULL;
 	m->opts.nvidia_smi = opts->nvidia_smi ? xstrdup(opts->nvidia_smi) : NULL;
+	m->opts.prometheus = NULL; /* the caller's: scraped, not owned */
 	if (!(m->opts.interval > 0))
 		m->opts.interval = 0.2;
 	m->smi_fd = -1;
@@ -495,9 +522,23 @@ int monitor_start(struct monitor **out, const struct monitor_options *opts, stru
 	}
 	if (m->opts.gpu)
 		start_gpu(m);
+	if (opts->prometheus && (rc = prom_scrape_start(&m->scrape, opts->prometheus, err)) != 0)
+		goto fail;
 	pthread_mutex_init(&m->lock, NULL);
 	if (pthread_create(&m->thread, NULL, sampler, m) != 0) {
 		pthread_mutex_destroy(&m->lock);
+		rc = err_set(err, ERR_FAIL, "cannot start the resource monitor thread");
+		goto fail;
+	}
+	m->running = true;
+	*out = m;
+	return 0;
+fail:
+	{
+		char field[8];
+		prom_scrape_stop(m->scrape, NULL, NULL);
+		gpu_energy_stop(m->energy, 0, field, sizeof(field));
+		free(m->energy_exe);
 		if (m->smi) {
 			proc_kill_group(m->smi, SIGKILL, 0);
 			waitpid(m->smi, NULL, 0);
@@ -506,11 +547,8 @@ int monitor_start(struct monitor **out, const struct monitor_options *opts, stru
 			close(m->smi_fd);
 		monitor_options_release(&m->opts);
 		free(m);
-		return err_set(err, ERR_FAIL, "cannot start the resource monitor thread");
+		return rc;
 	}
-	m->running = true;
-	*out = m;
-	return 0;
 }
 
 /* Mean and max of the finite values. */
@@ -596,6 +634,48 @@ static void append_series(struct monitor *m, struct rd_bench *b)
 	}
 }
 
+/*
+ * The GPUs' energy over the window (J): their own counters when nvidia-smi
+ * gives them, else the integrated power readings; extra "energy" says
+ * which ("mixed" when windows differed).
+ */
+static void add_energy(struct monitor *m, struct rd_bench *b, double window)
+{
+	char field[64];
+	double j = gpu_energy_stop(m->energy, window, field, sizeof(field));
+	const char *method = "counter";
+	cJSON *e, *old;
+
+	m->energy = NULL;
+	if (!isfinite(j)) {
+		method = "power";
+		j = efficiency_energy_power(m->s[S_GPU_T].v, m->s[S_GPU_POWER].v, m->s[S_GPU_T].n, window);
+	}
+	if (!isfinite(j))
+		return;
+	add_sample(b, "energy", "J", j);
+	if (!b->extra)
+		b->extra = cJSON_CreateObject();
+	if ((old = cJSON_GetObjectItemCaseSensitive(b->extra, "energy"))) {
+		const char *was = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(old, "method"));
+		if (was && strcmp(was, method) != 0)
+			cJSON_ReplaceItemInObjectCaseSensitive(old, "method", cJSON_CreateString("mixed"));
+		return;
+	}
+	e = cJSON_AddObjectToObject(b->extra, "energy");
+	cJSON_AddStringToObject(e, "method", method);
+	if (strcmp(method, "counter") == 0) {
+		cJSON_AddStringToObject(e, "source", "nvidia-smi");
+		cJSON_AddStringToObject(e, "field", field);
+		cJSON_AddStringToObject(e, "how", "the increase of each GPU's energy counter from its first reading in "
+				       "the window to its last, scaled to the window, summed over GPUs");
+	} else {
+		cJSON_AddStringToObject(e, "source", "gpu.power");
+		cJSON_AddStringToObject(e, "how", "the trapezoid integral of power.draw (summed over GPUs) from the "
+				       "first reading in the window to the last, scaled to the window");
+	}
+}
+
 /* A notice once per list: the runner passes the same list for every repetition. */
 static void notice_once(struct errlist *l, const char *msg)
 {
@@ -624,6 +704,9 @@ int monitor_stop(struct monitor *m, struct rd_bench *b, struct errlist *notices,
 	if (m->smi_fd >= 0)
 		close(m->smi_fd);
 	pthread_mutex_destroy(&m->lock);
+	add_energy(m, b, (double)(now_ns() - m->t0) / 1e9);
+	free(m->energy_exe);
+	prom_scrape_stop(m->scrape, b, notices);
 
 	add_pair(b, &m->s[S_CPU], "server.cpu", "%");
 	add_pair(b, &m->s[S_RSS], "server.rss", "B");

@@ -10,7 +10,11 @@
  * repetition's mean and max) to metrics such as `server.cpu.mean`,
  * `server.rss.max`, `system.cpu.mean`, `gpu.util.mean`, `gpu.mem.max`,
  * `gpu.power.mean`, and appends the per-interval readings to the
- * benchmark's extra "resources" time series.
+ * benchmark's extra "resources" time series.  With GPUs, each window also
+ * gives `energy` (J: the GPUs' energy counters through gpu_energy.h, else
+ * the integrated power; extra "energy" says which).  The "prometheus"
+ * member scrapes the server's own metrics in the same window
+ * (core/prom/scrape.h: metrics server.NAME.*).
  */
 #ifndef PERFGATE_MONITOR_H
 #define PERFGATE_MONITOR_H
@@ -23,6 +27,8 @@
 #include "err.h"
 #include "rundoc.h"
 
+struct prom_config;
+
 struct monitor_options {
 	pid_t pid;                /* 0: none */
 	char *pid_file;           /* resolved path, or NULL */
@@ -31,6 +37,7 @@ struct monitor_options {
 	bool gpu;                 /* sample GPUs through nvidia-smi when present (default true) */
 	double interval;          /* seconds between samples (default 0.2) */
 	char *nvidia_smi;         /* the command (default "nvidia-smi", found on PATH) */
+	struct prom_config *prometheus; /* targets to scrape (core/prom/config.h), or NULL */
 };
 
 /* Parse a validated "monitor" object; relative pid_file paths resolve

@@ -470,10 +470,13 @@ static void target_results(struct target_run *tr, struct rd_bench *b, struct err
 
 void prom_scrape_stop(struct prom_scrape *s, struct rd_bench *b, struct errlist *notices)
 {
+	struct errlist own = ERRLIST_INIT;
+
 	if (!s)
 		return;
 	stop_threads(s);
-	for (size_t i = 0; i < s->n; i++)
-		target_results(&s->t[i], b, notices);
+	for (size_t i = 0; b && i < s->n; i++)
+		target_results(&s->t[i], b, notices ? notices : &own);
+	errlist_release(&own);
 	scrape_free(s);
 }

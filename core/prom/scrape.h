@@ -35,7 +35,8 @@ int prom_scrape_start(struct prom_scrape **out, const struct prom_config *cfg, s
  * append the per-scrape series to b's extra "server_metrics" and the
  * scrape counts, the series found and the metrics missing to its extra
  * "prometheus", and put one line per problem into `notices` (each line
- * once).  Frees s.
+ * once; NULL: none).  With b NULL nothing is added (a start that failed
+ * half-way).  Frees s.
  */
 void prom_scrape_stop(struct prom_scrape *s, struct rd_bench *b, struct errlist *notices);
 

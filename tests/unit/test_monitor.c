@@ -20,6 +20,7 @@
 
 #include "../../core/monitor.h"
 #include "../../core/proc.h"
+#include "../../core/prom/config.h"
 #include "../../core/util.h"
 
 static pid_t spawn_busy(const char *exe_name)
@@ -243,6 +244,8 @@ static void test_validate(void **state)
 		{ "{\"interval\": \"1ms\"}", "m.interval: expected a duration from 10ms to 60s, got \"1ms\"" },
 		{ "{\"interval\": \"soon\"}", "m.interval: expected a duration from 10ms to 60s, got \"soon\"" },
 		{ "{\"pid\": 5, \"process\": \"x\"}", "m: name the server process once (pid, pid_file or process)" },
+		{ "{\"prometheus\": {\"url\": \"http://127.0.0.1:8000/metrics\", \"preset\": \"vllmm\"}}",
+		  "m.prometheus.preset: expected one of \"vllm\", \"sglang\", \"tgi\", \"triton\"" },
 	};
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -265,6 +268,19 @@ static void test_validate(void **state)
 		assert_string_equal(o.pid_file, "/srv/suite/server.pid");
 		assert_true(fabs(o.interval - 0.25) < 1e-12);
 		assert_true(o.system);
+		assert_null(o.prometheus);
+		monitor_options_release(&o);
+		cJSON_Delete(j);
+	}
+	{
+		cJSON *j = cJSON_Parse("{\"gpu\": false, \"prometheus\": {\"url\": \"http://127.0.0.1:8000/metrics\", "
+				       "\"preset\": \"sglang\", \"interval\": \"100ms\"}}");
+		struct monitor_options o;
+		struct err err = ERR_INIT;
+		assert_int_equal(monitor_options_parse(j, "/srv/suite", &o, &err), 0);
+		assert_non_null(o.prometheus);
+		assert_int_equal(o.prometheus->n_targets, 1);
+		assert_string_equal(o.prometheus->targets[0].name, "sglang");
 		monitor_options_release(&o);
 		cJSON_Delete(j);
 	}
