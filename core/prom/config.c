@@ -360,7 +360,7 @@ static void target_of(const cJSON *o, const char *path, struct prom_config_targe
 					"server.NAME.*)", path);
 	} else if (t->preset) {
 		t->name = xstrdup(t->preset);
-	} else {
+	} else if (!cJSON_GetObjectItemCaseSensitive(o, "preset")) { /* a bad preset is one problem, not two */
 		json_problem(p, "%s.name: required when no preset is named (it names the metrics server.NAME.*)", path);
 	}
 	if (!cJSON_GetObjectItemCaseSensitive(o, "preset") && !cJSON_GetObjectItemCaseSensitive(o, "metrics"))
