@@ -412,12 +412,13 @@ int prom_config_parse(struct prom_config **out, const cJSON *v, const char *path
 	*out = NULL;
 	for (size_t i = 0; i < c->n_targets && p.n == 0; i++) {
 		const char *env = c->targets[i].token_env, *tok = env ? getenv(env) : NULL;
-		if (!env || (tok && *tok))
+		const char *why = !tok || !*tok ? "is not set" : strpbrk(tok, "\r\n") ? "holds a line break" : NULL;
+		if (!env || !why)
 			continue;
 		if (cJSON_IsArray(v))
-			errlist_add(&p, "%s[%zu].token_env: the environment variable '%s' is not set", path, i, env);
+			errlist_add(&p, "%s[%zu].token_env: the environment variable '%s' %s", path, i, env, why);
 		else
-			errlist_add(&p, "%s.token_env: the environment variable '%s' is not set", path, env);
+			errlist_add(&p, "%s.token_env: the environment variable '%s' %s", path, env, why);
 	}
 	if (p.n) {
 		rc = errlist_to_err(&p, err, ERR_INPUT);

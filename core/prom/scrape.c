@@ -180,9 +180,9 @@ static int target_setup(struct target_run *tr, struct err *err)
 					      "application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.1");
 	if (c->token_env) {
 		const char *tok = getenv(c->token_env);
-		if (!tok || !*tok)
+		if (!tok || !*tok || strpbrk(tok, "\r\n"))
 			return err_set(err, ERR_INPUT, "prometheus target '%s': token_env: the environment variable "
-				       "'%s' is not set", c->name, c->token_env);
+				       "'%s' is not set or holds a line break", c->name, c->token_env);
 		auth = xasprintf("Authorization: Bearer %s", tok);
 		tr->headers = curl_slist_append(tr->headers, auth);
 		explicit_bzero(auth, strlen(auth));

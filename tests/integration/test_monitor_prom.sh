@@ -1,0 +1,100 @@
+#!/bin/sh
+# Server metrics scraped during load (monitor.prometheus): a real load run
+# against the loopback exporter tests/servers/prom_exporter.py, whose values
+# follow its own scrape count, so every stored value can be worked out; a
+# target that misbehaves is a warning and a missing metric, never a failed
+# or hung run; a bad "prometheus" member is exit 2 at its JSON path; and
+# `perfgate gate` gates on a server metric (pass, and fail with exit 1).
+. tests/integration/lib.sh
+T=$(test_tmpdir)
+DB=$(new_db monprom)
+export GIT_CONFIG_NOSYSTEM=1 HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1
+
+python3 tests/servers/prom_exporter.py "$T/port" &
+SRV_PID=$!
+trap 'kill $SRV_PID 2>/dev/null' EXIT
+i=0
+while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+PORT=$(cat "$T/port")
+U="http://127.0.0.1:$PORT"
+LOAD='"http": {"url": "'$U'/ok"}, "load": {"mode": "concurrency", "concurrency": 2, "duration": "1500ms"}'
+DEMO='"name": "demo", "interval": "100ms", "metrics": {"g": "demo_gauge", "req": "demo_requests", "lat": "demo_latency_seconds", "rpc": "demo_rpc_seconds"}'
+
+# run NAME EXPECTED_EXIT BENCH_JSON: one benchmark NAME; the run document
+# is left in $T/NAME.out.json.
+run() {
+	_n=$1; _want=$2; _b=$3
+	printf '{"suite": "monprom", "benchmarks": [{"name": "%s", %s}]}\n' "$_n" "$_b" >"$T/$_n.json"
+	expect_exit "$_want" "$_n: exit $_want" timeout 60 "$PERFGATE" run -q --no-store --out "$T/$_n.out.json" "$T/$_n.json"
+	cp "$ERR" "$T/$_n.err"
+}
+
+# is NAME LABEL PYTHON_EXPR: over the run document's benchmark `b`, its
+# metrics' first samples `m`, its target record `t` and warnings `w`.
+is() {
+	_r=$(python3 - "$T/$1.out.json" "$3" <<'PY' 2>&1
+import json, sys
+d = json.load(open(sys.argv[1]))
+b = d["benchmarks"][0]
+m = {x["name"]: x["samples"][0] for x in b["metrics"] if x["samples"]}
+t = (b.get("prometheus") or {"targets": [{}]})["targets"][0]
+w = " | ".join(b.get("warnings", []))
+print(eval(sys.argv[2]))
+PY
+)
+	if [ "$_r" = "True" ]; then ok "$1: $2"; else not_ok "$1: $2 (got: $_r)"; fi
+}
+
+# --- values worked out from the exporter's scrape count k ---
+run values 0 "$LOAD, \"monitor\": {\"system\": false, \"gpu\": false, \"prometheus\": {\"url\": \"$U/metrics?t=values\", $DEMO}}"
+is values "the load ran" "m['throughput'] > 0"
+is values "scraped at 100 ms through 1.5 s, none failed" "t['scrapes'] >= 5 and t['failed'] == 0 and t['bad_lines'] == 0"
+is values "the gauge's max is the scrape count" "m['server.demo.g.max'] == t['scrapes']"
+K=$(curl -s "$U/count?path=/metrics%3Ft%3Dvalues")
+is values "and the exporter agrees it was scraped that often" "t['scrapes'] == $K"
+is values "counter increase over resets: 11 per scrape" "m['server.demo.req.increase'] == 11 * (t['scrapes'] - 1)"
+is values "histogram quantiles from the window's buckets" "m['server.demo.lat.p50'] == 0.5 and m['server.demo.lat.p90'] == 1.0"
+is values "histogram mean" "abs(m['server.demo.lat.mean'] - 0.775) < 1e-9"
+is values "summary quantiles and mean" "m['server.demo.rpc.p99'] == 0.9 and abs(m['server.demo.rpc.mean'] - 0.5) < 1e-9"
+is values "the series found are recorded" "t['found'] == {'g': 'demo_gauge', 'req': 'demo_requests', 'lat': 'demo_latency_seconds', 'rpc': 'demo_rpc_seconds'} and t['missing'] == []"
+is values "the per-scrape series" "len(b['server_metrics']['demo']['t']) == t['scrapes'] and b['server_metrics']['demo']['g'][-1] == t['scrapes']"
+is values "no warning" "w == ''"
+
+# --- a misbehaving target: a warning and the metric missing, the run valid ---
+run slow 0 "$LOAD, \"monitor\": {\"system\": false, \"gpu\": false, \"prometheus\": {\"url\": \"$U/metrics?mode=slow&ms=5000\", \"timeout\": \"300ms\", $DEMO}}"
+is slow "the load still ran" "m['throughput'] > 0 and b.get('status', 'ok') == 'ok'"
+is slow "the server metrics are missing" "not any(k.startswith('server.') for k in m)"
+is slow "a warning says why" "'no scrape succeeded' in w and 'no complete answer within 0.3s' in w"
+run garbage 0 "$LOAD, \"monitor\": {\"system\": false, \"gpu\": false, \"prometheus\": {\"url\": \"$U/metrics?mode=malformed\", $DEMO}}"
+is garbage "malformed lines skipped, the rest read" "'server.demo.g.max' in m and t['bad_lines'] > 0 and 'malformed lines were skipped' in w"
+run refused 0 "$LOAD, \"monitor\": {\"system\": false, \"gpu\": false, \"prometheus\": {\"url\": \"http://127.0.0.1:1/metrics\", $DEMO}}"
+is refused "a target nobody serves: a warning" "'no scrape succeeded' in w and m['throughput'] > 0"
+
+# --- a bearer token reaches the server and nothing else ---
+PERFGATE_IT_TOKEN=sekrit-prom run token 0 "$LOAD, \"monitor\": {\"system\": false, \"gpu\": false, \"prometheus\": {\"url\": \"$U/metrics?mode=auth\", \"token_env\": \"PERFGATE_IT_TOKEN\", $DEMO}}"
+is token "authorised scrapes" "t['failed'] == 0 and 'server.demo.g.max' in m"
+lacks "the token is not in the run document" "$T/token.out.json" "sekrit"
+lacks "nor in the output" "$T/token.err" "sekrit"
+# as with http.auth_env: the benchmark cannot run (exit 3), the variable named
+run notoken 3 "$LOAD, \"monitor\": {\"prometheus\": {\"url\": \"$U/metrics?mode=auth\", \"token_env\": \"PERFGATE_IT_NO_SUCH_TOKEN\", $DEMO}}"
+contains "an unset token variable is named" "$T/notoken.err" "token_env: the environment variable 'PERFGATE_IT_NO_SUCH_TOKEN' is not set"
+
+# --- a bad member: exit 2 at its JSON path ---
+run badcfg 2 "$LOAD, \"monitor\": {\"prometheus\": {\"url\": \"$U/metrics\", \"preset\": \"vllmm\"}}"
+contains "the JSON path of the mistake" "$T/badcfg.err" "monitor.prometheus.preset: expected one of \"vllm\", \"sglang\", \"tgi\", \"triton\""
+
+# --- the gate on a server metric ---
+R=$T/repo
+git init -q -b main "$R" || exit 1
+git -C "$R" config user.email t@example.com
+git -C "$R" config user.name t
+suite() { # FILE SLO_EXPR
+	printf '{"suite": "monprom-gate", "project": "monprom", "benchmarks": [{"name": "srv", %s, "monitor": {"system": false, "gpu": false, "prometheus": {"url": "%s/metrics?t=%s", %s}}, "slo": {"server.demo.g.max": "%s"}}]}\n' \
+		"$LOAD" "$U" "$1" "$DEMO" "$2" >"$R/$1.json"
+}
+suite pass "< 1000"
+suite fail "< 2"
+git -C "$R" add -A && git -C "$R" commit -qm suites
+expect_exit 0 "gate passes on server.demo.g.max < 1000" "$PERFGATE" gate --db "$DB" --quiet "$R/pass.json"
+expect_exit 1 "gate fails on server.demo.g.max < 2" "$PERFGATE" gate --db "$DB" --quiet "$R/fail.json"
+contains "and says which server metric broke its SLO" "$OUT" "server.demo.g.max"
