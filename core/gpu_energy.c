@@ -262,12 +262,15 @@ void gpu_energy_poll(struct gpu_energy *g)
 	}
 }
 
-double gpu_energy_stop(struct gpu_energy *g, double window, char *field, size_t len)
+double gpu_energy_stop(struct gpu_energy *g, double window, char *field, size_t len, struct gpu_energy_reading *reads,
+		       size_t max, size_t *n)
 {
 	double total = 0;
 
 	if (len)
 		field[0] = '\0';
+	if (n)
+		*n = 0;
 	if (!g)
 		return NAN;
 	gpu_energy_poll(g);
@@ -277,6 +280,9 @@ double gpu_energy_stop(struct gpu_energy *g, double window, char *field, size_t 
 	for (int i = 0; i < g->n_gpus && isfinite(total); i++) {
 		const struct gpu_series *s = &g->gpu[i];
 		total = s->bad ? NAN : total + efficiency_energy_counter(s->t, s->e, s->n, window);
+		if (n && *n < max && s->n > 0)
+			reads[(*n)++] = (struct gpu_energy_reading){ .index = i, .t0 = s->t[0], .e0 = s->e[0],
+								     .t1 = s->t[s->n - 1], .e1 = s->e[s->n - 1] };
 	}
 	if (isfinite(total) && len)
 		snprintf(field, len, "%s", fields[g->field]);

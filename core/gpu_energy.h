@@ -36,13 +36,23 @@ struct gpu_energy *gpu_energy_start(const char *nvidia_smi, double interval);
  * sampler thread calls it every interval. */
 void gpu_energy_poll(struct gpu_energy *g);
 
+/* A GPU's first and last counter readings in a window, for the run
+ * document (and for checking against nvidia-smi run on its own). */
+struct gpu_energy_reading {
+	int index;
+	double t0, e0;           /* nvidia-smi's timestamp (s since 1970, UTC), J */
+	double t1, e1;
+};
+
 /*
  * Stop and free: the energy (J) used by all GPUs over `window` seconds
  * (each GPU's counter increase, scaled from its readings' span to the
  * window, summed), or NAN when any GPU gave no usable counter.  `field`
- * gets the query field that answered ("" when none).
+ * gets the query field that answered ("" when none); reads[0..max) each
+ * GPU's first and last readings, *n how many (may be NULL).
  */
-double gpu_energy_stop(struct gpu_energy *g, double window, char *field, size_t len);
+double gpu_energy_stop(struct gpu_energy *g, double window, char *field, size_t len, struct gpu_energy_reading *reads,
+		       size_t max, size_t *n);
 
 /* Pure pieces, for the tests. */
 

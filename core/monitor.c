@@ -537,7 +537,7 @@ fail:
 	{
 		char field[8];
 		prom_scrape_stop(m->scrape, NULL, NULL);
-		gpu_energy_stop(m->energy, 0, field, sizeof(field));
+		gpu_energy_stop(m->energy, 0, field, sizeof(field), NULL, 0, NULL);
 		free(m->energy_exe);
 		if (m->smi) {
 			proc_kill_group(m->smi, SIGKILL, 0);
@@ -634,46 +634,77 @@ static void append_series(struct monitor *m, struct rd_bench *b)
 	}
 }
 
+/* extra.energy: how the energy was read, once per benchmark ("mixed"
+ * when windows differed), and per window its length, energy and, for the
+ * counter, each GPU's first and last readings (nvidia-smi's timestamps). */
+static void energy_record(struct rd_bench *b, const char *method, const char *field, double window, double j,
+			  const struct gpu_energy_reading *r, size_t n)
+{
+	cJSON *e, *w, *gpus;
+
+	if (!b->extra)
+		b->extra = cJSON_CreateObject();
+	if (!(e = cJSON_GetObjectItemCaseSensitive(b->extra, "energy"))) {
+		e = cJSON_AddObjectToObject(b->extra, "energy");
+		cJSON_AddStringToObject(e, "method", method);
+		if (strcmp(method, "counter") == 0) {
+			cJSON_AddStringToObject(e, "source", "nvidia-smi");
+			cJSON_AddStringToObject(e, "field", field);
+			cJSON_AddStringToObject(e, "how", "each GPU's energy counter: its increase from the first reading "
+					       "in the window to the last, times window / span by nvidia-smi's "
+					       "timestamps, summed over GPUs");
+		} else {
+			cJSON_AddStringToObject(e, "source", "gpu.power");
+			cJSON_AddStringToObject(e, "how", "the trapezoid integral of power.draw summed over GPUs, from "
+					       "the first reading in the window to the last, times window / span");
+		}
+		cJSON_AddArrayToObject(e, "windows");
+	} else {
+		const char *was = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "method"));
+		if (was && strcmp(was, method) != 0)
+			cJSON_ReplaceItemInObjectCaseSensitive(e, "method", cJSON_CreateString("mixed"));
+	}
+	w = cJSON_CreateObject();
+	cJSON_AddStringToObject(w, "method", method);
+	cJSON_AddNumberToObject(w, "window", window);
+	cJSON_AddNumberToObject(w, "joules", j);
+	if (n) {
+		gpus = cJSON_AddArrayToObject(w, "gpus");
+		for (size_t i = 0; i < n; i++) {
+			cJSON *g = cJSON_CreateObject();
+			cJSON_AddNumberToObject(g, "index", r[i].index);
+			cJSON_AddNumberToObject(g, "t0", r[i].t0);
+			cJSON_AddNumberToObject(g, "e0", r[i].e0);
+			cJSON_AddNumberToObject(g, "t1", r[i].t1);
+			cJSON_AddNumberToObject(g, "e1", r[i].e1);
+			cJSON_AddItemToArray(gpus, g);
+		}
+	}
+	cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(e, "windows"), w);
+}
+
 /*
  * The GPUs' energy over the window (J): their own counters when nvidia-smi
- * gives them, else the integrated power readings; extra "energy" says
- * which ("mixed" when windows differed).
+ * gives them, else the integrated power readings.
  */
 static void add_energy(struct monitor *m, struct rd_bench *b, double window)
 {
+	struct gpu_energy_reading reads[16];
+	size_t n = 0;
 	char field[64];
-	double j = gpu_energy_stop(m->energy, window, field, sizeof(field));
+	double j = gpu_energy_stop(m->energy, window, field, sizeof(field), reads, ARRAY_SIZE(reads), &n);
 	const char *method = "counter";
-	cJSON *e, *old;
 
 	m->energy = NULL;
 	if (!isfinite(j)) {
 		method = "power";
+		n = 0;
 		j = efficiency_energy_power(m->s[S_GPU_T].v, m->s[S_GPU_POWER].v, m->s[S_GPU_T].n, window);
 	}
 	if (!isfinite(j))
 		return;
 	add_sample(b, "energy", "J", j);
-	if (!b->extra)
-		b->extra = cJSON_CreateObject();
-	if ((old = cJSON_GetObjectItemCaseSensitive(b->extra, "energy"))) {
-		const char *was = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(old, "method"));
-		if (was && strcmp(was, method) != 0)
-			cJSON_ReplaceItemInObjectCaseSensitive(old, "method", cJSON_CreateString("mixed"));
-		return;
-	}
-	e = cJSON_AddObjectToObject(b->extra, "energy");
-	cJSON_AddStringToObject(e, "method", method);
-	if (strcmp(method, "counter") == 0) {
-		cJSON_AddStringToObject(e, "source", "nvidia-smi");
-		cJSON_AddStringToObject(e, "field", field);
-		cJSON_AddStringToObject(e, "how", "the increase of each GPU's energy counter from its first reading in "
-				       "the window to its last, scaled to the window, summed over GPUs");
-	} else {
-		cJSON_AddStringToObject(e, "source", "gpu.power");
-		cJSON_AddStringToObject(e, "how", "the trapezoid integral of power.draw (summed over GPUs) from the "
-				       "first reading in the window to the last, scaled to the window");
-	}
+	energy_record(b, method, field, window, j, reads, n);
 }
 
 /* A notice once per list: the runner passes the same list for every repetition. */

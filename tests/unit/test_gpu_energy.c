@@ -78,6 +78,8 @@ static void fixture_power(double *p, int n)
 static void test_counter(void **state)
 {
 	struct gpu_energy *g;
+	struct gpu_energy_reading r[4];
+	size_t nr;
 	double p[8], joules, window = 10;
 	char field[64];
 	bool matched = false;
@@ -93,7 +95,7 @@ static void test_counter(void **state)
 		sleep_s(0.1);
 		gpu_energy_poll(g);
 	}
-	joules = gpu_energy_stop(g, window, field, sizeof(field));
+	joules = gpu_energy_stop(g, window, field, sizeof(field), r, 4, &nr);
 	unsetenv("FAKE_NVIDIA_SMI_LINES");
 	unsetenv("FAKE_NVIDIA_SMI_ENERGY");
 	assert_string_equal(field, "total_energy_consumption");
@@ -105,8 +107,13 @@ static void test_counter(void **state)
 		double sum = 0;
 		for (int i = 0; i < k - 1; i++)
 			sum += p[i];
-		matched |= fabs(joules / (sum / (k - 1) * window) - 1) < 1e-6;
+		matched |= fabs(joules / (sum / (k - 1) * window) - 1) < 1e-6 &&
+			   fabs(r[0].e1 - r[0].e0 - sum * 0.1) < 1e-6 && fabs(r[0].t1 - r[0].t0 - 0.1 * (k - 1)) < 1e-6;
 	}
+	/* the first and last readings: the fake's counter starts at 5,000,000 J */
+	assert_int_equal(nr, 1);
+	assert_int_equal(r[0].index, 0);
+	assert_true(r[0].e0 == 5000000);
 	if (!matched)
 		fail_msg("energy %.9f J matches no mean of the captured power readings", joules);
 }
@@ -124,7 +131,7 @@ static void test_no_field_then_remembered(void **state)
 		sleep_s(0.05);
 		gpu_energy_poll(g);
 	}
-	j = gpu_energy_stop(g, 1, field, sizeof(field));
+	j = gpu_energy_stop(g, 1, field, sizeof(field), NULL, 0, NULL);
 	assert_true(isnan(j));
 	assert_string_equal(field, "");
 	/* a GPU that does not count */
@@ -136,7 +143,7 @@ static void test_no_field_then_remembered(void **state)
 		sleep_s(0.05);
 		gpu_energy_poll(g);
 	}
-	assert_true(isnan(gpu_energy_stop(g, 1, field, sizeof(field))));
+	assert_true(isnan(gpu_energy_stop(g, 1, field, sizeof(field), NULL, 0, NULL)));
 	unsetenv("FAKE_NVIDIA_SMI_LINES");
 	unsetenv("FAKE_NVIDIA_SMI_ENERGY");
 	assert_null(gpu_energy_start("perfgate-no-nvidia-smi-here", 0.1));
