@@ -41,6 +41,7 @@ struct target_run {
 	double *times;           /* s since the window opened, one per successful scrape */
 	size_t n_times, alloc_times;
 	double longest;          /* s, the slowest successful scrape */
+	double cpu;              /* s, the thread's CPU time (user + system) */
 };
 
 struct prom_scrape {
@@ -157,8 +158,14 @@ static void *target_main(void *arg)
 		scrape_once(tr);
 		/* a scrape that was in flight when the window closed ended
 		 * after it: it is the last one */
-		if (last || atomic_load(&s->stop))
+		if (last || atomic_load(&s->stop)) {
+			struct timespec cpu;
+			/* what scraping cost, for the run document (and the
+			 * overhead figure in docs/performance.md) */
+			if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
+				tr->cpu = (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9;
 			return NULL;
+		}
 		/* a grid, not a chain: a slow scrape skips ticks instead of
 		 * shifting all the later ones */
 		now = now_ns();
@@ -401,6 +408,7 @@ static cJSON *target_record(struct target_run *tr, struct rd_bench *b)
 		cJSON_AddNumberToObject(rec, "failed", 0);
 		cJSON_AddNumberToObject(rec, "bad_lines", 0);
 		cJSON_AddNumberToObject(rec, "longest_scrape", 0);
+		cJSON_AddNumberToObject(rec, "cpu_seconds", 0);
 		cJSON_AddObjectToObject(rec, "found");
 		cJSON_AddArrayToObject(rec, "missing");
 		cJSON_AddItemToArray(all, rec);
@@ -427,6 +435,7 @@ static void target_results(struct target_run *tr, struct rd_bench *b, struct err
 	add_to(rec, "failed", (double)tr->failed, false);
 	add_to(rec, "bad_lines", (double)tr->bad_lines, false);
 	add_to(rec, "longest_scrape", tr->longest, true);
+	add_to(rec, "cpu_seconds", tr->cpu, false);
 	if (tr->ok == 0)
 		notice_once(notices, "prometheus target '%s' (%s): no scrape succeeded in a measured window (%s); "
 			    "its metrics are missing", c->name, url, tr->first_failure);

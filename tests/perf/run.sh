@@ -34,3 +34,6 @@ sh tests/perf/bench_counts.sh
 # --- server metrics (issue 14): the Prometheus parser on a large server's exposition
 echo "== Prometheus exposition parser: 10,000 series"
 "$build/perf/prom_parse_bench"
+
+# --- server metrics (issue 14): what scraping costs the generator
+PERFGATE=${PERFGATE:-$build/perfgate} sh tests/perf/prom_overhead.sh
