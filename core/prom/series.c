@@ -536,10 +536,11 @@ static void dist_one(void *arg, const struct prom_sample *s, int role)
 	}
 	series_key(s, f->key);
 	if (role == PROM_ROLE_BUCKET) {
-		/* the bound as a number: le="1" and le="1.0" are one bucket */
-		char b[32];
-		snprintf(b, sizeof(b), "\x1d%.17g", bound);
-		sb_puts(f->key, b);
+		/* a series' bucket as its server writes the bound: the same
+		 * text every scrape (bucket_add merges le="1" and le="1.0" of
+		 * different series by value) */
+		sb_putc(f->key, '\x1d');
+		sb_puts(f->key, prom_sample_label(s, "le"));
 		bucket_add(t, bound, cs_add(&t->buckets, sb_str(f->key), s->value, f->first));
 	} else if (role == PROM_ROLE_COUNT) {
 		cs_add(&t->main, sb_str(f->key), s->value, f->first);

