@@ -10,6 +10,7 @@ examples and tests.
                              {"count": N, "tokens": [...], "max_model_len": 32768};
                              {"inputs": "..."} (TGI's form): a list of tokens
   GET  /health
+  GET  /metrics              Prometheus text format, named as vLLM names them (below)
 
 What it models, so that perfgate's LLM workloads have something real to
 measure:
@@ -49,9 +50,17 @@ choices, then "data: [DONE]"), sent with chunked transfer encoding on
 keep-alive connections.  STATE counts what the server did (requests
 running, tokens, cache hits), for a /metrics endpoint.
 
+/metrics serves a subset of vLLM's metrics under vLLM's names, so that
+perfgate's "vllm" preset reads it as it reads vLLM: requests running and
+waiting (--max-running caps the requests decoding at once; the others wait,
+and their wait is the queue-time histogram), a KV-cache-like usage (the
+tokens of the running requests over --kv-blocks blocks of 16), the prefix
+cache's queried and hit tokens, prompt and generation tokens.
+
   completions_server.py [--port 8001] [--token-ms 4] [--prefill-ms-per-token 0.2]
                         [--cache-blocks 65536] [--no-prefix-cache] [--eos]
                         [--reasoning-tokens 16] [--no-check-history]
+                        [--max-running N] [--kv-blocks 4096]
                         [--pid-file FILE] [--port-file FILE] [--lifetime SECONDS]
 """
 import argparse
@@ -147,6 +156,47 @@ class State:
         self.cached_tokens_total = 0
         self.generation_tokens_total = 0
         self.history_refused_total = 0
+        self.requests_waiting = 0
+        self.kv_tokens = 0               # tokens the running requests hold
+        self.queue_buckets = [0] * len(QUEUE_BUCKETS)  # cumulative, as Prometheus writes them
+        self.queue_sum = 0.0
+        self.queue_count = 0
+
+    def queued(self, seconds):
+        with self.lock:
+            for i, le in enumerate(QUEUE_BUCKETS):
+                if seconds <= le:
+                    self.queue_buckets[i] += 1
+            self.queue_sum += seconds
+            self.queue_count += 1
+
+    def exposition(self, kv_blocks):
+        """The Prometheus text format, vLLM's names and label."""
+        with self.lock:
+            lab = '{model_name="%s"}' % MODEL_NAME
+            out = []
+            for name, kind, help_, v in (
+                    ("vllm:num_requests_running", "gauge", "Requests decoding.", self.requests_running),
+                    ("vllm:num_requests_waiting", "gauge", "Requests waiting to be scheduled.", self.requests_waiting),
+                    ("vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.",
+                     min(1.0, self.kv_tokens / float(BLOCK * kv_blocks))),
+                    ("vllm:prefix_cache_queries_total", "counter", "Prompt tokens looked up in the prefix cache.",
+                     self.prompt_tokens_total),
+                    ("vllm:prefix_cache_hits_total", "counter", "Prompt tokens found in the prefix cache.",
+                     self.cached_tokens_total),
+                    ("vllm:prompt_tokens_total", "counter", "Prefill tokens processed.", self.prompt_tokens_total),
+                    ("vllm:generation_tokens_total", "counter", "Generation tokens processed.",
+                     self.generation_tokens_total),
+                    ("vllm:num_preemptions_total", "counter", "Preemptions (none here).", 0)):
+                out += ["# HELP %s %s" % (name, help_), "# TYPE %s %s" % (name, kind), "%s%s %r" % (name, lab, float(v))]
+            h = "vllm:request_queue_time_seconds"
+            out += ["# HELP %s Time spent waiting to be scheduled." % h, "# TYPE %s histogram" % h]
+            for le, n in zip(QUEUE_BUCKETS, self.queue_buckets):
+                out.append('%s_bucket{le="%s",model_name="%s"} %r' % (h, le, MODEL_NAME, float(n)))
+            out.append('%s_bucket{le="+Inf",model_name="%s"} %r' % (h, MODEL_NAME, float(self.queue_count)))
+            out.append("%s_count%s %r" % (h, lab, float(self.queue_count)))
+            out.append("%s_sum%s %r" % (h, lab, self.queue_sum))
+            return "\n".join(out) + "\n"
 
     def add(self, **kw):
         with self.lock:
@@ -154,7 +204,9 @@ class State:
                 setattr(self, k, getattr(self, k) + v)
 
 
+QUEUE_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0)  # s
 STATE = State()
+SLOTS = None  # --max-running: a semaphore, or None
 
 
 # --- the prefix cache -------------------------------------------------------
@@ -320,7 +372,7 @@ class Handler(BaseHTTPRequestHandler):
         return json.loads(self.rfile.read(n) or b"{}")
 
     # Routes: a path to a method name; add an endpoint with one line here.
-    GET_ROUTES = {"/health": "get_health"}
+    GET_ROUTES = {"/health": "get_health", "/metrics": "get_metrics"}
     POST_ROUTES = {"/v1/completions": "post_completions", "/v1/chat/completions": "post_chat",
                    "/tokenize": "post_tokenize"}
 
@@ -344,6 +396,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def get_health(self):
         return self.reply(200, {"status": "ok"})
+
+    def get_metrics(self):
+        body = STATE.exposition(OPTS.kv_blocks).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def post_tokenize(self, req):
         try:
@@ -377,11 +437,22 @@ class Handler(BaseHTTPRequestHandler):
             if wrong:
                 STATE.add(history_refused_total=1)
                 return self.error(400, "history check: " + wrong)
-        STATE.add(requests_running=1, requests_total=1)
+        if SLOTS:
+            STATE.add(requests_waiting=1)
+            t0 = time.monotonic()
+            SLOTS.acquire()
+            STATE.add(requests_waiting=-1)
+            STATE.queued(time.monotonic() - t0)
+        else:
+            STATE.queued(0.0)
+        STATE.add(requests_running=1, requests_total=1, kv_tokens=len(ids))
+        self.kv_held = len(ids)
         try:
             self.generate_reply(req, chat, seed_text, ids, max_tokens, min_tokens)
         finally:
-            STATE.add(requests_running=-1)
+            STATE.add(requests_running=-1, kv_tokens=-self.kv_held)
+            if SLOTS:
+                SLOTS.release()
 
     def generate_reply(self, req, chat, seed_text, ids, max_tokens, min_tokens):
         cached = CACHE.lookup_and_insert(ids)
@@ -411,6 +482,8 @@ class Handler(BaseHTTPRequestHandler):
         answer, thought, n, finish = [], [], 0, "length"
         for tok in _chain(first, tokens):
             n += 1
+            STATE.add(kv_tokens=1)
+            self.kv_held += 1
             last = n == max_tokens or (stop_early and tok == "." and n >= min_tokens)
             if last and n < max_tokens:
                 finish = "stop"
@@ -456,7 +529,7 @@ def _chain(first, rest):
 
 
 def main():
-    global OPTS, CACHE
+    global OPTS, CACHE, SLOTS
     ap = argparse.ArgumentParser(add_help=False)
     ap.add_argument("--token-ms", type=float, default=4.0)
     ap.add_argument("--prefill-ms-per-token", type=float, default=0.2)
@@ -465,7 +538,10 @@ def main():
     ap.add_argument("--eos", action="store_true")
     ap.add_argument("--reasoning-tokens", type=int, default=16)
     ap.add_argument("--no-check-history", action="store_true")
+    ap.add_argument("--max-running", type=int, default=0)
+    ap.add_argument("--kv-blocks", type=int, default=4096)
     OPTS, rest = ap.parse_known_args()
+    SLOTS = threading.BoundedSemaphore(OPTS.max_running) if OPTS.max_running > 0 else None
     CACHE = PrefixCache(0 if OPTS.no_prefix_cache else OPTS.cache_blocks)
     sys.argv = [sys.argv[0]] + rest
     serve(Handler, "streaming completions example server (OpenAI wire format)")

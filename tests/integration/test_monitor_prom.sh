@@ -98,3 +98,25 @@ git -C "$R" add -A && git -C "$R" commit -qm suites
 expect_exit 0 "gate passes on server.demo.g.max < 1000" "$PERFGATE" gate --db "$DB" --quiet "$R/pass.json"
 expect_exit 1 "gate fails on server.demo.g.max < 2" "$PERFGATE" gate --db "$DB" --quiet "$R/fail.json"
 contains "and says which server metric broke its SLO" "$OUT" "server.demo.g.max"
+
+# --- the example streaming server's own /metrics, read by the vllm preset,
+# gated on: 4 streams at once against a server that decodes 2 at a time
+python3 examples/servers/completions_server.py --port 0 --port-file "$T/cs.port" --max-running 2 \
+	--token-ms 20 --lifetime 120 >"$T/cs.log" 2>&1 &
+CS_PID=$!
+trap 'kill $SRV_PID $CS_PID 2>/dev/null' EXIT
+i=0
+while [ ! -s "$T/cs.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+CS="http://127.0.0.1:$(cat "$T/cs.port")"
+CHAT='"http": {"url": "'$CS'/v1/completions", "method": "POST", "body": {"prompt": "the gate compares the new build with the old one and fails the change", "max_tokens": 16, "stream": true}, "stream": "sse"}, "load": {"mode": "concurrency", "concurrency": 4, "duration": "2s"}, "monitor": {"system": false, "gpu": false, "prometheus": {"url": "'$CS'/metrics", "preset": "vllm", "interval": "100ms"}}'
+run example 0 "$CHAT"
+is example "the vllm preset found the example server's metrics" "t['found']['kv_cache_usage'] == 'vllm:kv_cache_usage_perc' and t['found']['prefix_cache_hit_rate'] == 'vllm:prefix_cache_hits'"
+is example "2 decoding and 2 waiting at most" "m['server.vllm.num_requests_running.max'] == 2 and m['server.vllm.num_requests_waiting.max'] == 2"
+is example "their wait is in the queue-time histogram" "m['server.vllm.queue_time.p99'] > 0 and m['server.vllm.queue_time.rate'] > 0"
+is example "the KV cache holds the running requests' tokens" "0 < m['server.vllm.kv_cache_usage.max'] < 1"
+is example "the prompt repeats: its full blocks hit the prefix cache" "0 < m['server.vllm.prefix_cache_hit_rate'] < 1"
+is example "the server's token counter against perfgate's count" "abs(m['server.vllm.generation_tokens.rate'] / m['output_token_rate'] - 1) < 0.5"
+printf '{"suite": "monprom-example", "project": "monprom", "benchmarks": [{"name": "chat", %s, "slo": {"server.vllm.num_requests_waiting.max": "%s"}}]}\n' "$CHAT" "< 1" >"$R/wait.json"
+git -C "$R" add -A && git -C "$R" commit -qm "waiting SLO"
+expect_exit 1 "gate fails on the example server's waiting requests" "$PERFGATE" gate --db "$DB" --quiet "$R/wait.json"
+contains "naming the server metric" "$OUT" "server.vllm.num_requests_waiting.max"
