@@ -147,6 +147,16 @@ void efficiency_price_validate(const cJSON *v, const char *path, struct errlist 
 		json_problem(problems, "%s.currency: expected a currency code such as \"USD\"", path);
 }
 
+void efficiency_price_env_validate(struct errlist *problems)
+{
+	const char *env = getenv("PERFGATE_PRICE_PER_HOUR");
+	struct efficiency_price p;
+	struct err err = ERR_INIT;
+
+	if (env && *env && efficiency_price_parse(env, &p, &err) != 0)
+		json_problem(problems, "PERFGATE_PRICE_PER_HOUR: %s", err.msg);
+}
+
 int efficiency_price_find(const cJSON *suite_price, struct efficiency_price *out, struct err *err)
 {
 	const char *env = getenv("PERFGATE_PRICE_PER_HOUR");
@@ -180,4 +190,96 @@ double efficiency_cost_per_1k_requests(double per_hour, double requests_per_s)
 double efficiency_cost_per_1m_output_tokens(double per_hour, double output_tokens_per_s)
 {
 	return output_tokens_per_s > 0 && per_hour > 0 ? per_hour / 3600.0 / output_tokens_per_s * 1e6 : NAN;
+}
+
+/* ---- the runner's window metrics ---- */
+
+static double last_sample(const struct rd_bench *b, const char *name, size_t *n)
+{
+	const struct rd_metric *m = rundoc_bench_find_metric(b, name);
+
+	if (n)
+		*n = m ? m->n_samples : 0;
+	return m && m->n_samples ? m->samples[m->n_samples - 1] : NAN;
+}
+
+static void add_sample(struct rd_bench *b, const char *name, const char *unit, enum rd_direction dir, double v)
+{
+	struct rd_metric *m;
+
+	if (!isfinite(v))
+		return;
+	if (!(m = rundoc_bench_find_metric(b, name)))
+		m = rundoc_bench_add_metric(b, name, unit, dir);
+	rundoc_metric_add_sample(m, v);
+	rundoc_metric_summarise(m);
+}
+
+/* extra.cost: the price used and how, once per benchmark. */
+static void cost_record(struct rd_bench *b, const struct efficiency_price *p, bool capacity)
+{
+	cJSON *c;
+
+	if (!b->extra)
+		b->extra = cJSON_CreateObject();
+	if (cJSON_GetObjectItemCaseSensitive(b->extra, "cost"))
+		return;
+	c = cJSON_AddObjectToObject(b->extra, "cost");
+	cJSON_AddNumberToObject(c, "per_hour", p->per_hour);
+	cJSON_AddStringToObject(c, "currency", p->currency);
+	cJSON_AddStringToObject(c, "source", p->source);
+	cJSON_AddStringToObject(c, "how", capacity ? "the price per second over the throughput (and output token rate) "
+						     "measured at capacity, times 1,000 requests (1,000,000 tokens)"
+						   : "the price per second over the window's throughput (output token "
+						     "rate), times 1,000 requests (1,000,000 tokens)");
+}
+
+static void add_costs(struct rd_bench *b, const struct efficiency_price *p, double rps, double tps)
+{
+	if (!p || !(p->per_hour > 0))
+		return;
+	add_sample(b, "cost_per_1k_requests", p->currency, RD_LOWER, efficiency_cost_per_1k_requests(p->per_hour, rps));
+	if (tps > 0)
+		add_sample(b, "cost_per_1m_output_tokens", p->currency, RD_LOWER,
+			   efficiency_cost_per_1m_output_tokens(p->per_hour, tps));
+}
+
+void efficiency_add_metrics(struct rd_bench *b, const struct efficiency_price *price)
+{
+	size_t n_thr, n_tok, n_energy, n_done;
+	double rps = last_sample(b, "throughput", &n_thr);
+	double tps = last_sample(b, "output_token_rate", &n_tok);
+	double joules = last_sample(b, "energy", &n_energy);
+	const cJSON *w = b->extra ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->extra, "energy"),
+								     "windows")
+				  : NULL;
+	double window = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetArrayItem(w, cJSON_GetArraySize(w) - 1), "window"));
+
+	if (n_tok != n_thr)
+		tps = NAN; /* not this window's */
+	(void)last_sample(b, "energy_per_request", &n_done);
+	/* this repetition's energy: one more sample than the per-work metrics have */
+	if (n_energy > n_done && window > 0 && isfinite(joules)) {
+		struct efficiency_energy e;
+		double power = joules / window;
+
+		efficiency_energy_per_work(power, rps, tps, &e);
+		add_sample(b, "energy_per_request", "J", RD_LOWER, e.energy_per_request);
+		add_sample(b, "energy_per_output_token", "J", RD_LOWER, e.energy_per_output_token);
+		add_sample(b, "output_tokens_per_joule", "1/J", RD_HIGHER, e.output_tokens_per_joule);
+	}
+	if (price && price->per_hour > 0 && rps > 0) {
+		add_costs(b, price, rps, tps);
+		cost_record(b, price, false);
+	}
+}
+
+void efficiency_add_capacity_cost(struct rd_bench *b, const struct efficiency_price *price, double throughput,
+				  double output_tokens_per_s)
+{
+	if (!price || !(price->per_hour > 0) || !(throughput > 0))
+		return;
+	add_costs(b, price, throughput, output_tokens_per_s);
+	cost_record(b, price, true);
 }

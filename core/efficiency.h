@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "err.h"
+#include "rundoc.h"
 
 /*
  * Energy in J from a cumulative counter read at t[i] (s) with values e[i]
@@ -63,6 +64,10 @@ int efficiency_price_parse(const char *text, struct efficiency_price *out, struc
  * per mistake at PATH.KEY. */
 void efficiency_price_validate(const cJSON *v, const char *path, struct errlist *problems);
 
+/* PERFGATE_PRICE_PER_HOUR, when set, must parse: one problem when not (so
+ * that a bad value stops a run before it starts, exit 2). */
+void efficiency_price_env_validate(struct errlist *problems);
+
 /*
  * The price in force: PERFGATE_PRICE_PER_HOUR when set (it describes the
  * machine the job runs on, which the suite cannot know), else the suite's
@@ -75,5 +80,26 @@ int efficiency_price_find(const cJSON *suite_price, struct efficiency_price *out
  * (per second); NAN when a rate is not positive. */
 double efficiency_cost_per_1k_requests(double per_hour, double requests_per_s);
 double efficiency_cost_per_1m_output_tokens(double per_hour, double output_tokens_per_s);
+
+/*
+ * After a repetition of an HTTP benchmark: the energy and cost metrics of
+ * its measured window, from what the runner and the monitor added for it
+ * (the last samples of "throughput", "output_token_rate" and "energy", and
+ * the energy window's length in extra "energy"):
+ *   energy_per_request       J    mean power / throughput
+ *   energy_per_output_token  J    mean power / output_token_rate
+ *   output_tokens_per_joule  1/J  output_token_rate / mean power
+ *   cost_per_1k_requests     CUR  price per hour / 3600 / throughput x 1000
+ *   cost_per_1m_output_tokens CUR price per hour / 3600 / output_token_rate x 1e6
+ * (mean power = the window's energy / its length; CUR = the price's
+ * currency).  price may be NULL; the price used goes into extra "cost".
+ */
+void efficiency_add_metrics(struct rd_bench *b, const struct efficiency_price *price);
+
+/* A capacity search's cost at capacity: the cost metrics at the
+ * throughput (and output token rate, when > 0) measured at the highest
+ * rate that held its SLOs. */
+void efficiency_add_capacity_cost(struct rd_bench *b, const struct efficiency_price *price, double throughput,
+				  double output_tokens_per_s);
 
 #endif

@@ -23,6 +23,7 @@
 #include "http/runner.h"
 #include "ingest/ingest.h"
 #include "ingest/runner.h"
+#include "efficiency.h"
 #include "monitor.h"
 #include "slo.h"
 #include "verdict.h"
@@ -33,7 +34,7 @@
 
 static const char *const top_keys[] = {
 	"$schema", "suite", "project", "description", "baseline", "compare", "defaults", "order",
-	"changepoints", "benchmarks",
+	"changepoints", "benchmarks", "price",
 };
 
 static const char *const baseline_keys[] = { "branch", "runs" };
@@ -849,6 +850,9 @@ static void check_top(cJSON *root, struct suite *s, struct errlist *p)
 			s->changepoints = v;
 		}
 	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(root, "price")))
+		efficiency_price_validate(v, "price", p); /* the HTTP runner reads it (efficiency.h) */
+	efficiency_price_env_validate(p);
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "order"))) {
 		s->order_given = true;
 		if (cJSON_IsString(v) && strcmp(v->valuestring, "interleaved") == 0)

@@ -28,6 +28,7 @@
 #include "sessions.h"
 #include "trace.h"
 #include "workload.h"
+#include "../efficiency.h"
 #include "../monitor.h"
 #include "../slo.h"
 #include "../suite.h"
@@ -401,6 +402,9 @@ struct http_run {
 	long steps;                  /* steps run, for the records */
 	struct http_trace *trace;    /* load mode trace: the trace replayed */
 	uint64_t *trace_times;       /* its arrival times, ns after the start */
+	struct efficiency_price price; /* the machine's price (efficiency.h), when have_price */
+	bool have_price;
+	double held_rps, held_tps;   /* capacity: throughput and output token rate of the last step that held */
 };
 
 /* The resource monitor, started and stopped with the measured window. */
@@ -588,6 +592,8 @@ static cJSON *step_json(const struct http_engine_result *res, long rep, double r
 	cJSON_AddNumberToObject(st, "latency_p50", (double)hist_percentile(res->latency, 50) / 1e9);
 	cJSON_AddNumberToObject(st, "latency_p99", (double)hist_percentile(res->latency, 99) / 1e9);
 	cJSON_AddNumberToObject(st, "error_rate", done ? (double)res->failed / (double)done : 0);
+	if (res->tokens > 0 && res->window > 0)
+		cJSON_AddNumberToObject(st, "output_token_rate", (double)res->tokens / res->window);
 	if (capacity) {
 		cJSON_AddBoolToObject(st, "slos_held", held);
 		if (!held)
@@ -632,6 +638,10 @@ static int run_rate(struct http_run *hr, long rep, double rate, cJSON *steps, bo
 			}
 		}
 		cJSON_AddItemToArray(steps, step_json(&res, rep, rate, capacity, *held, why));
+		if (capacity && *held && res.window > 0) {
+			hr->held_rps = (double)res.ok_in_window / res.window;
+			hr->held_tps = (double)res.tokens / res.window;
+		}
 		free(bad);
 		http_engine_result_release(&res);
 	}
@@ -650,6 +660,7 @@ static int run_rates(struct http_run *hr, long rep, struct err *err)
 	bool held;
 	int rc;
 
+	hr->held_rps = hr->held_tps = 0;
 	if (s->mode == LOAD_SWEEP) {
 		for (size_t k = 0; k < s->n_rates; k++)
 			if ((rc = run_rate(hr, rep, s->rates[k], steps, &held, err)) != 0)
@@ -674,6 +685,7 @@ static int run_rates(struct http_run *hr, long rep, struct err *err)
 		}
 	}
 	add_sample(hr->out, NULL, "capacity", "1/s", RD_HIGHER, lo);
+	efficiency_add_capacity_cost(hr->out, hr->have_price ? &hr->price : NULL, lo > 0 ? hr->held_rps : 0, hr->held_tps);
 	return 0;
 }
 
@@ -776,6 +788,7 @@ static int run_single(struct http_run *hr, long rep, struct err *err)
 	if (rc != 0)
 		return rc;
 	note_step(hr, rep, &res, open_loop);
+	efficiency_add_metrics(hr->out, hr->have_price ? &hr->price : NULL);
 	http_engine_result_release(&res);
 	return 0;
 }
@@ -861,6 +874,13 @@ static int run_open(struct http_run *hr, long *reps, struct err *err)
 			goto done;
 		hr->records = hr->own_records;
 	}
+	rc = efficiency_price_find(hr->ctx && hr->ctx->suite ? cJSON_GetObjectItemCaseSensitive(hr->ctx->suite->raw, "price")
+							     : NULL,
+				   &hr->price, err);
+	if (rc < 0)
+		goto done;
+	hr->have_price = rc == 1;
+	rc = 0;
 	*reps = 1;
 	if (hr->spec.repetitions)
 		*reps = hr->spec.repetitions;
