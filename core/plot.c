@@ -436,11 +436,50 @@ static void timeseries_panels(const struct plot_load *l, bool multi, struct sb *
 	}
 }
 
+/* The server's metrics: counts on the left, fractions (all values within
+ * [0, 1]) on the right in %. */
+static void server_panel(const struct plot_load *l, bool multi, struct sb *s)
+{
+	static const char *const colours[] = { "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b" };
+	bool frac[PLOT_SERVER_SERIES], any_frac = false, any_count = false;
+
+	for (size_t k = 0; k < l->n_server_series; k++) {
+		frac[k] = true;
+		for (size_t i = 0; i < l->n_server; i++)
+			if (isfinite(l->server[k][i]) && (l->server[k][i] < 0 || l->server[k][i] > 1))
+				frac[k] = false;
+		any_frac |= frac[k];
+		any_count |= !frac[k];
+	}
+	sb_puts(s, "$server << EOD\n# t");
+	for (size_t k = 0; k < l->n_server_series; k++)
+		sb_printf(s, " %s", l->server_names[k]);
+	sb_putc(s, '\n');
+	for (size_t i = 0; i < l->n_server; i++) {
+		gp_num(s, l->server_t[i]);
+		for (size_t k = 0; k < l->n_server_series; k++)
+			gp_num(s, frac[k] ? l->server[k][i] * 100 : l->server[k][i]);
+		sb_putc(s, '\n');
+	}
+	sb_puts(s, "EOD\nset title ");
+	gp_quote(s, multi ? "server metrics" : l->title);
+	sb_printf(s, " noenhanced\nset xlabel 'time (s)'\nset ylabel '%s'\nset y2label '%s'\nset ytics nomirror\n"
+		     "set y2tics\nset yrange [0:*]\nset y2range [0:100]\nset key top left noenhanced\nplot ",
+		  any_count ? "count, rate (/s), s" : "", any_frac ? "%" : "");
+	for (size_t k = 0; k < l->n_server_series; k++) {
+		sb_printf(s, "%s$server using 1:%zu axes x1%s with lines lw 2 lc rgb '%s' title ", k ? ", \\\n     " : "",
+			  k + 2, frac[k] ? "y2" : "y1", colours[k]);
+		gp_quote(s, l->server_names[k]);
+	}
+	sb_puts(s, "\n");
+}
+
 int plot_load_script(const struct plot_load *l, const struct plot_output *o, struct sb *s,
 		     struct err *err)
 {
 	int panels = (l->n > 0) + (l->n_ts > 0 && (l->ts_throughput || l->ts_p99)) +
-		     ((l->n_ts > 0 && l->ts_errors) || (l->n_gpu > 0 && l->ts_gpu));
+		     ((l->n_ts > 0 && l->ts_errors) || (l->n_gpu > 0 && l->ts_gpu)) +
+		     (l->n_server > 0 && l->n_server_series > 0);
 
 	if (panels == 0)
 		return err_set(err, ERR_INPUT, "nothing to plot: no sweep points and no time series");
@@ -454,6 +493,8 @@ int plot_load_script(const struct plot_load *l, const struct plot_output *o, str
 		knee_panel(l, panels > 1, s);
 	if (l->n_ts > 0 || l->n_gpu > 0)
 		timeseries_panels(l, panels > 1, s);
+	if (l->n_server > 0 && l->n_server_series > 0)
+		server_panel(l, panels > 1, s);
 	if (panels > 1)
 		sb_puts(s, "unset multiplot\n");
 	return 0;
@@ -834,7 +875,44 @@ void plot_load_release(struct plot_load_data *d)
 	free(d->errs);
 	free(d->gpu_t);
 	free(d->gpu);
+	free(d->server_t);
+	for (size_t i = 0; i < PLOT_SERVER_SERIES; i++) {
+		free(d->server[i]);
+		free(d->server_names[i]);
+	}
 	memset(d, 0, sizeof(*d));
+}
+
+/* The server's metrics of one target (extra "server_metrics".NAME): gauges
+ * and ratios (plain names) first, then the rest (".rate", ".mean"). */
+static void load_server(const cJSON *o, struct plot_load_data *d)
+{
+	const cJSON *t = json_peek(o, "t"), *it;
+	int n = cJSON_GetArraySize(t);
+
+	if (!o || n <= 0)
+		return;
+	d->server_t = xcalloc((size_t)n, sizeof(double));
+	for (int i = 0; i < n; i++)
+		d->server_t[i] = arr_num(t, i);
+	for (int pass = 0; pass < 2; pass++)
+		cJSON_ArrayForEach(it, o) {
+			size_t k = d->load.n_server_series;
+			bool plain = !strchr(it->string, '.');
+
+			if (k == PLOT_SERVER_SERIES || !cJSON_IsArray(it) || strcmp(it->string, "t") == 0 ||
+			    plain != (pass == 0) || cJSON_GetArraySize(it) != n)
+				continue;
+			d->server[k] = xcalloc((size_t)n, sizeof(double));
+			for (int i = 0; i < n; i++)
+				d->server[k][i] = arr_num(it, i);
+			d->server_names[k] = xasprintf("%s.%s", o->string, it->string);
+			d->load.server[k] = d->server[k];
+			d->load.server_names[k] = d->server_names[k];
+			d->load.n_server_series++;
+		}
+	d->load.server_t = d->server_t;
+	d->load.n_server = (size_t)n;
 }
 
 /* The steps of a sweep or capacity search: throughput and latency per
@@ -944,7 +1022,9 @@ int plot_load_from_bench(const struct rd_bench *b, struct plot_load_data *d, str
 	load_steps(b, steps, d);
 	load_timeseries(json_peek(b->extra, "timeseries"), d);
 	load_gpu(json_peek(b->extra, "resources"), d);
-	if (d->load.n == 0 && d->load.n_ts == 0 && d->load.n_gpu == 0) {
+	if (cJSON_IsObject(json_peek(b->extra, "server_metrics")))
+		load_server(json_peek(b->extra, "server_metrics")->child, d);
+	if (d->load.n == 0 && d->load.n_ts == 0 && d->load.n_gpu == 0 && d->load.n_server_series == 0) {
 		plot_load_release(d);
 		return err_set(err, ERR_NOTFOUND,
 			       "benchmark '%s' has no load data (no sweep or capacity steps, no time series)",

@@ -84,6 +84,8 @@ struct plot_load_point {
 	double p50, p90, p99; /* seconds; NAN when absent */
 };
 
+enum { PLOT_SERVER_SERIES = 6 };
+
 struct plot_load {
 	const char *title;
 	const struct plot_load_point *points; /* sweep steps, any order */
@@ -98,6 +100,15 @@ struct plot_load {
 	const double *gpu_t;  /* seconds from the start */
 	const double *ts_gpu; /* % */
 	size_t n_gpu;
+	/* The server's own metrics (monitor.prometheus), on the scrapes'
+	 * clock: a panel of their own.  Series whose values stay within
+	 * [0, 1] (fractions: KV-cache usage, hit rates) go on a right axis in
+	 * %, the others (requests waiting and running) on the left. */
+	const double *server_t; /* seconds from the start */
+	size_t n_server;
+	const double *server[PLOT_SERVER_SERIES];
+	const char *server_names[PLOT_SERVER_SERIES];
+	size_t n_server_series;
 };
 
 /*
@@ -105,15 +116,19 @@ struct plot_load {
  * engine writes it: sweep or capacity steps from extra "sweep" /
  * "capacity_steps" (throughput, latency_p50, latency_p99; p90 from the
  * metric "latency.p90@RATE/s" when present), the time series from extra
- * "timeseries" (one object per repetition, laid end to end) and GPU
- * utilisation from extra "resources" ("gpu.t", "gpu.util").  Owns what it
- * allocates: release with plot_load_release().  ERR_NOTFOUND when the
- * benchmark has none of these.
+ * "timeseries" (one object per repetition, laid end to end), GPU
+ * utilisation from extra "resources" ("gpu.t", "gpu.util") and the
+ * server's metrics from extra "server_metrics" (the first target's time
+ * axis; its gauges and ratios first, then rates, up to
+ * PLOT_SERVER_SERIES).  Owns what it allocates: release with
+ * plot_load_release().  ERR_NOTFOUND when the benchmark has none of these.
  */
 struct plot_load_data {
 	struct plot_load load;         /* ready for plot_load_script(); title unset */
 	struct plot_load_point *points;
 	double *t, *thr, *p99, *errs, *gpu_t, *gpu;
+	double *server_t, *server[PLOT_SERVER_SERIES];
+	char *server_names[PLOT_SERVER_SERIES];
 };
 int plot_load_from_bench(const struct rd_bench *b, struct plot_load_data *out, struct err *err);
 void plot_load_release(struct plot_load_data *d);

@@ -53,7 +53,8 @@ running, tokens, cache hits), for a /metrics endpoint.
 /metrics serves a subset of vLLM's metrics under vLLM's names, so that
 perfgate's "vllm" preset reads it as it reads vLLM: requests running and
 waiting (--max-running caps the requests decoding at once; the others wait,
-and their wait is the queue-time histogram), a KV-cache-like usage (the
+and their wait is the queue-time histogram), time to first token, a
+KV-cache-like usage (the
 tokens of the running requests over --kv-blocks blocks of 16), the prefix
 cache's queried and hit tokens, prompt and generation tokens.
 
@@ -158,17 +159,17 @@ class State:
         self.history_refused_total = 0
         self.requests_waiting = 0
         self.kv_tokens = 0               # tokens the running requests hold
-        self.queue_buckets = [0] * len(QUEUE_BUCKETS)  # cumulative, as Prometheus writes them
-        self.queue_sum = 0.0
-        self.queue_count = 0
+        # histograms: name -> [cumulative bucket counts, sum, count]
+        self.hists = {name: [[0] * len(HIST_BUCKETS), 0.0, 0] for name, _ in HISTS}
 
-    def queued(self, seconds):
+    def observe(self, name, seconds):
         with self.lock:
-            for i, le in enumerate(QUEUE_BUCKETS):
+            h = self.hists[name]
+            for i, le in enumerate(HIST_BUCKETS):
                 if seconds <= le:
-                    self.queue_buckets[i] += 1
-            self.queue_sum += seconds
-            self.queue_count += 1
+                    h[0][i] += 1
+            h[1] += seconds
+            h[2] += 1
 
     def exposition(self, kv_blocks):
         """The Prometheus text format, vLLM's names and label."""
@@ -189,13 +190,14 @@ class State:
                      self.generation_tokens_total),
                     ("vllm:num_preemptions_total", "counter", "Preemptions (none here).", 0)):
                 out += ["# HELP %s %s" % (name, help_), "# TYPE %s %s" % (name, kind), "%s%s %r" % (name, lab, float(v))]
-            h = "vllm:request_queue_time_seconds"
-            out += ["# HELP %s Time spent waiting to be scheduled." % h, "# TYPE %s histogram" % h]
-            for le, n in zip(QUEUE_BUCKETS, self.queue_buckets):
-                out.append('%s_bucket{le="%s",model_name="%s"} %r' % (h, le, MODEL_NAME, float(n)))
-            out.append('%s_bucket{le="+Inf",model_name="%s"} %r' % (h, MODEL_NAME, float(self.queue_count)))
-            out.append("%s_count%s %r" % (h, lab, float(self.queue_count)))
-            out.append("%s_sum%s %r" % (h, lab, self.queue_sum))
+            for h, help_ in HISTS:
+                buckets, total, count = self.hists[h]
+                out += ["# HELP %s %s" % (h, help_), "# TYPE %s histogram" % h]
+                for le, n in zip(HIST_BUCKETS, buckets):
+                    out.append('%s_bucket{le="%s",model_name="%s"} %r' % (h, le, MODEL_NAME, float(n)))
+                out.append('%s_bucket{le="+Inf",model_name="%s"} %r' % (h, MODEL_NAME, float(count)))
+                out.append("%s_count%s %r" % (h, lab, float(count)))
+                out.append("%s_sum%s %r" % (h, lab, total))
             return "\n".join(out) + "\n"
 
     def add(self, **kw):
@@ -204,7 +206,9 @@ class State:
                 setattr(self, k, getattr(self, k) + v)
 
 
-QUEUE_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0)  # s
+HIST_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0)  # s
+HISTS = (("vllm:request_queue_time_seconds", "Time spent waiting to be scheduled."),
+         ("vllm:time_to_first_token_seconds", "Time to first token, from the request's arrival."))
 STATE = State()
 SLOTS = None  # --max-running: a semaphore, or None
 
@@ -437,14 +441,12 @@ class Handler(BaseHTTPRequestHandler):
             if wrong:
                 STATE.add(history_refused_total=1)
                 return self.error(400, "history check: " + wrong)
+        self.arrived = time.monotonic()
         if SLOTS:
             STATE.add(requests_waiting=1)
-            t0 = time.monotonic()
             SLOTS.acquire()
             STATE.add(requests_waiting=-1)
-            STATE.queued(time.monotonic() - t0)
-        else:
-            STATE.queued(0.0)
+        STATE.observe("vllm:request_queue_time_seconds", time.monotonic() - self.arrived)
         STATE.add(requests_running=1, requests_total=1, kv_tokens=len(ids))
         self.kv_held = len(ids)
         try:
@@ -466,6 +468,7 @@ class Handler(BaseHTTPRequestHandler):
         # The prefill and the first token come before the headers, as a
         # server that validates the request first would send them.
         first = next(tokens)
+        STATE.observe("vllm:time_to_first_token_seconds", time.monotonic() - self.arrived)
         rid = "cmpl-%08x" % zlib.crc32(seed_text.encode())
         head = {"id": rid, "created": 1764288000, "model": req.get("model") or MODEL_NAME}
         stream = bool(req.get("stream"))

@@ -111,6 +111,7 @@ CS="http://127.0.0.1:$(cat "$T/cs.port")"
 CHAT='"http": {"url": "'$CS'/v1/completions", "method": "POST", "body": {"prompt": "the gate compares the new build with the old one and fails the change", "max_tokens": 16, "stream": true}, "stream": "sse"}, "load": {"mode": "concurrency", "concurrency": 4, "duration": "2s"}, "monitor": {"system": false, "gpu": false, "prometheus": {"url": "'$CS'/metrics", "preset": "vllm", "interval": "100ms"}}'
 run example 0 "$CHAT"
 is example "the vllm preset found the example server's metrics" "t['found']['kv_cache_usage'] == 'vllm:kv_cache_usage_perc' and t['found']['prefix_cache_hit_rate'] == 'vllm:prefix_cache_hits'"
+is example "every metric of the preset found, no warning" "t['missing'] == [] and w == ''"
 is example "2 decoding and 2 waiting at most" "m['server.vllm.num_requests_running.max'] == 2 and m['server.vllm.num_requests_waiting.max'] == 2"
 is example "their wait is in the queue-time histogram" "m['server.vllm.queue_time.p99'] > 0 and m['server.vllm.queue_time.rate'] > 0"
 is example "the KV cache holds the running requests' tokens" "0 < m['server.vllm.kv_cache_usage.max'] < 1"

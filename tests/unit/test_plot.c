@@ -145,7 +145,8 @@ static void test_load_script(void **state)
 	};
 	static const double t[] = { 0, 1, 2 }, thr[] = { 48, 50, 51 }, p99[] = { 0.02, 0.021, 0.019 };
 	static const double errs[] = { 0, 1, 0 };
-	struct plot_load l = { "demo: classify load", pts, 3, 0.25, "p99 < 250ms", t, thr, p99, errs, 3, NULL, NULL, 0 };
+	struct plot_load l = { .title = "demo: classify load", .points = pts, .n = 3, .slo = 0.25, .slo_label = "p99 < 250ms",
+			       .t = t, .ts_throughput = thr, .ts_p99 = p99, .ts_errors = errs, .n_ts = 3 };
 	struct plot_output o = { "/tmp/x.svg", PLOT_SVG, 0, 0 };
 	struct sb s = SB_INIT;
 	struct err err = ERR_INIT;
@@ -163,6 +164,41 @@ static void test_load_script(void **state)
 	l.n_ts = 0;
 	assert_int_equal(plot_load_script(&l, &o, &s, &err), ERR_INPUT);
 	sb_release(&s);
+}
+
+/* The server-metrics panel from a run document's extra "server_metrics":
+ * gauges and ratios first, fractions on the right axis in %. */
+static void test_load_server_panel(void **state)
+{
+	struct rundoc *rd = rundoc_new();
+	struct rd_bench *b = rundoc_add_bench(rd, "chat", RUNDOC_KIND_HTTP);
+	struct plot_load_data d;
+	struct plot_output o = { "/tmp/x.svg", PLOT_SVG, 0, 0 };
+	struct sb s = SB_INIT;
+	struct err err = ERR_INIT;
+
+	(void)state;
+	b->extra = cJSON_Parse("{\"server_metrics\": {\"vllm\": {\"t\": [0, 1, 2],"
+			       " \"preemptions.rate\": [null, 0, 2],"
+			       " \"kv_cache_usage\": [0.25, 0.5, 0.75],"
+			       " \"num_requests_waiting\": [0, 4, 8]}}}");
+	assert_int_equal(plot_load_from_bench(b, &d, &err), 0);
+	assert_int_equal(d.load.n_server, 3);
+	assert_int_equal(d.load.n_server_series, 3);
+	assert_string_equal(d.load.server_names[0], "vllm.kv_cache_usage");
+	assert_string_equal(d.load.server_names[1], "vllm.num_requests_waiting");
+	assert_string_equal(d.load.server_names[2], "vllm.preemptions.rate"); /* rates after gauges */
+	d.load.title = "chat";
+	assert_int_equal(plot_load_script(&d.load, &o, &s, &err), 0);
+	/* the only panel: the fraction in %, the counts as they are, no value for null */
+	assert_non_null(strstr(sb_str(&s), "# t vllm.kv_cache_usage vllm.num_requests_waiting vllm.preemptions.rate\n"
+					    " 0 25 0 NaN\n 1 50 4 0\n 2 75 8 2\n"));
+	assert_non_null(strstr(sb_str(&s), "using 1:2 axes x1y2"));
+	assert_non_null(strstr(sb_str(&s), "using 1:3 axes x1y1"));
+	assert_null(strstr(sb_str(&s), "multiplot"));
+	sb_release(&s);
+	plot_load_release(&d);
+	rundoc_free(rd);
 }
 
 static bool file_starts(const char *path, const void *magic, size_t len, size_t *size)
@@ -375,7 +411,9 @@ static void test_render_all_kinds(void **state)
 	static const double t[] = { 0, 1, 2, 3 }, thr[] = { 48, 50, 51, 49 };
 	static const double p99[] = { 0.02, 0.021, 0.019, 0.05 }, errs[] = { 0, 1, 0, 0 };
 	static const double gpu[] = { 40, 80, 85, 60 };
-	struct plot_load load = { "demo: classify load", pts, 3, 0.25, "p99 < 250ms", t, thr, p99, errs, 4, t, gpu, 4 };
+	struct plot_load load = { .title = "demo: classify load", .points = pts, .n = 3, .slo = 0.25,
+				  .slo_label = "p99 < 250ms", .t = t, .ts_throughput = thr, .ts_p99 = p99,
+				  .ts_errors = errs, .n_ts = 4, .gpu_t = t, .ts_gpu = gpu, .n_gpu = 4 };
 	static const enum plot_format fmts[] = { PLOT_PNG, PLOT_SVG };
 	struct err err = ERR_INIT;
 
@@ -414,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_trend_script),
 		cmocka_unit_test(test_latency_script),
 		cmocka_unit_test(test_load_script),
+		cmocka_unit_test(test_load_server_panel),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_render_all_kinds),
 		cmocka_unit_test(test_spectrum),
