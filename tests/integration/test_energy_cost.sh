@@ -86,3 +86,7 @@ suite '"price": {"per_hour": 3.6}, ' "$HTTP, $CLOSED, \"slo\": {\"cost_per_1k_re
 git -C "$R" add -A && git -C "$R" commit -qm cost
 expect_exit 1 "gate fails on cost_per_1k_requests" "$PERFGATE" gate --db "$DB" --quiet "$R/cost.json"
 contains "naming it" "$OUT" "cost_per_1k_requests"
+
+# --- the SQL view: work, energy and cost side by side
+V=$(psql_q "$DB" "SELECT currency, cost_per_1k_requests > 0, throughput > 0, energy IS NULL FROM perfgate_efficiency WHERE benchmark = 'chat'" | head -1)
+if [ "$V" = "USD|t|t|t" ]; then ok "perfgate_efficiency: the stored cost beside its throughput"; else not_ok "perfgate_efficiency: got '$V'"; fi

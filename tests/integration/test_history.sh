@@ -103,6 +103,17 @@ check "perfgate_history: the newest verdict and the change point flag" test "$(p
 check "perfgate_change_points: magnitude about +20%" test "$(psql_q "$URL" "select round(magnitude::numeric, 2) from perfgate_change_points")" = "0.20"
 check "perfgate_latest: one row per series (2 metrics x 2 branches)" test "$(psql_q "$URL" "select count(*) from perfgate_latest")" -eq 4
 
+# A run's server and efficiency metrics (docs/monitor.md), so that the
+# dashboard's panels over perfgate_server_metrics and perfgate_efficiency
+# have rows to read too.
+psql_q "$URL" "insert into results (run_id, benchmark, kind, metric, unit, direction, n, median, samples)
+ select r.run_id, 'gzip-6', 'command', v.m, v.u, 'lower', 1, 0.5, '{0.5}'
+   from (select run_id from runs where project = 'hist' and branch = 'main' order by started_at limit 1) r,
+        (values ('server.vllm.kv_cache_usage.max', '1'), ('energy_per_output_token', 'J'),
+                ('energy_per_request', 'J'), ('cost_per_1m_output_tokens', 'USD'), ('cost_per_1k_requests', 'USD')) v(m, u)" >/dev/null
+check "perfgate_server_metrics takes the name apart" test "$(psql_q "$URL" "select target || ' ' || server_metric || ' ' || stat from perfgate_server_metrics")" = "vllm kv_cache_usage max"
+check "perfgate_efficiency: one row with energy and cost" test "$(psql_q "$URL" "select energy_per_output_token || ' ' || cost_per_1m_output_tokens || ' ' || currency from perfgate_efficiency")" = "0.5 0.5 USD"
+
 # The Grafana dashboard: every query runs against the views (Grafana's
 # macros and variables filled in) and reads nothing but the views.
 check "docs/grafana-dashboard.json: every query runs and reads only perfgate_ views" $PY - "$URL" <<'PYEOF'
@@ -112,7 +123,8 @@ sqls = [v["query"] for v in d["templating"]["list"]]
 sqls += [a["target"]["rawSql"] for a in d["annotations"]["list"]]
 sqls += [t["rawSql"] for p in d["panels"] for t in p["targets"]]
 assert len(sqls) >= 10, len(sqls)
-subst = {"$project": "hist", "$suite": "demo", "$benchmark": "gzip-6", "$metric": "wall", "$branch": "main"}
+subst = {"$server_metric": "'server.vllm.kv_cache_usage.max'", "$project": "hist", "$suite": "demo",
+         "$benchmark": "gzip-6", "$metric": "wall", "$branch": "main"}
 for q in sqls:
     for rel in re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)", q):
         assert rel.startswith("perfgate_"), (rel, q)

@@ -121,3 +121,7 @@ printf '{"suite": "monprom-example", "project": "monprom", "benchmarks": [{"name
 git -C "$R" add -A && git -C "$R" commit -qm "waiting SLO"
 expect_exit 1 "gate fails on the example server's waiting requests" "$PERFGATE" gate --db "$DB" --quiet "$R/wait.json"
 contains "naming the server metric" "$OUT" "server.vllm.num_requests_waiting.max"
+
+# --- the SQL view over stored server metrics, the names taken apart
+V=$(psql_q "$DB" "SELECT DISTINCT target || ' ' || server_metric || ' ' || coalesce(stat, '-') FROM perfgate_server_metrics WHERE metric IN ('server.demo.g.max', 'server.vllm.queue_time.p99', 'server.vllm.prefix_cache_hit_rate') ORDER BY 1" | tr '\n' ',')
+if [ "$V" = "demo g max,vllm prefix_cache_hit_rate -,vllm queue_time p99," ]; then ok "perfgate_server_metrics: target, metric, stat"; else not_ok "perfgate_server_metrics: got '$V'"; fi
