@@ -75,8 +75,8 @@ PERFGATE_IT_TOKEN=sekrit-prom run token 0 "$LOAD, \"monitor\": {\"system\": fals
 is token "authorised scrapes" "t['failed'] == 0 and 'server.demo.g.max' in m"
 lacks "the token is not in the run document" "$T/token.out.json" "sekrit"
 lacks "nor in the output" "$T/token.err" "sekrit"
-# as with http.auth_env: the benchmark cannot run (exit 3), the variable named
-run notoken 3 "$LOAD, \"monitor\": {\"prometheus\": {\"url\": \"$U/metrics?mode=auth\", \"token_env\": \"PERFGATE_IT_NO_SUCH_TOKEN\", $DEMO}}"
+# as with http.auth_env: the benchmark cannot run (exit 2), the variable named
+run notoken 2 "$LOAD, \"monitor\": {\"prometheus\": {\"url\": \"$U/metrics?mode=auth\", \"token_env\": \"PERFGATE_IT_NO_SUCH_TOKEN\", $DEMO}}"
 contains "an unset token variable is named" "$T/notoken.err" "token_env: the environment variable 'PERFGATE_IT_NO_SUCH_TOKEN' is not set"
 
 # --- a bad member: exit 2 at its JSON path ---
