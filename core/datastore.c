@@ -633,6 +633,8 @@ static bool has_id(struct datastore_entry *by_id, size_t n, const char *run_id)
 {
 	struct datastore_entry key;
 
+	if (!n)
+		return false;
 	snprintf(key.run_id, sizeof(key.run_id), "%s", run_id);
 	return bsearch(&key, by_id, n, sizeof(*by_id), cmp_entry_id) != NULL;
 }
@@ -666,9 +668,11 @@ static int build_tree(struct datastore *ds, git_tree *base, git_oid *tree_oid, s
 	if ((rc = datastore_list(ds, &at, &n_at, NULL, NULL, err)) < 0)
 		goto done;
 	by_path = xmalloc((n_at + 1) * sizeof(*by_path));
-	memcpy(by_path, at, n_at * sizeof(*at));
-	qsort(at, n_at, sizeof(*at), cmp_entry_id);
-	qsort(by_path, n_at, sizeof(*by_path), cmp_entry_path);
+	if (n_at) { /* memcpy and qsort want real pointers even for no elements */
+		memcpy(by_path, at, n_at * sizeof(*at));
+		qsort(at, n_at, sizeof(*at), cmp_entry_id);
+		qsort(by_path, n_at, sizeof(*by_path), cmp_entry_path);
+	}
 	for (size_t i = 0; i < ds->n_st; i++) {
 		const struct staged *s = &ds->st[i];
 		bool applies;

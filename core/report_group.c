@@ -162,7 +162,8 @@ void report_group_rows(const struct compare_result *r, bool ab, struct report_gr
 		add_groups(out, &alloc, r, slots + i, j - i);
 		i = j;
 	}
-	qsort(out->g, out->n, sizeof(*out->g), cmp_group);
+	if (out->n)
+		qsort(out->g, out->n, sizeof(*out->g), cmp_group);
 	for (size_t i = 0; i < n; i++)
 		free(slots[i].family);
 	free(slots);

@@ -878,7 +878,8 @@ void report_html(const struct compare_result *r, const struct report_html_option
 
 		report_group_rows(r, true, &ab);
 		pg.groups.g = xrealloc(pg.groups.g, (pg.groups.n + ab.n + 1) * sizeof(*pg.groups.g));
-		memcpy(pg.groups.g + pg.groups.n, ab.g, ab.n * sizeof(*ab.g));
+		if (ab.n)
+			memcpy(pg.groups.g + pg.groups.n, ab.g, ab.n * sizeof(*ab.g));
 		pg.groups.n += ab.n;
 		free(ab.g);
 	}
