@@ -766,3 +766,83 @@ int monitor_stop(struct monitor *m, struct rd_bench *b, struct errlist *notices,
 	free(m);
 	return 0;
 }
+
+/* ---- metrics that may be missing for a reason ---- */
+
+static const char *const energy_names[] = { "energy", "energy_per_request", "energy_per_output_token",
+					    "output_tokens_per_joule" };
+static const char *const cost_names[] = { "cost_per_1k_requests", "cost_per_1m_output_tokens" };
+
+/* `name` is `base` or `base.STAT`. */
+static bool named(const char *name, const char *base)
+{
+	size_t n = strlen(base);
+
+	return strncmp(name, base, n) == 0 && (name[n] == '\0' || name[n] == '.');
+}
+
+static bool one_of(const char *name, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (named(name, list[i]))
+			return true;
+	return false;
+}
+
+bool monitor_metric(const char *name)
+{
+	return strncmp(name, "server.", 7) == 0 || one_of(name, energy_names, ARRAY_SIZE(energy_names)) ||
+	       one_of(name, cost_names, ARRAY_SIZE(cost_names));
+}
+
+/* Why server.TARGET.METRIC... is missing, from the target's record. */
+static bool server_unmeasured(const struct rd_bench *b, const char *name, char *why, size_t len)
+{
+	const cJSON *targets = json_peek(json_peek(b->extra, "prometheus"), "targets"), *t;
+	const char *rest = name + 7, *dot = strchr(rest, '.');
+
+	if (!dot)
+		return false;
+	cJSON_ArrayForEach(t, targets) {
+		const char *tn = cJSON_GetStringValue(json_peek(t, "name"));
+		const cJSON *missing = json_peek(t, "missing"), *mi;
+		double scrapes = json_peek_num(t, "scrapes", 0), failed = json_peek_num(t, "failed", 0);
+
+		if (!tn || strlen(tn) != (size_t)(dot - rest) || strncmp(tn, rest, (size_t)(dot - rest)) != 0)
+			continue;
+		if (scrapes == failed) {
+			snprintf(why, len, "no scrape of target '%s' succeeded", tn);
+			return true;
+		}
+		cJSON_ArrayForEach(mi, missing)
+			if (cJSON_IsString(mi) && named(dot + 1, mi->valuestring)) {
+				snprintf(why, len, "target '%s' exposes none of the series of %s", tn, mi->valuestring);
+				return true;
+			}
+		snprintf(why, len, "target '%s' gave it no value in any window (a histogram without observations, "
+			 "a ratio whose denominator did not move, a counter read once)", tn);
+		return true;
+	}
+	return false;
+}
+
+bool monitor_unmeasured(const struct rd_bench *b, const char *name, char *why, size_t len)
+{
+	if (rundoc_bench_find_metric(b, name))
+		return false;
+	if (strncmp(name, "server.", 7) == 0)
+		return server_unmeasured(b, name, why, len);
+	if (one_of(name, energy_names, ARRAY_SIZE(energy_names))) {
+		snprintf(why, len, "%s", json_peek(b->extra, "energy")
+					   ? "the GPU energy readings gave no value for it (no requests or no output tokens)"
+					   : "no GPU energy readings: no monitor with gpu on, no nvidia-smi, or no GPU");
+		return true;
+	}
+	if (one_of(name, cost_names, ARRAY_SIZE(cost_names))) {
+		snprintf(why, len, "%s", json_peek(b->extra, "cost")
+					   ? "no throughput (or output tokens) to divide the price by"
+					   : "no price: set the suite's \"price\" or PERFGATE_PRICE_PER_HOUR");
+		return true;
+	}
+	return false;
+}

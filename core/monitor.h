@@ -59,4 +59,21 @@ int monitor_start(struct monitor **out, const struct monitor_options *opts, stru
 int monitor_stop(struct monitor *m, struct rd_bench *bench, struct errlist *notices,
 		 struct err *err);
 
+/*
+ * Whether `name` is a metric that the monitor or the runner's efficiency
+ * figures add (server.TARGET.* of a configured Prometheus target, energy,
+ * energy_per_request, energy_per_output_token, output_tokens_per_joule,
+ * cost_per_1k_requests, cost_per_1m_output_tokens, each also with a
+ * statistic after it) and that benchmark `b` lacks: then `why` says why it
+ * was not measured (the target never answered, the server exposes none of
+ * its series, no GPU energy readings, no price), so that an SLO on it
+ * fails the gate with that reason rather than reading as a misspelled
+ * name.  False for any other name.
+ */
+bool monitor_unmeasured(const struct rd_bench *b, const char *name, char *why, size_t len);
+
+/* Whether `name` (with or without a statistic) is one of those metrics:
+ * they are per window, not per step of a capacity search. */
+bool monitor_metric(const char *name);
+
 #endif

@@ -399,6 +399,16 @@ static void text_table(const struct compare_result *r, bool ab, bool color, stru
 	free(idx);
 }
 
+/* An SLO's value as the reports show it: the measured value, or why there
+ * is none (a server, energy or cost metric not measured: slo.c). */
+static void slo_value(const struct compare_slo *s, char *v, size_t len)
+{
+	if (!isfinite(s->actual) && s->why && strstr(s->why, ": not measured ("))
+		snprintf(v, len, "%s", strstr(s->why, "not measured ("));
+	else
+		report_format_value(s->actual, s->unit, v, len);
+}
+
 void report_text(const struct compare_result *r, bool color, struct sb *out)
 {
 	char id[16];
@@ -441,9 +451,9 @@ void report_text(const struct compare_result *r, bool color, struct sb *out)
 		sb_puts(out, "\nSLOs:\n");
 		for (size_t i = 0; i < r->n_slos; i++) {
 			const struct compare_slo *s = &r->slos[i];
-			char v[64];
+			char v[256];
 
-			report_format_value(s->actual, s->unit, v, sizeof(v));
+			slo_value(s, v, sizeof(v));
 			sb_printf(out, "  %s%s%s %s %s %s: %s\n", color ? (s->ok ? C_GREEN : C_RED) : "",
 				  s->ok ? "met     " : "VIOLATED", color ? C_RESET : "", s->bench, s->key, s->expr, v);
 		}
@@ -600,11 +610,11 @@ static void md_slos(const struct compare_result *r, bool all, struct sb *out)
 {
 	for (size_t i = 0; i < r->n_slos; i++) {
 		const struct compare_slo *s = &r->slos[i];
-		char v[64];
+		char v[256];
 
 		if (!all && s->ok)
 			continue;
-		report_format_value(s->actual, s->unit, v, sizeof(v));
+		slo_value(s, v, sizeof(v));
 		sb_puts(out, "| ");
 		if (all)
 			sb_printf(out, "%s | ", s->ok ? "met" : "**violated**");

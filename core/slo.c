@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor.h"
 #include "suite.h"
 #include "summary.h"
 #include "util.h"
@@ -291,8 +292,17 @@ int slo_evaluate(const struct slo *s, const struct rd_bench *b, struct slo_resul
 		m = rundoc_bench_find_metric(b, s->metric);
 		stat = s->stat;
 	}
-	if (!m)
+	if (!m) {
+		/* a server, energy or cost metric missing for a reason fails the
+		 * SLO with that reason; anything else is a misspelled name */
+		char why[200];
+		if (monitor_unmeasured(b, s->key, why, sizeof(why)) ||
+		    (s->stat && monitor_unmeasured(b, s->metric, why, sizeof(why)))) {
+			snprintf(out->why, sizeof(out->why), "%s: not measured (%s)", s->key, why);
+			return 0;
+		}
 		return suggest(s, b, err);
+	}
 	if (s->unit_kind && strcmp(stat, "count") != 0 &&
 	    strcmp(s->unit_kind, metric_unit_kind(m->unit)) != 0)
 		return err_set(err, ERR_INPUT, "slo '%s': '%s' is a %s, but metric '%s' is in '%s'", s->key,

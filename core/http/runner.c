@@ -562,6 +562,10 @@ static bool step_meets_slos(struct http_run *hr, const struct http_engine_result
 
 		if (!cJSON_IsString(it) || slo_parse(it->string, it->valuestring, &so, &err) != 0)
 			continue;
+		if (monitor_metric(so.key)) {
+			slo_release(&so); /* server, energy and cost metrics are per window, not per step */
+			continue;
+		}
 		if (slo_evaluate(&so, tb, &res, &err) != 0) {
 			/* A metric this step has none of (no successes): broken. */
 			copy_text(why, why_len, err.msg);

@@ -90,3 +90,10 @@ contains "naming it" "$OUT" "cost_per_1k_requests"
 # --- the SQL view: work, energy and cost side by side
 V=$(psql_q "$DB" "SELECT currency, cost_per_1k_requests > 0, throughput > 0, energy IS NULL FROM perfgate_efficiency WHERE benchmark = 'chat'" | head -1)
 if [ "$V" = "USD|t|t|t" ]; then ok "perfgate_efficiency: the stored cost beside its throughput"; else not_ok "perfgate_efficiency: got '$V'"; fi
+
+# SLOs on energy or cost that could not be measured: the gate fails and says why
+suite '' "$HTTP, $CLOSED, \"slo\": {\"energy_per_output_token\": \"< 1\", \"cost_per_1k_requests\": \"< 1\"}" >"$R/unmeasured.json"
+git -C "$R" add -A && git -C "$R" commit -qm unmeasured
+expect_exit 1 "SLOs on energy and cost without a GPU or a price fail the gate" "$PERFGATE" gate --db "$DB" --quiet "$R/unmeasured.json"
+contains "energy: why" "$OUT" "energy_per_output_token < 1: not measured (no GPU energy readings"
+contains "cost: why" "$OUT" "cost_per_1k_requests < 1: not measured (no price"

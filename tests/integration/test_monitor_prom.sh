@@ -122,6 +122,12 @@ git -C "$R" add -A && git -C "$R" commit -qm "waiting SLO"
 expect_exit 1 "gate fails on the example server's waiting requests" "$PERFGATE" gate --db "$DB" --quiet "$R/wait.json"
 contains "naming the server metric" "$OUT" "server.vllm.num_requests_waiting.max"
 
+# an SLO on a server metric the target never gave: the gate fails and says why
+printf '{"suite": "monprom-down", "project": "monprom", "benchmarks": [{"name": "srv", %s, "monitor": {"system": false, "gpu": false, "prometheus": {"url": "http://127.0.0.1:1/metrics", %s}}, "slo": {"server.demo.g.max": "< 1000"}}]}\n' "$LOAD" "$DEMO" >"$R/down.json"
+git -C "$R" add -A && git -C "$R" commit -qm "down"
+expect_exit 1 "an SLO on a server metric never measured fails the gate" "$PERFGATE" gate --db "$DB" --quiet "$R/down.json"
+contains "with the reason" "$OUT" "server.demo.g.max < 1000: not measured (no scrape of target 'demo' succeeded)"
+
 # --- the SQL view over stored server metrics, the names taken apart
 V=$(psql_q "$DB" "SELECT DISTINCT target || ' ' || server_metric || ' ' || coalesce(stat, '-') FROM perfgate_server_metrics WHERE metric IN ('server.demo.g.max', 'server.vllm.queue_time.p99', 'server.vllm.prefix_cache_hit_rate') ORDER BY 1" | tr '\n' ',')
 if [ "$V" = "demo g max,vllm prefix_cache_hit_rate -,vllm queue_time p99," ]; then ok "perfgate_server_metrics: target, metric, stat"; else not_ok "perfgate_server_metrics: got '$V'"; fi

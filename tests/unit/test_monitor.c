@@ -286,6 +286,40 @@ static void test_validate(void **state)
 	}
 }
 
+/* Metrics missing for a reason: the reason, for the SLO's message. */
+static void test_unmeasured(void **state)
+{
+	struct rundoc *rd;
+	struct rd_bench *b = new_bench(&rd);
+	char why[200];
+
+	(void)state;
+	b->extra = cJSON_Parse("{\"prometheus\": {\"targets\": ["
+			       " {\"name\": \"down\", \"scrapes\": 5, \"failed\": 5, \"missing\": [\"q\"]},"
+			       " {\"name\": \"vllm\", \"scrapes\": 5, \"failed\": 1, \"missing\": [\"ttft\"]}]}}");
+	rundoc_metric_add_sample(rundoc_bench_add_metric(b, "server.vllm.kv_cache_usage.max", "1", RD_LOWER), 0.5);
+	assert_true(monitor_unmeasured(b, "server.down.q.max", why, sizeof(why)));
+	assert_string_equal(why, "no scrape of target 'down' succeeded");
+	assert_true(monitor_unmeasured(b, "server.vllm.ttft.p99", why, sizeof(why)));
+	assert_string_equal(why, "target 'vllm' exposes none of the series of ttft");
+	assert_true(monitor_unmeasured(b, "server.vllm.queue_time.p99", why, sizeof(why)));
+	assert_non_null(strstr(why, "gave it no value in any window"));
+	assert_false(monitor_unmeasured(b, "server.vllm.kv_cache_usage.max", why, sizeof(why))); /* it is there */
+	assert_false(monitor_unmeasured(b, "server.nope.x.max", why, sizeof(why)));  /* no such target: a typo */
+	assert_false(monitor_unmeasured(b, "latency.p99", why, sizeof(why)));
+	assert_true(monitor_unmeasured(b, "energy_per_output_token", why, sizeof(why)));
+	assert_string_equal(why, "no GPU energy readings: no monitor with gpu on, no nvidia-smi, or no GPU");
+	assert_true(monitor_unmeasured(b, "cost_per_1k_requests", why, sizeof(why)));
+	assert_string_equal(why, "no price: set the suite's \"price\" or PERFGATE_PRICE_PER_HOUR");
+	assert_false(monitor_unmeasured(b, "energy_per_tokens", why, sizeof(why)));
+	assert_true(monitor_metric("server.x.y"));
+	assert_true(monitor_metric("energy.max"));
+	assert_true(monitor_metric("cost_per_1m_output_tokens"));
+	assert_false(monitor_metric("energyx"));
+	assert_false(monitor_metric("latency.p99"));
+	rundoc_free(rd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_gpu_through_nvidia_smi),
 		cmocka_unit_test(test_gpu_missing_is_a_notice),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_unmeasured),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
