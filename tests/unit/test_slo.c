@@ -217,6 +217,34 @@ static void test_slo_evaluate_errors(void **state)
 	rundoc_free(rd);
 }
 
+/* A server or cost metric missing for a reason: a failed SLO with the
+ * reason, not an input error; a misspelled one stays an input error. */
+static void test_slo_not_measured(void **state)
+{
+	struct rundoc *rd = rundoc_new();
+	struct rd_bench *b = rundoc_add_bench(rd, "chat", RUNDOC_KIND_HTTP);
+	struct slo so;
+	struct slo_result res;
+	struct err err = ERR_INIT;
+
+	(void)state;
+	b->extra = cJSON_Parse("{\"prometheus\": {\"targets\": [{\"name\": \"vllm\", \"scrapes\": 3, \"failed\": 3}]}}");
+	assert_int_equal(slo_parse("server.vllm.num_requests_waiting.max", "< 32", &so, &err), 0);
+	assert_int_equal(slo_evaluate(&so, b, &res, &err), 0);
+	assert_false(res.ok);
+	assert_string_equal(res.why, "server.vllm.num_requests_waiting.max: not measured (no scrape of target 'vllm' succeeded)");
+	slo_release(&so);
+	assert_int_equal(slo_parse("cost_per_1k_requests", "< 0.5", &so, &err), 0);
+	assert_int_equal(slo_evaluate(&so, b, &res, &err), 0);
+	assert_false(res.ok);
+	assert_non_null(strstr(res.why, "not measured (no price"));
+	slo_release(&so);
+	assert_int_equal(slo_parse("server.vlm.num_requests_waiting.max", "< 32", &so, &err), 0);
+	assert_int_equal(slo_evaluate(&so, b, &res, &err), ERR_INPUT); /* no target "vlm": a typo */
+	slo_release(&so);
+	rundoc_free(rd);
+}
+
 static void test_slo_validate(void **state)
 {
 	cJSON *j = cJSON_Parse("{\"wall.median\": \"< 200ms\", \"latency.p95\": \"< 250 parsecs\", "
@@ -248,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_slo_parse_bad),
 		cmocka_unit_test(test_slo_evaluate),
 		cmocka_unit_test(test_slo_evaluate_errors),
+		cmocka_unit_test(test_slo_not_measured),
 		cmocka_unit_test(test_slo_validate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
