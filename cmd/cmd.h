@@ -144,6 +144,7 @@ int cmd_fingerprint(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_store(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 /* Subcommand tables (used by `db` and `plot`): dispatch argv[1] or print a
  * one-line error with the closest name. */

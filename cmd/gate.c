@@ -23,6 +23,7 @@
 #include "../db/store.h"
 #include "cmd.h"
 #include "compare_common.h"
+#include "shard_common.h"
 
 /* The command line. */
 struct gate_args {
@@ -31,17 +32,23 @@ struct gate_args {
 	long repetitions, confirm_reps, runs;
 	bool strict, no_confirm, no_store, quiet;
 	struct strlist tags, pos;
+	struct shardcmd_args shard;
 };
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_args(struct gate_args *a, int argc, char **argv)
 {
 	static const struct cmd_usage usage = {
-		"gate", "[options] SUITE",
+		"gate", "[options] SUITE [SHARD.json...]",
 		"run, store, compare against the baseline, report and exit nonzero on regression",
 		"A regression found is confirmed before the gate fails: the regressed benchmarks\n"
 		"run again in the same job with as many repetitions again (or --confirm-repetitions)\n"
 		"and the verdict is decided on the pooled samples (--no-confirm skips this).\n"
+		"With --shards N the suite is not run: the gate waits (up to --shard-timeout) for\n"
+		"the N shards of a distributed load test to keep their runs (`perfgate run\n"
+		"--shard I/N`), or takes them from the SHARD.json files given after the suite,\n"
+		"merges them exactly and gates the merged run (docs/shards.md); a shard missing\n"
+		"after the timeout is exit 4, unless --partial.\n"
 		"Exit codes: 0 passed, 1 regression or SLO violated, 2 usage or invalid input,\n"
 		"3 a benchmark failed or the run was interrupted, 4 database unreachable (spooled).",
 	};
@@ -60,11 +67,15 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		{ "no-confirm", 0, OPT_FLAG, &a->no_confirm, NULL, "fail on a regression without re-measuring it first" },
 		{ "no-store", 0, OPT_FLAG, &a->no_store, NULL, "do not store the run or its verdicts (the baseline is still read)" },
 		{ "out", 'o', OPT_STRING, &a->o.out, "FILE", "write the report to FILE instead of stdout" },
+		{ "partial", 0, OPT_FLAG, &a->shard.partial, NULL, "with --shards: after the timeout, merge the shards that came (and say so)" },
 		{ "plots", 0, OPT_STRING, &a->plots, "DIR", "draw trend and latency plots (gnuplot) into DIR" },
 		{ "quiet", 'q', OPT_FLAG, &a->quiet, NULL, "no progress on stderr" },
 		{ "repetitions", 'n', OPT_INT, &a->repetitions, "N", "run every benchmark exactly N times" },
 		{ "requests", 0, OPT_STRING, &a->requests, "FILE", "write one JSON line per HTTP request sent (times, tokens, status) to FILE" },
 		{ "run-out", 0, OPT_STRING, &a->run_out, "FILE", "write the run document to FILE" },
+		{ "shard-group", 0, OPT_STRING, &a->shard.group, "ID", "with --shards: the group (default: $PERFGATE_SHARD_GROUP, or the CI pipeline's)" },
+		{ "shard-timeout", 0, OPT_STRING, &a->shard.timeout, "DURATION", "with --shards: how long to wait for the shards (default 10m)" },
+		{ "shards", 0, OPT_INT, &a->shard.shards, "N", "gate the merged run of N shards instead of running the suite" },
 		{ "strict", 0, OPT_FLAG, &a->strict, NULL, "inconclusive and insufficient-data verdicts fail too" },
 		{ "strict-report", 0, OPT_FLAG, &a->o.pub.strict_report, NULL, "exit 4 when a report or comment could not be published" },
 		{ "tag", 't', OPT_LIST, &a->tags, "KEY=VALUE", "store a tag with the run" },
@@ -73,8 +84,12 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 
 	if (rc != OPT_OK)
 		return rc == OPT_HELP ? EXIT_PASS : EXIT_USAGE;
-	if (a->pos.n != 1) {
-		cmd_error("'gate' needs one suite file (perfgate gate SUITE)");
+	if (a->pos.n < 1 || (a->pos.n > 1 && a->shard.shards == 0)) {
+		cmd_error(a->pos.n ? "'gate' takes shard files only with --shards N" : "'gate' needs one suite file (perfgate gate SUITE)");
+		return EXIT_USAGE;
+	}
+	if (a->shard.shards < 0 || a->shard.shards > SHARD_MAX) {
+		cmd_error("invalid --shards %ld: expected 1 to %d", a->shard.shards, SHARD_MAX);
 		return EXIT_USAGE;
 	}
 	if ((a->repetitions != LONG_MIN && a->repetitions < 1) || a->confirm_reps < 0 || a->runs < 0) {
@@ -125,6 +140,7 @@ int cmd_gate(int argc, char **argv)
 	struct db_store *dbs = NULL;
 	struct suite *suite = NULL;
 	struct gate_result *r = NULL;
+	struct shardcmd_merge sm;
 	cJSON *tags = NULL;
 	struct err err = ERR_INIT;
 	int rc, code;
@@ -147,6 +163,16 @@ int cmd_gate(int argc, char **argv)
 	db_store_open(&dbs, &dbo, &err);
 	db_store_baseline_source(dbs, &src);
 	db_store_gate_store(dbs, &store);
+	if (a.shard.shards) {
+		double t;
+
+		if ((code = shardcmd_timeout(&a.shard, &t)) != 0)
+			goto done;
+		sm = (struct shardcmd_merge){ .a = &a.shard, .suite = suite, .ro = &go.run, .files = a.pos.items + 1,
+					      .n_files = a.pos.n - 1, .dbs = dbs, .quiet = a.quiet };
+		go.run_source = shardcmd_merge;
+		go.run_source_arg = &sm;
+	}
 	proc_install_interrupt_handler();
 	if ((code = cmd_records_open(a.requests, &go.run.records)) != 0)
 		goto done;

@@ -37,6 +37,7 @@ static const struct verb verbs[] = {
 	{ "history", cmd_history, "show a metric's history from the database" },
 	{ "plot", cmd_plot, "draw trend, latency and load plots with gnuplot" },
 	{ "ingest", cmd_ingest, "turn another harness's output into a run document" },
+	{ "merge", cmd_merge, "merge the shards of a distributed load test into one run" },
 	{ "fingerprint", cmd_fingerprint, "print this machine's hardware fingerprint" },
 	{ "probe", cmd_probe, "run the fixed workload of \"calibration\": \"auto\" once" },
 	{ "db", cmd_db, "manage the database: start, stop, status, migrate" },

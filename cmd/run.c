@@ -20,6 +20,7 @@
 #include "../core/util.h"
 #include "../db/store.h"
 #include "cmd.h"
+#include "shard_common.h"
 
 /* The command line. */
 struct run_args {
@@ -27,6 +28,7 @@ struct run_args {
 	long repetitions, warmup; /* LONG_MIN: not given */
 	bool no_store, quiet, list;
 	struct strlist tags, pos, benches;
+	struct shardcmd_args shard;
 };
 
 /* Returns -1 to go on, else the exit code. */
@@ -35,6 +37,11 @@ static int parse_args(struct run_args *a, int argc, char **argv)
 	static const struct cmd_usage usage = {
 		"run", "[options] SUITE",
 		"run a benchmark suite, store the run and print a summary",
+		"A shard (--shard I/N, or PERFGATE_SHARD, GitLab's CI_NODE_INDEX/CI_NODE_TOTAL,\n"
+		"a Kubernetes Indexed Job's JOB_COMPLETION_INDEX with PERFGATE_SHARDS) runs its\n"
+		"share of every HTTP benchmark's load, started with the other shards through\n"
+		"the database or at --start-at, and keeps its run for `perfgate merge` or\n"
+		"`perfgate gate --shards N` (docs/shards.md).\n"
 		"Exit codes: 0 all benchmarks passed, 2 invalid suite or usage, 3 a benchmark\n"
 		"failed or the run was interrupted (finished benchmarks go to --out, marked\n"
 		"partial), 4 the database was unreachable (the run was spooled).",
@@ -49,6 +56,10 @@ static int parse_args(struct run_args *a, int argc, char **argv)
 		{ "quiet", 'q', OPT_FLAG, &a->quiet, NULL, "no progress on stderr" },
 		{ "repetitions", 'n', OPT_INT, &a->repetitions, "N", "run every benchmark exactly N times" },
 		{ "requests", 0, OPT_STRING, &a->requests, "FILE", "write one JSON line per HTTP request sent (times, tokens, status) to FILE" },
+		{ "shard", 0, OPT_STRING, &a->shard.shard, "I/N", "run shard I of N of a distributed load test (\"off\": ignore the environment's)" },
+		{ "shard-group", 0, OPT_STRING, &a->shard.group, "ID", "the shards' group (default: $PERFGATE_SHARD_GROUP, or the CI pipeline's)" },
+		{ "shard-timeout", 0, OPT_STRING, &a->shard.timeout, "DURATION", "how long the shards wait for each other at each start (default 10m)" },
+		{ "start-at", 0, OPT_STRING, &a->shard.start_at, "TIME", "shards start at TIME (RFC 3339 or epoch seconds) instead of meeting in the database" },
 		{ "tag", 't', OPT_LIST, &a->tags, "KEY=VALUE", "store a tag with the run" },
 		{ "warmup", 'w', OPT_INT, &a->warmup, "N", "warmup runs before every benchmark" },
 	};
@@ -129,6 +140,7 @@ int cmd_run(int argc, char **argv)
 	struct db_store *dbs = NULL;
 	struct suite *suite = NULL;
 	struct gate_result *r = NULL;
+	struct shardcmd_run shard = { .on = false };
 	cJSON *tags = NULL;
 	struct err err = ERR_INIT;
 	int rc, code;
@@ -152,6 +164,9 @@ int cmd_run(int argc, char **argv)
 	dbo.url = a.db_url;
 	db_store_open(&dbs, &dbo, &err);
 	db_store_gate_store(dbs, &store);
+	if ((code = shardcmd_setup(&a.shard, suite, &go.run, dbs, &shard, a.quiet)) >= 0)
+		goto done;
+	code = 0;
 	proc_install_interrupt_handler();
 	if ((code = cmd_records_open(a.requests, &go.run.records)) != 0)
 		goto done;
@@ -160,6 +175,7 @@ int cmd_run(int argc, char **argv)
 	code = cmd_records_close(go.run.records, code);
 done:
 	gate_result_free(r);
+	shardcmd_release(&shard);
 	db_store_free(dbs);
 	suite_free(suite);
 	cJSON_Delete(tags);

@@ -139,6 +139,33 @@ static void interleave_variants(struct suite *suite)
 			suite->interleaved = true;
 }
 
+/* A run from elsewhere (the merged shards): failed benchmarks make it
+ * ERR_RUN as run_suite() says of its own. */
+static int source_run(const struct gate_options *o, struct rundoc **out, struct errlist *notes, struct err *err)
+{
+	size_t failed = 0;
+	int rc = o->run_source(o->run_source_arg, out, notes, err);
+
+	if (rc != 0) {
+		rundoc_free(*out);
+		*out = NULL;
+		return rc;
+	}
+	for (size_t i = 0; i < (*out)->n_benches; i++) {
+		const struct rd_bench *b = &(*out)->benches[i];
+
+		if (b->status != RUNDOC_STATUS_OK && failed++ == 0)
+			err_set(err, ERR_RUN, "benchmark '%s' failed: %s", b->name,
+				b->error ? b->error : rundoc_status_name(b->status));
+	}
+	if (failed > 1) {
+		size_t len = strlen(err->msg);
+
+		snprintf(err->msg + len, sizeof(err->msg) - len, " (and %zu more failed)", failed - 1);
+	}
+	return failed ? ERR_RUN : 0;
+}
+
 /* 1. Run the suite.  No run document at all is an error; a failed
  * benchmark or an interruption is a result (the report shows what ran). */
 static int step_run(const struct suite *suite, const struct gate_options *o, struct gate_result *r,
@@ -150,7 +177,10 @@ static int step_run(const struct suite *suite, const struct gate_options *o, str
 	int rc;
 
 	ro.notices = &notices;
-	rc = run_suite(suite, &ro, &r->run, &run_err);
+	if (o->run_source)
+		rc = source_run(o, &r->run, &notices, &run_err);
+	else
+		rc = run_suite(suite, &ro, &r->run, &run_err);
 	for (size_t i = 0; i < notices.n; i++)
 		note(r, o, GATE_NOTE_CONTEXT, "%s", notices.msgs[i]);
 	errlist_release(&notices);
@@ -364,7 +394,7 @@ int gate_run(struct suite *suite, const struct gate_options *opts, const struct 
 	if (opts->compare) {
 		if ((rc = step_compare(suite, opts, src, r, err)) != 0)
 			goto fail;
-		if (opts->confirm && !r->invalid && r->have_baseline &&
+		if (opts->confirm && !opts->run_source && !r->invalid && r->have_baseline &&
 		    (rc = step_confirm(suite, opts, r, err)) != 0)
 			goto fail;
 	}

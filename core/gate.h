@@ -96,6 +96,13 @@ struct gate_options {
 	bool variants_only;       /* A/B rows only, no baseline (`compare --variants`) */
 	bool confirm;             /* re-measure regressed benchmarks before failing */
 	long confirm_repetitions; /* repetitions of the re-run; 0: as many as the first run had */
+	/* Instead of running the suite, the run comes from here: the merged
+	 * shards of a distributed load test (core/shard_merge.h).  Returns 0
+	 * with *out, or an error code (then there is no result); its notes
+	 * become the gate's.  Such a run is never re-measured (confirm is
+	 * ignored): its load ran elsewhere. */
+	int (*run_source)(void *arg, struct rundoc **out, struct errlist *notes, struct err *err);
+	void *run_source_arg;
 	/* Each note as it is made (NULL: only in the result). */
 	void (*on_note)(void *arg, const struct gate_note *note);
 	void *note_arg;

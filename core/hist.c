@@ -277,64 +277,105 @@ static int get_u64(const cJSON *json, const char *key, uint64_t *out, struct err
 	return 0;
 }
 
-int hist_from_json(struct hist **out, const cJSON *json, struct err *err)
+/* The members of the JSON form but the counts, checked. */
+struct hist_json_head {
+	uint64_t sigfigs, n, min, max, sum, saturated;
+	const cJSON *counts;
+};
+
+static int json_head(const cJSON *json, struct hist_json_head *hd, struct err *err)
 {
-	struct hist *h = NULL;
-	const cJSON *counts, *unit, *it;
-	uint64_t sigfigs, n, mn, mx, sum, sat, total = 0;
-	size_t idx = 0, k = 0;
+	const cJSON *unit;
 	int rc;
 
-	*out = NULL;
 	if (!cJSON_IsObject(json))
 		return err_set(err, ERR_INPUT, "histogram: expected an object");
 	unit = cJSON_GetObjectItemCaseSensitive(json, "unit");
 	if (!cJSON_IsString(unit) || strcmp(unit->valuestring, "ns") != 0)
 		return err_set(err, ERR_INPUT, "histogram.unit: expected \"ns\"");
-	if ((rc = get_u64(json, "sigfigs", &sigfigs, err)) || (rc = get_u64(json, "n", &n, err)) ||
-	    (rc = get_u64(json, "min", &mn, err)) || (rc = get_u64(json, "max", &mx, err)) ||
-	    (rc = get_u64(json, "sum", &sum, err)) || (rc = get_u64(json, "saturated", &sat, err)))
+	if ((rc = get_u64(json, "sigfigs", &hd->sigfigs, err)) || (rc = get_u64(json, "n", &hd->n, err)) ||
+	    (rc = get_u64(json, "min", &hd->min, err)) || (rc = get_u64(json, "max", &hd->max, err)) ||
+	    (rc = get_u64(json, "sum", &hd->sum, err)) || (rc = get_u64(json, "saturated", &hd->saturated, err)))
 		return rc;
-	if (sigfigs < 1 || sigfigs > 5)
+	if (hd->sigfigs < 1 || hd->sigfigs > 5)
 		return err_set(err, ERR_INPUT, "histogram.sigfigs: expected 1 to 5, got %llu",
-			       (unsigned long long)sigfigs);
-	counts = cJSON_GetObjectItemCaseSensitive(json, "counts");
-	if (!cJSON_IsArray(counts) || cJSON_GetArraySize(counts) % 2 != 0)
+			       (unsigned long long)hd->sigfigs);
+	hd->counts = cJSON_GetObjectItemCaseSensitive(json, "counts");
+	if (!cJSON_IsArray(hd->counts) || cJSON_GetArraySize(hd->counts) % 2 != 0)
 		return err_set(err, ERR_INPUT, "histogram.counts: expected an array of index/count pairs");
-	h = hist_new((int)sigfigs);
-	cJSON_ArrayForEach(it, counts) {
+	return 0;
+}
+
+/*
+ * Walk the index/count pairs: check them (add == false), or add them to h
+ * (add == true, after a check passed).  *total: the counts' sum.
+ */
+static int json_counts(struct hist *h, const cJSON *counts, bool add, uint64_t *total, struct err *err)
+{
+	size_t idx = 0, k = 0;
+
+	*total = 0;
+	for (const cJSON *it = counts->child; it; it = it->next, k++) {
 		double d = cJSON_IsNumber(it) ? it->valuedouble : -1;
 
-		if (!(d >= 0) || d != floor(d) || d > 1.8e19) {
-			rc = err_set(err, ERR_INPUT, "histogram.counts[%zu]: expected a non-negative integer", k);
-			goto done;
-		}
+		if (!add && (!(d >= 0) || d != floor(d) || d > 1.8e19))
+			return err_set(err, ERR_INPUT, "histogram.counts[%zu]: expected a non-negative integer", k);
 		if (k % 2 == 0) {
 			idx = (k == 0) ? (size_t)d : idx + (size_t)d;
-			if (idx >= h->n_counts || (k > 0 && d == 0)) {
-				rc = err_set(err, ERR_INPUT, "histogram.counts[%zu]: bucket index out of range", k);
-				goto done;
-			}
+			if (!add && (idx >= h->n_counts || (k > 0 && d == 0)))
+				return err_set(err, ERR_INPUT, "histogram.counts[%zu]: bucket index out of range", k);
 		} else {
-			h->counts[idx] = (uint64_t)d;
-			total += (uint64_t)d;
+			if (add)
+				h->counts[idx] += (uint64_t)d;
+			*total += (uint64_t)d;
 		}
-		k++;
 	}
-	if (total != n) {
-		rc = err_set(err, ERR_INPUT, "histogram.n: %llu does not match the counts' total %llu",
-			     (unsigned long long)n, (unsigned long long)total);
-		goto done;
+	return 0;
+}
+
+int hist_merge_json(struct hist *dst, const cJSON *json, struct err *err)
+{
+	struct hist_json_head hd;
+	uint64_t total;
+	int rc;
+
+	if ((rc = json_head(json, &hd, err)) != 0)
+		return rc;
+	if ((int)hd.sigfigs != dst->sigfigs)
+		return err_set(err, ERR_INPUT, "cannot merge histograms of %d and %d significant digits",
+			       dst->sigfigs, (int)hd.sigfigs);
+	if ((rc = json_counts(dst, hd.counts, false, &total, err)) != 0)
+		return rc;
+	if (total != hd.n)
+		return err_set(err, ERR_INPUT, "histogram.n: %llu does not match the counts' total %llu",
+			       (unsigned long long)hd.n, (unsigned long long)total);
+	if (hd.n == 0)
+		return 0;
+	json_counts(dst, hd.counts, true, &total, NULL);
+	if (dst->total == 0 || hd.min < dst->min)
+		dst->min = hd.min;
+	if (hd.max > dst->max)
+		dst->max = hd.max;
+	dst->total += hd.n;
+	dst->saturated += hd.saturated;
+	dst->sum += (long double)hd.sum;
+	return 0;
+}
+
+int hist_from_json(struct hist **out, const cJSON *json, struct err *err)
+{
+	struct hist_json_head hd;
+	struct hist *h;
+	int rc;
+
+	*out = NULL;
+	if ((rc = json_head(json, &hd, err)) != 0)
+		return rc;
+	h = hist_new((int)hd.sigfigs);
+	if ((rc = hist_merge_json(h, json, err)) != 0) {
+		hist_free(h);
+		return rc;
 	}
-	h->total = n;
-	h->min = mn;
-	h->max = mx;
-	h->sum = (long double)sum;
-	h->saturated = sat;
 	*out = h;
-	h = NULL;
-	rc = 0;
-done:
-	hist_free(h);
-	return rc;
+	return 0;
 }

@@ -66,5 +66,9 @@ uint64_t hist_highest_equivalent(const struct hist *h, uint64_t ns);
 cJSON *hist_to_json(const struct hist *h);
 /* Parse the JSON form; ERR_INPUT with a message naming the member on bad input. */
 int hist_from_json(struct hist **out, const cJSON *json, struct err *err);
+/* Add a histogram in JSON form to dst without making one (merging many
+ * shards' histograms costs one pass over their non-empty buckets).
+ * ERR_INPUT, dst untouched, when the JSON is bad or its sigfigs differ. */
+int hist_merge_json(struct hist *dst, const cJSON *json, struct err *err);
 
 #endif

@@ -16,6 +16,7 @@
 #include "ingest/runner.h"
 #include "proc.h"
 #include "runner_cmd.h"
+#include "shard.h"
 #include "util.h"
 
 bool run_selected(const struct run_options *opts, const char *name)
@@ -182,6 +183,17 @@ done:
 	free(cbs);
 }
 
+/* How many of the selected benchmarks this process runs (a shard but
+ * the first runs only the HTTP ones). */
+static size_t planned(const struct suite_bench **sel, size_t n, const struct run_options *o)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += !o->shard || o->shard->spec.index == 0 || sel[i]->kind == RUNDOC_KIND_HTTP;
+	return k;
+}
+
 int run_suite(const struct suite *s, const struct run_options *opts, struct rundoc **out,
 	      struct err *err)
 {
@@ -222,6 +234,7 @@ int run_suite(const struct suite *s, const struct run_options *opts, struct rund
 	ctx.warmup_set = o->warmup >= 0;
 	ctx.warmup = o->warmup;
 	ctx.records = o->records;
+	ctx.shard = o->shard;
 
 	rd = rundoc_new();
 	rundoc_uuid(id);
@@ -233,6 +246,8 @@ int run_suite(const struct suite *s, const struct run_options *opts, struct rund
 	rd->started_at = xstrdup(now);
 	if (o->tags)
 		rd->tags = cJSON_Duplicate(o->tags, true);
+	if (o->shard)
+		shard_stamp(rd, o->shard);
 	if (!o->no_context) {
 		rc = context_stamp(rd, o->repo_dir ? o->repo_dir : s->dir, o->notices, err);
 		if (rc != 0)
@@ -241,7 +256,13 @@ int run_suite(const struct suite *s, const struct run_options *opts, struct rund
 	if (!rd->project)
 		rd->project = derive_project(rd->git.remote, s);
 
-	if (s->interleaved) {
+	/* A shard runs its share of every HTTP benchmark first, so that the
+	 * shards' load steps line up; the other benchmarks run once, on
+	 * shard 1, after them. */
+	for (size_t i = 0; o->shard && i < n_sel && !proc_interrupted(); i++)
+		if (sel[i]->kind == RUNDOC_KIND_HTTP)
+			run_one(sel[i], &ctx, o, rd, &t);
+	if (s->interleaved && (!o->shard || o->shard->spec.index == 0)) {
 		for (size_t i = 0; i < n_sel; i++)
 			if (sel[i]->kind == RUNDOC_KIND_COMMAND)
 				cmds[n_cmds++] = sel[i];
@@ -251,8 +272,8 @@ int run_suite(const struct suite *s, const struct run_options *opts, struct rund
 			goto done;
 		}
 	}
-	for (size_t i = 0; i < n_sel && !proc_interrupted(); i++) {
-		if (s->interleaved && sel[i]->kind == RUNDOC_KIND_COMMAND)
+	for (size_t i = 0; (!o->shard || o->shard->spec.index == 0) && i < n_sel && !proc_interrupted(); i++) {
+		if ((s->interleaved && sel[i]->kind == RUNDOC_KIND_COMMAND) || (o->shard && sel[i]->kind == RUNDOC_KIND_HTTP))
 			continue;
 		run_one(sel[i], &ctx, o, rd, &t);
 	}
@@ -261,7 +282,7 @@ int run_suite(const struct suite *s, const struct run_options *opts, struct rund
 
 	if (proc_interrupted()) {
 		rd->partial = true;
-		rc = err_set(err, ERR_RUN, "interrupted: %zu of %zu benchmarks finished", t.done, n_sel);
+		rc = err_set(err, ERR_RUN, "interrupted: %zu of %zu benchmarks finished", t.done, planned(sel, n_sel, o));
 	} else if (t.failed) {
 		if (t.input && t.failed == 1)
 			rc = err_set(err, ERR_INPUT, "%s", t.first_failure);

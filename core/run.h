@@ -21,6 +21,7 @@
 
 /* What a runner may need besides its benchmark. */
 struct http_records;
+struct shard;
 
 struct run_ctx {
 	const struct suite *suite;
@@ -32,6 +33,7 @@ struct run_ctx {
 	bool warmup_set;           /* --warmup given: use `warmup` instead of the declared count */
 	long warmup;
 	struct http_records *records; /* every HTTP request's record goes here (NULL: a benchmark's own "requests" file, or none) */
+	struct shard *shard;       /* a shard of a group (core/shard.h), or NULL */
 };
 
 /*
@@ -70,6 +72,9 @@ struct run_options {
 					   (or bench_glob) is selected; NULL: none */
 	size_t n_bench_globs;
 	struct http_records *records; /* --requests: one record per HTTP request (core/http/records.h); NULL: none */
+	/* A shard of a group (core/shard.h), or NULL: HTTP benchmarks run
+	 * their share of the load first, then, on shard 1 only, the others. */
+	struct shard *shard;
 };
 #define RUN_OPTIONS_INIT { .warmup = -1 }
 

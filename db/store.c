@@ -9,6 +9,7 @@
 #include "../core/util.h"
 #include "baseline.h"
 #include "history.h"
+#include "shard.h"
 
 struct db_store {
 	struct db_options opts;
@@ -120,6 +121,14 @@ int db_store_insert(struct db *db, const struct rundoc *rd, const struct changep
 
 	if (cp_err)
 		err_clear(cp_err);
+	/* A shard's share of a load test is kept apart from the runs (and
+	 * never has change points): db/shard.h. */
+	if (shard_ident_of(rd, &(struct shard_ident){ 0 })) {
+		rc = db_shard_run_insert(db, rd, &dup, err);
+		if (already)
+			*already = dup;
+		return rc;
+	}
 	rc = db_run_insert(db, rd, &dup, err);
 	if (already)
 		*already = dup;

@@ -36,7 +36,8 @@ void db_store_gate_store(struct db_store *s, struct gate_store *out);
 /*
  * Store one run and, when it is new, update the change points of its series
  * (db/history.h) with cp (NULL: the run document's own settings): the one
- * route every stored run takes.  Change points are derived data: their
+ * route every stored run takes.  A shard's run document is kept with its
+ * group instead (db/shard.h), and has no series.  Change points are derived data: their
  * failure does not fail the store, its message goes to *cp_err (may be
  * NULL; left empty when all went well).
  */

@@ -434,7 +434,8 @@ static long closed_target(const struct http_worker *w, uint64_t now)
 		if (t < total + g->duration) {
 			double c = g->start + (g->end - g->start) * (t - total) / g->duration;
 			/* this worker's share, rounded so that the shares add up */
-			double share = c * (double)(w->idx + 1) / (double)o->threads - c * (double)w->idx / (double)o->threads;
+			double k = (double)w->global, all = (double)w->all;
+			double share = c * (k + 1) / all - c * k / all;
 			return (long)(share + 0.5);
 		}
 		total += g->duration;
@@ -606,7 +607,7 @@ static size_t initial_connections(const struct http_worker *w)
 	 * the first seconds late; more are opened on demand. */
 	for (size_t i = 0; i < o->n_segments; i++)
 		peak = fmax(peak, fmax(o->segments[i].rate_start, o->segments[i].rate_end));
-	n = (size_t)fmax(8, ceil(peak / (double)o->threads * 0.01));
+	n = (size_t)fmax(8, ceil(peak / (double)w->all * 0.01));
 	return n > w->cap_slots ? w->cap_slots : n;
 }
 
@@ -671,6 +672,11 @@ static void worker_loop(struct http_worker *w)
 
 		w->issuing_done = first == SCHED_END;
 		w->next_t = w->step->t0 + first;
+	} else if (!o->driver && !o->n_cstages && w->target == 0) {
+		/* More workers than the concurrency (threads, or shards): this
+		 * one has no share, and would otherwise wait for the window's
+		 * end, or forever in requests mode. */
+		w->issuing_done = true;
 	}
 	/* A worker error (w->rc: a system call failed) ends the loop: the step
 	 * returns it instead of a result. */
@@ -776,6 +782,9 @@ void http_engine_result_release(struct http_engine_result *r)
 	hist_free(r->tpot);
 	hist_free(r->itl);
 	http_llm_result_free(r->llm);
+	for (size_t i = 0; r->ts_lat && i < r->n_ts; i++)
+		hist_free(r->ts_lat[i]);
+	free(r->ts_lat);
 	free(r->ts);
 	free(r->samples);
 	memset(r, 0, sizeof(*r));
@@ -823,7 +832,7 @@ void http_engine_result_merge(struct http_engine_result *d, const struct http_en
 }
 
 /* The workers' time series, interval by interval. */
-static void merge_ts(struct http_engine_result *out, const struct http_worker *ws, long threads)
+static void merge_ts(struct http_engine_result *out, const struct http_worker *ws, long threads, bool keep_hist)
 {
 	size_t n_ts = 0;
 
@@ -832,6 +841,8 @@ static void merge_ts(struct http_engine_result *out, const struct http_worker *w
 			n_ts = ws[i].n_ts;
 	out->ts = xcalloc(n_ts ? n_ts : 1, sizeof(*out->ts));
 	out->n_ts = n_ts;
+	if (keep_hist)
+		out->ts_lat = xcalloc(n_ts ? n_ts : 1, sizeof(*out->ts_lat));
 	for (size_t k = 0; k < n_ts; k++) {
 		struct hist *lat = hist_new(2);
 
@@ -848,7 +859,10 @@ static void merge_ts(struct http_engine_result *out, const struct http_worker *w
 		out->ts[k].p50 = hist_percentile(lat, 50);
 		out->ts[k].p95 = hist_percentile(lat, 95);
 		out->ts[k].p99 = hist_percentile(lat, 99);
-		hist_free(lat);
+		if (out->ts_lat && hist_count(lat))
+			out->ts_lat[k] = lat;
+		else
+			hist_free(lat);
 	}
 }
 
@@ -878,11 +892,12 @@ static int merge_workers(struct http_engine_result *out, const struct http_worke
 		}
 	}
 	out->sched_policy = all_fifo ? "fifo" : "other";
+	out->t0 = st->t0;
 	if (o->requests)
 		out->window = last > st->window_start ? (double)(last - st->window_start) / 1e9 : 0;
 	else
 		out->window = (double)(st->window_end - st->window_start) / 1e9; /* the duration, or less when it converged */
-	merge_ts(out, ws, threads);
+	merge_ts(out, ws, threads, o->keep_ts_hist);
 	return rc;
 }
 
@@ -891,9 +906,13 @@ static int worker_init(struct http_worker *w, long i, long threads, const struct
 		       struct err *err)
 {
 	long max_total = o->max_inflight > 0 ? o->max_inflight : 1024;
+	long all = threads * (o->part_count > 1 ? (long)o->part_count : 1);
+	long g = (o->part_count > 1 ? (long)o->part_index : 0) * threads + i;
 	int rc;
 
 	w->idx = (size_t)i;
+	w->global = (size_t)g;
+	w->all = (size_t)all;
 	w->rec = o->records ? http_records_local(o->records, (size_t)i) : NULL;
 	result_init(&w->r, o->plan);
 	if (o->open_loop) {
@@ -901,8 +920,8 @@ static int worker_init(struct http_worker *w, long i, long threads, const struct
 		long conns = o->connections > 0 ? o->connections : max_total;
 
 		/* this worker's share of connections and of the in-flight bound */
-		w->cap_slots = (size_t)(conns / threads + (i < conns % threads));
-		w->max_inflight = max_total / threads + (i < max_total % threads);
+		w->cap_slots = (size_t)(conns / all + (g < conns % all));
+		w->max_inflight = max_total / all + (g < max_total % all);
 		if (w->cap_slots < 1)
 			w->cap_slots = 1;
 		if (w->max_inflight < 1)
@@ -912,11 +931,11 @@ static int worker_init(struct http_worker *w, long i, long threads, const struct
 		so.seed = o->seed;
 		so.segments = o->segments;
 		so.n_segments = o->n_segments;
-		so.share = 1.0 / (double)threads;
-		so.index = (size_t)i;
+		so.share = 1.0 / (double)all;
+		so.index = (size_t)g;
 		so.times = o->times;
 		so.n_times = o->n_times;
-		so.stride = (size_t)threads;
+		so.stride = (size_t)all;
 		if ((rc = http_schedule_open(&w->sched, &so, err)) != 0)
 			return rc;
 	} else {
@@ -924,8 +943,8 @@ static int worker_init(struct http_worker *w, long i, long threads, const struct
 
 		for (size_t k = 0; k < o->n_cstages; k++)
 			maxc = (long)fmax((double)maxc, fmax(o->cstages[k].start, o->cstages[k].end) + 0.999);
-		w->cap_slots = (size_t)(maxc / threads + (i < maxc % threads));
-		w->target = o->concurrency / threads + (i < o->concurrency % threads);
+		w->cap_slots = (size_t)(maxc / all + (g < maxc % all));
+		w->target = o->concurrency / all + (g < o->concurrency % all);
 		w->max_inflight = (long)w->cap_slots;
 	}
 	w->slots = xcalloc(w->cap_slots ? w->cap_slots : 1, sizeof(*w->slots));
@@ -996,6 +1015,8 @@ static int workers_run(struct http_worker *ws, long threads, struct http_step *s
 	if (rc == 0) {
 		gate_wait_arrived(st, (size_t)threads);
 		st->t0 = now_ns() + 1000000ULL; /* a millisecond after the gate */
+		if (o->start_at > st->t0)
+			st->t0 = o->start_at;
 		st->window_start = st->t0 + o->warmup;
 		st->window_end = o->requests ? UINT64_MAX : st->window_start + o->duration;
 		if (o->window_start)

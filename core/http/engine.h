@@ -138,6 +138,20 @@ struct http_engine_options {
 	 * (no CAP_SYS_NICE, an RT-less cgroup), it runs SCHED_OTHER. */
 	bool realtime;
 	uint64_t ts_interval;  /* ns per time-series point (0: 1 s) */
+	/* This process runs part part_index (0-based) of part_count (0: 1) of
+	 * the load (a shard, core/shard.h): its workers are workers
+	 * part_index * threads ... of threads * part_count, and take their
+	 * share of the rate, concurrency, connections and in-flight bound,
+	 * and their arrival seeds, as those of one process with that many
+	 * workers would.  (The caller divides `requests`.) */
+	unsigned part_index, part_count;
+	/* Keep each time-series interval's latency histogram in the result
+	 * (ts_lat), for a shard's run document. */
+	bool keep_ts_hist;
+	/* When the step starts (t0, ns CLOCK_MONOTONIC): shards of a load test
+	 * spread over machines start together (core/shard.h).  0, or a time
+	 * already past when the workers are ready: a millisecond after that. */
+	uint64_t start_at;
 	/* Called from http_engine_run's own thread when the measured window opens
 	 * (open = true) and when it closes (after the last measured request in
 	 * requests mode); may be NULL.  For resource monitors. */
@@ -189,6 +203,7 @@ struct http_engine_result {
 	uint64_t tok_usage, tok_events; /* how many of them counted tokens from usage / from events */
 	bool one_token_events;    /* every usage count equalled its event count */
 	double window;            /* s, the measured window */
+	uint64_t t0;              /* ns CLOCK_MONOTONIC, when the step started (its time series' origin) */
 	double cpu_util_max;      /* the busiest worker's CPU time / wall time */
 	long connections_opened;
 	const char *engine;       /* the transport's name: "native", "curl" */
@@ -196,6 +211,7 @@ struct http_engine_result {
 	const char *sched_policy; /* the workers' scheduling policy: "fifo" (all got it) or "other" */
 	char sched_refused[128];  /* why SCHED_FIFO was refused, when asked for and refused ("" otherwise) */
 	struct http_engine_ts_point *ts;
+	struct hist **ts_lat;     /* keep_ts_hist: each interval's latency histogram (2 significant digits; NULL when empty) */
 	size_t n_ts;
 	uint64_t ts_interval;     /* ns */
 	struct http_resilience_sample *samples; /* keep_samples: t from the window's start */

@@ -29,6 +29,8 @@
 #include "trace.h"
 #include "workload.h"
 #include "../efficiency.h"
+#include "shard.h"
+#include "../json.h"
 #include "../monitor.h"
 #include "../slo.h"
 #include "../suite.h"
@@ -172,7 +174,7 @@ static char *error_summary(const struct http_engine_result *r)
 	return sb_detach(&sb);
 }
 
-static cJSON *ts_json(const struct http_engine_result *r, long rep, double warmup)
+cJSON *http_runner_timeseries(const struct http_engine_result *r, long rep, double warmup)
 {
 	cJSON *o = cJSON_CreateObject();
 	const char *names[] = { "sent", "throughput", "errors", "p50", "p99", "inflight", "p95" };
@@ -324,10 +326,11 @@ static void fams_attach(struct fams *f, struct rd_bench *b, const char *itl_name
 
 /* Spike: seconds from the end of the spike until the first interval whose
  * latency p95 is back at or under the threshold; -1 when it never is. */
-static double recovery_time(const struct http_engine_result *r, const struct http_load_spec *s, double threshold_s)
+static double recovery_time(const struct http_engine_result *r, double warmup, double spike_at, double spike_duration,
+			    double threshold_s)
 {
 	double iv = (double)r->ts_interval / 1e9;
-	double spike_end = s->warmup + s->spike_at + s->spike_duration;
+	double spike_end = warmup + spike_at + spike_duration;
 
 	for (size_t i = (size_t)floor(spike_end / iv); i < r->n_ts; i++) {
 		if (r->ts[i].ok && (double)r->ts[i].p95 / 1e9 <= threshold_s) {
@@ -338,26 +341,30 @@ static double recovery_time(const struct http_engine_result *r, const struct htt
 	return -1;
 }
 
-static double spike_threshold(const struct suite_bench *b, const struct http_engine_result *r, const struct http_load_spec *s)
+double http_runner_slo_p95(const cJSON *slo)
 {
-	const cJSON *slo = cJSON_GetObjectItemCaseSensitive(b->raw, "slo");
 	const cJSON *v = slo ? cJSON_GetObjectItemCaseSensitive(slo, "latency.p95") : NULL;
+	struct slo so;
+	struct err err = ERR_INIT;
+	double lim;
+
+	if (!cJSON_IsString(v) || slo_parse("latency.p95", v->valuestring, &so, &err) != 0)
+		return NAN;
+	lim = so.value;
+	slo_release(&so);
+	return lim;
+}
+
+/* Without an SLO: 1.5 x the median per-interval p95 before the spike. */
+static double spike_threshold(const struct http_engine_result *r, double warmup, double spike_at, double slo_p95)
+{
 	double iv = (double)r->ts_interval / 1e9, vals[4096];
 	size_t n = 0;
 
-	if (cJSON_IsString(v)) {
-		struct slo so;
-		struct err err = ERR_INIT;
-
-		if (slo_parse("latency.p95", v->valuestring, &so, &err) == 0) {
-			double lim = so.value;
-			slo_release(&so);
-			return lim;
-		}
-	}
-	/* No SLO: 1.5 x the median per-interval p95 before the spike. */
-	for (size_t i = (size_t)ceil(s->warmup / iv); i < r->n_ts && n < 4096; i++) {
-		if ((double)(i + 1) * iv > s->warmup + s->spike_at)
+	if (isfinite(slo_p95))
+		return slo_p95;
+	for (size_t i = (size_t)ceil(warmup / iv); i < r->n_ts && n < 4096; i++) {
+		if ((double)(i + 1) * iv > warmup + spike_at)
 			break;
 		if (r->ts[i].ok)
 			vals[n++] = (double)r->ts[i].p95 / 1e9;
@@ -371,6 +378,17 @@ static double spike_threshold(const struct suite_bench *b, const struct http_eng
 			vals[j - 1] = t;
 		}
 	return 1.5 * vals[n / 2];
+}
+
+void http_runner_recovery(struct rd_bench *b, const struct http_engine_result *r, double warmup, double duration,
+			  double spike_at, double spike_duration, double slo_p95)
+{
+	double rt = recovery_time(r, warmup, spike_at, spike_duration, spike_threshold(r, warmup, spike_at, slo_p95));
+	double rest = duration - spike_at - spike_duration;
+
+	add_sample(b, NULL, "recovery_time", "s", RD_LOWER, rt < 0 ? rest : rt);
+	if (rt < 0)
+		rundoc_bench_warn(b, "latency p95 did not recover before the run ended");
 }
 
 /* One benchmark's run: what its repetitions add up to. */
@@ -405,6 +423,8 @@ struct http_run {
 	struct efficiency_price price; /* the machine's price (efficiency.h), when have_price */
 	bool have_price;
 	double held_rps, held_tps;   /* capacity: throughput and output token rate of the last step that held */
+	long rep;                    /* the repetition running */
+	struct shard_start start;    /* a shard's: how the step's start was agreed */
 };
 
 /* The resource monitor, started and stopped with the measured window. */
@@ -494,6 +514,8 @@ static int run_step(struct http_run *hr, double rate, long rep, struct mon_windo
 	o.records_bench = hr->b->name;
 	o.records_step = hr->steps++;
 	*open_loop = o.open_loop;
+	if (hr->ctx && hr->ctx->shard && (rc = http_shard_step_begin(hr->ctx->shard, &o, &hr->start, err)) != 0)
+		goto done;
 	if (hr->journey && (rc = http_journey_run_open(&jr, hr->journey, o.threads, o.seed, &o, err)) != 0)
 		goto done;
 	if (hr->plan && hr->plan->sessions) {
@@ -510,6 +532,9 @@ static int run_step(struct http_run *hr, double rate, long rep, struct mon_windo
 		o.window_start = &sw.start;
 	}
 	rc = http_engine_run(&o, res, err);
+	if (rc == 0 && hr->ctx && hr->ctx->shard)
+		http_shard_step_note(hr->ctx->shard, hr->out, &hr->spec, hr->plan,
+				     cJSON_GetObjectItemCaseSensitive(hr->b->raw, "slo"), &o, res, &hr->start, hr->rep, rate);
 	if (rc == 0 && jr)
 		journeys_done(hr, jr, res);
 	if (rc == 0 && ss)
@@ -584,8 +609,8 @@ static bool step_meets_slos(struct http_run *hr, const struct http_engine_result
 
 /* The measurements of one rate of a sweep or capacity search, for the
  * benchmark's "sweep" or "capacity_steps". */
-static cJSON *step_json(const struct http_engine_result *res, long rep, double rate, bool capacity, bool held,
-			const char *why)
+cJSON *http_runner_step_json(const struct http_engine_result *res, long rep, double rate, bool capacity, bool held,
+			     const char *why)
 {
 	cJSON *st = cJSON_CreateObject();
 	uint64_t done = res->ok + res->failed;
@@ -641,7 +666,7 @@ static int run_rate(struct http_run *hr, long rep, double rate, cJSON *steps, bo
 				snprintf(why + l, sizeof(why) - l, " (generator: %.200s)", bad);
 			}
 		}
-		cJSON_AddItemToArray(steps, step_json(&res, rep, rate, capacity, *held, why));
+		cJSON_AddItemToArray(steps, http_runner_step_json(&res, rep, rate, capacity, *held, why));
 		if (capacity && *held && res.window > 0) {
 			hr->held_rps = (double)res.ok_in_window / res.window;
 			hr->held_tps = (double)res.tokens / res.window;
@@ -694,7 +719,7 @@ static int run_rates(struct http_run *hr, long rep, struct err *err)
 }
 
 /* The first error message of each class, for the benchmark's "errors". */
-static cJSON *first_errors_json(const struct http_engine_result *res)
+cJSON *http_runner_first_errors(const struct http_engine_result *res)
 {
 	cJSON *e = cJSON_CreateObject();
 
@@ -742,20 +767,15 @@ static void note_step(struct http_run *hr, long rep, const struct http_engine_re
 	emit_step(hr, hr->out, NULL, res, open_loop);
 	if (hr->have_faults)
 		note_faults(hr, rep, res);
-	if (s->mode == LOAD_SPIKE) {
-		double rt = recovery_time(res, s, spike_threshold(hr->b, res, s));
-		double rest = s->duration - s->spike_at - s->spike_duration;
-
-		add_sample(hr->out, NULL, "recovery_time", "s", RD_LOWER, rt < 0 ? rest : rt);
-		if (rt < 0)
-			rundoc_bench_warn(hr->out, "latency p95 did not recover before the run ended");
-	}
+	if (s->mode == LOAD_SPIKE)
+		http_runner_recovery(hr->out, res, s->warmup, s->duration, s->spike_at, s->spike_duration,
+				     http_runner_slo_p95(cJSON_GetObjectItemCaseSensitive(hr->b->raw, "slo")));
 	fams_merge(&hr->fams, res);
 	if (res->llm)
 		http_llm_fams_merge(hr->llm_fams, res->llm, hr->plan);
 	bad = health(res, open_loop, s, s->rate, gen);
 	cJSON_AddItemToArray(extra_array(hr->out, "generator"), gen);
-	cJSON_AddItemToArray(extra_array(hr->out, "timeseries"), ts_json(res, rep, s->warmup));
+	cJSON_AddItemToArray(extra_array(hr->out, "timeseries"), http_runner_timeseries(res, rep, s->warmup));
 	if (bad && !hr->invalid)
 		hr->invalid = bad;
 	else
@@ -772,7 +792,7 @@ static void note_step(struct http_run *hr, long rep, const struct http_engine_re
 					  : xstrdup("no request completed in the measured window");
 		free(sum);
 	}
-	cJSON_AddItemToArray(extra_array(hr->out, "errors"), first_errors_json(res));
+	cJSON_AddItemToArray(extra_array(hr->out, "errors"), http_runner_first_errors(res));
 }
 
 /* One repetition of a single-step mode (rate, concurrency, ramp, spike),
@@ -858,6 +878,9 @@ static int run_open(struct http_run *hr, long *reps, struct err *err)
 		rc = errlist_to_err(&problems, err, ERR_INPUT);
 		goto done;
 	}
+	if (hr->ctx && hr->ctx->shard && hr->plan && json_peek(json_peek(hr->b->raw, "http"), "dataset") &&
+	    (rc = http_shard_plan_part(hr->plan, hr->ctx->shard->spec.index, hr->ctx->shard->spec.count, err)) != 0)
+		goto done;
 	if (hr->spec.mode == LOAD_TRACE && (rc = trace_open(hr, dir, err)) != 0)
 		goto done;
 	if (hr->plan && (rc = http_workload_open(&hr->wl, hr->b->raw, hr->b->name, dir, hr->plan, hr->trace,
@@ -961,6 +984,7 @@ int http_runner_run(const struct suite_bench *b, const struct run_ctx *ctx, stru
 	for (long rep = 0; rep < reps; rep++) {
 		uint64_t t_start = now_ns();
 
+		hr.rep = rep;
 		if (hr.spec.mode == LOAD_SWEEP || hr.spec.mode == LOAD_CAPACITY)
 			rc = run_rates(&hr, rep, err);
 		else

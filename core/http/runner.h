@@ -39,4 +39,20 @@ void http_runner_family(struct rd_bench *b, const char *suffix, const char *fam,
 void http_runner_metrics(struct rd_bench *b, const char *suffix, const struct http_engine_result *r, bool open_loop,
 			 const struct http_plan *p, const char *itl_name);
 
+/* The pieces of a benchmark's record that core/shard_merge.c makes again
+ * for the merged run, from the shards' summed results. */
+/* One repetition's "timeseries" entry. */
+cJSON *http_runner_timeseries(const struct http_engine_result *r, long rep, double warmup);
+/* One rate's entry of "sweep" (or "capacity_steps"). */
+cJSON *http_runner_step_json(const struct http_engine_result *res, long rep, double rate, bool capacity, bool held,
+			     const char *why);
+/* The first message of each error class, one repetition's "errors" entry. */
+cJSON *http_runner_first_errors(const struct http_engine_result *res);
+/* The limit of a "latency.p95" SLO in slo (seconds), NAN when none. */
+double http_runner_slo_p95(const cJSON *slo);
+/* A spike's recovery_time sample (and the warning when it never recovered):
+ * slo_p95 is the threshold, NAN for 1.5 x the median p95 before the spike. */
+void http_runner_recovery(struct rd_bench *b, const struct http_engine_result *r, double warmup, double duration,
+			  double spike_at, double spike_duration, double slo_p95);
+
 #endif

@@ -135,6 +135,7 @@ struct http_worker {
 	struct http_engine_result r; /* this worker's share of the step's result */
 	/* The engine's. */
 	size_t idx;
+	size_t global, all;    /* this worker among all workers of all parts of the load (engine.h part_index) */
 	pthread_t thread;
 	struct http_slot *slots;
 	size_t n_slots;        /* slots in use (connected or not) */
