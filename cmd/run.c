@@ -164,7 +164,7 @@ int cmd_run(int argc, char **argv)
 	dbo.url = a.db_url;
 	db_store_open(&dbs, &dbo, &err);
 	db_store_gate_store(dbs, &store);
-	if ((code = shardcmd_setup(&a.shard, suite, &go.run, dbs, &shard, a.quiet)) >= 0)
+	if ((code = shardcmd_setup(&a.shard, suite, &go.run, dbs, !a.no_store, &shard, a.quiet)) >= 0)
 		goto done;
 	code = 0;
 	proc_install_interrupt_handler();

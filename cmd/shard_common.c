@@ -78,8 +78,10 @@ static int check_suite(const struct suite *suite, const struct run_options *ro, 
 }
 
 /* The clock: --start-at, else the database (connected now: a shard that
- * cannot meet the others has nothing to run). */
-static int choose_clock(const struct shardcmd_args *a, struct db_store *dbs, struct shardcmd_run *cs)
+ * cannot meet the others has nothing to run).  A shard that will store its
+ * run joins its group before running, so that one of another suite
+ * configuration is refused before it spends its load (exit 2). */
+static int choose_clock(const struct shardcmd_args *a, struct db_store *dbs, bool store, struct shardcmd_run *cs)
 {
 	struct err err = ERR_INIT;
 	struct db *db = NULL;
@@ -90,19 +92,24 @@ static int choose_clock(const struct shardcmd_args *a, struct db_store *dbs, str
 		if ((rc = shard_parse_time(a->start_at, &t, &err)) != 0)
 			return cmd_fail(rc, &err);
 		shard_use_start_at(&cs->sh, t);
-		return -1;
-	}
-	if ((rc = db_store_connect(dbs, &db, &err)) != 0) {
+		/* Unreachable, the run is spooled as any other. */
+		if (!store || db_store_connect(dbs, &db, &err) != 0)
+			return -1;
+	} else if ((rc = db_store_connect(dbs, &db, &err)) != 0) {
 		cmd_error("the shards meet through the database, which is unreachable (%s); give --start-at TIME to "
 			  "start them without one", err.msg);
 		return cmd_exit_code(rc);
+	} else {
+		db_shard_clock_use(&cs->dc, db, &cs->sh);
 	}
-	db_shard_clock_use(&cs->dc, db, &cs->sh);
+	if ((rc = db_shard_join(db, cs->sh.group, cs->sh.spec.count, cs->sh.config_hash, cs->sh.wait, &err)) != 0)
+		return cmd_fail(rc, &err);
+	cs->dc.joined = true;
 	return -1;
 }
 
 int shardcmd_setup(const struct shardcmd_args *a, const struct suite *suite, struct run_options *ro,
-		   struct db_store *dbs, struct shardcmd_run *cs, bool quiet)
+		   struct db_store *dbs, bool store, struct shardcmd_run *cs, bool quiet)
 {
 	struct shard_spec spec;
 	struct err err = ERR_INIT;
@@ -123,7 +130,7 @@ int shardcmd_setup(const struct shardcmd_args *a, const struct suite *suite, str
 	shard_init(&cs->sh, &spec, group, hash);
 	cs->sh.wait = wait;
 	free(group);
-	if ((code = choose_clock(a, dbs, cs)) >= 0)
+	if ((code = choose_clock(a, dbs, store, cs)) >= 0)
 		return code;
 	ro->shard = &cs->sh;
 	if (!quiet)

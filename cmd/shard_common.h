@@ -39,11 +39,12 @@ struct shardcmd_run {
  * Before `run`: is this a shard (--shard, or the environment)?  If so:
  * every selected HTTP benchmark can be split, the group's id and
  * configuration hash, and its clock (--start-at, else the database, which
- * must be reachable: exit 4).  Sets ro->shard.  Prints problems; returns -1
- * to go on, else the exit code.
+ * must be reachable: exit 4); a shard that meets the others or stores its
+ * run joins its group first (another configuration is refused: exit 2).
+ * Sets ro->shard.  Prints problems; returns -1 to go on, else the exit code.
  */
 int shardcmd_setup(const struct shardcmd_args *a, const struct suite *suite, struct run_options *ro,
-		   struct db_store *dbs, struct shardcmd_run *cs, bool quiet);
+		   struct db_store *dbs, bool store, struct shardcmd_run *cs, bool quiet);
 void shardcmd_release(struct shardcmd_run *cs);
 
 /* What `merge` and `gate --shards` merge. */

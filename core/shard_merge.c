@@ -352,12 +352,14 @@ static int sum_step(struct bench_merge *bm, size_t k, cJSON *facts, struct err *
 		/* On the common clock: when this shard's series began, after the first shard's planned start. */
 		late = a - p;
 		shift = iv > 0 ? lround((a - planned) / iv) : 0;
-		if (late > late_limit)
-			set_reason(&bm->invalid, xasprintf("shard %u of %u (%s) began load step %zu %.3f s after the agreed "
-							   "start (more than %.3f s): the shards did not run together; give them "
-							   "a later --start-at or a longer --shard-timeout",
-							   bm->m[i].id.index + 1, bm->count, bm->m[i].host, k + 1, late,
-							   late_limit));
+		if (fabs(late) > late_limit)
+			set_reason(&bm->invalid, xasprintf("shard %u of %u (%s) began load step %zu %.3f s %s the agreed "
+							   "start (more than %.3f s): the shards did not run together; %s",
+							   bm->m[i].id.index + 1, bm->count, bm->m[i].host, k + 1, fabs(late),
+							   late > 0 ? "after" : "before", late_limit,
+							   late > 0 ? "give them a later --start-at or a longer --shard-timeout"
+								    : "its clock is ahead: synchronise the clocks (NTP) or let the "
+								      "shards meet through the database"));
 		if ((rc = http_shard_sum_add(&bm->sums[k], json_peek(rec, "result"), shift, path, err)) != 0)
 			return rc;
 		cJSON_AddItemToArray(facts, shard_facts(&bm->m[i], rec, late));

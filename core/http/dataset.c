@@ -937,6 +937,20 @@ static int finish(struct http_dataset *d, const struct http_dataset_options *o, 
 	select_rows(d, o);
 	for (size_t i = 0; i < d->n_convs; i++)
 		d->convs[i].turns = d->turns ? d->turns + d->first_turn[i] : NULL;
+	if (o->parts > 1) {
+		/* A shard's part (core/http/shard.h): after the sample and the
+		 * order, which every shard makes alike, so that the parts are
+		 * disjoint and together the whole. */
+		size_t k = 0;
+
+		if (d->n_convs < o->parts)
+			return err_set(err, ERR_INPUT, "dataset '%s': %zu conversations, fewer than the %zu shards", label,
+				       d->n_convs, o->parts);
+		for (size_t i = 0; i < d->n_convs; i++)
+			if (i % o->parts == o->part)
+				d->convs[k++] = d->convs[i];
+		d->n_convs = k;
+	}
 	d->stats.kept = d->n_convs;
 	free(d->first_turn);
 	d->first_turn = NULL;

@@ -74,6 +74,8 @@ struct http_dataset_options {
 	bool shuffle;
 	uint64_t seed;
 	size_t max_conversations;     /* stop reading after this many (0: no limit) */
+	size_t part, parts;           /* a shard's part: keep conversation i (after sample and
+					 shuffle) when i mod parts == part (parts 0 or 1: all) */
 };
 #define HTTP_DATASET_OPTIONS_INIT { .format = HTTP_DATASET_PROMPTS, .seed = 1 }
 

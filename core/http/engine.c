@@ -901,13 +901,29 @@ static int merge_workers(struct http_engine_result *out, const struct http_worke
 	return rc;
 }
 
+/* Worker idx of part `part` among all workers of every part: round robin
+ * over the parts first, so that what does not divide evenly spreads over
+ * the parts (each gets total / parts, or one more). */
+static size_t global_index(size_t idx, unsigned part, unsigned parts)
+{
+	return parts > 1 ? idx * parts + part : idx;
+}
+
+long http_engine_share(long total, long threads, size_t idx, unsigned part, unsigned parts)
+{
+	long all = threads * (parts > 1 ? (long)parts : 1);
+	long k = (long)global_index(idx, part, parts);
+
+	return total / all + (k < total % all);
+}
+
 /* Worker i's share of the step, its schedule, slots and transport state. */
 static int worker_init(struct http_worker *w, long i, long threads, const struct http_engine_options *o,
 		       struct err *err)
 {
 	long max_total = o->max_inflight > 0 ? o->max_inflight : 1024;
 	long all = threads * (o->part_count > 1 ? (long)o->part_count : 1);
-	long g = (o->part_count > 1 ? (long)o->part_index : 0) * threads + i;
+	long g = (long)global_index((size_t)i, o->part_index, o->part_count);
 	int rc;
 
 	w->idx = (size_t)i;
@@ -920,8 +936,8 @@ static int worker_init(struct http_worker *w, long i, long threads, const struct
 		long conns = o->connections > 0 ? o->connections : max_total;
 
 		/* this worker's share of connections and of the in-flight bound */
-		w->cap_slots = (size_t)(conns / all + (g < conns % all));
-		w->max_inflight = max_total / all + (g < max_total % all);
+		w->cap_slots = (size_t)http_engine_share(conns, threads, (size_t)i, o->part_index, o->part_count);
+		w->max_inflight = http_engine_share(max_total, threads, (size_t)i, o->part_index, o->part_count);
 		if (w->cap_slots < 1)
 			w->cap_slots = 1;
 		if (w->max_inflight < 1)
@@ -943,8 +959,8 @@ static int worker_init(struct http_worker *w, long i, long threads, const struct
 
 		for (size_t k = 0; k < o->n_cstages; k++)
 			maxc = (long)fmax((double)maxc, fmax(o->cstages[k].start, o->cstages[k].end) + 0.999);
-		w->cap_slots = (size_t)(maxc / all + (g < maxc % all));
-		w->target = o->concurrency / all + (g < o->concurrency % all);
+		w->cap_slots = (size_t)http_engine_share(maxc, threads, (size_t)i, o->part_index, o->part_count);
+		w->target = http_engine_share(o->concurrency, threads, (size_t)i, o->part_index, o->part_count);
 		w->max_inflight = (long)w->cap_slots;
 	}
 	w->slots = xcalloc(w->cap_slots ? w->cap_slots : 1, sizeof(*w->slots));

@@ -139,10 +139,10 @@ struct http_engine_options {
 	bool realtime;
 	uint64_t ts_interval;  /* ns per time-series point (0: 1 s) */
 	/* This process runs part part_index (0-based) of part_count (0: 1) of
-	 * the load (a shard, core/shard.h): its workers are workers
-	 * part_index * threads ... of threads * part_count, and take their
+	 * the load (a shard, core/shard.h): its worker i is worker
+	 * i x part_count + part_index of threads x part_count, and takes its
 	 * share of the rate, concurrency, connections and in-flight bound,
-	 * and their arrival seeds, as those of one process with that many
+	 * and its arrival seed, as that worker of one process with that many
 	 * workers would.  (The caller divides `requests`.) */
 	unsigned part_index, part_count;
 	/* Keep each time-series interval's latency histogram in the result
@@ -220,6 +220,13 @@ struct http_engine_result {
 	bool converge_asked;      /* the step had o->converge */
 	struct http_converge_outcome converge; /* and what it found */
 };
+
+/* Worker idx's (of `threads`) share of `total` (connections, concurrency,
+ * the in-flight bound) when this process is part `part` of `parts` (0 or
+ * 1: the whole): total / (threads x parts), one more for some workers, so
+ * that all workers' shares add up to total and each part gets total /
+ * parts or one more. */
+long http_engine_share(long total, long threads, size_t idx, unsigned part, unsigned parts);
 
 /* Run one step.  Returns 0 when it ran (whatever the requests' fate), or
  * a negative code when it could not run (bad options, no resolver answer,
