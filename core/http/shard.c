@@ -41,8 +41,17 @@ void http_shard_check(const struct suite_bench *b, unsigned count, struct errlis
 			    b->name);
 	if (cJSON_HasObjectItem(b->raw, "faults"))
 		errlist_add(problems, "%s: faults cannot be sharded (one fault schedule acts on every request)", b->name);
+	if (cJSON_HasObjectItem(b->raw, "prompts") || cJSON_HasObjectItem(b->raw, "classes"))
+		errlist_add(problems, "%s: an LLM workload (prompts, classes, sessions) cannot be sharded yet (its token "
+			    "accounting per class and turn is not merged)", b->name);
 	memset(&spec, 0, sizeof(spec));
 	if (http_load_spec_parse(&spec, b->raw, b->name, &ignored) == 0) {
+		if (spec.mode == LOAD_TRACE)
+			errlist_add(problems, "%s.load: a trace replay cannot be sharded yet (its token accounting is not "
+				    "merged)", b->name);
+		if (spec.have_converge)
+			errlist_add(problems, "%s.load.converge: cannot be sharded: each shard would end its window on its "
+				    "own numbers", b->name);
 		if (spec.mode == LOAD_CAPACITY)
 			errlist_add(problems, "%s.load: a capacity search cannot be sharded: each step's verdict needs the "
 				    "whole group's results", b->name);
