@@ -379,3 +379,109 @@ int hist_from_json(struct hist **out, const cJSON *json, struct err *err)
 	*out = h;
 	return 0;
 }
+
+char *hist_to_text(const struct hist *h)
+{
+	struct sb sb = SB_INIT;
+	size_t prev = 0;
+	bool first = true;
+
+	sb_printf(&sb, "%d %llu %llu %llu %.0Lf %llu", h->sigfigs, (unsigned long long)h->total,
+		  (unsigned long long)h->min, (unsigned long long)h->max, h->sum, (unsigned long long)h->saturated);
+	for (size_t i = 0; i < h->n_counts; i++) {
+		if (!h->counts[i])
+			continue;
+		sb_printf(&sb, " %zu %llu", first ? i : i - prev, (unsigned long long)h->counts[i]);
+		prev = i;
+		first = false;
+	}
+	return sb_detach(&sb);
+}
+
+/* The next integer of a text form: digits, then a space or the end. */
+static bool text_u64(const char **p, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (*s == ' ')
+		s++;
+	else if (*s)
+		return false;
+	*p = s;
+	*out = v;
+	return true;
+}
+
+/*
+ * Add the counts of a text form's pairs to h (sub: take them away), the
+ * first `limit` pairs at most; *pairs: how many were well-formed and added.
+ * Stops at the first malformed pair with ERR_INPUT.
+ */
+static int text_counts(struct hist *h, const char *p, bool sub, size_t limit, size_t *pairs, uint64_t *total,
+		       struct err *err)
+{
+	size_t idx = 0, k = 0;
+	bool bad = false;
+
+	*total = 0;
+	for (; *p && k < limit; k++) {
+		uint64_t d, c;
+
+		if (!text_u64(&p, &d) || !text_u64(&p, &c) || d >= h->n_counts || (k > 0 && d == 0) ||
+		    (idx = k == 0 ? (size_t)d : idx + (size_t)d) >= h->n_counts) {
+			bad = true;
+			break;
+		}
+		h->counts[idx] = sub ? h->counts[idx] - c : h->counts[idx] + c;
+		*total += c;
+	}
+	*pairs = k;
+	if (bad)
+		return err_set(err, ERR_INPUT, "histogram text: counts pair %zu: expected a bucket gap in range and a count", k);
+	return 0;
+}
+
+int hist_merge_text(struct hist *dst, const char *text, struct err *err)
+{
+	uint64_t head[6], total;
+	const char *p = text;
+	size_t pairs;
+	int rc;
+
+	for (int i = 0; i < 6; i++)
+		if (!text_u64(&p, &head[i]))
+			return err_set(err, ERR_INPUT, "histogram text: expected SIGFIGS N MIN MAX SUM SATURATED, then counts");
+	if ((int)head[0] != dst->sigfigs)
+		return err_set(err, ERR_INPUT, "cannot merge histograms of %d and %llu significant digits", dst->sigfigs,
+			       (unsigned long long)head[0]);
+	/* One pass that adds as it checks (a shard merge reads millions of
+	 * pairs); a bad pair takes back what was added before it. */
+	rc = text_counts(dst, p, false, SIZE_MAX, &pairs, &total, err);
+	if (rc == 0 && total != head[1])
+		rc = err_set(err, ERR_INPUT, "histogram text: n %llu does not match the counts' total %llu",
+			     (unsigned long long)head[1], (unsigned long long)total);
+	if (rc != 0) {
+		size_t undone;
+
+		text_counts(dst, p, true, pairs, &undone, &total, NULL);
+		return rc;
+	}
+	if (total == 0)
+		return 0;
+	if (dst->total == 0 || head[2] < dst->min)
+		dst->min = head[2];
+	if (head[3] > dst->max)
+		dst->max = head[3];
+	dst->total += head[1];
+	dst->sum += (long double)head[4];
+	dst->saturated += head[5];
+	return 0;
+}

@@ -71,4 +71,17 @@ int hist_from_json(struct hist **out, const cJSON *json, struct err *err);
  * ERR_INPUT, dst untouched, when the JSON is bad or its sigfigs differ. */
 int hist_merge_json(struct hist *dst, const cJSON *json, struct err *err);
 
+/*
+ * The same content as one string of decimal integers separated by single
+ * spaces, for documents that hold thousands of histograms (a shard's
+ * per-second series: core/http/shard.h), which a JSON parser then reads as
+ * one string instead of thousands of numbers:
+ *   "SIGFIGS N MIN MAX SUM SATURATED I0 C0 D1 C1 ..."
+ * (the JSON form's members in that order, then its counts).  The caller
+ * frees the string; hist_merge_text adds one to dst as hist_merge_json
+ * does (ERR_INPUT, dst untouched, when it is malformed or of other sigfigs).
+ */
+char *hist_to_text(const struct hist *h);
+int hist_merge_text(struct hist *dst, const char *text, struct err *err);
+
 #endif

@@ -12,7 +12,7 @@ import sys
 
 import yaml
 
-VERBS = r"(run|gate|compare|push|report|history|plot|ingest|fingerprint|db|store|site|help)"
+VERBS = r"(run|gate|compare|push|report|history|plot|ingest|merge|fingerprint|db|store|site|help)"
 INVOCATION = re.compile(r'(?:"\$PERFGATE"|\$PERFGATE|\./build/perfgate|(?<![\w/.-])perfgate)\s+' + VERBS + r"\b(.*)")
 
 
@@ -50,6 +50,7 @@ def substitute(cmd, array_flags):
     cmd = re.sub(r"\$\{\{[^}]*\}\}", "x", cmd)
     cmd = cmd.replace("$comment", "--comment").replace("$PERFGATE_ARGS", "")
     cmd = re.sub(r"\$\(([A-Z_]+)\)", "0", cmd)          # $(JOB_COMPLETION_INDEX) in Kubernetes
+    cmd = re.sub(r'"?\$\{?PERFGATE_SHARDS\}?"?', "4", cmd)  # a count where a number must be
     cmd = re.sub(r'"?\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?"?', "x", cmd)
     # Stop at the shell's own syntax.
     cmd = re.split(r"\s(?:\||>|>>|2>|;|&&|\|\|)\s", " " + cmd + " ")[0]
@@ -60,8 +61,8 @@ def main():
     found = 0
     for path in sys.argv[1:]:
         with open(path) as f:
-            doc = yaml.safe_load(f)            # raises on invalid YAML
-        for text in strings(doc):
+            docs = list(yaml.safe_load_all(f))  # raises on invalid YAML; a manifest may hold several
+        for text in (t for doc in docs for t in strings(doc)):
             array_flags = flags_added_to_array(text)
             joined = re.sub(r"\\\n\s*", " ", text)
             for line in joined.splitlines():

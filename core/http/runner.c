@@ -940,7 +940,10 @@ static void run_finish(struct http_run *hr)
 		if (hr->wl->tokenize_note)
 			rundoc_bench_warn(out, hr->wl->tokenize_note);
 	}
-	fams_attach(&hr->fams, out, hr->itl_name);
+	/* A shard's distributions are in its step records, which the merge
+	 * adds up (core/http/shard.h): not written twice. */
+	if (!hr->ctx || !hr->ctx->shard)
+		fams_attach(&hr->fams, out, hr->itl_name);
 	http_llm_fams_attach(hr->llm_fams, out, hr->itl_name);
 	for (size_t i = 0; i < out->n_metrics; i++)
 		rundoc_metric_summarise(&out->metrics[i]);

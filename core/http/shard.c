@@ -176,6 +176,17 @@ static void add_u64(cJSON *o, const char *k, uint64_t v)
 	cJSON_AddNumberToObject(o, k, (double)v);
 }
 
+/* A histogram in its text form (hist.h): a 10-minute step of a shard
+ * holds hundreds of them, which the merge reads as strings. */
+static cJSON *text_json(const struct hist *h)
+{
+	char *t = hist_to_text(h);
+	cJSON *j = cJSON_CreateString(t);
+
+	free(t);
+	return j;
+}
+
 static cJSON *ts_json(const struct http_engine_result *r)
 {
 	cJSON *t = cJSON_CreateObject();
@@ -189,7 +200,7 @@ static cJSON *ts_json(const struct http_engine_result *r)
 		cJSON_AddItemToArray(ok, cJSON_CreateNumber((double)r->ts[i].ok));
 		cJSON_AddItemToArray(errs, cJSON_CreateNumber((double)r->ts[i].errors));
 		cJSON_AddItemToArray(inf, cJSON_CreateNumber((double)r->ts[i].inflight_max));
-		cJSON_AddItemToArray(lat, r->ts_lat && r->ts_lat[i] ? hist_to_json(r->ts_lat[i]) : cJSON_CreateNull());
+		cJSON_AddItemToArray(lat, r->ts_lat && r->ts_lat[i] ? text_json(r->ts_lat[i]) : cJSON_CreateNull());
 	}
 	return t;
 }
@@ -237,7 +248,7 @@ cJSON *http_shard_result_json(const struct http_engine_result *r)
 		const struct hist *h = fams[i];
 
 		if (h && hist_count(h))
-			cJSON_AddItemToObject(hs, fam_names[i], hist_to_json(h));
+			cJSON_AddItemToObject(hs, fam_names[i], text_json(h));
 	}
 	cJSON_AddItemToObject(o, "timeseries", ts_json(r));
 	return o;
@@ -348,7 +359,11 @@ static int add_hists(struct http_shard_sum *s, const cJSON *j, const char *path,
 			continue;
 		if (!*dst)
 			*dst = hist_new(3);
-		if ((rc = hist_merge_json(*dst, h, err)) != 0) {
+		if (!cJSON_IsString(h))
+			rc = err_set(err, ERR_INPUT, "expected a histogram's text form");
+		else
+			rc = hist_merge_text(*dst, h->valuestring, err);
+		if (rc != 0) {
 			err_prefix(err, "%s.histograms.%s", path, fam_names[i]);
 			return rc;
 		}
@@ -431,7 +446,11 @@ static int add_series(struct http_shard_sum *s, const cJSON *j, long shift, cons
 		if (!cJSON_IsNull(it[4])) {
 			if (!r->ts_lat[c])
 				r->ts_lat[c] = hist_new(2);
-			if ((rc = hist_merge_json(r->ts_lat[c], it[4], err)) != 0) {
+			if (!cJSON_IsString(it[4]))
+				rc = err_set(err, ERR_INPUT, "expected a histogram's text form or null");
+			else
+				rc = hist_merge_text(r->ts_lat[c], it[4]->valuestring, err);
+			if (rc != 0) {
 				err_prefix(err, "%s.timeseries.latency[%d]", path, i);
 				return rc;
 			}

@@ -420,7 +420,7 @@ static void test_merge_property(void **state)
 	for (int trial = 0; trial < 60; trial++) {
 		size_t n = 1 + rng() % 20000, parts = 1 + rng() % 16;
 		int kind = trial % 4, sig = trial % 7 == 0 ? 2 : 3;
-		struct hist *whole = hist_new(sig), *merged = hist_new(sig);
+		struct hist *whole = hist_new(sig), *merged = hist_new(sig), *by_text = hist_new(sig);
 		struct hist **part = xcalloc(parts, sizeof(*part));
 		char *a, *b;
 
@@ -436,7 +436,11 @@ static void test_merge_property(void **state)
 			cJSON *j = hist_to_json(part[k]);
 			struct err err = ERR_INIT;
 
+			char *t = hist_to_text(part[k]);
+
 			assert_int_equal(hist_merge_json(merged, j, &err), 0);
+			assert_int_equal(hist_merge_text(by_text, t, &err), 0);
+			free(t);
 			cJSON_Delete(j);
 			hist_free(part[k]);
 		}
@@ -445,6 +449,10 @@ static void test_merge_property(void **state)
 		b = cJSON_PrintUnformatted(xcheck(hist_to_json(merged)));
 		if (strcmp(a, b) != 0)
 			fail_msg("trial %d: %zu values in %zu parts: the merge differs from the whole", trial, n, parts);
+		free(b);
+		b = cJSON_PrintUnformatted(xcheck(hist_to_json(by_text)));
+		if (strcmp(a, b) != 0)
+			fail_msg("trial %d: %zu values in %zu parts: the merge of the text forms differs", trial, n, parts);
 		for (double p = 0; p <= 100; p += 0.7)
 			assert_int_equal(hist_percentile(whole, p), hist_percentile(merged, p));
 		assert_int_equal(hist_percentile(whole, 99.9), hist_percentile(merged, 99.9));
@@ -454,6 +462,7 @@ static void test_merge_property(void **state)
 		free(part);
 		hist_free(whole);
 		hist_free(merged);
+		hist_free(by_text);
 	}
 }
 
@@ -473,6 +482,36 @@ static void test_merge_json_errors(void **state)
 	assert_int_equal(hist_merge_json(h, j, &err), ERR_INPUT);
 	assert_int_equal(hist_count(h), 0); /* untouched */
 	cJSON_Delete(j);
+	/* the text form: a bad pair after good ones leaves dst as it was */
+	hist_record(h, 7000);
+	{
+		struct hist *before = hist_clone(h);
+		static const char *const bad[] = {
+			"3 2 5 9 14 0 5 1 1 1 4000000000 1", "3 2 5 9 14 0 5 1 1 x", "3 3 5 9 14 0 5 1 1 1",
+			"2 1 5 5 5 0 5 1", "3 1 5 5", "3 2 5 9 14 0 5 1 0 1",
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+			cJSON *x, *y;
+			char *a, *b;
+
+			assert_int_equal(hist_merge_text(h, bad[i], &err), ERR_INPUT);
+			x = hist_to_json(h);
+			y = hist_to_json(before);
+			a = cJSON_PrintUnformatted(x);
+			b = cJSON_PrintUnformatted(y);
+			if (strcmp(a, b) != 0)
+				fail_msg("'%s' changed the histogram", bad[i]);
+			free(a);
+			free(b);
+			cJSON_Delete(x);
+			cJSON_Delete(y);
+		}
+		assert_int_equal(hist_merge_text(h, "3 2 5 9 14 0 5 1 1 1", &err), 0);
+		assert_int_equal(hist_count(h), 3);
+		assert_int_equal(hist_min(h), 5);
+		hist_free(before);
+	}
 	hist_free(h);
 }
 
