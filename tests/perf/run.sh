@@ -21,6 +21,9 @@ sh "$(dirname "$0")/http_bench.sh"
 echo "== fault proxy: overhead at 2,000 requests/s and a fixed 50 ms fault"
 sh tests/perf/proxy_bench.sh "$build" || true
 
+echo "== journeys: 1,000 journeys/s of 3 steps against nginx"
+sh tests/perf/journey_bench.sh || true
+
 # --- history (issue 6): change points over 10,000 runs, history over 100,000
 echo "== change points: 10,000-point series; precision and recall on synthetic series"
 "$build/perf/changepoint_bench"
