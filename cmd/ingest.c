@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/context.h"
 #include "../core/gate.h"
 #include "../core/ingest/ingest.h"
 #include "../core/report.h"
@@ -17,30 +16,6 @@
 #include "../core/util.h"
 #include "../db/store.h"
 #include "cmd.h"
-
-/* Without --project: the git remote's repository name, else the name of
- * the repository folder (the store needs a project for every run). */
-static char *default_project(const struct rundoc *rd, const char *repo)
-{
-	const char *src = rd->git.remote, *base, *end;
-	char *abs = NULL, *name;
-
-	if (!src || !*src) {
-		abs = realpath(repo, NULL);
-		src = abs ? abs : repo;
-	}
-	end = src + strlen(src);
-	while (end > src && end[-1] == '/')
-		end--;
-	if (end - src > 4 && strncmp(end - 4, ".git", 4) == 0)
-		end -= 4;
-	base = end;
-	while (base > src && base[-1] != '/' && base[-1] != ':')
-		base--;
-	name = end > base ? xstrndup(base, (size_t)(end - base)) : xstrdup("default");
-	free(abs);
-	return name;
-}
 
 static void print_summary(const struct rundoc *rd, const char *path, size_t n_files,
 			  enum ingest_format fmt)
@@ -115,68 +90,25 @@ static int parse_args(struct ingest_args *a, int argc, char **argv)
 	return -1;
 }
 
-/* Several files are several runs of the same harness: each adds its samples
- * (one per metric for k6, vllm, locust, catch2).  *used: the format read. */
-static int read_files(const struct ingest_args *a, struct rundoc *rd, enum ingest_format *used)
+/* Read the files into rd and give it its context. */
+static int ingest(const struct ingest_args *a, struct rundoc *rd, enum ingest_format *used)
 {
 	struct ingest_options iopts = INGEST_OPTIONS_INIT;
-	struct err err = ERR_INIT;
-	int rc;
-
-	iopts.bench_name = a->name;
-	*used = INGEST_AUTO;
-	for (size_t i = 0; i < a->pos.n; i++) {
-		struct rundoc *one = rundoc_new();
-		enum ingest_format got = INGEST_AUTO;
-
-		rc = ingest_file(a->pos.items[i], i > 0 && a->fmt == INGEST_AUTO ? *used : a->fmt, &iopts,
-				 one, &got, &err);
-		if (rc == 0 && i == 0 && a->fmt == INGEST_AUTO)
-			fprintf(stderr, "perfgate: '%s' looks like %s output (use --format to choose)\n",
-				a->pos.items[0], ingest_format_name(got));
-		if (rc == 0)
-			rundoc_merge(rd, one, RUNDOC_MERGE_ACCUMULATE);
-		rundoc_free(one);
-		if (rc < 0)
-			return cmd_fail(rc, &err);
-		*used = got;
-	}
-	for (size_t i = 0; i < rd->n_benches; i++)
-		for (size_t j = 0; j < rd->benches[i].n_metrics; j++)
-			rundoc_metric_summarise(&rd->benches[i].metrics[j]);
-	return EXIT_PASS;
-}
-
-/* What a run needs besides its results: suite, project, git/CI/machine
- * context, the finish time, and an "ingested_from" tag. */
-static int stamp(const struct ingest_args *a, struct rundoc *rd, enum ingest_format used)
-{
 	struct errlist notices = ERRLIST_INIT;
 	struct err err = ERR_INIT;
 	int rc;
 
-	rd->suite = xstrdup(a->suite ? a->suite : ingest_format_name(used));
-	if (a->project)
-		rd->project = xstrdup(a->project);
-	rc = context_stamp(rd, a->repo, &notices, &err);
+	iopts.bench_name = a->name;
+	rc = ingest_files((const char *const *)a->pos.items, a->pos.n, a->fmt, &iopts, rd, used, &err);
+	if (rc == 0 && a->fmt == INGEST_AUTO)
+		fprintf(stderr, "perfgate: '%s' looks like %s output (use --format to choose)\n",
+			a->pos.items[0], ingest_format_name(*used));
+	if (rc == 0)
+		rc = ingest_stamp(rd, *used, a->suite, a->project, a->repo, &notices, &err);
 	for (size_t i = 0; i < notices.n; i++)
 		cmd_warn("%s", notices.msgs[i]);
 	errlist_release(&notices);
-	if (rc < 0)
-		return cmd_fail(rc, &err);
-	if (!rd->project)
-		rd->project = default_project(rd, a->repo);
-	if (!rd->finished_at) {
-		char now[40];
-
-		time_rfc3339(now, sizeof(now));
-		rd->finished_at = xstrdup(now);
-	}
-	if (!rd->tags)
-		rd->tags = cJSON_CreateObject();
-	if (!cJSON_HasObjectItem(rd->tags, "ingested_from"))
-		cJSON_AddStringToObject(rd->tags, "ingested_from", ingest_format_name(used));
-	return EXIT_PASS;
+	return rc < 0 ? cmd_fail(rc, &err) : EXIT_PASS;
 }
 
 /* Store the run like any run (spooled when the database cannot take it). */
@@ -213,8 +145,7 @@ int cmd_ingest(int argc, char **argv)
 	struct err err = ERR_INIT;
 	int rc, ret;
 
-	if ((ret = parse_args(&a, argc, argv)) >= 0 || (ret = read_files(&a, rd, &used)) != 0 ||
-	    (ret = stamp(&a, rd, used)) != 0)
+	if ((ret = parse_args(&a, argc, argv)) >= 0 || (ret = ingest(&a, rd, &used)) != 0)
 		goto done;
 	if (a.out && strcmp(a.out, "-") == 0) {
 		char *text = rundoc_to_string(rd);

@@ -17,6 +17,28 @@ static void notice(struct errlist *l, const char *msg)
 		errlist_add(l, "%s", msg);
 }
 
+/* The last path component of s (trailing slashes and a ".git" dropped), or NULL. */
+static char *repo_basename(const char *s)
+{
+	const char *end = s + strlen(s), *base;
+
+	while (end > s && end[-1] == '/')
+		end--;
+	if (end - s > 4 && strncmp(end - 4, ".git", 4) == 0)
+		end -= 4;
+	base = end;
+	while (base > s && base[-1] != '/' && base[-1] != ':')
+		base--;
+	return end > base ? xstrndup(base, (size_t)(end - base)) : NULL;
+}
+
+char *context_project_name(const char *remote, const char *fallback)
+{
+	char *name = remote && *remote ? repo_basename(remote) : NULL;
+
+	return name ? name : xstrdup(fallback ? fallback : "default");
+}
+
 int context_stamp(struct rundoc *rd, const char *repo_dir, struct errlist *notices, struct err *err)
 {
 	struct fingerprint_sources src = FINGERPRINT_SOURCES_INIT;

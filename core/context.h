@@ -25,4 +25,12 @@
  */
 int context_stamp(struct rundoc *rd, const char *repo_dir, struct errlist *notices, struct err *err);
 
+/*
+ * The project a run belongs to when nobody named one: the repository's name
+ * from its remote URL or path ("git@host:acme/infer.git" -> "infer",
+ * "/src/infer/" -> "infer"), else `fallback` as it is (NULL: "default").
+ * Caller frees.
+ */
+char *context_project_name(const char *remote, const char *fallback);
+
 #endif

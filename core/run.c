@@ -41,24 +41,6 @@ bool run_selected(const struct run_options *opts, const char *name)
 
 /* "project" when the suite does not name one: the repository's name from
  * its remote URL (".../acme/shop.git" -> "shop"), else the suite's name. */
-static char *derive_project(const char *remote, const struct suite *s)
-{
-	if (remote && *remote) {
-		size_t len = strlen(remote);
-		const char *start;
-		while (len > 0 && remote[len - 1] == '/')
-			len--;
-		if (len > 4 && strncmp(remote + len - 4, ".git", 4) == 0)
-			len -= 4;
-		start = remote + len;
-		while (start > remote && start[-1] != '/' && start[-1] != ':')
-			start--;
-		if (remote + len > start)
-			return xstrndup(start, (size_t)(remote + len - start));
-	}
-	return xstrdup(s->name);
-}
-
 struct tally {
 	size_t done, failed;
 	char *first_failure; /* "benchmark 'x' failed: why" */
@@ -254,7 +236,7 @@ int run_suite(const struct suite *s, const struct run_options *opts, struct rund
 			goto done;
 	}
 	if (!rd->project)
-		rd->project = derive_project(rd->git.remote, s);
+		rd->project = context_project_name(rd->git.remote, s->name);
 
 	/* A shard runs its share of every HTTP benchmark first, so that the
 	 * shards' load steps line up; the other benchmarks run once, on

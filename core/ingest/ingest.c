@@ -309,6 +309,27 @@ static int read_stdin(char **out, size_t *len, struct err *err)
 	return 0;
 }
 
+int ingest_files(const char *const *paths, size_t n, enum ingest_format fmt,
+		 const struct ingest_options *opts, struct rundoc *rd, enum ingest_format *used,
+		 struct err *err)
+{
+	*used = fmt;
+	for (size_t i = 0; i < n; i++) {
+		struct rundoc *one = rundoc_new();
+		int rc = ingest_file(paths[i], *used, opts, one, used, err);
+
+		if (rc == 0)
+			rundoc_merge(rd, one, RUNDOC_MERGE_ACCUMULATE);
+		rundoc_free(one);
+		if (rc < 0)
+			return rc;
+	}
+	for (size_t i = 0; i < rd->n_benches; i++)
+		for (size_t j = 0; j < rd->benches[i].n_metrics; j++)
+			rundoc_metric_summarise(&rd->benches[i].metrics[j]);
+	return 0;
+}
+
 int ingest_file(const char *path, enum ingest_format fmt, const struct ingest_options *opts,
 		struct rundoc *rd, enum ingest_format *used, struct err *err)
 {

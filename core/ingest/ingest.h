@@ -77,7 +77,26 @@ int ingest_parse(enum ingest_format fmt, const char *text, size_t len,
 int ingest_file(const char *path, enum ingest_format fmt, const struct ingest_options *opts,
 		struct rundoc *rd, enum ingest_format *used, struct err *err);
 
-/* ---- for the format parsers (core/ingest_*.c) ---- */
+/*
+ * Several outputs of one harness are several runs of it: ingest each of
+ * paths[0..n) in turn (fmt, or with INGEST_AUTO the format detected in the
+ * first, *used), adding their samples to rd, then summarise.  On an error
+ * rd holds what came before the failing file: discard it.
+ */
+int ingest_files(const char *const *paths, size_t n, enum ingest_format fmt,
+		 const struct ingest_options *opts, struct rundoc *rd, enum ingest_format *used,
+		 struct err *err);
+
+/*
+ * What an ingested run needs besides its results (stamp.c): suite (default
+ * the format's name), project (default the repository's name from its
+ * remote, else its folder's), git/CI/machine context of repo_dir, the
+ * finish time, and the tag "ingested_from".  Notices as context_stamp's.
+ */
+int ingest_stamp(struct rundoc *rd, enum ingest_format used, const char *suite, const char *project,
+		 const char *repo_dir, struct errlist *notices, struct err *err);
+
+/* ---- for the format parsers (core/ingest/FORMAT.c) ---- */
 
 int ingest_hyperfine_parse(const char *text, size_t len, const struct ingest_options *opts,
 			   struct rundoc *rd, struct err *err);
