@@ -44,3 +44,30 @@ case $rc in
 1) echo "demo: the load test broke an SLO or regressed (exit 1)" ;;
 *) echo "demo: the load test could not be judged (exit $rc)"; exit "$rc" ;;
 esac
+
+# --- LLM workloads (issue 13; examples/llm.json): multi-turn conversations
+# whose turns carry the server's own replies, and a shared system prompt
+# its prefix cache serves; every request's record in a JSON-lines file
+echo
+echo "== perfgate run examples/llm.json --bench conversations --bench shared-prefix --requests FILE"
+llm_rc=0
+"$PERFGATE" run --no-store --bench conversations --bench shared-prefix --requests "$work/requests.jsonl" \
+	--out "$work/llm.json" "$here/llm.json" >/dev/null || llm_rc=$?
+"$PY" - "$work/llm.json" "$work/requests.jsonl" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for b in d["benchmarks"]:
+    m = {x["name"]: x["samples"][0] for x in b["metrics"] if x["samples"]}
+    if b["name"] == "conversations":
+        print("conversations: %d sessions, %d turns (the server checked every history)"
+              % (b["sessions"][0]["completed"], b["sessions"][0]["turns"]))
+        for t in (1, 2, 3, 4):
+            print("  turn %d: input %5.0f tokens, %3.0f%% of them cached, ttft p50 %.1f ms"
+                  % (t, m["input_tokens[turn%d]" % t], 100 * m["cached_token_share[turn%d]" % t],
+                     1000 * m["ttft.p50[turn%d]" % t]))
+    else:
+        print("shared-prefix: %.0f%% of the input tokens served from the prefix cache, ttft p95 %.1f ms, "
+              "%d length mismatches" % (100 * m["cached_token_share"], 1000 * m["ttft.p95"], m["length_mismatches"]))
+print("%d per-request records in %s" % (sum(1 for _ in open(sys.argv[2])), "requests.jsonl"))
+PY
+[ "$llm_rc" -eq 0 ] || { echo "demo: the LLM workloads failed (exit $llm_rc)"; exit "$llm_rc"; }

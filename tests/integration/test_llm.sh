@@ -284,6 +284,9 @@ for b in s["benchmarks"]:
     ds = b.get("prompts", {}).get("dataset")
     if isinstance(ds, dict):
         ds["path"] = os.path.abspath(os.path.join("examples", ds["path"]))
+    tr = b["load"].get("trace")
+    if isinstance(tr, dict):
+        tr["path"] = os.path.abspath(os.path.join("examples", tr["path"]))
 json.dump(s, open(sys.argv[2], "w"))
 PY
 expect_exit 0 "examples/llm.json runs and holds its SLOs" timeout 120 "$PERFGATE" run -q --no-store --out "$T/example.out.json" "$T/example.json"
@@ -295,4 +298,6 @@ m = {b["name"]: {x["name"]: x["samples"][0] for x in b["metrics"] if x["samples"
 print(("ok" if m["exact-lengths"]["length_mismatches"] == 0 else "not ok") + " - example: exact lengths")
 print(("ok" if m["shared-prefix"]["cached_token_share"] > 0.5 else "not ok") + " - example: the shared prefixes cached")
 print(("ok" if m["mixed"]["reasoning_tokens"] == 15 else "not ok") + " - example: reasoning class, 15 of its 16 tokens thinking")
+print(("ok" if m["conversations"]["requests[turn4]"] == 6 and m["conversations"]["errors.4xx"] == 0 else "not ok") + " - example: 6 conversations of 4 turns")
+print(("ok" if m["replay"]["input_length_mismatches"] == 0 and m["replay"]["throughput"] > 0 else "not ok") + " - example: the trace replayed")
 PY
