@@ -101,6 +101,10 @@ void http_llm_merge(struct http_llm_result *d, const struct http_llm_result *s)
 	d->reasoning_tokens += s->reasoning_tokens;
 	d->reasoning_known += s->reasoning_known;
 	d->reasoning_events += s->reasoning_events;
+	d->in_requested += s->in_requested;
+	d->in_requested_n += s->in_requested_n;
+	d->out_requested += s->out_requested;
+	d->out_requested_n += s->out_requested_n;
 	d->input_checked += s->input_checked;
 	d->input_mismatch += s->input_mismatch;
 	d->output_checked += s->output_checked;
@@ -225,6 +229,14 @@ static void lengths(struct http_llm_result *r, const struct http_slot *s, const 
 
 	if (!m)
 		return;
+	if (m->input_tokens >= 0) {
+		r->in_requested += (uint64_t)m->input_tokens;
+		r->in_requested_n++;
+	}
+	if (m->output_tokens > 0) {
+		r->out_requested += (uint64_t)m->output_tokens;
+		r->out_requested_n++;
+	}
 	if (m->input_exact && u->prompt_tokens >= 0) {
 		r->input_checked++;
 		if (u->prompt_tokens != m->input_tokens) {
@@ -366,6 +378,12 @@ void http_llm_add_metrics(struct rd_bench *b, const char *suffix, const struct h
 	if (r->reasoning_known)
 		sample(b, "reasoning_tokens", NULL, suffix, "1", RD_HIGHER,
 		       (double)r->reasoning_tokens / (double)r->reasoning_known);
+	if (r->in_requested_n)
+		sample(b, "input_tokens_requested", NULL, suffix, "1", RD_HIGHER,
+		       (double)r->in_requested / (double)r->in_requested_n);
+	if (r->out_requested_n)
+		sample(b, "output_tokens_requested", NULL, suffix, "1", RD_HIGHER,
+		       (double)r->out_requested / (double)r->out_requested_n);
 	sample(b, "length_mismatches", NULL, suffix, "1", RD_LOWER, (double)r->mismatch);
 	sample(b, "input_length_mismatches", NULL, suffix, "1", RD_LOWER, (double)r->input_mismatch);
 	sample(b, "output_length_mismatches", NULL, suffix, "1", RD_LOWER, (double)r->output_mismatch);

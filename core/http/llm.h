@@ -70,6 +70,8 @@ struct http_llm_result {
 	uint64_t cached_tokens, cached_known;      /* prompt_tokens_details.cached_tokens */
 	uint64_t reasoning_tokens, reasoning_known;/* completion_tokens_details.reasoning_tokens */
 	uint64_t reasoning_events;                 /* token events that were reasoning, over successes */
+	uint64_t in_requested, in_requested_n;     /* requested input lengths summed (where known), over how many successes */
+	uint64_t out_requested, out_requested_n;   /* max_tokens asked, summed, over how many successes */
 	uint64_t input_checked, input_mismatch;    /* successes with an exact requested input; how many differ */
 	uint64_t output_checked, output_mismatch;  /* successes with a known output count; how many differ */
 	uint64_t mismatch;                         /* successes with either mismatch */

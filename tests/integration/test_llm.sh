@@ -58,6 +58,7 @@ run exact_chat 0 "\"http\": {\"url\": \"$U/v1/chat/completions\", $STREAM},
 is exact_chat "every prompt fitted with the tokenizer" "p['token_source'] == 'tokenizer' and p['fitted'] == 60 and p['not_fitted'] == 0"
 is exact_chat "the server counted every input as requested" "m['input_length_mismatches'] == 0 and m['length_mismatches'] == 0"
 is exact_chat "inputs are long and varied (mean of 16..4096)" "1200 < m['input_tokens'] < 2900"
+is exact_chat "requested beside delivered" "m['input_tokens_requested'] == m['input_tokens'] and m['output_tokens_requested'] == 12"
 is exact_chat "outputs as asked" "m['output_tokens'] == 12 and m['output_length_mismatches'] == 0"
 is exact_chat "token rates add up" "abs(m['total_token_rate'] - m['input_token_rate'] - m['output_token_rate']) < 1e-6 * m['total_token_rate']"
 
@@ -72,7 +73,7 @@ run estimate 0 "\"http\": {\"url\": \"$U/v1/chat/completions\", $STREAM},
   \"prompts\": {\"input_tokens\": 100, \"output_tokens\": 4, \"count\": 10, \"tokenize\": false},
   \"load\": {\"concurrency\": 2, \"requests\": 10}"
 is estimate "token_source says estimate" "p['token_source'] == 'estimate' and p['fitted'] == 0"
-is estimate "delivered inputs differ from the estimate (no exact request to compare)" "m['input_tokens'] > 100 and m['input_length_mismatches'] == 0"
+is estimate "delivered inputs differ from the estimate (no exact request to compare)" "m['input_tokens'] > m['input_tokens_requested'] == 100 and m['input_length_mismatches'] == 0"
 
 # --- requested against delivered outputs: a server that stops at "." ---
 run eos_trap 0 "\"http\": {\"url\": \"$UEOS/v1/chat/completions\", $STREAM},

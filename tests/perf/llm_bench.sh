@@ -19,7 +19,9 @@
 #   records   5,000 requests/s for 10 s against nginx with --requests and
 #             without, rounds alternated: lines written against requests
 #             sent (goal: equal), and the process's CPU time with records
-#             over without (goal <= 1.05), medians of the rounds
+#             over without (goal <= 1.05), medians of the rounds; and the
+#             cost of a record measured alone (tests/perf/records_cost.c)
+#             against the CPU per request of the run without records
 # BENCH_QUICK=1 shortens every run; LLM_BENCH_ONLY=exact|dataset|trace|records
 # runs one section; LLM_BENCH_DATASET=FILE reuses a generated dataset.
 set -eu
@@ -186,4 +188,16 @@ PY
 	done
 	w=$(echo "$with" | median); wo=$(echo "$without" | median)
 	echo "process CPU seconds: with records$with (median $w), without$without (median $wo); ratio $(python3 -c "print('%.3f' % ($w / $wo))")"
+	# The same cost measured alone (a load run's CPU varies by more than it),
+	# against the run's CPU per request without records.
+	"$BUILD/perf/records_cost" "$T/cost.jsonl" 1000000 >"$T/cost.out"
+	python3 - "$T/cost.out" "$wo" "$T/rec.plain.json" <<'PY'
+import json, sys
+us = float(open(sys.argv[1]).read().split("cpu_us_per_record ")[1])
+g = json.load(open(sys.argv[3]))["benchmarks"][0]["generator"][0]
+n = g["requests"] + g["warmup_requests"]
+per_req = float(sys.argv[2]) * 1e6 / n
+print("a record costs %.2f us of CPU (formatting and writing, measured alone over 1,000,000); the run without records "
+      "used %.1f us a request: records add %.1f%%" % (us, per_req, 100 * us / per_req))
+PY
 fi

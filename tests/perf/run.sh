@@ -17,6 +17,11 @@ sh tests/perf/bench_command.sh
 # --- the HTTP load engine against wrk (issue 5)
 sh "$(dirname "$0")/http_bench.sh"
 
+# --- LLM workloads (issue 13): exact lengths, a 100,000-conversation dataset,
+# trace replay at 2,000/s, per-request records at 5,000/s
+echo "== LLM workloads: exact lengths, dataset load, trace replay, per-request records"
+PERFGATE=${PERFGATE:-$build/perfgate} BUILD="$build" sh tests/perf/llm_bench.sh
+
 # --- the fault proxy (issue 16): its overhead against direct, and a 50 ms fault's accuracy
 echo "== fault proxy: overhead at 2,000 requests/s and a fixed 50 ms fault"
 sh tests/perf/proxy_bench.sh "$build" || true
