@@ -103,24 +103,6 @@ static int parse_args(struct history_args *a, int argc, char **argv)
 	return -1;
 }
 
-/* "0.05" or "5%": a fraction >= 0. */
-static int parse_fraction_arg(const char *s, double *out)
-{
-	struct err err = ERR_INIT;
-	size_t len = strlen(s);
-	int rc;
-
-	if (len > 1 && s[len - 1] == '%') {
-		char *num = xstrndup(s, len - 1);
-		rc = parse_double(num, out, &err);
-		free(num);
-		*out /= 100;
-	} else {
-		rc = parse_double(s, out, &err);
-	}
-	return rc < 0 || *out < 0 ? -1 : 0;
-}
-
 /* --recompute: analyse the whole series with the command line's parameters. */
 static int recompute(struct db *db, const struct history_args *a)
 {
@@ -139,7 +121,7 @@ static int recompute(struct db *db, const struct history_args *a)
 		p.min_size = (size_t)a->min_size;
 	if (a->plain)
 		p.robust = false;
-	if (a->min_mag && parse_fraction_arg(a->min_mag, &p.min_magnitude) < 0) {
+	if (a->min_mag && (parse_fraction(a->min_mag, &p.min_magnitude, &err) < 0 || p.min_magnitude < 0)) {
 		cmd_error("--min-magnitude expects a fraction such as 0.05 or 5%%, got '%s'", a->min_mag);
 		return EXIT_USAGE;
 	}

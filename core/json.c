@@ -362,19 +362,10 @@ int json_fraction_value(const cJSON *v, double *out)
 	if (cJSON_IsString(v)) {
 		size_t len = strlen(v->valuestring);
 		struct err e = ERR_INIT;
-		double d;
-		char *num;
-		int rc;
 
-		if (len < 2 || v->valuestring[len - 1] != '%')
-			return -1;
-		num = xstrndup(v->valuestring, len - 1);
-		rc = parse_double(num, &d, &e);
-		free(num);
-		if (rc == 0) {
-			*out = d / 100;
+		/* a string must carry its percent sign: "0.05" is a mistake */
+		if (len >= 2 && v->valuestring[len - 1] == '%' && parse_fraction(v->valuestring, out, &e) == 0)
 			return 0;
-		}
 	}
 	return -1;
 }

@@ -289,6 +289,24 @@ int parse_double(const char *s, double *out, struct err *err)
 	return 0;
 }
 
+int parse_fraction(const char *s, double *out, struct err *err)
+{
+	size_t len = strlen(s);
+	char *num;
+	int rc;
+
+	if (len < 2 || s[len - 1] != '%')
+		return parse_double(s, out, err);
+	num = xstrndup(s, len - 1);
+	rc = parse_double(num, out, err);
+	free(num);
+	if (rc == 0)
+		*out /= 100;
+	else
+		err_set(err, ERR_INPUT, "'%s' is not a fraction such as 5%% or 0.05", s);
+	return rc;
+}
+
 int parse_int64(const char *s, int64_t *out, struct err *err)
 {
 	char *end;

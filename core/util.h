@@ -71,6 +71,8 @@ void time_rfc3339(char *buf, size_t len);
 int parse_duration(const char *s, double *seconds, struct err *err);
 int parse_size(const char *s, double *bytes, struct err *err);
 int parse_double(const char *s, double *out, struct err *err);
+/* A fraction written "5%" or "0.05" (any finite value; callers bound it). */
+int parse_fraction(const char *s, double *out, struct err *err);
 int parse_int64(const char *s, int64_t *out, struct err *err);
 
 /* Levenshtein distance, and the closest of `n` candidates to `word` when it

@@ -62,6 +62,14 @@ static void test_parse_numbers(void **state)
 	assert_int_equal(parse_double("inf", &d, &err), ERR_INPUT);
 	assert_int_equal(parse_double("1e-3", &d, &err), 0);
 	assert_true(d == 1e-3);
+	assert_int_equal(parse_fraction("5%", &d, &err), 0);
+	assert_true(fabs(d - 0.05) < 1e-15);
+	assert_int_equal(parse_fraction("0.25", &d, &err), 0);
+	assert_true(d == 0.25);
+	assert_int_equal(parse_fraction("%", &d, &err), ERR_INPUT);
+	assert_int_equal(parse_fraction("5%%", &d, &err), ERR_INPUT);
+	assert_string_equal(err.msg, "'5%%' is not a fraction such as 5% or 0.05");
+	assert_int_equal(parse_fraction("five%", &d, &err), ERR_INPUT);
 }
 
 static void test_sb(void **state)
