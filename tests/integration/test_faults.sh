@@ -3,10 +3,13 @@
 # service, one run per fault kind; each shows its effect during the fault,
 # its end after it (the phases before/during/after, recovery measured), and
 # the proxy's counters; then faults on a journey's dependency, a proxy port
-# already taken (exit 3) and bad faults objects (exit 2, JSON paths).  The
-# injected delays give lower bounds that cannot flake; the "after" bounds
-# are loose (a tenth of the injected effect).  Every run is bounded by
-# `timeout`.
+# already taken (exit 3) and bad faults objects (exit 2, JSON paths).  No
+# check rests on how fast a loaded machine answers: the injected delays give
+# lower bounds during a fault, and the bounds before and after it are the
+# injected effect itself (a request that took less than the fault adds
+# cannot have gone through it), never a fraction of it: a tenth of a 300 ms
+# slow close (30 ms on top of 30 ms) was exceeded by ordinary requests under
+# a load of 10-12.  Every run is bounded by `timeout`.
 . tests/integration/lib.sh
 T=$(test_tmpdir)
 SRV=tests/servers/journey_server.py
@@ -24,13 +27,14 @@ free_port() {
 
 # fault NAME EXIT PATH FAULT_JSON [LOAD_EXTRA]: a 4 s window at 20 requests/s
 # through a fresh proxy, the fault from 1 s for 1.5 s.  Recovery: a window
-# back within 3x the pre-fault p95 (requests of about a millisecond on a
-# shared machine jitter by more than the default 10%; the injected effects
-# are hundreds of milliseconds).
+# back within 11x the pre-fault p95 (requests of about a millisecond on a
+# shared, loaded machine jitter by several times from one window of 20 to
+# the next; the injected effects are hundreds of milliseconds, still far
+# above 11 ms).
 fault() {
 	_n=$1; _want=$2; _path=$3; _f=$4; _extra=${5:-}
 	_pp=$(free_port)
-	printf '{"suite": "faults-it", "benchmarks": [{"name": "%s", "http": {"url": "http://127.0.0.1:%s%s"}, "load": {"mode": "rate", "rate": 20, "duration": "4s", "warmup": "250ms"%s}, "faults": {"proxy": {"listen": "127.0.0.1:%s", "upstream": "127.0.0.1:%s"}, "schedule": [%s], "recovery": {"latency_tolerance": "200%%"}}}]}\n' \
+	printf '{"suite": "faults-it", "benchmarks": [{"name": "%s", "http": {"url": "http://127.0.0.1:%s%s"}, "load": {"mode": "rate", "rate": 20, "duration": "4s", "warmup": "250ms"%s}, "faults": {"proxy": {"listen": "127.0.0.1:%s", "upstream": "127.0.0.1:%s"}, "schedule": [%s], "recovery": {"latency_tolerance": "1000%%"}}}]}\n' \
 		"$_n" "$_pp" "$_path" "$_extra" "$_pp" "$P" "$_f" >"$T/$_n.json"
 	expect_exit "$_want" "$_n: exit $_want" timeout 90 "$PERFGATE" run -q --no-store --out "$T/$_n.out.json" "$T/$_n.json"
 	cp "$ERR" "$T/$_n.err"
@@ -55,7 +59,7 @@ win() { printf "$WIN" "$1" "${2:-}"; }
 # --- latency ---
 fault latency 0 /ok "$(win latency ', "latency": "200ms"')"
 is latency "during: every request 200 ms slower" "m['during.latency.p50'] >= 0.2 and m['during.error_rate'] == 0"
-is latency "before and after: not" "m['before.latency.p50'] < 0.02 + 0.2 / 10 and m['after.latency.p50'] < 0.02 + 0.2 / 10"
+is latency "before and after: not" "m['before.latency.p50'] < 0.2 and m['after.latency.p50'] < 0.2"
 is latency "recovery measured, nothing lost" "'recovery_time' in m and m['recovery_time'] < 1.5 and m['requests_lost'] == 0"
 is latency "the phases hold the window's requests" "m['before.requests'] + m['during.requests'] + m['after.requests'] == 80"
 is latency "the proxy delayed what it says it did" "px['faults'][0]['acted_on'] >= 30 and abs(px['faults'][0]['delay_total'] - 0.2 * px['faults'][0]['acted_on']) < 1e-6"
@@ -81,13 +85,13 @@ is blackhole "after: answered again" "m['after.error_rate'] == 0 and 'recovery_t
 # --- bandwidth: 10,000-byte responses at 20 KB/s ---
 fault bandwidth 0 '/bytes?n=10000' "$(win bandwidth ', "bandwidth": "20KB"')"
 is bandwidth "during: a response takes at least (10,000 - 2,000 burst) / 20,000 s" "m['during.latency.p50'] >= 0.4"
-is bandwidth "before and after: fast" "m['before.latency.p50'] < 0.06 and m['after.latency.p50'] < 0.06"
+is bandwidth "before and after: not held back" "m['before.latency.p50'] < 0.4 and m['after.latency.p50'] < 0.4"
 is bandwidth "the proxy held bytes back" "px['faults'][0]['bytes_held'] > 0"
 
 # --- slow close: a response delimited by the close ends 300 ms later ---
 fault slow_close 0 /close "$(win slow_close ', "delay": "300ms"')"
 is slow_close "during: each response ends with the delayed close" "m['during.latency.p50'] >= 0.3"
-is slow_close "after: closes at once again" "m['after.latency.p50'] < 0.03 + 0.3 / 10"
+is slow_close "after: closes without the delay again" "m['after.latency.p50'] < 0.3"
 
 # --- faults in front of a journey's dependency ---
 PJ=$(free_port)
@@ -99,7 +103,7 @@ cat >"$T/jfault.json" <<EOF
  "load": {"mode": "rate", "rate": 20, "duration": "4s"},
  "faults": {"proxy": {"listen": "127.0.0.1:$PJ", "upstream": "127.0.0.1:$P"},
             "schedule": [{"kind": "error", "status": 500, "at": "1s", "duration": "1.5s"}],
-            "recovery": {"latency_tolerance": "200%"}}}]}
+            "recovery": {"latency_tolerance": "1000%"}}}]}
 EOF
 expect_exit 0 "jfault: exit 0" timeout 90 "$PERFGATE" run -q --no-store --out "$T/jfault.out.json" "$T/jfault.json"
 is jfault "the phases are journeys': during, every journey fails at search" "m['during.error_rate'] == 1 and m['journey.failed[search]'] == m['errors.5xx[search]'] > 0"
