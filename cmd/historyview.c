@@ -87,11 +87,12 @@ int cmd_history_print_list(struct db *db, const char *project, const char *suite
 			cJSON_AddNumberToObject(o, "runs", (double)s[i].runs);
 			cJSON_AddItemToObject(o, "last_median", json_num(s[i].last_median));
 			cJSON_AddItemToObject(o, "last_time", json_str(s[i].last_time));
+			cJSON_AddItemToObject(o, "last_started_at", json_str(s[i].last_started_at));
 			cJSON_AddItemToArray(arr, o);
 		}
 		print_json(arr);
 	} else if (fmt == HISTORY_CSV) {
-		puts("project,suite,benchmark,metric,unit,runs,last_median,last_time");
+		puts("project,suite,benchmark,metric,unit,runs,last_median,last_time,last_started_at");
 		for (size_t i = 0; i < n; i++) {
 			csv_field(s[i].project);
 			putchar(',');
@@ -106,6 +107,8 @@ int cmd_history_print_list(struct db *db, const char *project, const char *suite
 			csv_num(s[i].last_median);
 			putchar(',');
 			csv_field(s[i].last_time);
+			putchar(',');
+			csv_field(s[i].last_started_at);
 			putchar('\n');
 		}
 	} else if (n == 0) {
@@ -118,13 +121,18 @@ int cmd_history_print_list(struct db *db, const char *project, const char *suite
 			ws = (int)strlen(s[i].suite) > ws ? (int)strlen(s[i].suite) : ws;
 			wm = l > wm ? l : wm;
 		}
-		printf("%-*s  %-*s  %-*s  %6s  %-12s  %s\n", wp, "project", ws, "suite", wm,
-		       "benchmark/metric", "runs", "last", "last run");
+		/* The newest run is the newest in series order (commit time): its
+		 * value, its commit's time, and when it ran, each labelled as what
+		 * it is (a run of an old commit made today is not "last run" by
+		 * its commit's date). */
+		printf("%-*s  %-*s  %-*s  %6s  %-12s  %-20s  %s\n", wp, "project", ws, "suite", wm,
+		       "benchmark/metric", "runs", "last", "last commit time", "last run at");
 		for (size_t i = 0; i < n; i++) {
 			char *name = xasprintf("%s/%s", s[i].benchmark, s[i].metric);
 			char *last = human(s[i].last_median, s[i].unit);
-			printf("%-*s  %-*s  %-*s  %6lld  %-12s  %s\n", wp, s[i].project, ws, s[i].suite,
-			       wm, name, s[i].runs, last, s[i].last_time);
+			printf("%-*s  %-*s  %-*s  %6lld  %-12s  %-20s  %s\n", wp, s[i].project, ws, s[i].suite,
+			       wm, name, s[i].runs, last, s[i].last_in_git ? s[i].last_time : "- (no commit)",
+			       s[i].last_started_at);
 			free(name);
 			free(last);
 		}

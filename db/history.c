@@ -211,6 +211,7 @@ void history_series_free(struct history_series *s, size_t n)
 		free(s[i].metric);
 		free(s[i].unit);
 		free(s[i].last_time);
+		free(s[i].last_started_at);
 	}
 	free(s);
 }
@@ -222,11 +223,11 @@ int history_list(struct db *db, const char *project, const char *suite,
 	 * by one probe of history_points_order_idx. */
 	static const char sql[] =
 		"SELECT g.project, g.suite, g.benchmark, g.metric, l.unit, g.runs, l.median,"
-		" extract(epoch FROM l.t)::float8"
+		" extract(epoch FROM l.t)::float8, extract(epoch FROM l.started_at)::float8, l.commit_sha IS NOT NULL"
 		" FROM (SELECT project, suite, benchmark, metric, count(*) AS runs FROM history_points"
 		"       WHERE ($1::text IS NULL OR project = $1) AND ($2::text IS NULL OR suite = $2)"
 		"       GROUP BY 1, 2, 3, 4) g"
-		" CROSS JOIN LATERAL (SELECT h.unit, h.median, h.t FROM history_points h"
+		" CROSS JOIN LATERAL (SELECT h.unit, h.median, h.t, h.started_at, h.commit_sha FROM history_points h"
 		"       WHERE h.benchmark = g.benchmark AND h.metric = g.metric"
 		"         AND h.project = g.project AND h.suite = g.suite"
 		"       ORDER BY h.benchmark DESC, h.metric DESC, h.t DESC, h.started_at DESC, h.run_id DESC"
@@ -256,7 +257,10 @@ int history_list(struct db *db, const char *project, const char *suite,
 			char when[32];
 			format_epoch(strtod(PQgetvalue(res, i, 7), NULL), when);
 			s->last_time = xstrdup(when);
+			format_epoch(strtod(PQgetvalue(res, i, 8), NULL), when);
+			s->last_started_at = xstrdup(when);
 		}
+		s->last_in_git = PQgetvalue(res, i, 9)[0] == 't';
 	}
 	*n = (size_t)rows;
 	PQclear(res);

@@ -74,7 +74,10 @@ struct history_series {
 	char *project, *suite, *benchmark, *metric, *unit;
 	long long runs;     /* runs with this metric */
 	double last_median; /* the newest run's median, SI units */
-	char *last_time;    /* RFC 3339 UTC of the newest run */
+	char *last_time;    /* RFC 3339 UTC: the newest run's place in the series (its commit time,
+			       else its start time) */
+	char *last_started_at; /* RFC 3339 UTC: when that run ran (its start time) */
+	bool last_in_git;   /* that run has a commit (else last_time is its start time) */
 };
 int history_list(struct db *db, const char *project, const char *suite,
 		 struct history_series **out, size_t *n, struct err *err);

@@ -86,8 +86,25 @@ assert set(d) == {("gzip-6", "wall"), ("gzip-6", "max_rss")}, d
 assert d[("gzip-6", "wall")]["runs"] == 61 and d[("gzip-6", "max_rss")]["runs"] == 61
 assert abs(d[("gzip-6", "wall")]["last_median"] - e["pr_run"]["median"]) < 1e-12
 EOF
+check "--list: the newest run's commit time and its own start time, each as what it is" $PY - "$T/runs/run-pr.json" "$OUT" <<'EOF'
+import json, sys
+pr = json.load(open(sys.argv[1])); got = json.load(open(sys.argv[2]))
+w = [g for g in got if g["metric"] == "wall"][0]
+assert w["last_time"] == pr["git"]["commit_time"], w
+assert w["last_started_at"] == pr["started_at"], w
+EOF
 expect_exit 0 "history --list table" "$PERFGATE" history --db "$URL" --list
 contains "--list table names the series" "$OUT" "gzip-6/max_rss"
+# The column once called "last run" showed the commit's time: the run of
+# an old commit made weeks later read as weeks old.
+check "--list table: 'last run at' is the run's start, 'last commit time' the commit's" $PY - "$T/runs/run-pr.json" "$OUT" <<'EOF'
+import json, sys
+pr = json.load(open(sys.argv[1])); lines = open(sys.argv[2]).read().splitlines()
+head = lines[0]
+assert "last commit time" in head and "last run at" in head and "last run " not in head.replace("last run at", ""), head
+row = [l for l in lines if "gzip-6/wall" in l][0]
+assert row.split()[-2:] == [pr["git"]["commit_time"], pr["started_at"]], row
+EOF
 
 # Recompute with other parameters: a 25% minimum hides the 20% step.
 expect_exit 0 "--recompute with --min-magnitude 25%" "$PERFGATE" history --db "$URL" gzip-6/wall --changepoints --recompute --min-magnitude 25%
