@@ -147,9 +147,7 @@ int cmd_fingerprint(int argc, char **argv)
 	if (rc)
 		return cmd_fail(rc, &err);
 	if (strcmp(format, "json") == 0) {
-		char *text = cJSON_Print(facts);
-		if (!text)
-			abort();
+		char *text = xcheck(cJSON_Print(facts));
 		printf("%s\n", text);
 		free(text);
 	} else {

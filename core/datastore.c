@@ -552,13 +552,11 @@ static bool valid_run_id(const char *id)
 static int write_file(struct datastore *ds, cJSON *file, const char *run_id, git_oid *oid, char **path,
 		      struct err *err)
 {
-	char *text = cJSON_PrintUnformatted(file), hash[65];
+	char *text = xcheck(cJSON_PrintUnformatted(file)), hash[65];
 	unsigned char *gz = NULL;
 	size_t gz_len = 0;
 	int rc;
 
-	if (!text)
-		abort();
 	sha256_hex(text, strlen(text), hash);
 	rc = datastore_gzip(text, strlen(text), &gz, &gz_len, err);
 	if (rc == 0 && git_blob_create_from_buffer(oid, ds->repo, gz, gz_len) < 0)

@@ -377,8 +377,7 @@ int db_open(struct db **out, const struct db_options *opts, struct err *err)
 	}
 	if (rc)
 		goto done;
-	if (!db->conn)
-		abort(); /* libpq could not allocate: treat like xmalloc */
+	xcheck(db->conn); /* libpq could not allocate: out of memory, as for xmalloc */
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		char msg[ERR_MAX];
 		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(db->conn));
@@ -662,9 +661,7 @@ static char *json_text(const cJSON *j)
 
 	if (!j)
 		return NULL;
-	s = cJSON_PrintUnformatted(j);
-	if (!s)
-		abort();
+	s = xcheck(cJSON_PrintUnformatted(j));
 	return s;
 }
 
