@@ -17,12 +17,12 @@
 #include "../core/util.h"
 #include "../db/store.h"
 #include "cmd.h"
-#include "compare_common.h"
+#include "output.h"
 
 /* The command line. */
 struct compare_args {
 	const char *run_file, *suite_path, *spec, *db_url, *repo;
-	struct cmpcmd_out o;
+	struct output_opts o;
 	bool strict, variants, no_store;
 	long runs;
 	struct strlist pos;
@@ -72,7 +72,7 @@ static int parse_args(struct compare_args *a, int argc, char **argv)
 		cmd_error("invalid --baseline-runs %ld: expected an integer >= 1", a->runs);
 		return EXIT_USAGE;
 	}
-	return cmpcmd_check_format(&a->o) ? EXIT_USAGE : -1;
+	return output_check_format(&a->o) ? EXIT_USAGE : -1;
 }
 
 /*
@@ -139,10 +139,10 @@ int cmd_compare(int argc, char **argv)
 		code = cmd_fail(rc, &err);
 		goto done;
 	}
-	code = cmpcmd_write(res, &a.o);
-	cmpcmd_warn_loud(res);
+	code = output_write(res, &a.o);
+	output_warn_loud(res);
 	if (!code)
-		code = cmpcmd_exit(res);
+		code = output_exit(res);
 done:
 	compare_result_free(res);
 	baseline_release(&base); /* also what a failed baseline_select filled */

@@ -22,13 +22,13 @@
 #include "../core/util.h"
 #include "../db/store.h"
 #include "cmd.h"
-#include "compare_common.h"
+#include "output.h"
 #include "shard_common.h"
 
 /* The command line. */
 struct gate_args {
 	const char *bench, *db_url, *spec, *plots, *run_out, *requests;
-	struct cmpcmd_out o;
+	struct output_opts o;
 	long repetitions, confirm_reps, runs;
 	bool strict, no_confirm, no_store, quiet;
 	struct strlist tags, pos;
@@ -96,7 +96,7 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		cmd_error("invalid --repetitions, --confirm-repetitions or --baseline-runs: expected an integer >= 1");
 		return EXIT_USAGE;
 	}
-	return cmpcmd_check_format(&a->o) ? EXIT_USAGE : -1;
+	return output_check_format(&a->o) ? EXIT_USAGE : -1;
 }
 
 /* Everything after the pipeline: the run document, plots, reports, exit code. */
@@ -113,8 +113,8 @@ static int finish(const struct gate_args *a, const struct gate_result *r)
 		return EXIT_USAGE;
 	if (a->plots)
 		cmd_gate_plots(a->plots, r);
-	written = cmpcmd_write(r->comparison, &a->o);
-	cmpcmd_warn_loud(r->comparison);
+	written = output_write(r->comparison, &a->o);
+	output_warn_loud(r->comparison);
 	switch (gate_outcome(r)) {
 	case GATE_INVALID:
 		return EXIT_INVALID;

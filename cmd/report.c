@@ -17,7 +17,7 @@
 #include "../db/baseline.h"
 #include "../db/db.h"
 #include "cmd.h"
-#include "compare_common.h"
+#include "output.h"
 
 int cmd_report(int argc, char **argv)
 {
@@ -27,7 +27,7 @@ int cmd_report(int argc, char **argv)
 		NULL,
 	};
 	const char *db_url = NULL, *file = NULL;
-	struct cmpcmd_out o = { .format = "text" };
+	struct output_opts o = { .format = "text" };
 	bool exit_code = false;
 	struct strlist pos = STRLIST_INIT;
 	const struct opt opts[] = {
@@ -62,7 +62,7 @@ int cmd_report(int argc, char **argv)
 		code = EXIT_USAGE;
 		goto done;
 	}
-	if ((code = cmpcmd_check_format(&o)) != 0)
+	if ((code = output_check_format(&o)) != 0)
 		goto done;
 	if (file) {
 		rc = file_read(file, &text, NULL, &err);
@@ -91,9 +91,9 @@ int cmd_report(int argc, char **argv)
 		code = cmd_fail(rc, &err);
 		goto done;
 	}
-	code = cmpcmd_write(res, &o);
+	code = output_write(res, &o);
 	if (!code && exit_code)
-		code = cmpcmd_exit(res);
+		code = output_exit(res);
 done:
 	compare_result_free(res);
 	cJSON_Delete(json);

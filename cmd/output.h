@@ -1,10 +1,10 @@
 /*
- * compare_common.h: what `compare`, `gate` and `report` share in cmd/:
+ * output.h: what `compare`, `gate` and `report` share in cmd/:
  * writing the reports (stdout in --format, plus --junit/--markdown/--json
  * files, and the CI system's) and the loud warnings.
  */
-#ifndef PERFGATE_CMD_COMPARE_COMMON_H
-#define PERFGATE_CMD_COMPARE_COMMON_H
+#ifndef PERFGATE_CMD_OUTPUT_H
+#define PERFGATE_CMD_OUTPUT_H
 
 #include <stdbool.h>
 
@@ -13,7 +13,7 @@
 #include "publish.h"
 
 /* Report destinations given on the command line. */
-struct cmpcmd_out {
+struct output_opts {
 	const char *format;    /* --format for stdout (or --out): text, markdown, json, junit */
 	const char *out;       /* --out FILE instead of stdout, NULL: stdout */
 	const char *junit;     /* --junit FILE */
@@ -23,16 +23,16 @@ struct cmpcmd_out {
 };
 
 /* Check the format name early (exit 2 before any work). Prints; returns 0 or EXIT_USAGE. */
-int cmpcmd_check_format(const struct cmpcmd_out *o);
+int output_check_format(const struct output_opts *o);
 
 /* Render and write every requested report, then publish to the CI system
  * (publish.h); prints errors. Returns 0 or EXIT_INFRA. */
-int cmpcmd_write(const struct compare_result *r, const struct cmpcmd_out *o);
+int output_write(const struct compare_result *r, const struct output_opts *o);
 
 /* The exit code of a finished comparison: 0 passed, 1 failed. */
-int cmpcmd_exit(const struct compare_result *r);
+int output_exit(const struct compare_result *r);
 
 /* Warnings to stderr: inconclusive / insufficient-data loudly, notes. */
-void cmpcmd_warn_loud(const struct compare_result *r);
+void output_warn_loud(const struct compare_result *r);
 
 #endif

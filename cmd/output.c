@@ -1,7 +1,7 @@
 /*
- * compare_common.c: report writing shared by `compare`, `gate` and `report`.
+ * output.c: report writing shared by `compare`, `gate` and `report`.
  */
-#include "compare_common.h"
+#include "output.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 #include "../core/util.h"
 #include "cmd.h"
 
-int cmpcmd_check_format(const struct cmpcmd_out *o)
+int output_check_format(const struct output_opts *o)
 {
 	enum report_format f;
 	struct err err = ERR_INIT;
@@ -38,7 +38,7 @@ static int write_one(const struct compare_result *r, enum report_format f, const
 	return code;
 }
 
-int cmpcmd_write(const struct compare_result *r, const struct cmpcmd_out *o)
+int output_write(const struct compare_result *r, const struct output_opts *o)
 {
 	enum report_format f = REPORT_TEXT;
 	struct err err = ERR_INIT;
@@ -68,12 +68,12 @@ int cmpcmd_write(const struct compare_result *r, const struct cmpcmd_out *o)
 	return code;
 }
 
-int cmpcmd_exit(const struct compare_result *r)
+int output_exit(const struct compare_result *r)
 {
 	return r->passed ? EXIT_PASS : EXIT_GATE;
 }
 
-void cmpcmd_warn_loud(const struct compare_result *r)
+void output_warn_loud(const struct compare_result *r)
 {
 	size_t inc = r->counts[VERDICT_INCONCLUSIVE], ins = r->counts[VERDICT_INSUFFICIENT];
 
