@@ -38,6 +38,7 @@ static int parse_args(struct compare_args *a, int argc, char **argv)
 		"base branch, else the remote's default branch, else main) at the nearest\n"
 		"ancestors of the run's commit, the last K per benchmark (docs/gate.md).\n"
 		"--baseline RUN_ID | COMMIT | branch:NAME | file:RUN.json overrides it.\n"
+		"A RUN_ID may be a unique prefix of one (at least 4 hex digits), as gate prints it.\n"
 		"Exit codes: 0 passed, 1 regression or SLO violated, 2 usage or invalid input,\n"
 		"4 database unreachable or failing.",
 	};

@@ -72,12 +72,17 @@ int cmd_plot_finish(struct cmd_plot *c, const struct sb *script)
 int cmd_plot_load_run(struct cmd_plot *c, const char *what, struct rundoc **out)
 {
 	struct err err = ERR_INIT;
+	char hex[33];
 	int rc;
 
 	if (access(what, F_OK) == 0) {
 		if ((rc = rundoc_load(out, what, &err)) < 0)
 			return cmd_fail(rc, &err);
 		return EXIT_PASS;
+	}
+	if (!rundoc_id_prefix(what, hex)) {
+		cmd_error("'%s' is neither a run document file nor a stored run id (or a unique prefix of one)", what);
+		return EXIT_USAGE;
 	}
 	if ((rc = cmd_plot_open_db(c, &err)) < 0)
 		return cmd_fail(rc, &err);

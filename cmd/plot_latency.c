@@ -63,7 +63,7 @@ int cmd_plot_latency(int argc, char **argv)
 	static const struct cmd_usage usage = {
 		"plot latency", "[options] RUN [RUN...] --out FILE.png|FILE.svg",
 		"draw latency percentile spectra of runs, overlaid",
-		"RUN is a run document file or a stored run id; list the baseline first.\n"
+		"RUN is a run document file or a stored run id (or a unique prefix of one);\nlist the baseline first.\n"
 		"The x axis is in \"nines\" (50%, 90%, 99%, 99.9%...) on a log scale.  The\n"
 		"spectrum comes from the metric's merged histogram when the run has one,\n"
 		"else from its METRIC.pNN metrics."

@@ -15,10 +15,11 @@ int cmd_plot_load(int argc, char **argv)
 	static const struct cmd_usage usage = {
 		"plot load", "[options] RUN --out FILE.png|FILE.svg",
 		"draw a load test: latency against throughput, and its time series",
-		"RUN is a run document file or a stored run id.  From a sweep or capacity\n"
-		"run: p50, p90 and p99 latency against achieved throughput (the knee), with\n"
-		"the SLO line; from any load test: throughput and p99 per interval, errors\n"
-		"per second and GPU utilisation when the run sampled it."
+		"RUN is a run document file or a stored run id (or a unique prefix of one).\n"
+		"From a sweep or capacity run: p50, p90 and p99 latency against achieved\n"
+		"throughput (the knee), with the SLO line; from any load test: throughput\n"
+		"and p99 per interval, errors per second and GPU utilisation when the run\n"
+		"sampled it."
 	};
 	struct cmd_plot c = { NULL, NULL, NULL, NULL, 0, 0, NULL };
 	const char *bench_name = NULL, *slo = NULL;

@@ -24,7 +24,7 @@ int cmd_report(int argc, char **argv)
 	static const struct cmd_usage usage = {
 		"report", "[options] RUN_ID | --file FILE",
 		"render a stored comparison as text, Markdown, JSON or JUnit",
-		NULL,
+		"RUN_ID may be a unique prefix of a run id (at least 4 hex digits), as gate prints it.",
 	};
 	const char *db_url = NULL, *file = NULL;
 	struct output_opts o = { .format = "text" };

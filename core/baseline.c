@@ -210,21 +210,6 @@ static bool is_hex(const char *s, size_t min, size_t max)
 	return true;
 }
 
-static bool is_uuid(const char *s)
-{
-	if (strlen(s) != 36)
-		return false;
-	for (size_t i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return false;
-		} else if (!isxdigit((unsigned char)s[i])) {
-			return false;
-		}
-	}
-	return true;
-}
-
 static int explicit_baseline(const struct baseline_source *src, const struct rundoc *cur,
 			     const struct baseline_options *opts, struct baseline_query *q, size_t max_load,
 			     struct baseline *out, struct err *err)
@@ -233,6 +218,7 @@ static int explicit_baseline(const struct baseline_source *src, const struct run
 	struct baseline_cand *c = NULL;
 	size_t n = 0, alloc = 0;
 	struct rundoc *doc = NULL;
+	char hex[33];
 	int rc = 0;
 
 	if (strncmp(spec, "file:", 5) == 0) {
@@ -263,45 +249,61 @@ static int explicit_baseline(const struct baseline_source *src, const struct run
 		baseline_cands_free(c, n);
 		return rc;
 	}
-	if (is_uuid(spec)) {
+	/* A run id or a prefix of one, git-style; hex digits alone may also
+	 * be a commit: the one that matches wins, and both is said. */
+	if (rundoc_id_prefix(spec, hex)) {
 		rc = src->load(src->arg, spec, &doc, err);
-		if (rc == ERR_NOTFOUND)
-			return err_set(err, ERR_INPUT, "--baseline '%s': no stored run with that id", spec);
-		if (rc)
+		if (rc != 0 && rc != ERR_NOTFOUND) {
+			err_prefix(err, "--baseline '%s'", spec);
 			return rc;
-		out->mode = BASELINE_EXPLICIT;
-		out->why = xasprintf("explicit baseline run %s (--baseline)", spec);
-		free(out->branch);
-		out->branch = doc->git.branch ? xstrdup(doc->git.branch) : NULL;
-		add_run(out, doc, 0, &alloc);
-		out->runs[0].started = isfinite(baseline_parse_time(doc->started_at))
-					       ? baseline_parse_time(doc->started_at) : 0;
-		return 0;
+		}
 	}
 	if (is_hex(spec, 4, 64)) {
 		q->branch = NULL;
 		q->baseline_only = false;
 		q->before = NULL;
 		q->commit_prefix = spec;
-		rc = src->candidates(src->arg, q, &c, &n, err);
-		if (rc)
-			return rc;
-		if (n == 0) {
-			baseline_cands_free(c, n);
-			return err_set(err, ERR_INPUT,
-				       "--baseline '%s': no stored run of suite '%s' at that commit on this machine class",
-				       spec, cur->suite ? cur->suite : "");
-		}
+		if ((rc = src->candidates(src->arg, q, &c, &n, err)) != 0)
+			goto done;
+	}
+	if (doc && n) {
+		rc = err_set(err, ERR_INPUT, "--baseline '%s' names both run %s and commit %s: give more digits",
+			     spec, doc->run_id, c[0].commit ? c[0].commit : "?");
+		goto done;
+	}
+	if (doc) {
+		out->mode = BASELINE_EXPLICIT;
+		out->why = xasprintf("explicit baseline run %s (--baseline)", doc->run_id);
+		free(out->branch);
+		out->branch = doc->git.branch ? xstrdup(doc->git.branch) : NULL;
+		add_run(out, doc, 0, &alloc);
+		doc = NULL;
+		out->runs[0].started = isfinite(baseline_parse_time(out->runs[0].doc->started_at))
+					       ? baseline_parse_time(out->runs[0].doc->started_at) : 0;
+		goto done;
+	}
+	if (n) {
 		out->mode = BASELINE_EXPLICIT;
 		out->why = xasprintf("runs at commit %s (--baseline)", spec);
 		free(out->branch);
 		out->branch = NULL;
 		rc = load_runs(src, cur, c, n, out->k, max_load, out, err);
-		baseline_cands_free(c, n);
-		return rc;
+		goto done;
 	}
-	return err_set(err, ERR_INPUT,
-		       "--baseline '%s': expected a run id, a commit, branch:NAME or file:RUN.json", spec);
+	if (is_hex(spec, 4, 64))
+		rc = err_set(err, ERR_INPUT,
+			     "--baseline '%s': no stored run with an id starting so, nor a run of suite '%s' at such a "
+			     "commit on this machine class", spec, cur->suite ? cur->suite : "");
+	else if (rundoc_id_prefix(spec, hex))
+		rc = err_set(err, ERR_INPUT, "--baseline '%s': no stored run with that id", spec);
+	else
+		rc = err_set(err, ERR_INPUT,
+			     "--baseline '%s': expected a run id (or a unique prefix of one), a commit, branch:NAME or "
+			     "file:RUN.json", spec);
+done:
+	rundoc_free(doc);
+	baseline_cands_free(c, n);
+	return rc;
 }
 
 /* Order candidates by their commit's position among the ancestors (stable: newest first within). */
@@ -563,19 +565,30 @@ static int memory_load(void *arg, const char *run_id, struct rundoc **out, struc
 {
 	struct baseline_memory *m = arg;
 
-	*out = NULL;
-	for (size_t i = 0; i < m->n; i++) {
-		if (strcmp(m->runs[i]->run_id, run_id) != 0)
-			continue;
-		/* A copy, as a database hands out: the caller frees what it loads. */
-		char *text = rundoc_to_string(m->runs[i]);
-		int rc = rundoc_parse(out, text, err);
+	const struct rundoc *found = NULL;
+	char hex[33], *text;
+	int rc;
 
-		free(text);
-		m->loads++;
-		return rc;
+	*out = NULL;
+	/* Prefixes as a database resolves them (db_run_resolve). */
+	if (!rundoc_id_prefix(run_id, hex))
+		return err_set(err, ERR_INPUT, "'%s' is not a run id", run_id);
+	for (size_t i = 0; i < m->n; i++) {
+		if (!rundoc_id_matches(m->runs[i]->run_id, hex))
+			continue;
+		if (found)
+			return err_set(err, ERR_INPUT, "run id prefix '%s' is ambiguous: %s, %s start with it; give "
+				       "more digits", run_id, found->run_id, m->runs[i]->run_id);
+		found = m->runs[i];
 	}
-	return err_set(err, ERR_NOTFOUND, "no run '%s' in memory", run_id);
+	if (!found)
+		return err_set(err, ERR_NOTFOUND, "no run '%s' in memory", run_id);
+	/* A copy, as a database hands out: the caller frees what it loads. */
+	text = rundoc_to_string(found);
+	rc = rundoc_parse(out, text, err);
+	free(text);
+	m->loads++;
+	return rc;
 }
 
 void baseline_memory_source(struct baseline_memory *m, struct baseline_source *out)

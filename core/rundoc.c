@@ -1,5 +1,6 @@
 #include "rundoc.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -414,6 +415,40 @@ size_t rundoc_merge(struct rundoc *dst, struct rundoc *src, enum rundoc_merge_mo
 		src->n_benches = 0;
 	}
 	return added;
+}
+
+bool rundoc_id_prefix(const char *spec, char hex[33])
+{
+	bool dashes = strchr(spec, '-') != NULL;
+	size_t n = 0, len = strlen(spec);
+
+	if (len > 36 || (!dashes && len > 32))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (dashes && (i == 8 || i == 13 || i == 18 || i == 23)) {
+			if (spec[i] != '-')
+				return false;
+			continue;
+		}
+		if (!isxdigit((unsigned char)spec[i]))
+			return false;
+		hex[n++] = (char)tolower((unsigned char)spec[i]);
+	}
+	hex[n] = '\0';
+	return n >= RUNDOC_ID_PREFIX_MIN;
+}
+
+bool rundoc_id_matches(const char *id, const char *hex)
+{
+	for (; *hex; id++) {
+		if (!*id)
+			return false;
+		if (*id == '-')
+			continue;
+		if (tolower((unsigned char)*id) != *hex++)
+			return false;
+	}
+	return true;
 }
 
 void rundoc_uuid(char out[37])

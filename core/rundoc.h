@@ -223,6 +223,18 @@ size_t rundoc_merge(struct rundoc *dst, struct rundoc *src, enum rundoc_merge_mo
 /* A fresh random UUID (version 4) into out. */
 void rundoc_uuid(char out[37]);
 
+/*
+ * A run id as a person types it, git-style: the whole id or a prefix of it
+ * of at least RUNDOC_ID_PREFIX_MIN hex digits, with the whole id's dashes
+ * where they fall or with none.  True with its hex digits, lower case, in
+ * hex (up to 32 and a NUL); false when spec cannot start a run id.
+ */
+#define RUNDOC_ID_PREFIX_MIN 4
+bool rundoc_id_prefix(const char *spec, char hex[33]);
+/* True when id (a whole run id) starts with the digits of prefix (from
+ * rundoc_id_prefix), ignoring case and dashes. */
+bool rundoc_id_matches(const char *id, const char *hex);
+
 /* Serialise. The caller owns the result (cJSON_Delete / free). */
 cJSON *rundoc_to_json(const struct rundoc *rd);
 char *rundoc_to_string(const struct rundoc *rd);

@@ -235,22 +235,27 @@ int db_comparison_load(struct db *db, const char *run_id, cJSON **out, struct er
 {
 	static const char sql[] =
 		"SELECT result::text FROM comparisons WHERE run_id = $1::uuid ORDER BY created_at DESC, id DESC LIMIT 1";
-	const char *p[1] = { run_id };
+	const char *p[1] = { NULL };
 	PGresult *res = NULL;
+	char *full = NULL;
 	int rc;
 
 	*out = NULL;
-	rc = db_query(db, sql, 1, p, &res, err);
-	if (rc)
+	if ((rc = db_run_resolve(db, run_id, &full, err)) != 0)
 		return rc;
+	p[0] = full;
+	if ((rc = db_query(db, sql, 1, p, &res, err)) != 0)
+		goto done;
 	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return err_set(err, ERR_NOTFOUND, "no stored comparison of run '%s' (run 'perfgate compare %s' first)",
-			       run_id, run_id);
+		rc = err_set(err, ERR_NOTFOUND, "no stored comparison of run '%s' (run 'perfgate compare %s' first)",
+			     full, full);
+		goto done;
 	}
 	*out = cJSON_Parse(PQgetvalue(res, 0, 0));
-	PQclear(res);
 	if (!*out)
-		return err_set(err, ERR_FAIL, "stored comparison of run '%s' is not valid JSON", run_id);
-	return 0;
+		rc = err_set(err, ERR_FAIL, "stored comparison of run '%s' is not valid JSON", full);
+done:
+	PQclear(res);
+	free(full);
+	return rc;
 }

@@ -895,27 +895,80 @@ done:
 	return rc;
 }
 
+int db_run_resolve(struct db *db, const char *spec, char **full, struct err *err)
+{
+	/* The ids that start with the prefix are one range of the primary
+	 * key: [prefix000..., prefixfff...], an index range scan. */
+	static const char sql[] =
+		"SELECT run_id::text FROM runs WHERE run_id BETWEEN $1::uuid AND $2::uuid ORDER BY run_id LIMIT 4";
+	char hex[33], lo[33], hi[33];
+	const char *params[2] = { lo, hi };
+	PGresult *r = NULL;
+	size_t n;
+	int rc, rows;
+
+	*full = NULL;
+	if (!rundoc_id_prefix(spec, hex))
+		return err_set(err, ERR_INPUT, "'%s' is not a run id: expected a run id or a unique prefix of one "
+			       "(at least %d hex digits, such as the 8 that 'perfgate gate' prints)", spec,
+			       RUNDOC_ID_PREFIX_MIN);
+	n = strlen(hex);
+	if (n == 32 && strlen(spec) == 36) {
+		/* A whole id as stored ones read: no statement needed to know it
+		 * (whoever loads it finds out whether it is there). */
+		*full = xstrdup(spec);
+		for (char *c = *full; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		return 0;
+	}
+	memcpy(lo, hex, n);
+	memcpy(hi, hex, n);
+	memset(lo + n, '0', 32 - n);
+	memset(hi + n, 'f', 32 - n);
+	lo[32] = hi[32] = '\0';
+	if ((rc = db_query(db, sql, 2, params, &r, err)) != 0)
+		return rc;
+	rows = PQntuples(r);
+	if (rows == 1) {
+		*full = xstrdup(PQgetvalue(r, 0, 0));
+	} else if (rows == 0) {
+		rc = err_set(err, ERR_NOTFOUND, "no run '%s' in the database at %s", spec, db->where);
+	} else {
+		struct sb some = SB_INIT;
+
+		for (int i = 0; i < rows && i < 3; i++)
+			sb_printf(&some, "%s%s", i ? ", " : "", PQgetvalue(r, i, 0));
+		rc = err_set(err, ERR_INPUT, "run id prefix '%s' is ambiguous: %s%s start with it; give more digits",
+			     spec, some.buf, rows > 3 ? " and more" : "");
+		sb_release(&some);
+	}
+	PQclear(r);
+	return rc;
+}
+
 int db_run_load(struct db *db, const char *run_id, struct rundoc **out, struct err *err)
 {
-	const char *params[1] = { run_id };
+	const char *params[1] = { NULL };
 	PGresult *r = NULL;
+	char *full = NULL;
 	int rc;
 
 	*out = NULL;
-	rc = db_query(db, "SELECT document::text FROM runs WHERE run_id = $1", 1, params, &r, err);
-	if (rc == ERR_INPUT)
-		return err_set(err, ERR_NOTFOUND, "no run '%s' in the database (not a run id)", run_id);
-	if (rc)
+	if ((rc = db_run_resolve(db, run_id, &full, err)) != 0)
 		return rc;
+	params[0] = full;
+	if ((rc = db_query(db, "SELECT document::text FROM runs WHERE run_id = $1::uuid", 1, params, &r, err)) != 0)
+		goto done;
 	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return err_set(err, ERR_NOTFOUND, "no run '%s' in the database at %s", run_id,
-			       db->where);
+		rc = err_set(err, ERR_NOTFOUND, "no run '%s' in the database at %s", full, db->where);
+		goto done;
 	}
 	rc = rundoc_parse(out, PQgetvalue(r, 0, 0), err);
 	if (rc)
-		err_prefix(err, "stored run %s", run_id);
+		err_prefix(err, "stored run %s", full);
+done:
 	PQclear(r);
+	free(full);
 	return rc;
 }
 

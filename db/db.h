@@ -37,7 +37,17 @@ int db_run_insert(struct db *db, const struct rundoc *rd, bool *already, struct 
  * before, which is left as it is.  Any failure stores none of them. */
 int db_runs_insert(struct db *db, const struct rundoc *const *docs, size_t n, bool *already,
 		   struct err *err);
-/* Load a stored run document by run_id. ERR_NOTFOUND when absent. */
+/*
+ * A run id as a person types it, git-style (rundoc_id_prefix): the whole
+ * id, or a prefix that starts exactly one stored run's id, as `gate` prints it
+ * ("run 11feadd8").  *full (caller frees) is the whole id.  ERR_NOTFOUND
+ * when no run starts so; ERR_INPUT when several do (the message names
+ * some) or when spec cannot be a run id at all.  A whole id in its usual
+ * form (36 characters) is taken as it is, without asking the database.
+ */
+int db_run_resolve(struct db *db, const char *spec, char **full, struct err *err);
+/* Load a stored run document by its id or a unique prefix of it
+ * (db_run_resolve).  ERR_NOTFOUND when absent. */
 int db_run_load(struct db *db, const char *run_id, struct rundoc **out, struct err *err);
 
 /* $PERFGATE_HOME, default ~/.local/share/perfgate (caller frees). */

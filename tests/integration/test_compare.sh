@@ -121,7 +121,7 @@ expect_exit 1 "--baseline COMMIT (c1 prefix)" "$PERFGATE" compare --db "$DB" --r
 	--run-file "$T/pr-slow.json" --baseline "$(echo "$C1" | cut -c1-12)"
 expect_exit 1 "--baseline file:" "$PERFGATE" compare --run-file "$T/pr-slow.json" --baseline "file:$T/r1.json"
 expect_exit 2 "--baseline with a bad spec" "$PERFGATE" compare --db "$DB" --run-file "$T/pr-slow.json" --baseline 'x y'
-contains "bad spec message" "$ERR" "perfgate: --baseline 'x y': expected a run id, a commit, branch:NAME or file:RUN.json"
+contains "bad spec message" "$ERR" "perfgate: --baseline 'x y': expected a run id (or a unique prefix of one), a commit, branch:NAME or file:RUN.json"
 expect_exit 2 "--baseline with an unknown run" "$PERFGATE" compare --db "$DB" --run-file "$T/pr-slow.json" \
 	--baseline "$(id 99)"
 
@@ -143,6 +143,39 @@ expect_exit 2 "report of a run never compared" "$PERFGATE" report --db "$DB" "$(
 contains "report says how to get a comparison" "$ERR" "perfgate compare"
 expect_exit 2 "report with a bad format" "$PERFGATE" report --db "$DB" "$(id 22)" --format yaml
 expect_exit 2 "compare needs a run" "$PERFGATE" compare --db "$DB"
+
+# Run ids as `gate` prints them (the first 8 digits), git-style: a unique
+# prefix works everywhere a run id does; an ambiguous one is said, with the
+# runs it could be.  (Another machine class: these never join the baselines
+# above.)
+P1=11feadd8-0000-4000-8000-000000000001 P2=11fe0000-0000-4000-8000-000000000002
+mkrun "$P1" "$C2" main 0 0 0 31 1.0 fp-prefix >"$T/p1.json"
+mkrun "$P2" "$C2" main 0 0 0 32 1.0 fp-prefix >"$T/p2.json"
+expect_exit 0 "push two runs whose ids share 4 digits" "$PERFGATE" push --db "$DB" "$T/p1.json" "$T/p2.json"
+expect_exit 0 "compare a run by the 8 digits gate prints" "$PERFGATE" compare --db "$DB" --repo "$T/repo" 11feadd8
+expect_exit 0 "report a run by the 8 digits gate prints" "$PERFGATE" report --db "$DB" 11feadd8 --format json --out "$T/p1-report.json"
+check_eq "report by prefix: that run's comparison" \
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$T/p1-report.json")" "$P1"
+expect_exit 0 "report by a prefix with its dash, in capitals" "$PERFGATE" report --db "$DB" 11FEADD8-00
+expect_exit 2 "report by an ambiguous prefix" "$PERFGATE" report --db "$DB" 11fe
+contains "the ambiguity is said" "$ERR" "run id prefix '11fe' is ambiguous"
+contains "... with the runs it could be" "$ERR" "$P1"
+lacks "... never a raw SQL error" "$ERR" "invalid input syntax"
+expect_exit 2 "compare by an ambiguous prefix" "$PERFGATE" compare --db "$DB" 11fe
+contains "compare says so too" "$ERR" "is ambiguous"
+expect_exit 2 "report of something that is not a run id" "$PERFGATE" report --db "$DB" nope
+contains "... says what a run id looks like" "$ERR" "'nope' is not a run id"
+expect_exit 2 "report of a prefix no run has" "$PERFGATE" report --db "$DB" 99990000
+contains "... says there is no such run" "$ERR" "no run '99990000'"
+expect_exit 0 "--baseline by run id prefix" "$PERFGATE" compare --db "$DB" --repo "$T/repo" --run-file "$T/pr-same.json" \
+	--baseline 11feadd8 --format json --out "$T/p-base.json"
+check_eq "--baseline prefix: that run is the baseline" \
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["rows"][0]["baseline"]["run_ids"])' "$T/p-base.json")" "['$P1']"
+expect_exit 2 "--baseline by an ambiguous prefix" "$PERFGATE" compare --db "$DB" --run-file "$T/pr-same.json" --baseline 11fe
+contains "--baseline: the ambiguity is said" "$ERR" "is ambiguous"
+# (a command benchmark has no latency spectrum: the run was found, then refused for that)
+expect_exit 2 "plot latency takes a prefix too" "$PERFGATE" plot latency --db "$DB" 11feadd8 --out "$T/p.svg"
+contains "... and found the run" "$ERR" "no run has a 'latency' latency spectrum"
 
 # A change point at R2 (c2) on main: runs started before it (R1) are no longer
 # a baseline for that metric.

@@ -185,19 +185,30 @@ static int m_candidates(void *arg, const struct baseline_query *q, struct baseli
 	return 0;
 }
 
+/* A whole id or a unique prefix, as db_run_load resolves them. */
 static int m_load(void *arg, const char *id, struct rundoc **out, struct err *err)
 {
 	struct memstore *s = arg;
+	const struct rundoc *found = NULL;
+	char hex[33];
 
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->runs[i].doc->run_id, id) == 0) {
-			char *text = rundoc_to_string(s->runs[i].doc);
-			int rc = rundoc_parse(out, text, err);
+	if (!rundoc_id_prefix(id, hex))
+		return err_set(err, ERR_INPUT, "'%s' is not a run id", id);
+	for (size_t i = 0; i < s->n; i++) {
+		if (!rundoc_id_matches(s->runs[i].doc->run_id, hex))
+			continue;
+		if (found)
+			return err_set(err, ERR_INPUT, "run id prefix '%s' is ambiguous", id);
+		found = s->runs[i].doc;
+	}
+	if (found) {
+		char *text = rundoc_to_string(found);
+		int rc = rundoc_parse(out, text, err);
 
-			free(text);
-			s->loads++;
-			return rc;
-		}
+		free(text);
+		s->loads++;
+		return rc;
+	}
 	return err_set(err, ERR_NOTFOUND, "no run '%s'", id);
 }
 
@@ -260,6 +271,8 @@ static void test_selection(void **state)
 		/* shallow clone: latest on main by time */
 		{ "shallow", 2, 3, NULL, BASELINE_LATEST, "4,3,2" },
 		{ "explicit run", 0, 5, "00000000-0000-4000-8000-000000000001", BASELINE_EXPLICIT, "1" },
+		/* a unique prefix (here all 32 digits without dashes), git-style */
+		{ "explicit run prefix", 0, 5, "00000000000040008000000000000003", BASELINE_EXPLICIT, "3" },
 		/* explicit commit: any clean or not run at that commit on this machine class */
 		{ "explicit commit", 0, 5, NULL, BASELINE_EXPLICIT, "7,6,4" },
 		{ "branch:main", 0, 2, "branch:main", BASELINE_LATEST, "4,3" },
@@ -310,10 +323,11 @@ static void test_selection(void **state)
 static void test_none_and_errors(void **state)
 {
 	static const struct { const char *spec; const char *msg; } bad[] = {
-		{ "nonsense!", "--baseline 'nonsense!': expected a run id, a commit, branch:NAME or file:RUN.json" },
+		{ "nonsense!", "--baseline 'nonsense!': expected a run id (or a unique prefix of one), a commit, branch:NAME or file:RUN.json" },
 		{ "12345678-0000-4000-8000-000000000000", "--baseline '12345678-0000-4000-8000-000000000000': no stored run with that id" },
-		{ "abcdef0", "--baseline 'abcdef0': no stored run of suite 's' at that commit on this machine class" },
+		{ "abcdef0", "--baseline 'abcdef0': no stored run with an id starting so, nor a run of suite 's' at such a commit on this machine class" },
 		{ "branch:", "--baseline 'branch:': expected branch:NAME" },
+		{ "00000000", "--baseline '00000000': run id prefix '00000000' is ambiguous" },
 	};
 	struct memstore store;
 	struct baseline_source src = { .candidates = m_candidates, .load = m_load, .arg = &store };
@@ -338,6 +352,21 @@ static void test_none_and_errors(void **state)
 		assert_int_equal(baseline_select(&src, cur, &bo, &b, &err), ERR_INPUT);
 		assert_string_equal(err.msg, bad[i].msg);
 		baseline_release(&b);
+	}
+
+	/* Hex digits that start both a run's id and a stored commit: said, never guessed. */
+	{
+		char id[40], spec[16];
+
+		snprintf(id, sizeof(id), "%.8s-0000-4000-8000-0000000000aa", c3);
+		snprintf(spec, sizeof(spec), "%.8s", c3);
+		add(&store, id, c1, "main", 0, false, false, 0.5);
+		bo.spec = spec;
+		assert_int_equal(baseline_select(&src, cur, &bo, &b, &err), ERR_INPUT);
+		if (!strstr(err.msg, "names both run") || !strstr(err.msg, id) || !strstr(err.msg, c3))
+			fail_msg("run and commit: %s", err.msg);
+		baseline_release(&b);
+		rundoc_free(store.runs[--store.n].doc);
 	}
 
 	/* No git commit: latest by time, said so. */

@@ -531,6 +531,43 @@ static void test_docs_example(void **state)
 	free(md);
 }
 
+/* Run ids as people type them (git-style prefixes), and what they match. */
+static void test_id_prefix(void **state)
+{
+	static const struct {
+		const char *spec;
+		const char *hex; /* NULL: not a run id */
+	} cases[] = {
+		{ "11feadd8", "11feadd8" },
+		{ "11FEADD8-0", "11feadd80" },
+		{ "11feadd8-0000-4000-8000-000000000001", "11feadd8000040008000000000000001" },
+		{ "11feadd8000040008000000000000001", "11feadd8000040008000000000000001" },
+		{ "11fe", "11fe" },
+		{ "11f", NULL },                                     /* too short to mean one run */
+		{ "11feadd8-", "11feadd8" },
+		{ "11feadd80-", NULL },                              /* a dash where the id has a digit */
+		{ "11feadd8-0000-4000-8000-0000000000011", NULL },   /* longer than an id */
+		{ "11feadd8000040008000000000000001a", NULL },       /* 33 digits */
+		{ "nope", NULL },
+		{ "", NULL },
+		{ "4f837ca0ba0b8d2b53e1ef8b6e6c0e2e4d0c1f2a", NULL }, /* a commit: 40 digits */
+	};
+	char hex[33];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		bool ok = rundoc_id_prefix(cases[i].spec, hex);
+
+		if (ok != (cases[i].hex != NULL) || (ok && strcmp(hex, cases[i].hex) != 0))
+			fail_msg("'%s': %s '%s', want %s", cases[i].spec, ok ? "accepted as" : "refused", ok ? hex : "",
+				 cases[i].hex ? cases[i].hex : "refused");
+	}
+	assert_true(rundoc_id_matches("11feadd8-0000-4000-8000-000000000001", "11feadd80000"));
+	assert_true(rundoc_id_matches("11FEADD8-0000-4000-8000-000000000001", "11feadd8"));
+	assert_false(rundoc_id_matches("11feadd8-0000-4000-8000-000000000001", "11feadd81"));
+	assert_false(rundoc_id_matches("11fe", "11feadd8"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_merge_accumulate),
 		cmocka_unit_test(test_merge_pool),
 		cmocka_unit_test(test_extra_accessors),
+		cmocka_unit_test(test_id_prefix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
