@@ -67,11 +67,17 @@ static const char *const bench_keys[] = {
 };
 
 /* Not configuration: changing these does not change what is measured. */
+/* Keys that do not change what a benchmark measures, left out of its
+ * configuration hash (docs/suite.md "Configuration hash" lists them; a unit
+ * test holds the two together).  How many times a thing is measured is not
+ * what is measured: repetition counts never split a history. */
 static const char *const non_config_keys[] = {
 	"name", "description", "tags", "slo", "compare", "monitor", "repetitions",
 	"min_repetitions", "max_repetitions", "min_time", "target", "warmup", "timeout",
 	"variants", "reference",
 };
+/* The same inside the "load" object of HTTP and journey benchmarks. */
+static const char *const non_config_load_keys[] = { "repetitions" };
 
 static const char *const measure_names[] = { "instructions", "cycles" };
 
@@ -524,11 +530,14 @@ static void subst_tree(cJSON *node, const cJSON *combo, bool typed)
 
 void suite_config_hash(const cJSON *bench, const cJSON *extra, char out[65])
 {
-	cJSON *c = cJSON_Duplicate(bench, true);
+	cJSON *c = cJSON_Duplicate(bench, true), *load;
 	char *text;
 
 	for (size_t i = 0; i < ARRAY_SIZE(non_config_keys); i++)
 		cJSON_DeleteItemFromObjectCaseSensitive(c, non_config_keys[i]);
+	if ((load = cJSON_GetObjectItemCaseSensitive(c, "load")) && cJSON_IsObject(load))
+		for (size_t i = 0; i < ARRAY_SIZE(non_config_load_keys); i++)
+			cJSON_DeleteItemFromObjectCaseSensitive(load, non_config_load_keys[i]);
 	if (extra)
 		cJSON_AddItemToObject(c, "runtime", cJSON_Duplicate(extra, true));
 	text = json_canonical(c);

@@ -364,6 +364,92 @@ static void test_config_hash(void **state)
 	cJSON_Delete(rt);
 }
 
+/* The backticked names in doc between the first `from` and the next `to`. */
+static size_t doc_keys(const char *doc, const char *from, const char *to, char keys[][64], size_t max)
+{
+	const char *p = strstr(doc, from), *end;
+	size_t n = 0;
+
+	if (!p)
+		fail_msg("'%s' not found in the docs", from);
+	end = strstr(p, to);
+	if (!end)
+		fail_msg("'%s' not found after '%s'", to, from);
+	while ((p = strchr(p, '`')) && p < end && n < max) {
+		const char *q = strchr(p + 1, '`');
+
+		if (!q || q - p - 1 >= 64)
+			break;
+		memcpy(keys[n], p + 1, (size_t)(q - p - 1));
+		keys[n++][q - p - 1] = '\0';
+		p = q + 1;
+	}
+	return n;
+}
+
+/* Set "KEY" or "load.KEY" of bench to another value than base gives it. */
+static void change_key(cJSON *bench, const char *key)
+{
+	cJSON *o = bench;
+
+	if (strncmp(key, "load.", 5) == 0) {
+		o = cJSON_GetObjectItemCaseSensitive(bench, "load");
+		key += 5;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	cJSON_AddStringToObject(o, key, "something else");
+}
+
+/*
+ * What the configuration hash leaves out is what the docs say (issue 19
+ * item 24: gate.md said repetitions start a new history, suite.md that they
+ * keep it, and load.repetitions split it): every key docs/suite.md lists,
+ * and every one docs/gate.md says does not start a new history, changes
+ * nothing; the things both say split a history (command, environment,
+ * target, load) do.
+ */
+static void test_config_hash_docs(void **state)
+{
+	struct err err = ERR_INIT;
+	char *suite_md = NULL, *gate_md = NULL, keys[48][64], base_hash[65], h[65];
+	size_t n;
+	cJSON *base = cJSON_Parse("{\"name\": \"b\", \"command\": [\"true\"], \"env\": {\"A\": \"1\"},"
+				  " \"http\": {\"url\": \"http://127.0.0.1:9/\"},"
+				  " \"load\": {\"rate\": 10, \"duration\": \"10s\", \"repetitions\": 3},"
+				  " \"repetitions\": 5, \"warmup\": 1, \"timeout\": \"30s\"}");
+	static const char *const splitting[] = { "command", "env", "http", "load.rate", "load.duration" };
+
+	(void)state;
+	assert_int_equal(file_read("docs/suite.md", &suite_md, NULL, &err), 0);
+	assert_int_equal(file_read("docs/gate.md", &gate_md, NULL, &err), 0);
+	suite_config_hash(base, NULL, base_hash);
+	n = doc_keys(suite_md, "after removing the keys that do not change what\nis measured:", "Canonical JSON",
+		     keys, 48);
+	n += doc_keys(gate_md, "changing its repetition counts", "does\nnot.", keys + n, 48 - n);
+	assert_true(n >= 16);
+	for (size_t i = 0; i < n; i++) {
+		cJSON *c = cJSON_Duplicate(base, true);
+
+		change_key(c, keys[i]);
+		suite_config_hash(c, NULL, h);
+		if (strcmp(h, base_hash) != 0)
+			fail_msg("the docs say '%s' is not part of the configuration hash, but changing it changes it", keys[i]);
+		cJSON_Delete(c);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(splitting); i++) {
+		cJSON *c = cJSON_Duplicate(base, true);
+
+		change_key(c, splitting[i]);
+		suite_config_hash(c, NULL, h);
+		if (strcmp(h, base_hash) == 0)
+			fail_msg("changing '%s' should start a new history", splitting[i]);
+		cJSON_Delete(c);
+	}
+	cJSON_Delete(base);
+	free(suite_md);
+	free(gate_md);
+}
+
 static void test_relative_dir(void **state)
 {
 	struct errlist problems = ERRLIST_INIT;
@@ -390,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_variants),
 		cmocka_unit_test(test_config_hash),
+		cmocka_unit_test(test_config_hash_docs),
 		cmocka_unit_test(test_relative_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
