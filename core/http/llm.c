@@ -19,6 +19,7 @@ static void group_init(struct http_llm_group *g, bool sse)
 {
 	memset(g, 0, sizeof(*g));
 	g->latency = hist_new(3);
+	g->per_token = hist_new(3);
 	if (sse) {
 		g->ttft = hist_new(3);
 		g->tpot = hist_new(3);
@@ -29,6 +30,7 @@ static void group_init(struct http_llm_group *g, bool sse)
 static void group_release(struct http_llm_group *g)
 {
 	hist_free(g->latency);
+	hist_free(g->per_token);
 	hist_free(g->ttft);
 	hist_free(g->tpot);
 	hist_free(g->itl);
@@ -37,6 +39,7 @@ static void group_release(struct http_llm_group *g)
 static void group_merge(struct http_llm_group *d, const struct http_llm_group *s)
 {
 	hist_merge(d->latency, s->latency, NULL);
+	hist_merge(d->per_token, s->per_token, NULL);
 	if (d->ttft) {
 		hist_merge(d->ttft, s->ttft, NULL);
 		hist_merge(d->tpot, s->tpot, NULL);
@@ -52,6 +55,7 @@ static void group_merge(struct http_llm_group *d, const struct http_llm_group *s
 	d->input_known += s->input_known;
 	d->cached_tokens += s->cached_tokens;
 	d->cached_known += s->cached_known;
+	d->mismatch += s->mismatch;
 }
 
 struct http_llm_result *http_llm_result_new(const struct http_plan *p, bool sse)
@@ -193,12 +197,15 @@ void http_llm_record_fail(struct http_llm_result *r, const struct http_slot *s)
 }
 
 static void group_ok(struct http_llm_group *g, const struct http_slot *s, const struct http_openai_usage *u,
-		     const struct http_tokens_result *tr, uint64_t lat, bool in_window, bool good)
+		     const struct http_tokens_result *tr, uint64_t lat, bool in_window, bool good, bool mismatch)
 {
 	if (!g)
 		return;
 	g->ok++;
+	g->mismatch += mismatch;
 	hist_record(g->latency, lat);
+	if (tr->tokens >= 1)
+		hist_record(g->per_token, lat / tr->tokens);
 	if (g->ttft && tr->has_first)
 		hist_record(g->ttft, tr->ttft);
 	if (g->tpot && tr->has_tpot)
@@ -220,15 +227,15 @@ static void group_ok(struct http_llm_group *g, const struct http_slot *s, const 
 	}
 }
 
-/* Requested against delivered. */
-static void lengths(struct http_llm_result *r, const struct http_slot *s, const struct http_openai_usage *u,
+/* Requested against delivered; true when either differs. */
+static bool lengths(struct http_llm_result *r, const struct http_slot *s, const struct http_openai_usage *u,
 		    uint64_t output)
 {
 	const struct http_plan_meta *m = s->meta;
 	bool bad = false;
 
 	if (!m)
-		return;
+		return false;
 	if (m->input_tokens >= 0) {
 		r->in_requested += (uint64_t)m->input_tokens;
 		r->in_requested_n++;
@@ -252,6 +259,7 @@ static void lengths(struct http_llm_result *r, const struct http_slot *s, const 
 		}
 	}
 	r->mismatch += bad;
+	return bad;
 }
 
 void http_llm_response(struct http_slot *s)
@@ -269,6 +277,7 @@ void http_llm_record_ok(struct http_llm_result *r, const struct http_plan *p, co
 {
 	const struct http_openai_usage *u = &s->llm.usage;
 	struct http_tokens_result whole = *tr;
+	bool bad = false;
 
 	if (!r)
 		return;
@@ -290,11 +299,11 @@ void http_llm_record_ok(struct http_llm_result *r, const struct http_plan *p, co
 	}
 	r->reasoning_events += s->llm.reasoning_events;
 	if (p->sse || u->completion_tokens >= 0)
-		lengths(r, s, u, whole.tokens);
+		bad = lengths(r, s, u, whole.tokens);
 	if (whole.tokens >= 1)
 		hist_record(r->per_token, lat / whole.tokens);
-	group_ok(class_group(r, s), s, u, &whole, lat, in_window, good);
-	group_ok(turn_group(r, s), s, u, &whole, lat, in_window, good);
+	group_ok(class_group(r, s), s, u, &whole, lat, in_window, good, bad);
+	group_ok(turn_group(r, s), s, u, &whole, lat, in_window, good, bad);
 }
 
 /* ---- metrics ---- */
@@ -344,11 +353,17 @@ static void group_metrics(struct rd_bench *b, const char *tag, const char *suffi
 	family(b, "tpot", tag, suffix, g->tpot);
 	family(b, itl_name, tag, suffix, g->itl);
 	sample(b, "output_tokens", tag, suffix, "1", RD_HIGHER, (double)g->output_tokens / (double)g->ok);
-	if (g->input_known)
+	sample(b, "output_token_rate", tag, suffix, "1/s", RD_HIGHER, (double)g->output_tokens / w);
+	if (g->input_known) {
 		sample(b, "input_tokens", tag, suffix, "1", RD_HIGHER, (double)g->input_tokens / (double)g->input_known);
+		sample(b, "input_token_rate", tag, suffix, "1/s", RD_HIGHER, (double)g->input_tokens / w);
+	}
+	sample(b, "total_token_rate", tag, suffix, "1/s", RD_HIGHER, (double)(g->input_tokens + g->output_tokens) / w);
 	if (g->cached_known)
 		sample(b, "cached_token_share", tag, suffix, "1", RD_HIGHER,
 		       (double)g->cached_tokens / (double)g->cached_known);
+	sample(b, "length_mismatches", tag, suffix, "1", RD_LOWER, (double)g->mismatch);
+	family(b, "latency_per_output_token", tag, suffix, g->per_token);
 	if (p->sse || p->n_rslo)
 		sample(b, "goodput", tag, suffix, "1/s", RD_HIGHER, (double)g->goodput_ok / w);
 }
@@ -411,6 +426,7 @@ struct fam {
 struct http_llm_fams {
 	struct fam *f;
 	size_t n, alloc;
+	struct http_llm_result total; /* the length counts of every step (no distributions) */
 };
 
 struct http_llm_fams *http_llm_fams_new(void)
@@ -441,6 +457,7 @@ static void fams_add(struct http_llm_fams *f, const char *family, const char *ta
 static void fams_group(struct http_llm_fams *f, const char *tag, const struct http_llm_group *g)
 {
 	fams_add(f, "latency", tag, g->latency);
+	fams_add(f, "latency_per_output_token", tag, g->per_token);
 	fams_add(f, "ttft", tag, g->ttft);
 	fams_add(f, "tpot", tag, g->tpot);
 	fams_add(f, "itl", tag, g->itl); /* named itl or inter_chunk when attached */
@@ -448,8 +465,23 @@ static void fams_group(struct http_llm_fams *f, const char *tag, const struct ht
 
 void http_llm_fams_merge(struct http_llm_fams *f, const struct http_llm_result *r, const struct http_plan *p)
 {
+	struct http_llm_result *t = &f->total;
+
 	if (!r)
 		return;
+	t->ok += r->ok;
+	t->input_tokens += r->input_tokens;
+	t->input_known += r->input_known;
+	t->output_tokens += r->output_tokens;
+	t->in_requested += r->in_requested;
+	t->in_requested_n += r->in_requested_n;
+	t->out_requested += r->out_requested;
+	t->out_requested_n += r->out_requested_n;
+	t->input_checked += r->input_checked;
+	t->input_mismatch += r->input_mismatch;
+	t->output_checked += r->output_checked;
+	t->output_mismatch += r->output_mismatch;
+	t->mismatch += r->mismatch;
 	fams_add(f, "latency_per_output_token", NULL, r->per_token);
 	for (size_t i = 0; i < r->n_classes; i++)
 		fams_group(f, p->class_names[i], &r->classes[i]);
@@ -474,6 +506,29 @@ void http_llm_fams_attach(struct http_llm_fams *f, struct rd_bench *b, const cha
 		if (m && !rundoc_metric_histogram(m))
 			rundoc_metric_set_histogram(m, hist_to_json(x->h));
 	}
+}
+
+static double mean_of(uint64_t sum, uint64_t n)
+{
+	return n ? (double)sum / (double)n : NAN;
+}
+
+char *http_llm_fams_lengths_note(const struct http_llm_fams *f)
+{
+	const struct http_llm_result *t = &f->total;
+	double in_asked = mean_of(t->in_requested, t->in_requested_n), in_got = mean_of(t->input_tokens, t->input_known);
+	double out_asked = mean_of(t->out_requested, t->out_requested_n), out_got = mean_of(t->output_tokens, t->ok);
+
+	if (!t->mismatch)
+		return NULL;
+	return xasprintf("lengths: %llu of %llu responses not as long as asked (input: %llu of %llu checked differ, "
+			 "%.1f tokens delivered on average against %.1f asked; output: %llu of %llu differ, %.1f against %.1f)%s",
+			 (unsigned long long)t->mismatch, (unsigned long long)t->ok, (unsigned long long)t->input_mismatch,
+			 (unsigned long long)t->input_checked, in_got, in_asked, (unsigned long long)t->output_mismatch,
+			 (unsigned long long)t->output_checked, out_got, out_asked,
+			 t->output_mismatch && out_got < out_asked
+				 ? ": outputs stopped early at the end-of-sequence token (\"ignore_eos\": true in prompts asks vLLM and SGLang not to)"
+				 : t->input_mismatch ? ": the server counted inputs differently from its tokenize endpoint" : "");
 }
 
 void http_llm_fams_free(struct http_llm_fams *f)

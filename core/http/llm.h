@@ -60,6 +60,8 @@ struct http_llm_group {
 	uint64_t ok, failed;      /* measured outcomes */
 	uint64_t ok_in_window, goodput_ok;
 	uint64_t output_tokens, input_tokens, input_known, cached_tokens, cached_known;
+	uint64_t mismatch;        /* successes whose input or output length was not the one asked */
+	struct hist *per_token;   /* latency / output tokens of each success (N >= 1) */
 };
 
 /* A step's share (per worker, then merged). */
@@ -115,11 +117,16 @@ void http_llm_add_metrics(struct rd_bench *b, const char *suffix, const struct h
 			  const struct http_plan *p, double window, const char *itl_name);
 
 /* Every repetition's distributions merged, attached as "histogram" to
- * their ".p50" metrics at the end (as the runner does for its own). */
+ * their ".p50" metrics at the end (as the runner does for its own), and
+ * the steps' length counts added up. */
 struct http_llm_fams;
 struct http_llm_fams *http_llm_fams_new(void);
 void http_llm_fams_merge(struct http_llm_fams *f, const struct http_llm_result *r, const struct http_plan *p);
 void http_llm_fams_attach(struct http_llm_fams *f, struct rd_bench *b, const char *itl_name);
+/* When some responses were not as long as asked (over every step): a
+ * warning that puts requested beside delivered lengths, with the counts
+ * and the likely cause; NULL when all were.  Caller frees. */
+char *http_llm_fams_lengths_note(const struct http_llm_fams *f);
 void http_llm_fams_free(struct http_llm_fams *f);
 
 #endif

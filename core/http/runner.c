@@ -925,6 +925,7 @@ done:
 static void run_finish(struct http_run *hr)
 {
 	struct rd_bench *out = hr->out;
+	char *note;
 
 	if (hr->plan && hr->plan->sse) {
 		cJSON *t = cJSON_AddObjectToObject(out->extra, "tokens");
@@ -945,6 +946,9 @@ static void run_finish(struct http_run *hr)
 	if (!hr->ctx || !hr->ctx->shard)
 		fams_attach(&hr->fams, out, hr->itl_name);
 	http_llm_fams_attach(hr->llm_fams, out, hr->itl_name);
+	if ((note = http_llm_fams_lengths_note(hr->llm_fams)))
+		rundoc_bench_warn(out, note);
+	free(note);
 	for (size_t i = 0; i < out->n_metrics; i++)
 		rundoc_metric_summarise(&out->metrics[i]);
 	free(out->error);

@@ -80,10 +80,13 @@ run eos_trap 0 "\"http\": {\"url\": \"$UEOS/v1/chat/completions\", $STREAM},
   \"prompts\": {\"input_tokens\": 40, \"output_tokens\": 64, \"count\": 20},
   \"load\": {\"concurrency\": 2, \"requests\": 20}"
 is eos_trap "early stops counted as output mismatches" "m['output_length_mismatches'] > 0 and m['output_tokens'] < 64"
+is eos_trap "a warning puts requested beside delivered, with the counts and the cause" \
+	"any(w.startswith('lengths: %d of 20 responses not as long as asked' % m['length_mismatches']) and 'output: %d of 20 differ' % m['output_length_mismatches'] in w and 'ignore_eos' in w for w in b.get('warnings', []))"
 run eos_ignored 0 "\"http\": {\"url\": \"$UEOS/v1/chat/completions\", $STREAM},
   \"prompts\": {\"input_tokens\": 40, \"output_tokens\": 64, \"ignore_eos\": true, \"count\": 20},
   \"load\": {\"concurrency\": 2, \"requests\": 20}, \"slo\": {\"length_mismatches\": \"== 0\"}"
 is eos_ignored "ignore_eos passed through: every output as long as asked" "m['output_length_mismatches'] == 0 and m['output_tokens'] == 64"
+is eos_ignored "no lengths warning when every length is as asked" "not any(w.startswith('lengths:') for w in b.get('warnings', []))"
 
 # --- classes drawn by weight, metrics per class ---
 run classes 0 "\"http\": {\"url\": \"$U/v1/chat/completions\", $STREAM},
@@ -96,6 +99,10 @@ is classes "requests per class as weighted 3:1 (chi-square, 1 dof, alpha 0.001)"
 is classes "every measured request in one class" "m['requests[chat]'] + m['requests[long]'] == 400"
 is classes "each class with its own lengths" "m['input_tokens[chat]'] == 32 and m['input_tokens[long]'] == 256 and m['output_tokens[long]'] == 8"
 is classes "per-class distributions" "0 < m['ttft.p50[chat]'] <= m['ttft.p99[chat]'] and 'histogram' in [x for x in b['metrics'] if x['name'] == 'ttft.p50[chat]'][0]"
+is classes "per-class token rates add up to the overall ones" \
+	"all(abs(m['%s[chat]' % k] + m['%s[long]' % k] - m[k]) <= 1e-9 * m[k] for k in ('input_token_rate', 'output_token_rate', 'total_token_rate'))"
+is classes "per-class length mismatches and latency per output token" \
+	"m['length_mismatches[chat]'] == m['length_mismatches[long]'] == 0 and 0 < m['latency_per_output_token.p50[long]'] <= m['latency_per_output_token.max[long]']"
 
 # --- shared prefixes, seen by the server's prefix cache ---
 run prefix 0 "\"http\": {\"url\": \"$U/v1/chat/completions\", $STREAM},
@@ -113,7 +120,18 @@ run reasoning 0 "\"http\": {\"url\": \"$U/v1/chat/completions\", \"stream\": \"s
   \"prompts\": {\"input_tokens\": 30, \"output_tokens\": 20, \"count\": 5},
   \"load\": {\"concurrency\": 1, \"requests\": 5}"
 is reasoning "reasoning tokens from usage, inside the output" "m['reasoning_tokens'] == 16 and m['output_tokens'] == 20"
-is reasoning "ttft is the first token of either kind" "m['ttft.max'] < m['latency.p50']"
+# ttft is the first token of either kind: the records of the same kind of
+# run show every one of the 20 text chunks (16 reasoning, then 4 answer)
+# as a token event, the first of them at t_first_token (times, not their
+# size, so the shared machine's load cannot decide it)
+printf '{"suite": "llm-it", "benchmarks": [{"name": "reasoning_rec", "http": {"url": "%s/v1/chat/completions", "stream": "sse", "body": {"model": "bigram-reasoning", "stream": true, "stream_options": {"include_usage": true}}}, "prompts": {"input_tokens": 30, "output_tokens": 20, "count": 5}, "load": {"concurrency": 1, "requests": 5}}]}\n' "$U" >"$T/reasoning_rec.json"
+expect_exit 0 "reasoning: with records" timeout 60 "$PERFGATE" run -q --no-store --requests "$T/reasoning.jsonl" "$T/reasoning_rec.json"
+python3 - "$T/reasoning.jsonl" <<'PY2'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+ok = len(recs) == 5 and all(len(r["itl"]) == 19 and r["t_first_token"] + sum(r["itl"]) <= r["t_end"] and r["reasoning_tokens"] == 16 for r in recs)
+print(("ok" if ok else "not ok") + " - reasoning: ttft is the first token of either kind (19 gaps from the first reasoning token)")
+PY2
 
 # --- datasets ---
 run sharegpt 0 "\"http\": {\"url\": \"$U/v1/chat/completions\", $STREAM},
@@ -169,6 +187,8 @@ is sessions "9 sessions of 4 turns, every turn accepted by the server's history 
 	"b['sessions'][0] == {'started': 9, 'completed': 9, 'ended_by_failure': 0, 'ended_by_window': 0, 'turns': 36} and m['errors.4xx'] == 0 and m['error_rate'] == 0"
 is sessions "metrics per turn" "all(m['requests[turn%d]' % t] == 9 for t in (1, 2, 3, 4)) and 'ttft.p95[turn4]' in m"
 is sessions "each turn carries the history: inputs grow" "m['input_tokens[turn1]'] < m['input_tokens[turn2]'] < m['input_tokens[turn3]'] < m['input_tokens[turn4]']"
+is sessions "per-turn token rates, mismatches and latency per output token" \
+	"abs(sum(m['input_token_rate[turn%d]' % t] for t in (1, 2, 3, 4)) - m['input_token_rate']) <= 1e-9 * m['input_token_rate'] and all(m['length_mismatches[turn%d]' % t] == 0 and m['latency_per_output_token.p50[turn%d]' % t] > 0 for t in (1, 2, 3, 4))"
 is sessions "later turns find the history cached" "m['cached_token_share[turn1]'] < m['cached_token_share[turn2]'] < m['cached_token_share[turn4]']"
 
 run sessions_dataset 0 "\"http\": {\"url\": \"$U/v1/chat/completions\", \"body\": {\"model\": \"bigram-example\"}},
