@@ -414,6 +414,16 @@ static uint64_t draw_latency(int kind)
 	}
 }
 
+/* A histogram's JSON form as one string (the caller frees it). */
+static char *print_hist(const struct hist *h)
+{
+	cJSON *j = xcheck(hist_to_json(h));
+	char *s = xcheck(cJSON_PrintUnformatted(j));
+
+	cJSON_Delete(j);
+	return s;
+}
+
 static void test_merge_property(void **state)
 {
 	(void)state;
@@ -445,12 +455,12 @@ static void test_merge_property(void **state)
 			hist_free(part[k]);
 		}
 		/* bucket by bucket, and every summary */
-		a = cJSON_PrintUnformatted(xcheck(hist_to_json(whole)));
-		b = cJSON_PrintUnformatted(xcheck(hist_to_json(merged)));
+		a = print_hist(whole);
+		b = print_hist(merged);
 		if (strcmp(a, b) != 0)
 			fail_msg("trial %d: %zu values in %zu parts: the merge differs from the whole", trial, n, parts);
 		free(b);
-		b = cJSON_PrintUnformatted(xcheck(hist_to_json(by_text)));
+		b = print_hist(by_text);
 		if (strcmp(a, b) != 0)
 			fail_msg("trial %d: %zu values in %zu parts: the merge of the text forms differs", trial, n, parts);
 		for (double p = 0; p <= 100; p += 0.7)
