@@ -21,6 +21,7 @@
 
 #include "changepoint.h"
 #include "http/runner.h"
+#include "http/validity.h"
 #include "ingest/ingest.h"
 #include "ingest/runner.h"
 #include "efficiency.h"
@@ -34,7 +35,7 @@
 
 static const char *const top_keys[] = {
 	"$schema", "suite", "project", "description", "baseline", "compare", "defaults", "order",
-	"changepoints", "benchmarks", "price",
+	"changepoints", "benchmarks", "price", "validity",
 };
 
 static const char *const baseline_keys[] = { "branch", "runs" };
@@ -861,6 +862,8 @@ static void check_top(cJSON *root, struct suite *s, struct errlist *p)
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "price")))
 		efficiency_price_validate(v, "price", p); /* the HTTP runner reads it (efficiency.h) */
+	if ((v = cJSON_GetObjectItemCaseSensitive(root, "validity")))
+		http_validity_validate(v, "validity", p); /* the HTTP runner reads it (http/validity.h) */
 	efficiency_price_env_validate(p);
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "order"))) {
 		s->order_given = true;

@@ -27,6 +27,7 @@
 #include "load.h"
 #include "sessions.h"
 #include "trace.h"
+#include "validity.h"
 #include "workload.h"
 #include "../efficiency.h"
 #include "shard.h"
@@ -36,7 +37,6 @@
 #include "../suite.h"
 #include "../util.h"
 
-#define LATE_FRACTION 0.01      /* more late sends than this: invalid */
 #define CPU_SATURATED 0.90      /* a worker busier than this: invalid (open loop) */
 
 void http_runner_validate(const cJSON *bench, const char *path, struct errlist *problems)
@@ -237,9 +237,11 @@ static void ended_by(const struct http_engine_result *r, const struct http_load_
 }
 
 static char *health(const struct http_engine_result *r, bool open_loop, const struct http_load_spec *s, double rate,
-		    cJSON *gen)
+		    const struct http_validity *v, cJSON *gen)
 {
 	double late = r->sent ? (double)r->late_1ms / (double)r->sent : 0;
+	uint64_t n_late = 0, n_sent = 0;
+	bool behind;
 
 	cJSON_AddStringToObject(gen, "engine", r->engine ? r->engine : "?");
 	cJSON_AddNumberToObject(gen, "threads", (double)s->threads);
@@ -265,10 +267,17 @@ static char *health(const struct http_engine_result *r, bool open_loop, const st
 	if (!open_loop)
 		return NULL;
 	cJSON_AddNumberToObject(gen, "blocked", (double)r->blocked);
-	if (late > LATE_FRACTION)
-		return xasprintf("the load generator fell behind: %.1f%% of requests were sent over 1 ms late "
-				 "(p99 lateness %.3f ms) at %g req/s; %s",
-				 late * 100, (double)hist_percentile(r->lateness, 99) / 1e6, rate,
+	behind = http_validity_behind(v, r, &n_late, &n_sent);
+	cJSON_AddNumberToObject(gen, "late", (double)n_late);
+	cJSON_AddNumberToObject(gen, "late_after", v->late_after);
+	if (behind)
+		return xasprintf("the load generator fell behind: %llu of %llu requests (%.1f%%) were sent over %g ms "
+				 "late, more than %g%% and at least %llu (the suite's validity) (p99 lateness %.3f ms) at "
+				 "%g req/s; %s",
+				 (unsigned long long)n_late, (unsigned long long)n_sent,
+				 n_sent ? 100.0 * (double)n_late / (double)n_sent : 0, v->late_after * 1e3,
+				 v->late_share * 100, (unsigned long long)v->late_min,
+				 (double)hist_percentile(r->lateness, 99) / 1e6, rate,
 				 r->cpu_util_max > CPU_SATURATED ? "add load.threads or lower the rate"
 				 : r->blocked ? "every connection was busy at times (the target is slower than the rate): "
 						"raise load.connections/max_inflight or lower the rate"
@@ -425,6 +434,7 @@ struct http_run {
 	double held_rps, held_tps;   /* capacity: throughput and output token rate of the last step that held */
 	long rep;                    /* the repetition running */
 	struct shard_start start;    /* a shard's: how the step's start was agreed */
+	struct http_validity validity; /* when an open-loop step is invalid (the suite's "validity") */
 };
 
 /* The resource monitor, started and stopped with the measured window. */
@@ -649,7 +659,7 @@ static int run_rate(struct http_run *hr, long rep, double rate, cJSON *steps, bo
 			break;
 		hr->total_ok += res.ok;
 		hr->total_failed += res.failed;
-		bad = health(&res, true, &hr->spec, rate, gen);
+		bad = health(&res, true, &hr->spec, rate, &hr->validity, gen);
 		if (!capacity) {
 			snprintf(suffix, sizeof(suffix), "@%g/s", rate);
 			emit_step(hr, hr->out, suffix, &res, true);
@@ -773,7 +783,7 @@ static void note_step(struct http_run *hr, long rep, const struct http_engine_re
 	fams_merge(&hr->fams, res);
 	if (res->llm)
 		http_llm_fams_merge(hr->llm_fams, res->llm, hr->plan);
-	bad = health(res, open_loop, s, s->rate, gen);
+	bad = health(res, open_loop, s, s->rate, &hr->validity, gen);
 	cJSON_AddItemToArray(extra_array(hr->out, "generator"), gen);
 	cJSON_AddItemToArray(extra_array(hr->out, "timeseries"), http_runner_timeseries(res, rep, s->warmup));
 	if (bad && !hr->invalid)
@@ -901,6 +911,9 @@ static int run_open(struct http_run *hr, long *reps, struct err *err)
 			goto done;
 		hr->records = hr->own_records;
 	}
+	http_validity_parse(hr->ctx && hr->ctx->suite ? cJSON_GetObjectItemCaseSensitive(hr->ctx->suite->raw, "validity")
+						      : NULL,
+			    &hr->validity);
 	rc = efficiency_price_find(hr->ctx && hr->ctx->suite ? cJSON_GetObjectItemCaseSensitive(hr->ctx->suite->raw, "price")
 							     : NULL,
 				   &hr->price, err);

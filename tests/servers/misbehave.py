@@ -31,6 +31,10 @@ outlive its test).  The path chooses the behaviour:
                    it, then the 200 after N ms (default 200)
   /interim2        100 Continue and 103 Early Hints in one write, then
                    the 200 in the same write (one read may hold all three)
+  /nth?n=N&ms=M&key=K
+                   200; the N-th request with this key (counted from 1, per
+                   key, over the server's life) is answered after M ms: one
+                   slow request at a known place, whatever the machine's speed
   /costall         200, except that the server stalls for stall-length
                    seconds at the start of every stall-period (defaults
                    0.5 and 1.0): a request arriving in a stall is answered
@@ -48,6 +52,8 @@ import urllib.parse
 STALL_PERIOD = 1.0
 STALL_LENGTH = 0.5
 EPOCH = time.monotonic()
+NTH_LOCK = threading.Lock()
+NTH_SEEN = {}  # /nth key -> requests seen
 
 
 def read_request(rfile):
@@ -187,6 +193,12 @@ class Handler(socketserver.StreamRequestHandler):
             self.send(b"HTTP/1.1 100 Continue\r\n\r\n"
                       b"HTTP/1.1 103 Early Hints\r\nLink: </a.js>; rel=preload; as=script\r\n\r\n"
                       b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        elif p == "/nth":
+            with NTH_LOCK:
+                NTH_SEEN[q.get("key", "")] = seen = NTH_SEEN.get(q.get("key", ""), 0) + 1
+            if seen == int(q.get("n", "1")):
+                time.sleep(int(q.get("ms", "0")) / 1000)
+            self.respond(200, b"ok\n")
         elif p == "/costall":
             phase = (time.monotonic() - EPOCH) % STALL_PERIOD
             if phase < STALL_LENGTH:
