@@ -244,30 +244,45 @@ static void add_costs(struct rd_bench *b, const struct efficiency_price *p, doub
 			   efficiency_cost_per_1m_output_tokens(p->per_hour, tps));
 }
 
+/* The energy windows the monitor recorded (extra "energy".windows), or NULL. */
+static cJSON *energy_windows(const struct rd_bench *b)
+{
+	return b->extra ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->extra, "energy"),
+							   "windows")
+			: NULL;
+}
+
+static void add_energy_per_work(struct rd_bench *b, const cJSON *w, double rps, double tps)
+{
+	double joules = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(w, "joules"));
+	double window = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(w, "window"));
+	struct efficiency_energy e;
+
+	if (!(window > 0) || !isfinite(joules))
+		return;
+	efficiency_energy_per_work(joules / window, rps, tps, &e);
+	add_sample(b, "energy_per_request", "J", RD_LOWER, e.energy_per_request);
+	add_sample(b, "energy_per_output_token", "J", RD_LOWER, e.energy_per_output_token);
+	add_sample(b, "output_tokens_per_joule", "1/J", RD_HIGHER, e.output_tokens_per_joule);
+}
+
 void efficiency_add_metrics(struct rd_bench *b, const struct efficiency_price *price)
 {
-	size_t n_thr, n_tok, n_energy, n_done;
+	size_t n_thr, n_tok;
 	double rps = last_sample(b, "throughput", &n_thr);
 	double tps = last_sample(b, "output_token_rate", &n_tok);
-	double joules = last_sample(b, "energy", &n_energy);
-	const cJSON *w = b->extra ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->extra, "energy"),
-								     "windows")
-				  : NULL;
-	double window = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetArrayItem(w, cJSON_GetArraySize(w) - 1), "window"));
+	cJSON *windows = energy_windows(b);
+	cJSON *w = cJSON_GetArrayItem(windows, cJSON_GetArraySize(windows) - 1);
 
 	if (n_tok != n_thr)
 		tps = NAN; /* not this window's */
-	(void)last_sample(b, "energy_per_request", &n_done);
-	/* this repetition's energy: one more sample than the per-work metrics have */
-	if (n_energy > n_done && window > 0 && isfinite(joules)) {
-		struct efficiency_energy e;
-		double power = joules / window;
-
-		efficiency_energy_per_work(power, rps, tps, &e);
-		add_sample(b, "energy_per_request", "J", RD_LOWER, e.energy_per_request);
-		add_sample(b, "energy_per_output_token", "J", RD_LOWER, e.energy_per_output_token);
-		add_sample(b, "output_tokens_per_joule", "1/J", RD_HIGHER, e.output_tokens_per_joule);
+	/* The monitor adds a window only when it read energy in it: the last
+	 * one is this repetition's when no repetition has claimed it yet.  The
+	 * claim ("repetition", the index of this throughput sample) lets a
+	 * merge of shards pair it with the merged throughput again. */
+	if (w && n_thr > 0 && !cJSON_GetObjectItemCaseSensitive(w, "repetition")) {
+		cJSON_AddNumberToObject(w, "repetition", (double)(n_thr - 1));
+		add_energy_per_work(b, w, rps, tps);
 	}
 	if (price && price->per_hour > 0 && rps > 0) {
 		add_costs(b, price, rps, tps);
@@ -282,4 +297,46 @@ void efficiency_add_capacity_cost(struct rd_bench *b, const struct efficiency_pr
 		return;
 	add_costs(b, price, throughput, output_tokens_per_s);
 	cost_record(b, price, true);
+}
+
+static const char *const derived[] = { "energy_per_request", "energy_per_output_token", "output_tokens_per_joule",
+				       "cost_per_1k_requests", "cost_per_1m_output_tokens" };
+
+bool efficiency_derived(const char *name)
+{
+	return str_index(name, derived, ARRAY_SIZE(derived)) >= 0;
+}
+
+void efficiency_rederive(struct rd_bench *b)
+{
+	const struct rd_metric *thr = rundoc_bench_find_metric(b, "throughput");
+	const struct rd_metric *tok = rundoc_bench_find_metric(b, "output_token_rate");
+	const cJSON *windows = energy_windows(b), *w;
+	const cJSON *cost = b->extra ? cJSON_GetObjectItemCaseSensitive(b->extra, "cost") : NULL;
+	struct efficiency_price price = { .per_hour = NAN };
+	size_t k = 0;
+
+	if (!thr)
+		return;
+	if (tok && tok->n_samples != thr->n_samples)
+		tok = NULL; /* not the same windows' */
+	cJSON_ArrayForEach(w, windows) {
+		const cJSON *rep = cJSON_GetObjectItemCaseSensitive(w, "repetition");
+		/* a window no repetition claimed: by position, when every
+		 * repetition has one */
+		double r = cJSON_IsNumber(rep) ? rep->valuedouble
+			   : cJSON_GetArraySize(windows) == (int)thr->n_samples ? (double)k : -1;
+
+		k++;
+		if (r >= 0 && r < (double)thr->n_samples)
+			add_energy_per_work(b, w, thr->samples[(size_t)r], tok ? tok->samples[(size_t)r] : NAN);
+	}
+	if (cost) {
+		const char *cur = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cost, "currency"));
+
+		price.per_hour = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cost, "per_hour"));
+		snprintf(price.currency, sizeof(price.currency), "%s", cur ? cur : "USD");
+	}
+	for (size_t i = 0; price.per_hour > 0 && i < thr->n_samples; i++)
+		add_costs(b, &price, thr->samples[i], tok ? tok->samples[i] : NAN);
 }

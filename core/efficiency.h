@@ -18,6 +18,7 @@
 #ifndef PERFGATE_EFFICIENCY_H
 #define PERFGATE_EFFICIENCY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -84,14 +85,15 @@ double efficiency_cost_per_1m_output_tokens(double per_hour, double output_token
 /*
  * After a repetition of an HTTP benchmark: the energy and cost metrics of
  * its measured window, from what the runner and the monitor added for it
- * (the last samples of "throughput", "output_token_rate" and "energy", and
- * the energy window's length in extra "energy"):
+ * (the last samples of "throughput" and "output_token_rate", and the
+ * monitor's window in extra "energy".windows, which it claims with
+ * "repetition": the index of the throughput sample it was paired with):
  *   energy_per_request       J    mean power / throughput
  *   energy_per_output_token  J    mean power / output_token_rate
  *   output_tokens_per_joule  1/J  output_token_rate / mean power
  *   cost_per_1k_requests     CUR  price per hour / 3600 / throughput x 1000
  *   cost_per_1m_output_tokens CUR price per hour / 3600 / output_token_rate x 1e6
- * (mean power = the window's energy / its length; CUR = the price's
+ * (mean power = the window's joules / its length; CUR = the price's
  * currency).  price may be NULL; the price used goes into extra "cost".
  */
 void efficiency_add_metrics(struct rd_bench *b, const struct efficiency_price *price);
@@ -101,5 +103,19 @@ void efficiency_add_metrics(struct rd_bench *b, const struct efficiency_price *p
  * rate that held its SLOs. */
 void efficiency_add_capacity_cost(struct rd_bench *b, const struct efficiency_price *price, double throughput,
 				  double output_tokens_per_s);
+
+/* Whether `name` is one of the metrics efficiency_add_metrics() derives
+ * (per unit of work: they depend on the whole run's throughput). */
+bool efficiency_derived(const char *name);
+
+/*
+ * A merged run of shards (core/shard_merge.c) carries one shard's energy
+ * windows and price (extra "energy", "cost") beside the merged throughput
+ * and output token rate: derive the per-work metrics again from those, each
+ * energy window with the repetition that claimed it, since the shard's own
+ * figures divide by its share of the requests only.  Adds to metrics the
+ * caller has not copied (see efficiency_derived).
+ */
+void efficiency_rederive(struct rd_bench *b);
 
 #endif

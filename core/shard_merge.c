@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "baseline.h"
+#include "efficiency.h"
 #include "hist.h"
 #include "http/plan.h"
 #include "http/runner.h"
@@ -502,6 +503,8 @@ static void copy_other_metrics(struct bench_merge *bm, const struct rd_bench *sr
 
 		if (rundoc_bench_find_metric(bm->out, s->name))
 			continue;
+		if (efficiency_derived(s->name))
+			continue; /* derived again from the merged work: efficiency_rederive */
 		d = rundoc_bench_add_metric(bm->out, s->name, s->unit, s->direction);
 		for (size_t k = 0; k < s->n_samples; k++)
 			rundoc_metric_add_sample(d, s->samples[k]);
@@ -525,7 +528,9 @@ static void copy_other_metrics(struct bench_merge *bm, const struct rd_bench *sr
  * measurements, and every shard's warnings once. */
 static void copy_extras(struct bench_merge *bm, const struct rd_bench *src)
 {
-	static const char *const keep[] = { "load", "tags", "resources", "variant", "config" };
+	static const char *const keep[] = { "load", "tags", "resources", "variant", "config",
+					    /* the server metrics' and efficiency figures' (docs/monitor.md) */
+					    "prometheus", "server_metrics", "energy", "cost" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
 		const cJSON *v = src->extra ? cJSON_GetObjectItemCaseSensitive(src->extra, keep[i]) : NULL;
@@ -660,6 +665,7 @@ static int merge_http(struct bench_merge *bm, size_t missing, struct errlist *no
 		attach_histograms(bm, itl);
 	copy_other_metrics(bm, first, first_idx, notes);
 	copy_extras(bm, first);
+	efficiency_rederive(bm->out);
 	finish(bm, missing);
 	return 0;
 }

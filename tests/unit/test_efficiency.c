@@ -135,6 +135,143 @@ static void test_price_find_and_validate(void **state)
 	cJSON_Delete(bad);
 }
 
+static struct rd_metric *metric(struct rd_bench *b, const char *name, const char *unit, enum rd_direction dir)
+{
+	struct rd_metric *m = rundoc_bench_find_metric(b, name);
+
+	return m ? m : rundoc_bench_add_metric(b, name, unit, dir);
+}
+
+/* What the monitor does when it read energy in a window (core/monitor.c). */
+static void monitor_window(struct rd_bench *b, double window, double joules)
+{
+	cJSON *w = cJSON_CreateObject();
+
+	if (!b->extra)
+		b->extra = cJSON_CreateObject();
+	if (!cJSON_GetObjectItemCaseSensitive(b->extra, "energy"))
+		cJSON_AddArrayToObject(cJSON_AddObjectToObject(b->extra, "energy"), "windows");
+	cJSON_AddNumberToObject(w, "window", window);
+	cJSON_AddNumberToObject(w, "joules", joules);
+	cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->extra, "energy"),
+							      "windows"),
+			     w);
+	rundoc_metric_add_sample(metric(b, "energy", "J", RD_LOWER), joules);
+}
+
+/* What the runner adds after each window. */
+static void repetition(struct rd_bench *b, double rps, double tps, const struct efficiency_price *price)
+{
+	rundoc_metric_add_sample(metric(b, "throughput", "1/s", RD_HIGHER), rps);
+	rundoc_metric_add_sample(metric(b, "output_token_rate", "1/s", RD_HIGHER), tps);
+	efficiency_add_metrics(b, price);
+}
+
+/* Repetition by repetition, each window's energy with its own work only:
+ * a repetition without an energy reading gets no per-work figure rather
+ * than the previous window's energy over its own throughput. */
+static void test_add_metrics(void **state)
+{
+	struct rundoc *rd = rundoc_new();
+	struct rd_bench *b = rundoc_add_bench(rd, "chat", RUNDOC_KIND_HTTP);
+	struct efficiency_price price = { 7.2, "EUR", "suite" };
+	const struct rd_metric *m;
+	const cJSON *w;
+
+	(void)state;
+	monitor_window(b, 10, 500); /* 50 W */
+	repetition(b, 10, 100, &price);
+	monitor_window(b, 10, 500);
+	repetition(b, 0, 0, &price);    /* no work: no per-work figure */
+	repetition(b, 20, 200, &price); /* no energy read in this window */
+	monitor_window(b, 5, 400);      /* 80 W */
+	repetition(b, 40, 400, &price);
+	m = rundoc_bench_find_metric(b, "energy_per_request");
+	assert_int_equal(m->n_samples, 2);
+	near(m->samples[0], 5);   /* 50 W / 10 per s */
+	near(m->samples[1], 2);   /* 80 W / 40 per s */
+	m = rundoc_bench_find_metric(b, "energy_per_output_token");
+	near(m->samples[1], 0.2); /* 80 W / 400 per s */
+	near(rundoc_bench_find_metric(b, "output_tokens_per_joule")->samples[0], 2);
+	/* each window claimed by its repetition */
+	w = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->extra, "energy"), "windows");
+	near(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(w, 0), "repetition")->valuedouble, 0);
+	near(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(w, 1), "repetition")->valuedouble, 1);
+	near(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(w, 2), "repetition")->valuedouble, 3);
+	/* cost every repetition that did work: EUR 0.002 a second, 1,000
+	 * requests at 10/s take 100 s */
+	m = rundoc_bench_find_metric(b, "cost_per_1k_requests");
+	assert_int_equal(m->n_samples, 3);
+	assert_string_equal(m->unit, "EUR");
+	near(m->samples[0], 0.2);
+	near(m->samples[2], 0.05);
+	near(rundoc_bench_find_metric(b, "cost_per_1m_output_tokens")->samples[1], 10); /* 1e6 / 200 s */
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+				    cJSON_GetObjectItemCaseSensitive(b->extra, "cost"), "source")),
+			    "suite");
+	rundoc_free(rd);
+}
+
+/* A merged run of shards: one shard's energy windows and price, the
+ * merged (here four times the shard's) throughput and token rate. */
+static void test_rederive(void **state)
+{
+	struct rundoc *rd = rundoc_new();
+	struct rd_bench *b = rundoc_add_bench(rd, "chat", RUNDOC_KIND_HTTP);
+	const double thr[] = { 10, 20, 40 }, tok[] = { 100, 200, 400 };
+	struct rd_metric *m;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		rundoc_metric_add_sample(metric(b, "throughput", "1/s", RD_HIGHER), thr[i]);
+		rundoc_metric_add_sample(metric(b, "output_token_rate", "1/s", RD_HIGHER), tok[i]);
+	}
+	/* as the shard left them: windows of repetitions 0 and 2 */
+	b->extra = cJSON_Parse("{\"energy\": {\"windows\": [{\"window\": 10, \"joules\": 500, \"repetition\": 0},"
+			       " {\"window\": 5, \"joules\": 400, \"repetition\": 2}]},"
+			       " \"cost\": {\"per_hour\": 3.6, \"currency\": \"EUR\"}}");
+	efficiency_rederive(b);
+	m = rundoc_bench_find_metric(b, "energy_per_request");
+	assert_int_equal(m->n_samples, 2);
+	near(m->samples[0], 5); /* 50 W over 10 req/s */
+	near(m->samples[1], 2); /* 80 W over 40 req/s, not 20 */
+	near(rundoc_bench_find_metric(b, "output_tokens_per_joule")->samples[0], 2);
+	/* $0.001 a second: 1,000 requests at 10/s, 20/s and 40/s */
+	m = rundoc_bench_find_metric(b, "cost_per_1k_requests");
+	assert_string_equal(m->unit, "EUR");
+	assert_int_equal(m->n_samples, 3);
+	near(m->samples[0], 0.1);
+	near(m->samples[1], 0.05);
+	near(m->samples[2], 0.025);
+	near(rundoc_bench_find_metric(b, "cost_per_1m_output_tokens")->samples[0], 10);
+	assert_true(efficiency_derived("cost_per_1k_requests"));
+	assert_false(efficiency_derived("energy"));
+	rundoc_free(rd);
+
+	/* windows no repetition claimed (an older shard's): by position only
+	 * when there is one per repetition */
+	rd = rundoc_new();
+	b = rundoc_add_bench(rd, "chat", RUNDOC_KIND_HTTP);
+	for (int i = 0; i < 2; i++)
+		rundoc_metric_add_sample(metric(b, "throughput", "1/s", RD_HIGHER), thr[i]);
+	b->extra = cJSON_Parse("{\"energy\": {\"windows\": [{\"window\": 10, \"joules\": 500},"
+			       " {\"window\": 10, \"joules\": 800}]}}");
+	efficiency_rederive(b);
+	m = rundoc_bench_find_metric(b, "energy_per_request");
+	assert_int_equal(m->n_samples, 2);
+	near(m->samples[1], 4);
+	assert_null(rundoc_bench_find_metric(b, "cost_per_1k_requests"));
+	rundoc_free(rd);
+	rd = rundoc_new();
+	b = rundoc_add_bench(rd, "chat", RUNDOC_KIND_HTTP);
+	for (int i = 0; i < 3; i++)
+		rundoc_metric_add_sample(metric(b, "throughput", "1/s", RD_HIGHER), thr[i]);
+	b->extra = cJSON_Parse("{\"energy\": {\"windows\": [{\"window\": 10, \"joules\": 500}]}}");
+	efficiency_rederive(b);
+	assert_null(rundoc_bench_find_metric(b, "energy_per_request"));
+	rundoc_free(rd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +280,8 @@ int main(void)
 		cmocka_unit_test(test_per_work_and_cost),
 		cmocka_unit_test(test_price_parse),
 		cmocka_unit_test(test_price_find_and_validate),
+		cmocka_unit_test(test_add_metrics),
+		cmocka_unit_test(test_rederive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../core/efficiency.h"
 #include "../../core/hist.h"
 #include "../../core/http/dataset.h"
 #include "../../core/http/engine.h"
@@ -606,8 +607,19 @@ static struct rundoc *fake_doc(const struct fake *f)
 	o.timeout = 1000000000ULL;
 	o.threads = 2;
 	http_runner_metrics(b, NULL, &r, true, &plan, "inter_chunk");
-	if (f->monitor)
+	if (f->monitor) {
+		/* the monitor: a server's CPU, the GPU at 100 W over the window;
+		 * a price; the per-work figures from this shard's work alone */
+		struct efficiency_price price = { 3.6, "USD", "suite" };
+
 		rundoc_metric_add_sample(rundoc_bench_add_metric(b, "server.cpu.mean", "%", RD_LOWER), 42);
+		rundoc_metric_add_sample(rundoc_bench_add_metric(b, "energy", "J", RD_LOWER), 100.0 * INTERVALS);
+		if (!b->extra)
+			b->extra = cJSON_CreateObject();
+		cJSON_AddItemToObject(b->extra, "energy",
+				      cJSON_Parse("{\"method\": \"counter\", \"windows\": [{\"window\": 10, \"joules\": 1000}]}"));
+		efficiency_add_metrics(b, &price);
+	}
 	http_shard_step_note(&sh, b, &ls, &plan, NULL, &o, &r, &st, 0, 0);
 	for (size_t i = 0; i < b->n_metrics; i++)
 		rundoc_metric_summarise(&b->metrics[i]);
@@ -735,7 +747,13 @@ static void test_merge_docs(void **state)
 			    "shard 2 timed out");
 	/* a monitor's metric comes from shard 1, and says so */
 	assert_true(sample(b, "server.cpu.mean") == 42);
+	assert_true(sample(b, "energy") == 100.0 * INTERVALS);
 	assert_true(warned(b, "shard 1 alone"));
+	/* per unit of work: shard 1's energy and price over all shards' work
+	 * (100 W; $0.001 a second) */
+	assert_true(fabs(sample(b, "energy_per_request") - 100.0 / ((double)total / INTERVALS)) < 1e-9);
+	assert_true(fabs(sample(b, "cost_per_1k_requests") - 0.001 / ((double)total / INTERVALS) * 1000) < 1e-12);
+	assert_string_equal(rundoc_bench_find_metric(b, "cost_per_1k_requests")->unit, "USD");
 	/* the command benchmark shard 1 ran, as it was */
 	assert_non_null(rundoc_find_bench(m, "gzip"));
 	assert_true(sample(rundoc_find_bench(m, "gzip"), "wall") == 0.25);
