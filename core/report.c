@@ -400,11 +400,14 @@ static void text_table(const struct compare_result *r, bool ab, bool color, stru
 }
 
 /* An SLO's value as the reports show it: the measured value, or why there
- * is none (a server, energy or cost metric not measured: slo.c). */
+ * is none (a server, energy or cost metric not measured, or a latency
+ * percentile with more failed requests than it leaves room for: slo.c). */
 static void slo_value(const struct compare_slo *s, char *v, size_t len)
 {
 	if (!isfinite(s->actual) && s->why && strstr(s->why, ": not measured ("))
 		snprintf(v, len, "%s", strstr(s->why, "not measured ("));
+	else if (!isfinite(s->actual) && s->why && strstr(s->why, ": too many failed requests ("))
+		snprintf(v, len, "%s", strstr(s->why, "too many failed requests ("));
 	else
 		report_format_value(s->actual, s->unit, v, len);
 }

@@ -106,7 +106,10 @@ void report_ci_annotations(const struct compare_result *r, struct sb *out)
 			continue;
 		report_format_value(s->actual, s->unit, actual, sizeof(actual));
 		snprintf(title, sizeof(title), "perfgate: %s SLO broken", s->bench);
-		snprintf(msg, sizeof(msg), "%s %s, measured %s", s->key, s->expr, actual);
+		if (!isfinite(s->actual) && s->why && s->why[0])
+			snprintf(msg, sizeof(msg), "%s %s: %s", s->key, s->expr, s->why); /* no value: say why */
+		else
+			snprintf(msg, sizeof(msg), "%s %s, measured %s", s->key, s->expr, actual);
 		forge_annotation(out, FORGE_ERROR, title, msg);
 	}
 }

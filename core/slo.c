@@ -263,6 +263,83 @@ static int suggest(const struct slo *s, const struct rd_bench *b, struct err *er
 	return rc;
 }
 
+/*
+ * Failed requests in latency SLOs (docs/statistics.md, "Failed requests in
+ * SLOs").  A request that failed has no latency, and the percentiles of a
+ * per-request time cover the successes only; judged on those alone, a p95
+ * held while 94% of the requests failed.  So a failed request counts as
+ * slower than any limit: a percentile pN (the max: p100) of a per-request
+ * time holds in a repetition only when at most 100 - N percent of that
+ * repetition's requests failed.
+ */
+static const char *const request_times[] = { "latency", "service_time", "ttfb", "ttft", "tpot", "itl", "inter_chunk" };
+
+/* Is `name` a percentile or the max of a per-request time ("latency.p95",
+ * "journey.latency.p99", "ttft.p90[chat]@100/s")?  Then *q is its
+ * percentile and err_name the error rate of the same requests
+ * ("journey.error_rate", "error_rate[chat]@100/s"). */
+static bool request_percentile(const char *name, double *q, char *err_name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(request_times); i++) {
+		size_t n = strlen(request_times[i]);
+		const char *at = name;
+		char stat[16];
+		size_t sl;
+
+		/* the family at the start or after a dot ("journey.", "before.") */
+		while (at && !(strncmp(at, request_times[i], n) == 0 && at[n] == '.' && (at == name || at[-1] == '.')))
+			at = (at = strchr(at, '.')) ? at + 1 : NULL;
+		if (!at)
+			continue;
+		sl = strcspn(at + n + 1, "[@{");
+		if (sl == 0 || sl >= sizeof(stat))
+			return false;
+		memcpy(stat, at + n + 1, sl);
+		stat[sl] = '\0';
+		if (strcmp(stat, "max") == 0)
+			*q = 100;
+		else if (parse_percentile(stat, q) != 1)
+			return false;
+		snprintf(err_name, len, "%.*serror_rate%s", (int)(at - name), name, at + n + 1 + sl);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The samples of m to judge, in *vals: each repetition whose failed share
+ * exceeds what m's percentile leaves room for is +infinity.  Returns how
+ * many were, with the largest such share in *worst.
+ */
+static size_t failure_adjusted(const struct rd_bench *b, const struct rd_metric *m, double *vals, double *q,
+			       double *worst)
+{
+	const struct rd_metric *er;
+	char err_name[300];
+	size_t n_inf = 0;
+
+	memcpy(vals, m->samples, m->n_samples * sizeof(*vals));
+	*worst = 0;
+	if (!request_percentile(m->name, q, err_name, sizeof(err_name)) ||
+	    !(er = rundoc_bench_find_metric(b, err_name)) || er->n_samples == 0)
+		return 0;
+	for (size_t i = 0; i < m->n_samples; i++) {
+		/* per repetition when the two line up, else the error rate's worst */
+		double e = er->n_samples == m->n_samples ? er->samples[i] : er->samples[0];
+
+		if (er->n_samples != m->n_samples)
+			for (size_t k = 1; k < er->n_samples; k++)
+				e = fmax(e, er->samples[k]);
+		/* a hair of slack: 5 failures of 100 leave a p95 its room */
+		if (e > (100 - *q) / 100 + 1e-9) {
+			vals[i] = INFINITY;
+			*worst = fmax(*worst, e);
+			n_inf++;
+		}
+	}
+	return n_inf;
+}
+
 static const char *op_text(enum slo_op op)
 {
 	switch (op) {
@@ -279,7 +356,8 @@ int slo_evaluate(const struct slo *s, const struct rd_bench *b, struct slo_resul
 {
 	const struct rd_metric *m;
 	const char *stat;
-	double *sorted = NULL, a = NAN, limit;
+	double *sorted = NULL, a = NAN, limit, q_req = 0, worst = 0;
+	size_t n_failed;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -314,7 +392,7 @@ int slo_evaluate(const struct slo *s, const struct rd_bench *b, struct slo_resul
 		return err_set(err, ERR_RUN, "slo '%s': metric '%s' has no samples", s->key, m->name);
 
 	sorted = xmalloc(m->n_samples * sizeof(*sorted));
-	memcpy(sorted, m->samples, m->n_samples * sizeof(*sorted));
+	n_failed = failure_adjusted(b, m, sorted, &q_req, &worst);
 	qsort(sorted, m->n_samples, sizeof(*sorted), summary_cmp_double);
 	if (strcmp(stat, "median") == 0 || strcmp(stat, "rate") == 0) {
 		a = summary_median_sorted(sorted, m->n_samples);
@@ -352,9 +430,19 @@ int slo_evaluate(const struct slo *s, const struct rd_bench *b, struct slo_resul
 	case SLO_GE: out->ok = a >= limit; break;
 	case SLO_EQ: out->ok = a == limit; break;
 	}
-	snprintf(out->why, sizeof(out->why), "%s %s of %zu repetitions is %.6g %s, %s %s %.6g %s",
-		 m->name, stat, m->n_samples, a, m->unit ? m->unit : "", out->ok ? "meets" : "breaks",
-		 op_text(s->op), limit, m->unit ? m->unit : "");
+	if (isinf(a) && strcmp(stat, "count") != 0) {
+		/* failures decided it: no value, the reason instead (the reports show it) */
+		out->actual = NAN;
+		out->ok = false;
+		snprintf(out->why, sizeof(out->why),
+			 "%s: too many failed requests (%.3g%% failed in %zu of %zu repetitions, more than the %.3g%% "
+			 "a p%g leaves room for; a failed request counts as slower than any limit)",
+			 s->key, worst * 100, n_failed, m->n_samples, 100 - q_req, q_req);
+	} else {
+		snprintf(out->why, sizeof(out->why), "%s %s of %zu repetitions is %.6g %s, %s %s %.6g %s",
+			 m->name, stat, m->n_samples, a, m->unit ? m->unit : "", out->ok ? "meets" : "breaks",
+			 op_text(s->op), limit, m->unit ? m->unit : "");
+	}
 	free(sorted);
 	return rc;
 }

@@ -93,6 +93,7 @@ static bool read_ramp_start(struct load_reader *r, const cJSON *v, struct http_l
 static bool read_spike(struct load_reader *r, const cJSON *v, struct http_load_spec *s);
 static bool read_rates(struct load_reader *r, const cJSON *v, struct http_load_spec *s);
 static bool read_precision(struct load_reader *r, const cJSON *v, struct http_load_spec *s);
+static bool read_max_failures(struct load_reader *r, const cJSON *v, struct http_load_spec *s);
 static bool read_trace(struct load_reader *r, const cJSON *v, struct http_load_spec *s);
 static bool read_converge(struct load_reader *r, const cJSON *v, struct http_load_spec *s);
 
@@ -126,6 +127,8 @@ static const struct load_key load_keys[] = {
 	{ .key = "start_rate", .kind = KEY_NUMBER, .min = 0, .off = FIELD(start_rate), .modes = MODE(LOAD_CAPACITY) },
 	{ .key = "max_rate", .kind = KEY_NUMBER, .min = 0, .off = FIELD(max_rate), .modes = MODE(LOAD_CAPACITY) },
 	{ .key = "precision", .kind = KEY_CUSTOM, .modes = MODE(LOAD_CAPACITY), .read = read_precision },
+	{ .key = "min_rate", .kind = KEY_NUMBER, .min = 0, .off = FIELD(min_rate), .modes = MODE(LOAD_CAPACITY) },
+	{ .key = "max_failures", .kind = KEY_CUSTOM, .modes = MODE(LOAD_CAPACITY), .read = read_max_failures },
 	{ .key = "trace", .kind = KEY_CUSTOM, .modes = MODE(LOAD_TRACE), .read = read_trace },
 	{ .key = "converge", .kind = KEY_CUSTOM, .read = read_converge },
 };
@@ -359,6 +362,15 @@ static bool read_precision(struct load_reader *r, const cJSON *v, struct http_lo
 	return true;
 }
 
+/* capacity: the share of a step's requests that may go unanswered (failed,
+ * or never answered) before the step counts as broken. */
+static bool read_max_failures(struct load_reader *r, const cJSON *v, struct http_load_spec *s)
+{
+	if (v && (json_fraction_value(v, &s->max_failures) != 0 || !(s->max_failures >= 0 && s->max_failures < 1)))
+		errlist_add(r->problems, "%s.max_failures: expected a fraction in [0, 1) such as 0.01 or \"1%%\"", r->lp);
+	return true;
+}
+
 /* trace: a file name, or {"path", "time_scale", "time_unit", "limit"}. */
 static bool read_trace(struct load_reader *r, const cJSON *v, struct http_load_spec *s)
 {
@@ -453,6 +465,10 @@ static void check_mode(struct load_reader *r, struct http_load_spec *s)
 	case LOAD_CAPACITY:
 		if (s->max_rate < s->start_rate)
 			errlist_add(r->problems, "%s.max_rate: must be >= start_rate", lp);
+		if (!has(r->load, "min_rate"))
+			s->min_rate = s->start_rate / 64; /* six halvings */
+		else if (s->min_rate > s->start_rate)
+			errlist_add(r->problems, "%s.min_rate: must be <= start_rate", lp);
 		if (!cJSON_IsObject(slo) || cJSON_GetArraySize(slo) == 0)
 			errlist_add(r->problems, "%s: mode \"capacity\" needs the benchmark's \"slo\" to say what holding means", lp);
 		if (has(r->load, "requests"))
@@ -497,6 +513,7 @@ static void load_defaults(struct http_load_spec *s)
 	s->realtime = true;
 	s->start_rate = 10;
 	s->max_rate = 100000;
+	s->max_failures = 0.01;
 	s->trace_scale = 1;
 	s->trace_unit = 1e-3;
 }

@@ -14,8 +14,10 @@
  *   sweep        each of `rates` is a measured step (warmup + duration);
  *   trace        open loop at a trace's times (trace.h), scaled by
  *                `trace.time_scale`, its lengths the requests' (workload.h);
- *   capacity     the highest rate at which every SLO of the benchmark holds:
- *                grow geometrically from `start_rate` until one breaks, then
+ *   capacity     the highest rate at which every SLO of the benchmark holds
+ *                and at most `max_failures` of the requests went unanswered:
+ *                grow geometrically from `start_rate` until a step breaks
+ *                (or halve, down to `min_rate`, until one holds), then
  *                bisect to `precision`, each step measured for
  *                `step_duration` after its own `warmup`, `trials` times.
  */
@@ -54,6 +56,8 @@ struct http_load_spec {
 	double *rates;             /* sweep */
 	size_t n_rates;
 	double start_rate, max_rate, precision; /* capacity: 1/s, 1/s, relative */
+	double min_rate;           /* capacity: 1/s, the lowest rate tried when start_rate breaks */
+	double max_failures;       /* capacity: a step whose unanswered share exceeds this broke */
 	long trials;
 	double duration;           /* s of measured window (0 when `requests`) */
 	uint64_t requests;

@@ -617,6 +617,28 @@ static bool step_meets_slos(struct http_run *hr, const struct http_engine_result
 	return ok;
 }
 
+/* Capacity: were enough of the step's requests answered?  Failures and
+ * requests never answered count alike (the engine waits for every request
+ * it sent, so the difference between scheduled and answered is what the
+ * target or the generator could not take).  A target that cannot keep up
+ * either fails requests or answers them later, which the latency SLOs see. */
+static bool step_answered(const struct http_load_spec *s, const struct http_engine_result *r, char *why,
+			  size_t why_len)
+{
+	double asked = (double)(r->scheduled > r->ok + r->failed ? r->scheduled : r->ok + r->failed);
+	double unanswered = asked > 0 ? 1 - (double)r->ok / asked : 1;
+
+	if (asked > 0 && unanswered <= s->max_failures)
+		return true;
+	if (asked == 0)
+		snprintf(why, why_len, "no request was sent in the step");
+	else
+		snprintf(why, why_len, "%.3g%% of the step's %.0f requests went unanswered (%llu failed), more than "
+			 "max_failures %.3g%%", unanswered * 100, asked, (unsigned long long)r->failed,
+			 s->max_failures * 100);
+	return false;
+}
+
 /* The measurements of one rate of a sweep or capacity search, for the
  * benchmark's "sweep" or "capacity_steps". */
 cJSON *http_runner_step_json(const struct http_engine_result *res, long rep, double rate, bool capacity, bool held,
@@ -669,8 +691,10 @@ static int run_rate(struct http_run *hr, long rep, double rate, cJSON *steps, bo
 			/* Latency counts from the intended send time, so a late
 			 * generator only makes SLOs harder to meet: a step that holds
 			 * them holds; one that breaks them while the generator was
-			 * behind is noted. */
-			*held = step_meets_slos(hr, &res, why, sizeof(why));
+			 * behind is noted.  A step whose requests went unanswered
+			 * broke whatever the few answers say. */
+			*held = step_answered(&hr->spec, &res, why, sizeof(why)) &&
+				step_meets_slos(hr, &res, why, sizeof(why));
 			if (bad && !*held) {
 				size_t l = strlen(why);
 				snprintf(why + l, sizeof(why) - l, " (generator: %.200s)", bad);
@@ -688,9 +712,12 @@ static int run_rate(struct http_run *hr, long rep, double rate, cJSON *steps, bo
 	return rc;
 }
 
-/* Sweep: each rate in turn.  Capacity: grow the rate geometrically from
- * start_rate until an SLO breaks, then bisect to `precision`; the highest
- * rate that held is the "capacity" sample. */
+/* Sweep: each rate in turn.  Capacity: from start_rate, double while the
+ * steps hold (up to max_rate), or halve while they break (down to
+ * min_rate); once a rate held and one broke, bisect to `precision`.  The
+ * highest rate that held is the "capacity" sample; when even min_rate
+ * broke there is none: the benchmark fails with "capacity below MIN/s"
+ * and extra capacity_below, never a capacity of 0. */
 static int run_rates(struct http_run *hr, long rep, struct err *err)
 {
 	const struct http_load_spec *s = &hr->spec;
@@ -717,14 +744,29 @@ static int run_rates(struct http_run *hr, long rep, struct err *err)
 			if (r >= s->max_rate)
 				break;
 			r = fmin(r * 2, s->max_rate);
+		} else if (lo == 0) {
+			if (r <= s->min_rate)
+				break;
+			r = fmax(r / 2, s->min_rate);
 		} else {
-			if (lo == 0 || (hi - lo) / lo <= s->precision)
+			if ((hi - lo) / lo <= s->precision)
 				break;
 			r = (lo + hi) / 2;
 		}
 	}
+	if (lo == 0) {
+		cJSON *last = cJSON_GetArrayItem(steps, cJSON_GetArraySize(steps) - 1);
+		const char *why = json_peek_str(last, "why");
+
+		cJSON_AddNumberToObject(hr->out->extra, "capacity_below", r);
+		if (!hr->failure)
+			hr->failure = xasprintf("capacity below %g/s: no rate from start_rate %g/s down to min_rate %g/s "
+						"held (at %g/s: %s); lower load.min_rate to search further",
+						r, s->start_rate, s->min_rate, r, why ? why : "broken");
+		return 0;
+	}
 	add_sample(hr->out, NULL, "capacity", "1/s", RD_HIGHER, lo);
-	efficiency_add_capacity_cost(hr->out, hr->have_price ? &hr->price : NULL, lo > 0 ? hr->held_rps : 0, hr->held_tps);
+	efficiency_add_capacity_cost(hr->out, hr->have_price ? &hr->price : NULL, hr->held_rps, hr->held_tps);
 	return 0;
 }
 

@@ -35,6 +35,11 @@ outlive its test).  The path chooses the behaviour:
                    200; the N-th request with this key (counted from 1, per
                    key, over the server's life) is answered after M ms: one
                    slow request at a known place, whatever the machine's speed
+  /limit?per_s=N&key=K
+                   a rate limiter: 200 for the first N requests with this
+                   key in each second of the server's clock, 503 at once
+                   for the rest (a target whose few answers are fast while
+                   most requests fail)
   /costall         200, except that the server stalls for stall-length
                    seconds at the start of every stall-period (defaults
                    0.5 and 1.0): a request arriving in a stall is answered
@@ -54,6 +59,7 @@ STALL_LENGTH = 0.5
 EPOCH = time.monotonic()
 NTH_LOCK = threading.Lock()
 NTH_SEEN = {}  # /nth key -> requests seen
+LIMIT_SEEN = {}  # /limit key -> (second, requests seen in it)
 
 
 def read_request(rfile):
@@ -199,6 +205,16 @@ class Handler(socketserver.StreamRequestHandler):
             if seen == int(q.get("n", "1")):
                 time.sleep(int(q.get("ms", "0")) / 1000)
             self.respond(200, b"ok\n")
+        elif p == "/limit":
+            sec = int(time.monotonic() - EPOCH)
+            with NTH_LOCK:
+                was, seen = LIMIT_SEEN.get(q.get("key", ""), (sec, 0))
+                seen = seen + 1 if was == sec else 1
+                LIMIT_SEEN[q.get("key", "")] = (sec, seen)
+            if seen <= int(q.get("per_s", "10")):
+                self.respond(200, b"ok\n")
+            else:
+                self.respond(503, b"over the limit\n")
         elif p == "/costall":
             phase = (time.monotonic() - EPOCH) % STALL_PERIOD
             if phase < STALL_LENGTH:

@@ -185,6 +185,93 @@ static void test_slo_evaluate(void **state)
 	rundoc_free(rd);
 }
 
+static void add_metric(struct rd_bench *b, const char *name, const char *unit, const double *v, size_t n)
+{
+	struct rd_metric *m = rundoc_bench_add_metric(b, name, unit, RD_LOWER);
+
+	for (size_t i = 0; i < n; i++)
+		rundoc_metric_add_sample(m, v[i]);
+}
+
+/* A failed request counts as slower than any limit: a percentile pN of a
+ * per-request time holds in a repetition only when at most 100 - N percent
+ * of its requests failed (issue 19 item 14: a p95 held while 94% failed). */
+static void test_slo_failed_requests(void **state)
+{
+	static const double fast3[] = { 0.10, 0.11, 0.12 }, err3[] = { 0, 0.05, 0.90 };
+	static const double half3[] = { 0.05, 0.05, 0.05 }, chat3[] = { 0.2, 0.2, 0.2 }, chat_err[] = { 0.02, 0.02, 0.02 };
+	static const double one3[] = { 1, 1, 1 }, jerr[] = { 0, 0, 0.001 }, late3[] = { 0.001, 0.001, 0.001 };
+	static const double fast1[] = { 0.01 }, err1[] = { 0.94 };
+	static const struct {
+		const char *bench, *key, *expr;
+		bool ok;
+		double actual; /* NaN: failures decided it */
+	} cases[] = {
+		/* the 90% repetition is +inf; the median of the three is 0.11 */
+		{ "llm", "latency.p95", "< 250ms", true, 0.11 },
+		{ "llm", "latency.p95.max", "< 250ms", false, NAN },
+		/* 5% failed leaves a p95 its room exactly */
+		{ "llm", "latency.p95.p50", "< 250ms", true, 0.11 },
+		{ "llm", "latency.p50", "< 250ms", true, 0.05 },
+		/* per class: the class's own error rate, 2% > the 1% of a p99 */
+		{ "llm", "ttft.p99[chat]", "< 1s", false, NAN },
+		/* the max leaves no room: one failure in a thousand */
+		{ "llm", "journey.latency.max", "< 2s", true, 1 },
+		{ "llm", "journey.latency.max.max", "< 2s", false, NAN },
+		/* not a per-request time, or not a percentile: as measured */
+		{ "llm", "lateness.p95", "< 2ms", true, 0.001 },
+		{ "llm", "latency.mean", "< 250ms", true, 0.11 },
+		{ "allfail", "latency.p95", "< 200ms", false, NAN },
+		{ "allfail", "latency.p95", "> 1ms", false, NAN },
+	};
+	struct rundoc *rd = rundoc_new();
+	struct rd_bench *b = rundoc_add_bench(rd, "llm", RUNDOC_KIND_HTTP);
+
+	(void)state;
+	add_metric(b, "latency.p95", "s", fast3, 3);
+	add_metric(b, "latency.p50", "s", half3, 3);
+	add_metric(b, "latency.mean", "s", fast3, 3);
+	add_metric(b, "error_rate", "1", err3, 3);
+	add_metric(b, "ttft.p99[chat]", "s", chat3, 3);
+	add_metric(b, "error_rate[chat]", "1", chat_err, 3);
+	add_metric(b, "journey.latency.max", "s", one3, 3);
+	add_metric(b, "journey.error_rate", "1", jerr, 3);
+	add_metric(b, "lateness.p95", "s", late3, 3);
+	b = rundoc_add_bench(rd, "allfail", RUNDOC_KIND_HTTP);
+	add_metric(b, "latency.p95", "s", fast1, 1);
+	add_metric(b, "error_rate", "1", err1, 1);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct slo s;
+		struct slo_result r;
+		struct err err = ERR_INIT;
+
+		print_message("# %s %s %s\n", cases[i].bench, cases[i].key, cases[i].expr);
+		assert_int_equal(slo_parse(cases[i].key, cases[i].expr, &s, &err), 0);
+		assert_int_equal(slo_evaluate(&s, rundoc_find_bench(rd, cases[i].bench), &r, &err), 0);
+		assert_int_equal(r.ok, cases[i].ok);
+		if (isnan(cases[i].actual)) {
+			assert_true(isnan(r.actual));
+			assert_non_null(strstr(r.why, ": too many failed requests ("));
+		} else {
+			assert_true(fabs(r.actual - cases[i].actual) <= 1e-9 * fabs(cases[i].actual));
+		}
+		slo_release(&s);
+	}
+	/* the reason names the share, the repetitions and the room */
+	{
+		struct slo s;
+		struct slo_result r;
+		struct err err = ERR_INIT;
+
+		assert_int_equal(slo_parse("latency.p95", "< 200ms", &s, &err), 0);
+		assert_int_equal(slo_evaluate(&s, rundoc_find_bench(rd, "allfail"), &r, &err), 0);
+		assert_string_equal(r.why, "latency.p95: too many failed requests (94% failed in 1 of 1 repetitions, more "
+					   "than the 5% a p95 leaves room for; a failed request counts as slower than any limit)");
+		slo_release(&s);
+	}
+	rundoc_free(rd);
+}
+
 static void test_slo_evaluate_errors(void **state)
 {
 	static const struct {
@@ -276,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_slo_parse_bad),
 		cmocka_unit_test(test_slo_evaluate),
 		cmocka_unit_test(test_slo_evaluate_errors),
+		cmocka_unit_test(test_slo_failed_requests),
 		cmocka_unit_test(test_slo_not_measured),
 		cmocka_unit_test(test_slo_validate),
 	};
