@@ -5,7 +5,8 @@
  * run's comparison is stored too, for `perfgate report RUN_ID`.  The
  * baseline and the comparison are the gate's own (core/gate.h).
  *
- * Exit codes: 0 passed, 1 regression or SLO violated, 2 usage or invalid
+ * Exit codes: 0 passed, 1 regression, SLO violated or a benchmark of the run
+ * failed (the run is invalid: it never passes), 2 usage or invalid
  * input (unknown run, bad --baseline, an SLO naming a missing metric),
  * 4 the database unreachable or a statement of it failing.
  */
@@ -39,8 +40,8 @@ static int parse_args(struct compare_args *a, int argc, char **argv)
 		"ancestors of the run's commit, the last K per benchmark (docs/gate.md).\n"
 		"--baseline RUN_ID | COMMIT | branch:NAME | file:RUN.json overrides it.\n"
 		"A RUN_ID may be a unique prefix of one (at least 4 hex digits), as gate prints it.\n"
-		"Exit codes: 0 passed, 1 regression or SLO violated, 2 usage or invalid input,\n"
-		"4 database unreachable or failing.",
+		"Exit codes: 0 passed, 1 regression, SLO violated or a benchmark of the run failed,\n"
+		"2 usage or invalid input, 4 database unreachable or failing.",
 	};
 	const struct opt opts[] = {
 		{ "baseline", 0, OPT_STRING, &a->spec, "SPEC", "RUN_ID, COMMIT, branch:NAME or file:RUN.json instead of the automatic baseline" },

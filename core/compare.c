@@ -275,6 +275,35 @@ void compare_add_note(struct compare_result *r, const char *fmt, ...)
 	r->notes[r->n_notes++] = sb_detach(&sb);
 }
 
+/* The SLOs of a benchmark that failed: each listed, broken, not evaluated
+ * (a failed run must not look as if it had none). */
+static void unevaluated_slos(struct compare_result *r, const struct suite *suite, const struct rd_bench *b,
+			     size_t *alloc)
+{
+	const struct suite_bench *sb = suite_find(suite, b->name);
+	const cJSON *slos = sb && sb->raw ? cJSON_GetObjectItemCaseSensitive(sb->raw, "slo") : NULL;
+	const cJSON *it;
+
+	if (!cJSON_IsObject(slos))
+		return;
+	cJSON_ArrayForEach(it, slos) {
+		struct compare_slo *o;
+
+		if (!cJSON_IsString(it))
+			continue;
+		XGROW(r->slos, *alloc, r->n_slos + 1);
+		o = &r->slos[r->n_slos++];
+		memset(o, 0, sizeof(*o));
+		o->bench = xstrdup(b->name);
+		o->key = xstrdup(it->string);
+		o->expr = xstrdup(it->valuestring);
+		o->unit = xstrdup("1");
+		o->ok = false;
+		o->actual = NAN;
+		o->why = xasprintf("%s: not evaluated (the benchmark %s)", it->string, rundoc_status_name(b->status));
+	}
+}
+
 static int eval_slos(struct compare_result *r, const struct suite *suite, const struct rd_bench *b,
 		     size_t *alloc, struct err *err)
 {
@@ -427,6 +456,11 @@ static int history_rows(struct compare_result *r, const struct rundoc *cur, cons
 		if (!bench_ok(b)) {
 			compare_add_note(r, "benchmark '%s' %s%s%s: not compared", b->name,
 					 rundoc_status_name(b->status), b->error ? ": " : "", b->error ? b->error : "");
+			if (b->status == RUNDOC_STATUS_FAILED) {
+				r->failed_benches = xrealloc(r->failed_benches,
+							     (r->n_failed_benches + 1) * sizeof(*r->failed_benches));
+				r->failed_benches[r->n_failed_benches++] = xstrdup(b->name);
+			}
 			continue;
 		}
 		for (size_t j = 0; j < b->n_metrics; j++) {
@@ -518,7 +552,9 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 	for (size_t i = 0; i < cur->n_benches && suite; i++) {
 		const struct rd_bench *b = &cur->benches[i];
 
-		if (bench_ok(b) && (rc = eval_slos(r, suite, b, &alloc_slos, err)) != 0)
+		if (b->status == RUNDOC_STATUS_FAILED)
+			unevaluated_slos(r, suite, b, &alloc_slos);
+		else if (bench_ok(b) && (rc = eval_slos(r, suite, b, &alloc_slos, err)) != 0)
 			goto done;
 	}
 	fill_baseline_info(r, base);
@@ -569,7 +605,8 @@ void compare_finish(struct compare_result *r)
 		if (!r->slos[i].ok)
 			r->slo_failed++;
 	r->geomean = r->geomean_n ? exp(sum / (double)r->geomean_n) : NAN;
-	r->passed = !fail && r->slo_failed == 0;
+	/* a run with a failed benchmark never passes (the gate exits 3 on it) */
+	r->passed = !fail && r->slo_failed == 0 && r->n_failed_benches == 0;
 }
 
 size_t compare_regressed_benches(const struct compare_result *r, const char ***out)
@@ -628,6 +665,7 @@ void compare_result_free(struct compare_result *r)
 	free(r->base_why);
 	strv_free(r->base_commits, r->n_base_commits);
 	strv_free(r->notes, r->n_notes);
+	strv_free(r->failed_benches, r->n_failed_benches);
 	free(r);
 }
 

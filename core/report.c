@@ -256,6 +256,14 @@ void report_summary_line(const struct compare_result *r, struct sb *out)
 	for (int k = 0; k <= VERDICT_NO_BASELINE; k++)
 		gated += r->counts[k];
 	sb_puts(out, r->passed ? "passed: " : "FAILED: ");
+	if (r->n_failed_benches) {
+		/* first: the run is invalid whatever the comparison says */
+		sb_printf(out, "run invalid: %zu benchmark%s failed (", r->n_failed_benches,
+			  r->n_failed_benches == 1 ? "" : "s");
+		for (size_t i = 0; i < r->n_failed_benches && i < 3; i++)
+			sb_printf(out, "%s'%s'", i ? ", " : "", r->failed_benches[i]);
+		sb_puts(out, r->n_failed_benches > 3 ? ", ...); " : "); ");
+	}
 	if (gated && r->counts[VERDICT_NO_BASELINE] == gated) {
 		sb_printf(out, "no baseline yet for %zu metric%s (first run), nothing to compare", gated,
 			  gated == 1 ? "" : "s");
@@ -408,6 +416,8 @@ static void slo_value(const struct compare_slo *s, char *v, size_t len)
 		snprintf(v, len, "%s", strstr(s->why, "not measured ("));
 	else if (!isfinite(s->actual) && s->why && strstr(s->why, ": too many failed requests ("))
 		snprintf(v, len, "%s", strstr(s->why, "too many failed requests ("));
+	else if (!isfinite(s->actual) && s->why && strstr(s->why, ": not evaluated ("))
+		snprintf(v, len, "%s", strstr(s->why, "not evaluated ("));
 	else
 		report_format_value(s->actual, s->unit, v, len);
 }
@@ -736,6 +746,7 @@ cJSON *report_to_json(const struct compare_result *r)
 	cJSON_AddNumberToObject(o, "runs", (double)r->base_runs);
 	cJSON_AddNumberToObject(o, "samples", (double)r->base_samples);
 	cJSON_AddItemToObject(root, "notes", strv_json(r->notes, r->n_notes));
+	cJSON_AddItemToObject(root, "failed_benchmarks", strv_json(r->failed_benches, r->n_failed_benches));
 	rows = cJSON_AddArrayToObject(root, "rows");
 	for (size_t i = 0; i < r->n_rows; i++) {
 		const struct compare_row *row = &r->rows[i];
@@ -937,6 +948,7 @@ static void head_from_json(const cJSON *json, struct compare_result *r)
 	r->base_runs = peek_size(o, "runs");
 	r->base_samples = peek_size(o, "samples");
 	r->notes = peek_strv(json, "notes", &r->n_notes);
+	r->failed_benches = peek_strv(json, "failed_benchmarks", &r->n_failed_benches);
 }
 
 int report_from_json(const cJSON *json, struct compare_result **out, struct err *err)

@@ -137,14 +137,25 @@ sed 's/"wall.median": "< 20s"/"wal.median": "< 20s"/' "$R/suite.json" >"$R/slo2.
 expect_exit 2 "an SLO naming a missing metric is an input error" gate "$R/slo2.json" --no-store
 contains "the message names the metric" "$ERR" "wal"
 
-# A failing benchmark: the run is invalid (3).
+# A failing benchmark: the run is invalid (3), and the report's last line
+# says so (issue 19 item 18: it read "passed: no gated metrics"), its SLOs
+# listed as not evaluated instead of left out.
 cat >"$T/fail.json" <<'EOF'
 {"suite": "gate-fail", "benchmarks": [
   {"name": "ok", "command": ["true"], "repetitions": 3},
-  {"name": "broken", "command": ["false"], "repetitions": 3}]}
+  {"name": "broken", "command": ["false"], "repetitions": 3, "slo": {"wall.median": "< 20s"}}]}
 EOF
 expect_exit 3 "a failing benchmark makes the gate exit 3" gate "$T/fail.json" --no-store
 contains "the report notes the failed benchmark" "$OUT" "benchmark 'broken' failed"
+tail -n 1 "$OUT" >"$T/fail.last"
+contains "the last line says the run is invalid" "$T/fail.last" "FAILED: run invalid: 1 benchmark failed ('broken');"
+lacks "the last line does not say passed" "$T/fail.last" "passed"
+contains "the failed benchmark's SLO is listed, not evaluated" "$OUT" "broken wall.median < 20s: not evaluated (the benchmark failed)"
+expect_exit 3 "JSON report of the invalid run" gate "$T/fail.json" --no-store --format json --out "$T/fail-report.json"
+check "JSON: passed false, the failed benchmark named" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["passed"] is False and d["failed_benchmarks"] == ["broken"], d' "$T/fail-report.json"
 
 # A/B variants are compared within the run.
 cat >"$T/ab.json" <<'EOF'
