@@ -304,58 +304,89 @@ static void unevaluated_slos(struct compare_result *r, const struct suite *suite
 	}
 }
 
+/* Add one SLO's result to r.  An SLO that cannot be judged because the
+ * suite is wrong (a metric the benchmark does not have, a unit that does
+ * not fit) goes to `bad` and the others are still judged, so that every
+ * such mistake is listed at once; any other error is returned. */
+static int eval_slo(struct compare_result *r, const struct rd_bench *b, const cJSON *it, size_t *alloc,
+		    struct errlist *bad, struct err *err)
+{
+	struct slo s;
+	struct slo_result res;
+	struct compare_slo *o;
+	const struct rd_metric *m;
+	struct err e = ERR_INIT;
+	int rc;
+
+	if (!cJSON_IsString(it)) {
+		errlist_add(bad, "benchmark '%s': slo '%s': expected a string such as \"< 250ms\"", b->name, it->string);
+		return 0;
+	}
+	memset(&s, 0, sizeof(s));
+	memset(&res, 0, sizeof(res));
+	if ((rc = slo_parse(it->string, it->valuestring, &s, &e)) == 0)
+		rc = slo_evaluate(&s, b, &res, &e);
+	if (rc) {
+		slo_release(&s);
+		if (rc != ERR_INPUT) {
+			*err = e;
+			err_prefix(err, "benchmark '%s'", b->name);
+			return rc;
+		}
+		errlist_add(bad, "benchmark '%s': %s", b->name, e.msg);
+		return 0;
+	}
+	XGROW(r->slos, *alloc, r->n_slos + 1);
+	o = &r->slos[r->n_slos++];
+	memset(o, 0, sizeof(*o));
+	o->bench = xstrdup(b->name);
+	o->key = xstrdup(it->string);
+	o->expr = xstrdup(it->valuestring);
+	m = rundoc_bench_find_metric(b, it->string);
+	if (!m)
+		m = rundoc_bench_find_metric(b, s.metric);
+	o->unit = xstrdup(m && m->unit ? m->unit : "1");
+	if (s.stat && strcmp(s.stat, "count") == 0) {
+		free(o->unit);
+		o->unit = xstrdup("1");
+	}
+	o->ok = res.ok;
+	o->actual = res.actual;
+	o->why = xstrdup(res.why);
+	slo_release(&s);
+	return 0;
+}
+
 static int eval_slos(struct compare_result *r, const struct suite *suite, const struct rd_bench *b,
-		     size_t *alloc, struct err *err)
+		     size_t *alloc, struct errlist *bad, struct err *err)
 {
 	const struct suite_bench *sb = suite_find(suite, b->name);
 	const cJSON *slos = sb && sb->raw ? cJSON_GetObjectItemCaseSensitive(sb->raw, "slo") : NULL;
 	const cJSON *it;
+	int rc;
 
 	if (!cJSON_IsObject(slos))
 		return 0;
-	cJSON_ArrayForEach(it, slos) {
-		struct slo s;
-		struct slo_result res;
-		struct compare_slo *o;
-		const struct rd_metric *m;
-		int rc;
-
-		if (!cJSON_IsString(it))
-			return err_set(err, ERR_INPUT, "benchmark '%s': slo '%s': expected a string such as \"< 250ms\"",
-				       b->name, it->string);
-		memset(&s, 0, sizeof(s));
-		rc = slo_parse(it->string, it->valuestring, &s, err);
-		if (rc) {
-			err_prefix(err, "benchmark '%s'", b->name);
+	cJSON_ArrayForEach(it, slos)
+		if ((rc = eval_slo(r, b, it, alloc, bad, err)) != 0)
 			return rc;
-		}
-		memset(&res, 0, sizeof(res));
-		rc = slo_evaluate(&s, b, &res, err);
-		if (rc) {
-			slo_release(&s);
-			err_prefix(err, "benchmark '%s'", b->name);
-			return rc;
-		}
-		XGROW(r->slos, *alloc, r->n_slos + 1);
-		o = &r->slos[r->n_slos++];
-		memset(o, 0, sizeof(*o));
-		o->bench = xstrdup(b->name);
-		o->key = xstrdup(it->string);
-		o->expr = xstrdup(it->valuestring);
-		m = rundoc_bench_find_metric(b, it->string);
-		if (!m)
-			m = rundoc_bench_find_metric(b, s.metric);
-		o->unit = xstrdup(m && m->unit ? m->unit : "1");
-		if (s.stat && strcmp(s.stat, "count") == 0) {
-			free(o->unit);
-			o->unit = xstrdup("1");
-		}
-		o->ok = res.ok;
-		o->actual = res.actual;
-		o->why = xstrdup(res.why);
-		slo_release(&s);
-	}
 	return 0;
+}
+
+/* Every SLO mistake of the suite in one message, one per line. */
+static int slo_mistakes(const struct errlist *bad, struct err *err)
+{
+	struct sb msg = SB_INIT;
+	int rc;
+
+	if (bad->n == 1)
+		return err_set(err, ERR_INPUT, "%s", bad->msgs[0]);
+	sb_printf(&msg, "%zu SLOs cannot be judged:", bad->n);
+	for (size_t i = 0; i < bad->n; i++)
+		sb_printf(&msg, "\n  %s", bad->msgs[i]);
+	rc = err_set(err, ERR_INPUT, "%s", msg.buf);
+	free(msg.buf);
+	return rc;
 }
 
 static void fill_row(struct compare_row *row, const struct rd_bench *b, const struct rd_metric *m,
@@ -526,6 +557,7 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 	struct compare_options dflt = COMPARE_OPTIONS_INIT;
 	struct compare_result *r = xcalloc(1, sizeof(*r));
 	size_t alloc_rows = 0, alloc_slos = 0, n_hist;
+	struct errlist bad = ERRLIST_INIT; /* SLOs the suite got wrong */
 	int rc = 0;
 
 	if (!opts)
@@ -548,18 +580,21 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 		goto done;
 	decide(r, n_hist, r->n_rows);
 
-	/* SLOs: absolute checks of this run. */
+	/* SLOs: absolute checks of this run; every mistake listed at once. */
 	for (size_t i = 0; i < cur->n_benches && suite; i++) {
 		const struct rd_bench *b = &cur->benches[i];
 
 		if (b->status == RUNDOC_STATUS_FAILED)
 			unevaluated_slos(r, suite, b, &alloc_slos);
-		else if (bench_ok(b) && (rc = eval_slos(r, suite, b, &alloc_slos, err)) != 0)
+		else if (bench_ok(b) && (rc = eval_slos(r, suite, b, &alloc_slos, &bad, err)) != 0)
 			goto done;
 	}
+	if (bad.n && (rc = slo_mistakes(&bad, err)) != 0)
+		goto done;
 	fill_baseline_info(r, base);
 	compare_finish(r);
 done:
+	errlist_release(&bad);
 	if (rc) {
 		compare_result_free(r);
 		return rc;

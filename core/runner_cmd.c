@@ -23,6 +23,7 @@
 #include "noise.h"
 #include "perfcount.h"
 #include "proc.h"
+#include "slo.h"
 #include "summary.h"
 #include "json.h"
 #include "util.h"
@@ -944,4 +945,44 @@ int runner_cmd_run(const struct suite_bench *b, const struct run_ctx *ctx,
 	runner_cmd_finish(cb, out);
 	runner_cmd_free(cb);
 	return 0;
+}
+
+void runner_cmd_slo_check(const cJSON *bench, const char *path, struct errlist *problems)
+{
+	static const struct { const char *name, *unit; } always[] = {
+		{ "wall", "s" }, { "user", "s" }, { "sys", "s" }, { "max_rss", "B" },
+	}, calibrated[] = {
+		{ "wall_rel", "1" }, { "cpu_rel", "1" }, { "calibration_wall", "s" },
+	};
+	const cJSON *slos = cJSON_GetObjectItemCaseSensitive(bench, "slo"), *name, *it;
+	struct rundoc *tmp;
+	struct rd_bench *b;
+
+	/* emitted and monitored metrics are known only once they are there */
+	if (!cJSON_IsObject(slos) || cJSON_HasObjectItem(bench, "emits") || cJSON_HasObjectItem(bench, "monitor"))
+		return;
+	name = cJSON_GetObjectItemCaseSensitive(bench, "name");
+	tmp = rundoc_new();
+	b = rundoc_add_bench(tmp, cJSON_IsString(name) ? name->valuestring : "?", RUNDOC_KIND_COMMAND);
+	for (size_t i = 0; i < ARRAY_SIZE(always); i++)
+		rundoc_bench_add_metric(b, always[i].name, always[i].unit, RD_LOWER);
+	if (cJSON_HasObjectItem(bench, "calibration"))
+		for (size_t i = 0; i < ARRAY_SIZE(calibrated); i++)
+			rundoc_bench_add_metric(b, calibrated[i].name, calibrated[i].unit, RD_LOWER);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(bench, "measure"))
+		if (cJSON_IsString(it))
+			rundoc_bench_add_metric(b, it->valuestring, "1", RD_LOWER); /* instructions, cycles */
+	cJSON_ArrayForEach(it, slos) {
+		struct slo so;
+		struct slo_result res;
+		struct err e = ERR_INIT;
+
+		/* syntax is slo_validate's; a metric with no samples yet is ERR_RUN */
+		if (!cJSON_IsString(it) || slo_parse(it->string, it->valuestring, &so, &e) != 0)
+			continue;
+		if (slo_evaluate(&so, b, &res, &e) == ERR_INPUT)
+			errlist_add(problems, "%s.slo.%s: %s", path, it->string, e.msg);
+		slo_release(&so);
+	}
+	rundoc_free(tmp);
 }

@@ -22,12 +22,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "err.h"
 #include "run.h"
 
 struct runner_cmd_bench;
 
 /* Run one command benchmark start to end (the runner contract in run.h). */
+/*
+ * Before anything runs: the SLOs of a command benchmark whose metrics are
+ * known in advance (no "emits", no "monitor") must name them; one problem
+ * per SLO that names a metric it will not have, at PATH.slo.
+ */
+void runner_cmd_slo_check(const cJSON *bench, const char *path, struct errlist *problems);
+
 int runner_cmd_run(const struct suite_bench *b, const struct run_ctx *ctx, struct rd_bench *out,
 		   struct err *err);
 

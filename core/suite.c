@@ -24,6 +24,7 @@
 #include "http/validity.h"
 #include "ingest/ingest.h"
 #include "ingest/runner.h"
+#include "runner_cmd.h"
 #include "efficiency.h"
 #include "monitor.h"
 #include "slo.h"
@@ -1047,6 +1048,12 @@ int suite_load(struct suite **out, const char *path, struct errlist *problems, s
 			b->kind = RUNDOC_KIND_INGEST;
 		else
 			b->kind = RUNDOC_KIND_COMMAND;
+		if (b->kind == RUNDOC_KIND_COMMAND) {
+			/* SLO names checked before anything runs, where the metrics are known */
+			char *at = xasprintf("benchmarks[%zu]", pd.decl[i]);
+			runner_cmd_slo_check(b->raw, at, problems);
+			free(at);
+		}
 		suite_config_hash(b->raw, NULL, b->config_hash);
 	}
 check:

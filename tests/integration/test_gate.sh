@@ -137,6 +137,31 @@ sed 's/"wall.median": "< 20s"/"wal.median": "< 20s"/' "$R/suite.json" >"$R/slo2.
 expect_exit 2 "an SLO naming a missing metric is an input error" gate "$R/slo2.json" --no-store
 contains "the message names the metric" "$ERR" "wal"
 
+# Every SLO name is checked, before anything runs where the metrics are
+# known (issue 19 item 23: checked after the whole run, the first only).
+cat >"$T/slonames.json" <<'EOF'
+{"suite": "gate-slonames", "benchmarks": [
+  {"name": "a", "shell": "echo ran >>\"$MARK-a\"", "repetitions": 2, "slo": {"wal.median": "< 1s", "max_rss": "< 1GiB", "sys.p95": "< 1ms"}},
+  {"name": "b", "shell": "echo ran >>\"$MARK-b\"", "measure": ["instructions"], "slo": {"instructions": "< 1e12", "cyles.median": "< 5"}}]}
+EOF
+export MARK="$T/ran"
+expect_exit 2 "SLO names: exit 2 before running" gate "$T/slonames.json" --no-store
+contains "SLO names: the first" "$ERR" "benchmarks[0].slo.wal.median: slo 'wal.median': no metric 'wal' in benchmark 'a' (did you mean 'wall'?)"
+contains "SLO names: the second" "$ERR" "benchmarks[1].slo.cyles.median: slo 'cyles.median': no metric 'cyles'"
+[ ! -e "$T/ran-a" ] && [ ! -e "$T/ran-b" ] && ok "SLO names: nothing ran" || not_ok "SLO names: a benchmark ran"
+# Emitted metrics are known only after the run: then every bad name is listed.
+cat >"$T/sloemit.json" <<'EOF'
+{"suite": "gate-sloemit", "benchmarks": [
+  {"name": "e", "shell": "echo '{\"score\": 1}' >\"$PERFGATE_METRICS_FILE\"", "emits": "json", "repetitions": 2,
+   "slo": {"scor": "< 2", "score": "< 2", "wal.max": "< 1s"}},
+  {"name": "f", "shell": "echo '{\"x\": 1}' >\"$PERFGATE_METRICS_FILE\"", "emits": "json", "repetitions": 2, "slo": {"y": "< 1"}}]}
+EOF
+expect_exit 2 "emitted SLO names: exit 2" gate "$T/sloemit.json" --no-store
+contains "emitted SLO names: all listed" "$ERR" "3 SLOs cannot be judged:"
+contains "emitted SLO names: scor" "$ERR" "benchmark 'e': slo 'scor': no metric 'scor' in benchmark 'e' (did you mean 'score'?)"
+contains "emitted SLO names: wal" "$ERR" "benchmark 'e': slo 'wal.max': no metric 'wal'"
+contains "emitted SLO names: y" "$ERR" "benchmark 'f': slo 'y': no metric 'y'"
+
 # A failing benchmark: the run is invalid (3), and the report's last line
 # says so (issue 19 item 18: it read "passed: no gated metrics"), its SLOs
 # listed as not evaluated instead of left out.
