@@ -375,6 +375,15 @@ static void check_bench(const cJSON *b, const char *path, bool variant, struct e
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "monitor")))
 		monitor_validate(v, SUB("monitor"), p);
 	if (has_http) {
+		/* Hooks run around command and ingest benchmarks only; ignored
+		 * here they hid a target that never started (all requests refused). */
+		static const char *const hooks[] = { "setup", "cleanup", "prepare", "conclude" };
+		for (size_t i = 0; i < ARRAY_SIZE(hooks); i++)
+			if (cJSON_HasObjectItem(b, hooks[i]))
+				json_problem(p, "%s.%s: hooks run only around command and ingest benchmarks, never around "
+					     "\"%s\" ones: start the target before perfgate (a CI service or an earlier "
+					     "step) and let load.warmup cover its start (docs/suite.md)",
+					     path, hooks[i], cJSON_HasObjectItem(b, "journey") ? "journey" : "http");
 		http_runner_validate(b, path, p);
 	} else {
 		static const char *const http_only[] = { "load", "stream", "request_slo", "faults", "prompts", "classes", "requests" };

@@ -67,6 +67,16 @@ printf '{"suite": "modes-it", "benchmarks": [{"name": "c", "http": {"url": "%s/o
 expect_exit 2 "capacity without an slo is invalid input" timeout 30 "$PERFGATE" run -q --no-store "$T/noslo.json"
 contains "capacity without an slo: says why" "$ERR" "needs the benchmark's \"slo\""
 
+# Hooks on an HTTP or journey benchmark are refused, never ignored (issue 19
+# item 17: a server started in "setup" never ran, and every request was
+# refused); the hook did not run.
+printf '{"suite": "modes-it", "benchmarks": [{"name": "h", "http": {"url": "%s/ok"}, "load": {"rate": 5, "duration": "1s"}, "setup": "touch %s/setup-ran", "cleanup": "true", "prepare": ["true"]}]}\n' "$U" "$T" >"$T/hooks.json"
+expect_exit 2 "hooks on an HTTP benchmark: exit 2" timeout 30 "$PERFGATE" run -q --no-store "$T/hooks.json"
+contains "hooks: setup named" "$ERR" "benchmarks[0].setup: hooks run only around command and ingest benchmarks, never around \"http\" ones"
+contains "hooks: cleanup named" "$ERR" "benchmarks[0].cleanup: hooks run only"
+contains "hooks: prepare named" "$ERR" "benchmarks[0].prepare: hooks run only"
+[ ! -e "$T/setup-ran" ] && ok "hooks: nothing ran" || not_ok "hooks: the setup hook ran"
+
 # Several workers: the measured requests are exactly those asked for, merged.
 run threads "\"http\": {\"url\": \"$U/ok\"}, \"load\": {\"concurrency\": 6, \"threads\": 3, \"requests\": 90}"
 is threads "90 requests over 3 workers, one merged histogram" "b['metrics'][0]['name'] and [x for x in b['metrics'] if x['name'] == 'latency.p50'][0]['histogram']['n'] == 90 and gen['threads'] == 3"
