@@ -2,7 +2,8 @@
  * compare.c: `perfgate compare [RUN_ID | --run-file FILE]`: compare a stored
  * (or saved) run against its baseline and print the report.  With --suite
  * the suite's compare settings, SLOs and A/B variants apply.  A stored
- * run's comparison is stored too, for `perfgate report RUN_ID`.  The
+ * run's first comparison against the automatic baseline is stored as its
+ * verdict when it has none (store_verdict), for `perfgate report RUN_ID`.  The
  * baseline and the comparison are the gate's own (core/gate.h).
  *
  * Exit codes: 0 passed, 1 regression, SLO violated or a benchmark of the run
@@ -16,6 +17,7 @@
 
 #include "../core/gate.h"
 #include "../core/util.h"
+#include "../db/baseline.h"
 #include "../db/store.h"
 #include "cmd.h"
 #include "output.h"
@@ -40,6 +42,9 @@ static int parse_args(struct compare_args *a, int argc, char **argv)
 		"ancestors of the run's commit, the last K per benchmark (docs/gate.md).\n"
 		"--baseline RUN_ID | COMMIT | branch:NAME | file:RUN.json overrides it.\n"
 		"A RUN_ID may be a unique prefix of one (at least 4 hex digits), as gate prints it.\n"
+		"The run's verdict (report, history) is its gate's comparison, or the first against\n"
+		"the automatic baseline of a run pushed without a gate: only that one is stored;\n"
+		"one against --baseline, or after the verdict, is shown and not stored.\n"
 		"Exit codes: 0 passed, 1 regression, SLO violated or a benchmark of the run failed,\n"
 		"2 usage or invalid input, 4 database unreachable or failing.",
 	};
@@ -97,6 +102,40 @@ static int load_run(const struct compare_args *a, struct db_store *dbs, struct r
 	return rc ? cmd_fail(rc, &err) : 0;
 }
 
+/*
+ * The run's verdict (what report and history show) is its gate's
+ * comparison, or for a run pushed without a gate its first comparison
+ * against the automatic baseline.  A comparison against an explicit
+ * --baseline, or one made after the verdict, is shown and not stored: a
+ * one-off look used to overwrite the gate's verdict.
+ */
+static int store_verdict(const struct compare_args *a, struct db_store *dbs, struct gate_store *store,
+			 const struct compare_result *res, struct err *err)
+{
+	struct db *db = NULL;
+	cJSON *old = NULL;
+	int rc;
+
+	if (a->spec) {
+		cmd_warn("comparison against --baseline %s not stored: the run's verdict (report, history) stays its "
+			 "gate's", a->spec);
+		return 0;
+	}
+	if ((rc = db_store_connect(dbs, &db, err)) != 0)
+		return rc;
+	rc = db_comparison_load(db, res->run_id, &old, err);
+	cJSON_Delete(old);
+	if (rc == 0) {
+		cmd_warn("comparison not stored: run %.8s already has its verdict (perfgate report %.8s shows it)",
+			 res->run_id, res->run_id);
+		return 0;
+	}
+	if (rc != ERR_NOTFOUND)
+		return rc;
+	*err = (struct err)ERR_INIT;
+	return gate_store_comparison(store, res, err);
+}
+
 int cmd_compare(int argc, char **argv)
 {
 	struct compare_args a = { .o = { .format = "text" }, .pos = STRLIST_INIT };
@@ -136,7 +175,7 @@ int cmd_compare(int argc, char **argv)
 	rc = gate_compare(rd, suite, &go, need_db ? &src : NULL, &base, &res, &err);
 	/* An A/B-only look (--variants) never replaces the run's stored comparison. */
 	if (rc == 0 && !a.run_file && !a.no_store && !a.variants)
-		rc = gate_store_comparison(&store, res, &err);
+		rc = store_verdict(&a, dbs, &store, res, &err);
 	if (rc) {
 		code = cmd_fail(rc, &err);
 		goto done;

@@ -142,6 +142,18 @@ contains "report Markdown explains the baseline" "$OUT" "nearest ancestors of"
 expect_exit 2 "report of a run never compared" "$PERFGATE" report --db "$DB" "$(id 1)"
 contains "report says how to get a comparison" "$ERR" "perfgate compare"
 expect_exit 2 "report with a bad format" "$PERFGATE" report --db "$DB" "$(id 22)" --format yaml
+# A one-off comparison never overwrites the run's verdict (issue 19 item
+# 21): against the run itself it passes, and report still shows the first.
+expect_exit 0 "a one-off --baseline comparison of the stored run" "$PERFGATE" compare --db "$DB" --repo "$T/repo" \
+	"$(id 22)" --baseline "$(id 22)"
+contains "... says it is not stored" "$ERR" "not stored: the run's verdict (report, history) stays its gate's"
+expect_exit 0 "report after the one-off" "$PERFGATE" report --db "$DB" "$(id 22)" --format json --out "$T/after.json"
+check_eq "report still shows the verdict: a regression" \
+	"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["passed"], d["counts"]["regression"])' "$T/after.json")" "False 1"
+check_eq "the stored verdict still names its 3 baseline runs" \
+	"$(psql_q "$DB" "select array_length(baseline_runs, 1) from verdicts where run_id = '$(id 22)'")" "3"
+expect_exit 1 "compare again, automatic baseline" "$PERFGATE" compare --db "$DB" --repo "$T/repo" "$(id 22)"
+contains "... not stored either: the run has its verdict" "$ERR" "already has its verdict"
 expect_exit 2 "compare needs a run" "$PERFGATE" compare --db "$DB"
 
 # Run ids as `gate` prints them (the first 8 digits), git-style: a unique
