@@ -304,7 +304,12 @@ static const char *const derived[] = { "energy_per_request", "energy_per_output_
 
 bool efficiency_derived(const char *name)
 {
-	return str_index(name, derived, ARRAY_SIZE(derived)) >= 0;
+	size_t n = strcspn(name, "@"); /* a sweep step's too: energy_per_request@10/s */
+
+	for (size_t i = 0; i < ARRAY_SIZE(derived); i++)
+		if (strlen(derived[i]) == n && strncmp(name, derived[i], n) == 0)
+			return true;
+	return false;
 }
 
 void efficiency_rederive(struct rd_bench *b)

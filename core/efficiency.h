@@ -105,7 +105,8 @@ void efficiency_add_capacity_cost(struct rd_bench *b, const struct efficiency_pr
 				  double output_tokens_per_s);
 
 /* Whether `name` is one of the metrics efficiency_add_metrics() derives
- * (per unit of work: they depend on the whole run's throughput). */
+ * (per unit of work: they depend on the whole run's throughput), or a
+ * sweep step's (`NAME@RATE/s`). */
 bool efficiency_derived(const char *name);
 
 /*

@@ -773,12 +773,12 @@ static const char *const energy_names[] = { "energy", "energy_per_request", "ene
 					    "output_tokens_per_joule" };
 static const char *const cost_names[] = { "cost_per_1k_requests", "cost_per_1m_output_tokens" };
 
-/* `name` is `base` or `base.STAT`. */
+/* `name` is `base`, `base.STAT`, or either with a sweep step's `@RATE/s`. */
 static bool named(const char *name, const char *base)
 {
 	size_t n = strlen(base);
 
-	return strncmp(name, base, n) == 0 && (name[n] == '\0' || name[n] == '.');
+	return strncmp(name, base, n) == 0 && (name[n] == '\0' || name[n] == '.' || name[n] == '@');
 }
 
 static bool one_of(const char *name, const char *const *list, size_t n)

@@ -430,6 +430,7 @@ struct http_run {
 	struct http_trace *trace;    /* load mode trace: the trace replayed */
 	uint64_t *trace_times;       /* its arrival times, ns after the start */
 	struct efficiency_price price; /* the machine's price (efficiency.h), when have_price */
+	struct rundoc *sweep_mon;    /* a monitored sweep: the bench its monitor writes to (monitored_step) */
 	bool have_price;
 	double held_rps, held_tps;   /* capacity: throughput and output token rate of the last step that held */
 	long rep;                    /* the repetition running */
@@ -663,6 +664,73 @@ cJSON *http_runner_step_json(const struct http_engine_result *res, long rep, dou
 	return st;
 }
 
+/*
+ * A sweep with a monitor monitors each step.  The monitor writes into a
+ * bench of its own, where its records pile up over the steps as they do
+ * over a single-step run's repetitions (the targets' counts, the
+ * per-scrape series and resources laid end to end, the energy windows);
+ * what it measured in a step becomes that step's metrics, NAME@RATE/s
+ * beside latency.p99@RATE/s, and run_finish moves its records to the
+ * benchmark (sweep_monitor_finish).
+ */
+static struct rd_bench *sweep_monitor_bench(struct http_run *hr)
+{
+	if (!hr->sweep_mon)
+		rundoc_add_bench(hr->sweep_mon = rundoc_new(), hr->b->name, RUNDOC_KIND_HTTP);
+	return &hr->sweep_mon->benches[0];
+}
+
+/* Each metric's sample count in the monitor's bench before a step
+ * (xmalloc'd; *n: how many metrics it had). */
+static size_t *sample_counts(const struct rd_bench *mb, size_t *n)
+{
+	size_t *had = xmalloc((mb->n_metrics + 1) * sizeof(*had));
+
+	for (size_t i = 0; i < mb->n_metrics; i++)
+		had[i] = mb->metrics[i].n_samples;
+	*n = mb->n_metrics;
+	return had;
+}
+
+/* After a monitored step: its energy and cost per unit of work, then every
+ * metric that gained a sample in it, as the step's NAME@RATE/s. */
+static void monitored_step(struct http_run *hr, struct rd_bench *mb, const size_t *had, size_t n_had,
+			   const char *suffix, const struct http_engine_result *res)
+{
+	/* efficiency_add_metrics divides by the step's own throughput and
+	 * token rate, and claims its energy window with the step's index */
+	add_sample(mb, NULL, "throughput", "1/s", RD_HIGHER, res->window > 0 ? (double)res->ok_in_window / res->window : 0);
+	/* one sample per step, NaN without tokens, to stay paired with throughput */
+	add_sample(mb, NULL, "output_token_rate", "1/s", RD_HIGHER,
+		   res->tokens > 0 && res->window > 0 ? (double)res->tokens / res->window : NAN);
+	efficiency_add_metrics(mb, hr->have_price ? &hr->price : NULL);
+	for (size_t i = 0; i < mb->n_metrics; i++) {
+		const struct rd_metric *m = &mb->metrics[i];
+
+		if (m->n_samples > (i < n_had ? had[i] : 0) && strcmp(m->name, "throughput") != 0 &&
+		    strcmp(m->name, "output_token_rate") != 0)
+			add_sample(hr->out, suffix, m->name, m->unit, m->direction, m->samples[m->n_samples - 1]);
+	}
+}
+
+/* The monitor's records of a sweep's steps, moved to the benchmark. */
+static void sweep_monitor_finish(struct http_run *hr)
+{
+	struct rd_bench *mb;
+	cJSON *it;
+
+	if (!hr->sweep_mon)
+		return;
+	mb = &hr->sweep_mon->benches[0];
+	while (mb->extra && (it = mb->extra->child)) {
+		cJSON_DetachItemViaPointer(mb->extra, it);
+		if (cJSON_GetObjectItemCaseSensitive(hr->out->extra, it->string))
+			cJSON_Delete(it);
+		else
+			cJSON_AddItemToObject(hr->out->extra, it->string, it);
+	}
+}
+
 /* One rate of a sweep or capacity search, `trials` times (capacity: until
  * a trial breaks an SLO).  *held: every SLO held in every trial. */
 static int run_rate(struct http_run *hr, long rep, double rate, cJSON *steps, bool *held, struct err *err)
@@ -676,15 +744,29 @@ static int run_rate(struct http_run *hr, long rep, double rate, cJSON *steps, bo
 		struct http_engine_result res;
 		char why[512] = "", suffix[64], *bad;
 		bool ol;
+		/* a sweep's steps are monitored; a capacity search's are verdicts only */
+		struct mon_window mw = { &hr->mopts, NULL, !capacity && hr->have_mon ? sweep_monitor_bench(hr) : NULL,
+					 &hr->notices, 0, ERR_INIT };
+		size_t n_had = 0, *had = mw.out ? sample_counts(mw.out, &n_had) : NULL;
 
-		if ((rc = run_step(hr, rate, rep * 1000 + t, NULL, &res, &ol, err)) != 0)
+		rc = run_step(hr, rate, rep * 1000 + t, mw.out ? &mw : NULL, &res, &ol, err);
+		if (rc == 0 && mw.rc) {
+			http_engine_result_release(&res); /* the step ran; the monitor failed */
+			memcpy(err, &mw.err, sizeof(*err));
+			rc = mw.rc;
+		}
+		if (rc != 0) {
+			free(had);
 			break;
+		}
 		hr->total_ok += res.ok;
 		hr->total_failed += res.failed;
 		bad = health(&res, true, &hr->spec, rate, &hr->validity, gen);
 		if (!capacity) {
 			snprintf(suffix, sizeof(suffix), "@%g/s", rate);
 			emit_step(hr, hr->out, suffix, &res, true);
+			if (mw.out)
+				monitored_step(hr, mw.out, had, n_had, suffix, &res);
 			if (bad && !hr->invalid)
 				hr->invalid = xstrdup(bad);
 		} else {
@@ -706,6 +788,7 @@ static int run_rate(struct http_run *hr, long rep, double rate, cJSON *steps, bo
 			hr->held_tps = (double)res.tokens / res.window;
 		}
 		free(bad);
+		free(had);
 		http_engine_result_release(&res);
 	}
 	cJSON_Delete(gen);
@@ -989,6 +1072,7 @@ static void run_finish(struct http_run *hr)
 		cJSON_AddNumberToObject(t, "from_usage", (double)hr->tok_usage);
 		cJSON_AddNumberToObject(t, "from_events", (double)hr->tok_events);
 	}
+	sweep_monitor_finish(hr);
 	for (size_t i = 0; i < hr->notices.n; i++)
 		rundoc_bench_warn(out, hr->notices.msgs[i]);
 	if (hr->wl) {
@@ -1083,6 +1167,7 @@ done:
 	http_load_spec_release(&hr.spec);
 	if (hr.have_mon)
 		monitor_options_release(&hr.mopts);
+	rundoc_free(hr.sweep_mon);
 	errlist_release(&hr.notices);
 	return rc;
 }

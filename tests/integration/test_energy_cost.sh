@@ -5,7 +5,7 @@
 # per-token figures recomputed here from what the run document records; the
 # power fallback; a price from the suite and from PERFGATE_PRICE_PER_HOUR
 # (which wins, and must parse: exit 2); the cost at capacity of a capacity
-# search; and gating on them.
+# search; a sweep's steps each with their own; and gating on them.
 . tests/integration/lib.sh
 T=$(test_tmpdir)
 export GIT_CONFIG_NOSYSTEM=1 HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1
@@ -75,6 +75,16 @@ CAP='"load": {"mode": "capacity", "start_rate": 20, "max_rate": 80, "precision":
 run capacity 0 "$(suite '"price": {"per_hour": 3.6}, ' "$HTTP, $CAP")"
 is capacity "cost at capacity, from the throughput measured at the highest rate that held" "[($near)(m['cost_per_1k_requests'], 3.6 / 3600 / s['throughput'] * 1000) for s in b['capacity_steps'] if s['slos_held'] and s['rate'] == m['capacity']][-1:] == [True]"
 is capacity "and per million tokens" "'cost_per_1m_output_tokens' in m and 'capacity' in c['how']"
+
+# a sweep: each step monitored, its energy and cost per unit of work from
+# its own window and throughput, as NAME@RATE/s
+SWEEP='"load": {"mode": "sweep", "rates": [10, 40], "duration": "1s"}'
+FAKE_NVIDIA_SMI_ENERGY=mJ run sweep 0 "$(suite '"price": {"per_hour": 3.6}, ' "$HTTP, $SWEEP, $GPU")"
+is sweep "one energy window per step, each claimed by its step" "[w['repetition'] for w in e['windows']] == [0, 1] and e['method'] == 'counter'"
+is sweep "each step's energy" "($near)(m['energy@10/s'], e['windows'][0]['joules']) and ($near)(m['energy@40/s'], e['windows'][1]['joules'])"
+is sweep "energy per output token over the step's own token rate" "all(($near)(m['energy_per_output_token@%d/s' % r], w['joules'] / w['window'] / m['output_token_rate@%d/s' % r]) for r, w in zip((10, 40), e['windows']))"
+is sweep "cost per 1,000 requests over the step's own throughput" "all(($near)(m['cost_per_1k_requests@%d/s' % r], 3.6 / 3600 / m['throughput@%d/s' % r] * 1000) for r in (10, 40))"
+is sweep "no unsuffixed per-window metric" "not any(k in m for k in ('energy', 'energy_per_request', 'cost_per_1k_requests', 'gpu.power.mean'))"
 
 # gating on them
 R=$T/repo

@@ -60,6 +60,13 @@ is values "the series found are recorded" "t['found'] == {'g': 'demo_gauge', 're
 is values "the per-scrape series" "len(b['server_metrics']['demo']['t']) == t['scrapes'] and b['server_metrics']['demo']['g'][-1] == t['scrapes']"
 is values "no warning" "w == ''"
 
+# --- a sweep: every step scraped, its metrics NAME@RATE/s ---
+run sweep 0 "\"http\": {\"url\": \"$U/ok\"}, \"load\": {\"mode\": \"sweep\", \"rates\": [20, 40], \"duration\": \"1s\"}, \"monitor\": {\"system\": false, \"gpu\": false, \"prometheus\": {\"url\": \"$U/metrics?t=sweep\", $DEMO}}"
+is sweep "each step has the server's metrics" "all(k in m for k in ('server.demo.g.max@20/s', 'server.demo.g.max@40/s', 'server.demo.req.increase@40/s', 'server.demo.lat.p50@20/s'))"
+is sweep "the gauge (the scrape count) rose step by step; the last step's max is every scrape" "m['server.demo.g.max@20/s'] < m['server.demo.g.mean@40/s'] < m['server.demo.g.max@40/s'] == t['scrapes']"
+is sweep "counter increase over resets, step by step (11 per scrape)" "m['server.demo.req.increase@20/s'] + m['server.demo.req.increase@40/s'] == 11 * (t['scrapes'] - 2)"
+is sweep "no unsuffixed server metric, the per-scrape series laid end to end" "not any(k.startswith('server.') and '@' not in k for k in m) and len(b['server_metrics']['demo']['t']) == t['scrapes']"
+
 # --- a misbehaving target: a warning and the metric missing, the run valid ---
 run slow 0 "$LOAD, \"monitor\": {\"system\": false, \"gpu\": false, \"prometheus\": {\"url\": \"$U/metrics?mode=slow&ms=5000\", \"timeout\": \"300ms\", $DEMO}}"
 is slow "the load still ran" "m['throughput'] > 0 and b.get('status', 'ok') == 'ok'"
@@ -127,6 +134,12 @@ printf '{"suite": "monprom-down", "project": "monprom", "benchmarks": [{"name": 
 git -C "$R" add -A && git -C "$R" commit -qm "down"
 expect_exit 1 "an SLO on a server metric never measured fails the gate" "$PERFGATE" gate --db "$DB" --quiet "$R/down.json"
 contains "with the reason" "$OUT" "server.demo.g.max < 1000: not measured (no scrape of target 'demo' succeeded)"
+
+# a sweep step's server metric gates too
+printf '{"suite": "monprom-sweep", "project": "monprom", "benchmarks": [{"name": "sw", "http": {"url": "%s/ok"}, "load": {"mode": "sweep", "rates": [20, 40], "duration": "1s"}, "monitor": {"system": false, "gpu": false, "prometheus": {"url": "%s/metrics?t=sweepgate", %s}}, "slo": {"server.demo.g.max@40/s": "< 2"}}]}\n' "$U" "$U" "$DEMO" >"$R/sweep.json"
+git -C "$R" add -A && git -C "$R" commit -qm "sweep"
+expect_exit 1 "gate fails on a sweep step's server metric" "$PERFGATE" gate --db "$DB" --quiet "$R/sweep.json"
+contains "naming it" "$OUT" "server.demo.g.max@40/s"
 
 # --- the SQL view over stored server metrics, the names taken apart
 V=$(psql_q "$DB" "SELECT DISTINCT target || ' ' || server_metric || ' ' || coalesce(stat, '-') FROM perfgate_server_metrics WHERE metric IN ('server.demo.g.max', 'server.vllm.queue_time.p99', 'server.vllm.prefix_cache_hit_rate') ORDER BY 1" | tr '\n' ',')

@@ -246,6 +246,11 @@ static void test_rederive(void **state)
 	near(rundoc_bench_find_metric(b, "cost_per_1m_output_tokens")->samples[0], 10);
 	assert_true(efficiency_derived("cost_per_1k_requests"));
 	assert_false(efficiency_derived("energy"));
+	/* a sweep step's: derived from that step's throughput in a shard */
+	assert_true(efficiency_derived("energy_per_output_token@10/s"));
+	assert_false(efficiency_derived("energy@10/s"));
+	assert_false(efficiency_derived("cost_per_1k"));
+	assert_false(efficiency_derived("cost_per_1k_requests_x"));
 	rundoc_free(rd);
 
 	/* windows no repetition claimed (an older shard's): by position only

@@ -312,6 +312,13 @@ static void test_unmeasured(void **state)
 	assert_true(monitor_unmeasured(b, "cost_per_1k_requests", why, sizeof(why)));
 	assert_string_equal(why, "no price: set the suite's \"price\" or PERFGATE_PRICE_PER_HOUR");
 	assert_false(monitor_unmeasured(b, "energy_per_tokens", why, sizeof(why)));
+	/* a sweep step's, NAME@RATE/s */
+	assert_true(monitor_unmeasured(b, "energy_per_output_token@100/s", why, sizeof(why)));
+	assert_string_equal(why, "no GPU energy readings: no monitor with gpu on, no nvidia-smi, or no GPU");
+	assert_true(monitor_unmeasured(b, "server.vllm.ttft@100/s", why, sizeof(why)));
+	assert_string_equal(why, "target 'vllm' exposes none of the series of ttft");
+	assert_false(monitor_unmeasured(b, "energy_per_tokens@100/s", why, sizeof(why)));
+	assert_true(monitor_metric("cost_per_1k_requests@100/s"));
 	assert_true(monitor_metric("server.x.y"));
 	assert_true(monitor_metric("energy.max"));
 	assert_true(monitor_metric("cost_per_1m_output_tokens"));
