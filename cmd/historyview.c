@@ -163,6 +163,7 @@ static void rows_json(const struct history *h, const char *bench, const char *me
 		cJSON_AddItemToObject(o, "ci_high", json_num(r->ci_high));
 		cJSON_AddNumberToObject(o, "n", (double)r->n);
 		cJSON_AddItemToObject(o, "verdict", json_str(r->verdict));
+		cJSON_AddBoolToObject(o, "dirty", r->dirty);
 		cJSON_AddBoolToObject(o, "changepoint", r->changepoint);
 		if (r->changepoint) {
 			cJSON *c = cJSON_AddObjectToObject(o, "change");
@@ -181,7 +182,7 @@ static void rows_json(const struct history *h, const char *bench, const char *me
 
 static void rows_csv(const struct history *h)
 {
-	puts("run_id,commit,time,branch,median,ci_low,ci_high,n,unit,verdict,changepoint,subject");
+	puts("run_id,commit,time,branch,median,ci_low,ci_high,n,unit,verdict,changepoint,subject,dirty");
 	for (size_t i = 0; i < h->n; i++) {
 		const struct history_row *r = &h->rows[i];
 		printf("%s,", r->run_id);
@@ -200,7 +201,7 @@ static void rows_csv(const struct history *h)
 		csv_field(r->verdict);
 		printf(",%s,", r->changepoint ? "true" : "false");
 		csv_field(r->subject);
-		putchar('\n');
+		printf(",%s\n", r->dirty ? "true" : "false");
 	}
 }
 
@@ -251,8 +252,9 @@ static void rows_table(const struct history *h, const char *bench, const char *m
 				snprintf(tmp, sizeof(tmp), "changed");
 			snprintf(change, sizeof(change), "%-12s", tmp);
 		}
-		printf("%-10s  %-20s  %10s  %-23s  %4ld  %-12s  %s%s\n", commit, r->time, med, ci, r->n,
-		       r->verdict ? r->verdict : "-", change, r->subject ? r->subject : "");
+		/* a dirty tree's run is not that commit's code: say so on its row */
+		printf("%-10s  %-20s  %10s  %-23s  %4ld  %-12s  %s%s%s\n", commit, r->time, med, ci, r->n,
+		       r->verdict ? r->verdict : "-", change, r->dirty ? "(dirty tree) " : "", r->subject ? r->subject : "");
 		free(med);
 		free(lo);
 		free(hi);

@@ -30,7 +30,7 @@ static void trend_points(const struct history *h, bool by_date, size_t base_runs
 			snprintf(lab[i], sizeof(lab[i]), "%.7s", r->commit);
 		pts[i] = (struct plot_trend_point){ lab[i], r->median, r->ci_low, r->ci_high,
 						    r->verdict && strcmp(r->verdict, "regression") == 0,
-						    r->changepoint, false };
+						    r->changepoint, false, r->dirty };
 		if (r->changepoint)
 			last_cp = i;
 	}

@@ -353,6 +353,8 @@ static void order_by_ancestry(struct baseline_cand *c, size_t n, char *const *an
  * first), or why there is none: then the baseline is the latest runs by
  * time and the reason is returned (a note says so loudly where it matters).
  */
+static const char NO_COMMIT[] = "the run has no git commit";
+
 static const char *walk_ancestry(const struct rundoc *cur, const char *repo, size_t limit,
 				 struct baseline *out, char ***anc, size_t *n_anc)
 {
@@ -360,7 +362,7 @@ static const char *walk_ancestry(const struct rundoc *cur, const char *repo, siz
 	bool on_branch;
 
 	if (!cur->git.commit)
-		return "the run has no git commit";
+		return NO_COMMIT;
 	if (gitinfo_is_shallow(repo)) {
 		errlist_add(&out->notes,
 			    "shallow clone: the commit history is cut off, so the baseline is the latest runs on '%s' by time, "
@@ -397,6 +399,12 @@ static char *explain(const struct baseline *out, const char *latest_reason, bool
 {
 	char *why, *t;
 
+	if (out->n_runs == 0 && latest_reason == NO_COMMIT)
+		/* outside git every gate said "no baseline yet (first run)", forever */
+		return xasprintf("the run has no git commit (perfgate ran outside a git checkout), and only runs "
+				 "of a branch's commits become baselines: run it inside the project's checkout (or "
+				 "--repo DIR), or compare with --baseline RUN_ID or file:RUN.json; nothing to compare, "
+				 "the run passes");
 	if (out->n_runs == 0 && walked)
 		return xasprintf("no run on '%s' on this machine class at the %zu nearest ancestors of %.10s: "
 				 "nothing to compare, the run passes", out->branch, n_anc, out->anchor);

@@ -567,6 +567,7 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 	r->project = cur->project ? xstrdup(cur->project) : NULL;
 	r->suite = xstrdup(cur->suite ? cur->suite : "");
 	r->commit = cur->git.commit ? xstrdup(cur->git.commit) : NULL;
+	r->dirty = cur->git.dirty;
 	r->branch = cur->git.branch ? xstrdup(cur->git.branch) : NULL;
 	r->strict = opts->strict;
 	r->geomean = NAN;

@@ -70,6 +70,7 @@ struct compare_result {
 	size_t base_samples;          /* baseline samples of the metric with the most */
 	char **notes;                 /* warnings shown loudly: shallow clone, failed benchmarks... */
 	size_t n_notes;
+	bool dirty;                   /* measured from a tree with uncommitted changes */
 	char **failed_benches;        /* benchmarks of the run that failed (not compared): the run is invalid */
 	size_t n_failed_benches;
 	/* Geometric mean of current/baseline over history rows with a ratio,

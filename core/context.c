@@ -64,12 +64,13 @@ int context_stamp(struct rundoc *rd, const char *repo_dir, struct errlist *notic
 	rc = gitinfo_collect(repo_dir, &rd->git, &found, &gerr);
 	if (rc) {
 		/* A repository we cannot read must not cost the measurement. */
-		char *m = xasprintf("cannot read git information: %s; the run is stored without a commit",
-				    gerr.msg);
+		char *m = xasprintf("cannot read git information: %s; the run has no commit", gerr.msg);
 		notice(notices, m);
 		free(m);
 	} else if (!found) {
-		char *m = xasprintf("'%s' is not inside a git repository; the run is stored without a commit",
+		/* true whether or not the run is stored (--no-store) */
+		char *m = xasprintf("'%s' is not inside a git repository: the run has no commit, so no baseline "
+				    "is chosen for it and it never becomes one (run inside the checkout, or --repo DIR)",
 				    repo_dir ? repo_dir : ".");
 		notice(notices, m);
 		free(m);

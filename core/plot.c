@@ -134,7 +134,7 @@ int plot_trend_script(const struct plot_trend *t, const struct plot_output *o, s
 {
 	double max_abs = 0, factor;
 	const char *shown;
-	bool any_ci = false, any_reg = false, any_cur = false;
+	bool any_ci = false, any_reg = false, any_cur = false, any_dirty = false;
 	size_t every;
 	int cps = 0;
 
@@ -149,6 +149,7 @@ int plot_trend_script(const struct plot_trend *t, const struct plot_output *o, s
 		any_ci |= isfinite(p->lo) && isfinite(p->hi);
 		any_reg |= p->regression;
 		any_cur |= p->current;
+		any_dirty |= p->dirty;
 	}
 	plot_scale(t->unit, max_abs, &factor, &shown);
 	/* About 30 labelled ticks at most, so that commit labels stay legible;
@@ -196,7 +197,7 @@ int plot_trend_script(const struct plot_trend *t, const struct plot_output *o, s
 	}
 	sb_puts(s, ")\n");
 
-	sb_puts(s, "$trend << EOD\n# index label median ci_low ci_high regression current\n");
+	sb_puts(s, "$trend << EOD\n# index label median ci_low ci_high regression current dirty\n");
 	for (size_t i = 0; i < t->n; i++) {
 		const struct plot_trend_point *p = &t->points[i];
 		double m = p->median * factor;
@@ -207,6 +208,7 @@ int plot_trend_script(const struct plot_trend *t, const struct plot_output *o, s
 		gp_num(s, p->hi * factor);
 		gp_num(s, p->regression ? m : NAN);
 		gp_num(s, p->current ? m : NAN);
+		gp_num(s, p->dirty ? m : NAN);
 		sb_putc(s, '\n');
 	}
 	sb_puts(s, "EOD\n");
@@ -224,6 +226,9 @@ int plot_trend_script(const struct plot_trend *t, const struct plot_output *o, s
 		sb_puts(s, ", \\\n     $trend using 1:6 with points pt 9 ps 1.8 lc rgb '#d62728' title 'regression'");
 	if (any_cur)
 		sb_puts(s, ", \\\n     $trend using 1:7 with points pt 6 ps 2.5 lw 2 lc rgb '#ff7f0e' title 'this run'");
+	if (any_dirty) /* not the commit's code: never read as that commit's */
+		sb_puts(s, ", \\\n     $trend using 1:8 with points pt 4 ps 1.6 lw 1.5 lc rgb '#7f7f7f' "
+			   "title 'dirty tree (uncommitted changes)'");
 	sb_puts(s, "\n");
 	return 0;
 }
@@ -766,7 +771,7 @@ static int gate_trend(struct gate_plots *g, const struct rd_bench *b, const stru
 			continue;
 		g->pts[t.n] = (struct plot_trend_point){ run_label(g->base[k], g->labels[t.n]), bm->summary.median,
 							 bm->summary.ci_low, bm->summary.ci_high, false, false,
-							 false };
+							 false, g->base[k]->git.dirty };
 		if (isnan(t.base_lo) || bm->summary.median < t.base_lo)
 			t.base_lo = bm->summary.median;
 		if (isnan(t.base_hi) || bm->summary.median > t.base_hi)
@@ -774,7 +779,8 @@ static int gate_trend(struct gate_plots *g, const struct rd_bench *b, const stru
 		t.n++;
 	}
 	g->pts[t.n] = (struct plot_trend_point){ run_label(g->cur, g->labels[t.n]), m->summary.median,
-						 m->summary.ci_low, m->summary.ci_high, false, false, true };
+						 m->summary.ci_low, m->summary.ci_high, false, false, true,
+						 g->cur->git.dirty };
 	t.n++;
 	path = xasprintf("%s/%s--%s.%s", g->dir, bname, mname, g->ext);
 	title = xasprintf("%s: %s / %s", g->cur->suite ? g->cur->suite : "", b->name, m->name);

@@ -54,6 +54,7 @@ struct plot_trend_point {
 	bool regression;    /* a regression verdict: marked with a red triangle */
 	bool changepoint;   /* first run after a change point: a vertical line */
 	bool current;       /* the run under test (gate plots): a larger point */
+	bool dirty;         /* measured from a tree with uncommitted changes: an open square */
 };
 
 struct plot_trend {

@@ -265,8 +265,9 @@ void report_summary_line(const struct compare_result *r, struct sb *out)
 		sb_puts(out, r->n_failed_benches > 3 ? ", ...); " : "); ");
 	}
 	if (gated && r->counts[VERDICT_NO_BASELINE] == gated) {
-		sb_printf(out, "no baseline yet for %zu metric%s (first run), nothing to compare", gated,
-			  gated == 1 ? "" : "s");
+		sb_printf(out, "no baseline %sfor %zu metric%s (%s), nothing to compare", r->commit ? "yet " : "",
+			  gated, gated == 1 ? "" : "s",
+			  r->commit ? "first run" : "the run has no git commit: see the baseline line");
 		any = true;
 	} else {
 		for (int k = 0; k <= VERDICT_NO_BASELINE; k++) {
@@ -439,6 +440,9 @@ void report_text(const struct compare_result *r, bool color, struct sb *out)
 		sb_printf(out, ", commit %.10s", r->commit);
 	if (r->branch)
 		sb_printf(out, " on '%s'", r->branch);
+	/* not that commit's code: say so first thing */
+	if (r->dirty)
+		sb_puts(out, ", dirty tree (uncommitted changes: not the commit's code, never a baseline)");
 	sb_puts(out, "\nbaseline: ");
 	baseline_text(r, false, out);
 	sb_putc(out, '\n');
@@ -563,6 +567,8 @@ static void md_head(const struct compare_result *r, struct sb *out)
 	sb_printf(out, "`, run `%s`", id);
 	if (r->commit)
 		sb_printf(out, ", commit `%.10s`", r->commit);
+	if (r->dirty)
+		sb_puts(out, ", **dirty tree** (uncommitted changes: not the commit's code, never a baseline)");
 	sb_puts(out, ".");
 	if (r->geomean_n) {
 		char g[32];
@@ -723,6 +729,7 @@ cJSON *report_to_json(const struct compare_result *r)
 	add_str(root, "project", r->project);
 	add_str(root, "suite", r->suite);
 	add_str(root, "commit", r->commit);
+	cJSON_AddBoolToObject(root, "dirty", r->dirty);
 	add_str(root, "branch", r->branch);
 	cJSON_AddBoolToObject(root, "passed", r->passed);
 	cJSON_AddBoolToObject(root, "strict", r->strict);
@@ -937,6 +944,7 @@ static void head_from_json(const cJSON *json, struct compare_result *r)
 	r->project = peek_dup(json, "project");
 	r->suite = peek_dup(json, "suite");
 	r->commit = peek_dup(json, "commit");
+	r->dirty = json_peek_true(json, "dirty");
 	r->branch = peek_dup(json, "branch");
 	r->strict = json_peek_true(json, "strict");
 	r->confirm_reps = peek_size(json, "confirm_repetitions");

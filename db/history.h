@@ -48,6 +48,7 @@ struct history_row {
 	double ci_high;
 	long n;            /* repetitions */
 	char *verdict;     /* newest verdict for this metric of this run, or NULL */
+	bool dirty;        /* measured from a tree with uncommitted changes: not that commit's code */
 	bool changepoint;  /* a stored change point starts at this run */
 	double cp_magnitude; /* mean_after / mean_before - 1, when changepoint */
 	double cp_p;       /* its p-value, when changepoint */

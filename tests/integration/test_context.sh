@@ -87,12 +87,13 @@ is "gitlab provider, event, MR, base, fork" "$T/gl.json" \
 	'(d["ci"]["provider"], d["ci"]["event"], d["ci"]["pr"], d["ci"]["base_branch"], d["ci"]["fork"])' \
 	"('gitlab', 'merge_request_event', 5, 'main', True)"
 
-# 5. Outside any repository: stored without a commit, with a notice.
+# 5. Outside any repository: stored without a commit, with a notice that
+# says what that means (not "stored", which --no-store made untrue).
 mkdir -p "$T/plain"
 cp "$R/suite.json" "$T/plain/suite.json"
 expect_exit 0 "run outside a repository" "$PERFGATE" run --no-store -q -o "$T/plain.json" "$T/plain/suite.json"
 is "no commit outside a repository" "$T/plain.json" 'd["git"]["commit"]' "None"
-contains "notice outside a repository" "$ERR" "is not inside a git repository; the run is stored without a commit"
+contains "notice outside a repository" "$ERR" "is not inside a git repository: the run has no commit, so no baseline is chosen for it and it never becomes one"
 
 # 6. A failing nvidia-smi is a notice, not a failure.
 FAKE_NVIDIA_SMI_RC=9 FAKE_NVIDIA_SMI_OUT=$NV/driver_failure.txt \

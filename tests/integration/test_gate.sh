@@ -81,12 +81,37 @@ check "a wall-time trend plot exists" test -s "$T/plots/loop--wall.png"
 # A dirty tree's run (twenty times the work) is stored but never a baseline.
 echo 10000 >"$R/work"
 expect_exit 1 "a dirty tree doing twenty times the work fails" gate "$R/suite.json" --no-confirm --json "$T/dirty.json"
+cp "$OUT" "$T/dirty.out"
 DIRTY_ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$T/dirty.json")
 git -C "$R" checkout -q -- work
 expect_exit 0 "clean main after the dirty run passes" gate "$R/suite.json" --json "$T/clean.json"
 lacks "the dirty run is not a baseline" "$T/clean.json" "$DIRTY_ID"
 check "psql: the dirty run is stored as dirty" sh -c \
 	"[ \"\$(psql '$DB' -qAt -c \"select dirty from runs where run_id = '$DIRTY_ID'\")\" = t ]"
+# ... and says so wherever it shows (issue 19 item 22: the report read
+# "commit 4f837ca0ba on 'main'", history attributed it to that commit).
+contains "the dirty run's report says dirty tree" "$T/dirty.out" ", dirty tree (uncommitted changes: not the commit's code, never a baseline)"
+check "the dirty run's JSON report: dirty true" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["dirty"] is True' "$T/dirty.json"
+check "the clean run's JSON report: dirty false" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["dirty"] is False' "$T/clean.json"
+expect_exit 0 "history of the loop" "$PERFGATE" history --db "$DB" loop/iterations --branch main
+grep "(dirty tree)" "$OUT" >"$T/dirty-rows"
+check_eq "history: one row marked dirty tree" "$(wc -l <"$T/dirty-rows" | tr -d ' ')" "1"
+expect_exit 0 "history JSON" "$PERFGATE" history --db "$DB" loop/iterations --branch main --format json
+check "history JSON: the dirty run marked, the others not" python3 -c '
+import json, sys
+rows = json.load(open(sys.argv[1]))
+assert [r["run_id"] for r in rows if r["dirty"]] == [sys.argv[2]], rows' "$OUT" "$DIRTY_ID"
+
+# Outside a git repository: the notice says what having no commit means
+# (not that the run is "stored", which --no-store makes untrue), and the
+# baseline line says why there is none and how to get one.
+mkdir -p "$T/nogit"
+cp "$R/loop.sh" "$R/work" "$T/nogit/"
+sed 's/"project": "gate-test"/"project": "gate-nogit"/' "$R/suite.json" >"$T/nogit/suite.json"
+expect_exit 0 "a gate outside git" sh -c "cd '$T/nogit' && exec '$PERFGATE' gate --db '$DB' suite.json --no-store"
+lacks "outside git, --no-store: not 'stored'" "$ERR" "stored without a commit"
+contains "outside git: the baseline line explains" "$OUT" "the run has no git commit (perfgate ran outside a git checkout), and only runs of a branch's commits become baselines"
+lacks "outside git: not called a first run" "$OUT" "(first run)"
 
 # A feature branch doing twenty times the work and sleeping a second: a real
 # wall-time regression, confirmed.

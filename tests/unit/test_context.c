@@ -113,7 +113,8 @@ static void test_stamp_outside_repo(void **state)
 	struct errlist notices = ERRLIST_INIT;
 	struct err err = ERR_INIT;
 	char *dir = xasprintf("%s/norepo", tmp);
-	char *want = xasprintf("'%s' is not inside a git repository; the run is stored without a commit", dir);
+	char *want = xasprintf("'%s' is not inside a git repository: the run has no commit, so no baseline "
+			       "is chosen for it and it never becomes one (run inside the checkout, or --repo DIR)", dir);
 
 	(void)state;
 	unsetenv("GITHUB_ACTIONS");

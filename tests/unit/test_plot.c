@@ -72,11 +72,11 @@ static void test_format_and_scale(void **state)
 /* Five runs in seconds around 12 ms; a change point before run 3, a
  * regression at run 4 (the current one). */
 static const struct plot_trend_point trend_pts[] = {
-	{ "aaaaaaa", 0.0120, 0.0118, 0.0122, false, false, false },
-	{ "bbbbbbb", 0.0121, 0.0119, 0.0123, false, false, false },
-	{ "ccccccc", 0.0119, 0.0117, 0.0121, false, false, false },
-	{ "ddddddd", 0.0150, 0.0148, 0.0152, false, true, false },
-	{ "eeeeeee", 0.0152, 0.0150, 0.0154, true, false, true },
+	{ "aaaaaaa", 0.0120, 0.0118, 0.0122, false, false, false, false },
+	{ "bbbbbbb", 0.0121, 0.0119, 0.0123, false, false, false, false },
+	{ "ccccccc", 0.0119, 0.0117, 0.0121, false, false, false, true }, /* a dirty tree's run */
+	{ "ddddddd", 0.0150, 0.0148, 0.0152, false, true, false, false },
+	{ "eeeeeee", 0.0152, 0.0150, 0.0154, true, false, true, false },
 };
 
 static void test_trend_script(void **state)
@@ -91,15 +91,19 @@ static void test_trend_script(void **state)
 	/* Milliseconds: 0.0121 s is 12.1 ms; the data row carries median, CI,
 	 * no regression, not current. */
 	assert_non_null(strstr(sb_str(&a), "set ylabel 'median (ms)'"));
-	assert_non_null(strstr(sb_str(&a), "1 \"bbbbbbb\" 12.1 11.9 12.3 NaN NaN\n"));
+	assert_non_null(strstr(sb_str(&a), "1 \"bbbbbbb\" 12.1 11.9 12.3 NaN NaN NaN\n"));
 	/* The regression and the current run repeat the median in their columns. */
-	assert_non_null(strstr(sb_str(&a), "4 \"eeeeeee\" 15.2 15 15.4 15.2 15.2\n"));
+	assert_non_null(strstr(sb_str(&a), "4 \"eeeeeee\" 15.2 15 15.4 15.2 15.2 NaN\n"));
 	/* Change point: dashed line between runs 2 and 3. */
 	assert_non_null(strstr(sb_str(&a), "from 2.5, graph 0 to 2.5, graph 1 nohead dt 2"));
 	/* Baseline band from 11.9 to 12.1 ms. */
 	assert_non_null(strstr(sb_str(&a), "rect from graph 0, first 11.9 to graph 1, first 12.1 behind"));
 	assert_non_null(strstr(sb_str(&a), "title 'regression'"));
 	assert_non_null(strstr(sb_str(&a), "title 'this run'"));
+	/* A dirty tree's run (issue 19 item 22): its median in the last column, an open square. */
+	assert_non_null(strstr(sb_str(&a), "2 \"ccccccc\" 11.9 11.7 12.1 NaN NaN 11.9\n"));
+	assert_non_null(strstr(sb_str(&a), "using 1:8 with points pt 4"));
+	assert_non_null(strstr(sb_str(&a), "title 'dirty tree (uncommitted changes)'"));
 	assert_non_null(strstr(sb_str(&a), "set terminal svg size 1200,700"));
 	/* The apostrophe in the title is doubled inside gnuplot's quotes. */
 	assert_non_null(strstr(sb_str(&a), "set title 'demo: gzip''s \"level-6\" / wall' noenhanced"));
