@@ -65,6 +65,10 @@ int cmd_plot_finish(struct cmd_plot *c, const struct sb *script)
 		cmd_error("%s", err.msg);
 		return rc == ERR_NOTFOUND ? EXIT_USAGE : EXIT_INFRA;
 	}
+	/* say what was written: a silent success looked like nothing happened */
+	printf("wrote %s\n", c->out);
+	if (c->script)
+		printf("wrote %s (the gnuplot script)\n", c->script);
 	return EXIT_PASS;
 }
 

@@ -80,7 +80,7 @@ struct compare_result {
 	/* Outcome. */
 	size_t counts[VERDICT_NO_BASELINE + 1]; /* gated history rows per verdict */
 	size_t slo_failed;
-	size_t confirm_reps;          /* repetitions added by confirmation, 0 when none ran */
+	size_t confirm_reps;          /* repetitions added to each regressed benchmark by confirmation, 0 when none ran */
 	bool passed;
 };
 

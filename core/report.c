@@ -483,7 +483,7 @@ void report_text(const struct compare_result *r, bool color, struct sb *out)
 			  g, r->geomean_n, r->geomean_n == 1 ? "" : "s");
 	}
 	if (r->confirm_reps)
-		sb_printf(out, "confirmation: regressed benchmarks re-measured with %zu more repetitions; verdicts on the pooled samples\n",
+		sb_printf(out, "confirmation: regressed benchmarks re-measured with %zu more repetitions each; verdicts on the pooled samples\n",
 			  r->confirm_reps);
 	sb_putc(out, '\n');
 	if (color)
@@ -686,7 +686,7 @@ void report_markdown(const struct compare_result *r, struct sb *out)
 	baseline_text(r, true, out);
 	sb_puts(out, ".\n");
 	if (r->confirm_reps)
-		sb_printf(out, "\nConfirmation: the regressed benchmarks were re-measured with %zu more repetitions in the same job; the verdicts above are on the pooled samples.\n",
+		sb_printf(out, "\nConfirmation: the regressed benchmarks were re-measured with %zu more repetitions each in the same job; the verdicts above are on the pooled samples.\n",
 			  r->confirm_reps);
 	sb_puts(out, "\n</details>\n");
 	free(idx);

@@ -586,7 +586,7 @@ static void baseline_section(const struct page *pg, struct sb *out)
 			  r->geomean_n, r->geomean_n == 1 ? "" : "s", g);
 	}
 	if (r->confirm_reps)
-		sb_printf(out, "<p>Confirmation: the regressed benchmarks were re-measured with %zu more repetitions "
+		sb_printf(out, "<p>Confirmation: the regressed benchmarks were re-measured with %zu more repetitions each "
 			       "in the same job; the verdicts are on the pooled samples.</p>\n",
 			  r->confirm_reps);
 	sb_puts(out, "</section>\n");

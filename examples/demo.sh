@@ -2,12 +2,17 @@
 # `make demo`: perfgate's main job on the embedded database.
 #
 # The embedded database is a private PostgreSQL cluster that perfgate
-# initialises and starts on demand under $PERFGATE_HOME (here a demo folder,
-# so your own history is untouched); run as root, it runs the server as the
-# unprivileged `postgres` user.
+# initialises and starts on demand under $PERFGATE_HOME.  The demo uses a
+# PERFGATE_HOME of its own, DEMO_HOME (default $TMPDIR/perfgate-demo), and
+# not yours on purpose: its runs, baselines and verdicts must not enter your
+# history, and it stops its cluster when it ends.  It says so when it
+# starts.  Run as root, the cluster runs as the unprivileged `postgres` user.
 set -eu
 : "${PERFGATE:=build/perfgate}"
 here=$(cd "$(dirname "$0")" && pwd)
+if [ -n "${PERFGATE_HOME:-}" ] && [ "$PERFGATE_HOME" != "${DEMO_HOME:-${TMPDIR:-/tmp}/perfgate-demo}" ]; then
+	echo "== note: the demo keeps its runs apart from yours: it uses DEMO_HOME (${DEMO_HOME:-${TMPDIR:-/tmp}/perfgate-demo}), not your PERFGATE_HOME ($PERFGATE_HOME); set DEMO_HOME to choose"
+fi
 PERFGATE_HOME=${DEMO_HOME:-${TMPDIR:-/tmp}/perfgate-demo}
 export PERFGATE_HOME
 unset PERFGATE_DATABASE_URL PGHOST PGSERVICE || true

@@ -19,6 +19,9 @@ svg_ok() {
 }
 
 expect_exit 0 "plot trend to PNG" "$PERFGATE" plot trend --db "$URL" gzip-6/wall --branch main --out "$T/trend.png" --script "$T/trend.gp"
+# Success says what was written (issue 19 item 28: it printed nothing).
+contains "plot says the file it wrote" "$OUT" "wrote $T/trend.png"
+contains "... and the script" "$OUT" "wrote $T/trend.gp (the gnuplot script)"
 check "trend.png is a PNG" png_ok "$T/trend.png"
 check "the script holds every run's median in ms, in commit order" $PY - "$E" "$T/trend.gp" <<'PYEOF'
 import json, sys
