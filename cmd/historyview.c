@@ -206,7 +206,8 @@ static void rows_csv(const struct history *h)
 }
 
 /* Rows from several branches or machines are not one series: say so. */
-static void warn_mixed(const struct history *h)
+/* Warn when the rows mix branches or machines; the number of branches. */
+static size_t warn_mixed(const struct history *h)
 {
 	size_t branches = 0, machines = 0;
 	for (size_t i = 0; i < h->n; i++) {
@@ -225,13 +226,18 @@ static void warn_mixed(const struct history *h)
 	if (branches > 1 || machines > 1)
 		fprintf(stderr, "perfgate: these rows mix %zu branch%s and %zu machine%s; --branch and --machine select one series\n",
 			branches, branches == 1 ? "" : "es", machines, machines == 1 ? "" : "s");
+	return branches;
 }
 
 static void rows_table(const struct history *h, const char *bench, const char *metric, bool marks)
 {
+	bool label_branch;
+
 	printf("%s/%s (%s is better)\n", bench, metric, h->direction && strcmp(h->direction, "higher") == 0
 								 ? "higher" : "lower");
-	warn_mixed(h);
+	/* several branches in one table: each row says its own */
+	label_branch = warn_mixed(h) > 1;
+
 	printf("%-10s  %-20s  %10s  %-23s  %4s  %-12s  %s%s\n", "commit", "date", "median",
 	       "95% CI", "n", "verdict", marks ? "change      " : "", "subject");
 	for (size_t i = 0; i < h->n; i++) {
@@ -253,8 +259,10 @@ static void rows_table(const struct history *h, const char *bench, const char *m
 			snprintf(change, sizeof(change), "%-12s", tmp);
 		}
 		/* a dirty tree's run is not that commit's code: say so on its row */
-		printf("%-10s  %-20s  %10s  %-23s  %4ld  %-12s  %s%s%s\n", commit, r->time, med, ci, r->n,
-		       r->verdict ? r->verdict : "-", change, r->dirty ? "(dirty tree) " : "", r->subject ? r->subject : "");
+		printf("%-10s  %-20s  %10s  %-23s  %4ld  %-12s  %s%s%s%s%s%s\n", commit, r->time, med, ci, r->n,
+		       r->verdict ? r->verdict : "-", change, label_branch ? "[" : "",
+		       label_branch ? (r->branch ? r->branch : "no branch") : "", label_branch ? "] " : "",
+		       r->dirty ? "(dirty tree) " : "", r->subject ? r->subject : "");
 		free(med);
 		free(lo);
 		free(hi);

@@ -337,6 +337,7 @@ static void knee_panel(const struct plot_load *l, bool multi, struct sb *s)
 	struct plot_load_point *pts = xmalloc(l->n * sizeof(*pts));
 	double factor, max_lat = 0;
 	const char *shown;
+	bool any_p90 = false;
 
 	memcpy(pts, l->points, l->n * sizeof(*pts));
 	qsort(pts, l->n, sizeof(*pts), cmp_load);
@@ -345,6 +346,7 @@ static void knee_panel(const struct plot_load *l, bool multi, struct sb *s)
 				isfinite(pts[i].p99) ? pts[i].p99 : 0);
 		if (m > max_lat)
 			max_lat = m;
+		any_p90 |= isfinite(pts[i].p90);
 	}
 	if (isfinite(l->slo) && l->slo > max_lat)
 		max_lat = l->slo;
@@ -371,9 +373,11 @@ static void knee_panel(const struct plot_load *l, bool multi, struct sb *s)
 		gp_num(s, pts[i].p99 * factor);
 		sb_putc(s, '\n');
 	}
-	sb_puts(s, "EOD\nplot $knee using 1:2 with linespoints pt 7 lw 2 lc rgb '#2ca02c' title 'p50', \\\n"
-		   "     $knee using 1:3 with linespoints pt 5 lw 2 lc rgb '#1f77b4' title 'p90', \\\n"
-		   "     $knee using 1:4 with linespoints pt 9 lw 2 lc rgb '#ff7f0e' title 'p99'");
+	sb_puts(s, "EOD\nplot $knee using 1:2 with linespoints pt 7 lw 2 lc rgb '#2ca02c' title 'p50', \\\n");
+	/* Capacity steps carry no p90: no legend entry for a line never drawn. */
+	if (any_p90)
+		sb_puts(s, "     $knee using 1:3 with linespoints pt 5 lw 2 lc rgb '#1f77b4' title 'p90', \\\n");
+	sb_puts(s, "     $knee using 1:4 with linespoints pt 9 lw 2 lc rgb '#ff7f0e' title 'p99'");
 	if (isfinite(l->slo)) {
 		sb_puts(s, ", \\\n     keyentry with lines dt 2 lw 2 lc rgb '#d62728' title ");
 		gp_quote(s, l->slo_label ? l->slo_label : "SLO");

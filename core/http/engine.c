@@ -201,10 +201,9 @@ struct http_worker_ts *http_engine_ts_at(struct http_worker *w, uint64_t t)
 	if (i >= MAX_TS_POINTS)
 		i = MAX_TS_POINTS - 1;
 	if (i >= w->n_ts) {
-		size_t alloc = w->n_ts;
-		XGROW(w->ts, alloc, i + 1);
-		memset(w->ts + w->n_ts, 0, (alloc - w->n_ts) * sizeof(*w->ts));
-		w->n_ts = alloc;
+		XGROW(w->ts, w->ts_alloc, i + 1);
+		memset(w->ts + w->n_ts, 0, (i + 1 - w->n_ts) * sizeof(*w->ts));
+		w->n_ts = i + 1;
 	}
 	return &w->ts[i];
 }

@@ -152,7 +152,8 @@ struct http_worker {
 	uint64_t req_counter;
 	uint64_t last_t_end;   /* ns, latest measured completion */
 	struct http_worker_ts *ts;
-	size_t n_ts;
+	size_t n_ts;           /* intervals reached (the series' length) */
+	size_t ts_alloc;       /* intervals allocated (more: a series read to its capacity ran 65 s for 40) */
 	struct err err;        /* why the worker stopped early (rc != 0) */
 	int rc;
 	bool fifo;             /* runs SCHED_FIFO */

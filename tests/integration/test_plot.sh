@@ -84,3 +84,27 @@ expect_exit 2 "unknown plot kind" "$PERFGATE" plot trnd
 expect_exit 2 "no gnuplot: exit 2" env PERFGATE_GNUPLOT=/nonexistent/gnuplot "$PERFGATE" plot load "$T/runs/load-run.json" --out "$T/y.png"
 check "no gnuplot: one line naming gnuplot-nox" test "$(cat "$ERR")" = "perfgate: gnuplot is not installed; install the Debian package 'gnuplot-nox'"
 check "no gnuplot: no picture" test ! -e "$T/y.png"
+
+# Issue 19 item 26.  --labels date: runs of one day get their time too (the
+# 60 hourly runs all read "2026-10-03" and the like before).
+expect_exit 0 "plot trend labelled by date, script kept" "$PERFGATE" plot trend --db "$URL" gzip-6/wall --branch main \
+	--labels date --out "$T/dates.svg" --script "$T/dates.gp"
+check "date labels: every run's label differs, with its time" $PY -c "
+rows = [l.split() for l in open('$T/dates.gp').read().split('\$trend << EOD\n')[1].split('EOD\n')[0].splitlines() if not l.startswith('#')]
+labels = [' '.join(r[1:3]) for r in rows]
+assert len(rows) == 60 and len(set(labels)) == 60 and labels[0].startswith('\"2026-') and ':' in labels[0], labels[:3]"
+# A pull request's run on another branch: without --branch the trend is the
+# default branch's (main here), said on stderr, not one unlabelled line of
+# both; history labels each row with its branch.
+"$PERFGATE" push -q --db "$URL" "$T/runs/run-pr.json" || not_ok "push the feature run"
+# (from a folder outside git: the default branch is then main, whatever
+# the checkout the tests run in calls its own)
+expect_exit 0 "plot trend without --branch" sh -c 'cd "$1" && shift && exec "$@"' sh "$T" \
+	"$PERFGATE" plot trend --db "$URL" gzip-6/wall --out "$T/mixed.svg" --script "$T/mixed.gp"
+contains "plot trend says which branch it drew" "$ERR" "these runs mix several branches: drawing 'main' (the default branch); --branch NAME draws another"
+check "plot trend drew main's 60 runs only" $PY -c "
+rows = [l for l in open('$T/mixed.gp').read().split('\$trend << EOD\n')[1].split('EOD\n')[0].splitlines() if not l.startswith('#')]
+assert len(rows) == 60, len(rows)"
+contains "the title names the branch" "$T/mixed.gp" "demo: gzip-6 / wall on main"
+expect_exit 0 "history without --branch" "$PERFGATE" history --db "$URL" gzip-6/wall
+check "history labels each row with its branch" sh -c "grep -c '\[main\] ' '$OUT' | grep -qx 60 && grep -q '\[feature\] ' '$OUT'"

@@ -163,7 +163,19 @@ static void test_load_script(void **state)
 	assert_non_null(strstr(sb_str(&s), "size 1200,1350"));
 	assert_non_null(strstr(sb_str(&s), "title 'p99 < 250ms'"));
 	assert_non_null(strstr(sb_str(&s), " 1 50 21 1\n"));
+	assert_non_null(strstr(sb_str(&s), "title 'p90'"));
 	sb_release(&s);
+	/* Capacity steps have no p90: no legend entry for it (issue 19 item 26). */
+	{
+		static const struct plot_load_point cap[] = { { 50, 0.010, NAN, 0.020 }, { 100, 0.012, NAN, 0.045 } };
+		struct plot_load c = { .title = "capacity", .points = cap, .n = 2, .slo = NAN };
+
+		assert_int_equal(plot_load_script(&c, &o, &s, &err), 0);
+		assert_null(strstr(sb_str(&s), "title 'p90'"));
+		assert_non_null(strstr(sb_str(&s), "title 'p50'"));
+		assert_non_null(strstr(sb_str(&s), "title 'p99'"));
+		sb_release(&s);
+	}
 	l.n = 0;
 	l.n_ts = 0;
 	assert_int_equal(plot_load_script(&l, &o, &s, &err), ERR_INPUT);
