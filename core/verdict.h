@@ -32,13 +32,35 @@ enum verdict_kind {
  * "insufficient-data", "no-baseline". */
 const char *verdict_name(enum verdict_kind k);
 
+/* How a verdict was tested (docs/statistics.md). */
+enum verdict_test {
+	VERDICT_TEST_RANK_SUM,    /* Mann-Whitney U on the two samples */
+	VERDICT_TEST_SIGNED_RANK, /* Wilcoxon signed-rank on per-pair log-ratios (measured interleaved) */
+	VERDICT_TEST_EXACT        /* no spread on either side: the change itself against the floor */
+};
+
+/* "rank-sum", "signed-rank", "exact" */
+const char *verdict_test_name(enum verdict_test t);
+
+/* A detectable effect over this is flagged: not worth gating as configured. */
+#define VERDICT_MDE_FLAG 0.25
+/* The power the detectable effect is stated at. */
+#define VERDICT_MDE_POWER 0.8
+
 struct verdict_settings {
 	double alpha;       /* false-discovery level across the invocation; default 0.01 */
 	double min_effect;  /* smallest relative change that matters; 0.05 = 5% */
 	int direction;      /* -1: take the metric's own, else RD_LOWER / RD_HIGHER */
 	bool gate;          /* false: compare and report, never fail the gate */
+	long max_extra_repetitions; /* measuring more: extra repetitions of a benchmark at
+				       most; -1: as many as its first measurement had */
+	double max_extra_time;      /* s of measuring more per gate at most; -1: the default */
 };
-#define VERDICT_SETTINGS_INIT { .alpha = 0.01, .min_effect = 0.05, .direction = -1, .gate = true }
+#define VERDICT_SETTINGS_INIT                                                           \
+	{                                                                               \
+		.alpha = 0.01, .min_effect = 0.05, .direction = -1, .gate = true,        \
+		.max_extra_repetitions = -1, .max_extra_time = -1                        \
+	}
 
 /*
  * Parse a "compare" object ({"alpha": 0.01, "min_effect": "5%" or 0.05,
@@ -65,6 +87,13 @@ struct verdict_input {
 	size_t n_cur;
 	enum rd_direction direction;    /* used when settings.direction is -1 */
 	struct verdict_settings settings;
+	bool paired;                    /* base[i] and cur[i] were measured side by side
+					   (interleaved); needs n_base == n_cur, else ignored */
+	double prior;                   /* between-run spread to assume for a history shorter
+					   than NOISE_PRIOR_RUNS (log scale); <= 0 or NAN: none */
+	double abs_floor;               /* smallest absolute change that counts, in the
+					   metric's unit (its resolution); 0: none */
+	bool batches;                   /* the samples are batch means of a load benchmark */
 };
 
 struct verdict {
@@ -78,13 +107,24 @@ struct verdict {
 	double ratio, ratio_lo, ratio_hi; /* HL ratio current/baseline, CI at 1 - alpha */
 	bool ratio_is_shift; /* values <= 0 present: ratio* hold a difference cur - base */
 	double floor;      /* relative: 0.05 = 5% */
-	double spread;     /* 1.4826 * MAD of log run medians */
+	double spread;     /* between-run spread the floor used: 1.4826 * MAD of log run
+			      medians, or pooled with the prior of a short history */
+	enum verdict_test test;
+	bool batches;      /* samples were batch means */
+	int floor_source;  /* enum noise_floor_source: what set the floor */
+	bool short_history;/* the floor is the prior's: too few baseline runs to know better */
+	double abs_floor;  /* absolute minimum change in the metric's unit; 0: none */
+	double s_within;   /* robust spread of the current samples (log scale), or of the pairs */
+	double mde;        /* minimum detectable effect (relative, at VERDICT_MDE_POWER); NAN: none */
+	double level;      /* the level the verdict was decided at: alpha, or a look's share of it */
+	double median_change; /* cur_median / base_median - 1, or their difference when
+				 ratio_is_shift; NAN when there is none */
 	double base_median, base_lo, base_hi; /* 95% CIs of the medians; NAN when n too small */
 	double cur_median, cur_lo, cur_hi;
 	size_t n_base, n_cur, n_runs;
 	enum rd_direction direction; /* the one used */
 	bool gate;         /* the metric gates (settings.gate) */
-	char why[256];     /* one readable sentence with the numbers behind the verdict */
+	char why[384];     /* one readable sentence with the numbers behind the verdict */
 };
 
 /* Step 1 per metric: test + effect + floor (kind provisional). */
@@ -98,5 +138,17 @@ void verdict_measure(const struct verdict_input *in, struct verdict *out);
  * weakens the gate on the others.
  */
 void verdict_decide(struct verdict *v, size_t n, const struct verdict_settings *per_metric);
+
+/*
+ * The same at a look of a sequential gate (core/sequential.h): every
+ * metric is tested at share x its alpha (share in (0, 1], the look's level
+ * over the gate's alpha).  Metrics without spread on either side are
+ * decided on their change against the floor and kept out of the
+ * Benjamini-Hochberg family: a change measured without any doubt is never
+ * held back by a rank test's resolution or by the other metrics.  Also
+ * fills each verdict's minimum detectable effect.
+ */
+void verdict_decide_at(struct verdict *v, size_t n, const struct verdict_settings *per_metric,
+		       double share);
 
 #endif

@@ -1,7 +1,10 @@
 /*
  * Unit tests for core/verdict.c: one table row per verdict, built from data
  * whose outcome follows from the definitions in docs/statistics.md, plus
- * the Benjamini-Hochberg interplay across metrics and compare settings.
+ * the Benjamini-Hochberg interplay across metrics and compare settings,
+ * counts without spread decided at once, the short-history floor, the
+ * resolution floor, paired samples, the level of a later look and the
+ * detectable effect.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -67,7 +70,7 @@ static void test_verdict_table(void **state)
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct vcase *c = &cases[i];
-		struct verdict_input in = { 0 };
+		struct verdict_input in;
 		struct verdict v;
 
 		pattern(base, c->n_base, c->base_center, c->width);
@@ -93,14 +96,14 @@ static void test_verdict_numbers(void **state)
 {
 	double base[50], cur[10], med[5];
 	struct verdict_settings cs = VERDICT_SETTINGS_INIT;
-	struct verdict_input in = { 0 };
+	struct verdict_input in;
 	struct verdict v;
 
 	(void)state;
 	pattern(base, 50, 100, 0.05);
 	pattern(cur, 10, 130, 0.05);
 	run_medians(base, 5, 10, med);
-	in = (struct verdict_input){ base, 50, med, 5, cur, 10, RD_LOWER, cs };
+	in = (struct verdict_input){ .base = base, .n_base = 50, .base_run_medians = med, .n_runs = 5, .cur = cur, .n_cur = 10, .direction = RD_LOWER, .settings = cs };
 	verdict_measure(&in, &v);
 	verdict_decide(&v, 1, &cs);
 	/* no ties and C(60,10) < 2^53: exact, and the most extreme U */
@@ -132,7 +135,7 @@ static void test_verdict_floor_from_spread(void **state)
 		pattern(base + 10 * r, 10, centers[r], 0.01);
 	pattern(cur, 10, 135, 0.01);
 	run_medians(base, 5, 10, med);
-	in = (struct verdict_input){ base, 50, med, 5, cur, 10, RD_LOWER, cs };
+	in = (struct verdict_input){ .base = base, .n_base = 50, .base_run_medians = med, .n_runs = 5, .cur = cur, .n_cur = 10, .direction = RD_LOWER, .settings = cs };
 	verdict_measure(&in, &v);
 	verdict_decide(&v, 1, &cs);
 	assert_true(fabs(v.floor - 3 * 1.4826 * log(1.1)) < 1e-9);
@@ -147,7 +150,7 @@ static void test_verdict_inconclusive(void **state)
 	const double base[] = { 90, 95, 100, 105, 110, 115 };
 	const double cur[] = { 95, 110, 120, 125, 130, 100 };
 	struct verdict_settings cs = VERDICT_SETTINGS_INIT;
-	struct verdict_input in = { base, 6, NULL, 0, cur, 6, RD_LOWER, cs };
+	struct verdict_input in = { .base = base, .n_base = 6, .base_run_medians = NULL, .n_runs = 0, .cur = cur, .n_cur = 6, .direction = RD_LOWER, .settings = cs };
 	struct verdict v;
 
 	(void)state;
@@ -163,7 +166,7 @@ static void test_verdict_insufficient_message(void **state)
 {
 	const double base[] = { 1, 2 }, cur[] = { 3, 4 };
 	struct verdict_settings cs = VERDICT_SETTINGS_INIT;
-	struct verdict_input in = { base, 2, NULL, 0, cur, 2, RD_LOWER, cs };
+	struct verdict_input in = { .base = base, .n_base = 2, .base_run_medians = NULL, .n_runs = 0, .cur = cur, .n_cur = 2, .direction = RD_LOWER, .settings = cs };
 	struct verdict v;
 
 	(void)state;
@@ -195,7 +198,7 @@ static void test_verdict_bh_family(void **state)
 		run_medians(base[i], 5, 10, med[i]);
 		cs[i] = (struct verdict_settings)VERDICT_SETTINGS_INIT;
 		/* no run medians: the floor is min_effect, so only BH differs */
-		in = (struct verdict_input){ base[i], 50, med[i], 0, cur[i], 10, RD_LOWER, cs[i] };
+		in = (struct verdict_input){ .base = base[i], .n_base = 50, .base_run_medians = med[i], .n_runs = 0, .cur = cur[i], .n_cur = 10, .direction = RD_LOWER, .settings = cs[i] };
 		verdict_measure(&in, &v[i]);
 	}
 	verdict_decide(v, 1, cs);
@@ -204,7 +207,7 @@ static void test_verdict_bh_family(void **state)
 	assert_true(fabs(p_alone - 0.0017833361254285009) < 1e-12);
 	assert_string_equal(verdict_name(v[0].kind), "regression");
 
-	in = (struct verdict_input){ base[0], 50, med[0], 0, cur[0], 10, RD_LOWER, cs[0] };
+	in = (struct verdict_input){ .base = base[0], .n_base = 50, .base_run_medians = med[0], .n_runs = 0, .cur = cur[0], .n_cur = 10, .direction = RD_LOWER, .settings = cs[0] };
 	verdict_measure(&in, &v[0]);
 	verdict_decide(v, M, cs);
 	/* the 19 others have p > 0.3, so BH's smallest adjusted p is 20 p / 1 */
@@ -214,10 +217,10 @@ static void test_verdict_bh_family(void **state)
 	/* the 19 others only tracked: metric 0 is alone in the gating family */
 	for (size_t i = 1; i < M; i++) {
 		cs[i].gate = false;
-		in = (struct verdict_input){ base[i], 50, med[i], 0, cur[i], 10, RD_LOWER, cs[i] };
+		in = (struct verdict_input){ .base = base[i], .n_base = 50, .base_run_medians = med[i], .n_runs = 0, .cur = cur[i], .n_cur = 10, .direction = RD_LOWER, .settings = cs[i] };
 		verdict_measure(&in, &v[i]);
 	}
-	in = (struct verdict_input){ base[0], 50, med[0], 0, cur[0], 10, RD_LOWER, cs[0] };
+	in = (struct verdict_input){ .base = base[0], .n_base = 50, .base_run_medians = med[0], .n_runs = 0, .cur = cur[0], .n_cur = 10, .direction = RD_LOWER, .settings = cs[0] };
 	verdict_measure(&in, &v[0]);
 	verdict_decide(v, M, cs);
 	assert_true(fabs(v[0].p_adj - p_alone) < 1e-15);
@@ -321,6 +324,249 @@ static void test_verdict_names(void **state)
 		assert_string_equal(verdict_name((enum verdict_kind)k), want[k]);
 }
 
+/*
+ * An exact +1.0% instruction count (issue 15): 3 repetitions, every sample
+ * identical, 5 baseline runs of identical values, in a suite whose 8 other
+ * metrics are noisy and unchanged.  The rank test's smallest p (1/C(18, 3) =
+ * 0.0012) times BH's 9 would be 0.011 > 0.01; a change measured without
+ * doubt is decided on itself against its 0.5% floor, out of the family.
+ */
+static void test_verdict_exact_counts(void **state)
+{
+	enum { M = 9 };
+	static double base[M][15], cur[M][3], med[M][5];
+	struct verdict v[M];
+	struct verdict_settings cs[M];
+	struct verdict_input in;
+
+	(void)state;
+	for (size_t i = 0; i < M; i++) {
+		cs[i] = (struct verdict_settings)VERDICT_SETTINGS_INIT;
+		if (i == 0) {
+			for (size_t j = 0; j < 15; j++)
+				base[i][j] = 231928551;
+			for (size_t j = 0; j < 3; j++)
+				cur[i][j] = 234258391; /* +1.0045% */
+			cs[i].min_effect = 0.005;
+		} else {
+			pattern(base[i], 15, 100, 0.1);
+			pattern(cur[i], 3, 100, 0.1);
+		}
+		run_medians(base[i], 5, 3, med[i]);
+		in = (struct verdict_input){ .base = base[i], .n_base = 15, .base_run_medians = med[i], .n_runs = 5,
+					     .cur = cur[i], .n_cur = 3, .direction = RD_LOWER, .settings = cs[i] };
+		verdict_measure(&in, &v[i]);
+	}
+	verdict_decide(v, M, cs);
+	print_message("# %s\n", v[0].why);
+	assert_int_equal(v[0].test, VERDICT_TEST_EXACT);
+	assert_string_equal(verdict_name(v[0].kind), "regression");
+	assert_non_null(strstr(v[0].why, "+1.0%, exact: no spread on either side"));
+	assert_true(fabs(v[0].mde - 0.005) < 1e-12);
+	for (size_t i = 1; i < M; i++)
+		assert_int_equal(v[i].test, VERDICT_TEST_RANK_SUM);
+	/* at the default 5% floor the same change passes, named for what it is */
+	cs[0].min_effect = 0.05;
+	in = (struct verdict_input){ .base = base[0], .n_base = 15, .base_run_medians = med[0], .n_runs = 5,
+				     .cur = cur[0], .n_cur = 3, .direction = RD_LOWER, .settings = cs[0] };
+	verdict_measure(&in, &v[0]);
+	verdict_decide(v, M, cs);
+	assert_string_equal(verdict_name(v[0].kind), "below-floor");
+	/* and the same count again is no change at all */
+	in.cur = base[0];
+	verdict_measure(&in, &v[0]);
+	verdict_decide(v, 1, cs);
+	assert_string_equal(verdict_name(v[0].kind), "unchanged");
+	assert_non_null(strstr(v[0].why, "no change at all"));
+}
+
+/* One baseline run knows nothing of the spread between runs: a significant
+ * +30% is inside the prior's 45% floor, and the sentence says why. */
+static void test_verdict_short_history(void **state)
+{
+	double base[10], cur[10], med[1];
+	struct verdict_settings cs = VERDICT_SETTINGS_INIT;
+	struct verdict_input in;
+	struct verdict v;
+
+	(void)state;
+	pattern(base, 10, 100, 0.02);
+	pattern(cur, 10, 130, 0.02);
+	run_medians(base, 1, 10, med);
+	in = (struct verdict_input){ .base = base, .n_base = 10, .base_run_medians = med, .n_runs = 1,
+				     .cur = cur, .n_cur = 10, .direction = RD_LOWER, .settings = cs,
+				     .prior = 0.15 };
+	verdict_measure(&in, &v);
+	verdict_decide(&v, 1, &cs);
+	print_message("# %s\n", v.why);
+	assert_true(fabs(v.floor - 0.45) < 1e-12);
+	assert_true(v.short_history);
+	assert_string_equal(verdict_name(v.kind), "below-floor");
+	assert_non_null(strstr(v.why, "history too short (1 run) to judge changes under 45%"));
+	/* +60% is beyond even that */
+	pattern(cur, 10, 160, 0.02);
+	verdict_measure(&in, &v);
+	verdict_decide(&v, 1, &cs);
+	assert_string_equal(verdict_name(v.kind), "regression");
+}
+
+/* A quantised metric: peak memory 13.25 MB moving by less than its 1 MiB
+ * resolution is not a regression however significant; by 2 MiB it is. */
+static void test_verdict_resolution(void **state)
+{
+	double base[50], cur[10], med[5];
+	struct verdict_settings cs = VERDICT_SETTINGS_INIT;
+	struct verdict_input in;
+	struct verdict v;
+
+	(void)state;
+	pattern(base, 50, 13.25e6, 0.001);
+	pattern(cur, 10, 13.25e6 + 0.9e6, 0.001);
+	run_medians(base, 5, 10, med);
+	in = (struct verdict_input){ .base = base, .n_base = 50, .base_run_medians = med, .n_runs = 5,
+				     .cur = cur, .n_cur = 10, .direction = RD_LOWER, .settings = cs,
+				     .abs_floor = 1048576 };
+	verdict_measure(&in, &v);
+	verdict_decide(&v, 1, &cs);
+	print_message("# %s\n", v.why);
+	assert_true(fabs(v.floor - 1048576 / v.base_median) < 1e-12);
+	assert_string_equal(verdict_name(v.kind), "below-floor");
+	assert_non_null(strstr(v.why, "smallest change that counts"));
+	pattern(cur, 10, 13.25e6 + 2.1e6, 0.001);
+	verdict_measure(&in, &v);
+	verdict_decide(&v, 1, &cs);
+	assert_string_equal(verdict_name(v.kind), "regression");
+}
+
+/*
+ * Interleaved pairs: the machine's speed drifts by up to +-30% from pair to
+ * pair, and both sides of a pair see the same speed.  +10% per pair: the
+ * signed-rank test on the log-ratios sees it at once; as two independent
+ * samples the drift hides it.
+ */
+static void test_verdict_paired(void **state)
+{
+	double a[12], b[12];
+	struct verdict_settings cs = VERDICT_SETTINGS_INIT;
+	struct verdict_input in;
+	struct verdict v;
+
+	(void)state;
+	for (size_t i = 0; i < 12; i++) {
+		double speed = 1 + 0.3 * sin((double)i * 2.1), jitter = 1 + 0.01 * ((double)i - 5.5) / 5.5;
+		a[i] = 100 * speed;
+		b[i] = 110 * speed * jitter;
+	}
+	in = (struct verdict_input){ .base = a, .n_base = 12, .cur = b, .n_cur = 12, .direction = RD_LOWER,
+				     .settings = cs, .paired = true };
+	verdict_measure(&in, &v);
+	verdict_decide(&v, 1, &cs);
+	print_message("# paired: %s\n", v.why);
+	assert_int_equal(v.test, VERDICT_TEST_SIGNED_RANK);
+	assert_string_equal(verdict_name(v.kind), "regression");
+	assert_true(fabs(v.ratio - 1.1) < 0.01);
+	/* every ratio above 1: the exact signed-rank p of 12 positive pairs */
+	assert_true(fabs(v.p - 1.0 / 4096) < 1e-15);
+	assert_non_null(strstr(v.why, "signed-rank on 12 pairs"));
+	/* the floor (5%) plus a little: the pairs hardly vary */
+	assert_true(v.mde >= 0.05 && v.mde < 0.06);
+	/* the same data unpaired */
+	in.paired = false;
+	verdict_measure(&in, &v);
+	verdict_decide(&v, 1, &cs);
+	print_message("# unpaired: %s\n", v.why);
+	assert_int_equal(v.test, VERDICT_TEST_RANK_SUM);
+	assert_string_not_equal(verdict_name(v.kind), "regression");
+	/* pairs broken (unequal counts): the unpaired test */
+	in.paired = true;
+	in.n_cur = 11;
+	verdict_measure(&in, &v);
+	assert_int_equal(v.test, VERDICT_TEST_RANK_SUM);
+}
+
+/* A later look of a sequential gate tests at its share of alpha: p 0.0018
+ * passes alpha 0.01 but not a look at 0.29 of it (0.0029). */
+static void test_verdict_look_share(void **state)
+{
+	double base[50], cur[10], med[5];
+	struct verdict_settings cs = VERDICT_SETTINGS_INIT;
+	struct verdict_input in;
+	struct verdict v;
+
+	(void)state;
+	pattern(base, 50, 100, 0.15);
+	pattern(cur, 10, 112, 0.15);
+	run_medians(base, 5, 10, med);
+	in = (struct verdict_input){ .base = base, .n_base = 50, .base_run_medians = med, .n_runs = 0,
+				     .cur = cur, .n_cur = 10, .direction = RD_LOWER, .settings = cs };
+	verdict_measure(&in, &v);
+	verdict_decide_at(&v, 1, &cs, 1);
+	assert_string_equal(verdict_name(v.kind), "regression");
+	verdict_measure(&in, &v);
+	verdict_decide_at(&v, 1, &cs, 0.1);
+	assert_string_equal(verdict_name(v.kind), "inconclusive");
+	assert_true(fabs(v.level - 0.001) < 1e-15);
+	assert_non_null(strstr(v.why, "> 0.001"));
+}
+
+/* The detectable effect grows with the family (the level shrinks) and never
+ * falls below the floor. */
+static void test_verdict_mde(void **state)
+{
+	enum { M = 10 };
+	static double base[M][50], cur[M][10], med[M][5];
+	struct verdict v[M];
+	struct verdict_settings cs[M];
+	struct verdict_input in;
+	double alone;
+
+	(void)state;
+	for (size_t i = 0; i < M; i++) {
+		pattern(base[i], 50, 100, 0.05);
+		pattern(cur[i], 10, 100, 0.05);
+		run_medians(base[i], 5, 10, med[i]);
+		cs[i] = (struct verdict_settings)VERDICT_SETTINGS_INIT;
+		cs[i].min_effect = 0;
+		in = (struct verdict_input){ .base = base[i], .n_base = 50, .base_run_medians = med[i], .n_runs = 5,
+					     .cur = cur[i], .n_cur = 10, .direction = RD_LOWER, .settings = cs[i] };
+		verdict_measure(&in, &v[i]);
+	}
+	verdict_decide(v, 1, cs);
+	alone = v[0].mde;
+	verdict_decide(v, M, cs);
+	print_message("# mde alone %.2f%%, among %d %.2f%%\n", alone * 100, M, v[0].mde * 100);
+	assert_true(isfinite(alone) && alone > 0);
+	assert_true(v[0].mde > alone);
+	cs[0].min_effect = 0.5;
+	in = (struct verdict_input){ .base = base[0], .n_base = 50, .base_run_medians = med[0], .n_runs = 5,
+				     .cur = cur[0], .n_cur = 10, .direction = RD_LOWER, .settings = cs[0] };
+	verdict_measure(&in, &v[0]);
+	verdict_decide(v, 1, cs);
+	assert_true(v[0].mde > 0.5);
+}
+
+static void test_settings_extra_budget(void **state)
+{
+	struct verdict_settings s = VERDICT_SETTINGS_INIT;
+	struct errlist problems = ERRLIST_INIT;
+	cJSON *j = cJSON_Parse("{\"max_extra_repetitions\": 20, \"max_extra_time\": \"90s\"}");
+	cJSON *bad = cJSON_Parse("{\"max_extra_repetitions\": -1, \"max_extra_time\": \"soon\"}");
+
+	(void)state;
+	assert_int_equal(s.max_extra_repetitions, -1);
+	verdict_settings_parse(j, "compare", &s, &problems);
+	assert_int_equal(problems.n, 0);
+	assert_int_equal(s.max_extra_repetitions, 20);
+	assert_true(s.max_extra_time == 90);
+	verdict_settings_parse(bad, "compare", &s, &problems);
+	assert_int_equal(problems.n, 2);
+	assert_non_null(strstr(problems.msgs[0], "compare.max_extra_repetitions"));
+	assert_non_null(strstr(problems.msgs[1], "compare.max_extra_time"));
+	errlist_release(&problems);
+	cJSON_Delete(j);
+	cJSON_Delete(bad);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +580,13 @@ int main(void)
 		cmocka_unit_test(test_settings_layering),
 		cmocka_unit_test(test_settings_validate_metrics),
 		cmocka_unit_test(test_verdict_names),
+		cmocka_unit_test(test_verdict_exact_counts),
+		cmocka_unit_test(test_verdict_short_history),
+		cmocka_unit_test(test_verdict_resolution),
+		cmocka_unit_test(test_verdict_paired),
+		cmocka_unit_test(test_verdict_look_share),
+		cmocka_unit_test(test_verdict_mde),
+		cmocka_unit_test(test_settings_extra_budget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
