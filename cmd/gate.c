@@ -41,9 +41,12 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 	static const struct cmd_usage usage = {
 		"gate", "[options] SUITE [SHARD.json...]",
 		"run, store, compare against the baseline, report and exit nonzero on regression",
-		"A regression found is confirmed before the gate fails: the regressed benchmarks\n"
-		"run again in the same job with as many repetitions again (or --confirm-repetitions)\n"
-		"and the verdict is decided on the pooled samples (--no-confirm skips this).\n"
+		"A regression found is confirmed, and an inconclusive verdict measured more, before\n"
+		"the gate decides: the undecided benchmarks run again in the same job, in up to two\n"
+		"rounds of half the budget (compare.max_extra_repetitions, default as many repetitions\n"
+		"as the first run had; compare.max_extra_time, default the first run's time), and the\n"
+		"verdicts are decided on all the samples, each look at its share of alpha\n"
+		"(--no-confirm skips this and decides on the first run).\n"
 		"With --shards N the suite is not run: the gate waits (up to --shard-timeout) for\n"
 		"the N shards of a distributed load test to keep their runs (`perfgate run\n"
 		"--shard I/N`), or takes them from the SHARD.json files given after the suite,\n"
@@ -57,14 +60,14 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		{ "baseline-runs", 0, OPT_INT, &a->runs, "K", "baseline runs per benchmark (default: suite baseline.runs, else 5)" },
 		{ "bench", 'b', OPT_STRING, &a->bench, "GLOB", "run only benchmarks whose name matches GLOB" },
 		{ "comment", 0, OPT_FLAG, &a->o.pub.comment, NULL, "post or update the one pull/merge-request comment (GitHub, GitLab)" },
-		{ "confirm-repetitions", 0, OPT_INT, &a->confirm_reps, "N", "repetitions of a confirmation re-run (default: as many as the first run had)" },
+		{ "confirm-repetitions", 0, OPT_INT, &a->confirm_reps, "N", "extra repetitions per benchmark when measuring more (default: compare.max_extra_repetitions, else as many as the first run had)" },
 		{ "db", 0, OPT_STRING, &a->db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
 		{ "format", 'f', OPT_STRING, &a->o.format, "FMT", "report on stdout: text (default), markdown, json or junit" },
 		{ "json", 0, OPT_STRING, &a->o.json, "FILE", "also write the JSON report to FILE" },
 		{ "junit", 0, OPT_STRING, &a->o.junit, "FILE", "also write a JUnit XML report to FILE" },
 		{ "markdown", 0, OPT_STRING, &a->o.markdown, "FILE", "also write the Markdown report (for a PR comment) to FILE" },
 		{ "metrics", 0, OPT_STRING, &a->o.pub.metrics, "FILE", "also write the OpenMetrics report GitLab's metrics widget reads" },
-		{ "no-confirm", 0, OPT_FLAG, &a->no_confirm, NULL, "fail on a regression without re-measuring it first" },
+		{ "no-confirm", 0, OPT_FLAG, &a->no_confirm, NULL, "decide on the first run: never measure more" },
 		{ "no-store", 0, OPT_FLAG, &a->no_store, NULL, "do not store the run or its verdicts (the baseline is still read)" },
 		{ "out", 'o', OPT_STRING, &a->o.out, "FILE", "write the report to FILE instead of stdout" },
 		{ "partial", 0, OPT_FLAG, &a->shard.partial, NULL, "with --shards: after the timeout, merge the shards that came (and say so)" },

@@ -17,7 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
+#include "noise.h"
 #include "slo.h"
+#include "stats.h"
 #include "summary.h"
 #include "util.h"
 
@@ -58,6 +61,14 @@ int compare_settings_for(const struct suite *suite, const char *bench, const str
 	const char *metric = rm ? rm->name : "";
 	int rc = 0;
 
+	/* The metric's own defaults first (core/noise.c: counts that barely
+	 * vary get a finer min_effect; error counts are tracked). */
+	if (rm) {
+		const struct noise_rule *rule = noise_rule_for(rm->name, rm->unit);
+
+		s.min_effect = rule->min_effect;
+		s.gate = rule->gate;
+	}
 	if (rm && rundoc_metric_tracked(rm))
 		s.gate = false;
 
@@ -168,11 +179,15 @@ static void pool_release(struct pool *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static void pool_add(struct pool *p, const struct rd_metric *m, const char *run_id, const char *commit)
+/* One run's samples (values: m's own, or its batch means) into the pool;
+ * the run's median always from m's own samples, the run-level value whose
+ * spread between runs sets the noise floor. */
+static void pool_add_values(struct pool *p, const struct rd_metric *m, const double *values, size_t n,
+			    const char *run_id, const char *commit)
 {
-	XGROW(p->samples, p->alloc, p->n + m->n_samples);
-	memcpy(p->samples + p->n, m->samples, m->n_samples * sizeof(double));
-	p->n += m->n_samples;
+	XGROW(p->samples, p->alloc, p->n + n);
+	memcpy(p->samples + p->n, values, n * sizeof(double));
+	p->n += n;
 	XGROW(p->medians, p->alloc_runs, p->n_runs + 1);
 	p->medians[p->n_runs] = median_of(m->samples, m->n_samples);
 	if (p->alloc_ids < p->n_runs + 1) {
@@ -185,31 +200,67 @@ static void pool_add(struct pool *p, const struct rd_metric *m, const char *run_
 	p->n_runs++;
 }
 
-static void pool_history(struct pool *p, const struct baseline *base, const struct rd_bench *b,
-			 const char *metric)
+static void pool_add(struct pool *p, const struct rd_metric *m, const char *run_id, const char *commit)
+{
+	pool_add_values(p, m, m->samples, m->n_samples, run_id, commit);
+}
+
+/* The metric of benchmark b in one baseline run, when that run counts for
+ * it (not before the newest change point, the same configuration). */
+static const struct rd_metric *history_metric(const struct baseline_run *run, const struct rd_bench *b,
+					      const char *metric, double cutoff, const struct rd_bench **bench)
+{
+	const struct rd_bench *bb;
+	const struct rd_metric *bm;
+
+	if (cutoff > 0 && run->started > 0 && run->started < cutoff)
+		return NULL;
+	bb = baseline_match(run->doc, b);
+	bm = bb ? rundoc_bench_find_metric(bb, metric) : NULL;
+	if (!bm || bm->n_samples == 0)
+		return NULL;
+	*bench = bb;
+	return bm;
+}
+
+/*
+ * Pool the last K baseline runs of b's metric.  batches: pool their batch
+ * means instead (core/batch.h); false when a run has none, the pool then
+ * left empty for the caller to pool the repetitions.
+ */
+static bool pool_history(struct pool *p, const struct baseline *base, const struct rd_bench *b,
+			 const char *metric, bool batches)
 {
 	size_t k;
 	double cutoff;
 
 	if (!base)
-		return;
+		return true;
 	k = base->k ? base->k : BASELINE_DEFAULT_RUNS;
 	cutoff = baseline_cutoff_for(base, b->name, metric);
 	for (size_t i = 0; i < base->n_runs && p->n_runs < k; i++) {
 		const struct baseline_run *run = &base->runs[i];
-		const struct rd_bench *bb;
-		const struct rd_metric *bm;
+		const struct rd_bench *bb = NULL;
+		const struct rd_metric *bm = history_metric(run, b, metric, cutoff, &bb);
+		struct batch_info info;
+		double *v = NULL;
+		size_t n;
 
-		if (cutoff > 0 && run->started > 0 && run->started < cutoff)
+		if (!bm)
 			continue;
-		bb = baseline_match(run->doc, b);
-		if (!bb)
+		if (!batches) {
+			pool_add(p, bm, run->doc->run_id, run->doc->git.commit);
 			continue;
-		bm = rundoc_bench_find_metric(bb, metric);
-		if (!bm || bm->n_samples == 0)
-			continue;
-		pool_add(p, bm, run->doc->run_id, run->doc->git.commit);
+		}
+		n = batch_samples(bb, metric, &v, &info);
+		if (n == 0) {
+			pool_release(p);
+			return false;
+		}
+		pool_add_values(p, bm, v, n, run->doc->run_id, run->doc->git.commit);
+		free(v);
 	}
+	return true;
 }
 
 static bool bench_ok(const struct rd_bench *b)
@@ -389,32 +440,107 @@ static int slo_mistakes(const struct errlist *bad, struct err *err)
 	return rc;
 }
 
+/* How a row's samples are to be compared beyond the settings. */
+struct row_how {
+	const double *cur;            /* the current samples (m's, or its batch means) */
+	size_t n_cur;
+	bool paired;                  /* A/B variants measured interleaved, pair by pair */
+	bool batches;
+	double prior;                 /* history rows: a short history's prior spread */
+	double abs_floor;             /* the metric's resolution */
+};
+
 static void fill_row(struct compare_row *row, const struct rd_bench *b, const struct rd_metric *m,
-		     const struct verdict_settings *cs, const struct pool *p)
+		     const struct verdict_settings *cs, const struct pool *p, const struct row_how *how)
 {
-	struct verdict_input in;
+	struct verdict_input in = {
+		.base = p->samples, .n_base = p->n, .base_run_medians = p->medians, .n_runs = p->n_runs,
+		.cur = how->cur, .n_cur = how->n_cur, .direction = m->direction, .settings = *cs,
+		.paired = how->paired, .prior = how->prior, .abs_floor = how->abs_floor,
+		.batches = how->batches,
+	};
 
 	row->bench = xstrdup(b->name);
 	row->metric = xstrdup(m->name);
 	row->unit = xstrdup(m->unit ? m->unit : "1");
 	row->settings = *cs;
-	memset(&in, 0, sizeof(in));
-	in.base = p->samples;
-	in.n_base = p->n;
-	in.base_run_medians = p->medians;
-	in.n_runs = p->n_runs;
-	in.cur = m->samples;
-	in.n_cur = m->n_samples;
-	in.direction = m->direction;
-	in.settings = *cs;
 	verdict_measure(&in, &row->v);
 	row->base_runs = strv_dup(p->runs, p->n_runs);
 	row->base_commits = strv_dup(p->commits, p->n_runs);
 	row->n_base_runs = p->n_runs;
 }
 
-/* verdict_decide over rows [from, to) of r. */
-static void decide(struct compare_result *r, size_t from, size_t to)
+/* The smallest n with 1/C(n_base + n, n) <= alpha: repetitions a rank test
+ * needs before it can reach alpha at all (0 when over 1000). */
+static size_t reps_to_test(size_t n_base, double alpha)
+{
+	for (size_t n = 1; n <= 1000; n++)
+		if (stats_mwu_p_min(n_base ? n_base : n, n) <= alpha)
+			return n;
+	return 0;
+}
+
+/* Repetitions at which the detectable effect falls to VERDICT_MDE_FLAG
+ * (0: none up to 1,000, the spread between runs rules). */
+static size_t reps_for_mde(const struct verdict *v, size_t family)
+{
+	struct stats_mde_input in = {
+		.s_between = v->spread, .s_within = v->s_within, .k_runs = v->n_runs ? v->n_runs : 1,
+		.n_base = v->n_base, .alpha = v->level / (double)(family ? family : 1),
+		.power = VERDICT_MDE_POWER, .floor = v->floor, .paired = v->test == VERDICT_TEST_SIGNED_RANK,
+	};
+
+	for (size_t n = v->n_cur + 1; n <= 1000; n += n / 4 + 1) {
+		in.n_cur = n;
+		if (stats_mde(&in) <= VERDICT_MDE_FLAG)
+			return n;
+	}
+	return 0;
+}
+
+/*
+ * What would help a gated history row that cannot be tested, or cannot see
+ * changes under VERDICT_MDE_FLAG, named as the exact setting and a number.
+ * per_rep: samples one repetition gives (batch means: several).
+ */
+static char *row_hint(const struct compare_row *row, const struct rd_bench *b, size_t family,
+		      bool calibrated, double per_rep)
+{
+	const struct verdict *v = &row->v;
+	double reps_now = v->n_cur / per_rep, between, within;
+	size_t n;
+
+	if (!row->settings.gate || row->against || v->kind == VERDICT_NO_BASELINE || v->n_cur == 0)
+		return NULL;
+	if (v->kind == VERDICT_INSUFFICIENT) {
+		n = reps_to_test(v->n_base, v->level);
+		return n ? xasprintf("set \"repetitions\": %zu in benchmark '%s' (now %.0f): with fewer the test "
+				     "can never reach p <= %g", n, b->name, reps_now, v->level)
+			 : NULL;
+	}
+	if (!(v->mde > VERDICT_MDE_FLAG))
+		return NULL;
+	if (v->short_history)
+		return xasprintf("the history is too short to know its spread: the floor comes from %d baseline runs on",
+				 NOISE_PRIOR_RUNS);
+	between = v->spread * v->spread * (1 + 1.0 / (double)(v->n_runs ? v->n_runs : 1));
+	within = isfinite(v->s_within) ? v->s_within * v->s_within / (double)v->n_cur : 0;
+	if (between >= within) {
+		if (b->kind == RUNDOC_KIND_COMMAND && !calibrated)
+			return xasprintf("set \"calibration\": \"auto\" in benchmark '%s': its runs differ by %.0f%% "
+					 "with the machine's speed, which a calibration divides out", b->name, v->spread * 100);
+		return xasprintf("its runs differ by %.0f%% between themselves: gate interleaved A/B variants in one job "
+				 "instead, or set \"min_effect\" above %.0f%%", v->spread * 100, v->mde * 100);
+	}
+	n = reps_for_mde(v, family);
+	if (!n)
+		return NULL;
+	return xasprintf("set \"repetitions\": %.0f in benchmark '%s' (now %.0f) to catch changes of %.0f%%",
+			 ceil((double)n / per_rep), b->name, reps_now, VERDICT_MDE_FLAG * 100);
+}
+
+/* verdict_decide_at over rows [from, to) of r. */
+static void decide(struct compare_result *r, size_t from, size_t to, double share)
 {
 	size_t n = to - from;
 	struct verdict *v;
@@ -428,7 +554,7 @@ static void decide(struct compare_result *r, size_t from, size_t to)
 		v[i] = r->rows[from + i].v;
 		cs[i] = r->rows[from + i].settings;
 	}
-	verdict_decide(v, n, cs);
+	verdict_decide_at(v, n, cs, share);
 	for (size_t i = 0; i < n; i++)
 		r->rows[from + i].v = v[i];
 	free(v);
@@ -475,12 +601,69 @@ static void fill_baseline_info(struct compare_result *r, const struct baseline *
 			r->base_samples = r->rows[j].v.n_base;
 }
 
-/* One row per benchmark and metric against the baseline's history. */
-static int history_rows(struct compare_result *r, const struct rundoc *cur, const struct baseline *base,
-			const struct suite *suite, size_t *alloc_rows, struct err *err)
+/* One history row: the metric against its baseline runs, as batch means
+ * where a load benchmark has them on both sides. */
+static void history_row(struct compare_result *r, size_t *alloc, const struct rd_bench *b,
+			const struct rd_metric *m, const struct verdict_settings *cs, const struct baseline *base)
 {
-	int rc;
+	const struct noise_rule *rule = noise_rule_for(m->name, m->unit);
+	struct row_how how = { .cur = m->samples, .n_cur = m->n_samples, .prior = rule->prior,
+			       .abs_floor = rule->abs_floor };
+	struct batch_info info;
+	struct pool p;
+	double *bv = NULL;
+	size_t nb = 0;
 
+	memset(&p, 0, sizeof(p));
+	if (b->kind == RUNDOC_KIND_HTTP && batch_has(m->name))
+		nb = batch_samples(b, m->name, &bv, &info);
+	if (nb && pool_history(&p, base, b, m->name, true)) {
+		how.cur = bv;
+		how.n_cur = nb;
+		how.batches = true;
+	} else {
+		pool_history(&p, base, b, m->name, false);
+	}
+	fill_row(add_row(r, alloc), b, m, cs, &p, &how);
+	free(bv);
+	pool_release(&p);
+}
+
+/* Rows that took part in their family's adjustment (verdict.c in_family). */
+static size_t family_size(const struct compare_result *r, size_t from, size_t to, bool gating)
+{
+	size_t k = 0;
+
+	for (size_t i = from; i < to; i++) {
+		const struct compare_row *row = &r->rows[i];
+
+		k += row->settings.gate == gating && row->v.kind != VERDICT_NO_BASELINE &&
+		     row->v.kind != VERDICT_INSUFFICIENT && row->v.test != VERDICT_TEST_EXACT;
+	}
+	return k;
+}
+
+/* A hint on each history row that needs one (row_hint). */
+static void add_hints(struct compare_result *r, const struct rundoc *cur, size_t n_hist)
+{
+	size_t fam = family_size(r, 0, n_hist, true);
+
+	for (size_t i = 0; i < n_hist; i++) {
+		struct compare_row *row = &r->rows[i];
+		const struct rd_bench *b = rundoc_find_bench(cur, row->bench);
+		const struct rd_metric *m = b ? rundoc_bench_find_metric(b, row->metric) : NULL;
+
+		if (!m || !m->n_samples)
+			continue;
+		row->hint = row_hint(row, b, fam, rundoc_bench_find_metric(b, "wall_rel") != NULL,
+				     (double)row->v.n_cur / (double)m->n_samples);
+	}
+}
+
+/* One row per benchmark and metric against the baseline's history. */
+static int history_rows(struct compare_result *r, size_t *alloc, const struct rundoc *cur,
+			const struct baseline *base, const struct suite *suite, struct err *err)
+{
 	for (size_t i = 0; i < cur->n_benches; i++) {
 		const struct rd_bench *b = &cur->benches[i];
 
@@ -497,27 +680,30 @@ static int history_rows(struct compare_result *r, const struct rundoc *cur, cons
 		for (size_t j = 0; j < b->n_metrics; j++) {
 			const struct rd_metric *m = &b->metrics[j];
 			struct verdict_settings cs;
-			struct pool p;
+			int rc;
 
 			if (m->n_samples == 0)
 				continue;
 			if ((rc = compare_settings_for(suite, b->name, m, &cs, err)) != 0)
 				return rc;
-			memset(&p, 0, sizeof(p));
-			pool_history(&p, base, b, m->name);
-			fill_row(add_row(r, alloc_rows), b, m, &cs, &p);
-			pool_release(&p);
+			history_row(r, alloc, b, m, &cs, base);
 		}
 	}
 	return 0;
 }
 
-/* A/B rows: each non-reference variant against its reference, same run. */
-static int ab_rows(struct compare_result *r, const struct rundoc *cur, const struct suite *suite,
-		   size_t *alloc_rows, struct err *err)
+/* A peak memory that is perfgate's own (core/runner_cmd.c) says nothing
+ * about either variant. */
+static bool own_values(const struct rd_metric *m)
 {
-	int rc;
+	return strcmp(m->name, "max_rss") == 0 && rundoc_metric_tracked(m);
+}
 
+/* A/B rows: each non-reference variant against its reference, same run,
+ * pair by pair when they ran interleaved. */
+static int ab_rows(struct compare_result *r, size_t *alloc, const struct rundoc *cur,
+		   const struct suite *suite, struct err *err)
+{
 	for (size_t i = 0; i < cur->n_benches; i++) {
 		const struct rd_bench *b = &cur->benches[i];
 		const struct rd_bench *ref;
@@ -530,20 +716,26 @@ static int ab_rows(struct compare_result *r, const struct rundoc *cur, const str
 		for (size_t j = 0; j < b->n_metrics; j++) {
 			const struct rd_metric *m = &b->metrics[j];
 			const struct rd_metric *rm = rundoc_bench_find_metric(ref, m->name);
+			const struct noise_rule *rule = noise_rule_for(m->name, m->unit);
+			struct row_how how = { .cur = m->samples, .n_cur = m->n_samples, .abs_floor = rule->abs_floor };
 			struct verdict_settings cs;
 			struct compare_row *row;
 			struct pool p;
+			int rc;
 
-			if (!rm || m->n_samples == 0 || rm->n_samples == 0)
+			if (!rm || m->n_samples == 0 || rm->n_samples == 0 || own_values(m) || own_values(rm))
 				continue;
 			if ((rc = compare_settings_for(suite, b->name, m, &cs, err)) != 0)
 				return rc;
 			/* An experiment is reported, never gated: see docs/gate.md "A/B variants". */
 			cs.gate = false;
+			/* Pairs when both ran interleaved and no repetition is missing. */
+			how.paired = rundoc_bench_interleaved(b) && rundoc_bench_interleaved(ref) &&
+				     m->n_samples == rm->n_samples;
 			memset(&p, 0, sizeof(p));
 			pool_add(&p, rm, cur->run_id, cur->git.commit);
-			row = add_row(r, alloc_rows);
-			fill_row(row, b, m, &cs, &p);
+			row = add_row(r, alloc);
+			fill_row(row, b, m, &cs, &p, &how);
 			row->against = xstrdup(ref->name);
 			pool_release(&p);
 		}
@@ -571,15 +763,17 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 	r->branch = cur->git.branch ? xstrdup(cur->git.branch) : NULL;
 	r->strict = opts->strict;
 	r->geomean = NAN;
+	r->looks = 1;
 
 	/* History and A/B rows are two Benjamini-Hochberg families. */
-	if (!opts->variants_only && (rc = history_rows(r, cur, base, suite, &alloc_rows, err)) != 0)
+	if (!opts->variants_only && (rc = history_rows(r, &alloc_rows, cur, base, suite, err)) != 0)
 		goto done;
 	n_hist = r->n_rows;
-	decide(r, 0, n_hist);
-	if ((rc = ab_rows(r, cur, suite, &alloc_rows, err)) != 0)
+	decide(r, 0, n_hist, opts->level_share);
+	add_hints(r, cur, n_hist);
+	if ((rc = ab_rows(r, &alloc_rows, cur, suite, err)) != 0)
 		goto done;
-	decide(r, n_hist, r->n_rows);
+	decide(r, n_hist, r->n_rows, 1);
 
 	/* SLOs: absolute checks of this run; every mistake listed at once. */
 	for (size_t i = 0; i < cur->n_benches && suite; i++) {
@@ -667,6 +861,29 @@ size_t compare_regressed_benches(const struct compare_result *r, const char ***o
 	return n;
 }
 
+size_t compare_undecided_benches(const struct compare_result *r, const char ***out)
+{
+	const char **v = NULL;
+	size_t n = 0, alloc = 0;
+
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct compare_row *row = &r->rows[i];
+		bool seen = false;
+
+		if (row->against || !row->settings.gate ||
+		    (row->v.kind != VERDICT_REGRESSION && row->v.kind != VERDICT_INCONCLUSIVE))
+			continue;
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = strcmp(v[j], row->bench) == 0;
+		if (seen)
+			continue;
+		XGROW(v, alloc, n + 1);
+		v[n++] = row->bench;
+	}
+	*out = v;
+	return n;
+}
+
 void compare_result_free(struct compare_result *r)
 {
 	if (!r)
@@ -678,6 +895,7 @@ void compare_result_free(struct compare_result *r)
 		free(row->metric);
 		free(row->unit);
 		free(row->against);
+		free(row->hint);
 		strv_free(row->base_runs, row->n_base_runs);
 		strv_free(row->base_commits, row->n_base_runs);
 	}

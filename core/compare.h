@@ -36,6 +36,9 @@ struct compare_row {
 	char **base_runs;             /* run ids the baseline samples came from, nearest first */
 	size_t n_base_runs;
 	char **base_commits;          /* their commits (NULL entries when unknown) */
+	char *hint;                   /* what setting would help (the exact key and a number) when
+					 the row cannot be tested or cannot see changes under
+					 VERDICT_MDE_FLAG; NULL when nothing needs saying */
 };
 
 struct compare_slo {
@@ -80,15 +83,20 @@ struct compare_result {
 	/* Outcome. */
 	size_t counts[VERDICT_NO_BASELINE + 1]; /* gated history rows per verdict */
 	size_t slo_failed;
-	size_t confirm_reps;          /* repetitions added to each regressed benchmark by confirmation, 0 when none ran */
+	size_t confirm_reps;          /* repetitions added to each benchmark measured more, 0 when none ran */
+	size_t looks;                 /* looks a sequential gate took (1: decided on the first) */
+	double extra_seconds;         /* s spent measuring more */
+	bool budget_spent;            /* measuring more stopped at its budget, undecided */
 	bool passed;
 };
 
 struct compare_options {
 	bool strict;
 	bool variants_only;           /* `compare --variants`: A/B rows only, no history */
+	double level_share;           /* a later look of a sequential gate: history rows are
+					 tested at this share of their alpha (core/sequential.h); 1: alpha */
 };
-#define COMPARE_OPTIONS_INIT { .strict = false }
+#define COMPARE_OPTIONS_INIT { .strict = false, .level_share = 1 }
 
 /*
  * Compare `cur` against `base` (may be NULL: no baseline at all) and the
@@ -114,6 +122,11 @@ bool compare_row_fails(const struct compare_result *r, const struct compare_row 
 /* Names of benchmarks with a gated history regression (confirmation
  * re-measures them).  *out is a new array of borrowed strings; free(*out). */
 size_t compare_regressed_benches(const struct compare_result *r, const char ***out);
+
+/* Names of benchmarks with a gated history row that is undecided: a
+ * regression not yet confirmed, or inconclusive (what measuring more is
+ * for).  *out as above. */
+size_t compare_undecided_benches(const struct compare_result *r, const char ***out);
 
 /* The resolved settings for one benchmark and metric, each level overriding
  * the one before key by key: the defaults (with gate false when the run

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "sequential.h"
 #include "util.h"
 
 enum gate_note_level gate_note_level(enum gate_note_kind kind)
@@ -234,7 +235,7 @@ static int step_compare(const struct suite *suite, const struct gate_options *o,
 	return compare_run(r->run, NULL, suite, &co, &r->comparison, err);
 }
 
-/* Most repetitions any metric of the named benchmarks has: confirmation adds as many again. */
+/* Most repetitions any metric of the named benchmarks has. */
 static long reps_of(const struct rundoc *rd, const char *const *names, size_t n)
 {
 	long most = 0;
@@ -253,9 +254,13 @@ static long reps_of(const struct rundoc *rd, const char *const *names, size_t n)
  * The suite benchmarks to run again for these run-document benchmarks, in
  * place and without repeats.  An ingested harness reports several benchmarks
  * ("micro/BM_X") for one suite benchmark ("micro"), named in their extra
- * "suite_benchmark"; others are suite benchmarks themselves.
+ * "suite_benchmark"; others are suite benchmarks themselves.  An A/B
+ * variant brings its siblings, so that every variant gets the same extra
+ * repetitions, interleaved, and the pairs stay pairs.  *names must have
+ * room for every suite benchmark.
  */
-static size_t suite_bench_names(const struct rundoc *rd, const char **names, size_t n)
+static size_t suite_bench_names(const struct suite *suite, const struct rundoc *rd, const char **names,
+				size_t n)
 {
 	size_t k = 0;
 
@@ -270,56 +275,164 @@ static size_t suite_bench_names(const struct rundoc *rd, const char **names, siz
 		if (!seen)
 			names[k++] = name;
 	}
+	for (size_t i = 0, end = k; i < end; i++) {
+		const struct suite_bench *v = suite_find_bench(suite, names[i]);
+
+		for (size_t j = 0; v && v->variant_of && j < suite->n_benches; j++) {
+			const struct suite_bench *o = &suite->benches[j];
+			bool seen = false;
+
+			if (!o->variant_of || strcmp(o->variant_of, v->variant_of) != 0)
+				continue;
+			for (size_t t = 0; t < k; t++)
+				seen |= strcmp(names[t], o->name) == 0;
+			if (!seen)
+				names[k++] = o->name;
+		}
+	}
 	return k;
 }
 
-/* 4. Confirmation: re-measure the regressed benchmarks, pool the samples,
- * decide again on the same baseline.  A failed re-run leaves the first
- * verdict in place. */
-static int step_confirm(const struct suite *suite, const struct gate_options *o,
-			struct gate_result *r, struct err *err)
+static bool any_regression(const struct compare_result *c)
+{
+	const char **names = NULL;
+	size_t n = compare_regressed_benches(c, &names);
+
+	free(names);
+	return n > 0;
+}
+
+/* The measuring-more budget of this gate (docs/gate.md, "Measuring more"). */
+struct more_budget {
+	long reps;          /* extra repetitions per benchmark at most */
+	long round;         /* of them, per look */
+	double seconds;     /* extra measuring time at most */
+	double alpha;       /* the gate's level, shared by the looks */
+};
+
+static void more_budget(const struct suite *suite, const struct gate_options *o, long first_reps,
+			double first_s, struct more_budget *bu)
+{
+	struct verdict_settings cs;
+	struct err e = ERR_INIT;
+
+	/* Suite-level settings (validated by suite_load). */
+	if (compare_settings_for(suite, "", NULL, &cs, &e) != 0)
+		cs = (struct verdict_settings)VERDICT_SETTINGS_INIT;
+	bu->reps = o->confirm_repetitions ? o->confirm_repetitions
+		   : cs.max_extra_repetitions >= 0 ? cs.max_extra_repetitions : first_reps;
+	/* Two looks after the first: half the budget each, so that a clear
+	 * answer costs half and only an unclear one the whole. */
+	bu->round = bu->reps > 1 ? (bu->reps + 1) / 2 : bu->reps;
+	bu->seconds = cs.max_extra_time >= 0 ? cs.max_extra_time : first_s;
+	bu->alpha = cs.alpha;
+}
+
+/* One round of extra repetitions of the named suite benchmarks, pooled
+ * into the run.  Returns the repetitions added, 0 when the round failed
+ * (then noted; the verdict so far stands). */
+static size_t more_round(const struct suite *suite, const struct gate_options *o, struct gate_result *r,
+			 const char **names, size_t n, long reps)
 {
 	struct run_options ro = o->run;
-	struct compare_options co = COMPARE_OPTIONS_INIT;
 	struct rundoc *again = NULL;
 	struct err e = ERR_INIT;
-	const char **names = NULL;
-	size_t n = compare_regressed_benches(r->comparison, &names), added;
-	int rc = 0;
+	size_t added = 0;
+	int rc;
 
-	if (n == 0)
-		goto done;
 	ro.bench_glob = NULL;
 	ro.bench_globs = NULL;
 	ro.n_bench_globs = 0;
 	ro.notices = NULL;
 	ro.no_context = true;
-	ro.repetitions = o->confirm_repetitions ? o->confirm_repetitions : reps_of(r->run, names, n);
-	n = suite_bench_names(r->run, names, n);
+	ro.repetitions = reps;
 	ro.only = names;
 	ro.n_only = n;
-	note(r, o, GATE_NOTE_CONFIRMING, "%zu benchmark%s regressed; confirming with %ld more repetitions",
-	     n, n == 1 ? "" : "s", ro.repetitions);
 	rc = run_suite(suite, &ro, &again, &e);
 	if (!again || again->partial || rc != 0) {
-		note(r, o, GATE_NOTE_CONFIRM_FAILED, "confirmation run failed (%s); deciding on the first run",
+		note(r, o, GATE_NOTE_CONFIRM_FAILED, "measuring more failed (%s); deciding on what was measured",
 		     e.msg);
 		if (again && again->partial)
 			r->invalid = true;
-		rc = 0;
-		goto done;
+	} else {
+		added = rundoc_merge(r->run, again, RUNDOC_MERGE_POOL);
 	}
-	added = rundoc_merge(r->run, again, RUNDOC_MERGE_POOL);
-	compare_result_free(r->comparison);
-	r->comparison = NULL;
-	co.strict = o->strict;
-	rc = compare_run(r->run, &r->baseline, suite, &co, &r->comparison, err);
-	/* Per regressed benchmark, as the note before the re-run said: rundoc_merge's
-	 * count sums the benchmarks (two of ten each read "20 more"). */
-	if (rc == 0)
-		r->comparison->confirm_reps = added ? (size_t)ro.repetitions : 0;
-done:
 	rundoc_free(again);
+	return added;
+}
+
+/*
+ * 4. Measuring more when unsure (docs/gate.md; core/sequential.h): while a
+ * gated metric is undecided (a regression not yet confirmed, or
+ * inconclusive), run its benchmarks again in rounds of half the budget,
+ * pool the samples and decide again on all of them, each look at its
+ * share of alpha; a regression fails only at a later look.  A round that
+ * fails leaves the verdict so far in place.
+ */
+static int step_more(const struct suite *suite, const struct gate_options *o, struct gate_result *r,
+		     double first_s, struct err *err)
+{
+	const char **names = NULL;
+	size_t n = compare_undecided_benches(r->comparison, &names), done = 0;
+	struct more_budget bu;
+	struct sequential seq;
+	uint64_t t0 = now_ns();
+	double planned, taken;
+	int rc = 0;
+
+	if (n == 0)
+		goto done;
+	names = xrealloc(names, (suite->n_benches + n) * sizeof(*names));
+	more_budget(suite, o, reps_of(r->run, names, n), first_s, &bu);
+	n = suite_bench_names(suite, r->run, names, n);
+	if (bu.reps == 0)
+		goto done;
+	taken = (double)reps_of(r->run, names, n);
+	planned = taken + (double)bu.reps;
+	sequential_init(&seq, bu.alpha, planned, true);
+	sequential_level(&seq, taken, false); /* the first look screened */
+	while (n > 0) {
+		struct compare_options co = COMPARE_OPTIONS_INIT;
+		long reps = bu.round < bu.reps - (long)done ? bu.round : bu.reps - (long)done;
+		double spent, round_s;
+		bool last;
+		size_t added;
+
+		note(r, o, GATE_NOTE_CONFIRMING, "%zu benchmark%s undecided; measuring %ld more repetitions (look %zu)",
+		     n, n == 1 ? "" : "s", reps, seq.looks + 1);
+		added = more_round(suite, o, r, names, n, reps);
+		if (!added)
+			break;
+		done += (size_t)reps;
+		taken += (double)reps;
+		spent = (double)(now_ns() - t0) / 1e9;
+		round_s = spent / (double)(r->comparison->looks);
+		/* the last look when no full round is left in the budget (a
+		 * round is expected to take as long as the ones before; 10%
+		 * allowance for the noise of that guess) */
+		last = (long)done >= bu.reps || spent + round_s > 1.1 * bu.seconds;
+		co.strict = o->strict;
+		co.level_share = sequential_level(&seq, taken, last) / bu.alpha;
+		compare_result_free(r->comparison);
+		r->comparison = NULL;
+		if ((rc = compare_run(r->run, &r->baseline, suite, &co, &r->comparison, err)) != 0)
+			goto done;
+		r->comparison->confirm_reps = done;
+		r->comparison->looks = seq.looks;
+		r->comparison->extra_seconds = spent;
+		free(names);
+		names = NULL;
+		n = compare_undecided_benches(r->comparison, &names);
+		if (n == 0 || any_regression(r->comparison))
+			break;
+		if (last) {
+			r->comparison->budget_spent = true;
+			break;
+		}
+		names = xrealloc(names, (suite->n_benches + n) * sizeof(*names));
+		n = suite_bench_names(suite, r->run, names, n);
+	}
+done:
 	free(names);
 	return rc;
 }
@@ -384,20 +497,24 @@ int gate_run(struct suite *suite, const struct gate_options *opts, const struct 
 	     const struct gate_store *store, struct gate_result **out, struct err *err)
 {
 	struct gate_result *r = xcalloc(1, sizeof(*r));
+	uint64_t t0;
+	double first_s;
 	int rc;
 
 	*out = NULL;
 	if (opts->compare && opts->ab_interleave)
 		interleave_variants(suite);
+	t0 = now_ns();
 	if ((rc = step_run(suite, opts, r, err)) != 0)
 		goto fail;
+	first_s = (double)(now_ns() - t0) / 1e9;
 	if (r->interrupted)
 		goto done;
 	if (opts->compare) {
 		if ((rc = step_compare(suite, opts, src, r, err)) != 0)
 			goto fail;
 		if (opts->confirm && !opts->run_source && !r->invalid && r->have_baseline &&
-		    (rc = step_confirm(suite, opts, r, err)) != 0)
+		    (rc = step_more(suite, opts, r, first_s, err)) != 0)
 			goto fail;
 	}
 	if (store)

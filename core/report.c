@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "noise.h"
 
 #define C_RED "\033[31m"
 #define C_GREEN "\033[32m"
@@ -325,8 +326,41 @@ static void baseline_text(const struct compare_result *r, bool markdown, struct 
 		sb_printf(out, "; %s", r->base_why);
 }
 
-static void cells(const struct compare_row *row, char c[7][160])
+/* Columns beyond the first seven (kept in place for other renderers). */
+enum { COL_MEDIAN = 7, COL_FLOOR = 8, COL_DETECT = 9, N_COLS = 10 };
+
+/* "+2.1%" (or a difference) from the two medians: what the medians say,
+ * beside the estimate, so that the two can never seem to contradict. */
+static void median_text(const struct compare_row *row, char *buf, size_t len)
 {
+	if (row->v.kind == VERDICT_NO_BASELINE || !isfinite(row->v.median_change))
+		snprintf(buf, len, "-");
+	else if (row->v.ratio_is_shift)
+		signed_value(row->v.median_change, row->unit, buf, len);
+	else
+		pct(row->v.median_change + 1, buf, len);
+}
+
+/* "6%" (the change caught 80% of the time), "96% !" over VERDICT_MDE_FLAG. */
+static void detect_text(const struct compare_row *row, char *buf, size_t len)
+{
+	double m = row->v.mde;
+
+	if (!isfinite(m))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%s%.*f%%%s", m >= 10 ? ">" : "", m < 0.1 ? 1 : 0, fmin(m, 10) * 100,
+			 m > VERDICT_MDE_FLAG ? " !" : "");
+}
+
+static void cells(const struct compare_row *row, char c[N_COLS][160])
+{
+	median_text(row, c[COL_MEDIAN], 160);
+	if (row->v.kind == VERDICT_NO_BASELINE || !isfinite(row->v.floor))
+		snprintf(c[COL_FLOOR], 160, "-");
+	else
+		snprintf(c[COL_FLOOR], 160, "%.*f%%", row->v.floor < 0.1 ? 1 : 0, row->v.floor * 100);
+	detect_text(row, c[COL_DETECT], 160);
 	change_text(row, c[4], 160);
 	p_text(row, c[5], 160);
 	if (row->v.n_base)
@@ -356,31 +390,40 @@ static const char *verdict_color(const struct compare_result *r, const struct co
 	}
 }
 
+/* The columns of a table, in the order shown, with their headings. */
+static const int col_order[N_COLS] = { 0, 1, 2, 3, COL_MEDIAN, 4, 5, COL_FLOOR, COL_DETECT, 6 };
+static const char *const col_head[N_COLS] = {
+	"benchmark", "metric", "baseline", "current", "estimate [CI]", "p", "verdict",
+	"medians", "floor", "detects"
+};
+
+static void table_cells(const struct compare_row *row, bool ab, char c[N_COLS][160])
+{
+	cells(row, c);
+	if (ab)
+		snprintf(c[0], 160, "%s vs %s", row->bench, row->against);
+}
+
 static void text_table(const struct compare_result *r, bool ab, bool color, struct sb *out)
 {
-	static const char *const head[7] = { "benchmark", "metric", "baseline", "current", "change", "p", "verdict" };
 	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx));
-	size_t n = ordered(r, ab, idx), w[7];
-	char c[7][160];
+	size_t n = ordered(r, ab, idx), w[N_COLS];
+	char c[N_COLS][160];
 
-	for (int j = 0; j < 7; j++)
-		w[j] = width(head[j]);
-	if (ab)
-		w[2] = width("reference");
+	for (int j = 0; j < N_COLS; j++)
+		w[j] = width(j == 2 && ab ? "reference" : col_head[j]);
 	for (size_t i = 0; i < n; i++) {
-		const struct compare_row *row = &r->rows[idx[i]];
-
-		cells(row, c);
-		if (ab)
-			snprintf(c[0], 160, "%s vs %s", row->bench, row->against);
-		for (int j = 0; j < 7; j++)
+		table_cells(&r->rows[idx[i]], ab, c);
+		for (int j = 0; j < N_COLS; j++)
 			if (width(c[j]) > w[j])
 				w[j] = width(c[j]);
 	}
 	sb_puts(out, "  ");
-	for (int j = 0; j < 7; j++) {
-		pad(out, j == 2 && ab ? "reference" : head[j], j == 6 ? 0 : w[j]);
-		if (j < 6)
+	for (int k = 0; k < N_COLS; k++) {
+		int j = col_order[k];
+
+		pad(out, j == 2 && ab ? "reference" : col_head[j], k == N_COLS - 1 ? 0 : w[j]);
+		if (k < N_COLS - 1)
 			sb_puts(out, "  ");
 	}
 	sb_putc(out, '\n');
@@ -388,13 +431,11 @@ static void text_table(const struct compare_result *r, bool ab, bool color, stru
 		const struct compare_row *row = &r->rows[idx[i]];
 		const char *col = color ? verdict_color(r, row) : NULL;
 
-		cells(row, c);
-		if (ab)
-			snprintf(c[0], 160, "%s vs %s", row->bench, row->against);
+		table_cells(row, ab, c);
 		sb_puts(out, mark(row));
 		sb_putc(out, ' ');
-		for (int j = 0; j < 6; j++) {
-			pad(out, c[j], w[j]);
+		for (int k = 0; k < N_COLS - 1; k++) {
+			pad(out, c[col_order[k]], w[col_order[k]]);
 			sb_puts(out, "  ");
 		}
 		if (col)
@@ -421,6 +462,76 @@ static void slo_value(const struct compare_slo *s, char *v, size_t len)
 		snprintf(v, len, "%s", strstr(s->why, "not evaluated ("));
 	else
 		report_format_value(s->actual, s->unit, v, len);
+}
+
+/* "measured more: ..." when a sequential gate took more than one look. */
+static void more_text(const struct compare_result *r, const char *lead, struct sb *out)
+{
+	if (!r->confirm_reps)
+		return;
+	sb_printf(out, "%s: %zu more repetition%s of each undecided benchmark over %zu look%s (%.1f s); "
+		       "verdicts on all the samples, each look at its share of alpha (alpha spending)%s",
+		  lead, r->confirm_reps, r->confirm_reps == 1 ? "" : "s", r->looks, r->looks == 1 ? "" : "s",
+		  r->extra_seconds, r->budget_spent ? "; the budget is spent, still undecided" : "");
+}
+
+static void md_code(struct sb *out, const char *s);
+
+/*
+ * What the gate can see: the gated metrics whose detectable effect is over
+ * VERDICT_MDE_FLAG or that cannot be tested at all, each with the setting
+ * that would help.  Returns how many lines it wrote.
+ */
+static size_t detect_lines(const struct compare_result *r, bool markdown, struct sb *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct compare_row *row = &r->rows[i];
+		bool flagged = isfinite(row->v.mde) && row->v.mde > VERDICT_MDE_FLAG;
+
+		if (row->against || !row->settings.gate || (!flagged && !row->hint))
+			continue;
+		sb_puts(out, markdown ? "- `" : "  ");
+		if (markdown)
+			md_code(out, row->bench);
+		else
+			sb_puts(out, row->bench);
+		sb_printf(out, "%s%s: ", markdown ? "` " : " ", row->metric);
+		if (flagged)
+			sb_printf(out, "can catch changes of %.0f%% or more only, not worth gating as configured",
+				  row->v.mde * 100);
+		else
+			sb_printf(out, "cannot be tested with %zu sample%s", row->v.n_cur, row->v.n_cur == 1 ? "" : "s");
+		if (row->hint)
+			sb_printf(out, "; %s", row->hint);
+		sb_putc(out, '\n');
+		k++;
+	}
+	return k;
+}
+
+/* "parse/wall_rel 6%, parse/cpu_rel 5%": every gated, tested history row. */
+static void detect_summary(const struct compare_result *r, bool markdown, struct sb *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct compare_row *row = &r->rows[i];
+
+		if (row->against || !row->settings.gate || !isfinite(row->v.mde))
+			continue;
+		sb_puts(out, k++ ? ", " : "");
+		sb_printf(out, "%s%.*f%% in ", row->v.mde >= 10 ? ">" : "", row->v.mde < 0.1 ? 1 : 0,
+			  fmin(row->v.mde, 10) * 100);
+		if (markdown)
+			sb_putc(out, '`');
+		sb_printf(out, "%s/%s", row->bench, row->metric);
+		if (markdown)
+			sb_putc(out, '`');
+	}
+	if (!k)
+		sb_puts(out, "none (no gated metric had a baseline to compare with)");
 }
 
 void report_text(const struct compare_result *r, bool color, struct sb *out)
@@ -482,9 +593,16 @@ void report_text(const struct compare_result *r, bool color, struct sb *out)
 		sb_printf(out, "\ngeomean: %s over %zu metric%s (current/baseline; higher-is-better metrics inverted, so + is worse)\n",
 			  g, r->geomean_n, r->geomean_n == 1 ? "" : "s");
 	}
-	if (r->confirm_reps)
-		sb_printf(out, "confirmation: regressed benchmarks re-measured with %zu more repetitions each; verdicts on the pooled samples\n",
-			  r->confirm_reps);
+	if (r->confirm_reps) {
+		more_text(r, "measured more", out);
+		sb_putc(out, '\n');
+	}
+	if (n_hist) {
+		sb_puts(out, "detects: the smallest change each gated metric would catch 80% of the time at its alpha: ");
+		detect_summary(r, false, out);
+		sb_putc(out, '\n');
+		detect_lines(r, false, out);
+	}
 	sb_putc(out, '\n');
 	if (color)
 		sb_puts(out, r->passed ? C_GREEN C_BOLD : C_RED C_BOLD);
@@ -524,11 +642,11 @@ static void md_code(struct sb *out, const char *s)
 
 static void md_table(const struct compare_result *r, const size_t *idx, size_t n, struct sb *out)
 {
-	char c[7][160];
+	char c[N_COLS][160];
 	bool ab = n && r->rows[idx[0]].against;
 
-	sb_printf(out, "| | benchmark | metric | %s | current | change | p | verdict |\n"
-		       "|---|---|---|---:|---:|---|---:|---|\n", ab ? "reference" : "baseline");
+	sb_printf(out, "| | benchmark | metric | %s | current | medians | estimate [CI] | p | floor | detects | verdict |\n"
+		       "|---|---|---|---:|---:|---:|---|---:|---:|---:|---|\n", ab ? "reference" : "baseline");
 	for (size_t i = 0; i < n; i++) {
 		const struct compare_row *row = &r->rows[idx[i]];
 
@@ -540,8 +658,8 @@ static void md_table(const struct compare_result *r, const size_t *idx, size_t n
 			md_cell(out, row->against);
 		}
 		sb_puts(out, " | ");
-		for (int j = 1; j < 6; j++) {
-			md_cell(out, c[j]);
+		for (int k = 1; k < N_COLS - 1; k++) {
+			md_cell(out, c[col_order[k]]);
 			sb_puts(out, " | ");
 		}
 		if (compare_row_fails(r, row))
@@ -646,6 +764,24 @@ static void md_slos(const struct compare_result *r, bool all, struct sb *out)
 	}
 }
 
+/* What each gated metric can catch, then the flagged ones with the setting
+ * that would help; nothing without history rows. */
+static void md_detect(const struct compare_result *r, size_t n_hist, struct sb *out)
+{
+	struct sb flagged = SB_INIT;
+
+	if (!n_hist)
+		return;
+	sb_puts(out, "**What this gate can catch** (80% of the time, at its alpha): changes of ");
+	detect_summary(r, true, out);
+	sb_puts(out, ".\n\n");
+	if (detect_lines(r, true, &flagged)) {
+		sb_puts(out, sb_str(&flagged));
+		sb_putc(out, '\n');
+	}
+	sb_release(&flagged);
+}
+
 /* A collapsed section holding a table of rows. */
 static void md_details_table(const struct compare_result *r, const char *summary, const size_t *idx,
 			     size_t n, struct sb *out)
@@ -663,6 +799,7 @@ void report_markdown(const struct compare_result *r, struct sb *out)
 
 	md_head(r, out);
 	md_attention(r, idx, n, out);
+	md_detect(r, n, out);
 	if (r->slo_failed) {
 		sb_puts(out, "**SLOs violated**\n\n| benchmark | SLO | actual |\n|---|---|---:|\n");
 		md_slos(r, false, out);
@@ -685,9 +822,11 @@ void report_markdown(const struct compare_result *r, struct sb *out)
 	sb_puts(out, "<details><summary>Baseline</summary>\n\n");
 	baseline_text(r, true, out);
 	sb_puts(out, ".\n");
-	if (r->confirm_reps)
-		sb_printf(out, "\nConfirmation: the regressed benchmarks were re-measured with %zu more repetitions each in the same job; the verdicts above are on the pooled samples.\n",
-			  r->confirm_reps);
+	if (r->confirm_reps) {
+		sb_putc(out, '\n');
+		more_text(r, "Measured more", out);
+		sb_puts(out, ".\n");
+	}
 	sb_puts(out, "\n</details>\n");
 	free(idx);
 }
@@ -741,6 +880,9 @@ cJSON *report_to_json(const struct compare_result *r)
 		cJSON_AddNumberToObject(counts, verdict_name((enum verdict_kind)k), (double)r->counts[k]);
 	cJSON_AddNumberToObject(root, "slo_failed", (double)r->slo_failed);
 	cJSON_AddNumberToObject(root, "confirm_repetitions", (double)r->confirm_reps);
+	cJSON_AddNumberToObject(root, "looks", (double)(r->looks ? r->looks : 1));
+	add_num(root, "extra_seconds", r->extra_seconds);
+	cJSON_AddBoolToObject(root, "budget_spent", r->budget_spent);
 	o = cJSON_AddObjectToObject(root, "geomean");
 	add_num(o, "ratio", r->geomean_n ? r->geomean : NAN);
 	cJSON_AddNumberToObject(o, "metrics", (double)r->geomean_n);
@@ -782,6 +924,14 @@ cJSON *report_to_json(const struct compare_result *r)
 		cJSON_AddBoolToObject(jr, "ratio_is_difference", v->ratio_is_shift);
 		add_num(jr, "floor", v->floor);
 		add_num(jr, "spread", v->spread);
+		cJSON_AddStringToObject(jr, "floor_source", noise_floor_source_name((enum noise_floor_source)v->floor_source));
+		cJSON_AddBoolToObject(jr, "short_history", v->short_history);
+		cJSON_AddStringToObject(jr, "test", verdict_test_name(v->test));
+		cJSON_AddBoolToObject(jr, "batches", v->batches);
+		add_num(jr, "level", v->level);
+		add_num(jr, "median_change", v->median_change);
+		add_num(jr, "detectable_effect", v->mde);
+		add_str(jr, "hint", row->hint);
 		side = cJSON_AddObjectToObject(jr, "baseline");
 		add_num(side, "median", v->base_median);
 		add_num(side, "ci_low", v->base_lo);
@@ -867,6 +1017,24 @@ static void side_from_json(const cJSON *side, double *median, double *lo, double
 	*n = peek_size(side, "n");
 }
 
+/* Names back to values; comparisons stored before they were recorded read
+ * as the rank-sum test with the floor from min_effect or the spread. */
+static enum verdict_test test_from_name(const char *name)
+{
+	for (int t = VERDICT_TEST_RANK_SUM; t <= VERDICT_TEST_EXACT; t++)
+		if (name && strcmp(name, verdict_test_name((enum verdict_test)t)) == 0)
+			return (enum verdict_test)t;
+	return VERDICT_TEST_RANK_SUM;
+}
+
+static int floor_source_from_name(const char *name)
+{
+	for (int f = NOISE_FLOOR_MIN_EFFECT; f <= NOISE_FLOOR_RESOLUTION; f++)
+		if (name && strcmp(name, noise_floor_source_name((enum noise_floor_source)f)) == 0)
+			return f;
+	return NOISE_FLOOR_MIN_EFFECT;
+}
+
 /* rows[i] into row; ERR_INPUT when it lacks what every row has. */
 static int row_from_json(const cJSON *it, size_t i, struct compare_row *row, struct err *err)
 {
@@ -903,6 +1071,14 @@ static int row_from_json(const cJSON *it, size_t i, struct compare_row *row, str
 	v->ratio_is_shift = json_peek_true(it, "ratio_is_difference");
 	v->floor = json_peek_num(it, "floor", NAN);
 	v->spread = json_peek_num(it, "spread", NAN);
+	v->floor_source = floor_source_from_name(json_peek_str(it, "floor_source"));
+	v->short_history = json_peek_true(it, "short_history");
+	v->test = test_from_name(json_peek_str(it, "test"));
+	v->batches = json_peek_true(it, "batches");
+	v->level = json_peek_num(it, "level", row->settings.alpha);
+	v->median_change = json_peek_num(it, "median_change", NAN);
+	v->mde = json_peek_num(it, "detectable_effect", NAN);
+	row->hint = peek_dup(it, "hint");
 	side_from_json(side, &v->base_median, &v->base_lo, &v->base_hi, &v->n_base);
 	v->n_runs = peek_size(side, "runs");
 	row->base_runs = peek_strv(side, "run_ids", &row->n_base_runs);
@@ -948,6 +1124,9 @@ static void head_from_json(const cJSON *json, struct compare_result *r)
 	r->branch = peek_dup(json, "branch");
 	r->strict = json_peek_true(json, "strict");
 	r->confirm_reps = peek_size(json, "confirm_repetitions");
+	r->looks = peek_size(json, "looks");
+	r->extra_seconds = json_peek_num(json, "extra_seconds", 0);
+	r->budget_spent = json_peek_true(json, "budget_spent");
 	r->base_mode = peek_dup(o, "mode");
 	r->base_branch = peek_dup(o, "branch");
 	r->base_anchor = peek_dup(o, "anchor");
@@ -1038,10 +1217,16 @@ static void xml_text(struct sb *out, const char *s)
 /* The one-line message of a row: verdict and the numbers behind it. */
 static void junit_row_message(const struct compare_row *row, struct sb *m)
 {
-	char c[7][160];
+	char c[N_COLS][160];
 
 	cells(row, c);
-	sb_printf(m, "%s: baseline %s, current %s, change %s, p %s", c[6], c[2], c[3], c[4], c[5]);
+	if (isfinite(row->v.mde) && row->v.mde > VERDICT_MDE_FLAG)
+		snprintf(c[COL_DETECT], sizeof(c[COL_DETECT]), "%.0f%% or more (over %.0f%%: not worth gating as configured)",
+			 fmin(row->v.mde, 10) * 100, VERDICT_MDE_FLAG * 100);
+	sb_printf(m, "%s: baseline %s, current %s, medians %s, estimate %s, p %s, floor %s, detects changes of %s",
+		  c[6], c[2], c[3], c[COL_MEDIAN], c[4], c[5], c[COL_FLOOR], c[COL_DETECT]);
+	if (row->hint)
+		sb_printf(m, "; %s", row->hint);
 }
 
 /* <testcase classname="perfgate-suite.bench" name="NAME"> */
@@ -1185,7 +1370,7 @@ void report_render(const struct compare_result *r, enum report_format f, bool co
 
 void report_row_cells(const struct compare_row *row, struct report_cells *out)
 {
-	char c[7][160];
+	char c[N_COLS][160];
 
 	cells(row, c);
 	snprintf(out->baseline, sizeof(out->baseline), "%s", c[2]);

@@ -586,9 +586,11 @@ static void baseline_section(const struct page *pg, struct sb *out)
 			  r->geomean_n, r->geomean_n == 1 ? "" : "s", g);
 	}
 	if (r->confirm_reps)
-		sb_printf(out, "<p>Confirmation: the regressed benchmarks were re-measured with %zu more repetitions each "
-			       "in the same job; the verdicts are on the pooled samples.</p>\n",
-			  r->confirm_reps);
+		sb_printf(out, "<p>Measured more: each undecided benchmark was re-measured with %zu more repetitions "
+			       "in the same job over %zu look%s%s; the verdicts are on all the samples, each look at its "
+			       "share of alpha.</p>\n",
+			  r->confirm_reps, r->looks, r->looks == 1 ? "" : "s",
+			  r->budget_spent ? " (the budget is spent, still undecided)" : "");
 	sb_puts(out, "</section>\n");
 	sb_release(&text);
 }

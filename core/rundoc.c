@@ -305,6 +305,16 @@ bool rundoc_bench_variant(const struct rd_bench *b, struct rundoc_variant *out)
 	return true;
 }
 
+void rundoc_bench_set_interleaved(struct rd_bench *b)
+{
+	cJSON_AddBoolToObject(extra_for(&b->extra, "interleaved"), "interleaved", true);
+}
+
+bool rundoc_bench_interleaved(const struct rd_bench *b)
+{
+	return cJSON_IsTrue(extra_get(b->extra, "interleaved"));
+}
+
 /* ---- merging ---- */
 
 /* Move every member of *src into a new benchmark at the end of dst; *src is

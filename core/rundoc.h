@@ -195,6 +195,13 @@ void rundoc_bench_set_variant(struct rd_bench *b, const struct rundoc_variant *v
 /* false when b is not marked a variant; else *out filled (strings may be NULL). */
 bool rundoc_bench_variant(const struct rd_bench *b, struct rundoc_variant *out);
 
+/* Benchmark "interleaved": true when its repetitions ran round-robin with
+ * other benchmarks' (the suite's "order", or A/B variants in a gate), so
+ * that repetition i of each saw nearly the same machine: pairs for a paired
+ * comparison (core/verdict.h). */
+void rundoc_bench_set_interleaved(struct rd_bench *b);
+bool rundoc_bench_interleaved(const struct rd_bench *b);
+
 /* How rundoc_merge treats what src has and dst lacks. */
 enum rundoc_merge_mode {
 	/*

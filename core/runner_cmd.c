@@ -872,6 +872,8 @@ void runner_cmd_finish(struct runner_cmd_bench *cb, struct rd_bench *out)
 			cb->res.extra = cJSON_CreateObject();
 		cJSON_AddStringToObject(cb->res.extra, "repetitions", "adaptive");
 	}
+	if (cb->ctx && cb->ctx->interleaved)
+		rundoc_bench_set_interleaved(&cb->res);
 	if (cb->b->variant) {
 		struct rundoc_variant v = { .of = cb->b->variant_of, .name = cb->b->variant,
 					    .reference = cb->b->reference };

@@ -32,6 +32,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -78,15 +79,15 @@ def suite_json(scenario, project, port=0):
 class Server:
     """trust_server.py for the commit checked out (its service.json)."""
 
-    def __init__(self, repo, tmp):
-        self.repo, self.tmp, self.proc = repo, tmp, None
+    def __init__(self, repo, tmp, port):
+        self.repo, self.tmp, self.port, self.proc = repo, tmp, port, None
 
     def start(self):
         portfile = os.path.join(self.tmp, "port")
         if os.path.exists(portfile):
             os.unlink(portfile)
         self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "trust_server.py"),
-                                      os.path.join(self.repo, "service.json"), portfile])
+                                      os.path.join(self.repo, "service.json"), portfile, str(self.port)])
         for _ in range(200):
             if os.path.exists(portfile):
                 return int(open(portfile).read())
@@ -190,7 +191,9 @@ def main():
     env_home = tmp
     os.environ.update({"GIT_CONFIG_NOSYSTEM": "1", "HOME": env_home, "NO_COLOR": "1"})
     port = pick_port() if a.scenario == "http" else 0
-    server = Server(repo, tmp)
+    server = Server(repo, tmp, port)
+    # a TERM (the wrapper stopping) runs the clean-up below: no server left behind
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     out = open(a.results, "a")
     try:
         subprocess.run(["git", "init", "-q", "-b", "main", repo], check=True)
@@ -203,8 +206,11 @@ def main():
         git(repo, "commit", "-qm", "base")
         for epoch in range(a.epochs):
             project = "trust-%s-%d-%d" % (a.scenario, a.seed, epoch)
+            git(repo, "checkout", "-q", "main")
             with open(os.path.join(repo, "suite.json"), "w") as f:
                 json.dump(suite_json(a.scenario, project, port), f, indent=1)
+            git(repo, "add", "-A")
+            git(repo, "commit", "-qm", "epoch %d: suite" % epoch)
             for cycle in range(a.cycles):
                 kinds = ["aa"]
                 if cycle >= 5 and epoch < detect_epochs:

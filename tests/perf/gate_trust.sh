@@ -17,7 +17,9 @@ export PERFGATE
 T=$(mktemp -d /tmp/perfgate-trust.XXXXXX)
 chmod 755 "$T"
 npid=
+dpid=
 cleanup() {
+	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid"
 	[ -n "$npid" ] && kill "$npid" 2>/dev/null
 	pg_stop
 	rm -rf "$T"
@@ -41,4 +43,9 @@ while time.monotonic() < end:
 	npid=$!
 	echo "$npid" >"$T/neighbour.pid"
 fi
-python3 "$here/gate_trust.py" "$@"
+python3 "$here/gate_trust.py" "$@" &
+dpid=$!
+wait "$dpid"
+rc=$?
+dpid=
+exit $rc

@@ -3,15 +3,16 @@
 controls (tests/perf/gate_trust.py, docs/performance.md "Gate accuracy end
 to end").
 
-usage: trust_server.py CONFIG PORTFILE
+usage: trust_server.py CONFIG PORTFILE [PORT]
 
 CONFIG is a JSON file of the commit under test:
   {"ms": 2.0, "slow_every": 0, "slow_factor": 1}
 Every request is answered after `ms` milliseconds; with slow_every = k > 0,
 every k-th request (counted per server) takes slow_factor x ms instead, so
 that a share 1/k of requests is slow deterministically (k = 10 moves p95 and
-p99 to the slow time and leaves p50 alone).  Listens on 127.0.0.1 on a free
-port, writes it to PORTFILE, serves until killed or for 600 s at most.
+p99 to the slow time and leaves p50 alone).  Listens on 127.0.0.1 on PORT
+(default: a free one), writes it to PORTFILE, serves until killed or for
+600 s at most.
 """
 import json
 import sys
@@ -48,7 +49,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    ThreadingHTTPServer.allow_reuse_address = True
+    srv = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[3]) if len(sys.argv) > 3 else 0), Handler)
     srv.daemon_threads = True
     with open(sys.argv[2] + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))

@@ -108,6 +108,14 @@ static struct compare_result *fixture(void)
 		row->v.n_base = d->n_base;
 		row->v.n_cur = d->n_cur;
 		row->v.n_runs = d->n_runs;
+		row->v.level = row->settings.alpha;
+		/* what the medians say, beside the estimate */
+		row->v.median_change = d->n_base ? d->cur / d->base - 1 : NAN;
+		/* the detectable effect: 6% where there is a baseline; the
+		 * inconclusive latency could not see less than 40% */
+		row->v.mde = d->kind == VERDICT_NO_BASELINE ? NAN : d->kind == VERDICT_INCONCLUSIVE ? 0.4 : 0.06;
+		if (d->kind == VERDICT_INCONCLUSIVE)
+			row->hint = xstrdup("set \"repetitions\": 12 in benchmark 'fetch<a&b>' (now 5) to catch changes of 25%");
 		snprintf(row->v.why, sizeof(row->v.why), "%s", d->why);
 		if (d->n_runs) {
 			row->n_base_runs = 1;
