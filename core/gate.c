@@ -385,7 +385,7 @@ static int step_more(const struct suite *suite, const struct gate_options *o, st
 	names = xrealloc(names, (suite->n_benches + n) * sizeof(*names));
 	more_budget(suite, o, reps_of(r->run, names, n), first_s, &bu);
 	n = suite_bench_names(suite, r->run, names, n);
-	if (bu.reps == 0)
+	if (bu.reps == 0 || !(bu.seconds > 0))
 		goto done;
 	taken = (double)reps_of(r->run, names, n);
 	planned = taken + (double)bu.reps;

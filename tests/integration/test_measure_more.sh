@@ -1,0 +1,106 @@
+#!/bin/sh
+# Measuring more when unsure (docs/gate.md "Measuring more", issue 15): a
+# gate whose first look is inconclusive runs the benchmark again, in rounds
+# of half the budget, and decides on all the samples, each look at its share
+# of alpha; the budget is honoured; the report states what each gated metric
+# can detect.  The benchmark is a real command that emits a value read from a
+# list in the commit, one line per repetition (a counter outside the
+# repository says which), so that every look sees exactly the samples the
+# test chose: the statistics of each look are worked out below.
+. tests/integration/lib.sh
+T=$(test_tmpdir)
+DB=$(new_db more)
+export GIT_CONFIG_NOSYSTEM=1 HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1 COUNTER=$T/counter
+R=$T/repo
+
+git init -q -b main "$R" || exit 1
+git -C "$R" config user.email t@example.com
+git -C "$R" config user.name t
+cat >"$R/value.sh" <<'EOF'
+n=$(cat "$COUNTER" 2>/dev/null || echo 0); n=$((n+1)); echo "$n" >"$COUNTER"
+v=$(sed -n "${n}p" values); [ -n "$v" ] || v=$(tail -n 1 values)
+printf '{"value": %s}\n' "$v" >"$PERFGATE_METRICS_FILE"
+EOF
+# Only the emitted value gates (the times of a shell script say nothing here).
+cat >"$R/suite.json" <<'EOF'
+{
+  "suite": "more", "project": "more",
+  "compare": {"gate": false, "max_extra_time": "10m", "metrics": {"value": {"gate": true}}},
+  "benchmarks": [{"name": "v", "shell": "sh value.sh", "emits": "json", "repetitions": 6}]
+}
+EOF
+gate() { rm -f "$COUNTER"; "$PERFGATE" gate --db "$DB" --quiet "$@"; }
+
+# Three baseline runs of six values about 100 (no spread between runs).
+printf '100.1\n100.4\n99.8\n100.2\n99.9\n100.3\n' >"$R/values"
+git -C "$R" add -A && git -C "$R" commit -qm base
+for i in 1 2 3; do
+	echo "$i" >>"$R/notes"
+	git -C "$R" add -A && git -C "$R" commit -qm "main $i"
+	expect_exit 0 "baseline gate $i passes" gate "$R/suite.json"
+done
+
+# A change with an unclear first look: 2 of 6 values as before, 4 about +13%.
+# Against the 18 baseline values (three runs of the same six: ties, so the
+# normal approximation) the one-sided Mann-Whitney p is 0.12 (SciPy,
+# mannwhitneyu asymptotic) and the estimate +12%: inconclusive.  Each further
+# value is higher still; after 3 more (9 values) p = 0.011, above the second
+# look's level 0.0029 (alpha spending, t = 9/12): still undecided; after 3
+# more (12) p = 0.0012, below the last look's 0.0071: a regression, decided
+# on all 12 samples.
+git -C "$R" checkout -qb slower
+printf '99.5\n112\n113\n99.7\n114\n115\n116\n117\n118\n119\n120\n121\n' >"$R/values"
+git -C "$R" commit -qam "slower"
+expect_exit 1 "an inconclusive first look measures more and decides: regression" \
+	gate "$R/suite.json" --no-store --json "$T/more.json"
+contains "the report says it measured more over 3 looks" "$OUT" "measured more: 6 more repetitions of the undecided benchmarks over 3 looks"
+check_py() { _n=$1; shift; if _o=$("$@" 2>&1); then ok "$_n"; else not_ok "$_n: $(echo "$_o" | tail -n 1)"; fi; }
+check_py "the JSON: 3 looks, 6 more repetitions, the regression decided on 12 samples at the last look's level" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["looks"] == 3 and d["confirm_repetitions"] == 6 and not d["budget_spent"], d
+r = [x for x in d["rows"] if x["metric"] == "value"][0]
+assert r["verdict"] == "regression" and r["current"]["n"] == 12, r
+# the last look spends what the second (0.0029) left of 0.01
+assert abs(r["level"] - (0.01 - 0.0029365)) < 1e-6, r["level"]' "$T/more.json"
+
+# The same first look with --no-confirm: decided on 6 samples, inconclusive, passes.
+expect_exit 0 "without measuring more the first look stands: inconclusive passes" \
+	gate "$R/suite.json" --no-store --no-confirm --json "$T/once.json"
+contains "it says so loudly" "$OUT" "inconclusive"
+
+# The budget is honoured: at most 2 more repetitions (one round of 1, then
+# 1), and values that stay unclear: the gate stops undecided and says so.
+git -C "$R" checkout -q main
+git -C "$R" checkout -qb unclear
+printf '99.5\n112\n113\n99.7\n114\n115\n99.6\n99.4\n' >"$R/values"
+sed 's/"max_extra_time": "10m"/"max_extra_time": "10m", "max_extra_repetitions": 2/' "$R/suite.json" >"$R/budget.json"
+git -C "$R" add -A && git -C "$R" commit -qm "unclear"
+expect_exit 0 "a change that stays unclear passes as inconclusive when the budget is spent" \
+	gate "$R/budget.json" --no-store --json "$T/budget.json"
+check_py "the budget of 2 extra repetitions is honoured (8 samples) and the report says it is spent" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["confirm_repetitions"] == 2 and d["budget_spent"], d
+r = [x for x in d["rows"] if x["metric"] == "value"][0]
+assert r["verdict"] == "inconclusive" and r["current"]["n"] == 8, r' "$T/budget.json"
+contains "the text report says the budget is spent" "$OUT" "the budget is spent, still undecided"
+# A time budget of nothing: no measuring more at all.
+sed 's/"max_extra_time": "10m"/"max_extra_time": 0/' "$R/suite.json" >"$R/notime.json"
+expect_exit 0 "max_extra_time 0: no measuring more" gate "$R/notime.json" --no-store --json "$T/notime.json"
+check_py "nothing was re-measured" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["confirm_repetitions"] == 0 and d["looks"] == 1, d' "$T/notime.json"
+
+# The report states what each gated metric can detect, in every format.
+contains "text: the detectable effect of the gated metric" "$OUT" "detects: the smallest change each gated metric would catch 80% of the time"
+contains "text: ... naming it" "$OUT" "% in v/value"
+expect_exit 0 "markdown report" gate "$R/notime.json" --no-store --format markdown --junit "$T/r.xml"
+contains "markdown: what this gate can catch" "$OUT" "**What this gate can catch** (80% of the time, at its alpha): changes of"
+contains "junit: the detectable effect on the test case" "$T/r.xml" "detects changes of"
+check_py "json: a detectable effect on the gated row" python3 -c '
+import json, sys
+r = [x for x in json.load(open(sys.argv[1]))["rows"] if x["metric"] == "value"][0]
+assert 0 < r["detectable_effect"] < 1 and r["floor"] == 0.05, r' "$T/notime.json"
+git -C "$R" checkout -q main
