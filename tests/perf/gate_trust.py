@@ -43,7 +43,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PERFGATE = os.environ.get("PERFGATE", os.path.join(HERE, "..", "..", "build", "perfgate"))
 DB = os.environ.get("PERFGATE_TRUST_DB", "")
 
-LOOP = "i=0; n=${1:-$(cat work)}; while [ $i -lt $n ]; do i=$((i+1)); done\n"
+# the work comes from a file (`work`, or the file named), read the same way
+# by every benchmark and variant, so that A/A is A/A
+LOOP = "i=0; n=$(cat ${1:-work}); while [ $i -lt $n ]; do i=$((i+1)); done\n"
 BASE_WORK = {"cmd": 20000, "cmd-cal": 20000, "cmd-auto": 20000, "instr": 2000, "ab": 20000}
 
 
@@ -69,8 +71,8 @@ def suite_json(scenario, project, port=0):
     elif scenario == "http":
         s["benchmarks"] = [{"name": "api", "http": {"url": "http://127.0.0.1:%d/work" % port}}]
     elif scenario == "ab":
-        # a: the base work, always; b: the work of the commit (`work`)
-        s["benchmarks"] = [{"name": "ab", "shell": "sh loop.sh 20000",
+        # a: the base work, always (`base`); b: the work of the commit (`work`)
+        s["benchmarks"] = [{"name": "ab", "shell": "sh loop.sh base",
                             "variants": [{"name": "a"}, {"name": "b", "shell": "sh loop.sh"}],
                             "reference": "a"}]
     return s
@@ -201,6 +203,8 @@ def main():
         git(repo, "config", "user.name", "t")
         with open(os.path.join(repo, "loop.sh"), "w") as f:
             f.write(LOOP)
+        with open(os.path.join(repo, "base"), "w") as f:
+            f.write("%d\n" % BASE_WORK.get(a.scenario, 20000))
         set_work(a.scenario, repo, "aa")
         git(repo, "add", "-A")
         git(repo, "commit", "-qm", "base")
