@@ -1377,6 +1377,9 @@ void report_row_cells(const struct compare_row *row, struct report_cells *out)
 	snprintf(out->current, sizeof(out->current), "%s", c[3]);
 	snprintf(out->change, sizeof(out->change), "%s", c[4]);
 	snprintf(out->p, sizeof(out->p), "%s", c[5]);
+	snprintf(out->medians, sizeof(out->medians), "%s", c[COL_MEDIAN]);
+	snprintf(out->floor, sizeof(out->floor), "%s", c[COL_FLOOR]);
+	snprintf(out->detects, sizeof(out->detects), "%s", c[COL_DETECT]);
 	out->verdict = verdict_name(row->v.kind);
 }
 

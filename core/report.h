@@ -49,8 +49,11 @@ void report_summary_line(const struct compare_result *r, struct sb *out);
 struct report_cells {
 	char baseline[160]; /* "12.3 ms", "-" without a baseline */
 	char current[160];
-	char change[160];   /* "+14.6% [+12.0%, +17.1%]" or "-" */
+	char change[160];   /* the Hodges-Lehmann estimate: "+14.6% [+12.0%, +17.1%]" or "-" */
 	char p[160];        /* "0.0031", "<0.0001" or "-" */
+	char medians[160];  /* the change of the medians: "+14.2%" or "-" */
+	char floor[160];    /* the floor the verdict used: "5.0%" or "-" */
+	char detects[160];  /* the detectable effect: "6.0%", "40% !" (over 25%) or "-" */
 	const char *verdict; /* verdict_name() */
 };
 void report_row_cells(const struct compare_row *row, struct report_cells *out);
