@@ -64,7 +64,9 @@ static double compare_once(const struct metric *m, size_t n, struct verdict *v, 
 	double t0 = cpu_now();
 
 	for (size_t i = 0; i < n; i++) {
-		struct verdict_input in = { m[i].base, N_BASE, m[i].med, N_RUNS, m[i].cur, N_CUR, RD_LOWER, cs[i] };
+		struct verdict_input in = { .base = m[i].base, .n_base = N_BASE, .base_run_medians = m[i].med,
+					    .n_runs = N_RUNS, .cur = m[i].cur, .n_cur = N_CUR, .direction = RD_LOWER,
+					    .settings = cs[i] };
 		verdict_measure(&in, &v[i]);
 	}
 	verdict_decide(v, n, cs);

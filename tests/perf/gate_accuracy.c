@@ -223,7 +223,8 @@ static void rules(const struct series *base, const struct series *lev, int k, co
 		run_mean[r] = mean(b, reps);
 		run_best[r] = vmin(b, reps);
 	}
-	in = (struct verdict_input){ pooled, NB * reps, run_med, NB, cur, reps, RD_LOWER, *cs };
+	in = (struct verdict_input){ .base = pooled, .n_base = NB * reps, .base_run_medians = run_med, .n_runs = NB,
+				     .cur = cur, .n_cur = reps, .direction = RD_LOWER, .settings = *cs };
 	verdict_measure(&in, v);
 
 	fail[M_GAB110] |= cur_mean / run_mean[NB - 1] >= 1.10;
@@ -236,7 +237,11 @@ static void rules(const struct series *base, const struct series *lev, int k, co
 	tq = gsl_cdf_tdist_Pinv(0.99, NB - 1);
 	fail[M_BENCHER] |= cur_mean > bm + tq * bs;
 
-	in = (struct verdict_input){ base->v[k] + pick[NB] * reps, reps, NULL, 0, cur, reps, RD_LOWER, *cs };
+	/* A/B: the base level's repetitions recorded interleaved with these,
+	 * line by line: pairs, compared as the gate compares interleaved
+	 * variants (signed-rank on the per-pair log-ratios). */
+	in = (struct verdict_input){ .base = base->v[k] + pick[NB] * reps, .n_base = reps, .cur = cur, .n_cur = reps,
+				     .direction = RD_LOWER, .settings = *cs, .paired = true };
 	verdict_measure(&in, v_ab);
 	free(pooled);
 }
