@@ -142,7 +142,8 @@ def run_gate(repo, tmp, store, gate_args):
     rep = os.path.join(tmp, "r.json")
     if os.path.exists(rep):
         os.unlink(rep)
-    cmd = [PERFGATE, "gate", "--db", DB, "--quiet", os.path.join(repo, "suite.json"), "--json", rep]
+    cmd = [PERFGATE, "gate", "--db", DB, "--quiet", os.path.join(repo, "suite.json"), "--json", rep,
+           "--run-out", os.path.join(tmp, "run.json")]
     if not store:
         cmd.append("--no-store")
     cmd += gate_args
@@ -186,6 +187,7 @@ def main():
     ap.add_argument("--seed", type=int, default=15)
     ap.add_argument("--gate-arg", action="append", default=[])
     ap.add_argument("--tag", default="")
+    ap.add_argument("--keep", default="", help="folder to keep the run and report of every failed A/A gate in")
     a = ap.parse_args()
     if a.levels is None:
         # Work factors: the shell's start and `cat` are about a fifth of a
@@ -253,6 +255,13 @@ def main():
                            "load": os.getloadavg()[0], **s}
                     if rc not in (0, 1):
                         rec["stderr"] = err
+                    if rc == 1 and kind == "aa" and a.keep:
+                        # a false alarm: keep its run and report for the post-mortem
+                        os.makedirs(a.keep, exist_ok=True)
+                        base = os.path.join(a.keep, "%s-%d-%d-%d" % (a.scenario, a.seed, epoch, cycle))
+                        for src, ext in ((os.path.join(tmp, "run.json"), ".run.json"), (os.path.join(tmp, "r.json"), ".report.json")):
+                            if os.path.exists(src):
+                                shutil.copy(src, base + ext)
                     out.write(json.dumps(rec) + "\n")
                     out.flush()
                     if not on_main:
@@ -300,15 +309,16 @@ def summary(paths):
     ab = [(k, rs) for k, rs in sorted(groups.items()) if k[0].startswith("ab")]
     if ab:
         print()
-        print("| A/B scenario | B | trials | wall flagged (regression/improvement) | any metric flagged | duration median / p90 (s) |")
-        print("| --- | --- | --- | --- | --- | --- |")
+        print("| A/B scenario | B | trials | cpu flagged | wall flagged | any metric flagged | duration median / p90 (s) |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
         for (scen, kind), rs in ab:
-            wall = sum(1 for r in rs for k, v in r["ab"].items()
-                       if k.endswith("/wall") and v["v"] in ("regression", "improvement"))
+            def flagged(metric):
+                return sum(1 for r in rs for k, v in r["ab"].items()
+                           if k.endswith("/" + metric) and v["v"] in ("regression", "improvement"))
             anyf = sum(1 for r in rs if any(v["v"] in ("regression", "improvement") for v in r["ab"].values()))
             d = [r["seconds"] for r in rs]
-            print("| %s | %s | %d | %d | %d | %.1f / %.1f |" % (scen, kind, len(rs), wall, anyf,
-                  statistics.median(d), pct(d, 0.9)))
+            print("| %s | %s | %d | %d | %d | %d | %.1f / %.1f |" % (scen, kind, len(rs), flagged("cpu"), flagged("wall"),
+                  anyf, statistics.median(d), pct(d, 0.9)))
     # The changes the gates measured (median over gates of the medians'
     # ratio), for the metrics that matter.
     print()
@@ -317,7 +327,7 @@ def summary(paths):
         for r in rs:
             for k, v in list(r["rows"].items()) + list(r["ab"].items()):
                 if v.get("r") is not None and k.split("/")[-1] in (
-                        "wall", "wall_rel", "cpu_rel", "instructions", "latency.p50", "latency.p95", "throughput"):
+                        "wall", "cpu", "wall_rel", "cpu_rel", "instructions", "latency.p50", "latency.p95", "throughput"):
                     ratios.setdefault(k, []).append(v["r"])
         if ratios:
             print("%s %s: measured change (median of the gates' estimates): %s" % (scen, kind, ", ".join(

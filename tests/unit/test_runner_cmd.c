@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -117,7 +118,7 @@ static void test_metrics(void **state)
 	struct fixture *f = *state;
 	struct err err = ERR_INIT;
 	const struct rd_bench *b;
-	static const char *const names[] = { "wall", "user", "sys", "max_rss" };
+	static const char *const names[] = { "wall", "user", "sys", "max_rss", "cpu" };
 
 	load(f, "{'suite': 's', 'benchmarks': [{'name': 'spin', 'shell': 'i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done',"
 		" 'repetitions': 4, 'warmup': 1, 'tags': ['cpu']}]}");
@@ -128,8 +129,8 @@ static void test_metrics(void **state)
 	assert_int_equal(b->kind, RUNDOC_KIND_COMMAND);
 	assert_int_equal(b->status, RUNDOC_STATUS_OK);
 	assert_string_equal(b->config_hash, f->suite->benches[0].config_hash);
-	assert_int_equal(b->n_metrics, 4);
-	for (size_t i = 0; i < 4; i++) {
+	assert_int_equal(b->n_metrics, 5);
+	for (size_t i = 0; i < 5; i++) {
 		assert_string_equal(b->metrics[i].name, names[i]);
 		assert_int_equal(b->metrics[i].n_samples, 4);
 		assert_true(b->metrics[i].summary.n == 4);
@@ -141,6 +142,8 @@ static void test_metrics(void **state)
 		assert_true(b->metrics[0].samples[k] > 0);
 		assert_true(b->metrics[1].samples[k] + b->metrics[2].samples[k] > 0);
 		assert_true(b->metrics[3].samples[k] > 100 * 1024);
+		/* cpu is user + sys exactly */
+		assert_true(fabs(b->metrics[4].samples[k] - (b->metrics[1].samples[k] + b->metrics[2].samples[k])) < 1e-9);
 		/* Wall time covers at least the CPU time of a single-threaded shell
 		 * (allow rusage's tick granularity). */
 		assert_true(b->metrics[0].samples[k] + 0.005 >= b->metrics[1].samples[k]);
