@@ -861,6 +861,48 @@ size_t compare_regressed_benches(const struct compare_result *r, const char ***o
 	return n;
 }
 
+static const struct compare_row *find_row(const struct compare_result *r, const struct compare_row *like)
+{
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct compare_row *row = &r->rows[i];
+
+		if (!row->against && strcmp(row->bench, like->bench) == 0 && strcmp(row->metric, like->metric) == 0)
+			return row;
+	}
+	return NULL;
+}
+
+size_t compare_require_replication(struct compare_result *pooled, const struct compare_result *again)
+{
+	size_t changed = 0;
+
+	for (size_t i = 0; i < pooled->n_rows; i++) {
+		struct compare_row *row = &pooled->rows[i];
+		const struct compare_row *a;
+		double w;
+
+		if (row->against || !row->settings.gate || row->v.kind != VERDICT_REGRESSION)
+			continue;
+		a = find_row(again, row);
+		if (!a || a->v.kind == VERDICT_NO_BASELINE || a->v.n_cur == 0)
+			continue;
+		w = verdict_worse_effect(&a->v);
+		if (w >= log1p(row->v.floor))
+			continue;
+		row->v.kind = VERDICT_INCONCLUSIVE;
+		snprintf(row->v.why, sizeof(row->v.why),
+			 "%+.1f%% on all %zu samples (adjusted p %.2g), but the %zu measured again alone show %+.1f%%, "
+			 "inside the %.1f%% floor: not replicated, a disturbance of the first measurement?",
+			 (row->v.ratio_is_shift ? row->v.median_change : row->v.ratio - 1) * 100, row->v.n_cur,
+			 row->v.p_adj, a->v.n_cur, (a->v.ratio_is_shift ? a->v.median_change : a->v.ratio - 1) * 100,
+			 row->v.floor * 100);
+		changed++;
+	}
+	if (changed)
+		compare_finish(pooled);
+	return changed;
+}
+
 size_t compare_undecided_benches(const struct compare_result *r, const char ***out)
 {
 	const char **v = NULL;

@@ -123,6 +123,17 @@ bool compare_row_fails(const struct compare_result *r, const struct compare_row 
  * re-measures them).  *out is a new array of borrowed strings; free(*out). */
 size_t compare_regressed_benches(const struct compare_result *r, const char ***out);
 
+/*
+ * A regression measured more must replicate: every gated history row of
+ * `pooled` that is a regression stays one only when the same row of
+ * `again` (the repetitions measured after the first look, compared on
+ * their own with the same baseline) is worse by the row's floor too; else
+ * it becomes inconclusive, and says why.  A disturbance that lasted the
+ * first measurement rarely lasts the next; a slower program does.  Returns
+ * the rows changed; compare_finish() is called when there are any.
+ */
+size_t compare_require_replication(struct compare_result *pooled, const struct compare_result *again);
+
 /* Names of benchmarks with a gated history row that is undecided: a
  * regression not yet confirmed, or inconclusive (what measuring more is
  * for).  *out as above. */

@@ -329,10 +329,11 @@ static void more_budget(const struct suite *suite, const struct gate_options *o,
 }
 
 /* One round of extra repetitions of the named suite benchmarks, pooled
- * into the run.  Returns the repetitions added, 0 when the round failed
- * (then noted; the verdict so far stands). */
+ * into the run and into *extras (every round's repetitions on their own;
+ * created by the first round).  Returns the repetitions added, 0 when the
+ * round failed (then noted; the verdict so far stands). */
 static size_t more_round(const struct suite *suite, const struct gate_options *o, struct gate_result *r,
-			 const char **names, size_t n, long reps)
+			 const char **names, size_t n, long reps, struct rundoc **extras)
 {
 	struct run_options ro = o->run;
 	struct rundoc *again = NULL;
@@ -356,9 +357,28 @@ static size_t more_round(const struct suite *suite, const struct gate_options *o
 			r->invalid = true;
 	} else {
 		added = rundoc_merge(r->run, again, RUNDOC_MERGE_POOL);
+		if (!*extras) {
+			*extras = again;
+			again = NULL;
+		} else {
+			rundoc_merge(*extras, again, RUNDOC_MERGE_POOL);
+		}
 	}
 	rundoc_free(again);
 	return added;
+}
+
+/* A regression at a later look must show in the repetitions measured again,
+ * on their own, too (compare_require_replication). */
+static void replicate(const struct suite *suite, const struct compare_options *co, struct gate_result *r,
+		      const struct rundoc *extras)
+{
+	struct compare_result *again = NULL;
+	struct err e = ERR_INIT;
+
+	if (extras && compare_run(extras, &r->baseline, suite, co, &again, &e) == 0)
+		compare_require_replication(r->comparison, again);
+	compare_result_free(again);
 }
 
 /*
@@ -374,6 +394,7 @@ static int step_more(const struct suite *suite, const struct gate_options *o, st
 {
 	const char **names = NULL;
 	size_t n = compare_undecided_benches(r->comparison, &names), done = 0;
+	struct rundoc *extras = NULL;
 	struct more_budget bu;
 	struct sequential seq;
 	uint64_t t0 = now_ns();
@@ -400,7 +421,7 @@ static int step_more(const struct suite *suite, const struct gate_options *o, st
 
 		note(r, o, GATE_NOTE_CONFIRMING, "%zu benchmark%s undecided; measuring %ld more repetitions (look %zu)",
 		     n, n == 1 ? "" : "s", reps, seq.looks + 1);
-		added = more_round(suite, o, r, names, n, reps);
+		added = more_round(suite, o, r, names, n, reps, &extras);
 		if (!added)
 			break;
 		done += (size_t)reps;
@@ -417,6 +438,7 @@ static int step_more(const struct suite *suite, const struct gate_options *o, st
 		r->comparison = NULL;
 		if ((rc = compare_run(r->run, &r->baseline, suite, &co, &r->comparison, err)) != 0)
 			goto done;
+		replicate(suite, &co, r, extras);
 		r->comparison->confirm_reps = done;
 		r->comparison->looks = seq.looks;
 		r->comparison->extra_seconds = spent;
@@ -433,6 +455,7 @@ static int step_more(const struct suite *suite, const struct gate_options *o, st
 		n = suite_bench_names(suite, r->run, names, n);
 	}
 done:
+	rundoc_free(extras);
 	free(names);
 	return rc;
 }

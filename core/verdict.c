@@ -317,6 +317,11 @@ static double worse_log_effect(const struct verdict *v)
 	return v->direction == RD_LOWER ? l : -l;
 }
 
+double verdict_worse_effect(const struct verdict *v)
+{
+	return worse_log_effect(v);
+}
+
 /* Is the change at least the metric's absolute minimum (its resolution)? */
 static bool beyond_resolution(const struct verdict *v)
 {

@@ -139,6 +139,10 @@ void verdict_measure(const struct verdict_input *in, struct verdict *out);
  */
 void verdict_decide(struct verdict *v, size_t n, const struct verdict_settings *per_metric);
 
+/* The verdict's effect in the worse direction as a log ratio (> 0: worse;
+ * a difference is read against the baseline median). */
+double verdict_worse_effect(const struct verdict *v);
+
 /*
  * The same at a look of a sequential gate (core/sequential.h): every
  * metric is tested at share x its alpha (share in (0, 1], the look's level

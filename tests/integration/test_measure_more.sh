@@ -64,6 +64,28 @@ assert r["verdict"] == "regression" and r["current"]["n"] == 12, r
 # the last look spends what the second (0.0029) left of 0.01
 assert abs(r["level"] - (0.01 - 0.0029365)) < 1e-6, r["level"]' "$T/more.json"
 
+# A disturbance of the first measurement: 10 repetitions (the count is not
+# part of the configuration, so the history is the same) about twice the
+# baseline, then the values measured again are as before.  The pooled
+# samples stay significant (p 0.0018 at 15 samples, below the second look's
+# 0.0029; 0.0064 at 20, below the last look's 0.0071: SciPy, asymptotic),
+# but the repetitions measured again, on their own, show no change: not
+# replicated, inconclusive at every look, and the gate passes.
+git -C "$R" checkout -q main
+git -C "$R" checkout -qb blip
+printf '200\n201\n202\n203\n204\n205\n206\n207\n208\n209\n100.05\n100.25\n99.85\n100.15\n99.95\n100.35\n100.0\n100.2\n99.9\n100.3\n' >"$R/values"
+sed 's/"repetitions": 6/"repetitions": 10/' "$R/suite.json" >"$R/blip.json"
+git -C "$R" add -A && git -C "$R" commit -qm "a disturbance"
+expect_exit 0 "a regression that does not replicate when measured again does not fail the gate" \
+	gate "$R/blip.json" --no-store --json "$T/blip.json"
+check_py "it is inconclusive after 2 rounds, and says it did not replicate" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = [x for x in d["rows"] if x["metric"] == "value"][0]
+assert r["verdict"] == "inconclusive" and r["current"]["n"] == 20 and d["looks"] == 3, (r, d["looks"])
+assert "not replicated" in r["why"] and "the 10 measured again alone show" in r["why"] and "0.0%, inside the 5.0% floor" in r["why"], r["why"]' "$T/blip.json"
+git -C "$R" checkout -q slower
+
 # The same first look with --no-confirm: decided on 6 samples, inconclusive, passes.
 expect_exit 0 "without measuring more the first look stands: inconclusive passes" \
 	gate "$R/suite.json" --no-store --no-confirm --json "$T/once.json"
