@@ -225,17 +225,18 @@ static const struct rd_metric *history_metric(const struct baseline_run *run, co
 
 /*
  * Pool the last K baseline runs of b's metric.  batches: pool their batch
- * means instead (core/batch.h); false when a run has none, the pool then
- * left empty for the caller to pool the repetitions.
+ * means instead (core/batch.h); a run that has none (too few requests in
+ * its window, an older document) contributes its repetitions' values, an
+ * estimate of the same percentile.
  */
-static bool pool_history(struct pool *p, const struct baseline *base, const struct rd_bench *b,
+static void pool_history(struct pool *p, const struct baseline *base, const struct rd_bench *b,
 			 const char *metric, bool batches)
 {
 	size_t k;
 	double cutoff;
 
 	if (!base)
-		return true;
+		return;
 	k = base->k ? base->k : BASELINE_DEFAULT_RUNS;
 	cutoff = baseline_cutoff_for(base, b->name, metric);
 	for (size_t i = 0; i < base->n_runs && p->n_runs < k; i++) {
@@ -253,14 +254,12 @@ static bool pool_history(struct pool *p, const struct baseline *base, const stru
 			continue;
 		}
 		n = batch_samples(bb, metric, &v, &info);
-		if (n == 0) {
-			pool_release(p);
-			return false;
-		}
-		pool_add_values(p, bm, v, n, run->doc->run_id, run->doc->git.commit);
+		if (n == 0)
+			pool_add(p, bm, run->doc->run_id, run->doc->git.commit);
+		else
+			pool_add_values(p, bm, v, n, run->doc->run_id, run->doc->git.commit);
 		free(v);
 	}
-	return true;
 }
 
 static bool bench_ok(const struct rd_bench *b)
@@ -617,12 +616,11 @@ static void history_row(struct compare_result *r, size_t *alloc, const struct rd
 	memset(&p, 0, sizeof(p));
 	if (b->kind == RUNDOC_KIND_HTTP && batch_has(m->name))
 		nb = batch_samples(b, m->name, &bv, &info);
-	if (nb && pool_history(&p, base, b, m->name, true)) {
+	pool_history(&p, base, b, m->name, nb > 0);
+	if (nb) {
 		how.cur = bv;
 		how.n_cur = nb;
 		how.batches = true;
-	} else {
-		pool_history(&p, base, b, m->name, false);
 	}
 	fill_row(add_row(r, alloc), b, m, cs, &p, &how);
 	free(bv);

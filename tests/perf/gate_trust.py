@@ -14,7 +14,7 @@ scenario needs):
   cmd-cal      the same with a calibration command (the loop at half the work)
   cmd-auto     the same with "calibration": "auto"
   http         a default HTTP benchmark (no load object: one request at a
-               time for 10 s) against trust_server.py, service time 2 ms
+               time for 10 s) against tests/servers/service_time.py, service time 2 ms
   instr        two command benchmarks, one counting instructions, 3
                repetitions: 9 metrics in the suite
   ab           interleaved A/B variants of the loop (A/A and +10%)
@@ -79,7 +79,7 @@ def suite_json(scenario, project, port=0):
 
 
 class Server:
-    """trust_server.py for the commit checked out (its service.json)."""
+    """tests/servers/service_time.py for the commit checked out (its service.json)."""
 
     def __init__(self, repo, tmp, port):
         self.repo, self.tmp, self.port, self.proc = repo, tmp, port, None
@@ -88,13 +88,13 @@ class Server:
         portfile = os.path.join(self.tmp, "port")
         if os.path.exists(portfile):
             os.unlink(portfile)
-        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "trust_server.py"),
+        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "..", "servers", "service_time.py"),
                                       os.path.join(self.repo, "service.json"), portfile, str(self.port)])
         for _ in range(200):
             if os.path.exists(portfile):
                 return int(open(portfile).read())
             time.sleep(0.05)
-        raise RuntimeError("trust_server.py did not start")
+        raise RuntimeError("tests/servers/service_time.py did not start")
 
     def stop(self):
         if self.proc:

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""A loopback HTTP/1.1 server whose service time the gate-trust harness
-controls (tests/perf/gate_trust.py, docs/performance.md "Gate accuracy end
-to end").
+"""A loopback HTTP/1.1 server whose service time the commit under test
+controls, for gates on load benchmarks: tests/integration/test_gate_load.sh
+and the end-to-end harness tests/perf/gate_trust.py (docs/performance.md,
+"Gate accuracy end to end").
 
-usage: trust_server.py CONFIG PORTFILE [PORT]
+usage: service_time.py CONFIG PORTFILE [PORT]
 
 CONFIG is a JSON file of the commit under test:
   {"ms": 2.0, "slow_every": 0, "slow_factor": 1}
@@ -15,6 +16,7 @@ p99 to the slow time and leaves p50 alone).  Listens on 127.0.0.1 on PORT
 600 s at most.
 """
 import json
+import socket
 import sys
 import threading
 import time
@@ -29,8 +31,19 @@ LOCK = threading.Lock()
 BODY = b'{"label": "cat", "score": 0.9}\n'
 
 
+# The whole response in one write, on a socket without Nagle's algorithm:
+# headers and body written apart would wait for the client's delayed ACK
+# (40 ms on Linux), and the latency would measure that, not the service.
+RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+            % len(BODY)) + BODY
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self):
         with LOCK:
@@ -38,11 +51,7 @@ class Handler(BaseHTTPRequestHandler):
             n = COUNT[0]
         ms = MS * FACTOR if EVERY > 0 and n % EVERY == 0 else MS
         time.sleep(ms / 1000.0)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(BODY)))
-        self.end_headers()
-        self.wfile.write(BODY)
+        self.wfile.write(RESPONSE)
 
     def log_message(self, *args):
         pass
