@@ -858,6 +858,59 @@ static cJSON *strv_json(char *const *v, size_t n)
 	return a;
 }
 
+/* One row of the JSON form (schemas/compare.schema.json, $defs.row). */
+static cJSON *row_json(const struct compare_result *r, const struct compare_row *row)
+{
+	const struct verdict *v = &row->v;
+	cJSON *jr = cJSON_CreateObject(), *side;
+
+	add_str(jr, "benchmark", row->bench);
+	add_str(jr, "metric", row->metric);
+	add_str(jr, "unit", row->unit);
+	add_str(jr, "against", row->against);
+	cJSON_AddStringToObject(jr, "verdict", verdict_name(v->kind));
+	cJSON_AddBoolToObject(jr, "gate", row->settings.gate && !row->against);
+	cJSON_AddBoolToObject(jr, "fails", compare_row_fails(r, row));
+	cJSON_AddStringToObject(jr, "direction", rundoc_direction_name(v->direction));
+	add_num(jr, "alpha", row->settings.alpha);
+	add_num(jr, "min_effect", row->settings.min_effect);
+	add_num(jr, "p", v->p);
+	add_num(jr, "p_adjusted", v->p_adj);
+	add_num(jr, "p_better", v->p_better);
+	add_num(jr, "p_better_adjusted", v->p_better_adj);
+	add_num(jr, "p_min", v->p_min);
+	cJSON_AddBoolToObject(jr, "exact", v->exact);
+	add_num(jr, "ratio", v->ratio);
+	add_num(jr, "ratio_low", v->ratio_lo);
+	add_num(jr, "ratio_high", v->ratio_hi);
+	cJSON_AddBoolToObject(jr, "ratio_is_difference", v->ratio_is_shift);
+	add_num(jr, "floor", v->floor);
+	add_num(jr, "spread", v->spread);
+	cJSON_AddStringToObject(jr, "floor_source", noise_floor_source_name((enum noise_floor_source)v->floor_source));
+	cJSON_AddBoolToObject(jr, "short_history", v->short_history);
+	cJSON_AddStringToObject(jr, "test", verdict_test_name(v->test));
+	cJSON_AddBoolToObject(jr, "batches", v->batches);
+	add_num(jr, "level", v->level);
+	add_num(jr, "median_change", v->median_change);
+	add_num(jr, "detectable_effect", v->mde);
+	add_str(jr, "hint", row->hint);
+	side = cJSON_AddObjectToObject(jr, "baseline");
+	add_num(side, "median", v->base_median);
+	add_num(side, "ci_low", v->base_lo);
+	add_num(side, "ci_high", v->base_hi);
+	cJSON_AddNumberToObject(side, "n", (double)v->n_base);
+	cJSON_AddNumberToObject(side, "runs", (double)v->n_runs);
+	cJSON_AddItemToObject(side, "run_ids", strv_json(row->base_runs, row->n_base_runs));
+	cJSON_AddItemToObject(side, "commits", strv_json(row->base_commits, row->n_base_runs));
+	side = cJSON_AddObjectToObject(jr, "current");
+	add_num(side, "median", v->cur_median);
+	add_num(side, "ci_low", v->cur_lo);
+	add_num(side, "ci_high", v->cur_hi);
+	cJSON_AddNumberToObject(side, "n", (double)v->n_cur);
+	cJSON_AddStringToObject(jr, "why", v->why);
+	return jr;
+}
+
 cJSON *report_to_json(const struct compare_result *r)
 {
 	cJSON *root = cJSON_CreateObject(), *o, *rows, *slos, *counts;
@@ -897,57 +950,8 @@ cJSON *report_to_json(const struct compare_result *r)
 	cJSON_AddItemToObject(root, "notes", strv_json(r->notes, r->n_notes));
 	cJSON_AddItemToObject(root, "failed_benchmarks", strv_json(r->failed_benches, r->n_failed_benches));
 	rows = cJSON_AddArrayToObject(root, "rows");
-	for (size_t i = 0; i < r->n_rows; i++) {
-		const struct compare_row *row = &r->rows[i];
-		const struct verdict *v = &row->v;
-		cJSON *jr = cJSON_CreateObject(), *side;
-
-		add_str(jr, "benchmark", row->bench);
-		add_str(jr, "metric", row->metric);
-		add_str(jr, "unit", row->unit);
-		add_str(jr, "against", row->against);
-		cJSON_AddStringToObject(jr, "verdict", verdict_name(v->kind));
-		cJSON_AddBoolToObject(jr, "gate", row->settings.gate && !row->against);
-		cJSON_AddBoolToObject(jr, "fails", compare_row_fails(r, row));
-		cJSON_AddStringToObject(jr, "direction", rundoc_direction_name(v->direction));
-		add_num(jr, "alpha", row->settings.alpha);
-		add_num(jr, "min_effect", row->settings.min_effect);
-		add_num(jr, "p", v->p);
-		add_num(jr, "p_adjusted", v->p_adj);
-		add_num(jr, "p_better", v->p_better);
-		add_num(jr, "p_better_adjusted", v->p_better_adj);
-		add_num(jr, "p_min", v->p_min);
-		cJSON_AddBoolToObject(jr, "exact", v->exact);
-		add_num(jr, "ratio", v->ratio);
-		add_num(jr, "ratio_low", v->ratio_lo);
-		add_num(jr, "ratio_high", v->ratio_hi);
-		cJSON_AddBoolToObject(jr, "ratio_is_difference", v->ratio_is_shift);
-		add_num(jr, "floor", v->floor);
-		add_num(jr, "spread", v->spread);
-		cJSON_AddStringToObject(jr, "floor_source", noise_floor_source_name((enum noise_floor_source)v->floor_source));
-		cJSON_AddBoolToObject(jr, "short_history", v->short_history);
-		cJSON_AddStringToObject(jr, "test", verdict_test_name(v->test));
-		cJSON_AddBoolToObject(jr, "batches", v->batches);
-		add_num(jr, "level", v->level);
-		add_num(jr, "median_change", v->median_change);
-		add_num(jr, "detectable_effect", v->mde);
-		add_str(jr, "hint", row->hint);
-		side = cJSON_AddObjectToObject(jr, "baseline");
-		add_num(side, "median", v->base_median);
-		add_num(side, "ci_low", v->base_lo);
-		add_num(side, "ci_high", v->base_hi);
-		cJSON_AddNumberToObject(side, "n", (double)v->n_base);
-		cJSON_AddNumberToObject(side, "runs", (double)v->n_runs);
-		cJSON_AddItemToObject(side, "run_ids", strv_json(row->base_runs, row->n_base_runs));
-		cJSON_AddItemToObject(side, "commits", strv_json(row->base_commits, row->n_base_runs));
-		side = cJSON_AddObjectToObject(jr, "current");
-		add_num(side, "median", v->cur_median);
-		add_num(side, "ci_low", v->cur_lo);
-		add_num(side, "ci_high", v->cur_hi);
-		cJSON_AddNumberToObject(side, "n", (double)v->n_cur);
-		cJSON_AddStringToObject(jr, "why", v->why);
-		cJSON_AddItemToArray(rows, jr);
-	}
+	for (size_t i = 0; i < r->n_rows; i++)
+		cJSON_AddItemToArray(rows, row_json(r, &r->rows[i]));
 	slos = cJSON_AddArrayToObject(root, "slos");
 	for (size_t i = 0; i < r->n_slos; i++) {
 		const struct compare_slo *s = &r->slos[i];
