@@ -4,7 +4,6 @@
  * "calibration": "auto" runs this beside every repetition.
  */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "../core/probe.h"
 #include "../core/util.h"
@@ -32,24 +31,6 @@ int cmd_probe(int argc, char **argv)
 	if (iterations < 1) {
 		cmd_error("invalid --iterations: expected an integer >= 1");
 		return EXIT_USAGE;
-	}
-	if (getenv(PROBE_FILE_ENV)) {
-		/* Beside a repetition ("calibration": "auto"): the workload's own
-		 * times, for the runner. */
-		double wall, cpu;
-		FILE *f;
-
-		if (probe_measure((uint64_t)iterations, &wall, &cpu) != 0 ||
-		    !(f = fopen(getenv(PROBE_FILE_ENV), "w"))) {
-			cmd_error("probe: cannot time the workload or write %s", getenv(PROBE_FILE_ENV));
-			return EXIT_INFRA;
-		}
-		fprintf(f, "%.9f %.9f\n", wall, cpu);
-		if (fclose(f) != 0) {
-			cmd_error("probe: cannot write %s", getenv(PROBE_FILE_ENV));
-			return EXIT_INFRA;
-		}
-		return EXIT_PASS;
 	}
 	r = probe_run((uint64_t)iterations);
 	if (verbose)

@@ -3,8 +3,6 @@
  */
 #include "probe.h"
 
-#include <time.h>
-
 #define PROBE_TABLE 16384 /* 32-bit entries: 64 KiB */
 
 uint64_t probe_run(uint64_t iterations)
@@ -29,25 +27,4 @@ uint64_t probe_run(uint64_t iterations)
 			acc = acc * 31 + i;
 	}
 	return acc;
-}
-
-static double secs(const struct timespec *t)
-{
-	return (double)t->tv_sec + (double)t->tv_nsec * 1e-9;
-}
-
-int probe_measure(uint64_t iterations, double *wall, double *cpu)
-{
-	struct timespec w0, w1, c0, c1;
-	volatile uint64_t sink;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &w0) != 0 || clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0) != 0)
-		return -1;
-	sink = probe_run(iterations);
-	(void)sink;
-	if (clock_gettime(CLOCK_MONOTONIC, &w1) != 0 || clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1) != 0)
-		return -1;
-	*wall = secs(&w1) - secs(&w0);
-	*cpu = secs(&c1) - secs(&c0);
-	return 0;
 }

@@ -26,18 +26,4 @@
 /* Run the workload; the result only keeps the compiler from removing it. */
 uint64_t probe_run(uint64_t iterations);
 
-/*
- * Run the workload and time it from inside: its wall time (CLOCK_MONOTONIC)
- * and CPU time (CLOCK_PROCESS_CPUTIME_ID), in s.  A calibration measures
- * the machine's speed, and perfgate's own start (dynamic linking of a dozen
- * shared libraries: a third of the probe's time here, and more when the
- * page cache is busy) is no part of it.  Returns 0, or -1 when a clock
- * cannot be read.
- */
-int probe_measure(uint64_t iterations, double *wall, double *cpu);
-
-/* The environment variable naming the file `perfgate probe` writes its
- * timing to ("WALL CPU\n", s), for the runner to read. */
-#define PROBE_FILE_ENV "PERFGATE_PROBE_FILE"
-
 #endif

@@ -22,7 +22,6 @@
 #include "json.h"
 #include "noise.h"
 #include "perfcount.h"
-#include "probe.h"
 #include "proc.h"
 #include "slo.h"
 #include "summary.h"
@@ -69,9 +68,7 @@ struct runner_cmd_bench {
 	char **vg_argv;            /* valgrind-wrapped argv when counting that way */
 	size_t n_emitted;          /* metrics from the metrics file (after the fixed ones) */
 	char **cal_argv;           /* "calibration": run beside every repetition, NULL when none */
-	bool cal_auto;             /* ...perfgate's own probe ("auto"), timing itself */
-	char **cal_env;            /* the probe's environment: the benchmark's and PROBE_FILE_ENV */
-	char *probe_path;          /* where the probe writes its times */
+	bool cal_auto;             /* ...perfgate's own probe ("auto") */
 	size_t i_wall_rel;         /* metric slots of wall_rel, cpu_rel, calibration_wall */
 	size_t reps;               /* measured so far */
 	double measured_s;         /* sum of measured wall times */
@@ -273,18 +270,9 @@ static void open_calibration(struct runner_cmd_bench *cb, const cJSON *v)
 		/* /proc/self/exe, resolved by the child just before its exec, is
 		 * this perfgate even when its file was replaced since it started. */
 		cb->cal_argv = xcalloc(3, sizeof(*cb->cal_argv));
-		size_t n = 0;
-
 		cb->cal_argv[0] = xstrdup("/proc/self/exe");
 		cb->cal_argv[1] = xstrdup("probe");
 		cb->cal_auto = true;
-		cb->probe_path = xasprintf("%s/probe", cb->tmpdir);
-		while (cb->env[n])
-			n++;
-		cb->cal_env = xcalloc(n + 2, sizeof(*cb->cal_env));
-		for (size_t i = 0; i < n; i++)
-			cb->cal_env[i] = xstrdup(cb->env[i]);
-		cb->cal_env[n] = xasprintf("%s=%s", PROBE_FILE_ENV, cb->probe_path);
 	} else {
 		cb->cal_argv = argv_from(v, cJSON_IsString(v) ? v->valuestring : NULL);
 		resolve_program(cb, cb->cal_argv);
@@ -603,28 +591,6 @@ static bool reset_stderr(struct runner_cmd_bench *cb)
 	return false;
 }
 
-/* The auto probe's own timing of its workload replaces what wait4 saw of
- * the whole process (core/probe.h, probe_measure). */
-static bool read_probe(struct runner_cmd_bench *cb, const char *what, struct proc_result *r)
-{
-	char *text = NULL;
-	size_t len = 0;
-	struct err e = ERR_INIT;
-	double wall, cpu;
-
-	if (file_read(cb->probe_path, &text, &len, &e) != 0 || sscanf(text, "%lf %lf", &wall, &cpu) != 2 ||
-	    !(wall > 0) || !(cpu >= 0)) {
-		free(text);
-		fail(cb, NULL, "calibration beside %s: perfgate probe wrote no timing to %s", what, cb->probe_path);
-		return false;
-	}
-	free(text);
-	r->wall_ns = (uint64_t)(wall * 1e9);
-	r->user = cpu;
-	r->sys = 0;
-	return true;
-}
-
 /* One run of the calibration command beside repetition `what`; false (and
  * the benchmark failed or stopped) when it did not run cleanly. */
 static bool run_calibration(struct runner_cmd_bench *cb, const char *what, struct proc_result *r)
@@ -634,10 +600,6 @@ static bool run_calibration(struct runner_cmd_bench *cb, const char *what, struc
 	char *why;
 
 	o.argv = (const char *const *)cb->cal_argv;
-	if (cb->cal_auto) {
-		o.env = (const char *const *)cb->cal_env;
-		unlink(cb->probe_path);
-	}
 	if (!reset_stderr(cb))
 		return false;
 	if (proc_run(&o, r, &e) != 0) {
@@ -659,7 +621,7 @@ static bool run_calibration(struct runner_cmd_bench *cb, const char *what, struc
 		free(why);
 		return false;
 	}
-	return !cb->cal_auto || read_probe(cb, what, r);
+	return true;
 }
 
 /*
@@ -954,8 +916,6 @@ void runner_cmd_free(struct runner_cmd_bench *cb)
 	argv_free(cb->argv);
 	argv_free(cb->cal_argv);
 	argv_free(cb->env);
-	argv_free(cb->cal_env);
-	free(cb->probe_path);
 	argv_free(cb->vg_argv);
 	perfcount_free(cb->pc);
 	if (cb->stderr_fd >= 0)
