@@ -192,7 +192,7 @@ static void test_rules(void **state)
 	r = noise_rule_for("throughput", "1/s");
 	assert_string_equal(r->unit, "1/s");
 	r = noise_rule_for("wall_rel", "1");
-	CLOSE(r->prior, 0.02);
+	CLOSE(r->prior, 0.05);
 	r = noise_rule_for("score", "1");
 	CLOSE(r->prior, 0.05);
 	assert_null(r->unit);
