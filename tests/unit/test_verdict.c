@@ -75,15 +75,12 @@ static void test_verdict_table(void **state)
 
 		pattern(base, c->n_base, c->base_center, c->width);
 		pattern(cur, c->n_cur, c->cur_center, c->width);
-		in.base = base;
-		in.n_base = c->n_base;
-		in.n_runs = c->n_base >= 10 ? c->n_base / 10 : 0;
+		/* every other field zero: unpaired, no batches, no prior */
+		in = (struct verdict_input){ .base = base, .n_base = c->n_base,
+					     .n_runs = c->n_base >= 10 ? c->n_base / 10 : 0,
+					     .base_run_medians = med, .cur = cur, .n_cur = c->n_cur,
+					     .direction = c->dir, .settings = cs };
 		run_medians(base, in.n_runs, 10, med);
-		in.base_run_medians = med;
-		in.cur = cur;
-		in.n_cur = c->n_cur;
-		in.direction = c->dir;
-		in.settings = cs;
 		verdict_measure(&in, &v);
 		verdict_decide(&v, 1, &cs);
 		print_message("# %s: %s (%s)\n", c->name, verdict_name(v.kind), v.why);
