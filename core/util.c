@@ -200,18 +200,50 @@ int file_read(const char *path, char **out, size_t *len, struct err *err)
 	return 0;
 }
 
+/* The process's umask, read without changing it (umask(2) cannot only
+ * read, and setting it back and forth races with other threads' files). */
+static mode_t current_umask(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[128];
+	mode_t mask = 022;
+
+	if (!f)
+		return mask;
+	while (fgets(line, sizeof(line), f)) {
+		char *end;
+		unsigned long v;
+
+		if (strncmp(line, "Umask:", 6) != 0)
+			continue;
+		v = strtoul(line + 6, &end, 8);
+		if (end != line + 6 && v <= 0777)
+			mask = (mode_t)v;
+		break;
+	}
+	fclose(f);
+	return mask;
+}
+
 int file_write_atomic(const char *path, const void *data, size_t len, struct err *err)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	/* A fresh name in the destination folder, created exclusively (mkstemp:
+	 * O_CREAT|O_EXCL, so never through a symlink or over a file someone
+	 * else put there first), then renamed over PATH (rename replaces a
+	 * symlink at PATH itself, it does not follow it). */
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
 	const char *p = data;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = mkostemp(tmp, O_CLOEXEC);
 	int rc = 0;
 
 	if (fd < 0) {
-		rc = err_sys(err, ERR_FAIL, "cannot create '%s'", tmp);
+		rc = err_sys(err, ERR_FAIL, "cannot create a temporary file beside '%s'", path);
 		goto done;
 	}
-	while (len > 0) {
+	/* mkstemp makes it 0600; an ordinary file of ours is 0666 less the umask. */
+	if (fchmod(fd, 0666 & ~current_umask()) != 0)
+		rc = err_sys(err, ERR_FAIL, "cannot set the mode of '%s'", tmp);
+	while (rc == 0 && len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0) {
 			if (errno == EINTR)

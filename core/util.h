@@ -52,7 +52,8 @@ const char *sb_str(const struct sb *sb); /* "" when empty */
 
 /* Read a whole file; *out is NUL-terminated and owned by the caller. */
 int file_read(const char *path, char **out, size_t *len, struct err *err);
-/* Write a file atomically (temporary file in the same folder, fsync, rename). */
+/* Write a file atomically: a temporary file created exclusively in the same
+ * folder (PATH.tmp.XXXXXX, never through a symlink), fsync, rename over PATH. */
 int file_write_atomic(const char *path, const void *data, size_t len, struct err *err);
 /* mkdir -p with mode 0700 for new folders. */
 int mkdir_p(const char *path, struct err *err);

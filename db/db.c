@@ -1032,7 +1032,7 @@ int db_spool_list(char ***paths, size_t *n, struct err *err)
 	}
 	while ((e = readdir(d))) {
 		size_t len = strlen(e->d_name);
-		/* Skip file_write_atomic's temporary files (NAME.json.tmp.PID). */
+		/* Skip file_write_atomic's temporary files (NAME.json.tmp.XXXXXX). */
 		if (len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0 || e->d_name[0] == '.')
 			continue;
 		XGROW(list, alloc, count + 1);
