@@ -33,7 +33,8 @@ enum db_source { DB_SRC_OPTION, DB_SRC_ENV_URL, DB_SRC_PGENV, DB_SRC_EMBEDDED };
 struct db {
 	PGconn *conn;
 	char *where;       /* for people; never holds a password */
-	char *secrets[3];  /* passwords to scrub from every message; NULL when none */
+	char **secrets;    /* passwords to scrub from every message, in every form */
+	size_t n_secrets, alloc_secrets;
 	bool embedded;
 };
 
@@ -86,40 +87,110 @@ static bool uri_password_span(const char *uri, const char **start, const char **
 	return true;
 }
 
-/* Copy text, replacing the value of every password=VALUE (key=value
- * strings and URI query parameters) by ***. */
+/* The value of hex digit c, or -1. */
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* s[0..n) with its %XX escapes decoded (a malformed one is kept as it is). */
+static char *percent_decode(const char *s, size_t n)
+{
+	struct sb out = SB_INIT;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+			sb_putc(&out, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+			i += 2;
+			continue;
+		}
+		sb_putc(&out, s[i]);
+	}
+	return sb_detach(&out);
+}
+
+/* Does a key start at p that reads "password" once its %XX escapes are
+ * decoded (libpq decodes URI query keys), in any case?  *key_end: after it. */
+static bool password_key_at(const char *text, const char *p, const char **key_end)
+{
+	const char *q = p;
+	char *key;
+	bool yes;
+
+	/* Only at the start of a word or of a query parameter. */
+	if (p > text && !isspace((unsigned char)p[-1]) && p[-1] != '?' && p[-1] != '&' &&
+	    p[-1] != '"' && p[-1] != '\'' && p[-1] != '(')
+		return false;
+	while (*q && *q != '=' && *q != '&' && *q != '?' && !isspace((unsigned char)*q) && q - p < 64)
+		q++;
+	if (q - p < 8)
+		return false;
+	key = percent_decode(p, (size_t)(q - p));
+	yes = strcasecmp(key, "password") == 0;
+	free(key);
+	*key_end = q;
+	return yes;
+}
+
+/* Where the value of a password=VALUE that starts at v ends: a quoted
+ * keyword/value string ('...' with \ escapes), or a word that ends at a
+ * blank, '&', '#' or a double quote. */
+static const char *password_value_end(const char *v)
+{
+	if (*v == '\'') {
+		for (v++; *v && *v != '\''; v++)
+			if (*v == '\\' && v[1])
+				v++;
+		return *v ? v + 1 : v;
+	}
+	while (*v && !isspace((unsigned char)*v) && *v != '&' && *v != '"' && *v != '#')
+		v++;
+	return v;
+}
+
+/* The next password=VALUE in text at or after p: *val and *val_end span
+ * its value (quotes included).  Returns where its key starts, or NULL. */
+static const char *next_password_param(const char *text, const char *p, const char **val,
+				       const char **val_end)
+{
+	for (; *p; p++) {
+		const char *q;
+
+		if (!password_key_at(text, p, &q))
+			continue;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q != '=')
+			continue;
+		q++;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		*val = q;
+		*val_end = password_value_end(q);
+		return p;
+	}
+	return NULL;
+}
+
+/* Copy text, replacing the value of every password=VALUE (keyword/value
+ * strings and URI query parameters, the key percent-encoded or not) by ***. */
 static char *redact_password_params(const char *text)
 {
 	struct sb out = SB_INIT;
-	const char *p = text;
+	const char *p = text, *val, *end;
 
-	while (*p) {
-		if (strncasecmp(p, "password", 8) == 0) {
-			const char *q = p + 8;
-			while (*q == ' ' || *q == '\t')
-				q++;
-			if (*q == '=') {
-				q++;
-				while (*q == ' ' || *q == '\t')
-					q++;
-				sb_add(&out, p, (size_t)(q - p));
-				sb_puts(&out, "***");
-				if (*q == '\'') {
-					for (q++; *q && *q != '\''; q++)
-						if (*q == '\\' && q[1])
-							q++;
-					if (*q)
-						q++;
-				} else {
-					while (*q && !isspace((unsigned char)*q) && *q != '&' && *q != '"')
-						q++;
-				}
-				p = q;
-				continue;
-			}
-		}
-		sb_putc(&out, *p++);
+	while (next_password_param(text, p, &val, &end)) {
+		sb_add(&out, p, (size_t)(val - p));
+		sb_puts(&out, "***");
+		p = end;
 	}
+	sb_puts(&out, p);
 	return sb_detach(&out);
 }
 
@@ -147,22 +218,75 @@ char *db_url_redact(const char *url)
 	return result;
 }
 
-/* The raw (possibly percent-encoded) password written in a URI, or NULL. */
-static char *uri_raw_password(const char *url)
+/* Remember one more secret to scrub (a copy of s[0..n); an empty one is none). */
+static void add_secret(struct db *db, const char *s, size_t n)
 {
-	const char *scheme = strstr(url, "://"), *s, *e;
+	if (n == 0)
+		return;
+	XGROW(db->secrets, db->alloc_secrets, db->n_secrets + 1);
+	db->secrets[db->n_secrets++] = xstrndup(s, n);
+}
 
-	if (scheme && uri_password_span(scheme + 3, &s, &e) && e > s)
-		return xstrndup(s, (size_t)(e - s));
-	return NULL;
+/* A password as written and as libpq reads it: its %XX escapes decoded,
+ * a quoted keyword/value string unquoted. */
+static void add_secret_forms(struct db *db, const char *s, size_t n)
+{
+	char *decoded = percent_decode(s, n);
+
+	add_secret(db, s, n);
+	add_secret(db, decoded, strlen(decoded));
+	free(decoded);
+	if (n >= 2 && s[0] == '\'') {
+		struct sb un = SB_INIT;
+
+		for (size_t i = 1; i + 1 < n; i++) {
+			if (s[i] == '\\' && i + 2 < n)
+				i++;
+			sb_putc(&un, s[i]);
+		}
+		add_secret(db, sb_str(&un), un.len);
+		sb_release(&un);
+	}
+}
+
+/* Every password written in a database URL or keyword/value string, in
+ * every form a message could quote it: the URI's userinfo password (and its
+ * pieces between '@'s: libpq ends the userinfo at the first '@', the span
+ * here at the last) and every password=VALUE, raw and decoded.  Collected
+ * before libpq parses the URL, so that its complaints about a malformed one
+ * ("invalid percent-encoded token: ...") are scrubbed too. */
+static void collect_secrets(struct db *db, const char *url)
+{
+	const char *p = url, *scheme, *val, *end;
+
+	while ((scheme = strstr(p, "://"))) {
+		const char *s, *e;
+
+		p = scheme + 3;
+		if (!uri_password_span(p, &s, &e))
+			continue;
+		add_secret_forms(db, s, (size_t)(e - s));
+		for (const char *piece = s; memchr(s, '@', (size_t)(e - s)) && piece < e;) {
+			const char *at = memchr(piece, '@', (size_t)(e - piece));
+			const char *stop = at ? at : e;
+
+			add_secret_forms(db, piece, (size_t)(stop - piece));
+			piece = stop + 1;
+		}
+	}
+	for (p = url; next_password_param(url, p, &val, &end); p = end > val ? end : val + 1)
+		add_secret_forms(db, val, (size_t)(end - val));
 }
 
 static void scrub_msg(const struct db *db, char *msg, size_t cap)
 {
 	char *redacted;
 
-	for (size_t i = 0; i < ARRAY_SIZE(db->secrets); i++)
-		db_scrub(msg, cap, db->secrets[i]);
+	/* Longest first, so that no piece of a password leaves the rest of it. */
+	for (size_t len = ERR_MAX; len > 0; len--)
+		for (size_t i = 0; i < db->n_secrets; i++)
+			if (strlen(db->secrets[i]) == len)
+				db_scrub(msg, cap, db->secrets[i]);
 	redacted = db_url_redact(msg);
 	snprintf(msg, cap, "%s", redacted);
 	free(redacted);
@@ -290,25 +414,24 @@ static int connect_external(struct db *db, const char *url, struct err *err)
 	char *errmsg = NULL;
 
 	if (url) {
-		PQconninfoOption *info = PQconninfoParse(url, &errmsg);
-		char *raw = uri_raw_password(url);
-		if (!info) {
+		PQconninfoOption *info;
+
+		collect_secrets(db, url);
+		if (!(info = PQconninfoParse(url, &errmsg))) {
 			char msg[ERR_MAX];
 			snprintf(msg, sizeof(msg), "%s", errmsg ? errmsg : "cannot parse");
 			PQfreemem(errmsg);
-			db->secrets[1] = raw;
 			one_line(msg);
 			scrub_msg(db, msg, sizeof(msg));
 			return err_set(err, ERR_INPUT, "invalid database URL '%s': %s", db->where, msg);
 		}
 		for (PQconninfoOption *o = info; o->keyword; o++)
-			if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
-				db->secrets[0] = xstrdup(o->val);
+			if (strcmp(o->keyword, "password") == 0 && o->val)
+				add_secret(db, o->val, strlen(o->val));
 		PQconninfoFree(info);
-		db->secrets[1] = raw;
 	}
 	if (env_set("PGPASSWORD"))
-		db->secrets[2] = xstrdup(getenv("PGPASSWORD"));
+		add_secret(db, getenv("PGPASSWORD"), strlen(getenv("PGPASSWORD")));
 	/* Earlier keywords are overridden by what the URL itself says. */
 	if (!env_set("PGCONNECT_TIMEOUT")) {
 		keys[n] = "connect_timeout";
@@ -405,8 +528,9 @@ void db_free(struct db *db)
 	if (db->conn)
 		PQfinish(db->conn);
 	free(db->where);
-	for (size_t i = 0; i < ARRAY_SIZE(db->secrets); i++)
+	for (size_t i = 0; i < db->n_secrets; i++)
 		free(db->secrets[i]);
+	free(db->secrets);
 	free(db);
 }
 

@@ -64,6 +64,30 @@ lacks "PGPASSWORD is not shown" "$ERR" "$WRONG"
 expect_exit 4 "an unknown database exits 4" "$PERFGATE" db status \
 	--db "postgresql://bench:$SECRET@127.0.0.1:$PORT/nosuchdb"; keep
 expect_exit 2 "a malformed URL exits 2" "$PERFGATE" db status --db "postgresql://bench:$SECRET@127.0.0.1:$PORT/perf?nosuch=1"; keep
+# Every other form of a password in a URL (issue 19 item 5): a query
+# parameter that libpq rejects ("invalid percent-encoded token" quoted it),
+# its key percent-encoded, a keyword/value string, a userinfo with an '@'.
+Q1='50%off!'
+expect_exit 2 "libpq rejects ?password=$Q1" "$PERFGATE" db status \
+	--db "postgresql://bench@127.0.0.1:$PORT/perf?password=$Q1"; keep
+contains "... and the message says why" "$ERR" "invalid percent-encoded token"
+lacks "... without the rejected password" "$ERR" "$Q1"
+Q2="Pq2-$$-enc"
+expect_exit 4 "a percent-encoded password key (wrong password)" "$PERFGATE" db status \
+	--db "postgresql://bench@127.0.0.1:$PORT/perf?pass%77ord=$Q2"; keep
+lacks "... the password is not echoed" "$ERR" "$Q2"
+Q3="Pq3-$$-kv"
+expect_exit 2 "a keyword/value string libpq rejects" "$PERFGATE" db status \
+	--db "host=127.0.0.1 port=$PORT password='$Q3 x' dbname"; keep
+lacks "... the quoted password is not shown" "$ERR" "$Q3"
+Q4="Pq4-$$@at"
+expect_exit 4 "a userinfo password holding '@'" "$PERFGATE" db status \
+	--db "postgresql://bench:$Q4@127.0.0.1:$PORT/perf"; keep
+lacks "... no piece of it is shown (libpq splits at the first '@')" "$ERR" "at@127"
+lacks "... nor its first piece" "$ERR" "Pq4-$$"
+for q in "$Q1" "$Q2" "$Q3" "$Q4"; do
+	lacks "'$q' appears in no output" "$ALL" "$q"
+done
 expect_exit 0 "push --spooled with the right password" "$PERFGATE" push --spooled --db "$URL"; keep
 contains "the spooled run was already stored" "$OUT" "already stored"
 expect_exit 0 "help output too" "$PERFGATE" push --help; keep

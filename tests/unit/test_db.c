@@ -39,6 +39,13 @@ static void test_url_redact(void **state)
 		/* A password holding '@' or '/' unencoded still disappears entirely. */
 		{ "postgresql://bob:SE@C/RET@host/perf", "postgresql://bob:***@host/perf" },
 		{ "see 'postgresql://u:p@h/d' now", "see 'postgresql://u:***@h/d' now" },
+		/* libpq decodes query keys: a percent-encoded "password" is one. */
+		{ "postgresql://h/perf?pass%77ord=SECRET&user=bob", "postgresql://h/perf?pass%77ord=***&user=bob" },
+		{ "postgresql://h/perf?%70%61ssword=SECRET", "postgresql://h/perf?%70%61ssword=***" },
+		{ "postgresql://h/perf?password=50%off!", "postgresql://h/perf?password=***" },
+		{ "postgresql://h/perf?password=50%25off#frag", "postgresql://h/perf?password=***#frag" },
+		/* Not a password key: a longer word, or a key that only ends so. */
+		{ "host=h passwords=3 mypassword=x", "host=h passwords=3 mypassword=x" },
 		{ "", "" },
 	};
 
