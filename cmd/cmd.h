@@ -137,6 +137,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_site(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);

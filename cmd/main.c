@@ -42,6 +42,7 @@ static const struct verb verbs[] = {
 	{ "probe", cmd_probe, "run the fixed workload of \"calibration\": \"auto\" once" },
 	{ "db", cmd_db, "manage the database: start, stop, status, migrate" },
 	{ "store", cmd_store, "keep results on a git data branch: import, export" },
+	{ "site", cmd_site, "write a static history site of the store (GitHub/GitLab Pages)" },
 	{ "help", cmd_help, "show help for perfgate or one command" },
 };
 
