@@ -188,7 +188,7 @@ static void page_summary(const struct site_series *s, struct sb *out)
 		pct_change(s->points[s->n - 2].median, last->median, ch, sizeof(ch));
 		sb_printf(out, "<dt>against the run before</dt><dd>%s</dd>", ch);
 	}
-	sb_printf(out, "<dt>runs</dt><dd>%zu shown of %lld stored", s->n, s->total_runs);
+	sb_printf(out, "<dt>runs</dt><dd>%zu shown of %lld stored (all branches)", s->n, s->total_runs);
 	if (s->branch) {
 		sb_puts(out, " (branch <code>");
 		esc(out, s->branch);
@@ -629,7 +629,7 @@ void site_index_page(const cJSON *manifest, const char *title, const char *gener
 			esc(out, jstr(v[i], "bench"));
 			sb_puts(out, "</h3>\n<div class=\"scroll\"><table>\n<tr><th>metric</th><th>trend</th>"
 				     "<th class=\"num\">newest</th><th class=\"num\">vs run before</th><th>status</th>"
-				     "<th class=\"num\">runs</th><th>newest run</th></tr>\n");
+				     "<th class=\"num\">runs stored</th><th>newest run</th></tr>\n");
 		}
 		index_row(v[i], out);
 	}
