@@ -17,7 +17,12 @@ until killed (or after --lifetime seconds, 300 by default).
   GET  /doc/D?session=S  -> 200 {"id": D, "ok": true} when D was issued to the
                          token that came with session S, else 409
   GET  /ok?ms=N          -> 200 "ok" after N ms (default 0)
-  GET  /close            -> 200 "bye", body delimited by closing the connection
+  GET  /close            -> 200 "bye", body delimited by closing the connection;
+                         the whole answer and the close (FIN) leave in one
+                         segment (TCP_CORK until the close), so a client sees
+                         the end of the body and the end of the connection at
+                         once, however late this server is scheduled between
+                         its writes and its close
   GET  /bytes?n=N        -> 200 with N bytes of body
   GET  /stats            -> {"logins": n, "searches": n, "docs_ok": n, "rejected": n,
                              "queries": {Q: n searches with that q}}
@@ -25,6 +30,7 @@ until killed (or after --lifetime seconds, 300 by default).
 import json
 import os
 import secrets
+import socket
 import socketserver
 import sys
 import threading
@@ -123,6 +129,9 @@ class Handler(BaseHTTPRequestHandler):
             return None
         if u.path == "/close":
             self.close_connection = True
+            # corked: the status line, headers, body and FIN (at the
+            # server's shutdown after this handler) go out together
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
             self.send_response(200)
             self.send_header("Connection", "close")
             self.end_headers()
