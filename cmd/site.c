@@ -42,6 +42,7 @@ struct redraw {
 	const struct history_series *ls;
 	struct history *h;
 	struct site_point *pts;
+	double *medians;      /* the points' medians, for the reports' sparklines */
 	char *key, *file, *sig;
 	const char *branch;   /* the branch shown; NULL: all */
 	char *svg;
@@ -50,6 +51,14 @@ struct redraw {
 struct counts {
 	size_t pages, reports, report_failed;
 };
+
+/* Where a run appears: the runs of all redrawn series, sorted by run id. */
+struct occurrence {
+	const char *run_id;
+	size_t series, at;
+};
+
+#define REPORT_SPARK 20 /* medians in a report's sparklines, the run's last */
 
 /* Write a page: a temporary file beside it, then rename (a reader never sees
  * half a page; no fsync: the site can always be made again). */
@@ -140,8 +149,8 @@ static int run_result(struct db *db, const struct rundoc *rd, struct compare_res
 	return rc;
 }
 
-static int write_report(struct db *db, const struct site_args *a, const char *run_id, struct errlist *warn,
-			struct err *err)
+static int write_report(struct db *db, const struct site_args *a, const char *run_id,
+			const struct report_html_history *hist, size_t n_hist, struct errlist *warn, struct err *err)
 {
 	struct report_html_options o = REPORT_HTML_OPTIONS_INIT;
 	struct rundoc *rd = NULL;
@@ -154,6 +163,8 @@ static int write_report(struct db *db, const struct site_args *a, const char *ru
 	o.run = rd;
 	o.site_url = "../index.html";
 	o.warnings = warn;
+	o.history = hist;
+	o.n_history = n_hist;
 	report_html(res, &o, &page);
 	sb_printf(&path, "%s/runs/", a->dir);
 	sb_puts(&path, run_id); /* a run id is hex and dashes (checked by the caller) */
@@ -172,11 +183,60 @@ static bool plain_id(const char *id)
 	return *id && strspn(id, "0123456789abcdefABCDEF-") == strlen(id);
 }
 
+static int cmp_occurrence(const void *a, const void *b)
+{
+	return strcmp(((const struct occurrence *)a)->run_id, ((const struct occurrence *)b)->run_id);
+}
+
+static struct occurrence *occurrences(const struct redraw *r, size_t n, size_t *n_occ)
+{
+	struct occurrence *o;
+	size_t total = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += r[i].h->n;
+	o = xcalloc(total + 1, sizeof(*o));
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < r[i].h->n; j++)
+			o[k++] = (struct occurrence){ r[i].pts[j].run_id, i, j };
+	if (total > 1)
+		qsort(o, total, sizeof(*o), cmp_occurrence);
+	*n_occ = total;
+	return o;
+}
+
+/* The sparklines of a run's report: in every redrawn series it belongs
+ * to, the medians of up to REPORT_SPARK runs ending with it. */
+static size_t report_history(const struct redraw *r, const struct occurrence *occ, size_t n_occ, const char *run_id,
+			     struct report_html_history **out)
+{
+	struct occurrence key = { run_id, 0, 0 };
+	const struct occurrence *hit = n_occ ? bsearch(&key, occ, n_occ, sizeof(*occ), cmp_occurrence) : NULL;
+	size_t n = 0;
+
+	*out = NULL;
+	if (!hit)
+		return 0;
+	while (hit > occ && strcmp(hit[-1].run_id, run_id) == 0)
+		hit--;
+	for (const struct occurrence *o = hit; o < occ + n_occ && strcmp(o->run_id, run_id) == 0; o++) {
+		const struct redraw *s = &r[o->series];
+		size_t from = o->at + 1 > REPORT_SPARK ? o->at + 1 - REPORT_SPARK : 0;
+
+		*out = xrealloc(*out, (n + 1) * sizeof(**out));
+		(*out)[n++] = (struct report_html_history){ s->ls->benchmark, s->ls->metric, s->medians + from,
+							    o->at + 1 - from };
+	}
+	return n;
+}
+
 /* Reports for the runs of the redrawn series that have none yet; each
  * point learns whether its report exists. */
 static int write_reports(struct db *db, const struct site_args *a, struct redraw *r, size_t n, struct counts *c)
 {
 	struct errlist warn = ERRLIST_INIT;
+	size_t n_occ = 0;
+	struct occurrence *occ = occurrences(r, n, &n_occ);
 	int rc = 0;
 
 	for (size_t i = 0; i < n && rc != ERR_INFRA; i++)
@@ -189,18 +249,25 @@ static int write_reports(struct db *db, const struct site_args *a, struct redraw
 				p->has_report = false;
 			} else if (exists(path) || a->no_reports) {
 				p->has_report = exists(path);
-			} else if ((rc = write_report(db, a, p->run_id, &warn, &err)) == 0) {
-				p->has_report = true;
-				c->reports++;
 			} else {
-				cmd_warn("run %.8s: no report: %s", p->run_id, err.msg);
-				c->report_failed++;
+				struct report_html_history *hist = NULL;
+				size_t n_hist = report_history(r, occ, n_occ, p->run_id, &hist);
+
+				if ((rc = write_report(db, a, p->run_id, hist, n_hist, &warn, &err)) == 0) {
+					p->has_report = true;
+					c->reports++;
+				} else {
+					cmd_warn("run %.8s: no report: %s", p->run_id, err.msg);
+					c->report_failed++;
+				}
+				free(hist);
 			}
 			free(path);
 		}
 	for (size_t i = 0; i < warn.n && i < 5; i++)
 		cmd_warn("%s", warn.msgs[i]);
 	errlist_release(&warn);
+	free(occ);
 	return rc == ERR_INFRA ? rc : 0;
 }
 
@@ -209,9 +276,11 @@ static int write_reports(struct db *db, const struct site_args *a, struct redraw
 static void points_of(struct redraw *r)
 {
 	r->pts = xcalloc(r->h->n + 1, sizeof(*r->pts));
+	r->medians = xcalloc(r->h->n + 1, sizeof(*r->medians));
 	for (size_t i = 0; i < r->h->n; i++) {
 		const struct history_row *h = &r->h->rows[i];
 
+		r->medians[i] = h->median;
 		r->pts[i] = (struct site_point){ .run_id = h->run_id, .commit = h->commit, .subject = h->subject,
 						 .time = h->time, .median = h->median, .ci_low = h->ci_low,
 						 .ci_high = h->ci_high, .n = h->n, .verdict = h->verdict,
@@ -313,6 +382,7 @@ static void redraw_release(struct redraw *r, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		history_free(r[i].h);
 		free(r[i].pts);
+		free(r[i].medians);
 		free(r[i].key);
 		free(r[i].file);
 		free(r[i].sig);

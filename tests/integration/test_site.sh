@@ -71,6 +71,10 @@ contains "b00/wall: a link back to the index" "$WALL" 'href="../index.html"'
 contains "index links to b00/wall's page" "$S/index.html" "href=\"m/$(basename "$WALL")\""
 contains "index links to the newest run's report" "$S/index.html" "href=\"runs/$LAST.html\""
 contains "the newest run's report shows its stored verdict" "$S/runs/$LAST.html" "perfgate: passed"
+N_SPARK=$(grep -o 'class="spark"' "$S/runs/$LAST.html" | wc -l)
+[ "$N_SPARK" -eq 4 ] && ok "the newest run's report has a sparkline of each of its 4 metrics" ||
+	not_ok "the newest run's report has a sparkline of each of its 4 metrics (found $N_SPARK)"
+contains "a report's sparkline ends with its own run" "$S/runs/$LAST.html" "medians of the last 20 runs, this run last"
 contains "a run without a comparison says so" "$S/runs/$SHIFT.html" "no comparison was stored"
 check "the newest median in the manifest is the samples' median" $PY -c '
 import json, statistics, sys

@@ -15,6 +15,7 @@
 #   site DIR               from scratch with the default --limit 200
 #   site --limit 0 DIR     after one new run (imported from the branch
 #                          first, not timed): 100 pages and 1 report
+#   site DIR               the same with the default --limit 200
 #   site --limit 0 DIR     with nothing new
 # One new run of this suite touches all 100 series, the worst case for an
 # incremental build.
@@ -68,6 +69,7 @@ echo "from scratch, default --limit 200 ($(ls "$T/site200/runs" | wc -l) reports
 	"median $(median <"$T/scratch200") ms of $ROUNDS; runs: $(tr '\n' ' ' <"$T/scratch200")"
 
 : >"$T/incr"
+: >"$T/incr200"
 : >"$T/none"
 for i in $(seq "$ROUNDS"); do
 	gen "$T/new$i" 1 $((RUNS + i - 1))
@@ -77,10 +79,14 @@ for i in $(seq "$ROUNDS"); do
 	"$PERFGATE" site --branch main --limit 0 "$T/site" >"$T/incr.out"
 	ms "$t0" >>"$T/incr"
 	t0=$(date +%s%N)
+	"$PERFGATE" site -q --branch main "$T/site200"
+	ms "$t0" >>"$T/incr200"
+	t0=$(date +%s%N)
 	"$PERFGATE" site -q --branch main --limit 0 "$T/site"
 	ms "$t0" >>"$T/none"
 done
 echo "after one new run ($(sed 's/.*metrics, //; s/ in .*//' "$T/incr.out")):" \
 	"median $(median <"$T/incr") ms of $ROUNDS (goal < 5000); runs: $(tr '\n' ' ' <"$T/incr")"
+echo "after one new run, default --limit 200: median $(median <"$T/incr200") ms of $ROUNDS (goal < 5000); runs: $(tr '\n' ' ' <"$T/incr200")"
 echo "with nothing new: median $(median <"$T/none") ms of $ROUNDS; runs: $(tr '\n' ' ' <"$T/none")"
 echo "incremental / from scratch: $(awk -v a="$(median <"$T/incr")" -v b="$(median <"$T/scratch")" 'BEGIN { printf "%.3f", a / b }')"
