@@ -454,12 +454,13 @@ static void text_table(const struct compare_result *r, bool ab, bool color, stru
  * percentile with more failed requests than it leaves room for: slo.c). */
 static void slo_value(const struct compare_slo *s, char *v, size_t len)
 {
-	if (!isfinite(s->actual) && s->why && strstr(s->why, ": not measured ("))
-		snprintf(v, len, "%s", strstr(s->why, "not measured ("));
-	else if (!isfinite(s->actual) && s->why && strstr(s->why, ": too many failed requests ("))
-		snprintf(v, len, "%s", strstr(s->why, "too many failed requests ("));
-	else if (!isfinite(s->actual) && s->why && strstr(s->why, ": not evaluated ("))
-		snprintf(v, len, "%s", strstr(s->why, "not evaluated ("));
+	const char *why = s->why ? strstr(s->why, ": ") : NULL;
+
+	/* no value: the why after "KEY: " (not measured (...), too many
+	 * failed requests (...), not evaluated (...), held at every step up
+	 * to the capacity (...)) */
+	if (!isfinite(s->actual) && why)
+		snprintf(v, len, "%s", why + 2);
 	else
 		report_format_value(s->actual, s->unit, v, len);
 }

@@ -352,6 +352,31 @@ static const char *op_text(enum slo_op op)
 	return "?";
 }
 
+/*
+ * A capacity search's SLOs on what each step measures (latency, errors,
+ * throughput) are the search's criterion, judged step by step
+ * (http/runner.c); the benchmark keeps only the capacity, the highest rate
+ * at which every one of them held.  Server, energy and cost metrics are
+ * the benchmark's own, at capacity, and judged as any metric.
+ */
+static bool capacity_criterion(const struct slo *s, const struct rd_bench *b, struct slo_result *out)
+{
+	const struct rd_metric *cap = rundoc_bench_find_metric(b, "capacity");
+	double *v;
+
+	if (!b->extra || !cJSON_GetObjectItemCaseSensitive(b->extra, "capacity_steps") || !cap ||
+	    cap->n_samples == 0 || monitor_metric(s->key) || (s->stat && monitor_metric(s->metric)))
+		return false;
+	v = xmalloc(cap->n_samples * sizeof(*v));
+	memcpy(v, cap->samples, cap->n_samples * sizeof(*v));
+	qsort(v, cap->n_samples, sizeof(*v), summary_cmp_double);
+	out->ok = true;
+	snprintf(out->why, sizeof(out->why), "%s: held at every step up to the capacity (%g/s)", s->key,
+		 summary_median_sorted(v, cap->n_samples));
+	free(v);
+	return true;
+}
+
 int slo_evaluate(const struct slo *s, const struct rd_bench *b, struct slo_result *out, struct err *err)
 {
 	const struct rd_metric *m;
@@ -379,6 +404,8 @@ int slo_evaluate(const struct slo *s, const struct rd_bench *b, struct slo_resul
 			snprintf(out->why, sizeof(out->why), "%s: not measured (%s)", s->key, why);
 			return 0;
 		}
+		if (capacity_criterion(s, b, out))
+			return 0;
 		return suggest(s, b, err);
 	}
 	if (s->unit_kind && strcmp(stat, "count") != 0 &&

@@ -430,9 +430,10 @@ struct http_run {
 	struct http_trace *trace;    /* load mode trace: the trace replayed */
 	uint64_t *trace_times;       /* its arrival times, ns after the start */
 	struct efficiency_price price; /* the machine's price (efficiency.h), when have_price */
-	struct rundoc *sweep_mon;    /* a monitored sweep: the bench its monitor writes to (monitored_step) */
+	struct rundoc *sweep_mon;    /* a monitored sweep or capacity search: the bench its monitor writes to (monitored_step) */
 	bool have_price;
 	double held_rps, held_tps;   /* capacity: throughput and output token rate of the last step that held */
+	cJSON *held_mon;             /* capacity: what the monitor measured in the last step that held (NAME: value) */
 	long rep;                    /* the repetition running */
 	struct shard_start start;    /* a shard's: how the step's start was agreed */
 	struct http_validity validity; /* when an open-loop step is invalid (the suite's "validity") */
@@ -599,7 +600,7 @@ static bool step_meets_slos(struct http_run *hr, const struct http_engine_result
 		if (!cJSON_IsString(it) || slo_parse(it->string, it->valuestring, &so, &err) != 0)
 			continue;
 		if (monitor_metric(so.key)) {
-			slo_release(&so); /* server, energy and cost metrics are per window, not per step */
+			slo_release(&so); /* server, energy and cost: checked at capacity, not per step */
 			continue;
 		}
 		if (slo_evaluate(&so, tb, &res, &err) != 0) {
@@ -693,9 +694,11 @@ static size_t *sample_counts(const struct rd_bench *mb, size_t *n)
 }
 
 /* After a monitored step: its energy and cost per unit of work, then every
- * metric that gained a sample in it, as the step's NAME@RATE/s. */
+ * metric that gained a sample in it: a sweep's step's as NAME@RATE/s in
+ * the benchmark (obj NULL), a capacity step's as NAME: value in its record
+ * (obj; NaN as null). */
 static void monitored_step(struct http_run *hr, struct rd_bench *mb, const size_t *had, size_t n_had,
-			   const char *suffix, const struct http_engine_result *res)
+			   const char *suffix, cJSON *obj, const struct http_engine_result *res)
 {
 	/* efficiency_add_metrics divides by the step's own throughput and
 	 * token rate, and claims its energy window with the step's index */
@@ -706,10 +709,39 @@ static void monitored_step(struct http_run *hr, struct rd_bench *mb, const size_
 	efficiency_add_metrics(mb, hr->have_price ? &hr->price : NULL);
 	for (size_t i = 0; i < mb->n_metrics; i++) {
 		const struct rd_metric *m = &mb->metrics[i];
+		double v;
 
-		if (m->n_samples > (i < n_had ? had[i] : 0) && strcmp(m->name, "throughput") != 0 &&
-		    strcmp(m->name, "output_token_rate") != 0)
-			add_sample(hr->out, suffix, m->name, m->unit, m->direction, m->samples[m->n_samples - 1]);
+		if (m->n_samples <= (i < n_had ? had[i] : 0) || strcmp(m->name, "throughput") == 0 ||
+		    strcmp(m->name, "output_token_rate") == 0)
+			continue;
+		v = m->samples[m->n_samples - 1];
+		if (!obj)
+			add_sample(hr->out, suffix, m->name, m->unit, m->direction, v);
+		else if (isfinite(v))
+			cJSON_AddNumberToObject(obj, m->name, v);
+		else
+			cJSON_AddNullToObject(obj, m->name);
+	}
+}
+
+/*
+ * A capacity search's monitored figures at capacity: what the monitor
+ * measured in the highest step that held, under the plain names
+ * (server.vllm.kv_cache_usage.max, energy_per_request), one sample per
+ * repetition.  The cost at capacity comes from efficiency_add_capacity_cost.
+ */
+static void capacity_monitor_metrics(struct http_run *hr)
+{
+	const struct rd_bench *mb = hr->sweep_mon ? &hr->sweep_mon->benches[0] : NULL;
+	const cJSON *it;
+
+	if (!mb || !hr->held_mon)
+		return;
+	cJSON_ArrayForEach(it, hr->held_mon) {
+		const struct rd_metric *m = rundoc_bench_find_metric(mb, it->string);
+
+		if (m && cJSON_IsNumber(it) && strncmp(it->string, "cost_per_", 9) != 0)
+			add_sample(hr->out, NULL, m->name, m->unit, m->direction, it->valuedouble);
 	}
 }
 
@@ -744,9 +776,11 @@ static int run_rate(struct http_run *hr, long rep, double rate, cJSON *steps, bo
 		struct http_engine_result res;
 		char why[512] = "", suffix[64], *bad;
 		bool ol;
-		/* a sweep's steps are monitored; a capacity search's are verdicts only */
-		struct mon_window mw = { &hr->mopts, NULL, !capacity && hr->have_mon ? sweep_monitor_bench(hr) : NULL,
+		/* every step is monitored: a sweep's figures are the step's
+		 * NAME@RATE/s, a capacity step's go into its record */
+		struct mon_window mw = { &hr->mopts, NULL, hr->have_mon ? sweep_monitor_bench(hr) : NULL,
 					 &hr->notices, 0, ERR_INIT };
+		cJSON *st, *mon = NULL;
 		size_t n_had = 0, *had = mw.out ? sample_counts(mw.out, &n_had) : NULL;
 
 		rc = run_step(hr, rate, rep * 1000 + t, mw.out ? &mw : NULL, &res, &ol, err);
@@ -766,7 +800,7 @@ static int run_rate(struct http_run *hr, long rep, double rate, cJSON *steps, bo
 			snprintf(suffix, sizeof(suffix), "@%g/s", rate);
 			emit_step(hr, hr->out, suffix, &res, true);
 			if (mw.out)
-				monitored_step(hr, mw.out, had, n_had, suffix, &res);
+				monitored_step(hr, mw.out, had, n_had, suffix, NULL, &res);
 			if (bad && !hr->invalid)
 				hr->invalid = xstrdup(bad);
 		} else {
@@ -782,7 +816,15 @@ static int run_rate(struct http_run *hr, long rep, double rate, cJSON *steps, bo
 				snprintf(why + l, sizeof(why) - l, " (generator: %.200s)", bad);
 			}
 		}
-		cJSON_AddItemToArray(steps, http_runner_step_json(&res, rep, rate, capacity, *held, why));
+		st = http_runner_step_json(&res, rep, rate, capacity, *held, why);
+		if (capacity && mw.out) {
+			monitored_step(hr, mw.out, had, n_had, NULL, mon = cJSON_AddObjectToObject(st, "monitor"), &res);
+			if (*held) {
+				cJSON_Delete(hr->held_mon);
+				hr->held_mon = cJSON_Duplicate(mon, true);
+			}
+		}
+		cJSON_AddItemToArray(steps, st);
 		if (capacity && *held && res.window > 0) {
 			hr->held_rps = (double)res.ok_in_window / res.window;
 			hr->held_tps = (double)res.tokens / res.window;
@@ -810,6 +852,8 @@ static int run_rates(struct http_run *hr, long rep, struct err *err)
 	int rc;
 
 	hr->held_rps = hr->held_tps = 0;
+	cJSON_Delete(hr->held_mon);
+	hr->held_mon = NULL;
 	if (s->mode == LOAD_SWEEP) {
 		for (size_t k = 0; k < s->n_rates; k++)
 			if ((rc = run_rate(hr, rep, s->rates[k], steps, &held, err)) != 0)
@@ -849,6 +893,7 @@ static int run_rates(struct http_run *hr, long rep, struct err *err)
 		return 0;
 	}
 	add_sample(hr->out, NULL, "capacity", "1/s", RD_HIGHER, lo);
+	capacity_monitor_metrics(hr);
 	efficiency_add_capacity_cost(hr->out, hr->have_price ? &hr->price : NULL, hr->held_rps, hr->held_tps);
 	return 0;
 }
@@ -1168,6 +1213,7 @@ done:
 	if (hr.have_mon)
 		monitor_options_release(&hr.mopts);
 	rundoc_free(hr.sweep_mon);
+	cJSON_Delete(hr.held_mon);
 	errlist_release(&hr.notices);
 	return rc;
 }

@@ -78,6 +78,14 @@ run tolerant 0 "/limit?per_s=20&key=c" "{$LOAD, \"start_rate\": 10, \"max_rate\"
 	'{"latency.p50": "< 300ms"}'
 py "tolerant: 20/s holds with max_failures 30%" "$T/tolerant.out.json" "m['capacity'] == 20"
 
+# Judged as the gate judges them, a capacity search's SLOs are its
+# criterion: they held at every step up to the capacity (the benchmark has
+# no latency metric of its own to judge them on again).
+expect_exit 0 "tolerant: its SLOs judged at capacity (exit 0)" timeout 60 "$PERFGATE" compare \
+	--run-file "$T/tolerant.out.json" --baseline "file:$T/tolerant.out.json" --suite "$T/tolerant.json" --no-store
+contains "tolerant: the SLO held up to the capacity" "$OUT" "latency.p50 < 300ms"
+contains "tolerant: and says how it was judged" "$OUT" "held at every step up to the capacity (20/s)"
+
 # A plain rate run: three requests of four fail; the answers are fast, but
 # latency.p95 does not hold (a failed request is slower than any limit):
 # the SLOs of the run judged as gate and compare judge them.

@@ -67,6 +67,16 @@ is sweep "the gauge (the scrape count) rose step by step; the last step's max is
 is sweep "counter increase over resets, step by step (11 per scrape)" "m['server.demo.req.increase@20/s'] + m['server.demo.req.increase@40/s'] == 11 * (t['scrapes'] - 2)"
 is sweep "no unsuffixed server metric, the per-scrape series laid end to end" "not any(k.startswith('server.') and '@' not in k for k in m) and len(b['server_metrics']['demo']['t']) == t['scrapes']"
 
+# --- a capacity search: every step scraped, its figures in its record, the
+# highest step that held gives the plain names ---
+run cap 0 "\"http\": {\"url\": \"$U/ok\"}, \"load\": {\"mode\": \"capacity\", \"start_rate\": 10, \"max_rate\": 20, \"step_duration\": \"1s\", \"connections\": 2}, \"slo\": {\"latency.p99\": \"< 5s\"}, \"monitor\": {\"system\": false, \"gpu\": false, \"prometheus\": {\"url\": \"$U/metrics?t=cap\", $DEMO}}"
+is cap "two steps, both held, capacity is max_rate" "len(b['capacity_steps']) == 2 and all(s['slos_held'] for s in b['capacity_steps']) and m['capacity'] == 20"
+is cap "each step's record has the server's metrics" "all('server.demo.g.max' in s['monitor'] and 'server.demo.req.increase' in s['monitor'] for s in b['capacity_steps'])"
+is cap "the gauge rose from step to step; the last step's max is every scrape" "b['capacity_steps'][0]['monitor']['server.demo.g.max'] < b['capacity_steps'][1]['monitor']['server.demo.g.max'] == t['scrapes']"
+is cap "counter increase over resets, step by step (11 per scrape)" "sum(s['monitor']['server.demo.req.increase'] for s in b['capacity_steps']) == 11 * (t['scrapes'] - 2)"
+is cap "the plain names are the held step's, one sample" "m['server.demo.g.max'] == b['capacity_steps'][1]['monitor']['server.demo.g.max'] and len([x for x in b['metrics'] if x['name'] == 'server.demo.g.max'][0]['samples']) == 1"
+is cap "no NAME@RATE/s for capacity steps" "not any('@' in k for k in m)"
+
 # --- a misbehaving target: a warning and the metric missing, the run valid ---
 run slow 0 "$LOAD, \"monitor\": {\"system\": false, \"gpu\": false, \"prometheus\": {\"url\": \"$U/metrics?mode=slow&ms=5000\", \"timeout\": \"300ms\", $DEMO}}"
 is slow "the load still ran" "m['throughput'] > 0 and b.get('status', 'ok') == 'ok'"
@@ -140,6 +150,13 @@ printf '{"suite": "monprom-sweep", "project": "monprom", "benchmarks": [{"name":
 git -C "$R" add -A && git -C "$R" commit -qm "sweep"
 expect_exit 1 "gate fails on a sweep step's server metric" "$PERFGATE" gate --db "$DB" --quiet "$R/sweep.json"
 contains "naming it" "$OUT" "server.demo.g.max@40/s"
+
+# a capacity search's server metric gates at the capacity found
+printf '{"suite": "monprom-cap", "project": "monprom", "benchmarks": [{"name": "cap", "http": {"url": "%s/ok"}, "load": {"mode": "capacity", "start_rate": 10, "max_rate": 20, "step_duration": "1s"}, "monitor": {"system": false, "gpu": false, "prometheus": {"url": "%s/metrics?t=capgate", %s}}, "slo": {"latency.p99": "< 5s", "server.demo.g.max": "< 2"}}]}\n' "$U" "$U" "$DEMO" >"$R/cap.json"
+git -C "$R" add -A && git -C "$R" commit -qm "capacity"
+expect_exit 1 "gate fails on a server metric at capacity" "$PERFGATE" gate --db "$DB" --quiet "$R/cap.json"
+contains "naming it" "$OUT" "server.demo.g.max < 2"
+lacks "the metric was measured at capacity" "$OUT" "not measured"
 
 # --- the SQL view over stored server metrics, the names taken apart
 V=$(psql_q "$DB" "SELECT DISTINCT target || ' ' || server_metric || ' ' || coalesce(stat, '-') FROM perfgate_server_metrics WHERE metric IN ('server.demo.g.max', 'server.vllm.queue_time.p99', 'server.vllm.prefix_cache_hit_rate') ORDER BY 1" | tr '\n' ',')
