@@ -49,6 +49,7 @@ static int parse_args(struct compare_args *a, int argc, char **argv)
 		"2 usage or invalid input, 4 database unreachable or failing.",
 	};
 	const struct opt opts[] = {
+		{ "all", 0, OPT_FLAG, &a->o.all, NULL, "text report: every metric a row (as --verbose)" },
 		{ "baseline", 0, OPT_STRING, &a->spec, "SPEC", "RUN_ID, COMMIT, branch:NAME or file:RUN.json instead of the automatic baseline" },
 		{ "baseline-runs", 0, OPT_INT, &a->runs, "K", "baseline runs per benchmark (default: suite baseline.runs, else 5)" },
 		{ "comment", 0, OPT_FLAG, &a->o.pub.comment, NULL, "post or update the one pull/merge-request comment (GitHub, GitLab)" },
@@ -60,12 +61,15 @@ static int parse_args(struct compare_args *a, int argc, char **argv)
 		{ "metrics", 0, OPT_STRING, &a->o.pub.metrics, "FILE", "also write the OpenMetrics report GitLab's metrics widget reads" },
 		{ "no-store", 0, OPT_FLAG, &a->no_store, NULL, "do not store the comparison" },
 		{ "out", 'o', OPT_STRING, &a->o.out, "FILE", "write the report to FILE instead of stdout" },
+		{ "report-url", 0, OPT_STRING, &a->o.report_url, "URL", "Markdown report: link to the HTML report (default: $PERFGATE_REPORT_URL)" },
 		{ "repo", 0, OPT_STRING, &a->repo, "DIR", "git checkout for the commit history (default: .)" },
 		{ "run-file", 0, OPT_STRING, &a->run_file, "FILE", "compare the run document in FILE (from run --out)" },
 		{ "strict", 0, OPT_FLAG, &a->strict, NULL, "inconclusive and insufficient-data verdicts fail too" },
+		{ "site-url", 0, OPT_STRING, &a->o.site_url, "URL", "Markdown report: link to the history site (default: $PERFGATE_SITE_URL)" },
 		{ "strict-report", 0, OPT_FLAG, &a->o.pub.strict_report, NULL, "exit 4 when a report or comment could not be published" },
 		{ "suite", 's', OPT_STRING, &a->suite_path, "FILE", "the suite: its compare settings, SLOs and A/B variants" },
 		{ "variants", 0, OPT_FLAG, &a->variants, NULL, "compare A/B variants within the run only (no history; nothing stored)" },
+		{ "verbose", 0, OPT_FLAG, &a->o.all, NULL, "text report: every metric a row, not only the key metrics" },
 	};
 	int rc = opt_parse(&usage, opts, ARRAY_SIZE(opts), argc, argv, &a->pos);
 

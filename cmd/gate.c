@@ -56,6 +56,7 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		"3 a benchmark failed or the run was interrupted, 4 database unreachable (spooled).",
 	};
 	const struct opt opts[] = {
+		{ "all", 0, OPT_FLAG, &a->o.all, NULL, "text report: every metric a row (as --verbose)" },
 		{ "baseline", 0, OPT_STRING, &a->spec, "SPEC", "RUN_ID, COMMIT, branch:NAME or file:RUN.json instead of the automatic baseline" },
 		{ "baseline-runs", 0, OPT_INT, &a->runs, "K", "baseline runs per benchmark (default: suite baseline.runs, else 5)" },
 		{ "bench", 'b', OPT_STRING, &a->bench, "GLOB", "run only benchmarks whose name matches GLOB" },
@@ -73,6 +74,7 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		{ "partial", 0, OPT_FLAG, &a->shard.partial, NULL, "with --shards: after the timeout, merge the shards that came (and say so)" },
 		{ "plots", 0, OPT_STRING, &a->plots, "DIR", "draw trend and latency plots (gnuplot) into DIR" },
 		{ "quiet", 'q', OPT_FLAG, &a->quiet, NULL, "no progress on stderr" },
+		{ "report-url", 0, OPT_STRING, &a->o.report_url, "URL", "Markdown report: link to the HTML report (default: $PERFGATE_REPORT_URL)" },
 		{ "repetitions", 'n', OPT_INT, &a->repetitions, "N", "run every benchmark exactly N times" },
 		{ "requests", 0, OPT_STRING, &a->requests, "FILE", "write one JSON line per HTTP request sent (times, tokens, status) to FILE" },
 		{ "run-out", 0, OPT_STRING, &a->run_out, "FILE", "write the run document to FILE" },
@@ -80,8 +82,10 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		{ "shard-timeout", 0, OPT_STRING, &a->shard.timeout, "DURATION", "with --shards: how long to wait for the shards (default 10m)" },
 		{ "shards", 0, OPT_INT, &a->shard.shards, "N", "gate the merged run of N shards instead of running the suite" },
 		{ "strict", 0, OPT_FLAG, &a->strict, NULL, "inconclusive and insufficient-data verdicts fail too" },
+		{ "site-url", 0, OPT_STRING, &a->o.site_url, "URL", "Markdown report: link to the history site (default: $PERFGATE_SITE_URL)" },
 		{ "strict-report", 0, OPT_FLAG, &a->o.pub.strict_report, NULL, "exit 4 when a report or comment could not be published" },
 		{ "tag", 't', OPT_LIST, &a->tags, "KEY=VALUE", "store a tag with the run" },
+		{ "verbose", 0, OPT_FLAG, &a->o.all, NULL, "text report: every metric a row, not only the key metrics" },
 	};
 	int rc = opt_parse(&usage, opts, ARRAY_SIZE(opts), argc, argv, &a->pos);
 

@@ -23,13 +23,29 @@ int output_check_format(const struct output_opts *o)
 	return 0;
 }
 
-static int write_one(const struct compare_result *r, enum report_format f, const char *path)
+/* The renderers' options from the command line (and the environment for the links). */
+static void render_options(const struct output_opts *o, bool color, struct report_options *ro)
+{
+	*ro = (struct report_options){ .color = color, .all = o->all, .report_url = o->report_url,
+				       .site_url = o->site_url };
+	if (!ro->report_url && getenv("PERFGATE_REPORT_URL") && *getenv("PERFGATE_REPORT_URL"))
+		ro->report_url = getenv("PERFGATE_REPORT_URL");
+	if (!ro->site_url && getenv("PERFGATE_SITE_URL") && *getenv("PERFGATE_SITE_URL"))
+		ro->site_url = getenv("PERFGATE_SITE_URL");
+	/* The comment carries a marker line before the report (forge_marker). */
+	ro->limit = REPORT_MARKDOWN_LIMIT - 1024;
+}
+
+static int write_one(const struct compare_result *r, enum report_format f, const struct output_opts *o,
+		     const char *path)
 {
 	struct sb sb = SB_INIT;
 	struct err err = ERR_INIT;
+	struct report_options ro;
 	int code = 0;
 
-	report_render(r, f, false, &sb);
+	render_options(o, false, &ro);
+	report_render(r, f, &ro, &sb);
 	if (file_write_atomic(path, sb.buf ? sb.buf : "", sb.len, &err) != 0) {
 		cmd_error("%s", err.msg);
 		code = EXIT_INFRA;
@@ -46,25 +62,35 @@ int output_write(const struct compare_result *r, const struct output_opts *o)
 
 	report_format_parse(o->format ? o->format : "text", &f, &err);
 	if (o->out) {
-		code = write_one(r, f, o->out);
+		code = write_one(r, f, o, o->out);
 	} else {
 		struct sb sb = SB_INIT;
 		/* Colour only for people: a terminal, and never with NO_COLOR. */
 		bool color = f == REPORT_TEXT && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+		struct report_options ro;
 
-		report_render(r, f, color, &sb);
+		render_options(o, color, &ro);
+		report_render(r, f, &ro, &sb);
 		fwrite(sb_str(&sb), 1, sb.len, stdout);
 		fflush(stdout);
 		sb_release(&sb);
 	}
-	if (o->junit && write_one(r, REPORT_JUNIT, o->junit))
+	if (o->junit && write_one(r, REPORT_JUNIT, o, o->junit))
 		code = EXIT_INFRA;
-	if (o->markdown && write_one(r, REPORT_MARKDOWN, o->markdown))
+	if (o->markdown && write_one(r, REPORT_MARKDOWN, o, o->markdown))
 		code = EXIT_INFRA;
-	if (o->json && write_one(r, REPORT_JSON, o->json))
+	if (o->json && write_one(r, REPORT_JSON, o, o->json))
 		code = EXIT_INFRA;
-	if (publish_reports(r, &o->pub) != 0)
-		code = EXIT_INFRA;
+	{
+		struct publish_options pub = o->pub;
+		struct report_options ro;
+
+		render_options(o, false, &ro);
+		pub.report_url = ro.report_url;
+		pub.site_url = ro.site_url;
+		if (publish_reports(r, &pub) != 0)
+			code = EXIT_INFRA;
+	}
 	return code;
 }
 

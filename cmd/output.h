@@ -19,6 +19,9 @@ struct output_opts {
 	const char *junit;     /* --junit FILE */
 	const char *markdown;  /* --markdown FILE */
 	const char *json;      /* --json FILE */
+	bool all;              /* --verbose, --all: every metric a row in the text report */
+	const char *report_url; /* --report-url URL (default $PERFGATE_REPORT_URL): the Markdown links the HTML report */
+	const char *site_url;  /* --site-url URL (default $PERFGATE_SITE_URL): the Markdown links the history site */
 	struct publish_options pub; /* --comment, --metrics FILE, --strict-report */
 };
 

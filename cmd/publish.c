@@ -68,7 +68,9 @@ int publish_reports(const struct compare_result *r, const struct publish_options
 	struct err err = ERR_INIT;
 	bool ok = true;
 
-	report_markdown(r, &md);
+	struct report_options ro = { .report_url = o->report_url, .site_url = o->site_url };
+
+	report_markdown(r, &ro, &md);
 	if (o->metrics) {
 		report_ci_openmetrics(r, &text);
 		if (file_write_atomic(o->metrics, text.buf, text.len, &err) != 0) {

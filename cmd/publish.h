@@ -14,6 +14,8 @@ struct publish_options {
 	bool comment;            /* --comment: post or update the PR/MR comment */
 	bool strict_report;      /* --strict-report: a failed report exits 4 */
 	const char *metrics;     /* --metrics FILE: OpenMetrics text for GitLab */
+	const char *report_url;  /* the comment's links (output.h fills them), NULL: none */
+	const char *site_url;
 };
 #define PUBLISH_OPTIONS_INIT { .comment = false }
 

@@ -31,6 +31,7 @@ int cmd_report(int argc, char **argv)
 	bool exit_code = false;
 	struct strlist pos = STRLIST_INIT;
 	const struct opt opts[] = {
+		{ "all", 0, OPT_FLAG, &o.all, NULL, "text report: every metric a row (as --verbose)" },
 		{ "comment", 0, OPT_FLAG, &o.pub.comment, NULL, "post or update the one pull/merge-request comment (GitHub, GitLab)" },
 		{ "db", 0, OPT_STRING, &db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
 		{ "exit-code", 0, OPT_FLAG, &exit_code, NULL, "exit 1 when the comparison failed" },
@@ -41,7 +42,10 @@ int cmd_report(int argc, char **argv)
 		{ "markdown", 0, OPT_STRING, &o.markdown, "FILE", "also write the Markdown report to FILE" },
 		{ "metrics", 0, OPT_STRING, &o.pub.metrics, "FILE", "also write the OpenMetrics report GitLab's metrics widget reads" },
 		{ "out", 'o', OPT_STRING, &o.out, "FILE", "write the report to FILE instead of stdout" },
+		{ "report-url", 0, OPT_STRING, &o.report_url, "URL", "Markdown report: link to the HTML report (default: $PERFGATE_REPORT_URL)" },
+		{ "site-url", 0, OPT_STRING, &o.site_url, "URL", "Markdown report: link to the history site (default: $PERFGATE_SITE_URL)" },
 		{ "strict-report", 0, OPT_FLAG, &o.pub.strict_report, NULL, "exit 4 when a report or comment could not be published" },
+		{ "verbose", 0, OPT_FLAG, &o.all, NULL, "text report: every metric a row, not only the key metrics" },
 	};
 	struct db_options dbo = DB_OPTIONS_INIT;
 	struct err err = ERR_INIT;

@@ -520,8 +520,8 @@ static char *row_hint(const struct compare_row *row, const struct rd_bench *b, s
 	if (!(v->mde > VERDICT_MDE_FLAG))
 		return NULL;
 	if (v->short_history)
-		return xasprintf("the history is too short to know its spread: the floor comes from %d baseline runs on",
-				 NOISE_PRIOR_RUNS);
+		return xasprintf("the history is too short to know its spread: the floor is a prior until %d baseline "
+				 "runs are stored, then it comes from them", NOISE_PRIOR_RUNS);
 	between = v->spread * v->spread * (1 + 1.0 / (double)(v->n_runs ? v->n_runs : 1));
 	within = isfinite(v->s_within) ? v->s_within * v->s_within / (double)v->n_cur : 0;
 	if (between >= within) {

@@ -16,6 +16,7 @@
 
 #include "json.h"
 #include "noise.h"
+#include "report_group.h"
 
 #define C_RED "\033[31m"
 #define C_GREEN "\033[32m"
@@ -404,12 +405,18 @@ static void table_cells(const struct compare_row *row, bool ab, char c[N_COLS][1
 		snprintf(c[0], 160, "%s vs %s", row->bench, row->against);
 }
 
-static void text_table(const struct compare_result *r, bool ab, bool color, struct sb *out)
+/* The rows idx[0..n), a line each: every column (full), or without the
+ * medians and the floor (the compact report's single metrics). */
+static void text_table(const struct compare_result *r, const size_t *idx, size_t n, bool ab, bool full,
+		       bool color, struct sb *out)
 {
-	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx));
-	size_t n = ordered(r, ab, idx), w[N_COLS];
+	size_t w[N_COLS];
 	char c[N_COLS][160];
+	int cols[N_COLS], nc = 0;
 
+	for (int k = 0; k < N_COLS - 1; k++)
+		if (full || (col_order[k] != COL_MEDIAN && col_order[k] != COL_FLOOR))
+			cols[nc++] = col_order[k];
 	for (int j = 0; j < N_COLS; j++)
 		w[j] = width(j == 2 && ab ? "reference" : col_head[j]);
 	for (size_t i = 0; i < n; i++) {
@@ -419,13 +426,11 @@ static void text_table(const struct compare_result *r, bool ab, bool color, stru
 				w[j] = width(c[j]);
 	}
 	sb_puts(out, "  ");
-	for (int k = 0; k < N_COLS; k++) {
-		int j = col_order[k];
-
-		pad(out, j == 2 && ab ? "reference" : col_head[j], k == N_COLS - 1 ? 0 : w[j]);
-		if (k < N_COLS - 1)
-			sb_puts(out, "  ");
+	for (int k = 0; k < nc; k++) {
+		pad(out, cols[k] == 2 && ab ? "reference" : col_head[cols[k]], w[cols[k]]);
+		sb_puts(out, "  ");
 	}
+	sb_puts(out, col_head[6]);
 	sb_putc(out, '\n');
 	for (size_t i = 0; i < n; i++) {
 		const struct compare_row *row = &r->rows[idx[i]];
@@ -434,8 +439,8 @@ static void text_table(const struct compare_result *r, bool ab, bool color, stru
 		table_cells(row, ab, c);
 		sb_puts(out, mark(row));
 		sb_putc(out, ' ');
-		for (int k = 0; k < N_COLS - 1; k++) {
-			pad(out, c[col_order[k]], w[col_order[k]]);
+		for (int k = 0; k < nc; k++) {
+			pad(out, c[cols[k]], w[cols[k]]);
 			sb_puts(out, "  ");
 		}
 		if (col)
@@ -446,7 +451,6 @@ static void text_table(const struct compare_result *r, bool ab, bool color, stru
 			sb_puts(out, " (not gated)");
 		sb_putc(out, '\n');
 	}
-	free(idx);
 }
 
 /* An SLO's value as the reports show it: the measured value, or why there
@@ -477,40 +481,7 @@ static void more_text(const struct compare_result *r, const char *lead, struct s
 }
 
 static void md_code(struct sb *out, const char *s);
-
-/*
- * What the gate can see: the gated metrics whose detectable effect is over
- * VERDICT_MDE_FLAG or that cannot be tested at all, each with the setting
- * that would help.  Returns how many lines it wrote.
- */
-static size_t detect_lines(const struct compare_result *r, bool markdown, struct sb *out)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < r->n_rows; i++) {
-		const struct compare_row *row = &r->rows[i];
-		bool flagged = isfinite(row->v.mde) && row->v.mde > VERDICT_MDE_FLAG;
-
-		if (row->against || !row->settings.gate || (!flagged && !row->hint))
-			continue;
-		sb_puts(out, markdown ? "- `" : "  ");
-		if (markdown)
-			md_code(out, row->bench);
-		else
-			sb_puts(out, row->bench);
-		sb_printf(out, "%s%s: ", markdown ? "` " : " ", row->metric);
-		if (flagged)
-			sb_printf(out, "can catch changes of %.0f%% or more only, not worth gating as configured",
-				  row->v.mde * 100);
-		else
-			sb_printf(out, "cannot be tested with %zu sample%s", row->v.n_cur, row->v.n_cur == 1 ? "" : "s");
-		if (row->hint)
-			sb_printf(out, "; %s", row->hint);
-		sb_putc(out, '\n');
-		k++;
-	}
-	return k;
-}
+static void md_cell(struct sb *out, const char *s);
 
 /* "parse/wall_rel 6%, parse/cpu_rel 5%": every gated, tested history row. */
 static void detect_summary(const struct compare_result *r, bool markdown, struct sb *out)
@@ -535,17 +506,671 @@ static void detect_summary(const struct compare_result *r, bool markdown, struct
 		sb_puts(out, "none (no gated metric had a baseline to compare with)");
 }
 
-void report_text(const struct compare_result *r, bool color, struct sb *out)
+
+/* ---- what text and Markdown share: groups, key metrics, causes, the headline ---- */
+
+/*
+ * The compact reports show each benchmark's metric families in one row
+ * (core/report_group.c) and only its key metrics; these are the pieces.
+ */
+
+/* Metrics a reader looks at first, whatever changed (the stem before any
+ * "@RATE" suffix and before a family's statistic). */
+static const char *const key_names[] = {
+	"wall", "cpu", "max_rss", "instructions", "wall_rel", "cpu_rel", "latency", "ttft", "tpot", "itl",
+	"throughput", "goodput", "error_rate", "output_token_rate", "capacity", "recovery_time",
+};
+
+/* A benchmark with at most this many groups shows them all. */
+#define KEY_SMALL_BENCH 6
+/* Names listed in one sentence before "and N more". */
+#define NAMES_MAX 8
+/* Regressions and SLOs named in the headline. */
+#define HEADLINE_NAMES 3
+
+static bool stem_is(const char *name, const char *stem)
 {
-	char id[16];
-	size_t n_hist = 0, n_ab = 0;
+	size_t n = strlen(stem);
+
+	return strncmp(name, stem, n) == 0 && (name[n] == '\0' || name[n] == '@');
+}
+
+static bool key_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(key_names); i++)
+		if (stem_is(name, key_names[i]))
+			return true;
+	return false;
+}
+
+/* Zero in both runs and nothing to say (the error counters of a clean run). */
+static bool quiet_zero(const struct compare_result *r, const struct compare_row *row)
+{
+	return row->v.cur_median == 0 && (row->v.n_base == 0 || row->v.base_median == 0) && rank(r, row) == 2;
+}
+
+static bool row_changed(const struct compare_row *row)
+{
+	return row->v.kind == VERDICT_REGRESSION || row->v.kind == VERDICT_IMPROVEMENT;
+}
+
+static bool group_changed(const struct compare_result *r, const struct report_group *g)
+{
+	size_t m[REPORT_GROUP_STATS], n = report_group_members(g, m);
+
+	for (size_t i = 0; i < n; i++)
+		if (row_changed(&r->rows[m[i]]))
+			return true;
+	return false;
+}
+
+/* An SLO of the group's benchmark on the group's metric ("latency.p95" on
+ * family "latency", "wall.median" on "wall"). */
+static bool group_has_slo(const struct compare_result *r, const struct report_group *g)
+{
+	size_t n = strlen(g->name);
+
+	for (size_t i = 0; i < r->n_slos; i++) {
+		const struct compare_slo *s = &r->slos[i];
+
+		if (strcmp(s->bench, g->bench) == 0 && strncmp(s->key, g->name, n) == 0 &&
+		    (s->key[n] == '\0' || s->key[n] == '.'))
+			return true;
+	}
+	return false;
+}
+
+static bool group_quiet(const struct compare_result *r, const struct report_group *g)
+{
+	return !g->family && quiet_zero(r, &r->rows[g->single]);
+}
+
+/* Groups of g's benchmark (and reference) that are not quiet zeros. */
+static size_t bench_groups(const struct compare_result *r, const struct report_groups *gs,
+			   const struct report_group *g)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < gs->n; i++)
+		if (strcmp(gs->g[i].bench, g->bench) == 0 && !group_quiet(r, &gs->g[i]) &&
+		    (gs->g[i].against == g->against ||
+		     (gs->g[i].against && g->against && strcmp(gs->g[i].against, g->against) == 0)))
+			n++;
+	return n;
+}
+
+/* A group the compact text report shows: what fails or needs attention,
+ * what changed, what an SLO is on, the key metrics, every group of a small
+ * benchmark; never a zero that stayed zero. */
+static bool group_is_key(const struct compare_result *r, const struct report_groups *gs,
+			 const struct report_group *g)
+{
+	if (g->rank < 2 || group_changed(r, g) || group_has_slo(r, g) || key_name(g->name))
+		return true;
+	return !group_quiet(r, g) && bench_groups(r, gs, g) <= KEY_SMALL_BENCH;
+}
+
+/* "+15%", "-2.1%", "+1.20 ms", or "" without a baseline. */
+static void change_short(const struct compare_row *row, char *buf, size_t len)
+{
+	double p;
+
+	if (row->v.kind == VERDICT_NO_BASELINE || !isfinite(row->v.ratio)) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	if (row->v.ratio_is_shift) {
+		signed_value(row->v.ratio, row->unit, buf, len);
+		return;
+	}
+	p = (row->v.ratio - 1) * 100;
+	snprintf(buf, len, fabs(p) >= 9.95 ? "%+.0f%%" : "%+.1f%%", p);
+}
+
+/* One statistic of a family: "9.23 ms -82%", the current value alone without a baseline. */
+static void family_cell(const struct compare_row *row, char *buf, size_t len)
+{
+	char v[64], ch[64];
+
+	report_format_value(row->v.cur_median, row->unit, v, sizeof(v));
+	change_short(row, ch, sizeof(ch));
+	snprintf(buf, len, "%s%s%s", v, ch[0] ? " " : "", ch);
+}
+
+/* A family's verdict: its members' verdicts, "improvement" when all agree,
+ * else "improvement 5, below-floor 2" (worst first). */
+static void family_verdict(const struct compare_result *r, const struct report_group *g, char *buf, size_t len)
+{
+	size_t m[REPORT_GROUP_STATS], n = report_group_members(g, m), count[VERDICT_NO_BASELINE + 1] = { 0 };
+	static const enum verdict_kind order[] = { VERDICT_REGRESSION, VERDICT_INCONCLUSIVE, VERDICT_INSUFFICIENT,
+						   VERDICT_IMPROVEMENT, VERDICT_BELOW_FLOOR, VERDICT_UNCHANGED,
+						   VERDICT_NO_BASELINE };
+	size_t kinds = 0, at = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (count[r->rows[m[i]].v.kind]++ == 0)
+			kinds++;
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(order) && at < len; i++) {
+		if (!count[order[i]])
+			continue;
+		if (kinds == 1)
+			at += (size_t)snprintf(buf + at, len - at, "%s", verdict_name(order[i]));
+		else
+			at += (size_t)snprintf(buf + at, len - at, "%s%s %zu", at ? ", " : "", verdict_name(order[i]),
+					       count[order[i]]);
+	}
+}
+
+/* The statistics columns of a family table: compact, the usual percentiles
+ * and max (mean for a family without percentiles); all, every statistic used. */
+static void family_columns(const struct report_groups *gs, const bool *show, bool all,
+			   bool used[REPORT_GROUP_STATS])
+{
+	bool pct = false;
+
+	memset(used, 0, REPORT_GROUP_STATS * sizeof(bool));
+	for (size_t i = 0; i < gs->n; i++) {
+		if (!show[i] || !gs->g[i].family)
+			continue;
+		for (int k = 0; k < REPORT_GROUP_STATS; k++)
+			if (gs->g[i].row[k] != REPORT_GROUP_NONE) {
+				used[k] = true;
+				pct |= report_group_stats[k][0] == 'p';
+			}
+	}
+	if (all)
+		return;
+	for (int k = 0; k < REPORT_GROUP_STATS; k++) {
+		const char *s = report_group_stats[k];
+
+		if (strcmp(s, "p99.9") == 0 || strcmp(s, "min") == 0 || (pct && strcmp(s, "mean") == 0))
+			used[k] = false;
+	}
+}
+
+/* Does a family show any cell in the columns used?  (A family of mean and
+ * min only, under compact columns, would be an empty row: shown as singles.) */
+static bool family_fits(const struct report_group *g, const bool used[REPORT_GROUP_STATS])
+{
+	for (int k = 0; k < REPORT_GROUP_STATS; k++)
+		if (used[k] && g->row[k] != REPORT_GROUP_NONE)
+			return true;
+	return false;
+}
+
+/* Rows named in one phrase, grouped by benchmark, a family named once
+ * when all its members are in: "ping latency, ttfb, error_rate; loop wall".
+ * in[] flags rows; NAMES_MAX names, then "and N more". */
+static void names_list(const struct compare_result *r, const struct report_groups *gs, const bool *in,
+		       bool markdown, struct sb *out)
+{
+	const char *bench = NULL;
+	size_t shown = 0, more = 0;
+
+	for (size_t i = 0; i < gs->n; i++) {
+		const struct report_group *g = &gs->g[i];
+		size_t m[REPORT_GROUP_STATS], n = report_group_members(g, m), k = 0;
+		const char *names[REPORT_GROUP_STATS];
+		size_t nn = 0;
+
+		for (size_t j = 0; j < n; j++)
+			k += in[m[j]];
+		if (!k)
+			continue;
+		if (k == n)
+			names[nn++] = g->name;
+		else
+			for (size_t j = 0; j < n; j++)
+				if (in[m[j]])
+					names[nn++] = r->rows[m[j]].metric;
+		for (size_t j = 0; j < nn; j++) {
+			if (shown >= NAMES_MAX) {
+				more++;
+				continue;
+			}
+			if (!bench || strcmp(bench, g->bench) != 0) {
+				sb_puts(out, shown ? "; " : "");
+				if (markdown) {
+					sb_putc(out, '`');
+					md_code(out, g->bench);
+					sb_puts(out, "` ");
+				} else {
+					sb_printf(out, "%s ", g->bench);
+				}
+				bench = g->bench;
+			} else {
+				sb_puts(out, ", ");
+			}
+			if (markdown)
+				md_cell(out, names[j]);
+			else
+				sb_puts(out, names[j]);
+			shown++;
+		}
+	}
+	if (more)
+		sb_printf(out, " and %zu more", more);
+}
+
+/* The detectable effect as the reports write it: "6.0%", ">1000%". */
+static void mde_text(double m, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%.*f%%", m >= 10 ? ">" : "", m < 0.1 ? 1 : 0, fmin(m, 10) * 100);
+}
+
+/*
+ * What needs a reader's attention, one line per cause (not one per
+ * metric): inconclusive and insufficient-data rows by cause, gated rows
+ * that cannot see changes under VERDICT_MDE_FLAG by the setting that would
+ * help, and, when only some metrics have one, the rows without a baseline.
+ * Each line: lead, the count, the names, the advice.  Returns the lines.
+ */
+static size_t attention_lines(const struct compare_result *r, const struct report_groups *gs, bool markdown,
+			      bool whys, struct sb *out)
+{
+	struct report_cause *causes = NULL;
+	size_t n_causes = report_causes(r, &causes), lines = 0, gated = 0;
+	bool *in = xcalloc(r->n_rows + 1, sizeof(*in)), *done = xcalloc(r->n_rows + 1, sizeof(*done));
+	const char *lead = markdown ? "- " : "  ";
+
+	for (int k = 0; k <= VERDICT_NO_BASELINE; k++)
+		gated += r->counts[k];
+	for (size_t i = 0; i < n_causes; i++) {
+		const struct report_cause *c = &causes[i];
+		const char *hint = NULL;
+		bool same_hint = true;
+
+		if (c->kind == VERDICT_NO_BASELINE && r->counts[VERDICT_NO_BASELINE] == gated)
+			continue; /* the headline says it: a first run */
+		memset(in, 0, (r->n_rows + 1) * sizeof(*in));
+		for (size_t k = 0; k < c->n; k++) {
+			const struct compare_row *row = &r->rows[c->rows[k]];
+
+			in[c->rows[k]] = true;
+			if (k == 0)
+				hint = row->hint;
+			else if (!hint || !row->hint || strcmp(hint, row->hint) != 0)
+				same_hint = false;
+		}
+		sb_printf(out, "%s%zu metric%s %s (", lead, c->n, c->n == 1 ? "" : "s",
+			  c->kind == VERDICT_INSUFFICIENT ? "with insufficient data"
+			  : c->kind == VERDICT_INCONCLUSIVE ? "inconclusive" : "without a baseline");
+		names_list(r, gs, in, markdown, out);
+		sb_puts(out, "): ");
+		report_cause_hint(c, out);
+		if (hint && same_hint && c->kind == VERDICT_INSUFFICIENT) {
+			sb_puts(out, "; ");
+			sb_puts(out, hint);
+			for (size_t k = 0; k < c->n; k++)
+				done[c->rows[k]] = true;
+		}
+		sb_putc(out, '\n');
+		lines++;
+		/* A few inconclusive rows: the numbers behind each. */
+		if (whys && c->kind != VERDICT_NO_BASELINE && c->n <= 3)
+			for (size_t k = 0; k < c->n; k++) {
+				const struct compare_row *row = &r->rows[c->rows[k]];
+
+				if (!row->v.why[0] || rank(r, row) == 0)
+					continue;
+				if (markdown) {
+					sb_puts(out, "  - `");
+					md_code(out, row->bench);
+					sb_puts(out, "` ");
+					md_cell(out, row->metric);
+					sb_puts(out, ": ");
+					md_cell(out, row->v.why);
+				} else {
+					sb_printf(out, "      %s %s: %s", row->bench, row->metric, row->v.why);
+				}
+				sb_putc(out, '\n');
+			}
+	}
+	/* Gated rows that cannot see what matters, by the advice given. */
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct compare_row *row = &r->rows[i];
+		double lo = INFINITY, hi = -INFINITY;
+		size_t n = 0;
+		char a[32], b[32];
+
+		if (done[i] || row->against || !row->settings.gate || !isfinite(row->v.mde) ||
+		    !(row->v.mde > VERDICT_MDE_FLAG))
+			continue;
+		memset(in, 0, (r->n_rows + 1) * sizeof(*in));
+		for (size_t j = i; j < r->n_rows; j++) {
+			const struct compare_row *o = &r->rows[j];
+
+			if (done[j] || o->against || !o->settings.gate || !isfinite(o->v.mde) ||
+			    !(o->v.mde > VERDICT_MDE_FLAG) || (row->hint == NULL) != (o->hint == NULL) ||
+			    (row->hint && strcmp(row->hint, o->hint) != 0))
+				continue;
+			in[j] = done[j] = true;
+			lo = fmin(lo, o->v.mde);
+			hi = fmax(hi, o->v.mde);
+			n++;
+		}
+		mde_text(lo, a, sizeof(a));
+		mde_text(hi, b, sizeof(b));
+		sb_printf(out, "%s%zu metric%s can catch changes of %s%s%s or more only, not worth gating as configured (",
+			  lead, n, n == 1 ? "" : "s", a, strcmp(a, b) ? " to " : "", strcmp(a, b) ? b : "");
+		names_list(r, gs, in, markdown, out);
+		sb_puts(out, ")");
+		if (row->hint) {
+			sb_puts(out, ": ");
+			if (markdown)
+				md_cell(out, row->hint);
+			else
+				sb_puts(out, row->hint);
+		}
+		sb_putc(out, '\n');
+		lines++;
+	}
+	free(in);
+	free(done);
+	report_causes_free(causes, n_causes);
+	return lines;
+}
+
+/* "6.0% to 40% (4 gated metrics; the detects column gives each)" or why there is none. */
+static void detect_range(const struct compare_result *r, struct sb *out)
+{
+	double lo = INFINITY, hi = -INFINITY;
+	size_t n = 0;
+	char a[32], b[32];
 
 	for (size_t i = 0; i < r->n_rows; i++) {
-		if (r->rows[i].against)
-			n_ab++;
-		else
-			n_hist++;
+		const struct compare_row *row = &r->rows[i];
+
+		if (row->against || !row->settings.gate || !isfinite(row->v.mde))
+			continue;
+		lo = fmin(lo, row->v.mde);
+		hi = fmax(hi, row->v.mde);
+		n++;
 	}
+	if (!n) {
+		sb_puts(out, "none (no gated metric had a baseline to compare with)");
+		return;
+	}
+	mde_text(lo, a, sizeof(a));
+	mde_text(hi, b, sizeof(b));
+	if (strcmp(a, b) == 0)
+		sb_printf(out, "%s in %s gated metric%s", a, n == 1 ? "its" : "each of its", n == 1 ? "" : "s");
+	else
+		sb_printf(out, "%s to %s over %zu gated metrics (the detects column gives each)", a, b, n);
+}
+
+void report_headline(const struct compare_result *r, struct sb *out)
+{
+	static const enum verdict_kind rest[] = { VERDICT_IMPROVEMENT, VERDICT_UNCHANGED, VERDICT_BELOW_FLOOR,
+						  VERDICT_INCONCLUSIVE, VERDICT_INSUFFICIENT, VERDICT_NO_BASELINE };
+	size_t gated = 0, fails = 0, named = 0;
+	bool any = false;
+
+	for (int k = 0; k <= VERDICT_NO_BASELINE; k++)
+		gated += r->counts[k];
+	sb_puts(out, r->passed ? "passed: " : "FAILED: ");
+	/* What fails, first. */
+	if (r->n_failed_benches) {
+		sb_printf(out, "run invalid: %zu benchmark%s failed (", r->n_failed_benches,
+			  r->n_failed_benches == 1 ? "" : "s");
+		for (size_t i = 0; i < r->n_failed_benches && i < 3; i++)
+			sb_printf(out, "%s'%s'", i ? ", " : "", r->failed_benches[i]);
+		sb_puts(out, r->n_failed_benches > 3 ? ", ...)" : ")");
+		fails++;
+	}
+	if (r->counts[VERDICT_REGRESSION]) {
+		sb_printf(out, "%s%zu regression%s (", fails ? "; " : "", r->counts[VERDICT_REGRESSION],
+			  r->counts[VERDICT_REGRESSION] == 1 ? "" : "s");
+		for (size_t i = 0; i < r->n_rows; i++) {
+			const struct compare_row *row = &r->rows[i];
+
+			if (row->against || row->v.kind != VERDICT_REGRESSION || !compare_row_fails(r, row))
+				continue;
+			if (named++ == HEADLINE_NAMES) {
+				sb_puts(out, ", ...");
+				break;
+			}
+			sb_printf(out, "%s%s %s", named > 1 ? ", " : "", row->bench, row->metric);
+		}
+		sb_puts(out, ")");
+		fails++;
+	}
+	if (r->strict)
+		for (int k = VERDICT_INCONCLUSIVE; k <= VERDICT_INSUFFICIENT; k++)
+			if (r->counts[k]) {
+				sb_printf(out, "%s%zu %s (strict)", fails ? "; " : "", r->counts[k],
+					  k == VERDICT_INCONCLUSIVE ? "inconclusive" : "with insufficient data");
+				fails++;
+			}
+	if (r->slo_failed) {
+		sb_printf(out, "%s%zu of %zu SLO%s violated (", fails ? "; " : "", r->slo_failed, r->n_slos,
+			  r->n_slos == 1 ? "" : "s");
+		named = 0;
+		for (size_t i = 0; i < r->n_slos; i++) {
+			const struct compare_slo *s = &r->slos[i];
+
+			if (s->ok)
+				continue;
+			if (named++ == HEADLINE_NAMES) {
+				sb_puts(out, ", ...");
+				break;
+			}
+			sb_printf(out, "%s%s %s %s", named > 1 ? ", " : "", s->bench, s->key, s->expr);
+		}
+		sb_puts(out, ")");
+		fails++;
+	}
+	/* Then the rest, said as not failing. */
+	if (gated && r->counts[VERDICT_NO_BASELINE] == gated) {
+		sb_printf(out, "%sno baseline yet for %zu metric%s (%s), nothing to compare", fails ? "; " : "",
+			  gated, gated == 1 ? "" : "s",
+			  r->commit ? "first run" : "the run has no git commit: see the baseline line");
+		any = true;
+	} else {
+		for (size_t i = 0; i < ARRAY_SIZE(rest); i++) {
+			enum verdict_kind k = rest[i];
+			size_t c = r->counts[k];
+
+			if (!c || (r->strict && (k == VERDICT_INCONCLUSIVE || k == VERDICT_INSUFFICIENT)))
+				continue;
+			sb_puts(out, any ? ", " : fails ? "; not failing: " : "");
+			switch (k) {
+			case VERDICT_IMPROVEMENT:
+				sb_printf(out, "%zu improvement%s", c, c == 1 ? "" : "s");
+				break;
+			case VERDICT_INSUFFICIENT:
+				sb_printf(out, "%zu not testable (too few samples)", c);
+				break;
+			case VERDICT_BELOW_FLOOR:
+				sb_printf(out, "%zu below the noise floor", c);
+				break;
+			case VERDICT_NO_BASELINE:
+				sb_printf(out, "%zu without a baseline", c);
+				break;
+			default:
+				sb_printf(out, "%zu %s", c, verdict_name(k));
+			}
+			any = true;
+		}
+	}
+	if (!any && !fails && !(r->n_slos && !r->slo_failed))
+		sb_puts(out, "no gated metrics");
+	if (r->n_slos && !r->slo_failed)
+		sb_printf(out, "%s%zu SLO%s met", any || fails ? "; " : "", r->n_slos, r->n_slos == 1 ? "" : "s");
+	if (r->strict)
+		sb_puts(out, " (strict)");
+}
+
+/* ---- text ---- */
+
+/* The rows that fail the gate, with every column and the numbers behind each. */
+static void text_failing(const struct compare_result *r, bool color, struct sb *out)
+{
+	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx)), n = 0, *all = xcalloc(r->n_rows + 1, sizeof(*all));
+	size_t m = ordered(r, false, all);
+
+	for (size_t i = 0; i < m; i++)
+		if (rank(r, &r->rows[all[i]]) == 0)
+			idx[n++] = all[i];
+	free(all);
+	if (n) {
+		sb_puts(out, "\nFailing the gate:\n");
+		text_table(r, idx, n, false, true, color, out);
+		for (size_t i = 0; i < n; i++)
+			if (r->rows[idx[i]].v.why[0])
+				sb_printf(out, "  %s %s: %s\n", r->rows[idx[i]].bench, r->rows[idx[i]].metric,
+					  r->rows[idx[i]].v.why);
+	}
+	free(idx);
+}
+
+static void text_slos(const struct compare_result *r, bool color, struct sb *out)
+{
+	if (!r->n_slos)
+		return;
+	sb_puts(out, "\nSLOs:\n");
+	for (size_t i = 0; i < r->n_slos; i++) {
+		const struct compare_slo *s = &r->slos[i];
+		char v[256];
+
+		slo_value(s, v, sizeof(v));
+		sb_printf(out, "  %s%s%s %s %s %s: %s\n", color ? (s->ok ? C_GREEN : C_RED) : "",
+			  s->ok ? "met     " : "VIOLATED", color ? C_RESET : "", s->bench, s->key, s->expr, v);
+	}
+}
+
+/* "bench", or "bench vs reference" for A/B. */
+static void group_label(const struct report_group *g, bool ab, char *buf, size_t len)
+{
+	if (ab)
+		snprintf(buf, len, "%s vs %s", g->bench, g->against);
+	else
+		snprintf(buf, len, "%s", g->bench);
+}
+
+/* A text table of family rows: one line per family, a column per statistic; returns the rows. */
+static size_t text_families(const struct compare_result *r, const struct report_groups *gs, const bool *show,
+			  bool all, bool ab, bool color, struct sb *out)
+{
+	bool used[REPORT_GROUP_STATS];
+	size_t wb = width("benchmark"), wn = width("metric"), wc[REPORT_GROUP_STATS], rows = 0;
+	char cell[160], name[320];
+
+	family_columns(gs, show, all, used);
+	for (int k = 0; k < REPORT_GROUP_STATS; k++)
+		wc[k] = width(report_group_stats[k]);
+	for (size_t i = 0; i < gs->n; i++) {
+		const struct report_group *g = &gs->g[i];
+
+		if (!show[i] || !g->family || !family_fits(g, used))
+			continue;
+		group_label(g, ab, name, sizeof(name));
+		wb = width(name) > wb ? width(name) : wb;
+		wn = width(g->name) > wn ? width(g->name) : wn;
+		for (int k = 0; k < REPORT_GROUP_STATS; k++)
+			if (used[k] && g->row[k] != REPORT_GROUP_NONE) {
+				family_cell(&r->rows[g->row[k]], cell, sizeof(cell));
+				wc[k] = width(cell) > wc[k] ? width(cell) : wc[k];
+			}
+		rows++;
+	}
+	if (!rows)
+		return 0;
+	sb_puts(out, "  ");
+	pad(out, "benchmark", wb + 2);
+	pad(out, "metric", wn + 2);
+	for (int k = 0; k < REPORT_GROUP_STATS; k++)
+		if (used[k])
+			pad(out, report_group_stats[k], wc[k] + 2);
+	sb_puts(out, "verdict\n");
+	for (size_t i = 0; i < gs->n; i++) {
+		const struct report_group *g = &gs->g[i];
+		const struct compare_row *lead;
+		const char *col;
+
+		if (!show[i] || !g->family || !family_fits(g, used))
+			continue;
+		lead = &r->rows[report_group_lead(r, g)];
+		col = color ? verdict_color(r, lead) : NULL;
+		group_label(g, ab, name, sizeof(name));
+		sb_printf(out, "%s ", mark(lead));
+		pad(out, name, wb + 2);
+		pad(out, g->name, wn + 2);
+		for (int k = 0; k < REPORT_GROUP_STATS; k++) {
+			if (!used[k])
+				continue;
+			if (g->row[k] == REPORT_GROUP_NONE)
+				cell[0] = '\0';
+			else
+				family_cell(&r->rows[g->row[k]], cell, sizeof(cell));
+			pad(out, cell, wc[k] + 2);
+		}
+		family_verdict(r, g, cell, sizeof(cell));
+		sb_printf(out, "%s%s%s\n", col ? col : "", cell, col ? C_RESET : "");
+	}
+	return rows;
+}
+
+/* Groups shown as single rows: singles, and families with no cell in the columns. */
+static size_t single_rows(const struct compare_result *r, const struct report_groups *gs, const bool *show,
+			  bool all, size_t *idx)
+{
+	bool used[REPORT_GROUP_STATS];
+	size_t n = 0;
+
+	family_columns(gs, show, all, used);
+	for (int k = 0; k <= 2; k++)
+		for (size_t i = 0; i < gs->n; i++) {
+			const struct report_group *g = &gs->g[i];
+			size_t m[REPORT_GROUP_STATS], nm;
+
+			if (!show[i] || (g->family && family_fits(g, used)))
+				continue;
+			nm = report_group_members(g, m);
+			for (size_t j = 0; j < nm; j++)
+				if (rank(r, &r->rows[m[j]]) == k)
+					idx[n++] = m[j];
+		}
+	return n;
+}
+
+/* The compact view of history (ab false) or A/B rows: key families in one
+ * row each, then the key single metrics; returns the rows left out. */
+static size_t text_key(const struct compare_result *r, bool ab, bool color, struct sb *out, size_t *shown_rows,
+		       size_t *families)
+{
+	struct report_groups gs;
+	bool *show;
+	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx)), n, total = 0, shown = 0;
+
+	report_group_rows(r, ab, &gs);
+	show = xcalloc(gs.n + 1, sizeof(*show));
+	for (size_t i = 0; i < gs.n; i++) {
+		size_t m[REPORT_GROUP_STATS], nm = report_group_members(&gs.g[i], m);
+
+		show[i] = group_is_key(r, &gs, &gs.g[i]);
+		total += nm;
+		shown += show[i] ? nm : 0;
+	}
+	*families = text_families(r, &gs, show, false, ab, color, out);
+	n = single_rows(r, &gs, show, false, idx);
+	if (n) {
+		if (*families)
+			sb_putc(out, '\n');
+		text_table(r, idx, n, ab, false, color, out);
+	}
+	*shown_rows = shown;
+	free(idx);
+	free(show);
+	report_groups_release(&gs);
+	return total - shown;
+}
+
+static void text_head(const struct compare_result *r, bool color, struct sb *out)
+{
+	char id[16];
+
 	short_id(r->run_id, id, sizeof(id));
 	sb_printf(out, "perfgate: suite '%s', run %s", r->suite ? r->suite : "", id);
 	if (r->commit)
@@ -560,38 +1185,50 @@ void report_text(const struct compare_result *r, bool color, struct sb *out)
 	sb_putc(out, '\n');
 	for (size_t i = 0; i < r->n_notes; i++)
 		sb_printf(out, "%swarning:%s %s\n", color ? C_YELLOW : "", color ? C_RESET : "", r->notes[i]);
+}
+
+/* Every metric, a row each (--verbose, --all). */
+static void text_all(const struct compare_result *r, size_t n_hist, size_t n_ab, bool color, struct sb *out)
+{
+	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx)), n;
+
 	if (n_hist) {
+		n = ordered(r, false, idx);
 		sb_putc(out, '\n');
-		text_table(r, false, color, out);
-	}
-	/* The numbers behind every verdict that fails or needs attention. */
-	for (size_t i = 0; i < r->n_rows; i++) {
-		const struct compare_row *row = &r->rows[i];
+		text_table(r, idx, n, false, true, color, out);
+		/* The numbers behind every verdict that fails or needs attention. */
+		for (size_t i = 0; i < n; i++) {
+			const struct compare_row *row = &r->rows[idx[i]];
 
-		if (row->against || rank(r, row) == 2 || !row->v.why[0])
-			continue;
-		sb_printf(out, "  %s %s: %s\n", row->bench, row->metric, row->v.why);
-	}
-	if (n_ab) {
-		sb_puts(out, "\nA/B variants (same run, reported, not gated):\n");
-		text_table(r, true, color, out);
-	}
-	if (r->n_slos) {
-		sb_puts(out, "\nSLOs:\n");
-		for (size_t i = 0; i < r->n_slos; i++) {
-			const struct compare_slo *s = &r->slos[i];
-			char v[256];
-
-			slo_value(s, v, sizeof(v));
-			sb_printf(out, "  %s%s%s %s %s %s: %s\n", color ? (s->ok ? C_GREEN : C_RED) : "",
-				  s->ok ? "met     " : "VIOLATED", color ? C_RESET : "", s->bench, s->key, s->expr, v);
+			if (rank(r, row) < 2 && row->v.why[0])
+				sb_printf(out, "  %s %s: %s\n", row->bench, row->metric, row->v.why);
 		}
 	}
+	if (n_ab) {
+		n = ordered(r, true, idx);
+		sb_puts(out, "\nA/B variants (same run, reported, not gated):\n");
+		text_table(r, idx, n, true, true, color, out);
+	}
+	free(idx);
+}
+
+static void text_tail(const struct compare_result *r, const struct report_groups *gs, size_t n_hist, bool all,
+		      struct sb *out)
+{
+	struct sb att = SB_INIT;
+
+	if (attention_lines(r, gs, false, !all, &att)) {
+		sb_puts(out, "\nNeeds attention (one line per cause):\n");
+		sb_puts(out, sb_str(&att));
+	}
+	sb_release(&att);
+	if (r->geomean_n || r->confirm_reps || n_hist)
+		sb_putc(out, '\n');
 	if (r->geomean_n) {
 		char g[32];
 
 		pct(r->geomean, g, sizeof(g));
-		sb_printf(out, "\ngeomean: %s over %zu metric%s (current/baseline; higher-is-better metrics inverted, so + is worse)\n",
+		sb_printf(out, "geomean: %s over %zu metric%s (current/baseline; higher-is-better metrics inverted, so + is worse)\n",
 			  g, r->geomean_n, r->geomean_n == 1 ? "" : "s");
 	}
 	if (r->confirm_reps) {
@@ -600,18 +1237,63 @@ void report_text(const struct compare_result *r, bool color, struct sb *out)
 	}
 	if (n_hist) {
 		sb_puts(out, "detects: the smallest change each gated metric would catch 80% of the time at its alpha: ");
-		detect_summary(r, false, out);
+		if (all)
+			detect_summary(r, false, out);
+		else
+			detect_range(r, out);
 		sb_putc(out, '\n');
-		detect_lines(r, false, out);
 	}
+}
+
+void report_text(const struct compare_result *r, const struct report_options *o, struct sb *out)
+{
+	static const struct report_options defaults = { 0 };
+	struct report_groups gs;
+	size_t n_hist = 0, n_ab = 0, hidden = 0, shown = 0, fam = 0;
+
+	if (!o)
+		o = &defaults;
+	for (size_t i = 0; i < r->n_rows; i++) {
+		if (r->rows[i].against)
+			n_ab++;
+		else
+			n_hist++;
+	}
+	report_group_rows(r, false, &gs);
+	text_head(r, o->color, out);
+	if (o->all) {
+		text_all(r, n_hist, n_ab, o->color, out);
+		text_slos(r, o->color, out);
+	} else {
+		text_failing(r, o->color, out);
+		text_slos(r, o->color, out);
+		if (n_hist) {
+			struct sb key = SB_INIT;
+
+			hidden = text_key(r, false, o->color, &key, &shown, &fam);
+			sb_printf(out, "\nMetrics (%zu of %zu%s%s):\n", shown, n_hist,
+				  hidden ? ", --verbose shows every one" : "",
+				  fam ? "; each family's statistics in one row, with its change" : "");
+			sb_puts(out, sb_str(&key));
+			sb_release(&key);
+		}
+		if (n_ab) {
+			sb_puts(out, "\nA/B variants (same run, reported, not gated):\n");
+			hidden += text_key(r, true, o->color, out, &shown, &fam);
+		}
+	}
+	text_tail(r, &gs, n_hist, o->all, out);
+	report_groups_release(&gs);
 	sb_putc(out, '\n');
-	if (color)
+	if (o->color)
 		sb_puts(out, r->passed ? C_GREEN C_BOLD : C_RED C_BOLD);
-	report_summary_line(r, out);
-	if (color)
+	report_headline(r, out);
+	if (o->color)
 		sb_puts(out, C_RESET);
 	sb_putc(out, '\n');
 }
+
+/* ---- Markdown ---- */
 
 /* Markdown table cell text: pipes and newlines would break the table. */
 static void md_cell(struct sb *out, const char *s)
@@ -641,46 +1323,219 @@ static void md_code(struct sb *out, const char *s)
 	}
 }
 
-static void md_table(const struct compare_result *r, const size_t *idx, size_t n, struct sb *out)
+/* A link target: what would end it or the line, percent-encoded. */
+static void md_url(struct sb *out, const char *s)
 {
-	char c[N_COLS][160];
-	bool ab = n && r->rows[idx[0]].against;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
 
-	sb_printf(out, "| | benchmark | metric | %s | current | medians | estimate [CI] | p | floor | detects | verdict |\n"
-		       "|---|---|---|---:|---:|---:|---|---:|---:|---:|---|\n", ab ? "reference" : "baseline");
-	for (size_t i = 0; i < n; i++) {
-		const struct compare_row *row = &r->rows[idx[i]];
-
-		cells(row, c);
-		sb_printf(out, "| %s | ", mark(row));
-		md_cell(out, c[0]);
-		if (row->against) {
-			sb_puts(out, " vs ");
-			md_cell(out, row->against);
-		}
-		sb_puts(out, " | ");
-		for (int k = 1; k < N_COLS - 1; k++) {
-			md_cell(out, c[col_order[k]]);
-			sb_puts(out, " | ");
-		}
-		if (compare_row_fails(r, row))
-			sb_printf(out, "**%s**", c[6]);
+		if (c <= ' ' || c == '(' || c == ')' || c == '<' || c == '>' || c == '"' || c == 0x7f)
+			sb_printf(out, "%%%02X", c);
 		else
-			md_cell(out, c[6]);
-		if (!row->settings.gate && !row->against)
-			sb_puts(out, " (not gated)");
-		sb_puts(out, " |\n");
+			sb_putc(out, (char)c);
 	}
 }
 
-/* The heading: the verdict, the run, the geometric mean, the notes. */
-static void md_head(const struct compare_result *r, struct sb *out)
+/*
+ * The comment is assembled under a size limit: rows are added while they
+ * fit (keeping room for what must end the comment), and the ones left out
+ * are counted so that the comment can say where the rest is.
+ */
+struct md_writer {
+	struct sb *out;
+	size_t limit;    /* bytes the body may take (characters <= bytes) */
+	size_t reserve;  /* kept free for the closing parts */
+	size_t dropped;  /* rows left out */
+};
+
+/* Append a row if it fits; returns whether it did. */
+static bool md_row(struct md_writer *w, const struct sb *row)
+{
+	if (w->dropped || w->out->len + row->len + w->reserve > w->limit) {
+		w->dropped++;
+		return false;
+	}
+	sb_add(w->out, row->buf ? row->buf : "", row->len);
+	return true;
+}
+
+/* Every column (full), or without the medians and the floor. */
+static void md_table_head(bool ab, bool full, struct sb *out)
+{
+	if (full)
+		sb_printf(out, "| | benchmark | metric | %s | current | medians | estimate [CI] | p | floor | detects | verdict |\n"
+			       "|---|---|---|---:|---:|---:|---|---:|---:|---:|---|\n", ab ? "reference" : "baseline");
+	else
+		sb_printf(out, "| | benchmark | metric | %s | current | estimate [CI] | p | detects | verdict |\n"
+			       "|---|---|---|---:|---:|---|---:|---:|---|\n", ab ? "reference" : "baseline");
+}
+
+static void md_table_row(const struct compare_result *r, const struct compare_row *row, bool full, struct sb *out)
+{
+	char c[N_COLS][160];
+
+	cells(row, c);
+	sb_printf(out, "| %s | ", mark(row));
+	md_cell(out, c[0]);
+	if (row->against) {
+		sb_puts(out, " vs ");
+		md_cell(out, row->against);
+	}
+	sb_puts(out, " | ");
+	for (int k = 1; k < N_COLS - 1; k++) {
+		if (!full && (col_order[k] == COL_MEDIAN || col_order[k] == COL_FLOOR))
+			continue;
+		md_cell(out, c[col_order[k]]);
+		sb_puts(out, " | ");
+	}
+	if (compare_row_fails(r, row))
+		sb_printf(out, "**%s**", c[6]);
+	else
+		md_cell(out, c[6]);
+	if (!row->settings.gate && !row->against)
+		sb_puts(out, " (not gated)");
+	sb_puts(out, " |\n");
+}
+
+/* A table of single rows (idx[0..n)), within the budget. */
+static void md_table(struct md_writer *w, const struct compare_result *r, const size_t *idx, size_t n, bool full)
+{
+	struct sb row = SB_INIT;
+
+	if (w->dropped)
+		return;
+	md_table_head(n && r->rows[idx[0]].against, full, w->out);
+	for (size_t i = 0; i < n; i++) {
+		sb_reset(&row);
+		md_table_row(r, &r->rows[idx[i]], full, &row);
+		md_row(w, &row);
+	}
+	sb_release(&row);
+}
+
+/* A table of families (show[] of gs), a column per statistic, within the budget. */
+static void md_families(struct md_writer *w, const struct compare_result *r, const struct report_groups *gs,
+			const bool *show, bool all, bool ab)
+{
+	bool used[REPORT_GROUP_STATS];
+	struct sb row = SB_INIT;
+	size_t rows = 0;
+	char cell[160];
+
+	if (w->dropped)
+		return;
+	family_columns(gs, show, all, used);
+	for (size_t i = 0; i < gs->n; i++) {
+		const struct report_group *g = &gs->g[i];
+		const struct compare_row *lead;
+
+		if (!show[i] || !g->family || !family_fits(g, used))
+			continue;
+		if (rows++ == 0) {
+			sb_puts(w->out, "| | benchmark | metric |");
+			for (int k = 0; k < REPORT_GROUP_STATS; k++)
+				if (used[k])
+					sb_printf(w->out, " %s |", report_group_stats[k]);
+			sb_puts(w->out, " detects | verdict |\n|---|---|---|");
+			for (int k = 0; k < REPORT_GROUP_STATS; k++)
+				if (used[k])
+					sb_puts(w->out, "---:|");
+			sb_puts(w->out, "---:|---|\n");
+		}
+		lead = &r->rows[report_group_lead(r, g)];
+		sb_reset(&row);
+		sb_printf(&row, "| %s | ", mark(lead));
+		md_cell(&row, g->bench);
+		if (ab) {
+			sb_puts(&row, " vs ");
+			md_cell(&row, g->against);
+		}
+		sb_puts(&row, " | ");
+		md_cell(&row, g->name);
+		sb_puts(&row, " |");
+		for (int k = 0; k < REPORT_GROUP_STATS; k++) {
+			if (!used[k])
+				continue;
+			sb_putc(&row, ' ');
+			if (g->row[k] != REPORT_GROUP_NONE) {
+				family_cell(&r->rows[g->row[k]], cell, sizeof(cell));
+				md_cell(&row, cell);
+			}
+			sb_puts(&row, " |");
+		}
+		detect_text(lead, cell, sizeof(cell));
+		sb_putc(&row, ' ');
+		md_cell(&row, cell);
+		sb_puts(&row, " | ");
+		family_verdict(r, g, cell, sizeof(cell));
+		if (g->rank == 0)
+			sb_printf(&row, "**%s**", cell);
+		else
+			md_cell(&row, cell);
+		sb_puts(&row, " |\n");
+		md_row(w, &row);
+	}
+	if (rows)
+		sb_putc(w->out, '\n');
+	sb_release(&row);
+}
+
+/* Families and single rows of the groups in show[]; zeros that stayed zero on one line per benchmark. */
+static void md_groups(struct md_writer *w, const struct compare_result *r, const struct report_groups *gs,
+		      const bool *show, bool all, bool ab)
+{
+	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx)), n;
+	bool *loud = xcalloc(gs->n + 1, sizeof(*loud));
+	struct sb row = SB_INIT;
+
+	/* Quiet zeros are named, not tabled. */
+	for (size_t i = 0; i < gs->n; i++)
+		loud[i] = show[i] && !group_quiet(r, &gs->g[i]);
+	md_families(w, r, gs, loud, all, ab);
+	n = single_rows(r, gs, loud, all, idx);
+	if (n) {
+		md_table(w, r, idx, n, all);
+		sb_putc(w->out, '\n');
+	}
+	for (size_t i = 0; i < gs->n;) {
+		size_t j = i, k = 0;
+
+		if (!show[i] || loud[i]) {
+			i++;
+			continue;
+		}
+		sb_reset(&row);
+		sb_puts(&row, "0 in both runs, `");
+		md_code(&row, gs->g[i].bench);
+		sb_puts(&row, "`: ");
+		for (; j < gs->n && strcmp(gs->g[j].bench, gs->g[i].bench) == 0; j++)
+			if (show[j] && !loud[j]) {
+				sb_puts(&row, k++ ? ", " : "");
+				md_cell(&row, gs->g[j].name);
+			}
+		sb_puts(&row, "\n\n");
+		md_row(w, &row);
+		i = j;
+	}
+	sb_release(&row);
+	free(loud);
+	free(idx);
+}
+
+/* The heading: the verdict, the run, the links, the geometric mean. */
+static void md_head(const struct compare_result *r, const struct report_options *o, struct sb *out)
 {
 	char id[16];
 
 	short_id(r->run_id, id, sizeof(id));
 	sb_printf(out, "### %s perfgate: ", r->passed ? "✅" : "❌");
-	report_summary_line(r, out);
+	{
+		struct sb h = SB_INIT;
+
+		report_headline(r, &h);
+		md_cell(out, sb_str(&h));
+		sb_release(&h);
+	}
 	sb_puts(out, "\n\nSuite `");
 	md_code(out, r->suite ? r->suite : "");
 	sb_printf(out, "`, run `%s`", id);
@@ -695,57 +1550,46 @@ static void md_head(const struct compare_result *r, struct sb *out)
 		pct(r->geomean, g, sizeof(g));
 		sb_printf(out, " Geometric mean of all %zu compared metrics: **%s** (+ is worse).", r->geomean_n, g);
 	}
+	if (o->report_url || o->site_url) {
+		sb_putc(out, ' ');
+		if (o->report_url) {
+			sb_puts(out, "[Full report (HTML)](");
+			md_url(out, o->report_url);
+			sb_puts(out, ")");
+		}
+		if (o->site_url) {
+			sb_puts(out, o->report_url ? " · [history](" : "[History](");
+			md_url(out, o->site_url);
+			sb_puts(out, ")");
+		}
+		sb_puts(out, ".");
+	}
 	sb_puts(out, "\n\n");
-	for (size_t i = 0; i < r->n_notes; i++) {
-		sb_puts(out, "> **Warning:** ");
-		md_cell(out, r->notes[i]);
-		sb_puts(out, "\n\n");
-	}
 }
 
-/* The rows that fail the gate and those that need attention (idx[0..n)
- * in ordered()'s order), each table with the numbers behind it. */
-static void md_attention(const struct compare_result *r, const size_t *idx, size_t n, struct sb *out)
+/* Where the rest is, when rows were left out. */
+static void md_cut(const struct compare_result *r, const struct report_options *o, size_t limit, size_t dropped,
+		   struct sb *out)
 {
-	size_t n_fail = 0, n_loud = 0;
+	char id[16];
 
-	for (size_t i = 0; i < n; i++) {
-		if (rank(r, &r->rows[idx[i]]) == 0)
-			n_fail++;
-		else if (rank(r, &r->rows[idx[i]]) == 1)
-			n_loud++;
+	short_id(r->run_id, id, sizeof(id));
+	sb_printf(out, "> **This comment is cut to fit the forge's limit of %zu characters: %zu row%s left out.** ",
+		  limit, dropped, dropped == 1 ? " is" : "s are");
+	sb_puts(out, "Everything is in ");
+	if (o->report_url) {
+		sb_puts(out, "the [full report](");
+		md_url(out, o->report_url);
+		sb_puts(out, ") and in ");
 	}
-	if (n_fail) {
-		sb_puts(out, "**Failing the gate**\n\n");
-		md_table(r, idx, n_fail, out);
-		sb_putc(out, '\n');
-	}
-	if (n_loud) {
-		sb_puts(out, "**Needs attention** (fails only with `--strict`)\n\n");
-		md_table(r, idx + n_fail, n_loud, out);
-		sb_putc(out, '\n');
-	}
-	for (size_t i = 0; i < n_fail + n_loud; i++) {
-		const struct compare_row *row = &r->rows[idx[i]];
-
-		if (!row->v.why[0])
-			continue;
-		sb_puts(out, "- `");
-		md_code(out, row->bench);
-		sb_puts(out, "` ");
-		md_cell(out, row->metric);
-		sb_puts(out, ": ");
-		md_cell(out, row->v.why);
-		sb_putc(out, '\n');
-	}
-	if (n_fail + n_loud)
-		sb_putc(out, '\n');
+	sb_printf(out, "`perfgate report %s` (the stored comparison, any format).\n\n", id);
 }
 
-/* SLO rows: every SLO with its outcome first (all), or only the violated
- * ones without it. */
-static void md_slos(const struct compare_result *r, bool all, struct sb *out)
+/* SLO rows: every SLO with its outcome first (all), or only the violated ones without it. */
+static void md_slos(struct md_writer *w, const struct compare_result *r, bool all)
 {
+	struct sb row = SB_INIT;
+
 	for (size_t i = 0; i < r->n_slos; i++) {
 		const struct compare_slo *s = &r->slos[i];
 		char v[256];
@@ -753,83 +1597,176 @@ static void md_slos(const struct compare_result *r, bool all, struct sb *out)
 		if (!all && s->ok)
 			continue;
 		slo_value(s, v, sizeof(v));
-		sb_puts(out, "| ");
+		sb_reset(&row);
+		sb_puts(&row, "| ");
 		if (all)
-			sb_printf(out, "%s | ", s->ok ? "met" : "**violated**");
-		md_cell(out, s->bench);
-		sb_puts(out, " | `");
-		md_code(out, s->key);
-		sb_putc(out, ' ');
-		md_code(out, s->expr);
-		sb_printf(out, "` | %s |\n", v);
+			sb_printf(&row, "%s | ", s->ok ? "met" : "**violated**");
+		md_cell(&row, s->bench);
+		sb_puts(&row, " | `");
+		md_code(&row, s->key);
+		sb_putc(&row, ' ');
+		md_code(&row, s->expr);
+		sb_puts(&row, "` | ");
+		md_cell(&row, v);
+		sb_puts(&row, " |\n");
+		md_row(w, &row);
 	}
+	sb_release(&row);
 }
 
-/* What each gated metric can catch, then the flagged ones with the setting
- * that would help; nothing without history rows. */
-static void md_detect(const struct compare_result *r, size_t n_hist, struct sb *out)
+/* The top: what fails, the violated SLOs, what needs attention, what changed, what the gate can catch. */
+static void md_body(struct md_writer *w, const struct compare_result *r, const struct report_groups *gs,
+		    size_t n_hist)
 {
-	struct sb flagged = SB_INIT;
+	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx)), n = 0, *all = xcalloc(r->n_rows + 1, sizeof(*all));
+	size_t m = ordered(r, false, all);
+	bool *show = xcalloc(gs->n + 1, sizeof(*show)), any = false;
+	struct sb row = SB_INIT;
 
-	if (!n_hist)
-		return;
-	sb_puts(out, "**What this gate can catch** (80% of the time, at its alpha): changes of ");
-	detect_summary(r, true, out);
-	sb_puts(out, ".\n\n");
-	if (detect_lines(r, true, &flagged)) {
-		sb_puts(out, sb_str(&flagged));
-		sb_putc(out, '\n');
+	for (size_t i = 0; i < r->n_notes; i++) {
+		sb_reset(&row);
+		sb_puts(&row, "> **Warning:** ");
+		md_cell(&row, r->notes[i]);
+		sb_puts(&row, "\n\n");
+		md_row(w, &row);
 	}
-	sb_release(&flagged);
-}
-
-/* A collapsed section holding a table of rows. */
-static void md_details_table(const struct compare_result *r, const char *summary, const size_t *idx,
-			     size_t n, struct sb *out)
-{
-	sb_printf(out, "<details><summary>%s</summary>\n\n", summary);
-	md_table(r, idx, n, out);
-	sb_puts(out, "\n</details>\n\n");
-}
-
-void report_markdown(const struct compare_result *r, struct sb *out)
-{
-	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx));
-	size_t n = ordered(r, false, idx);
-	char summary[96];
-
-	md_head(r, out);
-	md_attention(r, idx, n, out);
-	md_detect(r, n, out);
-	if (r->slo_failed) {
-		sb_puts(out, "**SLOs violated**\n\n| benchmark | SLO | actual |\n|---|---|---:|\n");
-		md_slos(r, false, out);
-		sb_putc(out, '\n');
-	}
+	for (size_t i = 0; i < m; i++)
+		if (rank(r, &r->rows[all[i]]) == 0)
+			idx[n++] = all[i];
 	if (n) {
-		snprintf(summary, sizeof(summary), "All %zu metrics", n);
-		md_details_table(r, summary, idx, n, out);
+		sb_puts(w->out, "**Failing the gate**\n\n");
+		md_table(w, r, idx, n, true);
+		sb_putc(w->out, '\n');
+		for (size_t i = 0; i < n; i++) {
+			const struct compare_row *rw = &r->rows[idx[i]];
+
+			if (!rw->v.why[0])
+				continue;
+			sb_reset(&row);
+			sb_puts(&row, "- `");
+			md_code(&row, rw->bench);
+			sb_puts(&row, "` ");
+			md_cell(&row, rw->metric);
+			sb_puts(&row, ": ");
+			md_cell(&row, rw->v.why);
+			sb_putc(&row, '\n');
+			md_row(w, &row);
+		}
+		sb_putc(w->out, '\n');
 	}
-	if ((n = ordered(r, true, idx))) {
-		snprintf(summary, sizeof(summary), "A/B variants (%zu, reported, not gated)", n);
-		md_details_table(r, summary, idx, n, out);
+	if (r->slo_failed && !w->dropped) {
+		sb_puts(w->out, "**SLOs violated**\n\n| benchmark | SLO | actual |\n|---|---|---:|\n");
+		md_slos(w, r, false);
+		sb_putc(w->out, '\n');
 	}
-	if (r->n_slos) {
-		sb_printf(out, "<details><summary>SLOs (%zu)</summary>\n\n| | benchmark | SLO | actual |\n|---|---|---|---:|\n",
-			  r->n_slos);
-		md_slos(r, true, out);
-		sb_puts(out, "\n</details>\n\n");
+	sb_reset(&row);
+	if (attention_lines(r, gs, true, true, &row) && !w->dropped) {
+		sb_puts(w->out, "**Needs attention**\n\n");
+		md_row(w, &row);
+		sb_putc(w->out, '\n');
 	}
-	sb_puts(out, "<details><summary>Baseline</summary>\n\n");
-	baseline_text(r, true, out);
-	sb_puts(out, ".\n");
-	if (r->confirm_reps) {
-		sb_putc(out, '\n');
-		more_text(r, "Measured more", out);
-		sb_puts(out, ".\n");
+	for (size_t i = 0; i < gs->n; i++)
+		any |= show[i] = group_changed(r, &gs->g[i]) || gs->g[i].rank == 1;
+	if (any && !w->dropped) {
+		sb_puts(w->out, "**Changed** (percentiles in one row, each with its change against the baseline)\n\n");
+		md_groups(w, r, gs, show, false, false);
+	} else if (n_hist && r->counts[VERDICT_NO_BASELINE] < n_hist) {
+		sb_puts(w->out, "No metric changed significantly.\n\n");
 	}
-	sb_puts(out, "\n</details>\n");
+	if (n_hist) {
+		sb_puts(w->out, "**What this gate can catch** (80% of the time, at its alpha): changes of ");
+		detect_range(r, w->out);
+		sb_puts(w->out, ".\n\n");
+	}
+	sb_release(&row);
+	free(show);
+	free(all);
 	free(idx);
+}
+
+/* Everything else, collapsed: every metric, the A/B variants, the SLOs, the baseline. */
+static void md_details(struct md_writer *w, const struct compare_result *r, const struct report_groups *gs,
+		       size_t n_hist)
+{
+	bool *show;
+	struct report_groups ab;
+
+	if (n_hist && !w->dropped) {
+		show = xcalloc(gs->n + 1, sizeof(*show));
+		for (size_t i = 0; i < gs->n; i++)
+			show[i] = true;
+		sb_printf(w->out, "<details><summary>All %zu metrics</summary>\n\n", n_hist);
+		md_groups(w, r, gs, show, true, false);
+		sb_puts(w->out, "</details>\n\n");
+		free(show);
+	}
+	report_group_rows(r, true, &ab);
+	if (ab.n && !w->dropped) {
+		size_t rows = 0;
+
+		show = xcalloc(ab.n + 1, sizeof(*show));
+		for (size_t i = 0; i < ab.n; i++) {
+			size_t m[REPORT_GROUP_STATS];
+
+			show[i] = true;
+			rows += report_group_members(&ab.g[i], m);
+		}
+		sb_printf(w->out, "<details><summary>A/B variants (%zu, reported, not gated)</summary>\n\n", rows);
+		md_groups(w, r, &ab, show, true, true);
+		sb_puts(w->out, "</details>\n\n");
+		free(show);
+	}
+	report_groups_release(&ab);
+	if (r->n_slos && !w->dropped) {
+		sb_printf(w->out, "<details><summary>SLOs (%zu)</summary>\n\n| | benchmark | SLO | actual |\n|---|---|---|---:|\n",
+			  r->n_slos);
+		md_slos(w, r, true);
+		sb_puts(w->out, "\n</details>\n\n");
+	}
+}
+
+void report_markdown(const struct compare_result *r, const struct report_options *o, struct sb *out)
+{
+	static const struct report_options defaults = { 0 };
+	struct report_groups gs;
+	struct sb head = SB_INIT, body = SB_INIT, tail = SB_INIT, cut = SB_INIT;
+	struct md_writer w;
+	size_t n_hist = 0, limit;
+
+	if (!o)
+		o = &defaults;
+	limit = o->limit ? o->limit : REPORT_MARKDOWN_LIMIT;
+	for (size_t i = 0; i < r->n_rows; i++)
+		n_hist += !r->rows[i].against;
+	report_group_rows(r, false, &gs);
+	md_head(r, o, &head);
+	sb_puts(&tail, "<details><summary>Baseline</summary>\n\n");
+	baseline_text(r, true, &tail);
+	sb_puts(&tail, ".\n");
+	if (r->confirm_reps) {
+		sb_putc(&tail, '\n');
+		more_text(r, "Measured more", &tail);
+		sb_puts(&tail, ".\n");
+	}
+	sb_puts(&tail, "\n</details>\n");
+	/* Room for the head, the tail, the notice and the closing lines of open sections. */
+	md_cut(r, o, limit, 999999999, &cut);
+	w = (struct md_writer){ .out = &body, .limit = limit, .reserve = head.len + tail.len + cut.len + 512 };
+	md_body(&w, r, &gs, n_hist);
+	md_details(&w, r, &gs, n_hist);
+	sb_puts(out, sb_str(&head));
+	if (w.dropped) {
+		sb_reset(&cut);
+		md_cut(r, o, limit, w.dropped, &cut);
+		sb_puts(out, sb_str(&cut));
+	}
+	sb_puts(out, sb_str(&body));
+	sb_puts(out, sb_str(&tail));
+	report_groups_release(&gs);
+	sb_release(&head);
+	sb_release(&body);
+	sb_release(&tail);
+	sb_release(&cut);
 }
 
 /* ---- JSON ---- */
@@ -1355,14 +2292,15 @@ void report_junit(const struct compare_result *r, struct sb *out)
 	sb_puts(out, "  </testsuite>\n</testsuites>\n");
 }
 
-void report_render(const struct compare_result *r, enum report_format f, bool color, struct sb *out)
+void report_render(const struct compare_result *r, enum report_format f, const struct report_options *o,
+		   struct sb *out)
 {
 	switch (f) {
 	case REPORT_TEXT:
-		report_text(r, color, out);
+		report_text(r, o, out);
 		break;
 	case REPORT_MARKDOWN:
-		report_markdown(r, out);
+		report_markdown(r, o, out);
 		break;
 	case REPORT_JSON:
 		report_json(r, out);

@@ -19,11 +19,34 @@ enum report_format { REPORT_TEXT, REPORT_MARKDOWN, REPORT_JSON, REPORT_JUNIT };
 /* "text", "markdown" (or "md"), "json", "junit"; ERR_INPUT otherwise. */
 int report_format_parse(const char *name, enum report_format *out, struct err *err);
 
-/* Text: regressions first, then the rest; `color` adds ANSI colours (the
- * caller decides: a terminal and no NO_COLOR). */
-void report_text(const struct compare_result *r, bool color, struct sb *out);
-/* Markdown for a PR/MR comment: a summary line, the failures, collapsed details, the baseline. */
-void report_markdown(const struct compare_result *r, struct sb *out);
+/* GitHub's limit on a pull-request comment, in characters (GitLab's is larger). */
+#define REPORT_MARKDOWN_LIMIT 65536
+
+/* How the text and Markdown reports are rendered; NULL or { 0 }: the defaults. */
+struct report_options {
+	bool color;              /* text: ANSI colours (the caller decides: a terminal and no NO_COLOR) */
+	bool all;                /* text: every metric a row (--verbose, --all), not the key metrics */
+	const char *report_url;  /* Markdown: link to the HTML report (an artifact), NULL: none */
+	const char *site_url;    /* Markdown: link to the history site, NULL: none */
+	size_t limit;            /* Markdown: at most this many bytes, 0: REPORT_MARKDOWN_LIMIT
+				    minus room for the comment's marker */
+};
+
+/*
+ * Text for a terminal or a CI log: the run and its baseline, what fails
+ * the gate (every column, with the numbers behind it), the SLOs, the key
+ * metrics with each family's percentiles in one row, one line per cause of
+ * what needs attention, and the headline last.  o->all: every metric a row.
+ */
+void report_text(const struct compare_result *r, const struct report_options *o, struct sb *out);
+/*
+ * Markdown for a PR/MR comment: the headline, the links, what fails, the
+ * violated SLOs, one line per cause of what needs attention, one table of
+ * what changed (families in one row), what the gate can catch; everything
+ * else collapsed in <details>.  Never longer than o->limit: rows that do not
+ * fit are left out and the comment says so and where the rest is.
+ */
+void report_markdown(const struct compare_result *r, const struct report_options *o, struct sb *out);
 /* JSON per schemas/compare.schema.json, pretty-printed, newline-terminated. */
 void report_json(const struct compare_result *r, struct sb *out);
 /* JUnit XML: one test case per gated metric and per SLO. */
@@ -34,13 +57,20 @@ void report_junit(const struct compare_result *r, struct sb *out);
 cJSON *report_to_json(const struct compare_result *r);
 int report_from_json(const cJSON *json, struct compare_result **out, struct err *err);
 
-void report_render(const struct compare_result *r, enum report_format f, bool color, struct sb *out);
+void report_render(const struct compare_result *r, enum report_format f, const struct report_options *o,
+		   struct sb *out);
 
 /* A value with its unit for people: "12.3 ms", "512 MiB", "45.2/s", "1.23e+09". */
 void report_format_value(double v, const char *unit, char *buf, size_t len);
 
-/* The one-line outcome: "passed: 12 metrics unchanged" / "FAILED: 1 regression, 1 SLO violated". */
+/* The one-line outcome of the JSON and JUnit reports: "passed: 12 unchanged" /
+ * "FAILED: 1 regression, 1 unchanged; 1 of 2 SLOs violated". */
 void report_summary_line(const struct compare_result *r, struct sb *out);
+/* The headline of the text and Markdown reports: what fails first, with
+ * names ("FAILED: 1 regression (loop wall); 1 of 2 SLOs violated (loop
+ * wall.median < 10ms); not failing: 1 improvement, 3 unchanged"), a first
+ * run said as such, never a count of metrics without data as the lead. */
+void report_headline(const struct compare_result *r, struct sb *out);
 
 /*
  * The pieces of a row as every report shows them, for renderers outside this

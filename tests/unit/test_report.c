@@ -190,20 +190,22 @@ static void test_outcome(void **state)
 
 static void test_golden(void **state)
 {
-	static const struct { enum report_format f; const char *file; bool color; } cases[] = {
-		{ REPORT_TEXT, "compare.txt", false },
-		{ REPORT_TEXT, "compare-color.txt", true },
-		{ REPORT_MARKDOWN, "compare.md", false },
-		{ REPORT_JSON, "compare.json", false },
-		{ REPORT_JUNIT, "compare.xml", false },
+	static const struct { enum report_format f; const char *file; bool color, all; } cases[] = {
+		{ REPORT_TEXT, "compare.txt", false, false },
+		{ REPORT_TEXT, "compare-color.txt", true, false },
+		{ REPORT_TEXT, "compare-all.txt", false, true },
+		{ REPORT_MARKDOWN, "compare.md", false, false },
+		{ REPORT_JSON, "compare.json", false, false },
+		{ REPORT_JUNIT, "compare.xml", false, false },
 	};
 	struct compare_result *r = fixture();
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct sb sb = SB_INIT;
+		struct report_options o = { .color = cases[i].color, .all = cases[i].all };
 
-		report_render(r, cases[i].f, cases[i].color, &sb);
+		report_render(r, cases[i].f, &o, &sb);
 		check_golden(cases[i].file, sb_str(&sb));
 		if (!cases[i].color)
 			assert_null(strstr(sb_str(&sb), "\033["));
@@ -224,8 +226,8 @@ static void test_json_round_trip(void **state)
 	for (int f = REPORT_TEXT; f <= REPORT_JUNIT; f++) {
 		struct sb a = SB_INIT, b = SB_INIT;
 
-		report_render(r, (enum report_format)f, false, &a);
-		report_render(back, (enum report_format)f, false, &b);
+		report_render(r, (enum report_format)f, NULL, &a);
+		report_render(back, (enum report_format)f, NULL, &b);
 		assert_string_equal(sb_str(&a), sb_str(&b));
 		sb_release(&a);
 		sb_release(&b);
