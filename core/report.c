@@ -543,10 +543,12 @@ static bool key_name(const char *name)
 	return false;
 }
 
-/* Zero in both runs and nothing to say (the error counters of a clean run). */
+/* Zero in both runs and nothing to say (the error counters of a clean run,
+ * tested or not). */
 static bool quiet_zero(const struct compare_result *r, const struct compare_row *row)
 {
-	return row->v.cur_median == 0 && (row->v.n_base == 0 || row->v.base_median == 0) && rank(r, row) == 2;
+	return row->v.cur_median == 0 && (row->v.n_base == 0 || row->v.base_median == 0) && rank(r, row) != 0 &&
+	       row->v.kind != VERDICT_INCONCLUSIVE;
 }
 
 static bool row_changed(const struct compare_row *row)
@@ -554,12 +556,13 @@ static bool row_changed(const struct compare_row *row)
 	return row->v.kind == VERDICT_REGRESSION || row->v.kind == VERDICT_IMPROVEMENT;
 }
 
+/* Changed significantly, or inconclusive (maybe worse): what a reader must see. */
 static bool group_changed(const struct compare_result *r, const struct report_group *g)
 {
 	size_t m[REPORT_GROUP_STATS], n = report_group_members(g, m);
 
 	for (size_t i = 0; i < n; i++)
-		if (row_changed(&r->rows[m[i]]))
+		if (row_changed(&r->rows[m[i]]) || r->rows[m[i]].v.kind == VERDICT_INCONCLUSIVE)
 			return true;
 	return false;
 }
@@ -605,7 +608,7 @@ static size_t bench_groups(const struct compare_result *r, const struct report_g
 static bool group_is_key(const struct compare_result *r, const struct report_groups *gs,
 			 const struct report_group *g)
 {
-	if (g->rank < 2 || group_changed(r, g) || group_has_slo(r, g) || key_name(g->name))
+	if (g->rank == 0 || group_changed(r, g) || group_has_slo(r, g) || key_name(g->name))
 		return true;
 	return !group_quiet(r, g) && bench_groups(r, gs, g) <= KEY_SMALL_BENCH;
 }
@@ -779,7 +782,7 @@ static size_t attention_lines(const struct compare_result *r, const struct repor
 	for (size_t i = 0; i < n_causes; i++) {
 		const struct report_cause *c = &causes[i];
 		const char *hint = NULL;
-		bool same_hint = true;
+		bool same_hint = true;	/* the rows with a hint all give the same */
 
 		if (c->kind == VERDICT_NO_BASELINE && r->counts[VERDICT_NO_BASELINE] == gated)
 			continue; /* the headline says it: a first run */
@@ -788,9 +791,11 @@ static size_t attention_lines(const struct compare_result *r, const struct repor
 			const struct compare_row *row = &r->rows[c->rows[k]];
 
 			in[c->rows[k]] = true;
-			if (k == 0)
+			if (!row->hint)
+				continue;
+			if (!hint)
 				hint = row->hint;
-			else if (!hint || !row->hint || strcmp(hint, row->hint) != 0)
+			else if (strcmp(hint, row->hint) != 0)
 				same_hint = false;
 		}
 		sb_printf(out, "%s%zu metric%s %s (", lead, c->n, c->n == 1 ? "" : "s",
@@ -872,6 +877,16 @@ static size_t attention_lines(const struct compare_result *r, const struct repor
 	return lines;
 }
 
+/* Gated history rows with a detectable effect. */
+static size_t detectable(const struct compare_result *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n_rows; i++)
+		n += !r->rows[i].against && r->rows[i].settings.gate && isfinite(r->rows[i].v.mde);
+	return n;
+}
+
 /* "6.0% to 40% (4 gated metrics; the detects column gives each)" or why there is none. */
 static void detect_range(const struct compare_result *r, struct sb *out)
 {
@@ -905,6 +920,7 @@ void report_headline(const struct compare_result *r, struct sb *out)
 	static const enum verdict_kind rest[] = { VERDICT_IMPROVEMENT, VERDICT_UNCHANGED, VERDICT_BELOW_FLOOR,
 						  VERDICT_INCONCLUSIVE, VERDICT_INSUFFICIENT, VERDICT_NO_BASELINE };
 	size_t gated = 0, fails = 0, named = 0;
+	struct report_groups gs;
 	bool any = false;
 
 	for (int k = 0; k <= VERDICT_NO_BASELINE; k++)
@@ -922,17 +938,22 @@ void report_headline(const struct compare_result *r, struct sb *out)
 	if (r->counts[VERDICT_REGRESSION]) {
 		sb_printf(out, "%s%zu regression%s (", fails ? "; " : "", r->counts[VERDICT_REGRESSION],
 			  r->counts[VERDICT_REGRESSION] == 1 ? "" : "s");
-		for (size_t i = 0; i < r->n_rows; i++) {
-			const struct compare_row *row = &r->rows[i];
+		/* named by group: "api latency", not its seven statistics */
+		report_group_rows(r, false, &gs);
+		for (size_t i = 0; i < gs.n; i++) {
+			size_t m[REPORT_GROUP_STATS], n = report_group_members(&gs.g[i], m), k = 0;
 
-			if (row->against || row->v.kind != VERDICT_REGRESSION || !compare_row_fails(r, row))
+			for (size_t j = 0; j < n; j++)
+				k += r->rows[m[j]].v.kind == VERDICT_REGRESSION && compare_row_fails(r, &r->rows[m[j]]);
+			if (!k)
 				continue;
 			if (named++ == HEADLINE_NAMES) {
 				sb_puts(out, ", ...");
 				break;
 			}
-			sb_printf(out, "%s%s %s", named > 1 ? ", " : "", row->bench, row->metric);
+			sb_printf(out, "%s%s %s", named > 1 ? ", " : "", gs.g[i].bench, gs.g[i].name);
 		}
+		report_groups_release(&gs);
 		sb_puts(out, ")");
 		fails++;
 	}
@@ -1003,27 +1024,6 @@ void report_headline(const struct compare_result *r, struct sb *out)
 }
 
 /* ---- text ---- */
-
-/* The rows that fail the gate, with every column and the numbers behind each. */
-static void text_failing(const struct compare_result *r, bool color, struct sb *out)
-{
-	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx)), n = 0, *all = xcalloc(r->n_rows + 1, sizeof(*all));
-	size_t m = ordered(r, false, all);
-
-	for (size_t i = 0; i < m; i++)
-		if (rank(r, &r->rows[all[i]]) == 0)
-			idx[n++] = all[i];
-	free(all);
-	if (n) {
-		sb_puts(out, "\nFailing the gate:\n");
-		text_table(r, idx, n, false, true, color, out);
-		for (size_t i = 0; i < n; i++)
-			if (r->rows[idx[i]].v.why[0])
-				sb_printf(out, "  %s %s: %s\n", r->rows[idx[i]].bench, r->rows[idx[i]].metric,
-					  r->rows[idx[i]].v.why);
-	}
-	free(idx);
-}
 
 static void text_slos(const struct compare_result *r, bool color, struct sb *out)
 {
@@ -1167,6 +1167,72 @@ static size_t text_key(const struct compare_result *r, bool ab, bool color, stru
 	return total - shown;
 }
 
+/* The numbers behind each failing group: a single row's, a family's lead's
+ * (with how many of its statistics fail). */
+static void failing_whys(const struct compare_result *r, const struct report_groups *gs, const bool *show,
+			 bool markdown, struct sb *out)
+{
+	for (size_t i = 0; i < gs->n; i++) {
+		const struct report_group *g = &gs->g[i];
+		size_t m[REPORT_GROUP_STATS], n = report_group_members(g, m), k = 0;
+		const struct compare_row *row;
+
+		if (!show[i])
+			continue;
+		row = &r->rows[report_group_lead(r, g)];
+		for (size_t j = 0; j < n; j++)
+			k += rank(r, &r->rows[m[j]]) == 0;
+		if (!row->v.why[0])
+			continue;
+		if (markdown) {
+			sb_puts(out, "- `");
+			md_code(out, row->bench);
+			sb_puts(out, "` ");
+			md_cell(out, row->metric);
+			sb_puts(out, ": ");
+			md_cell(out, row->v.why);
+		} else {
+			sb_printf(out, "  %s %s: %s", row->bench, row->metric, row->v.why);
+		}
+		if (g->family)
+			sb_printf(out, " (%zu of its %zu statistics fail)", k, n);
+		sb_putc(out, '\n');
+	}
+}
+
+/* Failing groups of the history rows; returns how many. */
+static size_t failing_groups(const struct report_groups *gs, bool *show)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < gs->n; i++)
+		n += show[i] = gs->g[i].rank == 0;
+	return n;
+}
+
+/* What fails the gate: families in one row with every statistic, single
+ * rows with every column, then the numbers behind each. */
+static void text_failing(const struct compare_result *r, const struct report_groups *gs, bool color,
+			 struct sb *out)
+{
+	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx)), n;
+	bool *show = xcalloc(gs->n + 1, sizeof(*show));
+
+	if (failing_groups(gs, show)) {
+		sb_puts(out, "\nFailing the gate:\n");
+		size_t fam = text_families(r, gs, show, true, false, color, out);
+
+		if ((n = single_rows(r, gs, show, true, idx))) {
+			if (fam)
+				sb_putc(out, '\n');
+			text_table(r, idx, n, false, true, color, out);
+		}
+		failing_whys(r, gs, show, false, out);
+	}
+	free(show);
+	free(idx);
+}
+
 static void text_head(const struct compare_result *r, bool color, struct sb *out)
 {
 	char id[16];
@@ -1222,7 +1288,7 @@ static void text_tail(const struct compare_result *r, const struct report_groups
 		sb_puts(out, sb_str(&att));
 	}
 	sb_release(&att);
-	if (r->geomean_n || r->confirm_reps || n_hist)
+	if (r->geomean_n || r->confirm_reps || (n_hist && (all || detectable(r))))
 		sb_putc(out, '\n');
 	if (r->geomean_n) {
 		char g[32];
@@ -1235,7 +1301,7 @@ static void text_tail(const struct compare_result *r, const struct report_groups
 		more_text(r, "measured more", out);
 		sb_putc(out, '\n');
 	}
-	if (n_hist) {
+	if (n_hist && (all || detectable(r))) {
 		sb_puts(out, "detects: the smallest change each gated metric would catch 80% of the time at its alpha: ");
 		if (all)
 			detect_summary(r, false, out);
@@ -1265,7 +1331,7 @@ void report_text(const struct compare_result *r, const struct report_options *o,
 		text_all(r, n_hist, n_ab, o->color, out);
 		text_slos(r, o->color, out);
 	} else {
-		text_failing(r, o->color, out);
+		text_failing(r, &gs, o->color, out);
 		text_slos(r, o->color, out);
 		if (n_hist) {
 			struct sb key = SB_INIT;
@@ -1615,11 +1681,9 @@ static void md_slos(struct md_writer *w, const struct compare_result *r, bool al
 }
 
 /* The top: what fails, the violated SLOs, what needs attention, what changed, what the gate can catch. */
-static void md_body(struct md_writer *w, const struct compare_result *r, const struct report_groups *gs,
-		    size_t n_hist)
+static void md_body(struct md_writer *w, const struct compare_result *r, const struct report_groups *gs)
 {
-	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx)), n = 0, *all = xcalloc(r->n_rows + 1, sizeof(*all));
-	size_t m = ordered(r, false, all);
+	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx)), n = 0, gated = 0;
 	bool *show = xcalloc(gs->n + 1, sizeof(*show)), any = false;
 	struct sb row = SB_INIT;
 
@@ -1630,27 +1694,23 @@ static void md_body(struct md_writer *w, const struct compare_result *r, const s
 		sb_puts(&row, "\n\n");
 		md_row(w, &row);
 	}
-	for (size_t i = 0; i < m; i++)
-		if (rank(r, &r->rows[all[i]]) == 0)
-			idx[n++] = all[i];
-	if (n) {
+	if (failing_groups(gs, show)) {
 		sb_puts(w->out, "**Failing the gate**\n\n");
-		md_table(w, r, idx, n, true);
-		sb_putc(w->out, '\n');
-		for (size_t i = 0; i < n; i++) {
-			const struct compare_row *rw = &r->rows[idx[i]];
+		md_families(w, r, gs, show, true, false);
+		if ((n = single_rows(r, gs, show, true, idx))) {
+			md_table(w, r, idx, n, true);
+			sb_putc(w->out, '\n');
+		}
+		sb_reset(&row);
+		failing_whys(r, gs, show, true, &row);
+		/* a line each, within the budget */
+		for (const char *p = sb_str(&row), *e; *p; p = e + 1) {
+			struct sb line = SB_INIT;
 
-			if (!rw->v.why[0])
-				continue;
-			sb_reset(&row);
-			sb_puts(&row, "- `");
-			md_code(&row, rw->bench);
-			sb_puts(&row, "` ");
-			md_cell(&row, rw->metric);
-			sb_puts(&row, ": ");
-			md_cell(&row, rw->v.why);
-			sb_putc(&row, '\n');
-			md_row(w, &row);
+			e = strchr(p, '\n');
+			sb_add(&line, p, (size_t)(e - p + 1));
+			md_row(w, &line);
+			sb_release(&line);
 		}
 		sb_putc(w->out, '\n');
 	}
@@ -1665,22 +1725,24 @@ static void md_body(struct md_writer *w, const struct compare_result *r, const s
 		md_row(w, &row);
 		sb_putc(w->out, '\n');
 	}
+	/* What changed and is not above: a failing group is shown there. */
 	for (size_t i = 0; i < gs->n; i++)
-		any |= show[i] = group_changed(r, &gs->g[i]) || gs->g[i].rank == 1;
+		any |= show[i] = group_changed(r, &gs->g[i]) && gs->g[i].rank != 0;
+	for (int k = 0; k <= VERDICT_NO_BASELINE; k++)
+		gated += r->counts[k];
 	if (any && !w->dropped) {
-		sb_puts(w->out, "**Changed** (percentiles in one row, each with its change against the baseline)\n\n");
+		sb_puts(w->out, "**Changed** (a family's statistics in one row, each with its change against the baseline)\n\n");
 		md_groups(w, r, gs, show, false, false);
-	} else if (n_hist && r->counts[VERDICT_NO_BASELINE] < n_hist) {
+	} else if (gated && r->counts[VERDICT_NO_BASELINE] < gated) {
 		sb_puts(w->out, "No metric changed significantly.\n\n");
 	}
-	if (n_hist) {
+	if (detectable(r)) {
 		sb_puts(w->out, "**What this gate can catch** (80% of the time, at its alpha): changes of ");
 		detect_range(r, w->out);
 		sb_puts(w->out, ".\n\n");
 	}
 	sb_release(&row);
 	free(show);
-	free(all);
 	free(idx);
 }
 
@@ -1752,7 +1814,7 @@ void report_markdown(const struct compare_result *r, const struct report_options
 	/* Room for the head, the tail, the notice and the closing lines of open sections. */
 	md_cut(r, o, limit, 999999999, &cut);
 	w = (struct md_writer){ .out = &body, .limit = limit, .reserve = head.len + tail.len + cut.len + 512 };
-	md_body(&w, r, &gs, n_hist);
+	md_body(&w, r, &gs);
 	md_details(&w, r, &gs, n_hist);
 	sb_puts(out, sb_str(&head));
 	if (w.dropped) {

@@ -4,6 +4,10 @@
  * the goldens were checked by eye against these inputs, not copied blindly),
  * the JSON round trip, value formatting, summary lines, XML escaping.
  *
+ * The compact reports (issue 18) are checked on one HTTP benchmark as a new
+ * user sees it (43 metrics: first gate, then too few samples), and the
+ * Markdown comment on a suite of 500 such benchmarks against the limit.
+ *
  * UPDATE_GOLDEN=1 rewrites tests/fixtures/reports/ (review the diff!).
  */
 #include <setjmp.h>
@@ -174,6 +178,11 @@ static void test_outcome(void **state)
 	report_summary_line(r, &sb);
 	assert_string_equal(sb_str(&sb), "FAILED: 1 regression, 1 improvement, 1 unchanged, 1 inconclusive, "
 					 "1 without a baseline; 1 of 2 SLOs violated");
+	/* The headline of text and Markdown: what fails first, by name. */
+	sb_reset(&sb);
+	report_headline(r, &sb);
+	assert_string_equal(sb_str(&sb), "FAILED: 1 regression (loop wall); 1 of 2 SLOs violated (loop wall.median < 10ms); "
+					 "not failing: 1 improvement, 1 unchanged, 1 inconclusive, 1 without a baseline");
 	sb_release(&sb);
 
 	/* Strict: the inconclusive row fails too; without the regression and
@@ -314,6 +323,277 @@ static void test_junit_parses(void **state)
 	compare_result_free(r);
 }
 
+
+/* ---- the compact reports on an HTTP benchmark (issue 18) ---- */
+
+/* The 43 metrics of one HTTP benchmark in a rate test, as the runner names them. */
+static const char *const http_families[] = { "latency", "service_time", "ttfb", "lateness" };
+static const char *const http_stats[] = { "p50", "p90", "p95", "p99", "p99.9", "max", "mean" };
+static const char *const http_singles[] = { "throughput", "offered_rate", "achieved_rate", "error_rate",
+					    "errors.refused", "errors.timeout", "errors.reset", "errors.4xx",
+					    "errors.5xx", "errors.unexpected_status", "errors.bad_response",
+					    "errors.failed_check", "errors.incomplete_stream", "bytes_in", "bytes_out" };
+#define HTTP_METRICS 43
+
+/*
+ * n_bench HTTP benchmarks "api-0" ... of one kind: VERDICT_NO_BASELINE (a
+ * first gate), VERDICT_INSUFFICIENT (one baseline run: too few samples, the
+ * same hint on every gated row), or VERDICT_UNCHANGED with, in every
+ * benchmark, latency 20% worse at every percentile (regressions) and
+ * throughput 10% better.  Two SLOs per benchmark: latency.p95 < 1ms
+ * (violated) and error_rate < 1% (met).
+ */
+static struct compare_result *http_fixture(size_t n_bench, enum verdict_kind kind)
+{
+	struct compare_result *r = xcalloc(1, sizeof(*r));
+	size_t k = 0;
+
+	r->run_id = xstrdup("6f1c2a9e-0000-4000-8000-000000000002");
+	r->suite = xstrdup("newuser");
+	r->commit = xstrdup("fb4720ab89aabbccddeeff00112233445566778899");
+	r->branch = xstrdup("main");
+	r->base_runs = kind == VERDICT_NO_BASELINE ? 0 : 1;
+	r->base_why = xstrdup(kind == VERDICT_NO_BASELINE ? "no run on 'main' on this machine class yet: nothing to compare, the run passes"
+							   : "the nearest ancestors of fb4720ab89 on 'main' with results, the last 5 per benchmark");
+	r->base_branch = xstrdup("main");
+	r->base_samples = kind == VERDICT_NO_BASELINE ? 0 : 1;
+	r->rows = xcalloc(n_bench * HTTP_METRICS, sizeof(*r->rows));
+	r->slos = xcalloc(n_bench * 2, sizeof(*r->slos));
+	for (size_t b = 0; b < n_bench; b++) {
+		char bench[32];
+
+		snprintf(bench, sizeof(bench), "api-%zu", b);
+		for (size_t m = 0; m < HTTP_METRICS; m++) {
+			struct compare_row *row = &r->rows[k++];
+			bool fam = m < 28, err = !fam && strncmp(http_singles[m - 28], "errors.", 7) == 0;
+			double cur = fam ? 0.001 * (1 + (double)(m % 7)) : err || m == 31 ? 0 : 100;
+
+			row->bench = xstrdup(bench);
+			row->metric = fam ? xasprintf("%s.%s", http_families[m / 7], http_stats[m % 7])
+					  : xstrdup(http_singles[m - 28]);
+			row->unit = xstrdup(fam ? "s" : m < 31 ? "1/s" : strncmp(row->metric, "bytes", 5) == 0 ? "B" : "1");
+			row->settings = (struct verdict_settings)VERDICT_SETTINGS_INIT;
+			row->settings.gate = !err;
+			row->v.gate = !err;
+			row->v.kind = kind;
+			row->v.direction = fam || err || strcmp(row->metric, "error_rate") == 0 ? RD_LOWER : RD_HIGHER;
+			row->v.cur_median = cur;
+			row->v.n_cur = 1;
+			row->v.base_lo = row->v.base_hi = row->v.cur_lo = row->v.cur_hi = NAN;
+			row->v.ratio = row->v.ratio_lo = row->v.ratio_hi = row->v.mde = row->v.median_change = NAN;
+			row->v.floor = row->v.p = row->v.p_adj = row->v.p_better = row->v.p_better_adj = NAN;
+			row->v.p_min = 1;
+			row->v.level = 0.01;
+			if (kind == VERDICT_NO_BASELINE)
+				continue;
+			row->v.n_base = 1;
+			row->v.n_runs = 1;
+			row->v.base_median = cur;
+			row->v.ratio = row->v.ratio_lo = row->v.ratio_hi = 1;
+			row->v.median_change = 0;
+			row->v.floor = 0.05;
+			row->v.p = row->v.p_adj = row->v.p_better = row->v.p_better_adj = 1;
+			if (kind == VERDICT_INSUFFICIENT) {
+				snprintf(row->v.why, sizeof(row->v.why), "1 against 1 samples cannot reach p <= 0.01");
+				if (row->settings.gate)
+					row->hint = xasprintf("set \"repetitions\": 5 in benchmark '%s' (now 1): with fewer the "
+							      "test can never reach p <= 0.01", bench);
+				continue;
+			}
+			row->v.mde = 0.06;
+			if (m < 7) {
+				/* latency 20% worse at every statistic */
+				row->v.kind = VERDICT_REGRESSION;
+				row->v.base_median = cur / 1.2;
+				row->v.ratio = 1.2;
+				row->v.ratio_lo = 1.15;
+				row->v.ratio_hi = 1.25;
+				row->v.median_change = 0.2;
+				row->v.p = row->v.p_adj = 0.0001;
+				snprintf(row->v.why, sizeof(row->v.why), "worse by 20.0%% [15.0%%, 25.0%%], above the 5.0%% floor");
+			} else if (strcmp(row->metric, "throughput") == 0) {
+				row->v.kind = VERDICT_IMPROVEMENT;
+				row->v.base_median = cur / 1.1;
+				row->v.ratio = 1.1;
+				row->v.ratio_lo = 1.05;
+				row->v.ratio_hi = 1.15;
+				row->v.p_better = row->v.p_better_adj = 0.0002;
+			}
+		}
+		r->slos[r->n_slos++] = (struct compare_slo){ xstrdup(bench), xstrdup("latency.p95"), xstrdup("< 1ms"),
+							     xstrdup("s"), false, 0.003,
+							     xstrdup("latency.p95 median 0.003 s is not < 0.001 s") };
+		r->slos[r->n_slos++] = (struct compare_slo){ xstrdup(bench), xstrdup("error_rate"), xstrdup("< 1%"),
+							     xstrdup("1"), true, 0, xstrdup("error_rate median 0 < 0.01") };
+	}
+	r->n_rows = k;
+	compare_finish(r);
+	return r;
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static size_t count_str(const char *s, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = s; (p = strstr(p, what)) != NULL; p += strlen(what))
+		n++;
+	return n;
+}
+
+static void render(const struct compare_result *r, enum report_format f, const struct report_options *o,
+		   struct sb *out)
+{
+	sb_reset(out);
+	report_render(r, f, o, out);
+}
+
+/* A first gate of one HTTP benchmark: a short report whose headline is the
+ * violated SLO and the first run, not a count of metrics without data. */
+static void test_compact_first_gate(void **state)
+{
+	struct compare_result *r = http_fixture(1, VERDICT_NO_BASELINE);
+	struct report_options all = { .all = true };
+	struct sb sb = SB_INIT;
+
+	(void)state;
+	render(r, REPORT_TEXT, NULL, &sb);
+	check_golden("first-gate.txt", sb_str(&sb));
+	/* 55 lines before issue 18, 98 with one baseline run */
+	assert_true(count_lines(sb_str(&sb)) <= 24);
+	assert_non_null(strstr(sb_str(&sb), "\nFAILED: 1 of 2 SLOs violated (api-0 latency.p95 < 1ms); no baseline yet "
+					    "for 34 metrics (first run), nothing to compare\n"));
+	/* the latency family in one row: p50 ... max */
+	assert_non_null(strstr(sb_str(&sb), "latency  1.00 ms  2.00 ms  3.00 ms  4.00 ms  6.00 ms  no-baseline\n"));
+	assert_null(strstr(sb_str(&sb), "latency.p50"));
+	assert_null(strstr(sb_str(&sb), "errors.refused"));
+	/* --verbose: every metric a row */
+	render(r, REPORT_TEXT, &all, &sb);
+	assert_int_equal(count_str(sb_str(&sb), "no-baseline"), HTTP_METRICS);
+	assert_non_null(strstr(sb_str(&sb), "latency.p99.9"));
+	render(r, REPORT_MARKDOWN, NULL, &sb);
+	check_golden("first-gate.md", sb_str(&sb));
+	compare_result_free(r);
+	sb_release(&sb);
+}
+
+/* One baseline run: 34 gated metrics cannot be tested, one cause, one line. */
+static void test_compact_one_hint_per_cause(void **state)
+{
+	struct compare_result *r = http_fixture(1, VERDICT_INSUFFICIENT);
+	struct report_options all = { .all = true };
+	struct sb sb = SB_INIT, head = SB_INIT;
+
+	(void)state;
+	render(r, REPORT_TEXT, NULL, &sb);
+	check_golden("insufficient.txt", sb_str(&sb));
+	assert_true(count_lines(sb_str(&sb)) <= 24);
+	assert_int_equal(count_str(sb_str(&sb), "cannot reach p"), 1);
+	assert_int_equal(count_str(sb_str(&sb), "set \"repetitions\""), 1);
+	report_headline(r, &head);
+	assert_string_equal(sb_str(&head), "FAILED: 1 of 2 SLOs violated (api-0 latency.p95 < 1ms); "
+					   "not failing: 34 not testable (too few samples)");
+	/* every metric with --verbose, still one hint */
+	render(r, REPORT_TEXT, &all, &sb);
+	assert_int_equal(count_str(sb_str(&sb), "insufficient"), HTTP_METRICS + 1);
+	assert_int_equal(count_str(sb_str(&sb), "set \"repetitions\""), 1);
+	render(r, REPORT_MARKDOWN, NULL, &sb);
+	check_golden("insufficient.md", sb_str(&sb));
+	assert_int_equal(count_str(sb_str(&sb), "set \"repetitions\""), 1);
+	compare_result_free(r);
+	sb_release(&sb);
+	sb_release(&head);
+}
+
+/* A regression with links: the headline names it, the table of changes
+ * groups the latency family, the links lead, the rest is collapsed. */
+static void test_markdown_changed_links(void **state)
+{
+	struct compare_result *r = http_fixture(1, VERDICT_UNCHANGED);
+	struct report_options o = { .report_url = "https://ci.example/run/7/artifacts (report)",
+				    .site_url = "https://team.example/perf/" };
+	struct sb sb = SB_INIT;
+	const char *md, *changed, *details;
+
+	(void)state;
+	render(r, REPORT_MARKDOWN, &o, &sb);
+	check_golden("changed-links.md", sb_str(&sb));
+	md = sb_str(&sb);
+	assert_true(strncmp(md, "### ❌ perfgate: FAILED: 7 regressions (api-0 latency); 1 of 2 SLOs violated",
+			    strlen("### ❌ perfgate: FAILED: 7 regressions (api-0 latency); 1 of 2 SLOs violated")) == 0);
+	assert_non_null(strstr(md, "[Full report (HTML)](https://ci.example/run/7/artifacts%20%28report%29) · "
+				   "[history](https://team.example/perf/)"));
+	changed = strstr(md, "**Changed**");
+	details = strstr(md, "<details>");
+	assert_non_null(changed);
+	assert_true(changed < details);
+	/* the failing latency family in one row with every statistic, its
+	 * numbers once; throughput, which changed, in the table of changes */
+	assert_non_null(strstr(md, "**Failing the gate**\n\n| | benchmark | metric | p50 | p90 | p95 | p99 | p99.9 | max | mean |"));
+	assert_non_null(strstr(md, "| ▲ | api-0 | latency | 1.00 ms +20% |"));
+	assert_true(strstr(md, "| ▲ | api-0 | latency | 1.00 ms +20% |") < changed);
+	assert_int_equal(count_str(md, "worse by 20.0%"), 1);
+	assert_non_null(strstr(md, "(7 of its 7 statistics fail)"));
+	assert_true(strstr(changed, "| ▲ | api-0 | throughput |") < details);
+	assert_true(strstr(changed, "latency") > details);
+	assert_true(strstr(changed, "service_time") > details);
+	assert_int_equal(count_str(md, "<details>"), count_str(md, "</details>"));
+	assert_null(strstr(md, "cut to fit"));
+	compare_result_free(r);
+	sb_release(&sb);
+}
+
+/* 500 HTTP benchmarks: the comment stays under GitHub's limit, whole rows,
+ * and says where the rest is; a small limit degrades the same way. */
+static void test_markdown_limit(void **state)
+{
+	struct compare_result *r = http_fixture(500, VERDICT_UNCHANGED);
+	struct report_options o = { .report_url = "https://ci.example/run/7" }, small = { .limit = 6000 };
+	struct sb sb = SB_INIT, full = SB_INIT;
+	const char *md;
+
+	(void)state;
+	/* uncut, it would be far over */
+	o.limit = SIZE_MAX / 2;
+	render(r, REPORT_MARKDOWN, &o, &full);
+	assert_true(full.len > 10 * REPORT_MARKDOWN_LIMIT);
+	assert_null(strstr(sb_str(&full), "cut to fit"));
+	o.limit = 0;
+	render(r, REPORT_MARKDOWN, &o, &sb);
+	md = sb_str(&sb);
+	assert_true(sb.len <= REPORT_MARKDOWN_LIMIT);
+	assert_true(sb.len > REPORT_MARKDOWN_LIMIT / 2);
+	assert_true(strncmp(md, "### ❌ perfgate: FAILED: 3500 regressions", 40) == 0);
+	assert_non_null(strstr(md, "> **This comment is cut to fit the forge's limit of 65536 characters: "));
+	assert_non_null(strstr(md, "the [full report](https://ci.example/run/7)"));
+	assert_non_null(strstr(md, "`perfgate report 6f1c2a9e`"));
+	assert_int_equal(count_str(md, "<details>"), count_str(md, "</details>"));
+	/* whole rows only: every table line ends its row */
+	for (const char *p = md; (p = strstr(p, "\n|")) != NULL; p++) {
+		const char *e = strchr(p + 1, '\n');
+
+		assert_non_null(e);
+		assert_true(e[-1] == '|');
+	}
+	/* the baseline closes the comment */
+	assert_non_null(strstr(md, "<details><summary>Baseline</summary>"));
+	assert_true(md[sb.len - 1] == '\n' && strstr(md, "</details>\n") + strlen("</details>\n") == md + sb.len);
+	render(r, REPORT_MARKDOWN, &small, &sb);
+	assert_true(sb.len <= 6000);
+	assert_non_null(strstr(sb_str(&sb), "cut to fit the forge's limit of 6000 characters"));
+	compare_result_free(r);
+	sb_release(&sb);
+	sb_release(&full);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +603,10 @@ int main(void)
 		cmocka_unit_test(test_format_value),
 		cmocka_unit_test(test_format_parse),
 		cmocka_unit_test(test_junit_parses),
+		cmocka_unit_test(test_compact_first_gate),
+		cmocka_unit_test(test_compact_one_hint_per_cause),
+		cmocka_unit_test(test_markdown_changed_links),
+		cmocka_unit_test(test_markdown_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
