@@ -887,8 +887,9 @@ static size_t detectable(const struct compare_result *r)
 	return n;
 }
 
-/* "6.0% to 40% (4 gated metrics; the detects column gives each)" or why there is none. */
-static void detect_range(const struct compare_result *r, struct sb *out)
+/* A few gated metrics each by name ("6.0% in loop/wall"), more as a range
+ * ("6.0% to 40% over 12 gated metrics ..."), or why there is none. */
+static void detect_range(const struct compare_result *r, bool markdown, struct sb *out)
 {
 	double lo = INFINITY, hi = -INFINITY;
 	size_t n = 0;
@@ -903,8 +904,8 @@ static void detect_range(const struct compare_result *r, struct sb *out)
 		hi = fmax(hi, row->v.mde);
 		n++;
 	}
-	if (!n) {
-		sb_puts(out, "none (no gated metric had a baseline to compare with)");
+	if (n <= 3) {
+		detect_summary(r, markdown, out);
 		return;
 	}
 	mde_text(lo, a, sizeof(a));
@@ -1262,11 +1263,12 @@ static void text_all(const struct compare_result *r, size_t n_hist, size_t n_ab,
 		n = ordered(r, false, idx);
 		sb_putc(out, '\n');
 		text_table(r, idx, n, false, true, color, out);
-		/* The numbers behind every verdict that fails or needs attention. */
+		/* The numbers behind every verdict that fails or is inconclusive
+		 * (too few samples: one line per cause, below). */
 		for (size_t i = 0; i < n; i++) {
 			const struct compare_row *row = &r->rows[idx[i]];
 
-			if (rank(r, row) < 2 && row->v.why[0])
+			if ((rank(r, row) == 0 || row->v.kind == VERDICT_INCONCLUSIVE) && row->v.why[0])
 				sb_printf(out, "  %s %s: %s\n", row->bench, row->metric, row->v.why);
 		}
 	}
@@ -1306,7 +1308,7 @@ static void text_tail(const struct compare_result *r, const struct report_groups
 		if (all)
 			detect_summary(r, false, out);
 		else
-			detect_range(r, out);
+			detect_range(r, false, out);
 		sb_putc(out, '\n');
 	}
 }
@@ -1738,7 +1740,7 @@ static void md_body(struct md_writer *w, const struct compare_result *r, const s
 	}
 	if (detectable(r)) {
 		sb_puts(w->out, "**What this gate can catch** (80% of the time, at its alpha): changes of ");
-		detect_range(r, w->out);
+		detect_range(r, true, w->out);
 		sb_puts(w->out, ".\n\n");
 	}
 	sb_release(&row);

@@ -214,6 +214,37 @@ except jsonschema.ValidationError:
     sys.exit(0)
 sys.exit(1)' tests/fixtures/reports/compare.json
 
+# The compact text report and --verbose/--all, the Markdown links (issue 18),
+# on a stored comparison of one HTTP benchmark (43 metrics, one baseline run:
+# the unit test test_report writes it).
+H=tests/fixtures/reports/insufficient.json
+expect_exit 0 "report --file: compact text" "$PERFGATE" report --file "$H"
+check "compact text: at most 24 lines" test "$(wc -l <"$OUT")" -le 24
+contains "compact text: the latency family in one row" "$OUT" "api-0      latency  1.00 ms +0.0%  2.00 ms +0.0%"
+lacks "compact text: no row per percentile" "$OUT" "latency.p99.9"
+lacks "compact text: no zero error counters" "$OUT" "errors.refused"
+check_eq "compact text: one hint for the one cause" "$(grep -c 'cannot reach p' "$OUT")" "1"
+check_eq "compact text: the headline last" "$(tail -n 1 "$OUT")" \
+	"FAILED: 1 of 2 SLOs violated (api-0 latency.p95 < 1ms); not failing: 34 not testable (too few samples)"
+expect_exit 0 "report --verbose" "$PERFGATE" report --file "$H" --verbose
+check_eq "--verbose: every metric a row" "$(grep -c '^~ api-0 ' "$OUT")" "43"
+check_eq "--verbose: still one hint" "$(grep -c 'cannot reach p' "$OUT")" "1"
+expect_exit 0 "report --format text --all" "$PERFGATE" report --file "$H" --format text --all
+check_eq "--all: every metric a row" "$(grep -c '^~ api-0 ' "$OUT")" "43"
+expect_exit 0 "report --format json: unchanged" "$PERFGATE" report --file "$H" --format json --out "$T/h.json"
+check "the JSON report is the stored one" cmp "$H" "$T/h.json"
+expect_exit 0 "Markdown with links" "$PERFGATE" report --file "$H" --format markdown \
+	--report-url "https://ci.example/runs/9#artifacts" --site-url "https://perf.example/"
+contains "Markdown: the HTML report linked" "$OUT" "[Full report (HTML)](https://ci.example/runs/9#artifacts)"
+contains "Markdown: the site linked" "$OUT" "[history](https://perf.example/)"
+expect_exit 0 "Markdown links from the environment" env PERFGATE_REPORT_URL=https://env.example/report \
+	PERFGATE_SITE_URL=https://env.example/site "$PERFGATE" report --file "$H" --format markdown
+contains "Markdown: PERFGATE_REPORT_URL" "$OUT" "[Full report (HTML)](https://env.example/report)"
+contains "Markdown: PERFGATE_SITE_URL" "$OUT" "[history](https://env.example/site)"
+expect_exit 0 "--markdown FILE has the links too" "$PERFGATE" report --file "$H" --report-url https://x.example/r \
+	--markdown "$T/h.md"
+contains "--markdown FILE: the link" "$T/h.md" "(https://x.example/r)"
+
 # A failing SQL statement is the database's failure, never the user's input:
 # exit 4.  Real failures, not mocks: roles that may connect but not read
 # what compare needs (the run itself; the change points the baseline respects).

@@ -505,9 +505,13 @@ static void test_compact_one_hint_per_cause(void **state)
 	render(r, REPORT_TEXT, &all, &sb);
 	assert_int_equal(count_str(sb_str(&sb), "insufficient"), HTTP_METRICS + 1);
 	assert_int_equal(count_str(sb_str(&sb), "set \"repetitions\""), 1);
+	assert_int_equal(count_str(sb_str(&sb), "cannot reach p"), 1);
 	render(r, REPORT_MARKDOWN, NULL, &sb);
 	check_golden("insufficient.md", sb_str(&sb));
 	assert_int_equal(count_str(sb_str(&sb), "set \"repetitions\""), 1);
+	/* the stored form, for the command-line test (test_compare: report --file) */
+	render(r, REPORT_JSON, NULL, &sb);
+	check_golden("insufficient.json", sb_str(&sb));
 	compare_result_free(r);
 	sb_release(&sb);
 	sb_release(&head);
