@@ -9,6 +9,12 @@
  * that `push --spooled` can upload everything later, and push exits 4.
  * `--spooled` uploads the spool and deletes each file only after its run
  * was committed (or was found already stored).
+ *
+ * Trust (docs/security.md): a pushed document is stored but never becomes a
+ * baseline, unless the writer vouches for it with --baseline-eligible (and
+ * its own fields agree: core/baseline.h baseline_eligible).  A spool file
+ * keeps the trust perfgate signed it with (db_spool_load); an unsigned or
+ * changed one is stored as a pushed document, with a warning.
  */
 #include "cmd.h"
 
@@ -16,8 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../core/baseline.h"
 #include "../core/util.h"
 #include "../db/db.h"
 #include "../db/store.h"
@@ -69,7 +77,7 @@ struct items {
 	size_t n_spool;
 };
 
-static int load_items(struct items *it, const struct strlist *files, bool spooled, bool *stop)
+static int load_items(struct items *it, const struct strlist *files, bool spooled, bool vouch, bool *stop)
 {
 	struct err err = ERR_INIT;
 	int rc, code = EXIT_PASS;
@@ -81,7 +89,7 @@ static int load_items(struct items *it, const struct strlist *files, bool spoole
 			*stop = true;
 			return cmd_fail(rc, &err);
 		}
-		it->n++;
+		it->v[it->n++].rd->context_trusted = vouch;
 	}
 	if (spooled && (rc = db_spool_list(&it->spool, &it->n_spool, &err))) {
 		*stop = true;
@@ -89,12 +97,16 @@ static int load_items(struct items *it, const struct strlist *files, bool spoole
 	}
 	for (size_t i = 0; i < it->n_spool; i++) {
 		struct rundoc *rd = NULL;
+		char *untrusted = NULL;
 
-		if ((rc = rundoc_load(&rd, it->spool[i], &err))) {
+		if ((rc = db_spool_load(it->spool[i], &rd, &untrusted, &err))) {
 			cmd_error("%s (left in the spool)", err.msg);
 			code = worse(code, EXIT_USAGE);
 			continue;
 		}
+		if (untrusted)
+			cmd_warn("%s: %s; stored as a pushed document, never a baseline", it->spool[i], untrusted);
+		free(untrusted);
 		XGROW(it->v, it->alloc, it->n + 1);
 		it->v[it->n++] = (struct item){ it->spool[i], rd, true };
 	}
@@ -109,6 +121,7 @@ static int store_items(struct db *db, struct items *it, bool quiet, int code)
 		struct item *x = &it->v[i];
 		struct err err = ERR_INIT, cp_err = ERR_INIT;
 		bool already = false;
+		const char *why = NULL;
 		int rc = db_store_insert(db, x->rd, NULL, &already, &cp_err, &err);
 
 		if (rc == ERR_INFRA)
@@ -121,11 +134,20 @@ static int store_items(struct db *db, struct items *it, bool quiet, int code)
 		if (cp_err.msg[0])
 			cmd_warn("stored run %s; change points not updated: %s", x->rd->run_id, cp_err.msg);
 		/* ENOENT: a concurrent `push --spooled` uploaded and removed it first. */
-		if (x->spooled && unlink(x->path) != 0 && errno != ENOENT)
+		if (x->spooled && db_spool_remove(x->path) != 0 && errno != ENOENT)
 			cmd_warn("stored run %s but cannot remove '%s' from the spool", x->rd->run_id, x->path);
-		if (!quiet)
-			printf(already ? "run %s already stored (%s)\n" : "stored run %s (%s)\n",
-			       x->rd->run_id, x->path);
+		/* Vouched for (--baseline-eligible) but its own fields disagree. */
+		if (!already && !baseline_eligible(x->rd, (double)time(NULL), &why) && x->rd->context_trusted &&
+		    !x->spooled)
+			cmd_warn("run %s (%s) is stored but can never be a baseline: %s", x->rd->run_id, x->path, why);
+		if (quiet)
+			continue;
+		if (already)
+			printf("run %s already stored (%s)\n", x->rd->run_id, x->path);
+		else if (why)
+			printf("stored run %s (%s), not a baseline: %s\n", x->rd->run_id, x->path, why);
+		else
+			printf("stored run %s (%s)\n", x->rd->run_id, x->path);
 	}
 	return code;
 }
@@ -140,14 +162,22 @@ int cmd_push(int argc, char **argv)
 		"problem (exit 2) before anything is written.  When the database cannot be\n"
 		"reached, the documents are spooled to $PERFGATE_HOME/spool/ and push exits 4;\n"
 		"'perfgate push --spooled' uploads the spool later and removes each file once\n"
-		"its run is stored."
+		"its run is stored.\n"
+		"A pushed document is stored but never becomes a baseline (anyone can write\n"
+		"one): --baseline-eligible vouches for the documents named, which then become\n"
+		"baselines when their own fields agree (a branch build: no pull request, not a\n"
+		"fork, a push/schedule/manual CI event, a clean tree, not started in the\n"
+		"future).  Spooled runs keep what perfgate decided when it spooled them\n"
+		"(signed with $PERFGATE_HOME/spool.key); see docs/security.md."
 	};
 	struct db_options dbo = DB_OPTIONS_INIT;
 	const char *url = NULL;
-	bool spooled = false, quiet = false, stop = false;
+	bool spooled = false, quiet = false, stop = false, vouch = false;
 	const struct opt opts[] = {
 		{ "db", 0, OPT_STRING, &url, "URL", "database URL (default: PERFGATE_DATABASE_URL, "
 						   "PG* variables, else the embedded cluster)" },
+		{ "baseline-eligible", 0, OPT_FLAG, &vouch, NULL, "vouch for the documents named: they may become "
+								   "baselines when their fields agree" },
 		{ "quiet", 'q', OPT_FLAG, &quiet, NULL, "print only problems" },
 		{ "spooled", 0, OPT_FLAG, &spooled, NULL, "upload the runs spooled in $PERFGATE_HOME/spool" },
 	};
@@ -164,7 +194,7 @@ int cmd_push(int argc, char **argv)
 		code = EXIT_USAGE;
 		goto done;
 	}
-	code = load_items(&it, &files, spooled, &stop);
+	code = load_items(&it, &files, spooled, vouch, &stop);
 	if (stop)
 		goto done;
 	if (spooled && it.n_spool == 0 && files.n == 0) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cictx.h"
 #include "gitinfo.h"
 #include "util.h"
 
@@ -488,9 +489,35 @@ done:
 
 /* ---- stored runs in memory ---- */
 
+bool baseline_eligible(const struct rundoc *rd, double now, const char **why)
+{
+	const char *dummy;
+	double started = baseline_parse_time(rd->started_at);
+
+	if (!why)
+		why = &dummy;
+	*why = NULL;
+	if (!rd->context_trusted)
+		*why = "a pushed run document (its git and CI context were not seen by perfgate)";
+	else if (rd->partial)
+		*why = "a partial run";
+	else if (rd->git.dirty)
+		*why = "a dirty tree (uncommitted changes)";
+	else if (!cictx_may_be_baseline(&rd->ci, why))
+		; /* *why says which */
+	else if (!isfinite(started) || started > now + BASELINE_CLOCK_SKEW_S)
+		*why = "a start time in the future";
+	return *why == NULL;
+}
+
 void baseline_memory_add(struct baseline_memory *m, struct rundoc *rd)
 {
+	size_t had = m->alloc;
+
 	XGROW(m->runs, m->alloc, m->n + 1);
+	if (m->alloc != had)
+		m->eligible = xrealloc(m->eligible, m->alloc * sizeof(*m->eligible));
+	m->eligible[m->n] = baseline_eligible(rd, (double)time(NULL), NULL);
 	m->runs[m->n++] = rd;
 }
 
@@ -499,6 +526,7 @@ void baseline_memory_release(struct baseline_memory *m)
 	for (size_t i = 0; i < m->n; i++)
 		rundoc_free(m->runs[i]);
 	free(m->runs);
+	free(m->eligible);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -510,7 +538,7 @@ static double started_of(const struct rundoc *rd)
 }
 
 /* The filters of db/baseline.c's query, one run at a time. */
-static bool memory_matches(const struct baseline_query *q, const struct rundoc *rd)
+static bool memory_matches(const struct baseline_query *q, const struct rundoc *rd, bool eligible)
 {
 	bool in = !q->commits;
 
@@ -519,7 +547,7 @@ static bool memory_matches(const struct baseline_query *q, const struct rundoc *
 		return false;
 	if (q->branch && !same_str(q->branch, rd->git.branch))
 		return false;
-	if (q->baseline_only && (rd->ci.pr > 0 || rd->ci.fork || rd->git.dirty))
+	if (q->baseline_only && !eligible)
 		return false;
 	if (q->exclude_run && *q->exclude_run && same_str(q->exclude_run, rd->run_id))
 		return false;
@@ -552,7 +580,7 @@ static int memory_candidates(void *arg, const struct baseline_query *q, struct b
 	for (size_t i = 0; i < m->n; i++) {
 		const struct rundoc *rd = m->runs[i];
 
-		if (!memory_matches(q, rd))
+		if (!memory_matches(q, rd, m->eligible[i]))
 			continue;
 		(*out)[k].run_id = xstrdup(rd->run_id);
 		(*out)[k].commit = rd->git.commit ? xstrdup(rd->git.commit) : NULL;

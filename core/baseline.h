@@ -80,12 +80,14 @@ struct baseline_source {
  */
 struct baseline_memory {
 	struct rundoc **runs;
+	bool *eligible;                /* baseline_eligible() of each, when it was added */
 	size_t n;
 	size_t alloc;
 	size_t loads;                  /* documents handed out by the source's load() */
 };
 #define BASELINE_MEMORY_INIT { .runs = NULL }
-/* Keep rd (the store owns it from now on). */
+/* Keep rd (the store owns it from now on), deciding now whether it may be a
+ * baseline, as a database does when it stores a run. */
 void baseline_memory_add(struct baseline_memory *m, struct rundoc *rd);
 /* A source over m (borrowed: m must outlive the source's use). */
 void baseline_memory_source(struct baseline_memory *m, struct baseline_source *out);
@@ -129,6 +131,24 @@ struct baseline {
 
 /* "ancestors", "merge-base", "latest", "explicit", "none". */
 const char *baseline_mode_name(enum baseline_mode m);
+
+/* How far in the future a run may say it started (clock skew between
+ * machines) and still be a baseline. */
+#define BASELINE_CLOCK_SKEW_S 300
+
+/*
+ * May this run ever be a baseline (docs/security.md)?  Decided once, when
+ * the run is stored, and kept with it; baseline selection reads only that.
+ * Yes when its context is trusted (rd->context_trusted: measured by this
+ * perfgate, signed in its spool, or vouched for by `push
+ * --baseline-eligible`) and that context is a branch build
+ * (cictx_may_be_baseline: no pull/merge request number, not a fork, a
+ * push/schedule/manual CI event or a local run), from a clean tree, not a
+ * partial run, and it started no later than now (s since the epoch) plus
+ * BASELINE_CLOCK_SKEW_S.  On false, *why (when given) says why in a few
+ * words ("a pushed run document", "a dirty tree").
+ */
+bool baseline_eligible(const struct rundoc *rd, double now, const char **why);
 
 /*
  * The baseline branch for a run: opts->branch, else the pull request's base

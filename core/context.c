@@ -78,6 +78,8 @@ int context_stamp(struct rundoc *rd, const char *repo_dir, struct errlist *notic
 
 	cictx_release(&rd->ci);
 	cictx_detect(&rd->ci);
+	/* git and ci are now what this process saw itself. */
+	rd->context_trusted = true;
 
 	src.nvidia_smi = getenv("PERFGATE_NVIDIA_SMI");
 	if ((rc = fingerprint_collect(&src, &facts, hash, err))) {

@@ -576,8 +576,10 @@ static int memory_put_run(void *arg, const struct rundoc *rd, const struct chang
 	text = rundoc_to_string(rd);
 	rc = rundoc_parse(&copy, text, err);
 	free(text);
-	if (rc == 0)
+	if (rc == 0) {
+		copy->context_trusted = rd->context_trusted;
 		baseline_memory_add(m, copy);
+	}
 	return rc;
 }
 

@@ -219,6 +219,8 @@ int run_suite(const struct suite *s, const struct run_options *opts, struct rund
 	ctx.shard = o->shard;
 
 	rd = rundoc_new();
+	/* Measured here: its context is this process's own (or none, no_context). */
+	rd->context_trusted = true;
 	rundoc_uuid(id);
 	rd->run_id = xstrdup(id);
 	rd->suite = xstrdup(s->name);

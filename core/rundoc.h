@@ -112,6 +112,12 @@ struct rundoc {
 	size_t n_benches;
 	size_t alloc_benches;
 	cJSON *extra;      /* any other top-level member, kept verbatim */
+	/* Not part of the document (never written nor read): git and ci above
+	 * are what this perfgate process detected itself (context_stamp, a run
+	 * it measured), what a spool file signed by this home says, or what a
+	 * writer vouched for (push --baseline-eligible).  A run whose context
+	 * is not trusted never becomes a baseline (baseline_eligible). */
+	bool context_trusted;
 };
 
 struct rundoc *rundoc_new(void);

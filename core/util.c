@@ -495,28 +495,111 @@ static void sha_block(uint32_t h[8], const unsigned char *p)
 	h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 }
 
-void sha256_hex(const void *data, size_t len, char out[65])
-{
-	uint32_t h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-			  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
-	const unsigned char *p = data;
-	unsigned char tail[128];
-	size_t full = len / 64 * 64, rest = len - full, tlen;
-	uint64_t bits = (uint64_t)len * 8;
+/* SHA-256 over data given in pieces. */
+struct sha256 {
+	uint32_t h[8];
+	unsigned char buf[64];
+	size_t fill;
+	uint64_t len;
+};
 
-	for (size_t i = 0; i < full; i += 64)
-		sha_block(h, p + i);
+static void sha256_init(struct sha256 *c)
+{
+	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+
+	memcpy(c->h, iv, sizeof(iv));
+	c->fill = 0;
+	c->len = 0;
+}
+
+static void sha256_update(struct sha256 *c, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+
+	c->len += n;
+	if (c->fill) {
+		size_t take = 64 - c->fill < n ? 64 - c->fill : n;
+
+		memcpy(c->buf + c->fill, p, take);
+		c->fill += take;
+		p += take;
+		n -= take;
+		if (c->fill < 64)
+			return;
+		sha_block(c->h, c->buf);
+		c->fill = 0;
+	}
+	for (; n >= 64; p += 64, n -= 64)
+		sha_block(c->h, p);
+	if (n)
+		memcpy(c->buf, p, n);
+	c->fill = n;
+}
+
+static void sha256_final(struct sha256 *c, unsigned char out[32])
+{
+	unsigned char tail[128];
+	uint64_t bits = c->len * 8;
+	size_t tlen = c->fill + 1 + 8 <= 64 ? 64 : 128;
+
 	memset(tail, 0, sizeof(tail));
-	if (rest)
-		memcpy(tail, p + full, rest);
-	tail[rest] = 0x80;
-	tlen = rest + 1 + 8 <= 64 ? 64 : 128;
+	memcpy(tail, c->buf, c->fill);
+	tail[c->fill] = 0x80;
 	for (int i = 0; i < 8; i++)
 		tail[tlen - 1 - (size_t)i] = (unsigned char)(bits >> (8 * i));
 	for (size_t i = 0; i < tlen; i += 64)
-		sha_block(h, tail + i);
-	for (int i = 0; i < 8; i++)
-		snprintf(out + 8 * i, 9, "%08x", h[i]);
+		sha_block(c->h, tail + i);
+	for (int i = 0; i < 8; i++) {
+		out[4 * i] = (unsigned char)(c->h[i] >> 24);
+		out[4 * i + 1] = (unsigned char)(c->h[i] >> 16);
+		out[4 * i + 2] = (unsigned char)(c->h[i] >> 8);
+		out[4 * i + 3] = (unsigned char)c->h[i];
+	}
+}
+
+/* SHA-256 of two buffers one after the other. */
+static void sha256_two(const void *d1, size_t l1, const void *d2, size_t l2, unsigned char out[32])
+{
+	struct sha256 c;
+
+	sha256_init(&c);
+	sha256_update(&c, d1, l1);
+	if (l2)
+		sha256_update(&c, d2, l2);
+	sha256_final(&c, out);
+}
+
+static void hex32(const unsigned char d[32], char out[65])
+{
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+void sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char d[32];
+
+	sha256_two(data, len, NULL, 0, d);
+	hex32(d, out);
+}
+
+void hmac_sha256_hex(const void *key, size_t key_len, const void *data, size_t len, char out[65])
+{
+	unsigned char k[64], pad[64], inner[32], d[32];
+
+	memset(k, 0, sizeof(k));
+	if (key_len > 64)
+		sha256_two(key, key_len, NULL, 0, k);
+	else if (key_len)
+		memcpy(k, key, key_len);
+	for (int i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x36;
+	sha256_two(pad, 64, data, len, inner);
+	for (int i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x5c;
+	sha256_two(pad, 64, inner, 32, d);
+	hex32(d, out);
 }
 
 long str_index(const char *word, const char *const *list, size_t n)

@@ -85,5 +85,7 @@ long str_index(const char *word, const char *const *list, size_t n);
 
 /* Hex SHA-256 of data (64 chars + NUL into out). */
 void sha256_hex(const void *data, size_t len, char out[65]);
+/* Hex HMAC-SHA256 (RFC 2104) of data under key (64 chars + NUL into out). */
+void hmac_sha256_hex(const void *key, size_t key_len, const void *data, size_t len, char out[65]);
 
 #endif

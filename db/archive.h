@@ -17,7 +17,8 @@ int archive_runs_present(struct db *db, const char *const *ids, size_t n, bool *
 			 struct err *err);
 
 /*
- * The runs that may be baselines, and so may go on the data branch: made on
+ * The runs that may be baselines (runs.baseline_eligible, decided when they
+ * were stored: docs/security.md), and so may go on the data branch: made on
  * a branch, not for a pull/merge request, not from a fork, not from a dirty
  * tree, not interrupted (docs/gate.md, "The baseline").  Oldest first;
  * *ids (caller frees with archive_ids_free).

@@ -41,7 +41,7 @@ static int q_candidates(void *arg, const struct baseline_query *q, struct baseli
 		" WHERE project IS NOT DISTINCT FROM $1 AND suite = $2"
 		" AND fingerprint IS NOT DISTINCT FROM $3"
 		" AND ($4::text IS NULL OR branch = $4::text)"
-		" AND (NOT $5::bool OR ((pr IS NULL OR pr = 0) AND NOT fork AND NOT dirty))"
+		" AND (NOT $5::bool OR baseline_eligible)"
 		" AND ($6::uuid IS NULL OR run_id <> $6::uuid)"
 		" AND ($7::timestamptz IS NULL OR started_at < $7::timestamptz)"
 		" AND ($8::text[] IS NULL OR commit_sha = ANY($8::text[]))"

@@ -9,13 +9,18 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../core/baseline.h"
 #include "../core/util.h"
 #include "cluster.h"
 #include "db_internal.h"
@@ -830,7 +835,9 @@ static int insert_run(struct db *db, const struct rundoc *rd, bool *inserted, st
 	char *parents = text_array(rd->git.parents, rd->git.n_parents);
 	char *tags = rd->tags ? json_text(rd->tags) : xstrdup("{}");
 	char *document = rundoc_to_string(rd);
-	const char *params[23] = {
+	const char *why = NULL;
+	bool eligible = baseline_eligible(rd, (double)time(NULL), &why);
+	const char *params[25] = {
 		rd->run_id,
 		rd->project,
 		rd->suite,
@@ -854,6 +861,8 @@ static int insert_run(struct db *db, const struct rundoc *rd, bool *inserted, st
 		rd->partial ? "true" : "false",
 		tags,
 		document,
+		eligible ? "true" : "false",
+		why,
 	};
 	PGresult *r = NULL;
 	int rc;
@@ -866,11 +875,11 @@ static int insert_run(struct db *db, const struct rundoc *rd, bool *inserted, st
 		      "INSERT INTO runs (run_id, project, suite, commit_sha, branch, dirty, shallow,"
 		      " commit_time, subject, parents, remote, ci_provider, ci_event, ci_job_url, pr,"
 		      " base_branch, fork, fingerprint, started_at, finished_at, partial, tags,"
-		      " document)"
+		      " document, baseline_eligible, not_baseline)"
 		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-		      " $16, $17, $18, $19, $20, $21, $22, $23)"
+		      " $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
 		      " ON CONFLICT (run_id) DO NOTHING RETURNING run_id",
-		      23, params, &r, err);
+		      25, params, &r, err);
 	if (rc == 0)
 		*inserted = PQntuples(r) == 1;
 	PQclear(r);
@@ -1107,11 +1116,110 @@ char *db_spool_dir(void)
 	return dir;
 }
 
+/* ---- the spool's signatures ---- */
+
+#define SPOOL_SIG_TAG "perfgate-spool-v1"
+
+static char *spool_key_path(void)
+{
+	char *home = db_home();
+	char *path = xasprintf("%s/spool.key", home);
+
+	free(home);
+	return path;
+}
+
+/* Read the key at path: a plain file of ours that nobody else may read or
+ * change, 64 hex digits.  Returns 0, ERR_NOTFOUND when there is none. */
+static int spool_key_read(const char *path, char key[65], struct err *err)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	ssize_t n;
+	int rc = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? err_set(err, ERR_NOTFOUND, "no spool key '%s'", path)
+				       : err_sys(err, ERR_FAIL, "cannot open the spool key '%s'", path);
+	if (fstat(fd, &st) != 0)
+		rc = err_sys(err, ERR_FAIL, "cannot read the spool key '%s'", path);
+	else if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+		rc = err_set(err, ERR_FAIL, "the spool key '%s' is not a private file of this user (mode 0600)", path);
+	else if ((n = read(fd, key, 64)) != 64)
+		rc = err_set(err, ERR_FAIL, "the spool key '%s' is damaged", path);
+	close(fd);
+	if (rc)
+		return rc;
+	key[64] = '\0';
+	for (int i = 0; i < 64; i++)
+		if (hexval(key[i]) < 0)
+			return err_set(err, ERR_FAIL, "the spool key '%s' is damaged", path);
+	return 0;
+}
+
+/* The key, created (256 random bits, 0600) on first use.  Two processes
+ * creating it at once agree: the key is written to a private temporary
+ * file and linked into place, and the loser reads the winner's. */
+static int spool_key(char key[65], bool create, struct err *err)
+{
+	char *path = spool_key_path(), *home = db_home(), *tmp = NULL;
+	unsigned char raw[32];
+	int rc = spool_key_read(path, key, err), fd = -1;
+
+	if (rc != ERR_NOTFOUND || !create)
+		goto done;
+	if ((rc = mkdir_p(home, err)))
+		goto done;
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		rc = err_sys(err, ERR_FAIL, "cannot make a spool key");
+		goto done;
+	}
+	for (int i = 0; i < 32; i++)
+		snprintf(key + 2 * i, 3, "%02x", raw[i]);
+	tmp = xasprintf("%s.tmp.XXXXXX", path);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		rc = err_sys(err, ERR_FAIL, "cannot create the spool key beside '%s'", path);
+		goto done;
+	}
+	if (write(fd, key, 64) != 64 || fsync(fd) != 0) {
+		rc = err_sys(err, ERR_FAIL, "cannot write the spool key '%s'", tmp);
+	} else if (link(tmp, path) != 0 && errno != EEXIST) {
+		rc = err_sys(err, ERR_FAIL, "cannot create the spool key '%s'", path);
+	} else {
+		rc = spool_key_read(path, key, err);
+	}
+	close(fd);
+	unlink(tmp);
+done:
+	free(tmp);
+	free(home);
+	free(path);
+	return rc;
+}
+
+/* The signature line of a spool file's text: the tag, whether perfgate
+ * trusted the run's context, and the HMAC of both and the text. */
+static char *spool_sig(const char *key, bool trusted, const char *text, size_t len)
+{
+	const char *flag = trusted ? "trusted" : "document";
+	struct sb msg = SB_INIT;
+	char mac[65];
+
+	sb_printf(&msg, SPOOL_SIG_TAG " %s\n", flag);
+	sb_add(&msg, text, len);
+	hmac_sha256_hex(key, 64, msg.buf, msg.len, mac);
+	sb_release(&msg);
+	return xasprintf(SPOOL_SIG_TAG " %s %s\n", flag, mac);
+}
+
 int db_spool_write(const struct rundoc *rd, char **path, struct err *err)
 {
 	char *dir = db_spool_dir();
 	char *file = xasprintf("%s/%s.json", dir, rd->run_id);
-	char *text = NULL;
+	char *sigfile = xasprintf("%s.sig", file);
+	char *text = NULL, *sig = NULL;
+	char key[65];
+	struct err kerr = ERR_INIT;
 	int rc;
 
 	if (path)
@@ -1119,6 +1227,14 @@ int db_spool_write(const struct rundoc *rd, char **path, struct err *err)
 	if ((rc = mkdir_p(dir, err)))
 		goto done;
 	text = rundoc_to_string(rd);
+	/* The signature first: a spool file is never seen signed by an older
+	 * signature.  Without a key the run is still kept, unsigned (push
+	 * --spooled then stores it as a pushed document). */
+	if (spool_key(key, true, &kerr) == 0) {
+		sig = spool_sig(key, rd->context_trusted, text, strlen(text));
+		if (file_write_atomic(sigfile, sig, strlen(sig), &kerr) != 0)
+			unlink(sigfile);
+	}
 	if ((rc = file_write_atomic(file, text, strlen(text), err)))
 		goto done;
 	if (path) {
@@ -1126,9 +1242,65 @@ int db_spool_write(const struct rundoc *rd, char **path, struct err *err)
 		file = NULL;
 	}
 done:
+	free(sig);
 	free(text);
+	free(sigfile);
 	free(file);
 	free(dir);
+	return rc;
+}
+
+int db_spool_load(const char *path, struct rundoc **out, char **untrusted, struct err *err)
+{
+	char *text = NULL, *sigfile = xasprintf("%s.sig", path), *sig = NULL, *want = NULL;
+	char key[65];
+	size_t len = 0;
+	struct err kerr = ERR_INIT;
+	int rc;
+
+	*out = NULL;
+	*untrusted = NULL;
+	if ((rc = file_read(path, &text, &len, err)))
+		goto done;
+	if ((rc = rundoc_parse(out, text, err))) {
+		err_prefix(err, "%s", path);
+		goto done;
+	}
+	if (file_read(sigfile, &sig, NULL, &kerr) != 0) {
+		*untrusted = xasprintf("it is not signed (no '%s'): not written by perfgate with this home's "
+				       "spool key", sigfile);
+		goto done;
+	}
+	if (spool_key(key, false, &kerr) != 0) {
+		*untrusted = xasprintf("its signature cannot be checked: %s", kerr.msg);
+		goto done;
+	}
+	for (int t = 0; t < 2; t++) {
+		free(want);
+		want = spool_sig(key, t == 0, text, len);
+		if (strcmp(sig, want) == 0) {
+			(*out)->context_trusted = t == 0;
+			goto done;
+		}
+	}
+	*untrusted = xasprintf("its signature does not match (changed since perfgate spooled it, or "
+			       "signed with another home's spool key)");
+done:
+	free(want);
+	free(sig);
+	free(sigfile);
+	free(text);
+	return rc;
+}
+
+int db_spool_remove(const char *path)
+{
+	char *sigfile = xasprintf("%s.sig", path);
+	int rc = unlink(path), saved = errno;
+
+	unlink(sigfile);
+	free(sigfile);
+	errno = saved;
 	return rc;
 }
 

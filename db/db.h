@@ -102,9 +102,21 @@ bool db_embedded_running(bool *initialised);
  * $PERFGATE_HOME/spool/<run_id>.json.  db_spool_write() writes one
  * atomically (*path, caller frees, may be NULL); db_spool_list() lists
  * them in name order (free with db_spool_list_free).
+ *
+ * The spool holds only what perfgate wrote itself (docs/security.md): each
+ * file has a signature beside it, <run_id>.json.sig, an HMAC-SHA256 under
+ * this home's key ($PERFGATE_HOME/spool.key, 0600, made on the first
+ * spool) of the document and of whether its context was trusted
+ * (rd->context_trusted).  db_spool_load() reads a spool file back with that
+ * trust; a file that is unsigned, signed under another key or changed
+ * since is loaded untrusted (never a baseline) and *untrusted (caller
+ * frees) says why.  db_spool_remove() removes a spool file and its
+ * signature (unlink's result and errno for the file).
  */
 char *db_spool_dir(void);
 int db_spool_write(const struct rundoc *rd, char **path, struct err *err);
+int db_spool_load(const char *path, struct rundoc **out, char **untrusted, struct err *err);
+int db_spool_remove(const char *path);
 int db_spool_list(char ***paths, size_t *n, struct err *err);
 void db_spool_list_free(char **paths, size_t n);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../core/baseline.h"
 #include "../core/util.h"
 #include "db_internal.h"
 
@@ -651,9 +652,9 @@ int history_update_changepoints(struct db *db, const struct rundoc *rd,
 	struct changepoint_params p = CHANGEPOINT_PARAMS_INIT;
 	int rc;
 
-	/* Only runs that can be baselines make history (DESIGN 8). */
-	if (!rd->git.branch || rd->ci.pr || rd->ci.fork || rd->git.dirty || rd->partial ||
-	    !rd->project || !rd->suite)
+	/* Only runs that can be baselines make history (DESIGN 8): as decided
+	 * when the run was stored (db_run_insert, core/baseline.h). */
+	if (!rd->git.branch || !baseline_eligible(rd, (double)time(NULL), NULL) || !rd->project || !rd->suite)
 		return 0;
 	if (params)
 		p = *params;

@@ -56,6 +56,7 @@ static struct rundoc *stored_run(const struct suite *s, int k, double wall, size
 	rd->suite = xstrdup(s->name);
 	rd->started_at = xasprintf("2020-01-0%dT00:00:00Z", k + 1);
 	rd->git.branch = xstrdup("main");
+	rd->context_trusted = true; /* as the gate that measured it stored it */
 	b = rundoc_add_bench(rd, s->benches[0].name, RUNDOC_KIND_COMMAND);
 	b->config_hash = xstrdup(s->benches[0].config_hash);
 	m = rundoc_bench_add_metric(b, "wall", "s", RD_LOWER);
@@ -312,13 +313,25 @@ static void test_memory_source_filters(void **state)
 	size_t n = 0;
 	struct err err = ERR_INIT;
 
+	struct rundoc *r[8];
+
 	(void)state;
-	for (int k = 0; k < 4; k++)
-		baseline_memory_add(&mem, stored_run(s, k, 1.0, 3));
-	mem.runs[0]->ci.pr = 7;                   /* a pull request: never a baseline */
-	free(mem.runs[1]->git.branch);
-	mem.runs[1]->git.branch = xstrdup("dev"); /* another branch */
-	mem.runs[3]->partial = true;
+	for (int k = 0; k < 8; k++)
+		r[k] = stored_run(s, k, 1.0, 3);
+	r[0]->ci.pr = 7;                      /* a pull request: never a baseline */
+	free(r[1]->git.branch);
+	r[1]->git.branch = xstrdup("dev");    /* another branch */
+	r[3]->partial = true;
+	r[4]->context_trusted = false;        /* a pushed document */
+	r[5]->ci.provider = xstrdup("github"); /* a pull_request event without a number */
+	r[5]->ci.event = xstrdup("pull_request");
+	free(r[6]->started_at);               /* from the future */
+	r[6]->started_at = xstrdup("2999-01-01T00:00:00Z");
+	r[7]->git.dirty = true;
+	/* Decided when stored: changing a run afterwards changes nothing. */
+	for (int k = 0; k < 8; k++)
+		baseline_memory_add(&mem, r[k]);
+	r[4]->context_trusted = true;
 	baseline_memory_source(&mem, &src);
 	assert_int_equal(src.candidates(src.arg, &q, &c, &n, &err), 0);
 	/* Run 2 started on the 3rd: not before it.  Nothing else is left. */

@@ -120,6 +120,22 @@ static void test_sha256(void **state)
 	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
+/* RFC 4231 test cases 1, 2 and 6 (a key longer than the block). */
+static void test_hmac_sha256(void **state)
+{
+	char hex[65], key[131];
+
+	(void)state;
+	memset(key, 0x0b, 20);
+	hmac_sha256_hex(key, 20, "Hi There", 8, hex);
+	assert_string_equal(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+	hmac_sha256_hex("Jefe", 4, "what do ya want for nothing?", 28, hex);
+	assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	memset(key, 0xaa, sizeof(key));
+	hmac_sha256_hex(key, sizeof(key), "Test Using Larger Than Block-Size Key - Hash Key First", 54, hex);
+	assert_string_equal(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_sb),
 		cmocka_unit_test(test_closest_match),
 		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_hmac_sha256),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
