@@ -60,7 +60,7 @@ mkrun "$(id 5)" "$C2" main 0 1 0 5 3.0 >"$T/r5.json"
 mkrun "$(id 6)" "$C2" main 6 0 1 6 3.0 >"$T/r6.json"
 mkrun "$(id 7)" "$C2" main 0 0 0 7 3.0 fp-other >"$T/r7.json"
 mkrun "$(id 8)" "$C2" main 0 0 0 8 3.0 fp-test "$(printf 'd%.0s' $(seq 64))" >"$T/r8.json"
-expect_exit 0 "push the stored history" "$PERFGATE" push --db "$DB" "$T"/r[1-8].json
+expect_exit 0 "push the stored history" "$PERFGATE" push --baseline-eligible --db "$DB" "$T"/r[1-8].json
 
 # run_ids FILE: the baseline run ids of the first row, comma-separated, by their last digit
 run_ids() {
@@ -126,7 +126,7 @@ expect_exit 2 "--baseline with an unknown run" "$PERFGATE" compare --db "$DB" --
 	--baseline "$(id 99)"
 
 # A stored run: compared, the comparison stored, re-rendered by `report`.
-expect_exit 0 "push the current run" "$PERFGATE" push --db "$DB" "$T/main.json"
+expect_exit 0 "push the current run" "$PERFGATE" push --baseline-eligible --db "$DB" "$T/main.json"
 expect_exit 1 "compare a stored RUN_ID" "$PERFGATE" compare --db "$DB" --repo "$T/repo" "$(id 22)" \
 	--markdown "$T/c.md" --junit "$T/c.xml"
 contains "--markdown file has the summary line" "$T/c.md" "perfgate: FAILED: 1 regression"
@@ -163,7 +163,7 @@ expect_exit 2 "compare needs a run" "$PERFGATE" compare --db "$DB"
 P1=11feadd8-0000-4000-8000-000000000001 P2=11fe0000-0000-4000-8000-000000000002
 mkrun "$P1" "$C2" main 0 0 0 31 1.0 fp-prefix >"$T/p1.json"
 mkrun "$P2" "$C2" main 0 0 0 32 1.0 fp-prefix >"$T/p2.json"
-expect_exit 0 "push two runs whose ids share 4 digits" "$PERFGATE" push --db "$DB" "$T/p1.json" "$T/p2.json"
+expect_exit 0 "push two runs whose ids share 4 digits" "$PERFGATE" push --baseline-eligible --db "$DB" "$T/p1.json" "$T/p2.json"
 expect_exit 0 "compare a run by the 8 digits gate prints" "$PERFGATE" compare --db "$DB" --repo "$T/repo" 11feadd8
 expect_exit 0 "report a run by the 8 digits gate prints" "$PERFGATE" report --db "$DB" 11feadd8 --format json --out "$T/p1-report.json"
 check_eq "report by prefix: that run's comparison" \

@@ -13,8 +13,8 @@ $PY tests/fixtures/history/gen_runs.py "$T/runs" || not_ok "generate run documen
 E=$T/runs/expected.json
 
 # Push in two batches: the change point must be found incrementally.
-expect_exit 0 "push the first 45 runs" "$PERFGATE" push -q --db "$URL" $(ls "$T"/runs/run-0[0-3]*.json "$T"/runs/run-04[0-4].json)
-expect_exit 0 "push the rest" "$PERFGATE" push -q --db "$URL" $(ls "$T"/runs/run-04[5-9].json "$T"/runs/run-05*.json) "$T/runs/run-pr.json"
+expect_exit 0 "push the first 45 runs" "$PERFGATE" push --baseline-eligible -q --db "$URL" $(ls "$T"/runs/run-0[0-3]*.json "$T"/runs/run-04[0-4].json)
+expect_exit 0 "push the rest" "$PERFGATE" push --baseline-eligible -q --db "$URL" $(ls "$T"/runs/run-04[5-9].json "$T"/runs/run-05*.json) "$T/runs/run-pr.json"
 
 # json: every field against the generator's own numbers.
 expect_exit 0 "history --format json" "$PERFGATE" history --db "$URL" gzip-6/wall --branch main --limit 0 --format json --changepoints
@@ -191,9 +191,9 @@ contains "a misspelt key gets a suggestion" "$ERR" 'changepoints.windw: unknown 
 # (the step is among them); the advisory lock per series serialises the
 # analyses, so the end state is the analysis of all 60 runs: the one step.
 URL2=$(new_db history_conc)
-"$PERFGATE" push -q --db "$URL2" "$T"/runs/run-0[0-3]*.json || not_ok "push runs 0..39"
+"$PERFGATE" push --baseline-eligible -q --db "$URL2" "$T"/runs/run-0[0-3]*.json || not_ok "push runs 0..39"
 for f in "$T"/runs/run-04*.json "$T"/runs/run-05*.json; do
-	"$PERFGATE" push -q --db "$URL2" "$f" >"$f.out" 2>&1 &
+	"$PERFGATE" push --baseline-eligible -q --db "$URL2" "$f" >"$f.out" 2>&1 &
 done
 wait
 check "20 concurrent pushes: no warnings" sh -c "! cat '$T'/runs/run-0[45]*.json.out | grep -q ."

@@ -9,7 +9,7 @@ URL=$(new_db plot)
 PY=/usr/bin/python3
 $PY tests/fixtures/history/gen_runs.py "$T/runs" || not_ok "generate run documents"
 E=$T/runs/expected.json
-"$PERFGATE" push -q --db "$URL" "$T"/runs/run-0*.json || not_ok "push"
+"$PERFGATE" push --baseline-eligible -q --db "$URL" "$T"/runs/run-0*.json || not_ok "push"
 
 png_ok() { # FILE: PNG signature and a plausible size
 	[ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] && [ "$(wc -c <"$1")" -gt 10000 ]
@@ -96,7 +96,7 @@ assert len(rows) == 60 and len(set(labels)) == 60 and labels[0].startswith('\"20
 # A pull request's run on another branch: without --branch the trend is the
 # default branch's (main here), said on stderr, not one unlabelled line of
 # both; history labels each row with its branch.
-"$PERFGATE" push -q --db "$URL" "$T/runs/run-pr.json" || not_ok "push the feature run"
+"$PERFGATE" push --baseline-eligible -q --db "$URL" "$T/runs/run-pr.json" || not_ok "push the feature run"
 # (from a folder outside git: the default branch is then main, whatever
 # the checkout the tests run in calls its own)
 expect_exit 0 "plot trend without --branch" sh -c 'cd "$1" && shift && exec "$@"' sh "$T" \

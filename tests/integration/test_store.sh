@@ -44,7 +44,7 @@ A=$(new_db store_a)
 clone "$T/wa"
 
 # ---- export: baseline runs only ----
-expect_exit 0 "push 30 runs on main and 3 pull-request runs" "$PERFGATE" push -q --db "$A" \
+expect_exit 0 "push 30 runs on main and 3 pull-request runs" "$PERFGATE" push --baseline-eligible -q --db "$A" \
 	$(ls "$T"/runs/run-0000[0-2]*.json) "$T"/pr/*.json
 FIRST_ID=$(doc_ids "$T/runs/run-000020.json")
 "$PERFGATE" compare --db "$A" "$FIRST_ID" --format json >/dev/null 2>&1
@@ -86,7 +86,7 @@ a, b = json.load(open('$OUT')), json.load(open('$T/report-imported.json'))
 assert a == b and a['run_id'] == '$FIRST_ID', 'differ'"
 
 # ---- incremental import ----
-expect_exit 0 "push 10 more runs" "$PERFGATE" push -q --db "$A" $(ls "$T"/runs/run-00003*.json)
+expect_exit 0 "push 10 more runs" "$PERFGATE" push --baseline-eligible -q --db "$A" $(ls "$T"/runs/run-00003*.json)
 expect_exit 0 "export them" "$PERFGATE" store export --repo "$T/wa" --db "$A"
 contains "10 exported" "$OUT" "exported 10 runs"
 expect_exit 0 "incremental import" env PERFGATE_HOME="$H1" "$PERFGATE" store import --repo "$T/wb"
@@ -154,7 +154,7 @@ done
 for round in 0 1; do
 	for j in 1 2 3 4; do
 		eval "db=\$D$j"
-		"$PERFGATE" push -q --db "$db" "$T"/conc/run-0003$((round * 2 + (j - 1) / 2))[$(((j - 1) % 2 * 5))-$(((j - 1) % 2 * 5 + 4))].json ||
+		"$PERFGATE" push --baseline-eligible -q --db "$db" "$T"/conc/run-0003$((round * 2 + (j - 1) / 2))[$(((j - 1) % 2 * 5))-$(((j - 1) % 2 * 5 + 4))].json ||
 			not_ok "job $j stores its runs of round $round"
 	done
 	for j in 1 2 3 4; do
@@ -176,7 +176,7 @@ check "after concurrent pushes the branch holds all 80 runs" cmp -s "$T/want80" 
 # ---- a job killed in the middle of its push ----
 F=$(new_db store_f)
 $PY $GEN "$T/more" 40 200 >/dev/null
-expect_exit 0 "a job stores 40 more runs" "$PERFGATE" push -q --db "$F" "$T"/more/*.json
+expect_exit 0 "a job stores 40 more runs" "$PERFGATE" push --baseline-eligible -q --db "$F" "$T"/more/*.json
 clone "$T/wk"
 TIP=$(git --git-dir="$R" rev-parse perfgate-data)
 # The remote's pre-receive hook holds the push in flight until we kill it.
@@ -215,7 +215,7 @@ contains "the 40 arrive" "$OUT" "imported 40 runs"
 G=$(new_db store_g)
 R2=$T/remote2.git
 git init -q --bare "$R2"
-expect_exit 0 "40 runs to keep" "$PERFGATE" push -q --db "$G" $(ls "$T"/runs/run-0000[0-3]*.json)
+expect_exit 0 "40 runs to keep" "$PERFGATE" push --baseline-eligible -q --db "$G" $(ls "$T"/runs/run-0000[0-3]*.json)
 clone "$T/wr"
 git -C "$T/wr" remote set-url origin "$R2"
 expect_exit 0 "export with --keep-samples 5" "$PERFGATE" store export --repo "$T/wr" --db "$G" --keep-samples 5
