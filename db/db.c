@@ -580,6 +580,12 @@ static int result_error(struct db *db, PGresult *res, const char *sql, struct er
 		return err_set(err, ERR_INFRA, "lost the database at %s: %s", db->where,
 			       msg[0] ? msg : "connection closed");
 	}
+	/* A role that may not do this (docs/ci.md's read-only role storing a
+	 * run): a setting to change, not an outage. */
+	if (state && strcmp(state, "42501") == 0)
+		return err_set(err, ERR_FAIL, "the database role may only read here (%s, SQLSTATE 42501, in '%s'): "
+			       "store runs with a writer role (docs/ci.md), or pass --no-store where runs are only "
+			       "compared", msg, head);
 	if (state && (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0))
 		code = ERR_INPUT;
 	return err_set(err, code, "database error: %s (SQLSTATE %s, in '%s')", msg,

@@ -143,3 +143,23 @@ check_eq "perfgate's own spooled run is a baseline" "$(eligible "$S1")" "t|"
 check_eq "the changed one is not" "$(eligible "$S2" | cut -c1-3)" "f|a"
 check_eq "the dropped one is not" "$(eligible "$S3" | cut -c1-3)" "f|a"
 check_eq "the spool is empty, signatures included" "$(ls "$PERFGATE_HOME/spool" | wc -l)" "0"
+
+# ---- a role that may only read (item 25) ----
+# docs/ci.md's read-only role, for a pull-request job, without --no-store.
+READER=trust_reader_$$
+psql "$DB" -qAt -c "DROP ROLE IF EXISTS $READER" -c "CREATE ROLE $READER LOGIN" \
+	-c "GRANT USAGE ON SCHEMA public TO $READER" -c "GRANT SELECT ON ALL TABLES IN SCHEMA public TO $READER" >/dev/null
+RDB=$(echo "$DB" | sed "s/user=postgres/user=$READER/")
+rm -rf "$PERFGATE_HOME/spool"
+expect_exit 4 "a read-only role without --no-store" "$PERFGATE" gate "$R/suite.json" --db "$RDB" -q --no-confirm --json "$T/ro.json"
+contains "... says the role may not write" "$ERR" "may only read"
+contains "... and the fix" "$ERR" "--no-store"
+lacks "... not an outage" "$ERR" "unreachable"
+RO=$(field "$T/ro.json" run_id)
+[ -s "$PERFGATE_HOME/spool/$RO.json" ] && ok "... the run is spooled for a writer" || not_ok "the run was not spooled"
+contains "... and says where" "$ERR" "spool/$RO.json"
+expect_exit 0 "the reader gates with --no-store" "$PERFGATE" gate "$R/suite.json" --db "$RDB" -q --no-confirm --no-store
+expect_exit 4 "push with the read-only role" "$PERFGATE" push --db "$RDB" "$T/v3.json"
+contains "... says the role may not write" "$ERR" "may only read"
+lacks "... not an outage" "$ERR" "unreachable"
+psql "$DB" -qAt -c "DROP OWNED BY $READER" -c "DROP ROLE $READER" >/dev/null 2>&1
