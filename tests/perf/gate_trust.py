@@ -134,7 +134,7 @@ def summarise_report(r):
             out["ab"][key] = rec
         elif row.get("gate"):
             out["rows"][key] = rec
-    out["extra"] = r.get("extra_measuring") or {"confirm_repetitions": r.get("confirm_repetitions")}
+    out["extra"] = {k: r.get(k) for k in ("confirm_repetitions", "looks", "extra_seconds", "budget_spent")}
     return out
 
 
