@@ -24,6 +24,10 @@
 #include "summary.h"
 #include "util.h"
 
+/* A benchmark is CPU-bound when its baseline's cpu is at least this share of
+ * its wall time (waiting_is_not_computing). */
+#define WAIT_CPU_BOUND 0.5
+
 static const struct suite_bench *suite_find(const struct suite *s, const char *name)
 {
 	if (!s)
@@ -560,6 +564,65 @@ static void decide(struct compare_result *r, size_t from, size_t to, double shar
 	free(cs);
 }
 
+/* The row of `metric` beside `like` (same benchmark, same A/B reference or
+ * the same history), in rows [from, to). */
+static const struct compare_row *sibling(const struct compare_result *r, size_t from, size_t to,
+					 const struct compare_row *like, const char *metric)
+{
+	for (size_t i = from; i < to; i++) {
+		const struct compare_row *row = &r->rows[i];
+
+		if (strcmp(row->bench, like->bench) == 0 && strcmp(row->metric, metric) == 0 &&
+		    (row->against == NULL) == (like->against == NULL) &&
+		    (!row->against || strcmp(row->against, like->against) == 0))
+			return row;
+	}
+	return NULL;
+}
+
+/*
+ * A command that waited longer, without computing more, is not failed on
+ * its wall time when it is CPU-bound (docs/statistics.md, "Waiting is not
+ * computing"): a `wall` regression whose `cpu` (the kernel's exact CPU time
+ * of the same repetitions) is unchanged, below its floor or better, in a
+ * benchmark whose baseline spent at least half its wall time on a CPU,
+ * becomes inconclusive.  On a shared machine that is waiting for a CPU:
+ * end to end (docs/performance.md, "Gate trust end to end"), 20 of 23 A/A
+ * gates that failed on a loaded 2-core machine failed on wall alone, with
+ * cpu unchanged; a slower CPU-bound command raises cpu too and still fails.
+ * Rows [from, to) of one family.
+ */
+static size_t waiting_is_not_computing(struct compare_result *r, size_t from, size_t to)
+{
+	size_t changed = 0;
+
+	for (size_t i = from; i < to; i++) {
+		struct compare_row *row = &r->rows[i];
+		const struct compare_row *cpu;
+		enum verdict_kind k;
+
+		if (strcmp(row->metric, "wall") != 0 || !row->settings.gate || row->v.kind != VERDICT_REGRESSION)
+			continue;
+		cpu = sibling(r, from, to, row, "cpu");
+		if (!cpu || cpu->v.n_cur == 0 || cpu->v.n_base == 0 || cpu->v.ratio_is_shift || row->v.ratio_is_shift)
+			continue;
+		k = cpu->v.kind;
+		if (k != VERDICT_UNCHANGED && k != VERDICT_BELOW_FLOOR && k != VERDICT_IMPROVEMENT)
+			continue;
+		if (!(row->v.base_median > 0) || !(cpu->v.base_median >= WAIT_CPU_BOUND * row->v.base_median))
+			continue;
+		row->v.kind = VERDICT_INCONCLUSIVE;
+		snprintf(row->v.why, sizeof(row->v.why),
+			 "%+.1f%% (adjusted p %.2g), but cpu %+.1f%% (%s): the command waited longer (for a CPU on a "
+			 "loaded machine, or for I/O, a sleep, a lock) without computing more; cpu decides for a "
+			 "CPU-bound command (cpu %.0f%% of wall in the baseline)",
+			 (row->v.ratio - 1) * 100, row->v.p_adj, (cpu->v.ratio - 1) * 100, verdict_name(k),
+			 cpu->v.base_median / row->v.base_median * 100);
+		changed++;
+	}
+	return changed;
+}
+
 static void fill_baseline_info(struct compare_result *r, const struct baseline *base)
 {
 	size_t alloc_c = 0;
@@ -768,10 +831,12 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 		goto done;
 	n_hist = r->n_rows;
 	decide(r, 0, n_hist, opts->level_share);
+	waiting_is_not_computing(r, 0, n_hist);
 	add_hints(r, cur, n_hist);
 	if ((rc = ab_rows(r, &alloc_rows, cur, suite, err)) != 0)
 		goto done;
 	decide(r, n_hist, r->n_rows, 1);
+	waiting_is_not_computing(r, n_hist, r->n_rows);
 
 	/* SLOs: absolute checks of this run; every mistake listed at once. */
 	for (size_t i = 0; i < cur->n_benches && suite; i++) {

@@ -376,6 +376,79 @@ static void test_variants(void **state)
 	rundoc_free(cur);
 }
 
+/* A run of the loop with wall and cpu (the kernel's CPU time) at given levels. */
+static struct rundoc *mkrun_cpu(const char *id, const char *commit, double wall, double cpu, unsigned seed)
+{
+	struct rundoc *rd = rundoc_new();
+	struct rd_bench *b;
+
+	rd->run_id = xstrdup(id);
+	rd->suite = xstrdup("s");
+	rd->project = xstrdup("p");
+	rd->git.commit = xstrdup(commit);
+	b = rundoc_add_bench(rd, "loop", RUNDOC_KIND_COMMAND);
+	b->config_hash = xstrdup("h1");
+	b->status = RUNDOC_STATUS_OK;
+	fill(rundoc_bench_add_metric(b, "wall", "s", RD_LOWER), wall, 10, seed);
+	fill(rundoc_bench_add_metric(b, "cpu", "s", RD_LOWER), cpu, 10, seed + 5);
+	return rd;
+}
+
+/*
+ * Waiting is not computing: a CPU-bound command whose wall time rose 40%
+ * while its CPU time did not waited (for a CPU, on a loaded machine): its
+ * wall row is inconclusive and the gate passes.  More CPU time fails as
+ * before, and so does a command that mostly waits (a sleep) in its baseline.
+ */
+static void test_waiting_is_not_computing(void **state)
+{
+	static const struct {
+		double base_cpu, cur_cpu;
+		enum verdict_kind wall, cpu;
+		bool passed;
+	} cases[] = {
+		{ 0.9, 0.9, VERDICT_INCONCLUSIVE, VERDICT_UNCHANGED, true },  /* waited for a CPU */
+		{ 0.9, 1.3, VERDICT_REGRESSION, VERDICT_REGRESSION, false },  /* computed more */
+		{ 0.05, 0.05, VERDICT_REGRESSION, VERDICT_UNCHANGED, false }, /* not CPU-bound: wall decides */
+	};
+
+	(void)state;
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
+		struct baseline base;
+		struct rundoc *cur;
+		struct compare_result *r = NULL;
+		struct err err = ERR_INIT;
+		const struct compare_row *w;
+
+		memset(&base, 0, sizeof(base));
+		base.mode = BASELINE_ANCESTORS;
+		base.k = 5;
+		base.branch = xstrdup("main");
+		base.runs = xcalloc(6, sizeof(*base.runs));
+		for (size_t i = 0; i < 5; i++) {
+			char id[64], commit[64];
+
+			snprintf(id, sizeof(id), "00000000-0000-4000-8000-00000000000%zu", i);
+			snprintf(commit, sizeof(commit), "c%zu", i);
+			base.runs[i].doc = mkrun_cpu(id, commit, 1.0, cases[c].base_cpu, (unsigned)i);
+			base.runs[i].started = 1000.0 - (double)i;
+		}
+		base.n_runs = 5;
+		cur = mkrun_cpu("11111111-0000-4000-8000-000000000000", "head", 1.4, cases[c].cur_cpu, 99);
+		assert_int_equal(compare_run(cur, &base, NULL, NULL, &r, &err), 0);
+		w = row(r, "loop", "wall", false);
+		if (w->v.kind != cases[c].wall || row(r, "loop", "cpu", false)->v.kind != cases[c].cpu ||
+		    r->passed != cases[c].passed)
+			fail_msg("case %zu: wall %s (%s), cpu %s, passed %d", c, verdict_name(w->v.kind), w->v.why,
+				 verdict_name(row(r, "loop", "cpu", false)->v.kind), r->passed);
+		if (cases[c].wall == VERDICT_INCONCLUSIVE)
+			assert_non_null(strstr(w->v.why, "waited longer"));
+		compare_result_free(r);
+		rundoc_free(cur);
+		baseline_release(&base);
+	}
+}
+
 /* Confirmation: pooling adds samples; the regressed list names each benchmark once. */
 static void test_confirmation_helpers(void **state)
 {
@@ -416,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_slos),
 		cmocka_unit_test(test_variants),
 		cmocka_unit_test(test_confirmation_helpers),
+		cmocka_unit_test(test_waiting_is_not_computing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
