@@ -125,6 +125,12 @@ void html_page_end(struct sb *out)
 void html_sparkline(struct sb *out, const double *values, size_t n, int width, int height,
 		    bool alarm, const char *label)
 {
+	html_sparkline_span(out, values, n, width, height, 0, alarm, label);
+}
+
+void html_sparkline_span(struct sb *out, const double *values, size_t n, int width, int height,
+			 double min_span, bool alarm, const char *label)
+{
 	double lo = INFINITY, hi = -INFINITY, pad = 2, x = 0, y = 0;
 	size_t finite = 0, last = 0;
 	bool pen_up = true;
@@ -138,6 +144,13 @@ void html_sparkline(struct sb *out, const double *values, size_t n, int width, i
 		}
 	if (finite == 0)
 		return;
+	if (min_span > 0 && hi - lo < min_span * fabs(lo + hi) / 2) {
+		/* Widen the box around the values' middle: noise stays small. */
+		double mid = (lo + hi) / 2, half = min_span * fabs(mid) / 2;
+
+		lo = mid - half;
+		hi = mid + half;
+	}
 	sb_printf(out, "<svg class=\"spark\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
 		  width, height, width, height);
 	html_escape(out, label);

@@ -39,6 +39,11 @@ void html_page_end(struct sb *out);
  */
 void html_sparkline(struct sb *out, const double *values, size_t n, int width, int height,
 		    bool alarm, const char *label);
+/* The same with the box at least min_span (a fraction: 0.1) of the values'
+ * middle high, so that noise of a fraction of a percent is drawn as small
+ * as it is instead of filling the box; 0: the values' own range. */
+void html_sparkline_span(struct sb *out, const double *values, size_t n, int width, int height,
+			 double min_span, bool alarm, const char *label);
 
 /*
  * Append one gnuplot SVG picture inline: the XML prologue dropped, every id

@@ -21,6 +21,7 @@
 #define SPARK_H 24
 #define BASE_RUNS 5        /* runs in the baseline band, as `plot trend` draws it */
 #define RECENT_CP 10       /* a change point this many runs back or fewer is news */
+#define SPARK_MIN_SPAN 0.1 /* an index sparkline's box spans at least 10% of its level */
 
 static void esc(struct sb *out, const char *s)
 {
@@ -537,7 +538,7 @@ static void spark_cell(const cJSON *e, struct sb *out)
 			vals[n++] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
 	label = xasprintf("%s: medians of the newest %zu runs", jstr(e, "metric"), n);
 	sb_puts(out, "<td>");
-	html_sparkline(out, vals, n, SPARK_W, SPARK_H, entry_alarm(e), label);
+	html_sparkline_span(out, vals, n, SPARK_W, SPARK_H, SPARK_MIN_SPAN, entry_alarm(e), label);
 	sb_puts(out, "</td>");
 	free(label);
 }

@@ -36,6 +36,10 @@ echo "== history of one metric over 100,000 stored runs"
 PERFGATE=${PERFGATE:-$build/perfgate} sh tests/perf/history_bulk.sh
 echo "== the data branch: 10,000 runs into a fresh embedded database, then 10 more"
 PERFGATE=${PERFGATE:-$build/perfgate} sh tests/perf/store_bench.sh
+echo "== the history site: 100 series of 1,000 runs from scratch, then after one new run"
+PERFGATE=${PERFGATE:-$build/perfgate} sh tests/perf/site_bench.sh
+echo "== the HTML report of a gate of 200 metrics (gnuplot pictures included)"
+"$build/perf/html_report_cost"
 echo "== noise-proof metrics: wall against instruction counts"
 sh tests/perf/bench_counts.sh
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../core/html.h"
 #include "../../core/site.h"
 #include "../../core/util.h"
 
@@ -217,6 +218,23 @@ static void test_manifest_and_index(void **state)
 	free(g);
 }
 
+/* The index's sparklines: noise of 1% in a box of at least 10% of the
+ * level stays in the middle fifth; without the floor it fills the box. */
+static void test_sparkline_span(void **state)
+{
+	static const double v[] = { 100, 101, 100, 101 };
+	struct sb a = SB_INIT, b = SB_INIT;
+
+	(void)state;
+	html_sparkline_span(&a, v, 4, 120, 24, 0.1, false, "x");
+	/* box 95.5..105.5 over 20 px: 101 -> 2 + 20 * 4.5 / 10, 100 -> 2 + 20 * 5.5 / 10 */
+	assert_non_null(strstr(sb_str(&a), "d=\"M2.0 13.0 L40.7 11.0 L79.3 13.0 L118.0 11.0\""));
+	html_sparkline_span(&b, v, 4, 120, 24, 0, false, "x");
+	assert_non_null(strstr(sb_str(&b), "d=\"M2.0 22.0 L40.7 2.0 L79.3 22.0 L118.0 2.0\""));
+	sb_release(&a);
+	sb_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_file_names),
 		cmocka_unit_test(test_metric_page),
 		cmocka_unit_test(test_manifest_and_index),
+		cmocka_unit_test(test_sparkline_span),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
