@@ -391,6 +391,23 @@ static void redraw_release(struct redraw *r, size_t n)
 	free(r);
 }
 
+/* Is the report the index links for this series still there (a folder
+ * restored without runs/ redraws, and so writes the reports again)? */
+static bool report_kept(const struct site_args *a, const cJSON *e)
+{
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(e, "last_run");
+	char *path;
+	bool ok;
+
+	if (a->no_reports || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "has_report")) ||
+	    !cJSON_IsString(run) || !plain_id(run->valuestring))
+		return true;
+	path = xasprintf("%s/runs/%s.html", a->dir, run->valuestring);
+	ok = exists(path);
+	free(path);
+	return ok;
+}
+
 /* The series whose pages are stale or missing; *keys gets every series' key. */
 static size_t plan(const struct site_args *a, const cJSON *manifest, const struct history_series *ls, size_t n_ls,
 		   struct redraw **out, char **keys)
@@ -407,7 +424,8 @@ static size_t plan(const struct site_args *a, const cJSON *manifest, const struc
 		const cJSON *old = cJSON_GetObjectItemCaseSensitive(e, "signature");
 
 		keys[i] = xstrdup(key);
-		if (e && cJSON_IsString(old) && strcmp(old->valuestring, sig) == 0 && exists(path)) {
+		if (e && cJSON_IsString(old) && strcmp(old->valuestring, sig) == 0 && exists(path) &&
+		    report_kept(a, e)) {
 			free(key);
 			free(sig);
 			free(file);
@@ -436,14 +454,14 @@ static void remove_gone(const struct site_args *a, cJSON *manifest, char **keys,
 	free(gone);
 }
 
-static int finish(const struct site_args *a, cJSON *manifest, struct err *err)
+static int finish(const struct site_args *a, cJSON *manifest, const char *branch, struct err *err)
 {
 	struct sb page = SB_INIT, path = SB_INIT;
 	char when[64], *json;
 	int rc;
 
 	time_rfc3339(when, sizeof(when));
-	site_index_page(manifest, a->title, when, &page);
+	site_index_page(manifest, a->title, when, branch, &page);
 	sb_printf(&path, "%s/index.html", a->dir);
 	rc = write_file(sb_str(&path), &page, err);
 	sb_reset(&page);
@@ -505,7 +523,7 @@ static int build(struct db *db, const struct site_args *a, struct counts *c, siz
 	if ((rc = write_pages(a, r, n, problem, manifest, c, err)) < 0)
 		goto done;
 	remove_gone(a, manifest, keys, n_ls);
-	rc = finish(a, manifest, err);
+	rc = finish(a, manifest, branch, err);
 	*n_series = n_ls;
 done:
 	free(problem);

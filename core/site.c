@@ -587,7 +587,8 @@ static void index_counts(const cJSON **v, size_t n, struct sb *out)
 		  reg, changed, RECENT_CP);
 }
 
-void site_index_page(const cJSON *manifest, const char *title, const char *generated, struct sb *out)
+void site_index_page(const cJSON *manifest, const char *title, const char *generated, const char *branch,
+		     struct sb *out)
 {
 	const cJSON *all = cJSON_GetObjectItemCaseSensitive(manifest, "series"), *e;
 	const cJSON **v;
@@ -602,7 +603,15 @@ void site_index_page(const cJSON *manifest, const char *title, const char *gener
 		qsort(v, n, sizeof(*v), cmp_entry);
 	html_page_begin(out, title);
 	index_counts(v, n, out);
-	sb_puts(out, "<p class=\"meta\">Made ");
+	sb_puts(out, "<p class=\"meta\">");
+	if (branch) {
+		sb_puts(out, "Runs on branch <code>");
+		esc(out, branch);
+		sb_puts(out, "</code>. ");
+	} else {
+		sb_puts(out, "Runs of every branch. ");
+	}
+	sb_puts(out, "Made ");
 	esc(out, generated);
 	sb_puts(out, ". Each metric's page has its trend, change points and runs; each run links to its report.</p>"
 		     "</header>\n");

@@ -105,7 +105,9 @@ void site_manifest_put(cJSON *manifest, const char *key, const struct site_serie
 size_t site_manifest_prune(cJSON *manifest, char *const *keys, size_t n, char ***gone);
 
 /* The index page from the manifest's entries (grouped by project and suite,
- * then benchmark).  `title` names the site; `generated` says when. */
-void site_index_page(const cJSON *manifest, const char *title, const char *generated, struct sb *out);
+ * then benchmark).  `title` names the site; `generated` says when; `branch`
+ * is the branch shown (NULL: all branches). */
+void site_index_page(const cJSON *manifest, const char *title, const char *generated, const char *branch,
+		     struct sb *out);
 
 #endif

@@ -100,6 +100,12 @@ check "the new run's report" test -s "$S/runs/$NEW.html"
 check "the real suite's pages were left alone" sh -c "[ -z \"\$(find '$S'/m/real--* -newermt '2021-01-01')\" ]"
 contains "the index shows the new run" "$S/index.html" "runs/$NEW.html"
 
+# ---- reports deleted: the series whose newest report is gone are redrawn ----
+rm "$S/runs/$NEW.html"
+expect_exit 0 "site after the newest report was deleted" "$PERFGATE" site --db "$DB" --branch main "$S"
+contains "its series are redrawn and the report written again" "$OUT" "4 pages drawn, 1 run report written"
+check "the report is back" test -s "$S/runs/$NEW.html"
+
 # ---- a series gone from the store loses its page ----
 psql_q "$DB" "DELETE FROM runs WHERE suite = 'real'" >/dev/null 2>&1
 expect_exit 0 "site after the real suite's runs were deleted" "$PERFGATE" site --db "$DB" --branch main "$S"

@@ -179,9 +179,10 @@ static void test_manifest_and_index(void **state)
 	spark = cJSON_GetObjectItem(e, "spark");
 	assert_int_equal(cJSON_GetArraySize(spark), SITE_SPARK_RUNS);
 
-	site_index_page(back, "the <site>", "2026-12-05T00:00:00Z", &index);
+	site_index_page(back, "the <site>", "2026-12-05T00:00:00Z", "main", &index);
 	s = sb_str(&index);
 	assert_non_null(strstr(s, "<title>the &lt;site&gt;</title>"));
+	assert_non_null(strstr(s, "Runs on branch <code>main</code>."));
 	assert_non_null(strstr(s, "2 metrics; the newest run of <b>1</b> regressed; <b>2</b> changed level"));
 	assert_non_null(strstr(s, "<h2>suite suite&lt;1&gt;"));
 	assert_true(strstr(s, "<h3>b0</h3>") < strstr(s, "<h3>b1</h3>")); /* sorted, not in insertion order */
