@@ -102,6 +102,15 @@ void html_url_segment(struct sb *out, const char *s)
 	}
 }
 
+void html_badge(struct sb *out, const char *word)
+{
+	sb_puts(out, "<span class=\"badge v-");
+	html_escape(out, word);
+	sb_puts(out, "\">");
+	html_escape(out, word);
+	sb_puts(out, "</span>");
+}
+
 void html_page_begin(struct sb *out, const char *title)
 {
 	sb_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

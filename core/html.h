@@ -25,6 +25,9 @@ void html_escape(struct sb *out, const char *s);
  * [A-Za-z0-9._~-]), for links to files named after benchmarks. */
 void html_url_segment(struct sb *out, const char *s);
 
+/* A verdict or status as a coloured badge: <span class="badge v-WORD">WORD</span>. */
+void html_badge(struct sb *out, const char *word);
+
 /* The page up to and including <body>: doctype, charset, viewport, the
  * escaped title and the style sheet. */
 void html_page_begin(struct sb *out, const char *title);

@@ -460,3 +460,19 @@ char *json_canonical(const cJSON *v)
 	cJSON_Delete(c);
 	return r;
 }
+
+void json_add_num_or_null(cJSON *obj, const char *key, double v)
+{
+	if (isfinite(v))
+		xcheck(cJSON_AddNumberToObject(obj, key, v));
+	else
+		xcheck(cJSON_AddNullToObject(obj, key));
+}
+
+void json_add_str_or_null(cJSON *obj, const char *key, const char *v)
+{
+	if (v)
+		xcheck(cJSON_AddStringToObject(obj, key, v));
+	else
+		xcheck(cJSON_AddNullToObject(obj, key));
+}

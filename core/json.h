@@ -128,6 +128,13 @@ int json_target_value(const cJSON *v, double *fraction);
  * NULL when the path is malformed or leads nowhere. */
 const cJSON *json_at(const cJSON *root, const char *path);
 
+/* ---- writing ---- */
+
+/* Add obj.key: the number, or JSON null when v is not finite (NaN, inf);
+ * the string, or JSON null when v is NULL. */
+void json_add_num_or_null(cJSON *obj, const char *key, double v);
+void json_add_str_or_null(cJSON *obj, const char *key, const char *v);
+
 /* Canonical JSON text (object keys sorted, compact); caller frees. */
 char *json_canonical(const cJSON *v);
 

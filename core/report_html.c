@@ -46,11 +46,7 @@ static void esc(struct sb *out, const char *s)
 
 static void badge(struct sb *out, const char *word)
 {
-	sb_puts(out, "<span class=\"badge v-");
-	esc(out, word);
-	sb_puts(out, "\">");
-	esc(out, word);
-	sb_puts(out, "</span>");
+	html_badge(out, word);
 }
 
 /* The colour of a change: bad when the row fails, warn when it needs

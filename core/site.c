@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "html.h"
+#include "json.h"
 #include "plot.h"
 #include "report.h"
 
@@ -30,11 +31,7 @@ static void esc(struct sb *out, const char *s)
 
 static void badge(struct sb *out, const char *word)
 {
-	sb_puts(out, "<span class=\"badge v-");
-	esc(out, word);
-	sb_puts(out, "\">");
-	esc(out, word);
-	sb_puts(out, "</span>");
+	html_badge(out, word);
 }
 
 void site_baseline_band(const struct site_point *p, size_t n, size_t base_runs, double *lo, double *hi)
@@ -380,22 +377,6 @@ const cJSON *site_manifest_entry(const cJSON *manifest, const char *key)
 	return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(manifest, "series"), key);
 }
 
-static void add_num(cJSON *o, const char *name, double v)
-{
-	if (isfinite(v))
-		cJSON_AddNumberToObject(o, name, v);
-	else
-		cJSON_AddNullToObject(o, name);
-}
-
-static void add_str(cJSON *o, const char *name, const char *v)
-{
-	if (v)
-		cJSON_AddStringToObject(o, name, v);
-	else
-		cJSON_AddNullToObject(o, name);
-}
-
 void site_manifest_put(cJSON *manifest, const char *key, const struct site_series *s, const char *file)
 {
 	cJSON *series = cJSON_GetObjectItemCaseSensitive(manifest, "series");
@@ -408,25 +389,25 @@ void site_manifest_put(cJSON *manifest, const char *key, const struct site_serie
 	for (size_t i = s->n; i-- > 0 && cp_ago < 0;)
 		if (s->points[i].changepoint)
 			cp_ago = (long)(s->n - 1 - i);
-	add_str(e, "project", s->project);
-	add_str(e, "suite", s->suite);
-	add_str(e, "bench", s->bench);
-	add_str(e, "metric", s->metric);
-	add_str(e, "unit", s->unit);
-	add_str(e, "direction", s->direction);
-	add_str(e, "file", file);
-	add_str(e, "signature", s->signature);
+	json_add_str_or_null(e, "project", s->project);
+	json_add_str_or_null(e, "suite", s->suite);
+	json_add_str_or_null(e, "bench", s->bench);
+	json_add_str_or_null(e, "metric", s->metric);
+	json_add_str_or_null(e, "unit", s->unit);
+	json_add_str_or_null(e, "direction", s->direction);
+	json_add_str_or_null(e, "file", file);
+	json_add_str_or_null(e, "signature", s->signature);
 	cJSON_AddNumberToObject(e, "runs", (double)s->total_runs);
-	add_num(e, "last", last ? last->median : NAN);
-	add_num(e, "prev", s->n >= 2 ? s->points[s->n - 2].median : NAN);
-	add_num(e, "band_lo", lo);
-	add_num(e, "band_hi", hi);
-	add_str(e, "verdict", last ? last->verdict : NULL);
-	add_str(e, "last_run", last ? last->run_id : NULL);
-	add_str(e, "last_time", last ? last->time : NULL);
+	json_add_num_or_null(e, "last", last ? last->median : NAN);
+	json_add_num_or_null(e, "prev", s->n >= 2 ? s->points[s->n - 2].median : NAN);
+	json_add_num_or_null(e, "band_lo", lo);
+	json_add_num_or_null(e, "band_hi", hi);
+	json_add_str_or_null(e, "verdict", last ? last->verdict : NULL);
+	json_add_str_or_null(e, "last_run", last ? last->run_id : NULL);
+	json_add_str_or_null(e, "last_time", last ? last->time : NULL);
 	cJSON_AddBoolToObject(e, "has_report", last && last->has_report);
 	cJSON_AddNumberToObject(e, "cp_ago", (double)cp_ago);
-	add_num(e, "cp_magnitude", cp_ago >= 0 ? s->points[s->n - 1 - (size_t)cp_ago].cp_magnitude : NAN);
+	json_add_num_or_null(e, "cp_magnitude", cp_ago >= 0 ? s->points[s->n - 1 - (size_t)cp_ago].cp_magnitude : NAN);
 	spark = xcheck(cJSON_AddArrayToObject(e, "spark"));
 	for (size_t i = s->n > SITE_SPARK_RUNS ? s->n - SITE_SPARK_RUNS : 0; i < s->n; i++)
 		cJSON_AddItemToArray(spark, isfinite(s->points[i].median) ? xcheck(cJSON_CreateNumber(s->points[i].median))
@@ -467,16 +448,12 @@ size_t site_manifest_prune(cJSON *manifest, char *const *keys, size_t n, char **
 
 static const char *jstr(const cJSON *o, const char *name)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
+	return json_peek_str(o, name);
 }
 
 static double jnum(const cJSON *o, const char *name)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+	return json_peek_num(o, name, NAN);
 }
 
 static int cmp_str(const char *a, const char *b)
