@@ -480,8 +480,18 @@ int gate_store_run(const struct gate_store *store, const struct rundoc *rd,
 	/* Nothing measured is lost: keep it where `perfgate push --spooled` finds it. */
 	if (!store->spool)
 		return err_set(err, rc, "%s", why.msg);
-	if (store->spool(store->arg, rd, spooled, &e) != 0)
-		return err_set(err, rc, "%s; the run could not be spooled either: %s", why.msg, e.msg);
+	if (store->spool(store->arg, rd, spooled, &e) != 0) {
+		struct err e2 = ERR_INIT;
+		char *kept = NULL;
+
+		if (!store->keep || store->keep(store->arg, rd, &kept, &e2) != 0)
+			return err_set(err, rc, "%s; the run was NOT kept: it could not be spooled (%s)%s%s", why.msg,
+				       e.msg, e2.msg[0] ? " nor written elsewhere: " : "", e2.msg);
+		rc = err_set(err, rc, "%s; the run could not be spooled (%s), so it was kept in %s instead: store it "
+			     "with 'perfgate push %s'", why.msg, e.msg, kept, kept);
+		free(kept);
+		return rc;
+	}
 	if (rc == ERR_INFRA)
 		return err_set(err, rc, "database unreachable (%s); run spooled to %s; upload later with "
 			       "'perfgate push --spooled'", why.msg, *spooled);

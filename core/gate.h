@@ -53,6 +53,10 @@ struct gate_store {
 	/* Keep a run that could not be stored so that it can be stored later;
 	 * *where (caller frees) says where it went. */
 	int (*spool)(void *arg, const struct rundoc *rd, char **where, struct err *err);
+	/* When even the spool fails (a full or read-only home): keep the run in
+	 * a file of its own where a person finds it (`perfgate push FILE` stores
+	 * it); *where (caller frees) says where. */
+	int (*keep)(void *arg, const struct rundoc *rd, char **where, struct err *err);
 	void *arg;
 };
 

@@ -1310,6 +1310,34 @@ int db_spool_remove(const char *path)
 	return rc;
 }
 
+int db_spool_fallback(const struct rundoc *rd, char **where, struct err *err)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	const char *dirs[] = { tmpdir && *tmpdir ? tmpdir : "/tmp", "." };
+	char *text = rundoc_to_string(rd);
+	struct err e = ERR_INIT;
+	struct sb why = SB_INIT;
+	int rc = ERR_FAIL;
+
+	*where = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(dirs) && rc; i++) {
+		char *file = xasprintf("%s/perfgate-run-%s.json", dirs[i], rd->run_id);
+
+		/* file_write_atomic never follows a symlink planted in a shared /tmp. */
+		if ((rc = file_write_atomic(file, text, strlen(text), &e)) == 0) {
+			*where = file;
+			break;
+		}
+		sb_printf(&why, "%s%s", why.len ? "; " : "", e.msg);
+		free(file);
+	}
+	if (rc)
+		err_set(err, ERR_FAIL, "%s", sb_str(&why));
+	sb_release(&why);
+	free(text);
+	return rc;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

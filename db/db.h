@@ -117,6 +117,10 @@ char *db_spool_dir(void);
 int db_spool_write(const struct rundoc *rd, char **path, struct err *err);
 int db_spool_load(const char *path, struct rundoc **out, char **untrusted, struct err *err);
 int db_spool_remove(const char *path);
+/* Where a run goes when the spool cannot take it (a full or read-only
+ * home): $TMPDIR (else /tmp), else the current folder,
+ * perfgate-run-<run_id>.json, written atomically; *where (caller frees). */
+int db_spool_fallback(const struct rundoc *rd, char **where, struct err *err);
 int db_spool_list(char ***paths, size_t *n, struct err *err);
 void db_spool_list_free(char **paths, size_t n);
 

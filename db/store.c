@@ -162,6 +162,12 @@ static int spool(void *arg, const struct rundoc *rd, char **where, struct err *e
 	return db_spool_write(rd, where, err);
 }
 
+static int keep(void *arg, const struct rundoc *rd, char **where, struct err *err)
+{
+	(void)arg;
+	return db_spool_fallback(rd, where, err);
+}
+
 void db_store_gate_store(struct db_store *s, struct gate_store *out)
 {
 	*out = (struct gate_store){
@@ -169,6 +175,7 @@ void db_store_gate_store(struct db_store *s, struct gate_store *out)
 		.put_run = put_run,
 		.put_comparison = put_comparison,
 		.spool = spool,
+		.keep = keep,
 		.arg = s,
 	};
 }

@@ -163,3 +163,22 @@ expect_exit 4 "push with the read-only role" "$PERFGATE" push --db "$RDB" "$T/v3
 contains "... says the role may not write" "$ERR" "may only read"
 lacks "... not an outage" "$ERR" "unreachable"
 psql "$DB" -qAt -c "DROP OWNED BY $READER" -c "DROP ROLE $READER" >/dev/null 2>&1
+
+# ---- a run that cannot be spooled is kept elsewhere, or said lost (item 13) ----
+mkdir -p "$T/home2" "$T/fb"
+: >"$T/home2/spool"    # the spool cannot be a folder: every write fails, root's too
+expect_exit 4 "an unusable spool, the database down" env PERFGATE_HOME="$T/home2" TMPDIR="$T/fb" \
+	"$PERFGATE" gate "$R/suite.json" --db "$DOWN" -q --no-confirm --json "$T/fb.json"
+FB=$(field "$T/fb.json" run_id)
+contains "... says the spool failed" "$ERR" "the run could not be spooled"
+contains "... and where the run was kept instead" "$ERR" "kept in $T/fb/perfgate-run-$FB.json"
+lacks "... never that it was spooled" "$ERR" "run spooled to"
+expect_exit 0 "the kept run can be pushed" "$PERFGATE" push --db "$DB" "$T/fb/perfgate-run-$FB.json"
+: >"$T/notadir"
+mkdir -p "$T/gone"
+# (An unusable $TMPDIR also fails the benchmark itself, root writes
+# everywhere else: the run is invalid, exit 3 wins over 4.)
+(cd "$T/gone" && rmdir "$T/gone" && env PERFGATE_HOME="$T/home2" TMPDIR="$T/notadir" \
+	"$PERFGATE" gate "$R/suite.json" --db "$DOWN" -q --no-confirm) >"$T/lost.out" 2>"$T/lost.err"
+check_eq "nowhere to keep it: the run fails" "$?" "3"
+contains "... and it says the run was not kept" "$T/lost.err" "the run was NOT kept"
