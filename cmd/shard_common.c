@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/context.h"
 #include "../core/http/shard.h"
 #include "../core/shard_merge.h"
 #include "../core/suite.h"
@@ -266,6 +267,14 @@ int shardcmd_merge(void *arg, struct rundoc **out, struct errlist *notes, struct
 {
 	const struct shardcmd_merge *m = arg;
 
+	int rc;
+
 	*out = NULL;
-	return m->n_files ? merge_files(m, out, notes, err) : merge_stored(m, out, notes, err);
+	rc = m->n_files ? merge_files(m, out, notes, err) : merge_stored(m, out, notes, err);
+	/* Assembled from documents: a baseline only when the shards' context is
+	 * this job's own (docs/security.md). */
+	if (rc == 0 && *out)
+		(*out)->context_trusted = context_agrees(*out, m->ro && m->ro->repo_dir ? m->ro->repo_dir
+								 : m->suite ? m->suite->dir : NULL);
+	return rc;
 }

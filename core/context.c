@@ -98,3 +98,28 @@ int context_stamp(struct rundoc *rd, const char *repo_dir, struct errlist *notic
 	rd->fingerprint = xstrdup(hash);
 	return 0;
 }
+
+static bool same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+bool context_agrees(const struct rundoc *rd, const char *repo_dir)
+{
+	struct rd_git git = { 0 };
+	struct rd_ci ci;
+	struct err err = ERR_INIT;
+	bool found = false, agree;
+
+	cictx_detect(&ci);
+	agree = gitinfo_collect(repo_dir, &git, &found, &err) == 0 &&
+		/* the same clean commit, or no repository on either side */
+		(found ? git.commit && same(git.commit, rd->git.commit) && same(git.branch, rd->git.branch) &&
+			 !git.dirty && !rd->git.dirty
+		       : !rd->git.commit) &&
+		same(ci.provider, rd->ci.provider) && same(ci.event, rd->ci.event) && ci.pr == rd->ci.pr &&
+		ci.fork == rd->ci.fork;
+	gitinfo_release(&git);
+	cictx_release(&ci);
+	return agree;
+}

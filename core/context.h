@@ -26,6 +26,15 @@
 int context_stamp(struct rundoc *rd, const char *repo_dir, struct errlist *notices, struct err *err);
 
 /*
+ * Does the git and CI context rd claims agree with what this process sees
+ * itself (git in repo_dir, NULL meaning "."; CI from the environment): the
+ * same commit and branch and a clean tree (or no repository on either
+ * side), the same CI provider, event, pull request and fork?  A run assembled from documents (the merge of shards'
+ * runs) is trusted to be a baseline only then (docs/security.md).
+ */
+bool context_agrees(const struct rundoc *rd, const char *repo_dir);
+
+/*
  * The project a run belongs to when nobody named one: the repository's name
  * from its remote URL or path ("git@host:acme/infer.git" -> "infer",
  * "/src/infer/" -> "infer"), else `fallback` as it is (NULL: "default").

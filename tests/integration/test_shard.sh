@@ -114,6 +114,11 @@ if python3 -c 'import jsonschema; jsonschema.Draft202012Validator' 2>/dev/null; 
 fi
 expect_exit 0 "db status after the gate" "$PERFGATE" db status
 contains "the store keeps the merged run" "$OUT" "runs:     1"
+# Assembled from the shards' documents, in this job's own context: it may be a
+# baseline (docs/security.md).
+got=$(psql "host=$(readlink -f "$T/home/pg") port=5432 user=perfgate dbname=postgres" -qAt \
+	-c "select baseline_eligible from runs" 2>&1)
+[ "$got" = t ] && ok "the merged run, in the merging job's context, may be a baseline" || not_ok "merged run eligible: $got"
 expect_exit 0 "merge of the same group again" "$PERFGATE" merge -q --shard-group g4 --out "$T/g4.again.json"
 contains "the same shards make the same run, stored once" "$OUT" "(stored before)"
 is "with the same run id" "d[0]['run_id'] == d[1]['run_id']" "$T/g4.merged.json" "$T/g4.again.json"
