@@ -244,6 +244,22 @@ static void short_id(const char *id, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", 8, id ? id : "-");
 }
 
+/* "run invalid: 2 benchmarks failed ('a', 'b')": the run cannot be trusted whatever the comparison says. */
+static void run_invalid_text(const struct compare_result *r, struct sb *out)
+{
+	sb_printf(out, "run invalid: %zu benchmark%s failed (", r->n_failed_benches, r->n_failed_benches == 1 ? "" : "s");
+	for (size_t i = 0; i < r->n_failed_benches && i < 3; i++)
+		sb_printf(out, "%s'%s'", i ? ", " : "", r->failed_benches[i]);
+	sb_puts(out, r->n_failed_benches > 3 ? ", ...)" : ")");
+}
+
+/* Every gated metric without a baseline: a first run (or one outside git). */
+static void first_run_text(const struct compare_result *r, size_t gated, struct sb *out)
+{
+	sb_printf(out, "no baseline %sfor %zu metric%s (%s), nothing to compare", r->commit ? "yet " : "", gated,
+		  gated == 1 ? "" : "s", r->commit ? "first run" : "the run has no git commit: see the baseline line");
+}
+
 void report_summary_line(const struct compare_result *r, struct sb *out)
 {
 	static const char *const words[] = {
@@ -260,16 +276,11 @@ void report_summary_line(const struct compare_result *r, struct sb *out)
 	sb_puts(out, r->passed ? "passed: " : "FAILED: ");
 	if (r->n_failed_benches) {
 		/* first: the run is invalid whatever the comparison says */
-		sb_printf(out, "run invalid: %zu benchmark%s failed (", r->n_failed_benches,
-			  r->n_failed_benches == 1 ? "" : "s");
-		for (size_t i = 0; i < r->n_failed_benches && i < 3; i++)
-			sb_printf(out, "%s'%s'", i ? ", " : "", r->failed_benches[i]);
-		sb_puts(out, r->n_failed_benches > 3 ? ", ...); " : "); ");
+		run_invalid_text(r, out);
+		sb_puts(out, "; ");
 	}
 	if (gated && r->counts[VERDICT_NO_BASELINE] == gated) {
-		sb_printf(out, "no baseline %sfor %zu metric%s (%s), nothing to compare", r->commit ? "yet " : "",
-			  gated, gated == 1 ? "" : "s",
-			  r->commit ? "first run" : "the run has no git commit: see the baseline line");
+		first_run_text(r, gated, out);
 		any = true;
 	} else {
 		for (int k = 0; k <= VERDICT_NO_BASELINE; k++) {
@@ -343,15 +354,19 @@ static void median_text(const struct compare_row *row, char *buf, size_t len)
 }
 
 /* "6%" (the change caught 80% of the time), "96% !" over VERDICT_MDE_FLAG. */
+/* The detectable effect as the reports write it: "6.0%", ">1000%". */
+static void mde_text(double m, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%.*f%%", m >= 10 ? ">" : "", m < 0.1 ? 1 : 0, fmin(m, 10) * 100);
+}
+
 static void detect_text(const struct compare_row *row, char *buf, size_t len)
 {
 	double m = row->v.mde;
+	char t[32];
 
-	if (!isfinite(m))
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%s%.*f%%%s", m >= 10 ? ">" : "", m < 0.1 ? 1 : 0, fmin(m, 10) * 100,
-			 m > VERDICT_MDE_FLAG ? " !" : "");
+	mde_text(m, t, sizeof(t));
+	snprintf(buf, len, "%s%s", isfinite(m) ? t : "-", m > VERDICT_MDE_FLAG ? " !" : "");
 }
 
 static void cells(const struct compare_row *row, char c[N_COLS][160])
@@ -487,15 +502,15 @@ static void md_cell(struct sb *out, const char *s);
 static void detect_summary(const struct compare_result *r, bool markdown, struct sb *out)
 {
 	size_t k = 0;
+	char m[32];
 
 	for (size_t i = 0; i < r->n_rows; i++) {
 		const struct compare_row *row = &r->rows[i];
 
 		if (row->against || !row->settings.gate || !isfinite(row->v.mde))
 			continue;
-		sb_puts(out, k++ ? ", " : "");
-		sb_printf(out, "%s%.*f%% in ", row->v.mde >= 10 ? ">" : "", row->v.mde < 0.1 ? 1 : 0,
-			  fmin(row->v.mde, 10) * 100);
+		mde_text(row->v.mde, m, sizeof(m));
+		sb_printf(out, "%s%s in ", k++ ? ", " : "", m);
 		if (markdown)
 			sb_putc(out, '`');
 		sb_printf(out, "%s/%s", row->bench, row->metric);
@@ -505,7 +520,6 @@ static void detect_summary(const struct compare_result *r, bool markdown, struct
 	if (!k)
 		sb_puts(out, "none (no gated metric had a baseline to compare with)");
 }
-
 
 /* ---- what text and Markdown share: groups, key metrics, causes, the headline ---- */
 
@@ -756,12 +770,6 @@ static void names_list(const struct compare_result *r, const struct report_group
 		sb_printf(out, " and %zu more", more);
 }
 
-/* The detectable effect as the reports write it: "6.0%", ">1000%". */
-static void mde_text(double m, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s%.*f%%", m >= 10 ? ">" : "", m < 0.1 ? 1 : 0, fmin(m, 10) * 100);
-}
-
 /*
  * What needs a reader's attention, one line per cause (not one per
  * metric): inconclusive and insufficient-data rows by cause, gated rows
@@ -929,11 +937,7 @@ void report_headline(const struct compare_result *r, struct sb *out)
 	sb_puts(out, r->passed ? "passed: " : "FAILED: ");
 	/* What fails, first. */
 	if (r->n_failed_benches) {
-		sb_printf(out, "run invalid: %zu benchmark%s failed (", r->n_failed_benches,
-			  r->n_failed_benches == 1 ? "" : "s");
-		for (size_t i = 0; i < r->n_failed_benches && i < 3; i++)
-			sb_printf(out, "%s'%s'", i ? ", " : "", r->failed_benches[i]);
-		sb_puts(out, r->n_failed_benches > 3 ? ", ...)" : ")");
+		run_invalid_text(r, out);
 		fails++;
 	}
 	if (r->counts[VERDICT_REGRESSION]) {
@@ -985,9 +989,8 @@ void report_headline(const struct compare_result *r, struct sb *out)
 	}
 	/* Then the rest, said as not failing. */
 	if (gated && r->counts[VERDICT_NO_BASELINE] == gated) {
-		sb_printf(out, "%sno baseline yet for %zu metric%s (%s), nothing to compare", fails ? "; " : "",
-			  gated, gated == 1 ? "" : "s",
-			  r->commit ? "first run" : "the run has no git commit: see the baseline line");
+		sb_puts(out, fails ? "; " : "");
+		first_run_text(r, gated, out);
 		any = true;
 	} else {
 		for (size_t i = 0; i < ARRAY_SIZE(rest); i++) {
