@@ -24,6 +24,9 @@
 #define C_BOLD "\033[1m"
 #define C_RESET "\033[0m"
 
+static void md_code(struct sb *out, const char *s);
+static void md_cell(struct sb *out, const char *s);
+
 int report_format_parse(const char *name, enum report_format *out, struct err *err)
 {
 	static const char *const names[] = { "text", "markdown", "json", "junit" };
@@ -354,6 +357,22 @@ static void median_text(const struct compare_row *row, char *buf, size_t len)
 }
 
 /* "6%" (the change caught 80% of the time), "96% !" over VERDICT_MDE_FLAG. */
+/* "  bench metric: why" (Markdown: the benchmark as code), without the newline. */
+static void why_line(const struct compare_row *row, bool markdown, const char *lead, struct sb *out)
+{
+	sb_puts(out, lead);
+	if (markdown) {
+		sb_putc(out, '`');
+		md_code(out, row->bench);
+		sb_puts(out, "` ");
+		md_cell(out, row->metric);
+		sb_puts(out, ": ");
+		md_cell(out, row->v.why);
+	} else {
+		sb_printf(out, "%s %s: %s", row->bench, row->metric, row->v.why);
+	}
+}
+
 /* The detectable effect as the reports write it: "6.0%", ">1000%". */
 static void mde_text(double m, char *buf, size_t len)
 {
@@ -495,8 +514,6 @@ static void more_text(const struct compare_result *r, const char *lead, struct s
 		  r->extra_seconds, r->budget_spent ? "; the budget is spent, still undecided" : "");
 }
 
-static void md_code(struct sb *out, const char *s);
-static void md_cell(struct sb *out, const char *s);
 
 /* "parse/wall_rel 6%, parse/cpu_rel 5%": every gated, tested history row. */
 static void detect_summary(const struct compare_result *r, bool markdown, struct sb *out)
@@ -827,16 +844,7 @@ static size_t attention_lines(const struct compare_result *r, const struct repor
 
 				if (!row->v.why[0] || rank(r, row) == 0)
 					continue;
-				if (markdown) {
-					sb_puts(out, "  - `");
-					md_code(out, row->bench);
-					sb_puts(out, "` ");
-					md_cell(out, row->metric);
-					sb_puts(out, ": ");
-					md_cell(out, row->v.why);
-				} else {
-					sb_printf(out, "      %s %s: %s", row->bench, row->metric, row->v.why);
-				}
+				why_line(row, markdown, markdown ? "  - " : "      ", out);
 				sb_putc(out, '\n');
 			}
 	}
@@ -1188,16 +1196,7 @@ static void failing_whys(const struct compare_result *r, const struct report_gro
 			k += rank(r, &r->rows[m[j]]) == 0;
 		if (!row->v.why[0])
 			continue;
-		if (markdown) {
-			sb_puts(out, "- `");
-			md_code(out, row->bench);
-			sb_puts(out, "` ");
-			md_cell(out, row->metric);
-			sb_puts(out, ": ");
-			md_cell(out, row->v.why);
-		} else {
-			sb_printf(out, "  %s %s: %s", row->bench, row->metric, row->v.why);
-		}
+		why_line(row, markdown, markdown ? "- " : "  ", out);
 		if (g->family)
 			sb_printf(out, " (%zu of its %zu statistics fail)", k, n);
 		sb_putc(out, '\n');
