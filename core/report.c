@@ -247,6 +247,16 @@ static void short_id(const char *id, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", 8, id ? id : "-");
 }
 
+/* Gated history rows, whatever their verdict. */
+static size_t gated_count(const struct compare_result *r)
+{
+	size_t n = 0;
+
+	for (int k = 0; k <= VERDICT_NO_BASELINE; k++)
+		n += r->counts[k];
+	return n;
+}
+
 /* "run invalid: 2 benchmarks failed ('a', 'b')": the run cannot be trusted whatever the comparison says. */
 static void run_invalid_text(const struct compare_result *r, struct sb *out)
 {
@@ -274,8 +284,7 @@ void report_summary_line(const struct compare_result *r, struct sb *out)
 	size_t gated = 0;
 	bool any = false;
 
-	for (int k = 0; k <= VERDICT_NO_BASELINE; k++)
-		gated += r->counts[k];
+	gated = gated_count(r);
 	sb_puts(out, r->passed ? "passed: " : "FAILED: ");
 	if (r->n_failed_benches) {
 		/* first: the run is invalid whatever the comparison says */
@@ -802,8 +811,7 @@ static size_t attention_lines(const struct compare_result *r, const struct repor
 	bool *in = xcalloc(r->n_rows + 1, sizeof(*in)), *done = xcalloc(r->n_rows + 1, sizeof(*done));
 	const char *lead = markdown ? "- " : "  ";
 
-	for (int k = 0; k <= VERDICT_NO_BASELINE; k++)
-		gated += r->counts[k];
+	gated = gated_count(r);
 	for (size_t i = 0; i < n_causes; i++) {
 		const struct report_cause *c = &causes[i];
 		const char *hint = NULL;
@@ -940,8 +948,7 @@ void report_headline(const struct compare_result *r, struct sb *out)
 	struct report_groups gs;
 	bool any = false;
 
-	for (int k = 0; k <= VERDICT_NO_BASELINE; k++)
-		gated += r->counts[k];
+	gated = gated_count(r);
 	sb_puts(out, r->passed ? "passed: " : "FAILED: ");
 	/* What fails, first. */
 	if (r->n_failed_benches) {
@@ -1732,8 +1739,7 @@ static void md_body(struct md_writer *w, const struct compare_result *r, const s
 	/* What changed and is not above: a failing group is shown there. */
 	for (size_t i = 0; i < gs->n; i++)
 		any |= show[i] = group_changed(r, &gs->g[i]) && gs->g[i].rank != 0;
-	for (int k = 0; k <= VERDICT_NO_BASELINE; k++)
-		gated += r->counts[k];
+	gated = gated_count(r);
 	if (any && !w->dropped) {
 		sb_puts(w->out, "**Changed** (a family's statistics in one row, each with its change against the baseline)\n\n");
 		md_groups(w, r, gs, show, false, false);
