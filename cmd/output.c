@@ -32,8 +32,6 @@ static void render_options(const struct output_opts *o, bool color, struct repor
 		ro->report_url = getenv("PERFGATE_REPORT_URL");
 	if (!ro->site_url && getenv("PERFGATE_SITE_URL") && *getenv("PERFGATE_SITE_URL"))
 		ro->site_url = getenv("PERFGATE_SITE_URL");
-	/* The comment carries a marker line before the report (forge_marker). */
-	ro->limit = REPORT_MARKDOWN_LIMIT - 1024;
 }
 
 static int write_one(const struct compare_result *r, enum report_format f, const struct output_opts *o,

@@ -1807,7 +1807,8 @@ void report_markdown(const struct compare_result *r, const struct report_options
 
 	if (!o)
 		o = &defaults;
-	limit = o->limit ? o->limit : REPORT_MARKDOWN_LIMIT;
+	/* By default the forge's limit, less room for the marker line the comment starts with. */
+	limit = o->limit ? o->limit : REPORT_MARKDOWN_LIMIT - REPORT_MARKDOWN_MARGIN;
 	for (size_t i = 0; i < r->n_rows; i++)
 		n_hist += !r->rows[i].against;
 	report_group_rows(r, false, &gs);
@@ -1822,14 +1823,14 @@ void report_markdown(const struct compare_result *r, const struct report_options
 	}
 	sb_puts(&tail, "\n</details>\n");
 	/* Room for the head, the tail, the notice and the closing lines of open sections. */
-	md_cut(r, o, limit, 999999999, &cut);
+	md_cut(r, o, o->limit ? o->limit : REPORT_MARKDOWN_LIMIT, 999999999, &cut);
 	w = (struct md_writer){ .out = &body, .limit = limit, .reserve = head.len + tail.len + cut.len + 512 };
 	md_body(&w, r, &gs);
 	md_details(&w, r, &gs, n_hist);
 	sb_puts(out, sb_str(&head));
 	if (w.dropped) {
 		sb_reset(&cut);
-		md_cut(r, o, limit, w.dropped, &cut);
+		md_cut(r, o, o->limit ? o->limit : REPORT_MARKDOWN_LIMIT, w.dropped, &cut);
 		sb_puts(out, sb_str(&cut));
 	}
 	sb_puts(out, sb_str(&body));

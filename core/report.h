@@ -19,8 +19,10 @@ enum report_format { REPORT_TEXT, REPORT_MARKDOWN, REPORT_JSON, REPORT_JUNIT };
 /* "text", "markdown" (or "md"), "json", "junit"; ERR_INPUT otherwise. */
 int report_format_parse(const char *name, enum report_format *out, struct err *err);
 
-/* GitHub's limit on a pull-request comment, in characters (GitLab's is larger). */
+/* GitHub's limit on a pull-request comment, in characters (GitLab's is larger),
+ * and the room the default keeps for the comment's marker line (core/forge.h). */
 #define REPORT_MARKDOWN_LIMIT 65536
+#define REPORT_MARKDOWN_MARGIN 1024
 
 /* How the text and Markdown reports are rendered; NULL or { 0 }: the defaults. */
 struct report_options {
@@ -29,7 +31,7 @@ struct report_options {
 	const char *report_url;  /* Markdown: link to the HTML report (an artifact), NULL: none */
 	const char *site_url;    /* Markdown: link to the history site, NULL: none */
 	size_t limit;            /* Markdown: at most this many bytes, 0: REPORT_MARKDOWN_LIMIT
-				    minus room for the comment's marker */
+				    minus REPORT_MARKDOWN_MARGIN */
 };
 
 /*
