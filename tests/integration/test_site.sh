@@ -40,17 +40,28 @@ SHIFT=$(ids "$T/runs/run-000018.json")
 "$PERFGATE" compare --db "$DB" "$LAST" >/dev/null 2>&1
 check "a stored comparison for the newest run" "$PERFGATE" report --db "$DB" "$LAST" --format json
 
-# Two real gates of a command benchmark, in a git repository.
+# Two real gates of a command benchmark and an HTTP load benchmark against a
+# loopback server (tests/servers/service_time.py), in a git repository: the
+# second gate's report has pictures (latency spectrum, per-second series).
 R=$T/repo
+PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 git init -q -b main "$R" && git -C "$R" config user.email t@example.com && git -C "$R" config user.name t
-cat >"$R/suite.json" <<'EOF'
+cat >"$R/suite.json" <<EOF
 {"suite": "real", "project": "site",
- "benchmarks": [{"name": "true", "command": ["true"], "repetitions": 5, "warmup": 0}]}
+ "benchmarks": [{"name": "true", "command": ["true"], "repetitions": 5, "warmup": 0},
+                {"name": "api", "http": {"url": "http://127.0.0.1:$PORT/work"}, "load": {"duration": "2s"}}]}
 EOF
+echo '{"ms": 2}' >"$T/service.json"
 git -C "$R" add suite.json && git -C "$R" commit -qm "first"
+$PY tests/servers/service_time.py "$T/service.json" "$T/port" "$PORT" &
+spid=$!
+trap 'kill $spid 2>/dev/null' EXIT
+i=0; while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 (cd "$R" && "$PERFGATE" gate --db "$DB" suite.json >/dev/null 2>&1)
 git -C "$R" commit -q --allow-empty -m "second"
 (cd "$R" && "$PERFGATE" gate --db "$DB" suite.json >"$T/gate.out" 2>&1)
+kill $spid 2>/dev/null; wait $spid 2>/dev/null
+REAL_LAST=$(psql_q "$DB" "SELECT run_id FROM runs WHERE suite = 'real' ORDER BY started_at DESC LIMIT 1")
 REAL=$(psql_q "$DB" "SELECT count(*) FROM runs WHERE suite = 'real'")
 [ "$REAL" -eq 2 ] && ok "two real gates stored" || not_ok "two real gates stored (got $REAL): $(head -c 300 "$T/gate.out")"
 SERIES=$(psql_q "$DB" "SELECT count(*) FROM (SELECT DISTINCT project, suite, benchmark, metric FROM history_points) s")
@@ -78,6 +89,7 @@ N_SPARK=$(grep -o 'class="spark"' "$S/runs/$LAST.html" | wc -l)
 [ "$N_SPARK" -eq 4 ] && ok "the newest run's report has a sparkline of each of its 4 metrics" ||
 	not_ok "the newest run's report has a sparkline of each of its 4 metrics (found $N_SPARK)"
 contains "a report's sparkline ends with its own run" "$S/runs/$LAST.html" "medians of the last 20 runs, this run last"
+contains "the load gate's report draws its pictures inline" "$S/runs/$REAL_LAST.html" '<figure class="plot"><svg'
 contains "a run without a comparison says so" "$S/runs/$SHIFT.html" "no comparison was stored"
 check "the newest median in the manifest is the samples' median" $PY -c '
 import json, statistics, sys
@@ -129,4 +141,4 @@ contains "the index says it holds no runs" "$T/empty/index.html" "The store hold
 # ---- in a real browser ----
 SHOTS=${SITE_SHOTS:-$T/shots}
 $PY "$here/tests/browser/check_pages.py" --crawl --shots "$SHOTS" --name site "$S/index.html" "$WALL" \
-	"$S/runs/$LAST.html"
+	"$S/runs/$LAST.html" "$S/runs/$REAL_LAST.html"
