@@ -25,8 +25,11 @@
 #include "util.h"
 
 /* A benchmark is CPU-bound when its baseline's cpu is at least this share of
- * its wall time (waiting_is_not_computing). */
+ * its wall time, and serial when it is at most this multiple of it: a
+ * command that kept more than one CPU busy can lose its parallelism, which
+ * only wall shows (waiting_is_not_computing). */
 #define WAIT_CPU_BOUND 0.5
+#define WAIT_CPU_SERIAL 1.2
 
 static const struct suite_bench *suite_find(const struct suite *s, const char *name)
 {
@@ -609,7 +612,8 @@ static size_t waiting_is_not_computing(struct compare_result *r, size_t from, si
 		k = cpu->v.kind;
 		if (k != VERDICT_UNCHANGED && k != VERDICT_BELOW_FLOOR && k != VERDICT_IMPROVEMENT)
 			continue;
-		if (!(row->v.base_median > 0) || !(cpu->v.base_median >= WAIT_CPU_BOUND * row->v.base_median))
+		if (!(row->v.base_median > 0) || !(cpu->v.base_median >= WAIT_CPU_BOUND * row->v.base_median) ||
+		    cpu->v.base_median > WAIT_CPU_SERIAL * row->v.base_median)
 			continue;
 		row->v.kind = VERDICT_INCONCLUSIVE;
 		snprintf(row->v.why, sizeof(row->v.why),

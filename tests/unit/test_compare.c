@@ -410,6 +410,7 @@ static void test_waiting_is_not_computing(void **state)
 		{ 0.9, 0.9, VERDICT_INCONCLUSIVE, VERDICT_UNCHANGED, true },  /* waited for a CPU */
 		{ 0.9, 1.3, VERDICT_REGRESSION, VERDICT_REGRESSION, false },  /* computed more */
 		{ 0.05, 0.05, VERDICT_REGRESSION, VERDICT_UNCHANGED, false }, /* not CPU-bound: wall decides */
+		{ 2.0, 2.0, VERDICT_REGRESSION, VERDICT_UNCHANGED, false },   /* parallel, lost it: wall decides */
 	};
 
 	(void)state;
