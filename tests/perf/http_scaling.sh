@@ -1,0 +1,124 @@
+#!/bin/sh
+# The load engine's scaling with threads against wrk (issue 17's figures).
+# For each thread count N in THREADS: nginx with N workers returning a fixed
+# 200 on a loopback port, then `wrk -tN -c(50N)` and a perfgate closed loop
+# of the same threads and connections ("mode": "concurrency"), alternated
+# for ROUNDS rounds of DUR seconds; medians of the rounds.  Per tool and N:
+# throughput (requests/s), requests per CPU-second (all its requests, warmup
+# included, over its own user+sys time from getrusage of the child, which
+# counts perfgate's start, suite loading and run document too), and the
+# throughput relative to the same tool's 1 thread.
+#
+#   make && sh tests/perf/http_scaling.sh [BUILD]
+#   THREADS="1 4 8 16" sh tests/perf/http_scaling.sh     (a many-core machine)
+#
+# Goals: 1 thread, perfgate's requests per CPU-second >= 1.0x wrk's;
+# 2 threads, perfgate's throughput >= 1.0x wrk -t2's; N threads close to N
+# times 1 thread until the target saturates.  When the machine has at least
+# 2N CPUs (and 4 or more), the generators run on CPUs 0..N-1 and nginx on
+# N..2N-1 (taskset), so that neither takes the other's cores; otherwise all
+# share every CPU (on a small shared machine a pinned tool would wait behind
+# the other tenants on its one CPU) and the script says so.  THREADS defaults to "1 2", DUR 5, ROUNDS 5;
+# BENCH_QUICK=1: 1 round of 1 s (a smoke test of the script).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${1:-${BUILD:-$root/build}}
+: "${PERFGATE:=$build/perfgate}"
+THREADS=${THREADS:-1 2}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then DUR=${DUR:-1}; ROUNDS=${ROUNDS:-1}; else DUR=${DUR:-5}; ROUNDS=${ROUNDS:-5}; fi
+CPUS=$(nproc)
+T=$(mktemp -d /tmp/perfgate-scaling.XXXXXX)
+ngx=""
+cleanup() {
+	[ -z "$ngx" ] || kill "$ngx" 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "http_scaling: needs wrk and nginx" >&2; exit 1; }
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# cpu_of OUTFILE CMD...: run CMD (stdout to OUTFILE); print its user+sys CPU seconds
+cpu_of() {
+	python3 - "$@" <<'PY'
+import resource, subprocess, sys
+out = open(sys.argv[1], "w")
+subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.DEVNULL)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.4f" % (r.ru_utime + r.ru_stime))
+PY
+}
+start_nginx() { # WORKERS PIN
+	[ -z "$ngx" ] || { kill "$ngx" 2>/dev/null || true; wait "$ngx" 2>/dev/null || true; }
+	PORT=$(free_port)
+	mkdir -p "$T/nginx"
+	cat >"$T/nginx/nginx.conf" <<NGX
+worker_processes $1;
+daemon off;
+error_log $T/nginx/error.log;
+pid $T/nginx/nginx.pid;
+events { worker_connections 8192; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	server { listen 127.0.0.1:$PORT backlog=4096 reuseport; location / { return 200 "hello, world\n"; } }
+}
+NGX
+	$2 nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" &
+	ngx=$!
+	i=0
+	while ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2)" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || { echo "http_scaling: nginx did not start" >&2; exit 1; }
+		sleep 0.05
+	done
+	URL="http://127.0.0.1:$PORT/"
+}
+
+echo "== scaling: closed loop, 50 connections per thread, nginx with as many workers, ${DUR}s x $ROUNDS rounds alternated, $CPUS CPUs =="
+base_w=""; base_p=""
+summary=""
+for n in $THREADS; do
+	c=$((50 * n))
+	if [ "$CPUS" -ge 4 ] && [ "$CPUS" -ge $((2 * n)) ] && command -v taskset >/dev/null; then
+		gen_pin="taskset -c 0-$((n - 1))"; ngx_pin="taskset -c $n-$((2 * n - 1))"; where="generator on CPUs 0-$((n - 1)), nginx on $n-$((2 * n - 1))"
+	else
+		gen_pin=""; ngx_pin=""; where="generator and nginx share all $CPUS CPUs"
+	fi
+	start_nginx "$n" "$ngx_pin"
+	printf '{"suite": "http-scaling", "benchmarks": [{"name": "peak", "http": {"url": "%s"}, "load": {"mode": "concurrency", "concurrency": %s, "threads": %s, "duration": "%ss"}}]}\n' \
+		"$URL" "$c" "$n" "$DUR" >"$T/peak.json"
+	echo "  $n thread(s), $c connections, nginx $n worker(s); $where"
+	w_all=""; p_all=""; we_all=""; pe_all=""
+	r=0
+	while [ $r -lt "$ROUNDS" ]; do
+		for tool in $(if [ $((r % 2)) -eq 0 ]; then echo wrk perfgate; else echo perfgate wrk; fi); do
+			if [ "$tool" = wrk ]; then
+				wc=$(cpu_of "$T/wrk.out" $gen_pin wrk -t"$n" -c"$c" -d"${DUR}s" "$URL")
+				w=$(awk '/^Requests\/sec/ {print $2}' "$T/wrk.out")
+				wn=$(awk '/requests in/ {print $1}' "$T/wrk.out")
+				we=$(awk "BEGIN {printf \"%.0f\", $wn / $wc}")
+			else
+				pc=$(cpu_of /dev/null $gen_pin "$PERFGATE" run -q --no-store --out "$T/peak.out.json" "$T/peak.json")
+				set -- $(python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["benchmarks"][0]; g=b["generator"][0]
+m={x["name"]: x["samples"][0] for x in b["metrics"] if x["samples"]}
+print(m["throughput"], g["requests"] + g["warmup_requests"])' "$T/peak.out.json")
+				p=$1; pe=$(awk "BEGIN {printf \"%.0f\", $2 / $pc}")
+			fi
+		done
+		echo "    round $r: wrk $w req/s ($we req per CPU-s), perfgate $p req/s ($pe req per CPU-s)"
+		w_all="$w_all $w"; p_all="$p_all $p"; we_all="$we_all $we"; pe_all="$pe_all $pe"
+		r=$((r + 1))
+	done
+	wm=$(echo "$w_all" | median); pm=$(echo "$p_all" | median)
+	wem=$(echo "$we_all" | median); pem=$(echo "$pe_all" | median)
+	[ -n "$base_w" ] || { base_w=$wm; base_p=$pm; }
+	line=$(awk "BEGIN {printf \"%2d threads: throughput wrk %.0f, perfgate %.0f req/s (perfgate/wrk %.3f); req per CPU-s wrk %.0f, perfgate %.0f (%.3f); vs 1 thread wrk %.2fx, perfgate %.2fx\", $n, $wm, $pm, $pm / $wm, $wem, $pem, $pem / $wem, $wm / $base_w, $pm / $base_p}")
+	echo "  median $line"
+	summary="$summary
+  $line"
+done
+echo "== summary (medians; 'vs 1 thread' relative to the first thread count measured) ==$summary"
