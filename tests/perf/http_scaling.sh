@@ -7,7 +7,13 @@
 # throughput (requests/s), requests per CPU-second (all its requests, warmup
 # included, over its own user+sys time from getrusage of the child, which
 # counts perfgate's start, suite loading and run document too), and the
-# throughput relative to the same tool's 1 thread.
+# throughput relative to the same tool's 1 thread.  perfgate's CPU also
+# holds its start (dynamic linking of some 40 libraries, libgit2's
+# certificate loading, the suite, the run document: about 25 ms, against
+# wrk's 2 ms); "net" subtracts the CPU of a 1-request perfgate run of the
+# same round, which leaves the engine's own cost per request.
+# PERFGATE_BASE=BINARY measures a second perfgate build in every round too
+# (an engine change against the build before it, side by side).
 #
 #   make && sh tests/perf/http_scaling.sh [BUILD]
 #   THREADS="1 4 8 16" sh tests/perf/http_scaling.sh     (a many-core machine)
@@ -92,31 +98,47 @@ for n in $THREADS; do
 	printf '{"suite": "http-scaling", "benchmarks": [{"name": "peak", "http": {"url": "%s"}, "load": {"mode": "concurrency", "concurrency": %s, "threads": %s, "duration": "%ss"}}]}\n' \
 		"$URL" "$c" "$n" "$DUR" >"$T/peak.json"
 	echo "  $n thread(s), $c connections, nginx $n worker(s); $where"
-	w_all=""; p_all=""; we_all=""; pe_all=""
+	printf '{"suite": "http-scaling", "benchmarks": [{"name": "start", "http": {"url": "%s"}, "load": {"mode": "concurrency", "concurrency": 1, "requests": 1}}]}\n' \
+		"$URL" >"$T/start.json"
+	w_all=""; p_all=""; we_all=""; pe_all=""; pn_all=""; b_all=""; be_all=""; bn_all=""
+	tools="wrk perfgate${PERFGATE_BASE:+ base}"
 	r=0
 	while [ $r -lt "$ROUNDS" ]; do
-		for tool in $(if [ $((r % 2)) -eq 0 ]; then echo wrk perfgate; else echo perfgate wrk; fi); do
-			if [ "$tool" = wrk ]; then
+		# alternated: forward in even rounds, backward in odd ones
+		order=$tools
+		[ $((r % 2)) -eq 0 ] || order=$(echo "$tools" | tr ' ' '\n' | sort -r | tr '\n' ' ')
+		for tool in $order; do
+			case $tool in
+			wrk)
 				wc=$(cpu_of "$T/wrk.out" $gen_pin wrk -t"$n" -c"$c" -d"${DUR}s" "$URL")
 				w=$(awk '/^Requests\/sec/ {print $2}' "$T/wrk.out")
 				wn=$(awk '/requests in/ {print $1}' "$T/wrk.out")
-				we=$(awk "BEGIN {printf \"%.0f\", $wn / $wc}")
-			else
-				pc=$(cpu_of /dev/null $gen_pin "$PERFGATE" run -q --no-store --out "$T/peak.out.json" "$T/peak.json")
+				we=$(awk "BEGIN {printf \"%.0f\", $wn / $wc}") ;;
+			*)
+				bin=$PERFGATE
+				[ "$tool" = perfgate ] || bin=$PERFGATE_BASE
+				sc=$(cpu_of /dev/null $gen_pin "$bin" run -q --no-store --out "$T/start.out.json" "$T/start.json")
+				pc=$(cpu_of /dev/null $gen_pin "$bin" run -q --no-store --out "$T/peak.out.json" "$T/peak.json")
 				set -- $(python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["benchmarks"][0]; g=b["generator"][0]
 m={x["name"]: x["samples"][0] for x in b["metrics"] if x["samples"]}
 print(m["throughput"], g["requests"] + g["warmup_requests"])' "$T/peak.out.json")
-				p=$1; pe=$(awk "BEGIN {printf \"%.0f\", $2 / $pc}")
-			fi
+				e=$(awk "BEGIN {printf \"%.0f\", $2 / $pc}"); en=$(awk "BEGIN {printf \"%.0f\", $2 / ($pc - $sc)}")
+				if [ "$tool" = perfgate ]; then p=$1; pe=$e; pn=$en; else b=$1; be=$e; bn=$en; fi ;;
+			esac
 		done
-		echo "    round $r: wrk $w req/s ($we req per CPU-s), perfgate $p req/s ($pe req per CPU-s)"
-		w_all="$w_all $w"; p_all="$p_all $p"; we_all="$we_all $we"; pe_all="$pe_all $pe"
+		echo "    round $r: wrk $w req/s ($we req per CPU-s), perfgate $p req/s ($pe req per CPU-s, net $pn)${PERFGATE_BASE:+, base $b req/s ($be, net $bn)}"
+		w_all="$w_all $w"; p_all="$p_all $p"; we_all="$we_all $we"; pe_all="$pe_all $pe"; pn_all="$pn_all $pn"
+		[ -z "${PERFGATE_BASE:-}" ] || { b_all="$b_all $b"; be_all="$be_all $be"; bn_all="$bn_all $bn"; }
 		r=$((r + 1))
 	done
 	wm=$(echo "$w_all" | median); pm=$(echo "$p_all" | median)
-	wem=$(echo "$we_all" | median); pem=$(echo "$pe_all" | median)
+	wem=$(echo "$we_all" | median); pem=$(echo "$pe_all" | median); pnm=$(echo "$pn_all" | median)
 	[ -n "$base_w" ] || { base_w=$wm; base_p=$pm; }
-	line=$(awk "BEGIN {printf \"%2d threads: throughput wrk %.0f, perfgate %.0f req/s (perfgate/wrk %.3f); req per CPU-s wrk %.0f, perfgate %.0f (%.3f); vs 1 thread wrk %.2fx, perfgate %.2fx\", $n, $wm, $pm, $pm / $wm, $wem, $pem, $pem / $wem, $wm / $base_w, $pm / $base_p}")
+	line=$(awk "BEGIN {printf \"%2d threads: throughput wrk %.0f, perfgate %.0f req/s (perfgate/wrk %.3f); req per CPU-s wrk %.0f, perfgate %.0f (%.3f), net of its start %.0f (%.3f); vs 1 thread wrk %.2fx, perfgate %.2fx\", $n, $wm, $pm, $pm / $wm, $wem, $pem, $pem / $wem, $pnm, $pnm / $wem, $wm / $base_w, $pm / $base_p}")
+	if [ -n "${PERFGATE_BASE:-}" ]; then
+		bm=$(echo "$b_all" | median); bem=$(echo "$be_all" | median); bnm=$(echo "$bn_all" | median)
+		line="$line$(awk "BEGIN {printf \"; base build %.0f req/s, %.0f req per CPU-s, net %.0f (perfgate/base %.3f, %.3f, net %.3f)\", $bm, $bem, $bnm, $pm / $bm, $pem / $bem, $pnm / $bnm}")"
+	fi
 	echo "  median $line"
 	summary="$summary
   $line"
