@@ -195,9 +195,15 @@ int http_engine_worker_fail(struct http_worker *w, int code, const char *fmt, ..
 
 struct http_worker_ts *http_engine_ts_at(struct http_worker *w, uint64_t t)
 {
-	uint64_t interval = w->o->ts_interval ? w->o->ts_interval : 1000000000ULL;
-	size_t i = t > w->step->t0 ? (size_t)((t - w->step->t0) / interval) : 0;
+	uint64_t interval, t0 = w->step->t0;
+	size_t i;
 
+	/* Every request asks twice (its send, its end), nearly always for the
+	 * interval the previous one got: no division then. */
+	if (t >= w->ts_from && t < w->ts_to)
+		return &w->ts[w->ts_cur];
+	interval = w->o->ts_interval ? w->o->ts_interval : 1000000000ULL;
+	i = t > t0 ? (size_t)((t - t0) / interval) : 0;
 	if (i >= MAX_TS_POINTS)
 		i = MAX_TS_POINTS - 1;
 	if (i >= w->n_ts) {
@@ -205,6 +211,11 @@ struct http_worker_ts *http_engine_ts_at(struct http_worker *w, uint64_t t)
 		memset(w->ts + w->n_ts, 0, (i + 1 - w->n_ts) * sizeof(*w->ts));
 		w->n_ts = i + 1;
 	}
+	/* the interval's times: [t0 + i * interval, the next one's start); the
+	 * first also holds what came before t0, the last what comes after */
+	w->ts_cur = i;
+	w->ts_from = i == 0 ? 0 : t0 + i * interval;
+	w->ts_to = i == MAX_TS_POINTS - 1 ? UINT64_MAX : t0 + (i + 1) * interval;
 	return &w->ts[i];
 }
 
@@ -459,10 +470,8 @@ static bool issue_closed(struct http_worker *w, struct http_slot *s, uint64_t no
 	return true;
 }
 
-static void fill_closed(struct http_worker *w)
+static void fill_closed_at(struct http_worker *w, uint64_t now)
 {
-	uint64_t now = now_ns();
-
 	while (!w->issuing_done && w->busy < closed_target(w, now)) {
 		struct http_slot *s = w->n_idle ? w->idle[w->n_idle - 1] : http_engine_slot_new(w);
 
@@ -474,7 +483,7 @@ static void fill_closed(struct http_worker *w)
 void http_engine_refill(struct http_worker *w)
 {
 	if (!w->o->open_loop && !w->o->driver)
-		fill_closed(w);
+		fill_closed_at(w, now_ns());
 }
 
 void http_engine_slot_ready(struct http_worker *w, struct http_slot *s)
@@ -688,7 +697,7 @@ static void worker_loop(struct http_worker *w)
 		else if (o->open_loop)
 			issue_open(w, now);
 		else
-			fill_closed(w);
+			fill_closed_at(w, now); /* read just above: one clock read per pass */
 		if (!o->open_loop && !w->issuing_done && !o->requests && now >= w->step->window_end &&
 		    (!o->n_cstages || closed_target(w, now) == 0))
 			w->issuing_done = true;

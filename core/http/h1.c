@@ -40,6 +40,7 @@ struct h1_conn {
 	bool watched;          /* fd is in the worker's epoll set */
 	enum h1_state state;
 	http_parser parser;
+	const http_parser_settings *settings; /* parser_settings, or _lean when no header is kept */
 	size_t woff;           /* bytes of the request written */
 	bool reused;           /* the connection carried a response before */
 	bool retried;          /* the request was resent once on a fresh connection */
@@ -170,6 +171,14 @@ static const http_parser_settings parser_settings = {
 	.on_message_complete = on_message_complete,
 };
 
+/* For a request whose response headers nobody keeps (all but a journey
+ * step capturing a header): http-parser calls nothing per header line. */
+static const http_parser_settings parser_settings_lean = {
+	.on_headers_complete = on_headers_complete,
+	.on_body = on_body,
+	.on_message_complete = on_message_complete,
+};
+
 static void response_complete(struct http_worker *w, struct h1_conn *c)
 {
 	char why[512];
@@ -194,7 +203,7 @@ static void on_eof(struct http_worker *w, struct h1_conn *c)
 
 	/* End of stream completes a body delimited by the close. */
 	if (s->got_bytes && !c->msg_done)
-		http_parser_execute(&c->parser, &parser_settings, NULL, 0);
+		http_parser_execute(&c->parser, c->settings, NULL, 0);
 	if (c->msg_done) {
 		c->keepalive = false;
 		response_complete(w, c);
@@ -242,7 +251,7 @@ static void do_read(struct http_worker *w, struct h1_conn *c)
 			s->t_first_byte = w->now;
 		}
 		s->resp_bytes += (uint64_t)n;
-		parsed = http_parser_execute(&c->parser, &parser_settings, rbuf, (size_t)n);
+		parsed = http_parser_execute(&c->parser, c->settings, rbuf, (size_t)n);
 		if (c->msg_done) {
 			response_complete(w, c);
 			return;
@@ -263,6 +272,7 @@ static void do_write(struct http_worker *w, struct h1_conn *c)
 		s->t_send = now_ns();
 		http_parser_init(&c->parser, HTTP_RESPONSE);
 		c->parser.data = c;
+		c->settings = s->plan->keep_headers ? &parser_settings : &parser_settings_lean;
 		c->msg_done = false;
 		c->keepalive = true;
 		c->hstate = HDR_NONE;

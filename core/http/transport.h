@@ -154,6 +154,8 @@ struct http_worker {
 	struct http_worker_ts *ts;
 	size_t n_ts;           /* intervals reached (the series' length) */
 	size_t ts_alloc;       /* intervals allocated (more: a series read to its capacity ran 65 s for 40) */
+	size_t ts_cur;         /* the interval http_engine_ts_at found last, */
+	uint64_t ts_from, ts_to; /* and its times [from, to) (ns; to 0: none yet) */
 	struct err err;        /* why the worker stopped early (rc != 0) */
 	int rc;
 	bool fifo;             /* runs SCHED_FIFO */
