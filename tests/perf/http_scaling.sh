@@ -17,6 +17,7 @@
 #
 #   make && sh tests/perf/http_scaling.sh [BUILD]
 #   THREADS="1 4 8 16" sh tests/perf/http_scaling.sh     (a many-core machine)
+#   SERVER=httpd ...       build/perf/httpd (make perf-bins) in place of nginx
 #
 # Goals: 1 thread, perfgate's requests per CPU-second >= 1.0x wrk's;
 # 2 threads, perfgate's throughput >= 1.0x wrk -t2's; N threads close to N
@@ -41,7 +42,14 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "http_scaling: needs wrk and nginx" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "http_scaling: needs wrk" >&2; exit 1; }
+# SERVER=nginx (the default where it is installed) or httpd (build/perf/httpd,
+# `make perf-bins`: N event loops answering the same fixed 200, for a
+# machine without nginx)
+if [ -z "${SERVER:-}" ]; then
+	if command -v nginx >/dev/null; then SERVER=nginx; else SERVER=httpd; fi
+fi
+[ "$SERVER" = nginx ] || [ -x "$build/perf/httpd" ] || { echo "http_scaling: no nginx, and no $build/perf/httpd (make perf-bins)" >&2; exit 1; }
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
@@ -59,6 +67,19 @@ PY
 }
 start_nginx() { # WORKERS PIN
 	[ -z "$ngx" ] || { kill "$ngx" 2>/dev/null || true; wait "$ngx" 2>/dev/null || true; }
+	if [ "$SERVER" = httpd ]; then
+		rm -f "$T/httpd.port"
+		$2 "$build/perf/httpd" -t "$1" -f "$T/httpd.port" -l 3600 &
+		ngx=$!
+		i=0
+		while [ ! -s "$T/httpd.port" ]; do
+			i=$((i + 1))
+			[ $i -lt 100 ] || { echo "http_scaling: httpd did not start" >&2; exit 1; }
+			sleep 0.05
+		done
+		URL="http://127.0.0.1:$(cat "$T/httpd.port")/"
+		return
+	fi
 	PORT=$(free_port)
 	mkdir -p "$T/nginx"
 	cat >"$T/nginx/nginx.conf" <<NGX
@@ -84,20 +105,20 @@ NGX
 	URL="http://127.0.0.1:$PORT/"
 }
 
-echo "== scaling: closed loop, 50 connections per thread, nginx with as many workers, ${DUR}s x $ROUNDS rounds alternated, $CPUS CPUs =="
+echo "== scaling: closed loop, 50 connections per thread, $SERVER with as many workers, ${DUR}s x $ROUNDS rounds alternated, $CPUS CPUs =="
 base_w=""; base_p=""
 summary=""
 for n in $THREADS; do
 	c=$((50 * n))
 	if [ "$CPUS" -ge 4 ] && [ "$CPUS" -ge $((2 * n)) ] && command -v taskset >/dev/null; then
-		gen_pin="taskset -c 0-$((n - 1))"; ngx_pin="taskset -c $n-$((2 * n - 1))"; where="generator on CPUs 0-$((n - 1)), nginx on $n-$((2 * n - 1))"
+		gen_pin="taskset -c 0-$((n - 1))"; ngx_pin="taskset -c $n-$((2 * n - 1))"; where="generator on CPUs 0-$((n - 1)), $SERVER on $n-$((2 * n - 1))"
 	else
-		gen_pin=""; ngx_pin=""; where="generator and nginx share all $CPUS CPUs"
+		gen_pin=""; ngx_pin=""; where="generator and $SERVER share all $CPUS CPUs"
 	fi
 	start_nginx "$n" "$ngx_pin"
 	printf '{"suite": "http-scaling", "benchmarks": [{"name": "peak", "http": {"url": "%s"}, "load": {"mode": "concurrency", "concurrency": %s, "threads": %s, "duration": "%ss"}}]}\n' \
 		"$URL" "$c" "$n" "$DUR" >"$T/peak.json"
-	echo "  $n thread(s), $c connections, nginx $n worker(s); $where"
+	echo "  $n thread(s), $c connections, $SERVER $n worker(s); $where"
 	printf '{"suite": "http-scaling", "benchmarks": [{"name": "start", "http": {"url": "%s"}, "load": {"mode": "concurrency", "concurrency": 1, "requests": 1}}]}\n' \
 		"$URL" >"$T/start.json"
 	w_all=""; p_all=""; we_all=""; pe_all=""; pn_all=""; b_all=""; be_all=""; bn_all=""
