@@ -93,6 +93,18 @@ void opt_print_help(const struct cmd_usage *usage, const struct opt *opts, size_
 			return EXIT_USAGE;                                                  \
 	} while (0)
 
+/* A count option (OPT_INT) whose variable starts as LONG_MIN ("not
+ * given"): LONG_MIN becomes 0 (the default applies); a given value below 1
+ * is an error (printed; false). */
+bool cmd_opt_at_least_one(const char *name, long *v);
+
+/* Before any work (a suite can run for an hour): the folder of a file
+ * option (--out FILE) exists and can be written (NULL and "-" pass);
+ * a --baseline SPEC has one of its forms and a file: baseline is a valid
+ * run document.  Print the problem; 0 or EXIT_USAGE. */
+int cmd_check_out_path(const char *option, const char *path);
+int cmd_check_baseline_spec(const char *spec);
+
 /* --tag KEY=VALUE options as an object (*out NULL when there are none).
  * Prints the error; returns 0 or EXIT_USAGE. */
 int cmd_parse_tags(const struct strlist *tags, cJSON **out);

@@ -11,6 +11,7 @@
  * input (unknown run, bad --baseline, an SLO naming a missing metric),
  * 4 the database unreachable or a statement of it failing.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,10 +80,8 @@ static int parse_args(struct compare_args *a, int argc, char **argv)
 		cmd_error("'compare' needs either a stored RUN_ID or --run-file FILE");
 		return EXIT_USAGE;
 	}
-	if (a->runs < 0) {
-		cmd_error("invalid --baseline-runs %ld: expected an integer >= 1", a->runs);
+	if (!cmd_opt_at_least_one("baseline-runs", &a->runs))
 		return EXIT_USAGE;
-	}
 	return output_check_format(&a->o) ? EXIT_USAGE : -1;
 }
 
@@ -142,7 +141,7 @@ static int store_verdict(const struct compare_args *a, struct db_store *dbs, str
 
 int cmd_compare(int argc, char **argv)
 {
-	struct compare_args a = { .o = { .format = "text" }, .pos = STRLIST_INIT };
+	struct compare_args a = { .o = { .format = "text" }, .runs = LONG_MIN, .pos = STRLIST_INIT };
 	struct gate_options go = GATE_OPTIONS_INIT;
 	struct db_options dbo = DB_OPTIONS_INIT;
 	struct baseline_source src;

@@ -20,6 +20,7 @@
 #include "../core/gate.h"
 #include "../core/proc.h"
 #include "../core/util.h"
+#include "../db/db.h"
 #include "../db/store.h"
 #include "cmd.h"
 #include "output.h"
@@ -99,11 +100,16 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		cmd_error("invalid --shards %ld: expected 1 to %d", a->shard.shards, SHARD_MAX);
 		return EXIT_USAGE;
 	}
-	if ((a->repetitions != LONG_MIN && a->repetitions < 1) || a->confirm_reps < 0 || a->runs < 0) {
-		cmd_error("invalid --repetitions, --confirm-repetitions or --baseline-runs: expected an integer >= 1");
+	/* LONG_MIN: not given (the suite's setting, else the default). */
+	if (!cmd_opt_at_least_one("repetitions", &a->repetitions) ||
+	    !cmd_opt_at_least_one("confirm-repetitions", &a->confirm_reps) ||
+	    !cmd_opt_at_least_one("baseline-runs", &a->runs))
 		return EXIT_USAGE;
-	}
-	return output_check_format(&a->o) ? EXIT_USAGE : -1;
+	/* Before the suite runs, not after it: every place a result goes. */
+	if (output_check_format(&a->o) || output_check_paths(&a->o) || cmd_check_out_path("run-out", a->run_out) ||
+	    cmd_check_out_path("requests", a->requests) || cmd_check_baseline_spec(a->spec))
+		return EXIT_USAGE;
+	return -1;
 }
 
 /* Everything after the pipeline: the run document, plots, reports, exit code. */
@@ -137,7 +143,8 @@ static int finish(const struct gate_args *a, const struct gate_result *r)
 
 int cmd_gate(int argc, char **argv)
 {
-	struct gate_args a = { .o = { .format = "text" }, .repetitions = LONG_MIN,
+	struct gate_args a = { .o = { .format = "text" }, .repetitions = LONG_MIN, .confirm_reps = LONG_MIN,
+			       .runs = LONG_MIN,
 			       .tags = STRLIST_INIT, .pos = STRLIST_INIT };
 	struct gate_options go = GATE_OPTIONS_INIT;
 	struct db_options dbo = DB_OPTIONS_INIT;
@@ -156,7 +163,7 @@ int cmd_gate(int argc, char **argv)
 	    (code = cmd_load_suite(a.pos.items[0], &suite)) != 0)
 		goto done;
 	go.run.bench_glob = a.bench;
-	go.run.repetitions = a.repetitions == LONG_MIN ? 0 : a.repetitions;
+	go.run.repetitions = a.repetitions;
 	go.run.tags = tags;
 	cmd_progress_attach(&prog, a.quiet, &go.run);
 	go.baseline = a.spec;
@@ -167,6 +174,10 @@ int cmd_gate(int argc, char **argv)
 	go.on_note = cmd_print_note;
 	go.note_arg = &a.quiet;
 	dbo.url = a.db_url;
+	if (!(a.no_store && a.spec && strncmp(a.spec, "file:", 5) == 0) && (rc = db_url_check(&dbo, &err)) != 0) {
+		code = cmd_fail(rc, &err);
+		goto done;
+	}
 	db_store_open(&dbs, &dbo, &err);
 	db_store_baseline_source(dbs, &src);
 	db_store_gate_store(dbs, &store);

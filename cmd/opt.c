@@ -4,11 +4,16 @@
  */
 #include "cmd.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "../core/json.h"
+#include "../core/rundoc.h"
 #include "../core/suite.h"
 #include "../core/util.h"
 
@@ -125,6 +130,12 @@ static int set_value(const struct cmd_usage *u, const struct opt *o, const char 
 			cmd_error("%s --%s: %s", u->verb, o->name, err.msg);
 			return OPT_ERROR;
 		}
+		/* Every count is bounded (docs/security.md): none fits past 2^31. */
+		if (v > JSON_COUNT_MAX || v < -JSON_COUNT_MAX) {
+			cmd_error("%s --%s: '%s' is out of range (at most %ld)", u->verb, o->name, val,
+				  JSON_COUNT_MAX);
+			return OPT_ERROR;
+		}
 		*(long *)o->dest = (long)v;
 		return OPT_OK;
 	}
@@ -222,6 +233,14 @@ static int opt_scan(const struct cmd_usage *u, const struct opt *opts, size_t n,
 				return OPT_ERROR;
 			}
 			val = argv[++i];
+			/* "--db --out x": a forgotten value, not a URL named "--out". */
+			if (strncmp(val, "--", 2) == 0 && val[2] &&
+			    (find_long(opts, n, val + 2, strcspn(val + 2, "=")) || strcmp(val, "--help") == 0)) {
+				cmd_error("option '--%s' needs a value (%s), got the option '%s' (write --%s=VALUE "
+					  "for a value that starts with '--')",
+					  o->name, o->arg ? o->arg : "VALUE", val, o->name);
+				return OPT_ERROR;
+			}
 		}
 		if (set_value(u, o, val) != OPT_OK)
 			return OPT_ERROR;
@@ -275,6 +294,85 @@ int subcmd_dispatch(const char *verb, const struct subcmd *table, size_t n, int 
 	else
 		cmd_error("unknown command '%s %s'; see 'perfgate %s --help'", verb, argv[1], verb);
 	free(names);
+	return EXIT_USAGE;
+}
+
+bool cmd_opt_at_least_one(const char *name, long *v)
+{
+	if (*v == LONG_MIN) {
+		*v = 0;
+		return true;
+	}
+	if (*v >= 1)
+		return true;
+	cmd_error("invalid --%s %ld: expected an integer >= 1", name, *v);
+	return false;
+}
+
+int cmd_check_out_path(const char *option, const char *path)
+{
+	const char *slash;
+	char *dir;
+	struct stat st;
+	int code = 0;
+
+	if (!path || strcmp(path, "-") == 0)
+		return 0;
+	if (!*path) {
+		cmd_error("invalid --%s '': expected a file name", option);
+		return EXIT_USAGE;
+	}
+	slash = strrchr(path, '/');
+	dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+	if (stat(dir, &st) != 0) {
+		cmd_error("invalid --%s '%s': the folder '%s' does not exist", option, path, dir);
+		code = EXIT_USAGE;
+	} else if (!S_ISDIR(st.st_mode)) {
+		cmd_error("invalid --%s '%s': '%s' is not a folder", option, path, dir);
+		code = EXIT_USAGE;
+	} else if (access(dir, W_OK | X_OK) != 0) {
+		cmd_error("invalid --%s '%s': cannot write in the folder '%s'", option, path, dir);
+		code = EXIT_USAGE;
+	} else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		cmd_error("invalid --%s '%s': it is a folder, expected a file name", option, path);
+		code = EXIT_USAGE;
+	}
+	free(dir);
+	return code;
+}
+
+int cmd_check_baseline_spec(const char *spec)
+{
+	struct rundoc *rd = NULL;
+	struct err err = ERR_INIT;
+	char hex[33];
+	size_t n;
+
+	if (!spec)
+		return 0;
+	if (strncmp(spec, "file:", 5) == 0) {
+		int rc = rundoc_load(&rd, spec + 5, &err);
+
+		rundoc_free(rd);
+		if (rc == 0)
+			return 0;
+		cmd_error("--baseline '%s': %s", spec, err.msg);
+		return EXIT_USAGE;
+	}
+	if (strncmp(spec, "branch:", 7) == 0) {
+		char why[96];
+
+		if (json_name_problem(spec + 7, why, sizeof(why))) {
+			cmd_error("--baseline '%s': the branch name %s", spec, why);
+			return EXIT_USAGE;
+		}
+		return 0;
+	}
+	n = strlen(spec);
+	if (rundoc_id_prefix(spec, hex) || (n >= 4 && n <= 64 && strspn(spec, "0123456789abcdefABCDEF") == n))
+		return 0;
+	cmd_error("--baseline '%s': expected a RUN_ID (or a prefix of at least %d hex digits), a COMMIT, "
+		  "branch:NAME or file:RUN.json", spec, RUNDOC_ID_PREFIX_MIN);
 	return EXIT_USAGE;
 }
 

@@ -23,6 +23,15 @@ int output_check_format(const struct output_opts *o)
 	return 0;
 }
 
+int output_check_paths(const struct output_opts *o)
+{
+	if (cmd_check_out_path("out", o->out) || cmd_check_out_path("json", o->json) ||
+	    cmd_check_out_path("junit", o->junit) || cmd_check_out_path("markdown", o->markdown) ||
+	    cmd_check_out_path("metrics", o->pub.metrics))
+		return EXIT_USAGE;
+	return 0;
+}
+
 /* The renderers' options from the command line (and the environment for the links). */
 static void render_options(const struct output_opts *o, bool color, struct report_options *ro)
 {

@@ -27,6 +27,9 @@ struct output_opts {
 
 /* Check the format name early (exit 2 before any work). Prints; returns 0 or EXIT_USAGE. */
 int output_check_format(const struct output_opts *o);
+/* Check early that every report file can be written where it is named
+ * (cmd_check_out_path). Prints; returns 0 or EXIT_USAGE. */
+int output_check_paths(const struct output_opts *o);
 
 /* Render and write every requested report, then publish to the CI system
  * (publish.h); prints errors. Returns 0 or EXIT_INFRA. */

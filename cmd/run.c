@@ -18,6 +18,7 @@
 #include "../core/gate.h"
 #include "../core/proc.h"
 #include "../core/util.h"
+#include "../db/db.h"
 #include "../db/store.h"
 #include "cmd.h"
 #include "shard_common.h"
@@ -84,6 +85,9 @@ static int parse_args(struct run_args *a, int argc, char **argv)
 		cmd_error("invalid --warmup %ld: expected an integer >= 0", a->warmup);
 		return EXIT_USAGE;
 	}
+	/* Before the suite runs, not after it. */
+	if (cmd_check_out_path("out", a->out_path) || cmd_check_out_path("requests", a->requests))
+		return EXIT_USAGE;
 	return -1;
 }
 
@@ -162,6 +166,10 @@ int cmd_run(int argc, char **argv)
 	go.on_note = cmd_print_note;
 	go.note_arg = &a.quiet;
 	dbo.url = a.db_url;
+	if (!a.no_store && (rc = db_url_check(&dbo, &err)) != 0) {
+		code = cmd_fail(rc, &err);
+		goto done;
+	}
 	db_store_open(&dbs, &dbo, &err);
 	db_store_gate_store(dbs, &store);
 	if ((code = shardcmd_setup(&a.shard, suite, &go.run, dbs, !a.no_store, &shard, a.quiet)) >= 0)

@@ -113,6 +113,115 @@ bool json_is_int(const cJSON *v)
 	       fabs(v->valuedouble) < 9e15;
 }
 
+bool json_is_count(const cJSON *v, long min)
+{
+	return json_is_int(v) && v->valuedouble >= (double)min && v->valuedouble <= (double)JSON_COUNT_MAX;
+}
+
+/* Line and column (from 1) of offset `at` in text. */
+static void text_pos(const char *text, size_t at, size_t *line, size_t *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < at; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
+static int text_error(const char *text, size_t at, const char *what, struct err *err)
+{
+	size_t line, col;
+
+	text_pos(text, at, &line, &col);
+	return err_set(err, ERR_INPUT, "%s at line %zu, column %zu", what, line, col);
+}
+
+/* A NUL byte, \u0000 in a string, or bytes that are not UTF-8. */
+static int text_check(const char *text, size_t len, struct err *err)
+{
+	const unsigned char *u = (const unsigned char *)text;
+	bool in_string = false;
+
+	for (size_t i = 0; i < len;) {
+		size_t k;
+
+		if (u[i] == 0)
+			return text_error(text, i, "a NUL character", err);
+		if (u[i] >= 0x80) {
+			if ((k = utf8_seq_len(u + i, len - i)) == 0)
+				return text_error(text, i, "invalid UTF-8", err);
+			i += k;
+			continue;
+		}
+		if (u[i] == '"') {
+			in_string = !in_string;
+		} else if (in_string && u[i] == '\\') {
+			if (i + 5 < len && u[i + 1] == 'u' && strncmp(text + i + 2, "0000", 4) == 0)
+				return text_error(text, i, "a NUL character (\\u0000)", err);
+			i += 2;
+			continue;
+		}
+		i++;
+	}
+	return 0;
+}
+
+cJSON *json_parse_text(const char *text, size_t len, struct err *err)
+{
+	const char *end = NULL;
+	cJSON *j;
+
+	if (text_check(text, len, err) != 0)
+		return NULL;
+	if (strspn(text, " \t\r\n") == len) {
+		err_set(err, ERR_INPUT, "the text is empty");
+		return NULL;
+	}
+	j = cJSON_ParseWithOpts(text, &end, false);
+	if (!j) {
+		const char *at = end ? end : cJSON_GetErrorPtr();
+		text_error(text, at && at >= text && at <= text + len ? (size_t)(at - text) : 0, "invalid JSON",
+			   err);
+		return NULL;
+	}
+	if (end && strspn(end, " \t\r\n") != strlen(end)) {
+		size_t at = (size_t)(end - text) + strspn(end, " \t\r\n");
+		cJSON_Delete(j);
+		text_error(text, at, "text after the JSON document", err);
+		return NULL;
+	}
+	return j;
+}
+
+const char *json_name_problem(const char *s, char *buf, size_t len)
+{
+	size_t n = strlen(s);
+	long c;
+
+	if (n == 0) {
+		snprintf(buf, len, "must not be empty");
+		return buf;
+	}
+	if (n > JSON_NAME_MAX) {
+		snprintf(buf, len, "is longer than %d bytes (%zu)", JSON_NAME_MAX, n);
+		return buf;
+	}
+	if (!utf8_valid(s, n, NULL)) {
+		snprintf(buf, len, "is not valid UTF-8");
+		return buf;
+	}
+	if ((c = str_control_char(s)) >= 0) {
+		snprintf(buf, len, "contains a control character (U+%04lX)", c);
+		return buf;
+	}
+	return NULL;
+}
+
 /* obj's member `key`, and *set (when given) whether there is one. */
 static const cJSON *member(const cJSON *obj, const char *key, bool *set)
 {
@@ -167,12 +276,14 @@ bool json_get_duration(const cJSON *obj, const char *key, const char *path, doub
 
 	if (!v)
 		return true;
-	if (cJSON_IsNumber(v) && v->valuedouble >= 0 && isfinite(v->valuedouble)) {
+	if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= DURATION_MAX_S) {
 		*out = v->valuedouble;
 		return true;
 	}
 	if (cJSON_IsString(v) && parse_duration(v->valuestring, out, &err) == 0)
 		return true;
+	if (cJSON_IsNumber(v) && v->valuedouble > DURATION_MAX_S)
+		err_set(&err, ERR_INPUT, "at most %s", DURATION_MAX_TEXT);
 	json_path_key(at, sizeof(at), path, key);
 	errlist_add(problems, "%s: expected a duration such as \"30s\" or \"250ms\"%s%s", at,
 		    err.msg[0] ? ", " : "", err.msg);
@@ -344,7 +455,7 @@ int json_duration_value(const cJSON *v, double *out)
 {
 	struct err e = ERR_INIT;
 
-	if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
+	if (cJSON_IsNumber(v) && fabs(v->valuedouble) <= DURATION_MAX_S) {
 		*out = v->valuedouble;
 		return 0;
 	}

@@ -62,6 +62,36 @@ void json_check_keys(const cJSON *obj, const char *path, const char *const *know
 /* An integral number that a double holds exactly (|v| < 9e15). */
 bool json_is_int(const cJSON *v);
 
+/* Every count perfgate reads (repetitions, summary.n, a PR number) is an
+ * integer from min to JSON_COUNT_MAX (2^31 - 1, the database's integer):
+ * never a double cast to an integer it does not fit. */
+#define JSON_COUNT_MAX 2147483647L
+bool json_is_count(const cJSON *v, long min);
+
+/*
+ * Parse a whole JSON document of len bytes (text[len] must be NUL).  Before
+ * cJSON sees it the text is checked for what cJSON would take silently but
+ * nothing after it can: a NUL (a raw byte, or \u0000 in a string, which
+ * would cut the string short and which PostgreSQL refuses) and bytes that are
+ * not UTF-8; after the document only blanks may follow.  NULL and ERR_INPUT
+ * with "invalid JSON at line L, column C" (or "text after the JSON document
+ * at ...", "a NUL character (\u0000) at ...", "invalid UTF-8 at ...",
+ * "the text is empty") in err.
+ */
+cJSON *json_parse_text(const char *text, size_t len, struct err *err);
+
+/*
+ * Names (suites, benchmarks, metrics, projects, branches) are identifiers
+ * printed in reports and logs and kept in database indexes: non-empty, at
+ * most JSON_NAME_MAX bytes (PostgreSQL refuses an index row over about
+ * 2.7 KB, and an index holds several names), no control characters (a
+ * newline in a name could start a forged CI log command).  NULL when s is
+ * such a name, else why not ("is longer than 256 bytes (3000)", "contains a
+ * control character (U+000A)"), in buf.
+ */
+#define JSON_NAME_MAX 256
+const char *json_name_problem(const char *s, char *buf, size_t len);
+
 /* Readers (contract above). */
 bool json_get_number(const cJSON *obj, const char *key, const char *path, double min_excl, double *out,
 		     bool *set, struct errlist *problems);

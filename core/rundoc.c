@@ -127,6 +127,11 @@ void rundoc_metric_summarise(struct rd_metric *m)
 void rundoc_bench_fail(struct rd_bench *b, const char *why)
 {
 	char *copy = xstrdup(why);
+	size_t n = strlen(copy), bad;
+
+	/* A command's stderr need not be UTF-8; the stored document must be. */
+	while (!utf8_valid(copy, n, &bad))
+		copy[bad] = '?';
 
 	/* why may be b->error itself: copy before freeing. */
 	free(b->error);
@@ -649,29 +654,66 @@ static int num2(const char *s)
 	return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
-/* RFC 3339 date-time: 2026-11-28T18:34:56(.123)?(Z|+01:00). */
+static bool leap_year(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* RFC 3339 date-time: 2026-11-28T18:34:56(.123)?(Z|+01:00), a real date
+ * (no 2026-02-31, no year 0) with an offset PostgreSQL takes (up to 15:59). */
 static bool is_rfc3339(const char *s)
 {
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	size_t i = 19;
+	int year, month;
 
 	if (strlen(s) < 20 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
 	    !digits(s + 8, 2) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s + 11, 2) ||
 	    s[13] != ':' || !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2))
 		return false;
-	if (num2(s + 5) < 1 || num2(s + 5) > 12 || num2(s + 8) < 1 || num2(s + 8) > 31 ||
-	    num2(s + 11) > 23 || num2(s + 14) > 59 || num2(s + 17) > 60)
+	year = num2(s) * 100 + num2(s + 2);
+	month = num2(s + 5);
+	if (year < 1 || month < 1 || month > 12 || num2(s + 8) < 1 ||
+	    num2(s + 8) > mdays[month - 1] + (month == 2 && leap_year(year)) || num2(s + 11) > 23 ||
+	    num2(s + 14) > 59 || num2(s + 17) > 60)
 		return false;
 	if (s[i] == '.') {
 		size_t start = ++i;
 		while (s[i] >= '0' && s[i] <= '9')
 			i++;
-		if (i == start)
+		if (i == start || i - start > 9)
 			return false;
 	}
 	if ((s[i] == 'Z' || s[i] == 'z') && s[i + 1] == '\0')
 		return true;
 	return (s[i] == '+' || s[i] == '-') && digits(s + i + 1, 2) && s[i + 3] == ':' &&
-	       digits(s + i + 4, 2) && s[i + 6] == '\0' && num2(s + i + 1) <= 23 && num2(s + i + 4) <= 59;
+	       digits(s + i + 4, 2) && s[i + 6] == '\0' && num2(s + i + 1) <= 15 && num2(s + i + 4) <= 59;
+}
+
+/* A UUID as perfgate writes it and PostgreSQL's uuid type reads it:
+ * 8-4-4-4-12 hex digits, either case. */
+static bool is_uuid(const char *s)
+{
+	static const size_t group[] = { 8, 4, 4, 4, 12 };
+
+	for (size_t g = 0; g < ARRAY_SIZE(group); g++) {
+		if (strspn(s, "0123456789abcdefABCDEF") != group[g])
+			return false;
+		s += group[g];
+		if (g + 1 < ARRAY_SIZE(group) && *s++ != '-')
+			return false;
+	}
+	return *s == '\0';
+}
+
+/* A name (json_name_problem) at path; val may be NULL (absent). */
+static int check_name(const char *val, const char *path, struct err *err)
+{
+	char why[96];
+
+	if (val && json_name_problem(val, why, sizeof(why)))
+		return err_set(err, ERR_INPUT, "%s: %s", path, why);
+	return 0;
 }
 
 static bool is_commit_id(const char *s)
@@ -744,6 +786,9 @@ static int parse_summary(struct rd_metric *m, const cJSON *jm, const char *path,
 	}
 	if (!isnan(v[0]) && (v[0] < 0 || v[0] != floor(v[0])))
 		return err_set(err, ERR_INPUT, "%s.summary.n: expected a whole number >= 0, got %g", path, v[0]);
+	if (!isnan(v[0]) && v[0] > (double)JSON_COUNT_MAX)
+		return err_set(err, ERR_INPUT, "%s.summary.n: expected at most %ld, got %g", path, JSON_COUNT_MAX,
+			       v[0]);
 	if (m->n_samples == 0 && !isnan(v[0]) && v[0] > 0) {
 		m->summary.n = (size_t)v[0];
 		m->summary.min = v[1];
@@ -762,6 +807,7 @@ static int parse_metric(struct rd_bench *b, const cJSON *jm, const char *path, s
 	static const char *const known[] = { "name", "unit", "direction", "samples", "summary" };
 	const cJSON *j, *samples;
 	char *name = NULL, *unit = NULL, *dir = NULL;
+	char sub[300];
 	struct rd_metric *m;
 	size_t i = 0;
 	int rc;
@@ -772,10 +818,12 @@ static int parse_metric(struct rd_bench *b, const cJSON *jm, const char *path, s
 	    (rc = json_read_string(jm, path, "unit", true, &unit, err)) ||
 	    (rc = json_read_string(jm, path, "direction", true, &dir, err)))
 		goto done;
-	if (!*name) {
-		rc = err_set(err, ERR_INPUT, "%s.name: must not be empty", path);
+	snprintf(sub, sizeof(sub), "%s.name", path);
+	if ((rc = check_name(name, sub, err)))
 		goto done;
-	}
+	snprintf(sub, sizeof(sub), "%s.unit", path);
+	if (*unit && (rc = check_name(unit, sub, err)))
+		goto done;
 	if (strcmp(dir, "lower") != 0 && strcmp(dir, "higher") != 0) {
 		rc = err_set(err, ERR_INPUT, "%s.direction: expected \"lower\" or \"higher\", got \"%s\"",
 			     path, dir);
@@ -827,10 +875,12 @@ static int parse_bench(struct rundoc *rd, const cJSON *jb, const char *path, str
 	if ((rc = json_read_string(jb, path, "name", true, &name, err)) ||
 	    (rc = json_read_string(jb, path, "kind", true, &kind, err)))
 		goto done;
-	if (!*name) {
-		rc = err_set(err, ERR_INPUT, "%s.name: must not be empty", path);
+	snprintf(sub, sizeof(sub), "%s.name", path);
+	if ((rc = check_name(name, sub, err)))
 		goto done;
-	}
+	snprintf(sub, sizeof(sub), "%s.kind", path);
+	if (*kind && (rc = check_name(kind, sub, err)))
+		goto done;
 	if (!*kind) {
 		rc = err_set(err, ERR_INPUT, "%s.kind: must not be empty", path);
 		goto done;
@@ -895,7 +945,8 @@ static int parse_git(struct rundoc *rd, const cJSON *root, struct err *err)
 	if (rd->git.commit && !is_commit_id(rd->git.commit))
 		return err_set(err, ERR_INPUT, "git.commit: expected a hex commit id, got \"%s\"",
 			       rd->git.commit);
-	if ((rc = check_time(rd->git.commit_time, "git.commit_time", err)))
+	if ((rc = check_time(rd->git.commit_time, "git.commit_time", err)) ||
+	    (rc = check_name(rd->git.branch, "git.branch", err)))
 		return rc;
 	p = cJSON_GetObjectItemCaseSensitive(g, "parents");
 	if (p && !cJSON_IsNull(p)) {
@@ -932,15 +983,19 @@ static int parse_ci(struct rundoc *rd, const cJSON *root, struct err *err)
 	    (rc = json_read_string(c, "ci", "job_url", false, &rd->ci.job_url, err)) ||
 	    (rc = json_read_string(c, "ci", "event", false, &rd->ci.event, err)) ||
 	    (rc = json_read_string(c, "ci", "base_branch", false, &rd->ci.base_branch, err)) ||
-	    (rc = json_read_bool(c, "ci", "fork", &rd->ci.fork, err)))
+	    (rc = json_read_bool(c, "ci", "fork", &rd->ci.fork, err)) ||
+	    (rc = check_name(rd->ci.base_branch, "ci.base_branch", err)))
 		return rc;
 	pr = cJSON_GetObjectItemCaseSensitive(c, "pr");
 	if (pr && !cJSON_IsNull(pr)) {
 		if (!cJSON_IsNumber(pr))
 			return err_set(err, ERR_INPUT, "ci.pr: expected a whole number >= 0, got %s",
 				       json_type_name(pr));
-		if (pr->valuedouble < 0 || pr->valuedouble != floor(pr->valuedouble) || pr->valuedouble > 1e15)
+		if (pr->valuedouble < 0 || pr->valuedouble != floor(pr->valuedouble))
 			return err_set(err, ERR_INPUT, "ci.pr: expected a whole number >= 0, got %g",
+				       pr->valuedouble);
+		if (pr->valuedouble > (double)JSON_COUNT_MAX)
+			return err_set(err, ERR_INPUT, "ci.pr: expected at most %ld, got %g", JSON_COUNT_MAX,
 				       pr->valuedouble);
 		rd->ci.pr = (long)pr->valuedouble;
 	}
@@ -991,11 +1046,14 @@ int rundoc_from_json(struct rundoc **out, const cJSON *root, struct err *err)
 	if ((rc = check_time(rd->started_at, "started_at", err)) ||
 	    (rc = check_time(rd->finished_at, "finished_at", err)))
 		goto done;
-	if (strlen(rd->run_id) < 8 || strlen(rd->run_id) > 64 ||
-	    strspn(rd->run_id, "0123456789abcdefABCDEF-") != strlen(rd->run_id)) {
-		rc = err_set(err, ERR_INPUT, "run_id: expected a UUID, got \"%s\"", rd->run_id);
+	if (!is_uuid(rd->run_id)) {
+		char *shown = str_printable(rd->run_id);
+		rc = err_set(err, ERR_INPUT, "run_id: expected a UUID, got \"%.64s\"", shown);
+		free(shown);
 		goto done;
 	}
+	if ((rc = check_name(rd->suite, "suite", err)) || (rc = check_name(rd->project, "project", err)))
+		goto done;
 	if (!rd->project)
 		rd->project = xstrdup("default");
 	if ((rc = read_object(root, "", "machine", &rd->machine, err)))
@@ -1007,6 +1065,8 @@ int rundoc_from_json(struct rundoc **out, const cJSON *root, struct err *err)
 				     json_type_name(fp));
 			goto done;
 		}
+		if (cJSON_IsString(fp) && (rc = check_name(fp->valuestring, "machine.fingerprint", err)))
+			goto done;
 		if (cJSON_IsString(fp))
 			rd->fingerprint = xstrdup(fp->valuestring);
 	}
@@ -1042,33 +1102,45 @@ done:
 	return 0;
 }
 
-int rundoc_parse(struct rundoc **out, const char *text, struct err *err)
+int rundoc_parse_text(struct rundoc **out, const char *text, size_t len, struct err *err)
 {
-	cJSON *json = cJSON_Parse(text);
+	cJSON *json = json_parse_text(text, len, err);
 	int rc;
 
 	*out = NULL;
-	if (!json) {
-		const char *where = cJSON_GetErrorPtr();
-		size_t line = 1;
-		for (const char *p = text; where && p < where; p++)
-			line += *p == '\n';
-		return err_set(err, ERR_INPUT, "not valid JSON (line %zu)", line);
-	}
+	if (!json)
+		return ERR_INPUT;
 	rc = rundoc_from_json(out, json, err);
 	cJSON_Delete(json);
+	return rc;
+}
+
+int rundoc_parse(struct rundoc **out, const char *text, struct err *err)
+{
+	return rundoc_parse_text(out, text, strlen(text), err);
+}
+
+int rundoc_check(const struct rundoc *rd, struct err *err)
+{
+	char *text = rundoc_to_string(rd);
+	struct rundoc *back = NULL;
+	int rc = rundoc_parse(&back, text, err);
+
+	rundoc_free(back);
+	free(text);
 	return rc;
 }
 
 int rundoc_load(struct rundoc **out, const char *path, struct err *err)
 {
 	char *text = NULL;
+	size_t len = 0;
 	int rc;
 
 	*out = NULL;
-	if ((rc = file_read(path, &text, NULL, err)))
+	if ((rc = file_read(path, &text, &len, err)))
 		return rc;
-	rc = rundoc_parse(out, text, err);
+	rc = rundoc_parse_text(out, text, len, err);
 	if (rc)
 		err_prefix(err, "%s", path);
 	free(text);

@@ -260,8 +260,18 @@ char *rundoc_to_string(const struct rundoc *rd);
  */
 int rundoc_from_json(struct rundoc **out, const cJSON *json, struct err *err);
 int rundoc_parse(struct rundoc **out, const char *text, struct err *err);
+/* rundoc_parse of len bytes (json_parse_text: a NUL, bytes that are not
+ * UTF-8 or text after the document are errors too). */
+int rundoc_parse_text(struct rundoc **out, const char *text, size_t len, struct err *err);
 int rundoc_load(struct rundoc **out, const char *path, struct err *err);
 int rundoc_save(const struct rundoc *rd, const char *path, struct err *err);
+/*
+ * Whether rd, written out, is a document the validator (and so the
+ * database) takes: what `perfgate push` would say of it.  A run whose
+ * names came from outside (a harness's metric names, an error text that is
+ * not UTF-8) can fail; store and spool only what passes.
+ */
+int rundoc_check(const struct rundoc *rd, struct err *err);
 
 const char *rundoc_direction_name(enum rd_direction d);
 

@@ -89,9 +89,12 @@ static const char *const measure_names[] = { "instructions", "cycles" };
 static void check_int_min(const cJSON *v, const char *path, long min, struct errlist *p)
 {
 	char what[64];
-	if (json_is_int(v) && v->valuedouble >= (double)min)
+	if (json_is_count(v, min))
 		return;
-	snprintf(what, sizeof(what), "an integer >= %ld", min);
+	if (cJSON_IsNumber(v) && v->valuedouble > (double)JSON_COUNT_MAX)
+		snprintf(what, sizeof(what), "an integer from %ld to %ld", min, JSON_COUNT_MAX);
+	else
+		snprintf(what, sizeof(what), "an integer >= %ld", min);
 	json_expected(p, path, what, v);
 }
 
@@ -106,10 +109,25 @@ static void check_duration(const cJSON *v, const char *path, bool allow_zero, st
 	double d;
 	if (json_duration_value(v, &d) == 0 && (d > 0 || (allow_zero && d == 0)))
 		return;
+	struct err e = ERR_INIT;
+	if ((cJSON_IsNumber(v) && v->valuedouble > DURATION_MAX_S) ||
+	    (cJSON_IsString(v) && parse_duration(v->valuestring, &d, &e) != 0 && strstr(e.msg, "at most"))) {
+		json_expected(p, path, "a duration of at most " DURATION_MAX_TEXT, v);
+		return;
+	}
 	json_expected(p, path,
 		 allow_zero ? "a duration >= 0 (\"30s\", \"250ms\" or a number of seconds)"
 			    : "a duration > 0 (\"30s\", \"250ms\" or a number of seconds)",
 		 v);
+}
+
+/* A name (json_name_problem) at path, when v is a non-empty string. */
+static void check_name(const cJSON *v, const char *path, struct errlist *p)
+{
+	char why[96];
+
+	if (cJSON_IsString(v) && v->valuestring[0] && json_name_problem(v->valuestring, why, sizeof(why)))
+		json_problem(p, "%s: %s", path, why);
 }
 
 static void check_env(const cJSON *v, const char *path, struct errlist *p)
@@ -829,11 +847,13 @@ static void check_top(cJSON *root, struct suite *s, struct errlist *p)
 		json_expected(p, "suite", "a non-empty string", v);
 	else
 		s->name = xstrdup(v->valuestring);
+	check_name(v, "suite", p);
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "project"))) {
 		if (!cJSON_IsString(v) || !v->valuestring[0])
 			json_expected(p, "project", "a non-empty string", v);
 		else
 			s->project = xstrdup(v->valuestring);
+		check_name(v, "project", p);
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(root, "description")) && !cJSON_IsString(v))
 		json_expected(p, "description", "a string", v);
@@ -845,6 +865,7 @@ static void check_top(cJSON *root, struct suite *s, struct errlist *p)
 			json_check_keys(v, "baseline", baseline_keys, ARRAY_SIZE(baseline_keys), p);
 			if ((w = cJSON_GetObjectItemCaseSensitive(v, "branch"))) {
 				check_string(w, "baseline.branch", p);
+				check_name(w, "baseline.branch", p);
 				if (cJSON_IsString(w) && *w->valuestring)
 					s->baseline_branch = w->valuestring;
 			}
@@ -954,7 +975,7 @@ static int read_suite(const char *path, cJSON **out, struct err *err)
 {
 	char *text = NULL;
 	size_t len = 0;
-	const char *end = NULL;
+	struct err why = ERR_INIT;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int rc = 0;
 
@@ -964,23 +985,12 @@ static int read_suite(const char *path, cJSON **out, struct err *err)
 	rc = file_read(path, &text, &len, err);
 	if (rc != 0)
 		return rc;
-	*out = cJSON_ParseWithOpts(text, &end, false);
+	*out = json_parse_text(text, len, &why);
 	if (!*out) {
-		size_t line = 1, col = 1;
-		const char *at = end ? end : cJSON_GetErrorPtr();
-		for (const char *c = text; at && c < at && *c; c++) {
-			if (*c == '\n') {
-				line++;
-				col = 1;
-			} else {
-				col++;
-			}
-		}
-		if (len == 0 || strspn(text, " \t\r\n") == len)
+		if (strcmp(why.msg, "the text is empty") == 0)
 			rc = err_set(err, ERR_INPUT, "cannot parse suite '%s': the file is empty", path);
 		else
-			rc = err_set(err, ERR_INPUT, "cannot parse suite '%s': invalid JSON at line %zu, column %zu",
-				     path, line, col);
+			rc = err_set(err, ERR_INPUT, "cannot parse suite '%s': %s", path, why.msg);
 	}
 	free(text);
 	return rc;
@@ -1037,6 +1047,11 @@ int suite_load(struct suite **out, const char *path, struct errlist *problems, s
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(b->raw, "name");
 		if (!cJSON_IsString(name) || !name->valuestring[0])
 			continue;
+		{
+			char *at = xasprintf("benchmarks[%zu].name", pd.decl[i]);
+			check_name(name, at, problems);
+			free(at);
+		}
 		b->name = xstrdup(name->valuestring);
 		for (size_t j = 0; j < i; j++)
 			if (pd.v[j].name && strcmp(pd.v[j].name, b->name) == 0) {

@@ -357,15 +357,25 @@ struct unit {
 	double scale;
 };
 
+/* Whether s[0..n) is a plain decimal number: digits, a point, an exponent and
+ * signs only.  strtod also takes hexadecimal ("0x10"), "inf", "nan" and
+ * leading blanks, none of which a person means by a duration or a size. */
+static bool plain_decimal(const char *s, size_t n)
+{
+	return strspn(s, "0123456789.eE+-") >= n;
+}
+
 static int parse_with_units(const char *s, const struct unit *units, size_t n,
-			    const char *bare_unit, const char *what, double *out, struct err *err)
+			    const char *bare_unit, const char *what, double max, const char *max_text,
+			    double *out, struct err *err)
 {
 	char *end;
-	double v;
+	double v, scale = 1;
+	bool found = false;
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (end == s || errno == ERANGE || !isfinite(v))
+	if (end == s || errno == ERANGE || !isfinite(v) || !plain_decimal(s, (size_t)(end - s)))
 		return err_set(err, ERR_INPUT, "'%s' is not a %s", s, what);
 	while (*end == ' ')
 		end++;
@@ -374,16 +384,21 @@ static int parse_with_units(const char *s, const struct unit *units, size_t n,
 	if (*end == '\0') {
 		if (!bare_unit)
 			return err_set(err, ERR_INPUT, "'%s': a %s needs a unit", s, what);
-		*out = v;
-		return 0;
+		found = true;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !found; i++) {
 		if (strcmp(end, units[i].name) == 0) {
-			*out = v * units[i].scale;
-			return 0;
+			scale = units[i].scale;
+			found = true;
 		}
 	}
-	return err_set(err, ERR_INPUT, "'%s': unknown %s unit '%s'", s, what, end);
+	if (!found)
+		return err_set(err, ERR_INPUT, "'%s': unknown %s unit '%s'", s, what, end);
+	v *= scale;
+	if (!(v <= max))
+		return err_set(err, ERR_INPUT, "'%s': a %s must be at most %s", s, what, max_text);
+	*out = v;
+	return 0;
 }
 
 int parse_duration(const char *s, double *seconds, struct err *err)
@@ -392,7 +407,8 @@ int parse_duration(const char *s, double *seconds, struct err *err)
 		{ "ns", 1e-9 }, { "us", 1e-6 }, { "µs", 1e-6 }, { "ms", 1e-3 },
 		{ "s", 1 }, { "m", 60 }, { "min", 60 }, { "h", 3600 },
 	};
-	return parse_with_units(s, units, ARRAY_SIZE(units), "s", "duration", seconds, err);
+	return parse_with_units(s, units, ARRAY_SIZE(units), "s", "duration", DURATION_MAX_S,
+				DURATION_MAX_TEXT, seconds, err);
 }
 
 int parse_size(const char *s, double *bytes, struct err *err)
@@ -402,7 +418,8 @@ int parse_size(const char *s, double *bytes, struct err *err)
 		{ "KiB", 1024.0 }, { "MiB", 1048576.0 }, { "GiB", 1073741824.0 },
 		{ "TiB", 1099511627776.0 },
 	};
-	return parse_with_units(s, units, ARRAY_SIZE(units), "B", "size", bytes, err);
+	return parse_with_units(s, units, ARRAY_SIZE(units), "B", "size", SIZE_MAX_BYTES, "1 EB", bytes,
+				err);
 }
 
 /* Optimal string alignment distance: Levenshtein plus adjacent transpositions,
@@ -608,4 +625,103 @@ long str_index(const char *word, const char *const *list, size_t n)
 		if (strcmp(word, list[i]) == 0)
 			return (long)i;
 	return -1;
+}
+
+/* ---- text from outside ---- */
+
+size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	unsigned long cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+bool utf8_valid(const char *s, size_t n, size_t *bad)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seq_len(u + i, n - i);
+		if (k == 0) {
+			if (bad)
+				*bad = i;
+			return false;
+		}
+		i += k;
+	}
+	return true;
+}
+
+long str_control_char(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (; *u; u++) {
+		if (*u < 0x20 || *u == 0x7f)
+			return *u;
+		if (*u == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f)
+			return u[1];
+	}
+	return -1;
+}
+
+void sb_put_printable(struct sb *sb, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n;) {
+		unsigned c = u[i];
+		size_t k = utf8_seq_len(u + i, n - i);
+
+		if (c == '\n') {
+			sb_puts(sb, "\\n");
+		} else if (c == '\r') {
+			sb_puts(sb, "\\r");
+		} else if (c == '\t') {
+			sb_puts(sb, "\\t");
+		} else if (c < 0x20 || c == 0x7f || k == 0) {
+			sb_printf(sb, "\\x%02x", c);
+		} else if (c == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f) {
+			sb_printf(sb, "\\u%04x", u[i + 1]);
+			i += 2;
+			continue;
+		} else {
+			sb_add(sb, u + i, k);
+			i += k;
+			continue;
+		}
+		i++;
+	}
+}
+
+char *str_printable(const char *s)
+{
+	struct sb sb = SB_INIT;
+
+	sb_puts(&sb, "");
+	sb_put_printable(&sb, s ? s : "");
+	return sb_detach(&sb);
 }

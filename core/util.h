@@ -68,7 +68,13 @@ void time_rfc3339(char *buf, size_t len);
  * Durations accept "250ms", "1.5s", "2m", "1h", "500us", "100ns"; a bare
  * number is seconds.  Results are in seconds.  Sizes accept B KB MB GB
  * (powers of 1000) and KiB MiB GiB (powers of 1024); results in bytes.
+ * Numbers are plain decimals ("0x10s", "inf" are not durations); a duration
+ * is at most DURATION_MAX_S (a week: every timeout and interval converts to
+ * integer nanoseconds and milliseconds without overflow), a size at most 1 EB.
  */
+#define DURATION_MAX_S (7 * 86400.0)
+#define DURATION_MAX_TEXT "7 days (168h)"
+#define SIZE_MAX_BYTES 1e18
 int parse_duration(const char *s, double *seconds, struct err *err);
 int parse_size(const char *s, double *bytes, struct err *err);
 int parse_double(const char *s, double *out, struct err *err);
@@ -87,5 +93,27 @@ long str_index(const char *word, const char *const *list, size_t n);
 void sha256_hex(const void *data, size_t len, char out[65]);
 /* Hex HMAC-SHA256 (RFC 2104) of data under key (64 chars + NUL into out). */
 void hmac_sha256_hex(const void *key, size_t key_len, const void *data, size_t len, char out[65]);
+
+/* ---- text from outside: UTF-8 and control characters ---- */
+
+/* The length (1 to 4) of the well-formed UTF-8 sequence at s (n bytes
+ * left), or 0 when it is not one (overlong forms, surrogates and code points
+ * past U+10FFFF are not). */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
+/* Whether s[0..n) is well-formed UTF-8; *bad (may be NULL) is the offset of
+ * the first bad byte. */
+bool utf8_valid(const char *s, size_t n, size_t *bad);
+/* The first control character of s (C0, DEL, or a C1 control written in
+ * UTF-8) as a code point, or -1 when it has none. */
+long str_control_char(const char *s);
+/*
+ * The one escaping of text for a terminal or a CI log (docs/security.md):
+ * s appended to sb with every control character written as \n, \r, \t,
+ * \xHH (other C0 controls, DEL) or \uHHHH (C1), and every byte that is not UTF-8
+ * as \xHH, so that a name can neither start a new log line (a GitHub
+ * "::error" command) nor move the cursor.  str_printable returns a copy.
+ */
+void sb_put_printable(struct sb *sb, const char *s);
+char *str_printable(const char *s);
 
 #endif

@@ -412,29 +412,83 @@ static void quiet_notices(void *arg, const char *message)
 	(void)message;
 }
 
+/* A value of a connection keyword that libpq would refuse only when
+ * connecting (reported then as a connection failure, exit 4): the URL is
+ * the user's input, exit 2, said before anything runs. */
+static int check_conninfo(const PQconninfoOption *info, const char *where, struct err *err)
+{
+	static const char *const sslmodes[] = { "disable", "allow", "prefer", "require", "verify-ca",
+						"verify-full" };
+	static const char *const gssencmodes[] = { "disable", "prefer", "require" };
+
+	for (const PQconninfoOption *o = info; o->keyword; o++) {
+		const char *v = o->val;
+
+		if (!v || !*v)
+			continue;
+		if (strcmp(o->keyword, "sslmode") == 0 && str_index(v, sslmodes, ARRAY_SIZE(sslmodes)) < 0)
+			return err_set(err, ERR_INPUT,
+				       "invalid database URL '%s': sslmode '%s' is not one of disable, allow, prefer, "
+				       "require, verify-ca, verify-full", where, v);
+		if (strcmp(o->keyword, "gssencmode") == 0 &&
+		    str_index(v, gssencmodes, ARRAY_SIZE(gssencmodes)) < 0)
+			return err_set(err, ERR_INPUT,
+				       "invalid database URL '%s': gssencmode '%s' is not one of disable, prefer, require",
+				       where, v);
+		if (strcmp(o->keyword, "port") == 0) {
+			/* one port, or one per host: "5432,5433" */
+			for (const char *p = v; *p;) {
+				size_t len = strcspn(p, ",");
+				char *end;
+				long port = strtol(p, &end, 10);
+
+				if (len > 0 && (end != p + len || len > 5 || port < 1 || port > 65535))
+					return err_set(err, ERR_INPUT,
+						       "invalid database URL '%s': port '%.*s' is not a number from 1 to 65535",
+						       where, (int)(len > 16 ? 16 : len), p);
+				p += len + (p[len] == ',');
+			}
+		}
+		if (strcmp(o->keyword, "connect_timeout") == 0 && strspn(v, "0123456789") != strlen(v))
+			return err_set(err, ERR_INPUT,
+				       "invalid database URL '%s': connect_timeout '%s' is not a whole number of seconds",
+				       where, v);
+	}
+	return 0;
+}
+
+/* Parse url (its passwords kept to scrub from messages) and check its values. */
+static int parse_url(struct db *db, const char *url, struct err *err)
+{
+	char *errmsg = NULL;
+	PQconninfoOption *info;
+	int rc;
+
+	collect_secrets(db, url);
+	if (!(info = PQconninfoParse(url, &errmsg))) {
+		char msg[ERR_MAX];
+		snprintf(msg, sizeof(msg), "%s", errmsg ? errmsg : "cannot parse");
+		PQfreemem(errmsg);
+		one_line(msg);
+		scrub_msg(db, msg, sizeof(msg));
+		return err_set(err, ERR_INPUT, "invalid database URL '%s': %s", db->where, msg);
+	}
+	for (PQconninfoOption *o = info; o->keyword; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val)
+			add_secret(db, o->val, strlen(o->val));
+	rc = check_conninfo(info, db->where, err);
+	PQconninfoFree(info);
+	return rc;
+}
+
 static int connect_external(struct db *db, const char *url, struct err *err)
 {
 	const char *keys[5], *vals[5];
 	size_t n = 0;
-	char *errmsg = NULL;
+	int rc;
 
-	if (url) {
-		PQconninfoOption *info;
-
-		collect_secrets(db, url);
-		if (!(info = PQconninfoParse(url, &errmsg))) {
-			char msg[ERR_MAX];
-			snprintf(msg, sizeof(msg), "%s", errmsg ? errmsg : "cannot parse");
-			PQfreemem(errmsg);
-			one_line(msg);
-			scrub_msg(db, msg, sizeof(msg));
-			return err_set(err, ERR_INPUT, "invalid database URL '%s': %s", db->where, msg);
-		}
-		for (PQconninfoOption *o = info; o->keyword; o++)
-			if (strcmp(o->keyword, "password") == 0 && o->val)
-				add_secret(db, o->val, strlen(o->val));
-		PQconninfoFree(info);
-	}
+	if (url && (rc = parse_url(db, url, err)) != 0)
+		return rc;
 	if (env_set("PGPASSWORD"))
 		add_secret(db, getenv("PGPASSWORD"), strlen(getenv("PGPASSWORD")));
 	/* Earlier keywords are overridden by what the URL itself says. */
@@ -524,6 +578,21 @@ done:
 	}
 	*out = db;
 	return 0;
+}
+
+int db_url_check(const struct db_options *opts, struct err *err)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+	const char *url;
+	enum db_source src = resolve(opts, &url);
+	int rc = 0;
+
+	if (src == DB_SRC_OPTION || src == DB_SRC_ENV_URL) {
+		db->where = db_url_redact(url);
+		rc = parse_url(db, url, err);
+	}
+	db_free(db);
+	return rc;
 }
 
 void db_free(struct db *db)

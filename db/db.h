@@ -68,6 +68,11 @@ bool db_is_embedded(const struct db *db);
  * embedded cluster.
  */
 int db_describe(const struct db_options *opts, char **where, bool *embedded, struct err *err);
+/* Check the database URL db_open would use (--db, else PERFGATE_DATABASE_URL)
+ * without connecting: one libpq can parse, with a known sslmode and
+ * gssencmode and ports from 1 to 65535.  ERR_INPUT naming the value (never a
+ * password); 0 when there is no URL (PG* variables, the embedded cluster). */
+int db_url_check(const struct db_options *opts, struct err *err);
 
 struct db_status {
 	char *where;           /* as db_where() */

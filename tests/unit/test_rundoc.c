@@ -73,7 +73,7 @@ static const struct {
 	{ "schema-version-0", "schema_version: expected a whole number >= 1, got 0" },
 	{ "schema-version-string", "schema_version: expected a whole number >= 1, got a string" },
 	{ "top-level-array", "(top level): expected an object, got an array" },
-	{ "syntax-error", "not valid JSON (line 3)" },
+	{ "syntax-error", "invalid JSON at line 3, column 17" },
 	{ "dup-benchmark", "benchmarks[1].name: benchmark \"gzip-6\" appears twice" },
 	{ "dup-metric", "benchmarks[0].metrics[1].name: metric \"wall\" appears twice" },
 };
@@ -342,7 +342,7 @@ static void test_status_and_kind_names(void **state)
 		struct rundoc *rd = NULL;
 		struct err err = ERR_INIT;
 
-		assert_int_equal(rundoc_parse(&rd, "{\"run_id\":\"0f8e2c1a-5b3d\",\"suite\":\"s\","
+		assert_int_equal(rundoc_parse(&rd, "{\"run_id\":\"0f8e2c1a-5b3d-4c1e-9a2b-3c4d5e6f7a8b\",\"suite\":\"s\","
 						   "\"started_at\":\"2026-11-28T18:34:56Z\",\"benchmarks\":"
 						   "[{\"name\":\"b\",\"kind\":\"http\",\"metrics\":[]}]}",
 					     &err),
