@@ -32,6 +32,9 @@ int cmd_exit_code(int rc);
 /* "perfgate: message" on stderr, one line. */
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cmd_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "perfgate: MESSAGE": progress worth a line.  All three print one line
+ * whatever they quote (control characters escaped, sb_put_printable). */
+void cmd_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print err->msg as "perfgate: <msg>" and return cmd_exit_code(rc). */
 int cmd_fail(int rc, const struct err *err);
 
@@ -127,6 +130,11 @@ void cmd_progress_attach(struct cmd_progress *p, bool quiet, struct run_options 
 /* The gate pipeline's notes (core/gate.h) as they happen: errors and
  * warnings always, progress unless *(bool *)quiet. */
 void cmd_print_note(void *quiet, const struct gate_note *note);
+/* A run the store refused as input (r->store_rc ERR_INPUT: the database
+ * would never take it, so it was not spooled): keep it in the spool's
+ * quarantine folder and say where. */
+struct gate_result;
+void cmd_quarantine_run(const struct gate_result *r);
 /* The summary table of a run on stdout: per benchmark and metric the
  * median with its confidence interval, min, max, n; failures, the tail of
  * stderr and warnings under each benchmark. */

@@ -132,7 +132,8 @@ static int finish(const struct gate_args *a, const struct gate_result *r)
 	case GATE_INVALID:
 		return EXIT_INVALID;
 	case GATE_STORE_FAILED:
-		return EXIT_INFRA;
+		cmd_quarantine_run(r);
+		return r->store_rc == ERR_INPUT ? EXIT_USAGE : EXIT_INFRA;
 	case GATE_FAILED:
 		return written ? written : EXIT_GATE;
 	case GATE_PASSED:

@@ -30,14 +30,35 @@ void strlist_release(struct strlist *l)
 	l->n = l->alloc = 0;
 }
 
+/* One line on stderr whatever the message quotes: a name, a file's text or
+ * a library's message is written through sb_put_printable, so that nothing
+ * in it starts a new line (a forged "::error" CI command) or moves the
+ * cursor; trailing newlines (libpq's) are dropped. */
 static void vmessage(const char *prefix, const char *fmt, va_list ap)
 {
-	fputs(prefix, stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	struct sb raw = SB_INIT, out = SB_INIT;
+
+	if (sb_vprintf(&raw, fmt, ap) != 0)
+		sb_puts(&raw, fmt);
+	while (raw.len && (raw.buf[raw.len - 1] == '\n' || raw.buf[raw.len - 1] == '\r'))
+		raw.buf[--raw.len] = '\0';
+	sb_puts(&out, prefix);
+	sb_put_printable(&out, sb_str(&raw));
+	sb_putc(&out, '\n');
+	fputs(sb_str(&out), stderr);
+	sb_release(&raw);
+	sb_release(&out);
 }
 
 void cmd_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage("perfgate: ", fmt, ap);
+	va_end(ap);
+}
+
+void cmd_note(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -413,8 +434,11 @@ int cmd_load_suite(const char *path, struct suite **out)
 		cmd_error("%s", err.msg);
 	} else {
 		cmd_error("invalid suite '%s' (%zu problem%s):", path, problems.n, problems.n == 1 ? "" : "s");
-		for (size_t i = 0; i < problems.n; i++)
-			fprintf(stderr, "  %s\n", problems.msgs[i]);
+		for (size_t i = 0; i < problems.n; i++) {
+			char *line = str_printable(problems.msgs[i]);
+			fprintf(stderr, "  %s\n", line);
+			free(line);
+		}
 	}
 done:
 	errlist_release(&problems);

@@ -1,8 +1,13 @@
 /*
  * push.c: `perfgate push FILE... | --spooled`: store run documents.
  *
- * Every file is validated first; one invalid document stops the push with
- * its JSON path and exit 2 before anything is written.  Each run is then
+ * Every file is validated first, as far as the database's schema goes
+ * (names, ids, dates, counts, UTF-8: rundoc.c); one invalid document stops
+ * the push with its JSON path and exit 2 before anything is written, so
+ * that `push good1 bad good2` stores nothing.  Should the database still
+ * refuse one, the others are stored and the last line says which were not.
+ * A spool file that is invalid or refused is moved to the spool's
+ * quarantine folder (db_quarantine) instead of failing every later push.  Each run is then
  * stored in its own transaction; a run stored before is reported as such
  * and left alone (exit 0).  When the database cannot be reached, the
  * documents are spooled to $PERFGATE_HOME/spool/ like a fresh run's, so
@@ -66,6 +71,21 @@ static int spool_rest(struct item *items, size_t from, size_t n, const struct er
 	return EXIT_INFRA;
 }
 
+/* A spool file the database will never take: out of the spool (else every
+ * push --spooled fails on it again), into its quarantine folder. */
+static void quarantine(const char *path)
+{
+	struct err err = ERR_INIT;
+	char *to = NULL;
+
+	if (db_quarantine(NULL, path, &to, &err) != 0)
+		cmd_error("%s stays in the spool: %s", path, err.msg);
+	else
+		cmd_error("moved '%s' to '%s': the database will never take it; fix it and push it by hand, "
+			  "or delete it", path, to);
+	free(to);
+}
+
 /* The documents to push, each validated: the named files (one invalid file
  * stops the push before anything is written), then the spool (a damaged
  * spool file is reported and kept).  Returns the exit code so far; *stop
@@ -100,7 +120,8 @@ static int load_items(struct items *it, const struct strlist *files, bool spoole
 		char *untrusted = NULL;
 
 		if ((rc = db_spool_load(it->spool[i], &rd, &untrusted, &err))) {
-			cmd_error("%s (left in the spool)", err.msg);
+			cmd_error("%s", err.msg);
+			quarantine(it->spool[i]);
 			code = worse(code, EXIT_USAGE);
 			continue;
 		}
@@ -117,6 +138,9 @@ static int load_items(struct items *it, const struct strlist *files, bool spoole
  * database goes away.  Returns the exit code. */
 static int store_items(struct db *db, struct items *it, bool quiet, int code)
 {
+	struct sb failed = SB_INIT;
+	size_t n_failed = 0;
+
 	for (size_t i = 0; i < it->n; i++) {
 		struct item *x = &it->v[i];
 		struct err err = ERR_INIT, cp_err = ERR_INIT;
@@ -124,11 +148,16 @@ static int store_items(struct db *db, struct items *it, bool quiet, int code)
 		const char *why = NULL;
 		int rc = db_store_insert(db, x->rd, NULL, &already, &cp_err, &err);
 
-		if (rc == ERR_INFRA)
+		if (rc == ERR_INFRA) {
+			sb_release(&failed);
 			return spool_rest(it->v, i, it->n, &err);
+		}
 		if (rc) {
 			cmd_error("%s: %s", x->path, err.msg);
+			if (x->spooled && rc == ERR_INPUT)
+				quarantine(x->path);
 			code = worse(code, cmd_exit_code(rc));
+			sb_printf(&failed, "%s%s", n_failed++ ? ", " : "", x->path);
 			continue;
 		}
 		if (cp_err.msg[0])
@@ -149,6 +178,11 @@ static int store_items(struct db *db, struct items *it, bool quiet, int code)
 		else
 			printf("stored run %s (%s)\n", x->rd->run_id, x->path);
 	}
+	/* Say exactly what was stored when not everything was. */
+	if (n_failed)
+		cmd_error("%zu of %zu run%s stored; not stored: %s", it->n - n_failed, it->n, it->n == 1 ? "" : "s",
+			  sb_str(&failed));
+	sb_release(&failed);
 	return code;
 }
 

@@ -116,6 +116,7 @@ static int finish(const struct run_args *a, const struct gate_result *r)
 			cmd_warn("partial run written to '%s'", a->out_path);
 		}
 	}
+	cmd_quarantine_run(r);
 	/* The store's own code (an unreachable database: 4), never a pass. */
 	if (r->store_rc && !code)
 		code = cmd_exit_code(r->store_rc) == EXIT_PASS ? EXIT_INFRA : cmd_exit_code(r->store_rc);

@@ -5,6 +5,7 @@
  * a gate's plots.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,30 +16,36 @@
 #include "../core/plot.h"
 #include "../core/report.h"
 #include "../core/util.h"
+#include "../db/db.h"
 #include "cmd.h"
 
 static void on_progress(void *arg, const char *bench, size_t rep, size_t of, double elapsed_s)
 {
 	struct cmd_progress *p = arg;
 	double eta;
+	char *shown;
 
 	if (!p->tty || p->quiet)
 		return;
 	eta = rep > 0 && of > rep ? elapsed_s / (double)rep * (double)(of - rep) : 0;
-	fprintf(stderr, "\r\033[K%s  repetition %zu/%zu  %.1fs elapsed", bench, rep, of, elapsed_s);
+	shown = str_printable(bench);
+	fprintf(stderr, "\r\033[K%s  repetition %zu/%zu  %.1fs elapsed", shown, rep, of, elapsed_s);
+	free(shown);
 	if (of > rep)
 		fprintf(stderr, "  ~%.1fs left", eta);
 	fflush(stderr);
 	p->drawn = true;
 }
 
-static void on_bench(void *arg, enum run_event ev, const char *name, const struct rd_bench *b)
+static void on_bench(void *arg, enum run_event ev, const char *raw_name, const struct rd_bench *b)
 {
 	struct cmd_progress *p = arg;
 	const struct rd_metric *wall;
+	char *name;
 
 	if (p->quiet)
 		return;
+	name = str_printable(raw_name);
 	if (ev == RUN_BENCH_START) {
 		p->t_bench = now_ns();
 		if (p->tty) {
@@ -46,6 +53,7 @@ static void on_bench(void *arg, enum run_event ev, const char *name, const struc
 			fflush(stderr);
 			p->drawn = true;
 		}
+		free(name);
 		return;
 	}
 	if (p->drawn) {
@@ -59,6 +67,24 @@ static void on_bench(void *arg, enum run_event ev, const char *name, const struc
 		wall = &b->metrics[0];
 	fprintf(stderr, "%s: %s (%zu repetitions, %.2fs)\n", name, b ? rundoc_status_name(b->status) : "?",
 		wall ? wall->n_samples : (size_t)0, (double)(now_ns() - p->t_bench) * 1e-9);
+	free(name);
+}
+
+/* printf, the line made printable (sb_put_printable) but for its final newline. */
+static void __attribute__((format(printf, 1, 2))) line_out(const char *fmt, ...)
+{
+	struct sb raw = SB_INIT, out = SB_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (sb_vprintf(&raw, fmt, ap) != 0)
+		sb_puts(&raw, fmt);
+	va_end(ap);
+	sb_puts(&out, "");
+	sb_put_printable(&out, sb_str(&raw));
+	puts(sb_str(&out));
+	sb_release(&raw);
+	sb_release(&out);
 }
 
 void cmd_run_table(const struct rundoc *rd)
@@ -97,25 +123,25 @@ void cmd_run_table(const struct rundoc *rd)
 				snprintf(ci, sizeof(ci), "(n < 6: no interval)");
 			else
 				snprintf(ci, sizeof(ci), "[%s, %s]", lo, hi);
-			printf("%-*s %-*s %14s  %-29s %12s %12s %5zu\n", wb, k == 0 ? b->name : "", wm,
-			       m->name, med, ci, mn, mx, m->n_samples);
+			line_out("%-*s %-*s %14s  %-29s %12s %12s %5zu", wb, k == 0 ? b->name : "", wm,
+				 m->name, med, ci, mn, mx, m->n_samples);
 		}
 		if (b->n_metrics == 0 || b->metrics[0].n_samples == 0)
-			printf("%-*s (no samples)\n", wb, b->name);
+			line_out("%-*s (no samples)", wb, b->name);
 		if (b->status != RUNDOC_STATUS_OK)
-			printf("  %s: %s\n", b->status == RUNDOC_STATUS_FAILED ? "FAILED" : rundoc_status_name(b->status),
-			       b->error ? b->error : "");
+			line_out("  %s: %s", b->status == RUNDOC_STATUS_FAILED ? "FAILED" : rundoc_status_name(b->status),
+				 b->error ? b->error : "");
 		if (tail) {
 			char *copy = xstrdup(tail);
 			char *save = NULL;
 			printf("  last lines of stderr:\n");
 			for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-				printf("  | %s\n", line);
+				line_out("  | %s", line);
 			free(copy);
 		}
 		cJSON_ArrayForEach(w, warnings)
 			if (cJSON_IsString(w))
-				printf("  warning: %s\n", w->valuestring);
+				line_out("  warning: %s", w->valuestring);
 	}
 }
 
@@ -132,7 +158,7 @@ void cmd_print_note(void *quiet, const struct gate_note *note)
 	switch (gate_note_level(note->kind)) {
 	case GATE_PROGRESS:
 		if (!*(const bool *)quiet)
-			fprintf(stderr, "perfgate: %s\n", note->msg);
+			cmd_note("%s", note->msg);
 		break;
 	case GATE_WARNING:
 		cmd_warn("%s", note->msg);
@@ -191,4 +217,19 @@ int cmd_records_close(struct http_records *r, int code)
 		return code;
 	cmd_error("%s", err.msg);
 	return code ? code : EXIT_INVALID;
+}
+
+void cmd_quarantine_run(const struct gate_result *r)
+{
+	struct err err = ERR_INIT;
+	char *path = NULL;
+
+	if (r->store_rc != ERR_INPUT || !r->run)
+		return;
+	if (db_quarantine(r->run, NULL, &path, &err) != 0)
+		cmd_error("run %s not kept either: %s", r->run->run_id, err.msg);
+	else
+		cmd_error("run %s kept in %s (push cannot store it: fix the names or values above first)",
+			  r->run->run_id, path);
+	free(path);
 }

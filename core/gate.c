@@ -471,12 +471,21 @@ int gate_store_run(const struct gate_store *store, const struct rundoc *rd,
 	*spooled = NULL;
 	if (cp_err)
 		err_clear(cp_err);
+	/* What the database would refuse (a harness's metric name with a
+	 * newline, a name past the index limit) is refused here, and not spooled:
+	 * a spooled run the database never takes fails every push --spooled. */
+	if (rundoc_check(rd, &why) != 0)
+		return err_set(err, ERR_INPUT, "run %s not stored: %s (not spooled: the database would refuse it)",
+			       rd->run_id, why.msg);
 	if (store->open)
 		rc = store->open(store->arg, &why);
 	if (rc == 0 && store->put_run)
 		rc = store->put_run(store->arg, rd, cp, already, cp_err, &why);
 	if (rc == 0)
 		return 0;
+	if (rc == ERR_INPUT)
+		return err_set(err, rc, "run %s not stored: %s (not spooled: the database refused it)", rd->run_id,
+			       why.msg);
 	/* Nothing measured is lost: keep it where `perfgate push --spooled` finds it. */
 	if (!store->spool)
 		return err_set(err, rc, "%s", why.msg);

@@ -1322,7 +1322,98 @@ static void text_tail(const struct compare_result *r, const struct report_groups
 	}
 }
 
+/* ---- names printed as text: one escaping (sb_put_printable) ---- */
+
+/* *s replaced by its printable copy (kept in the list to free). */
+static void printable(char **s, char ***keep, size_t *n, size_t *alloc)
+{
+	if (!*s || (str_control_char(*s) < 0 && utf8_valid(*s, strlen(*s), NULL)))
+		return;
+	*s = str_printable(*s);
+	XGROW(*keep, *alloc, *n + 1);
+	(*keep)[(*n)++] = *s;
+}
+
+struct report_printable {
+	struct compare_result r;
+	char **keep;
+	size_t n, alloc;
+};
+
+struct report_printable *report_printable_new(const struct compare_result *src)
+{
+	struct report_printable *p = xcalloc(1, sizeof(*p));
+	struct compare_result *r = &p->r;
+
+	*r = *src;
+	r->rows = xcalloc(src->n_rows + 1, sizeof(*r->rows));
+	if (src->n_rows)
+		memcpy(r->rows, src->rows, src->n_rows * sizeof(*r->rows));
+	r->slos = xcalloc(src->n_slos + 1, sizeof(*r->slos));
+	if (src->n_slos)
+		memcpy(r->slos, src->slos, src->n_slos * sizeof(*r->slos));
+	r->notes = xcalloc(src->n_notes + 1, sizeof(*r->notes));
+	if (src->n_notes)
+		memcpy(r->notes, src->notes, src->n_notes * sizeof(*r->notes));
+	r->failed_benches = xcalloc(src->n_failed_benches + 1, sizeof(*r->failed_benches));
+	if (src->n_failed_benches)
+		memcpy(r->failed_benches, src->failed_benches, src->n_failed_benches * sizeof(char *));
+#define P(field) printable(&(field), &p->keep, &p->n, &p->alloc)
+	P(r->suite);
+	P(r->project);
+	P(r->branch);
+	P(r->base_branch);
+	P(r->base_why);
+	for (size_t i = 0; i < r->n_rows; i++) {
+		P(r->rows[i].bench);
+		P(r->rows[i].metric);
+		P(r->rows[i].unit);
+		P(r->rows[i].against);
+	}
+	for (size_t i = 0; i < r->n_slos; i++) {
+		P(r->slos[i].bench);
+		P(r->slos[i].key);
+		P(r->slos[i].expr);
+		P(r->slos[i].why);
+	}
+	for (size_t i = 0; i < r->n_notes; i++)
+		P(r->notes[i]);
+	for (size_t i = 0; i < r->n_failed_benches; i++)
+		P(r->failed_benches[i]);
+#undef P
+	return p;
+}
+
+const struct compare_result *report_printable_result(const struct report_printable *p)
+{
+	return &p->r;
+}
+
+void report_printable_free(struct report_printable *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		free(p->keep[i]);
+	free(p->keep);
+	free(p->r.rows);
+	free(p->r.slos);
+	free(p->r.notes);
+	free(p->r.failed_benches);
+	free(p);
+}
+
+static void report_text_printable(const struct compare_result *r, const struct report_options *o, struct sb *out);
+
 void report_text(const struct compare_result *r, const struct report_options *o, struct sb *out)
+{
+	struct report_printable *p = report_printable_new(r);
+
+	report_text_printable(report_printable_result(p), o, out);
+	report_printable_free(p);
+}
+
+static void report_text_printable(const struct compare_result *r, const struct report_options *o, struct sb *out)
 {
 	static const struct report_options defaults = { 0 };
 	struct report_groups gs;
@@ -1797,7 +1888,19 @@ static void md_details(struct md_writer *w, const struct compare_result *r, cons
 	}
 }
 
+static void report_markdown_printable(const struct compare_result *r, const struct report_options *o,
+				     struct sb *out);
+
 void report_markdown(const struct compare_result *r, const struct report_options *o, struct sb *out)
+{
+	struct report_printable *p = report_printable_new(r);
+
+	report_markdown_printable(report_printable_result(p), o, out);
+	report_printable_free(p);
+}
+
+static void report_markdown_printable(const struct compare_result *r, const struct report_options *o,
+				     struct sb *out)
 {
 	static const struct report_options defaults = { 0 };
 	struct report_groups gs;

@@ -49,6 +49,18 @@ void report_text(const struct compare_result *r, const struct report_options *o,
  * fit are left out and the comment says so and where the rest is.
  */
 void report_markdown(const struct compare_result *r, const struct report_options *o, struct sb *out);
+
+/*
+ * A view of r whose names and texts (suite, benchmarks, metrics, units,
+ * SLOs, notes) are printable: control characters and bytes that are not
+ * UTF-8 escaped by sb_put_printable, the one escaping of text for terminals
+ * and CI logs.  The text and Markdown reports and the CI annotations render
+ * from it; it shares r's other memory (free it before r).
+ */
+struct report_printable;
+struct report_printable *report_printable_new(const struct compare_result *r);
+const struct compare_result *report_printable_result(const struct report_printable *p);
+void report_printable_free(struct report_printable *p);
 /* JSON per schemas/compare.schema.json, pretty-printed, newline-terminated. */
 void report_json(const struct compare_result *r, struct sb *out);
 /* JUnit XML: one test case per gated metric and per SLO. */

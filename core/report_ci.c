@@ -82,7 +82,19 @@ void report_ci_openmetrics(const struct compare_result *r, struct sb *out)
 	sb_puts(out, "# EOF\n");
 }
 
+static void annotations(const struct compare_result *r, struct sb *out);
+
+/* Names escaped for a log line first (report_printable_new), then the
+ * workflow-command escaping of forge_annotation (%, CR, LF as %25 %0D %0A). */
 void report_ci_annotations(const struct compare_result *r, struct sb *out)
+{
+	struct report_printable *p = report_printable_new(r);
+
+	annotations(report_printable_result(p), out);
+	report_printable_free(p);
+}
+
+static void annotations(const struct compare_result *r, struct sb *out)
 {
 	char title[512], msg[1024];
 

@@ -1337,7 +1337,7 @@ int db_spool_load(const char *path, struct rundoc **out, char **untrusted, struc
 	*untrusted = NULL;
 	if ((rc = file_read(path, &text, &len, err)))
 		goto done;
-	if ((rc = rundoc_parse(out, text, err))) {
+	if ((rc = rundoc_parse_text(out, text, len, err))) {
 		err_prefix(err, "%s", path);
 		goto done;
 	}
@@ -1404,6 +1404,52 @@ int db_spool_fallback(const struct rundoc *rd, char **where, struct err *err)
 		err_set(err, ERR_FAIL, "%s", sb_str(&why));
 	sb_release(&why);
 	free(text);
+	return rc;
+}
+
+int db_quarantine(const struct rundoc *rd, const char *from, char **path, struct err *err)
+{
+	char *spool = db_spool_dir();
+	char *dir = xasprintf("%s/quarantine", spool);
+	char *file = NULL, *text = NULL;
+	int rc;
+
+	*path = NULL;
+	if ((rc = mkdir_p(dir, err)))
+		goto done;
+	if (from) {
+		const char *base = strrchr(from, '/');
+		file = xasprintf("%s/%s", dir, base ? base + 1 : from);
+		if (rename(from, file) != 0) {
+			rc = err_sys(err, ERR_FAIL, "cannot move '%s' to '%s'", from, file);
+			goto done;
+		}
+		{
+			/* its signature (db_spool_load) goes with it, or nowhere */
+			char *sig = xasprintf("%s.sig", from), *to = xasprintf("%s.sig", file);
+			if (rename(sig, to) != 0)
+				unlink(sig);
+			free(sig);
+			free(to);
+		}
+	} else {
+		size_t n = strlen(rd->run_id);
+		/* The run id names the file only when it is one (no "../"). */
+		if (n >= 8 && n <= 64 && strspn(rd->run_id, "0123456789abcdefABCDEF-") == n)
+			file = xasprintf("%s/%s.json", dir, rd->run_id);
+		else
+			file = xasprintf("%s/run-%ld-%ld.json", dir, (long)time(NULL), (long)getpid());
+		text = rundoc_to_string(rd);
+		if ((rc = file_write_atomic(file, text, strlen(text), err)))
+			goto done;
+	}
+	*path = file;
+	file = NULL;
+done:
+	free(text);
+	free(file);
+	free(dir);
+	free(spool);
 	return rc;
 }
 

@@ -128,6 +128,13 @@ int db_spool_remove(const char *path);
 int db_spool_fallback(const struct rundoc *rd, char **where, struct err *err);
 int db_spool_list(char ***paths, size_t *n, struct err *err);
 void db_spool_list_free(char **paths, size_t n);
+/*
+ * A run the database will never take (invalid, or refused as input) is
+ * kept apart in $PERFGATE_HOME/spool/quarantine/, where push --spooled does
+ * not look: rd written there, or the spool file `from` moved there.  *path
+ * (caller frees) is where it went.
+ */
+int db_quarantine(const struct rundoc *rd, const char *from, char **path, struct err *err);
 
 /*
  * Messages never show a password.  db_url_redact() returns a copy of a
