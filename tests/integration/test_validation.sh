@@ -8,6 +8,13 @@
 T=$(test_tmpdir)
 unset PERFGATE_DATABASE_URL PGHOST PGSERVICE
 export PERFGATE_HOME="$T/home"
+# Every command names its database; should one start the embedded cluster
+# anyway (as the old code did), stop it.
+cleanup() {
+	[ -e "$T/home/pg" ] && "$PERFGATE" db stop >/dev/null 2>&1
+	l=$(readlink "$T/home/pg" 2>/dev/null) && case "$l" in /var/lib/perfgate/clusters/?*) rm -rf "$l" ;; esac
+}
+trap cleanup EXIT
 EX=examples/run-example.json
 DB=$(new_db valid)
 "$PERFGATE" db migrate --db "$DB" >/dev/null 2>&1
@@ -122,7 +129,7 @@ expect_exit 2 "gate --baseline that is no spec is refused" "$PERFGATE" gate --no
 expect_exit 2 "gate --baseline file: of a missing file is refused" "$PERFGATE" gate --no-store --baseline "file:$T/none.json" "$T/marker.json"
 expect_exit 2 "--baseline-runs 0 is refused" "$PERFGATE" gate --no-store --baseline-runs 0 "$T/marker.json"
 expect_exit 2 "--confirm-repetitions 0 is refused" "$PERFGATE" gate --no-store --confirm-repetitions 0 "$T/marker.json"
-expect_exit 2 "compare --baseline-runs 0 is refused" "$PERFGATE" compare --baseline-runs 0 --run-file "$EX"
+expect_exit 2 "compare --baseline-runs 0 is refused" "$PERFGATE" compare --db "$DB" --baseline-runs 0 --run-file "$EX"
 check "none of the refused commands ran the suite" test ! -e "$T/ran"
 { cat "$T/marker.json"; echo '{"more": 1}'; } >"$T/trailing.json"
 expect_exit 2 "text after a suite's JSON is refused" "$PERFGATE" run --no-store "$T/trailing.json"
@@ -137,7 +144,8 @@ for t in '"1e308h"' '1e308' '"0x10s"' '"inf"'; do
 	contains "timeout $t is named" "$ERR" "benchmarks[0].timeout: expected a duration"
 done
 printf '{"suite": "s", "benchmarks": [{"name": "a", "command": ["true"], "repetitions": 1e12}]}' >"$T/c.json"
-expect_exit 2 "repetitions 1e12 is refused" "$PERFGATE" run --no-store "$T/c.json"
+# (timeout: unbounded, the old code ran `true` a trillion times)
+expect_exit 2 "repetitions 1e12 is refused" timeout 30 "$PERFGATE" run --no-store "$T/c.json"
 contains "the count's range is named" "$ERR" "expected an integer from 1 to 2147483647"
-expect_exit 2 "--repetitions past 2^31 is refused" "$PERFGATE" run --no-store -n 99999999999 "$T/marker.json"
+expect_exit 2 "--repetitions past 2^31 is refused" timeout 30 "$PERFGATE" run --no-store -n 99999999999 "$T/marker.json"
 check "still nothing ran" test ! -e "$T/ran"

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../core/report.h"
 #include "../../core/report_ci.h"
 #include "../../core/util.h"
 
@@ -87,11 +88,40 @@ static void test_annotations(void **state)
 	compare_result_free(r);
 }
 
+/* A name with a newline cannot start a second workflow command, in the
+ * annotations or in the text report printed to the CI log. */
+static void test_names_escaped(void **state)
+{
+	struct compare_result *r = sample_result();
+	struct sb sb = SB_INIT;
+
+	(void)state;
+	free(r->rows[0].bench);
+	r->rows[0].bench = xstrdup("gzip\n::error::forged\x1b[2J");
+	report_ci_annotations(r, &sb);
+	assert_non_null(strstr(sb_str(&sb), "title=perfgate%3A gzip\\n%3A%3Aerror%3A%3Aforged\\x1b[2J wall regression::"));
+	for (const char *l = sb_str(&sb); l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		assert_true(*l == '\0' || strncmp(l, "::error title=perfgate", 22) == 0);
+	sb_release(&sb);
+	report_render(r, REPORT_TEXT, false, &sb);
+	assert_null(strstr(sb_str(&sb), "\n::error"));
+	assert_null(strchr(sb_str(&sb), '\x1b'));
+	assert_non_null(strstr(sb_str(&sb), "gzip\\n::error::forged\\x1b[2J"));
+	sb_release(&sb);
+	report_render(r, REPORT_MARKDOWN, false, &sb);
+	assert_null(strstr(sb_str(&sb), "\n::error"));
+	sb_release(&sb);
+	/* The comparison itself keeps the name (it is stored as it is). */
+	assert_string_equal(r->rows[0].bench, "gzip\n::error::forged\x1b[2J");
+	compare_result_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_openmetrics),
 		cmocka_unit_test(test_annotations),
+		cmocka_unit_test(test_names_escaped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

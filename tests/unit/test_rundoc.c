@@ -78,6 +78,142 @@ static const struct {
 	{ "dup-metric", "benchmarks[0].metrics[1].name: metric \"wall\" appears twice" },
 };
 
+/*
+ * What the database would refuse is refused by the validator (issue 19
+ * item 7), and what would be cut short or printed raw is too (item 6):
+ * each document is the minimal one with one thing changed.
+ */
+#define DOC(run_id, started, suite, bench, metric, summary, ci)                                          \
+	"{\"run_id\": \"" run_id "\", \"suite\": \"" suite "\", \"started_at\": \"" started "\", "           \
+	"\"ci\": {" ci "}, \"benchmarks\": [{\"name\": \"" bench "\", \"kind\": \"command\", \"metrics\": "   \
+	"[{\"name\": \"" metric "\", \"unit\": \"s\", \"direction\": \"lower\", \"samples\": []" summary "}]}]}"
+#define ID "5d1c9a34-0b1e-4c8e-8a6f-2f4e6a8b0c1d"
+#define T0 "2026-01-01T00:00:00Z"
+static const struct {
+	const char *doc;
+	const char *msg;
+} refused[] = {
+	{ DOC(ID, T0, "s", "b", "m", "", ""), NULL },
+	{ DOC(ID, "2024-02-29T00:00:00+15:59", "s", "b", "m", "", ""), NULL },
+	{ DOC("5D1C9A34-0B1E-4C8E-8A6F-2F4E6A8B0C1D", T0, "s", "b", "m", "", ""), NULL },
+	{ DOC("0f8e2c1a-5b3d", T0, "s", "b", "m", "", ""), "run_id: expected a UUID, got \"0f8e2c1a-5b3d\"" },
+	{ DOC("5d1c9a34-0b1e-4c8e-8a6f-2f4e6a8b0c1d-0000", T0, "s", "b", "m", "", ""),
+	  "run_id: expected a UUID, got \"5d1c9a34-0b1e-4c8e-8a6f-2f4e6a8b0c1d-0000\"" },
+	{ DOC("5d1c9a340b1e4c8e8a6f2f4e6a8b0c1d----", T0, "s", "b", "m", "", ""),
+	  "run_id: expected a UUID, got \"5d1c9a340b1e4c8e8a6f2f4e6a8b0c1d----\"" },
+	{ DOC(ID, "2026-02-31T00:00:00Z", "s", "b", "m", "", ""),
+	  "started_at: expected an RFC 3339 date-time, got \"2026-02-31T00:00:00Z\"" },
+	{ DOC(ID, "2026-02-29T00:00:00Z", "s", "b", "m", "", ""),
+	  "started_at: expected an RFC 3339 date-time, got \"2026-02-29T00:00:00Z\"" },
+	{ DOC(ID, "0000-01-01T00:00:00Z", "s", "b", "m", "", ""),
+	  "started_at: expected an RFC 3339 date-time, got \"0000-01-01T00:00:00Z\"" },
+	{ DOC(ID, "2026-04-31T00:00:00Z", "s", "b", "m", "", ""),
+	  "started_at: expected an RFC 3339 date-time, got \"2026-04-31T00:00:00Z\"" },
+	{ DOC(ID, "2026-01-01T00:00:00+23:00", "s", "b", "m", "", ""),
+	  "started_at: expected an RFC 3339 date-time, got \"2026-01-01T00:00:00+23:00\"" },
+	{ DOC(ID, T0, "s", "b", "m", ", \"summary\": {\"n\": 3000000000, \"median\": 1}", ""),
+	  "benchmarks[0].metrics[0].summary.n: expected at most 2147483647, got 3e+09" },
+	{ DOC(ID, T0, "s", "b", "m", ", \"summary\": {\"n\": 1e300, \"median\": 1}", ""),
+	  "benchmarks[0].metrics[0].summary.n: expected at most 2147483647, got 1e+300" },
+	{ DOC(ID, T0, "s", "b", "m", "", "\"pr\": 99999999999"), "ci.pr: expected at most 2147483647, got 1e+11" },
+	{ DOC(ID, T0, "s", "b\\n::error::x", "m", "", ""),
+	  "benchmarks[0].name: contains a control character (U+000A)" },
+	{ DOC(ID, T0, "s", "b", "m\\u001b[2J", "", ""),
+	  "benchmarks[0].metrics[0].name: contains a control character (U+001B)" },
+	{ DOC(ID, T0, "s\\u0085", "b", "m", "", ""), "suite: contains a control character (U+0085)" },
+	{ DOC(ID, T0, "s", "a\\u0000b", "m", "", ""), "a NUL character (\\u0000) at line 1, column 140" },
+	{ DOC(ID, T0, "s", "a\\\\u0000b", "m", "", ""), NULL }, /* an escaped backslash, then "u0000" */
+	{ DOC(ID, T0, "s", "caf\xc3\xa9", "m", "", ""), NULL },
+	{ DOC(ID, T0, "s", "caf\xe9", "m", "", ""), "invalid UTF-8 at line 1, column 142" },
+	{ DOC(ID, T0, "s", "b", "m", "", "\"base_branch\": \"x\\ty\""), "ci.base_branch: contains a control character (U+0009)" },
+	{ DOC(ID, T0, "s", "b", "m", "", "") " x", "text after the JSON document at line 1, column 242" },
+	{ DOC(ID, T0, "s", "b", "m", "", "") " \n\t", NULL },
+};
+
+static void test_refused_like_the_database(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
+		struct rundoc *rd = NULL;
+		struct err err = ERR_INIT;
+		int rc = rundoc_parse(&rd, refused[i].doc, &err);
+
+		if ((rc == 0) != (refused[i].msg == NULL) || (refused[i].msg && strcmp(err.msg, refused[i].msg) != 0))
+			print_error("case %zu: rc %d, message '%s'\n", i, rc, err.msg);
+		if (!refused[i].msg) {
+			assert_int_equal(rc, 0);
+		} else {
+			assert_int_equal(rc, ERR_INPUT);
+			assert_string_equal(err.msg, refused[i].msg);
+		}
+		rundoc_free(rd);
+	}
+}
+
+/* Names up to 256 bytes; past that PostgreSQL's index rows (about 2.7 KB
+ * for several names) would refuse the run after the run. */
+static void test_name_lengths(void **state)
+{
+	char name[400];
+	char *doc;
+	struct rundoc *rd = NULL;
+	struct err err = ERR_INIT;
+
+	(void)state;
+	memset(name, 'x', 256);
+	name[256] = '\0';
+	doc = xasprintf("{\"run_id\": \"" ID "\", \"suite\": \"s\", \"started_at\": \"" T0 "\", "
+			"\"benchmarks\": [{\"name\": \"%s\", \"kind\": \"command\", \"metrics\": []}]}", name);
+	assert_int_equal(rundoc_parse(&rd, doc, &err), 0);
+	rundoc_free(rd);
+	free(doc);
+	name[256] = 'x';
+	name[257] = '\0';
+	doc = xasprintf("{\"run_id\": \"" ID "\", \"suite\": \"s\", \"started_at\": \"" T0 "\", "
+			"\"git\": {\"branch\": \"%s\"}, \"benchmarks\": []}", name);
+	assert_int_equal(rundoc_parse(&rd, doc, &err), ERR_INPUT);
+	assert_string_equal(err.msg, "git.branch: is longer than 256 bytes (257)");
+	free(doc);
+}
+
+/* A NUL byte in the text (not an escape) stops the parse, not the string. */
+static void test_nul_byte(void **state)
+{
+	static const char doc[] = "{\"run_id\": \"" ID "\", \"suite\": \"s\0x\", \"started_at\": \"" T0
+				  "\", \"benchmarks\": []}";
+	struct rundoc *rd = NULL;
+	struct err err = ERR_INIT;
+
+	(void)state;
+	assert_int_equal(rundoc_parse_text(&rd, doc, sizeof(doc) - 1, &err), ERR_INPUT);
+	assert_string_equal(err.msg, "a NUL character at line 1, column 63");
+}
+
+/* rundoc_check: a run perfgate made itself, with a name from outside. */
+static void test_check_own_run(void **state)
+{
+	struct rundoc *rd = rundoc_new();
+	struct rd_bench *b;
+	struct err err = ERR_INIT;
+
+	(void)state;
+	rd->run_id = xstrdup(ID);
+	rd->suite = xstrdup("s");
+	rd->started_at = xstrdup(T0);
+	b = rundoc_add_bench(rd, "b", RUNDOC_KIND_COMMAND);
+	rundoc_bench_add_metric(b, "ok", "1", RD_LOWER);
+	assert_int_equal(rundoc_check(rd, &err), 0);
+	rundoc_bench_add_metric(b, "bad\n::error::x", "1", RD_LOWER);
+	assert_int_equal(rundoc_check(rd, &err), ERR_INPUT);
+	assert_string_equal(err.msg, "benchmarks[0].metrics[1].name: contains a control character (U+000A)");
+	/* A failure's text from a command's stderr is made UTF-8, not refused. */
+	b->n_metrics = 1;
+	rundoc_bench_fail(b, "bad byte \xff here");
+	assert_string_equal(b->error, "bad byte ? here");
+	b->n_metrics = 2;
+	rundoc_free(rd);
+}
+
 static const char *const valid[] = { "full", "minimal", "no-git", "pull-request", "summary-only",
 				     "extra-members" };
 
@@ -454,7 +590,7 @@ static void test_extra_accessors(void **state)
 	cJSON *json;
 
 	(void)state;
-	rd->run_id = xstrdup("0f8e2c1a-5b3d");
+	rd->run_id = xstrdup("0f8e2c1a-5b3d-4e6f-9a7b-1c2d3e4f5a6b");
 	rd->suite = xstrdup("s");
 	rd->started_at = xstrdup("2026-11-28T18:34:56Z");
 	assert_false(rundoc_metric_tracked(m));
@@ -585,6 +721,10 @@ int main(void)
 		cmocka_unit_test(test_merge_pool),
 		cmocka_unit_test(test_extra_accessors),
 		cmocka_unit_test(test_id_prefix),
+		cmocka_unit_test(test_refused_like_the_database),
+		cmocka_unit_test(test_name_lengths),
+		cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_check_own_run),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -160,6 +160,31 @@ static const struct bad_case {
 	  "benchmarks[0].repetitions: expected an integer >= 1, got \"x\"" },
 	{ "{'suite': 's', 'benchmarks': [{'name': 'a', 'command': ['true'], 'tags': 5}]}",
 	  "benchmarks[0].tags: expected a list of strings or an object of strings, got 5" },
+	/* issue 19 items 6, 7, 9: names, counts and durations bounded */
+	{ "{'suite': 's', 'benchmarks': [{'name': 'a\\n::error::x', 'command': ['true']}]}",
+	  "benchmarks[0].name: contains a control character (U+000A)" },
+	{ "{'suite': 's', 'benchmarks': [{'name': 'a-{r}', 'params': {'r': ['\\u001b[2J']}, 'command': ['true']}]}",
+	  "benchmarks[0].name: contains a control character (U+001B)" },
+	{ "{'suite': 's\\r', 'benchmarks': [" OK_BENCH "]}",
+	  "suite: contains a control character (U+000D)" },
+	{ "{'suite': 's', 'project': 'p\\u009b', 'benchmarks': [" OK_BENCH "]}",
+	  "project: contains a control character (U+009B)" },
+	{ "{'suite': 's', 'baseline': {'branch': 'm\\tx'}, 'benchmarks': [" OK_BENCH "]}",
+	  "baseline.branch: contains a control character (U+0009)" },
+	{ "{'suite': 's', 'benchmarks': [{'name': 'a', 'command': ['true'], 'timeout': '1e308h'}]}",
+	  "benchmarks[0].timeout: expected a duration of at most 7 days (168h), got \"1e308h\"" },
+	{ "{'suite': 's', 'benchmarks': [{'name': 'a', 'command': ['true'], 'timeout': 1e308}]}",
+	  "benchmarks[0].timeout: expected a duration of at most 7 days (168h), got 1e+308" },
+	{ "{'suite': 's', 'benchmarks': [{'name': 'a', 'command': ['true'], 'timeout': '0x10s'}]}",
+	  "benchmarks[0].timeout: expected a duration > 0 (\"30s\", \"250ms\" or a number of seconds), got \"0x10s\"" },
+	{ "{'suite': 's', 'benchmarks': [{'name': 'a', 'command': ['true'], 'min_time': 'inf'}]}",
+	  "benchmarks[0].min_time: expected a duration >= 0 (\"30s\", \"250ms\" or a number of seconds), got \"inf\"" },
+	{ "{'suite': 's', 'benchmarks': [{'name': 'a', 'command': ['true'], 'repetitions': 1e12}]}",
+	  "benchmarks[0].repetitions: expected an integer from 1 to 2147483647, got 1000000000000" },
+	{ "{'suite': 's', 'benchmarks': [{'name': 'a', 'command': ['true'], 'warmup': 3e9}]}",
+	  "benchmarks[0].warmup: expected an integer from 0 to 2147483647, got 3000000000" },
+	{ "{'suite': 's', 'baseline': {'runs': 1e15}, 'benchmarks': [" OK_BENCH "]}",
+	  "baseline.runs: expected an integer from 1 to 2147483647, got 1e+15" },
 };
 
 static void test_malformed_table(void **state)
@@ -223,6 +248,28 @@ static void test_unreadable(void **state)
 	}
 	unlink(path);
 	free(path);
+
+	/* Text after the document, a NUL escape, bytes that are not UTF-8:
+	 * refused with their place, not read past or cut short. */
+	{
+		static const struct { const char *text, *why; } cases[] = {
+			{ "{'suite': 's', 'benchmarks': [" OK_BENCH "]}\n{'suite': 't'}",
+			  "text after the JSON document at line 2, column 1" },
+			{ "{'suite': 's', 'benchmarks': [{'name': 'a\\u0000b', 'command': ['true']}]}",
+			  "a NUL character (\\u0000) at line 1, column 42" },
+			{ "{'suite': 's\xff', 'benchmarks': [" OK_BENCH "]}", "invalid UTF-8 at line 1, column 13" },
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+			char *want;
+			path = write_suite(cases[i].text);
+			assert_int_equal(suite_load(&s, path, &problems, &err), ERR_INPUT);
+			want = xasprintf("cannot parse suite '%s': %s", path, cases[i].why);
+			assert_string_equal(err.msg, want);
+			free(want);
+			unlink(path);
+			free(path);
+		}
+	}
 	errlist_release(&problems);
 }
 

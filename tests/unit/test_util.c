@@ -16,8 +16,12 @@ static void test_parse_duration(void **state)
 	static const struct { const char *in; double want; } good[] = {
 		{ "250ms", 0.25 }, { "1.5s", 1.5 }, { "2m", 120 }, { "1h", 3600 },
 		{ "500us", 500e-6 }, { "100ns", 100e-9 }, { "3", 3 }, { "0", 0 },
+		{ "168h", 604800 }, { "1e2ms", 0.1 },
 	};
-	static const char *bad[] = { "", "ms", "5 parsecs", "-1s", "1e999s", "abc" };
+	/* Not plain decimals (hexadecimal, infinity, leading blanks), or past
+	 * the bound whose cast to integer nanoseconds was undefined (1e308h). */
+	static const char *bad[] = { "", "ms", "5 parsecs", "-1s", "1e999s", "abc", "0x10s", "0x10",
+				     "inf", "infs", "nan", " 5s", "1e308h", "1e308", "169h", "604801" };
 	struct err err = ERR_INIT;
 	double v;
 
@@ -30,6 +34,41 @@ static void test_parse_duration(void **state)
 		assert_int_equal(parse_duration(bad[i], &v, &err), ERR_INPUT);
 	parse_duration("5 parsecs", &v, &err);
 	assert_string_equal(err.msg, "'5 parsecs': unknown duration unit 'parsecs'");
+	parse_duration("1e308h", &v, &err);
+	assert_string_equal(err.msg, "'1e308h': a duration must be at most 7 days (168h)");
+	parse_duration("0x10s", &v, &err);
+	assert_string_equal(err.msg, "'0x10s' is not a duration");
+}
+
+static void test_utf8_and_printable(void **state)
+{
+	static const struct { const char *in; bool valid; } u[] = {
+		{ "plain", true }, { "caf\xc3\xa9", true }, { "\xe2\x82\xac", true }, { "\xf0\x9f\x98\x80", true },
+		{ "\xff", false }, { "\xc3", false }, { "\xc0\xaf", false } /* overlong '/' */,
+		{ "\xed\xa0\x80", false } /* a surrogate */, { "\xf4\x90\x80\x80", false } /* past U+10FFFF */,
+		{ "ok\x80", false },
+	};
+	char *p;
+	size_t bad = 0;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(u); i++)
+		assert_int_equal(utf8_valid(u[i].in, strlen(u[i].in), NULL), u[i].valid);
+	assert_false(utf8_valid("ab\xff", 3, &bad));
+	assert_int_equal(bad, 2);
+	assert_int_equal(str_control_char("name"), -1);
+	assert_int_equal(str_control_char("caf\xc3\xa9"), -1);
+	assert_int_equal(str_control_char("a\nb"), '\n');
+	assert_int_equal(str_control_char("a\x1b[2J"), 0x1b);
+	assert_int_equal(str_control_char("a\x7f"), 0x7f);
+	assert_int_equal(str_control_char("a\xc2\x9b"), 0x9b); /* C1 CSI */
+	/* The one escaping: nothing in the output starts a line or moves the cursor. */
+	p = str_printable("a\n::error::x\r\t\x1b[2J\x7f\xc2\x9b\xff caf\xc3\xa9 \\");
+	assert_string_equal(p, "a\\n::error::x\\r\\t\\x1b[2J\\x7f\\u009b\\xff caf\xc3\xa9 \\");
+	free(p);
+	p = str_printable(NULL);
+	assert_string_equal(p, "");
+	free(p);
 }
 
 static void test_parse_size(void **state)
@@ -143,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_parse_numbers),
 		cmocka_unit_test(test_sb),
+		cmocka_unit_test(test_utf8_and_printable),
 		cmocka_unit_test(test_closest_match),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_hmac_sha256),
