@@ -100,12 +100,14 @@ eq "results of spooled runs stored" \
 	"$(psql_q "$URL" "select count(*) from results where run_id = '3f1c2a9e-7b4d-4c1e-9a55-0d2e8f6b1c07'")" 3
 expect_exit 0 "push --spooled with nothing spooled" "$PERFGATE" push --spooled --db "$URL"
 contains "says nothing is spooled" "$OUT" "nothing spooled"
-# A damaged spool file is reported, kept, and does not stop the others.
+# A damaged spool file is reported, moved to the spool's quarantine (else
+# every later push --spooled fails on it), and does not stop the others.
 mkdir -p "$T/home/spool"
 printf 'not json' >"$T/home/spool/damaged.json"
 cp "$(mkrun 8)" "$T/home/spool/3f1c2a9e-7b4d-4c1e-9a55-0d2e8f6b1c08.json"
 expect_exit 2 "a damaged spool file exits 2" "$PERFGATE" push --spooled --db "$URL"
 contains "the damaged file is named" "$ERR" "damaged.json"
-[ -f "$T/home/spool/damaged.json" ] && ok "the damaged file is kept" || not_ok "damaged file removed"
+[ -f "$T/home/spool/quarantine/damaged.json" ] && ok "the damaged file is kept in the quarantine" || not_ok "damaged file not in the quarantine"
+[ -f "$T/home/spool/damaged.json" ] && not_ok "the damaged file is still in the spool" || ok "the damaged file left the spool"
 eq "the good spooled run was stored" \
 	"$(psql_q "$URL" "select count(*) from runs where run_id = '3f1c2a9e-7b4d-4c1e-9a55-0d2e8f6b1c08'")" 1
