@@ -706,12 +706,13 @@ static bool is_uuid(const char *s)
 	return *s == '\0';
 }
 
-/* A name (json_name_problem) at path; val may be NULL (absent). */
+/* A name (json_name_problem) at path; val may be NULL (absent) or empty
+ * (the callers that need a name say so themselves). */
 static int check_name(const char *val, const char *path, struct err *err)
 {
 	char why[96];
 
-	if (val && json_name_problem(val, why, sizeof(why)))
+	if (val && *val && json_name_problem(val, why, sizeof(why)))
 		return err_set(err, ERR_INPUT, "%s: %s", path, why);
 	return 0;
 }
@@ -818,11 +819,15 @@ static int parse_metric(struct rd_bench *b, const cJSON *jm, const char *path, s
 	    (rc = json_read_string(jm, path, "unit", true, &unit, err)) ||
 	    (rc = json_read_string(jm, path, "direction", true, &dir, err)))
 		goto done;
+	if (!*name) {
+		rc = err_set(err, ERR_INPUT, "%s.name: must not be empty", path);
+		goto done;
+	}
 	snprintf(sub, sizeof(sub), "%s.name", path);
 	if ((rc = check_name(name, sub, err)))
 		goto done;
 	snprintf(sub, sizeof(sub), "%s.unit", path);
-	if (*unit && (rc = check_name(unit, sub, err)))
+	if ((rc = check_name(unit, sub, err)))
 		goto done;
 	if (strcmp(dir, "lower") != 0 && strcmp(dir, "higher") != 0) {
 		rc = err_set(err, ERR_INPUT, "%s.direction: expected \"lower\" or \"higher\", got \"%s\"",
@@ -875,11 +880,15 @@ static int parse_bench(struct rundoc *rd, const cJSON *jb, const char *path, str
 	if ((rc = json_read_string(jb, path, "name", true, &name, err)) ||
 	    (rc = json_read_string(jb, path, "kind", true, &kind, err)))
 		goto done;
+	if (!*name) {
+		rc = err_set(err, ERR_INPUT, "%s.name: must not be empty", path);
+		goto done;
+	}
 	snprintf(sub, sizeof(sub), "%s.name", path);
 	if ((rc = check_name(name, sub, err)))
 		goto done;
 	snprintf(sub, sizeof(sub), "%s.kind", path);
-	if (*kind && (rc = check_name(kind, sub, err)))
+	if ((rc = check_name(kind, sub, err)))
 		goto done;
 	if (!*kind) {
 		rc = err_set(err, ERR_INPUT, "%s.kind: must not be empty", path);
