@@ -103,12 +103,12 @@ static void test_names_escaped(void **state)
 	for (const char *l = sb_str(&sb); l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
 		assert_true(*l == '\0' || strncmp(l, "::error title=perfgate", 22) == 0);
 	sb_release(&sb);
-	report_render(r, REPORT_TEXT, false, &sb);
+	report_render(r, REPORT_TEXT, NULL, &sb);
 	assert_null(strstr(sb_str(&sb), "\n::error"));
 	assert_null(strchr(sb_str(&sb), '\x1b'));
 	assert_non_null(strstr(sb_str(&sb), "gzip\\n::error::forged\\x1b[2J"));
 	sb_release(&sb);
-	report_render(r, REPORT_MARKDOWN, false, &sb);
+	report_render(r, REPORT_MARKDOWN, NULL, &sb);
 	assert_null(strstr(sb_str(&sb), "\n::error"));
 	sb_release(&sb);
 	/* The comparison itself keeps the name (it is stored as it is). */
