@@ -149,18 +149,55 @@ static int run_result(struct db *db, const struct rundoc *rd, struct compare_res
 	return rc;
 }
 
-static int write_report(struct db *db, const struct site_args *a, const char *run_id,
-			const struct report_html_history *hist, size_t n_hist, struct errlist *warn, struct err *err)
+static bool has_http(const struct rundoc *rd)
+{
+	for (size_t i = 0; i < rd->n_benches; i++)
+		if (rd->benches[i].kind == RUNDOC_KIND_HTTP)
+			return true;
+	return false;
+}
+
+/* The newest baseline run of a load test's comparison, for its latency
+ * spectrum drawn under the run's: the run of the comparison's nearest
+ * baseline commit among the series shown (NULL when none is). */
+static const char *baseline_run(const struct compare_result *res, const struct redraw *r, size_t n,
+				const struct report_html_history *hist, size_t n_hist)
+{
+	if (res->n_base_commits == 0 || !res->base_commits[0])
+		return NULL;
+	for (size_t i = 0; i < n_hist; i++)
+		for (size_t s = 0; s < n; s++) {
+			if (strcmp(r[s].ls->benchmark, hist[i].bench) != 0 || strcmp(r[s].ls->metric, hist[i].metric) != 0)
+				continue;
+			for (size_t k = r[s].h->n; k-- > 0;)
+				if (r[s].pts[k].commit && strcmp(r[s].pts[k].commit, res->base_commits[0]) == 0)
+					return r[s].pts[k].run_id;
+		}
+	return NULL;
+}
+
+static int write_report(struct db *db, const struct site_args *a, const char *run_id, const struct redraw *r,
+			size_t n, const struct report_html_history *hist, size_t n_hist, struct errlist *warn,
+			struct err *err)
 {
 	struct report_html_options o = REPORT_HTML_OPTIONS_INIT;
-	struct rundoc *rd = NULL;
+	struct rundoc *rd = NULL, *base = NULL;
+	const char *base_id;
 	struct compare_result *res = NULL;
 	struct sb page = SB_INIT, path = SB_INIT;
 	int rc;
 
 	if ((rc = db_run_load(db, run_id, &rd, err)) < 0 || (rc = run_result(db, rd, &res, err)) < 0)
 		goto done;
+	base_id = has_http(rd) ? baseline_run(res, r, n, hist, n_hist) : NULL;
+	if (base_id && strcmp(base_id, run_id) != 0) {
+		struct err berr = ERR_INIT;
+
+		if (db_run_load(db, base_id, &base, &berr) < 0)
+			base = NULL; /* the spectrum is drawn without it */
+	}
 	o.run = rd;
+	o.baseline = base;
 	o.site_url = "../index.html";
 	o.warnings = warn;
 	o.history = hist;
@@ -175,6 +212,7 @@ done:
 	sb_release(&path);
 	compare_result_free(res);
 	rundoc_free(rd);
+	rundoc_free(base);
 	return rc;
 }
 
@@ -253,7 +291,7 @@ static int write_reports(struct db *db, const struct site_args *a, struct redraw
 				struct report_html_history *hist = NULL;
 				size_t n_hist = report_history(r, occ, n_occ, p->run_id, &hist);
 
-				if ((rc = write_report(db, a, p->run_id, hist, n_hist, &warn, &err)) == 0) {
+				if ((rc = write_report(db, a, p->run_id, r, n, hist, n_hist, &warn, &err)) == 0) {
 					p->has_report = true;
 					c->reports++;
 				} else {

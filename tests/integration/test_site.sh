@@ -90,6 +90,7 @@ N_SPARK=$(grep -o 'class="spark"' "$S/runs/$LAST.html" | wc -l)
 	not_ok "the newest run's report has a sparkline of each of its 4 metrics (found $N_SPARK)"
 contains "a report's sparkline ends with its own run" "$S/runs/$LAST.html" "medians of the last 20 runs, this run last"
 contains "the load gate's report draws its pictures inline" "$S/runs/$REAL_LAST.html" '<figure class="plot"><svg'
+contains "and its spectrum over the baseline run's" "$S/runs/$REAL_LAST.html" "latency spectrum, baseline and this run"
 contains "a run without a comparison says so" "$S/runs/$SHIFT.html" "no comparison was stored"
 check "the newest median in the manifest is the samples' median" $PY -c '
 import json, statistics, sys
