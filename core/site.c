@@ -489,6 +489,9 @@ static void status_cell(const cJSON *e, struct sb *out)
 	sb_puts(out, "<td>");
 	if (v)
 		badge(out, v);
+	else
+		sb_puts(out, "<span class=\"meta\" title=\"the newest run was stored without a comparison (run, pushed "
+			     "or imported, not gated)\">not compared</span>");
 	if (isfinite(ago) && ago >= 0 && ago < RECENT_CP) {
 		sb_puts(out, " <span class=\"badge\" title=\"a stored change point ");
 		if (ago == 0)

@@ -189,6 +189,7 @@ static void test_manifest_and_index(void **state)
 	assert_non_null(strstr(s, "<tr class=\"fails\"><td><a href=\"m/one.html\">wall</a>"));
 	assert_non_null(strstr(s, "href=\"runs/00000027-0000-4000-8000-000000000000.html\""));
 	assert_non_null(strstr(s, "changed +30.0%"));
+	assert_non_null(strstr(s, ">not compared</span>")); /* b0's newest run has no verdict */
 
 	/* b1 is gone from the store: its entry and its page go. */
 	assert_int_equal(site_manifest_prune(back, keys, 1, &gone), 1);
