@@ -164,6 +164,7 @@ static void rows_json(const struct history *h, const char *bench, const char *me
 		cJSON_AddNumberToObject(o, "n", (double)r->n);
 		cJSON_AddItemToObject(o, "verdict", json_str(r->verdict));
 		cJSON_AddBoolToObject(o, "dirty", r->dirty);
+		cJSON_AddItemToObject(o, "not_baseline", json_str(r->not_baseline));
 		cJSON_AddBoolToObject(o, "changepoint", r->changepoint);
 		if (r->changepoint) {
 			cJSON *c = cJSON_AddObjectToObject(o, "change");
@@ -245,7 +246,7 @@ static void rows_table(const struct history *h, const char *bench, const char *m
 		char *med = human(r->median, h->unit), *lo = human(r->ci_low, h->unit),
 		     *hi = human(r->ci_high, h->unit);
 		char *ci = isfinite(r->ci_low) ? xasprintf("[%s, %s]", lo, hi) : xstrdup("-");
-		char commit[11];
+		char commit[11], why[160];
 		char change[32] = "";
 
 		snprintf(commit, sizeof(commit), "%.10s", r->commit ? r->commit : r->run_id);
@@ -258,11 +259,21 @@ static void rows_table(const struct history *h, const char *bench, const char *m
 				snprintf(tmp, sizeof(tmp), "changed");
 			snprintf(change, sizeof(change), "%-12s", tmp);
 		}
-		/* a dirty tree's run is not that commit's code: say so on its row */
+		/* a dirty tree's run is not that commit's code, and a run that is
+		 * never a baseline says why (docs/security.md): on its row */
+		if (r->dirty)
+			snprintf(why, sizeof(why), "(dirty tree) ");
+		else if (r->not_baseline)
+			snprintf(why, sizeof(why), "(not a baseline: %.*s) ", (int)strcspn(r->not_baseline, "("),
+				 r->not_baseline);
+		else
+			why[0] = '\0';
+		for (char *w = strstr(why, " )"); w; w = strstr(w, " )"))
+			memmove(w, w + 1, strlen(w));
 		printf("%-10s  %-20s  %10s  %-23s  %4ld  %-12s  %s%s%s%s%s%s\n", commit, r->time, med, ci, r->n,
 		       r->verdict ? r->verdict : "-", change, label_branch ? "[" : "",
 		       label_branch ? (r->branch ? r->branch : "no branch") : "", label_branch ? "] " : "",
-		       r->dirty ? "(dirty tree) " : "", r->subject ? r->subject : "");
+		       why, r->subject ? r->subject : "");
 		free(med);
 		free(lo);
 		free(hi);

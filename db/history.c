@@ -35,6 +35,7 @@ static void row_release(struct history_row *r)
 	free(r->project);
 	free(r->suite);
 	free(r->verdict);
+	free(r->not_baseline);
 }
 
 void history_free(struct history *h)
@@ -55,7 +56,8 @@ static const char load_sql[] =
 	"SELECT h.run_id, h.commit_sha, h.subject, extract(epoch FROM h.t)::float8, h.branch,"
 	" h.fingerprint, h.project, h.suite, h.median, h.ci_low, h.ci_high, h.n, h.unit,"
 	" h.direction, h.verdict,"
-	" coalesce((SELECT u.dirty FROM runs u WHERE u.run_id = h.run_id), false)" /* by primary key, per row kept */
+	" coalesce((SELECT u.dirty FROM runs u WHERE u.run_id = h.run_id), false)," /* by primary key, per row kept */
+	" (SELECT u.not_baseline FROM runs u WHERE u.run_id = h.run_id)"
 	" FROM history_points h"
 	" WHERE h.benchmark = $1 AND h.metric = $2"
 	"   AND ($3::text IS NULL OR h.project = $3) AND ($4::text IS NULL OR h.suite = $4)"
@@ -188,6 +190,7 @@ int history_load(struct db *db, const struct history_query *q, struct history **
 		r->n = strtol(PQgetvalue(res, i, 11), NULL, 10);
 		r->verdict = dup_or_null(res, i, 14);
 		r->dirty = PQgetvalue(res, i, 15)[0] == 't';
+		r->not_baseline = dup_or_null(res, i, 16);
 		r->cp_magnitude = r->cp_p = NAN;
 		cp = ncp ? bsearch(r->run_id, cps, (size_t)ncp, sizeof(*cps), cmp_cp_row) : NULL;
 		if (cp) {

@@ -49,6 +49,7 @@ struct history_row {
 	long n;            /* repetitions */
 	char *verdict;     /* newest verdict for this metric of this run, or NULL */
 	bool dirty;        /* measured from a tree with uncommitted changes: not that commit's code */
+	char *not_baseline; /* why the run may never be a baseline (runs.not_baseline), NULL when it may */
 	bool changepoint;  /* a stored change point starts at this run */
 	double cp_magnitude; /* mean_after / mean_before - 1, when changepoint */
 	double cp_p;       /* its p-value, when changepoint */

@@ -95,6 +95,11 @@ expect_exit 1 "the slowdown still fails the next gate (the forged run is no base
 	"$PERFGATE" gate "$R/suite.json" --db "$DB" -q --no-confirm --no-store --json "$T/g2.json"
 check_eq "... compared with perfgate's own run, a regression" "$(python3 -c 'import json,sys; r=[x for x in json.load(open(sys.argv[1]))["rows"] if x["metric"] == "work"][0]; print(r["baseline"]["run_ids"][0], r["verdict"])' "$T/g2.json")" "$RUN1 regression"
 
+expect_exit 0 "history shows the forged run" "$PERFGATE" history b/work --db "$DB"
+contains "... and says why it is no baseline" "$OUT" "(not a baseline: a pushed run document)"
+expect_exit 0 "history as JSON" "$PERFGATE" history b/work --db "$DB" --format json
+contains "... says it too" "$OUT" "a pushed run document (its git and CI context were not seen by perfgate)"
+
 # Vouching (push --baseline-eligible) still needs the document's own fields to agree.
 forge "$T/pr.json" "$T/v1.json" ci.pr=null 'ci.event="push"' 'started_at="2099-01-01T00:00:00Z"'
 expect_exit 0 "a vouched document from the future is stored" "$PERFGATE" push --db "$DB" --baseline-eligible "$T/v1.json"
