@@ -8,8 +8,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${PERFGATE_HOME:-/tmp/perfgate-demo}/history-demo
 rm -rf "$out"
 python3 "$here/../tests/fixtures/history/gen_runs.py" "$out/runs"
-echo "== perfgate push 60 runs of suite 'demo' (wall steps up 20% at run 40; change points found as they arrive)"
-"$PERFGATE" push -q "$out"/runs/run-0*.json
+echo "== perfgate push --baseline-eligible 60 runs of suite 'demo' (wall steps up 20% at run 40; change points found as they arrive)"
+# Generated documents stand in for runs perfgate measured on main: vouch for
+# them, or push stores them as documents that never make baselines nor
+# change points (docs/security.md).
+"$PERFGATE" push -q --baseline-eligible "$out"/runs/run-0*.json
 echo "== perfgate history gzip-6 --branch main --changepoints --limit 24"
 "$PERFGATE" history --suite demo --branch main --changepoints --limit 24 gzip-6
 echo "== the stored change point, as history --format json reports it"
