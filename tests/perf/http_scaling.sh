@@ -121,7 +121,7 @@ for n in $THREADS; do
 	echo "  $n thread(s), $c connections, $SERVER $n worker(s); $where"
 	printf '{"suite": "http-scaling", "benchmarks": [{"name": "start", "http": {"url": "%s"}, "load": {"mode": "concurrency", "concurrency": 1, "requests": 1}}]}\n' \
 		"$URL" >"$T/start.json"
-	w_all=""; p_all=""; we_all=""; pe_all=""; pn_all=""; b_all=""; be_all=""; bn_all=""
+	w_all=""; p_all=""; we_all=""; pe_all=""; pn_all=""; b_all=""; be_all=""; bn_all=""; rt_all=""; re_all=""
 	tools="wrk perfgate${PERFGATE_BASE:+ base}"
 	r=0
 	while [ $r -lt "$ROUNDS" ]; do
@@ -149,6 +149,7 @@ print(m["throughput"], g["requests"] + g["warmup_requests"])' "$T/peak.out.json"
 		done
 		echo "    round $r: wrk $w req/s ($we req per CPU-s), perfgate $p req/s ($pe req per CPU-s, net $pn)${PERFGATE_BASE:+, base $b req/s ($be, net $bn)}"
 		w_all="$w_all $w"; p_all="$p_all $p"; we_all="$we_all $we"; pe_all="$pe_all $pe"; pn_all="$pn_all $pn"
+		rt_all="$rt_all $(awk "BEGIN {print $p / $w}")"; re_all="$re_all $(awk "BEGIN {print $pe / $we}")"
 		[ -z "${PERFGATE_BASE:-}" ] || { b_all="$b_all $b"; be_all="$be_all $be"; bn_all="$bn_all $bn"; }
 		r=$((r + 1))
 	done
@@ -156,6 +157,7 @@ print(m["throughput"], g["requests"] + g["warmup_requests"])' "$T/peak.out.json"
 	wem=$(echo "$we_all" | median); pem=$(echo "$pe_all" | median); pnm=$(echo "$pn_all" | median)
 	[ -n "$base_w" ] || { base_w=$wm; base_p=$pm; }
 	line=$(awk "BEGIN {printf \"%2d threads: throughput wrk %.0f, perfgate %.0f req/s (perfgate/wrk %.3f); req per CPU-s wrk %.0f, perfgate %.0f (%.3f), net of its start %.0f (%.3f); vs 1 thread wrk %.2fx, perfgate %.2fx\", $n, $wm, $pm, $pm / $wm, $wem, $pem, $pem / $wem, $pnm, $pnm / $wem, $wm / $base_w, $pm / $base_p}")
+	line="$line; the rounds' own perfgate/wrk ratios: throughput $(echo "$rt_all" | median | awk '{printf "%.3f", $1}') ($(echo "$rt_all" | tr ' ' '\n' | awk '$1 >= 1' | wc -l | tr -d ' ') of $ROUNDS >= 1), req per CPU-s $(echo "$re_all" | median | awk '{printf "%.3f", $1}') ($(echo "$re_all" | tr ' ' '\n' | awk '$1 >= 1' | wc -l | tr -d ' ') of $ROUNDS >= 1)"
 	if [ -n "${PERFGATE_BASE:-}" ]; then
 		bm=$(echo "$b_all" | median); bem=$(echo "$be_all" | median); bnm=$(echo "$bn_all" | median)
 		line="$line$(awk "BEGIN {printf \"; base build %.0f req/s, %.0f req per CPU-s, net %.0f (perfgate/base %.3f, %.3f, net %.3f)\", $bm, $bem, $bnm, $pm / $bm, $pem / $bem, $pnm / $bnm}")"

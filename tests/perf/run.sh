@@ -49,3 +49,10 @@ echo "== Prometheus exposition parser: 10,000 series"
 
 # --- server metrics (issue 14): what scraping costs the generator
 PERFGATE=${PERFGATE:-$build/perfgate} sh tests/perf/prom_overhead.sh
+
+# --- shards and the engine's scaling (issue 17)
+echo "== shards: 4 merged against one process (exactness), 64 shards' merge cost"
+PERFGATE=${PERFGATE:-$build/perfgate} sh tests/perf/shard_exact.sh "$build" || true
+PERFGATE=${PERFGATE:-$build/perfgate} sh tests/perf/shard_merge_cost.sh "$build"
+echo "== the engine with 1 and 2 threads against wrk (THREADS=\"1 4 8 16\" on a many-core machine)"
+PERFGATE=${PERFGATE:-$build/perfgate} sh tests/perf/http_scaling.sh "$build"
