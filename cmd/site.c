@@ -541,11 +541,19 @@ static int build(struct db *db, const struct site_args *a, struct counts *c, siz
 	bool fresh;
 	int rc;
 
-	settings = xasprintf("perfgate %s; branch %s; limit %ld; reports %s", PERFGATE_VERSION,
-			     branch ? branch : "(all)", a->limit, a->no_reports ? "no" : "yes");
+	/* What the pages depend on besides the store: another value starts afresh
+	 * (and a --suite site never prunes the pages of a whole-store one). */
+	settings = xasprintf("perfgate %s; branch %s; limit %ld; reports %s; project %s; suite %s", PERFGATE_VERSION,
+			     branch ? branch : "(all)", a->limit, a->no_reports ? "no" : "yes",
+			     a->project ? a->project : "(all)", a->suite ? a->suite : "(all)");
 	manifest = a->full ? site_manifest_new(settings) : site_manifest_load(a->dir, settings, &fresh);
 	if ((rc = history_list(db, a->project, a->suite, &ls, &n_ls, err)) < 0)
 		goto done;
+	if (n_ls == 0 && (a->project || a->suite)) {
+		rc = err_set(err, ERR_INPUT, "the store holds no runs of %s '%s'", a->suite ? "suite" : "project",
+			     a->suite ? a->suite : a->project);
+		goto done;
+	}
 	keys = xcalloc(n_ls + 1, sizeof(*keys));
 	n = plan(a, manifest, ls, n_ls, &r, keys);
 	for (size_t i = 0; i < n; i++)

@@ -134,6 +134,8 @@ touch "$T/file"
 expect_exit 2 "DIR is a file" "$PERFGATE" site --db "$DB" "$T/file"
 contains "the error names it" "$ERR" "'$T/file' is not a folder"
 expect_exit 2 "a negative --limit" "$PERFGATE" site --db "$DB" --limit -1 "$T/x"
+expect_exit 2 "a suite the store does not hold" "$PERFGATE" site --db "$DB" --suite nosuch "$T/z"
+contains "the error names it" "$ERR" "the store holds no runs of suite 'nosuch'"
 expect_exit 4 "an unreachable database" "$PERFGATE" site --db "postgresql:///nope?host=$T/nosocket&port=1" "$T/y"
 EMPTY=$(new_db site_empty)
 expect_exit 0 "an empty store" "$PERFGATE" site --db "$EMPTY" "$T/empty"
