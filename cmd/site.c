@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,34 +364,108 @@ static struct site_series series_of(const struct redraw *r)
 				     .n = r->h->n, .total_runs = r->ls->runs, .signature = r->sig };
 }
 
-/* Every trend in one gnuplot run; a problem leaves the pictures out and
- * is said on each page. */
-static char *draw_trends(struct redraw *r, size_t n)
+/* Trends are drawn TREND_CHUNK to a gnuplot process (one process per page
+ * of plots, not per plot; a chunk stays far from proc's 120 s limit however
+ * large the store), by TREND_WORKERS processes at a time. */
+#define TREND_CHUNK 25
+#define TREND_WORKERS 2
+
+struct chunk {
+	struct sb script;
+	size_t *which;        /* the redraws its pictures belong to, in order */
+	size_t n;
+	char **svgs;
+	size_t n_svgs;
+	char *problem;        /* NULL when drawn */
+};
+
+struct trend_work {
+	struct chunk *c;
+	size_t n, next;
+	pthread_mutex_t lock;
+};
+
+static void *trend_worker(void *arg)
 {
-	struct sb script = SB_INIT;
-	struct err err = ERR_INIT;
-	char **svgs = NULL, *problem = NULL;
-	size_t n_svgs = 0, *which = xcalloc(n + 1, sizeof(*which)), drawn = 0;
+	struct trend_work *w = arg;
+
+	for (;;) {
+		struct err err = ERR_INIT;
+		struct chunk *c;
+
+		pthread_mutex_lock(&w->lock);
+		c = w->next < w->n ? &w->c[w->next++] : NULL;
+		pthread_mutex_unlock(&w->lock);
+		if (!c)
+			return NULL;
+		if (plot_render_svgs(sb_str(&c->script), &c->svgs, &c->n_svgs, &err) != 0)
+			c->problem = xstrdup(err.msg);
+		else if (c->n_svgs != c->n)
+			c->problem = xasprintf("gnuplot drew %zu of %zu pictures", c->n_svgs, c->n);
+	}
+}
+
+/* The scripts in chunks: *out holds n / TREND_CHUNK + 2 chunks (the unused
+ * ones zeroed); returns how many hold pictures. */
+static size_t plan_chunks(struct redraw *r, size_t n, struct chunk **out)
+{
+	struct chunk *c = xcalloc(n / TREND_CHUNK + 2, sizeof(*c));
+	size_t n_c = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		struct site_series s = series_of(&r[i]);
+		struct chunk *k = &c[n_c];
+		struct err err = ERR_INIT;
 
-		if (site_trend_script(&s, &script, &err) == 0)
-			which[drawn++] = i;
+		if (!k->which)
+			k->which = xcalloc(TREND_CHUNK, sizeof(*k->which));
+		if (site_trend_script(&s, &k->script, &err) != 0)
+			continue;
+		k->which[k->n++] = i;
+		if (k->n == TREND_CHUNK)
+			n_c++;
 	}
-	if (drawn && plot_render_svgs(sb_str(&script), &svgs, &n_svgs, &err) != 0)
-		problem = xstrdup(err.msg);
-	else if (n_svgs != drawn)
-		problem = xasprintf("gnuplot drew %zu of %zu pictures", n_svgs, drawn);
-	for (size_t i = 0; i < n_svgs; i++) {
-		if (!problem)
-			r[which[i]].svg = svgs[i];
-		else
-			free(svgs[i]);
+	if (c[n_c].n)
+		n_c++;
+	*out = c;
+	return n_c;
+}
+
+/* Every trend; a problem leaves the pictures out and is said on each page
+ * (the first problem is returned, NULL when all were drawn). */
+static char *draw_trends(struct redraw *r, size_t n)
+{
+	struct trend_work w = { .c = NULL, .n = 0, .next = 0 };
+	pthread_t helper[TREND_WORKERS];
+	size_t helpers = 0;
+	char *problem = NULL;
+
+	w.n = plan_chunks(r, n, &w.c);
+	pthread_mutex_init(&w.lock, NULL);
+	while (helpers + 1 < TREND_WORKERS && helpers + 1 < w.n &&
+	       pthread_create(&helper[helpers], NULL, trend_worker, &w) == 0)
+		helpers++;
+	trend_worker(&w);
+	for (size_t i = 0; i < helpers; i++)
+		pthread_join(helper[i], NULL);
+	pthread_mutex_destroy(&w.lock);
+	for (size_t k = 0; k < n / TREND_CHUNK + 2; k++) {
+		struct chunk *c = &w.c[k];
+
+		for (size_t i = 0; i < c->n_svgs; i++) {
+			if (!c->problem)
+				r[c->which[i]].svg = c->svgs[i];
+			else
+				free(c->svgs[i]);
+		}
+		if (c->problem && !problem)
+			problem = xstrdup(c->problem);
+		free(c->problem);
+		free(c->svgs);
+		free(c->which);
+		sb_release(&c->script);
 	}
-	free(svgs);
-	free(which);
-	sb_release(&script);
+	free(w.c);
 	return problem;
 }
 
