@@ -69,7 +69,7 @@ int cmd_report(int argc, char **argv)
 	if ((code = output_check_format(&o)) != 0)
 		goto done;
 	if (file) {
-		rc = file_read(file, &text, NULL, &err);
+		rc = file_read_max(file, RUNDOC_READ_MAX, &text, NULL, &err);
 		if (rc) {
 			code = cmd_fail(ERR_INPUT, &err);
 			goto done;

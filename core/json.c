@@ -444,6 +444,21 @@ bool json_peek_true(const cJSON *obj, const char *key)
 	return cJSON_IsTrue(json_peek(obj, key));
 }
 
+char **json_peek_strings(const cJSON *obj, const char *key)
+{
+	const cJSON *v = json_peek(obj, key), *it;
+	char **list;
+	size_t n = 0;
+
+	if (!cJSON_IsArray(v))
+		return NULL;
+	list = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(*list));
+	cJSON_ArrayForEach(it, v)
+		if (cJSON_IsString(it))
+			list[n++] = xstrdup(it->valuestring);
+	return list;
+}
+
 const char *json_str_at(const cJSON *root, const char *path)
 {
 	const cJSON *v = json_at(root, path);

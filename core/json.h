@@ -143,6 +143,9 @@ const char *json_peek_str(const cJSON *obj, const char *key);
 double json_peek_num(const cJSON *obj, const char *key, double dflt);
 /* Whether the member is JSON true. */
 bool json_peek_true(const cJSON *obj, const char *key);
+/* The member's strings (a list; other items skipped) as a new
+ * NULL-terminated list that argv_free releases; NULL when it is not a list. */
+char **json_peek_strings(const cJSON *obj, const char *key);
 /* The string at a JSON path (json_at's form), else NULL (borrowed). */
 const char *json_str_at(const cJSON *root, const char *path);
 

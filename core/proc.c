@@ -5,16 +5,27 @@
  * clone, so starting a child costs about what hyperfine's does) in their own
  * process group.  Waiting uses a pidfd in poll(), so captured output, stdin
  * data, the timeout and Ctrl-C are all handled in one loop without SIGCHLD.
+ *
+ * When a child ends, what it left running goes with it (reap_tree): the
+ * rest of its process group, and whatever escaped the group with setsid.
+ * perfgate makes itself a child subreaper (PR_SET_CHILD_SUBREAPER) before
+ * its first such child, so an orphan of the child's tree is reparented to
+ * perfgate rather than to init, where /proc shows it as perfgate's child
+ * started after the child was; perfgate's own children are in a registry
+ * and are never taken for orphans.
  */
 #include "proc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -95,35 +106,307 @@ char *proc_tail_lines(const char *text, size_t len, int lines)
 	return xstrndup(text + start, len - start);
 }
 
-/* The environment for the child: environ with the overlay's names replaced. */
-static char **build_env(const char *const *overlay)
+static const char *const secret_names[] = {
+	"PERFGATE_DATABASE_URL", "PGPASSWORD", "GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN",
+	"CI_JOB_TOKEN", "CI_REGISTRY_PASSWORD", "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+};
+
+bool proc_secret_name(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(secret_names); i++)
+		if (strlen(secret_names[i]) == len && memcmp(secret_names[i], name, len) == 0)
+			return true;
+	if (len >= 10 && memcmp(name, "CI_JOB_JWT", 10) == 0)
+		return true;
+	return len > 9 && memcmp(name, "PERFGATE_", 9) == 0 &&
+	       (memmem(name, len, "TOKEN", 5) || memmem(name, len, "PASSWORD", 8) ||
+		memmem(name, len, "SECRET", 6));
+}
+
+/* Is NAME (nlen bytes) in list, whose entries are "NAME" or "NAME=value"? */
+static bool env_listed(const char *const *list, const char *name, size_t nlen)
+{
+	for (const char *const *o = list; o && *o; o++)
+		if (strncmp(*o, name, nlen) == 0 && ((*o)[nlen] == '=' || (*o)[nlen] == '\0'))
+			return true;
+	return false;
+}
+
+/* The environment for the child: environ without the secrets (unless kept or
+ * passed on purpose) and with the overlay's names replaced; NULL when that
+ * is environ itself. */
+static char **build_env(const struct proc_options *o)
 {
 	size_t n_env = 0, n_over = 0, k = 0;
+	bool change = o->env != NULL;
 	char **envp;
 
-	for (char **e = environ; *e; e++)
+	for (char **e = environ; *e; e++) {
+		const char *eq = strchr(*e, '=');
+
 		n_env++;
-	for (const char *const *o = overlay; *o; o++)
+		if (!change && !o->keep_secrets && proc_secret_name(*e, eq ? (size_t)(eq - *e) : strlen(*e)))
+			change = true;
+	}
+	if (!change)
+		return NULL;
+	for (const char *const *ov = o->env; ov && *ov; ov++)
 		n_over++;
 	envp = xmalloc((n_env + n_over + 1) * sizeof(*envp));
 	for (char **e = environ; *e; e++) {
 		const char *eq = strchr(*e, '=');
 		size_t nlen = eq ? (size_t)(eq - *e) : strlen(*e);
-		bool replaced = false;
 
-		for (const char *const *o = overlay; *o; o++) {
-			if (strncmp(*o, *e, nlen) == 0 && (*o)[nlen] == '=') {
-				replaced = true;
-				break;
-			}
-		}
-		if (!replaced)
-			envp[k++] = *e;
+		if (env_listed(o->env, *e, nlen))
+			continue; /* replaced by the overlay */
+		if (!o->keep_secrets && proc_secret_name(*e, nlen) && !env_listed(o->pass_env, *e, nlen))
+			continue;
+		envp[k++] = *e;
 	}
-	for (const char *const *o = overlay; *o; o++)
-		envp[k++] = (char *)(uintptr_t)*o;
+	for (const char *const *ov = o->env; ov && *ov; ov++)
+		envp[k++] = (char *)(uintptr_t)*ov;
 	envp[k] = NULL;
 	return envp;
+}
+
+/*
+ * perfgate's own children, started here and not yet reaped: whatever else
+ * /proc shows as perfgate's child was adopted (an orphan of some child's tree).
+ */
+static pthread_mutex_t kids_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t *kids;
+static size_t n_kids, alloc_kids;
+
+static void kids_add(pid_t pid)
+{
+	pthread_mutex_lock(&kids_lock);
+	XGROW(kids, alloc_kids, n_kids + 1);
+	kids[n_kids++] = pid;
+	pthread_mutex_unlock(&kids_lock);
+}
+
+static void kids_remove(pid_t pid)
+{
+	pthread_mutex_lock(&kids_lock);
+	for (size_t i = 0; i < n_kids; i++)
+		if (kids[i] == pid) {
+			kids[i] = kids[--n_kids];
+			break;
+		}
+	pthread_mutex_unlock(&kids_lock);
+}
+
+static bool kids_has(pid_t pid)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&kids_lock);
+	for (size_t i = 0; i < n_kids && !found; i++)
+		found = kids[i] == pid;
+	pthread_mutex_unlock(&kids_lock);
+	return found;
+}
+
+/* Become a child subreaper once (Linux >= 3.4; elsewhere only the group is reaped). */
+static void become_subreaper(void)
+{
+	static bool done;
+
+	if (!done) {
+		done = true;
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	}
+}
+
+/* The clock of /proc/PID/stat's starttime: ticks since boot. */
+static unsigned long long boot_ticks(void)
+{
+	struct timespec ts;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) != 0 || hz <= 0)
+		return 0;
+	return (unsigned long long)ts.tv_sec * (unsigned long long)hz +
+	       (unsigned long long)ts.tv_nsec / (1000000000ull / (unsigned long long)hz);
+}
+
+struct pstat {
+	char state;               /* 'Z': a zombie */
+	pid_t ppid, pgrp;
+	unsigned long long start; /* ticks since boot */
+};
+
+static bool read_pstat(pid_t pid, struct pstat *ps)
+{
+	char path[64], buf[1024];
+	const char *p;
+	char *end;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid pgrp session ... starttime(22nd)"; comm may hold ')' */
+	if (!(p = strrchr(buf, ')')) || p[1] != ' ' || !p[2])
+		return false;
+	ps->state = p[2];
+	p += 3;
+	ps->ppid = (pid_t)strtol(p, &end, 10);
+	ps->pgrp = (pid_t)strtol(end, &end, 10);
+	for (int field = 6; field < 22; field++) {
+		strtoll(end, &end, 10);
+		if (!*end)
+			return false;
+	}
+	ps->start = strtoull(end, &end, 10);
+	return true;
+}
+
+/* Call fn for every child of this process (all threads) as /proc lists them;
+ * false when the list cannot be read (a kernel without it). */
+static bool each_child(void (*fn)(pid_t pid, void *arg), void *arg)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	bool any = false;
+
+	if (!d)
+		return false;
+	while ((de = readdir(d))) {
+		char path[300], buf[4096];
+		char *p, *end;
+		ssize_t n;
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/children", de->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		any = true;
+		/* Only the first 4 KiB (some 500 children): enough for a benchmark's orphans. */
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		for (p = buf;; p = end) {
+			long pid = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			fn((pid_t)pid, arg);
+		}
+	}
+	closedir(d);
+	return any;
+}
+
+struct orphan_scan {
+	unsigned long long since; /* adopted children started at or after this tick are the tree's */
+	pid_t *pids;              /* adopted, alive, of this tree */
+	size_t n, alloc;
+};
+
+static void note_child(pid_t pid, void *arg)
+{
+	struct orphan_scan *sc = arg;
+	struct pstat ps;
+
+	if (kids_has(pid) || !read_pstat(pid, &ps))
+		return;
+	if (ps.state == 'Z') {
+		/* An adopted orphan that ended: reap it, whoever's it was. */
+		waitpid(pid, NULL, WNOHANG);
+		return;
+	}
+	if (ps.start >= sc->since) {
+		XGROW(sc->pids, sc->alloc, sc->n + 1);
+		sc->pids[sc->n++] = pid;
+	}
+}
+
+/* Has the group `pgrp` a living member (not a zombie)?  Counts them into *n. */
+static void group_members(pid_t pgrp, pid_t **out, size_t *n, size_t *alloc)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		struct pstat ps;
+
+		if (*end || pid <= 0 || !read_pstat((pid_t)pid, &ps) || ps.pgrp != pgrp || ps.state == 'Z')
+			continue;
+		XGROW(*out, *alloc, *n + 1);
+		(*out)[(*n)++] = (pid_t)pid;
+	}
+	closedir(d);
+}
+
+/*
+ * Kill what the child `leader` (already reaped) left running: the rest of
+ * its process group, and adopted orphans started since it was (with their
+ * own groups, when they lead one).  Returns how many processes were alive
+ * and killed.  Bounded: gives up after about two seconds.
+ */
+static unsigned reap_tree(pid_t leader, unsigned long long since)
+{
+	struct orphan_scan sc = { .since = since };
+	pid_t *seen = NULL, own = getpgrp();
+	size_t n_seen = 0, alloc_seen = 0;
+	uint64_t deadline = now_ns() + 2000000000ull;
+
+	for (;;) {
+		pid_t *victims = NULL;
+		size_t n = 0, alloc = 0;
+		bool group = kill(-leader, 0) == 0;
+
+		sc.n = 0;
+		each_child(note_child, &sc);
+		if (!group && sc.n == 0)
+			break;
+		if (group)
+			group_members(leader, &victims, &n, &alloc);
+		for (size_t i = 0; i < sc.n; i++) {
+			XGROW(victims, alloc, n + 1);
+			victims[n++] = sc.pids[i];
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct pstat ps;
+			bool known = false;
+
+			for (size_t j = 0; j < n_seen && !known; j++)
+				known = seen[j] == victims[i];
+			if (!known) {
+				XGROW(seen, alloc_seen, n_seen + 1);
+				seen[n_seen++] = victims[i];
+			}
+			if (read_pstat(victims[i], &ps) && ps.pgrp == victims[i] && ps.pgrp != own)
+				kill(-ps.pgrp, SIGKILL);
+			kill(victims[i], SIGKILL);
+		}
+		if (group)
+			kill(-leader, SIGKILL);
+		free(victims);
+		if (now_ns() >= deadline)
+			break;
+		{
+			struct timespec ts = { 0, 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	free(sc.pids);
+	free(seen);
+	return (unsigned)n_seen;
 }
 
 struct spawn_pipes {
@@ -210,8 +493,9 @@ static int spawn(const struct proc_options *o, pid_t *pid, struct spawn_pipes *p
 		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
 						POSIX_SPAWN_SETSIGDEF);
 	}
-	if (o->env)
-		envp = build_env(o->env);
+	envp = build_env(o);
+	if (!o->keep_descendants)
+		become_subreaper();
 	e = posix_spawnp(pid, o->argv[0], &fa, &attr, (char *const *)(uintptr_t)o->argv,
 			 envp ? envp : environ);
 	if (e != 0) {
@@ -220,6 +504,8 @@ static int spawn(const struct proc_options *o, pid_t *pid, struct spawn_pipes *p
 			rc = err_sys(err, ERR_RUN, "cannot enter folder '%s'", o->cwd);
 		else
 			rc = err_sys(err, ERR_RUN, "cannot run '%s'", o->argv[0]);
+	} else {
+		kids_add(*pid);
 	}
 done:
 	free(envp);
@@ -294,6 +580,7 @@ int proc_wait(pid_t pid, struct proc_result *res, struct err *err)
 			continue;
 		return err_sys(err, ERR_FAIL, "cannot wait for process %ld", (long)pid);
 	}
+	kids_remove(pid);
 	fill_usage(res, status, &ru);
 	return 0;
 }
@@ -383,8 +670,8 @@ static int pidfd_open_(pid_t pid)
 }
 
 /* The measuring fast path: nothing to watch but the child itself. */
-static int wait_simple(const struct proc_options *opts, pid_t pid, uint64_t t0, struct proc_result *res,
-		       struct err *err)
+static int wait_simple(const struct proc_options *opts, pid_t pid, uint64_t t0, unsigned long long since,
+		       struct proc_result *res, struct err *err)
 {
 	struct rusage ru;
 	int status = 0;
@@ -402,7 +689,10 @@ static int wait_simple(const struct proc_options *opts, pid_t pid, uint64_t t0, 
 		return err_sys(err, ERR_FAIL, "cannot wait for '%s'", opts->argv[0]);
 	}
 	res->wall_ns = now_ns() - t0;
+	kids_remove(pid);
 	fill_usage(res, status, &ru);
+	if (!opts->keep_descendants)
+		res->orphans = reap_tree(pid, since);
 	return 0;
 }
 
@@ -503,6 +793,7 @@ static int watch_child(struct watch *w, const struct proc_options *opts, struct 
 			if (r == w->pid) {
 				res->wall_ns = now_ns() - w->t0;
 				w->reaped = true;
+				kids_remove(w->pid);
 			} else if (r < 0 && errno != EINTR) {
 				return err_sys(err, ERR_FAIL, "cannot wait for '%s'", opts->argv[0]);
 			}
@@ -514,6 +805,7 @@ static int watch_child(struct watch *w, const struct proc_options *opts, struct 
 int proc_run(const struct proc_options *opts, struct proc_result *res, struct err *err)
 {
 	struct watch w = { .pidfd = -1, .out = SB_INIT, .errb = SB_INIT };
+	unsigned long long since = boot_ticks();
 	bool simple;
 	int rc;
 
@@ -529,7 +821,7 @@ int proc_run(const struct proc_options *opts, struct proc_result *res, struct er
 		return rc;
 	}
 	if (simple)
-		return wait_simple(opts, w.pid, w.t0, res, err);
+		return wait_simple(opts, w.pid, w.t0, since, res, err);
 
 	w.cap = opts->max_capture ? opts->max_capture : 1u << 20;
 	w.in_data = opts->stdin_data;
@@ -554,7 +846,9 @@ int proc_run(const struct proc_options *opts, struct proc_result *res, struct er
 			drain(&w.p.out[0], &w.out, w.cap);
 		if (w.p.err[0] >= 0)
 			drain(&w.p.err[0], &w.errb, w.cap);
-		if (res->timed_out || interrupted)
+		if (!opts->keep_descendants)
+			res->orphans = reap_tree(w.pid, since);
+		else if (res->timed_out || interrupted)
 			kill(-w.pid, SIGKILL);
 	}
 	if (w.pidfd >= 0)

@@ -8,6 +8,13 @@
  * which sleeps forever cannot hang perfgate.  The wall clock is
  * CLOCK_MONOTONIC from just before fork to the reap; user/sys/max_rss come
  * from wait4()'s rusage.
+ *
+ * Secrets perfgate itself reads (the database URL and password, forge and
+ * CI tokens: proc_secret_name) are removed from every child's environment
+ * unless the caller names them in pass_env.  When proc_run's child ends,
+ * whatever it left running is killed: its process group, and processes that
+ * escaped the group with setsid (perfgate is a child subreaper, so they are
+ * reparented to it); res->orphans counts them.
  */
 #ifndef PERFGATE_PROC_H
 #define PERFGATE_PROC_H
@@ -40,6 +47,9 @@ struct proc_options {
 	double timeout;            /* seconds; <= 0: none */
 	size_t max_capture;        /* bytes kept per captured stream; 0: 1 MiB */
 	bool new_session;          /* setsid() instead of setpgid() */
+	const char *const *pass_env; /* secret names (proc_secret_name) the child may still see, on purpose; NULL-terminated, may be NULL */
+	bool keep_secrets;         /* perfgate's own tool that needs the caller's credentials: nothing is scrubbed */
+	bool keep_descendants;     /* leave running what the child started in the background (pg_ctl's server, a setup hook's daemon) */
 };
 #define PROC_OPTIONS_INIT { .out = PROC_OUT_INHERIT, .errout = PROC_OUT_INHERIT }
 
@@ -57,6 +67,7 @@ struct proc_result {
 	size_t out_len;
 	char *errout;         /* captured stderr or NULL */
 	size_t errout_len;
+	unsigned orphans;     /* processes the child left running (in its group, or escaped with setsid) that were killed when it ended */
 };
 
 /* Run to completion.  Returns 0 when the child was started and reaped (look
@@ -80,6 +91,13 @@ int proc_wait(pid_t pid, struct proc_result *res, struct err *err);
 /* Last `lines` lines of text (for "the failing command's last lines of
  * stderr"), as a new string. */
 char *proc_tail_lines(const char *text, size_t len, int lines);
+
+/* Is the environment variable NAME (len bytes, no '=') one of the secrets
+ * kept from children: PERFGATE_DATABASE_URL, PGPASSWORD, GITHUB_TOKEN,
+ * GH_TOKEN, GITLAB_TOKEN, CI_JOB_TOKEN, CI_JOB_JWT*, CI_REGISTRY_PASSWORD,
+ * ACTIONS_RUNTIME_TOKEN, ACTIONS_ID_TOKEN_REQUEST_TOKEN, and any PERFGATE_
+ * name containing TOKEN, PASSWORD or SECRET. */
+bool proc_secret_name(const char *name, size_t len);
 
 /* Find an executable in PATH; returns a new string or NULL. */
 char *proc_which(const char *name);

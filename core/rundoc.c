@@ -1147,7 +1147,7 @@ int rundoc_load(struct rundoc **out, const char *path, struct err *err)
 	int rc;
 
 	*out = NULL;
-	if ((rc = file_read(path, &text, &len, err)))
+	if ((rc = file_read_max(path, RUNDOC_READ_MAX, &text, &len, err)))
 		return rc;
 	rc = rundoc_parse_text(out, text, len, err);
 	if (rc)

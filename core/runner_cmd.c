@@ -34,6 +34,7 @@
 #define CMD_ADAPTIVE_MAX 100
 #define CMD_ADAPTIVE_TARGET 0.05
 #define CMD_STDERR_LINES 10
+#define CMD_STDERR_TAIL_BYTES ((size_t)64 << 10) /* read of stderr for its last lines */
 
 /* Fixed metric slots in res.metrics, in this order. */
 enum { M_WALL, M_USER, M_SYS, M_RSS, M_CPU, M_FIXED };
@@ -46,6 +47,8 @@ struct runner_cmd_bench {
 	struct rd_bench res;       /* the result being built; moved out by finish */
 	char **argv;               /* the measured command, NULL-terminated */
 	char **env;                /* "NAME=value" overlay, NULL-terminated */
+	char **pass_env;           /* secrets the suite lets the commands see ("pass_env"), NULL-terminated or NULL */
+	unsigned orphans;          /* processes the command or its hooks left running, killed */
 	char *cwd;                 /* absolute or relative to perfgate's folder */
 	char *tmpdir;              /* private: stderr file, metrics file, cachegrind output */
 	char *stderr_path;
@@ -144,7 +147,8 @@ static char *file_tail(const char *path)
 	size_t len = 0;
 	struct err e = ERR_INIT;
 
-	if (!path || file_read(path, &text, &len, &e) != 0)
+	/* Only the end: a command may write gigabytes to its stderr. */
+	if (!path || file_read_tail(path, 0, CMD_STDERR_TAIL_BYTES, &text, &len, &e) != 0)
 		return NULL;
 	tail = proc_tail_lines(text, len, CMD_STDERR_LINES);
 	free(text);
@@ -160,15 +164,21 @@ static bool run_hook(struct runner_cmd_bench *cb, const cJSON *hook, const char 
 	char **argv = argv_from(hook, cJSON_IsString(hook) ? hook->valuestring : NULL);
 	char *why = NULL;
 	bool good = true;
+	int rc;
 
 	o.argv = (const char *const *)argv;
 	o.env = (const char *const *)cb->env;
+	o.pass_env = (const char *const *)cb->pass_env;
 	o.cwd = cb->cwd;
 	o.out = PROC_OUT_NULL;
 	o.errout = PROC_OUT_CAPTURE;
 	o.max_capture = 64 * 1024;
 	o.timeout = cb->timeout;
-	if (proc_run(&o, &r, &e) != 0) {
+	/* setup may start a server for the benchmark on purpose; it lives on */
+	o.keep_descendants = hook == cb->setup;
+	rc = proc_run(&o, &r, &e);
+	cb->orphans += r.orphans; /* proc_run zeroes r first */
+	if (rc != 0) {
 		fail(cb, NULL, "%s: %s", what, e.msg);
 		good = false;
 	} else if (proc_interrupted()) {
@@ -371,6 +381,7 @@ static void set_proc_options(struct runner_cmd_bench *cb)
 	cb->popts = (struct proc_options)PROC_OPTIONS_INIT;
 	cb->popts.argv = (const char *const *)cb->argv;
 	cb->popts.env = cb->env[0] ? (const char *const *)cb->env : NULL;
+	cb->popts.pass_env = (const char *const *)cb->pass_env;
 	cb->popts.cwd = same_dir(cb->cwd, ".") ? NULL : cb->cwd;
 	cb->popts.out = PROC_OUT_NULL;
 	cb->popts.errout = PROC_OUT_FILE;
@@ -402,6 +413,7 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 	cb->argv = argv_from(json_peek(raw, "command"), json_peek_str(raw, "shell"));
 	cb->emits = json_peek_str(raw, "emits") != NULL;
 	build_env(cb, raw);
+	cb->pass_env = json_peek_strings(raw, "pass_env");
 	if (cwd && cwd[0] == '/')
 		cb->cwd = xstrdup(cwd);
 	else if (cwd)
@@ -505,7 +517,7 @@ static cJSON *load_emitted(struct runner_cmd_bench *cb, const char *what)
 		fail(cb, NULL, "%s: the command did not write its metrics to $PERFGATE_METRICS_FILE", what);
 		return NULL;
 	}
-	if (file_read(cb->metrics_path, &text, &len, &e) != 0) {
+	if (file_read_max(cb->metrics_path, SUITE_READ_MAX, &text, &len, &e) != 0) {
 		fail(cb, NULL, "%s: %s", what, e.msg);
 		return NULL;
 	}
@@ -598,11 +610,14 @@ static bool run_calibration(struct runner_cmd_bench *cb, const char *what, struc
 	struct proc_options o = cb->popts;
 	struct err e = ERR_INIT;
 	char *why;
+	int rc;
 
 	o.argv = (const char *const *)cb->cal_argv;
 	if (!reset_stderr(cb))
 		return false;
-	if (proc_run(&o, r, &e) != 0) {
+	rc = proc_run(&o, r, &e);
+	cb->orphans += r->orphans;
+	if (rc != 0) {
 		fail(cb, NULL, "calibration beside %s: %s", what, e.msg);
 		return false;
 	}
@@ -667,6 +682,7 @@ static bool timed_run(struct runner_cmd_bench *cb, bool record, const char *what
 		return false;
 	}
 	rc = proc_run(&cb->popts, r, &e);
+	cb->orphans += r->orphans;
 	if (counting_perf(cb, record) && perfcount_stop(cb->pc, instr, cycles, &e) != 0 && rc == 0) {
 		fail(cb, NULL, "%s", e.msg);
 		return false;
@@ -711,6 +727,7 @@ static bool valgrind_run(struct runner_cmd_bench *cb, const char *what, uint64_t
 	if (!reset_stderr(cb))
 		return false;
 	rc = proc_run(&vo, &vr, &e);
+	cb->orphans += vr.orphans;
 	if (proc_interrupted()) {
 		cb->stopped = true;
 		return false;
@@ -869,6 +886,13 @@ void runner_cmd_finish(struct runner_cmd_bench *cb, struct rd_bench *out)
 		rundoc_metric_set_tracked(&cb->res.metrics[M_RSS], why);
 		free(why);
 	}
+	if (cb->orphans) {
+		char *why = xasprintf("killed %u process%s that the command or its hooks left running after "
+				      "they ended (a background '&' or a setsid child); perfgate ends each run's "
+				      "whole process tree", cb->orphans, cb->orphans == 1 ? "" : "es");
+		rundoc_bench_warn(&cb->res, why);
+		free(why);
+	}
 	cJSON_ArrayForEach(w, warnings)
 		rundoc_bench_warn(&cb->res, w->valuestring);
 	cJSON_Delete(warnings);
@@ -916,6 +940,7 @@ void runner_cmd_free(struct runner_cmd_bench *cb)
 	argv_free(cb->argv);
 	argv_free(cb->cal_argv);
 	argv_free(cb->env);
+	argv_free(cb->pass_env);
 	argv_free(cb->vg_argv);
 	perfcount_free(cb->pc);
 	if (cb->stderr_fd >= 0)

@@ -49,12 +49,12 @@ static const char *const count_keys[] = {
 
 static const char *const default_keys[] = {
 	"warmup", "repetitions", "min_repetitions", "max_repetitions", "min_time", "target",
-	"timeout", "env", "cwd", "expect_exit", "measure", "prepare", "conclude",
+	"timeout", "env", "pass_env", "cwd", "expect_exit", "measure", "prepare", "conclude",
 };
 
 static const char *const bench_keys[] = {
 	/* command benchmarks (this file) */
-	"name", "description", "params", "command", "shell", "env", "cwd", "warmup",
+	"name", "description", "params", "command", "shell", "env", "pass_env", "cwd", "warmup",
 	"repetitions", "min_repetitions", "max_repetitions", "min_time", "target", "timeout",
 	"expect_exit", "setup", "cleanup", "prepare", "conclude", "measure", "emits", "tags",
 	"variants", "reference", "calibration",
@@ -76,7 +76,7 @@ static const char *const bench_keys[] = {
 static const char *const non_config_keys[] = {
 	"name", "description", "tags", "slo", "compare", "monitor", "repetitions",
 	"min_repetitions", "max_repetitions", "min_time", "target", "warmup", "timeout",
-	"variants", "reference",
+	"variants", "reference", "pass_env",
 };
 /* The same inside the "load" object of HTTP and journey benchmarks. */
 static const char *const non_config_load_keys[] = { "repetitions" };
@@ -143,6 +143,28 @@ static void check_env(const cJSON *v, const char *path, struct errlist *p)
 			json_problem(p, "%s: invalid variable name \"%s\"", path, it->string);
 		else if (!cJSON_IsString(it))
 			json_expected(p, sub, "a string", it);
+		free(sub);
+	}
+}
+
+/* "pass_env": names of variables perfgate keeps from children as secrets
+ * (proc_secret_name) that this benchmark's commands may see on purpose. */
+static void check_pass_env(const cJSON *v, const char *path, struct errlist *p)
+{
+	const cJSON *it;
+	size_t i = 0;
+
+	if (!cJSON_IsArray(v)) {
+		json_expected(p, path, "a list of variable names", v);
+		return;
+	}
+	cJSON_ArrayForEach(it, v) {
+		char *sub = xasprintf("%s[%zu]", path, i++);
+
+		if (!cJSON_IsString(it))
+			json_expected(p, sub, "a variable name", it);
+		else if (!it->valuestring[0] || strchr(it->valuestring, '='))
+			json_problem(p, "%s: invalid variable name \"%s\"", sub, it->valuestring);
 		free(sub);
 	}
 }
@@ -298,6 +320,8 @@ static void check_common(const cJSON *b, const char *path, struct errlist *p)
 		check_duration(v, SUB("timeout"), false, p);
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "env")))
 		check_env(v, SUB("env"), p);
+	if ((v = cJSON_GetObjectItemCaseSensitive(b, "pass_env")))
+		check_pass_env(v, SUB("pass_env"), p);
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "cwd")))
 		check_string(v, SUB("cwd"), p);
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "expect_exit")))
@@ -982,7 +1006,7 @@ static int read_suite(const char *path, cJSON **out, struct err *err)
 	if (fd < 0)
 		return err_sys(err, ERR_INPUT, "cannot open suite '%s'", path);
 	close(fd);
-	rc = file_read(path, &text, &len, err);
+	rc = file_read_max(path, SUITE_READ_MAX, &text, &len, err);
 	if (rc != 0)
 		return rc;
 	*out = json_parse_text(text, len, &why);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,29 +172,115 @@ const char *sb_str(const struct sb *sb)
 	return sb->buf ? sb->buf : "";
 }
 
-int file_read(const char *path, char **out, size_t *len, struct err *err)
+/* "256 MiB" for a limit in a message. */
+static void size_words(size_t n, char *buf, size_t len)
+{
+	if (n >= ((size_t)1 << 30) && n % ((size_t)1 << 30) == 0)
+		snprintf(buf, len, "%zu GiB", n >> 30);
+	else if (n >= ((size_t)1 << 20) && n % ((size_t)1 << 20) == 0)
+		snprintf(buf, len, "%zu MiB", n >> 20);
+	else if (n >= 1024 && n % 1024 == 0)
+		snprintf(buf, len, "%zu KiB", n >> 10);
+	else
+		snprintf(buf, len, "%zu bytes", n);
+}
+
+static int too_large(const char *name, size_t max, struct err *err)
+{
+	char lim[32];
+
+	size_words(max, lim, sizeof(lim));
+	return err_set(err, ERR_INPUT, "cannot read '%s': it is larger than %s, perfgate's limit for such a file",
+		       name, lim);
+}
+
+int fd_read_max(int fd, const char *name, size_t max, char **out, size_t *len, struct err *err)
 {
 	struct sb sb = SB_INIT;
 	char chunk[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
 
-	if (fd < 0)
-		return err_sys(err, ERR_INPUT, "cannot open '%s'", path);
+	/* A regular file says its size: refuse a huge one without reading it. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size > (uintmax_t)max)
+		return too_large(name, max, err);
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			err_sys(err, ERR_INPUT, "cannot read '%s'", path);
-			close(fd);
+			err_sys(err, ERR_INPUT, "cannot read '%s'", name);
 			sb_release(&sb);
 			return ERR_INPUT;
 		}
 		if (n == 0)
 			break;
+		if ((size_t)n > max - sb.len) {
+			/* /dev/zero, a pipe that never ends, a file still growing */
+			sb_release(&sb);
+			return too_large(name, max, err);
+		}
 		sb_add(&sb, chunk, (size_t)n);
 	}
+	if (len)
+		*len = sb.len;
+	*out = sb_detach(&sb);
+	return 0;
+}
+
+int file_read_max(const char *path, size_t max, char **out, size_t *len, struct err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return err_sys(err, ERR_INPUT, "cannot open '%s'", path);
+	rc = fd_read_max(fd, path, max, out, len, err);
 	close(fd);
+	return rc;
+}
+
+int file_read(const char *path, char **out, size_t *len, struct err *err)
+{
+	return file_read_max(path, FILE_READ_MAX, out, len, err);
+}
+
+int file_read_tail(const char *path, off_t from, size_t max, char **out, size_t *len, struct err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct sb sb = SB_INIT;
+	char chunk[65536];
+	struct stat st;
+	off_t start = from < 0 ? 0 : from;
+
+	if (fd < 0)
+		return err_sys(err, ERR_INPUT, "cannot open '%s'", path);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (st.st_size > start && (uintmax_t)(st.st_size - start) > (uintmax_t)max)
+			start = st.st_size - (off_t)max;
+		if (lseek(fd, start, SEEK_SET) < 0) {
+			close(fd);
+			return err_sys(err, ERR_INPUT, "cannot read '%s'", path);
+		}
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		sb_add(&sb, chunk, (size_t)n);
+		/* Not a regular file (or one still growing): keep the newest max bytes. */
+		if (sb.len > 2 * max) {
+			memmove(sb.buf, sb.buf + sb.len - max, max);
+			sb.len = max;
+		}
+	}
+	close(fd);
+	if (sb.len > max) {
+		memmove(sb.buf, sb.buf + sb.len - max, max);
+		sb.len = max;
+	}
+	if (sb.buf)
+		sb.buf[sb.len] = '\0';
 	if (len)
 		*len = sb.len;
 	*out = sb_detach(&sb);

@@ -50,8 +50,22 @@ char *sb_detach(struct sb *sb);         /* caller owns the string; sb is emptied
 void sb_release(struct sb *sb);
 const char *sb_str(const struct sb *sb); /* "" when empty */
 
-/* Read a whole file; *out is NUL-terminated and owned by the caller. */
+/* Input size limits (docs/security.md): past them a read fails with a
+ * message naming the file and the limit, before the memory runs out. */
+#define FILE_READ_MAX ((size_t)1 << 30)    /* any file perfgate reads whole: 1 GiB */
+#define RUNDOC_READ_MAX ((size_t)256 << 20) /* a run document, a harness's output: 256 MiB */
+#define SUITE_READ_MAX ((size_t)16 << 20)   /* a suite, a metrics file: 16 MiB */
+
+/* Read a whole file of at most FILE_READ_MAX bytes; *out is NUL-terminated
+ * and owned by the caller. */
 int file_read(const char *path, char **out, size_t *len, struct err *err);
+/* The same with a limit of max bytes (ERR_INPUT past it). */
+int file_read_max(const char *path, size_t max, char **out, size_t *len, struct err *err);
+/* The same from an open descriptor (stdin: name "standard input"); fd stays open. */
+int fd_read_max(int fd, const char *name, size_t max, char **out, size_t *len, struct err *err);
+/* The last max bytes of a file at or after offset `from` (a log's newest
+ * part), without reading what comes before them. */
+int file_read_tail(const char *path, off_t from, size_t max, char **out, size_t *len, struct err *err);
 /* Write a file atomically: a temporary file created exclusively in the same
  * folder (PATH.tmp.XXXXXX, never through a symlink), fsync, rename over PATH. */
 int file_write_atomic(const char *path, const void *data, size_t len, struct err *err);

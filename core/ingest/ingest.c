@@ -293,20 +293,7 @@ done:
 
 static int read_stdin(char **out, size_t *len, struct err *err)
 {
-	struct sb sb = SB_INIT;
-	char buf[65536];
-	ssize_t got;
-
-	while ((got = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
-		if (got < 0) {
-			sb_release(&sb);
-			return err_sys(err, ERR_INPUT, "cannot read standard input");
-		}
-		sb_add(&sb, buf, (size_t)got);
-	}
-	*len = sb.len;
-	*out = sb.buf ? sb_detach(&sb) : xstrdup("");
-	return 0;
+	return fd_read_max(STDIN_FILENO, "standard input", RUNDOC_READ_MAX, out, len, err);
 }
 
 int ingest_files(const char *const *paths, size_t n, enum ingest_format fmt,
@@ -340,7 +327,7 @@ int ingest_file(const char *path, enum ingest_format fmt, const struct ingest_op
 	if (strcmp(path, "-") == 0)
 		rc = read_stdin(&text, &len, err);
 	else
-		rc = file_read(path, &text, &len, err);
+		rc = file_read_max(path, RUNDOC_READ_MAX, &text, &len, err);
 	if (rc < 0)
 		goto done;
 	if (fmt == INGEST_AUTO) {

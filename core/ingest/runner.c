@@ -85,6 +85,7 @@ struct plan {
 	char *output_path;      /* resolved against cwd */
 	char **argv;
 	char **env;
+	char **pass_env;        /* secrets the suite lets the harness see ("pass_env"), or NULL */
 	char *cwd;
 	double timeout;         /* s per run; 0 none */
 	long runs, warmup;
@@ -98,6 +99,7 @@ static void plan_release(struct plan *p)
 	free(p->output_path);
 	argv_free(p->argv);
 	argv_free(p->env);
+	argv_free(p->pass_env);
 	free(p->cwd);
 	free(p->expect);
 }
@@ -142,6 +144,7 @@ static int plan_build(struct plan *p, const struct suite_bench *b, const struct 
 	}
 
 	env = json_peek(raw, "env");
+	p->pass_env = json_peek_strings(raw, "pass_env");
 	p->env = xcalloc((size_t)(cJSON_IsObject(env) ? cJSON_GetArraySize(env) : 0) + 1, sizeof(*p->env));
 	n = 0;
 	if (cJSON_IsObject(env))
@@ -212,6 +215,7 @@ static char *run_once(const struct plan *p, char **text, size_t *len)
 		return xasprintf("cannot remove the old '%s': %s", p->output, strerror(errno));
 	o.argv = (const char *const *)p->argv;
 	o.env = (const char *const *)p->env;
+	o.pass_env = (const char *const *)p->pass_env;
 	o.cwd = p->cwd;
 	o.out = p->output_path ? PROC_OUT_NULL : PROC_OUT_CAPTURE;
 	o.errout = PROC_OUT_CAPTURE;
@@ -235,7 +239,7 @@ static char *run_once(const struct plan *p, char **text, size_t *len)
 	if (why)
 		goto done;
 	if (p->output_path) {
-		if (file_read(p->output_path, text, len, &e) < 0)
+		if (file_read_max(p->output_path, RUNDOC_READ_MAX, text, len, &e) < 0)
 			why = xasprintf("the harness wrote no result file: %s", e.msg);
 	} else {
 		*text = r.out ? r.out : xstrdup("");
@@ -277,6 +281,9 @@ static char *run_hook(const struct plan *p, const cJSON *raw, const char *what)
 	}
 	o.argv = (const char *const *)argv;
 	o.env = (const char *const *)p->env;
+	o.pass_env = (const char *const *)p->pass_env;
+	/* setup may start a server for the harness on purpose; it lives on */
+	o.keep_descendants = strcmp(what, "setup") == 0;
 	o.cwd = p->cwd;
 	o.out = PROC_OUT_NULL;
 	o.errout = PROC_OUT_CAPTURE;
