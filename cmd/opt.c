@@ -173,6 +173,27 @@ static int set_value(const struct cmd_usage *u, const struct opt *o, const char 
 static int opt_scan(const struct cmd_usage *u, const struct opt *opts, size_t n,
 		    int argc, char **argv, struct strlist *positional);
 
+/* Does a database URL or conninfo string carry a password
+ * ("postgresql://user:secret@host", "?password=...", "password=...")? */
+static bool url_has_password(const char *url)
+{
+	const char *scheme = strstr(url, "://");
+
+	if (strstr(url, "password="))
+		return true;
+	if (scheme) {
+		const char *auth = scheme + 3, *at = strchr(auth, '@'), *colon = strchr(auth, ':');
+		size_t host = strcspn(auth, "/?");
+
+		return at && (size_t)(at - auth) < host && colon && colon < at;
+	}
+	return false;
+}
+
+#define DB_PASSWORD_NOTE \
+	"a password in --db is visible to every user of this machine (ps, /proc): put the URL in " \
+	"PERFGATE_DATABASE_URL, or the password in ~/.pgpass (or the file PGPASSFILE names) or PGPASSWORD"
+
 /* When parsing ends the command (help, error, parse-only), the caller returns
  * at once: release what the lists gathered so far (strlist_release leaves an
  * empty list, so a caller that releases again is fine). */
@@ -265,6 +286,8 @@ static int opt_scan(const struct cmd_usage *u, const struct opt *opts, size_t n,
 		}
 		if (set_value(u, o, val) != OPT_OK)
 			return OPT_ERROR;
+		if (strcmp(o->name, "db") == 0 && url_has_password(val))
+			cmd_warn(DB_PASSWORD_NOTE);
 	}
 	return OPT_OK;
 }
@@ -286,6 +309,10 @@ void opt_print_help(const struct cmd_usage *u, const struct opt *opts, size_t n)
 		       opts[i].type == OPT_LIST ? " (repeatable)" : "");
 	}
 	printf("  %-28s %s\n", "-h, --help", "show this help");
+	if (find_long(opts, n, "db", 2))
+		printf("\nA password in --db is visible to every user of this machine (ps, /proc):\n"
+		       "put the URL in PERFGATE_DATABASE_URL, or the password in ~/.pgpass (or\n"
+		       "the file PGPASSFILE names) or PGPASSWORD.\n");
 	if (u->details)
 		printf("\n%s\n", u->details);
 }

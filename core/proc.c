@@ -309,9 +309,23 @@ static bool each_child(void (*fn)(pid_t pid, void *arg), void *arg)
 
 struct orphan_scan {
 	unsigned long long since; /* adopted children started at or after this tick are the tree's */
+	const pid_t *before;      /* ...unless they were adopted before the child started */
+	size_t n_before;
 	pid_t *pids;              /* adopted, alive, of this tree */
 	size_t n, alloc;
 };
+
+/* The adopted children there are now (a setup hook's daemon, a server
+ * pg_ctl started): not the next child's orphans. */
+static void note_adopted(pid_t pid, void *arg)
+{
+	struct orphan_scan *sc = arg;
+
+	if (!kids_has(pid)) {
+		XGROW(sc->pids, sc->alloc, sc->n + 1);
+		sc->pids[sc->n++] = pid;
+	}
+}
 
 static void note_child(pid_t pid, void *arg)
 {
@@ -325,6 +339,9 @@ static void note_child(pid_t pid, void *arg)
 		waitpid(pid, NULL, WNOHANG);
 		return;
 	}
+	for (size_t i = 0; i < sc->n_before; i++)
+		if (sc->before[i] == pid)
+			return;
 	if (ps.start >= sc->since) {
 		XGROW(sc->pids, sc->alloc, sc->n + 1);
 		sc->pids[sc->n++] = pid;
@@ -358,9 +375,9 @@ static void group_members(pid_t pgrp, pid_t **out, size_t *n, size_t *alloc)
  * own groups, when they lead one).  Returns how many processes were alive
  * and killed.  Bounded: gives up after about two seconds.
  */
-static unsigned reap_tree(pid_t leader, unsigned long long since)
+static unsigned reap_tree(pid_t leader, unsigned long long since, const pid_t *before, size_t n_before)
 {
-	struct orphan_scan sc = { .since = since };
+	struct orphan_scan sc = { .since = since, .before = before, .n_before = n_before };
 	pid_t *seen = NULL, own = getpgrp();
 	size_t n_seen = 0, alloc_seen = 0;
 	uint64_t deadline = now_ns() + 2000000000ull;
@@ -670,7 +687,7 @@ static int pidfd_open_(pid_t pid)
 }
 
 /* The measuring fast path: nothing to watch but the child itself. */
-static int wait_simple(const struct proc_options *opts, pid_t pid, uint64_t t0, unsigned long long since,
+static int wait_simple(const struct proc_options *opts, pid_t pid, uint64_t t0, const struct orphan_scan *pre,
 		       struct proc_result *res, struct err *err)
 {
 	struct rusage ru;
@@ -692,7 +709,7 @@ static int wait_simple(const struct proc_options *opts, pid_t pid, uint64_t t0, 
 	kids_remove(pid);
 	fill_usage(res, status, &ru);
 	if (!opts->keep_descendants)
-		res->orphans = reap_tree(pid, since);
+		res->orphans = reap_tree(pid, pre->since, pre->pids, pre->n);
 	return 0;
 }
 
@@ -805,12 +822,16 @@ static int watch_child(struct watch *w, const struct proc_options *opts, struct 
 int proc_run(const struct proc_options *opts, struct proc_result *res, struct err *err)
 {
 	struct watch w = { .pidfd = -1, .out = SB_INIT, .errb = SB_INIT };
-	unsigned long long since = boot_ticks();
+	struct orphan_scan pre = { .since = 0 };
 	bool simple;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	res->exit_code = -1;
+	if (!opts->keep_descendants) {
+		pre.since = boot_ticks();
+		each_child(note_adopted, &pre);
+	}
 	simple = opts->out != PROC_OUT_CAPTURE && opts->errout != PROC_OUT_CAPTURE &&
 		 !opts->stdin_data && opts->timeout <= 0;
 	w.t0 = now_ns();
@@ -818,10 +839,14 @@ int proc_run(const struct proc_options *opts, struct proc_result *res, struct er
 	if (rc) {
 		res->exec_failed = true;
 		res->exec_errno = errno;
+		free(pre.pids);
 		return rc;
 	}
-	if (simple)
-		return wait_simple(opts, w.pid, w.t0, since, res, err);
+	if (simple) {
+		rc = wait_simple(opts, w.pid, w.t0, &pre, res, err);
+		free(pre.pids);
+		return rc;
+	}
 
 	w.cap = opts->max_capture ? opts->max_capture : 1u << 20;
 	w.in_data = opts->stdin_data;
@@ -847,7 +872,7 @@ int proc_run(const struct proc_options *opts, struct proc_result *res, struct er
 		if (w.p.err[0] >= 0)
 			drain(&w.p.err[0], &w.errb, w.cap);
 		if (!opts->keep_descendants)
-			res->orphans = reap_tree(w.pid, since);
+			res->orphans = reap_tree(w.pid, pre.since, pre.pids, pre.n);
 		else if (res->timed_out || interrupted)
 			kill(-w.pid, SIGKILL);
 	}
@@ -862,6 +887,7 @@ int proc_run(const struct proc_options *opts, struct proc_result *res, struct er
 		capture_finish(&w.errb, w.cap, &res->errout, &res->errout_len);
 	sb_release(&w.out);
 	sb_release(&w.errb);
+	free(pre.pids);
 	return rc;
 }
 

@@ -375,6 +375,8 @@ static int run_tool(const struct cluster *c, const char *const *args, double tim
 	po.errout = PROC_OUT_CAPTURE;
 	po.timeout = timeout;
 	po.max_capture = 64 * 1024;
+	/* pg_ctl start leaves the server running: that is its job */
+	po.keep_descendants = true;
 	rc = proc_run(&po, pr, err);
 	if (rc == 0 && pr->exec_failed)
 		rc = err_set(err, ERR_INFRA, "cannot run '%s': %s", argv[0], strerror(pr->exec_errno));
@@ -382,28 +384,39 @@ static int run_tool(const struct cluster *c, const char *const *args, double tim
 	return rc;
 }
 
-/* The last non-empty line of a text, for error messages. */
-static void last_line(const char *text, char *buf, size_t len)
+/*
+ * The last non-empty line of a text that starts with one of `marks` (or,
+ * with marks NULL, the last non-empty line), for error messages; "" when
+ * there is none.
+ */
+static void marked_line(const char *text, const char *const *marks, char *buf, size_t len)
 {
-	const char *end, *start;
+	const char *p = text;
 
 	buf[0] = '\0';
-	if (!text)
-		return;
-	end = text + strlen(text);
-	while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	start = end;
-	while (start > text && start[-1] != '\n')
-		start--;
-	snprintf(buf, len, "%.*s", (int)(end - start), start);
+	while (p && *p) {
+		const char *end = strchr(p, '\n'), *s = p;
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		bool hit = marks == NULL;
+
+		while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' '))
+			n--;
+		/* a server log line: "2026-12-05 07:00:00.000 UTC [123] FATAL:  ..." */
+		for (const char *const *m = marks; m && *m && !hit; m++) {
+			const char *at = strstr(s, *m);
+			hit = at && at < p + n;
+		}
+		if (hit && n > 0)
+			snprintf(buf, len, "%.*s", (int)n, p);
+		p = end ? end + 1 : NULL;
+	}
 }
 
 static void tool_failure(const char *what, const struct proc_result *pr, struct err *err)
 {
 	char line[512];
 
-	last_line(pr->errout && pr->errout[0] ? pr->errout : pr->out, line, sizeof(line));
+	marked_line(pr->errout && pr->errout[0] ? pr->errout : pr->out, NULL, line, sizeof(line));
 	if (pr->timed_out)
 		err_set(err, ERR_INFRA, "%s timed out", what);
 	else
@@ -455,6 +468,56 @@ static int initdb(const struct cluster *c, const char *bindir, struct err *err)
 	return rc;
 }
 
+/*
+ * Why `pg_ctl start` failed, from what this attempt left: a FATAL or PANIC
+ * line the server wrote to its log after `log_from` (older lines, such as
+ * "database system is ready to accept connections" from an earlier start,
+ * say nothing about this one), else pg_ctl's own message; with its exit
+ * status, a missing data folder and a lock file left in it.
+ */
+static void start_failure(const struct cluster *c, off_t log_from, const struct proc_result *pr,
+			  struct err *err)
+{
+	static const char *const serious[] = { "FATAL:", "PANIC:", "ERROR:", NULL };
+	static const char *const own[] = { "pg_ctl:", "runuser:", NULL };
+	char why[768] = "", how[64], *log = NULL, *pidfile = xasprintf("%s/postmaster.pid", c->data);
+	const char *tool = pr->errout && pr->errout[0] ? pr->errout : pr->out;
+	struct stat st;
+
+	if (pr->timed_out)
+		snprintf(how, sizeof(how), "pg_ctl timed out after %gs", PG_CTL_TIMEOUT);
+	else if (pr->signal)
+		snprintf(how, sizeof(how), "pg_ctl killed by signal %d", pr->signal);
+	else
+		snprintf(how, sizeof(how), "pg_ctl exited with status %d", pr->exit_code);
+	if (stat(c->data, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(why, sizeof(why), "its data folder '%s' is missing", c->data);
+	} else {
+		if (file_read_tail(c->log, log_from, 64 * 1024, &log, NULL, NULL) == 0)
+			marked_line(log, serious, why, sizeof(why));
+		if (!why[0])
+			marked_line(tool, own, why, sizeof(why));
+		if (!why[0])
+			marked_line(tool, NULL, why, sizeof(why));
+		if (!why[0] && log)
+			marked_line(log, NULL, why, sizeof(why));
+		if (!why[0])
+			snprintf(why, sizeof(why), "neither pg_ctl nor the server said why");
+	}
+	if (access(pidfile, F_OK) == 0) {
+		char *note = xasprintf("; its lock file '%s' is there (another server on this folder, or one "
+				       "that was killed)", pidfile);
+		err_set(err, ERR_INFRA, "the embedded PostgreSQL server in '%s' did not start (%s): %s%s; see '%s'",
+			c->dir, how, why, note, c->log);
+		free(note);
+	} else {
+		err_set(err, ERR_INFRA, "the embedded PostgreSQL server in '%s' did not start (%s): %s; see '%s'",
+			c->dir, how, why, c->log);
+	}
+	free(log);
+	free(pidfile);
+}
+
 static int pg_ctl(const struct cluster *c, const char *bindir, bool start, struct err *err)
 {
 	char *prog = xasprintf("%s/pg_ctl", bindir);
@@ -463,21 +526,17 @@ static int pg_ctl(const struct cluster *c, const char *bindir, bool start, struc
 	const char *const stop_args[] = { prog, "-D", c->data, "-m", "fast", "-w", "-t", PG_CTL_WAIT,
 					  "-s", "stop", NULL };
 	struct proc_result pr = { 0 };
+	struct stat st;
+	/* What the log holds already is an earlier start's, not this one's. */
+	off_t log_from = start && stat(c->log, &st) == 0 ? st.st_size : 0;
 	int rc;
 
 	rc = run_tool(c, start ? start_args : stop_args, PG_CTL_TIMEOUT, &pr, err);
-	if (rc == 0 && pr.exit_code != 0) {
-		char line[512];
-		char *log = NULL;
-
-		if (start && file_read(c->log, &log, NULL, NULL) == 0) {
-			last_line(log, line, sizeof(line));
-			err_set(err, ERR_INFRA, "the embedded PostgreSQL server in '%s' did not start "
-				"(see '%s'): %s", c->dir, c->log, line);
-			free(log);
-		} else {
-			tool_failure(start ? "pg_ctl start" : "pg_ctl stop", &pr, err);
-		}
+	if (rc == 0 && (pr.exit_code != 0 || pr.timed_out)) {
+		if (start)
+			start_failure(c, log_from, &pr, err);
+		else
+			tool_failure("pg_ctl stop", &pr, err);
 		rc = ERR_INFRA;
 	}
 	proc_result_release(&pr);
