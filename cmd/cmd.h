@@ -115,6 +115,10 @@ int cmd_parse_tags(const struct strlist *tags, cJSON **out);
 /* suite_load() with every problem printed, one per line, under a line
  * naming the file.  Returns 0 or the exit code. */
 int cmd_load_suite(const char *path, struct suite **out);
+/* A problem list under its heading, one indented line each: the first
+ * CMD_PROBLEMS_SHOWN, then "... and N more problems". */
+#define CMD_PROBLEMS_SHOWN 50
+void cmd_print_problems(const struct errlist *problems);
 
 /* runview.c: how a run looks on the terminal (`run`, `gate`). */
 struct run_options;

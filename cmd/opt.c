@@ -448,6 +448,17 @@ int cmd_parse_tags(const struct strlist *tags, cJSON **out)
 	return 0;
 }
 
+void cmd_print_problems(const struct errlist *problems)
+{
+	for (size_t i = 0; i < problems->n && i < CMD_PROBLEMS_SHOWN; i++) {
+		char *line = str_printable(problems->msgs[i]);
+		fprintf(stderr, "  %s\n", line);
+		free(line);
+	}
+	if (problems->n > CMD_PROBLEMS_SHOWN)
+		fprintf(stderr, "  ... and %zu more problems\n", problems->n - CMD_PROBLEMS_SHOWN);
+}
+
 int cmd_load_suite(const char *path, struct suite **out)
 {
 	struct errlist problems = ERRLIST_INIT;
@@ -461,11 +472,7 @@ int cmd_load_suite(const char *path, struct suite **out)
 		cmd_error("%s", err.msg);
 	} else {
 		cmd_error("invalid suite '%s' (%zu problem%s):", path, problems.n, problems.n == 1 ? "" : "s");
-		for (size_t i = 0; i < problems.n; i++) {
-			char *line = str_printable(problems.msgs[i]);
-			fprintf(stderr, "  %s\n", line);
-			free(line);
-		}
+		cmd_print_problems(&problems);
 	}
 done:
 	errlist_release(&problems);

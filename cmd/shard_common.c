@@ -70,8 +70,7 @@ static int check_suite(const struct suite *suite, const struct run_options *ro, 
 		errlist_add(&problems, "suite '%s' has no HTTP benchmark to shard (shards split HTTP load)", suite->name);
 	if (problems.n) {
 		cmd_error("cannot split suite '%s' over %u shards:", suite->name, count);
-		for (size_t i = 0; i < problems.n; i++)
-			fprintf(stderr, "  %s\n", problems.msgs[i]);
+		cmd_print_problems(&problems);
 		code = EXIT_USAGE;
 	}
 	errlist_release(&problems);

@@ -1,6 +1,7 @@
 #include "err.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,8 +87,55 @@ void errlist_release(struct errlist *l)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->msgs[i]);
 	free(l->msgs);
+	free(l->index);
 	l->msgs = NULL;
-	l->n = l->alloc = 0;
+	l->index = NULL;
+	l->n = l->alloc = l->index_alloc = l->indexed = 0;
+}
+
+static size_t msg_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (size_t)h;
+}
+
+/* Put message number i into the hash set (which has room). */
+static void index_put(struct errlist *l, size_t i)
+{
+	size_t mask = l->index_alloc - 1, slot = msg_hash(l->msgs[i]) & mask;
+
+	while (l->index[slot])
+		slot = (slot + 1) & mask;
+	l->index[slot] = i + 1;
+}
+
+void errlist_add_unique(struct errlist *l, const char *msg)
+{
+	size_t mask, slot;
+
+	/* Keep the set at most half full; index what errlist_add added since. */
+	if (2 * (l->n + 1) > l->index_alloc) {
+		size_t want = l->index_alloc ? l->index_alloc : 64;
+
+		while (2 * (l->n + 1) > want)
+			want *= 2;
+		free(l->index);
+		l->index = xcalloc(want, sizeof(*l->index));
+		l->index_alloc = want;
+		l->indexed = 0;
+	}
+	for (; l->indexed < l->n; l->indexed++)
+		index_put(l, l->indexed);
+	mask = l->index_alloc - 1;
+	for (slot = msg_hash(msg) & mask; l->index[slot]; slot = (slot + 1) & mask)
+		if (strcmp(l->msgs[l->index[slot] - 1], msg) == 0)
+			return;
+	errlist_add(l, "%s", msg);
+	l->index[slot] = l->n;
+	l->indexed = l->n;
 }
 
 int errlist_to_err(const struct errlist *l, struct err *err, int code)

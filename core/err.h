@@ -51,9 +51,15 @@ struct errlist {
 	char **msgs;
 	size_t n;
 	size_t alloc;
+	size_t *index;      /* errlist_add_unique's hash set: slot -> message number + 1 (0: empty) */
+	size_t index_alloc; /* slots, a power of two */
+	size_t indexed;     /* messages [0, indexed) are in the set (errlist_add does not index) */
 };
 #define ERRLIST_INIT { .msgs = NULL }
 void errlist_add(struct errlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Add msg unless the list has it already (in constant time: 100,000
+ * problems are checked in milliseconds, not minutes). */
+void errlist_add_unique(struct errlist *l, const char *msg);
 void errlist_release(struct errlist *l);
 /* Copy the first message into err (with " (and N more problems)") and return code. */
 int errlist_to_err(const struct errlist *l, struct err *err, int code);

@@ -514,30 +514,66 @@ int parse_size(const char *s, double *bytes, struct err *err)
 size_t edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), w = lb + 1;
-	size_t *d = xmalloc((la + 1) * w * sizeof(*d));
+	/* Three rows of the table (i - 2, i - 1, i), not all of it: memory
+	 * grows with one word's length, not with the product of both. */
+	size_t *rows = xmalloc(3 * w * sizeof(*rows)), *pp = rows, *p = rows + w, *d = rows + 2 * w;
 	size_t result;
 
-	for (size_t i = 0; i <= la; i++)
-		d[i * w] = i;
 	for (size_t j = 0; j <= lb; j++)
-		d[j] = j;
+		p[j] = j;
 	for (size_t i = 1; i <= la; i++) {
+		d[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
 			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			size_t best = d[(i - 1) * w + j - 1] + cost;
-			if (d[(i - 1) * w + j] + 1 < best)
-				best = d[(i - 1) * w + j] + 1;
-			if (d[i * w + j - 1] + 1 < best)
-				best = d[i * w + j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[(i - 2) * w + j - 2] + 1 < best)
-				best = d[(i - 2) * w + j - 2] + 1;
-			d[i * w + j] = best;
+			size_t best = p[j - 1] + cost;
+			if (p[j] + 1 < best)
+				best = p[j] + 1;
+			if (d[j - 1] + 1 < best)
+				best = d[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < best)
+				best = pp[j - 2] + 1;
+			d[j] = best;
+		}
+		{
+			size_t *t = pp;
+			pp = p;
+			p = d;
+			d = t;
 		}
 	}
-	result = d[la * w + lb];
-	free(d);
+	result = p[lb];
+	free(rows);
 	return result;
+}
+
+struct strref {
+	const char *s;
+	size_t i; /* position in the caller's array */
+};
+
+static int strref_cmp(const void *a, const void *b)
+{
+	const struct strref *x = a, *y = b;
+	int c = strcmp(x->s, y->s);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+bool *str_repeats(const char *const *v, size_t n)
+{
+	struct strref *r = xmalloc((n ? n : 1) * sizeof(*r));
+	bool *dup = xcalloc(n ? n : 1, sizeof(*dup));
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i])
+			r[m++] = (struct strref){ v[i], i };
+	qsort(r, m, sizeof(*r), strref_cmp);
+	for (size_t k = 1; k < m; k++)
+		if (strcmp(r[k].s, r[k - 1].s) == 0)
+			dup[r[k].i] = true;
+	free(r);
+	return dup;
 }
 
 const char *closest_match(const char *word, const char *const *candidates, size_t n)
@@ -549,7 +585,14 @@ const char *closest_match(const char *word, const char *const *candidates, size_
 	size_t limit = len / 3 < 1 ? 1 : (len / 3 > 3 ? 3 : len / 3);
 
 	for (size_t i = 0; i < n; i++) {
-		size_t d = edit_distance(word, candidates[i]);
+		size_t lc = strlen(candidates[i]), d;
+
+		/* The lengths' difference is a lower bound of the distance: a
+		 * candidate it already rules out costs nothing (a 10 MB word is
+		 * not compared letter by letter with "repetitions"). */
+		if ((len > lc ? len - lc : lc - len) > limit)
+			continue;
+		d = edit_distance(word, candidates[i]);
 		if (d < best_d) {
 			best_d = d;
 			best = candidates[i];

@@ -649,10 +649,53 @@ static int params_from_rundoc(const struct rundoc *rd, struct changepoint_params
 	return rc;
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * The series of the run's (project, suite, branch, machine) that can have
+ * change points: with enough baseline points to split (2 * min_size), or
+ * with change points stored already (to be cleared or moved).  Any other
+ * series would be analysed to find nothing, in six round trips: a run of
+ * 100,000 benchmarks took minutes so.  *keys: "benchmark\x1fmetric", sorted.
+ */
+static int series_worth_analysing(struct db *db, const struct rundoc *rd, const struct changepoint_params *p,
+				  char ***keys, size_t *n, struct err *err)
+{
+	static const char sql[] =
+		"SELECT benchmark || chr(31) || metric FROM history_points"
+		" WHERE project = $1 AND suite = $2 AND branch = $3 AND fingerprint IS NOT DISTINCT FROM $4"
+		"   AND baseline AND median IS NOT NULL"
+		" GROUP BY benchmark, metric HAVING count(*) >= $5::bigint"
+		" UNION SELECT benchmark || chr(31) || metric FROM change_points"
+		" WHERE project = $1 AND suite = $2 AND branch = $3 AND fingerprint IS NOT DISTINCT FROM $4";
+	char min_points[32];
+	const char *params[5] = { rd->project, rd->suite, rd->git.branch, rd->fingerprint, min_points };
+	PGresult *res = NULL;
+	int rc, rows;
+
+	*keys = NULL;
+	*n = 0;
+	snprintf(min_points, sizeof(min_points), "%zu", 2 * p->min_size);
+	if ((rc = db_query(db, sql, 5, params, &res, err)) < 0)
+		return rc;
+	rows = PQntuples(res);
+	*keys = xcalloc((size_t)rows + 1, sizeof(**keys));
+	for (int i = 0; i < rows; i++)
+		(*keys)[(*n)++] = xstrdup(PQgetvalue(res, i, 0));
+	PQclear(res);
+	qsort(*keys, *n, sizeof(**keys), key_cmp);
+	return 0;
+}
+
 int history_update_changepoints(struct db *db, const struct rundoc *rd,
 				     const struct changepoint_params *params, struct err *err)
 {
 	struct changepoint_params p = CHANGEPOINT_PARAMS_INIT;
+	char **worth = NULL;
+	size_t n_worth = 0;
 	int rc;
 
 	/* Only runs that can be baselines make history (DESIGN 8): as decided
@@ -663,21 +706,28 @@ int history_update_changepoints(struct db *db, const struct rundoc *rd,
 		p = *params;
 	else if ((rc = params_from_rundoc(rd, &p, err)) < 0)
 		return rc;
-	for (size_t b = 0; b < rd->n_benches; b++) {
+	if ((rc = changepoint_params_check(&p, err)) < 0 ||
+	    (rc = series_worth_analysing(db, rd, &p, &worth, &n_worth, err)) < 0)
+		goto done;
+	for (size_t b = 0; b < rd->n_benches && rc == 0; b++) {
 		const struct rd_bench *bench = &rd->benches[b];
 
 		if (bench->status != RUNDOC_STATUS_OK)
 			continue;
-		for (size_t m = 0; m < bench->n_metrics; m++) {
+		for (size_t m = 0; m < bench->n_metrics && rc == 0; m++) {
 			struct series_key k = { rd->project, rd->suite, bench->name, bench->metrics[m].name,
 						rd->fingerprint, rd->git.branch };
-			if ((rc = analyse(db, &k, &p, HISTORY_TAIL, NULL, err)) < 0) {
+			char *key = xasprintf("%s\x1f%s", bench->name, bench->metrics[m].name);
+			bool worth_it = bsearch(&key, worth, n_worth, sizeof(*worth), key_cmp) != NULL;
+
+			free(key);
+			if (worth_it && (rc = analyse(db, &k, &p, HISTORY_TAIL, NULL, err)) < 0)
 				err_prefix(err, "change points of %s/%s", bench->name, bench->metrics[m].name);
-				return rc;
-			}
 		}
 	}
-	return 0;
+done:
+	argv_free(worth);
+	return rc;
 }
 
 int history_recompute_changepoints(struct db *db, const struct history_query *q,
