@@ -7,7 +7,9 @@
 #include <cmocka.h>
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -79,7 +81,116 @@ static void test_lingering_grandchild(void **state)
 	assert_int_equal(r.exit_code, 0);
 	assert_false(r.timed_out);
 	assert_string_equal(r.out, "done\n");
+	/* the sleep outlived the shell: killed with the tree, and counted */
+	assert_int_equal(r.orphans, 1);
 	proc_result_release(&r);
+}
+
+static void test_secret_names(void **state)
+{
+	static const struct { const char *name; bool secret; } cases[] = {
+		{ "PERFGATE_DATABASE_URL", true }, { "PGPASSWORD", true }, { "GITHUB_TOKEN", true },
+		{ "GH_TOKEN", true }, { "GITLAB_TOKEN", true }, { "CI_JOB_TOKEN", true },
+		{ "CI_JOB_JWT_V2", true }, { "PERFGATE_GITHUB_TOKEN", true }, { "PERFGATE_GITLAB_TOKEN", true },
+		{ "PERFGATE_DATA_TOKEN", true }, { "PERFGATE_X_PASSWORD", true }, { "PERFGATE_SECRET", true },
+		{ "ACTIONS_RUNTIME_TOKEN", true },
+		{ "PATH", false }, { "HOME", false }, { "PGHOST", false }, { "PERFGATE_HOME", false },
+		{ "PERFGATE_DATA_USER", false }, { "MY_TOKEN", false }, { "GITHUB_TOKENS", false },
+		{ "PGPASSWORDX", false }, { "PERFGATE_", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (proc_secret_name(cases[i].name, strlen(cases[i].name)) != cases[i].secret)
+			fail_msg("%s: expected %s", cases[i].name, cases[i].secret ? "a secret" : "not a secret");
+	}
+}
+
+/* A child sees "GITHUB_TOKEN PGPASSWORD" as `out` shows them ("-" unset). */
+static void env_seen(const char *const *pass, bool keep, const char *const *overlay, const char *want)
+{
+	const char *argv[] = { "/bin/sh", "-c", "echo \"${GITHUB_TOKEN--} ${PGPASSWORD--} ${PG_PLAIN--}\"", NULL };
+	struct proc_options o = PROC_OPTIONS_INIT;
+	struct proc_result r;
+	struct err err = ERR_INIT;
+
+	o.argv = argv;
+	o.out = PROC_OUT_CAPTURE;
+	o.pass_env = pass;
+	o.keep_secrets = keep;
+	o.env = overlay;
+	assert_int_equal(proc_run(&o, &r, &err), 0);
+	assert_string_equal(r.out, want);
+	proc_result_release(&r);
+}
+
+static void test_secrets_scrubbed(void **state)
+{
+	const char *const pass[] = { "PGPASSWORD", NULL };
+	const char *const overlay[] = { "GITHUB_TOKEN=given", NULL };
+
+	(void)state;
+	setenv("GITHUB_TOKEN", "tok", 1);
+	setenv("PGPASSWORD", "pw", 1);
+	setenv("PG_PLAIN", "plain", 1);
+	env_seen(NULL, false, NULL, "- - plain\n");
+	env_seen(pass, false, NULL, "- pw plain\n");
+	env_seen(NULL, true, NULL, "tok pw plain\n");
+	/* what the caller sets on purpose (env) is the child's */
+	env_seen(NULL, false, overlay, "given - plain\n");
+	unsetenv("GITHUB_TOKEN");
+	unsetenv("PGPASSWORD");
+	unsetenv("PG_PLAIN");
+}
+
+static void test_orphans_killed(void **state)
+{
+	struct proc_result r;
+	long esc, bg;
+
+	(void)state;
+	/* one escapes the group with setsid, one stays in it; both outlive the shell */
+	assert_int_equal(run_sh("setsid sleep 31 & echo $!; sleep 32 & echo $!; sleep 0.05", 30, &r), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_int_equal(sscanf(r.out, "%ld %ld", &esc, &bg), 2);
+	assert_int_equal(r.orphans, 2);
+	assert_int_equal(kill((pid_t)esc, 0), -1);
+	assert_int_equal(kill((pid_t)bg, 0), -1);
+	proc_result_release(&r);
+
+	/* a setsid child of a command that times out goes with it */
+	assert_int_equal(run_sh("setsid sleep 33 & echo $!; sleep 30", 0.3, &r), 0);
+	assert_true(r.timed_out);
+	assert_int_equal(sscanf(r.out, "%ld", &esc), 1);
+	assert_int_equal(r.orphans, 1);
+	assert_int_equal(kill((pid_t)esc, 0), -1);
+	proc_result_release(&r);
+}
+
+static void test_keep_descendants(void **state)
+{
+	const char *argv[] = { "/bin/sh", "-c", "sleep 34 & echo $!", NULL };
+	struct proc_options o = PROC_OPTIONS_INIT;
+	struct proc_result r;
+	struct err err = ERR_INIT;
+	long pid;
+
+	(void)state;
+	o.argv = argv;
+	o.out = PROC_OUT_CAPTURE;
+	o.keep_descendants = true;
+	assert_int_equal(proc_run(&o, &r, &err), 0);
+	assert_int_equal(sscanf(r.out, "%ld", &pid), 1);
+	assert_int_equal(r.orphans, 0);
+	assert_int_equal(kill((pid_t)pid, 0), 0);
+	proc_result_release(&r);
+	/* ...and the next child's end does not take it for its own orphan */
+	assert_int_equal(run_sh("true", 30, &r), 0);
+	assert_int_equal(r.orphans, 0);
+	assert_int_equal(kill((pid_t)pid, 0), 0);
+	proc_result_release(&r);
+	kill((pid_t)pid, SIGKILL);
+	waitpid((pid_t)pid, NULL, 0);
 }
 
 static void test_env_cwd_stdin(void **state)
@@ -207,6 +318,10 @@ int main(void)
 		cmocka_unit_test(test_capture_keeps_tail),
 		cmocka_unit_test(test_tail_lines),
 		cmocka_unit_test(test_which),
+		cmocka_unit_test(test_secret_names),
+		cmocka_unit_test(test_secrets_scrubbed),
+		cmocka_unit_test(test_orphans_killed),
+		cmocka_unit_test(test_keep_descendants),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

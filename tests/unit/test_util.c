@@ -6,8 +6,11 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../core/util.h"
 
@@ -145,6 +148,90 @@ static void test_closest_match(void **state)
 	assert_null(closest_match("zzzzzz", verbs, 5));
 }
 
+/* Issue 19 item 11: a huge word costs memory of the short one's length. */
+static void test_closest_match_huge(void **state)
+{
+	static const char *const keys[] = { "name", "command", "repetitions" };
+	size_t n = 10u << 20;
+	char *word = xmalloc(n + 1);
+
+	(void)state;
+	memset(word, 'x', n);
+	word[n] = '\0';
+	assert_null(closest_match(word, keys, 3));
+	assert_int_equal(edit_distance(word + n - 100000, "name"), 100000);
+	free(word);
+	assert_int_equal(edit_distance("repetitoins", "repetitions"), 1);
+}
+
+static void test_str_repeats(void **state)
+{
+	const char *v[] = { "b", "a", NULL, "b", "c", "a", NULL, "b" };
+	bool want[] = { false, false, false, true, false, true, false, true };
+	bool *got;
+
+	(void)state;
+	got = str_repeats(v, 8);
+	for (size_t i = 0; i < 8; i++)
+		assert_int_equal(got[i], want[i]);
+	free(got);
+}
+
+static void test_read_limits(void **state)
+{
+	char path[] = "/tmp/perfgate-test-util-XXXXXX";
+	int fd = mkstemp(path);
+	char *text = NULL;
+	size_t len = 0;
+	struct err err = ERR_INIT;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "line 1\nline 2\nline 3\n", 21), 21);
+	close(fd);
+	assert_int_equal(file_read_max(path, 21, &text, &len, &err), 0);
+	assert_int_equal(len, 21);
+	free(text);
+	assert_int_equal(file_read_max(path, 20, &text, &len, &err), ERR_INPUT);
+	assert_non_null(strstr(err.msg, "larger than 20 bytes"));
+	/* /dev/zero has no size: refused once the limit is read, not at memory's end */
+	assert_int_equal(file_read_max("/dev/zero", 1u << 20, &text, &len, &err), ERR_INPUT);
+	assert_non_null(strstr(err.msg, "larger than 1 MiB"));
+	assert_int_equal(file_read_tail(path, 0, 7, &text, &len, &err), 0);
+	assert_string_equal(text, "line 3\n");
+	free(text);
+	/* from an offset: only what came after it */
+	assert_int_equal(file_read_tail(path, 14, 1000, &text, &len, &err), 0);
+	assert_string_equal(text, "line 3\n");
+	free(text);
+	assert_int_equal(file_read_tail(path, 21, 1000, &text, &len, &err), 0);
+	assert_string_equal(text, "");
+	free(text);
+	unlink(path);
+}
+
+static void test_errlist_unique(void **state)
+{
+	struct errlist l = ERRLIST_INIT;
+	char buf[32];
+
+	(void)state;
+	errlist_add(&l, "plain");
+	errlist_add_unique(&l, "plain");
+	assert_int_equal(l.n, 1);
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 1000; i++) {
+			snprintf(buf, sizeof(buf), "problem %d", i);
+			errlist_add_unique(&l, buf);
+		}
+	assert_int_equal(l.n, 1001);
+	errlist_add(&l, "added plainly");
+	errlist_add_unique(&l, "added plainly");
+	assert_int_equal(l.n, 1002);
+	assert_string_equal(l.msgs[1000], "problem 999");
+	errlist_release(&l);
+}
+
 static void test_sha256(void **state)
 {
 	char hex[65];
@@ -184,6 +271,10 @@ int main(void)
 		cmocka_unit_test(test_sb),
 		cmocka_unit_test(test_utf8_and_printable),
 		cmocka_unit_test(test_closest_match),
+		cmocka_unit_test(test_closest_match_huge),
+		cmocka_unit_test(test_str_repeats),
+		cmocka_unit_test(test_read_limits),
+		cmocka_unit_test(test_errlist_unique),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_hmac_sha256),
 	};
