@@ -8,7 +8,8 @@
  * writes reports only for runs that have none (core/site.h's manifest).
  *
  * Exit codes: 0 written (reports or pictures that could not be made are
- * warnings), 2 usage or DIR unusable, 4 the database is unreachable.
+ * warnings), 2 usage, DIR unusable or a --suite/--project that matches no
+ * run, 4 the database is unreachable.
  */
 #include <errno.h>
 #include <fcntl.h>
