@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "report.h"
 #include "sequential.h"
@@ -527,6 +528,14 @@ static void step_store(const struct suite *suite, const struct gate_options *o,
 		return;
 	}
 	r->stored = true;
+	/* A pull request's run is no baseline, as everyone expects; any other
+	 * reason (an ambiguous CI event, a start in the future) is said. */
+	if (!r->already && r->run->ci.pr == 0 && !r->run->git.dirty) {
+		const char *why = NULL;
+
+		if (!baseline_eligible(r->run, (double)time(NULL), &why))
+			note(r, o, GATE_NOTE_CONTEXT, "the run is stored but is never a baseline: %s", why);
+	}
 	if (cp_err.msg[0])
 		note(r, o, GATE_NOTE_CHANGEPOINTS, "change points not updated: %s", cp_err.msg);
 	if (r->comparison && (rc = gate_store_comparison(store, r->comparison, &e)) != 0) {

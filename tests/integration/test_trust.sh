@@ -118,6 +118,7 @@ echo 100 >"$T/work"
 expect_exit 0 "GITHUB_EVENT_NAME=pull_request without a number" env GITHUB_ACTIONS=true GITHUB_EVENT_NAME=pull_request \
 	"$PERFGATE" gate "$R/suite.json" --db "$DB" -q --no-confirm --json "$T/g3.json"
 check_eq "... is stored, never a baseline" "$(eligible "$(field "$T/g3.json" run_id)" | cut -c1-22)" "f|not a branch build ("
+contains "... and the gate says so" "$ERR" "the run is stored but is never a baseline: not a branch build"
 expect_exit 0 "GitLab merge_request_event without an MR id" env GITLAB_CI=true CI_PIPELINE_SOURCE=merge_request_event \
 	"$PERFGATE" gate "$R/suite.json" --db "$DB" -q --no-confirm --json "$T/g4.json"
 check_eq "... is stored, never a baseline" "$(eligible "$(field "$T/g4.json" run_id)" | cut -c1-22)" "f|not a branch build ("
