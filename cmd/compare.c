@@ -55,7 +55,8 @@ static int parse_args(struct compare_args *a, int argc, char **argv)
 		{ "baseline-runs", 0, OPT_INT, &a->runs, "K", "baseline runs per benchmark (default: suite baseline.runs, else 5)" },
 		{ "comment", 0, OPT_FLAG, &a->o.pub.comment, NULL, "post or update the one pull/merge-request comment (GitHub, GitLab)" },
 		{ "db", 0, OPT_STRING, &a->db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
-		{ "format", 'f', OPT_STRING, &a->o.format, "FMT", "text (default), markdown, json or junit" },
+		{ "format", 'f', OPT_STRING, &a->o.format, "FMT", "text (default), markdown, json, junit or html" },
+		{ "html", 0, OPT_STRING, &a->o.html, "FILE", "also write the HTML report (one self-contained page) to FILE" },
 		{ "json", 0, OPT_STRING, &a->o.json, "FILE", "also write the JSON report to FILE" },
 		{ "junit", 0, OPT_STRING, &a->o.junit, "FILE", "also write a JUnit XML report to FILE" },
 		{ "markdown", 0, OPT_STRING, &a->o.markdown, "FILE", "also write the Markdown report to FILE" },
@@ -183,6 +184,8 @@ int cmd_compare(int argc, char **argv)
 		code = cmd_fail(rc, &err);
 		goto done;
 	}
+	a.o.run = rd;
+	a.o.baseline = base.n_runs > 0 ? base.runs[0].doc : NULL;
 	code = output_write(res, &a.o);
 	output_warn_loud(res);
 	if (!code)

@@ -64,7 +64,8 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		{ "comment", 0, OPT_FLAG, &a->o.pub.comment, NULL, "post or update the one pull/merge-request comment (GitHub, GitLab)" },
 		{ "confirm-repetitions", 0, OPT_INT, &a->confirm_reps, "N", "extra repetitions per benchmark when measuring more (default: compare.max_extra_repetitions, else as many as the first run had)" },
 		{ "db", 0, OPT_STRING, &a->db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
-		{ "format", 'f', OPT_STRING, &a->o.format, "FMT", "report on stdout: text (default), markdown, json or junit" },
+		{ "format", 'f', OPT_STRING, &a->o.format, "FMT", "report on stdout: text (default), markdown, json, junit or html" },
+		{ "html", 0, OPT_STRING, &a->o.html, "FILE", "also write the HTML report (one self-contained page) to FILE" },
 		{ "json", 0, OPT_STRING, &a->o.json, "FILE", "also write the JSON report to FILE" },
 		{ "junit", 0, OPT_STRING, &a->o.junit, "FILE", "also write a JUnit XML report to FILE" },
 		{ "markdown", 0, OPT_STRING, &a->o.markdown, "FILE", "also write the Markdown report (for a PR comment) to FILE" },
@@ -115,6 +116,7 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 /* Everything after the pipeline: the run document, plots, reports, exit code. */
 static int finish(const struct gate_args *a, const struct gate_result *r)
 {
+	struct output_opts o = a->o;
 	struct err err = ERR_INIT;
 	int written;
 
@@ -126,7 +128,10 @@ static int finish(const struct gate_args *a, const struct gate_result *r)
 		return EXIT_USAGE;
 	if (a->plots)
 		cmd_gate_plots(a->plots, r);
-	written = output_write(r->comparison, &a->o);
+	o.run = r->run;
+	if (r->have_baseline && r->baseline.n_runs > 0)
+		o.baseline = r->baseline.runs[0].doc;
+	written = output_write(r->comparison, &o);
 	output_warn_loud(r->comparison);
 	switch (gate_outcome(r)) {
 	case GATE_INVALID:

@@ -27,6 +27,7 @@ int output_check_paths(const struct output_opts *o)
 {
 	if (cmd_check_out_path("out", o->out) || cmd_check_out_path("json", o->json) ||
 	    cmd_check_out_path("junit", o->junit) || cmd_check_out_path("markdown", o->markdown) ||
+	    cmd_check_out_path("html", o->html) ||
 	    cmd_check_out_path("metrics", o->pub.metrics))
 		return EXIT_USAGE;
 	return 0;
@@ -36,11 +37,23 @@ int output_check_paths(const struct output_opts *o)
 static void render_options(const struct output_opts *o, bool color, struct report_options *ro)
 {
 	*ro = (struct report_options){ .color = color, .all = o->all, .report_url = o->report_url,
-				       .site_url = o->site_url };
+				       .site_url = o->site_url, .run = o->run, .baseline = o->baseline };
 	if (!ro->report_url && getenv("PERFGATE_REPORT_URL") && *getenv("PERFGATE_REPORT_URL"))
 		ro->report_url = getenv("PERFGATE_REPORT_URL");
 	if (!ro->site_url && getenv("PERFGATE_SITE_URL") && *getenv("PERFGATE_SITE_URL"))
 		ro->site_url = getenv("PERFGATE_SITE_URL");
+}
+
+/* Render r in format f; what the HTML report could not draw is a warning. */
+static void render(const struct compare_result *r, enum report_format f, struct report_options *ro, struct sb *out)
+{
+	struct errlist warnings = ERRLIST_INIT;
+
+	ro->warnings = &warnings;
+	report_render(r, f, ro, out);
+	for (size_t i = 0; i < warnings.n; i++)
+		cmd_warn("HTML report: %s", warnings.msgs[i]);
+	errlist_release(&warnings);
 }
 
 static int write_one(const struct compare_result *r, enum report_format f, const struct output_opts *o,
@@ -52,7 +65,7 @@ static int write_one(const struct compare_result *r, enum report_format f, const
 	int code = 0;
 
 	render_options(o, false, &ro);
-	report_render(r, f, &ro, &sb);
+	render(r, f, &ro, &sb);
 	if (file_write_atomic(path, sb.buf ? sb.buf : "", sb.len, &err) != 0) {
 		cmd_error("%s", err.msg);
 		code = EXIT_INFRA;
@@ -77,7 +90,7 @@ int output_write(const struct compare_result *r, const struct output_opts *o)
 		struct report_options ro;
 
 		render_options(o, color, &ro);
-		report_render(r, f, &ro, &sb);
+		render(r, f, &ro, &sb);
 		fwrite(sb_str(&sb), 1, sb.len, stdout);
 		fflush(stdout);
 		sb_release(&sb);
@@ -87,6 +100,8 @@ int output_write(const struct compare_result *r, const struct output_opts *o)
 	if (o->markdown && write_one(r, REPORT_MARKDOWN, o, o->markdown))
 		code = EXIT_INFRA;
 	if (o->json && write_one(r, REPORT_JSON, o, o->json))
+		code = EXIT_INFRA;
+	if (o->html && write_one(r, REPORT_HTML, o, o->html))
 		code = EXIT_INFRA;
 	{
 		struct publish_options pub = o->pub;
@@ -99,6 +114,25 @@ int output_write(const struct compare_result *r, const struct output_opts *o)
 			code = EXIT_INFRA;
 	}
 	return code;
+}
+
+int output_write_run_html(const struct rundoc *run, const char *path)
+{
+	struct compare_options co = COMPARE_OPTIONS_INIT;
+	struct output_opts o = { .run = run };
+	struct compare_result *res = NULL;
+	struct err err = ERR_INIT;
+	int rc;
+
+	if ((rc = compare_run(run, NULL, NULL, &co, &res, &err)) != 0) {
+		cmd_error("HTML report: %s", err.msg);
+		return EXIT_INFRA;
+	}
+	compare_add_note(res, "a run, not a comparison: its numbers alone, without a baseline (perfgate gate "
+			      "--html compares it)");
+	rc = write_one(res, REPORT_HTML, &o, path);
+	compare_result_free(res);
+	return rc;
 }
 
 int output_exit(const struct compare_result *r)

@@ -19,12 +19,35 @@
 #include "cmd.h"
 #include "output.h"
 
+static bool wants_html(const struct output_opts *o)
+{
+	return o->html || (o->format && strcmp(o->format, "html") == 0);
+}
+
+/* The stored run of a comparison, for the HTML report's pictures, commit
+ * and machine (a stored comparison names its baseline's commits, not its
+ * runs, so the baseline's spectrum is not drawn under the run's); without
+ * it the page has the numbers only, and a warning says why. */
+static struct rundoc *html_run(struct db *db, const struct compare_result *res)
+{
+	struct rundoc *run = NULL;
+	struct err err = ERR_INIT;
+
+	if (db_run_load(db, res->run_id, &run, &err) != 0) {
+		cmd_warn("HTML report: the run's pictures are left out: %s", err.msg);
+		return NULL;
+	}
+	return run;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct cmd_usage usage = {
 		"report", "[options] RUN_ID | --file FILE",
-		"render a stored comparison as text, Markdown, JSON or JUnit",
-		"RUN_ID may be a unique prefix of a run id (at least 4 hex digits), as gate prints it.",
+		"render a stored comparison as text, Markdown, JSON, JUnit or HTML",
+		"RUN_ID may be a unique prefix of a run id (at least 4 hex digits), as gate prints it.\n"
+		"The HTML report of a stored run draws its pictures from the stored run document;\n"
+		"with --file it has the comparison's numbers only.",
 	};
 	const char *db_url = NULL, *file = NULL;
 	struct output_opts o = { .format = "text" };
@@ -36,7 +59,8 @@ int cmd_report(int argc, char **argv)
 		{ "db", 0, OPT_STRING, &db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
 		{ "exit-code", 0, OPT_FLAG, &exit_code, NULL, "exit 1 when the comparison failed" },
 		{ "file", 0, OPT_STRING, &file, "FILE", "render a comparison saved with --json FILE" },
-		{ "format", 'f', OPT_STRING, &o.format, "FMT", "text (default), markdown, json or junit" },
+		{ "format", 'f', OPT_STRING, &o.format, "FMT", "text (default), markdown, json, junit or html" },
+		{ "html", 0, OPT_STRING, &o.html, "FILE", "also write the HTML report (one self-contained page) to FILE" },
 		{ "json", 0, OPT_STRING, &o.json, "FILE", "also write the JSON report to FILE" },
 		{ "junit", 0, OPT_STRING, &o.junit, "FILE", "also write a JUnit XML report to FILE" },
 		{ "markdown", 0, OPT_STRING, &o.markdown, "FILE", "also write the Markdown report to FILE" },
@@ -51,6 +75,7 @@ int cmd_report(int argc, char **argv)
 	struct err err = ERR_INIT;
 	struct db *db = NULL;
 	struct compare_result *res = NULL;
+	struct rundoc *run = NULL;
 	cJSON *json = NULL;
 	char *text = NULL;
 	int rc, code = EXIT_PASS;
@@ -95,11 +120,14 @@ int cmd_report(int argc, char **argv)
 		code = cmd_fail(rc, &err);
 		goto done;
 	}
+	if (db && res->run_id && wants_html(&o))
+		o.run = run = html_run(db, res);
 	code = output_write(res, &o);
 	if (!code && exit_code)
 		code = output_exit(res);
 done:
 	compare_result_free(res);
+	rundoc_free(run);
 	cJSON_Delete(json);
 	free(text);
 	db_free(db);

@@ -21,11 +21,12 @@
 #include "../db/db.h"
 #include "../db/store.h"
 #include "cmd.h"
+#include "output.h"
 #include "shard_common.h"
 
 /* The command line. */
 struct run_args {
-	const char *out_path, *db_url, *format, *requests;
+	const char *out_path, *db_url, *format, *requests, *html;
 	long repetitions, warmup; /* LONG_MIN: not given */
 	bool no_store, quiet, list;
 	struct strlist tags, pos, benches;
@@ -53,6 +54,7 @@ static int parse_args(struct run_args *a, int argc, char **argv)
 		{ "format", 0, OPT_STRING, &a->format, "FMT", "summary on stdout: text (default) or json (the run document)" },
 		{ "list", 'l', OPT_FLAG, &a->list, NULL, "validate the suite and list its expanded benchmarks (kind, config hash); run nothing" },
 		{ "no-store", 0, OPT_FLAG, &a->no_store, NULL, "do not store the run in the database" },
+		{ "html", 0, OPT_STRING, &a->html, "FILE", "write the HTML report of the run (one self-contained page) to FILE" },
 		{ "out", 'o', OPT_STRING, &a->out_path, "FILE", "write the run document to FILE" },
 		{ "quiet", 'q', OPT_FLAG, &a->quiet, NULL, "no progress on stderr" },
 		{ "repetitions", 'n', OPT_INT, &a->repetitions, "N", "run every benchmark exactly N times" },
@@ -86,7 +88,8 @@ static int parse_args(struct run_args *a, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* Before the suite runs, not after it. */
-	if (cmd_check_out_path("out", a->out_path) || cmd_check_out_path("requests", a->requests))
+	if (cmd_check_out_path("out", a->out_path) || cmd_check_out_path("requests", a->requests) ||
+	    cmd_check_out_path("html", a->html))
 		return EXIT_USAGE;
 	return -1;
 }
@@ -116,6 +119,8 @@ static int finish(const struct run_args *a, const struct gate_result *r)
 			cmd_warn("partial run written to '%s'", a->out_path);
 		}
 	}
+	if (a->html && !r->interrupted && output_write_run_html(r->run, a->html) != 0 && !code)
+		code = EXIT_INFRA;
 	cmd_quarantine_run(r);
 	/* The store's own code (an unreachable database: 4), never a pass. */
 	if (r->store_rc && !code)

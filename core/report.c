@@ -17,6 +17,7 @@
 #include "json.h"
 #include "noise.h"
 #include "report_group.h"
+#include "report_html.h"
 
 #define C_RED "\033[31m"
 #define C_GREEN "\033[32m"
@@ -29,7 +30,7 @@ static void md_cell(struct sb *out, const char *s);
 
 int report_format_parse(const char *name, enum report_format *out, struct err *err)
 {
-	static const char *const names[] = { "text", "markdown", "json", "junit" };
+	static const char *const names[] = { "text", "markdown", "json", "junit", "html" };
 	const char *guess;
 
 	if (strcmp(name, "text") == 0)
@@ -40,11 +41,13 @@ int report_format_parse(const char *name, enum report_format *out, struct err *e
 		*out = REPORT_JSON;
 	else if (strcmp(name, "junit") == 0)
 		*out = REPORT_JUNIT;
+	else if (strcmp(name, "html") == 0)
+		*out = REPORT_HTML;
 	else {
 		guess = closest_match(name, names, ARRAY_SIZE(names));
 		if (guess)
 			return err_set(err, ERR_INPUT, "unknown format '%s' (did you mean '%s'?)", name, guess);
-		return err_set(err, ERR_INPUT, "unknown format '%s'; expected text, markdown, json or junit",
+		return err_set(err, ERR_INPUT, "unknown format '%s'; expected text, markdown, json, junit or html",
 			       name);
 	}
 	return 0;
@@ -2484,6 +2487,18 @@ void report_render(const struct compare_result *r, enum report_format f, const s
 	case REPORT_JUNIT:
 		report_junit(r, out);
 		break;
+	case REPORT_HTML: {
+		struct report_html_options ho = REPORT_HTML_OPTIONS_INIT;
+
+		if (o) {
+			ho.run = o->run;
+			ho.baseline = o->baseline;
+			ho.site_url = o->site_url;
+			ho.warnings = o->warnings;
+		}
+		report_html(r, &ho, out);
+		break;
+	}
 	}
 }
 

@@ -12,11 +12,12 @@
 
 #include "compare.h"
 #include "err.h"
+#include "rundoc.h"
 #include "util.h"
 
-enum report_format { REPORT_TEXT, REPORT_MARKDOWN, REPORT_JSON, REPORT_JUNIT };
+enum report_format { REPORT_TEXT, REPORT_MARKDOWN, REPORT_JSON, REPORT_JUNIT, REPORT_HTML };
 
-/* "text", "markdown" (or "md"), "json", "junit"; ERR_INPUT otherwise. */
+/* "text", "markdown" (or "md"), "json", "junit", "html"; ERR_INPUT otherwise. */
 int report_format_parse(const char *name, enum report_format *out, struct err *err);
 
 /* GitHub's limit on a pull-request comment, in characters (GitLab's is larger),
@@ -32,6 +33,9 @@ struct report_options {
 	const char *site_url;    /* Markdown: link to the history site, NULL: none */
 	size_t limit;            /* Markdown: at most this many bytes, 0: REPORT_MARKDOWN_LIMIT
 				    minus REPORT_MARKDOWN_MARGIN */
+	const struct rundoc *run;      /* HTML: the compared run (pictures, commit, machine), NULL: none */
+	const struct rundoc *baseline; /* HTML: the newest baseline run, drawn under the run's spectrum */
+	struct errlist *warnings;      /* HTML: pictures that could not be drawn; may be NULL */
 };
 
 /*
