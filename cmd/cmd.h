@@ -35,6 +35,10 @@ void cmd_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "perfgate: MESSAGE": progress worth a line.  All three print one line
  * whatever they quote (control characters escaped, sb_put_printable). */
 void cmd_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line on stdout (the newline added) with what it quotes made printable
+ * the same way: tables of names that came from a suite, a harness or the
+ * database. */
+void cmd_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print err->msg as "perfgate: <msg>" and return cmd_exit_code(rc). */
 int cmd_fail(int rc, const struct err *err);
 

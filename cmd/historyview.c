@@ -130,9 +130,9 @@ int cmd_history_print_list(struct db *db, const char *project, const char *suite
 		for (size_t i = 0; i < n; i++) {
 			char *name = xasprintf("%s/%s", s[i].benchmark, s[i].metric);
 			char *last = human(s[i].last_median, s[i].unit);
-			printf("%-*s  %-*s  %-*s  %6lld  %-12s  %-20s  %s\n", wp, s[i].project, ws, s[i].suite,
-			       wm, name, s[i].runs, last, s[i].last_in_git ? s[i].last_time : "- (no commit)",
-			       s[i].last_started_at);
+			cmd_line("%-*s  %-*s  %-*s  %6lld  %-12s  %-20s  %s", wp, s[i].project, ws, s[i].suite,
+				 wm, name, s[i].runs, last, s[i].last_in_git ? s[i].last_time : "- (no commit)",
+				 s[i].last_started_at);
 			free(name);
 			free(last);
 		}
@@ -234,8 +234,8 @@ static void rows_table(const struct history *h, const char *bench, const char *m
 {
 	bool label_branch;
 
-	printf("%s/%s (%s is better)\n", bench, metric, h->direction && strcmp(h->direction, "higher") == 0
-								 ? "higher" : "lower");
+	cmd_line("%s/%s (%s is better)", bench, metric, h->direction && strcmp(h->direction, "higher") == 0
+								? "higher" : "lower");
 	/* several branches in one table: each row says its own */
 	label_branch = warn_mixed(h) > 1;
 
@@ -270,10 +270,10 @@ static void rows_table(const struct history *h, const char *bench, const char *m
 			why[0] = '\0';
 		for (char *w = strstr(why, " )"); w; w = strstr(w, " )"))
 			memmove(w, w + 1, strlen(w));
-		printf("%-10s  %-20s  %10s  %-23s  %4ld  %-12s  %s%s%s%s%s%s\n", commit, r->time, med, ci, r->n,
-		       r->verdict ? r->verdict : "-", change, label_branch ? "[" : "",
-		       label_branch ? (r->branch ? r->branch : "no branch") : "", label_branch ? "] " : "",
-		       why, r->subject ? r->subject : "");
+		cmd_line("%-10s  %-20s  %10s  %-23s  %4ld  %-12s  %s%s%s%s%s%s", commit, r->time, med, ci, r->n,
+			 r->verdict ? r->verdict : "-", change, label_branch ? "[" : "",
+			 label_branch ? (r->branch ? r->branch : "no branch") : "", label_branch ? "] " : "",
+			 why, r->subject ? r->subject : "");
 		free(med);
 		free(lo);
 		free(hi);

@@ -58,6 +58,22 @@ void cmd_error(const char *fmt, ...)
 	va_end(ap);
 }
 
+void cmd_line(const char *fmt, ...)
+{
+	struct sb raw = SB_INIT, out = SB_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (sb_vprintf(&raw, fmt, ap) != 0)
+		sb_puts(&raw, fmt);
+	va_end(ap);
+	sb_puts(&out, "");
+	sb_put_printable(&out, sb_str(&raw));
+	puts(sb_str(&out));
+	sb_release(&raw);
+	sb_release(&out);
+}
+
 void cmd_note(const char *fmt, ...)
 {
 	va_list ap;

@@ -5,7 +5,6 @@
  * a gate's plots.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,23 +69,6 @@ static void on_bench(void *arg, enum run_event ev, const char *raw_name, const s
 	free(name);
 }
 
-/* printf, the line made printable (sb_put_printable) but for its final newline. */
-static void __attribute__((format(printf, 1, 2))) line_out(const char *fmt, ...)
-{
-	struct sb raw = SB_INIT, out = SB_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (sb_vprintf(&raw, fmt, ap) != 0)
-		sb_puts(&raw, fmt);
-	va_end(ap);
-	sb_puts(&out, "");
-	sb_put_printable(&out, sb_str(&raw));
-	puts(sb_str(&out));
-	sb_release(&raw);
-	sb_release(&out);
-}
-
 void cmd_run_table(const struct rundoc *rd)
 {
 	/* Columns as wide as the longest name, so that load tests' metric
@@ -123,25 +105,25 @@ void cmd_run_table(const struct rundoc *rd)
 				snprintf(ci, sizeof(ci), "(n < 6: no interval)");
 			else
 				snprintf(ci, sizeof(ci), "[%s, %s]", lo, hi);
-			line_out("%-*s %-*s %14s  %-29s %12s %12s %5zu", wb, k == 0 ? b->name : "", wm,
+			cmd_line("%-*s %-*s %14s  %-29s %12s %12s %5zu", wb, k == 0 ? b->name : "", wm,
 				 m->name, med, ci, mn, mx, m->n_samples);
 		}
 		if (b->n_metrics == 0 || b->metrics[0].n_samples == 0)
-			line_out("%-*s (no samples)", wb, b->name);
+			cmd_line("%-*s (no samples)", wb, b->name);
 		if (b->status != RUNDOC_STATUS_OK)
-			line_out("  %s: %s", b->status == RUNDOC_STATUS_FAILED ? "FAILED" : rundoc_status_name(b->status),
+			cmd_line("  %s: %s", b->status == RUNDOC_STATUS_FAILED ? "FAILED" : rundoc_status_name(b->status),
 				 b->error ? b->error : "");
 		if (tail) {
 			char *copy = xstrdup(tail);
 			char *save = NULL;
 			printf("  last lines of stderr:\n");
 			for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-				line_out("  | %s", line);
+				cmd_line("  | %s", line);
 			free(copy);
 		}
 		cJSON_ArrayForEach(w, warnings)
 			if (cJSON_IsString(w))
-				line_out("  warning: %s", w->valuestring);
+				cmd_line("  warning: %s", w->valuestring);
 	}
 }
 

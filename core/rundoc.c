@@ -717,6 +717,18 @@ static int check_name(const char *val, const char *path, struct err *err)
 	return 0;
 }
 
+/* check_name of PATH.KEY, which must not be empty when `required`. */
+static int check_member_name(const char *val, const char *path, const char *key, bool required,
+			     struct err *err)
+{
+	char at[300];
+
+	if (required && !*val)
+		return err_set(err, ERR_INPUT, "%s.%s: must not be empty", path, key);
+	snprintf(at, sizeof(at), "%s.%s", path, key);
+	return check_name(val, at, err);
+}
+
 static bool is_commit_id(const char *s)
 {
 	size_t len = strlen(s);
@@ -808,7 +820,6 @@ static int parse_metric(struct rd_bench *b, const cJSON *jm, const char *path, s
 	static const char *const known[] = { "name", "unit", "direction", "samples", "summary" };
 	const cJSON *j, *samples;
 	char *name = NULL, *unit = NULL, *dir = NULL;
-	char sub[300];
 	struct rd_metric *m;
 	size_t i = 0;
 	int rc;
@@ -819,15 +830,8 @@ static int parse_metric(struct rd_bench *b, const cJSON *jm, const char *path, s
 	    (rc = json_read_string(jm, path, "unit", true, &unit, err)) ||
 	    (rc = json_read_string(jm, path, "direction", true, &dir, err)))
 		goto done;
-	if (!*name) {
-		rc = err_set(err, ERR_INPUT, "%s.name: must not be empty", path);
-		goto done;
-	}
-	snprintf(sub, sizeof(sub), "%s.name", path);
-	if ((rc = check_name(name, sub, err)))
-		goto done;
-	snprintf(sub, sizeof(sub), "%s.unit", path);
-	if ((rc = check_name(unit, sub, err)))
+	if ((rc = check_member_name(name, path, "name", true, err)) ||
+	    (rc = check_member_name(unit, path, "unit", false, err)))
 		goto done;
 	if (strcmp(dir, "lower") != 0 && strcmp(dir, "higher") != 0) {
 		rc = err_set(err, ERR_INPUT, "%s.direction: expected \"lower\" or \"higher\", got \"%s\"",
@@ -881,15 +885,8 @@ static int parse_bench(struct rundoc *rd, const cJSON *jb, const char *path, boo
 	if ((rc = json_read_string(jb, path, "name", true, &name, err)) ||
 	    (rc = json_read_string(jb, path, "kind", true, &kind, err)))
 		goto done;
-	if (!*name) {
-		rc = err_set(err, ERR_INPUT, "%s.name: must not be empty", path);
-		goto done;
-	}
-	snprintf(sub, sizeof(sub), "%s.name", path);
-	if ((rc = check_name(name, sub, err)))
-		goto done;
-	snprintf(sub, sizeof(sub), "%s.kind", path);
-	if ((rc = check_name(kind, sub, err)))
+	if ((rc = check_member_name(name, path, "name", true, err)) ||
+	    (rc = check_member_name(kind, path, "kind", false, err)))
 		goto done;
 	if (!*kind) {
 		rc = err_set(err, ERR_INPUT, "%s.kind: must not be empty", path);
