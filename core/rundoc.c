@@ -124,14 +124,21 @@ void rundoc_metric_summarise(struct rd_metric *m)
 	summary_compute(m->samples, m->n_samples, &m->summary);
 }
 
-void rundoc_bench_fail(struct rd_bench *b, const char *why)
+/* A copy of text from a program (a command's stderr, a server's answer),
+ * which need not be UTF-8, that is: the stored document must be. */
+static char *utf8_copy(const char *s)
 {
-	char *copy = xstrdup(why);
+	char *copy = xstrdup(s);
 	size_t n = strlen(copy), bad;
 
-	/* A command's stderr need not be UTF-8; the stored document must be. */
 	while (!utf8_valid(copy, n, &bad))
 		copy[bad] = '?';
+	return copy;
+}
+
+void rundoc_bench_fail(struct rd_bench *b, const char *why)
+{
+	char *copy = utf8_copy(why);
 
 	/* why may be b->error itself: copy before freeing. */
 	free(b->error);
@@ -261,7 +268,10 @@ const cJSON *rundoc_bench_warnings(const struct rd_bench *b)
 
 void rundoc_bench_set_stderr_tail(struct rd_bench *b, const char *tail)
 {
-	cJSON_AddStringToObject(extra_for(&b->extra, "stderr_tail"), "stderr_tail", tail);
+	char *copy = utf8_copy(tail);
+
+	cJSON_AddStringToObject(extra_for(&b->extra, "stderr_tail"), "stderr_tail", copy);
+	free(copy);
 }
 
 const char *rundoc_bench_stderr_tail(const struct rd_bench *b)

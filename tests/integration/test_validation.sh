@@ -149,3 +149,16 @@ expect_exit 2 "repetitions 1e12 is refused" timeout 30 "$PERFGATE" run --no-stor
 contains "the count's range is named" "$ERR" "expected an integer from 1 to 2147483647"
 expect_exit 2 "--repetitions past 2^31 is refused" timeout 30 "$PERFGATE" run --no-store -n 99999999999 "$T/marker.json"
 check "still nothing ran" test ! -e "$T/ran"
+
+# A command's stderr need not be UTF-8: its tail and the failure are stored
+# with the bad bytes replaced, not refused (nor quarantined).
+cat >"$T/stderr.json" <<'EOF2'
+{"suite": "stderr", "benchmarks": [{"name": "s", "repetitions": 1, "shell": "printf 'bad \\377 byte\\n' >&2; exit 1"}]}
+EOF2
+rm -rf "$PERFGATE_HOME/spool"
+expect_exit 3 "a failing command with non-UTF-8 stderr is an invalid run (3), not input (2)" \
+	"$PERFGATE" run --db "$DB" "$T/stderr.json"
+eq "that run was stored" "$(q "select count(*) from runs where suite='stderr'")" 1
+eq "its stderr tail is UTF-8 in the document" \
+	"$(q "select document->'benchmarks'->0->>'stderr_tail' from runs where suite='stderr'")" "bad ? byte"
+check "nothing quarantined for it" test ! -d "$PERFGATE_HOME/spool/quarantine"
