@@ -196,7 +196,7 @@ int cmd_push(int argc, char **argv)
 		"problem (exit 2) before anything is written.  When the database cannot be\n"
 		"reached, the documents are spooled to $PERFGATE_HOME/spool/ and push exits 4;\n"
 		"'perfgate push --spooled' uploads the spool later and removes each file once\n"
-		"its run is stored.\n"
+		"its run is stored.\n\n"
 		"A pushed document is stored but never becomes a baseline (anyone can write\n"
 		"one): --baseline-eligible vouches for the documents named, which then become\n"
 		"baselines when their own fields agree (a branch build: no pull request, not a\n"
