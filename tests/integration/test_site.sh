@@ -59,9 +59,16 @@ trap 'kill $spid 2>/dev/null' EXIT
 i=0; while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 (cd "$R" && "$PERFGATE" gate --db "$DB" suite.json >/dev/null 2>&1)
 git -C "$R" commit -q --allow-empty -m "second"
-(cd "$R" && "$PERFGATE" gate --db "$DB" suite.json >"$T/gate.out" 2>&1)
+(cd "$R" && "$PERFGATE" gate --db "$DB" suite.json --html "$T/gate.html" --json "$T/gate.json" >"$T/gate.out" 2>&1)
 kill $spid 2>/dev/null; wait $spid 2>/dev/null
 REAL_LAST=$(psql_q "$DB" "SELECT run_id FROM runs WHERE suite = 'real' ORDER BY started_at DESC LIMIT 1")
+# gate --html FILE: the page of this gate, with its verdict, its run and its pictures.
+VERDICT=$($PY -c 'import json, sys; print("passed" if json.load(open(sys.argv[1]))["passed"] else "FAILED")' "$T/gate.json")
+contains "gate --html: the page says the gate's verdict" "$T/gate.html" "perfgate: $VERDICT</h1>"
+contains "gate --html: the page names the run" "$T/gate.html" "<dt>run id</dt><dd>$REAL_LAST</dd>"
+contains "gate --html: the load test's spectrum over its baseline's" "$T/gate.html" "latency spectrum, baseline and this run"
+expect_exit 2 "gate --html into a folder that does not exist is refused before running" \
+	"$PERFGATE" gate --db "$DB" "$R/suite.json" --html "$T/no/such/dir/x.html"
 REAL=$(psql_q "$DB" "SELECT count(*) FROM runs WHERE suite = 'real'")
 [ "$REAL" -eq 2 ] && ok "two real gates stored" || not_ok "two real gates stored (got $REAL): $(head -c 300 "$T/gate.out")"
 SERIES=$(psql_q "$DB" "SELECT count(*) FROM (SELECT DISTINCT project, suite, benchmark, metric FROM history_points) s")
@@ -91,6 +98,9 @@ N_SPARK=$(grep -o 'class="spark"' "$S/runs/$LAST.html" | wc -l)
 contains "a report's sparkline ends with its own run" "$S/runs/$LAST.html" "medians of the last 20 runs, this run last"
 contains "the load gate's report draws its pictures inline" "$S/runs/$REAL_LAST.html" '<figure class="plot"><svg'
 contains "and its spectrum over the baseline run's" "$S/runs/$REAL_LAST.html" "latency spectrum, baseline and this run"
+expect_exit 0 "report RUN_ID --html renders a stored comparison" "$PERFGATE" report --db "$DB" "$LAST" --html "$T/report.html"
+contains "report --html: the stored verdict" "$T/report.html" "perfgate: passed</h1>"
+contains "report --html: the stored run's facts" "$T/report.html" "<dt>subject</dt><dd>change number 29</dd>"
 contains "a run without a comparison says so" "$S/runs/$SHIFT.html" "no comparison was stored"
 check "the newest median in the manifest is the samples' median" $PY -c '
 import json, statistics, sys
@@ -144,4 +154,4 @@ contains "the index says it holds no runs" "$T/empty/index.html" "The store hold
 # ---- in a real browser ----
 SHOTS=${SITE_SHOTS:-$T/shots}
 $PY "$here/tests/browser/check_pages.py" --crawl --shots "$SHOTS" --name site "$S/index.html" "$WALL" \
-	"$S/runs/$LAST.html" "$S/runs/$REAL_LAST.html"
+	"$S/runs/$LAST.html" "$S/runs/$REAL_LAST.html" "$T/gate.html"
