@@ -251,6 +251,44 @@ static void ids(const struct baseline *b, char *buf, size_t len)
 	}
 }
 
+/* Who may be a baseline (docs/security.md): each rule, and the clock skew allowed. */
+static void test_eligible(void **state)
+{
+	struct rundoc *rd = mkdoc("00000000-0000-4000-8000-0000000000e1", c1, "main", "h");
+	double t = baseline_parse_time("2026-11-28T12:00:00Z");
+	const char *why = NULL;
+
+	(void)state;
+	assert_false(baseline_eligible(rd, t, &why));
+	assert_string_equal(why, "a pushed run document (its git and CI context were not seen by perfgate)");
+	rd->context_trusted = true;
+	assert_true(baseline_eligible(rd, t, &why));
+	assert_null(why);
+	/* five minutes of skew between machines, not more */
+	assert_true(baseline_eligible(rd, t - BASELINE_CLOCK_SKEW_S, NULL));
+	assert_false(baseline_eligible(rd, t - BASELINE_CLOCK_SKEW_S - 1, &why));
+	assert_string_equal(why, "a start time in the future");
+	rd->git.dirty = true;
+	assert_false(baseline_eligible(rd, t, &why));
+	assert_string_equal(why, "a dirty tree (uncommitted changes)");
+	rd->git.dirty = false;
+	rd->ci.provider = xstrdup("github");
+	rd->ci.event = xstrdup("pull_request"); /* without a number: not a branch build */
+	assert_false(baseline_eligible(rd, t, &why));
+	assert_non_null(strstr(why, "not a branch build"));
+	free(rd->ci.event);
+	rd->ci.event = xstrdup("push");
+	assert_true(baseline_eligible(rd, t, NULL));
+	rd->ci.pr = 3;
+	assert_false(baseline_eligible(rd, t, &why));
+	assert_string_equal(why, "a pull or merge request run");
+	rd->ci.pr = 0;
+	rd->partial = true;
+	assert_false(baseline_eligible(rd, t, &why));
+	assert_string_equal(why, "a partial run");
+	rundoc_free(rd);
+}
+
 static void test_selection(void **state)
 {
 	static const struct {
@@ -427,6 +465,7 @@ static void test_parse_time(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_eligible),
 		cmocka_unit_test(test_selection),
 		cmocka_unit_test(test_none_and_errors),
 		cmocka_unit_test(test_loads_only_what_it_needs),
