@@ -268,42 +268,46 @@ static bool read_pstat(pid_t pid, struct pstat *ps)
 	return true;
 }
 
-/* Call fn for every child of this process (all threads) as /proc lists them;
- * false when the list cannot be read (a kernel without it). */
+/* Call fn for every child of thread tid as /proc lists it; false when the
+ * list cannot be read (a kernel without it). */
+static bool each_child_of(pid_t tid, void (*fn)(pid_t pid, void *arg), void *arg)
+{
+	char path[64], buf[4096];
+	char *p, *end;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/children", (long)tid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	/* Only the first 4 KiB (some 500 children): enough for a benchmark's orphans. */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	for (p = buf;; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		fn((pid_t)pid, arg);
+	}
+	return true;
+}
+
+/*
+ * Call fn for the children that matter here: the main thread's (orphans are
+ * reparented to a subreaper's main thread while it lives, and perfgate's
+ * main thread lives as long as perfgate) and the calling thread's (the child
+ * it just started).  Two small reads, not a walk of /proc.
+ */
 static bool each_child(void (*fn)(pid_t pid, void *arg), void *arg)
 {
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *de;
-	bool any = false;
+	pid_t self = getpid(), tid = (pid_t)syscall(SYS_gettid);
+	bool any = each_child_of(self, fn, arg);
 
-	if (!d)
-		return false;
-	while ((de = readdir(d))) {
-		char path[300], buf[4096];
-		char *p, *end;
-		ssize_t n;
-		int fd;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/children", de->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		any = true;
-		/* Only the first 4 KiB (some 500 children): enough for a benchmark's orphans. */
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		for (p = buf;; p = end) {
-			long pid = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			fn((pid_t)pid, arg);
-		}
-	}
-	closedir(d);
+	if (tid != self)
+		any = each_child_of(tid, fn, arg) || any;
 	return any;
 }
 
