@@ -86,6 +86,7 @@ struct plan {
 	char **argv;
 	char **env;
 	char **pass_env;        /* secrets the suite lets the harness see ("pass_env"), or NULL */
+	unsigned *orphans;      /* processes the harness or its hooks left running, killed (a counter of the caller's) */
 	char *cwd;
 	double timeout;         /* s per run; 0 none */
 	long runs, warmup;
@@ -207,6 +208,7 @@ static char *run_once(const struct plan *p, char **text, size_t *len)
 	struct proc_result r;
 	struct err e = ERR_INIT;
 	char *why = NULL;
+	int rc;
 
 	*text = NULL;
 	*len = 0;
@@ -221,7 +223,9 @@ static char *run_once(const struct plan *p, char **text, size_t *len)
 	o.errout = PROC_OUT_CAPTURE;
 	o.timeout = p->timeout;
 	o.max_capture = 64u << 20; /* whole result documents, not tails */
-	if (proc_run(&o, &r, &e) < 0) {
+	rc = proc_run(&o, &r, &e);
+	*p->orphans += r.orphans; /* proc_run zeroes r first */
+	if (rc < 0) {
 		why = xstrdup(e.msg);
 		goto done;
 	}
@@ -263,6 +267,7 @@ static char *run_hook(const struct plan *p, const cJSON *raw, const char *what)
 	char **argv;
 	char *why = NULL;
 	size_t n = 0;
+	int rc;
 
 	if (!hook || cJSON_IsNull(hook))
 		return NULL;
@@ -289,7 +294,9 @@ static char *run_hook(const struct plan *p, const cJSON *raw, const char *what)
 	o.errout = PROC_OUT_CAPTURE;
 	o.max_capture = 64 * 1024;
 	o.timeout = p->timeout;
-	if (proc_run(&o, &r, &e) != 0) {
+	rc = proc_run(&o, &r, &e);
+	*p->orphans += r.orphans;
+	if (rc != 0) {
 		why = xasprintf("%s: %s", what, e.msg);
 	} else if (r.timed_out || r.signal || r.exit_code != 0) {
 		char *tail = r.errout ? proc_tail_lines(r.errout, r.errout_len, 5) : NULL;
@@ -427,6 +434,7 @@ int ingest_runner_run(const struct suite_bench *b, const struct run_ctx *ctx,
 	uint64_t t0 = now_ns();
 	bool setup_done = false;
 	size_t out_index = 0; /* out moves when rd grows; its index does not */
+	unsigned orphans = 0;
 	char *why;
 	int rc = 0;
 
@@ -438,6 +446,7 @@ int ingest_runner_run(const struct suite_bench *b, const struct run_ctx *ctx,
 	out_index = (size_t)(out - rd->benches);
 	if ((rc = plan_build(&p, b, ctx, err)) < 0)
 		goto done;
+	p.orphans = &orphans;
 	fmt = p.fmt;
 	if ((why = run_hook(&p, b->raw, "setup"))) {
 		set_failed(out, why);
@@ -475,6 +484,13 @@ done:
 			set_failed(first, why);
 		else
 			free(why);
+	}
+	if (orphans) {
+		char *msg = xasprintf("killed %u process%s that the harness or its hooks left running after "
+				      "they ended (a background '&' or a setsid child); perfgate ends each run's "
+				      "whole process tree", orphans, orphans == 1 ? "" : "es");
+		rundoc_bench_warn(&rd->benches[out_index], msg);
+		free(msg);
 	}
 	plan_release(&p);
 	rundoc_free(parsed);

@@ -80,14 +80,14 @@ lacks "the warning does not print the password" "$ERR" "db-secret"
 # ---- orphans ----
 # Durations unique to this run: no other process on the machine sleeps for them.
 base=$(( 100000 + $$ % 50000 ))
-s1=$base.1 s2=$base.2 s3=$base.3 s4=$base.4
+s1=$base.1 s2=$base.2 s3=$base.3 s4=$base.4 s5=$base.5
 leftovers() { # SECONDS: PIDs of this test's `sleep SECONDS` processes
 	for p in /proc/[0-9]*; do
 		[ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "sleep $1 " ] && echo "${p#/proc/}"
 	done
 }
 stop_mine() { # kill only this test's sleepers, by PID
-	for s in "$s1" "$s2" "$s3" "$s4"; do
+	for s in "$s1" "$s2" "$s3" "$s4" "$s5"; do
 		for p in $(leftovers "$s"); do kill "$p" 2>/dev/null; done
 	done
 }
@@ -98,18 +98,21 @@ cat >orphans.json <<EOF
   {"name": "setsid", "shell": "setsid sleep $s2 & sleep 0.05; exit 0", "repetitions": 2},
   {"name": "timeout", "shell": "setsid sleep $s3 & sleep 30", "timeout": "0.5s", "repetitions": 1},
   {"name": "daemon", "setup": "sleep $s4 >/dev/null 2>&1 & echo \$! > daemon.pid",
-   "shell": "kill -0 \$(cat daemon.pid)", "cleanup": "kill \$(cat daemon.pid)", "repetitions": 2}
+   "shell": "kill -0 \$(cat daemon.pid)", "cleanup": "kill \$(cat daemon.pid)", "repetitions": 2},
+  {"name": "harness", "ingest": "hyperfine", "repetitions": 2,
+   "shell": "sleep $s5 >/dev/null 2>&1 & echo '{\\"results\\": [{\\"command\\": \\"h\\", \\"mean\\": 0.1, \\"times\\": [0.1, 0.1]}]}'"}
 ]}
 EOF
 expect_exit 3 "a suite whose commands leave processes behind runs (one times out)" \
 	"$PERFGATE" run orphans.json --no-store --out orphans.out.json
-for s in "$s1" "$s2" "$s3"; do
+for s in "$s1" "$s2" "$s3" "$s5"; do
 	n=$(leftovers "$s" | wc -l)
 	if [ "$n" -eq 0 ]; then ok "nothing left of 'sleep $s'"; else not_ok "$n of 'sleep $s' still running"; fi
 done
 contains "the background benchmark warns how many it killed" orphans.out.json "killed 3 processes"
 contains "the setsid benchmark warns how many it killed" orphans.out.json "killed 2 processes"
 contains "the setsid child of a timed-out command is killed and counted" orphans.out.json "killed 1 process "
+contains "an ingest harness's leftovers are counted" orphans.out.json "killed 2 processes that the harness"
 python3 - orphans.out.json <<'EOF' && ok "the setup hook's daemon lives through the runs" || not_ok "daemon benchmark did not pass"
 import json, sys
 d = json.load(open(sys.argv[1]))
