@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../util.h"
@@ -295,7 +296,18 @@ int http_records_open(struct http_records **out, const struct http_records_optio
 	struct http_records *r = xcalloc(1, sizeof(*r));
 	size_t workers = o->workers ? o->workers : 1;
 
+	struct stat link;
+
 	*out = NULL;
+	/* Streamed, so not written beside and renamed (file_write_atomic): a
+	 * symlink is followed only when this user or root made it (another
+	 * user's link planted in /tmp must not aim our write at a file of
+	 * theirs' choosing; /dev/stdout is root's). */
+	if (lstat(o->path, &link) == 0 && S_ISLNK(link.st_mode) && link.st_uid != geteuid() && link.st_uid != 0) {
+		free(r);
+		return err_set(err, ERR_INPUT, "the request records '%s' is a symlink of another user: not followed "
+			       "(remove it, or name another file)", o->path);
+	}
 	r->fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (r->fd < 0) {
 		int rc = err_sys(err, ERR_FAIL, "cannot create the request records '%s'", o->path);

@@ -33,6 +33,24 @@ contains "the run document was written" "$T/shared/out.json" '"run_id"'
 check_eq "the run document has the usual mode (0666 less the umask)" "$(stat -c %a "$T/shared/out.json")" "644"
 check_eq "no temporary file is left behind" "$(ls "$T/shared" | grep -c 'out.json.tmp.[A-Za-z0-9]\{6\}$')" "0"
 
+# The request records (--requests) are streamed, not renamed into place: a
+# symlink another user planted there is not followed.
+if id nobody >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+	python3 tests/servers/misbehave.py "$T/port" &
+	SRV_PID=$!
+	i=0; while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	printf '{"suite": "rq", "benchmarks": [{"name": "ok", "http": {"url": "http://127.0.0.1:%s/ok"}, "load": {"mode": "concurrency", "concurrency": 1, "duration": "1s"}}]}\n' \
+		"$(cat "$T/port")" >"$T/shared/rq.json"
+	echo precious >"$T/victim3"
+	ln -s "$T/victim3" "$T/shared/req.jsonl" && chown -h nobody "$T/shared/req.jsonl"
+	expect_exit 2 "--requests through another user's symlink is refused" \
+		"$PERFGATE" run -q --no-store --requests "$T/shared/req.jsonl" "$T/shared/rq.json"
+	contains "... saying why" "$ERR" "is a symlink of another user: not followed"
+	check_eq "... and its target is left alone" "$(cat "$T/victim3")" "precious"
+	kill "$SRV_PID" 2>/dev/null
+	wait "$SRV_PID" 2>/dev/null
+fi
+
 # ---- who makes baselines (item 1) ----
 # A suite whose gated metric is a number the command reads from a file
 # outside the repository: deterministic, whatever the machine's load.
