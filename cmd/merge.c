@@ -78,7 +78,7 @@ static int finish(const struct merge_args *a, const struct gate_store *store, co
 	struct err err = ERR_INIT;
 	bool invalid = false, already = false;
 	char *spooled = NULL;
-	int code = EXIT_PASS;
+	int code = EXIT_PASS, rc;
 
 	for (size_t i = 0; i < notes->n; i++)
 		cmd_warn("%s", notes->msgs[i]);
@@ -92,9 +92,10 @@ static int finish(const struct merge_args *a, const struct gate_store *store, co
 		cmd_error("%s", err.msg);
 		code = EXIT_INFRA;
 	}
-	if (!a->no_store && gate_store_run(store, rd, NULL, &already, &spooled, NULL, &err) != 0) {
+	if (!a->no_store && (rc = gate_store_run(store, rd, NULL, &already, &spooled, NULL, &err)) != 0) {
 		cmd_error("%s", err.msg);
-		code = EXIT_INFRA;
+		/* a merged run the database would refuse is input (2), not an outage */
+		code = rc == ERR_INPUT ? EXIT_USAGE : EXIT_INFRA;
 	}
 	free(spooled);
 	if (strcmp(a->format, "json") == 0) {
