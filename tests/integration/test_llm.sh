@@ -234,7 +234,7 @@ ok = sorted((r["session"], r["turn"]) for r in recs) == [(0, 1), (0, 2), (1, 1),
 print(("ok" if ok else "not ok") + " - records: sessions and turns (%s)" % [(r["session"], r["turn"]) for r in recs])
 PY
 expect_exit 2 "records: a file that cannot be created is exit 2" "$PERFGATE" run -q --no-store --requests /nonexistent/dir/r.jsonl "$T/rec.json"
-contains "records: says which file" "$ERR" "cannot create the request records '/nonexistent/dir/r.jsonl'"
+contains "records: says which file, before running" "$ERR" "invalid --requests '/nonexistent/dir/r.jsonl': the folder '/nonexistent/dir' does not exist"
 
 # --- trace replay: the trace's times (scaled) and lengths ---
 run trace_mooncake 0 "\"http\": {\"url\": \"$U/v1/completions\", $STREAM},
