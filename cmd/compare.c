@@ -186,6 +186,7 @@ int cmd_compare(int argc, char **argv)
 	}
 	a.o.run = rd;
 	a.o.baseline = base.n_runs > 0 ? base.runs[0].doc : NULL;
+	a.o.base = &base;
 	code = output_write(res, &a.o);
 	output_warn_loud(res);
 	if (!code)

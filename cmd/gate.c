@@ -129,8 +129,10 @@ static int finish(const struct gate_args *a, const struct gate_result *r)
 	if (a->plots)
 		cmd_gate_plots(a->plots, r);
 	o.run = r->run;
-	if (r->have_baseline && r->baseline.n_runs > 0)
+	if (r->have_baseline && r->baseline.n_runs > 0) {
 		o.baseline = r->baseline.runs[0].doc;
+		o.base = &r->baseline;
+	}
 	written = output_write(r->comparison, &o);
 	output_warn_loud(r->comparison);
 	switch (gate_outcome(r)) {

@@ -37,7 +37,8 @@ int output_check_paths(const struct output_opts *o)
 static void render_options(const struct output_opts *o, bool color, struct report_options *ro)
 {
 	*ro = (struct report_options){ .color = color, .all = o->all, .report_url = o->report_url,
-				       .site_url = o->site_url, .run = o->run, .baseline = o->baseline };
+				       .site_url = o->site_url, .run = o->run, .baseline = o->baseline,
+				       .history = o->history, .n_history = o->n_history };
 	if (!ro->report_url && getenv("PERFGATE_REPORT_URL") && *getenv("PERFGATE_REPORT_URL"))
 		ro->report_url = getenv("PERFGATE_REPORT_URL");
 	if (!ro->site_url && getenv("PERFGATE_SITE_URL") && *getenv("PERFGATE_SITE_URL"))
@@ -74,13 +75,22 @@ static int write_one(const struct compare_result *r, enum report_format f, const
 	return code;
 }
 
-int output_write(const struct compare_result *r, const struct output_opts *o)
+int output_write(const struct compare_result *r, const struct output_opts *opts)
 {
 	enum report_format f = REPORT_TEXT;
+	struct output_opts oo = *opts;
+	const struct output_opts *o = &oo;
+	struct report_html_histories hs = { .n = 0 };
 	struct err err = ERR_INIT;
 	int code = 0;
 
 	report_format_parse(o->format ? o->format : "text", &f, &err);
+	if (o->html || f == REPORT_HTML) {
+		/* the HTML report's sparklines: the baseline runs, then this run */
+		report_html_histories_from_baseline(r, o->base, o->run, &hs);
+		oo.history = hs.h;
+		oo.n_history = hs.n;
+	}
 	if (o->out) {
 		code = write_one(r, f, o, o->out);
 	} else {
@@ -113,6 +123,7 @@ int output_write(const struct compare_result *r, const struct output_opts *o)
 		if (publish_reports(r, &pub) != 0)
 			code = EXIT_INFRA;
 	}
+	report_html_histories_release(&hs);
 	return code;
 }
 

@@ -10,6 +10,7 @@
 
 #include "../core/compare.h"
 #include "../core/report.h"
+#include "../core/report_html.h"
 #include "publish.h"
 
 /* Report destinations given on the command line. */
@@ -26,6 +27,9 @@ struct output_opts {
 	struct publish_options pub; /* --comment, --metrics FILE, --strict-report */
 	const struct rundoc *run;      /* the compared run, for the HTML report's pictures; may be NULL */
 	const struct rundoc *baseline; /* its newest baseline run (the spectrum drawn under it); may be NULL */
+	const struct baseline *base;   /* the baseline runs: the HTML report's sparklines; may be NULL */
+	const struct report_html_history *history; /* set by output_write from base */
+	size_t n_history;
 };
 
 /* Check the format name early (exit 2 before any work). Prints; returns 0 or EXIT_USAGE. */

@@ -2495,6 +2495,8 @@ void report_render(const struct compare_result *r, enum report_format f, const s
 			ho.baseline = o->baseline;
 			ho.site_url = o->site_url;
 			ho.warnings = o->warnings;
+			ho.history = o->history;
+			ho.n_history = o->n_history;
 		}
 		report_html(r, &ho, out);
 		break;

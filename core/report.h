@@ -13,6 +13,8 @@
 #include "compare.h"
 #include "err.h"
 #include "rundoc.h"
+
+struct report_html_history;
 #include "util.h"
 
 enum report_format { REPORT_TEXT, REPORT_MARKDOWN, REPORT_JSON, REPORT_JUNIT, REPORT_HTML };
@@ -36,6 +38,8 @@ struct report_options {
 	const struct rundoc *run;      /* HTML: the compared run (pictures, commit, machine), NULL: none */
 	const struct rundoc *baseline; /* HTML: the newest baseline run, drawn under the run's spectrum */
 	struct errlist *warnings;      /* HTML: pictures that could not be drawn; may be NULL */
+	const struct report_html_history *history; /* HTML: sparklines of recent history; may be NULL */
+	size_t n_history;
 };
 
 /*

@@ -14,6 +14,7 @@
 #include "plot.h"
 #include "report.h"
 #include "report_group.h"
+#include "summary.h"
 
 #define PLOT_WIDTH 720
 #define PLOT_PANEL_HEIGHT 330
@@ -904,4 +905,76 @@ void report_html(const struct compare_result *r, const struct report_html_option
 	free(pg.plot_problem);
 	report_groups_release(&pg.groups);
 	free(title);
+}
+
+/* The median of one metric of one benchmark in a run, NAN when it has none. */
+static double run_median(const struct rundoc *rd, const char *bench, const char *metric)
+{
+	const struct rd_metric *m = NULL;
+	double *v, med;
+
+	for (size_t i = 0; i < rd->n_benches && !m; i++)
+		if (strcmp(rd->benches[i].name, bench) == 0)
+			m = rundoc_bench_find_metric(&rd->benches[i], metric);
+	if (!m || m->n_samples == 0)
+		return NAN;
+	v = xmalloc(m->n_samples * sizeof(*v));
+	memcpy(v, m->samples, m->n_samples * sizeof(*v));
+	qsort(v, m->n_samples, sizeof(*v), summary_cmp_double);
+	med = summary_median_sorted(v, m->n_samples);
+	free(v);
+	return med;
+}
+
+void report_html_histories_from_baseline(const struct compare_result *r, const struct baseline *base,
+					  const struct rundoc *run, struct report_html_histories *out)
+{
+	size_t n_runs = base ? base->n_runs : 0;
+	size_t *order = xmalloc((n_runs + 1) * sizeof(*order)), used = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!run || r->n_rows == 0) {
+		free(order);
+		return;
+	}
+	/* the runs oldest first (insertion sort: a baseline holds a few) */
+	for (size_t i = 0; i < n_runs; i++) {
+		size_t j = i;
+
+		while (j > 0 && base->runs[order[j - 1]].started > base->runs[i].started) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = i;
+	}
+	out->h = xcalloc(r->n_rows, sizeof(*out->h));
+	out->values = xmalloc(r->n_rows * (n_runs + 1) * sizeof(*out->values));
+	for (size_t k = 0; k < r->n_rows; k++) {
+		const struct compare_row *row = &r->rows[k];
+		double *v = out->values + used, now = run_median(run, row->bench, row->metric);
+		size_t n = 0;
+
+		if (!isfinite(now) || history_of(&(struct report_html_options){ .history = out->h, .n_history = out->n },
+						 row->bench, row->metric))
+			continue;
+		for (size_t i = 0; i < n_runs; i++) {
+			double m = run_median(base->runs[order[i]].doc, row->bench, row->metric);
+
+			if (isfinite(m))
+				v[n++] = m;
+		}
+		if (n == 0)
+			continue;
+		v[n++] = now;
+		out->h[out->n++] = (struct report_html_history){ row->bench, row->metric, v, n };
+		used += n;
+	}
+	free(order);
+}
+
+void report_html_histories_release(struct report_html_histories *hs)
+{
+	free(hs->h);
+	free(hs->values);
+	memset(hs, 0, sizeof(*hs));
 }

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "baseline.h"
 #include "compare.h"
 #include "err.h"
 #include "rundoc.h"
@@ -48,6 +49,22 @@ struct report_html_options {
 	struct errlist *warnings;      /* pictures that could not be drawn (the page says so too); may be NULL */
 };
 #define REPORT_HTML_OPTIONS_INIT { .run = NULL, .plots = true }
+
+/*
+ * Sparkline history for a page from the runs at hand (a comparison's baseline runs):
+ * for each metric of r's rows, the medians of the runs that have it, by
+ * their start time, oldest first, then the compared run's (which must have
+ * it too); a metric with fewer than two points has none.  One allocation
+ * holds the values: release with report_html_histories_release().
+ */
+struct report_html_histories {
+	struct report_html_history *h;
+	size_t n;
+	double *values;
+};
+void report_html_histories_from_baseline(const struct compare_result *r, const struct baseline *base,
+					  const struct rundoc *run, struct report_html_histories *out);
+void report_html_histories_release(struct report_html_histories *hs);
 
 /* Append the page to *out.  Problems with gnuplot are not errors: the page
  * says the pictures are missing and why, and a line goes to o->warnings. */

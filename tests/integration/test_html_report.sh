@@ -79,6 +79,10 @@ outside = [r for r in refs if not r.startswith("data:")]
 print("ok" if not outside else "refs: %s" % outside[:3])
 PY
 }
+# Sparklines of recent history: the baseline runs' medians, then this run's.
+NB=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["baseline"]["runs"])' "$T/gate.json")
+contains "a sparkline of each metric's history (the $NB baseline runs and this one)" "$T/gate.html" \
+	"throughput: medians of the last $((NB + 1)) runs, this run last"
 check "the page refers to no other file or host" test "$(selfcontained "$T/gate.html")" = ok
 SIZE=$(wc -c <"$T/gate.html")
 check "the page is under 1 MiB ($SIZE bytes)" test "$SIZE" -lt 1048576
