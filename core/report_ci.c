@@ -56,7 +56,20 @@ static void row_sample(struct sb *out, const struct compare_result *r, const str
 	sb_putc(out, '\n');
 }
 
+static void openmetrics(const struct compare_result *r, struct sb *out);
+
+/* Names made printable first (report_printable_new: a carriage return or an
+ * escape sequence would break the exposition's lines for its parser), then
+ * the label escaping (backslash, quote, newline). */
 void report_ci_openmetrics(const struct compare_result *r, struct sb *out)
+{
+	struct report_printable *p = report_printable_new(r);
+
+	openmetrics(report_printable_result(p), out);
+	report_printable_free(p);
+}
+
+static void openmetrics(const struct compare_result *r, struct sb *out)
 {
 	sb_puts(out, "# TYPE perfgate_median gauge\n"
 		     "# HELP perfgate_median Median of the metric over this run's repetitions, in the unit label's SI unit.\n");

@@ -111,6 +111,10 @@ static void test_names_escaped(void **state)
 	report_render(r, REPORT_MARKDOWN, NULL, &sb);
 	assert_null(strstr(sb_str(&sb), "\n::error"));
 	sb_release(&sb);
+	report_ci_openmetrics(r, &sb);
+	assert_null(strchr(sb_str(&sb), '\x1b'));
+	assert_non_null(strstr(sb_str(&sb), "benchmark=\"gzip\\\\n::error::forged\\\\x1b[2J\""));
+	sb_release(&sb);
 	/* The comparison itself keeps the name (it is stored as it is). */
 	assert_string_equal(r->rows[0].bench, "gzip\n::error::forged\x1b[2J");
 	compare_result_free(r);
