@@ -24,12 +24,15 @@
 #include "summary.h"
 #include "util.h"
 
-/* A benchmark is CPU-bound when its baseline's cpu is at least this share of
- * its wall time, and serial when it is at most this multiple of it: a
+/* waiting_is_not_computing: a benchmark is CPU-bound when its baseline's
+ * cpu is at least WAIT_CPU_BOUND of its fastest wall time, and serial when
+ * its cpu is at most WAIT_CPU_SERIAL times its baseline's wall time (a
  * command that kept more than one CPU busy can lose its parallelism, which
- * only wall shows (waiting_is_not_computing). */
+ * only wall shows); a wall regression is waiting when cpu rose less than
+ * WAIT_CPU_SHARE as much. */
 #define WAIT_CPU_BOUND 0.5
 #define WAIT_CPU_SERIAL 1.2
+#define WAIT_CPU_SHARE 0.5
 
 static const struct suite_bench *suite_find(const struct suite *s, const char *name)
 {
@@ -583,19 +586,34 @@ static const struct compare_row *sibling(const struct compare_result *r, size_t 
 	return NULL;
 }
 
+/* The fastest repetition's wall time of `bench` in d, or m if faster. */
+static double fastest_wall(const struct rundoc *d, const char *bench, double m)
+{
+	const struct rd_bench *b = d && bench ? rundoc_find_bench(d, bench) : NULL;
+	const struct rd_metric *w = b ? rundoc_bench_find_metric(b, "wall") : NULL;
+
+	for (size_t i = 0; w && i < w->n_samples; i++)
+		if (w->samples[i] > 0)
+			m = fmin(m, w->samples[i]);
+	return m;
+}
+
 /*
  * A command that waited longer, without computing more, is not failed on
  * its wall time when it is CPU-bound (docs/statistics.md, "Waiting is not
  * computing"): a `wall` regression whose `cpu` (the kernel's exact CPU time
- * of the same repetitions) is unchanged, below its floor or better, in a
- * benchmark whose baseline spent at least half its wall time on a CPU,
- * becomes inconclusive.  On a shared machine that is waiting for a CPU:
- * end to end (docs/performance.md, "Gate trust end to end"), 20 of 23 A/A
- * gates that failed on a loaded 2-core machine failed on wall alone, with
- * cpu unchanged; a slower CPU-bound command raises cpu too and still fails.
- * Rows [from, to) of one family.
+ * of the same repetitions) is not a regression and rose less than half as
+ * much, in a benchmark whose CPU time is at least half of its fastest
+ * repetition's wall time (the fastest: a loaded machine inflates every
+ * other, the baseline's median included), becomes inconclusive.  On a
+ * shared machine that is waiting for a CPU: end to end (docs/performance.md,
+ * "Gate trust end to end"), 20 of 23 A/A gates that failed on a loaded
+ * 2-core machine failed on wall alone, with cpu unchanged; a slower
+ * CPU-bound command raises cpu too and still fails.  Rows [from, to) of
+ * one family; the wall samples come from cur and the baseline's runs.
  */
-static size_t waiting_is_not_computing(struct compare_result *r, size_t from, size_t to)
+static size_t waiting_is_not_computing(struct compare_result *r, size_t from, size_t to,
+				       const struct rundoc *cur, const struct baseline *base)
 {
 	size_t changed = 0;
 
@@ -603,6 +621,7 @@ static size_t waiting_is_not_computing(struct compare_result *r, size_t from, si
 		struct compare_row *row = &r->rows[i];
 		const struct compare_row *cpu;
 		enum verdict_kind k;
+		double fast = INFINITY, w_eff, c_eff;
 
 		if (strcmp(row->metric, "wall") != 0 || !row->settings.gate || row->v.kind != VERDICT_REGRESSION)
 			continue;
@@ -610,18 +629,29 @@ static size_t waiting_is_not_computing(struct compare_result *r, size_t from, si
 		if (!cpu || cpu->v.n_cur == 0 || cpu->v.n_base == 0 || cpu->v.ratio_is_shift || row->v.ratio_is_shift)
 			continue;
 		k = cpu->v.kind;
-		if (k != VERDICT_UNCHANGED && k != VERDICT_BELOW_FLOOR && k != VERDICT_IMPROVEMENT)
+		if (k == VERDICT_REGRESSION || k == VERDICT_INSUFFICIENT || k == VERDICT_NO_BASELINE)
 			continue;
-		if (!(row->v.base_median > 0) || !(cpu->v.base_median >= WAIT_CPU_BOUND * row->v.base_median) ||
+		w_eff = verdict_worse_effect(&row->v);
+		c_eff = verdict_worse_effect(&cpu->v);
+		if (!(c_eff < WAIT_CPU_SHARE * w_eff))
+			continue;
+		fast = fastest_wall(cur, row->bench, fast);
+		if (row->against)
+			fast = fastest_wall(cur, row->against, fast);
+		for (size_t j = 0; !row->against && base && j < base->n_runs; j++)
+			if (base->runs[j].doc && base->runs[j].doc->run_id &&
+			    strv_has(row->base_runs, row->n_base_runs, base->runs[j].doc->run_id))
+				fast = fastest_wall(base->runs[j].doc, row->bench, fast);
+		if (!isfinite(fast) || !(cpu->v.base_median >= WAIT_CPU_BOUND * fast) || !(row->v.base_median > 0) ||
 		    cpu->v.base_median > WAIT_CPU_SERIAL * row->v.base_median)
 			continue;
 		row->v.kind = VERDICT_INCONCLUSIVE;
 		snprintf(row->v.why, sizeof(row->v.why),
 			 "%+.1f%% (adjusted p %.2g), but cpu %+.1f%% (%s): the command waited longer (for a CPU on a "
 			 "loaded machine, or for I/O, a sleep, a lock) without computing more; cpu decides for a "
-			 "CPU-bound command (cpu %.0f%% of wall in the baseline)",
+			 "CPU-bound command (cpu %.0f%% of its fastest wall time)",
 			 (row->v.ratio - 1) * 100, row->v.p_adj, (cpu->v.ratio - 1) * 100, verdict_name(k),
-			 cpu->v.base_median / row->v.base_median * 100);
+			 cpu->v.base_median / fast * 100);
 		changed++;
 	}
 	return changed;
@@ -835,12 +865,12 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 		goto done;
 	n_hist = r->n_rows;
 	decide(r, 0, n_hist, opts->level_share);
-	waiting_is_not_computing(r, 0, n_hist);
+	waiting_is_not_computing(r, 0, n_hist, cur, base);
 	add_hints(r, cur, n_hist);
 	if ((rc = ab_rows(r, &alloc_rows, cur, suite, err)) != 0)
 		goto done;
 	decide(r, n_hist, r->n_rows, 1);
-	waiting_is_not_computing(r, n_hist, r->n_rows);
+	waiting_is_not_computing(r, n_hist, r->n_rows, cur, base);
 
 	/* SLOs: absolute checks of this run; every mistake listed at once. */
 	for (size_t i = 0; i < cur->n_benches && suite; i++) {
