@@ -550,12 +550,21 @@ static bool read_emitted(struct runner_cmd_bench *cb, const char *what, double *
 	*vals = xcalloc((size_t)cJSON_GetArraySize(doc) + 1, sizeof(**vals));
 	cJSON_ArrayForEach(it, doc) {
 		struct rd_metric *m;
-		const char *unit = NULL;
+		const char *unit = NULL, *bad;
 		enum rd_direction dir = RD_LOWER;
 		double v = 0;
+		char why[96];
 
 		if (emitted_entry(it, &v, &unit, &dir, &e) < 0) {
 			fail(cb, NULL, "%s: the metrics file: %s", what, e.msg);
+			goto done;
+		}
+		/* a name the database would refuse fails here, not after the run */
+		bad = json_name_problem(it->string, why, sizeof(why))       ? "name"
+		      : unit && json_name_problem(unit, why, sizeof(why)) ? "unit"
+									    : NULL;
+		if (bad) {
+			fail(cb, NULL, "%s: the metrics file: \"%s\": the %s %s", what, it->string, bad, why);
 			goto done;
 		}
 		m = rundoc_bench_find_metric(&cb->res, it->string);

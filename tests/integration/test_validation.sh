@@ -82,21 +82,38 @@ check "the file left the spool" test ! -e "$PERFGATE_HOME/spool/bad.json"
 expect_exit 0 "the next push --spooled has nothing to do" "$PERFGATE" push --db "$DB" --spooled
 contains "nothing spooled" "$OUT" "nothing spooled"
 
-# run: a metric name the database would refuse (a newline, from the command's
-# own metrics file) is not stored and not spooled, but kept in quarantine.
+# run: a metric name the database would refuse (a newline in a counter of a
+# harness's output) is not stored and not spooled, but kept in quarantine.
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+for b in d["benchmarks"]:
+    if "foo" in b:
+        b["foo\n::error::forged"] = b.pop("foo")
+json.dump(d, open(sys.argv[2], "w"))' tests/fixtures/ingest/gbench_plain.json "$T/gbench.json"
+cat >"$T/ingest.json" <<EOF
+{"suite": "ing", "benchmarks": [{"name": "g", "command": ["cat", "$T/gbench.json"], "ingest": "gbench",
+  "repetitions": 1}]}
+EOF
+rm -rf "$PERFGATE_HOME/spool"
+expect_exit 2 "run with a metric name the database refuses exits 2" "$PERFGATE" run --db "$DB" "$T/ingest.json"
+contains "it says the run was not spooled" "$ERR" "not spooled"
+contains "it names the problem" "$ERR" "contains a control character (U+000A)"
+no_log_command "the metric name starts no log command on stdout" "$OUT"
+no_log_command "the metric name starts no log command on stderr" "$ERR"
+contains "the run table shows the name escaped" "$OUT" 'foo\n::error::forged'
+eq "the spool is empty" "$(ls "$PERFGATE_HOME/spool" 2>/dev/null | grep -c '\.json$')" 0
+eq "one run in quarantine" "$(ls "$PERFGATE_HOME/spool/quarantine" | grep -c '\.json$')" 1
+eq "the ingest run was not stored" "$(q "select count(*) from runs where suite='ing'")" 0
+
+# A command's own metrics file with such a name fails that repetition at once
+# (an invalid run, exit 3), naming the metric.
 cat >"$T/emit.json" <<'EOF'
 {"suite": "emit", "benchmarks": [{"name": "e", "emits": "json", "repetitions": 2,
   "shell": "printf '{\"ok\\\\n::error::forged\": 1}' > \"$PERFGATE_METRICS_FILE\""}]}
 EOF
-rm -rf "$PERFGATE_HOME/spool"
-expect_exit 2 "run with a metric name the database refuses exits 2" "$PERFGATE" run --db "$DB" "$T/emit.json"
-contains "it says the run was not spooled" "$ERR" "not spooled"
-no_log_command "the metric name starts no log command on stdout" "$OUT"
-no_log_command "the metric name starts no log command on stderr" "$ERR"
-contains "the run table shows the name escaped" "$OUT" 'ok\n::error::forged'
-eq "the spool is empty" "$(ls "$PERFGATE_HOME/spool" 2>/dev/null | grep -c '\.json$')" 0
-eq "one run in quarantine" "$(ls "$PERFGATE_HOME/spool/quarantine" | grep -c '\.json$')" 1
-eq "the emit run was not stored" "$(q "select count(*) from runs where suite='emit'")" 0
+expect_exit 3 "an emitted metric name with a newline fails the repetition" "$PERFGATE" run --no-store "$T/emit.json"
+contains "the emitted name is named" "$ERR" 'the metrics file: "ok\n::error::forged": the name contains a control character'
+no_log_command "the emitted name starts no log command" "$ERR"
 
 # ---- item 6: names ----
 printf '{"suite": "s", "benchmarks": [{"name": "a\\n::error::forged", "command": ["true"]}]}' >"$T/nl.json"

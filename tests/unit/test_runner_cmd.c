@@ -273,6 +273,11 @@ static void test_emitted_garbled(void **state)
 		  "repetition 1: the metrics file: \"x\".direction: expected \"lower\" or \"higher\", got \"up\"" },
 		{ "echo '{\"wall\": 1}' > \"$PERFGATE_METRICS_FILE\"",
 		  "repetition 1: the metrics file: \"wall\" is a built-in metric" },
+		/* names the database would refuse fail the repetition, not the store */
+		{ "printf '{\"a\\\\u001b[2J\": 1}' > \"$PERFGATE_METRICS_FILE\"",
+		  "repetition 1: the metrics file: \"a\x1b[2J\": the name contains a control character (U+001B)" },
+		{ "echo '{\"x\": {\"value\": 1, \"unit\": \"s\\\\n\"}}' > \"$PERFGATE_METRICS_FILE\"",
+		  "repetition 1: the metrics file: \"x\": the unit contains a control character (U+000A)" },
 		{ "true",
 		  "repetition 1: the command did not write its metrics to $PERFGATE_METRICS_FILE" },
 		{ "if [ -e once ]; then echo '{\"b\": 1}'; else touch once; echo '{\"a\": 1}'; fi > \"$PERFGATE_METRICS_FILE\"",
