@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../json.h"
 #include "../util.h"
 
 typedef int (*ingest_parser)(const char *, size_t, const struct ingest_options *, struct rundoc *,
@@ -278,9 +279,27 @@ int ingest_parse(enum ingest_format fmt, const char *text, size_t len,
 	for (size_t i = first; i < rd->n_benches; i++) {
 		struct rd_bench *b = &rd->benches[i];
 
+		char why[96];
+
 		if (b->n_metrics == 0 && b->status == RUNDOC_STATUS_OK) {
 			rc = err_set(err, ERR_INPUT, "benchmark '%s': no measurements found", b->name);
 			goto done;
+		}
+		/* Names the database (and a CI log) would refuse fail here, with the
+		 * harness output named, not after the run (docs/run-document.md). */
+		if (json_name_problem(b->name, why, sizeof(why))) {
+			rc = err_set(err, ERR_INPUT, "benchmark '%s': the name %s", b->name, why);
+			goto done;
+		}
+		for (size_t j = 0; j < b->n_metrics; j++) {
+			const struct rd_metric *m = &b->metrics[j];
+
+			if (json_name_problem(m->name, why, sizeof(why)) ||
+			    (m->unit[0] && json_name_problem(m->unit, why, sizeof(why)))) {
+				rc = err_set(err, ERR_INPUT, "benchmark '%s', metric '%s' (%s): %s", b->name, m->name,
+					     m->unit, why);
+				goto done;
+			}
 		}
 		for (size_t j = 0; j < b->n_metrics; j++)
 			rundoc_metric_summarise(&b->metrics[j]);

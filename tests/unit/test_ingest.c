@@ -358,6 +358,9 @@ static const struct {
 	/* Found by fuzzing: names from the input must not break the line. */
 	{ INGEST_K6, "{\"metrics\": {\"a\\nb\": {\"avg\": -1}}}",
 	  "metrics.a\\x0ab.avg: expected a value >= 0, got -1" },
+	/* Names the database or a CI log would refuse (issue 19 items 6, 7). */
+	{ INGEST_HYPERFINE, "{\"results\": [{\"command\": \"a\\u001b[2J\", \"times\": [0.1]}]}",
+	  "benchmark 'a\\x1b[2J': the name contains a control character (U+001B)" },
 };
 
 static void test_bad_input(void **state)
