@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Gate accuracy end to end (issue 15; docs/performance.md, "Gate accuracy
+"""Gate trust end to end (issue 15; docs/performance.md, "Gate trust
 end to end"): repeated real `perfgate gate` runs on real git commits while a
 noisy neighbour takes a CPU on and off at random, as shared CI runners do.
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Gate accuracy end to end (issue 15; docs/performance.md, "Gate accuracy
+# Gate trust end to end (issue 15; docs/performance.md, "Gate trust
 # end to end"): repeated real `perfgate gate` runs on real git commits
 # (tests/perf/gate_trust.py) against a throwaway PostgreSQL, while a noisy
 # neighbour takes one CPU on and off at random (busy and idle for 0.2 to
