@@ -641,6 +641,45 @@ static bool step_answered(const struct http_load_spec *s, const struct http_engi
 	return false;
 }
 
+/* Capacity over journeys: were enough of the step's journeys completed?
+ * A journey that failed at any step (an answered request whose capture or
+ * `until` failed it too) or never ended counts as unanswered, as a request
+ * does in step_answered. */
+static bool step_journeys_answered(const struct http_load_spec *s, const struct http_journey_result *jr, char *why,
+				   size_t why_len)
+{
+	double asked = (double)(jr->scheduled > jr->ok + jr->failed ? jr->scheduled : jr->ok + jr->failed);
+	double unanswered = asked > 0 ? 1 - (double)jr->ok / asked : 1;
+
+	if (asked > 0 && unanswered <= s->max_failures)
+		return true;
+	if (asked == 0)
+		snprintf(why, why_len, "no journey was started in the step");
+	else
+		snprintf(why, why_len, "%.3g%% of the step's %.0f journeys did not complete (%llu failed), more than "
+			 "max_failures %.3g%%", unanswered * 100, asked, (unsigned long long)jr->failed,
+			 s->max_failures * 100);
+	return false;
+}
+
+/* A sweep or capacity step of journeys: its record's figures are the
+ * journeys' (the rate is journeys per second), not the steps' requests
+ * mixed together. */
+static void journey_step_figures(cJSON *st, const struct http_journey_result *jr)
+{
+	uint64_t done = jr->ok + jr->failed;
+
+	cJSON_ReplaceItemInObjectCaseSensitive(st, "throughput",
+					       cJSON_CreateNumber(jr->window > 0 ? (double)jr->ok_in_window / jr->window : 0));
+	cJSON_ReplaceItemInObjectCaseSensitive(st, "latency_p50",
+					       cJSON_CreateNumber((double)hist_percentile(jr->latency, 50) / 1e9));
+	cJSON_ReplaceItemInObjectCaseSensitive(st, "latency_p99",
+					       cJSON_CreateNumber((double)hist_percentile(jr->latency, 99) / 1e9));
+	cJSON_ReplaceItemInObjectCaseSensitive(st, "error_rate",
+					       cJSON_CreateNumber(done ? (double)jr->failed / (double)done : 0));
+	cJSON_AddNumberToObject(st, "requests", (double)jr->requests);
+}
+
 /* The measurements of one rate of a sweep or capacity search, for the
  * benchmark's "sweep" or "capacity_steps". */
 cJSON *http_runner_step_json(const struct http_engine_result *res, long rep, double rate, bool capacity, bool held,
@@ -809,7 +848,8 @@ static int run_rate(struct http_run *hr, long rep, double rate, cJSON *steps, bo
 			 * them holds; one that breaks them while the generator was
 			 * behind is noted.  A step whose requests went unanswered
 			 * broke whatever the few answers say. */
-			*held = step_answered(&hr->spec, &res, why, sizeof(why)) &&
+			*held = (hr->journey ? step_journeys_answered(&hr->spec, &hr->jres, why, sizeof(why))
+					     : step_answered(&hr->spec, &res, why, sizeof(why))) &&
 				step_meets_slos(hr, &res, why, sizeof(why));
 			if (bad && !*held) {
 				size_t l = strlen(why);
@@ -817,6 +857,8 @@ static int run_rate(struct http_run *hr, long rep, double rate, cJSON *steps, bo
 			}
 		}
 		st = http_runner_step_json(&res, rep, rate, capacity, *held, why);
+		if (hr->journey)
+			journey_step_figures(st, &hr->jres);
 		if (capacity && mw.out) {
 			monitored_step(hr, mw.out, had, n_had, NULL, mon = cJSON_AddObjectToObject(st, "monitor"), &res);
 			if (*held) {

@@ -4,7 +4,8 @@
 # (tests/servers/journey_server.py counts what it checked): values pass
 # between steps, per-step and per-journey metrics, missing captures fail
 # the journey with their own class at their step, when/repeat/until,
-# closed-loop users, SLOs per step and per journey, a dependency that dies
+# closed-loop users, ramp, spike, sweep and capacity search over journeys,
+# SLOs per step and per journey, a dependency that dies
 # mid-run is contained, and bad journey objects are refused with their
 # JSON paths.  Every perfgate run is bounded by `timeout`.
 . tests/integration/lib.sh
@@ -116,6 +117,28 @@ contains "slo: the broken SLO is named" "$OUT" "journey.latency.p50"
 run users 0 "\"journey\": {\"dataset\": \"questions.jsonl\", \"steps\": [$LOGIN, $SEARCH]}, \"load\": {\"mode\": \"concurrency\", \"concurrency\": 3, \"duration\": \"1s\"}"
 is users "closed-loop users run journeys back to back, no journey lateness" "m['journey.throughput'] > 0 and 'journey.lateness.p99' not in m and m['journey.error_rate'] == 0"
 
+# --- the other load models start journeys: ramp, spike, sweep, capacity ---
+# (counts and structure only: the rates are journeys per second, every
+# figure of a step's record is the journeys', not the steps' requests)
+run ramp 0 "\"journey\": {\"dataset\": \"questions.jsonl\", \"steps\": [$LOGIN, $SEARCH]}, \"load\": {\"mode\": \"ramp\", \"stages\": [{\"duration\": \"1s\", \"rate\": 10}, {\"duration\": \"1s\", \"rate\": 40}]}"
+is ramp "journeys ran, every one through both steps" "m['journey.error_rate'] == 0 and m['requests[login]'] == m['requests[search]'] > 0 and m['journey.requests'] == 2"
+is ramp "journey metrics present" "all(k in m for k in ['journey.latency.p95', 'journey.lateness.p99', 'journey.throughput', 'latency.p95[search]'])"
+is ramp "the journeys started per second rose (5 then 25 due)" "b['timeseries'][0]['sent'][1] > 2 * b['timeseries'][0]['sent'][0] > 0"
+run spike 0 "\"journey\": {\"dataset\": \"questions.jsonl\", \"steps\": [$LOGIN, $SEARCH]}, \"load\": {\"mode\": \"spike\", \"rate\": 10, \"spike\": {\"factor\": 4, \"at\": \"250ms\", \"duration\": \"500ms\"}, \"duration\": \"2s\"}"
+is spike "journeys ran through the spike, recovery measured" "m['journey.error_rate'] == 0 and m['requests[login]'] == m['requests[search]'] > 0 and 'recovery_time' in m and 'journey.latency.p95' in m"
+is spike "more journeys in the spike's second than in the next" "b['timeseries'][0]['sent'][0] > b['timeseries'][0]['sent'][1] > 0"
+run sweep 0 "\"journey\": {\"dataset\": \"questions.jsonl\", \"steps\": [$LOGIN, $SEARCH]}, \"load\": {\"mode\": \"sweep\", \"rates\": [10, 30], \"duration\": \"1s\"}"
+is sweep "per-rate journey and step metrics" "all(k + '@%d/s' % r in m for r in (10, 30) for k in ['journey.latency.p95', 'journey.error_rate', 'journey.throughput', 'latency.p95[search]', 'requests[login]'])"
+is sweep "one record per rate, with the journeys' figures" "[x['rate'] for x in b['sweep']] == [10, 30] and all(x['throughput'] == m['journey.throughput@%g/s' % x['rate']] and x['requests'] == 2 * m['requests[login]@%g/s' % x['rate']] and x['error_rate'] == 0 for x in b['sweep'])"
+CAPSLO='"slo": {"journey.latency.p95": "< 10s", "journey.error_rate": "< 1%"}'
+run capacity 0 "\"journey\": {\"dataset\": \"questions.jsonl\", \"steps\": [$LOGIN, $SEARCH]}, \"load\": {\"mode\": \"capacity\", \"start_rate\": 10, \"max_rate\": 40, \"step_duration\": \"1s\", \"precision\": 0.5}, $CAPSLO"
+is capacity "a capacity in journeys/s: the highest step that held" "m['capacity'] == max(x['rate'] for x in b['capacity_steps'] if x['slos_held'])"
+is capacity "capacity_steps carry the journeys' figures" "len(b['capacity_steps']) >= 2 and all(x['requests'] > 0 and x['error_rate'] == 0 and x['throughput'] <= 1.5 * x['rate'] for x in b['capacity_steps'])"
+# journeys that fail at a capture (their requests all answered) do not hold
+run capfail 3 "\"journey\": {\"steps\": [$LOGIN, $NOCAP]}, \"load\": {\"mode\": \"capacity\", \"start_rate\": 10, \"min_rate\": 5, \"step_duration\": \"1s\"}, \"slo\": {\"latency.p95[login]\": \"< 10s\"}"
+is capfail "no rate held: the journeys did not complete" "'capacity' not in m and b['capacity_below'] == 5 and all(not x['slos_held'] and 'journeys did not complete' in x['why'] for x in b['capacity_steps'])"
+contains "capfail: says so" "$T/capfail.err" "capacity below 5/s"
+
 # --- a dependency that dies mid-run is contained ---
 # It dies once it has answered ten journeys (counted by the server, not
 # timed: a loaded machine can take seconds to start perfgate), well before
@@ -159,7 +182,8 @@ contains "bad2: says why" "$ERR" '"http" and "journey" exclude each other'
 python3 - "$T" <<'PY'
 import json, os, sys, jsonschema
 v = jsonschema.Draft202012Validator(json.load(open("schemas/suite.schema.json")))
-for name in ["three", "nocap", "badtok", "when", "repeat", "until", "think", "users", "dies", "bad", "bad2"]:
+for name in ["three", "nocap", "badtok", "when", "repeat", "until", "think", "users", "ramp", "spike", "sweep", "capacity",
+             "capfail", "dies", "bad", "bad2"]:
     errs = list(v.iter_errors(json.load(open(os.path.join(sys.argv[1], name + ".json")))))
     want_errs = name in ("bad", "bad2")
     print(("ok" if bool(errs) == want_errs else "not ok") + " - schema %s %s%s" %
