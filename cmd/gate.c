@@ -149,11 +149,25 @@ static int finish(const struct gate_args *a, const struct gate_result *r)
 	return written;
 }
 
+/* The pipeline's options from the command line (tags parsed already). */
+static void gate_options_from_args(struct gate_args *a, cJSON *tags, struct gate_options *go)
+{
+	go->run.bench_glob = a->bench;
+	go->run.repetitions = a->repetitions;
+	go->run.tags = tags;
+	go->baseline = a->spec;
+	go->baseline_runs = (size_t)a->runs;
+	go->strict = a->strict;
+	go->confirm = !a->no_confirm;
+	go->confirm_repetitions = a->confirm_reps;
+	go->on_note = cmd_print_note;
+	go->note_arg = &a->quiet;
+}
+
 int cmd_gate(int argc, char **argv)
 {
 	struct gate_args a = { .o = { .format = "text" }, .repetitions = LONG_MIN, .confirm_reps = LONG_MIN,
-			       .runs = LONG_MIN,
-			       .tags = STRLIST_INIT, .pos = STRLIST_INIT };
+			       .runs = LONG_MIN, .tags = STRLIST_INIT, .pos = STRLIST_INIT };
 	struct gate_options go = GATE_OPTIONS_INIT;
 	struct db_options dbo = DB_OPTIONS_INIT;
 	struct cmd_progress prog;
@@ -170,18 +184,10 @@ int cmd_gate(int argc, char **argv)
 	if ((code = parse_args(&a, argc, argv)) >= 0 || (code = cmd_parse_tags(&a.tags, &tags)) != 0 ||
 	    (code = cmd_load_suite(a.pos.items[0], &suite)) != 0)
 		goto done;
-	go.run.bench_glob = a.bench;
-	go.run.repetitions = a.repetitions;
-	go.run.tags = tags;
+	gate_options_from_args(&a, tags, &go);
 	cmd_progress_attach(&prog, a.quiet, &go.run);
-	go.baseline = a.spec;
-	go.baseline_runs = (size_t)a.runs;
-	go.strict = a.strict;
-	go.confirm = !a.no_confirm;
-	go.confirm_repetitions = a.confirm_reps;
-	go.on_note = cmd_print_note;
-	go.note_arg = &a.quiet;
 	dbo.url = a.db_url;
+	/* the database is needed unless nothing is stored and the baseline is a file */
 	if (!(a.no_store && a.spec && strncmp(a.spec, "file:", 5) == 0) && (rc = db_url_check(&dbo, &err)) != 0) {
 		code = cmd_fail(rc, &err);
 		goto done;
