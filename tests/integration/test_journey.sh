@@ -124,6 +124,8 @@ run ramp 0 "\"journey\": {\"dataset\": \"questions.jsonl\", \"steps\": [$LOGIN, 
 is ramp "journeys ran, every one through both steps" "m['journey.error_rate'] == 0 and m['requests[login]'] == m['requests[search]'] > 0 and m['journey.requests'] == 2"
 is ramp "journey metrics present" "all(k in m for k in ['journey.latency.p95', 'journey.lateness.p99', 'journey.throughput', 'latency.p95[search]'])"
 is ramp "the journeys started per second rose (5 then 25 due)" "b['timeseries'][0]['sent'][1] > 2 * b['timeseries'][0]['sent'][0] > 0"
+run uramp 0 "\"journey\": {\"dataset\": \"questions.jsonl\", \"steps\": [$LOGIN, $SEARCH]}, \"load\": {\"mode\": \"ramp\", \"stages\": [{\"duration\": \"1s\", \"concurrency\": 1}, {\"duration\": \"1s\", \"concurrency\": 4}]}"
+is uramp "closed-loop users ramped from 1 to 4: more journeys in flight in the second second" "m['journey.error_rate'] == 0 and m['journey.throughput'] > 0 and 'journey.lateness.p99' not in m and b['timeseries'][0]['inflight'][1] > b['timeseries'][0]['inflight'][0] >= 1"
 run spike 0 "\"journey\": {\"dataset\": \"questions.jsonl\", \"steps\": [$LOGIN, $SEARCH]}, \"load\": {\"mode\": \"spike\", \"rate\": 10, \"spike\": {\"factor\": 4, \"at\": \"250ms\", \"duration\": \"500ms\"}, \"duration\": \"2s\"}"
 is spike "journeys ran through the spike, recovery measured" "m['journey.error_rate'] == 0 and m['requests[login]'] == m['requests[search]'] > 0 and 'recovery_time' in m and 'journey.latency.p95' in m"
 is spike "more journeys in the spike's second than in the next" "b['timeseries'][0]['sent'][0] > b['timeseries'][0]['sent'][1] > 0"
@@ -182,7 +184,7 @@ contains "bad2: says why" "$ERR" '"http" and "journey" exclude each other'
 python3 - "$T" <<'PY'
 import json, os, sys, jsonschema
 v = jsonschema.Draft202012Validator(json.load(open("schemas/suite.schema.json")))
-for name in ["three", "nocap", "badtok", "when", "repeat", "until", "think", "users", "ramp", "spike", "sweep", "capacity",
+for name in ["three", "nocap", "badtok", "when", "repeat", "until", "think", "users", "ramp", "uramp", "spike", "sweep", "capacity",
              "capfail", "dies", "bad", "bad2"]:
     errs = list(v.iter_errors(json.load(open(os.path.join(sys.argv[1], name + ".json")))))
     want_errs = name in ("bad", "bad2")
