@@ -162,6 +162,59 @@ static void page_header(const struct page *pg, struct sb *out)
 	}
 }
 
+/*
+ * One failing metric, or one failing family in one row: the statistic
+ * that speaks for it (report_group_lead) with its numbers and why, and the
+ * family's other failing statistics with their changes after it.
+ */
+static void failure_row(const struct page *pg, const struct report_group *g, struct sb *out)
+{
+	const struct compare_result *r = pg->r;
+	const struct compare_row *row = &r->rows[g->family ? report_group_lead(r, g) : g->single];
+	size_t more = 0;
+	struct report_cells c;
+
+	report_row_cells(row, &c);
+	sb_puts(out, "<tr class=\"fails\"");
+	data_attrs(out, row);
+	sb_puts(out, "><td>");
+	esc(out, row->bench);
+	if (row->against) {
+		sb_puts(out, " vs ");
+		esc(out, row->against);
+	}
+	sb_puts(out, "</td><td>");
+	esc(out, row->metric);
+	sb_printf(out, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
+		       "<td class=\"num\">%s</td><td class=\"num\">",
+		  c.baseline, c.current, c.change, c.p);
+	if (isfinite(row->v.floor))
+		sb_printf(out, "%.1f%%", row->v.floor * 100);
+	else
+		sb_puts(out, "-");
+	sb_puts(out, "</td><td>");
+	badge(out, c.verdict);
+	sb_puts(out, "</td><td class=\"why\">");
+	esc(out, row->v.why);
+	for (int k = 0; g->family && k < REPORT_GROUP_STATS; k++) {
+		const struct compare_row *m = g->row[k] != REPORT_GROUP_NONE ? &r->rows[g->row[k]] : NULL;
+		struct report_cells mc;
+		char ch[64];
+
+		if (!m || m == row || report_row_rank(r, m) != 0)
+			continue;
+		report_row_cells(m, &mc);
+		short_change(&mc, ch, sizeof(ch));
+		sb_puts(out, more++ ? ", " : "<br>also failing: ");
+		sb_puts(out, "<span data-metric=\"");
+		esc(out, m->metric);
+		sb_puts(out, "\" title=\"");
+		esc(out, m->v.why);
+		sb_printf(out, "\">%s %s %s</span>", report_group_stats[k], mc.current, ch);
+	}
+	sb_puts(out, "</td></tr>\n");
+}
+
 static void failures(const struct page *pg, struct sb *out)
 {
 	const struct compare_result *r = pg->r;
@@ -176,36 +229,9 @@ static void failures(const struct page *pg, struct sb *out)
 		sb_puts(out, "<div class=\"scroll\"><table>\n<tr><th>benchmark</th><th>metric</th><th class=\"num\">baseline</th>"
 			     "<th class=\"num\">current</th><th class=\"num\">change [CI]</th><th class=\"num\">p</th>"
 			     "<th class=\"num\">floor</th><th>verdict</th><th>why</th></tr>\n");
-		for (size_t i = 0; i < r->n_rows; i++) {
-			const struct compare_row *row = &r->rows[i];
-			struct report_cells c;
-
-			if (report_row_rank(r, row) != 0)
-				continue;
-			report_row_cells(row, &c);
-			sb_puts(out, "<tr class=\"fails\"");
-			data_attrs(out, row);
-			sb_puts(out, "><td>");
-			esc(out, row->bench);
-			if (row->against) {
-				sb_puts(out, " vs ");
-				esc(out, row->against);
-			}
-			sb_puts(out, "</td><td>");
-			esc(out, row->metric);
-			sb_printf(out, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
-				       "<td class=\"num\">%s</td><td class=\"num\">",
-				  c.baseline, c.current, c.change, c.p);
-			if (isfinite(row->v.floor))
-				sb_printf(out, "%.1f%%", row->v.floor * 100);
-			else
-				sb_puts(out, "-");
-			sb_puts(out, "</td><td>");
-			badge(out, c.verdict);
-			sb_puts(out, "</td><td class=\"why\">");
-			esc(out, row->v.why);
-			sb_puts(out, "</td></tr>\n");
-		}
+		for (size_t i = 0; i < pg->groups.n; i++)
+			if (pg->groups.g[i].rank == 0)
+				failure_row(pg, &pg->groups.g[i], out);
 		sb_puts(out, "</table></div>\n");
 	}
 	for (size_t i = 0; i < r->n_slos; i++) {
