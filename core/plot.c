@@ -976,22 +976,34 @@ static void load_timeseries(const cJSON *ts, struct plot_load_data *d)
 		const cJSON *thr = json_peek(item, "throughput"), *p99 = json_peek(item, "p99");
 		const cJSON *errs = json_peek(item, "errors");
 		double iv = json_peek_num(item, "interval", NAN);
+		double end = json_peek_num(item, "warmup", NAN) + json_peek_num(item, "window", NAN);
 		int n = cJSON_GetArraySize(thr);
 
 		if (!(iv > 0))
 			iv = 1;
+		/* The test ends at warmup + window: the answers that came after
+		 * it (the drain) are not a second of load, and the last interval
+		 * within it counts over the part of it that was the test. */
+		if (isfinite(end) && end > 0 && (double)n * iv > end)
+			n = (int)ceil(end / iv - 1e-9);
+		else
+			end = (double)n * iv;
 		for (int i = 0; i < n && k < n_ts; i++, k++) {
-			d->t[k] = offset + (i + 1) * iv;
-			d->thr[k] = arr_num(thr, i);
+			double span = fmin(iv, end - i * iv);
+
+			if (!(span > 0))
+				span = iv;
+			d->t[k] = offset + i * iv + span;
+			d->thr[k] = arr_num(thr, i) * iv / span;
 			d->p99[k] = arr_num(p99, i);
 			/* An interval without completions has no p99 (the runner
 			 * writes 0): leave a gap, not a dive to 0. */
 			if (d->thr[k] == 0 && d->p99[k] == 0)
 				d->p99[k] = NAN;
-			d->errs[k] = arr_num(errs, i) / iv;
+			d->errs[k] = arr_num(errs, i) / span;
 			any_errors |= d->errs[k] > 0;
 		}
-		offset += n * iv;
+		offset += end;
 	}
 	d->load.t = d->t;
 	d->load.ts_throughput = d->thr;

@@ -42,7 +42,7 @@ start_server 2
 cat >"$R/suite.json" <<EOF
 {"suite": "html", "project": "html", "benchmarks": [
  {"name": "api", "http": {"url": "http://127.0.0.1:$PORT/work"},
-  "load": {"mode": "concurrency", "concurrency": 2, "duration": "1s"}, "repetitions": 3,
+  "load": {"mode": "concurrency", "concurrency": 2, "duration": "1s"}, "repetitions": 5,
   "slo": {"latency.p95": "< 250ms"}}]}
 EOF
 git -C "$R" add -A && git -C "$R" commit -qm suite
@@ -55,7 +55,7 @@ done
 git -C "$R" checkout -q -b slow
 git -C "$R" commit -q --allow-empty -m slow
 start_server 20
-expect_exit 1 "the slower commit fails the gate" "$PERFGATE" gate --db "$DB" --quiet --no-confirm \
+expect_exit 1 "the slower commit fails the gate" "$PERFGATE" gate --db "$DB" --quiet \
 	--html "$T/gate.html" --json "$T/gate.json" --run-out "$T/gate.run.json" "$R/suite.json"
 # The facts the page must carry, from the JSON report and the run document.
 RUN=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["run_id"])' "$T/gate.run.json")

@@ -217,6 +217,35 @@ static void test_load_server_panel(void **state)
 	rundoc_free(rd);
 }
 
+/* The per-second series ends with the test: the answers that came after it
+ * (the drain) are no point of their own, and a last partial interval counts
+ * over the part of it that was the test. */
+static void test_load_series_ends_with_the_test(void **state)
+{
+	struct rundoc *rd = rundoc_new();
+	struct rd_bench *b = rundoc_add_bench(rd, "api", RUNDOC_KIND_HTTP);
+	struct plot_load_data d;
+	struct err err = ERR_INIT;
+
+	(void)state;
+	b->extra = cJSON_Parse("{\"timeseries\": ["
+			       "{\"interval\": 1, \"warmup\": 0, \"window\": 1, \"throughput\": [95, 3],"
+			       " \"p99\": [0.02, 0.02], \"errors\": [0, 0]},"
+			       "{\"interval\": 1, \"warmup\": 0, \"window\": 1.5, \"throughput\": [100, 40, 2],"
+			       " \"p99\": [0.02, 0.02, 0.02], \"errors\": [0, 1, 0]}]}");
+	assert_int_equal(plot_load_from_bench(b, &d, &err), 0);
+	assert_int_equal(d.load.n_ts, 3);
+	/* repetition 1: one second, the drain left out; repetition 2 from t = 1 */
+	assert_true(d.load.t[0] == 1 && d.load.ts_throughput[0] == 95);
+	assert_true(d.load.t[1] == 2 && d.load.ts_throughput[1] == 100);
+	/* its last half second: 40 answers in 0.5 s, 1 error in 0.5 s */
+	assert_true(d.load.t[2] == 2.5 && d.load.ts_throughput[2] == 80);
+	assert_non_null(d.load.ts_errors);
+	assert_true(d.load.ts_errors[2] == 2);
+	plot_load_release(&d);
+	rundoc_free(rd);
+}
+
 static bool file_starts(const char *path, const void *magic, size_t len, size_t *size)
 {
 	char *data = NULL;
@@ -469,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_latency_script),
 		cmocka_unit_test(test_load_script),
 		cmocka_unit_test(test_load_server_panel),
+		cmocka_unit_test(test_load_series_ends_with_the_test),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_render_all_kinds),
 		cmocka_unit_test(test_spectrum),
