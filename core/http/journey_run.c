@@ -58,6 +58,7 @@ struct jworker {
 	uint64_t counter;
 	uint64_t *skipped;          /* per step */
 	size_t alloc_samples;
+	size_t alloc_ts;
 	struct http_journey_result res;
 };
 
@@ -140,12 +141,41 @@ static void keep_sample(struct http_worker *w, struct jworker *jw, const struct 
 	r->samples[r->n_samples++].latency = latency;
 }
 
+/* The time series: one more journey started (ok false) or succeeded (ok
+ * true) at t, in the engine's interval that holds t. */
+#define JOURNEY_TS_MAX 100000
+static void ts_count(struct http_worker *w, struct jworker *jw, uint64_t t, bool ok)
+{
+	struct http_journey_result *r = &jw->res;
+	uint64_t iv = w->o->ts_interval ? w->o->ts_interval : UINT64_C(1000000000), t0 = w->step->t0;
+	size_t i = t > t0 ? (size_t)((t - t0) / iv) : 0;
+
+	if (i >= JOURNEY_TS_MAX)
+		i = JOURNEY_TS_MAX - 1;
+	if (i >= r->n_ts) {
+		size_t had = jw->alloc_ts;
+
+		XGROW(r->ts_started, jw->alloc_ts, i + 1);
+		r->ts_ok = xrealloc(r->ts_ok, jw->alloc_ts * sizeof(*r->ts_ok));
+		memset(r->ts_ok + had, 0, (jw->alloc_ts - had) * sizeof(*r->ts_ok));
+		memset(r->ts_started + r->n_ts, 0, (i + 1 - r->n_ts) * sizeof(*r->ts_started));
+		memset(r->ts_ok + r->n_ts, 0, (i + 1 - r->n_ts) * sizeof(*r->ts_ok));
+		r->n_ts = i + 1;
+	}
+	if (ok)
+		r->ts_ok[i]++;
+	else
+		r->ts_started[i]++;
+}
+
 /* The journey ended: all its steps ran (ok), or it failed at `step`. */
 static void finish(struct http_worker *w, struct job *job, bool ok, size_t step, uint64_t t_end)
 {
 	struct jworker *jw = jw_of(w);
 	struct http_journey_result *r = &jw->res;
 
+	if (ok)
+		ts_count(w, jw, t_end, true);
 	if (job->measured) {
 		if (ok) {
 			uint64_t span = t_end > job->t_sched ? t_end - job->t_sched : 0;
@@ -229,6 +259,7 @@ static void arrive(struct http_worker *w, uint64_t t_sched, bool measured)
 		jw->live->prev = job;
 	jw->live = job;
 	jw->active++;
+	ts_count(w, jw, t_sched, false);
 	if (measured)
 		jw->res.scheduled++;
 	if (http_journey_start(j, job->vars, &jw->rng, &job->pos, measured ? jw->skipped : NULL) == HTTP_JOURNEY_DONE)
@@ -406,6 +437,17 @@ static void result_merge(struct http_journey_result *d, const struct http_journe
 	d->ok += s->ok;
 	d->failed += s->failed;
 	d->ok_in_window += s->ok_in_window;
+	if (s->n_ts > d->n_ts) {
+		d->ts_started = xrealloc(d->ts_started, s->n_ts * sizeof(*d->ts_started));
+		d->ts_ok = xrealloc(d->ts_ok, s->n_ts * sizeof(*d->ts_ok));
+		memset(d->ts_started + d->n_ts, 0, (s->n_ts - d->n_ts) * sizeof(*d->ts_started));
+		memset(d->ts_ok + d->n_ts, 0, (s->n_ts - d->n_ts) * sizeof(*d->ts_ok));
+		d->n_ts = s->n_ts;
+	}
+	for (size_t i = 0; i < s->n_ts; i++) {
+		d->ts_started[i] += s->ts_started[i];
+		d->ts_ok[i] += s->ts_ok[i];
+	}
 	if (s->n_samples) {
 		d->samples = xrealloc(d->samples, (d->n_samples + s->n_samples) * sizeof(*d->samples));
 		memcpy(d->samples + d->n_samples, s->samples, s->n_samples * sizeof(*s->samples));
@@ -440,6 +482,8 @@ void http_journey_result_release(struct http_journey_result *r)
 	hist_free(r->latency);
 	hist_free(r->lateness);
 	free(r->failed_at);
+	free(r->ts_started);
+	free(r->ts_ok);
 	free(r->samples);
 	memset(r, 0, sizeof(*r));
 }

@@ -58,6 +58,11 @@ struct http_journey_result {
 	uint64_t ok_in_window;              /* succeeded with their last step ending in the window */
 	uint64_t *failed_at;                /* per step: measured journeys that failed there */
 	uint64_t requests;                  /* measured requests of all steps */
+	/* per time-series interval of the engine's (its ts_interval from the
+	 * step's start), warmup too: journeys started (by intended start),
+	 * journeys that succeeded (by end) */
+	uint64_t *ts_started, *ts_ok;
+	size_t n_ts;
 	struct http_resilience_sample *samples; /* keep_samples: one per measured journey */
 	size_t n_samples;
 	double window;                      /* s */

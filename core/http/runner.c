@@ -619,46 +619,27 @@ static bool step_meets_slos(struct http_run *hr, const struct http_engine_result
 	return ok;
 }
 
-/* Capacity: were enough of the step's requests answered?  Failures and
- * requests never answered count alike (the engine waits for every request
- * it sent, so the difference between scheduled and answered is what the
- * target or the generator could not take).  A target that cannot keep up
- * either fails requests or answers them later, which the latency SLOs see. */
-static bool step_answered(const struct http_load_spec *s, const struct http_engine_result *r, char *why,
-			  size_t why_len)
+/* Capacity: were enough of the step's requests (or journeys) answered?
+ * Failures and requests never answered count alike (the engine waits for
+ * every request it sent, so the difference between scheduled and answered is
+ * what the target or the generator could not take).  A target that cannot
+ * keep up either fails requests or answers them later, which the latency
+ * SLOs see.  A journey that failed at any step (an answered request whose
+ * capture or `until` failed it too) or never ended counts as unanswered. */
+static bool step_answered(const struct http_load_spec *s, uint64_t scheduled, uint64_t ok, uint64_t failed,
+			  bool journeys, char *why, size_t why_len)
 {
-	double asked = (double)(r->scheduled > r->ok + r->failed ? r->scheduled : r->ok + r->failed);
-	double unanswered = asked > 0 ? 1 - (double)r->ok / asked : 1;
+	double asked = (double)(scheduled > ok + failed ? scheduled : ok + failed);
+	double unanswered = asked > 0 ? 1 - (double)ok / asked : 1;
 
 	if (asked > 0 && unanswered <= s->max_failures)
 		return true;
 	if (asked == 0)
-		snprintf(why, why_len, "no request was sent in the step");
+		snprintf(why, why_len, "no %s in the step", journeys ? "journey was started" : "request was sent");
 	else
-		snprintf(why, why_len, "%.3g%% of the step's %.0f requests went unanswered (%llu failed), more than "
-			 "max_failures %.3g%%", unanswered * 100, asked, (unsigned long long)r->failed,
-			 s->max_failures * 100);
-	return false;
-}
-
-/* Capacity over journeys: were enough of the step's journeys completed?
- * A journey that failed at any step (an answered request whose capture or
- * `until` failed it too) or never ended counts as unanswered, as a request
- * does in step_answered. */
-static bool step_journeys_answered(const struct http_load_spec *s, const struct http_journey_result *jr, char *why,
-				   size_t why_len)
-{
-	double asked = (double)(jr->scheduled > jr->ok + jr->failed ? jr->scheduled : jr->ok + jr->failed);
-	double unanswered = asked > 0 ? 1 - (double)jr->ok / asked : 1;
-
-	if (asked > 0 && unanswered <= s->max_failures)
-		return true;
-	if (asked == 0)
-		snprintf(why, why_len, "no journey was started in the step");
-	else
-		snprintf(why, why_len, "%.3g%% of the step's %.0f journeys did not complete (%llu failed), more than "
-			 "max_failures %.3g%%", unanswered * 100, asked, (unsigned long long)jr->failed,
-			 s->max_failures * 100);
+		snprintf(why, why_len, "%.3g%% of the step's %.0f %s (%llu failed), more than max_failures %.3g%%",
+			 unanswered * 100, asked, journeys ? "journeys did not complete" : "requests went unanswered",
+			 (unsigned long long)failed, s->max_failures * 100);
 	return false;
 }
 
@@ -848,8 +829,10 @@ static int run_rate(struct http_run *hr, long rep, double rate, cJSON *steps, bo
 			 * them holds; one that breaks them while the generator was
 			 * behind is noted.  A step whose requests went unanswered
 			 * broke whatever the few answers say. */
-			*held = (hr->journey ? step_journeys_answered(&hr->spec, &hr->jres, why, sizeof(why))
-					     : step_answered(&hr->spec, &res, why, sizeof(why))) &&
+			*held = (hr->journey ? step_answered(&hr->spec, hr->jres.scheduled, hr->jres.ok, hr->jres.failed,
+							     true, why, sizeof(why))
+					     : step_answered(&hr->spec, res.scheduled, res.ok, res.failed, false, why,
+							     sizeof(why))) &&
 				step_meets_slos(hr, &res, why, sizeof(why));
 			if (bad && !*held) {
 				size_t l = strlen(why);
@@ -969,12 +952,26 @@ static void note_faults(struct http_run *hr, long rep, const struct http_engine_
 	cJSON_AddItemToArray(extra_array(hr->out, "faults"), rec);
 }
 
+/* A journey step's time series: beside the requests' counts, the journeys
+ * started (by intended start) and succeeded (per second) in each interval. */
+static void journey_timeseries(cJSON *ts, const struct http_journey_result *jr, const struct http_engine_result *res)
+{
+	cJSON *started = cJSON_AddArrayToObject(ts, "journeys");
+	cJSON *ok = cJSON_AddArrayToObject(ts, "journey_throughput");
+	double iv = (double)res->ts_interval / 1e9;
+
+	for (size_t i = 0; i < res->n_ts; i++) {
+		cJSON_AddItemToArray(started, cJSON_CreateNumber(i < jr->n_ts ? (double)jr->ts_started[i] : 0));
+		cJSON_AddItemToArray(ok, cJSON_CreateNumber(i < jr->n_ts && iv > 0 ? (double)jr->ts_ok[i] / iv : 0));
+	}
+}
+
 /* A repetition's step into the run: token counts, metrics, the spike's
  * recovery, distributions, health, time series, errors. */
 static void note_step(struct http_run *hr, long rep, const struct http_engine_result *res, bool open_loop)
 {
 	const struct http_load_spec *s = &hr->spec;
-	cJSON *gen = cJSON_CreateObject();
+	cJSON *gen = cJSON_CreateObject(), *ts;
 	char *bad;
 
 	if (hr->plan && hr->plan->sse) {
@@ -997,7 +994,10 @@ static void note_step(struct http_run *hr, long rep, const struct http_engine_re
 		http_llm_fams_merge(hr->llm_fams, res->llm, hr->plan);
 	bad = health(res, open_loop, s, s->rate, &hr->validity, gen);
 	cJSON_AddItemToArray(extra_array(hr->out, "generator"), gen);
-	cJSON_AddItemToArray(extra_array(hr->out, "timeseries"), http_runner_timeseries(res, rep, s->warmup));
+	ts = http_runner_timeseries(res, rep, s->warmup);
+	if (hr->journey)
+		journey_timeseries(ts, &hr->jres, res);
+	cJSON_AddItemToArray(extra_array(hr->out, "timeseries"), ts);
 	if (bad && !hr->invalid)
 		hr->invalid = bad;
 	else

@@ -265,6 +265,9 @@ static void test_clock(void **state)
 	assert_true(hist_count(r.lateness) == 1);
 	assert_true(llabs((long long)hist_max(r.lateness) - (long long)(50 * MS)) <= (long long)(50 * MS / 1000));
 	assert_true(r.steps[0].r.scheduled == 1 && r.steps[1].r.scheduled == 1);
+	/* the time series (1 s intervals from the step's start at 0): started
+	 * and succeeded in the second */
+	assert_true(r.n_ts == 2 && r.ts_started[0] == 0 && r.ts_started[1] == 1 && r.ts_ok[0] == 0 && r.ts_ok[1] == 1);
 	http_journey_result_metrics(&r, j, b, NULL, true);
 	assert_true(fabs(value(b, "journey.latency.p50") - 0.070) < 0.0001);
 	assert_true(fabs(value(b, "journey.lateness.max") - 0.050) < 0.0001);
