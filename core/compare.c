@@ -623,7 +623,8 @@ static size_t waiting_is_not_computing(struct compare_result *r, size_t from, si
 		enum verdict_kind k;
 		double fast = INFINITY, w_eff, c_eff;
 
-		if (strcmp(row->metric, "wall") != 0 || !row->settings.gate || row->v.kind != VERDICT_REGRESSION)
+		if (strcmp(row->metric, "wall") != 0 || !row->settings.gate || row->against ||
+		    row->v.kind != VERDICT_REGRESSION)
 			continue;
 		cpu = sibling(r, from, to, row, "cpu");
 		if (!cpu || cpu->v.n_cur == 0 || cpu->v.n_base == 0 || cpu->v.ratio_is_shift || row->v.ratio_is_shift)
@@ -822,8 +823,11 @@ static int ab_rows(struct compare_result *r, size_t *alloc, const struct rundoc 
 				continue;
 			if ((rc = compare_settings_for(suite, b->name, m, &cs, err)) != 0)
 				return rc;
-			/* An experiment is reported, never gated: see docs/gate.md "A/B variants". */
-			cs.gate = false;
+			/* An experiment is reported, never gated (compare_row_fails
+			 * skips rows with `against`): see docs/gate.md "A/B
+			 * variants".  The metric's own gate setting still picks its
+			 * Benjamini-Hochberg family, as in history rows, so that the
+			 * tracked metrics (user, sys) do not dilute wall and cpu. */
 			/* Pairs when both ran interleaved and no repetition is missing. */
 			how.paired = rundoc_bench_interleaved(b) && rundoc_bench_interleaved(ref) &&
 				     m->n_samples == rm->n_samples;

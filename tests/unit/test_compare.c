@@ -362,7 +362,7 @@ static void test_variants(void **state)
 	assert_string_equal(ab->against, "echo@slow");
 	assert_int_equal(ab->v.kind, VERDICT_IMPROVEMENT);
 	assert_true(fabs(ab->v.ratio - 0.5) < 0.02);
-	assert_false(ab->settings.gate);
+	assert_false(compare_row_fails(r, ab));
 	assert_true(r->passed);
 	compare_result_free(r);
 
@@ -371,6 +371,69 @@ static void test_variants(void **state)
 	fill(&cur->benches[1].metrics[0], 4e-3, 10, 3);
 	assert_int_equal(compare_run(cur, NULL, NULL, &co, &r, &err), 0);
 	assert_int_equal(row(r, "echo@fast", "wall", true)->v.kind, VERDICT_REGRESSION);
+	assert_true(r->passed);
+	compare_result_free(r);
+	rundoc_free(cur);
+}
+
+/* Pair i of variant b: a's value times exp(d[i]). */
+static void fill_pairs(struct rd_bench *a, struct rd_bench *b, const char *metric, const double *d, size_t n,
+		       double scale)
+{
+	struct rd_metric *ma = rundoc_bench_add_metric(a, metric, "s", RD_LOWER);
+	struct rd_metric *mb = rundoc_bench_add_metric(b, metric, "s", RD_LOWER);
+
+	for (size_t i = 0; i < n; i++) {
+		double x = scale * (1 + 0.01 * (double)((i * 7) % 10));
+
+		rundoc_metric_add_sample(ma, x);
+		rundoc_metric_add_sample(mb, x * exp(d[i]));
+	}
+	rundoc_metric_summarise(ma);
+	rundoc_metric_summarise(mb);
+}
+
+/*
+ * Interleaved A/B rows are adjusted in the families history rows use: the
+ * tracked user and sys do not raise the bar for wall.  Ten pairs, wall +10%
+ * in eight and slightly faster in the two closest: the one-sided signed-rank
+ * p is 5/1024 = 0.0049.  Alone among wall, user, sys and cpu it would need
+ * 0.01/4 (inconclusive); among the gated wall and cpu it needs 0.01/2.
+ */
+static void test_variants_families(void **state)
+{
+	static const double wall[10] = { 0.10, 0.11, -0.001, 0.12, 0.105, 0.115, -0.002, 0.095, 0.125, 0.108 };
+	/* user and sys move in ticks of 4 ms: tens of ms, no change */
+	static const double none[10] = { 0.1, -0.12, 0.03, -0.2, 0.15, -0.05, 0.07, -0.09, 0.11, -0.04 };
+	struct rundoc *cur = rundoc_new();
+	struct compare_result *r = NULL;
+	struct compare_options co = COMPARE_OPTIONS_INIT;
+	struct err err = ERR_INIT;
+	struct rd_bench *a, *b;
+	const struct compare_row *w;
+
+	(void)state;
+	cur->run_id = xstrdup("11111111-0000-4000-8000-000000000000");
+	cur->suite = xstrdup("s");
+	a = rundoc_add_bench(cur, "loop@a", RUNDOC_KIND_COMMAND);
+	b = rundoc_add_bench(cur, "loop@b", RUNDOC_KIND_COMMAND);
+	a->status = b->status = RUNDOC_STATUS_OK;
+	rundoc_bench_set_interleaved(a);
+	rundoc_bench_set_interleaved(b);
+	fill_pairs(a, b, "wall", wall, 10, 0.3);
+	fill_pairs(a, b, "user", none, 10, 0.2);
+	fill_pairs(a, b, "sys", none, 10, 0.1);
+	fill_pairs(a, b, "cpu", none, 10, 0.3);
+	co.variants_only = true;
+	assert_int_equal(compare_run(cur, NULL, NULL, &co, &r, &err), 0);
+	assert_int_equal(r->n_rows, 4);
+	w = row(r, "loop@b", "wall", true);
+	assert_int_equal(w->v.test, VERDICT_TEST_SIGNED_RANK);
+	assert_true(fabs(w->v.p - 5.0 / 1024) < 1e-9);
+	if (w->v.kind != VERDICT_REGRESSION)
+		fail_msg("wall: %s (%s)", verdict_name(w->v.kind), w->v.why);
+	assert_int_equal(row(r, "loop@b", "cpu", true)->v.kind, VERDICT_UNCHANGED);
+	assert_false(compare_row_fails(r, w));
 	assert_true(r->passed);
 	compare_result_free(r);
 	rundoc_free(cur);
@@ -500,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_settings_validate),
 		cmocka_unit_test(test_slos),
 		cmocka_unit_test(test_variants),
+		cmocka_unit_test(test_variants_families),
 		cmocka_unit_test(test_confirmation_helpers),
 		cmocka_unit_test(test_waiting_is_not_computing),
 	};
