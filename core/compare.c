@@ -873,7 +873,7 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 	add_hints(r, cur, n_hist);
 	if ((rc = ab_rows(r, &alloc_rows, cur, suite, err)) != 0)
 		goto done;
-	decide(r, n_hist, r->n_rows, 1);
+	decide(r, n_hist, r->n_rows, opts->level_share);
 	waiting_is_not_computing(r, n_hist, r->n_rows, cur, base);
 
 	/* SLOs: absolute checks of this run; every mistake listed at once. */
@@ -1013,8 +1013,10 @@ size_t compare_undecided_benches(const struct compare_result *r, const char ***o
 		const struct compare_row *row = &r->rows[i];
 		bool seen = false;
 
-		if (row->against || !row->settings.gate ||
-		    (row->v.kind != VERDICT_REGRESSION && row->v.kind != VERDICT_INCONCLUSIVE))
+		/* history rows: unconfirmed regressions and inconclusive rows;
+		 * A/B rows (flagged at once, never confirmed): inconclusive ones */
+		if (!row->settings.gate || (row->against ? row->v.kind != VERDICT_INCONCLUSIVE
+				: row->v.kind != VERDICT_REGRESSION && row->v.kind != VERDICT_INCONCLUSIVE))
 			continue;
 		for (size_t j = 0; j < n && !seen; j++)
 			seen = strcmp(v[j], row->bench) == 0;

@@ -93,8 +93,9 @@ struct compare_result {
 struct compare_options {
 	bool strict;
 	bool variants_only;           /* `compare --variants`: A/B rows only, no history */
-	double level_share;           /* a later look of a sequential gate: history rows are
-					 tested at this share of their alpha (core/sequential.h); 1: alpha */
+	double level_share;           /* a later look of a sequential gate: history and A/B rows
+					 are tested at this share of their alpha (core/sequential.h);
+					 1: alpha */
 };
 #define COMPARE_OPTIONS_INIT { .strict = false, .level_share = 1 }
 
@@ -134,9 +135,9 @@ size_t compare_regressed_benches(const struct compare_result *r, const char ***o
  */
 size_t compare_require_replication(struct compare_result *pooled, const struct compare_result *again);
 
-/* Names of benchmarks with a gated history row that is undecided: a
- * regression not yet confirmed, or inconclusive (what measuring more is
- * for).  *out as above. */
+/* Names of benchmarks with a gated history row that is undecided (a
+ * regression not yet confirmed, or inconclusive), or an A/B row of a gated
+ * metric that is inconclusive: what measuring more is for.  *out as above. */
 size_t compare_undecided_benches(const struct compare_result *r, const char ***out);
 
 /* The resolved settings for one benchmark and metric, each level overriding

@@ -126,3 +126,54 @@ import json, sys
 r = [x for x in json.load(open(sys.argv[1]))["rows"] if x["metric"] == "value"][0]
 assert 0 < r["detectable_effect"] < 1 and r["floor"] == 0.05, r' "$T/notime.json"
 git -C "$R" checkout -q main
+
+# Interleaved A/B variants measure more too (docs/gate.md "Measuring more"):
+# an A/B row of a gated metric that is inconclusive runs both variants
+# again, pair by pair.  Each variant emits from its own list (its own
+# counter), so pair i is line i of both.  B is 20% above A in every pair
+# (20.0%, 20.2%, ... no two alike) but the third, where it is 1% below (the
+# smallest of the 7 log-ratios):
+# the one-sided exact signed-rank p is 2/128 = 0.0156 > 0.01, inconclusive.
+# 4 more pairs (a round of half the 7-repetition budget), every one 20%
+# above: 11 pairs, p = 2/2048 = 0.00098, under the second look's share of
+# alpha: a regression, flagged (A/B rows never fail the gate).
+git -C "$R" checkout -qb ab
+cat >"$R/ab.sh" <<'SH'
+c="$COUNTER.$1"; n=$(cat "$c" 2>/dev/null || echo 0); n=$((n+1)); echo "$n" >"$c"
+v=$(sed -n "${n}p" "values.$1"); [ -n "$v" ] || v=$(tail -n 1 "values.$1")
+printf '{"value": %s}\n' "$v" >"$PERFGATE_METRICS_FILE"
+SH
+python3 -c '
+import sys
+a = [100 + 0.1 * i for i in range(14)]
+b = [x * (0.99 if i == 2 else 1.2 + 0.002 * i) for i, x in enumerate(a)]
+for name, v in (("a", a), ("b", b)):
+    open(sys.argv[1] + "/values." + name, "w").write("".join("%.4f\n" % x for x in v))
+' "$R"
+cat >"$R/ab.json" <<'JSON'
+{
+  "suite": "ab", "project": "more-ab",
+  "compare": {"gate": false, "max_extra_time": "10m", "metrics": {"value": {"gate": true}}},
+  "benchmarks": [{"name": "x", "shell": "sh ab.sh a", "emits": "json", "repetitions": 7,
+                  "variants": [{"name": "a"}, {"name": "b", "shell": "sh ab.sh b"}], "reference": "a"}]
+}
+JSON
+git -C "$R" add -A && git -C "$R" commit -qm "A/B"
+abgate() { rm -f "$COUNTER.a" "$COUNTER.b"; "$PERFGATE" gate --db "$DB" --quiet "$@"; }
+expect_exit 0 "an inconclusive A/B row measures both variants more (flagged, not failed)" \
+	abgate "$R/ab.json" --no-store --json "$T/ab.json"
+check_py "the A/B row: a regression on 11 pairs at the second look" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = [x for x in d["rows"] if x["metric"] == "value" and x.get("against")][0]
+assert d["looks"] == 2 and d["confirm_repetitions"] == 4, (d["looks"], d["confirm_repetitions"])
+assert r["verdict"] == "regression" and r["current"]["n"] == 11 and r["test"] == "signed-rank", r
+assert abs(r["p"] - 2 / 2048) < 1e-9 and r["level"] < 0.01, (r["p"], r["level"])' "$T/ab.json"
+expect_exit 0 "the same A/B run without measuring more" abgate "$R/ab.json" --no-store --no-confirm --json "$T/ab1.json"
+check_py "... is inconclusive on 7 pairs (p 2/128)" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = [x for x in d["rows"] if x["metric"] == "value" and x.get("against")][0]
+assert d["looks"] == 1 and r["verdict"] == "inconclusive" and r["current"]["n"] == 7, r
+assert abs(r["p"] - 2 / 128) < 1e-9, r["p"]' "$T/ab1.json"
+git -C "$R" checkout -q main
