@@ -143,10 +143,13 @@ void cmd_print_note(void *quiet, const struct gate_note *note);
  * quarantine folder and say where. */
 struct gate_result;
 void cmd_quarantine_run(const struct gate_result *r);
-/* The summary table of a run on stdout: per benchmark and metric the
- * median with its confidence interval, min, max, n; failures, the tail of
- * stderr and warnings under each benchmark. */
-void cmd_run_table(const struct rundoc *rd);
+/* The summary table of a run on stdout (runtable.c): per benchmark the
+ * single metrics' median with its confidence interval, min, max, n, with
+ * failures, the tail of stderr and warnings under each benchmark; then each
+ * distribution's statistics in one row, and the metrics that were 0 in every
+ * repetition named on one line.  all: every metric in a row of the first
+ * kind. */
+void cmd_run_table(const struct rundoc *rd, bool all);
 /* --requests FILE (run, gate): the per-request records writer for the
  * whole run (core/http/records.h).  open prints why it cannot and returns
  * the exit code (2), else 0; close returns code, or 3 when records were

@@ -23,7 +23,7 @@
 
 struct merge_args {
 	const char *out_path, *db_url, *suite_path, *format;
-	bool no_store, quiet;
+	bool no_store, quiet, all;
 	struct strlist pos, benches;
 	struct shardcmd_args shard;
 };
@@ -44,6 +44,7 @@ static int parse_args(struct merge_args *a, int argc, char **argv)
 		"or the database unreachable.",
 	};
 	const struct opt opts[] = {
+		{ "all", 0, OPT_FLAG, &a->all, NULL, "text summary: every metric in a row of its own (as --verbose)" },
 		{ "bench", 'b', OPT_LIST, &a->benches, "GLOB", "with --suite: the benchmarks the shards ran (as run --bench)" },
 		{ "db", 0, OPT_STRING, &a->db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
 		{ "format", 0, OPT_STRING, &a->format, "FMT", "summary on stdout: text (default) or json (the merged run document)" },
@@ -55,6 +56,7 @@ static int parse_args(struct merge_args *a, int argc, char **argv)
 		{ "shard-timeout", 0, OPT_STRING, &a->shard.timeout, "DURATION", "how long to wait for missing shards (default 10m)" },
 		{ "shards", 0, OPT_INT, &a->shard.shards, "N", "how many shards to expect (default: as many as they say)" },
 		{ "suite", 's', OPT_STRING, &a->suite_path, "FILE", "the suite the shards ran: refuse runs of another configuration" },
+		{ "verbose", 0, OPT_FLAG, &a->all, NULL, "text summary: every metric in a row of its own, with its interval" },
 	};
 	int rc = opt_parse(&usage, opts, ARRAY_SIZE(opts), argc, argv, &a->pos);
 
@@ -104,7 +106,7 @@ static int finish(const struct merge_args *a, const struct gate_store *store, co
 		puts(text);
 		free(text);
 	} else {
-		cmd_run_table(rd);
+		cmd_run_table(rd, a->all);
 		if (!a->no_store && code == EXIT_PASS)
 			printf("run %s%s\n", rd->run_id, already ? " (stored before)" : "");
 	}

@@ -28,7 +28,7 @@
 struct run_args {
 	const char *out_path, *db_url, *format, *requests, *html;
 	long repetitions, warmup; /* LONG_MIN: not given */
-	bool no_store, quiet, list;
+	bool no_store, quiet, list, all;
 	struct strlist tags, pos, benches;
 	struct shardcmd_args shard;
 };
@@ -49,6 +49,7 @@ static int parse_args(struct run_args *a, int argc, char **argv)
 		"partial), 4 the database was unreachable (the run was spooled).",
 	};
 	const struct opt opts[] = {
+		{ "all", 0, OPT_FLAG, &a->all, NULL, "text summary: every metric in a row of its own (as --verbose)" },
 		{ "bench", 'b', OPT_LIST, &a->benches, "GLOB", "run only benchmarks whose name matches GLOB (repeatable: any of them)" },
 		{ "db", 0, OPT_STRING, &a->db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
 		{ "format", 0, OPT_STRING, &a->format, "FMT", "summary on stdout: text (default) or json (the run document)" },
@@ -65,6 +66,7 @@ static int parse_args(struct run_args *a, int argc, char **argv)
 		{ "start-at", 0, OPT_STRING, &a->shard.start_at, "TIME", "shards start at TIME (RFC 3339 or epoch seconds) instead of meeting in the database" },
 		{ "tag", 't', OPT_LIST, &a->tags, "KEY=VALUE", "store a tag with the run" },
 		{ "warmup", 'w', OPT_INT, &a->warmup, "N", "warmup runs before every benchmark" },
+		{ "verbose", 0, OPT_FLAG, &a->all, NULL, "text summary: every metric in a row of its own, with its interval" },
 	};
 	int rc = opt_parse(&usage, opts, ARRAY_SIZE(opts), argc, argv, &a->pos);
 
@@ -132,7 +134,7 @@ static int finish(const struct run_args *a, const struct gate_result *r)
 		fputc('\n', stdout);
 		free(text);
 	} else {
-		cmd_run_table(r->run);
+		cmd_run_table(r->run, a->all);
 		if (r->stored)
 			printf("run %s%s\n", r->run->run_id, r->already ? " (stored before)" : "");
 	}

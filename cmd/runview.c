@@ -1,8 +1,8 @@
 /*
  * runview.c: how a run looks on the terminal, for `run` and `gate`: the
  * progress on stderr while it runs (animated on a terminal), the notes of
- * the gate pipeline as they happen, the summary table of a finished run, and
- * a gate's plots.
+ * the gate pipeline as they happen, and a gate's plots (the summary table
+ * of a finished run is runtable.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -67,64 +67,6 @@ static void on_bench(void *arg, enum run_event ev, const char *raw_name, const s
 	fprintf(stderr, "%s: %s (%zu repetitions, %.2fs)\n", name, b ? rundoc_status_name(b->status) : "?",
 		wall ? wall->n_samples : (size_t)0, (double)(now_ns() - p->t_bench) * 1e-9);
 	free(name);
-}
-
-void cmd_run_table(const struct rundoc *rd)
-{
-	/* Columns as wide as the longest name, so that load tests' metric
-	 * names ("errors.unexpected_status") keep the table aligned. */
-	int wb = (int)strlen("benchmark"), wm = (int)strlen("metric");
-
-	for (size_t i = 0; i < rd->n_benches; i++) {
-		if ((int)strlen(rd->benches[i].name) > wb)
-			wb = (int)strlen(rd->benches[i].name);
-		for (size_t k = 0; k < rd->benches[i].n_metrics; k++)
-			if ((int)strlen(rd->benches[i].metrics[k].name) > wm)
-				wm = (int)strlen(rd->benches[i].metrics[k].name);
-	}
-	printf("%-*s %-*s %14s  %-29s %12s %12s %5s\n", wb, "benchmark", wm, "metric", "median",
-	       "95% CI", "min", "max", "n");
-	for (size_t i = 0; i < rd->n_benches; i++) {
-		const struct rd_bench *b = &rd->benches[i];
-		const cJSON *warnings = rundoc_bench_warnings(b);
-		const char *tail = rundoc_bench_stderr_tail(b);
-		const cJSON *w;
-
-		for (size_t k = 0; k < b->n_metrics; k++) {
-			const struct rd_metric *m = &b->metrics[k];
-			const struct rd_summary *s = &m->summary;
-			char med[32], lo[32], hi[32], mn[32], mx[32], ci[72];
-			if (m->n_samples == 0)
-				continue;
-			report_format_value(s->median, m->unit, med, sizeof(med));
-			report_format_value(s->ci_low, m->unit, lo, sizeof(lo));
-			report_format_value(s->ci_high, m->unit, hi, sizeof(hi));
-			report_format_value(s->min, m->unit, mn, sizeof(mn));
-			report_format_value(s->max, m->unit, mx, sizeof(mx));
-			if (isnan(s->ci_low))
-				snprintf(ci, sizeof(ci), "(n < 6: no interval)");
-			else
-				snprintf(ci, sizeof(ci), "[%s, %s]", lo, hi);
-			cmd_line("%-*s %-*s %14s  %-29s %12s %12s %5zu", wb, k == 0 ? b->name : "", wm,
-				 m->name, med, ci, mn, mx, m->n_samples);
-		}
-		if (b->n_metrics == 0 || b->metrics[0].n_samples == 0)
-			cmd_line("%-*s (no samples)", wb, b->name);
-		if (b->status != RUNDOC_STATUS_OK)
-			cmd_line("  %s: %s", b->status == RUNDOC_STATUS_FAILED ? "FAILED" : rundoc_status_name(b->status),
-				 b->error ? b->error : "");
-		if (tail) {
-			char *copy = xstrdup(tail);
-			char *save = NULL;
-			printf("  last lines of stderr:\n");
-			for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-				cmd_line("  | %s", line);
-			free(copy);
-		}
-		cJSON_ArrayForEach(w, warnings)
-			if (cJSON_IsString(w))
-				cmd_line("  warning: %s", w->valuestring);
-	}
 }
 
 void cmd_progress_attach(struct cmd_progress *p, bool quiet, struct run_options *ro)

@@ -22,24 +22,27 @@ struct slot {
 	int stat;
 };
 
-/* Split "latency.p99@200/s" into family "latency@200/s" and stat "p99". */
-static void classify(const char *metric, struct slot *s)
+int report_group_split(const char *metric, char **family)
 {
 	const char *at = strchr(metric, '@');
 	size_t stem_len = at ? (size_t)(at - metric) : strlen(metric);
 
-	s->stat = -1;
 	for (int k = 0; k < REPORT_GROUP_STATS; k++) {
 		size_t sl = strlen(report_group_stats[k]);
 
 		if (stem_len > sl + 1 && metric[stem_len - sl - 1] == '.' &&
 		    strncmp(metric + stem_len - sl, report_group_stats[k], sl) == 0) {
-			s->stat = k;
-			s->family = xasprintf("%.*s%s", (int)(stem_len - sl - 1), metric, at ? at : "");
-			return;
+			*family = xasprintf("%.*s%s", (int)(stem_len - sl - 1), metric, at ? at : "");
+			return k;
 		}
 	}
-	s->family = xstrdup(metric);
+	*family = xstrdup(metric);
+	return -1;
+}
+
+static void classify(const char *metric, struct slot *s)
+{
+	s->stat = report_group_split(metric, &s->family);
 }
 
 static int cmp_str0(const char *a, const char *b)

@@ -41,6 +41,11 @@ struct report_groups {
 	size_t n;
 };
 
+/* Split "latency.p99@200/s" into *family "latency@200/s" (allocated) and
+ * returns the index of "p99" in report_group_stats; a metric that is no
+ * family's statistic gets -1 and *family a copy of its name. */
+int report_group_split(const char *metric, char **family);
+
 /* Group the history rows (ab false) or the A/B rows (ab true) of r. */
 void report_group_rows(const struct compare_result *r, bool ab, struct report_groups *out);
 void report_groups_release(struct report_groups *gs);

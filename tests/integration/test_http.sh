@@ -55,6 +55,26 @@ is ok "service time <= latency" "m['service_time.max'] <= m['latency.max'] + 1e-
 is ok "bytes counted" "m['bytes_out'] > 50 * 40 and m['bytes_in'] > 50 * 40"
 is ok "a time series" "len(b['timeseries'][0]['throughput']) >= 1"
 is ok "closed loop has no lateness" "'lateness.p99' not in m"
+# The summary table (docs/run.md "Output"): each distribution in one row of
+# its own table, the counters that stayed at 0 on one line; --all: every
+# metric a row.
+expect_exit 0 "ok: the summary table" timeout 60 "$PERFGATE" run -q --no-store "$T/ok.json"
+cp "$OUT" "$T/ok.table"
+if grep -Eq '^ok +latency +[0-9.]+ (µs|ms) +[0-9.]+ (µs|ms)' "$T/ok.table" && grep -Eq '^ +ttfb +[0-9.]' "$T/ok.table" &&
+	grep -q '^benchmark distribution' "$T/ok.table"; then
+	ok "ok: latency and ttfb are one row each, a column per statistic"
+else
+	not_ok "ok: latency and ttfb are one row each: $(cat "$T/ok.table")"
+fi
+lacks "ok: no row per percentile" "$T/ok.table" "latency.p50"
+contains "ok: the zero counters on one line" "$T/ok.table" "ok: 0 in every repetition: error_rate, errors.refused"
+expect_exit 0 "ok: the summary table with --all" timeout 60 "$PERFGATE" run -q --no-store --all "$T/ok.json"
+if grep -Eq ' latency\.p50 ' "$OUT" && grep -Eq '^ +errors\.timeout +0 ' "$OUT" && ! grep -q distribution "$OUT" &&
+	[ "$(wc -l <"$OUT")" -gt $((2 * $(wc -l <"$T/ok.table"))) ]; then
+	ok "ok: --all gives every metric a row (over twice the lines)"
+else
+	not_ok "ok: --all gives every metric a row: $(cat "$OUT")"
+fi
 
 run json_ok 0 "\"http\": {\"url\": \"$U/json\", \"checks\": [{\"json\": \"\$.label\", \"equals\": \"cat\"}, {\"contains\": \"score\"}]}, \"load\": {\"concurrency\": 1, \"requests\": 5}"
 is json_ok "checks pass" "m['errors.failed_check'] == 0"
