@@ -21,6 +21,7 @@
 # runs N CPU-bound loops beside the poisson section (a busy machine).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 root=$(cd "$here/../.." && pwd)
 : "${PERFGATE:=$root/build/perfgate}"
 T=$(mktemp -d /tmp/perfgate-httpbench.XXXXXX)
@@ -40,23 +41,11 @@ CO_RATE=100
 STALL_S=0.5
 
 only() { [ -z "${HTTP_BENCH_ONLY:-}" ] || [ "$HTTP_BENCH_ONLY" = "$1" ]; }
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-wait_port() { # PORT
-	i=0
-	while ! python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || { echo "http_bench: server on port $1 did not start" >&2; exit 1; }
-		sleep 0.05
-	done
-}
 # metric RUNJSON NAME: the first sample of a metric
 metric() {
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); b=d["benchmarks"][0]
 m={x["name"]: x["samples"][0] for x in b["metrics"] if x["samples"]}; print(m.get(sys.argv[2], "nan"))' "$1" "$2"
 }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 pg_run() { # NAME BENCH_JSON
 	printf '{"suite": "http-bench", "benchmarks": [{"name": "%s", %s}]}\n' "$1" "$2" >"$T/$1.json"
 	"$PERFGATE" run -q --no-store --out "$T/$1.out.json" "$T/$1.json" >/dev/null 2>"$T/$1.err" || true
@@ -78,21 +67,11 @@ http {
 NGX
 nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" &
 pids="$pids $!"
-wait_port "$NGX_PORT"
+wait_port "$NGX_PORT" "http_bench: the server"
 NGX="http://127.0.0.1:$NGX_PORT/"
 
 if only peak; then
 echo "== peak: closed loop, 1 thread, 50 connections, ${DUR}s x $ROUNDS rounds alternated, nginx fixed 200 =="
-# cpu_of OUTFILE CMD...: run CMD (stdout to OUTFILE), print its user+sys CPU seconds.
-cpu_of() {
-	python3 - "$@" <<'PY'
-import resource, subprocess, sys
-out = open(sys.argv[1], "w")
-subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.DEVNULL)
-r = resource.getrusage(resource.RUSAGE_CHILDREN)
-print("%.4f" % (r.ru_utime + r.ru_stime))
-PY
-}
 wrk_all=""; pg_all=""; wrk_eff=""; pg_eff=""
 r=0
 printf '{"suite": "http-bench", "benchmarks": [{"name": "peak", "http": {"url": "%s"}, "load": {"mode": "concurrency", "concurrency": 50, "threads": 1, "duration": "%ss"}}]}\n' "$NGX" "$DUR" >"$T/peak.json"

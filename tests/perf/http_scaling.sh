@@ -29,6 +29,7 @@
 # BENCH_QUICK=1: 1 round of 1 s (a smoke test of the script).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 root=$(cd "$here/../.." && pwd)
 build=${1:-${BUILD:-$root/build}}
 : "${PERFGATE:=$build/perfgate}"
@@ -51,20 +52,6 @@ if [ -z "${SERVER:-}" ]; then
 fi
 [ "$SERVER" = nginx ] || [ -x "$build/perf/httpd" ] || { echo "http_scaling: no nginx, and no $build/perf/httpd (make perf-bins)" >&2; exit 1; }
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-# cpu_of OUTFILE CMD...: run CMD (stdout to OUTFILE); print its user+sys CPU seconds
-cpu_of() {
-	python3 - "$@" <<'PY'
-import resource, subprocess, sys
-out = open(sys.argv[1], "w")
-subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.DEVNULL)
-r = resource.getrusage(resource.RUSAGE_CHILDREN)
-print("%.4f" % (r.ru_utime + r.ru_stime))
-PY
-}
 start_nginx() { # WORKERS PIN
 	[ -z "$ngx" ] || { kill "$ngx" 2>/dev/null || true; wait "$ngx" 2>/dev/null || true; }
 	if [ "$SERVER" = httpd ]; then
@@ -96,12 +83,7 @@ http {
 NGX
 	$2 nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" &
 	ngx=$!
-	i=0
-	while ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2)" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || { echo "http_scaling: nginx did not start" >&2; exit 1; }
-		sleep 0.05
-	done
+	wait_port "$PORT" "http_scaling: nginx"
 	URL="http://127.0.0.1:$PORT/"
 }
 

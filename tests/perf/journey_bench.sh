@@ -13,6 +13,7 @@
 # BENCH_QUICK=1: one short round.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 root=$(cd "$here/../.." && pwd)
 : "${PERFGATE:=$root/build/perfgate}"
 T=$(mktemp -d /tmp/perfgate-journeybench.XXXXXX)
@@ -47,12 +48,7 @@ http {
 NGX
 nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" &
 pid=$!
-i=0
-while ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2)" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || { echo "journey_bench: nginx did not start" >&2; exit 1; }
-	sleep 0.05
-done
+wait_port "$PORT" "journey_bench: nginx"
 U="http://127.0.0.1:$PORT"
 cat >"$T/suite.json" <<EOF2
 {"suite": "journey-bench", "benchmarks": [{"name": "three-steps",
@@ -77,7 +73,6 @@ g=b.get("generator",[{}])[0]
 v={"late_fraction": g.get("late_fraction", float("nan")), "cpu": g.get("cpu_util_max", float("nan")), "status": b.get("status", "ok")}
 v.update(m)
 print(v.get(sys.argv[2], "nan"))' "$@"; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 lat=""; late=""; plat=""; r=0
 while [ $r -lt "$ROUNDS" ]; do
 	"$PERFGATE" run -q --no-store --out "$T/plain.out.json" "$T/plain.json" >/dev/null 2>"$T/err" || true

@@ -26,6 +26,7 @@
 # runs one section; LLM_BENCH_DATASET=FILE reuses a generated dataset.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 root=$(cd "$here/../.." && pwd)
 : "${PERFGATE:=$root/build/perfgate}"
 : "${BUILD:=build}"
@@ -44,17 +45,6 @@ else
 fi
 
 only() { [ -z "${LLM_BENCH_ONLY:-}" ] || [ "$LLM_BENCH_ONLY" = "$1" ]; }
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-wait_port() { # PORT
-	i=0
-	while ! python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -lt 200 ] || { echo "llm_bench: server on port $1 did not start" >&2; exit 1; }
-		sleep 0.05
-	done
-}
 suite() { # NAME BENCH_JSON
 	printf '{"suite": "llm-bench", "benchmarks": [{"name": "%s", %s}]}\n' "$1" "$2" >"$T/$1.json"
 }
@@ -69,7 +59,6 @@ r = resource.getrusage(resource.RUSAGE_CHILDREN)
 print("%.3f" % (r.ru_utime + r.ru_stime))
 PY
 }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 start_nginx() {
 	NGX_PORT=$(free_port)
@@ -88,7 +77,7 @@ http {
 NGX
 	nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" &
 	pids="$pids $!"
-	wait_port "$NGX_PORT"
+	wait_port "$NGX_PORT" "llm_bench: the server" 200
 	NGX="http://127.0.0.1:$NGX_PORT"
 }
 

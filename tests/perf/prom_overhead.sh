@@ -14,6 +14,7 @@
 # PROM_BENCH_RATE, PROM_BENCH_DUR, PROM_BENCH_ROUNDS override the defaults.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 root=$(cd "$here/../.." && pwd)
 : "${PERFGATE:=$root/build/perfgate}"
 T=$(mktemp -d /tmp/perfgate-prombench.XXXXXX)
@@ -31,10 +32,6 @@ else
 fi
 RATE=${PROM_BENCH_RATE:-5000}
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 PORT=$(free_port)
 mkdir -p "$T/nginx"
@@ -56,11 +53,7 @@ http {
 NGX
 nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" &
 pids="$pids $!"
-i=0
-while ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2)" 2>/dev/null; do
-	i=$((i + 1)); [ $i -lt 100 ] || { echo "prom_overhead: nginx did not start" >&2; exit 1; }
-	sleep 0.05
-done
+wait_port "$PORT" "prom_overhead: nginx"
 U="http://127.0.0.1:$PORT"
 
 # run NAME MONITOR: one Poisson run; prints "CPU_US_PER_REQUEST LATENESS_P99_US

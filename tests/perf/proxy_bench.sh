@@ -8,6 +8,7 @@
 # BENCH_QUICK=1 runs short rounds (a smoke test of the script).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 root=$(cd "$here/../.." && pwd)
 build=${1:-${BUILD:-$root/build}}
 T=$(mktemp -d /tmp/perfgate-proxybench.XXXXXX)
@@ -41,10 +42,5 @@ if command -v chrt >/dev/null 2>&1 && chrt -f 1 true 2>/dev/null; then RT="chrt 
 echo "nginx: ${RT:-normal policy (chrt -f refused)}"
 $RT nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" &
 pid=$!
-i=0
-while ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2)" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || { echo "proxy_bench: nginx did not start" >&2; exit 1; }
-	sleep 0.05
-done
+wait_port "$PORT" "proxy_bench: nginx"
 "$build/perf/proxy_bench" "$PORT" "$SECS" "$ROUNDS" 2000
