@@ -1045,6 +1045,7 @@ void compare_result_free(struct compare_result *r)
 		strv_free(row->base_commits, row->n_base_runs);
 	}
 	free(r->rows);
+	free(r->not_baseline);
 	for (size_t i = 0; i < r->n_slos; i++) {
 		free(r->slos[i].bench);
 		free(r->slos[i].key);

@@ -87,6 +87,11 @@ struct compare_result {
 	size_t looks;                 /* looks a sequential gate took (1: decided on the first) */
 	double extra_seconds;         /* s spent measuring more */
 	bool budget_spent;            /* measuring more stopped at its budget, undecided */
+	/* What the gate stored (gate_run; compare stores nothing): stored_as
+	 * 0 not stored by this comparison, 1 stored and may be a baseline, -1
+	 * stored and never a baseline, not_baseline saying why. */
+	int stored_as;
+	char *not_baseline;
 	bool passed;
 };
 

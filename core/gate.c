@@ -529,12 +529,18 @@ static void step_store(const struct suite *suite, const struct gate_options *o,
 	}
 	r->stored = true;
 	/* A pull request's run is no baseline, as everyone expects; any other
-	 * reason (an ambiguous CI event, a start in the future) is said. */
-	if (!r->already && r->run->ci.pr == 0 && !r->run->git.dirty) {
+	 * reason (an ambiguous CI event, a start in the future) is said.  The
+	 * report says it either way (its `stored` and `not_baseline`). */
+	if (!r->already) {
 		const char *why = NULL;
+		bool eligible = baseline_eligible(r->run, (double)time(NULL), &why);
 
-		if (!baseline_eligible(r->run, (double)time(NULL), &why))
+		if (!eligible && r->run->ci.pr == 0 && !r->run->git.dirty)
 			note(r, o, GATE_NOTE_CONTEXT, "the run is stored but is never a baseline: %s", why);
+		if (r->comparison) {
+			r->comparison->stored_as = eligible ? 1 : -1;
+			r->comparison->not_baseline = eligible ? NULL : xstrdup(why ? why : "");
+		}
 	}
 	if (cp_err.msg[0])
 		note(r, o, GATE_NOTE_CHANGEPOINTS, "change points not updated: %s", cp_err.msg);

@@ -2053,6 +2053,11 @@ cJSON *report_to_json(const struct compare_result *r)
 	cJSON_AddNumberToObject(root, "looks", (double)(r->looks ? r->looks : 1));
 	add_num(root, "extra_seconds", r->extra_seconds);
 	cJSON_AddBoolToObject(root, "budget_spent", r->budget_spent);
+	if (r->stored_as) {
+		cJSON_AddStringToObject(root, "stored", r->stored_as > 0 ? "baseline-eligible" : "never-baseline");
+		if (r->not_baseline)
+			cJSON_AddStringToObject(root, "not_baseline", r->not_baseline);
+	}
 	o = cJSON_AddObjectToObject(root, "geomean");
 	add_num(o, "ratio", r->geomean_n ? r->geomean : NAN);
 	cJSON_AddNumberToObject(o, "metrics", (double)r->geomean_n);
@@ -2248,6 +2253,9 @@ static void head_from_json(const cJSON *json, struct compare_result *r)
 	r->looks = peek_size(json, "looks");
 	r->extra_seconds = json_peek_num(json, "extra_seconds", 0);
 	r->budget_spent = json_peek_true(json, "budget_spent");
+	if (json_peek_str(json, "stored"))
+		r->stored_as = strcmp(json_peek_str(json, "stored"), "baseline-eligible") == 0 ? 1 : -1;
+	r->not_baseline = peek_dup(json, "not_baseline");
 	r->base_mode = peek_dup(o, "mode");
 	r->base_branch = peek_dup(o, "branch");
 	r->base_anchor = peek_dup(o, "anchor");

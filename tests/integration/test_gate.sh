@@ -101,6 +101,15 @@ check "psql: the dirty run is stored as dirty" sh -c \
 contains "the dirty run's report says dirty tree" "$T/dirty.out" ", dirty tree (uncommitted changes: not the commit's code, never a baseline)"
 check "the dirty run's JSON report: dirty true" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["dirty"] is True' "$T/dirty.json"
 check "the clean run's JSON report: dirty false" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["dirty"] is False' "$T/clean.json"
+check "the JSON reports say what was stored: never a baseline, and why; a baseline candidate; nothing" python3 -c '
+import json, sys
+d, c, n = (json.load(open(f)) for f in sys.argv[1:4])
+assert d["stored"] == "never-baseline" and d["not_baseline"] == "a dirty tree (uncommitted changes)", d.get("stored")
+assert c["stored"] == "baseline-eligible" and "not_baseline" not in c, c.get("stored")
+assert "stored" not in n, n["stored"]
+import jsonschema
+for x in (d, c):
+    jsonschema.validate(x, json.load(open("schemas/compare.schema.json")), cls=jsonschema.Draft202012Validator)' "$T/dirty.json" "$T/clean.json" "$T/one.json"
 expect_exit 0 "history of the loop" "$PERFGATE" history --db "$DB" loop/iterations --branch main
 grep "(dirty tree)" "$OUT" >"$T/dirty-rows"
 check_eq "history: one row marked dirty tree" "$(wc -l <"$T/dirty-rows" | tr -d ' ')" "1"
