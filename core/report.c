@@ -631,29 +631,44 @@ static bool group_quiet(const struct compare_result *r, const struct report_grou
 	return !g->family && quiet_zero(r, &r->rows[g->single]);
 }
 
-/* Groups of g's benchmark (and reference) that are not quiet zeros. */
-static size_t bench_groups(const struct compare_result *r, const struct report_groups *gs,
-			   const struct report_group *g)
+static int by_bench(const void *a, const void *b, void *arg)
 {
-	size_t n = 0;
+	const struct report_group *g = arg, *x = &g[*(const size_t *)a], *y = &g[*(const size_t *)b];
+	int c = strcmp(x->bench, y->bench);
+
+	return c ? c : strcmp(x->against ? x->against : "", y->against ? y->against : "");
+}
+
+/* For each group, how many groups of its benchmark (and reference) are not
+ * quiet zeros: sorted by benchmark, counted per run of equal ones, so that
+ * a run of tens of thousands of benchmarks costs n log n, not n^2. */
+static size_t *bench_group_counts(const struct compare_result *r, const struct report_groups *gs)
+{
+	size_t *idx = xcalloc(gs->n + 1, sizeof(*idx)), *count = xcalloc(gs->n + 1, sizeof(*count));
 
 	for (size_t i = 0; i < gs->n; i++)
-		if (strcmp(gs->g[i].bench, g->bench) == 0 && !group_quiet(r, &gs->g[i]) &&
-		    (gs->g[i].against == g->against ||
-		     (gs->g[i].against && g->against && strcmp(gs->g[i].against, g->against) == 0)))
-			n++;
-	return n;
+		idx[i] = i;
+	qsort_r(idx, gs->n, sizeof(*idx), by_bench, gs->g);
+	for (size_t i = 0, j; i < gs->n; i = j) {
+		size_t n = 0;
+
+		for (j = i; j < gs->n && by_bench(&idx[i], &idx[j], gs->g) == 0; j++)
+			n += !group_quiet(r, &gs->g[idx[j]]);
+		for (size_t k = i; k < j; k++)
+			count[idx[k]] = n;
+	}
+	free(idx);
+	return count;
 }
 
 /* A group the compact text report shows: what fails or needs attention,
  * what changed, what an SLO is on, the key metrics, every group of a small
  * benchmark; never a zero that stayed zero. */
-static bool group_is_key(const struct compare_result *r, const struct report_groups *gs,
-			 const struct report_group *g)
+static bool group_is_key(const struct compare_result *r, const struct report_group *g, size_t bench_groups)
 {
 	if (g->rank == 0 || group_changed(r, g) || group_has_slo(r, g) || key_name(g->name))
 		return true;
-	return !group_quiet(r, g) && bench_groups(r, gs, g) <= KEY_SMALL_BENCH;
+	return !group_quiet(r, g) && bench_groups <= KEY_SMALL_BENCH;
 }
 
 /* "+15%", "-2.1%", "+1.20 ms", or "" without a baseline. */
@@ -1164,14 +1179,15 @@ static size_t text_key(const struct compare_result *r, bool ab, bool color, stru
 {
 	struct report_groups gs;
 	bool *show;
-	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx)), n, total = 0, shown = 0;
+	size_t *idx = xcalloc(r->n_rows + 1, sizeof(*idx)), *counts, n, total = 0, shown = 0;
 
 	report_group_rows(r, ab, &gs);
 	show = xcalloc(gs.n + 1, sizeof(*show));
+	counts = bench_group_counts(r, &gs);
 	for (size_t i = 0; i < gs.n; i++) {
 		size_t m[REPORT_GROUP_STATS], nm = report_group_members(&gs.g[i], m);
 
-		show[i] = group_is_key(r, &gs, &gs.g[i]);
+		show[i] = group_is_key(r, &gs.g[i], counts[i]);
 		total += nm;
 		shown += show[i] ? nm : 0;
 	}
@@ -1183,6 +1199,7 @@ static size_t text_key(const struct compare_result *r, bool ab, bool color, stru
 		text_table(r, idx, n, ab, false, color, out);
 	}
 	*shown_rows = shown;
+	free(counts);
 	free(idx);
 	free(show);
 	report_groups_release(&gs);

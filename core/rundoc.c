@@ -12,9 +12,19 @@
 #include "summary.h"
 #include "util.h"
 
+/* The benchmarks' positions sorted by name, as of `benches`/`n`. */
+struct rd_name_index {
+	size_t *order;
+	size_t n;
+	const struct rd_bench *benches;
+};
+
 struct rundoc *rundoc_new(void)
 {
-	return xcalloc(1, sizeof(struct rundoc));
+	struct rundoc *rd = xcalloc(1, sizeof(struct rundoc));
+
+	rd->index = xcalloc(1, sizeof(*rd->index));
+	return rd;
 }
 
 static void metric_release(struct rd_metric *m)
@@ -42,6 +52,9 @@ void rundoc_free(struct rundoc *rd)
 {
 	if (!rd)
 		return;
+	if (rd->index)
+		free(rd->index->order);
+	free(rd->index);
 	free(rd->run_id);
 	free(rd->project);
 	free(rd->suite);
@@ -105,8 +118,44 @@ struct rd_metric *rundoc_bench_find_metric(const struct rd_bench *b, const char 
 	return NULL;
 }
 
+/* Below this many benchmarks a scan is as fast as the index. */
+#define NAME_INDEX_MIN 32
+
+static int by_name(const void *a, const void *b, void *arg)
+{
+	const struct rd_bench *benches = arg;
+
+	return strcmp(benches[*(const size_t *)a].name, benches[*(const size_t *)b].name);
+}
+
 struct rd_bench *rundoc_find_bench(const struct rundoc *rd, const char *name)
 {
+	struct rd_name_index *ix = rd->index;
+
+	if (ix && rd->n_benches >= NAME_INDEX_MIN) {
+		size_t lo = 0, hi;
+
+		if (ix->n != rd->n_benches || ix->benches != rd->benches) {
+			ix->order = xrealloc(ix->order, rd->n_benches * sizeof(*ix->order));
+			for (size_t i = 0; i < rd->n_benches; i++)
+				ix->order[i] = i;
+			qsort_r(ix->order, rd->n_benches, sizeof(*ix->order), by_name, rd->benches);
+			ix->n = rd->n_benches;
+			ix->benches = rd->benches;
+		}
+		for (hi = ix->n; lo < hi;) {
+			size_t mid = lo + (hi - lo) / 2;
+			int c = strcmp(rd->benches[ix->order[mid]].name, name);
+
+			if (c == 0)
+				return &rd->benches[ix->order[mid]];
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	/* Few benchmarks, or not in the index (absent, or renamed since). */
 	for (size_t i = 0; i < rd->n_benches; i++)
 		if (strcmp(rd->benches[i].name, name) == 0)
 			return &rd->benches[i];

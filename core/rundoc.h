@@ -118,6 +118,11 @@ struct rundoc {
 	 * writer vouched for (push --baseline-eligible).  A run whose context
 	 * is not trusted never becomes a baseline (baseline_eligible). */
 	bool context_trusted;
+	/* rundoc_find_bench's index of the benchmarks by name (rundoc.c):
+	 * built on a lookup, rebuilt when the benchmarks were added to or
+	 * moved; a benchmark renamed in place only makes it miss, and a miss
+	 * is checked by a scan.  Not thread-safe, like the rest of the run. */
+	struct rd_name_index *index;
 };
 
 struct rundoc *rundoc_new(void);
@@ -129,6 +134,9 @@ struct rd_bench *rundoc_add_bench(struct rundoc *rd, const char *name, enum rund
 struct rd_metric *rundoc_bench_add_metric(struct rd_bench *b, const char *name, const char *unit,
 					  enum rd_direction dir);
 struct rd_metric *rundoc_bench_find_metric(const struct rd_bench *b, const char *name);
+/* The benchmark named `name`, or NULL: by binary search over an index of
+ * the names once the run has more than a few benchmarks (a comparison
+ * looks every benchmark up in every baseline run). */
 struct rd_bench *rundoc_find_bench(const struct rundoc *rd, const char *name);
 void rundoc_metric_add_sample(struct rd_metric *m, double v);
 /* Recompute m->summary from m->samples. */

@@ -668,6 +668,41 @@ static void test_docs_example(void **state)
 }
 
 /* Run ids as people type them (git-style prefixes), and what they match. */
+/* rundoc_find_bench past the index threshold: every name found, absent
+ * names not; a benchmark renamed in place and one added are found too (the
+ * index is rebuilt, or its miss checked by a scan). */
+static void test_find_bench_index(void **state)
+{
+	struct rundoc *rd = rundoc_new();
+	char name[32];
+
+	(void)state;
+	for (int i = 499; i >= 0; i--) {
+		snprintf(name, sizeof(name), "bench-%03d", i * 7 % 500);
+		rundoc_add_bench(rd, name, RUNDOC_KIND_COMMAND);
+	}
+	for (int i = 0; i < 500; i++) {
+		struct rd_bench *b;
+
+		snprintf(name, sizeof(name), "bench-%03d", i);
+		b = rundoc_find_bench(rd, name);
+		assert_non_null(b);
+		assert_string_equal(b->name, name);
+	}
+	assert_null(rundoc_find_bench(rd, "bench-500"));
+	assert_null(rundoc_find_bench(rd, ""));
+	/* renamed in place, as the ingest runner does */
+	free(rd->benches[10].name);
+	rd->benches[10].name = xstrdup("aaa-renamed");
+	assert_ptr_equal(rundoc_find_bench(rd, "aaa-renamed"), &rd->benches[10]);
+	assert_ptr_equal(rundoc_find_bench(rd, rd->benches[11].name), &rd->benches[11]);
+	/* added (the array may move) */
+	rundoc_add_bench(rd, "zzz-added", RUNDOC_KIND_COMMAND);
+	assert_ptr_equal(rundoc_find_bench(rd, "zzz-added"), &rd->benches[500]);
+	assert_ptr_equal(rundoc_find_bench(rd, rd->benches[0].name), &rd->benches[0]);
+	rundoc_free(rd);
+}
+
 static void test_id_prefix(void **state)
 {
 	static const struct {
@@ -719,6 +754,7 @@ int main(void)
 		cmocka_unit_test(test_status_and_kind_names),
 		cmocka_unit_test(test_merge_accumulate),
 		cmocka_unit_test(test_merge_pool),
+		cmocka_unit_test(test_find_bench_index),
 		cmocka_unit_test(test_extra_accessors),
 		cmocka_unit_test(test_id_prefix),
 		cmocka_unit_test(test_refused_like_the_database),
