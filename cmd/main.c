@@ -132,10 +132,22 @@ static int cmd_help(int argc, char **argv)
  * state (the load engine and the forge clients use libcurl from several
  * threads), and the soft descriptor limit (often 1024) raised towards the
  * hard one, since every connection of a load test is a descriptor. */
+/* Out of memory anywhere below (core/util.h): say so and end the process
+ * abnormally, never with an exit code a CI job could read as a verdict. */
+static void out_of_memory(size_t n)
+{
+	if (n)
+		fprintf(stderr, "perfgate: out of memory allocating %zu bytes\n", n);
+	else
+		fprintf(stderr, "perfgate: out of memory\n");
+	abort();
+}
+
 static void process_init(void)
 {
 	struct rlimit rl;
 
+	util_set_oom_handler(out_of_memory);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < NOFILE_WANTED) {
 		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < NOFILE_WANTED ? rl.rlim_max : NOFILE_WANTED;

@@ -616,7 +616,7 @@ void proc_kill_group(pid_t pid, int sig, double grace)
 		return;
 	if (sig == SIGKILL)
 		return;
-	/* Give the leader `grace` seconds to exit (it stays a zombie for its
+	/* Give the leader `grace` seconds to end (it stays a zombie for its
 	 * parent to reap), then SIGKILL whatever is left of the group, such as
 	 * a grandchild that ignored the signal or sleeps forever. */
 	deadline = now_ns() + (uint64_t)(grace * 1e9);

@@ -12,13 +12,21 @@
 #include <time.h>
 #include <unistd.h>
 
-/* n == 0: the size is not known (a library's own allocation). */
+static util_oom_fn oom_handler;
+
+void util_set_oom_handler(util_oom_fn fn)
+{
+	oom_handler = fn;
+}
+
+/* n == 0: the size is not known (a library's own allocation).  The
+ * program's handler says so and ends the process (cmd/main.c); the library
+ * never prints.  abort() only when there is none, or it returned: the x*
+ * wrappers never return NULL. */
 static void die_oom(size_t n)
 {
-	if (n)
-		fprintf(stderr, "perfgate: out of memory allocating %zu bytes\n", n);
-	else
-		fprintf(stderr, "perfgate: out of memory\n");
+	if (oom_handler)
+		oom_handler(n);
 	abort();
 }
 

@@ -25,9 +25,18 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Free a NULL-terminated vector of strings (an argv, an environment); NULL is fine. */
 void argv_free(char **v);
-/* p, which a library allocated (cJSON_Print, libpq); abort as the x*
- * wrappers do when it is NULL, the library's way of saying out of memory. */
+/* p, which a library allocated (cJSON_Print, libpq); out of memory, as in
+ * the x* wrappers, when it is NULL, the library's way of saying so. */
 void *xcheck(void *p);
+/*
+ * Out of memory: the x* wrappers and xcheck never return NULL; they call
+ * the handler the program installed (cmd/main.c reports it and ends the
+ * process), with the size asked for (0: not known).  core/ and db/ never
+ * print or choose how the process ends.  A handler must not return (it may
+ * longjmp); when there is none, or it returns, the process aborts.
+ */
+typedef void (*util_oom_fn)(size_t n);
+void util_set_oom_handler(util_oom_fn fn);
 /* Grow *p (holding *alloc elements of `size` bytes) so that `need` fit. */
 void xgrow(void **p, size_t *alloc, size_t need, size_t size);
 #define XGROW(p, alloc, need) xgrow((void **)&(p), &(alloc), (need), sizeof(*(p)))

@@ -141,7 +141,7 @@ static void hand_over(struct http_records *r, struct buf *b)
 	pthread_mutex_unlock(&r->mu);
 }
 
-/* ---- formatting, without printf (it runs once per request) ---- */
+/* ---- formatting by hand, digit by digit (it runs once per request) ---- */
 
 static void put_u64(struct sb *s, uint64_t v)
 {

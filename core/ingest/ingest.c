@@ -201,6 +201,9 @@ static bool line_is_go_result(const char *p, const char *end)
 	return q < end && *q >= '0' && *q <= '9';
 }
 
+/* What JSON text opens with: an object or an array. */
+static const char json_openers[] = "{[";
+
 enum ingest_format ingest_detect(const char *text, size_t len)
 {
 	const char *end = text + len, *p = skip_space(text, end), *line;
@@ -215,7 +218,7 @@ enum ingest_format ingest_detect(const char *text, size_t len)
 				return INGEST_CATCH2;
 		return INGEST_AUTO;
 	}
-	if (*p == '{' || *p == '[') {
+	if (*p && strchr(json_openers, *p)) {
 		cJSON *root = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), NULL, 0);
 
 		f = root ? detect_json(root) : detect_json_text(p, (size_t)(end - p));

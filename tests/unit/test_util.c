@@ -262,6 +262,38 @@ static void test_hmac_sha256(void **state)
 	assert_string_equal(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
+static jmp_buf oom_jump;
+static size_t oom_size = 1;
+
+static void oom_record(size_t n)
+{
+	oom_size = n;
+	longjmp(oom_jump, 1);
+}
+
+/* Out of memory reaches the program's handler, not stderr (core/ never
+ * prints or ends the process itself); the handler does not return. */
+static void test_oom_handler(void **state)
+{
+	volatile int reached = 0;
+
+	(void)state;
+	util_set_oom_handler(oom_record);
+	if (setjmp(oom_jump) == 0) {
+		(void)xcheck(NULL); /* a library's NULL: out of memory, size unknown */
+		reached = 1;
+	}
+	util_set_oom_handler(NULL);
+	assert_int_equal(reached, 0);
+	assert_int_equal(oom_size, 0);
+	/* an allocation that succeeds never calls it */
+	oom_size = 7;
+	util_set_oom_handler(oom_record);
+	free(xmalloc(16));
+	util_set_oom_handler(NULL);
+	assert_int_equal(oom_size, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_errlist_unique),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_hmac_sha256),
+		cmocka_unit_test(test_oom_handler),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
