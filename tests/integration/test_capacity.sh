@@ -53,11 +53,14 @@ P99='{"latency.p99": "< 300ms"}'
 LOAD='"mode": "capacity", "step_duration": "2s", "precision": "25%", "connections": 4'
 
 # 20 answers a second: steps above that fail most requests while the
-# answers stay fast.  Capacity is found below 40/s, not at max_rate.
+# answers stay fast.  Capacity is found below 40/s, not at max_rate.  A
+# step at 20/s itself may lose a request or two where the client's and the
+# server's seconds do not line up: any step over the default max_failures
+# (1%) must break, whatever its share.
 run limit 0 "/limit?per_s=20&key=a" "{$LOAD, \"start_rate\": 10, \"max_rate\": 160}"
 py "limit: capacity between 10 and 40/s, not max_rate" "$T/limit.out.json" "10 <= m['capacity'] < 40"
 py "limit: the steps that failed requests broke, saying so" "$T/limit.out.json" \
-	"all(not s['slos_held'] and 'went unanswered' in s['why'] for s in steps if s['error_rate'] > 0.2) and any(s['error_rate'] > 0.2 for s in steps)"
+	"all(not s['slos_held'] and 'went unanswered' in s['why'] for s in steps if s['error_rate'] > 0.01) and any(s['error_rate'] > 0.01 for s in steps)"
 
 # start_rate breaks: the search goes down (40, 20, 10, 5...) and bisects.
 run down 0 "/limit?per_s=5&key=b" "{$LOAD, \"start_rate\": 40, \"min_rate\": 1}"
