@@ -5,6 +5,8 @@
  */
 #include "gate.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,6 +331,27 @@ static void more_budget(const struct suite *suite, const struct gate_options *o,
 	bu->alpha = cs.alpha;
 }
 
+/*
+ * The repetitions of the next round: half the budget's, fewer when the
+ * time left (bu->seconds - spent) holds fewer at per_rep seconds each (the
+ * rounds so far, their comparisons included, or the first run's pace
+ * before any), none when the budget is spent.  So the extra measuring stays
+ * within its time, and the gate within twice its own.
+ */
+static long next_round(const struct more_budget *bu, size_t done, double per_rep, double spent)
+{
+	long reps = bu->reps - (long)done, fit;
+
+	if (reps > bu->round)
+		reps = bu->round;
+	if (per_rep > 0 && isfinite(per_rep)) {
+		fit = (long)fmin((double)LONG_MAX / 2, floor((bu->seconds - spent) / per_rep));
+		if (fit < reps)
+			reps = fit;
+	}
+	return reps > 0 ? reps : 0;
+}
+
 /* One round of extra repetitions of the named suite benchmarks, pooled
  * into the run and into *extras (every round's repetitions on their own;
  * created by the first round).  Returns the repetitions added, 0 when the
@@ -399,7 +422,7 @@ static int step_more(const struct suite *suite, const struct gate_options *o, st
 	struct more_budget bu;
 	struct sequential seq;
 	uint64_t t0 = now_ns();
-	double planned, taken;
+	double planned, taken, spent = 0, pace;
 	int rc = 0;
 
 	if (n == 0)
@@ -413,13 +436,15 @@ static int step_more(const struct suite *suite, const struct gate_options *o, st
 	planned = taken + (double)bu.reps;
 	sequential_init(&seq, bu.alpha, planned, true);
 	sequential_level(&seq, taken, false); /* the first look screened */
+	pace = first_s / fmax(1, taken); /* s per repetition until a round is measured */
 	while (n > 0) {
 		struct compare_options co = COMPARE_OPTIONS_INIT;
-		long reps = bu.round < bu.reps - (long)done ? bu.round : bu.reps - (long)done;
-		double spent, round_s;
+		long reps = next_round(&bu, done, pace, spent);
 		bool last;
 		size_t added;
 
+		if (reps < 1)
+			break;
 		note(r, o, GATE_NOTE_CONFIRMING, "%zu benchmark%s undecided; measuring %ld more repetitions (look %zu)",
 		     n, n == 1 ? "" : "s", reps, seq.looks + 1);
 		added = more_round(suite, o, r, names, n, reps, &extras);
@@ -428,11 +453,10 @@ static int step_more(const struct suite *suite, const struct gate_options *o, st
 		done += (size_t)reps;
 		taken += (double)reps;
 		spent = (double)(now_ns() - t0) / 1e9;
-		round_s = spent / (double)(r->comparison->looks);
-		/* the last look when no full round is left in the budget (a
-		 * round is expected to take as long as the ones before; 10%
-		 * allowance for the noise of that guess) */
-		last = (long)done >= bu.reps || spent + round_s > 1.1 * bu.seconds;
+		pace = spent / (double)done;
+		/* the last look when no repetition of another round fits in what
+		 * is left of the budget */
+		last = next_round(&bu, done, pace, spent) < 1;
 		co.strict = o->strict;
 		co.level_share = sequential_level(&seq, taken, last) / bu.alpha;
 		compare_result_free(r->comparison);

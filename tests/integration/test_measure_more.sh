@@ -17,6 +17,7 @@ git init -q -b main "$R" || exit 1
 git -C "$R" config user.email t@example.com
 git -C "$R" config user.name t
 cat >"$R/value.sh" <<'EOF'
+[ -f delay ] && sleep "$(cat delay)"
 n=$(cat "$COUNTER" 2>/dev/null || echo 0); n=$((n+1)); echo "$n" >"$COUNTER"
 v=$(sed -n "${n}p" values); [ -n "$v" ] || v=$(tail -n 1 values)
 printf '{"value": %s}\n' "$v" >"$PERFGATE_METRICS_FILE"
@@ -114,6 +115,18 @@ check_py "nothing was re-measured" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["confirm_repetitions"] == 0 and d["looks"] == 1, d' "$T/notime.json"
+# A time budget holds what fits: repetitions of 0.2 s (6 in the first run)
+# and 0.5 s to measure more take a round of at most 2, where half the
+# budget's repetitions (3) would take 0.6 s, and nothing after it.
+echo 0.2 >"$R/delay"
+sed 's/"max_extra_time": "10m"/"max_extra_time": "0.5s"/' "$R/suite.json" >"$R/time.json"
+expect_exit 0 "a time budget of 0.5 s" gate "$R/time.json" --no-store --json "$T/time.json"
+rm -f "$R/delay"
+check_py "the rounds fit the time budget: 1 or 2 repetitions, then it is spent" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["confirm_repetitions"] in (1, 2) and d["budget_spent"] and d["looks"] == 2, d
+assert d["extra_seconds"] < 0.6, d["extra_seconds"]' "$T/time.json"
 
 # The report states what each gated metric can detect, in every format.
 contains "text: the detectable effect of the gated metric" "$OUT" "detects: the smallest change each gated metric would catch 80% of the time"
