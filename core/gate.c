@@ -428,11 +428,14 @@ static int step_more(const struct suite *suite, const struct gate_options *o, st
 	if (n == 0)
 		goto done;
 	names = xrealloc(names, (suite->n_benches + n) * sizeof(*names));
-	more_budget(suite, o, reps_of(r->run, names, n), first_s, &bu);
+	/* the repetitions so far, counted on the run document's benchmarks
+	 * (an ingested harness's "micro/BM_X"), before they become the suite
+	 * benchmarks that run again ("micro"), which the document lacks */
+	taken = (double)reps_of(r->run, names, n);
+	more_budget(suite, o, (long)taken, first_s, &bu);
 	n = suite_bench_names(suite, r->run, names, n);
 	if (bu.reps == 0 || !(bu.seconds > 0))
 		goto done;
-	taken = (double)reps_of(r->run, names, n);
 	planned = taken + (double)bu.reps;
 	sequential_init(&seq, bu.alpha, planned, true);
 	sequential_level(&seq, taken, false); /* the first look screened */
