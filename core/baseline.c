@@ -105,6 +105,17 @@ void baseline_cutoffs_free(struct baseline_cutoff *c, size_t n)
 	free(c);
 }
 
+void baseline_spreads_free(struct baseline_spread *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(s[i].project);
+		free(s[i].suite);
+		free(s[i].bench);
+		free(s[i].metric);
+	}
+	free(s);
+}
+
 void baseline_release(struct baseline *b)
 {
 	if (!b)
@@ -113,6 +124,7 @@ void baseline_release(struct baseline *b)
 		rundoc_free(b->runs[i].doc);
 	free(b->runs);
 	baseline_cutoffs_free(b->cutoffs, b->n_cutoffs);
+	baseline_spreads_free(b->spreads, b->n_spreads);
 	free(b->branch);
 	free(b->anchor);
 	free(b->why);
@@ -144,6 +156,26 @@ double baseline_cutoff_for(const struct baseline *b, const char *bench, const ch
 		if (strcmp(b->cutoffs[i].bench, bench) == 0 && strcmp(b->cutoffs[i].metric, metric) == 0)
 			return b->cutoffs[i].after;
 	return 0;
+}
+
+double baseline_machine_spread(const struct baseline *b, const char *project, const char *suite,
+			       const char *bench, const char *metric, size_t *n_out)
+{
+	double sum = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; b && i < b->n_spreads; i++) {
+		const struct baseline_spread *s = &b->spreads[i];
+
+		if (strcmp(s->metric, metric) != 0 ||
+		    (same_str(s->project, project) && same_str(s->suite, suite) && same_str(s->bench, bench)))
+			continue;
+		sum += s->sum_sq;
+		n += s->n;
+	}
+	if (n_out)
+		*n_out = n;
+	return n >= BASELINE_SPREAD_MIN ? sqrt(sum / (2.0 * (double)n)) : NAN;
 }
 
 static void add_run(struct baseline *b, struct rundoc *doc, double started, size_t *alloc)
@@ -456,6 +488,8 @@ int baseline_select(const struct baseline_source *src, const struct rundoc *cur,
 	q.exclude_run = cur->run_id;
 	q.limit = opts->max_ancestors ? opts->max_ancestors : DEFAULT_ANCESTORS;
 
+	if (src->spreads && (rc = src->spreads(src->arg, &q, &out->spreads, &out->n_spreads, err)) != 0)
+		return rc;
 	if (opts->spec) {
 		q.before = cur->started_at;
 		return explicit_baseline(src, cur, opts, &q, max_load, out, err);

@@ -57,6 +57,27 @@ struct baseline_cutoff {
 	char *commit;                  /* the first commit after the change, for the explanation */
 };
 
+/*
+ * The machine's record of how much one stored series moves between
+ * consecutive runs: for one project, suite, benchmark and metric on the
+ * fingerprint asked for, the sum of squared differences of consecutive log
+ * run medians (each capped at BASELINE_SPREAD_CAP, so that a real change of
+ * 2x or more in the history counts as no more than that) and how many.
+ */
+struct baseline_spread {
+	char *project;
+	char *suite;
+	char *bench;
+	char *metric;
+	double sum_sq;
+	size_t n;
+};
+#define BASELINE_SPREAD_CAP 0.6931471805599453 /* log(2) */
+/* Differences the machine must have recorded before its spread replaces a
+ * metric's default prior (20: the spread's estimate is then within about
+ * +-30% of the truth, 90% of the time). */
+#define BASELINE_SPREAD_MIN 20
+
 struct baseline_source {
 	/* Candidate runs matching q, newest first (by started_at). */
 	int (*candidates)(void *arg, const struct baseline_query *q, struct baseline_cand **out,
@@ -66,6 +87,11 @@ struct baseline_source {
 	/* Newest change point per benchmark and metric for q's project, suite,
 	 * fingerprint and branch (NULL: the store has none). */
 	int (*cutoffs)(void *arg, const struct baseline_query *q, struct baseline_cutoff **out,
+		       size_t *n, struct err *err);
+	/* The machine's recorded spread, per stored series of q's fingerprint
+	 * (any project and suite, baseline runs only); NULL: the store keeps
+	 * none. */
+	int (*spreads)(void *arg, const struct baseline_query *q, struct baseline_spread **out,
 		       size_t *n, struct err *err);
 	void *arg;
 	/* Make the store reachable before the first query (a database connects
@@ -123,6 +149,8 @@ struct baseline {
 	size_t k;                      /* runs per benchmark and metric to use */
 	struct baseline_cutoff *cutoffs;
 	size_t n_cutoffs;
+	struct baseline_spread *spreads; /* the machine's record (baseline_machine_spread) */
+	size_t n_spreads;
 	char *branch;                  /* the baseline branch */
 	char *anchor;                  /* the commit the ancestry walk started at, or NULL */
 	char *why;                     /* how the runs were chosen, one or two sentences */
@@ -176,8 +204,19 @@ const struct rd_bench *baseline_match(const struct rundoc *run, const struct rd_
 /* The cutoff (s since the epoch) for one benchmark and metric, 0 when none. */
 double baseline_cutoff_for(const struct baseline *b, const char *bench, const char *metric);
 
+/*
+ * The machine's spread between runs of `metric` (log scale, as a standard
+ * deviation: sqrt(sum of squared differences / 2n)), from every series of
+ * the record but `bench` of `project` and `suite` itself (whose own runs
+ * speak for themselves); NAN when the record has fewer than
+ * BASELINE_SPREAD_MIN differences.  *n_out (when given): how many.
+ */
+double baseline_machine_spread(const struct baseline *b, const char *project, const char *suite,
+			       const char *bench, const char *metric, size_t *n_out);
+
 void baseline_cands_free(struct baseline_cand *c, size_t n);
 void baseline_cutoffs_free(struct baseline_cutoff *c, size_t n);
+void baseline_spreads_free(struct baseline_spread *s, size_t n);
 
 /* RFC 3339 ("2026-11-28T18:34:56.123Z", "...+01:00") to s since the epoch; NAN when malformed. */
 double baseline_parse_time(const char *rfc3339);

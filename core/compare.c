@@ -456,6 +456,7 @@ struct row_how {
 	bool paired;                  /* A/B variants measured interleaved, pair by pair */
 	bool batches;
 	double prior;                 /* history rows: a short history's prior spread */
+	bool prior_machine;           /* ...the machine's recorded spread, not the default */
 	double abs_floor;             /* the metric's resolution */
 };
 
@@ -465,7 +466,8 @@ static void fill_row(struct compare_row *row, const struct rd_bench *b, const st
 	struct verdict_input in = {
 		.base = p->samples, .n_base = p->n, .base_run_medians = p->medians, .n_runs = p->n_runs,
 		.cur = how->cur, .n_cur = how->n_cur, .direction = m->direction, .settings = *cs,
-		.paired = how->paired, .prior = how->prior, .abs_floor = how->abs_floor,
+		.paired = how->paired, .prior = how->prior, .prior_machine = how->prior_machine,
+		.abs_floor = how->abs_floor,
 		.batches = how->batches,
 	};
 
@@ -529,6 +531,10 @@ static char *row_hint(const struct compare_row *row, const struct rd_bench *b, s
 	}
 	if (!(v->mde > VERDICT_MDE_FLAG))
 		return NULL;
+	if (v->short_history && v->prior_machine)
+		return xasprintf("the history is too short to know its own spread: the floor is 3 x %.0f%% (the spread "
+				 "between runs this machine recorded for the metric, pooled with the history's) until "
+				 "%d baseline runs are stored", v->spread * 100, NOISE_PRIOR_RUNS);
 	if (v->short_history)
 		return xasprintf("the history is too short to know its spread: the floor is a prior until %d baseline "
 				 "runs are stored, then it comes from them", NOISE_PRIOR_RUNS);
@@ -708,9 +714,16 @@ static void history_row(struct compare_result *r, size_t *alloc, const struct rd
 			       .abs_floor = rule->abs_floor };
 	struct batch_info info;
 	struct pool p;
-	double *bv = NULL;
+	double *bv = NULL, machine;
 	size_t nb = 0;
 
+	/* A metric with a prior takes the machine's own recorded spread
+	 * instead, where the machine has one (docs/statistics.md). */
+	machine = rule->prior > 0 ? baseline_machine_spread(base, r->project, r->suite, b->name, m->name, NULL) : NAN;
+	if (isfinite(machine)) {
+		how.prior = machine;
+		how.prior_machine = true;
+	}
 	memset(&p, 0, sizeof(p));
 	if (b->kind == RUNDOC_KIND_HTTP && batch_has(m->name))
 		nb = batch_samples(b, m->name, &bv, &info);

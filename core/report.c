@@ -2022,6 +2022,7 @@ static cJSON *row_json(const struct compare_result *r, const struct compare_row 
 	add_num(jr, "spread", v->spread);
 	cJSON_AddStringToObject(jr, "floor_source", noise_floor_source_name((enum noise_floor_source)v->floor_source));
 	cJSON_AddBoolToObject(jr, "short_history", v->short_history);
+	cJSON_AddBoolToObject(jr, "machine_prior", v->prior_machine);
 	cJSON_AddStringToObject(jr, "test", verdict_test_name(v->test));
 	cJSON_AddBoolToObject(jr, "batches", v->batches);
 	add_num(jr, "level", v->level);
@@ -2216,6 +2217,7 @@ static int row_from_json(const cJSON *it, size_t i, struct compare_row *row, str
 	v->spread = json_peek_num(it, "spread", NAN);
 	v->floor_source = floor_source_from_name(json_peek_str(it, "floor_source"));
 	v->short_history = json_peek_true(it, "short_history");
+	v->prior_machine = json_peek_true(it, "machine_prior");
 	v->test = test_from_name(json_peek_str(it, "test"));
 	v->batches = json_peek_true(it, "batches");
 	v->level = json_peek_num(it, "level", row->settings.alpha);

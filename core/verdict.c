@@ -248,6 +248,7 @@ static void measure_floor(const struct verdict_input *in, struct verdict *out)
 	out->spread = f.spread;
 	out->floor_source = (int)f.source;
 	out->short_history = f.short_history;
+	out->prior_machine = f.short_history && in->prior_machine;
 	out->abs_floor = fi.abs_floor;
 }
 
@@ -413,8 +414,9 @@ static void pct(char *buf, size_t len, double ratio_minus_one)
 static void floor_phrase(const struct verdict *v, char *buf, size_t len)
 {
 	if (v->short_history)
-		snprintf(buf, len, "the %.1f%% floor: history too short (%zu run%s) to judge changes under %.0f%%",
-			 v->floor * 100, v->n_runs, v->n_runs == 1 ? "" : "s", v->floor * 100);
+		snprintf(buf, len, "the %.1f%% floor: history too short (%zu run%s) to judge changes under %.0f%% "
+			 "(%s)", v->floor * 100, v->n_runs, v->n_runs == 1 ? "" : "s", v->floor * 100,
+			 v->prior_machine ? "the machine's recorded spread between runs" : "a default spread between runs");
 	else if (v->floor_source == NOISE_FLOOR_RESOLUTION)
 		snprintf(buf, len, "the %.1f%% floor (the metric's smallest change that counts)", v->floor * 100);
 	else

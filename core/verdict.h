@@ -91,6 +91,7 @@ struct verdict_input {
 					   (interleaved); needs n_base == n_cur, else ignored */
 	double prior;                   /* between-run spread to assume for a history shorter
 					   than NOISE_PRIOR_RUNS (log scale); <= 0 or NAN: none */
+	bool prior_machine;             /* the prior is the machine's recorded spread */
 	double abs_floor;               /* smallest absolute change that counts, in the
 					   metric's unit (its resolution); 0: none */
 	bool batches;                   /* the samples are batch means of a load benchmark */
@@ -113,6 +114,7 @@ struct verdict {
 	bool batches;      /* samples were batch means */
 	int floor_source;  /* enum noise_floor_source: what set the floor */
 	bool short_history;/* the floor is the prior's: too few baseline runs to know better */
+	bool prior_machine;/* ...and that prior the machine's recorded spread, not the default */
 	double abs_floor;  /* absolute minimum change in the metric's unit; 0: none */
 	double s_within;   /* robust spread of the current samples (log scale), or of the pairs */
 	double mde;        /* minimum detectable effect (relative, at VERDICT_MDE_POWER); NAN: none */

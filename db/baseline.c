@@ -131,12 +131,61 @@ static int q_cutoffs(void *arg, const struct baseline_query *q, struct baseline_
 	return 0;
 }
 
+static int q_spreads(void *arg, const struct baseline_query *q, struct baseline_spread **out, size_t *n,
+		     struct err *err)
+{
+	/* Consecutive baseline runs of every series among the machine's newest
+	 * 5,000 points of the last 180 days, in the series' order: the squared
+	 * difference of their log medians, capped (core/baseline.h).  The
+	 * bound keeps the query at about 30 ms however large the history
+	 * (800,000 points unbounded: 3.3 s; docs/database.md). */
+	static const char sql[] =
+		"SELECT project, suite, benchmark, metric, sum(least(d * d, $2::float8)), count(*)"
+		" FROM (SELECT project, suite, benchmark, metric,"
+		" ln(median) - lag(ln(median)) OVER (PARTITION BY project, suite, benchmark, metric"
+		" ORDER BY t, started_at, run_id) AS d"
+		" FROM (SELECT * FROM history_points WHERE fingerprint = $1 AND baseline AND median > 0"
+		" AND started_at > now() - interval '180 days' ORDER BY started_at DESC LIMIT 5000) h) s"
+		" WHERE d IS NOT NULL GROUP BY project, suite, benchmark, metric";
+	char cap[32];
+	const char *params[2] = { q->fingerprint, cap };
+	PGresult *res = NULL;
+	int rc, rows;
+
+	snprintf(cap, sizeof(cap), "%.17g", BASELINE_SPREAD_CAP * BASELINE_SPREAD_CAP);
+	*out = NULL;
+	*n = 0;
+	if (!q->fingerprint) /* no machine, no record of it */
+		return 0;
+	rc = db_query(arg, sql, 2, params, &res, err);
+	if (rc)
+		return rc;
+	rows = PQntuples(res);
+	if (rows > 0) {
+		*out = xcalloc((size_t)rows, sizeof(**out));
+		for (int i = 0; i < rows; i++) {
+			struct baseline_spread *s = &(*out)[i];
+
+			s->project = xstrdup(PQgetvalue(res, i, 0));
+			s->suite = xstrdup(PQgetvalue(res, i, 1));
+			s->bench = xstrdup(PQgetvalue(res, i, 2));
+			s->metric = xstrdup(PQgetvalue(res, i, 3));
+			s->sum_sq = strtod(PQgetvalue(res, i, 4), NULL);
+			s->n = (size_t)strtoul(PQgetvalue(res, i, 5), NULL, 10);
+		}
+		*n = (size_t)rows;
+	}
+	PQclear(res);
+	return 0;
+}
+
 void db_baseline_source(struct db *db, struct baseline_source *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->candidates = q_candidates;
 	out->load = q_load;
 	out->cutoffs = q_cutoffs;
+	out->spreads = q_spreads;
 	out->arg = db;
 }
 

@@ -99,12 +99,22 @@ static int src_cutoffs(void *arg, const struct baseline_query *q, struct baselin
 	return rc ? rc : src.cutoffs(src.arg, q, out, n, err);
 }
 
+static int src_spreads(void *arg, const struct baseline_query *q, struct baseline_spread **out,
+		       size_t *n, struct err *err)
+{
+	struct baseline_source src;
+	int rc = db_source(arg, &src, err);
+
+	return rc ? rc : src.spreads(src.arg, q, out, n, err);
+}
+
 void db_store_baseline_source(struct db_store *s, struct baseline_source *out)
 {
 	*out = (struct baseline_source){
 		.candidates = src_candidates,
 		.load = src_load,
 		.cutoffs = src_cutoffs,
+		.spreads = src_spreads,
 		.arg = s,
 		.open = src_open,
 	};

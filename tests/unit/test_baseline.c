@@ -462,6 +462,56 @@ static void test_parse_time(void **state)
 	assert_true(isnan(baseline_parse_time("2026-11-28T18:34:56")));
 }
 
+static void spread_add(struct baseline *b, const char *project, const char *bench, const char *metric,
+		       double sum_sq, size_t n)
+{
+	struct baseline_spread *s;
+
+	b->spreads = xrealloc(b->spreads, (b->n_spreads + 1) * sizeof(*b->spreads));
+	s = &b->spreads[b->n_spreads++];
+	s->project = xstrdup(project);
+	s->suite = xstrdup("s");
+	s->bench = xstrdup(bench);
+	s->metric = xstrdup(metric);
+	s->sum_sq = sum_sq;
+	s->n = n;
+}
+
+/*
+ * The machine's recorded spread: sqrt(sum of squared differences / 2n) over
+ * the other series of the metric (a benchmark's own series is left out, in
+ * any project but its own), none below BASELINE_SPREAD_MIN differences.
+ */
+static void test_machine_spread(void **state)
+{
+	struct baseline b;
+	size_t n = 0;
+	double s;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	assert_true(isnan(baseline_machine_spread(&b, "p", "s", "x", "wall", &n)));
+	assert_int_equal(n, 0);
+	/* 12 differences of 0.1 in another project's "y", 8 of 0.2 in "z" */
+	spread_add(&b, "q", "y", "wall", 12 * 0.01, 12);
+	assert_true(isnan(baseline_machine_spread(&b, "p", "s", "x", "wall", &n)));
+	assert_int_equal(n, 12);
+	spread_add(&b, "q", "z", "wall", 8 * 0.04, 8);
+	s = baseline_machine_spread(&b, "p", "s", "x", "wall", &n);
+	assert_int_equal(n, 20);
+	assert_true(fabs(s - sqrt((0.12 + 0.32) / 40.0)) < 1e-12);
+	/* other metrics, and x's own series in its project, do not count; the
+	 * same benchmark name in another project does */
+	spread_add(&b, "p", "x", "wall", 100, 50);
+	spread_add(&b, "q", "y", "cpu", 100, 50);
+	assert_true(fabs(baseline_machine_spread(&b, "p", "s", "x", "wall", &n) - s) < 1e-12);
+	assert_int_equal(n, 20);
+	s = baseline_machine_spread(&b, "q", "s", "x", "wall", &n);
+	assert_int_equal(n, 70);
+	assert_true(fabs(s - sqrt((0.12 + 0.32 + 100) / 140.0)) < 1e-12);
+	baseline_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_none_and_errors),
 		cmocka_unit_test(test_loads_only_what_it_needs),
 		cmocka_unit_test(test_parse_time),
+		cmocka_unit_test(test_machine_spread),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,97 @@
+#!/bin/sh
+# The floor of a short history takes the machine's recorded spread between
+# runs where the machine has one (docs/statistics.md, "The floor of a short
+# history"; issue 15): a machine whose other series moved by 0.35% between
+# runs lets a one-run history judge a +30% change that the default prior
+# (15% for a time: a 45% floor) holds back, and a machine whose series
+# jumped by 50% widens the floor beyond it.  The record is real: runs stored
+# in PostgreSQL by `perfgate run`, of another project on the same machine.
+# The benchmark is a real command that emits a time read from a file
+# outside the repository (so that the tree stays clean), one value per run.
+. tests/integration/lib.sh
+T=$(test_tmpdir)
+export GIT_CONFIG_NOSYSTEM=1 HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1 VALUE=$T/value
+R=$T/repo
+
+git init -q -b main "$R" || exit 1
+git -C "$R" config user.email t@example.com
+git -C "$R" config user.name t
+cat >"$R/value.sh" <<'EOF'
+printf '{"value": {"value": %s, "unit": "s"}}\n' "$(cat "$VALUE")" >"$PERFGATE_METRICS_FILE"
+EOF
+# Only the emitted time gates.
+for p in other mine; do
+	cat >"$R/$p.json" <<EOF
+{
+  "suite": "s", "project": "$p",
+  "compare": {"gate": false, "metrics": {"value": {"gate": true}}},
+  "benchmarks": [{"name": "v", "shell": "sh value.sh", "emits": "json", "repetitions": 6}]
+}
+EOF
+done
+git -C "$R" add -A && git -C "$R" commit -qm suite
+
+# record DB A B: 21 stored runs of project "other", alternating A and B:
+# 20 differences of log(B / A).
+record() {
+	_i=0
+	while [ $_i -lt 21 ]; do
+		if [ $((_i % 2)) -eq 0 ]; then echo "$2" >"$VALUE"; else echo "$3" >"$VALUE"; fi
+		(cd "$R" && "$PERFGATE" run --db "$1" --quiet "$R/other.json" >/dev/null 2>"$T/record.err") ||
+			{ not_ok "recording run $_i: $(tail -n 1 "$T/record.err")"; return 1; }
+		_i=$((_i + 1))
+	done
+	ok "21 runs of another project recorded"
+}
+
+# judge NAME DB: one baseline run of "mine" at 0.100 s, then a gate of a
+# change to 0.130 s (+30%), not stored; its JSON in $T/NAME.json.
+judge() {
+	echo 0.100 >"$VALUE"
+	(cd "$R" && "$PERFGATE" gate --db "$2" --quiet "$R/mine.json" >/dev/null 2>&1)
+	echo 0.130 >"$VALUE"
+	(cd "$R" && "$PERFGATE" gate --db "$2" --quiet --no-store --json "$T/$1.json" "$R/mine.json" >"$T/$1.out" 2>&1)
+	echo $?
+}
+row_is() { # NAME what python-condition-on-r
+	if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = [x for x in d["rows"] if x["metric"] == "value"][0]
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$T/$1.json" "$3" 2>/dev/null; then
+		ok "$1: $2"
+	else
+		not_ok "$1: $2 ($(python3 -c '
+import json, sys
+r = [x for x in json.load(open(sys.argv[1]))["rows"] if x["metric"] == "value"][0]
+print(r["verdict"], r["floor"], r.get("machine_prior"), r["why"])' "$T/$1.json" 2>&1 | tail -n 1))"
+	fi
+}
+
+# expect NAME DB EXIT WHAT CONDITION: judge, then check the exit code and
+# the row of the emitted time.
+expect() {
+	_rc=$(judge "$1" "$2")
+	[ "$_rc" = "$3" ] && ok "$1: exit $3" || not_ok "$1: exit $_rc, want $3"
+	row_is "$1" "$4" "$5"
+}
+
+# No record: the default prior for a time, 15%, a 45% floor; +30% passes.
+expect none "$(new_db mp_none)" 0 "the default prior: a 45% floor, said so" \
+	'r["verdict"] == "below-floor" and abs(r["floor"] - 0.45) < 1e-9 and r["short_history"] and not r["machine_prior"] and "a default spread" in r["why"]'
+
+# A quiet machine: its runs moved 0.35% (log(1.005) / sqrt(2)); the floor
+# is min_effect's 5%, and +30% fails at once on a one-run history.
+DB=$(new_db mp_quiet)
+record "$DB" 0.100 0.1005
+expect quiet "$DB" 1 "the quiet record: a regression at the 5% floor" \
+	'r["verdict"] == "regression" and abs(r["floor"] - 0.05) < 1e-9 and not r["short_history"]'
+
+# A noisy machine: its runs jumped by 50% (log(1.5) / sqrt(2) = 28.7%): a
+# floor of 3 x 28.7% = 86%, +30% passes, and the report says where the
+# floor came from.
+DB=$(new_db mp_noisy)
+record "$DB" 0.100 0.150
+expect noisy "$DB" 0 "the noisy record: a floor of 3 x 28.7%, from the machine" \
+	'r["verdict"] == "below-floor" and abs(r["floor"] - 3 * 0.4054651081081644 / 2 ** 0.5) < 1e-6 and r["machine_prior"] and "the machine'"'"'s recorded spread" in r["why"]'
+contains "text: the hint names the machine's spread" "$T/noisy.out" "the floor is 3 x 29% (the spread between runs this machine recorded for the metric"
