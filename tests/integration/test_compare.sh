@@ -254,7 +254,7 @@ psql_q "$DB" "CREATE ROLE $ROLE_A LOGIN; CREATE ROLE $ROLE_B LOGIN;
 	GRANT CONNECT ON DATABASE \"$dbname\" TO $ROLE_A, $ROLE_B;
 	GRANT USAGE ON SCHEMA public TO $ROLE_A, $ROLE_B;
 	GRANT SELECT ON schema_migrations TO $ROLE_A, $ROLE_B;
-	GRANT SELECT ON runs TO $ROLE_B" >/dev/null
+	GRANT SELECT ON runs, history_points TO $ROLE_B" >/dev/null
 expect_exit 4 "a failed query loading the run exits 4" \
 	"$PERFGATE" compare --db "$(echo "$DB" | sed "s/user=postgres/user=$ROLE_A/")" "$(id 1)"
 contains "the server's reason is shown" "$ERR" "permission denied for table runs"
