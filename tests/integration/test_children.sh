@@ -92,11 +92,14 @@ stop_mine() { # kill only this test's sleepers, by PID
 	done
 }
 trap stop_mine EXIT
+# The timed-out command gets 2 s to start its setsid child: with 0.5 s, one
+# loaded sanitized run of the whole suite counted no process killed there,
+# as if the timeout's kill of the group came before setsid left it.
 cat >orphans.json <<EOF
 {"suite": "orphans", "benchmarks": [
   {"name": "background", "shell": "sleep $s1 & exit 0", "repetitions": 3},
   {"name": "setsid", "shell": "setsid sleep $s2 & sleep 0.05; exit 0", "repetitions": 2},
-  {"name": "timeout", "shell": "setsid sleep $s3 & sleep 30", "timeout": "0.5s", "repetitions": 1},
+  {"name": "timeout", "shell": "setsid sleep $s3 & sleep 30", "timeout": "2s", "repetitions": 1},
   {"name": "daemon", "setup": "sleep $s4 >/dev/null 2>&1 & echo \$! > daemon.pid",
    "shell": "kill -0 \$(cat daemon.pid)", "cleanup": "kill \$(cat daemon.pid)", "repetitions": 2},
   {"name": "harness", "ingest": "hyperfine", "repetitions": 2,
