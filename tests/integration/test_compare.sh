@@ -247,14 +247,16 @@ contains "--markdown FILE: the link" "$T/h.md" "(https://x.example/r)"
 
 # A failing SQL statement is the database's failure, never the user's input:
 # exit 4.  Real failures, not mocks: roles that may connect but not read
-# what compare needs (the run itself; the change points the baseline respects).
-ROLE_A=perfgate_noruns_$$ ROLE_B=perfgate_nocp_$$
+# what compare needs (the run itself; the change points the baseline respects;
+# the machine's recorded spread between runs).
+ROLE_A=perfgate_noruns_$$ ROLE_B=perfgate_nocp_$$ ROLE_C=perfgate_nohist_$$
 dbname=$(echo "$DB" | sed 's|postgresql:///\([^?]*\)?.*|\1|')
-psql_q "$DB" "CREATE ROLE $ROLE_A LOGIN; CREATE ROLE $ROLE_B LOGIN;
-	GRANT CONNECT ON DATABASE \"$dbname\" TO $ROLE_A, $ROLE_B;
-	GRANT USAGE ON SCHEMA public TO $ROLE_A, $ROLE_B;
-	GRANT SELECT ON schema_migrations TO $ROLE_A, $ROLE_B;
-	GRANT SELECT ON runs, history_points TO $ROLE_B" >/dev/null
+psql_q "$DB" "CREATE ROLE $ROLE_A LOGIN; CREATE ROLE $ROLE_B LOGIN; CREATE ROLE $ROLE_C LOGIN;
+	GRANT CONNECT ON DATABASE \"$dbname\" TO $ROLE_A, $ROLE_B, $ROLE_C;
+	GRANT USAGE ON SCHEMA public TO $ROLE_A, $ROLE_B, $ROLE_C;
+	GRANT SELECT ON schema_migrations TO $ROLE_A, $ROLE_B, $ROLE_C;
+	GRANT SELECT ON runs, history_points TO $ROLE_B;
+	GRANT SELECT ON runs, change_points TO $ROLE_C" >/dev/null
 expect_exit 4 "a failed query loading the run exits 4" \
 	"$PERFGATE" compare --db "$(echo "$DB" | sed "s/user=postgres/user=$ROLE_A/")" "$(id 1)"
 contains "the server's reason is shown" "$ERR" "permission denied for table runs"
@@ -262,4 +264,8 @@ expect_exit 4 "a failed query choosing the baseline exits 4" \
 	"$PERFGATE" compare --db "$(echo "$DB" | sed "s/user=postgres/user=$ROLE_B/")" --repo "$T/repo" \
 	--run-file "$T/pr-same.json"
 contains "the failing table is named" "$ERR" "permission denied for table change_points"
-psql_q "$DB" "DROP OWNED BY $ROLE_A, $ROLE_B; DROP ROLE $ROLE_A; DROP ROLE $ROLE_B" >/dev/null
+expect_exit 4 "a failed query reading the machine's spread exits 4" \
+	"$PERFGATE" compare --db "$(echo "$DB" | sed "s/user=postgres/user=$ROLE_C/")" --repo "$T/repo" \
+	--run-file "$T/pr-same.json"
+contains "...naming history_points" "$ERR" "permission denied for table history_points"
+psql_q "$DB" "DROP OWNED BY $ROLE_A, $ROLE_B, $ROLE_C; DROP ROLE $ROLE_A; DROP ROLE $ROLE_B; DROP ROLE $ROLE_C" >/dev/null
