@@ -14,6 +14,7 @@
 
 #include "cictx.h"
 #include "gitinfo.h"
+#include "summary.h"
 #include "util.h"
 
 #define DEFAULT_ANCESTORS 1000
@@ -112,6 +113,7 @@ void baseline_spreads_free(struct baseline_spread *s, size_t n)
 		free(s[i].suite);
 		free(s[i].bench);
 		free(s[i].metric);
+		free(s[i].changes);
 	}
 	free(s);
 }
@@ -176,6 +178,34 @@ double baseline_machine_spread(const struct baseline *b, const char *project, co
 	if (n_out)
 		*n_out = n;
 	return n >= BASELINE_SPREAD_MIN ? sqrt(sum / (2.0 * (double)n)) : NAN;
+}
+
+double baseline_machine_jump(const struct baseline *b, const char *metric, double q, size_t *n_out)
+{
+	double *all, v;
+	size_t n = 0, at = 0, rank;
+
+	for (size_t i = 0; b && i < b->n_spreads; i++)
+		if (b->spreads[i].changes && strcmp(b->spreads[i].metric, metric) == 0)
+			n += b->spreads[i].n;
+	if (n_out)
+		*n_out = n;
+	if (n < BASELINE_SPREAD_MIN)
+		return NAN;
+	all = xmalloc(n * sizeof(*all));
+	for (size_t i = 0; i < b->n_spreads; i++) {
+		const struct baseline_spread *s = &b->spreads[i];
+
+		if (s->changes && strcmp(s->metric, metric) == 0) {
+			memcpy(all + at, s->changes, s->n * sizeof(*all));
+			at += s->n;
+		}
+	}
+	qsort(all, n, sizeof(*all), summary_cmp_double);
+	rank = (size_t)ceil(q * (double)n - 1e-9); /* nearest rank, 1-based */
+	v = all[rank < 1 ? 0 : rank > n ? n - 1 : rank - 1];
+	free(all);
+	return v;
 }
 
 static void add_run(struct baseline *b, struct rundoc *doc, double started, size_t *alloc)

@@ -71,6 +71,7 @@ struct baseline_spread {
 	char *metric;
 	double sum_sq;
 	size_t n;
+	double *changes;               /* the n differences |d|, uncapped (NULL: not kept) */
 };
 #define BASELINE_SPREAD_CAP 0.6931471805599453 /* log(2) */
 /* Differences the machine must have recorded before its spread replaces a
@@ -213,6 +214,15 @@ double baseline_cutoff_for(const struct baseline *b, const char *bench, const ch
  */
 double baseline_machine_spread(const struct baseline *b, const char *project, const char *suite,
 			       const char *bench, const char *metric, size_t *n_out);
+
+/*
+ * The machine's recorded run-to-run change of `metric` (log scale): the
+ * quantile q (nearest rank) of |d| over every series
+ * of the record, the benchmark's own included (its older runs are the
+ * machine's record too); NAN when fewer than BASELINE_SPREAD_MIN changes
+ * are kept.  *n_out (when given): how many.
+ */
+double baseline_machine_jump(const struct baseline *b, const char *metric, double q, size_t *n_out);
 
 void baseline_cands_free(struct baseline_cand *c, size_t n);
 void baseline_cutoffs_free(struct baseline_cutoff *c, size_t n);

@@ -457,6 +457,7 @@ struct row_how {
 	bool batches;
 	double prior;                 /* history rows: a short history's prior spread */
 	bool prior_machine;           /* ...the machine's recorded spread, not the default */
+	double machine_jump;          /* history rows: the machine's recorded run-to-run change */
 	double abs_floor;             /* the metric's resolution */
 };
 
@@ -467,7 +468,7 @@ static void fill_row(struct compare_row *row, const struct rd_bench *b, const st
 		.base = p->samples, .n_base = p->n, .base_run_medians = p->medians, .n_runs = p->n_runs,
 		.cur = how->cur, .n_cur = how->n_cur, .direction = m->direction, .settings = *cs,
 		.paired = how->paired, .prior = how->prior, .prior_machine = how->prior_machine,
-		.abs_floor = how->abs_floor,
+		.machine_jump = how->machine_jump, .abs_floor = how->abs_floor,
 		.batches = how->batches,
 	};
 
@@ -538,6 +539,17 @@ static char *row_hint(const struct compare_row *row, const struct rd_bench *b, s
 	if (v->short_history)
 		return xasprintf("the history is too short to know its spread: the floor is a prior until %d baseline "
 				 "runs are stored, then it comes from them", NOISE_PRIOR_RUNS);
+	if (v->floor_source == NOISE_FLOOR_MACHINE) {
+		if (b->kind == RUNDOC_KIND_COMMAND && !calibrated &&
+		    (strcmp(row->metric, "wall") == 0 || strcmp(row->metric, "cpu") == 0))
+			return xasprintf("set \"calibration\": \"auto\" in benchmark '%s': %.0f%% of this machine's "
+					 "recorded changes from one run to the next are %.0f%% or more, with the machine's "
+					 "speed, which a calibration divides out", b->name, (1 - NOISE_MACHINE_QUANTILE) * 100,
+					 v->floor * 100);
+		return xasprintf("%.0f%% of this machine's recorded changes from one run to the next are %.0f%% or "
+				 "more: gate interleaved A/B variants in one job, or gate on a quieter machine",
+				 (1 - NOISE_MACHINE_QUANTILE) * 100, v->floor * 100);
+	}
 	between = v->spread * v->spread * (1 + 1.0 / (double)(v->n_runs ? v->n_runs : 1));
 	within = isfinite(v->s_within) ? v->s_within * v->s_within / (double)v->n_cur : 0;
 	if (between >= within) {
@@ -714,7 +726,7 @@ static void history_row(struct compare_result *r, size_t *alloc, const struct rd
 			       .abs_floor = rule->abs_floor };
 	struct batch_info info;
 	struct pool p;
-	double *bv = NULL, machine;
+	double *bv = NULL, machine, jump;
 	size_t nb = 0;
 
 	/* A metric with a prior takes the machine's own recorded spread
@@ -722,12 +734,17 @@ static void history_row(struct compare_result *r, size_t *alloc, const struct rd
 	 * moves more than the default assumes widens a short history's floor;
 	 * a quieter one does not narrow it (end to end, a 2.5% record gave a
 	 * 7.5% floor that an unchanged commit's +8% p95 crossed at a one-run
-	 * history; docs/statistics.md). */
+	 * history; docs/statistics.md).  At every history length the floor
+	 * also clears the machine's recorded changes from one run to the next
+	 * (NOISE_MACHINE_QUANTILE of them): a few runs that agreed say nothing
+	 * about a machine whose runs move in jumps. */
 	machine = rule->prior > 0 ? baseline_machine_spread(base, r->project, r->suite, b->name, m->name, NULL) : NAN;
 	if (isfinite(machine) && machine > rule->prior) {
 		how.prior = machine;
 		how.prior_machine = true;
 	}
+	jump = rule->prior > 0 ? baseline_machine_jump(base, m->name, NOISE_MACHINE_QUANTILE, NULL) : NAN;
+	how.machine_jump = isfinite(jump) ? expm1(jump) : NAN;
 	memset(&p, 0, sizeof(p));
 	if (b->kind == RUNDOC_KIND_HTTP && batch_has(m->name))
 		nb = batch_samples(b, m->name, &bv, &info);

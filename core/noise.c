@@ -89,6 +89,7 @@ const char *noise_floor_source_name(enum noise_floor_source s)
 	case NOISE_FLOOR_SPREAD: return "spread";
 	case NOISE_FLOOR_PRIOR: return "short history";
 	case NOISE_FLOOR_RESOLUTION: return "resolution";
+	case NOISE_FLOOR_MACHINE: return "machine";
 	}
 	return "?";
 }
@@ -115,6 +116,10 @@ void noise_floor_compute(const struct noise_floor_input *in, struct noise_floor 
 	if (3 * used > out->floor) {
 		out->floor = 3 * used;
 		out->source = prior ? NOISE_FLOOR_PRIOR : NOISE_FLOOR_SPREAD;
+	}
+	if (in->machine_jump > out->floor && isfinite(in->machine_jump)) {
+		out->floor = in->machine_jump;
+		out->source = NOISE_FLOOR_MACHINE;
 	}
 	if (in->abs_floor > 0 && fabs(in->base_median) > 0 && isfinite(in->base_median))
 		res = in->abs_floor / fabs(in->base_median);

@@ -34,6 +34,12 @@
 #define NOISE_PRIOR_RUNS 3
 /* ...counting as this many runs when pooled with a measured spread. */
 #define NOISE_PRIOR_WEIGHT 2
+/* The share of the machine's recorded run-to-run changes a history's floor
+ * clears (docs/statistics.md, "The machine's record of run-to-run
+ * changes"): under a bell curve the 95th percentile of the difference of
+ * two runs is 2.8 spreads of one, inside the 3-spread floor, so it binds
+ * only where a machine's runs move in jumps. */
+#define NOISE_MACHINE_QUANTILE 0.95
 /* Samples all within this relative range of each other have no spread. */
 #define NOISE_ZERO_SPREAD 1e-4
 
@@ -62,10 +68,11 @@ enum noise_floor_source {
 	NOISE_FLOOR_MIN_EFFECT,  /* the user's (or the metric's default) min_effect */
 	NOISE_FLOOR_SPREAD,      /* 3 x the measured spread between baseline runs */
 	NOISE_FLOOR_PRIOR,       /* 3 x the prior spread of a short history */
-	NOISE_FLOOR_RESOLUTION   /* the metric's absolute minimum change */
+	NOISE_FLOOR_RESOLUTION,  /* the metric's absolute minimum change */
+	NOISE_FLOOR_MACHINE      /* the machine's recorded run-to-run change */
 };
 
-/* "min_effect", "spread", "short history", "resolution" */
+/* "min_effect", "spread", "short history", "resolution", "machine" */
 const char *noise_floor_source_name(enum noise_floor_source s);
 
 struct noise_floor_input {
@@ -75,6 +82,8 @@ struct noise_floor_input {
 	double prior;        /* spread to assume for a short history; NAN: none known */
 	double abs_floor;    /* absolute minimum change in the metric's unit; 0: none */
 	double base_median;  /* the baseline's median, to make abs_floor relative */
+	double machine_jump; /* relative: the change the machine's recorded run-to-run
+				changes stay under (baseline_machine_jump); NAN: none */
 };
 
 struct noise_floor {
@@ -85,7 +94,8 @@ struct noise_floor {
 };
 
 /*
- * The floor = max(min_effect, 3 x spread, abs_floor / |base_median|).  With
+ * The floor = max(min_effect, 3 x spread, machine_jump, abs_floor /
+ * |base_median|).  With
  * n_runs < NOISE_PRIOR_RUNS and a prior, spread is the larger of the
  * measured one and sqrt((W prior^2 + (K - 1) spread^2) / (W + K - 1)), W =
  * NOISE_PRIOR_WEIGHT: the prior alone for one run, tightened by a second.

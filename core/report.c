@@ -2173,7 +2173,7 @@ static enum verdict_test test_from_name(const char *name)
 
 static int floor_source_from_name(const char *name)
 {
-	for (int f = NOISE_FLOOR_MIN_EFFECT; f <= NOISE_FLOOR_RESOLUTION; f++)
+	for (int f = NOISE_FLOOR_MIN_EFFECT; f <= NOISE_FLOOR_MACHINE; f++)
 		if (name && strcmp(name, noise_floor_source_name((enum noise_floor_source)f)) == 0)
 			return f;
 	return NOISE_FLOOR_MIN_EFFECT;

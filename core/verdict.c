@@ -240,6 +240,7 @@ static void measure_floor(const struct verdict_input *in, struct verdict *out)
 		.prior = in->prior > 0 ? in->prior : NAN,
 		.abs_floor = in->abs_floor > 0 ? in->abs_floor : 0,
 		.base_median = out->base_median,
+		.machine_jump = in->machine_jump > 0 ? in->machine_jump : NAN,
 	};
 	struct noise_floor f;
 
@@ -419,6 +420,9 @@ static void floor_phrase(const struct verdict *v, char *buf, size_t len)
 			 v->prior_machine ? "the machine's recorded spread between runs" : "a default spread between runs");
 	else if (v->floor_source == NOISE_FLOOR_RESOLUTION)
 		snprintf(buf, len, "the %.1f%% floor (the metric's smallest change that counts)", v->floor * 100);
+	else if (v->floor_source == NOISE_FLOOR_MACHINE)
+		snprintf(buf, len, "the %.1f%% floor (%.0f%% of this machine's recorded changes from one run to the "
+			 "next are smaller)", v->floor * 100, NOISE_MACHINE_QUANTILE * 100);
 	else
 		snprintf(buf, len, "the %.1f%% noise floor", v->floor * 100);
 }

@@ -92,6 +92,8 @@ struct verdict_input {
 	double prior;                   /* between-run spread to assume for a history shorter
 					   than NOISE_PRIOR_RUNS (log scale); <= 0 or NAN: none */
 	bool prior_machine;             /* the prior is the machine's recorded spread */
+	double machine_jump;            /* relative: the machine's recorded run-to-run change
+					   (noise.h); <= 0 or NAN: none */
 	double abs_floor;               /* smallest absolute change that counts, in the
 					   metric's unit (its resolution); 0: none */
 	bool batches;                   /* the samples are batch means of a load benchmark */

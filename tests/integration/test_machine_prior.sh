@@ -96,3 +96,38 @@ record "$DB" 0.100 0.150
 expect noisy "$DB" 0 "the noisy record: a floor of 3 x 28.7%, from the machine" \
 	'r["verdict"] == "below-floor" and abs(r["floor"] - 3 * 0.4054651081081644 / 2 ** 0.5) < 1e-6 and r["machine_prior"] and "the machine'"'"'s recorded spread" in r["why"]'
 contains "text: the hint names the machine's spread" "$T/noisy.out" "the floor is 3 x 29% (the spread between runs this machine recorded for the metric"
+
+# At every history length the floor clears the machine's recorded changes
+# from one run to the next (their 95th percentile, the benchmark's own
+# runs included): five runs of "mine" that agree exactly say nothing about
+# a machine whose runs jump by 50%.  judge5 NAME DB: five baseline runs at
+# 0.100 s, then a gate of 0.130 s (+30%), not stored.
+judge5() {
+	echo 0.100 >"$VALUE"
+	for _k in 1 2 3 4 5; do
+		(cd "$R" && "$PERFGATE" gate --db "$2" --quiet "$R/mine.json" >/dev/null 2>&1)
+	done
+	echo 0.130 >"$VALUE"
+	(cd "$R" && "$PERFGATE" gate --db "$2" --quiet --no-store --json "$T/$1.json" "$R/mine.json" >"$T/$1.out" 2>&1)
+	echo $?
+}
+expect5() {
+	_rc=$(judge5 "$1" "$2")
+	[ "$_rc" = "$3" ] && ok "$1: exit $3" || not_ok "$1: exit $_rc, want $3"
+	row_is "$1" "$4" "$5"
+}
+
+# The noisy record: 20 changes of 50% and the history's own 4 of 0%: the
+# 95th percentile (the 23rd of 24) is 50%, the floor; +30% passes.
+DB=$(new_db mp_noisy5)
+record "$DB" 0.100 0.150
+expect5 noisy5 "$DB" 0 "a 5-run history on the noisy machine: the floor is its 50% changes" \
+	'r["verdict"] == "below-floor" and abs(r["floor"] - 0.5) < 1e-9 and r["floor_source"] == "machine" and not r["short_history"] and "recorded changes from one run to the next" in r["why"]'
+contains "text: the hint says how often the machine moved that much" "$T/noisy5.out" "5% of this machine's recorded changes from one run to the next are 50% or more"
+
+# The quiet record (changes of 0.5%) does not narrow the 5% floor, and
+# +30% fails.
+DB=$(new_db mp_quiet5)
+record "$DB" 0.100 0.1005
+expect5 quiet5 "$DB" 1 "a 5-run history on the quiet machine: +30% fails at the 5% floor" \
+	'r["verdict"] == "regression" and abs(r["floor"] - 0.05) < 1e-9 and r["floor_source"] == "min_effect"'

@@ -475,6 +475,7 @@ static void spread_add(struct baseline *b, const char *project, const char *benc
 	s->metric = xstrdup(metric);
 	s->sum_sq = sum_sq;
 	s->n = n;
+	s->changes = NULL;
 }
 
 /*
@@ -512,6 +513,54 @@ static void test_machine_spread(void **state)
 	baseline_release(&b);
 }
 
+/* Series of the record with their changes kept: `n` changes k / 100, for
+ * k = from, from + 1, ... */
+static void changes_add(struct baseline *b, const char *project, const char *bench, const char *metric,
+			size_t n, int from)
+{
+	struct baseline_spread *s;
+
+	spread_add(b, project, bench, metric, 0, n);
+	s = &b->spreads[b->n_spreads - 1];
+	s->changes = xmalloc(n * sizeof(*s->changes));
+	for (size_t i = 0; i < n; i++)
+		s->changes[i] = (from + (int)i) / 100.0;
+}
+
+/*
+ * The machine's recorded run-to-run change: the nearest-rank quantile of
+ * the changes of every series of the metric, the benchmark's own
+ * included; none below BASELINE_SPREAD_MIN changes, and series without
+ * their changes kept do not count.
+ */
+static void test_machine_jump(void **state)
+{
+	struct baseline b;
+	size_t n = 0;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	assert_true(isnan(baseline_machine_jump(&b, "wall", 0.95, &n)));
+	assert_int_equal(n, 0);
+	/* 0.01 .. 0.12 in one series, 0.13 .. 0.19 in another: 19 changes */
+	changes_add(&b, "p", "x", "wall", 12, 1);
+	changes_add(&b, "q", "y", "wall", 7, 13);
+	spread_add(&b, "q", "z", "wall", 100, 50); /* no changes kept */
+	changes_add(&b, "q", "y", "cpu", 40, 50);
+	assert_true(isnan(baseline_machine_jump(&b, "wall", 0.95, &n)));
+	assert_int_equal(n, 19);
+	/* a 20th, in the series' own benchmark: ranks 19 of 20 at 95% */
+	changes_add(&b, "p", "x", "wall", 1, 20);
+	assert_true(fabs(baseline_machine_jump(&b, "wall", 0.95, &n) - 0.19) < 1e-12);
+	assert_int_equal(n, 20);
+	assert_true(fabs(baseline_machine_jump(&b, "wall", 0.5, NULL) - 0.10) < 1e-12);
+	assert_true(fabs(baseline_machine_jump(&b, "wall", 1, NULL) - 0.20) < 1e-12);
+	/* cpu: 0.50 .. 0.89, rank 38 of 40 */
+	assert_true(fabs(baseline_machine_jump(&b, "cpu", 0.95, &n) - 0.87) < 1e-12);
+	assert_int_equal(n, 40);
+	baseline_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_loads_only_what_it_needs),
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test(test_machine_spread),
+		cmocka_unit_test(test_machine_jump),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -141,6 +141,57 @@ static void test_floor_short_history(void **state)
 	assert_false(f.short_history);
 }
 
+/* The machine's recorded run-to-run change widens the floor at every
+ * history length, never narrows it, and says so in the floor's source. */
+static void test_floor_machine(void **state)
+{
+	struct noise_floor f;
+	struct noise_floor_input in = { .min_effect = 0.05, .spread = 0.01, .n_runs = 5, .prior = 0.15,
+					.machine_jump = 0.5 };
+
+	(void)state;
+	noise_floor_compute(&in, &f);
+	CLOSE(f.floor, 0.5);
+	assert_int_equal(f.source, NOISE_FLOOR_MACHINE);
+	CLOSE(f.spread, 0.01);
+	assert_false(f.short_history);
+	/* a quiet machine leaves min_effect, and a wide history its spread */
+	in.machine_jump = 0.02;
+	noise_floor_compute(&in, &f);
+	CLOSE(f.floor, 0.05);
+	assert_int_equal(f.source, NOISE_FLOOR_MIN_EFFECT);
+	in.spread = 0.2;
+	in.machine_jump = 0.5;
+	noise_floor_compute(&in, &f);
+	CLOSE(f.floor, 0.6);
+	assert_int_equal(f.source, NOISE_FLOOR_SPREAD);
+	/* one run: the machine over the prior's 45%, or the prior over it */
+	in.n_runs = 1;
+	in.spread = 0;
+	noise_floor_compute(&in, &f);
+	CLOSE(f.floor, 0.5);
+	assert_int_equal(f.source, NOISE_FLOOR_MACHINE);
+	assert_false(f.short_history);
+	in.machine_jump = 0.3;
+	noise_floor_compute(&in, &f);
+	CLOSE(f.floor, 0.45);
+	assert_int_equal(f.source, NOISE_FLOOR_PRIOR);
+	assert_true(f.short_history);
+	/* a coarser resolution wins over it; none known changes nothing */
+	in.n_runs = 5;
+	in.abs_floor = 1;
+	in.base_median = 1.6;
+	noise_floor_compute(&in, &f);
+	CLOSE(f.floor, 0.625);
+	assert_int_equal(f.source, NOISE_FLOOR_RESOLUTION);
+	in.abs_floor = 0;
+	in.machine_jump = NAN;
+	noise_floor_compute(&in, &f);
+	CLOSE(f.floor, 0.05);
+	assert_int_equal(f.source, NOISE_FLOOR_MIN_EFFECT);
+	assert_string_equal(noise_floor_source_name(NOISE_FLOOR_MACHINE), "machine");
+}
+
 /* The resolution floor: an absolute minimum change, relative to the
  * baseline's median, wins when it is the larger. */
 static void test_floor_resolution(void **state)
@@ -221,6 +272,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_floor_short_history),
+		cmocka_unit_test(test_floor_machine),
 		cmocka_unit_test(test_floor_resolution),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_zero_spread),
