@@ -217,10 +217,10 @@ double baseline_machine_spread(const struct baseline *b, const char *project, co
 
 /*
  * The machine's recorded run-to-run change of `metric` (log scale): the
- * quantile q (nearest rank) of |d| over every series
- * of the record, the benchmark's own included (its older runs are the
- * machine's record too); NAN when fewer than BASELINE_SPREAD_MIN changes
- * are kept.  *n_out (when given): how many.
+ * quantile q (nearest rank) of |d| over every series of the record, the
+ * benchmark's own included (its older runs are the machine's record too);
+ * NAN when fewer than BASELINE_SPREAD_MIN changes are kept.  *n_out (when
+ * given): how many.
  */
 double baseline_machine_jump(const struct baseline *b, const char *metric, double q, size_t *n_out);
 

@@ -95,10 +95,10 @@ struct noise_floor {
 
 /*
  * The floor = max(min_effect, 3 x spread, machine_jump, abs_floor /
- * |base_median|).  With
- * n_runs < NOISE_PRIOR_RUNS and a prior, spread is the larger of the
- * measured one and sqrt((W prior^2 + (K - 1) spread^2) / (W + K - 1)), W =
- * NOISE_PRIOR_WEIGHT: the prior alone for one run, tightened by a second.
+ * |base_median|).  With n_runs < NOISE_PRIOR_RUNS and a prior, spread is
+ * the larger of the measured one and sqrt((W prior^2 + (K - 1) spread^2) /
+ * (W + K - 1)), W = NOISE_PRIOR_WEIGHT: the prior alone for one run,
+ * tightened by a second.
  */
 void noise_floor_compute(const struct noise_floor_input *in, struct noise_floor *out);
 
