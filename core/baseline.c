@@ -118,6 +118,13 @@ void baseline_spreads_free(struct baseline_spread *s, size_t n)
 	free(s);
 }
 
+static void records_free(struct baseline_record *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(r[i].sorted);
+	free(r);
+}
+
 void baseline_release(struct baseline *b)
 {
 	if (!b)
@@ -127,6 +134,7 @@ void baseline_release(struct baseline *b)
 	free(b->runs);
 	baseline_cutoffs_free(b->cutoffs, b->n_cutoffs);
 	baseline_spreads_free(b->spreads, b->n_spreads);
+	records_free(b->records, b->n_records);
 	free(b->branch);
 	free(b->anchor);
 	free(b->why);
@@ -160,52 +168,135 @@ double baseline_cutoff_for(const struct baseline *b, const char *bench, const ch
 	return 0;
 }
 
+/* Strings in order, NULL (no project, no suite) first. */
+static int cmp_str(const char *a, const char *b)
+{
+	if (!a || !b)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+/* A series' place in the record, metric first. */
+static int cmp_series(const struct baseline_spread *a, const char *project, const char *suite,
+		      const char *bench, const char *metric)
+{
+	int c = strcmp(a->metric, metric);
+
+	if (!c)
+		c = cmp_str(a->project, project);
+	if (!c)
+		c = cmp_str(a->suite, suite);
+	if (!c)
+		c = cmp_str(a->bench, bench);
+	return c;
+}
+
+static int cmp_spread(const void *pa, const void *pb)
+{
+	const struct baseline_spread *b = pb;
+
+	return cmp_series(pa, b->project, b->suite, b->bench, b->metric);
+}
+
+void baseline_index_record(struct baseline *b)
+{
+	size_t alloc = 0;
+
+	records_free(b->records, b->n_records);
+	b->records = NULL;
+	b->n_records = 0;
+	if (b->n_spreads > 1)
+		qsort(b->spreads, b->n_spreads, sizeof(*b->spreads), cmp_spread);
+	for (size_t i = 0; i < b->n_spreads;) {
+		struct baseline_record *r;
+		size_t end = i, at = 0;
+
+		XGROW(b->records, alloc, b->n_records + 1);
+		r = &b->records[b->n_records++];
+		memset(r, 0, sizeof(*r));
+		r->metric = b->spreads[i].metric;
+		r->first = i;
+		for (; end < b->n_spreads && strcmp(b->spreads[end].metric, r->metric) == 0; end++) {
+			r->sum_sq += b->spreads[end].sum_sq;
+			r->n += b->spreads[end].n;
+			if (b->spreads[end].changes)
+				r->n_sorted += b->spreads[end].n;
+		}
+		r->count = end - i;
+		r->sorted = r->n_sorted ? xmalloc(r->n_sorted * sizeof(*r->sorted)) : NULL;
+		for (size_t k = i; k < end; k++)
+			if (b->spreads[k].changes) {
+				memcpy(r->sorted + at, b->spreads[k].changes, b->spreads[k].n * sizeof(*r->sorted));
+				at += b->spreads[k].n;
+			}
+		if (r->n_sorted > 1)
+			qsort(r->sorted, r->n_sorted, sizeof(*r->sorted), summary_cmp_double);
+		i = end;
+	}
+}
+
+/* The indexed record of `metric`, or NULL. */
+static const struct baseline_record *record_for(const struct baseline *b, const char *metric)
+{
+	size_t lo = 0, hi = b ? b->n_records : 0;
+
+	while (lo < hi) { /* the records are in metric order */
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(b->records[mid].metric, metric);
+
+		if (!c)
+			return &b->records[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 double baseline_machine_spread(const struct baseline *b, const char *project, const char *suite,
 			       const char *bench, const char *metric, size_t *n_out)
 {
+	const struct baseline_record *r = record_for(b, metric);
 	double sum = 0;
-	size_t n = 0;
+	size_t n = 0, lo, hi;
 
-	for (size_t i = 0; b && i < b->n_spreads; i++) {
-		const struct baseline_spread *s = &b->spreads[i];
+	if (r) {
+		/* all of the metric's series, less the benchmark's own (the
+		 * first at or after its place, and any equal to it) */
+		sum = r->sum_sq;
+		n = r->n;
+		lo = r->first;
+		hi = r->first + r->count;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
 
-		if (strcmp(s->metric, metric) != 0 ||
-		    (same_str(s->project, project) && same_str(s->suite, suite) && same_str(s->bench, bench)))
-			continue;
-		sum += s->sum_sq;
-		n += s->n;
+			if (cmp_series(&b->spreads[mid], project, suite, bench, metric) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < r->first + r->count && !cmp_series(&b->spreads[lo], project, suite, bench, metric); lo++) {
+			sum -= b->spreads[lo].sum_sq;
+			n -= b->spreads[lo].n;
+		}
 	}
 	if (n_out)
 		*n_out = n;
-	return n >= BASELINE_SPREAD_MIN ? sqrt(sum / (2.0 * (double)n)) : NAN;
+	return n >= BASELINE_SPREAD_MIN ? sqrt(fmax(sum, 0) / (2.0 * (double)n)) : NAN;
 }
 
 double baseline_machine_jump(const struct baseline *b, const char *metric, double q, size_t *n_out)
 {
-	double *all, v;
-	size_t n = 0, at = 0, rank;
+	const struct baseline_record *r = record_for(b, metric);
+	size_t n = r ? r->n_sorted : 0, rank;
 
-	for (size_t i = 0; b && i < b->n_spreads; i++)
-		if (b->spreads[i].changes && strcmp(b->spreads[i].metric, metric) == 0)
-			n += b->spreads[i].n;
 	if (n_out)
 		*n_out = n;
 	if (n < BASELINE_SPREAD_MIN)
 		return NAN;
-	all = xmalloc(n * sizeof(*all));
-	for (size_t i = 0; i < b->n_spreads; i++) {
-		const struct baseline_spread *s = &b->spreads[i];
-
-		if (s->changes && strcmp(s->metric, metric) == 0) {
-			memcpy(all + at, s->changes, s->n * sizeof(*all));
-			at += s->n;
-		}
-	}
-	qsort(all, n, sizeof(*all), summary_cmp_double);
 	rank = (size_t)ceil(q * (double)n - 1e-9); /* nearest rank, 1-based */
-	v = all[rank < 1 ? 0 : rank > n ? n - 1 : rank - 1];
-	free(all);
-	return v;
+	return r->sorted[rank < 1 ? 0 : rank > n ? n - 1 : rank - 1];
 }
 
 static void add_run(struct baseline *b, struct rundoc *doc, double started, size_t *alloc)
@@ -520,6 +611,7 @@ int baseline_select(const struct baseline_source *src, const struct rundoc *cur,
 
 	if (src->spreads && (rc = src->spreads(src->arg, &q, &out->spreads, &out->n_spreads, err)) != 0)
 		return rc;
+	baseline_index_record(out);
 	if (opts->spec) {
 		q.before = cur->started_at;
 		return explicit_baseline(src, cur, opts, &q, max_load, out, err);

@@ -74,6 +74,23 @@ struct baseline_spread {
 	double *changes;               /* the n differences |d|, uncapped (NULL: not kept) */
 };
 #define BASELINE_SPREAD_CAP 0.6931471805599453 /* log(2) */
+
+/*
+ * The record of one metric, indexed once (baseline_index_record) so that
+ * each history row's lookups cost a search, not a pass over the whole
+ * record: its series are spreads[first .. first + count) (sorted by
+ * metric, project, suite, benchmark), sum_sq and n pool all of them, and
+ * sorted holds every kept change |d| in ascending order.
+ */
+struct baseline_record {
+	const char *metric;            /* borrowed from the spreads */
+	size_t first;
+	size_t count;
+	double sum_sq;
+	size_t n;
+	double *sorted;
+	size_t n_sorted;
+};
 /* Differences the machine must have recorded before its spread replaces a
  * metric's default prior (20: the spread's estimate is then within about
  * +-30% of the truth, 90% of the time). */
@@ -152,6 +169,8 @@ struct baseline {
 	size_t n_cutoffs;
 	struct baseline_spread *spreads; /* the machine's record (baseline_machine_spread) */
 	size_t n_spreads;
+	struct baseline_record *records; /* spreads by metric (baseline_index_record) */
+	size_t n_records;
 	char *branch;                  /* the baseline branch */
 	char *anchor;                  /* the commit the ancestry walk started at, or NULL */
 	char *why;                     /* how the runs were chosen, one or two sentences */
@@ -204,6 +223,14 @@ const struct rd_bench *baseline_match(const struct rundoc *run, const struct rd_
 
 /* The cutoff (s since the epoch) for one benchmark and metric, 0 when none. */
 double baseline_cutoff_for(const struct baseline *b, const char *bench, const char *metric);
+
+/*
+ * Index b->spreads by metric (sorting them), for baseline_machine_spread
+ * and baseline_machine_jump, which read only the index.  baseline_select
+ * calls it; whoever fills spreads otherwise calls it again after each
+ * change to them.
+ */
+void baseline_index_record(struct baseline *b);
 
 /*
  * The machine's spread between runs of `metric` (log scale, as a standard

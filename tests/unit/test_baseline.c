@@ -462,8 +462,10 @@ static void test_parse_time(void **state)
 	assert_true(isnan(baseline_parse_time("2026-11-28T18:34:56")));
 }
 
-static void spread_add(struct baseline *b, const char *project, const char *bench, const char *metric,
-		       double sum_sq, size_t n)
+/* One more series of the record (changes: owned from now on, or NULL),
+ * indexed again as a store's baseline is. */
+static void series_add(struct baseline *b, const char *project, const char *bench, const char *metric,
+		       double sum_sq, size_t n, double *changes)
 {
 	struct baseline_spread *s;
 
@@ -475,7 +477,14 @@ static void spread_add(struct baseline *b, const char *project, const char *benc
 	s->metric = xstrdup(metric);
 	s->sum_sq = sum_sq;
 	s->n = n;
-	s->changes = NULL;
+	s->changes = changes;
+	baseline_index_record(b);
+}
+
+static void spread_add(struct baseline *b, const char *project, const char *bench, const char *metric,
+		       double sum_sq, size_t n)
+{
+	series_add(b, project, bench, metric, sum_sq, n, NULL);
 }
 
 /*
@@ -518,13 +527,11 @@ static void test_machine_spread(void **state)
 static void changes_add(struct baseline *b, const char *project, const char *bench, const char *metric,
 			size_t n, int from)
 {
-	struct baseline_spread *s;
+	double *changes = xmalloc(n * sizeof(*changes));
 
-	spread_add(b, project, bench, metric, 0, n);
-	s = &b->spreads[b->n_spreads - 1];
-	s->changes = xmalloc(n * sizeof(*s->changes));
 	for (size_t i = 0; i < n; i++)
-		s->changes[i] = (from + (int)i) / 100.0;
+		changes[i] = (from + (int)i) / 100.0;
+	series_add(b, project, bench, metric, 0, n, changes);
 }
 
 /*
@@ -558,6 +565,10 @@ static void test_machine_jump(void **state)
 	/* cpu: 0.50 .. 0.89, rank 38 of 40 */
 	assert_true(fabs(baseline_machine_jump(&b, "cpu", 0.95, &n) - 0.87) < 1e-12);
 	assert_int_equal(n, 40);
+	/* the spread leaves out both of x's own series (12 and 1 changes),
+	 * wherever the index sorted them: 7 of y and 50 of z remain */
+	baseline_machine_spread(&b, "p", "s", "x", "wall", &n);
+	assert_int_equal(n, 57);
 	baseline_release(&b);
 }
 
