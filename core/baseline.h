@@ -75,6 +75,11 @@ struct baseline_spread {
 };
 #define BASELINE_SPREAD_CAP 0.6931471805599453 /* log(2) */
 
+/* Differences the machine must have recorded before its spread replaces a
+ * metric's default prior (20: the spread's estimate is then within about
+ * +-30% of the truth, 90% of the time). */
+#define BASELINE_SPREAD_MIN 20
+
 /*
  * The record of one metric, indexed once (baseline_index_record) so that
  * each history row's lookups cost a search, not a pass over the whole
@@ -91,10 +96,6 @@ struct baseline_record {
 	double *sorted;
 	size_t n_sorted;
 };
-/* Differences the machine must have recorded before its spread replaces a
- * metric's default prior (20: the spread's estimate is then within about
- * +-30% of the truth, 90% of the time). */
-#define BASELINE_SPREAD_MIN 20
 
 struct baseline_source {
 	/* Candidate runs matching q, newest first (by started_at). */
