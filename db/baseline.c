@@ -3,7 +3,6 @@
  * of comparisons.  Every statement goes through db_query(), parameterised.
  */
 #include "baseline.h"
-#include <math.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -132,34 +131,6 @@ static int q_cutoffs(void *arg, const struct baseline_query *q, struct baseline_
 	return 0;
 }
 
-/* A float8[] of n values in PostgreSQL's text form ("{0.01,2.5e-05}");
- * NULL, and no changes kept, unless it holds exactly n numbers. */
-static double *parse_changes(const char *text, size_t n)
-{
-	double *v = xmalloc((n ? n : 1) * sizeof(*v));
-	const char *p = text;
-	size_t k = 0;
-
-	if (*p++ != '{')
-		goto bad;
-	while (k < n) {
-		char *end;
-
-		v[k] = strtod(p, &end);
-		if (end == p || !isfinite(v[k]) || (*end != ',' && *end != '}'))
-			goto bad;
-		k++;
-		p = end + 1;
-		if (*end == '}')
-			break;
-	}
-	if (k == n && p[-1] == '}')
-		return v;
-bad:
-	free(v);
-	return NULL;
-}
-
 static int q_spreads(void *arg, const struct baseline_query *q, struct baseline_spread **out, size_t *n,
 		     struct err *err)
 {
@@ -203,7 +174,7 @@ static int q_spreads(void *arg, const struct baseline_query *q, struct baseline_
 			s->metric = xstrdup(PQgetvalue(res, i, 3));
 			s->sum_sq = strtod(PQgetvalue(res, i, 4), NULL);
 			s->n = (size_t)strtoul(PQgetvalue(res, i, 5), NULL, 10);
-			s->changes = parse_changes(PQgetvalue(res, i, 6), s->n);
+			s->changes = db_float8_array(PQgetvalue(res, i, 6), s->n);
 		}
 		*n = (size_t)rows;
 	}

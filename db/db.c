@@ -1563,3 +1563,29 @@ bool db_embedded_running(bool *initialised)
 	cluster_release(&c);
 	return running;
 }
+
+double *db_float8_array(const char *text, size_t n)
+{
+	double *v = xmalloc((n ? n : 1) * sizeof(*v));
+	const char *p = text;
+	size_t k = 0;
+
+	if (*p++ != '{')
+		goto bad;
+	while (k < n) {
+		char *end;
+
+		v[k] = strtod(p, &end);
+		if (end == p || !isfinite(v[k]) || (*end != ',' && *end != '}'))
+			goto bad;
+		k++;
+		p = end + 1;
+		if (*end == '}')
+			break;
+	}
+	if (k == n && p[-1] == '}' && *p == '\0')
+		return v;
+bad:
+	free(v);
+	return NULL;
+}

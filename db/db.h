@@ -145,4 +145,11 @@ int db_quarantine(const struct rundoc *rd, const char *from, char **path, struct
 char *db_url_redact(const char *url);
 void db_scrub(char *msg, size_t cap, const char *secret);
 
+/*
+ * A float8[] of exactly n finite numbers in PostgreSQL's text form
+ * ("{0.01,2.5e-05}"), as a new array; NULL for anything else (too few or
+ * too many, a NULL element, NaN or Infinity, text before or after).
+ */
+double *db_float8_array(const char *text, size_t n);
+
 #endif

@@ -299,10 +299,39 @@ static void test_store_connects_once(void **state)
 	close(r.fd);
 }
 
+/* The machine's record comes back from PostgreSQL as float8[] text: exactly
+ * n finite numbers, or nothing kept. */
+static void test_float8_array(void **state)
+{
+	static const struct { const char *text; size_t n; } bad[] = {
+		{ "", 1 }, { "{", 1 }, { "0.5", 1 }, { "{}", 1 }, { "{0.5", 1 },
+		{ "{0.5}", 2 }, { "{0.5,0.25,1}", 2 }, { "{0.5,}", 2 }, { "{0.5,x}", 2 },
+		{ "{NULL}", 1 }, { "{NaN}", 1 }, { "{Infinity,1}", 2 }, { "{0.5;1}", 2 },
+		{ "{0.5} ", 1 }, { "{0.5}{1}", 1 }, { "x{0.5}", 1 },
+	};
+	double *v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = db_float8_array(bad[i].text, bad[i].n);
+		if (v)
+			fail_msg("'%s' (n %zu) parsed", bad[i].text, bad[i].n);
+	}
+	v = db_float8_array("{0.01,2.5e-05,1}", 3);
+	assert_non_null(v);
+	assert_true(v[0] == 0.01 && v[1] == 2.5e-05 && v[2] == 1);
+	free(v);
+	v = db_float8_array("{0.6931471805599453}", 1);
+	assert_non_null(v);
+	assert_true(v[0] == 0.6931471805599453);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_url_redact),
+		cmocka_unit_test(test_float8_array),
 		cmocka_unit_test(test_scrub),
 		cmocka_unit_test(test_connection_order),
 		cmocka_unit_test(test_home),
