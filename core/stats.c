@@ -5,6 +5,7 @@
 #include "stats.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +268,58 @@ static double kth_diff(const double *xs, size_t m, const double *ys, size_t n, s
 	return dval(hi);
 }
 
+/* The k-th smallest (0-based) of a[0 .. n), n > 0, moved to a[k], with
+ * nothing larger before it and nothing smaller after it (Hoare's FIND, as
+ * Wirth writes it): on average O(n), where a sort is O(n log n). */
+static double select_kth(double *a, size_t n, size_t k)
+{
+	ptrdiff_t l = 0, r = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+
+	while (l < r) {
+		double pivot = a[kk], t;
+		ptrdiff_t i = l, j = r;
+
+		do {
+			while (a[i] < pivot)
+				i++;
+			while (pivot < a[j])
+				j--;
+			if (i <= j) {
+				t = a[i];
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				j--;
+			}
+		} while (i <= j);
+		if (j < kk)
+			l = i;
+		if (kk < i)
+			r = j;
+	}
+	return a[kk];
+}
+
+/* The 0-based order statistics lo <= mid <= hi of d[0 .. n) and the
+ * median, as a sort would give them, by selection: d[mid] first, which
+ * leaves the mid smallest before it and the rest after, then lo among
+ * those before and hi among those after. */
+static void order_stats(double *d, size_t n, size_t lo, size_t hi, double *median, double *vlo, double *vhi)
+{
+	size_t mid = (n - 1) / 2;
+	double m = select_kth(d, n, mid), next = m;
+
+	if (n % 2 == 0) { /* the median is the mean of d[mid] and the smallest after it */
+		next = d[mid + 1];
+		for (size_t i = mid + 2; i < n; i++)
+			if (d[i] < next)
+				next = d[i];
+	}
+	*median = n % 2 ? m : (m + next) / 2;
+	*vlo = lo < mid ? select_kth(d, mid, lo) : m;
+	*vhi = hi > mid ? select_kth(d + mid + 1, n - mid - 1, hi - mid - 1) : m;
+}
+
 /* HL estimate (median of the pairwise differences y_j - x_i) and the CI. */
 static int hl_core(const double *x, size_t m, const double *y, size_t n, double alpha, double *est,
 		   double *lo, double *hi)
@@ -287,10 +340,7 @@ static int hl_core(const double *x, size_t m, const double *y, size_t n, double 
 		for (size_t i = 0; i < m; i++)
 			for (size_t j = 0; j < n; j++)
 				d[i * n + j] = y[j] - x[i];
-		qsort(d, mn, sizeof(*d), summary_cmp_double);
-		*est = summary_median_sorted(d, mn);
-		*lo = d[klo - 1];
-		*hi = d[khi - 1];
+		order_stats(d, mn, klo - 1, khi - 1, est, lo, hi);
 		free(d);
 	} else {
 		double *xs = xmalloc(m * sizeof(*xs)), *ys = xmalloc(n * sizeof(*ys));

@@ -281,6 +281,58 @@ static int cmp_dbl(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * The Hodges-Lehmann shift against brute force: every pairwise difference
+ * sorted.  The estimate is their median exactly; the interval's ends are
+ * the differences of ranks k and mn - k + 1 for one k (with ties, some
+ * rank within each end's run of equal values).  Random sizes 1 to 40 and
+ * values on a coarse grid, so that ties are common, as in timings rounded
+ * to a clock tick.
+ */
+static void test_hl_brute(void **state)
+{
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	double x[40], y[40], d[1600], est, lo, hi, med;
+	struct err err = ERR_INIT;
+
+	(void)state;
+	gsl_rng_set(rng, 77);
+	for (int t = 0; t < 2000; t++) {
+		size_t m = 1 + gsl_rng_uniform_int(rng, 40), n = 1 + gsl_rng_uniform_int(rng, 40), mn = m * n;
+		double grid = t % 2 ? 0.25 : 1e-6, alpha = t % 3 ? 0.01 : 0.2;
+		size_t a = mn, b = 0, c = mn, e = 0;
+		bool found = false;
+
+		for (size_t i = 0; i < m; i++)
+			x[i] = grid * round(gsl_ran_gaussian(rng, 1) / grid);
+		for (size_t j = 0; j < n; j++)
+			y[j] = grid * round((0.3 + gsl_ran_gaussian(rng, 1)) / grid);
+		assert_int_equal(stats_hodges_lehmann_shift(x, m, y, n, alpha, &est, &lo, &hi, &err), 0);
+		for (size_t i = 0; i < m; i++)
+			for (size_t j = 0; j < n; j++)
+				d[i * n + j] = y[j] - x[i];
+		qsort(d, mn, sizeof(*d), cmp_dbl);
+		med = mn % 2 ? d[mn / 2] : (d[mn / 2 - 1] + d[mn / 2]) / 2;
+		if (est != med)
+			fail_msg("m %zu n %zu: estimate %.17g, the sorted median %.17g", m, n, est, med);
+		for (size_t i = 0; i < mn; i++) { /* the runs of ranks (0-based) holding lo and hi */
+			if (d[i] == lo) {
+				a = i < a ? i : a;
+				b = i;
+			}
+			if (d[i] == hi) {
+				c = i < c ? i : c;
+				e = i;
+			}
+		}
+		for (size_t k = a; k <= b && k < mn; k++) /* rank k + 1 and its mirror mn - k */
+			found |= mn - 1 - k >= c && mn - 1 - k <= e;
+		if (!found)
+			fail_msg("m %zu n %zu: [%g, %g] are not the differences of mirrored ranks", m, n, lo, hi);
+	}
+	gsl_rng_free(rng);
+}
+
 /* The selection path of the paired estimate (no Walsh averages stored)
  * against a brute-force sort on 300 differences (45,150 averages). */
 static void test_hl_paired_brute(void **state)
@@ -483,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_mwu_scipy),
 		cmocka_unit_test(test_mwu_consistency),
 		cmocka_unit_test(test_hl_huge),
+		cmocka_unit_test(test_hl_brute),
 		cmocka_unit_test(test_mwu_lopsided),
 		cmocka_unit_test(test_mwu_bad_input),
 		cmocka_unit_test(test_hl_nonpositive),
