@@ -270,14 +270,24 @@ static double kth_diff(const double *xs, size_t m, const double *ys, size_t n, s
 
 /* The k-th smallest (0-based) of a[0 .. n), n > 0, moved to a[k], with
  * nothing larger before it and nothing smaller after it (Hoare's FIND, as
- * Wirth writes it): on average O(n), where a sort is O(n log n). */
+ * Wirth writes it): on average O(n), where a sort is O(n log n).  An input
+ * that keeps handing it bad pivots gets the sort for what is left after
+ * 2 log2(n) + 8 rounds, so it is never worse than O(n log n). */
 static double select_kth(double *a, size_t n, size_t k)
 {
 	ptrdiff_t l = 0, r = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+	size_t rounds = 8;
 
+	for (size_t m = n; m > 1; m >>= 1)
+		rounds += 2;
 	while (l < r) {
 		double pivot = a[kk], t;
 		ptrdiff_t i = l, j = r;
+
+		if (rounds-- == 0) {
+			qsort(a + l, (size_t)(r - l + 1), sizeof(*a), summary_cmp_double);
+			break;
+		}
 
 		do {
 			while (a[i] < pivot)
