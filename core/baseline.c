@@ -235,23 +235,17 @@ void baseline_index_record(struct baseline *b)
 	}
 }
 
-/* The indexed record of `metric`, or NULL. */
+static int cmp_record(const void *key, const void *r)
+{
+	return strcmp(key, ((const struct baseline_record *)r)->metric);
+}
+
+/* The indexed record of `metric`, or NULL (the records are in metric order). */
 static const struct baseline_record *record_for(const struct baseline *b, const char *metric)
 {
-	size_t lo = 0, hi = b ? b->n_records : 0;
-
-	while (lo < hi) { /* the records are in metric order */
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(b->records[mid].metric, metric);
-
-		if (!c)
-			return &b->records[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	if (!b || b->n_records == 0)
+		return NULL;
+	return bsearch(metric, b->records, b->n_records, sizeof(*b->records), cmp_record);
 }
 
 double baseline_machine_spread(const struct baseline *b, const char *project, const char *suite,

@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 	for (size_t r = 0; r < rounds; r++) {
 		double s = 0;
 		for (size_t k = 0; k < 100; k++) /* 100 different sets of 10, as 100 gates would see */
-			s += compare_once(m + k * small % big, small, v, cs);
+			s += compare_once(m + (k * small) % big, small, v, cs);
 		t_small[r] = s / 100;
 		t_big[r] = compare_once(m, big, v, cs);
 		t_rec[r] = record_once(&rec, &sink);
