@@ -14,8 +14,8 @@ int cmd_probe(int argc, char **argv)
 	static const struct cmd_usage usage = {
 		"probe", "[options]",
 		"run perfgate's fixed calibration workload once (what \"calibration\": \"auto\" measures)",
-		"A fixed amount of CPU-bound work (branches, a 64 KiB table), about 20 ms on a\n"
-		"current server core.  Prints nothing unless --verbose; exits 0.",
+		"A fixed amount of CPU-bound work (a small interpreter, a 64 KiB table), about\n"
+		"20 ms on a current server core.  Prints nothing unless --verbose; exits 0.",
 	};
 	long iterations = PROBE_ITERATIONS;
 	bool verbose = false;

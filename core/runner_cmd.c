@@ -22,10 +22,10 @@
 #include "json.h"
 #include "noise.h"
 #include "perfcount.h"
+#include "probe.h"
 #include "proc.h"
 #include "slo.h"
 #include "summary.h"
-#include "json.h"
 #include "util.h"
 
 /* Adaptive repetition defaults (docs/suite.md). */
@@ -334,15 +334,12 @@ static void read_expect_exit(struct runner_cmd_bench *cb, const cJSON *v)
 }
 
 /* "measure": ["instructions", "cycles"]: open the counters and add their
- * metrics; which counter counts goes into the configuration hash (counts
- * from perf_event and valgrind are not comparable). */
+ * metrics. */
 static void open_counters(struct runner_cmd_bench *cb, const cJSON *raw)
 {
 	const cJSON *v = json_peek(raw, "measure"), *it;
 	struct err e = ERR_INIT;
-	cJSON *rt;
 	const char *src;
-	char hash[65];
 
 	if (cJSON_IsArray(v)) {
 		cJSON_ArrayForEach(it, v) {
@@ -357,12 +354,6 @@ static void open_counters(struct runner_cmd_bench *cb, const cJSON *raw)
 		return;
 	}
 	src = perfcount_source_name(cb->pc);
-	rt = cJSON_CreateObject();
-	cJSON_AddStringToObject(rt, "counter", src);
-	suite_config_hash(raw, rt, hash);
-	cJSON_Delete(rt);
-	free(cb->res.config_hash);
-	cb->res.config_hash = xstrdup(hash);
 	if (cb->want_instr) {
 		cb->i_instr = cb->res.n_metrics;
 		rundoc_metric_set_source(rundoc_bench_add_metric(&cb->res, "instructions", "1", RD_LOWER), src);
@@ -373,6 +364,31 @@ static void open_counters(struct runner_cmd_bench *cb, const cJSON *raw)
 	}
 	if (perfcount_source(cb->pc) == PERFCOUNT_VALGRIND)
 		cb->vg_argv = perfcount_valgrind_argv((const char *const *)cb->argv, cb->tmpdir);
+}
+
+/*
+ * What the suite does not say but the figures depend on goes into the
+ * configuration hash, so that a change of it starts a new history rather
+ * than a false verdict: which counter counts (counts from perf_event and
+ * valgrind are not comparable) and which probe "auto" runs (a new
+ * PROBE_VERSION's wall_rel is not the old one's).
+ */
+static void hash_runtime(struct runner_cmd_bench *cb, const cJSON *raw)
+{
+	cJSON *rt;
+	char hash[65];
+
+	if (!cb->pc && !cb->cal_auto)
+		return;
+	rt = cJSON_CreateObject();
+	if (cb->pc)
+		cJSON_AddStringToObject(rt, "counter", perfcount_source_name(cb->pc));
+	if (cb->cal_auto)
+		cJSON_AddNumberToObject(rt, "probe", PROBE_VERSION);
+	suite_config_hash(raw, rt, hash);
+	cJSON_Delete(rt);
+	free(cb->res.config_hash);
+	cb->res.config_hash = xstrdup(hash);
 }
 
 /* How every repetition is started. */
@@ -441,6 +457,7 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 	if ((v = json_peek(raw, "calibration")))
 		open_calibration(cb, v);
 	open_counters(cb, raw);
+	hash_runtime(cb, raw);
 	set_proc_options(cb);
 
 	if (!cb->failed && cb->setup)

@@ -48,6 +48,10 @@ is "wall_rel, cpu_rel and calibration_wall beside the raw times" \
 	"all(len(s[k]) == 8 for k in ('wall', 'wall_rel', 'calibration_wall')) and len(s['cpu_rel']) >= 6"
 is "wall_rel is each repetition's wall over its calibration's" \
 	"all(abs(r - w / c) < 1e-9 * r for r, w, c in zip(s['wall_rel'], s['wall'], s['calibration_wall']))"
+listed_hash() { "$PERFGATE" run --list "$1" 2>/dev/null | awk -F'\t' -v n="$2" '$1 == n { print $3 }'; }
+h=$(listed_hash "$R/suite.json" loop)
+is "a calibration command of one's own leaves the configuration hash as the suite declares it" \
+	"len('$h') == 64 and b['config_hash'] == '$h'"
 # The benchmark starts three processes (the shell of "shell", sh loop.sh and
 # cat) around twice the loop; the calibration one, around the loop once: its
 # cpu_rel is about 2 plus what starting the two extra processes costs.
@@ -120,7 +124,12 @@ is "auto: wall_rel, cpu_rel and calibration_wall beside every repetition, the ra
 is "auto: the probe took CPU time (cpu_rel is the loop's CPU over the probe's, finite and > 0)" \
 	"all(0 < v < 100 for v in s['cpu_rel'])"
 expect_exit 0 "perfgate probe runs on its own and exits 0" "$PERFGATE" probe --verbose
-contains "it says which probe it is" "$OUT" "probe version 1"
+contains "it says which probe it is" "$OUT" "probe version 2"
+# The probe's version is part of the configuration: a new probe starts new
+# histories rather than comparing its times with the old probe's.
+h=$(listed_hash "$T/auto.json" a)
+is "auto: the probe's version goes into the configuration hash (the run's is not the suite's)" \
+	"len('$h') == 64 and len(b['config_hash']) == 64 and b['config_hash'] != '$h'"
 expect_exit 2 "perfgate probe refuses a bad count" "$PERFGATE" probe --iterations 0
 
 # Only command benchmarks take a calibration.

@@ -30,16 +30,7 @@ pg_start "$T/pg" || { echo "gate_trust: cannot start PostgreSQL" >&2; exit 1; }
 PERFGATE_TRUST_DB=$(new_db trust)
 export PERFGATE_TRUST_DB
 if [ "${NEIGHBOUR:-1}" = 1 ]; then
-	python3 -c '
-import random, sys, time
-r = random.Random(int(sys.argv[1]))
-end = time.monotonic() + 86400
-while time.monotonic() < end:
-    t = time.monotonic() + r.uniform(0.2, 3.0)
-    while time.monotonic() < t:
-        pass
-    time.sleep(r.uniform(0.2, 3.0))
-' "$$" &
+	python3 "$here/neighbour.py" "$$" &
 	npid=$!
 	echo "$npid" >"$T/neighbour.pid"
 fi
