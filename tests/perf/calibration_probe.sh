@@ -1,12 +1,13 @@
 #!/bin/sh
 # How well a calibration probe divides out a shared machine's speed
-# (docs/statistics.md, "Calibration "auto""; docs/performance.md): five
-# kinds of command, each measured beside the probe of this perfgate and,
-# with BEFORE=PATH, beside the probe of another perfgate binary too, all
-# interleaved in one suite, RUNS times, while the gate-trust neighbour
-# takes a CPU on and off (NEIGHBOUR=python, the default, gzip, or 0 for
-# none).  Prints, per command and probe, how much the run medians of the
-# command, of the probe and of their ratio (wall_rel) move between runs.
+# (docs/statistics.md, "Calibration "auto""; docs/performance.md): six
+# kinds of command (five that compute, one that sleeps), each measured
+# beside the probe of this perfgate and, with BEFORE=PATH, beside the probe
+# of another perfgate binary too, all interleaved in one suite, RUNS
+# times, while the gate-trust neighbour takes a CPU on and off
+# (NEIGHBOUR=python, the default, gzip, or 0 for none).  Prints, per
+# command and probe, how much the run medians of the command, of the
+# probe and of their ratio (wall_rel) move between runs.
 # usage: calibration_probe.sh [RUNS]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,6 +54,7 @@ work = {
     "sort": "sort -n nums >/dev/null",
     "python": "python3 -c 'sum(i*i for i in range(100000))'",
     "arith": "./arith",
+    "sleep": "sleep 0.02",
 }
 probes = {"now": [now, "probe"]}
 if before:
