@@ -515,15 +515,56 @@ static size_t reps_for_mde(const struct verdict *v, size_t family)
  * changes under VERDICT_MDE_FLAG, named as the exact setting and a number.
  * per_rep: samples one repetition gives (batch means: several).
  */
+/* The median of one metric of b in this run, or NAN when b lacks it. */
+static double bench_median(const struct rd_bench *b, const char *metric)
+{
+	const struct rd_metric *m = rundoc_bench_find_metric(b, metric);
+
+	return m ? median_of(m->samples, m->n_samples) : NAN;
+}
+
+/*
+ * A calibration that computes, beside a command that mostly waits (a sleep,
+ * a server's answer, a disk): the calibration slows down with the machine
+ * and the waiting does not, so dividing by it adds its noise to a time that
+ * had none (docs/statistics.md, "Calibration "auto"").  Said on the
+ * wall_rel row whatever the row detects: the calibration does not fit.
+ * The calibration's CPU time is cpu / cpu_rel.
+ */
+static char *waiting_hint(const struct compare_row *row, const struct rd_bench *b)
+{
+	double wall, cpu, cal_wall, cal_cpu, share, cal_share;
+
+	if (b->kind != RUNDOC_KIND_COMMAND || strcmp(row->metric, "wall_rel") != 0)
+		return NULL;
+	wall = bench_median(b, "wall");
+	cpu = bench_median(b, "cpu");
+	cal_wall = bench_median(b, "calibration_wall");
+	cal_cpu = cpu / bench_median(b, "cpu_rel");
+	if (!(wall > 0 && cal_wall > 0))
+		return NULL;
+	share = cpu / wall;
+	cal_share = cal_cpu / cal_wall;
+	if (!(share < WAIT_CPU_BOUND) || !(cal_share >= WAIT_CPU_BOUND))
+		return NULL;
+	return xasprintf("benchmark '%s' computed for only %.0f%% of its wall time, its calibration for %.0f%%: "
+			 "the calibration slows down with the machine as waiting does not, and dividing by it adds "
+			 "its noise; remove \"calibration\", or give one that waits as the benchmark does",
+			 b->name, share * 100, fmin(cal_share, 1) * 100);
+}
+
 static char *row_hint(const struct compare_row *row, const struct rd_bench *b, size_t family,
 		      bool calibrated, double per_rep)
 {
 	const struct verdict *v = &row->v;
 	double reps_now = v->n_cur / per_rep, between, within;
+	char *hint;
 	size_t n;
 
 	if (!row->settings.gate || row->against || v->kind == VERDICT_NO_BASELINE || v->n_cur == 0)
 		return NULL;
+	if (calibrated && (hint = waiting_hint(row, b)))
+		return hint;
 	if (v->kind == VERDICT_INSUFFICIENT) {
 		n = reps_to_test(v->n_base, v->level);
 		return n ? xasprintf("set \"repetitions\": %zu in benchmark '%s' (now %.0f): with fewer the test "

@@ -79,6 +79,18 @@ PY
 2>&1); if [ "$_r" = "True" ]; then ok "$2"; else not_ok "$2 (got: $_r)"; fi; }
 is_g g3.json "wall, user and sys are compared but not gated; wall_rel and cpu_rel gate" \
 	"all(rows[k]['gate'] is False for k in ('wall', 'user', 'sys', 'calibration_wall')) and rows['wall_rel']['gate'] and rows['cpu_rel']['gate']"
+is_g g3.json "a computing command beside a computing calibration gets no hint that the calibration waits" \
+	"'computed for only' not in (rows['wall_rel'].get('hint') or '')"
+
+# A command that waits (a sleep) beside perfgate's probe, which computes: the
+# probe's noise would be divided into a time that had none, and the wall_rel
+# row says so, with what to do.
+printf '{"suite": "nap", "project": "nap", "benchmarks": [{"name": "nap", "shell": "sleep 0.03", "repetitions": 3, "calibration": "auto"}]}\n' >"$R/nap.json"
+expect_exit 0 "a sleeping command with calibration auto: a baseline" gate "$R/nap.json"
+expect_exit 0 "and a gate against it" gate "$R/nap.json" --no-store --no-confirm --json "$T/nap.json"
+is_g nap.json "its wall_rel row says the command waits and the calibration computes, and to remove it" \
+	"'computed for only' in rows['wall_rel']['hint'] and 'remove \"calibration\"' in rows['wall_rel']['hint']"
+is_g nap.json "on the wall_rel row only" "'computed for only' not in (rows['cpu_rel'].get('hint') or '')"
 
 # Ten times the work: the relative metrics regress, and fail the gate.  (Three
 # times was not enough under `make test -j2`: the tests beside this one moved
