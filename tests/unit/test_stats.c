@@ -337,6 +337,37 @@ static void test_hl_brute(void **state)
 	gsl_rng_free(rng);
 }
 
+/* An input that hands the selection its worst pivot at every round: the
+ * values 0 .. n-1 in order, but with the smallest moved to the middle,
+ * where the selection takes its pivot (McIlroy's adversary, run against
+ * Wirth's FIND, builds exactly this).  Each round then removes one value,
+ * about n/2 rounds where 2 log2(n) + 8 are allowed: the sort fallback
+ * decides, and must give what a sort gives.  With x = {0} the differences
+ * are y itself, so the value at each rank is the rank. */
+static void test_hl_adversary(void **state)
+{
+	static const size_t sizes[] = { 2001, 2000 };
+	double x[1] = { 0 }, *y, est, lo, hi;
+	struct err err = ERR_INIT;
+
+	(void)state;
+	for (size_t t = 0; t < 2; t++) {
+		size_t n = sizes[t], k = (n - 1) / 2;
+
+		y = malloc(n * sizeof(*y));
+		assert_non_null(y);
+		for (size_t i = 0; i < n; i++)
+			y[i] = i < k ? (double)(i + 1) : i == k ? 0 : (double)i;
+		assert_int_equal(stats_hodges_lehmann_shift(x, 1, y, n, 0.01, &est, &lo, &hi, &err), 0);
+		/* the median of 0 .. n-1, and two mirrored ranks around it */
+		assert_true(est == (double)(n - 1) / 2);
+		assert_true(lo == floor(lo) && hi == floor(hi));
+		assert_true(lo < est && est < hi);
+		assert_true(lo + hi == (double)(n - 1));
+		free(y);
+	}
+}
+
 /* The selection path of the paired estimate (no Walsh averages stored)
  * against a brute-force sort on 300 differences (45,150 averages). */
 static void test_hl_paired_brute(void **state)
@@ -540,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_mwu_consistency),
 		cmocka_unit_test(test_hl_huge),
 		cmocka_unit_test(test_hl_brute),
+		cmocka_unit_test(test_hl_adversary),
 		cmocka_unit_test(test_mwu_lopsided),
 		cmocka_unit_test(test_mwu_bad_input),
 		cmocka_unit_test(test_hl_nonpositive),
