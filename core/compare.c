@@ -510,11 +510,6 @@ static size_t reps_for_mde(const struct verdict *v, size_t family)
 	return 0;
 }
 
-/*
- * What would help a gated history row that cannot be tested, or cannot see
- * changes under VERDICT_MDE_FLAG, named as the exact setting and a number.
- * per_rep: samples one repetition gives (batch means: several).
- */
 /* The median of one metric of b in this run, or NAN when b lacks it. */
 static double bench_median(const struct rd_bench *b, const char *metric)
 {
@@ -553,6 +548,12 @@ static char *waiting_hint(const struct compare_row *row, const struct rd_bench *
 			 b->name, share * 100, fmin(cal_share, 1) * 100);
 }
 
+/*
+ * What would help a gated history row that cannot be tested, or cannot see
+ * changes under VERDICT_MDE_FLAG, named as the exact setting and a number;
+ * first, a calibration that does not fit the command (waiting_hint).
+ * per_rep: samples one repetition gives (batch means: several).
+ */
 static char *row_hint(const struct compare_row *row, const struct rd_bench *b, size_t family,
 		      bool calibrated, double per_rep)
 {
