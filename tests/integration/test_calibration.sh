@@ -82,6 +82,22 @@ is_g g3.json "wall, user and sys are compared but not gated; wall_rel and cpu_re
 is_g g3.json "a computing command beside a computing calibration gets no hint that the calibration waits" \
 	"'computed for only' not in (rows['wall_rel'].get('hint') or '')"
 
+# A changed configuration (here the calibration: perfgate's probe in place of
+# the user's loop) starts the benchmark's history again, and the report says
+# why there is no baseline rather than calling it a first run.
+is_g g3.json "an unchanged configuration gets no such note" \
+	"not any('configuration differs' in n for n in d['notes'])"
+python3 - "$R/suite.json" "$R/auto.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["benchmarks"][0]["calibration"] = "auto"
+json.dump(s, open(sys.argv[2], "w"))
+PY
+expect_exit 0 "a gate after the calibration changed passes (no baseline)" \
+	gate "$R/auto.json" --no-store --no-confirm --json "$T/changed.json"
+is_g changed.json "it says the configuration differs from the newest stored run's, so there is no baseline" \
+	"any(\"benchmark 'loop': its configuration differs\" in n and 'no baseline' in n for n in d['notes']) and rows['wall_rel']['verdict'] == 'no-baseline'"
+
 # A command that waits (a sleep) beside perfgate's probe, which computes: the
 # probe's noise would be divided into a time that had none, and the wall_rel
 # row says so, with what to do.
