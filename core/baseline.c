@@ -302,39 +302,38 @@ static void add_run(struct baseline *b, struct rundoc *doc, double started, size
 }
 
 /*
- * Benchmark b of the current run, held by an older stored run under
- * another configuration (its command, environment, calibration probe or
- * counter changed): no run before this one is its baseline, and the report
- * should say why rather than call it a first run.  True when said.
+ * Benchmark b of the current run, held by a stored run under another
+ * configuration (its command, environment, calibration probe or counter
+ * changed): the note that says why it has no baseline, rather than letting
+ * the report call it a first run; NULL when doc holds b as it is, or not at
+ * all.
  */
-static bool note_changed_config(struct baseline *out, const struct rundoc *doc, const struct rd_bench *b,
-				const char *run_id)
+static char *changed_config_note(const struct rundoc *doc, const struct rd_bench *b, const char *run_id)
 {
 	const struct rd_bench *o = rundoc_find_bench(doc, b->name);
 
 	if (!o || o->status != RUNDOC_STATUS_OK || !o->config_hash || !b->config_hash ||
 	    strcmp(o->config_hash, b->config_hash) == 0)
-		return false;
-	errlist_add(&out->notes,
-		    "benchmark '%s': its configuration differs from its newest stored run's (run %.8s, configuration "
-		    "%.12s there, %.12s now: a changed command, environment, calibration probe or counter), so it has "
-		    "no baseline and its history starts again with this run",
-		    b->name, run_id, o->config_hash, b->config_hash);
-	return true;
+		return NULL;
+	return xasprintf("benchmark '%s': its configuration differs from its newest stored run's (run %.8s, "
+			 "configuration %.12s there, %.12s now: a changed command, environment, calibration probe or "
+			 "counter), so it has no baseline and its history starts again with this run",
+			 b->name, run_id, o->config_hash, b->config_hash);
 }
 
 /*
  * Load candidates in order, keeping each run that adds a result some
  * benchmark of `cur` still needs, until every benchmark has k runs or
- * max_load documents were read.  A benchmark whose newest stored run has
- * another configuration gets a note (note_changed_config).
+ * max_load documents were read.  A benchmark left without a baseline whose
+ * newest stored run has another configuration gets a note
+ * (changed_config_note).
  */
 static int load_runs(const struct baseline_source *src, const struct rundoc *cur,
 		     const struct baseline_cand *c, size_t n, size_t k, size_t max_load,
 		     struct baseline *out, struct err *err)
 {
 	size_t *have = xcalloc(cur->n_benches + 1, sizeof(*have));
-	bool *noted = xcalloc(cur->n_benches + 1, sizeof(*noted));
+	char **changed = xcalloc(cur->n_benches + 1, sizeof(*changed));
 	size_t alloc = 0, loaded = 0;
 	int rc = 0;
 
@@ -351,8 +350,8 @@ static int load_runs(const struct baseline_source *src, const struct rundoc *cur
 			break;
 		loaded++;
 		for (size_t j = 0; j < cur->n_benches; j++) {
-			if (have[j] == 0 && !noted[j])
-				noted[j] = note_changed_config(out, doc, &cur->benches[j], c[i].run_id);
+			if (have[j] == 0 && !changed[j])
+				changed[j] = changed_config_note(doc, &cur->benches[j], c[i].run_id);
 			if (have[j] >= k || !baseline_match(doc, &cur->benches[j]))
 				continue;
 			have[j]++;
@@ -368,8 +367,13 @@ static int load_runs(const struct baseline_source *src, const struct rundoc *cur
 		if (done)
 			break;
 	}
+	for (size_t j = 0; j < cur->n_benches; j++) {
+		if (changed[j] && have[j] == 0)
+			errlist_add(&out->notes, "%s", changed[j]);
+		free(changed[j]);
+	}
 	free(have);
-	free(noted);
+	free(changed);
 	return rc;
 }
 

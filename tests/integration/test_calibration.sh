@@ -97,6 +97,12 @@ expect_exit 0 "a gate after the calibration changed passes (no baseline)" \
 	gate "$R/auto.json" --no-store --no-confirm --json "$T/changed.json"
 is_g changed.json "it says the configuration differs from the newest stored run's, so there is no baseline" \
 	"any(\"benchmark 'loop': its configuration differs\" in n and 'no baseline' in n for n in d['notes']) and rows['wall_rel']['verdict'] == 'no-baseline'"
+# Stored, that run is the newest; the old configuration back again still finds
+# its older runs, so it has a baseline and no note.
+expect_exit 0 "the changed configuration stored" gate "$R/auto.json" --no-confirm
+expect_exit 0 "the old configuration back" gate "$R/suite.json" --no-store --no-confirm --json "$T/back.json"
+is_g back.json "it has its baseline again, and no note about a changed configuration" \
+	"rows['wall_rel']['verdict'] != 'no-baseline' and not any('configuration differs' in n for n in d['notes'])"
 
 # A command that waits (a sleep) beside perfgate's probe, which computes: the
 # probe's noise would be divided into a time that had none, and the wall_rel
