@@ -131,3 +131,22 @@ DB=$(new_db mp_quiet5)
 record "$DB" 0.100 0.1005
 expect5 quiet5 "$DB" 1 "a 5-run history on the quiet machine: +30% fails at the 5% floor" \
 	'r["verdict"] == "regression" and abs(r["floor"] - 0.05) < 1e-9 and r["floor_source"] == "min_effect"'
+
+# The record is of each benchmark as it is configured now: the 50% jumps of
+# the other project's benchmark under its old configuration (say, an older
+# calibration probe) are not what it shows under its new one, which moves
+# 0.5%, and the change across the reconfiguration is not the machine's.
+# With the old configuration's changes counted the floor would be 50% and
+# +30% would pass; with the new configuration's alone it is the 5% floor.
+DB=$(new_db mp_reconfigured)
+record "$DB" 0.100 0.150
+python3 - "$R/other.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["benchmarks"][0]["env"] = {"RECONFIGURED": "1"}
+json.dump(s, open(sys.argv[1], "w"))
+PY
+git -C "$R" add -A && git -C "$R" commit -qm "other: a new configuration"
+record "$DB" 0.100 0.1005
+expect5 reconfigured "$DB" 1 "only the newest configuration's changes count: +30% fails at the 5% floor" \
+	'r["verdict"] == "regression" and abs(r["floor"] - 0.05) < 1e-9 and r["floor_source"] == "min_effect"'
