@@ -137,22 +137,23 @@ static int q_spreads(void *arg, const struct baseline_query *q, struct baseline_
 	/* Consecutive baseline runs of every series among the machine's newest
 	 * 5,000 points of the last 180 days, in the series' order: the squared
 	 * difference of their log medians, capped, and every difference
-	 * (core/baseline.h).  A series is one configuration of a benchmark
-	 * (a change of configuration is not a change of the machine), and only
-	 * its newest configuration counts (an older probe's changes are not
-	 * what the benchmark shows now).  The bound keeps the query at about
-	 * 30 ms however large the history (800,000 points unbounded: 3.3 s;
-	 * docs/database.md). */
+	 * (core/baseline.h).  Only consecutive runs under one configuration
+	 * make a change (a change of configuration is not a change of the
+	 * machine), and only the series' newest configuration counts (an older
+	 * probe's changes are not what the benchmark shows now): one window,
+	 * one sort.  The bound keeps the query at about 30 ms however large
+	 * the history (800,000 points unbounded: 3.3 s; docs/database.md). */
 	static const char sql[] =
 		"SELECT project, suite, benchmark, metric, sum(least(d * d, $2::float8)), count(*),"
 		" array_agg(abs(d))"
 		" FROM (SELECT project, suite, benchmark, metric,"
-		" ln(median) - lag(ln(median)) OVER (PARTITION BY project, suite, benchmark, metric, config_hash"
-		" ORDER BY t, started_at, run_id) AS d,"
-		" config_hash IS NOT DISTINCT FROM first_value(config_hash) OVER (PARTITION BY project, suite,"
-		" benchmark, metric ORDER BY started_at DESC, run_id DESC) AS current"
+		" CASE WHEN config_hash IS NOT DISTINCT FROM lag(config_hash) OVER w"
+		" THEN ln(median) - lag(ln(median)) OVER w END AS d,"
+		" config_hash IS NOT DISTINCT FROM last_value(config_hash)"
+		" OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS current"
 		" FROM (SELECT * FROM history_points WHERE fingerprint = $1 AND baseline AND median > 0"
-		" AND started_at > now() - interval '180 days' ORDER BY started_at DESC LIMIT 5000) h) s"
+		" AND started_at > now() - interval '180 days' ORDER BY started_at DESC LIMIT 5000) h"
+		" WINDOW w AS (PARTITION BY project, suite, benchmark, metric ORDER BY t, started_at, run_id)) s"
 		" WHERE d IS NOT NULL AND current GROUP BY project, suite, benchmark, metric";
 	char cap[32];
 	const char *params[2] = { q->fingerprint, cap };
