@@ -34,7 +34,7 @@ r.shuffle(nums)
 open(d + "/nums", "w").write("\n".join(map(str, nums)) + "\n")
 PY
 cat >"$T/arith.c" <<'C'
-/* arithmetic without branches or memory: what a neighbour barely moves */
+/* arithmetic without branches or memory traffic: no interpreter's shape */
 #include <stdint.h>
 int main(void)
 {
