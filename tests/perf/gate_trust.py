@@ -345,6 +345,22 @@ def summary(paths):
         if cnt:
             print("%s %s: %s" % (scen, kind, "; ".join("%s %s" % (k, dict(sorted(v.items())))
                                                         for k, v in sorted(cnt.items()))))
+    # The floors the gated rows used at 5-run histories once the machine's
+    # record could hold 20 changes (an epoch stores about 10 runs: from the
+    # third epoch on), the median per metric: what stands between the gate
+    # and a small change.
+    print()
+    for (scen, kind), rs in sorted(groups.items()):
+        floors = {}
+        for r in rs:
+            if r["history"] < 5 or r["epoch"] < 2:
+                continue
+            for k, v in r["rows"].items():
+                if v.get("gate") and v.get("floor") is not None:
+                    floors.setdefault(k, []).append(v["floor"])
+        if floors:
+            print("%s %s: floor at 5-run histories after the record filled (median): %s" % (scen, kind, ", ".join(
+                "%s %.1f%%" % (k, statistics.median(v) * 100) for k, v in sorted(floors.items()))))
 
 
 if __name__ == "__main__":
