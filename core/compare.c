@@ -555,7 +555,7 @@ static char *waiting_hint(const struct compare_row *row, const struct rd_bench *
  * per_rep: samples one repetition gives (batch means: several).
  */
 static char *row_hint(const struct compare_row *row, const struct rd_bench *b, size_t family,
-		      bool calibrated, double per_rep)
+		      bool calibrated, double per_rep, bool *always)
 {
 	const struct verdict *v = &row->v;
 	double reps_now = v->n_cur / per_rep, between, within;
@@ -564,8 +564,10 @@ static char *row_hint(const struct compare_row *row, const struct rd_bench *b, s
 
 	if (!row->settings.gate || row->against || v->kind == VERDICT_NO_BASELINE || v->n_cur == 0)
 		return NULL;
-	if (calibrated && (hint = waiting_hint(row, b)))
+	if (calibrated && (hint = waiting_hint(row, b))) {
+		*always = true;
 		return hint;
+	}
 	if (v->kind == VERDICT_INSUFFICIENT) {
 		n = reps_to_test(v->n_base, v->level);
 		return n ? xasprintf("set \"repetitions\": %zu in benchmark '%s' (now %.0f): with fewer the test "
@@ -828,7 +830,7 @@ static void add_hints(struct compare_result *r, const struct rundoc *cur, size_t
 		if (!m || !m->n_samples)
 			continue;
 		row->hint = row_hint(row, b, fam, rundoc_bench_find_metric(b, "wall_rel") != NULL,
-				     (double)row->v.n_cur / (double)m->n_samples);
+				     (double)row->v.n_cur / (double)m->n_samples, &row->hint_always);
 	}
 }
 

@@ -39,6 +39,9 @@ struct compare_row {
 	char *hint;                   /* what setting would help (the exact key and a number) when
 					 the row cannot be tested or cannot see changes under
 					 VERDICT_MDE_FLAG; NULL when nothing needs saying */
+	bool hint_always;             /* the hint is about a setting that does not fit (a
+					 calibration beside a waiting command): reports show it
+					 whatever the row detects */
 };
 
 struct compare_slo {

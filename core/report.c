@@ -818,7 +818,8 @@ static void names_list(const struct compare_result *r, const struct report_group
  * What needs a reader's attention, one line per cause (not one per
  * metric): inconclusive and insufficient-data rows by cause, gated rows
  * that cannot see changes under VERDICT_MDE_FLAG by the setting that would
- * help, and, when only some metrics have one, the rows without a baseline.
+ * help, a setting that does not fit a benchmark (hint_always), and, when
+ * only some metrics have one, the rows without a baseline.
  * Each line: lead, the count, the names, the advice.  Returns the lines.
  */
 static size_t attention_lines(const struct compare_result *r, const struct report_groups *gs, bool markdown,
@@ -873,6 +874,21 @@ static size_t attention_lines(const struct compare_result *r, const struct repor
 				why_line(row, markdown, markdown ? "  - " : "      ", out);
 				sb_putc(out, '\n');
 			}
+	}
+	/* A setting that does not fit the benchmark, whatever its rows detect. */
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct compare_row *row = &r->rows[i];
+
+		if (done[i] || !row->hint_always)
+			continue;
+		sb_puts(out, lead);
+		if (markdown)
+			md_cell(out, row->hint);
+		else
+			sb_puts(out, row->hint);
+		sb_putc(out, '\n');
+		done[i] = true;
+		lines++;
 	}
 	/* Gated rows that cannot see what matters, by the advice given. */
 	for (size_t i = 0; i < r->n_rows; i++) {
@@ -2029,6 +2045,8 @@ static cJSON *row_json(const struct compare_result *r, const struct compare_row 
 	add_num(jr, "median_change", v->median_change);
 	add_num(jr, "detectable_effect", v->mde);
 	add_str(jr, "hint", row->hint);
+	if (row->hint_always)
+		cJSON_AddBoolToObject(jr, "hint_always", true);
 	side = cJSON_AddObjectToObject(jr, "baseline");
 	add_num(side, "median", v->base_median);
 	add_num(side, "ci_low", v->base_lo);
@@ -2224,6 +2242,7 @@ static int row_from_json(const cJSON *it, size_t i, struct compare_row *row, str
 	v->median_change = json_peek_num(it, "median_change", NAN);
 	v->mde = json_peek_num(it, "detectable_effect", NAN);
 	row->hint = peek_dup(it, "hint");
+	row->hint_always = row->hint && json_peek_true(it, "hint_always");
 	side_from_json(side, &v->base_median, &v->base_lo, &v->base_hi, &v->n_base);
 	v->n_runs = peek_size(side, "runs");
 	row->base_runs = peek_strv(side, "run_ids", &row->n_base_runs);

@@ -113,6 +113,8 @@ expect_exit 0 "and a gate against it" gate "$R/nap.json" --no-store --no-confirm
 is_g nap.json "its wall_rel row says the command waits and the calibration computes, and to remove it" \
 	"'computed for only' in rows['wall_rel']['hint'] and 'remove \"calibration\"' in rows['wall_rel']['hint']"
 is_g nap.json "on the wall_rel row only" "'computed for only' not in (rows['cpu_rel'].get('hint') or '')"
+is_g nap.json "marked as shown whatever the row detects" "rows['wall_rel'].get('hint_always') is True"
+contains "the text report says it on a line of its own" "$OUT" "  benchmark 'nap' computed for only"
 
 # Ten times the work: the relative metrics regress, and fail the gate.  (Three
 # times was not enough under `make test -j2`: the tests beside this one moved
