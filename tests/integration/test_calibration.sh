@@ -115,6 +115,12 @@ is_g nap.json "its wall_rel row says the command waits and the calibration compu
 is_g nap.json "on the wall_rel row only" "'computed for only' not in (rows['cpu_rel'].get('hint') or '')"
 is_g nap.json "marked as shown whatever the row detects" "rows['wall_rel'].get('hint_always') is True"
 contains "the text report says it on a line of its own" "$OUT" "  benchmark 'nap' computed for only"
+if python3 -c 'import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[1])), json.load(open("schemas/compare.schema.json")), cls=jsonschema.Draft202012Validator)' "$T/nap.json" 2>"$T/schema.err"; then
+	ok "the JSON report with hint_always is valid against schemas/compare.schema.json"
+else
+	not_ok "the JSON report with hint_always is valid against schemas/compare.schema.json: $(tail -n 1 "$T/schema.err")"
+fi
 
 # Ten times the work: the relative metrics regress, and fail the gate.  (Three
 # times was not enough under `make test -j2`: the tests beside this one moved
