@@ -814,6 +814,31 @@ static void names_list(const struct compare_result *r, const struct report_group
 		sb_printf(out, " and %zu more", more);
 }
 
+/* A setting that does not fit a benchmark (a row's hint_always), a line
+ * each whatever its rows detect, for the rows not done yet; marks them
+ * done.  Returns the lines. */
+static size_t unfit_setting_lines(const struct compare_result *r, bool *done, const char *lead, bool markdown,
+				  struct sb *out)
+{
+	size_t lines = 0;
+
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct compare_row *row = &r->rows[i];
+
+		if (done[i] || !row->hint_always)
+			continue;
+		sb_puts(out, lead);
+		if (markdown)
+			md_cell(out, row->hint);
+		else
+			sb_puts(out, row->hint);
+		sb_putc(out, '\n');
+		done[i] = true;
+		lines++;
+	}
+	return lines;
+}
+
 /*
  * What needs a reader's attention, one line per cause (not one per
  * metric): inconclusive and insufficient-data rows by cause, gated rows
@@ -875,21 +900,7 @@ static size_t attention_lines(const struct compare_result *r, const struct repor
 				sb_putc(out, '\n');
 			}
 	}
-	/* A setting that does not fit the benchmark, whatever its rows detect. */
-	for (size_t i = 0; i < r->n_rows; i++) {
-		const struct compare_row *row = &r->rows[i];
-
-		if (done[i] || !row->hint_always)
-			continue;
-		sb_puts(out, lead);
-		if (markdown)
-			md_cell(out, row->hint);
-		else
-			sb_puts(out, row->hint);
-		sb_putc(out, '\n');
-		done[i] = true;
-		lines++;
-	}
+	lines += unfit_setting_lines(r, done, lead, markdown, out);
 	/* Gated rows that cannot see what matters, by the advice given. */
 	for (size_t i = 0; i < r->n_rows; i++) {
 		const struct compare_row *row = &r->rows[i];
