@@ -156,20 +156,6 @@ static struct compare_row *add_row(struct compare_result *r, size_t *alloc)
 	return row;
 }
 
-static double median_of(const double *v, size_t n)
-{
-	double *s, m;
-
-	if (n == 0)
-		return NAN;
-	s = xmalloc(n * sizeof(*s));
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), summary_cmp_double);
-	m = summary_median_sorted(s, n);
-	free(s);
-	return m;
-}
-
 /* Pooled baseline samples of one benchmark and metric. */
 struct pool {
 	double *samples;
@@ -199,7 +185,7 @@ static void pool_add_values(struct pool *p, const struct rd_metric *m, const dou
 	memcpy(p->samples + p->n, values, n * sizeof(double));
 	p->n += n;
 	XGROW(p->medians, p->alloc_runs, p->n_runs + 1);
-	p->medians[p->n_runs] = median_of(m->samples, m->n_samples);
+	p->medians[p->n_runs] = summary_median(m->samples, m->n_samples);
 	if (p->alloc_ids < p->n_runs + 1) {
 		size_t a = p->alloc_ids;
 		XGROW(p->runs, a, p->n_runs + 1);
@@ -515,7 +501,7 @@ static double bench_median(const struct rd_bench *b, const char *metric)
 {
 	const struct rd_metric *m = rundoc_bench_find_metric(b, metric);
 
-	return m ? median_of(m->samples, m->n_samples) : NAN;
+	return m ? summary_median(m->samples, m->n_samples) : NAN;
 }
 
 /*

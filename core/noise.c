@@ -148,17 +148,6 @@ bool noise_zero_spread(const double *v, size_t n, double abs_res)
 	return abs_res > 0 && hi - lo < abs_res;
 }
 
-static double median_of(const double *v, size_t n)
-{
-	double *s = xmalloc(n * sizeof(*s));
-	double m;
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), summary_cmp_double);
-	m = summary_median_sorted(s, n);
-	free(s);
-	return m;
-}
-
 void noise_analyse(const double *samples, size_t n, struct noise_report *r)
 {
 	double med, mad, mean = 0, var = 0;
@@ -167,11 +156,11 @@ void noise_analyse(const double *samples, size_t n, struct noise_report *r)
 	memset(r, 0, sizeof(*r));
 	if (n < NOISE_MIN_SAMPLES)
 		return;
-	med = median_of(samples, n);
+	med = summary_median(samples, n);
 	dev = xmalloc(n * sizeof(*dev));
 	for (size_t i = 0; i < n; i++)
 		dev[i] = fabs(samples[i] - med);
-	mad = median_of(dev, n);
+	mad = summary_median(dev, n);
 	free(dev);
 	if (mad > 0) {
 		for (size_t i = 0; i < n; i++)
@@ -180,7 +169,7 @@ void noise_analyse(const double *samples, size_t n, struct noise_report *r)
 		r->slow_first = 0.6745 * (samples[0] - med) / mad > NOISE_Z_LIMIT;
 	}
 	{
-		double rest = median_of(samples + 1, n - 1);
+		double rest = summary_median(samples + 1, n - 1);
 		r->first_ratio = rest > 0 ? samples[0] / rest : 0;
 	}
 	for (size_t i = 0; i < n; i++)

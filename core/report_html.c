@@ -937,19 +937,11 @@ void report_html(const struct compare_result *r, const struct report_html_option
 static double run_median(const struct rundoc *rd, const char *bench, const char *metric)
 {
 	const struct rd_metric *m = NULL;
-	double *v, med;
 
 	for (size_t i = 0; i < rd->n_benches && !m; i++)
 		if (strcmp(rd->benches[i].name, bench) == 0)
 			m = rundoc_bench_find_metric(&rd->benches[i], metric);
-	if (!m || m->n_samples == 0)
-		return NAN;
-	v = xmalloc(m->n_samples * sizeof(*v));
-	memcpy(v, m->samples, m->n_samples * sizeof(*v));
-	qsort(v, m->n_samples, sizeof(*v), summary_cmp_double);
-	med = summary_median_sorted(v, m->n_samples);
-	free(v);
-	return med;
+	return m ? summary_median(m->samples, m->n_samples) : NAN;
 }
 
 void report_html_histories_from_baseline(const struct compare_result *r, const struct baseline *base,

@@ -24,6 +24,20 @@ double summary_median_sorted(const double *sorted, size_t n)
 	return (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
+double summary_median(const double *values, size_t n)
+{
+	double *s, m;
+
+	if (n == 0)
+		return NAN;
+	s = xmalloc(n * sizeof(*s));
+	memcpy(s, values, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), summary_cmp_double);
+	m = summary_median_sorted(s, n);
+	free(s);
+	return m;
+}
+
 int summary_median_ci(const double *sorted, size_t n, double level, double *lo, double *hi)
 {
 	double tail = (1 - level) / 2;

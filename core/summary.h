@@ -16,6 +16,9 @@ void summary_compute(const double *values, size_t n, struct rd_summary *s);
 /* Median of sorted values (n >= 1). */
 double summary_median_sorted(const double *sorted, size_t n);
 
+/* Median of values in any order (not modified); NAN when n is 0. */
+double summary_median(const double *values, size_t n);
+
 /*
  * Confidence interval of the median at level `level` (e.g. 0.95) from sorted
  * values: the largest k with P(Binomial(n, 1/2) <= k - 1) <= (1 - level) / 2

@@ -20,6 +20,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "../../core/stats.h"
+#include "../../core/summary.h"
 #include "../../core/util.h"
 #include "../fixtures/stats/stats_reference.h"
 
@@ -337,6 +338,20 @@ static void test_hl_brute(void **state)
 	gsl_rng_free(rng);
 }
 
+/* summary_median: the middle value, or the mean of the middle two, of
+ * values in any order, which it leaves as they were; NAN for none. */
+static void test_summary_median(void **state)
+{
+	double odd[] = { 5, 1, 4, 2, 3 }, even[] = { 10, -2, 7, 1 };
+
+	(void)state;
+	assert_true(summary_median(odd, 5) == 3);
+	assert_true(odd[0] == 5 && odd[4] == 3);
+	assert_true(summary_median(even, 4) == 4);
+	assert_true(summary_median(even, 1) == 10);
+	assert_true(isnan(summary_median(even, 0)));
+}
+
 /* An input that hands the selection its worst pivot at every round: the
  * values 0 .. n-1 in order, but with the smallest moved to the middle,
  * where the selection takes its pivot (McIlroy's adversary, run against
@@ -572,6 +587,7 @@ int main(void)
 		cmocka_unit_test(test_hl_huge),
 		cmocka_unit_test(test_hl_brute),
 		cmocka_unit_test(test_hl_adversary),
+		cmocka_unit_test(test_summary_median),
 		cmocka_unit_test(test_mwu_lopsided),
 		cmocka_unit_test(test_mwu_bad_input),
 		cmocka_unit_test(test_hl_nonpositive),
