@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../core/gate.h"
+#include "../core/headbase.h"
 #include "../core/proc.h"
 #include "../core/util.h"
 #include "../db/db.h"
@@ -28,7 +29,7 @@
 
 /* The command line. */
 struct gate_args {
-	const char *bench, *db_url, *spec, *plots, *run_out, *requests;
+	const char *bench, *db_url, *spec, *plots, *run_out, *requests, *base, *build;
 	struct output_opts o;
 	long repetitions, confirm_reps, runs;
 	bool strict, no_confirm, no_store, quiet;
@@ -53,14 +54,20 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		"--shard I/N`), or takes them from the SHARD.json files given after the suite,\n"
 		"merges them exactly and gates the merged run (docs/shards.md); a shard missing\n"
 		"after the timeout is exit 4, unless --partial.\n"
+		"With --base REF the command benchmarks run twice in this job, interleaved: on the\n"
+		"files of REF (its merge-base with HEAD when REF is not an ancestor) and on the work\n"
+		"tree, and the gate compares the head with the base, pair by pair, with no database\n"
+		"and no history; nothing is stored (docs/gate.md, \"Against a base commit\").\n"
 		"Exit codes: 0 passed, 1 regression or SLO violated, 2 usage or invalid input,\n"
 		"3 a benchmark failed or the run was interrupted, 4 database unreachable (spooled).",
 	};
 	const struct opt opts[] = {
 		{ "all", 0, OPT_FLAG, &a->o.all, NULL, "text report: every metric a row (as --verbose)" },
+		{ "base", 0, OPT_STRING, &a->base, "REF", "compare with the base commit REF measured in this job, interleaved (no database)" },
 		{ "baseline", 0, OPT_STRING, &a->spec, "SPEC", "RUN_ID, COMMIT, branch:NAME or file:RUN.json instead of the automatic baseline" },
 		{ "baseline-runs", 0, OPT_INT, &a->runs, "K", "baseline runs per benchmark (default: suite baseline.runs, else 5)" },
 		{ "bench", 'b', OPT_STRING, &a->bench, "GLOB", "run only benchmarks whose name matches GLOB" },
+		{ "build", 0, OPT_STRING, &a->build, "CMD", "with --base: run `sh -c CMD` at the top of the base tree and of the work tree first" },
 		{ "comment", 0, OPT_FLAG, &a->o.pub.comment, NULL, "post or update the one pull/merge-request comment (GitHub, GitLab)" },
 		{ "confirm-repetitions", 0, OPT_INT, &a->confirm_reps, "N", "extra repetitions per benchmark when measuring more (default: compare.max_extra_repetitions, else as many as the first run had)" },
 		{ "db", 0, OPT_STRING, &a->db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
@@ -95,6 +102,19 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		return rc == OPT_HELP ? EXIT_PASS : EXIT_USAGE;
 	if (a->pos.n < 1 || (a->pos.n > 1 && a->shard.shards == 0)) {
 		cmd_error(a->pos.n ? "'gate' takes shard files only with --shards N" : "'gate' needs one suite file (perfgate gate SUITE)");
+		return EXIT_USAGE;
+	}
+	if (a->build && !a->base) {
+		cmd_error("--build is for --base: it builds the base commit's tree (and the work tree) alike");
+		return EXIT_USAGE;
+	}
+	if (a->base && (a->spec || a->shard.shards || a->runs != LONG_MIN)) {
+		cmd_error("--base compares with the base commit measured in this job: it takes no %s",
+			  a->spec ? "--baseline" : a->shard.shards ? "--shards" : "--baseline-runs");
+		return EXIT_USAGE;
+	}
+	if (a->base && !*a->base) {
+		cmd_error("--base needs a git revision (a branch such as origin/main, a tag or a commit)");
 		return EXIT_USAGE;
 	}
 	if (a->shard.shards < 0 || a->shard.shards > SHARD_MAX) {
@@ -149,6 +169,37 @@ static int finish(const struct gate_args *a, const struct gate_result *r)
 	return written;
 }
 
+/* --base: the base tree, its build and the pairs; returns -1 to go on, else the exit code. */
+static int against_base(const struct gate_args *a, struct suite *suite, struct headbase *hb)
+{
+	struct errlist notes = ERRLIST_INIT;
+	struct err err = ERR_INIT;
+	char *log = NULL;
+	int rc;
+
+	if ((rc = headbase_checkout(suite->dir, a->base, hb, &err)) != 0)
+		return cmd_fail(rc, &err);
+	if (!a->quiet)
+		cmd_note("base: commit %.10s (%s%s)%s, in %s", hb->base.commit,
+			 hb->base.merge_base ? "the merge-base of HEAD and " : "", a->base,
+			 hb->same_commit ? ", the same commit as HEAD" : "", hb->root);
+	if (a->build) {
+		if (!a->quiet)
+			cmd_note("building the base tree and the work tree: %s", a->build);
+		if ((rc = headbase_build(hb, a->build, &log, &err)) != 0) {
+			if (log && *log)
+				fprintf(stderr, "%s%s", log, log[strlen(log) - 1] == '\n' ? "" : "\n");
+			free(log);
+			return cmd_fail(rc, &err);
+		}
+	}
+	rc = headbase_suite(suite, hb, &notes, &err);
+	for (size_t i = 0; i < notes.n; i++)
+		cmd_warn("%s", notes.msgs[i]);
+	errlist_release(&notes);
+	return rc ? cmd_fail(rc, &err) : -1;
+}
+
 /* The pipeline's options from the command line (tags parsed already). */
 static void gate_options_from_args(struct gate_args *a, cJSON *tags, struct gate_options *go)
 {
@@ -177,6 +228,7 @@ int cmd_gate(int argc, char **argv)
 	struct suite *suite = NULL;
 	struct gate_result *r = NULL;
 	struct shardcmd_merge sm;
+	struct headbase hb = HEADBASE_INIT;
 	cJSON *tags = NULL;
 	struct err err = ERR_INIT;
 	int rc, code;
@@ -186,9 +238,18 @@ int cmd_gate(int argc, char **argv)
 		goto done;
 	gate_options_from_args(&a, tags, &go);
 	cmd_progress_attach(&prog, a.quiet, &go.run);
+	if (a.base) {
+		/* everything is measured here: no database, nothing stored */
+		proc_install_interrupt_handler();
+		if ((code = against_base(&a, suite, &hb)) >= 0)
+			goto done;
+		go.against_base = &hb.base;
+		a.no_store = true;
+	}
 	dbo.url = a.db_url;
-	/* the database is needed unless nothing is stored and the baseline is a file */
-	if (!(a.no_store && a.spec && strncmp(a.spec, "file:", 5) == 0) && (rc = db_url_check(&dbo, &err)) != 0) {
+	/* the database is needed unless nothing is stored and the baseline is a file (or the base commit) */
+	if (!(a.no_store && ((a.spec && strncmp(a.spec, "file:", 5) == 0) || a.base)) &&
+	    (rc = db_url_check(&dbo, &err)) != 0) {
 		code = cmd_fail(rc, &err);
 		goto done;
 	}
@@ -214,6 +275,7 @@ int cmd_gate(int argc, char **argv)
 done:
 	gate_result_free(r);
 	db_store_free(dbs);
+	headbase_release(&hb);
 	suite_free(suite);
 	cJSON_Delete(tags);
 	strlist_release(&a.tags);

@@ -927,6 +927,11 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 	r->strict = opts->strict;
 	r->geomean = NAN;
 	r->looks = 1;
+	if (opts->against_base && opts->against_base->ref) {
+		r->against_base.ref = xstrdup(opts->against_base->ref);
+		r->against_base.commit = opts->against_base->commit ? xstrdup(opts->against_base->commit) : NULL;
+		r->against_base.merge_base = opts->against_base->merge_base;
+	}
 
 	/* History and A/B rows are two Benjamini-Hochberg families. */
 	if (!opts->variants_only && (rc = history_rows(r, &alloc_rows, cur, base, suite, err)) != 0)
@@ -963,9 +968,14 @@ done:
 	return 0;
 }
 
+bool compare_ab_gated(const struct compare_result *r)
+{
+	return r->against_base.ref != NULL;
+}
+
 bool compare_row_fails(const struct compare_result *r, const struct compare_row *row)
 {
-	if (row->against || !row->settings.gate)
+	if ((row->against && !compare_ab_gated(r)) || !row->settings.gate)
 		return false;
 	if (row->v.kind == VERDICT_REGRESSION)
 		return true;
@@ -984,7 +994,7 @@ void compare_finish(struct compare_result *r)
 		const struct compare_row *row = &r->rows[i];
 		double ratio = row->v.ratio;
 
-		if (row->against)
+		if (row->against && !compare_ab_gated(r))
 			continue;
 		if (row->settings.gate && row->v.kind <= VERDICT_NO_BASELINE)
 			r->counts[row->v.kind]++;
@@ -1127,6 +1137,8 @@ void compare_result_free(struct compare_result *r)
 	free(r->base_branch);
 	free(r->base_anchor);
 	free(r->base_why);
+	free(r->against_base.ref);
+	free(r->against_base.commit);
 	strv_free(r->base_commits, r->n_base_commits);
 	strv_free(r->notes, r->n_notes);
 	strv_free(r->failed_benches, r->n_failed_benches);

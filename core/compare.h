@@ -54,6 +54,15 @@ struct compare_slo {
 	char *why;
 };
 
+/* `gate --base REF`: the run measured the head's benchmarks ("NAME@head")
+ * beside the base commit's ("NAME@base") in one job, and its A/B rows gate
+ * like history rows (docs/gate.md, "Against a base commit"). */
+struct compare_against_base {
+	char *ref;                    /* as given ("origin/main"); NULL: not such a run */
+	char *commit;                 /* full id of the commit measured as the base */
+	bool merge_base;              /* commit is the merge-base of HEAD and ref, not ref's own */
+};
+
 struct compare_result {
 	char *run_id;
 	char *project;
@@ -61,6 +70,7 @@ struct compare_result {
 	char *commit;                 /* NULL outside git */
 	char *branch;
 	bool strict;                  /* inconclusive / insufficient-data fail too */
+	struct compare_against_base against_base; /* ref NULL: A/B rows are reported, not gated */
 	struct compare_row *rows;     /* history rows then A/B rows, in run order */
 	size_t n_rows;
 	struct compare_slo *slos;
@@ -104,6 +114,8 @@ struct compare_options {
 	double level_share;           /* a later look of a sequential gate: history and A/B rows
 					 are tested at this share of their alpha (core/sequential.h);
 					 1: alpha */
+	const struct compare_against_base *against_base; /* `gate --base`: A/B rows gate (copied
+					 into the result); NULL: they are reported only */
 };
 #define COMPARE_OPTIONS_INIT { .strict = false, .level_share = 1 }
 
@@ -124,6 +136,9 @@ void compare_add_note(struct compare_result *r, const char *fmt, ...) __attribut
 void compare_finish(struct compare_result *r);
 
 void compare_result_free(struct compare_result *r);
+
+/* Do the A/B rows of r gate (`gate --base`)? */
+bool compare_ab_gated(const struct compare_result *r);
 
 /* Does this row fail the gate (given r->strict)? */
 bool compare_row_fails(const struct compare_result *r, const struct compare_row *row);

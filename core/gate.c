@@ -87,21 +87,30 @@ static bool file_baseline(const struct gate_options *o)
 	return o->baseline && strncmp(o->baseline, "file:", 5) == 0;
 }
 
+/* How every look of this gate compares. */
+static struct compare_options compare_options_of(const struct gate_options *o)
+{
+	struct compare_options co = COMPARE_OPTIONS_INIT;
+
+	co.strict = o->strict;
+	co.variants_only = o->variants_only || o->against_base;
+	co.against_base = o->against_base;
+	return co;
+}
+
 int gate_compare(const struct rundoc *rd, const struct suite *suite, const struct gate_options *opts,
 		 const struct baseline_source *src, struct baseline *base,
 		 struct compare_result **out, struct err *err)
 {
 	struct baseline_options bo = BASELINE_OPTIONS_INIT;
-	struct compare_options co = COMPARE_OPTIONS_INIT;
+	struct compare_options co = compare_options_of(opts);
 	struct baseline_memory none = BASELINE_MEMORY_INIT;
 	struct baseline_source empty;
 	int rc;
 
 	*out = NULL;
 	memset(base, 0, sizeof(*base));
-	co.strict = opts->strict;
-	co.variants_only = opts->variants_only;
-	if (opts->variants_only)
+	if (co.variants_only)
 		return compare_run(rd, NULL, suite, &co, out, err);
 	/* No source: nothing is stored, so the run is a first run. */
 	baseline_memory_source(&none, &empty);
@@ -214,18 +223,18 @@ static int step_compare(const struct suite *suite, const struct gate_options *o,
 			const struct baseline_source *src, struct gate_result *r, struct err *err)
 {
 	struct gate_options with_repo = *o;
-	struct compare_options co = COMPARE_OPTIONS_INIT;
+	struct compare_options co = compare_options_of(o);
 	struct err e = ERR_INIT;
 	int rc = 0;
 
-	if (!o->variants_only && !file_baseline(o) && src && src->open)
+	if (!co.variants_only && !file_baseline(o) && src && src->open)
 		rc = src->open(src->arg, &e);
 	if (rc == 0) {
 		if (!with_repo.repo_dir)
 			with_repo.repo_dir = suite->dir;
 		rc = gate_compare(r->run, suite, &with_repo, src, &r->baseline, &r->comparison, &e);
 		if (rc == 0 || rc == ERR_INPUT || rc == ERR_NOTFOUND) {
-			r->have_baseline = rc == 0 && !o->variants_only;
+			r->have_baseline = rc == 0 && !co.variants_only;
 			if (rc)
 				*err = e;
 			return rc;
@@ -234,7 +243,6 @@ static int step_compare(const struct suite *suite, const struct gate_options *o,
 	}
 	note(r, o, GATE_NOTE_STORE_DOWN, "%s", e.msg);
 	r->store_rc = rc;
-	co.strict = o->strict;
 	return compare_run(r->run, NULL, suite, &co, &r->comparison, err);
 }
 
@@ -441,7 +449,7 @@ static int step_more(const struct suite *suite, const struct gate_options *o, st
 	sequential_level(&seq, taken, false); /* the first look screened */
 	pace = first_s / fmax(1, taken); /* s per repetition until a round is measured */
 	while (n > 0) {
-		struct compare_options co = COMPARE_OPTIONS_INIT;
+		struct compare_options co = compare_options_of(o);
 		long reps = next_round(&bu, done, pace, spent);
 		bool last;
 		size_t added;
@@ -460,7 +468,6 @@ static int step_more(const struct suite *suite, const struct gate_options *o, st
 		/* the last look when no repetition of another round fits in what
 		 * is left of the budget */
 		last = next_round(&bu, done, pace, spent) < 1;
-		co.strict = o->strict;
 		co.level_share = sequential_level(&seq, taken, last) / bu.alpha;
 		compare_result_free(r->comparison);
 		r->comparison = NULL;
@@ -586,7 +593,9 @@ int gate_run(struct suite *suite, const struct gate_options *opts, const struct 
 	int rc;
 
 	*out = NULL;
-	if (opts->compare && opts->ab_interleave)
+	if (opts->against_base)
+		suite->interleaved = true; /* the pairs are the point */
+	else if (opts->compare && opts->ab_interleave)
 		interleave_variants(suite);
 	t0 = now_ns();
 	if ((rc = step_run(suite, opts, r, err)) != 0)
@@ -597,7 +606,7 @@ int gate_run(struct suite *suite, const struct gate_options *opts, const struct 
 	if (opts->compare) {
 		if ((rc = step_compare(suite, opts, src, r, err)) != 0)
 			goto fail;
-		if (opts->confirm && !opts->run_source && !r->invalid && r->have_baseline &&
+		if (opts->confirm && !opts->run_source && !r->invalid && (r->have_baseline || opts->against_base) &&
 		    (rc = step_more(suite, opts, r, first_s, err)) != 0)
 			goto fail;
 	}

@@ -98,6 +98,11 @@ struct gate_options {
 	/* Comparison. */
 	bool strict;              /* inconclusive and insufficient-data verdicts fail too */
 	bool variants_only;       /* A/B rows only, no baseline (`compare --variants`) */
+	/* `gate --base REF` (core/headbase.h): the suite holds NAME@base and
+	 * NAME@head pairs; they run interleaved, are compared with each other
+	 * only (no baseline, as variants_only) and their A/B rows gate.  NULL:
+	 * a gate against history. */
+	const struct compare_against_base *against_base;
 	bool confirm;             /* re-measure regressed benchmarks before failing */
 	long confirm_repetitions; /* repetitions of the re-run; 0: as many as the first run had */
 	/* Instead of running the suite, the run comes from here: the merged

@@ -541,6 +541,22 @@ static const char *pick_branch(git_repository *repo, const char *name, char *buf
 	return name;
 }
 
+int gitinfo_resolve_branch(const char *dir, const char *ref, char **out, struct err *err)
+{
+	git_repository *repo = NULL;
+	git_oid oid;
+	char buf[512];
+	int rc;
+
+	*out = NULL;
+	if ((rc = repo_open(&repo, dir, err)))
+		return rc;
+	if ((rc = resolve_commit(repo, ref && *ref ? pick_branch(repo, ref, buf, sizeof(buf)) : ref, &oid, err)) == 0)
+		*out = oid_str(&oid);
+	git_repository_free(repo);
+	return rc;
+}
+
 int gitinfo_merge_base(const char *dir, const char *a, const char *b_ref, char **out,
 		       struct err *err)
 {
@@ -615,4 +631,52 @@ bool gitinfo_is_shallow(const char *dir)
 	shallow = git_repository_is_shallow(repo) == 1;
 	git_repository_free(repo);
 	return shallow;
+}
+
+int gitinfo_workdir(const char *dir, char **out, struct err *err)
+{
+	git_repository *repo = NULL;
+	const char *wd;
+	int rc;
+
+	*out = NULL;
+	if ((rc = repo_open(&repo, dir, err)))
+		return rc;
+	wd = git_repository_workdir(repo);
+	if (!wd)
+		rc = err_set(err, ERR_NOTFOUND, "the git repository at '%s' is bare: it has no work tree",
+			     dir ? dir : ".");
+	else
+		*out = xstrdup(wd);
+	git_repository_free(repo);
+	return rc;
+}
+
+int gitinfo_export(const char *dir, const char *commit, const char *dest, struct err *err)
+{
+	git_checkout_options co;
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	git_oid oid;
+	int rc, grc;
+
+	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+	if ((rc = repo_open(&repo, dir, err)))
+		return rc;
+	if ((rc = resolve_commit(repo, commit, &oid, err)))
+		goto done;
+	if ((grc = git_commit_lookup(&c, repo, &oid)) < 0) {
+		rc = git_fail(err, grc, "cannot read commit", commit);
+		goto done;
+	}
+	/* Into dest only: the repository's own index and work tree are left
+	 * as they are. */
+	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
+	co.target_directory = dest;
+	if ((grc = git_checkout_tree(repo, (const git_object *)c, &co)) < 0)
+		rc = git_fail(err, grc, "cannot check out the tree of", commit);
+done:
+	git_commit_free(c);
+	git_repository_free(repo);
+	return rc;
 }

@@ -83,12 +83,28 @@ bool gitinfo_is_shallow(const char *dir);
 /* Resolve any revision to a new full hex id in *out (ERR_NOTFOUND when it does not exist). */
 int gitinfo_resolve(const char *dir, const char *rev, char **out, struct err *err);
 
+/* As gitinfo_resolve, but a bare name that is not a local branch is also
+ * tried as "origin/NAME", as gitinfo_merge_base does. */
+int gitinfo_resolve_branch(const char *dir, const char *ref, char **out, struct err *err);
+
 /*
  * A copy of `url` with any credentials removed: the user-info part of a
  * "scheme://user:token@host/path" URL is dropped ("https://host/path");
  * scp-style "git@host:path" (which carries no secret) is kept as is.
  */
 char *gitinfo_strip_credentials(const char *url);
+
+/* The work tree of the repository `dir` is in, as a new string ending in
+ * '/' (ERR_NOTFOUND outside a repository or in a bare one). */
+int gitinfo_workdir(const char *dir, char **out, struct err *err);
+
+/*
+ * Write the files of revision `commit` into the existing folder `dest`, as
+ * a checkout of it would (filters and executable bits applied), without
+ * touching the repository's index, HEAD or work tree.  Submodules are not
+ * checked out.  ERR_NOTFOUND when the revision does not exist.
+ */
+int gitinfo_export(const char *dir, const char *commit, const char *dest, struct err *err);
 
 void gitinfo_strv_free(char **v, size_t n);
 

@@ -326,6 +326,16 @@ static void baseline_text(const struct compare_result *r, bool markdown, struct 
 {
 	const char *tick = markdown ? "`" : "'";
 
+	if (compare_ab_gated(r)) {
+		/* `gate --base`: the baseline is the base commit, measured beside the head */
+		sb_printf(out, "commit %.10s", r->against_base.commit ? r->against_base.commit : "?");
+		if (r->against_base.merge_base)
+			sb_printf(out, " (the merge-base of HEAD and %s%s%s)", tick, r->against_base.ref, tick);
+		else
+			sb_printf(out, " (%s%s%s)", tick, r->against_base.ref, tick);
+		sb_puts(out, ", measured in this job beside the head, interleaved; paired tests, no history");
+		return;
+	}
 	if (r->base_runs == 0) {
 		if (r->base_why) {
 			/* The selection's own sentence says what was looked for. */
@@ -493,7 +503,7 @@ static void text_table(const struct compare_result *r, const size_t *idx, size_t
 			sb_printf(out, "%s%s%s", col, c[6], C_RESET);
 		else
 			sb_puts(out, c[6]);
-		if (!row->settings.gate && !ab)
+		if (!row->settings.gate && (!ab || compare_ab_gated(r)))
 			sb_puts(out, " (not gated)");
 		sb_putc(out, '\n');
 	}
@@ -1004,7 +1014,7 @@ void report_headline(const struct compare_result *r, struct sb *out)
 		sb_printf(out, "%s%zu regression%s (", fails ? "; " : "", r->counts[VERDICT_REGRESSION],
 			  r->counts[VERDICT_REGRESSION] == 1 ? "" : "s");
 		/* named by group: "api latency", not its seven statistics */
-		report_group_rows(r, false, &gs);
+		report_group_rows(r, compare_ab_gated(r), &gs);
 		for (size_t i = 0; i < gs.n; i++) {
 			size_t m[REPORT_GROUP_STATS], n = report_group_members(&gs.g[i], m), k = 0;
 
@@ -1277,12 +1287,12 @@ static void text_failing(const struct compare_result *r, const struct report_gro
 
 	if (failing_groups(gs, show)) {
 		sb_puts(out, "\nFailing the gate:\n");
-		size_t fam = text_families(r, gs, show, true, false, color, out);
+		size_t fam = text_families(r, gs, show, true, compare_ab_gated(r), color, out);
 
 		if ((n = single_rows(r, gs, show, true, idx))) {
 			if (fam)
 				sb_putc(out, '\n');
-			text_table(r, idx, n, false, true, color, out);
+			text_table(r, idx, n, compare_ab_gated(r), true, color, out);
 		}
 		failing_whys(r, gs, show, false, out);
 	}
@@ -1310,6 +1320,13 @@ static void text_head(const struct compare_result *r, bool color, struct sb *out
 		sb_printf(out, "%swarning:%s %s\n", color ? C_YELLOW : "", color ? C_RESET : "", r->notes[i]);
 }
 
+/* The title of the A/B rows: `gate --base` gates them. */
+static const char *ab_title(const struct compare_result *r)
+{
+	return compare_ab_gated(r) ? "Head against base (same job, interleaved, gated)"
+				   : "A/B variants (same run, reported, not gated)";
+}
+
 /* Every metric, a row each (--verbose, --all). */
 static void text_all(const struct compare_result *r, size_t n_hist, size_t n_ab, bool color, struct sb *out)
 {
@@ -1330,7 +1347,7 @@ static void text_all(const struct compare_result *r, size_t n_hist, size_t n_ab,
 	}
 	if (n_ab) {
 		n = ordered(r, true, idx);
-		sb_puts(out, "\nA/B variants (same run, reported, not gated):\n");
+		sb_printf(out, "\n%s:\n", ab_title(r));
 		text_table(r, idx, n, true, true, color, out);
 	}
 	free(idx);
@@ -1411,6 +1428,7 @@ struct report_printable *report_printable_new(const struct compare_result *src)
 	P(r->branch);
 	P(r->base_branch);
 	P(r->base_why);
+	P(r->against_base.ref);
 	for (size_t i = 0; i < r->n_rows; i++) {
 		P(r->rows[i].bench);
 		P(r->rows[i].metric);
@@ -1474,7 +1492,7 @@ static void report_text_printable(const struct compare_result *r, const struct r
 		else
 			n_hist++;
 	}
-	report_group_rows(r, false, &gs);
+	report_group_rows(r, compare_ab_gated(r), &gs);
 	text_head(r, o->color, out);
 	if (o->all) {
 		text_all(r, n_hist, n_ab, o->color, out);
@@ -1493,7 +1511,7 @@ static void report_text_printable(const struct compare_result *r, const struct r
 			sb_release(&key);
 		}
 		if (n_ab) {
-			sb_puts(out, "\nA/B variants (same run, reported, not gated):\n");
+			sb_printf(out, "\n%s:\n", ab_title(r));
 			hidden += text_key(r, true, o->color, out, &shown, &fam);
 		}
 	}
@@ -1607,7 +1625,7 @@ static void md_table_row(const struct compare_result *r, const struct compare_ro
 		sb_printf(out, "**%s**", c[6]);
 	else
 		md_cell(out, c[6]);
-	if (!row->settings.gate && !row->against)
+	if (!row->settings.gate && (!row->against || compare_ab_gated(r)))
 		sb_puts(out, " (not gated)");
 	sb_puts(out, " |\n");
 }
@@ -1845,7 +1863,7 @@ static void md_body(struct md_writer *w, const struct compare_result *r, const s
 	}
 	if (failing_groups(gs, show)) {
 		sb_puts(w->out, "**Failing the gate**\n\n");
-		md_families(w, r, gs, show, true, false);
+		md_families(w, r, gs, show, true, compare_ab_gated(r));
 		if ((n = single_rows(r, gs, show, true, idx))) {
 			md_table(w, r, idx, n, true);
 			sb_putc(w->out, '\n');
@@ -1880,7 +1898,7 @@ static void md_body(struct md_writer *w, const struct compare_result *r, const s
 	gated = gated_count(r);
 	if (any && !w->dropped) {
 		sb_puts(w->out, "**Changed** (a family's statistics in one row, each with its change against the baseline)\n\n");
-		md_groups(w, r, gs, show, false, false);
+		md_groups(w, r, gs, show, false, compare_ab_gated(r));
 	} else if (gated && r->counts[VERDICT_NO_BASELINE] < gated) {
 		sb_puts(w->out, "No metric changed significantly.\n\n");
 	}
@@ -1921,7 +1939,10 @@ static void md_details(struct md_writer *w, const struct compare_result *r, cons
 			show[i] = true;
 			rows += report_group_members(&ab.g[i], m);
 		}
-		sb_printf(w->out, "<details><summary>A/B variants (%zu, reported, not gated)</summary>\n\n", rows);
+		sb_printf(w->out, compare_ab_gated(r) ? "<details><summary>Head against base (%zu, same job, interleaved, "
+							"gated)</summary>\n\n"
+						      : "<details><summary>A/B variants (%zu, reported, not gated)</summary>\n\n",
+			  rows);
 		md_groups(w, r, &ab, show, true, true);
 		sb_puts(w->out, "</details>\n\n");
 		free(show);
@@ -1961,7 +1982,7 @@ static void report_markdown_printable(const struct compare_result *r, const stru
 	limit = o->limit ? o->limit : REPORT_MARKDOWN_LIMIT - REPORT_MARKDOWN_MARGIN;
 	for (size_t i = 0; i < r->n_rows; i++)
 		n_hist += !r->rows[i].against;
-	report_group_rows(r, false, &gs);
+	report_group_rows(r, compare_ab_gated(r), &gs);
 	md_head(r, o, &head);
 	sb_puts(&tail, "<details><summary>Baseline</summary>\n\n");
 	baseline_text(r, true, &tail);
@@ -2116,6 +2137,12 @@ cJSON *report_to_json(const struct compare_result *r)
 	cJSON_AddItemToObject(o, "commits", strv_json(r->base_commits, r->n_base_commits));
 	cJSON_AddNumberToObject(o, "runs", (double)r->base_runs);
 	cJSON_AddNumberToObject(o, "samples", (double)r->base_samples);
+	if (compare_ab_gated(r)) {
+		o = cJSON_AddObjectToObject(root, "against_base");
+		add_str(o, "ref", r->against_base.ref);
+		add_str(o, "commit", r->against_base.commit);
+		cJSON_AddBoolToObject(o, "merge_base", r->against_base.merge_base);
+	}
 	cJSON_AddItemToObject(root, "notes", strv_json(r->notes, r->n_notes));
 	cJSON_AddItemToObject(root, "failed_benchmarks", strv_json(r->failed_benches, r->n_failed_benches));
 	rows = cJSON_AddArrayToObject(root, "rows");
@@ -2312,6 +2339,10 @@ static void head_from_json(const cJSON *json, struct compare_result *r)
 	r->base_commits = peek_strv(o, "commits", &r->n_base_commits);
 	r->base_runs = peek_size(o, "runs");
 	r->base_samples = peek_size(o, "samples");
+	o = json_peek(json, "against_base");
+	r->against_base.ref = peek_dup(o, "ref");
+	r->against_base.commit = peek_dup(o, "commit");
+	r->against_base.merge_base = json_peek_true(o, "merge_base");
 	r->notes = peek_strv(json, "notes", &r->n_notes);
 	r->failed_benches = peek_strv(json, "failed_benchmarks", &r->n_failed_benches);
 }

@@ -429,7 +429,7 @@ static void scalar_row(const struct page *pg, const struct compare_row *row, str
 	data_attrs(out, row);
 	sb_puts(out, "><td>");
 	esc(out, row->metric);
-	if (!row->settings.gate && !row->against)
+	if (!row->settings.gate && (!row->against || compare_ab_gated(pg->r)))
 		sb_puts(out, " <span class=\"meta\">(not gated)</span>");
 	sb_printf(out, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">", c.baseline,
 		  c.current);
@@ -569,8 +569,12 @@ static void ab_section(const struct page *pg, struct sb *out)
 		any |= pg->groups.g[i].against != NULL;
 	if (!any)
 		return;
-	sb_puts(out, "<section id=\"ab\">\n<h2>A/B variants</h2>\n<p class=\"meta\">Same run, interleaved; "
-		     "reported, not gated.</p>\n");
+	if (compare_ab_gated(pg->r))
+		sb_puts(out, "<section id=\"ab\">\n<h2>Head against base</h2>\n<p class=\"meta\">Same job, interleaved; "
+			     "gated.</p>\n");
+	else
+		sb_puts(out, "<section id=\"ab\">\n<h2>A/B variants</h2>\n<p class=\"meta\">Same run, interleaved; "
+			     "reported, not gated.</p>\n");
 	for (size_t i = 0; i < pg->groups.n; i++) {
 		const struct report_group *g = &pg->groups.g[i];
 

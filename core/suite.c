@@ -610,13 +610,18 @@ static void bench_release(struct suite_bench *b)
 	free(b->variant);
 }
 
+void suite_benches_free(struct suite_bench *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		bench_release(&v[i]);
+	free(v);
+}
+
 void suite_free(struct suite *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n_benches; i++)
-		bench_release(&s->benches[i]);
-	free(s->benches);
+	suite_benches_free(s->benches, s->n_benches);
 	free(s->path);
 	free(s->dir);
 	free(s->name);

@@ -56,6 +56,9 @@ struct suite {
 int suite_load(struct suite **out, const char *path, struct errlist *problems, struct err *err);
 void suite_free(struct suite *s);
 
+/* Free n benchmarks and the array that holds them (a suite's benches). */
+void suite_benches_free(struct suite_bench *v, size_t n);
+
 /* Look up an expanded benchmark by name (NULL when absent). */
 const struct suite_bench *suite_find_bench(const struct suite *s, const char *name);
 

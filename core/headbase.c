@@ -1,0 +1,253 @@
+/*
+ * headbase.c: the head measured beside its base commit (headbase.h).
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gitinfo.h"
+#include "headbase.h"
+#include "json.h"
+#include "proc.h"
+#include "util.h"
+
+/* Lines of a failed build's output kept for the error. */
+#define BUILD_TAIL_LINES 20
+
+static int make_tree(struct headbase *hb, struct err *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *tmpl = xasprintf("%s/perfgate-base-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+
+	if (!mkdtemp(tmpl)) {
+		err_set(err, ERR_FAIL, "cannot make a folder for the base tree (%s): %s", tmpl, strerror(errno));
+		free(tmpl);
+		return ERR_FAIL;
+	}
+	hb->root = realpath(tmpl, NULL);
+	if (!hb->root) {
+		err_set(err, ERR_FAIL, "cannot resolve the base tree's folder %s: %s", tmpl, strerror(errno));
+		rmdir(tmpl);
+		free(tmpl);
+		return ERR_FAIL;
+	}
+	free(tmpl);
+	return 0;
+}
+
+int headbase_checkout(const char *repo_dir, const char *ref, struct headbase *hb, struct err *err)
+{
+	char *wd = NULL, *own = NULL, *head = NULL;
+	int rc;
+
+	*hb = (struct headbase)HEADBASE_INIT;
+	if ((rc = gitinfo_workdir(repo_dir, &wd, err)) != 0)
+		goto done;
+	/* realpath drops the '/' libgit2 ends a work tree with */
+	if (!(hb->head_root = realpath(wd, NULL))) {
+		rc = err_set(err, ERR_FAIL, "cannot resolve the work tree %s: %s", wd, strerror(errno));
+		goto done;
+	}
+	if ((rc = gitinfo_resolve_branch(repo_dir, ref, &own, err)) != 0 ||
+	    (rc = gitinfo_resolve(repo_dir, "HEAD", &head, err)) != 0 ||
+	    (rc = gitinfo_merge_base(repo_dir, head, ref, &hb->base.commit, err)) != 0)
+		goto done;
+	hb->base.ref = xstrdup(ref);
+	hb->base.merge_base = strcmp(own, hb->base.commit) != 0;
+	hb->same_commit = strcmp(head, hb->base.commit) == 0;
+	if ((rc = make_tree(hb, err)) != 0)
+		goto done;
+	rc = gitinfo_export(repo_dir, hb->base.commit, hb->root, err);
+done:
+	if (rc == ERR_NOTFOUND) {
+		struct err why = *err;
+
+		rc = err_set(err, ERR_INPUT, "--base %s: %s", ref, why.msg);
+	}
+	if (rc)
+		headbase_release(hb);
+	free(wd);
+	free(own);
+	free(head);
+	return rc;
+}
+
+/* One tree's build: ERR_RUN with the tree named when it fails. */
+static int build_in(const char *dir, const char *which, const char *build, char **log, struct err *err)
+{
+	const char *argv[] = { "sh", "-c", build, NULL };
+	struct proc_options po = PROC_OPTIONS_INIT;
+	struct proc_result res = { 0 };
+	const char *text;
+	size_t len;
+	char *tail, *last;
+	int rc;
+
+	po.argv = argv;
+	po.cwd = dir;
+	po.out = PROC_OUT_CAPTURE;
+	po.errout = PROC_OUT_CAPTURE;
+	if ((rc = proc_run(&po, &res, err)) != 0) {
+		struct err why = *err;
+
+		proc_result_release(&res);
+		return err_set(err, ERR_RUN, "the build could not start in %s: %s", which, why.msg);
+	}
+	if (proc_interrupted()) {
+		proc_result_release(&res);
+		return err_set(err, ERR_RUN, "the build in %s was interrupted", which);
+	}
+	if (res.exit_code == 0) {
+		proc_result_release(&res);
+		return 0;
+	}
+	/* what the build said last: its stderr, else its stdout */
+	text = res.errout_len ? res.errout : res.out ? res.out : "";
+	len = res.errout_len ? res.errout_len : res.out_len;
+	tail = proc_tail_lines(text, len, BUILD_TAIL_LINES);
+	last = proc_tail_lines(text, len, 1);
+	last[strcspn(last, "\n")] = '\0';
+	if (res.signal)
+		err_set(err, ERR_RUN, "the build failed in %s: killed by signal %d%s%s", which, res.signal,
+			*last ? ": " : "", last);
+	else
+		err_set(err, ERR_RUN, "the build failed in %s: exit status %d%s%s", which, res.exit_code,
+			*last ? ": " : "", last);
+	if (log)
+		*log = tail;
+	else
+		free(tail);
+	free(last);
+	proc_result_release(&res);
+	return ERR_RUN;
+}
+
+int headbase_build(const struct headbase *hb, const char *build, char **log, struct err *err)
+{
+	char which[128];
+	int rc;
+
+	if (log)
+		*log = NULL;
+	snprintf(which, sizeof(which), "the base tree (commit %.10s)", hb->base.commit);
+	if ((rc = build_in(hb->root, which, build, log, err)) != 0)
+		return rc;
+	return build_in(hb->head_root, "the work tree (the head)", build, log, err);
+}
+
+/* Where benchmark b runs, mapped into both trees; ERR_INPUT outside the work tree. */
+static int bench_dirs(const struct suite *suite, const struct suite_bench *b, const struct headbase *hb,
+		      char **head_dir, char **base_dir, struct err *err)
+{
+	const char *cwd = json_peek_str(b->raw, "cwd");
+	char *path = !cwd ? xstrdup(suite->dir) : cwd[0] == '/' ? xstrdup(cwd) : xasprintf("%s/%s", suite->dir, cwd);
+	char *real = realpath(path, NULL);
+	size_t n = strlen(hb->head_root);
+	int rc = 0;
+
+	*head_dir = *base_dir = NULL;
+	if (!real)
+		rc = err_set(err, ERR_INPUT, "benchmark '%s': its working folder %s: %s", b->name, path, strerror(errno));
+	else if (strncmp(real, hb->head_root, n) != 0 || (real[n] != '\0' && real[n] != '/'))
+		rc = err_set(err, ERR_INPUT,
+			     "benchmark '%s' runs in %s, outside the repository's work tree %s: --base cannot run "
+			     "it on the base commit's files", b->name, real, hb->head_root);
+	if (rc == 0) {
+		*head_dir = xstrdup(real);
+		*base_dir = xasprintf("%s%s", hb->root, real + n);
+	}
+	free(real);
+	free(path);
+	return rc;
+}
+
+/* One side of the pair: b's configuration, run in dir, named NAME@side. */
+static void add_side(struct suite_bench *out, const struct suite_bench *b, const char *side, const char *dir,
+		     bool reference)
+{
+	char *name = xasprintf("%s@%s", b->name, side);
+
+	memset(out, 0, sizeof(*out));
+	out->raw = cJSON_Duplicate(b->raw, true);
+	cJSON_DeleteItemFromObjectCaseSensitive(out->raw, "cwd");
+	cJSON_AddStringToObject(out->raw, "cwd", dir);
+	cJSON_DeleteItemFromObjectCaseSensitive(out->raw, "name");
+	cJSON_AddStringToObject(out->raw, "name", name);
+	if (reference) /* the SLOs check the head */
+		cJSON_DeleteItemFromObjectCaseSensitive(out->raw, "slo");
+	out->params = b->params ? cJSON_Duplicate(b->params, true) : NULL;
+	out->name = name;
+	out->kind = b->kind;
+	out->variant_of = xstrdup(b->name);
+	out->variant = xstrdup(side);
+	out->reference = reference;
+	suite_config_hash(out->raw, NULL, out->config_hash);
+}
+
+int headbase_suite(struct suite *suite, const struct headbase *hb, struct errlist *notes, struct err *err)
+{
+	struct suite_bench *pairs = xcalloc(2 * suite->n_benches + 1, sizeof(*pairs));
+	size_t n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < suite->n_benches && rc == 0; i++) {
+		const struct suite_bench *b = &suite->benches[i];
+		char *head_dir, *base_dir;
+
+		if (b->variant_of) {
+			rc = err_set(err, ERR_INPUT,
+				     "benchmark '%s' declares variants: --base compares each benchmark with itself on "
+				     "the base commit, and cannot compare variants as well", b->variant_of);
+			break;
+		}
+		if (b->kind != RUNDOC_KIND_COMMAND) {
+			errlist_add(notes, "benchmark '%s' is not run: --base compares command benchmarks (a %s "
+				    "benchmark is compared with its history by a gate without --base)",
+				    b->name, b->kind == RUNDOC_KIND_HTTP ? "load" : "ingested");
+			continue;
+		}
+		if ((rc = bench_dirs(suite, b, hb, &head_dir, &base_dir, err)) != 0)
+			break;
+		add_side(&pairs[n++], b, "base", base_dir, true);
+		add_side(&pairs[n++], b, "head", head_dir, false);
+		free(head_dir);
+		free(base_dir);
+	}
+	if (rc == 0 && n == 0)
+		rc = err_set(err, ERR_INPUT, "suite '%s' has no command benchmark to compare with the base commit",
+			     suite->path);
+	if (rc) {
+		suite_benches_free(pairs, n);
+		return rc;
+	}
+	suite_benches_free(suite->benches, suite->n_benches);
+	suite->benches = pairs;
+	suite->n_benches = n;
+	return 0;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	/* a failure is left behind: the tree is under $TMPDIR */
+	remove(path);
+	return 0;
+}
+
+void headbase_release(struct headbase *hb)
+{
+	/* FTW_PHYS: a link in the tree is removed, never followed */
+	if (hb->root)
+		nftw(hb->root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(hb->root);
+	free(hb->head_root);
+	free(hb->base.ref);
+	free(hb->base.commit);
+	*hb = (struct headbase)HEADBASE_INIT;
+}

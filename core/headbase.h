@@ -1,0 +1,74 @@
+/*
+ * headbase.h: `perfgate gate --base REF`, the head measured beside its base
+ * commit in one job (docs/gate.md, "Against a base commit").
+ *
+ * On a shared CI runner the machine's speed changes between jobs by more
+ * than the changes a team wants to catch, so a history of runs measured in
+ * other jobs can only see large ones.  Measured in the same job, with their
+ * repetitions interleaved, the base and the head see the same machine, and
+ * the paired test on their per-pair ratios (docs/statistics.md, "Paired
+ * samples") cancels its drift.
+ *
+ * headbase_checkout() writes the base commit's files into a temporary
+ * folder (libgit2, core/gitinfo.h): REF's own commit when it is an
+ * ancestor of HEAD, else the merge-base of the two, so that the changes on
+ * REF's branch since the head branched off are not counted as the head's.
+ * headbase_build() runs a build command in both trees, so that both are
+ * built alike.  headbase_suite() turns each command benchmark NAME into the
+ * pair NAME@base (reference, run in the base tree) and NAME@head (in the
+ * work tree), and gate_run() with gate_options.against_base gates on their
+ * A/B rows.  headbase_release() removes the temporary tree.
+ *
+ * Nothing here prints; the build's output is captured (its last lines come
+ * back when it fails).
+ */
+#ifndef PERFGATE_HEADBASE_H
+#define PERFGATE_HEADBASE_H
+
+#include "compare.h"
+#include "err.h"
+#include "suite.h"
+
+struct headbase {
+	struct compare_against_base base; /* ref as given, the commit measured, merge_base */
+	char *head_root;    /* the repository's work tree, a real path without a trailing '/' */
+	char *root;         /* the base's temporary tree, a real path; NULL before it exists */
+	bool same_commit;   /* the base is HEAD's own commit (uncommitted changes aside) */
+};
+#define HEADBASE_INIT { { NULL, NULL, false }, NULL, NULL, false }
+
+/*
+ * Find the base commit of `ref` (any revision; a bare branch name missing
+ * locally is tried as origin/NAME) against HEAD of the repository `repo_dir`
+ * is in, and write its files into a new folder under $TMPDIR (else /tmp).
+ * ERR_INPUT when repo_dir is not in a repository with a work tree or ref
+ * does not exist or shares no history with HEAD (err says which and why);
+ * ERR_FAIL when the files could not be written.  On failure whatever was
+ * made is released.
+ */
+int headbase_checkout(const char *repo_dir, const char *ref, struct headbase *hb, struct err *err);
+
+/*
+ * Run `sh -c build` at the top of the base tree, then of the work tree.
+ * ERR_RUN when it fails in either (err names which tree, the exit status
+ * and the build's last line of output; *log, when not NULL, gets its last
+ * lines, caller frees), ERR_INTERRUPTED on Ctrl-C.
+ */
+int headbase_build(const struct headbase *hb, const char *build, char **log, struct err *err);
+
+/*
+ * Replace the suite's benchmarks by the pairs NAME@base and NAME@head.
+ * Each runs in its tree: the benchmark's working folder (the suite's
+ * folder, or its "cwd") mapped from the work tree into the base tree, an
+ * absolute path to it included.  The base's SLOs are dropped (an SLO is a
+ * check of the head).  Benchmarks that are not commands (load tests,
+ * ingested results) are left out, each with a line in *notes.  ERR_INPUT
+ * when a benchmark declares its own variants, runs outside the work tree,
+ * or when no command benchmark is left.
+ */
+int headbase_suite(struct suite *suite, const struct headbase *hb, struct errlist *notes, struct err *err);
+
+/* Remove the temporary tree (never following a link out of it) and free. */
+void headbase_release(struct headbase *hb);
+
+#endif
