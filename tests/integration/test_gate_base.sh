@@ -1,0 +1,220 @@
+#!/bin/sh
+# `perfgate gate --base REF` (docs/gate.md, "Against a base commit"): the
+# head's command benchmarks run beside the base commit's files in one job,
+# interleaved, and the gate decides on the paired A/B rows, with no database.
+# The benchmark is a real command in a real git repository; it emits a value
+# read from a file of the tree it runs in plus a jitter of 0.0 to 0.6 that
+# changes with every repetition (a counter outside the repository), so that
+# what each side measures is known: every pair's ratio is about the ratio of
+# the two files' values, and the samples spread as measured times do.
+. tests/integration/lib.sh
+T=$(test_tmpdir)
+export GIT_CONFIG_NOSYSTEM=1 HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1 TMPDIR=$T/tmp COUNTER=$T/counter
+mkdir -p "$TMPDIR"
+R=$T/repo
+# Nothing may reach a database: a gate that tried would exit 4.
+NODB=postgresql://127.0.0.1:1/nothing
+check_py() { _n=$1; shift; if _o=$("$@" 2>&1); then ok "$_n"; else not_ok "$_n: $(echo "$_o" | tail -n 1)"; fi; }
+no_tree_left() {
+	if [ -z "$(ls "$TMPDIR")" ]; then ok "$1: the base tree is removed"; else not_ok "$1: left in \$TMPDIR: $(ls "$TMPDIR")"; fi
+}
+
+git init -q -b main "$R" || exit 1
+git -C "$R" config user.email t@example.com
+git -C "$R" config user.name t
+cat >"$R/value.sh" <<'EOF'
+n=$(cat "$COUNTER" 2>/dev/null || echo 0); n=$((n+1)); echo "$n" >"$COUNTER"
+printf '{"value": %s.%s}\n' "$(cat value)" $((n % 7)) >"$PERFGATE_METRICS_FILE"
+EOF
+# Only the emitted value gates: the times of a shell script say nothing here.
+cat >"$R/suite.json" <<'EOF'
+{
+  "suite": "base", "project": "base",
+  "compare": {"gate": false, "metrics": {"value": {"gate": true}}},
+  "benchmarks": [{"name": "v", "shell": "sh value.sh", "emits": "json", "repetitions": 10}]
+}
+EOF
+echo 100 >"$R/value"
+git -C "$R" add -A && git -C "$R" commit -qm base
+BASE=$(git -C "$R" rev-parse HEAD)
+gate() { "$PERFGATE" gate --db "$NODB" "$@"; }
+
+# +20% at the head: ten pairs that all agree, one-sided signed-rank p = 1/1024.
+echo 120 >"$R/value"
+git -C "$R" commit -qam slower
+expect_exit 1 "+20% against the base commit fails the gate (no database reached)" \
+	gate --base HEAD~1 "$R/suite.json" --json "$T/slow.json"
+contains "the text report names the pair" "$OUT" "v@head vs v@base"
+contains "the text report says what the baseline is" "$OUT" "baseline: commit $(echo "$BASE" | cut -c1-10) ('HEAD~1'), measured in this job beside the head"
+contains "the headline names the regression" "$OUT" "FAILED: 1 regression (v@head value)"
+contains "the progress says which commit is the base" "$ERR" "base: commit $(echo "$BASE" | cut -c1-10) (HEAD~1)"
+check_py "the JSON: against_base names the commit, the paired row is a signed-rank regression of about +20%" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["against_base"] == {"ref": "HEAD~1", "commit": sys.argv[2], "merge_base": False}, d["against_base"]
+assert d["counts"]["regression"] == 1 and not d["passed"], d["counts"]
+r = [x for x in d["rows"] if x["metric"] == "value"][0]
+assert r["benchmark"] == "v@head" and r["against"] == "v@base" and r["verdict"] == "regression", r
+assert abs(r["ratio"] - 1.2) < 0.01 and r["current"]["n"] == 10, r
+assert "signed-rank on 10 pairs" in r["why"] and r["p"] < 0.01, r["why"]' "$T/slow.json" "$BASE"
+if python3 -c 'import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[1])), json.load(open("schemas/compare.schema.json")), cls=jsonschema.Draft202012Validator)' "$T/slow.json" 2>"$T/schema.err"; then
+	ok "the JSON report is valid against schemas/compare.schema.json"
+else
+	not_ok "the JSON report is valid against schemas/compare.schema.json: $(tail -n 1 "$T/schema.err")"
+fi
+no_tree_left "after a failed gate"
+expect_exit 1 "markdown: the same verdict" gate --base HEAD~1 "$R/suite.json" --quiet --format markdown
+contains "markdown: the failing pair" "$OUT" "v@head vs v@base"
+contains "markdown: the gated section" "$OUT" ", same job, interleaved, gated)</summary>"
+
+# The head is the work tree, uncommitted changes included; the repository
+# itself is not touched (its HEAD, index and files stay as they were).
+echo 100 >"$R/value"
+expect_exit 0 "an uncommitted return to the base's value passes" gate --base HEAD~1 "$R/suite.json" --quiet
+check "HEAD is still the head commit" test "$(git -C "$R" rev-parse HEAD~1)" = "$BASE"
+check "the work tree keeps its uncommitted change" test "$(cat "$R/value")" = 100
+git -C "$R" checkout -q value
+
+# A/A: a head that changes nothing measured passes.
+echo notes >"$R/README"
+git -C "$R" add README && git -C "$R" commit -qm "notes"
+expect_exit 0 "an unchanged benchmark passes (A/A)" gate --base HEAD~1 "$R/suite.json" --quiet --json "$T/aa.json"
+check_py "A/A: unchanged, counted as gated" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = [x for x in d["rows"] if x["metric"] == "value"][0]
+assert r["verdict"] == "unchanged" and d["counts"]["unchanged"] >= 1 and d["passed"], (r["verdict"], d["counts"])' "$T/aa.json"
+
+# A branch compared with a REF that moved on: the merge-base is the base,
+# so main's own later change (faster: 80) is not counted against the branch.
+git -C "$R" checkout -qb feature
+echo "feature" >>"$R/README"
+git -C "$R" commit -qam "feature work"
+git -C "$R" checkout -q main
+echo 80 >"$R/value"
+git -C "$R" commit -qam "main got faster"
+git -C "$R" checkout -q feature
+FORK=$(git -C "$R" merge-base main feature)
+expect_exit 0 "against a moved-on main the branch is compared with the merge-base" \
+	gate --base main "$R/suite.json" --json "$T/mb.json"
+contains "the report says it is the merge-base" "$OUT" "(the merge-base of HEAD and 'main')"
+check_py "the JSON: merge_base true, the fork point's commit" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["against_base"] == {"ref": "main", "commit": sys.argv[2], "merge_base": True}, d["against_base"]' "$T/mb.json" "$FORK"
+
+# Benchmarks that need a build: gen/ is made by the build and not committed.
+cat >"$R/suite-built.json" <<'EOF'
+{
+  "suite": "built", "project": "base",
+  "compare": {"gate": false, "metrics": {"value": {"gate": true}}},
+  "benchmarks": [{"name": "b", "shell": "sh gen/value.sh", "emits": "json", "repetitions": 10, "cwd": "."}]
+}
+EOF
+echo gen/ >"$R/.gitignore"
+git -C "$R" add -A && git -C "$R" commit -qm "a suite that needs a build"
+expect_exit 3 "without --build the base tree lacks the built files: the run is invalid" \
+	gate --base HEAD~1 "$R/suite-built.json" --quiet
+contains "... and the failing benchmark is named" "$ERR" "b@base"
+no_tree_left "after an invalid run"
+BUILD='mkdir -p gen && cp value.sh gen/value.sh && pwd >gen/where'
+expect_exit 0 "--build builds both trees, then the pair runs" \
+	gate --base HEAD~1 --build "$BUILD" "$R/suite-built.json" --quiet
+check "the build ran in the work tree too" test "$(cat "$R/gen/where")" = "$(cd "$R" && pwd -P)"
+expect_exit 3 "a build that fails is exit 3, naming the tree, its status and its last line" \
+	gate --base HEAD~1 --build 'echo compiling; echo "broken.c:1: error" >&2; exit 7' "$R/suite-built.json" --quiet
+contains "... the message" "$ERR" "the build failed in the base tree (commit"
+contains "... the status and the last line" "$ERR" "exit status 7: broken.c:1: error"
+no_tree_left "after a failed build"
+
+# Measuring more: each side reads its own list of values, a line per
+# repetition (a counter per list).  The head's first 7 are +20% but one
+# (90, the smallest change, rank 1): one-sided signed-rank p = 2/128 = 0.016,
+# above alpha: inconclusive.  More pairs, all +20%, decide: 11 pairs give
+# p = 2/2048, below the second look's level.
+cat >"$R/seq.sh" <<'EOF'
+c="$COUNTER.$(head -n 1 values)"; n=$(cat "$c" 2>/dev/null || echo 0); n=$((n+1)); echo "$n" >"$c"
+v=$(sed -n "${n}p" values); [ -n "$v" ] || v=$(tail -n 1 values)
+printf '{"value": %s}\n' "$v" >"$PERFGATE_METRICS_FILE"
+EOF
+sed 's/"repetitions": 10/"repetitions": 7/; s/value.sh/seq.sh/' "$R/suite.json" >"$R/suite-seq.json"
+echo 100 >"$R/values"
+git -C "$R" add -A && git -C "$R" commit -qm "a list of values"
+printf '120.1\n120.2\n90\n120.3\n120.4\n120.5\n120.6\n120.7\n120.8\n120.9\n121.0\n121.1\n121.2\n121.3\n121.4\n' >"$R/values"
+git -C "$R" commit -qam "slower again"
+rm -f "$COUNTER".*
+expect_exit 1 "an inconclusive first look measures more pairs and decides: regression" \
+	gate --base HEAD~1 "$R/suite-seq.json" --quiet --json "$T/more.json"
+check_py "the JSON: more than one look, more pairs, both sides measured alike" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = [x for x in d["rows"] if x["metric"] == "value"][0]
+assert d["looks"] > 1 and d["confirm_repetitions"] > 0 and r["verdict"] == "regression", (d["looks"], r)
+assert r["current"]["n"] == r["baseline"]["n"] > 7, r' "$T/more.json"
+rm -f "$COUNTER".*
+expect_exit 0 "with --no-confirm the first look stands: inconclusive passes" \
+	gate --base HEAD~1 "$R/suite-seq.json" --quiet --no-confirm --json "$T/once.json"
+check_py "... at p 2/128" python3 -c '
+import json, sys
+r = [x for x in json.load(open(sys.argv[1]))["rows"] if x["metric"] == "value"][0]
+assert r["verdict"] == "inconclusive" and abs(r["p"] - 2 / 128) < 1e-9, r' "$T/once.json"
+echo 150 >"$R/value"
+git -C "$R" commit -qam "value.sh slower too"
+
+# SLOs check the head only: the base (150) would break this one, the head does not.
+git -C "$R" checkout -qb faster
+echo 100 >"$R/value"
+cat >"$R/suite-slo.json" <<'EOF'
+{
+  "suite": "slo", "project": "base",
+  "compare": {"gate": false},
+  "benchmarks": [{"name": "v", "shell": "sh value.sh", "emits": "json", "repetitions": 5,
+                  "slo": {"value.median": "< 110"}}]
+}
+EOF
+git -C "$R" add -A && git -C "$R" commit -qm "faster, with an SLO"
+expect_exit 0 "an SLO the base would break but the head meets passes" \
+	gate --base HEAD~1 "$R/suite-slo.json" --quiet --json "$T/slo.json"
+check_py "one SLO, the head's" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["slos"]
+assert len(s) == 1 and s[0]["benchmark"] == "v@head" and s[0]["ok"], s' "$T/slo.json"
+git -C "$R" checkout -q feature
+
+# A load test is not run (the gate without --base compares it with its history).
+cat >"$R/suite-mixed.json" <<'EOF'
+{
+  "suite": "mixed", "project": "base",
+  "compare": {"gate": false, "metrics": {"value": {"gate": true}}},
+  "benchmarks": [
+    {"name": "v", "shell": "sh value.sh", "emits": "json", "repetitions": 10},
+    {"name": "api", "http": {"url": "http://127.0.0.1:1/"}, "load": {"duration": "1s"}}
+  ]
+}
+EOF
+expect_exit 0 "a suite with a load test: the commands are compared" gate --base HEAD "$R/suite-mixed.json" --quiet
+contains "the load test is named as not run" "$ERR" "benchmark 'api' is not run: --base compares command benchmarks"
+
+# Mistakes: exit 2, one line each.
+expect_exit 2 "an unknown REF" gate --base nosuch "$R/suite.json"
+contains "... named" "$ERR" "--base nosuch: unknown git revision 'nosuch'"
+expect_exit 2 "--build without --base" gate --build make "$R/suite.json"
+contains "... said" "$ERR" "--build is for --base"
+expect_exit 2 "--base with --baseline" gate --base main --baseline branch:main "$R/suite.json"
+contains "... said" "$ERR" "it takes no --baseline"
+cat >"$R/suite-var.json" <<'EOF'
+{"suite": "var", "benchmarks": [{"name": "x", "command": ["true"], "variants": [{"name": "a"}, {"name": "b"}]}]}
+EOF
+expect_exit 2 "a benchmark with variants" gate --base HEAD "$R/suite-var.json"
+contains "... said" "$ERR" "benchmark 'x' declares variants"
+cat >"$R/suite-out.json" <<EOF
+{"suite": "out", "benchmarks": [{"name": "x", "command": ["true"], "cwd": "$T"}]}
+EOF
+expect_exit 2 "a benchmark that runs outside the work tree" gate --base HEAD "$R/suite-out.json"
+contains "... said" "$ERR" "outside the repository's work tree"
+mkdir -p "$T/nogit"
+cp "$R/suite.json" "$R/value.sh" "$R/value" "$T/nogit/"
+expect_exit 2 "a suite outside any git repository" gate --base main "$T/nogit/suite.json"
+contains "... said" "$ERR" "is not inside a git repository"
+no_tree_left "after every mistake"
