@@ -2051,7 +2051,7 @@ static cJSON *row_json(const struct compare_result *r, const struct compare_row 
 	add_str(jr, "unit", row->unit);
 	add_str(jr, "against", row->against);
 	cJSON_AddStringToObject(jr, "verdict", verdict_name(v->kind));
-	cJSON_AddBoolToObject(jr, "gate", row->settings.gate && !row->against);
+	cJSON_AddBoolToObject(jr, "gate", row->settings.gate && (!row->against || compare_ab_gated(r)));
 	cJSON_AddBoolToObject(jr, "fails", compare_row_fails(r, row));
 	cJSON_AddStringToObject(jr, "direction", rundoc_direction_name(v->direction));
 	add_num(jr, "alpha", row->settings.alpha);

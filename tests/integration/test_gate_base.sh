@@ -55,6 +55,7 @@ assert d["against_base"] == {"ref": "HEAD~1", "commit": sys.argv[2], "merge_base
 assert d["counts"]["regression"] == 1 and not d["passed"], d["counts"]
 r = [x for x in d["rows"] if x["metric"] == "value"][0]
 assert r["benchmark"] == "v@head" and r["against"] == "v@base" and r["verdict"] == "regression", r
+assert r["gate"] and r["fails"], r
 assert abs(r["ratio"] - 1.2) < 0.01 and r["current"]["n"] == 10, r
 assert "signed-rank on 10 pairs" in r["why"] and r["p"] < 0.01, r["why"]' "$T/slow.json" "$BASE"
 if python3 -c 'import json, sys, jsonschema

@@ -18,6 +18,9 @@ scenario needs):
   instr        two command benchmarks, one counting instructions, 3
                repetitions: 9 metrics in the suite
   ab           interleaved A/B variants of the loop (A/A and +10%)
+  base         the loop of `cmd`, default settings, gated with `gate --base
+               main` on a branch: the head beside the base commit in one
+               job, no history (every cycle: A/A and each level)
 
 An epoch is a fresh history (a new project).  Cycle c of an epoch gates the
 main branch (stored: an A/A gate with a history of min(c, 5) runs), then,
@@ -46,7 +49,7 @@ DB = os.environ.get("PERFGATE_TRUST_DB", "")
 # the work comes from a file (`work`, or the file named), read the same way
 # by every benchmark and variant, so that A/A is A/A
 LOOP = "i=0; n=$(cat ${1:-work}); while [ $i -lt $n ]; do i=$((i+1)); done\n"
-BASE_WORK = {"cmd": 20000, "cmd-cal": 20000, "cmd-auto": 20000, "instr": 2000, "ab": 20000}
+BASE_WORK = {"cmd": 20000, "cmd-cal": 20000, "cmd-auto": 20000, "instr": 2000, "ab": 20000, "base": 20000}
 
 
 def git(repo, *args):
@@ -57,7 +60,7 @@ def git(repo, *args):
 def suite_json(scenario, project, port=0):
     """The suite of one epoch: only what the scenario needs is set."""
     s = {"suite": "trust", "project": project}
-    if scenario == "cmd":
+    if scenario in ("cmd", "base"):
         s["benchmarks"] = [{"name": "loop", "shell": "sh loop.sh"}]
     elif scenario == "cmd-cal":
         s["benchmarks"] = [{"name": "loop", "shell": "sh loop.sh",
@@ -121,7 +124,8 @@ def read_report(path):
 
 
 def summarise_report(r):
-    """Verdicts of the rows that gate (history) and of the A/B rows."""
+    """Verdicts of the rows that gate (history, or a `gate --base` run's head
+    against base) and of the A/B rows that do not."""
     out = {"rows": {}, "ab": {}, "extra": None}
     if not r:
         return out
@@ -130,7 +134,7 @@ def summarise_report(r):
         rec = {"v": row.get("verdict"), "r": row.get("ratio"), "gate": row.get("gate"),
                "floor": row.get("floor"), "mde": row.get("detectable_effect"),
                "test": row.get("test")}
-        if row.get("against"):
+        if row.get("against") and not r.get("against_base"):
             out["ab"][key] = rec
         elif row.get("gate"):
             out["rows"][key] = rec
@@ -229,11 +233,11 @@ def main():
                 kinds = ["aa"]
                 if cycle >= 5 and epoch < detect_epochs:
                     kinds += levels
-                if a.scenario == "ab":
+                if a.scenario in ("ab", "base"):
                     kinds = ["aa"] + levels   # no history involved: every cycle tests both
                 rnd.shuffle(kinds)
                 for kind in kinds:
-                    on_main = kind == "aa" and a.scenario != "ab"
+                    on_main = kind == "aa" and a.scenario not in ("ab", "base")
                     git(repo, "checkout", "-q", "main")
                     if not on_main:
                         git(repo, "checkout", "-qb", "t-%d-%d-%s" % (epoch, cycle, kind))
@@ -245,7 +249,8 @@ def main():
                     if a.scenario == "http":
                         server.start()
                     try:
-                        rc, dt, rep, err = run_gate(repo, tmp, on_main, a.gate_arg)
+                        extra = ["--base", "main"] if a.scenario == "base" else []
+                        rc, dt, rep, err = run_gate(repo, tmp, on_main, extra + a.gate_arg)
                     finally:
                         server.stop()
                     s = summarise_report(rep)
@@ -294,7 +299,8 @@ def summary(paths):
     for (scen, kind), rs in sorted(groups.items()):
         if scen.startswith("ab"):
             continue
-        counted = [r for r in rs if kind != "aa" or r["history"] >= 1]
+        # a `gate --base` needs no history: every gate counts
+        counted = [r for r in rs if kind != "aa" or r["history"] >= 1 or scen.startswith("base")]
         fails = sum(1 for r in counted if r["rc"] == 1)
         errs = sum(1 for r in counted if r["rc"] not in (0, 1))
         d = [r["seconds"] for r in counted]
@@ -337,7 +343,7 @@ def summary(paths):
     for (scen, kind), rs in sorted(groups.items()):
         cnt = {}
         for r in rs:
-            if kind == "aa" and r["history"] < 1:
+            if kind == "aa" and r["history"] < 1 and not scen.startswith("base"):
                 continue
             for k, v in r["rows"].items():
                 cnt.setdefault(k, {}).setdefault(v["v"], 0)
