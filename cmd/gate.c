@@ -183,7 +183,7 @@ static int against_base(const struct gate_args *a, struct suite *suite, struct h
 		cmd_note("base: commit %.10s (%s%s)%s, in %s", hb->base.commit,
 			 hb->base.merge_base ? "the merge-base of HEAD and " : "", a->base,
 			 hb->same_commit ? ", the same commit as HEAD" : "", hb->root);
-	if (a->build) {
+	if (a->build && *a->build) { /* "": nothing to build (a template's empty input) */
 		if (!a->quiet)
 			cmd_note("building the base tree and the work tree: %s", a->build);
 		if ((rc = headbase_build(hb, a->build, &log, &err)) != 0) {
@@ -229,6 +229,7 @@ int cmd_gate(int argc, char **argv)
 	struct gate_result *r = NULL;
 	struct shardcmd_merge sm;
 	struct headbase hb = HEADBASE_INIT;
+	char *bench_glob = NULL;
 	cJSON *tags = NULL;
 	struct err err = ERR_INIT;
 	int rc, code;
@@ -245,6 +246,9 @@ int cmd_gate(int argc, char **argv)
 			goto done;
 		go.against_base = &hb.base;
 		a.no_store = true;
+		/* --bench NAME selects both sides, NAME@base and NAME@head */
+		if (a.bench && !strchr(a.bench, '@'))
+			go.run.bench_glob = bench_glob = xasprintf("%s@*", a.bench);
 	}
 	dbo.url = a.db_url;
 	/* the database is needed unless nothing is stored and the baseline is a file (or the base commit) */
@@ -276,6 +280,7 @@ done:
 	gate_result_free(r);
 	db_store_free(dbs);
 	headbase_release(&hb);
+	free(bench_glob);
 	suite_free(suite);
 	cJSON_Delete(tags);
 	strlist_release(&a.tags);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "headbase.h"
 #include "noise.h"
 #include "slo.h"
 #include "stats.h"
@@ -820,6 +821,32 @@ static void add_hints(struct compare_result *r, const struct rundoc *cur, size_t
 	}
 }
 
+/* Benchmarks that did not run to the end: said loudly, and a failed one
+ * makes the run invalid, except a base side that failed where its head ran
+ * (`gate --base`: a benchmark new in this change). */
+static void not_compared(struct compare_result *r, const struct rundoc *cur)
+{
+	for (size_t i = 0; i < cur->n_benches; i++) {
+		const struct rd_bench *b = &cur->benches[i];
+		struct rundoc_variant v;
+
+		if (bench_ok(b))
+			continue;
+		if (compare_ab_gated(r) && headbase_failed_on_base(cur, b) && rundoc_bench_variant(b, &v)) {
+			compare_add_note(r, "benchmark '%s' failed on the base commit (%s): not compared; it is new in "
+					 "this change, or was broken before it", v.of, b->error ? b->error : "failed");
+			continue;
+		}
+		compare_add_note(r, "benchmark '%s' %s%s%s: not compared", b->name, rundoc_status_name(b->status),
+				 b->error ? ": " : "", b->error ? b->error : "");
+		if (b->status == RUNDOC_STATUS_FAILED) {
+			r->failed_benches = xrealloc(r->failed_benches,
+						     (r->n_failed_benches + 1) * sizeof(*r->failed_benches));
+			r->failed_benches[r->n_failed_benches++] = xstrdup(b->name);
+		}
+	}
+}
+
 /* One row per benchmark and metric against the baseline's history. */
 static int history_rows(struct compare_result *r, size_t *alloc, const struct rundoc *cur,
 			const struct baseline *base, const struct suite *suite, struct err *err)
@@ -827,16 +854,8 @@ static int history_rows(struct compare_result *r, size_t *alloc, const struct ru
 	for (size_t i = 0; i < cur->n_benches; i++) {
 		const struct rd_bench *b = &cur->benches[i];
 
-		if (!bench_ok(b)) {
-			compare_add_note(r, "benchmark '%s' %s%s%s: not compared", b->name,
-					 rundoc_status_name(b->status), b->error ? ": " : "", b->error ? b->error : "");
-			if (b->status == RUNDOC_STATUS_FAILED) {
-				r->failed_benches = xrealloc(r->failed_benches,
-							     (r->n_failed_benches + 1) * sizeof(*r->failed_benches));
-				r->failed_benches[r->n_failed_benches++] = xstrdup(b->name);
-			}
-			continue;
-		}
+		if (!bench_ok(b))
+			continue; /* said by not_compared() */
 		for (size_t j = 0; j < b->n_metrics; j++) {
 			const struct rd_metric *m = &b->metrics[j];
 			struct verdict_settings cs;
@@ -933,6 +952,7 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 		r->against_base.merge_base = opts->against_base->merge_base;
 	}
 
+	not_compared(r, cur);
 	/* History and A/B rows are two Benjamini-Hochberg families. */
 	if (!opts->variants_only && (rc = history_rows(r, &alloc_rows, cur, base, suite, err)) != 0)
 		goto done;

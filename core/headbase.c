@@ -230,6 +230,21 @@ int headbase_suite(struct suite *suite, const struct headbase *hb, struct errlis
 	return 0;
 }
 
+bool headbase_failed_on_base(const struct rundoc *rd, const struct rd_bench *b)
+{
+	struct rundoc_variant v;
+	const struct rd_bench *head;
+	char *name;
+
+	if (b->status != RUNDOC_STATUS_FAILED || !rundoc_bench_variant(b, &v) || !v.reference || !v.of ||
+	    !v.name || strcmp(v.name, "base") != 0)
+		return false;
+	name = xasprintf("%s@head", v.of);
+	head = rundoc_find_bench(rd, name);
+	free(name);
+	return head && head->status == RUNDOC_STATUS_OK;
+}
+
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;

@@ -68,6 +68,13 @@ int headbase_build(const struct headbase *hb, const char *build, char **log, str
  */
 int headbase_suite(struct suite *suite, const struct headbase *hb, struct errlist *notes, struct err *err);
 
+/*
+ * Did b, a base side, fail while its head side ran?  Then the benchmark is
+ * new in this change (its files are not in the base commit) or was broken
+ * before it: it is not compared, and the run is not invalid for it.
+ */
+bool headbase_failed_on_base(const struct rundoc *rd, const struct rd_bench *b);
+
 /* Remove the temporary tree (never following a link out of it) and free. */
 void headbase_release(struct headbase *hb);
 

@@ -2,9 +2,10 @@
 """Print, one JSON array per line, every perfgate command line found in the
 CI templates given as arguments, after checking that each file parses as
 YAML.  Template expressions and shell variables are replaced by plausible
-values, and a bash array of optional flags ("${args[@]}") by all of the
+values, and each bash array of optional flags ("${args[@]}") by all of the
 flags the template may put in it, so that the real binary can check every
-option a template can pass (PERFGATE_PARSE_ONLY=1)."""
+option a template can pass (PERFGATE_PARSE_ONLY=1).  Flags that exclude each
+other go in arrays of their own, expanded on separate command lines."""
 import json
 import re
 import shlex
@@ -34,16 +35,18 @@ def strings(node, in_shell=False):
             yield from strings(v, in_shell)
 
 
-def flags_added_to_array(text):
-    """Everything a template appends with args+=(...)."""
-    out = []
-    for m in re.finditer(r"args\+=\(([^)]*)\)", text):
-        out.extend(shlex.split(m.group(1).replace("${{ inputs.baseline-branch }}", "main")))
+def flags_added_to_arrays(text):
+    """Everything a template appends with NAME+=(...), by array."""
+    out = {}
+    for m in re.finditer(r"\b([A-Za-z_][A-Za-z0-9_]*)\+=\(([^)]*)\)", text):
+        value = re.sub(r"\$\{\{[^}]*\}\}", "main", m.group(2))
+        out.setdefault(m.group(1), []).extend(shlex.split(value))
     return out
 
 
-def substitute(cmd, array_flags):
-    cmd = cmd.replace('"${args[@]}"', " ".join(shlex.quote(a) for a in array_flags))
+def substitute(cmd, arrays):
+    for name, flags in arrays.items():
+        cmd = cmd.replace('"${%s[@]}"' % name, " ".join(shlex.quote(a) for a in flags))
     cmd = re.sub(r"\$\{\{\s*inputs\.args\s*\}\}", "", cmd)
     cmd = re.sub(r"\$\{\{\s*matrix\.runner\s*\}\}", "ubuntu-24.04", cmd)
     cmd = re.sub(r"\$\{\{\s*inputs\.suite\s*\}\}", "perf/suite.json", cmd)
@@ -63,13 +66,13 @@ def main():
         with open(path) as f:
             docs = list(yaml.safe_load_all(f))  # raises on invalid YAML; a manifest may hold several
         for text in (t for doc in docs for t in strings(doc)):
-            array_flags = flags_added_to_array(text)
+            arrays = flags_added_to_arrays(text)
             joined = re.sub(r"\\\n\s*", " ", text)
             for line in joined.splitlines():
                 m = INVOCATION.search(line)
                 if not m:
                     continue
-                argv = [m.group(1)] + shlex.split(substitute(m.group(2), array_flags))
+                argv = [m.group(1)] + shlex.split(substitute(m.group(2), arrays))
                 print(json.dumps({"file": path, "argv": argv}))
                 found += 1
     if found == 0:

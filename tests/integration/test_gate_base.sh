@@ -183,6 +183,42 @@ s = json.load(open(sys.argv[1]))["slos"]
 assert len(s) == 1 and s[0]["benchmark"] == "v@head" and s[0]["ok"], s' "$T/slo.json"
 git -C "$R" checkout -q feature
 
+# A benchmark new in the change: its script is not in the base commit.  It
+# is not compared, the report says why, and the run stays valid; one that
+# fails on both sides still makes the run invalid.
+cat >"$R/suite-new.json" <<'EOF'
+{
+  "suite": "new", "project": "base",
+  "compare": {"gate": false, "metrics": {"value": {"gate": true}}},
+  "benchmarks": [{"name": "v", "shell": "sh value.sh", "emits": "json", "repetitions": 10},
+                 {"name": "fresh", "shell": "sh fresh.sh", "repetitions": 3}]
+}
+EOF
+git -C "$R" add -A && git -C "$R" commit -qm "a suite with a new benchmark"
+echo 'true' >"$R/fresh.sh"
+git -C "$R" add -A && git -C "$R" commit -qm "the new benchmark's script"
+expect_exit 0 "a benchmark new in the change does not make the run invalid" \
+	gate --base HEAD~1 "$R/suite-new.json" --json "$T/new.json"
+contains "the report says it was not compared, and why" "$OUT" "benchmark 'fresh' failed on the base commit ("
+contains "... as it happened too" "$ERR" "benchmark 'fresh@base' failed on the base commit"
+check_py "the JSON: no failed benchmark, the note, the other pair compared" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["failed_benchmarks"] == [] and d["passed"], d["failed_benchmarks"]
+assert any("new in this change" in n for n in d["notes"]), d["notes"]
+assert any(x["benchmark"] == "v@head" and x["metric"] == "value" for x in d["rows"]), d["rows"]' "$T/new.json"
+expect_exit 0 "--bench NAME runs both sides of that benchmark only" \
+	gate --base HEAD~1 --bench v "$R/suite-new.json" --json "$T/only.json"
+check_py "... v's pair, and nothing of fresh" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert {x["benchmark"] for x in d["rows"]} == {"v@head"}, {x["benchmark"] for x in d["rows"]}
+assert not any("fresh" in n for n in d["notes"]), d["notes"]' "$T/only.json"
+sed 's/fresh.sh/missing.sh/' "$R/suite-new.json" >"$R/suite-broken.json"
+expect_exit 3 "a benchmark that fails on both sides makes the run invalid" \
+	gate --base HEAD~1 "$R/suite-broken.json" --quiet
+contains "... both sides named in the headline" "$OUT" "run invalid: 2 benchmarks failed ('fresh@base', 'fresh@head')"
+
 # A load test is not run (the gate without --base compares it with its history).
 cat >"$R/suite-mixed.json" <<'EOF'
 {
