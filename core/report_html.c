@@ -534,6 +534,10 @@ static void bench_section(struct page *pg, const char *bench, struct sb *out)
 {
 	const struct rd_bench *b = pg->o->run ? rundoc_find_bench(pg->o->run, bench) : NULL;
 
+	/* `gate --base`: every row is in the head-against-base section; only
+	 * a side that failed needs a section of its own */
+	if (compare_ab_gated(pg->r) && b && b->status == RUNDOC_STATUS_OK)
+		return;
 	sb_puts(out, "<section class=\"bench\" id=\"b-");
 	html_url_segment(out, bench);
 	sb_puts(out, "\">\n<h2>");

@@ -68,6 +68,10 @@ no_tree_left "after a failed gate"
 expect_exit 1 "markdown: the same verdict" gate --base HEAD~1 "$R/suite.json" --quiet --format markdown
 contains "markdown: the failing pair" "$OUT" "v@head vs v@base"
 contains "markdown: the gated section" "$OUT" ", same job, interleaved, gated)</summary>"
+expect_exit 1 "HTML: the same verdict" gate --base HEAD~1 "$R/suite.json" --quiet --html "$T/slow.html"
+contains "HTML: the gated section" "$T/slow.html" "<h2>Head against base</h2>"
+lacks "HTML: no empty section per side" "$T/slow.html" 'id="b-v%40base"'
+
 
 # The head is the work tree, uncommitted changes included; the repository
 # itself is not touched (its HEAD, index and files stay as they were).
