@@ -591,6 +591,51 @@ static void test_resolve(void **state)
 	free(dir);
 }
 
+/* The base tree of `gate --base`: a branch known only as origin/NAME is
+ * found, and a commit's files are written elsewhere without touching the
+ * repository's index or work tree. */
+static void test_export(void **state)
+{
+	struct err err = ERR_INIT;
+	char *dir = path_in("repo"), *cdir = path_in("clone"), *dest = path_in("exported");
+	char *want = sh_out("git -C clone rev-parse origin/feature");
+	char *c1 = sh_out("git -C repo rev-parse main~2");
+	char *out = NULL, *a1 = NULL;
+
+	(void)state;
+	/* the clone has no local "feature": plain resolve fails, the branch form finds origin's */
+	assert_int_equal(gitinfo_resolve(cdir, "feature", &out, &err), ERR_NOTFOUND);
+	assert_int_equal(gitinfo_resolve_branch(cdir, "feature", &out, &err), 0);
+	assert_string_equal(out, want);
+	free(out);
+	assert_int_equal(gitinfo_resolve_branch(cdir, "nope", &out, &err), ERR_NOTFOUND);
+	assert_null(out);
+
+	assert_int_equal(gitinfo_workdir(dir, &out, &err), 0);
+	assert_non_null(strstr(out, "/repo/"));
+	free(out);
+
+	sh("mkdir exported");
+	assert_int_equal(gitinfo_export(dir, c1, dest, &err), 0);
+	a1 = sh_out("cat exported/a.txt");
+	assert_string_equal(a1, "a"); /* c1's a.txt: one line */
+	free(a1);
+	/* the repository is as it was: HEAD, index and work tree */
+	a1 = sh_out("git -C repo status --porcelain --untracked-files=no | wc -l");
+	assert_string_equal(a1, "0");
+	free(a1);
+	a1 = sh_out("wc -l < repo/a.txt");
+	assert_string_equal(a1, "3");
+	free(a1);
+	assert_int_equal(gitinfo_export(dir, "deadbeefdeadbeef", dest, &err), ERR_NOTFOUND);
+	sh("rm -rf exported");
+	free(want);
+	free(c1);
+	free(dir);
+	free(cdir);
+	free(dest);
+}
+
 static void test_strip_credentials(void **state)
 {
 	static const struct { const char *in, *want; } cases[] = {
@@ -635,6 +680,7 @@ int main(void)
 		cmocka_unit_test(test_merge_base),
 		cmocka_unit_test(test_default_branch),
 		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_export),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
