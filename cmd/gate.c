@@ -63,7 +63,7 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 	};
 	const struct opt opts[] = {
 		{ "all", 0, OPT_FLAG, &a->o.all, NULL, "text report: every metric a row (as --verbose)" },
-		{ "base", 0, OPT_STRING, &a->base, "REF", "compare with the base commit REF measured in this job, interleaved (no database)" },
+		{ "base", 0, OPT_STRING, &a->base, "REF", "compare with the base commit REF measured in this job, interleaved (no database); auto: the pull request's target branch" },
 		{ "baseline", 0, OPT_STRING, &a->spec, "SPEC", "RUN_ID, COMMIT, branch:NAME or file:RUN.json instead of the automatic baseline" },
 		{ "baseline-runs", 0, OPT_INT, &a->runs, "K", "baseline runs per benchmark (default: suite baseline.runs, else 5)" },
 		{ "bench", 'b', OPT_STRING, &a->bench, "GLOB", "run only benchmarks whose name matches GLOB" },
@@ -177,11 +177,17 @@ static int against_base(const struct gate_args *a, struct suite *suite, struct h
 	char *log = NULL;
 	int rc;
 
-	if ((rc = headbase_checkout(suite->dir, a->base, hb, &err)) != 0)
+	char *ref = NULL;
+
+	if (strcmp(a->base, "auto") == 0 && (rc = headbase_auto_ref(suite->dir, suite->baseline_branch, &ref, &err)) != 0)
+		return cmd_fail(rc, &err);
+	rc = headbase_checkout(suite->dir, ref ? ref : a->base, hb, &err);
+	free(ref);
+	if (rc != 0)
 		return cmd_fail(rc, &err);
 	if (!a->quiet)
 		cmd_note("base: commit %.10s (%s%s)%s, in %s", hb->base.commit,
-			 hb->base.merge_base ? "the merge-base of HEAD and " : "", a->base,
+			 hb->base.merge_base ? "the merge-base of HEAD and " : "", hb->base.ref,
 			 hb->same_commit ? ", the same commit as HEAD" : "", hb->root);
 	if (a->build && *a->build) { /* "": nothing to build (a template's empty input) */
 		if (!a->quiet)

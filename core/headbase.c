@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cictx.h"
 #include "gitinfo.h"
 #include "headbase.h"
 #include "json.h"
@@ -36,6 +37,39 @@ static int make_tree(struct headbase *hb, struct err *err)
 		return ERR_FAIL;
 	}
 	free(tmpl);
+	return 0;
+}
+
+int headbase_auto_ref(const char *repo_dir, const char *branch, char **out, struct err *err)
+{
+	struct rd_ci ci = { 0 };
+	struct err e = ERR_INIT;
+	char *name = NULL, *remote, *id = NULL;
+
+	*out = NULL;
+	cictx_detect(&ci);
+	if (ci.base_branch && *ci.base_branch)
+		name = xstrdup(ci.base_branch);
+	else if (branch && *branch)
+		name = xstrdup(branch);
+	else
+		gitinfo_default_branch(repo_dir, &name, &e);
+	cictx_release(&ci);
+	if (!name)
+		return err_set(err, ERR_INPUT,
+			       "--base auto: no pull/merge request target (GITHUB_BASE_REF, "
+			       "CI_MERGE_REQUEST_TARGET_BRANCH_NAME), no baseline.branch in the suite and no remote default "
+			       "branch (refs/remotes/origin/HEAD): name the base, as in --base origin/main");
+	/* the remote's branch is what the change will merge into; a local one may be stale */
+	remote = xasprintf("origin/%s", name);
+	if (gitinfo_resolve(repo_dir, remote, &id, &e) == 0) {
+		free(name);
+		*out = remote;
+	} else {
+		free(remote);
+		*out = name;
+	}
+	free(id);
 	return 0;
 }
 

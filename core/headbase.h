@@ -38,6 +38,16 @@ struct headbase {
 #define HEADBASE_INIT { { NULL, NULL, false }, NULL, NULL, false }
 
 /*
+ * `--base auto`: the branch a change is gated against, as a new string: the
+ * pull/merge request's target branch (GITHUB_BASE_REF,
+ * CI_MERGE_REQUEST_TARGET_BRANCH_NAME), else `branch` (the suite's
+ * baseline.branch; may be NULL), else the remote's default branch; as
+ * origin/NAME when the clone has it, else NAME.  ERR_INPUT when none is
+ * known.
+ */
+int headbase_auto_ref(const char *repo_dir, const char *branch, char **out, struct err *err);
+
+/*
  * Find the base commit of `ref` (any revision; a bare branch name missing
  * locally is tried as origin/NAME) against HEAD of the repository `repo_dir`
  * is in, and write its files into a new folder under $TMPDIR (else /tmp).

@@ -109,6 +109,24 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["against_base"] == {"ref": "main", "commit": sys.argv[2], "merge_base": True}, d["against_base"]' "$T/mb.json" "$FORK"
 
+# --base auto: the pull/merge request's target branch from the CI's
+# variables, else the suite's baseline.branch; none known is exit 2.
+expect_exit 0 "--base auto on GitHub: the pull request's target branch" \
+	env GITHUB_ACTIONS=true GITHUB_BASE_REF=main "$PERFGATE" gate --db "$NODB" --base auto "$R/suite.json" --json "$T/auto.json"
+check_py "the JSON: main's merge-base" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["against_base"] == {"ref": "main", "commit": sys.argv[2], "merge_base": True}, d["against_base"]' "$T/auto.json" "$FORK"
+expect_exit 0 "--base auto on GitLab" \
+	env GITLAB_CI=true CI_MERGE_REQUEST_TARGET_BRANCH_NAME=main "$PERFGATE" gate --db "$NODB" --base auto "$R/suite.json" --quiet
+sed 's/"project": "base",/"project": "base", "baseline": {"branch": "main"},/' "$R/suite.json" >"$R/suite-branch.json"
+expect_exit 0 "--base auto outside CI: the suite's baseline.branch" gate --base auto "$R/suite-branch.json" --json "$T/auto2.json"
+check_py "... main" python3 -c '
+import json, sys
+assert json.load(open(sys.argv[1]))["against_base"]["ref"] == "main"' "$T/auto2.json"
+expect_exit 2 "--base auto with nothing to go by" env -u GITHUB_ACTIONS -u GITLAB_CI "$PERFGATE" gate --db "$NODB" --base auto "$R/suite.json"
+contains "... says what it looked for" "$ERR" "--base auto: no pull/merge request target"
+
 # Benchmarks that need a build: gen/ is made by the build and not committed.
 cat >"$R/suite-built.json" <<'EOF'
 {
