@@ -541,6 +541,34 @@ static const char *pick_branch(git_repository *repo, const char *name, char *buf
 	return name;
 }
 
+/*
+ * The merge-base in a shallow clone, where libgit2's fails at the boundary
+ * (a parent the clone lacks) even when the answer is inside the clone: the
+ * newest of b's ancestors that a reaches too.  A shallow history is short,
+ * so the quadratic search does not matter.
+ */
+static int shallow_merge_base(git_repository *repo, const git_oid *a, const git_oid *b, const char *a_name,
+			      const char *b_name, char **out, struct err *err)
+{
+	char **va = NULL, **vb = NULL;
+	size_t na = 0, alloc_a = 0, nb = 0, alloc_b = 0;
+	int rc;
+
+	if ((rc = shallow_walk(repo, a, 0, &va, &na, &alloc_a, a_name, err)) == 0 &&
+	    (rc = shallow_walk(repo, b, 0, &vb, &nb, &alloc_b, b_name, err)) == 0) {
+		for (size_t i = 0; i < nb && !*out; i++)
+			for (size_t j = 0; j < na && !*out; j++)
+				if (strcmp(vb[i], va[j]) == 0)
+					*out = xstrdup(vb[i]);
+		if (!*out)
+			rc = err_set(err, ERR_NOTFOUND, "'%s' and '%s' have no common ancestor in this shallow clone",
+				     a_name, b_name);
+	}
+	gitinfo_strv_free(va, na);
+	gitinfo_strv_free(vb, nb);
+	return rc;
+}
+
 int gitinfo_resolve_branch(const char *dir, const char *ref, char **out, struct err *err)
 {
 	git_repository *repo = NULL;
@@ -577,6 +605,11 @@ int gitinfo_merge_base(const char *dir, const char *a, const char *b_ref, char *
 	if ((rc = resolve_commit(repo, pick_branch(repo, b_ref, buf, sizeof(buf)), &ob, err)))
 		goto done;
 	grc = git_merge_base(&base, repo, &oa, &ob);
+	if (grc < 0 && git_repository_is_shallow(repo) == 1) {
+		git_error_clear();
+		rc = shallow_merge_base(repo, &oa, &ob, a, b_ref, out, err);
+		goto done;
+	}
 	if (grc == GIT_ENOTFOUND) {
 		rc = err_set(err, ERR_NOTFOUND, "'%s' and '%s' have no common ancestor%s", a, b_ref,
 			     git_repository_is_shallow(repo) == 1 ? " in this shallow clone" : "");

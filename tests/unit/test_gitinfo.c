@@ -319,6 +319,33 @@ static void test_shallow(void **state)
 	free(parent);
 }
 
+/* libgit2's merge-base fails at a shallow clone's boundary even when the
+ * answer is inside the clone (a pull request one commit on top of a base
+ * fetched with depth 1): gitinfo_merge_base finds it by walking. */
+static void test_shallow_merge_base(void **state)
+{
+	struct err err = ERR_INIT;
+	char *dir = path_in("shallow3");
+	char *c3 = sh_out("git -C repo rev-parse main");
+	char *out = NULL;
+
+	(void)state;
+	sh("git clone -q --depth 1 --branch main \"file://$PWD/repo\" shallow3 && cd shallow3 &&"
+	   " echo pr > pr.txt && git add pr.txt && git commit -q -m pr");
+	assert_int_equal(gitinfo_merge_base(dir, "HEAD", "origin/main", &out, &err), 0);
+	assert_string_equal(out, c3);
+	free(out);
+	out = NULL;
+	sh("cd shallow3 && git checkout -q --orphan lonely && git rm -rq --cached . &&"
+	   " echo z > z.txt && git add z.txt && git commit -q -m lonely");
+	assert_int_equal(gitinfo_merge_base(dir, "HEAD", "origin/main", &out, &err), ERR_NOTFOUND);
+	assert_null(out);
+	assert_non_null(strstr(err.msg, "have no common ancestor in this shallow clone"));
+	sh("rm -rf shallow3");
+	free(c3);
+	free(dir);
+}
+
 static void test_shallow_depth2(void **state)
 {
 	struct err err = ERR_INIT;
@@ -671,6 +698,7 @@ int main(void)
 		cmocka_unit_test(test_dirty),
 		cmocka_unit_test(test_shallow),
 		cmocka_unit_test(test_shallow_depth2),
+		cmocka_unit_test(test_shallow_merge_base),
 		cmocka_unit_test(test_remote_without_origin),
 		cmocka_unit_test(test_worktree),
 		cmocka_unit_test(test_no_repository),
