@@ -97,10 +97,12 @@ int headbase_checkout(const char *repo_dir, const char *ref, struct headbase *hb
 		goto done;
 	rc = gitinfo_export(repo_dir, hb->base.commit, hb->root, err);
 done:
-	if (rc == ERR_NOTFOUND) {
+	if (rc == ERR_NOTFOUND || rc == ERR_FAIL) {
+		/* a revision that is not there is the user's; a tree that could
+		 * not be written is a run that could not be made */
 		struct err why = *err;
 
-		rc = err_set(err, ERR_INPUT, "--base %s: %s", ref, why.msg);
+		rc = err_set(err, rc == ERR_NOTFOUND ? ERR_INPUT : ERR_RUN, "--base %s: %s", ref, why.msg);
 	}
 	if (rc)
 		headbase_release(hb);

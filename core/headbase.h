@@ -53,7 +53,8 @@ int headbase_auto_ref(const char *repo_dir, const char *branch, char **out, stru
  * is in, and write its files into a new folder under $TMPDIR (else /tmp).
  * ERR_INPUT when repo_dir is not in a repository with a work tree or ref
  * does not exist or shares no history with HEAD (err says which and why);
- * ERR_FAIL when the files could not be written.  On failure whatever was
+ * ERR_RUN when the repository could not be read or the files could not be
+ * written (nothing can be measured).  On failure whatever was
  * made is released.
  */
 int headbase_checkout(const char *repo_dir, const char *ref, struct headbase *hb, struct err *err);

@@ -276,4 +276,7 @@ mkdir -p "$T/nogit"
 cp "$R/suite.json" "$R/value.sh" "$R/value" "$T/nogit/"
 expect_exit 2 "a suite outside any git repository" gate --base main "$T/nogit/suite.json"
 contains "... said" "$ERR" "is not inside a git repository"
+expect_exit 3 "a base tree that cannot be written is a run that could not be made" \
+	env TMPDIR="$T/no/such/folder" "$PERFGATE" gate --db "$NODB" --base main "$R/suite.json"
+contains "... and says where" "$ERR" "cannot make a folder for the base tree ($T/no/such/folder/perfgate-base-"
 no_tree_left "after every mistake"
