@@ -137,9 +137,10 @@ static int q_spreads(void *arg, const struct baseline_query *q, struct baseline_
 	/* Consecutive baseline runs of every series among the machine's newest
 	 * 5,000 points of the last 180 days, in the series' order: the squared
 	 * difference of their log medians, capped, and every difference
-	 * (core/baseline.h).  Only consecutive runs under one configuration
-	 * make a change (a change of configuration is not a change of the
-	 * machine), and only the series' newest configuration counts (an older
+	 * (core/baseline.h).  Only consecutive runs of one branch under one
+	 * configuration make a change (a branch's run of a change under test
+	 * between main's runs, or a change of configuration, is not a change
+	 * of the machine), and only the newest configuration counts (an older
 	 * probe's changes are not what the benchmark shows now): one window,
 	 * one sort.  The bound keeps the query at about 30 ms however large
 	 * the history (800,000 points unbounded: 3.3 s; docs/database.md). */
@@ -153,7 +154,7 @@ static int q_spreads(void *arg, const struct baseline_query *q, struct baseline_
 		" OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS current"
 		" FROM (SELECT * FROM history_points WHERE fingerprint = $1 AND baseline AND median > 0"
 		" AND started_at > now() - interval '180 days' ORDER BY started_at DESC LIMIT 5000) h"
-		" WINDOW w AS (PARTITION BY project, suite, benchmark, metric ORDER BY t, started_at, run_id)) s"
+		" WINDOW w AS (PARTITION BY project, suite, benchmark, metric, branch ORDER BY t, started_at, run_id)) s"
 		" WHERE d IS NOT NULL AND current GROUP BY project, suite, benchmark, metric";
 	char cap[32];
 	const char *params[2] = { q->fingerprint, cap };

@@ -150,3 +150,27 @@ git -C "$R" add -A && git -C "$R" commit -qm "other: a new configuration"
 record "$DB" 0.100 0.1005
 expect5 reconfigured "$DB" 1 "only the newest configuration's changes count: +30% fails at the 5% floor" \
 	'r["verdict"] == "regression" and abs(r["floor"] - 0.05) < 1e-9 and r["floor_source"] == "min_effect"'
+
+# Changes are between consecutive runs of one branch: a branch's one run of
+# three times the work (a change under test, as `make demo` makes) between
+# main's runs is not the machine moving.  Counted across branches, the
+# record would hold twenty changes of 110% and +30% would pass; on main
+# alone its changes are 0.5%, and +30% fails at the 5% floor.
+DB=$(new_db mp_branches)
+_i=0
+while [ $_i -lt 21 ]; do
+	if [ $((_i % 2)) -eq 0 ]; then
+		[ $((_i % 4)) -eq 0 ] && echo 0.100 >"$VALUE" || echo 0.1005 >"$VALUE"
+		(cd "$R" && "$PERFGATE" run --db "$DB" --quiet "$R/other.json" >/dev/null 2>"$T/record.err") ||
+			not_ok "recording main run $_i: $(tail -n 1 "$T/record.err")"
+	else
+		git -C "$R" checkout -qb "slower-$_i"
+		echo 0.300 >"$VALUE"
+		(cd "$R" && "$PERFGATE" run --db "$DB" --quiet "$R/other.json" >/dev/null 2>"$T/record.err") ||
+			not_ok "recording branch run $_i: $(tail -n 1 "$T/record.err")"
+		git -C "$R" checkout -q main
+	fi
+	_i=$((_i + 1))
+done
+expect5 branches "$DB" 1 "a branch's runs between main's are not the machine's changes: +30% fails at the 5% floor" \
+	'r["verdict"] == "regression" and abs(r["floor"] - 0.05) < 1e-9 and r["floor_source"] == "min_effect"'
