@@ -3,7 +3,8 @@
 # examples/gate/suite.json (a shell loop whose work comes from the file
 # 'work'); three gates on main build a baseline and pass, then a branch that
 # triples the work fails the gate, confirmed by a re-run, with the report
-# explaining the baseline.  Uses the database perfgate finds (the embedded one
+# explaining the baseline; then the same branch fails `gate --base main`,
+# measured beside main's files in the same job.  Uses the database perfgate finds (the embedded one
 # by default); the repository is removed at the end.
 set -eu
 : "${PERFGATE:=build/perfgate}"
@@ -46,5 +47,16 @@ say "the same comparison as Markdown for a pull-request comment (first lines)"
 head -n 12 "$repo/comment.md"
 if [ "$rc" -ne 1 ]; then
 	echo "demo: expected the slower branch to fail the gate with exit 1, got $rc" >&2
+	exit 1
+fi
+
+say "the same branch against main measured in this job: perfgate gate --base main (no history, no database)"
+set +e
+"$PERFGATE" gate --quiet --base main "$repo/suite.json"
+rc=$?
+set -e
+echo "exit status: $rc"
+if [ "$rc" -ne 1 ]; then
+	echo "demo: expected gate --base main to fail the slower branch with exit 1, got $rc" >&2
 	exit 1
 fi
