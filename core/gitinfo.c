@@ -604,12 +604,14 @@ int gitinfo_merge_base(const char *dir, const char *a, const char *b_ref, char *
 	}
 	if ((rc = resolve_commit(repo, pick_branch(repo, b_ref, buf, sizeof(buf)), &ob, err)))
 		goto done;
-	grc = git_merge_base(&base, repo, &oa, &ob);
-	if (grc < 0 && git_repository_is_shallow(repo) == 1) {
-		git_error_clear();
+	/* In a shallow clone libgit2's merge-base fails at the boundary even
+	 * when the answer is inside the clone (and leaks on that path, 1.5):
+	 * walk instead. */
+	if (git_repository_is_shallow(repo) == 1) {
 		rc = shallow_merge_base(repo, &oa, &ob, a, b_ref, out, err);
 		goto done;
 	}
+	grc = git_merge_base(&base, repo, &oa, &ob);
 	if (grc == GIT_ENOTFOUND) {
 		rc = err_set(err, ERR_NOTFOUND, "'%s' and '%s' have no common ancestor%s", a, b_ref,
 			     git_repository_is_shallow(repo) == 1 ? " in this shallow clone" : "");
