@@ -821,6 +821,26 @@ static void add_hints(struct compare_result *r, const struct rundoc *cur, size_t
 	}
 }
 
+/* `gate --base`: a pair too short for the paired test ever to reach its
+ * level gets the key and the number that would make it testable (the
+ * one-sided signed-rank p of n concordant pairs is 2^-n at best). */
+static void pair_hints(struct compare_result *r, const struct rundoc *cur, size_t from)
+{
+	for (size_t i = from; i < r->n_rows && compare_ab_gated(r); i++) {
+		struct compare_row *row = &r->rows[i];
+		const struct rd_bench *b = rundoc_find_bench(cur, row->bench);
+		struct rundoc_variant v;
+		size_t need;
+
+		if (!row->settings.gate || row->v.kind != VERDICT_INSUFFICIENT || row->hint || !b ||
+		    !rundoc_bench_variant(b, &v) || !v.of || !(row->v.level > 0))
+			continue;
+		need = (size_t)ceil(-log2(row->v.level));
+		row->hint = xasprintf("set \"repetitions\": %zu in benchmark '%s' (now %zu): with fewer pairs the "
+				      "paired test can never reach p <= %g", need, v.of, row->v.n_cur, row->v.level);
+	}
+}
+
 /* Benchmarks that did not run to the end: said loudly, and a failed one
  * makes the run invalid, except a base side that failed where its head ran
  * (`gate --base`: a benchmark new in this change). */
@@ -964,6 +984,7 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 		goto done;
 	decide(r, n_hist, r->n_rows, opts->level_share);
 	waiting_is_not_computing(r, n_hist, r->n_rows, cur, base);
+	pair_hints(r, cur, n_hist);
 
 	/* SLOs: absolute checks of this run; every mistake listed at once. */
 	for (size_t i = 0; i < cur->n_benches && suite; i++) {

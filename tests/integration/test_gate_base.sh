@@ -91,6 +91,13 @@ d = json.load(open(sys.argv[1]))
 r = [x for x in d["rows"] if x["metric"] == "value"][0]
 assert r["verdict"] == "unchanged" and d["counts"]["unchanged"] >= 1 and d["passed"], (r["verdict"], d["counts"])' "$T/aa.json"
 
+# Too few pairs for the paired test ever to reach alpha (3: p >= 1/8): the
+# report names the key and the number that would (7: 1/128 <= 0.01).
+sed 's/"repetitions": 10/"repetitions": 3/' "$R/suite.json" >"$R/suite-few.json"
+expect_exit 0 "3 pairs: insufficient data, which passes" gate --base HEAD~1 "$R/suite-few.json" --quiet --no-confirm
+contains "... and the report says how many repetitions would do" "$OUT" \
+	"set \"repetitions\": 7 in benchmark 'v' (now 3): with fewer pairs the paired test can never reach p <= 0.01"
+
 # A branch compared with a REF that moved on: the merge-base is the base,
 # so main's own later change (faster: 80) is not counted against the branch.
 git -C "$R" checkout -qb feature
