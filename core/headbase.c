@@ -94,7 +94,12 @@ int headbase_checkout(const char *repo_dir, const char *ref, struct headbase *hb
 	hb->same_commit = strcmp(head, hb->base.commit) == 0;
 	if ((rc = make_tree(hb, err)) != 0)
 		goto done;
-	rc = gitinfo_export(repo_dir, hb->base.commit, hb->root, err);
+	if ((rc = gitinfo_export(repo_dir, hb->base.commit, hb->root, err)) == 0) {
+		char *gm = xasprintf("%s/.gitmodules", hb->root);
+
+		hb->submodules = access(gm, F_OK) == 0;
+		free(gm);
+	}
 done:
 	if (rc == ERR_NOTFOUND || rc == ERR_FAIL) {
 		/* a revision that is not there is the user's; a tree that could

@@ -34,8 +34,9 @@ struct headbase {
 	char *head_root;    /* the repository's work tree, a real path without a trailing '/' */
 	char *root;         /* the base's temporary tree, a real path; NULL before it exists */
 	bool same_commit;   /* the base is HEAD's own commit (uncommitted changes aside) */
+	bool submodules;    /* the base commit has a .gitmodules: its submodules are not checked out */
 };
-#define HEADBASE_INIT { { NULL, NULL, false }, NULL, NULL, false }
+#define HEADBASE_INIT { { NULL, NULL, false }, NULL, NULL, false, false }
 
 /*
  * `--base auto`: the branch a change is gated against, as a new string: the

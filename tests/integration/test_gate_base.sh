@@ -244,6 +244,11 @@ d = json.load(open(sys.argv[1]))
 assert {x["benchmark"] for x in d["rows"]} == {"v@head"}, {x["benchmark"] for x in d["rows"]}
 assert not any("fresh" in n for n in d["notes"]), d["notes"]' "$T/only.json"
 sed 's/fresh.sh/missing.sh/' "$R/suite-new.json" >"$R/suite-broken.json"
+printf '[submodule "lib"]\n\tpath = lib\n\turl = ../lib.git\n' >"$R/.gitmodules"
+git -C "$R" add .gitmodules && git -C "$R" commit -qm "a submodule's entry"
+expect_exit 0 "a base commit with submodules: warned that they are not checked out" \
+	gate --base HEAD "$R/suite-new.json" --bench v
+contains "... the warning" "$ERR" "the base commit has submodules (.gitmodules): they are not checked out into the base tree"
 expect_exit 3 "a benchmark that fails on both sides makes the run invalid" \
 	gate --base HEAD~1 "$R/suite-broken.json" --quiet
 contains "... both sides named in the headline" "$OUT" "run invalid: 2 benchmarks failed ('fresh@base', 'fresh@head')"
