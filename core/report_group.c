@@ -237,8 +237,9 @@ size_t report_causes(const struct compare_result *r, struct report_cause **out)
 		const struct compare_row *row = &r->rows[i];
 		struct report_cause *c = NULL;
 
-		if ((row->against && !compare_ab_gated(r)) || (row->v.kind != VERDICT_INSUFFICIENT && row->v.kind != VERDICT_INCONCLUSIVE &&
-				     row->v.kind != VERDICT_NO_BASELINE))
+		if ((row->against && !compare_ab_gated(r)) ||
+		    (row->v.kind != VERDICT_INSUFFICIENT && row->v.kind != VERDICT_INCONCLUSIVE &&
+		     row->v.kind != VERDICT_NO_BASELINE))
 			continue;
 		for (size_t k = 0; k < n && !c; k++)
 			if (same_cause(&(*out)[k], row))
