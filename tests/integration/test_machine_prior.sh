@@ -174,3 +174,22 @@ while [ $_i -lt 21 ]; do
 done
 expect5 branches "$DB" 1 "a branch's runs between main's are not the machine's changes: +30% fails at the 5% floor" \
 	'r["verdict"] == "regression" and abs(r["floor"] - 0.05) < 1e-9 and r["floor_source"] == "min_effect"'
+
+# Migration 0009 on a database written before it: the points already stored
+# get their configuration hash from their results.  The state before it is
+# made from a migrated database by dropping the column and the migration's
+# record (the stored data is the same: 0008's points had no hash), and the
+# next perfgate to connect applies 0009 again.
+DB=$(new_db mp_backfill)
+record "$DB" 0.100 0.1005
+psql_q "$DB" "ALTER TABLE history_points DROP COLUMN config_hash; DELETE FROM schema_migrations WHERE version = 9" >/dev/null
+check "before: no configuration hash in history_points" \
+	test "$(psql_q "$DB" "SELECT count(*) FROM information_schema.columns WHERE table_name = 'history_points' AND column_name = 'config_hash'")" = 0
+(cd "$R" && "$PERFGATE" run --db "$DB" --quiet "$R/other.json" >/dev/null 2>"$T/backfill.err") ||
+	not_ok "the run that migrates: $(tail -n 1 "$T/backfill.err")"
+check "0009 is applied again" test "$(psql_q "$DB" "SELECT count(*) FROM schema_migrations WHERE version = 9")" = 1
+check "every stored point has its result's hash (22 runs, none missed)" test "$(psql_q "$DB" "
+SELECT count(*) FILTER (WHERE h.config_hash = r.config_hash) || '/' || count(*) || '/' || count(DISTINCT h.run_id)
+  FROM history_points h JOIN results r USING (run_id, benchmark, metric)")" = \
+	"$(psql_q "$DB" "SELECT count(*) || '/' || count(*) || '/22' FROM history_points")"
+check "... and the hash is the suite's, not empty" test "$(psql_q "$DB" "SELECT count(*) FROM history_points WHERE config_hash IS NULL OR config_hash = ''")" = 0
