@@ -541,11 +541,16 @@ static const char *pick_branch(git_repository *repo, const char *name, char *buf
 	return name;
 }
 
+static int cmp_id(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
 /*
  * The merge-base in a shallow clone, where libgit2's fails at the boundary
  * (a parent the clone lacks) even when the answer is inside the clone: the
- * newest of b's ancestors that a reaches too.  A shallow history is short,
- * so the quadratic search does not matter.
+ * newest of b's ancestors that a reaches too (a's ids sorted, each of b's
+ * looked up: a deep "shallow" clone stays n log n).
  */
 static int shallow_merge_base(git_repository *repo, const git_oid *a, const git_oid *b, const char *a_name,
 			      const char *b_name, char **out, struct err *err)
@@ -556,10 +561,11 @@ static int shallow_merge_base(git_repository *repo, const git_oid *a, const git_
 
 	if ((rc = shallow_walk(repo, a, 0, &va, &na, &alloc_a, a_name, err)) == 0 &&
 	    (rc = shallow_walk(repo, b, 0, &vb, &nb, &alloc_b, b_name, err)) == 0) {
+		if (na > 1)
+			qsort(va, na, sizeof(*va), cmp_id);
 		for (size_t i = 0; i < nb && !*out; i++)
-			for (size_t j = 0; j < na && !*out; j++)
-				if (strcmp(vb[i], va[j]) == 0)
-					*out = xstrdup(vb[i]);
+			if (na && bsearch(&vb[i], va, na, sizeof(*va), cmp_id))
+				*out = xstrdup(vb[i]);
 		if (!*out)
 			rc = err_set(err, ERR_NOTFOUND, "'%s' and '%s' have no common ancestor in this shallow clone",
 				     a_name, b_name);
