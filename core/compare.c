@@ -535,6 +535,15 @@ static char *waiting_hint(const struct compare_row *row, const struct rd_bench *
 			 b->name, share * 100, fmin(cal_share, 1) * 100);
 }
 
+/* What measures in one job what a history measures across jobs: a command
+ * beside its base commit (`gate --base`), else interleaved variants. */
+static const char *same_job_fix(const struct rd_bench *b)
+{
+	return b->kind == RUNDOC_KIND_COMMAND ? "gate the change beside its base commit in one job (perfgate gate "
+						"--base REF)"
+					      : "gate interleaved A/B variants in one job";
+}
+
 /*
  * What would help a gated history row that cannot be tested, or cannot see
  * changes under VERDICT_MDE_FLAG, named as the exact setting and a number;
@@ -578,8 +587,8 @@ static char *row_hint(const struct compare_row *row, const struct rd_bench *b, s
 					 "speed, which a calibration divides out", b->name, (1 - NOISE_MACHINE_QUANTILE) * 100,
 					 v->floor * 100);
 		return xasprintf("%.0f%% of this machine's recorded changes from one run to the next are %.0f%% or "
-				 "more: gate interleaved A/B variants in one job, or gate on a quieter machine",
-				 (1 - NOISE_MACHINE_QUANTILE) * 100, v->floor * 100);
+				 "more: %s, or gate on a quieter machine", (1 - NOISE_MACHINE_QUANTILE) * 100,
+				 v->floor * 100, same_job_fix(b));
 	}
 	between = v->spread * v->spread * (1 + 1.0 / (double)(v->n_runs ? v->n_runs : 1));
 	within = isfinite(v->s_within) ? v->s_within * v->s_within / (double)v->n_cur : 0;
@@ -587,8 +596,8 @@ static char *row_hint(const struct compare_row *row, const struct rd_bench *b, s
 		if (b->kind == RUNDOC_KIND_COMMAND && !calibrated)
 			return xasprintf("set \"calibration\": \"auto\" in benchmark '%s': its runs differ by %.0f%% "
 					 "with the machine's speed, which a calibration divides out", b->name, v->spread * 100);
-		return xasprintf("its runs differ by %.0f%% between themselves: gate interleaved A/B variants in one job "
-				 "instead, or set \"min_effect\" above %.0f%%", v->spread * 100, v->mde * 100);
+		return xasprintf("its runs differ by %.0f%% between themselves: %s instead, or set \"min_effect\" "
+				 "above %.0f%%", v->spread * 100, same_job_fix(b), v->mde * 100);
 	}
 	n = reps_for_mde(v, family);
 	if (!n)

@@ -124,6 +124,8 @@ record "$DB" 0.100 0.150
 expect5 noisy5 "$DB" 0 "a 5-run history on the noisy machine: the floor is its 50% changes" \
 	'r["verdict"] == "below-floor" and abs(r["floor"] - 0.5) < 1e-9 and r["floor_source"] == "machine" and not r["short_history"] and "recorded changes from one run to the next" in r["why"]'
 contains "text: the hint says how often the machine moved that much" "$T/noisy5.out" "5% of this machine's recorded changes from one run to the next are 50% or more"
+contains "... and, for a command, names the gate that measures in one job" "$T/noisy5.out" \
+	"gate the change beside its base commit in one job (perfgate gate --base REF), or gate on a quieter machine"
 
 # The quiet record (changes of 0.5%) does not narrow the 5% floor, and
 # +30% fails.
