@@ -286,6 +286,11 @@ cat >"$R/suite-out.json" <<EOF
 EOF
 expect_exit 2 "a benchmark that runs outside the work tree" gate --base HEAD "$R/suite-out.json"
 contains "... said" "$ERR" "outside the repository's work tree"
+cat >"$R/suite-nocwd.json" <<'EOF'
+{"suite": "nocwd", "benchmarks": [{"name": "x", "command": ["true"], "cwd": "no-such-folder"}]}
+EOF
+expect_exit 2 "a benchmark whose working folder does not exist" gate --base HEAD "$R/suite-nocwd.json"
+contains "... names it" "$ERR" "benchmark 'x': its working folder $R/no-such-folder: No such file or directory"
 mkdir -p "$T/nogit"
 cp "$R/suite.json" "$R/value.sh" "$R/value" "$T/nogit/"
 expect_exit 2 "a suite outside any git repository" gate --base main "$T/nogit/suite.json"
