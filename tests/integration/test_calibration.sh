@@ -100,7 +100,15 @@ is_g changed.json "it says the configuration differs from the newest stored run'
 # Stored, that run is the newest; the old configuration back again still finds
 # its older runs, so it has a baseline and no note.
 expect_exit 0 "the changed configuration stored" gate "$R/auto.json" --no-confirm
-expect_exit 0 "the old configuration back" gate "$R/suite.json" --no-store --no-confirm --json "$T/back.json"
+# What is checked here is which runs it compares with, not the verdict: an
+# unchanged loop beside the other tests of `make test -j2` on a 2-core CI
+# machine once came out past the 40% floor (exit 1).  Any other exit fails.
+gate "$R/suite.json" --no-store --no-confirm --json "$T/back.json" >"$T/back.out" 2>&1
+rc=$?
+case $rc in
+0|1) ok "the old configuration back gates (exit $rc)" ;;
+*) not_ok "the old configuration back gates (exit $rc, expected 0 or 1): $(tail -n 1 "$T/back.out")" ;;
+esac
 is_g back.json "it has its baseline again, and no note about a changed configuration" \
 	"rows['wall_rel']['verdict'] != 'no-baseline' and not any('configuration differs' in n for n in d['notes'])"
 
