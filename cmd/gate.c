@@ -56,8 +56,9 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		"after the timeout is exit 4, unless --partial.\n"
 		"With --base REF the command benchmarks run twice in this job, interleaved: on the\n"
 		"files of REF (its merge-base with HEAD when REF is not an ancestor) and on the work\n"
-		"tree, and the gate compares the head with the base, pair by pair, with no database\n"
-		"and no history; nothing is stored (docs/gate.md, \"Against a base commit\").\n"
+		"tree, and the gate compares the head with the base, pair by pair (at least 7 pairs\n"
+		"at alpha 0.01, the fewest that can show a change), with no database and no history;\n"
+		"nothing is stored (docs/gate.md, \"Against a base commit\").\n"
 		"Exit codes: 0 passed, 1 regression or SLO violated, 2 usage or invalid input,\n"
 		"3 a benchmark failed or the run was interrupted, 4 database unreachable (spooled).",
 	};
@@ -169,8 +170,9 @@ static int finish(const struct gate_args *a, const struct gate_result *r)
 	return written;
 }
 
-/* --base: the base tree, its build and the pairs; returns -1 to go on, else the exit code. */
-static int against_base(const struct gate_args *a, struct suite *suite, struct headbase *hb)
+/* --base: the base tree, its build and the pairs (a->repetitions raised to what they need); returns -1 to go
+ * on, else the exit code. */
+static int against_base(struct gate_args *a, struct suite *suite, struct headbase *hb)
 {
 	struct errlist notes = ERRLIST_INIT;
 	struct err err = ERR_INIT;
@@ -202,7 +204,7 @@ static int against_base(const struct gate_args *a, struct suite *suite, struct h
 			return cmd_fail(rc, &err);
 		}
 	}
-	rc = headbase_suite(suite, hb, &notes, &err);
+	rc = headbase_suite(suite, hb, &a->repetitions, &notes, &err);
 	for (size_t i = 0; i < notes.n; i++)
 		cmd_warn("%s", notes.msgs[i]);
 	errlist_release(&notes);
@@ -254,6 +256,7 @@ int cmd_gate(int argc, char **argv)
 		if ((code = against_base(&a, suite, &hb)) >= 0)
 			goto done;
 		go.against_base = &hb.base;
+		go.run.repetitions = a.repetitions; /* raised to what the paired test needs */
 		a.no_store = true;
 		/* --bench NAME selects both sides, NAME@base and NAME@head */
 		if (a.bench && !strchr(a.bench, '@'))

@@ -844,7 +844,7 @@ static void pair_hints(struct compare_result *r, const struct rundoc *cur, size_
 		if (!row->settings.gate || row->v.kind != VERDICT_INSUFFICIENT || row->hint || !b ||
 		    !rundoc_bench_variant(b, &v) || !v.of || !(row->v.level > 0))
 			continue;
-		need = (size_t)ceil(-log2(row->v.level));
+		need = headbase_min_pairs(row->v.level);
 		row->hint = xasprintf("set \"repetitions\": %zu in benchmark '%s' (now %zu): with fewer pairs the "
 				      "paired test can never reach p <= %g", need, v.of, row->v.n_cur, row->v.level);
 	}

@@ -3,6 +3,8 @@
  */
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "headbase.h"
 #include "json.h"
 #include "proc.h"
+#include "runner_cmd.h"
 #include "util.h"
 
 /* Lines of a failed build's output kept for the error. */
@@ -228,15 +231,76 @@ static void add_side(struct suite_bench *out, const struct suite_bench *b, const
 	suite_config_hash(out->raw, NULL, out->config_hash);
 }
 
-int headbase_suite(struct suite *suite, const struct headbase *hb, struct errlist *notes, struct err *err)
+size_t headbase_min_pairs(double alpha)
+{
+	return alpha > 0 && alpha < 1 ? (size_t)ceil(-log2(alpha)) : 1;
+}
+
+/* Does any metric of b gate: b's own setting, or a compare.metrics entry
+ * of the suite or of b that turns gating on? */
+static bool any_metric_gates(const struct suite *suite, const struct suite_bench *b, const struct verdict_settings *cs)
+{
+	const cJSON *levels[] = { suite->compare, json_peek(b->raw, "compare") };
+
+	if (cs->gate)
+		return true;
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		const cJSON *m = cJSON_IsObject(levels[i]) ? cJSON_GetObjectItemCaseSensitive(levels[i], "metrics") : NULL;
+		const cJSON *it;
+
+		cJSON_ArrayForEach(it, m)
+			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "gate")))
+				return true;
+	}
+	return false;
+}
+
+/* The pairs b needs so that the paired test can reach its alpha: 0 when
+ * none of its metrics gate. */
+static int pairs_needed(const struct suite *suite, const struct suite_bench *b, size_t *need, double *alpha,
+			struct err *err)
+{
+	struct verdict_settings cs;
+	int rc;
+
+	*need = 0;
+	if ((rc = compare_settings_for(suite, b->name, NULL, &cs, err)) != 0)
+		return rc;
+	*alpha = cs.alpha;
+	if (any_metric_gates(suite, b, &cs))
+		*need = headbase_min_pairs(cs.alpha);
+	return 0;
+}
+
+/* Raise a side's declared count (fixed, or the adaptive minimum) to need. */
+static void lift_pairs(cJSON *raw, size_t need)
+{
+	const char *key;
+
+	if (runner_cmd_declared_reps(raw, &key) >= need)
+		return;
+	cJSON_DeleteItemFromObjectCaseSensitive(raw, key);
+	cJSON_AddNumberToObject(raw, key, (double)need);
+	if (strcmp(key, "min_repetitions") == 0 && json_peek_num(raw, "max_repetitions", LONG_MAX) < (long)need) {
+		cJSON_DeleteItemFromObjectCaseSensitive(raw, "max_repetitions");
+		cJSON_AddNumberToObject(raw, "max_repetitions", (double)need);
+	}
+}
+
+int headbase_suite(struct suite *suite, const struct headbase *hb, long *repetitions, struct errlist *notes,
+		   struct err *err)
 {
 	struct suite_bench *pairs = xcalloc(2 * suite->n_benches + 1, sizeof(*pairs));
-	size_t n = 0;
+	size_t n = 0, most = 0;
+	double most_alpha = 0;
 	int rc = 0;
 
 	for (size_t i = 0; i < suite->n_benches && rc == 0; i++) {
 		const struct suite_bench *b = &suite->benches[i];
 		char *head_dir, *base_dir;
+		const char *key;
+		size_t need, had;
+		double alpha;
 
 		if (b->variant_of) {
 			rc = err_set(err, ERR_INPUT,
@@ -250,12 +314,31 @@ int headbase_suite(struct suite *suite, const struct headbase *hb, struct errlis
 				    b->name, b->kind == RUNDOC_KIND_HTTP ? "load" : "ingested");
 			continue;
 		}
-		if ((rc = bench_dirs(suite, b, hb, &head_dir, &base_dir, err)) != 0)
+		if ((rc = bench_dirs(suite, b, hb, &head_dir, &base_dir, err)) != 0 ||
+		    (rc = pairs_needed(suite, b, &need, &alpha, err)) != 0)
 			break;
 		add_side(&pairs[n++], b, "base", base_dir, true);
 		add_side(&pairs[n++], b, "head", head_dir, false);
 		free(head_dir);
 		free(base_dir);
+		if (need > most) {
+			most = need;
+			most_alpha = alpha;
+		}
+		if (*repetitions > 0) /* --repetitions N: said once, below */
+			continue;
+		if ((had = runner_cmd_declared_reps(b->raw, &key)) < need) {
+			errlist_add(notes, "benchmark '%s': %zu pairs can never show a change at alpha %g (with every "
+				    "pair worse, p = 2^-%zu); --base runs %zu (set \"%s\": %zu or more)",
+				    b->name, had, alpha, had, need, key, need);
+			lift_pairs(pairs[n - 2].raw, need);
+			lift_pairs(pairs[n - 1].raw, need);
+		}
+	}
+	if (rc == 0 && *repetitions > 0 && (size_t)*repetitions < most) {
+		errlist_add(notes, "--repetitions %ld: so few pairs can never show a change at alpha %g; --base runs %zu",
+			    *repetitions, most_alpha, most);
+		*repetitions = (long)most;
 	}
 	if (rc == 0 && n == 0)
 		rc = err_set(err, ERR_INPUT, "suite '%s' has no command benchmark to compare with the base commit",

@@ -73,12 +73,20 @@ int headbase_build(const struct headbase *hb, const char *build, char **log, str
  * Each runs in its tree: the benchmark's working folder (the suite's
  * folder, or its "cwd") mapped from the work tree into the base tree, an
  * absolute path to it included.  The base's SLOs are dropped (an SLO is a
- * check of the head).  Benchmarks that are not commands (load tests,
+ * check of the head).  A benchmark with a gated metric runs at least
+ * headbase_min_pairs(its alpha) pairs: a smaller declared count (fixed, or
+ * the adaptive minimum) is raised, and so is *repetitions (--repetitions
+ * N; <= 0 when not given), each with a line in *notes.  Benchmarks that are not commands (load tests,
  * ingested results) are left out, each with a line in *notes.  ERR_INPUT
  * when a benchmark declares its own variants, runs outside the work tree,
  * or when no command benchmark is left.
  */
-int headbase_suite(struct suite *suite, const struct headbase *hb, struct errlist *notes, struct err *err);
+int headbase_suite(struct suite *suite, const struct headbase *hb, long *repetitions, struct errlist *notes,
+		   struct err *err);
+
+/* The fewest pairs with which the paired test can reach p <= alpha: with
+ * every pair worse its p is 2^-n (docs/statistics.md, "Paired samples"). */
+size_t headbase_min_pairs(double alpha);
 
 /*
  * Did b, a base side, fail while its head side ran?  Then the benchmark is

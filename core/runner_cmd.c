@@ -202,23 +202,39 @@ static bool run_hook(struct runner_cmd_bench *cb, const cJSON *hook, const char 
 	return good;
 }
 
+/* A fixed count unless only the adaptive keys are set (docs/suite.md). */
+static bool adaptive_count(const cJSON *raw)
+{
+	return !cJSON_HasObjectItem(raw, "repetitions") &&
+	       (cJSON_HasObjectItem(raw, "min_repetitions") || cJSON_HasObjectItem(raw, "max_repetitions") ||
+		cJSON_HasObjectItem(raw, "min_time") || cJSON_HasObjectItem(raw, "target"));
+}
+
+size_t runner_cmd_declared_reps(const cJSON *raw, const char **key)
+{
+	if (!adaptive_count(raw)) {
+		*key = "repetitions";
+		return (size_t)json_peek_num(raw, "repetitions", CMD_DEFAULT_REPETITIONS);
+	}
+	*key = "min_repetitions";
+	return (size_t)json_peek_num(raw, "min_repetitions", CMD_ADAPTIVE_MIN);
+}
+
 static void plan_repetitions(struct runner_cmd_bench *cb, const cJSON *raw)
 {
 	const cJSON *v;
-	bool any_adaptive = cJSON_HasObjectItem(raw, "min_repetitions") ||
-			    cJSON_HasObjectItem(raw, "max_repetitions") ||
-			    cJSON_HasObjectItem(raw, "min_time") || cJSON_HasObjectItem(raw, "target");
+	const char *key;
 
 	if (cb->ctx && cb->ctx->repetitions > 0) {
 		cb->min_reps = cb->max_reps = (size_t)cb->ctx->repetitions;
 		return;
 	}
-	if (cJSON_HasObjectItem(raw, "repetitions") || !any_adaptive) {
-		cb->min_reps = cb->max_reps = (size_t)json_peek_num(raw, "repetitions", CMD_DEFAULT_REPETITIONS);
+	if (!adaptive_count(raw)) {
+		cb->min_reps = cb->max_reps = runner_cmd_declared_reps(raw, &key);
 		return;
 	}
 	cb->adaptive = true;
-	cb->min_reps = (size_t)json_peek_num(raw, "min_repetitions", CMD_ADAPTIVE_MIN);
+	cb->min_reps = runner_cmd_declared_reps(raw, &key);
 	cb->max_reps = (size_t)json_peek_num(raw, "max_repetitions",
 					(long)(cb->min_reps > CMD_ADAPTIVE_MAX ? cb->min_reps : CMD_ADAPTIVE_MAX));
 	cb->target = CMD_ADAPTIVE_TARGET;

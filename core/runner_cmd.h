@@ -29,7 +29,6 @@
 
 struct runner_cmd_bench;
 
-/* Run one command benchmark start to end (the runner contract in run.h). */
 /*
  * Before anything runs: the SLOs of a command benchmark whose metrics are
  * known in advance (no "emits", no "monitor") must name them; one problem
@@ -37,6 +36,14 @@ struct runner_cmd_bench;
  */
 void runner_cmd_slo_check(const cJSON *bench, const char *path, struct errlist *problems);
 
+/*
+ * The repetitions a command benchmark declares it runs at least: its fixed
+ * `repetitions` (default 10), or, when the count is adaptive, its
+ * `min_repetitions` (default 5); *key names the key that sets it.
+ */
+size_t runner_cmd_declared_reps(const cJSON *raw, const char **key);
+
+/* Run one command benchmark start to end (the runner contract in run.h). */
 int runner_cmd_run(const struct suite_bench *b, const struct run_ctx *ctx, struct rd_bench *out,
 		   struct err *err);
 

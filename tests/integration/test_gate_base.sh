@@ -67,6 +67,11 @@ else
 	not_ok "the JSON report is valid against schemas/compare.schema.json: $(tail -n 1 "$T/schema.err")"
 fi
 no_tree_left "after a failed gate"
+sed 's/"repetitions": 10/"repetitions": 3/' "$R/suite.json" >"$T/suite-3.json"
+cp "$T/suite-3.json" "$R/suite-3.json"
+expect_exit 1 "+20% with 3 repetitions declared fails too: --base runs the 7 pairs the test needs" \
+	gate --base HEAD~1 "$R/suite-3.json" --quiet
+rm -f "$R/suite-3.json"
 expect_exit 1 "markdown: the same verdict" gate --base HEAD~1 "$R/suite.json" --quiet --format markdown
 contains "markdown: the failing pair" "$OUT" "v@head vs v@base"
 contains "markdown: the gated section" "$OUT" ", same job, interleaved, gated)</summary>"
@@ -93,12 +98,48 @@ d = json.load(open(sys.argv[1]))
 r = [x for x in d["rows"] if x["metric"] == "value"][0]
 assert r["verdict"] == "unchanged" and d["counts"]["unchanged"] >= 1 and d["passed"], (r["verdict"], d["counts"])' "$T/aa.json"
 
-# Too few pairs for the paired test ever to reach alpha (3: p >= 1/8): the
-# report names the key and the number that would (7: 1/128 <= 0.01).
+# Too few pairs for the paired test ever to reach alpha (3: p >= 1/8): --base
+# runs the fewest that can (7: 1/128 <= 0.01), and says so.  Fewer would
+# pass every change as insufficient data.
+n_of() { python3 -c '
+import json, sys
+print([r for r in json.load(open(sys.argv[1]))["rows"] if r["metric"] == "value"][0]["current"]["n"])' "$1"; }
 sed 's/"repetitions": 10/"repetitions": 3/' "$R/suite.json" >"$R/suite-few.json"
-expect_exit 0 "3 pairs: insufficient data, which passes" gate --base HEAD~1 "$R/suite-few.json" --quiet --no-confirm
+expect_exit 0 "3 pairs declared, A/A: passes" gate --base HEAD~1 "$R/suite-few.json" --quiet --no-confirm --json "$T/few.json"
+contains "... saying that 3 pairs could not decide, and what it runs instead" "$ERR" \
+	"benchmark 'v': 3 pairs can never show a change at alpha 0.01 (with every pair worse, p = 2^-3); --base runs 7 (set \"repetitions\": 7 or more)"
+check "... 7 pairs, compared: unchanged" test "$(n_of "$T/few.json")" = 7
+expect_exit 0 "--repetitions 3 on the command line: passes" \
+	gate --base HEAD~1 "$R/suite.json" -n 3 --quiet --no-confirm --json "$T/few-n.json"
+contains "... saying it runs 7" "$ERR" "--repetitions 3: so few pairs can never show a change at alpha 0.01; --base runs 7"
+check "... 7 pairs" test "$(n_of "$T/few-n.json")" = 7
+# An adaptive count: its minimum is raised, and its maximum with it.
+python3 - "$R/suite.json" "$R/suite-adaptive.json" <<'PYEOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+b = s["benchmarks"][0]
+del b["repetitions"]
+b["min_repetitions"] = 2
+b["max_repetitions"] = 4
+json.dump(s, open(sys.argv[2], "w"))
+PYEOF
+expect_exit 0 "an adaptive count of 2 to 4: passes" \
+	gate --base HEAD~1 "$R/suite-adaptive.json" --quiet --no-confirm --json "$T/few-a.json"
+contains "... naming min_repetitions" "$ERR" "--base runs 7 (set \"min_repetitions\": 7 or more)"
+check "... 7 pairs" test "$(n_of "$T/few-a.json")" = 7
+# Nothing gated, nothing raised: a tracked benchmark keeps its count.
+sed 's/, "metrics": {"value": {"gate": true}}//' "$R/suite-few.json" >"$R/suite-tracked.json"
+expect_exit 0 "a benchmark that gates nothing: passes" \
+	gate --base HEAD~1 "$R/suite-tracked.json" --quiet --no-confirm --json "$T/few-t.json"
+lacks "... with no word about pairs" "$ERR" "pairs can never"
+check "... and its 3 repetitions" test "$(n_of "$T/few-t.json")" = 3
+# A metric's own, smaller alpha (0.001) is beyond the benchmark's 7 pairs:
+# the report names the key and the number that would reach it (10).
+sed 's/"gate": true}/"gate": true, "alpha": 0.001}/; s/"repetitions": 10/"repetitions": 7/' "$R/suite.json" >"$R/suite-alpha.json"
+expect_exit 0 "a metric at alpha 0.001 with 7 pairs: insufficient data, which passes" \
+	gate --base HEAD~1 "$R/suite-alpha.json" --quiet --no-confirm
 contains "... and the report says how many repetitions would do" "$OUT" \
-	"set \"repetitions\": 7 in benchmark 'v' (now 3): with fewer pairs the paired test can never reach p <= 0.01"
+	"set \"repetitions\": 10 in benchmark 'v' (now 7): with fewer pairs the paired test can never reach p <= 0.001"
 
 # A branch compared with a REF that moved on: the merge-base is the base,
 # so main's own later change (faster: 80) is not counted against the branch.
