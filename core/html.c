@@ -42,6 +42,9 @@ static const char style[] =
 	".v-regression,.v-violated,.v-failed{color:#fff;background:var(--bad);border-color:var(--bad)}\n"
 	".v-improvement,.v-met{color:#fff;background:var(--ok);border-color:var(--ok)}\n"
 	".v-inconclusive,.v-insufficient-data{color:#fff;background:var(--warn);border-color:var(--warn)}\n"
+	".nf.v-regression,.nf.v-violated,.nf.v-failed{color:var(--bad);background:#fff}"
+	".nf.v-improvement,.nf.v-met{color:var(--ok);background:#fff}"
+	".nf.v-inconclusive,.nf.v-insufficient-data{color:var(--warn);background:#fff}\n"
 	".d{display:block;font-size:.82em;color:var(--mute)}.d.bad{color:var(--bad);font-weight:600}"
 	".d.good{color:var(--ok);font-weight:600}.d.warn{color:var(--warn)}\n"
 	".c.bad{color:var(--bad);font-weight:600}.c.good{color:var(--ok);font-weight:600}.c.warn{color:var(--warn)}\n"
@@ -102,13 +105,23 @@ void html_url_segment(struct sb *out, const char *s)
 	}
 }
 
-void html_badge(struct sb *out, const char *word)
+static void badge_as(struct sb *out, const char *word, bool gated)
 {
 	sb_puts(out, "<span class=\"badge v-");
 	html_escape(out, word);
-	sb_puts(out, "\">");
+	sb_puts(out, gated ? "\">" : " nf\" title=\"reported, not gated\">");
 	html_escape(out, word);
 	sb_puts(out, "</span>");
+}
+
+void html_badge(struct sb *out, const char *word)
+{
+	badge_as(out, word, true);
+}
+
+void html_badge_not_gated(struct sb *out, const char *word)
+{
+	badge_as(out, word, false);
 }
 
 void html_page_begin(struct sb *out, const char *title)

@@ -28,6 +28,10 @@ void html_url_segment(struct sb *out, const char *s);
 /* A verdict or status as a coloured badge: <span class="badge v-WORD">WORD</span>. */
 void html_badge(struct sb *out, const char *word);
 
+/* The same badge outlined, not filled (class "badge v-WORD nf", titled
+ * "reported, not gated"): a verdict of a row that cannot fail the gate. */
+void html_badge_not_gated(struct sb *out, const char *word);
+
 /* The page up to and including <body>: doctype, charset, viewport, the
  * escaped title and the style sheet. */
 void html_page_begin(struct sb *out, const char *title);

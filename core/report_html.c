@@ -50,6 +50,24 @@ static void badge(struct sb *out, const char *word)
 	html_badge(out, word);
 }
 
+/* Does the row gate?  A tracked metric does not, nor does an A/B row
+ * unless the A/B rows gate (`gate --base`). */
+static bool row_gates(const struct compare_result *r, const struct compare_row *row)
+{
+	return row->settings.gate && (!row->against || compare_ab_gated(r));
+}
+
+/* A row's verdict: filled when the row gates, outlined when it is only
+ * reported, so that a red badge is always one the gate looked at. */
+static void row_badge(struct sb *out, const struct compare_result *r, const struct compare_row *row,
+		      const char *word)
+{
+	if (row_gates(r, row))
+		html_badge(out, word);
+	else
+		html_badge_not_gated(out, word);
+}
+
 /* The colour of a change: bad when the row fails, warn when it needs
  * attention or regressed without gating, good when it improved. */
 static const char *change_class(const struct compare_result *r, const struct compare_row *row)
@@ -410,7 +428,7 @@ static void family_table(const struct page *pg, const char *bench, bool ab, bool
 				if (used[k])
 					family_cell(pg, g->row[k], out);
 			sb_puts(out, "<td>");
-			badge(out, verdict_name(lr->v.kind));
+			row_badge(out, pg->r, lr, verdict_name(lr->v.kind));
 			sb_puts(out, "</td>");
 			spark_cell(pg, lr, out);
 			sb_puts(out, "</tr>\n");
@@ -430,7 +448,7 @@ static void scalar_row(const struct page *pg, const struct compare_row *row, str
 	sb_puts(out, "><td>");
 	esc(out, row->metric);
 	if (!row->settings.gate && (!row->against || compare_ab_gated(pg->r)))
-		sb_puts(out, " <span class=\"meta\">(not gated)</span>");
+		sb_puts(out, " <span class=\"meta\">(not gated)</span>"); /* an experiment's rows say it once */
 	sb_printf(out, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">", c.baseline,
 		  c.current);
 	if (*change_class(pg->r, row))
@@ -438,7 +456,7 @@ static void scalar_row(const struct page *pg, const struct compare_row *row, str
 	else
 		sb_puts(out, c.change);
 	sb_printf(out, "</td><td class=\"num\">%s</td><td>", c.p);
-	badge(out, c.verdict);
+	row_badge(out, pg->r, row, c.verdict);
 	sb_puts(out, "</td>");
 	spark_cell(pg, row, out);
 	sb_puts(out, "</tr>\n");

@@ -348,6 +348,60 @@ static void test_groups(void **state)
 	report_groups_release(&g);
 }
 
+/* The badge in the row of metric `metric` of benchmark `bench`. */
+static char *row_badge_of(const char *page, const char *bench, const char *metric)
+{
+	char *attrs = xasprintf("data-bench=\"%s\" data-metric=\"%s\"", bench, metric);
+	char *row = row_text(page, strstr(page, "<section id=\"b-"), attrs), *b, *end, *out = NULL;
+
+	if (row && (b = strstr(row, "<span class=\"badge")) && (end = strstr(b, "</span>")))
+		out = xstrndup(b, (size_t)(end - b));
+	free(row);
+	free(attrs);
+	return out;
+}
+
+/* A regression the gate looked at has a filled badge; one of a metric that
+ * is only tracked, an outlined one, so that red always means "gated". */
+static void test_badges_say_what_gates(void **state)
+{
+	struct fixture *f = *state;
+	struct rundoc *cur = mkrun("6f1c2a9e-0000-4000-8000-000000000098", 1.3, 7);
+	struct rd_metric *wall = (struct rd_metric *)rundoc_bench_find_metric(rundoc_find_bench(cur, "parse"), "wall");
+	struct report_html_options o = REPORT_HTML_OPTIONS_INIT;
+	struct compare_options co = COMPARE_OPTIONS_INIT;
+	struct compare_result *r = NULL;
+	struct err err = ERR_INIT;
+	struct sb out = SB_INIT;
+	const struct compare_row *w = NULL;
+	char *lat, *wb;
+
+	for (size_t i = 0; i < wall->n_samples; i++)
+		wall->samples[i] *= 1.3;
+	rundoc_metric_summarise(wall);
+	rundoc_metric_set_tracked(wall, "kept, not gated");
+	assert_int_equal(compare_run(cur, &f->base, NULL, &co, &r, &err), 0);
+	for (size_t i = 0; i < r->n_rows; i++)
+		if (strcmp(r->rows[i].bench, "parse") == 0 && strcmp(r->rows[i].metric, "wall") == 0)
+			w = &r->rows[i];
+	assert_non_null(w);
+	assert_int_equal(w->v.kind, VERDICT_REGRESSION);
+	assert_false(w->settings.gate);
+	o.run = cur;
+	report_html(r, &o, &out);
+	lat = row_badge_of(sb_str(&out), "api", "latency.p99");
+	wb = row_badge_of(sb_str(&out), "parse", "wall");
+	assert_non_null(lat);
+	assert_non_null(wb);
+	assert_string_equal(lat, "<span class=\"badge v-regression\">regression");
+	assert_string_equal(wb, "<span class=\"badge v-regression nf\" title=\"reported, not gated\">regression");
+	free(lat);
+	free(wb);
+	sb_release(&out);
+	compare_result_free(r);
+	rundoc_free(cur);
+}
+
 static void test_sparkline_and_escape(void **state)
 {
 	double v[] = { 1, 2, NAN, 3 };
@@ -376,6 +430,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pictures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_without_gnuplot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_badges_say_what_gates, setup, teardown),
 		cmocka_unit_test(test_sparkline_and_escape),
 	};
 
