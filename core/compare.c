@@ -852,7 +852,7 @@ static void pair_hints(struct compare_result *r, const struct rundoc *cur, size_
 
 /* Benchmarks that did not run to the end: said loudly, and a failed one
  * makes the run invalid, except a base side that failed where its head ran
- * (`gate --base`: a benchmark new in this change). */
+ * when the benchmark is new or changed in the change (`gate --base`). */
 static void not_compared(struct compare_result *r, const struct rundoc *cur)
 {
 	for (size_t i = 0; i < cur->n_benches; i++) {
@@ -861,13 +861,20 @@ static void not_compared(struct compare_result *r, const struct rundoc *cur)
 
 		if (bench_ok(b))
 			continue;
-		if (compare_ab_gated(r) && headbase_failed_on_base(cur, b) && rundoc_bench_variant(b, &v)) {
-			compare_add_note(r, "benchmark '%s' failed on the base commit (%s): not compared; it is new in "
-					 "this change, or was broken before it", v.of, b->error ? b->error : "failed");
+		if (compare_ab_gated(r) && headbase_changed_failed_on_base(&r->against_base, cur, b) &&
+		    rundoc_bench_variant(b, &v)) {
+			compare_add_note(r, "benchmark '%s' failed on the base commit (%s): not compared; the base "
+					 "commit's suite %s", v.of, b->error ? b->error : "failed",
+					 HEADBASE_CHANGED_WHY);
 			continue;
 		}
-		compare_add_note(r, "benchmark '%s' %s%s%s: not compared", b->name, rundoc_status_name(b->status),
-				 b->error ? ": " : "", b->error ? b->error : "");
+		if (compare_ab_gated(r) && headbase_failed_on_base(cur, b) && rundoc_bench_variant(b, &v))
+			compare_add_note(r, "benchmark '%s' failed on the base commit (%s) while its head ran, and the "
+					 "base commit's suite defines it the same way: not compared; %s", v.of,
+					 b->error ? b->error : "failed", HEADBASE_BASE_LACKS);
+		else
+			compare_add_note(r, "benchmark '%s' %s%s%s: not compared", b->name,
+					 rundoc_status_name(b->status), b->error ? ": " : "", b->error ? b->error : "");
 		if (b->status == RUNDOC_STATUS_FAILED) {
 			r->failed_benches = xrealloc(r->failed_benches,
 						     (r->n_failed_benches + 1) * sizeof(*r->failed_benches));
@@ -979,6 +986,10 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 		r->against_base.ref = xstrdup(opts->against_base->ref);
 		r->against_base.commit = opts->against_base->commit ? xstrdup(opts->against_base->commit) : NULL;
 		r->against_base.merge_base = opts->against_base->merge_base;
+		r->against_base.changed = xcalloc(opts->against_base->n_changed + 1, sizeof(char *));
+		for (size_t i = 0; i < opts->against_base->n_changed; i++)
+			r->against_base.changed[i] = xstrdup(opts->against_base->changed[i]);
+		r->against_base.n_changed = opts->against_base->n_changed;
 	}
 
 	not_compared(r, cur);
@@ -1189,6 +1200,9 @@ void compare_result_free(struct compare_result *r)
 	free(r->base_why);
 	free(r->against_base.ref);
 	free(r->against_base.commit);
+	for (size_t i = 0; i < r->against_base.n_changed; i++)
+		free(r->against_base.changed[i]);
+	free(r->against_base.changed);
 	strv_free(r->base_commits, r->n_base_commits);
 	strv_free(r->notes, r->n_notes);
 	strv_free(r->failed_benches, r->n_failed_benches);

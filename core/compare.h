@@ -61,6 +61,9 @@ struct compare_against_base {
 	char *ref;                    /* as given ("origin/main"); NULL: not such a run */
 	char *commit;                 /* full id of the commit measured as the base */
 	bool merge_base;              /* commit is the merge-base of HEAD and ref, not ref's own */
+	char **changed;               /* benchmarks the base commit's suite lacks or defines
+					 otherwise: new or changed in this change */
+	size_t n_changed;
 };
 
 struct compare_result {

@@ -180,12 +180,14 @@ static int source_run(const struct gate_options *o, struct rundoc **out, struct 
 	return failed ? ERR_RUN : 0;
 }
 
-/* `gate --base`: are all the failures base sides whose head ran (benchmarks
- * new in the change)?  Then the run is valid; each is said, and the report
- * says it again (compare.c, not_compared). */
+/* `gate --base`: are all the failures base sides whose head ran, of
+ * benchmarks new or changed in the change?  Then the run is valid; each is
+ * said, and the report says it again (compare.c, not_compared).  A base
+ * side that failed with the base commit's suite defining it the same way
+ * gets a note saying what the base tree lacks. */
 static bool only_new_benches_failed(const struct gate_options *o, struct gate_result *r)
 {
-	size_t n = 0;
+	size_t n = 0, other = 0;
 
 	if (!o->against_base)
 		return false;
@@ -194,16 +196,25 @@ static bool only_new_benches_failed(const struct gate_options *o, struct gate_re
 
 		if (b->status == RUNDOC_STATUS_OK)
 			continue;
-		if (!headbase_failed_on_base(r->run, b))
-			return false;
-		n++;
+		if (headbase_changed_failed_on_base(o->against_base, r->run, b)) {
+			n++;
+			continue;
+		}
+		other++;
+		if (headbase_failed_on_base(r->run, b))
+			note(r, o, GATE_NOTE_CONTEXT, "benchmark '%s' failed on the base commit (%s) while its head ran, "
+			     "and the base commit's suite defines it the same way: %s", b->name,
+			     b->error ? b->error : "failed", HEADBASE_BASE_LACKS);
 	}
+	if (other)
+		return false;
 	for (size_t i = 0; i < r->run->n_benches; i++) {
 		const struct rd_bench *b = &r->run->benches[i];
 
 		if (b->status != RUNDOC_STATUS_OK)
 			note(r, o, GATE_NOTE_CONTEXT, "benchmark '%s' failed on the base commit (%s): it is not compared "
-			     "(new in this change, or broken before it)", b->name, b->error ? b->error : "failed");
+			     "(the base commit's suite %s)", b->name, b->error ? b->error : "failed",
+			     HEADBASE_CHANGED_WHY);
 	}
 	return n > 0;
 }

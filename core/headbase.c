@@ -287,7 +287,49 @@ static void lift_pairs(cJSON *raw, size_t need)
 	}
 }
 
-int headbase_suite(struct suite *suite, const struct headbase *hb, long *repetitions, struct errlist *notes,
+/* The base commit's version of the suite file, loaded; NULL when it has
+ * none or it does not load (*outside: the suite is not in the work tree). */
+static struct suite *base_suite(const struct suite *suite, const struct headbase *hb, bool *outside)
+{
+	char *real = realpath(suite->path, NULL), *path;
+	size_t n = strlen(hb->head_root);
+	struct errlist problems = ERRLIST_INIT;
+	struct err e = ERR_INIT;
+	struct suite *bs = NULL;
+
+	*outside = !real || strncmp(real, hb->head_root, n) != 0 || real[n] != '/';
+	if (*outside) {
+		free(real);
+		return NULL;
+	}
+	path = xasprintf("%s%s", hb->root, real + n);
+	if (access(path, F_OK) != 0 || suite_load(&bs, path, &problems, &e) != 0)
+		bs = NULL;
+	errlist_release(&problems);
+	free(path);
+	free(real);
+	return bs;
+}
+
+/* hb->base.changed: the command benchmarks the base commit's suite lacks
+ * or defines with another configuration (headbase.h). */
+static void find_changed(const struct suite *suite, struct headbase *hb)
+{
+	bool outside;
+	struct suite *bs = base_suite(suite, hb, &outside);
+
+	hb->base.changed = xcalloc(suite->n_benches + 1, sizeof(char *));
+	for (size_t i = 0; i < suite->n_benches && !outside; i++) {
+		const struct suite_bench *b = &suite->benches[i];
+		const struct suite_bench *was = bs ? suite_find_bench(bs, b->name) : NULL;
+
+		if (b->kind == RUNDOC_KIND_COMMAND && (!was || strcmp(was->config_hash, b->config_hash) != 0))
+			hb->base.changed[hb->base.n_changed++] = xstrdup(b->name);
+	}
+	suite_free(bs);
+}
+
+int headbase_suite(struct suite *suite, struct headbase *hb, long *repetitions, struct errlist *notes,
 		   struct err *err)
 {
 	struct suite_bench *pairs = xcalloc(2 * suite->n_benches + 1, sizeof(*pairs));
@@ -347,6 +389,7 @@ int headbase_suite(struct suite *suite, const struct headbase *hb, long *repetit
 		suite_benches_free(pairs, n);
 		return rc;
 	}
+	find_changed(suite, hb);
 	suite_benches_free(suite->benches, suite->n_benches);
 	suite->benches = pairs;
 	suite->n_benches = n;
@@ -368,6 +411,19 @@ bool headbase_failed_on_base(const struct rundoc *rd, const struct rd_bench *b)
 	return head && head->status == RUNDOC_STATUS_OK;
 }
 
+bool headbase_changed_failed_on_base(const struct compare_against_base *ab, const struct rundoc *rd,
+				     const struct rd_bench *b)
+{
+	struct rundoc_variant v;
+
+	if (!ab || !headbase_failed_on_base(rd, b) || !rundoc_bench_variant(b, &v))
+		return false;
+	for (size_t i = 0; i < ab->n_changed; i++)
+		if (strcmp(ab->changed[i], v.of) == 0)
+			return true;
+	return false;
+}
+
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -387,5 +443,8 @@ void headbase_release(struct headbase *hb)
 	free(hb->head_root);
 	free(hb->base.ref);
 	free(hb->base.commit);
+	for (size_t i = 0; i < hb->base.n_changed; i++)
+		free(hb->base.changed[i]);
+	free(hb->base.changed);
 	*hb = (struct headbase)HEADBASE_INIT;
 }

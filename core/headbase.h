@@ -36,7 +36,17 @@ struct headbase {
 	bool same_commit;   /* the base is HEAD's own commit (uncommitted changes aside) */
 	bool submodules;    /* the base commit has a .gitmodules: its submodules are not checked out */
 };
-#define HEADBASE_INIT { { NULL, NULL, false }, NULL, NULL, false, false }
+#define HEADBASE_INIT { { NULL, NULL, false, NULL, 0 }, NULL, NULL, false, false }
+
+/* Why a benchmark that failed on the base is not compared: "the base
+ * commit's suite " HEADBASE_CHANGED_WHY. */
+#define HEADBASE_CHANGED_WHY "lacks it or defines it otherwise: it is new or changed in this change"
+/* What the base tree lacks when a benchmark defined alike fails there. */
+#define HEADBASE_BASE_LACKS                                                                          \
+	"the base tree holds the commit's files only (no ignored or untracked file, no submodule, "   \
+	"nothing built unless --build builds it): build or fetch what the benchmark needs with "      \
+	"--build, or name such a file by its absolute path; a benchmark that was broken before this " \
+	"change cannot be compared with --base"
 
 /*
  * `--base auto`: the branch a change is gated against, as a new string: the
@@ -73,7 +83,11 @@ int headbase_build(const struct headbase *hb, const char *build, char **log, str
  * Each runs in its tree: the benchmark's working folder (the suite's
  * folder, or its "cwd") mapped from the work tree into the base tree, an
  * absolute path to it included.  The base's SLOs are dropped (an SLO is a
- * check of the head).  A benchmark with a gated metric runs at least
+ * check of the head).  hb->base.changed gets the benchmarks that the base
+ * commit's version of the suite file lacks or defines with another
+ * configuration hash (all of them when the base commit has no such file or
+ * one that does not load; none when the suite is outside the work tree,
+ * where both sides read the same file).  A benchmark with a gated metric runs at least
  * headbase_min_pairs(its alpha) pairs: a smaller declared count (fixed, or
  * the adaptive minimum) is raised, and so is *repetitions (--repetitions
  * N; <= 0 when not given), each with a line in *notes.  Benchmarks that are not commands (load tests,
@@ -81,19 +95,25 @@ int headbase_build(const struct headbase *hb, const char *build, char **log, str
  * when a benchmark declares its own variants, runs outside the work tree,
  * or when no command benchmark is left.
  */
-int headbase_suite(struct suite *suite, const struct headbase *hb, long *repetitions, struct errlist *notes,
+int headbase_suite(struct suite *suite, struct headbase *hb, long *repetitions, struct errlist *notes,
 		   struct err *err);
 
 /* The fewest pairs with which the paired test can reach p <= alpha: with
  * every pair worse its p is 2^-n (docs/statistics.md, "Paired samples"). */
 size_t headbase_min_pairs(double alpha);
 
-/*
- * Did b, a base side, fail while its head side ran?  Then the benchmark is
- * new in this change (its files are not in the base commit) or was broken
- * before it: it is not compared, and the run is not invalid for it.
- */
+/* Did b, a base side, fail while its head side ran? */
 bool headbase_failed_on_base(const struct rundoc *rd, const struct rd_bench *b);
+
+/*
+ * Did b, a base side, fail while its head ran, of a benchmark in
+ * ab->changed (new or changed in this change, headbase_suite)?  Then it is
+ * not compared, and the run is not invalid for it.  Any other base side
+ * that fails makes the run invalid (exit 3): the base commit's suite
+ * defines it the same way, so the base tree lacks what it needs.
+ */
+bool headbase_changed_failed_on_base(const struct compare_against_base *ab, const struct rundoc *rd,
+				     const struct rd_bench *b);
 
 /* Remove the temporary tree (never following a link out of it) and free. */
 void headbase_release(struct headbase *hb);

@@ -255,9 +255,17 @@ s = json.load(open(sys.argv[1]))["slos"]
 assert len(s) == 1 and s[0]["benchmark"] == "v@head" and s[0]["ok"], s' "$T/slo.json"
 git -C "$R" checkout -q feature
 
-# A benchmark new in the change: its script is not in the base commit.  It
-# is not compared, the report says why, and the run stays valid; one that
-# fails on both sides still makes the run invalid.
+# A benchmark new in the change: the base commit's suite does not have it,
+# nor its script.  It is not compared, the report says why, and the run
+# stays valid; one that fails on both sides still makes the run invalid.
+cat >"$R/suite-new.json" <<'EOF'
+{
+  "suite": "new", "project": "base",
+  "compare": {"gate": false, "metrics": {"value": {"gate": true}}},
+  "benchmarks": [{"name": "v", "shell": "sh value.sh", "emits": "json", "repetitions": 10}]
+}
+EOF
+git -C "$R" add -A && git -C "$R" commit -qm "a suite"
 cat >"$R/suite-new.json" <<'EOF'
 {
   "suite": "new", "project": "base",
@@ -266,19 +274,49 @@ cat >"$R/suite-new.json" <<'EOF'
                  {"name": "fresh", "shell": "sh fresh.sh", "repetitions": 3}]
 }
 EOF
-git -C "$R" add -A && git -C "$R" commit -qm "a suite with a new benchmark"
 echo 'true' >"$R/fresh.sh"
-git -C "$R" add -A && git -C "$R" commit -qm "the new benchmark's script"
+git -C "$R" add -A && git -C "$R" commit -qm "a new benchmark and its script"
 expect_exit 0 "a benchmark new in the change does not make the run invalid" \
 	gate --base HEAD~1 "$R/suite-new.json" --json "$T/new.json"
-contains "the report says it was not compared, and why" "$OUT" "benchmark 'fresh' failed on the base commit ("
+contains "the report says it was not compared, and why" "$OUT" \
+	"benchmark 'fresh' failed on the base commit (repetition 1: exited with status 2): not compared; the base commit's suite lacks it or defines it otherwise"
 contains "... as it happened too" "$ERR" "benchmark 'fresh@base' failed on the base commit"
 check_py "the JSON: no failed benchmark, the note, the other pair compared" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["failed_benchmarks"] == [] and d["passed"], d["failed_benchmarks"]
-assert any("new in this change" in n for n in d["notes"]), d["notes"]
+assert any("new or changed in this change" in n for n in d["notes"]), d["notes"]
 assert any(x["benchmark"] == "v@head" and x["metric"] == "value" for x in d["rows"]), d["rows"]' "$T/new.json"
+
+# Changed in the change: the base commit's suite has it, with another
+# command (a script the change adds).  Not compared either.
+sed 's/fresh.sh/fresher.sh/' "$R/suite-new.json" >"$T/changed.json" && cp "$T/changed.json" "$R/suite-new.json"
+echo 'true' >"$R/fresher.sh"
+git -C "$R" add -A && git -C "$R" commit -qm "the benchmark runs a new script"
+expect_exit 0 "a benchmark whose command changed, failing on the base: not compared, the run valid" \
+	gate --base HEAD~1 "$R/suite-new.json" --quiet
+contains "... said" "$OUT" "benchmark 'fresh' failed on the base commit (repetition 1: exited with status 2): not compared"
+
+# Defined alike on both sides, yet failing on the base: its data is an
+# ignored file, which the base tree (the commit's files) lacks.  Passing it
+# as "new" would pass every change silently: the run is invalid, and the
+# report says what the base tree holds and what to do.
+printf 'data.txt\n' >"$R/.gitignore"
+cat >"$R/suite-ignored.json" <<'EOF'
+{"suite": "ignored", "project": "base", "benchmarks": [{"name": "data", "shell": "cat data.txt", "repetitions": 7}]}
+EOF
+echo 12345 >"$R/data.txt"
+git -C "$R" add -A && git -C "$R" commit -qm "a benchmark that reads an ignored file"
+git -C "$R" commit -q --allow-empty -m "a change"
+expect_exit 3 "a benchmark the base commit defines alike that fails there: the run is invalid (exit 3)" \
+	gate --base HEAD~1 "$R/suite-ignored.json" --json "$T/ignored.json"
+contains "... the report says the base commit's suite defines it the same way" "$OUT" \
+	"benchmark 'data' failed on the base commit (repetition 1: exited with status 1) while its head ran, and the base commit's suite defines it the same way: not compared; the base tree holds the commit's files only (no ignored or untracked file, no submodule, nothing built unless --build builds it)"
+contains "... and stderr too" "$ERR" "and the base commit's suite defines it the same way: the base tree holds"
+check_py "... the JSON names the failed base side" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["failed_benchmarks"] == ["data@base"] and not d["passed"], (d["failed_benchmarks"], d["passed"])' "$T/ignored.json"
 expect_exit 0 "--bench NAME runs both sides of that benchmark only" \
 	gate --base HEAD~1 --bench v "$R/suite-new.json" --json "$T/only.json"
 check_py "... v's pair, and nothing of fresh" python3 -c '
@@ -286,7 +324,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert {x["benchmark"] for x in d["rows"]} == {"v@head"}, {x["benchmark"] for x in d["rows"]}
 assert not any("fresh" in n for n in d["notes"]), d["notes"]' "$T/only.json"
-sed 's/fresh.sh/missing.sh/' "$R/suite-new.json" >"$R/suite-broken.json"
+sed 's/fresher.sh/missing.sh/' "$R/suite-new.json" >"$R/suite-broken.json"
 printf '[submodule "lib"]\n\tpath = lib\n\turl = ../lib.git\n' >"$R/.gitmodules"
 git -C "$R" add .gitmodules && git -C "$R" commit -qm "a submodule's entry"
 expect_exit 0 "a base commit with submodules: warned that they are not checked out" \
