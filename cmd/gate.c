@@ -191,9 +191,8 @@ static int against_base(struct gate_args *a, struct suite *suite, struct headbas
 		cmd_note("base: commit %.10s (%s%s)%s, in %s", hb->base.commit,
 			 hb->base.merge_base ? "the merge-base of HEAD and " : "", hb->base.ref,
 			 hb->same_commit ? ", the same commit as HEAD" : "", hb->root);
-	if (hb->submodules)
-		cmd_warn("the base commit has submodules (.gitmodules): they are not checked out into the base tree, "
-			 "so a benchmark that needs them fails on the base and is not compared");
+	for (size_t i = 0; i < hb->skipped.n; i++)
+		cmd_warn("the base tree: %s; a benchmark that needs it fails on the base", hb->skipped.msgs[i]);
 	if (a->build && *a->build) { /* "": nothing to build (a template's empty input) */
 		if (!a->quiet)
 			cmd_note("building the base tree and the work tree: %s", a->build);

@@ -693,31 +693,111 @@ int gitinfo_workdir(const char *dir, char **out, struct err *err)
 	return rc;
 }
 
-int gitinfo_export(const char *dir, const char *commit, const char *dest, struct err *err)
+/* Submodules nested deeper than this are not written. */
+#define EXPORT_DEPTH 8
+
+/* A submodule's entry in a tree: its path and the commit it pins. */
+struct gitlink {
+	char *path;
+	git_oid oid;
+};
+
+struct gitlinks {
+	struct gitlink *v;
+	size_t n, alloc;
+};
+
+static int collect_gitlink(const char *root, const git_tree_entry *e, void *payload)
+{
+	struct gitlinks *g = payload;
+
+	if (git_tree_entry_filemode(e) != GIT_FILEMODE_COMMIT)
+		return 0;
+	XGROW(g->v, g->alloc, g->n + 1);
+	g->v[g->n].path = xasprintf("%s%s", root, git_tree_entry_name(e));
+	git_oid_cpy(&g->v[g->n].oid, git_tree_entry_id(e));
+	g->n++;
+	return 0;
+}
+
+static int export_tree(git_repository *repo, const git_oid *oid, const char *label, const char *prefix,
+		       const char *dest, int depth, struct errlist *skipped, struct err *err);
+
+/* The submodule gl of the repository super (whose files are at prefix in
+ * the top tree) into dest: from its checkout in super's work tree, at the
+ * commit super's tree pins.  What cannot be written is said in *skipped. */
+static void export_submodule(git_repository *super, const struct gitlink *gl, const char *prefix, const char *dest,
+			     int depth, struct errlist *skipped)
+{
+	const char *wd = git_repository_workdir(super);
+	char *name = xasprintf("%s%s", prefix, gl->path);
+	char *src = wd ? xasprintf("%s%s", wd, gl->path) : NULL;
+	char *to = xasprintf("%s/%s", dest, gl->path);
+	char *sub_prefix = xasprintf("%s/", name);
+	char id[GIT_OID_HEXSZ + 1];
+	git_repository *sub = NULL;
+	struct err e = ERR_INIT;
+
+	git_oid_tostr(id, sizeof(id), &gl->oid);
+	/* NO_SEARCH: a submodule that is not checked out is an empty folder,
+	 * and searching upwards from it would find the superproject */
+	if (depth >= EXPORT_DEPTH)
+		errlist_add(skipped, "submodule '%s': nested more than %d deep, not written", name, EXPORT_DEPTH);
+	else if (!src || git_repository_open_ext(&sub, src, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		errlist_add(skipped, "submodule '%s' is not checked out in the work tree (git submodule update "
+			    "--init): not written", name);
+	else if (mkdir_p(to, &e) != 0 || export_tree(sub, &gl->oid, id, sub_prefix, to, depth + 1, skipped, &e) != 0)
+		errlist_add(skipped, "submodule '%s' at commit %.10s: %s", name, id, e.msg);
+	git_repository_free(sub);
+	free(sub_prefix);
+	free(to);
+	free(src);
+	free(name);
+}
+
+/* Commit oid of repo into dest, then its submodules into their folders. */
+static int export_tree(git_repository *repo, const git_oid *oid, const char *label, const char *prefix,
+		       const char *dest, int depth, struct errlist *skipped, struct err *err)
 {
 	git_checkout_options co;
-	git_repository *repo = NULL;
 	git_commit *c = NULL;
-	git_oid oid;
-	int rc, grc;
+	git_tree *tree = NULL;
+	struct gitlinks links = { 0 };
+	int grc, rc = 0;
 
 	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
-	if ((rc = repo_open(&repo, dir, err)))
-		return rc;
-	if ((rc = resolve_commit(repo, commit, &oid, err)))
-		goto done;
-	if ((grc = git_commit_lookup(&c, repo, &oid)) < 0) {
-		rc = git_fail(err, grc, "cannot read commit", commit);
-		goto done;
-	}
+	if ((grc = git_commit_lookup(&c, repo, oid)) < 0)
+		return git_fail(err, grc, "cannot read commit", label);
 	/* Into dest only: the repository's own index and work tree are left
 	 * as they are. */
 	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
 	co.target_directory = dest;
 	if ((grc = git_checkout_tree(repo, (const git_object *)c, &co)) < 0)
-		rc = git_fail(err, grc, "cannot check out the tree of", commit);
-done:
+		rc = git_fail(err, grc, "cannot check out the tree of", label);
+	else if ((grc = git_commit_tree(&tree, c)) < 0 ||
+		 (grc = git_tree_walk(tree, GIT_TREEWALK_PRE, collect_gitlink, &links)) < 0)
+		rc = git_fail(err, grc, "cannot read the tree of", label);
+	for (size_t i = 0; i < links.n; i++) {
+		if (rc == 0)
+			export_submodule(repo, &links.v[i], prefix, dest, depth, skipped);
+		free(links.v[i].path);
+	}
+	free(links.v);
+	git_tree_free(tree);
 	git_commit_free(c);
+	return rc;
+}
+
+int gitinfo_export(const char *dir, const char *commit, const char *dest, struct errlist *skipped, struct err *err)
+{
+	git_repository *repo = NULL;
+	git_oid oid;
+	int rc;
+
+	if ((rc = repo_open(&repo, dir, err)))
+		return rc;
+	if ((rc = resolve_commit(repo, commit, &oid, err)) == 0)
+		rc = export_tree(repo, &oid, commit, "", dest, 0, skipped, err);
 	git_repository_free(repo);
 	return rc;
 }

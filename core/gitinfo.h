@@ -101,10 +101,14 @@ int gitinfo_workdir(const char *dir, char **out, struct err *err);
 /*
  * Write the files of revision `commit` into the existing folder `dest`, as
  * a checkout of it would (filters and executable bits applied), without
- * touching the repository's index, HEAD or work tree.  Submodules are not
- * checked out.  ERR_NOTFOUND when the revision does not exist.
+ * touching the repository's index, HEAD or work tree.  Its submodules too,
+ * each at the commit `commit` pins, from the submodule's checkout in the
+ * work tree (its repository has that history), nested ones as well: a
+ * submodule that is not checked out, or whose repository lacks the pinned
+ * commit, is left empty with one line in *skipped.  ERR_NOTFOUND when the
+ * revision does not exist.
  */
-int gitinfo_export(const char *dir, const char *commit, const char *dest, struct err *err);
+int gitinfo_export(const char *dir, const char *commit, const char *dest, struct errlist *skipped, struct err *err);
 
 void gitinfo_strv_free(char **v, size_t n);
 

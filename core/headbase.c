@@ -97,12 +97,7 @@ int headbase_checkout(const char *repo_dir, const char *ref, struct headbase *hb
 	hb->same_commit = strcmp(head, hb->base.commit) == 0;
 	if ((rc = make_tree(hb, err)) != 0)
 		goto done;
-	if ((rc = gitinfo_export(repo_dir, hb->base.commit, hb->root, err)) == 0) {
-		char *gm = xasprintf("%s/.gitmodules", hb->root);
-
-		hb->submodules = access(gm, F_OK) == 0;
-		free(gm);
-	}
+	rc = gitinfo_export(repo_dir, hb->base.commit, hb->root, &hb->skipped, err);
 done:
 	if (rc == ERR_NOTFOUND || rc == ERR_FAIL) {
 		/* a revision that is not there is the user's; a tree that could
@@ -446,5 +441,6 @@ void headbase_release(struct headbase *hb)
 	for (size_t i = 0; i < hb->base.n_changed; i++)
 		free(hb->base.changed[i]);
 	free(hb->base.changed);
+	errlist_release(&hb->skipped);
 	*hb = (struct headbase)HEADBASE_INIT;
 }

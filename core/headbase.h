@@ -9,8 +9,8 @@
  * the paired test on their per-pair ratios (docs/statistics.md, "Paired
  * samples") cancels its drift.
  *
- * headbase_checkout() writes the base commit's files into a temporary
- * folder (libgit2, core/gitinfo.h): REF's own commit when it is an
+ * headbase_checkout() writes the base commit's files, its submodules'
+ * included, into a temporary folder (libgit2, core/gitinfo.h): REF's own commit when it is an
  * ancestor of HEAD, else the merge-base of the two, so that the changes on
  * REF's branch since the head branched off are not counted as the head's.
  * headbase_build() runs a build command in both trees, so that both are
@@ -34,17 +34,18 @@ struct headbase {
 	char *head_root;    /* the repository's work tree, a real path without a trailing '/' */
 	char *root;         /* the base's temporary tree, a real path; NULL before it exists */
 	bool same_commit;   /* the base is HEAD's own commit (uncommitted changes aside) */
-	bool submodules;    /* the base commit has a .gitmodules: its submodules are not checked out */
+	struct errlist skipped; /* submodules not written into the base tree, one line each */
 };
-#define HEADBASE_INIT { { NULL, NULL, false, NULL, 0 }, NULL, NULL, false, false }
+#define HEADBASE_INIT { { NULL, NULL, false, NULL, 0 }, NULL, NULL, false, ERRLIST_INIT }
 
 /* Why a benchmark that failed on the base is not compared: "the base
  * commit's suite " HEADBASE_CHANGED_WHY. */
 #define HEADBASE_CHANGED_WHY "lacks it or defines it otherwise: it is new or changed in this change"
 /* What the base tree lacks when a benchmark defined alike fails there. */
 #define HEADBASE_BASE_LACKS                                                                          \
-	"the base tree holds the commit's files only (no ignored or untracked file, no submodule, "   \
-	"nothing built unless --build builds it): build or fetch what the benchmark needs with "      \
+	"the base tree holds the commit's files and the submodules checked out in the work tree only " \
+	"(no ignored or untracked file, nothing built unless --build builds it): build or fetch what "  \
+	"the benchmark needs with "                                                                     \
 	"--build, or name such a file by its absolute path; a benchmark that was broken before this " \
 	"change cannot be compared with --base"
 
@@ -65,7 +66,9 @@ int headbase_auto_ref(const char *repo_dir, const char *branch, char **out, stru
  * ERR_INPUT when repo_dir is not in a repository with a work tree or ref
  * does not exist or shares no history with HEAD (err says which and why);
  * ERR_RUN when the repository could not be read or the files could not be
- * written (nothing can be measured).  On failure whatever was
+ * written (nothing can be measured).  A submodule that could not be
+ * written (not checked out in the work tree, or without the pinned commit)
+ * is a line in hb->skipped.  On failure whatever was
  * made is released.
  */
 int headbase_checkout(const char *repo_dir, const char *ref, struct headbase *hb, struct err *err);

@@ -311,7 +311,7 @@ git -C "$R" commit -q --allow-empty -m "a change"
 expect_exit 3 "a benchmark the base commit defines alike that fails there: the run is invalid (exit 3)" \
 	gate --base HEAD~1 "$R/suite-ignored.json" --json "$T/ignored.json"
 contains "... the report says the base commit's suite defines it the same way" "$OUT" \
-	"benchmark 'data' failed on the base commit (repetition 1: exited with status 1) while its head ran, and the base commit's suite defines it the same way: not compared; the base tree holds the commit's files only (no ignored or untracked file, no submodule, nothing built unless --build builds it)"
+	"benchmark 'data' failed on the base commit (repetition 1: exited with status 1) while its head ran, and the base commit's suite defines it the same way: not compared; the base tree holds the commit's files and the submodules checked out in the work tree only (no ignored or untracked file, nothing built unless --build builds it)"
 contains "... and stderr too" "$ERR" "and the base commit's suite defines it the same way: the base tree holds"
 check_py "... the JSON names the failed base side" python3 -c '
 import json, sys
@@ -325,14 +325,41 @@ d = json.load(open(sys.argv[1]))
 assert {x["benchmark"] for x in d["rows"]} == {"v@head"}, {x["benchmark"] for x in d["rows"]}
 assert not any("fresh" in n for n in d["notes"]), d["notes"]' "$T/only.json"
 sed 's/fresher.sh/missing.sh/' "$R/suite-new.json" >"$R/suite-broken.json"
-printf '[submodule "lib"]\n\tpath = lib\n\turl = ../lib.git\n' >"$R/.gitmodules"
-git -C "$R" add .gitmodules && git -C "$R" commit -qm "a submodule's entry"
-expect_exit 0 "a base commit with submodules: warned that they are not checked out" \
-	gate --base HEAD "$R/suite-new.json" --bench v
-contains "... the warning" "$ERR" "the base commit has submodules (.gitmodules): they are not checked out into the base tree"
 expect_exit 3 "a benchmark that fails on both sides makes the run invalid" \
 	gate --base HEAD~1 "$R/suite-broken.json" --quiet
 contains "... both sides named in the headline" "$OUT" "run invalid: 2 benchmarks failed ('fresh@base', 'fresh@head')"
+
+# A submodule: the base tree has it at the commit the base pins, from its
+# checkout in the work tree.  The head moves it on (value 100 -> 120).
+L=$T/lib
+git init -q -b main "$L" && git -C "$L" config user.email t@example.com && git -C "$L" config user.name t
+echo 100 >"$L/value" && git -C "$L" add value && git -C "$L" commit -qm "lib at 100"
+git -C "$R" -c protocol.file.allow=always submodule add -q "$L" lib
+cat >"$R/suite-sub.json" <<'EOF'
+{
+  "suite": "sub", "project": "base",
+  "compare": {"gate": false, "metrics": {"value": {"gate": true}}},
+  "benchmarks": [{"name": "libv", "shell": "sh ../value.sh", "cwd": "lib", "emits": "json", "repetitions": 10}]
+}
+EOF
+git -C "$R" add -A && git -C "$R" commit -qm "a submodule and a benchmark in it"
+git -C "$R/lib" config user.email t@example.com && git -C "$R/lib" config user.name t
+echo 120 >"$R/lib/value" && git -C "$R/lib" commit -qam "lib at 120" && git -C "$R" commit -qam "the submodule moves on" ||
+	not_ok "the submodule moved on"
+expect_exit 1 "a benchmark in a submodule: the base tree has the base's submodule commit, and +20% fails" \
+	gate --base HEAD~1 "$R/suite-sub.json" --quiet --json "$T/sub.json"
+check_py "... compared pair by pair, about +20%" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = [x for x in d["rows"] if x["metric"] == "value"][0]
+assert r["benchmark"] == "libv@head" and r["verdict"] == "regression" and abs(r["ratio"] - 1.2) < 0.01, r' "$T/sub.json"
+lacks "... with no word about submodules" "$ERR" "submodule"
+# Not checked out in the work tree: said, and the benchmark fails on both sides.
+git -C "$R" submodule deinit -q -f lib
+expect_exit 3 "a submodule that is not checked out: the run is invalid" gate --base HEAD~1 "$R/suite-sub.json" --quiet
+contains "... and the warning names it" "$ERR" \
+	"the base tree: submodule 'lib' is not checked out in the work tree (git submodule update --init): not written"
+git -C "$R" rm -q -f lib && git -C "$R" commit -qm "no submodule"
 
 # A load test is not run (the gate without --base compares it with its history).
 cat >"$R/suite-mixed.json" <<'EOF'

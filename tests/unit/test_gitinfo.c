@@ -628,6 +628,7 @@ static void test_export(void **state)
 	char *want = sh_out("git -C clone rev-parse origin/feature");
 	char *c1 = sh_out("git -C repo rev-parse main~2");
 	char *out = NULL, *a1 = NULL;
+	struct errlist skipped = ERRLIST_INIT;
 
 	(void)state;
 	/* the clone has no local "feature": plain resolve fails, the branch form finds origin's */
@@ -643,7 +644,7 @@ static void test_export(void **state)
 	free(out);
 
 	sh("mkdir exported");
-	assert_int_equal(gitinfo_export(dir, c1, dest, &err), 0);
+	assert_int_equal(gitinfo_export(dir, c1, dest, &skipped, &err), 0);
 	a1 = sh_out("cat exported/a.txt");
 	assert_string_equal(a1, "a"); /* c1's a.txt: one line */
 	free(a1);
@@ -654,12 +655,64 @@ static void test_export(void **state)
 	a1 = sh_out("wc -l < repo/a.txt");
 	assert_string_equal(a1, "3");
 	free(a1);
-	assert_int_equal(gitinfo_export(dir, "deadbeefdeadbeef", dest, &err), ERR_NOTFOUND);
+	assert_int_equal(gitinfo_export(dir, "deadbeefdeadbeef", dest, &skipped, &err), ERR_NOTFOUND);
+	assert_int_equal(skipped.n, 0);
+	errlist_release(&skipped);
 	sh("rm -rf exported");
 	free(want);
 	free(c1);
 	free(dir);
 	free(cdir);
+	free(dest);
+}
+
+/* Submodules are written into the exported tree at the commits the
+ * exported commit pins, from their checkouts in the work tree, nested ones
+ * too; one that is not checked out is said, not fatal. */
+static void test_export_submodules(void **state)
+{
+	struct errlist skipped = ERRLIST_INIT;
+	struct err err = ERR_INIT;
+	char *dir = path_in("super"), *dest = path_in("exported-sub"), *s1, *got;
+
+	(void)state;
+	sh("git init -q -b main inner && cd inner && git config user.email t@e && git config user.name t && "
+	   "echo inner-1 > i.txt && git add i.txt && git commit -qm i1");
+	sh("git init -q -b main lib && cd lib && git config user.email t@e && git config user.name t && "
+	   "echo lib-1 > l.txt && git add l.txt && git commit -qm l1 && "
+	   "git -c protocol.file.allow=always submodule add -q ../inner inner && git commit -qm inner");
+	sh("git init -q -b main super && cd super && git config user.email t@e && git config user.name t && "
+	   "echo s > s.txt && git add s.txt && "
+	   "git -c protocol.file.allow=always submodule add -q ../lib lib && "
+	   "git -c protocol.file.allow=always submodule update -q --init --recursive && git commit -qm s1");
+	s1 = sh_out("git -C super rev-parse HEAD");
+	/* the head moves lib on; the export of s1 must have lib's first commit */
+	sh("cd super/lib && echo lib-2 > l.txt && git commit -qam l2 && cd .. && git commit -qam s2");
+	sh("mkdir exported-sub");
+	assert_int_equal(gitinfo_export(dir, s1, dest, &skipped, &err), 0);
+	assert_int_equal(skipped.n, 0);
+	got = sh_out("cat exported-sub/lib/l.txt");
+	assert_string_equal(got, "lib-1");
+	free(got);
+	got = sh_out("cat exported-sub/lib/inner/i.txt");
+	assert_string_equal(got, "inner-1");
+	free(got);
+	got = sh_out("cat super/lib/l.txt");
+	assert_string_equal(got, "lib-2"); /* the work tree's submodule as it was */
+	free(got);
+
+	/* not checked out in the work tree: left empty, said */
+	sh("rm -rf exported-sub && mkdir exported-sub && cd super && git submodule deinit -q -f lib");
+	assert_int_equal(gitinfo_export(dir, s1, dest, &skipped, &err), 0);
+	assert_int_equal(skipped.n, 1);
+	assert_non_null(strstr(skipped.msgs[0], "submodule 'lib' is not checked out in the work tree"));
+	got = sh_out("ls exported-sub/lib 2>/dev/null | wc -l");
+	assert_string_equal(got, "0");
+	free(got);
+	errlist_release(&skipped);
+	sh("rm -rf exported-sub super lib inner");
+	free(s1);
+	free(dir);
 	free(dest);
 }
 
@@ -709,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_default_branch),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_export),
+		cmocka_unit_test(test_export_submodules),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
