@@ -4,10 +4,13 @@
  */
 #include "gitinfo.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -702,21 +705,103 @@ struct gitlink {
 	git_oid oid;
 };
 
-struct gitlinks {
-	struct gitlink *v;
-	size_t n, alloc;
+/* Walking an exported tree: its submodules, and its Git LFS pointers. */
+struct export_walk {
+	const char *dest;     /* where the tree was written */
+	char *lfs_objects;    /* the repository's lfs/objects folder */
+	struct gitlink *links;
+	size_t n_links, alloc_links;
+	size_t lfs_missing;   /* pointers whose object this clone lacks */
+	char *lfs_first;      /* the first of them */
 };
 
-static int collect_gitlink(const char *root, const git_tree_entry *e, void *payload)
-{
-	struct gitlinks *g = payload;
+/* The largest file taken for an LFS pointer (the spec's limit). */
+#define LFS_POINTER_MAX 1024
+#define LFS_VERSION "version https://git-lfs.github.com/spec/v1\n"
 
-	if (git_tree_entry_filemode(e) != GIT_FILEMODE_COMMIT)
+/* Copy src over dst (same size expected); 0 or -1. */
+static int copy_over(const char *src, const char *dst)
+{
+	char buf[1 << 16];
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+	ssize_t n = 0;
+
+	if (in < 0 || (out = open(dst, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0)
+		goto done;
+	while ((n = read(in, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+		for (ssize_t off = 0; n > 0 && off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				goto done;
+			off += w;
+		}
+	}
+	rc = n == 0 ? 0 : -1;
+done:
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) != 0)
+		rc = -1;
+	return rc;
+}
+
+/*
+ * A file git-lfs would have smudged: libgit2 writes the pointer
+ * ("version https://git-lfs.github.com/spec/v1", "oid sha256:HEX",
+ * "size N").  Its object, when this clone has it (lfs/objects/HE/X./HEX,
+ * N bytes), is copied over it; else it is counted as missing.
+ */
+static void smudge_lfs(struct export_walk *w, const char *path)
+{
+	char *full = xasprintf("%s/%s", w->dest, path), *obj = NULL;
+	char text[LFS_POINTER_MAX + 1], hex[65];
+	unsigned long long size;
+	struct stat st;
+	const char *p;
+	FILE *f;
+	size_t n;
+
+	if (lstat(full, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > LFS_POINTER_MAX || !(f = fopen(full, "rb"))) {
+		free(full);
+		return;
+	}
+	n = fread(text, 1, LFS_POINTER_MAX, f);
+	fclose(f);
+	text[n] = '\0';
+	if (strncmp(text, LFS_VERSION, strlen(LFS_VERSION)) != 0 || !(p = strstr(text, "\noid sha256:")) ||
+	    sscanf(p, "\noid sha256:%64[0-9a-f]", hex) != 1 || strlen(hex) != 64 || !(p = strstr(text, "\nsize ")) ||
+	    sscanf(p, "\nsize %llu", &size) != 1) {
+		free(full);
+		return;
+	}
+	obj = xasprintf("%s/%.2s/%.2s/%s", w->lfs_objects, hex, hex + 2, hex);
+	if (stat(obj, &st) != 0 || (unsigned long long)st.st_size != size || copy_over(obj, full) != 0) {
+		if (!w->lfs_missing++)
+			w->lfs_first = xstrdup(path);
+	}
+	free(obj);
+	free(full);
+}
+
+static int walk_entry(const char *root, const git_tree_entry *e, void *payload)
+{
+	struct export_walk *w = payload;
+	git_filemode_t mode = git_tree_entry_filemode(e);
+	char *path = xasprintf("%s%s", root, git_tree_entry_name(e));
+
+	if (mode == GIT_FILEMODE_COMMIT) {
+		XGROW(w->links, w->alloc_links, w->n_links + 1);
+		w->links[w->n_links].path = path;
+		git_oid_cpy(&w->links[w->n_links].oid, git_tree_entry_id(e));
+		w->n_links++;
 		return 0;
-	XGROW(g->v, g->alloc, g->n + 1);
-	g->v[g->n].path = xasprintf("%s%s", root, git_tree_entry_name(e));
-	git_oid_cpy(&g->v[g->n].oid, git_tree_entry_id(e));
-	g->n++;
+	}
+	if (mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE)
+		smudge_lfs(w, path);
+	free(path);
 	return 0;
 }
 
@@ -755,14 +840,15 @@ static void export_submodule(git_repository *super, const struct gitlink *gl, co
 	free(name);
 }
 
-/* Commit oid of repo into dest, then its submodules into their folders. */
+/* Commit oid of repo into dest, its Git LFS files from this clone's
+ * objects, then its submodules into their folders. */
 static int export_tree(git_repository *repo, const git_oid *oid, const char *label, const char *prefix,
 		       const char *dest, int depth, struct errlist *skipped, struct err *err)
 {
 	git_checkout_options co;
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
-	struct gitlinks links = { 0 };
+	struct export_walk w = { .dest = dest };
 	int grc, rc = 0;
 
 	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
@@ -774,15 +860,28 @@ static int export_tree(git_repository *repo, const git_oid *oid, const char *lab
 	co.target_directory = dest;
 	if ((grc = git_checkout_tree(repo, (const git_object *)c, &co)) < 0)
 		rc = git_fail(err, grc, "cannot check out the tree of", label);
-	else if ((grc = git_commit_tree(&tree, c)) < 0 ||
-		 (grc = git_tree_walk(tree, GIT_TREEWALK_PRE, collect_gitlink, &links)) < 0)
+	else if ((grc = git_commit_tree(&tree, c)) < 0)
 		rc = git_fail(err, grc, "cannot read the tree of", label);
-	for (size_t i = 0; i < links.n; i++) {
-		if (rc == 0)
-			export_submodule(repo, &links.v[i], prefix, dest, depth, skipped);
-		free(links.v[i].path);
+	if (rc == 0) {
+		/* git-lfs keeps its objects beside the repository's, in the common
+		 * folder of all its work trees (a submodule's: .git/modules/NAME) */
+		w.lfs_objects = xasprintf("%slfs/objects", git_repository_commondir(repo));
+		if ((grc = git_tree_walk(tree, GIT_TREEWALK_PRE, walk_entry, &w)) < 0)
+			rc = git_fail(err, grc, "cannot read the tree of", label);
 	}
-	free(links.v);
+	if (w.lfs_missing)
+		errlist_add(skipped, "%zu Git LFS file%s (%s%s%s) %s no object in this clone (git lfs fetch): %s the "
+			    "pointer", w.lfs_missing, w.lfs_missing == 1 ? "" : "s", prefix, w.lfs_first,
+			    w.lfs_missing == 1 ? "" : ", ...", w.lfs_missing == 1 ? "has" : "have",
+			    w.lfs_missing == 1 ? "its file holds" : "their files hold");
+	for (size_t i = 0; i < w.n_links; i++) {
+		if (rc == 0)
+			export_submodule(repo, &w.links[i], prefix, dest, depth, skipped);
+		free(w.links[i].path);
+	}
+	free(w.links);
+	free(w.lfs_first);
+	free(w.lfs_objects);
 	git_tree_free(tree);
 	git_commit_free(c);
 	return rc;

@@ -105,7 +105,10 @@ int gitinfo_workdir(const char *dir, char **out, struct err *err);
  * each at the commit `commit` pins, from the submodule's checkout in the
  * work tree (its repository has that history), nested ones as well: a
  * submodule that is not checked out, or whose repository lacks the pinned
- * commit, is left empty with one line in *skipped.  ERR_NOTFOUND when the
+ * commit, is left empty with one line in *skipped.  A Git LFS pointer
+ * (libgit2 runs no smudge filter) is replaced by its object from the
+ * repository's lfs/objects when that has it, as git-lfs would; the
+ * pointers it lacks are one line in *skipped.  ERR_NOTFOUND when the
  * revision does not exist.
  */
 int gitinfo_export(const char *dir, const char *commit, const char *dest, struct errlist *skipped, struct err *err);

@@ -716,6 +716,52 @@ static void test_export_submodules(void **state)
 	free(dest);
 }
 
+/* A Git LFS file is written from this clone's LFS objects, as git-lfs's
+ * smudge filter would (libgit2 runs no such filter: it writes the
+ * pointer); one whose object the clone lacks keeps its pointer, said. */
+static void test_export_lfs(void **state)
+{
+	struct errlist skipped = ERRLIST_INIT;
+	struct err err = ERR_INIT;
+	char *dir = path_in("lfsrepo"), *dest = path_in("exported-lfs"), *got;
+
+	(void)state;
+	/* the pointers as git-lfs writes them; the objects where it keeps them */
+	sh("%s", "git init -q -b main lfsrepo && cd lfsrepo && git config user.email t@e && git config user.name t && "
+	   "printf 'weights-0123456789\\n' > ../w.real && "
+	   "oid=$(sha256sum ../w.real | cut -c1-64) && size=$(wc -c < ../w.real) && "
+	   "mkdir -p models .git/lfs/objects/$(echo $oid | cut -c1-2)/$(echo $oid | cut -c3-4) && "
+	   "cp ../w.real .git/lfs/objects/$(echo $oid | cut -c1-2)/$(echo $oid | cut -c3-4)/$oid && "
+	   "printf 'version https://git-lfs.github.com/spec/v1\\noid sha256:%s\\nsize %s\\n' $oid $size > models/w.bin && "
+	   "printf 'version https://git-lfs.github.com/spec/v1\\noid sha256:%s\\nsize 5\\n' "
+	   "$(printf x | sha256sum | cut -c1-64) > models/gone.bin && "
+	   "printf 'version https://git-lfs.github.com/spec/v1 is how a pointer starts\\n' > notes.txt && "
+	   "printf '*.bin filter=lfs diff=lfs merge=lfs -text\\n' > .gitattributes && "
+	   "git add -A && git commit -qm lfs");
+	sh("mkdir exported-lfs");
+	assert_int_equal(gitinfo_export(dir, "HEAD", dest, &skipped, &err), 0);
+	got = sh_out("cat exported-lfs/models/w.bin");
+	assert_string_equal(got, "weights-0123456789");
+	free(got);
+	got = sh_out("head -c 42 exported-lfs/models/gone.bin");
+	assert_string_equal(got, "version https://git-lfs.github.com/spec/v1");
+	free(got);
+	got = sh_out("cat exported-lfs/notes.txt"); /* not a pointer: as committed */
+	assert_string_equal(got, "version https://git-lfs.github.com/spec/v1 is how a pointer starts");
+	free(got);
+	assert_int_equal(skipped.n, 1);
+	assert_string_equal(skipped.msgs[0], "1 Git LFS file (models/gone.bin) has no object in this clone (git lfs "
+					     "fetch): its file holds the pointer");
+	/* the object itself is untouched (copied, never linked) */
+	got = sh_out("cat w.real");
+	assert_string_equal(got, "weights-0123456789");
+	free(got);
+	errlist_release(&skipped);
+	sh("rm -rf exported-lfs lfsrepo w.real");
+	free(dir);
+	free(dest);
+}
+
 static void test_strip_credentials(void **state)
 {
 	static const struct { const char *in, *want; } cases[] = {
@@ -763,6 +809,7 @@ int main(void)
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_export),
 		cmocka_unit_test(test_export_submodules),
+		cmocka_unit_test(test_export_lfs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
