@@ -29,11 +29,11 @@
 
 /* The command line. */
 struct gate_args {
-	const char *bench, *db_url, *spec, *plots, *run_out, *requests, *base, *build;
+	const char *db_url, *spec, *plots, *run_out, *requests, *base, *build;
 	struct output_opts o;
 	long repetitions, confirm_reps, runs;
 	bool strict, no_confirm, no_store, quiet;
-	struct strlist tags, pos;
+	struct strlist tags, pos, benches;
 	struct shardcmd_args shard;
 };
 
@@ -67,7 +67,7 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		{ "base", 0, OPT_STRING, &a->base, "REF", "compare with the base commit REF measured in this job, interleaved (no database); auto: the pull request's target branch" },
 		{ "baseline", 0, OPT_STRING, &a->spec, "SPEC", "RUN_ID, COMMIT, branch:NAME or file:RUN.json instead of the automatic baseline" },
 		{ "baseline-runs", 0, OPT_INT, &a->runs, "K", "baseline runs per benchmark (default: suite baseline.runs, else 5)" },
-		{ "bench", 'b', OPT_STRING, &a->bench, "GLOB", "run only benchmarks whose name matches GLOB" },
+		{ "bench", 'b', OPT_LIST, &a->benches, "GLOB", "run only benchmarks whose name matches GLOB (any of them)" },
 		{ "build", 0, OPT_STRING, &a->build, "CMD", "with --base: run `sh -c CMD` at the top of the base tree and of the work tree first" },
 		{ "comment", 0, OPT_FLAG, &a->o.pub.comment, NULL, "post or update the one pull/merge-request comment (GitHub, GitLab)" },
 		{ "confirm-repetitions", 0, OPT_INT, &a->confirm_reps, "N", "extra repetitions per benchmark when measuring more (default: compare.max_extra_repetitions, else as many as the first run had)" },
@@ -213,7 +213,8 @@ static int against_base(struct gate_args *a, struct suite *suite, struct headbas
 /* The pipeline's options from the command line (tags parsed already). */
 static void gate_options_from_args(struct gate_args *a, cJSON *tags, struct gate_options *go)
 {
-	go->run.bench_glob = a->bench;
+	go->run.bench_globs = a->benches.items;
+	go->run.n_bench_globs = a->benches.n;
 	go->run.repetitions = a->repetitions;
 	go->run.tags = tags;
 	go->baseline = a->spec;
@@ -228,7 +229,7 @@ static void gate_options_from_args(struct gate_args *a, cJSON *tags, struct gate
 int cmd_gate(int argc, char **argv)
 {
 	struct gate_args a = { .o = { .format = "text" }, .repetitions = LONG_MIN, .confirm_reps = LONG_MIN,
-			       .runs = LONG_MIN, .tags = STRLIST_INIT, .pos = STRLIST_INIT };
+			       .runs = LONG_MIN, .tags = STRLIST_INIT, .pos = STRLIST_INIT, .benches = STRLIST_INIT };
 	struct gate_options go = GATE_OPTIONS_INIT;
 	struct db_options dbo = DB_OPTIONS_INIT;
 	struct cmd_progress prog;
@@ -239,7 +240,7 @@ int cmd_gate(int argc, char **argv)
 	struct gate_result *r = NULL;
 	struct shardcmd_merge sm;
 	struct headbase hb = HEADBASE_INIT;
-	char *bench_glob = NULL;
+	char **both_sides = NULL;
 	cJSON *tags = NULL;
 	struct err err = ERR_INIT;
 	int rc, code;
@@ -258,8 +259,11 @@ int cmd_gate(int argc, char **argv)
 		go.run.repetitions = a.repetitions; /* raised to what the paired test needs */
 		a.no_store = true;
 		/* --bench NAME selects both sides, NAME@base and NAME@head */
-		if (a.bench && !strchr(a.bench, '@'))
-			go.run.bench_glob = bench_glob = xasprintf("%s@*", a.bench);
+		both_sides = xcalloc(a.benches.n + 1, sizeof(*both_sides));
+		for (size_t i = 0; i < a.benches.n; i++)
+			both_sides[i] = strchr(a.benches.items[i], '@') ? xstrdup(a.benches.items[i])
+									: xasprintf("%s@*", a.benches.items[i]);
+		go.run.bench_globs = (const char *const *)both_sides;
 	}
 	dbo.url = a.db_url;
 	/* the database is needed unless nothing is stored and the baseline is a file (or the base commit) */
@@ -291,10 +295,13 @@ done:
 	gate_result_free(r);
 	db_store_free(dbs);
 	headbase_release(&hb);
-	free(bench_glob);
+	for (size_t i = 0; both_sides && both_sides[i]; i++)
+		free(both_sides[i]);
+	free(both_sides);
 	suite_free(suite);
 	cJSON_Delete(tags);
 	strlist_release(&a.tags);
 	strlist_release(&a.pos);
+	strlist_release(&a.benches);
 	return code;
 }

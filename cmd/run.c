@@ -50,7 +50,7 @@ static int parse_args(struct run_args *a, int argc, char **argv)
 	};
 	const struct opt opts[] = {
 		{ "all", 0, OPT_FLAG, &a->all, NULL, "text summary: every metric in a row of its own (as --verbose)" },
-		{ "bench", 'b', OPT_LIST, &a->benches, "GLOB", "run only benchmarks whose name matches GLOB (repeatable: any of them)" },
+		{ "bench", 'b', OPT_LIST, &a->benches, "GLOB", "run only benchmarks whose name matches GLOB (any of them)" },
 		{ "db", 0, OPT_STRING, &a->db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
 		{ "format", 0, OPT_STRING, &a->format, "FMT", "summary on stdout: text (default) or json (the run document)" },
 		{ "list", 'l', OPT_FLAG, &a->list, NULL, "validate the suite and list its expanded benchmarks (kind, config hash); run nothing" },

@@ -324,6 +324,12 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert {x["benchmark"] for x in d["rows"]} == {"v@head"}, {x["benchmark"] for x in d["rows"]}
 assert not any("fresh" in n for n in d["notes"]), d["notes"]' "$T/only.json"
+expect_exit 0 "--bench twice: both benchmarks, each on both sides" \
+	gate --base HEAD~1 --bench v --bench fresh "$R/suite-new.json" --json "$T/two.json"
+check_py "... both pairs compared" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert {x["benchmark"] for x in d["rows"]} == {"v@head", "fresh@head"}, {x["benchmark"] for x in d["rows"]}' "$T/two.json"
 sed 's/fresher.sh/missing.sh/' "$R/suite-new.json" >"$R/suite-broken.json"
 expect_exit 3 "a benchmark that fails on both sides makes the run invalid" \
 	gate --base HEAD~1 "$R/suite-broken.json" --quiet
