@@ -404,10 +404,12 @@ static long next_round(const struct more_budget *bu, size_t done, double per_rep
 
 /* One round of extra repetitions of the named suite benchmarks, pooled
  * into the run and into *extras (every round's repetitions on their own;
- * created by the first round).  Returns the repetitions added, 0 when the
- * round failed (then noted; the verdict so far stands). */
+ * created by the first round).  Returns the repetitions a benchmark got
+ * (the most: fewer than reps when the round stopped at the budget's end),
+ * 0 when nothing was added or the round failed (then noted; the verdict so
+ * far stands). */
 static size_t more_round(const struct suite *suite, const struct gate_options *o, struct gate_result *r,
-			 const char **names, size_t n, long reps, struct rundoc **extras)
+			 const char **names, size_t n, long reps, uint64_t deadline_ns, struct rundoc **extras)
 {
 	struct run_options ro = o->run;
 	struct rundoc *again = NULL;
@@ -421,6 +423,7 @@ static size_t more_round(const struct suite *suite, const struct gate_options *o
 	ro.notices = NULL;
 	ro.no_context = true;
 	ro.repetitions = reps;
+	ro.deadline_ns = deadline_ns;
 	ro.only = names;
 	ro.n_only = n;
 	rc = run_suite(suite, &ro, &again, &e);
@@ -429,8 +432,16 @@ static size_t more_round(const struct suite *suite, const struct gate_options *o
 		     e.msg);
 		if (again && again->partial)
 			r->invalid = true;
-	} else {
-		added = rundoc_merge(r->run, again, RUNDOC_MERGE_POOL);
+	} else if (rundoc_merge(r->run, again, RUNDOC_MERGE_POOL) > 0) {
+		for (size_t i = 0; i < again->n_benches; i++) {
+			const struct rd_bench *b = &again->benches[i];
+
+			for (size_t j = 0; j < b->n_metrics; j++)
+				if (b->metrics[j].n_samples > added)
+					added = b->metrics[j].n_samples;
+		}
+		if (added > (size_t)reps) /* a harness's repetition may give several samples */
+			added = (size_t)reps;
 		if (!*extras) {
 			*extras = again;
 			again = NULL;
@@ -500,11 +511,13 @@ static int step_more(const struct suite *suite, const struct gate_options *o, st
 			break;
 		note(r, o, GATE_NOTE_CONFIRMING, "%zu benchmark%s undecided; measuring %ld more repetitions (look %zu)",
 		     n, n == 1 ? "" : "s", reps, seq.looks + 1);
-		added = more_round(suite, o, r, names, n, reps, &extras);
+		/* a round sized by the pace so far stops at the budget's end
+		 * when the machine slows down under it */
+		added = more_round(suite, o, r, names, n, reps, t0 + (uint64_t)(bu.seconds * 1e9), &extras);
 		if (!added)
 			break;
-		done += (size_t)reps;
-		taken += (double)reps;
+		done += added;
+		taken += (double)added;
 		spent = (double)(now_ns() - t0) / 1e9;
 		pace = spent / (double)done;
 		/* the last look when no repetition of another round fits in what

@@ -119,14 +119,19 @@ static void run_one(const struct suite_bench *sb, const struct run_ctx *ctx,
 	rundoc_free(scratch);
 }
 
+bool run_past_deadline(const struct run_ctx *ctx, size_t done, uint64_t step_ns)
+{
+	return ctx && ctx->deadline_ns && done > 0 && now_ns() + step_ns > ctx->deadline_ns;
+}
+
 /* "order": "interleaved": command benchmarks' repetitions round-robin. */
 static void run_interleaved(const struct suite_bench **sel, size_t n, const struct run_ctx *ctx,
 			    const struct run_options *o, struct rundoc *rd, struct tally *t,
 			    struct err *err, int *fatal)
 {
 	struct runner_cmd_bench **cbs = xcalloc(n ? n : 1, sizeof(*cbs));
-	uint64_t t0 = now_ns();
-	size_t opened = 0;
+	uint64_t t0 = now_ns(), round_ns = 0;
+	size_t opened = 0, rounds = 0;
 	bool more = true;
 
 	for (size_t i = 0; i < n; i++) {
@@ -139,7 +144,9 @@ static void run_interleaved(const struct suite_bench **sel, size_t n, const stru
 		if (proc_interrupted())
 			goto done;
 	}
-	while (more && !proc_interrupted()) {
+	while (more && !proc_interrupted() && !run_past_deadline(ctx, rounds, round_ns)) {
+		uint64_t r0 = now_ns();
+
 		more = false;
 		for (size_t i = 0; i < n && !proc_interrupted(); i++) {
 			if (runner_cmd_done(cbs[i]))
@@ -150,6 +157,8 @@ static void run_interleaved(const struct suite_bench **sel, size_t n, const stru
 				ctx->progress(ctx->progress_arg, sel[i]->name, runner_cmd_reps(cbs[i]),
 					      runner_cmd_planned(cbs[i]), (double)(now_ns() - t0) * 1e-9);
 		}
+		rounds++;
+		round_ns = now_ns() - r0;
 	}
 	if (proc_interrupted())
 		goto done;
@@ -217,6 +226,7 @@ int run_suite(const struct suite *s, const struct run_options *opts, struct rund
 	ctx.warmup = o->warmup;
 	ctx.records = o->records;
 	ctx.shard = o->shard;
+	ctx.deadline_ns = o->deadline_ns;
 
 	rd = rundoc_new();
 	/* Measured here: its context is this process's own (or none, no_context). */

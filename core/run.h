@@ -13,6 +13,7 @@
 #define PERFGATE_RUN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -34,7 +35,16 @@ struct run_ctx {
 	long warmup;
 	struct http_records *records; /* every HTTP request's record goes here (NULL: a benchmark's own "requests" file, or none) */
 	struct shard *shard;       /* a shard of a group (core/shard.h), or NULL */
+	uint64_t deadline_ns;      /* run_options.deadline_ns */
 };
+
+/*
+ * A command benchmark's repetitions stop at a deadline (measuring more
+ * within its time budget): none is started that would end after it,
+ * judged by the last one's duration (step_ns), once `done` are taken (at
+ * least one).  False without a deadline.
+ */
+bool run_past_deadline(const struct run_ctx *ctx, size_t done, uint64_t step_ns);
 
 /*
  * The runners' contract.  Each kind of benchmark has a runner that declares
@@ -75,6 +85,10 @@ struct run_options {
 	/* A shard of a group (core/shard.h), or NULL: HTTP benchmarks run
 	 * their share of the load first, then, on shard 1 only, the others. */
 	struct shard *shard;
+	/* Command benchmarks take no repetition that would end after this
+	 * (now_ns() clock; interleaved ones stop together, between rounds,
+	 * so that their pairs stay whole); 0: no deadline. */
+	uint64_t deadline_ns;
 };
 #define RUN_OPTIONS_INIT { .warmup = -1 }
 

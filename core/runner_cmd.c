@@ -1004,14 +1004,17 @@ int runner_cmd_run(const struct suite_bench *b, const struct run_ctx *ctx,
 		       struct rd_bench *out, struct err *err)
 {
 	struct runner_cmd_bench *cb = NULL;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = now_ns(), step_ns = 0;
 	int rc = runner_cmd_open(&cb, b, ctx, err);
 
 	if (rc != 0)
 		return rc;
 	runner_cmd_warmup(cb);
-	while (!runner_cmd_done(cb)) {
+	while (!runner_cmd_done(cb) && !run_past_deadline(ctx, cb->reps, step_ns)) {
+		uint64_t s0 = now_ns();
+
 		runner_cmd_step(cb);
+		step_ns = now_ns() - s0;
 		if (ctx && ctx->progress)
 			ctx->progress(ctx->progress_arg, b->name, cb->reps, cb->max_reps,
 				      (double)(now_ns() - t0) * 1e-9);

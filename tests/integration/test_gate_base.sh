@@ -232,6 +232,26 @@ check_py "... at p 2/128" python3 -c '
 import json, sys
 r = [x for x in json.load(open(sys.argv[1]))["rows"] if x["metric"] == "value"][0]
 assert r["verdict"] == "inconclusive" and abs(r["p"] - 2 / 128) < 1e-9, r' "$T/once.json"
+# Measuring more stops at its time budget's end, between pairs: the same
+# lists, but every repetition after each side's first 7 sleeps 0.3 s.  With
+# 1 s to measure more, the round planned at the first run's pace (4 pairs)
+# stops after 1 pair: a second would end past the second.  Both sides keep
+# the same number of repetitions, so the pairs stay whole, and the last
+# look (8 pairs, p = 2/256, at the whole alpha left) decides.
+sed 's/n=$((n+1)); echo "$n" >"$c"/n=$((n+1)); echo "$n" >"$c"; [ "$n" -gt 7 ] \&\& sleep 0.3/' "$R/seq.sh" >"$T/seq-late.sh"
+sed "s|sh seq.sh|sh $T/seq-late.sh|; s|\"compare\": {|\"compare\": {\"max_extra_time\": \"1s\", |" "$R/suite-seq.json" >"$T/suite-late.json"
+cp "$T/suite-late.json" "$R/suite-late.json"
+rm -f "$COUNTER".*
+expect_exit 1 "a round of pairs that slows down stops at the budget's end, and the last look decides" \
+	gate --base HEAD~1 "$R/suite-late.json" --quiet --json "$T/late.json"
+rm -f "$R/suite-late.json"
+check_py "... after 1 pair of the 4 planned, the sides equal" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = [x for x in d["rows"] if x["metric"] == "value"][0]
+assert d["confirm_repetitions"] == 1 and d["looks"] == 2, (d["confirm_repetitions"], d["looks"])
+assert r["current"]["n"] == r["baseline"]["n"] == 8 and r["test"] == "signed-rank", r
+assert r["verdict"] == "regression" and abs(r["p"] - 2 / 256) < 1e-9, r' "$T/late.json"
 echo 150 >"$R/value"
 git -C "$R" commit -qam "value.sh slower too"
 

@@ -18,7 +18,10 @@ git -C "$R" config user.email t@example.com
 git -C "$R" config user.name t
 cat >"$R/value.sh" <<'EOF'
 [ -f delay ] && sleep "$(cat delay)"
-n=$(cat "$COUNTER" 2>/dev/null || echo 0); n=$((n+1)); echo "$n" >"$COUNTER"
+n=$(cat "$COUNTER" 2>/dev/null || echo 0)
+# late_delay: the repetitions after the first six (the first run's) sleep
+[ -f late_delay ] && [ "$n" -ge 6 ] && sleep "$(cat late_delay)"
+n=$((n+1)); echo "$n" >"$COUNTER"
 v=$(sed -n "${n}p" values); [ -n "$v" ] || v=$(tail -n 1 values)
 printf '{"value": %s}\n' "$v" >"$PERFGATE_METRICS_FILE"
 EOF
@@ -127,6 +130,19 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["confirm_repetitions"] in (1, 2) and d["budget_spent"] and d["looks"] == 2, d
 assert d["extra_seconds"] < 0.6, d["extra_seconds"]' "$T/time.json"
+# A round sized by the first run's pace stops at the budget's end when the
+# machine slows down under it: the first run's repetitions take moments,
+# the later ones 0.4 s each.  With 1 s to measure more, the first round
+# (3 repetitions, planned at the first run's pace) stops after 2 at most:
+# a third would end past the second.
+echo 0.4 >"$R/late_delay"
+sed 's/"max_extra_time": "10m"/"max_extra_time": "1s"/' "$R/suite.json" >"$R/late.json"
+expect_exit 0 "a budget of 1 s while the repetitions slow down to 0.4 s" gate "$R/late.json" --no-store --json "$T/late.json"
+rm -f "$R/late_delay"
+check_py "the round stops at the budget: 1 or 2 repetitions of the 3 planned, then it is spent" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["confirm_repetitions"] in (1, 2) and d["budget_spent"] and d["looks"] == 2, d' "$T/late.json"
 
 # The report states what each gated metric can detect, in every format.
 contains "text: the detectable effect of the gated metric" "$OUT" "detects: the smallest change each gated metric would catch 80% of the time"
