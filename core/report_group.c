@@ -237,7 +237,8 @@ size_t report_causes(const struct compare_result *r, struct report_cause **out)
 		const struct compare_row *row = &r->rows[i];
 		struct report_cause *c = NULL;
 
-		if ((row->against && !compare_ab_gated(r)) ||
+		/* what the gate cannot decide: a tracked metric's verdict is not the gate's */
+		if (!row->settings.gate || (row->against && !compare_ab_gated(r)) ||
 		    (row->v.kind != VERDICT_INSUFFICIENT && row->v.kind != VERDICT_INCONCLUSIVE &&
 		     row->v.kind != VERDICT_NO_BASELINE))
 			continue;

@@ -501,6 +501,21 @@ static void test_compact_one_hint_per_cause(void **state)
 	report_headline(r, &head);
 	assert_string_equal(sb_str(&head), "FAILED: 1 of 2 SLOs violated (api-0 latency.p95 < 1ms); "
 					   "not failing: 34 not testable (too few samples)");
+	{
+		/* "Needs attention" counts what the gate cannot decide: the
+		 * gated metrics only, not the tracked ones */
+		size_t gated = 0, any = 0;
+		char *line;
+
+		for (size_t i = 0; i < r->n_rows; i++) {
+			any += r->rows[i].v.kind == VERDICT_INSUFFICIENT;
+			gated += r->rows[i].v.kind == VERDICT_INSUFFICIENT && r->rows[i].settings.gate;
+		}
+		assert_true(gated < any);
+		line = xasprintf("  %zu metrics with insufficient data (", gated);
+		assert_non_null(strstr(sb_str(&sb), line));
+		free(line);
+	}
 	/* every metric with --verbose, still one hint */
 	render(r, REPORT_TEXT, &all, &sb);
 	assert_int_equal(count_str(sb_str(&sb), "insufficient"), HTTP_METRICS + 1);
