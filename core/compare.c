@@ -845,8 +845,14 @@ static void pair_hints(struct compare_result *r, const struct rundoc *cur, size_
 		    !rundoc_bench_variant(b, &v) || !v.of || !(row->v.level > 0))
 			continue;
 		need = headbase_min_pairs(row->v.level);
-		row->hint = xasprintf("set \"repetitions\": %zu in benchmark '%s' (now %zu): with fewer pairs the "
-				      "paired test can never reach p <= %g", need, v.of, row->v.n_cur, row->v.level);
+		if (row->v.n_cur < need)
+			row->hint = xasprintf("set \"repetitions\": %zu in benchmark '%s' (now %zu): with fewer pairs the "
+					      "paired test can never reach p <= %g", need, v.of, row->v.n_cur, row->v.level);
+		else /* enough pairs, but too many of them without a difference */
+			row->hint = xasprintf("too many of its %zu pairs show no difference at all (a value "
+					      "that does not move, as a time at 0), and those are left out: more "
+					      "repetitions in benchmark '%s' give more pairs that differ, or track "
+					      "it (\"gate\": false)", row->v.n_cur, v.of);
 	}
 }
 

@@ -225,7 +225,8 @@ static bool same_cause(const struct report_cause *c, const struct compare_row *r
 		return false;
 	if (c->kind != VERDICT_INSUFFICIENT)
 		return true;
-	return c->n_cur == row->v.n_cur && c->n_base == row->v.n_base;
+	return c->n_cur == row->v.n_cur && c->n_base == row->v.n_base &&
+	       c->paired == (row->v.test == VERDICT_TEST_SIGNED_RANK);
 }
 
 size_t report_causes(const struct compare_result *r, struct report_cause **out)
@@ -252,6 +253,7 @@ size_t report_causes(const struct compare_result *r, struct report_cause **out)
 			c->kind = row->v.kind;
 			c->n_cur = row->v.n_cur;
 			c->n_base = row->v.n_base;
+			c->paired = row->v.test == VERDICT_TEST_SIGNED_RANK;
 			c->p_min = row->v.p_min;
 			c->alpha = row->settings.alpha;
 			c->rows = xcalloc(r->n_rows, sizeof(*c->rows));
@@ -274,6 +276,9 @@ void report_cause_hint(const struct report_cause *c, struct sb *out)
 	case VERDICT_INSUFFICIENT:
 		if (c->n_cur == 0)
 			sb_puts(out, "no samples in this run");
+		else if (c->paired) /* pairs that tie (both zero) say nothing, and are dropped */
+			sb_printf(out, "%zu pairs cannot reach p <= %g (the smallest possible p is %.2g, pairs "
+				       "without a difference left out): add repetitions", c->n_cur, c->alpha, c->p_min);
 		else
 			sb_printf(out, "%zu new against %zu baseline samples cannot reach p <= %g (the smallest "
 				       "possible p is %.2g): add repetitions (or baseline runs)",

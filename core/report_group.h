@@ -67,6 +67,7 @@ size_t report_group_lead(const struct compare_result *r, const struct report_gro
 struct report_cause {
 	enum verdict_kind kind;  /* VERDICT_INSUFFICIENT, VERDICT_INCONCLUSIVE or VERDICT_NO_BASELINE */
 	size_t n_cur, n_base;    /* insufficient data: the sample sizes its rows share */
+	bool paired;             /* insufficient data: its rows are pairs (signed-rank) */
 	double p_min;            /* insufficient data: the smallest p they can reach */
 	double alpha;            /* of the first row */
 	size_t *rows;            /* run order */

@@ -451,6 +451,10 @@ static void write_why(struct verdict *v, double alpha)
 	if (v->kind == VERDICT_INSUFFICIENT) {
 		if (v->n_cur == 0)
 			snprintf(v->why, sizeof(v->why), "no samples in this run");
+		else if (v->test == VERDICT_TEST_SIGNED_RANK)
+			snprintf(v->why, sizeof(v->why),
+				 "%zu pairs cannot reach p <= %g (smallest possible p %.3g, pairs without a "
+				 "difference left out): add repetitions", v->n_cur, alpha, v->p_min);
 		else
 			snprintf(v->why, sizeof(v->why),
 				 "%zu new vs %zu baseline samples cannot reach p <= %g (smallest possible p %.3g): add repetitions",

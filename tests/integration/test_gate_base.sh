@@ -252,6 +252,25 @@ r = [x for x in d["rows"] if x["metric"] == "value"][0]
 assert d["confirm_repetitions"] == 1 and d["looks"] == 2, (d["confirm_repetitions"], d["looks"])
 assert r["current"]["n"] == r["baseline"]["n"] == 8 and r["test"] == "signed-rank", r
 assert r["verdict"] == "regression" and abs(r["p"] - 2 / 256) < 1e-9, r' "$T/late.json"
+# Pairs without a difference: a value that does not move on 3 of 7 pairs
+# (the base's is 100 throughout) leaves 4 that differ, whose smallest p is
+# 1/16: insufficient data with the 7 pairs the test needs.  The report says
+# why, rather than to add repetitions the benchmark already has.  (The
+# first line, 100.0, gives the head's list a counter of its own.)
+printf '100.0\n100\n100\n104\n103\n102\n101\n' >"$R/values"
+rm -f "$COUNTER".*
+expect_exit 0 "7 pairs, 3 without a difference: insufficient data, which passes" \
+	gate --base HEAD~1 "$R/suite-seq.json" --quiet --no-confirm --json "$T/ties.json"
+git -C "$R" checkout -q values
+check_py "... a signed-rank row whose hint names the pairs without a difference" python3 -c '
+import json, sys
+r = [x for x in json.load(open(sys.argv[1]))["rows"] if x["metric"] == "value"][0]
+assert r["verdict"] == "insufficient-data" and r["test"] == "signed-rank" and abs(r["p_min"] - 1 / 16) < 1e-9, r
+assert r["hint"].startswith("too many of its 7 pairs show no difference at all"), r["hint"]
+assert r["why"].startswith("7 pairs cannot reach p <= 0.01 (smallest possible p 0.0625, pairs without a difference left out)"), r["why"]' "$T/ties.json"
+contains "... and the cause line counts pairs" "$OUT" \
+	"7 pairs cannot reach p <= 0.01 (the smallest possible p is 0.06"
+lacks "... never 'set repetitions' to what it has" "$OUT" 'set "repetitions": 7'
 echo 150 >"$R/value"
 git -C "$R" commit -qam "value.sh slower too"
 
