@@ -124,12 +124,26 @@ bool run_past_deadline(const struct run_ctx *ctx, size_t done, uint64_t step_ns)
 	return ctx && ctx->deadline_ns && done > 0 && now_ns() + step_ns > ctx->deadline_ns;
 }
 
+/* Is benchmark i done, with the variants of its A/B benchmark (done[] of
+ * each)?  Variants stop together, so that an adaptive count keeps them in
+ * pairs: one that reached its precision goes on while another has not. */
+static bool group_done(const struct suite_bench **sel, size_t n, const bool *done, size_t i)
+{
+	if (!sel[i]->variant_of)
+		return done[i];
+	for (size_t j = 0; j < n; j++)
+		if (!done[j] && sel[j]->variant_of && strcmp(sel[j]->variant_of, sel[i]->variant_of) == 0)
+			return false;
+	return true;
+}
+
 /* "order": "interleaved": command benchmarks' repetitions round-robin. */
 static void run_interleaved(const struct suite_bench **sel, size_t n, const struct run_ctx *ctx,
 			    const struct run_options *o, struct rundoc *rd, struct tally *t,
 			    struct err *err, int *fatal)
 {
 	struct runner_cmd_bench **cbs = xcalloc(n ? n : 1, sizeof(*cbs));
+	bool *done = xcalloc(n ? n : 1, sizeof(*done));
 	uint64_t t0 = now_ns(), round_ns = 0;
 	size_t opened = 0, rounds = 0;
 	bool more = true;
@@ -148,8 +162,10 @@ static void run_interleaved(const struct suite_bench **sel, size_t n, const stru
 		uint64_t r0 = now_ns();
 
 		more = false;
+		for (size_t i = 0; i < n; i++)
+			done[i] = runner_cmd_done(cbs[i]);
 		for (size_t i = 0; i < n && !proc_interrupted(); i++) {
-			if (runner_cmd_done(cbs[i]))
+			if (!runner_cmd_can_step(cbs[i]) || group_done(sel, n, done, i))
 				continue;
 			runner_cmd_step(cbs[i]);
 			more = true;
@@ -172,6 +188,7 @@ done:
 	for (size_t i = 0; i < opened; i++)
 		runner_cmd_free(cbs[i]);
 	free(cbs);
+	free(done);
 }
 
 /* How many of the selected benchmarks this process runs (a shard but

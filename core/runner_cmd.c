@@ -869,10 +869,15 @@ void runner_cmd_step(struct runner_cmd_bench *cb)
 {
 	char what[64];
 
-	if (runner_cmd_done(cb))
+	if (!runner_cmd_can_step(cb))
 		return;
 	snprintf(what, sizeof(what), "repetition %zu", cb->reps + 1);
 	one_run(cb, true, what);
+}
+
+bool runner_cmd_can_step(const struct runner_cmd_bench *cb)
+{
+	return !cb->failed && !cb->stopped && cb->setup_ok && cb->reps < cb->max_reps;
 }
 
 bool runner_cmd_done(const struct runner_cmd_bench *cb)
@@ -882,7 +887,7 @@ bool runner_cmd_done(const struct runner_cmd_bench *cb)
 	double *sorted, lo, hi, med;
 	bool done;
 
-	if (cb->failed || cb->stopped || !cb->setup_ok || cb->reps >= cb->max_reps)
+	if (!runner_cmd_can_step(cb))
 		return true;
 	if (!cb->adaptive || cb->reps < cb->min_reps || cb->measured_s < cb->min_time)
 		return false;

@@ -60,6 +60,11 @@ void runner_cmd_step(struct runner_cmd_bench *cb);
  * count, or adaptive: min_repetitions and min_time reached and the median's
  * 95% CI half-width within `target` of the median, or max_repetitions). */
 bool runner_cmd_done(const struct runner_cmd_bench *cb);
+/* Can it take another repetition: not failed, not interrupted, below
+ * max_repetitions (an adaptive count may go on past its own precision,
+ * as interleaved variants do to stay in pairs)?  runner_cmd_step() takes
+ * one only then. */
+bool runner_cmd_can_step(const struct runner_cmd_bench *cb);
 /* Repetitions measured so far and the planned count (max for adaptive). */
 size_t runner_cmd_reps(const struct runner_cmd_bench *cb);
 size_t runner_cmd_planned(const struct runner_cmd_bench *cb);

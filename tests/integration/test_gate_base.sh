@@ -271,6 +271,28 @@ assert r["why"].startswith("7 pairs cannot reach p <= 0.01 (smallest possible p 
 contains "... and the cause line counts pairs" "$OUT" \
 	"7 pairs cannot reach p <= 0.01 (the smallest possible p is 0.06"
 lacks "... never 'set repetitions' to what it has" "$OUT" 'set "repetitions": 7'
+
+# An adaptive count keeps the sides in pairs: the base's repetitions nap
+# 10 ms and 60 ms in turn (its median never gets precise), the head's 30 ms
+# each (precise after its minimum of 7).  The head goes on with the base, to
+# 12 each, and the comparison stays paired.
+cat >"$T/nap.sh" <<'EOF'
+c="$COUNTER.nap.$(head -n 1 naps)"; n=$(cat "$c" 2>/dev/null || echo 0); n=$((n+1)); echo "$n" >"$c"
+sleep "$(sed -n "${n}p" naps)"
+printf '{"value": 100}\n' >"$PERFGATE_METRICS_FILE"
+EOF
+printf '0.010\n0.06\n0.01\n0.06\n0.01\n0.06\n0.01\n0.06\n0.01\n0.06\n0.01\n0.06\n' >"$R/naps"
+git -C "$R" add naps && git -C "$R" commit -qm "naps" && git -C "$R" commit -q --allow-empty -m "after the naps"
+printf '0.030\n0.03\n0.03\n0.03\n0.03\n0.03\n0.03\n0.03\n0.03\n0.03\n0.03\n0.03\n' >"$R/naps"
+printf '{"suite": "nap", "project": "base", "compare": {"gate": false, "metrics": {"value": {"gate": true}}}, "benchmarks": [{"name": "n", "shell": "sh %s/nap.sh", "emits": "json", "min_repetitions": 7, "max_repetitions": 12}]}\n' "$T" >"$R/suite-nap.json"
+rm -f "$COUNTER".*
+expect_exit 0 "adaptive counts under --base" gate --base HEAD~1 "$R/suite-nap.json" --quiet --no-confirm --json "$T/nap.json"
+git -C "$R" checkout -q naps
+rm -f "$R/suite-nap.json"
+check_py "... both sides took 12, compared pair by pair" python3 -c '
+import json, sys
+r = [x for x in json.load(open(sys.argv[1]))["rows"] if x["metric"] == "wall"][0]
+assert r["current"]["n"] == r["baseline"]["n"] == 12 and r["test"] == "signed-rank", (r["current"]["n"], r["baseline"]["n"], r["test"])' "$T/nap.json"
 echo 150 >"$R/value"
 git -C "$R" commit -qam "value.sh slower too"
 
