@@ -1035,6 +1035,11 @@ done:
 	return 0;
 }
 
+bool compare_row_gates(const struct compare_result *r, const struct compare_row *row)
+{
+	return row->settings.gate && (!row->against || compare_ab_gated(r));
+}
+
 bool compare_ab_gated(const struct compare_result *r)
 {
 	return r->against_base.ref != NULL;
@@ -1090,7 +1095,7 @@ size_t compare_regressed_benches(const struct compare_result *r, const char ***o
 		const struct compare_row *row = &r->rows[i];
 		bool seen = false;
 
-		if (row->against || !row->settings.gate || row->v.kind != VERDICT_REGRESSION)
+		if (!compare_row_gates(r, row) || row->v.kind != VERDICT_REGRESSION)
 			continue;
 		for (size_t j = 0; j < n && !seen; j++)
 			seen = strcmp(v[j], row->bench) == 0;

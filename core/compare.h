@@ -146,6 +146,10 @@ bool compare_ab_gated(const struct compare_result *r);
 /* Does this row fail the gate (given r->strict)? */
 bool compare_row_fails(const struct compare_result *r, const struct compare_row *row);
 
+/* Does this row gate: a gated metric, and not an A/B row of an experiment
+ * (A/B rows gate only against the base commit, compare_ab_gated)? */
+bool compare_row_gates(const struct compare_result *r, const struct compare_row *row);
+
 /* Names of benchmarks with a gated history regression (confirmation
  * re-measures them).  *out is a new array of borrowed strings; free(*out). */
 size_t compare_regressed_benches(const struct compare_result *r, const char ***out);

@@ -546,7 +546,7 @@ static void detect_summary(const struct compare_result *r, bool markdown, struct
 	for (size_t i = 0; i < r->n_rows; i++) {
 		const struct compare_row *row = &r->rows[i];
 
-		if (row->against || !row->settings.gate || !isfinite(row->v.mde))
+		if (!compare_row_gates(r, row) || !isfinite(row->v.mde))
 			continue;
 		mde_text(row->v.mde, m, sizeof(m));
 		sb_printf(out, "%s%s in ", k++ ? ", " : "", m);
@@ -918,14 +918,14 @@ static size_t attention_lines(const struct compare_result *r, const struct repor
 		size_t n = 0;
 		char a[32], b[32];
 
-		if (done[i] || row->against || !row->settings.gate || !isfinite(row->v.mde) ||
+		if (done[i] || !compare_row_gates(r, row) || !isfinite(row->v.mde) ||
 		    !(row->v.mde > VERDICT_MDE_FLAG))
 			continue;
 		memset(in, 0, (r->n_rows + 1) * sizeof(*in));
 		for (size_t j = i; j < r->n_rows; j++) {
 			const struct compare_row *o = &r->rows[j];
 
-			if (done[j] || o->against || !o->settings.gate || !isfinite(o->v.mde) ||
+			if (done[j] || !compare_row_gates(r, o) || !isfinite(o->v.mde) ||
 			    !(o->v.mde > VERDICT_MDE_FLAG) || (row->hint == NULL) != (o->hint == NULL) ||
 			    (row->hint && strcmp(row->hint, o->hint) != 0))
 				continue;
@@ -962,7 +962,7 @@ static size_t detectable(const struct compare_result *r)
 	size_t n = 0;
 
 	for (size_t i = 0; i < r->n_rows; i++)
-		n += !r->rows[i].against && r->rows[i].settings.gate && isfinite(r->rows[i].v.mde);
+		n += compare_row_gates(r, &r->rows[i]) && isfinite(r->rows[i].v.mde);
 	return n;
 }
 
@@ -977,7 +977,7 @@ static void detect_range(const struct compare_result *r, bool markdown, struct s
 	for (size_t i = 0; i < r->n_rows; i++) {
 		const struct compare_row *row = &r->rows[i];
 
-		if (row->against || !row->settings.gate || !isfinite(row->v.mde))
+		if (!compare_row_gates(r, row) || !isfinite(row->v.mde))
 			continue;
 		lo = fmin(lo, row->v.mde);
 		hi = fmax(hi, row->v.mde);
@@ -1363,7 +1363,7 @@ static void text_tail(const struct compare_result *r, const struct report_groups
 		sb_puts(out, sb_str(&att));
 	}
 	sb_release(&att);
-	if (r->geomean_n || r->confirm_reps || (n_hist && (all || detectable(r))))
+	if (r->geomean_n || r->confirm_reps || ((n_hist || compare_ab_gated(r)) && (all || detectable(r))))
 		sb_putc(out, '\n');
 	if (r->geomean_n) {
 		char g[32];
@@ -1376,7 +1376,7 @@ static void text_tail(const struct compare_result *r, const struct report_groups
 		more_text(r, "measured more", out);
 		sb_putc(out, '\n');
 	}
-	if (n_hist && (all || detectable(r))) {
+	if ((n_hist || compare_ab_gated(r)) && (all || detectable(r))) {
 		sb_puts(out, "detects: the smallest change each gated metric would catch 80% of the time at its alpha: ");
 		if (all)
 			detect_summary(r, false, out);
@@ -2051,7 +2051,7 @@ static cJSON *row_json(const struct compare_result *r, const struct compare_row 
 	add_str(jr, "unit", row->unit);
 	add_str(jr, "against", row->against);
 	cJSON_AddStringToObject(jr, "verdict", verdict_name(v->kind));
-	cJSON_AddBoolToObject(jr, "gate", row->settings.gate && (!row->against || compare_ab_gated(r)));
+	cJSON_AddBoolToObject(jr, "gate", compare_row_gates(r, row));
 	cJSON_AddBoolToObject(jr, "fails", compare_row_fails(r, row));
 	cJSON_AddStringToObject(jr, "direction", rundoc_direction_name(v->direction));
 	add_num(jr, "alpha", row->settings.alpha);
@@ -2463,7 +2463,14 @@ static void junit_row(const struct compare_result *r, const struct compare_row *
 	struct sb msg = SB_INIT;
 
 	junit_row_message(row, &msg);
-	junit_case_open(out, suite, row->bench, "", row->metric, NULL);
+	if (row->against) { /* gate --base: "cpu vs x@base" */
+		char *vs = xasprintf("vs %s", row->against);
+
+		junit_case_open(out, suite, row->bench, "", row->metric, vs);
+		free(vs);
+	} else {
+		junit_case_open(out, suite, row->bench, "", row->metric, NULL);
+	}
 	if (compare_row_fails(r, row)) {
 		sb_puts(out, "      <failure type=\"");
 		xml_text(out, verdict_name(row->v.kind));
@@ -2529,7 +2536,7 @@ void report_junit(const struct compare_result *r, struct sb *out)
 	for (size_t i = 0; i < r->n_rows; i++) {
 		const struct compare_row *row = &r->rows[i];
 
-		if (row->against || !row->settings.gate)
+		if (!compare_row_gates(r, row))
 			continue;
 		tests++;
 		failures += compare_row_fails(r, row);
@@ -2552,7 +2559,7 @@ void report_junit(const struct compare_result *r, struct sb *out)
 	sb_release(&line);
 	sb_puts(out, "    </properties>\n");
 	for (size_t i = 0; i < r->n_rows; i++)
-		if (!r->rows[i].against && r->rows[i].settings.gate)
+		if (compare_row_gates(r, &r->rows[i]))
 			junit_row(r, &r->rows[i], suite, out);
 	for (size_t i = 0; i < r->n_slos; i++)
 		junit_slo(&r->slos[i], suite, out);

@@ -50,19 +50,12 @@ static void badge(struct sb *out, const char *word)
 	html_badge(out, word);
 }
 
-/* Does the row gate?  A tracked metric does not, nor does an A/B row
- * unless the A/B rows gate (`gate --base`). */
-static bool row_gates(const struct compare_result *r, const struct compare_row *row)
-{
-	return row->settings.gate && (!row->against || compare_ab_gated(r));
-}
-
 /* A row's verdict: filled when the row gates, outlined when it is only
  * reported, so that a red badge is always one the gate looked at. */
 static void row_badge(struct sb *out, const struct compare_result *r, const struct compare_row *row,
 		      const char *word)
 {
-	if (row_gates(r, row))
+	if (compare_row_gates(r, row))
 		html_badge(out, word);
 	else
 		html_badge_not_gated(out, word);

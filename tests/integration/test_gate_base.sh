@@ -45,10 +45,19 @@ gate() { "$PERFGATE" gate --db "$NODB" "$@"; }
 echo 120 >"$R/value"
 git -C "$R" commit -qam slower
 expect_exit 1 "+20% against the base commit fails the gate (no database reached)" \
-	gate --base HEAD~1 "$R/suite.json" --json "$T/slow.json"
+	gate --base HEAD~1 "$R/suite.json" --json "$T/slow.json" --junit "$T/slow.xml"
 contains "the text report names the pair" "$OUT" "v@head vs v@base"
 contains "the text report says what the baseline is" "$OUT" "baseline: commit $(echo "$BASE" | cut -c1-10) ('HEAD~1'), measured in this job beside the head"
 contains "the headline names the regression" "$OUT" "FAILED: 1 regression (v@head value)"
+contains "the text report says what the paired rows can detect" "$OUT" \
+	"detects: the smallest change each gated metric would catch 80% of the time at its alpha: "
+check_py "JUnit: the gated pair is a failing test case (a CI's test view fails with the gate)" python3 -c '
+import sys, xml.etree.ElementTree as ET
+s = ET.parse(sys.argv[1]).getroot().find("testsuite")
+assert s.get("tests") == "1" and s.get("failures") == "1", s.attrib
+c = s.find("testcase")
+assert c.get("classname") == "base.v@head" and c.get("name") == "value vs v@base", c.attrib
+assert c.find("failure").get("type") == "regression", ET.tostring(c)' "$T/slow.xml"
 contains "the progress says which commit is the base" "$ERR" "base: commit $(echo "$BASE" | cut -c1-10) (HEAD~1)"
 check_py "the JSON: against_base names the commit, the paired row is a signed-rank regression of about +20%" python3 -c '
 import json, sys
