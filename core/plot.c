@@ -233,6 +233,50 @@ int plot_trend_script(const struct plot_trend *t, const struct plot_output *o, s
 	return 0;
 }
 
+int plot_pairs_script(const struct plot_pairs *p, const struct plot_output *o, struct sb *s, struct err *err)
+{
+	double max_abs = 0, factor;
+	const char *shown;
+
+	if (p->n == 0)
+		return err_set(err, ERR_INPUT, "nothing to plot: '%s' has no pairs", p->title ? p->title : "");
+	for (size_t i = 0; i < p->n; i++) {
+		if (isfinite(p->ref[i]) && fabs(p->ref[i]) > max_abs)
+			max_abs = fabs(p->ref[i]);
+		if (isfinite(p->cur[i]) && fabs(p->cur[i]) > max_abs)
+			max_abs = fabs(p->cur[i]);
+	}
+	plot_scale(p->unit, max_abs, &factor, &shown);
+	header(s, o, 1);
+	sb_puts(s, "set title ");
+	gp_quote(s, p->title);
+	sb_puts(s, " noenhanced font ',13'\nset ylabel ");
+	{
+		char *yl = xasprintf("value (%s)", shown);
+		gp_quote(s, yl);
+		free(yl);
+	}
+	sb_puts(s, " noenhanced\nset xlabel 'pair (repetition i of each, measured one after the other)'\n"
+		   "set format y '%g'\n");
+	sb_printf(s, "set xrange [0.5:%zu.5]\nset xtics 1\n", p->n);
+	sb_puts(s, "$pairs << EOD\n# pair reference other\n");
+	for (size_t i = 0; i < p->n; i++) {
+		sb_printf(s, "%zu", i + 1);
+		gp_num(s, p->ref[i] * factor);
+		gp_num(s, p->cur[i] * factor);
+		sb_putc(s, '\n');
+	}
+	sb_puts(s, "EOD\n");
+	/* a grey stroke from each reference value to its pair's other value */
+	sb_puts(s, "plot $pairs using 1:2:(0):($3-$2) with vectors nohead lw 1 lc rgb '#bbbbbb' notitle, \\\n     "
+		   "$pairs using 1:2 with linespoints pt 7 ps 0.9 lc rgb '#1f77b4' title ");
+	gp_quote(s, p->ref_name);
+	sb_puts(s, " noenhanced, \\\n     $pairs using 1:3 with linespoints pt 5 ps 0.9 lc rgb '#ff7f0e' title ");
+	gp_quote(s, p->name);
+	sb_puts(s, " noenhanced\n");
+	return 0;
+}
+
 /* x position of percentile p on the "nines" axis: 1 / (1 - p/100). */
 static double nines_x(double pct)
 {
@@ -801,6 +845,57 @@ static int gate_trend(struct gate_plots *g, const struct rd_bench *b, const stru
 	return rc;
 }
 
+/* A variant measured pair by pair with its reference (interleaved, the
+ * same number of repetitions): each metric's pairs (plot_gate_dir).  0,
+ * or < 0 on error. */
+static int gate_pairs(struct gate_plots *g, const struct rd_bench *b, struct err *err)
+{
+	struct rundoc_variant v, rv;
+	const struct rd_bench *ref = NULL;
+	char *of, *vname;
+	int rc = 0;
+
+	if (!rundoc_bench_variant(b, &v) || !v.of || !v.name || v.reference)
+		return 0;
+	for (size_t i = 0; i < g->cur->n_benches && !ref; i++) {
+		const struct rd_bench *o = &g->cur->benches[i];
+
+		if (rundoc_bench_variant(o, &rv) && rv.reference && rv.of && strcmp(rv.of, v.of) == 0)
+			ref = o;
+	}
+	if (!ref || !rundoc_bench_interleaved(b) || !rundoc_bench_interleaved(ref))
+		return 0;
+	of = safe_name(v.of);
+	vname = safe_name(v.name);
+	for (size_t mi = 0; mi < b->n_metrics && rc == 0; mi++) {
+		const struct rd_metric *m = &b->metrics[mi];
+		const struct rd_metric *rm = rundoc_bench_find_metric(ref, m->name);
+		struct plot_output o = { NULL, g->format, 0, 0 };
+		struct plot_pairs p;
+		char *mname, *path, *title;
+
+		if (!rm || rm->n_samples != m->n_samples || m->n_samples == 0)
+			continue; /* not pairs */
+		mname = safe_name(m->name);
+		path = xasprintf("%s/%s--%s--%s.%s", g->dir, of, mname, vname, g->ext);
+		title = xasprintf("%s: %s / %s, %s against %s, pair by pair", g->cur->suite ? g->cur->suite : "",
+				  v.of, m->name, b->name, ref->name);
+		p = (struct plot_pairs){ title, m->unit, ref->name, b->name, rm->samples, m->samples, m->n_samples };
+		o.path = path;
+		sb_reset(&g->script);
+		rc = plot_pairs_script(&p, &o, &g->script, err);
+		if (rc == 0)
+			rc = gate_write(g, path, err);
+		else
+			free(path);
+		free(title);
+		free(mname);
+	}
+	free(of);
+	free(vname);
+	return rc;
+}
+
 /* The latency spectrum of this run beside the newest baseline run's, when
  * the benchmark has a latency distribution. */
 static int gate_spectrum(struct gate_plots *g, const struct rd_bench *b, const char *bname, struct err *err)
@@ -856,8 +951,13 @@ int plot_gate_dir(const char *dir, enum plot_format format, const struct rundoc 
 	for (size_t bi = 0; bi < cur->n_benches && rc == 0; bi++) {
 		const struct rd_bench *b = &cur->benches[bi];
 		char *bname = safe_name(b->name);
+		struct rundoc_variant v;
+		/* without history an interleaved variant's trend would be one
+		 * point: its pairs (drawn with the other variant) say more */
+		bool trends = n_base > 0 || !rundoc_bench_variant(b, &v) || !rundoc_bench_interleaved(b);
 
-		for (size_t mi = 0; mi < b->n_metrics && rc == 0; mi++)
+		rc = gate_pairs(&g, b, err);
+		for (size_t mi = 0; trends && mi < b->n_metrics && rc == 0; mi++)
 			rc = gate_trend(&g, b, &b->metrics[mi], bname, err);
 		if (rc == 0)
 			rc = gate_spectrum(&g, b, bname, err);

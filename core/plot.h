@@ -65,6 +65,17 @@ struct plot_trend {
 	double base_lo, base_hi; /* the baseline band; NAN when none */
 };
 
+/* Two benchmarks measured side by side (interleaved A/B variants, `gate
+ * --base`): repetition i of each is pair i. */
+struct plot_pairs {
+	const char *title;
+	const char *unit;          /* SI unit of the values */
+	const char *ref_name;      /* legend of the reference ("parse@base") */
+	const char *name;          /* legend of the other ("parse@head") */
+	const double *ref, *cur;   /* n each, in the order measured */
+	size_t n;
+};
+
 struct plot_latency_series {
 	const char *name;     /* legend: run id, "baseline", "current" ... */
 	const double *pct;    /* percentiles in [0, 100), ascending */
@@ -140,6 +151,8 @@ int plot_trend_script(const struct plot_trend *t, const struct plot_output *o, s
 		      struct err *err);
 int plot_latency_script(const struct plot_latency *l, const struct plot_output *o,
 			struct sb *script, struct err *err);
+int plot_pairs_script(const struct plot_pairs *p, const struct plot_output *o, struct sb *script,
+		      struct err *err);
 int plot_load_script(const struct plot_load *l, const struct plot_output *o, struct sb *script,
 		     struct err *err);
 
@@ -176,6 +189,11 @@ int plot_spectrum_from_bench(const struct rd_bench *b, const char *metric, doubl
  * trend over the baseline runs (in the order given, oldest first) and the
  * current run, with the baseline band; for every benchmark with a latency
  * spectrum, the spectrum of the current run against the newest baseline run.
+ * A variant measured pair by pair with its reference (the same number of
+ * repetitions, interleaved: A/B variants, `gate --base`) gets, per metric,
+ * its pairs beside the reference's, DIR/<declared benchmark>--<metric>--
+ * <variant>.<ext>; without baseline runs the variants get no trend (it
+ * would be one point).
  * Files are DIR/<benchmark>--<metric>.<ext> and DIR/<benchmark>--latency.<ext>
  * (characters outside [A-Za-z0-9._-] become '_'); DIR is created.  The
  * written paths are returned in *files (caller frees each and the array).

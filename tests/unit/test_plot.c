@@ -442,6 +442,59 @@ static void test_gate_dir(void **state)
 	free(dir);
 }
 
+/* Pairs: the reference's and the other's repetition i side by side, one
+ * data row per pair, scaled to the unit shown; then `gate --plots` with
+ * interleaved variants and no history draws their pairs, not one-point
+ * trends, and gnuplot accepts the script. */
+static void test_pairs(void **state)
+{
+	static const double ref[] = { 0.0100, 0.0102, 0.0099 }, cur[] = { 0.0120, 0.0125, 0.0119 };
+	struct plot_pairs p = { "demo: parse / wall, parse@head against parse@base, pair by pair", "s", "parse@base",
+				"parse@head", ref, cur, 3 };
+	struct plot_output o = { "/tmp/x.svg", PLOT_SVG, 0, 0 };
+	struct rundoc *rd = rundoc_new();
+	struct rundoc_variant vb = { "parse", "base", true }, vh = { "parse", "head", false };
+	char *dir = xasprintf("%s/pairs", tmpdir);
+	struct err err = ERR_INIT;
+	struct sb s = SB_INIT;
+	char **files;
+	size_t n_files, size;
+
+	(void)state;
+	assert_int_equal(plot_pairs_script(&p, &o, &s, &err), 0);
+	assert_non_null(strstr(sb_str(&s), "set ylabel 'value (ms)'"));
+	assert_non_null(strstr(sb_str(&s), "$pairs << EOD\n# pair reference other\n1 10 12\n2 10.2 12.5\n3 9.9 11.9\nEOD\n"));
+	assert_non_null(strstr(sb_str(&s), "title 'parse@base' noenhanced"));
+	assert_non_null(strstr(sb_str(&s), "title 'parse@head' noenhanced"));
+	assert_non_null(strstr(sb_str(&s), "set xrange [0.5:3.5]"));
+	p.n = 0;
+	sb_reset(&s);
+	assert_int_equal(plot_pairs_script(&p, &o, &s, &err), ERR_INPUT);
+	sb_release(&s);
+
+	rd->suite = xstrdup("demo");
+	rd->git.commit = xstrdup("5555555eeee");
+	for (int side = 0; side < 2; side++) {
+		struct rd_bench *b = rundoc_add_bench(rd, side ? "parse@head" : "parse@base", RUNDOC_KIND_COMMAND);
+		struct rd_metric *m = rundoc_bench_add_metric(b, "wall", "s", RD_LOWER);
+
+		for (size_t i = 0; i < 3; i++)
+			rundoc_metric_add_sample(m, side ? cur[i] : ref[i]);
+		rundoc_metric_summarise(m);
+		rundoc_bench_set_variant(b, side ? &vh : &vb);
+		rundoc_bench_set_interleaved(b);
+	}
+	if (plot_gate_dir(dir, PLOT_SVG, rd, NULL, 0, &files, &n_files, &err) != 0)
+		fail_msg("plot_gate_dir: %s", err.msg);
+	assert_int_equal(n_files, 1);
+	assert_string_equal(strrchr(files[0], '/') + 1, "parse--wall--head.svg");
+	assert_true(file_starts(files[0], "<?xml", 5, &size));
+	free(files[0]);
+	free(files);
+	rundoc_free(rd);
+	free(dir);
+}
+
 /* Every kind of script is one gnuplot accepts (PNG and SVG). */
 static void test_render_all_kinds(void **state)
 {
@@ -495,6 +548,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_and_scale),
 		cmocka_unit_test(test_trend_script),
+		cmocka_unit_test(test_pairs),
 		cmocka_unit_test(test_latency_script),
 		cmocka_unit_test(test_load_script),
 		cmocka_unit_test(test_load_server_panel),
