@@ -82,7 +82,7 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		{ "no-store", 0, OPT_FLAG, &a->no_store, NULL, "do not store the run or its verdicts (the baseline is still read)" },
 		{ "out", 'o', OPT_STRING, &a->o.out, "FILE", "write the report to FILE instead of stdout" },
 		{ "partial", 0, OPT_FLAG, &a->shard.partial, NULL, "with --shards: after the timeout, merge the shards that came (and say so)" },
-		{ "plots", 0, OPT_STRING, &a->plots, "DIR", "draw trend and latency plots (gnuplot) into DIR" },
+		{ "plots", 0, OPT_STRING, &a->plots, "DIR", "draw trend, latency and (A/B, --base) pair plots (gnuplot) into DIR" },
 		{ "quiet", 'q', OPT_FLAG, &a->quiet, NULL, "no progress on stderr" },
 		{ "report-url", 0, OPT_STRING, &a->o.report_url, "URL", "Markdown report: link to the HTML report (default: $PERFGATE_REPORT_URL)" },
 		{ "repetitions", 'n', OPT_INT, &a->repetitions, "N", "run every benchmark exactly N times" },
