@@ -87,6 +87,9 @@ contains "markdown: the gated section" "$OUT" ", same job, interleaved, gated)</
 expect_exit 1 "HTML: the same verdict" gate --base HEAD~1 "$R/suite.json" --quiet --html "$T/slow.html"
 contains "HTML: the gated section" "$T/slow.html" "<h2>Head against base</h2>"
 lacks "HTML: no empty section per side" "$T/slow.html" 'id="b-v%40base"'
+expect_exit 1 "--plots: the same verdict" gate --base HEAD~1 "$R/suite.json" --quiet --plots "$T/plots"
+check "--plots: each metric's pairs, head beside base" test -s "$T/plots/v--value--head.png"
+check "--plots: no one-point trend per side" test ! -e "$T/plots/v_base--value.png" -a ! -e "$T/plots/v_head--value.png"
 
 
 # The head is the work tree, uncommitted changes included; the repository
