@@ -788,12 +788,13 @@ struct gate_plots {
 	size_t *n_files, alloc_files;
 };
 
-/* Render the script in g->script to path (taken over) and list it. */
-static int gate_write(struct gate_plots *g, char *path, struct err *err)
+/* The script in g->script, made with result `made` (0: made), rendered
+ * to path (taken over) and listed. */
+static int gate_write(struct gate_plots *g, int made, char *path, struct err *err)
 {
-	int rc = write_plot(path, &g->script, err);
+	int rc = made == 0 ? write_plot(path, &g->script, err) : made;
 
-	if (rc < 0) {
+	if (rc < 0 || made != 0) {
 		free(path);
 		return rc;
 	}
@@ -835,11 +836,7 @@ static int gate_trend(struct gate_plots *g, const struct rd_bench *b, const stru
 	t.title = title;
 	o.path = path;
 	sb_reset(&g->script);
-	rc = plot_trend_script(&t, &o, &g->script, err);
-	if (rc == 0)
-		rc = gate_write(g, path, err);
-	else
-		free(path);
+	rc = gate_write(g, plot_trend_script(&t, &o, &g->script, err), path, err);
 	free(title);
 	free(mname);
 	return rc;
@@ -883,11 +880,7 @@ static int gate_pairs(struct gate_plots *g, const struct rd_bench *b, struct err
 		p = (struct plot_pairs){ title, m->unit, ref->name, b->name, rm->samples, m->samples, m->n_samples };
 		o.path = path;
 		sb_reset(&g->script);
-		rc = plot_pairs_script(&p, &o, &g->script, err);
-		if (rc == 0)
-			rc = gate_write(g, path, err);
-		else
-			free(path);
+		rc = gate_write(g, plot_pairs_script(&p, &o, &g->script, err), path, err);
 		free(title);
 		free(mname);
 	}
@@ -919,11 +912,7 @@ static int gate_spectrum(struct gate_plots *g, const struct rd_bench *b, const c
 	l.title = title;
 	o.path = path;
 	sb_reset(&g->script);
-	rc = plot_latency_script(&l, &o, &g->script, err);
-	if (rc == 0)
-		rc = gate_write(g, path, err);
-	else
-		free(path);
+	rc = gate_write(g, plot_latency_script(&l, &o, &g->script, err), path, err);
 	free(title);
 	free(bpct);
 	free(bval);
