@@ -129,6 +129,21 @@ static void header(struct sb *s, const struct plot_output *o, int panels)
 		   "set style fill transparent solid 0.25 noborder\n");
 }
 
+/* The frame of a one-panel plot, its title and its y label ("WHAT (UNIT)"). */
+static void titled(struct sb *s, const struct plot_output *o, const char *title, const char *what,
+		   const char *shown)
+{
+	char *yl = xasprintf("%s (%s)", what, shown);
+
+	header(s, o, 1);
+	sb_puts(s, "set title ");
+	gp_quote(s, title);
+	sb_puts(s, " noenhanced font ',13'\nset ylabel ");
+	gp_quote(s, yl);
+	sb_puts(s, " noenhanced\n");
+	free(yl);
+}
+
 int plot_trend_script(const struct plot_trend *t, const struct plot_output *o, struct sb *s,
 		      struct err *err)
 {
@@ -156,16 +171,8 @@ int plot_trend_script(const struct plot_trend *t, const struct plot_output *o, s
 	 * counted back from the newest run, which always has its label. */
 	every = t->n / 30 + 1;
 
-	header(s, o, 1);
-	sb_puts(s, "set title ");
-	gp_quote(s, t->title);
-	sb_puts(s, " noenhanced font ',13'\nset ylabel ");
-	{
-		char *yl = xasprintf("median (%s)", shown);
-		gp_quote(s, yl);
-		free(yl);
-	}
-	sb_puts(s, " noenhanced\nset xlabel 'commit (oldest to newest)'\n"
+	titled(s, o, t->title, "median", shown);
+	sb_puts(s, "set xlabel 'commit (oldest to newest)'\n"
 		   "set xtics rotate by 45 right noenhanced font ',9'\n"
 		   "set format y '%g'\n");
 	sb_printf(s, "set xrange [-0.5:%zu.5]\n", t->n - 1);
@@ -247,16 +254,8 @@ int plot_pairs_script(const struct plot_pairs *p, const struct plot_output *o, s
 			max_abs = fabs(p->cur[i]);
 	}
 	plot_scale(p->unit, max_abs, &factor, &shown);
-	header(s, o, 1);
-	sb_puts(s, "set title ");
-	gp_quote(s, p->title);
-	sb_puts(s, " noenhanced font ',13'\nset ylabel ");
-	{
-		char *yl = xasprintf("value (%s)", shown);
-		gp_quote(s, yl);
-		free(yl);
-	}
-	sb_puts(s, " noenhanced\nset xlabel 'pair (repetition i of each, measured one after the other)'\n"
+	titled(s, o, p->title, "value", shown);
+	sb_puts(s, "set xlabel 'pair (repetition i of each, measured one after the other)'\n"
 		   "set format y '%g'\n");
 	sb_printf(s, "set xrange [0.5:%zu.5]\nset xtics 1\n", p->n);
 	sb_puts(s, "$pairs << EOD\n# pair reference other\n");
