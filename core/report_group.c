@@ -239,7 +239,7 @@ size_t report_causes(const struct compare_result *r, struct report_cause **out)
 		struct report_cause *c = NULL;
 
 		/* what the gate cannot decide: a tracked metric's verdict is not the gate's */
-		if (!row->settings.gate || (row->against && !compare_ab_gated(r)) ||
+		if (!compare_row_gates(r, row) ||
 		    (row->v.kind != VERDICT_INSUFFICIENT && row->v.kind != VERDICT_INCONCLUSIVE &&
 		     row->v.kind != VERDICT_NO_BASELINE))
 			continue;
