@@ -859,7 +859,7 @@ static void pair_hints(struct compare_result *r, const struct rundoc *cur, size_
 /* Benchmarks that did not run to the end: said loudly, and a failed one
  * makes the run invalid, except a base side that failed where its head ran
  * when the benchmark is new or changed in the change (`gate --base`). */
-static void not_compared(struct compare_result *r, const struct rundoc *cur)
+static void not_compared(struct compare_result *r, const struct rundoc *cur, const struct compare_against_base *ab)
 {
 	for (size_t i = 0; i < cur->n_benches; i++) {
 		const struct rd_bench *b = &cur->benches[i];
@@ -867,7 +867,7 @@ static void not_compared(struct compare_result *r, const struct rundoc *cur)
 
 		if (bench_ok(b))
 			continue;
-		if (compare_ab_gated(r) && headbase_changed_failed_on_base(&r->against_base, cur, b) &&
+		if (compare_ab_gated(r) && headbase_changed_failed_on_base(ab, cur, b) &&
 		    rundoc_bench_variant(b, &v)) {
 			compare_add_note(r, "benchmark '%s' failed on the base commit (%s): not compared; the base "
 					 "commit's suite %s", v.of, b->error ? b->error : "failed",
@@ -992,13 +992,9 @@ int compare_run(const struct rundoc *cur, const struct baseline *base, const str
 		r->against_base.ref = xstrdup(opts->against_base->ref);
 		r->against_base.commit = opts->against_base->commit ? xstrdup(opts->against_base->commit) : NULL;
 		r->against_base.merge_base = opts->against_base->merge_base;
-		r->against_base.changed = xcalloc(opts->against_base->n_changed + 1, sizeof(char *));
-		for (size_t i = 0; i < opts->against_base->n_changed; i++)
-			r->against_base.changed[i] = xstrdup(opts->against_base->changed[i]);
-		r->against_base.n_changed = opts->against_base->n_changed;
 	}
 
-	not_compared(r, cur);
+	not_compared(r, cur, opts->against_base);
 	/* History and A/B rows are two Benjamini-Hochberg families. */
 	if (!opts->variants_only && (rc = history_rows(r, &alloc_rows, cur, base, suite, err)) != 0)
 		goto done;
@@ -1211,9 +1207,6 @@ void compare_result_free(struct compare_result *r)
 	free(r->base_why);
 	free(r->against_base.ref);
 	free(r->against_base.commit);
-	for (size_t i = 0; i < r->against_base.n_changed; i++)
-		free(r->against_base.changed[i]);
-	free(r->against_base.changed);
 	strv_free(r->base_commits, r->n_base_commits);
 	strv_free(r->notes, r->n_notes);
 	strv_free(r->failed_benches, r->n_failed_benches);

@@ -62,7 +62,8 @@ struct compare_against_base {
 	char *commit;                 /* full id of the commit measured as the base */
 	bool merge_base;              /* commit is the merge-base of HEAD and ref, not ref's own */
 	char **changed;               /* benchmarks the base commit's suite lacks or defines
-					 otherwise: new or changed in this change */
+					 otherwise: new or changed in this change (read by
+					 compare_run; not kept in a compare_result) */
 	size_t n_changed;
 };
 

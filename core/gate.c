@@ -185,7 +185,7 @@ static int source_run(const struct gate_options *o, struct rundoc **out, struct 
  * said, and the report says it again (compare.c, not_compared).  A base
  * side that failed with the base commit's suite defining it the same way
  * gets a note saying what the base tree lacks. */
-static bool only_new_benches_failed(const struct gate_options *o, struct gate_result *r)
+static bool only_changed_benches_failed(const struct gate_options *o, struct gate_result *r)
 {
 	size_t n = 0, other = 0;
 
@@ -241,7 +241,7 @@ static int step_run(const struct suite *suite, const struct gate_options *o, str
 		*err = run_err;
 		return rc ? rc : err_set(err, ERR_FAIL, "the suite produced no run");
 	}
-	if (rc == ERR_RUN && only_new_benches_failed(o, r))
+	if (rc == ERR_RUN && only_changed_benches_failed(o, r))
 		rc = 0;
 	if (rc) {
 		note(r, o, GATE_NOTE_RUN_FAILED, "%s", run_err.msg);
