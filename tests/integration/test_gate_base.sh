@@ -390,6 +390,15 @@ check_py "... the JSON names the failed base side" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["failed_benchmarks"] == ["data@base"] and not d["passed"], (d["failed_benchmarks"], d["passed"])' "$T/ignored.json"
+# A base commit whose suite file does not load says nothing of how it
+# defined the benchmark: counted as changed, as when it has none.
+echo '{"suite": "broken", ' >"$R/suite-fixed.json"
+git -C "$R" add -A && git -C "$R" commit -qm "a suite file that does not parse"
+cp "$R/suite-ignored.json" "$R/suite-fixed.json"
+git -C "$R" add -A && git -C "$R" commit -qm "the suite file mended"
+expect_exit 0 "a base suite file that does not load: the benchmark failing on the base counts as changed" \
+	gate --base HEAD~1 "$R/suite-fixed.json" --quiet
+contains "... and is said so" "$OUT" "not compared; the base commit's suite lacks it or defines it otherwise"
 expect_exit 0 "--bench NAME runs both sides of that benchmark only" \
 	gate --base HEAD~1 --bench v "$R/suite-new.json" --json "$T/only.json"
 check_py "... v's pair, and nothing of fresh" python3 -c '
