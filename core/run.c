@@ -124,6 +124,99 @@ bool run_past_deadline(const struct run_ctx *ctx, size_t done, uint64_t step_ns)
 	return ctx && ctx->deadline_ns && done > 0 && now_ns() + step_ns > ctx->deadline_ns;
 }
 
+/* One benchmark of an interleaved suite: a command's repetitions, or a
+ * load test's (each into its own scratch document, moved into the run when
+ * all are done, as run_one does). */
+struct stepper {
+	const struct suite_bench *sb;
+	struct runner_cmd_bench *cmd;
+	struct http_run *http;
+	struct rundoc *scratch; /* HTTP: its result */
+	int rc;                 /* HTTP: a repetition failed (err says why) */
+	struct err err;
+};
+
+static bool stepper_done(const struct stepper *st)
+{
+	return st->cmd ? runner_cmd_done(st->cmd) : st->rc != 0 || http_runner_done(st->http);
+}
+
+/* Hard limits only: a variant that reached its precision may go on. */
+static bool stepper_can_step(const struct stepper *st)
+{
+	return st->cmd ? runner_cmd_can_step(st->cmd) : st->rc == 0 && !http_runner_done(st->http);
+}
+
+static void stepper_step(struct stepper *st, const struct run_ctx *ctx, uint64_t t0)
+{
+	size_t taken, planned_n;
+
+	if (st->cmd) {
+		runner_cmd_step(st->cmd);
+		taken = runner_cmd_reps(st->cmd);
+		planned_n = runner_cmd_planned(st->cmd);
+	} else {
+		st->rc = http_runner_step(st->http, &st->err);
+		taken = (size_t)http_runner_reps(st->http);
+		planned_n = (size_t)http_runner_planned(st->http);
+	}
+	if (ctx->progress)
+		ctx->progress(ctx->progress_arg, st->sb->name, taken, planned_n, (double)(now_ns() - t0) * 1e-9);
+}
+
+static int stepper_open(struct stepper *st, const struct run_ctx *ctx, struct err *err)
+{
+	if (st->sb->kind == RUNDOC_KIND_COMMAND) {
+		int rc = runner_cmd_open(&st->cmd, st->sb, ctx, err);
+
+		if (rc == 0)
+			runner_cmd_warmup(st->cmd);
+		return rc;
+	}
+	st->scratch = rundoc_new();
+	st->rc = http_runner_open(&st->http, st->sb, ctx, rundoc_add_bench(st->scratch, st->sb->name, st->sb->kind),
+				  &st->err);
+	return 0;
+}
+
+/* The result into the run: a load test that could not run, or failed in a
+ * repetition, is kept as failed, and the run goes on (as run_one does). */
+static void stepper_finish(struct stepper *st, struct rundoc *rd, const struct run_options *o, struct tally *t)
+{
+	struct rd_bench *b;
+	size_t first = rd->n_benches;
+
+	if (st->cmd) {
+		b = rundoc_add_bench(rd, st->sb->name, RUNDOC_KIND_COMMAND);
+		runner_cmd_finish(st->cmd, b);
+		keep_tags(st->sb, b);
+		note_result(t, o, &rd->benches[rd->n_benches - 1]);
+		return;
+	}
+	b = &st->scratch->benches[0];
+	if (st->rc == 0)
+		http_runner_finish(st->http);
+	else
+		rundoc_bench_fail(b, st->err.msg[0] ? st->err.msg : "could not run");
+	if (st->rc == ERR_INPUT)
+		t->input = true;
+	if (!b->config_hash)
+		b->config_hash = xstrdup(st->sb->config_hash);
+	if (!b->params && st->sb->params)
+		b->params = cJSON_Duplicate(st->sb->params, true);
+	keep_tags(st->sb, b);
+	rundoc_merge(rd, st->scratch, RUNDOC_MERGE_ACCUMULATE);
+	for (size_t i = first; i < rd->n_benches; i++)
+		note_result(t, o, &rd->benches[i]);
+}
+
+static void stepper_free(struct stepper *st)
+{
+	runner_cmd_free(st->cmd);
+	http_runner_free(st->http);
+	rundoc_free(st->scratch);
+}
+
 /* Is benchmark i done, with the variants of its A/B benchmark (done[] of
  * each)?  Variants stop together, so that an adaptive count keeps them in
  * pairs: one that reached its precision goes on while another has not. */
@@ -137,12 +230,13 @@ static bool group_done(const struct suite_bench **sel, size_t n, const bool *don
 	return true;
 }
 
-/* "order": "interleaved": command benchmarks' repetitions round-robin. */
+/* "order": "interleaved": the repetitions of command and load benchmarks
+ * round-robin, one of each in turn. */
 static void run_interleaved(const struct suite_bench **sel, size_t n, const struct run_ctx *ctx,
 			    const struct run_options *o, struct rundoc *rd, struct tally *t,
 			    struct err *err, int *fatal)
 {
-	struct runner_cmd_bench **cbs = xcalloc(n ? n : 1, sizeof(*cbs));
+	struct stepper *st = xcalloc(n ? n : 1, sizeof(*st));
 	bool *done = xcalloc(n ? n : 1, sizeof(*done));
 	uint64_t t0 = now_ns(), round_ns = 0;
 	size_t opened = 0, rounds = 0;
@@ -151,11 +245,10 @@ static void run_interleaved(const struct suite_bench **sel, size_t n, const stru
 	for (size_t i = 0; i < n; i++) {
 		if (o && o->on_bench)
 			o->on_bench(o->progress_arg, RUN_BENCH_START, sel[i]->name, NULL);
-		if ((*fatal = runner_cmd_open(&cbs[i], sel[i], ctx, err)) != 0)
-			goto done;
+		st[i].sb = sel[i];
+		st[i].err = (struct err)ERR_INIT;
 		opened++;
-		runner_cmd_warmup(cbs[i]);
-		if (proc_interrupted())
+		if ((*fatal = stepper_open(&st[i], ctx, err)) != 0 || proc_interrupted())
 			goto done;
 	}
 	while (more && !proc_interrupted() && !run_past_deadline(ctx, rounds, round_ns)) {
@@ -163,32 +256,33 @@ static void run_interleaved(const struct suite_bench **sel, size_t n, const stru
 
 		more = false;
 		for (size_t i = 0; i < n; i++)
-			done[i] = runner_cmd_done(cbs[i]);
+			done[i] = stepper_done(&st[i]);
 		for (size_t i = 0; i < n && !proc_interrupted(); i++) {
-			if (!runner_cmd_can_step(cbs[i]) || group_done(sel, n, done, i))
+			if (!stepper_can_step(&st[i]) || group_done(sel, n, done, i))
 				continue;
-			runner_cmd_step(cbs[i]);
+			stepper_step(&st[i], ctx, t0);
 			more = true;
-			if (ctx->progress)
-				ctx->progress(ctx->progress_arg, sel[i]->name, runner_cmd_reps(cbs[i]),
-					      runner_cmd_planned(cbs[i]), (double)(now_ns() - t0) * 1e-9);
 		}
 		rounds++;
 		round_ns = now_ns() - r0;
 	}
 	if (proc_interrupted())
 		goto done;
-	for (size_t i = 0; i < n; i++) {
-		struct rd_bench *b = rundoc_add_bench(rd, sel[i]->name, RUNDOC_KIND_COMMAND);
-		runner_cmd_finish(cbs[i], b);
-		keep_tags(sel[i], b);
-		note_result(t, o, &rd->benches[rd->n_benches - 1]);
-	}
+	for (size_t i = 0; i < n; i++)
+		stepper_finish(&st[i], rd, o, t);
 done:
 	for (size_t i = 0; i < opened; i++)
-		runner_cmd_free(cbs[i]);
-	free(cbs);
+		stepper_free(&st[i]);
+	free(st);
 	free(done);
+}
+
+/* Does the benchmark take its turn in an interleaved suite?  Commands and
+ * load tests do; ingested results are read once, and a sharded load test
+ * runs its share first, in step with the other shards. */
+static bool interleaves(const struct suite_bench *sb, const struct run_options *o)
+{
+	return sb->kind == RUNDOC_KIND_COMMAND || (sb->kind == RUNDOC_KIND_HTTP && !o->shard);
 }
 
 /* How many of the selected benchmarks this process runs (a shard but
@@ -275,7 +369,7 @@ int run_suite(const struct suite *s, const struct run_options *opts, struct rund
 			run_one(sel[i], &ctx, o, rd, &t);
 	if (s->interleaved && (!o->shard || o->shard->spec.index == 0)) {
 		for (size_t i = 0; i < n_sel; i++)
-			if (sel[i]->kind == RUNDOC_KIND_COMMAND)
+			if (interleaves(sel[i], o))
 				cmds[n_cmds++] = sel[i];
 		run_interleaved(cmds, n_cmds, &ctx, o, rd, &t, err, &fatal);
 		if (fatal) {
@@ -284,7 +378,7 @@ int run_suite(const struct suite *s, const struct run_options *opts, struct rund
 		}
 	}
 	for (size_t i = 0; (!o->shard || o->shard->spec.index == 0) && i < n_sel && !proc_interrupted(); i++) {
-		if ((s->interleaved && sel[i]->kind == RUNDOC_KIND_COMMAND) || (o->shard && sel[i]->kind == RUNDOC_KIND_HTTP))
+		if ((s->interleaved && interleaves(sel[i], o)) || (o->shard && sel[i]->kind == RUNDOC_KIND_HTTP))
 			continue;
 		run_one(sel[i], &ctx, o, rd, &t);
 	}

@@ -4,8 +4,8 @@
  *
  * run_suite() selects the benchmarks (--bench glob, an explicit list of
  * names for a confirmation re-run), runs them in the suite's order
- * ("sequential", or "interleaved": command benchmarks' repetitions
- * round-robin), and returns a run document with run_id, project, suite,
+ * ("sequential", or "interleaved": the repetitions of command and load
+ * benchmarks round-robin), and returns a run document with run_id, project, suite,
  * started_at/finished_at and tags filled.  It does not store anything and
  * never prints: progress goes through the callbacks in struct run_options.
  */

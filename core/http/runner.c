@@ -435,6 +435,7 @@ struct http_run {
 	double held_rps, held_tps;   /* capacity: throughput and output token rate of the last step that held */
 	cJSON *held_mon;             /* capacity: what the monitor measured in the last step that held (NAME: value) */
 	long rep;                    /* the repetition running */
+	long next_rep, reps;         /* repetitions taken, and planned */
 	struct shard_start start;    /* a shard's: how the step's start was agreed */
 	struct http_validity validity; /* when an open-loop step is invalid (the suite's "validity") */
 };
@@ -1197,65 +1198,122 @@ static void run_finish(struct http_run *hr)
 	}
 }
 
-int http_runner_run(const struct suite_bench *b, const struct run_ctx *ctx, struct rd_bench *out, struct err *err)
+int http_runner_open(struct http_run **out, const struct suite_bench *b, const struct run_ctx *ctx,
+		     struct rd_bench *res, struct err *err)
 {
-	struct http_run hr = { .b = b, .ctx = ctx, .out = out, .notices = ERRLIST_INIT, .itl_name = "inter_chunk",
-			       .one_token = true, .llm_fams = http_llm_fams_new() };
-	long reps = 1;
+	struct http_run *hr = xcalloc(1, sizeof(*hr));
+	cJSON *l;
 	int rc;
 
-	if ((rc = run_open(&hr, &reps, err)) != 0)
-		goto done;
-	out->kind = RUNDOC_KIND_HTTP;
-	if (!out->extra)
-		out->extra = cJSON_CreateObject();
-	{
-		cJSON *l = cJSON_AddObjectToObject(out->extra, "load");
-		cJSON_AddStringToObject(l, "mode", http_load_mode_name(hr.spec.mode));
-		cJSON_AddNumberToObject(l, "repetitions", (double)reps);
-	}
-	for (long rep = 0; rep < reps; rep++) {
+	hr->b = b;
+	hr->ctx = ctx;
+	hr->out = res;
+	hr->notices = (struct errlist)ERRLIST_INIT;
+	hr->itl_name = "inter_chunk";
+	hr->one_token = true;
+	hr->llm_fams = http_llm_fams_new();
+	hr->reps = 1;
+	*out = hr;
+	if ((rc = run_open(hr, &hr->reps, err)) != 0)
+		return rc;
+	res->kind = RUNDOC_KIND_HTTP;
+	if (!res->extra)
+		res->extra = cJSON_CreateObject();
+	l = cJSON_AddObjectToObject(res->extra, "load");
+	cJSON_AddStringToObject(l, "mode", http_load_mode_name(hr->spec.mode));
+	cJSON_AddNumberToObject(l, "repetitions", (double)hr->reps);
+	if (ctx && ctx->interleaved && !ctx->shard)
+		rundoc_bench_set_interleaved(res);
+	return 0;
+}
+
+bool http_runner_done(const struct http_run *hr)
+{
+	return hr->next_rep >= hr->reps;
+}
+
+long http_runner_reps(const struct http_run *hr)
+{
+	return hr->next_rep;
+}
+
+long http_runner_planned(const struct http_run *hr)
+{
+	return hr->reps;
+}
+
+int http_runner_step(struct http_run *hr, struct err *err)
+{
+	long rep = hr->next_rep++;
+
+	hr->rep = rep;
+	if (hr->spec.mode == LOAD_SWEEP || hr->spec.mode == LOAD_CAPACITY)
+		return run_rates(hr, rep, err);
+	return run_single(hr, rep, err);
+}
+
+/* The benchmark's own "requests" file, closed: a record that could not be
+ * written fails the benchmark (when it had not failed already). */
+static void close_own_records(struct http_run *hr, bool report)
+{
+	struct err rerr = ERR_INIT;
+
+	if (!hr->own_records)
+		return;
+	if (http_records_close(hr->own_records, NULL, &rerr) != 0 && report)
+		rundoc_bench_fail(hr->out, rerr.msg);
+	hr->own_records = NULL;
+}
+
+void http_runner_finish(struct http_run *hr)
+{
+	run_finish(hr);
+	close_own_records(hr, true);
+}
+
+void http_runner_free(struct http_run *hr)
+{
+	if (!hr)
+		return;
+	close_own_records(hr, false);
+	for (int i = 0; i < 7; i++)
+		hist_free(hr->fams.h[i]);
+	free(hr->invalid);
+	free(hr->failure);
+	http_plan_free(hr->plan);
+	http_journey_free(hr->journey);
+	http_journey_result_release(&hr->jres);
+	if (hr->have_faults)
+		http_faults_release(&hr->faults);
+	cJSON_Delete(hr->faults_report);
+	hist_free(hr->overhead);
+	http_workload_free(hr->wl);
+	http_trace_free(hr->trace);
+	free(hr->trace_times);
+	http_llm_fams_free(hr->llm_fams);
+	http_load_spec_release(&hr->spec);
+	if (hr->have_mon)
+		monitor_options_release(&hr->mopts);
+	rundoc_free(hr->sweep_mon);
+	cJSON_Delete(hr->held_mon);
+	errlist_release(&hr->notices);
+	free(hr);
+}
+
+int http_runner_run(const struct suite_bench *b, const struct run_ctx *ctx, struct rd_bench *out, struct err *err)
+{
+	struct http_run *hr;
+	int rc = http_runner_open(&hr, b, ctx, out, err);
+
+	while (rc == 0 && !http_runner_done(hr)) {
 		uint64_t t_start = now_ns();
 
-		hr.rep = rep;
-		if (hr.spec.mode == LOAD_SWEEP || hr.spec.mode == LOAD_CAPACITY)
-			rc = run_rates(&hr, rep, err);
-		else
-			rc = run_single(&hr, rep, err);
-		if (rc != 0)
-			goto done;
-		if (ctx && ctx->progress)
-			ctx->progress(ctx->progress_arg, b->name, (size_t)rep + 1, (size_t)reps,
+		if ((rc = http_runner_step(hr, err)) == 0 && ctx && ctx->progress)
+			ctx->progress(ctx->progress_arg, b->name, (size_t)hr->next_rep, (size_t)hr->reps,
 				      (double)(now_ns() - t_start) / 1e9);
 	}
-	run_finish(&hr);
-done:
-	if (hr.own_records) {
-		struct err rerr = ERR_INIT;
-
-		if (http_records_close(hr.own_records, NULL, &rerr) != 0 && rc == 0)
-			rundoc_bench_fail(out, rerr.msg);
-	}
-	for (int i = 0; i < 7; i++)
-		hist_free(hr.fams.h[i]);
-	free(hr.invalid);
-	free(hr.failure);
-	http_plan_free(hr.plan);
-	http_journey_free(hr.journey);
-	http_journey_result_release(&hr.jres);
-	if (hr.have_faults)
-		http_faults_release(&hr.faults);
-	cJSON_Delete(hr.faults_report);
-	hist_free(hr.overhead);
-	http_workload_free(hr.wl);
-	http_trace_free(hr.trace);
-	free(hr.trace_times);
-	http_llm_fams_free(hr.llm_fams);
-	http_load_spec_release(&hr.spec);
-	if (hr.have_mon)
-		monitor_options_release(&hr.mopts);
-	rundoc_free(hr.sweep_mon);
-	cJSON_Delete(hr.held_mon);
-	errlist_release(&hr.notices);
+	if (rc == 0)
+		http_runner_finish(hr);
+	http_runner_free(hr);
 	return rc;
 }

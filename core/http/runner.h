@@ -3,7 +3,12 @@
  * benchmark's http, load, stream and request_slo objects at suite load;
  * http_runner_run() (the runner contract in run.h) runs
  * the benchmark's load steps and turns the engine's results into the run
- * document's metrics.
+ * document's metrics.  The same in parts, for a suite whose repetitions
+ * run round-robin ("order": "interleaved", core/run.c):
+ * http_runner_open(), then http_runner_step() (one repetition: a load
+ * step, or a sweep's or capacity search's rates) until http_runner_done(),
+ * then http_runner_finish() (the merged distributions, the status), and
+ * http_runner_free() in any case.
  */
 #ifndef PERFGATE_HTTP_RUNNER_H
 #define PERFGATE_HTTP_RUNNER_H
@@ -26,6 +31,19 @@ struct http_plan;
 void http_runner_validate(const cJSON *bench, const char *path, struct errlist *problems);
 int http_runner_run(const struct suite_bench *b, const struct run_ctx *ctx, struct rd_bench *out,
 		    struct err *err);
+
+struct http_run;
+/* *out is set even when the benchmark cannot run (nonzero: its input is
+ * wrong, ERR_INPUT, or a file it names cannot be opened): free it. */
+int http_runner_open(struct http_run **out, const struct suite_bench *b, const struct run_ctx *ctx,
+		     struct rd_bench *res, struct err *err);
+/* One repetition; nonzero: the benchmark failed (err says why). */
+int http_runner_step(struct http_run *hr, struct err *err);
+bool http_runner_done(const struct http_run *hr);
+long http_runner_reps(const struct http_run *hr);    /* repetitions taken */
+long http_runner_planned(const struct http_run *hr); /* and planned */
+void http_runner_finish(struct http_run *hr);
+void http_runner_free(struct http_run *hr);
 
 /* The run document's metrics, for the parts of the HTTP family that add
  * their own (journeys, faults).  Each name is followed by `suffix` ("@100/s",
