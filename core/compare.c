@@ -544,6 +544,14 @@ static const char *same_job_fix(const struct rd_bench *b)
 					      : "gate interleaved A/B variants in one job";
 }
 
+/* Where a benchmark's repetitions are set: a load test's "load" object's
+ * `repetitions` wins over the benchmark's own (docs/load.md), so a hint
+ * names that one. */
+static const char *reps_in(const struct rd_bench *b)
+{
+	return b->kind == RUNDOC_KIND_HTTP ? "in the \"load\" of benchmark" : "in benchmark";
+}
+
 /*
  * What would help a gated history row that cannot be tested, or cannot see
  * changes under VERDICT_MDE_FLAG, named as the exact setting and a number;
@@ -566,8 +574,8 @@ static char *row_hint(const struct compare_row *row, const struct rd_bench *b, s
 	}
 	if (v->kind == VERDICT_INSUFFICIENT) {
 		n = reps_to_test(v->n_base, v->level);
-		return n ? xasprintf("set \"repetitions\": %zu in benchmark '%s' (now %.0f): with fewer the test "
-				     "can never reach p <= %g", n, b->name, reps_now, v->level)
+		return n ? xasprintf("set \"repetitions\": %zu %s '%s' (now %.0f): with fewer the test "
+				     "can never reach p <= %g", n, reps_in(b), b->name, reps_now, v->level)
 			 : NULL;
 	}
 	if (!(v->mde > VERDICT_MDE_FLAG))
@@ -602,8 +610,8 @@ static char *row_hint(const struct compare_row *row, const struct rd_bench *b, s
 	n = reps_for_mde(v, family);
 	if (!n)
 		return NULL;
-	return xasprintf("set \"repetitions\": %.0f in benchmark '%s' (now %.0f) to catch changes of %.0f%%",
-			 ceil((double)n / per_rep), b->name, reps_now, VERDICT_MDE_FLAG * 100);
+	return xasprintf("set \"repetitions\": %.0f %s '%s' (now %.0f) to catch changes of %.0f%%",
+			 ceil((double)n / per_rep), reps_in(b), b->name, reps_now, VERDICT_MDE_FLAG * 100);
 }
 
 /* verdict_decide_at over rows [from, to) of r. */
