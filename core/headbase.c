@@ -13,6 +13,7 @@
 #include "cictx.h"
 #include "gitinfo.h"
 #include "headbase.h"
+#include "http/server.h"
 #include "json.h"
 #include "proc.h"
 #include "runner_cmd.h"
@@ -203,9 +204,62 @@ static int bench_dirs(const struct suite *suite, const struct suite_bench *b, co
 	return rc;
 }
 
-/* One side of the pair: b's configuration, run in dir, named NAME@side. */
+/* Does --base run b: a command, or a load test that starts its own server
+ * (perfgate can start the base commit's server only when it knows how)? */
+static bool runs_on_both(const struct suite_bench *b)
+{
+	return b->kind == RUNDOC_KIND_COMMAND || (b->kind == RUNDOC_KIND_HTTP && json_peek(b->raw, "server"));
+}
+
+/* The length of url's "scheme://authority" (0: not a URL). */
+static size_t origin_len(const char *url)
+{
+	const char *sep = strstr(url, "://");
+
+	return sep ? (size_t)(sep + 3 - url) + strcspn(sep + 3, "/?#") : 0;
+}
+
+/* Every URL string under v (the "monitor" object: a server's metrics
+ * endpoint) on the same scheme, host and port as url, moved to port. */
+static void move_urls(cJSON *v, const char *url, const char *port)
+{
+	size_t n = origin_len(url);
+	cJSON *it;
+	char *moved;
+
+	cJSON_ArrayForEach(it, v) {
+		if (!cJSON_IsString(it)) {
+			move_urls(it, url, port);
+			continue;
+		}
+		if (n && origin_len(it->valuestring) == n && strncmp(it->valuestring, url, n) == 0 &&
+		    (moved = http_server_url_with_port(it->valuestring, port))) {
+			cJSON_SetValuestring(it, moved);
+			free(moved);
+		}
+	}
+}
+
+/* A load test's base side gets a port of its own, so that both servers
+ * run side by side: its URL, and the URLs of its monitor that name the
+ * same server, move there (the server finds it in $PORT). */
+static void own_port(cJSON *raw, const char *port)
+{
+	cJSON *http = cJSON_GetObjectItemCaseSensitive(raw, "http");
+	cJSON *url = cJSON_GetObjectItemCaseSensitive(http, "url");
+	char *moved;
+
+	if (!cJSON_IsString(url) || !(moved = http_server_url_with_port(url->valuestring, port)))
+		return;
+	move_urls(cJSON_GetObjectItemCaseSensitive(raw, "monitor"), url->valuestring, port);
+	cJSON_SetValuestring(url, moved);
+	free(moved);
+}
+
+/* One side of the pair: b's configuration, run in dir (a load test's base
+ * side: on port), named NAME@side. */
 static void add_side(struct suite_bench *out, const struct suite_bench *b, const char *side, const char *dir,
-		     bool reference)
+		     const char *port, bool reference)
 {
 	char *name = xasprintf("%s@%s", b->name, side);
 
@@ -217,6 +271,8 @@ static void add_side(struct suite_bench *out, const struct suite_bench *b, const
 	cJSON_AddStringToObject(out->raw, "name", name);
 	if (reference) /* the SLOs check the head */
 		cJSON_DeleteItemFromObjectCaseSensitive(out->raw, "slo");
+	if (port)
+		own_port(out->raw, port);
 	out->params = b->params ? cJSON_Duplicate(b->params, true) : NULL;
 	out->name = name;
 	out->kind = b->kind;
@@ -224,6 +280,21 @@ static void add_side(struct suite_bench *out, const struct suite_bench *b, const
 	out->variant = xstrdup(side);
 	out->reference = reference;
 	suite_config_hash(out->raw, NULL, out->config_hash);
+}
+
+/* The repetitions b declares it runs at least (a load test: its "load"
+ * object's `repetitions`, else its own, else 1), the key that sets them
+ * and where it goes (*in: "", or " in its \"load\""). */
+static size_t declared_pairs(const struct suite_bench *b, const char **key, const char **in)
+{
+	const cJSON *load = json_peek(b->raw, "load");
+
+	*in = "";
+	if (b->kind != RUNDOC_KIND_HTTP)
+		return runner_cmd_declared_reps(b->raw, key);
+	*key = "repetitions";
+	*in = " in its \"load\"";
+	return (size_t)json_peek_num(load, "repetitions", json_peek_num(b->raw, "repetitions", 1));
 }
 
 size_t headbase_min_pairs(double alpha)
@@ -267,11 +338,20 @@ static int pairs_needed(const struct suite *suite, const struct suite_bench *b, 
 	return 0;
 }
 
-/* Raise a side's declared count (fixed, or the adaptive minimum) to need. */
-static void lift_pairs(cJSON *raw, size_t need)
+/* Raise a side's declared count (fixed, or the adaptive minimum; a load
+ * test's, in its "load" object, where it wins) to need. */
+static void lift_pairs(cJSON *raw, enum rundoc_kind kind, size_t need)
 {
 	const char *key;
+	cJSON *load;
 
+	if (kind == RUNDOC_KIND_HTTP) {
+		if (!cJSON_IsObject(load = cJSON_GetObjectItemCaseSensitive(raw, "load")))
+			load = cJSON_AddObjectToObject(raw, "load");
+		cJSON_DeleteItemFromObjectCaseSensitive(load, "repetitions");
+		cJSON_AddNumberToObject(load, "repetitions", (double)need);
+		return;
+	}
 	if (runner_cmd_declared_reps(raw, &key) >= need)
 		return;
 	cJSON_DeleteItemFromObjectCaseSensitive(raw, key);
@@ -318,7 +398,7 @@ static void find_changed(const struct suite *suite, struct headbase *hb)
 		const struct suite_bench *b = &suite->benches[i];
 		const struct suite_bench *was = bs ? suite_find_bench(bs, b->name) : NULL;
 
-		if (b->kind == RUNDOC_KIND_COMMAND && (!was || strcmp(was->config_hash, b->config_hash) != 0))
+		if (runs_on_both(b) && (!was || strcmp(was->config_hash, b->config_hash) != 0))
 			hb->base.changed[hb->base.n_changed++] = xstrdup(b->name);
 	}
 	suite_free(bs);
@@ -334,8 +414,8 @@ int headbase_suite(struct suite *suite, struct headbase *hb, long *repetitions, 
 
 	for (size_t i = 0; i < suite->n_benches && rc == 0; i++) {
 		const struct suite_bench *b = &suite->benches[i];
-		char *head_dir, *base_dir;
-		const char *key;
+		char *head_dir, *base_dir, port[8] = "";
+		const char *key, *in;
 		size_t need, had;
 		double alpha;
 
@@ -345,17 +425,22 @@ int headbase_suite(struct suite *suite, struct headbase *hb, long *repetitions, 
 				     "the base commit, and cannot compare variants as well", b->variant_of);
 			break;
 		}
-		if (b->kind != RUNDOC_KIND_COMMAND) {
-			errlist_add(notes, "benchmark '%s' is not run: --base compares command benchmarks (a %s "
-				    "benchmark is compared with its history by a gate without --base)",
-				    b->name, b->kind == RUNDOC_KIND_HTTP ? "load" : "ingested");
+		if (!runs_on_both(b)) {
+			if (b->kind == RUNDOC_KIND_HTTP)
+				errlist_add(notes, "benchmark '%s' is not run: --base starts a load test's target on each "
+					    "side only when the benchmark declares it as its \"server\" (docs/load.md); "
+					    "without one it is compared with its history by a gate without --base", b->name);
+			else
+				errlist_add(notes, "benchmark '%s' is not run: --base does not compare ingested results "
+					    "(a gate without --base compares them with their history)", b->name);
 			continue;
 		}
 		if ((rc = bench_dirs(suite, b, hb, &head_dir, &base_dir, err)) != 0 ||
-		    (rc = pairs_needed(suite, b, &need, &alpha, err)) != 0)
+		    (rc = pairs_needed(suite, b, &need, &alpha, err)) != 0 ||
+		    (b->kind == RUNDOC_KIND_HTTP && (rc = http_server_free_port(port, sizeof(port), err)) != 0))
 			break;
-		add_side(&pairs[n++], b, "base", base_dir, true);
-		add_side(&pairs[n++], b, "head", head_dir, false);
+		add_side(&pairs[n++], b, "base", base_dir, port[0] ? port : NULL, true);
+		add_side(&pairs[n++], b, "head", head_dir, NULL, false);
 		free(head_dir);
 		free(base_dir);
 		if (need > most) {
@@ -364,12 +449,12 @@ int headbase_suite(struct suite *suite, struct headbase *hb, long *repetitions, 
 		}
 		if (*repetitions > 0) /* --repetitions N: said once, below */
 			continue;
-		if ((had = runner_cmd_declared_reps(b->raw, &key)) < need) {
+		if ((had = declared_pairs(b, &key, &in)) < need) {
 			errlist_add(notes, "benchmark '%s': %zu pairs can never show a change at alpha %g (with every "
-				    "pair worse, p = 2^-%zu); --base runs %zu (set \"%s\": %zu or more)",
-				    b->name, had, alpha, had, need, key, need);
-			lift_pairs(pairs[n - 2].raw, need);
-			lift_pairs(pairs[n - 1].raw, need);
+				    "pair worse, p = 2^-%zu); --base runs %zu (set \"%s\": %zu or more%s)",
+				    b->name, had, alpha, had, need, key, need, in);
+			lift_pairs(pairs[n - 2].raw, b->kind, need);
+			lift_pairs(pairs[n - 1].raw, b->kind, need);
 		}
 	}
 	if (rc == 0 && *repetitions > 0 && (size_t)*repetitions < most) {
@@ -378,8 +463,8 @@ int headbase_suite(struct suite *suite, struct headbase *hb, long *repetitions, 
 		*repetitions = (long)most;
 	}
 	if (rc == 0 && n == 0)
-		rc = err_set(err, ERR_INPUT, "suite '%s' has no command benchmark to compare with the base commit",
-			     suite->path);
+		rc = err_set(err, ERR_INPUT, "suite '%s' has no command benchmark, and no load benchmark with a "
+			     "\"server\", to compare with the base commit", suite->path);
 	if (rc) {
 		suite_benches_free(pairs, n);
 		return rc;

@@ -86,7 +86,7 @@ static bool same_dir(const char *a, const char *b)
 	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-static char **argv_from(const cJSON *cmd, const char *shell)
+char **runner_cmd_argv(const cJSON *cmd, const char *shell)
 {
 	char **v;
 	size_t n = 0;
@@ -161,7 +161,7 @@ static bool run_hook(struct runner_cmd_bench *cb, const cJSON *hook, const char 
 	struct proc_options o = PROC_OPTIONS_INIT;
 	struct proc_result r;
 	struct err e = ERR_INIT;
-	char **argv = argv_from(hook, cJSON_IsString(hook) ? hook->valuestring : NULL);
+	char **argv = runner_cmd_argv(hook, cJSON_IsString(hook) ? hook->valuestring : NULL);
 	char *why = NULL;
 	bool good = true;
 	int rc;
@@ -300,7 +300,7 @@ static void open_calibration(struct runner_cmd_bench *cb, const cJSON *v)
 		cb->cal_argv[1] = xstrdup("probe");
 		cb->cal_auto = true;
 	} else {
-		cb->cal_argv = argv_from(v, cJSON_IsString(v) ? v->valuestring : NULL);
+		cb->cal_argv = runner_cmd_argv(v, cJSON_IsString(v) ? v->valuestring : NULL);
 		resolve_program(cb, cb->cal_argv);
 	}
 	for (size_t i = M_WALL; i <= M_SYS; i++)
@@ -442,7 +442,7 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 		runner_cmd_free(cb);
 		return rc;
 	}
-	cb->argv = argv_from(json_peek(raw, "command"), json_peek_str(raw, "shell"));
+	cb->argv = runner_cmd_argv(json_peek(raw, "command"), json_peek_str(raw, "shell"));
 	cb->emits = json_peek_str(raw, "emits") != NULL;
 	build_env(cb, raw);
 	cb->pass_env = json_peek_strings(raw, "pass_env");

@@ -42,6 +42,9 @@ void runner_cmd_slo_check(const cJSON *bench, const char *path, struct errlist *
  * `min_repetitions` (default 5); *key names the key that sets it.
  */
 size_t runner_cmd_declared_reps(const cJSON *raw, const char **key);
+/* A program's argv: ["/bin/sh", "-c", shell] when shell is set, else the
+ * strings of the command array (argv_free() it). */
+char **runner_cmd_argv(const cJSON *cmd, const char *shell);
 
 /* Run one command benchmark start to end (the runner contract in run.h). */
 int runner_cmd_run(const struct suite_bench *b, const struct run_ctx *ctx, struct rd_bench *out,

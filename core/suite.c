@@ -64,6 +64,7 @@ static const char *const bench_keys[] = {
 	"monitor",                                 /* monitor_validate */
 	"http", "load", "stream", "request_slo",   /* http_runner_validate */
 	"journey", "faults",                       /* http_runner_validate: journeys, fault injection */
+	"server",                                  /* http_runner_validate: the target started for it */
 	"prompts", "classes", "requests",          /* http_runner_validate (LLM workloads, records) */
 	"ingest",                                  /* ingest_runner_validate */
 };
@@ -423,12 +424,13 @@ static void check_bench(const cJSON *b, const char *path, bool variant, struct e
 		for (size_t i = 0; i < ARRAY_SIZE(hooks); i++)
 			if (cJSON_HasObjectItem(b, hooks[i]))
 				json_problem(p, "%s.%s: hooks run only around command and ingest benchmarks, never around "
-					     "\"%s\" ones: start the target before perfgate (a CI service or an earlier "
-					     "step) and let load.warmup cover its start (docs/suite.md)",
+					     "\"%s\" ones: declare the target as the benchmark's \"server\", which "
+					     "perfgate starts and stops (docs/load.md), or start it before perfgate",
 					     path, hooks[i], cJSON_HasObjectItem(b, "journey") ? "journey" : "http");
 		http_runner_validate(b, path, p);
 	} else {
-		static const char *const http_only[] = { "load", "stream", "request_slo", "faults", "prompts", "classes", "requests" };
+		static const char *const http_only[] = { "load", "stream", "request_slo", "faults", "prompts", "classes",
+							  "requests", "server" };
 		for (size_t i = 0; i < ARRAY_SIZE(http_only); i++)
 			if (cJSON_HasObjectItem(b, http_only[i]))
 				json_problem(p, "%s.%s: only for \"http\" and \"journey\" benchmarks", path, http_only[i]);

@@ -25,6 +25,7 @@
 #include "records.h"
 #include "runner.h"
 #include "load.h"
+#include "server.h"
 #include "sessions.h"
 #include "trace.h"
 #include "validity.h"
@@ -61,6 +62,12 @@ void http_runner_validate(const cJSON *bench, const char *path, struct errlist *
 
 		if (rq && (!cJSON_IsString(rq) || !rq->valuestring[0]))
 			errlist_add(problems, "%s.requests: expected a file name for the per-request records", path);
+	}
+	if (cJSON_HasObjectItem(bench, "server")) {
+		char *sub = xasprintf("%s.server", path);
+
+		http_server_validate(bench, sub, problems);
+		free(sub);
 	}
 	if (cJSON_HasObjectItem(bench, "journey") && (cJSON_HasObjectItem(bench, "prompts") || cJSON_HasObjectItem(bench, "classes")))
 		errlist_add(problems, "%s: prompts and classes describe one kind of request; a journey has steps of its own", path);
@@ -438,6 +445,7 @@ struct http_run {
 	long next_rep, reps;         /* repetitions taken, and planned */
 	struct shard_start start;    /* a shard's: how the step's start was agreed */
 	struct http_validity validity; /* when an open-loop step is invalid (the suite's "validity") */
+	struct http_server *server;  /* the benchmark's own server ("server"), or NULL */
 };
 
 /* The resource monitor, started and stopped with the measured window. */
@@ -1078,6 +1086,32 @@ static int trace_open(struct http_run *hr, const char *dir, struct err *err)
 	return 0;
 }
 
+/* The benchmark's own server, started in its folder (its "cwd", under the
+ * suite's) and ready on the URL's port; the run document says when it was
+ * ready.  A shard cannot start one: every shard would. */
+static int start_server(struct http_run *hr, const cJSON *srv, const char *dir, struct err *err)
+{
+	const char *cwd = json_peek_str(hr->b->raw, "cwd");
+	char *folder;
+	cJSON *o;
+	int rc;
+
+	if (hr->ctx && hr->ctx->shard)
+		return err_set(err, ERR_INPUT, "benchmark '%s': a sharded load test cannot start its own \"server\": "
+			       "every shard would start one; start the target before the shards", hr->b->name);
+	folder = !cwd ? xstrdup(dir) : cwd[0] == '/' ? xstrdup(cwd) : xasprintf("%s/%s", dir, cwd);
+	rc = http_server_start(&hr->server, srv, hr->b->name, folder, hr->plan->host, hr->plan->port, err);
+	free(folder);
+	if (rc != 0)
+		return rc;
+	if (!hr->out->extra)
+		hr->out->extra = cJSON_CreateObject();
+	o = cJSON_AddObjectToObject(hr->out->extra, "server");
+	cJSON_AddStringToObject(o, "port", hr->plan->port);
+	cJSON_AddNumberToObject(o, "ready_after", http_server_ready_after(hr->server));
+	return 0;
+}
+
 /* The plan, the load model, the monitor, and the repetitions to run. */
 static int run_open(struct http_run *hr, long *reps, struct err *err)
 {
@@ -1134,6 +1168,8 @@ static int run_open(struct http_run *hr, long *reps, struct err *err)
 		goto done;
 	hr->have_price = rc == 1;
 	rc = 0;
+	if ((v = cJSON_GetObjectItemCaseSensitive(hr->b->raw, "server")) && (rc = start_server(hr, v, dir, err)) != 0)
+		goto done;
 	*reps = 1;
 	if (hr->spec.repetitions)
 		*reps = hr->spec.repetitions;
@@ -1245,11 +1281,22 @@ long http_runner_planned(const struct http_run *hr)
 int http_runner_step(struct http_run *hr, struct err *err)
 {
 	long rep = hr->next_rep++;
+	char *ended;
+	int rc;
 
 	hr->rep = rep;
 	if (hr->spec.mode == LOAD_SWEEP || hr->spec.mode == LOAD_CAPACITY)
-		return run_rates(hr, rep, err);
-	return run_single(hr, rep, err);
+		rc = run_rates(hr, rep, err);
+	else
+		rc = run_single(hr, rep, err);
+	/* A server of its own that ended under the load: that is the failure,
+	 * whatever the requests saw. */
+	if ((ended = http_server_ended(hr->server))) {
+		rc = err_set(err, ERR_RUN, "benchmark '%s': its server %s, during repetition %ld", hr->b->name, ended,
+			     rep + 1);
+		free(ended);
+	}
+	return rc;
 }
 
 /* The benchmark's own "requests" file, closed: a record that could not be
@@ -1276,6 +1323,7 @@ void http_runner_free(struct http_run *hr)
 	if (!hr)
 		return;
 	close_own_records(hr, false);
+	http_server_stop(hr->server);
 	for (int i = 0; i < 7; i++)
 		hist_free(hr->fams.h[i]);
 	free(hr->invalid);

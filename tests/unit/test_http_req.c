@@ -15,6 +15,7 @@
 #include "../../core/http/plan.h"
 #include "../../core/http/load.h"
 #include "../../core/http/runner.h"
+#include "../../core/http/server.h"
 #include "../../core/suite.h"
 #include "../../core/util.h"
 
@@ -287,6 +288,78 @@ static void test_load_fields(void **state)
 	errlist_release(&pr);
 }
 
+/* `gate --base` moves a load test's base side to a port of its own: the
+ * port changes and nothing else, whatever the URL's form. */
+static void test_url_with_port(void **state)
+{
+	static const struct { const char *url, *want; } cases[] = {
+		{ "http://127.0.0.1:8000/predict", "http://127.0.0.1:4242/predict" },
+		{ "http://h", "http://h:4242" },
+		{ "http://h?x=1:2", "http://h:4242?x=1:2" },
+		{ "http://h/a:b", "http://h:4242/a:b" },
+		{ "https://[::1]:8443/v1/completions?a=b#frag", "https://[::1]:4242/v1/completions?a=b#frag" },
+		{ "http://[::1]/x", "http://[::1]:4242/x" },
+		{ "http://user:pw@host:80/p", "http://user:pw@host:4242/p" },
+	};
+	char *got;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		got = http_server_url_with_port(cases[i].url, "4242");
+		assert_non_null(got);
+		assert_string_equal(got, cases[i].want);
+		free(got);
+	}
+	assert_null(http_server_url_with_port("ftp://h/x", "4242"));
+	assert_null(http_server_url_with_port("http://[::1/x", "4242"));
+}
+
+/* Each mistake in a "server" object is one problem at its path. */
+static void test_server_validation(void **state)
+{
+	static const struct { const char *bench, *want; } cases[] = {
+		{ "{\"server\": \"python3 app.py\"}", "benchmarks[0].server: expected an object" },
+		{ "{\"server\": {}}", "needs exactly one of \"command\"" },
+		{ "{\"server\": {\"shell\": \"a\", \"command\": [\"b\"]}}", "needs exactly one of \"command\"" },
+		{ "{\"server\": {\"command\": []}}", "benchmarks[0].server.command: expected a non-empty array" },
+		{ "{\"server\": {\"shell\": \"\"}}", "benchmarks[0].server.shell: expected a non-empty shell command" },
+		{ "{\"server\": {\"shell\": \"a\", \"port\": 80}}", "benchmarks[0].server.port: unknown key" },
+		{ "{\"server\": {\"shell\": \"a\", \"env\": {\"A\": 1}}}", "benchmarks[0].server.env: expected an object of strings" },
+		{ "{\"server\": {\"shell\": \"a\", \"ready\": \"health\"}}", "benchmarks[0].server.ready: expected a path" },
+		{ "{\"http\": {\"url\": \"https://h/x\"}, \"server\": {\"shell\": \"a\", \"ready\": \"/h\"}}",
+		  "benchmarks[0].server.ready: asked over plain http:// only" },
+		{ "{\"server\": {\"shell\": \"a\", \"ready_timeout\": \"0s\"}}", "benchmarks[0].server.ready_timeout: expected a duration" },
+		{ "{\"journey\": [], \"server\": {\"shell\": \"a\"}}", "benchmarks[0].server: only for \"http\" benchmarks" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct errlist p = ERRLIST_INIT;
+		cJSON *b = cJSON_Parse(cases[i].bench);
+		bool found = false;
+
+		assert_non_null(b);
+		http_server_validate(b, "benchmarks[0].server", &p);
+		for (size_t k = 0; k < p.n; k++)
+			found = found || strstr(p.msgs[k], cases[i].want) != NULL;
+		if (!found)
+			fail_msg("case %zu: no problem containing '%s' (%zu problems%s%s)", i, cases[i].want, p.n,
+				 p.n ? ": " : "", p.n ? p.msgs[0] : "");
+		errlist_release(&p);
+		cJSON_Delete(b);
+	}
+	{
+		struct errlist p = ERRLIST_INIT;
+		cJSON *b = cJSON_Parse("{\"http\": {\"url\": \"http://h/x\"}, \"server\": {\"command\": [\"./app\", \"--port\"], "
+				       "\"env\": {\"A\": \"1\"}, \"cwd\": \"srv\", \"ready\": \"/health\", \"ready_timeout\": \"2m\"}}");
+
+		http_server_validate(b, "benchmarks[0].server", &p);
+		assert_int_equal(p.n, 0);
+		errlist_release(&p);
+		cJSON_Delete(b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +369,8 @@ int main(void)
 		cmocka_unit_test(test_validation_messages),
 		cmocka_unit_test(test_load_defaults),
 		cmocka_unit_test(test_load_fields),
+		cmocka_unit_test(test_url_with_port),
+		cmocka_unit_test(test_server_validation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
