@@ -1100,7 +1100,7 @@ static int start_server(struct http_run *hr, const cJSON *srv, const char *dir, 
 		return err_set(err, ERR_INPUT, "benchmark '%s': a sharded load test cannot start its own \"server\": "
 			       "every shard would start one; start the target before the shards", hr->b->name);
 	folder = !cwd ? xstrdup(dir) : cwd[0] == '/' ? xstrdup(cwd) : xasprintf("%s/%s", dir, cwd);
-	rc = http_server_start(&hr->server, srv, hr->b->name, folder, hr->plan->host, hr->plan->port, err);
+	rc = http_server_start(&hr->server, srv, folder, hr->plan->host, hr->plan->port, err);
 	free(folder);
 	if (rc != 0)
 		return rc;
@@ -1292,8 +1292,12 @@ int http_runner_step(struct http_run *hr, struct err *err)
 	/* A server of its own that ended under the load: that is the failure,
 	 * whatever the requests saw. */
 	if ((ended = http_server_ended(hr->server))) {
-		rc = err_set(err, ERR_RUN, "benchmark '%s': its server %s, during repetition %ld", hr->b->name, ended,
-			     rep + 1);
+		char *when = xasprintf("during repetition %ld", rep + 1);
+		char *why = http_server_why(hr->server, when);
+
+		rc = err_set(err, ERR_RUN, "%s", why);
+		free(why);
+		free(when);
 		free(ended);
 	}
 	return rc;

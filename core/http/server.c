@@ -26,7 +26,6 @@
 struct http_server {
 	pid_t pid;        /* also its process group; 0 once reaped */
 	char *log;        /* its stdout and stderr */
-	char *name;       /* the benchmark */
 	double ready_after;
 	char *ended;      /* how it ended, once it has */
 };
@@ -193,16 +192,20 @@ static char *last_line(const char *log)
 	return line;
 }
 
-/* How the server ended (waitpid status), with its last line. */
-static char *how_it_ended(const struct http_server *s, int status)
+/* How the server ended (waitpid status). */
+static char *how_it_ended(int status)
+{
+	if (WIFEXITED(status))
+		return xasprintf("exited with status %d", WEXITSTATUS(status));
+	return xasprintf("was killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+char *http_server_why(const struct http_server *s, const char *when)
 {
 	char *line = last_line(s->log), *why;
 
-	if (WIFEXITED(status))
-		why = xasprintf("exited with status %d%s%s", WEXITSTATUS(status), line[0] ? ": " : "", line);
-	else
-		why = xasprintf("was killed by signal %d%s%s", WIFSIGNALED(status) ? WTERMSIG(status) : 0,
-				line[0] ? ": " : "", line);
+	why = xasprintf("its server %s %s%s%s", s->ended ? s->ended : "ran", when, line[0] ? "; its last line: " : "",
+			line);
 	free(line);
 	return why;
 }
@@ -217,7 +220,7 @@ char *http_server_ended(struct http_server *s)
 		/* What it left running in its group goes with it. */
 		kill(-s->pid, SIGKILL);
 		s->pid = 0;
-		s->ended = how_it_ended(s, status);
+		s->ended = how_it_ended(status);
 	}
 	return s->ended ? xstrdup(s->ended) : NULL;
 }
@@ -239,7 +242,6 @@ void http_server_stop(struct http_server *s)
 	if (s->log)
 		unlink(s->log);
 	free(s->log);
-	free(s->name);
 	free(s->ended);
 	free(s);
 }
@@ -276,14 +278,17 @@ static int wait_ready(struct http_server *s, const cJSON *srv, const char *host,
 		bool up;
 
 		if ((ended = http_server_ended(s))) {
-			int rc = err_set(err, ERR_RUN, "benchmark '%s': its server %s, before it was ready on %s:%s",
-					 s->name, ended, host, port);
+			char *when = xasprintf("before it was ready on %s:%s", host, port);
+			char *why = http_server_why(s, when);
+			int rc = err_set(err, ERR_RUN, "%s", why);
 
+			free(why);
+			free(when);
 			free(ended);
 			return rc;
 		}
 		if (proc_interrupted())
-			return err_set(err, ERR_RUN, "benchmark '%s': interrupted while its server started", s->name);
+			return err_set(err, ERR_RUN, "interrupted while its server started");
 		fd = connect_to(host, port, 200);
 		up = fd >= 0 && (!ready || answers_2xx(fd, host, port, ready, 1000));
 		if (fd >= 0)
@@ -295,8 +300,8 @@ static int wait_ready(struct http_server *s, const cJSON *srv, const char *host,
 		if (now_ns() >= deadline) {
 			char *line = last_line(s->log);
 			int rc = err_set(err, ERR_RUN,
-					 "benchmark '%s': its server was not ready on %s:%s%s%s within %gs (\"ready_timeout\" "
-					 "in its \"server\"; does it listen on $PORT?)%s%s", s->name, host, port,
+					 "its server was not ready on %s:%s%s%s within %gs (\"ready_timeout\" in its "
+					 "\"server\"; does it listen on $PORT?)%s%s", host, port,
 					 ready ? " at " : "", ready ? ready : "", limit, line[0] ? "; its last line: " : "",
 					 line);
 
@@ -307,7 +312,7 @@ static int wait_ready(struct http_server *s, const cJSON *srv, const char *host,
 	}
 }
 
-int http_server_start(struct http_server **out, const cJSON *srv, const char *name, const char *dir,
+int http_server_start(struct http_server **out, const cJSON *srv, const char *dir,
 		      const char *host, const char *port, struct err *err)
 {
 	struct proc_options po = PROC_OPTIONS_INIT;
@@ -322,16 +327,14 @@ int http_server_start(struct http_server **out, const cJSON *srv, const char *na
 	if ((fd = connect_to(host, port, 500)) >= 0) {
 		close(fd);
 		return err_set(err, ERR_RUN,
-			       "benchmark '%s': something already listens on %s:%s, where it starts its own server: "
-			       "the load would measure that one; stop it, or give the benchmark another port",
-			       name, host, port);
+			       "something already listens on %s:%s, where the benchmark starts its own server: the "
+			       "load would measure that one; stop it, or give the benchmark another port", host, port);
 	}
 	s = xcalloc(1, sizeof(*s));
-	s->name = xstrdup(name);
 	s->log = xasprintf("%s/perfgate-server.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
 	if ((fd = mkstemp(s->log)) < 0) {
-		rc = err_set(err, ERR_RUN, "benchmark '%s': cannot create a file for its server's output in %s: %s",
-			     name, tmp && tmp[0] ? tmp : "/tmp", strerror(errno));
+		rc = err_set(err, ERR_RUN, "cannot create a file for its server's output in %s: %s",
+			     tmp && tmp[0] ? tmp : "/tmp", strerror(errno));
 		free(s->log);
 		s->log = NULL;
 		http_server_stop(s);
@@ -354,7 +357,7 @@ int http_server_start(struct http_server **out, const cJSON *srv, const char *na
 	argv_free(env);
 	free(folder);
 	if (rc != 0) {
-		err_prefix(err, "benchmark '%s': its server: ", name);
+		err_prefix(err, "its server: ");
 		s->pid = 0;
 		http_server_stop(s);
 		return ERR_RUN;

@@ -31,17 +31,21 @@ struct http_server;
  * an "http" URL of plain http:// when it names a "ready" path. */
 void http_server_validate(const cJSON *bench, const char *path, struct errlist *problems);
 
-/* Start the server described by srv for benchmark `name`, in dir (its
- * "cwd" resolved against dir), listening on host:port, and wait until it is
- * ready.  ERR_RUN when the port is taken, the server ends or is not ready
- * in time (*out is then NULL and nothing is left running). */
-int http_server_start(struct http_server **out, const cJSON *srv, const char *name, const char *dir,
-		      const char *host, const char *port, struct err *err);
+/* Start the server described by srv in dir (its "cwd" resolved against
+ * dir), listening on host:port, and wait until it is ready.  ERR_RUN when
+ * the port is taken, the server ends or is not ready in time (*out is then
+ * NULL and nothing is left running); the message starts with what failed
+ * ("its server ..."), for the caller to put after the benchmark's name. */
+int http_server_start(struct http_server **out, const cJSON *srv, const char *dir, const char *host,
+		      const char *port, struct err *err);
 /* Seconds from the start to ready. */
 double http_server_ready_after(const struct http_server *s);
 /* NULL while the server runs; else a new string saying how it ended
- * ("exited with status 1: <its last line of output>"). */
+ * ("exited with status 1"). */
 char *http_server_ended(struct http_server *s);
+/* "its server exited with status 1 <when>; its last line: <line>", a new
+ * string (after http_server_ended() found it ended). */
+char *http_server_why(const struct http_server *s, const char *when);
 /* Stop the server's process group and reap it; NULL is a no-op. */
 void http_server_stop(struct http_server *s);
 

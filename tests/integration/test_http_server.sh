@@ -1,0 +1,124 @@
+#!/bin/sh
+# A load benchmark that starts its own target (docs/load.md, "A server of
+# its own"): perfgate starts the "server" command with PORT set to the
+# URL's port, waits until it is ready, measures, and stops its process
+# group; it refuses a port that something already listens on, and a server
+# that ends, or never gets ready, fails the benchmark with a line that says
+# so (exit 3).  Real loopback servers: tests/servers/service_time.py, and a
+# server whose /health answers 503 until it has "loaded".
+. tests/integration/lib.sh
+T=$(test_tmpdir)
+export HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1 TMPDIR=$T/tmp
+mkdir -p "$T/tmp"
+SERVER=$PWD/tests/servers/service_time.py
+echo '{"ms": 1}' >"$T/service.json"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+listening() { python3 -c 'import socket, sys; s = socket.socket(); s.settimeout(0.5); sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))))' "$1"; }
+alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+# suite FILE PORT SERVER-OBJECT [LOAD-OBJECT]
+suite() {
+	_load=${4:-}
+	[ -n "$_load" ] || _load='{"duration": "0.3s"}'
+	cat >"$1" <<JSON
+{"suite": "srv", "benchmarks": [
+  {"name": "api", "http": {"url": "http://127.0.0.1:$2/work"}, "load": $_load,
+   "server": $3}]}
+JSON
+}
+others=
+stop_others() { for p in $others; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done; others=; }
+trap stop_others EXIT
+
+# Started, ready, measured, stopped.
+P=$(free_port)
+suite "$T/ok.json" "$P" "{\"shell\": \"exec python3 $SERVER $T/service.json $T/pf.ok \$PORT\"}" \
+	'{"duration": "0.3s", "repetitions": 2}'
+expect_exit 0 "a load test with a server of its own runs" "$PERFGATE" run "$T/ok.json" --no-store --out "$T/ok-run.json"
+check "the run document says on which port the server was ready, and when" python3 -c '
+import json, sys
+b = json.load(open(sys.argv[1]))["benchmarks"][0]
+assert b["status"] == "ok", b
+assert b["server"]["port"] == sys.argv[2] and 0 < b["server"]["ready_after"] < 30, b["server"]
+assert {m["name"]: m for m in b["metrics"]}["throughput"]["samples"][0] > 0' "$T/ok-run.json" "$P"
+if listening "$P"; then not_ok "the server is stopped after the run"; else ok "the server is stopped after the run"; fi
+check "its output file is removed" sh -c "[ -z \"\$(ls '$T/tmp')\" ]"
+
+# Ready when /health says so, not when the port opens.
+cat >"$T/slow_ready.py" <<'PY'
+import sys, time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+t0 = time.time()
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        code = 503 if self.path == "/health" and time.time() - t0 < 0.8 else 200
+        self.send_response(code); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"ok")
+    def log_message(self, *a): pass
+HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+P=$(free_port)
+suite "$T/ready.json" "$P" "{\"command\": [\"sh\", \"-c\", \"exec python3 slow_ready.py \$PORT\"], \"cwd\": \".\", \"ready\": \"/health\"}"
+expect_exit 0 "a server with a ready path runs" "$PERFGATE" run "$T/ready.json" --no-store --out "$T/ready-run.json"
+check "it was ready only once /health answered 2xx" python3 -c '
+import json, sys
+b = json.load(open(sys.argv[1]))["benchmarks"][0]
+assert b["server"]["ready_after"] >= 0.8, b["server"]
+assert {m["name"]: m for m in b["metrics"]}["error_rate"]["samples"] == [0], "requests failed"' "$T/ready-run.json"
+
+# A port already taken: refused, and the server there left alone.
+P=$(free_port)
+python3 "$SERVER" "$T/service.json" "$T/pf.taken" "$P" &
+taken=$!
+others="$others $taken"
+i=0; while [ ! -s "$T/pf.taken" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+suite "$T/taken.json" "$P" "{\"shell\": \"echo started >$T/started; exec python3 $SERVER $T/service.json $T/pf.x \$PORT\"}"
+expect_exit 3 "a port something already listens on is refused" "$PERFGATE" run "$T/taken.json" --no-store
+contains "the error names the benchmark and the port" "$ERR" "benchmark 'api' failed: something already listens on 127.0.0.1:$P, where the benchmark starts its own server"
+check "the benchmark's server was never started" sh -c "[ ! -e '$T/started' ]"
+check "the server already there is left running" alive "$taken"
+stop_others
+
+# A server that ends before it is ready: its last line says why.
+P=$(free_port)
+suite "$T/dies.json" "$P" '{"shell": "echo loading >&2; echo model.bin: no such file >&2; exit 4"}'
+expect_exit 3 "a server that exits at once fails the run" "$PERFGATE" run "$T/dies.json" --no-store
+contains "the error has its exit status and last line" "$ERR" "benchmark 'api' failed: its server exited with status 4 before it was ready on 127.0.0.1:$P; its last line: model.bin: no such file"
+
+# Never ready: stopped at ready_timeout, its whole group with it.
+P=$(free_port)
+suite "$T/never.json" "$P" "{\"shell\": \"sleep 60 & echo \$! >$T/never.pid; echo warming up; wait\", \"ready_timeout\": \"1s\"}"
+expect_exit 3 "a server not ready in time fails the run" "$PERFGATE" run "$T/never.json" --no-store
+contains "the error names the port, the timeout and the key" "$ERR" "its server was not ready on 127.0.0.1:$P within 1s (\"ready_timeout\" in its \"server\"; does it listen on \$PORT?); its last line: warming up"
+if alive "$(cat "$T/never.pid")"; then not_ok "what the server started is stopped with it"; else ok "what the server started is stopped with it"; fi
+
+# Ends under the load: the benchmark fails on that, with the repetition.
+P=$(free_port)
+suite "$T/crash.json" "$P" "{\"shell\": \"python3 $SERVER $T/service.json $T/pf.crash \$PORT & sleep 1; kill \$!; echo out of memory; exit 7\"}" \
+	'{"duration": "0.4s", "repetitions": 6}'
+expect_exit 3 "a server that ends during the run fails it" "$PERFGATE" run "$T/crash.json" --no-store --out "$T/crash-run.json"
+contains "the error says the server ended, and when" "$ERR" "benchmark 'api' failed: its server exited with status 7 during repetition"
+contains "and its last line" "$ERR" "; its last line: out of memory"
+
+# Ctrl-C: the server goes too.
+P=$(free_port)
+suite "$T/long.json" "$P" "{\"shell\": \"exec python3 $SERVER $T/service.json $T/pf.long \$PORT\"}" '{"duration": "30s"}'
+"$PERFGATE" run "$T/long.json" --no-store >"$T/long.out" 2>"$T/long.err" &
+pid=$!
+i=0; while [ ! -s "$T/pf.long" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+sleep 0.5
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ $rc -eq 3 ] && ok "Ctrl-C during a load test with a server exits 3" || not_ok "Ctrl-C exit $rc: $(cat "$T/long.err")"
+if listening "$P"; then not_ok "Ctrl-C stops the server"; else ok "Ctrl-C stops the server"; fi
+
+# Input errors: exit 2 before anything starts.
+cat >"$T/bad.json" <<JSON
+{"suite": "srv", "benchmarks": [
+  {"name": "cmd", "shell": "true", "server": {"shell": "true"}},
+  {"name": "api", "http": {"url": "http://127.0.0.1:1/x"}, "load": {"duration": "1s"}, "server": {"shell": "a", "ready": "health"}}]}
+JSON
+expect_exit 2 "a server on a command benchmark, and a ready that is not a path, are input errors" \
+	"$PERFGATE" run --list "$T/bad.json"
+contains "the command benchmark's server is named" "$ERR" "benchmarks[0].server: only for \"http\" and \"journey\" benchmarks"
+contains "the ready path is named" "$ERR" "benchmarks[1].server.ready: expected a path"
