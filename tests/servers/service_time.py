@@ -11,7 +11,9 @@ CONFIG is a JSON file of the commit under test:
 Every request is answered after `ms` milliseconds; with slow_every = k > 0,
 every k-th request (counted per server) takes slow_factor x ms instead, so
 that a share 1/k of requests is slow deterministically (k = 10 moves p95 and
-p99 to the slow time and leaves p50 alone).  Listens on 127.0.0.1 on PORT
+p99 to the slow time and leaves p50 alone).  GET /metrics answers, in
+Prometheus text, the gauge service_port: the port it listens on.  Listens
+on 127.0.0.1 on PORT
 (default: a free one), writes it to PORTFILE, serves until killed or for
 600 s at most.
 """
@@ -46,6 +48,13 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self):
+        if self.path == "/metrics":
+            # Prometheus text: the port this server listens on, so that a
+            # test can tell which server a monitor scraped.
+            body = b"# TYPE service_port gauge\nservice_port %d\n" % self.server.server_address[1]
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+                             b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            return
         with LOCK:
             COUNT[0] += 1
             n = COUNT[0]
