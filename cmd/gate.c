@@ -54,11 +54,12 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		"--shard I/N`), or takes them from the SHARD.json files given after the suite,\n"
 		"merges them exactly and gates the merged run (docs/shards.md); a shard missing\n"
 		"after the timeout is exit 4, unless --partial.\n"
-		"With --base REF the command benchmarks run twice in this job, interleaved: on the\n"
-		"files of REF (its merge-base with HEAD when REF is not an ancestor) and on the work\n"
-		"tree, and the gate compares the head with the base, pair by pair (at least 7 pairs\n"
-		"at alpha 0.01, the fewest that can show a change), with no database and no history;\n"
-		"nothing is stored (docs/gate.md, \"Against a base commit\").\n"
+		"With --base REF the command benchmarks, and the load tests that start their own\n"
+		"\"server\", run twice in this job, interleaved: on the files of REF (its merge-base\n"
+		"with HEAD when REF is not an ancestor) and on the work tree, and the gate compares\n"
+		"the head with the base, pair by pair (at least 7 pairs at alpha 0.01, the fewest\n"
+		"that can show a change), with no database and no history; nothing is stored\n"
+		"(docs/gate.md, \"Against a base commit\").\n"
 		"Exit codes: 0 passed, 1 regression or SLO violated, 2 usage or invalid input,\n"
 		"3 a benchmark failed or the run was interrupted, 4 database unreachable (spooled).",
 	};
