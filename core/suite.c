@@ -79,8 +79,11 @@ static const char *const non_config_keys[] = {
 	"min_repetitions", "max_repetitions", "min_time", "target", "warmup", "timeout",
 	"variants", "reference", "pass_env",
 };
-/* The same inside the "load" object of HTTP and journey benchmarks. */
+/* The same inside the "load" object of HTTP and journey benchmarks, and
+ * inside an HTTP benchmark's "server" (how perfgate learns that the server
+ * is ready is not what the load measures). */
 static const char *const non_config_load_keys[] = { "repetitions" };
+static const char *const non_config_server_keys[] = { "ready", "ready_timeout" };
 
 static const char *const measure_names[] = { "instructions", "cycles" };
 
@@ -593,6 +596,9 @@ void suite_config_hash(const cJSON *bench, const cJSON *extra, char out[65])
 	if ((load = cJSON_GetObjectItemCaseSensitive(c, "load")) && cJSON_IsObject(load))
 		for (size_t i = 0; i < ARRAY_SIZE(non_config_load_keys); i++)
 			cJSON_DeleteItemFromObjectCaseSensitive(load, non_config_load_keys[i]);
+	if ((load = cJSON_GetObjectItemCaseSensitive(c, "server")) && cJSON_IsObject(load))
+		for (size_t i = 0; i < ARRAY_SIZE(non_config_server_keys); i++)
+			cJSON_DeleteItemFromObjectCaseSensitive(load, non_config_server_keys[i]);
 	if (extra)
 		cJSON_AddItemToObject(c, "runtime", cJSON_Duplicate(extra, true));
 	text = json_canonical(c);

@@ -21,6 +21,10 @@ scenario needs):
   base         the loop of `cmd`, default settings, gated with `gate --base
                main` on a branch: the head beside the base commit in one
                job, no history (every cycle: A/A and each level)
+  http-base    the server of `http` started by perfgate (the benchmark's
+               "server"), gated with `gate --base main` on a branch: both
+               commits' servers side by side, load steps of 1 s alternating
+               (every cycle: A/A and each level)
 
 An epoch is a fresh history (a new project).  Cycle c of an epoch gates the
 main branch (stored: an A/A gate with a history of min(c, 5) runs), then,
@@ -57,7 +61,7 @@ def git(repo, *args):
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def suite_json(scenario, project, port=0):
+def suite_json(scenario, project, port=0, tmp="/tmp"):
     """The suite of one epoch: only what the scenario needs is set."""
     s = {"suite": "trust", "project": project}
     if scenario in ("cmd", "base"):
@@ -73,6 +77,13 @@ def suite_json(scenario, project, port=0):
             {"name": "other", "shell": "i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done", "repetitions": 3}]
     elif scenario == "http":
         s["benchmarks"] = [{"name": "api", "http": {"url": "http://127.0.0.1:%d/work" % port}}]
+    elif scenario == "http-base":
+        # perfgate starts each side's server (service_time.py, committed in
+        # the repository); its port file goes outside the trees
+        s["benchmarks"] = [{"name": "api", "http": {"url": "http://127.0.0.1:%d/work" % port},
+                            "load": {"duration": "1s"},
+                            "server": {"shell": "exec python3 service_time.py service.json %s/pf.$PORT $PORT"
+                                       % tmp}}]
     elif scenario == "ab":
         # a: the base work, always (`base`); b: the work of the commit (`work`)
         s["benchmarks"] = [{"name": "ab", "shell": "sh loop.sh base",
@@ -157,8 +168,13 @@ def run_gate(repo, tmp, store, gate_args):
     return p.returncode, dt, read_report(rep), p.stderr[-400:]
 
 
+def no_history(scen):
+    """A scenario gated with `gate --base`: every gate counts, none needs a history."""
+    return scen.split(":")[0] in ("base", "http-base")
+
+
 def set_work(scenario, repo, level):
-    if scenario == "http":
+    if scenario in ("http", "http-base"):
         conf = {"ms": 2.0, "slow_every": 0, "slow_factor": 1}
         # a request takes the sleep plus about 0.3 ms of the server and the
         # client: 2.45 ms makes the latency about +20%, 2.6 ms about +25%,
@@ -198,7 +214,8 @@ def main():
         # repetition, so 12.5% and 25% more loop make the command about 10%
         # and 20% slower (the summary prints the changes measured); 1.1%
         # more loop is about 1% more instructions.
-        a.levels = {"http": "lat20,thr20,p95x10", "instr": "1.011", "ab": "1.125"}.get(a.scenario, "1.125,1.25")
+        a.levels = {"http": "lat20,thr20,p95x10", "http-base": "lat20,thr20,p95x10", "instr": "1.011",
+                    "ab": "1.125"}.get(a.scenario, "1.125,1.25")
     levels = [x for x in a.levels.split(",") if x]
     detect_epochs = a.epochs if a.detect_epochs < 0 else a.detect_epochs
     rnd = random.Random(a.seed)
@@ -206,7 +223,7 @@ def main():
     repo = os.path.join(tmp, "repo")
     env_home = tmp
     os.environ.update({"GIT_CONFIG_NOSYSTEM": "1", "HOME": env_home, "NO_COLOR": "1"})
-    port = pick_port() if a.scenario == "http" else 0
+    port = pick_port() if a.scenario in ("http", "http-base") else 0
     server = Server(repo, tmp, port)
     # a TERM (the wrapper stopping) runs the clean-up below: no server left behind
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -219,6 +236,8 @@ def main():
             f.write(LOOP)
         with open(os.path.join(repo, "base"), "w") as f:
             f.write("%d\n" % BASE_WORK.get(a.scenario, 20000))
+        if a.scenario == "http-base":
+            shutil.copy(os.path.join(HERE, "..", "servers", "service_time.py"), repo)
         set_work(a.scenario, repo, "aa")
         git(repo, "add", "-A")
         git(repo, "commit", "-qm", "base")
@@ -226,18 +245,18 @@ def main():
             project = "trust-%s-%d-%d" % (a.scenario, a.seed, epoch)
             git(repo, "checkout", "-q", "main")
             with open(os.path.join(repo, "suite.json"), "w") as f:
-                json.dump(suite_json(a.scenario, project, port), f, indent=1)
+                json.dump(suite_json(a.scenario, project, port, tmp), f, indent=1)
             git(repo, "add", "-A")
             git(repo, "commit", "-qm", "epoch %d: suite" % epoch)
             for cycle in range(a.cycles):
                 kinds = ["aa"]
                 if cycle >= 5 and epoch < detect_epochs:
                     kinds += levels
-                if a.scenario in ("ab", "base"):
+                if a.scenario in ("ab", "base", "http-base"):
                     kinds = ["aa"] + levels   # no history involved: every cycle tests both
                 rnd.shuffle(kinds)
                 for kind in kinds:
-                    on_main = kind == "aa" and a.scenario not in ("ab", "base")
+                    on_main = kind == "aa" and a.scenario not in ("ab", "base", "http-base")
                     git(repo, "checkout", "-q", "main")
                     if not on_main:
                         git(repo, "checkout", "-qb", "t-%d-%d-%s" % (epoch, cycle, kind))
@@ -247,9 +266,9 @@ def main():
                     git(repo, "add", "-A")
                     git(repo, "commit", "-qm", "epoch %d cycle %d %s" % (epoch, cycle, kind))
                     if a.scenario == "http":
-                        server.start()
+                        server.start()   # http-base: perfgate starts both
                     try:
-                        extra = ["--base", "main"] if a.scenario == "base" else []
+                        extra = ["--base", "main"] if no_history(a.scenario) else []
                         rc, dt, rep, err = run_gate(repo, tmp, on_main, extra + a.gate_arg)
                     finally:
                         server.stop()
@@ -300,7 +319,7 @@ def summary(paths):
         if scen.startswith("ab"):
             continue
         # a `gate --base` needs no history: every gate counts
-        counted = [r for r in rs if kind != "aa" or r["history"] >= 1 or scen.startswith("base")]
+        counted = [r for r in rs if kind != "aa" or r["history"] >= 1 or no_history(scen)]
         fails = sum(1 for r in counted if r["rc"] == 1)
         errs = sum(1 for r in counted if r["rc"] not in (0, 1))
         d = [r["seconds"] for r in counted]
@@ -343,7 +362,7 @@ def summary(paths):
     for (scen, kind), rs in sorted(groups.items()):
         cnt = {}
         for r in rs:
-            if kind == "aa" and r["history"] < 1 and not scen.startswith("base"):
+            if kind == "aa" and r["history"] < 1 and not no_history(scen):
                 continue
             for k, v in r["rows"].items():
                 cnt.setdefault(k, {}).setdefault(v["v"], 0)

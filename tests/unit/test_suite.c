@@ -434,14 +434,20 @@ static size_t doc_keys(const char *doc, const char *from, const char *to, char k
 	return n;
 }
 
-/* Set "KEY" or "load.KEY" of bench to another value than base gives it. */
+/* Set "KEY", "load.KEY" or "server.KEY" of bench to another value than
+ * base gives it. */
 static void change_key(cJSON *bench, const char *key)
 {
 	cJSON *o = bench;
 
-	if (strncmp(key, "load.", 5) == 0) {
-		o = cJSON_GetObjectItemCaseSensitive(bench, "load");
-		key += 5;
+	if (strncmp(key, "load.", 5) == 0 || strncmp(key, "server.", 7) == 0) {
+		size_t n = strchr(key, '.') - key;
+		char part[8];
+
+		memcpy(part, key, n);
+		part[n] = '\0';
+		o = cJSON_GetObjectItemCaseSensitive(bench, part);
+		key += n + 1;
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
 	cJSON_AddStringToObject(o, key, "something else");
@@ -463,8 +469,9 @@ static void test_config_hash_docs(void **state)
 	cJSON *base = cJSON_Parse("{\"name\": \"b\", \"command\": [\"true\"], \"env\": {\"A\": \"1\"},"
 				  " \"http\": {\"url\": \"http://127.0.0.1:9/\"},"
 				  " \"load\": {\"rate\": 10, \"duration\": \"10s\", \"repetitions\": 3},"
+				  " \"server\": {\"shell\": \"./serve\", \"ready\": \"/health\", \"ready_timeout\": \"60s\"},"
 				  " \"repetitions\": 5, \"warmup\": 1, \"timeout\": \"30s\"}");
-	static const char *const splitting[] = { "command", "env", "http", "load.rate", "load.duration" };
+	static const char *const splitting[] = { "command", "env", "http", "load.rate", "load.duration", "server.shell" };
 
 	(void)state;
 	assert_int_equal(file_read("docs/suite.md", &suite_md, NULL, &err), 0);
