@@ -449,7 +449,8 @@ contains "... and the warning names it" "$ERR" \
 	"the base tree: submodule 'lib' is not checked out in the work tree (git submodule update --init): not written"
 git -C "$R" rm -q -f lib && git -C "$R" commit -qm "no submodule"
 
-# A load test is not run (the gate without --base compares it with its history).
+# A load test without a "server" is not run (the gate without --base
+# compares it with its history; test_gate_base_http.sh runs one with).
 cat >"$R/suite-mixed.json" <<'EOF'
 {
   "suite": "mixed", "project": "base",
@@ -461,7 +462,8 @@ cat >"$R/suite-mixed.json" <<'EOF'
 }
 EOF
 expect_exit 0 "a suite with a load test: the commands are compared" gate --base HEAD "$R/suite-mixed.json" --quiet
-contains "the load test is named as not run" "$ERR" "benchmark 'api' is not run: --base compares command benchmarks"
+contains "the load test is named as not run, with what would run it" "$ERR" \
+	"benchmark 'api' is not run: --base starts a load test's target on each side only when the benchmark declares it as its \"server\""
 
 # Mistakes: exit 2, one line each.
 expect_exit 2 "an unknown REF" gate --base nosuch "$R/suite.json"
