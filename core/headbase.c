@@ -334,7 +334,7 @@ static int pairs_needed(const struct suite *suite, const struct suite_bench *b, 
 		return rc;
 	*alpha = cs.alpha;
 	if (any_metric_gates(suite, b, &cs))
-		*need = headbase_min_pairs(cs.alpha);
+		*need = headbase_min_pairs(cs.alpha) + (b->kind == RUNDOC_KIND_HTTP ? HEADBASE_LOAD_EXTRA_PAIRS : 0);
 	return 0;
 }
 
@@ -449,16 +449,23 @@ int headbase_suite(struct suite *suite, struct headbase *hb, long *repetitions, 
 		}
 		if (*repetitions > 0) /* --repetitions N: said once, below */
 			continue;
-		if ((had = declared_pairs(b, &key, &in)) < need) {
+		if ((had = declared_pairs(b, &key, &in)) < need && had < headbase_min_pairs(alpha)) {
 			errlist_add(notes, "benchmark '%s': %zu pairs can never show a change at alpha %g (with every "
 				    "pair worse, p = 2^-%zu); --base runs %zu (set \"%s\": %zu or more%s)",
 				    b->name, had, alpha, had, need, key, need, in);
+		} else if (had < need) {
+			errlist_add(notes, "benchmark '%s': %zu pairs leave a load test's paired test no room at alpha "
+				    "%g (its percentiles and rates move in steps, and pairs that tie count less); "
+				    "--base runs %zu (set \"%s\": %zu or more%s)", b->name, had, alpha, need, key, need,
+				    in);
+		}
+		if (had < need) {
 			lift_pairs(pairs[n - 2].raw, b->kind, need);
 			lift_pairs(pairs[n - 1].raw, b->kind, need);
 		}
 	}
 	if (rc == 0 && *repetitions > 0 && (size_t)*repetitions < most) {
-		errlist_add(notes, "--repetitions %ld: so few pairs can never show a change at alpha %g; --base runs %zu",
+		errlist_add(notes, "--repetitions %ld: too few pairs for the paired test at alpha %g; --base runs %zu",
 			    *repetitions, most_alpha, most);
 		*repetitions = (long)most;
 	}

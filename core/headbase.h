@@ -104,6 +104,10 @@ int headbase_suite(struct suite *suite, struct headbase *hb, long *repetitions, 
 /* The fewest pairs with which the paired test can reach p <= alpha: with
  * every pair worse its p is 2^-n (docs/statistics.md, "Paired samples"). */
 size_t headbase_min_pairs(double alpha);
+/* A load test runs this many more: its percentiles (histogram buckets) and
+ * rates (request counts) move in steps, so pairs tie, and a tie costs the
+ * exact test its smallest p (7 pairs with one tie cannot reach 0.01). */
+#define HEADBASE_LOAD_EXTRA_PAIRS 3
 
 /* Did b, a base side, fail while its head side ran? */
 bool headbase_failed_on_base(const struct rundoc *rd, const struct rd_bench *b);

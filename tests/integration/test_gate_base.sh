@@ -123,7 +123,7 @@ contains "... saying that 3 pairs could not decide, and what it runs instead" "$
 check "... 7 pairs, compared: unchanged" test "$(n_of "$T/few.json")" = 7
 expect_exit 0 "--repetitions 3 on the command line: passes" \
 	gate --base HEAD~1 "$R/suite.json" -n 3 --quiet --no-confirm --json "$T/few-n.json"
-contains "... saying it runs 7" "$ERR" "--repetitions 3: so few pairs can never show a change at alpha 0.01; --base runs 7"
+contains "... saying it runs 7" "$ERR" "--repetitions 3: too few pairs for the paired test at alpha 0.01; --base runs 7"
 check "... 7 pairs" test "$(n_of "$T/few-n.json")" = 7
 # An adaptive count: its minimum is raised, and its maximum with it.
 python3 - "$R/suite.json" "$R/suite-adaptive.json" <<'PYEOF'
