@@ -183,7 +183,7 @@ static int bench_dirs(const struct suite *suite, const struct suite_bench *b, co
 		      char **head_dir, char **base_dir, struct err *err)
 {
 	const char *cwd = json_peek_str(b->raw, "cwd");
-	char *path = !cwd ? xstrdup(suite->dir) : cwd[0] == '/' ? xstrdup(cwd) : xasprintf("%s/%s", suite->dir, cwd);
+	char *path = path_in(suite->dir, cwd);
 	char *real = realpath(path, NULL);
 	size_t n = strlen(hb->head_root);
 	int rc = 0;
@@ -254,6 +254,31 @@ static void own_port(cJSON *raw, const char *port)
 	move_urls(cJSON_GetObjectItemCaseSensitive(raw, "monitor"), url->valuestring, port);
 	cJSON_SetValuestring(url, moved);
 	free(moved);
+}
+
+/* The port of a load test's base side: the one an earlier benchmark of the
+ * suite got for the same server (definition, folder, scheme, host and
+ * port), which it shares, else a free one.  seen[] holds "KEY\nPORT". */
+static int base_port(const struct suite_bench *b, const char *dir, char **seen, size_t *n_seen, char *port,
+		     size_t len, struct err *err)
+{
+	const char *url = json_peek_str(json_peek(b->raw, "http"), "url");
+	char *def = json_canonical(json_peek(b->raw, "server"));
+	char *key = xasprintf("%s\n%s\n%.*s\n", def, dir, url ? (int)origin_len(url) : 0, url ? url : "");
+	size_t k = strlen(key);
+	int rc = 0;
+
+	free(def);
+	for (size_t i = 0; i < *n_seen; i++)
+		if (strncmp(seen[i], key, k) == 0) {
+			snprintf(port, len, "%s", seen[i] + k);
+			free(key);
+			return 0;
+		}
+	if ((rc = http_server_free_port(port, len, err)) == 0)
+		seen[(*n_seen)++] = xasprintf("%s%s", key, port);
+	free(key);
+	return rc;
 }
 
 /* One side of the pair: b's configuration, run in dir (a load test's base
@@ -408,7 +433,8 @@ int headbase_suite(struct suite *suite, struct headbase *hb, long *repetitions, 
 		   struct err *err)
 {
 	struct suite_bench *pairs = xcalloc(2 * suite->n_benches + 1, sizeof(*pairs));
-	size_t n = 0, most = 0;
+	char **ports = xcalloc(suite->n_benches + 1, sizeof(*ports));
+	size_t n = 0, most = 0, n_ports = 0;
 	double most_alpha = 0;
 	int rc = 0;
 
@@ -437,8 +463,12 @@ int headbase_suite(struct suite *suite, struct headbase *hb, long *repetitions, 
 		}
 		if ((rc = bench_dirs(suite, b, hb, &head_dir, &base_dir, err)) != 0 ||
 		    (rc = pairs_needed(suite, b, &need, &alpha, err)) != 0 ||
-		    (b->kind == RUNDOC_KIND_HTTP && (rc = http_server_free_port(port, sizeof(port), err)) != 0))
+		    (b->kind == RUNDOC_KIND_HTTP &&
+		     (rc = base_port(b, base_dir, ports, &n_ports, port, sizeof(port), err)) != 0)) {
+			free(head_dir);
+			free(base_dir);
 			break;
+		}
 		add_side(&pairs[n++], b, "base", base_dir, port[0] ? port : NULL, true);
 		add_side(&pairs[n++], b, "head", head_dir, NULL, false);
 		free(head_dir);
@@ -472,6 +502,7 @@ int headbase_suite(struct suite *suite, struct headbase *hb, long *repetitions, 
 	if (rc == 0 && n == 0)
 		rc = err_set(err, ERR_INPUT, "suite '%s' has no command benchmark, and no load benchmark with a "
 			     "\"server\", to compare with the base commit", suite->path);
+	argv_free(ports);
 	if (rc) {
 		suite_benches_free(pairs, n);
 		return rc;

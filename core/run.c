@@ -8,6 +8,7 @@
 #include "run.h"
 
 #include <fnmatch.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 #include "proc.h"
 #include "runner_cmd.h"
 #include "shard.h"
+#include "summary.h"
 #include "util.h"
 
 bool run_selected(const struct run_options *opts, const char *name)
@@ -73,6 +75,34 @@ static void keep_tags(const struct suite_bench *sb, struct rd_bench *b)
 		cJSON_AddItemToObject(b->extra, "tags", cJSON_Duplicate(tags, true));
 }
 
+/* A benchmark's result, run into the scratch document's first benchmark
+ * (rc: its runner's, with why), into the run.  Could not run at all: the
+ * run goes on with the others.  A file the benchmark names that is
+ * malformed (a dataset, a trace) is found only now, but is bad input all
+ * the same: the run then ends as invalid input, not as a failed run.
+ * Interrupted in the middle: it did not finish, so it is not kept. */
+static void keep_result(const struct suite_bench *sb, struct rundoc *scratch, int rc, const char *why,
+			const struct run_options *o, struct rundoc *rd, struct tally *t)
+{
+	struct rd_bench *b = &scratch->benches[0];
+	size_t first = rd->n_benches;
+
+	if (rc != 0)
+		rundoc_bench_fail(b, why[0] ? why : "could not run");
+	if (rc == ERR_INPUT)
+		t->input = true;
+	if (!b->config_hash)
+		b->config_hash = xstrdup(sb->config_hash);
+	if (!b->params && sb->params)
+		b->params = cJSON_Duplicate(sb->params, true);
+	keep_tags(sb, b);
+	if (proc_interrupted())
+		return;
+	rundoc_merge(rd, scratch, RUNDOC_MERGE_ACCUMULATE);
+	for (size_t i = first; i < rd->n_benches; i++)
+		note_result(t, o, &rd->benches[i]);
+}
+
 /* One benchmark of any kind, start to end. */
 static void run_one(const struct suite_bench *sb, const struct run_ctx *ctx,
 		    const struct run_options *o, struct rundoc *rd, struct tally *t)
@@ -95,27 +125,7 @@ static void run_one(const struct suite_bench *sb, const struct run_ctx *ctx,
 		rc = runner_cmd_run(sb, ctx, b, &e);
 		break;
 	}
-	b = &scratch->benches[0];
-	/* Could not run at all: the run goes on with the others.  A file the
-	 * benchmark names that is malformed (a dataset, a trace) is found only
-	 * now, but is bad input all the same: the run then ends as invalid
-	 * input, not as a failed run. */
-	if (rc != 0)
-		rundoc_bench_fail(b, e.msg[0] ? e.msg : "could not run");
-	if (rc == ERR_INPUT)
-		t->input = true;
-	if (!b->config_hash)
-		b->config_hash = xstrdup(sb->config_hash);
-	if (!b->params && sb->params)
-		b->params = cJSON_Duplicate(sb->params, true);
-	keep_tags(sb, b);
-	/* Interrupted in the middle: it did not finish, so it is not kept. */
-	if (!proc_interrupted()) {
-		size_t first = rd->n_benches;
-		rundoc_merge(rd, scratch, RUNDOC_MERGE_ACCUMULATE);
-		for (size_t i = first; i < rd->n_benches; i++)
-			note_result(t, o, &rd->benches[i]);
-	}
+	keep_result(sb, scratch, rc, e.msg, o, rd, t);
 	rundoc_free(scratch);
 }
 
@@ -184,7 +194,6 @@ static int stepper_open(struct stepper *st, const struct run_ctx *ctx, struct er
 static void stepper_finish(struct stepper *st, struct rundoc *rd, const struct run_options *o, struct tally *t)
 {
 	struct rd_bench *b;
-	size_t first = rd->n_benches;
 
 	if (st->cmd) {
 		b = rundoc_add_bench(rd, st->sb->name, RUNDOC_KIND_COMMAND);
@@ -193,21 +202,9 @@ static void stepper_finish(struct stepper *st, struct rundoc *rd, const struct r
 		note_result(t, o, &rd->benches[rd->n_benches - 1]);
 		return;
 	}
-	b = &st->scratch->benches[0];
 	if (st->rc == 0)
 		http_runner_finish(st->http);
-	else
-		rundoc_bench_fail(b, st->err.msg[0] ? st->err.msg : "could not run");
-	if (st->rc == ERR_INPUT)
-		t->input = true;
-	if (!b->config_hash)
-		b->config_hash = xstrdup(st->sb->config_hash);
-	if (!b->params && st->sb->params)
-		b->params = cJSON_Duplicate(st->sb->params, true);
-	keep_tags(st->sb, b);
-	rundoc_merge(rd, st->scratch, RUNDOC_MERGE_ACCUMULATE);
-	for (size_t i = first; i < rd->n_benches; i++)
-		note_result(t, o, &rd->benches[i]);
+	keep_result(st->sb, st->scratch, st->rc, st->err.msg, o, rd, t);
 }
 
 static void stepper_free(struct stepper *st)
@@ -217,16 +214,66 @@ static void stepper_free(struct stepper *st)
 	rundoc_free(st->scratch);
 }
 
+static bool same_group(const struct suite_bench *a, const struct suite_bench *b)
+{
+	return a->variant_of && b->variant_of && strcmp(a->variant_of, b->variant_of) == 0;
+}
+
+/* Is each variant's difference from its reference precise, pair by pair?
+ * The 95% interval of the median of the per-pair log-ratios within each
+ * variant's `target` (as a log ratio), every variant of the group adaptive
+ * and past its min_repetitions and min_time.  The machine's drift, which
+ * widens each side's own interval on a noisy machine (up to
+ * max_repetitions), hits both sides of a pair and cancels here, and the
+ * pairs are what the comparison uses (docs/statistics.md, "Paired
+ * samples"). */
+static bool pairs_precise(const struct stepper *st, const struct suite_bench **sel, size_t n, size_t i)
+{
+	const double *ref = NULL, *v;
+	size_t n_ref = 0, k;
+	double target;
+
+	for (size_t j = 0; j < n; j++)
+		if (same_group(sel[j], sel[i]) && sel[j]->reference &&
+		    !(st[j].cmd && runner_cmd_may_stop(st[j].cmd, &ref, &n_ref, &target)))
+			return false;
+	if (!ref)
+		return false;
+	for (size_t j = 0; j < n; j++) {
+		double *d, lo, hi;
+		bool precise;
+
+		if (!same_group(sel[j], sel[i]) || sel[j]->reference)
+			continue;
+		if (!st[j].cmd || !runner_cmd_may_stop(st[j].cmd, &v, &k, &target) || k != n_ref)
+			return false;
+		d = xmalloc(k * sizeof(*d));
+		precise = true;
+		for (size_t r = 0; r < k && precise; r++) {
+			precise = v[r] > 0 && ref[r] > 0;
+			d[r] = precise ? log(v[r] / ref[r]) : 0;
+		}
+		qsort(d, k, sizeof(*d), summary_cmp_double);
+		precise = precise && summary_median_ci(d, k, 0.95, &lo, &hi) == 0 && (hi - lo) / 2 <= log1p(target);
+		free(d);
+		if (!precise)
+			return false;
+	}
+	return true;
+}
+
 /* Is benchmark i done, with the variants of its A/B benchmark (done[] of
  * each)?  Variants stop together, so that an adaptive count keeps them in
- * pairs: one that reached its precision goes on while another has not. */
-static bool group_done(const struct suite_bench **sel, size_t n, const bool *done, size_t i)
+ * pairs: one that reached its precision goes on while another has not,
+ * unless their pairs are precise already (pairs_precise). */
+static bool group_done(const struct stepper *st, const struct suite_bench **sel, size_t n, const bool *done,
+		       size_t i)
 {
 	if (!sel[i]->variant_of)
 		return done[i];
 	for (size_t j = 0; j < n; j++)
-		if (!done[j] && sel[j]->variant_of && strcmp(sel[j]->variant_of, sel[i]->variant_of) == 0)
-			return false;
+		if (!done[j] && same_group(sel[j], sel[i]))
+			return pairs_precise(st, sel, n, i);
 	return true;
 }
 
@@ -258,7 +305,7 @@ static void run_interleaved(const struct suite_bench **sel, size_t n, const stru
 		for (size_t i = 0; i < n; i++)
 			done[i] = stepper_done(&st[i]);
 		for (size_t i = 0; i < n && !proc_interrupted(); i++) {
-			if (!stepper_can_step(&st[i]) || group_done(sel, n, done, i))
+			if (!stepper_can_step(&st[i]) || group_done(st, sel, n, done, i))
 				continue;
 			stepper_step(&st[i], ctx, t0);
 			more = true;

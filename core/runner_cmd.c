@@ -446,12 +446,7 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 	cb->emits = json_peek_str(raw, "emits") != NULL;
 	build_env(cb, raw);
 	cb->pass_env = json_peek_strings(raw, "pass_env");
-	if (cwd && cwd[0] == '/')
-		cb->cwd = xstrdup(cwd);
-	else if (cwd)
-		cb->cwd = xasprintf("%s/%s", base, cwd);
-	else
-		cb->cwd = xstrdup(base);
+	cb->cwd = path_in(base, cwd);
 	resolve_program(cb, cb->argv);
 	if ((v = json_peek(raw, "timeout")))
 		json_duration_value(v, &cb->timeout);
@@ -880,23 +875,35 @@ bool runner_cmd_can_step(const struct runner_cmd_bench *cb)
 	return !cb->failed && !cb->stopped && cb->setup_ok && cb->reps < cb->max_reps;
 }
 
-bool runner_cmd_done(const struct runner_cmd_bench *cb)
+bool runner_cmd_may_stop(const struct runner_cmd_bench *cb, const double **samples, size_t *n, double *target)
 {
 	/* With a calibration the gated time is wall_rel: stop on its precision. */
 	const struct rd_metric *wall = &cb->res.metrics[cb->cal_argv ? cb->i_wall_rel : M_WALL];
-	double *sorted, lo, hi, med;
+
+	if (!cb->adaptive || cb->reps < cb->min_reps || cb->measured_s < cb->min_time)
+		return false;
+	*samples = wall->samples;
+	*n = wall->n_samples;
+	*target = cb->target;
+	return true;
+}
+
+bool runner_cmd_done(const struct runner_cmd_bench *cb)
+{
+	const double *samples;
+	double *sorted, lo, hi, med, target;
+	size_t n;
 	bool done;
 
 	if (!runner_cmd_can_step(cb))
 		return true;
-	if (!cb->adaptive || cb->reps < cb->min_reps || cb->measured_s < cb->min_time)
+	if (!runner_cmd_may_stop(cb, &samples, &n, &target))
 		return false;
-	sorted = xmalloc(wall->n_samples * sizeof(*sorted));
-	memcpy(sorted, wall->samples, wall->n_samples * sizeof(*sorted));
-	qsort(sorted, wall->n_samples, sizeof(*sorted), summary_cmp_double);
-	med = summary_median_sorted(sorted, wall->n_samples);
-	done = summary_median_ci(sorted, wall->n_samples, 0.95, &lo, &hi) == 0 && med > 0 &&
-	       (hi - lo) / 2 <= cb->target * med;
+	sorted = xmalloc(n * sizeof(*sorted));
+	memcpy(sorted, samples, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), summary_cmp_double);
+	med = summary_median_sorted(sorted, n);
+	done = summary_median_ci(sorted, n, 0.95, &lo, &hi) == 0 && med > 0 && (hi - lo) / 2 <= target * med;
 	free(sorted);
 	return done;
 }

@@ -68,6 +68,11 @@ bool runner_cmd_done(const struct runner_cmd_bench *cb);
  * as interleaved variants do to stay in pairs)?  runner_cmd_step() takes
  * one only then. */
 bool runner_cmd_can_step(const struct runner_cmd_bench *cb);
+/* An adaptive count that has reached min_repetitions and min_time: it may
+ * stop once precise enough.  *samples (n of them) are then the times its
+ * precision is judged on (wall, or wall_rel with a calibration) and
+ * *target its `target`. */
+bool runner_cmd_may_stop(const struct runner_cmd_bench *cb, const double **samples, size_t *n, double *target);
 /* Repetitions measured so far and the planned count (max for adaptive). */
 size_t runner_cmd_reps(const struct runner_cmd_bench *cb);
 size_t runner_cmd_planned(const struct runner_cmd_bench *cb);

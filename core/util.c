@@ -362,6 +362,13 @@ done:
 	return rc;
 }
 
+char *path_in(const char *dir, const char *path)
+{
+	if (!path)
+		return xstrdup(dir);
+	return path[0] == '/' ? xstrdup(path) : xasprintf("%s/%s", dir, path);
+}
+
 int mkdir_p(const char *path, struct err *err)
 {
 	char *copy = xstrdup(path);

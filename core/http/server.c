@@ -28,7 +28,16 @@ struct http_server {
 	char *log;        /* its stdout and stderr */
 	double ready_after;
 	char *ended;      /* how it ended, once it has */
+	char *key;        /* what it is: its definition, folder, host and port */
+	unsigned refs;    /* the benchmarks that use it */
+	struct http_server *next;
 };
+
+/* The servers running now.  Benchmarks that declare the same server (the
+ * same definition, folder, host and port) share one: in an interleaved
+ * suite every load test starts before the first step, and a second copy
+ * would find the port taken. */
+static struct http_server *running;
 
 static const char *const server_keys[] = { "command", "shell", "env", "cwd", "ready", "ready_timeout" };
 
@@ -232,8 +241,15 @@ double http_server_ready_after(const struct http_server *s)
 
 void http_server_stop(struct http_server *s)
 {
-	if (!s)
+	struct http_server **p;
+
+	if (!s || --s->refs > 0)
 		return;
+	for (p = &running; *p; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
 	if (s->pid > 0) {
 		proc_kill_group(s->pid, SIGTERM, HTTP_SERVER_GRACE);
 		while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
@@ -243,6 +259,7 @@ void http_server_stop(struct http_server *s)
 		unlink(s->log);
 	free(s->log);
 	free(s->ended);
+	free(s->key);
 	free(s);
 }
 
@@ -319,31 +336,46 @@ int http_server_start(struct http_server **out, const cJSON *srv, const char *di
 	struct http_server *s;
 	const char *cwd = json_peek_str(srv, "cwd");
 	const char *tmp = getenv("TMPDIR");
-	char **argv, **env, *folder;
+	char **argv, **env, *folder, *def = json_canonical(srv), *key;
 	uint64_t t0;
 	int fd, rc;
 
 	*out = NULL;
+	folder = path_in(dir, cwd);
+	key = xasprintf("%s\n%s\n%s\n%s", def, folder, host, port);
+	free(def);
+	for (s = running; s; s = s->next)
+		if (strcmp(s->key, key) == 0 && !s->ended) {
+			s->refs++;
+			*out = s;
+			free(key);
+			free(folder);
+			return 0;
+		}
 	if ((fd = connect_to(host, port, 500)) >= 0) {
+		free(key);
+		free(folder);
 		close(fd);
 		return err_set(err, ERR_RUN,
 			       "something already listens on %s:%s, where the benchmark starts its own server: the "
 			       "load would measure that one; stop it, or give the benchmark another port", host, port);
 	}
 	s = xcalloc(1, sizeof(*s));
+	s->key = key;
+	s->refs = 1;
 	s->log = xasprintf("%s/perfgate-server.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
 	if ((fd = mkstemp(s->log)) < 0) {
 		rc = err_set(err, ERR_RUN, "cannot create a file for its server's output in %s: %s",
 			     tmp && tmp[0] ? tmp : "/tmp", strerror(errno));
 		free(s->log);
 		s->log = NULL;
+		free(folder);
 		http_server_stop(s);
 		return rc;
 	}
 	close(fd);
 	argv = runner_cmd_argv(cJSON_GetObjectItemCaseSensitive(srv, "command"), json_peek_str(srv, "shell"));
 	env = server_env(srv, port);
-	folder = !cwd ? xstrdup(dir) : cwd[0] == '/' ? xstrdup(cwd) : xasprintf("%s/%s", dir, cwd);
 	po.argv = (const char *const *)argv;
 	po.env = (const char *const *)env;
 	po.cwd = folder;
@@ -366,6 +398,8 @@ int http_server_start(struct http_server **out, const cJSON *srv, const char *di
 		http_server_stop(s);
 		return rc;
 	}
+	s->next = running;
+	running = s;
 	*out = s;
 	return 0;
 }

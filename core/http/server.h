@@ -10,7 +10,8 @@
  * something already listens on is refused before anything starts: the load
  * would measure that server, not the benchmark's.  The server's output goes
  * to a temporary file, whose last line names what went wrong when it ends
- * too early.
+ * too early.  Benchmarks that declare the same server (definition, folder,
+ * host and port) while it runs share it: it stops with the last of them.
  */
 #ifndef PERFGATE_HTTP_SERVER_H
 #define PERFGATE_HTTP_SERVER_H
@@ -46,7 +47,8 @@ char *http_server_ended(struct http_server *s);
 /* "its server exited with status 1 <when>; its last line: <line>", a new
  * string (after http_server_ended() found it ended). */
 char *http_server_why(const struct http_server *s, const char *when);
-/* Stop the server's process group and reap it; NULL is a no-op. */
+/* One benchmark is done with the server: the last stops its process group
+ * and reaps it; NULL is a no-op. */
 void http_server_stop(struct http_server *s);
 
 /* url with its port replaced by port (a new string; NULL when url is not

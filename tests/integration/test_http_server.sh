@@ -43,6 +43,24 @@ assert {m["name"]: m for m in b["metrics"]}["throughput"]["samples"][0] > 0' "$T
 if listening "$P"; then not_ok "the server is stopped after the run"; else ok "the server is stopped after the run"; fi
 check "its output file is removed" sh -c "[ -z \"\$(ls '$T/tmp')\" ]"
 
+# Two load tests of one server, interleaved: both start before the first
+# step, and share the one server (a second copy would find the port taken).
+P=$(free_port)
+cat >"$T/shared.json" <<JSON
+{"suite": "srv", "order": "interleaved", "benchmarks": [
+  {"name": "a", "http": {"url": "http://127.0.0.1:$P/a"}, "load": {"duration": "0.2s", "repetitions": 2},
+   "server": {"shell": "echo x >>$T/shared.starts; exec python3 $SERVER $T/service.json $T/pf.shared \$PORT"}},
+  {"name": "b", "http": {"url": "http://127.0.0.1:$P/b"}, "load": {"duration": "0.2s", "repetitions": 2},
+   "server": {"shell": "echo x >>$T/shared.starts; exec python3 $SERVER $T/service.json $T/pf.shared \$PORT"}}]}
+JSON
+expect_exit 0 "two interleaved load tests of one server run" "$PERFGATE" run "$T/shared.json" --no-store --out "$T/shared-run.json"
+check "they shared one server, started once" sh -c "[ \$(wc -l <'$T/shared.starts') -eq 1 ]"
+check "both measured" python3 -c '
+import json, sys
+b = {x["name"]: x for x in json.load(open(sys.argv[1]))["benchmarks"]}
+assert b["a"]["status"] == b["b"]["status"] == "ok" and b["a"]["server"]["port"] == b["b"]["server"]["port"], b' "$T/shared-run.json"
+if listening "$P"; then not_ok "the shared server is stopped after the run"; else ok "the shared server is stopped after the run"; fi
+
 # Ready when /health says so, not when the port opens.
 cat >"$T/slow_ready.py" <<'PY'
 import sys, time
