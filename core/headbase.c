@@ -183,7 +183,7 @@ static int bench_dirs(const struct suite *suite, const struct suite_bench *b, co
 		      char **head_dir, char **base_dir, struct err *err)
 {
 	const char *cwd = json_peek_str(b->raw, "cwd");
-	char *path = path_in(suite->dir, cwd);
+	char *path = path_from(suite->dir, cwd);
 	char *real = realpath(path, NULL);
 	size_t n = strlen(hb->head_root);
 	int rc = 0;

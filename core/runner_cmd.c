@@ -446,7 +446,7 @@ int runner_cmd_open(struct runner_cmd_bench **out, const struct suite_bench *b, 
 	cb->emits = json_peek_str(raw, "emits") != NULL;
 	build_env(cb, raw);
 	cb->pass_env = json_peek_strings(raw, "pass_env");
-	cb->cwd = path_in(base, cwd);
+	cb->cwd = path_from(base, cwd);
 	resolve_program(cb, cb->argv);
 	if ((v = json_peek(raw, "timeout")))
 		json_duration_value(v, &cb->timeout);

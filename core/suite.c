@@ -69,6 +69,11 @@ static const char *const bench_keys[] = {
 	"ingest",                                  /* ingest_runner_validate */
 };
 
+/* Keys of "http" and "journey" benchmarks only (an error anywhere else). */
+static const char *const http_only[] = {
+	"load", "stream", "request_slo", "faults", "prompts", "classes", "requests", "server",
+};
+
 /* Not configuration: changing these does not change what is measured. */
 /* Keys that do not change what a benchmark measures, left out of its
  * configuration hash (docs/suite.md "Configuration hash" lists them; a unit
@@ -432,8 +437,6 @@ static void check_bench(const cJSON *b, const char *path, bool variant, struct e
 					     path, hooks[i], cJSON_HasObjectItem(b, "journey") ? "journey" : "http");
 		http_runner_validate(b, path, p);
 	} else {
-		static const char *const http_only[] = { "load", "stream", "request_slo", "faults", "prompts", "classes",
-							  "requests", "server" };
 		for (size_t i = 0; i < ARRAY_SIZE(http_only); i++)
 			if (cJSON_HasObjectItem(b, http_only[i]))
 				json_problem(p, "%s.%s: only for \"http\" and \"journey\" benchmarks", path, http_only[i]);

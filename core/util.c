@@ -362,7 +362,7 @@ done:
 	return rc;
 }
 
-char *path_in(const char *dir, const char *path)
+char *path_from(const char *dir, const char *path)
 {
 	if (!path)
 		return xstrdup(dir);

@@ -82,7 +82,7 @@ int file_write_atomic(const char *path, const void *data, size_t len, struct err
 int mkdir_p(const char *path, struct err *err);
 /* path when it is absolute, else dir/path; dir itself when path is NULL
  * (a benchmark's "cwd" under its suite's folder).  A new string. */
-char *path_in(const char *dir, const char *path);
+char *path_from(const char *dir, const char *path);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t now_ns(void);

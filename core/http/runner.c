@@ -1066,7 +1066,7 @@ static int trace_open(struct http_run *hr, const char *dir, struct err *err)
 {
 	struct http_trace_options o = HTTP_TRACE_OPTIONS_INIT;
 	struct http_load_spec *s = &hr->spec;
-	char *full = path_in(dir, s->trace_path);
+	char *full = path_from(dir, s->trace_path);
 	int rc;
 
 	o.path = full;
@@ -1099,7 +1099,7 @@ static int start_server(struct http_run *hr, const cJSON *srv, const char *dir, 
 	if (hr->ctx && hr->ctx->shard)
 		return err_set(err, ERR_INPUT, "benchmark '%s': a sharded load test cannot start its own \"server\": "
 			       "every shard would start one; start the target before the shards", hr->b->name);
-	folder = path_in(dir, cwd);
+	folder = path_from(dir, cwd);
 	rc = http_server_start(&hr->server, srv, folder, hr->plan->host, hr->plan->port, err);
 	free(folder);
 	if (rc != 0)

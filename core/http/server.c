@@ -341,7 +341,7 @@ int http_server_start(struct http_server **out, const cJSON *srv, const char *di
 	int fd, rc;
 
 	*out = NULL;
-	folder = path_in(dir, cwd);
+	folder = path_from(dir, cwd);
 	key = xasprintf("%s\n%s\n%s\n%s", def, folder, host, port);
 	free(def);
 	for (s = running; s; s = s->next)
