@@ -93,10 +93,13 @@ int headbase_build(const struct headbase *hb, const char *build, char **log, str
  * where both sides read the same file).  A benchmark with a gated metric runs at least
  * headbase_min_pairs(its alpha) pairs: a smaller declared count (fixed, or
  * the adaptive minimum) is raised, and so is *repetitions (--repetitions
- * N; <= 0 when not given), each with a line in *notes.  Benchmarks that are not commands (load tests,
- * ingested results) are left out, each with a line in *notes.  ERR_INPUT
- * when a benchmark declares its own variants, runs outside the work tree,
- * or when no command benchmark is left.
+ * N; <= 0 when not given), each with a line in *notes; a load test
+ * HEADBASE_LOAD_EXTRA_PAIRS more.  A load test that declares its "server"
+ * runs too: its base side on a free port of its own (its URL and the
+ * monitor's URLs of the same server moved there; load tests of one server
+ * share it).  Other load tests and ingested results are left out, each
+ * with a line in *notes.  ERR_INPUT when a benchmark declares its own
+ * variants, runs outside the work tree, or when nothing is left to run.
  */
 int headbase_suite(struct suite *suite, struct headbase *hb, long *repetitions, struct errlist *notes,
 		   struct err *err);

@@ -1097,8 +1097,8 @@ static int start_server(struct http_run *hr, const cJSON *srv, const char *dir, 
 	int rc;
 
 	if (hr->ctx && hr->ctx->shard)
-		return err_set(err, ERR_INPUT, "benchmark '%s': a sharded load test cannot start its own \"server\": "
-			       "every shard would start one; start the target before the shards", hr->b->name);
+		return err_set(err, ERR_INPUT, "a sharded load test cannot start its own \"server\" (every shard "
+			       "would start one): start the target before the shards");
 	folder = path_from(dir, cwd);
 	rc = http_server_start(&hr->server, srv, folder, hr->plan->host, hr->plan->port, err);
 	free(folder);

@@ -130,6 +130,16 @@ rc=$?
 [ $rc -eq 3 ] && ok "Ctrl-C during a load test with a server exits 3" || not_ok "Ctrl-C exit $rc: $(cat "$T/long.err")"
 if listening "$P"; then not_ok "Ctrl-C stops the server"; else ok "Ctrl-C stops the server"; fi
 
+# A shard cannot start one (every shard would): exit 2, nothing started.
+P=$(free_port)
+rm -f "$T/started"
+suite "$T/shard.json" "$P" "{\"shell\": \"echo started >$T/started; exec python3 $SERVER $T/service.json $T/pf.sh \$PORT\"}" \
+	'{"duration": "0.3s", "concurrency": 2}'
+expect_exit 2 "a sharded load test with a server is refused" "$PERFGATE" run "$T/shard.json" --no-store \
+	--shard 1/2 --shard-group srv --start-at "$(($(date +%s) + 1))"
+contains "... saying why" "$OUT" "a sharded load test cannot start its own \"server\" (every shard would start one)"
+check "... before its server started" sh -c "[ ! -e '$T/started' ]"
+
 # Input errors: exit 2 before anything starts.
 cat >"$T/bad.json" <<JSON
 {"suite": "srv", "benchmarks": [
