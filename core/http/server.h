@@ -54,7 +54,9 @@ void http_server_stop(struct http_server *s);
 /* url with its port replaced by port (a new string; NULL when url is not
  * an http:// or https:// URL). */
 char *http_server_url_with_port(const char *url, const char *port);
-/* A port free on the loopback interface now, as text (0: none found). */
+/* A port free on 127.0.0.1 now, as text into out; ERR_RUN when none can
+ * be had.  (Free now: a server started later finds out whether it still
+ * is, and http_server_start refuses a port that has been taken.) */
 int http_server_free_port(char *out, size_t len, struct err *err);
 
 #endif
