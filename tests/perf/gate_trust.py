@@ -21,6 +21,8 @@ scenario needs):
   base         the loop of `cmd`, default settings, gated with `gate --base
                main` on a branch: the head beside the base commit in one
                job, no history (every cycle: A/A and each level)
+  base-adaptive  `base` with an adaptive count ("min_repetitions": 7,
+               "max_repetitions": 60, the default target of 5%)
   http-base    the server of `http` started by perfgate (the benchmark's
                "server"), gated with `gate --base main` on a branch: both
                commits' servers side by side, load steps of 1 s alternating
@@ -53,7 +55,8 @@ DB = os.environ.get("PERFGATE_TRUST_DB", "")
 # the work comes from a file (`work`, or the file named), read the same way
 # by every benchmark and variant, so that A/A is A/A
 LOOP = "i=0; n=$(cat ${1:-work}); while [ $i -lt $n ]; do i=$((i+1)); done\n"
-BASE_WORK = {"cmd": 20000, "cmd-cal": 20000, "cmd-auto": 20000, "instr": 2000, "ab": 20000, "base": 20000}
+BASE_WORK = {"cmd": 20000, "cmd-cal": 20000, "cmd-auto": 20000, "instr": 2000, "ab": 20000, "base": 20000,
+             "base-adaptive": 20000}
 
 
 def git(repo, *args):
@@ -66,6 +69,8 @@ def suite_json(scenario, project, port=0, tmp="/tmp"):
     s = {"suite": "trust", "project": project}
     if scenario in ("cmd", "base"):
         s["benchmarks"] = [{"name": "loop", "shell": "sh loop.sh"}]
+    elif scenario == "base-adaptive":
+        s["benchmarks"] = [{"name": "loop", "shell": "sh loop.sh", "min_repetitions": 7, "max_repetitions": 60}]
     elif scenario == "cmd-cal":
         s["benchmarks"] = [{"name": "loop", "shell": "sh loop.sh",
                             "calibration": "i=0; while [ $i -lt 10000 ]; do i=$((i+1)); done"}]
@@ -144,7 +149,7 @@ def summarise_report(r):
         key = "%s/%s" % (row.get("benchmark"), row.get("metric"))
         rec = {"v": row.get("verdict"), "r": row.get("ratio"), "gate": row.get("gate"),
                "floor": row.get("floor"), "mde": row.get("detectable_effect"),
-               "test": row.get("test")}
+               "test": row.get("test"), "n": (row.get("current") or {}).get("n")}
         if row.get("against") and not r.get("against_base"):
             out["ab"][key] = rec
         elif row.get("gate"):
@@ -170,7 +175,7 @@ def run_gate(repo, tmp, store, gate_args):
 
 def no_history(scen):
     """A scenario gated with `gate --base`: every gate counts, none needs a history."""
-    return scen.split(":")[0] in ("base", "http-base")
+    return scen.split(":")[0] in ("base", "base-adaptive", "http-base")
 
 
 def set_work(scenario, repo, level):
@@ -252,11 +257,11 @@ def main():
                 kinds = ["aa"]
                 if cycle >= 5 and epoch < detect_epochs:
                     kinds += levels
-                if a.scenario in ("ab", "base", "http-base"):
+                if a.scenario in ("ab", "base", "base-adaptive", "http-base"):
                     kinds = ["aa"] + levels   # no history involved: every cycle tests both
                 rnd.shuffle(kinds)
                 for kind in kinds:
-                    on_main = kind == "aa" and a.scenario not in ("ab", "base", "http-base")
+                    on_main = kind == "aa" and a.scenario not in ("ab", "base", "base-adaptive", "http-base")
                     git(repo, "checkout", "-q", "main")
                     if not on_main:
                         git(repo, "checkout", "-qb", "t-%d-%d-%s" % (epoch, cycle, kind))
