@@ -58,8 +58,8 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		"\"server\", run twice in this job, interleaved: on the files of REF (its merge-base\n"
 		"with HEAD when REF is not an ancestor) and on the work tree, and the gate compares\n"
 		"the head with the base, pair by pair (at least 7 pairs at alpha 0.01, the fewest\n"
-		"that can show a change), with no database and no history; nothing is stored\n"
-		"(docs/gate.md, \"Against a base commit\").\n"
+		"that can show a change; a load test 10), with no database and no history; nothing\n"
+		"is stored (docs/gate.md, \"Against a base commit\").\n"
 		"Exit codes: 0 passed, 1 regression or SLO violated, 2 usage or invalid input,\n"
 		"3 a benchmark failed or the run was interrupted, 4 database unreachable (spooled).",
 	};
