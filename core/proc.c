@@ -430,6 +430,154 @@ static unsigned reap_tree(pid_t leader, unsigned long long since, const pid_t *b
 	return (unsigned)n_seen;
 }
 
+/* Does /proc/PID/environ hold `entry` ("NAME=value") as one of its strings? */
+static bool environ_has(pid_t pid, const char *entry)
+{
+	char path[64], buf[8192];
+	size_t len = strlen(entry), have = 0;
+	bool found = false, skip = false;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
+	if (len == 0 || len >= sizeof(buf) / 2 || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	/* A string split across reads is kept at the front for the next one;
+	 * one too long to be `entry` is skipped to its end. */
+	while (!found && (n = read(fd, buf + have, sizeof(buf) - have)) > 0) {
+		size_t end = have + (size_t)n, start = 0;
+
+		for (size_t i = 0; i < end && !found; i++)
+			if (buf[i] == '\0') {
+				found = !skip && i - start == len && memcmp(buf + start, entry, len) == 0;
+				skip = false;
+				start = i + 1;
+			}
+		have = end - start;
+		if (have > len) {
+			skip = true;
+			have = 0;
+		} else {
+			memmove(buf, buf + start, have);
+		}
+	}
+	close(fd);
+	return found;
+}
+
+struct marked_scan {
+	const char *entry;
+	pid_t *pids;
+	size_t n, alloc;
+};
+
+static void note_marked(pid_t pid, void *arg)
+{
+	struct marked_scan *sc = arg;
+	struct pstat ps;
+
+	if (kids_has(pid) || !read_pstat(pid, &ps))
+		return;
+	if (ps.state == 'Z') {
+		waitpid(pid, NULL, WNOHANG);
+		return;
+	}
+	if (environ_has(pid, sc->entry)) {
+		XGROW(sc->pids, sc->alloc, sc->n + 1);
+		sc->pids[sc->n++] = pid;
+	}
+}
+
+size_t proc_adopted_with(const char *entry, pid_t **out)
+{
+	struct marked_scan sc = { .entry = entry };
+
+	each_child(note_marked, &sc);
+	if (out)
+		*out = sc.pids;
+	else
+		free(sc.pids);
+	return sc.n;
+}
+
+/* sig to pid, and to its whole group when it leads one (not perfgate's). */
+static void signal_tree(pid_t pid, int sig)
+{
+	struct pstat ps;
+
+	if (read_pstat(pid, &ps) && ps.pgrp == pid && ps.pgrp != getpgrp())
+		kill(-pid, sig);
+	kill(pid, sig);
+}
+
+bool proc_try_wait(pid_t pid, int *status)
+{
+	int st;
+
+	if (pid <= 0 || waitpid(pid, &st, WNOHANG) != pid)
+		return false;
+	kids_remove(pid);
+	if (status)
+		*status = st;
+	return true;
+}
+
+void proc_stop_tree(pid_t leader, pid_t group, const char *entry, int sig, double grace)
+{
+	uint64_t deadline = now_ns() + (uint64_t)(grace > 0 ? grace * 1e9 : 0);
+	pid_t *told = NULL;
+	size_t n_told = 0, alloc_told = 0;
+
+	if (group > 0)
+		kill(-group, sig);
+	for (;;) {
+		pid_t *pids = NULL;
+		size_t n = entry ? proc_adopted_with(entry, &pids) : 0;
+		bool leader_up = false;
+		siginfo_t si;
+
+		/* Each process gets the signal once: a second SIGTERM means
+		 * "now" to some servers. */
+		for (size_t i = 0; i < n; i++) {
+			bool known = false;
+
+			for (size_t j = 0; j < n_told && !known; j++)
+				known = told[j] == pids[i];
+			if (!known) {
+				XGROW(told, alloc_told, n_told + 1);
+				told[n_told++] = pids[i];
+				signal_tree(pids[i], sig);
+			}
+		}
+		free(pids);
+		if (leader > 0) {
+			memset(&si, 0, sizeof(si));
+			leader_up = !(waitid(P_PID, (id_t)leader, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+				      si.si_pid == leader);
+		}
+		if ((!leader_up && n == 0) || now_ns() >= deadline)
+			break;
+		nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
+	}
+	/* Whatever is left: the group's other members, and what ignored sig. */
+	if (group > 0)
+		kill(-group, SIGKILL);
+	if (entry) {
+		pid_t *pids = NULL;
+		size_t n = proc_adopted_with(entry, &pids);
+
+		for (size_t i = 0; i < n; i++)
+			signal_tree(pids[i], SIGKILL);
+		free(pids);
+	}
+	if (leader > 0) {
+		while (waitpid(leader, NULL, 0) < 0 && errno == EINTR)
+			;
+		kids_remove(leader);
+	}
+	free(told);
+}
+
 struct spawn_pipes {
 	int out[2];
 	int err[2];

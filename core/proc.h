@@ -85,6 +85,22 @@ int proc_spawn(const struct proc_options *opts, pid_t *pid, struct err *err);
 int proc_spawn_reader(const struct proc_options *opts, pid_t *pid, int *out_fd, struct err *err);
 /* Send sig to the whole group, wait up to grace seconds, then SIGKILL. */
 void proc_kill_group(pid_t pid, int sig, double grace);
+/* Reap a spawned child if it has ended (not blocking): true, with its wait
+ * status in *status (when not NULL). */
+bool proc_try_wait(pid_t pid, int *status);
+/* The processes reparented to perfgate (orphans of a spawned child's tree:
+ * a server's daemon that escaped its group with setsid, or its background
+ * jobs once the child ended) whose environment holds `entry`
+ * ("NAME=value", set for the child with proc_options.env); the count, and
+ * their pids in *out to free (when out is not NULL).  Adopted zombies are
+ * reaped on the way. */
+size_t proc_adopted_with(const char *entry, pid_t **out);
+/* Stop a spawned child and everything it started: sig to the group `group`
+ * (0: none) and to each adopted orphan holding `entry` (NULL: none), with
+ * the group it leads; up to grace seconds for the leader (0: reaped
+ * already) and those orphans to end; then SIGKILL to the group and to
+ * what is left.  The leader is reaped. */
+void proc_stop_tree(pid_t leader, pid_t group, const char *entry, int sig, double grace);
 /* Reap a spawned child (blocking); fills exit_code/signal/rusage fields. */
 int proc_wait(pid_t pid, struct proc_result *res, struct err *err);
 

@@ -88,7 +88,7 @@ static const char *const non_config_keys[] = {
  * inside an HTTP benchmark's "server" (how perfgate learns that the server
  * is ready is not what the load measures). */
 static const char *const non_config_load_keys[] = { "repetitions" };
-static const char *const non_config_server_keys[] = { "ready", "ready_timeout" };
+static const char *const non_config_server_keys[] = { "ready", "ready_timeout", "stop_timeout" };
 
 static const char *const measure_names[] = { "instructions", "cycles" };
 

@@ -24,7 +24,11 @@
 #include "../util.h"
 
 struct http_server {
-	pid_t pid;        /* also its process group; 0 once reaped */
+	pid_t pid;        /* 0 once reaped */
+	pid_t group;      /* its process group: its pid while it ran */
+	char *marker;     /* "PERFGATE_SERVER=..." in its environment, inherited by what it starts */
+	bool detached;    /* it ended with status 0 and left processes running: a daemon */
+	double grace;     /* seconds from SIGTERM to SIGKILL */
 	char *log;        /* its stdout and stderr */
 	double ready_after;
 	char *ended;      /* how it ended, once it has */
@@ -39,7 +43,8 @@ struct http_server {
  * would find the port taken. */
 static struct http_server *running;
 
-static const char *const server_keys[] = { "command", "shell", "env", "cwd", "ready", "ready_timeout" };
+static const char *const server_keys[] = { "command", "shell", "env", "cwd", "ready", "ready_timeout",
+					   "stop_timeout" };
 
 void http_server_validate(const cJSON *bench, const char *path, struct errlist *problems)
 {
@@ -64,7 +69,7 @@ void http_server_validate(const cJSON *bench, const char *path, struct errlist *
 			i++;
 		if (i == ARRAY_SIZE(server_keys))
 			json_problem(problems, "%s.%s: unknown key (a server has command or shell, env, cwd, ready, "
-				     "ready_timeout)", path, it->string);
+				     "ready_timeout, stop_timeout)", path, it->string);
 	}
 	cmd = cJSON_GetObjectItemCaseSensitive(srv, "command");
 	sh = cJSON_GetObjectItemCaseSensitive(srv, "shell");
@@ -101,6 +106,8 @@ void http_server_validate(const cJSON *bench, const char *path, struct errlist *
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(srv, "ready_timeout")) && !(json_duration_value(v, &d) == 0 && d > 0))
 		json_problem(problems, "%s.ready_timeout: expected a duration above 0 (\"120s\")", path);
+	if ((v = cJSON_GetObjectItemCaseSensitive(srv, "stop_timeout")) && !(json_duration_value(v, &d) == 0 && d >= 0))
+		json_problem(problems, "%s.stop_timeout: expected a duration, 0 or more (\"30s\")", path);
 }
 
 /* A connected socket to host:port, or -1 (refused, unreachable, nothing
@@ -225,11 +232,21 @@ char *http_server_ended(struct http_server *s)
 
 	if (!s)
 		return NULL;
-	if (!s->ended && s->pid > 0 && waitpid(s->pid, &status, WNOHANG) == s->pid) {
-		/* What it left running in its group goes with it. */
-		kill(-s->pid, SIGKILL);
+	if (!s->ended && proc_try_wait(s->pid, &status)) {
 		s->pid = 0;
-		s->ended = how_it_ended(status);
+		/* Status 0 with processes left running that carry its marker: it
+		 * went to the background (a daemon that forks, or `serve &`). */
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && proc_adopted_with(s->marker, NULL) > 0) {
+			s->detached = true;
+		} else {
+			/* What it left running goes with it. */
+			proc_stop_tree(0, s->group, s->marker, SIGKILL, 0);
+			s->ended = how_it_ended(status);
+		}
+	}
+	if (!s->ended && s->detached && proc_adopted_with(s->marker, NULL) == 0) {
+		proc_stop_tree(0, s->group, s->marker, SIGKILL, 0);
+		s->ended = xstrdup("ended in the background");
 	}
 	return s->ended ? xstrdup(s->ended) : NULL;
 }
@@ -250,26 +267,25 @@ void http_server_stop(struct http_server *s)
 			*p = s->next;
 			break;
 		}
-	if (s->pid > 0) {
-		proc_kill_group(s->pid, SIGTERM, HTTP_SERVER_GRACE);
-		while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
+	if (s->group > 0 && !s->ended)
+		proc_stop_tree(s->pid, s->group, s->marker, SIGTERM, s->grace);
 	if (s->log)
 		unlink(s->log);
+	free(s->marker);
 	free(s->log);
 	free(s->ended);
 	free(s->key);
 	free(s);
 }
 
-static char **server_env(const cJSON *srv, const char *port)
+static char **server_env(const cJSON *srv, const char *port, const char *marker)
 {
 	const cJSON *env = cJSON_GetObjectItemCaseSensitive(srv, "env"), *it;
-	char **e = xcalloc((size_t)(env ? cJSON_GetArraySize(env) : 0) + 2, sizeof(*e));
+	char **e = xcalloc((size_t)(env ? cJSON_GetArraySize(env) : 0) + 3, sizeof(*e));
 	size_t n = 0;
 
 	e[n++] = xasprintf("PORT=%s", port);
+	e[n++] = xstrdup(marker);
 	cJSON_ArrayForEach(it, env)
 		if (cJSON_IsString(it))
 			e[n++] = xasprintf("%s=%s", it->string, it->valuestring);
@@ -333,7 +349,9 @@ int http_server_start(struct http_server **out, const cJSON *srv, const char *di
 		      const char *host, const char *port, struct err *err)
 {
 	struct proc_options po = PROC_OPTIONS_INIT;
+	static unsigned started;
 	struct http_server *s;
+	const cJSON *v;
 	const char *cwd = json_peek_str(srv, "cwd");
 	const char *tmp = getenv("TMPDIR");
 	char **argv, **env, *folder, *def = json_canonical(srv), *key;
@@ -363,6 +381,10 @@ int http_server_start(struct http_server **out, const cJSON *srv, const char *di
 	s = xcalloc(1, sizeof(*s));
 	s->key = key;
 	s->refs = 1;
+	s->marker = xasprintf("PERFGATE_SERVER=%ld.%u", (long)getpid(), ++started);
+	s->grace = HTTP_SERVER_GRACE;
+	if ((v = cJSON_GetObjectItemCaseSensitive(srv, "stop_timeout")))
+		json_duration_value(v, &s->grace);
 	s->log = xasprintf("%s/perfgate-server.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
 	if ((fd = mkstemp(s->log)) < 0) {
 		rc = err_set(err, ERR_RUN, "cannot create a file for its server's output in %s: %s",
@@ -375,7 +397,7 @@ int http_server_start(struct http_server **out, const cJSON *srv, const char *di
 	}
 	close(fd);
 	argv = runner_cmd_argv(cJSON_GetObjectItemCaseSensitive(srv, "command"), json_peek_str(srv, "shell"));
-	env = server_env(srv, port);
+	env = server_env(srv, port, s->marker);
 	po.argv = (const char *const *)argv;
 	po.env = (const char *const *)env;
 	po.cwd = folder;
@@ -385,6 +407,7 @@ int http_server_start(struct http_server **out, const cJSON *srv, const char *di
 	po.stderr_path = s->log;
 	t0 = now_ns();
 	rc = proc_spawn(&po, &s->pid, err);
+	s->group = rc == 0 ? s->pid : 0;
 	argv_free(argv);
 	argv_free(env);
 	free(folder);

@@ -6,7 +6,12 @@
  * benchmark's folder, with PORT set to the port of the benchmark's URL;
  * waits until that port accepts connections (and, with "ready", until a
  * GET of that path answers 2xx); measures; and stops the whole group
- * (SIGTERM, then SIGKILL after HTTP_SERVER_GRACE seconds).  A port that
+ * (SIGTERM, then SIGKILL after HTTP_SERVER_GRACE seconds).  A server that
+ * goes to the background (it exits with status 0 leaving a daemon, perhaps
+ * in a session of its own) is followed there: what it started carries
+ * PERFGATE_SERVER=<id> in its environment, and perfgate, a child
+ * subreaper, finds those processes among its adopted children, watches
+ * them as the server and stops them with it.  A port that
  * something already listens on is refused before anything starts: the load
  * would measure that server, not the benchmark's.  The server's output goes
  * to a temporary file, whose last line names what went wrong when it ends
@@ -23,7 +28,7 @@
 #include "../err.h"
 
 #define HTTP_SERVER_READY_TIMEOUT 60.0 /* seconds, unless "ready_timeout" says */
-#define HTTP_SERVER_GRACE 10.0         /* seconds from SIGTERM to SIGKILL */
+#define HTTP_SERVER_GRACE 10.0         /* seconds from SIGTERM to SIGKILL, unless "stop_timeout" says */
 
 struct http_server;
 

@@ -26,7 +26,16 @@ suite() {
 JSON
 }
 others=
-stop_others() { for p in $others; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done; others=; }
+stop_others() {
+	for p in $others; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	others=
+	# Servers perfgate should have stopped are never left behind by a
+	# failure (only a process whose command line names this test's folder).
+	for f in "$T"/*.pid; do
+		[ -s "$f" ] && tr '\0' ' ' <"/proc/$(cat "$f")/cmdline" 2>/dev/null | grep -qF "$T" && kill -9 "$(cat "$f")"
+	done
+	return 0
+}
 trap stop_others EXIT
 
 # Started, ready, measured, stopped.
@@ -130,6 +139,70 @@ rc=$?
 [ $rc -eq 3 ] && ok "Ctrl-C during a load test with a server exits 3" || not_ok "Ctrl-C exit $rc: $(cat "$T/long.err")"
 if listening "$P"; then not_ok "Ctrl-C stops the server"; else ok "Ctrl-C stops the server"; fi
 
+# A server that goes to the background: the classic double fork (the
+# command exits 0 at once, the server runs on in a session of its own).
+# perfgate follows it there, measures it, and stops it after the run.
+cat >"$T/daemon.py" <<'PY'
+import os, signal, sys, threading, time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+port, pidfile, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+if os.fork() > 0:
+    sys.exit(0)
+os.setsid()
+if os.fork() > 0:
+    os._exit(0)
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"ok")
+    def log_message(self, *a): pass
+srv = HTTPServer(("127.0.0.1", port), H)
+if mode == "ignore-term":
+    signal.signal(signal.SIGTERM, lambda *a: open(pidfile + ".term", "w").write("TERM"))
+if mode.startswith("exit-after-"):
+    threading.Timer(float(mode[11:]), lambda: (print("daemon: lost the model", flush=True), os._exit(9))).start()
+open(pidfile + ".tmp", "w").write(str(os.getpid()))
+os.rename(pidfile + ".tmp", pidfile)
+srv.serve_forever()
+PY
+P=$(free_port)
+suite "$T/daemon.json" "$P" "{\"shell\": \"python3 daemon.py \$PORT $T/daemon.pid plain\", \"cwd\": \".\"}" \
+	'{"duration": "0.3s", "repetitions": 2}'
+expect_exit 0 "a server that forks into the background runs" "$PERFGATE" run "$T/daemon.json" --no-store --out "$T/daemon-run.json"
+check "... and is measured" python3 -c '
+import json, sys
+b = json.load(open(sys.argv[1]))["benchmarks"][0]
+assert b["status"] == "ok" and len({m["name"]: m for m in b["metrics"]}["throughput"]["samples"]) == 2, b' "$T/daemon-run.json"
+check "the daemon ran in a session of its own" test -s "$T/daemon.pid"
+if alive "$(cat "$T/daemon.pid")"; then not_ok "the daemon is stopped after the run"; else ok "the daemon is stopped after the run"; fi
+if listening "$P"; then not_ok "its port is free after the run"; else ok "its port is free after the run"; fi
+
+# A shell command that leaves the server as a background job (`serve &`).
+P=$(free_port)
+suite "$T/bg.json" "$P" "{\"shell\": \"python3 $SERVER $T/service.json $T/pf.bg \$PORT & echo \$! >$T/bg.pid\"}"
+expect_exit 0 "a server started as a background job runs" "$PERFGATE" run "$T/bg.json" --no-store
+if alive "$(cat "$T/bg.pid")"; then not_ok "the background job is stopped after the run"; else ok "the background job is stopped after the run"; fi
+
+# A daemon that dies under the load fails the benchmark, as a server does.
+P=$(free_port)
+suite "$T/ddies.json" "$P" "{\"shell\": \"python3 daemon.py \$PORT $T/ddies.pid exit-after-1\", \"cwd\": \".\"}" \
+	'{"duration": "0.4s", "repetitions": 8}'
+expect_exit 3 "a daemon that ends during the run fails it" "$PERFGATE" run "$T/ddies.json" --no-store
+contains "the error says it ended in the background, and when" "$ERR" "benchmark 'api' failed: its server ended in the background during repetition"
+contains "... with its last line" "$ERR" "; its last line: daemon: lost the model"
+
+# stop_timeout: SIGTERM, then SIGKILL after it, for a daemon as for the
+# server's own group.  This one ignores SIGTERM; the default would wait 10 s.
+P=$(free_port)
+suite "$T/stubborn.json" "$P" \
+	"{\"shell\": \"python3 daemon.py \$PORT $T/stubborn.pid ignore-term\", \"cwd\": \".\", \"stop_timeout\": \"0.5s\"}"
+t0=$(date +%s)
+expect_exit 0 "a server that ignores SIGTERM runs" "$PERFGATE" run "$T/stubborn.json" --no-store
+t1=$(date +%s)
+check "it was sent SIGTERM first" grep -q TERM "$T/stubborn.pid.term"
+if alive "$(cat "$T/stubborn.pid")"; then not_ok "then SIGKILL"; else ok "then SIGKILL"; fi
+check "after stop_timeout, not the default 10 s (took $((t1 - t0)) s)" test $((t1 - t0)) -lt 8
+
 # A shard cannot start one (every shard would): exit 2, nothing started.
 P=$(free_port)
 rm -f "$T/started"
@@ -144,9 +217,11 @@ check "... before its server started" sh -c "[ ! -e '$T/started' ]"
 cat >"$T/bad.json" <<JSON
 {"suite": "srv", "benchmarks": [
   {"name": "cmd", "shell": "true", "server": {"shell": "true"}},
-  {"name": "api", "http": {"url": "http://127.0.0.1:1/x"}, "load": {"duration": "1s"}, "server": {"shell": "a", "ready": "health"}}]}
+  {"name": "api", "http": {"url": "http://127.0.0.1:1/x"}, "load": {"duration": "1s"}, "server": {"shell": "a", "ready": "health"}},
+  {"name": "api2", "http": {"url": "http://127.0.0.1:1/x"}, "load": {"duration": "1s"}, "server": {"shell": "a", "stop_timeout": "-1s"}}]}
 JSON
 expect_exit 2 "a server on a command benchmark, and a ready that is not a path, are input errors" \
 	"$PERFGATE" run --list "$T/bad.json"
 contains "the command benchmark's server is named" "$ERR" "benchmarks[0].server: only for \"http\" and \"journey\" benchmarks"
 contains "the ready path is named" "$ERR" "benchmarks[1].server.ready: expected a path"
+contains "a negative stop_timeout is named" "$ERR" "benchmarks[2].server.stop_timeout: expected a duration, 0 or more"

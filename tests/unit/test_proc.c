@@ -6,9 +6,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
@@ -167,6 +169,76 @@ static void test_orphans_killed(void **state)
 	proc_result_release(&r);
 }
 
+/* A `sleep` in a session of its own whose parent has exited (a daemon's
+ * double fork), with exactly envp as its environment; its pid. */
+static pid_t orphan_sleeper(char *const envp[])
+{
+	int fds[2];
+	pid_t mid, g = -1;
+
+	assert_int_equal(pipe(fds), 0);
+	mid = fork();
+	assert_true(mid >= 0);
+	if (mid == 0) {
+		pid_t child = fork();
+
+		if (child == 0) {
+			char *const argv[] = { "sleep", "30", NULL };
+
+			setsid();
+			execve("/bin/sleep", argv, envp);
+			_exit(127);
+		}
+		_exit(write(fds[1], &child, sizeof(child)) == (ssize_t)sizeof(child) ? 0 : 1);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &g, sizeof(g)), (ssize_t)sizeof(g));
+	close(fds[0]);
+	waitpid(mid, NULL, 0);
+	return g;
+}
+
+static void test_adopted_with_marker(void **state)
+{
+	/* PAD lengths that put the marker across the 8 KiB reads of
+	 * /proc/PID/environ, right after one, and after a string longer
+	 * than a whole read. */
+	const size_t pads[] = { 8180, 8187, 20000 };
+
+	(void)state;
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+	for (size_t i = 0; i < sizeof(pads) / sizeof(pads[0]); i++) {
+		char *pad = xmalloc(pads[i] + 5), marker[] = "PERFGATE_SERVER=u.7";
+		char *const envp[] = { pad, marker, NULL };
+		pid_t *pids = NULL, g;
+		size_t n = 0;
+
+		memcpy(pad, "PAD=", 4);
+		memset(pad + 4, 'x', pads[i]);
+		pad[pads[i] + 4] = '\0';
+		g = orphan_sleeper(envp);
+		/* until it has exec'd sleep with that environment */
+		for (int tries = 0; tries < 300 && n == 0; tries++) {
+			n = proc_adopted_with("PERFGATE_SERVER=u.7", &pids);
+			if (n == 0) {
+				free(pids);
+				poll(NULL, 0, 10);
+			}
+		}
+		assert_int_equal(n, 1);
+		assert_int_equal(pids[0], g);
+		free(pids);
+		/* whole strings only */
+		assert_int_equal(proc_adopted_with("PERFGATE_SERVER=u.", NULL), 0);
+		assert_int_equal(proc_adopted_with("PERFGATE_SERVER=u.77", NULL), 0);
+		assert_int_equal(proc_adopted_with("ERFGATE_SERVER=u.7", NULL), 0);
+		proc_stop_tree(0, 0, "PERFGATE_SERVER=u.7", SIGTERM, 5.0);
+		assert_int_equal(kill(g, 0), -1);
+		assert_int_equal(proc_adopted_with("PERFGATE_SERVER=u.7", NULL), 0);
+		free(pad);
+	}
+}
+
 static void test_keep_descendants(void **state)
 {
 	const char *argv[] = { "/bin/sh", "-c", "sleep 34 & echo $!", NULL };
@@ -322,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_secrets_scrubbed),
 		cmocka_unit_test(test_orphans_killed),
 		cmocka_unit_test(test_keep_descendants),
+		cmocka_unit_test(test_adopted_with_marker),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
