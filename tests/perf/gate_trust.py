@@ -149,7 +149,8 @@ def summarise_report(r):
         key = "%s/%s" % (row.get("benchmark"), row.get("metric"))
         rec = {"v": row.get("verdict"), "r": row.get("ratio"), "gate": row.get("gate"),
                "floor": row.get("floor"), "mde": row.get("detectable_effect"),
-               "test": row.get("test"), "n": (row.get("current") or {}).get("n")}
+               "test": row.get("test"), "n": (row.get("current") or {}).get("n"),
+               "p": row.get("p_adjusted"), "level": row.get("level"), "why": row.get("why")}
         if row.get("against") and not r.get("against_base"):
             out["ab"][key] = rec
         elif row.get("gate"):
