@@ -770,6 +770,151 @@ done:
 
 /* ---- Minimum detectable effect ---- */
 
+/* splitmix64: a fixed, portable sequence for the resamples. */
+static uint64_t splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* The resampling behind stats_paired_power_spread: residuals e (n), the
+ * draws (draws x n indices into e), and room for one shift's work. */
+struct power_draws {
+	const double *e;
+	size_t n, draws;
+	const uint32_t *idx;
+	struct absrank *sorted; /* |e_j + delta| and its sign, for each j */
+	size_t *of;             /* the j in order of |e_j + delta| */
+	unsigned *count;        /* copies of e_j in the draw */
+	double *x;
+};
+
+static int cmp_of(const void *a, const void *b, void *arg)
+{
+	const struct absrank *s = arg;
+	double x = s[*(const size_t *)a].a, y = s[*(const size_t *)b].a;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Share of the draws that the one-sided signed-rank test finds significant
+ * at alpha once shifted by delta.  A draw repeats residuals, so its ranks
+ * come from the copies of each: one sort per shift and O(n) per draw, the
+ * normal approximation with its tie correction and the 2^-n bound, as
+ * stats_wilcoxon_signed_rank has it (which decides a draw without ties,
+ * where it would use the exact distribution).
+ */
+static double resampled_power(struct power_draws *pd, double delta, double alpha)
+{
+	size_t n = pd->n, hits = 0;
+	double zc = gsl_cdf_ugaussian_Pinv(1 - alpha);
+
+	for (size_t j = 0; j < n; j++) {
+		double v = pd->e[j] + delta;
+
+		pd->sorted[j] = (struct absrank){ fabs(v), v > 0 };
+		pd->of[j] = j;
+	}
+	qsort_r(pd->of, n, sizeof(*pd->of), cmp_of, pd->sorted);
+	for (size_t b = 0; b < pd->draws; b++) {
+		const uint32_t *ix = pd->idx + b * n;
+		double w = 0, ties = 0, k = 0, mu, var;
+
+		memset(pd->count, 0, n * sizeof(*pd->count));
+		for (size_t i = 0; i < n; i++)
+			pd->count[ix[i]]++;
+		for (size_t g = 0; g < n;) {
+			size_t h = g;
+			double copies = 0, pos = 0;
+
+			/* a group of equal |values|: their copies share a rank */
+			while (h < n && pd->sorted[pd->of[h]].a == pd->sorted[pd->of[g]].a) {
+				copies += pd->count[pd->of[h]];
+				pos += pd->sorted[pd->of[h]].pos ? pd->count[pd->of[h]] : 0;
+				h++;
+			}
+			if (pd->sorted[pd->of[g]].a > 0 && copies > 0) {
+				w += (2 * k + copies + 1) / 2 * pos;
+				ties += copies * copies * copies - copies;
+				k += copies;
+			}
+			g = h;
+		}
+		if (ties == 0 && k == (double)n && n <= WSR_EXACT_MAX) {
+			struct wsr r;
+
+			for (size_t i = 0; i < n; i++)
+				pd->x[i] = pd->e[ix[i]] + delta;
+			hits += stats_wilcoxon_signed_rank(pd->x, n, &r) == 0 && r.p <= alpha;
+			continue;
+		}
+		mu = k * (k + 1) / 4;
+		var = k * (k + 1) * (2 * k + 1) / 24 - ties / 48;
+		if (k > 0 && var > 0 && ldexp(1, -(int)fmin(k, 1074)) <= alpha && (w - mu - 0.5) / sqrt(var) >= zc)
+			hits++;
+	}
+	return (double)hits / (double)pd->draws;
+}
+
+double stats_paired_power_spread(const double *d, size_t n, double alpha, double power)
+{
+	struct power_draws pd = { .n = n, .draws = STATS_POWER_RESAMPLES };
+	double *e, med, top = 0, lo = 0, hi, z, res = NAN;
+	uint32_t *idx;
+	uint64_t seed = 0x5eed;
+
+	if (n < 2 || n > UINT32_MAX || !all_finite(d, n) || !(alpha > 0 && alpha < 1) || !(power > 0 && power < 1))
+		return NAN;
+	e = xmalloc(n * sizeof(*e));
+	memcpy(e, d, n * sizeof(*e));
+	qsort(e, n, sizeof(*e), summary_cmp_double);
+	med = summary_median_sorted(e, n);
+	for (size_t i = 0; i < n; i++) {
+		e[i] = d[i] - med;
+		top = fmax(top, fabs(e[i]));
+	}
+	if (top == 0) {
+		free(e);
+		return 0;
+	}
+	idx = xmalloc(pd.draws * n * sizeof(*idx));
+	for (size_t i = 0; i < pd.draws * n; i++)
+		idx[i] = (uint32_t)(splitmix64(&seed) % n);
+	pd.e = e;
+	pd.idx = idx;
+	pd.sorted = xmalloc(n * sizeof(*pd.sorted));
+	pd.of = xmalloc(n * sizeof(*pd.of));
+	pd.count = xmalloc(n * sizeof(*pd.count));
+	pd.x = xmalloc(n * sizeof(*pd.x));
+	/* Past 2 x the largest residual every draw is all positive: the
+	 * test's best, which either reaches alpha or never will. */
+	hi = 2 * top;
+	if (resampled_power(&pd, hi, alpha) >= power) {
+		for (int step = 0; step < 14; step++) {
+			double mid = (lo + hi) / 2;
+
+			if (resampled_power(&pd, mid, alpha) >= power)
+				hi = mid;
+			else
+				lo = mid;
+		}
+		z = gsl_cdf_tdist_Pinv(1 - alpha, (double)n - 1) * sqrt(M_PI / 3) +
+		    gsl_cdf_tdist_Pinv(power, (double)n - 1);
+		res = z > 0 ? hi * sqrt((double)n) / z : NAN;
+	}
+	free(pd.sorted);
+	free(pd.of);
+	free(pd.count);
+	free(pd.x);
+	free(idx);
+	free(e);
+	return res;
+}
+
 double stats_mde(const struct stats_mde_input *in)
 {
 	double a = in->alpha > 0 && in->alpha < 1 ? in->alpha : 0.01;

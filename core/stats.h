@@ -154,4 +154,22 @@ struct stats_mde_input {
  */
 double stats_mde(const struct stats_mde_input *in);
 
+/* Resamples behind stats_paired_power_spread. */
+#define STATS_POWER_RESAMPLES 200
+
+/*
+ * The spread of paired differences d (log ratios) as the signed-rank test
+ * feels it, for stats_mde: the s at which the paired formula's shift
+ * without a floor, (t_(1-alpha) sqrt(pi/3) + t_power) s / sqrt(n), equals
+ * the shift that the one-sided test at alpha detects with probability
+ * `power` in pairs like these: d centred on its median, resampled with
+ * replacement (STATS_POWER_RESAMPLES draws of n, a fixed seed, the same
+ * draws for every shift), plus the shift, found by bisection.  On normal
+ * differences it is about their standard deviation; a few pairs that a
+ * burst of other work split (heavy tails, which a robust spread ignores
+ * and the test does not) raise it.  0 when d has no spread; NAN when
+ * n < 2 or no shift reaches alpha.
+ */
+double stats_paired_power_spread(const double *d, size_t n, double alpha, double power);
+
 #endif
