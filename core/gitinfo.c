@@ -713,38 +713,73 @@ struct export_walk {
 	size_t n_links, alloc_links;
 	size_t lfs_missing;   /* pointers whose object this clone lacks */
 	char *lfs_first;      /* the first of them */
+	size_t lfs_failed;    /* pointers whose object could not be copied */
+	char *lfs_failed_first; /* the first of them */
+	int lfs_failed_errno; /* and why */
 };
 
 /* The largest file taken for an LFS pointer (the spec's limit). */
 #define LFS_POINTER_MAX 1024
 #define LFS_VERSION "version https://git-lfs.github.com/spec/v1\n"
 
-/* Copy src over dst (same size expected); 0 or -1. */
-static int copy_over(const char *src, const char *dst)
+/* Copy the open file in to out; 0 or the errno of the read or write
+ * that failed. */
+static int copy_fd(int in, int out)
 {
 	char buf[1 << 16];
-	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
-	ssize_t n = 0;
+	ssize_t n;
 
-	if (in < 0 || (out = open(dst, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0)
-		goto done;
-	while ((n = read(in, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
-		for (ssize_t off = 0; n > 0 && off < n;) {
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		for (ssize_t off = 0; off < n;) {
 			ssize_t w = write(out, buf + off, (size_t)(n - off));
 
 			if (w < 0 && errno == EINTR)
 				continue;
-			if (w <= 0)
-				goto done;
+			if (w < 0)
+				return errno;
 			off += w;
 		}
 	}
-	rc = n == 0 ? 0 : -1;
+	return 0;
+}
+
+/*
+ * Copy src over dst, giving it mode: 0 or an errno.  The copy goes into a
+ * fresh file beside dst that is renamed over it only once it is whole, so a
+ * copy that fails part way (disk full, EFBIG, EIO) leaves dst as it was:
+ * the pointer, which is what the skipped message then says it holds.  No
+ * fsync: the export is a scratch folder, a crash loses it all anyway.
+ */
+static int copy_over(const char *src, const char *dst, mode_t mode)
+{
+	char *tmp = xasprintf("%s.tmp.XXXXXX", dst);
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = 0;
+
+	if (in < 0 || (out = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		rc = errno;
+		goto done;
+	}
+	/* mkstemp makes it 0600; keep the pointer's (0644, 0755 for an
+	 * executable, as git wrote it) */
+	if (fchmod(out, mode) != 0)
+		rc = errno;
+	if (rc == 0)
+		rc = copy_fd(in, out);
+	if (close(out) != 0 && rc == 0)
+		rc = errno;
+	if (rc == 0 && rename(tmp, dst) != 0)
+		rc = errno;
+	if (rc != 0)
+		unlink(tmp);
 done:
 	if (in >= 0)
 		close(in);
-	if (out >= 0 && close(out) != 0)
-		rc = -1;
+	free(tmp);
 	return rc;
 }
 
@@ -752,7 +787,9 @@ done:
  * A file git-lfs would have smudged: libgit2 writes the pointer
  * ("version https://git-lfs.github.com/spec/v1", "oid sha256:HEX",
  * "size N").  Its object, when this clone has it (lfs/objects/HE/X./HEX,
- * N bytes), is copied over it; else it is counted as missing.
+ * N bytes), is copied over it; else it is counted as missing, or as
+ * failed when the copy did not succeed (the file then still holds the
+ * pointer).
  */
 static void smudge_lfs(struct export_walk *w, const char *path)
 {
@@ -761,13 +798,16 @@ static void smudge_lfs(struct export_walk *w, const char *path)
 	unsigned long long size;
 	struct stat st;
 	const char *p;
+	mode_t mode;
 	FILE *f;
 	size_t n;
+	int rc;
 
 	if (lstat(full, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > LFS_POINTER_MAX || !(f = fopen(full, "rb"))) {
 		free(full);
 		return;
 	}
+	mode = st.st_mode & 07777;
 	n = fread(text, 1, LFS_POINTER_MAX, f);
 	fclose(f);
 	text[n] = '\0';
@@ -778,9 +818,14 @@ static void smudge_lfs(struct export_walk *w, const char *path)
 		return;
 	}
 	obj = xasprintf("%s/%.2s/%.2s/%s", w->lfs_objects, hex, hex + 2, hex);
-	if (stat(obj, &st) != 0 || (unsigned long long)st.st_size != size || copy_over(obj, full) != 0) {
+	if (stat(obj, &st) != 0 || (unsigned long long)st.st_size != size) {
 		if (!w->lfs_missing++)
 			w->lfs_first = xstrdup(path);
+	} else if ((rc = copy_over(obj, full, mode)) != 0) {
+		if (!w->lfs_failed++) {
+			w->lfs_failed_first = xstrdup(path);
+			w->lfs_failed_errno = rc;
+		}
 	}
 	free(obj);
 	free(full);
@@ -874,6 +919,13 @@ static int export_tree(git_repository *repo, const git_oid *oid, const char *lab
 			    "pointer", w.lfs_missing, w.lfs_missing == 1 ? "" : "s", prefix, w.lfs_first,
 			    w.lfs_missing == 1 ? "" : ", ...", w.lfs_missing == 1 ? "has" : "have",
 			    w.lfs_missing == 1 ? "its file holds" : "their files hold");
+	if (w.lfs_failed == 1)
+		errlist_add(skipped, "Git LFS file '%s%s': its object could not be copied (%s): its file holds the "
+			    "pointer", prefix, w.lfs_failed_first, strerror(w.lfs_failed_errno));
+	else if (w.lfs_failed)
+		errlist_add(skipped, "%zu Git LFS files ('%s%s', ...): their objects could not be copied (the first: "
+			    "%s): their files hold the pointers", w.lfs_failed, prefix, w.lfs_failed_first,
+			    strerror(w.lfs_failed_errno));
 	for (size_t i = 0; i < w.n_links; i++) {
 		if (rc == 0)
 			export_submodule(repo, &w.links[i], prefix, dest, depth, skipped);
@@ -881,6 +933,7 @@ static int export_tree(git_repository *repo, const git_oid *oid, const char *lab
 	}
 	free(w.links);
 	free(w.lfs_first);
+	free(w.lfs_failed_first);
 	free(w.lfs_objects);
 	git_tree_free(tree);
 	git_commit_free(c);

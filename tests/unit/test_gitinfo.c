@@ -13,9 +13,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../../core/gitinfo.h"
@@ -762,6 +764,114 @@ static void test_export_lfs(void **state)
 	free(dest);
 }
 
+/* Export dir's HEAD into dest with writes limited to limit bytes: a write
+ * past it fails with EFBIG (SIGXFSZ ignored, so it does not kill us). */
+static int export_fsize_limited(const char *dir, const char *dest, rlim_t limit, struct errlist *skipped,
+				struct err *err)
+{
+	struct rlimit old, lim;
+	void (*old_handler)(int);
+	int rc;
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = limit;
+	old_handler = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	rc = gitinfo_export(dir, "HEAD", dest, skipped, err);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, old_handler);
+	return rc;
+}
+
+/* An LFS object whose copy fails part way (here: the file size limit,
+ * EFBIG) leaves its file holding the whole pointer, not part of the
+ * object, and no temporary file beside it; the message says why.  One that
+ * is copied keeps the pointer's mode (executable here). */
+static void test_export_lfs_copy_fails(void **state)
+{
+	struct errlist skipped = ERRLIST_INIT;
+	struct err err = ERR_INIT;
+	char *dir = path_in("lfsfail"), *dest = path_in("exported-lfsfail"), *got;
+
+	(void)state;
+	/* big.bin: a 200 KiB object, past the 64 KiB limit; run.sh: 15 bytes, executable */
+	sh("%s", "git init -q -b main lfsfail && cd lfsfail && git config user.email t@e && git config user.name t && "
+	   "head -c 204800 /dev/zero > ../big.real && printf '#!/bin/sh\\ntrue\\n' > ../run.real && "
+	   "mkdir models && for f in big run; do "
+	   "  oid=$(sha256sum ../$f.real | cut -c1-64) && size=$(wc -c < ../$f.real) && "
+	   "  o=.git/lfs/objects/$(echo $oid | cut -c1-2)/$(echo $oid | cut -c3-4) && "
+	   "  mkdir -p $o && cp ../$f.real $o/$oid && "
+	   "  printf 'version https://git-lfs.github.com/spec/v1\\noid sha256:%s\\nsize %s\\n' $oid $size "
+	   "    > models/$f.lfs || exit 1; "
+	   "done && mv models/big.lfs models/big.bin && mv models/run.lfs models/run.sh && chmod +x models/run.sh && "
+	   "printf '*.bin filter=lfs diff=lfs merge=lfs -text\\n*.sh filter=lfs diff=lfs merge=lfs -text\\n' "
+	   "  > .gitattributes && git add -A && git commit -qm lfs");
+	sh("mkdir exported-lfsfail");
+	assert_int_equal(export_fsize_limited(dir, dest, 64 * 1024, &skipped, &err), 0);
+	/* exactly the pointer as committed */
+	sh("cmp lfsfail/models/big.bin exported-lfsfail/models/big.bin");
+	assert_int_equal(skipped.n, 1);
+	assert_string_equal(skipped.msgs[0], "Git LFS file 'models/big.bin': its object could not be copied (File "
+					     "too large): its file holds the pointer");
+	got = sh_out("ls -A exported-lfsfail/models | tr '\\n' ' '");
+	assert_string_equal(got, "big.bin run.sh ");
+	free(got);
+	sh("cmp run.real exported-lfsfail/models/run.sh && test -x exported-lfsfail/models/run.sh");
+	errlist_release(&skipped);
+	sh("rm -rf exported-lfsfail lfsfail big.real run.real");
+	free(dir);
+	free(dest);
+}
+
+/* Submodules nested more than 8 deep are not written, said once: a chain
+ * top -> d1 -> ... -> d10, each pinning the next, is written down to d8. */
+static void test_export_submodules_deep(void **state)
+{
+	struct errlist skipped = ERRLIST_INIT;
+	struct err err = ERR_INIT;
+	char *dir = path_in("deep/top"), *dest = path_in("exported-deep"), *got, *cmd;
+	struct sb d8 = SB_INIT;
+
+	(void)state;
+	/* bottom up: each commit pins the already committed next level */
+	sh("%s", "mkdir deep && cd deep && "
+	   "for i in 10 9 8 7 6 5 4 3 2 1 0; do "
+	   "  r=d$i; [ $i = 0 ] && r=top; "
+	   "  git init -q -b main $r && cd $r && git config user.email t@e && git config user.name t && "
+	   "  echo level-$i > l$i.txt && git add l$i.txt && "
+	   "  { [ $i = 10 ] || git -c protocol.file.allow=always submodule add -q ../d$((i + 1)) d$((i + 1)); } && "
+	   "  git commit -qm l$i && cd .. || exit 1; "
+	   "done && cd top && git -c protocol.file.allow=always submodule update -q --init --recursive");
+	sh("mkdir exported-deep");
+	assert_int_equal(gitinfo_export(dir, "HEAD", dest, &skipped, &err), 0);
+	assert_int_equal(skipped.n, 1);
+	assert_string_equal(skipped.msgs[0], "submodule 'd1/d2/d3/d4/d5/d6/d7/d8/d9': nested more than 8 deep, "
+					     "not written");
+	sb_printf(&d8, "exported-deep");
+	for (int i = 1; i <= 8; i++)
+		sb_printf(&d8, "/d%d", i);
+	cmd = xasprintf("cat %s/l8.txt", d8.buf);
+	got = sh_out(cmd);
+	assert_string_equal(got, "level-8");
+	free(got);
+	free(cmd);
+	/* one file per written level, 0 to 8; d9 is left an empty folder */
+	got = sh_out("find exported-deep -name 'l*.txt' | wc -l");
+	assert_string_equal(got, "9");
+	free(got);
+	cmd = xasprintf("test -d %s/d9 && ls -A %s/d9 | wc -l", d8.buf, d8.buf);
+	got = sh_out(cmd);
+	assert_string_equal(got, "0");
+	free(got);
+	free(cmd);
+	errlist_release(&skipped);
+	sh("rm -rf exported-deep deep");
+	sb_release(&d8);
+	free(dir);
+	free(dest);
+}
+
 static void test_strip_credentials(void **state)
 {
 	static const struct { const char *in, *want; } cases[] = {
@@ -810,6 +920,8 @@ int main(void)
 		cmocka_unit_test(test_export),
 		cmocka_unit_test(test_export_submodules),
 		cmocka_unit_test(test_export_lfs),
+		cmocka_unit_test(test_export_lfs_copy_fails),
+		cmocka_unit_test(test_export_submodules_deep),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
