@@ -244,6 +244,10 @@ char *http_server_ended(struct http_server *s)
 			s->ended = how_it_ended(status);
 		}
 	}
+	/* A process group with no member left may take another's id later:
+	 * forget it, so that stopping never signals a stranger's group. */
+	if (s->detached && s->group > 0 && kill(-s->group, 0) != 0)
+		s->group = 0;
 	if (!s->ended && s->detached && proc_adopted_with(s->marker, NULL) == 0) {
 		proc_stop_tree(0, s->group, s->marker, SIGKILL, 0);
 		s->ended = xstrdup("ended in the background");
@@ -267,8 +271,13 @@ void http_server_stop(struct http_server *s)
 			*p = s->next;
 			break;
 		}
-	if (s->group > 0 && !s->ended)
-		proc_stop_tree(s->pid, s->group, s->marker, SIGTERM, s->grace);
+	if (s->group > 0 || s->detached) {
+		/* one that ended since was stopped then; a detached one's
+		 * group may be gone */
+		free(http_server_ended(s));
+		if (!s->ended)
+			proc_stop_tree(s->pid, s->group, s->marker, SIGTERM, s->grace);
+	}
 	if (s->log)
 		unlink(s->log);
 	free(s->marker);
