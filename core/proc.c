@@ -331,18 +331,26 @@ static void note_adopted(pid_t pid, void *arg)
 	}
 }
 
+/* Is pid, a child of perfgate's, an adopted orphan still running (its
+ * stat in *ps)?  One that ended is reaped, whoever's it was. */
+static bool adopted_alive(pid_t pid, struct pstat *ps)
+{
+	if (kids_has(pid) || !read_pstat(pid, ps))
+		return false;
+	if (ps->state == 'Z') {
+		waitpid(pid, NULL, WNOHANG);
+		return false;
+	}
+	return true;
+}
+
 static void note_child(pid_t pid, void *arg)
 {
 	struct orphan_scan *sc = arg;
 	struct pstat ps;
 
-	if (kids_has(pid) || !read_pstat(pid, &ps))
+	if (!adopted_alive(pid, &ps))
 		return;
-	if (ps.state == 'Z') {
-		/* An adopted orphan that ended: reap it, whoever's it was. */
-		waitpid(pid, NULL, WNOHANG);
-		return;
-	}
 	for (size_t i = 0; i < sc->n_before; i++)
 		if (sc->before[i] == pid)
 			return;
@@ -371,6 +379,25 @@ static void group_members(pid_t pgrp, pid_t **out, size_t *n, size_t *alloc)
 		(*out)[(*n)++] = (pid_t)pid;
 	}
 	closedir(d);
+}
+
+/* The group perfgate has just killed (a timeout, Ctrl-C): give SIGKILL a
+ * moment to land, so that reap_tree does not count a member still dying
+ * as one the child left running (seen under load).  Up to a second. */
+static void settle_group(pid_t pgrp)
+{
+	uint64_t deadline = now_ns() + 1000000000ull;
+
+	while (now_ns() < deadline) {
+		pid_t *members = NULL;
+		size_t n = 0, alloc = 0;
+
+		group_members(pgrp, &members, &n, &alloc);
+		free(members);
+		if (n == 0)
+			return;
+		nanosleep(&(struct timespec){ 0, 2 * 1000 * 1000 }, NULL);
+	}
 }
 
 /*
@@ -476,13 +503,7 @@ static void note_marked(pid_t pid, void *arg)
 	struct marked_scan *sc = arg;
 	struct pstat ps;
 
-	if (kids_has(pid) || !read_pstat(pid, &ps))
-		return;
-	if (ps.state == 'Z') {
-		waitpid(pid, NULL, WNOHANG);
-		return;
-	}
-	if (environ_has(pid, sc->entry)) {
+	if (adopted_alive(pid, &ps) && environ_has(pid, sc->entry)) {
 		XGROW(sc->pids, sc->alloc, sc->n + 1);
 		sc->pids[sc->n++] = pid;
 	}
@@ -1023,9 +1044,11 @@ int proc_run(const struct proc_options *opts, struct proc_result *res, struct er
 			drain(&w.p.out[0], &w.out, w.cap);
 		if (w.p.err[0] >= 0)
 			drain(&w.p.err[0], &w.errb, w.cap);
-		if (!opts->keep_descendants)
+		if (!opts->keep_descendants) {
+			if (res->timed_out || w.killed)
+				settle_group(w.pid);
 			res->orphans = reap_tree(w.pid, pre.since, pre.pids, pre.n);
-		else if (res->timed_out || interrupted)
+		} else if (res->timed_out || interrupted)
 			kill(-w.pid, SIGKILL);
 	}
 	if (w.pidfd >= 0)

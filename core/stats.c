@@ -458,31 +458,41 @@ void stats_bh_adjust(const double *p, size_t n, bool by, double *adjusted)
 	free(s);
 }
 
+double stats_robust_sd(const double *v, size_t n)
+{
+	double *s, med, sd;
+
+	if (n < 2)
+		return NAN;
+	s = xmalloc(n * sizeof(*s));
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), summary_cmp_double);
+	med = summary_median_sorted(s, n);
+	for (size_t i = 0; i < n; i++)
+		s[i] = fabs(v[i] - med);
+	qsort(s, n, sizeof(*s), summary_cmp_double);
+	sd = 1.4826 * summary_median_sorted(s, n);
+	free(s);
+	return sd;
+}
+
 double stats_log_spread(const double *run_medians, size_t n)
 {
-	double *l, med, *dev, mad;
+	double *l, sd;
 
 	if (n < 2)
 		return 0;
 	l = xmalloc(n * sizeof(*l));
-	dev = xmalloc(n * sizeof(*dev));
 	for (size_t i = 0; i < n; i++) {
 		if (!(run_medians[i] > 0) || !isfinite(run_medians[i])) {
 			free(l);
-			free(dev);
 			return 0;
 		}
 		l[i] = log(run_medians[i]);
 	}
-	qsort(l, n, sizeof(*l), summary_cmp_double);
-	med = summary_median_sorted(l, n);
-	for (size_t i = 0; i < n; i++)
-		dev[i] = fabs(l[i] - med);
-	qsort(dev, n, sizeof(*dev), summary_cmp_double);
-	mad = summary_median_sorted(dev, n);
+	sd = stats_robust_sd(l, n);
 	free(l);
-	free(dev);
-	return 1.4826 * mad;
+	return sd;
 }
 
 /* ---- Wilcoxon signed-rank ---- */

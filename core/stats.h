@@ -63,6 +63,10 @@ void stats_bh_adjust(const double *p, size_t n, bool by, double *adjusted);
 
 /* 1.4826 * MAD of the logs of per-run medians (0 when n < 2 or a value <= 0). */
 double stats_log_spread(const double *run_medians, size_t n);
+/* 1.4826 x the median absolute deviation of v (on the scale it has: about
+ * the standard deviation of normal data, unmoved by outliers); NAN when
+ * n < 2. */
+double stats_robust_sd(const double *v, size_t n);
 
 /* Smallest one-sided p any rank test reaches with m and n samples: 1/C(m+n, m). */
 double stats_mwu_p_min(size_t m, size_t n);

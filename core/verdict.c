@@ -132,27 +132,6 @@ static void median_ci(const double *v, size_t n, double *med, double *lo, double
 	free(s);
 }
 
-/* 1.4826 x MAD of v (already on the scale wanted); NAN when n < 2. */
-static double robust_sd(const double *v, size_t n)
-{
-	double *s, *dev, med, mad;
-
-	if (n < 2)
-		return NAN;
-	s = xmalloc(n * sizeof(*s));
-	dev = xmalloc(n * sizeof(*dev));
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), summary_cmp_double);
-	med = summary_median_sorted(s, n);
-	for (size_t i = 0; i < n; i++)
-		dev[i] = fabs(s[i] - med);
-	qsort(dev, n, sizeof(*dev), summary_cmp_double);
-	mad = summary_median_sorted(dev, n);
-	free(s);
-	free(dev);
-	return 1.4826 * mad;
-}
-
 static bool all_positive(const double *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -224,7 +203,7 @@ static void measure_paired(const struct verdict_input *in, struct verdict *out)
 	out->ratio = logs ? exp(e) : e;
 	out->ratio_lo = logs ? exp(lo) : lo;
 	out->ratio_hi = logs ? exp(hi) : hi;
-	out->s_within = robust_sd(d, n);
+	out->s_within = stats_robust_sd(d, n);
 	if (cs->gate && logs) {
 		/* The spread the test feels: a few pairs that other work split
 		 * (heavy tails) cost it power that a robust spread hides, and the

@@ -612,19 +612,6 @@ static double heavy_caught(gsl_rng *rng, double effect, size_t n, double alpha, 
 	return (double)hits / (double)trials;
 }
 
-static double robust_sd_of(const double *d, size_t n)
-{
-	double s[20], dev[20], med;
-
-	memcpy(s, d, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), summary_cmp_double);
-	med = summary_median_sorted(s, n);
-	for (size_t i = 0; i < n; i++)
-		dev[i] = fabs(s[i] - med);
-	qsort(dev, n, sizeof(*dev), summary_cmp_double);
-	return 1.4826 * summary_median_sorted(dev, n);
-}
-
 static void test_mde_paired_heavy_tails(void **state)
 {
 	const size_t n = 20, looks = 12;
@@ -640,7 +627,7 @@ static void test_mde_paired_heavy_tails(void **state)
 		double robust, felt, mde_robust, mde_felt;
 
 		heavy_pairs(rng, 0.10, d, n); /* what one gate measured */
-		robust = robust_sd_of(d, n);
+		robust = stats_robust_sd(d, n);
 		felt = stats_paired_power_spread(d, n, alpha, 0.8);
 		assert_true(isfinite(felt));
 		in.s_within = robust;
