@@ -350,6 +350,18 @@ def summary(paths):
             d = [r["seconds"] for r in rs]
             print("| %s | %s | %d | %d | %d | %d | %.1f / %.1f |" % (scen, kind, len(rs), flagged("cpu"), flagged("wall"),
                   anyf, statistics.median(d), pct(d, 0.9)))
+        # what the rows promised: the detectable effect they stated
+        print()
+        for (scen, kind), rs in ab:
+            mdes = {}
+            for r in rs:
+                for k, v in r["ab"].items():
+                    if v.get("mde") is not None and k.split("/")[-1] in ("cpu", "wall"):
+                        mdes.setdefault(k, []).append(v["mde"])
+            if mdes:
+                print("%s %s: detectable effect stated (median, p10-p90): %s" % (scen, kind, ", ".join(
+                    "%s %.1f%% (%.1f-%.1f%%)" % (k, statistics.median(v) * 100, pct(v, 0.1) * 100, pct(v, 0.9) * 100)
+                    for k, v in sorted(mdes.items()))))
     # The changes the gates measured (median over gates of the medians'
     # ratio), for the metrics that matter.
     print()
