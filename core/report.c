@@ -995,12 +995,53 @@ static void detect_range(const struct compare_result *r, bool markdown, struct s
 		sb_printf(out, "%s to %s over %zu gated metrics (the detects column gives each)", a, b, n);
 }
 
+/* The failing regressions, named by group ("api latency", not its seven
+ * statistics), the first HEADLINE_NAMES of them. */
+static void headline_regressions(const struct compare_result *r, struct sb *out)
+{
+	struct report_groups gs;
+	size_t named = 0;
+
+	report_group_rows(r, compare_ab_gated(r), &gs);
+	for (size_t i = 0; i < gs.n; i++) {
+		size_t m[REPORT_GROUP_STATS], n = report_group_members(&gs.g[i], m), k = 0;
+
+		for (size_t j = 0; j < n; j++)
+			k += r->rows[m[j]].v.kind == VERDICT_REGRESSION && compare_row_fails(r, &r->rows[m[j]]);
+		if (!k)
+			continue;
+		if (named++ == HEADLINE_NAMES) {
+			sb_puts(out, ", ...");
+			break;
+		}
+		sb_printf(out, "%s%s %s", named > 1 ? ", " : "", gs.g[i].bench, gs.g[i].name);
+	}
+	report_groups_release(&gs);
+}
+
+/* The violated SLOs, the first HEADLINE_NAMES of them. */
+static void headline_slos(const struct compare_result *r, struct sb *out)
+{
+	size_t named = 0;
+
+	for (size_t i = 0; i < r->n_slos; i++) {
+		const struct compare_slo *s = &r->slos[i];
+
+		if (s->ok)
+			continue;
+		if (named++ == HEADLINE_NAMES) {
+			sb_puts(out, ", ...");
+			break;
+		}
+		sb_printf(out, "%s%s %s %s", named > 1 ? ", " : "", s->bench, s->key, s->expr);
+	}
+}
+
 void report_headline(const struct compare_result *r, struct sb *out)
 {
 	static const enum verdict_kind rest[] = { VERDICT_IMPROVEMENT, VERDICT_UNCHANGED, VERDICT_BELOW_FLOOR,
 						  VERDICT_INCONCLUSIVE, VERDICT_INSUFFICIENT, VERDICT_NO_BASELINE };
-	size_t gated = 0, fails = 0, named = 0;
-	struct report_groups gs;
+	size_t gated = 0, fails = 0;
 	bool any = false;
 
 	gated = gated_count(r);
@@ -1013,22 +1054,7 @@ void report_headline(const struct compare_result *r, struct sb *out)
 	if (r->counts[VERDICT_REGRESSION]) {
 		sb_printf(out, "%s%zu regression%s (", fails ? "; " : "", r->counts[VERDICT_REGRESSION],
 			  r->counts[VERDICT_REGRESSION] == 1 ? "" : "s");
-		/* named by group: "api latency", not its seven statistics */
-		report_group_rows(r, compare_ab_gated(r), &gs);
-		for (size_t i = 0; i < gs.n; i++) {
-			size_t m[REPORT_GROUP_STATS], n = report_group_members(&gs.g[i], m), k = 0;
-
-			for (size_t j = 0; j < n; j++)
-				k += r->rows[m[j]].v.kind == VERDICT_REGRESSION && compare_row_fails(r, &r->rows[m[j]]);
-			if (!k)
-				continue;
-			if (named++ == HEADLINE_NAMES) {
-				sb_puts(out, ", ...");
-				break;
-			}
-			sb_printf(out, "%s%s %s", named > 1 ? ", " : "", gs.g[i].bench, gs.g[i].name);
-		}
-		report_groups_release(&gs);
+		headline_regressions(r, out);
 		sb_puts(out, ")");
 		fails++;
 	}
@@ -1042,18 +1068,7 @@ void report_headline(const struct compare_result *r, struct sb *out)
 	if (r->slo_failed) {
 		sb_printf(out, "%s%zu of %zu SLO%s violated (", fails ? "; " : "", r->slo_failed, r->n_slos,
 			  r->n_slos == 1 ? "" : "s");
-		named = 0;
-		for (size_t i = 0; i < r->n_slos; i++) {
-			const struct compare_slo *s = &r->slos[i];
-
-			if (s->ok)
-				continue;
-			if (named++ == HEADLINE_NAMES) {
-				sb_puts(out, ", ...");
-				break;
-			}
-			sb_printf(out, "%s%s %s %s", named > 1 ? ", " : "", s->bench, s->key, s->expr);
-		}
+		headline_slos(r, out);
 		sb_puts(out, ")");
 		fails++;
 	}
