@@ -211,6 +211,12 @@ static char *last_line(const char *log)
 /* How the server ended (waitpid status). */
 static char *how_it_ended(int status)
 {
+	/* Status 0 leaving nothing perfgate can follow: a command that hands
+	 * the server to something else (`docker run -d`, a service manager). */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return xstrdup("exited with status 0, leaving nothing running that perfgate can follow (a server "
+			       "command must run the server, in the foreground or as its own daemon: not `docker "
+			       "run -d` or a service manager)");
 	if (WIFEXITED(status))
 		return xasprintf("exited with status %d", WEXITSTATUS(status));
 	return xasprintf("was killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);

@@ -111,6 +111,12 @@ suite "$T/dies.json" "$P" '{"shell": "echo loading >&2; echo model.bin: no such 
 expect_exit 3 "a server that exits at once fails the run" "$PERFGATE" run "$T/dies.json" --no-store
 contains "the error has its exit status and last line" "$ERR" "benchmark 'api' failed: its server exited with status 4 before it was ready on 127.0.0.1:$P; its last line: model.bin: no such file"
 
+# One that exits with status 0 and leaves nothing running (`docker run -d`)
+P=$(free_port)
+suite "$T/handed.json" "$P" '{"shell": "echo container 3f2a started; exit 0"}'
+expect_exit 3 "a server command that exits 0 leaving nothing fails the run" "$PERFGATE" run "$T/handed.json" --no-store
+contains "the error says what a server command must do" "$ERR" "its server exited with status 0, leaving nothing running that perfgate can follow (a server command must run the server, in the foreground or as its own daemon: not \`docker run -d\` or a service manager) before it was ready on 127.0.0.1:$P; its last line: container 3f2a started"
+
 # Never ready: stopped at ready_timeout, its whole group with it.
 P=$(free_port)
 suite "$T/never.json" "$P" "{\"shell\": \"sleep 60 & echo \$! >$T/never.pid; echo warming up; wait\", \"ready_timeout\": \"1s\"}"
