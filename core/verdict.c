@@ -171,6 +171,27 @@ static void measure_unpaired(const struct verdict_input *in, struct verdict *out
 	}
 }
 
+/* Pairs whose log-ratio lies beyond the floor and 3 robust spreads from
+ * the median of all: what a burst of other work between a pair's two
+ * halves leaves (docs/statistics.md, "The smallest change the gate can
+ * catch"). */
+static size_t far_pairs(const double *d, size_t n, double spread, double floor)
+{
+	double *s, med, limit = fmax(3 * (isfinite(spread) ? spread : 0), log1p(floor));
+	size_t k = 0;
+
+	if (n < 3 || !(limit > 0))
+		return 0;
+	s = xmalloc(n * sizeof(*s));
+	memcpy(s, d, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), summary_cmp_double);
+	med = summary_median_sorted(s, n);
+	free(s);
+	for (size_t i = 0; i < n; i++)
+		k += fabs(d[i] - med) > limit;
+	return k;
+}
+
 /*
  * Pairs measured side by side (repetition i of both, interleaved): the
  * per-pair log-ratios d_i = ln cur_i - ln base_i (differences when a value
@@ -204,6 +225,7 @@ static void measure_paired(const struct verdict_input *in, struct verdict *out)
 	out->ratio_lo = logs ? exp(lo) : lo;
 	out->ratio_hi = logs ? exp(hi) : hi;
 	out->s_within = stats_robust_sd(d, n);
+	out->n_split = far_pairs(d, n, out->s_within, out->floor);
 	if (cs->gate && logs) {
 		/* The spread the test feels: a few pairs that other work split
 		 * (heavy tails) cost it power that a robust spread hides, and the
@@ -428,7 +450,7 @@ static void write_why_exact(struct verdict *v, const char *eff, const char *fl)
 
 static void write_why(struct verdict *v, double alpha)
 {
-	char eff[32], lo[32], hi[32], fl[160], test[48] = "";
+	char eff[32], lo[32], hi[32], fl[160], test[128] = "";
 	const char *worse_word = v->direction == RD_LOWER ? "higher" : "lower";
 
 	if (v->kind == VERDICT_NO_BASELINE) {
@@ -463,7 +485,10 @@ static void write_why(struct verdict *v, double alpha)
 		write_why_exact(v, eff, fl);
 		return;
 	}
-	if (v->test == VERDICT_TEST_SIGNED_RANK)
+	if (v->test == VERDICT_TEST_SIGNED_RANK && v->kind == VERDICT_INCONCLUSIVE && v->n_split)
+		snprintf(test, sizeof(test), " (signed-rank on %zu pairs, %zu far from the rest: other work on the "
+			 "machine between a pair's halves?)", v->n_cur, v->n_split);
+	else if (v->test == VERDICT_TEST_SIGNED_RANK)
 		snprintf(test, sizeof(test), " (signed-rank on %zu pairs)", v->n_cur);
 	switch (v->kind) {
 	case VERDICT_REGRESSION:
