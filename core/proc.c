@@ -592,6 +592,9 @@ void proc_stop_tree(pid_t leader, pid_t group, const char *entry, int sig, doubl
 		free(pids);
 	}
 	if (leader > 0) {
+		/* itself too, should it have left the group (not yet reaped, so
+		 * its pid is still its own) */
+		kill(leader, SIGKILL);
 		while (waitpid(leader, NULL, 0) < 0 && errno == EINTR)
 			;
 		kids_remove(leader);
