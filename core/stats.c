@@ -877,7 +877,8 @@ double stats_paired_power_spread(const double *d, size_t n, double alpha, double
 	uint32_t *idx;
 	uint64_t seed = 0x5eed;
 
-	if (n < 2 || n > UINT32_MAX || !all_finite(d, n) || !(alpha > 0 && alpha < 1) || !(power > 0 && power < 1))
+	if (n < 2 || n > STATS_POWER_MAX_PAIRS || !all_finite(d, n) || !(alpha > 0 && alpha < 1) ||
+	    !(power > 0 && power < 1))
 		return NAN;
 	e = xmalloc(n * sizeof(*e));
 	memcpy(e, d, n * sizeof(*e));
