@@ -543,61 +543,125 @@ bool proc_try_wait(pid_t pid, int *status)
 	return true;
 }
 
-void proc_stop_tree(pid_t leader, pid_t group, const char *entry, int sig, double grace)
+void proc_mark_now(struct proc_mark *m)
+{
+	struct orphan_scan sc = { .since = 0 };
+
+	/* the orphans of what starts next must come here to be found */
+	become_subreaper();
+	sc.since = boot_ticks();
+	each_child(note_adopted, &sc);
+	m->since = sc.since;
+	m->before = sc.pids;
+	m->n_before = sc.n;
+}
+
+void proc_mark_release(struct proc_mark *m)
+{
+	free(m->before);
+	m->before = NULL;
+	m->n_before = 0;
+}
+
+size_t proc_adopted_since(const struct proc_mark *m, pid_t **out, unsigned long long **starts)
+{
+	struct orphan_scan sc = { .since = m->since, .before = m->before, .n_before = m->n_before };
+	unsigned long long *st;
+
+	each_child(note_child, &sc);
+	st = xcalloc(sc.n ? sc.n : 1, sizeof(*st));
+	for (size_t i = 0; i < sc.n; i++) {
+		struct pstat ps;
+
+		st[i] = read_pstat(sc.pids[i], &ps) ? ps.start : 0;
+	}
+	*out = sc.pids;
+	*starts = st;
+	return sc.n;
+}
+
+/* Is pid the adopted orphan that started at `start`, still running? */
+static bool alive_since(pid_t pid, unsigned long long start)
+{
+	struct pstat ps;
+
+	return start && adopted_alive(pid, &ps) && ps.start == start;
+}
+
+size_t proc_tree_running(const struct proc_tree *t)
+{
+	size_t n = t->marker ? proc_adopted_with(t->marker, NULL) : 0;
+
+	for (size_t i = 0; i < t->n_also; i++)
+		n += alive_since(t->also[i], t->also_start[i]);
+	return n;
+}
+
+/* sig to each of the tree's marked orphans not yet in told[] (adding
+ * them) and, with first, to each of `also`; how many are alive. */
+static size_t signal_rest(const struct proc_tree *t, int sig, bool first, pid_t **told, size_t *n_told,
+			  size_t *alloc_told)
+{
+	pid_t *pids = NULL;
+	size_t n = t->marker ? proc_adopted_with(t->marker, &pids) : 0, alive = n;
+
+	/* Each process gets the signal once: a second SIGTERM means "now"
+	 * to some servers. */
+	for (size_t i = 0; i < n; i++) {
+		bool known = false;
+
+		for (size_t j = 0; j < *n_told && !known; j++)
+			known = (*told)[j] == pids[i];
+		if (!known) {
+			XGROW(*told, *alloc_told, *n_told + 1);
+			(*told)[(*n_told)++] = pids[i];
+			signal_tree(pids[i], sig);
+		}
+	}
+	free(pids);
+	for (size_t i = 0; i < t->n_also; i++)
+		if (alive_since(t->also[i], t->also_start[i])) {
+			alive++;
+			if (first)
+				signal_tree(t->also[i], sig);
+		}
+	return alive;
+}
+
+void proc_stop_tree(const struct proc_tree *t, int sig, double grace)
 {
 	uint64_t deadline = now_ns() + (uint64_t)(grace > 0 ? grace * 1e9 : 0);
 	pid_t *told = NULL;
 	size_t n_told = 0, alloc_told = 0;
 
-	if (group > 0)
-		kill(-group, sig);
-	for (;;) {
-		pid_t *pids = NULL;
-		size_t n = entry ? proc_adopted_with(entry, &pids) : 0;
+	if (t->group > 0)
+		kill(-t->group, sig);
+	for (bool first = true;; first = false) {
+		size_t alive = signal_rest(t, sig, first, &told, &n_told, &alloc_told);
 		bool leader_up = false;
 		siginfo_t si;
 
-		/* Each process gets the signal once: a second SIGTERM means
-		 * "now" to some servers. */
-		for (size_t i = 0; i < n; i++) {
-			bool known = false;
-
-			for (size_t j = 0; j < n_told && !known; j++)
-				known = told[j] == pids[i];
-			if (!known) {
-				XGROW(told, alloc_told, n_told + 1);
-				told[n_told++] = pids[i];
-				signal_tree(pids[i], sig);
-			}
-		}
-		free(pids);
-		if (leader > 0) {
+		if (t->leader > 0) {
 			memset(&si, 0, sizeof(si));
-			leader_up = !(waitid(P_PID, (id_t)leader, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-				      si.si_pid == leader);
+			leader_up = !(waitid(P_PID, (id_t)t->leader, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+				      si.si_pid == t->leader);
 		}
-		if ((!leader_up && n == 0) || now_ns() >= deadline)
+		if ((!leader_up && alive == 0) || now_ns() >= deadline)
 			break;
 		nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
 	}
 	/* Whatever is left: the group's other members, and what ignored sig. */
-	if (group > 0)
-		kill(-group, SIGKILL);
-	if (entry) {
-		pid_t *pids = NULL;
-		size_t n = proc_adopted_with(entry, &pids);
-
-		for (size_t i = 0; i < n; i++)
-			signal_tree(pids[i], SIGKILL);
-		free(pids);
-	}
-	if (leader > 0) {
+	if (t->group > 0)
+		kill(-t->group, SIGKILL);
+	n_told = 0;
+	signal_rest(t, SIGKILL, true, &told, &n_told, &alloc_told);
+	if (t->leader > 0) {
 		/* itself too, should it have left the group (not yet reaped, so
 		 * its pid is still its own) */
-		kill(leader, SIGKILL);
-		while (waitpid(leader, NULL, 0) < 0 && errno == EINTR)
+		kill(t->leader, SIGKILL);
+		while (waitpid(t->leader, NULL, 0) < 0 && errno == EINTR)
 			;
-		kids_remove(leader);
+		kids_remove(t->leader);
 	}
 	free(told);
 }

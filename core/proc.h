@@ -95,12 +95,39 @@ bool proc_try_wait(pid_t pid, int *status);
  * their pids in *out to free (when out is not NULL).  Adopted zombies are
  * reaped on the way. */
 size_t proc_adopted_with(const char *entry, pid_t **out);
-/* Stop a spawned child and everything it started: sig to the group `group`
- * (0: none) and to each adopted orphan holding `entry` (NULL: none), with
- * the group it leads; up to grace seconds for the leader (0: reaped
- * already) and those orphans to end; then SIGKILL to the group and to
- * what is left.  The leader is reaped. */
-void proc_stop_tree(pid_t leader, pid_t group, const char *entry, int sig, double grace);
+/* A moment to tell a child's orphans from older ones by: the time, and
+ * the adopted orphans there were then (proc_adopted_since). */
+struct proc_mark {
+	unsigned long long since; /* /proc/PID/stat start ticks */
+	pid_t *before;
+	size_t n_before;
+};
+void proc_mark_now(struct proc_mark *m);
+void proc_mark_release(struct proc_mark *m);
+/* The adopted orphans alive now that started since the mark and were not
+ * adopted at it (what a child started since, that outlived its parent):
+ * the count; pids and start ticks in *out and *starts, to free. */
+size_t proc_adopted_since(const struct proc_mark *m, pid_t **out, unsigned long long **starts);
+
+/* A spawned child and what it started, to watch and stop together. */
+struct proc_tree {
+	pid_t leader;          /* 0: reaped already */
+	pid_t group;           /* its process group; 0: none (left alone) */
+	const char *marker;    /* "NAME=value" in the environment of what it started; NULL: none */
+	const pid_t *also;     /* more processes of it (proc_adopted_since)... */
+	const unsigned long long *also_start; /* ...with their start ticks: a pid that another
+						 process has taken since is left alone */
+	size_t n_also;
+};
+/* How many of the tree's processes other than its leader and group are
+ * alive: adopted orphans that carry the marker, and those of `also`. */
+size_t proc_tree_running(const struct proc_tree *t);
+/* Stop it: sig to the group, to each adopted orphan that carries the
+ * marker and to each of `also` (each with the group it leads, each
+ * once); up to grace seconds for the leader and those to end; then
+ * SIGKILL to the group, the leader and what is left.  The leader is
+ * reaped. */
+void proc_stop_tree(const struct proc_tree *t, int sig, double grace);
 /* Reap a spawned child (blocking); fills exit_code/signal/rusage fields. */
 int proc_wait(pid_t pid, struct proc_result *res, struct err *err);
 

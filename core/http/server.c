@@ -28,6 +28,11 @@ struct http_server {
 	pid_t group;      /* its process group: its pid while it ran */
 	char *marker;     /* "PERFGATE_SERVER=..." in its environment, inherited by what it starts */
 	bool detached;    /* it ended with status 0 and left processes running: a daemon */
+	bool ready;       /* it answered: what is adopted from now on is not its start's */
+	struct proc_mark mark; /* taken as it started */
+	pid_t *bg;        /* detached before it was ready: what it started that outlived it */
+	unsigned long long *bg_start;
+	size_t n_bg;
 	double grace;     /* seconds from SIGTERM to SIGKILL */
 	char *log;        /* its stdout and stderr */
 	double ready_after;
@@ -232,31 +237,60 @@ char *http_server_why(const struct http_server *s, const char *when)
 	return why;
 }
 
+static struct proc_tree tree_of(const struct http_server *s)
+{
+	return (struct proc_tree){ .leader = s->pid, .group = s->group, .marker = s->marker, .also = s->bg,
+				   .also_start = s->bg_start, .n_also = s->n_bg };
+}
+
+/* Until it is ready, what the server started that outlived its command:
+ * processes adopted since it started (a daemon that rewrote or cleared
+ * its environment carries no marker; nothing else starts meanwhile). */
+static void find_background(struct http_server *s)
+{
+	if (s->ready)
+		return;
+	free(s->bg);
+	free(s->bg_start);
+	s->n_bg = proc_adopted_since(&s->mark, &s->bg, &s->bg_start);
+}
+
 char *http_server_ended(struct http_server *s)
 {
+	struct proc_tree t;
 	int status;
 
 	if (!s)
 		return NULL;
 	if (!s->ended && proc_try_wait(s->pid, &status)) {
 		s->pid = 0;
-		/* Status 0 with processes left running that carry its marker: it
-		 * went to the background (a daemon that forks, or `serve &`). */
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && proc_adopted_with(s->marker, NULL) > 0) {
-			s->detached = true;
-		} else {
+		/* Status 0 with processes left running, which carry its marker
+		 * or started while it did: it went to the background (a daemon
+		 * that forks, or `serve &`). */
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+			find_background(s);
+			t = tree_of(s);
+			s->detached = proc_tree_running(&t) > 0;
+		}
+		if (!s->detached) {
 			/* What it left running goes with it. */
-			proc_stop_tree(0, s->group, s->marker, SIGKILL, 0);
+			t = tree_of(s);
+			proc_stop_tree(&t, SIGKILL, 0);
 			s->ended = how_it_ended(status);
 		}
 	}
-	/* A process group with no member left may take another's id later:
-	 * forget it, so that stopping never signals a stranger's group. */
-	if (s->detached && s->group > 0 && kill(-s->group, 0) != 0)
-		s->group = 0;
-	if (!s->ended && s->detached && proc_adopted_with(s->marker, NULL) == 0) {
-		proc_stop_tree(0, s->group, s->marker, SIGKILL, 0);
-		s->ended = xstrdup("ended in the background");
+	if (s->detached && !s->ended) {
+		/* A process group with no member left may take another's id
+		 * later: forget it, so that stopping never signals a stranger's
+		 * group. */
+		if (s->group > 0 && kill(-s->group, 0) != 0)
+			s->group = 0;
+		find_background(s); /* a double fork's last process may come late */
+		t = tree_of(s);
+		if (proc_tree_running(&t) == 0) {
+			proc_stop_tree(&t, SIGKILL, 0);
+			s->ended = xstrdup("ended in the background");
+		}
 	}
 	return s->ended ? xstrdup(s->ended) : NULL;
 }
@@ -281,11 +315,17 @@ void http_server_stop(struct http_server *s)
 		/* one that ended since was stopped then; a detached one's
 		 * group may be gone */
 		free(http_server_ended(s));
-		if (!s->ended)
-			proc_stop_tree(s->pid, s->group, s->marker, SIGTERM, s->grace);
+		if (!s->ended) {
+			struct proc_tree t = tree_of(s);
+
+			proc_stop_tree(&t, SIGTERM, s->grace);
+		}
 	}
 	if (s->log)
 		unlink(s->log);
+	proc_mark_release(&s->mark);
+	free(s->bg);
+	free(s->bg_start);
 	free(s->marker);
 	free(s->log);
 	free(s->ended);
@@ -343,6 +383,9 @@ static int wait_ready(struct http_server *s, const cJSON *srv, const char *host,
 			close(fd);
 		if (up) {
 			s->ready_after = (double)(now_ns() - t0) / 1e9;
+			if (s->detached)
+				find_background(s);
+			s->ready = true;
 			return 0;
 		}
 		if (now_ns() >= deadline) {
@@ -421,6 +464,7 @@ int http_server_start(struct http_server **out, const cJSON *srv, const char *di
 	po.stdout_path = s->log;
 	po.stderr_path = s->log;
 	t0 = now_ns();
+	proc_mark_now(&s->mark);
 	rc = proc_spawn(&po, &s->pid, err);
 	s->group = rc == 0 ? s->pid : 0;
 	argv_free(argv);

@@ -10,8 +10,10 @@
  * goes to the background (it exits with status 0 leaving a daemon, perhaps
  * in a session of its own) is followed there: what it started carries
  * PERFGATE_SERVER=<id> in its environment, and perfgate, a child
- * subreaper, finds those processes among its adopted children, watches
- * them as the server and stops them with it.  A port that
+ * subreaper, finds those processes among its adopted children (and, until
+ * the server is ready, any orphan adopted since it started: a daemon that
+ * rewrote its environment with its process title), watches them as the
+ * server and stops them with it.  A port that
  * something already listens on is refused before anything starts: the load
  * would measure that server, not the benchmark's.  The server's output goes
  * to a temporary file, whose last line names what went wrong when it ends

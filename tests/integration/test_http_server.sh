@@ -152,11 +152,15 @@ cat >"$T/daemon.py" <<'PY'
 import os, signal, sys, threading, time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 port, pidfile, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-if os.fork() > 0:
-    sys.exit(0)
-os.setsid()
-if os.fork() > 0:
-    os._exit(0)
+if mode != "serve":
+    if os.fork() > 0:
+        sys.exit(0)
+    os.setsid()
+    if os.fork() > 0:
+        os._exit(0)
+if mode == "clear-env":
+    # as a daemon that rewrites its environment (nginx's process title does)
+    os.execve(sys.executable, [sys.executable, sys.argv[0], sys.argv[1], pidfile, "serve"], {})
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
@@ -167,6 +171,7 @@ if mode == "ignore-term":
     signal.signal(signal.SIGTERM, lambda *a: open(pidfile + ".term", "w").write("TERM"))
 if mode.startswith("exit-after-"):
     threading.Timer(float(mode[11:]), lambda: (print("daemon: lost the model", flush=True), os._exit(9))).start()
+open(pidfile + ".env", "w").write(" ".join(os.environ))
 open(pidfile + ".tmp", "w").write(str(os.getpid()))
 os.rename(pidfile + ".tmp", pidfile)
 srv.serve_forever()
@@ -182,6 +187,15 @@ assert b["status"] == "ok" and len({m["name"]: m for m in b["metrics"]}["through
 check "the daemon ran in a session of its own" test -s "$T/daemon.pid"
 if alive "$(cat "$T/daemon.pid")"; then not_ok "the daemon is stopped after the run"; else ok "the daemon is stopped after the run"; fi
 if listening "$P"; then not_ok "its port is free after the run"; else ok "its port is free after the run"; fi
+
+# A daemon that clears its environment (no marker to find): followed all
+# the same, as what was adopted while its server started.
+P=$(free_port)
+suite "$T/noenv.json" "$P" "{\"shell\": \"python3 daemon.py \$PORT $T/noenv.pid clear-env\", \"cwd\": \".\"}"
+expect_exit 0 "a daemon that clears its environment runs" "$PERFGATE" run "$T/noenv.json" --no-store
+check "... as it ran, without the marker" sh -c "[ -e '$T/noenv.pid.env' ] && ! grep -q PERFGATE_SERVER '$T/noenv.pid.env'"
+check "(a daemon that keeps its environment has it)" grep -q PERFGATE_SERVER "$T/daemon.pid.env"
+if alive "$(cat "$T/noenv.pid")"; then not_ok "a daemon without the marker is stopped after the run"; else ok "a daemon without the marker is stopped after the run"; fi
 
 # A shell command that leaves the server as a background job (`serve &`).
 P=$(free_port)

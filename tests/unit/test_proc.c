@@ -232,11 +232,59 @@ static void test_adopted_with_marker(void **state)
 		assert_int_equal(proc_adopted_with("PERFGATE_SERVER=u.", NULL), 0);
 		assert_int_equal(proc_adopted_with("PERFGATE_SERVER=u.77", NULL), 0);
 		assert_int_equal(proc_adopted_with("ERFGATE_SERVER=u.7", NULL), 0);
-		proc_stop_tree(0, 0, "PERFGATE_SERVER=u.7", SIGTERM, 5.0);
+		proc_stop_tree(&(struct proc_tree){ .marker = "PERFGATE_SERVER=u.7" }, SIGTERM, 5.0);
 		assert_int_equal(kill(g, 0), -1);
 		assert_int_equal(proc_adopted_with("PERFGATE_SERVER=u.7", NULL), 0);
 		free(pad);
 	}
+}
+
+/* Orphans adopted since a mark, without any marker (a daemon that
+ * rewrote its environment): found by their start, those adopted before
+ * the mark left out, and a pid whose start does not match left alone. */
+static void test_adopted_since_mark(void **state)
+{
+	char *const env[] = { "X=1", NULL };
+	struct proc_mark m;
+	unsigned long long *starts = NULL, wrong;
+	pid_t *pids = NULL, old, g;
+	struct proc_tree t;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+	old = orphan_sleeper(env);
+	poll(NULL, 0, 50);
+	proc_mark_now(&m);
+	g = orphan_sleeper(env);
+	for (int tries = 0; tries < 300 && n == 0; tries++) {
+		n = proc_adopted_since(&m, &pids, &starts);
+		if (n == 0) {
+			free(pids);
+			free(starts);
+			poll(NULL, 0, 10);
+		}
+	}
+	assert_int_equal(n, 1);
+	assert_int_equal(pids[0], g);
+	assert_true(starts[0] > 0);
+	/* another process's start: not this one, left alone */
+	wrong = starts[0] + 1;
+	t = (struct proc_tree){ .also = pids, .also_start = &wrong, .n_also = 1 };
+	assert_int_equal(proc_tree_running(&t), 0);
+	proc_stop_tree(&t, SIGTERM, 0.2);
+	assert_int_equal(kill(g, 0), 0);
+	/* its own: running, then stopped */
+	t.also_start = starts;
+	assert_int_equal(proc_tree_running(&t), 1);
+	proc_stop_tree(&t, SIGTERM, 5.0);
+	assert_int_equal(kill(g, 0), -1);
+	assert_int_equal(kill(old, 0), 0); /* adopted before the mark: not the tree's */
+	kill(old, SIGKILL);
+	waitpid(old, NULL, 0);
+	free(pids);
+	free(starts);
+	proc_mark_release(&m);
 }
 
 static void test_keep_descendants(void **state)
@@ -395,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_orphans_killed),
 		cmocka_unit_test(test_keep_descendants),
 		cmocka_unit_test(test_adopted_with_marker),
+		cmocka_unit_test(test_adopted_since_mark),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
