@@ -57,7 +57,9 @@ def main():
         with open(os.path.join(tmp, "work"), "w") as f:
             f.write("%d\n" % round(20000 * a.factor))
         with open(os.path.join(tmp, "suite.json"), "w") as f:
-            json.dump({"suite": "pairs", "benchmarks": [
+            # interleaved, as a gate runs variants (`perfgate run` alone
+            # would run all of a, then all of b)
+            json.dump({"suite": "pairs", "order": "interleaved", "benchmarks": [
                 {"name": "ab", "shell": "sh loop.sh base", "reference": "a",
                  "variants": [{"name": "a"}, {"name": "b", "shell": "sh loop.sh"}]}]}, f)
         devs, hits = [], 0
@@ -66,6 +68,7 @@ def main():
             subprocess.run([a.perfgate, "run", "suite.json", "--no-store", "--quiet", "--out", out], cwd=tmp,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             doc = json.load(open(out))
+            assert all(b.get("interleaved") for b in doc["benchmarks"]), "the variants did not run interleaved"
             cpu = {b["name"]: {m["name"]: m for m in b["metrics"]}["cpu"]["samples"] for b in doc["benchmarks"]}
             d = [math.log(y / x) for x, y in zip(cpu["ab@a"], cpu["ab@b"])]
             med = sorted(d)[len(d) // 2]
