@@ -650,8 +650,8 @@ int gate_run(struct suite *suite, const struct gate_options *opts, const struct 
 	*out = NULL;
 	if (opts->against_base)
 		suite->interleaved = true; /* the pairs are the point */
-	else if (opts->compare && opts->ab_interleave)
-		interleave_variants(suite);
+	else if (opts->ab_interleave)
+		interleave_variants(suite); /* `perfgate run` too: its A/B rows are compared later */
 	t0 = now_ns();
 	if ((rc = step_run(suite, opts, r, err)) != 0)
 		goto fail;

@@ -211,3 +211,19 @@ got=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['proj
 expect_exit 0 "DESIGN's example suite validates" "$PERFGATE" run --list tests/fixtures/suites/design.json
 got=$(cut -f1,2 "$OUT" | tr '\t\n' ': ')
 [ "$got" = "gzip-1:command gzip-6:command gzip-9:command classify:http chat:http micro:ingest " ] && ok "DESIGN's suite expands as documented" || not_ok "design: '$got'"
+
+# --- A/B variants run interleaved, as in a gate, unless the suite says ----
+cat >"$T/ab.json" <<'JSON'
+{"suite": "ab", "benchmarks": [{"name": "ab", "shell": "true", "repetitions": 3, "reference": "a",
+  "variants": [{"name": "a"}, {"name": "b", "shell": "true"}]}]}
+JSON
+expect_exit 0 "a suite with variants runs" "$PERFGATE" run --no-store --out "$T/ab-run.json" "$T/ab.json"
+check "its variants ran interleaved (pairs, as a gate runs them)" python3 -c '
+import json, sys
+assert all(b.get("interleaved") for b in json.load(open(sys.argv[1]))["benchmarks"])' "$T/ab-run.json"
+python3 -c 'import json, sys; s = json.load(open(sys.argv[1])); s["order"] = "sequential"; json.dump(s, open(sys.argv[2], "w"))' \
+	"$T/ab.json" "$T/ab-seq.json"
+expect_exit 0 "... and one that says \"order\": \"sequential\"" "$PERFGATE" run --no-store --out "$T/ab-seq-run.json" "$T/ab-seq.json"
+check "runs them one after the other" python3 -c '
+import json, sys
+assert not any(b.get("interleaved") for b in json.load(open(sys.argv[1]))["benchmarks"])' "$T/ab-seq-run.json"
