@@ -1154,6 +1154,47 @@ size_t compare_require_replication(struct compare_result *pooled, const struct c
 	return changed;
 }
 
+/* What measuring more is for: history rows that are unconfirmed
+ * regressions or inconclusive; A/B rows (flagged at once, never
+ * confirmed) that are inconclusive.  Gated rows only. */
+static bool row_undecided(const struct compare_row *row)
+{
+	if (!row->settings.gate)
+		return false;
+	if (row->against)
+		return row->v.kind == VERDICT_INCONCLUSIVE;
+	return row->v.kind == VERDICT_REGRESSION || row->v.kind == VERDICT_INCONCLUSIVE;
+}
+
+static bool same_row(const struct compare_row *a, const struct compare_row *b)
+{
+	return strcmp(a->bench, b->bench) == 0 && strcmp(a->metric, b->metric) == 0 &&
+	       (a->against ? b->against && strcmp(a->against, b->against) == 0 : !b->against);
+}
+
+size_t compare_keep_decided(struct compare_result *now, const struct compare_result *before)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < now->n_rows; i++) {
+		struct compare_row *row = &now->rows[i];
+
+		for (size_t j = 0; j < before->n_rows; j++) {
+			const struct compare_row *was = &before->rows[j];
+
+			if (!same_row(row, was))
+				continue;
+			if (!row_undecided(was)) {
+				kept += row->v.kind != was->v.kind;
+				row->v = was->v;
+			}
+			break;
+		}
+	}
+	compare_finish(now);
+	return kept;
+}
+
 size_t compare_undecided_benches(const struct compare_result *r, const char ***out)
 {
 	const char **v = NULL;
@@ -1163,10 +1204,7 @@ size_t compare_undecided_benches(const struct compare_result *r, const char ***o
 		const struct compare_row *row = &r->rows[i];
 		bool seen = false;
 
-		/* history rows: unconfirmed regressions and inconclusive rows;
-		 * A/B rows (flagged at once, never confirmed): inconclusive ones */
-		if (!row->settings.gate || (row->against ? row->v.kind != VERDICT_INCONCLUSIVE
-				: row->v.kind != VERDICT_REGRESSION && row->v.kind != VERDICT_INCONCLUSIVE))
+		if (!row_undecided(row))
 			continue;
 		for (size_t j = 0; j < n && !seen; j++)
 			seen = strcmp(v[j], row->bench) == 0;

@@ -166,6 +166,17 @@ size_t compare_regressed_benches(const struct compare_result *r, const char ***o
  */
 size_t compare_require_replication(struct compare_result *pooled, const struct compare_result *again);
 
+/*
+ * A later look of a gate that measured more decides again only what was
+ * undecided (compare_undecided_benches' rows): every row of `now` that
+ * `before` had decided (final at an earlier look: unchanged, below the
+ * floor, an improvement, or an A/B row flagged at once) gets its verdict
+ * back, so that a look at a smaller share of alpha, or a benchmark not
+ * measured again, never undoes a decision.  Returns the rows whose kind
+ * that restored; compare_finish() is called.
+ */
+size_t compare_keep_decided(struct compare_result *now, const struct compare_result *before);
+
 /* Names of benchmarks with a gated history row that is undecided (a
  * regression not yet confirmed, or inconclusive), or an A/B row of a gated
  * metric that is inconclusive: what measuring more is for.  *out as above. */

@@ -480,6 +480,7 @@ static int step_more(const struct suite *suite, const struct gate_options *o, st
 	const char **names = NULL;
 	size_t n = compare_undecided_benches(r->comparison, &names), done = 0;
 	struct rundoc *extras = NULL;
+	struct compare_result *prev;
 	struct more_budget bu;
 	struct sequential seq;
 	uint64_t t0 = now_ns();
@@ -524,9 +525,13 @@ static int step_more(const struct suite *suite, const struct gate_options *o, st
 		 * is left of the budget */
 		last = next_round(&bu, done, pace, spent) < 1;
 		co.level_share = sequential_level(&seq, taken, last) / bu.alpha;
-		compare_result_free(r->comparison);
+		prev = r->comparison;
 		r->comparison = NULL;
-		if ((rc = compare_run(r->run, &r->baseline, suite, &co, &r->comparison, err)) != 0)
+		rc = compare_run(r->run, &r->baseline, suite, &co, &r->comparison, err);
+		if (rc == 0)
+			compare_keep_decided(r->comparison, prev);
+		compare_result_free(prev);
+		if (rc != 0)
 			goto done;
 		replicate(suite, &co, r, extras);
 		r->comparison->confirm_reps = done;
