@@ -1166,6 +1166,23 @@ static bool row_undecided(const struct compare_row *row)
 	return row->v.kind == VERDICT_REGRESSION || row->v.kind == VERDICT_INCONCLUSIVE;
 }
 
+/* Decided for good at its look: a verdict on the change itself (not "no
+ * baseline" or "too few samples", which more samples may turn into one),
+ * and for a history row not a regression still to confirm. */
+static bool row_decided(const struct compare_row *row)
+{
+	switch (row->v.kind) {
+	case VERDICT_UNCHANGED:
+	case VERDICT_BELOW_FLOOR:
+	case VERDICT_IMPROVEMENT:
+		return true;
+	case VERDICT_REGRESSION:
+		return row->against != NULL; /* an A/B row is flagged at once */
+	default:
+		return false;
+	}
+}
+
 static bool same_row(const struct compare_row *a, const struct compare_row *b)
 {
 	return strcmp(a->bench, b->bench) == 0 && strcmp(a->metric, b->metric) == 0 &&
@@ -1184,7 +1201,7 @@ size_t compare_keep_decided(struct compare_result *now, const struct compare_res
 
 			if (!same_row(row, was))
 				continue;
-			if (!row_undecided(was)) {
+			if (row_decided(was)) {
 				kept += row->v.kind != was->v.kind;
 				row->v = was->v;
 			}

@@ -168,11 +168,12 @@ size_t compare_require_replication(struct compare_result *pooled, const struct c
 
 /*
  * A later look of a gate that measured more decides again only what was
- * undecided (compare_undecided_benches' rows): every row of `now` that
- * `before` had decided (final at an earlier look: unchanged, below the
- * floor, an improvement, or an A/B row flagged at once) gets its verdict
- * back, so that a look at a smaller share of alpha, or a benchmark not
- * measured again, never undoes a decision.  Returns the rows whose kind
+ * not decided yet: every row of `now` that `before` had decided (final at
+ * an earlier look: unchanged, below the floor, an improvement, or an A/B
+ * row flagged at once) gets its verdict back, so that a look at a smaller
+ * share of alpha, or a benchmark not measured again, never undoes a
+ * decision.  Rows without a baseline or with too few samples, and history
+ * regressions still to confirm, take the new look's verdict.  Returns the rows whose kind
  * that restored; compare_finish() is called.
  */
 size_t compare_keep_decided(struct compare_result *now, const struct compare_result *before);

@@ -604,6 +604,14 @@ static void test_keep_decided(void **state)
 	assert_int_equal(second->counts[VERDICT_REGRESSION], 2);
 	compare_result_free(first);
 	compare_result_free(second);
+	/* too few samples at the first look: more samples may decide it */
+	first = looked(VERDICT_INSUFFICIENT, VERDICT_NO_BASELINE, VERDICT_UNCHANGED, 3);
+	second = looked(VERDICT_REGRESSION, VERDICT_NO_BASELINE, VERDICT_UNCHANGED, 6);
+	assert_int_equal(compare_keep_decided(second, first), 0);
+	assert_string_equal(verdict_name(second->rows[0].v.kind), "regression");
+	assert_int_equal(second->rows[0].v.n_cur, 6);
+	compare_result_free(first);
+	compare_result_free(second);
 }
 
 int main(void)
