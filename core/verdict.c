@@ -225,7 +225,7 @@ static void measure_paired(const struct verdict_input *in, struct verdict *out)
 	out->ratio_lo = logs ? exp(lo) : lo;
 	out->ratio_hi = logs ? exp(hi) : hi;
 	out->s_within = stats_robust_sd(d, n);
-	out->n_split = far_pairs(d, n, out->s_within, out->floor);
+	out->n_split = logs ? far_pairs(d, n, out->s_within, out->floor) : 0; /* the floor is relative */
 	if (cs->gate && logs) {
 		/* The spread the test feels: a few pairs that other work split
 		 * (heavy tails) cost it power that a robust spread hides, and the
