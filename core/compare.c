@@ -1112,14 +1112,17 @@ size_t compare_regressed_benches(const struct compare_result *r, const char ***o
 	return n;
 }
 
+static bool same_row(const struct compare_row *a, const struct compare_row *b)
+{
+	return strcmp(a->bench, b->bench) == 0 && strcmp(a->metric, b->metric) == 0 &&
+	       (a->against ? b->against && strcmp(a->against, b->against) == 0 : !b->against);
+}
+
 static const struct compare_row *find_row(const struct compare_result *r, const struct compare_row *like)
 {
-	for (size_t i = 0; i < r->n_rows; i++) {
-		const struct compare_row *row = &r->rows[i];
-
-		if (!row->against && strcmp(row->bench, like->bench) == 0 && strcmp(row->metric, like->metric) == 0)
-			return row;
-	}
+	for (size_t i = 0; i < r->n_rows; i++)
+		if (same_row(&r->rows[i], like))
+			return &r->rows[i];
 	return NULL;
 }
 
@@ -1183,29 +1186,17 @@ static bool row_decided(const struct compare_row *row)
 	}
 }
 
-static bool same_row(const struct compare_row *a, const struct compare_row *b)
-{
-	return strcmp(a->bench, b->bench) == 0 && strcmp(a->metric, b->metric) == 0 &&
-	       (a->against ? b->against && strcmp(a->against, b->against) == 0 : !b->against);
-}
-
 size_t compare_keep_decided(struct compare_result *now, const struct compare_result *before)
 {
 	size_t kept = 0;
 
 	for (size_t i = 0; i < now->n_rows; i++) {
 		struct compare_row *row = &now->rows[i];
+		const struct compare_row *was = find_row(before, row);
 
-		for (size_t j = 0; j < before->n_rows; j++) {
-			const struct compare_row *was = &before->rows[j];
-
-			if (!same_row(row, was))
-				continue;
-			if (row_decided(was)) {
-				kept += row->v.kind != was->v.kind;
-				row->v = was->v;
-			}
-			break;
+		if (was && row_decided(was)) {
+			kept += row->v.kind != was->v.kind;
+			row->v = was->v;
 		}
 	}
 	compare_finish(now);
