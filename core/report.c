@@ -2087,6 +2087,8 @@ static cJSON *row_json(const struct compare_result *r, const struct compare_row 
 	cJSON_AddBoolToObject(jr, "short_history", v->short_history);
 	cJSON_AddBoolToObject(jr, "machine_prior", v->prior_machine);
 	cJSON_AddStringToObject(jr, "test", verdict_test_name(v->test));
+	if (v->test == VERDICT_TEST_SIGNED_RANK && v->far_set_aside)
+		cJSON_AddNumberToObject(jr, "pairs_set_aside", (double)v->n_far);
 	cJSON_AddBoolToObject(jr, "batches", v->batches);
 	add_num(jr, "level", v->level);
 	add_num(jr, "median_change", v->median_change);
@@ -2290,6 +2292,8 @@ static int row_from_json(const cJSON *it, size_t i, struct compare_row *row, str
 	v->short_history = json_peek_true(it, "short_history");
 	v->prior_machine = json_peek_true(it, "machine_prior");
 	v->test = test_from_name(json_peek_str(it, "test"));
+	v->n_far = peek_size(it, "pairs_set_aside");
+	v->far_set_aside = v->n_far > 0;
 	v->batches = json_peek_true(it, "batches");
 	v->level = json_peek_num(it, "level", row->settings.alpha);
 	v->median_change = json_peek_num(it, "median_change", NAN);

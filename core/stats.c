@@ -590,6 +590,148 @@ int stats_wilcoxon_signed_rank(const double *d, size_t n, struct wsr *out)
 	return 0;
 }
 
+size_t stats_far_pairs(const double *d, size_t n, bool *far)
+{
+	double *m, med, mad, limit;
+	size_t k = 0, n_far = 0, cap;
+
+	memset(far, 0, n * sizeof(*far));
+	m = xmalloc((n ? n : 1) * sizeof(*m));
+	for (size_t i = 0; i < n; i++)
+		if (d[i] != 0 && isfinite(d[i]))
+			m[k++] = fabs(d[i]);
+	if (k < STATS_FAR_MIN_PAIRS) {
+		free(m);
+		return 0;
+	}
+	qsort(m, k, sizeof(*m), summary_cmp_double);
+	med = summary_median_sorted(m, k);
+	for (size_t i = 0; i < k; i++)
+		m[i] = fabs(m[i] - med);
+	qsort(m, k, sizeof(*m), summary_cmp_double);
+	mad = 1.4826 * summary_median_sorted(m, k);
+	free(m);
+	limit = med + 3 * fmax(mad, med / 4);
+	cap = k / 4;
+	/* the largest first, up to the cap: n is small, so pick by rescanning */
+	while (n_far < cap) {
+		size_t top = n;
+
+		for (size_t i = 0; i < n; i++)
+			if (!far[i] && isfinite(d[i]) && fabs(d[i]) > limit && (top == n || fabs(d[i]) > fabs(d[top])))
+				top = i;
+		if (top == n)
+			break;
+		far[top] = true;
+		n_far++;
+	}
+	return n_far;
+}
+
+/* Up to here the joint table of both rank sums stays under 6 MB. */
+#define WSR_JOINT_MAX 40
+
+/* Integer ranks 1..k of |d_i| over the pairs not skipped (no ties, no
+ * zeros: the exact case); 0 for the skipped. */
+static void abs_ranks(const double *d, size_t n, const bool *skip, unsigned *rank)
+{
+	struct absrank *r = xmalloc(n * sizeof(*r));
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		rank[i] = 0;
+		if (!skip || !skip[i])
+			r[k++] = (struct absrank){ fabs(d[i]), (int)i };
+	}
+	qsort(r, k, sizeof(*r), cmp_absrank);
+	for (size_t j = 0; j < k; j++)
+		rank[r[j].pos] = (unsigned)(j + 1);
+	free(r);
+}
+
+/* The smallest rank sum whose upper tail (n pairs, exact) is <= p. */
+static size_t tail_at_most(size_t n, double p)
+{
+	double *c = wsr_counts(n), tail = 0;
+	size_t top = n * (n + 1) / 2, w = top + 1;
+
+	while (w > 0 && ldexp(tail + c[w - 1], -(int)n) <= p) {
+		tail += c[w - 1];
+		w--;
+	}
+	free(c);
+	return w;
+}
+
+/*
+ * P(all.p <= pm or rest.p <= pm) under random signs: 1 - P(W_all < a,
+ * W_rest < b), a and b the rank sums where each tail reaches pm.  A table
+ * of the sign patterns' counts by (W_all, W_rest), both below their
+ * thresholds (a pattern past either is extreme for good: sums only grow).
+ */
+static double joint_min_p(const double *d, size_t n, const bool *far, size_t n_rest, double pm)
+{
+	unsigned *r1 = xmalloc(n * sizeof(*r1)), *r2 = xmalloc(n * sizeof(*r2));
+	size_t a = tail_at_most(n, pm), b = tail_at_most(n_rest, pm);
+	double *t = xcalloc(a * b, sizeof(*t)), inside = 0;
+
+	abs_ranks(d, n, NULL, r1);
+	abs_ranks(d, n, far, r2);
+	t[0] = 1;
+	for (size_t i = 0; i < n; i++)
+		for (size_t x = a; x-- > r1[i];)
+			for (size_t y = b; y-- > r2[i];)
+				t[x * b + y] += t[(x - r1[i]) * b + (y - r2[i])];
+	for (size_t j = 0; j < a * b; j++)
+		inside += t[j];
+	free(t);
+	free(r1);
+	free(r2);
+	/* both counts are exact integers below 2^53 */
+	return ldexp(ldexp(1, (int)n) - inside, -(int)n);
+}
+
+int stats_signed_rank_far(const double *d, size_t n, const bool *far, struct wsr_far *out)
+{
+	double *rest;
+	size_t k = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->p = out->p_min = 1;
+	rc = stats_wilcoxon_signed_rank(d, n, &out->all);
+	out->rest = out->all;
+	out->p = out->all.p;
+	out->p_min = out->all.p_min;
+	out->exact = out->all.exact;
+	if (rc != 0 || !far)
+		return rc;
+	rest = xmalloc(n * sizeof(*rest));
+	for (size_t i = 0; i < n; i++)
+		if (!far[i])
+			rest[k++] = d[i];
+	out->n_far = n - k;
+	if (out->n_far == 0 || k == 0) {
+		out->n_far = 0;
+		free(rest);
+		return 0;
+	}
+	stats_wilcoxon_signed_rank(rest, k, &out->rest);
+	free(rest);
+	out->by_rest = out->rest.p < out->all.p;
+	if (out->all.exact && out->rest.exact && n <= WSR_JOINT_MAX) {
+		/* p_min stays every pair's 2^-n: all signs positive is the
+		 * rarest pattern for both tests */
+		out->p = joint_min_p(d, n, far, k, fmin(out->all.p, out->rest.p));
+		out->exact = true;
+	} else {
+		out->p = fmin(1, 2 * fmin(out->all.p, out->rest.p));
+		out->p_min = fmin(1, 2 * fmin(out->all.p_min, out->rest.p_min));
+		out->exact = false;
+	}
+	return 0;
+}
+
 /* k (1-based) of the paired HL interval; 0 when no k >= 1 qualifies. */
 static size_t wsr_k(size_t n, double alpha)
 {

@@ -95,6 +95,44 @@ struct wsr {
  */
 int stats_wilcoxon_signed_rank(const double *d, size_t n, struct wsr *out);
 
+/* Pairs set aside by stats_far_pairs: none below this many nonzero pairs,
+ * at most a quarter of them. */
+#define STATS_FAR_MIN_PAIRS 8
+
+/*
+ * Pairs far from the rest by their size alone (a burst of other work
+ * between a pair's two halves): |d_i| beyond M + 3 max(S, M/4), M the
+ * median of the nonzero |d|, S 1.4826 x their median absolute deviation
+ * from M; the largest first, at most a quarter of the pairs; none when
+ * fewer than STATS_FAR_MIN_PAIRS are nonzero.  The rule reads no sign, so
+ * a signed-rank test of the pairs left keeps its exact null distribution
+ * (under "no change" the signs are fair coins whatever the sizes).  Marks
+ * far[i] (n bools) and returns how many.
+ */
+size_t stats_far_pairs(const double *d, size_t n, bool *far);
+
+struct wsr_far {
+	struct wsr all;  /* the signed-rank test of every pair */
+	struct wsr rest; /* ...and of the pairs not far (= all when none is) */
+	size_t n_far;    /* pairs set aside for `rest` */
+	double p;        /* one-sided p of min(all.p, rest.p) under the same sign flips */
+	double p_min;    /* smallest p reachable */
+	bool exact;      /* p from the exact joint distribution of both rank sums */
+	bool by_rest;    /* rest.p < all.p: the pairs left decide */
+};
+
+/*
+ * The signed-rank test twice, one-sided as stats_wilcoxon_signed_rank: on
+ * every pair, and on the pairs left once those marked far are set aside;
+ * the p of the smaller of the two p-values (min-p), so that taking the
+ * better of the two costs no false alarms.  Exact from the joint
+ * distribution of the two rank sums over the 2^n sign patterns when both
+ * tests are exact and n <= 40; else 2 min(all.p, rest.p) (Bonferroni).  No
+ * pair far (far NULL or none marked): exactly the test of every pair.
+ * Returns 0, or ERR_INPUT as stats_wilcoxon_signed_rank.
+ */
+int stats_signed_rank_far(const double *d, size_t n, const bool *far, struct wsr_far *out);
+
 /*
  * Hodges-Lehmann estimate of the centre of paired differences: the median
  * of the n(n+1)/2 Walsh averages (d_i + d_j)/2, i <= j, with its two-sided

@@ -171,70 +171,70 @@ static void measure_unpaired(const struct verdict_input *in, struct verdict *out
 	}
 }
 
-/* Pairs whose log-ratio lies beyond the floor and 3 robust spreads from
- * the median of all: what a burst of other work between a pair's two
- * halves leaves (docs/statistics.md, "The smallest change the gate can
- * catch"). */
-static size_t far_pairs(const double *d, size_t n, double spread, double floor)
-{
-	double *s, med, limit = fmax(3 * (isfinite(spread) ? spread : 0), log1p(floor));
-	size_t k = 0;
-
-	if (n < 3 || !(limit > 0))
-		return 0;
-	s = xmalloc(n * sizeof(*s));
-	memcpy(s, d, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), summary_cmp_double);
-	med = summary_median_sorted(s, n);
-	free(s);
-	for (size_t i = 0; i < n; i++)
-		k += fabs(d[i] - med) > limit;
-	return k;
-}
-
 /*
  * Pairs measured side by side (repetition i of both, interleaved): the
  * per-pair log-ratios d_i = ln cur_i - ln base_i (differences when a value
  * is <= 0), a Wilcoxon signed-rank test both ways and the Hodges-Lehmann
  * estimate of their centre (Walsh averages).  The machine's drift hits both
- * sides of a pair alike and cancels in d.
+ * sides of a pair alike and cancels in d.  A burst of other work between a
+ * pair's two halves does not: such pairs, far from the rest by their size
+ * alone, are set aside in a second test, and the smaller p of the two
+ * counts (core/stats.h, stats_signed_rank_far); when it is the second's,
+ * the estimate and the spread come from the pairs left too.
  */
 static void measure_paired(const struct verdict_input *in, struct verdict *out)
 {
 	const struct verdict_settings *cs = &in->settings;
-	size_t n = in->n_cur;
-	double *d = xmalloc(n * sizeof(*d)), *neg = xmalloc(n * sizeof(*neg)), e, lo, hi;
-	bool logs = all_positive(in->base, n) && all_positive(in->cur, n);
-	struct wsr up, down;
+	size_t n = in->n_cur, n_rest = 0;
+	double *d = xmalloc(n * sizeof(*d)), *neg = xmalloc(n * sizeof(*neg)), *rest = neg, e, lo, hi;
+	bool logs = all_positive(in->base, n) && all_positive(in->cur, n), *far = xmalloc(n * sizeof(*far));
+	struct wsr_far up, down, *worse, *better;
 	struct err err = ERR_INIT;
 
 	for (size_t i = 0; i < n; i++) {
 		d[i] = logs ? log(in->cur[i]) - log(in->base[i]) : in->cur[i] - in->base[i];
 		neg[i] = -d[i];
 	}
-	stats_wilcoxon_signed_rank(d, n, &up);
-	stats_wilcoxon_signed_rank(neg, n, &down);
+	out->n_far = stats_far_pairs(d, n, far);
+	stats_signed_rank_far(d, n, far, &up);
+	stats_signed_rank_far(neg, n, far, &down);
+	worse = out->direction == RD_LOWER ? &up : &down;
+	better = out->direction == RD_LOWER ? &down : &up;
 	out->test = VERDICT_TEST_SIGNED_RANK;
-	out->p = out->direction == RD_LOWER ? up.p : down.p;
-	out->p_better = out->direction == RD_LOWER ? down.p : up.p;
-	out->p_min = out->direction == RD_LOWER ? up.p_min : down.p_min;
-	out->exact = up.exact;
-	stats_hodges_lehmann_paired(d, n, cs->alpha, &e, &lo, &hi, &err);
+	out->p = worse->p;
+	out->p_better = better->p;
+	out->p_min = worse->p_min;
+	out->exact = worse->exact;
+	/* the pairs that decide, in the direction they lean */
+	out->far_set_aside = (worse->p <= better->p ? worse : better)->by_rest;
+	for (size_t i = 0; i < n; i++) /* neg's room is free now: the pairs left */
+		if (!far[i])
+			rest[n_rest++] = d[i];
+	if (out->far_set_aside)
+		stats_hodges_lehmann_paired(rest, n_rest, cs->alpha, &e, &lo, &hi, &err);
+	else
+		stats_hodges_lehmann_paired(d, n, cs->alpha, &e, &lo, &hi, &err);
 	out->ratio_is_shift = !logs;
 	out->ratio = logs ? exp(e) : e;
 	out->ratio_lo = logs ? exp(lo) : lo;
 	out->ratio_hi = logs ? exp(hi) : hi;
-	out->s_within = stats_robust_sd(d, n);
-	out->n_split = logs ? far_pairs(d, n, out->s_within, out->floor) : 0; /* the floor is relative */
+	/* The spread: of the pairs left, whose test gives the power (the
+	 * far ones are set aside whenever they would cost it). */
+	out->s_within = stats_robust_sd(rest, n_rest);
 	if (cs->gate && logs) {
-		/* The spread the test feels: a few pairs that other work split
-		 * (heavy tails) cost it power that a robust spread hides, and the
-		 * detectable effect must not promise what the test cannot do. */
-		double felt = stats_paired_power_spread(d, n, cs->alpha, VERDICT_MDE_POWER);
+		/* The spread the test feels: pairs that other work split but
+		 * that are not far enough to be set aside (heavy tails) cost it
+		 * power that a robust spread hides, and the detectable effect
+		 * must not promise what the test cannot do. */
+		double felt = stats_paired_power_spread(rest, n_rest, cs->alpha, VERDICT_MDE_POWER);
 
 		if (felt > out->s_within)
 			out->s_within = felt;
 	}
+	/* the detectable effect counts every pair: the n_rest of them as n */
+	if (n_rest)
+		out->s_within *= sqrt((double)n / (double)n_rest);
+	free(far);
 	free(d);
 	free(neg);
 }
@@ -485,9 +485,13 @@ static void write_why(struct verdict *v, double alpha)
 		write_why_exact(v, eff, fl);
 		return;
 	}
-	if (v->test == VERDICT_TEST_SIGNED_RANK && v->kind == VERDICT_INCONCLUSIVE && v->n_split)
+	if (v->test == VERDICT_TEST_SIGNED_RANK && v->far_set_aside)
+		snprintf(test, sizeof(test), " (signed-rank on %zu of %zu pairs, %zu far from the rest set aside%s)",
+			 v->n_cur - v->n_far, v->n_cur, v->n_far,
+			 v->kind == VERDICT_INCONCLUSIVE ? ": other work on the machine between a pair's halves?" : "");
+	else if (v->test == VERDICT_TEST_SIGNED_RANK && v->kind == VERDICT_INCONCLUSIVE && v->n_far)
 		snprintf(test, sizeof(test), " (signed-rank on %zu pairs, %zu far from the rest: other work on the "
-			 "machine between a pair's halves?)", v->n_cur, v->n_split);
+			 "machine between a pair's halves?)", v->n_cur, v->n_far);
 	else if (v->test == VERDICT_TEST_SIGNED_RANK)
 		snprintf(test, sizeof(test), " (signed-rank on %zu pairs)", v->n_cur);
 	switch (v->kind) {

@@ -119,7 +119,8 @@ struct verdict {
 	bool prior_machine;/* ...and that prior the machine's recorded spread, not the default */
 	double abs_floor;  /* absolute minimum change in the metric's unit; 0: none */
 	double s_within;   /* robust spread of the current samples (log scale), or of the pairs */
-	size_t n_split;    /* pairs far from the rest (beyond the floor and 3 x their robust spread) */
+	size_t n_far;      /* paired: pairs far from the rest by size (core/stats.h, stats_far_pairs) */
+	bool far_set_aside;/* ...set aside: the test of the pairs left decided, and its estimate shown */
 	double mde;        /* minimum detectable effect (relative, at VERDICT_MDE_POWER); NAN: none */
 	double level;      /* the level the verdict was decided at: alpha, or a look's share of it */
 	double median_change; /* cur_median / base_median - 1, or their difference when

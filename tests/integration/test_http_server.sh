@@ -222,6 +222,13 @@ t1=$(date +%s)
 check "it was sent SIGTERM first" grep -q TERM "$T/stubborn.pid.term"
 if alive "$(cat "$T/stubborn.pid")"; then not_ok "then SIGKILL"; else ok "then SIGKILL"; fi
 check "after stop_timeout, not the default 10 s (took $((t1 - t0)) s)" test $((t1 - t0)) -lt 8
+# "0s": SIGKILL at once, with no SIGTERM before it.
+P=$(free_port)
+suite "$T/stubborn0.json" "$P" \
+	"{\"shell\": \"python3 daemon.py \$PORT $T/stubborn0.pid ignore-term\", \"cwd\": \".\", \"stop_timeout\": \"0s\"}"
+expect_exit 0 "a server with stop_timeout 0s runs" "$PERFGATE" run "$T/stubborn0.json" --no-store
+check "it was never sent SIGTERM" sh -c "[ ! -e '$T/stubborn0.pid.term' ]"
+if alive "$(cat "$T/stubborn0.pid")"; then not_ok "it was killed at once"; else ok "it was killed at once"; fi
 
 # A shard cannot start one (every shard would): exit 2, nothing started.
 P=$(free_port)

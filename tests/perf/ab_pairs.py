@@ -9,7 +9,7 @@ takes one CPU on and off at random, and reads each pair's log-ratio of
 run's median ratio, and how often a run of 10 pairs reaches p <= 0.01 in
 the one-sided signed-rank test.
 
-usage: python3 ab_pairs.py PERFGATE [--runs 40] [--factor 1.125] [--seed 5]
+usage: python3 ab_pairs.py PERFGATE [--runs 40] [--factor 1.125] [--seed 5] [--dump FILE]
 """
 import argparse
 import json
@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--runs", type=int, default=40)
     ap.add_argument("--factor", type=float, default=1.125)
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--dump", help="write each run's pair log-ratios (cpu and wall) here, one JSON line a run")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="perfgate-pairs.")
     neighbour = subprocess.Popen([sys.executable, os.path.join(HERE, "neighbour.py"), str(a.seed)])
@@ -71,6 +72,11 @@ def main():
             assert all(b.get("interleaved") for b in doc["benchmarks"]), "the variants did not run interleaved"
             cpu = {b["name"]: {m["name"]: m for m in b["metrics"]}["cpu"]["samples"] for b in doc["benchmarks"]}
             d = [math.log(y / x) for x, y in zip(cpu["ab@a"], cpu["ab@b"])]
+            if a.dump:
+                wall = {b["name"]: {m["name"]: m for m in b["metrics"]}["wall"]["samples"] for b in doc["benchmarks"]}
+                with open(a.dump, "a") as f:
+                    f.write(json.dumps({"factor": a.factor, "cpu": d, "wall": [
+                        math.log(y / x) for x, y in zip(wall["ab@a"], wall["ab@b"])]}) + "\n")
             med = sorted(d)[len(d) // 2]
             dev = [x - med for x in d]
             devs += dev

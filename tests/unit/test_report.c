@@ -242,6 +242,20 @@ static void test_json_round_trip(void **state)
 		sb_release(&b);
 	}
 	assert_int_equal(back->passed, r->passed);
+	assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rows"), 0), "pairs_set_aside"));
+	compare_result_free(back);
+	cJSON_Delete(j);
+
+	/* a paired row whose far pairs were set aside keeps saying so */
+	r->rows[0].v.test = VERDICT_TEST_SIGNED_RANK;
+	r->rows[0].v.n_far = 3;
+	r->rows[0].v.far_set_aside = true;
+	j = report_to_json(r);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rows"), 0),
+					     "pairs_set_aside")->valueint, 3);
+	assert_int_equal(report_from_json(j, &back, &err), 0);
+	assert_true(back->rows[0].v.far_set_aside);
+	assert_int_equal(back->rows[0].v.n_far, 3);
 	compare_result_free(back);
 	cJSON_Delete(j);
 
