@@ -318,7 +318,9 @@ void http_server_stop(struct http_server *s)
 		if (!s->ended) {
 			struct proc_tree t = tree_of(s);
 
-			proc_stop_tree(&t, SIGTERM, s->grace);
+			/* stop_timeout 0s: SIGKILL at once, no SIGTERM
+			 * first (docs/load.md) */
+			proc_stop_tree(&t, s->grace > 0 ? SIGTERM : SIGKILL, s->grace);
 		}
 	}
 	if (s->log)

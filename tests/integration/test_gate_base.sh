@@ -3,8 +3,9 @@
 # head's command benchmarks run beside the base commit's files in one job,
 # interleaved, and the gate decides on the paired A/B rows, with no database.
 # The benchmark is a real command in a real git repository; it emits a value
-# read from a file of the tree it runs in plus a jitter of 0.0 to 0.6 that
-# changes with every repetition (a counter outside the repository), so that
+# read from a file of the tree it runs in plus a jitter of 0.00 to 0.96 that
+# changes with every repetition (a counter outside the repository, hashed so
+# that a pair's second half is not always one step above its first), so that
 # what each side measures is known: every pair's ratio is about the ratio of
 # the two files' values, and the samples spread as measured times do.
 . tests/integration/lib.sh
@@ -24,7 +25,7 @@ git -C "$R" config user.email t@example.com
 git -C "$R" config user.name t
 cat >"$R/value.sh" <<'EOF'
 n=$(cat "$COUNTER" 2>/dev/null || echo 0); n=$((n+1)); echo "$n" >"$COUNTER"
-printf '{"value": %s.%s}\n' "$(cat value)" $((n % 7)) >"$PERFGATE_METRICS_FILE"
+printf '{"value": %s.%02d}\n' "$(cat value)" $((n * 40503 % 65536 * 97 / 65536)) >"$PERFGATE_METRICS_FILE"
 EOF
 # Only the emitted value gates: the times of a shell script say nothing here.
 cat >"$R/suite.json" <<'EOF'

@@ -7,9 +7,12 @@ work of a) RUNS times with `perfgate run`, while tests/perf/neighbour.py
 takes one CPU on and off at random, and reads each pair's log-ratio of
 `cpu` from the run documents.  Prints how far the pairs stray from their
 run's median ratio, and how often a run of 10 pairs reaches p <= 0.01 in
-the one-sided signed-rank test.
+the one-sided signed-rank test.  With --vs OTHER, each run's variants are
+also compared (`compare --variants`: the gate's first look, 10 pairs at
+alpha 0.01) by PERFGATE and by OTHER on the same pairs, so that two builds'
+tests are set side by side with no difference of machine between them.
 
-usage: python3 ab_pairs.py PERFGATE [--runs 40] [--factor 1.125] [--seed 5] [--dump FILE]
+usage: python3 ab_pairs.py PERFGATE [--runs 40] [--factor 1.125] [--seed 5] [--dump FILE] [--vs OTHER]
 """
 import argparse
 import json
@@ -40,6 +43,15 @@ def signed_rank_p(d):
     return sum(counts[w:]) / 2.0 ** n
 
 
+def variant_verdicts(perfgate, tmp, run):
+    """The A/B verdicts of cpu and wall that PERFGATE gives run's pairs."""
+    out = os.path.join(tmp, "compare.json")
+    subprocess.run([perfgate, "compare", "--run-file", run, "--variants", "-s", "suite.json", "-f", "json",
+                    "--no-store", "-o", out], cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rows = json.load(open(out))["rows"]
+    return {r["metric"]: r["verdict"] for r in rows if r["metric"] in ("cpu", "wall")}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("perfgate")
@@ -47,6 +59,8 @@ def main():
     ap.add_argument("--factor", type=float, default=1.125)
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--dump", help="write each run's pair log-ratios (cpu and wall) here, one JSON line a run")
+    ap.add_argument("--vs", metavar="OTHER", help="also compare each run's variants with `compare --variants` "
+                    "by this perfgate and by OTHER (another build), on the same pairs")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="perfgate-pairs.")
     neighbour = subprocess.Popen([sys.executable, os.path.join(HERE, "neighbour.py"), str(a.seed)])
@@ -64,6 +78,7 @@ def main():
                 {"name": "ab", "shell": "sh loop.sh base", "reference": "a",
                  "variants": [{"name": "a"}, {"name": "b", "shell": "sh loop.sh"}]}]}, f)
         devs, hits = [], 0
+        flagged = {p: {"cpu": 0, "wall": 0} for p in (a.perfgate, a.vs) if p}
         for r in range(a.runs):
             out = os.path.join(tmp, "run.json")
             subprocess.run([a.perfgate, "run", "suite.json", "--no-store", "--quiet", "--out", out], cwd=tmp,
@@ -77,6 +92,9 @@ def main():
                 with open(a.dump, "a") as f:
                     f.write(json.dumps({"factor": a.factor, "cpu": d, "wall": [
                         math.log(y / x) for x, y in zip(wall["ab@a"], wall["ab@b"])]}) + "\n")
+            for p in flagged:
+                for m, v in variant_verdicts(p, tmp, out).items():
+                    flagged[p][m] += v == "regression"
             med = sorted(d)[len(d) // 2]
             dev = [x - med for x in d]
             devs += dev
@@ -93,6 +111,8 @@ def main():
             lo * 100, "%.0f%%" % (hi * 100) if hi < 9 else "more", k, 100.0 * k / n,
             sum(1 for x in devs if lo <= abs(x) < hi and x < 0)))
     print("  runs whose 10 pairs reach p <= 0.01 (signed-rank, one-sided): %d of %d" % (hits, a.runs))
+    for p, f in flagged.items():
+        print("  `compare --variants` by %s flagged cpu in %d, wall in %d of %d runs" % (p, f["cpu"], f["wall"], a.runs))
 
 
 if __name__ == "__main__":
