@@ -40,9 +40,9 @@ git -C "$R" add -A && git -C "$R" commit -qm base
 BASE=$(git -C "$R" rev-parse HEAD)
 gate() { "$PERFGATE" gate --db "$NODB" "$@"; }
 
-# +20% at the head: ten pairs that all agree.  Their log-ratios tie (the
-# jitter repeats), so the signed-rank p is the normal approximation's, about
-# 0.003, rather than the exact 1/1024; either is below alpha.
+# +20% at the head: ten pairs that all agree, so the signed-rank p is
+# 1/1024 (the normal approximation's, about 0.003, should two log-ratios
+# tie); either is below alpha.
 echo 120 >"$R/value"
 git -C "$R" commit -qam slower
 expect_exit 1 "+20% against the base commit fails the gate (no database reached)" \
@@ -496,3 +496,52 @@ expect_exit 3 "a base tree that cannot be written is a run that could not be mad
 	env TMPDIR="$T/no/such/folder" "$PERFGATE" gate --db "$NODB" --base main "$R/suite.json"
 contains "... and says where" "$ERR" "cannot make a folder for the base tree ($T/no/such/folder/perfgate-base-"
 no_tree_left "after every mistake"
+
+# A later look decides only what was undecided (docs/statistics.md,
+# "Measuring more when unsure", item 4).  Each repetition emits the next
+# value of its side's list (a counter per benchmark and tree, outside the
+# repository), so every pair is known.  x: 8 pairs +30%, 2 pairs -1% and
+# -2% (the smallest ranks): p = 5/1024, adjusted 0.0098 <= 0.01, a
+# regression at the first look.  y: 7 pairs +20%, 3 pairs -3%: p =
+# 14/1024, inconclusive, so y is measured more and x is not.  The later
+# look tests at a smaller share of alpha: re-deciding x there would turn
+# its regression into "inconclusive".
+R2=$T/repo2
+git init -q -b main "$R2" || exit 1
+git -C "$R2" config user.email t@example.com
+git -C "$R2" config user.name t
+printf '%s\n' 'f=$COUNTER.$1.$(cat side); n=$(($(cat "$f" 2>/dev/null || echo 0) + 1)); echo "$n" >"$f"' \
+	'printf "{\"value\": %s}\n" "$(sed -n "${n}p" "$1.values")" >"$PERFGATE_METRICS_FILE"' >"$R2/list.sh"
+printf '%s\n' '{"suite": "looks", "project": "looks",' \
+	' "compare": {"gate": false, "metrics": {"value": {"gate": true}}},' \
+	' "benchmarks": [{"name": "x", "shell": "sh list.sh x", "emits": "json", "repetitions": 10},' \
+	'                {"name": "y", "shell": "sh list.sh y", "emits": "json", "repetitions": 10}]}' >"$R2/suite.json"
+values='
+import sys
+side, repo = sys.argv[1], sys.argv[2]
+base = [100.5 + i for i in range(20)]
+up = [1 + 0.002 * i for i in range(20)]  # no two pairs tie: the exact test
+x = [1.30 * u for u in up]
+x[4], x[9] = 0.99, 0.98
+y = [1.20 * u for u in up]
+y[2], y[6], y[7] = 0.97, 0.969, 0.968
+open(repo + "/side", "w").write(side + "\n")
+for name, r in (("x", x), ("y", y)):
+    k = r if side == "head" else [1.0] * 20
+    open(repo + "/" + name + ".values", "w").write("".join("%.4f\n" % (b * f) for b, f in zip(base, k)))
+'
+python3 -c "$values" base "$R2"
+git -C "$R2" add -A && git -C "$R2" commit -qm base
+python3 -c "$values" head "$R2"
+git -C "$R2" add -A && git -C "$R2" commit -qm head
+rm -f "$COUNTER.x.base" "$COUNTER.x.head" "$COUNTER.y.base" "$COUNTER.y.head"
+expect_exit 1 "x flagged at the first look, y measured more" gate --base HEAD~1 "$R2/suite.json" --quiet \
+	--json "$T/looks.json"
+check_py "... x keeps its first-look regression (p 5/1024 on 10 pairs); y decided later on more" python3 -c '
+import json, sys
+rows = {r["benchmark"]: r for r in json.load(open(sys.argv[1]))["rows"] if r["metric"] == "value"}
+x, y = rows["x@head"], rows["y@head"]
+assert x["verdict"] == "regression" and x["current"]["n"] == 10 and abs(x["p"] - 5 / 1024) < 1e-9, x["why"]
+assert y["current"]["n"] > 10 and y["verdict"] == "regression" and y["level"] < 0.01, (y["current"]["n"], y["why"])' \
+	"$T/looks.json"
+no_tree_left "after the looks"
