@@ -7,6 +7,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "json.h"
+#include "stats.h"
 #include "util.h"
 
 /* Sums of |x[i] - x[j]| over the pairs of x[s..e) split at tau: both in
@@ -117,17 +118,6 @@ double changepoint_welch_p(const double *a, size_t na, const double *b, size_t n
 	return p > 1 ? 1 : p;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median_of_sorted(const double *v, size_t n)
-{
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /*
  * A copy of a[0..n) for the t-test.  Robust: values further than 4 robust
  * standard deviations (1.4826 x MAD) from the segment's median are pulled
@@ -138,20 +128,12 @@ static double median_of_sorted(const double *v, size_t n)
 static double *segment(const double *a, size_t n, bool robust)
 {
 	double *v = xmalloc((n ? n : 1) * sizeof(*v));
-	double *dev, med, mad, lo, hi;
+	double med, mad, lo, hi;
 
 	memcpy(v, a, n * sizeof(*v));
 	if (!robust || n < 3)
 		return v;
-	dev = xmalloc(n * sizeof(*dev));
-	memcpy(dev, a, n * sizeof(*dev));
-	qsort(dev, n, sizeof(*dev), cmp_double);
-	med = median_of_sorted(dev, n);
-	for (size_t i = 0; i < n; i++)
-		dev[i] = fabs(a[i] - med);
-	qsort(dev, n, sizeof(*dev), cmp_double);
-	mad = 1.4826 * median_of_sorted(dev, n);
-	free(dev);
+	mad = stats_median_mad(a, n, &med);
 	if (!(mad > 0))
 		return v;
 	lo = med - 4 * mad;

@@ -458,22 +458,27 @@ void stats_bh_adjust(const double *p, size_t n, bool by, double *adjusted)
 	free(s);
 }
 
-double stats_robust_sd(const double *v, size_t n)
+double stats_median_mad(const double *v, size_t n, double *median)
 {
-	double *s, med, sd;
+	double *s = xmalloc(n * sizeof(*s)), med, mad;
 
-	if (n < 2)
-		return NAN;
-	s = xmalloc(n * sizeof(*s));
 	memcpy(s, v, n * sizeof(*s));
 	qsort(s, n, sizeof(*s), summary_cmp_double);
 	med = summary_median_sorted(s, n);
 	for (size_t i = 0; i < n; i++)
 		s[i] = fabs(v[i] - med);
 	qsort(s, n, sizeof(*s), summary_cmp_double);
-	sd = 1.4826 * summary_median_sorted(s, n);
+	mad = 1.4826 * summary_median_sorted(s, n);
 	free(s);
-	return sd;
+	*median = med;
+	return mad;
+}
+
+double stats_robust_sd(const double *v, size_t n)
+{
+	double med;
+
+	return n < 2 ? NAN : stats_median_mad(v, n, &med);
 }
 
 double stats_log_spread(const double *run_medians, size_t n)
@@ -604,12 +609,7 @@ size_t stats_far_pairs(const double *d, size_t n, bool *far)
 		free(m);
 		return 0;
 	}
-	qsort(m, k, sizeof(*m), summary_cmp_double);
-	med = summary_median_sorted(m, k);
-	for (size_t i = 0; i < k; i++)
-		m[i] = fabs(m[i] - med);
-	qsort(m, k, sizeof(*m), summary_cmp_double);
-	mad = 1.4826 * summary_median_sorted(m, k);
+	mad = stats_median_mad(m, k, &med);
 	free(m);
 	limit = med + 3 * fmax(mad, med / 4);
 	cap = k / 4;
