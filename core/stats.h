@@ -63,6 +63,7 @@ void stats_bh_adjust(const double *p, size_t n, bool by, double *adjusted);
 
 /* 1.4826 * MAD of the logs of per-run medians (0 when n < 2 or a value <= 0). */
 double stats_log_spread(const double *run_medians, size_t n);
+
 /* The median of v (n >= 1) into *median, and 1.4826 x the median absolute
  * deviation from it: a robust standard deviation. */
 double stats_median_mad(const double *v, size_t n, double *median);
