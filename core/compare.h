@@ -173,8 +173,9 @@ size_t compare_require_replication(struct compare_result *pooled, const struct c
  * row flagged at once) gets its verdict back, so that a look at a smaller
  * share of alpha, or a benchmark not measured again, never undoes a
  * decision.  Rows without a baseline or with too few samples, and history
- * regressions still to confirm, take the new look's verdict.  Returns the rows whose kind
- * that restored; compare_finish() is called.
+ * regressions still to confirm, take the new look's verdict.  Returns how
+ * many rows got back a kind other than the new look's; calls
+ * compare_finish().
  */
 size_t compare_keep_decided(struct compare_result *now, const struct compare_result *before);
 

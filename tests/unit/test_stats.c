@@ -722,6 +722,18 @@ static void test_far_pairs(void **state)
 	assert_false(far[6]);
 	/* no spread but one step: not far (M/4 is the least spread) */
 	assert_int_equal(stats_far_pairs(steps, 10, far), 0);
+	/* a value that is not a number: never far, and the test refuses it */
+	{
+		double bad[12];
+		struct wsr_far r;
+
+		memcpy(bad, split, sizeof(bad));
+		bad[11] = NAN;
+		assert_int_equal(stats_far_pairs(bad, 12, far), 2); /* 11 left: a quarter is 2 */
+		assert_false(far[11]);
+		assert_int_equal(stats_signed_rank_far(bad, 12, far, &r), ERR_INPUT);
+		assert_true(r.p == 1 && r.n_far == 0);
+	}
 	/* evenly spread pairs, either sign: none */
 	for (size_t i = 0; i < 20; i++)
 		even[i] = (i % 2 ? 1 : -1) * 0.002 * (double)(i + 1);
