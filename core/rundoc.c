@@ -1068,15 +1068,96 @@ static int parse_ci(struct rundoc *rd, const cJSON *root, struct err *err)
 	return 0;
 }
 
+/* schema_version, when present: a whole number >= 1 this perfgate reads. */
+static int check_schema_version(const cJSON *root, struct err *err)
+{
+	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "schema_version");
+
+	if (ver && !cJSON_IsNumber(ver))
+		return err_set(err, ERR_INPUT, "schema_version: expected a whole number >= 1, got %s",
+			       json_type_name(ver));
+	if (ver && (ver->valuedouble < 1 || ver->valuedouble != floor(ver->valuedouble)))
+		return err_set(err, ERR_INPUT, "schema_version: expected a whole number >= 1, got %g",
+			       ver->valuedouble);
+	if (ver && ver->valuedouble > RUNDOC_SCHEMA_VERSION)
+		return err_set(err, ERR_INPUT,
+			       "schema_version: this perfgate reads version %d, got %g (written by a newer perfgate)",
+			       RUNDOC_SCHEMA_VERSION, ver->valuedouble);
+	return 0;
+}
+
+/* "machine" (an object, kept whole) and its fingerprint; "tags" (an object
+ * of strings). */
+static int parse_machine_tags(struct rundoc *rd, const cJSON *root, struct err *err)
+{
+	int rc;
+
+	if ((rc = read_object(root, "", "machine", &rd->machine, err)))
+		return rc;
+	if (rd->machine) {
+		const cJSON *fp = cJSON_GetObjectItemCaseSensitive(rd->machine, "fingerprint");
+
+		if (fp && !cJSON_IsNull(fp) && !cJSON_IsString(fp))
+			return err_set(err, ERR_INPUT, "machine.fingerprint: expected a string, got %s",
+				       json_type_name(fp));
+		if (cJSON_IsString(fp) && (rc = check_name(fp->valuestring, "machine.fingerprint", err)))
+			return rc;
+		if (cJSON_IsString(fp))
+			rd->fingerprint = xstrdup(fp->valuestring);
+	}
+	if ((rc = read_object(root, "", "tags", &rd->tags, err)))
+		return rc;
+	if (rd->tags) {
+		const cJSON *t;
+
+		cJSON_ArrayForEach(t, rd->tags) {
+			if (!cJSON_IsString(t))
+				return err_set(err, ERR_INPUT, "tags.%s: expected a string, got %s", t->string,
+					       json_type_name(t));
+		}
+	}
+	return 0;
+}
+
+/* "benchmarks": an array of benchmark objects with names unique in it. */
+static int parse_benches(struct rundoc *rd, const cJSON *root, struct err *err)
+{
+	const cJSON *benches = cJSON_GetObjectItemCaseSensitive(root, "benchmarks"), *jb;
+	const char **names;
+	bool *repeated;
+	char path[64];
+	size_t n, i = 0;
+	int rc = 0;
+
+	if (!cJSON_IsArray(benches))
+		return err_set(err, ERR_INPUT, "benchmarks: expected an array, got %s", json_type_name(benches));
+	/* Repeated names by sorting, not by a lookup per benchmark (100,000
+	 * benchmarks: milliseconds, not a quadratic scan). */
+	n = (size_t)cJSON_GetArraySize(benches);
+	names = xcalloc(n ? n : 1, sizeof(*names));
+	cJSON_ArrayForEach(jb, benches) {
+		const cJSON *nm = cJSON_IsObject(jb) ? cJSON_GetObjectItemCaseSensitive(jb, "name") : NULL;
+
+		names[i++] = cJSON_IsString(nm) ? nm->valuestring : NULL;
+	}
+	repeated = str_repeats(names, n);
+	free(names);
+	i = 0;
+	cJSON_ArrayForEach(jb, benches) {
+		snprintf(path, sizeof(path), "benchmarks[%zu]", i);
+		if ((rc = parse_bench(rd, jb, path, repeated[i++], err)))
+			break;
+	}
+	free(repeated);
+	return rc;
+}
+
 int rundoc_from_json(struct rundoc **out, const cJSON *root, struct err *err)
 {
 	static const char *const known[] = { "schema_version", "run_id", "project", "suite", "git", "ci",
 					     "machine", "started_at", "finished_at", "partial", "tags",
 					     "benchmarks" };
 	struct rundoc *rd = rundoc_new();
-	const cJSON *benches, *jb, *ver;
-	char path[64];
-	size_t i = 0;
 	int rc = 0;
 
 	*out = NULL;
@@ -1084,23 +1165,8 @@ int rundoc_from_json(struct rundoc **out, const cJSON *root, struct err *err)
 		rc = err_set(err, ERR_INPUT, "(top level): expected an object, got %s", json_type_name(root));
 		goto done;
 	}
-	ver = cJSON_GetObjectItemCaseSensitive(root, "schema_version");
-	if (ver && !cJSON_IsNumber(ver)) {
-		rc = err_set(err, ERR_INPUT, "schema_version: expected a whole number >= 1, got %s",
-			     json_type_name(ver));
+	if ((rc = check_schema_version(root, err)))
 		goto done;
-	}
-	if (ver && (ver->valuedouble < 1 || ver->valuedouble != floor(ver->valuedouble))) {
-		rc = err_set(err, ERR_INPUT, "schema_version: expected a whole number >= 1, got %g",
-			     ver->valuedouble);
-		goto done;
-	}
-	if (ver && ver->valuedouble > RUNDOC_SCHEMA_VERSION) {
-		rc = err_set(err, ERR_INPUT,
-			     "schema_version: this perfgate reads version %d, got %g (written by a newer perfgate)",
-			     RUNDOC_SCHEMA_VERSION, ver->valuedouble);
-		goto done;
-	}
 	if ((rc = json_read_string(root, "", "run_id", true, &rd->run_id, err)) ||
 	    (rc = json_read_string(root, "", "project", false, &rd->project, err)) ||
 	    (rc = json_read_string(root, "", "suite", true, &rd->suite, err)) ||
@@ -1114,6 +1180,7 @@ int rundoc_from_json(struct rundoc **out, const cJSON *root, struct err *err)
 		goto done;
 	if (!is_uuid(rd->run_id)) {
 		char *shown = str_printable(rd->run_id);
+
 		rc = err_set(err, ERR_INPUT, "run_id: expected a UUID, got \"%.64s\"", shown);
 		free(shown);
 		goto done;
@@ -1122,60 +1189,8 @@ int rundoc_from_json(struct rundoc **out, const cJSON *root, struct err *err)
 		goto done;
 	if (!rd->project)
 		rd->project = xstrdup("default");
-	if ((rc = read_object(root, "", "machine", &rd->machine, err)))
+	if ((rc = parse_machine_tags(rd, root, err)) || (rc = parse_benches(rd, root, err)))
 		goto done;
-	if (rd->machine) {
-		const cJSON *fp = cJSON_GetObjectItemCaseSensitive(rd->machine, "fingerprint");
-		if (fp && !cJSON_IsNull(fp) && !cJSON_IsString(fp)) {
-			rc = err_set(err, ERR_INPUT, "machine.fingerprint: expected a string, got %s",
-				     json_type_name(fp));
-			goto done;
-		}
-		if (cJSON_IsString(fp) && (rc = check_name(fp->valuestring, "machine.fingerprint", err)))
-			goto done;
-		if (cJSON_IsString(fp))
-			rd->fingerprint = xstrdup(fp->valuestring);
-	}
-	if ((rc = read_object(root, "", "tags", &rd->tags, err)))
-		goto done;
-	if (rd->tags) {
-		const cJSON *t;
-		cJSON_ArrayForEach(t, rd->tags) {
-			if (!cJSON_IsString(t)) {
-				rc = err_set(err, ERR_INPUT, "tags.%s: expected a string, got %s", t->string,
-					     json_type_name(t));
-				goto done;
-			}
-		}
-	}
-	benches = cJSON_GetObjectItemCaseSensitive(root, "benchmarks");
-	if (!cJSON_IsArray(benches)) {
-		rc = err_set(err, ERR_INPUT, "benchmarks: expected an array, got %s", json_type_name(benches));
-		goto done;
-	}
-	{
-		/* Repeated names by sorting, not by a lookup per benchmark (100,000
-		 * benchmarks: milliseconds, not a quadratic scan). */
-		size_t n = (size_t)cJSON_GetArraySize(benches);
-		const char **names = xcalloc(n ? n : 1, sizeof(*names));
-		bool *repeated;
-
-		cJSON_ArrayForEach(jb, benches) {
-			const cJSON *nm = cJSON_IsObject(jb) ? cJSON_GetObjectItemCaseSensitive(jb, "name") : NULL;
-			names[i++] = cJSON_IsString(nm) ? nm->valuestring : NULL;
-		}
-		repeated = str_repeats(names, n);
-		free(names);
-		i = 0;
-		cJSON_ArrayForEach(jb, benches) {
-			snprintf(path, sizeof(path), "benchmarks[%zu]", i);
-			if ((rc = parse_bench(rd, jb, path, repeated[i++], err)))
-				break;
-		}
-		free(repeated);
-		if (rc)
-			goto done;
-	}
 	rd->extra = collect_extra(root, known, ARRAY_SIZE(known));
 done:
 	if (rc) {

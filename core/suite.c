@@ -349,6 +349,27 @@ static void check_common(const cJSON *b, const char *path, struct errlist *p)
  * One benchmark object (after params substitution).  `variant` is set for
  * the override objects in `variants`, which need not name a kind.
  */
+/* What the benchmark runs: one of a command, a shell line, an HTTP load or
+ * a journey (a variant may take its benchmark's). */
+static void check_kind(const cJSON *b, const char *path, bool variant, struct errlist *p)
+{
+	bool has_cmd = cJSON_HasObjectItem(b, "command");
+	bool has_shell = cJSON_HasObjectItem(b, "shell");
+	bool has_journey = cJSON_HasObjectItem(b, "journey");
+	bool has_http = cJSON_HasObjectItem(b, "http") || has_journey;
+
+	if (!variant && !has_cmd && !has_shell && !has_http)
+		json_problem(p, "%s: expected one of \"command\", \"shell\", \"http\" or \"journey\"", path);
+	if (has_cmd && has_shell)
+		json_problem(p, "%s: \"command\" and \"shell\" exclude each other", path);
+	if (has_journey && cJSON_HasObjectItem(b, "http"))
+		json_problem(p, "%s: \"http\" and \"journey\" exclude each other (a journey's steps each have an \"http\")",
+			     path);
+	if (has_http && (has_cmd || has_shell))
+		json_problem(p, "%s: \"%s\" cannot be combined with \"%s\"", path, has_journey ? "journey" : "http",
+			     has_cmd ? "command" : "shell");
+}
+
 static void check_bench(const cJSON *b, const char *path, bool variant, struct errlist *p)
 {
 	const cJSON *v;
@@ -387,16 +408,7 @@ static void check_bench(const cJSON *b, const char *path, bool variant, struct e
 			json_problem(p, "%s: \"%s\": '@' is reserved for variants (NAME@VARIANT)", sub,
 				v->valuestring);
 	}
-	if (!variant && !has_cmd && !has_shell && !has_http)
-		json_problem(p, "%s: expected one of \"command\", \"shell\", \"http\" or \"journey\"", path);
-	if (has_cmd && has_shell)
-		json_problem(p, "%s: \"command\" and \"shell\" exclude each other", path);
-	if (has_journey && cJSON_HasObjectItem(b, "http"))
-		json_problem(p, "%s: \"http\" and \"journey\" exclude each other (a journey's steps each have an \"http\")",
-			path);
-	if (has_http && (has_cmd || has_shell))
-		json_problem(p, "%s: \"%s\" cannot be combined with \"%s\"", path, has_journey ? "journey" : "http",
-			has_cmd ? "command" : "shell");
+	check_kind(b, path, variant, p);
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "command")))
 		check_argv(v, SUB("command"), p);
 	if ((v = cJSON_GetObjectItemCaseSensitive(b, "shell")))
@@ -1036,6 +1048,67 @@ static int read_suite(const char *path, cJSON **out, struct err *err)
 	return rc;
 }
 
+/* Every declared benchmark, its parameter combinations expanded, into pd. */
+static void expand_benches(struct pending *pd, const cJSON *benches, struct errlist *problems)
+{
+	const cJSON *b;
+	size_t i = 0;
+
+	cJSON_ArrayForEach(b, benches) {
+		char *path_i = xasprintf("benchmarks[%zu]", i);
+
+		if (!cJSON_IsObject(b))
+			json_expected(problems, path_i, "an object", b);
+		else if (pd->n > SUITE_MAX_BENCHES)
+			json_problem(problems, "benchmarks: expands to more than %d benchmarks", SUITE_MAX_BENCHES);
+		else
+			expand_params(pd, b, i, path_i, problems);
+		free(path_i);
+		i++;
+	}
+}
+
+/* Expanded benchmark i: its name (unique among those before it), the
+ * suite's defaults, its kind and its configuration hash. */
+static void settle_bench(struct pending *pd, size_t i, const cJSON *defaults, struct errlist *problems)
+{
+	struct suite_bench *b = &pd->v[i];
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(b->raw, "name");
+	char *at;
+
+	if (!cJSON_IsString(name) || !name->valuestring[0])
+		return;
+	at = xasprintf("benchmarks[%zu].name", pd->decl[i]);
+	check_name(name, at, problems);
+	free(at);
+	b->name = xstrdup(name->valuestring);
+	for (size_t j = 0; j < i; j++)
+		if (pd->v[j].name && strcmp(pd->v[j].name, b->name) == 0) {
+			if (pd->decl[j] == pd->decl[i])
+				json_problem(problems,
+					     "benchmarks[%zu].name: \"%s\" is the same for several parameter combinations; put a {parameter} in it",
+					     pd->decl[i], b->name);
+			else
+				json_problem(problems, "benchmarks[%zu].name: \"%s\" is not unique (also benchmarks[%zu])",
+					     pd->decl[i], b->name, pd->decl[j]);
+			break;
+		}
+	apply_defaults(b->raw, defaults);
+	if (cJSON_HasObjectItem(b->raw, "http") || cJSON_HasObjectItem(b->raw, "journey"))
+		b->kind = RUNDOC_KIND_HTTP;
+	else if (cJSON_HasObjectItem(b->raw, "ingest"))
+		b->kind = RUNDOC_KIND_INGEST;
+	else
+		b->kind = RUNDOC_KIND_COMMAND;
+	if (b->kind == RUNDOC_KIND_COMMAND) {
+		/* SLO names checked before anything runs, where the metrics are known */
+		at = xasprintf("benchmarks[%zu]", pd->decl[i]);
+		runner_cmd_slo_check(b->raw, at, problems);
+		free(at);
+	}
+	suite_config_hash(b->raw, NULL, b->config_hash);
+}
+
 int suite_load(struct suite **out, const char *path, struct errlist *problems, struct err *err)
 {
 	struct suite *s = xcalloc(1, sizeof(*s));
@@ -1066,60 +1139,10 @@ int suite_load(struct suite **out, const char *path, struct errlist *problems, s
 	} else if (!cJSON_IsArray(benches) || cJSON_GetArraySize(benches) == 0) {
 		json_expected(problems, "benchmarks", "a non-empty array of benchmarks", benches);
 	} else {
-		const cJSON *b;
-		size_t i = 0;
-		cJSON_ArrayForEach(b, benches) {
-			char *path_i = xasprintf("benchmarks[%zu]", i);
-			if (!cJSON_IsObject(b))
-				json_expected(problems, path_i, "an object", b);
-			else if (pd.n > SUITE_MAX_BENCHES)
-				json_problem(problems, "benchmarks: expands to more than %d benchmarks",
-					SUITE_MAX_BENCHES);
-			else
-				expand_params(&pd, b, i, path_i, problems);
-			free(path_i);
-			i++;
-		}
+		expand_benches(&pd, benches, problems);
 	}
-	/* Names, defaults, kinds, hashes. */
-	for (size_t i = 0; i < pd.n; i++) {
-		struct suite_bench *b = &pd.v[i];
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(b->raw, "name");
-		if (!cJSON_IsString(name) || !name->valuestring[0])
-			continue;
-		{
-			char *at = xasprintf("benchmarks[%zu].name", pd.decl[i]);
-			check_name(name, at, problems);
-			free(at);
-		}
-		b->name = xstrdup(name->valuestring);
-		for (size_t j = 0; j < i; j++)
-			if (pd.v[j].name && strcmp(pd.v[j].name, b->name) == 0) {
-				if (pd.decl[j] == pd.decl[i])
-					json_problem(problems,
-						"benchmarks[%zu].name: \"%s\" is the same for several parameter combinations; put a {parameter} in it",
-						pd.decl[i], b->name);
-				else
-					json_problem(problems,
-						"benchmarks[%zu].name: \"%s\" is not unique (also benchmarks[%zu])",
-						pd.decl[i], b->name, pd.decl[j]);
-				break;
-			}
-		apply_defaults(b->raw, defaults);
-		if (cJSON_HasObjectItem(b->raw, "http") || cJSON_HasObjectItem(b->raw, "journey"))
-			b->kind = RUNDOC_KIND_HTTP;
-		else if (cJSON_HasObjectItem(b->raw, "ingest"))
-			b->kind = RUNDOC_KIND_INGEST;
-		else
-			b->kind = RUNDOC_KIND_COMMAND;
-		if (b->kind == RUNDOC_KIND_COMMAND) {
-			/* SLO names checked before anything runs, where the metrics are known */
-			char *at = xasprintf("benchmarks[%zu]", pd.decl[i]);
-			runner_cmd_slo_check(b->raw, at, problems);
-			free(at);
-		}
-		suite_config_hash(b->raw, NULL, b->config_hash);
-	}
+	for (size_t i = 0; i < pd.n; i++)
+		settle_bench(&pd, i, defaults, problems);
 check:
 	if (problems->n > first_problem) {
 		rc = err_set(err, ERR_INPUT, "%s", problems->msgs[first_problem]);
