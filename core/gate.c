@@ -409,8 +409,7 @@ static long next_round(const struct more_budget *bu, size_t done, double per_rep
  * 0 when nothing was added or the round failed (then noted; the verdict so
  * far stands). */
 static size_t more_round(const struct suite *suite, const struct gate_options *o, struct gate_result *r,
-			 const char **names, size_t n, long reps, size_t rounds_before, uint64_t deadline_ns,
-			 struct rundoc **extras)
+			 const char **names, size_t n, long reps, uint64_t deadline_ns, struct rundoc **extras)
 {
 	struct run_options ro = o->run;
 	struct rundoc *again = NULL;
@@ -425,7 +424,6 @@ static size_t more_round(const struct suite *suite, const struct gate_options *o
 	ro.no_context = true;
 	ro.repetitions = reps;
 	ro.deadline_ns = deadline_ns;
-	ro.rounds_before = rounds_before;
 	ro.only = names;
 	ro.n_only = n;
 	rc = run_suite(suite, &ro, &again, &e);
@@ -516,8 +514,7 @@ static int step_more(const struct suite *suite, const struct gate_options *o, st
 		     n, n == 1 ? "" : "s", reps, seq.looks + 1);
 		/* a round sized by the pace so far stops at the budget's end
 		 * when the machine slows down under it */
-		added = more_round(suite, o, r, names, n, reps, (size_t)taken, t0 + (uint64_t)(bu.seconds * 1e9),
-				   &extras);
+		added = more_round(suite, o, r, names, n, reps, t0 + (uint64_t)(bu.seconds * 1e9), &extras);
 		if (!added)
 			break;
 		done += added;

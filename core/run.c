@@ -278,12 +278,15 @@ static bool group_done(const struct stepper *st, const struct suite_bench **sel,
 }
 
 /* "order": "interleaved": the repetitions of command and load benchmarks
- * round-robin, one of each in turn, in the suite's order in even rounds and
- * in reverse in odd ones (a b, b a, a b, ...: counterbalanced), so that an
- * effect of the order itself (a cache one run warms for the next, a clock
- * that speeds up after the first) lands on each side of an A/B pair in
- * half the pairs, not on one side in all of them.  Rounds count on from
- * o->rounds_before, so that a gate's extra rounds go on alternating. */
+ * round-robin, one of each in turn, in the suite's order every round, so
+ * that the two sides of an A/B pair alternate steadily (a b a b ...) and
+ * no side ever runs twice in a row.  Alternating the order of the rounds
+ * instead (a b, b a, ...) puts one side twice in a row at every other
+ * round's end, and a burst of other work as long as two runs then slows
+ * that side in two neighbouring pairs, where in a steady alternation it
+ * slows b of one pair and a of the next, opposite ways: measured, it
+ * made A/A pairs flag more often (docs/performance.md, "The order within
+ * a pair"). */
 static void run_interleaved(const struct suite_bench **sel, size_t n, const struct run_ctx *ctx,
 			    const struct run_options *o, struct rundoc *rd, struct tally *t,
 			    struct err *err, int *fatal)
@@ -291,7 +294,7 @@ static void run_interleaved(const struct suite_bench **sel, size_t n, const stru
 	struct stepper *st = xcalloc(n ? n : 1, sizeof(*st));
 	bool *done = xcalloc(n ? n : 1, sizeof(*done));
 	uint64_t t0 = now_ns(), round_ns = 0;
-	size_t opened = 0, rounds = 0, first_round = o ? o->rounds_before : 0;
+	size_t opened = 0, rounds = 0;
 	bool more = true;
 
 	for (size_t i = 0; i < n; i++) {
@@ -309,9 +312,7 @@ static void run_interleaved(const struct suite_bench **sel, size_t n, const stru
 		more = false;
 		for (size_t i = 0; i < n; i++)
 			done[i] = stepper_done(&st[i]);
-		for (size_t k = 0; k < n && !proc_interrupted(); k++) {
-			size_t i = (first_round + rounds) % 2 ? n - 1 - k : k;
-
+		for (size_t i = 0; i < n && !proc_interrupted(); i++) {
 			if (!stepper_can_step(&st[i]) || group_done(st, sel, n, done, i))
 				continue;
 			stepper_step(&st[i], ctx, t0);

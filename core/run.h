@@ -89,10 +89,6 @@ struct run_options {
 	 * (now_ns() clock; interleaved ones stop together, between rounds,
 	 * so that their pairs stay whole); 0: no deadline. */
 	uint64_t deadline_ns;
-	/* Interleaved suites: the rounds measured before this run (a gate
-	 * measuring more), so that the order of each round keeps alternating
-	 * across runs (run_interleaved); 0: this run is the first. */
-	size_t rounds_before;
 };
 #define RUN_OPTIONS_INIT { .warmup = -1 }
 

@@ -37,6 +37,7 @@ the verdicts of the metrics that matter and the report's extra-measuring
 figures.  `gate_trust.py --summary RESULTS...` prints the tables.
 """
 import argparse
+import gzip
 import json
 import os
 import random
@@ -285,8 +286,9 @@ def main():
                            "load": os.getloadavg()[0], **s}
                     if rc not in (0, 1):
                         rec["stderr"] = err
-                    if rc == 1 and kind == "aa" and a.keep:
-                        # a false alarm: keep its run and report for the post-mortem
+                    ab_flag = any(v["v"] in ("regression", "improvement") for v in s["ab"].values())
+                    if (rc == 1 or ab_flag) and kind == "aa" and a.keep:
+                        # a false alarm (or an A/B row flagged): keep its run and report for the post-mortem
                         os.makedirs(a.keep, exist_ok=True)
                         base = os.path.join(a.keep, "%s-%d-%d-%d" % (a.scenario, a.seed, epoch, cycle))
                         for src, ext in ((os.path.join(tmp, "run.json"), ".run.json"), (os.path.join(tmp, "r.json"), ".report.json")):
@@ -313,7 +315,8 @@ def pct(v, q):
 def summary(paths):
     recs = []
     for p in paths:
-        with open(p) as f:
+        # the recorded lines kept in tests/perf/results are gzipped
+        with (gzip.open(p, "rt") if p.endswith(".gz") else open(p)) as f:
             recs += [json.loads(line) for line in f if line.strip()]
     groups = {}
     for r in recs:
