@@ -480,21 +480,46 @@ static size_t reps_to_test(size_t n_base, double alpha)
 }
 
 /* Repetitions at which the detectable effect falls to VERDICT_MDE_FLAG
- * (0: none up to 1,000, the spread between runs rules). */
-static size_t reps_for_mde(const struct verdict *v, size_t family)
+ * (0: none up to 1,000, the spread between runs rules): in this run alone,
+ * else (*with_base set) in the baseline's runs as well, each of its k runs
+ * measured as many times, as the next runs of the history will be. */
+static size_t reps_for_mde(const struct verdict *v, size_t family, bool *with_base)
 {
+	size_t k = v->n_runs ? v->n_runs : 1;
 	struct stats_mde_input in = {
-		.s_between = v->spread, .s_within = v->s_within, .k_runs = v->n_runs ? v->n_runs : 1,
+		.s_between = v->spread, .s_within = v->s_within, .k_runs = k,
 		.n_base = v->n_base, .alpha = v->level / (double)(family ? family : 1),
 		.power = VERDICT_MDE_POWER, .floor = v->floor, .paired = v->test == VERDICT_TEST_SIGNED_RANK,
 	};
 
+	*with_base = false;
 	for (size_t n = v->n_cur + 1; n <= 1000; n += n / 4 + 1) {
 		in.n_cur = n;
 		if (stats_mde(&in) <= VERDICT_MDE_FLAG)
 			return n;
 	}
+	for (size_t n = v->n_cur + 1; n <= 1000 && !in.paired; n += n / 4 + 1) {
+		in.n_cur = n;
+		in.n_base = k * n;
+		if (stats_mde(&in) <= VERDICT_MDE_FLAG) {
+			*with_base = true;
+			return n;
+		}
+	}
 	return 0;
+}
+
+/* Does the spread between runs (with the floor it sets) alone hold the
+ * detectable effect over the flag, with no noise within a run left? */
+static bool spread_binds(const struct verdict *v, size_t family)
+{
+	struct stats_mde_input in = {
+		.s_between = v->spread, .s_within = 0, .k_runs = v->n_runs ? v->n_runs : 1,
+		.n_cur = 1000, .n_base = v->n_base, .alpha = v->level / (double)(family ? family : 1),
+		.power = VERDICT_MDE_POWER, .floor = v->floor, .paired = v->test == VERDICT_TEST_SIGNED_RANK,
+	};
+
+	return stats_mde(&in) > VERDICT_MDE_FLAG;
 }
 
 /* The median of one metric of b in this run, or NAN when b lacks it. */
@@ -563,6 +588,7 @@ static char *row_hint(const struct compare_row *row, const struct rd_bench *b, s
 {
 	const struct verdict *v = &row->v;
 	double reps_now = v->n_cur / per_rep, between, within;
+	bool with_base;
 	char *hint;
 	size_t n;
 
@@ -600,18 +626,21 @@ static char *row_hint(const struct compare_row *row, const struct rd_bench *b, s
 	}
 	between = v->spread * v->spread * (1 + 1.0 / (double)(v->n_runs ? v->n_runs : 1));
 	within = isfinite(v->s_within) ? v->s_within * v->s_within / (double)v->n_cur : 0;
-	if (between >= within) {
-		if (b->kind == RUNDOC_KIND_COMMAND && !calibrated)
-			return xasprintf("set \"calibration\": \"auto\" in benchmark '%s': its runs differ by %.0f%% "
-					 "with the machine's speed, which a calibration divides out", b->name, v->spread * 100);
-		return xasprintf("its runs differ by %.0f%% between themselves: %s instead, or set \"min_effect\" "
-				 "above %.0f%%", v->spread * 100, same_job_fix(b), v->mde * 100);
-	}
-	n = reps_for_mde(v, family);
-	if (!n)
+	/* Noise within this run dominates: more repetitions, when some number
+	 * of them brings the row under the flag. */
+	if (between < within && (n = reps_for_mde(v, family, &with_base)) != 0)
+		return xasprintf("set \"repetitions\": %.0f %s '%s' (now %.0f) to catch changes of %.0f%%%s",
+				 ceil((double)n / per_rep), reps_in(b), b->name, reps_now, VERDICT_MDE_FLAG * 100,
+				 with_base ? " once the baseline's runs are measured as many times" : "");
+	/* Otherwise, when the spread between runs holds it over the flag
+	 * whatever the repetitions, what takes that spread away. */
+	if (between < within && !spread_binds(v, family))
 		return NULL;
-	return xasprintf("set \"repetitions\": %.0f %s '%s' (now %.0f) to catch changes of %.0f%%",
-			 ceil((double)n / per_rep), reps_in(b), b->name, reps_now, VERDICT_MDE_FLAG * 100);
+	if (b->kind == RUNDOC_KIND_COMMAND && !calibrated)
+		return xasprintf("set \"calibration\": \"auto\" in benchmark '%s': its runs differ by %.0f%% "
+				 "with the machine's speed, which a calibration divides out", b->name, v->spread * 100);
+	return xasprintf("its runs differ by %.0f%% between themselves: %s instead, or set \"min_effect\" "
+			 "above %.0f%%", v->spread * 100, same_job_fix(b), v->mde * 100);
 }
 
 /* verdict_decide_at over rows [from, to) of r. */

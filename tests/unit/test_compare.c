@@ -524,6 +524,84 @@ static void test_waiting_is_not_computing(void **state)
 	}
 }
 
+/* A run of the loop whose `wall` samples are `center` times
+ * 1 - w ... 1 + w (the same 10 values in a shuffled order each seed). */
+static struct rundoc *mkrun_wide(const char *id, const char *commit, double center, double w, unsigned seed)
+{
+	struct rundoc *rd = rundoc_new();
+	struct rd_bench *b;
+	struct rd_metric *m;
+
+	rd->run_id = xstrdup(id);
+	rd->suite = xstrdup("s");
+	rd->project = xstrdup("p");
+	rd->git.commit = xstrdup(commit);
+	b = rundoc_add_bench(rd, "loop", RUNDOC_KIND_COMMAND);
+	b->config_hash = xstrdup("h1");
+	b->status = RUNDOC_STATUS_OK;
+	m = rundoc_bench_add_metric(b, "wall", "s", RD_LOWER);
+	for (size_t i = 0; i < 10; i++)
+		rundoc_metric_add_sample(m, center * (1 - w + 2 * w * (double)((i * 3 + seed) % 10) / 9.0));
+	rundoc_metric_summarise(m);
+	return rd;
+}
+
+/*
+ * What a row that cannot see 25% is told to do, when noise within the run
+ * dominates.  Where the runs agree, more repetitions: in this run alone
+ * (samples +-35%), or, where the baseline's 50 samples are too few for any
+ * number of new ones (+-60%), in the baseline's runs too.  Where the runs
+ * also differ between themselves (by up to 10%: a spread of 12%), the
+ * floor that sets (3 x the spread) holds the row over 25% whatever the
+ * repetitions, and the hint names the calibration.  (The last two named
+ * nothing before.)
+ */
+static void test_hint_spread_binds(void **state)
+{
+	static const struct {
+		double centers[5], w;
+		const char *hint, *not; /* a piece of the hint, and one it must not have */
+	} cases[] = {
+		{ { 1.0, 1.0, 1.0, 1.0, 1.0 }, 0.35, "\"repetitions\"", "once the baseline" },
+		{ { 1.0, 1.0, 1.0, 1.0, 1.0 }, 0.6, "once the baseline's runs are measured as many times", "calibration" },
+		{ { 1.0, 1.09, 0.92, 1.1, 0.94 }, 0.6, "\"calibration\": \"auto\"", "repetitions" },
+	};
+
+	(void)state;
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
+		struct baseline base;
+		struct rundoc *cur;
+		struct compare_result *r = NULL;
+		struct err err = ERR_INIT;
+		const struct compare_row *w;
+
+		memset(&base, 0, sizeof(base));
+		base.mode = BASELINE_ANCESTORS;
+		base.k = 5;
+		base.branch = xstrdup("main");
+		base.runs = xcalloc(6, sizeof(*base.runs));
+		for (size_t i = 0; i < 5; i++) {
+			char id[64], commit[64];
+
+			snprintf(id, sizeof(id), "00000000-0000-4000-8000-00000000000%zu", i);
+			snprintf(commit, sizeof(commit), "c%zu", i);
+			base.runs[i].doc = mkrun_wide(id, commit, cases[c].centers[i], cases[c].w, 0);
+			base.runs[i].started = 1000.0 - (double)i;
+		}
+		base.n_runs = 5;
+		cur = mkrun_wide("11111111-0000-4000-8000-000000000000", "head", 1.0, cases[c].w, 5);
+		assert_int_equal(compare_run(cur, &base, NULL, NULL, &r, &err), 0);
+		w = row(r, "loop", "wall", false);
+		if (!(w->v.mde > VERDICT_MDE_FLAG) || !w->hint || !strstr(w->hint, cases[c].hint) ||
+		    strstr(w->hint, cases[c].not))
+			fail_msg("case %zu: detects %.3f, spread %.3f, within %.3f, floor %.3f: hint %s", c, w->v.mde,
+				 w->v.spread, w->v.s_within, w->v.floor, w->hint ? w->hint : "(none)");
+		compare_result_free(r);
+		rundoc_free(cur);
+		baseline_release(&base);
+	}
+}
+
 /* Confirmation: pooling adds samples; the regressed list names each benchmark once. */
 static void test_confirmation_helpers(void **state)
 {
@@ -628,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_keep_decided),
 		cmocka_unit_test(test_confirmation_helpers),
 		cmocka_unit_test(test_waiting_is_not_computing),
+		cmocka_unit_test(test_hint_spread_binds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
