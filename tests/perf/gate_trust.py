@@ -343,16 +343,17 @@ def summary(paths):
     ab = [(k, rs) for k, rs in sorted(groups.items()) if k[0].startswith("ab")]
     if ab:
         print()
-        print("| A/B scenario | B | trials | cpu flagged | wall flagged | any metric flagged | duration median / p90 (s) |")
+        print("| A/B scenario | B | trials | cpu flagged | wall flagged | any metric flagged (as a regression) | duration median / p90 (s) |")
         print("| --- | --- | --- | --- | --- | --- | --- |")
         for (scen, kind), rs in ab:
             def flagged(metric):
                 return sum(1 for r in rs for k, v in r["ab"].items()
                            if k.endswith("/" + metric) and v["v"] in ("regression", "improvement"))
             anyf = sum(1 for r in rs if any(v["v"] in ("regression", "improvement") for v in r["ab"].values()))
+            worse = sum(1 for r in rs if any(v["v"] == "regression" for v in r["ab"].values()))
             d = [r["seconds"] for r in rs]
-            print("| %s | %s | %d | %d | %d | %d | %.1f / %.1f |" % (scen, kind, len(rs), flagged("cpu"), flagged("wall"),
-                  anyf, statistics.median(d), pct(d, 0.9)))
+            print("| %s | %s | %d | %d | %d | %d (%d) | %.1f / %.1f |" % (scen, kind, len(rs), flagged("cpu"),
+                  flagged("wall"), anyf, worse, statistics.median(d), pct(d, 0.9)))
         # what the rows promised: the detectable effect they stated
         print()
         for (scen, kind), rs in ab:
