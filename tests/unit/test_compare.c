@@ -31,8 +31,9 @@ static void fill(struct rd_metric *m, double center, size_t n, unsigned seed)
 	rundoc_metric_summarise(m);
 }
 
-static struct rundoc *mkrun(const char *id, const char *commit, const char *hash, double wall, size_t n,
-			    unsigned seed)
+/* A run of suite "s" of project "p" at commit (may be NULL) with one
+ * benchmark, "loop", of configuration `hash` and no metrics yet. */
+static struct rd_bench *loop_doc(struct rundoc **out, const char *id, const char *commit, const char *hash)
 {
 	struct rundoc *rd = rundoc_new();
 	struct rd_bench *b;
@@ -45,13 +46,26 @@ static struct rundoc *mkrun(const char *id, const char *commit, const char *hash
 	b = rundoc_add_bench(rd, "loop", RUNDOC_KIND_COMMAND);
 	b->config_hash = xstrdup(hash);
 	b->status = RUNDOC_STATUS_OK;
+	*out = rd;
+	return b;
+}
+
+static struct rundoc *mkrun(const char *id, const char *commit, const char *hash, double wall, size_t n,
+			    unsigned seed)
+{
+	struct rundoc *rd;
+	struct rd_bench *b = loop_doc(&rd, id, commit, hash);
+
 	fill(rundoc_bench_add_metric(b, "wall", "s", RD_LOWER), wall, n, seed);
 	fill(rundoc_bench_add_metric(b, "throughput", "1/s", RD_HIGHER), 1 / wall, n, seed + 1);
 	return rd;
 }
 
-/* A baseline of `runs` runs of the loop at 1.0 s, 10 samples each. */
-static void mkbase(struct baseline *b, size_t runs, const char *hash)
+/* Run i of a baseline, made by a test with its own settings (arg). */
+typedef struct rundoc *(*mk_base_run)(const char *id, const char *commit, size_t i, const void *arg);
+
+/* A baseline of `runs` runs on main, nearest first, each made by mk. */
+static void base_of(struct baseline *b, size_t runs, mk_base_run mk, const void *arg)
 {
 	memset(b, 0, sizeof(*b));
 	b->mode = BASELINE_ANCESTORS;
@@ -63,10 +77,21 @@ static void mkbase(struct baseline *b, size_t runs, const char *hash)
 
 		snprintf(id, sizeof(id), "00000000-0000-4000-8000-00000000000%zu", i);
 		snprintf(commit, sizeof(commit), "c%zu", i);
-		b->runs[i].doc = mkrun(id, commit, hash, 1.0, 10, (unsigned)i);
+		b->runs[i].doc = mk(id, commit, i, arg);
 		b->runs[i].started = 1000.0 - (double)i; /* nearest first = newest */
 	}
 	b->n_runs = runs;
+}
+
+static struct rundoc *loop_run(const char *id, const char *commit, size_t i, const void *hash)
+{
+	return mkrun(id, commit, hash, 1.0, 10, (unsigned)i);
+}
+
+/* A baseline of `runs` runs of the loop at 1.0 s, 10 samples each. */
+static void mkbase(struct baseline *b, size_t runs, const char *hash)
+{
+	base_of(b, runs, loop_run, hash);
 }
 
 static const struct compare_row *row(const struct compare_result *r, const char *bench, const char *metric,
@@ -443,16 +468,9 @@ static void test_variants_families(void **state)
 static struct rundoc *mkrun_cpu(const char *id, const char *commit, double wall, double cpu, unsigned seed,
 			       size_t fast)
 {
-	struct rundoc *rd = rundoc_new();
-	struct rd_bench *b;
+	struct rundoc *rd;
+	struct rd_bench *b = loop_doc(&rd, id, commit, "h1");
 
-	rd->run_id = xstrdup(id);
-	rd->suite = xstrdup("s");
-	rd->project = xstrdup("p");
-	rd->git.commit = xstrdup(commit);
-	b = rundoc_add_bench(rd, "loop", RUNDOC_KIND_COMMAND);
-	b->config_hash = xstrdup("h1");
-	b->status = RUNDOC_STATUS_OK;
 	fill(rundoc_bench_add_metric(b, "wall", "s", RD_LOWER), wall, 10, seed);
 	/* the first `fast` repetitions ran while the machine was free: 0.3 x */
 	for (size_t i = 0; i < fast; i++)
@@ -468,14 +486,23 @@ static struct rundoc *mkrun_cpu(const char *id, const char *commit, double wall,
  * wall row is inconclusive and the gate passes.  More CPU time fails as
  * before, and so does a command that mostly waits (a sleep) in its baseline.
  */
+struct waiting_case {
+	double base_cpu, cur_cpu;
+	size_t fast; /* baseline repetitions that ran on a free machine (0.3 x the wall) */
+	enum verdict_kind wall, cpu;
+	bool passed;
+};
+
+static struct rundoc *cpu_run(const char *id, const char *commit, size_t i, const void *arg)
+{
+	const struct waiting_case *c = arg;
+
+	return mkrun_cpu(id, commit, 1.0, c->base_cpu, (unsigned)i, c->fast);
+}
+
 static void test_waiting_is_not_computing(void **state)
 {
-	static const struct {
-		double base_cpu, cur_cpu;
-		size_t fast; /* baseline repetitions that ran on a free machine (0.3 x the wall) */
-		enum verdict_kind wall, cpu;
-		bool passed;
-	} cases[] = {
+	static const struct waiting_case cases[] = {
 		{ 0.9, 0.9, 0, VERDICT_INCONCLUSIVE, VERDICT_UNCHANGED, true },  /* waited for a CPU */
 		{ 0.9, 1.3, 0, VERDICT_REGRESSION, VERDICT_REGRESSION, false },  /* computed more */
 		{ 0.05, 0.05, 0, VERDICT_REGRESSION, VERDICT_UNCHANGED, false }, /* not CPU-bound: wall decides */
@@ -495,20 +522,7 @@ static void test_waiting_is_not_computing(void **state)
 		struct err err = ERR_INIT;
 		const struct compare_row *w;
 
-		memset(&base, 0, sizeof(base));
-		base.mode = BASELINE_ANCESTORS;
-		base.k = 5;
-		base.branch = xstrdup("main");
-		base.runs = xcalloc(6, sizeof(*base.runs));
-		for (size_t i = 0; i < 5; i++) {
-			char id[64], commit[64];
-
-			snprintf(id, sizeof(id), "00000000-0000-4000-8000-00000000000%zu", i);
-			snprintf(commit, sizeof(commit), "c%zu", i);
-			base.runs[i].doc = mkrun_cpu(id, commit, 1.0, cases[c].base_cpu, (unsigned)i, cases[c].fast);
-			base.runs[i].started = 1000.0 - (double)i;
-		}
-		base.n_runs = 5;
+		base_of(&base, 5, cpu_run, &cases[c]);
 		cur = mkrun_cpu("11111111-0000-4000-8000-000000000000", "head", 1.4, cases[c].cur_cpu, 99, 0);
 		assert_int_equal(compare_run(cur, &base, NULL, NULL, &r, &err), 0);
 		w = row(r, "loop", "wall", false);
@@ -528,18 +542,9 @@ static void test_waiting_is_not_computing(void **state)
  * 1 - w ... 1 + w (the same 10 values in a shuffled order each seed). */
 static struct rundoc *mkrun_wide(const char *id, const char *commit, double center, double w, unsigned seed)
 {
-	struct rundoc *rd = rundoc_new();
-	struct rd_bench *b;
-	struct rd_metric *m;
+	struct rundoc *rd;
+	struct rd_metric *m = rundoc_bench_add_metric(loop_doc(&rd, id, commit, "h1"), "wall", "s", RD_LOWER);
 
-	rd->run_id = xstrdup(id);
-	rd->suite = xstrdup("s");
-	rd->project = xstrdup("p");
-	rd->git.commit = xstrdup(commit);
-	b = rundoc_add_bench(rd, "loop", RUNDOC_KIND_COMMAND);
-	b->config_hash = xstrdup("h1");
-	b->status = RUNDOC_STATUS_OK;
-	m = rundoc_bench_add_metric(b, "wall", "s", RD_LOWER);
 	for (size_t i = 0; i < 10; i++)
 		rundoc_metric_add_sample(m, center * (1 - w + 2 * w * (double)((i * 3 + seed) % 10) / 9.0));
 	rundoc_metric_summarise(m);
@@ -556,12 +561,21 @@ static struct rundoc *mkrun_wide(const char *id, const char *commit, double cent
  * repetitions, and the hint names the calibration.  (The last two named
  * nothing before.)
  */
+struct hint_case {
+	double centers[5], w;
+	const char *hint, *not; /* a piece of the hint, and one it must not have */
+};
+
+static struct rundoc *wide_run(const char *id, const char *commit, size_t i, const void *arg)
+{
+	const struct hint_case *c = arg;
+
+	return mkrun_wide(id, commit, c->centers[i], c->w, 0);
+}
+
 static void test_hint_spread_binds(void **state)
 {
-	static const struct {
-		double centers[5], w;
-		const char *hint, *not; /* a piece of the hint, and one it must not have */
-	} cases[] = {
+	static const struct hint_case cases[] = {
 		{ { 1.0, 1.0, 1.0, 1.0, 1.0 }, 0.35, "\"repetitions\"", "once the baseline" },
 		{ { 1.0, 1.0, 1.0, 1.0, 1.0 }, 0.6, "once the baseline's runs are measured as many times", "calibration" },
 		{ { 1.0, 1.09, 0.92, 1.1, 0.94 }, 0.6, "\"calibration\": \"auto\"", "repetitions" },
@@ -575,20 +589,7 @@ static void test_hint_spread_binds(void **state)
 		struct err err = ERR_INIT;
 		const struct compare_row *w;
 
-		memset(&base, 0, sizeof(base));
-		base.mode = BASELINE_ANCESTORS;
-		base.k = 5;
-		base.branch = xstrdup("main");
-		base.runs = xcalloc(6, sizeof(*base.runs));
-		for (size_t i = 0; i < 5; i++) {
-			char id[64], commit[64];
-
-			snprintf(id, sizeof(id), "00000000-0000-4000-8000-00000000000%zu", i);
-			snprintf(commit, sizeof(commit), "c%zu", i);
-			base.runs[i].doc = mkrun_wide(id, commit, cases[c].centers[i], cases[c].w, 0);
-			base.runs[i].started = 1000.0 - (double)i;
-		}
-		base.n_runs = 5;
+		base_of(&base, 5, wide_run, &cases[c]);
 		cur = mkrun_wide("11111111-0000-4000-8000-000000000000", "head", 1.0, cases[c].w, 5);
 		assert_int_equal(compare_run(cur, &base, NULL, NULL, &r, &err), 0);
 		w = row(r, "loop", "wall", false);
