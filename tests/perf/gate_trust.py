@@ -214,7 +214,7 @@ def main():
     ap.add_argument("--seed", type=int, default=15)
     ap.add_argument("--gate-arg", action="append", default=[])
     ap.add_argument("--tag", default="")
-    ap.add_argument("--keep", default="", help="folder to keep the run and report of every failed A/A gate in")
+    ap.add_argument("--keep", default="", help="folder to keep the run and report of every failed A/A gate in (and of every A/A gate with an A/B row flagged)")
     a = ap.parse_args()
     if a.levels is None:
         # Work factors: the shell's start and `cat` are about a fifth of a
