@@ -345,10 +345,6 @@ static void check_common(const cJSON *b, const char *path, struct errlist *p)
 	free(sub);
 }
 
-/*
- * One benchmark object (after params substitution).  `variant` is set for
- * the override objects in `variants`, which need not name a kind.
- */
 /* What the benchmark runs: one of a command, a shell line, an HTTP load or
  * a journey (a variant may take its benchmark's). */
 static void check_kind(const cJSON *b, const char *path, bool variant, struct errlist *p)
@@ -370,6 +366,10 @@ static void check_kind(const cJSON *b, const char *path, bool variant, struct er
 			     has_cmd ? "command" : "shell");
 }
 
+/*
+ * One benchmark object (after params substitution).  `variant` is set for
+ * the override objects in `variants`, which need not name a kind.
+ */
 static void check_bench(const cJSON *b, const char *path, bool variant, struct errlist *p)
 {
 	const cJSON *v;
