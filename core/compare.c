@@ -479,18 +479,23 @@ static size_t reps_to_test(size_t n_base, double alpha)
 	return 0;
 }
 
+/* The detectable-effect formula's input for a history row as it stands. */
+static struct stats_mde_input mde_input(const struct verdict *v, size_t family)
+{
+	return (struct stats_mde_input){
+		.s_between = v->spread, .s_within = v->s_within, .k_runs = v->n_runs ? v->n_runs : 1,
+		.n_cur = v->n_cur, .n_base = v->n_base, .alpha = v->level / (double)(family ? family : 1),
+		.power = VERDICT_MDE_POWER, .floor = v->floor, .paired = v->test == VERDICT_TEST_SIGNED_RANK,
+	};
+}
+
 /* Repetitions at which the detectable effect falls to VERDICT_MDE_FLAG
  * (0: none up to 1,000, the spread between runs rules): in this run alone,
  * else (*with_base set) in the baseline's runs as well, each of its k runs
  * measured as many times, as the next runs of the history will be. */
 static size_t reps_for_mde(const struct verdict *v, size_t family, bool *with_base)
 {
-	size_t k = v->n_runs ? v->n_runs : 1;
-	struct stats_mde_input in = {
-		.s_between = v->spread, .s_within = v->s_within, .k_runs = k,
-		.n_base = v->n_base, .alpha = v->level / (double)(family ? family : 1),
-		.power = VERDICT_MDE_POWER, .floor = v->floor, .paired = v->test == VERDICT_TEST_SIGNED_RANK,
-	};
+	struct stats_mde_input in = mde_input(v, family);
 
 	*with_base = false;
 	for (size_t n = v->n_cur + 1; n <= 1000; n += n / 4 + 1) {
@@ -498,9 +503,9 @@ static size_t reps_for_mde(const struct verdict *v, size_t family, bool *with_ba
 		if (stats_mde(&in) <= VERDICT_MDE_FLAG)
 			return n;
 	}
-	for (size_t n = v->n_cur + 1; n <= 1000 && !in.paired; n += n / 4 + 1) {
+	for (size_t n = v->n_cur + 1; n <= 1000; n += n / 4 + 1) {
 		in.n_cur = n;
-		in.n_base = k * n;
+		in.n_base = in.k_runs * n;
 		if (stats_mde(&in) <= VERDICT_MDE_FLAG) {
 			*with_base = true;
 			return n;
@@ -513,12 +518,10 @@ static size_t reps_for_mde(const struct verdict *v, size_t family, bool *with_ba
  * detectable effect over the flag, with no noise within a run left? */
 static bool spread_binds(const struct verdict *v, size_t family)
 {
-	struct stats_mde_input in = {
-		.s_between = v->spread, .s_within = 0, .k_runs = v->n_runs ? v->n_runs : 1,
-		.n_cur = 1000, .n_base = v->n_base, .alpha = v->level / (double)(family ? family : 1),
-		.power = VERDICT_MDE_POWER, .floor = v->floor, .paired = v->test == VERDICT_TEST_SIGNED_RANK,
-	};
+	struct stats_mde_input in = mde_input(v, family);
 
+	in.s_within = 0;
+	in.n_cur = 1000;
 	return stats_mde(&in) > VERDICT_MDE_FLAG;
 }
 
@@ -627,15 +630,18 @@ static char *row_hint(const struct compare_row *row, const struct rd_bench *b, s
 	between = v->spread * v->spread * (1 + 1.0 / (double)(v->n_runs ? v->n_runs : 1));
 	within = isfinite(v->s_within) ? v->s_within * v->s_within / (double)v->n_cur : 0;
 	/* Noise within this run dominates: more repetitions, when some number
-	 * of them brings the row under the flag. */
-	if (between < within && (n = reps_for_mde(v, family, &with_base)) != 0)
-		return xasprintf("set \"repetitions\": %.0f %s '%s' (now %.0f) to catch changes of %.0f%%%s",
-				 ceil((double)n / per_rep), reps_in(b), b->name, reps_now, VERDICT_MDE_FLAG * 100,
-				 with_base ? " once the baseline's runs are measured as many times" : "");
-	/* Otherwise, when the spread between runs holds it over the flag
-	 * whatever the repetitions, what takes that spread away. */
-	if (between < within && !spread_binds(v, family))
-		return NULL;
+	 * of them brings the row under the flag; otherwise, when the spread
+	 * between runs holds it over the flag whatever the repetitions, what
+	 * takes that spread away (below). */
+	if (between < within) {
+		if ((n = reps_for_mde(v, family, &with_base)) != 0)
+			return xasprintf("set \"repetitions\": %.0f %s '%s' (now %.0f) to catch changes of %.0f%%%s",
+					 ceil((double)n / per_rep), reps_in(b), b->name, reps_now,
+					 VERDICT_MDE_FLAG * 100,
+					 with_base ? " once the baseline's runs are measured as many times" : "");
+		if (!spread_binds(v, family))
+			return NULL;
+	}
 	if (b->kind == RUNDOC_KIND_COMMAND && !calibrated)
 		return xasprintf("set \"calibration\": \"auto\" in benchmark '%s': its runs differ by %.0f%% "
 				 "with the machine's speed, which a calibration divides out", b->name, v->spread * 100);

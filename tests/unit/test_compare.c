@@ -94,6 +94,20 @@ static void mkbase(struct baseline *b, size_t runs, const char *hash)
 	base_of(b, runs, loop_run, hash);
 }
 
+/* cur (freed) compared with a baseline of 5 runs made by mk. */
+static struct compare_result *compare_with(struct rundoc *cur, mk_base_run mk, const void *arg)
+{
+	struct baseline base;
+	struct compare_result *r = NULL;
+	struct err err = ERR_INIT;
+
+	base_of(&base, 5, mk, arg);
+	assert_int_equal(compare_run(cur, &base, NULL, NULL, &r, &err), 0);
+	rundoc_free(cur);
+	baseline_release(&base);
+	return r;
+}
+
 static const struct compare_row *row(const struct compare_result *r, const char *bench, const char *metric,
 				     bool ab)
 {
@@ -516,16 +530,11 @@ static void test_waiting_is_not_computing(void **state)
 
 	(void)state;
 	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
-		struct baseline base;
-		struct rundoc *cur;
-		struct compare_result *r = NULL;
-		struct err err = ERR_INIT;
-		const struct compare_row *w;
+		struct compare_result *r = compare_with(
+			mkrun_cpu("11111111-0000-4000-8000-000000000000", "head", 1.4, cases[c].cur_cpu, 99, 0), cpu_run,
+			&cases[c]);
+		const struct compare_row *w = row(r, "loop", "wall", false);
 
-		base_of(&base, 5, cpu_run, &cases[c]);
-		cur = mkrun_cpu("11111111-0000-4000-8000-000000000000", "head", 1.4, cases[c].cur_cpu, 99, 0);
-		assert_int_equal(compare_run(cur, &base, NULL, NULL, &r, &err), 0);
-		w = row(r, "loop", "wall", false);
 		if (w->v.kind != cases[c].wall || row(r, "loop", "cpu", false)->v.kind != cases[c].cpu ||
 		    r->passed != cases[c].passed)
 			fail_msg("case %zu: wall %s (%s), cpu %s, passed %d", c, verdict_name(w->v.kind), w->v.why,
@@ -533,8 +542,6 @@ static void test_waiting_is_not_computing(void **state)
 		if (cases[c].wall == VERDICT_INCONCLUSIVE)
 			assert_non_null(strstr(w->v.why, "waited longer"));
 		compare_result_free(r);
-		rundoc_free(cur);
-		baseline_release(&base);
 	}
 }
 
@@ -583,23 +590,15 @@ static void test_hint_spread_binds(void **state)
 
 	(void)state;
 	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
-		struct baseline base;
-		struct rundoc *cur;
-		struct compare_result *r = NULL;
-		struct err err = ERR_INIT;
-		const struct compare_row *w;
+		struct compare_result *r = compare_with(
+			mkrun_wide("11111111-0000-4000-8000-000000000000", "head", 1.0, cases[c].w, 5), wide_run, &cases[c]);
+		const struct compare_row *w = row(r, "loop", "wall", false);
 
-		base_of(&base, 5, wide_run, &cases[c]);
-		cur = mkrun_wide("11111111-0000-4000-8000-000000000000", "head", 1.0, cases[c].w, 5);
-		assert_int_equal(compare_run(cur, &base, NULL, NULL, &r, &err), 0);
-		w = row(r, "loop", "wall", false);
 		if (!(w->v.mde > VERDICT_MDE_FLAG) || !w->hint || !strstr(w->hint, cases[c].hint) ||
 		    strstr(w->hint, cases[c].not))
 			fail_msg("case %zu: detects %.3f, spread %.3f, within %.3f, floor %.3f: hint %s", c, w->v.mde,
 				 w->v.spread, w->v.s_within, w->v.floor, w->hint ? w->hint : "(none)");
 		compare_result_free(r);
-		rundoc_free(cur);
-		baseline_release(&base);
 	}
 }
 
