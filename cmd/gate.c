@@ -32,7 +32,7 @@ struct gate_args {
 	const char *db_url, *spec, *plots, *run_out, *requests, *base, *build;
 	struct output_opts o;
 	long repetitions, confirm_reps, runs;
-	bool strict, no_confirm, no_store, quiet;
+	bool strict, no_confirm, no_store, quiet, confirm_base;
 	struct strlist tags, pos, benches;
 	struct shardcmd_args shard;
 };
@@ -60,6 +60,11 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		"the head with the base, pair by pair (at least 7 pairs at alpha 0.01, the fewest\n"
 		"that can show a change; a load test 10), with no database and no history; nothing\n"
 		"is stored (docs/gate.md, \"Against a base commit\").\n"
+		"With --confirm-base a gate against the history that would fail on a regression\n"
+		"measures the regressed benchmarks again, as --base does, beside the baseline's\n"
+		"newest commit (its merge-base with HEAD), and the regression stands only when the\n"
+		"pairs show it too: else it is inconclusive, the machine's speed between jobs\n"
+		"(docs/gate.md, \"Confirming against the base\"); the clone needs that commit.\n"
 		"Exit codes: 0 passed, 1 regression or SLO violated, 2 usage or invalid input,\n"
 		"3 a benchmark failed or the run was interrupted, 4 database unreachable (spooled).",
 	};
@@ -69,8 +74,9 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		{ "baseline", 0, OPT_STRING, &a->spec, "SPEC", "RUN_ID, COMMIT, branch:NAME or file:RUN.json instead of the automatic baseline" },
 		{ "baseline-runs", 0, OPT_INT, &a->runs, "K", "baseline runs per benchmark (default: suite baseline.runs, else 5)" },
 		{ "bench", 'b', OPT_LIST, &a->benches, "GLOB", "run only benchmarks whose name matches GLOB (any of them)" },
-		{ "build", 0, OPT_STRING, &a->build, "CMD", "with --base: run `sh -c CMD` at the top of the base tree and of the work tree first" },
+		{ "build", 0, OPT_STRING, &a->build, "CMD", "with --base or --confirm-base: run `sh -c CMD` at the top of the base tree and of the work tree first" },
 		{ "comment", 0, OPT_FLAG, &a->o.pub.comment, NULL, "post or update the one pull/merge-request comment (GitHub, GitLab)" },
+		{ "confirm-base", 0, OPT_FLAG, &a->confirm_base, NULL, "a regression against the history stands only when the benchmark, measured again beside the baseline's commit in this job, regresses too" },
 		{ "confirm-repetitions", 0, OPT_INT, &a->confirm_reps, "N", "extra repetitions per benchmark when measuring more (default: compare.max_extra_repetitions, else as many as the first run had)" },
 		{ "db", 0, OPT_STRING, &a->db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
 		{ "format", 'f', OPT_STRING, &a->o.format, "FMT", "report on stdout: text (default), markdown, json, junit or html" },
@@ -106,8 +112,15 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		cmd_error(a->pos.n ? "'gate' takes shard files only with --shards N" : "'gate' needs one suite file (perfgate gate SUITE)");
 		return EXIT_USAGE;
 	}
-	if (a->build && !a->base) {
-		cmd_error("--build is for --base: it builds the base commit's tree (and the work tree) alike");
+	if (a->build && !a->base && !a->confirm_base) {
+		cmd_error("--build is for --base and --confirm-base: it builds the base commit's tree (and the work "
+			  "tree) alike");
+		return EXIT_USAGE;
+	}
+	if (a->confirm_base && (a->base || a->shard.shards)) {
+		cmd_error("--confirm-base confirms a gate against the history; %s",
+			  a->base ? "--base measures the base commit in every gate already" : "a merged run of shards "
+			  "cannot be measured again");
 		return EXIT_USAGE;
 	}
 	if (a->base && (a->spec || a->shard.shards || a->runs != LONG_MIN)) {
@@ -223,6 +236,8 @@ static void gate_options_from_args(struct gate_args *a, cJSON *tags, struct gate
 	go->strict = a->strict;
 	go->confirm = !a->no_confirm;
 	go->confirm_repetitions = a->confirm_reps;
+	go->confirm_base = a->confirm_base;
+	go->confirm_base_build = a->confirm_base ? a->build : NULL;
 	go->on_note = cmd_print_note;
 	go->note_arg = &a->quiet;
 }

@@ -153,8 +153,15 @@ int output_exit(const struct compare_result *r)
 
 void output_warn_loud(const struct compare_result *r)
 {
-	size_t inc = r->counts[VERDICT_INCONCLUSIVE], ins = r->counts[VERDICT_INSUFFICIENT];
+	size_t inc = r->counts[VERDICT_INCONCLUSIVE], ins = r->counts[VERDICT_INSUFFICIENT], unc = 0;
 
+	for (size_t i = 0; i < r->n_rows; i++)
+		unc += compare_row_gates(r, &r->rows[i]) && r->rows[i].unconfirmed;
+	if (unc)
+		cmd_warn("%zu metric%s worse than the history, but not beside the base commit measured in this job: "
+			 "the machine changed between jobs, not the code%s",
+			 unc, unc == 1 ? "" : "s", r->strict ? " (fails with --strict)" : " (fails only with --strict)");
+	inc -= unc < inc ? unc : inc;
 	if (inc)
 		cmd_warn("%zu metric%s inconclusive: worse by the noise floor or more but not significant; "
 			 "more repetitions would decide%s",

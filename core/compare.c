@@ -1192,6 +1192,60 @@ size_t compare_require_replication(struct compare_result *pooled, const struct c
 	return changed;
 }
 
+/* "+12.0% [+8.1%, +16.2%]", or for a difference "+3 B [+1 B, +5 B]". */
+static void change_with_ci(const struct compare_row *row, char *buf, size_t len)
+{
+	const struct verdict *v = &row->v;
+
+	if (v->ratio_is_shift)
+		snprintf(buf, len, "%+g %s [%+g, %+g]", v->ratio, row->unit, v->ratio_lo, v->ratio_hi);
+	else
+		snprintf(buf, len, "%+.1f%% [%+.1f%%, %+.1f%%]", (v->ratio - 1) * 100, (v->ratio_lo - 1) * 100,
+			 (v->ratio_hi - 1) * 100);
+}
+
+void compare_require_base_confirmation(struct compare_result *hist, const struct compare_result *pairs,
+				       const char *commit, size_t *confirmed, size_t *unconfirmed)
+{
+	*confirmed = *unconfirmed = 0;
+	for (size_t i = 0; i < hist->n_rows; i++) {
+		struct compare_row *row = &hist->rows[i], like = { 0 };
+		const struct compare_row *p;
+		char was[64], now[64];
+		bool yes;
+
+		if (!compare_row_gates(hist, row) || row->v.kind != VERDICT_REGRESSION)
+			continue;
+		like.bench = xasprintf("%s@head", row->bench);
+		like.against = xasprintf("%s@base", row->bench);
+		like.metric = row->metric;
+		p = find_row(pairs, &like);
+		free(like.bench);
+		free(like.against);
+		if (!p || p->v.n_cur == 0 || p->v.kind == VERDICT_NO_BASELINE || p->v.kind == VERDICT_INSUFFICIENT)
+			continue;
+		yes = p->v.kind == VERDICT_REGRESSION;
+		change_with_ci(row, was, sizeof(was));
+		change_with_ci(p, now, sizeof(now));
+		snprintf(row->v.why, sizeof(row->v.why),
+			 "%s against the history (adjusted p %.2g); measured again in this job beside base commit "
+			 "%.10s: %s (%s)%s",
+			 was, row->v.p_adj, commit, now, verdict_name(p->v.kind),
+			 yes ? ", confirmed"
+			     : ", not confirmed: no regression beside its base now, so the history likely saw the "
+			       "machine change between jobs, not the code");
+		if (yes) {
+			++*confirmed;
+		} else {
+			row->v.kind = VERDICT_INCONCLUSIVE;
+			row->unconfirmed = true;
+			++*unconfirmed;
+		}
+	}
+	if (*unconfirmed)
+		compare_finish(hist);
+}
+
 /* What measuring more is for: history rows that are unconfirmed
  * regressions or inconclusive; A/B rows (flagged at once, never
  * confirmed) that are inconclusive.  Gated rows only. */

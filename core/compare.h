@@ -42,6 +42,9 @@ struct compare_row {
 	bool hint_always;             /* the hint is about a setting that does not fit (a
 					 calibration beside a waiting command): reports show it
 					 whatever the row detects */
+	bool unconfirmed;             /* inconclusive: a regression against the history that
+					 the pairs beside the base commit did not show
+					 (compare_require_base_confirmation) */
 };
 
 struct compare_slo {
@@ -165,6 +168,23 @@ size_t compare_regressed_benches(const struct compare_result *r, const char ***o
  * the rows changed; compare_finish() is called when there are any.
  */
 size_t compare_require_replication(struct compare_result *pooled, const struct compare_result *again);
+
+/*
+ * `gate --confirm-base` (docs/gate.md, "Confirming against the base"):
+ * `pairs` compares the benchmarks whose history rows regressed, measured
+ * again in this job beside the base commit `commit` (NAME@head against
+ * NAME@base, core/headbase.h).  Every gated history regression of `hist`
+ * whose pair row (same metric) is a regression too stays one, confirmed;
+ * one whose pair row shows anything else becomes inconclusive: the head is
+ * no slower than its base on this machine now, so what the history saw
+ * came from the machine between jobs, not from the change.  A regression
+ * without a pair row that decided anything (the benchmark did not run on
+ * both sides) stands.  Each row's why says which, with both measurements.
+ * *confirmed and *unconfirmed count the rows; compare_finish() is called
+ * when any changed.
+ */
+void compare_require_base_confirmation(struct compare_result *hist, const struct compare_result *pairs,
+				       const char *commit, size_t *confirmed, size_t *unconfirmed);
 
 /*
  * A later look of a gate that measured more decides again only what was

@@ -644,6 +644,126 @@ static void step_store(const struct suite *suite, const struct gate_options *o,
 	}
 }
 
+/* A confirmation against the base that could not run: the history's
+ * verdicts stand, and the report says why. */
+static void base_unconfirmed(const struct gate_options *o, struct gate_result *r, const char *why)
+{
+	note(r, o, GATE_NOTE_CONFIRM_FAILED, "the regressions against the history could not be measured beside "
+	     "the base commit (%s); they stand", why);
+	compare_add_note(r->comparison, "the regressions against the history could not be confirmed beside the "
+			 "base commit in this job (%s); they stand unconfirmed", why);
+}
+
+/* The suite a confirmation runs: the benchmarks named, reloaded from the
+ * suite's file, as NAME@base and NAME@head pairs over the base commit's
+ * tree (checked out into hb, and built).  Returns 0, or an error with err
+ * saying why; *out is the suite either way (NULL when it did not load). */
+static int base_pairs_suite(const struct suite *suite, const struct gate_options *o, const char *commit,
+			    const char **names, size_t n, struct headbase *hb, long *reps, struct suite **out,
+			    struct gate_result *r, struct err *err)
+{
+	struct errlist problems = ERRLIST_INIT, notes = ERRLIST_INIT;
+	char *log = NULL;
+	int rc;
+
+	if ((rc = suite_load(out, suite->path, &problems, err)) != 0)
+		goto done;
+	suite_keep_only(*out, names, n);
+	if ((rc = headbase_checkout(o->repo_dir ? o->repo_dir : suite->dir, commit, hb, err)) != 0) {
+		struct err why = *err;
+
+		if (rc == ERR_INPUT) /* no such commit here */
+			err_set(err, rc, "%s; a shallow clone lacks it: fetch the history (GitHub: fetch-depth: 0, "
+				"GitLab: GIT_DEPTH: 0)", why.msg);
+		goto done;
+	}
+	if (o->confirm_base_build && *o->confirm_base_build &&
+	    (rc = headbase_build(hb, o->confirm_base_build, &log, err)) != 0)
+		goto done;
+	rc = headbase_suite(*out, hb, reps, &notes, err);
+	for (size_t i = 0; i < notes.n; i++)
+		note(r, o, GATE_NOTE_CONTEXT, "%s", notes.msgs[i]);
+done:
+	free(log);
+	errlist_release(&problems);
+	errlist_release(&notes);
+	return rc;
+}
+
+/*
+ * 4b. `gate --confirm-base`: the benchmarks whose history rows still
+ * regress run again in pairs beside the baseline's newest commit, as
+ * `gate --base` runs them, and a history regression that the pairs do not
+ * show becomes inconclusive.  Whatever keeps the pairs from deciding (no
+ * commit, a shallow clone, a failed build, a benchmark --base cannot run)
+ * leaves the history's verdicts standing, with a note.  An interrupt
+ * interrupts the gate.
+ */
+static void step_confirm_base(const struct suite *suite, const struct gate_options *o, struct gate_result *r)
+{
+	const char **names = NULL;
+	size_t n = compare_regressed_benches(r->comparison, &names), k = 0, yes = 0, no = 0;
+	const char *commit = r->comparison->n_base_commits ? r->comparison->base_commits[0] : NULL;
+	struct gate_options po = GATE_OPTIONS_INIT;
+	struct headbase hb = HEADBASE_INIT;
+	struct suite *pairs = NULL;
+	struct gate_result *pr = NULL;
+	struct err e = ERR_INIT;
+	long reps = o->run.repetitions;
+
+	/* what --base can run: the suite's own benchmarks, not variants or an ingested harness's */
+	for (size_t i = 0; i < n; i++) {
+		const struct suite_bench *b = suite_find_bench(suite, names[i]);
+
+		if (b && !b->variant_of)
+			names[k++] = names[i];
+	}
+	if (k == 0)
+		goto done;
+	if (!commit) {
+		base_unconfirmed(o, r, "the baseline's runs name no commit");
+		goto done;
+	}
+	note(r, o, GATE_NOTE_CONFIRMING, "%zu benchmark%s regressed against the history; measuring %s again beside "
+	     "base commit %.10s in this job", k, k == 1 ? "" : "s", k == 1 ? "it" : "them", commit);
+	if (base_pairs_suite(suite, o, commit, names, k, &hb, &reps, &pairs, r, &e) != 0) {
+		base_unconfirmed(o, r, e.msg);
+		goto done;
+	}
+	po.run = o->run;
+	po.run.bench_glob = NULL;
+	po.run.bench_globs = NULL;
+	po.run.n_bench_globs = 0;
+	po.run.repetitions = reps;
+	po.run.records = NULL; /* --requests records the gate's own load */
+	po.against_base = &hb.base;
+	po.confirm = o->confirm;
+	po.confirm_repetitions = o->confirm_repetitions;
+	po.on_note = o->on_note;
+	po.note_arg = o->note_arg;
+	if (gate_run(pairs, &po, NULL, NULL, &pr, &e) != 0 || !pr->comparison) {
+		r->interrupted = pr && pr->interrupted;
+		base_unconfirmed(o, r, r->interrupted ? "interrupted" : e.msg[0] ? e.msg : "the pairs did not run");
+		goto done;
+	}
+	compare_require_base_confirmation(r->comparison, pr->comparison, hb.base.commit, &yes, &no);
+	if (pr->invalid) {
+		note(r, o, GATE_NOTE_CONFIRM_FAILED, "a benchmark failed beside the base commit; its regressions against "
+		     "the history stand");
+		compare_add_note(r->comparison, "a benchmark failed beside the base commit in this job: its regressions "
+				 "against the history stand unconfirmed");
+	}
+	if (yes + no)
+		compare_add_note(r->comparison, "%zu regression%s against the history measured again beside base "
+				 "commit %.10s in this job: %zu confirmed, %zu not (--confirm-base)", yes + no,
+				 yes + no == 1 ? "" : "s", hb.base.commit, yes, no);
+done:
+	gate_result_free(pr);
+	suite_free(pairs);
+	headbase_release(&hb);
+	free(names);
+}
+
 int gate_run(struct suite *suite, const struct gate_options *opts, const struct baseline_source *src,
 	     const struct gate_store *store, struct gate_result **out, struct err *err)
 {
@@ -669,6 +789,11 @@ int gate_run(struct suite *suite, const struct gate_options *opts, const struct 
 		if (opts->confirm && !opts->run_source && !r->invalid && (r->have_baseline || opts->against_base) &&
 		    (rc = step_more(suite, opts, r, first_s, err)) != 0)
 			goto fail;
+		if (opts->confirm_base && !opts->against_base && !opts->run_source && !r->invalid && r->comparison &&
+		    r->have_baseline)
+			step_confirm_base(suite, opts, r);
+		if (r->interrupted)
+			goto done;
 	}
 	if (store)
 		step_store(suite, opts, store, r);

@@ -104,6 +104,14 @@ struct gate_options {
 	 * a gate against history. */
 	const struct compare_against_base *against_base;
 	bool confirm;             /* re-measure regressed benchmarks before failing */
+	/* `gate --confirm-base` (docs/gate.md, "Confirming against the base"):
+	 * a history regression left after measuring more is measured again in
+	 * this job, in pairs beside the baseline's newest commit (core/headbase.h),
+	 * and stands only when the pairs show it too
+	 * (compare_require_base_confirmation).  confirm_base_build, when not
+	 * NULL or "", is `sh -c`'d at the top of both trees first. */
+	bool confirm_base;
+	const char *confirm_base_build;
 	long confirm_repetitions; /* repetitions of the re-run; 0: as many as the first run had */
 	/* Instead of running the suite, the run comes from here: the merged
 	 * shards of a distributed load test (core/shard_merge.h).  Returns 0

@@ -2096,6 +2096,8 @@ static cJSON *row_json(const struct compare_result *r, const struct compare_row 
 	add_str(jr, "hint", row->hint);
 	if (row->hint_always)
 		cJSON_AddBoolToObject(jr, "hint_always", true);
+	if (row->unconfirmed)
+		cJSON_AddBoolToObject(jr, "unconfirmed", true);
 	side = cJSON_AddObjectToObject(jr, "baseline");
 	add_num(side, "median", v->base_median);
 	add_num(side, "ci_low", v->base_lo);
@@ -2300,6 +2302,7 @@ static int row_from_json(const cJSON *it, size_t i, struct compare_row *row, str
 	v->mde = json_peek_num(it, "detectable_effect", NAN);
 	row->hint = peek_dup(it, "hint");
 	row->hint_always = row->hint && json_peek_true(it, "hint_always");
+	row->unconfirmed = json_peek_true(it, "unconfirmed");
 	side_from_json(side, &v->base_median, &v->base_lo, &v->base_hi, &v->n_base);
 	v->n_runs = peek_size(side, "runs");
 	row->base_runs = peek_strv(side, "run_ids", &row->n_base_runs);

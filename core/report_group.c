@@ -221,7 +221,7 @@ size_t report_group_lead(const struct compare_result *r, const struct report_gro
 
 static bool same_cause(const struct report_cause *c, const struct compare_row *row)
 {
-	if (c->kind != row->v.kind)
+	if (c->kind != row->v.kind || c->unconfirmed != row->unconfirmed)
 		return false;
 	if (c->kind != VERDICT_INSUFFICIENT)
 		return true;
@@ -254,6 +254,7 @@ size_t report_causes(const struct compare_result *r, struct report_cause **out)
 			c->n_cur = row->v.n_cur;
 			c->n_base = row->v.n_base;
 			c->paired = row->v.test == VERDICT_TEST_SIGNED_RANK;
+			c->unconfirmed = row->unconfirmed;
 			c->p_min = row->v.p_min;
 			c->alpha = row->settings.alpha;
 			c->rows = xcalloc(r->n_rows, sizeof(*c->rows));
@@ -285,8 +286,12 @@ void report_cause_hint(const struct report_cause *c, struct sb *out)
 				  c->n_cur, c->n_base, c->alpha, c->p_min);
 		break;
 	case VERDICT_INCONCLUSIVE:
-		sb_puts(out, "the estimate is worse by the noise floor or more, but not significant: "
-			     "measure more (repetitions) to decide");
+		if (c->unconfirmed)
+			sb_puts(out, "worse than the history, but not beside the base commit measured in this job: "
+				     "the machine changed between jobs, not the code");
+		else
+			sb_puts(out, "the estimate is worse by the noise floor or more, but not significant: "
+				     "measure more (repetitions) to decide");
 		break;
 	default:
 		sb_puts(out, "no baseline yet: this run's samples are stored for the next comparison");

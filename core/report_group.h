@@ -68,6 +68,8 @@ struct report_cause {
 	enum verdict_kind kind;  /* VERDICT_INSUFFICIENT, VERDICT_INCONCLUSIVE or VERDICT_NO_BASELINE */
 	size_t n_cur, n_base;    /* insufficient data: the sample sizes its rows share */
 	bool paired;             /* insufficient data: its rows are pairs (signed-rank) */
+	bool unconfirmed;        /* inconclusive: regressions against the history that the
+				    pairs beside the base did not show (gate --confirm-base) */
 	double p_min;            /* insufficient data: the smallest p they can reach */
 	double alpha;            /* of the first row */
 	size_t *rows;            /* run order */

@@ -640,6 +640,23 @@ void suite_benches_free(struct suite_bench *v, size_t n)
 	free(v);
 }
 
+void suite_keep_only(struct suite *s, const char *const *names, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < s->n_benches; i++) {
+		bool keep = false;
+
+		for (size_t j = 0; j < n && !keep; j++)
+			keep = strcmp(s->benches[i].name, names[j]) == 0;
+		if (!keep)
+			bench_release(&s->benches[i]);
+		else if (kept++ != i)
+			s->benches[kept - 1] = s->benches[i];
+	}
+	s->n_benches = kept;
+}
+
 void suite_free(struct suite *s)
 {
 	if (!s)

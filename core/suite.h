@@ -59,6 +59,10 @@ void suite_free(struct suite *s);
 /* Free n benchmarks and the array that holds them (a suite's benches). */
 void suite_benches_free(struct suite_bench *v, size_t n);
 
+/* Keep the benchmarks named in names (any order; a name that is not in the
+ * suite is ignored), in the suite's order; release the others. */
+void suite_keep_only(struct suite *s, const char *const *names, size_t n);
+
 /* Look up an expanded benchmark by name (NULL when absent). */
 const struct suite_bench *suite_find_bench(const struct suite *s, const char *name);
 

@@ -692,6 +692,129 @@ static void test_keep_decided(void **state)
 	compare_result_free(second);
 }
 
+/* A history row (against NULL) or a pair row of `gate --base`. */
+static void set_row(struct compare_row *row, const char *bench, const char *against, const char *metric,
+		    enum verdict_kind kind, double ratio, bool gate)
+{
+	row->bench = xstrdup(bench);
+	row->against = against ? xstrdup(against) : NULL;
+	row->metric = xstrdup(metric);
+	row->unit = xstrdup("s");
+	row->settings = (struct verdict_settings)VERDICT_SETTINGS_INIT;
+	row->settings.gate = gate;
+	row->v.kind = kind;
+	row->v.gate = gate;
+	row->v.n_cur = 10;
+	row->v.n_base = 10;
+	row->v.p_adj = 0.001;
+	row->v.ratio = ratio;
+	row->v.ratio_lo = ratio - 0.02;
+	row->v.ratio_hi = ratio + 0.02;
+}
+
+static struct compare_result *rows_result(size_t n)
+{
+	struct compare_result *r = xcalloc(1, sizeof(*r));
+
+	r->rows = xcalloc(n, sizeof(*r->rows));
+	r->n_rows = n;
+	return r;
+}
+
+/*
+ * `gate --confirm-base`: a history regression stands only when the same
+ * metric of NAME@head regressed against NAME@base too; one the pairs do not
+ * show is inconclusive and unconfirmed; one without a pair row that decided
+ * anything stands; rows that are not gated regressions are left alone.
+ */
+static void test_base_confirmation(void **state)
+{
+	struct compare_result *hist = rows_result(6), *pairs = rows_result(5), *back = NULL;
+	struct report_options ro = { 0 };
+	struct err err = ERR_INIT;
+	struct sb sb = SB_INIT;
+	size_t yes, no;
+	cJSON *json;
+
+	(void)state;
+	set_row(&hist->rows[0], "loop", NULL, "wall", VERDICT_REGRESSION, 1.3, true);
+	set_row(&hist->rows[1], "loop", NULL, "cpu", VERDICT_REGRESSION, 1.3, true);
+	set_row(&hist->rows[2], "loop", NULL, "sys", VERDICT_REGRESSION, 1.3, true);
+	set_row(&hist->rows[3], "loop", NULL, "max_rss", VERDICT_REGRESSION, 1.3, false); /* tracked */
+	set_row(&hist->rows[4], "other", NULL, "wall", VERDICT_REGRESSION, 1.3, true);   /* no pair row */
+	set_row(&hist->rows[5], "loop", NULL, "user", VERDICT_REGRESSION, 1.3, true);
+	set_row(&pairs->rows[0], "loop@head", "loop@base", "wall", VERDICT_REGRESSION, 1.2, true);
+	set_row(&pairs->rows[1], "loop@head", "loop@base", "cpu", VERDICT_UNCHANGED, 1.001, true);
+	set_row(&pairs->rows[2], "loop@head", "loop@base", "sys", VERDICT_INCONCLUSIVE, 1.08, true);
+	set_row(&pairs->rows[3], "loop@head", "loop@base", "max_rss", VERDICT_UNCHANGED, 1.0, true);
+	set_row(&pairs->rows[4], "loop@head", "loop@base", "user", VERDICT_INSUFFICIENT, 1.0, true);
+	compare_finish(hist);
+	assert_false(hist->passed);
+	assert_int_equal(hist->counts[VERDICT_REGRESSION], 5);
+
+	compare_require_base_confirmation(hist, pairs, "0123456789abcdef", &yes, &no);
+	assert_int_equal(yes, 1);
+	assert_int_equal(no, 2);
+	/* confirmed: both measurements on its line */
+	assert_int_equal(hist->rows[0].v.kind, VERDICT_REGRESSION);
+	assert_false(hist->rows[0].unconfirmed);
+	assert_non_null(strstr(hist->rows[0].v.why, "+30.0% [+28.0%, +32.0%] against the history"));
+	assert_non_null(strstr(hist->rows[0].v.why, "beside base commit 0123456789: +20.0% [+18.0%, +22.0%] "
+							    "(regression), confirmed"));
+	/* the pairs unchanged or inconclusive: not confirmed */
+	for (size_t i = 1; i <= 2; i++) {
+		assert_int_equal(hist->rows[i].v.kind, VERDICT_INCONCLUSIVE);
+		assert_true(hist->rows[i].unconfirmed);
+		assert_non_null(strstr(hist->rows[i].v.why, "not confirmed"));
+	}
+	assert_non_null(strstr(hist->rows[2].v.why, "+8.0% [+6.0%, +10.0%] (inconclusive)"));
+	/* tracked, without a pair row, or a pair row that cannot decide: as they were */
+	assert_int_equal(hist->rows[3].v.kind, VERDICT_REGRESSION);
+	assert_false(hist->rows[3].unconfirmed);
+	assert_int_equal(hist->rows[4].v.kind, VERDICT_REGRESSION);
+	assert_int_equal(hist->rows[5].v.kind, VERDICT_REGRESSION);
+	assert_null(strstr(hist->rows[5].v.why, "confirm"));
+	/* counted again */
+	assert_int_equal(hist->counts[VERDICT_REGRESSION], 3);
+	assert_int_equal(hist->counts[VERDICT_INCONCLUSIVE], 2);
+	assert_false(hist->passed);
+
+	/* the mark survives the JSON report, and the text report gives the cause */
+	report_json(hist, &sb);
+	json = cJSON_Parse(sb_str(&sb));
+	assert_non_null(json);
+	assert_int_equal(report_from_json(json, &back, &err), 0);
+	assert_true(back->rows[1].unconfirmed && back->rows[2].unconfirmed);
+	assert_false(back->rows[0].unconfirmed);
+	sb_release(&sb);
+	report_text(back, &ro, &sb);
+	assert_non_null(strstr(sb_str(&sb), "2 metrics inconclusive (loop cpu, sys): worse than the history, but not "
+					    "beside the base commit measured in this job"));
+	sb_release(&sb);
+	cJSON_Delete(json);
+	compare_result_free(back);
+
+	compare_result_free(pairs);
+	compare_result_free(hist);
+
+	/* every regression unconfirmed: the gate passes */
+	hist = rows_result(2);
+	pairs = rows_result(2);
+	set_row(&hist->rows[0], "loop", NULL, "wall", VERDICT_REGRESSION, 1.3, true);
+	set_row(&hist->rows[1], "other", NULL, "wall", VERDICT_REGRESSION, 1.3, true);
+	set_row(&pairs->rows[0], "loop@head", "loop@base", "wall", VERDICT_BELOW_FLOOR, 1.03, true);
+	set_row(&pairs->rows[1], "other@head", "other@base", "wall", VERDICT_IMPROVEMENT, 0.9, true);
+	compare_finish(hist);
+	assert_false(hist->passed);
+	compare_require_base_confirmation(hist, pairs, "0123456789abcdef", &yes, &no);
+	assert_int_equal(yes, 0);
+	assert_int_equal(no, 2);
+	assert_true(hist->passed);
+	assert_int_equal(hist->counts[VERDICT_REGRESSION], 0);
+	compare_result_free(pairs);
+	compare_result_free(hist);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -707,6 +830,7 @@ int main(void)
 		cmocka_unit_test(test_confirmation_helpers),
 		cmocka_unit_test(test_waiting_is_not_computing),
 		cmocka_unit_test(test_hint_spread_binds),
+		cmocka_unit_test(test_base_confirmation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

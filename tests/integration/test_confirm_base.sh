@@ -1,0 +1,161 @@
+#!/bin/sh
+# `perfgate gate --confirm-base` (docs/gate.md, "Confirming against the
+# base"): a gate against the history that would fail on a regression
+# measures the regressed benchmark again in this job, in pairs beside the
+# baseline's newest commit, and the regression stands only when the pairs
+# show it too.  The benchmark is a real command in a real git repository:
+# it emits the value of a file in the tree it runs in (the code) times a
+# factor read from a file outside the repository (the machine's speed in
+# this job), plus a jitter of 0.00 to 0.96 that changes with every
+# repetition, so what each side measures is known.
+. tests/integration/lib.sh
+T=$(test_tmpdir)
+DB=$(new_db confirmbase)
+export GIT_CONFIG_NOSYSTEM=1 HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1 TMPDIR=$T/tmp COUNTER=$T/counter \
+	MACHINE=$T/machine
+mkdir -p "$TMPDIR"
+R=$T/repo
+check_py() { _n=$1; shift; if _o=$("$@" 2>&1); then ok "$_n"; else not_ok "$_n: $(echo "$_o" | tail -n 1)"; fi; }
+
+git init -q -b main "$R" || exit 1
+git -C "$R" config user.email t@example.com
+git -C "$R" config user.name t
+cat >"$R/value.sh" <<'EOF'
+[ -f NEEDS_BUILD ] && { [ -f BUILT ] || { echo "not built" >&2; exit 3; }; }
+n=$(cat "$COUNTER" 2>/dev/null || echo 0); n=$((n+1)); echo "$n" >"$COUNTER"
+awk -v v="$(cat value)" -v m="$(cat "$MACHINE")" -v n="$n" \
+	'BEGIN { printf "{\"value\": %.3f}\n", v * m + (n * 40503 % 65536) * 0.97 / 65536 }' >"$PERFGATE_METRICS_FILE"
+EOF
+# Only the emitted value gates: the times of a shell script say nothing here.
+cat >"$R/suite.json" <<'EOF'
+{
+  "suite": "confirm", "project": "confirm",
+  "compare": {"gate": false, "metrics": {"value": {"gate": true}}},
+  "benchmarks": [{"name": "v", "shell": "sh value.sh", "emits": "json", "repetitions": 6}]
+}
+EOF
+echo BUILT >"$R/.gitignore"
+echo 100 >"$R/value"
+echo 1 >"$MACHINE"
+git -C "$R" add -A && git -C "$R" commit -qm base
+gate() { rm -f "$COUNTER"; "$PERFGATE" gate --db "$DB" "$@"; }
+
+# Three baseline runs, the machine at its usual speed.
+for i in 1 2 3; do
+	echo "$i" >>"$R/notes"
+	git -C "$R" add -A && git -C "$R" commit -qm "main $i"
+	expect_exit 0 "baseline gate $i passes" gate --quiet "$R/suite.json"
+done
+NEAREST=$(git -C "$R" rev-parse HEAD)
+
+# The next job's machine is 30% slower; the code is the same.
+echo 1.3 >"$MACHINE"
+echo 4 >>"$R/notes"
+git -C "$R" add -A && git -C "$R" commit -qm "main 4"
+expect_exit 1 "without --confirm-base the slower machine fails the gate (+30% against the history)" \
+	gate --no-store "$R/suite.json"
+contains "... as a regression" "$OUT" "FAILED: 1 regression (v value)"
+expect_exit 0 "with --confirm-base it passes: beside the base commit the head is no slower" \
+	gate --no-store --confirm-base "$R/suite.json" --json "$T/machine.json"
+contains "the progress names the base commit, the baseline's nearest" "$ERR" \
+	"1 benchmark regressed against the history; measuring it again beside base commit $(echo "$NEAREST" | cut -c1-10) in this job"
+contains "the pairs ran" "$ERR" "v@head: ok (7 repetitions"
+contains "the report says the regression was not confirmed" "$OUT" \
+	"1 regression against the history measured again beside base commit $(echo "$NEAREST" | cut -c1-10) in this job: 0 confirmed, 1 not (--confirm-base)"
+contains "the row is inconclusive, with the cause" "$OUT" \
+	"1 metric inconclusive (v value): worse than the history, but not beside the base commit measured in this job"
+contains "the row's line gives both measurements" "$OUT" "+0."
+contains "the headline passes it" "$OUT" "passed: 1 inconclusive"
+contains "stderr says what it means" "$ERR" \
+	"1 metric worse than the history, but not beside the base commit measured in this job: the machine changed between jobs, not the code (fails only with --strict)"
+check_py "the JSON: inconclusive and unconfirmed, +30% against the history, about 0% beside the base" python3 -c '
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+assert d["passed"] and d["counts"]["inconclusive"] == 1 and d["counts"]["regression"] == 0, d["counts"]
+r = [x for x in d["rows"] if x["metric"] == "value"][0]
+assert r["verdict"] == "inconclusive" and r.get("unconfirmed") is True and not r["fails"], r
+assert abs(r["ratio"] - 1.3) < 0.01, r["ratio"]
+m = re.search(r"beside base commit (\w+): ([+-][0-9.]+)% \[([+-][0-9.]+)%, ([+-][0-9.]+)%\] \(unchanged\), not confirmed", r["why"])
+assert m and sys.argv[2].startswith(m.group(1)), r["why"]
+assert abs(float(m.group(2))) < 1 and float(m.group(3)) <= 0 <= float(m.group(4)), r["why"]
+assert any("0 confirmed, 1 not" in n for n in d["notes"]), d["notes"]' "$T/machine.json" "$NEAREST"
+if python3 -c 'import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[1])), json.load(open("schemas/compare.schema.json")), cls=jsonschema.Draft202012Validator)' "$T/machine.json" 2>"$T/schema.err"; then
+	ok "the JSON report is valid against schemas/compare.schema.json"
+else
+	not_ok "the JSON report is valid against schemas/compare.schema.json: $(tail -n 1 "$T/schema.err")"
+fi
+expect_exit 1 "--strict fails an unconfirmed regression, as any inconclusive one" \
+	gate --no-store --confirm-base --strict --quiet "$R/suite.json"
+if [ -z "$(ls "$TMPDIR")" ]; then ok "the base tree is removed"; else not_ok "left in \$TMPDIR: $(ls "$TMPDIR")"; fi
+
+# A real slowdown on a branch, the machine back to its usual speed: the
+# pairs show it too, and the gate fails.
+echo 1 >"$MACHINE"
+git -C "$R" checkout -qb slower
+echo 120 >"$R/value"
+git -C "$R" commit -qam slower
+expect_exit 1 "a +20% change fails with --confirm-base: confirmed beside the base" \
+	gate --no-store --confirm-base "$R/suite.json" --json "$T/real.json"
+contains "... 1 confirmed" "$OUT" "in this job: 1 confirmed, 0 not (--confirm-base)"
+contains "... the headline fails it" "$OUT" "FAILED: 1 regression (v value)"
+check_py "the JSON: a regression of +20% against both" python3 -c '
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+assert not d["passed"] and d["counts"]["regression"] == 1, d["counts"]
+r = [x for x in d["rows"] if x["metric"] == "value"][0]
+assert r["verdict"] == "regression" and "unconfirmed" not in r and r["fails"], r
+m = re.search(r"in this job beside base commit \w+: ([+-][0-9.]+)% .*\(regression\), confirmed", r["why"])
+assert m and abs(float(m.group(1)) - 20) < 1, r["why"]' "$T/real.json"
+
+# The history is not measured again where nothing regressed.
+git -C "$R" checkout -q main
+expect_exit 0 "an unchanged commit on the usual machine passes without measuring the base" \
+	gate --no-store --confirm-base "$R/suite.json"
+lacks "... no pairs ran" "$ERR" "v@base"
+
+# What the base tree lacks is built with --build, as with --base; without
+# it the base side fails and the regression stands, said.  BUILT is what
+# the build makes: ignored by git, so the work tree (built before the gate,
+# as CI does) has it and the base tree does not.
+git -C "$R" checkout -q main
+touch "$R/NEEDS_BUILD" "$R/BUILT"
+git -C "$R" add NEEDS_BUILD && git -C "$R" commit -qm "needs a build"
+expect_exit 0 "the baseline gate of a commit that needs a build" gate --quiet "$R/suite.json"
+git -C "$R" checkout -qb slower-built
+echo 120 >"$R/value"
+git -C "$R" commit -qam "slower, built"
+expect_exit 1 "without --build the base side fails: the regression stands" \
+	gate --no-store --confirm-base "$R/suite.json"
+contains "... said on stderr" "$ERR" "a benchmark failed beside the base commit; its regressions against the history stand"
+contains "... and in the report" "$OUT" "its regressions against the history stand unconfirmed"
+contains "... the regression fails the gate" "$OUT" "FAILED: 1 regression (v value)"
+expect_exit 1 "with --build both trees are built and the pairs confirm it" \
+	gate --no-store --confirm-base --build 'touch BUILT' "$R/suite.json"
+contains "... confirmed" "$OUT" "1 confirmed, 0 not"
+
+# A baseline commit the clone lacks (a shallow checkout): the regression
+# stands, and the report says why.
+gate --no-store --quiet --run-out "$T/run.json" "$R/suite.json" >/dev/null 2>&1
+python3 -c '
+import json, sys, uuid
+d = json.load(open(sys.argv[1]))
+d["git"]["commit"] = "0123456789abcdef0123456789abcdef01234567"
+d["run_id"] = str(uuid.uuid4())
+for b in d["benchmarks"]:
+    for m in b["metrics"]:
+        if m["name"] == "value":
+            m["samples"] = [x / 1.2 for x in m["samples"]]
+json.dump(d, open(sys.argv[2], "w"))' "$T/run.json" "$T/old.json" || not_ok "the old run could not be written"
+expect_exit 1 "a base commit the clone lacks: the regression stands" \
+	gate --no-store --confirm-base --baseline "file:$T/old.json" "$R/suite.json"
+contains "... said" "$ERR" "the regressions against the history could not be measured beside the base commit ("
+contains "... naming the commit" "$ERR" "0123456789"
+contains "... and what to do" "$ERR" "a shallow clone lacks it: fetch the history (GitHub: fetch-depth: 0, GitLab: GIT_DEPTH: 0)"
+contains "... and in the report" "$OUT" "could not be confirmed beside the base commit in this job ("
+
+# Mistakes: exit 2, one line each.
+expect_exit 2 "--confirm-base with --base" gate --confirm-base --base main "$R/suite.json"
+contains "... said" "$ERR" "--base measures the base commit in every gate already"
+expect_exit 2 "--build without --base or --confirm-base" gate --build make "$R/suite.json"
+contains "... said" "$ERR" "--build is for --base and --confirm-base"
