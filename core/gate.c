@@ -718,6 +718,10 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 		if (b && !b->variant_of)
 			names[k++] = names[i];
 	}
+	if (k < n)
+		compare_add_note(r->comparison, "%zu regressed benchmark%s not measured beside the base commit (--base "
+				 "runs neither an ingested harness's results nor A/B variants): %s regressions stand "
+				 "unconfirmed", n - k, n - k == 1 ? "" : "s", n - k == 1 ? "its" : "their");
 	if (k == 0)
 		goto done;
 	if (!commit) {
