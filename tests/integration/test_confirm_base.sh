@@ -154,6 +154,31 @@ contains "... naming the commit" "$ERR" "0123456789"
 contains "... and what to do" "$ERR" "a shallow clone lacks it: fetch the history (GitHub: fetch-depth: 0, GitLab: GIT_DEPTH: 0)"
 contains "... and in the report" "$OUT" "could not be confirmed beside the base commit in this job ("
 
+# A/B variants (as an ingested harness's results) are not what --base can
+# run: their regressions stand, said, and no pairs run.
+git -C "$R" checkout -q main
+cat >"$R/suite-var.json" <<'EOF'
+{
+  "suite": "confirm-var", "project": "confirm",
+  "compare": {"gate": false, "metrics": {"value": {"gate": true}}},
+  "benchmarks": [{"name": "w", "shell": "sh value.sh", "emits": "json", "repetitions": 6,
+                  "variants": [{"name": "a"}, {"name": "b"}]}]
+}
+EOF
+for i in 1 2 3; do
+	echo "var $i" >>"$R/notes"
+	git -C "$R" add -A && git -C "$R" commit -qm "var $i"
+	expect_exit 0 "variants: baseline gate $i passes" gate --quiet "$R/suite-var.json"
+done
+echo 1.3 >"$MACHINE"
+echo "var 4" >>"$R/notes"
+git -C "$R" add -A && git -C "$R" commit -qm "var 4"
+expect_exit 1 "variants that regressed against the history: the regressions stand" \
+	gate --no-store --confirm-base "$R/suite-var.json"
+contains "... said" "$OUT" "2 regressed benchmarks not measured beside the base commit (--base runs neither an ingested harness's results nor A/B variants): their regressions stand unconfirmed"
+lacks "... no pairs ran" "$ERR" "@head"
+echo 1 >"$MACHINE"
+
 # Mistakes: exit 2, one line each.
 expect_exit 2 "--confirm-base with --base" gate --confirm-base --base main "$R/suite.json"
 contains "... said" "$ERR" "--base measures the base commit in every gate already"
