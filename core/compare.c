@@ -1192,7 +1192,7 @@ size_t compare_require_replication(struct compare_result *pooled, const struct c
 	return changed;
 }
 
-/* "+12.0% [+8.1%, +16.2%]", or for a difference "+3 B [+1 B, +5 B]". */
+/* "+12.0% [+8.1%, +16.2%]", or for a difference "+3 B [+1, +5]". */
 static void change_with_ci(const struct compare_row *row, char *buf, size_t len)
 {
 	const struct verdict *v = &row->v;
