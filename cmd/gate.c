@@ -37,6 +37,33 @@ struct gate_args {
 	struct shardcmd_args shard;
 };
 
+/* --base, --confirm-base and --build: the options they take and refuse,
+ * said on stderr.  Returns false on a mistake. */
+static bool base_options_fit(const struct gate_args *a)
+{
+	if (a->build && !a->base && !a->confirm_base) {
+		cmd_error("--build is for --base and --confirm-base: it builds the base commit's tree (and the work "
+			  "tree) alike");
+		return false;
+	}
+	if (a->confirm_base && (a->base || a->shard.shards)) {
+		cmd_error("--confirm-base confirms a gate against the history; %s",
+			  a->base ? "--base measures the base commit in every gate already" : "a merged run of shards "
+			  "cannot be measured again");
+		return false;
+	}
+	if (a->base && (a->spec || a->shard.shards || a->runs != LONG_MIN)) {
+		cmd_error("--base compares with the base commit measured in this job: it takes no %s",
+			  a->spec ? "--baseline" : a->shard.shards ? "--shards" : "--baseline-runs");
+		return false;
+	}
+	if (a->base && !*a->base) {
+		cmd_error("--base needs a git revision (a branch such as origin/main, a tag or a commit)");
+		return false;
+	}
+	return true;
+}
+
 /* Returns -1 to go on, else the exit code. */
 static int parse_args(struct gate_args *a, int argc, char **argv)
 {
@@ -112,26 +139,8 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		cmd_error(a->pos.n ? "'gate' takes shard files only with --shards N" : "'gate' needs one suite file (perfgate gate SUITE)");
 		return EXIT_USAGE;
 	}
-	if (a->build && !a->base && !a->confirm_base) {
-		cmd_error("--build is for --base and --confirm-base: it builds the base commit's tree (and the work "
-			  "tree) alike");
+	if (!base_options_fit(a))
 		return EXIT_USAGE;
-	}
-	if (a->confirm_base && (a->base || a->shard.shards)) {
-		cmd_error("--confirm-base confirms a gate against the history; %s",
-			  a->base ? "--base measures the base commit in every gate already" : "a merged run of shards "
-			  "cannot be measured again");
-		return EXIT_USAGE;
-	}
-	if (a->base && (a->spec || a->shard.shards || a->runs != LONG_MIN)) {
-		cmd_error("--base compares with the base commit measured in this job: it takes no %s",
-			  a->spec ? "--baseline" : a->shard.shards ? "--shards" : "--baseline-runs");
-		return EXIT_USAGE;
-	}
-	if (a->base && !*a->base) {
-		cmd_error("--base needs a git revision (a branch such as origin/main, a tag or a commit)");
-		return EXIT_USAGE;
-	}
 	if (a->shard.shards < 0 || a->shard.shards > SHARD_MAX) {
 		cmd_error("invalid --shards %ld: expected 1 to %d", a->shard.shards, SHARD_MAX);
 		return EXIT_USAGE;
