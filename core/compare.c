@@ -1204,6 +1204,23 @@ static void change_with_ci(const struct compare_row *row, char *buf, size_t len)
 			 (v->ratio_hi - 1) * 100);
 }
 
+/*
+ * Can a pair row judge a history regression?  Not without pairs.  Pairs
+ * too few for the test (insufficient-data) judge it only when they show
+ * less than the floor: a load test's rates and percentiles move in steps,
+ * so pairs of an unchanged server tie, and tied pairs, dropped from the
+ * test, leave it too few: no difference is what they measured.  Pairs
+ * that show the change but cannot test it judge nothing.
+ */
+static bool pairs_judge(const struct compare_row *p)
+{
+	if (p->v.n_cur == 0 || p->v.kind == VERDICT_NO_BASELINE)
+		return false;
+	if (p->v.kind != VERDICT_INSUFFICIENT)
+		return true;
+	return verdict_worse_effect(&p->v) < log1p(p->v.floor);
+}
+
 void compare_require_base_confirmation(struct compare_result *hist, const struct compare_result *pairs,
 				       const char *commit, size_t *confirmed, size_t *unconfirmed)
 {
@@ -1222,7 +1239,7 @@ void compare_require_base_confirmation(struct compare_result *hist, const struct
 		p = find_row(pairs, &like);
 		free(like.bench);
 		free(like.against);
-		if (!p || p->v.n_cur == 0 || p->v.kind == VERDICT_NO_BASELINE || p->v.kind == VERDICT_INSUFFICIENT)
+		if (!p || !pairs_judge(p))
 			continue;
 		yes = p->v.kind == VERDICT_REGRESSION;
 		change_with_ci(row, was, sizeof(was));

@@ -178,8 +178,10 @@ size_t compare_require_replication(struct compare_result *pooled, const struct c
  * one whose pair row shows anything else becomes inconclusive: the head is
  * no slower than its base on this machine now, so what the history saw
  * came from the machine between jobs, not from the change.  A regression
- * without a pair row that decided anything (the benchmark did not run on
- * both sides) stands.  Each row's why says which, with both measurements.
+ * whose pair row cannot judge it stands: no pairs (the benchmark did not
+ * run on both sides), or too few for the test while they show the change
+ * (pairs that tie and show less than the floor judge: they measured no
+ * difference).  Each row's why says which, with both measurements.
  * *confirmed and *unconfirmed count the rows; compare_finish() is called
  * when any changed.
  */

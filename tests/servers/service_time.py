@@ -11,7 +11,10 @@ CONFIG is a JSON file of the commit under test:
 Every request is answered after `ms` milliseconds; with slow_every = k > 0,
 every k-th request (counted per server) takes slow_factor x ms instead, so
 that a share 1/k of requests is slow deterministically (k = 10 moves p95 and
-p99 to the slow time and leaves p50 alone).  GET /metrics answers, in
+p99 to the slow time and leaves p50 alone).  With "machine": PATH (a file
+outside the repository holding a number, read at start) every time is
+multiplied by that number: the machine's speed in this job, the same for
+every tree (tests/integration/test_confirm_base_http.sh).  GET /metrics answers, in
 Prometheus text, the gauge service_port: the port it listens on.  Listens
 on 127.0.0.1 on PORT
 (default: a free one), writes it to PORTFILE, serves until killed or for
@@ -26,6 +29,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CONF = json.load(open(sys.argv[1]))
 MS = float(CONF.get("ms", 2.0))
+if CONF.get("machine"):
+    with open(CONF["machine"]) as f:
+        MS *= float(f.read())
 EVERY = int(CONF.get("slow_every", 0))
 FACTOR = float(CONF.get("slow_factor", 1.0))
 COUNT = [0]

@@ -710,6 +710,7 @@ static void set_row(struct compare_row *row, const char *bench, const char *agai
 	row->v.ratio = ratio;
 	row->v.ratio_lo = ratio - 0.02;
 	row->v.ratio_hi = ratio + 0.02;
+	row->v.floor = 0.05;
 }
 
 static struct compare_result *rows_result(size_t n)
@@ -729,7 +730,7 @@ static struct compare_result *rows_result(size_t n)
  */
 static void test_base_confirmation(void **state)
 {
-	struct compare_result *hist = rows_result(6), *pairs = rows_result(5), *back = NULL;
+	struct compare_result *hist = rows_result(7), *pairs = rows_result(6), *back = NULL;
 	struct report_options ro = { 0 };
 	struct err err = ERR_INIT;
 	struct sb sb = SB_INIT;
@@ -743,18 +744,22 @@ static void test_base_confirmation(void **state)
 	set_row(&hist->rows[3], "loop", NULL, "max_rss", VERDICT_REGRESSION, 1.3, false); /* tracked */
 	set_row(&hist->rows[4], "other", NULL, "wall", VERDICT_REGRESSION, 1.3, true);   /* no pair row */
 	set_row(&hist->rows[5], "loop", NULL, "user", VERDICT_REGRESSION, 1.3, true);
+	set_row(&hist->rows[6], "loop", NULL, "throughput", VERDICT_REGRESSION, 1.3, true);
 	set_row(&pairs->rows[0], "loop@head", "loop@base", "wall", VERDICT_REGRESSION, 1.2, true);
 	set_row(&pairs->rows[1], "loop@head", "loop@base", "cpu", VERDICT_UNCHANGED, 1.001, true);
 	set_row(&pairs->rows[2], "loop@head", "loop@base", "sys", VERDICT_INCONCLUSIVE, 1.08, true);
 	set_row(&pairs->rows[3], "loop@head", "loop@base", "max_rss", VERDICT_UNCHANGED, 1.0, true);
-	set_row(&pairs->rows[4], "loop@head", "loop@base", "user", VERDICT_INSUFFICIENT, 1.0, true);
+	/* too few pairs: showing the change (+30%), they cannot judge it; tied
+	 * (no change, the pairs that tie dropped), they measured none */
+	set_row(&pairs->rows[4], "loop@head", "loop@base", "user", VERDICT_INSUFFICIENT, 1.3, true);
+	set_row(&pairs->rows[5], "loop@head", "loop@base", "throughput", VERDICT_INSUFFICIENT, 1.0, true);
 	compare_finish(hist);
 	assert_false(hist->passed);
-	assert_int_equal(hist->counts[VERDICT_REGRESSION], 5);
+	assert_int_equal(hist->counts[VERDICT_REGRESSION], 6);
 
 	compare_require_base_confirmation(hist, pairs, "0123456789abcdef", &yes, &no);
 	assert_int_equal(yes, 1);
-	assert_int_equal(no, 2);
+	assert_int_equal(no, 3);
 	/* confirmed: both measurements on its line */
 	assert_int_equal(hist->rows[0].v.kind, VERDICT_REGRESSION);
 	assert_false(hist->rows[0].unconfirmed);
@@ -774,9 +779,12 @@ static void test_base_confirmation(void **state)
 	assert_int_equal(hist->rows[4].v.kind, VERDICT_REGRESSION);
 	assert_int_equal(hist->rows[5].v.kind, VERDICT_REGRESSION);
 	assert_null(strstr(hist->rows[5].v.why, "confirm"));
+	assert_int_equal(hist->rows[6].v.kind, VERDICT_INCONCLUSIVE);
+	assert_true(hist->rows[6].unconfirmed);
+	assert_non_null(strstr(hist->rows[6].v.why, "+0.0% [-2.0%, +2.0%] (insufficient-data), not confirmed"));
 	/* counted again */
 	assert_int_equal(hist->counts[VERDICT_REGRESSION], 3);
-	assert_int_equal(hist->counts[VERDICT_INCONCLUSIVE], 2);
+	assert_int_equal(hist->counts[VERDICT_INCONCLUSIVE], 3);
 	assert_false(hist->passed);
 
 	/* the mark survives the JSON report, and the text report gives the cause */
@@ -788,8 +796,8 @@ static void test_base_confirmation(void **state)
 	assert_false(back->rows[0].unconfirmed);
 	sb_release(&sb);
 	report_text(back, &ro, &sb);
-	assert_non_null(strstr(sb_str(&sb), "2 metrics inconclusive (loop cpu, sys): worse than the history, but not "
-					    "beside the base commit measured in this job"));
+	assert_non_null(strstr(sb_str(&sb), "3 metrics inconclusive (loop cpu, sys, throughput): worse than the "
+					    "history, but not beside the base commit measured in this job"));
 	sb_release(&sb);
 	cJSON_Delete(json);
 	compare_result_free(back);
