@@ -1367,6 +1367,7 @@ void compare_result_free(struct compare_result *r)
 	free(r->base_why);
 	free(r->against_base.ref);
 	free(r->against_base.commit);
+	free(r->confirm_base.commit);
 	strv_free(r->base_commits, r->n_base_commits);
 	strv_free(r->notes, r->n_notes);
 	strv_free(r->failed_benches, r->n_failed_benches);

@@ -107,6 +107,14 @@ struct compare_result {
 	size_t looks;                 /* looks a sequential gate took (1: decided on the first) */
 	double extra_seconds;         /* s spent measuring more */
 	bool budget_spent;            /* measuring more stopped at its budget, undecided */
+	/* `gate --confirm-base`: the base commit the regressed benchmarks were
+	 * measured beside (NULL: none were), the history regressions the pairs
+	 * confirmed and did not, and the seconds the pairs took. */
+	struct {
+		char *commit;
+		size_t confirmed, unconfirmed;
+		double seconds;
+	} confirm_base;
 	/* What the gate stored (gate_run; compare stores nothing): stored_as
 	 * 0 not stored by this comparison, 1 stored and may be a baseline, -1
 	 * stored and never a baseline, not_baseline saying why. */

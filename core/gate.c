@@ -710,6 +710,7 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 	struct gate_result *pr = NULL;
 	struct err e = ERR_INIT;
 	long reps = o->run.repetitions;
+	uint64_t t0;
 
 	/* what --base can run: the suite's own benchmarks, not variants or an ingested harness's */
 	for (size_t i = 0; i < n; i++) {
@@ -730,6 +731,7 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 	}
 	note(r, o, GATE_NOTE_CONFIRMING, "%zu benchmark%s regressed against the history; measuring %s again beside "
 	     "base commit %.10s in this job", k, k == 1 ? "" : "s", k == 1 ? "it" : "them", commit);
+	t0 = now_ns();
 	if (base_pairs_suite(suite, o, commit, names, k, &hb, &reps, &pairs, r, &e) != 0) {
 		base_unconfirmed(o, r, e.msg);
 		goto done;
@@ -751,6 +753,10 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 		goto done;
 	}
 	compare_require_base_confirmation(r->comparison, pr->comparison, hb.base.commit, &yes, &no);
+	r->comparison->confirm_base.commit = xstrdup(hb.base.commit);
+	r->comparison->confirm_base.confirmed = yes;
+	r->comparison->confirm_base.unconfirmed = no;
+	r->comparison->confirm_base.seconds = (double)(now_ns() - t0) / 1e9;
 	if (pr->invalid) {
 		note(r, o, GATE_NOTE_CONFIRM_FAILED, "a benchmark failed beside the base commit; its regressions against "
 		     "the history stand");
@@ -759,8 +765,8 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 	}
 	if (yes + no)
 		compare_add_note(r->comparison, "%zu regression%s against the history measured again beside base "
-				 "commit %.10s in this job: %zu confirmed, %zu not (--confirm-base)", yes + no,
-				 yes + no == 1 ? "" : "s", hb.base.commit, yes, no);
+				 "commit %.10s in this job (%.1f s): %zu confirmed, %zu not (--confirm-base)", yes + no,
+				 yes + no == 1 ? "" : "s", hb.base.commit, r->comparison->confirm_base.seconds, yes, no);
 done:
 	gate_result_free(pr);
 	suite_free(pairs);

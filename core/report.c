@@ -2162,6 +2162,13 @@ cJSON *report_to_json(const struct compare_result *r)
 		add_str(o, "commit", r->against_base.commit);
 		cJSON_AddBoolToObject(o, "merge_base", r->against_base.merge_base);
 	}
+	if (r->confirm_base.commit) {
+		o = cJSON_AddObjectToObject(root, "confirm_base");
+		add_str(o, "commit", r->confirm_base.commit);
+		cJSON_AddNumberToObject(o, "confirmed", (double)r->confirm_base.confirmed);
+		cJSON_AddNumberToObject(o, "unconfirmed", (double)r->confirm_base.unconfirmed);
+		add_num(o, "seconds", r->confirm_base.seconds);
+	}
 	cJSON_AddItemToObject(root, "notes", strv_json(r->notes, r->n_notes));
 	cJSON_AddItemToObject(root, "failed_benchmarks", strv_json(r->failed_benches, r->n_failed_benches));
 	rows = cJSON_AddArrayToObject(root, "rows");
@@ -2365,6 +2372,11 @@ static void head_from_json(const cJSON *json, struct compare_result *r)
 	r->against_base.ref = peek_dup(o, "ref");
 	r->against_base.commit = peek_dup(o, "commit");
 	r->against_base.merge_base = json_peek_true(o, "merge_base");
+	o = json_peek(json, "confirm_base");
+	r->confirm_base.commit = peek_dup(o, "commit");
+	r->confirm_base.confirmed = peek_size(o, "confirmed");
+	r->confirm_base.unconfirmed = peek_size(o, "unconfirmed");
+	r->confirm_base.seconds = json_peek_num(o, "seconds", 0);
 	r->notes = peek_strv(json, "notes", &r->n_notes);
 	r->failed_benches = peek_strv(json, "failed_benchmarks", &r->n_failed_benches);
 }

@@ -61,7 +61,8 @@ contains "the progress names the base commit, the baseline's nearest" "$ERR" \
 	"1 benchmark regressed against the history; measuring it again beside base commit $(echo "$NEAREST" | cut -c1-10) in this job"
 contains "the pairs ran" "$ERR" "v@head: ok (7 repetitions"
 contains "the report says the regression was not confirmed" "$OUT" \
-	"1 regression against the history measured again beside base commit $(echo "$NEAREST" | cut -c1-10) in this job: 0 confirmed, 1 not (--confirm-base)"
+	"1 regression against the history measured again beside base commit $(echo "$NEAREST" | cut -c1-10) in this job ("
+contains "... with what it took and what it found" "$OUT" " s): 0 confirmed, 1 not (--confirm-base)"
 contains "the row is inconclusive, with the cause" "$OUT" \
 	"1 metric inconclusive (v value): worse than the history, but not beside the base commit measured in this job"
 contains "the row's line gives both measurements" "$OUT" "+0."
@@ -78,7 +79,9 @@ assert abs(r["ratio"] - 1.3) < 0.01, r["ratio"]
 m = re.search(r"beside base commit (\w+): ([+-][0-9.]+)% \[([+-][0-9.]+)%, ([+-][0-9.]+)%\] \(unchanged\), not confirmed", r["why"])
 assert m and sys.argv[2].startswith(m.group(1)), r["why"]
 assert abs(float(m.group(2))) < 1 and float(m.group(3)) <= 0 <= float(m.group(4)), r["why"]
-assert any("0 confirmed, 1 not" in n for n in d["notes"]), d["notes"]' "$T/machine.json" "$NEAREST"
+assert any("0 confirmed, 1 not" in n for n in d["notes"]), d["notes"]
+c = d["confirm_base"]
+assert c["commit"] == sys.argv[2] and c["confirmed"] == 0 and c["unconfirmed"] == 1 and c["seconds"] > 0, c' "$T/machine.json" "$NEAREST"
 if python3 -c 'import json, sys, jsonschema
 jsonschema.validate(json.load(open(sys.argv[1])), json.load(open("schemas/compare.schema.json")), cls=jsonschema.Draft202012Validator)' "$T/machine.json" 2>"$T/schema.err"; then
 	ok "the JSON report is valid against schemas/compare.schema.json"
@@ -97,7 +100,7 @@ echo 120 >"$R/value"
 git -C "$R" commit -qam slower
 expect_exit 1 "a +20% change fails with --confirm-base: confirmed beside the base" \
 	gate --no-store --confirm-base "$R/suite.json" --json "$T/real.json"
-contains "... 1 confirmed" "$OUT" "in this job: 1 confirmed, 0 not (--confirm-base)"
+contains "... 1 confirmed" "$OUT" " s): 1 confirmed, 0 not (--confirm-base)"
 contains "... the headline fails it" "$OUT" "FAILED: 1 regression (v value)"
 check_py "the JSON: a regression of +20% against both" python3 -c '
 import json, re, sys
@@ -106,7 +109,8 @@ assert not d["passed"] and d["counts"]["regression"] == 1, d["counts"]
 r = [x for x in d["rows"] if x["metric"] == "value"][0]
 assert r["verdict"] == "regression" and "unconfirmed" not in r and r["fails"], r
 m = re.search(r"in this job beside base commit \w+: ([+-][0-9.]+)% .*\(regression\), confirmed", r["why"])
-assert m and abs(float(m.group(1)) - 20) < 1, r["why"]' "$T/real.json"
+assert m and abs(float(m.group(1)) - 20) < 1, r["why"]
+assert d["confirm_base"]["confirmed"] == 1 and d["confirm_base"]["unconfirmed"] == 0, d["confirm_base"]' "$T/real.json"
 
 # The history is not measured again where nothing regressed.
 git -C "$R" checkout -q main

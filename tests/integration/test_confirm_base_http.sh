@@ -66,7 +66,7 @@ echo "{\"ms\": 3, \"machine\": \"$T/machine\"}" >"$R/service.json"
 git -C "$R" commit -qam "slower service"
 expect_exit 1 "+50% service time fails with --confirm-base: confirmed beside the base commit's server" \
 	gate --no-store --confirm-base "$R/suite.json" --json "$T/slow.json"
-contains "... the report says so" "$OUT" " in this job: "
+contains "... the report says so" "$OUT" " in this job ("
 check_py "the latency row: a regression against both" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))

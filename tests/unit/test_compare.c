@@ -787,13 +787,21 @@ static void test_base_confirmation(void **state)
 	assert_int_equal(hist->counts[VERDICT_INCONCLUSIVE], 3);
 	assert_false(hist->passed);
 
-	/* the mark survives the JSON report, and the text report gives the cause */
+	/* the mark and the record survive the JSON report, and the text report gives the cause */
+	hist->confirm_base.commit = xstrdup("0123456789abcdef");
+	hist->confirm_base.confirmed = yes;
+	hist->confirm_base.unconfirmed = no;
+	hist->confirm_base.seconds = 1.5;
 	report_json(hist, &sb);
 	json = cJSON_Parse(sb_str(&sb));
 	assert_non_null(json);
 	assert_int_equal(report_from_json(json, &back, &err), 0);
 	assert_true(back->rows[1].unconfirmed && back->rows[2].unconfirmed);
 	assert_false(back->rows[0].unconfirmed);
+	assert_string_equal(back->confirm_base.commit, "0123456789abcdef");
+	assert_int_equal(back->confirm_base.confirmed, 1);
+	assert_int_equal(back->confirm_base.unconfirmed, 3);
+	assert_true(back->confirm_base.seconds == 1.5);
 	sb_release(&sb);
 	report_text(back, &ro, &sb);
 	assert_non_null(strstr(sb_str(&sb), "3 metrics inconclusive (loop cpu, sys, throughput): worse than the "
