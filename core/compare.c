@@ -1125,7 +1125,15 @@ void compare_finish(struct compare_result *r)
 	r->passed = !fail && r->slo_failed == 0 && r->n_failed_benches == 0;
 }
 
-size_t compare_regressed_benches(const struct compare_result *r, const char ***out)
+bool compare_row_under_floor(const struct compare_result *r, const struct compare_row *row)
+{
+	return compare_row_gates(r, row) && !row->against && row->v.kind == VERDICT_BELOW_FLOOR &&
+	       row->v.p_adj <= row->v.level && verdict_worse_effect(&row->v) >= log1p(row->settings.min_effect);
+}
+
+/* The benchmarks of the gated history rows that are regressions (and,
+ * with under_floor, worse under the floor), each named once. */
+static size_t benches_of(const struct compare_result *r, bool under_floor, const char ***out)
 {
 	const char **v = NULL;
 	size_t n = 0, alloc = 0;
@@ -1134,7 +1142,8 @@ size_t compare_regressed_benches(const struct compare_result *r, const char ***o
 		const struct compare_row *row = &r->rows[i];
 		bool seen = false;
 
-		if (!compare_row_gates(r, row) || row->v.kind != VERDICT_REGRESSION)
+		if (!compare_row_gates(r, row) ||
+		    !(row->v.kind == VERDICT_REGRESSION || (under_floor && compare_row_under_floor(r, row))))
 			continue;
 		for (size_t j = 0; j < n && !seen; j++)
 			seen = strcmp(v[j], row->bench) == 0;
@@ -1145,6 +1154,16 @@ size_t compare_regressed_benches(const struct compare_result *r, const char ***o
 	}
 	*out = v;
 	return n;
+}
+
+size_t compare_regressed_benches(const struct compare_result *r, const char ***out)
+{
+	return benches_of(r, false, out);
+}
+
+size_t compare_base_confirm_benches(const struct compare_result *r, const char ***out)
+{
+	return benches_of(r, true, out);
 }
 
 static bool same_row(const struct compare_row *a, const struct compare_row *b)
@@ -1221,29 +1240,53 @@ static bool pairs_judge(const struct compare_row *p)
 	return verdict_worse_effect(&p->v) < log1p(p->v.floor);
 }
 
-void compare_require_base_confirmation(struct compare_result *hist, const struct compare_result *pairs,
-				       const char *commit, size_t *confirmed, size_t *unconfirmed)
+/* The pair row that judges a history row: the same metric of NAME@head
+ * against NAME@base; NULL when there is none. */
+static const struct compare_row *pair_row_of(const struct compare_result *pairs, const struct compare_row *row)
 {
-	*confirmed = *unconfirmed = 0;
+	struct compare_row like = { 0 };
+	const struct compare_row *p;
+
+	like.bench = xasprintf("%s@head", row->bench);
+	like.against = xasprintf("%s@base", row->bench);
+	like.metric = row->metric;
+	p = find_row(pairs, &like);
+	free(like.bench);
+	free(like.against);
+	return p;
+}
+
+void compare_require_base_confirmation(struct compare_result *hist, const struct compare_result *pairs,
+				       const char *commit)
+{
+	struct compare_base_confirmation *cb = &hist->confirm_base;
+
+	free(cb->commit);
+	*cb = (struct compare_base_confirmation){ .commit = xstrdup(commit) };
 	for (size_t i = 0; i < hist->n_rows; i++) {
-		struct compare_row *row = &hist->rows[i], like = { 0 };
+		struct compare_row *row = &hist->rows[i];
+		bool regressed = compare_row_gates(hist, row) && row->v.kind == VERDICT_REGRESSION;
+		bool under = !regressed && compare_row_under_floor(hist, row);
 		const struct compare_row *p;
 		char was[64], now[64];
 		bool yes;
 
-		if (!compare_row_gates(hist, row) || row->v.kind != VERDICT_REGRESSION)
-			continue;
-		like.bench = xasprintf("%s@head", row->bench);
-		like.against = xasprintf("%s@base", row->bench);
-		like.metric = row->metric;
-		p = find_row(pairs, &like);
-		free(like.bench);
-		free(like.against);
-		if (!p || !pairs_judge(p))
+		if ((!regressed && !under) || !(p = pair_row_of(pairs, row)) || !pairs_judge(p))
 			continue;
 		yes = p->v.kind == VERDICT_REGRESSION;
+		if (under && !yes)
+			continue; /* under the floor, and no regression beside the base either */
 		change_with_ci(row, was, sizeof(was));
 		change_with_ci(p, now, sizeof(now));
+		if (under) {
+			snprintf(row->v.why, sizeof(row->v.why),
+				 "%s against the history (adjusted p %.2g), under its %.1f%% floor; measured again in this "
+				 "job beside base commit %.10s: %s (regression), confirmed: the spread between runs hid it",
+				 was, row->v.p_adj, row->v.floor * 100, commit, now);
+			row->v.kind = VERDICT_REGRESSION;
+			cb->revealed++;
+			continue;
+		}
 		snprintf(row->v.why, sizeof(row->v.why),
 			 "%s against the history (adjusted p %.2g); measured again in this job beside base commit "
 			 "%.10s: %s (%s)%s",
@@ -1252,14 +1295,14 @@ void compare_require_base_confirmation(struct compare_result *hist, const struct
 			     : ", not confirmed: no regression beside its base now, so the history likely saw the "
 			       "machine change between jobs, not the code");
 		if (yes) {
-			++*confirmed;
+			cb->confirmed++;
 		} else {
 			row->v.kind = VERDICT_INCONCLUSIVE;
 			row->unconfirmed = true;
-			++*unconfirmed;
+			cb->unconfirmed++;
 		}
 	}
-	if (*unconfirmed)
+	if (cb->unconfirmed || cb->revealed)
 		compare_finish(hist);
 }
 

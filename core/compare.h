@@ -107,12 +107,13 @@ struct compare_result {
 	size_t looks;                 /* looks a sequential gate took (1: decided on the first) */
 	double extra_seconds;         /* s spent measuring more */
 	bool budget_spent;            /* measuring more stopped at its budget, undecided */
-	/* `gate --confirm-base`: the base commit the regressed benchmarks were
-	 * measured beside (NULL: none were), the history regressions the pairs
-	 * confirmed and did not, and the seconds the pairs took. */
-	struct {
+	/* `gate --confirm-base`: the base commit the benchmarks were measured
+	 * beside (NULL: none were), the history regressions the pairs
+	 * confirmed and did not, the rows under the history's floor they
+	 * showed to be regressions (revealed), and the seconds they took. */
+	struct compare_base_confirmation {
 		char *commit;
-		size_t confirmed, unconfirmed;
+		size_t confirmed, unconfirmed, revealed;
 		double seconds;
 	} confirm_base;
 	/* What the gate stored (gate_run; compare stores nothing): stored_as
@@ -166,6 +167,16 @@ bool compare_row_gates(const struct compare_result *r, const struct compare_row 
  * re-measures them).  *out is a new array of borrowed strings; free(*out). */
 size_t compare_regressed_benches(const struct compare_result *r, const char ***out);
 
+/* Is row a gated history row significantly worse, by the metric's
+ * min_effect or more, that its floor (the spread between runs, the
+ * machine's record) held under: below-floor in the worse direction? */
+bool compare_row_under_floor(const struct compare_result *r, const struct compare_row *row);
+
+/* What `gate --confirm-base` measures beside the base: the benchmarks of
+ * compare_regressed_benches and those with a row under the floor
+ * (compare_row_under_floor); as compare_regressed_benches. */
+size_t compare_base_confirm_benches(const struct compare_result *r, const char ***out);
+
 /*
  * A regression measured more must replicate: every gated history row of
  * `pooled` that is a regression stays one only when the same row of
@@ -179,22 +190,25 @@ size_t compare_require_replication(struct compare_result *pooled, const struct c
 
 /*
  * `gate --confirm-base` (docs/gate.md, "Confirming against the base"):
- * `pairs` compares the benchmarks whose history rows regressed, measured
- * again in this job beside the base commit `commit` (NAME@head against
- * NAME@base, core/headbase.h).  Every gated history regression of `hist`
- * whose pair row (same metric) is a regression too stays one, confirmed;
- * one whose pair row shows anything else becomes inconclusive: the head is
- * no slower than its base on this machine now, so what the history saw
- * came from the machine between jobs, not from the change.  A regression
- * whose pair row cannot judge it stands: no pairs (the benchmark did not
- * run on both sides), or too few for the test while they show the change
- * (pairs that tie and show less than the floor judge: they measured no
- * difference).  Each row's why says which, with both measurements.
- * *confirmed and *unconfirmed count the rows; compare_finish() is called
- * when any changed.
+ * `pairs` compares the benchmarks of compare_base_confirm_benches(),
+ * measured again in this job beside the base commit `commit` (NAME@head
+ * against NAME@base, core/headbase.h).  Every gated history regression of
+ * `hist` whose pair row (same metric) is a regression too stays one,
+ * confirmed; one whose pair row shows anything else becomes inconclusive,
+ * marked unconfirmed: the head is no slower than its base on this machine
+ * now, so what the history saw came from the machine between jobs, not
+ * from the change.  A row under the history's floor
+ * (compare_row_under_floor) whose pair row is a regression becomes one:
+ * the spread between runs hid it.  A row whose pair row cannot judge it
+ * keeps its verdict: no pairs (the benchmark did not run on both sides),
+ * or too few for the test while they show the change (pairs that tie and
+ * show less than the floor judge: they measured no difference).  Each row
+ * changed says why, with both measurements.  hist->confirm_base gets the
+ * commit and the counts; compare_finish() is called when a verdict
+ * changed.
  */
 void compare_require_base_confirmation(struct compare_result *hist, const struct compare_result *pairs,
-				       const char *commit, size_t *confirmed, size_t *unconfirmed);
+				       const char *commit);
 
 /*
  * A later look of a gate that measured more decides again only what was

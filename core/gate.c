@@ -692,9 +692,10 @@ done:
 
 /*
  * 4b. `gate --confirm-base`: the benchmarks whose history rows still
- * regress run again in pairs beside the baseline's newest commit, as
- * `gate --base` runs them, and a history regression that the pairs do not
- * show becomes inconclusive.  Whatever keeps the pairs from deciding (no
+ * regress, or are worse under the history's floor, run again in pairs
+ * beside the baseline's newest commit, as `gate --base` runs them; the
+ * pairs decide those rows (compare_require_base_confirmation).  Whatever
+ * keeps the pairs from deciding (no
  * commit, a shallow clone, a failed build, a benchmark --base cannot run)
  * leaves the history's verdicts standing, with a note.  An interrupt
  * interrupts the gate.
@@ -702,7 +703,7 @@ done:
 static void step_confirm_base(const struct suite *suite, const struct gate_options *o, struct gate_result *r)
 {
 	const char **names = NULL;
-	size_t n = compare_regressed_benches(r->comparison, &names), k = 0, yes = 0, no = 0;
+	size_t n = compare_base_confirm_benches(r->comparison, &names), k = 0;
 	const char *commit = r->comparison->n_base_commits ? r->comparison->base_commits[0] : NULL;
 	struct gate_options po = GATE_OPTIONS_INIT;
 	struct headbase hb = HEADBASE_INIT;
@@ -710,6 +711,7 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 	struct gate_result *pr = NULL;
 	struct err e = ERR_INIT;
 	long reps = o->run.repetitions;
+	struct compare_base_confirmation *cb = &r->comparison->confirm_base;
 	uint64_t t0;
 
 	/* what --base can run: the suite's own benchmarks, not variants or an ingested harness's */
@@ -721,16 +723,17 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 	}
 	if (k < n)
 		compare_add_note(r->comparison, "%zu regressed benchmark%s not measured beside the base commit (--base "
-				 "runs neither an ingested harness's results nor A/B variants): %s regressions stand "
-				 "unconfirmed", n - k, n - k == 1 ? "" : "s", n - k == 1 ? "its" : "their");
+				 "runs neither an ingested harness's results nor A/B variants): %s verdicts against the "
+				 "history stand", n - k, n - k == 1 ? "" : "s", n - k == 1 ? "its" : "their");
 	if (k == 0)
 		goto done;
 	if (!commit) {
 		base_unconfirmed(o, r, "the baseline's runs name no commit");
 		goto done;
 	}
-	note(r, o, GATE_NOTE_CONFIRMING, "%zu benchmark%s regressed against the history; measuring %s again beside "
-	     "base commit %.10s in this job", k, k == 1 ? "" : "s", k == 1 ? "it" : "them", commit);
+	note(r, o, GATE_NOTE_CONFIRMING, "%zu benchmark%s regressed against the history, or worse under its floor; "
+	     "measuring %s again beside base commit %.10s in this job", k, k == 1 ? "" : "s", k == 1 ? "it" : "them",
+	     commit);
 	t0 = now_ns();
 	if (base_pairs_suite(suite, o, commit, names, k, &hb, &reps, &pairs, r, &e) != 0) {
 		base_unconfirmed(o, r, e.msg);
@@ -752,21 +755,18 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 		base_unconfirmed(o, r, r->interrupted ? "interrupted" : e.msg[0] ? e.msg : "the pairs did not run");
 		goto done;
 	}
-	compare_require_base_confirmation(r->comparison, pr->comparison, hb.base.commit, &yes, &no);
-	r->comparison->confirm_base.commit = xstrdup(hb.base.commit);
-	r->comparison->confirm_base.confirmed = yes;
-	r->comparison->confirm_base.unconfirmed = no;
-	r->comparison->confirm_base.seconds = (double)(now_ns() - t0) / 1e9;
+	compare_require_base_confirmation(r->comparison, pr->comparison, hb.base.commit);
+	cb->seconds = (double)(now_ns() - t0) / 1e9;
 	if (pr->invalid) {
 		note(r, o, GATE_NOTE_CONFIRM_FAILED, "a benchmark failed beside the base commit; its regressions against "
 		     "the history stand");
 		compare_add_note(r->comparison, "a benchmark failed beside the base commit in this job: its regressions "
 				 "against the history stand unconfirmed");
 	}
-	if (yes + no)
-		compare_add_note(r->comparison, "%zu regression%s against the history measured again beside base "
-				 "commit %.10s in this job (%.1f s): %zu confirmed, %zu not (--confirm-base)", yes + no,
-				 yes + no == 1 ? "" : "s", hb.base.commit, r->comparison->confirm_base.seconds, yes, no);
+	compare_add_note(r->comparison, "measured again beside base commit %.10s in this job (%.1f s, --confirm-base): "
+			 "%zu regression%s against the history confirmed, %zu not; %zu more under the history's floor "
+			 "shown by the pairs", hb.base.commit, cb->seconds, cb->confirmed,
+			 cb->confirmed == 1 ? "" : "s", cb->unconfirmed, cb->revealed);
 done:
 	gate_result_free(pr);
 	suite_free(pairs);

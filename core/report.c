@@ -2167,6 +2167,7 @@ cJSON *report_to_json(const struct compare_result *r)
 		add_str(o, "commit", r->confirm_base.commit);
 		cJSON_AddNumberToObject(o, "confirmed", (double)r->confirm_base.confirmed);
 		cJSON_AddNumberToObject(o, "unconfirmed", (double)r->confirm_base.unconfirmed);
+		cJSON_AddNumberToObject(o, "revealed", (double)r->confirm_base.revealed);
 		add_num(o, "seconds", r->confirm_base.seconds);
 	}
 	cJSON_AddItemToObject(root, "notes", strv_json(r->notes, r->n_notes));
@@ -2376,6 +2377,7 @@ static void head_from_json(const cJSON *json, struct compare_result *r)
 	r->confirm_base.commit = peek_dup(o, "commit");
 	r->confirm_base.confirmed = peek_size(o, "confirmed");
 	r->confirm_base.unconfirmed = peek_size(o, "unconfirmed");
+	r->confirm_base.revealed = peek_size(o, "revealed");
 	r->confirm_base.seconds = json_peek_num(o, "seconds", 0);
 	r->notes = peek_strv(json, "notes", &r->n_notes);
 	r->failed_benches = peek_strv(json, "failed_benchmarks", &r->n_failed_benches);

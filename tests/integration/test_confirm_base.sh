@@ -58,11 +58,12 @@ contains "... as a regression" "$OUT" "FAILED: 1 regression (v value)"
 expect_exit 0 "with --confirm-base it passes: beside the base commit the head is no slower" \
 	gate --no-store --confirm-base "$R/suite.json" --json "$T/machine.json"
 contains "the progress names the base commit, the baseline's nearest" "$ERR" \
-	"1 benchmark regressed against the history; measuring it again beside base commit $(echo "$NEAREST" | cut -c1-10) in this job"
+	"1 benchmark regressed against the history, or worse under its floor; measuring it again beside base commit $(echo "$NEAREST" | cut -c1-10) in this job"
 contains "the pairs ran" "$ERR" "v@head: ok (7 repetitions"
 contains "the report says the regression was not confirmed" "$OUT" \
-	"1 regression against the history measured again beside base commit $(echo "$NEAREST" | cut -c1-10) in this job ("
-contains "... with what it took and what it found" "$OUT" " s): 0 confirmed, 1 not (--confirm-base)"
+	"measured again beside base commit $(echo "$NEAREST" | cut -c1-10) in this job ("
+contains "... with what it took and what it found" "$OUT" \
+	" s, --confirm-base): 0 regressions against the history confirmed, 1 not; 0 more under the history's floor shown by the pairs"
 contains "the row is inconclusive, with the cause" "$OUT" \
 	"1 metric inconclusive (v value): worse than the history, but not beside the base commit measured in this job"
 contains "the row's line gives both measurements" "$OUT" "+0."
@@ -79,7 +80,7 @@ assert abs(r["ratio"] - 1.3) < 0.01, r["ratio"]
 m = re.search(r"beside base commit (\w+): ([+-][0-9.]+)% \[([+-][0-9.]+)%, ([+-][0-9.]+)%\] \(unchanged\), not confirmed", r["why"])
 assert m and sys.argv[2].startswith(m.group(1)), r["why"]
 assert abs(float(m.group(2))) < 1 and float(m.group(3)) <= 0 <= float(m.group(4)), r["why"]
-assert any("0 confirmed, 1 not" in n for n in d["notes"]), d["notes"]
+assert any("0 regressions against the history confirmed, 1 not" in n for n in d["notes"]), d["notes"]
 c = d["confirm_base"]
 assert c["commit"] == sys.argv[2] and c["confirmed"] == 0 and c["unconfirmed"] == 1 and c["seconds"] > 0, c' "$T/machine.json" "$NEAREST"
 if python3 -c 'import json, sys, jsonschema
@@ -100,7 +101,7 @@ echo 120 >"$R/value"
 git -C "$R" commit -qam slower
 expect_exit 1 "a +20% change fails with --confirm-base: confirmed beside the base" \
 	gate --no-store --confirm-base "$R/suite.json" --json "$T/real.json"
-contains "... 1 confirmed" "$OUT" " s): 1 confirmed, 0 not (--confirm-base)"
+contains "... 1 confirmed" "$OUT" "--confirm-base): 1 regression against the history confirmed, 0 not"
 contains "... the headline fails it" "$OUT" "FAILED: 1 regression (v value)"
 check_py "the JSON: a regression of +20% against both" python3 -c '
 import json, re, sys
@@ -136,7 +137,7 @@ contains "... and in the report" "$OUT" "its regressions against the history sta
 contains "... the regression fails the gate" "$OUT" "FAILED: 1 regression (v value)"
 expect_exit 1 "with --build both trees are built and the pairs confirm it" \
 	gate --no-store --confirm-base --build 'touch BUILT' "$R/suite.json"
-contains "... confirmed" "$OUT" "1 confirmed, 0 not"
+contains "... confirmed" "$OUT" "1 regression against the history confirmed, 0 not"
 
 # A baseline commit the clone lacks (a shallow checkout): the regression
 # stands, and the report says why.
@@ -179,8 +180,53 @@ echo "var 4" >>"$R/notes"
 git -C "$R" add -A && git -C "$R" commit -qm "var 4"
 expect_exit 1 "variants that regressed against the history: the regressions stand" \
 	gate --no-store --confirm-base "$R/suite-var.json"
-contains "... said" "$OUT" "2 regressed benchmarks not measured beside the base commit (--base runs neither an ingested harness's results nor A/B variants): their regressions stand unconfirmed"
+contains "... said" "$OUT" "2 regressed benchmarks not measured beside the base commit (--base runs neither an ingested harness's results nor A/B variants): their verdicts against the history stand"
 lacks "... no pairs ran" "$ERR" "@head"
+echo 1 >"$MACHINE"
+
+# A change the history's floor hides.  With one baseline run the spread
+# between runs is not known, so the floor is a prior's (docs/statistics.md,
+# "The floor of a short history"), and +10% is significant but under it: a
+# plain gate passes it as below-floor.  --confirm-base measures such a row
+# beside the base too, and the pairs show the regression.
+git -C "$R" checkout -q main
+sed 's/"project": "confirm"/"project": "confirm-short"/' "$R/suite.json" >"$R/suite-short.json"
+git -C "$R" rm -q NEEDS_BUILD
+git -C "$R" add -A && git -C "$R" commit -qm "short"
+expect_exit 0 "a history of one run" gate --quiet "$R/suite-short.json"
+git -C "$R" checkout -qb short-slower
+echo 110 >"$R/value"
+git -C "$R" commit -qam "+10%"
+expect_exit 0 "+10% under the floor of a 1-run history: the plain gate passes it" \
+	gate --no-store --json "$T/short-plain.json" "$R/suite-short.json"
+check_py "... as below-floor, significant and worse by more than min_effect" python3 -c '
+import json, sys
+r = [x for x in json.load(open(sys.argv[1]))["rows"] if x["metric"] == "value"][0]
+assert r["verdict"] == "below-floor" and r["p_adjusted"] <= 0.01 and 1.08 < r["ratio"] < 1.12 and r["floor"] > 0.1, r' \
+	"$T/short-plain.json"
+expect_exit 1 "with --confirm-base the pairs show it: a regression" \
+	gate --no-store --confirm-base --json "$T/short.json" "$R/suite-short.json"
+contains "... its line says how" "$OUT" "% floor; measured again in this job beside base commit"
+check_py "... the JSON: a regression, counted as revealed" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = [x for x in d["rows"] if x["metric"] == "value"][0]
+assert r["verdict"] == "regression" and "the spread between runs hid it" in r["why"], r["why"]
+c = d["confirm_base"]
+assert c["revealed"] == 1 and c["confirmed"] == 0 and c["unconfirmed"] == 0, c' "$T/short.json"
+git -C "$R" checkout -q main
+echo 1.1 >"$MACHINE"
+echo short >>"$R/notes"
+git -C "$R" add -A && git -C "$R" commit -qm "short, unchanged"
+expect_exit 0 "a machine 10% slower, the code unchanged: under the floor, nothing beside the base: passes" \
+	gate --no-store --confirm-base --json "$T/short-aa.json" "$R/suite-short.json"
+check_py "... the row stays below-floor; the pairs were measured and showed nothing" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = [x for x in d["rows"] if x["metric"] == "value"][0]
+assert r["verdict"] == "below-floor", r
+c = d["confirm_base"]
+assert c["revealed"] == 0 and c["seconds"] > 0, c' "$T/short-aa.json"
 echo 1 >"$MACHINE"
 
 # Mistakes: exit 2, one line each.

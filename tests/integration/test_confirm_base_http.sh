@@ -45,7 +45,7 @@ expect_exit 1 "without --confirm-base the slower machine fails the load test's h
 expect_exit 0 "with --confirm-base it passes: beside the base commit's server the head's is no slower" \
 	gate --no-store --confirm-base "$R/suite.json" --json "$T/machine.json"
 contains "the pairs ran, both servers" "$ERR" "api@head: ok"
-contains "the report says none was confirmed" "$OUT" ": 0 confirmed, "
+contains "the report says none was confirmed" "$OUT" ": 0 regressions against the history confirmed, "
 check_py "the latency rows: inconclusive and unconfirmed, about +50% against the history" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))

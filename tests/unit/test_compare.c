@@ -711,6 +711,7 @@ static void set_row(struct compare_row *row, const char *bench, const char *agai
 	row->v.ratio_lo = ratio - 0.02;
 	row->v.ratio_hi = ratio + 0.02;
 	row->v.floor = 0.05;
+	row->v.level = 0.01;
 }
 
 static struct compare_result *rows_result(size_t n)
@@ -725,16 +726,16 @@ static struct compare_result *rows_result(size_t n)
 /*
  * `gate --confirm-base`: a history regression stands only when the same
  * metric of NAME@head regressed against NAME@base too; one the pairs do not
- * show is inconclusive and unconfirmed; one without a pair row that decided
- * anything stands; rows that are not gated regressions are left alone.
+ * show is inconclusive and unconfirmed; one whose pair row cannot judge it
+ * stands; a row worse under the floor becomes a regression when the pairs
+ * show one; other rows are left alone.
  */
 static void test_base_confirmation(void **state)
 {
-	struct compare_result *hist = rows_result(7), *pairs = rows_result(6), *back = NULL;
+	struct compare_result *hist = rows_result(10), *pairs = rows_result(9), *back = NULL;
 	struct report_options ro = { 0 };
 	struct err err = ERR_INIT;
 	struct sb sb = SB_INIT;
-	size_t yes, no;
 	cJSON *json;
 
 	(void)state;
@@ -745,6 +746,12 @@ static void test_base_confirmation(void **state)
 	set_row(&hist->rows[4], "other", NULL, "wall", VERDICT_REGRESSION, 1.3, true);   /* no pair row */
 	set_row(&hist->rows[5], "loop", NULL, "user", VERDICT_REGRESSION, 1.3, true);
 	set_row(&hist->rows[6], "loop", NULL, "throughput", VERDICT_REGRESSION, 1.3, true);
+	/* significant and worse by 12%, 6% and 3%, under a floor of 50% (the machine's record) */
+	set_row(&hist->rows[7], "loop", NULL, "instructions", VERDICT_BELOW_FLOOR, 1.12, true);
+	set_row(&hist->rows[8], "loop", NULL, "cycles", VERDICT_BELOW_FLOOR, 1.06, true);
+	set_row(&hist->rows[9], "loop", NULL, "branches", VERDICT_BELOW_FLOOR, 1.03, true);
+	for (size_t i = 7; i <= 9; i++)
+		hist->rows[i].v.floor = 0.5;
 	set_row(&pairs->rows[0], "loop@head", "loop@base", "wall", VERDICT_REGRESSION, 1.2, true);
 	set_row(&pairs->rows[1], "loop@head", "loop@base", "cpu", VERDICT_UNCHANGED, 1.001, true);
 	set_row(&pairs->rows[2], "loop@head", "loop@base", "sys", VERDICT_INCONCLUSIVE, 1.08, true);
@@ -753,13 +760,22 @@ static void test_base_confirmation(void **state)
 	 * (no change, the pairs that tie dropped), they measured none */
 	set_row(&pairs->rows[4], "loop@head", "loop@base", "user", VERDICT_INSUFFICIENT, 1.3, true);
 	set_row(&pairs->rows[5], "loop@head", "loop@base", "throughput", VERDICT_INSUFFICIENT, 1.0, true);
+	set_row(&pairs->rows[6], "loop@head", "loop@base", "instructions", VERDICT_REGRESSION, 1.11, true);
+	set_row(&pairs->rows[7], "loop@head", "loop@base", "cycles", VERDICT_UNCHANGED, 1.01, true);
+	set_row(&pairs->rows[8], "loop@head", "loop@base", "branches", VERDICT_REGRESSION, 1.03, true);
 	compare_finish(hist);
 	assert_false(hist->passed);
 	assert_int_equal(hist->counts[VERDICT_REGRESSION], 6);
+	assert_true(compare_row_under_floor(hist, &hist->rows[7]));
+	assert_true(compare_row_under_floor(hist, &hist->rows[8]));
+	assert_false(compare_row_under_floor(hist, &hist->rows[9])); /* under min_effect */
+	assert_false(compare_row_under_floor(hist, &hist->rows[0]));
 
-	compare_require_base_confirmation(hist, pairs, "0123456789abcdef", &yes, &no);
-	assert_int_equal(yes, 1);
-	assert_int_equal(no, 3);
+	compare_require_base_confirmation(hist, pairs, "0123456789abcdef");
+	assert_string_equal(hist->confirm_base.commit, "0123456789abcdef");
+	assert_int_equal(hist->confirm_base.confirmed, 1);
+	assert_int_equal(hist->confirm_base.unconfirmed, 3);
+	assert_int_equal(hist->confirm_base.revealed, 1);
 	/* confirmed: both measurements on its line */
 	assert_int_equal(hist->rows[0].v.kind, VERDICT_REGRESSION);
 	assert_false(hist->rows[0].unconfirmed);
@@ -782,15 +798,19 @@ static void test_base_confirmation(void **state)
 	assert_int_equal(hist->rows[6].v.kind, VERDICT_INCONCLUSIVE);
 	assert_true(hist->rows[6].unconfirmed);
 	assert_non_null(strstr(hist->rows[6].v.why, "+0.0% [-2.0%, +2.0%] (insufficient-data), not confirmed"));
+	/* under the floor: a regression when the pairs show one; as it was when not, or under min_effect */
+	assert_int_equal(hist->rows[7].v.kind, VERDICT_REGRESSION);
+	assert_non_null(strstr(hist->rows[7].v.why, "+12.0% [+10.0%, +14.0%] against the history (adjusted p 0.001), "
+						     "under its 50.0% floor; measured again in this job beside base "
+						     "commit 0123456789: +11.0% [+9.0%, +13.0%] (regression), confirmed"));
+	assert_int_equal(hist->rows[8].v.kind, VERDICT_BELOW_FLOOR);
+	assert_int_equal(hist->rows[9].v.kind, VERDICT_BELOW_FLOOR);
 	/* counted again */
-	assert_int_equal(hist->counts[VERDICT_REGRESSION], 3);
+	assert_int_equal(hist->counts[VERDICT_REGRESSION], 4);
 	assert_int_equal(hist->counts[VERDICT_INCONCLUSIVE], 3);
 	assert_false(hist->passed);
 
 	/* the mark and the record survive the JSON report, and the text report gives the cause */
-	hist->confirm_base.commit = xstrdup("0123456789abcdef");
-	hist->confirm_base.confirmed = yes;
-	hist->confirm_base.unconfirmed = no;
 	hist->confirm_base.seconds = 1.5;
 	report_json(hist, &sb);
 	json = cJSON_Parse(sb_str(&sb));
@@ -801,6 +821,7 @@ static void test_base_confirmation(void **state)
 	assert_string_equal(back->confirm_base.commit, "0123456789abcdef");
 	assert_int_equal(back->confirm_base.confirmed, 1);
 	assert_int_equal(back->confirm_base.unconfirmed, 3);
+	assert_int_equal(back->confirm_base.revealed, 1);
 	assert_true(back->confirm_base.seconds == 1.5);
 	sb_release(&sb);
 	report_text(back, &ro, &sb);
@@ -822,11 +843,26 @@ static void test_base_confirmation(void **state)
 	set_row(&pairs->rows[1], "other@head", "other@base", "wall", VERDICT_IMPROVEMENT, 0.9, true);
 	compare_finish(hist);
 	assert_false(hist->passed);
-	compare_require_base_confirmation(hist, pairs, "0123456789abcdef", &yes, &no);
-	assert_int_equal(yes, 0);
-	assert_int_equal(no, 2);
+	compare_require_base_confirmation(hist, pairs, "0123456789abcdef");
+	assert_int_equal(hist->confirm_base.confirmed, 0);
+	assert_int_equal(hist->confirm_base.unconfirmed, 2);
 	assert_true(hist->passed);
 	assert_int_equal(hist->counts[VERDICT_REGRESSION], 0);
+	compare_result_free(pairs);
+	compare_result_free(hist);
+
+	/* only a row under the floor, shown by the pairs: the gate fails */
+	hist = rows_result(1);
+	pairs = rows_result(1);
+	set_row(&hist->rows[0], "loop", NULL, "wall", VERDICT_BELOW_FLOOR, 1.12, true);
+	hist->rows[0].v.floor = 0.5;
+	set_row(&pairs->rows[0], "loop@head", "loop@base", "wall", VERDICT_REGRESSION, 1.12, true);
+	compare_finish(hist);
+	assert_true(hist->passed);
+	compare_require_base_confirmation(hist, pairs, "0123456789abcdef");
+	assert_int_equal(hist->confirm_base.revealed, 1);
+	assert_false(hist->passed);
+	assert_int_equal(hist->counts[VERDICT_REGRESSION], 1);
 	compare_result_free(pairs);
 	compare_result_free(hist);
 }
