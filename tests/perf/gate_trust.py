@@ -27,6 +27,9 @@ scenario needs):
                "server"), gated with `gate --base main` on a branch: both
                commits' servers side by side, load steps of 1 s alternating
                (every cycle: A/A and each level)
+With --gate-arg=--confirm-base a history scenario's gates measure the base
+when the head looks worse (docs/gate.md, "Confirming against the base");
+each such line then has `confirm_base`.
 
 An epoch is a fresh history (a new project).  Cycle c of an epoch gates the
 main branch (stored: an A/A gate with a history of min(c, 5) runs), then,
@@ -157,6 +160,10 @@ def summarise_report(r):
         elif row.get("gate"):
             out["rows"][key] = rec
     out["extra"] = {k: r.get(k) for k in ("confirm_repetitions", "looks", "extra_seconds", "budget_spent")}
+    if r.get("confirm_base"):
+        # --confirm-base measured the base: what it found and what it took
+        out["confirm_base"] = {k: r["confirm_base"].get(k)
+                               for k in ("confirmed", "unconfirmed", "revealed", "seconds")}
     return out
 
 
