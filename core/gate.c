@@ -648,10 +648,10 @@ static void step_store(const struct suite *suite, const struct gate_options *o,
  * verdicts stand, and the report says why. */
 static void base_unconfirmed(const struct gate_options *o, struct gate_result *r, const char *why)
 {
-	note(r, o, GATE_NOTE_CONFIRM_FAILED, "the regressions against the history could not be measured beside "
-	     "the base commit (%s); they stand", why);
-	compare_add_note(r->comparison, "the regressions against the history could not be confirmed beside the "
-			 "base commit in this job (%s); they stand unconfirmed", why);
+	note(r, o, GATE_NOTE_CONFIRM_FAILED, "the benchmarks could not be measured beside the base commit (%s); "
+	     "the verdicts against the history stand", why);
+	compare_add_note(r->comparison, "the benchmarks could not be measured beside the base commit in this job "
+			 "(%s): the verdicts against the history stand, unconfirmed", why);
 }
 
 /* The suite a confirmation runs: the benchmarks named, reloaded from the
@@ -695,10 +695,9 @@ done:
  * regress, or are worse under the history's floor, run again in pairs
  * beside the baseline's newest commit, as `gate --base` runs them; the
  * pairs decide those rows (compare_require_base_confirmation).  Whatever
- * keeps the pairs from deciding (no
- * commit, a shallow clone, a failed build, a benchmark --base cannot run)
- * leaves the history's verdicts standing, with a note.  An interrupt
- * interrupts the gate.
+ * keeps the pairs from deciding (no commit, a shallow clone, a failed
+ * build, a benchmark --base cannot run) leaves the history's verdicts
+ * standing, with a note.  An interrupt interrupts the gate.
  */
 static void step_confirm_base(const struct suite *suite, const struct gate_options *o, struct gate_result *r)
 {
@@ -758,10 +757,10 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 	compare_require_base_confirmation(r->comparison, pr->comparison, hb.base.commit);
 	cb->seconds = (double)(now_ns() - t0) / 1e9;
 	if (pr->invalid) {
-		note(r, o, GATE_NOTE_CONFIRM_FAILED, "a benchmark failed beside the base commit; its regressions against "
+		note(r, o, GATE_NOTE_CONFIRM_FAILED, "a benchmark failed beside the base commit; its verdicts against "
 		     "the history stand");
-		compare_add_note(r->comparison, "a benchmark failed beside the base commit in this job: its regressions "
-				 "against the history stand unconfirmed");
+		compare_add_note(r->comparison, "a benchmark failed beside the base commit in this job: its verdicts "
+				 "against the history stand, unconfirmed");
 	}
 	compare_add_note(r->comparison, "measured again beside base commit %.10s in this job (%.1f s, --confirm-base): "
 			 "%zu regression%s against the history confirmed, %zu not; %zu more under the history's floor "

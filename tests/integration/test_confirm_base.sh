@@ -132,8 +132,8 @@ echo 120 >"$R/value"
 git -C "$R" commit -qam "slower, built"
 expect_exit 1 "without --build the base side fails: the regression stands" \
 	gate --no-store --confirm-base "$R/suite.json"
-contains "... said on stderr" "$ERR" "a benchmark failed beside the base commit; its regressions against the history stand"
-contains "... and in the report" "$OUT" "its regressions against the history stand unconfirmed"
+contains "... said on stderr" "$ERR" "a benchmark failed beside the base commit; its verdicts against the history stand"
+contains "... and in the report" "$OUT" "its verdicts against the history stand, unconfirmed"
 contains "... the regression fails the gate" "$OUT" "FAILED: 1 regression (v value)"
 expect_exit 1 "with --build both trees are built and the pairs confirm it" \
 	gate --no-store --confirm-base --build 'touch BUILT' "$R/suite.json"
@@ -154,10 +154,10 @@ for b in d["benchmarks"]:
 json.dump(d, open(sys.argv[2], "w"))' "$T/run.json" "$T/old.json" || not_ok "the old run could not be written"
 expect_exit 1 "a base commit the clone lacks: the regression stands" \
 	gate --no-store --confirm-base --baseline "file:$T/old.json" "$R/suite.json"
-contains "... said" "$ERR" "the regressions against the history could not be measured beside the base commit ("
+contains "... said" "$ERR" "the benchmarks could not be measured beside the base commit ("
 contains "... naming the commit" "$ERR" "0123456789"
 contains "... and what to do" "$ERR" "a shallow clone lacks it: fetch the history (GitHub: fetch-depth: 0, GitLab: GIT_DEPTH: 0)"
-contains "... and in the report" "$OUT" "could not be confirmed beside the base commit in this job ("
+contains "... and in the report" "$OUT" "could not be measured beside the base commit in this job ("
 
 # A/B variants (as an ingested harness's results) are not what --base can
 # run: their regressions stand, said, and no pairs run.
