@@ -87,10 +87,11 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		"the head with the base, pair by pair (at least 7 pairs at alpha 0.01, the fewest\n"
 		"that can show a change; a load test 10), with no database and no history; nothing\n"
 		"is stored (docs/gate.md, \"Against a base commit\").\n"
-		"With --confirm-base a gate against the history that would fail on a regression\n"
-		"measures the regressed benchmarks again, as --base does, beside the baseline's\n"
-		"newest commit (its merge-base with HEAD), and the regression stands only when the\n"
-		"pairs show it too: else it is inconclusive, the machine's speed between jobs\n"
+		"With --confirm-base a gate against the history that sees the head worse (a\n"
+		"regression, or a change under the noise floor) measures those benchmarks again, as\n"
+		"--base does, beside the baseline's newest commit (its merge-base with HEAD), and\n"
+		"the pairs decide: a regression they do not show is inconclusive (the machine's\n"
+		"speed between jobs), a change under the floor they show is a regression\n"
 		"(docs/gate.md, \"Confirming against the base\"); the clone needs that commit.\n"
 		"Exit codes: 0 passed, 1 regression or SLO violated, 2 usage or invalid input,\n"
 		"3 a benchmark failed or the run was interrupted, 4 database unreachable (spooled).",
@@ -103,7 +104,7 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		{ "bench", 'b', OPT_LIST, &a->benches, "GLOB", "run only benchmarks whose name matches GLOB (any of them)" },
 		{ "build", 0, OPT_STRING, &a->build, "CMD", "with --base or --confirm-base: run `sh -c CMD` at the top of the base tree and of the work tree first" },
 		{ "comment", 0, OPT_FLAG, &a->o.pub.comment, NULL, "post or update the one pull/merge-request comment (GitHub, GitLab)" },
-		{ "confirm-base", 0, OPT_FLAG, &a->confirm_base, NULL, "a regression against the history stands only when the benchmark, measured again beside the baseline's commit in this job, regresses too" },
+		{ "confirm-base", 0, OPT_FLAG, &a->confirm_base, NULL, "when the history sees the head worse, measure it again beside the baseline's commit in this job and let the pairs decide" },
 		{ "confirm-repetitions", 0, OPT_INT, &a->confirm_reps, "N", "extra repetitions per benchmark when measuring more (default: compare.max_extra_repetitions, else as many as the first run had)" },
 		{ "db", 0, OPT_STRING, &a->db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
 		{ "format", 'f', OPT_STRING, &a->o.format, "FMT", "report on stdout: text (default), markdown, json, junit or html" },
