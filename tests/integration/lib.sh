@@ -31,6 +31,10 @@ expect_exit() {
 	fi
 }
 
+# check_py NAME COMMAND...: passes when COMMAND (a python3 -c check with
+# its asserts) exits 0; else the last line it printed says why.
+check_py() { _n=$1; shift; if _o=$("$@" 2>&1); then ok "$_n"; else not_ok "$_n: $(echo "$_o" | tail -n 1)"; fi; }
+
 # contains NAME FILE TEXT: passes when FILE contains TEXT (fixed string).
 contains() {
 	if grep -qF -- "$3" "$2"; then ok "$1"; else not_ok "$1: '$3' not in $(head -c 300 "$2")"; fi

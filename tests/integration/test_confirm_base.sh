@@ -15,7 +15,6 @@ export GIT_CONFIG_NOSYSTEM=1 HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1 TMPDIR=$T/
 	MACHINE=$T/machine
 mkdir -p "$TMPDIR"
 R=$T/repo
-check_py() { _n=$1; shift; if _o=$("$@" 2>&1); then ok "$_n"; else not_ok "$_n: $(echo "$_o" | tail -n 1)"; fi; }
 
 git init -q -b main "$R" || exit 1
 git -C "$R" config user.email t@example.com

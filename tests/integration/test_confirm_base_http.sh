@@ -13,7 +13,6 @@ DB=$(new_db confirmhttp)
 export GIT_CONFIG_NOSYSTEM=1 HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1 TMPDIR=$T/tmp
 mkdir -p "$TMPDIR"
 R=$T/repo
-check_py() { _n=$1; shift; if _o=$("$@" 2>&1); then ok "$_n"; else not_ok "$_n: $(echo "$_o" | tail -n 1)"; fi; }
 P=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 git init -q -b main "$R" || exit 1

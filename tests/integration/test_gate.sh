@@ -142,7 +142,6 @@ expect_exit 1 "the injected slowdown fails the gate on wall time" gate "$R/wall.
 contains "the report says regression" "$OUT" "regression"
 contains "the report says the regression was confirmed by measuring more" "$OUT" "measured more: 4 more repetitions"
 contains "the baseline is the merge-base's history" "$OUT" "merge-base with 'main'"
-check_py() { _n=$1; shift; if _o=$("$@" 2>&1); then ok "$_n"; else not_ok "$_n: $(echo "$_o" | tail -n 1)"; fi; }
 check_py "the JSON records the confirmation repetitions" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))

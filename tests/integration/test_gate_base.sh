@@ -15,7 +15,6 @@ mkdir -p "$TMPDIR"
 R=$T/repo
 # Nothing may reach a database: a gate that tried would exit 4.
 NODB=postgresql://127.0.0.1:1/nothing
-check_py() { _n=$1; shift; if _o=$("$@" 2>&1); then ok "$_n"; else not_ok "$_n: $(echo "$_o" | tail -n 1)"; fi; }
 no_tree_left() {
 	if [ -z "$(ls "$TMPDIR")" ]; then ok "$1: the base tree is removed"; else not_ok "$1: left in \$TMPDIR: $(ls "$TMPDIR")"; fi
 }

@@ -45,7 +45,6 @@ for i in 1 2 3; do
 	git -C "$R" add -A && git -C "$R" commit -qm "main $i"
 	expect_exit 0 "baseline gate $i passes" gate "$R/suite.json" --json "$T/b$i.json" --run-out "$T/run$i.json"
 done
-check_py() { _n=$1; shift; if _o=$("$@" 2>&1); then ok "$_n"; else not_ok "$_n: $(echo "$_o" | tail -n 1)"; fi; }
 check_py "with one repetition the percentiles and throughput are compared on batch samples" python3 -c '
 import json, sys
 rows = {r["metric"]: r for r in json.load(open(sys.argv[1]))["rows"]}

@@ -58,7 +58,6 @@ git -C "$R" commit -qam "slower"
 expect_exit 1 "an inconclusive first look measures more and decides: regression" \
 	gate "$R/suite.json" --no-store --json "$T/more.json"
 contains "the report says it measured more over 3 looks" "$OUT" "measured more: 6 more repetitions of each undecided benchmark over 3 looks"
-check_py() { _n=$1; shift; if _o=$("$@" 2>&1); then ok "$_n"; else not_ok "$_n: $(echo "$_o" | tail -n 1)"; fi; }
 check_py "the JSON: 3 looks, 6 more repetitions, the regression decided on 12 samples at the last look's level" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -28,7 +28,6 @@ run() {
 	expect_exit "$2" "$1: exit $2" timeout 60 "$PERFGATE" run -q --no-store --out "$T/$1.out.json" "$T/$1.json"
 	cp "$ERR" "$T/$1.err"
 }
-check_py() { _n=$1; shift; if _o=$("$@" 2>&1); then ok "$_n"; else not_ok "$_n: $(echo "$_o" | tail -n 1)"; fi; }
 
 # One slow answer holds up a send or two: 5-10% of 20 requests, once
 # enough to make the run invalid; under the 10-send minimum it is valid.
