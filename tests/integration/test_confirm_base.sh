@@ -157,6 +157,18 @@ contains "... said" "$ERR" "the benchmarks could not be measured beside the base
 contains "... naming the commit" "$ERR" "0123456789"
 contains "... and what to do" "$ERR" "a shallow clone lacks it: fetch the history (GitHub: fetch-depth: 0, GitLab: GIT_DEPTH: 0)"
 contains "... and in the report" "$OUT" "could not be measured beside the base commit in this job ("
+# A baseline that names no commit (measured outside git): nothing to
+# measure beside; the regression stands, said.
+python3 -c '
+import json, sys, uuid
+d = json.load(open(sys.argv[1]))
+d["git"] = {}
+d["run_id"] = str(uuid.uuid4())
+json.dump(d, open(sys.argv[2], "w"))' "$T/old.json" "$T/nocommit.json" || not_ok "the run without a commit could not be written"
+expect_exit 1 "a baseline without a commit: the regression stands" \
+	gate --no-store --confirm-base --baseline "file:$T/nocommit.json" "$R/suite.json"
+contains "... said" "$ERR" "the benchmarks could not be measured beside the base commit (the baseline's runs name no commit)"
+lacks "... no pairs ran" "$ERR" "@head"
 
 # A/B variants (as an ingested harness's results) are not what --base can
 # run: their regressions stand, said, and no pairs run.
