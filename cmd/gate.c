@@ -32,7 +32,7 @@ struct gate_args {
 	const char *db_url, *spec, *plots, *run_out, *requests, *base, *build;
 	struct output_opts o;
 	long repetitions, confirm_reps, runs;
-	bool strict, no_confirm, no_store, quiet, confirm_base;
+	bool strict, no_confirm, no_store, quiet, confirm_base, no_confirm_base;
 	struct strlist tags, pos, benches;
 	struct shardcmd_args shard;
 };
@@ -41,9 +41,13 @@ struct gate_args {
  * said on stderr.  Returns false on a mistake. */
 static bool base_options_fit(const struct gate_args *a)
 {
-	if (a->build && !a->base && !a->confirm_base) {
-		cmd_error("--build is for --base and --confirm-base: it builds the base commit's tree (and the work "
-			  "tree) alike");
+	if (a->confirm_base && a->no_confirm_base) {
+		cmd_error("--confirm-base and --no-confirm-base contradict each other: give one");
+		return false;
+	}
+	if (a->build && !a->base && a->no_confirm_base) {
+		cmd_error("--build builds the base commit's tree (and the work tree) for --base or for confirming "
+			  "against the base, which --no-confirm-base turns off");
 		return false;
 	}
 	if (a->confirm_base && (a->base || a->shard.shards)) {
@@ -87,12 +91,15 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		"the head with the base, pair by pair (at least 7 pairs at alpha 0.01, the fewest\n"
 		"that can show a change; a load test 10), with no database and no history; nothing\n"
 		"is stored (docs/gate.md, \"Against a base commit\").\n"
-		"With --confirm-base a gate against the history that sees the head worse (a\n"
-		"regression, or a change under the noise floor) measures those benchmarks again, as\n"
-		"--base does, beside the baseline's newest commit (its merge-base with HEAD), and\n"
-		"the pairs decide: a regression they do not show is inconclusive (the machine's\n"
-		"speed between jobs), a change under the floor they show is a regression\n"
-		"(docs/gate.md, \"Confirming against the base\"); the clone needs that commit.\n"
+		"A gate against the history that sees the head worse (a regression, or a change\n"
+		"under the noise floor) measures those benchmarks again, as --base does, beside the\n"
+		"baseline's newest commit (its merge-base with HEAD), and the pairs decide: a\n"
+		"regression they do not show is inconclusive (the machine's speed between jobs), a\n"
+		"change under the floor they show is a regression (docs/gate.md, \"Confirming\n"
+		"against the base\"); the clone needs that commit.  By default it does so for the\n"
+		"benchmarks that run the repository's own files (a program or script named by a\n"
+		"relative path, in the commit or built by --build); --confirm-base does so for\n"
+		"every one, --no-confirm-base for none.\n"
 		"Exit codes: 0 passed, 1 regression or SLO violated, 2 usage or invalid input,\n"
 		"3 a benchmark failed or the run was interrupted, 4 database unreachable (spooled).",
 	};
@@ -102,9 +109,9 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		{ "baseline", 0, OPT_STRING, &a->spec, "SPEC", "RUN_ID, COMMIT, branch:NAME or file:RUN.json instead of the automatic baseline" },
 		{ "baseline-runs", 0, OPT_INT, &a->runs, "K", "baseline runs per benchmark (default: suite baseline.runs, else 5)" },
 		{ "bench", 'b', OPT_LIST, &a->benches, "GLOB", "run only benchmarks whose name matches GLOB (any of them)" },
-		{ "build", 0, OPT_STRING, &a->build, "CMD", "with --base or --confirm-base: run `sh -c CMD` at the top of the base tree and of the work tree first" },
+		{ "build", 0, OPT_STRING, &a->build, "CMD", "before measuring the base commit (--base, or confirming against it): run `sh -c CMD` at the top of the base tree and of the work tree" },
 		{ "comment", 0, OPT_FLAG, &a->o.pub.comment, NULL, "post or update the one pull/merge-request comment (GitHub, GitLab)" },
-		{ "confirm-base", 0, OPT_FLAG, &a->confirm_base, NULL, "when the history sees the head worse, measure it again beside the baseline's commit in this job and let the pairs decide" },
+		{ "confirm-base", 0, OPT_FLAG, &a->confirm_base, NULL, "when the history sees the head worse, measure every such benchmark again beside the baseline's commit and let the pairs decide (default: only those that run the repository's files)" },
 		{ "confirm-repetitions", 0, OPT_INT, &a->confirm_reps, "N", "extra repetitions per benchmark when measuring more (default: compare.max_extra_repetitions, else as many as the first run had)" },
 		{ "db", 0, OPT_STRING, &a->db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
 		{ "format", 'f', OPT_STRING, &a->o.format, "FMT", "report on stdout: text (default), markdown, json, junit or html" },
@@ -114,6 +121,7 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		{ "markdown", 0, OPT_STRING, &a->o.markdown, "FILE", "also write the Markdown report (for a PR comment) to FILE" },
 		{ "metrics", 0, OPT_STRING, &a->o.pub.metrics, "FILE", "also write the OpenMetrics report GitLab's metrics widget reads" },
 		{ "no-confirm", 0, OPT_FLAG, &a->no_confirm, NULL, "decide on the first run: never measure more" },
+		{ "no-confirm-base", 0, OPT_FLAG, &a->no_confirm_base, NULL, "never measure the base commit: the history's verdicts stand" },
 		{ "no-store", 0, OPT_FLAG, &a->no_store, NULL, "do not store the run or its verdicts (the baseline is still read)" },
 		{ "out", 'o', OPT_STRING, &a->o.out, "FILE", "write the report to FILE instead of stdout" },
 		{ "partial", 0, OPT_FLAG, &a->shard.partial, NULL, "with --shards: after the timeout, merge the shards that came (and say so)" },
@@ -246,8 +254,10 @@ static void gate_options_from_args(struct gate_args *a, cJSON *tags, struct gate
 	go->strict = a->strict;
 	go->confirm = !a->no_confirm;
 	go->confirm_repetitions = a->confirm_reps;
-	go->confirm_base = a->confirm_base;
-	go->confirm_base_build = a->confirm_base ? a->build : NULL;
+	go->confirm_base = a->confirm_base		       ? GATE_CONFIRM_BASE_ALWAYS
+			   : a->no_confirm_base || a->base || a->shard.shards ? GATE_CONFIRM_BASE_OFF
+									       : GATE_CONFIRM_BASE_AUTO;
+	go->confirm_base_build = a->base ? NULL : a->build;
 	go->on_note = cmd_print_note;
 	go->note_arg = &a->quiet;
 }

@@ -13,9 +13,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "gitinfo.h"
 #include "headbase.h"
 #include "report.h"
 #include "sequential.h"
+#include "treecode.h"
 #include "util.h"
 
 enum gate_note_level gate_note_level(enum gate_note_kind kind)
@@ -690,14 +692,49 @@ done:
 	return rc;
 }
 
+/* GATE_CONFIRM_BASE_AUTO: keep the names of the benchmarks that run the
+ * repository's own files (core/treecode.h); a regression left out says
+ * why.  Returns how many are kept (none outside a git work tree). */
+static size_t tree_benches(const struct suite *suite, const struct gate_options *o, struct gate_result *r,
+			   const char **names, size_t n)
+{
+	const char *dir = o->repo_dir ? o->repo_dir : suite->dir;
+	const char **regressed = NULL;
+	size_t n_regressed = compare_regressed_benches(r->comparison, &regressed), k = 0, len;
+	char *root = NULL;
+	struct err e = ERR_INIT;
+
+	if (gitinfo_workdir(dir, &root, &e) == 0) {
+		len = strlen(root);
+		if (len > 1 && root[len - 1] == '/')
+			root[len - 1] = '\0';
+		for (size_t i = 0; i < n; i++) {
+			char *why = NULL;
+
+			if (treecode_runs_tree(suite, suite_find_bench(suite, names[i]), root,
+					       o->confirm_base_build && *o->confirm_base_build, &why))
+				names[k++] = names[i];
+			else if (str_index(names[i], regressed, n_regressed) >= 0)
+				compare_add_note(r->comparison, "benchmark '%s' was not measured beside the base commit: "
+						 "%s; --confirm-base measures it anyway", names[i], why);
+			free(why);
+		}
+	}
+	free(root);
+	free(regressed);
+	return k;
+}
+
 /*
- * 4b. `gate --confirm-base`: the benchmarks whose history rows still
- * regress, or are worse under the history's floor, run again in pairs
- * beside the baseline's newest commit, as `gate --base` runs them; the
- * pairs decide those rows (compare_require_base_confirmation).  Whatever
- * keeps the pairs from deciding (no commit, a shallow clone, a failed
- * build, a benchmark --base cannot run) leaves the history's verdicts
- * standing, with a note.  An interrupt interrupts the gate.
+ * 4b. Confirming against the base: the benchmarks whose history rows
+ * still regress, or are worse under the history's floor, run again in
+ * pairs beside the baseline's newest commit, as `gate --base` runs them;
+ * the pairs decide those rows (compare_require_base_confirmation).  By
+ * default only the benchmarks that run the repository's own files, with
+ * --confirm-base every one.  Whatever keeps the pairs from deciding (no
+ * commit, a shallow clone, a failed build, a benchmark --base cannot run)
+ * leaves the history's verdicts standing, with a note.  An interrupt
+ * interrupts the gate.
  */
 static void step_confirm_base(const struct suite *suite, const struct gate_options *o, struct gate_result *r)
 {
@@ -724,6 +761,8 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 		compare_add_note(r->comparison, "%zu regressed benchmark%s not measured beside the base commit (--base "
 				 "runs neither an ingested harness's results nor A/B variants): %s verdicts against the "
 				 "history stand", n - k, n - k == 1 ? "" : "s", n - k == 1 ? "its" : "their");
+	if (o->confirm_base == GATE_CONFIRM_BASE_AUTO)
+		k = tree_benches(suite, o, r, names, k);
 	if (k == 0)
 		goto done;
 	if (!commit) {
@@ -762,7 +801,7 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 		compare_add_note(r->comparison, "a benchmark failed beside the base commit in this job: its verdicts "
 				 "against the history stand, unconfirmed");
 	}
-	compare_add_note(r->comparison, "measured again beside base commit %.10s in this job (%.1f s, --confirm-base): "
+	compare_add_note(r->comparison, "measured again beside base commit %.10s in this job (%.1f s): "
 			 "%zu regression%s against the history confirmed, %zu not; %zu more under the history's floor "
 			 "shown by the pairs", hb.base.commit, cb->seconds, cb->confirmed,
 			 cb->confirmed == 1 ? "" : "s", cb->unconfirmed, cb->revealed);

@@ -86,6 +86,9 @@ struct gate_note {
 /* How loud a note of this kind is. */
 enum gate_note_level gate_note_level(enum gate_note_kind kind);
 
+/* When a gate confirms its history's verdicts against the base commit. */
+enum gate_confirm_base { GATE_CONFIRM_BASE_OFF, GATE_CONFIRM_BASE_AUTO, GATE_CONFIRM_BASE_ALWAYS };
+
 struct gate_options {
 	struct run_options run;   /* how to run the suite (core/run.h); its notices are ignored:
 				     they come as GATE_NOTE_CONTEXT notes */
@@ -104,13 +107,16 @@ struct gate_options {
 	 * a gate against history. */
 	const struct compare_against_base *against_base;
 	bool confirm;             /* re-measure regressed benchmarks before failing */
-	/* `gate --confirm-base` (docs/gate.md, "Confirming against the base"):
-	 * a history regression left after measuring more is measured again in
-	 * this job, in pairs beside the baseline's newest commit (core/headbase.h),
-	 * and stands only when the pairs show it too
-	 * (compare_require_base_confirmation).  confirm_base_build, when not
-	 * NULL or "", is `sh -c`'d at the top of both trees first. */
-	bool confirm_base;
+	/* Confirming against the base (docs/gate.md): a history regression
+	 * left after measuring more, or a row worse under the history's floor,
+	 * is measured again in this job, in pairs beside the baseline's newest
+	 * commit (core/headbase.h), and the pairs decide it
+	 * (compare_require_base_confirmation).  AUTO (`perfgate gate`'s
+	 * default) does it for the benchmarks that run the repository's own
+	 * files (core/treecode.h), ALWAYS (`--confirm-base`) for every one
+	 * --base can run.  confirm_base_build, when not NULL or "", is
+	 * `sh -c`'d at the top of both trees first. */
+	enum gate_confirm_base confirm_base;
 	const char *confirm_base_build;
 	long confirm_repetitions; /* repetitions of the re-run; 0: as many as the first run had */
 	/* Instead of running the suite, the run comes from here: the merged

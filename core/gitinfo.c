@@ -696,6 +696,29 @@ int gitinfo_workdir(const char *dir, char **out, struct err *err)
 	return rc;
 }
 
+int gitinfo_tracked(const char *dir, const char *path, bool *tracked, struct err *err)
+{
+	git_repository *repo = NULL;
+	git_index *index = NULL;
+	char *folder = xasprintf("%s/", path);
+	size_t at;
+	int rc, grc;
+
+	*tracked = false;
+	if ((rc = repo_open(&repo, dir, err)))
+		goto done;
+	if ((grc = git_repository_index(&index, repo)) < 0) {
+		rc = git_fail(err, grc, "cannot read the index of the repository at", dir ? dir : ".");
+		goto done;
+	}
+	*tracked = git_index_get_bypath(index, path, 0) || git_index_find_prefix(&at, index, folder) == 0;
+done:
+	git_index_free(index);
+	git_repository_free(repo);
+	free(folder);
+	return rc;
+}
+
 /* Submodules nested deeper than this are not written. */
 #define EXPORT_DEPTH 8
 

@@ -98,6 +98,11 @@ char *gitinfo_strip_credentials(const char *url);
  * '/' (ERR_NOTFOUND outside a repository or in a bare one). */
 int gitinfo_workdir(const char *dir, char **out, struct err *err);
 
+/* *tracked: whether `path` (relative to the work tree's top; a file, or a
+ * folder holding one) is in the repository's index, as `git ls-files` would
+ * list it.  ERR_NOTFOUND outside a repository. */
+int gitinfo_tracked(const char *dir, const char *path, bool *tracked, struct err *err);
+
 /*
  * Write the files of revision `commit` into the existing folder `dest`, as
  * a checkout of it would (filters and executable bits applied), without
