@@ -1,9 +1,11 @@
 #!/bin/sh
-# `perfgate gate --confirm-base` (docs/gate.md, "Confirming against the
-# base"): a gate against the history that would fail on a regression
-# measures the regressed benchmark again in this job, in pairs beside the
-# baseline's newest commit, and the regression stands only when the pairs
-# show it too.  The benchmark is a real command in a real git repository:
+# Confirming against the base (docs/gate.md): a gate against the history
+# that would fail on a regression measures the regressed benchmark again in
+# this job, in pairs beside the baseline's newest commit, and the
+# regression stands only when the pairs show it too.  `perfgate gate` does
+# so by default for a benchmark that runs the repository's own files
+# (core/treecode.h), `--confirm-base` for every one, `--no-confirm-base`
+# for none.  The benchmark is a real command in a real git repository:
 # it emits the value of a file in the tree it runs in (the code) times a
 # factor read from a file outside the repository (the machine's speed in
 # this job), plus a jitter of 0.00 to 0.96 that changes with every
@@ -51,9 +53,14 @@ NEAREST=$(git -C "$R" rev-parse HEAD)
 echo 1.3 >"$MACHINE"
 echo 4 >>"$R/notes"
 git -C "$R" add -A && git -C "$R" commit -qm "main 4"
-expect_exit 1 "without --confirm-base the slower machine fails the gate (+30% against the history)" \
-	gate --no-store "$R/suite.json"
+expect_exit 1 "with --no-confirm-base the slower machine fails the gate (+30% against the history)" \
+	gate --no-store --no-confirm-base "$R/suite.json"
 contains "... as a regression" "$OUT" "FAILED: 1 regression (v value)"
+lacks "... no pairs ran" "$ERR" "v@head"
+expect_exit 0 "by default it passes: 'sh value.sh' runs the repository's script, measured beside the base commit" \
+	gate --no-store "$R/suite.json"
+contains "... the pairs ran" "$ERR" "v@head: ok (7 repetitions"
+contains "... and did not confirm the regression" "$OUT" "0 regressions against the history confirmed, 1 not"
 expect_exit 0 "with --confirm-base it passes: beside the base commit the head is no slower" \
 	gate --no-store --confirm-base "$R/suite.json" --json "$T/machine.json"
 contains "the progress names the base commit, the baseline's nearest" "$ERR" \
@@ -62,7 +69,7 @@ contains "the pairs ran" "$ERR" "v@head: ok (7 repetitions"
 contains "the report says the regression was not confirmed" "$OUT" \
 	"measured again beside base commit $(echo "$NEAREST" | cut -c1-10) in this job ("
 contains "... with what it took and what it found" "$OUT" \
-	" s, --confirm-base): 0 regressions against the history confirmed, 1 not; 0 more under the history's floor shown by the pairs"
+	" s): 0 regressions against the history confirmed, 1 not; 0 more under the history's floor shown by the pairs"
 contains "the row is inconclusive, with the cause" "$OUT" \
 	"1 metric inconclusive (v value): worse than the history, but not beside the base commit measured in this job"
 contains "the row's line gives both measurements" "$OUT" "+0."
@@ -100,7 +107,7 @@ echo 120 >"$R/value"
 git -C "$R" commit -qam slower
 expect_exit 1 "a +20% change fails with --confirm-base: confirmed beside the base" \
 	gate --no-store --confirm-base "$R/suite.json" --json "$T/real.json"
-contains "... 1 confirmed" "$OUT" "--confirm-base): 1 regression against the history confirmed, 0 not"
+contains "... 1 confirmed" "$OUT" " s): 1 regression against the history confirmed, 0 not"
 contains "... the headline fails it" "$OUT" "FAILED: 1 regression (v value)"
 check_py "the JSON: a regression of +20% against both" python3 -c '
 import json, re, sys
@@ -208,15 +215,15 @@ expect_exit 0 "a history of one run" gate --quiet "$R/suite-short.json"
 git -C "$R" checkout -qb short-slower
 echo 110 >"$R/value"
 git -C "$R" commit -qam "+10%"
-expect_exit 0 "+10% under the floor of a 1-run history: the plain gate passes it" \
-	gate --no-store --json "$T/short-plain.json" "$R/suite-short.json"
+expect_exit 0 "+10% under the floor of a 1-run history: the history alone passes it" \
+	gate --no-store --no-confirm-base --json "$T/short-plain.json" "$R/suite-short.json"
 check_py "... as below-floor, significant and worse by more than min_effect" python3 -c '
 import json, sys
 r = [x for x in json.load(open(sys.argv[1]))["rows"] if x["metric"] == "value"][0]
 assert r["verdict"] == "below-floor" and r["p_adjusted"] <= 0.01 and 1.08 < r["ratio"] < 1.12 and r["floor"] > 0.1, r' \
 	"$T/short-plain.json"
-expect_exit 1 "with --confirm-base the pairs show it: a regression" \
-	gate --no-store --confirm-base --json "$T/short.json" "$R/suite-short.json"
+expect_exit 1 "by default the pairs show it: a regression" \
+	gate --no-store --json "$T/short.json" "$R/suite-short.json"
 contains "... its line says how" "$OUT" "% floor; measured again in this job beside base commit"
 check_py "... the JSON: a regression, counted as revealed" python3 -c '
 import json, sys
@@ -240,8 +247,49 @@ c = d["confirm_base"]
 assert c["revealed"] == 0 and c["seconds"] > 0, c' "$T/short-aa.json"
 echo 1 >"$MACHINE"
 
+# By default only a benchmark that runs the repository's own files is
+# measured beside the base.  One that names its script by an absolute path
+# would run the head's script on both sides, and one whose program is a
+# build's output finds nothing in the base tree unless --build makes it:
+# their regressions stand, and the report says why.
+git -C "$R" checkout -q main
+cat >"$R/suite-abs.json" <<JSON
+{
+  "suite": "confirm-abs", "project": "confirm-abs",
+  "compare": {"gate": false, "metrics": {"value": {"gate": true}}},
+  "benchmarks": [{"name": "abs", "shell": "sh $R/value.sh", "emits": "json", "repetitions": 6},
+                 {"name": "built", "shell": "./run-built", "emits": "json", "repetitions": 6}]
+}
+JSON
+printf 'exec sh value.sh\n' >"$R/run-built" && chmod +x "$R/run-built"
+echo run-built >>"$R/.gitignore"
+for i in 1 2 3; do
+	echo "abs $i" >>"$R/notes"
+	git -C "$R" add -A && git -C "$R" commit -qm "abs $i"
+	expect_exit 0 "absolute and built: baseline gate $i passes" gate --quiet "$R/suite-abs.json"
+done
+echo 1.3 >"$MACHINE"
+echo "abs 4" >>"$R/notes"
+git -C "$R" add -A && git -C "$R" commit -qm "abs 4"
+expect_exit 1 "a slower machine: by default neither is measured beside the base, both regressions stand" \
+	gate --no-store "$R/suite-abs.json"
+contains "... the absolute path said" "$OUT" \
+	"benchmark 'abs' was not measured beside the base commit: it names $R/value.sh, in the work tree, by its absolute path: both sides would run the head's files; --confirm-base measures it anyway"
+contains "... the build's output said" "$OUT" \
+	"benchmark 'built' was not measured beside the base commit: run-built is not in the commit (a build's output?): --build CMD builds both trees"
+contains "... both fail" "$OUT" "FAILED: 2 regressions"
+lacks "... no pairs ran" "$ERR" "@head"
+expect_exit 1 "with --build making run-built, that one is measured beside the base and passes; the other stands" \
+	gate --no-store --build "printf 'exec sh value.sh\\n' >run-built && chmod +x run-built" "$R/suite-abs.json"
+contains "... the pairs ran for it" "$ERR" "built@head: ok"
+lacks "... not for the other" "$ERR" "abs@head"
+contains "... the other fails alone" "$OUT" "FAILED: 1 regression (abs value)"
+echo 1 >"$MACHINE"
+
 # Mistakes: exit 2, one line each.
 expect_exit 2 "--confirm-base with --base" gate --confirm-base --base main "$R/suite.json"
 contains "... said" "$ERR" "--base measures the base commit in every gate already"
-expect_exit 2 "--build without --base or --confirm-base" gate --build make "$R/suite.json"
-contains "... said" "$ERR" "--build is for --base and --confirm-base"
+expect_exit 2 "--build with --no-confirm-base" gate --no-confirm-base --build make "$R/suite.json"
+contains "... said" "$ERR" "which --no-confirm-base turns off"
+expect_exit 2 "--confirm-base with --no-confirm-base" gate --confirm-base --no-confirm-base "$R/suite.json"
+contains "... said" "$ERR" "contradict each other"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# `perfgate gate --confirm-base` on a load test that starts its own server
+# Confirming against the base on a load test that starts its own server
 # (docs/gate.md, "Confirming against the base"; docs/load.md, "A server of
 # its own"): a history regression of a load test is measured again with the
 # baseline commit's server and the head's side by side, their load steps
@@ -39,10 +39,10 @@ done
 echo 1.5 >"$T/machine"
 echo 4 >>"$R/notes"
 git -C "$R" add -A && git -C "$R" commit -qm "main 4"
-expect_exit 1 "without --confirm-base the slower machine fails the load test's history gate" \
-	gate --no-store --quiet "$R/suite.json"
-expect_exit 0 "with --confirm-base it passes: beside the base commit's server the head's is no slower" \
-	gate --no-store --confirm-base "$R/suite.json" --json "$T/machine.json"
+expect_exit 1 "with --no-confirm-base the slower machine fails the load test's history gate" \
+	gate --no-store --quiet --no-confirm-base "$R/suite.json"
+expect_exit 0 "by default it passes: its server runs the repository's service_time.py, and beside the base commit's server the head's is no slower" \
+	gate --no-store "$R/suite.json" --json "$T/machine.json"
 contains "the pairs ran, both servers" "$ERR" "api@head: ok"
 contains "the report says none was confirmed" "$OUT" ": 0 regressions against the history confirmed, "
 check_py "the latency rows: inconclusive and unconfirmed, about +50% against the history" python3 -c '
