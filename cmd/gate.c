@@ -45,9 +45,10 @@ static bool base_options_fit(const struct gate_args *a)
 		cmd_error("--confirm-base and --no-confirm-base contradict each other: give one");
 		return false;
 	}
-	if (a->build && !a->base && a->no_confirm_base) {
+	if (a->build && !a->base && (a->no_confirm_base || a->shard.shards)) {
 		cmd_error("--build builds the base commit's tree (and the work tree) for --base or for confirming "
-			  "against the base, which --no-confirm-base turns off");
+			  "against the base, which %s", a->shard.shards ? "a merged run of shards never does"
+			  : "--no-confirm-base turns off");
 		return false;
 	}
 	if (a->confirm_base && (a->base || a->shard.shards)) {

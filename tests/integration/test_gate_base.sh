@@ -468,8 +468,8 @@ contains "the load test is named as not run, with what would run it" "$ERR" \
 # Mistakes: exit 2, one line each.
 expect_exit 2 "an unknown REF" gate --base nosuch "$R/suite.json"
 contains "... named" "$ERR" "--base nosuch: unknown git revision 'nosuch'"
-expect_exit 2 "--build without --base" gate --build make "$R/suite.json"
-contains "... said" "$ERR" "--build is for --base"
+expect_exit 2 "--build with --shards (nothing measured here)" gate --build make --shards 2 "$R/suite.json"
+contains "... said" "$ERR" "which a merged run of shards never does"
 expect_exit 2 "--base with --baseline" gate --base main --baseline branch:main "$R/suite.json"
 contains "... said" "$ERR" "it takes no --baseline"
 cat >"$R/suite-var.json" <<'EOF'
