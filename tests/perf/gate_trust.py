@@ -27,9 +27,16 @@ scenario needs):
                "server"), gated with `gate --base main` on a branch: both
                commits' servers side by side, load steps of 1 s alternating
                (every cycle: A/A and each level)
-With --gate-arg=--confirm-base a history scenario's gates measure the base
-when the head looks worse (docs/gate.md, "Confirming against the base");
-each such line then has `confirm_base`.
+  http-own     the suite of `http-base` (its own "server", load steps of
+               1 s) gated against its history, as `http` is: the server is
+               the repository's own, so a gate that sees it worse
+               confirms beside the base commit by default
+A history scenario's gates measure the base when the head looks worse
+(docs/gate.md, "Confirming against the base"): by default when the
+benchmark runs the repository's own files (`sh loop.sh`, the `server` of
+`http-own`), with --gate-arg=--confirm-base always, with
+--gate-arg=--no-confirm-base never; each line of a gate that did has
+`confirm_base`.
 
 An epoch is a fresh history (a new project).  Cycle c of an epoch gates the
 main branch (stored: an A/A gate with a history of min(c, 5) runs), then,
@@ -86,7 +93,7 @@ def suite_json(scenario, project, port=0, tmp="/tmp"):
             {"name": "other", "shell": "i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done", "repetitions": 3}]
     elif scenario == "http":
         s["benchmarks"] = [{"name": "api", "http": {"url": "http://127.0.0.1:%d/work" % port}}]
-    elif scenario == "http-base":
+    elif scenario in ("http-base", "http-own"):
         # perfgate starts each side's server (service_time.py, committed in
         # the repository); its port file goes outside the trees
         s["benchmarks"] = [{"name": "api", "http": {"url": "http://127.0.0.1:%d/work" % port},
@@ -188,7 +195,7 @@ def no_history(scen):
 
 
 def set_work(scenario, repo, level):
-    if scenario in ("http", "http-base"):
+    if scenario in ("http", "http-base", "http-own"):
         conf = {"ms": 2.0, "slow_every": 0, "slow_factor": 1}
         # a request takes the sleep plus about 0.3 ms of the server and the
         # client: 2.45 ms makes the latency about +20%, 2.6 ms about +25%,
@@ -228,7 +235,8 @@ def main():
         # repetition, so 12.5% and 25% more loop make the command about 10%
         # and 20% slower (the summary prints the changes measured); 1.1%
         # more loop is about 1% more instructions.
-        a.levels = {"http": "lat20,thr20,p95x10", "http-base": "lat20,thr20,p95x10", "instr": "1.011",
+        a.levels = {"http": "lat20,thr20,p95x10", "http-base": "lat20,thr20,p95x10",
+                    "http-own": "lat20,thr20,p95x10", "instr": "1.011",
                     "ab": "1.125"}.get(a.scenario, "1.125,1.25")
     levels = [x for x in a.levels.split(",") if x]
     detect_epochs = a.epochs if a.detect_epochs < 0 else a.detect_epochs
@@ -237,7 +245,7 @@ def main():
     repo = os.path.join(tmp, "repo")
     env_home = tmp
     os.environ.update({"GIT_CONFIG_NOSYSTEM": "1", "HOME": env_home, "NO_COLOR": "1"})
-    port = pick_port() if a.scenario in ("http", "http-base") else 0
+    port = pick_port() if a.scenario in ("http", "http-base", "http-own") else 0
     server = Server(repo, tmp, port)
     # a TERM (the wrapper stopping) runs the clean-up below: no server left behind
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -250,7 +258,7 @@ def main():
             f.write(LOOP)
         with open(os.path.join(repo, "base"), "w") as f:
             f.write("%d\n" % BASE_WORK.get(a.scenario, 20000))
-        if a.scenario == "http-base":
+        if a.scenario in ("http-base", "http-own"):
             shutil.copy(os.path.join(HERE, "..", "servers", "service_time.py"), repo)
         set_work(a.scenario, repo, "aa")
         git(repo, "add", "-A")
