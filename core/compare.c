@@ -1414,6 +1414,7 @@ void compare_result_free(struct compare_result *r)
 	strv_free(r->base_commits, r->n_base_commits);
 	strv_free(r->notes, r->n_notes);
 	strv_free(r->failed_benches, r->n_failed_benches);
+	strv_free(r->confirms_base, r->n_confirms_base);
 	free(r);
 }
 

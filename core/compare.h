@@ -116,6 +116,12 @@ struct compare_result {
 		size_t confirmed, unconfirmed, revealed;
 		double seconds;
 	} confirm_base;
+	/* The benchmarks whose history rows the gate measures again beside
+	 * the base commit whenever they look worse (gate_run, docs/gate.md
+	 * "Confirming against the base"): a change their floors hold under is
+	 * still caught when the pairs show it, whatever `detects` says. */
+	char **confirms_base;
+	size_t n_confirms_base;
 	/* What the gate stored (gate_run; compare stores nothing): stored_as
 	 * 0 not stored by this comparison, 1 stored and may be a baseline, -1
 	 * stored and never a baseline, not_baseline saying why. */

@@ -692,36 +692,79 @@ done:
 	return rc;
 }
 
-/* GATE_CONFIRM_BASE_AUTO: keep the names of the benchmarks that run the
- * repository's own files (core/treecode.h); a regression left out says
- * why.  Returns how many are kept (none outside a git work tree). */
-static size_t tree_benches(const struct suite *suite, const struct gate_options *o, struct gate_result *r,
-			   const char **names, size_t n)
+/* The work tree's top as a real path without a trailing '/', or NULL
+ * outside a git work tree. */
+static char *work_tree(const struct suite *suite, const struct gate_options *o)
 {
-	const char *dir = o->repo_dir ? o->repo_dir : suite->dir;
-	const char **regressed = NULL;
-	size_t n_regressed = compare_regressed_benches(r->comparison, &regressed), k = 0, len;
 	char *root = NULL;
 	struct err e = ERR_INIT;
+	size_t len;
 
-	if (gitinfo_workdir(dir, &root, &e) == 0) {
-		len = strlen(root);
-		if (len > 1 && root[len - 1] == '/')
-			root[len - 1] = '\0';
-		for (size_t i = 0; i < n; i++) {
-			char *why = NULL;
+	if (gitinfo_workdir(o->repo_dir ? o->repo_dir : suite->dir, &root, &e) != 0)
+		return NULL;
+	len = strlen(root);
+	if (len > 1 && root[len - 1] == '/')
+		root[len - 1] = '\0';
+	return root;
+}
 
-			if (treecode_runs_tree(suite, suite_find_bench(suite, names[i]), root,
-					       o->confirm_base_build && *o->confirm_base_build, &why))
-				names[k++] = names[i];
-			else if (str_index(names[i], regressed, n_regressed) >= 0)
-				compare_add_note(r->comparison, "benchmark '%s' was not measured beside the base commit: "
-						 "%s; --confirm-base measures it anyway", names[i], why);
-			free(why);
-		}
+/* Would the gate measure b beside the base?  By default (AUTO) when it runs
+ * the repository's own files (core/treecode.h; *why says why not), with
+ * --confirm-base whenever --base runs it. */
+static bool confirms(const struct suite *suite, const struct suite_bench *b, const struct gate_options *o,
+		     const char *root, char **why)
+{
+	*why = NULL;
+	if (b->variant_of)
+		return false;
+	if (o->confirm_base == GATE_CONFIRM_BASE_ALWAYS)
+		return b->kind == RUNDOC_KIND_COMMAND || (b->kind == RUNDOC_KIND_HTTP && json_peek(b->raw, "server"));
+	return treecode_runs_tree(suite, b, root, o->confirm_base_build && *o->confirm_base_build, why);
+}
+
+/* r->comparison->confirms_base: the benchmarks the gate measures beside the
+ * base commit whenever their history rows look worse (none outside a git
+ * work tree), for the report to say. */
+static void list_confirming(const struct suite *suite, const struct gate_options *o, struct gate_result *r)
+{
+	struct compare_result *c = r->comparison;
+	char *root = work_tree(suite, o);
+
+	if (!root)
+		return;
+	c->confirms_base = xcalloc(suite->n_benches + 1, sizeof(*c->confirms_base));
+	for (size_t i = 0; i < suite->n_benches; i++) {
+		char *why;
+
+		if (confirms(suite, &suite->benches[i], o, root, &why))
+			c->confirms_base[c->n_confirms_base++] = xstrdup(suite->benches[i].name);
+		free(why);
 	}
 	free(root);
-	free(regressed);
+}
+
+/* GATE_CONFIRM_BASE_AUTO: keep the names of the benchmarks that run the
+ * repository's own files (r->comparison->confirms_base); one of the
+ * regressed left out says why.  Returns how many are kept. */
+static size_t tree_benches(const struct suite *suite, const struct gate_options *o, struct gate_result *r,
+			   const char **names, size_t n, const char *const *regressed, size_t n_regressed)
+{
+	const struct compare_result *c = r->comparison;
+	size_t k = 0;
+	char *root = work_tree(suite, o);
+
+	for (size_t i = 0; root && i < n; i++) {
+		char *why = NULL;
+
+		if (str_index(names[i], (const char *const *)c->confirms_base, c->n_confirms_base) >= 0)
+			names[k++] = names[i];
+		else if (str_index(names[i], regressed, n_regressed) >= 0 &&
+			 !confirms(suite, suite_find_bench(suite, names[i]), o, root, &why) && why)
+			compare_add_note(r->comparison, "benchmark '%s' was not measured beside the base commit: "
+					 "%s; --confirm-base measures it anyway", names[i], why);
+		free(why);
+	}
+	free(root);
 	return k;
 }
 
@@ -738,8 +781,9 @@ static size_t tree_benches(const struct suite *suite, const struct gate_options 
  */
 static void step_confirm_base(const struct suite *suite, const struct gate_options *o, struct gate_result *r)
 {
-	const char **names = NULL;
-	size_t n = compare_base_confirm_benches(r->comparison, &names), k = 0;
+	const char **names = NULL, **regressed = NULL;
+	size_t n = compare_base_confirm_benches(r->comparison, &names), k = 0, left_out = 0;
+	size_t n_regressed = compare_regressed_benches(r->comparison, &regressed);
 	const char *commit = r->comparison->n_base_commits ? r->comparison->base_commits[0] : NULL;
 	struct gate_options po = GATE_OPTIONS_INIT;
 	struct headbase hb = HEADBASE_INIT;
@@ -756,13 +800,15 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 
 		if (b && !b->variant_of)
 			names[k++] = names[i];
+		else
+			left_out += str_index(names[i], regressed, n_regressed) >= 0;
 	}
-	if (k < n)
+	if (left_out)
 		compare_add_note(r->comparison, "%zu regressed benchmark%s not measured beside the base commit (--base "
 				 "runs neither an ingested harness's results nor A/B variants): %s verdicts against the "
-				 "history stand", n - k, n - k == 1 ? "" : "s", n - k == 1 ? "its" : "their");
+				 "history stand", left_out, left_out == 1 ? "" : "s", left_out == 1 ? "its" : "their");
 	if (o->confirm_base == GATE_CONFIRM_BASE_AUTO)
-		k = tree_benches(suite, o, r, names, k);
+		k = tree_benches(suite, o, r, names, k, regressed, n_regressed);
 	if (k == 0)
 		goto done;
 	if (!commit) {
@@ -810,6 +856,7 @@ done:
 	suite_free(pairs);
 	headbase_release(&hb);
 	free(names);
+	free(regressed);
 }
 
 int gate_run(struct suite *suite, const struct gate_options *opts, const struct baseline_source *src,
@@ -837,9 +884,11 @@ int gate_run(struct suite *suite, const struct gate_options *opts, const struct 
 		if (opts->confirm && !opts->run_source && !r->invalid && (r->have_baseline || opts->against_base) &&
 		    (rc = step_more(suite, opts, r, first_s, err)) != 0)
 			goto fail;
-		if (opts->confirm_base && !opts->against_base && !opts->run_source && !r->invalid && r->comparison &&
-		    r->have_baseline)
+		if (opts->confirm_base != GATE_CONFIRM_BASE_OFF && !opts->against_base && !opts->run_source &&
+		    !r->invalid && r->comparison && r->have_baseline) {
+			list_confirming(suite, opts, r);
 			step_confirm_base(suite, opts, r);
+		}
 		if (r->interrupted)
 			goto done;
 	}

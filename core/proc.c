@@ -56,6 +56,11 @@ void proc_install_interrupt_handler(void)
 	/* No SA_RESTART: a blocking wait returns EINTR so the loop sees the flag. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A reader that goes away (`perfgate gate | head`) must not kill
+	 * perfgate while its benchmarks and servers run: they would be left
+	 * running, and the run lost.  Writes to the closed pipe fail instead;
+	 * children get SIGPIPE's default back (proc_run). */
+	signal(SIGPIPE, SIG_IGN);
 }
 
 bool proc_interrupted(void)

@@ -146,7 +146,9 @@ bool proc_secret_name(const char *name, size_t len);
 char *proc_which(const char *name);
 
 /* A set of interrupt flags for Ctrl-C: proc_run returns promptly (killing
- * the child's group) once proc_interrupted() is true. */
+ * the child's group) once proc_interrupted() is true.  SIGPIPE is ignored
+ * from then on: a closed output pipe fails writes, it does not kill
+ * perfgate with its children running. */
 void proc_install_interrupt_handler(void);
 bool proc_interrupted(void);
 

@@ -968,6 +968,33 @@ static size_t detectable(const struct compare_result *r)
 
 /* A few gated metrics each by name ("6.0% in loop/wall"), more as a range
  * ("6.0% to 40% over 12 gated metrics ..."), or why there is none. */
+/*
+ * The benchmarks the gate measures beside the base commit whenever their
+ * history rows look worse (r->confirms_base): what the `detects` figures,
+ * the history's, leave out.
+ */
+static void confirming_text(const struct compare_result *r, bool markdown, struct sb *out)
+{
+	size_t shown = 0;
+
+	sb_puts(out, markdown ? "**Beside the base:** " : "beside the base: ");
+	for (size_t i = 0; i < r->n_confirms_base && shown < 5; i++)
+		if (r->confirms_base[i]) {
+			sb_puts(out, shown++ ? ", " : "");
+			if (markdown) {
+				sb_putc(out, '`');
+				md_code(out, r->confirms_base[i]);
+				sb_putc(out, '`');
+			} else
+				sb_puts(out, r->confirms_base[i]);
+		}
+	if (r->n_confirms_base > shown)
+		sb_printf(out, " and %zu more", r->n_confirms_base - shown);
+	sb_printf(out, " %s measured again beside the base commit in this job whenever the history sees %s worse, so "
+		  "a change under %s floor is still caught when the pairs show it", r->n_confirms_base == 1 ? "is" : "are",
+		  r->n_confirms_base == 1 ? "it" : "them", markdown ? "a metric's" : "its");
+}
+
 static void detect_range(const struct compare_result *r, bool markdown, struct sb *out)
 {
 	double lo = INFINITY, hi = -INFINITY;
@@ -1378,7 +1405,8 @@ static void text_tail(const struct compare_result *r, const struct report_groups
 		sb_puts(out, sb_str(&att));
 	}
 	sb_release(&att);
-	if (r->geomean_n || r->confirm_reps || ((n_hist || compare_ab_gated(r)) && (all || detectable(r))))
+	if (r->geomean_n || r->confirm_reps || ((n_hist || compare_ab_gated(r)) && (all || detectable(r))) ||
+	    (n_hist && r->n_confirms_base))
 		sb_putc(out, '\n');
 	if (r->geomean_n) {
 		char g[32];
@@ -1397,6 +1425,10 @@ static void text_tail(const struct compare_result *r, const struct report_groups
 			detect_summary(r, false, out);
 		else
 			detect_range(r, false, out);
+		sb_putc(out, '\n');
+	}
+	if (n_hist && r->n_confirms_base) {
+		confirming_text(r, false, out);
 		sb_putc(out, '\n');
 	}
 }
@@ -1437,6 +1469,9 @@ struct report_printable *report_printable_new(const struct compare_result *src)
 	r->failed_benches = xcalloc(src->n_failed_benches + 1, sizeof(*r->failed_benches));
 	if (src->n_failed_benches)
 		memcpy(r->failed_benches, src->failed_benches, src->n_failed_benches * sizeof(char *));
+	r->confirms_base = xcalloc(src->n_confirms_base + 1, sizeof(*r->confirms_base));
+	if (src->n_confirms_base)
+		memcpy(r->confirms_base, src->confirms_base, src->n_confirms_base * sizeof(char *));
 #define P(field) printable(&(field), &p->keep, &p->n, &p->alloc)
 	P(r->suite);
 	P(r->project);
@@ -1460,6 +1495,8 @@ struct report_printable *report_printable_new(const struct compare_result *src)
 		P(r->notes[i]);
 	for (size_t i = 0; i < r->n_failed_benches; i++)
 		P(r->failed_benches[i]);
+	for (size_t i = 0; i < r->n_confirms_base; i++)
+		P(r->confirms_base[i]);
 #undef P
 	return p;
 }
@@ -1480,6 +1517,7 @@ void report_printable_free(struct report_printable *p)
 	free(p->r.slos);
 	free(p->r.notes);
 	free(p->r.failed_benches);
+	free(p->r.confirms_base);
 	free(p);
 }
 
@@ -1922,6 +1960,10 @@ static void md_body(struct md_writer *w, const struct compare_result *r, const s
 		detect_range(r, true, w->out);
 		sb_puts(w->out, ".\n\n");
 	}
+	if (r->n_confirms_base) {
+		confirming_text(r, true, w->out);
+		sb_puts(w->out, ".\n\n");
+	}
 	sb_release(&row);
 	free(show);
 	free(idx);
@@ -2172,6 +2214,8 @@ cJSON *report_to_json(const struct compare_result *r)
 	}
 	cJSON_AddItemToObject(root, "notes", strv_json(r->notes, r->n_notes));
 	cJSON_AddItemToObject(root, "failed_benchmarks", strv_json(r->failed_benches, r->n_failed_benches));
+	if (r->n_confirms_base)
+		cJSON_AddItemToObject(root, "confirms_base", strv_json(r->confirms_base, r->n_confirms_base));
 	rows = cJSON_AddArrayToObject(root, "rows");
 	for (size_t i = 0; i < r->n_rows; i++)
 		cJSON_AddItemToArray(rows, row_json(r, &r->rows[i]));
@@ -2381,6 +2425,7 @@ static void head_from_json(const cJSON *json, struct compare_result *r)
 	r->confirm_base.seconds = json_peek_num(o, "seconds", 0);
 	r->notes = peek_strv(json, "notes", &r->n_notes);
 	r->failed_benches = peek_strv(json, "failed_benchmarks", &r->n_failed_benches);
+	r->confirms_base = peek_strv(json, "confirms_base", &r->n_confirms_base);
 }
 
 int report_from_json(const cJSON *json, struct compare_result **out, struct err *err)

@@ -57,10 +57,13 @@ expect_exit 1 "with --no-confirm-base the slower machine fails the gate (+30% ag
 	gate --no-store --no-confirm-base "$R/suite.json"
 contains "... as a regression" "$OUT" "FAILED: 1 regression (v value)"
 lacks "... no pairs ran" "$ERR" "v@head"
+lacks "... and the report promises none" "$OUT" "beside the base:"
 expect_exit 0 "by default it passes: 'sh value.sh' runs the repository's script, measured beside the base commit" \
 	gate --no-store "$R/suite.json"
 contains "... the pairs ran" "$ERR" "v@head: ok (7 repetitions"
 contains "... and did not confirm the regression" "$OUT" "0 regressions against the history confirmed, 1 not"
+contains "... the report says which benchmarks are measured beside the base when worse" "$OUT" \
+	"beside the base: v is measured again beside the base commit in this job whenever the history sees it worse, so a change under its floor is still caught when the pairs show it"
 expect_exit 0 "with --confirm-base it passes: beside the base commit the head is no slower" \
 	gate --no-store --confirm-base "$R/suite.json" --json "$T/machine.json"
 contains "the progress names the base commit, the baseline's nearest" "$ERR" \
@@ -88,7 +91,8 @@ assert m and sys.argv[2].startswith(m.group(1)), r["why"]
 assert abs(float(m.group(2))) < 1 and float(m.group(3)) <= 0 <= float(m.group(4)), r["why"]
 assert any("0 regressions against the history confirmed, 1 not" in n for n in d["notes"]), d["notes"]
 c = d["confirm_base"]
-assert c["commit"] == sys.argv[2] and c["confirmed"] == 0 and c["unconfirmed"] == 1 and c["seconds"] > 0, c' "$T/machine.json" "$NEAREST"
+assert c["commit"] == sys.argv[2] and c["confirmed"] == 0 and c["unconfirmed"] == 1 and c["seconds"] > 0, c
+assert d["confirms_base"] == ["v"], d.get("confirms_base")' "$T/machine.json" "$NEAREST"
 if python3 -c 'import json, sys, jsonschema
 jsonschema.validate(json.load(open(sys.argv[1])), json.load(open("schemas/compare.schema.json")), cls=jsonschema.Draft202012Validator)' "$T/machine.json" 2>"$T/schema.err"; then
 	ok "the JSON report is valid against schemas/compare.schema.json"
@@ -279,11 +283,13 @@ contains "... the build's output said" "$OUT" \
 	"benchmark 'built' was not measured beside the base commit: run-built is not in the commit (a build's output?): --build CMD builds both trees"
 contains "... both fail" "$OUT" "FAILED: 2 regressions"
 lacks "... no pairs ran" "$ERR" "@head"
+lacks "... the report names neither as measured beside the base" "$OUT" "beside the base:"
 expect_exit 1 "with --build making run-built, that one is measured beside the base and passes; the other stands" \
 	gate --no-store --build "printf 'exec sh value.sh\\n' >run-built && chmod +x run-built" "$R/suite-abs.json"
 contains "... the pairs ran for it" "$ERR" "built@head: ok"
 lacks "... not for the other" "$ERR" "abs@head"
 contains "... the other fails alone" "$OUT" "FAILED: 1 regression (abs value)"
+contains "... the report names the one measured beside the base" "$OUT" "beside the base: built is measured again"
 echo 1 >"$MACHINE"
 
 # Mistakes: exit 2, one line each.

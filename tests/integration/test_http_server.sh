@@ -70,6 +70,30 @@ b = {x["name"]: x for x in json.load(open(sys.argv[1]))["benchmarks"]}
 assert b["a"]["status"] == b["b"]["status"] == "ok" and b["a"]["server"]["port"] == b["b"]["server"]["port"], b' "$T/shared-run.json"
 if listening "$P"; then not_ok "the shared server is stopped after the run"; else ok "the shared server is stopped after the run"; fi
 
+# A reader that goes away mid-run (`perfgate run | head -c 1`) does not
+# kill perfgate with its server running: writes to the closed pipe fail,
+# the run goes on to its end, writes its document and stops the server.
+P=$(free_port)
+cat >"$T/piped.json" <<JSON
+{"suite": "srv", "order": "interleaved", "benchmarks": [
+  {"name": "a", "http": {"url": "http://127.0.0.1:$P/a"}, "load": {"duration": "0.2s", "repetitions": 3},
+   "server": {"shell": "echo \$\$ >$T/piped.pid; exec python3 $SERVER $T/service.json $T/pf.piped \$PORT"}},
+  {"name": "b", "http": {"url": "http://127.0.0.1:$P/b"}, "load": {"duration": "0.2s", "repetitions": 3},
+   "server": {"shell": "echo \$\$ >$T/piped.pid; exec python3 $SERVER $T/service.json $T/pf.piped \$PORT"}},
+  {"name": "c", "shell": "true", "repetitions": 3}]}
+JSON
+{ "$PERFGATE" run "$T/piped.json" --no-store --out "$T/piped-run.json"; echo $? >"$T/piped.rc"; } 2>&1 | head -c 1 >/dev/null
+check "perfgate outlived the reader of its output and ended by itself (exit 0)" sh -c "[ \"\$(cat '$T/piped.rc')\" = 0 ]"
+check "... its run document is written" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert sorted(b["name"] for b in d["benchmarks"]) == ["a", "b", "c"], d["benchmarks"]' "$T/piped-run.json"
+if [ -s "$T/piped.pid" ] && alive "$(cat "$T/piped.pid")"; then
+	not_ok "... and its server is stopped"
+else
+	ok "... and its server is stopped"
+fi
+
 # Ready when /health says so, not when the port opens.
 cat >"$T/slow_ready.py" <<'PY'
 import sys, time

@@ -27,7 +27,7 @@ scenario needs):
                "server"), gated with `gate --base main` on a branch: both
                commits' servers side by side, load steps of 1 s alternating
                (every cycle: A/A and each level)
-  http-own     the suite of `http-base` (its own "server", load steps of
+  http-own     the suite of `http-base` (its own "server", 3 load steps of
                1 s) gated against its history, as `http` is: the server is
                the repository's own, so a gate that sees it worse
                confirms beside the base commit by default
@@ -97,7 +97,9 @@ def suite_json(scenario, project, port=0, tmp="/tmp"):
         # perfgate starts each side's server (service_time.py, committed in
         # the repository); its port file goes outside the trees
         s["benchmarks"] = [{"name": "api", "http": {"url": "http://127.0.0.1:%d/work" % port},
-                            "load": {"duration": "1s"},
+                            # against a history, 3 steps: 1 vs 5 samples can never reach alpha
+                            "load": {"duration": "1s", "repetitions": 3} if scenario == "http-own"
+                            else {"duration": "1s"},
                             "server": {"shell": "exec python3 service_time.py service.json %s/pf.$PORT $PORT"
                                        % tmp}}]
     elif scenario == "ab":

@@ -812,6 +812,9 @@ static void test_base_confirmation(void **state)
 
 	/* the mark and the record survive the JSON report, and the text report gives the cause */
 	hist->confirm_base.seconds = 1.5;
+	hist->confirms_base = xcalloc(3, sizeof(char *));
+	hist->confirms_base[hist->n_confirms_base++] = xstrdup("loop");
+	hist->confirms_base[hist->n_confirms_base++] = xstrdup("other");
 	report_json(hist, &sb);
 	json = cJSON_Parse(sb_str(&sb));
 	assert_non_null(json);
@@ -823,10 +826,19 @@ static void test_base_confirmation(void **state)
 	assert_int_equal(back->confirm_base.unconfirmed, 3);
 	assert_int_equal(back->confirm_base.revealed, 1);
 	assert_true(back->confirm_base.seconds == 1.5);
+	assert_int_equal(back->n_confirms_base, 2);
+	assert_string_equal(back->confirms_base[0], "loop");
+	assert_string_equal(back->confirms_base[1], "other");
 	sb_release(&sb);
 	report_text(back, &ro, &sb);
 	assert_non_null(strstr(sb_str(&sb), "3 metrics inconclusive (loop cpu, sys, throughput): worse than the "
 					    "history, but not beside the base commit measured in this job"));
+	/* and what `detects` leaves out: these are measured beside the base when worse */
+	assert_non_null(strstr(sb_str(&sb), "beside the base: loop, other are measured again beside the base commit "
+					    "in this job whenever the history sees them worse"));
+	sb_release(&sb);
+	report_markdown(back, &ro, &sb);
+	assert_non_null(strstr(sb_str(&sb), "**Beside the base:** `loop`, `other` are measured again"));
 	sb_release(&sb);
 	cJSON_Delete(json);
 	compare_result_free(back);
