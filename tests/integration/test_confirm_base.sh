@@ -40,19 +40,26 @@ echo 100 >"$R/value"
 echo 1 >"$MACHINE"
 git -C "$R" add -A && git -C "$R" commit -qm base
 gate() { rm -f "$COUNTER"; "$PERFGATE" gate --db "$DB" "$@"; }
+# baselines TAG SUITE: three baseline runs of SUITE, a commit each, the
+# machine at its usual speed.
+baselines() {
+	for _i in 1 2 3; do
+		echo "$1 $_i" >>"$R/notes"
+		git -C "$R" add -A && git -C "$R" commit -qm "$1 $_i"
+		expect_exit 0 "$1: baseline gate $_i passes" gate --quiet "$2"
+	done
+}
+# slower_job TAG: a commit that changes no code, for a job whose machine is
+# 30% slower.
+slower_job() {
+	echo 1.3 >"$MACHINE"
+	echo "$1 4" >>"$R/notes"
+	git -C "$R" add -A && git -C "$R" commit -qm "$1 4"
+}
 
-# Three baseline runs, the machine at its usual speed.
-for i in 1 2 3; do
-	echo "$i" >>"$R/notes"
-	git -C "$R" add -A && git -C "$R" commit -qm "main $i"
-	expect_exit 0 "baseline gate $i passes" gate --quiet "$R/suite.json"
-done
+baselines main "$R/suite.json"
 NEAREST=$(git -C "$R" rev-parse HEAD)
-
-# The next job's machine is 30% slower; the code is the same.
-echo 1.3 >"$MACHINE"
-echo 4 >>"$R/notes"
-git -C "$R" add -A && git -C "$R" commit -qm "main 4"
+slower_job main
 expect_exit 1 "with --no-confirm-base the slower machine fails the gate (+30% against the history)" \
 	gate --no-store --no-confirm-base "$R/suite.json"
 contains "... as a regression" "$OUT" "FAILED: 1 regression (v value)"
@@ -192,14 +199,8 @@ cat >"$R/suite-var.json" <<'EOF'
                   "variants": [{"name": "a"}, {"name": "b"}]}]
 }
 EOF
-for i in 1 2 3; do
-	echo "var $i" >>"$R/notes"
-	git -C "$R" add -A && git -C "$R" commit -qm "var $i"
-	expect_exit 0 "variants: baseline gate $i passes" gate --quiet "$R/suite-var.json"
-done
-echo 1.3 >"$MACHINE"
-echo "var 4" >>"$R/notes"
-git -C "$R" add -A && git -C "$R" commit -qm "var 4"
+baselines variants "$R/suite-var.json"
+slower_job variants
 expect_exit 1 "variants that regressed against the history: the regressions stand" \
 	gate --no-store --confirm-base "$R/suite-var.json"
 contains "... said" "$OUT" "2 regressed benchmarks not measured beside the base commit (--base runs neither an ingested harness's results nor A/B variants): their verdicts against the history stand"
@@ -267,14 +268,8 @@ cat >"$R/suite-abs.json" <<JSON
 JSON
 printf 'exec sh value.sh\n' >"$R/run-built" && chmod +x "$R/run-built"
 echo run-built >>"$R/.gitignore"
-for i in 1 2 3; do
-	echo "abs $i" >>"$R/notes"
-	git -C "$R" add -A && git -C "$R" commit -qm "abs $i"
-	expect_exit 0 "absolute and built: baseline gate $i passes" gate --quiet "$R/suite-abs.json"
-done
-echo 1.3 >"$MACHINE"
-echo "abs 4" >>"$R/notes"
-git -C "$R" add -A && git -C "$R" commit -qm "abs 4"
+baselines "absolute and built" "$R/suite-abs.json"
+slower_job "absolute and built"
 expect_exit 1 "a slower machine: by default neither is measured beside the base, both regressions stand" \
 	gate --no-store "$R/suite-abs.json"
 contains "... the absolute path said" "$OUT" \
