@@ -718,7 +718,7 @@ static bool confirms(const struct suite *suite, const struct suite_bench *b, con
 	if (b->variant_of)
 		return false;
 	if (o->confirm_base == GATE_CONFIRM_BASE_ALWAYS)
-		return b->kind == RUNDOC_KIND_COMMAND || (b->kind == RUNDOC_KIND_HTTP && json_peek(b->raw, "server"));
+		return headbase_runs(b);
 	return treecode_runs_tree(suite, b, root, o->confirm_base_build && *o->confirm_base_build, why);
 }
 

@@ -204,9 +204,7 @@ static int bench_dirs(const struct suite *suite, const struct suite_bench *b, co
 	return rc;
 }
 
-/* Does --base run b: a command, or a load test that starts its own server
- * (perfgate can start the base commit's server only when it knows how)? */
-static bool runs_on_both(const struct suite_bench *b)
+bool headbase_runs(const struct suite_bench *b)
 {
 	return b->kind == RUNDOC_KIND_COMMAND || (b->kind == RUNDOC_KIND_HTTP && json_peek(b->raw, "server"));
 }
@@ -423,7 +421,7 @@ static void find_changed(const struct suite *suite, struct headbase *hb)
 		const struct suite_bench *b = &suite->benches[i];
 		const struct suite_bench *was = bs ? suite_find_bench(bs, b->name) : NULL;
 
-		if (runs_on_both(b) && (!was || strcmp(was->config_hash, b->config_hash) != 0))
+		if (headbase_runs(b) && (!was || strcmp(was->config_hash, b->config_hash) != 0))
 			hb->base.changed[hb->base.n_changed++] = xstrdup(b->name);
 	}
 	suite_free(bs);
@@ -451,7 +449,7 @@ int headbase_suite(struct suite *suite, struct headbase *hb, long *repetitions, 
 				     "the base commit, and cannot compare variants as well", b->variant_of);
 			break;
 		}
-		if (!runs_on_both(b)) {
+		if (!headbase_runs(b)) {
 			if (b->kind == RUNDOC_KIND_HTTP)
 				errlist_add(notes, "benchmark '%s' is not run: --base starts a load test's target on each "
 					    "side only when the benchmark declares it as its \"server\" (docs/load.md); "

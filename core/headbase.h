@@ -81,6 +81,10 @@ int headbase_checkout(const char *repo_dir, const char *ref, struct headbase *hb
  */
 int headbase_build(const struct headbase *hb, const char *build, char **log, struct err *err);
 
+/* Does --base run b: a command, or a load test that starts its own server
+ * (perfgate can start the base commit's server only when it knows how)? */
+bool headbase_runs(const struct suite_bench *b);
+
 /*
  * Replace the suite's benchmarks by the pairs NAME@base and NAME@head.
  * Each runs in its tree: the benchmark's working folder (the suite's

@@ -54,6 +54,7 @@ static const char *const suite_text =
 	"{'name': 'wrappers', 'shell': 'FOO=1 exec nice -n 5 timeout 10 ./bin/run 2>&1 | tail -1'},"
 	"{'name': 'python-module', 'command': ['python3', '-m', 'pkg.mod']},"
 	"{'name': 'python-inline', 'command': ['python3', '-c', 'import pkg.mod']},"
+	"{'name': 'python-package', 'command': ['python3', '-m', 'pkg']},"
 	"{'name': 'shell-inline', 'command': ['bash', '-ec', 'echo go; ./bin/run --fast']},"
 	"{'name': 'quoted', 'shell': '%./bin/run% \\\"a b\\\"'},"
 	"{'name': 'comment', 'shell': '# ./bin/run\\n/bin/true'},"
@@ -150,6 +151,7 @@ static void test_programs_of_the_tree(void **state)
 	judged("in-cwd", false, true, "sub/x.sh");
 	judged("wrappers", false, true, "bin/run");
 	judged("python-module", false, true, "pkg/mod.py");
+	judged("python-package", false, true, "pkg");
 	judged("shell-inline", false, true, "bin/run");
 	judged("quoted", false, true, "bin/run");
 	judged("redirect-first", false, true, "bin/run");
