@@ -966,8 +966,6 @@ static size_t detectable(const struct compare_result *r)
 	return n;
 }
 
-/* A few gated metrics each by name ("6.0% in loop/wall"), more as a range
- * ("6.0% to 40% over 12 gated metrics ..."), or why there is none. */
 /*
  * The benchmarks the gate measures beside the base commit whenever their
  * history rows look worse (r->confirms_base): what the `detects` figures,
@@ -991,10 +989,12 @@ static void confirming_text(const struct compare_result *r, bool markdown, struc
 	if (r->n_confirms_base > shown)
 		sb_printf(out, " and %zu more", r->n_confirms_base - shown);
 	sb_printf(out, " %s measured again beside the base commit in this job whenever the history sees %s worse, so "
-		  "a change under %s floor is still caught when the pairs show it", r->n_confirms_base == 1 ? "is" : "are",
-		  r->n_confirms_base == 1 ? "it" : "them", markdown ? "a metric's" : "its");
+		  "a change under a row's floor is still caught when the pairs show it",
+		  r->n_confirms_base == 1 ? "is" : "are", r->n_confirms_base == 1 ? "it" : "them");
 }
 
+/* A few gated metrics each by name ("6.0% in loop/wall"), more as a range
+ * ("6.0% to 40% over 12 gated metrics ..."), or why there is none. */
 static void detect_range(const struct compare_result *r, bool markdown, struct sb *out)
 {
 	double lo = INFINITY, hi = -INFINITY;
