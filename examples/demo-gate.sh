@@ -1,9 +1,11 @@
 #!/bin/sh
 # The gate part of `make demo`: a temporary git repository holding
-# examples/gate/suite.json (a shell loop whose work comes from the file
-# 'work'); three gates on main build a baseline and pass, then a branch that
-# triples the work fails the gate, confirmed by a re-run, with the report
-# explaining the baseline; then the same branch fails `gate --base main`,
+# examples/gate/suite.json and loop.sh (a shell loop whose work comes from
+# the file 'work'); three gates on main build a baseline and pass, then a
+# branch that triples the work fails the gate, confirmed by a re-run and
+# beside main's commit in the same job (loop.sh is the repository's own
+# script), with the report explaining the baseline; then the same branch
+# fails `gate --base main`,
 # measured beside main's files in the same job.  Uses the database perfgate finds (the embedded one
 # by default); the repository is removed at the end.
 set -eu
@@ -17,7 +19,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 git init -q -b main "$repo"
 git -C "$repo" config user.email demo@example.com
 git -C "$repo" config user.name "perfgate demo"
-cp "$here/gate/suite.json" "$repo/suite.json"
+cp "$here/gate/suite.json" "$here/gate/loop.sh" "$repo/"
 echo 3000 >"$repo/work"
 git -C "$repo" add -A
 git -C "$repo" commit -qm "a loop of 3000 iterations"
@@ -34,7 +36,7 @@ for i in 2 3; do
 	"$PERFGATE" gate --quiet "$repo/suite.json" || echo "(exit $? on an unchanged commit: a noisy machine)"
 done
 
-say "a branch that triples the work: the gate fails (exit 1), after confirming"
+say "a branch that triples the work: the gate fails (exit 1), confirmed beside main's commit"
 git -C "$repo" checkout -qb slower-loop
 echo 9000 >"$repo/work"
 git -C "$repo" commit -qam "three times the work"
