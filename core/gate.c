@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "gitinfo.h"
 #include "headbase.h"
 #include "report.h"
 #include "sequential.h"
@@ -692,34 +691,29 @@ done:
 	return rc;
 }
 
-/* The work tree's top as a real path without a trailing '/', or NULL
- * outside a git work tree. */
-static char *work_tree(const struct suite *suite, const struct gate_options *o)
+/* The work tree the benchmarks are judged against, or NULL outside one. */
+static struct treecode *work_tree(const struct suite *suite, const struct gate_options *o)
 {
-	char *root = NULL;
+	struct treecode *t = NULL;
 	struct err e = ERR_INIT;
-	size_t len;
 
-	if (gitinfo_workdir(o->repo_dir ? o->repo_dir : suite->dir, &root, &e) != 0)
-		return NULL;
-	len = strlen(root);
-	if (len > 1 && root[len - 1] == '/')
-		root[len - 1] = '\0';
-	return root;
+	treecode_open(o->repo_dir ? o->repo_dir : suite->dir, o->confirm_base_build && *o->confirm_base_build, &t,
+		      &e);
+	return t;
 }
 
 /* Would the gate measure b beside the base?  By default (AUTO) when it runs
  * the repository's own files (core/treecode.h; *why says why not), with
  * --confirm-base whenever --base runs it. */
 static bool confirms(const struct suite *suite, const struct suite_bench *b, const struct gate_options *o,
-		     const char *root, char **why)
+		     const struct treecode *t, char **why)
 {
 	*why = NULL;
 	if (b->variant_of)
 		return false;
 	if (o->confirm_base == GATE_CONFIRM_BASE_ALWAYS)
 		return headbase_runs(b);
-	return treecode_runs_tree(suite, b, root, o->confirm_base_build && *o->confirm_base_build, why);
+	return treecode_runs_tree(t, suite, b, why);
 }
 
 /* r->comparison->confirms_base: the benchmarks the gate measures beside the
@@ -728,19 +722,19 @@ static bool confirms(const struct suite *suite, const struct suite_bench *b, con
 static void list_confirming(const struct suite *suite, const struct gate_options *o, struct gate_result *r)
 {
 	struct compare_result *c = r->comparison;
-	char *root = work_tree(suite, o);
+	struct treecode *t = work_tree(suite, o);
 
-	if (!root)
+	if (!t)
 		return;
 	c->confirms_base = xcalloc(suite->n_benches + 1, sizeof(*c->confirms_base));
 	for (size_t i = 0; i < suite->n_benches; i++) {
 		char *why;
 
-		if (confirms(suite, &suite->benches[i], o, root, &why))
+		if (confirms(suite, &suite->benches[i], o, t, &why))
 			c->confirms_base[c->n_confirms_base++] = xstrdup(suite->benches[i].name);
 		free(why);
 	}
-	free(root);
+	treecode_free(t);
 }
 
 /* GATE_CONFIRM_BASE_AUTO: keep the names of the benchmarks that run the
@@ -751,20 +745,20 @@ static size_t tree_benches(const struct suite *suite, const struct gate_options 
 {
 	const struct compare_result *c = r->comparison;
 	size_t k = 0;
-	char *root = work_tree(suite, o);
+	struct treecode *t = work_tree(suite, o);
 
-	for (size_t i = 0; root && i < n; i++) {
+	for (size_t i = 0; t && i < n; i++) {
 		char *why = NULL;
 
 		if (str_index(names[i], (const char *const *)c->confirms_base, c->n_confirms_base) >= 0)
 			names[k++] = names[i];
 		else if (str_index(names[i], regressed, n_regressed) >= 0 &&
-			 !confirms(suite, suite_find_bench(suite, names[i]), o, root, &why) && why)
+			 !confirms(suite, suite_find_bench(suite, names[i]), o, t, &why) && why)
 			compare_add_note(r->comparison, "benchmark '%s' was not measured beside the base commit: "
 					 "%s; --confirm-base measures it anyway", names[i], why);
 		free(why);
 	}
-	free(root);
+	treecode_free(t);
 	return k;
 }
 

@@ -696,27 +696,44 @@ int gitinfo_workdir(const char *dir, char **out, struct err *err)
 	return rc;
 }
 
-int gitinfo_tracked(const char *dir, const char *path, bool *tracked, struct err *err)
+struct gitinfo_index {
+	git_repository *repo;
+	git_index *index;
+};
+
+int gitinfo_index_open(const char *dir, struct gitinfo_index **out, struct err *err)
 {
-	git_repository *repo = NULL;
-	git_index *index = NULL;
-	char *folder = xasprintf("%s/", path);
-	size_t at;
+	struct gitinfo_index *ix = xcalloc(1, sizeof(*ix));
 	int rc, grc;
 
-	*tracked = false;
-	if ((rc = repo_open(&repo, dir, err)))
-		goto done;
-	if ((grc = git_repository_index(&index, repo)) < 0) {
+	*out = NULL;
+	if ((rc = repo_open(&ix->repo, dir, err)) == 0 && (grc = git_repository_index(&ix->index, ix->repo)) < 0)
 		rc = git_fail(err, grc, "cannot read the index of the repository at", dir ? dir : ".");
-		goto done;
+	if (rc) {
+		gitinfo_index_free(ix);
+		return rc;
 	}
-	*tracked = git_index_get_bypath(index, path, 0) || git_index_find_prefix(&at, index, folder) == 0;
-done:
-	git_index_free(index);
-	git_repository_free(repo);
+	*out = ix;
+	return 0;
+}
+
+bool gitinfo_index_has(const struct gitinfo_index *ix, const char *path)
+{
+	char *folder = xasprintf("%s/", path);
+	size_t at;
+	bool has = git_index_get_bypath(ix->index, path, 0) || git_index_find_prefix(&at, ix->index, folder) == 0;
+
 	free(folder);
-	return rc;
+	return has;
+}
+
+void gitinfo_index_free(struct gitinfo_index *ix)
+{
+	if (!ix)
+		return;
+	git_index_free(ix->index);
+	git_repository_free(ix->repo);
+	free(ix);
 }
 
 /* Submodules nested deeper than this are not written. */

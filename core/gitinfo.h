@@ -98,10 +98,14 @@ char *gitinfo_strip_credentials(const char *url);
  * '/' (ERR_NOTFOUND outside a repository or in a bare one). */
 int gitinfo_workdir(const char *dir, char **out, struct err *err);
 
-/* *tracked: whether `path` (relative to the work tree's top; a file, or a
- * folder holding one) is in the repository's index, as `git ls-files` would
- * list it.  ERR_NOTFOUND outside a repository. */
-int gitinfo_tracked(const char *dir, const char *path, bool *tracked, struct err *err);
+/* The index of the repository `dir` is in, read once for many questions
+ * (ERR_NOTFOUND outside a repository). */
+struct gitinfo_index;
+int gitinfo_index_open(const char *dir, struct gitinfo_index **out, struct err *err);
+/* Is `path` (relative to the work tree's top; a file, or a folder holding
+ * one) in the index, as `git ls-files` would list it? */
+bool gitinfo_index_has(const struct gitinfo_index *ix, const char *path);
+void gitinfo_index_free(struct gitinfo_index *ix);
 
 /*
  * Write the files of revision `commit` into the existing folder `dest`, as

@@ -8,6 +8,7 @@
 #include "treecode.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,9 +19,16 @@
 /* `sh -c 'bash -c "..."'`: deeper than this is not read. */
 #define MAX_DEPTH 4
 
+struct treecode {
+	char *root;        /* the work tree's top, a real path without a trailing '/' */
+	bool built;        /* a build command makes what the trees lack */
+	struct gitinfo_index *index;
+};
+
 struct scan {
 	const char *root;  /* the work tree's top, a real path */
 	size_t root_len;
+	const struct gitinfo_index *index;
 	char *dir;         /* where the next word runs (a `cd` moves it); NULL: unknown */
 	bool built;        /* a build command makes what the trees lack */
 	char *tree_file;   /* the first program or script of the work tree, below its top */
@@ -72,12 +80,9 @@ static void consider_file(struct scan *s, const char *file)
 	path = path_from(s->dir, file);
 	real = realpath(path, NULL);
 	if (real && (in = below_root(s, real)) && *in) {
-		bool tracked = false;
-		struct err e = ERR_INIT;
-
 		if (!s->tree_file)
 			s->tree_file = xstrdup(in);
-		if (!s->built && !s->untracked && (gitinfo_tracked(s->root, in, &tracked, &e) != 0 || !tracked))
+		if (!s->built && !s->untracked && !gitinfo_index_has(s->index, in))
 			s->untracked = xstrdup(in);
 	}
 	free(real);
@@ -325,10 +330,42 @@ static void scan_from(struct scan *s, const char *dir)
 	s->dir = dir ? realpath(dir, NULL) : NULL;
 }
 
-bool treecode_runs_tree(const struct suite *suite, const struct suite_bench *b, const char *root, bool built,
+int treecode_open(const char *dir, bool built, struct treecode **out, struct err *err)
+{
+	struct treecode *t = xcalloc(1, sizeof(*t));
+	char *top = NULL;
+	int rc;
+
+	*out = NULL;
+	t->built = built;
+	if ((rc = gitinfo_workdir(dir, &top, err)) != 0 || (rc = gitinfo_index_open(dir, &t->index, err)) != 0)
+		goto fail;
+	if (!(t->root = realpath(top, NULL))) {
+		rc = err_set(err, ERR_NOTFOUND, "the work tree %s: %s", top, strerror(errno));
+		goto fail;
+	}
+	free(top);
+	*out = t;
+	return 0;
+fail:
+	free(top);
+	treecode_free(t);
+	return rc;
+}
+
+void treecode_free(struct treecode *t)
+{
+	if (!t)
+		return;
+	gitinfo_index_free(t->index);
+	free(t->root);
+	free(t);
+}
+
+bool treecode_runs_tree(const struct treecode *t, const struct suite *suite, const struct suite_bench *b,
 			char **why)
 {
-	struct scan s = { root, strlen(root), NULL, built, NULL, NULL, NULL };
+	struct scan s = { t->root, strlen(t->root), t->index, NULL, t->built, NULL, NULL, NULL };
 	const cJSON *server = json_peek(b->raw, "server");
 	const char *server_cwd = json_peek_str(server, "cwd");
 	char *dir = path_from(suite->dir, json_peek_str(b->raw, "cwd"));

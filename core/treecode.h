@@ -31,15 +31,24 @@
 
 #include <stdbool.h>
 
+#include "err.h"
 #include "suite.h"
 
+/* The work tree benchmarks are judged against: its top and its index, read
+ * once for a whole suite. */
+struct treecode;
+
+/* The work tree of the repository `dir` is in; `built`: a build command
+ * makes what the trees lack.  ERR_NOTFOUND outside a work tree. */
+int treecode_open(const char *dir, bool built, struct treecode **out, struct err *err);
+void treecode_free(struct treecode *t);
+
 /*
- * Whether benchmark b of suite runs the files of the work tree whose top
- * is `root` (a real path, no trailing '/'), as above; `built`: a build
- * command makes what the trees lack.  *why (a new string) names the file
- * that decided yes ("build/bench"), or says why not ("its command starts
- * no program or script of the repository by a relative path").
+ * Whether benchmark b of suite runs the files of t's work tree, as above.
+ * *why (a new string) names the file that decided yes ("build/bench"), or
+ * says why not ("its command starts no program or script of the
+ * repository by a relative path").
  */
-bool treecode_runs_tree(const struct suite *suite, const struct suite_bench *b, const char *root, bool built,
+bool treecode_runs_tree(const struct treecode *t, const struct suite *suite, const struct suite_bench *b,
 			char **why);
 #endif

@@ -22,6 +22,7 @@
 static char tmp[256];
 static char *root; /* the repository's work tree, a real path */
 static struct suite *suite;
+static struct treecode *tree, *tree_built; /* without and with a build command */
 
 static void sh(const char *cmd)
 {
@@ -110,12 +111,18 @@ static int setup(void **state)
 	}
 	errlist_release(&problems);
 	free(path);
+	if (treecode_open(root, false, &tree, &err) != 0 || treecode_open(root, true, &tree_built, &err) != 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
+	treecode_free(tree);
+	treecode_free(tree_built);
 	suite_free(suite);
 	free(root);
 	sh("rm -rf repo outside");
@@ -132,7 +139,7 @@ static void judged(const char *name, bool built, bool yes, const char *why)
 	bool runs;
 
 	assert_non_null(b);
-	runs = treecode_runs_tree(suite, b, root, built, &got);
+	runs = treecode_runs_tree(built ? tree_built : tree, suite, b, &got);
 	if (runs != yes || !strstr(got, why))
 		fprintf(stderr, "benchmark '%s': got %s (%s), wanted %s (%s)\n", name, runs ? "yes" : "no", got,
 			yes ? "yes" : "no", why);
@@ -200,6 +207,22 @@ static void test_load_tests(void **state)
 	judged("load-server-installed", false, false, "starts no program or script of the repository");
 }
 
+/* Outside a work tree there is nothing to judge against. */
+static void test_outside_a_repository(void **state)
+{
+	char *dir = xasprintf("%s/outside", tmp);
+	struct treecode *t = (struct treecode *)&t; /* not NULL: treecode_open must clear it */
+	struct err err = ERR_INIT;
+
+	(void)state;
+	setenv("GIT_CEILING_DIRECTORIES", tmp, 1); /* no repository above tmp counts */
+	assert_int_equal(treecode_open(dir, false, &t, &err), ERR_NOTFOUND);
+	assert_null(t);
+	assert_non_null(strstr(err.msg, "not inside a git repository"));
+	unsetenv("GIT_CEILING_DIRECTORIES");
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_absolute_paths),
 		cmocka_unit_test(test_build_outputs),
 		cmocka_unit_test(test_load_tests),
+		cmocka_unit_test(test_outside_a_repository),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
