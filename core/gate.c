@@ -738,8 +738,10 @@ static void list_confirming(const struct suite *suite, const struct gate_options
 }
 
 /* GATE_CONFIRM_BASE_AUTO: keep the names of the benchmarks that run the
- * repository's own files (r->comparison->confirms_base); one of the
- * regressed left out says why.  Returns how many are kept. */
+ * repository's own files (r->comparison->confirms_base); a regressed one
+ * left out that --confirm-base would measure says why (one that --base
+ * cannot run at all, such as a load test of an outside server, is as it
+ * always was).  Returns how many are kept. */
 static size_t tree_benches(const struct suite *suite, const struct gate_options *o, struct gate_result *r,
 			   const char **names, size_t n, const char *const *regressed, size_t n_regressed)
 {
@@ -753,6 +755,7 @@ static size_t tree_benches(const struct suite *suite, const struct gate_options 
 		if (str_index(names[i], (const char *const *)c->confirms_base, c->n_confirms_base) >= 0)
 			names[k++] = names[i];
 		else if (str_index(names[i], regressed, n_regressed) >= 0 &&
+			 headbase_runs(suite_find_bench(suite, names[i])) &&
 			 !confirms(suite, suite_find_bench(suite, names[i]), o, t, &why) && why)
 			compare_add_note(r->comparison, "benchmark '%s' was not measured beside the base commit: "
 					 "%s; --confirm-base measures it anyway", names[i], why);

@@ -80,4 +80,6 @@ rows = {r["metric"]: r for r in json.load(open(sys.argv[1]))["rows"]}
 r = rows["latency.p95"]
 assert r["verdict"] == "regression" and r["batches"] and r["ratio"] > 3, r' "$T/slow.json"
 contains "the text report names it" "$OUT" "latency.p95"
+lacks "a load test of a server the suite does not start is never measured beside the base, and no note says so" \
+	"$OUT" "measured beside the base"
 git -C "$R" checkout -q main
