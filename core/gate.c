@@ -718,11 +718,11 @@ static bool confirms(const struct suite *suite, const struct suite_bench *b, con
 
 /* r->comparison->confirms_base: the benchmarks the gate measures beside the
  * base commit whenever their history rows look worse (none outside a git
- * work tree), for the report to say. */
-static void list_confirming(const struct suite *suite, const struct gate_options *o, struct gate_result *r)
+ * work tree, t NULL), for the report to say. */
+static void list_confirming(const struct suite *suite, const struct gate_options *o, const struct treecode *t,
+			    struct gate_result *r)
 {
 	struct compare_result *c = r->comparison;
-	struct treecode *t = work_tree(suite, o);
 
 	if (!t)
 		return;
@@ -734,34 +734,33 @@ static void list_confirming(const struct suite *suite, const struct gate_options
 			c->confirms_base[c->n_confirms_base++] = xstrdup(suite->benches[i].name);
 		free(why);
 	}
-	treecode_free(t);
 }
 
 /* GATE_CONFIRM_BASE_AUTO: keep the names of the benchmarks that run the
- * repository's own files (r->comparison->confirms_base); a regressed one
+ * files of the work tree t (r->comparison->confirms_base; none when t is
+ * NULL, outside a work tree); a regressed one
  * left out that --confirm-base would measure says why (one that --base
  * cannot run at all, such as a load test of an outside server, is as it
  * always was).  Returns how many are kept. */
-static size_t tree_benches(const struct suite *suite, const struct gate_options *o, struct gate_result *r,
-			   const char **names, size_t n, const char *const *regressed, size_t n_regressed)
+static size_t tree_benches(const struct suite *suite, const struct gate_options *o, const struct treecode *t,
+			   struct gate_result *r, const char **names, size_t n, const char *const *regressed,
+			   size_t n_regressed)
 {
 	const struct compare_result *c = r->comparison;
 	size_t k = 0;
-	struct treecode *t = work_tree(suite, o);
 
 	for (size_t i = 0; t && i < n; i++) {
+		const struct suite_bench *b = suite_find_bench(suite, names[i]);
 		char *why = NULL;
 
 		if (str_index(names[i], (const char *const *)c->confirms_base, c->n_confirms_base) >= 0)
 			names[k++] = names[i];
-		else if (str_index(names[i], regressed, n_regressed) >= 0 &&
-			 headbase_runs(suite_find_bench(suite, names[i])) &&
-			 !confirms(suite, suite_find_bench(suite, names[i]), o, t, &why) && why)
+		else if (str_index(names[i], regressed, n_regressed) >= 0 && headbase_runs(b) &&
+			 !confirms(suite, b, o, t, &why) && why)
 			compare_add_note(r->comparison, "benchmark '%s' was not measured beside the base commit: "
 					 "%s; --confirm-base measures it anyway", names[i], why);
 		free(why);
 	}
-	treecode_free(t);
 	return k;
 }
 
@@ -776,7 +775,8 @@ static size_t tree_benches(const struct suite *suite, const struct gate_options 
  * leaves the history's verdicts standing, with a note.  An interrupt
  * interrupts the gate.
  */
-static void step_confirm_base(const struct suite *suite, const struct gate_options *o, struct gate_result *r)
+static void step_confirm_base(const struct suite *suite, const struct gate_options *o, const struct treecode *t,
+			      struct gate_result *r)
 {
 	const char **names = NULL, **regressed = NULL;
 	size_t n = compare_base_confirm_benches(r->comparison, &names), k = 0, left_out = 0;
@@ -805,7 +805,7 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 				 "runs neither an ingested harness's results nor A/B variants): %s verdicts against the "
 				 "history stand", left_out, left_out == 1 ? "" : "s", left_out == 1 ? "its" : "their");
 	if (o->confirm_base == GATE_CONFIRM_BASE_AUTO)
-		k = tree_benches(suite, o, r, names, k, regressed, n_regressed);
+		k = tree_benches(suite, o, t, r, names, k, regressed, n_regressed);
 	if (k == 0)
 		goto done;
 	if (!commit) {
@@ -883,8 +883,11 @@ int gate_run(struct suite *suite, const struct gate_options *opts, const struct 
 			goto fail;
 		if (opts->confirm_base != GATE_CONFIRM_BASE_OFF && !opts->against_base && !opts->run_source &&
 		    !r->invalid && r->comparison && r->have_baseline) {
-			list_confirming(suite, opts, r);
-			step_confirm_base(suite, opts, r);
+			struct treecode *t = work_tree(suite, opts); /* the index, read once */
+
+			list_confirming(suite, opts, t, r);
+			step_confirm_base(suite, opts, t, r);
+			treecode_free(t);
 		}
 		if (r->interrupted)
 			goto done;

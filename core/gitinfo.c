@@ -707,7 +707,10 @@ int gitinfo_index_open(const char *dir, struct gitinfo_index **out, struct err *
 	int rc, grc;
 
 	*out = NULL;
-	if ((rc = repo_open(&ix->repo, dir, err)) == 0 && (grc = git_repository_index(&ix->index, ix->repo)) < 0)
+	if ((rc = repo_open(&ix->repo, dir, err)) == 0 && !git_repository_workdir(ix->repo))
+		rc = err_set(err, ERR_NOTFOUND, "the git repository at '%s' is bare: it has no work tree",
+			     dir ? dir : ".");
+	else if (rc == 0 && (grc = git_repository_index(&ix->index, ix->repo)) < 0)
 		rc = git_fail(err, grc, "cannot read the index of the repository at", dir ? dir : ".");
 	if (rc) {
 		gitinfo_index_free(ix);
@@ -715,6 +718,11 @@ int gitinfo_index_open(const char *dir, struct gitinfo_index **out, struct err *
 	}
 	*out = ix;
 	return 0;
+}
+
+const char *gitinfo_index_workdir(const struct gitinfo_index *ix)
+{
+	return git_repository_workdir(ix->repo);
 }
 
 bool gitinfo_index_has(const struct gitinfo_index *ix, const char *path)

@@ -99,9 +99,11 @@ char *gitinfo_strip_credentials(const char *url);
 int gitinfo_workdir(const char *dir, char **out, struct err *err);
 
 /* The index of the repository `dir` is in, read once for many questions
- * (ERR_NOTFOUND outside a repository). */
+ * (ERR_NOTFOUND outside a repository or in a bare one). */
 struct gitinfo_index;
 int gitinfo_index_open(const char *dir, struct gitinfo_index **out, struct err *err);
+/* Its work tree, ending in '/'. */
+const char *gitinfo_index_workdir(const struct gitinfo_index *ix);
 /* Is `path` (relative to the work tree's top; a file, or a folder holding
  * one) in the index, as `git ls-files` would list it? */
 bool gitinfo_index_has(const struct gitinfo_index *ix, const char *path);

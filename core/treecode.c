@@ -333,22 +333,21 @@ static void scan_from(struct scan *s, const char *dir)
 int treecode_open(const char *dir, bool built, struct treecode **out, struct err *err)
 {
 	struct treecode *t = xcalloc(1, sizeof(*t));
-	char *top = NULL;
+	const char *top;
 	int rc;
 
 	*out = NULL;
 	t->built = built;
-	if ((rc = gitinfo_workdir(dir, &top, err)) != 0 || (rc = gitinfo_index_open(dir, &t->index, err)) != 0)
+	if ((rc = gitinfo_index_open(dir, &t->index, err)) != 0)
 		goto fail;
+	top = gitinfo_index_workdir(t->index);
 	if (!(t->root = realpath(top, NULL))) {
 		rc = err_set(err, ERR_NOTFOUND, "the work tree %s: %s", top, strerror(errno));
 		goto fail;
 	}
-	free(top);
 	*out = t;
 	return 0;
 fail:
-	free(top);
 	treecode_free(t);
 	return rc;
 }

@@ -125,7 +125,7 @@ static int teardown(void **state)
 	treecode_free(tree_built);
 	suite_free(suite);
 	free(root);
-	sh("rm -rf repo outside");
+	sh("rm -rf repo outside bare.git");
 	rmdir(tmp);
 	return 0;
 }
@@ -220,6 +220,13 @@ static void test_outside_a_repository(void **state)
 	assert_null(t);
 	assert_non_null(strstr(err.msg, "not inside a git repository"));
 	unsetenv("GIT_CEILING_DIRECTORIES");
+	free(dir);
+	/* a bare repository has no work tree either */
+	sh("git init -q --bare bare.git");
+	dir = xasprintf("%s/bare.git", tmp);
+	assert_int_equal(treecode_open(dir, false, &t, &err), ERR_NOTFOUND);
+	assert_null(t);
+	assert_non_null(strstr(err.msg, "is bare: it has no work tree"));
 	free(dir);
 }
 
