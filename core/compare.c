@@ -1131,9 +1131,15 @@ bool compare_row_under_floor(const struct compare_result *r, const struct compar
 	       row->v.p_adj <= row->v.level && verdict_worse_effect(&row->v) >= log1p(row->settings.min_effect);
 }
 
+bool compare_row_blind(const struct compare_result *r, const struct compare_row *row)
+{
+	return compare_row_gates(r, row) && !row->against && row->v.kind != VERDICT_REGRESSION &&
+	       row->v.mde > VERDICT_MDE_FLAG && row->v.mde_paired <= VERDICT_MDE_FLAG;
+}
+
 /* The benchmarks of the gated history rows that are regressions (and,
- * with under_floor, worse under the floor), each named once. */
-static size_t benches_of(const struct compare_result *r, bool under_floor, const char ***out)
+ * with to_confirm, worse under the floor or blind), each named once. */
+static size_t benches_of(const struct compare_result *r, bool to_confirm, const char ***out)
 {
 	const char **v = NULL;
 	size_t n = 0, alloc = 0;
@@ -1143,7 +1149,8 @@ static size_t benches_of(const struct compare_result *r, bool under_floor, const
 		bool seen = false;
 
 		if (!compare_row_gates(r, row) ||
-		    !(row->v.kind == VERDICT_REGRESSION || (under_floor && compare_row_under_floor(r, row))))
+		    !(row->v.kind == VERDICT_REGRESSION ||
+		      (to_confirm && (compare_row_under_floor(r, row) || compare_row_blind(r, row)))))
 			continue;
 		for (size_t j = 0; j < n && !seen; j++)
 			seen = strcmp(v[j], row->bench) == 0;
@@ -1256,6 +1263,35 @@ static const struct compare_row *pair_row_of(const struct compare_result *pairs,
 	return p;
 }
 
+/* A blind row (compare_row_blind) judged by its pair row p, which is a
+ * regression (revealed) or not (cleared: the row keeps its verdict and
+ * takes the pairs' detectable effect when smaller); was and now are the
+ * two changes with their intervals. */
+static void blind_judged(struct compare_row *row, const struct compare_row *p, const char *commit,
+			 const char *was, const char *now, struct compare_base_confirmation *cb)
+{
+	struct verdict *v = &row->v;
+
+	if (p->v.kind == VERDICT_REGRESSION) {
+		snprintf(v->why, sizeof(v->why),
+			 "%s against the history, which cannot see a change under %.0f%% here (the spread between "
+			 "runs); measured again in this job beside base commit %.10s: %s (regression), confirmed",
+			 was, fmin(v->mde, 10) * 100, commit, now);
+		v->kind = VERDICT_REGRESSION;
+		cb->revealed++;
+	} else {
+		char before[sizeof(v->why)];
+
+		memcpy(before, v->why, sizeof(before));
+		snprintf(v->why, sizeof(v->why), "%s; the history cannot see a change under %.0f%% here, so measured "
+			 "again in this job beside base commit %.10s: %s (%s)",
+			 before, fmin(v->mde, 10) * 100, commit, now, verdict_name(p->v.kind));
+		cb->cleared++;
+	}
+	if (isfinite(p->v.mde) && !(p->v.mde >= v->mde))
+		v->mde = p->v.mde;
+}
+
 void compare_require_base_confirmation(struct compare_result *hist, const struct compare_result *pairs,
 				       const char *commit)
 {
@@ -1267,17 +1303,22 @@ void compare_require_base_confirmation(struct compare_result *hist, const struct
 		struct compare_row *row = &hist->rows[i];
 		bool regressed = compare_row_gates(hist, row) && row->v.kind == VERDICT_REGRESSION;
 		bool under = !regressed && compare_row_under_floor(hist, row);
+		bool blind = !regressed && !under && compare_row_blind(hist, row);
 		const struct compare_row *p;
 		char was[64], now[64];
 		bool yes;
 
-		if ((!regressed && !under) || !(p = pair_row_of(pairs, row)) || !pairs_judge(p))
+		if ((!regressed && !under && !blind) || !(p = pair_row_of(pairs, row)) || !pairs_judge(p))
 			continue;
 		yes = p->v.kind == VERDICT_REGRESSION;
 		if (under && !yes)
 			continue; /* under the floor, and no regression beside the base either */
 		change_with_ci(row, was, sizeof(was));
 		change_with_ci(p, now, sizeof(now));
+		if (blind) {
+			blind_judged(row, p, commit, was, now, cb);
+			continue;
+		}
 		if (under) {
 			snprintf(row->v.why, sizeof(row->v.why),
 				 "%s against the history (adjusted p %.2g), under its %.1f%% floor; measured again in this "

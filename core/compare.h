@@ -107,13 +107,15 @@ struct compare_result {
 	size_t looks;                 /* looks a sequential gate took (1: decided on the first) */
 	double extra_seconds;         /* s spent measuring more */
 	bool budget_spent;            /* measuring more stopped at its budget, undecided */
-	/* `gate --confirm-base`: the base commit the benchmarks were measured
-	 * beside (NULL: none were), the history regressions the pairs
-	 * confirmed and did not, the rows under the history's floor they
-	 * showed to be regressions (revealed), and the seconds they took. */
+	/* Confirming against the base: the base commit the benchmarks were
+	 * measured beside (NULL: none were), the history regressions the
+	 * pairs confirmed and did not, the rows the history passed (under its
+	 * floor, or blind: compare_row_blind) they showed to be regressions
+	 * (revealed), the blind rows they showed no regression in (cleared),
+	 * and the seconds they took. */
 	struct compare_base_confirmation {
 		char *commit;
-		size_t confirmed, unconfirmed, revealed;
+		size_t confirmed, unconfirmed, revealed, cleared;
 		double seconds;
 	} confirm_base;
 	/* The benchmarks whose history rows the gate measures again beside
@@ -178,9 +180,18 @@ size_t compare_regressed_benches(const struct compare_result *r, const char ***o
  * machine's record) held under: below-floor in the worse direction? */
 bool compare_row_under_floor(const struct compare_result *r, const struct compare_row *row);
 
-/* What `gate --confirm-base` measures beside the base: the benchmarks of
- * compare_regressed_benches and those with a row under the floor
- * (compare_row_under_floor); as compare_regressed_benches. */
+/* Is row a gated history row that is no regression and cannot see a
+ * change of VERDICT_MDE_FLAG (its detectable effect is over it), where
+ * pairs beside the base commit in this job would (verdict.mde_paired is
+ * under it)?  The spread between runs blinds it: the machine between
+ * jobs, or a history too short to know its spread.  A change of any size
+ * under that spread passes it, a job on a faster machine hiding it. */
+bool compare_row_blind(const struct compare_result *r, const struct compare_row *row);
+
+/* What confirming against the base measures beside the base: the
+ * benchmarks of compare_regressed_benches and those with a row under the
+ * floor (compare_row_under_floor) or blind (compare_row_blind); as
+ * compare_regressed_benches. */
 size_t compare_base_confirm_benches(const struct compare_result *r, const char ***out);
 
 /*
@@ -204,8 +215,11 @@ size_t compare_require_replication(struct compare_result *pooled, const struct c
  * marked unconfirmed: the head is no slower than its base on this machine
  * now, so what the history saw came from the machine between jobs, not
  * from the change.  A row under the history's floor
- * (compare_row_under_floor) whose pair row is a regression becomes one:
- * the spread between runs hid it.  A row whose pair row cannot judge it
+ * (compare_row_under_floor) or blind (compare_row_blind) whose pair row
+ * is a regression becomes one: the spread between runs hid it.  A blind
+ * row whose pair row shows no regression keeps its verdict, says what the
+ * pairs showed, and takes their detectable effect when it is smaller: the
+ * gate saw the row through them (cleared).  A row whose pair row cannot judge it
  * keeps its verdict: no pairs (the benchmark did not run on both sides),
  * or too few for the test while they show the change (pairs that tie and
  * show less than the floor judge: they measured no difference).  Each row

@@ -764,10 +764,22 @@ static size_t tree_benches(const struct suite *suite, const struct gate_options 
 	return k;
 }
 
+/* The confirmation's words on the rows the history cannot judge that the
+ * pairs cleared ("" when none). */
+static const char *cleared_text(const struct compare_base_confirmation *cb, char *buf, size_t len)
+{
+	if (!cb->cleared)
+		return "";
+	snprintf(buf, len, "; %zu row%s the history cannot judge (a detectable effect over %.0f%%) clear beside the "
+		 "base", cb->cleared, cb->cleared == 1 ? "" : "s", VERDICT_MDE_FLAG * 100);
+	return buf;
+}
+
 /*
  * 4b. Confirming against the base: the benchmarks whose history rows
- * still regress, or are worse under the history's floor, run again in
- * pairs beside the baseline's newest commit, as `gate --base` runs them;
+ * still regress, are worse under the history's floor, or are blind to a
+ * change of VERDICT_MDE_FLAG that pairs would see (compare_row_blind), run
+ * again in pairs beside the baseline's newest commit, as `gate --base` runs them;
  * the pairs decide those rows (compare_require_base_confirmation).  By
  * default only the benchmarks that run the repository's own files, with
  * --confirm-base every one.  Whatever keeps the pairs from deciding (no
@@ -789,6 +801,7 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 	struct err e = ERR_INIT;
 	long reps = o->run.repetitions;
 	struct compare_base_confirmation *cb = &r->comparison->confirm_base;
+	char clear[128];
 	uint64_t t0;
 
 	/* what --base can run: the suite's own benchmarks, not variants or an ingested harness's */
@@ -812,9 +825,9 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 		base_unconfirmed(o, r, "the baseline's runs name no commit");
 		goto done;
 	}
-	note(r, o, GATE_NOTE_CONFIRMING, "%zu benchmark%s regressed against the history, or worse under its floor; "
-	     "measuring %s again beside base commit %.10s in this job", k, k == 1 ? "" : "s", k == 1 ? "it" : "them",
-	     commit);
+	note(r, o, GATE_NOTE_CONFIRMING, "%zu benchmark%s regressed against the history, worse under its floor, or "
+	     "where it cannot see a change of %.0f%%; measuring %s again beside base commit %.10s in this job", k,
+	     k == 1 ? "" : "s", VERDICT_MDE_FLAG * 100, k == 1 ? "it" : "them", commit);
 	t0 = now_ns();
 	if (base_pairs_suite(suite, o, commit, names, k, &hb, &reps, &pairs, r, &e) != 0) {
 		base_unconfirmed(o, r, e.msg);
@@ -845,9 +858,9 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 				 "against the history stand, unconfirmed");
 	}
 	compare_add_note(r->comparison, "measured again beside base commit %.10s in this job (%.1f s): "
-			 "%zu regression%s against the history confirmed, %zu not; %zu more under the history's floor "
-			 "shown by the pairs", hb.base.commit, cb->seconds, cb->confirmed,
-			 cb->confirmed == 1 ? "" : "s", cb->unconfirmed, cb->revealed);
+			 "%zu regression%s against the history confirmed, %zu not; %zu more that the history passed "
+			 "shown by the pairs%s", hb.base.commit, cb->seconds, cb->confirmed,
+			 cb->confirmed == 1 ? "" : "s", cb->unconfirmed, cb->revealed, cleared_text(cb, clear, sizeof(clear)));
 done:
 	gate_result_free(pr);
 	suite_free(pairs);

@@ -968,8 +968,9 @@ static size_t detectable(const struct compare_result *r)
 
 /*
  * The benchmarks the gate measures beside the base commit whenever their
- * history rows look worse (r->confirms_base): what the `detects` figures,
- * the history's, leave out.
+ * history rows look worse or are blind (r->confirms_base,
+ * compare_row_blind): what the `detects` figures, the history's, leave
+ * out.
  */
 static void confirming_text(const struct compare_result *r, bool markdown, struct sb *out)
 {
@@ -988,9 +989,11 @@ static void confirming_text(const struct compare_result *r, bool markdown, struc
 		}
 	if (r->n_confirms_base > shown)
 		sb_printf(out, " and %zu more", r->n_confirms_base - shown);
-	sb_printf(out, " %s measured again beside the base commit in this job whenever the history sees %s worse, so "
-		  "a change under a row's floor is still caught when the pairs show it",
-		  r->n_confirms_base == 1 ? "is" : "are", r->n_confirms_base == 1 ? "it" : "them");
+	sb_printf(out, " %s measured again beside the base commit in this job whenever the history sees %s worse or "
+		  "cannot see a change of %.0f%%, so a change under a row's floor, or one a faster job hides, is still "
+		  "caught when the pairs show it",
+		  r->n_confirms_base == 1 ? "is" : "are", r->n_confirms_base == 1 ? "it" : "them",
+		  VERDICT_MDE_FLAG * 100);
 }
 
 /* A few gated metrics each by name ("6.0% in loop/wall"), more as a range
@@ -2210,6 +2213,7 @@ cJSON *report_to_json(const struct compare_result *r)
 		cJSON_AddNumberToObject(o, "confirmed", (double)r->confirm_base.confirmed);
 		cJSON_AddNumberToObject(o, "unconfirmed", (double)r->confirm_base.unconfirmed);
 		cJSON_AddNumberToObject(o, "revealed", (double)r->confirm_base.revealed);
+		cJSON_AddNumberToObject(o, "cleared", (double)r->confirm_base.cleared);
 		add_num(o, "seconds", r->confirm_base.seconds);
 	}
 	cJSON_AddItemToObject(root, "notes", strv_json(r->notes, r->n_notes));
@@ -2422,6 +2426,7 @@ static void head_from_json(const cJSON *json, struct compare_result *r)
 	r->confirm_base.confirmed = peek_size(o, "confirmed");
 	r->confirm_base.unconfirmed = peek_size(o, "unconfirmed");
 	r->confirm_base.revealed = peek_size(o, "revealed");
+	r->confirm_base.cleared = peek_size(o, "cleared");
 	r->confirm_base.seconds = json_peek_num(o, "seconds", 0);
 	r->notes = peek_strv(json, "notes", &r->n_notes);
 	r->failed_benches = peek_strv(json, "failed_benchmarks", &r->n_failed_benches);

@@ -271,7 +271,7 @@ void verdict_measure(const struct verdict_input *in, struct verdict *out)
 	out->p = out->p_adj = out->p_better = out->p_better_adj = 1;
 	out->p_min = 1;
 	out->ratio = out->ratio_lo = out->ratio_hi = NAN;
-	out->s_within = out->mde = out->median_change = NAN;
+	out->s_within = out->mde = out->mde_paired = out->median_change = NAN;
 	out->level = cs->alpha;
 	out->direction = cs->direction == RD_LOWER || cs->direction == RD_HIGHER
 				 ? (enum rd_direction)cs->direction : in->direction;
@@ -393,8 +393,14 @@ static size_t adjust_family(struct verdict *v, size_t n, const struct verdict_se
  * smallest p), with the between-run spread the floor used, the current
  * run's own spread and the sample sizes.  A change known without doubt
  * (no spread) is caught whenever it reaches the floor.
+ *
+ * For an unpaired row, also what pairs of as many repetitions beside the
+ * base commit would detect (`gate --base`, core/headbase.h): no spread
+ * between runs, the floor of min_effect and the metric's resolution (an
+ * A/B row's), and a pair's difference carrying the noise of both its
+ * halves (sqrt 2 x the run's own spread).
  */
-static void fill_mde(struct verdict *v, double level, size_t family)
+static void fill_mde(struct verdict *v, double level, size_t family, double min_effect)
 {
 	struct stats_mde_input in = {
 		.s_between = v->spread, .s_within = v->s_within, .k_runs = v->n_runs ? v->n_runs : 1,
@@ -412,6 +418,17 @@ static void fill_mde(struct verdict *v, double level, size_t family)
 	if (v->ratio_is_shift || !isfinite(v->s_within))
 		return;
 	v->mde = stats_mde(&in);
+	if (in.paired)
+		return;
+	in.paired = true;
+	in.s_between = 0;
+	in.k_runs = 1;
+	in.n_base = in.n_cur;
+	in.s_within = v->s_within * sqrt(2.0);
+	in.floor = fmax(0, min_effect);
+	if (v->abs_floor > 0 && fabs(v->base_median) > 0 && isfinite(v->base_median))
+		in.floor = fmax(in.floor, v->abs_floor / fabs(v->base_median));
+	v->mde_paired = stats_mde(&in);
 }
 
 static void pct(char *buf, size_t len, double ratio_minus_one)
@@ -557,7 +574,7 @@ void verdict_decide_at(struct verdict *v, size_t n, const struct verdict_setting
 				v[i].p_adj = v[i].p;
 			v[i].kind = decide_kind(&v[i], level);
 		}
-		fill_mde(&v[i], level, per_metric[i].gate ? fam_gate : fam_track);
+		fill_mde(&v[i], level, per_metric[i].gate ? fam_gate : fam_track, per_metric[i].min_effect);
 		write_why(&v[i], level);
 	}
 }

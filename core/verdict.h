@@ -122,6 +122,10 @@ struct verdict {
 	size_t n_far;      /* paired: pairs far from the rest by size (core/stats.h, stats_far_pairs) */
 	bool far_set_aside;/* ...set aside: the test of the pairs left decided, and its estimate shown */
 	double mde;        /* minimum detectable effect (relative, at VERDICT_MDE_POWER); NAN: none */
+	double mde_paired; /* the same for these samples measured as pairs beside the base commit in
+			      one job: no spread between runs, the settings' floor (an unpaired row's;
+			      NAN otherwise).  Over mde's flag where this is under it, the spread
+			      between runs is what keeps the history from seeing a change */
 	double level;      /* the level the verdict was decided at: alpha, or a look's share of it */
 	double median_change; /* cur_median / base_median - 1, or their difference when
 				 ratio_is_shift; NAN when there is none */

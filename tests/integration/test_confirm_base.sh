@@ -70,16 +70,16 @@ expect_exit 0 "by default it passes: 'sh value.sh' runs the repository's script,
 contains "... the pairs ran" "$ERR" "v@head: ok (7 repetitions"
 contains "... and did not confirm the regression" "$OUT" "0 regressions against the history confirmed, 1 not"
 contains "... the report says which benchmarks are measured beside the base when worse" "$OUT" \
-	"beside the base: v is measured again beside the base commit in this job whenever the history sees it worse, so a change under a row's floor is still caught when the pairs show it"
+	"beside the base: v is measured again beside the base commit in this job whenever the history sees it worse or cannot see a change of 25%, so a change under a row's floor, or one a faster job hides, is still caught when the pairs show it"
 expect_exit 0 "with --confirm-base it passes: beside the base commit the head is no slower" \
 	gate --no-store --confirm-base "$R/suite.json" --json "$T/machine.json"
 contains "the progress names the base commit, the baseline's nearest" "$ERR" \
-	"1 benchmark regressed against the history, or worse under its floor; measuring it again beside base commit $(echo "$NEAREST" | cut -c1-10) in this job"
+	"1 benchmark regressed against the history, worse under its floor, or where it cannot see a change of 25%; measuring it again beside base commit $(echo "$NEAREST" | cut -c1-10) in this job"
 contains "the pairs ran" "$ERR" "v@head: ok (7 repetitions"
 contains "the report says the regression was not confirmed" "$OUT" \
 	"measured again beside base commit $(echo "$NEAREST" | cut -c1-10) in this job ("
 contains "... with what it took and what it found" "$OUT" \
-	" s): 0 regressions against the history confirmed, 1 not; 0 more under the history's floor shown by the pairs"
+	" s): 0 regressions against the history confirmed, 1 not; 0 more that the history passed shown by the pairs"
 contains "the row is inconclusive, with the cause" "$OUT" \
 	"1 metric inconclusive (v value): worse than the history, but not beside the base commit measured in this job"
 contains "the row's line gives both measurements" "$OUT" "+0."
@@ -250,6 +250,72 @@ r = [x for x in d["rows"] if x["metric"] == "value"][0]
 assert r["verdict"] == "below-floor", r
 c = d["confirm_base"]
 assert c["revealed"] == 0 and c["seconds"] > 0, c' "$T/short-aa.json"
+echo 1 >"$MACHINE"
+
+# A change a faster job hides.  A history that cannot see a change of 25%
+# (a detectable effect over it: runs that differ widely with the machine,
+# as on a noisy runner, or a history too short to know its spread) passes
+# any change its spread holds, and a job on a faster machine hides one
+# that would be over the floor: the history sees it no worse.  Where pairs
+# beside the base would see the change, the gate measures them by default,
+# whatever the history's verdict (compare_row_blind).  Three baseline
+# runs, at 1, 1.5 and 0.7 times the usual time, hold the floor over 25%.
+git -C "$R" checkout -q main
+sed 's/"project": "confirm"/"project": "confirm-wide"/' "$R/suite.json" >"$R/suite-wide.json"
+for speed in 1 1.5 0.7; do
+	echo "$speed" >"$MACHINE"
+	echo "wide $speed" >>"$R/notes"
+	git -C "$R" add -A && git -C "$R" commit -qm "wide $speed"
+	expect_exit 0 "a baseline run at $speed times the usual time" \
+		"$PERFGATE" run --quiet --db "$DB" "$R/suite-wide.json"
+done
+git -C "$R" checkout -qb wide-slower
+echo 115 >"$R/value"
+git -C "$R" commit -qam "+15%, wide"
+echo 0.8 >"$MACHINE"
+expect_exit 0 "+15% in a job on a machine 20% faster: the history alone sees it no worse, and passes it" \
+	gate --no-store --no-confirm-base --json "$T/wide-plain.json" "$R/suite-wide.json"
+check_py "... its runs' spread holds the detectable effect over 25%" python3 -c '
+import json, sys
+r = [x for x in json.load(open(sys.argv[1]))["rows"] if x["metric"] == "value"][0]
+assert r["verdict"] != "regression" and r["ratio"] < 1 and r["detectable_effect"] > 0.25 and r["floor"] > 0.25, r
+assert "history too short" not in r["why"], r["why"]' "$T/wide-plain.json"
+expect_exit 1 "by default the pairs beside the base see it: a regression" \
+	gate --no-store --json "$T/wide.json" "$R/suite-wide.json"
+contains "... the pairs ran" "$ERR" "v@head: ok"
+contains "... the progress says why" "$ERR" "where it cannot see a change of 25%; measuring it again beside base commit"
+contains "... the report counts it" "$OUT" "1 more that the history passed shown by the pairs"
+check_py "... the JSON: a regression of +15% beside the base, counted as revealed" python3 -c '
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+r = [x for x in d["rows"] if x["metric"] == "value"][0]
+m = re.search(r"against the history, which cannot see a change under [0-9]+% here \(the spread between runs\); "
+              r"measured again in this job beside base commit \w+: ([+-][0-9.]+)% .*\(regression\), confirmed", r["why"])
+assert r["verdict"] == "regression" and r["fails"] and m and abs(float(m.group(1)) - 15) < 1, r["why"]
+assert r["detectable_effect"] < 0.25, r["detectable_effect"]
+c = d["confirm_base"]
+assert c["revealed"] == 1 and c["cleared"] == 0 and c["confirmed"] == 0 and c["unconfirmed"] == 0, c' "$T/wide.json"
+git -C "$R" checkout -q main
+echo wide >>"$R/notes"
+git -C "$R" add -A && git -C "$R" commit -qm "wide, unchanged"
+expect_exit 0 "the code unchanged on the faster machine: the pairs show nothing, and it passes" \
+	gate --no-store --json "$T/wide-aa.json" "$R/suite-wide.json"
+contains "... the pairs ran" "$ERR" "v@head: ok"
+contains "... the report says the row was cleared beside the base" "$OUT" \
+	"0 more that the history passed shown by the pairs; 1 row the history cannot judge (a detectable effect over 25%) clear beside the base"
+check_py "... the JSON: the row keeps its verdict, says what the pairs showed, and takes their detectable effect" python3 -c '
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+r = [x for x in d["rows"] if x["metric"] == "value"][0]
+m = re.search(r"; the history cannot see a change under [0-9]+% here, so measured again in this job beside base "
+              r"commit \w+: ([+-][0-9.]+)% \[[^]]*\] \((unchanged|below-floor|improvement)\)$", r["why"])
+assert r["verdict"] != "regression" and not r["fails"] and m and abs(float(m.group(1))) < 1, r["why"]
+assert r["detectable_effect"] < 0.25, r["detectable_effect"]
+c = d["confirm_base"]
+assert c["cleared"] == 1 and c["revealed"] == 0 and c["seconds"] > 0, c' "$T/wide-aa.json"
+expect_exit 0 "with --no-confirm-base nothing is measured beside the base" \
+	gate --no-store --no-confirm-base "$R/suite-wide.json"
+lacks "... no pairs ran" "$ERR" "v@head"
 echo 1 >"$MACHINE"
 
 # By default only a benchmark that runs the repository's own files is

@@ -879,6 +879,102 @@ static void test_base_confirmation(void **state)
 	compare_result_free(hist);
 }
 
+/*
+ * Rows the history cannot judge (compare_row_blind): a detectable effect
+ * over 25% against the history where the pairs' would be under it.  They
+ * are measured beside the base whatever their verdict; the pairs' regression
+ * makes one (revealed), anything else leaves the verdict, says what the pairs
+ * showed, and gives the row the pairs' detectable effect (cleared).
+ */
+static void test_base_confirmation_blind(void **state)
+{
+	struct compare_result *hist = rows_result(8), *pairs = rows_result(5), *back = NULL;
+	struct err err = ERR_INIT;
+	struct sb sb = SB_INIT;
+	const char **names = NULL;
+	cJSON *json;
+	size_t n;
+
+	(void)state;
+	set_row(&hist->rows[0], "loop", NULL, "wall", VERDICT_UNCHANGED, 0.95, true);
+	set_row(&hist->rows[1], "loop", NULL, "cpu", VERDICT_IMPROVEMENT, 0.9, true);
+	set_row(&hist->rows[2], "loop", NULL, "sys", VERDICT_UNCHANGED, 1.0, true);  /* pairs blind too */
+	set_row(&hist->rows[3], "loop", NULL, "user", VERDICT_UNCHANGED, 1.0, true); /* sees 25% */
+	set_row(&hist->rows[4], "loop", NULL, "max_rss", VERDICT_UNCHANGED, 1.0, false); /* tracked */
+	set_row(&hist->rows[5], "loop", NULL, "throughput", VERDICT_REGRESSION, 1.3, true);
+	set_row(&hist->rows[6], "other", NULL, "wall", VERDICT_UNCHANGED, 1.0, true); /* sees 25% */
+	set_row(&hist->rows[7], "far", NULL, "wall", VERDICT_UNCHANGED, 1.0, true);   /* no pair row */
+	for (size_t i = 0; i < hist->n_rows; i++) {
+		hist->rows[i].v.floor = 0.5;
+		hist->rows[i].v.mde = 0.6;
+		hist->rows[i].v.mde_paired = 0.06;
+	}
+	hist->rows[2].v.mde_paired = 0.4;
+	hist->rows[3].v.mde = hist->rows[6].v.mde = 0.1;
+	set_row(&pairs->rows[0], "loop@head", "loop@base", "wall", VERDICT_REGRESSION, 1.15, true);
+	set_row(&pairs->rows[1], "loop@head", "loop@base", "cpu", VERDICT_UNCHANGED, 1.01, true);
+	set_row(&pairs->rows[2], "loop@head", "loop@base", "sys", VERDICT_REGRESSION, 1.15, true);
+	set_row(&pairs->rows[3], "loop@head", "loop@base", "user", VERDICT_REGRESSION, 1.15, true);
+	set_row(&pairs->rows[4], "loop@head", "loop@base", "throughput", VERDICT_REGRESSION, 1.2, true);
+	for (size_t i = 0; i < pairs->n_rows; i++)
+		pairs->rows[i].v.mde = 0.07;
+	compare_finish(hist);
+	assert_true(compare_row_blind(hist, &hist->rows[0]));
+	assert_true(compare_row_blind(hist, &hist->rows[1]));
+	assert_true(compare_row_blind(hist, &hist->rows[7]));
+	for (size_t i = 2; i <= 6; i++)
+		assert_false(compare_row_blind(hist, &hist->rows[i]));
+	/* measured beside the base: the blind and the regressed, each benchmark once */
+	n = compare_base_confirm_benches(hist, &names);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "loop");
+	assert_string_equal(names[1], "far");
+	free(names);
+
+	compare_require_base_confirmation(hist, pairs, "0123456789abcdef");
+	assert_int_equal(hist->confirm_base.revealed, 1);
+	assert_int_equal(hist->confirm_base.cleared, 1);
+	assert_int_equal(hist->confirm_base.confirmed, 1);
+	assert_int_equal(hist->confirm_base.unconfirmed, 0);
+	/* revealed: a regression, with both measurements */
+	assert_int_equal(hist->rows[0].v.kind, VERDICT_REGRESSION);
+	assert_non_null(strstr(hist->rows[0].v.why, "-5.0% [-7.0%, -3.0%] against the history, which cannot see a "
+						     "change under 60% here (the spread between runs); measured again "
+						     "in this job beside base commit 0123456789: +15.0% [+13.0%, +17.0%] "
+						     "(regression), confirmed"));
+	assert_true(hist->rows[0].v.mde == 0.07);
+	/* cleared: its verdict, what the pairs showed, their detectable effect */
+	assert_int_equal(hist->rows[1].v.kind, VERDICT_IMPROVEMENT);
+	assert_non_null(strstr(hist->rows[1].v.why, "; the history cannot see a change under 60% here, so measured "
+						     "again in this job beside base commit 0123456789: +1.0% [-1.0%, "
+						     "+3.0%] (unchanged)"));
+	assert_true(hist->rows[1].v.mde == 0.07);
+	/* not blind: left alone, whatever the pairs say */
+	for (size_t i = 2; i <= 4; i++) {
+		assert_int_equal(hist->rows[i].v.kind, VERDICT_UNCHANGED);
+		assert_null(strstr(hist->rows[i].v.why, "beside base"));
+	}
+	assert_true(hist->rows[2].v.mde == 0.6 && hist->rows[3].v.mde == 0.1);
+	/* no pair row: as it was */
+	assert_int_equal(hist->rows[7].v.kind, VERDICT_UNCHANGED);
+	assert_true(hist->rows[7].v.mde == 0.6);
+	assert_int_equal(hist->counts[VERDICT_REGRESSION], 2);
+	assert_false(hist->passed);
+
+	/* the counts survive the JSON report */
+	report_json(hist, &sb);
+	json = cJSON_Parse(sb_str(&sb));
+	assert_non_null(json);
+	assert_int_equal(report_from_json(json, &back, &err), 0);
+	assert_int_equal(back->confirm_base.revealed, 1);
+	assert_int_equal(back->confirm_base.cleared, 1);
+	cJSON_Delete(json);
+	sb_release(&sb);
+	compare_result_free(back);
+	compare_result_free(pairs);
+	compare_result_free(hist);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -895,6 +991,7 @@ int main(void)
 		cmocka_unit_test(test_waiting_is_not_computing),
 		cmocka_unit_test(test_hint_spread_binds),
 		cmocka_unit_test(test_base_confirmation),
+		cmocka_unit_test(test_base_confirmation_blind),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

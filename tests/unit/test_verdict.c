@@ -4,7 +4,7 @@
  * the Benjamini-Hochberg interplay across metrics and compare settings,
  * counts without spread decided at once, the short-history floor, the
  * resolution floor, paired samples, the level of a later look and the
- * detectable effect.
+ * detectable effect, against the history and beside the base.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -639,6 +641,87 @@ static void test_settings_extra_budget(void **state)
 	cJSON_Delete(bad);
 }
 
+/* A verdict of cur (10 samples) against k runs of 10 samples each, the
+ * i-th run's median at medians[i], every sample spread by s (log scale). */
+static struct verdict history_verdict(gsl_rng *rng, const double *medians, size_t k, double s)
+{
+	double base[60], cur[10], run_medians[6];
+	struct verdict_settings cs = VERDICT_SETTINGS_INIT;
+	struct verdict_input in;
+	struct verdict v;
+
+	for (size_t r = 0; r < k; r++) {
+		for (size_t i = 0; i < 10; i++)
+			base[r * 10 + i] = medians[r] * exp(gsl_ran_gaussian(rng, s));
+		run_medians[r] = summary_median(base + r * 10, 10);
+	}
+	for (size_t i = 0; i < 10; i++)
+		cur[i] = 100 * exp(gsl_ran_gaussian(rng, s));
+	in = (struct verdict_input){ .base = base, .n_base = k * 10, .base_run_medians = run_medians, .n_runs = k,
+				     .cur = cur, .n_cur = 10, .direction = RD_LOWER, .settings = cs };
+	verdict_measure(&in, &v);
+	verdict_decide(&v, 1, &cs);
+	return v;
+}
+
+/*
+ * The detectable effect beside the base (mde_paired): what 10 pairs of the
+ * run's own spread would catch, whatever the history's runs do.  A history
+ * whose runs differ by tens of percent cannot see 25%, where the pairs can:
+ * then the gate measures them (compare_row_blind).  The figure is checked
+ * against pairs simulated at it, each side spread as the run measured
+ * (caught about 80% of the time, at half of it seldom), decided by the
+ * verdict itself.
+ */
+static void test_verdict_mde_paired(void **state)
+{
+	static const double wide[4] = { 100, 150, 70, 120 }, tight[4] = { 100, 101, 99, 100.5 };
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	struct verdict_settings cs = VERDICT_SETTINGS_INIT;
+	struct verdict w, t;
+	size_t trials = 1000, at_mde = 0, at_half = 0;
+
+	(void)state;
+	gsl_rng_set(rng, 23);
+	w = history_verdict(rng, wide, 4, 0.02);
+	gsl_rng_set(rng, 23);
+	t = history_verdict(rng, tight, 4, 0.02);
+	print_message("# within %.4f; wide history: detects %.1f%%, beside the base %.1f%%; tight: %.1f%%, %.1f%%\n", w.s_within, w.mde * 100,
+		      w.mde_paired * 100, t.mde * 100, t.mde_paired * 100);
+	assert_true(w.mde > VERDICT_MDE_FLAG);
+	assert_true(w.mde_paired < VERDICT_MDE_FLAG && w.mde_paired >= cs.min_effect);
+	assert_true(t.mde < VERDICT_MDE_FLAG);
+	/* the same run's samples: the pairs' figure does not see the history */
+	assert_true(fabs(w.mde_paired - t.mde_paired) < 1e-12);
+	for (size_t k = 0; k < trials; k++) {
+		double a[10], b[10], c[10];
+		struct verdict_input in;
+		struct verdict v;
+
+		for (size_t i = 0; i < 10; i++) {
+			a[i] = 100 * exp(gsl_ran_gaussian(rng, w.s_within));
+			b[i] = 100 * (1 + w.mde_paired) * exp(gsl_ran_gaussian(rng, w.s_within));
+			c[i] = 100 * (1 + w.mde_paired / 2) * exp(gsl_ran_gaussian(rng, w.s_within));
+		}
+		in = (struct verdict_input){ .base = a, .n_base = 10, .cur = b, .n_cur = 10, .direction = RD_LOWER,
+					     .settings = cs, .paired = true };
+		verdict_measure(&in, &v);
+		verdict_decide(&v, 1, &cs);
+		at_mde += v.kind == VERDICT_REGRESSION;
+		in.cur = c;
+		verdict_measure(&in, &v);
+		verdict_decide(&v, 1, &cs);
+		at_half += v.kind == VERDICT_REGRESSION;
+		/* a paired row has no figure of its own beside the base */
+		assert_true(isnan(v.mde_paired));
+	}
+	print_message("# pairs at it: caught %.1f%%, at half of it %.1f%%\n", 100.0 * (double)at_mde / (double)trials,
+		      100.0 * (double)at_half / (double)trials);
+	assert_true((double)at_mde / (double)trials >= 0.70 && (double)at_mde / (double)trials <= 0.92);
+	assert_true((double)at_half / (double)trials <= 0.20);
+	gsl_rng_free(rng);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -661,6 +744,7 @@ int main(void)
 		cmocka_unit_test(test_verdict_split_few_pairs),
 		cmocka_unit_test(test_verdict_look_share),
 		cmocka_unit_test(test_verdict_mde),
+		cmocka_unit_test(test_verdict_mde_paired),
 		cmocka_unit_test(test_settings_extra_budget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
