@@ -93,14 +93,15 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		"that can show a change; a load test 10), with no database and no history; nothing\n"
 		"is stored (docs/gate.md, \"Against a base commit\").\n"
 		"A gate against the history that sees the head worse (a regression, or a change\n"
-		"under the noise floor) measures those benchmarks again, as --base does, beside the\n"
-		"baseline's newest commit (its merge-base with HEAD), and the pairs decide: a\n"
+		"under the noise floor), or that cannot see a change of 25% where pairs would (a\n"
+		"short or noisy history), measures those benchmarks again, as --base does, beside\n"
+		"the baseline's newest commit (its merge-base with HEAD), and the pairs decide: a\n"
 		"regression they do not show is inconclusive (the machine's speed between jobs), a\n"
-		"change under the floor they show is a regression (docs/gate.md, \"Confirming\n"
-		"against the base\"); the clone needs that commit.  By default it does so for the\n"
-		"benchmarks that run the repository's own files (a program or script named by a\n"
-		"relative path, in the commit or built by --build); --confirm-base does so for\n"
-		"every one, --no-confirm-base for none.\n"
+		"change they show is a regression (docs/gate.md, \"Confirming against the base\");\n"
+		"the clone needs that commit.  By default it does so for the benchmarks that run\n"
+		"the repository's own files (a program or script named by a relative path, in the\n"
+		"commit or built by --build); --confirm-base does so for every one,\n"
+		"--no-confirm-base for none.\n"
 		"Exit codes: 0 passed, 1 regression or SLO violated, 2 usage or invalid input,\n"
 		"3 a benchmark failed or the run was interrupted, 4 database unreachable (spooled).",
 	};
@@ -112,7 +113,7 @@ static int parse_args(struct gate_args *a, int argc, char **argv)
 		{ "bench", 'b', OPT_LIST, &a->benches, "GLOB", "run only benchmarks whose name matches GLOB (any of them)" },
 		{ "build", 0, OPT_STRING, &a->build, "CMD", "before measuring the base commit (--base, or confirming against it): run `sh -c CMD` at the top of the base tree and of the work tree" },
 		{ "comment", 0, OPT_FLAG, &a->o.pub.comment, NULL, "post or update the one pull/merge-request comment (GitHub, GitLab)" },
-		{ "confirm-base", 0, OPT_FLAG, &a->confirm_base, NULL, "when the history sees the head worse, measure every such benchmark again beside the baseline's commit and let the pairs decide (default: only those that run the repository's files)" },
+		{ "confirm-base", 0, OPT_FLAG, &a->confirm_base, NULL, "when the history sees the head worse or cannot see a change of 25%, measure every such benchmark again beside the baseline's commit and let the pairs decide (default: only those that run the repository's files)" },
 		{ "confirm-repetitions", 0, OPT_INT, &a->confirm_reps, "N", "extra repetitions per benchmark when measuring more (default: compare.max_extra_repetitions, else as many as the first run had)" },
 		{ "db", 0, OPT_STRING, &a->db_url, "URL", "PostgreSQL URL (default: $PERFGATE_DATABASE_URL, then the embedded database)" },
 		{ "format", 'f', OPT_STRING, &a->o.format, "FMT", "report on stdout: text (default), markdown, json, junit or html" },

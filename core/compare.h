@@ -219,8 +219,8 @@ size_t compare_require_replication(struct compare_result *pooled, const struct c
  * is a regression becomes one: the spread between runs hid it.  A blind
  * row whose pair row shows no regression keeps its verdict, says what the
  * pairs showed, and takes their detectable effect when it is smaller: the
- * gate saw the row through them (cleared).  A row whose pair row cannot judge it
- * keeps its verdict: no pairs (the benchmark did not run on both sides),
+ * gate saw the row through them (cleared).  A row whose pair row cannot
+ * judge it keeps its verdict: no pairs (the benchmark did not run on both sides),
  * or too few for the test while they show the change (pairs that tie and
  * show less than the floor judge: they measured no difference).  Each row
  * changed says why, with both measurements.  hist->confirm_base gets the

@@ -779,8 +779,9 @@ static const char *cleared_text(const struct compare_base_confirmation *cb, char
  * 4b. Confirming against the base: the benchmarks whose history rows
  * still regress, are worse under the history's floor, or are blind to a
  * change of VERDICT_MDE_FLAG that pairs would see (compare_row_blind), run
- * again in pairs beside the baseline's newest commit, as `gate --base` runs them;
- * the pairs decide those rows (compare_require_base_confirmation).  By
+ * again in pairs beside the baseline's newest commit, as `gate --base`
+ * runs them; the pairs decide those rows
+ * (compare_require_base_confirmation).  By
  * default only the benchmarks that run the repository's own files, with
  * --confirm-base every one.  Whatever keeps the pairs from deciding (no
  * commit, a shallow clone, a failed build, a benchmark --base cannot run)
@@ -860,7 +861,8 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 	compare_add_note(r->comparison, "measured again beside base commit %.10s in this job (%.1f s): "
 			 "%zu regression%s against the history confirmed, %zu not; %zu more that the history passed "
 			 "shown by the pairs%s", hb.base.commit, cb->seconds, cb->confirmed,
-			 cb->confirmed == 1 ? "" : "s", cb->unconfirmed, cb->revealed, cleared_text(cb, clear, sizeof(clear)));
+			 cb->confirmed == 1 ? "" : "s", cb->unconfirmed, cb->revealed,
+			 cleared_text(cb, clear, sizeof(clear)));
 done:
 	gate_result_free(pr);
 	suite_free(pairs);
