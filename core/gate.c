@@ -764,17 +764,6 @@ static size_t tree_benches(const struct suite *suite, const struct gate_options 
 	return k;
 }
 
-/* The confirmation's words on the rows the history cannot judge that the
- * pairs cleared ("" when none). */
-static const char *cleared_text(const struct compare_base_confirmation *cb, char *buf, size_t len)
-{
-	if (!cb->cleared)
-		return "";
-	snprintf(buf, len, "; %zu row%s the history cannot judge (a detectable effect over %.0f%%) clear beside the "
-		 "base", cb->cleared, cb->cleared == 1 ? "" : "s", VERDICT_MDE_FLAG * 100);
-	return buf;
-}
-
 /*
  * 4b. Confirming against the base: the benchmarks whose history rows
  * still regress, are worse under the history's floor, or are blind to a
@@ -802,7 +791,6 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 	struct err e = ERR_INIT;
 	long reps = o->run.repetitions;
 	struct compare_base_confirmation *cb = &r->comparison->confirm_base;
-	char clear[128];
 	uint64_t t0;
 
 	/* what --base can run: the suite's own benchmarks, not variants or an ingested harness's */
@@ -858,11 +846,6 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 		compare_add_note(r->comparison, "a benchmark failed beside the base commit in this job: its verdicts "
 				 "against the history stand, unconfirmed");
 	}
-	compare_add_note(r->comparison, "measured again beside base commit %.10s in this job (%.1f s): "
-			 "%zu regression%s against the history confirmed, %zu not; %zu more that the history passed "
-			 "shown by the pairs%s", hb.base.commit, cb->seconds, cb->confirmed,
-			 cb->confirmed == 1 ? "" : "s", cb->unconfirmed, cb->revealed,
-			 cleared_text(cb, clear, sizeof(clear)));
 done:
 	gate_result_free(pr);
 	suite_free(pairs);

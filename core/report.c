@@ -996,6 +996,21 @@ static void confirming_text(const struct compare_result *r, bool markdown, struc
 		  VERDICT_MDE_FLAG * 100);
 }
 
+void report_confirm_outcome(const struct compare_result *r, bool capital, struct sb *out)
+{
+	const struct compare_base_confirmation *cb = &r->confirm_base;
+
+	if (!cb->commit)
+		return;
+	sb_printf(out, "%ceasured again beside base commit %.10s in this job (%.1f s): %zu regression%s against the "
+		  "history confirmed, %zu not; %zu more that the history passed shown by the pairs",
+		  capital ? 'M' : 'm', cb->commit, cb->seconds, cb->confirmed, cb->confirmed == 1 ? "" : "s",
+		  cb->unconfirmed, cb->revealed);
+	if (cb->cleared)
+		sb_printf(out, "; %zu row%s the history cannot judge (a detectable effect over %.0f%%) clear beside "
+			  "the base", cb->cleared, cb->cleared == 1 ? "" : "s", VERDICT_MDE_FLAG * 100);
+}
+
 /* A few gated metrics each by name ("6.0% in loop/wall"), more as a range
  * ("6.0% to 40% over 12 gated metrics ..."), or why there is none. */
 static void detect_range(const struct compare_result *r, bool markdown, struct sb *out)
@@ -1409,7 +1424,7 @@ static void text_tail(const struct compare_result *r, const struct report_groups
 	}
 	sb_release(&att);
 	if (r->geomean_n || r->confirm_reps || ((n_hist || compare_ab_gated(r)) && (all || detectable(r))) ||
-	    (n_hist && r->n_confirms_base))
+	    (n_hist && r->n_confirms_base) || r->confirm_base.commit)
 		sb_putc(out, '\n');
 	if (r->geomean_n) {
 		char g[32];
@@ -1432,6 +1447,10 @@ static void text_tail(const struct compare_result *r, const struct report_groups
 	}
 	if (n_hist && r->n_confirms_base) {
 		confirming_text(r, false, out);
+		sb_putc(out, '\n');
+	}
+	if (r->confirm_base.commit) {
+		report_confirm_outcome(r, false, out);
 		sb_putc(out, '\n');
 	}
 }
@@ -1965,6 +1984,10 @@ static void md_body(struct md_writer *w, const struct compare_result *r, const s
 	}
 	if (r->n_confirms_base) {
 		confirming_text(r, true, w->out);
+		sb_puts(w->out, ".\n\n");
+	}
+	if (r->confirm_base.commit) {
+		report_confirm_outcome(r, true, w->out);
 		sb_puts(w->out, ".\n\n");
 	}
 	sb_release(&row);

@@ -85,6 +85,15 @@ void report_render(const struct compare_result *r, enum report_format f, const s
 /* A value with its unit for people: "12.3 ms", "512 MiB", "45.2/s", "1.23e+09". */
 void report_format_value(double v, const char *unit, char *buf, size_t len);
 
+/* What measuring beside the base found, when the gate did (r->confirm_base
+ * has a commit; nothing written otherwise): "measured again beside base
+ * commit 43aa5ecba4 in this job (0.2 s): 0 regressions against the history
+ * confirmed, 1 not; 0 more that the history passed shown by the pairs",
+ * with the blind rows the pairs cleared when there are any.  An outcome,
+ * not a warning: reports give it a line of its own.  capital: a sentence
+ * of its own ("Measured ..."). */
+void report_confirm_outcome(const struct compare_result *r, bool capital, struct sb *out);
+
 /* The one-line outcome of the JSON and JUnit reports: "passed: 12 unchanged" /
  * "FAILED: 1 regression, 1 unchanged; 1 of 2 SLOs violated". */
 void report_summary_line(const struct compare_result *r, struct sb *out);

@@ -166,6 +166,15 @@ static void page_header(const struct page *pg, struct sb *out)
 		esc(out, r->notes[i]);
 		sb_puts(out, "</p>\n");
 	}
+	if (r->confirm_base.commit) {
+		struct sb line = SB_INIT;
+
+		report_confirm_outcome(r, true, &line);
+		sb_puts(out, "<p>");
+		esc(out, sb_str(&line));
+		sb_puts(out, ".</p>\n");
+		sb_release(&line);
+	}
 	if (pg->plot_problem) {
 		sb_puts(out, "<p class=\"note\">Pictures are missing: ");
 		esc(out, pg->plot_problem);

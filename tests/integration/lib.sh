@@ -101,6 +101,12 @@ new_db() {
 	echo "postgresql:///$_db?host=$TEST_PGHOST&port=$TEST_PGPORT&user=postgres"
 }
 
+# git_repo DIR: a new git repository at DIR, branch main, with a committer
+# set (the tests' commits need one); fails when git does.
+git_repo() {
+	git init -q -b main "$1" && git -C "$1" config user.email t@example.com && git -C "$1" config user.name t
+}
+
 # psql_q URL SQL: run one query, print unaligned tuples.
 psql_q() {
 	psql "$1" -qAt -c "$2"

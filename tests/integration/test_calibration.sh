@@ -10,9 +10,7 @@ DB=$(new_db calibration)
 export GIT_CONFIG_NOSYSTEM=1 HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1
 R=$T/repo
 
-git init -q -b main "$R" || exit 1
-git -C "$R" config user.email t@example.com
-git -C "$R" config user.name t
+git_repo "$R" || exit 1
 # The benchmark: a loop whose work is read from a file.  The calibration: the
 # same loop at a fixed 10000 iterations.  The loops are long enough (tens of
 # milliseconds) that they, not starting the shells, make most of the CPU time:

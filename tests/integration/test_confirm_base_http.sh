@@ -15,9 +15,7 @@ mkdir -p "$TMPDIR"
 R=$T/repo
 P=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-git init -q -b main "$R" || exit 1
-git -C "$R" config user.email t@example.com
-git -C "$R" config user.name t
+git_repo "$R" || exit 1
 cp tests/servers/service_time.py "$R/"
 echo 1 >"$T/machine"
 echo "{\"ms\": 2, \"machine\": \"$T/machine\"}" >"$R/service.json"

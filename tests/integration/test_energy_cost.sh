@@ -88,9 +88,7 @@ is sweep "no unsuffixed per-window metric" "not any(k in m for k in ('energy', '
 
 # gating on them
 R=$T/repo
-git init -q -b main "$R" || exit 1
-git -C "$R" config user.email t@example.com
-git -C "$R" config user.name t
+git_repo "$R" || exit 1
 DB=$(new_db energy)
 suite '"price": {"per_hour": 3.6}, ' "$HTTP, $CLOSED, \"slo\": {\"cost_per_1k_requests\": \"< 0.000001\"}" >"$R/cost.json"
 git -C "$R" add -A && git -C "$R" commit -qm cost

@@ -26,9 +26,7 @@ DB=$(new_db gate)
 export GIT_CONFIG_NOSYSTEM=1 HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1
 R=$T/repo
 
-git init -q -b main "$R" || exit 1
-git -C "$R" config user.email t@example.com
-git -C "$R" config user.name t
+git_repo "$R" || exit 1
 cat >"$R/loop.sh" <<'EOF'
 i=0; n=$(cat work); while [ $i -lt $n ]; do i=$((i+1)); done
 [ -s pause ] && sleep "$(cat pause)"

@@ -19,9 +19,7 @@ no_tree_left() {
 	if [ -z "$(ls "$TMPDIR")" ]; then ok "$1: the base tree is removed"; else not_ok "$1: left in \$TMPDIR: $(ls "$TMPDIR")"; fi
 }
 
-git init -q -b main "$R" || exit 1
-git -C "$R" config user.email t@example.com
-git -C "$R" config user.name t
+git_repo "$R" || exit 1
 cat >"$R/value.sh" <<'EOF'
 n=$(cat "$COUNTER" 2>/dev/null || echo 0); n=$((n+1)); echo "$n" >"$COUNTER"
 printf '{"value": %s.%02d}\n' "$(cat value)" $((n * 40503 % 65536 * 97 / 65536)) >"$PERFGATE_METRICS_FILE"
@@ -420,7 +418,7 @@ contains "... both sides named in the headline" "$OUT" "run invalid: 2 benchmark
 # A submodule: the base tree has it at the commit the base pins, from its
 # checkout in the work tree.  The head moves it on (value 100 -> 120).
 L=$T/lib
-git init -q -b main "$L" && git -C "$L" config user.email t@example.com && git -C "$L" config user.name t
+git_repo "$L"
 echo 100 >"$L/value" && git -C "$L" add value && git -C "$L" commit -qm "lib at 100"
 git -C "$R" -c protocol.file.allow=always submodule add -q "$L" lib
 cat >"$R/suite-sub.json" <<'EOF'
@@ -506,9 +504,7 @@ no_tree_left "after every mistake"
 # look tests at a smaller share of alpha: re-deciding x there would turn
 # its regression into "inconclusive".
 R2=$T/repo2
-git init -q -b main "$R2" || exit 1
-git -C "$R2" config user.email t@example.com
-git -C "$R2" config user.name t
+git_repo "$R2" || exit 1
 printf '%s\n' 'f=$COUNTER.$1.$(cat side); n=$(($(cat "$f" 2>/dev/null || echo 0) + 1)); echo "$n" >"$f"' \
 	'printf "{\"value\": %s}\n" "$(sed -n "${n}p" "$1.values")" >"$PERFGATE_METRICS_FILE"' >"$R2/list.sh"
 printf '%s\n' '{"suite": "looks", "project": "looks",' \

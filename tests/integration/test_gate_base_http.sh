@@ -14,9 +14,7 @@ R=$T/repo
 NODB=postgresql://127.0.0.1:1/nothing
 P=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-git init -q -b main "$R" || exit 1
-git -C "$R" config user.email t@example.com
-git -C "$R" config user.name t
+git_repo "$R" || exit 1
 cp tests/servers/service_time.py "$R/"
 echo '{"ms": 2}' >"$R/service.json"
 # One repetition declared: --base runs the 7 pairs the test needs, and 3

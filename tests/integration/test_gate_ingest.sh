@@ -8,9 +8,7 @@ DB=$(new_db gate_ingest)
 export GIT_CONFIG_NOSYSTEM=1 HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1
 R=$T/repo
 
-git init -q -b main "$R" || exit 1
-git -C "$R" config user.email t@example.com
-git -C "$R" config user.name t
+git_repo "$R" || exit 1
 # A deterministic "benchmark": ns/op from a file, so only the change gates.
 cat >"$R/bench.sh" <<'EOF'
 ns=$(cat ns)

@@ -16,9 +16,7 @@ R=$T/repo
 SERVER=$PWD/tests/servers/service_time.py
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-git init -q -b main "$R" || exit 1
-git -C "$R" config user.email t@example.com
-git -C "$R" config user.name t
+git_repo "$R" || exit 1
 cat >"$R/suite.json" <<EOF
 {"suite": "load", "project": "load",
  "benchmarks": [{"name": "api", "http": {"url": "http://127.0.0.1:$PORT/work"}, "load": {"duration": "4s"}}]}

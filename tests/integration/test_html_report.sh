@@ -20,9 +20,7 @@ export GIT_CONFIG_NOSYSTEM=1 HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1
 PY=/usr/bin/python3
 here=$(pwd)
 R=$T/repo
-git init -q -b main "$R" || exit 1
-git -C "$R" config user.email t@example.com
-git -C "$R" config user.name t
+git_repo "$R" || exit 1
 
 SRV_PID=
 start_server() { # MS

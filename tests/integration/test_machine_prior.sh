@@ -16,9 +16,7 @@ T=$(test_tmpdir)
 export GIT_CONFIG_NOSYSTEM=1 HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1 VALUE=$T/value
 R=$T/repo
 
-git init -q -b main "$R" || exit 1
-git -C "$R" config user.email t@example.com
-git -C "$R" config user.name t
+git_repo "$R" || exit 1
 cat >"$R/value.sh" <<'EOF'
 printf '{"value": {"value": %s, "unit": "s"}}\n' "$(cat "$VALUE")" >"$PERFGATE_METRICS_FILE"
 EOF

@@ -13,9 +13,7 @@ DB=$(new_db more)
 export GIT_CONFIG_NOSYSTEM=1 HOME=$T PERFGATE_HOME=$T/home NO_COLOR=1 COUNTER=$T/counter
 R=$T/repo
 
-git init -q -b main "$R" || exit 1
-git -C "$R" config user.email t@example.com
-git -C "$R" config user.name t
+git_repo "$R" || exit 1
 cat >"$R/value.sh" <<'EOF'
 [ -f delay ] && sleep "$(cat delay)"
 n=$(cat "$COUNTER" 2>/dev/null || echo 0)

@@ -102,9 +102,7 @@ contains "the JSON path of the mistake" "$T/badcfg.err" "monitor.prometheus.pres
 
 # --- the gate on a server metric ---
 R=$T/repo
-git init -q -b main "$R" || exit 1
-git -C "$R" config user.email t@example.com
-git -C "$R" config user.name t
+git_repo "$R" || exit 1
 suite() { # FILE SLO_EXPR
 	printf '{"suite": "monprom-gate", "project": "monprom", "benchmarks": [{"name": "srv", %s, "monitor": {"system": false, "gpu": false, "prometheus": {"url": "%s/metrics?t=%s", %s}}, "slo": {"server.demo.g.max": "%s"}}]}\n' \
 		"$LOAD" "$U" "$1" "$DEMO" "$2" >"$R/$1.json"

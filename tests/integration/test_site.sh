@@ -45,7 +45,7 @@ check "a stored comparison for the newest run" "$PERFGATE" report --db "$DB" "$L
 # second gate's report has pictures (latency spectrum, per-second series).
 R=$T/repo
 PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-git init -q -b main "$R" && git -C "$R" config user.email t@example.com && git -C "$R" config user.name t
+git_repo "$R"
 cat >"$R/suite.json" <<EOF
 {"suite": "real", "project": "site",
  "benchmarks": [{"name": "true", "command": ["true"], "repetitions": 5, "warmup": 0},

@@ -57,9 +57,7 @@ fi
 DB=$(new_db trust)
 export GIT_CONFIG_NOSYSTEM=1 HOME=$T NO_COLOR=1
 R=$T/repo
-git init -q -b main "$R" || exit 1
-git -C "$R" config user.email t@example.com
-git -C "$R" config user.name t
+git_repo "$R" || exit 1
 cat >"$R/suite.json" <<JSON
 {"suite": "trust", "project": "trust",
  "compare": {"gate": false, "metrics": {"work": {"gate": true, "min_effect": "1%"}}},

@@ -4,7 +4,7 @@ end to end"): repeated real `perfgate gate` runs on real git commits while a
 noisy neighbour takes a CPU on and off at random, as shared CI runners do.
 
 usage: gate_trust.py SCENARIO RESULTS [--epochs E] [--cycles C] [--detect-epochs D]
-                     [--levels L,L] [--seed S] [--gate-arg ARG]...
+                     [--levels L,L] [--seed S] [--states SD] [--gate-arg ARG]...
 Run by gate_trust.sh, which starts a throwaway PostgreSQL (PERFGATE_TRUST_DB)
 and the neighbour; PERFGATE names the binary.
 
@@ -38,6 +38,12 @@ benchmark runs the repository's own files (`sh loop.sh`, the `server` of
 --gate-arg=--no-confirm-base never; each line of a gate that did has
 `confirm_base`.
 
+--states SD (command scenarios) plays a machine whose speed jumps between
+states that outlast a job, as a shared runner's host does in its noisy
+hours: each state multiplies the loop's work by exp(N(0, SD)) for 1 to 4
+jobs (gates), both sides of a job's pairs alike; each line records it as
+`machine`.  The neighbour still comes and goes within the jobs.
+
 An epoch is a fresh history (a new project).  Cycle c of an epoch gates the
 main branch (stored: an A/A gate with a history of min(c, 5) runs), then,
 once the history holds 5 runs and the epoch is one of the first D, one gate
@@ -49,6 +55,7 @@ figures.  `gate_trust.py --summary RESULTS...` prints the tables.
 import argparse
 import gzip
 import json
+import math
 import os
 import random
 import shutil
@@ -66,6 +73,11 @@ DB = os.environ.get("PERFGATE_TRUST_DB", "")
 # the work comes from a file (`work`, or the file named), read the same way
 # by every benchmark and variant, so that A/A is A/A
 LOOP = "i=0; n=$(cat ${1:-work}); while [ $i -lt $n ]; do i=$((i+1)); done\n"
+# --states: the machine's speed in this job, per mille, from a file outside
+# the repository (PERFGATE_TRUST_MACHINE), so both sides of a job's pairs
+# see it and the history's runs do not
+LOOP_STATES = ("i=0; n=$(cat ${1:-work}); n=$((n * $(cat \"$PERFGATE_TRUST_MACHINE\") / 1000)); "
+               "while [ $i -lt $n ]; do i=$((i+1)); done\n")
 BASE_WORK = {"cmd": 20000, "cmd-cal": 20000, "cmd-auto": 20000, "instr": 2000, "ab": 20000, "base": 20000,
              "base-adaptive": 20000}
 
@@ -108,6 +120,25 @@ def suite_json(scenario, project, port=0, tmp="/tmp"):
                             "variants": [{"name": "a"}, {"name": "b", "shell": "sh loop.sh"}],
                             "reference": "a"}]
     return s
+
+
+class Machine:
+    """The machine's speed per job (--states): a time factor exp(N(0, sd))
+    per mille, kept for 1 to 4 jobs, then drawn again; 1000 when sd is 0.
+    Its own random stream, so the gates' order is the seed's either way."""
+
+    def __init__(self, seed, sd):
+        self.rnd, self.sd, self.left, self.factor = random.Random(seed * 7919 + 1), sd, 0, 1000
+
+    def write(self, path, next_job=True):
+        if next_job and self.sd > 0:
+            if self.left == 0:
+                self.factor = int(round(1000 * math.exp(self.rnd.gauss(0, self.sd))))
+                self.left = self.rnd.randint(1, 4)
+            self.left -= 1
+        with open(path, "w") as f:
+            f.write("%d\n" % self.factor)
+        return self.factor
 
 
 class Server:
@@ -172,7 +203,7 @@ def summarise_report(r):
     if r.get("confirm_base"):
         # --confirm-base measured the base: what it found and what it took
         out["confirm_base"] = {k: r["confirm_base"].get(k)
-                               for k in ("confirmed", "unconfirmed", "revealed", "seconds")}
+                               for k in ("confirmed", "unconfirmed", "revealed", "cleared", "seconds")}
     return out
 
 
@@ -231,6 +262,9 @@ def main():
     ap.add_argument("--gate-arg", action="append", default=[])
     ap.add_argument("--tag", default="")
     ap.add_argument("--keep", default="", help="folder to keep the run and report of every failed A/A gate in (and of every A/A gate with an A/B row flagged)")
+    ap.add_argument("--states", type=float, default=0,
+                    help="a machine whose speed jumps between states that last 1 to 4 jobs, each state's "
+                         "time factor exp(N(0, STATES)) (command scenarios; 0: off)")
     a = ap.parse_args()
     if a.levels is None:
         # Work factors: the shell's start and `cat` are about a fifth of a
@@ -243,6 +277,7 @@ def main():
     levels = [x for x in a.levels.split(",") if x]
     detect_epochs = a.epochs if a.detect_epochs < 0 else a.detect_epochs
     rnd = random.Random(a.seed)
+    states = Machine(a.seed, a.states)
     tmp = tempfile.mkdtemp(prefix="perfgate-trust.")
     repo = os.path.join(tmp, "repo")
     env_home = tmp
@@ -257,7 +292,9 @@ def main():
         git(repo, "config", "user.email", "t@example.com")
         git(repo, "config", "user.name", "t")
         with open(os.path.join(repo, "loop.sh"), "w") as f:
-            f.write(LOOP)
+            f.write(LOOP_STATES if a.states > 0 else LOOP)
+        os.environ["PERFGATE_TRUST_MACHINE"] = os.path.join(tmp, "machine")
+        states.write(os.environ["PERFGATE_TRUST_MACHINE"], next_job=False)
         with open(os.path.join(repo, "base"), "w") as f:
             f.write("%d\n" % BASE_WORK.get(a.scenario, 20000))
         if a.scenario in ("http-base", "http-own"):
@@ -289,6 +326,7 @@ def main():
                         f.write("%d %d %s\n" % (epoch, cycle, kind))
                     git(repo, "add", "-A")
                     git(repo, "commit", "-qm", "epoch %d cycle %d %s" % (epoch, cycle, kind))
+                    machine = states.write(os.environ["PERFGATE_TRUST_MACHINE"])
                     if a.scenario == "http":
                         server.start()   # http-base: perfgate starts both
                     try:
@@ -301,6 +339,8 @@ def main():
                            "kind": kind, "history": min(cycle, 5), "rc": rc, "seconds": round(dt, 3),
                            "t": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                            "load": os.getloadavg()[0], **s}
+                    if a.states > 0:
+                        rec["machine"] = machine / 1000
                     if rc not in (0, 1):
                         rec["stderr"] = err
                     ab_flag = any(v["v"] in ("regression", "improvement") for v in s["ab"].values())

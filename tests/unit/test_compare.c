@@ -836,9 +836,16 @@ static void test_base_confirmation(void **state)
 	/* and what `detects` leaves out: these are measured beside the base when worse */
 	assert_non_null(strstr(sb_str(&sb), "beside the base: loop, other are measured again beside the base commit "
 					    "in this job whenever the history sees them worse"));
+	/* what the pairs found: a line of its own, not a warning */
+	assert_non_null(strstr(sb_str(&sb), "\nmeasured again beside base commit 0123456789 in this job (1.5 s): "
+					    "1 regression against the history confirmed, 3 not; 1 more that the "
+					    "history passed shown by the pairs\n"));
+	assert_null(strstr(sb_str(&sb), "warning: measured again"));
 	sb_release(&sb);
 	report_markdown(back, &ro, &sb);
 	assert_non_null(strstr(sb_str(&sb), "**Beside the base:** `loop`, `other` are measured again"));
+	assert_non_null(strstr(sb_str(&sb), "Measured again beside base commit 0123456789 in this job (1.5 s): "
+					    "1 regression against the history confirmed, 3 not"));
 	sb_release(&sb);
 	cJSON_Delete(json);
 	compare_result_free(back);
@@ -969,6 +976,10 @@ static void test_base_confirmation_blind(void **state)
 	assert_int_equal(back->confirm_base.revealed, 1);
 	assert_int_equal(back->confirm_base.cleared, 1);
 	cJSON_Delete(json);
+	sb_release(&sb);
+	report_confirm_outcome(back, false, &sb);
+	assert_non_null(strstr(sb_str(&sb), "1 more that the history passed shown by the pairs; 1 row the history "
+					    "cannot judge (a detectable effect over 25%) clear beside the base"));
 	sb_release(&sb);
 	compare_result_free(back);
 	compare_result_free(pairs);
