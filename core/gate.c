@@ -770,12 +770,11 @@ static size_t tree_benches(const struct suite *suite, const struct gate_options 
  * change of VERDICT_MDE_FLAG that pairs would see (compare_row_blind), run
  * again in pairs beside the baseline's newest commit, as `gate --base`
  * runs them; the pairs decide those rows
- * (compare_require_base_confirmation).  By
- * default only the benchmarks that run the repository's own files, with
- * --confirm-base every one.  Whatever keeps the pairs from deciding (no
- * commit, a shallow clone, a failed build, a benchmark --base cannot run)
- * leaves the history's verdicts standing, with a note.  An interrupt
- * interrupts the gate.
+ * (compare_require_base_confirmation).  By default only the benchmarks
+ * that run the repository's own files, with --confirm-base every one.
+ * Whatever keeps the pairs from deciding (no commit, a shallow clone, a
+ * failed build, a benchmark --base cannot run) leaves the history's
+ * verdicts standing, with a note.  An interrupt interrupts the gate.
  */
 static void step_confirm_base(const struct suite *suite, const struct gate_options *o, const struct treecode *t,
 			      struct gate_result *r)
