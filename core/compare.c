@@ -1137,6 +1137,22 @@ bool compare_row_blind(const struct compare_result *r, const struct compare_row 
 	       row->v.mde > VERDICT_MDE_FLAG && row->v.mde_paired <= VERDICT_MDE_FLAG;
 }
 
+bool compare_bench_blind_only(const struct compare_result *r, const char *bench)
+{
+	bool blind = false;
+
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct compare_row *row = &r->rows[i];
+
+		if (strcmp(row->bench, bench) != 0 || !compare_row_gates(r, row) || row->against)
+			continue;
+		if (row->v.kind == VERDICT_REGRESSION || compare_row_under_floor(r, row))
+			return false;
+		blind = blind || compare_row_blind(r, row);
+	}
+	return blind;
+}
+
 /* The benchmarks of the gated history rows that are regressions (and,
  * with to_confirm, worse under the floor or blind), each named once. */
 static size_t benches_of(const struct compare_result *r, bool to_confirm, const char ***out)

@@ -188,6 +188,11 @@ bool compare_row_under_floor(const struct compare_result *r, const struct compar
  * under that spread passes it, a job on a faster machine hiding it. */
 bool compare_row_blind(const struct compare_result *r, const struct compare_row *row);
 
+/* Does only blindness send bench beside the base: a blind row
+ * (compare_row_blind), and no gated history row of it a regression or
+ * under the floor? */
+bool compare_bench_blind_only(const struct compare_result *r, const char *bench);
+
 /* What confirming against the base measures beside the base: the
  * benchmarks of compare_regressed_benches and those with a row under the
  * floor (compare_row_under_floor) or blind (compare_row_blind); as

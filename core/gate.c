@@ -765,6 +765,38 @@ static size_t tree_benches(const struct suite *suite, const struct gate_options 
 }
 
 /*
+ * Keep, of the benchmarks names[0..n) that only blindness sends beside the
+ * base (compare_bench_blind_only), those whose repetitions give the pairs
+ * the paired test needs: then the pairs cost at most twice what the
+ * benchmark took in this run, as measuring more may (a load test of one
+ * 5 s step would take 10 pairs of them, 20 times).  One left out says so,
+ * with the setting that would have it measured.  Returns how many are kept.
+ */
+static size_t affordable_blind(const struct suite *suite, const struct gate_options *o, struct gate_result *r,
+			       const char **names, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct suite_bench *b = suite_find_bench(suite, names[i]);
+		const char *key = "repetitions", *in = "";
+		size_t need = b && compare_bench_blind_only(r->comparison, names[i])
+				      ? headbase_pairs_lacking(suite, b, o->run.repetitions, &key, &in)
+				      : 0;
+
+		if (need == 0) {
+			names[k++] = names[i];
+			continue;
+		}
+		compare_add_note(r->comparison, "benchmark '%s' cannot see a change of %.0f%% against its history, and "
+				 "was not measured beside the base commit: the %zu pairs that takes would cost over twice "
+				 "its own run; set \"%s\": %zu%s to have it measured", names[i], VERDICT_MDE_FLAG * 100,
+				 need, key, need, in);
+	}
+	return k;
+}
+
+/*
  * 4b. Confirming against the base: the benchmarks whose history rows
  * still regress, are worse under the history's floor, or are blind to a
  * change of VERDICT_MDE_FLAG that pairs would see (compare_row_blind), run
@@ -807,6 +839,7 @@ static void step_confirm_base(const struct suite *suite, const struct gate_optio
 				 "history stand", left_out, left_out == 1 ? "" : "s", left_out == 1 ? "its" : "their");
 	if (o->confirm_base == GATE_CONFIRM_BASE_AUTO)
 		k = tree_benches(suite, o, t, r, names, k, regressed, n_regressed);
+	k = affordable_blind(suite, o, r, names, k);
 	if (k == 0)
 		goto done;
 	if (!commit) {

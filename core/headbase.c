@@ -361,6 +361,20 @@ static int pairs_needed(const struct suite *suite, const struct suite_bench *b, 
 	return 0;
 }
 
+size_t headbase_pairs_lacking(const struct suite *suite, const struct suite_bench *b, long repetitions,
+			      const char **key, const char **in)
+{
+	struct err e = ERR_INIT;
+	size_t need, had = declared_pairs(b, key, in);
+	double alpha;
+
+	if (pairs_needed(suite, b, &need, &alpha, &e) != 0)
+		return 0;
+	if (repetitions > 0)
+		had = (size_t)repetitions;
+	return had < need ? need : 0;
+}
+
 /* Raise a side's declared count (fixed, or the adaptive minimum; a load
  * test's, in its "load" object, where it wins) to need. */
 static void lift_pairs(cJSON *raw, enum rundoc_kind kind, size_t need)

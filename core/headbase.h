@@ -111,6 +111,14 @@ int headbase_suite(struct suite *suite, struct headbase *hb, long *repetitions, 
 /* The fewest pairs with which the paired test can reach p <= alpha: with
  * every pair worse its p is 2^-n (docs/statistics.md, "Paired samples"). */
 size_t headbase_min_pairs(double alpha);
+/* The pairs b needs beside the base (headbase_suite) when its own
+ * repetitions (the declared count, or repetitions when > 0, as
+ * --repetitions N) are fewer, else 0: measuring it beside the base then
+ * takes more than twice its own measuring.  *key and *in name the setting
+ * that gives it enough ("repetitions", "" or " in its \"load\""). */
+size_t headbase_pairs_lacking(const struct suite *suite, const struct suite_bench *b, long repetitions,
+			      const char **key, const char **in);
+
 /* A load test runs this many more: its percentiles (histogram buckets) and
  * rates (request counts) move in steps, so pairs tie, and a tie costs the
  * exact test its smallest p (7 pairs with one tie cannot reach 0.01). */

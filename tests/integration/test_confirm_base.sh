@@ -264,8 +264,11 @@ echo 1 >"$MACHINE"
 # beside the base would see the change, the gate measures them by default,
 # whatever the history's verdict (compare_row_blind).  Three baseline
 # runs, at 1, 1.5 and 0.7 times the usual time, hold the floor over 25%.
+# Its 7 repetitions give the 7 pairs the paired test needs at alpha 0.01,
+# so the pairs cost no more than twice the benchmark's own run.
 git -C "$R" checkout -q main
-sed 's/"project": "confirm"/"project": "confirm-wide"/' "$R/suite.json" >"$R/suite-wide.json"
+sed 's/"project": "confirm"/"project": "confirm-wide"/; s/"repetitions": 6/"repetitions": 7/' "$R/suite.json" \
+	>"$R/suite-wide.json"
 for speed in 1 1.5 0.7; do
 	echo "$speed" >"$MACHINE"
 	echo "wide $speed" >>"$R/notes"
@@ -299,6 +302,11 @@ assert r["verdict"] == "regression" and r["fails"] and m and abs(float(m.group(1
 assert r["detectable_effect"] < 0.25, r["detectable_effect"]
 c = d["confirm_base"]
 assert c["revealed"] == 1 and c["cleared"] == 0 and c["confirmed"] == 0 and c["unconfirmed"] == 0, c' "$T/wide.json"
+expect_exit 0 "with 6 repetitions the 7 pairs would cost over twice its run: not measured beside the base" \
+	gate --no-store --repetitions 6 "$R/suite-wide.json"
+lacks "... no pairs ran" "$ERR" "v@head"
+contains "... said, with the setting that would have it measured" "$OUT" \
+	"warning: benchmark 'v' cannot see a change of 25% against its history, and was not measured beside the base commit: the 7 pairs that takes would cost over twice its own run; set \"repetitions\": 7 to have it measured"
 git -C "$R" checkout -q main
 echo wide >>"$R/notes"
 git -C "$R" add -A && git -C "$R" commit -qm "wide, unchanged"

@@ -937,6 +937,10 @@ static void test_base_confirmation_blind(void **state)
 	assert_string_equal(names[0], "loop");
 	assert_string_equal(names[1], "far");
 	free(names);
+	/* sent by blindness alone: far; loop has a regression too, other sees 25% */
+	assert_true(compare_bench_blind_only(hist, "far"));
+	assert_false(compare_bench_blind_only(hist, "loop"));
+	assert_false(compare_bench_blind_only(hist, "other"));
 
 	compare_require_base_confirmation(hist, pairs, "0123456789abcdef");
 	assert_int_equal(hist->confirm_base.revealed, 1);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../../core/gate.h"
+#include "../../core/headbase.h"
 #include "../../core/util.h"
 
 static char dir[64];
@@ -346,6 +347,39 @@ static void test_memory_source_filters(void **state)
 	suite_free(s);
 }
 
+/*
+ * What a benchmark that only blindness sends beside the base may cost
+ * (core/gate.c, affordable_blind): the pairs the paired test needs at
+ * alpha 0.01 are 7 (a load test 10); a benchmark that runs fewer would
+ * take more than twice its own run, and the count names the setting.
+ */
+static void test_pairs_lacking(void **state)
+{
+	struct suite *s = load_suite("{\"suite\": \"p\", \"benchmarks\": ["
+				     "{\"name\": \"six\", \"command\": [\"true\"], \"repetitions\": 6},"
+				     "{\"name\": \"seven\", \"command\": [\"true\"], \"repetitions\": 7},"
+				     "{\"name\": \"dflt\", \"command\": [\"true\"]},"
+				     "{\"name\": \"one\", \"http\": {\"url\": \"http://127.0.0.1:1/\"}, "
+				     "\"load\": {\"duration\": \"5s\"}},"
+				     "{\"name\": \"ten\", \"http\": {\"url\": \"http://127.0.0.1:1/\"}, "
+				     "\"load\": {\"duration\": \"1s\", \"repetitions\": 10}}]}");
+	const char *key = NULL, *in = NULL;
+
+	(void)state;
+	assert_int_equal(headbase_pairs_lacking(s, &s->benches[0], 0, &key, &in), 7);
+	assert_string_equal(key, "repetitions");
+	assert_string_equal(in, "");
+	assert_int_equal(headbase_pairs_lacking(s, &s->benches[1], 0, &key, &in), 0);
+	assert_int_equal(headbase_pairs_lacking(s, &s->benches[2], 0, &key, &in), 0); /* 10 by default */
+	assert_int_equal(headbase_pairs_lacking(s, &s->benches[3], 0, &key, &in), 10);
+	assert_string_equal(in, " in its \"load\"");
+	assert_int_equal(headbase_pairs_lacking(s, &s->benches[4], 0, &key, &in), 0);
+	/* --repetitions N counts instead of the declared count */
+	assert_int_equal(headbase_pairs_lacking(s, &s->benches[1], 6, &key, &in), 7);
+	assert_int_equal(headbase_pairs_lacking(s, &s->benches[0], 12, &key, &in), 0);
+	suite_free(s);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -372,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_store_down),
 		cmocka_unit_test(test_store_fails_reading),
 		cmocka_unit_test(test_memory_source_filters),
+		cmocka_unit_test(test_pairs_lacking),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
