@@ -783,15 +783,18 @@ static size_t affordable_blind(const struct suite *suite, const struct gate_opti
 		size_t need = b && compare_bench_blind_only(r->comparison, names[i])
 				      ? headbase_pairs_lacking(suite, b, o->run.repetitions, &key, &in)
 				      : 0;
+		char *fix;
 
 		if (need == 0) {
 			names[k++] = names[i];
 			continue;
 		}
+		fix = o->run.repetitions > 0 ? xasprintf("give --repetitions %zu", need)
+					     : xasprintf("set \"%s\": %zu%s", key, need, in);
 		compare_add_note(r->comparison, "benchmark '%s' cannot see a change of %.0f%% against its history, and "
 				 "was not measured beside the base commit: the %zu pairs that takes would cost over twice "
-				 "its own run; set \"%s\": %zu%s to have it measured", names[i], VERDICT_MDE_FLAG * 100,
-				 need, key, need, in);
+				 "its own run; %s to have it measured", names[i], VERDICT_MDE_FLAG * 100, need, fix);
+		free(fix);
 	}
 	return k;
 }

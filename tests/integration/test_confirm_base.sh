@@ -306,7 +306,7 @@ expect_exit 0 "with 6 repetitions the 7 pairs would cost over twice its run: not
 	gate --no-store --repetitions 6 "$R/suite-wide.json"
 lacks "... no pairs ran" "$ERR" "v@head"
 contains "... said, with the setting that would have it measured" "$OUT" \
-	"warning: benchmark 'v' cannot see a change of 25% against its history, and was not measured beside the base commit: the 7 pairs that takes would cost over twice its own run; set \"repetitions\": 7 to have it measured"
+	"warning: benchmark 'v' cannot see a change of 25% against its history, and was not measured beside the base commit: the 7 pairs that takes would cost over twice its own run; give --repetitions 7 to have it measured"
 git -C "$R" checkout -q main
 echo wide >>"$R/notes"
 git -C "$R" add -A && git -C "$R" commit -qm "wide, unchanged"
