@@ -989,9 +989,9 @@ static void confirming_text(const struct compare_result *r, bool markdown, struc
 		}
 	if (r->n_confirms_base > shown)
 		sb_printf(out, " and %zu more", r->n_confirms_base - shown);
-	sb_printf(out, " %s measured again beside the base commit in this job whenever the history sees %s worse or "
-		  "cannot see a change of %.0f%%, so a change under a row's floor, or one a faster job hides, is still "
-		  "caught when the pairs show it",
+	sb_printf(out, " %s measured again beside the base commit in this job whenever the history sees %s worse, or "
+		  "cannot see a change of %.0f%% and the repetitions give the pairs, so a change under a row's floor, or "
+		  "one a faster job hides, is still caught when the pairs show it",
 		  r->n_confirms_base == 1 ? "is" : "are", r->n_confirms_base == 1 ? "it" : "them",
 		  VERDICT_MDE_FLAG * 100);
 }

@@ -68,7 +68,7 @@ expect_exit 0 "by default it passes: 'sh value.sh' runs the repository's script,
 contains "... the pairs ran" "$ERR" "v@head: ok (7 repetitions"
 contains "... and did not confirm the regression" "$OUT" "0 regressions against the history confirmed, 1 not"
 contains "... the report says which benchmarks are measured beside the base when worse" "$OUT" \
-	"beside the base: v is measured again beside the base commit in this job whenever the history sees it worse or cannot see a change of 25%, so a change under a row's floor, or one a faster job hides, is still caught when the pairs show it"
+	"beside the base: v is measured again beside the base commit in this job whenever the history sees it worse, or cannot see a change of 25% and the repetitions give the pairs, so a change under a row's floor, or one a faster job hides, is still caught when the pairs show it"
 expect_exit 0 "with --confirm-base it passes: beside the base commit the head is no slower" \
 	gate --no-store --confirm-base "$R/suite.json" --json "$T/machine.json" --html "$T/machine.html"
 contains "the progress names the base commit, the baseline's nearest" "$ERR" \
