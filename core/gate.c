@@ -738,10 +738,10 @@ static void list_confirming(const struct suite *suite, const struct gate_options
 
 /* GATE_CONFIRM_BASE_AUTO: keep the names of the benchmarks that run the
  * files of the work tree t (r->comparison->confirms_base; none when t is
- * NULL, outside a work tree); a regressed one
- * left out that --confirm-base would measure says why (one that --base
- * cannot run at all, such as a load test of an outside server, is as it
- * always was).  Returns how many are kept. */
+ * NULL, outside a work tree); a regressed one left out that --confirm-base
+ * would measure says why (one that --base cannot run at all, such as a
+ * load test of an outside server, is as it always was).  Returns how many
+ * are kept. */
 static size_t tree_benches(const struct suite *suite, const struct gate_options *o, const struct treecode *t,
 			   struct gate_result *r, const char **names, size_t n, const char *const *regressed,
 			   size_t n_regressed)
